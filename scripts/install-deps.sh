@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what ckeras needs and is missing: Debian packages for the C build and the
+# Python packages the oracle scripts (real Keras) use. Safe to run again: it only
+# installs what is absent. Pass --no-python to skip the oracle's Python packages.
+set -euo pipefail
+
+debs=(build-essential cmake pkg-config libopenblas-dev libhdf5-dev libzip-dev
+      libjansson-dev zlib1g-dev dataset-fashion-mnist python3 python3-pip)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ "${1:-}" = "--no-python" ] && exit 0
+PY=${PYTHON:-python3}
+# The oracle: real Keras 3 on the JAX CPU backend, plus h5py/numpy to write goldens.
+pyreq=(numpy h5py keras jax)
+pins=(numpy h5py "keras==3.15.1" "jax[cpu]==0.10.2")
+need=()
+for i in "${!pyreq[@]}"; do
+  $PY -c "import ${pyreq[$i]}" 2>/dev/null || need+=("${pins[$i]}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "install-deps: pip install ${need[*]}"
+  $PY -m pip install -q "${need[@]}" 2>&1 | grep -v 'Running pip as the' || true
+fi
