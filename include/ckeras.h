@@ -1,0 +1,223 @@
+/*
+ * ckeras: Keras-style neural networks in plain C.
+ *
+ * The one public header. Models are declared layer by layer exactly as in Keras 3
+ * (same class names, keyword arguments, defaults, auto-names and shape rules); the
+ * library counts their parameters, prints summary() byte-identical to Keras, hands
+ * out weights in Keras's order, runs and trains them, and reads and writes Keras's
+ * files.
+ *
+ * Conventions (as in SQLite and Lua):
+ *  - every fallible call returns a ck_status (CK_OK == 0) or NULL; the message,
+ *    naming the file, layer and field, is read with ck_errmsg() on the same thread;
+ *  - the library never prints, aborts or exits;
+ *  - sizes are int64_t; an unknown dimension (Keras's None) is CK_NONE.
+ *
+ * Quick start:
+ *     ck_model *m = ck_sequential(NULL);
+ *     ck_sequential_add(m, ck_dense(3, "input_shape=(2,), activation='relu'"));
+ *     ck_sequential_add(m, ck_dense(2, "activation='softmax'"));
+ *     char *text;
+ *     if (ck_model_summary(m, NULL, &text) == CK_OK) { fputs(text, stdout); free(text); }
+ *     ck_model_free(m);
+ *
+ * Layer keyword arguments are written as in Python ("units=3, use_bias=False,
+ * kernel_size=(3, 3), name='d1'"), parsed by one codec that also reads Keras JSON
+ * configs, so every class accepts exactly its Keras keywords with Keras's defaults.
+ */
+#ifndef CKERAS_H
+#define CKERAS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CKERAS_VERSION "0.1.0"
+
+/* ---- status ------------------------------------------------------------- */
+typedef enum ck_status {
+    CK_OK = 0,
+    CK_ERR_NOMEM,       /* allocation failed                                  */
+    CK_ERR_ARG,         /* bad argument to a C call                           */
+    CK_ERR_CONFIG,      /* bad layer/model configuration (keyword, JSON)      */
+    CK_ERR_SHAPE,       /* impossible or incompatible shape                   */
+    CK_ERR_OVERFLOW,    /* a size does not fit in int64                       */
+    CK_ERR_UNSUPPORTED, /* unknown layer class or feature                     */
+    CK_ERR_IO,          /* file could not be read or written                  */
+    CK_ERR_FORMAT,      /* malformed file contents                            */
+    CK_ERR_STATE,       /* call not valid in the object's current state       */
+    CK_ERR_NUMERIC      /* NaN/Inf where a finite number is required          */
+} ck_status;
+
+/* The message of the last failed call on this thread ("" if none). */
+const char *ck_errmsg(void);
+/* A short name for a status ("CK_ERR_SHAPE"). */
+const char *ck_status_name(ck_status s);
+
+/* ---- shapes -------------------------------------------------------------- */
+#define CK_MAX_RANK 8
+#define CK_NONE ((int64_t)-1) /* Keras's None */
+
+typedef struct ck_shape {
+    int rank;                  /* number of dims, batch included when present */
+    int64_t dim[CK_MAX_RANK];  /* CK_NONE for unknown */
+} ck_shape;
+
+/* Keras 3 summary text of a shape: "(None, 3)", rank-1 "(None)", scalar "()". */
+void ck_shape_format(const ck_shape *s, char *buf, size_t cap);
+
+/* ---- layers -------------------------------------------------------------- */
+typedef struct ck_layer ck_layer;
+typedef struct ck_model ck_model;
+typedef struct ck_ktensor ck_ktensor; /* a symbolic tensor of a functional graph */
+
+/* Any registered Keras layer class by name, with Python-style keyword arguments
+ * (may be NULL or ""). Returns NULL on error (unknown class, unknown keyword,
+ * wrong type). The caller owns the layer until it joins a model. */
+ck_layer *ck_layer_new(const char *class_name, const char *kwargs);
+void ck_layer_free(ck_layer *layer);
+
+/* Shorthands for the most used classes; kwargs as for ck_layer_new. */
+ck_layer *ck_dense(int64_t units, const char *kwargs);
+ck_layer *ck_activation(const char *activation, const char *kwargs);
+ck_layer *ck_dropout(double rate, const char *kwargs);
+ck_layer *ck_flatten(const char *kwargs);
+
+const char *ck_layer_name(const ck_layer *layer);
+const char *ck_layer_class_name(const ck_layer *layer);
+bool ck_layer_trainable(const ck_layer *layer);
+/* Keras's layer.trainable = value: freezes (or thaws) all of its weights. */
+void ck_layer_set_trainable(ck_layer *layer, bool trainable);
+/* layer.count_params(): all its weights, trainable or not; -1 if not built. */
+int64_t ck_layer_count_params(const ck_layer *layer);
+/* Number of registered layer classes and their names, for listings. */
+int ck_layer_class_count(void);
+const char *ck_layer_class_at(int index);
+
+/* ---- models -------------------------------------------------------------- */
+/* A Sequential model (name NULL = auto "sequential", "sequential_1", ...). */
+ck_model *ck_sequential(const char *name);
+/* model.add(layer): the model takes the layer, also when the call fails. */
+ck_status ck_sequential_add(ck_model *model, ck_layer *layer);
+
+/* Functional models are recorded on a graph: create it, add inputs, call layers
+ * on symbolic tensors, then name the outputs. The graph owns every tensor and every
+ * layer called on it. Calls with a NULL tensor (an earlier failure) return NULL and
+ * keep the first error, so a chain can be checked once at the end. */
+ck_model *ck_functional(const char *name);
+/* keras.Input(shape=..., batch_size=..., name=...) with Python-style kwargs. */
+ck_ktensor *ck_input(ck_model *graph, const char *kwargs);
+/* layer(inputs): one input, or a list for merge layers. */
+ck_ktensor *ck_call(ck_model *graph, ck_layer *layer, ck_ktensor *const *inputs, int n_inputs);
+ck_ktensor *ck_call1(ck_model *graph, ck_layer *layer, ck_ktensor *input);
+/* For layers with several outputs: output i of the node that made t. */
+ck_ktensor *ck_ktensor_output(ck_ktensor *t, int index);
+const ck_shape *ck_ktensor_shape(const ck_ktensor *t);
+/* keras.Model(inputs, outputs): finishes the graph and builds it. */
+ck_status ck_functional_finish(ck_model *graph, ck_ktensor *const *inputs, int n_inputs,
+                               ck_ktensor *const *outputs, int n_outputs);
+
+/* A model used as a layer of another model (nesting): the outer model takes it. */
+ck_layer *ck_model_as_layer(ck_model *model);
+
+void ck_model_free(ck_model *model);
+const char *ck_model_name(const ck_model *model);
+/* Builds (infers every shape, creates and initialises the weights) if needed.
+ * A Sequential whose first layer has no input shape stays unbuilt. */
+ck_status ck_model_build(ck_model *model);
+/* model.build((None, 2)) for a Sequential without an input shape. */
+ck_status ck_model_build_with(ck_model *model, const ck_shape *input_shape);
+bool ck_model_built(const ck_model *model);
+/* Seed for the weight initialisers (default 0); applies at the next build and
+ * to ck_model_reinitialize. The same seed gives the same weights. */
+void ck_model_set_seed(ck_model *model, uint64_t seed);
+ck_status ck_model_reinitialize(ck_model *model);
+
+/* Rows of model.layers: Sequential hides its InputLayer, Functional shows them. */
+int ck_model_layer_count(const ck_model *model);
+ck_layer *ck_model_layer(const ck_model *model, int index);
+ck_layer *ck_model_get_layer(const ck_model *model, const char *name);
+int ck_model_input_count(const ck_model *model);
+int ck_model_output_count(const ck_model *model);
+const ck_shape *ck_model_input_shape(const ck_model *model, int index);
+const ck_shape *ck_model_output_shape(const ck_model *model, int index);
+
+/* ---- counts -------------------------------------------------------------- */
+typedef struct ck_param_counts {
+    int64_t total;          /* trainable + non_trainable (+ optimizer when built) */
+    int64_t trainable;
+    int64_t non_trainable;
+    int64_t optimizer;      /* 0 unless an optimizer is built                     */
+    double total_bytes, trainable_bytes, non_trainable_bytes, optimizer_bytes;
+} ck_param_counts;
+ck_status ck_model_count_params(const ck_model *model, ck_param_counts *out);
+
+/* ---- weights --------------------------------------------------------------- */
+typedef enum ck_dtype { CK_FLOAT32 = 0, CK_INT32, CK_INT64, CK_FLOAT64, CK_UINT8 } ck_dtype;
+
+typedef struct ck_weight_info {
+    const char *name;       /* "kernel"                                   */
+    const char *path;       /* Keras 3 variable.path "sequential/dense/kernel" */
+    const char *layer;      /* owning layer's name                        */
+    ck_shape shape;         /* no batch dim: (2, 3)                       */
+    int64_t size;           /* product of shape                           */
+    bool trainable;         /* as Keras reports it (frozen layers: false) */
+    ck_dtype dtype;         /* float32 except counters (stored as float)  */
+    const float *data;      /* row-major values, size floats              */
+} ck_weight_info;
+
+/* model.get_weights(): count, then each array in Keras's order. */
+int ck_model_weight_count(const ck_model *model);
+ck_status ck_model_weight(const ck_model *model, int index, ck_weight_info *out);
+/* model.set_weights(): one array; shape must equal the weight's shape. */
+ck_status ck_model_set_weight(ck_model *model, int index, const ck_shape *shape,
+                              const float *data);
+
+/* ---- summary --------------------------------------------------------------- */
+typedef enum ck_summary_style {
+    CK_SUMMARY_KERAS3 = 0,  /* Keras 3 (rich table), the default          */
+    CK_SUMMARY_KERAS2,      /* tf.keras 2.13+ plain text                  */
+    CK_SUMMARY_JSON         /* machine-readable: rows, counts, FLOPs, memory */
+} ck_summary_style;
+
+typedef struct ck_summary_opts {
+    ck_summary_style style;
+    int line_length;              /* 0 = Keras's default                         */
+    const double *positions;      /* NULL = Keras's default; fractions           */
+    int n_positions;
+    bool show_trainable;
+    bool expand_nested;
+    const char *layer_range[2];   /* regexes of first and last row, or NULLs     */
+    int console_width;            /* terminal columns; 0 = not a terminal (80)   */
+    bool show_flops;              /* append FLOPs and memory lines (not in Keras) */
+} ck_summary_opts;
+
+/* model.summary(): a malloc'ed UTF-8 string the caller frees. opts may be NULL. */
+ck_status ck_model_summary(const ck_model *model, const ck_summary_opts *opts, char **text);
+
+/* Forward FLOPs of one sample (multiply-add = 2) and activation memory estimate. */
+ck_status ck_model_flops(const ck_model *model, int64_t *flops_per_sample);
+
+/* ---- JSON configs (Keras's model.to_json / model_from_json) -------------------- */
+/* Reads a Keras 2 or 3 JSON model config; `origin` names the file in messages. */
+ck_model *ck_model_from_json(const char *json_text, const char *origin);
+ck_model *ck_model_load_json_file(const char *path);
+/* Keras 3 model.to_json(); malloc'ed. */
+ck_status ck_model_to_json(const ck_model *model, char **json_text);
+
+/* ---- model files ----------------------------------------------------------------- */
+/* Opens any supported model file, detecting the format from its content (a legacy
+ * HDF5 file named .keras is common): Keras JSON configs, and the formats the io
+ * layer registers. Weights are loaded when the file has them. */
+ck_model *ck_model_load(const char *path);
+/* Name of the detected format of a file ("keras-json", ...), or NULL with a message. */
+const char *ck_file_format(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CKERAS_H */

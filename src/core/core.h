@@ -1,0 +1,80 @@
+/*
+ * Internal foundation shared by every part of the library: error reporting,
+ * checked size arithmetic, shapes, a string builder, the allocator and the RNG.
+ * Nothing here knows what a layer or a model is.
+ */
+#ifndef CK_CORE_H
+#define CK_CORE_H
+
+#include "ckeras.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define CK_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CK_PRINTF(f, a)
+#endif
+
+/* ---- errors: one message per thread, like errno ---- */
+ck_status ck_fail(ck_status status, const char *fmt, ...) CK_PRINTF(2, 3);
+/* Prefixes the current message ("file.json: " + message) and returns status. */
+ck_status ck_fail_prefix(ck_status status, const char *fmt, ...) CK_PRINTF(2, 3);
+void ck_clear_error(void);
+
+/* ---- allocation: every allocation goes through here ---- */
+void *ck_malloc(size_t bytes);
+void *ck_calloc(size_t n, size_t size);
+void *ck_realloc(void *p, size_t bytes);
+void ck_free(void *p);
+char *ck_strdup(const char *s);
+/* Grows *items (of item_size) so that index `need - 1` is valid. */
+ck_status ck_grow(void **items, int *cap, int need, size_t item_size);
+
+/* ---- checked arithmetic ---- */
+static inline bool ck_mul_ok(int64_t a, int64_t b, int64_t *out)
+{
+    return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool ck_add_ok(int64_t a, int64_t b, int64_t *out)
+{
+    return !__builtin_add_overflow(a, b, out);
+}
+
+/* ---- shapes ---- */
+ck_shape ck_shape_of(int rank, const int64_t *dims);
+ck_shape ck_shape_1(int64_t a);
+ck_shape ck_shape_2(int64_t a, int64_t b);
+bool ck_shape_eq(const ck_shape *a, const ck_shape *b);
+/* Product of dims from `from` on; CK_NONE if any is unknown; CK_ERR_OVERFLOW sets msg. */
+ck_status ck_shape_size_from(const ck_shape *s, int from, int64_t *out);
+/* Python-style repr used in messages and Keras 2 summaries: "(None, 3)", "(3,)". */
+void ck_shape_repr(const ck_shape *s, char *buf, size_t cap);
+/* Largest accepted dimension: keeps products far from overflow and allocation absurdity. */
+#define CK_MAX_DIM ((int64_t)1 << 40)
+
+/* ---- growable string ---- */
+typedef struct ck_buf {
+    char *data;   /* NUL-terminated when len > 0 or after ck_buf_take */
+    size_t len;
+    size_t cap;
+    bool failed;  /* an allocation failed; further appends are ignored */
+} ck_buf;
+void ck_buf_put(ck_buf *b, const char *s);
+void ck_buf_putn(ck_buf *b, const char *s, size_t n);
+void ck_buf_printf(ck_buf *b, const char *fmt, ...) CK_PRINTF(2, 3);
+/* Hands the string to the caller (never NULL unless allocation failed). */
+char *ck_buf_take(ck_buf *b);
+void ck_buf_free(ck_buf *b);
+
+/* ---- random numbers: xoshiro256**, seeded by splitmix64 ---- */
+typedef struct ck_rng {
+    uint64_t s[4];
+} ck_rng;
+void ck_rng_seed(ck_rng *r, uint64_t seed);
+uint64_t ck_rng_next(ck_rng *r);
+double ck_rng_uniform(ck_rng *r);  /* [0, 1) */
+double ck_rng_normal(ck_rng *r);   /* N(0, 1) */
+
+#endif

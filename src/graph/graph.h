@@ -1,0 +1,256 @@
+/*
+ * The model graph: layer classes (one table entry per Keras class), layers with
+ * their configs and weights, nodes of a functional graph, and models. Everything
+ * else (counts, summary, engine, files) reads these structures; nothing re-derives
+ * a layer's parameters by a separate formula.
+ */
+#ifndef CK_GRAPH_H
+#define CK_GRAPH_H
+
+#include "core/core.h"
+#include "kernels/activations.h"
+
+typedef struct ck_exec ck_exec; /* engine state for one forward/backward pass */
+struct ck_tensor;
+
+/* ---- config values ---------------------------------------------------------- */
+#define CK_STR_MAX 64
+#define CK_INT_NULL INT64_MIN /* a nullable int field holding Keras's None */
+
+typedef struct ck_ints {   /* a tuple such as kernel_size=(3, 3); null when is_null */
+    int n;
+    bool is_null;
+    int64_t v[CK_MAX_RANK];
+} ck_ints;
+
+typedef enum ck_init_kind {
+    CK_INIT_ZEROS, CK_INIT_ONES, CK_INIT_CONSTANT, CK_INIT_RANDOM_UNIFORM,
+    CK_INIT_RANDOM_NORMAL, CK_INIT_TRUNCATED_NORMAL, CK_INIT_VARIANCE_SCALING,
+    CK_INIT_GLOROT_UNIFORM, CK_INIT_GLOROT_NORMAL, CK_INIT_HE_UNIFORM, CK_INIT_HE_NORMAL,
+    CK_INIT_LECUN_UNIFORM, CK_INIT_LECUN_NORMAL, CK_INIT_ORTHOGONAL, CK_INIT_IDENTITY,
+    CK_INIT_COUNT
+} ck_init_kind;
+
+typedef enum ck_fan_mode { CK_FAN_IN, CK_FAN_OUT, CK_FAN_AVG } ck_fan_mode;
+typedef enum ck_distribution { CK_DIST_UNIFORM, CK_DIST_TRUNCATED_NORMAL, CK_DIST_NORMAL } ck_distribution;
+
+typedef struct ck_init {   /* an initializer with its Keras config */
+    ck_init_kind kind;
+    double a, b;            /* minval/maxval, mean/stddev, value (a), gain (a), scale (a) */
+    ck_fan_mode mode;       /* VarianceScaling                                          */
+    ck_distribution distribution;
+    bool has_seed;
+    int64_t seed;
+} ck_init;
+
+/* ---- the field table: one codec reads kwargs and JSON and writes JSON --------- */
+typedef enum ck_field_type {
+    CK_FT_INT,    /* int64_t; CK_INT_NULL when nullable and None                 */
+    CK_FT_FLOAT,  /* double; NAN when nullable and None                          */
+    CK_FT_BOOL,   /* bool                                                        */
+    CK_FT_STR,    /* char[CK_STR_MAX]; "" when nullable and None                 */
+    CK_FT_INTS,   /* ck_ints; a bare int is repeated `arity` times               */
+    CK_FT_SHAPE,  /* ck_shape of a tuple whose items may be None                 */
+    CK_FT_ACT,    /* ck_act                                               */
+    CK_FT_INIT,   /* ck_init                                                     */
+    CK_FT_JSON    /* char *: raw JSON kept for the round trip (regularizers...)  */
+} ck_field_type;
+
+enum {
+    CK_FF_NULLABLE = 1, /* accepts None                                         */
+    CK_FF_REQUIRED = 2, /* no default: the user must give it                    */
+    CK_FF_SERIALIZE_INT = 4, /* INTS written as a bare int (Keras keeps an int) */
+};
+
+typedef struct ck_field {
+    const char *name;             /* Keras's keyword, also the JSON key          */
+    ck_field_type type;
+    size_t offset;                /* into the class's config struct             */
+    const char *def;              /* default as a Python/JSON literal; NULL = required */
+    int arity;                    /* INTS: tuple length, 0 = any                 */
+    unsigned flags;
+    const char *const *choices;   /* STR: allowed values, NULL-terminated        */
+} ck_field;
+
+/* CK_FIELD(struct, member, type, default[, arity, flags, choices]) */
+#define CK_FIELD(type_, member, ftype, def_, ...) \
+    {.name = #member, .type = ftype, .offset = offsetof(type_, member), .def = def_, __VA_ARGS__}
+
+/* ---- layer classes ------------------------------------------------------------ */
+typedef struct ck_layer_class {
+    const char *class_name;       /* "Dense", exactly as Keras spells it         */
+    const char *module;           /* "keras.layers" for the JSON config          */
+    size_t config_size;
+    const ck_field *fields;       /* in Keras's get_config() key order           */
+    int n_fields;
+    int min_inputs, max_inputs;   /* merge layers take 2..many                   */
+    /* Checks the config, infers output shapes and adds weights in Keras's order
+     * (ck_layer_add_weight). `in` shapes include the batch dim. */
+    ck_status (*build)(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out);
+    /* Engine hooks, NULL until the engine fills them. `in`/`out` hold concrete
+     * batch sizes. Backward accumulates (+=) into din (zeroed by the engine; a NULL
+     * din[i].data means that gradient is not needed) and sets weight grads. */
+    ck_status (*forward)(ck_layer *l, const struct ck_tensor *in, int n_in,
+                         struct ck_tensor *out, int n_out, ck_exec *ex);
+    ck_status (*backward)(ck_layer *l, const struct ck_tensor *in, int n_in,
+                          const struct ck_tensor *out, const struct ck_tensor *dout, int n_out,
+                          struct ck_tensor *din, ck_exec *ex);
+    /* Forward FLOPs for one sample given the built shapes (multiply-add = 2). */
+    int64_t (*flops)(const ck_layer *l);
+    /* Floats of scratch per sample that forward keeps for backward (masks, stats). */
+    int64_t (*workspace)(const ck_layer *l);
+} ck_layer_class;
+
+const ck_layer_class *ck_find_layer_class(const char *class_name);
+
+/* ---- tensors (concrete, for the engine) ------------------------------------- */
+typedef struct ck_tensor {
+    ck_shape shape;   /* concrete, batch first */
+    float *data;      /* row-major             */
+} ck_tensor;
+
+/* ---- weights -------------------------------------------------------------------- */
+typedef struct ck_weight {
+    char name[CK_STR_MAX];   /* "kernel", "moving_mean"                     */
+    char path[256];          /* Keras 3 variable.path, set at model build   */
+    ck_shape shape;          /* no batch dim                                */
+    int64_t size;            /* product of shape                            */
+    bool trainable;          /* as created (BN statistics: false)           */
+    ck_dtype dtype;          /* CK_FLOAT32, or CK_INT32/64 for counters     */
+    ck_init init;
+    float *value;            /* [size], inside the model's weight block     */
+    float *grad;             /* [size], inside the model's gradient block   */
+} ck_weight;
+
+/* ---- graph nodes and symbolic tensors --------------------------------------------- */
+typedef struct ck_node ck_node;
+struct ck_ktensor {
+    ck_shape shape;   /* batch first, CK_NONE for unknown                     */
+    ck_node *node;    /* the call that produced it                           */
+    int index;        /* which output of that call                           */
+    int slot;         /* engine: index of its activation buffer              */
+};
+
+struct ck_node {
+    ck_layer *layer;
+    int node_index;           /* position among the layer's inbound nodes      */
+    ck_ktensor **inputs;      /* [n_inputs] borrowed from upstream nodes       */
+    int n_inputs;
+    ck_ktensor *outputs;      /* [n_outputs] owned                             */
+    int n_outputs;
+    int depth;                /* Keras's node depth (outputs = 0)              */
+};
+
+/* ---- layers ------------------------------------------------------------------ */
+struct ck_layer {
+    const ck_layer_class *cls;
+    char name[CK_STR_MAX];
+    bool auto_named;            /* name still to be assigned by the model      */
+    uint64_t serial;            /* creation order, for Keras's naming order    */
+    bool trainable;
+    bool built;
+    void *config;               /* cls->config_size bytes                      */
+    char dtype[16];             /* "float32"                                   */
+
+    bool has_input_shape;       /* input_shape=/batch_input_shape= was given   */
+    ck_shape input_shape;       /* batch first                                 */
+
+    ck_weight *weights;         /* [n_weights] in Keras's order                */
+    int n_weights, cap_weights;
+
+    ck_shape in_shapes[4];      /* build shapes of the first call              */
+    int n_in;                   /* (merge layers with more inputs keep 4)      */
+    ck_shape out_shapes[4];
+    int n_out;
+
+    ck_node **nodes;            /* inbound nodes (calls), owned                */
+    int n_nodes, cap_nodes;
+
+    ck_model *model;            /* non-NULL when this layer is a model         */
+    ck_model *owner;            /* the model or graph that owns this layer     */
+    void *state;                /* per-layer engine state, owned by the class  */
+};
+
+ck_layer *ck_layer_alloc(const ck_layer_class *cls);
+/* Applies kwargs (Python literal syntax) over the class defaults. */
+ck_status ck_layer_apply_kwargs(ck_layer *l, const char *kwargs);
+ck_status ck_layer_add_weight(ck_layer *l, const char *name, ck_shape shape,
+                              const ck_init *init, bool trainable, ck_dtype dtype);
+/* The config struct, typed by the caller. */
+#define CK_CFG(layer, type) ((type *)(layer)->config)
+/* Builds the layer on given input shapes (once; later calls check compatibility). */
+ck_status ck_layer_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out);
+int64_t ck_layer_params(const ck_layer *l);
+
+/* ---- models ------------------------------------------------------------------- */
+typedef enum ck_model_kind { CK_SEQUENTIAL, CK_FUNCTIONAL } ck_model_kind;
+
+/* One step of the execution plan: a node in topological order. */
+typedef struct ck_step {
+    ck_node *node;
+    int in_slot[8];     /* activation slot of each input  */
+    int out_slot[4];    /* activation slot of each output */
+} ck_step;
+
+struct ck_model {
+    ck_layer base;              /* a model is a layer (nesting); base.model = self */
+    ck_model_kind kind;
+    uint64_t seed;
+
+    ck_layer **layers;          /* model.layers; Functional includes InputLayers */
+    int n_layers, cap_layers;
+    ck_layer *input_layer;      /* Sequential: its InputLayer, if any          */
+    ck_layer **owned;           /* every layer the model frees (graph calls)   */
+    int n_owned, cap_owned;
+
+    ck_ktensor **inputs;        /* model inputs                               */
+    int n_inputs, cap_inputs;
+    ck_ktensor **outputs;       /* model outputs                              */
+    int n_outputs;
+    bool finished;              /* functional graph closed by _finish         */
+
+    ck_step *steps;             /* topological order of nodes                 */
+    int n_steps;
+    int n_slots;                /* activation buffers                         */
+
+    float *weight_block;        /* every weight's values, one allocation      */
+    float *grad_block;
+    int64_t weight_block_size;
+
+    ck_status error;            /* first failure while recording the graph    */
+    char errmsg[512];
+
+    void *engine;               /* compiled training state (train/)           */
+    int64_t optimizer_params;   /* optimizer variables once built             */
+    double optimizer_bytes;
+};
+
+/* Every weight of the model in get_weights() order (deduplicated by identity). */
+typedef struct ck_weight_ref {
+    ck_weight *w;
+    ck_layer *layer;
+    bool trainable;              /* effective: false if any owner is frozen */
+} ck_weight_ref;
+ck_status ck_model_collect_weights(const ck_model *m, ck_weight_ref **refs, int *n);
+
+/* Adds a ready InputLayer to a functional graph (readers of saved configs). */
+ck_status ck_graph_add_input(ck_model *m, ck_layer *input_layer, ck_node **node);
+/* Frees a layer's inbound nodes (a Sequential rebuilds its chain). */
+void ck_layer_reset_graph(ck_layer *l);
+/* Sequential-like test of Keras's summary (3 columns, no "Connected to"). */
+bool ck_model_is_sequential_like(const ck_model *m);
+/* Is the node part of the model's graph (reachable from its outputs)? */
+static inline bool ck_node_in_model(const ck_node *n) { return n->depth >= 0; }
+
+/* Nested layers of a layer that is a model, for summaries and weights. */
+bool ck_layer_is_model(const ck_layer *l);
+
+/* Keras's to_snake_case of a class name: "Conv2DTranspose" -> "conv2d_transpose". */
+void ck_snake_case(const char *class_name, char *out, size_t cap);
+
+/* Initialisers: parse by name or Keras config object, fill values. */
+ck_status ck_init_from_name(const char *name, ck_init *out);
+ck_status ck_init_fill(const ck_init *init, const ck_shape *shape, float *values, ck_rng *rng);
+const char *ck_init_class_name(const ck_init *init);
+
+#endif

@@ -1,0 +1,18 @@
+/* File helpers shared by the format readers and writers. */
+#ifndef CK_IO_H
+#define CK_IO_H
+
+#include "graph/graph.h"
+
+#include <jansson.h>
+
+/* Whole file into a NUL-terminated buffer; messages name the path. */
+ck_status ck_read_file(const char *path, char **data, size_t *len);
+/* Atomic write: a temporary file in the same folder, fsync, then rename. */
+ck_status ck_write_file_atomic(const char *path, const void *data, size_t len);
+/* A parsed Keras/TF.js config to a built model. */
+ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out);
+/* Keras 3 model config object (model.to_json()). */
+json_t *ck_model_config_json(const ck_model *m);
+
+#endif

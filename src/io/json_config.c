@@ -1,0 +1,360 @@
+/* Keras model configs in JSON (model.to_json(), config.json of .keras, model_config
+ * of .h5, TF.js modelTopology): Keras 3 and Keras 2 forms, Sequential (also the
+ * Keras 2.0 bare list) and Functional graphs with nested models. Models are rebuilt
+ * through the same calls the public API offers. */
+#include "graph/config.h"
+#include "io/io.h"
+
+#include <string.h>
+
+static ck_status load_model(json_t *obj, const char *origin, int depth, ck_model **out);
+
+static const char *class_of(json_t *obj)
+{
+    json_t *c = json_object_get(obj, "class_name");
+    return json_is_string(c) ? json_string_value(c) : NULL;
+}
+
+static bool is_model_class(const char *c)
+{
+    return c && (!strcmp(c, "Sequential") || !strcmp(c, "Functional") || !strcmp(c, "Model"));
+}
+
+/* A layer object -> a new layer (or a nested model as a layer). */
+static ck_status load_layer(json_t *obj, const char *origin, int depth, ck_layer **out)
+{
+    const char *cls = class_of(obj);
+    if (!cls) return ck_fail(CK_ERR_FORMAT, "%s: a layer entry has no class_name", origin);
+    if (is_model_class(cls)) {
+        ck_model *inner;
+        ck_status st = load_model(obj, origin, depth + 1, &inner);
+        if (st) return st;
+        *out = ck_model_as_layer(inner);
+        return CK_OK;
+    }
+    const ck_layer_class *c = ck_find_layer_class(cls);
+    if (!c) {
+        json_t *cfg = json_object_get(obj, "config");
+        json_t *name = json_object_get(cfg, "name");
+        if (!json_is_string(name)) name = json_object_get(obj, "name");
+        return ck_fail(CK_ERR_UNSUPPORTED, "%s: layer '%s': unknown layer class '%s'", origin,
+                       json_is_string(name) ? json_string_value(name) : "?", cls);
+    }
+    ck_layer *l = ck_layer_alloc(c);
+    if (!l) return CK_ERR_NOMEM;
+    json_t *cfg = json_object_get(obj, "config");
+    ck_status st = cfg ? ck_config_apply(l, cfg, false) : CK_OK;
+    if (st) {
+        ck_layer_free(l);
+        return ck_fail_prefix(st, "%s: ", origin);
+    }
+    *out = l;
+    return CK_OK;
+}
+
+/* Lists every unknown class of a config at once, so a user sees them all. */
+static void find_unknown(json_t *obj, ck_buf *b, int *count, int depth)
+{
+    if (depth > 64) return;
+    json_t *cfg = json_object_get(obj, "config");
+    json_t *layers = json_is_array(cfg) ? cfg : json_object_get(cfg, "layers");
+    size_t i;
+    json_t *e;
+    json_array_foreach(layers, i, e) {
+        const char *cls = class_of(e);
+        if (is_model_class(cls)) {
+            find_unknown(e, b, count, depth + 1);
+        } else if (cls && !ck_find_layer_class(cls)) {
+            json_t *name = json_object_get(json_object_get(e, "config"), "name");
+            if (!json_is_string(name)) name = json_object_get(e, "name");
+            const char *module = json_string_value(json_object_get(e, "module"));
+            const char *reg = json_string_value(json_object_get(e, "registered_name"));
+            ck_buf_printf(b, "%s'%s' (%s%s%s)", *count ? ", " : "", json_is_string(name) ? json_string_value(name) : "?",
+                          reg ? reg : cls, module && !reg ? " from " : "", module && !reg ? module : "");
+            (*count)++;
+        }
+    }
+}
+
+static ck_status check_known_classes(json_t *root, const char *origin)
+{
+    ck_buf b = {0};
+    int count = 0;
+    find_unknown(root, &b, &count, 0);
+    if (!count) return CK_OK;
+    ck_fail(CK_ERR_UNSUPPORTED, "%s: unsupported layer class%s: %s", origin, count > 1 ? "es" : "",
+            b.data ? b.data : "");
+    ck_buf_free(&b);
+    return CK_ERR_UNSUPPORTED;
+}
+
+static ck_status load_sequential(json_t *obj, json_t *cfg, const char *origin, int depth, ck_model **out)
+{
+    json_t *layers = json_is_array(cfg) ? cfg : json_object_get(cfg, "layers");
+    json_t *name = json_is_object(cfg) ? json_object_get(cfg, "name") : NULL;
+    if (!json_is_array(layers)) return ck_fail(CK_ERR_FORMAT, "%s: Sequential config has no 'layers' list", origin);
+    ck_model *m = ck_sequential(json_is_string(name) ? json_string_value(name) : NULL);
+    if (!m) return CK_ERR_NOMEM;
+    json_t *trainable = json_is_object(cfg) ? json_object_get(cfg, "trainable") : NULL;
+    if (json_is_false(trainable)) m->base.trainable = false;
+    size_t i;
+    json_t *e;
+    ck_status st = CK_OK;
+    json_array_foreach(layers, i, e) {
+        ck_layer *l;
+        if ((st = load_layer(e, origin, depth, &l))) break;
+        if ((st = ck_sequential_add(m, l))) break;
+    }
+    /* A Sequential saved without layers' input shapes may carry build_input_shape. */
+    json_t *bis = json_is_object(cfg) ? json_object_get(cfg, "build_input_shape") : NULL;
+    if (!bis) bis = json_object_get(json_object_get(obj, "build_config"), "input_shape");
+    if (!st) {
+        ck_shape shape;
+        if (json_is_array(bis) && !ck_shape_from_json(bis, &shape, false)) st = ck_model_build_with(m, &shape);
+        else st = ck_model_build(m);
+        if (st) st = ck_fail_prefix(st, "%s: ", origin);
+    }
+    if (st) {
+        ck_model_free(m);
+        return st;
+    }
+    *out = m;
+    return CK_OK;
+}
+
+/* ---- Functional ----------------------------------------------------------------------- */
+typedef struct named_layer {
+    const char *name;
+    ck_layer *layer;
+    json_t *obj;
+    bool done;
+} named_layer;
+
+static named_layer *find_named(named_layer *ls, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(ls[i].name, name)) return &ls[i];
+    return NULL;
+}
+
+/* One inbound tensor reference: Keras 3 {"class_name": "__keras_tensor__",
+ * "config": {"keras_history": [name, node, index]}} or Keras 2 [name, node, index, kwargs]. */
+static bool tensor_ref(json_t *t, const char **name, int *node, int *index)
+{
+    json_t *h = json_is_object(t) ? json_object_get(json_object_get(t, "config"), "keras_history") : t;
+    if (!json_is_array(h) || json_array_size(h) < 3 || !json_is_string(json_array_get(h, 0))) return false;
+    *name = json_string_value(json_array_get(h, 0));
+    *node = (int)json_integer_value(json_array_get(h, 1));
+    *index = (int)json_integer_value(json_array_get(h, 2));
+    return true;
+}
+
+static void flatten_refs(json_t *v, json_t *flat)
+{
+    const char *n;
+    int a, b;
+    if (tensor_ref(v, &n, &a, &b)) {
+        json_array_append(flat, v);
+        return;
+    }
+    size_t i;
+    json_t *e;
+    if (json_is_array(v)) json_array_foreach(v, i, e) flatten_refs(e, flat);
+}
+
+/* The flat list of tensor references of one inbound node, in either form. */
+static json_t *node_refs(json_t *node)
+{
+    json_t *flat = json_array();
+    if (json_is_object(node)) flatten_refs(json_object_get(node, "args"), flat);
+    else flatten_refs(node, flat);
+    return flat;
+}
+
+static ck_ktensor *resolve(named_layer *ls, int n, const char *name, int node, int index)
+{
+    named_layer *src = find_named(ls, n, name);
+    if (!src || !src->done || node < 0 || node >= src->layer->n_nodes) return NULL;
+    ck_node *nd = src->layer->nodes[node];
+    return index >= 0 && index < nd->n_outputs ? &nd->outputs[index] : NULL;
+}
+
+static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int n, const char *origin,
+                            bool *progress)
+{
+    json_t *nodes = json_object_get(nl->obj, "inbound_nodes");
+    size_t k;
+    json_t *node;
+    json_array_foreach(nodes, k, node) {
+        if ((int)k < nl->layer->n_nodes) continue; /* already called */
+        json_t *refs = node_refs(node);
+        ck_ktensor *in[64];
+        size_t count = json_array_size(refs);
+        bool ready = count > 0 && count <= 64;
+        for (size_t i = 0; ready && i < count; i++) {
+            const char *src;
+            int ni, ti;
+            ready = tensor_ref(json_array_get(refs, i), &src, &ni, &ti) && (in[i] = resolve(all, n, src, ni, ti));
+        }
+        json_decref(refs);
+        if (!ready) return CK_OK; /* inputs not made yet: try again next round */
+        if (!ck_call(m, nl->layer, in, (int)count))
+            return ck_fail_prefix(m->error, "%s: ", origin);
+        *progress = true;
+    }
+    return CK_OK;
+}
+
+static ck_status io_list(json_t *v, named_layer *ls, int n, ck_ktensor **out, int *count, const char *origin,
+                         const char *what)
+{
+    /* Keras 3 writes a single flat triple for one tensor, Keras 2 a list of triples. */
+    json_t *one = json_array();
+    if (json_is_array(v) && json_array_size(v) >= 3 && json_is_string(json_array_get(v, 0))) json_array_append(one, v);
+    else if (json_is_array(v)) json_array_extend(one, v);
+    *count = 0;
+    size_t i;
+    json_t *e;
+    ck_status st = CK_OK;
+    json_array_foreach(one, i, e) {
+        const char *name;
+        int node, index;
+        if (i >= 64 || !tensor_ref(e, &name, &node, &index) || !(out[i] = resolve(ls, n, name, node, index))) {
+            st = ck_fail(CK_ERR_FORMAT, "%s: %s entry %zu does not name a tensor of the graph", origin, what, i);
+            break;
+        }
+        (*count)++;
+    }
+    json_decref(one);
+    if (!st && !*count) st = ck_fail(CK_ERR_FORMAT, "%s: model has no %s", origin, what);
+    return st;
+}
+
+static ck_status create_layers(ck_model *m, json_t *layers, named_layer *ls, const char *origin, int depth)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(layers, i, e) {
+        json_t *name = json_object_get(e, "name");
+        if (!json_is_string(name)) name = json_object_get(json_object_get(e, "config"), "name");
+        if (!json_is_string(name)) return ck_fail(CK_ERR_FORMAT, "%s: layer %zu has no name", origin, i);
+        ls[i] = (named_layer){json_string_value(name), NULL, e, false};
+        if (!strcmp(class_of(e) ? class_of(e) : "", "InputLayer")) {
+            ck_layer *tmp;
+            ck_status st = load_layer(e, origin, depth, &tmp);
+            if (st) return st;
+            if (!tmp->has_input_shape) {
+                ck_layer_free(tmp);
+                return ck_fail(CK_ERR_FORMAT, "%s: InputLayer '%s' has no shape", origin, ls[i].name);
+            }
+            ck_node *node;
+            if ((st = ck_graph_add_input(m, tmp, &node))) return ck_fail_prefix(st, "%s: ", origin);
+            ls[i].layer = tmp;
+            ls[i].done = true;
+            continue;
+        }
+        ck_status st = load_layer(e, origin, depth, &ls[i].layer);
+        if (st) return st;
+    }
+    return CK_OK;
+}
+
+static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_model **out)
+{
+    json_t *layers = json_object_get(cfg, "layers");
+    if (!json_is_array(layers)) return ck_fail(CK_ERR_FORMAT, "%s: Functional config has no 'layers' list", origin);
+    int n = (int)json_array_size(layers);
+    json_t *name = json_object_get(cfg, "name");
+    ck_model *m = ck_functional(json_is_string(name) ? json_string_value(name) : NULL);
+    named_layer *ls = ck_calloc((size_t)n + 1, sizeof *ls);
+    if (!m || !ls) {
+        ck_model_free(m);
+        ck_free(ls);
+        return CK_ERR_NOMEM;
+    }
+    ck_status st = create_layers(m, layers, ls, origin, depth);
+    /* Layers may be listed before their inputs exist (shared layers, nested
+     * graphs): call whatever is ready until nothing changes. */
+    for (bool progress = true; !st && progress;) {
+        progress = false;
+        for (int i = 0; !st && i < n; i++) {
+            if (!ls[i].layer || (ls[i].done && ls[i].layer->n_nodes >= (int)json_array_size(json_object_get(ls[i].obj, "inbound_nodes"))))
+                continue;
+            st = call_nodes(m, &ls[i], ls, n, origin, &progress);
+            if (!st && ls[i].layer->n_nodes > 0) ls[i].done = true;
+        }
+    }
+    for (int i = 0; !st && i < n; i++) {
+        if (ls[i].layer && !ls[i].layer->owner) {
+            st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s' is never connected to the graph", origin, ls[i].name);
+        }
+    }
+    ck_ktensor *ins[64], *outs[64];
+    int n_in = 0, n_out = 0;
+    if (!st) st = io_list(json_object_get(cfg, "input_layers"), ls, n, ins, &n_in, origin, "input_layers");
+    if (!st) st = io_list(json_object_get(cfg, "output_layers"), ls, n, outs, &n_out, origin, "output_layers");
+    if (!st && (st = ck_functional_finish(m, ins, n_in, outs, n_out))) st = ck_fail_prefix(st, "%s: ", origin);
+    for (int i = 0; i < n; i++)
+        if (ls[i].layer && !ls[i].layer->owner) ck_layer_free(ls[i].layer);
+    json_t *trainable = json_object_get(cfg, "trainable");
+    if (json_is_false(trainable)) m->base.trainable = false;
+    ck_free(ls);
+    if (st) {
+        ck_model_free(m);
+        return st;
+    }
+    *out = m;
+    return CK_OK;
+}
+
+static ck_status load_model(json_t *obj, const char *origin, int depth, ck_model **out)
+{
+    if (depth > 32) return ck_fail(CK_ERR_FORMAT, "%s: models nested too deeply", origin);
+    const char *cls = class_of(obj);
+    json_t *cfg = json_object_get(obj, "config");
+    if (!cls || !cfg) return ck_fail(CK_ERR_FORMAT, "%s: not a Keras model config (no class_name/config)", origin);
+    if (!strcmp(cls, "Sequential")) return load_sequential(obj, cfg, origin, depth, out);
+    if (!strcmp(cls, "Functional") || !strcmp(cls, "Model")) return load_functional(cfg, origin, depth, out);
+    return ck_fail(CK_ERR_UNSUPPORTED, "%s: model class '%s' is not Sequential or Functional", origin, cls);
+}
+
+ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out)
+{
+    /* TF.js wraps the Keras config in modelTopology (and sometimes model_config). */
+    json_t *topo = json_object_get(root, "modelTopology");
+    if (topo) root = topo;
+    json_t *mc = json_object_get(root, "model_config");
+    if (json_is_object(mc)) root = mc;
+    ck_status st = check_known_classes(root, origin);
+    if (st) return st;
+    return load_model(root, origin, 0, out);
+}
+
+ck_model *ck_model_from_json(const char *text, const char *origin)
+{
+    if (!origin) origin = "<json>";
+    if (!text) {
+        ck_fail(CK_ERR_ARG, "%s: no JSON text", origin);
+        return NULL;
+    }
+    json_error_t err;
+    json_t *root = json_loads(text, 0, &err);
+    if (!root) {
+        ck_fail(CK_ERR_FORMAT, "%s: JSON syntax error at line %d, column %d: %s", origin, err.line, err.column, err.text);
+        return NULL;
+    }
+    ck_model *m = NULL;
+    if (ck_model_from_json_value(root, origin, &m)) m = NULL;
+    json_decref(root);
+    return m;
+}
+
+ck_model *ck_model_load_json_file(const char *path)
+{
+    char *text;
+    size_t len;
+    if (ck_read_file(path, &text, &len)) return NULL;
+    ck_model *m = ck_model_from_json(text, path);
+    ck_free(text);
+    return m;
+}

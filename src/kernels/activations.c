@@ -1,0 +1,162 @@
+/* Keras 3's activations, with its exact formulas: gelu is the erf form (approximate=
+ * False), hard_sigmoid is relu6(x + 3) / 6, leaky_relu's slope is 0.2, selu uses
+ * Keras's alpha and scale. */
+#include "activations.h"
+
+#include <math.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    ck_act_kind kind;
+} act_names[] = {
+    {"linear", CK_ACT_LINEAR},     {"relu", CK_ACT_RELU},
+    {"sigmoid", CK_ACT_SIGMOID},   {"softmax", CK_ACT_SOFTMAX},
+    {"tanh", CK_ACT_TANH},         {"elu", CK_ACT_ELU},
+    {"selu", CK_ACT_SELU},         {"gelu", CK_ACT_GELU},
+    {"silu", CK_ACT_SILU},         {"swish", CK_ACT_SILU},
+    {"softplus", CK_ACT_SOFTPLUS}, {"softsign", CK_ACT_SOFTSIGN},
+    {"relu6", CK_ACT_RELU6},       {"leaky_relu", CK_ACT_LEAKY_RELU},
+    {"hard_sigmoid", CK_ACT_HARD_SIGMOID}, {"hard_silu", CK_ACT_HARD_SILU},
+    {"hard_swish", CK_ACT_HARD_SILU}, {"mish", CK_ACT_MISH},
+    {"log_softmax", CK_ACT_LOG_SOFTMAX}, {"exponential", CK_ACT_EXPONENTIAL},
+};
+
+ck_status ck_activation_parse(const char *name, ck_act *out)
+{
+    if (!name || !*name) name = "linear";
+    for (size_t i = 0; i < sizeof act_names / sizeof act_names[0]; i++) {
+        if (strcmp(act_names[i].name, name) == 0) {
+            out->kind = act_names[i].kind;
+            snprintf(out->name, sizeof out->name, "%s", name);
+            return CK_OK;
+        }
+    }
+    return ck_fail(CK_ERR_CONFIG, "unknown activation '%s'", name);
+}
+
+#define SELU_ALPHA 1.67326324235437728481
+#define SELU_SCALE 1.05070098735548049342
+#define LEAKY_SLOPE 0.2f
+
+static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+static inline float softplusf(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+
+static void softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, bool log_form)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        float m = xr[0];
+        for (int64_t c = 1; c < cols; c++) m = xr[c] > m ? xr[c] : m;
+        double sum = 0.0;
+        for (int64_t c = 0; c < cols; c++) sum += exp((double)(xr[c] - m));
+        if (log_form) {
+            float ls = (float)log(sum);
+            for (int64_t c = 0; c < cols; c++) yr[c] = xr[c] - m - ls;
+        } else {
+            float inv = (float)(1.0 / sum);
+            for (int64_t c = 0; c < cols; c++) yr[c] = expf(xr[c] - m) * inv;
+        }
+    }
+}
+
+static float act_scalar(ck_act_kind kind, float v)
+{
+    switch (kind) {
+    case CK_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case CK_ACT_SIGMOID: return sigmoidf(v);
+    case CK_ACT_TANH: return tanhf(v);
+    case CK_ACT_ELU: return v > 0.0f ? v : expm1f(v);
+    case CK_ACT_SELU: return (float)(v > 0.0f ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * expm1(v));
+    case CK_ACT_GELU: return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));
+    case CK_ACT_SILU: return v * sigmoidf(v);
+    case CK_ACT_SOFTPLUS: return softplusf(v);
+    case CK_ACT_SOFTSIGN: return v / (1.0f + fabsf(v));
+    case CK_ACT_RELU6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+    case CK_ACT_LEAKY_RELU: return v > 0.0f ? v : LEAKY_SLOPE * v;
+    case CK_ACT_HARD_SIGMOID: return act_scalar(CK_ACT_RELU6, v + 3.0f) / 6.0f;
+    case CK_ACT_HARD_SILU: return v * act_scalar(CK_ACT_RELU6, v + 3.0f) / 6.0f;
+    case CK_ACT_MISH: return v * tanhf(softplusf(v));
+    case CK_ACT_EXPONENTIAL: return expf(v);
+    default: return v;
+    }
+}
+
+void ck_act_forward(ck_act_kind kind, const float *x, float *y, int64_t rows, int64_t cols)
+{
+    int64_t n = rows * cols;
+    switch (kind) {
+    case CK_ACT_SOFTMAX: softmax_rows(x, y, rows, cols, false); return;
+    case CK_ACT_LOG_SOFTMAX: softmax_rows(x, y, rows, cols, true); return;
+    case CK_ACT_LINEAR:
+        if (x != y) memcpy(y, x, (size_t)n * sizeof *y);
+        return;
+    case CK_ACT_RELU:
+        for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        return;
+    default:
+        for (int64_t i = 0; i < n; i++) y[i] = act_scalar(kind, x[i]);
+        return;
+    }
+}
+
+static float act_derivative(ck_act_kind kind, float v, float out)
+{
+    switch (kind) {
+    case CK_ACT_RELU: return v > 0.0f ? 1.0f : 0.0f;
+    case CK_ACT_SIGMOID: return out * (1.0f - out);
+    case CK_ACT_TANH: return 1.0f - out * out;
+    case CK_ACT_ELU: return v > 0.0f ? 1.0f : out + 1.0f;
+    case CK_ACT_SELU: return (float)(v > 0.0f ? SELU_SCALE : out + SELU_SCALE * SELU_ALPHA);
+    case CK_ACT_GELU: {
+        float cdf = 0.5f * (1.0f + erff(v * 0.70710678118654752f));
+        float pdf = expf(-0.5f * v * v) * 0.39894228040143268f;
+        return cdf + v * pdf;
+    }
+    case CK_ACT_SILU: {
+        float s = sigmoidf(v);
+        return s * (1.0f + v * (1.0f - s));
+    }
+    case CK_ACT_SOFTPLUS: return sigmoidf(v);
+    case CK_ACT_SOFTSIGN: {
+        float d = 1.0f + fabsf(v);
+        return 1.0f / (d * d);
+    }
+    case CK_ACT_RELU6: return (v > 0.0f && v < 6.0f) ? 1.0f : 0.0f;
+    case CK_ACT_LEAKY_RELU: return v > 0.0f ? 1.0f : LEAKY_SLOPE;
+    case CK_ACT_HARD_SIGMOID: return (v > -3.0f && v < 3.0f) ? 1.0f / 6.0f : 0.0f;
+    case CK_ACT_HARD_SILU:
+        if (v <= -3.0f) return 0.0f;
+        if (v >= 3.0f) return 1.0f;
+        return (2.0f * v + 3.0f) / 6.0f;
+    case CK_ACT_MISH: {
+        float sp = softplusf(v), t = tanhf(sp);
+        return t + v * (1.0f - t * t) * sigmoidf(v);
+    }
+    case CK_ACT_EXPONENTIAL: return out;
+    default: return 1.0f;
+    }
+}
+
+void ck_act_backward(ck_act_kind kind, const float *x, const float *y, const float *dy,
+                     float *dx, int64_t rows, int64_t cols)
+{
+    if (kind == CK_ACT_SOFTMAX || kind == CK_ACT_LOG_SOFTMAX) {
+        for (int64_t r = 0; r < rows; r++) {
+            const float *yr = y + r * cols, *gr = dy + r * cols;
+            float *dr = dx + r * cols;
+            double dot = 0.0;
+            if (kind == CK_ACT_SOFTMAX) {
+                for (int64_t c = 0; c < cols; c++) dot += (double)yr[c] * gr[c];
+                for (int64_t c = 0; c < cols; c++) dr[c] += yr[c] * (gr[c] - (float)dot);
+            } else {
+                for (int64_t c = 0; c < cols; c++) dot += gr[c];
+                for (int64_t c = 0; c < cols; c++) dr[c] += gr[c] - expf(yr[c]) * (float)dot;
+            }
+        }
+        return;
+    }
+    int64_t n = rows * cols;
+    for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * act_derivative(kind, x[i], y[i]);
+}

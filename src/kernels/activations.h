@@ -1,0 +1,31 @@
+/*
+ * Keras 3 activation functions by name, applied row-wise to [rows, cols] data
+ * (softmax and log_softmax normalise over the last axis, cols). Nothing here
+ * knows what a layer is.
+ */
+#ifndef CK_ACTIVATIONS_H
+#define CK_ACTIVATIONS_H
+
+#include "core/core.h"
+
+typedef enum ck_act_kind {
+    CK_ACT_LINEAR, CK_ACT_RELU, CK_ACT_SIGMOID, CK_ACT_SOFTMAX, CK_ACT_TANH, CK_ACT_ELU,
+    CK_ACT_SELU, CK_ACT_GELU, CK_ACT_SILU, CK_ACT_SOFTPLUS, CK_ACT_SOFTSIGN, CK_ACT_RELU6,
+    CK_ACT_LEAKY_RELU, CK_ACT_HARD_SIGMOID, CK_ACT_HARD_SILU, CK_ACT_MISH, CK_ACT_LOG_SOFTMAX,
+    CK_ACT_EXPONENTIAL, CK_ACT_COUNT
+} ck_act_kind;
+
+typedef struct ck_act {
+    ck_act_kind kind;
+    char name[24];   /* as written in the config ("swish" and "silu" both kept) */
+} ck_act;
+
+/* Accepts every Keras 3 name and alias ("swish", "hard_swish", None -> linear). */
+ck_status ck_activation_parse(const char *name, ck_act *out);
+/* y = f(x), in place allowed; [rows, cols]. */
+void ck_act_forward(ck_act_kind kind, const float *x, float *y, int64_t rows, int64_t cols);
+/* dx += f'(x) * dy using x (pre-activation) and y (output); [rows, cols]. */
+void ck_act_backward(ck_act_kind kind, const float *x, const float *y, const float *dy,
+                     float *dx, int64_t rows, int64_t cols);
+
+#endif
