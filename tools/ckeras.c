@@ -1,7 +1,7 @@
 /* ckeras: the command-line tool, a thin shell over the public API. It turns
  * statuses into one-line messages on stderr and exit codes (0 ok, 1 error,
  * 2 usage). */
-#include "ckeras.h"
+#include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +26,16 @@ static int usage(FILE *out)
     return out == stderr ? 2 : 0;
 }
 
-static int fail(const char *what)
+int cli_fail(const char *what)
 {
     fprintf(stderr, "ckeras: %s%s%s\n", what ? what : "", what && *ck_errmsg() ? ": " : "", ck_errmsg());
     return 1;
 }
+#define fail cli_fail
 
 /* Keras clamps its default width to the terminal; when stdout is not a terminal
  * rich assumes 80 columns unless COLUMNS says otherwise. */
-static int console_width(void)
+int cli_console_width(void)
 {
     const char *env = getenv("COLUMNS");
     if (env && atoi(env) > 0) return atoi(env);
@@ -69,7 +70,7 @@ static int cmd_summary(int argc, char **argv)
 {
     if (argc < 1) return usage(stderr);
     const char *path = argv[0];
-    ck_summary_opts o = {.console_width = console_width()};
+    ck_summary_opts o = {.console_width = cli_console_width()};
     double positions[8];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -174,7 +175,7 @@ static int cmd_example(void)
     if (!st) st = ck_model_build(m);
     int rc = st ? fail("example") : 0;
     if (!rc) {
-        ck_summary_opts o = {.console_width = console_width()};
+        ck_summary_opts o = {.console_width = cli_console_width()};
         rc = print_summary(m, &o);
     }
     if (!rc) {
@@ -191,14 +192,25 @@ static int cmd_layers(void)
     return 0;
 }
 
+static int cmd_example_args(int argc, char **argv) { (void)argc, (void)argv; return cmd_example(); }
+static int cmd_layers_args(int argc, char **argv) { (void)argc, (void)argv; return cmd_layers(); }
+
+static const cli_command core_commands[] = {
+    {"summary", cmd_summary},
+    {"weights", cmd_weights},
+    {"example", cmd_example_args},
+    {"layers", cmd_layers_args},
+};
+
+/* Commands of other files (tools/cmd_*.c) are listed in cli_extra_commands. */
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "summary")) return cmd_summary(argc - 2, argv + 2);
-    if (!strcmp(cmd, "weights")) return cmd_weights(argc - 2, argv + 2);
-    if (!strcmp(cmd, "example")) return cmd_example();
-    if (!strcmp(cmd, "layers")) return cmd_layers();
+    for (size_t i = 0; i < sizeof core_commands / sizeof core_commands[0]; i++)
+        if (!strcmp(cmd, core_commands[i].name)) return core_commands[i].run(argc - 2, argv + 2);
+    for (const cli_command *c = cli_extra_commands; c->name; c++)
+        if (!strcmp(cmd, c->name)) return c->run(argc - 2, argv + 2);
     if (!strcmp(cmd, "version")) return puts("ckeras " CKERAS_VERSION), 0;
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return usage(stdout);
     fprintf(stderr, "ckeras: unknown command '%s'\n", cmd);

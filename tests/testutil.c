@@ -1,0 +1,131 @@
+/* Shared test helpers; see testutil.h. */
+#include "testutil.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+
+int test_failures;
+int test_checks;
+
+int test_report(const char *name)
+{
+    printf("%s: %d checks, %d failures\n", name, test_checks, test_failures);
+    return test_failures ? 1 : 0;
+}
+
+const char *test_path(char *buf, size_t cap, const char *fmt, ...)
+{
+    const char *root = getenv("CKERAS_ROOT");
+    int n = snprintf(buf, cap, "%s/", root && *root ? root : ".");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - (size_t)n, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+char *test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    if (len) *len = (size_t)n;
+    return buf;
+}
+
+static int parse_header(const char *h, char *descr, int *fortran, test_array *a)
+{
+    const char *d = strstr(h, "'descr':");
+    const char *fo = strstr(h, "'fortran_order':");
+    const char *sh = strstr(h, "'shape':");
+    if (!d || !fo || !sh) return -1;
+    if (sscanf(d, "'descr': '%7[^']'", descr) != 1) return -1;
+    *fortran = strncmp(fo + 16, " True", 5) == 0;
+    const char *p = strchr(sh, '(');
+    if (!p) return -1;
+    p++;
+    a->rank = 0;
+    a->size = 1;
+    while (*p && *p != ')') {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p) {
+            p++;
+            continue;
+        }
+        if (a->rank >= 8) return -1;
+        a->dim[a->rank++] = v;
+        a->size *= v;
+        p = end;
+    }
+    return 0;
+}
+
+int test_load_npy(const char *path, test_array *a)
+{
+    size_t len;
+    char *buf = test_read_file(path, &len);
+    memset(a, 0, sizeof *a);
+    if (!buf || len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) {
+        free(buf);
+        return -1;
+    }
+    int major = (unsigned char)buf[6];
+    size_t hlen = major == 1 ? (size_t)((unsigned char)buf[8] | (unsigned char)buf[9] << 8)
+                             : (size_t)((unsigned char)buf[8] | (unsigned char)buf[9] << 8 |
+                                        (unsigned char)buf[10] << 16 | (unsigned)(unsigned char)buf[11] << 24);
+    size_t off = (major == 1 ? 10 : 12) + hlen;
+    char descr[8] = {0};
+    int fortran = 0;
+    char saved = buf[off - 1];
+    buf[off - 1] = '\0';
+    int bad = parse_header(buf + (major == 1 ? 10 : 12), descr, &fortran, a);
+    buf[off - 1] = saved;
+    size_t item = descr[2] == '8' ? 8 : descr[2] == '4' ? 4 : descr[2] == '1' ? 1 : 0;
+    if (bad || fortran || !item || off + item * (size_t)a->size > len) {
+        free(buf);
+        return -1;
+    }
+    a->data = malloc(sizeof(float) * (size_t)(a->size ? a->size : 1));
+    const char *src = buf + off;
+    for (int64_t i = 0; i < a->size; i++) {
+        double v = 0;
+        if (!strcmp(descr, "<f4")) { float f; memcpy(&f, src + 4 * i, 4); v = f; }
+        else if (!strcmp(descr, "<f8")) memcpy(&v, src + 8 * i, 8);
+        else if (!strcmp(descr, "<i4")) { int32_t x; memcpy(&x, src + 4 * i, 4); v = x; }
+        else if (!strcmp(descr, "<i8")) { int64_t x; memcpy(&x, src + 8 * i, 8); v = (double)x; }
+        else if (!strcmp(descr, "|u1")) v = (unsigned char)src[i];
+        else { free(a->data); free(buf); a->data = NULL; return -1; }
+        a->data[i] = (float)v;
+    }
+    free(buf);
+    return 0;
+}
+
+void test_free_array(test_array *a)
+{
+    free(a->data);
+    a->data = NULL;
+}
+
+double test_max_error(const float *a, const float *b, int64_t n, double atol)
+{
+    double worst = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        double scale = fabs((double)b[i]) > 1.0 ? fabs((double)b[i]) : 1.0;
+        double e = d <= atol ? 0.0 : d / scale;
+        if (isnan(a[i]) != isnan(b[i])) e = INFINITY;
+        if (e > worst) worst = e;
+    }
+    return worst;
+}

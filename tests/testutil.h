@@ -1,0 +1,55 @@
+/* A tiny test harness shared by every test program: CHECK macros that count
+ * failures, file and .npy readers for goldens, and float comparison. Tests are
+ * run from the repository root (CKERAS_ROOT). */
+#ifndef CK_TESTUTIL_H
+#define CK_TESTUTIL_H
+
+#include "ckeras.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern int test_failures;
+extern int test_checks;
+
+#define CHECK(cond, ...)                                                           \
+    do {                                                                           \
+        test_checks++;                                                             \
+        if (!(cond)) {                                                             \
+            test_failures++;                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);        \
+            fprintf(stderr, __VA_ARGS__);                                          \
+            fputc('\n', stderr);                                                   \
+        }                                                                          \
+    } while (0)
+
+#define CHECK_OK(expr)                                                             \
+    do {                                                                           \
+        ck_status st_ = (expr);                                                    \
+        CHECK(st_ == CK_OK, "%s -> %s: %s", #expr, ck_status_name(st_), ck_errmsg()); \
+    } while (0)
+
+/* Prints the tally; the exit status of main. */
+int test_report(const char *name);
+
+/* Path under the repository root (CKERAS_ROOT or "."); static buffer per call site use. */
+const char *test_path(char *buf, size_t cap, const char *fmt, ...);
+/* Whole file, NUL-terminated; NULL if missing. */
+char *test_read_file(const char *path, size_t *len);
+
+/* A float32/float64/int32/int64 .npy read as float32 (C order). */
+typedef struct test_array {
+    int rank;
+    int64_t dim[8];
+    int64_t size;
+    float *data;
+} test_array;
+int test_load_npy(const char *path, test_array *out);
+void test_free_array(test_array *a);
+
+/* max |a-b| / max(1e-6?, |b|) style: returns worst relative-or-absolute error. */
+double test_max_error(const float *a, const float *b, int64_t n, double atol);
+
+#endif

@@ -1,0 +1,21 @@
+/* Shared pieces of the ckeras command-line tool. Each command is a function
+ * taking the arguments after its name; it returns the exit status. */
+#ifndef CKERAS_CLI_H
+#define CKERAS_CLI_H
+
+#include "ckeras.h"
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+/* Commands defined outside ckeras.c, NULL-terminated (tools/commands.c). */
+extern const cli_command cli_extra_commands[];
+
+/* Prints "ckeras: what: <ck_errmsg()>" on stderr and returns 1. */
+int cli_fail(const char *what);
+/* Terminal width for Keras's default summary width (0 = not a terminal). */
+int cli_console_width(void);
+
+#endif
