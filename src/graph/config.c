@@ -568,9 +568,9 @@ static ck_status apply_common(ck_layer *l, const char *key, json_t *v, bool *han
 {
     *handled = true;
     if (!strcmp(key, "name")) {
-        if (!json_is_string(v) || !*json_string_value(v) || strlen(json_string_value(v)) >= CK_STR_MAX)
+        if (!json_is_string(v) || !*json_string_value(v) || strlen(json_string_value(v)) >= CK_NAME_MAX)
             return ck_fail(CK_ERR_CONFIG, "%s: field 'name' must be a non-empty string under %d bytes",
-                           l->cls->class_name, CK_STR_MAX);
+                           l->cls->class_name, CK_NAME_MAX);
         snprintf(l->name, sizeof l->name, "%s", json_string_value(v));
         l->auto_named = false;
         return CK_OK;

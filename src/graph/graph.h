@@ -15,6 +15,7 @@ struct ck_tensor;
 
 /* ---- config values ---------------------------------------------------------- */
 #define CK_STR_MAX 64
+#define CK_NAME_MAX 256 /* layer and model names (Keras allows long ones) */
 #define CK_INT_NULL INT64_MIN /* a nullable int field holding Keras's None */
 
 typedef struct ck_ints {   /* a tuple such as kernel_size=(3, 3); null when is_null */
@@ -112,7 +113,7 @@ typedef struct ck_tensor {
 /* ---- weights -------------------------------------------------------------------- */
 typedef struct ck_weight {
     char name[CK_STR_MAX];   /* "kernel", "moving_mean"                     */
-    char path[256];          /* Keras 3 variable.path, set at model build   */
+    char path[640];          /* Keras 3 variable.path, set at model build   */
     ck_shape shape;          /* no batch dim                                */
     int64_t size;            /* product of shape                            */
     bool trainable;          /* as created (BN statistics: false)           */
@@ -144,7 +145,7 @@ struct ck_node {
 /* ---- layers ------------------------------------------------------------------ */
 struct ck_layer {
     const ck_layer_class *cls;
-    char name[CK_STR_MAX];
+    char name[CK_NAME_MAX];
     bool auto_named;            /* name still to be assigned by the model      */
     uint64_t serial;            /* creation order, for Keras's naming order    */
     bool trainable;

@@ -423,7 +423,7 @@ static ck_status assign_names(ck_model *m)
         char base[CK_STR_MAX];
         ck_snake_case(l->cls->class_name, base, sizeof base);
         snprintf(l->name, sizeof l->name, "%s", base);
-        for (int k = 1; name_taken(&p, l->name); k++) snprintf(l->name, sizeof l->name, "%.40s_%d", base, k);
+        for (int k = 1; name_taken(&p, l->name); k++) snprintf(l->name, sizeof l->name, "%s_%d", base, k);
         l->auto_named = false;
     }
     ck_free(p.items);
@@ -470,18 +470,21 @@ ck_status ck_model_collect_weights(const ck_model *m, ck_weight_ref **refs, int 
     return CK_OK;
 }
 
+/* Keras 3 names a variable by the name scopes open when its layer was built: a
+ * Sequential builds its layers inside its own scope, while a functional graph's
+ * layers are built when called, outside any model scope. */
 static void set_paths(ck_model *m, const char *prefix)
 {
     for (int i = 0; i < m->n_layers; i++) {
         ck_layer *l = m->layers[i];
-        char scope[512];
-        snprintf(scope, sizeof scope, "%s%s%s", prefix, *prefix ? "/" : "", l->name);
+        char scope[sizeof l->weights[0].path];
+        snprintf(scope, sizeof scope, "%.*s%s%s", (int)(sizeof scope / 2), prefix, *prefix ? "/" : "", l->name);
         if (l->model) {
-            set_paths(l->model, scope);
+            set_paths(l->model, l->model->kind == CK_SEQUENTIAL ? scope : "");
             continue;
         }
         for (int k = 0; k < l->n_weights; k++)
-            snprintf(l->weights[k].path, sizeof l->weights[k].path, "%.200s/%.50s", scope, l->weights[k].name);
+            snprintf(l->weights[k].path, sizeof l->weights[k].path, "%.500s/%.60s", scope, l->weights[k].name);
     }
 }
 

@@ -1,6 +1,8 @@
-/* Keras 3's activations, with its exact formulas: gelu is the erf form (approximate=
- * False), hard_sigmoid is relu6(x + 3) / 6, leaky_relu's slope is 0.2, selu uses
- * Keras's alpha and scale. */
+/* Keras 3's activations, with its exact formulas and default parameters: gelu is
+ * the erf form (approximate=False), hard_sigmoid is relu6(x + 3) / 6, leaky_relu's
+ * slope is 0.2, selu uses Keras's alpha and scale, celu alpha 1, the shrinks 0.5,
+ * squareplus b 4. glu is not offered: it halves the last axis while Keras's
+ * Activation layer reports an unchanged shape. */
 #include "activations.h"
 
 #include <math.h>
@@ -20,6 +22,11 @@ static const struct {
     {"hard_sigmoid", CK_ACT_HARD_SIGMOID}, {"hard_silu", CK_ACT_HARD_SILU},
     {"hard_swish", CK_ACT_HARD_SILU}, {"mish", CK_ACT_MISH},
     {"log_softmax", CK_ACT_LOG_SOFTMAX}, {"exponential", CK_ACT_EXPONENTIAL},
+    {"celu", CK_ACT_CELU},         {"hard_tanh", CK_ACT_HARD_TANH},
+    {"hard_shrink", CK_ACT_HARD_SHRINK}, {"soft_shrink", CK_ACT_SOFT_SHRINK},
+    {"tanh_shrink", CK_ACT_TANH_SHRINK}, {"log_sigmoid", CK_ACT_LOG_SIGMOID},
+    {"sparse_plus", CK_ACT_SPARSE_PLUS}, {"squareplus", CK_ACT_SQUAREPLUS},
+    {"sparse_sigmoid", CK_ACT_SPARSE_SIGMOID}, {"sparsemax", CK_ACT_SPARSEMAX},
 };
 
 ck_status ck_activation_parse(const char *name, ck_act *out)
@@ -79,7 +86,53 @@ static float act_scalar(ck_act_kind kind, float v)
     case CK_ACT_HARD_SILU: return v * act_scalar(CK_ACT_RELU6, v + 3.0f) / 6.0f;
     case CK_ACT_MISH: return v * tanhf(softplusf(v));
     case CK_ACT_EXPONENTIAL: return expf(v);
+    case CK_ACT_CELU: return v > 0.0f ? v : expm1f(v);
+    case CK_ACT_HARD_TANH: return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
+    case CK_ACT_HARD_SHRINK: return fabsf(v) > 0.5f ? v : 0.0f;
+    case CK_ACT_SOFT_SHRINK: return v > 0.5f ? v - 0.5f : (v < -0.5f ? v + 0.5f : 0.0f);
+    case CK_ACT_TANH_SHRINK: return v - tanhf(v);
+    case CK_ACT_LOG_SIGMOID: return -softplusf(-v);
+    case CK_ACT_SPARSE_PLUS: return v <= -1.0f ? 0.0f : (v >= 1.0f ? v : 0.25f * (v + 1.0f) * (v + 1.0f));
+    case CK_ACT_SQUAREPLUS: return 0.5f * (v + sqrtf(v * v + 4.0f));
+    case CK_ACT_SPARSE_SIGMOID: return v <= -1.0f ? 0.0f : (v >= 1.0f ? 1.0f : 0.5f * (v + 1.0f));
     default: return v;
+    }
+}
+
+/* Sparsemax (Martins & Astudillo): Euclidean projection of each row onto the
+ * simplex; the support threshold tau is found by sorting the row. */
+static void sparsemax_rows(const float *x, float *y, int64_t rows, int64_t cols)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        double tau = 0.0, cum = 0.0;
+        /* Selection of the largest values without allocation: repeatedly take the
+         * next largest; O(cols^2), fine for the widths activations see. */
+        double prev = INFINITY;
+        int64_t taken = 0, k = 0;
+        while (taken < cols) {
+            double best = -INFINITY;
+            int64_t count = 0;
+            for (int64_t c = 0; c < cols; c++)
+                if (xr[c] < prev && xr[c] > best) best = xr[c];
+            for (int64_t c = 0; c < cols; c++) count += xr[c] == best;
+            bool stop = false;
+            for (int64_t i = 0; i < count; i++) {
+                k++;
+                if (1.0 + (double)k * best > cum + best) {
+                    cum += best;
+                    tau = (cum - 1.0) / (double)k;
+                } else {
+                    stop = true;
+                    break;
+                }
+            }
+            if (stop) break;
+            taken += count;
+            prev = best;
+        }
+        for (int64_t c = 0; c < cols; c++) yr[c] = xr[c] > tau ? (float)(xr[c] - tau) : 0.0f;
     }
 }
 
@@ -89,6 +142,7 @@ void ck_act_forward(ck_act_kind kind, const float *x, float *y, int64_t rows, in
     switch (kind) {
     case CK_ACT_SOFTMAX: softmax_rows(x, y, rows, cols, false); return;
     case CK_ACT_LOG_SOFTMAX: softmax_rows(x, y, rows, cols, true); return;
+    case CK_ACT_SPARSEMAX: sparsemax_rows(x, y, rows, cols); return;
     case CK_ACT_LINEAR:
         if (x != y) memcpy(y, x, (size_t)n * sizeof *y);
         return;
@@ -135,6 +189,18 @@ static float act_derivative(ck_act_kind kind, float v, float out)
         return t + v * (1.0f - t * t) * sigmoidf(v);
     }
     case CK_ACT_EXPONENTIAL: return out;
+    case CK_ACT_CELU: return v > 0.0f ? 1.0f : expf(v);
+    case CK_ACT_HARD_TANH: return (v > -1.0f && v < 1.0f) ? 1.0f : 0.0f;
+    case CK_ACT_HARD_SHRINK: return fabsf(v) > 0.5f ? 1.0f : 0.0f;
+    case CK_ACT_SOFT_SHRINK: return fabsf(v) > 0.5f ? 1.0f : 0.0f;
+    case CK_ACT_TANH_SHRINK: {
+        float t = tanhf(v);
+        return t * t;
+    }
+    case CK_ACT_LOG_SIGMOID: return sigmoidf(-v);
+    case CK_ACT_SPARSE_PLUS: return v <= -1.0f ? 0.0f : (v >= 1.0f ? 1.0f : 0.5f * (v + 1.0f));
+    case CK_ACT_SQUAREPLUS: return 0.5f * (1.0f + v / sqrtf(v * v + 4.0f));
+    case CK_ACT_SPARSE_SIGMOID: return (v > -1.0f && v < 1.0f) ? 0.5f : 0.0f;
     default: return 1.0f;
     }
 }
@@ -142,6 +208,21 @@ static float act_derivative(ck_act_kind kind, float v, float out)
 void ck_act_backward(ck_act_kind kind, const float *x, const float *y, const float *dy,
                      float *dx, int64_t rows, int64_t cols)
 {
+    if (kind == CK_ACT_SPARSEMAX) {
+        /* Jacobian on the support S: dx = dy - mean_S(dy) on S, 0 elsewhere. */
+        for (int64_t r = 0; r < rows; r++) {
+            const float *yr = y + r * cols, *gr = dy + r * cols;
+            float *dr = dx + r * cols;
+            double sum = 0.0;
+            int64_t n = 0;
+            for (int64_t c = 0; c < cols; c++)
+                if (yr[c] > 0.0f) sum += gr[c], n++;
+            float mean = n ? (float)(sum / (double)n) : 0.0f;
+            for (int64_t c = 0; c < cols; c++)
+                if (yr[c] > 0.0f) dr[c] += gr[c] - mean;
+        }
+        return;
+    }
     if (kind == CK_ACT_SOFTMAX || kind == CK_ACT_LOG_SOFTMAX) {
         for (int64_t r = 0; r < rows; r++) {
             const float *yr = y + r * cols, *gr = dy + r * cols;

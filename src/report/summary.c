@@ -9,7 +9,7 @@
 #include <string.h>
 
 typedef struct row_text {
-    char layer[192];
+    char layer[CK_NAME_MAX + 96];
     char shape[256];
     char params[48];
     char *connected;   /* heap: can be long for many inputs */
@@ -101,7 +101,8 @@ static ck_status add_row(row_list *list, const ck_layer *l, int level, const ck_
     } else {
         ck_format_thousands(ck_layer_params(l), r->params, sizeof r->params);
     }
-    r->connected = format_connected(l, keras2);
+    /* Nested rows show no connections: their nodes belong to the inner graph. */
+    r->connected = level > 0 ? ck_strdup(keras2 ? "[]" : "-") : format_connected(l, keras2);
     if (!r->connected) return CK_ERR_NOMEM;
     if (keras2) snprintf(r->trainable, sizeof r->trainable, "%s", l->trainable ? "Y" : "N");
     else snprintf(r->trainable, sizeof r->trainable, "%s", !count_weights(l) ? "-" : l->trainable ? "Y" : "N");

@@ -854,23 +854,77 @@ typedef struct k3table {
     long console;                /* lines are cropped to this many cells */
 } k3table;
 
-static void emit_cropped(sbuf *out, cpstr *line, long console) {
-    if (cs_cells(line) > console) set_cell_size(line, console);
-    sb_put_cs(out, line);
+/* A table line as rich holds it: text plus the offsets where its segments
+ * (borders, cell padding, cell text) begin. Cropping works per segment, which
+ * matters for the rare character whose width depends on its neighbours (ZWJ,
+ * U+FE0F) at a segment start. */
+typedef struct segline {
+    cpstr text;
+    offs starts;
+} segline;
+
+static void seg_begin(segline *l) {
+    off_push(&l->starts, l->text.n);
+    if (l->starts.bad) l->text.bad = 1;
+}
+
+static void seg_free(segline *l) {
+    cs_free(&l->text);
+    free(l->starts.v);
+    l->starts = (offs){0};
+}
+
+/* Console.print(crop=True): Segment.adjust_line_length without padding. */
+static void emit_cropped(sbuf *out, segline *l, long console) {
+    cpstr *t = &l->text;
+    long used = 0;
+    if (t->bad) out->bad = 1;
+    for (size_t i = 0; i < l->starts.n && !out->bad; i++) {
+        size_t a = l->starts.v[i], b = i + 1 < l->starts.n ? l->starts.v[i + 1] : t->n;
+        long cells = cell_len(t->v + a, b - a);
+        if (used + cells < console) {
+            cpstr seg = {t->v + a, b - a, b - a, 0};
+            sb_put_cs(out, &seg);
+            used += cells;
+            continue;
+        }
+        cpstr seg = {0};
+        cs_append(&seg, t->v + a, b - a);
+        set_cell_size(&seg, console - used);
+        sb_put_cs(out, &seg);
+        cs_free(&seg);
+        break;
+    }
     sb_puts(out, "\n");
 }
 
 /* A horizontal rule: left, fill per column, joint between columns, right. */
 static void emit_rule(sbuf *out, const k3table *t, const uint32_t box[4]) {
-    cpstr line = {0};
-    cs_push(&line, box[0]);
+    segline line = {0};
+    seg_begin(&line);
+    cs_push(&line.text, box[0]);
     for (int i = 0; i < t->n; i++) {
-        if (i) cs_push(&line, box[2]);
-        cs_rep(&line, box[1], t->p[i]);
+        if (i) cs_push(&line.text, box[2]);
+        cs_rep(&line.text, box[1], t->p[i]);
     }
-    cs_push(&line, box[3]);
+    cs_push(&line.text, box[3]);
     emit_cropped(out, &line, t->console);
-    cs_free(&line);
+    seg_free(&line);
+}
+
+/* Appends one cell's k-th visual line: " text " or a blank of the column width. */
+static void row_cell_line(segline *line, const lines *cl, size_t k, int64_t width) {
+    if (k < cl->n) {
+        seg_begin(line);
+        cs_push(&line->text, ' ');
+        seg_begin(line);
+        cs_append_cs(&line->text, &cl->v[k]);
+        seg_begin(line);
+        cs_push(&line->text, ' ');
+    } else {
+        seg_begin(line);
+        cs_rep(&line->text, ' ', width);
+    }
 }
 
 /* One table row: every cell wrapped to its column; header cells hang from the
@@ -887,21 +941,17 @@ static void emit_row(sbuf *out, const k3table *t, const char *const *cells, cons
         if (cl[i].n > height) height = cl[i].n;
     }
     for (size_t k = 0; k < height && !out->bad; k++) {
-        cpstr line = {0};
-        cs_push(&line, vert);
+        segline line = {0};
+        seg_begin(&line);
+        cs_push(&line.text, vert);
         for (int i = 0; i < t->n; i++) {
             size_t skip = header ? height - cl[i].n : 0;
-            if (k >= skip && k - skip < cl[i].n) {
-                cs_push(&line, ' ');
-                cs_append_cs(&line, &cl[i].v[k - skip]);
-                cs_push(&line, ' ');
-            } else {
-                cs_rep(&line, ' ', t->p[i]);
-            }
-            cs_push(&line, vert);
+            row_cell_line(&line, &cl[i], k >= skip ? k - skip : cl[i].n, t->p[i]);
+            seg_begin(&line);
+            cs_push(&line.text, vert);
         }
         emit_cropped(out, &line, t->console);
-        cs_free(&line);
+        seg_free(&line);
     }
     for (int i = 0; i < t->n; i++) ln_free(&cl[i]);
 }

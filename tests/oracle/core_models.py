@@ -263,7 +263,7 @@ ACTIVATIONS = [
 ACTIVATIONS_EXTRA = [
     "hard_swish", "celu", "hard_tanh", "hard_shrink", "soft_shrink",
     "tanh_shrink", "log_sigmoid", "sparse_plus", "squareplus", "sparsemax",
-    "sparse_sigmoid", "glu",
+    "sparse_sigmoid",
 ]
 
 
@@ -305,9 +305,9 @@ def _activations_extra():
         "model": _activation_branches(ACTIVATIONS_EXTRA, False),
         "x_scale": 3.0,
         "notes": [
-            "Activation('glu') halves the last axis at call time (predict gives "
-            "(4, 4)) but Activation.compute_output_shape returns the input shape, "
-            "so summary() and counts.json say (None, 8) for it.",
+            "Activation('glu') is left out: it halves the last axis at call time "
+            "(predict gives (4, 4)) while Activation.compute_output_shape returns "
+            "the input shape, so summary() says (None, 8); ckeras refuses it.",
             "Activation('threshold') is left out: it needs threshold/default_value "
             "arguments and fails when called through Activation.",
             "'hard_swish' serializes as 'hard_silu' (and 'swish' as 'silu') in config.json.",

@@ -1,0 +1,162 @@
+/* Core goldens from real Keras (tests/oracle/core_models.py): every case's
+ * config.json is loaded and must give Keras's counts, layer rows, weight layout
+ * and every summary text byte for byte, including the summaries Keras refused. */
+#include "testutil.h"
+
+#include <jansson.h>
+
+static json_t *load_json(const char *dir, const char *file)
+{
+    char path[1024];
+    test_path(path, sizeof path, "tests/golden/core/%s/%s", dir, file);
+    json_error_t err;
+    return json_load_file(path, 0, &err);
+}
+
+static void check_counts(const char *name, ck_model *m, json_t *counts)
+{
+    ck_param_counts c;
+    CHECK_OK(ck_model_count_params(m, &c));
+    CHECK(c.trainable == json_integer_value(json_object_get(counts, "trainable")), "%s: trainable %lld", name,
+          (long long)c.trainable);
+    CHECK(c.non_trainable == json_integer_value(json_object_get(counts, "non_trainable")), "%s: non-trainable %lld",
+          name, (long long)c.non_trainable);
+    json_t *bytes = json_object_get(counts, "bytes");
+    CHECK(c.trainable_bytes == json_number_value(json_object_get(bytes, "trainable")), "%s: trainable bytes %g", name,
+          c.trainable_bytes);
+    json_t *layers = json_object_get(counts, "layers");
+    CHECK((size_t)ck_model_layer_count(m) == json_array_size(layers), "%s: %d layers, Keras has %zu", name,
+          ck_model_layer_count(m), json_array_size(layers));
+    size_t i;
+    json_t *e;
+    json_array_foreach(layers, i, e) {
+        ck_layer *l = ck_model_layer(m, (int)i);
+        if (!l) break;
+        const char *want = json_string_value(json_object_get(e, "name"));
+        CHECK(!strcmp(ck_layer_name(l), want), "%s: layer %zu is '%s', Keras '%s'", name, i, ck_layer_name(l), want);
+        CHECK(!strcmp(ck_layer_class_name(l), json_string_value(json_object_get(e, "class_name"))), "%s: class of %s",
+              name, want);
+        /* Keras's count_params raises on an unbuilt layer (the summary shows 0); ours is -1. */
+        int64_t want_params = ck_model_built(m) ? json_integer_value(json_object_get(e, "params")) : -1;
+        CHECK(ck_layer_count_params(l) == want_params, "%s: %s has %lld params", name, want, (long long)ck_layer_count_params(l));
+    }
+    json_t *weights = json_object_get(counts, "weights");
+    CHECK((size_t)ck_model_weight_count(m) == json_array_size(weights), "%s: %d weights, Keras %zu", name,
+          ck_model_weight_count(m), json_array_size(weights));
+    json_array_foreach(weights, i, e) {
+        ck_weight_info w;
+        if (ck_model_weight(m, (int)i, &w) != CK_OK) break;
+        json_t *shape = json_object_get(e, "shape");
+        bool same = (size_t)w.shape.rank == json_array_size(shape);
+        for (int d = 0; same && d < w.shape.rank; d++) same = w.shape.dim[d] == json_integer_value(json_array_get(shape, (size_t)d));
+        CHECK(same, "%s: weight %zu (%s) shape differs", name, i, w.path);
+        CHECK(w.trainable == json_is_true(json_object_get(e, "trainable")), "%s: weight %s trainable", name, w.path);
+        CHECK(!strcmp(w.path, json_string_value(json_object_get(e, "path"))), "%s: weight path '%s', Keras '%s'", name,
+              w.path, json_string_value(json_object_get(e, "path")));
+    }
+}
+
+static ck_summary_opts opts_from(json_t *e, double *positions, const char **range)
+{
+    ck_summary_opts o = {0};
+    json_t *v;
+    if (json_is_integer(v = json_object_get(e, "line_length"))) o.line_length = (int)json_integer_value(v);
+    if (json_is_integer(v = json_object_get(e, "columns"))) o.console_width = (int)json_integer_value(v);
+    o.show_trainable = json_is_true(json_object_get(e, "show_trainable"));
+    o.expand_nested = json_is_true(json_object_get(e, "expand_nested"));
+    if (json_is_array(v = json_object_get(e, "positions"))) {
+        o.n_positions = (int)json_array_size(v);
+        for (int k = 0; k < o.n_positions && k < 8; k++) positions[k] = json_number_value(json_array_get(v, (size_t)k));
+        o.positions = positions;
+    }
+    if (json_is_array(v = json_object_get(e, "layer_range"))) {
+        range[0] = json_string_value(json_array_get(v, 0));
+        range[1] = json_string_value(json_array_get(v, 1));
+        o.layer_range[0] = range[0];
+        o.layer_range[1] = range[1];
+    }
+    return o;
+}
+
+static void check_summaries(const char *name, ck_model *m, json_t *manifest)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(manifest, i, e) {
+        double positions[8];
+        const char *range[2];
+        ck_summary_opts o = opts_from(e, positions, range);
+        const char *file = json_string_value(json_object_get(e, "file"));
+        char path[1024];
+        test_path(path, sizeof path, "tests/golden/core/%s/%s", name, file);
+        char *want = test_read_file(path, NULL);
+        char *got = NULL;
+        ck_status st = ck_model_summary(m, &o, &got);
+        CHECK(want && st == CK_OK && got && !strcmp(got, want), "%s/%s differs:\n--- ckeras ---\n%s--- keras ---\n%s",
+              name, file, got ? got : ck_errmsg(), want ? want : "(missing)");
+        free(got);
+        free(want);
+    }
+}
+
+/* Keras refused these option sets (e.g. "Insufficient console width"); so must we. */
+static void check_refusals(const char *name, ck_model *m, json_t *errors)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e) {
+        double positions[8];
+        const char *range[2];
+        ck_summary_opts o = opts_from(e, positions, range);
+        char *got = NULL;
+        ck_status st = ck_model_summary(m, &o, &got);
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        CHECK(st != CK_OK && msg && strstr(ck_errmsg(), msg), "%s: Keras refused with '%s', ckeras gave %s", name,
+              msg ? msg : "?", st ? ck_errmsg() : "a summary");
+        free(got);
+    }
+}
+
+static void run_case(const char *name)
+{
+    char path[1024];
+    test_path(path, sizeof path, "tests/golden/core/%s/config.json", name);
+    ck_model *m = ck_model_load_json_file(path);
+    CHECK(m != NULL, "%s: %s", name, ck_errmsg());
+    if (!m) return;
+    json_t *counts = load_json(name, "counts.json"), *manifest = load_json(name, "summaries.json");
+    json_t *info = load_json(name, "case.json");
+    /* Cases with a built optimizer need compile (train tests); their counts
+     * without the optimizer are still checked here. */
+    bool has_optimizer = !json_is_null(json_object_get(counts, "optimizer"));
+    check_counts(name, m, counts);
+    if (!has_optimizer) {
+        check_summaries(name, m, manifest);
+        check_refusals(name, m, json_object_get(info, "summary_errors"));
+    }
+    json_decref(counts);
+    json_decref(manifest);
+    json_decref(info);
+    ck_model_free(m);
+}
+
+int main(void)
+{
+    char path[1024];
+    json_error_t err;
+    json_t *index = json_load_file(test_path(path, sizeof path, "tests/golden/core/index.json"), 0, &err);
+    CHECK(index != NULL, "index.json: %s", err.text);
+    json_t *cases = json_is_object(index) && json_object_get(index, "cases") ? json_object_get(index, "cases") : index;
+    size_t i;
+    json_t *e;
+    int n = 0;
+    json_array_foreach(cases, i, e) {
+        const char *name = json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "name"));
+        if (!name) continue;
+        run_case(name);
+        n++;
+    }
+    CHECK(n >= 50, "only %d cases found", n);
+    json_decref(index);
+    return test_report("test_core_golden");
+}
