@@ -19,6 +19,8 @@ static const ck_layer_class functional_class = {
     .max_inputs = 64, .build = model_layer_build,
 };
 
+static ck_status assign_names(ck_model *m);
+
 static ck_model *model_new(ck_model_kind kind, const char *name)
 {
     ck_model *m = ck_calloc(1, sizeof *m);
@@ -620,7 +622,8 @@ ck_status ck_sequential_add(ck_model *m, ck_layer *l)
         m->layers[m->n_layers++] = l;
     }
     m->base.built = false;
-    return CK_OK;
+    /* Keras names a layer when it is made; an unbuilt model's summary shows them. */
+    return assign_names(m);
 }
 
 static ck_status sequential_input(ck_model *m, const ck_shape *given, ck_layer **input)
@@ -630,7 +633,11 @@ static ck_status sequential_input(ck_model *m, const ck_shape *given, ck_layer *
         return CK_OK;
     }
     const ck_shape *shape = given;
-    if (!shape && m->n_layers && m->layers[0]->has_input_shape) shape = &m->layers[0]->input_shape;
+    ck_layer *first = m->n_layers ? m->layers[0] : NULL;
+    if (!shape && first && first->has_input_shape) shape = &first->input_shape;
+    /* A model as the first layer brings its own input when it has one. */
+    if (!shape && first && first->model && ck_model_build(first->model) == CK_OK && first->model->base.built)
+        shape = &first->model->inputs[0]->shape;
     if (!shape) {
         *input = NULL;
         return CK_OK;

@@ -84,11 +84,6 @@ static void cs_append(cpstr *s, const uint32_t *v, size_t n) {
     s->n += n;
 }
 
-static void cs_append_cs(cpstr *s, const cpstr *t) {
-    if (t->bad) s->bad = 1;
-    cs_append(s, t->v, t->n);
-}
-
 /* Drops `k` code points from the front (str[k:]). */
 static void cs_drop_front(cpstr *s, size_t k) {
     if (k >= s->n) {
@@ -874,28 +869,57 @@ static void seg_free(segline *l) {
     l->starts = (offs){0};
 }
 
-/* Console.print(crop=True): Segment.adjust_line_length without padding. */
-static void emit_cropped(sbuf *out, segline *l, long console) {
-    cpstr *t = &l->text;
-    long used = 0;
-    if (t->bad) out->bad = 1;
-    for (size_t i = 0; i < l->starts.n && !out->bad; i++) {
-        size_t a = l->starts.v[i], b = i + 1 < l->starts.n ? l->starts.v[i + 1] : t->n;
-        long cells = cell_len(t->v + a, b - a);
-        if (used + cells < console) {
-            cpstr seg = {t->v + a, b - a, b - a, 0};
-            sb_put_cs(out, &seg);
+/* Appends text as a new segment. */
+static void seg_add(segline *l, const uint32_t *v, size_t n) {
+    seg_begin(l);
+    cs_append(&l->text, v, n);
+}
+
+static void seg_bounds(const segline *l, size_t i, size_t *a, size_t *b) {
+    *a = l->starts.v[i];
+    *b = i + 1 < l->starts.n ? l->starts.v[i + 1] : l->text.n;
+}
+
+/* rich Segment.adjust_line_length: appends the segments of `in` to `out`,
+ * cropping the segment that crosses `length` cells (per-segment cell counts,
+ * as rich sums them) and, with pad, filling a short line with spaces. */
+static void seg_adjust(segline *out, const segline *in, long length, int pad) {
+    long total = 0, used = 0;
+    size_t a, b;
+    if (in->text.bad) out->text.bad = 1;
+    for (size_t i = 0; i < in->starts.n; i++) {
+        seg_bounds(in, i, &a, &b);
+        total += cell_len(in->text.v + a, b - a);
+    }
+    for (size_t i = 0; i < in->starts.n; i++) {
+        seg_bounds(in, i, &a, &b);
+        long cells = cell_len(in->text.v + a, b - a);
+        if (total <= length || used + cells < length) {
+            seg_add(out, in->text.v + a, b - a);
             used += cells;
             continue;
         }
         cpstr seg = {0};
-        cs_append(&seg, t->v + a, b - a);
-        set_cell_size(&seg, console - used);
-        sb_put_cs(out, &seg);
+        cs_append(&seg, in->text.v + a, b - a);
+        set_cell_size(&seg, length - used);
+        seg_add(out, seg.v, seg.n);
+        if (seg.bad) out->text.bad = 1;
         cs_free(&seg);
         break;
     }
+    if (pad && total < length) {
+        seg_begin(out);
+        cs_rep(&out->text, ' ', length - total);
+    }
+}
+
+/* Console.print(crop=True): the line cut to the console width, not padded. */
+static void emit_cropped(sbuf *out, segline *l, long console) {
+    segline c = {0};
+    seg_adjust(&c, l, console, 0);
+    sb_put_cs(out, &c.text);
     sb_puts(out, "\n");
+    seg_free(&c);
 }
 
 /* A horizontal rule: left, fill per column, joint between columns, right. */
@@ -912,19 +936,21 @@ static void emit_rule(sbuf *out, const k3table *t, const uint32_t box[4]) {
     seg_free(&line);
 }
 
-/* Appends one cell's k-th visual line: " text " or a blank of the column width. */
+/* Appends one cell's k-th visual line, " text " or a blank, shaped to the
+ * column width (Segment.set_shape: a line wider than it loses its right end). */
 static void row_cell_line(segline *line, const lines *cl, size_t k, int64_t width) {
+    static const uint32_t space = ' ';
+    segline cell = {0};
     if (k < cl->n) {
-        seg_begin(line);
-        cs_push(&line->text, ' ');
-        seg_begin(line);
-        cs_append_cs(&line->text, &cl->v[k]);
-        seg_begin(line);
-        cs_push(&line->text, ' ');
+        seg_add(&cell, &space, 1);
+        seg_add(&cell, cl->v[k].v, cl->v[k].n);
+        seg_add(&cell, &space, 1);
     } else {
-        seg_begin(line);
-        cs_rep(&line->text, ' ', width);
+        seg_begin(&cell);
+        cs_rep(&cell.text, ' ', width);
     }
+    seg_adjust(line, &cell, (long)width, 1);
+    seg_free(&cell);
 }
 
 /* One table row: every cell wrapped to its column; header cells hang from the

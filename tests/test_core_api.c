@@ -1,0 +1,183 @@
+/* The C API builds the same models the oracle built in Keras and must print the
+ * same summaries; bad arguments must give clear errors, never crashes. */
+#include "testutil.h"
+
+static char *golden(const char *rel)
+{
+    char path[1024];
+    return test_read_file(test_path(path, sizeof path, "tests/golden/core/%s", rel), NULL);
+}
+
+static void expect_summary(ck_model *m, const char *rel)
+{
+    char *want = golden(rel), *got = NULL;
+    ck_status st = ck_model_summary(m, NULL, &got);
+    CHECK(st == CK_OK && want && got && !strcmp(got, want), "%s differs:\n%s\nvs Keras:\n%s", rel,
+          got ? got : ck_errmsg(), want ? want : "(missing)");
+    free(want);
+    free(got);
+}
+
+static void test_classic(void)
+{
+    ck_model *m = ck_sequential(NULL);
+    CHECK_OK(ck_sequential_add(m, ck_dense(3, "input_shape=(2,), activation='relu'")));
+    CHECK_OK(ck_sequential_add(m, ck_dense(2, "activation='softmax'")));
+    CHECK_OK(ck_model_build(m));
+    expect_summary(m, "classic/summary.txt");
+    ck_param_counts c;
+    CHECK_OK(ck_model_count_params(m, &c));
+    CHECK(c.total == 17 && c.trainable == 17 && c.non_trainable == 0, "counts %lld", (long long)c.total);
+    CHECK(ck_model_weight_count(m) == 4, "4 weights");
+    ck_weight_info w;
+    CHECK_OK(ck_model_weight(m, 0, &w));
+    CHECK(w.shape.rank == 2 && w.shape.dim[0] == 2 && w.shape.dim[1] == 3, "kernel (2, 3)");
+    double limit = sqrt(6.0 / 5.0);
+    bool in_range = true, varied = false;
+    for (int i = 0; i < 6; i++) {
+        in_range = in_range && fabs(w.data[i]) <= limit;
+        varied = varied || w.data[i] != w.data[0];
+    }
+    CHECK(in_range && varied, "glorot_uniform kernel within +-%g", limit);
+    CHECK_OK(ck_model_weight(m, 1, &w));
+    CHECK(w.shape.rank == 1 && w.shape.dim[0] == 3 && w.data[0] == 0 && w.data[2] == 0, "bias (3,) zeros");
+    /* Freezing moves all of a layer's weights to non-trainable. */
+    ck_layer_set_trainable(ck_model_layer(m, 0), false);
+    CHECK_OK(ck_model_count_params(m, &c));
+    CHECK(c.trainable == 8 && c.non_trainable == 9, "frozen: %lld / %lld", (long long)c.trainable, (long long)c.non_trainable);
+    /* set_weights with the wrong shape is refused, with the layer named. */
+    float data[6] = {0};
+    ck_shape wrong = {.rank = 2, .dim = {3, 2}};
+    CHECK(ck_model_set_weight(m, 0, &wrong, data) == CK_ERR_SHAPE && strstr(ck_errmsg(), "dense"), "%s", ck_errmsg());
+    ck_shape right = {.rank = 2, .dim = {2, 3}};
+    CHECK_OK(ck_model_set_weight(m, 0, &right, data));
+    CHECK_OK(ck_model_weight(m, 0, &w));
+    CHECK(w.data[5] == 0.0f, "set_weights took effect");
+    ck_model_free(m);
+}
+
+static void test_seed(void)
+{
+    float first[6], second[6];
+    for (int run = 0; run < 2; run++) {
+        ck_model *m = ck_sequential(NULL);
+        ck_model_set_seed(m, 42);
+        ck_sequential_add(m, ck_dense(3, "input_shape=(2,)"));
+        CHECK_OK(ck_model_build(m));
+        ck_weight_info w;
+        CHECK_OK(ck_model_weight(m, 0, &w));
+        memcpy(run ? second : first, w.data, sizeof first);
+        ck_model_free(m);
+    }
+    CHECK(!memcmp(first, second, sizeof first), "same seed, same weights");
+}
+
+static void test_functional_spec(void)
+{
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *a = ck_input(g, "shape=(4,), name='in_a'");
+    ck_ktensor *b = ck_input(g, "shape=(4,)");
+    ck_ktensor *d1 = ck_call1(g, ck_dense(8, "name='d1'"), a);
+    ck_ktensor *d2 = ck_call1(g, ck_dense(8, NULL), b);
+    ck_ktensor *sum = ck_call(g, ck_layer_new("Add", NULL), (ck_ktensor *[]){d1, d2}, 2);
+    ck_ktensor *cat = ck_call(g, ck_layer_new("Concatenate", NULL), (ck_ktensor *[]){d1, sum}, 2);
+    ck_ktensor *out = ck_call1(g, ck_dense(1, NULL), cat);
+    CHECK_OK(ck_functional_finish(g, (ck_ktensor *[]){a, b}, 2, &out, 1));
+    expect_summary(g, "functional_spec/summary.txt");
+    ck_model_free(g);
+}
+
+static void test_shared_layer(void)
+{
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *a = ck_input(g, "shape=(4,)");
+    ck_ktensor *b = ck_input(g, "shape=(4,)");
+    ck_layer *shared = ck_dense(3, NULL);
+    ck_ktensor *x = ck_call1(g, shared, a);
+    ck_ktensor *y = ck_call1(g, shared, b);
+    ck_ktensor *out = ck_call(g, ck_layer_new("Concatenate", NULL), (ck_ktensor *[]){x, y}, 2);
+    CHECK_OK(ck_functional_finish(g, (ck_ktensor *[]){a, b}, 2, &out, 1));
+    ck_param_counts c;
+    CHECK_OK(ck_model_count_params(g, &c));
+    CHECK(c.total == 15, "a shared layer's weights count once: %lld", (long long)c.total);
+    char *text = NULL;
+    CHECK_OK(ck_model_summary(g, NULL, &text));
+    CHECK(text && strstr(text, "input_layer_1[0]") && strstr(text, "dense[1][0]"), "connections:\n%s", text);
+    free(text);
+    ck_model_free(g);
+}
+
+static void test_nested(void)
+{
+    ck_model *inner = ck_sequential("inner");
+    ck_sequential_add(inner, ck_dense(4, "input_shape=(3,)"));
+    ck_model *outer = ck_sequential(NULL);
+    ck_sequential_add(outer, ck_model_as_layer(inner));
+    ck_sequential_add(outer, ck_dense(2, NULL));
+    CHECK_OK(ck_model_build(outer));
+    ck_param_counts c;
+    CHECK_OK(ck_model_count_params(outer, &c));
+    CHECK(c.total == 16 + 10, "nested total %lld", (long long)c.total);
+    ck_summary_opts o = {.expand_nested = true};
+    char *text = NULL;
+    CHECK_OK(ck_model_summary(outer, &o, &text));
+    CHECK(text && strstr(text, "└ dense (Dense)") && strstr(text, "dense_1 (Dense)"), "nested rows:\n%s", text);
+    free(text);
+    ck_model_free(outer);
+}
+
+static void test_errors(void)
+{
+    CHECK(ck_layer_new("NoSuchLayer", NULL) == NULL && strstr(ck_errmsg(), "NoSuchLayer"), "%s", ck_errmsg());
+    CHECK(ck_dense(3, "activation='nope'") == NULL && strstr(ck_errmsg(), "activation"), "%s", ck_errmsg());
+    CHECK(ck_dense(3, "unitz=4") == NULL && strstr(ck_errmsg(), "unitz"), "%s", ck_errmsg());
+    CHECK(ck_dense(3, "use_bias=(") == NULL && strstr(ck_errmsg(), "kwargs"), "%s", ck_errmsg());
+    CHECK(ck_layer_new("Dense", NULL) == NULL && strstr(ck_errmsg(), "units"), "%s", ck_errmsg());
+
+    ck_model *m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_dense(-2, "input_shape=(2,)"));
+    CHECK(ck_model_build(m) == CK_ERR_CONFIG && strstr(ck_errmsg(), "units"), "%s", ck_errmsg());
+    ck_model_free(m);
+
+    m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_dense(3, "input_shape=(1099511627776,)"));
+    ck_sequential_add(m, ck_dense(1099511627776LL, NULL));
+    CHECK(ck_model_build(m) != CK_OK && (strstr(ck_errmsg(), "too") || strstr(ck_errmsg(), "overflow")), "%s", ck_errmsg());
+    ck_model_free(m);
+
+    m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_layer_new("Reshape", "target_shape=(5,), input_shape=(6,)"));
+    CHECK(ck_model_build(m) == CK_ERR_SHAPE && strstr(ck_errmsg(), "reshape"), "%s", ck_errmsg());
+    ck_model_free(m);
+
+    /* A failure in a functional chain is kept and reported once at the end. */
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *a = ck_input(g, "shape=(4,)");
+    ck_ktensor *b = ck_input(g, "shape=(5,)");
+    ck_ktensor *s = ck_call(g, ck_layer_new("Add", NULL), (ck_ktensor *[]){a, b}, 2);
+    ck_ktensor *o = ck_call1(g, ck_dense(1, NULL), s);
+    CHECK(s == NULL && o == NULL, "chain stops at the first error");
+    CHECK(ck_functional_finish(g, (ck_ktensor *[]){a, b}, 2, &o, 1) == CK_ERR_SHAPE &&
+          strstr(ck_errmsg(), "broadcast"), "%s", ck_errmsg());
+    ck_model_free(g);
+
+    /* An unbuilt Sequential still summarises, as Keras 3 does. */
+    m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_dense(3, NULL));
+    char *text = NULL;
+    CHECK_OK(ck_model_summary(m, NULL, &text));
+    CHECK(text && strstr(text, "0 (unbuilt)") && strstr(text, "│ ?"), "%s", text);
+    free(text);
+    ck_model_free(m);
+}
+
+int main(void)
+{
+    test_classic();
+    test_seed();
+    test_functional_spec();
+    test_shared_layer();
+    test_nested();
+    test_errors();
+    return test_report("test_core_api");
+}
