@@ -6,6 +6,8 @@ BUILD=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 status=0
+# Sanitizer reports fail the test that caused them.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 for threads in 1 2; do
   echo "== tests with OMP_NUM_THREADS=$threads ($BUILD)"
   OMP_NUM_THREADS=$threads CKERAS_ROOT="$root" ctest --test-dir "$BUILD" --output-on-failure -j 2 || status=1

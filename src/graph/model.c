@@ -684,7 +684,7 @@ static ck_status build_sequential(ck_model *m, const ck_shape *given)
     ck_layer **keep = ck_malloc((size_t)(m->n_layers + 1) * sizeof *keep);
     if (!keep) return CK_ERR_NOMEM;
     int n_keep = m->n_layers;
-    memcpy(keep, m->layers, (size_t)n_keep * sizeof *keep);
+    if (n_keep) memcpy(keep, m->layers, (size_t)n_keep * sizeof *keep);
     st = finish_build(m);
     ck_free(m->layers);
     m->layers = keep;

@@ -505,13 +505,12 @@ static long graphemes(const uint32_t *s, size_t n, gspan **out) {
 /* Justification of one column (rich's "default" does nothing: console.print). */
 typedef enum just { J_LEFT, J_CENTER, J_RIGHT, J_DEFAULT } just;
 
-/* How a piece of text is wrapped: table cells use overflow "ellipsis" and pad
- * every line to the column; console.print uses "fold" and no padding. */
+/* How a piece of text is wrapped: table cells use overflow "ellipsis",
+ * console.print uses "fold" (over-long words are chopped, not cut short). */
 typedef struct wrapspec {
     long width;
     just j;
     int fold;
-    int pad;
 } wrapspec;
 
 /* Growable list of break offsets. */
@@ -688,9 +687,9 @@ static void finish_line(cpstr *line, const wrapspec *ws) {
     rstrip_end(line, ws->width);
     justify_line(line, ws->width, ws->j, ellipsis);
     truncate_cells(line, ws->width, ellipsis, 0);
-    /* render_lines crops to the width, and pads when asked to. */
-    long cells = cs_cells(line);
-    if (cells > ws->width || (ws->pad && cells < ws->width)) set_cell_size(line, ws->width);
+    /* render_lines crops to the width; its padding is a separate segment, which
+     * row_cell_line adds so that per-segment cropping stays exact. */
+    if (cs_cells(line) > ws->width) set_cell_size(line, ws->width);
 }
 
 static void wrap_paragraph(const uint32_t *s, size_t n, const wrapspec *ws, lines *out) {
@@ -729,7 +728,7 @@ static void wrap_text(const cpstr *t, const wrapspec *ws, lines *out) {
 static void console_print(sbuf *out, const char *utf8, long console) {
     cpstr t = cs_from_utf8(utf8);
     lines l = {0};
-    wrap_text(&t, &(wrapspec){console, J_DEFAULT, 1, 0}, &l);
+    wrap_text(&t, &(wrapspec){console, J_DEFAULT, 1}, &l);
     if (l.bad) out->bad = 1;
     for (size_t i = 0; i < l.n; i++) {
         sb_put_cs(out, &l.v[i]);
@@ -942,8 +941,13 @@ static void row_cell_line(segline *line, const lines *cl, size_t k, int64_t widt
     static const uint32_t space = ' ';
     segline cell = {0};
     if (k < cl->n) {
+        long short_by = (long)width - 2 - cs_cells(&cl->v[k]);
         seg_add(&cell, &space, 1);
         seg_add(&cell, cl->v[k].v, cl->v[k].n);
+        if (short_by > 0) { /* render_lines(pad=True) */
+            seg_begin(&cell);
+            cs_rep(&cell.text, ' ', short_by);
+        }
         seg_add(&cell, &space, 1);
     } else {
         seg_begin(&cell);
@@ -961,7 +965,7 @@ static void emit_row(sbuf *out, const k3table *t, const char *const *cells, cons
     size_t height = 1;
     for (int i = 0; i < t->n; i++) {
         cpstr s = cs_from_utf8(cells[i]);
-        wrap_text(&s, &(wrapspec){(long)t->p[i] - 2, js[i], 0, 1}, &cl[i]);
+        wrap_text(&s, &(wrapspec){(long)t->p[i] - 2, js[i], 0}, &cl[i]);
         cs_free(&s);
         if (cl[i].bad) out->bad = 1;
         if (cl[i].n > height) height = cl[i].n;
