@@ -7,6 +7,7 @@
 static const ck_layer_family *const families[] = {
     &ck_core_layers,
     &ck_merging_layers,
+    &ck_embedding_layers, &ck_recurrent_layers, &ck_wrapper_layers, &ck_attention_layers, /* seq */
 };
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
