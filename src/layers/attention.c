@@ -245,6 +245,9 @@ static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     if (c->use_gate) return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'use_gate' is not supported yet");
     const ck_shape *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
     int64_t qd = q->dim[q->rank - 1];
+    if (qd != v->dim[v->rank - 1])
+        return ck_layer_error(l, CK_ERR_SHAPE, "query and value must have the same last dimension (%lld vs %lld)",
+                              (long long)qd, (long long)v->dim[v->rank - 1]);
     if ((st = add_proj(l, "query", qd, c->num_query_heads, c->head_dim, c)) ||
         (st = add_proj(l, "key", k->dim[k->rank - 1], c->num_key_value_heads, c->head_dim, c)) ||
         (st = add_proj(l, "value", v->dim[v->rank - 1], c->num_key_value_heads, c->head_dim, c)))
@@ -259,7 +262,7 @@ static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 }
 
 const ck_layer_class ck_class_group_query_attention = {
-    .class_name = "GroupQueryAttention", .module = "keras.layers", .config_size = sizeof(M),
+    .class_name = "GroupedQueryAttention", .module = "keras.layers", .config_size = sizeof(M),
     .fields = gqa_fields, .n_fields = N(gqa_fields), .min_inputs = 2, .max_inputs = 3,
     .build = gqa_build,
 };
