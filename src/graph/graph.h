@@ -170,6 +170,9 @@ struct ck_layer {
     ck_model *model;            /* non-NULL when this layer is a model         */
     ck_model *owner;            /* the model or graph that owns this layer     */
     void *state;                /* per-layer engine state, owned by the class  */
+    ck_layer **sublayers;       /* wrapped layers (Bidirectional...), owned; their
+                                 * weights are mirrored in `weights` in order  */
+    int n_sublayers;
 };
 
 ck_layer *ck_layer_alloc(const ck_layer_class *cls);

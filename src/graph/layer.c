@@ -111,6 +111,8 @@ void ck_layer_free(ck_layer *l)
         return;
     }
     free_nodes(l);
+    for (int i = 0; i < l->n_sublayers; i++) ck_layer_free(l->sublayers[i]);
+    ck_free(l->sublayers);
     ck_config_release(l);
     ck_free(l->config);
     ck_free(l->state);

@@ -15,6 +15,7 @@ typedef struct ck_layer_family {
 
 extern const ck_layer_family ck_core_layers;
 extern const ck_layer_family ck_merging_layers;
+extern const ck_layer_family ck_embedding_layers, ck_recurrent_layers, ck_wrapper_layers, ck_attention_layers; /* seq */
 
 /* "Dense 'dense': " prefix for messages about a layer. */
 ck_status ck_layer_error(const ck_layer *l, ck_status st, const char *fmt, ...) CK_PRINTF(3, 4);

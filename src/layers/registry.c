@@ -7,6 +7,7 @@
 static const ck_layer_family *const families[] = {
     &ck_core_layers,
     &ck_merging_layers,
+    &ck_embedding_layers, &ck_recurrent_layers, &ck_wrapper_layers, &ck_attention_layers, /* seq */
 };
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
@@ -34,6 +35,8 @@ const char *ck_layer_class_at(int index)
 
 const ck_layer_class *ck_find_layer_class(const char *name)
 {
+    /* Keras serializes GroupedQueryAttention under its export alias (seq). */
+    if (!strcmp(name, "GroupQueryAttention")) name = "GroupedQueryAttention";
     int n = ck_layer_class_count();
     for (int i = 0; i < n; i++) {
         const ck_layer_class *c = class_at(i);

@@ -1,0 +1,252 @@
+/* Recurrent layers: SimpleRNN, LSTM, GRU (both reset_after forms) and the shape
+ * and weight rules of ConvLSTM1D/2D. Each is a class-table entry whose field table
+ * lists the keys Keras 3 writes, in its order; build creates the cell's kernel,
+ * recurrent_kernel and bias exactly as Keras does (orthogonal recurrent kernel,
+ * GRU reset_after bias (2, 3u)); forward runs kernels/rnn.c. return_state gives
+ * several outputs (LSTM: output, h, c). Keras 2 keys (implementation, time_major)
+ * are ignored by the lenient file reader. */
+#include "layers/layers.h"
+#include "layers/seq_layers.h"
+#include "kernels/rnn.h"
+
+#include <string.h>
+
+#define T ck_rnn_config
+#define JSON_NULL_FIELD(member) CK_FIELD(T, member, CK_FT_JSON, "null", 0, CK_FF_NULLABLE)
+#define RNN_HEAD_FIELDS                                                                  \
+    CK_FIELD(T, return_sequences, CK_FT_BOOL, "false"),                                  \
+    CK_FIELD(T, return_state, CK_FT_BOOL, "false"),                                      \
+    CK_FIELD(T, go_backwards, CK_FT_BOOL, "false"),                                      \
+    CK_FIELD(T, stateful, CK_FT_BOOL, "false"),                                          \
+    CK_FIELD(T, unroll, CK_FT_BOOL, "false"),                                            \
+    CK_FIELD(T, zero_output_for_mask, CK_FT_BOOL, "false")
+#define RNN_INIT_FIELDS                                                                  \
+    CK_FIELD(T, kernel_initializer, CK_FT_INIT, "\"glorot_uniform\""),                   \
+    CK_FIELD(T, recurrent_initializer, CK_FT_INIT, "\"orthogonal\""),                    \
+    CK_FIELD(T, bias_initializer, CK_FT_INIT, "\"zeros\"")
+#define RNN_TAIL_FIELDS                                                                  \
+    JSON_NULL_FIELD(kernel_regularizer), JSON_NULL_FIELD(recurrent_regularizer),         \
+    JSON_NULL_FIELD(bias_regularizer), JSON_NULL_FIELD(activity_regularizer),            \
+    JSON_NULL_FIELD(kernel_constraint), JSON_NULL_FIELD(recurrent_constraint),           \
+    JSON_NULL_FIELD(bias_constraint),                                                    \
+    CK_FIELD(T, dropout, CK_FT_FLOAT, "0.0"),                                            \
+    CK_FIELD(T, recurrent_dropout, CK_FT_FLOAT, "0.0")
+#define SEED_FIELD CK_FIELD(T, seed, CK_FT_INT, "null", 0, CK_FF_NULLABLE)
+#define N(a) ((int)(sizeof a / sizeof a[0]))
+
+static const ck_field simple_rnn_fields[] = {
+    RNN_HEAD_FIELDS,
+    CK_FIELD(T, units, CK_FT_INT, NULL, 0, CK_FF_REQUIRED),
+    CK_FIELD(T, activation, CK_FT_ACT, "\"tanh\"", 0, CK_FF_NULLABLE),
+    CK_FIELD(T, use_bias, CK_FT_BOOL, "true"),
+    RNN_INIT_FIELDS,
+    RNN_TAIL_FIELDS,
+};
+
+static const ck_field lstm_fields[] = {
+    RNN_HEAD_FIELDS,
+    CK_FIELD(T, units, CK_FT_INT, NULL, 0, CK_FF_REQUIRED),
+    CK_FIELD(T, activation, CK_FT_ACT, "\"tanh\"", 0, CK_FF_NULLABLE),
+    CK_FIELD(T, recurrent_activation, CK_FT_ACT, "\"sigmoid\"", 0, CK_FF_NULLABLE),
+    CK_FIELD(T, use_bias, CK_FT_BOOL, "true"),
+    RNN_INIT_FIELDS,
+    CK_FIELD(T, unit_forget_bias, CK_FT_BOOL, "true"),
+    RNN_TAIL_FIELDS,
+    SEED_FIELD,
+};
+
+static const ck_field gru_fields[] = {
+    RNN_HEAD_FIELDS,
+    CK_FIELD(T, units, CK_FT_INT, NULL, 0, CK_FF_REQUIRED),
+    CK_FIELD(T, activation, CK_FT_ACT, "\"tanh\"", 0, CK_FF_NULLABLE),
+    CK_FIELD(T, recurrent_activation, CK_FT_ACT, "\"sigmoid\"", 0, CK_FF_NULLABLE),
+    CK_FIELD(T, use_bias, CK_FT_BOOL, "true"),
+    RNN_INIT_FIELDS,
+    RNN_TAIL_FIELDS,
+    CK_FIELD(T, reset_after, CK_FT_BOOL, "true"),
+    SEED_FIELD,
+};
+
+static const char *const paddings[] = {"valid", "same", NULL};
+static const char *const data_formats[] = {"channels_last", "channels_first", NULL};
+
+#define CONV_LSTM_FIELDS(rank_)                                                          \
+    RNN_HEAD_FIELDS,                                                                     \
+    {.name = "filters", .type = CK_FT_INT, .offset = offsetof(T, units), .def = NULL,    \
+     .flags = CK_FF_REQUIRED},                                                           \
+    CK_FIELD(T, kernel_size, CK_FT_INTS, NULL, rank_, CK_FF_REQUIRED),                   \
+    CK_FIELD(T, strides, CK_FT_INTS, "1", rank_),                                        \
+    CK_FIELD(T, padding, CK_FT_STR, "\"valid\"", 0, 0, paddings),                        \
+    CK_FIELD(T, data_format, CK_FT_STR, "\"channels_last\"", 0, CK_FF_NULLABLE, data_formats), \
+    CK_FIELD(T, dilation_rate, CK_FT_INTS, "1", rank_),                                  \
+    CK_FIELD(T, activation, CK_FT_ACT, "\"tanh\"", 0, CK_FF_NULLABLE),                   \
+    CK_FIELD(T, recurrent_activation, CK_FT_ACT, "\"sigmoid\"", 0, CK_FF_NULLABLE),      \
+    CK_FIELD(T, use_bias, CK_FT_BOOL, "true"),                                           \
+    RNN_INIT_FIELDS,                                                                     \
+    CK_FIELD(T, unit_forget_bias, CK_FT_BOOL, "true"),                                   \
+    RNN_TAIL_FIELDS,                                                                     \
+    SEED_FIELD
+
+static const ck_field conv_lstm1d_fields[] = {CONV_LSTM_FIELDS(1)};
+static const ck_field conv_lstm2d_fields[] = {CONV_LSTM_FIELDS(2)};
+
+static ck_rnn_kind kind_of(const ck_layer *l)
+{
+    const char *n = l->cls->class_name;
+    return !strcmp(n, "LSTM") ? CK_RNN_LSTM : !strcmp(n, "GRU") ? CK_RNN_GRU : CK_RNN_SIMPLE;
+}
+
+static ck_status check_common(ck_layer *l, const ck_rnn_config *c, const ck_shape *in, int rank)
+{
+    if (c->units <= 0)
+        return ck_layer_error(l, CK_ERR_CONFIG, "field '%s' must be positive, got %lld",
+                              rank > 3 ? "filters" : "units", (long long)c->units);
+    if (!(c->dropout >= 0.0 && c->dropout <= 1.0))
+        return ck_layer_error(l, CK_ERR_CONFIG, "field 'dropout' must be in [0, 1], got %g", c->dropout);
+    if (!(c->recurrent_dropout >= 0.0 && c->recurrent_dropout <= 1.0))
+        return ck_layer_error(l, CK_ERR_CONFIG, "field 'recurrent_dropout' must be in [0, 1], got %g",
+                              c->recurrent_dropout);
+    if (in[0].rank != rank)
+        return ck_layer_error(l, CK_ERR_SHAPE, "input must have rank %d (batch, timesteps, ...features), got %d",
+                              rank, in[0].rank);
+    if (c->stateful && in[0].dim[0] == CK_NONE)
+        return ck_layer_error(l, CK_ERR_SHAPE, "field 'stateful': a stateful layer needs a fixed batch size "
+                              "(batch_shape= on the Input)");
+    return CK_OK;
+}
+
+static void set_outputs(const ck_rnn_config *c, int n_states, const ck_shape *y_step, const ck_shape *in,
+                        ck_shape *out, int *n_out)
+{
+    /* y_step: the per-step output without time, batch first. */
+    if (c->return_sequences) {
+        out[0] = (ck_shape){.rank = y_step->rank + 1, .dim = {in->dim[0], in->dim[1]}};
+        for (int i = 1; i < y_step->rank; i++) out[0].dim[i + 1] = y_step->dim[i];
+    } else {
+        out[0] = *y_step;
+    }
+    *n_out = 1;
+    for (int s = 0; c->return_state && s < n_states; s++) out[(*n_out)++] = *y_step;
+}
+
+static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
+    ck_status st = check_common(l, c, in, 3);
+    if (st) return st;
+    int64_t d = in[0].dim[2], u = c->units, g;
+    if (d == CK_NONE) return ck_layer_error(l, CK_ERR_SHAPE, "the feature dimension of the input must be known");
+    ck_rnn_kind kind = kind_of(l);
+    g = ck_rnn_gates(kind);
+    if (!ck_mul_ok(g, u, &g)) return ck_layer_error(l, CK_ERR_OVERFLOW, "units %lld is too large", (long long)u);
+    if ((st = ck_layer_add_weight(l, "kernel", ck_shape_2(d, g), &c->kernel_initializer, true, CK_FLOAT32)))
+        return st;
+    if ((st = ck_layer_add_weight(l, "recurrent_kernel", ck_shape_2(u, g), &c->recurrent_initializer, true,
+                                  CK_FLOAT32)))
+        return st;
+    if (c->use_bias) {
+        ck_shape bs = kind == CK_RNN_GRU && c->reset_after ? ck_shape_2(2, g) : ck_shape_1(g);
+        if ((st = ck_layer_add_weight(l, "bias", bs, &c->bias_initializer, true, CK_FLOAT32))) return st;
+    }
+    ck_shape step = ck_shape_2(in[0].dim[0], u);
+    set_outputs(c, kind == CK_RNN_LSTM ? 2 : 1, &step, &in[0], out, n_out);
+    return CK_OK;
+}
+
+static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_in, (void)ex;
+    const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
+    ck_rnn_args a = {
+        .kind = kind_of(l), .batch = in[0].shape.dim[0], .steps = in[0].shape.dim[1],
+        .in_dim = in[0].shape.dim[2], .units = c->units, .x = in[0].data,
+        .kernel = l->weights[0].value, .recurrent = l->weights[1].value,
+        .bias = c->use_bias ? l->weights[2].value : NULL, .reset_after = c->reset_after,
+        .go_backwards = c->go_backwards, .act = c->activation.kind, .rec_act = c->recurrent_activation.kind,
+    };
+    if (a.kind == CK_RNN_SIMPLE) a.rec_act = CK_ACT_LINEAR;
+    int64_t extra = a.batch * a.units; /* room for h (and c) when not returned */
+    float *work = ck_malloc((size_t)(ck_rnn_work_floats(&a) + 2 * extra) * sizeof *work);
+    if (!work) return ck_fail_prefix(CK_ERR_NOMEM, "%s '%s': ", l->cls->class_name, l->name);
+    a.work = work;
+    a.seq = c->return_sequences ? out[0].data : NULL;
+    a.h = !c->return_sequences ? out[0].data : n_out > 1 ? out[1].data : work + ck_rnn_work_floats(&a);
+    if (a.kind == CK_RNN_LSTM)
+        a.c = n_out > 2 ? out[2].data : work + ck_rnn_work_floats(&a) + extra;
+    ck_rnn_forward(&a);
+    if (!c->return_sequences && n_out > 1) memcpy(out[1].data, a.h, (size_t)extra * sizeof *work);
+    ck_free(work);
+    return CK_OK;
+}
+
+static int64_t rnn_flops(const ck_layer *l)
+{
+    const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
+    int64_t t = l->in_shapes[0].dim[1] == CK_NONE ? 1 : l->in_shapes[0].dim[1];
+    int64_t gu = ck_rnn_gates(kind_of(l)) * c->units, d = l->in_shapes[0].dim[2];
+    return t * (2 * d * gu + 2 * c->units * gu);
+}
+
+/* ConvLSTM: kernel (*kernel_size, channels, 4f), recurrent (*kernel_size, f, 4f);
+ * input convolution with the given padding and strides, the state's "same". */
+static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
+    int r = c->kernel_size.n;
+    ck_status st = check_common(l, c, in, r + 3);
+    if (st) return st;
+    bool cf = !strcmp(c->data_format, "channels_first");
+    int64_t ch = cf ? in[0].dim[2] : in[0].dim[r + 2], f = c->units, f4;
+    if (ch == CK_NONE) return ck_layer_error(l, CK_ERR_SHAPE, "the channel dimension of the input must be known");
+    if (!ck_mul_ok(4, f, &f4)) return ck_layer_error(l, CK_ERR_OVERFLOW, "filters is too large");
+    ck_shape k = {.rank = r + 2}, rk = {.rank = r + 2};
+    ck_shape step = {.rank = r + 2, .dim = {in[0].dim[0]}};
+    for (int i = 0; i < r; i++) {
+        int64_t ks = c->kernel_size.v[i], s = c->strides.v[i], dl = c->dilation_rate.v[i];
+        if (ks <= 0 || s <= 0 || dl <= 0)
+            return ck_layer_error(l, CK_ERR_CONFIG, "kernel_size, strides and dilation_rate must be positive");
+        k.dim[i] = rk.dim[i] = ks;
+        int64_t n = in[0].dim[(cf ? 3 : 2) + i], o = CK_NONE;
+        if (n != CK_NONE) {
+            int64_t eff = (ks - 1) * dl + 1;
+            o = !strcmp(c->padding, "same") ? (n + s - 1) / s : (n - eff + s) / s;
+            if (o <= 0) return ck_layer_error(l, CK_ERR_SHAPE, "spatial dimension %lld is smaller than the kernel", (long long)n);
+        }
+        step.dim[(cf ? 2 : 1) + i] = o;
+    }
+    step.dim[cf ? 1 : r + 1] = f;
+    k.dim[r] = ch, k.dim[r + 1] = f4;
+    rk.dim[r] = f, rk.dim[r + 1] = f4;
+    if ((st = ck_layer_add_weight(l, "kernel", k, &c->kernel_initializer, true, CK_FLOAT32))) return st;
+    if ((st = ck_layer_add_weight(l, "recurrent_kernel", rk, &c->recurrent_initializer, true, CK_FLOAT32))) return st;
+    if (c->use_bias && (st = ck_layer_add_weight(l, "bias", ck_shape_1(f4), &c->bias_initializer, true, CK_FLOAT32)))
+        return st;
+    set_outputs(c, 2, &step, &in[0], out, n_out);
+    return CK_OK;
+}
+
+#define RNN_CLASS(var, name, fields_)                                                              \
+    const ck_layer_class var = {                                                                   \
+        .class_name = name, .module = "keras.layers", .config_size = sizeof(T), .fields = fields_, \
+        .n_fields = N(fields_), .min_inputs = 1, .max_inputs = 1, .build = rnn_build,              \
+        .forward = rnn_forward, .flops = rnn_flops,                                                \
+    }
+RNN_CLASS(ck_class_simple_rnn, "SimpleRNN", simple_rnn_fields);
+RNN_CLASS(ck_class_lstm, "LSTM", lstm_fields);
+RNN_CLASS(ck_class_gru, "GRU", gru_fields);
+
+const ck_layer_class ck_class_conv_lstm1d = {
+    .class_name = "ConvLSTM1D", .module = "keras.layers", .config_size = sizeof(T),
+    .fields = conv_lstm1d_fields, .n_fields = N(conv_lstm1d_fields), .min_inputs = 1, .max_inputs = 1,
+    .build = conv_lstm_build,
+};
+const ck_layer_class ck_class_conv_lstm2d = {
+    .class_name = "ConvLSTM2D", .module = "keras.layers", .config_size = sizeof(T),
+    .fields = conv_lstm2d_fields, .n_fields = N(conv_lstm2d_fields), .min_inputs = 1, .max_inputs = 1,
+    .build = conv_lstm_build,
+};
+
+CK_FAMILY(ck_recurrent_layers, &ck_class_simple_rnn, &ck_class_lstm, &ck_class_gru, &ck_class_conv_lstm1d,
+          &ck_class_conv_lstm2d);

@@ -1,0 +1,254 @@
+/* Wrapper layers: Bidirectional and TimeDistributed. Each owns its wrapped layers
+ * (ck_layer.sublayers), made from the nested {"class_name", "config"} object that
+ * Keras writes under "layer" (and "backward_layer"), and mirrors their weights in
+ * its own list in Keras's order (forward then backward), so counts, get_weights
+ * and summaries read them like any layer's. */
+#include "layers/layers.h"
+#include "layers/seq_layers.h"
+#include "graph/config.h"
+
+#include <string.h>
+
+#define W ck_wrapper_config
+
+static const char *const merge_modes[] = {"concat", "sum", "mul", "ave", NULL};
+
+static const ck_field bidirectional_fields[] = {
+    CK_FIELD(W, merge_mode, CK_FT_STR, "\"concat\"", 0, CK_FF_NULLABLE, merge_modes),
+    CK_FIELD(W, layer, CK_FT_JSON, NULL, 0, CK_FF_REQUIRED),
+    CK_FIELD(W, backward_layer, CK_FT_JSON, "null", 0, CK_FF_NULLABLE),
+};
+
+static const ck_field time_distributed_fields[] = {
+    CK_FIELD(W, layer, CK_FT_JSON, NULL, 0, CK_FF_REQUIRED),
+};
+
+/* A layer from its nested Keras object; go_backwards flips it (Bidirectional's
+ * mirror of the forward layer). */
+static ck_status sublayer_new(ck_layer *l, const char *field, const char *text, int flip, const char *prefix,
+                              ck_layer **out)
+{
+    json_error_t jerr;
+    json_t *obj = text ? json_loads(text, JSON_DECODE_ANY, &jerr) : NULL;
+    json_t *cls = json_object_get(obj, "class_name"), *cfg = json_object_get(obj, "config");
+    const ck_layer_class *c = json_is_string(cls) ? ck_find_layer_class(json_string_value(cls)) : NULL;
+    ck_status st = CK_OK;
+    if (!json_is_object(obj) || !json_is_string(cls))
+        st = ck_layer_error(l, CK_ERR_CONFIG, "field '%s' must be a layer object with a class_name", field);
+    else if (!c)
+        st = ck_layer_error(l, CK_ERR_UNSUPPORTED, "field '%s': unknown layer class '%s'", field, json_string_value(cls));
+    else if (c->min_inputs != 1 || c->max_inputs != 1)
+        st = ck_layer_error(l, CK_ERR_CONFIG, "field '%s': %s cannot be wrapped", field, c->class_name);
+    ck_layer *s = st ? NULL : ck_layer_alloc(c);
+    if (!st && !s) st = CK_ERR_NOMEM;
+    if (!st && cfg) st = ck_config_apply(s, cfg, false);
+    if (!st && flip >= 0) {
+        json_t *o = json_pack("{s:b}", "go_backwards", flip);
+        st = o ? ck_config_apply(s, o, false) : CK_ERR_NOMEM;
+        json_decref(o);
+    }
+    json_decref(obj);
+    if (st) {
+        ck_layer_free(s);
+        return st == CK_ERR_NOMEM ? ck_fail(st, "out of memory") : ck_fail_prefix(st, "%s '%s': ", l->cls->class_name, l->name);
+    }
+    if (prefix && strncmp(s->name, prefix, strlen(prefix))) {
+        char name[CK_STR_MAX];
+        snprintf(name, sizeof name, "%s%.50s", prefix, s->name);
+        memcpy(s->name, name, sizeof name);
+    }
+    s->auto_named = false;
+    *out = s;
+    return CK_OK;
+}
+
+static ck_status add_sublayer(ck_layer *l, ck_layer *s)
+{
+    ck_layer **p = ck_malloc((size_t)(l->n_sublayers + 1) * sizeof *p);
+    if (!p) {
+        ck_layer_free(s);
+        return ck_fail(CK_ERR_NOMEM, "out of memory");
+    }
+    if (l->n_sublayers) memcpy(p, l->sublayers, (size_t)l->n_sublayers * sizeof *p);
+    p[l->n_sublayers++] = s;
+    ck_free(l->sublayers);
+    l->sublayers = p;
+    return CK_OK;
+}
+
+static ck_status mirror_weights(ck_layer *l, const ck_layer *s)
+{
+    for (int i = 0; i < s->n_weights; i++) {
+        const ck_weight *w = &s->weights[i];
+        ck_status st = ck_layer_add_weight(l, w->name, w->shape, &w->init, w->trainable, w->dtype);
+        if (st) return st;
+    }
+    return CK_OK;
+}
+
+/* Points a sublayer's weights at the wrapper's (the model block), from index off. */
+static void bind_weights(ck_layer *l, ck_layer *s, int off)
+{
+    for (int i = 0; i < s->n_weights; i++) {
+        s->weights[i].value = l->weights[off + i].value;
+        s->weights[i].grad = l->weights[off + i].grad;
+    }
+}
+
+/* ---- Bidirectional ------------------------------------------------------------------------ */
+static ck_status bidirectional_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    W *c = CK_CFG(l, W);
+    ck_status st;
+    if (!l->n_sublayers) {
+        ck_layer *f, *b;
+        if ((st = sublayer_new(l, "layer", c->layer, -1, "forward_", &f)) || (st = add_sublayer(l, f))) return st;
+        st = c->backward_layer ? sublayer_new(l, "backward_layer", c->backward_layer, -1, "backward_", &b)
+                               : sublayer_new(l, "layer", c->layer, 1, NULL, &b);
+        if (!st && !c->backward_layer) {
+            char name[CK_STR_MAX];
+            snprintf(name, sizeof name, "backward_%.50s", f->name + strlen("forward_"));
+            memcpy(b->name, name, sizeof name);
+        }
+        if (st || (st = add_sublayer(l, b))) return st;
+    }
+    ck_shape fo[8], bo[8];
+    int nf, nb;
+    if ((st = ck_layer_build(l->sublayers[0], in, 1, fo, &nf)) || (st = ck_layer_build(l->sublayers[1], in, 1, bo, &nb)))
+        return ck_fail_prefix(st, "%s '%s': ", l->cls->class_name, l->name);
+    if (nf != nb || !ck_shape_eq(&fo[0], &bo[0]))
+        return ck_layer_error(l, CK_ERR_SHAPE, "forward and backward layers give different outputs");
+    if ((st = mirror_weights(l, l->sublayers[0])) || (st = mirror_weights(l, l->sublayers[1]))) return st;
+    *n_out = 0;
+    if (!*c->merge_mode) {
+        out[(*n_out)++] = fo[0];
+        out[(*n_out)++] = bo[0];
+    } else {
+        out[0] = fo[0];
+        if (!strcmp(c->merge_mode, "concat")) {
+            int64_t *d = &out[0].dim[out[0].rank - 1];
+            *d = *d == CK_NONE ? CK_NONE : 2 * *d;
+        }
+        *n_out = 1;
+    }
+    for (int i = 1; i < nf && *n_out < 4; i++) out[(*n_out)++] = fo[i];
+    for (int i = 1; i < nb && *n_out < 4; i++) out[(*n_out)++] = bo[i];
+    if (nf > 1 && 2 * nf - 1 + (*c->merge_mode ? 0 : 1) > 4)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "return_state with this many states is not supported");
+    return CK_OK;
+}
+
+static ck_status bidirectional_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
+                                       ck_exec *ex)
+{
+    (void)n_in, (void)n_out;
+    W *c = CK_CFG(l, W);
+    ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
+    if (!f->cls->forward || !b->cls->forward)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "%s has no forward pass yet", f->cls->class_name);
+    bind_weights(l, f, 0);
+    bind_weights(l, b, f->n_weights);
+    int nf = f->n_out, nb = b->n_out;
+    ck_tensor fo[4], bo[4];
+    int64_t sizes[8], total = 0;
+    for (int i = 0; i < nf + nb; i++) {
+        ck_tensor *t = i < nf ? &fo[i] : &bo[i - nf];
+        t->shape = i < nf ? f->out_shapes[i] : b->out_shapes[i - nf];
+        t->shape.dim[0] = in[0].shape.dim[0];
+        if (t->shape.rank >= 3 && t->shape.dim[1] == CK_NONE) t->shape.dim[1] = in[0].shape.dim[1];
+        sizes[i] = 1;
+        for (int k = 0; k < t->shape.rank; k++) sizes[i] *= t->shape.dim[k];
+        total += sizes[i];
+    }
+    float *buf = ck_malloc((size_t)total * sizeof *buf);
+    if (!buf) return ck_fail(CK_ERR_NOMEM, "out of memory");
+    for (int i = 0, off = 0; i < nf + nb; off += (int)sizes[i], i++) (i < nf ? &fo[i] : &bo[i - nf])->data = buf + off;
+    ck_status st = f->cls->forward(f, in, 1, fo, nf, ex);
+    if (!st) st = b->cls->forward(b, in, 1, bo, nb, ex);
+    if (!st) {
+        /* Keras flips the backward sequence back to forward time before merging. */
+        bool seq = fo[0].shape.rank >= 3;
+        int64_t B = fo[0].shape.dim[0], T = seq ? fo[0].shape.dim[1] : 1, D = sizes[0] / (B * T);
+        int oi = 0;
+        for (int64_t bt = 0; bt < B * T; bt++) {
+            int64_t bi = bt / T, t = bt % T, rt = bi * T + (T - 1 - t);
+            const float *x = fo[0].data + bt * D, *y = bo[0].data + rt * D;
+            if (!*c->merge_mode) {
+                memcpy(out[0].data + bt * D, x, (size_t)D * sizeof *x);
+                memcpy(out[1].data + bt * D, y, (size_t)D * sizeof *y);
+            } else if (!strcmp(c->merge_mode, "concat")) {
+                memcpy(out[0].data + bt * 2 * D, x, (size_t)D * sizeof *x);
+                memcpy(out[0].data + bt * 2 * D + D, y, (size_t)D * sizeof *y);
+            } else {
+                for (int64_t k = 0; k < D; k++) {
+                    float v = !strcmp(c->merge_mode, "sum") ? x[k] + y[k]
+                              : !strcmp(c->merge_mode, "mul") ? x[k] * y[k] : 0.5f * (x[k] + y[k]);
+                    out[0].data[bt * D + k] = v;
+                }
+            }
+        }
+        oi = *c->merge_mode ? 1 : 2;
+        for (int i = 1; i < nf; i++) memcpy(out[oi++].data, fo[i].data, (size_t)sizes[i] * sizeof *buf);
+        for (int i = 1; i < nb; i++) memcpy(out[oi++].data, bo[i].data, (size_t)sizes[nf + i] * sizeof *buf);
+    }
+    ck_free(buf);
+    return st;
+}
+
+const ck_layer_class ck_class_bidirectional = {
+    .class_name = "Bidirectional", .module = "keras.layers", .config_size = sizeof(W),
+    .fields = bidirectional_fields, .n_fields = 3, .min_inputs = 1, .max_inputs = 1,
+    .build = bidirectional_build, .forward = bidirectional_forward,
+};
+
+/* ---- TimeDistributed ------------------------------------------------------------------------ */
+static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    W *c = CK_CFG(l, W);
+    ck_status st;
+    if (in[0].rank < 3)
+        return ck_layer_error(l, CK_ERR_SHAPE, "input must have rank >= 3 (batch, time, ...), got %d", in[0].rank);
+    if (!l->n_sublayers) {
+        ck_layer *s;
+        if ((st = sublayer_new(l, "layer", c->layer, -1, NULL, &s)) || (st = add_sublayer(l, s))) return st;
+    }
+    ck_shape inner = {.rank = in[0].rank - 1, .dim = {in[0].dim[0]}}, io[4];
+    for (int i = 2; i < in[0].rank; i++) inner.dim[i - 1] = in[0].dim[i];
+    int ni;
+    if ((st = ck_layer_build(l->sublayers[0], &inner, 1, io, &ni)))
+        return ck_fail_prefix(st, "%s '%s': ", l->cls->class_name, l->name);
+    if (ni != 1 || io[0].rank + 1 > CK_MAX_RANK)
+        return ck_layer_error(l, CK_ERR_SHAPE, "the wrapped layer must give one output");
+    if ((st = mirror_weights(l, l->sublayers[0]))) return st;
+    out[0] = (ck_shape){.rank = io[0].rank + 1, .dim = {in[0].dim[0], in[0].dim[1]}};
+    for (int i = 1; i < io[0].rank; i++) out[0].dim[i + 1] = io[0].dim[i];
+    *n_out = 1;
+    return CK_OK;
+}
+
+/* The wrapped layer sees [batch*time, ...]: the same memory, read as more rows. */
+static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
+                                          ck_exec *ex)
+{
+    (void)n_in, (void)n_out;
+    ck_layer *s = l->sublayers[0];
+    if (!s->cls->forward) return ck_layer_error(l, CK_ERR_UNSUPPORTED, "%s has no forward pass yet", s->cls->class_name);
+    bind_weights(l, s, 0);
+    ck_tensor si = {.shape = {.rank = in[0].shape.rank - 1}, .data = in[0].data};
+    ck_tensor so = {.shape = {.rank = out[0].shape.rank - 1}, .data = out[0].data};
+    si.shape.dim[0] = in[0].shape.dim[0] * in[0].shape.dim[1];
+    so.shape.dim[0] = si.shape.dim[0];
+    for (int i = 2; i < in[0].shape.rank; i++) si.shape.dim[i - 1] = in[0].shape.dim[i];
+    for (int i = 2; i < out[0].shape.rank; i++) so.shape.dim[i - 1] = out[0].shape.dim[i];
+    return s->cls->forward(s, &si, 1, &so, 1, ex);
+}
+
+const ck_layer_class ck_class_time_distributed = {
+    .class_name = "TimeDistributed", .module = "keras.layers", .config_size = sizeof(W),
+    .fields = time_distributed_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
+    .build = time_distributed_build, .forward = time_distributed_forward,
+};
+
+CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);

@@ -1,0 +1,87 @@
+/* Sequence-layer goldens (tests/golden/seq, from real Keras 3 by
+ * tests/oracle/seq_cases.py): every case's config.json loads, its counts and
+ * per-layer parameters match counts.json, its weights have Keras's shapes in
+ * Keras's order, and every summary text matches byte for byte. */
+#include "testutil.h"
+
+#include <jansson.h>
+
+static json_t *load_json(const char *dir, const char *file)
+{
+    char p[512];
+    test_path(p, sizeof p, "tests/golden/seq/%s/%s", dir, file);
+    json_error_t e;
+    json_t *j = json_load_file(p, 0, &e);
+    CHECK(j != NULL, "%s: %s", p, e.text);
+    return j;
+}
+
+static void check_counts(const char *name, const ck_model *m)
+{
+    json_t *c = load_json(name, "counts.json");
+    if (!c) return;
+    ck_param_counts pc;
+    CHECK_OK(ck_model_count_params(m, &pc));
+    CHECK(pc.trainable == json_integer_value(json_object_get(c, "trainable")), "%s: trainable %lld", name,
+          (long long)pc.trainable);
+    CHECK(pc.non_trainable == json_integer_value(json_object_get(c, "non_trainable")), "%s: non_trainable", name);
+    json_t *ws = json_object_get(c, "weights");
+    CHECK((size_t)ck_model_weight_count(m) == json_array_size(ws), "%s: %d weights, Keras %zu", name,
+          ck_model_weight_count(m), json_array_size(ws));
+    for (size_t i = 0; i < json_array_size(ws) && (int)i < ck_model_weight_count(m); i++) {
+        ck_weight_info w;
+        CHECK_OK(ck_model_weight(m, (int)i, &w));
+        json_t *shape = json_object_get(json_array_get(ws, i), "shape");
+        bool same = (size_t)w.shape.rank == json_array_size(shape);
+        for (int d = 0; same && d < w.shape.rank; d++)
+            same = w.shape.dim[d] == json_integer_value(json_array_get(shape, (size_t)d));
+        CHECK(same, "%s: weight %zu (%s) has another shape than Keras's", name, i, w.path);
+    }
+    json_decref(c);
+}
+
+static void check_summaries(const char *name, const ck_model *m)
+{
+    json_t *s = load_json(name, "summaries.json");
+    size_t i;
+    json_t *e;
+    json_array_foreach(s, i, e) {
+        ck_summary_opts o = {0};
+        json_t *ll = json_object_get(e, "line_length"), *cols = json_object_get(e, "columns");
+        o.line_length = json_is_integer(ll) ? (int)json_integer_value(ll) : 0;
+        o.console_width = json_is_integer(cols) ? (int)json_integer_value(cols) : 0;
+        o.show_trainable = json_is_true(json_object_get(e, "show_trainable"));
+        char p[512], *text = NULL;
+        test_path(p, sizeof p, "tests/golden/seq/%s/%s", name, json_string_value(json_object_get(e, "file")));
+        char *want = test_read_file(p, NULL);
+        CHECK(want != NULL, "missing %s", p);
+        CHECK_OK(ck_model_summary(m, &o, &text));
+        if (want && text && strcmp(want, text))
+            fprintf(stderr, "--- %s want:\n%s--- got:\n%s", p, want, text);
+        CHECK(want && text && !strcmp(want, text), "%s: summary differs", p);
+        free(text);
+        free(want);
+    }
+    json_decref(s);
+}
+
+int main(void)
+{
+    json_t *index = load_json("", "index.json");
+    size_t i;
+    json_t *e;
+    CHECK(json_array_size(index) >= 20, "index.json lists %zu cases", json_array_size(index));
+    json_array_foreach(index, i, e) {
+        const char *name = json_string_value(e);
+        char p[512];
+        test_path(p, sizeof p, "tests/golden/seq/%s/config.json", name);
+        ck_model *m = ck_model_load_json_file(p);
+        CHECK(m != NULL, "%s: %s", name, ck_errmsg());
+        if (!m) continue;
+        check_counts(name, m);
+        check_summaries(name, m);
+        ck_model_free(m);
+    }
+    json_decref(index);
+    return test_report("test_seq_golden");
+}
