@@ -10,7 +10,8 @@
  * Build and run from the repository root:
  *   gcc -std=c11 -Wall -Wextra -Werror -fsanitize=address,undefined -Isrc \
  *       src/report/table.c tests/test_table.c -o test_table && ./test_table
- * An optional argument names the golden directory. */
+ * An optional argument names the golden directory (default: under $CKERAS_ROOT
+ * when set, else tests/golden/table relative to the working directory). */
 #include "report/table.h"
 
 #include <stdio.h>
@@ -683,7 +684,14 @@ static void unit_raw_bytes(void) {
 }
 
 int main(int argc, char **argv) {
-    const char *dir = argc > 1 ? argv[1] : "tests/golden/table";
+    /* ctest sets CKERAS_ROOT; by hand, run from the repository root. */
+    char root_dir[1024];
+    const char *root = getenv("CKERAS_ROOT"), *dir = "tests/golden/table";
+    if (root && *root) {
+        snprintf(root_dir, sizeof root_dir, "%s/tests/golden/table", root);
+        dir = root_dir;
+    }
+    if (argc > 1) dir = argv[1];
     int cases = run_goldens(dir);
     k2_spec_example();
     k2_long_names();

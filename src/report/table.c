@@ -10,6 +10,7 @@
  * call builds its result in buffers it owns and returns one malloc'ed string. */
 #include "report/table.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,12 @@ static void cs_append(cpstr *s, const uint32_t *v, size_t n) {
     if (!cs_reserve(s, s->n + n)) return;
     if (n) memcpy(s->v + s->n, v, n * sizeof *v);
     s->n += n;
+}
+
+static int cs_has(const uint32_t *v, size_t n, uint32_t c) {
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == c) return 1;
+    return 0;
 }
 
 /* Drops `k` code points from the front (str[k:]). */
@@ -692,7 +699,34 @@ static void finish_line(cpstr *line, const wrapspec *ws) {
     if (cs_cells(line) > ws->width) set_cell_size(line, ws->width);
 }
 
+/* Text.expand_tabs(8): a tab becomes a space, then spaces up to the next
+ * multiple of 8 cells (cells counted per tab-separated part, as rich does). */
+static void expand_tabs(const uint32_t *s, size_t n, cpstr *out) {
+    long pos = 0;
+    size_t a = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '\t') continue;
+        size_t part = out->n;
+        cs_append(out, s + a, i - a);
+        if (i < n) cs_push(out, ' ');
+        if (out->bad) return;
+        pos += cell_len(out->v + part, out->n - part);
+        if (i < n && pos % 8) {
+            cs_rep(out, ' ', 8 - pos % 8);
+            pos += 8 - pos % 8;
+        }
+        a = i + 1;
+    }
+}
+
 static void wrap_paragraph(const uint32_t *s, size_t n, const wrapspec *ws, lines *out) {
+    cpstr expanded = {0};
+    if (cs_has(s, n, '\t')) {
+        expand_tabs(s, n, &expanded);
+        if (expanded.bad) out->bad = 1;
+        s = expanded.v;
+        n = expanded.n;
+    }
     offs br = {0};
     divide_line(s, n, ws->width, ws->fold, &br);
     if (br.bad) out->bad = 1;
@@ -706,6 +740,7 @@ static void wrap_paragraph(const uint32_t *s, size_t n, const wrapspec *ws, line
         prev = next;
     }
     free(br.v);
+    cs_free(&expanded);
 }
 
 /* A str rendered by rich at a given width: one paragraph per "\n" piece.
@@ -747,20 +782,15 @@ static int table_cols(const ck_table_opts *o) {
     return 3 + (o->functional != 0) + (o->show_trainable != 0);
 }
 
-/* The i-th position Keras 3 uses: the user's or the default ones, times 0.90
- * with an extra final 1.0 when show_trainable. */
-static double k3_position(const ck_table_opts *o, int i, int *count) {
-    const double *base = o->positions;
-    int nbase = o->n_positions;
-    if (!base || nbase <= 0) { /* Python: `positions or default` */
-        base = o->functional ? K3_FUNC_POS : K3_SEQ_POS;
-        nbase = o->functional ? 4 : 3;
+/* The user's positions, or the layout's defaults (Python: `positions or default`). */
+static const double *base_positions(const ck_table_opts *o, const double *seq,
+                                    const double *func, int *n) {
+    if (o->positions && o->n_positions > 0) {
+        *n = o->n_positions;
+        return o->positions;
     }
-    *count = nbase + (o->show_trainable != 0);
-    if (i >= nbase) return 1.0;
-    if (!o->show_trainable) return base[i];
-    double scaled = base[i] * 0.90; /* rounded to double before * line_length */
-    return scaled;
+    *n = o->functional ? 4 : 3;
+    return o->functional ? func : seq;
 }
 
 /* Line length: explicit, else 88/108 (+12) capped at console - 4 (Keras uses the
@@ -771,13 +801,18 @@ static long k3_line_length(const ck_table_opts *o, long console) {
     return o->line_length ? o->line_length : def;
 }
 
-/* Keras's requested column widths: int(pos * L) differences, each >= 4. */
+/* Keras's requested column widths: int(pos * L) differences, each >= 4. With
+ * show_trainable every position is first scaled by 0.90 (rounded to double
+ * before the multiplication by L, as in Python) and a final 1.0 appended. */
 static const char *k3_requested(const ck_table_opts *o, long L, int64_t *w) {
-    int count = 0, n = table_cols(o);
+    int nbase, n = table_cols(o);
+    const double *base = base_positions(o, K3_SEQ_POS, K3_FUNC_POS, &nbase);
+    int count = nbase + (o->show_trainable != 0);
     int64_t current = 0;
-    k3_position(o, 0, &count);
     for (int i = 0; i < count; i++) {
-        double x = k3_position(o, i, &count) * (double)L;
+        double pos = i == nbase ? 1.0 : base[i];
+        if (o->show_trainable && i < nbase) pos = pos * 0.90;
+        double x = pos * (double)L;
         if (!(x > -9e15 && x < 9e15)) return ERR_POSVAL;
         int64_t width = (int64_t)x - current; /* int() truncates toward zero */
         if (width < 4) return ERR_WIDTH;
@@ -1073,19 +1108,17 @@ static const double K2_SEQ_POS[] = {0.45, 0.85, 1.0};
 static const double K2_FUNC_POS[] = {0.3, 0.6, 0.70, 1.0};
 
 int ck_table_keras2_line_length(const ck_table_opts *opts) {
-    int L = opts->line_length ? opts->line_length : (opts->functional ? 98 : 65);
-    return L + (opts->show_trainable ? 11 : 0);
+    if (!opts) return 0;
+    long long L = opts->line_length ? opts->line_length : (opts->functional ? 98 : 65);
+    L += opts->show_trainable ? 11 : 0;
+    return L > INT_MAX ? INT_MAX : (int)L; /* no int overflow near INT_MAX */
 }
 
 /* Absolute column ends: fractions (last <= 1) are int(L * p) of the line length
  * before show_trainable's +11, which then appends its own end. malloc'ed. */
 static const char *k2_positions(const ck_table_opts *o, long long **pos, int *npos) {
-    const double *base = o->positions;
-    int nbase = o->n_positions;
-    if (!base || nbase <= 0) {
-        base = o->functional ? K2_FUNC_POS : K2_SEQ_POS;
-        nbase = o->functional ? 4 : 3;
-    }
+    int nbase;
+    const double *base = base_positions(o, K2_SEQ_POS, K2_FUNC_POS, &nbase);
     long long L0 = o->line_length ? o->line_length : (o->functional ? 98 : 65);
     int fractions = base[nbase - 1] <= 1;
     long long *p = malloc((size_t)(nbase + 1) * sizeof *p);
@@ -1120,19 +1153,15 @@ static size_t py_bound(long long k, size_t n) {
     return (unsigned long long)k > n ? n : (size_t)k;
 }
 
-/* tf.keras cuts a cell early right after the first "),", "},", "]," or "',". */
+/* tf.keras cuts a cell early right after the first "),", "},", "]," or "',"
+ * (the earliest of the four), so tuples and lists break after an element.
+ * Returns the cut, or -1 when none of them occurs in s[0, n). */
 static long long pattern_cut(const uint32_t *s, size_t n) {
-    static const char pats[4][2] = {{')', ','}, {'}', ','}, {']', ','}, {'\'', ','}};
-    long long best = -1;
-    for (int k = 0; k < 4; k++) {
-        for (size_t i = 0; i + 1 < n; i++) {
-            if (s[i] == (uint32_t)pats[k][0] && s[i + 1] == ',') {
-                if (best < 0 || (long long)i + 2 < best) best = (long long)i + 2;
-                break;
-            }
-        }
+    for (size_t i = 0; i + 1 < n; i++) {
+        uint32_t c = s[i];
+        if (s[i + 1] == ',' && (c == ')' || c == '}' || c == ']' || c == '\'')) return (long long)i + 2;
     }
-    return best;
+    return -1;
 }
 
 typedef struct k2row {

@@ -182,9 +182,30 @@ def m_deep():
     return keras.Model(inp, out, name="fan")
 
 
+def m_odd():
+    # Names Keras accepts but that exercise rich's text handling: a newline
+    # (a second cell line), emoji with U+FE0F, tabs (expanded to 8-cell
+    # stops), and a long run of wide characters at an odd cell offset (so
+    # that cropping at the console width splits a wide character).
+    return keras.Sequential([
+        keras.Input((2,)),
+        layers.Dense(2, name="line1\nline2"),
+        layers.Dense(2, name="\u2764\ufe0f heart"),
+        layers.Dense(2, name="tab\there"),
+        layers.Dense(2, name="\tlead\tx\u5168\ty"),
+        layers.Dense(2, name="x" + "\u5168" * 44),
+    ], name="odd")
+
+
+def m_wide_title():
+    return keras.Sequential([keras.Input((2,)), layers.Dense(1)],
+                            name="\u30e6\u30cb\u30b3\u30fc\u30c9" * 12)
+
+
 MODELS = {f.__name__[2:]: f for f in (
     m_seq2, m_func, m_long, m_rnn, m_unicode, m_frozen, m_empty, m_unbuilt,
-    m_nested, m_func_frozen, m_optimizer, m_longname, m_deep)}
+    m_nested, m_func_frozen, m_optimizer, m_longname, m_deep, m_odd,
+    m_wide_title)}
 
 # (case name, model, summary kwargs, COLUMNS or None)
 CASES = [
@@ -262,6 +283,16 @@ CASES = [
     ("longname_cols50", "longname", {}, 50),
     ("deep_notty", "deep", {}, None),
     ("deep_ll35", "deep", {"line_length": 35}, None),
+    ("odd_notty", "odd", {}, None),
+    ("odd_ll40", "odd", {"line_length": 40}, None),
+    ("odd_crop_straddle", "odd",
+     {"line_length": 100, "positions": [0.9, 0.95, 1.0]}, None),
+    ("odd_trainable_cols130", "odd", {"show_trainable": True}, 130),
+    ("wide_title_cols50", "wide_title", {}, 50),
+    ("wide_title_cols33", "wide_title", {"line_length": 40}, 33),
+    ("seq2_cols30_footer_wrap", "seq2", {"line_length": 30}, 30),
+    ("frozen_cols26_footer_wrap", "frozen", {"line_length": 26}, 26),
+    ("optimizer_cols24", "optimizer", {"line_length": 24}, 24),
 ]
 
 
@@ -339,11 +370,12 @@ def main():
     cases = [run_case(*c) for c in CASES]
     with open(os.path.join(OUT, "cases.json"), "w", encoding="utf-8",
               newline="") as f:
-        json.dump({"keras_version": keras.__version__,
-                   "rich_version": __import__("importlib.metadata").metadata
-                   .version("rich"),
-                   "cases": cases}, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+        # One case per line: readable, and diffs stay per case.
+        from importlib.metadata import version
+        f.write('{"keras_version": %s, "rich_version": %s, "cases": [\n'
+                % (json.dumps(keras.__version__), json.dumps(version("rich"))))
+        f.write(",\n".join(json.dumps(c, ensure_ascii=False) for c in cases))
+        f.write("\n]}\n")
     print(f"wrote {len(cases)} cases to {OUT}")
 
 
