@@ -284,7 +284,7 @@ static void run_case(const jv *c, const char *dir) {
         CHECK(!table && err && !strcmp(err, jstr(jget(c, "error"))), "%s: want error '%s', got '%s'",
               name, jstr(jget(c, "error")), err ? err : "(none)");
     } else {
-        char path[512];
+        char path[2048];
         snprintf(path, sizeof path, "%s/%s", dir, jstr(jget(c, "expected")));
         char *want = read_file(path);
         ck_table_counts counts = case_counts(c);
@@ -305,7 +305,7 @@ static void run_case(const jv *c, const char *dir) {
 }
 
 static int run_goldens(const char *dir) {
-    char path[512];
+    char path[2048];
     snprintf(path, sizeof path, "%s/cases.json", dir);
     char *text = read_file(path);
     CHECK(text != NULL, "cannot read %s (run from the repository root)", path);
