@@ -51,6 +51,13 @@ def main():
     np.savez(os.path.join(OUT, "arrays.npz"), good["f32"], good["i32"], good["u8"])
     np.savez_compressed(os.path.join(OUT, "named.npz"), kernel=good["f32"], bias=good["f64"])
     manifest["npz"] = {"arrays": ["arr_0:f32", "arr_1:i32", "arr_2:u8"], "named": ["kernel:f32", "bias:f64"]}
+    # Keras's own weights of the classic and multi_output cases as np.savez writes
+    # them, for `ckeras predict --weights` (tests/cli/cases/predict.sh).
+    core = os.path.join(OUT, "..", "core")
+    for case in ("classic", "multi_output"):
+        meta = json.load(open(os.path.join(core, case, "case.json")))
+        ws = [np.load(os.path.join(core, case, w)) for w in meta["weights"]]
+        np.savez(os.path.join(OUT, case + "_weights.npz"), *ws)
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
