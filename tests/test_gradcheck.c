@@ -24,6 +24,7 @@ typedef struct check {
 } check;
 
 static uint64_t lcg = 12345;
+static int n_models;
 static float rnd(void)
 {
     /* Uniform in [-1, 1), plenty for test data; fixed sequence. */
@@ -44,9 +45,19 @@ static double loss(check *c)
     return L;
 }
 
-static int compare(const char *label, const char *what, int64_t k, double a, double n)
+/* A mismatch is forgiven only at a kink (relu at 0, Maximum at a tie...), seen as
+ * a second difference lp - 2 l0 + lm far above the smooth O(f'' eps^2); at most a
+ * few per model may be forgiven, so a broken backward cannot hide behind it. */
+#define KINK 2e-4
+static int n_kinks;
+
+static int compare(const char *label, const char *what, int64_t k, double a, double lp, double l0, double lm)
 {
-    double tol = ATOL + RTOL * fmax(fabs(a), fabs(n));
+    double n = (lp - lm) / (2 * EPS), tol = ATOL + RTOL * fmax(fabs(a), fabs(n));
+    if (fabs(a - n) > tol && fabs(lp - 2 * l0 + lm) > KINK) {
+        n_kinks++;
+        return 1;
+    }
     CHECK(fabs(a - n) <= tol, "%s: d/d%s[%lld]: analytic %.6f, numeric %.6f", label, what, (long long)k, a, n);
     return fabs(a - n) <= tol;
 }
@@ -54,7 +65,8 @@ static int compare(const char *label, const char *what, int64_t k, double a, dou
 /* Checks one model; scale multiplies the random inputs (negative: distinct values). */
 static void gradcheck(const char *label, ck_model *m, float scale, bool training)
 {
-    CHECK(m != NULL && ck_model_build(m) == CK_OK, "%s: build: %s", label, ck_errmsg());
+    if (m) ck_model_set_seed(m, 1000 + (uint64_t)n_models); /* different weights per model */
+    CHECK(m != NULL && ck_model_build(m) == CK_OK && ck_model_built(m), "%s: build: %s", label, ck_errmsg());
     if (!m || !ck_model_built(m)) {
         ck_model_free(m);
         return;
@@ -85,7 +97,8 @@ static void gradcheck(const char *label, ck_model *m, float scale, bool training
         c.r[i] = malloc((size_t)c.yn[i] * sizeof(float));
         for (int64_t k = 0; k < c.yn[i]; k++) c.r[i][k] = rnd();
     }
-    loss(&c);
+    double l0 = loss(&c);
+    n_kinks = 0;
     CHECK_OK(ck_exec_backward(c.ex, (const float *const *)c.r));
     int good = 0, total = 0;
     /* Every analytic gradient is copied before the numeric passes overwrite them. */
@@ -109,7 +122,7 @@ static void gradcheck(const char *label, ck_model *m, float scale, bool training
             c.x[i][k] = keep - (float)EPS;
             double lm = loss(&c);
             c.x[i][k] = keep;
-            good += compare(label, "input", k, gi[k], (lp - lm) / (2 * EPS));
+            good += compare(label, "input", k, gi[k], lp, l0, lm);
             total++;
         }
     }
@@ -127,13 +140,16 @@ static void gradcheck(const char *label, ck_model *m, float scale, bool training
             v[k] = keep - (float)EPS;
             double lm = loss(&c);
             v[k] = keep;
-            good += compare(label, info.path, k, ga[k], (lp - lm) / (2 * EPS));
+            good += compare(label, info.path, k, ga[k], lp, l0, lm);
             total++;
         }
     }
     free(gw);
     CHECK(total > 0, "%s: nothing checked", label);
+    CHECK(n_kinks * 10 <= total, "%s: %d of %d partials sit on kinks; choose other data", label, n_kinks, total);
+    if (n_kinks) printf("  %s: %d partial(s) at a kink not compared\n", label, n_kinks);
     if (good != total) printf("  %s: %d of %d partials agree\n", label, good, total);
+    n_models++;
     for (int i = 0; i < 8; i++) {
         free(gin[i]);
         free(c.x[i]);
@@ -147,7 +163,8 @@ static ck_model *seq(const char *input_shape, const char *cls, const char *kwarg
 {
     ck_model *m = ck_sequential(NULL);
     char buf[128];
-    snprintf(buf, sizeof buf, "shape=%s", input_shape);
+    /* ck_layer_new("InputLayer") takes input_shape= (Keras's shape= is ck_input's). */
+    snprintf(buf, sizeof buf, "input_shape=%s", input_shape);
     ck_sequential_add(m, ck_layer_new("InputLayer", buf));
     ck_sequential_add(m, ck_layer_new(cls, kwargs));
     return m;
@@ -231,7 +248,7 @@ int main(void)
      * accumulate their gradients from both calls). */
     {
         ck_model *inner = ck_sequential("inner");
-        ck_sequential_add(inner, ck_layer_new("InputLayer", "shape=(3,)"));
+        ck_sequential_add(inner, ck_layer_new("InputLayer", "input_shape=(3,)"));
         ck_sequential_add(inner, ck_dense(3, "activation='tanh'"));
         ck_sequential_add(inner, ck_dense(2, ""));
         ck_model *g = ck_functional(NULL);
@@ -252,5 +269,7 @@ int main(void)
         CHECK_OK(ck_functional_finish(g, &x, 1, &y, 1));
         gradcheck("shared Dense twice", g, 1.0f, false);
     }
+    printf("gradcheck: %d models checked\n", n_models);
+    CHECK(n_models == 82, "expected 82 models, checked %d", n_models);
     return test_report("test_gradcheck");
 }
