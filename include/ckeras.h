@@ -217,6 +217,57 @@ ck_model *ck_model_load(const char *path);
 /* Name of the detected format of a file ("keras-json", ...), or NULL with a message. */
 const char *ck_file_format(const char *path);
 
+/* ---- engine: predict (execution engine, src/train/exec.c) ------------------------ */
+/* model.predict(x, batch_size=...): inputs[i] is [rows, ...input i dims] and
+ * outputs[i] a caller-provided [rows, ...output i dims] buffer, row-major float32.
+ * batch_size <= 0 means Keras's default, 32. Dropout is off (inference). */
+ck_status ck_model_predict(ck_model *model, const float *const *inputs, int64_t rows, float **outputs,
+                           int64_t batch_size);
+/* One input, one output. */
+ck_status ck_model_predict1(ck_model *model, const float *input, int64_t rows, float *output);
+
+/* A reusable predict state for a fixed maximum batch: every buffer is planned once,
+ * so ck_predictor_run allocates nothing (the lean path for single-sample latency).
+ * The model must outlive it and keep its structure (weights may change). */
+typedef struct ck_predictor ck_predictor;
+ck_status ck_predictor_new(ck_model *model, int64_t max_rows, ck_predictor **out);
+/* rows <= max_rows; outputs as for ck_model_predict. */
+ck_status ck_predictor_run(ck_predictor *p, const float *const *inputs, int64_t rows, float **outputs);
+void ck_predictor_free(ck_predictor *p);
+
+/* Threads used by the kernels (OpenMP and OpenBLAS); n <= 0 restores the default. */
+void ck_set_num_threads(int n);
+
+/* ---- engine: NumPy .npy / .npz arrays (src/io/npy.c) ------------------------------ */
+/* An n-dimensional array in C order; data holds shape-product elements of dtype. */
+typedef struct ck_array {
+    ck_dtype dtype;
+    ck_shape shape;   /* no batch convention: exactly the file's shape */
+    void *data;       /* malloc'ed; ck_array_free releases it          */
+} ck_array;
+void ck_array_free(ck_array *a);
+/* Elements in the array (product of the shape; 1 for a scalar). */
+int64_t ck_array_size(const ck_array *a);
+/* Converts the data to float32 in place (int64 beyond 2^24 rounds, as numpy does). */
+ck_status ck_array_to_float32(ck_array *a);
+
+/* Reads a .npy file: float32, float64, int32, int64 or uint8, little-endian, C order.
+ * Fortran order, big-endian, strings and objects fail with a message naming the file. */
+ck_status ck_npy_read(const char *path, ck_array *out);
+ck_status ck_npy_write(const char *path, const ck_array *a);
+
+/* A .npz archive (np.savez): named arrays in file order ("arr_0", ...; names
+ * without the ".npy" suffix). */
+typedef struct ck_npz {
+    int n;
+    char **names;
+    ck_array *arrays;
+} ck_npz;
+ck_status ck_npz_read(const char *path, ck_npz *out);
+/* names may be NULL: "arr_0", "arr_1", ... as np.savez(*arrays) writes. */
+ck_status ck_npz_write(const char *path, const char *const *names, const ck_array *arrays, int n);
+void ck_npz_free(ck_npz *z);
+
 #ifdef __cplusplus
 }
 #endif
