@@ -106,6 +106,8 @@ static ck_status read_attr_strings(hid_t a, const char *name, const char *origin
         else if (H5Tis_variable_str(type) > 0) {
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, H5T_VARIABLE);
+            /* HDF5 will not convert between ASCII and UTF-8: read as stored. */
+            H5Tset_cset(mt, H5Tget_cset(type));
             char **tmp = ck_calloc((size_t)count, sizeof *tmp);
             if (!tmp || H5Aread(a, mt, tmp) < 0) st = tmp ? ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is unreadable", origin, name) : CK_ERR_NOMEM;
             for (hssize_t i = 0; !st && i < count; i++)

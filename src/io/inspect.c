@@ -21,6 +21,8 @@ static herr_t visit_cb(hid_t obj, const char *name, const H5O_info_t *info, void
 {
     visit_ctx *v = data;
     if (info->type != H5O_TYPE_DATASET || strncmp(name, v->prefix, strlen(v->prefix))) return 0;
+    /* Optimizer state is not part of the model's weights. */
+    if (!strncmp(name, "optimizer/", 10) || !strncmp(name, "optimizer_weights/", 18)) return 0;
     ck_shape shape;
     int64_t n;
     if (ck_h5_dataset_shape(obj, name, v->origin, &shape, &n)) return 0; /* text datasets are not weights */
@@ -30,7 +32,8 @@ static herr_t visit_cb(hid_t obj, const char *name, const H5O_info_t *info, void
 
 static ck_status list_h5(hid_t f, const char *origin, ck_stored_weight_fn fn, void *ctx)
 {
-    visit_ctx v = {fn, ctx, origin, "", CK_OK, 0};
+    /* A full legacy model keeps its weights under model_weights/. */
+    visit_ctx v = {fn, ctx, origin, ck_h5_has_attr(f, "model_config") ? "model_weights/" : "", CK_OK, 0};
     if (H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &v) < 0)
         return ck_fail(CK_ERR_FORMAT, "%s: the HDF5 tree could not be walked", origin);
     return v.st;

@@ -56,8 +56,10 @@ ck_status ck_load_h5_weight(hid_t loc, const char *dataset, const char *origin, 
 {
     ck_shape got;
     int64_t n;
-    ck_status st = ck_h5_dataset_shape(loc, dataset, origin, &got, &n);
-    if (st) return ck_fail_prefix(st, "layer '%s' weight '%s': ", owner->name, w->name);
+    char where[1400];
+    snprintf(where, sizeof where, "%s: layer '%s' weight '%s'", origin, owner->name, w->name);
+    ck_status st = ck_h5_dataset_shape(loc, dataset, where, &got, &n);
+    if (st) return st;
     if (!ck_shape_eq(&got, &w->shape)) return ck_weight_shape_error(origin, owner, w, &got);
     return ck_h5_read_floats(loc, dataset, origin, w->value, w->size);
 }

@@ -55,7 +55,9 @@ static json_t *inbound_nodes(const ck_layer *l)
             for (int i = 0; i < n->n_inputs; i++) json_array_append_new(list, tensor_json(n->inputs[i]));
             args = json_pack("[o]", list);
         }
-        json_array_append_new(nodes, json_pack("{s:o, s:{}}", "args", args, "kwargs"));
+        /* A model called as a layer records Keras's mask argument. */
+        json_t *kwargs = l->model ? json_pack("{s:n}", "mask") : json_object();
+        json_array_append_new(nodes, json_pack("{s:o, s:o}", "args", args, "kwargs", kwargs));
     }
     return nodes;
 }
