@@ -4,6 +4,11 @@
 
 #include <stddef.h>
 
+int cmd_files_convert(int argc, char **argv);
+int cmd_files_inspect(int argc, char **argv);
+
 const cli_command cli_extra_commands[] = {
+    {"convert", cmd_files_convert},
+    {"inspect", cmd_files_inspect},
     {NULL, NULL},
 };
