@@ -162,7 +162,16 @@ static int cmd_weights(int argc, char **argv)
     ck_model *m = ck_model_load(argv[0]);
     /* An architecture ckeras cannot build: list the stored arrays as they are. */
     if (!m) {
-        fprintf(stderr, "ckeras: note: %s\nckeras: listing the stored weights as they are\n", ck_errmsg());
+        char why[1024];
+        snprintf(why, sizeof why, "%s", ck_errmsg());
+        ck_model *arch = ck_model_load_config(argv[0]);
+        /* The architecture is fine, so the weights themselves are broken. */
+        if (arch) {
+            ck_model_free(arch);
+            fprintf(stderr, "ckeras: %s\n", why);
+            return 1;
+        }
+        fprintf(stderr, "ckeras: note: %s\nckeras: listing the stored weights as they are\n", why);
         return cli_raw_weights(argv[0], layer, "text", NULL);
     }
     if (layer && !ck_model_get_layer(m, layer)) {

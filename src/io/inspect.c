@@ -42,7 +42,7 @@ static ck_status list_h5(hid_t f, const char *origin, ck_stored_weight_fn fn, vo
 static ck_status zip_member(const char *path, const char *name, char **data, size_t *len)
 {
     int err = 0;
-    zip_t *z = zip_open(path, ZIP_RDONLY, &err);
+    zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &err);
     if (!z) return ck_fail(CK_ERR_FORMAT, "%s: not a readable zip archive", path);
     zip_stat_t zs;
     ck_status st = CK_OK;

@@ -42,7 +42,7 @@ static ck_status read_group(const char *path, json_t *paths, shard_group *g)
         char *data;
         size_t len;
         ck_status st = ck_read_file(file, &data, &len);
-        if (st) return st;
+        if (st) return ck_fail_prefix(st, "%s: weight shard: ", path);
         unsigned char *grown = ck_realloc(g->data, g->len + len + 1);
         if (!grown) {
             ck_free(data);

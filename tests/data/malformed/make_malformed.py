@@ -75,6 +75,12 @@ def main():
         del dst["layers/dense/vars/0"]
         dst["layers/dense/vars/0"] = np.zeros((3, 5), "float32")
     open(os.path.join(OUT, "not_a_model.keras"), "wb").write(b"hello, this is text\n")
+    # TF.js: a shard cut short, and a shard that is missing (tfjs-layers 1.3.2 file).
+    tfjs = os.path.join("tests", "data", "models", "tfjs_abalone")
+    for name in ("tfjs_short_shard", "tfjs_missing_shard"):
+        os.makedirs(os.path.join(OUT, name), exist_ok=True)
+        open(os.path.join(OUT, name, "model.json"), "wb").write(open(os.path.join(tfjs, "model.json"), "rb").read())
+    open(os.path.join(OUT, "tfjs_short_shard", "weights.bin"), "wb").write(open(os.path.join(tfjs, "weights.bin"), "rb").read()[:1000])
 
 
 if __name__ == "__main__":
