@@ -125,7 +125,7 @@ ck_status ck_model_load_weights(ck_model *m, const char *path)
     if (!strcmp(format, "hdf5")) return load_weights_hdf5(m, path);
     /* Other formats carry a config: load it, check it matches, copy the weights. */
     ck_model *src = ck_model_load(path);
-    if (!src) return ck_errmsg()[0] ? CK_ERR_FORMAT : CK_ERR_FORMAT;
+    if (!src) return CK_ERR_FORMAT; /* the message is already set */
     ck_weight_ref *a = NULL, *b = NULL;
     int na = 0, nb = 0;
     st = ck_model_collect_weights(m, &a, &na);
