@@ -268,6 +268,42 @@ ck_status ck_npz_read(const char *path, ck_npz *out);
 ck_status ck_npz_write(const char *path, const char *const *names, const ck_array *arrays, int n);
 void ck_npz_free(ck_npz *z);
 
+/* ---- model files: .keras, legacy .h5, .weights.h5, TF.js (issue 6, io/) -------------- */
+/* Like ck_model_load, but reads only the architecture: the weight data is never
+ * read (the weights keep their initial values), so large files open at once. */
+ck_model *ck_model_load_config(const char *path);
+/* model.load_weights(path) on a built model: a Keras 3 .weights.h5, a legacy .h5
+ * (save_weights or a full model), a .keras archive or a TF.js model.json. Shapes
+ * must match; a mismatch names the file, layer, weight and both shapes. */
+ck_status ck_model_load_weights(ck_model *model, const char *path);
+/* Saves by the path's ending: ".keras" (Keras 3 archive), ".weights.h5" (Keras 3
+ * weights only), ".h5" (legacy full model), "model.json" or other ".json" with a
+ * weightsManifest (TF.js layers model + "<name>.weights.bin"). Atomic. */
+ck_status ck_model_save(const ck_model *model, const char *path);
+
+/* What a file holds, read without building the model (ckeras inspect). */
+typedef struct ck_file_info {
+    char format[32];          /* "keras-zip", "hdf5-model", "hdf5-weights-legacy",
+                                 "hdf5-weights-keras3", "tfjs", "keras-json"     */
+    char keras_version[32];   /* writer's version, "" if the file does not say  */
+    char backend[32];         /* "tensorflow", "jax", ... or ""                 */
+    char model_class[32];     /* "Sequential", "Functional", ... or ""          */
+    bool has_config;          /* the architecture is in the file                */
+    bool has_weights;
+    bool has_optimizer;       /* optimizer state (or a training_config) present */
+    int64_t n_weights;        /* weight arrays stored                           */
+    int64_t n_values;         /* numbers stored in them                         */
+} ck_file_info;
+ck_status ck_file_inspect(const char *path, ck_file_info *info);
+
+/* Every weight array stored in a file, straight from its HDF5 or TF.js manifest,
+ * also when the architecture is unsupported: path ("layers/dense/vars/0"), shape.
+ * fn returns nonzero to stop. */
+typedef int (*ck_stored_weight_fn)(void *ctx, const char *path, const ck_shape *shape);
+ck_status ck_file_list_weights(const char *path, ck_stored_weight_fn fn, void *ctx);
+/* Reads one stored array by the path ck_file_list_weights gave; malloc'ed floats. */
+ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shape *shape, float **data);
+
 #ifdef __cplusplus
 }
 #endif

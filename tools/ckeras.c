@@ -18,7 +18,9 @@ static int usage(FILE *out)
           "      --style keras3|keras2|json   (default keras3)\n"
           "      --line-length N  --positions a,b,c  --show-trainable  --expand-nested\n"
           "      --layer-range START END  --flops\n"
-          "  weights FILE [--layer NAME]    list every weight: path, shape, count\n"
+          "  weights FILE [--layer NAME] [--format text|npz --output F.npz]  list every weight\n"
+          "  convert IN OUT            rewrite a model as .keras, .h5, .weights.h5 or model.json\n"
+          "  inspect FILE              format, Keras version, layers, weights, optimizer state\n"
           "  example                   the classic model: its summary and get_weights()\n"
           "  layers                    list the supported Keras layer classes\n"
           "  version                   print the version\n",
@@ -102,7 +104,8 @@ static int cmd_summary(int argc, char **argv)
             return 2;
         }
     }
-    ck_model *m = ck_model_load(path);
+    /* Architecture only: the weight data is never read. */
+    ck_model *m = ck_model_load_config(path);
     if (!m) return fail(NULL);
     int rc = print_summary(m, &o);
     ck_model_free(m);
@@ -146,15 +149,31 @@ static int print_weights(ck_model *m, const char *layer, bool values)
 static int cmd_weights(int argc, char **argv)
 {
     if (argc < 1) return usage(stderr);
-    const char *layer = NULL;
+    const char *layer = NULL, *format = NULL, *output = NULL;
     bool values = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--layer") && i + 1 < argc) layer = argv[++i];
         else if (!strcmp(argv[i], "--values")) values = true;
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
+        else if (!strcmp(argv[i], "--output") && i + 1 < argc) output = argv[++i];
         else return fprintf(stderr, "ckeras: weights: unknown option '%s'\n", argv[i]), 2;
     }
+    if (format && strcmp(format, "text")) return cli_raw_weights(argv[0], layer, format, output);
     ck_model *m = ck_model_load(argv[0]);
-    if (!m) return fail(NULL);
+    /* An architecture ckeras cannot build: list the stored arrays as they are. */
+    if (!m) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", ck_errmsg());
+        ck_model *arch = ck_model_load_config(argv[0]);
+        /* The architecture is fine, so the weights themselves are broken. */
+        if (arch) {
+            ck_model_free(arch);
+            fprintf(stderr, "ckeras: %s\n", why);
+            return 1;
+        }
+        fprintf(stderr, "ckeras: note: %s\nckeras: listing the stored weights as they are\n", why);
+        return cli_raw_weights(argv[0], layer, "text", NULL);
+    }
     if (layer && !ck_model_get_layer(m, layer)) {
         fprintf(stderr, "ckeras: %s: no layer named '%s'\n", argv[0], layer);
         ck_model_free(m);

@@ -18,4 +18,8 @@ int cli_fail(const char *what);
 /* Terminal width for Keras's default summary width (0 = not a terminal). */
 int cli_console_width(void);
 
+/* Weights straight from a file's HDF5 or TF.js manifest (tools/cmd_files.c):
+ * text listing, or an .npz at `out`. For files whose architecture is unsupported. */
+int cli_raw_weights(const char *file, const char *layer, const char *format, const char *out);
+
 #endif

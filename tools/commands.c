@@ -5,8 +5,12 @@
 #include <stddef.h>
 
 int cmd_predict(int argc, char **argv); /* tools/cmd_predict.c */
+int cmd_files_convert(int argc, char **argv);
+int cmd_files_inspect(int argc, char **argv);
 
 const cli_command cli_extra_commands[] = {
     {"predict", cmd_predict},
+    {"convert", cmd_files_convert},
+    {"inspect", cmd_files_inspect},
     {NULL, NULL},
 };

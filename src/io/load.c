@@ -1,8 +1,12 @@
-/* Opening model files: the format is detected from the first bytes, never from
- * the file name, then the matching reader builds the model. */
-#include "io/io.h"
+/* Opening and saving model files. The format is detected from the first bytes and
+ * the structure inside, never from the file name (a legacy HDF5 file named .keras
+ * is common); saving picks the format from the path's ending. Also the format
+ * inspection and the raw weight listing that work without building a model. */
+#include "io/files.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <zip.h>
 
 static const unsigned char hdf5_magic[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 
@@ -17,18 +21,52 @@ static ck_status sniff(const char *path, const char **format)
     while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
     if (n >= 8 && !memcmp(head, hdf5_magic, 8)) *format = "hdf5";
     else if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) *format = "keras-zip";
-    else if (i < n && head[i] == '{') *format = "json";
+    else if (i < n && (head[i] == '{' || head[i] == '[')) *format = "json";
     else return ck_fail(CK_ERR_FORMAT, "%s: not a Keras model file (neither JSON, a .keras zip nor HDF5)", path);
+    return CK_OK;
+}
+
+/* HDF5 files: a full legacy model, or one of the two weights-only layouts. */
+static const char *hdf5_kind(hid_t f)
+{
+    if (ck_h5_has_attr(f, "model_config")) return "hdf5-model";
+    if (ck_h5_has_attr(f, "layer_names") || ck_h5_has_attr(f, "layer_names0")) return "hdf5-weights-legacy";
+    if (ck_h5_exists(f, "layers") || ck_h5_exists(f, "vars")) return "hdf5-weights-keras3";
+    return "hdf5";
+}
+
+static ck_status read_json(const char *path, json_t **root)
+{
+    char *text;
+    size_t len;
+    ck_status st = ck_read_file(path, &text, &len);
+    if (st) return st;
+    json_error_t err;
+    *root = json_loadb(text, len, 0, &err);
+    ck_free(text);
+    if (!*root) return ck_fail(CK_ERR_FORMAT, "%s: JSON syntax error at line %d, column %d: %s", path, err.line, err.column, err.text);
     return CK_OK;
 }
 
 const char *ck_file_format(const char *path)
 {
     const char *format = NULL;
-    return sniff(path, &format) ? NULL : format;
+    if (sniff(path, &format)) return NULL;
+    if (!strcmp(format, "hdf5")) {
+        hid_t f;
+        if (ck_h5_open(path, &f)) return NULL;
+        format = hdf5_kind(f);
+        H5Fclose(f);
+    } else if (!strcmp(format, "json")) {
+        json_t *root;
+        if (read_json(path, &root)) return NULL;
+        format = json_object_get(root, "modelTopology") ? "tfjs" : "keras-json";
+        json_decref(root);
+    }
+    return format;
 }
 
-ck_model *ck_model_load(const char *path)
+static ck_model *load(const char *path, bool with_weights)
 {
     const char *format;
     if (!path) {
@@ -36,7 +74,135 @@ ck_model *ck_model_load(const char *path)
         return NULL;
     }
     if (sniff(path, &format)) return NULL;
-    if (!strcmp(format, "json")) return ck_model_load_json_file(path);
-    ck_fail(CK_ERR_UNSUPPORTED, "%s: %s model files are not supported yet", path, format);
-    return NULL;
+    ck_model *m = NULL;
+    ck_status st;
+    if (!strcmp(format, "hdf5")) {
+        st = ck_h5_model_load(path, with_weights, &m);
+    } else if (!strcmp(format, "keras-zip")) {
+        st = ck_keras_zip_load(path, with_weights, &m);
+    } else {
+        json_t *root;
+        if ((st = read_json(path, &root))) return NULL;
+        if (json_object_get(root, "modelTopology")) st = ck_tfjs_load(path, root, with_weights, &m);
+        else st = ck_model_from_json_value(root, path, &m);
+        json_decref(root);
+    }
+    return st ? NULL : m;
+}
+
+ck_model *ck_model_load(const char *path) { return load(path, true); }
+ck_model *ck_model_load_config(const char *path) { return load(path, false); }
+
+/* ---- weights into an existing model ------------------------------------------------ */
+static ck_status load_weights_hdf5(ck_model *m, const char *path)
+{
+    hid_t f;
+    ck_status st = ck_h5_open(path, &f);
+    if (st) return st;
+    const char *kind = hdf5_kind(f);
+    if (!strcmp(kind, "hdf5-model")) {
+        hid_t g = ck_h5_exists(f, "model_weights") ? H5Gopen2(f, "model_weights", H5P_DEFAULT) : -1;
+        st = g < 0 ? ck_fail(CK_ERR_FORMAT, "%s: group 'model_weights' is missing", path) : ck_legacy_weights_read(m, g, path);
+        if (g >= 0) H5Gclose(g);
+    } else if (!strcmp(kind, "hdf5-weights-legacy")) {
+        st = ck_legacy_weights_read(m, f, path);
+    } else if (!strcmp(kind, "hdf5-weights-keras3")) {
+        st = ck_keras3_weights_read(m, f, path);
+    } else {
+        st = ck_fail(CK_ERR_FORMAT, "%s: HDF5 file holds no Keras weights (no layer_names, no layers group)", path);
+    }
+    H5Fclose(f);
+    return st;
+}
+
+ck_status ck_model_load_weights(ck_model *m, const char *path)
+{
+    if (!m || !path) return ck_fail(CK_ERR_ARG, "ck_model_load_weights: NULL argument");
+    if (!m->base.built) return ck_fail(CK_ERR_STATE, "%s: model '%s' is not built", path, m->base.name);
+    const char *format;
+    ck_status st = sniff(path, &format);
+    if (st) return st;
+    if (!strcmp(format, "hdf5")) return load_weights_hdf5(m, path);
+    /* Other formats carry a config: load it, check it matches, copy the weights. */
+    ck_model *src = ck_model_load(path);
+    if (!src) return CK_ERR_FORMAT; /* the message is already set */
+    ck_weight_ref *a = NULL, *b = NULL;
+    int na = 0, nb = 0;
+    st = ck_model_collect_weights(m, &a, &na);
+    if (!st) st = ck_model_collect_weights(src, &b, &nb);
+    if (!st && na != nb) st = ck_fail(CK_ERR_SHAPE, "%s: the file has %d weights, the model %d", path, nb, na);
+    for (int i = 0; !st && i < na; i++) {
+        if (!ck_shape_eq(&a[i].w->shape, &b[i].w->shape)) st = ck_weight_shape_error(path, a[i].layer, a[i].w, &b[i].w->shape);
+        else memcpy(a[i].w->value, b[i].w->value, (size_t)a[i].w->size * sizeof(float));
+    }
+    ck_free(a);
+    ck_free(b);
+    ck_model_free(src);
+    return st;
+}
+
+/* ---- saving --------------------------------------------------------------------------- */
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t a = strlen(s), b = strlen(tail);
+    return a >= b && !strcmp(s + a - b, tail);
+}
+
+ck_status ck_weights_h5_save(const ck_model *m, const char *path)
+{
+    hid_t f;
+    void *img = NULL;
+    size_t len = 0;
+    ck_status st = ck_h5_create_memory(&f);
+    if (st) return st;
+    st = ck_keras3_weights_write(m, f);
+    if (!st) st = ck_h5_image(f, &img, &len);
+    H5Fclose(f);
+    if (!st) st = ck_write_file_atomic(path, img, len);
+    ck_free(img);
+    return st;
+}
+
+ck_status ck_h5_model_save(const ck_model *m, const char *path)
+{
+    hid_t f;
+    void *img = NULL;
+    size_t len = 0;
+    char *config = NULL;
+    ck_status st = ck_model_to_json(m, &config);
+    if (st) return st;
+    if ((st = ck_h5_create_memory(&f))) {
+        free(config);
+        return st;
+    }
+    st = ck_h5_set_attr_string(f, "keras_version", "3.15.1");
+    if (!st) st = ck_h5_set_attr_string(f, "backend", "jax");
+    if (!st) st = ck_h5_set_attr_string(f, "model_config", config);
+    hid_t g = st ? -1 : ck_h5_group(f, "model_weights");
+    if (!st && g < 0) st = ck_fail(CK_ERR_IO, "%s: cannot create group 'model_weights'", path);
+    if (!st) st = ck_legacy_weights_write(m, g);
+    if (!st) {
+        hid_t top = ck_h5_group(g, "top_level_model_weights");
+        if (top >= 0) H5Gclose(top);
+        H5Gclose(g);
+    }
+    if (!st) st = ck_h5_image(f, &img, &len);
+    H5Fclose(f);
+    if (!st) st = ck_write_file_atomic(path, img, len);
+    ck_free(img);
+    free(config);
+    return st;
+}
+
+ck_status ck_model_save(const ck_model *m, const char *path)
+{
+    if (!m || !path) return ck_fail(CK_ERR_ARG, "ck_model_save: NULL argument");
+    if (!m->base.built) return ck_fail(CK_ERR_STATE, "%s: model '%s' is not built", path, m->base.name);
+    ck_status st;
+    if (ends_with(path, ".keras")) st = ck_keras_zip_save(m, path);
+    else if (ends_with(path, ".weights.h5")) st = ck_weights_h5_save(m, path);
+    else if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) st = ck_h5_model_save(m, path);
+    else if (ends_with(path, ".json")) st = ck_tfjs_save(m, path);
+    else return ck_fail(CK_ERR_ARG, "%s: unknown output format (use .keras, .h5, .weights.h5 or model.json)", path);
+    return st ? ck_fail_prefix(st, "%s: ", path) : CK_OK;
 }

@@ -100,38 +100,24 @@ static float act_scalar(ck_act_kind kind, float v)
 }
 
 /* Sparsemax (Martins & Astudillo): Euclidean projection of each row onto the
- * simplex; the support threshold tau is found by sorting the row. */
+ * simplex. x_j is in the support when 1 + k_j x_j > s_j, with k_j and s_j the
+ * count and sum of the values >= x_j; tau = (sum of support - 1) / |support|.
+ * O(cols^2) without allocation, fine for the widths activations see. */
 static void sparsemax_rows(const float *x, float *y, int64_t rows, int64_t cols)
 {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
-        double tau = 0.0, cum = 0.0;
-        /* Selection of the largest values without allocation: repeatedly take the
-         * next largest; O(cols^2), fine for the widths activations see. */
-        double prev = INFINITY;
-        int64_t taken = 0, k = 0;
-        while (taken < cols) {
-            double best = -INFINITY;
-            int64_t count = 0;
-            for (int64_t c = 0; c < cols; c++)
-                if (xr[c] < prev && xr[c] > best) best = xr[c];
-            for (int64_t c = 0; c < cols; c++) count += xr[c] == best;
-            bool stop = false;
-            for (int64_t i = 0; i < count; i++) {
-                k++;
-                if (1.0 + (double)k * best > cum + best) {
-                    cum += best;
-                    tau = (cum - 1.0) / (double)k;
-                } else {
-                    stop = true;
-                    break;
-                }
-            }
-            if (stop) break;
-            taken += count;
-            prev = best;
+        double support_sum = 0.0;
+        int64_t support = 0;
+        for (int64_t j = 0; j < cols; j++) {
+            double s = 0.0;
+            int64_t k = 0;
+            for (int64_t i = 0; i < cols; i++)
+                if (xr[i] >= xr[j]) s += xr[i], k++;
+            if (1.0 + (double)k * xr[j] > s) support_sum += xr[j], support++;
         }
+        double tau = support ? (support_sum - 1.0) / (double)support : 0.0;
         for (int64_t c = 0; c < cols; c++) yr[c] = xr[c] > tau ? (float)(xr[c] - tau) : 0.0f;
     }
 }

@@ -1,0 +1,317 @@
+/* libhdf5 helpers for the Keras readers and writers (see h5.h). HDF5 prints its
+ * error stack to stderr by default; the library must never print, so every entry
+ * point silences it and turns failures into ck_fail messages naming the file. */
+#include "io/h5.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+ck_status ck_h5_open(const char *path, hid_t *file)
+{
+    quiet();
+    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (*file < 0) return ck_fail(CK_ERR_FORMAT, "%s: not a readable HDF5 file", path);
+    return CK_OK;
+}
+
+ck_status ck_h5_open_image(const void *data, size_t len, const char *origin, hid_t *file)
+{
+    quiet();
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    char name[64];
+    /* The core driver keys open files by name: make it unique per call. */
+    snprintf(name, sizeof name, "ckeras-image-%p", (void *)file);
+    *file = -1;
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image(fapl, (void *)data, len) >= 0)
+        *file = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (*file < 0) return ck_fail(CK_ERR_FORMAT, "%s: not a readable HDF5 file", origin);
+    return CK_OK;
+}
+
+ck_status ck_h5_create_memory(hid_t *file)
+{
+    quiet();
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    char name[64];
+    snprintf(name, sizeof name, "ckeras-new-%p", (void *)file);
+    *file = -1;
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0)
+        *file = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (*file < 0) return ck_fail(CK_ERR_IO, "cannot create an HDF5 file in memory");
+    return CK_OK;
+}
+
+ck_status ck_h5_image(hid_t file, void **data, size_t *len)
+{
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) return ck_fail(CK_ERR_IO, "HDF5 flush failed");
+    ssize_t n = H5Fget_file_image(file, NULL, 0);
+    if (n <= 0) return ck_fail(CK_ERR_IO, "HDF5 file image unavailable");
+    void *buf = ck_malloc((size_t)n);
+    if (!buf) return CK_ERR_NOMEM;
+    if (H5Fget_file_image(file, buf, (size_t)n) != n) {
+        ck_free(buf);
+        return ck_fail(CK_ERR_IO, "HDF5 file image unavailable");
+    }
+    *data = buf;
+    *len = (size_t)n;
+    return CK_OK;
+}
+
+bool ck_h5_exists(hid_t loc, const char *path)
+{
+    quiet();
+    /* H5Lexists needs every parent to exist: check each prefix in turn. */
+    char buf[1024];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) return false;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        htri_t e = H5Lexists(loc, buf, H5P_DEFAULT);
+        buf[i] = c;
+        if (e <= 0) return false;
+    }
+    return true;
+}
+
+bool ck_h5_has_attr(hid_t loc, const char *name)
+{
+    quiet();
+    return H5Aexists(loc, name) > 0;
+}
+
+/* Reads every string element of an open attribute. */
+static ck_status read_attr_strings(hid_t a, const char *name, const char *origin, char ***out, int *n)
+{
+    hid_t type = H5Aget_type(a), space = H5Aget_space(a);
+    ck_status st = CK_OK;
+    hssize_t count = H5Sget_simple_extent_npoints(space);
+    H5T_class_t cls = H5Tget_class(type);
+    *out = NULL;
+    *n = 0;
+    if (count < 0 || count > (1 << 24)) {
+        st = ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is unreadable", origin, name);
+    } else if (cls != H5T_STRING) {
+        /* h5py stores an empty list as an empty float64 array. */
+        if (count != 0) st = ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is not text", origin, name);
+    } else if (count > 0) {
+        char **s = ck_calloc((size_t)count, sizeof *s);
+        if (!s) st = CK_ERR_NOMEM;
+        else if (H5Tis_variable_str(type) > 0) {
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, H5T_VARIABLE);
+            /* HDF5 will not convert between ASCII and UTF-8: read as stored. */
+            H5Tset_cset(mt, H5Tget_cset(type));
+            char **tmp = ck_calloc((size_t)count, sizeof *tmp);
+            if (!tmp || H5Aread(a, mt, tmp) < 0) st = tmp ? ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is unreadable", origin, name) : CK_ERR_NOMEM;
+            for (hssize_t i = 0; !st && i < count; i++)
+                if (!(s[i] = ck_strdup(tmp[i] ? tmp[i] : ""))) st = CK_ERR_NOMEM;
+            if (tmp && !st) H5Dvlen_reclaim(mt, space, H5P_DEFAULT, tmp);
+            ck_free(tmp);
+            H5Tclose(mt);
+        } else {
+            size_t w = H5Tget_size(type);
+            char *raw = w > 0 && w < (1u << 24) ? ck_calloc((size_t)count, w) : NULL;
+            hid_t mt = H5Tcopy(type);
+            if (!raw || H5Aread(a, mt, raw) < 0) st = ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is unreadable", origin, name);
+            for (hssize_t i = 0; !st && i < count; i++) {
+                const char *e = raw + (size_t)i * w;
+                size_t len = strnlen(e, w);
+                if (!(s[i] = ck_malloc(len + 1))) st = CK_ERR_NOMEM;
+                else {
+                    memcpy(s[i], e, len);
+                    s[i][len] = '\0';
+                }
+            }
+            ck_free(raw);
+            H5Tclose(mt);
+        }
+        if (st) ck_h5_free_strings(s, (int)count);
+        else {
+            *out = s;
+            *n = (int)count;
+        }
+    }
+    H5Tclose(type);
+    H5Sclose(space);
+    return st;
+}
+
+static ck_status attr_strings_one(hid_t loc, const char *name, const char *origin, char ***out, int *n)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) return ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is missing", origin, name);
+    ck_status st = read_attr_strings(a, name, origin, out, n);
+    H5Aclose(a);
+    return st;
+}
+
+ck_status ck_h5_attr_string(hid_t loc, const char *name, const char *origin, char **out)
+{
+    quiet();
+    char **s;
+    int n;
+    ck_status st = attr_strings_one(loc, name, origin, &s, &n);
+    if (st) return st;
+    if (n != 1) {
+        ck_h5_free_strings(s, n);
+        return ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is not one string", origin, name);
+    }
+    *out = s[0];
+    ck_free(s);
+    return CK_OK;
+}
+
+ck_status ck_h5_attr_strings(hid_t loc, const char *name, const char *origin, char ***out, int *n)
+{
+    quiet();
+    if (H5Aexists(loc, name) > 0) return attr_strings_one(loc, name, origin, out, n);
+    /* Keras splits attributes over 64 KB into name0, name1, ... */
+    char part[256];
+    snprintf(part, sizeof part, "%s0", name);
+    if (H5Aexists(loc, part) <= 0) return ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is missing", origin, name);
+    char **all = NULL;
+    int total = 0, cap = 0;
+    ck_status st = CK_OK;
+    for (int k = 0; !st; k++) {
+        snprintf(part, sizeof part, "%s%d", name, k);
+        if (H5Aexists(loc, part) <= 0) break;
+        char **s;
+        int m;
+        if ((st = attr_strings_one(loc, part, origin, &s, &m))) break;
+        if ((st = ck_grow((void **)&all, &cap, total + m, sizeof *all))) {
+            ck_h5_free_strings(s, m);
+            break;
+        }
+        memcpy(all + total, s, (size_t)m * sizeof *s);
+        total += m;
+        ck_free(s);
+    }
+    if (st) {
+        ck_h5_free_strings(all, total);
+        return st;
+    }
+    *out = all;
+    *n = total;
+    return CK_OK;
+}
+
+void ck_h5_free_strings(char **s, int n)
+{
+    for (int i = 0; s && i < n; i++) ck_free(s[i]);
+    ck_free(s);
+}
+
+ck_status ck_h5_dataset_shape(hid_t loc, const char *path, const char *origin, ck_shape *shape, int64_t *size)
+{
+    quiet();
+    if (!ck_h5_exists(loc, path)) return ck_fail(CK_ERR_FORMAT, "%s: dataset '%s' is missing", origin, path);
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (d < 0) return ck_fail(CK_ERR_FORMAT, "%s: '%s' is not a dataset", origin, path);
+    hid_t type = H5Dget_type(d), space = H5Dget_space(d);
+    H5T_class_t cls = H5Tget_class(type);
+    int rank = H5Sget_simple_extent_ndims(space);
+    ck_status st = CK_OK;
+    if (cls != H5T_FLOAT && cls != H5T_INTEGER) {
+        st = ck_fail(CK_ERR_FORMAT, "%s: dataset '%s' holds %s, not numbers", origin, path,
+                     cls == H5T_STRING ? "text" : "a non-numeric type");
+    } else if (rank < 0 || rank > CK_MAX_RANK) {
+        st = ck_fail(CK_ERR_FORMAT, "%s: dataset '%s' has rank %d (at most %d)", origin, path, rank, CK_MAX_RANK);
+    } else {
+        hsize_t dims[CK_MAX_RANK];
+        H5Sget_simple_extent_dims(space, dims, NULL);
+        shape->rank = rank;
+        int64_t n = 1;
+        for (int i = 0; i < rank && !st; i++) {
+            shape->dim[i] = (int64_t)dims[i];
+            if (dims[i] > (hsize_t)INT64_MAX || !ck_mul_ok(n, (int64_t)dims[i], &n))
+                st = ck_fail(CK_ERR_OVERFLOW, "%s: dataset '%s' is too large", origin, path);
+        }
+        if (!st) *size = n;
+    }
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Dclose(d);
+    return st;
+}
+
+ck_status ck_h5_read_floats(hid_t loc, const char *path, const char *origin, float *out, int64_t size)
+{
+    ck_shape s;
+    int64_t n;
+    ck_status st = ck_h5_dataset_shape(loc, path, origin, &s, &n);
+    if (st) return st;
+    if (n != size) return ck_fail(CK_ERR_SHAPE, "%s: dataset '%s' has %lld values, expected %lld", origin, path, (long long)n, (long long)size);
+    if (n == 0) return CK_OK;
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    herr_t e = H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
+    H5Dclose(d);
+    if (e < 0) return ck_fail(CK_ERR_FORMAT, "%s: dataset '%s' could not be read", origin, path);
+    return CK_OK;
+}
+
+ck_status ck_h5_write_floats(hid_t loc, const char *name, const ck_shape *shape, const float *data)
+{
+    hsize_t dims[CK_MAX_RANK];
+    for (int i = 0; i < shape->rank; i++) dims[i] = (hsize_t)shape->dim[i];
+    hid_t space = shape->rank ? H5Screate_simple(shape->rank, dims, NULL) : H5Screate(H5S_SCALAR);
+    hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(space);
+    return e < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 dataset '%s'", name) : CK_OK;
+}
+
+ck_status ck_h5_set_attr_string(hid_t loc, const char *name, const char *value)
+{
+    /* h5py writes Python str attributes as variable-length UTF-8 scalars. */
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = a < 0 ? -1 : H5Awrite(a, type, &value);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+    return e < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 attribute '%s'", name) : CK_OK;
+}
+
+ck_status ck_h5_set_attr_strings(hid_t loc, const char *name, const char *const *values, int n)
+{
+    size_t w = 1;
+    for (int i = 0; i < n; i++)
+        if (strlen(values[i]) > w) w = strlen(values[i]);
+    char *raw = ck_calloc((size_t)(n ? n : 1), w);
+    if (!raw) return CK_ERR_NOMEM;
+    for (int i = 0; i < n; i++) memcpy(raw + (size_t)i * w, values[i], strlen(values[i]));
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, w);
+    H5Tset_strpad(type, H5T_STR_NULLPAD);
+    hsize_t dim = (hsize_t)n;
+    hid_t space = H5Screate_simple(1, &dim, NULL);
+    hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = a < 0 ? -1 : H5Awrite(a, type, raw);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+    ck_free(raw);
+    return e < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 attribute '%s'", name) : CK_OK;
+}
+
+hid_t ck_h5_group(hid_t loc, const char *path)
+{
+    quiet();
+    if (ck_h5_exists(loc, path)) return H5Gopen2(loc, path, H5P_DEFAULT);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t g = H5Gcreate2(loc, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    return g;
+}

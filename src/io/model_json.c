@@ -1,0 +1,131 @@
+/* Keras 3 model configs out: model.to_json() and the config.json of .keras files.
+ * Layers are written by the generic field-table codec (ck_layer_to_json); this file
+ * adds what belongs to models: the InputLayer entry, Sequential's
+ * build_input_shape, and a Functional graph's inbound nodes and input/output lists,
+ * in the key order Keras 3 writes them. */
+#include "graph/config.h"
+#include "io/io.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *dtype_policy(const char *dtype)
+{
+    return json_pack("{s:s, s:s, s:{s:s}, s:n}", "module", "keras", "class_name", "DTypePolicy", "config", "name",
+                     dtype, "registered_name");
+}
+
+static json_t *input_layer_json(const ck_layer *l)
+{
+    const bool *flags = l->config; /* ck_input_config: sparse, ragged, optional */
+    return json_pack("{s:s, s:s, s:{s:o, s:s, s:b, s:b, s:s, s:b}, s:n}", "module", "keras.layers", "class_name",
+                     "InputLayer", "config", "batch_shape", ck_shape_to_json(&l->input_shape, 0), "dtype",
+                     l->dtype[0] ? l->dtype : "float32", "sparse", flags[0], "ragged", flags[1], "name", l->name,
+                     "optional", flags[2], "registered_name");
+}
+
+static json_t *model_json(const ck_model *m, int depth);
+
+static json_t *layer_json(const ck_layer *l, int depth)
+{
+    if (l->model) return model_json(l->model, depth + 1);
+    if (!strcmp(l->cls->class_name, "InputLayer")) return input_layer_json(l);
+    return ck_layer_to_json(l);
+}
+
+static json_t *tensor_json(const ck_ktensor *t)
+{
+    const ck_layer *src = t->node->layer;
+    return json_pack("{s:s, s:{s:o, s:s, s:[s, i, i]}}", "class_name", "__keras_tensor__", "config", "shape",
+                     ck_shape_to_json(&t->shape, 0), "dtype", "float32", "keras_history", src->name,
+                     t->node->node_index, t->index);
+}
+
+static json_t *inbound_nodes(const ck_layer *l)
+{
+    json_t *nodes = json_array();
+    for (int k = 0; k < l->n_nodes; k++) {
+        const ck_node *n = l->nodes[k];
+        if (!n->n_inputs) continue;
+        json_t *args;
+        if (n->n_inputs == 1) {
+            args = json_pack("[o]", tensor_json(n->inputs[0]));
+        } else {
+            json_t *list = json_array();
+            for (int i = 0; i < n->n_inputs; i++) json_array_append_new(list, tensor_json(n->inputs[i]));
+            args = json_pack("[o]", list);
+        }
+        /* A model called as a layer records Keras's mask argument. */
+        json_t *kwargs = l->model ? json_pack("{s:n}", "mask") : json_object();
+        json_array_append_new(nodes, json_pack("{s:o, s:o}", "args", args, "kwargs", kwargs));
+    }
+    return nodes;
+}
+
+static json_t *io_refs(ck_ktensor *const *ts, int n)
+{
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("[s, i, i]", ts[i]->node->layer->name, ts[i]->node->node_index,
+                                              ts[i]->index));
+    /* Keras 3 writes a single flat triple for one tensor. */
+    if (n == 1) {
+        json_t *one = json_incref(json_array_get(list, 0));
+        json_decref(list);
+        return one;
+    }
+    return list;
+}
+
+static json_t *sequential_json(const ck_model *m, int depth)
+{
+    json_t *layers = json_array();
+    const ck_shape *in = m->n_inputs ? &m->inputs[0]->shape : NULL;
+    if (m->input_layer) json_array_append_new(layers, input_layer_json(m->input_layer));
+    for (int i = 0; i < m->n_layers; i++) json_array_append_new(layers, layer_json(m->layers[i], depth));
+    json_t *cfg = json_pack("{s:s, s:b, s:o, s:o}", "name", m->base.name, "trainable", m->base.trainable, "dtype",
+                            dtype_policy("float32"), "layers", layers);
+    if (in) json_object_set_new(cfg, "build_input_shape", ck_shape_to_json(in, 0));
+    json_t *o = json_pack("{s:s, s:s, s:o, s:n}", "module", "keras", "class_name", "Sequential", "config", cfg,
+                          "registered_name");
+    if (in) json_object_set_new(o, "build_config", json_pack("{s:o}", "input_shape", ck_shape_to_json(in, 0)));
+    return o;
+}
+
+static json_t *functional_json(const ck_model *m, int depth)
+{
+    json_t *layers = json_array();
+    for (int i = 0; i < m->n_layers; i++) {
+        const ck_layer *l = m->layers[i];
+        json_t *o = layer_json(l, depth);
+        json_object_set_new(o, "name", json_string(l->name));
+        json_object_set_new(o, "inbound_nodes", inbound_nodes(l));
+        json_array_append_new(layers, o);
+    }
+    json_t *cfg = json_pack("{s:s, s:b, s:o, s:o, s:o}", "name", m->base.name, "trainable", m->base.trainable,
+                            "layers", layers, "input_layers", io_refs(m->inputs, m->n_inputs), "output_layers",
+                            io_refs(m->outputs, m->n_outputs));
+    return json_pack("{s:s, s:s, s:o, s:s, s:{s:n}}", "module", "keras.src.models.functional", "class_name",
+                     "Functional", "config", cfg, "registered_name", "Functional", "build_config", "input_shape");
+}
+
+static json_t *model_json(const ck_model *m, int depth)
+{
+    if (depth > 32) return NULL;
+    return m->kind == CK_SEQUENTIAL ? sequential_json(m, depth) : functional_json(m, depth);
+}
+
+json_t *ck_model_config_json(const ck_model *m) { return model_json(m, 0); }
+
+ck_status ck_model_to_json(const ck_model *m, char **json_text)
+{
+    if (!m || !json_text) return ck_fail(CK_ERR_ARG, "ck_model_to_json: NULL argument");
+    if (!m->base.built) return ck_fail(CK_ERR_STATE, "model '%s' is not built", m->base.name);
+    json_t *o = ck_model_config_json(m);
+    if (!o) return ck_fail(CK_ERR_NOMEM, "model '%s': config could not be written", m->base.name);
+    /* Python's json.dumps separators: ", " and ": ". */
+    *json_text = json_dumps(o, JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!*json_text) return ck_fail(CK_ERR_NOMEM, "model '%s': config could not be written", m->base.name);
+    return CK_OK;
+}

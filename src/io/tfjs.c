@@ -1,0 +1,214 @@
+/* TensorFlow.js layers models: model.json holds the Keras config under
+ * modelTopology and a weightsManifest of groups, each a list of binary shard
+ * files (next to model.json) and the names, shapes and dtypes of the weights laid
+ * out back to back in them. Weights are matched to the model by name
+ * ("<layer>/<weight>" or the Keras path), by position when the names differ. */
+#include "io/files.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct manifest_entry {
+    const char *name;
+    ck_shape shape;
+    int64_t size;
+    int64_t offset;    /* in bytes, into the group's concatenated shards */
+    int group;
+    bool is_int32;
+    bool used;
+} manifest_entry;
+
+typedef struct shard_group {
+    unsigned char *data;   /* [len] the group's shards back to back */
+    size_t len;
+} shard_group;
+
+static void dir_of(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    snprintf(out, cap, "%.*s", slash ? (int)(slash - path + 1) : 0, path);
+}
+
+static ck_status read_group(const char *path, json_t *paths, shard_group *g)
+{
+    char dir[2048], file[4200];
+    dir_of(path, dir, sizeof dir);
+    size_t i;
+    json_t *p;
+    json_array_foreach(paths, i, p) {
+        if (!json_is_string(p) || strstr(json_string_value(p), ".."))
+            return ck_fail(CK_ERR_FORMAT, "%s: weightsManifest path %zu is not a plain file name", path, i);
+        snprintf(file, sizeof file, "%s%s", dir, json_string_value(p));
+        char *data;
+        size_t len;
+        ck_status st = ck_read_file(file, &data, &len);
+        if (st) return ck_fail_prefix(st, "%s: weight shard: ", path);
+        unsigned char *grown = ck_realloc(g->data, g->len + len + 1);
+        if (!grown) {
+            ck_free(data);
+            return CK_ERR_NOMEM;
+        }
+        memcpy(grown + g->len, data, len);
+        g->data = grown;
+        g->len += len;
+        ck_free(data);
+    }
+    return CK_OK;
+}
+
+static ck_status parse_entry(json_t *w, const char *path, int group, int64_t *offset, manifest_entry *e)
+{
+    json_t *name = json_object_get(w, "name"), *shape = json_object_get(w, "shape");
+    const char *dtype = json_string_value(json_object_get(w, "dtype"));
+    if (!json_is_string(name) || !json_is_array(shape))
+        return ck_fail(CK_ERR_FORMAT, "%s: a weightsManifest entry lacks its name or shape", path);
+    if (json_object_get(w, "quantization"))
+        return ck_fail(CK_ERR_UNSUPPORTED, "%s: weight '%s' is quantized (not supported)", path, json_string_value(name));
+    if (dtype && strcmp(dtype, "float32") && strcmp(dtype, "int32"))
+        return ck_fail(CK_ERR_FORMAT, "%s: weight '%s' has dtype '%s' (float32 or int32 expected)", path,
+                       json_string_value(name), dtype);
+    *e = (manifest_entry){.name = json_string_value(name), .group = group, .offset = *offset,
+                          .is_int32 = dtype && !strcmp(dtype, "int32")};
+    if (json_array_size(shape) > CK_MAX_RANK)
+        return ck_fail(CK_ERR_FORMAT, "%s: weight '%s' has too many dimensions", path, e->name);
+    e->shape.rank = (int)json_array_size(shape);
+    int64_t n = 1;
+    for (int i = 0; i < e->shape.rank; i++) {
+        json_t *d = json_array_get(shape, (size_t)i);
+        if (!json_is_integer(d) || json_integer_value(d) < 0 || !ck_mul_ok(n, json_integer_value(d), &n) ||
+            !ck_mul_ok(n, 4, &(int64_t){0}))
+            return ck_fail(CK_ERR_FORMAT, "%s: weight '%s' has an invalid shape", path, e->name);
+        e->shape.dim[i] = json_integer_value(d);
+    }
+    e->size = n;
+    if (!ck_add_ok(*offset, n * 4, offset)) return ck_fail(CK_ERR_OVERFLOW, "%s: weights too large", path);
+    return CK_OK;
+}
+
+static manifest_entry *match(manifest_entry *es, int n, int position, const ck_weight *w, const ck_layer *owner)
+{
+    char short_name[CK_NAME_MAX + CK_STR_MAX + 2];
+    snprintf(short_name, sizeof short_name, "%s/%s", owner->name, w->name);
+    for (int i = 0; i < n; i++)
+        if (!es[i].used && (!strcmp(es[i].name, short_name) || !strcmp(es[i].name, w->path))) return &es[i];
+    return position < n && !es[position].used ? &es[position] : NULL;
+}
+
+static ck_status assign(const char *path, manifest_entry *e, const shard_group *g, const ck_layer *owner, ck_weight *w)
+{
+    if (!ck_shape_eq(&e->shape, &w->shape)) return ck_weight_shape_error(path, owner, w, &e->shape);
+    if ((size_t)e->offset + (size_t)e->size * 4 > g->len)
+        return ck_fail(CK_ERR_FORMAT, "%s: weight '%s' lies past the end of its shard files (%zu bytes)", path, e->name, g->len);
+    const unsigned char *src = g->data + e->offset;
+    for (int64_t i = 0; i < e->size; i++) {
+        /* Shards are little-endian; memcpy avoids unaligned loads. */
+        if (e->is_int32) {
+            int32_t v;
+            memcpy(&v, src + 4 * i, 4);
+            w->value[i] = (float)v;
+        } else {
+            memcpy(&w->value[i], src + 4 * i, 4);
+        }
+    }
+    e->used = true;
+    return CK_OK;
+}
+
+static ck_status load_weights(ck_model *m, json_t *manifest, const char *path)
+{
+    size_t ng = json_array_size(manifest), total = 0;
+    for (size_t i = 0; i < ng; i++) total += json_array_size(json_object_get(json_array_get(manifest, i), "weights"));
+    manifest_entry *es = ck_calloc(total + 1, sizeof *es);
+    shard_group *gs = ck_calloc(ng + 1, sizeof *gs);
+    ck_status st = es && gs ? CK_OK : CK_ERR_NOMEM;
+    int n = 0;
+    for (size_t i = 0; !st && i < ng; i++) {
+        json_t *grp = json_array_get(manifest, i), *ws = json_object_get(grp, "weights");
+        int64_t offset = 0;
+        size_t k;
+        json_t *w;
+        json_array_foreach(ws, k, w) if (!st) st = parse_entry(w, path, (int)i, &offset, &es[n++]);
+        if (!st) st = read_group(path, json_object_get(grp, "paths"), &gs[i]);
+    }
+    ck_weight_ref *refs = NULL;
+    int nr = 0;
+    if (!st) st = ck_model_collect_weights(m, &refs, &nr);
+    if (!st && nr != n)
+        st = ck_fail(CK_ERR_FORMAT, "%s: the model has %d weights but weightsManifest lists %d", path, nr, n);
+    for (int i = 0; !st && i < nr; i++) {
+        manifest_entry *e = match(es, n, i, refs[i].w, refs[i].layer);
+        if (!e) st = ck_fail(CK_ERR_FORMAT, "%s: no weight in weightsManifest for layer '%s' weight '%s'", path,
+                             refs[i].layer->name, refs[i].w->name);
+        else st = assign(path, e, &gs[e->group], refs[i].layer, refs[i].w);
+    }
+    ck_free(refs);
+    for (size_t i = 0; gs && i < ng; i++) ck_free(gs[i].data);
+    ck_free(gs);
+    ck_free(es);
+    return st;
+}
+
+ck_status ck_tfjs_load(const char *path, json_t *root, bool with_weights, ck_model **out)
+{
+    json_t *manifest = json_object_get(root, "weightsManifest");
+    if (manifest && !json_is_array(manifest)) return ck_fail(CK_ERR_FORMAT, "%s: weightsManifest is not a list", path);
+    ck_model *m;
+    ck_status st = ck_model_from_json_value(root, path, &m);
+    if (st) return st;
+    if (with_weights && manifest && (st = load_weights(m, manifest, path))) {
+        ck_model_free(m);
+        return st;
+    }
+    *out = m;
+    return CK_OK;
+}
+
+/* ---- writing: one shard, weights in get_weights() order ------------------------------ */
+ck_status ck_tfjs_save(const ck_model *m, const char *path)
+{
+    char dir[2048], shard_path[4200];
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    dir_of(path, dir, sizeof dir);
+    char shard[300];
+    snprintf(shard, sizeof shard, "%.*s.weights.bin", (int)(strcspn(base, ".")), base);
+    snprintf(shard_path, sizeof shard_path, "%s%s", dir, shard);
+    ck_weight_ref *refs = NULL;
+    int n = 0;
+    ck_status st = ck_model_collect_weights(m, &refs, &n);
+    if (st) return st;
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) total += refs[i].w->size;
+    float *bin = ck_malloc((size_t)(total ? total : 1) * sizeof *bin);
+    json_t *ws = json_array();
+    int64_t at = 0;
+    for (int i = 0; bin && i < n; i++) {
+        const ck_weight *w = refs[i].w;
+        memcpy(bin + at, w->value, (size_t)w->size * sizeof *bin);
+        at += w->size;
+        json_t *shape = json_array();
+        for (int d = 0; d < w->shape.rank; d++) json_array_append_new(shape, json_integer(w->shape.dim[d]));
+        json_array_append_new(ws, json_pack("{s:s, s:o, s:s}", "name", w->path, "shape", shape, "dtype", "float32"));
+    }
+    ck_free(refs);
+    json_t *topo = ck_model_config_json(m);
+    if (!bin || !topo) st = st ? st : CK_ERR_NOMEM;
+    json_t *root = NULL;
+    if (!st) {
+        root = json_pack("{s:s, s:s, s:n, s:o, s:[{s:[s], s:o}]}", "format", "layers-model", "generatedBy",
+                         "ckeras " CKERAS_VERSION, "convertedBy", "modelTopology", topo, "weightsManifest", "paths",
+                         shard, "weights", ws);
+        topo = ws = NULL;
+        if (!root) st = CK_ERR_NOMEM;
+    }
+    json_decref(topo);
+    json_decref(ws);
+    if (!st) st = ck_write_file_atomic(shard_path, bin, (size_t)total * sizeof *bin);
+    char *text = root && !st ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
+    if (!st && !text) st = CK_ERR_NOMEM;
+    if (!st) st = ck_write_file_atomic(path, text, strlen(text));
+    free(text);
+    json_decref(root);
+    ck_free(bin);
+    return st;
+}

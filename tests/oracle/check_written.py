@@ -1,0 +1,74 @@
+"""Checks that real Keras 3 loads what ckeras writes, with identical weights and
+predictions.  Not part of the C test suite (which never runs Python); run it by
+hand after building:
+
+    python3 tests/oracle/check_written.py [build/ckeras]
+
+For every oracle case in tests/golden/files/ (written by files_cases.py), the
+ckeras CLI converts the Keras-written model.keras to .keras, legacy .h5 and
+.weights.h5 in a temporary folder; Keras then loads each file (the weights file
+into a model rebuilt from config.json) and must give get_weights() equal to the
+weights/<i>.npy dumps and predictions equal to y.npy.  Prints one line per file
+and exits non-zero on any difference.
+"""
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+import oracle_util  # noqa: E402
+
+oracle_util.setup()
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+
+ROOT = os.path.join("tests", "golden", "files")
+CASES = ["seq_mlp", "seq_activation", "func_merge", "nested_func", "nested_seq"]
+
+
+def expected(case_dir):
+    n = len(glob.glob(os.path.join(case_dir, "weights", "*.npy")))
+    ws = [np.load(os.path.join(case_dir, "weights", f"{i}.npy")) for i in range(n)]
+    xs = [np.load(p) for p in sorted(glob.glob(os.path.join(case_dir, "x*.npy")))]
+    return ws, xs, np.load(os.path.join(case_dir, "y.npy"))
+
+
+def compare(model, ws, xs, y):
+    got = model.get_weights()
+    if len(got) != len(ws) or any(g.shape != w.shape or not np.array_equal(g, w) for g, w in zip(got, ws)):
+        return "weights differ"
+    pred = np.asarray(model.predict(xs if len(xs) > 1 else xs[0], verbose=0))
+    err = float(np.max(np.abs(pred - y)))
+    return None if err <= 1e-6 else f"predictions differ by {err}"
+
+
+def main():
+    cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES:
+            d = os.path.join(ROOT, case)
+            ws, xs, y = expected(d)
+            for ext in ("keras", "h5", "weights.h5"):
+                out = os.path.join(tmp, f"{case}.{ext}")
+                subprocess.run([cli, "convert", os.path.join(d, "model.keras"), out], check=True, stdout=subprocess.DEVNULL)
+                try:
+                    if ext == "weights.h5":
+                        model = keras.models.model_from_json(open(os.path.join(d, "config.json")).read())
+                        model.load_weights(out)
+                    else:
+                        model = keras.saving.load_model(out, compile=False)
+                    problem = compare(model, ws, xs, y)
+                except Exception as e:  # Keras refused the file
+                    problem = f"{type(e).__name__}: {str(e)[:300]}"
+                print(f"{case}.{ext}: {problem or 'ok'}")
+                failures += problem is not None
+    print("check_written:", "all ok" if not failures else f"{failures} failures")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
