@@ -274,7 +274,8 @@ static bool name_matches(const char *given, int i)
     return !strcmp(given, init_names[i].class_name) || !strcmp(given, init_names[i].alias) ||
            (!strcmp(given, "uniform") && init_names[i].kind == CK_INIT_RANDOM_UNIFORM) ||
            (!strcmp(given, "normal") && init_names[i].kind == CK_INIT_RANDOM_NORMAL) ||
-           (!strcmp(given, "IdentityInitializer") && init_names[i].kind == CK_INIT_IDENTITY);
+           (!strcmp(given, "IdentityInitializer") && init_names[i].kind == CK_INIT_IDENTITY) ||
+           (!strcmp(given, "OrthogonalInitializer") && init_names[i].kind == CK_INIT_ORTHOGONAL);
 }
 
 ck_status ck_init_from_name(const char *name, ck_init *out)

@@ -99,10 +99,11 @@ static float act_scalar(ck_act_kind kind, float v)
     }
 }
 
-/* Sparsemax (Martins & Astudillo): Euclidean projection of each row onto the
- * simplex. x_j is in the support when 1 + k_j x_j > s_j, with k_j and s_j the
- * count and sum of the values >= x_j; tau = (sum of support - 1) / |support|.
- * O(cols^2) without allocation, fine for the widths activations see. */
+/* Sparsemax as Keras 3 computes it: x_j is in the support when 1 + k_j x_j > s_j,
+ * with k_j and s_j the count and sum of the values >= x_j (the sorted cumulative
+ * sum), and tau = (sum over the support of s_j - 1) / |support| -- Keras sums the
+ * cumulative sums, not the values, so its result differs from Martins &
+ * Astudillo's projection; we match Keras. O(cols^2) without allocation. */
 static void sparsemax_rows(const float *x, float *y, int64_t rows, int64_t cols)
 {
     for (int64_t r = 0; r < rows; r++) {
@@ -115,7 +116,7 @@ static void sparsemax_rows(const float *x, float *y, int64_t rows, int64_t cols)
             int64_t k = 0;
             for (int64_t i = 0; i < cols; i++)
                 if (xr[i] >= xr[j]) s += xr[i], k++;
-            if (1.0 + (double)k * xr[j] > s) support_sum += xr[j], support++;
+            if (1.0 + (double)k * xr[j] > s) support_sum += s, support++;
         }
         double tau = support ? (support_sum - 1.0) / (double)support : 0.0;
         for (int64_t c = 0; c < cols; c++) yr[c] = xr[c] > tau ? (float)(xr[c] - tau) : 0.0f;

@@ -129,11 +129,25 @@ static void set_outputs(const ck_rnn_config *c, int n_states, const ck_shape *y_
     for (int s = 0; c->return_state && s < n_states; s++) out[(*n_out)++] = *y_step;
 }
 
+/* Inputs after the first are initial states (layer(x, initial_state=[h, c]));
+ * each must be [batch, units]. */
+static ck_status check_initial_states(ck_layer *l, const ck_shape *in, int n_in, int64_t units)
+{
+    int states = kind_of(l) == CK_RNN_LSTM ? 2 : 1;
+    if (n_in > 1 + states)
+        return ck_layer_error(l, CK_ERR_SHAPE, "field 'initial_state': %d states given, the layer has %d", n_in - 1, states);
+    for (int i = 1; i < n_in; i++)
+        if (in[i].rank != 2 || (in[i].dim[1] != CK_NONE && in[i].dim[1] != units))
+            return ck_layer_error(l, CK_ERR_SHAPE, "field 'initial_state': state %d must be (batch, %lld)", i - 1,
+                                  (long long)units);
+    return CK_OK;
+}
+
 static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
-    (void)n_in;
     ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
     ck_status st = check_common(l, c, in, 3);
+    if (!st) st = check_initial_states(l, in, n_in, c->units);
     if (st) return st;
     int64_t d = in[0].dim[2], u = c->units, g;
     if (d == CK_NONE) return ck_layer_error(l, CK_ERR_SHAPE, "the feature dimension of the input must be known");
@@ -156,7 +170,8 @@ static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 
 static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
-    (void)n_in, (void)ex;
+    (void)ex;
+    if (n_in > 1) return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with an initial_state is not supported yet");
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
     ck_rnn_args a = {
         .kind = kind_of(l), .batch = in[0].shape.dim[0], .steps = in[0].shape.dim[1],
@@ -230,7 +245,7 @@ static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
 #define RNN_CLASS(var, name, fields_)                                                              \
     const ck_layer_class var = {                                                                   \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(T), .fields = fields_, \
-        .n_fields = N(fields_), .min_inputs = 1, .max_inputs = 1, .build = rnn_build,              \
+        .n_fields = N(fields_), .min_inputs = 1, .max_inputs = 3, .build = rnn_build,              \
         .forward = rnn_forward, .flops = rnn_flops,                                                \
     }
 RNN_CLASS(ck_class_simple_rnn, "SimpleRNN", simple_rnn_fields);

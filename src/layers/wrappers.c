@@ -37,7 +37,7 @@ static ck_status sublayer_new(ck_layer *l, const char *field, const char *text, 
         st = ck_layer_error(l, CK_ERR_CONFIG, "field '%s' must be a layer object with a class_name", field);
     else if (!c)
         st = ck_layer_error(l, CK_ERR_UNSUPPORTED, "field '%s': unknown layer class '%s'", field, json_string_value(cls));
-    else if (c->min_inputs != 1 || c->max_inputs != 1)
+    else if (c->min_inputs != 1) /* RNNs take optional initial states */
         st = ck_layer_error(l, CK_ERR_CONFIG, "field '%s': %s cannot be wrapped", field, c->class_name);
     ck_layer *s = st ? NULL : ck_layer_alloc(c);
     if (!st && !s) st = CK_ERR_NOMEM;

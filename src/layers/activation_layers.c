@@ -1,0 +1,168 @@
+/* Activation layers with their own configs: ReLU (max_value, negative_slope,
+ * threshold), LeakyReLU, PReLU (a trainable alpha over the input's non-batch
+ * shape, 1 along shared_axes), ELU and Softmax (axis). Forward for the
+ * element-wise ones follows Keras's formulas. */
+#include "layers/conv_exec.h"
+#include "layers/conv_layers.h"
+#include "layers/layers.h"
+
+#include <math.h>
+
+#define AF(member, type, def, ...) CK_FIELD(ck_act_layer_config, member, type, def, __VA_ARGS__)
+
+static const ck_field relu_fields[] = {
+    AF(max_value, CK_FT_FLOAT, "null", 0, CK_FF_NULLABLE), AF(negative_slope, CK_FT_FLOAT, "0.0"),
+    AF(threshold, CK_FT_FLOAT, "0.0"),
+};
+static const ck_field leaky_fields[] = {AF(negative_slope, CK_FT_FLOAT, "0.3")};
+static const ck_field prelu_fields[] = {
+    AF(alpha_initializer, CK_FT_INIT, "\"zeros\""), AF(alpha_regularizer, CK_FT_JSON, "null", 0, CK_FF_NULLABLE),
+    AF(alpha_constraint, CK_FT_JSON, "null", 0, CK_FF_NULLABLE), AF(shared_axes, CK_FT_INTS, "null", 0, CK_FF_NULLABLE),
+};
+static const ck_field elu_fields[] = {AF(alpha, CK_FT_FLOAT, "1.0")};
+static const ck_field softmax_fields[] = {AF(axis, CK_FT_INTS, "-1", 0, CK_FF_SERIALIZE_INT)};
+
+static ck_status same_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)l, (void)n_in;
+    out[0] = in[0];
+    *n_out = 1;
+    return CK_OK;
+}
+
+static ck_status relu_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    const ck_act_layer_config *c = CK_CFG(l, ck_act_layer_config);
+    if (!isnan(c->max_value) && c->max_value < 0)
+        return ck_layer_error(l, CK_ERR_CONFIG, "field 'max_value' must be >= 0, got %g", c->max_value);
+    if (c->negative_slope < 0)
+        return ck_layer_error(l, CK_ERR_CONFIG, "field 'negative_slope' must be >= 0, got %g", c->negative_slope);
+    return same_build(l, in, n_in, out, n_out);
+}
+
+static ck_status prelu_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    ck_act_layer_config *c = CK_CFG(l, ck_act_layer_config);
+    ck_shape ws = {.rank = in[0].rank - 1};
+    for (int i = 1; i < in[0].rank; i++) ws.dim[i - 1] = in[0].dim[i];
+    for (int i = 0; !c->shared_axes.is_null && i < c->shared_axes.n; i++) {
+        int64_t a = c->shared_axes.v[i];
+        if (a < 1 || a >= in[0].rank)
+            return ck_layer_error(l, CK_ERR_CONFIG, "field 'shared_axes' entry %lld is out of range for rank %d",
+                                  (long long)a, in[0].rank);
+        ws.dim[a - 1] = 1;
+    }
+    for (int i = 0; i < ws.rank; i++)
+        if (ws.dim[i] == CK_NONE)
+            return ck_layer_error(l, CK_ERR_SHAPE, "input dimension %d must be known (or listed in 'shared_axes')", i + 1);
+    ck_status st = ck_layer_add_weight(l, "alpha", ws, &c->alpha_initializer, true, CK_FLOAT32);
+    if (st) return st;
+    return same_build(l, in, n_in, out, n_out);
+}
+
+static int64_t count(const ck_tensor *t)
+{
+    int64_t n = 1;
+    for (int i = 0; i < t->shape.rank; i++) n *= t->shape.dim[i];
+    return n;
+}
+
+static ck_status relu_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_act_layer_config *c = CK_CFG(l, ck_act_layer_config);
+    float thr = (float)c->threshold, slope = (float)c->negative_slope;
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
+        float x = in[0].data[i], y = x >= thr ? x : slope * (x - thr);
+        if (!isnan(c->max_value) && y > (float)c->max_value) y = (float)c->max_value;
+        out[0].data[i] = y;
+    }
+    return CK_OK;
+}
+
+static ck_status leaky_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    float slope = (float)CK_CFG(l, ck_act_layer_config)->negative_slope;
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
+        float x = in[0].data[i];
+        out[0].data[i] = x >= 0 ? x : slope * x;
+    }
+    return CK_OK;
+}
+
+static ck_status elu_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    float alpha = (float)CK_CFG(l, ck_act_layer_config)->alpha;
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
+        float x = in[0].data[i];
+        out[0].data[i] = x > 0 ? x : alpha * expm1f(x);
+    }
+    return CK_OK;
+}
+
+/* alpha broadcasts over the non-batch shape with 1s on the shared axes. */
+static ck_status prelu_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_weight *w = &l->weights[0];
+    int r = in[0].shape.rank;
+    int64_t per = count(&in[0]) / in[0].shape.dim[0];
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
+        int64_t rem = i % per, ai = 0, stride = 1;
+        for (int d = r - 1; d >= 1; d--) {
+            int64_t idx = rem % in[0].shape.dim[d];
+            rem /= in[0].shape.dim[d];
+            ai += (w->shape.dim[d - 1] == 1 ? 0 : idx) * stride;
+            stride *= w->shape.dim[d - 1];
+        }
+        float x = in[0].data[i];
+        out[0].data[i] = x >= 0 ? x : w->value[ai] * x;
+    }
+    return CK_OK;
+}
+
+static ck_status softmax_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_ints *a = &CK_CFG(l, ck_act_layer_config)->axis;
+    int ax;
+    if (a->n != 1 || !ck_normalize_axis(a->v[0], in[0].shape.rank, &ax))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'axis' must be one valid axis");
+    int64_t outer = 1, inner = 1, dim = in[0].shape.dim[ax];
+    for (int i = 0; i < ax; i++) outer *= in[0].shape.dim[i];
+    for (int i = ax + 1; i < in[0].shape.rank; i++) inner *= in[0].shape.dim[i];
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < inner; j++) {
+            const float *x = in[0].data + o * dim * inner + j;
+            float *y = out[0].data + o * dim * inner + j;
+            float m = x[0], s = 0;
+            for (int64_t d = 1; d < dim; d++) m = x[d * inner] > m ? x[d * inner] : m;
+            for (int64_t d = 0; d < dim; d++) s += y[d * inner] = expf(x[d * inner] - m);
+            for (int64_t d = 0; d < dim; d++) y[d * inner] /= s;
+        }
+    return CK_OK;
+}
+
+static int64_t elementwise_flops(const ck_layer *l)
+{
+    int64_t n = 1;
+    for (int i = 1; i < l->in_shapes[0].rank; i++) n *= l->in_shapes[0].dim[i] == CK_NONE ? 1 : l->in_shapes[0].dim[i];
+    return n;
+}
+
+#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
+#define ACT_CLASS(var, name, fields_, build_, fwd)                                              \
+    const ck_layer_class var = {                                                                \
+        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_act_layer_config), \
+        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
+        .build = build_, .forward = fwd, .flops = elementwise_flops}
+
+ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu_forward);
+ACT_CLASS(ck_class_leaky, "LeakyReLU", leaky_fields, same_build, leaky_forward);
+ACT_CLASS(ck_class_prelu, "PReLU", prelu_fields, prelu_build, prelu_forward);
+ACT_CLASS(ck_class_elu, "ELU", elu_fields, same_build, elu_forward);
+ACT_CLASS(ck_class_softmax, "Softmax", softmax_fields, same_build, softmax_forward);
+
+CK_FAMILY(ck_activation_layers, &ck_class_relu, &ck_class_leaky, &ck_class_prelu, &ck_class_elu, &ck_class_softmax);

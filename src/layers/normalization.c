@@ -1,0 +1,177 @@
+/* Normalization layers: BatchNormalization (gamma, beta trainable; moving_mean,
+ * moving_variance non-trainable, in Keras's order), LayerNormalization (gamma when
+ * scale or rms_scaling, beta when center and not rms_scaling), GroupNormalization
+ * (groups must divide the channels) and UnitNormalization (no weights).
+ * BatchNormalization's inference forward uses the moving statistics. */
+#include "layers/conv_exec.h"
+#include "layers/conv_layers.h"
+#include "layers/layers.h"
+
+#include <math.h>
+#include <string.h>
+
+#define NF(member, type, def, ...) CK_FIELD(ck_norm_config, member, type, def, __VA_ARGS__)
+#define JNULL(member) NF(member, CK_FT_JSON, "null", 0, CK_FF_NULLABLE)
+#define GAMMA_BETA                                                   \
+    NF(beta_initializer, CK_FT_INIT, "\"zeros\""),                   \
+    NF(gamma_initializer, CK_FT_INIT, "\"ones\"")
+#define REGS JNULL(beta_regularizer), JNULL(gamma_regularizer), JNULL(beta_constraint), JNULL(gamma_constraint)
+
+static const ck_field bn_fields[] = {
+    NF(axis, CK_FT_INTS, "-1", 1, CK_FF_SERIALIZE_INT), NF(momentum, CK_FT_FLOAT, "0.99"),
+    NF(epsilon, CK_FT_FLOAT, "0.001"), NF(center, CK_FT_BOOL, "true"), NF(scale, CK_FT_BOOL, "true"),
+    GAMMA_BETA, NF(moving_mean_initializer, CK_FT_INIT, "\"zeros\""),
+    NF(moving_variance_initializer, CK_FT_INIT, "\"ones\""), REGS,
+    NF(synchronized, CK_FT_BOOL, "false"), NF(renorm, CK_FT_BOOL, "false"), JNULL(renorm_clipping),
+    NF(renorm_momentum, CK_FT_FLOAT, "0.99"),
+};
+static const ck_field ln_fields[] = {
+    NF(axis, CK_FT_INTS, "-1", 0, CK_FF_SERIALIZE_INT), NF(epsilon, CK_FT_FLOAT, "0.001"),
+    NF(center, CK_FT_BOOL, "true"), NF(scale, CK_FT_BOOL, "true"), NF(rms_scaling, CK_FT_BOOL, "false"),
+    GAMMA_BETA, REGS,
+};
+static const ck_field gn_fields[] = {
+    NF(groups, CK_FT_INT, "32"), NF(axis, CK_FT_INTS, "-1", 1, CK_FF_SERIALIZE_INT),
+    NF(epsilon, CK_FT_FLOAT, "0.001"), NF(center, CK_FT_BOOL, "true"), NF(scale, CK_FT_BOOL, "true"),
+    GAMMA_BETA, REGS,
+};
+static const ck_field un_fields[] = {
+    NF(axis, CK_FT_INTS, "-1", 0, CK_FF_SERIALIZE_INT),
+};
+
+/* The normalized axes (sorted, distinct) and the weight shape over them. */
+static ck_status axes_of(const ck_layer *l, const ck_shape *in, int *axes, int *n, ck_shape *wshape)
+{
+    const ck_ints *a = &CK_CFG(l, ck_norm_config)->axis;
+    *n = 0;
+    *wshape = (ck_shape){.rank = 0};
+    bool seen[CK_MAX_RANK] = {0};
+    for (int i = 0; i < a->n; i++) {
+        int ax;
+        if (!ck_normalize_axis(a->v[i], in->rank, &ax) || ax == 0 || seen[ax])
+            return ck_layer_error(l, CK_ERR_CONFIG, "field 'axis' (%lld) is out of range for an input of rank %d",
+                                  (long long)a->v[i], in->rank);
+        seen[ax] = true;
+    }
+    for (int ax = 1; ax < in->rank; ax++) {
+        if (!seen[ax]) continue;
+        if (in->dim[ax] == CK_NONE)
+            return ck_layer_error(l, CK_ERR_SHAPE, "the input dimension on field 'axis' %d must be known", ax);
+        axes[(*n)++] = ax;
+        wshape->dim[wshape->rank++] = in->dim[ax];
+    }
+    return CK_OK;
+}
+
+static ck_status bn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    int axes[CK_MAX_RANK], n;
+    ck_shape ws;
+    ck_status st = axes_of(l, &in[0], axes, &n, &ws);
+    if (st) return st;
+    if (c->scale) st = ck_layer_add_weight(l, "gamma", ws, &c->gamma_initializer, true, CK_FLOAT32);
+    if (!st && c->center) st = ck_layer_add_weight(l, "beta", ws, &c->beta_initializer, true, CK_FLOAT32);
+    if (!st) st = ck_layer_add_weight(l, "moving_mean", ws, &c->moving_mean_initializer, false, CK_FLOAT32);
+    if (!st) st = ck_layer_add_weight(l, "moving_variance", ws, &c->moving_variance_initializer, false, CK_FLOAT32);
+    out[0] = in[0];
+    *n_out = 1;
+    return st;
+}
+
+static ck_status ln_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    int axes[CK_MAX_RANK], n;
+    ck_shape ws;
+    ck_status st = axes_of(l, &in[0], axes, &n, &ws);
+    if (st) return st;
+    if (c->scale || c->rms_scaling) st = ck_layer_add_weight(l, "gamma", ws, &c->gamma_initializer, true, CK_FLOAT32);
+    if (!st && c->center && !c->rms_scaling)
+        st = ck_layer_add_weight(l, "beta", ws, &c->beta_initializer, true, CK_FLOAT32);
+    out[0] = in[0];
+    *n_out = 1;
+    return st;
+}
+
+static ck_status gn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    int axes[CK_MAX_RANK], n;
+    ck_shape ws;
+    ck_status st = axes_of(l, &in[0], axes, &n, &ws);
+    if (st) return st;
+    int64_t dim = ws.dim[0];
+    if (c->groups <= 0 || c->groups > dim || dim % c->groups)
+        return ck_layer_error(l, CK_ERR_CONFIG, "field 'groups' (%lld) must divide the %lld channels",
+                              (long long)c->groups, (long long)dim);
+    if (c->scale) st = ck_layer_add_weight(l, "gamma", ws, &c->gamma_initializer, true, CK_FLOAT32);
+    if (!st && c->center) st = ck_layer_add_weight(l, "beta", ws, &c->beta_initializer, true, CK_FLOAT32);
+    out[0] = in[0];
+    *n_out = 1;
+    return st;
+}
+
+static ck_status un_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    int axes[CK_MAX_RANK], n;
+    ck_shape ws;
+    ck_status st = axes_of(l, &in[0], axes, &n, &ws);
+    out[0] = in[0];
+    *n_out = 1;
+    return st;
+}
+
+static int64_t elems(const ck_shape *s)
+{
+    int64_t n = 1;
+    for (int i = 1; i < s->rank; i++) n *= s->dim[i] == CK_NONE ? 1 : s->dim[i];
+    return n;
+}
+static int64_t norm_flops(const ck_layer *l) { return 4 * elems(&l->in_shapes[0]); }
+
+/* Inference: y = (x - moving_mean) / sqrt(moving_variance + eps) * gamma + beta,
+ * with the statistics over one axis (the usual case; others are unsupported). */
+static ck_status bn_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    const ck_shape *s = &in[0].shape;
+    int ax;
+    if (c->axis.n != 1 || !ck_normalize_axis(c->axis.v[0], s->rank, &ax))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'axis' must be one axis");
+    int64_t outer = 1, inner = 1, dim = s->dim[ax];
+    for (int i = 0; i < ax; i++) outer *= s->dim[i];
+    for (int i = ax + 1; i < s->rank; i++) inner *= s->dim[i];
+    int w = 0;
+    const float *gamma = c->scale ? l->weights[w++].value : NULL;
+    const float *beta = c->center ? l->weights[w++].value : NULL;
+    const float *mean = l->weights[w].value, *var = l->weights[w + 1].value;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t d = 0; d < dim; d++) {
+            float inv = 1.0f / sqrtf(var[d] + (float)c->epsilon);
+            float a = (gamma ? gamma[d] : 1.0f) * inv, b = (beta ? beta[d] : 0.0f) - mean[d] * a;
+            const float *x = in[0].data + (o * dim + d) * inner;
+            float *y = out[0].data + (o * dim + d) * inner;
+            for (int64_t i = 0; i < inner; i++) y[i] = x[i] * a + b;
+        }
+    return CK_OK;
+}
+
+#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
+#define NORM_CLASS(var, name, fields_, build_, fwd)                                             \
+    const ck_layer_class var = {                                                                \
+        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_norm_config),    \
+        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
+        .build = build_, .flops = norm_flops, .forward = fwd}
+
+NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward);
+NORM_CLASS(ck_class_ln, "LayerNormalization", ln_fields, ln_build, NULL);
+NORM_CLASS(ck_class_gn, "GroupNormalization", gn_fields, gn_build, NULL);
+NORM_CLASS(ck_class_un, "UnitNormalization", un_fields, un_build, NULL);
+
+CK_FAMILY(ck_normalization_layers, &ck_class_bn, &ck_class_ln, &ck_class_gn, &ck_class_un);

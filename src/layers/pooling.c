@@ -1,0 +1,204 @@
+/* Pooling layers: Max/AveragePooling1D/2D/3D and GlobalMax/GlobalAveragePooling
+ * 1D/2D/3D. No weights; shapes by Keras's compute_pooling_output_shape (an empty
+ * output is an error). Forward is channels-last: max ignores padding, average
+ * divides by the number of real (unpadded) elements, as TensorFlow and JAX do. */
+#include "layers/conv_exec.h"
+#include "layers/conv_layers.h"
+#include "layers/layers.h"
+
+#include <float.h>
+#include <string.h>
+
+#define PF(member, type, def, ...) CK_FIELD(ck_pool_config, member, type, def, __VA_ARGS__)
+static const char *const pads[] = {"valid", "same", NULL};
+static const char *const formats[] = {"channels_last", "channels_first", NULL};
+
+#define POOL_FIELDS(R, SIZE_DEF, SIZE_FLAGS)                                  \
+    PF(pool_size, CK_FT_INTS, SIZE_DEF, R, SIZE_FLAGS),                       \
+    PF(padding, CK_FT_STR, "\"valid\"", 0, 0, pads),                          \
+    PF(strides, CK_FT_INTS, "null", R, CK_FF_NULLABLE),                       \
+    PF(data_format, CK_FT_STR, "\"channels_last\"", 0, 0, formats)
+
+static const ck_field max1_fields[] = {POOL_FIELDS(1, "2", 0)};
+static const ck_field max2_fields[] = {POOL_FIELDS(2, "2", 0)};
+static const ck_field max3_fields[] = {POOL_FIELDS(3, "2", 0)};
+static const ck_field avg1_fields[] = {POOL_FIELDS(1, NULL, CK_FF_REQUIRED)};
+static const ck_field avg2_fields[] = {POOL_FIELDS(2, NULL, CK_FF_REQUIRED)};
+static const ck_field avg3_fields[] = {POOL_FIELDS(3, NULL, CK_FF_REQUIRED)};
+static const ck_field global_fields[] = {
+    PF(data_format, CK_FT_STR, "\"channels_last\"", 0, 0, formats),
+    PF(keepdims, CK_FT_BOOL, "false"),
+};
+
+static ck_status pool_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    ck_pool_config *c = CK_CFG(l, ck_pool_config);
+    ck_spatial sp;
+    ck_status st = ck_spatial_of(l, &in[0], c->pool_size.n, c->data_format, &sp);
+    if (st) return st;
+    if (c->strides.is_null || c->strides.n == 0) c->strides = c->pool_size; /* Keras: strides=None -> pool_size */
+    for (int i = 0; i < sp.rank; i++) {
+        if (c->pool_size.v[i] <= 0 || c->strides.v[i] <= 0)
+            return ck_layer_error(l, CK_ERR_CONFIG, "fields 'pool_size' and 'strides' must be positive");
+    }
+    out[0] = in[0];
+    for (int i = 0; i < sp.rank; i++)
+        if ((st = ck_conv_out_len(l, in[0].dim[sp.first + i], c->pool_size.v[i], c->strides.v[i], 1, c->padding,
+                                  true, &out[0].dim[sp.first + i])))
+            return st;
+    *n_out = 1;
+    return CK_OK;
+}
+
+static ck_status global_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    ck_pool_config *c = CK_CFG(l, ck_pool_config);
+    int rank = l->cls->class_name[strlen(l->cls->class_name) - 2] - '0'; /* "...Pooling2D" */
+    ck_spatial sp;
+    ck_status st = ck_spatial_of(l, &in[0], rank, c->data_format, &sp);
+    if (st) return st;
+    if (c->keepdims) {
+        out[0] = in[0];
+        for (int i = 0; i < rank; i++) out[0].dim[sp.first + i] = 1;
+    } else {
+        out[0] = ck_shape_2(in[0].dim[0], in[0].dim[sp.channel]);
+    }
+    *n_out = 1;
+    return CK_OK;
+}
+
+static int64_t elems(const ck_shape *s)
+{
+    int64_t n = 1;
+    for (int i = 1; i < s->rank; i++) n *= s->dim[i] == CK_NONE ? 1 : s->dim[i];
+    return n;
+}
+
+static int64_t pool_flops(const ck_layer *l)
+{
+    const ck_pool_config *c = CK_CFG(l, ck_pool_config);
+    int64_t k = 1;
+    for (int i = 0; i < c->pool_size.n; i++) k *= c->pool_size.v[i];
+    return elems(&l->out_shapes[0]) * k;
+}
+
+static int64_t global_flops(const ck_layer *l) { return elems(&l->in_shapes[0]); }
+
+/* ---- forward ------------------------------------------------------------------------- */
+typedef struct pool_geom {
+    int64_t batch, c, in[3], out[3], k[3], s[3], pad[3];
+} pool_geom;
+
+static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, pool_geom *g)
+{
+    const ck_pool_config *c = CK_CFG(l, ck_pool_config);
+    int r = c->pool_size.n;
+    if (strcmp(c->data_format, "channels_last"))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+    *g = (pool_geom){.batch = x->shape.dim[0], .c = x->shape.dim[r + 1]};
+    for (int a = 0; a < 3; a++) g->in[a] = g->out[a] = g->k[a] = g->s[a] = 1;
+    for (int i = 0; i < r; i++) {
+        int a = 3 - r + i;
+        g->in[a] = x->shape.dim[1 + i], g->out[a] = y->shape.dim[1 + i];
+        g->k[a] = c->pool_size.v[i], g->s[a] = c->strides.v[i];
+        g->pad[a] = ck_pad_before(g->in[a], g->out[a], g->k[a], g->s[a], 1, c->padding);
+    }
+    return CK_OK;
+}
+
+/* Clamped window [lo, hi) of output index o along axis a. */
+static void window(const pool_geom *g, int a, int64_t o, int64_t *lo, int64_t *hi)
+{
+    int64_t start = o * g->s[a] - g->pad[a], end = start + g->k[a];
+    *lo = start < 0 ? 0 : start;
+    *hi = end > g->in[a] ? g->in[a] : end;
+}
+
+static void pool_run(const pool_geom *g, const float *x, float *y, bool is_max)
+{
+    int64_t nin = g->in[0] * g->in[1] * g->in[2], nout = g->out[0] * g->out[1] * g->out[2];
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < g->batch; b++) {
+        const float *xb = x + b * nin * g->c;
+        float *yb = y + b * nout * g->c;
+        for (int64_t o0 = 0; o0 < g->out[0]; o0++)
+            for (int64_t o1 = 0; o1 < g->out[1]; o1++)
+                for (int64_t o2 = 0; o2 < g->out[2]; o2++) {
+                    float *dst = yb + ((o0 * g->out[1] + o1) * g->out[2] + o2) * g->c;
+                    int64_t l0, h0, l1, h1, l2, h2;
+                    window(g, 0, o0, &l0, &h0), window(g, 1, o1, &l1, &h1), window(g, 2, o2, &l2, &h2);
+                    for (int64_t ch = 0; ch < g->c; ch++) dst[ch] = is_max ? -FLT_MAX : 0.0f;
+                    for (int64_t i0 = l0; i0 < h0; i0++)
+                        for (int64_t i1 = l1; i1 < h1; i1++)
+                            for (int64_t i2 = l2; i2 < h2; i2++) {
+                                const float *src = xb + ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->c;
+                                for (int64_t ch = 0; ch < g->c; ch++)
+                                    dst[ch] = is_max ? (src[ch] > dst[ch] ? src[ch] : dst[ch]) : dst[ch] + src[ch];
+                            }
+                    if (!is_max) {
+                        float inv = 1.0f / (float)((h0 - l0) * (h1 - l1) * (h2 - l2));
+                        for (int64_t ch = 0; ch < g->c; ch++) dst[ch] *= inv;
+                    }
+                }
+    }
+}
+
+static ck_status pool_forward(CK_FWD_ARGS, bool is_max)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    pool_geom g;
+    ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
+    if (st) return st;
+    pool_run(&g, in[0].data, out[0].data, is_max);
+    return CK_OK;
+}
+static ck_status max_forward(CK_FWD_ARGS) { return pool_forward(l, in, n_in, out, n_out, ex, true); }
+static ck_status avg_forward(CK_FWD_ARGS) { return pool_forward(l, in, n_in, out, n_out, ex, false); }
+
+static ck_status global_forward(CK_FWD_ARGS, bool is_max)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last"))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+    const ck_shape *s = &in[0].shape;
+    int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
+    for (int64_t b = 0; b < s->dim[0]; b++) {
+        const float *xb = in[0].data + b * n * c;
+        float *yb = out[0].data + b * c;
+        for (int64_t ch = 0; ch < c; ch++) yb[ch] = is_max ? -FLT_MAX : 0.0f;
+        for (int64_t p = 0; p < n; p++)
+            for (int64_t ch = 0; ch < c; ch++)
+                yb[ch] = is_max ? (xb[p * c + ch] > yb[ch] ? xb[p * c + ch] : yb[ch]) : yb[ch] + xb[p * c + ch];
+        if (!is_max)
+            for (int64_t ch = 0; ch < c; ch++) yb[ch] /= (float)n;
+    }
+    return CK_OK;
+}
+static ck_status gmax_forward(CK_FWD_ARGS) { return global_forward(l, in, n_in, out, n_out, ex, true); }
+static ck_status gavg_forward(CK_FWD_ARGS) { return global_forward(l, in, n_in, out, n_out, ex, false); }
+
+#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
+#define POOL_CLASS(var, name, fields_, build_, flops_, fwd)                                     \
+    const ck_layer_class var = {                                                                \
+        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_pool_config),    \
+        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
+        .build = build_, .flops = flops_, .forward = fwd}
+
+POOL_CLASS(ck_class_max1, "MaxPooling1D", max1_fields, pool_build, pool_flops, max_forward);
+POOL_CLASS(ck_class_max2, "MaxPooling2D", max2_fields, pool_build, pool_flops, max_forward);
+POOL_CLASS(ck_class_max3, "MaxPooling3D", max3_fields, pool_build, pool_flops, max_forward);
+POOL_CLASS(ck_class_avg1, "AveragePooling1D", avg1_fields, pool_build, pool_flops, avg_forward);
+POOL_CLASS(ck_class_avg2, "AveragePooling2D", avg2_fields, pool_build, pool_flops, avg_forward);
+POOL_CLASS(ck_class_avg3, "AveragePooling3D", avg3_fields, pool_build, pool_flops, avg_forward);
+POOL_CLASS(ck_class_gmax1, "GlobalMaxPooling1D", global_fields, global_build, global_flops, gmax_forward);
+POOL_CLASS(ck_class_gmax2, "GlobalMaxPooling2D", global_fields, global_build, global_flops, gmax_forward);
+POOL_CLASS(ck_class_gmax3, "GlobalMaxPooling3D", global_fields, global_build, global_flops, gmax_forward);
+POOL_CLASS(ck_class_gavg1, "GlobalAveragePooling1D", global_fields, global_build, global_flops, gavg_forward);
+POOL_CLASS(ck_class_gavg2, "GlobalAveragePooling2D", global_fields, global_build, global_flops, gavg_forward);
+POOL_CLASS(ck_class_gavg3, "GlobalAveragePooling3D", global_fields, global_build, global_flops, gavg_forward);
+
+CK_FAMILY(ck_pooling_layers, &ck_class_max1, &ck_class_max2, &ck_class_max3, &ck_class_avg1, &ck_class_avg2,
+          &ck_class_avg3, &ck_class_gmax1, &ck_class_gmax2, &ck_class_gmax3, &ck_class_gavg1, &ck_class_gavg2,
+          &ck_class_gavg3);

@@ -1,0 +1,195 @@
+/* Spatial reshaping layers without weights: ZeroPadding1D/2D/3D, Cropping1D/2D/3D
+ * and UpSampling1D/2D/3D. Padding and cropping accept Keras's int / tuple / tuple
+ * of pairs spellings (kept as raw JSON for the round trip). Cropping everything
+ * away is an error naming the field. */
+#include "layers/conv_exec.h"
+#include "layers/conv_layers.h"
+#include "layers/layers.h"
+
+#include <string.h>
+
+#define RF(member, type, def, ...) CK_FIELD(ck_resize_config, member, type, def, __VA_ARGS__)
+static const char *const formats[] = {"channels_last", "channels_first", NULL};
+static const char *const interps[] = {"nearest", "bilinear", NULL};
+#define FORMAT RF(data_format, CK_FT_STR, "\"channels_last\"", 0, 0, formats)
+
+static const ck_field zp1_fields[] = {RF(padding, CK_FT_JSON, "[1, 1]"), FORMAT};
+static const ck_field zp2_fields[] = {RF(padding, CK_FT_JSON, "[[1, 1], [1, 1]]"), FORMAT};
+static const ck_field zp3_fields[] = {RF(padding, CK_FT_JSON, "[[1, 1], [1, 1], [1, 1]]"), FORMAT};
+static const ck_field cr1_fields[] = {RF(cropping, CK_FT_JSON, "[1, 1]")};
+static const ck_field cr2_fields[] = {RF(cropping, CK_FT_JSON, "[[0, 0], [0, 0]]"), FORMAT};
+static const ck_field cr3_fields[] = {RF(cropping, CK_FT_JSON, "[[1, 1], [1, 1], [1, 1]]"), FORMAT};
+static const ck_field up1_fields[] = {RF(size, CK_FT_INTS, "2", 1, CK_FF_SERIALIZE_INT)};
+static const ck_field up2_fields[] = {RF(size, CK_FT_INTS, "2", 2), FORMAT,
+                                      RF(interpolation, CK_FT_STR, "\"nearest\"", 0, 0, interps)};
+static const ck_field up3_fields[] = {RF(size, CK_FT_INTS, "2", 3), FORMAT};
+
+static int rank_of(const ck_layer *l) { return l->cls->class_name[strlen(l->cls->class_name) - 2] - '0'; }
+
+static ck_status pad_crop_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out, bool crop)
+{
+    (void)n_in;
+    ck_resize_config *c = CK_CFG(l, ck_resize_config);
+    int r = rank_of(l);
+    ck_spatial sp;
+    int64_t p[3][2];
+    ck_status st = ck_spatial_of(l, &in[0], r, r == 1 ? "channels_last" : c->data_format, &sp);
+    if (!st) st = ck_parse_pairs(l, crop ? "cropping" : "padding", crop ? c->cropping : c->padding, r, p);
+    if (st) return st;
+    out[0] = in[0];
+    for (int i = 0; i < r; i++) {
+        int64_t d = in[0].dim[sp.first + i];
+        if (d == CK_NONE) continue;
+        d = crop ? d - p[i][0] - p[i][1] : d + p[i][0] + p[i][1];
+        if (d <= 0)
+            return ck_layer_error(l, CK_ERR_SHAPE, "field 'cropping' removes all %lld elements of spatial axis %d",
+                                  (long long)in[0].dim[sp.first + i], i);
+        out[0].dim[sp.first + i] = d;
+    }
+    *n_out = 1;
+    return CK_OK;
+}
+static ck_status pad_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    return pad_crop_build(l, in, n_in, out, n_out, false);
+}
+static ck_status crop_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    return pad_crop_build(l, in, n_in, out, n_out, true);
+}
+
+static ck_status up_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    ck_resize_config *c = CK_CFG(l, ck_resize_config);
+    int r = rank_of(l);
+    ck_spatial sp;
+    ck_status st = ck_spatial_of(l, &in[0], r, r == 1 ? "channels_last" : c->data_format, &sp);
+    if (st) return st;
+    out[0] = in[0];
+    for (int i = 0; i < r; i++) {
+        if (c->size.v[i] <= 0)
+            return ck_layer_error(l, CK_ERR_CONFIG, "field 'size' must be positive, got %lld", (long long)c->size.v[i]);
+        int64_t d = in[0].dim[sp.first + i];
+        if (d != CK_NONE && !ck_mul_ok(d, c->size.v[i], &out[0].dim[sp.first + i]))
+            return ck_layer_error(l, CK_ERR_OVERFLOW, "field 'size' makes the output too large");
+    }
+    *n_out = 1;
+    return CK_OK;
+}
+
+/* ---- forward: each output position copies one input position or writes zeros ---- */
+typedef enum { OP_PAD, OP_CROP, OP_UP } resize_op;
+
+/* Input index along spatial axis i for output index o; -1 for padding. */
+static int64_t source(resize_op op, const int64_t p[2], int64_t size, int64_t in, int64_t o)
+{
+    if (op == OP_UP) return o / size;
+    int64_t i = op == OP_PAD ? o - p[0] : o + p[0];
+    return i >= 0 && i < in ? i : -1;
+}
+
+static ck_status resize_forward(CK_FWD_ARGS, resize_op op)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_resize_config *c = CK_CFG(l, ck_resize_config);
+    int r = rank_of(l);
+    int64_t p[3][2] = {{0}};
+    if (r > 1 && strcmp(c->data_format, "channels_last"))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+    ck_status st = op == OP_UP ? CK_OK
+                               : ck_parse_pairs(l, op == OP_CROP ? "cropping" : "padding",
+                                                op == OP_CROP ? c->cropping : c->padding, r, p);
+    if (st) return st;
+    int64_t in3[3] = {1, 1, 1}, out3[3] = {1, 1, 1}, pp[3][2] = {{0}}, sz[3] = {1, 1, 1};
+    for (int i = 0; i < r; i++) {
+        in3[3 - r + i] = in[0].shape.dim[1 + i], out3[3 - r + i] = out[0].shape.dim[1 + i];
+        pp[3 - r + i][0] = p[i][0], pp[3 - r + i][1] = p[i][1];
+        sz[3 - r + i] = op == OP_UP ? c->size.v[i] : 1;
+    }
+    int64_t ch = in[0].shape.dim[r + 1], nin = in3[0] * in3[1] * in3[2], nout = out3[0] * out3[1] * out3[2];
+    for (int64_t b = 0; b < in[0].shape.dim[0]; b++) {
+        const float *xb = in[0].data + b * nin * ch;
+        float *yb = out[0].data + b * nout * ch;
+        for (int64_t o0 = 0; o0 < out3[0]; o0++)
+            for (int64_t o1 = 0; o1 < out3[1]; o1++)
+                for (int64_t o2 = 0; o2 < out3[2]; o2++) {
+                    int64_t i0 = source(op, pp[0], sz[0], in3[0], o0), i1 = source(op, pp[1], sz[1], in3[1], o1);
+                    int64_t i2 = source(op, pp[2], sz[2], in3[2], o2);
+                    float *dst = yb + ((o0 * out3[1] + o1) * out3[2] + o2) * ch;
+                    if (i0 < 0 || i1 < 0 || i2 < 0) memset(dst, 0, (size_t)ch * sizeof *dst);
+                    else memcpy(dst, xb + ((i0 * in3[1] + i1) * in3[2] + i2) * ch, (size_t)ch * sizeof *dst);
+                }
+    }
+    return CK_OK;
+}
+static ck_status pad_forward(CK_FWD_ARGS) { return resize_forward(l, in, n_in, out, n_out, ex, OP_PAD); }
+static ck_status crop_forward(CK_FWD_ARGS) { return resize_forward(l, in, n_in, out, n_out, ex, OP_CROP); }
+
+/* Linear taps of output index o: half-pixel centres, edges clamped (what
+ * jax.image.resize's renormalised triangle kernel gives when upsampling). */
+static void taps(int64_t o, int64_t in, int64_t size, int64_t *a, int64_t *b, float *t)
+{
+    double src = ((double)o + 0.5) / (double)size - 0.5;
+    if (src < 0) src = 0;
+    if (src > (double)(in - 1)) src = (double)(in - 1);
+    *a = (int64_t)src;
+    *b = *a + 1 < in ? *a + 1 : *a;
+    *t = (float)(src - (double)*a);
+}
+
+static ck_status bilinear_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_resize_config *c = CK_CFG(l, ck_resize_config);
+    const ck_shape *s = &in[0].shape;
+    int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = h * c->size.v[0], ow = w * c->size.v[1];
+    for (int64_t b = 0; b < s->dim[0]; b++)
+        for (int64_t y = 0; y < oh; y++) {
+            int64_t y0, y1, x0, x1;
+            float ty, tx;
+            taps(y, h, c->size.v[0], &y0, &y1, &ty);
+            for (int64_t x = 0; x < ow; x++) {
+                taps(x, w, c->size.v[1], &x0, &x1, &tx);
+                const float *base = in[0].data + b * h * w * ch;
+                float *dst = out[0].data + ((b * oh + y) * ow + x) * ch;
+                for (int64_t k = 0; k < ch; k++) {
+                    float top = base[(y0 * w + x0) * ch + k] * (1 - tx) + base[(y0 * w + x1) * ch + k] * tx;
+                    float bot = base[(y1 * w + x0) * ch + k] * (1 - tx) + base[(y1 * w + x1) * ch + k] * tx;
+                    dst[k] = top * (1 - ty) + bot * ty;
+                }
+            }
+        }
+    return CK_OK;
+}
+
+static ck_status up_forward(CK_FWD_ARGS)
+{
+    const ck_resize_config *c = CK_CFG(l, ck_resize_config);
+    if (rank_of(l) == 2 && !strcmp(c->interpolation, "bilinear")) {
+        if (strcmp(c->data_format, "channels_last"))
+            return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+        return bilinear_forward(l, in, n_in, out, n_out, ex);
+    }
+    return resize_forward(l, in, n_in, out, n_out, ex, OP_UP);
+}
+
+#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
+#define RS_CLASS(var, name, fields_, build_, fwd)                                                  \
+    const ck_layer_class var = {                                                                \
+        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_resize_config),  \
+        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
+        .build = build_, .forward = fwd}
+
+RS_CLASS(ck_class_zp1, "ZeroPadding1D", zp1_fields, pad_build, pad_forward);
+RS_CLASS(ck_class_zp2, "ZeroPadding2D", zp2_fields, pad_build, pad_forward);
+RS_CLASS(ck_class_zp3, "ZeroPadding3D", zp3_fields, pad_build, pad_forward);
+RS_CLASS(ck_class_cr1, "Cropping1D", cr1_fields, crop_build, crop_forward);
+RS_CLASS(ck_class_cr2, "Cropping2D", cr2_fields, crop_build, crop_forward);
+RS_CLASS(ck_class_cr3, "Cropping3D", cr3_fields, crop_build, crop_forward);
+RS_CLASS(ck_class_up1, "UpSampling1D", up1_fields, up_build, up_forward);
+RS_CLASS(ck_class_up2, "UpSampling2D", up2_fields, up_build, up_forward);
+RS_CLASS(ck_class_up3, "UpSampling3D", up3_fields, up_build, up_forward);
+
+CK_FAMILY(ck_reshaping_layers, &ck_class_zp1, &ck_class_zp2, &ck_class_zp3, &ck_class_cr1, &ck_class_cr2,
+          &ck_class_cr3, &ck_class_up1, &ck_class_up2, &ck_class_up3);

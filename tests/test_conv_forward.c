@@ -1,0 +1,75 @@
+/* Forward passes of the convolutional-family layers against Keras's predictions:
+ * each one-layer golden case (Input -> layer) is loaded, given Keras's weights,
+ * and the class's forward hook is called directly on x.npy; the result must match
+ * y.npy within 1e-5 relative. Cases whose class has no forward yet are listed
+ * (not silently passed) at the end. Runs without the engine. */
+#include "testutil.h"
+#include "graph/graph.h"
+
+#include <jansson.h>
+
+static int skipped;
+
+static void run_case(const char *name)
+{
+    char dir[512], p[1024];
+    snprintf(dir, sizeof dir, "tests/golden/conv/%s", name);
+    ck_model *m = ck_model_load_json_file(test_path(p, sizeof p, "%s/config.json", dir));
+    CHECK(m != NULL, "%s: %s", name, ck_errmsg());
+    if (!m) return;
+    if (ck_model_layer_count(m) != 1) goto done; /* whole models need the engine */
+    ck_layer *l = ck_model_layer(m, 0);
+    if (!l->cls->forward) {
+        fprintf(stderr, "no forward yet: %s (%s)\n", name, l->cls->class_name);
+        skipped++;
+        goto done;
+    }
+    int nw = ck_model_weight_count(m);
+    for (int i = 0; i < nw; i++) {
+        test_array w;
+        if (test_load_npy(test_path(p, sizeof p, "%s/weights/%d.npy", dir, i), &w)) {
+            fprintf(stderr, "no saved weights: %s\n", name);
+            skipped++;
+            goto done;
+        }
+        ck_shape s = {.rank = w.rank};
+        for (int d = 0; d < w.rank; d++) s.dim[d] = w.dim[d];
+        CHECK_OK(ck_model_set_weight(m, i, &s, w.data));
+        test_free_array(&w);
+    }
+    test_array x, y;
+    if (test_load_npy(test_path(p, sizeof p, "%s/x.npy", dir), &x)) goto done;
+    if (test_load_npy(test_path(p, sizeof p, "%s/y.npy", dir), &y)) {
+        test_free_array(&x);
+        goto done;
+    }
+    ck_tensor tin = {.shape = {.rank = x.rank}, .data = x.data};
+    ck_tensor tout = {.shape = {.rank = y.rank}, .data = calloc((size_t)y.size, sizeof(float))};
+    for (int d = 0; d < x.rank; d++) tin.shape.dim[d] = x.dim[d];
+    for (int d = 0; d < y.rank; d++) tout.shape.dim[d] = y.dim[d];
+    ck_status st = l->cls->forward(l, &tin, 1, &tout, 1, NULL);
+    CHECK(st == CK_OK, "%s: forward: %s", name, ck_errmsg());
+    if (st == CK_OK) {
+        double err = test_max_error(tout.data, y.data, y.size, 1e-5);
+        CHECK(err <= 1e-5, "%s: max error %g", name, err);
+    }
+    free(tout.data);
+    test_free_array(&x);
+    test_free_array(&y);
+done:
+    ck_model_free(m);
+}
+
+int main(void)
+{
+    char p[1024];
+    json_error_t e;
+    json_t *index = json_load_file(test_path(p, sizeof p, "tests/golden/conv/index.json"), 0, &e);
+    CHECK(index != NULL, "index.json: %s", e.text);
+    size_t i;
+    json_t *c;
+    json_array_foreach(index, i, c) run_case(json_string_value(json_object_get(c, "name")));
+    json_decref(index);
+    fprintf(stderr, "%d cases without a forward or weights\n", skipped);
+    return test_report("test_conv_forward");
+}
