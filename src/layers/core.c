@@ -1,9 +1,10 @@
 /* Core layers: InputLayer, Dense, Activation, Dropout, Flatten, Reshape, Permute,
  * RepeatVector and Identity. Each is one class-table entry: its config fields with
  * Keras 3's defaults, and a build that checks shapes and creates weights in
- * Keras's order. The engine (kernels/, train/) supplies forward and backward. */
+ * Keras's order. Forward and backward sit next to each build; their hot loops are in kernels/. */
 #include "layers/layers.h"
 #include "layers/core_layers.h"
+#include "layers/engine_util.h"
 
 #include <string.h>
 
@@ -15,6 +16,23 @@ static const ck_field input_fields[] = {
     CK_FIELD(ck_input_config, ragged, CK_FT_BOOL, "false"),
     CK_FIELD(ck_input_config, optional, CK_FT_BOOL, "false"),
 };
+
+/* Shape-keeping layers (InputLayer, Identity, Flatten, Reshape): row-major data
+ * is unchanged, so forward copies and backward passes the gradient through. */
+static ck_status copy_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)l, (void)n_in, (void)n_out, (void)ex;
+    if (out[0].data != in[0].data) memcpy(out[0].data, in[0].data, (size_t)ck_numel(&in[0]) * sizeof(float));
+    return CK_OK;
+}
+
+static ck_status copy_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)l, (void)n_in, (void)out, (void)n_out, (void)ex;
+    if (din[0].data) ck_vec_add(din[0].data, dout[0].data, ck_numel(&in[0]));
+    return CK_OK;
+}
 
 static ck_status input_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
@@ -28,7 +46,7 @@ static ck_status input_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape
 const ck_layer_class ck_class_input_layer = {
     .class_name = "InputLayer", .module = "keras.layers", .config_size = sizeof(ck_input_config),
     .fields = input_fields, .n_fields = 3, .min_inputs = 0, .max_inputs = 0,
-    .build = input_build,
+    .build = input_build, .forward = copy_forward, .backward = copy_backward,
 };
 
 /* ---- Dense ------------------------------------------------------------------------ */
@@ -73,10 +91,56 @@ static int64_t dense_flops(const ck_layer *l)
     return rows * (2 * in_dim * c->units + (c->use_bias ? c->units : 0));
 }
 
+/* Per batch row: the pre-activation z and room for dz, [prefix * units] each,
+ * where prefix is the product of the input's middle dims (Dense on rank > 2). */
+static int64_t dense_workspace(const ck_layer *l)
+{
+    if (CK_CFG(l, ck_dense_config)->activation.kind == CK_ACT_LINEAR) return 0;
+    int64_t n;
+    if (ck_shape_size_from(&l->out_shapes[0], 1, &n) || n == CK_NONE) return 0;
+    return 2 * n;
+}
+
+/* y = act(x W + b): one GEMM over all rows (middle dims folded in), then one pass
+ * for bias and activation. */
+static ck_status dense_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_in, (void)n_out;
+    const ck_dense_config *c = CK_CFG(l, ck_dense_config);
+    int64_t units = c->units, K = in[0].shape.dim[in[0].shape.rank - 1], M = ck_numel(&in[0]) / K;
+    ck_act_kind act = c->activation.kind;
+    float *z = act == CK_ACT_LINEAR ? out[0].data : ex->workspace;
+    if (!z) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
+    ck_sgemm(false, false, M, units, K, 1.0f, in[0].data, K, l->weights[0].value, units, 0.0f, z, units);
+    ck_bias_act(z, c->use_bias ? l->weights[1].value : NULL, out[0].data, M, units, act);
+    return CK_OK;
+}
+
+static ck_status dense_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)n_out;
+    const ck_dense_config *c = CK_CFG(l, ck_dense_config);
+    int64_t units = c->units, K = in[0].shape.dim[in[0].shape.rank - 1], M = ck_numel(&in[0]) / K;
+    const float *dz = dout[0].data;
+    if (c->activation.kind != CK_ACT_LINEAR) {
+        float *z = ex->workspace, *buf = ex->workspace + M * units;
+        memset(buf, 0, (size_t)(M * units) * sizeof *buf);
+        ck_act_backward(c->activation.kind, z, out[0].data, dout[0].data, buf, M, units);
+        dz = buf;
+    }
+    const ck_weight *W = &l->weights[0];
+    ck_sgemm(true, false, K, units, M, 1.0f, in[0].data, K, dz, units, 1.0f, W->grad, units);
+    if (c->use_bias) ck_sum_rows_acc(l->weights[1].grad, dz, M, units);
+    if (din[0].data) ck_sgemm(false, true, M, K, units, 1.0f, dz, units, W->value, units, 1.0f, din[0].data, K);
+    return CK_OK;
+}
+
 const ck_layer_class ck_class_dense = {
     .class_name = "Dense", .module = "keras.layers", .config_size = sizeof(ck_dense_config),
     .fields = dense_fields, .n_fields = 10, .min_inputs = 1, .max_inputs = 1,
-    .build = dense_build, .flops = dense_flops,
+    .build = dense_build, .flops = dense_flops, .forward = dense_forward, .backward = dense_backward,
+    .workspace = dense_workspace,
 };
 
 /* ---- shape-preserving layers: Activation, Dropout, Identity ---------------------- */
@@ -92,10 +156,32 @@ static const ck_field activation_fields[] = {
     CK_FIELD(ck_activation_config, activation, CK_FT_ACT, NULL, 0, CK_FF_REQUIRED | CK_FF_NULLABLE),
 };
 
+/* Softmax-like activations normalise over the last axis, so rows are [.., last]. */
+static ck_status activation_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    int64_t cols = in[0].shape.rank > 1 ? in[0].shape.dim[in[0].shape.rank - 1] : 1;
+    int64_t n = ck_numel(&in[0]);
+    ck_act_forward(CK_CFG(l, ck_activation_config)->activation.kind, in[0].data, out[0].data, cols ? n / cols : 0, cols);
+    return CK_OK;
+}
+
+static ck_status activation_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                     const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    if (!din[0].data) return CK_OK;
+    int64_t cols = in[0].shape.rank > 1 ? in[0].shape.dim[in[0].shape.rank - 1] : 1;
+    int64_t n = ck_numel(&in[0]);
+    ck_act_backward(CK_CFG(l, ck_activation_config)->activation.kind, in[0].data, out[0].data, dout[0].data,
+                    din[0].data, cols ? n / cols : 0, cols);
+    return CK_OK;
+}
+
 const ck_layer_class ck_class_activation = {
     .class_name = "Activation", .module = "keras.layers", .config_size = sizeof(ck_activation_config),
     .fields = activation_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = same_shape_build,
+    .build = same_shape_build, .forward = activation_forward, .backward = activation_backward,
 };
 
 static const ck_field dropout_fields[] = {
@@ -112,15 +198,68 @@ static ck_status dropout_build(ck_layer *l, const ck_shape *in, int n_in, ck_sha
     return same_shape_build(l, in, n_in, out, n_out);
 }
 
+/* Per row: the scaled keep mask (0 or 1/(1-rate)) and the noise_shape draws. */
+static int64_t dropout_workspace(const ck_layer *l)
+{
+    int64_t n;
+    if (ck_shape_size_from(&l->out_shapes[0], 1, &n) || n == CK_NONE) return 0;
+    return 2 * n;
+}
+
+/* The noise_shape of Keras with None filled from the input; rank -1 = the input's. */
+static void dropout_noise_dims(const ck_layer *l, const ck_tensor *x, int64_t *dims)
+{
+    const ck_shape *ns = &CK_CFG(l, ck_dropout_config)->noise_shape;
+    for (int a = 0; a < x->shape.rank; a++) {
+        int64_t d = (ns->rank == x->shape.rank) ? ns->dim[a] : CK_NONE;
+        dims[a] = (d == CK_NONE || d < 1) ? x->shape.dim[a] : d;
+    }
+}
+
+/* Inverted dropout, only while training: kept values are scaled by 1/(1-rate) so
+ * inference is the identity, as in Keras. Draws come from the engine's seeded RNG. */
+static ck_status dropout_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    double rate = CK_CFG(l, ck_dropout_config)->rate;
+    if (!ex->training || rate == 0.0) return copy_forward(l, in, n_in, out, n_out, ex);
+    if (!ex->workspace) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
+    int rank = in[0].shape.rank;
+    int64_t n = ck_numel(&in[0]), noise_dims[CK_MAX_RANK], strides[CK_MAX_RANK], n_noise = 1;
+    dropout_noise_dims(l, &in[0], noise_dims);
+    for (int a = 0; a < rank; a++) n_noise *= noise_dims[a];
+    if (n_noise > n) return ck_layer_error(l, CK_ERR_SHAPE, "noise_shape does not broadcast to the input");
+    float *mask = ex->workspace, *noise = ex->workspace + n;
+    float keep = rate >= 1.0 ? 0.0f : (float)(1.0 / (1.0 - rate));
+    for (int64_t i = 0; i < n_noise; i++) noise[i] = ck_rng_uniform(&ex->rng) >= rate ? keep : 0.0f;
+    ck_bcast_strides(noise_dims, rank, in[0].shape.dim, rank, strides);
+    for (int64_t j = 0; j < n; j++) {
+        mask[j] = n_noise == n ? noise[j] : noise[ck_bcast_offset(j, in[0].shape.dim, rank, strides)];
+        out[0].data[j] = in[0].data[j] * mask[j];
+    }
+    return CK_OK;
+}
+
+static ck_status dropout_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    double rate = CK_CFG(l, ck_dropout_config)->rate;
+    if (!ex->training || rate == 0.0) return copy_backward(l, in, n_in, out, dout, n_out, din, ex);
+    if (!din[0].data) return CK_OK;
+    int64_t n = ck_numel(&in[0]);
+    for (int64_t j = 0; j < n; j++) din[0].data[j] += dout[0].data[j] * ex->workspace[j];
+    return CK_OK;
+}
+
 const ck_layer_class ck_class_dropout = {
     .class_name = "Dropout", .module = "keras.layers", .config_size = sizeof(ck_dropout_config),
     .fields = dropout_fields, .n_fields = 3, .min_inputs = 1, .max_inputs = 1,
-    .build = dropout_build,
+    .build = dropout_build, .forward = dropout_forward, .backward = dropout_backward,
+    .workspace = dropout_workspace,
 };
 
 const ck_layer_class ck_class_identity = {
     .class_name = "Identity", .module = "keras.layers", .min_inputs = 1, .max_inputs = 1,
-    .build = same_shape_build,
+    .build = same_shape_build, .forward = copy_forward, .backward = copy_backward,
 };
 
 /* ---- Flatten -------------------------------------------------------------------------- */
@@ -144,7 +283,7 @@ static ck_status flatten_build(ck_layer *l, const ck_shape *in, int n_in, ck_sha
 const ck_layer_class ck_class_flatten = {
     .class_name = "Flatten", .module = "keras.layers", .config_size = sizeof(ck_flatten_config),
     .fields = flatten_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = flatten_build,
+    .build = flatten_build, .forward = copy_forward, .backward = copy_backward,
 };
 
 /* ---- Reshape ------------------------------------------------------------------------------ */
@@ -197,7 +336,7 @@ mismatch: {
 const ck_layer_class ck_class_reshape = {
     .class_name = "Reshape", .module = "keras.layers", .config_size = sizeof(ck_reshape_config),
     .fields = reshape_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = reshape_build,
+    .build = reshape_build, .forward = copy_forward, .backward = copy_backward,
 };
 
 /* ---- Permute -------------------------------------------------------------------------------- */
@@ -224,10 +363,43 @@ static ck_status permute_build(ck_layer *l, const ck_shape *in, int n_in, ck_sha
     return CK_OK;
 }
 
+static void permute_axes(const ck_layer *l, const ck_tensor *x, int64_t *dims, int *perm)
+{
+    const ck_ints *d = &CK_CFG(l, ck_permute_config)->dims;
+    for (int i = 0; i < d->n; i++) {
+        dims[i] = x->shape.dim[i + 1];
+        perm[i] = (int)d->v[i] - 1;
+    }
+}
+
+static ck_status permute_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    int64_t dims[CK_MAX_RANK], row = ck_row_size(&in[0]);
+    int perm[CK_MAX_RANK], rank = CK_CFG(l, ck_permute_config)->dims.n;
+    permute_axes(l, &in[0], dims, perm);
+    for (int64_t b = 0; b < in[0].shape.dim[0]; b++)
+        ck_permute(in[0].data + b * row, dims, rank, perm, out[0].data + b * row, false);
+    return CK_OK;
+}
+
+static ck_status permute_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)out, (void)n_out, (void)ex;
+    if (!din[0].data) return CK_OK;
+    int64_t dims[CK_MAX_RANK], row = ck_row_size(&in[0]);
+    int perm[CK_MAX_RANK], rank = CK_CFG(l, ck_permute_config)->dims.n;
+    permute_axes(l, &in[0], dims, perm);
+    for (int64_t b = 0; b < in[0].shape.dim[0]; b++)
+        ck_permute(din[0].data + b * row, dims, rank, perm, dout[0].data + b * row, true);
+    return CK_OK;
+}
+
 const ck_layer_class ck_class_permute = {
     .class_name = "Permute", .module = "keras.layers", .config_size = sizeof(ck_permute_config),
     .fields = permute_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = permute_build,
+    .build = permute_build, .forward = permute_forward, .backward = permute_backward,
 };
 
 /* ---- RepeatVector ------------------------------------------------------------------------------ */
@@ -246,10 +418,32 @@ static ck_status repeat_build(ck_layer *l, const ck_shape *in, int n_in, ck_shap
     return CK_OK;
 }
 
+/* [b, d] -> [b, n, d]; backward sums the n copies. */
+static ck_status repeat_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    int64_t n = CK_CFG(l, ck_repeat_vector_config)->n, d = in[0].shape.dim[1];
+    for (int64_t b = 0; b < in[0].shape.dim[0]; b++)
+        for (int64_t r = 0; r < n; r++)
+            memcpy(out[0].data + (b * n + r) * d, in[0].data + b * d, (size_t)d * sizeof(float));
+    return CK_OK;
+}
+
+static ck_status repeat_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                 const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)out, (void)n_out, (void)ex;
+    if (!din[0].data) return CK_OK;
+    int64_t n = CK_CFG(l, ck_repeat_vector_config)->n, d = in[0].shape.dim[1];
+    for (int64_t b = 0; b < in[0].shape.dim[0]; b++)
+        ck_sum_rows_acc(din[0].data + b * d, dout[0].data + b * n * d, n, d);
+    return CK_OK;
+}
+
 const ck_layer_class ck_class_repeat_vector = {
     .class_name = "RepeatVector", .module = "keras.layers", .config_size = sizeof(ck_repeat_vector_config),
     .fields = repeat_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = repeat_build,
+    .build = repeat_build, .forward = repeat_forward, .backward = repeat_backward,
 };
 
 CK_FAMILY(ck_core_layers, &ck_class_input_layer, &ck_class_dense, &ck_class_activation,

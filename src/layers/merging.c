@@ -3,6 +3,10 @@
  * along an axis; Dot contracts one axis of each of two inputs. */
 #include "layers/layers.h"
 #include "layers/core_layers.h"
+#include "layers/engine_util.h"
+
+#include <math.h>
+#include <string.h>
 
 static ck_status broadcast_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
@@ -35,16 +39,115 @@ static ck_status broadcast_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
     return CK_OK;
 }
 
-#define MERGE_CLASS(var, name, lo, hi)                                                     \
-    const ck_layer_class var = {.class_name = name, .module = "keras.layers",              \
-                                .min_inputs = lo, .max_inputs = hi, .build = broadcast_build}
+/* ---- elementwise forward/backward ------------------------------------------------ */
+typedef enum merge_op { OP_ADD, OP_SUB, OP_MUL, OP_AVG, OP_MAX, OP_MIN } merge_op;
 
-MERGE_CLASS(ck_class_add, "Add", 2, 64);
-MERGE_CLASS(ck_class_subtract, "Subtract", 2, 2);
-MERGE_CLASS(ck_class_multiply, "Multiply", 2, 64);
-MERGE_CLASS(ck_class_average, "Average", 2, 64);
-MERGE_CLASS(ck_class_maximum, "Maximum", 2, 64);
-MERGE_CLASS(ck_class_minimum, "Minimum", 2, 64);
+/* Keras 3 expands a lower-rank input at axis 1 until ranks match, so the batch
+ * axis stays first and the other dims align from the right. */
+static void input_strides(const ck_tensor *x, const ck_tensor *y, int64_t *strides)
+{
+    int64_t dims[CK_MAX_RANK];
+    int pad = y->shape.rank - x->shape.rank;
+    dims[0] = x->shape.dim[0];
+    for (int a = 1; a < y->shape.rank; a++) dims[a] = a - pad >= 1 ? x->shape.dim[a - pad] : 1;
+    ck_bcast_strides(dims, y->shape.rank, y->shape.dim, y->shape.rank, strides);
+}
+
+static bool same_shape(const ck_tensor *x, const ck_tensor *y)
+{
+    return ck_shape_eq(&x->shape, &y->shape);
+}
+
+static inline float combine(merge_op op, float a, float b)
+{
+    switch (op) {
+    case OP_SUB: return a - b;
+    case OP_MUL: return a * b;
+    case OP_MAX: return a > b ? a : b;
+    case OP_MIN: return a < b ? a : b;
+    default: return a + b;
+    }
+}
+
+static inline int64_t offset_of(const ck_tensor *x, const ck_tensor *y, const int64_t *strides, int64_t j)
+{
+    return same_shape(x, y) ? j : ck_bcast_offset(j, y->shape.dim, y->shape.rank, strides);
+}
+
+static ck_status merge_forward(merge_op op, const ck_tensor *in, int n_in, ck_tensor *out)
+{
+    int64_t n = ck_numel(&out[0]), strides[64][CK_MAX_RANK];
+    for (int k = 0; k < n_in; k++) input_strides(&in[k], &out[0], strides[k]);
+    float *y = out[0].data;
+    for (int64_t j = 0; j < n; j++) {
+        float acc = in[0].data[offset_of(&in[0], &out[0], strides[0], j)];
+        for (int k = 1; k < n_in; k++) acc = combine(op, acc, in[k].data[offset_of(&in[k], &out[0], strides[k], j)]);
+        y[j] = op == OP_AVG ? acc / (float)n_in : acc;
+    }
+    return CK_OK;
+}
+
+/* d/dx_k of the merged value at output element j (ties of Maximum/Minimum go to
+ * the first input holding the extreme). */
+static float merge_partial(merge_op op, const ck_tensor *in, int n_in, const ck_tensor *out,
+                           int64_t (*strides)[CK_MAX_RANK], int k, int64_t j)
+{
+    switch (op) {
+    case OP_ADD: return 1.0f;
+    case OP_SUB: return k == 0 ? 1.0f : -1.0f;
+    case OP_AVG: return 1.0f / (float)n_in;
+    case OP_MUL: {
+        float p = 1.0f;
+        for (int m = 0; m < n_in; m++)
+            if (m != k) p *= in[m].data[offset_of(&in[m], &out[0], strides[m], j)];
+        return p;
+    }
+    default: {
+        float y = out[0].data[j];
+        for (int m = 0; m < k; m++)
+            if (in[m].data[offset_of(&in[m], &out[0], strides[m], j)] == y) return 0.0f;
+        return in[k].data[offset_of(&in[k], &out[0], strides[k], j)] == y ? 1.0f : 0.0f;
+    }
+    }
+}
+
+static ck_status merge_backward(merge_op op, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                const ck_tensor *dout, ck_tensor *din)
+{
+    int64_t n = ck_numel(&out[0]), strides[64][CK_MAX_RANK];
+    for (int k = 0; k < n_in; k++) input_strides(&in[k], &out[0], strides[k]);
+    for (int k = 0; k < n_in; k++) {
+        if (!din[k].data) continue;
+        for (int64_t j = 0; j < n; j++)
+            din[k].data[offset_of(&in[k], &out[0], strides[k], j)] +=
+                dout[0].data[j] * merge_partial(op, in, n_in, out, strides, k, j);
+    }
+    return CK_OK;
+}
+
+#define MERGE_CLASS(var, name, lo, hi, op)                                                        \
+    static ck_status var##_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out,   \
+                                   int n_out, ck_exec *ex)                                       \
+    {                                                                                            \
+        (void)l, (void)n_out, (void)ex;                                                          \
+        return merge_forward(op, in, n_in, out);                                                 \
+    }                                                                                            \
+    static ck_status var##_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, \
+                                    const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex) \
+    {                                                                                            \
+        (void)l, (void)n_out, (void)ex;                                                          \
+        return merge_backward(op, in, n_in, out, dout, din);                                     \
+    }                                                                                            \
+    const ck_layer_class var = {.class_name = name, .module = "keras.layers",                    \
+                                .min_inputs = lo, .max_inputs = hi, .build = broadcast_build,    \
+                                .forward = var##_forward, .backward = var##_backward}
+
+MERGE_CLASS(ck_class_add, "Add", 2, 64, OP_ADD);
+MERGE_CLASS(ck_class_subtract, "Subtract", 2, 2, OP_SUB);
+MERGE_CLASS(ck_class_multiply, "Multiply", 2, 64, OP_MUL);
+MERGE_CLASS(ck_class_average, "Average", 2, 64, OP_AVG);
+MERGE_CLASS(ck_class_maximum, "Maximum", 2, 64, OP_MAX);
+MERGE_CLASS(ck_class_minimum, "Minimum", 2, 64, OP_MIN);
 
 /* ---- Concatenate --------------------------------------------------------------- */
 static const ck_field concat_fields[] = {
@@ -74,9 +177,45 @@ mismatch:
     return ck_layer_error(l, CK_ERR_SHAPE, "inputs must match except along the concat axis %d", axis);
 }
 
+/* Each input is [outer, inner_k] around the axis (outer includes the batch);
+ * the output interleaves the inputs' inner blocks. */
+static ck_status concat_run(ck_layer *l, const ck_tensor *in, int n_in, float *y, ck_tensor *din, bool backward)
+{
+    int axis;
+    ck_normalize_axis(CK_CFG(l, ck_concatenate_config)->axis, in[0].shape.rank, &axis);
+    int64_t outer = 1, inner_out = 0;
+    for (int a = 0; a < axis; a++) outer *= in[0].shape.dim[a];
+    for (int k = 0; k < n_in; k++) inner_out += ck_numel(&in[k]) / outer;
+    int64_t off = 0;
+    for (int k = 0; k < n_in; k++) {
+        int64_t inner = ck_numel(&in[k]) / outer;
+        for (int64_t o = 0; o < outer; o++) {
+            float *yo = y + o * inner_out + off;
+            if (!backward) memcpy(yo, in[k].data + o * inner, (size_t)inner * sizeof(float));
+            else if (din[k].data) ck_vec_add(din[k].data + o * inner, yo, inner);
+        }
+        off += inner;
+    }
+    return CK_OK;
+}
+
+static ck_status concat_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_out, (void)ex;
+    return concat_run(l, in, n_in, out[0].data, NULL, false);
+}
+
+static ck_status concat_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                 const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)out, (void)n_out, (void)ex;
+    return concat_run(l, in, n_in, dout[0].data, din, true);
+}
+
 const ck_layer_class ck_class_concatenate = {
     .class_name = "Concatenate", .module = "keras.layers", .config_size = sizeof(ck_concatenate_config),
     .fields = concat_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 64, .build = concat_build,
+    .forward = concat_forward, .backward = concat_backward,
 };
 
 /* ---- Dot --------------------------------------------------------------------------- */
@@ -120,9 +259,154 @@ static ck_status dot_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     return CK_OK;
 }
 
+/* One input of Dot seen per sample as [pre, K, post] around its contracted axis;
+ * the kept elements are numbered i = p * post + q, in the input's axis order. */
+typedef struct dot_view {
+    int64_t pre, K, post, row;
+} dot_view;
+
+static dot_view dot_view_of(const ck_tensor *x, int axis)
+{
+    dot_view v = {1, x->shape.dim[axis], 1, ck_row_size(x)};
+    for (int a = 1; a < axis; a++) v.pre *= x->shape.dim[a];
+    for (int a = axis + 1; a < x->shape.rank; a++) v.post *= x->shape.dim[a];
+    return v;
+}
+
+static inline int64_t dot_at(const dot_view *v, int64_t i, int64_t k)
+{
+    return ((i / v->post) * v->K + k) * v->post + i % v->post;
+}
+
+/* Keras's normalize(x, axis): x / max(||x||_2, 1e-7) along the axis. */
+#define DOT_NORM_EPS 1e-7
+
+static void l2_normalize(const float *x, const dot_view *v, float *y)
+{
+    for (int64_t i = 0; i < v->pre * v->post; i++) {
+        double ss = 0.0;
+        for (int64_t k = 0; k < v->K; k++) ss += (double)x[dot_at(v, i, k)] * x[dot_at(v, i, k)];
+        double d = sqrt(ss);
+        float inv = (float)(1.0 / (d > DOT_NORM_EPS ? d : DOT_NORM_EPS));
+        for (int64_t k = 0; k < v->K; k++) y[dot_at(v, i, k)] = x[dot_at(v, i, k)] * inv;
+    }
+}
+
+/* dx += (dy - y * <dy, y>) / ||x|| when the norm is above eps, else dy / eps. */
+static void l2_normalize_backward(const float *x, const float *y, const float *dy, const dot_view *v, float *dx)
+{
+    for (int64_t i = 0; i < v->pre * v->post; i++) {
+        double ss = 0.0, dot = 0.0;
+        for (int64_t k = 0; k < v->K; k++) {
+            int64_t at = dot_at(v, i, k);
+            ss += (double)x[at] * x[at];
+            dot += (double)dy[at] * y[at];
+        }
+        double d = sqrt(ss);
+        for (int64_t k = 0; k < v->K; k++) {
+            int64_t at = dot_at(v, i, k);
+            dx[at] += d > DOT_NORM_EPS ? (float)((dy[at] - y[at] * dot) / d) : (float)(dy[at] / DOT_NORM_EPS);
+        }
+    }
+}
+
+static void dot_setup(const ck_layer *l, const ck_tensor *in, dot_view v[2])
+{
+    ck_shape s[2] = {in[0].shape, in[1].shape};
+    int axes[2];
+    ck_dot_axes(l, s, axes);
+    v[0] = dot_view_of(&in[0], axes[0]);
+    v[1] = dot_view_of(&in[1], axes[1]);
+}
+
+/* Per row: the normalised inputs and their gradients (normalize=True only). */
+static int64_t dot_workspace(const ck_layer *l)
+{
+    if (!CK_CFG(l, ck_dot_config)->normalize) return 0;
+    int64_t a, b;
+    if (ck_shape_size_from(&l->in_shapes[0], 1, &a) || ck_shape_size_from(&l->in_shapes[1], 1, &b) ||
+        a == CK_NONE || b == CK_NONE)
+        return 0;
+    return 2 * (a + b);
+}
+
+/* The engine's buffers for the normalised inputs u and their grads du, laid out
+ * by the planned batch so forward and backward agree. */
+static void dot_inputs(const ck_layer *l, const ck_tensor *in, const dot_view v[2], ck_exec *ex, float *u[2], float *du[2])
+{
+    if (!CK_CFG(l, ck_dot_config)->normalize) {
+        u[0] = in[0].data, u[1] = in[1].data;
+        du[0] = du[1] = NULL;
+        return;
+    }
+    int64_t B = ex->batch;
+    u[0] = ex->workspace;
+    u[1] = u[0] + B * v[0].row;
+    du[0] = u[1] + B * v[1].row;
+    du[1] = du[0] + B * v[0].row;
+}
+
+static ck_status dot_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_in, (void)n_out;
+    dot_view v[2];
+    float *u[2], *du[2];
+    dot_setup(l, in, v);
+    if (CK_CFG(l, ck_dot_config)->normalize && !ex->workspace)
+        return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
+    dot_inputs(l, in, v, ex, u, du);
+    int64_t rows = in[0].shape.dim[0], n1 = v[0].pre * v[0].post, n2 = v[1].pre * v[1].post, K = v[0].K;
+    for (int64_t b = 0; b < rows; b++) {
+        if (CK_CFG(l, ck_dot_config)->normalize)
+            for (int k = 0; k < 2; k++) l2_normalize(in[k].data + b * v[k].row, &v[k], u[k] + b * v[k].row);
+        const float *x1 = u[0] + b * v[0].row, *x2 = u[1] + b * v[1].row;
+        float *y = out[0].data + b * n1 * n2;
+        for (int64_t i1 = 0; i1 < n1; i1++)
+            for (int64_t i2 = 0; i2 < n2; i2++) {
+                float s = 0.0f;
+                for (int64_t k = 0; k < K; k++) s += x1[dot_at(&v[0], i1, k)] * x2[dot_at(&v[1], i2, k)];
+                y[i1 * n2 + i2] = s;
+            }
+    }
+    return CK_OK;
+}
+
+static ck_status dot_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                              const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)out, (void)n_out;
+    dot_view v[2];
+    float *u[2], *du[2];
+    dot_setup(l, in, v);
+    dot_inputs(l, in, v, ex, u, du);
+    bool norm = CK_CFG(l, ck_dot_config)->normalize;
+    int64_t rows = in[0].shape.dim[0], n1 = v[0].pre * v[0].post, n2 = v[1].pre * v[1].post, K = v[0].K;
+    for (int k = 0; k < 2; k++)
+        if (norm) memset(du[k], 0, (size_t)(rows * v[k].row) * sizeof(float));
+        else du[k] = din[k].data;
+    for (int64_t b = 0; b < rows; b++) {
+        const float *x1 = u[0] + b * v[0].row, *x2 = u[1] + b * v[1].row, *dy = dout[0].data + b * n1 * n2;
+        float *d1 = du[0] ? du[0] + b * v[0].row : NULL, *d2 = du[1] ? du[1] + b * v[1].row : NULL;
+        for (int64_t i1 = 0; i1 < n1; i1++)
+            for (int64_t i2 = 0; i2 < n2; i2++) {
+                float g = dy[i1 * n2 + i2];
+                for (int64_t k = 0; k < K; k++) {
+                    if (d1) d1[dot_at(&v[0], i1, k)] += g * x2[dot_at(&v[1], i2, k)];
+                    if (d2) d2[dot_at(&v[1], i2, k)] += g * x1[dot_at(&v[0], i1, k)];
+                }
+            }
+        for (int k = 0; norm && k < 2; k++)
+            if (din[k].data)
+                l2_normalize_backward(in[k].data + b * v[k].row, u[k] + b * v[k].row, du[k] + b * v[k].row, &v[k],
+                                      din[k].data + b * v[k].row);
+    }
+    return CK_OK;
+}
+
 const ck_layer_class ck_class_dot = {
     .class_name = "Dot", .module = "keras.layers", .config_size = sizeof(ck_dot_config),
     .fields = dot_fields, .n_fields = 2, .min_inputs = 2, .max_inputs = 2, .build = dot_build,
+    .forward = dot_forward, .backward = dot_backward, .workspace = dot_workspace,
 };
 
 CK_FAMILY(ck_merging_layers, &ck_class_add, &ck_class_subtract, &ck_class_multiply,

@@ -1,0 +1,104 @@
+/* The engine's loops over float arrays: GEMM glue, bias/activation, reductions,
+ * permutations and broadcasting. OpenMP only where a loop is large enough to pay
+ * for the threads; results do not depend on the thread count (no reductions are
+ * split across threads). */
+#include "kernels/tensor_ops.h"
+
+#include <cblas.h>
+#include <string.h>
+
+/* Below this many multiply-adds a plain loop beats the BLAS call overhead. */
+#define SMALL_GEMM 2048
+
+static void gemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                       const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            float s = 0.0f;
+            for (int64_t k = 0; k < K; k++)
+                s += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+            C[i * ldc + j] = alpha * s + (beta == 0.0f ? 0.0f : beta * C[i * ldc + j]);
+        }
+}
+
+void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+              const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+        return;
+    }
+    if (M * N * K <= SMALL_GEMM) {
+        gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act)
+{
+    if (bias)
+        for (int64_t r = 0; r < rows; r++) {
+            float *zr = z + r * cols;
+            for (int64_t c = 0; c < cols; c++) zr[c] += bias[c];
+        }
+    if (act != CK_ACT_LINEAR || z != y) ck_act_forward(act, z, y, rows, cols);
+}
+
+void ck_sum_rows_acc(float *dst, const float *src, int64_t rows, int64_t cols)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *s = src + r * cols;
+        for (int64_t c = 0; c < cols; c++) dst[c] += s[c];
+    }
+}
+
+void ck_vec_add(float *dst, const float *src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+void ck_vec_axpy(float *dst, float a, const float *src, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) dst[i] += a * src[i];
+}
+
+void ck_permute(float *in, const int64_t *dims, int rank, const int *perm, float *out, bool inverse)
+{
+    int64_t in_strides[CK_MAX_RANK], out_dims[CK_MAX_RANK], st[CK_MAX_RANK], n = 1;
+    for (int a = rank - 1; a >= 0; a--) {
+        in_strides[a] = n;
+        n *= dims[a];
+    }
+    for (int a = 0; a < rank; a++) {
+        out_dims[a] = dims[perm[a]];
+        st[a] = in_strides[perm[a]];
+    }
+    int64_t idx[CK_MAX_RANK] = {0}, off = 0;
+    for (int64_t j = 0; j < n; j++) {
+        if (inverse) in[off] += out[j];
+        else out[j] = in[off];
+        /* Odometer over the output's axes, tracking the input offset. */
+        for (int a = rank - 1; a >= 0; a--) {
+            off += st[a];
+            if (++idx[a] < out_dims[a]) break;
+            off -= st[a] * out_dims[a];
+            idx[a] = 0;
+        }
+    }
+}
+
+void ck_bcast_strides(const int64_t *in_dims, int r_in, const int64_t *out_dims, int r_out, int64_t *strides)
+{
+    int64_t s = 1;
+    for (int a = r_out - 1; a >= 0; a--) {
+        int ai = a - (r_out - r_in);
+        int64_t d = ai >= 0 ? in_dims[ai] : 1;
+        strides[a] = (d == 1 && out_dims[a] != 1) ? 0 : s;
+        s *= d;
+    }
+}

@@ -1,0 +1,45 @@
+/*
+ * Hot loops of the engine that know nothing about layers: GEMM through OpenBLAS
+ * (with a plain loop for tiny products, where the BLAS call overhead would
+ * dominate single-sample latency), bias and activation passes, reductions,
+ * axis permutation and numpy-style broadcasting over row-major float arrays.
+ */
+#ifndef CK_TENSOR_OPS_H
+#define CK_TENSOR_OPS_H
+
+#include "kernels/activations.h"
+
+/* C = alpha * op(A) op(B) + beta * C, row-major; op(A) is [M, K], op(B) [K, N]. */
+void ck_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+              const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+/* y = act(z + bias) over [rows, cols]; bias may be NULL; z may equal y (linear only
+ * then needs no copy). z receives z + bias so backward can read the pre-activation. */
+void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act);
+/* dst[c] += sum over rows of src[r, c]. */
+void ck_sum_rows_acc(float *dst, const float *src, int64_t rows, int64_t cols);
+/* dst += src; dst -= src; dst += a * src. */
+void ck_vec_add(float *dst, const float *src, int64_t n);
+void ck_vec_axpy(float *dst, float a, const float *src, int64_t n);
+
+/* Permutation of the axes of one [dims...] array (rank <= CK_MAX_RANK):
+ * out has dims[perm[i]] at axis i. With `inverse`, scatters back and accumulates:
+ * in[...] += out[...] (the backward of the forward call with the same arguments). */
+void ck_permute(float *in, const int64_t *dims, int rank, const int *perm, float *out, bool inverse);
+
+/* Broadcasting of one input of shape in_dims (rank r_in) to out_dims (rank r_out,
+ * right-aligned, as numpy): strides of the input per output axis, 0 where it
+ * broadcasts. */
+void ck_bcast_strides(const int64_t *in_dims, int r_in, const int64_t *out_dims, int r_out, int64_t *strides);
+/* Offset into the input of output element `j` under those strides. */
+static inline int64_t ck_bcast_offset(int64_t j, const int64_t *out_dims, int rank, const int64_t *strides)
+{
+    int64_t off = 0;
+    for (int a = rank - 1; a >= 0; a--) {
+        int64_t d = out_dims[a];
+        off += (j % d) * strides[a];
+        j /= d;
+    }
+    return off;
+}
+
+#endif

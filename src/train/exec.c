@@ -1,0 +1,410 @@
+/*
+ * The execution engine behind predict and fit. A plan gives every symbolic tensor
+ * of a model (ck_ktensor, numbered by its `slot`) one value: an activation buffer
+ * and a gradient buffer of [batch, ...] floats, allocated once at create. A
+ * nested model call gets its own sub-plan whose inputs are the caller's values
+ * and whose outputs become the caller's values, so nothing is copied at the
+ * boundary. Forward walks the steps in order, backward in reverse; a step's
+ * backward runs only when it has weights or one of its inputs needs a gradient.
+ */
+#include "train/exec.h"
+
+#include "layers/layers.h"
+
+#include "kernels/tensor_ops.h"
+#include <string.h>
+
+extern const ck_layer_class ck_class_input_layer;
+
+typedef struct value {
+    ck_shape shape;   /* batch first; dim[0] = planned batch                 */
+    int64_t size;     /* floats per row                                      */
+    float *data;      /* [batch, size]                                       */
+    float *grad;      /* [batch, size]                                       */
+    bool need_grad;   /* backward must produce d loss / d this value         */
+    bool is_input;    /* a top-level model input (its grad only on request)  */
+} value;
+
+typedef struct step_plan {
+    ck_node *node;
+    value **in, **out;             /* [n_inputs], [n_outputs], borrowed        */
+    ck_tensor *tin, *tout, *tdin, *tdout; /* per-call views, [n_inputs|n_outputs] */
+    float *ws;                     /* [batch, ws_per_row] scratch for the layer */
+    int64_t ws_per_row;
+    ck_plan *sub;                  /* the plan of a nested model call          */
+    bool is_input;                 /* an InputLayer node: nothing to run       */
+    bool has_weights;
+} step_plan;
+
+struct ck_plan {
+    ck_model *model;
+    value *owned;       /* values this plan allocated */
+    int n_owned;
+    value **slot;       /* [n_slots] every ktensor's value (owned or borrowed) */
+    int n_slots;
+    step_plan *steps;
+    int n_steps;
+    value **inputs, **outputs; /* [n_inputs], [n_outputs] */
+};
+
+/* ---- planning ----------------------------------------------------------------- */
+static int count_slots(ck_model *m)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_steps; i++) {
+        ck_step *s = &m->steps[i];
+        for (int k = 0; k < s->node->n_outputs; k++) {
+            s->node->outputs[k].slot = n;
+            if (k < 4) s->out_slot[k] = n;
+            n++;
+        }
+    }
+    for (int i = 0; i < m->n_steps; i++) {
+        ck_step *s = &m->steps[i];
+        for (int k = 0; k < s->node->n_inputs && k < 8; k++) s->in_slot[k] = s->node->inputs[k]->slot;
+    }
+    m->n_slots = n;
+    return n;
+}
+
+static void plan_free(ck_plan *p)
+{
+    if (!p) return;
+    for (int i = 0; i < p->n_steps; i++) {
+        step_plan *s = &p->steps[i];
+        plan_free(s->sub);
+        ck_free(s->in);
+        ck_free(s->out);
+        ck_free(s->tin);
+        ck_free(s->tout);
+        ck_free(s->tdin);
+        ck_free(s->tdout);
+        ck_free(s->ws);
+    }
+    for (int i = 0; i < p->n_owned; i++) {
+        ck_free(p->owned[i].data);
+        ck_free(p->owned[i].grad);
+    }
+    ck_free(p->owned);
+    ck_free(p->slot);
+    ck_free(p->steps);
+    ck_free(p->inputs);
+    ck_free(p->outputs);
+    ck_free(p);
+}
+
+static ck_status alloc_rows(int64_t batch, int64_t per_row, float **out, const ck_layer *l)
+{
+    int64_t n;
+    if (!ck_mul_ok(batch, per_row, &n) || n > ((int64_t)1 << 40))
+        return ck_fail(CK_ERR_OVERFLOW, "%s '%s': buffer of %lld x %lld floats is too large",
+                       l->cls->class_name, l->name, (long long)batch, (long long)per_row);
+    *out = ck_calloc((size_t)(n ? n : 1), sizeof(float));
+    return *out ? CK_OK : ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory planning buffers",
+                                  l->cls->class_name, l->name);
+}
+
+static ck_status new_value(ck_plan *p, const ck_shape *shape, int64_t batch, const ck_layer *l, value **out)
+{
+    value *v = &p->owned[p->n_owned];
+    v->shape = *shape;
+    v->shape.dim[0] = batch;
+    if (shape->rank < 1) return ck_fail(CK_ERR_SHAPE, "%s '%s': output has no batch dimension", l->cls->class_name, l->name);
+    ck_status st = ck_shape_size_from(shape, 1, &v->size);
+    if (st) return ck_fail_prefix(st, "%s '%s': ", l->cls->class_name, l->name);
+    if (v->size == CK_NONE) {
+        char b[96];
+        ck_shape_format(shape, b, sizeof b);
+        return ck_fail(CK_ERR_SHAPE, "%s '%s': output shape %s has an unknown dimension; the engine needs every "
+                       "non-batch dimension", l->cls->class_name, l->name, b);
+    }
+    p->n_owned++;
+    if ((st = alloc_rows(batch, v->size, &v->data, l)) || (st = alloc_rows(batch, v->size, &v->grad, l))) return st;
+    *out = v;
+    return CK_OK;
+}
+
+static int model_input_index(const ck_model *m, const ck_node *n)
+{
+    for (int i = 0; i < m->n_inputs; i++)
+        if (m->inputs[i]->node == n) return i;
+    return -1;
+}
+
+static ck_status plan_new(ck_model *m, value **ext_inputs, int64_t batch, ck_plan **out);
+
+static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, int64_t batch)
+{
+    ck_layer *l = n->layer;
+    int ni = n->n_inputs, no = n->n_outputs;
+    s->node = n;
+    s->in = ck_calloc((size_t)ni + 1, sizeof *s->in);
+    s->out = ck_calloc((size_t)no + 1, sizeof *s->out);
+    s->tin = ck_calloc((size_t)ni + 1, sizeof *s->tin);
+    s->tdin = ck_calloc((size_t)ni + 1, sizeof *s->tdin);
+    s->tout = ck_calloc((size_t)no + 1, sizeof *s->tout);
+    s->tdout = ck_calloc((size_t)no + 1, sizeof *s->tdout);
+    if (!s->in || !s->out || !s->tin || !s->tdin || !s->tout || !s->tdout) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    for (int k = 0; k < ni; k++) {
+        s->in[k] = p->slot[n->inputs[k]->slot];
+        if (!s->in[k]) return ck_fail(CK_ERR_STATE, "%s '%s': input %d is computed after its use", l->cls->class_name, l->name, k);
+    }
+    ck_status st = CK_OK;
+    int mi = model_input_index(p->model, n);
+    if (ni == 0 && mi >= 0) {
+        s->is_input = true;
+        if (ext_inputs) s->out[0] = ext_inputs[mi];
+        else if (!(st = new_value(p, &n->outputs[0].shape, batch, l, &s->out[0]))) s->out[0]->is_input = true;
+    } else if (l->model) {
+        if ((st = plan_new(l->model, s->in, batch, &s->sub))) return st;
+        if (no != l->model->n_outputs) return ck_fail(CK_ERR_STATE, "model '%s': node outputs do not match", l->name);
+        for (int k = 0; k < no; k++) s->out[k] = s->sub->outputs[k];
+    } else {
+        if (!l->cls->forward)
+            return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': the engine cannot run this layer class yet",
+                           l->cls->class_name, l->name);
+        for (int k = 0; !st && k < no; k++) st = new_value(p, &n->outputs[k].shape, batch, l, &s->out[k]);
+        s->ws_per_row = l->cls->workspace ? l->cls->workspace(l) : 0;
+        if (!st && s->ws_per_row > 0) st = alloc_rows(batch, s->ws_per_row, &s->ws, l);
+        s->has_weights = l->n_weights > 0;
+    }
+    for (int k = 0; !st && k < no; k++) p->slot[n->outputs[k].slot] = s->out[k];
+    return st;
+}
+
+static ck_status plan_new(ck_model *m, value **ext_inputs, int64_t batch, ck_plan **out)
+{
+    ck_plan *p = ck_calloc(1, sizeof *p);
+    if (!p) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    p->model = m;
+    p->n_slots = count_slots(m);
+    p->owned = ck_calloc((size_t)p->n_slots + 1, sizeof *p->owned);
+    p->slot = ck_calloc((size_t)p->n_slots + 1, sizeof *p->slot);
+    p->steps = ck_calloc((size_t)m->n_steps + 1, sizeof *p->steps);
+    p->inputs = ck_calloc((size_t)m->n_inputs + 1, sizeof *p->inputs);
+    p->outputs = ck_calloc((size_t)m->n_outputs + 1, sizeof *p->outputs);
+    ck_status st = (!p->owned || !p->slot || !p->steps || !p->inputs || !p->outputs)
+                       ? ck_fail(CK_ERR_NOMEM, "out of memory planning") : CK_OK;
+    for (int i = 0; !st && i < m->n_steps; i++) {
+        st = plan_step(p, &p->steps[i], m->steps[i].node, ext_inputs, batch);
+        p->n_steps = i + 1;
+    }
+    for (int i = 0; !st && i < m->n_inputs; i++)
+        if (!(p->inputs[i] = p->slot[m->inputs[i]->slot]))
+            st = ck_fail(CK_ERR_STATE, "model '%s': input %d is not part of its plan", m->base.name, i);
+    for (int i = 0; !st && i < m->n_outputs; i++)
+        if (!(p->outputs[i] = p->slot[m->outputs[i]->slot]))
+            st = ck_fail(CK_ERR_STATE, "model '%s': output %d is not computed by its plan", m->base.name, i);
+    if (st) {
+        plan_free(p);
+        return st;
+    }
+    *out = p;
+    return CK_OK;
+}
+
+/* need_grad flows forward: a value needs its gradient when the step that made it
+ * has weights or reads a value that needs one. Top-level inputs need it only on
+ * request (gradient checks). */
+static void plan_mark(ck_plan *p, bool inputs_need)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        step_plan *s = &p->steps[i];
+        int no = s->node->n_outputs;
+        if (s->is_input) {
+            if (s->out[0]->is_input) s->out[0]->need_grad = inputs_need;
+            continue;
+        }
+        if (s->sub) {
+            plan_mark(s->sub, inputs_need);
+            continue;
+        }
+        bool need = s->has_weights;
+        for (int k = 0; k < s->node->n_inputs; k++) need = need || s->in[k]->need_grad;
+        for (int k = 0; k < no; k++) s->out[k]->need_grad = need;
+    }
+}
+
+/* ---- running ---------------------------------------------------------------------- */
+static void views(ck_tensor *t, ck_tensor *dt, value *const *v, int n, int64_t rows, bool grads_only_if_needed)
+{
+    for (int k = 0; k < n; k++) {
+        t[k].shape = v[k]->shape;
+        t[k].shape.dim[0] = rows;
+        t[k].data = v[k]->data;
+        if (dt) {
+            dt[k].shape = t[k].shape;
+            dt[k].data = (!grads_only_if_needed || v[k]->need_grad) ? v[k]->grad : NULL;
+        }
+    }
+}
+
+/* Layers report their own message (ck_layer_error); this only guards a bare status. */
+static ck_status layer_failed(ck_status st, const ck_layer *l)
+{
+    return ck_errmsg()[0] ? st : ck_fail(st, "%s '%s': failed", l->cls->class_name, l->name);
+}
+
+static ck_status plan_forward(ck_exec *ex, ck_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        step_plan *s = &p->steps[i];
+        if (s->is_input) continue;
+        ck_status st;
+        if (s->sub) {
+            if ((st = plan_forward(ex, s->sub))) return st;
+            continue;
+        }
+        ck_layer *l = s->node->layer;
+        views(s->tin, NULL, s->in, s->node->n_inputs, ex->rows, false);
+        views(s->tout, NULL, s->out, s->node->n_outputs, ex->rows, false);
+        ex->workspace = s->ws;
+        st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
+        if (st) return layer_failed(st, l);
+    }
+    return CK_OK;
+}
+
+static void zero_grads(ck_plan *p, int64_t rows)
+{
+    for (int i = 0; i < p->n_owned; i++)
+        if (p->owned[i].need_grad) memset(p->owned[i].grad, 0, (size_t)(rows * p->owned[i].size) * sizeof(float));
+    for (int i = 0; i < p->n_steps; i++)
+        if (p->steps[i].sub) zero_grads(p->steps[i].sub, rows);
+}
+
+static ck_status plan_backward(ck_exec *ex, ck_plan *p)
+{
+    for (int i = p->n_steps - 1; i >= 0; i--) {
+        step_plan *s = &p->steps[i];
+        if (s->is_input) continue;
+        ck_status st;
+        if (s->sub) {
+            if ((st = plan_backward(ex, s->sub))) return st;
+            continue;
+        }
+        bool need = s->has_weights;
+        for (int k = 0; k < s->node->n_inputs; k++) need = need || s->in[k]->need_grad;
+        if (!need) continue;
+        ck_layer *l = s->node->layer;
+        if (!l->cls->backward)
+            return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': the engine has no backward for this layer class",
+                           l->cls->class_name, l->name);
+        views(s->tin, s->tdin, s->in, s->node->n_inputs, ex->rows, true);
+        views(s->tout, s->tdout, s->out, s->node->n_outputs, ex->rows, false);
+        ex->workspace = s->ws;
+        st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, ex);
+        if (st) return layer_failed(st, l);
+    }
+    return CK_OK;
+}
+
+/* ---- public (internal) API ------------------------------------------------------------ */
+static ck_status attach_grads(ck_model *m)
+{
+    if (!m->grad_block) {
+        m->grad_block = ck_calloc((size_t)(m->weight_block_size ? m->weight_block_size : 1), sizeof(float));
+        if (!m->grad_block) return ck_fail(CK_ERR_NOMEM, "model '%s': out of memory for gradients", m->base.name);
+    }
+    ck_weight_ref *refs;
+    int n;
+    ck_status st = ck_model_collect_weights(m, &refs, &n);
+    if (st) return st;
+    for (int i = 0; i < n; i++) {
+        ck_weight *w = refs[i].w;
+        ptrdiff_t off = w->value - m->weight_block;
+        if (!w->value || off < 0 || off + w->size > m->weight_block_size) {
+            ck_free(refs);
+            return ck_fail(CK_ERR_STATE, "model '%s': weight '%s' is outside the model's weight block",
+                           m->base.name, w->path);
+        }
+        w->grad = m->grad_block + off;
+    }
+    ck_free(refs);
+    return CK_OK;
+}
+
+ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
+{
+    *out = NULL;
+    if (!m) return ck_fail(CK_ERR_ARG, "ck_exec_create: model is NULL");
+    if (!m->base.built) return ck_fail(CK_ERR_STATE, "model '%s' is not built", m->base.name);
+    if (batch < 1) return ck_fail(CK_ERR_ARG, "model '%s': batch size must be >= 1, got %lld", m->base.name, (long long)batch);
+    ck_exec *ex = ck_calloc(1, sizeof *ex);
+    if (!ex) return ck_fail(CK_ERR_NOMEM, "out of memory");
+    ex->model = m;
+    ex->batch = batch;
+    ck_rng_seed(&ex->rng, m->seed ^ 0x9e3779b97f4a7c15ull);
+    ck_status st = attach_grads(m);
+    if (!st) st = plan_new(m, NULL, batch, &ex->plan);
+    if (st) {
+        ck_free(ex);
+        return ck_fail_prefix(st, "model '%s': ", m->base.name);
+    }
+    plan_mark(ex->plan, false);
+    *out = ex;
+    return CK_OK;
+}
+
+void ck_exec_want_input_grads(ck_exec *ex, bool want) { plan_mark(ex->plan, want); }
+
+ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows, bool training)
+{
+    if (rows < 1 || rows > ex->batch)
+        return ck_fail(CK_ERR_ARG, "model '%s': %lld rows for an engine planned for 1..%lld",
+                       ex->model->base.name, (long long)rows, (long long)ex->batch);
+    ck_plan *p = ex->plan;
+    for (int i = 0; i < ex->model->n_inputs; i++) {
+        if (!inputs || !inputs[i]) return ck_fail(CK_ERR_ARG, "model '%s': input %d is NULL", ex->model->base.name, i);
+        memcpy(p->inputs[i]->data, inputs[i], (size_t)(rows * p->inputs[i]->size) * sizeof(float));
+    }
+    ex->rows = rows;
+    ex->training = training;
+    ex->grads_ready = false;
+    return plan_forward(ex, p);
+}
+
+const float *ck_exec_output(const ck_exec *ex, int i)
+{
+    return i >= 0 && i < ex->model->n_outputs ? ex->plan->outputs[i]->data : NULL;
+}
+
+int64_t ck_exec_output_size(const ck_exec *ex, int i)
+{
+    return i >= 0 && i < ex->model->n_outputs ? ex->plan->outputs[i]->size : 0;
+}
+
+const float *ck_exec_input_grad(const ck_exec *ex, int i)
+{
+    if (i < 0 || i >= ex->model->n_inputs || !ex->grads_ready) return NULL;
+    const value *v = ex->plan->inputs[i];
+    return v->need_grad ? v->grad : NULL;
+}
+
+ck_status ck_exec_backward(ck_exec *ex, const float *const *d_outputs)
+{
+    ck_model *m = ex->model;
+    if (ex->rows < 1) return ck_fail(CK_ERR_STATE, "model '%s': backward before forward", m->base.name);
+    ck_plan *p = ex->plan;
+    zero_grads(p, ex->rows);
+    for (int i = 0; i < p->n_owned; i++)
+        if (p->owned[i].is_input && p->owned[i].need_grad)
+            memset(p->owned[i].grad, 0, (size_t)(ex->rows * p->owned[i].size) * sizeof(float));
+    memset(m->grad_block, 0, (size_t)m->weight_block_size * sizeof(float));
+    for (int i = 0; i < m->n_outputs; i++) {
+        if (!d_outputs || !d_outputs[i]) return ck_fail(CK_ERR_ARG, "model '%s': d_outputs[%d] is NULL", m->base.name, i);
+        value *v = p->outputs[i];
+        if (!v->need_grad) continue; /* nothing trainable upstream */
+        ck_vec_add(v->grad, d_outputs[i], ex->rows * v->size);
+    }
+    ck_status st = plan_backward(ex, p);
+    ex->grads_ready = !st;
+    return st;
+}
+
+void ck_exec_free(ck_exec *ex)
+{
+    if (!ex) return;
+    plan_free(ex->plan);
+    ck_free(ex);
+}

@@ -1,0 +1,51 @@
+/*
+ * The execution engine: runs a built model's plan (model->steps, nodes in
+ * topological order) forward and backward on float32 batches. ck_exec_create
+ * plans every activation and gradient buffer for a maximum batch once; after
+ * that forward and backward allocate nothing, so a training step or a predict
+ * call costs only arithmetic. Nested models run their own plan inside the outer
+ * one (one sub-plan per call of the nested model, so a model called twice keeps
+ * two sets of activations). Layers reach their per-node scratch, the training
+ * flag and the dropout RNG through the ck_exec they are handed.
+ */
+#ifndef CK_EXEC_H
+#define CK_EXEC_H
+
+#include "graph/graph.h"
+
+typedef struct ck_plan ck_plan; /* one model's buffers (private to exec.c) */
+
+struct ck_exec {
+    ck_model *model;
+    int64_t batch;        /* planned maximum rows                                   */
+    int64_t rows;         /* rows of the current forward pass (<= batch)            */
+    bool training;        /* Dropout and friends act only when true                  */
+    ck_rng rng;           /* dropout masks; seeded from the model seed at create     */
+    float *workspace;     /* scratch of the node being run: [rows, cls->workspace()] */
+    bool grads_ready;     /* a backward pass has filled every weight's grad          */
+    ck_plan *plan;        /* the top-level model's plan                              */
+};
+
+/* Plans buffers for up to `batch` rows. The model must be built, with every
+ * non-batch dimension known. Allocates model->grad_block and points every
+ * weight's grad into it. */
+ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out);
+/* inputs[i]: [rows, ...model input i dims], read during the call only
+ * (1 <= rows <= planned batch). */
+ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows, bool training);
+/* Output i of the last forward pass: [rows, ...]; valid until the next forward. */
+const float *ck_exec_output(const ck_exec *ex, int i);
+/* Floats per row of model output i (product of its non-batch dims). */
+int64_t ck_exec_output_size(const ck_exec *ex, int i);
+/* d loss / d output i, [rows, ...] for the rows of the last forward. Zeroes
+ * model->grad_block, then every weight's grad (ck_weight.grad) receives the sum
+ * of its gradients over all calls of its layer. Frozen weights get grads too;
+ * the optimizer decides what to update. */
+ck_status ck_exec_backward(ck_exec *ex, const float *const *d_outputs);
+/* Gradient w.r.t. model input i after backward ([rows, ...]); NULL unless
+ * ck_exec_want_input_grads(ex, true) was called before the forward (gradcheck). */
+const float *ck_exec_input_grad(const ck_exec *ex, int i);
+void ck_exec_want_input_grads(ck_exec *ex, bool want);
+void ck_exec_free(ck_exec *ex);
+
+#endif
