@@ -217,6 +217,27 @@ ck_model *ck_model_load(const char *path);
 /* Name of the detected format of a file ("keras-json", ...), or NULL with a message. */
 const char *ck_file_format(const char *path);
 
+/* ---- engine: predict (execution engine, src/train/exec.c) ------------------------ */
+/* model.predict(x, batch_size=...): inputs[i] is [rows, ...input i dims] and
+ * outputs[i] a caller-provided [rows, ...output i dims] buffer, row-major float32.
+ * batch_size <= 0 means Keras's default, 32. Dropout is off (inference). */
+ck_status ck_model_predict(ck_model *model, const float *const *inputs, int64_t rows, float **outputs,
+                           int64_t batch_size);
+/* One input, one output. */
+ck_status ck_model_predict1(ck_model *model, const float *input, int64_t rows, float *output);
+
+/* A reusable predict state for a fixed maximum batch: every buffer is planned once,
+ * so ck_predictor_run allocates nothing (the lean path for single-sample latency).
+ * The model must outlive it and keep its structure (weights may change). */
+typedef struct ck_predictor ck_predictor;
+ck_status ck_predictor_new(ck_model *model, int64_t max_rows, ck_predictor **out);
+/* rows <= max_rows; outputs as for ck_model_predict. */
+ck_status ck_predictor_run(ck_predictor *p, const float *const *inputs, int64_t rows, float **outputs);
+void ck_predictor_free(ck_predictor *p);
+
+/* Threads used by the kernels (OpenMP and OpenBLAS); n <= 0 restores the default. */
+void ck_set_num_threads(int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,108 @@
+/* model.predict on the execution engine: batches of batch_size rows through one
+ * planned ck_exec, and the ck_predictor handle that keeps a planned engine alive
+ * between calls so single-sample inference costs only arithmetic. */
+#include "train/exec.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+struct ck_predictor {
+    ck_exec *ex;
+};
+
+ck_status ck_predictor_new(ck_model *m, int64_t max_rows, ck_predictor **out)
+{
+    if (!out) return ck_fail(CK_ERR_ARG, "ck_predictor_new: out is NULL");
+    *out = NULL;
+    if (!m) return ck_fail(CK_ERR_ARG, "ck_predictor_new: model is NULL");
+    ck_status st = ck_model_build(m);
+    if (st) return st;
+    ck_predictor *p = ck_calloc(1, sizeof *p);
+    if (!p) return ck_fail(CK_ERR_NOMEM, "out of memory");
+    if ((st = ck_exec_create(m, max_rows, &p->ex))) {
+        ck_free(p);
+        return st;
+    }
+    *out = p;
+    return CK_OK;
+}
+
+/* Copies the rows of each output; `first` is the row offset in the caller's buffers. */
+static void copy_outputs(const ck_exec *ex, int64_t rows, float **outputs, int64_t first)
+{
+    for (int i = 0; i < ex->model->n_outputs; i++) {
+        int64_t size = ck_exec_output_size(ex, i);
+        memcpy(outputs[i] + first * size, ck_exec_output(ex, i), (size_t)(rows * size) * sizeof(float));
+    }
+}
+
+static ck_status check_buffers(const ck_model *m, const float *const *inputs, float **outputs)
+{
+    if (!inputs || !outputs) return ck_fail(CK_ERR_ARG, "model '%s': predict needs input and output buffers", m->base.name);
+    for (int i = 0; i < m->n_inputs; i++)
+        if (!inputs[i]) return ck_fail(CK_ERR_ARG, "model '%s': input %d is NULL", m->base.name, i);
+    for (int i = 0; i < m->n_outputs; i++)
+        if (!outputs[i]) return ck_fail(CK_ERR_ARG, "model '%s': output buffer %d is NULL", m->base.name, i);
+    return CK_OK;
+}
+
+ck_status ck_predictor_run(ck_predictor *p, const float *const *inputs, int64_t rows, float **outputs)
+{
+    if (!p) return ck_fail(CK_ERR_ARG, "ck_predictor_run: predictor is NULL");
+    ck_status st = check_buffers(p->ex->model, inputs, outputs);
+    if (!st) st = ck_exec_forward(p->ex, inputs, rows, false);
+    if (!st) copy_outputs(p->ex, rows, outputs, 0);
+    return st;
+}
+
+void ck_predictor_free(ck_predictor *p)
+{
+    if (!p) return;
+    ck_exec_free(p->ex);
+    ck_free(p);
+}
+
+#define PREDICT_DEFAULT_BATCH 32
+
+ck_status ck_model_predict(ck_model *m, const float *const *inputs, int64_t rows, float **outputs, int64_t batch_size)
+{
+    if (!m) return ck_fail(CK_ERR_ARG, "ck_model_predict: model is NULL");
+    if (rows < 0) return ck_fail(CK_ERR_ARG, "model '%s': negative row count %lld", m->base.name, (long long)rows);
+    ck_status st = ck_model_build(m);
+    if (!st && !m->base.built) st = ck_fail(CK_ERR_STATE, "model '%s' is not built (no input shape)", m->base.name);
+    if (!st) st = check_buffers(m, inputs, outputs);
+    if (st || rows == 0) return st;
+    int64_t batch = batch_size > 0 ? batch_size : PREDICT_DEFAULT_BATCH;
+    if (batch > rows) batch = rows;
+    ck_exec *ex;
+    if ((st = ck_exec_create(m, batch, &ex))) return st;
+    const float *chunk[64];
+    if (m->n_inputs > 64) st = ck_fail(CK_ERR_UNSUPPORTED, "model '%s': more than 64 inputs", m->base.name);
+    for (int64_t first = 0; !st && first < rows; first += batch) {
+        int64_t n = rows - first < batch ? rows - first : batch;
+        for (int i = 0; i < m->n_inputs; i++) {
+            int64_t size;
+            ck_shape_size_from(&m->inputs[i]->shape, 1, &size);
+            chunk[i] = inputs[i] + first * size;
+        }
+        if (!(st = ck_exec_forward(ex, chunk, n, false))) copy_outputs(ex, n, outputs, first);
+    }
+    ck_exec_free(ex);
+    return st;
+}
+
+ck_status ck_model_predict1(ck_model *m, const float *input, int64_t rows, float *output)
+{
+    if (m && (m->n_inputs != 1 || m->n_outputs != 1) && m->base.built)
+        return ck_fail(CK_ERR_ARG, "model '%s' has %d inputs and %d outputs; ck_model_predict1 needs 1 and 1",
+                       m->base.name, m->n_inputs, m->n_outputs);
+    return ck_model_predict(m, &input, rows, &output, 0);
+}
+
+void ck_set_num_threads(int n)
+{
+    if (n <= 0) n = omp_get_num_procs();
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
