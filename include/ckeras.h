@@ -259,9 +259,8 @@ void ck_history_free(ck_history *h);
 
 typedef struct ck_callback ck_callback;
 /* A Keras callback by its Python spelling: "EarlyStopping(monitor='val_loss',
- * patience=2, restore_best_weights=True)", "ModelCheckpoint(filepath='best.json',
- * save_best_only=True)" (writes the JSON config and a .weights.npz next to it,
- * atomically), "ReduceLROnPlateau(factor=0.5, patience=1)", "TerminateOnNaN()",
+ * patience=2, restore_best_weights=True)", "ModelCheckpoint(filepath='best.bin',
+ * save_best_only=True)" (writes the get_weights() arrays as raw float32, atomically), "ReduceLROnPlateau(factor=0.5, patience=1)", "TerminateOnNaN()",
  * "CSVLogger(filename='log.csv')". */
 ck_callback *ck_callback_new(const char *spec);
 /* LearningRateScheduler(schedule): the new rate from (epoch, current rate). */
