@@ -302,6 +302,37 @@ ck_status ck_model_fit(ck_model *model, const float *x, const float *y, int64_t 
  * one-epoch history). */
 ck_status ck_model_evaluate(ck_model *model, const float *x, const float *y, int64_t n_samples,
                             int64_t batch_size, ck_history **logs);
+
+/* ---- engine: NumPy .npy / .npz arrays (src/io/npy.c) ------------------------------ */
+/* An n-dimensional array in C order; data holds shape-product elements of dtype. */
+typedef struct ck_array {
+    ck_dtype dtype;
+    ck_shape shape;   /* no batch convention: exactly the file's shape */
+    void *data;       /* malloc'ed; ck_array_free releases it          */
+} ck_array;
+void ck_array_free(ck_array *a);
+/* Elements in the array (product of the shape; 1 for a scalar). */
+int64_t ck_array_size(const ck_array *a);
+/* Converts the data to float32 in place (int64 beyond 2^24 rounds, as numpy does). */
+ck_status ck_array_to_float32(ck_array *a);
+
+/* Reads a .npy file: float32, float64, int32, int64 or uint8, little-endian, C order.
+ * Fortran order, big-endian, strings and objects fail with a message naming the file. */
+ck_status ck_npy_read(const char *path, ck_array *out);
+ck_status ck_npy_write(const char *path, const ck_array *a);
+
+/* A .npz archive (np.savez): named arrays in file order ("arr_0", ...; names
+ * without the ".npy" suffix). */
+typedef struct ck_npz {
+    int n;
+    char **names;
+    ck_array *arrays;
+} ck_npz;
+ck_status ck_npz_read(const char *path, ck_npz *out);
+/* names may be NULL: "arr_0", "arr_1", ... as np.savez(*arrays) writes. */
+ck_status ck_npz_write(const char *path, const char *const *names, const ck_array *arrays, int n);
+void ck_npz_free(ck_npz *z);
+
 #ifdef __cplusplus
 }
 #endif

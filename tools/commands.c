@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 
+int cmd_predict(int argc, char **argv); /* tools/cmd_predict.c */
+
 const cli_command cli_extra_commands[] = {
+    {"predict", cmd_predict},
     {NULL, NULL},
 };

@@ -1,0 +1,55 @@
+"""Python peers for bench/run_predict.sh: the classic 2-3-2 model (Dense(3, relu),
+Dense(2, softmax)) in Keras 3 on JAX, and in PyTorch when it is importable.
+Single-sample latency uses each framework's fastest per-call path (Keras: the
+model called directly on a jnp array, not model.predict, which adds a data
+pipeline); throughput is one batch of 1024. Prints "name value unit" lines."""
+import os
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+
+def best(fn, iters, reps=5):
+    t = 1e30
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        t = min(t, (time.perf_counter() - t0) / iters)
+    return t
+
+
+def bench_keras():
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    fwd = jax.jit(lambda v, x: model.stateless_call(v, [], x)[0])
+    tv = [v.value for v in model.trainable_variables]
+    x1, xb = jnp.ones((1, 2)), jnp.ones((1024, 2))
+    fwd(tv, x1).block_until_ready(); fwd(tv, xb).block_until_ready()
+    t1 = best(lambda: fwd(tv, x1).block_until_ready(), 2000)
+    tb = best(lambda: fwd(tv, xb).block_until_ready(), 200)
+    print("keras_classic_single_latency %.4f us" % (t1 * 1e6))
+    print("keras_classic_batch1024_throughput %.3f Msamples/s" % (1024 / tb / 1e6))
+
+
+def bench_torch():
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_grad_enabled(False)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2), torch.nn.Softmax(-1))
+    x1, xb = torch.ones(1, 2), torch.ones(1024, 2)
+    t1 = best(lambda: model(x1), 5000)
+    tb = best(lambda: model(xb), 500)
+    print("torch_classic_single_latency %.4f us" % (t1 * 1e6))
+    print("torch_classic_batch1024_throughput %.3f Msamples/s" % (1024 / tb / 1e6))
+
+
+if __name__ == "__main__":
+    bench_keras()
+    bench_torch()

@@ -1,0 +1,322 @@
+/*
+ * NumPy's .npy format (versions 1-3) and .npz archives (a zip of .npy members, as
+ * np.savez and np.savez_compressed write them). Only what ckeras exchanges with
+ * Python is accepted: little-endian float32/float64/int32/int64/uint8 in C order.
+ * Anything else fails with a message that names the file and the offending field,
+ * because a silently transposed or byte-swapped array is worse than an error.
+ */
+#include "io/io.h"
+
+#include <string.h>
+#include <zip.h>
+
+static const char NPY_MAGIC[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+static size_t dtype_bytes(ck_dtype d)
+{
+    switch (d) {
+    case CK_FLOAT64: case CK_INT64: return 8;
+    case CK_UINT8: return 1;
+    default: return 4;
+    }
+}
+
+static const char *dtype_descr(ck_dtype d)
+{
+    switch (d) {
+    case CK_FLOAT64: return "<f8";
+    case CK_INT32: return "<i4";
+    case CK_INT64: return "<i8";
+    case CK_UINT8: return "|u1";
+    default: return "<f4";
+    }
+}
+
+void ck_array_free(ck_array *a)
+{
+    if (!a) return;
+    ck_free(a->data);
+    a->data = NULL;
+}
+
+int64_t ck_array_size(const ck_array *a)
+{
+    int64_t n = 1;
+    for (int i = 0; i < a->shape.rank; i++) n *= a->shape.dim[i];
+    return n;
+}
+
+ck_status ck_array_to_float32(ck_array *a)
+{
+    if (a->dtype == CK_FLOAT32) return CK_OK;
+    int64_t n = ck_array_size(a);
+    float *f = ck_malloc((size_t)(n ? n : 1) * sizeof *f);
+    if (!f) return ck_fail(CK_ERR_NOMEM, "out of memory converting an array to float32");
+    for (int64_t i = 0; i < n; i++) {
+        switch (a->dtype) {
+        case CK_FLOAT64: f[i] = (float)((const double *)a->data)[i]; break;
+        case CK_INT32: f[i] = (float)((const int32_t *)a->data)[i]; break;
+        case CK_INT64: f[i] = (float)((const int64_t *)a->data)[i]; break;
+        default: f[i] = (float)((const uint8_t *)a->data)[i]; break;
+        }
+    }
+    ck_free(a->data);
+    a->data = f;
+    a->dtype = CK_FLOAT32;
+    return CK_OK;
+}
+
+/* ---- header parsing: a Python dict literal with three keys ------------------------ */
+static const char *dict_value(const char *h, const char *key)
+{
+    char q[32];
+    snprintf(q, sizeof q, "'%s'", key);
+    const char *p = strstr(h, q);
+    if (!p) return NULL;
+    p += strlen(q);
+    while (*p == ' ' || *p == ':') p++;
+    return p;
+}
+
+static ck_status parse_descr(const char *origin, const char *v, ck_dtype *d)
+{
+    static const struct { const char *s; ck_dtype d; } known[] = {
+        {"'<f4'", CK_FLOAT32}, {"'<f8'", CK_FLOAT64}, {"'<i4'", CK_INT32},
+        {"'<i8'", CK_INT64},   {"'|u1'", CK_UINT8},   {"'<u1'", CK_UINT8},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strncmp(v, known[i].s, strlen(known[i].s))) {
+            *d = known[i].d;
+            return CK_OK;
+        }
+    char got[24] = {0};
+    for (int i = 0; i < 20 && v[i] && v[i] != ','; i++) got[i] = v[i];
+    return ck_fail(CK_ERR_UNSUPPORTED, "%s: dtype %s is not supported (float32, float64, int32, int64, uint8, "
+                   "little-endian)", origin, got);
+}
+
+static ck_status parse_shape(const char *origin, const char *v, ck_shape *s)
+{
+    if (*v != '(') return ck_fail(CK_ERR_FORMAT, "%s: header field 'shape' is not a tuple", origin);
+    s->rank = 0;
+    const char *p = v + 1;
+    for (;;) {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p == ')') return CK_OK;
+        char *end;
+        long long d = strtoll(p, &end, 10);
+        if (end == p || d < 0 || d > CK_MAX_DIM)
+            return ck_fail(CK_ERR_FORMAT, "%s: header field 'shape' has a bad dimension", origin);
+        if (s->rank >= CK_MAX_RANK)
+            return ck_fail(CK_ERR_UNSUPPORTED, "%s: rank above %d is not supported", origin, CK_MAX_RANK);
+        s->dim[s->rank++] = d;
+        p = end;
+    }
+}
+
+static ck_status npy_parse(const unsigned char *buf, size_t len, const char *origin, ck_array *out)
+{
+    memset(out, 0, sizeof *out);
+    if (len < 10 || memcmp(buf, NPY_MAGIC, 6))
+        return ck_fail(CK_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", origin);
+    int major = buf[6];
+    size_t hlen, hstart;
+    if (major == 1) {
+        hlen = (size_t)buf[8] | (size_t)buf[9] << 8;
+        hstart = 10;
+    } else if (major == 2 || major == 3) {
+        if (len < 12) return ck_fail(CK_ERR_FORMAT, "%s: truncated .npy header", origin);
+        hlen = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
+        hstart = 12;
+    } else {
+        return ck_fail(CK_ERR_UNSUPPORTED, "%s: .npy format version %d is not supported", origin, major);
+    }
+    if (hlen > len - hstart || hlen > 65536) return ck_fail(CK_ERR_FORMAT, "%s: truncated .npy header", origin);
+    char *h = ck_malloc(hlen + 1);
+    if (!h) return ck_fail(CK_ERR_NOMEM, "out of memory");
+    memcpy(h, buf + hstart, hlen);
+    h[hlen] = 0;
+    const char *descr = dict_value(h, "descr"), *fo = dict_value(h, "fortran_order"), *shape = dict_value(h, "shape");
+    ck_status st = CK_OK;
+    if (!descr || !fo || !shape) st = ck_fail(CK_ERR_FORMAT, "%s: .npy header lacks 'descr', 'fortran_order' or 'shape'", origin);
+    if (!st) st = parse_descr(origin, descr, &out->dtype);
+    if (!st && strncmp(fo, "False", 5))
+        st = ck_fail(CK_ERR_UNSUPPORTED, "%s: fortran_order arrays are not supported; save with np.ascontiguousarray", origin);
+    if (!st) st = parse_shape(origin, shape, &out->shape);
+    ck_free(h);
+    if (st) return st;
+    int64_t n = 1;
+    for (int i = 0; i < out->shape.rank; i++)
+        if (!ck_mul_ok(n, out->shape.dim[i], &n)) return ck_fail(CK_ERR_OVERFLOW, "%s: array size overflows", origin);
+    size_t bytes = (size_t)n * dtype_bytes(out->dtype), body = len - hstart - hlen;
+    if (n > ((int64_t)1 << 40) || body < bytes)
+        return ck_fail(CK_ERR_FORMAT, "%s: data is %zu bytes, the header promises %lld elements", origin, body, (long long)n);
+    out->data = ck_malloc(bytes ? bytes : 1);
+    if (!out->data) return ck_fail(CK_ERR_NOMEM, "%s: out of memory for %zu bytes", origin, bytes);
+    memcpy(out->data, buf + hstart + hlen, bytes);
+    return CK_OK;
+}
+
+ck_status ck_npy_read(const char *path, ck_array *out)
+{
+    if (!path || !out) return ck_fail(CK_ERR_ARG, "ck_npy_read: NULL argument");
+    char *data;
+    size_t len;
+    ck_status st = ck_read_file(path, &data, &len);
+    if (st) {
+        memset(out, 0, sizeof *out);
+        return st;
+    }
+    st = npy_parse((const unsigned char *)data, len, path, out);
+    ck_free(data);
+    return st;
+}
+
+/* A version 1.0 file: header padded with spaces so the data starts at a multiple of 64. */
+static ck_status npy_encode(const ck_array *a, unsigned char **out, size_t *out_len)
+{
+    if (a->shape.rank < 0 || a->shape.rank > CK_MAX_RANK || (!a->data && ck_array_size(a) > 0))
+        return ck_fail(CK_ERR_ARG, "ck_npy_write: bad array");
+    char dict[256], shape[200] = "(";
+    for (int i = 0; i < a->shape.rank; i++) {
+        size_t l = strlen(shape);
+        snprintf(shape + l, sizeof shape - l, "%lld%s", (long long)a->shape.dim[i],
+                 (a->shape.rank == 1 || i + 1 < a->shape.rank) ? ", " : "");
+    }
+    size_t l = strlen(shape);
+    if (a->shape.rank == 1) shape[l - 1] = 0; /* numpy writes "(3,)" */
+    strncat(shape, ")", sizeof shape - strlen(shape) - 1);
+    int dl = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                      dtype_descr(a->dtype), shape);
+    size_t total_header = 10 + (size_t)dl + 1;
+    size_t pad = (64 - total_header % 64) % 64;
+    size_t hlen = (size_t)dl + pad + 1;
+    size_t bytes = (size_t)ck_array_size(a) * dtype_bytes(a->dtype);
+    unsigned char *buf = ck_malloc(10 + hlen + bytes);
+    if (!buf) return ck_fail(CK_ERR_NOMEM, "out of memory");
+    memcpy(buf, NPY_MAGIC, 6);
+    buf[6] = 1, buf[7] = 0, buf[8] = (unsigned char)(hlen & 0xff), buf[9] = (unsigned char)(hlen >> 8);
+    memcpy(buf + 10, dict, (size_t)dl);
+    memset(buf + 10 + dl, ' ', pad);
+    buf[10 + hlen - 1] = '\n';
+    if (bytes) memcpy(buf + 10 + hlen, a->data, bytes);
+    *out = buf;
+    *out_len = 10 + hlen + bytes;
+    return CK_OK;
+}
+
+ck_status ck_npy_write(const char *path, const ck_array *a)
+{
+    if (!path || !a) return ck_fail(CK_ERR_ARG, "ck_npy_write: NULL argument");
+    unsigned char *buf;
+    size_t len;
+    ck_status st = npy_encode(a, &buf, &len);
+    if (st) return st;
+    st = ck_write_file_atomic(path, buf, len);
+    ck_free(buf);
+    return st;
+}
+
+/* ---- .npz ------------------------------------------------------------------------------- */
+void ck_npz_free(ck_npz *z)
+{
+    if (!z) return;
+    for (int i = 0; i < z->n; i++) {
+        ck_free(z->names[i]);
+        ck_array_free(&z->arrays[i]);
+    }
+    ck_free(z->names);
+    ck_free(z->arrays);
+    memset(z, 0, sizeof *z);
+}
+
+static ck_status npz_member(zip_t *zf, zip_int64_t i, const char *path, ck_npz *z)
+{
+    zip_stat_t sb;
+    if (zip_stat_index(zf, (zip_uint64_t)i, 0, &sb) || !(sb.valid & ZIP_STAT_SIZE) || !(sb.valid & ZIP_STAT_NAME))
+        return ck_fail(CK_ERR_FORMAT, "%s: cannot read member %lld", path, (long long)i);
+    size_t nl = strlen(sb.name);
+    char origin[1024];
+    snprintf(origin, sizeof origin, "%s:%s", path, sb.name);
+    if (nl < 4 || strcmp(sb.name + nl - 4, ".npy"))
+        return ck_fail(CK_ERR_FORMAT, "%s: npz member is not a .npy file", origin);
+    if (sb.size > ((zip_uint64_t)1 << 36)) return ck_fail(CK_ERR_FORMAT, "%s: member too large", origin);
+    unsigned char *buf = ck_malloc((size_t)sb.size + 1);
+    zip_file_t *f = buf ? zip_fopen_index(zf, (zip_uint64_t)i, 0) : NULL;
+    ck_status st = CK_OK;
+    if (!buf) st = ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+    else if (!f) st = ck_fail(CK_ERR_FORMAT, "%s: %s", origin, zip_strerror(zf));
+    else if (zip_fread(f, buf, sb.size) != (zip_int64_t)sb.size) st = ck_fail(CK_ERR_FORMAT, "%s: truncated member", origin);
+    if (f) zip_fclose(f);
+    if (!st) st = npy_parse(buf, (size_t)sb.size, origin, &z->arrays[z->n]);
+    ck_free(buf);
+    if (st) return st;
+    z->names[z->n] = ck_malloc(nl - 3);
+    if (!z->names[z->n]) {
+        ck_array_free(&z->arrays[z->n]);
+        return ck_fail(CK_ERR_NOMEM, "out of memory");
+    }
+    memcpy(z->names[z->n], sb.name, nl - 4);
+    z->names[z->n][nl - 4] = 0;
+    z->n++;
+    return CK_OK;
+}
+
+ck_status ck_npz_read(const char *path, ck_npz *out)
+{
+    if (!path || !out) return ck_fail(CK_ERR_ARG, "ck_npz_read: NULL argument");
+    memset(out, 0, sizeof *out);
+    int err = 0;
+    zip_t *zf = zip_open(path, ZIP_RDONLY, &err);
+    if (!zf) {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, err);
+        ck_status st = ck_fail(err == ZIP_ER_NOENT || err == ZIP_ER_OPEN ? CK_ERR_IO : CK_ERR_FORMAT,
+                               "%s: cannot open as .npz: %s", path, zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return st;
+    }
+    zip_int64_t n = zip_get_num_entries(zf, 0);
+    ck_status st = CK_OK;
+    if (n < 0 || n > 100000) st = ck_fail(CK_ERR_FORMAT, "%s: bad number of npz members", path);
+    if (!st) {
+        out->names = ck_calloc((size_t)n + 1, sizeof *out->names);
+        out->arrays = ck_calloc((size_t)n + 1, sizeof *out->arrays);
+        if (!out->names || !out->arrays) st = ck_fail(CK_ERR_NOMEM, "out of memory");
+    }
+    for (zip_int64_t i = 0; !st && i < n; i++) st = npz_member(zf, i, path, out);
+    zip_discard(zf);
+    if (st) ck_npz_free(out);
+    return st;
+}
+
+ck_status ck_npz_write(const char *path, const char *const *names, const ck_array *arrays, int n)
+{
+    if (!path || (n > 0 && !arrays) || n < 0) return ck_fail(CK_ERR_ARG, "ck_npz_write: bad argument");
+    int err = 0;
+    zip_t *zf = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
+    if (!zf) return ck_fail(CK_ERR_IO, "%s: cannot create", path);
+    /* Buffers must live until zip_close writes them. */
+    unsigned char **bufs = ck_calloc((size_t)n + 1, sizeof *bufs);
+    ck_status st = bufs ? CK_OK : ck_fail(CK_ERR_NOMEM, "out of memory");
+    for (int i = 0; !st && i < n; i++) {
+        size_t len;
+        char name[300];
+        if (names) snprintf(name, sizeof name, "%s.npy", names[i]);
+        else snprintf(name, sizeof name, "arr_%d.npy", i);
+        if ((st = npy_encode(&arrays[i], &bufs[i], &len))) break;
+        zip_source_t *src = zip_source_buffer(zf, bufs[i], len, 0);
+        if (!src || zip_file_add(zf, name, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) < 0) {
+            if (src) zip_source_free(src);
+            st = ck_fail(CK_ERR_IO, "%s: cannot add %s: %s", path, name, zip_strerror(zf));
+        }
+    }
+    if (st) zip_discard(zf);
+    else if (zip_close(zf) < 0) {
+        st = ck_fail(CK_ERR_IO, "%s: cannot write: %s", path, zip_strerror(zf));
+        zip_discard(zf);
+    }
+    for (int i = 0; bufs && i < n; i++) ck_free(bufs[i]);
+    ck_free(bufs);
+    return st;
+}

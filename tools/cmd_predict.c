@@ -1,0 +1,160 @@
+/* `ckeras predict MODEL --input x.npy [--input x1.npy ...] --output y.npy [...]
+ * [--weights w.npz] [--batch-size N] [--check expected.npy]`: model.predict on
+ * .npy arrays. Weights come from an .npz of arrays in get_weights() order, as
+ * np.savez(*model.get_weights()) writes them; --check compares the (first)
+ * output with a reference array and fails beyond float32 tolerance. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_IO 16
+
+typedef struct predict_args {
+    const char *model, *weights, *check;
+    const char *inputs[MAX_IO], *outputs[MAX_IO];
+    int n_in, n_out;
+    int64_t batch;
+} predict_args;
+
+static int predict_usage(void)
+{
+    fputs("usage: ckeras predict MODEL --input X.npy [--input ...] --output Y.npy [--output ...]\n"
+          "                       [--weights W.npz] [--batch-size N] [--check EXPECTED.npy]\n",
+          stderr);
+    return 2;
+}
+
+static int parse_args(int argc, char **argv, predict_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(s, "--input") && has_value && a->n_in < MAX_IO) a->inputs[a->n_in++] = argv[++i];
+        else if (!strcmp(s, "--output") && has_value && a->n_out < MAX_IO) a->outputs[a->n_out++] = argv[++i];
+        else if (!strcmp(s, "--weights") && has_value) a->weights = argv[++i];
+        else if (!strcmp(s, "--check") && has_value) a->check = argv[++i];
+        else if (!strcmp(s, "--batch-size") && has_value) a->batch = atoll(argv[++i]);
+        else if (s[0] != '-' && !a->model) a->model = s;
+        else return -1;
+    }
+    return a->model && a->n_in > 0 && a->n_out > 0 ? 0 : -1;
+}
+
+static int load_weights(ck_model *m, const char *path)
+{
+    ck_npz z;
+    if (ck_npz_read(path, &z)) return cli_fail(NULL);
+    int rc = 0, want = ck_model_weight_count(m);
+    if (z.n != want) {
+        fprintf(stderr, "ckeras: %s: has %d arrays, model '%s' has %d weights\n", path, z.n, ck_model_name(m), want);
+        rc = 1;
+    }
+    for (int i = 0; !rc && i < z.n; i++) {
+        if (ck_array_to_float32(&z.arrays[i]) || ck_model_set_weight(m, i, &z.arrays[i].shape, z.arrays[i].data)) {
+            fprintf(stderr, "ckeras: %s: array '%s': %s\n", path, z.names[i], ck_errmsg());
+            rc = 1;
+        }
+    }
+    ck_npz_free(&z);
+    return rc;
+}
+
+/* Reads input i and checks it against the model's input shape; rows via *rows. */
+static int load_input(ck_model *m, int i, const char *path, ck_array *a, int64_t *rows)
+{
+    if (ck_npy_read(path, a) || ck_array_to_float32(a)) return cli_fail(NULL);
+    const ck_shape *want = ck_model_input_shape(m, i);
+    bool ok = a->shape.rank == want->rank && a->shape.rank >= 1;
+    for (int d = 1; ok && d < want->rank; d++) ok = want->dim[d] == CK_NONE || want->dim[d] == a->shape.dim[d];
+    if (!ok || (i > 0 && a->shape.dim[0] != *rows)) {
+        char w[96], g[96];
+        ck_shape_format(want, w, sizeof w);
+        ck_shape_format(&a->shape, g, sizeof g);
+        fprintf(stderr, "ckeras: %s: shape %s does not fit model input %d %s%s\n", path, g, i, w,
+                ok ? " (row counts differ between inputs)" : "");
+        return 1;
+    }
+    *rows = a->shape.dim[0];
+    return 0;
+}
+
+static int check_output(const ck_array *y, const char *path)
+{
+    ck_array e;
+    if (ck_npy_read(path, &e) || ck_array_to_float32(&e)) return cli_fail(NULL);
+    int rc = 0;
+    if (ck_array_size(&e) != ck_array_size(y)) {
+        fprintf(stderr, "ckeras: %s: %lld values, the prediction has %lld\n", path, (long long)ck_array_size(&e),
+                (long long)ck_array_size(y));
+        rc = 1;
+    } else {
+        double worst = 0.0;
+        for (int64_t k = 0; k < ck_array_size(y); k++) {
+            double a = ((float *)y->data)[k], b = ((float *)e.data)[k];
+            double err = fabs(a - b) / (fabs(b) > 1.0 ? fabs(b) : 1.0);
+            worst = err > worst || isnan(err) ? err : worst;
+        }
+        printf("max relative error vs %s: %.3g\n", path, worst);
+        if (!(worst <= 1e-5)) {
+            fprintf(stderr, "ckeras: prediction differs from %s by %.3g (tolerance 1e-5)\n", path, worst);
+            rc = 1;
+        }
+    }
+    ck_array_free(&e);
+    return rc;
+}
+
+static int run_predict(ck_model *m, const predict_args *a)
+{
+    if (a->n_in != ck_model_input_count(m) || a->n_out != ck_model_output_count(m)) {
+        fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --input and %d --output\n",
+                ck_model_name(m), ck_model_input_count(m), ck_model_output_count(m), a->n_in, a->n_out);
+        return 1;
+    }
+    ck_array xs[MAX_IO] = {{0}}, ys[MAX_IO] = {{0}};
+    int64_t rows = 0;
+    int rc = 0;
+    for (int i = 0; !rc && i < a->n_in; i++) rc = load_input(m, i, a->inputs[i], &xs[i], &rows);
+    for (int i = 0; !rc && i < a->n_out; i++) {
+        ys[i].dtype = CK_FLOAT32;
+        ys[i].shape = *ck_model_output_shape(m, i);
+        ys[i].shape.dim[0] = rows;
+        ys[i].data = calloc((size_t)(ck_array_size(&ys[i]) ? ck_array_size(&ys[i]) : 1), sizeof(float));
+        if (!ys[i].data) rc = 1, fputs("ckeras: out of memory\n", stderr);
+    }
+    const float *in[MAX_IO];
+    float *out[MAX_IO];
+    for (int i = 0; i < MAX_IO; i++) in[i] = xs[i].data, out[i] = ys[i].data;
+    if (!rc && ck_model_predict(m, in, rows, out, a->batch)) rc = cli_fail("predict");
+    for (int i = 0; !rc && i < a->n_out; i++) {
+        if (ck_npy_write(a->outputs[i], &ys[i])) rc = cli_fail(NULL);
+        else {
+            char s[96];
+            ck_shape_format(&ys[i].shape, s, sizeof s);
+            printf("wrote %s: float32 %s\n", a->outputs[i], s);
+        }
+    }
+    if (!rc && a->check) rc = check_output(&ys[0], a->check);
+    for (int i = 0; i < MAX_IO; i++) {
+        free(xs[i].data);
+        free(ys[i].data);
+    }
+    return rc;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    predict_args a;
+    if (parse_args(argc, argv, &a)) return predict_usage();
+    ck_model *m = ck_model_load(a.model);
+    if (!m) return cli_fail(NULL);
+    int rc = ck_model_built(m) ? 0 : (fprintf(stderr, "ckeras: %s: model is not built (no input shape)\n", a.model), 1);
+    if (!rc && a.weights) rc = load_weights(m, a.weights);
+    if (!rc) rc = run_predict(m, &a);
+    ck_model_free(m);
+    return rc;
+}
