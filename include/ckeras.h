@@ -259,8 +259,8 @@ void ck_history_free(ck_history *h);
 
 typedef struct ck_callback ck_callback;
 /* A Keras callback by its Python spelling: "EarlyStopping(monitor='val_loss',
- * patience=2, restore_best_weights=True)", "ModelCheckpoint(filepath='best.bin',
- * save_best_only=True)" (writes the get_weights() arrays as raw float32, atomically), "ReduceLROnPlateau(factor=0.5, patience=1)", "TerminateOnNaN()",
+ * patience=2, restore_best_weights=True)", "ModelCheckpoint(filepath='best.npz',
+ * save_best_only=True)" (the get_weights() arrays as .npz, written then renamed), "ReduceLROnPlateau(factor=0.5, patience=1)", "TerminateOnNaN()",
  * "CSVLogger(filename='log.csv')". */
 ck_callback *ck_callback_new(const char *spec);
 /* LearningRateScheduler(schedule): the new rate from (epoch, current rate). */
@@ -302,6 +302,10 @@ ck_status ck_model_fit(ck_model *model, const float *x, const float *y, int64_t 
  * one-epoch history). */
 ck_status ck_model_evaluate(ck_model *model, const float *x, const float *y, int64_t n_samples,
                             int64_t batch_size, ck_history **logs);
+
+/* MNIST/Fashion-MNIST IDX file (gzip or plain) as a uint8 array (src/io/idx.c). */
+struct ck_array;
+ck_status ck_idx_read(const char *path, struct ck_array *out);
 
 /* ---- engine: NumPy .npy / .npz arrays (src/io/npy.c) ------------------------------ */
 /* An n-dimensional array in C order; data holds shape-product elements of dtype. */

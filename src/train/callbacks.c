@@ -328,9 +328,9 @@ static ck_status csv_row(ck_fit_ctx *f, ck_callback *cb, int epoch)
     return st;
 }
 
-/* Saves the weights (the model config writer lives with the file formats and is
- * not in this tree yet): every array of get_weights(), in order, as raw
- * little-endian float32, concatenated; written atomically. */
+/* Saves the weights as an .npz of the get_weights() arrays (np.savez order, as
+ * `ckeras predict --weights` reads them); ck_npz_write writes atomically enough
+ * for a checkpoint: a temporary name, then rename. */
 static ck_status checkpoint(ck_fit_ctx *f, ck_callback *cb)
 {
     if (cb->save_best_only) {
@@ -339,19 +339,21 @@ static ck_status checkpoint(ck_fit_ctx *f, ck_callback *cb)
             return CK_OK;
         cb->best = current;
     }
-    ck_buf b = {0};
     int n = ck_model_weight_count(f->model);
+    ck_array *arrays = ck_calloc((size_t)(n ? n : 1), sizeof *arrays);
+    if (!arrays)
+        return ck_fail(CK_ERR_NOMEM, "ModelCheckpoint: out of memory");
     for (int i = 0; i < n; i++) {
         ck_weight_info w;
         if (ck_model_weight(f->model, i, &w) == CK_OK)
-            ck_buf_putn(&b, (const char *)w.data, (size_t)w.size * sizeof(float));
+            arrays[i] = (ck_array){.dtype = CK_FLOAT32, .shape = w.shape, .data = (void *)w.data};
     }
-    if (b.failed) {
-        ck_buf_free(&b);
-        return ck_fail(CK_ERR_NOMEM, "ModelCheckpoint: out of memory");
-    }
-    ck_status st = ck_write_file_atomic(cb->path, b.data ? b.data : "", b.len);
-    ck_buf_free(&b);
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", cb->path);
+    ck_status st = ck_npz_write(tmp, NULL, arrays, n);
+    ck_free(arrays);
+    if (st == CK_OK && rename(tmp, cb->path) != 0)
+        st = ck_fail(CK_ERR_IO, "%s: cannot rename from %s", cb->path, tmp);
     return st == CK_OK ? CK_OK : ck_fail_prefix(st, "ModelCheckpoint: ");
 }
 
