@@ -5,8 +5,10 @@
 #include <stddef.h>
 
 int cmd_predict(int argc, char **argv); /* tools/cmd_predict.c */
+int cmd_fit(int argc, char **argv), cmd_evaluate(int argc, char **argv), cmd_demo_fashion(int argc, char **argv); /* tools/cmd_fit.c */
 
 const cli_command cli_extra_commands[] = {
     {"predict", cmd_predict},
+    {"fit", cmd_fit}, {"evaluate", cmd_evaluate}, {"demo-fashion", cmd_demo_fashion},
     {NULL, NULL},
 };
