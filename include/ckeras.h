@@ -238,6 +238,75 @@ void ck_predictor_free(ck_predictor *p);
 /* Threads used by the kernels (OpenMP and OpenBLAS); n <= 0 restores the default. */
 void ck_set_num_threads(int n);
 
+/* ---- training: compile, fit, evaluate, callbacks (src/train/) -------------------- */
+/* model.compile(optimizer, loss, metrics). optimizer: "adam", "SGD(learning_rate=0.1,
+ * momentum=0.9)", "Adam(learning_rate=ExponentialDecay(initial_learning_rate=0.1,
+ * decay_steps=100, decay_rate=0.9))"; loss: "categorical_crossentropy",
+ * "BinaryCrossentropy(from_logits=True)"; metrics: comma-separated list or NULL:
+ * "accuracy, mae, Precision(), AUC()". Builds the optimizer, so summary() then shows
+ * "Optimizer params" as Keras does. One input and one output. */
+ck_status ck_model_compile(ck_model *model, const char *optimizer, const char *loss,
+                           const char *metrics);
+
+/* Per-epoch logs of fit(): "loss", metrics, "val_loss", ..., "learning_rate". */
+typedef struct ck_history ck_history;
+int ck_history_epochs(const ck_history *h);
+int ck_history_key_count(const ck_history *h);
+const char *ck_history_key(const ck_history *h, int index);   /* sorted like Keras's logs */
+/* Value of a key at an epoch (0-based, counted from initial_epoch); NAN if absent. */
+double ck_history_value(const ck_history *h, const char *key, int epoch);
+void ck_history_free(ck_history *h);
+
+typedef struct ck_callback ck_callback;
+/* A Keras callback by its Python spelling: "EarlyStopping(monitor='val_loss',
+ * patience=2, restore_best_weights=True)", "ModelCheckpoint(filepath='best.npz',
+ * save_best_only=True)" (the get_weights() arrays as .npz, written then renamed), "ReduceLROnPlateau(factor=0.5, patience=1)", "TerminateOnNaN()",
+ * "CSVLogger(filename='log.csv')". */
+ck_callback *ck_callback_new(const char *spec);
+/* LearningRateScheduler(schedule): the new rate from (epoch, current rate). */
+ck_callback *ck_callback_lr_scheduler(double (*schedule)(int epoch, double lr, void *user),
+                                      void *user);
+/* A C hook called at each epoch end with the logs; return false to stop training. */
+ck_callback *ck_callback_hook(bool (*on_epoch_end)(int epoch, const ck_history *logs, void *user),
+                              void *user);
+void ck_callback_free(ck_callback *cb);
+
+typedef struct ck_fit_opts {
+    int epochs;                    /* 1                                          */
+    int64_t batch_size;            /* 32                                         */
+    bool shuffle;                  /* true: reshuffled each epoch from `seed`    */
+    uint64_t seed;
+    double validation_split;       /* last fraction of x, y held out (0)         */
+    const float *val_x, *val_y;    /* validation_data (overrides the split)      */
+    int64_t n_val;
+    const float *sample_weight;    /* [n_samples] or NULL                        */
+    const float *class_weight;     /* [n_class_weight] by class index, or NULL   */
+    int n_class_weight;
+    int initial_epoch;             /* 0                                          */
+    int verbose;                   /* 0 silent, 1 progress bar, 2 line per epoch */
+    ck_callback *const *callbacks; /* borrowed                                   */
+    int n_callbacks;
+    /* Where progress goes (Keras's print_fn); NULL = stdout. */
+    void (*print)(const char *text, void *user);
+    void *print_user;
+    bool terminal;                 /* draw the live bar (\r updates); set by the CLI */
+} ck_fit_opts;
+/* Keras's defaults: epochs 1, batch_size 32, shuffle true, verbose 1. */
+ck_fit_opts ck_fit_defaults(void);
+
+/* model.fit(x, y): x [n_samples, ...input dims], y [n_samples, ...output dims] (or
+ * [n_samples] class indices for sparse losses). *history may be NULL. */
+ck_status ck_model_fit(ck_model *model, const float *x, const float *y, int64_t n_samples,
+                       const ck_fit_opts *opts, ck_history **history);
+/* model.evaluate(x, y, batch_size) -> logs with "loss" and the metrics (a
+ * one-epoch history). */
+ck_status ck_model_evaluate(ck_model *model, const float *x, const float *y, int64_t n_samples,
+                            int64_t batch_size, ck_history **logs);
+
+/* MNIST/Fashion-MNIST IDX file (gzip or plain) as a uint8 array (src/io/idx.c). */
+struct ck_array;
+ck_status ck_idx_read(const char *path, struct ck_array *out);
+
 /* ---- engine: NumPy .npy / .npz arrays (src/io/npy.c) ------------------------------ */
 /* An n-dimensional array in C order; data holds shape-product elements of dtype. */
 typedef struct ck_array {

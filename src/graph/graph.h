@@ -225,6 +225,7 @@ struct ck_model {
     char errmsg[512];
 
     void *engine;               /* compiled training state (train/)           */
+    void (*engine_free)(void *engine); /* frees it with the model (train/)   */
     int64_t optimizer_params;   /* optimizer variables once built             */
     double optimizer_bytes;
 };

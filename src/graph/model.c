@@ -72,6 +72,7 @@ static ck_status own(ck_model *m, ck_layer *l)
 void ck_model_free(ck_model *m)
 {
     if (!m) return;
+    if (m->engine_free) m->engine_free(m->engine);
     for (int i = 0; i < m->n_owned; i++) {
         m->owned[i]->owner = NULL;
         ck_layer_free(m->owned[i]);

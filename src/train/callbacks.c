@@ -1,0 +1,383 @@
+/*
+ * Keras 3 callbacks with their defaults and decisions (keras/src/callbacks/):
+ * EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN, CSVLogger,
+ * LearningRateScheduler, and a C hook. A callback object is reusable: fit()
+ * resets its state at train begin. Files are written atomically.
+ */
+#include "train/train.h"
+#include "graph/config.h"
+#include "io/io.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- construction ------------------------------------------------------------------ */
+
+static const struct { const char *name; ck_callback_kind kind; } k_kinds[] = {
+    {"EarlyStopping", CK_CB_EARLY_STOPPING}, {"ModelCheckpoint", CK_CB_CHECKPOINT},
+    {"ReduceLROnPlateau", CK_CB_REDUCE_LR}, {"TerminateOnNaN", CK_CB_TERMINATE_NAN},
+    {"CSVLogger", CK_CB_CSV},
+};
+
+/* Keras's mode "auto": maximise metrics whose name says accuracy or AUC. */
+static bool auto_max(const char *monitor)
+{
+    return strstr(monitor, "acc") || strstr(monitor, "auc") || strstr(monitor, "precision") ||
+           strstr(monitor, "recall");
+}
+
+static ck_status set_string(ck_callback *cb, const char *key, json_t *v, const char *spec)
+{
+    const char *s = json_string_value(v);
+    if (strcmp(key, "monitor") == 0)
+        snprintf(cb->monitor, sizeof cb->monitor, "%s", s);
+    else if (strcmp(key, "filepath") == 0 || strcmp(key, "filename") == 0)
+        snprintf(cb->path, sizeof cb->path, "%s", s);
+    else if (strcmp(key, "mode") == 0) {
+        if (strcmp(s, "min") && strcmp(s, "max") && strcmp(s, "auto"))
+            return ck_fail(CK_ERR_CONFIG, "callback '%s': mode must be 'min', 'max' or 'auto'", spec);
+        cb->maximize = strcmp(s, "max") == 0 || (strcmp(s, "auto") == 0 && auto_max(cb->monitor));
+    } else if (strcmp(key, "separator") != 0 || strcmp(s, ",") != 0)
+        return ck_fail(CK_ERR_CONFIG, "callback '%s': unsupported keyword '%s'", spec, key);
+    return CK_OK;
+}
+
+static ck_status set_value(ck_callback *cb, const char *key, json_t *v, const char *spec)
+{
+    if (json_is_string(v))
+        return set_string(cb, key, v, spec);
+    if (json_is_boolean(v)) {
+        bool b = json_is_true(v);
+        if (strcmp(key, "restore_best_weights") == 0) cb->restore_best_weights = b;
+        else if (strcmp(key, "save_best_only") == 0) cb->save_best_only = b;
+        else if (strcmp(key, "append") == 0) cb->append = b;
+        else if (strcmp(key, "verbose") != 0 && strcmp(key, "save_weights_only") != 0)
+            return ck_fail(CK_ERR_CONFIG, "callback '%s': unknown keyword '%s'", spec, key);
+        return CK_OK;
+    }
+    if (json_is_null(v) && strcmp(key, "baseline") == 0)
+        return CK_OK;
+    if (!json_is_number(v))
+        return ck_fail(CK_ERR_CONFIG, "callback '%s': bad value for '%s'", spec, key);
+    double x = json_number_value(v);
+    if (strcmp(key, "min_delta") == 0) cb->min_delta = fabs(x);
+    else if (strcmp(key, "patience") == 0) cb->patience = (int)x;
+    else if (strcmp(key, "baseline") == 0) cb->baseline = x;
+    else if (strcmp(key, "factor") == 0) cb->factor = x;
+    else if (strcmp(key, "min_lr") == 0) cb->min_lr = x;
+    else if (strcmp(key, "cooldown") == 0) cb->cooldown = (int)x;
+    else if (strcmp(key, "start_from_epoch") == 0) cb->start_from_epoch = (int)x;
+    else if (strcmp(key, "verbose") != 0)
+        return ck_fail(CK_ERR_CONFIG, "callback '%s': unknown keyword '%s'", spec, key);
+    return CK_OK;
+}
+
+static void set_defaults(ck_callback *cb, ck_callback_kind kind)
+{
+    *cb = (ck_callback){.kind = kind, .baseline = NAN, .factor = 0.1, .patience = 0};
+    snprintf(cb->monitor, sizeof cb->monitor, "%s", kind == CK_CB_EARLY_STOPPING ? "val_loss" : "val_loss");
+    if (kind == CK_CB_REDUCE_LR)
+        cb->patience = 10, cb->min_delta = 1e-4;
+}
+
+ck_callback *ck_callback_new(const char *spec)
+{
+    if (!spec) {
+        ck_fail(CK_ERR_ARG, "ck_callback_new: spec is NULL");
+        return NULL;
+    }
+    const char *open = strchr(spec, '(');
+    size_t n = open ? (size_t)(open - spec) : strlen(spec);
+    int kind = -1;
+    for (size_t i = 0; i < sizeof k_kinds / sizeof k_kinds[0]; i++)
+        if (strlen(k_kinds[i].name) == n && strncmp(spec, k_kinds[i].name, n) == 0)
+            kind = (int)k_kinds[i].kind;
+    if (kind < 0) {
+        ck_fail(CK_ERR_CONFIG, "unknown callback '%s'", spec);
+        return NULL;
+    }
+    ck_callback *cb = ck_calloc(1, sizeof *cb);
+    if (!cb) {
+        ck_fail(CK_ERR_NOMEM, "callback: out of memory");
+        return NULL;
+    }
+    set_defaults(cb, (ck_callback_kind)kind);
+    ck_status st = CK_OK;
+    bool mode_given = false;
+    if (open) {
+        const char *close = strrchr(open, ')');
+        char *kw = close && close[1] == '\0' ? ck_strdup(open + 1) : NULL;
+        json_t *obj = NULL;
+        if (!kw)
+            st = ck_fail(CK_ERR_CONFIG, "callback '%s': missing closing parenthesis", spec);
+        else {
+            kw[close - open - 1] = '\0';
+            st = ck_kwargs_parse(kw, &obj);
+        }
+        json_t *mv = obj ? json_object_get(obj, "monitor") : NULL;
+        if (st == CK_OK && mv && json_is_string(mv)) /* monitor first: mode "auto" reads it */
+            snprintf(cb->monitor, sizeof cb->monitor, "%s", json_string_value(mv));
+        const char *key;
+        json_t *v;
+        if (st == CK_OK)
+            json_object_foreach(obj, key, v) {
+                mode_given |= strcmp(key, "mode") == 0;
+                if ((st = set_value(cb, key, v, spec)) != CK_OK)
+                    break;
+            }
+        json_decref(obj);
+        ck_free(kw);
+    }
+    if (!mode_given)
+        cb->maximize = auto_max(cb->monitor);
+    if (st == CK_OK && (kind == CK_CB_CSV || kind == CK_CB_CHECKPOINT) && !cb->path[0])
+        st = ck_fail(CK_ERR_CONFIG, "callback '%s': a file name is required", spec);
+    if (st == CK_OK && kind == CK_CB_REDUCE_LR && !(cb->factor < 1))
+        st = ck_fail(CK_ERR_CONFIG, "callback '%s': factor must be < 1", spec);
+    if (st != CK_OK) {
+        ck_free(cb);
+        return NULL;
+    }
+    return cb;
+}
+
+ck_callback *ck_callback_lr_scheduler(double (*schedule)(int, double, void *), void *user)
+{
+    ck_callback *cb = schedule ? ck_calloc(1, sizeof *cb) : NULL;
+    if (!cb) {
+        ck_fail(schedule ? CK_ERR_NOMEM : CK_ERR_ARG, "LearningRateScheduler: no schedule function");
+        return NULL;
+    }
+    cb->kind = CK_CB_LR_SCHEDULER, cb->schedule = schedule, cb->user = user;
+    return cb;
+}
+
+ck_callback *ck_callback_hook(bool (*fn)(int, const ck_history *, void *), void *user)
+{
+    ck_callback *cb = fn ? ck_calloc(1, sizeof *cb) : NULL;
+    if (!cb) {
+        ck_fail(fn ? CK_ERR_NOMEM : CK_ERR_ARG, "callback hook: no function");
+        return NULL;
+    }
+    cb->kind = CK_CB_HOOK, cb->hook = fn, cb->user = user;
+    return cb;
+}
+
+void ck_callback_free(ck_callback *cb)
+{
+    if (!cb)
+        return;
+    ck_free(cb->best_weights);
+    ck_free(cb);
+}
+
+bool ck_callbacks_log_lr(const ck_fit_opts *o)
+{
+    for (int i = 0; i < o->n_callbacks; i++)
+        if (o->callbacks[i]->kind == CK_CB_REDUCE_LR || o->callbacks[i]->kind == CK_CB_LR_SCHEDULER)
+            return true;
+    return false;
+}
+
+/* ---- events ----------------------------------------------------------------------------- */
+
+ck_status ck_callbacks_train_begin(ck_fit_ctx *f)
+{
+    for (int i = 0; i < f->opts->n_callbacks; i++) {
+        ck_callback *cb = f->opts->callbacks[i];
+        cb->wait = 0, cb->cooldown_counter = 0, cb->best_epoch = 0, cb->csv_header_done = false;
+        cb->best = cb->maximize ? -INFINITY : INFINITY;
+        ck_free(cb->best_weights);
+        cb->best_weights = NULL;
+        if (cb->restore_best_weights) {
+            cb->best_weights = ck_malloc((size_t)(f->model->weight_block_size + 1) * sizeof(float));
+            if (!cb->best_weights)
+                return ck_fail(CK_ERR_NOMEM, "EarlyStopping: out of memory");
+        }
+    }
+    return CK_OK;
+}
+
+static void set_lr(ck_compiled *c, double lr)
+{
+    c->opt.schedule.kind = CK_SCHED_NONE; /* the callback now owns the rate */
+    c->opt.learning_rate = (float)lr;
+}
+
+ck_status ck_callbacks_epoch_begin(ck_fit_ctx *f, int epoch)
+{
+    for (int i = 0; i < f->opts->n_callbacks; i++) {
+        ck_callback *cb = f->opts->callbacks[i];
+        if (cb->kind != CK_CB_LR_SCHEDULER)
+            continue;
+        double lr = cb->schedule(epoch, ck_optimizer_current_lr(&f->c->opt), cb->user);
+        if (!isfinite(lr))
+            return ck_fail(CK_ERR_NUMERIC, "LearningRateScheduler: the schedule returned %g at epoch %d",
+                           lr, epoch);
+        set_lr(f->c, lr);
+    }
+    return CK_OK;
+}
+
+ck_status ck_callbacks_batch_end(ck_fit_ctx *f, double loss)
+{
+    for (int i = 0; i < f->opts->n_callbacks; i++)
+        if (f->opts->callbacks[i]->kind == CK_CB_TERMINATE_NAN && !isfinite(loss)) {
+            f->c->stop_training = true;
+            if (f->opts->verbose)
+                ck_print(f->opts, "Batch: Invalid loss, terminating training\n");
+        }
+    return CK_OK;
+}
+
+/* Keras's _is_improvement with min_delta folded in by mode. */
+static bool improves(const ck_callback *cb, double current, double reference)
+{
+    return cb->maximize ? current - cb->min_delta > reference : current + cb->min_delta < reference;
+}
+
+static void early_stopping(ck_fit_ctx *f, ck_callback *cb, int epoch)
+{
+    double current = ck_history_last(f->hist, cb->monitor);
+    if (isnan(current) || epoch < cb->start_from_epoch)
+        return;
+    cb->wait++;
+    if (improves(cb, current, cb->best)) {
+        cb->best = current, cb->best_epoch = epoch;
+        if (cb->best_weights)
+            memcpy(cb->best_weights, f->model->weight_block,
+                   (size_t)f->model->weight_block_size * sizeof(float));
+        if (isnan(cb->baseline) || improves(cb, current, cb->baseline)) {
+            cb->wait = 0;
+            return;
+        }
+    }
+    if (cb->wait >= cb->patience && epoch > 0) {
+        f->c->stop_training = true;
+        if (cb->best_weights && !isinf(cb->best))
+            memcpy(f->model->weight_block, cb->best_weights,
+                   (size_t)f->model->weight_block_size * sizeof(float));
+    }
+}
+
+static void reduce_lr(ck_fit_ctx *f, ck_callback *cb, double *lr_log)
+{
+    double current = ck_history_last(f->hist, cb->monitor);
+    if (isnan(current))
+        return;
+    if (cb->cooldown_counter > 0)
+        cb->cooldown_counter--, cb->wait = 0;
+    if (cb->maximize ? current > cb->best + cb->min_delta : current < cb->best - cb->min_delta) {
+        cb->best = current, cb->wait = 0;
+    } else if (cb->cooldown_counter <= 0 && ++cb->wait >= cb->patience) {
+        double old = ck_optimizer_current_lr(&f->c->opt);
+        if (old > (float)cb->min_lr) {
+            set_lr(f->c, fmax(old * cb->factor, cb->min_lr));
+            cb->cooldown_counter = cb->cooldown, cb->wait = 0;
+        }
+    }
+    (void)lr_log;
+}
+
+/* Python's repr of a float: the shortest text that reads back the same double. */
+static void repr_double(char *buf, size_t cap, double v)
+{
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, cap, "%.*g", p, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    if (!strchr(buf, '.') && !strchr(buf, 'e') && !strchr(buf, 'n') && !strchr(buf, 'i'))
+        strncat(buf, ".0", cap - strlen(buf) - 1);
+}
+
+static ck_status csv_row(ck_fit_ctx *f, ck_callback *cb, int epoch)
+{
+    const ck_history *h = f->hist;
+    ck_buf b = {0};
+    char *old = NULL;
+    size_t old_len = 0;
+    if (cb->csv_header_done || cb->append) /* rewrite old + new: the write stays atomic */
+        if (ck_read_file(cb->path, &old, &old_len) != CK_OK)
+            old = NULL, old_len = 0;
+    if (old)
+        ck_buf_putn(&b, old, old_len);
+    if (!cb->csv_header_done && !(cb->append && old_len > 0)) {
+        ck_buf_put(&b, "epoch");
+        for (int i = 0; i < h->n_keys; i++)
+            ck_buf_printf(&b, ",%s", h->keys[i]);
+        ck_buf_put(&b, "\r\n");
+    }
+    ck_buf_printf(&b, "%d", epoch);
+    for (int i = 0; i < h->n_keys; i++) {
+        char num[40];
+        repr_double(num, sizeof num, h->values[(size_t)(h->n_epochs - 1) * (size_t)h->n_keys + (size_t)i]);
+        ck_buf_printf(&b, ",%s", num);
+    }
+    ck_buf_put(&b, "\r\n");
+    ck_free(old);
+    cb->csv_header_done = true;
+    if (b.failed) {
+        ck_buf_free(&b);
+        return ck_fail(CK_ERR_NOMEM, "CSVLogger: out of memory");
+    }
+    ck_status st = ck_write_file_atomic(cb->path, b.data, b.len);
+    ck_buf_free(&b);
+    return st;
+}
+
+/* Saves the weights as an .npz of the get_weights() arrays (np.savez order, as
+ * `ckeras predict --weights` reads them); ck_npz_write writes atomically enough
+ * for a checkpoint: a temporary name, then rename. */
+static ck_status checkpoint(ck_fit_ctx *f, ck_callback *cb)
+{
+    if (cb->save_best_only) {
+        double current = ck_history_last(f->hist, cb->monitor);
+        if (isnan(current) || !(cb->maximize ? current > cb->best : current < cb->best))
+            return CK_OK;
+        cb->best = current;
+    }
+    int n = ck_model_weight_count(f->model);
+    ck_array *arrays = ck_calloc((size_t)(n ? n : 1), sizeof *arrays);
+    if (!arrays)
+        return ck_fail(CK_ERR_NOMEM, "ModelCheckpoint: out of memory");
+    for (int i = 0; i < n; i++) {
+        ck_weight_info w;
+        if (ck_model_weight(f->model, i, &w) == CK_OK)
+            arrays[i] = (ck_array){.dtype = CK_FLOAT32, .shape = w.shape, .data = (void *)w.data};
+    }
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", cb->path);
+    ck_status st = ck_npz_write(tmp, NULL, arrays, n);
+    ck_free(arrays);
+    if (st == CK_OK && rename(tmp, cb->path) != 0)
+        st = ck_fail(CK_ERR_IO, "%s: cannot rename from %s", cb->path, tmp);
+    return st == CK_OK ? CK_OK : ck_fail_prefix(st, "ModelCheckpoint: ");
+}
+
+ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch)
+{
+    ck_status st = CK_OK;
+    for (int i = 0; i < f->opts->n_callbacks && st == CK_OK; i++) {
+        ck_callback *cb = f->opts->callbacks[i];
+        switch (cb->kind) {
+        case CK_CB_EARLY_STOPPING: early_stopping(f, cb, epoch); break;
+        case CK_CB_REDUCE_LR: reduce_lr(f, cb, NULL); break;
+        case CK_CB_CSV: st = csv_row(f, cb, epoch); break;
+        case CK_CB_CHECKPOINT: st = checkpoint(f, cb); break;
+        case CK_CB_HOOK:
+            if (!cb->hook(epoch, f->hist, cb->user))
+                f->c->stop_training = true;
+            break;
+        default: break;
+        }
+    }
+    return st;
+}
+
+void ck_callbacks_train_end(ck_fit_ctx *f)
+{
+    (void)f;
+}

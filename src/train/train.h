@@ -1,0 +1,101 @@
+/*
+ * Internal pieces of compile/fit/evaluate shared by the files of src/train/:
+ * the compiled state a model keeps (loss, optimizer, metrics), per-epoch logs
+ * (ck_history), the callback objects and the Keras 3 progress bar.
+ */
+#ifndef CK_TRAIN_TRAIN_H
+#define CK_TRAIN_TRAIN_H
+
+#include "train/exec.h"
+#include "train/losses.h"
+#include "train/metrics.h"
+#include "train/optimizers.h"
+
+#define CK_MAX_METRICS 16
+#define CK_MAX_LOG_KEYS (2 * CK_MAX_METRICS + 4)
+
+/* model.engine after compile(). */
+typedef struct ck_compiled {
+    ck_loss loss;
+    ck_optimizer opt;
+    ck_metric metrics[CK_MAX_METRICS];
+    int n_metrics;
+    ck_metric loss_tracker;
+    int64_t in_size;      /* floats per sample of the input                     */
+    int64_t out_size;     /* floats per sample of the output                    */
+    int64_t d;            /* last output dim: the loss's class/feature axis     */
+    int64_t rows;         /* loss rows per sample (out_size / d)                */
+    int64_t label_width;  /* labels per row (1 for sparse)                      */
+    bool stop_training;   /* set by callbacks                                   */
+} ck_compiled;
+
+struct ck_history {
+    char keys[CK_MAX_LOG_KEYS][72]; /* sorted                                   */
+    int n_keys;
+    double *values;                 /* [cap_epochs][n_keys]                     */
+    int n_epochs, cap_epochs;
+};
+
+ck_status ck_history_new(const char *const *keys, int n_keys, ck_history **out);
+/* Appends an epoch with every value NAN; returns its row. */
+double *ck_history_append(ck_history *h);
+int ck_history_find(const ck_history *h, const char *key);
+/* The logs of the last epoch as a one-row view (for callbacks). */
+double ck_history_last(const ck_history *h, const char *key);
+
+typedef enum ck_callback_kind {
+    CK_CB_EARLY_STOPPING, CK_CB_CHECKPOINT, CK_CB_REDUCE_LR, CK_CB_TERMINATE_NAN,
+    CK_CB_CSV, CK_CB_LR_SCHEDULER, CK_CB_HOOK
+} ck_callback_kind;
+
+struct ck_callback {
+    ck_callback_kind kind;
+    char monitor[72];
+    bool maximize;              /* mode resolved from "min"/"max"/"auto"        */
+    double min_delta, baseline, factor, min_lr;
+    int patience, cooldown, start_from_epoch;
+    bool restore_best_weights, save_best_only, append;
+    char path[512];
+    double (*schedule)(int epoch, double lr, void *user);
+    bool (*hook)(int epoch, const ck_history *logs, void *user);
+    void *user;
+    /* state of one fit() */
+    double best;
+    int wait, cooldown_counter, best_epoch;
+    float *best_weights;
+    bool csv_header_done;
+};
+
+typedef struct ck_fit_ctx {
+    ck_model *model;
+    ck_compiled *c;
+    const ck_fit_opts *opts;
+    ck_history *hist;
+} ck_fit_ctx;
+
+/* Callback events; each returns a status (I/O of CSVLogger/ModelCheckpoint). */
+ck_status ck_callbacks_train_begin(ck_fit_ctx *f);
+ck_status ck_callbacks_epoch_begin(ck_fit_ctx *f, int epoch);
+ck_status ck_callbacks_batch_end(ck_fit_ctx *f, double batch_loss);
+ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch);
+void ck_callbacks_train_end(ck_fit_ctx *f);
+/* Does any callback put "learning_rate" into the logs? */
+bool ck_callbacks_log_lr(const ck_fit_opts *o);
+
+/* Keras 3 Progbar (verbose 1 and 2). */
+typedef struct ck_progbar {
+    int64_t target;
+    int verbose;
+    bool terminal;
+    double start, last_update;
+    int prev_width;
+    void (*print)(const char *text, void *user);
+    void *user;
+} ck_progbar;
+void ck_progbar_start(ck_progbar *p, int64_t target, const ck_fit_opts *o);
+/* names/values: the logs to show, in order. */
+void ck_progbar_update(ck_progbar *p, int64_t current, const char *const *names,
+                       const double *values, int n, bool finalize);
+void ck_print(const ck_fit_opts *o, const char *text);
+
+#endif

@@ -1,0 +1,236 @@
+/* `ckeras fit`, `ckeras evaluate` and `ckeras demo-fashion`: model.compile + fit /
+ * evaluate on .npy arrays, and a Fashion-MNIST MLP trained from the IDX files of
+ * Debian's dataset-fashion-mnist with Keras's progress bar.
+ *   ckeras fit MODEL --x X.npy --y Y.npy [--epochs N] [--batch-size B]
+ *        [--optimizer SPEC] [--loss SPEC] [--metrics LIST] [--weights W.npz]
+ *        [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT.npz]
+ *   ckeras evaluate MODEL --x X.npy --y Y.npy --loss SPEC [--metrics LIST] [--weights W.npz]
+ *   ckeras demo-fashion [--dir DIR] [--epochs N]
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct fit_args {
+    const char *model, *x, *y, *weights, *save, *optimizer, *loss, *metrics;
+    ck_fit_opts o;
+} fit_args;
+
+static int fit_usage(void)
+{
+    fputs("usage: ckeras fit MODEL --x X.npy --y Y.npy [--epochs N] [--batch-size B]\n"
+          "         [--optimizer adam] [--loss L] [--metrics accuracy] [--weights W.npz]\n"
+          "         [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT.npz]\n"
+          "       ckeras evaluate MODEL --x X.npy --y Y.npy --loss L [--metrics LIST] [--weights W.npz]\n",
+          stderr);
+    return 2;
+}
+
+static int parse_fit_args(int argc, char **argv, fit_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->o = ck_fit_defaults();
+    a->o.terminal = isatty(1);
+    a->optimizer = "rmsprop"; /* Keras's compile() default */
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(s, "--no-shuffle")) { a->o.shuffle = false; continue; }
+        if (s[0] != '-') {
+            if (a->model) return -1;
+            a->model = s;
+            continue;
+        }
+        if (!v) return -1;
+        i++;
+        if (!strcmp(s, "--x")) a->x = v;
+        else if (!strcmp(s, "--y")) a->y = v;
+        else if (!strcmp(s, "--weights")) a->weights = v;
+        else if (!strcmp(s, "--save")) a->save = v;
+        else if (!strcmp(s, "--optimizer")) a->optimizer = v;
+        else if (!strcmp(s, "--loss")) a->loss = v;
+        else if (!strcmp(s, "--metrics")) a->metrics = v;
+        else if (!strcmp(s, "--epochs")) a->o.epochs = atoi(v);
+        else if (!strcmp(s, "--batch-size")) a->o.batch_size = atoll(v);
+        else if (!strcmp(s, "--validation-split")) a->o.validation_split = atof(v);
+        else if (!strcmp(s, "--verbose")) a->o.verbose = atoi(v);
+        else if (!strcmp(s, "--seed")) a->o.seed = strtoull(v, NULL, 10);
+        else return -1;
+    }
+    return a->model && a->x && a->y && a->loss ? 0 : -1;
+}
+
+static int load_npz_weights(ck_model *m, const char *path)
+{
+    ck_npz z;
+    if (ck_npz_read(path, &z)) return cli_fail(NULL);
+    int rc = 0;
+    if (z.n != ck_model_weight_count(m)) {
+        fprintf(stderr, "ckeras: %s: has %d arrays, model '%s' has %d weights\n", path, z.n,
+                ck_model_name(m), ck_model_weight_count(m));
+        rc = 1;
+    }
+    for (int i = 0; !rc && i < z.n; i++)
+        if (ck_array_to_float32(&z.arrays[i]) || ck_model_set_weight(m, i, &z.arrays[i].shape, z.arrays[i].data)) {
+            fprintf(stderr, "ckeras: %s: array '%s': %s\n", path, z.names[i], ck_errmsg());
+            rc = 1;
+        }
+    ck_npz_free(&z);
+    return rc;
+}
+
+static int save_npz_weights(ck_model *m, const char *path)
+{
+    int n = ck_model_weight_count(m);
+    ck_array *arrays = calloc((size_t)(n ? n : 1), sizeof *arrays);
+    if (!arrays) return cli_fail("out of memory");
+    for (int i = 0; i < n; i++) {
+        ck_weight_info w;
+        ck_model_weight(m, i, &w);
+        arrays[i] = (ck_array){.dtype = CK_FLOAT32, .shape = w.shape, .data = (void *)w.data};
+    }
+    int rc = ck_npz_write(path, NULL, arrays, n) ? cli_fail(NULL) : 0;
+    free(arrays);
+    return rc;
+}
+
+/* Loads x and y as float32 with the same number of rows. */
+static int load_xy(const char *xp, const char *yp, ck_array *x, ck_array *y)
+{
+    memset(y, 0, sizeof *y);
+    if (ck_npy_read(xp, x) || ck_array_to_float32(x)) return cli_fail(NULL);
+    if (ck_npy_read(yp, y) || ck_array_to_float32(y)) {
+        ck_array_free(x);
+        return cli_fail(NULL);
+    }
+    if (x->shape.rank < 1 || y->shape.rank < 1 || x->shape.dim[0] != y->shape.dim[0]) {
+        fprintf(stderr, "ckeras: %s and %s: different numbers of samples\n", xp, yp);
+        ck_array_free(x), ck_array_free(y);
+        return 1;
+    }
+    return 0;
+}
+
+static void print_logs(const char *title, const ck_history *h, int epoch)
+{
+    printf("%s", title);
+    for (int k = 0; k < ck_history_key_count(h); k++)
+        printf(" - %s: %.4f", ck_history_key(h, k), ck_history_value(h, ck_history_key(h, k), epoch));
+    printf("\n");
+}
+
+static int run_fit(int argc, char **argv, bool train)
+{
+    fit_args a;
+    if (parse_fit_args(argc, argv, &a)) return fit_usage();
+    ck_model *m = ck_model_load(a.model);
+    if (!m) return cli_fail(a.model);
+    ck_array x, y;
+    int rc = 0;
+    if (a.weights && (rc = load_npz_weights(m, a.weights))) goto out_model;
+    if ((rc = load_xy(a.x, a.y, &x, &y))) goto out_model;
+    if (ck_model_compile(m, a.optimizer, a.loss, a.metrics)) {
+        rc = cli_fail(a.model);
+        goto out;
+    }
+    ck_history *h = NULL;
+    int64_t n = x.shape.dim[0];
+    if (train ? ck_model_fit(m, x.data, y.data, n, &a.o, &h)
+              : ck_model_evaluate(m, x.data, y.data, n, a.o.batch_size, &h)) {
+        rc = cli_fail(train ? "fit" : "evaluate");
+        goto out;
+    }
+    if (!train) print_logs("evaluate", h, 0);
+    else if (a.o.verbose == 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
+    ck_history_free(h);
+    if (train && a.save) rc = save_npz_weights(m, a.save);
+out:
+    ck_array_free(&x), ck_array_free(&y);
+out_model:
+    ck_model_free(m);
+    return rc;
+}
+
+int cmd_fit(int argc, char **argv) { return run_fit(argc, argv, true); }
+int cmd_evaluate(int argc, char **argv) { return run_fit(argc, argv, false); }
+
+/* ---- demo-fashion ---------------------------------------------------------------- */
+
+/* Images scaled to [0, 1] as float32 [n, 784]; labels as class indices. */
+static int load_fashion(const char *dir, const char *prefix, ck_array *x, float **labels, int64_t *n)
+{
+    char path[1024];
+    ck_array img, lab;
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
+    if (ck_idx_read(path, &img)) return cli_fail(NULL);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
+    if (ck_idx_read(path, &lab)) {
+        ck_array_free(&img);
+        return cli_fail(NULL);
+    }
+    *n = img.shape.dim[0];
+    if (lab.shape.dim[0] != *n || img.shape.rank != 3) {
+        fprintf(stderr, "ckeras: %s: images and labels do not match\n", dir);
+        ck_array_free(&img), ck_array_free(&lab);
+        return 1;
+    }
+    ck_array_to_float32(&img);
+    ck_array_to_float32(&lab);
+    float *px = img.data;
+    for (int64_t i = 0; i < ck_array_size(&img); i++) px[i] /= 255.f;
+    *x = img;
+    *labels = lab.data;
+    return 0;
+}
+
+int cmd_demo_fashion(int argc, char **argv)
+{
+    const char *dir = "/usr/share/datasets/fashion-mnist";
+    int epochs = 10;
+    for (int i = 0; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--dir")) dir = argv[i + 1];
+        else if (!strcmp(argv[i], "--epochs")) epochs = atoi(argv[i + 1]);
+        else return fit_usage();
+    }
+    ck_array xtr, xte;
+    float *ytr, *yte;
+    int64_t ntr, nte;
+    if (load_fashion(dir, "train", &xtr, &ytr, &ntr)) return 1;
+    if (load_fashion(dir, "t10k", &xte, &yte, &nte)) {
+        ck_array_free(&xtr), free(ytr);
+        return 1;
+    }
+    ck_model *m = ck_sequential("fashion_mlp");
+    ck_sequential_add(m, ck_layer_new("Flatten", "input_shape=(28, 28)"));
+    ck_sequential_add(m, ck_dense(256, "activation='relu'"));
+    ck_sequential_add(m, ck_dense(128, "activation='relu'"));
+    ck_sequential_add(m, ck_dense(10, "activation='softmax'"));
+    int rc = 0;
+    ck_model_set_seed(m, 1);
+    char *text = NULL;
+    if (ck_model_compile(m, "Adam(learning_rate=0.001)", "sparse_categorical_crossentropy", "accuracy") ||
+        ck_model_summary(m, NULL, &text)) {
+        rc = cli_fail("demo-fashion");
+    } else {
+        fputs(text, stdout);
+        free(text);
+        ck_fit_opts o = ck_fit_defaults();
+        o.epochs = epochs, o.batch_size = 64, o.seed = 1, o.terminal = isatty(1);
+        ck_history *h = NULL, *ev = NULL;
+        if (ck_model_fit(m, xtr.data, ytr, ntr, &o, &h) || ck_model_evaluate(m, xte.data, yte, nte, 256, &ev))
+            rc = cli_fail("demo-fashion");
+        else {
+            double acc = ck_history_value(ev, "accuracy", 0);
+            printf("test accuracy: %.4f - test loss: %.4f\n", acc, ck_history_value(ev, "loss", 0));
+            rc = acc >= 0.88 ? 0 : 3;
+        }
+        ck_history_free(h), ck_history_free(ev);
+    }
+    ck_model_free(m);
+    ck_array_free(&xtr), ck_array_free(&xte), free(ytr), free(yte);
+    return rc;
+}
