@@ -74,12 +74,15 @@ static ck_status apply_loss_kwargs(ck_loss *l, const char *spec, const char *kwa
         else if (strcmp(key, "name") == 0 || strcmp(key, "dtype") == 0 || strcmp(key, "axis") == 0)
             ok = true;
         else {
+            /* key lives in obj: format the message before releasing it */
+            ck_status st = ck_fail(CK_ERR_CONFIG, "loss '%s': unknown keyword '%s'", spec, key);
             json_decref(obj);
-            return ck_fail(CK_ERR_CONFIG, "loss '%s': unknown keyword '%s'", spec, key);
+            return st;
         }
         if (!ok) {
+            ck_status st = ck_fail(CK_ERR_CONFIG, "loss '%s': unsupported value for '%s'", spec, key);
             json_decref(obj);
-            return ck_fail(CK_ERR_CONFIG, "loss '%s': unsupported value for '%s'", spec, key);
+            return st;
         }
     }
     json_decref(obj);
