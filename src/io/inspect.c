@@ -85,23 +85,10 @@ static ck_status open_weights_h5(const char *path, hid_t *f, char *origin, size_
     return st;
 }
 
-static ck_status tfjs_manifest(const char *path, json_t **root)
-{
-    char *text;
-    size_t len;
-    ck_status st = ck_read_file(path, &text, &len);
-    if (st) return st;
-    json_error_t err;
-    *root = json_loadb(text, len, 0, &err);
-    ck_free(text);
-    if (!*root) return ck_fail(CK_ERR_FORMAT, "%s: JSON syntax error at line %d, column %d: %s", path, err.line, err.column, err.text);
-    return CK_OK;
-}
-
 static ck_status list_tfjs(const char *path, ck_stored_weight_fn fn, void *ctx)
 {
     json_t *root;
-    ck_status st = tfjs_manifest(path, &root);
+    ck_status st = ck_read_json_file(path, &root);
     if (st) return st;
     size_t i, k;
     json_t *g, *w;
@@ -250,7 +237,7 @@ ck_status ck_file_inspect(const char *path, ck_file_info *info)
         }
     } else {
         json_t *root;
-        if ((st = tfjs_manifest(path, &root))) return st;
+        if ((st = ck_read_json_file(path, &root))) return st;
         config_facts(root, info);
         if (!strcmp(fmt, "tfjs") && !info->keras_version[0])
             copy_str(info->keras_version, sizeof info->keras_version, json_string_value(json_object_get(root, "generatedBy")));

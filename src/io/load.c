@@ -35,19 +35,6 @@ static const char *hdf5_kind(hid_t f)
     return "hdf5";
 }
 
-static ck_status read_json(const char *path, json_t **root)
-{
-    char *text;
-    size_t len;
-    ck_status st = ck_read_file(path, &text, &len);
-    if (st) return st;
-    json_error_t err;
-    *root = json_loadb(text, len, 0, &err);
-    ck_free(text);
-    if (!*root) return ck_fail(CK_ERR_FORMAT, "%s: JSON syntax error at line %d, column %d: %s", path, err.line, err.column, err.text);
-    return CK_OK;
-}
-
 const char *ck_file_format(const char *path)
 {
     const char *format = NULL;
@@ -59,7 +46,7 @@ const char *ck_file_format(const char *path)
         H5Fclose(f);
     } else if (!strcmp(format, "json")) {
         json_t *root;
-        if (read_json(path, &root)) return NULL;
+        if (ck_read_json_file(path, &root)) return NULL;
         format = json_object_get(root, "modelTopology") ? "tfjs" : "keras-json";
         json_decref(root);
     }
@@ -82,7 +69,7 @@ static ck_model *load(const char *path, bool with_weights)
         st = ck_keras_zip_load(path, with_weights, &m);
     } else {
         json_t *root;
-        if ((st = read_json(path, &root))) return NULL;
+        if ((st = ck_read_json_file(path, &root))) return NULL;
         if (json_object_get(root, "modelTopology")) st = ck_tfjs_load(path, root, with_weights, &m);
         else st = ck_model_from_json_value(root, path, &m);
         json_decref(root);
