@@ -9,22 +9,45 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+static int cmd_summary(int argc, char **argv), cmd_weights(int argc, char **argv);
+static int cmd_example_args(int argc, char **argv), cmd_layers_args(int argc, char **argv);
+
+static const cli_command core_commands[] = {
+    {"summary", cmd_summary,
+     "  summary FILE [options]    print model.summary() of a model file\n"
+     "      --style keras3|keras2|json   (default keras3)\n"
+     "      --line-length N  --positions a,b,c  --show-trainable  --expand-nested\n"
+     "      --layer-range START END  --flops\n"},
+    {"weights", cmd_weights,
+     "  weights FILE [--layer NAME] [--format text|npz --output F.npz]  list every weight\n"},
+    {"example", cmd_example_args, "  example                   the classic model: its summary and get_weights()\n"},
+    {"layers", cmd_layers_args, "  layers                    list the supported Keras layer classes\n"},
+};
+static const size_t n_core_commands = sizeof core_commands / sizeof core_commands[0];
+
 static int usage(FILE *out)
 {
-    fputs("usage: ckeras COMMAND [ARGS]\n"
-          "\n"
-          "commands:\n"
-          "  summary FILE [options]    print model.summary() of a model file\n"
-          "      --style keras3|keras2|json   (default keras3)\n"
-          "      --line-length N  --positions a,b,c  --show-trainable  --expand-nested\n"
-          "      --layer-range START END  --flops\n"
-          "  weights FILE [--layer NAME] [--format text|npz --output F.npz]  list every weight\n"
-          "  convert IN OUT            rewrite a model as .keras, .h5, .weights.h5 or model.json\n"
-          "  inspect FILE              format, Keras version, layers, weights, optimizer state\n"
-          "  example                   the classic model: its summary and get_weights()\n"
-          "  layers                    list the supported Keras layer classes\n"
-          "  version                   print the version\n",
-          out);
+    fputs("usage: ckeras COMMAND [ARGS]   (ckeras COMMAND --help for one command)\n\ncommands:\n", out);
+    for (size_t i = 0; i < n_core_commands; i++) fputs(core_commands[i].help, out);
+    for (const cli_command *c = cli_extra_commands; c->name; c++) fputs(c->help, out);
+    fputs("  version                   print the version\n", out);
+    return out == stderr ? 2 : 0;
+}
+
+static const cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < n_core_commands; i++)
+        if (!strcmp(name, core_commands[i].name)) return &core_commands[i];
+    for (const cli_command *c = cli_extra_commands; c->name; c++)
+        if (!strcmp(name, c->name)) return c;
+    return NULL;
+}
+
+int cli_usage(const char *name, FILE *out)
+{
+    const cli_command *c = find_command(name);
+    /* help lines start "  name ...", so they read on as "usage: ckeras name ..." */
+    fprintf(out, "usage: ckeras%s", c ? c->help + 1 : "\n");
     return out == stderr ? 2 : 0;
 }
 
@@ -70,7 +93,7 @@ static int print_summary(ck_model *m, const ck_summary_opts *o)
 
 static int cmd_summary(int argc, char **argv)
 {
-    if (argc < 1) return usage(stderr);
+    if (argc < 1) return cli_usage("summary", stderr);
     const char *path = argv[0];
     ck_summary_opts o = {.console_width = cli_console_width()};
     double positions[8];
@@ -148,7 +171,7 @@ static int print_weights(ck_model *m, const char *layer, bool values)
 
 static int cmd_weights(int argc, char **argv)
 {
-    if (argc < 1) return usage(stderr);
+    if (argc < 1) return cli_usage("weights", stderr);
     const char *layer = NULL, *format = NULL, *output = NULL;
     bool values = false;
     for (int i = 1; i < argc; i++) {
@@ -214,22 +237,15 @@ static int cmd_layers(void)
 static int cmd_example_args(int argc, char **argv) { (void)argc, (void)argv; return cmd_example(); }
 static int cmd_layers_args(int argc, char **argv) { (void)argc, (void)argv; return cmd_layers(); }
 
-static const cli_command core_commands[] = {
-    {"summary", cmd_summary},
-    {"weights", cmd_weights},
-    {"example", cmd_example_args},
-    {"layers", cmd_layers_args},
-};
 
 /* Commands of other files (tools/cmd_*.c) are listed in cli_extra_commands. */
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage(stderr);
     const char *cmd = argv[1];
-    for (size_t i = 0; i < sizeof core_commands / sizeof core_commands[0]; i++)
-        if (!strcmp(cmd, core_commands[i].name)) return core_commands[i].run(argc - 2, argv + 2);
-    for (const cli_command *c = cli_extra_commands; c->name; c++)
-        if (!strcmp(cmd, c->name)) return c->run(argc - 2, argv + 2);
+    const cli_command *c = find_command(cmd);
+    if (c && argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) return cli_usage(cmd, stdout);
+    if (c) return c->run(argc - 2, argv + 2);
     if (!strcmp(cmd, "version")) return puts("ckeras " CKERAS_VERSION), 0;
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return usage(stdout);
     fprintf(stderr, "ckeras: unknown command '%s'\n", cmd);

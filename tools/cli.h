@@ -5,14 +5,20 @@
 
 #include "ckeras.h"
 
+#include <stdio.h>
+
 typedef struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
+    const char *help; /* the lines `ckeras --help` shows for it */
 } cli_command;
 
 /* Commands defined outside ckeras.c, NULL-terminated (tools/commands.c). */
 extern const cli_command cli_extra_commands[];
 
+/* Prints the help lines of command `name` on `out`; returns 2 on stderr (a
+ * usage error), 0 on stdout (asked for). */
+int cli_usage(const char *name, FILE *out);
 /* Prints "ckeras: what: <ck_errmsg()>" on stderr and returns 1. */
 int cli_fail(const char *what);
 /* Terminal width for Keras's default summary width (0 = not a terminal). */

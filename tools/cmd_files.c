@@ -12,7 +12,7 @@
 
 int cmd_files_convert(int argc, char **argv)
 {
-    if (argc != 2) return fprintf(stderr, "usage: ckeras convert IN OUT   (OUT: .keras, .h5, .weights.h5, model.json)\n"), 2;
+    if (argc != 2) return cli_usage("convert", stderr);
     ck_model *m = ck_model_load(argv[0]);
     if (!m) return cli_fail(NULL);
     ck_status st = ck_model_save(m, argv[1]);
@@ -43,7 +43,7 @@ static int print_layers(const char *path)
 
 int cmd_files_inspect(int argc, char **argv)
 {
-    if (argc != 1) return fprintf(stderr, "usage: ckeras inspect FILE\n"), 2;
+    if (argc != 1) return cli_usage("inspect", stderr);
     ck_file_info info;
     if (ck_file_inspect(argv[0], &info)) return cli_fail(NULL);
     printf("file:           %s\n", argv[0]);

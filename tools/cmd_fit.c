@@ -20,15 +20,7 @@ typedef struct fit_args {
     ck_fit_opts o;
 } fit_args;
 
-static int fit_usage(void)
-{
-    fputs("usage: ckeras fit MODEL --x X.npy --y Y.npy [--epochs N] [--batch-size B]\n"
-          "         [--optimizer adam] [--loss L] [--metrics accuracy] [--weights W.npz]\n"
-          "         [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT.npz]\n"
-          "       ckeras evaluate MODEL --x X.npy --y Y.npy --loss L [--metrics LIST] [--weights W.npz]\n",
-          stderr);
-    return 2;
-}
+static int fit_usage(void) { return cli_usage("fit", stderr); }
 
 static int parse_fit_args(int argc, char **argv, fit_args *a)
 {

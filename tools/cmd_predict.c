@@ -19,13 +19,7 @@ typedef struct predict_args {
     int64_t batch;
 } predict_args;
 
-static int predict_usage(void)
-{
-    fputs("usage: ckeras predict MODEL --input X.npy [--input ...] --output Y.npy [--output ...]\n"
-          "                       [--weights W.npz] [--batch-size N] [--check EXPECTED.npy]\n",
-          stderr);
-    return 2;
-}
+static int predict_usage(void) { return cli_usage("predict", stderr); }
 
 static int parse_args(int argc, char **argv, predict_args *a)
 {

@@ -10,9 +10,20 @@ int cmd_files_inspect(int argc, char **argv);
 int cmd_fit(int argc, char **argv), cmd_evaluate(int argc, char **argv), cmd_demo_fashion(int argc, char **argv); /* tools/cmd_fit.c */
 
 const cli_command cli_extra_commands[] = {
-    {"predict", cmd_predict},
-    {"convert", cmd_files_convert},
-    {"inspect", cmd_files_inspect},
-    {"fit", cmd_fit}, {"evaluate", cmd_evaluate}, {"demo-fashion", cmd_demo_fashion},
-    {NULL, NULL},
+    {"predict", cmd_predict,
+     "  predict MODEL --input X.npy [--input ...] --output Y.npy [--output ...]\n"
+     "          [--weights W.npz] [--batch-size N] [--check EXPECTED.npy]     run the model\n"},
+    {"fit", cmd_fit,
+     "  fit MODEL --x X.npy --y Y.npy [--epochs N] [--batch-size B]\n"
+     "          [--optimizer adam] [--loss L] [--metrics accuracy] [--weights W.npz]\n"
+     "          [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT]\n"},
+    {"evaluate", cmd_evaluate,
+     "  evaluate MODEL --x X.npy --y Y.npy --loss L [--metrics LIST] [--weights W.npz]\n"},
+    {"convert", cmd_files_convert,
+     "  convert IN OUT            rewrite a model as .keras, .h5, .weights.h5 or model.json\n"},
+    {"inspect", cmd_files_inspect,
+     "  inspect FILE              format, Keras version, layers, weights, optimizer state\n"},
+    {"demo-fashion", cmd_demo_fashion,
+     "  demo-fashion              train an MLP on Fashion-MNIST (Debian's dataset-fashion-mnist)\n"},
+    {NULL, NULL, NULL},
 };
