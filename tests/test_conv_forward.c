@@ -5,6 +5,7 @@
  * (not silently passed) at the end. Runs without the engine. */
 #include "testutil.h"
 #include "graph/graph.h"
+#include "train/exec.h"
 
 #include <jansson.h>
 
@@ -47,7 +48,13 @@ static void run_case(const char *name)
     ck_tensor tout = {.shape = {.rank = y.rank}, .data = calloc((size_t)y.size, sizeof(float))};
     for (int d = 0; d < x.rank; d++) tin.shape.dim[d] = x.dim[d];
     for (int d = 0; d < y.rank; d++) tout.shape.dim[d] = y.dim[d];
-    ck_status st = l->cls->forward(l, &tin, 1, &tout, 1, NULL);
+    /* The engine's per-node state, as the engine would hand it: inference, and the
+     * class's workspace for these rows. */
+    int64_t ws = l->cls->workspace ? l->cls->workspace(l) : 0;
+    ck_exec ex = {.model = m, .batch = x.dim[0], .rows = x.dim[0], .training = false};
+    ex.workspace = ws > 0 ? calloc((size_t)(ws * x.dim[0]), sizeof(float)) : NULL;
+    ck_status st = l->cls->forward(l, &tin, 1, &tout, 1, &ex);
+    free(ex.workspace);
     CHECK(st == CK_OK, "%s: forward: %s", name, ck_errmsg());
     if (st == CK_OK) {
         double err = test_max_error(tout.data, y.data, y.size, 1e-5);

@@ -1,45 +1,78 @@
 /* Convolution kernels (see conv.h). im2col writes one row per output position
  * holding the receptive field as [kernel positions][channels of the group], so the
- * kernel's Keras layout (*k, cin/groups, cout) is already the GEMM's B matrix. */
+ * kernel's Keras layout (*k, cin/groups, cout) is already the GEMM's B matrix, and
+ * a chunk of samples stacks its rows into one taller GEMM. The same gather and
+ * its adjoint scatter serve the transposed convolution with the roles of the
+ * input and output extents exchanged. */
 #include "kernels/conv.h"
 
 #include <cblas.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int64_t prod3(const int64_t *v) { return v[0] * v[1] * v[2]; }
 
-/* Input coordinate of kernel tap `t` for output index `o` along one axis. */
+/* Coordinate of kernel tap `t` from position `o` along axis a: for the
+ * convolution an input coordinate from an output index; for the transposed one
+ * an output coordinate from an input index. */
 static inline int64_t tap(const ck_conv_geom *g, int a, int64_t o, int64_t t)
 {
     return o * g->s[a] - g->pad[a] + t * g->d[a];
 }
 
-/* col[pos][kv * cg + ci] = x[pos's tap kv, c0 + ci] or 0 outside the input. */
-static void im2col(const ck_conv_geom *g, const float *x, int64_t c0, int64_t cg, float *col)
+/* One side of the gather/scatter: positions iterated (`it`), the extents of the
+ * tensor read or written (`ext`), its channel count and the channel window. */
+typedef struct side {
+    const int64_t *it, *ext;
+    int64_t C, c0, cg;
+} side;
+
+/* col[pos][kv * cg + ci] = t[tap(pos, kv), c0 + ci], or 0 outside t. */
+static void gather(const ck_conv_geom *g, const side *sd, const float *t, float *col)
 {
-    int64_t kvol = prod3(g->k), row = kvol * cg;
-    int64_t pos = 0;
-    for (int64_t o0 = 0; o0 < g->out[0]; o0++)
-        for (int64_t o1 = 0; o1 < g->out[1]; o1++)
-            for (int64_t o2 = 0; o2 < g->out[2]; o2++, pos++) {
-                float *dst = col + pos * row;
+    const int64_t *it = sd->it, *ext = sd->ext;
+    int64_t cg = sd->cg;
+    for (int64_t o0 = 0; o0 < it[0]; o0++)
+        for (int64_t o1 = 0; o1 < it[1]; o1++)
+            for (int64_t o2 = 0; o2 < it[2]; o2++)
                 for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
                     int64_t i0 = tap(g, 0, o0, k0);
                     for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
                         int64_t i1 = tap(g, 1, o1, k1);
-                        for (int64_t k2 = 0; k2 < g->k[2]; k2++, dst += cg) {
+                        bool row_in = i0 >= 0 && i0 < ext[0] && i1 >= 0 && i1 < ext[1];
+                        for (int64_t k2 = 0; k2 < g->k[2]; k2++, col += cg) {
                             int64_t i2 = tap(g, 2, o2, k2);
-                            if (i0 < 0 || i0 >= g->in[0] || i1 < 0 || i1 >= g->in[1] || i2 < 0 || i2 >= g->in[2]) {
-                                memset(dst, 0, (size_t)cg * sizeof *dst);
+                            if (!row_in || i2 < 0 || i2 >= ext[2]) {
+                                memset(col, 0, (size_t)cg * sizeof *col);
                                 continue;
                             }
-                            const float *src = x + ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->cin + c0;
-                            memcpy(dst, src, (size_t)cg * sizeof *dst);
+                            memcpy(col, t + ((i0 * ext[1] + i1) * ext[2] + i2) * sd->C + sd->c0,
+                                   (size_t)cg * sizeof *col);
                         }
                     }
                 }
-            }
+}
+
+/* The adjoint of gather: t[tap(pos, kv), c0 + ci] += col[pos][kv * cg + ci]. */
+static void scatter_add(const ck_conv_geom *g, const side *sd, const float *col, float *t)
+{
+    const int64_t *it = sd->it, *ext = sd->ext;
+    int64_t cg = sd->cg;
+    for (int64_t o0 = 0; o0 < it[0]; o0++)
+        for (int64_t o1 = 0; o1 < it[1]; o1++)
+            for (int64_t o2 = 0; o2 < it[2]; o2++)
+                for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
+                    int64_t i0 = tap(g, 0, o0, k0);
+                    for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
+                        int64_t i1 = tap(g, 1, o1, k1);
+                        bool row_in = i0 >= 0 && i0 < ext[0] && i1 >= 0 && i1 < ext[1];
+                        for (int64_t k2 = 0; k2 < g->k[2]; k2++, col += cg) {
+                            int64_t i2 = tap(g, 2, o2, k2);
+                            if (!row_in || i2 < 0 || i2 >= ext[2]) continue;
+                            float *dst = t + ((i0 * ext[1] + i1) * ext[2] + i2) * sd->C + sd->c0;
+                            for (int64_t j = 0; j < cg; j++) dst[j] += col[j];
+                        }
+                    }
+                }
 }
 
 static bool is_pointwise(const ck_conv_geom *g)
@@ -49,124 +82,163 @@ static bool is_pointwise(const ck_conv_geom *g)
     return g->groups == 1;
 }
 
-static void add_bias(float *y, const float *bias, int64_t rows, int64_t cols)
+int64_t ck_conv_col_floats(const ck_conv_geom *g)
 {
-    if (!bias) return;
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < cols; c++) y[r * cols + c] += bias[c];
+    return is_pointwise(g) ? 0 : prod3(g->out) * prod3(g->k) * (g->cin / g->groups);
 }
 
-bool ck_conv_nd(const ck_conv_geom *g, const float *x, const float *w, const float *bias, float *y)
+int64_t ck_conv_t_col_floats(const ck_conv_geom *g) { return prod3(g->in) * prod3(g->k) * g->cout; }
+
+static void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B,
+                  int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K,
+                1.0f, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+/* im2col of samples [b0, b0 + n) for channel group gi, one block of rows each. */
+static void gather_chunk(const ck_conv_geom *g, const float *x, int64_t b0, int64_t n, int64_t gi, float *col)
+{
+    int64_t cg = g->cin / g->groups, nin = prod3(g->in), rows = prod3(g->out) * prod3(g->k) * cg;
+    side sd = {.it = g->out, .ext = g->in, .C = g->cin, .c0 = gi * cg, .cg = cg};
+#pragma omp parallel for schedule(static) if (n > 1)
+    for (int64_t b = 0; b < n; b++) gather(g, &sd, x + (b0 + b) * nin * g->cin, col + b * rows);
+}
+
+void ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y, float *col, int64_t chunk)
 {
     int64_t npos = prod3(g->out), nin = prod3(g->in), kvol = prod3(g->k);
     int64_t cg = g->cin / g->groups, fg = g->cout / g->groups;
     if (is_pointwise(g)) { /* 1x1 stride 1: the input already is the im2col matrix */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(g->batch * npos), (int)g->cout, (int)g->cin,
-                    1.0f, x, (int)g->cin, w, (int)g->cout, 0.0f, y, (int)g->cout);
-        add_bias(y, bias, g->batch * npos, g->cout);
-        return true;
+        sgemm(false, false, g->batch * npos, g->cout, g->cin, x, g->cin, w, g->cout, 0.0f, y, g->cout);
+        return;
     }
-    size_t col_size = (size_t)(npos * kvol * cg);
-    bool ok = true;
-#pragma omp parallel reduction(&& : ok)
-    {
-        float *col = malloc(col_size * sizeof *col); /* once per thread, reused per sample */
-        ok = col != NULL;
-#pragma omp for schedule(static)
-        for (int64_t b = 0; b < g->batch; b++) {
-            if (!col) continue;
-            const float *xb = x + b * nin * g->cin;
-            float *yb = y + b * npos * g->cout;
-            for (int64_t gi = 0; gi < g->groups; gi++) {
-                im2col(g, xb, gi * cg, cg, col);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)npos, (int)fg, (int)(kvol * cg), 1.0f,
-                            col, (int)(kvol * cg), w + gi * fg, (int)g->cout, 0.0f, yb + gi * fg, (int)g->cout);
-            }
-            add_bias(yb, bias, npos, g->cout);
+    (void)nin;
+    for (int64_t b0 = 0; b0 < g->batch; b0 += chunk) {
+        int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
+        for (int64_t gi = 0; gi < g->groups; gi++) {
+            gather_chunk(g, x, b0, n, gi, col);
+            sgemm(false, false, n * npos, fg, kvol * cg, col, kvol * cg, w + gi * fg, g->cout, 0.0f,
+                  y + b0 * npos * g->cout + gi * fg, g->cout);
         }
-        free(col);
     }
-    return ok;
 }
 
-/* Scatters col[pos][kv][cout] (one row per input position) into y, which is the
- * adjoint of im2col with the roles of input and output exchanged. */
-static void col2im(const ck_conv_geom *g, const float *col, float *yb)
+void ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                 float *col, int64_t chunk)
 {
-    int64_t pos = 0, c = g->cout;
-    for (int64_t i0 = 0; i0 < g->in[0]; i0++)
-        for (int64_t i1 = 0; i1 < g->in[1]; i1++)
-            for (int64_t i2 = 0; i2 < g->in[2]; i2++, pos++) {
-                const float *src = col + pos * prod3(g->k) * c;
-                for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
-                    int64_t o0 = tap(g, 0, i0, k0);
-                    for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
-                        int64_t o1 = tap(g, 1, i1, k1);
-                        for (int64_t k2 = 0; k2 < g->k[2]; k2++, src += c) {
-                            int64_t o2 = tap(g, 2, i2, k2);
-                            if (o0 < 0 || o0 >= g->out[0] || o1 < 0 || o1 >= g->out[1] || o2 < 0 || o2 >= g->out[2])
-                                continue;
-                            float *dst = yb + ((o0 * g->out[1] + o1) * g->out[2] + o2) * c;
-                            for (int64_t j = 0; j < c; j++) dst[j] += src[j];
-                        }
-                    }
-                }
-            }
-}
-
-bool ck_conv_transpose_nd(const ck_conv_geom *g, const float *x, const float *w, const float *bias, float *y)
-{
-    int64_t nin = prod3(g->in), nout = prod3(g->out), kvol = prod3(g->k);
-    size_t col_size = (size_t)(nin * kvol * g->cout);
-    bool ok = true;
-#pragma omp parallel reduction(&& : ok)
-    {
-        float *col = malloc(col_size * sizeof *col);
-        ok = col != NULL;
-#pragma omp for schedule(static)
-        for (int64_t b = 0; b < g->batch; b++) {
-            if (!col) continue;
-            /* col[pos][kv*cout + f] = sum_ci x[pos][ci] * w[kv][f][ci]: x @ W^T with W as [kv*cout, cin] */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nin, (int)(kvol * g->cout), (int)g->cin, 1.0f,
-                        x + b * nin * g->cin, (int)g->cin, w, (int)g->cin, 0.0f, col, (int)(kvol * g->cout));
-            float *yb = y + b * nout * g->cout;
-            memset(yb, 0, (size_t)(nout * g->cout) * sizeof *yb);
-            col2im(g, col, yb);
-            add_bias(yb, bias, nout, g->cout);
+    int64_t npos = prod3(g->out), nin = prod3(g->in), kvol = prod3(g->k);
+    int64_t cg = g->cin / g->groups, fg = g->cout / g->groups, K = kvol * cg;
+    if (is_pointwise(g)) {
+        sgemm(true, false, g->cin, g->cout, g->batch * npos, x, g->cin, dy, g->cout, 1.0f, dw, g->cout);
+        if (dx) sgemm(false, true, g->batch * npos, g->cin, g->cout, dy, g->cout, w, g->cout, 1.0f, dx, g->cin);
+        return;
+    }
+    for (int64_t b0 = 0; b0 < g->batch; b0 += chunk) {
+        int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
+        const float *dyc = dy + b0 * npos * g->cout;
+        for (int64_t gi = 0; gi < g->groups; gi++) {
+            gather_chunk(g, x, b0, n, gi, col);
+            sgemm(true, false, K, fg, n * npos, col, K, dyc + gi * fg, g->cout, 1.0f, dw + gi * fg, g->cout);
+            if (!dx) continue;
+            /* dcol = dy_g @ W_g^T, then scattered back onto the input positions */
+            sgemm(false, true, n * npos, K, fg, dyc + gi * fg, g->cout, w + gi * fg, g->cout, 0.0f, col, K);
+            side sd = {.it = g->out, .ext = g->in, .C = g->cin, .c0 = gi * cg, .cg = cg};
+#pragma omp parallel for schedule(static) if (n > 1)
+            for (int64_t b = 0; b < n; b++) scatter_add(g, &sd, col + b * npos * K, dx + (b0 + b) * nin * g->cin);
         }
-        free(col);
     }
-    return ok;
 }
 
-void ck_depthwise_nd(const ck_conv_geom *g, const float *x, const float *w, const float *bias, float *y)
+void ck_conv_t_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y, float *col, int64_t chunk)
+{
+    int64_t nin = prod3(g->in), nout = prod3(g->out), K = prod3(g->k) * g->cout;
+    side sd = {.it = g->in, .ext = g->out, .C = g->cout, .c0 = 0, .cg = g->cout};
+    memset(y, 0, (size_t)(g->batch * nout * g->cout) * sizeof *y);
+    for (int64_t b0 = 0; b0 < g->batch; b0 += chunk) {
+        int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
+        /* col[pos][kv*cout + f] = sum_ci x[pos][ci] * w[kv][f][ci]: x @ W^T with W as [kv*cout, cin] */
+        sgemm(false, true, n * nin, K, g->cin, x + b0 * nin * g->cin, g->cin, w, g->cin, 0.0f, col, K);
+#pragma omp parallel for schedule(static) if (n > 1)
+        for (int64_t b = 0; b < n; b++) scatter_add(g, &sd, col + b * nin * K, y + (b0 + b) * nout * g->cout);
+    }
+}
+
+void ck_conv_t_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                   float *col, int64_t chunk)
+{
+    int64_t nin = prod3(g->in), nout = prod3(g->out), K = prod3(g->k) * g->cout;
+    side sd = {.it = g->in, .ext = g->out, .C = g->cout, .c0 = 0, .cg = g->cout};
+    for (int64_t b0 = 0; b0 < g->batch; b0 += chunk) {
+        int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
+#pragma omp parallel for schedule(static) if (n > 1)
+        for (int64_t b = 0; b < n; b++) gather(g, &sd, dy + (b0 + b) * nout * g->cout, col + b * nin * K);
+        const float *xc = x + b0 * nin * g->cin;
+        sgemm(true, false, K, g->cin, n * nin, col, K, xc, g->cin, 1.0f, dw, g->cin);
+        if (dx) sgemm(false, false, n * nin, g->cin, K, col, K, w, g->cin, 1.0f, dx + b0 * nin * g->cin, g->cin);
+    }
+}
+
+/* Runs the body for every valid tap of every output position of one sample, with
+ * pos_ (output position), kv_ (kernel tap) and ip_ (input position) in scope:
+ * the loop nest the depthwise passes share. */
+#define DW_LOOP(g, ...)                                                                              \
+    do {                                                                                              \
+        int64_t pos_ = 0;                                                                             \
+        for (int64_t o0 = 0; o0 < (g)->out[0]; o0++)                                                  \
+            for (int64_t o1 = 0; o1 < (g)->out[1]; o1++)                                              \
+                for (int64_t o2 = 0; o2 < (g)->out[2]; o2++, pos_++) {                                \
+                    int64_t kv_ = 0;                                                                  \
+                    for (int64_t k0 = 0; k0 < (g)->k[0]; k0++) {                                      \
+                        int64_t i0 = tap(g, 0, o0, k0);                                               \
+                        for (int64_t k1 = 0; k1 < (g)->k[1]; k1++) {                                  \
+                            int64_t i1 = tap(g, 1, o1, k1);                                           \
+                            for (int64_t k2 = 0; k2 < (g)->k[2]; k2++, kv_++) {                       \
+                                int64_t i2 = tap(g, 2, o2, k2);                                       \
+                                if (i0 < 0 || i0 >= (g)->in[0] || i1 < 0 || i1 >= (g)->in[1] ||       \
+                                    i2 < 0 || i2 >= (g)->in[2])                                       \
+                                    continue;                                                         \
+                                int64_t ip_ = (i0 * (g)->in[1] + i1) * (g)->in[2] + i2;               \
+                                __VA_ARGS__                                                           \
+                            }                                                                         \
+                        }                                                                             \
+                    }                                                                                 \
+                }                                                                                     \
+    } while (0)
+
+void ck_depthwise_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y)
 {
     int64_t nin = prod3(g->in), nout = prod3(g->out), m = g->mult, cm = g->cin * m;
+    memset(y, 0, (size_t)(g->batch * nout * cm) * sizeof *y);
 #pragma omp parallel for schedule(static)
     for (int64_t b = 0; b < g->batch; b++) {
         const float *xb = x + b * nin * g->cin;
         float *yb = y + b * nout * cm;
-        int64_t pos = 0;
-        for (int64_t o0 = 0; o0 < g->out[0]; o0++)
-            for (int64_t o1 = 0; o1 < g->out[1]; o1++)
-                for (int64_t o2 = 0; o2 < g->out[2]; o2++, pos++) {
-                    float *dst = yb + pos * cm;
-                    for (int64_t j = 0; j < cm; j++) dst[j] = bias ? bias[j] : 0.0f;
-                    const float *wk = w;
-                    for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
-                        int64_t i0 = tap(g, 0, o0, k0);
-                        for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
-                            int64_t i1 = tap(g, 1, o1, k1);
-                            for (int64_t k2 = 0; k2 < g->k[2]; k2++, wk += cm) {
-                                int64_t i2 = tap(g, 2, o2, k2);
-                                if (i0 < 0 || i0 >= g->in[0] || i1 < 0 || i1 >= g->in[1] || i2 < 0 || i2 >= g->in[2])
-                                    continue;
-                                const float *src = xb + ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->cin;
-                                for (int64_t c = 0; c < g->cin; c++)
-                                    for (int64_t j = 0; j < m; j++) dst[c * m + j] += src[c] * wk[c * m + j];
-                            }
-                        }
-                    }
+        DW_LOOP(g, {
+            const float *src = xb + ip_ * g->cin, *wk = w + kv_ * cm;
+            float *dst = yb + pos_ * cm;
+            for (int64_t c = 0; c < g->cin; c++)
+                for (int64_t j = 0; j < m; j++) dst[c * m + j] += src[c] * wk[c * m + j];
+        });
+    }
+}
+
+void ck_depthwise_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw)
+{
+    int64_t nin = prod3(g->in), nout = prod3(g->out), m = g->mult, cm = g->cin * m, nw = prod3(g->k) * cm;
+    /* Each thread sums its samples' kernel gradients; OpenMP adds them up. */
+#pragma omp parallel for schedule(static) reduction(+ : dw[:nw])
+    for (int64_t b = 0; b < g->batch; b++) {
+        const float *xb = x + b * nin * g->cin, *dyb = dy + b * nout * cm;
+        float *dxb = dx ? dx + b * nin * g->cin : NULL;
+        DW_LOOP(g, {
+            const float *src = xb + ip_ * g->cin, *wk = w + kv_ * cm, *d = dyb + pos_ * cm;
+            float *dwk = dw + kv_ * cm;
+            for (int64_t c = 0; c < g->cin; c++)
+                for (int64_t j = 0; j < m; j++) {
+                    dwk[c * m + j] += src[c] * d[c * m + j];
+                    if (dxb) dxb[ip_ * g->cin + c] += wk[c * m + j] * d[c * m + j];
                 }
+        });
     }
 }

@@ -1,7 +1,12 @@
 /* Convolution kernels on channels-last tensors, any spatial rank 1..3 (lower
- * ranks are the 3-D case with leading extents of 1): im2col + cblas_sgemm for
- * dense and grouped convolution, col2im for the transposed one, a direct loop for
- * depthwise. Threads over the batch with OpenMP. Knows nothing about layers. */
+ * ranks are the 3-D case with leading extents of 1), forward and backward:
+ * im2col + one cblas_sgemm per chunk of samples for dense and grouped
+ * convolution (weight gradients as col^T @ dy, input gradients as dy @ W^T
+ * scattered back by col2im), the same with the roles of gather and scatter
+ * exchanged for the transposed convolution, and direct loops for depthwise.
+ * The caller owns the scratch (`col`), so a training step allocates nothing.
+ * Gathers and scatters run over samples with OpenMP; the GEMMs use OpenBLAS's
+ * threads. Knows nothing about layers. */
 #ifndef CK_KERNELS_CONV_H
 #define CK_KERNELS_CONV_H
 
@@ -18,13 +23,27 @@ typedef struct ck_conv_geom {
     int64_t mult;               /* depthwise multiplier                         */
 } ck_conv_geom;
 
-/* y[b, out..., cout] = conv(x[b, in..., cin], w[k..., cin/groups, cout]) + bias.
- * Returns false when scratch memory cannot be allocated. */
-bool ck_conv_nd(const ck_conv_geom *g, const float *x, const float *w, const float *bias, float *y);
+/* Floats of `col` scratch per sample for ck_conv_fwd/bwd (0 for a 1x1 stride-1
+ * convolution, which needs none) and for ck_conv_t_fwd/bwd. */
+int64_t ck_conv_col_floats(const ck_conv_geom *g);
+int64_t ck_conv_t_col_floats(const ck_conv_geom *g);
+
+/* y[b, out..., cout] = conv(x[b, in..., cin], w[k..., cin/groups, cout]), no bias.
+ * col: chunk * ck_conv_col_floats floats; chunk >= 1 samples per GEMM. */
+void ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y, float *col, int64_t chunk);
+/* dw += d/dw, dx += d/dx (dx may be NULL) for dy [b, out..., cout]. */
+void ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                 float *col, int64_t chunk);
+
 /* Transposed: y[b, out..., cout] from x[b, in..., cin], w[k..., cout, cin]; the
- * geometry's in/out are the transposed layer's input and output. */
-bool ck_conv_transpose_nd(const ck_conv_geom *g, const float *x, const float *w, const float *bias, float *y);
-/* Depthwise: y[..., c*mult + m] from w[k..., cin, mult]. */
-void ck_depthwise_nd(const ck_conv_geom *g, const float *x, const float *w, const float *bias, float *y);
+ * geometry's in/out are the transposed layer's input and output. No bias. */
+void ck_conv_t_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y, float *col, int64_t chunk);
+void ck_conv_t_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                   float *col, int64_t chunk);
+
+/* Depthwise: y[..., c*mult + m] from w[k..., cin, mult], no bias. */
+void ck_depthwise_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y);
+/* dw += d/dw, dx += d/dx (dx may be NULL). */
+void ck_depthwise_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw);
 
 #endif

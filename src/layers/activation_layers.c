@@ -145,6 +145,85 @@ static ck_status softmax_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
+/* ---- backward: each accumulates dy times the local derivative into dx ---------- */
+static ck_status relu_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex, (void)out;
+    if (!din[0].data) return CK_OK;
+    const ck_act_layer_config *c = CK_CFG(l, ck_act_layer_config);
+    float thr = (float)c->threshold, slope = (float)c->negative_slope;
+    bool clip = !isnan(c->max_value);
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
+        float x = in[0].data[i], d;
+        if (x >= thr) d = clip && x > (float)c->max_value ? 0.0f : 1.0f;
+        else d = slope;
+        din[0].data[i] += d * dout[0].data[i];
+    }
+    return CK_OK;
+}
+
+static ck_status leaky_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex, (void)out;
+    if (!din[0].data) return CK_OK;
+    float slope = (float)CK_CFG(l, ck_act_layer_config)->negative_slope;
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++)
+        din[0].data[i] += (in[0].data[i] >= 0 ? 1.0f : slope) * dout[0].data[i];
+    return CK_OK;
+}
+
+static ck_status elu_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    if (!din[0].data) return CK_OK;
+    float alpha = (float)CK_CFG(l, ck_act_layer_config)->alpha;
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) /* alpha * e^x = y + alpha below 0 */
+        din[0].data[i] += (in[0].data[i] > 0 ? 1.0f : out[0].data[i] + alpha) * dout[0].data[i];
+    return CK_OK;
+}
+
+static ck_status prelu_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex, (void)out;
+    const ck_weight *w = &l->weights[0];
+    int r = in[0].shape.rank;
+    int64_t per = count(&in[0]) / in[0].shape.dim[0];
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
+        int64_t rem = i % per, ai = 0, stride = 1;
+        for (int d = r - 1; d >= 1; d--) {
+            int64_t idx = rem % in[0].shape.dim[d];
+            rem /= in[0].shape.dim[d];
+            ai += (w->shape.dim[d - 1] == 1 ? 0 : idx) * stride;
+            stride *= w->shape.dim[d - 1];
+        }
+        float x = in[0].data[i], dy = dout[0].data[i];
+        if (x < 0) w->grad[ai] += dy * x;
+        if (din[0].data) din[0].data[i] += (x >= 0 ? 1.0f : w->value[ai]) * dy;
+    }
+    return CK_OK;
+}
+
+/* dx = y * (dy - sum(dy * y)) along the axis. */
+static ck_status softmax_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    if (!din[0].data) return CK_OK;
+    int ax;
+    ck_normalize_axis(CK_CFG(l, ck_act_layer_config)->axis.v[0], in[0].shape.rank, &ax);
+    int64_t outer = 1, inner = 1, dim = in[0].shape.dim[ax];
+    for (int i = 0; i < ax; i++) outer *= in[0].shape.dim[i];
+    for (int i = ax + 1; i < in[0].shape.rank; i++) inner *= in[0].shape.dim[i];
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < inner; j++) {
+            int64_t base = o * dim * inner + j;
+            const float *y = out[0].data + base, *dy = dout[0].data + base;
+            double dot = 0;
+            for (int64_t d = 0; d < dim; d++) dot += (double)dy[d * inner] * y[d * inner];
+            for (int64_t d = 0; d < dim; d++) din[0].data[base + d * inner] += y[d * inner] * (dy[d * inner] - (float)dot);
+        }
+    return CK_OK;
+}
+
 static int64_t elementwise_flops(const ck_layer *l)
 {
     int64_t n = 1;
@@ -157,12 +236,12 @@ static int64_t elementwise_flops(const ck_layer *l)
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_act_layer_config), \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .forward = fwd, .flops = elementwise_flops}
+        .build = build_, .forward = fwd##_forward, .backward = fwd##_backward, .flops = elementwise_flops}
 
-ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu_forward);
-ACT_CLASS(ck_class_leaky, "LeakyReLU", leaky_fields, same_build, leaky_forward);
-ACT_CLASS(ck_class_prelu, "PReLU", prelu_fields, prelu_build, prelu_forward);
-ACT_CLASS(ck_class_elu, "ELU", elu_fields, same_build, elu_forward);
-ACT_CLASS(ck_class_softmax, "Softmax", softmax_fields, same_build, softmax_forward);
+ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu);
+ACT_CLASS(ck_class_leaky, "LeakyReLU", leaky_fields, same_build, leaky);
+ACT_CLASS(ck_class_prelu, "PReLU", prelu_fields, prelu_build, prelu);
+ACT_CLASS(ck_class_elu, "ELU", elu_fields, same_build, elu);
+ACT_CLASS(ck_class_softmax, "Softmax", softmax_fields, same_build, softmax);
 
 CK_FAMILY(ck_activation_layers, &ck_class_relu, &ck_class_leaky, &ck_class_prelu, &ck_class_elu, &ck_class_softmax);

@@ -1,14 +1,38 @@
-/* Forward hooks of the convolution classes: turn a layer's config and concrete
- * tensor shapes into a kernel geometry (TensorFlow's 'same' split, causal left
- * padding, the JAX conv_transpose padding) and run kernels/conv.c, then the
- * fused activation. Channels-last only. */
+/* Forward and backward hooks of the convolution classes: turn a layer's config
+ * and concrete tensor shapes into a kernel geometry (TensorFlow's 'same' split,
+ * causal left padding, the JAX conv_transpose padding), run kernels/conv.c, then
+ * one fused pass of bias and activation. The pre-activation is kept in the
+ * engine's workspace only for activations whose derivative cannot be read from
+ * the output (relu and relu6 can: y > 0 exactly when z > 0), so the common
+ * Conv2D(relu) keeps nothing extra. im2col scratch lives in the layer
+ * (ck_layer_scratch), sized once for the largest batch, so steps allocate
+ * nothing. Channels-last only. */
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
+#include "layers/engine_util.h"
 #include "layers/layers.h"
 #include "kernels/conv.h"
 
-#include <stdlib.h>
 #include <string.h>
+
+/* At most this many floats of im2col scratch: chunks of samples share one GEMM. */
+#define COL_CAP ((int64_t)1 << 22)
+
+typedef struct scratch {
+    int64_t cap;
+    float data[];
+} scratch;
+
+float *ck_layer_scratch(ck_layer *l, int64_t floats)
+{
+    scratch *s = l->state;
+    if (s && s->cap >= floats) return s->data;
+    ck_free(s);
+    l->state = s = ck_malloc(sizeof *s + (size_t)(floats > 0 ? floats : 1) * sizeof(float));
+    if (!s) return NULL;
+    s->cap = floats;
+    return s->data;
+}
 
 /* Fills the spatial part of the geometry; lower ranks get leading extents of 1. */
 static ck_status geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, bool transpose, ck_conv_geom *g)
@@ -43,75 +67,206 @@ static ck_status geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, bo
         }
         g->pad[a] = span - 1 - left;
     }
+    g->groups = c->groups > 0 ? c->groups : 1;
+    g->mult = c->depth_multiplier > 0 ? c->depth_multiplier : 1;
     return CK_OK;
 }
 
 static const float *weight(const ck_layer *l, int i) { return i < l->n_weights ? l->weights[i].value : NULL; }
-
-static void activate(const ck_layer *l, ck_tensor *y)
+static float *weight_grad(const ck_layer *l, int i) { return i < l->n_weights ? l->weights[i].grad : NULL; }
+static const ck_weight *bias_of(const ck_layer *l)
 {
     const ck_conv_config *c = CK_CFG(l, ck_conv_config);
-    int r = y->shape.rank;
-    int64_t cols = y->shape.dim[r - 1], rows = 1;
-    for (int i = 0; i < r - 1; i++) rows *= y->shape.dim[i];
-    ck_act_forward(c->activation.kind, y->data, y->data, rows, cols);
+    return c->use_bias ? &l->weights[l->n_weights - 1] : NULL;
 }
+
+/* Activations whose derivative reads the same from the output as from the input. */
+static bool act_from_output(ck_act_kind k) { return k == CK_ACT_LINEAR || k == CK_ACT_RELU || k == CK_ACT_RELU6; }
+
+static int64_t out_row(const ck_layer *l)
+{
+    int64_t n;
+    if (ck_shape_size_from(&l->out_shapes[0], 1, &n) || n == CK_NONE) return 0;
+    return n;
+}
+
+int64_t ck_conv_workspace(const ck_layer *l)
+{
+    return act_from_output(CK_CFG(l, ck_conv_config)->activation.kind) ? 0 : out_row(l);
+}
+
+/* The separable layer's depthwise result [npos * cin * m] comes first. */
+static int64_t mid_row(const ck_layer *l)
+{
+    const ck_conv_config *c = CK_CFG(l, ck_conv_config);
+    int64_t cout = l->out_shapes[0].dim[l->out_shapes[0].rank - 1], n = out_row(l);
+    int64_t cin = l->in_shapes[0].dim[l->in_shapes[0].rank - 1];
+    return cout > 0 ? n / cout * cin * c->depth_multiplier : 0;
+}
+int64_t ck_separable_workspace(const ck_layer *l) { return mid_row(l) + ck_conv_workspace(l); }
+
+/* Where the kernel writes the pre-activation: the output itself, or the kept z. */
+static float *preact(const ck_layer *l, ck_tensor *y, float *ws)
+{
+    return act_from_output(CK_CFG(l, ck_conv_config)->activation.kind) ? y->data : ws;
+}
+
+/* y = act(z + bias) in one pass over the output. */
+static void finish(const ck_layer *l, float *z, ck_tensor *y)
+{
+    const ck_weight *b = bias_of(l);
+    int64_t cols = y->shape.dim[y->shape.rank - 1];
+    ck_bias_act(z, b ? b->value : NULL, y->data, ck_numel(y) / cols, cols, CK_CFG(l, ck_conv_config)->activation.kind);
+}
+
+/* d loss / d z into `buf` (or dout itself for linear), and the bias gradient. */
+static const float *dz_of(const ck_layer *l, const ck_tensor *y, const ck_tensor *dy, const float *z, float *buf)
+{
+    ck_act_kind k = CK_CFG(l, ck_conv_config)->activation.kind;
+    int64_t cols = y->shape.dim[y->shape.rank - 1], rows = ck_numel(y) / cols;
+    const float *dz = dy->data;
+    if (k != CK_ACT_LINEAR) {
+        memset(buf, 0, (size_t)(rows * cols) * sizeof *buf);
+        ck_act_backward(k, act_from_output(k) ? y->data : z, y->data, dy->data, buf, rows, cols);
+        dz = buf;
+    }
+    const ck_weight *b = bias_of(l);
+    if (b) ck_sum_rows_acc(b->grad, dz, rows, cols);
+    return dz;
+}
+
+static int64_t chunk_of(int64_t per_sample, int64_t batch)
+{
+    int64_t c = per_sample > 0 ? COL_CAP / per_sample : batch;
+    return c < 1 ? 1 : c > batch ? batch : c;
+}
+
+static ck_status nomem(const ck_layer *l) { return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for convolution scratch"); }
 
 ck_status ck_conv_forward(CK_FWD_ARGS)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], false, &g);
     if (st) return st;
-    g.groups = CK_CFG(l, ck_conv_config)->groups;
-    if (!ck_conv_nd(&g, in[0].data, weight(l, 0), CK_CFG(l, ck_conv_config)->use_bias ? weight(l, 1) : NULL, out[0].data))
-        return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the im2col buffer");
-    activate(l, &out[0]);
+    int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf, g.batch);
+    float *col = ck_layer_scratch(l, chunk * colf);
+    float *z = preact(l, &out[0], ex->workspace);
+    if (!col || !z) return col ? ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known") : nomem(l);
+    ck_conv_fwd(&g, in[0].data, weight(l, 0), z, col, chunk);
+    finish(l, z, &out[0]);
+    return CK_OK;
+}
+
+ck_status ck_conv_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)n_out;
+    ck_conv_geom g;
+    ck_status st = geom_of(l, &in[0], &out[0], false, &g);
+    if (st) return st;
+    int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf, g.batch), ny = ck_numel(&out[0]);
+    float *buf = ck_layer_scratch(l, ny + chunk * colf);
+    if (!buf) return nomem(l);
+    const float *dz = dz_of(l, &out[0], &dout[0], ex->workspace, buf);
+    ck_conv_bwd(&g, in[0].data, weight(l, 0), dz, din[0].data, weight_grad(l, 0), buf + ny, chunk);
     return CK_OK;
 }
 
 ck_status ck_conv_transpose_forward(CK_FWD_ARGS)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], true, &g);
     if (st) return st;
-    if (!ck_conv_transpose_nd(&g, in[0].data, weight(l, 0), CK_CFG(l, ck_conv_config)->use_bias ? weight(l, 1) : NULL,
-                              out[0].data))
-        return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the col2im buffer");
-    activate(l, &out[0]);
+    int64_t colf = ck_conv_t_col_floats(&g), chunk = chunk_of(colf, g.batch);
+    float *col = ck_layer_scratch(l, chunk * colf);
+    float *z = preact(l, &out[0], ex->workspace);
+    if (!col || !z) return col ? ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known") : nomem(l);
+    ck_conv_t_fwd(&g, in[0].data, weight(l, 0), z, col, chunk);
+    finish(l, z, &out[0]);
+    return CK_OK;
+}
+
+ck_status ck_conv_transpose_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)n_out;
+    ck_conv_geom g;
+    ck_status st = geom_of(l, &in[0], &out[0], true, &g);
+    if (st) return st;
+    int64_t colf = ck_conv_t_col_floats(&g), chunk = chunk_of(colf, g.batch), ny = ck_numel(&out[0]);
+    float *buf = ck_layer_scratch(l, ny + chunk * colf);
+    if (!buf) return nomem(l);
+    const float *dz = dz_of(l, &out[0], &dout[0], ex->workspace, buf);
+    ck_conv_t_bwd(&g, in[0].data, weight(l, 0), dz, din[0].data, weight_grad(l, 0), buf + ny, chunk);
     return CK_OK;
 }
 
 ck_status ck_depthwise_forward(CK_FWD_ARGS)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], false, &g);
     if (st) return st;
-    g.mult = CK_CFG(l, ck_conv_config)->depth_multiplier;
-    ck_depthwise_nd(&g, in[0].data, weight(l, 0), CK_CFG(l, ck_conv_config)->use_bias ? weight(l, 1) : NULL, out[0].data);
-    activate(l, &out[0]);
+    float *z = preact(l, &out[0], ex->workspace);
+    if (!z) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
+    ck_depthwise_fwd(&g, in[0].data, weight(l, 0), z);
+    finish(l, z, &out[0]);
     return CK_OK;
+}
+
+ck_status ck_depthwise_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)n_out;
+    ck_conv_geom g;
+    ck_status st = geom_of(l, &in[0], &out[0], false, &g);
+    if (st) return st;
+    float *buf = ck_layer_scratch(l, ck_numel(&out[0]));
+    if (!buf) return nomem(l);
+    const float *dz = dz_of(l, &out[0], &dout[0], ex->workspace, buf);
+    ck_depthwise_bwd(&g, in[0].data, weight(l, 0), dz, din[0].data, weight_grad(l, 0));
+    return CK_OK;
+}
+
+/* The pointwise half of a separable convolution: a 1x1 convolution over the
+ * depthwise result, seen as [positions, cin * m]. */
+static ck_conv_geom pointwise_of(const ck_conv_geom *g)
+{
+    int64_t npos = g->batch * g->out[0] * g->out[1] * g->out[2];
+    return (ck_conv_geom){.batch = 1, .in = {1, 1, npos}, .out = {1, 1, npos}, .k = {1, 1, 1}, .s = {1, 1, 1},
+                          .d = {1, 1, 1}, .cin = g->cin * g->mult, .cout = g->cout, .groups = 1, .mult = 1};
 }
 
 ck_status ck_separable_forward(CK_FWD_ARGS)
 {
-    (void)n_in, (void)n_out, (void)ex;
-    const ck_conv_config *c = CK_CFG(l, ck_conv_config);
+    (void)n_in, (void)n_out;
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], false, &g);
     if (st) return st;
-    g.mult = c->depth_multiplier;
-    int64_t npos = g.batch * g.out[0] * g.out[1] * g.out[2], mid = g.cin * g.mult;
-    float *tmp = malloc((size_t)(npos * mid) * sizeof *tmp); /* depthwise result [pos, cin*m] */
-    if (!tmp) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the depthwise buffer");
-    ck_depthwise_nd(&g, in[0].data, weight(l, 0), NULL, tmp);
-    ck_conv_geom p = {.batch = 1, .in = {1, 1, npos}, .out = {1, 1, npos}, .k = {1, 1, 1}, .s = {1, 1, 1},
-                      .d = {1, 1, 1}, .cin = mid, .cout = g.cout, .groups = 1, .mult = 1};
-    bool ok = ck_conv_nd(&p, tmp, weight(l, 1), c->use_bias ? weight(l, 2) : NULL, out[0].data);
-    free(tmp);
-    if (!ok) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory");
-    activate(l, &out[0]);
+    if (!ex->workspace) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
+    float *mid = ex->workspace; /* [b, out..., cin * m], kept for backward */
+    float *z = preact(l, &out[0], mid + g.batch * mid_row(l));
+    ck_depthwise_fwd(&g, in[0].data, weight(l, 0), mid);
+    ck_conv_geom p = pointwise_of(&g);
+    ck_conv_fwd(&p, mid, weight(l, 1), z, NULL, 1);
+    finish(l, z, &out[0]);
+    return CK_OK;
+}
+
+ck_status ck_separable_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)n_out;
+    ck_conv_geom g;
+    ck_status st = geom_of(l, &in[0], &out[0], false, &g);
+    if (st) return st;
+    int64_t ny = ck_numel(&out[0]), nmid = g.batch * mid_row(l);
+    float *buf = ck_layer_scratch(l, ny + nmid);
+    if (!buf) return nomem(l);
+    const float *mid = ex->workspace;
+    const float *dz = dz_of(l, &out[0], &dout[0], mid + nmid, buf);
+    float *dmid = buf + ny;
+    memset(dmid, 0, (size_t)nmid * sizeof *dmid);
+    ck_conv_geom p = pointwise_of(&g);
+    ck_conv_bwd(&p, mid, weight(l, 1), dz, dmid, weight_grad(l, 1), NULL, 1);
+    ck_depthwise_bwd(&g, in[0].data, weight(l, 0), dmid, din[0].data, weight_grad(l, 0));
     return CK_OK;
 }

@@ -1,15 +1,39 @@
-/* Forward passes of the convolution, pooling, normalization and other
- * convolutional-family layers, with the engine's hook signature. Channels-last
- * only: channels_first inputs get a clear CK_ERR_UNSUPPORTED. */
+/* Forward and backward passes of the convolution layers, and the other
+ * convolutional-family layers' shared hook signatures. Channels-last only:
+ * channels_first inputs get a clear CK_ERR_UNSUPPORTED. */
 #ifndef CK_CONV_EXEC_H
 #define CK_CONV_EXEC_H
 
 #include "graph/graph.h"
 
 #define CK_FWD_ARGS ck_layer *l, const struct ck_tensor *in, int n_in, struct ck_tensor *out, int n_out, ck_exec *ex
+#define CK_BWD_ARGS                                                                                            \
+    ck_layer *l, const struct ck_tensor *in, int n_in, const struct ck_tensor *out, const struct ck_tensor *dout, \
+        int n_out, struct ck_tensor *din, ck_exec *ex
 ck_status ck_conv_forward(CK_FWD_ARGS);
 ck_status ck_conv_transpose_forward(CK_FWD_ARGS);
 ck_status ck_depthwise_forward(CK_FWD_ARGS);
 ck_status ck_separable_forward(CK_FWD_ARGS);
+ck_status ck_conv_backward(CK_BWD_ARGS);
+ck_status ck_conv_transpose_backward(CK_BWD_ARGS);
+ck_status ck_depthwise_backward(CK_BWD_ARGS);
+ck_status ck_separable_backward(CK_BWD_ARGS);
+/* Floats per sample kept from forward for backward (pre-activations, the
+ * separable layer's depthwise result). */
+int64_t ck_conv_workspace(const ck_layer *l);
+int64_t ck_separable_workspace(const ck_layer *l);
+
+/* Normalization family (batchnorm_exec.c): BatchNormalization's training
+ * forward (batch statistics, moving statistics updated), whether a pass runs in
+ * that mode, and the family's backward and workspace hooks. */
+ck_status ck_bn_train_forward(CK_FWD_ARGS);
+bool ck_bn_batch_mode(const ck_layer *l, const ck_exec *ex);
+ck_status ck_norm_backward(CK_BWD_ARGS);
+int64_t ck_norm_workspace(const ck_layer *l);
+
+/* A layer-owned scratch buffer of at least `floats` floats, grown when needed
+ * and reused by later calls (kept in l->state, freed with the layer); NULL when
+ * out of memory. Not kept between forward and backward. */
+float *ck_layer_scratch(ck_layer *l, int64_t floats);
 
 #endif

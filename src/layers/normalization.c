@@ -138,7 +138,7 @@ static int64_t norm_flops(const ck_layer *l) { return 4 * elems(&l->in_shapes[0]
  * with the statistics over one axis (the usual case; others are unsupported). */
 static ck_status bn_forward(CK_FWD_ARGS)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    if (ck_bn_batch_mode(l, ex)) return ck_bn_train_forward(l, in, n_in, out, n_out, ex);
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     const ck_shape *s = &in[0].shape;
     int ax;
@@ -167,7 +167,8 @@ static ck_status bn_forward(CK_FWD_ARGS)
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_norm_config),    \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .flops = norm_flops, .forward = fwd}
+        .build = build_, .flops = norm_flops, .forward = fwd,                                   \
+        .backward = ck_norm_backward, .workspace = ck_norm_workspace}
 
 NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward);
 NORM_CLASS(ck_class_ln, "LayerNormalization", ln_fields, ln_build, NULL);

@@ -179,25 +179,96 @@ static ck_status global_forward(CK_FWD_ARGS, bool is_max)
 static ck_status gmax_forward(CK_FWD_ARGS) { return global_forward(l, in, n_in, out, n_out, ex, true); }
 static ck_status gavg_forward(CK_FWD_ARGS) { return global_forward(l, in, n_in, out, n_out, ex, false); }
 
+/* ---- backward ------------------------------------------------------------------------ */
+/* Max: the gradient goes to the first maximum of each window (what XLA's
+ * select-and-scatter picks); average: spread evenly over the real elements. */
+static void pool_back(const pool_geom *g, const float *x, const float *dy, float *dx, bool is_max)
+{
+    int64_t nin = g->in[0] * g->in[1] * g->in[2], nout = g->out[0] * g->out[1] * g->out[2];
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < g->batch; b++) {
+        const float *xb = x + b * nin * g->c;
+        float *dxb = dx + b * nin * g->c;
+        for (int64_t op = 0; op < nout; op++) {
+            int64_t o0 = op / (g->out[1] * g->out[2]), o1 = op / g->out[2] % g->out[1], o2 = op % g->out[2];
+            const float *d = dy + (b * nout + op) * g->c;
+            int64_t l0, h0, l1, h1, l2, h2;
+            window(g, 0, o0, &l0, &h0), window(g, 1, o1, &l1, &h1), window(g, 2, o2, &l2, &h2);
+            float inv = 1.0f / (float)((h0 - l0) * (h1 - l1) * (h2 - l2));
+            for (int64_t ch = 0; ch < g->c; ch++) {
+                float best = -FLT_MAX;
+                int64_t arg = -1;
+                for (int64_t i0 = l0; i0 < h0; i0++)
+                    for (int64_t i1 = l1; i1 < h1; i1++)
+                        for (int64_t i2 = l2; i2 < h2; i2++) {
+                            int64_t at = ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->c + ch;
+                            if (!is_max) dxb[at] += d[ch] * inv;
+                            else if (arg < 0 || xb[at] > best) best = xb[at], arg = at;
+                        }
+                if (is_max && arg >= 0) dxb[arg] += d[ch];
+            }
+        }
+    }
+}
+
+static ck_status pool_backward(CK_BWD_ARGS, bool is_max)
+{
+    (void)n_in, (void)n_out, (void)ex, (void)dout;
+    if (!din[0].data) return CK_OK;
+    pool_geom g;
+    ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
+    if (st) return st;
+    pool_back(&g, in[0].data, dout[0].data, din[0].data, is_max);
+    return CK_OK;
+}
+static ck_status max_backward(CK_BWD_ARGS) { return pool_backward(l, in, n_in, out, dout, n_out, din, ex, true); }
+static ck_status avg_backward(CK_BWD_ARGS) { return pool_backward(l, in, n_in, out, dout, n_out, din, ex, false); }
+
+static ck_status global_backward(CK_BWD_ARGS, bool is_max)
+{
+    (void)n_in, (void)n_out, (void)ex, (void)l;
+    if (!din[0].data) return CK_OK;
+    const ck_shape *s = &in[0].shape;
+    int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
+    for (int64_t b = 0; b < s->dim[0]; b++) {
+        const float *xb = in[0].data + b * n * c, *d = dout[0].data + b * c, *yb = out[0].data + b * c;
+        float *dxb = din[0].data + b * n * c;
+        for (int64_t ch = 0; ch < c; ch++) {
+            if (!is_max) {
+                for (int64_t p = 0; p < n; p++) dxb[p * c + ch] += d[ch] / (float)n;
+                continue;
+            }
+            for (int64_t p = 0; p < n; p++)
+                if (xb[p * c + ch] == yb[ch]) { /* the first position holding the maximum */
+                    dxb[p * c + ch] += d[ch];
+                    break;
+                }
+        }
+    }
+    return CK_OK;
+}
+static ck_status gmax_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in, out, dout, n_out, din, ex, true); }
+static ck_status gavg_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in, out, dout, n_out, din, ex, false); }
+
 #define N_OF(a) ((int)(sizeof a / sizeof a[0]))
 #define POOL_CLASS(var, name, fields_, build_, flops_, fwd)                                     \
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_pool_config),    \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .flops = flops_, .forward = fwd}
+        .build = build_, .flops = flops_, .forward = fwd##_forward, .backward = fwd##_backward}
 
-POOL_CLASS(ck_class_max1, "MaxPooling1D", max1_fields, pool_build, pool_flops, max_forward);
-POOL_CLASS(ck_class_max2, "MaxPooling2D", max2_fields, pool_build, pool_flops, max_forward);
-POOL_CLASS(ck_class_max3, "MaxPooling3D", max3_fields, pool_build, pool_flops, max_forward);
-POOL_CLASS(ck_class_avg1, "AveragePooling1D", avg1_fields, pool_build, pool_flops, avg_forward);
-POOL_CLASS(ck_class_avg2, "AveragePooling2D", avg2_fields, pool_build, pool_flops, avg_forward);
-POOL_CLASS(ck_class_avg3, "AveragePooling3D", avg3_fields, pool_build, pool_flops, avg_forward);
-POOL_CLASS(ck_class_gmax1, "GlobalMaxPooling1D", global_fields, global_build, global_flops, gmax_forward);
-POOL_CLASS(ck_class_gmax2, "GlobalMaxPooling2D", global_fields, global_build, global_flops, gmax_forward);
-POOL_CLASS(ck_class_gmax3, "GlobalMaxPooling3D", global_fields, global_build, global_flops, gmax_forward);
-POOL_CLASS(ck_class_gavg1, "GlobalAveragePooling1D", global_fields, global_build, global_flops, gavg_forward);
-POOL_CLASS(ck_class_gavg2, "GlobalAveragePooling2D", global_fields, global_build, global_flops, gavg_forward);
-POOL_CLASS(ck_class_gavg3, "GlobalAveragePooling3D", global_fields, global_build, global_flops, gavg_forward);
+POOL_CLASS(ck_class_max1, "MaxPooling1D", max1_fields, pool_build, pool_flops, max);
+POOL_CLASS(ck_class_max2, "MaxPooling2D", max2_fields, pool_build, pool_flops, max);
+POOL_CLASS(ck_class_max3, "MaxPooling3D", max3_fields, pool_build, pool_flops, max);
+POOL_CLASS(ck_class_avg1, "AveragePooling1D", avg1_fields, pool_build, pool_flops, avg);
+POOL_CLASS(ck_class_avg2, "AveragePooling2D", avg2_fields, pool_build, pool_flops, avg);
+POOL_CLASS(ck_class_avg3, "AveragePooling3D", avg3_fields, pool_build, pool_flops, avg);
+POOL_CLASS(ck_class_gmax1, "GlobalMaxPooling1D", global_fields, global_build, global_flops, gmax);
+POOL_CLASS(ck_class_gmax2, "GlobalMaxPooling2D", global_fields, global_build, global_flops, gmax);
+POOL_CLASS(ck_class_gmax3, "GlobalMaxPooling3D", global_fields, global_build, global_flops, gmax);
+POOL_CLASS(ck_class_gavg1, "GlobalAveragePooling1D", global_fields, global_build, global_flops, gavg);
+POOL_CLASS(ck_class_gavg2, "GlobalAveragePooling2D", global_fields, global_build, global_flops, gavg);
+POOL_CLASS(ck_class_gavg3, "GlobalAveragePooling3D", global_fields, global_build, global_flops, gavg);
 
 CK_FAMILY(ck_pooling_layers, &ck_class_max1, &ck_class_max2, &ck_class_max3, &ck_class_avg1, &ck_class_avg2,
           &ck_class_avg3, &ck_class_gmax1, &ck_class_gmax2, &ck_class_gmax3, &ck_class_gavg1, &ck_class_gavg2,

@@ -89,9 +89,11 @@ static int64_t source(resize_op op, const int64_t p[2], int64_t size, int64_t in
     return i >= 0 && i < in ? i : -1;
 }
 
-static ck_status resize_forward(CK_FWD_ARGS, resize_op op)
+/* Forward copies each output position from its source (or writes zeros);
+ * backward (`back`) adds each output gradient onto its source, the adjoint. */
+static ck_status resize_run(ck_layer *l, const ck_tensor *x, float *xgrad, ck_tensor *y, const float *ygrad,
+                            resize_op op, bool back)
 {
-    (void)n_in, (void)n_out, (void)ex;
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     int r = rank_of(l);
     int64_t p[3][2] = {{0}};
@@ -103,28 +105,48 @@ static ck_status resize_forward(CK_FWD_ARGS, resize_op op)
     if (st) return st;
     int64_t in3[3] = {1, 1, 1}, out3[3] = {1, 1, 1}, pp[3][2] = {{0}}, sz[3] = {1, 1, 1};
     for (int i = 0; i < r; i++) {
-        in3[3 - r + i] = in[0].shape.dim[1 + i], out3[3 - r + i] = out[0].shape.dim[1 + i];
+        in3[3 - r + i] = x->shape.dim[1 + i], out3[3 - r + i] = y->shape.dim[1 + i];
         pp[3 - r + i][0] = p[i][0], pp[3 - r + i][1] = p[i][1];
         sz[3 - r + i] = op == OP_UP ? c->size.v[i] : 1;
     }
-    int64_t ch = in[0].shape.dim[r + 1], nin = in3[0] * in3[1] * in3[2], nout = out3[0] * out3[1] * out3[2];
-    for (int64_t b = 0; b < in[0].shape.dim[0]; b++) {
-        const float *xb = in[0].data + b * nin * ch;
-        float *yb = out[0].data + b * nout * ch;
+    int64_t ch = x->shape.dim[r + 1], nin = in3[0] * in3[1] * in3[2], nout = out3[0] * out3[1] * out3[2];
+    for (int64_t b = 0; b < x->shape.dim[0]; b++) {
+        const float *xb = x->data + b * nin * ch;
+        float *yb = y->data + b * nout * ch;
         for (int64_t o0 = 0; o0 < out3[0]; o0++)
             for (int64_t o1 = 0; o1 < out3[1]; o1++)
                 for (int64_t o2 = 0; o2 < out3[2]; o2++) {
                     int64_t i0 = source(op, pp[0], sz[0], in3[0], o0), i1 = source(op, pp[1], sz[1], in3[1], o1);
                     int64_t i2 = source(op, pp[2], sz[2], in3[2], o2);
-                    float *dst = yb + ((o0 * out3[1] + o1) * out3[2] + o2) * ch;
+                    int64_t at = ((o0 * out3[1] + o1) * out3[2] + o2) * ch, from = ((i0 * in3[1] + i1) * in3[2] + i2) * ch;
+                    if (back) {
+                        if (i0 >= 0 && i1 >= 0 && i2 >= 0)
+                            for (int64_t k = 0; k < ch; k++) xgrad[b * nin * ch + from + k] += ygrad[b * nout * ch + at + k];
+                        continue;
+                    }
+                    float *dst = yb + at;
                     if (i0 < 0 || i1 < 0 || i2 < 0) memset(dst, 0, (size_t)ch * sizeof *dst);
-                    else memcpy(dst, xb + ((i0 * in3[1] + i1) * in3[2] + i2) * ch, (size_t)ch * sizeof *dst);
+                    else memcpy(dst, xb + from, (size_t)ch * sizeof *dst);
                 }
     }
     return CK_OK;
 }
+static ck_status resize_forward(CK_FWD_ARGS, resize_op op)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    return resize_run(l, &in[0], NULL, &out[0], NULL, op, false);
+}
+static ck_status resize_backward(CK_BWD_ARGS, resize_op op)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    if (!din[0].data) return CK_OK;
+    ck_tensor y = out[0]; /* only its shape is read going backward */
+    return resize_run(l, &in[0], din[0].data, &y, dout[0].data, op, true);
+}
 static ck_status pad_forward(CK_FWD_ARGS) { return resize_forward(l, in, n_in, out, n_out, ex, OP_PAD); }
 static ck_status crop_forward(CK_FWD_ARGS) { return resize_forward(l, in, n_in, out, n_out, ex, OP_CROP); }
+static ck_status pad_backward(CK_BWD_ARGS) { return resize_backward(l, in, n_in, out, dout, n_out, din, ex, OP_PAD); }
+static ck_status crop_backward(CK_BWD_ARGS) { return resize_backward(l, in, n_in, out, dout, n_out, din, ex, OP_CROP); }
 
 /* Linear taps of output index o: half-pixel centres, edges clamped (what
  * jax.image.resize's renormalised triangle kernel gives when upsampling). */
@@ -138,29 +160,38 @@ static void taps(int64_t o, int64_t in, int64_t size, int64_t *a, int64_t *b, fl
     *t = (float)(src - (double)*a);
 }
 
-static ck_status bilinear_forward(CK_FWD_ARGS)
+/* Bilinear forward, or (`back`) its adjoint: each output's gradient goes to its
+ * four taps with the same weights. */
+static void bilinear_run(const ck_layer *l, const ck_tensor *x, float *xgrad, float *y, const float *ygrad, bool back)
 {
-    (void)n_in, (void)n_out, (void)ex;
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
-    const ck_shape *s = &in[0].shape;
+    const ck_shape *s = &x->shape;
     int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = h * c->size.v[0], ow = w * c->size.v[1];
     for (int64_t b = 0; b < s->dim[0]; b++)
-        for (int64_t y = 0; y < oh; y++) {
+        for (int64_t yy = 0; yy < oh; yy++) {
             int64_t y0, y1, x0, x1;
             float ty, tx;
-            taps(y, h, c->size.v[0], &y0, &y1, &ty);
-            for (int64_t x = 0; x < ow; x++) {
-                taps(x, w, c->size.v[1], &x0, &x1, &tx);
-                const float *base = in[0].data + b * h * w * ch;
-                float *dst = out[0].data + ((b * oh + y) * ow + x) * ch;
+            taps(yy, h, c->size.v[0], &y0, &y1, &ty);
+            for (int64_t xx = 0; xx < ow; xx++) {
+                taps(xx, w, c->size.v[1], &x0, &x1, &tx);
+                int64_t at = ((b * oh + yy) * ow + xx) * ch, base = b * h * w * ch;
+                int64_t p00 = base + (y0 * w + x0) * ch, p01 = base + (y0 * w + x1) * ch;
+                int64_t p10 = base + (y1 * w + x0) * ch, p11 = base + (y1 * w + x1) * ch;
+                float w00 = (1 - tx) * (1 - ty), w01 = tx * (1 - ty), w10 = (1 - tx) * ty, w11 = tx * ty;
                 for (int64_t k = 0; k < ch; k++) {
-                    float top = base[(y0 * w + x0) * ch + k] * (1 - tx) + base[(y0 * w + x1) * ch + k] * tx;
-                    float bot = base[(y1 * w + x0) * ch + k] * (1 - tx) + base[(y1 * w + x1) * ch + k] * tx;
-                    dst[k] = top * (1 - ty) + bot * ty;
+                    if (back) {
+                        float d = ygrad[at + k];
+                        xgrad[p00 + k] += d * w00, xgrad[p01 + k] += d * w01;
+                        xgrad[p10 + k] += d * w10, xgrad[p11 + k] += d * w11;
+                        continue;
+                    }
+                    const float *xd = x->data;
+                    float top = xd[p00 + k] * (1 - tx) + xd[p01 + k] * tx;
+                    float bot = xd[p10 + k] * (1 - tx) + xd[p11 + k] * tx;
+                    y[at + k] = top * (1 - ty) + bot * ty;
                 }
             }
         }
-    return CK_OK;
 }
 
 static ck_status up_forward(CK_FWD_ARGS)
@@ -169,9 +200,20 @@ static ck_status up_forward(CK_FWD_ARGS)
     if (rank_of(l) == 2 && !strcmp(c->interpolation, "bilinear")) {
         if (strcmp(c->data_format, "channels_last"))
             return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
-        return bilinear_forward(l, in, n_in, out, n_out, ex);
+        bilinear_run(l, &in[0], NULL, out[0].data, NULL, false);
+        return CK_OK;
     }
     return resize_forward(l, in, n_in, out, n_out, ex, OP_UP);
+}
+
+static ck_status up_backward(CK_BWD_ARGS)
+{
+    const ck_resize_config *c = CK_CFG(l, ck_resize_config);
+    if (rank_of(l) == 2 && !strcmp(c->interpolation, "bilinear")) {
+        if (din[0].data) bilinear_run(l, &in[0], din[0].data, NULL, dout[0].data, true);
+        return CK_OK;
+    }
+    return resize_backward(l, in, n_in, out, dout, n_out, din, ex, OP_UP);
 }
 
 #define N_OF(a) ((int)(sizeof a / sizeof a[0]))
@@ -179,17 +221,17 @@ static ck_status up_forward(CK_FWD_ARGS)
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_resize_config),  \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .forward = fwd}
+        .build = build_, .forward = fwd##_forward, .backward = fwd##_backward}
 
-RS_CLASS(ck_class_zp1, "ZeroPadding1D", zp1_fields, pad_build, pad_forward);
-RS_CLASS(ck_class_zp2, "ZeroPadding2D", zp2_fields, pad_build, pad_forward);
-RS_CLASS(ck_class_zp3, "ZeroPadding3D", zp3_fields, pad_build, pad_forward);
-RS_CLASS(ck_class_cr1, "Cropping1D", cr1_fields, crop_build, crop_forward);
-RS_CLASS(ck_class_cr2, "Cropping2D", cr2_fields, crop_build, crop_forward);
-RS_CLASS(ck_class_cr3, "Cropping3D", cr3_fields, crop_build, crop_forward);
-RS_CLASS(ck_class_up1, "UpSampling1D", up1_fields, up_build, up_forward);
-RS_CLASS(ck_class_up2, "UpSampling2D", up2_fields, up_build, up_forward);
-RS_CLASS(ck_class_up3, "UpSampling3D", up3_fields, up_build, up_forward);
+RS_CLASS(ck_class_zp1, "ZeroPadding1D", zp1_fields, pad_build, pad);
+RS_CLASS(ck_class_zp2, "ZeroPadding2D", zp2_fields, pad_build, pad);
+RS_CLASS(ck_class_zp3, "ZeroPadding3D", zp3_fields, pad_build, pad);
+RS_CLASS(ck_class_cr1, "Cropping1D", cr1_fields, crop_build, crop);
+RS_CLASS(ck_class_cr2, "Cropping2D", cr2_fields, crop_build, crop);
+RS_CLASS(ck_class_cr3, "Cropping3D", cr3_fields, crop_build, crop);
+RS_CLASS(ck_class_up1, "UpSampling1D", up1_fields, up_build, up);
+RS_CLASS(ck_class_up2, "UpSampling2D", up2_fields, up_build, up);
+RS_CLASS(ck_class_up3, "UpSampling3D", up3_fields, up_build, up);
 
 CK_FAMILY(ck_reshaping_layers, &ck_class_zp1, &ck_class_zp2, &ck_class_zp3, &ck_class_cr1, &ck_class_cr2,
           &ck_class_cr3, &ck_class_up1, &ck_class_up2, &ck_class_up3);
