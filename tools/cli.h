@@ -28,4 +28,8 @@ int cli_console_width(void);
  * text listing, or an .npz at `out`. For files whose architecture is unsupported. */
 int cli_raw_weights(const char *file, const char *layer, const char *format, const char *out);
 
+/* Fashion-MNIST from Debian's IDX files in `dir` ("train" or "t10k"): images
+ * scaled to [0, 1] as float32 [n, 28, 28], labels as class indices (tools/cmd_fit.c). */
+int cli_load_fashion(const char *dir, const char *prefix, ck_array *x, float **labels, int64_t *n);
+
 #endif

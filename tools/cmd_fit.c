@@ -153,7 +153,7 @@ int cmd_evaluate(int argc, char **argv) { return run_fit(argc, argv, false); }
 /* ---- demo-fashion ---------------------------------------------------------------- */
 
 /* Images scaled to [0, 1] as float32 [n, 784]; labels as class indices. */
-static int load_fashion(const char *dir, const char *prefix, ck_array *x, float **labels, int64_t *n)
+int cli_load_fashion(const char *dir, const char *prefix, ck_array *x, float **labels, int64_t *n)
 {
     char path[1024];
     ck_array img, lab;
@@ -191,8 +191,8 @@ int cmd_demo_fashion(int argc, char **argv)
     ck_array xtr, xte;
     float *ytr, *yte;
     int64_t ntr, nte;
-    if (load_fashion(dir, "train", &xtr, &ytr, &ntr)) return 1;
-    if (load_fashion(dir, "t10k", &xte, &yte, &nte)) {
+    if (cli_load_fashion(dir, "train", &xtr, &ytr, &ntr)) return 1;
+    if (cli_load_fashion(dir, "t10k", &xte, &yte, &nte)) {
         ck_array_free(&xtr), free(ytr);
         return 1;
     }

@@ -8,6 +8,7 @@ int cmd_predict(int argc, char **argv); /* tools/cmd_predict.c */
 int cmd_files_convert(int argc, char **argv);
 int cmd_files_inspect(int argc, char **argv);
 int cmd_fit(int argc, char **argv), cmd_evaluate(int argc, char **argv), cmd_demo_fashion(int argc, char **argv); /* tools/cmd_fit.c */
+int cmd_demo_cnn(int argc, char **argv); /* tools/cmd_demo_cnn.c */
 
 const cli_command cli_extra_commands[] = {
     {"predict", cmd_predict,
@@ -25,5 +26,7 @@ const cli_command cli_extra_commands[] = {
      "  inspect FILE              format, Keras version, layers, weights, optimizer state\n"},
     {"demo-fashion", cmd_demo_fashion,
      "  demo-fashion              train an MLP on Fashion-MNIST (Debian's dataset-fashion-mnist)\n"},
+    {"demo-cnn", cmd_demo_cnn,
+     "  demo-cnn [--epochs N] [--limit N]  train a CNN on Fashion-MNIST to 90% test accuracy\n"},
     {NULL, NULL, NULL},
 };

@@ -26,28 +26,42 @@ typedef struct side {
     int64_t C, c0, cg;
 } side;
 
+/* One kernel row (the k[2] taps along the last axis) of gather: when every tap
+ * is inside, undilated, and the group spans all channels, the row is one
+ * contiguous run of k[2] * C floats, copied at once (Conv2D on 1 channel would
+ * otherwise copy 4 bytes per call). */
+static void gather_row(const ck_conv_geom *g, const side *sd, const float *src_row, int64_t o2, float *col)
+{
+    int64_t cg = sd->cg, first = tap(g, 2, o2, 0), last = tap(g, 2, o2, g->k[2] - 1);
+    if (g->d[2] == 1 && cg == sd->C && first >= 0 && last < sd->ext[2]) {
+        memcpy(col, src_row + first * sd->C, (size_t)(g->k[2] * cg) * sizeof *col);
+        return;
+    }
+    for (int64_t k2 = 0; k2 < g->k[2]; k2++, col += cg) {
+        int64_t i2 = tap(g, 2, o2, k2);
+        if (i2 < 0 || i2 >= sd->ext[2]) memset(col, 0, (size_t)cg * sizeof *col);
+        else if (cg == 1) *col = src_row[i2 * sd->C + sd->c0];
+        else memcpy(col, src_row + i2 * sd->C + sd->c0, (size_t)cg * sizeof *col);
+    }
+}
+
 /* col[pos][kv * cg + ci] = t[tap(pos, kv), c0 + ci], or 0 outside t. */
 static void gather(const ck_conv_geom *g, const side *sd, const float *t, float *col)
 {
     const int64_t *it = sd->it, *ext = sd->ext;
-    int64_t cg = sd->cg;
+    int64_t row = g->k[2] * sd->cg;
     for (int64_t o0 = 0; o0 < it[0]; o0++)
         for (int64_t o1 = 0; o1 < it[1]; o1++)
             for (int64_t o2 = 0; o2 < it[2]; o2++)
                 for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
                     int64_t i0 = tap(g, 0, o0, k0);
-                    for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
+                    for (int64_t k1 = 0; k1 < g->k[1]; k1++, col += row) {
                         int64_t i1 = tap(g, 1, o1, k1);
-                        bool row_in = i0 >= 0 && i0 < ext[0] && i1 >= 0 && i1 < ext[1];
-                        for (int64_t k2 = 0; k2 < g->k[2]; k2++, col += cg) {
-                            int64_t i2 = tap(g, 2, o2, k2);
-                            if (!row_in || i2 < 0 || i2 >= ext[2]) {
-                                memset(col, 0, (size_t)cg * sizeof *col);
-                                continue;
-                            }
-                            memcpy(col, t + ((i0 * ext[1] + i1) * ext[2] + i2) * sd->C + sd->c0,
-                                   (size_t)cg * sizeof *col);
+                        if (i0 < 0 || i0 >= ext[0] || i1 < 0 || i1 >= ext[1]) {
+                            memset(col, 0, (size_t)row * sizeof *col);
+                            continue;
                         }
+                        gather_row(g, sd, t + (i0 * ext[1] + i1) * ext[2] * sd->C, o2, col);
                     }
                 }
 }
@@ -101,7 +115,6 @@ static void gather_chunk(const ck_conv_geom *g, const float *x, int64_t b0, int6
 {
     int64_t cg = g->cin / g->groups, nin = prod3(g->in), rows = prod3(g->out) * prod3(g->k) * cg;
     side sd = {.it = g->out, .ext = g->in, .C = g->cin, .c0 = gi * cg, .cg = cg};
-#pragma omp parallel for schedule(static) if (n > 1)
     for (int64_t b = 0; b < n; b++) gather(g, &sd, x + (b0 + b) * nin * g->cin, col + b * rows);
 }
 
@@ -144,7 +157,6 @@ void ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const fl
             /* dcol = dy_g @ W_g^T, then scattered back onto the input positions */
             sgemm(false, true, n * npos, K, fg, dyc + gi * fg, g->cout, w + gi * fg, g->cout, 0.0f, col, K);
             side sd = {.it = g->out, .ext = g->in, .C = g->cin, .c0 = gi * cg, .cg = cg};
-#pragma omp parallel for schedule(static) if (n > 1)
             for (int64_t b = 0; b < n; b++) scatter_add(g, &sd, col + b * npos * K, dx + (b0 + b) * nin * g->cin);
         }
     }
@@ -159,7 +171,6 @@ void ck_conv_t_fwd(const ck_conv_geom *g, const float *x, const float *w, float 
         int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
         /* col[pos][kv*cout + f] = sum_ci x[pos][ci] * w[kv][f][ci]: x @ W^T with W as [kv*cout, cin] */
         sgemm(false, true, n * nin, K, g->cin, x + b0 * nin * g->cin, g->cin, w, g->cin, 0.0f, col, K);
-#pragma omp parallel for schedule(static) if (n > 1)
         for (int64_t b = 0; b < n; b++) scatter_add(g, &sd, col + b * nin * K, y + (b0 + b) * nout * g->cout);
     }
 }
@@ -171,7 +182,6 @@ void ck_conv_t_bwd(const ck_conv_geom *g, const float *x, const float *w, const 
     side sd = {.it = g->in, .ext = g->out, .C = g->cout, .c0 = 0, .cg = g->cout};
     for (int64_t b0 = 0; b0 < g->batch; b0 += chunk) {
         int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
-#pragma omp parallel for schedule(static) if (n > 1)
         for (int64_t b = 0; b < n; b++) gather(g, &sd, dy + (b0 + b) * nout * g->cout, col + b * nin * K);
         const float *xc = x + b0 * nin * g->cin;
         sgemm(true, false, K, g->cin, n * nin, col, K, xc, g->cin, 1.0f, dw, g->cin);

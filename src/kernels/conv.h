@@ -5,8 +5,11 @@
  * scattered back by col2im), the same with the roles of gather and scatter
  * exchanged for the transposed convolution, and direct loops for depthwise.
  * The caller owns the scratch (`col`), so a training step allocates nothing.
- * Gathers and scatters run over samples with OpenMP; the GEMMs use OpenBLAS's
- * threads. Knows nothing about layers. */
+ * Threads: the GEMMs, which are nearly all the work, use OpenBLAS's threads;
+ * the gathers and scatters between them stay serial, because an OpenMP team
+ * spinning after each gather steals the cores OpenBLAS's threads need next
+ * (measured: 2-3x slower steps on 2 cores). The depthwise loops, with no GEMM,
+ * thread over samples with OpenMP. Knows nothing about layers. */
 #ifndef CK_KERNELS_CONV_H
 #define CK_KERNELS_CONV_H
 

@@ -125,7 +125,10 @@ static const float *dz_of(const ck_layer *l, const ck_tensor *y, const ck_tensor
     ck_act_kind k = CK_CFG(l, ck_conv_config)->activation.kind;
     int64_t cols = y->shape.dim[y->shape.rank - 1], rows = ck_numel(y) / cols;
     const float *dz = dy->data;
-    if (k != CK_ACT_LINEAR) {
+    if (k == CK_ACT_RELU) { /* the common case in one pass: dz = y > 0 ? dy : 0 */
+        for (int64_t i = 0; i < rows * cols; i++) buf[i] = y->data[i] > 0.0f ? dy->data[i] : 0.0f;
+        dz = buf;
+    } else if (k != CK_ACT_LINEAR) {
         memset(buf, 0, (size_t)(rows * cols) * sizeof *buf);
         ck_act_backward(k, act_from_output(k) ? y->data : z, y->data, dy->data, buf, rows, cols);
         dz = buf;
