@@ -5,8 +5,9 @@
  * relu) -> MaxPooling2D -> Flatten -> Dense(128, relu) -> Dense(10, softmax),
  * Adam(1e-3), batch 64; two epochs reach about 90% test accuracy (exit status 3
  * below 90%).
- *   ckeras demo-cnn [--dir DIR] [--epochs N] [--limit N]
- * --limit trains on the first N images only (a quick smoke run). */
+ *   ckeras demo-cnn [--dir DIR] [--epochs N] [--limit N] [--threads N]
+ * --limit trains on the first N images only (a quick smoke run); --threads sets
+ * the kernels' threads (default: every core). */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -18,18 +19,21 @@ static ck_model *cnn(void)
     ck_model *m = ck_sequential("fashion_cnn");
     ck_sequential_add(m, ck_layer_new("InputLayer", "input_shape=(28, 28, 1)"));
     ck_sequential_add(m, ck_layer_new("Conv2D", "filters=32, kernel_size=3, activation='relu'"));
+    ck_sequential_add(m, ck_layer_new("BatchNormalization", ""));
     ck_sequential_add(m, ck_layer_new("MaxPooling2D", ""));
     ck_sequential_add(m, ck_layer_new("Conv2D", "filters=64, kernel_size=3, activation='relu'"));
+    ck_sequential_add(m, ck_layer_new("BatchNormalization", ""));
     ck_sequential_add(m, ck_layer_new("MaxPooling2D", ""));
     ck_sequential_add(m, ck_layer_new("Flatten", ""));
     ck_sequential_add(m, ck_dense(128, "activation='relu'"));
+    ck_sequential_add(m, ck_layer_new("Dropout", "rate=0.3"));
     ck_sequential_add(m, ck_dense(10, "activation='softmax'"));
     ck_model_set_seed(m, 1);
     return m;
 }
 
 static int train(ck_model *m, const float *xtr, const float *ytr, int64_t ntr, const float *xte, const float *yte,
-                 int64_t nte, int epochs)
+                 int64_t nte, int epochs, int64_t batch)
 {
     char *text = NULL;
     if (ck_model_compile(m, "Adam(learning_rate=0.001)", "sparse_categorical_crossentropy", "accuracy") ||
@@ -38,7 +42,7 @@ static int train(ck_model *m, const float *xtr, const float *ytr, int64_t ntr, c
     fputs(text, stdout);
     free(text);
     ck_fit_opts o = ck_fit_defaults();
-    o.epochs = epochs, o.batch_size = 64, o.seed = 1, o.terminal = isatty(1);
+    o.epochs = epochs, o.batch_size = batch, o.seed = 1, o.terminal = isatty(1);
     o.val_x = xte, o.val_y = yte, o.n_val = nte; /* val_accuracy per epoch is the test accuracy */
     ck_history *h = NULL, *ev = NULL;
     int rc;
@@ -57,15 +61,17 @@ int cmd_demo_cnn(int argc, char **argv)
 {
     const char *dir = "/usr/share/datasets/fashion-mnist";
     int epochs = 2;
-    int64_t limit = 0;
+    int64_t limit = 0, batch = 64;
     for (int i = 0; i < argc; i += 2) {
         if (i + 1 >= argc) return cli_usage("demo-cnn", stderr);
         if (!strcmp(argv[i], "--dir")) dir = argv[i + 1];
         else if (!strcmp(argv[i], "--epochs")) epochs = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--limit")) limit = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "--batch-size")) batch = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads")) ck_set_num_threads(atoi(argv[i + 1]));
         else return cli_usage("demo-cnn", stderr);
     }
-    if (epochs < 1) return cli_usage("demo-cnn", stderr);
+    if (epochs < 1 || batch < 1) return cli_usage("demo-cnn", stderr);
     ck_array xtr, xte;
     float *ytr, *yte;
     int64_t ntr, nte;
@@ -77,7 +83,7 @@ int cmd_demo_cnn(int argc, char **argv)
     if (limit > 0 && limit < ntr) ntr = limit;
     /* [n, 28, 28] and [n, 28, 28, 1] are the same floats in the same order. */
     ck_model *m = cnn();
-    int rc = train(m, xtr.data, ytr, ntr, xte.data, yte, nte, epochs);
+    int rc = train(m, xtr.data, ytr, ntr, xte.data, yte, nte, epochs, batch);
     ck_model_free(m);
     ck_array_free(&xtr), ck_array_free(&xte), free(ytr), free(yte);
     return rc;

@@ -45,20 +45,23 @@ static ck_status view_of(const ck_layer *l, const ck_tensor *x, bn_view *v)
 
 static bool batch_mode(const ck_layer *l, const ck_exec *ex) { return ex && ex->training && l->trainable; }
 
-/* Batch mean and biased variance of feature d, in double. */
-static void moments(const bn_view *v, const float *x, int64_t d, double *mean, double *var)
+/* Loops run over x as [outer, dim, inner] in memory order, with per-feature
+ * accumulators, so channels-last data (inner = 1) streams through the cache
+ * once per pass instead of once per channel. Sums are in double. */
+#define FOR_X(v, BODY)                                                      \
+    for (int64_t o = 0; o < (v)->outer; o++)                                \
+        for (int64_t d = 0; d < (v)->dim; d++)                              \
+            for (int64_t i = 0, at = (o * (v)->dim + d) * (v)->inner; i < (v)->inner; i++, at++) BODY
+
+/* Two zeroed per-feature double sums and one float array of `dim`, in the
+ * layer's scratch (whose data sits 8 bytes into a ck_malloc block: aligned). */
+static ck_status accumulators(ck_layer *l, const bn_view *v, double **s1, double **s2, float **f)
 {
-    double s = 0, q = 0, n = (double)(v->outer * v->inner);
-    for (int64_t o = 0; o < v->outer; o++) {
-        const float *p = x + (o * v->dim + d) * v->inner;
-        for (int64_t i = 0; i < v->inner; i++) s += p[i];
-    }
-    *mean = s / n;
-    for (int64_t o = 0; o < v->outer; o++) {
-        const float *p = x + (o * v->dim + d) * v->inner;
-        for (int64_t i = 0; i < v->inner; i++) q += (p[i] - *mean) * (p[i] - *mean);
-    }
-    *var = q / n;
+    double *acc = (double *)(void *)ck_layer_scratch(l, 5 * v->dim);
+    if (!acc) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the batch statistics");
+    memset(acc, 0, (size_t)(2 * v->dim) * sizeof *acc);
+    *s1 = acc, *s2 = acc + v->dim, *f = (float *)(void *)(acc + 2 * v->dim);
+    return CK_OK;
 }
 
 ck_status ck_bn_train_forward(CK_FWD_ARGS)
@@ -66,26 +69,29 @@ ck_status ck_bn_train_forward(CK_FWD_ARGS)
     (void)n_in, (void)n_out;
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     bn_view v;
+    double *sum = NULL, *sq = NULL;
+    float *unused = NULL;
     ck_status st = view_of(l, &in[0], &v);
+    if (!st) st = ex->workspace ? accumulators(l, &v, &sum, &sq, &unused)
+                                : ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
     if (st) return st;
-    if (!ex->workspace) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
-    float *bmean = ex->workspace, *binv = ex->workspace + v.dim;
-    float mom = (float)c->momentum;
-#pragma omp parallel for schedule(static)
+    float *bmean = ex->workspace, *binv = ex->workspace + v.dim, mom = (float)c->momentum;
+    const float *x = in[0].data;
+    float *y = out[0].data;
+    double n = (double)(v.outer * v.inner);
+    FOR_X(&v, { sum[d] += x[at]; });
+    for (int64_t d = 0; d < v.dim; d++) bmean[d] = (float)(sum[d] / n);
+    FOR_X(&v, { double e = x[at] - bmean[d]; sq[d] += e * e; });
     for (int64_t d = 0; d < v.dim; d++) {
-        double m, var;
-        moments(&v, in[0].data, d, &m, &var);
-        bmean[d] = (float)m;
-        binv[d] = 1.0f / sqrtf((float)var + (float)c->epsilon);
-        v.mean[d] = v.mean[d] * mom + (float)m * (1.0f - mom);
-        v.var[d] = v.var[d] * mom + (float)var * (1.0f - mom);
-        float a = binv[d] * (v.gamma ? v.gamma[d] : 1.0f), b = (v.beta ? v.beta[d] : 0.0f) - bmean[d] * a;
-        for (int64_t o = 0; o < v.outer; o++) {
-            const float *x = in[0].data + (o * v.dim + d) * v.inner;
-            float *y = out[0].data + (o * v.dim + d) * v.inner;
-            for (int64_t i = 0; i < v.inner; i++) y[i] = x[i] * a + b;
-        }
+        float var = (float)(sq[d] / n);
+        binv[d] = 1.0f / sqrtf(var + (float)c->epsilon);
+        v.mean[d] = v.mean[d] * mom + bmean[d] * (1.0f - mom);
+        v.var[d] = v.var[d] * mom + var * (1.0f - mom);
+        /* y = x * a + b, a and b kept in the accumulators' place */
+        sum[d] = binv[d] * (v.gamma ? v.gamma[d] : 1.0f);
+        sq[d] = (v.beta ? v.beta[d] : 0.0f) - bmean[d] * (float)sum[d];
     }
+    FOR_X(&v, { y[at] = x[at] * (float)sum[d] + (float)sq[d]; });
     return CK_OK;
 }
 
@@ -94,36 +100,41 @@ static ck_status bn_backward(CK_BWD_ARGS)
     (void)n_in, (void)n_out, (void)out;
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     bn_view v;
-    ck_status st = view_of(l, &in[0], &v);
-    if (st) return st;
+    double *sdy = NULL, *sdyx = NULL;
+    float *inv = NULL;
     bool batch = batch_mode(l, ex);
-    if (batch && !ex->workspace) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
-    double n = (double)(v.outer * v.inner);
-#pragma omp parallel for schedule(static)
+    ck_status st = view_of(l, &in[0], &v);
+    if (!st && batch && !ex->workspace)
+        st = ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
+    if (!st) st = accumulators(l, &v, &sdy, &sdyx, &inv);
+    if (st) return st;
+    /* the statistics this pass normalized with: the batch's or the moving ones */
+    const float *mean = batch ? ex->workspace : v.mean;
+    for (int64_t d = 0; d < v.dim; d++)
+        inv[d] = batch ? ex->workspace[v.dim + d] : 1.0f / sqrtf(v.var[d] + (float)c->epsilon);
+    const float *x = in[0].data, *dy = dout[0].data;
+    FOR_X(&v, {
+        sdy[d] += dy[at];
+        sdyx[d] += (double)dy[at] * (x[at] - mean[d]) * inv[d];
+    });
     for (int64_t d = 0; d < v.dim; d++) {
-        float mean = batch ? ex->workspace[d] : v.mean[d];
-        float inv = batch ? ex->workspace[v.dim + d] : 1.0f / sqrtf(v.var[d] + (float)c->epsilon);
-        double sdy = 0, sdyx = 0;
-        for (int64_t o = 0; o < v.outer; o++) {
-            const float *x = in[0].data + (o * v.dim + d) * v.inner, *dy = dout[0].data + (o * v.dim + d) * v.inner;
-            for (int64_t i = 0; i < v.inner; i++) sdy += dy[i], sdyx += (double)dy[i] * (x[i] - mean) * inv;
-        }
-        if (v.dgamma) v.dgamma[d] += (float)sdyx;
-        if (v.dbeta) v.dbeta[d] += (float)sdy;
         float gm = v.gamma ? v.gamma[d] : 1.0f;
+        if (v.dgamma) v.dgamma[d] += (float)sdyx[d];
+        if (v.dbeta) v.dbeta[d] += (float)sdy[d];
         if (!batch && v.dmean && v.dvar) { /* the engine gives frozen weights gradients too */
-            v.dmean[d] += (float)(-sdy * gm * inv);
-            v.dvar[d] += (float)(-0.5 * sdyx * gm * inv * inv);
+            v.dmean[d] += (float)(-sdy[d] * gm * inv[d]);
+            v.dvar[d] += (float)(-0.5 * sdyx[d] * gm * inv[d] * inv[d]);
         }
-        if (!din[0].data) continue;
-        float g = gm * inv;
-        float mdy = batch ? (float)(sdy / n) : 0.0f, mdyx = batch ? (float)(sdyx / n) : 0.0f;
-        for (int64_t o = 0; o < v.outer; o++) {
-            const float *x = in[0].data + (o * v.dim + d) * v.inner, *dy = dout[0].data + (o * v.dim + d) * v.inner;
-            float *dx = din[0].data + (o * v.dim + d) * v.inner;
-            for (int64_t i = 0; i < v.inner; i++) dx[i] += g * (dy[i] - mdy - (x[i] - mean) * inv * mdyx);
-        }
+        /* reuse the sums as the means of dy and dy * xhat (zero in inference) */
+        double n = (double)(v.outer * v.inner);
+        sdy[d] = batch ? sdy[d] / n : 0.0, sdyx[d] = batch ? sdyx[d] / n : 0.0;
     }
+    if (!din[0].data) return CK_OK;
+    float *dx = din[0].data;
+    FOR_X(&v, {
+        float g = (v.gamma ? v.gamma[d] : 1.0f) * inv[d];
+        dx[at] += g * (dy[at] - (float)sdy[d] - (x[at] - mean[d]) * inv[d] * (float)sdyx[d]);
+    });
     return CK_OK;
 }
 

@@ -145,13 +145,39 @@ static void pool_run(const pool_geom *g, const float *x, float *y, bool is_max)
     }
 }
 
+/* The CNN workhorse, MaxPooling2D((2, 2)) valid: every window is full, so the
+ * four rows are read straight, without window clamping. */
+static bool is_max2x2(const pool_geom *g)
+{
+    bool flat = g->k[0] == 1 && g->out[0] == g->in[0];
+    bool two = g->k[1] == 2 && g->k[2] == 2 && g->s[1] == 2 && g->s[2] == 2 && g->pad[1] == 0 && g->pad[2] == 0;
+    return flat && two && g->out[1] * 2 <= g->in[1] && g->out[2] * 2 <= g->in[2];
+}
+
+static void max2x2_run(const pool_geom *g, const float *x, float *y)
+{
+    int64_t c = g->c, rows = g->batch * g->in[0] * g->out[1];
+    for (int64_t r = 0; r < rows; r++) { /* r: (sample, depth, output row) */
+        int64_t img = r / g->out[1], oy = r % g->out[1];
+        const float *a = x + ((img * g->in[1] + 2 * oy) * g->in[2]) * c, *b = a + g->in[2] * c;
+        float *dst = y + r * g->out[2] * c;
+        for (int64_t ox = 0; ox < g->out[2]; ox++, dst += c, a += 2 * c, b += 2 * c)
+            for (int64_t ch = 0; ch < c; ch++) {
+                float m = a[ch], v = a[c + ch];
+                m = v > m ? v : m, v = b[ch], m = v > m ? v : m, v = b[c + ch];
+                dst[ch] = v > m ? v : m;
+            }
+    }
+}
+
 static ck_status pool_forward(CK_FWD_ARGS, bool is_max)
 {
     (void)n_in, (void)n_out, (void)ex;
     pool_geom g;
     ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
     if (st) return st;
-    pool_run(&g, in[0].data, out[0].data, is_max);
+    if (is_max && is_max2x2(&g)) max2x2_run(&g, in[0].data, out[0].data);
+    else pool_run(&g, in[0].data, out[0].data, is_max);
     return CK_OK;
 }
 static ck_status max_forward(CK_FWD_ARGS) { return pool_forward(l, in, n_in, out, n_out, ex, true); }

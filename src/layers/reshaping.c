@@ -118,10 +118,13 @@ static ck_status resize_run(ck_layer *l, const ck_tensor *x, float *xgrad, ck_te
                 for (int64_t o2 = 0; o2 < out3[2]; o2++) {
                     int64_t i0 = source(op, pp[0], sz[0], in3[0], o0), i1 = source(op, pp[1], sz[1], in3[1], o1);
                     int64_t i2 = source(op, pp[2], sz[2], in3[2], o2);
-                    int64_t at = ((o0 * out3[1] + o1) * out3[2] + o2) * ch, from = ((i0 * in3[1] + i1) * in3[2] + i2) * ch;
+                    int64_t at = ((o0 * out3[1] + o1) * out3[2] + o2) * ch;
+                    int64_t from = ((i0 * in3[1] + i1) * in3[2] + i2) * ch;
                     if (back) {
-                        if (i0 >= 0 && i1 >= 0 && i2 >= 0)
-                            for (int64_t k = 0; k < ch; k++) xgrad[b * nin * ch + from + k] += ygrad[b * nout * ch + at + k];
+                        if (i0 < 0 || i1 < 0 || i2 < 0) continue; /* padding: no source */
+                        float *dx = xgrad + b * nin * ch + from;
+                        const float *dy = ygrad + b * nout * ch + at;
+                        for (int64_t k = 0; k < ch; k++) dx[k] += dy[k];
                         continue;
                     }
                     float *dst = yb + at;
@@ -160,9 +163,45 @@ static void taps(int64_t o, int64_t in, int64_t size, int64_t *a, int64_t *b, fl
     *t = (float)(src - (double)*a);
 }
 
-/* Bilinear forward, or (`back`) its adjoint: each output's gradient goes to its
- * four taps with the same weights. */
-static void bilinear_run(const ck_layer *l, const ck_tensor *x, float *xgrad, float *y, const float *ygrad, bool back)
+static ck_status bilinear_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_resize_config *c = CK_CFG(l, ck_resize_config);
+    const ck_shape *s = &in[0].shape;
+    int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = h * c->size.v[0], ow = w * c->size.v[1];
+    for (int64_t b = 0; b < s->dim[0]; b++)
+        for (int64_t y = 0; y < oh; y++) {
+            int64_t y0, y1, x0, x1;
+            float ty, tx;
+            taps(y, h, c->size.v[0], &y0, &y1, &ty);
+            for (int64_t x = 0; x < ow; x++) {
+                taps(x, w, c->size.v[1], &x0, &x1, &tx);
+                const float *base = in[0].data + b * h * w * ch;
+                float *dst = out[0].data + ((b * oh + y) * ow + x) * ch;
+                for (int64_t k = 0; k < ch; k++) {
+                    float top = base[(y0 * w + x0) * ch + k] * (1 - tx) + base[(y0 * w + x1) * ch + k] * tx;
+                    float bot = base[(y1 * w + x0) * ch + k] * (1 - tx) + base[(y1 * w + x1) * ch + k] * tx;
+                    dst[k] = top * (1 - ty) + bot * ty;
+                }
+            }
+        }
+    return CK_OK;
+}
+
+static ck_status up_forward(CK_FWD_ARGS)
+{
+    const ck_resize_config *c = CK_CFG(l, ck_resize_config);
+    if (rank_of(l) == 2 && !strcmp(c->interpolation, "bilinear")) {
+        if (strcmp(c->data_format, "channels_last"))
+            return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+        return bilinear_forward(l, in, n_in, out, n_out, ex);
+    }
+    return resize_forward(l, in, n_in, out, n_out, ex, OP_UP);
+}
+
+/* The adjoint of bilinear_forward: each output's gradient goes to its four
+ * taps with the same weights. */
+static void bilinear_backward(const ck_layer *l, const ck_tensor *x, float *dx, const float *dy)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     const ck_shape *s = &x->shape;
@@ -174,46 +213,28 @@ static void bilinear_run(const ck_layer *l, const ck_tensor *x, float *xgrad, fl
             taps(yy, h, c->size.v[0], &y0, &y1, &ty);
             for (int64_t xx = 0; xx < ow; xx++) {
                 taps(xx, w, c->size.v[1], &x0, &x1, &tx);
-                int64_t at = ((b * oh + yy) * ow + xx) * ch, base = b * h * w * ch;
-                int64_t p00 = base + (y0 * w + x0) * ch, p01 = base + (y0 * w + x1) * ch;
-                int64_t p10 = base + (y1 * w + x0) * ch, p11 = base + (y1 * w + x1) * ch;
+                const float *d = dy + ((b * oh + yy) * ow + xx) * ch;
+                float *base = dx + b * h * w * ch;
+                float *p00 = base + (y0 * w + x0) * ch, *p01 = base + (y0 * w + x1) * ch;
+                float *p10 = base + (y1 * w + x0) * ch, *p11 = base + (y1 * w + x1) * ch;
                 float w00 = (1 - tx) * (1 - ty), w01 = tx * (1 - ty), w10 = (1 - tx) * ty, w11 = tx * ty;
-                for (int64_t k = 0; k < ch; k++) {
-                    if (back) {
-                        float d = ygrad[at + k];
-                        xgrad[p00 + k] += d * w00, xgrad[p01 + k] += d * w01;
-                        xgrad[p10 + k] += d * w10, xgrad[p11 + k] += d * w11;
-                        continue;
-                    }
-                    const float *xd = x->data;
-                    float top = xd[p00 + k] * (1 - tx) + xd[p01 + k] * tx;
-                    float bot = xd[p10 + k] * (1 - tx) + xd[p11 + k] * tx;
-                    y[at + k] = top * (1 - ty) + bot * ty;
-                }
+                for (int64_t k = 0; k < ch; k++)
+                    p00[k] += d[k] * w00, p01[k] += d[k] * w01, p10[k] += d[k] * w10, p11[k] += d[k] * w11;
             }
         }
 }
 
-static ck_status up_forward(CK_FWD_ARGS)
-{
-    const ck_resize_config *c = CK_CFG(l, ck_resize_config);
-    if (rank_of(l) == 2 && !strcmp(c->interpolation, "bilinear")) {
-        if (strcmp(c->data_format, "channels_last"))
-            return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
-        bilinear_run(l, &in[0], NULL, out[0].data, NULL, false);
-        return CK_OK;
-    }
-    return resize_forward(l, in, n_in, out, n_out, ex, OP_UP);
-}
-
+/* Nearest and bilinear have their adjoints; other interpolations do not train yet. */
 static ck_status up_backward(CK_BWD_ARGS)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
-    if (rank_of(l) == 2 && !strcmp(c->interpolation, "bilinear")) {
-        if (din[0].data) bilinear_run(l, &in[0], din[0].data, NULL, dout[0].data, true);
-        return CK_OK;
-    }
-    return resize_backward(l, in, n_in, out, dout, n_out, din, ex, OP_UP);
+    if (rank_of(l) != 2 || !strcmp(c->interpolation, "nearest"))
+        return resize_backward(l, in, n_in, out, dout, n_out, din, ex, OP_UP);
+    if (strcmp(c->interpolation, "bilinear"))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'interpolation' '%s' has no backward yet",
+                              c->interpolation);
+    if (din[0].data) bilinear_backward(l, &in[0], din[0].data, dout[0].data);
+    return CK_OK;
 }
 
 #define N_OF(a) ((int)(sizeof a / sizeof a[0]))
