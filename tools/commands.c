@@ -27,7 +27,7 @@ const cli_command cli_extra_commands[] = {
     {"demo-fashion", cmd_demo_fashion,
      "  demo-fashion              train an MLP on Fashion-MNIST (Debian's dataset-fashion-mnist)\n"},
     {"demo-cnn", cmd_demo_cnn,
-     "  demo-cnn [--epochs N] [--limit N] [--threads N]\n"
+     "  demo-cnn [--epochs N] [--batch-size N] [--limit N] [--threads N]\n"
      "                            train a CNN on Fashion-MNIST to 90% test accuracy\n"},
     {NULL, NULL, NULL},
 };
