@@ -151,13 +151,26 @@ static ck_status bn_forward(CK_FWD_ARGS)
     const float *gamma = c->scale ? l->weights[w++].value : NULL;
     const float *beta = c->center ? l->weights[w++].value : NULL;
     const float *mean = l->weights[w].value, *var = l->weights[w + 1].value;
+    /* y = x * a + b per feature, a and b computed once (not once per element) */
+    float *a = ck_layer_scratch(l, 2 * dim), *b = a ? a + dim : NULL;
+    if (!a) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory");
+    for (int64_t d = 0; d < dim; d++) {
+        a[d] = 1.0f / sqrtf(var[d] + (float)c->epsilon) * (gamma ? gamma[d] : 1.0f); /* Keras: rsqrt, then * gamma */
+        b[d] = (beta ? beta[d] : 0.0f) - mean[d] * a[d];
+    }
+    if (inner == 1) { /* channels-last: one vectorizable pass per row */
+        for (int64_t o = 0; o < outer; o++) {
+            const float *x = in[0].data + o * dim;
+            float *y = out[0].data + o * dim;
+            for (int64_t d = 0; d < dim; d++) y[d] = x[d] * a[d] + b[d];
+        }
+        return CK_OK;
+    }
     for (int64_t o = 0; o < outer; o++)
         for (int64_t d = 0; d < dim; d++) {
-            float inv = 1.0f / sqrtf(var[d] + (float)c->epsilon);
-            float a = (gamma ? gamma[d] : 1.0f) * inv, b = (beta ? beta[d] : 0.0f) - mean[d] * a;
             const float *x = in[0].data + (o * dim + d) * inner;
             float *y = out[0].data + (o * dim + d) * inner;
-            for (int64_t i = 0; i < inner; i++) y[i] = x[i] * a + b;
+            for (int64_t i = 0; i < inner; i++) y[i] = x[i] * a[d] + b[d];
         }
     return CK_OK;
 }
