@@ -373,6 +373,12 @@ ck_status ck_file_list_weights(const char *path, ck_stored_weight_fn fn, void *c
 /* Reads one stored array by the path ck_file_list_weights gave; malloc'ed floats. */
 ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shape *shape, float **data);
 
+/* ---- core (issue 2): models, counts, summary ------------------------------------------ */
+/* model.optimizer.build(model.trainable_variables) after compile: as in Keras,
+ * compile() alone does not show "Optimizer params" in summary() and counts; the
+ * first fit() or this call does. CK_ERR_STATE if the model is not compiled. */
+ck_status ck_model_build_optimizer(ck_model *model);
+
 #ifdef __cplusplus
 }
 #endif

@@ -126,6 +126,58 @@ static void test_nested(void)
     ck_model_free(outer);
 }
 
+static void expect_summary_opts(ck_model *m, const char *rel, bool expand_nested)
+{
+    char *want = golden(rel), *got = NULL;
+    ck_summary_opts o = {.expand_nested = expand_nested};
+    ck_status st = ck_model_summary(m, &o, &got);
+    CHECK(st == CK_OK && want && got && !strcmp(got, want), "%s differs:\n%s\nvs Keras:\n%s", rel,
+          got ? got : ck_errmsg(), want ? want : "(missing)");
+    free(want);
+    free(got);
+}
+
+/* Keras's hidden Functional: building a Sequential makes an internal Functional
+ * that takes a 'functional' name, so the outer keras.Model is 'functional_1'
+ * (tests/golden/core/nested_seq_in_func, made by the same steps in Keras). */
+static void test_hidden_functional_name(void)
+{
+    ck_model *inner = ck_sequential(NULL);
+    CHECK_OK(ck_sequential_add(inner, ck_layer_new("InputLayer", "shape=(4,)")));
+    CHECK_OK(ck_sequential_add(inner, ck_dense(3, "activation='relu'")));
+    CHECK_OK(ck_sequential_add(inner, ck_dense(2, NULL)));
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *in = ck_input(g, "shape=(4,)");
+    ck_ktensor *x = ck_call1(g, ck_dense(4, NULL), in);
+    x = ck_call1(g, ck_model_as_layer(inner), x);
+    ck_ktensor *out = ck_call1(g, ck_dense(1, NULL), x);
+    CHECK_OK(ck_functional_finish(g, &in, 1, &out, 1));
+    CHECK(!strcmp(ck_model_name(g), "functional_1"), "model name '%s', Keras 'functional_1'", ck_model_name(g));
+    expect_summary_opts(g, "nested_seq_in_func/summary.txt", false);
+    expect_summary_opts(g, "nested_seq_in_func/summary_nested.txt", true);
+    ck_model_free(g);
+
+    /* Two levels: the innermost Sequential is built first ('functional'), then
+     * 'outer_seq' ('functional_1'), so the model is 'functional_2'. */
+    ck_model *in_seq = ck_sequential("inner_seq");
+    CHECK_OK(ck_sequential_add(in_seq, ck_dense(4, "activation='relu'")));
+    CHECK_OK(ck_sequential_add(in_seq, ck_dense(3, NULL)));
+    ck_model *out_seq = ck_sequential("outer_seq");
+    CHECK_OK(ck_sequential_add(out_seq, ck_dense(5, NULL)));
+    CHECK_OK(ck_sequential_add(out_seq, ck_model_as_layer(in_seq)));
+    g = ck_functional(NULL);
+    ck_ktensor *a = ck_input(g, "shape=(6,), name='a'");
+    ck_ktensor *b = ck_input(g, "shape=(3,), name='b'");
+    x = ck_call1(g, ck_model_as_layer(out_seq), a);
+    x = ck_call(g, ck_layer_new("Add", NULL), (ck_ktensor *[]){x, b}, 2);
+    out = ck_call1(g, ck_dense(2, NULL), x);
+    CHECK_OK(ck_functional_finish(g, (ck_ktensor *[]){a, b}, 2, &out, 1));
+    CHECK(!strcmp(ck_model_name(g), "functional_2"), "model name '%s', Keras 'functional_2'", ck_model_name(g));
+    expect_summary_opts(g, "nested_deep/summary.txt", false);
+    expect_summary_opts(g, "nested_deep/summary_nested.txt", true);
+    ck_model_free(g);
+}
+
 static void test_errors(void)
 {
     CHECK(ck_layer_new("NoSuchLayer", NULL) == NULL && strstr(ck_errmsg(), "NoSuchLayer"), "%s", ck_errmsg());
@@ -178,6 +230,7 @@ int main(void)
     test_functional_spec();
     test_shared_layer();
     test_nested();
+    test_hidden_functional_name();
     test_errors();
     return test_report("test_core_api");
 }

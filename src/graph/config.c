@@ -584,7 +584,9 @@ static ck_status apply_common(ck_layer *l, const char *key, json_t *v, bool *han
         return CK_OK;
     }
     if (!strcmp(key, "dtype")) return apply_dtype(l, v);
-    if (is_input_shape_key(key) && !find_field(l->cls, key)) {
+    /* keras.layers.InputLayer(shape=...) names its shape without the batch. */
+    bool input_layer_shape = !strcmp(key, "shape") && !strcmp(l->cls->class_name, "InputLayer");
+    if ((is_input_shape_key(key) || input_layer_shape) && !find_field(l->cls, key)) {
         if (json_is_null(v)) return CK_OK;
         return apply_input_shape(l, key, v);
     }

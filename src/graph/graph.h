@@ -147,6 +147,8 @@ struct ck_layer {
     const ck_layer_class *cls;
     char name[CK_NAME_MAX];
     bool auto_named;            /* name still to be assigned by the model      */
+    bool counter_named;         /* name came from the auto-name counter: redone
+                                   when the model tree it is in grows          */
     uint64_t serial;            /* creation order, for Keras's naming order    */
     bool trainable;
     bool built;
@@ -228,6 +230,12 @@ struct ck_model {
     void (*engine_free)(void *engine); /* frees it with the model (train/)   */
     int64_t optimizer_params;   /* optimizer variables once built             */
     double optimizer_bytes;
+    /* Keras's optimizer.built: compile() alone leaves it false (summary shows no
+     * "Optimizer params" row); the first fit() or ck_model_build_optimizer sets it. */
+    bool optimizer_built;
+    /* Building a Sequential makes Keras create an internal Functional, which takes
+     * the next 'functional' auto name; its creation order (0 = not built yet). */
+    uint64_t functional_serial;
 };
 
 /* Every weight of the model in get_weights() order (deduplicated by identity). */

@@ -417,6 +417,7 @@ ck_status ck_model_fit(ck_model *m, const float *x, const float *y, int64_t n,
     if (st != CK_OK)
         return st;
     ck_compiled *c = m->engine;
+    m->optimizer_built = true; /* Keras builds the optimizer at the first train step */
     int64_t yw = c->rows * c->label_width;
     dataset train = {x, y, opts->sample_weight, n, opts->class_weight, opts->n_class_weight};
     dataset val = {0};
