@@ -61,6 +61,9 @@ enum {
     CK_FF_NULLABLE = 1, /* accepts None                                         */
     CK_FF_REQUIRED = 2, /* no default: the user must give it                    */
     CK_FF_SERIALIZE_INT = 4, /* INTS written as a bare int (Keras keeps an int) */
+    CK_FF_OMIT_NULL = 8, /* written only when set: Keras's base Layer.get_config adds
+                            activity_regularizer only when it is not None        */
+    CK_FF_MINUS1 = 16,   /* SHAPE: an unknown dim is written -1 (Reshape keeps it) */
 };
 
 typedef struct ck_field {
@@ -100,6 +103,12 @@ typedef struct ck_layer_class {
     int64_t (*flops)(const ck_layer *l);
     /* Floats of scratch per sample that forward keeps for backward (masks, stats). */
     int64_t (*workspace)(const ck_layer *l);
+    /* The Keras class has no build() of its own (Activation, Dropout, ...), so
+     * Keras never records a build_config for it in the JSON config. */
+    bool no_build_config;
+    /* call() has a mask argument (Softmax, RNNs): Keras's JSON records
+     * "kwargs": {"mask": null} in each inbound node. */
+    bool call_mask;
 } ck_layer_class;
 
 const ck_layer_class *ck_find_layer_class(const char *class_name);
