@@ -288,6 +288,28 @@ static ck_status create_layers(ck_model *m, json_t *layers, named_layer *ls, con
     return CK_OK;
 }
 
+/* Why a layer never joined the graph: an input naming no layer of the model, or
+ * (NULL) a cycle or an input that is itself unconnected. */
+static const char *missing_input(const named_layer *nl, named_layer *all, int n)
+{
+    size_t k, i;
+    json_t *node;
+    json_array_foreach(json_object_get(nl->obj, "inbound_nodes"), k, node) {
+        json_t *refs = node_refs(node);
+        for (i = 0; i < json_array_size(refs); i++) {
+            const char *src;
+            int ni, ti;
+            if (tensor_ref(json_array_get(refs, i), &src, &ni, &ti) && !find_named(all, n, src)) {
+                /* the name lives in nl->obj, which outlives refs */
+                json_decref(refs);
+                return src;
+            }
+        }
+        json_decref(refs);
+    }
+    return NULL;
+}
+
 static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_model **out)
 {
     json_t *layers = json_object_get(cfg, "layers");
@@ -315,7 +337,12 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
     }
     for (int i = 0; !st && i < n; i++) {
         if (ls[i].layer && !ls[i].layer->owner) {
-            st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s' is never connected to the graph", origin, ls[i].name);
+            const char *ghost = missing_input(&ls[i], ls, n);
+            if (ghost)
+                st = ck_fail(CK_ERR_FORMAT, "%s: %s '%s', field 'inbound_nodes': input '%s' is not a layer of the model",
+                             origin, ls[i].layer->cls->class_name, ls[i].name, ghost);
+            else
+                st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s' is never connected to the graph", origin, ls[i].name);
         }
     }
     ck_ktensor *ins[64], *outs[64];
