@@ -16,7 +16,8 @@ static int64_t total_params(const ck_model *m, int64_t *non_trainable)
     ck_param_counts c;
     if (ck_model_count_params(m, &c)) return -1;
     *non_trainable = c.non_trainable;
-    return c.total;
+    /* model.count_params(): a compiled .keras also counts its optimizer in c.total */
+    return c.trainable + c.non_trainable;
 }
 
 /* get_weights() of a model against weights/<i>.npy dumped by Keras: exact. */
