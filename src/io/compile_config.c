@@ -51,17 +51,38 @@ static ck_status compile_with(ck_model *m, json_t *opt, const char *const *only,
     return st;
 }
 
+/* The variables an optimizer makes depend only on these keys (and on a schedule). */
+static const char *const shape_keys[] = {"learning_rate", "momentum", "amsgrad", "centered", NULL};
+
+static bool is_optimizer(json_t *opt)
+{
+    return json_is_string(opt) || (json_is_object(opt) && json_is_string(json_object_get(opt, "class_name")));
+}
+
 void ck_keras_restore_compile(ck_model *m, json_t *compile_config)
 {
     json_t *opt = json_object_get(compile_config, "optimizer");
-    if (!json_is_string(opt) && !(json_is_object(opt) && json_is_string(json_object_get(opt, "class_name"))))
-        return;
+    if (!is_optimizer(opt)) return;
     json_t *loss = json_object_get(compile_config, "loss");
     const char *loss_name = json_is_string(loss) ? json_string_value(loss) : NULL;
-    /* The variables an optimizer makes depend only on these keys (and on a schedule). */
-    static const char *const shape_keys[] = {"learning_rate", "momentum", "amsgrad", "centered", NULL};
     ck_status st = compile_with(m, opt, NULL, loss_name);
     if (st && loss_name) st = compile_with(m, opt, NULL, NULL);
     if (st) st = compile_with(m, opt, shape_keys, NULL);
+    if (!st) ck_model_build_optimizer(m);
+}
+
+void ck_keras_restore_legacy_compile(ck_model *m, json_t *training_config, bool has_optimizer_weights)
+{
+    json_t *opt = json_object_get(training_config, "optimizer_config");
+    /* Keras compiles, but builds the optimizer only to restore saved optimizer
+     * weights, and then over model._trainable_variables: a model's own variables,
+     * none, so only its scalars (iterations, learning_rate) exist. Compiling with
+     * the whole model frozen gives exactly that; no loss, so fit() asks for one. */
+    if (!has_optimizer_weights || !is_optimizer(opt)) return;
+    bool trainable = m->base.trainable;
+    m->base.trainable = false;
+    ck_status st = compile_with(m, opt, NULL, NULL);
+    if (st) st = compile_with(m, opt, shape_keys, NULL);
+    m->base.trainable = trainable;
     if (!st) ck_model_build_optimizer(m);
 }

@@ -19,5 +19,7 @@ json_t *ck_model_config_json(const ck_model *m);
 /* load_model's compile from config.json's compile_config (io/compile_config.c):
  * best effort, so summary() shows "Optimizer params" as after keras load_model. */
 void ck_keras_restore_compile(ck_model *m, json_t *compile_config);
+/* The same for a legacy .h5 (its training_config attribute), as Keras 3 does it. */
+void ck_keras_restore_legacy_compile(ck_model *m, json_t *training_config, bool has_optimizer_weights);
 
 #endif

@@ -6,7 +6,7 @@ saved before any training.
 
 Writes tests/golden/core_loaded/:
   <name>.keras  small compiled models saved here (untrained and trained, several
-                optimizers), and
+                optimizers; two legacy .h5 too), and
   <name>.txt    summary() of load_model(<file>) for those and for the published
                 .keras files of tests/data/models/ that ckeras reads.
 index.json lists {"file": path of the model, "summary": golden}.
@@ -30,7 +30,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(REPO, "tests", "golden", "core_loaded")
 PUBLISHED = ["flownet_25-06_model.keras", "flownet_final_model.keras", "mnist_cnn_akshatv25_k3151.keras",
-             "stock_lstm_adjoapanyin_k341.keras"]
+             "stock_lstm_adjoapanyin_k341.keras",
+             # legacy HDF5 with a training_config: Keras builds the optimizer over
+             # model._trainable_variables (none), so only its scalars show
+             "churn_tanishk_model.h5", "alphabets_keras36_model.h5"]
 
 # name, optimizer, trained?
 SMALL = [
@@ -44,7 +47,7 @@ SMALL = [
 ]
 
 
-def small_model(name, opt, trained, seed):
+def small_model(name, opt, trained, seed, ext=".keras", include_optimizer=True):
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     m = keras.Sequential([keras.Input((2,)), layers.Dense(3, activation="relu"),
@@ -54,8 +57,11 @@ def small_model(name, opt, trained, seed):
     m.compile(optimizer=opt(), loss="categorical_crossentropy")
     if trained:
         m.fit(np.zeros((4, 2), "float32"), np.full((4, 2), 0.5, "float32"), epochs=1, verbose=0)
-    path = os.path.join(OUT, name + ".keras")
-    m.save(path)
+    path = os.path.join(OUT, name + ext)
+    if ext == ".h5":
+        m.save(path, include_optimizer=include_optimizer)
+    else:
+        m.save(path)
     return os.path.relpath(path, REPO)
 
 
@@ -71,6 +77,9 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     index = []
     files = [(n, small_model(n, o, t, 200 + i)) for i, (n, o, t) in enumerate(SMALL)]
+    files.append(("adam_trained_legacy", small_model("adam_trained_legacy", SMALL[1][1], True, 300, ".h5")))
+    files.append(("adam_legacy_no_optimizer",
+                  small_model("adam_legacy_no_optimizer", SMALL[1][1], True, 301, ".h5", include_optimizer=False)))
     files += [(os.path.splitext(f)[0], os.path.join("tests", "data", "models", f)) for f in PUBLISHED]
     for name, path in files:
         ou.write_text(os.path.join(OUT, name + ".txt"), loaded_summary(path))
