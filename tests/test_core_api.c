@@ -176,6 +176,23 @@ static void test_hidden_functional_name(void)
     expect_summary_opts(g, "nested_deep/summary.txt", false);
     expect_summary_opts(g, "nested_deep/summary_nested.txt", true);
     ck_model_free(g);
+
+    /* input_shape= on the first layer: Keras's add() makes the InputLayer at once
+     * ('input_layer'), so the outer Input is 'input_layer_1'. Python evaluates
+     * Dense(1)(inner(Dense(4)(inp))) callee first: Dense(1) is made before Dense(4). */
+    inner = ck_sequential(NULL);
+    CHECK_OK(ck_sequential_add(inner, ck_dense(3, "input_shape=(4,), activation='relu'")));
+    CHECK_OK(ck_sequential_add(inner, ck_dense(2, NULL)));
+    g = ck_functional(NULL);
+    in = ck_input(g, "shape=(4,)");
+    ck_layer *last = ck_dense(1, NULL);
+    x = ck_call1(g, ck_dense(4, NULL), in);
+    x = ck_call1(g, ck_model_as_layer(inner), x);
+    out = ck_call1(g, last, x);
+    CHECK_OK(ck_functional_finish(g, &in, 1, &out, 1));
+    expect_summary_opts(g, "nested_seq_input_shape/summary.txt", false);
+    expect_summary_opts(g, "nested_seq_input_shape/summary_nested.txt", true);
+    ck_model_free(g);
 }
 
 static void test_errors(void)

@@ -245,6 +245,9 @@ struct ck_model {
     /* Building a Sequential makes Keras create an internal Functional, which takes
      * the next 'functional' auto name; its creation order (0 = not built yet). */
     uint64_t functional_serial;
+    /* Keras's add() makes the InputLayer of a first layer with input_shape= at
+     * once; ckeras makes it at build, with this creation order (0 = none). */
+    uint64_t input_serial;
 };
 
 /* Every weight of the model in get_weights() order (deduplicated by identity). */

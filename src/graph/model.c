@@ -656,6 +656,8 @@ ck_status ck_sequential_add(ck_model *m, ck_layer *l)
         m->input_layer = l;
     } else {
         if ((st = ck_grow((void **)&m->layers, &m->cap_layers, m->n_layers + 1, sizeof *m->layers))) return st;
+        if (!m->n_layers && !m->input_layer && l->has_input_shape && !l->model)
+            m->input_serial = take_serial(&ck_class_input_layer);
         m->layers[m->n_layers++] = l;
     }
     m->base.built = false;
@@ -683,6 +685,7 @@ static ck_status sequential_input(ck_model *m, const ck_shape *given, ck_layer *
     if (!il) return CK_ERR_NOMEM;
     il->has_input_shape = true;
     il->input_shape = *shape;
+    if (m->input_serial) il->serial = m->input_serial;
     ck_status st = own(m, il);
     if (st) {
         ck_layer_free(il);
