@@ -195,6 +195,34 @@ static void test_hidden_functional_name(void)
     ck_model_free(g);
 }
 
+/* compile() alone shows no optimizer (Keras builds it at the first train step);
+ * a model compiled without a loss (a loaded legacy .h5) refuses to fit. */
+static void test_optimizer_states(void)
+{
+    ck_model *m = ck_sequential(NULL);
+    CHECK_OK(ck_sequential_add(m, ck_dense(3, "input_shape=(2,), activation='relu'")));
+    CHECK_OK(ck_sequential_add(m, ck_dense(2, "activation='softmax'")));
+    CHECK(ck_model_build_optimizer(m) == CK_ERR_STATE && strstr(ck_errmsg(), "compile"), "%s", ck_errmsg());
+    CHECK_OK(ck_model_compile(m, "Adam()", "categorical_crossentropy", NULL));
+    ck_param_counts c;
+    CHECK_OK(ck_model_count_params(m, &c));
+    CHECK(c.optimizer == 0 && c.total == 17, "compiled, not built: optimizer %lld", (long long)c.optimizer);
+    CHECK_OK(ck_model_build_optimizer(m));
+    CHECK_OK(ck_model_count_params(m, &c));
+    CHECK(c.optimizer == 36 && c.total == 53, "built: optimizer %lld", (long long)c.optimizer);
+    ck_model_free(m);
+
+    char path[1024];
+    m = ck_model_load(test_path(path, sizeof path, "tests/golden/core_loaded/adam_trained_legacy.h5"));
+    CHECK(m != NULL, "%s", ck_errmsg());
+    float x[2] = {0, 0}, y[2] = {0.5f, 0.5f};
+    ck_fit_opts o = ck_fit_defaults();
+    o.verbose = 0;
+    CHECK(m && ck_model_fit(m, x, y, 1, &o, NULL) == CK_ERR_STATE && strstr(ck_errmsg(), "without a loss"), "%s",
+          ck_errmsg());
+    ck_model_free(m);
+}
+
 static void test_errors(void)
 {
     CHECK(ck_layer_new("NoSuchLayer", NULL) == NULL && strstr(ck_errmsg(), "NoSuchLayer"), "%s", ck_errmsg());
@@ -248,6 +276,7 @@ int main(void)
     test_shared_layer();
     test_nested();
     test_hidden_functional_name();
+    test_optimizer_states();
     test_errors();
     return test_report("test_core_api");
 }
