@@ -2,6 +2,8 @@
  * same summaries; bad arguments must give clear errors, never crashes. */
 #include "testutil.h"
 
+#include <jansson.h>
+
 static char *golden(const char *rel)
 {
     char path[1024];
@@ -137,6 +139,24 @@ static void expect_summary_opts(ck_model *m, const char *rel, bool expand_nested
     free(got);
 }
 
+/* Weight paths (Keras's variable.path) in get_weights() order, as in counts.json. */
+static void expect_paths(ck_model *m, const char *rel)
+{
+    char path[1024];
+    json_error_t err;
+    json_t *counts = json_load_file(test_path(path, sizeof path, "tests/golden/core/%s", rel), 0, &err);
+    json_t *ws = json_object_get(counts, "weights");
+    CHECK(counts && (size_t)ck_model_weight_count(m) == json_array_size(ws), "%s: %d weights", rel,
+          ck_model_weight_count(m));
+    for (size_t i = 0; i < json_array_size(ws); i++) {
+        ck_weight_info w;
+        const char *want = json_string_value(json_object_get(json_array_get(ws, i), "path"));
+        CHECK(ck_model_weight(m, (int)i, &w) == CK_OK && want && !strcmp(w.path, want), "%s: weight %zu is '%s', Keras '%s'",
+              rel, i, w.path, want ? want : "?");
+    }
+    json_decref(counts);
+}
+
 /* Keras's hidden Functional: building a Sequential makes an internal Functional
  * that takes a 'functional' name, so the outer keras.Model is 'functional_1'
  * (tests/golden/core/nested_seq_in_func, made by the same steps in Keras). */
@@ -175,6 +195,7 @@ static void test_hidden_functional_name(void)
     CHECK(!strcmp(ck_model_name(g), "functional_2"), "model name '%s', Keras 'functional_2'", ck_model_name(g));
     expect_summary_opts(g, "nested_deep/summary.txt", false);
     expect_summary_opts(g, "nested_deep/summary_nested.txt", true);
+    expect_paths(g, "nested_deep/counts.json");
     ck_model_free(g);
 
     /* input_shape= on the first layer: Keras's add() makes the InputLayer at once
@@ -192,6 +213,7 @@ static void test_hidden_functional_name(void)
     CHECK_OK(ck_functional_finish(g, &in, 1, &out, 1));
     expect_summary_opts(g, "nested_seq_input_shape/summary.txt", false);
     expect_summary_opts(g, "nested_seq_input_shape/summary_nested.txt", true);
+    expect_paths(g, "nested_seq_input_shape/counts.json");
     ck_model_free(g);
 }
 
