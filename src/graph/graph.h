@@ -248,6 +248,10 @@ struct ck_model {
     /* Keras's add() makes the InputLayer of a first layer with input_shape= at
      * once; ckeras makes it at build, with this creation order (0 = none). */
     uint64_t input_serial;
+    /* The compile_config of the .keras file the model was compiled from on load,
+     * written back by to_json while that compile (file_compile_engine) stands. */
+    char *file_compile_config;
+    const void *file_compile_engine;
 };
 
 /* Every weight of the model in get_weights() order (deduplicated by identity). */

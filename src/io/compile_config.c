@@ -6,6 +6,7 @@
  * skips one it cannot compile (with a warning): the model still loads. */
 #include "io/io.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Appends `key=value` for numbers, booleans and None; other values are skipped. */
@@ -68,7 +69,14 @@ void ck_keras_restore_compile(ck_model *m, json_t *compile_config)
     ck_status st = compile_with(m, opt, NULL, loss_name);
     if (st && loss_name) st = compile_with(m, opt, NULL, NULL);
     if (st) st = compile_with(m, opt, shape_keys, NULL);
-    if (!st) ck_model_build_optimizer(m);
+    if (st) return;
+    ck_model_build_optimizer(m);
+    /* Keras's to_json after load_model writes this compile_config unchanged. */
+    char *text = json_dumps(compile_config, JSON_COMPACT);
+    ck_free(m->file_compile_config);
+    m->file_compile_config = text ? ck_strdup(text) : NULL;
+    m->file_compile_engine = m->engine;
+    free(text);
 }
 
 void ck_keras_restore_legacy_compile(ck_model *m, json_t *training_config, bool has_optimizer_weights)

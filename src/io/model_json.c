@@ -130,8 +130,11 @@ ck_status ck_model_to_json(const ck_model *m, char **json_text)
     /* An unbuilt Sequential is written too, as Keras does: without build_config. */
     json_t *o = ck_model_config_json(m);
     if (!o) return ck_fail(CK_ERR_NOMEM, "model '%s': config could not be written", m->base.name);
-    /* Keras 3's to_json ends with compile_config, {} for a model never compiled. */
-    json_object_set_new(o, "compile_config", json_object());
+    /* Keras 3's to_json ends with compile_config: {} for a model never compiled;
+     * a .keras model compiled on load writes its file's compile_config back. */
+    json_t *cc = m->file_compile_config && m->engine == m->file_compile_engine
+                     ? json_loads(m->file_compile_config, 0, NULL) : NULL;
+    json_object_set_new(o, "compile_config", cc ? cc : json_object());
     /* Python's json.dumps separators: ", " and ": ". */
     *json_text = json_dumps(o, JSON_PRESERVE_ORDER);
     json_decref(o);

@@ -50,3 +50,9 @@ expect 0 "one line each" -- one_line_each
 # ckeras config: Keras 3 model.to_json() of any readable model
 expect 0 '"compile_config": {}' -- "$CKERAS" config $G/classic/config.json
 expect 1 "$B/bad_activation.json: Dense 'd'" -- "$CKERAS" config $B/bad_activation.json
+# tf.keras 2.15's summary of a Keras 2 JSON config, byte for byte (tests/oracle/keras2_summaries.py)
+keras2_matches() { cmp <("$CKERAS" summary ../golden/keras2/functional_multi_io/config.json --style keras2) ../golden/keras2/functional_multi_io/summary.txt && echo "keras2 matches"; }
+expect 0 "keras2 matches" -- keras2_matches
+# a compiled .keras shows its optimizer as keras.models.load_model does
+loaded_matches() { cmp <("$CKERAS" summary ../golden/core_loaded/adam_trained.keras) ../golden/core_loaded/adam_trained.txt && echo "load_model matches"; }
+expect 0 "load_model matches" -- loaded_matches
