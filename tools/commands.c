@@ -7,6 +7,7 @@
 int cmd_predict(int argc, char **argv); /* tools/cmd_predict.c */
 int cmd_files_convert(int argc, char **argv);
 int cmd_files_inspect(int argc, char **argv);
+int cmd_config(int argc, char **argv); /* tools/cmd_config.c */
 int cmd_fit(int argc, char **argv), cmd_evaluate(int argc, char **argv), cmd_demo_fashion(int argc, char **argv); /* tools/cmd_fit.c */
 
 const cli_command cli_extra_commands[] = {
@@ -25,5 +26,6 @@ const cli_command cli_extra_commands[] = {
      "  inspect FILE              format, Keras version, layers, weights, optimizer state\n"},
     {"demo-fashion", cmd_demo_fashion,
      "  demo-fashion              train an MLP on Fashion-MNIST (Debian's dataset-fashion-mnist)\n"},
+    {"config", cmd_config, "  config FILE [--output OUT]  the model's Keras 3 model.to_json()\n"},
     {NULL, NULL, NULL},
 };
