@@ -243,8 +243,9 @@ void ck_set_num_threads(int n);
  * momentum=0.9)", "Adam(learning_rate=ExponentialDecay(initial_learning_rate=0.1,
  * decay_steps=100, decay_rate=0.9))"; loss: "categorical_crossentropy",
  * "BinaryCrossentropy(from_logits=True)"; metrics: comma-separated list or NULL:
- * "accuracy, mae, Precision(), AUC()". Builds the optimizer, so summary() then shows
- * "Optimizer params" as Keras does. One input and one output. */
+ * "accuracy, mae, Precision(), AUC()". Makes the optimizer's variables; summary()
+ * shows "Optimizer params" once it is built (fit, ck_model_build_optimizer), as in
+ * Keras. One input and one output. */
 ck_status ck_model_compile(ck_model *model, const char *optimizer, const char *loss,
                            const char *metrics);
 
@@ -372,6 +373,15 @@ typedef int (*ck_stored_weight_fn)(void *ctx, const char *path, const ck_shape *
 ck_status ck_file_list_weights(const char *path, ck_stored_weight_fn fn, void *ctx);
 /* Reads one stored array by the path ck_file_list_weights gave; malloc'ed floats. */
 ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shape *shape, float **data);
+
+/* ---- core (issue 2): models, counts, summary ------------------------------------------ */
+/* model.optimizer.build(model.trainable_variables) after compile: as in Keras,
+ * compile() alone does not show "Optimizer params" in summary() and counts; the
+ * first fit() or this call does. CK_ERR_STATE if the model is not compiled. */
+ck_status ck_model_build_optimizer(ck_model *model);
+/* ck_model_compile's loss may be NULL (Keras's compile(optimizer, loss=None)):
+ * the optimizer then exists and counts, but fit and evaluate refuse to run.
+ * ck_model_load compiles a .keras model this way from its compile_config. */
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,8 @@ set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 echo "== Sequential([Dense(3, input_shape=(2,), activation='relu'), Dense(2, activation='softmax')])"
-"$BUILD/ckeras" example
+# examples/seed.c: the same model through the C API; `ckeras example` is its CLI twin.
+"$BUILD/example_seed"
 for d in scripts/demo.d/*.sh; do
   [ -e "$d" ] || continue
   echo

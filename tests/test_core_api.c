@@ -2,6 +2,8 @@
  * same summaries; bad arguments must give clear errors, never crashes. */
 #include "testutil.h"
 
+#include <jansson.h>
+
 static char *golden(const char *rel)
 {
     char path[1024];
@@ -126,6 +128,123 @@ static void test_nested(void)
     ck_model_free(outer);
 }
 
+static void expect_summary_opts(ck_model *m, const char *rel, bool expand_nested)
+{
+    char *want = golden(rel), *got = NULL;
+    ck_summary_opts o = {.expand_nested = expand_nested};
+    ck_status st = ck_model_summary(m, &o, &got);
+    CHECK(st == CK_OK && want && got && !strcmp(got, want), "%s differs:\n%s\nvs Keras:\n%s", rel,
+          got ? got : ck_errmsg(), want ? want : "(missing)");
+    free(want);
+    free(got);
+}
+
+/* Weight paths (Keras's variable.path) in get_weights() order, as in counts.json. */
+static void expect_paths(ck_model *m, const char *rel)
+{
+    char path[1024];
+    json_error_t err;
+    json_t *counts = json_load_file(test_path(path, sizeof path, "tests/golden/core/%s", rel), 0, &err);
+    json_t *ws = json_object_get(counts, "weights");
+    CHECK(counts && (size_t)ck_model_weight_count(m) == json_array_size(ws), "%s: %d weights", rel,
+          ck_model_weight_count(m));
+    for (size_t i = 0; i < json_array_size(ws); i++) {
+        ck_weight_info w;
+        const char *want = json_string_value(json_object_get(json_array_get(ws, i), "path"));
+        CHECK(ck_model_weight(m, (int)i, &w) == CK_OK && want && !strcmp(w.path, want), "%s: weight %zu is '%s', Keras '%s'",
+              rel, i, w.path, want ? want : "?");
+    }
+    json_decref(counts);
+}
+
+/* Keras's hidden Functional: building a Sequential makes an internal Functional
+ * that takes a 'functional' name, so the outer keras.Model is 'functional_1'
+ * (tests/golden/core/nested_seq_in_func, made by the same steps in Keras). */
+static void test_hidden_functional_name(void)
+{
+    ck_model *inner = ck_sequential(NULL);
+    CHECK_OK(ck_sequential_add(inner, ck_layer_new("InputLayer", "shape=(4,)")));
+    CHECK_OK(ck_sequential_add(inner, ck_dense(3, "activation='relu'")));
+    CHECK_OK(ck_sequential_add(inner, ck_dense(2, NULL)));
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *in = ck_input(g, "shape=(4,)");
+    ck_ktensor *x = ck_call1(g, ck_dense(4, NULL), in);
+    x = ck_call1(g, ck_model_as_layer(inner), x);
+    ck_ktensor *out = ck_call1(g, ck_dense(1, NULL), x);
+    CHECK_OK(ck_functional_finish(g, &in, 1, &out, 1));
+    CHECK(!strcmp(ck_model_name(g), "functional_1"), "model name '%s', Keras 'functional_1'", ck_model_name(g));
+    expect_summary_opts(g, "nested_seq_in_func/summary.txt", false);
+    expect_summary_opts(g, "nested_seq_in_func/summary_nested.txt", true);
+    ck_model_free(g);
+
+    /* Two levels: the innermost Sequential is built first ('functional'), then
+     * 'outer_seq' ('functional_1'), so the model is 'functional_2'. */
+    ck_model *in_seq = ck_sequential("inner_seq");
+    CHECK_OK(ck_sequential_add(in_seq, ck_dense(4, "activation='relu'")));
+    CHECK_OK(ck_sequential_add(in_seq, ck_dense(3, NULL)));
+    ck_model *out_seq = ck_sequential("outer_seq");
+    CHECK_OK(ck_sequential_add(out_seq, ck_dense(5, NULL)));
+    CHECK_OK(ck_sequential_add(out_seq, ck_model_as_layer(in_seq)));
+    g = ck_functional(NULL);
+    ck_ktensor *a = ck_input(g, "shape=(6,), name='a'");
+    ck_ktensor *b = ck_input(g, "shape=(3,), name='b'");
+    x = ck_call1(g, ck_model_as_layer(out_seq), a);
+    x = ck_call(g, ck_layer_new("Add", NULL), (ck_ktensor *[]){x, b}, 2);
+    out = ck_call1(g, ck_dense(2, NULL), x);
+    CHECK_OK(ck_functional_finish(g, (ck_ktensor *[]){a, b}, 2, &out, 1));
+    CHECK(!strcmp(ck_model_name(g), "functional_2"), "model name '%s', Keras 'functional_2'", ck_model_name(g));
+    expect_summary_opts(g, "nested_deep/summary.txt", false);
+    expect_summary_opts(g, "nested_deep/summary_nested.txt", true);
+    expect_paths(g, "nested_deep/counts.json");
+    ck_model_free(g);
+
+    /* input_shape= on the first layer: Keras's add() makes the InputLayer at once
+     * ('input_layer'), so the outer Input is 'input_layer_1'. Python evaluates
+     * Dense(1)(inner(Dense(4)(inp))) callee first: Dense(1) is made before Dense(4). */
+    inner = ck_sequential(NULL);
+    CHECK_OK(ck_sequential_add(inner, ck_dense(3, "input_shape=(4,), activation='relu'")));
+    CHECK_OK(ck_sequential_add(inner, ck_dense(2, NULL)));
+    g = ck_functional(NULL);
+    in = ck_input(g, "shape=(4,)");
+    ck_layer *last = ck_dense(1, NULL);
+    x = ck_call1(g, ck_dense(4, NULL), in);
+    x = ck_call1(g, ck_model_as_layer(inner), x);
+    out = ck_call1(g, last, x);
+    CHECK_OK(ck_functional_finish(g, &in, 1, &out, 1));
+    expect_summary_opts(g, "nested_seq_input_shape/summary.txt", false);
+    expect_summary_opts(g, "nested_seq_input_shape/summary_nested.txt", true);
+    expect_paths(g, "nested_seq_input_shape/counts.json");
+    ck_model_free(g);
+}
+
+/* compile() alone shows no optimizer (Keras builds it at the first train step);
+ * a model compiled without a loss (a loaded legacy .h5) refuses to fit. */
+static void test_optimizer_states(void)
+{
+    ck_model *m = ck_sequential(NULL);
+    CHECK_OK(ck_sequential_add(m, ck_dense(3, "input_shape=(2,), activation='relu'")));
+    CHECK_OK(ck_sequential_add(m, ck_dense(2, "activation='softmax'")));
+    CHECK(ck_model_build_optimizer(m) == CK_ERR_STATE && strstr(ck_errmsg(), "compile"), "%s", ck_errmsg());
+    CHECK_OK(ck_model_compile(m, "Adam()", "categorical_crossentropy", NULL));
+    ck_param_counts c;
+    CHECK_OK(ck_model_count_params(m, &c));
+    CHECK(c.optimizer == 0 && c.total == 17, "compiled, not built: optimizer %lld", (long long)c.optimizer);
+    CHECK_OK(ck_model_build_optimizer(m));
+    CHECK_OK(ck_model_count_params(m, &c));
+    CHECK(c.optimizer == 36 && c.total == 53, "built: optimizer %lld", (long long)c.optimizer);
+    ck_model_free(m);
+
+    char path[1024];
+    m = ck_model_load(test_path(path, sizeof path, "tests/golden/core_loaded/adam_trained_legacy.h5"));
+    CHECK(m != NULL, "%s", ck_errmsg());
+    float x[2] = {0, 0}, y[2] = {0.5f, 0.5f};
+    ck_fit_opts o = ck_fit_defaults();
+    o.verbose = 0;
+    CHECK(m && ck_model_fit(m, x, y, 1, &o, NULL) == CK_ERR_STATE && strstr(ck_errmsg(), "without a loss"), "%s",
+          ck_errmsg());
+    ck_model_free(m);
+}
+
 static void test_errors(void)
 {
     CHECK(ck_layer_new("NoSuchLayer", NULL) == NULL && strstr(ck_errmsg(), "NoSuchLayer"), "%s", ck_errmsg());
@@ -178,6 +297,8 @@ int main(void)
     test_functional_spec();
     test_shared_layer();
     test_nested();
+    test_hidden_functional_name();
+    test_optimizer_states();
     test_errors();
     return test_report("test_core_api");
 }

@@ -584,7 +584,9 @@ static ck_status apply_common(ck_layer *l, const char *key, json_t *v, bool *han
         return CK_OK;
     }
     if (!strcmp(key, "dtype")) return apply_dtype(l, v);
-    if (is_input_shape_key(key) && !find_field(l->cls, key)) {
+    /* keras.layers.InputLayer(shape=...) names its shape without the batch. */
+    bool input_layer_shape = !strcmp(key, "shape") && !strcmp(l->cls->class_name, "InputLayer");
+    if ((is_input_shape_key(key) || input_layer_shape) && !find_field(l->cls, key)) {
         if (json_is_null(v)) return CK_OK;
         return apply_input_shape(l, key, v);
     }
@@ -664,7 +666,11 @@ static json_t *field_to_json(const ck_field *f, const void *cfg)
     }
     case CK_FT_SHAPE: {
         const ck_shape *s = p;
-        return s->rank < 0 ? json_null() : ck_shape_to_json(s, 0);
+        if (s->rank < 0) return json_null();
+        json_t *a = ck_shape_to_json(s, 0);
+        for (int i = 0; (f->flags & CK_FF_MINUS1) && i < s->rank; i++)
+            if (s->dim[i] == CK_NONE) json_array_set_new(a, (size_t)i, json_integer(-1));
+        return a;
     }
     case CK_FT_ACT: return json_string(((const ck_act *)p)->name);
     case CK_FT_INIT: return ck_init_to_json(p);
@@ -688,11 +694,15 @@ json_t *ck_layer_to_json(const ck_layer *l)
     json_object_set_new(cfg, "name", json_string(l->name));
     json_object_set_new(cfg, "trainable", json_boolean(l->trainable));
     json_object_set_new(cfg, "dtype", dtype_policy_json(l->dtype));
-    for (int i = 0; i < l->cls->n_fields; i++)
-        json_object_set_new(cfg, l->cls->fields[i].name, field_to_json(&l->cls->fields[i], l->config));
+    for (int i = 0; i < l->cls->n_fields; i++) {
+        const ck_field *f = &l->cls->fields[i];
+        json_t *v = field_to_json(f, l->config);
+        if ((f->flags & CK_FF_OMIT_NULL) && json_is_null(v)) json_decref(v);
+        else json_object_set_new(cfg, f->name, v);
+    }
     json_t *o = json_pack("{s:s, s:s, s:o, s:n}", "module", l->cls->module, "class_name",
                           l->cls->class_name, "config", cfg, "registered_name");
-    if (l->built && l->n_in > 0) {
+    if (l->built && l->n_in > 0 && !l->cls->no_build_config) {
         json_t *shape = l->n_in == 1 ? ck_shape_to_json(&l->in_shapes[0], 0) : json_array();
         for (int i = 0; l->n_in > 1 && i < l->n_in; i++)
             json_array_append_new(shape, ck_shape_to_json(&l->in_shapes[i], 0));

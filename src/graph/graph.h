@@ -61,6 +61,9 @@ enum {
     CK_FF_NULLABLE = 1, /* accepts None                                         */
     CK_FF_REQUIRED = 2, /* no default: the user must give it                    */
     CK_FF_SERIALIZE_INT = 4, /* INTS written as a bare int (Keras keeps an int) */
+    CK_FF_OMIT_NULL = 8, /* written only when set: Keras's base Layer.get_config adds
+                            activity_regularizer only when it is not None        */
+    CK_FF_MINUS1 = 16,   /* SHAPE: an unknown dim is written -1 (Reshape keeps it) */
 };
 
 typedef struct ck_field {
@@ -100,6 +103,12 @@ typedef struct ck_layer_class {
     int64_t (*flops)(const ck_layer *l);
     /* Floats of scratch per sample that forward keeps for backward (masks, stats). */
     int64_t (*workspace)(const ck_layer *l);
+    /* The Keras class has no build() of its own (Activation, Dropout, ...), so
+     * Keras never records a build_config for it in the JSON config. */
+    bool no_build_config;
+    /* call() has a mask argument (Softmax, RNNs): Keras's JSON records
+     * "kwargs": {"mask": null} in each inbound node. */
+    bool call_mask;
 } ck_layer_class;
 
 const ck_layer_class *ck_find_layer_class(const char *class_name);
@@ -147,6 +156,8 @@ struct ck_layer {
     const ck_layer_class *cls;
     char name[CK_NAME_MAX];
     bool auto_named;            /* name still to be assigned by the model      */
+    bool counter_named;         /* name came from the auto-name counter: redone
+                                   when the model tree it is in grows          */
     uint64_t serial;            /* creation order, for Keras's naming order    */
     bool trainable;
     bool built;
@@ -228,6 +239,19 @@ struct ck_model {
     void (*engine_free)(void *engine); /* frees it with the model (train/)   */
     int64_t optimizer_params;   /* optimizer variables once built             */
     double optimizer_bytes;
+    /* Keras's optimizer.built: compile() alone leaves it false (summary shows no
+     * "Optimizer params" row); the first fit() or ck_model_build_optimizer sets it. */
+    bool optimizer_built;
+    /* Building a Sequential makes Keras create an internal Functional, which takes
+     * the next 'functional' auto name; its creation order (0 = not built yet). */
+    uint64_t functional_serial;
+    /* Keras's add() makes the InputLayer of a first layer with input_shape= at
+     * once; ckeras makes it at build, with this creation order (0 = none). */
+    uint64_t input_serial;
+    /* The compile_config of the .keras file the model was compiled from on load,
+     * written back by to_json while that compile (file_compile_engine) stands. */
+    char *file_compile_config;
+    const void *file_compile_engine;
 };
 
 /* Every weight of the model in get_weights() order (deduplicated by identity). */

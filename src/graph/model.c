@@ -73,6 +73,7 @@ void ck_model_free(ck_model *m)
 {
     if (!m) return;
     if (m->engine_free) m->engine_free(m->engine);
+    ck_free(m->file_compile_config);
     for (int i = 0; i < m->n_owned; i++) {
         m->owned[i]->owner = NULL;
         ck_layer_free(m->owned[i]);
@@ -371,44 +372,62 @@ bool ck_model_is_sequential_like(const ck_model *m)
 }
 
 /* ---- naming: as Keras names objects in a fresh session --------------------------------- */
+/* A named object of a model tree: a layer, or the hidden Functional a built
+ * Sequential made (layer NULL), which consumes a 'functional' name in Keras. */
+typedef struct name_entry {
+    ck_layer *layer;
+    uint64_t serial;
+    char hidden_name[CK_NAME_MAX]; /* "" until named */
+} name_entry;
+
 typedef struct name_pool {
-    ck_layer **items;
+    name_entry *items;
     int n, cap;
 } name_pool;
 
-static ck_status collect_tree(ck_model *m, name_pool *p)
+static ck_status pool_add(name_pool *p, ck_layer *l, uint64_t serial)
 {
     ck_status st = ck_grow((void **)&p->items, &p->cap, p->n + 1, sizeof *p->items);
-    if (st) return st;
-    p->items[p->n++] = &m->base;
-    if (m->input_layer) {
-        if ((st = ck_grow((void **)&p->items, &p->cap, p->n + 1, sizeof *p->items))) return st;
-        p->items[p->n++] = m->input_layer;
-    }
-    for (int i = 0; i < m->n_owned; i++) {
+    if (!st) p->items[p->n++] = (name_entry){.layer = l, .serial = serial};
+    return st;
+}
+
+static ck_status collect_tree(ck_model *m, name_pool *p)
+{
+    ck_status st = pool_add(p, &m->base, m->base.serial);
+    if (!st && m->functional_serial) st = pool_add(p, NULL, m->functional_serial);
+    if (!st && m->input_layer) st = pool_add(p, m->input_layer, m->input_layer->serial);
+    for (int i = 0; !st && i < m->n_owned; i++) {
         ck_layer *l = m->owned[i];
         if (l == m->input_layer) continue;
-        if (l->model) {
-            if ((st = collect_tree(l->model, p))) return st;
-            continue;
-        }
-        if ((st = ck_grow((void **)&p->items, &p->cap, p->n + 1, sizeof *p->items))) return st;
-        p->items[p->n++] = l;
+        st = l->model ? collect_tree(l->model, p) : pool_add(p, l, l->serial);
     }
-    return CK_OK;
+    return st;
 }
 
 static int cmp_serial(const void *a, const void *b)
 {
-    uint64_t x = (*(ck_layer *const *)a)->serial, y = (*(ck_layer *const *)b)->serial;
+    uint64_t x = ((const name_entry *)a)->serial, y = ((const name_entry *)b)->serial;
     return x < y ? -1 : x > y;
 }
 
 static bool name_taken(const name_pool *p, const char *name)
 {
-    for (int i = 0; i < p->n; i++)
-        if (!p->items[i]->auto_named && !strcmp(p->items[i]->name, name)) return true;
+    for (int i = 0; i < p->n; i++) {
+        const name_entry *e = &p->items[i];
+        if (e->layer ? !e->layer->auto_named && !strcmp(e->layer->name, name) : e->hidden_name != name && !strcmp(e->hidden_name, name))
+            return true;
+    }
     return false;
+}
+
+/* A fresh creation serial, as if an object of class cls were made now; 0 on failure. */
+static uint64_t take_serial(const ck_layer_class *cls)
+{
+    ck_layer *probe = ck_layer_alloc(cls);
+    uint64_t serial = probe ? probe->serial : 0;
+    ck_layer_free(probe);
+    return serial;
 }
 
 static ck_status assign_names(ck_model *m)
@@ -419,15 +438,22 @@ static ck_status assign_names(ck_model *m)
         ck_free(p.items);
         return st;
     }
+    /* Keras counts names over every object made since clear_session(); a tree
+     * that grew (a model nested into another) is renamed as a whole, in creation
+     * order, so its names are those Keras gives when it makes the same objects. */
+    for (int i = 0; i < p.n; i++)
+        if (p.items[i].layer && p.items[i].layer->counter_named) p.items[i].layer->auto_named = true;
     qsort(p.items, (size_t)p.n, sizeof *p.items, cmp_serial);
     for (int i = 0; i < p.n; i++) {
-        ck_layer *l = p.items[i];
-        if (!l->auto_named) continue;
-        char base[CK_STR_MAX];
-        ck_snake_case(l->cls->class_name, base, sizeof base);
-        snprintf(l->name, sizeof l->name, "%s", base);
-        for (int k = 1; name_taken(&p, l->name); k++) snprintf(l->name, sizeof l->name, "%s_%d", base, k);
-        l->auto_named = false;
+        name_entry *e = &p.items[i];
+        ck_layer *l = e->layer;
+        if (l && !l->auto_named) continue;
+        char base[CK_STR_MAX], *name = l ? l->name : e->hidden_name;
+        size_t cap = l ? sizeof l->name : sizeof e->hidden_name;
+        ck_snake_case(l ? l->cls->class_name : functional_class.class_name, base, sizeof base);
+        snprintf(name, cap, "%s", base);
+        for (int k = 1; name_taken(&p, name); k++) snprintf(name, cap, "%s_%d", base, k);
+        if (l) l->auto_named = false, l->counter_named = true;
     }
     ck_free(p.items);
     return CK_OK;
@@ -550,6 +576,15 @@ static ck_status allocate_weights(ck_model *m, bool reinitialize)
     return st;
 }
 
+ck_status ck_model_build_optimizer(ck_model *m)
+{
+    if (!m) return ck_fail(CK_ERR_ARG, "ck_model_build_optimizer: model is NULL");
+    /* compile() already made the optimizer's variables; Keras shows them once built. */
+    if (!m->engine) return ck_fail(CK_ERR_STATE, "model '%s': compile() it before building its optimizer", m->base.name);
+    m->optimizer_built = true;
+    return CK_OK;
+}
+
 ck_status ck_model_reinitialize(ck_model *m)
 {
     if (!m->base.built) return ck_fail(CK_ERR_STATE, "model '%s' is not built", m->base.name);
@@ -593,6 +628,8 @@ ck_status ck_functional_finish(ck_model *m, ck_ktensor *const *inputs, int n_in,
     m->n_inputs = n_in;
     m->n_outputs = n_out;
     m->finished = true;
+    /* Keras names a Model when it is constructed, i.e. now, after its layers. */
+    if (m->base.auto_named && !(m->base.serial = take_serial(&functional_class))) return CK_ERR_NOMEM;
     return finish_build(m);
 }
 
@@ -620,6 +657,8 @@ ck_status ck_sequential_add(ck_model *m, ck_layer *l)
         m->input_layer = l;
     } else {
         if ((st = ck_grow((void **)&m->layers, &m->cap_layers, m->n_layers + 1, sizeof *m->layers))) return st;
+        if (!m->n_layers && !m->input_layer && l->has_input_shape && !l->model)
+            m->input_serial = take_serial(&ck_class_input_layer);
         m->layers[m->n_layers++] = l;
     }
     m->base.built = false;
@@ -647,6 +686,7 @@ static ck_status sequential_input(ck_model *m, const ck_shape *given, ck_layer *
     if (!il) return CK_ERR_NOMEM;
     il->has_input_shape = true;
     il->input_shape = *shape;
+    if (m->input_serial) il->serial = m->input_serial;
     ck_status st = own(m, il);
     if (st) {
         ck_layer_free(il);
@@ -686,6 +726,9 @@ static ck_status build_sequential(ck_model *m, const ck_shape *given)
     if (!keep) return CK_ERR_NOMEM;
     int n_keep = m->n_layers;
     if (n_keep) memcpy(keep, m->layers, (size_t)n_keep * sizeof *keep);
+    /* Keras's Sequential.build makes a Functional here (one per Sequential in the
+     * list form Sequential([...]); rebuilds after add() are not counted again). */
+    if (!m->functional_serial) m->functional_serial = take_serial(&functional_class);
     st = finish_build(m);
     ck_free(m->layers);
     m->layers = keep;
@@ -783,8 +826,10 @@ ck_status ck_model_count_params(const ck_model *m, ck_param_counts *c)
         *bytes += (double)refs[i].w->size * dtype_bytes(refs[i].w->dtype);
     }
     ck_free(refs);
-    c->optimizer = m->optimizer_params;
-    c->optimizer_bytes = m->optimizer_bytes;
+    if (m->optimizer_built) {
+        c->optimizer = m->optimizer_params;
+        c->optimizer_bytes = m->optimizer_bytes;
+    }
     c->total = c->trainable + c->non_trainable + c->optimizer;
     c->total_bytes = c->trainable_bytes + c->non_trainable_bytes + c->optimizer_bytes;
     return CK_OK;

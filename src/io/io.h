@@ -16,5 +16,10 @@ ck_status ck_write_file_atomic(const char *path, const void *data, size_t len);
 ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out);
 /* Keras 3 model config object (model.to_json()). */
 json_t *ck_model_config_json(const ck_model *m);
+/* load_model's compile from config.json's compile_config (io/compile_config.c):
+ * best effort, so summary() shows "Optimizer params" as after keras load_model. */
+void ck_keras_restore_compile(ck_model *m, json_t *compile_config);
+/* The same for a legacy .h5 (its training_config attribute), as Keras 3 does it. */
+void ck_keras_restore_legacy_compile(ck_model *m, json_t *training_config, bool has_optimizer_weights);
 
 #endif

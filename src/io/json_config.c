@@ -128,6 +128,9 @@ typedef struct named_layer {
     ck_layer *layer;
     json_t *obj;
     bool done;
+    /* Keras 2 counts a nested model's own construction node (its InputLayer to its
+     * outputs) as node 0, so its calls in the outer graph are nodes 1, 2, ... */
+    int node_offset;
 } named_layer;
 
 static named_layer *find_named(named_layer *ls, int n, const char *name)
@@ -174,6 +177,7 @@ static json_t *node_refs(json_t *node)
 static ck_ktensor *resolve(named_layer *ls, int n, const char *name, int node, int index)
 {
     named_layer *src = find_named(ls, n, name);
+    if (src) node -= src->node_offset;
     if (!src || !src->done || node < 0 || node >= src->layer->n_nodes) return NULL;
     ck_node *nd = src->layer->nodes[node];
     return index >= 0 && index < nd->n_outputs ? &nd->outputs[index] : NULL;
@@ -230,15 +234,40 @@ static ck_status io_list(json_t *v, named_layer *ls, int n, ck_ktensor **out, in
     return st;
 }
 
+/* Keras 2 writes inbound nodes as bare lists, Keras 3 as {"args": ..., "kwargs": ...}. */
+static bool keras2_nodes(json_t *layers)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(layers, i, e) {
+        json_t *first = json_array_get(json_object_get(e, "inbound_nodes"), 0);
+        if (first) return json_is_array(first);
+    }
+    return false;
+}
+
+/* Keras 2's _should_skip_first_node: a nested model whose first layer is an InputLayer. */
+static int keras2_node_offset(json_t *layer_obj)
+{
+    const char *cls = class_of(layer_obj);
+    if (!cls || (strcmp(cls, "Sequential") && strcmp(cls, "Functional") && strcmp(cls, "Model"))) return 0;
+    json_t *layers = json_object_get(json_object_get(layer_obj, "config"), "layers");
+    /* Keras 2 Sequential configs may also be a bare list of layers. */
+    if (json_is_array(json_object_get(layer_obj, "config"))) layers = json_object_get(layer_obj, "config");
+    const char *first = class_of(json_array_get(layers, 0));
+    return first && !strcmp(first, "InputLayer");
+}
+
 static ck_status create_layers(ck_model *m, json_t *layers, named_layer *ls, const char *origin, int depth)
 {
+    bool keras2 = keras2_nodes(layers);
     size_t i;
     json_t *e;
     json_array_foreach(layers, i, e) {
         json_t *name = json_object_get(e, "name");
         if (!json_is_string(name)) name = json_object_get(json_object_get(e, "config"), "name");
         if (!json_is_string(name)) return ck_fail(CK_ERR_FORMAT, "%s: layer %zu has no name", origin, i);
-        ls[i] = (named_layer){json_string_value(name), NULL, e, false};
+        ls[i] = (named_layer){json_string_value(name), NULL, e, false, keras2 ? keras2_node_offset(e) : 0};
         if (!strcmp(class_of(e) ? class_of(e) : "", "InputLayer")) {
             ck_layer *tmp;
             ck_status st = load_layer(e, origin, depth, &tmp);
@@ -257,6 +286,28 @@ static ck_status create_layers(ck_model *m, json_t *layers, named_layer *ls, con
         if (st) return st;
     }
     return CK_OK;
+}
+
+/* Why a layer never joined the graph: an input naming no layer of the model, or
+ * (NULL) a cycle or an input that is itself unconnected. */
+static const char *missing_input(const named_layer *nl, named_layer *all, int n)
+{
+    size_t k, i;
+    json_t *node;
+    json_array_foreach(json_object_get(nl->obj, "inbound_nodes"), k, node) {
+        json_t *refs = node_refs(node);
+        for (i = 0; i < json_array_size(refs); i++) {
+            const char *src;
+            int ni, ti;
+            if (tensor_ref(json_array_get(refs, i), &src, &ni, &ti) && !find_named(all, n, src)) {
+                /* the name lives in nl->obj, which outlives refs */
+                json_decref(refs);
+                return src;
+            }
+        }
+        json_decref(refs);
+    }
+    return NULL;
 }
 
 static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_model **out)
@@ -286,7 +337,12 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
     }
     for (int i = 0; !st && i < n; i++) {
         if (ls[i].layer && !ls[i].layer->owner) {
-            st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s' is never connected to the graph", origin, ls[i].name);
+            const char *ghost = missing_input(&ls[i], ls, n);
+            if (ghost)
+                st = ck_fail(CK_ERR_FORMAT, "%s: %s '%s', field 'inbound_nodes': input '%s' is not a layer of the model",
+                             origin, ls[i].layer->cls->class_name, ls[i].name, ghost);
+            else
+                st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s' is never connected to the graph", origin, ls[i].name);
         }
     }
     ck_ktensor *ins[64], *outs[64];

@@ -310,6 +310,12 @@ ck_status ck_h5_model_load(const char *path, bool with_weights, ck_model **out)
     ck_model *m = NULL;
     if (!st) st = ck_model_from_json_value(root, path, &m);
     json_decref(root);
+    if (!st && ck_h5_has_attr(f, "training_config") && !ck_h5_attr_string(f, "training_config", path, &text)) {
+        json_t *tc = json_loads(text, 0, NULL);
+        ck_free(text);
+        ck_keras_restore_legacy_compile(m, tc, ck_h5_exists(f, "optimizer_weights"));
+        json_decref(tc);
+    }
     if (!st && with_weights) {
         hid_t g = ck_h5_exists(f, "model_weights") ? H5Gopen2(f, "model_weights", H5P_DEFAULT) : -1;
         if (g < 0) st = ck_fail(CK_ERR_FORMAT, "%s: group 'model_weights' is missing", path);

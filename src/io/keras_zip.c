@@ -68,6 +68,7 @@ ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out)
     ck_free(text);
     ck_model *m = NULL;
     if (!st) st = ck_model_from_json_value(root, path, &m);
+    if (!st) ck_keras_restore_compile(m, json_object_get(root, "compile_config"));
     json_decref(root);
     if (!st && with_weights) st = read_member(z, "model.weights.h5", path, &h5, &h5_len);
     zip_close(z);

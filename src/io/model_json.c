@@ -28,7 +28,12 @@ static json_t *model_json(const ck_model *m, int depth);
 
 static json_t *layer_json(const ck_layer *l, int depth)
 {
-    if (l->model) return model_json(l->model, depth + 1);
+    if (l->model) {
+        /* A nested model is serialized whole, with its (empty) compile_config. */
+        json_t *o = model_json(l->model, depth + 1);
+        if (o) json_object_set_new(o, "compile_config", json_object());
+        return o;
+    }
     if (!strcmp(l->cls->class_name, "InputLayer")) return input_layer_json(l);
     return ck_layer_to_json(l);
 }
@@ -55,8 +60,9 @@ static json_t *inbound_nodes(const ck_layer *l)
             for (int i = 0; i < n->n_inputs; i++) json_array_append_new(list, tensor_json(n->inputs[i]));
             args = json_pack("[o]", list);
         }
-        /* A model called as a layer records Keras's mask argument. */
-        json_t *kwargs = l->model ? json_pack("{s:n}", "mask") : json_object();
+        /* A model called as a layer, and a layer whose call() takes a mask,
+         * record Keras's mask argument. */
+        json_t *kwargs = l->model || l->cls->call_mask ? json_pack("{s:n}", "mask") : json_object();
         json_array_append_new(nodes, json_pack("{s:o, s:o}", "args", args, "kwargs", kwargs));
     }
     return nodes;
@@ -80,7 +86,8 @@ static json_t *io_refs(ck_ktensor *const *ts, int n)
 static json_t *sequential_json(const ck_model *m, int depth)
 {
     json_t *layers = json_array();
-    const ck_shape *in = m->n_inputs ? &m->inputs[0]->shape : NULL;
+    /* Keras builds a Sequential only once it has a layer after its input. */
+    const ck_shape *in = m->n_inputs && m->n_layers ? &m->inputs[0]->shape : NULL;
     if (m->input_layer) json_array_append_new(layers, input_layer_json(m->input_layer));
     for (int i = 0; i < m->n_layers; i++) json_array_append_new(layers, layer_json(m->layers[i], depth));
     json_t *cfg = json_pack("{s:s, s:b, s:o, s:o}", "name", m->base.name, "trainable", m->base.trainable, "dtype",
@@ -120,9 +127,14 @@ json_t *ck_model_config_json(const ck_model *m) { return model_json(m, 0); }
 ck_status ck_model_to_json(const ck_model *m, char **json_text)
 {
     if (!m || !json_text) return ck_fail(CK_ERR_ARG, "ck_model_to_json: NULL argument");
-    if (!m->base.built) return ck_fail(CK_ERR_STATE, "model '%s' is not built", m->base.name);
+    /* An unbuilt Sequential is written too, as Keras does: without build_config. */
     json_t *o = ck_model_config_json(m);
     if (!o) return ck_fail(CK_ERR_NOMEM, "model '%s': config could not be written", m->base.name);
+    /* Keras 3's to_json ends with compile_config: {} for a model never compiled;
+     * a .keras model compiled on load writes its file's compile_config back. */
+    json_t *cc = m->file_compile_config && m->engine == m->file_compile_engine
+                     ? json_loads(m->file_compile_config, 0, NULL) : NULL;
+    json_object_set_new(o, "compile_config", cc ? cc : json_object());
     /* Python's json.dumps separators: ", " and ": ". */
     *json_text = json_dumps(o, JSON_PRESERVE_ORDER);
     json_decref(o);

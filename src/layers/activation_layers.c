@@ -232,16 +232,18 @@ static int64_t elementwise_flops(const ck_layer *l)
 }
 
 #define N_OF(a) ((int)(sizeof a / sizeof a[0]))
-#define ACT_CLASS(var, name, fields_, build_, fwd)                                              \
+/* keras_build: the Keras class has its own build() (so a build_config in JSON). */
+#define ACT_CLASS(var, name, fields_, build_, fwd, keras_build, mask)                           \
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_act_layer_config), \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .forward = fwd##_forward, .backward = fwd##_backward, .flops = elementwise_flops}
+        .build = build_, .forward = fwd##_forward, .backward = fwd##_backward, .flops = elementwise_flops, \
+        .no_build_config = !(keras_build), .call_mask = mask}
 
-ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu);
-ACT_CLASS(ck_class_leaky, "LeakyReLU", leaky_fields, same_build, leaky);
-ACT_CLASS(ck_class_prelu, "PReLU", prelu_fields, prelu_build, prelu);
-ACT_CLASS(ck_class_elu, "ELU", elu_fields, same_build, elu);
-ACT_CLASS(ck_class_softmax, "Softmax", softmax_fields, same_build, softmax);
+ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu, false, false);
+ACT_CLASS(ck_class_leaky, "LeakyReLU", leaky_fields, same_build, leaky, false, false);
+ACT_CLASS(ck_class_prelu, "PReLU", prelu_fields, prelu_build, prelu, true, false);
+ACT_CLASS(ck_class_elu, "ELU", elu_fields, same_build, elu, false, false);
+ACT_CLASS(ck_class_softmax, "Softmax", softmax_fields, same_build, softmax, false, true);
 
 CK_FAMILY(ck_activation_layers, &ck_class_relu, &ck_class_leaky, &ck_class_prelu, &ck_class_elu, &ck_class_softmax);

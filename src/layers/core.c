@@ -51,6 +51,8 @@ const ck_layer_class ck_class_input_layer = {
 
 /* ---- Dense ------------------------------------------------------------------------ */
 static const ck_field dense_fields[] = {
+    /* Keras's base Layer.get_config puts it right after dtype, and only when set. */
+    CK_FIELD(ck_dense_config, activity_regularizer, CK_FT_JSON, "null", 0, CK_FF_NULLABLE | CK_FF_OMIT_NULL),
     CK_FIELD(ck_dense_config, units, CK_FT_INT, NULL, 0, CK_FF_REQUIRED),
     CK_FIELD(ck_dense_config, activation, CK_FT_ACT, "\"linear\"", 0, CK_FF_NULLABLE),
     CK_FIELD(ck_dense_config, use_bias, CK_FT_BOOL, "true"),
@@ -60,7 +62,7 @@ static const ck_field dense_fields[] = {
     JSON_NULL_FIELD(ck_dense_config, bias_regularizer),
     JSON_NULL_FIELD(ck_dense_config, kernel_constraint),
     JSON_NULL_FIELD(ck_dense_config, bias_constraint),
-    JSON_NULL_FIELD(ck_dense_config, activity_regularizer),
+    JSON_NULL_FIELD(ck_dense_config, quantization_config),
 };
 
 static ck_status dense_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -138,7 +140,7 @@ static ck_status dense_backward(ck_layer *l, const ck_tensor *in, int n_in, cons
 
 const ck_layer_class ck_class_dense = {
     .class_name = "Dense", .module = "keras.layers", .config_size = sizeof(ck_dense_config),
-    .fields = dense_fields, .n_fields = 10, .min_inputs = 1, .max_inputs = 1,
+    .fields = dense_fields, .n_fields = 11, .min_inputs = 1, .max_inputs = 1,
     .build = dense_build, .flops = dense_flops, .forward = dense_forward, .backward = dense_backward,
     .workspace = dense_workspace,
 };
@@ -182,6 +184,7 @@ const ck_layer_class ck_class_activation = {
     .class_name = "Activation", .module = "keras.layers", .config_size = sizeof(ck_activation_config),
     .fields = activation_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
     .build = same_shape_build, .forward = activation_forward, .backward = activation_backward,
+    .no_build_config = true,
 };
 
 static const ck_field dropout_fields[] = {
@@ -254,12 +257,13 @@ const ck_layer_class ck_class_dropout = {
     .class_name = "Dropout", .module = "keras.layers", .config_size = sizeof(ck_dropout_config),
     .fields = dropout_fields, .n_fields = 3, .min_inputs = 1, .max_inputs = 1,
     .build = dropout_build, .forward = dropout_forward, .backward = dropout_backward,
-    .workspace = dropout_workspace,
+    .workspace = dropout_workspace, .no_build_config = true,
 };
 
 const ck_layer_class ck_class_identity = {
     .class_name = "Identity", .module = "keras.layers", .min_inputs = 1, .max_inputs = 1,
     .build = same_shape_build, .forward = copy_forward, .backward = copy_backward,
+    .no_build_config = true,
 };
 
 /* ---- Flatten -------------------------------------------------------------------------- */
@@ -288,7 +292,7 @@ const ck_layer_class ck_class_flatten = {
 
 /* ---- Reshape ------------------------------------------------------------------------------ */
 static const ck_field reshape_fields[] = {
-    CK_FIELD(ck_reshape_config, target_shape, CK_FT_SHAPE, NULL, 0, CK_FF_REQUIRED),
+    CK_FIELD(ck_reshape_config, target_shape, CK_FT_SHAPE, NULL, 0, CK_FF_REQUIRED | CK_FF_MINUS1),
 };
 
 static ck_status reshape_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -337,6 +341,7 @@ const ck_layer_class ck_class_reshape = {
     .class_name = "Reshape", .module = "keras.layers", .config_size = sizeof(ck_reshape_config),
     .fields = reshape_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
     .build = reshape_build, .forward = copy_forward, .backward = copy_backward,
+    .no_build_config = true,
 };
 
 /* ---- Permute -------------------------------------------------------------------------------- */

@@ -15,7 +15,7 @@ typedef struct ck_dense_config {
     ck_init kernel_initializer, bias_initializer;
     char *kernel_regularizer, *bias_regularizer;  /* raw JSON or NULL */
     char *kernel_constraint, *bias_constraint;
-    char *activity_regularizer;
+    char *activity_regularizer, *quantization_config;
 } ck_dense_config;
 
 typedef struct ck_activation_config {

@@ -268,7 +268,7 @@ static ck_status render(const ck_model *m, const ck_summary_opts *o, const row_l
                        .console_width = o->console_width};
     ck_table_counts tc = {.trainable = c->trainable, .non_trainable = c->non_trainable, .optimizer = c->optimizer,
                           .trainable_bytes = c->trainable_bytes, .non_trainable_bytes = c->non_trainable_bytes,
-                          .optimizer_bytes = c->optimizer_bytes, .include_optimizer = m->optimizer_params > 0};
+                          .optimizer_bytes = c->optimizer_bytes, .include_optimizer = m->optimizer_built};
     const char *err = NULL;
     bool keras2 = o->style == CK_SUMMARY_KERAS2;
     char *table = keras2 ? ck_table_render_keras2(m->base.name, rows, list->n, &t, &err)

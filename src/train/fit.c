@@ -103,8 +103,8 @@ static ck_status shapes_of(ck_model *m, ck_compiled *c)
 
 ck_status ck_model_compile(ck_model *m, const char *optimizer, const char *loss, const char *metrics)
 {
-    if (!m || !optimizer || !loss)
-        return ck_fail(CK_ERR_ARG, "ck_model_compile: model, optimizer and loss are required");
+    if (!m || !optimizer)
+        return ck_fail(CK_ERR_ARG, "ck_model_compile: model and optimizer are required");
     ck_status st = ck_model_build(m);
     if (st == CK_OK && !m->base.built)
         st = ck_fail(CK_ERR_STATE, "model '%s' is not built (give its input shape)", m->base.name);
@@ -113,12 +113,15 @@ ck_status ck_model_compile(ck_model *m, const char *optimizer, const char *loss,
     ck_compiled *c = ck_calloc(1, sizeof *c);
     if (!c)
         return ck_fail(CK_ERR_NOMEM, "compile: out of memory");
-    st = ck_loss_parse(loss, &c->loss);
+    /* Keras's compile(optimizer) with loss=None: the optimizer is there (its
+     * variables counted), but the model cannot be trained. */
+    c->has_loss = loss != NULL;
+    st = loss ? ck_loss_parse(loss, &c->loss) : CK_OK;
     if (st == CK_OK)
         st = ck_optimizer_parse(optimizer, &c->opt);
-    if (st == CK_OK)
+    if (st == CK_OK && loss)
         st = shapes_of(m, c);
-    if (st == CK_OK)
+    if (st == CK_OK && loss)
         st = parse_metrics(c, metrics);
     if (st == CK_OK)
         st = build_optimizer(m, c);
@@ -330,6 +333,9 @@ static ck_status check_fit(ck_model *m, const float *x, const float *y, int64_t 
         return ck_fail(CK_ERR_ARG, "ck_model_fit: model, x, y and opts are required");
     if (!m->engine)
         return ck_fail(CK_ERR_STATE, "model '%s': compile() it before fit()", m->base.name);
+    if (!((ck_compiled *)m->engine)->has_loss)
+        return ck_fail(CK_ERR_STATE, "model '%s': compiled without a loss; compile() it with one before fit()",
+                       m->base.name);
     if (n <= 0)
         return ck_fail(CK_ERR_ARG, "model '%s': fit() needs at least one sample", m->base.name);
     if (o->epochs < 0 || o->batch_size < 0 || o->initial_epoch < 0)
@@ -417,6 +423,7 @@ ck_status ck_model_fit(ck_model *m, const float *x, const float *y, int64_t n,
     if (st != CK_OK)
         return st;
     ck_compiled *c = m->engine;
+    m->optimizer_built = true; /* Keras builds the optimizer at the first train step */
     int64_t yw = c->rows * c->label_width;
     dataset train = {x, y, opts->sample_weight, n, opts->class_weight, opts->n_class_weight};
     dataset val = {0};

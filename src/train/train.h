@@ -27,6 +27,7 @@ typedef struct ck_compiled {
     int64_t rows;         /* loss rows per sample (out_size / d)                */
     int64_t label_width;  /* labels per row (1 for sparse)                      */
     bool stop_training;   /* set by callbacks                                   */
+    bool has_loss;        /* compile(optimizer) alone (loss=None) cannot fit    */
 } ck_compiled;
 
 struct ck_history {

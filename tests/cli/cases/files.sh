@@ -2,8 +2,8 @@
 # straight from HDF5 (also for unsupported architectures), convert, bad files.
 M=../data/models
 B=../data/malformed
-expect 0 " Total params: 2,945 (11.50 KB)" -- "$CKERAS" summary $M/churn_tanishk_model.h5
-expect 0 " Total params: 17,026 (66.51 KB)" -- "$CKERAS" summary $M/flownet_25-06_model.keras
+expect 0 " Total params: 2,947 (11.51 KB)" -- "$CKERAS" summary $M/churn_tanishk_model.h5  # + Optimizer params: 2, as Keras load_model (golden: core_loaded)
+expect 0 " Total params: 51,080 (199.53 KB)" -- "$CKERAS" summary $M/flownet_25-06_model.keras  # with Optimizer params, as Keras load_model (golden: core_loaded)
 expect 0 " Total params: 3,051 (11.92 KB)" -- "$CKERAS" summary $M/tfjs_abalone/model.json
 expect 0 " Total params: 99 (396.00 B)" -- "$CKERAS" summary $M/tfjs_ml5_balance_model1/model.json
 expect 0 " Total params: 1,711 (6.68 KB)" -- "$CKERAS" summary $M/creditcard_fraud_model.json
