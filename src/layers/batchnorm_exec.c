@@ -6,9 +6,10 @@
  * in inference they are only read. Backward covers both modes: the full batch
  * statistics gradient in training, the affine map of the moving statistics
  * otherwise (with the moving statistics' own gradients, which the optimizer
- * leaves alone since they are not trainable). The batch mean and 1/sqrt(var + eps) are kept in the workspace
- * between forward and backward. Also the backward/workspace dispatch of the
- * normalization family's class table (only BatchNormalization has one yet). */
+ * leaves alone since they are not trainable). The batch mean and
+ * 1/sqrt(var + eps) are kept in the workspace between forward and backward.
+ * Also the backward/workspace hooks of normalization.c's NORM_CLASS entries
+ * (BatchNormalization; the other classes get their own hooks). */
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/engine_util.h"
