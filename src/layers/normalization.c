@@ -6,6 +6,7 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
+#include "layers/norm_exec.h"
 
 #include <math.h>
 #include <string.h>
@@ -170,8 +171,8 @@ static ck_status bn_forward(CK_FWD_ARGS)
         .build = build_, .flops = norm_flops, .forward = fwd}
 
 NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward);
-NORM_CLASS(ck_class_ln, "LayerNormalization", ln_fields, ln_build, NULL);
-NORM_CLASS(ck_class_gn, "GroupNormalization", gn_fields, gn_build, NULL);
-NORM_CLASS(ck_class_un, "UnitNormalization", un_fields, un_build, NULL);
+NORM_CLASS(ck_class_ln, "LayerNormalization", ln_fields, ln_build, ck_layernorm_forward);
+NORM_CLASS(ck_class_gn, "GroupNormalization", gn_fields, gn_build, ck_groupnorm_forward);
+NORM_CLASS(ck_class_un, "UnitNormalization", un_fields, un_build, ck_unitnorm_forward);
 
 CK_FAMILY(ck_normalization_layers, &ck_class_bn, &ck_class_ln, &ck_class_gn, &ck_class_un);

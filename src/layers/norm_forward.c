@@ -1,0 +1,175 @@
+/* Forward passes of LayerNormalization, GroupNormalization and UnitNormalization
+ * as Keras 3 computes them (ops.layer_normalization, GroupNormalization's
+ * grouped moments, ops.normalize): statistics in double over each group of
+ * elements, mean and biased variance in two passes like jnp.var. Keras quirks
+ * kept on purpose: rms_scaling divides by sqrt(variance + eps), not by the root
+ * mean square; UnitNormalization scales by min(rsqrt(sum of squares), 1e12).
+ * Any set of axes works: elements are grouped by an odometer over the full shape
+ * that tracks the group (axes not normalized) and the parameter (axes normalized). */
+#include "layers/conv_layers.h"
+#include "layers/engine_util.h"
+#include "layers/layers.h"
+#include "layers/norm_exec.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Odometer over a whole tensor: for each element in row-major order, its group
+ * index (flattened over axes with gstride) and parameter index (pstride). */
+typedef struct walk {
+    int rank;
+    int64_t dim[CK_MAX_RANK], pos[CK_MAX_RANK], gstride[CK_MAX_RANK], pstride[CK_MAX_RANK];
+    int64_t g, p;
+} walk;
+
+static int64_t walk_init(walk *w, const ck_shape *s, const bool *reduced)
+{
+    *w = (walk){.rank = s->rank};
+    int64_t gs = 1, ps = 1;
+    for (int d = s->rank - 1; d >= 0; d--) {
+        w->dim[d] = s->dim[d];
+        w->gstride[d] = reduced[d] ? 0 : gs;
+        w->pstride[d] = reduced[d] ? ps : 0;
+        if (reduced[d]) ps *= s->dim[d];
+        else gs *= s->dim[d];
+    }
+    return gs; /* number of groups */
+}
+
+static void walk_next(walk *w)
+{
+    for (int d = w->rank - 1; d >= 0; d--) {
+        w->g += w->gstride[d], w->p += w->pstride[d];
+        if (++w->pos[d] < w->dim[d]) return;
+        w->g -= w->gstride[d] * w->dim[d], w->p -= w->pstride[d] * w->dim[d];
+        w->pos[d] = 0;
+    }
+}
+
+/* The axes a Layer/UnitNormalization reduces over, checked against the rank. */
+static ck_status reduced_axes(const ck_layer *l, const ck_shape *s, bool *reduced)
+{
+    const ck_ints *a = &CK_CFG(l, ck_norm_config)->axis;
+    memset(reduced, 0, CK_MAX_RANK * sizeof *reduced);
+    for (int i = 0; i < a->n; i++) {
+        int ax;
+        if (!ck_normalize_axis(a->v[i], s->rank, &ax) || ax == 0)
+            return ck_layer_error(l, CK_ERR_CONFIG, "field 'axis' (%lld) is out of range for an input of rank %d",
+                                  (long long)a->v[i], s->rank);
+        reduced[ax] = true;
+    }
+    return CK_OK;
+}
+
+/* Per-group sum of x (or of (x - mean)^2 when mean is given), over all elements. */
+static void group_sums(const float *x, const ck_shape *s, const bool *reduced, const double *mean, double *acc,
+                       int64_t groups)
+{
+    walk w;
+    walk_init(&w, s, reduced);
+    memset(acc, 0, (size_t)groups * sizeof *acc);
+    int64_t n = 1;
+    for (int d = 0; d < s->rank; d++) n *= s->dim[d];
+    for (int64_t i = 0; i < n; i++, walk_next(&w)) {
+        double v = x[i];
+        if (mean) v = (v - mean[w.g]) * (v - mean[w.g]);
+        acc[w.g] += v;
+    }
+}
+
+ck_status ck_layernorm_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    const ck_shape *s = &in[0].shape;
+    bool reduced[CK_MAX_RANK];
+    ck_status st = reduced_axes(l, s, reduced);
+    if (st) return st;
+    walk w;
+    int64_t groups = walk_init(&w, s, reduced), numel = ck_numel(&in[0]);
+    int64_t per = numel / (groups ? groups : 1);
+    double *mean = ck_malloc((size_t)(2 * groups + 1) * sizeof *mean), *var = mean + groups;
+    if (!mean) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the statistics");
+    group_sums(in[0].data, s, reduced, NULL, mean, groups);
+    for (int64_t g = 0; g < groups; g++) mean[g] /= (double)per;
+    group_sums(in[0].data, s, reduced, mean, var, groups);
+    const float *gamma = c->scale || c->rms_scaling ? l->weights[0].value : NULL;
+    const float *beta = c->center && !c->rms_scaling ? l->weights[gamma ? 1 : 0].value : NULL;
+    for (int64_t i = 0; i < numel; i++, walk_next(&w)) {
+        float inv = 1.0f / sqrtf((float)(var[w.g] / (double)per) + (float)c->epsilon);
+        float x = in[0].data[i], m = (float)mean[w.g];
+        if (c->rms_scaling) {
+            out[0].data[i] = x * inv * gamma[w.p];
+            continue;
+        }
+        if (gamma) inv *= gamma[w.p];
+        out[0].data[i] = x * inv + (-m * inv + (beta ? beta[w.p] : 0.0f));
+    }
+    ck_free(mean);
+    return CK_OK;
+}
+
+ck_status ck_unitnorm_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_shape *s = &in[0].shape;
+    bool reduced[CK_MAX_RANK];
+    ck_status st = reduced_axes(l, s, reduced);
+    if (st) return st;
+    walk w;
+    int64_t groups = walk_init(&w, s, reduced), numel = ck_numel(&in[0]);
+    double *sq = ck_calloc((size_t)(groups + 1), sizeof *sq);
+    if (!sq) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the norms");
+    for (int64_t i = 0; i < numel; i++, walk_next(&w)) sq[w.g] += (double)in[0].data[i] * in[0].data[i];
+    walk_init(&w, s, reduced);
+    for (int64_t i = 0; i < numel; i++, walk_next(&w)) {
+        float inv = 1.0f / sqrtf((float)sq[w.g]);
+        if (!(inv <= 1e12f)) inv = inv != inv ? inv : 1e12f; /* minimum(rsqrt, 1 / 1e-12) */
+        out[0].data[i] = in[0].data[i] * inv;
+    }
+    ck_free(sq);
+    return CK_OK;
+}
+
+/* GroupNormalization: the channel axis splits into `groups` groups; each
+ * (sample, group) is normalized over every other non-batch axis. */
+ck_status ck_groupnorm_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    const ck_shape *s = &in[0].shape;
+    int ax;
+    if (c->axis.n != 1 || !ck_normalize_axis(c->axis.v[0], s->rank, &ax) || ax == 0)
+        return ck_layer_error(l, CK_ERR_CONFIG, "field 'axis' must be one non-batch axis");
+    int64_t pre = 1, post = 1, ch = s->dim[ax], per_group = ch / c->groups;
+    for (int d = 1; d < ax; d++) pre *= s->dim[d];
+    for (int d = ax + 1; d < s->rank; d++) post *= s->dim[d];
+    const float *gamma = c->scale ? l->weights[0].value : NULL;
+    const float *beta = c->center ? l->weights[gamma ? 1 : 0].value : NULL;
+    int64_t count = pre * per_group * post;
+    for (int64_t b = 0; b < s->dim[0]; b++) {
+        const float *x = in[0].data + b * pre * ch * post;
+        float *y = out[0].data + b * pre * ch * post;
+        for (int64_t g = 0; g < c->groups; g++) {
+            double sum = 0.0, ss = 0.0;
+            for (int64_t p = 0; p < pre; p++)
+                for (int64_t k = g * per_group; k < (g + 1) * per_group; k++)
+                    for (int64_t q = 0; q < post; q++) sum += x[(p * ch + k) * post + q];
+            double mean = sum / (double)count;
+            for (int64_t p = 0; p < pre; p++)
+                for (int64_t k = g * per_group; k < (g + 1) * per_group; k++)
+                    for (int64_t q = 0; q < post; q++) {
+                        double d = x[(p * ch + k) * post + q] - mean;
+                        ss += d * d;
+                    }
+            float inv0 = 1.0f / sqrtf((float)(ss / (double)count) + (float)c->epsilon), m = (float)mean;
+            for (int64_t k = g * per_group; k < (g + 1) * per_group; k++) {
+                float inv = gamma ? inv0 * gamma[k] : inv0, res = -m * inv + (beta ? beta[k] : 0.0f);
+                for (int64_t p = 0; p < pre; p++)
+                    for (int64_t q = 0; q < post; q++)
+                        y[(p * ch + k) * post + q] = x[(p * ch + k) * post + q] * inv + res;
+            }
+        }
+    }
+    return CK_OK;
+}
