@@ -83,6 +83,16 @@ static ck_status load_layer(json_t *obj, const char *origin, int depth, ck_layer
     return CK_OK;
 }
 
+/* A layer entry's class is known: registered, or an operation with a constant
+ * operand that app_layers.c runs. */
+static bool known_class(json_t *entry, const char *cls)
+{
+    double v;
+    bool first;
+    if (scalar_operand(entry, &v, &first)) return ck_find_scalar_op_class(cls) != NULL;
+    return ck_find_layer_class(cls) != NULL;
+}
+
 /* Lists every unknown class of a config at once, so a user sees them all. */
 static void find_unknown(json_t *obj, ck_buf *b, int *count, int depth)
 {
@@ -95,7 +105,7 @@ static void find_unknown(json_t *obj, ck_buf *b, int *count, int depth)
         const char *cls = class_of(e);
         if (is_model_class(cls)) {
             find_unknown(e, b, count, depth + 1);
-        } else if (cls && !ck_find_layer_class(cls)) {
+        } else if (cls && !known_class(e, cls)) {
             json_t *name = json_object_get(json_object_get(e, "config"), "name");
             if (!json_is_string(name)) name = json_object_get(e, "name");
             const char *module = json_string_value(json_object_get(e, "module"));

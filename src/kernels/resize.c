@@ -120,3 +120,47 @@ void ck_resize_nearest(const float *x, int64_t h, int64_t w, int64_t c, float *y
         }
     }
 }
+
+void ck_resize_image_backward(const float *dy, int64_t h, int64_t w, int64_t c, float *dx, int64_t oh, int64_t ow,
+                              const float *wh, const float *ww, float *tmp)
+{
+    /* Columns: tmp [oh, w, c] = dy [oh, ow, c] through ww transposed. */
+    for (int64_t r = 0; r < oh; r++) {
+        float *t = tmp + r * w * c;
+        const float *g = dy + r * ow * c;
+        if (!ww) {
+            memcpy(t, g, (size_t)(w * c) * sizeof *t);
+            continue;
+        }
+        memset(t, 0, (size_t)(w * c) * sizeof *t);
+        for (int64_t o = 0; o < ow; o++)
+            for (int64_t i = 0; i < w; i++) {
+                float a = ww[o * w + i];
+                if (a == 0.0f) continue;
+                for (int64_t k = 0; k < c; k++) t[i * c + k] += a * g[o * c + k];
+            }
+    }
+    /* Rows: dx [h, w, c] += tmp through wh transposed. */
+    for (int64_t o = 0; o < oh; o++) {
+        const float *t = tmp + o * w * c;
+        for (int64_t i = 0; i < h; i++) {
+            float a = wh ? wh[o * h + i] : (float)(i == o);
+            if (a == 0.0f) continue;
+            float *d = dx + i * w * c;
+            for (int64_t k = 0; k < w * c; k++) d[k] += a * t[k];
+        }
+    }
+}
+
+void ck_resize_nearest_backward(const float *dy, int64_t h, int64_t w, int64_t c, float *dx, int64_t oh, int64_t ow)
+{
+    for (int64_t r = 0; r < oh; r++) {
+        int64_t sr = oh == h ? r : ck_resize_nearest_src(h, oh, r);
+        for (int64_t o = 0; o < ow; o++) {
+            int64_t sc = ow == w ? o : ck_resize_nearest_src(w, ow, o);
+            float *d = dx + (sr * w + sc) * c;
+            const float *g = dy + (r * ow + o) * c;
+            for (int64_t k = 0; k < c; k++) d[k] += g[k];
+        }
+    }
+}

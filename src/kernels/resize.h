@@ -34,4 +34,9 @@ void ck_resize_image(const float *x, int64_t h, int64_t w, int64_t c, float *y, 
 /* Nearest-neighbour resize of one image x [h, w, c] to y [oh, ow, c]. */
 void ck_resize_nearest(const float *x, int64_t h, int64_t w, int64_t c, float *y, int64_t oh, int64_t ow);
 
+/* Backwards of the two: dx [h, w, c] += the transpose applied to dy [oh, ow, c]. */
+void ck_resize_image_backward(const float *dy, int64_t h, int64_t w, int64_t c, float *dx, int64_t oh, int64_t ow,
+                              const float *wh, const float *ww, float *tmp);
+void ck_resize_nearest_backward(const float *dy, int64_t h, int64_t w, int64_t c, float *dx, int64_t oh, int64_t ow);
+
 #endif

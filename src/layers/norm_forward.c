@@ -15,25 +15,32 @@
 #include <string.h>
 
 /* Odometer over a whole tensor: for each element in row-major order, its group
- * index (flattened over axes with gstride) and parameter index (pstride). */
+ * index (flattened over the axes not reduced) and parameter index (flattened over
+ * the axes marked in `param`: the reduced ones, except for GroupNormalization's
+ * backward, which indexes every non-batch axis). */
 typedef struct walk {
     int rank;
     int64_t dim[CK_MAX_RANK], pos[CK_MAX_RANK], gstride[CK_MAX_RANK], pstride[CK_MAX_RANK];
     int64_t g, p;
 } walk;
 
-static int64_t walk_init(walk *w, const ck_shape *s, const bool *reduced)
+static int64_t walk_init2(walk *w, const ck_shape *s, const bool *reduced, const bool *param)
 {
     *w = (walk){.rank = s->rank};
     int64_t gs = 1, ps = 1;
     for (int d = s->rank - 1; d >= 0; d--) {
         w->dim[d] = s->dim[d];
         w->gstride[d] = reduced[d] ? 0 : gs;
-        w->pstride[d] = reduced[d] ? ps : 0;
-        if (reduced[d]) ps *= s->dim[d];
-        else gs *= s->dim[d];
+        w->pstride[d] = param[d] ? ps : 0;
+        if (param[d]) ps *= s->dim[d];
+        if (!reduced[d]) gs *= s->dim[d];
     }
     return gs; /* number of groups */
+}
+
+static int64_t walk_init(walk *w, const ck_shape *s, const bool *reduced)
+{
+    return walk_init2(w, s, reduced, reduced);
 }
 
 static void walk_next(walk *w)
@@ -171,5 +178,146 @@ ck_status ck_groupnorm_forward(CK_FWD_ARGS)
             }
         }
     }
+    return CK_OK;
+}
+
+/* ---- backward: statistics are recomputed from the input (no workspace) ------------ */
+
+/* Per-group mean and 1 / sqrt(variance + eps) of x over the reduced axes. */
+static double *group_stats(const ck_tensor *x, const bool *reduced, double eps, int64_t *groups)
+{
+    walk w;
+    *groups = walk_init(&w, &x->shape, reduced);
+    int64_t per = ck_numel(x) / (*groups ? *groups : 1);
+    double *mean = ck_malloc((size_t)(2 * *groups + 1) * sizeof *mean), *inv = mean + *groups;
+    if (!mean) return NULL;
+    group_sums(x->data, &x->shape, reduced, NULL, mean, *groups);
+    for (int64_t g = 0; g < *groups; g++) mean[g] /= (double)per;
+    group_sums(x->data, &x->shape, reduced, mean, inv, *groups);
+    for (int64_t g = 0; g < *groups; g++) inv[g] = 1.0 / sqrt(inv[g] / (double)per + eps);
+    return mean;
+}
+
+/* The shared gradient of normalizing over groups: with u = dy * gamma and
+ * xhat = (x - mean) * inv, dx = inv * (u - mean(u) - xhat * mean(u * xhat)); for
+ * Keras's rms_scaling (y = x * inv * gamma) dx = inv * u - inv^3 (x - mean) mean(u * x).
+ * gamma, dgamma and dbeta are indexed by the parameter index over the axes in `param`. */
+static ck_status norm_backward(const ck_layer *l, const ck_tensor *x, const ck_tensor *dy, ck_tensor *dx,
+                               const bool *reduced, const bool *param, double eps, bool rms, const float *gamma,
+                               float *dgamma, float *dbeta)
+{
+    int64_t groups, n = ck_numel(x);
+    double *mean = group_stats(x, reduced, eps, &groups);
+    double *acc = mean ? ck_calloc((size_t)(2 * groups + 1), sizeof *acc) : NULL;
+    if (!acc) {
+        ck_free(mean);
+        return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the statistics");
+    }
+    double *inv = mean + groups, *su = acc, *sux = acc + groups;
+    int64_t per = n / (groups ? groups : 1);
+    walk w;
+    /* pass 1: sums of u and u * xhat (u * x for rms) per group; weight gradients */
+    walk_init2(&w, &x->shape, reduced, param);
+    for (int64_t i = 0; i < n; i++, walk_next(&w)) {
+        int64_t k = w.p;
+        double xhat = (x->data[i] - mean[w.g]) * inv[w.g], g = gamma ? gamma[k] : 1.0, u = dy->data[i] * g;
+        su[w.g] += u;
+        sux[w.g] += rms ? u * x->data[i] : u * xhat;
+        if (dgamma) dgamma[k] += (float)(dy->data[i] * (rms ? x->data[i] * inv[w.g] : xhat));
+        if (dbeta) dbeta[k] += dy->data[i];
+    }
+    if (dx->data) {
+        walk_init2(&w, &x->shape, reduced, param);
+        for (int64_t i = 0; i < n; i++, walk_next(&w)) {
+            int64_t k = w.p;
+            double iv = inv[w.g], u = dy->data[i] * (gamma ? gamma[k] : 1.0), d = x->data[i] - mean[w.g];
+            double g = rms ? iv * u - iv * iv * iv * d * sux[w.g] / (double)per
+                           : iv * (u - su[w.g] / (double)per - d * iv * sux[w.g] / (double)per);
+            dx->data[i] += (float)g;
+        }
+    }
+    ck_free(acc);
+    ck_free(mean);
+    return CK_OK;
+}
+
+ck_status ck_layernorm_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)out, (void)n_out, (void)ex;
+    const ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    bool reduced[CK_MAX_RANK];
+    ck_status st = reduced_axes(l, &in[0].shape, reduced);
+    if (st) return st;
+    bool has_gamma = c->scale || c->rms_scaling, has_beta = c->center && !c->rms_scaling;
+    return norm_backward(l, &in[0], &dout[0], &din[0], reduced, reduced, (double)(float)c->epsilon,
+                         c->rms_scaling, has_gamma ? l->weights[0].value : NULL,
+                         has_gamma ? l->weights[0].grad : NULL, has_beta ? l->weights[has_gamma ? 1 : 0].grad : NULL);
+}
+
+/* GroupNormalization as a normalization of the view [batch, pre, groups,
+ * per_group, post] over axes (pre, per_group, post); gamma is expanded to one
+ * value per (pre, channel, post) element, whose index is the view's parameter
+ * index over every non-batch axis, and its gradient folded back per channel. */
+ck_status ck_groupnorm_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)out, (void)n_out, (void)ex;
+    const ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    const ck_shape *s = &in[0].shape;
+    int ax;
+    if (c->axis.n != 1 || !ck_normalize_axis(c->axis.v[0], s->rank, &ax) || ax == 0)
+        return ck_layer_error(l, CK_ERR_CONFIG, "field 'axis' must be one non-batch axis");
+    int64_t pre = 1, post = 1, ch = s->dim[ax];
+    for (int d = 1; d < ax; d++) pre *= s->dim[d];
+    for (int d = ax + 1; d < s->rank; d++) post *= s->dim[d];
+    ck_tensor x = in[0], dy = dout[0], dx = din[0];
+    x.shape = dy.shape = dx.shape = (ck_shape){.rank = 5, .dim = {s->dim[0], pre, c->groups, ch / c->groups, post}};
+    bool reduced[CK_MAX_RANK] = {false, true, false, true, true}, param[CK_MAX_RANK] = {false, true, true, true, true};
+    const float *gamma = c->scale ? l->weights[0].value : NULL;
+    float *dgamma = c->scale ? l->weights[0].grad : NULL, *dbeta = c->center ? l->weights[c->scale ? 1 : 0].grad : NULL;
+    size_t nfull = (size_t)(pre * ch * post);
+    float *g_full = ck_calloc(3 * nfull + 1, sizeof *g_full);
+    if (!g_full) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the gradients");
+    float *dg_full = g_full + nfull, *db_full = dg_full + nfull;
+    for (int64_t p = 0; p < pre; p++)
+        for (int64_t k = 0; k < ch; k++)
+            for (int64_t q = 0; q < post; q++) g_full[(p * ch + k) * post + q] = gamma ? gamma[k] : 1.0f;
+    ck_status st = norm_backward(l, &x, &dy, &dx, reduced, param, (double)(float)c->epsilon, false, g_full,
+                                 dg_full, db_full);
+    for (int64_t p = 0; !st && p < pre; p++)
+        for (int64_t k = 0; k < ch; k++)
+            for (int64_t q = 0; q < post; q++) {
+                size_t i = (size_t)((p * ch + k) * post + q);
+                if (dgamma) dgamma[k] += dg_full[i];
+                if (dbeta) dbeta[k] += db_full[i];
+            }
+    ck_free(g_full);
+    return st;
+}
+
+/* y = x * r with r = min(rsqrt(sum x^2), 1e12): dx = r * dy - r^3 x sum(dy * x),
+ * or 1e12 * dy where the clip is active. */
+ck_status ck_unitnorm_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)out, (void)n_out, (void)ex;
+    if (!din[0].data) return CK_OK;
+    const ck_shape *s = &in[0].shape;
+    bool reduced[CK_MAX_RANK];
+    ck_status st = reduced_axes(l, s, reduced);
+    if (st) return st;
+    walk w;
+    int64_t groups = walk_init(&w, s, reduced), n = ck_numel(&in[0]);
+    double *sq = ck_calloc((size_t)(2 * groups + 1), sizeof *sq), *sux = sq + groups;
+    if (!sq) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the norms");
+    for (int64_t i = 0; i < n; i++, walk_next(&w)) {
+        sq[w.g] += (double)in[0].data[i] * in[0].data[i];
+        sux[w.g] += (double)dout[0].data[i] * in[0].data[i];
+    }
+    walk_init(&w, s, reduced);
+    for (int64_t i = 0; i < n; i++, walk_next(&w)) {
+        double r = 1.0 / sqrt(sq[w.g]);
+        din[0].data[i] += r < 1e12 ? (float)(r * dout[0].data[i] - r * r * r * in[0].data[i] * sux[w.g])
+                                   : 1e12f * dout[0].data[i];
+    }
+    ck_free(sq);
     return CK_OK;
 }

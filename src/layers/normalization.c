@@ -171,8 +171,14 @@ static ck_status bn_forward(CK_FWD_ARGS)
         .build = build_, .flops = norm_flops, .forward = fwd}
 
 NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward);
-NORM_CLASS(ck_class_ln, "LayerNormalization", ln_fields, ln_build, ck_layernorm_forward);
-NORM_CLASS(ck_class_gn, "GroupNormalization", gn_fields, gn_build, ck_groupnorm_forward);
-NORM_CLASS(ck_class_un, "UnitNormalization", un_fields, un_build, ck_unitnorm_forward);
+/* Layer/Group/UnitNormalization: forward and backward in norm_forward.c. */
+#define NORM_CLASS_FB(var, name, fields_, build_, fwd, bwd)                                     \
+    const ck_layer_class var = {                                                                \
+        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_norm_config),    \
+        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
+        .build = build_, .flops = norm_flops, .forward = fwd, .backward = bwd}
+NORM_CLASS_FB(ck_class_ln, "LayerNormalization", ln_fields, ln_build, ck_layernorm_forward, ck_layernorm_backward);
+NORM_CLASS_FB(ck_class_gn, "GroupNormalization", gn_fields, gn_build, ck_groupnorm_forward, ck_groupnorm_backward);
+NORM_CLASS_FB(ck_class_un, "UnitNormalization", un_fields, un_build, ck_unitnorm_forward, ck_unitnorm_backward);
 
 CK_FAMILY(ck_normalization_layers, &ck_class_bn, &ck_class_ln, &ck_class_gn, &ck_class_un);

@@ -177,12 +177,12 @@ static void walk_next(stat_walk *w)
     }
 }
 
-/* (x - mean) / max(sqrt(variance), 1e-7), or its inverse mean + x * max(...). */
-static ck_status norm_forward(CK_FWD_ARGS)
+/* (x - mean) / max(sqrt(variance), 1e-7), or its inverse mean + x * max(...);
+ * with `grad`, x is the output gradient and the linear part is applied (+=) to y. */
+static void norm_apply(const ck_layer *l, const ck_tensor *in, const float *x, float *y, bool grad)
 {
-    (void)n_in, (void)n_out, (void)ex;
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
-    const ck_shape *s = &in[0].shape;
+    const ck_shape *s = &in->shape;
     bool keep[CK_MAX_RANK] = {0};
     for (int i = 0; !c->axis.is_null && i < c->axis.n; i++) {
         int ax;
@@ -192,18 +192,31 @@ static ck_status norm_forward(CK_FWD_ARGS)
     const float *mean = k ? k->a : l->weights[0].value, *var = k ? k->b : l->weights[1].value;
     bool one_m = k && k->na == 1, one_v = k && k->nb == 1;
     const float eps = 1e-7f; /* keras.config.epsilon() */
-    int64_t row = ck_row_size(&in[0]);
+    int64_t row = ck_row_size(in);
     for (int64_t b = 0; b < s->dim[0]; b++) {
         stat_walk w;
         walk_init(&w, s, keep);
-        const float *x = in[0].data + b * row;
-        float *y = out[0].data + b * row;
-        for (int64_t j = 0; j < row; j++, walk_next(&w)) {
+        for (int64_t j = b * row; j < (b + 1) * row; j++, walk_next(&w)) {
             float m = mean[one_m ? 0 : w.index], sd = sqrtf(var[one_v ? 0 : w.index]);
             if (!(sd >= eps)) sd = sd != sd ? sd : eps; /* max(), keeping NaN as jnp does */
-            y[j] = c->invert ? m + x[j] * sd : (x[j] - m) / sd;
+            if (grad) y[j] += c->invert ? x[j] * sd : x[j] / sd;
+            else y[j] = c->invert ? m + x[j] * sd : (x[j] - m) / sd;
         }
     }
+}
+
+static ck_status norm_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    norm_apply(l, &in[0], in[0].data, out[0].data, false);
+    return CK_OK;
+}
+
+static ck_status norm_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)out, (void)n_out, (void)ex;
+    if (din[0].data) norm_apply(l, &in[0], dout[0].data, din[0].data, true);
     return CK_OK;
 }
 
@@ -287,9 +300,24 @@ static void take_box(const float *x, int64_t w, int64_t c, const src_box *b, flo
         }
 }
 
-/* Resamples every image of in [n, h, w, c] to out [n, oh, ow, c] from `box`. */
-static ck_status resample(const ck_layer *l, const ck_tensor *in, ck_tensor *out, const src_box *box,
-                          ck_resize_method m, bool antialias, float fill)
+/* Adds the box dbox [box.h, box.w, c] back into the image gradient dx [h, w, c]
+ * (the fill bands of a padded box have no input behind them). */
+static void put_box(float *dx, int64_t w, int64_t c, const src_box *b, const float *dbox)
+{
+    for (int64_t r = 0; r < b->h; r++)
+        for (int64_t q = 0; q < b->w; q++) {
+            int64_t sr = b->pad ? r - b->top : r + b->top, sq = b->pad ? q - b->left : q + b->left;
+            if (b->pad && (sr < 0 || sr >= b->h - 2 * b->top || sq < 0 || sq >= b->w - 2 * b->left)) continue;
+            float *d = dx + (sr * w + sq) * c;
+            const float *g = dbox + (r * b->w + q) * c;
+            for (int64_t k = 0; k < c; k++) d[k] += g[k];
+        }
+}
+
+/* Resamples every image of in [n, h, w, c] to out [n, oh, ow, c] from `box`; with
+ * dout/din given, runs the transpose instead: din += the resample's adjoint of dout. */
+static ck_status resample(const ck_layer *l, const ck_tensor *in, const ck_tensor *out, const src_box *box,
+                          ck_resize_method m, bool antialias, float fill, const float *dout, float *din)
 {
     const ck_shape *s = &in->shape;
     int64_t h = s->dim[1], w = s->dim[2], c = s->dim[3], oh = out->shape.dim[1], ow = out->shape.dim[2];
@@ -305,6 +333,15 @@ static ck_status resample(const ck_layer *l, const ck_tensor *in, ck_tensor *out
         if (nww) ck_resize_weights(box->w, ow, m, antialias, ww);
     }
     for (int64_t b = 0; b < s->dim[0]; b++) {
+        if (din) {
+            const float *dy = dout + b * oh * ow * c;
+            float *dx = whole ? din + b * h * w * c : boxed;
+            if (!whole) memset(boxed, 0, nbox * sizeof *boxed);
+            if (m == CK_RESIZE_NEAREST) ck_resize_nearest_backward(dy, box->h, box->w, c, dx, oh, ow);
+            else ck_resize_image_backward(dy, box->h, box->w, c, dx, oh, ow, nwh ? wh : NULL, nww ? ww : NULL, tmp);
+            if (!whole) put_box(din + b * h * w * c, w, c, box, boxed);
+            continue;
+        }
         const float *x = in->data + b * h * w * c;
         if (!whole) take_box(x, w, c, box, fill, boxed), x = boxed;
         float *y = out->data + b * oh * ow * c;
@@ -326,35 +363,60 @@ static ck_status image_input(const ck_layer *l, const ck_tensor *in)
     return CK_OK;
 }
 
-static ck_status resize_forward(CK_FWD_ARGS)
+/* Resizing: crop or pad to the aspect ratio when asked, then resample. */
+static ck_status resize_run(ck_layer *l, const ck_tensor *in, const ck_tensor *out, const float *dout, float *din)
 {
-    (void)n_in, (void)n_out, (void)ex;
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
-    ck_status st = image_input(l, &in[0]);
+    ck_status st = image_input(l, in);
     if (st) return st;
     ck_resize_method m;
     if (!ck_resize_method_of(c->interpolation, &m))
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'interpolation' ('%s') cannot be run", c->interpolation);
-    int64_t h = in[0].shape.dim[1], w = in[0].shape.dim[2];
+    int64_t h = in->shape.dim[1], w = in->shape.dim[2];
     src_box box = c->crop_to_aspect_ratio ? crop_box(h, w, c->height, c->width)
                   : c->pad_to_aspect_ratio ? pad_box(h, w, c->height, c->width)
                                            : (src_box){.h = h, .w = w};
-    return resample(l, &in[0], &out[0], &box, m, c->antialias, (float)c->fill_value);
+    return resample(l, in, out, &box, m, c->antialias, (float)c->fill_value, dout, din);
 }
 
 /* A centred crop; an image smaller than the target on either axis goes through
  * Keras's smart_resize instead (crop to the aspect ratio, bilinear resize). */
-static ck_status crop_forward(CK_FWD_ARGS)
+static ck_status crop_run(ck_layer *l, const ck_tensor *in, const ck_tensor *out, const float *dout, float *din)
 {
-    (void)n_in, (void)n_out, (void)ex;
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
-    ck_status st = image_input(l, &in[0]);
+    ck_status st = image_input(l, in);
     if (st) return st;
-    int64_t h = in[0].shape.dim[1], w = in[0].shape.dim[2];
+    int64_t h = in->shape.dim[1], w = in->shape.dim[2];
     src_box box = h >= c->height && w >= c->width
                       ? (src_box){.h = c->height, .w = c->width, .top = (h - c->height) / 2, .left = (w - c->width) / 2}
                       : crop_box(h, w, c->height, c->width);
-    return resample(l, &in[0], &out[0], &box, CK_RESIZE_BILINEAR, false, 0.0f);
+    return resample(l, in, out, &box, CK_RESIZE_BILINEAR, false, 0.0f, dout, din);
+}
+
+static ck_status resize_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    return resize_run(l, &in[0], &out[0], NULL, NULL);
+}
+
+static ck_status crop_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    return crop_run(l, &in[0], &out[0], NULL, NULL);
+}
+
+static ck_status resize_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                 const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    return din[0].data ? resize_run(l, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;
+}
+
+static ck_status crop_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    return din[0].data ? crop_run(l, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;
 }
 
 #define N_OF(a) ((int)(sizeof a / sizeof a[0]))
@@ -366,9 +428,12 @@ static ck_status crop_forward(CK_FWD_ARGS)
 
 PREP_CLASS(ck_class_rescaling, "Rescaling", resc_fields, resc_build, .forward = resc_forward,
            .backward = resc_backward);
-PREP_CLASS(ck_class_normalization, "Normalization", norm_fields, norm_build, .forward = norm_forward);
-PREP_CLASS(ck_class_center_crop, "CenterCrop", crop_fields, hw_build, .forward = crop_forward);
-PREP_CLASS(ck_class_resizing, "Resizing", resize_fields, resize_build, .forward = resize_forward);
+PREP_CLASS(ck_class_normalization, "Normalization", norm_fields, norm_build, .forward = norm_forward,
+           .backward = norm_backward);
+PREP_CLASS(ck_class_center_crop, "CenterCrop", crop_fields, hw_build, .forward = crop_forward,
+           .backward = crop_backward);
+PREP_CLASS(ck_class_resizing, "Resizing", resize_fields, resize_build, .forward = resize_forward,
+           .backward = resize_backward);
 
 CK_FAMILY(ck_preprocessing_layers, &ck_class_rescaling, &ck_class_normalization, &ck_class_center_crop,
           &ck_class_resizing);
