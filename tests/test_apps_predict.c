@@ -81,7 +81,8 @@ static void check_app(const char *app)
 
 int main(void)
 {
-    static const char *const apps[] = {"MobileNet", "MobileNetV2", "MobileNetV3Small"};
+    static const char *const apps[] = {"MobileNet", "MobileNetV2", "MobileNetV3Small", "ConvNeXt_mini",
+                                       "EfficientNet_mini", "NASNet_mini", "DenseNet_mini"};
     for (size_t a = 0; a < sizeof apps / sizeof apps[0]; a++) check_app(apps[a]);
     return test_report("test_apps_predict");
 }

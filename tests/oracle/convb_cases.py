@@ -32,6 +32,7 @@ import argparse  # noqa: E402
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 from keras import layers as L  # noqa: E402
+from keras.src.applications import convnext, densenet, efficientnet, nasnet  # noqa: E402
 from keras.src.applications.convnext import LayerScale  # noqa: E402
 
 import core_models as cm  # noqa: E402
@@ -132,7 +133,23 @@ APPS = {
         input_shape=(32, 32, 3), alpha=0.35, weights=None, classes=10, classifier_activation=None),
     "MobileNetV3Small": lambda: keras.applications.MobileNetV3Small(
         input_shape=(32, 32, 3), alpha=0.75, weights=None, classes=10, classifier_activation=None),
+    # The other families at reduced width/depth through Keras's own builders (the
+    # full models' weights would not fit in the goldens); same layers, same graphs.
+    "ConvNeXt_mini": lambda: convnext.ConvNeXt(
+        depths=[1, 1, 2, 1], projection_dims=[8, 16, 24, 32], layer_scale_init_value=0.5, name="convnext_mini",
+        input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None),
+    "EfficientNet_mini": lambda: efficientnet.EfficientNet(
+        0.25, 0.2, 32, name="efficientnet_mini", input_shape=(32, 32, 3), weights=None, classes=10,
+        classifier_activation=None),
+    "NASNet_mini": lambda: nasnet.NASNet(
+        input_shape=(32, 32, 3), penultimate_filters=96, num_blocks=1, stem_block_filters=8, weights=None,
+        classes=10, default_size=32, classifier_activation=None, name="nasnet_mini"),
+    "DenseNet_mini": lambda: densenet.DenseNet(
+        [1, 2, 1, 1], input_shape=(32, 32, 3), weights=None, classes=10, classifier_activation=None,
+        name="densenet_mini"),
 }
+# Apps whose first layers expect pixels in [0, 255] (Rescaling/Normalization inside).
+PIXEL_APPS = {"MobileNetV3Small", "ConvNeXt_mini", "EfficientNet_mini"}
 
 
 def quantize(model, seed):
@@ -147,6 +164,13 @@ def quantize(model, seed):
             w = (rng.standard_normal(w.shape) * 0.1).astype(np.float32)
         elif "gamma" in v.path:
             w = rng.uniform(0.8, 1.2, w.shape).astype(np.float32)
+        elif "layer_scale" in v.path:
+            w = rng.uniform(0.2, 0.8, w.shape).astype(np.float32)
+        elif w.dtype != np.float32:  # Normalization's count: unused by predict
+            q.append(np.full(w.size, 128, np.uint8))
+            meta.append({"shape": list(w.shape), "scale": 1.0})
+            ws.append(np.zeros_like(w))
+            continue
         elif "bias" in v.path and not np.any(w):
             w = (rng.standard_normal(w.shape) * 0.05).astype(np.float32)
         peak = float(np.max(np.abs(w))) if w.size else 0.0
@@ -166,7 +190,7 @@ def run_app(name, seed):
     qw, meta = quantize(model, 40_000 + seed)
     rng = np.random.default_rng(50_000 + seed)
     x = rng.uniform(-1.0, 1.0, (2, 32, 32, 3)).astype(np.float32)
-    if name == "MobileNetV3Small":  # its Rescaling expects pixels in [0, 255]
+    if name in PIXEL_APPS:
         x = ((x + 1.0) * 127.5).astype(np.float32)
     y = np.asarray(model.predict(x, verbose=0))
     d = os.path.join(APPS_OUT, name)
