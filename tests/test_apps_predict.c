@@ -61,20 +61,22 @@ static void check_round_trip(const char *app, ck_model *m, const float *x, int64
     free(json);
 }
 
-static void check_app(const char *app)
+static void check_app(const char *root, const char *app)
 {
     char dir[512], p[1024];
-    snprintf(dir, sizeof dir, "tests/golden/apps_predict/%s", app);
-    ck_model *m = ck_model_load_json_file(test_path(p, sizeof p, "%s/config.json", dir));
+    snprintf(dir, sizeof dir, "%s/%s", root, app);
+    /* a relative root is under the repository, an absolute one (CKERAS_APPS_FULL) as is */
+#define GOLDEN(fmt, ...) (root[0] == '/' ? (snprintf(p, sizeof p, fmt, __VA_ARGS__), p) : test_path(p, sizeof p, fmt, __VA_ARGS__))
+    ck_model *m = ck_model_load_json_file(GOLDEN("%s/config.json", dir));
     CHECK(m != NULL, "%s: %s", app, ck_errmsg());
     if (!m) return;
     json_error_t e;
-    json_t *meta = json_load_file(test_path(p, sizeof p, "%s/weights.json", dir), 0, &e);
-    json_t *counts = json_load_file(test_path(p, sizeof p, "%s/counts.json", dir), 0, &e);
+    json_t *meta = json_load_file(GOLDEN("%s/weights.json", dir), 0, &e);
+    json_t *counts = json_load_file(GOLDEN("%s/counts.json", dir), 0, &e);
     test_array q = {0}, x = {0}, y = {0};
-    int bad = test_load_npy(test_path(p, sizeof p, "%s/weights_q.npy", dir), &q);
-    bad |= test_load_npy(test_path(p, sizeof p, "%s/x.npy", dir), &x);
-    bad |= test_load_npy(test_path(p, sizeof p, "%s/y.npy", dir), &y);
+    int bad = test_load_npy(GOLDEN("%s/weights_q.npy", dir), &q);
+    bad |= test_load_npy(GOLDEN("%s/x.npy", dir), &x);
+    bad |= test_load_npy(GOLDEN("%s/y.npy", dir), &y);
     CHECK(meta && counts && !bad, "%s: golden files missing", app);
     if (meta && counts && !bad) {
         ck_param_counts pc;
@@ -110,6 +112,24 @@ int main(void)
 {
     static const char *const apps[] = {"MobileNet", "MobileNetV2", "MobileNetV3Small", "ConvNeXt_mini",
                                        "EfficientNet_mini", "NASNet_mini", "DenseNet_mini"};
-    for (size_t a = 0; a < sizeof apps / sizeof apps[0]; a++) check_app(apps[a]);
+    for (size_t a = 0; a < sizeof apps / sizeof apps[0]; a++) check_app("tests/golden/apps_predict", apps[a]);
+    /* Optional: the 13 full-width Applications, too large to commit, written by
+     * `tests/oracle/convb_cases.py --full-apps DIR`; checked when CKERAS_APPS_FULL=DIR. */
+    const char *full = getenv("CKERAS_APPS_FULL");
+    static const char *const full_apps[] = {"VGG16", "VGG19", "ResNet50", "ResNet50V2", "MobileNet", "MobileNetV2",
+                                            "DenseNet121", "InceptionV3", "Xception", "EfficientNetB0",
+                                            "NASNetMobile", "ConvNeXtTiny", "MobileNetV3Small"};
+    for (size_t a = 0; full && a < sizeof full_apps / sizeof full_apps[0]; a++) {
+        char root[600], p[1200];
+        snprintf(root, sizeof root, "%s", full);
+        snprintf(p, sizeof p, "%s/%s/config.json", root, full_apps[a]);
+        FILE *f = fopen(p, "r");
+        if (!f) {
+            fprintf(stderr, "note: %s not generated in %s\n", full_apps[a], root);
+            continue;
+        }
+        fclose(f);
+        check_app(root, full_apps[a]);
+    }
     return test_report("test_apps_predict");
 }

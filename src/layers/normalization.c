@@ -27,7 +27,8 @@ static const ck_field bn_fields[] = {
     NF(renorm_momentum, CK_FT_FLOAT, "0.99"),
 };
 static const ck_field ln_fields[] = {
-    NF(axis, CK_FT_INTS, "-1", 0, CK_FF_SERIALIZE_INT), NF(epsilon, CK_FT_FLOAT, "0.001"),
+    /* a built LayerNormalization holds its axis as a list, and that is what Keras saves */
+    NF(axis, CK_FT_INTS, "-1", 0, 0), NF(epsilon, CK_FT_FLOAT, "0.001"),
     NF(center, CK_FT_BOOL, "true"), NF(scale, CK_FT_BOOL, "true"), NF(rms_scaling, CK_FT_BOOL, "false"),
     GAMMA_BETA, REGS,
 };

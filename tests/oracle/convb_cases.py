@@ -183,13 +183,13 @@ def quantize(model, seed):
     return np.concatenate(q), meta
 
 
-def run_app(name, seed):
+def run_app(name, seed, size=32):
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     model = APPS[name]()
     qw, meta = quantize(model, 40_000 + seed)
     rng = np.random.default_rng(50_000 + seed)
-    x = rng.uniform(-1.0, 1.0, (2, 32, 32, 3)).astype(np.float32)
+    x = rng.uniform(-1.0, 1.0, (2, size, size, 3)).astype(np.float32)
     if name in PIXEL_APPS:
         x = ((x + 1.0) * 127.5).astype(np.float32)
     y = np.asarray(model.predict(x, verbose=0))
@@ -204,13 +204,35 @@ def run_app(name, seed):
     print("%-18s %d weights, %d params, y %s" % (name, len(meta), qw.size, y.shape))
 
 
+# All 13 Applications at full width: too large to commit, so written on demand
+# (--full-apps DIR) for test_apps_predict's optional check (CKERAS_APPS_FULL=DIR).
+FULL_APPS = ["VGG16", "VGG19", "ResNet50", "ResNet50V2", "MobileNet", "MobileNetV2", "DenseNet121",
+             "InceptionV3", "Xception", "EfficientNetB0", "NASNetMobile", "ConvNeXtTiny", "MobileNetV3Small"]
+
+
+def run_full_apps(out, only):
+    global APPS_OUT
+    APPS_OUT = out
+    for i, name in enumerate(FULL_APPS):
+        if only and name not in only:
+            continue
+        APPS[name] = (lambda n: lambda: getattr(keras.applications, n)(
+            input_shape=(75, 75, 3), weights=None, classes=10, classifier_activation=None))(name)
+        PIXEL_APPS.update({"ConvNeXtTiny", "EfficientNetB0"})
+        run_app(name, 400 + i, size=75)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="")
+    ap.add_argument("--full-apps", default="", metavar="DIR")
     ap.add_argument("--no-apps", action="store_true")
     ap.add_argument("--apps-only", action="store_true")
     args = ap.parse_args()
     only = [s for s in args.only.split(",") if s]
+    if args.full_apps:
+        run_full_apps(os.path.abspath(args.full_apps), only)
+        return
     if not args.apps_only:
         os.makedirs(OUT, exist_ok=True)
         for c in CASES:
