@@ -1,5 +1,5 @@
 /* Engine hooks of LayerNormalization, GroupNormalization and UnitNormalization
- * (norm_forward.c), kept apart from normalization.c's shape rules and
+ * (norm_exec.c), kept apart from normalization.c's shape rules and
  * BatchNormalization. */
 #ifndef CK_NORM_EXEC_H
 #define CK_NORM_EXEC_H

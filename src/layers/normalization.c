@@ -172,7 +172,7 @@ static ck_status bn_forward(CK_FWD_ARGS)
         .build = build_, .flops = norm_flops, .forward = fwd}
 
 NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward);
-/* Layer/Group/UnitNormalization: forward and backward in norm_forward.c. */
+/* Layer/Group/UnitNormalization: forward and backward in norm_exec.c. */
 #define NORM_CLASS_FB(var, name, fields_, build_, fwd, bwd)                                     \
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_norm_config),    \

@@ -1,5 +1,5 @@
-/* Forward passes of LayerNormalization, GroupNormalization and UnitNormalization
- * as Keras 3 computes them (ops.layer_normalization, GroupNormalization's
+/* Forward and backward passes of LayerNormalization, GroupNormalization and
+ * UnitNormalization; forwards as Keras 3 computes them (ops.layer_normalization, GroupNormalization's
  * grouped moments, ops.normalize): statistics in double over each group of
  * elements, mean and biased variance in two passes like jnp.var. Keras quirks
  * kept on purpose: rms_scaling divides by sqrt(variance + eps), not by the root
@@ -100,10 +100,11 @@ ck_status ck_layernorm_forward(CK_FWD_ARGS)
     group_sums(in[0].data, s, reduced, NULL, mean, groups);
     for (int64_t g = 0; g < groups; g++) mean[g] /= (double)per;
     group_sums(in[0].data, s, reduced, mean, var, groups);
+    for (int64_t g = 0; g < groups; g++) var[g] = 1.0f / sqrtf((float)(var[g] / (double)per) + (float)c->epsilon);
     const float *gamma = c->scale || c->rms_scaling ? l->weights[0].value : NULL;
     const float *beta = c->center && !c->rms_scaling ? l->weights[gamma ? 1 : 0].value : NULL;
     for (int64_t i = 0; i < numel; i++, walk_next(&w)) {
-        float inv = 1.0f / sqrtf((float)(var[w.g] / (double)per) + (float)c->epsilon);
+        float inv = (float)var[w.g]; /* 1 / sqrt(variance + eps), in float32 as Keras */
         float x = in[0].data[i], m = (float)mean[w.g];
         if (c->rms_scaling) {
             out[0].data[i] = x * inv * gamma[w.p];
