@@ -222,6 +222,11 @@ int main(void)
     gradcheck("Resizing pad", seq("(4, 6, 1)", "Resizing", "height=3, width=3, pad_to_aspect_ratio=True"), 1.0f,
               false);
     gradcheck("CenterCrop", seq("(5, 4, 2)", "CenterCrop", "height=3, width=2"), 1.0f, false);
+    gradcheck("Resizing channels_first",
+              seq("(2, 3, 4)", "Resizing", "height=5, width=3, interpolation='bicubic', data_format='channels_first'"),
+              1.0f, false);
+    gradcheck("CenterCrop channels_first", seq("(2, 3, 5)", "CenterCrop", "height=4, width=4, data_format='channels_first'"),
+              1.0f, false);
     gradcheck("CenterCrop smart_resize", seq("(3, 5, 1)", "CenterCrop", "height=4, width=4"), 1.0f, false);
     gradcheck("LayerScale", seq("(2, 3)", "LayerScale", "init_values=0.5, projection_dim=3"), 1.0f, false);
     ck_model *ops = ck_model_from_json(scalar_ops_json, "scalar ops");

@@ -352,22 +352,30 @@ static ck_status resample(const ck_layer *l, const ck_tensor *in, const ck_tenso
     return CK_OK;
 }
 
-static ck_status image_input(const ck_layer *l, const ck_tensor *in)
+/* The batch as channels-last images: [n, h, w, c] as it is, or channels_first
+ * [n, c, h, w] as n * c one-channel images [h, w, 1] (resampling never mixes
+ * channels). `out` gets the same treatment. */
+static ck_status image_view(const ck_layer *l, const ck_tensor *in, const ck_tensor *out, ck_tensor *vin,
+                            ck_tensor *vout)
 {
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
-    if (strcmp(c->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
     if (in->shape.rank != 4)
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "only batches of images (rank 4) can be run, got rank %d",
                               in->shape.rank);
+    *vin = *in, *vout = *out;
+    if (strcmp(c->data_format, "channels_first")) return CK_OK;
+    const int64_t *d = in->shape.dim, *o = out->shape.dim;
+    vin->shape = (ck_shape){.rank = 4, .dim = {d[0] * d[1], d[2], d[3], 1}};
+    vout->shape = (ck_shape){.rank = 4, .dim = {o[0] * o[1], o[2], o[3], 1}};
     return CK_OK;
 }
 
 /* Resizing: crop or pad to the aspect ratio when asked, then resample. */
-static ck_status resize_run(ck_layer *l, const ck_tensor *in, const ck_tensor *out, const float *dout, float *din)
+static ck_status resize_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
 {
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
-    ck_status st = image_input(l, in);
+    ck_tensor vin = *x, vout = *y, *in = &vin, *out = &vout;
+    ck_status st = image_view(l, x, y, &vin, &vout);
     if (st) return st;
     ck_resize_method m;
     if (!ck_resize_method_of(c->interpolation, &m))
@@ -381,10 +389,11 @@ static ck_status resize_run(ck_layer *l, const ck_tensor *in, const ck_tensor *o
 
 /* A centred crop; an image smaller than the target on either axis goes through
  * Keras's smart_resize instead (crop to the aspect ratio, bilinear resize). */
-static ck_status crop_run(ck_layer *l, const ck_tensor *in, const ck_tensor *out, const float *dout, float *din)
+static ck_status crop_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
 {
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
-    ck_status st = image_input(l, in);
+    ck_tensor vin = *x, vout = *y, *in = &vin, *out = &vout;
+    ck_status st = image_view(l, x, y, &vin, &vout);
     if (st) return st;
     int64_t h = in->shape.dim[1], w = in->shape.dim[2];
     src_box box = h >= c->height && w >= c->width

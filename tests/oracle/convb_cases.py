@@ -112,6 +112,11 @@ one("upsampling2d_bilinear_32", 231, (3, 4, 2), lambda: L.UpSampling2D((3, 2), i
 one("upsampling2d_bicubic", 232, (3, 4, 2), lambda: L.UpSampling2D(2, interpolation="bicubic"))
 one("upsampling2d_lanczos3", 233, (3, 3, 2), lambda: L.UpSampling2D((2, 3), interpolation="lanczos3"))
 one("layerscale", 234, (4, 4, 6), lambda: LayerScale(0.1, 6))
+one("resizing_channels_first", 235, (2, 5, 6), lambda: L.Resizing(3, 8, interpolation="bicubic",
+                                                                   data_format="channels_first"))
+one("centercrop_channels_first", 236, (2, 6, 5), lambda: L.CenterCrop(3, 4, data_format="channels_first"))
+one("resizing_pad_channels_first", 237, (2, 4, 8), lambda: L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=1.0,
+                                                                       data_format="channels_first"))
 
 
 def save_case_weights(c):
