@@ -125,9 +125,18 @@ def save_case_weights(c):
     ws = m.get_weights()
     if ws:
         os.makedirs(os.path.join(d, "weights"), exist_ok=True)
+    names = []
     for i, w in enumerate(ws):
         assert w.dtype in (np.float32, np.int32), (c["name"], w.dtype)
         np.save(os.path.join(d, "weights", "%d.npy" % i), w)
+        names.append("weights/%d.npy" % i)
+    # case.json lists them (run_case was told not to save: it allows float32 only)
+    import json
+    with open(os.path.join(d, "case.json"), encoding="utf-8") as f:
+        meta = json.load(f)
+    meta["weights_saved"] = True
+    meta["weights"] = names
+    ou.write_json(os.path.join(d, "case.json"), meta)
 
 
 # ---- Applications' predictions
