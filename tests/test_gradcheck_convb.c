@@ -201,6 +201,7 @@ int main(void)
     gradcheck("GroupNormalization axis1", seq("(4, 3, 2)", "GroupNormalization", "groups=2, axis=1"), 2.0f, false);
     gradcheck("GroupNormalization instance", seq("(3, 4)", "GroupNormalization", "groups=4, scale=False"), 2.0f,
               false);
+    gradcheck("GroupNormalization groups=-1", seq("(2, 3)", "GroupNormalization", "groups=-1"), 2.0f, false);
     gradcheck("UnitNormalization", seq("(2, 5)", "UnitNormalization", ""), 2.0f, false);
     gradcheck("UnitNormalization axes", seq("(2, 3, 2)", "UnitNormalization", "axis=[1, 2]"), 2.0f, false);
     /* preprocessing */

@@ -107,6 +107,7 @@ static ck_status gn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     ck_status st = axes_of(l, &in[0], axes, &n, &ws);
     if (st) return st;
     int64_t dim = ws.dim[0];
+    if (c->groups == -1) c->groups = dim; /* Keras: -1 means one group per channel, and saves that */
     if (c->groups <= 0 || c->groups > dim || dim % c->groups)
         return ck_layer_error(l, CK_ERR_CONFIG, "field 'groups' (%lld) must divide the %lld channels",
                               (long long)c->groups, (long long)dim);

@@ -118,6 +118,7 @@ one("centercrop_channels_first", 236, (2, 6, 5), lambda: L.CenterCrop(3, 4, data
 one("resizing_bicubic_antialias", 238, (9, 10, 2), lambda: L.Resizing(4, 3, interpolation="bicubic", antialias=True))
 one("resizing_lanczos5_antialias", 239, (12, 7, 2), lambda: L.Resizing(5, 6, interpolation="lanczos5", antialias=True))
 one("resizing_nearest_antialias", 240, (7, 9, 2), lambda: L.Resizing(3, 4, interpolation="nearest", antialias=True))
+one("groupnorm_minus1", 241, (3, 3, 4), lambda: L.GroupNormalization(groups=-1))
 one("resizing_pad_channels_first", 237, (2, 4, 8), lambda: L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=1.0,
                                                                        data_format="channels_first"))
 
