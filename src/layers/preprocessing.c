@@ -13,6 +13,7 @@
 #include "layers/engine_util.h"
 #include "layers/layers.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 
@@ -36,35 +37,78 @@ static const ck_field resize_fields[] = {
 
 /* Numbers parsed from the config at build: Rescaling's scale (a) and offset (b),
  * Normalization's given mean (a) and variance (b). One value, or one per element
- * of the broadcast axes. */
-#define CONST_CAP (CK_MAX_RANK * 64)
+ * of the broadcast axes, flattened row-major from a (possibly nested) list. */
 typedef struct prep_consts {
-    int na, nb;
-    float a[CONST_CAP], b[CONST_CAP];
+    int64_t na, nb;
+    float *a, *b;      /* [na], [nb], in the same allocation after the struct */
 } prep_consts;
+
+/* A numpy array saved by Keras: {"class_name": "__numpy__", "config": {"value": [...]}}. */
+static const json_t *numpy_value(const json_t *v)
+{
+    const json_t *c = json_object_get(v, "class_name");
+    if (!json_is_string(c) || strcmp(json_string_value(c), "__numpy__")) return v;
+    return json_object_get(json_object_get(v, "config"), "value");
+}
+
+/* Numbers in a number or nested list of numbers; -1 if anything else is there. */
+static int64_t count_numbers(const json_t *v, int depth)
+{
+    v = numpy_value(v);
+    if (json_is_number(v)) return 1;
+    if (!json_is_array(v) || depth > CK_MAX_RANK) return -1;
+    int64_t n = 0;
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        int64_t k = count_numbers(json_array_get(v, i), depth + 1);
+        if (k < 0) return -1;
+        n += k;
+    }
+    return n;
+}
+
+static void flatten_numbers(const json_t *v, float *out, int64_t *at)
+{
+    v = numpy_value(v);
+    if (json_is_number(v)) {
+        out[(*at)++] = (float)json_number_value(v);
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(v); i++) flatten_numbers(json_array_get(v, i), out, at);
+}
 
 static ck_status parse_consts(ck_layer *l, const char *fa, const char *ja, const char *fb, const char *jb)
 {
-    double v[CONST_CAP];
-    int n;
     ck_free(l->state); /* a rebuild replaces what an earlier build parsed */
-    prep_consts *k = l->state = ck_calloc(1, sizeof *k);
-    if (!k) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory");
-    ck_status st = ck_parse_floats(l, fa, ja, v, CONST_CAP, &n);
-    for (int i = 0; !st && i < n; i++) k->a[i] = (float)v[i];
-    k->na = n;
-    if (!st) st = ck_parse_floats(l, fb, jb, v, CONST_CAP, &n);
-    for (int i = 0; !st && i < n; i++) k->b[i] = (float)v[i];
-    k->nb = n;
+    l->state = NULL;
+    json_t *va = ja ? json_loads(ja, JSON_DECODE_ANY, NULL) : NULL, *vb = jb ? json_loads(jb, JSON_DECODE_ANY, NULL) : NULL;
+    int64_t na = count_numbers(va, 0), nb = count_numbers(vb, 0);
+    ck_status st = CK_OK;
+    if (na < 1 || nb < 1) {
+        st = ck_layer_error(l, CK_ERR_CONFIG, "field '%s' must be a number or a list of numbers, got %s",
+                            na < 1 ? fa : fb, (na < 1 ? ja : jb) ? (na < 1 ? ja : jb) : "None");
+    } else {
+        prep_consts *k = l->state = ck_malloc(sizeof *k + (size_t)(na + nb) * sizeof(float));
+        if (!k) {
+            st = ck_layer_error(l, CK_ERR_NOMEM, "out of memory");
+        } else {
+            *k = (prep_consts){.na = na, .nb = nb, .a = (float *)(k + 1), .b = (float *)(k + 1) + na};
+            int64_t at = 0;
+            flatten_numbers(va, k->a, &at);
+            at = 0;
+            flatten_numbers(vb, k->b, &at);
+        }
+    }
+    json_decref(va);
+    json_decref(vb);
     return st;
 }
 
 /* A list of numbers must have one value or `want` of them. */
-static ck_status check_count(const ck_layer *l, const char *field, int n, int64_t want, const char *what)
+static ck_status check_count(const ck_layer *l, const char *field, int64_t n, int64_t want, const char *what)
 {
     if (n == 1 || n == want) return CK_OK;
-    return ck_layer_error(l, CK_ERR_CONFIG, "field '%s' has %d values; expected 1 or %lld (%s)", field, n,
-                          (long long)want, what);
+    return ck_layer_error(l, CK_ERR_CONFIG, "field '%s' has %lld values; expected 1 or %lld (%s)", field,
+                          (long long)n, (long long)want, what);
 }
 
 static ck_status resc_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)

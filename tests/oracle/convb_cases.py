@@ -119,6 +119,9 @@ one("resizing_bicubic_antialias", 238, (9, 10, 2), lambda: L.Resizing(4, 3, inte
 one("resizing_lanczos5_antialias", 239, (12, 7, 2), lambda: L.Resizing(5, 6, interpolation="lanczos5", antialias=True))
 one("resizing_nearest_antialias", 240, (7, 9, 2), lambda: L.Resizing(3, 4, interpolation="nearest", antialias=True))
 one("groupnorm_minus1", 241, (3, 3, 4), lambda: L.GroupNormalization(groups=-1))
+one("normalization_nested", 242, (4, 2), lambda: L.Normalization(axis=(1, 2), mean=np.arange(8.0).reshape(4, 2) / 4,
+                                                                    variance=np.linspace(0.5, 4.0, 8).reshape(4, 2)))
+one("rescaling_numpy", 243, (3, 3), lambda: L.Rescaling(np.array([1.0, -2.0, 3.0]), offset=np.array([0.5, 0.0, -0.5])))
 one("resizing_pad_channels_first", 237, (2, 4, 8), lambda: L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=1.0,
                                                                        data_format="channels_first"))
 
