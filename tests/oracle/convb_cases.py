@@ -225,6 +225,53 @@ def run_app(name, seed, size=32):
     print("%-18s %d weights, %d params, y %s" % (name, len(meta), qw.size, y.shape))
 
 
+# ---- training: fit() through the new backward passes, against Keras's autodiff.
+# tests/golden/convb_train/<case>/: config.json, weights/<i>.npy (initial),
+# x.npy, y.npy, final/<i>.npy (weights after fit), case.json (history, args).
+TRAIN_OUT = os.path.join(REPO, "tests", "golden", "convb_train")
+TRAIN_CASES = [
+    ("layernorm", (4, 6), lambda: [L.LayerNormalization()]),
+    ("layernorm_rms", (4, 6), lambda: [L.LayerNormalization(rms_scaling=True)]),
+    ("layernorm_axes", (3, 4, 2), lambda: [L.LayerNormalization(axis=[1, 2])]),
+    ("groupnorm", (3, 3, 6), lambda: [L.GroupNormalization(groups=3)]),
+    ("unitnorm", (5,), lambda: [L.Dense(4), L.UnitNormalization()]),
+    ("layerscale", (6,), lambda: [L.Dense(4), LayerScale(0.5, 4)]),
+    ("preprocessing", (3,), lambda: [L.Normalization(mean=[0.5, -1.0, 2.0], variance=[4.0, 1.0, 0.25]),
+                                     L.Rescaling([2.0, 0.5, 1.0], offset=0.1), L.Dense(4)]),
+    ("resizing_bicubic", (4, 5, 2), lambda: [L.Dense(3), L.Resizing(6, 3, interpolation="bicubic")]),
+    ("resizing_pad", (4, 6, 2), lambda: [L.Dense(3), L.Resizing(3, 3, pad_to_aspect_ratio=True, fill_value=0.5)]),
+    ("centercrop", (5, 6, 2), lambda: [L.Dense(3), L.CenterCrop(3, 4)]),
+]
+
+
+def run_train(i, name, in_shape, make):
+    seed = 500 + i
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    m = keras.Sequential([keras.Input(in_shape)] + make() + [L.Flatten(), L.Dense(2)])
+    cc.randomize(m, seed)
+    rng = np.random.default_rng(60_000 + seed)
+    x = rng.standard_normal((16,) + in_shape).astype(np.float32)
+    y = rng.standard_normal((16, 2)).astype(np.float32)
+    d = os.path.join(TRAIN_OUT, name)
+    ou.reset_dir(d)
+    ou.write_text(os.path.join(d, "config.json"), m.to_json())
+    os.makedirs(os.path.join(d, "weights"))
+    os.makedirs(os.path.join(d, "final"))
+    for k, w in enumerate(m.get_weights()):
+        np.save(os.path.join(d, "weights", "%d.npy" % k), w)
+    np.save(os.path.join(d, "x.npy"), x)
+    np.save(os.path.join(d, "y.npy"), y)
+    m.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+    h = m.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+    for k, w in enumerate(m.get_weights()):
+        np.save(os.path.join(d, "final", "%d.npy" % k), w)
+    ou.write_json(os.path.join(d, "case.json"), {
+        "optimizer": "SGD(learning_rate=0.01)", "loss": "mse", "epochs": 3, "batch_size": 8,
+        "history": {"loss": [float(v) for v in h.history["loss"]]}, "n_weights": len(m.get_weights())})
+    print("%-28s loss %s" % (name, ["%.5f" % v for v in h.history["loss"]]))
+
+
 # All 13 Applications at full width: too large to commit, so written on demand
 # (--full-apps DIR) for test_apps_predict's optional check (CKERAS_APPS_FULL=DIR).
 FULL_APPS = ["VGG16", "VGG19", "ResNet50", "ResNet50V2", "MobileNet", "MobileNetV2", "DenseNet121",
@@ -247,6 +294,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="")
     ap.add_argument("--full-apps", default="", metavar="DIR")
+    ap.add_argument("--train-only", action="store_true")
     ap.add_argument("--no-apps", action="store_true")
     ap.add_argument("--apps-only", action="store_true")
     args = ap.parse_args()
@@ -254,6 +302,15 @@ def main():
     if args.full_apps:
         run_full_apps(os.path.abspath(args.full_apps), only)
         return
+    if args.train_only or not args.apps_only:
+        os.makedirs(TRAIN_OUT, exist_ok=True)
+        for i, (name, shape, make) in enumerate(TRAIN_CASES):
+            if not only or name in only:
+                run_train(i, name, shape, make)
+        with open(os.path.join(TRAIN_OUT, "CASES"), "w") as f:
+            f.write("".join(n + "\n" for n, _, _ in TRAIN_CASES))
+        if args.train_only:
+            return
     if not args.apps_only:
         os.makedirs(OUT, exist_ok=True)
         for c in CASES:
