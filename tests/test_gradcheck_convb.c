@@ -202,6 +202,8 @@ int main(void)
     gradcheck("GroupNormalization instance", seq("(3, 4)", "GroupNormalization", "groups=4, scale=False"), 2.0f,
               false);
     gradcheck("GroupNormalization groups=-1", seq("(2, 3)", "GroupNormalization", "groups=-1"), 2.0f, false);
+    gradcheck("RMSNormalization", seq("(2, 5)", "RMSNormalization", ""), 2.0f, false);
+    gradcheck("RMSNormalization axes", seq("(3, 2, 4)", "RMSNormalization", "axis=[1, 2], epsilon=0.01"), 2.0f, false);
     gradcheck("UnitNormalization", seq("(2, 5)", "UnitNormalization", ""), 2.0f, false);
     gradcheck("UnitNormalization axes", seq("(2, 3, 2)", "UnitNormalization", "axis=[1, 2]"), 2.0f, false);
     /* preprocessing */

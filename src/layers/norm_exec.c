@@ -1,5 +1,5 @@
-/* Forward and backward passes of LayerNormalization, GroupNormalization and
- * UnitNormalization; forwards as Keras 3 computes them (ops.layer_normalization, GroupNormalization's
+/* Forward and backward passes of LayerNormalization, GroupNormalization,
+ * UnitNormalization and RMSNormalization; forwards as Keras 3 computes them (ops.layer_normalization, GroupNormalization's
  * grouped moments, ops.normalize): statistics in double over each group of
  * elements, mean and biased variance in two passes like jnp.var. Keras quirks
  * kept on purpose: rms_scaling divides by sqrt(variance + eps), not by the root
@@ -321,4 +321,51 @@ ck_status ck_unitnorm_backward(CK_BWD_ARGS)
     }
     ck_free(sq);
     return CK_OK;
+}
+
+/* RMSNormalization: y = x * r * scale with r = rsqrt(mean(x^2) + eps) over the
+ * axes (ops.rms_normalization); backward dx = r * u - r^3 x mean(u * x) with
+ * u = dy * scale, dscale = dy * x * r. */
+static ck_status rms_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const ck_tensor *dy, ck_tensor *dx)
+{
+    const ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    bool reduced[CK_MAX_RANK];
+    ck_status st = reduced_axes(l, &x->shape, reduced);
+    if (st) return st;
+    walk w;
+    int64_t groups = walk_init(&w, &x->shape, reduced), n = ck_numel(x), per = n / (groups ? groups : 1);
+    double *ms = ck_calloc((size_t)(2 * groups + 1), sizeof *ms), *sux = ms + groups;
+    if (!ms) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the statistics");
+    const float *scale = l->weights[0].value;
+    for (int64_t i = 0; i < n; i++, walk_next(&w)) {
+        ms[w.g] += (double)x->data[i] * x->data[i];
+        if (dy) sux[w.g] += (double)dy->data[i] * scale[w.p] * x->data[i];
+    }
+    for (int64_t g = 0; g < groups; g++) ms[g] = 1.0f / sqrtf((float)(ms[g] / (double)per) + (float)c->epsilon);
+    walk_init(&w, &x->shape, reduced);
+    float *dscale = dy ? l->weights[0].grad : NULL;
+    for (int64_t i = 0; i < n; i++, walk_next(&w)) {
+        double r = ms[w.g];
+        if (!dy) {
+            y->data[i] = x->data[i] * (float)r * scale[w.p];
+            continue;
+        }
+        if (dscale) dscale[w.p] += (float)(dy->data[i] * x->data[i] * r);
+        if (dx->data)
+            dx->data[i] += (float)(r * dy->data[i] * scale[w.p] - r * r * r * x->data[i] * sux[w.g] / (double)per);
+    }
+    ck_free(ms);
+    return CK_OK;
+}
+
+ck_status ck_rmsnorm_forward(CK_FWD_ARGS)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    return rms_run(l, &in[0], &out[0], NULL, NULL);
+}
+
+ck_status ck_rmsnorm_backward(CK_BWD_ARGS)
+{
+    (void)n_in, (void)out, (void)n_out, (void)ex;
+    return rms_run(l, &in[0], NULL, &dout[0], &din[0]);
 }

@@ -1,4 +1,5 @@
-/* Engine hooks of LayerNormalization, GroupNormalization and UnitNormalization
+/* Engine hooks of LayerNormalization, GroupNormalization, UnitNormalization and
+ * RMSNormalization
  * (norm_exec.c), kept apart from normalization.c's shape rules and
  * BatchNormalization. */
 #ifndef CK_NORM_EXEC_H
@@ -16,5 +17,7 @@ ck_status ck_unitnorm_forward(CK_FWD_ARGS);
 ck_status ck_layernorm_backward(CK_BWD_ARGS);
 ck_status ck_groupnorm_backward(CK_BWD_ARGS);
 ck_status ck_unitnorm_backward(CK_BWD_ARGS);
+ck_status ck_rmsnorm_forward(CK_FWD_ARGS);
+ck_status ck_rmsnorm_backward(CK_BWD_ARGS);
 
 #endif

@@ -37,6 +37,10 @@ static const ck_field gn_fields[] = {
     NF(epsilon, CK_FT_FLOAT, "0.001"), NF(center, CK_FT_BOOL, "true"), NF(scale, CK_FT_BOOL, "true"),
     GAMMA_BETA, REGS,
 };
+static const ck_field rms_fields[] = {
+    /* held as a list after build, like LayerNormalization's */
+    NF(axis, CK_FT_INTS, "-1", 0, 0), NF(epsilon, CK_FT_FLOAT, "1e-06"),
+};
 static const ck_field un_fields[] = {
     NF(axis, CK_FT_INTS, "-1", 0, CK_FF_SERIALIZE_INT),
 };
@@ -118,6 +122,20 @@ static ck_status gn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     return st;
 }
 
+/* RMSNormalization: one "scale" weight (ones) over the normalized axes. */
+static ck_status rms_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    int axes[CK_MAX_RANK], n;
+    ck_shape ws;
+    ck_status st = axes_of(l, &in[0], axes, &n, &ws);
+    if (st) return st;
+    ck_init ones = {.kind = CK_INIT_ONES};
+    out[0] = in[0];
+    *n_out = 1;
+    return ck_layer_add_weight(l, "scale", ws, &ones, true, CK_FLOAT32);
+}
+
 static ck_status un_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
     (void)n_in;
@@ -182,5 +200,6 @@ NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward);
 NORM_CLASS_FB(ck_class_ln, "LayerNormalization", ln_fields, ln_build, ck_layernorm_forward, ck_layernorm_backward);
 NORM_CLASS_FB(ck_class_gn, "GroupNormalization", gn_fields, gn_build, ck_groupnorm_forward, ck_groupnorm_backward);
 NORM_CLASS_FB(ck_class_un, "UnitNormalization", un_fields, un_build, ck_unitnorm_forward, ck_unitnorm_backward);
+NORM_CLASS_FB(ck_class_rms, "RMSNormalization", rms_fields, rms_build, ck_rmsnorm_forward, ck_rmsnorm_backward);
 
-CK_FAMILY(ck_normalization_layers, &ck_class_bn, &ck_class_ln, &ck_class_gn, &ck_class_un);
+CK_FAMILY(ck_normalization_layers, &ck_class_bn, &ck_class_ln, &ck_class_gn, &ck_class_un, &ck_class_rms);

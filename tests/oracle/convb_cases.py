@@ -122,6 +122,8 @@ one("groupnorm_minus1", 241, (3, 3, 4), lambda: L.GroupNormalization(groups=-1))
 one("normalization_nested", 242, (4, 2), lambda: L.Normalization(axis=(1, 2), mean=np.arange(8.0).reshape(4, 2) / 4,
                                                                     variance=np.linspace(0.5, 4.0, 8).reshape(4, 2)))
 one("rescaling_numpy", 243, (3, 3), lambda: L.Rescaling(np.array([1.0, -2.0, 3.0]), offset=np.array([0.5, 0.0, -0.5])))
+one("rmsnorm", 244, (4, 6), lambda: L.RMSNormalization())
+one("rmsnorm_axes", 245, (3, 4, 5), lambda: L.RMSNormalization(axis=[-2, -1], epsilon=0.01))
 one("resizing_pad_channels_first", 237, (2, 4, 8), lambda: L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=1.0,
                                                                        data_format="channels_first"))
 
@@ -241,6 +243,7 @@ TRAIN_CASES = [
     ("resizing_bicubic", (4, 5, 2), lambda: [L.Dense(3), L.Resizing(6, 3, interpolation="bicubic")]),
     ("resizing_pad", (4, 6, 2), lambda: [L.Dense(3), L.Resizing(3, 3, pad_to_aspect_ratio=True, fill_value=0.5)]),
     ("centercrop", (5, 6, 2), lambda: [L.Dense(3), L.CenterCrop(3, 4)]),
+    ("rmsnorm", (4, 6), lambda: [L.RMSNormalization(axis=[1, 2])]),
 ]
 
 
