@@ -1,6 +1,7 @@
 /* Finite-difference gradient checks of the backward passes added on branch convb:
  * LayerNormalization (axes, no center/scale, Keras's rms_scaling), GroupNormalization
- * (channels last, axis 1, instance-like), UnitNormalization, Rescaling,
+ * (channels last, axis 1, instance-like, groups=-1), UnitNormalization,
+ * RMSNormalization, Rescaling,
  * Normalization, Resizing (every interpolation, crop/pad to the aspect ratio),
  * CenterCrop (crop and smart_resize), LayerScale and the numpy operations with a
  * constant operand. The harness is test_gradcheck.c's (same loss, step and
