@@ -692,15 +692,15 @@ json_t *ck_layer_to_json(const ck_layer *l)
         json_object_set_new(cfg, l->cls->fields[i].name, field_to_json(&l->cls->fields[i], l->config));
     json_t *o = json_pack("{s:s, s:s, s:o, s:n}", "module", l->cls->module, "class_name",
                           l->cls->class_name, "config", cfg, "registered_name");
-    /* Classes outside Keras's public modules (LayerScale) are saved under their
-     * registered name, as Keras's serialize_keras_object does. */
-    if (strncmp(l->cls->module, "keras.layers", 12) && strcmp(l->cls->module, "keras"))
-        json_object_set_new(o, "registered_name", json_string(l->cls->class_name));
     if (l->built && l->n_in > 0) {
         json_t *shape = l->n_in == 1 ? ck_shape_to_json(&l->in_shapes[0], 0) : json_array();
         for (int i = 0; l->n_in > 1 && i < l->n_in; i++)
             json_array_append_new(shape, ck_shape_to_json(&l->in_shapes[i], 0));
         json_object_set_new(o, "build_config", json_pack("{s:o}", "input_shape", shape));
     }
+    /* Classes outside Keras's public modules (LayerScale) are saved under their
+     * registered name, as Keras's serialize_keras_object does. */
+    if (strncmp(l->cls->module, "keras.layers", 12) && strcmp(l->cls->module, "keras"))
+        json_object_set_new(o, "registered_name", json_string(l->cls->class_name));
     return o;
 }
