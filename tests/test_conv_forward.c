@@ -11,10 +11,10 @@
 
 static int skipped;
 
-static void run_case(const char *name)
+static void run_case(const char *root, const char *name)
 {
     char dir[512], p[1024];
-    snprintf(dir, sizeof dir, "tests/golden/conv/%s", name);
+    snprintf(dir, sizeof dir, "%s/%s", root, name);
     ck_model *m = ck_model_load_json_file(test_path(p, sizeof p, "%s/config.json", dir));
     CHECK(m != NULL, "%s: %s", name, ck_errmsg());
     if (!m) return;
@@ -69,14 +69,18 @@ done:
 
 int main(void)
 {
-    char p[1024];
-    json_error_t e;
-    json_t *index = json_load_file(test_path(p, sizeof p, "tests/golden/conv/index.json"), 0, &e);
-    CHECK(index != NULL, "index.json: %s", e.text);
-    size_t i;
-    json_t *c;
-    json_array_foreach(index, i, c) run_case(json_string_value(json_object_get(c, "name")));
-    json_decref(index);
+    /* conv: conv_cases.py; convb: convb_cases.py (more normalization/preprocessing options) */
+    static const char *const roots[] = {"tests/golden/conv", "tests/golden/convb"};
+    for (size_t r = 0; r < sizeof roots / sizeof roots[0]; r++) {
+        char p[1024];
+        json_error_t e;
+        json_t *index = json_load_file(test_path(p, sizeof p, "%s/index.json", roots[r]), 0, &e);
+        CHECK(index != NULL, "%s/index.json: %s", roots[r], e.text);
+        size_t i;
+        json_t *c;
+        json_array_foreach(index, i, c) run_case(roots[r], json_string_value(json_object_get(c, "name")));
+        json_decref(index);
+    }
     fprintf(stderr, "%d cases without a forward or weights\n", skipped);
     return test_report("test_conv_forward");
 }

@@ -708,5 +708,9 @@ json_t *ck_layer_to_json(const ck_layer *l)
             json_array_append_new(shape, ck_shape_to_json(&l->in_shapes[i], 0));
         json_object_set_new(o, "build_config", json_pack("{s:o}", "input_shape", shape));
     }
+    /* Classes outside Keras's public modules (LayerScale) are saved under their
+     * registered name, as Keras's serialize_keras_object does. */
+    if (strncmp(l->cls->module, "keras.layers", 12) && strcmp(l->cls->module, "keras"))
+        json_object_set_new(o, "registered_name", json_string(l->cls->class_name));
     return o;
 }

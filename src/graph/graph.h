@@ -112,6 +112,10 @@ typedef struct ck_layer_class {
 } ck_layer_class;
 
 const ck_layer_class *ck_find_layer_class(const char *class_name);
+/* A keras.src.ops.numpy binary operation (Add, Multiply...) called with a number as
+ * one operand, as a one-input class with config fields `scalar` and `scalar_first`;
+ * NULL if the operation has none (layers/app_layers.c). */
+const ck_layer_class *ck_find_scalar_op_class(const char *class_name);
 
 /* ---- tensors (concrete, for the engine) ------------------------------------- */
 typedef struct ck_tensor {

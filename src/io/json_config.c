@@ -20,6 +20,25 @@ static bool is_model_class(const char *c)
     return c && (!strcmp(c, "Sequential") || !strcmp(c, "Functional") || !strcmp(c, "Model"));
 }
 
+/* A keras.src.ops node called with a number among its args (`x + 3.0` in
+ * MobileNetV3): the number and whether it is the first operand. */
+static bool scalar_operand(json_t *obj, double *value, bool *first)
+{
+    const char *module = json_string_value(json_object_get(obj, "module"));
+    if (!module || strncmp(module, "keras.src.ops.", 14)) return false;
+    json_t *node = json_array_get(json_object_get(obj, "inbound_nodes"), 0);
+    json_t *args = json_object_get(node, "args");
+    size_t i;
+    json_t *a;
+    json_array_foreach(args, i, a) {
+        if (!json_is_number(a)) continue;
+        *value = json_number_value(a);
+        *first = i == 0;
+        return true;
+    }
+    return false;
+}
+
 /* A layer object -> a new layer (or a nested model as a layer). */
 static ck_status load_layer(json_t *obj, const char *origin, int depth, ck_layer **out)
 {
@@ -32,7 +51,14 @@ static ck_status load_layer(json_t *obj, const char *origin, int depth, ck_layer
         *out = ck_model_as_layer(inner);
         return CK_OK;
     }
-    const ck_layer_class *c = ck_find_layer_class(cls);
+    double scalar = 0.0;
+    bool scalar_first = false, has_scalar = scalar_operand(obj, &scalar, &scalar_first);
+    const ck_layer_class *c = has_scalar ? ck_find_scalar_op_class(cls) : ck_find_layer_class(cls);
+    if (!c && has_scalar) {
+        json_t *name = json_object_get(obj, "name");
+        return ck_fail(CK_ERR_UNSUPPORTED, "%s: layer '%s': operation '%s' with a constant operand is not supported",
+                       origin, json_is_string(name) ? json_string_value(name) : "?", cls);
+    }
     if (!c) {
         json_t *cfg = json_object_get(obj, "config");
         json_t *name = json_object_get(cfg, "name");
@@ -44,12 +70,27 @@ static ck_status load_layer(json_t *obj, const char *origin, int depth, ck_layer
     if (!l) return CK_ERR_NOMEM;
     json_t *cfg = json_object_get(obj, "config");
     ck_status st = cfg ? ck_config_apply(l, cfg, false) : CK_OK;
+    if (!st && has_scalar) {
+        char kw[96];
+        snprintf(kw, sizeof kw, "scalar=%.17g, scalar_first=%s", scalar, scalar_first ? "True" : "False");
+        st = ck_layer_apply_kwargs(l, kw);
+    }
     if (st) {
         ck_layer_free(l);
         return ck_fail_prefix(st, "%s: ", origin);
     }
     *out = l;
     return CK_OK;
+}
+
+/* A layer entry's class is known: registered, or an operation with a constant
+ * operand that app_layers.c runs. */
+static bool known_class(json_t *entry, const char *cls)
+{
+    double v;
+    bool first;
+    if (scalar_operand(entry, &v, &first)) return ck_find_scalar_op_class(cls) != NULL;
+    return ck_find_layer_class(cls) != NULL;
 }
 
 /* Lists every unknown class of a config at once, so a user sees them all. */
@@ -64,7 +105,7 @@ static void find_unknown(json_t *obj, ck_buf *b, int *count, int depth)
         const char *cls = class_of(e);
         if (is_model_class(cls)) {
             find_unknown(e, b, count, depth + 1);
-        } else if (cls && !ck_find_layer_class(cls)) {
+        } else if (cls && !known_class(e, cls)) {
             json_t *name = json_object_get(json_object_get(e, "config"), "name");
             if (!json_is_string(name)) name = json_object_get(e, "name");
             const char *module = json_string_value(json_object_get(e, "module"));

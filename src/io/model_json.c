@@ -99,12 +99,35 @@ static json_t *sequential_json(const ck_model *m, int depth)
     return o;
 }
 
+/* A numpy operation with a constant operand (layers/app_layers.c) as Keras saves
+ * it: config {"name"} only, the number beside the tensor in the node's args. */
+static bool scalar_op_json(const ck_layer *l, json_t **out)
+{
+    if (l->cls != ck_find_scalar_op_class(l->cls->class_name) || l->n_nodes < 1 || l->nodes[0]->n_inputs != 1)
+        return false;
+    json_t *full = ck_layer_to_json(l), *cfg = json_object_get(full, "config");
+    json_t *num = json_real(json_number_value(json_object_get(cfg, "scalar")));
+    json_t *t = tensor_json(l->nodes[0]->inputs[0]);
+    json_t *args = json_is_true(json_object_get(cfg, "scalar_first")) ? json_pack("[o, o]", num, t)
+                                                                      : json_pack("[o, o]", t, num);
+    json_decref(full);
+    *out = json_pack("{s:s, s:s, s:{s:s}, s:s, s:s, s:[{s:o, s:{}}]}", "module", "keras.src.ops.numpy", "class_name",
+                     l->cls->class_name, "config", "name", l->name, "registered_name", l->cls->class_name, "name",
+                     l->name, "inbound_nodes", "args", args, "kwargs");
+    return *out != NULL;
+}
+
 static json_t *functional_json(const ck_model *m, int depth)
 {
     json_t *layers = json_array();
     for (int i = 0; i < m->n_layers; i++) {
         const ck_layer *l = m->layers[i];
-        json_t *o = layer_json(l, depth);
+        json_t *o;
+        if (scalar_op_json(l, &o)) {
+            json_array_append_new(layers, o);
+            continue;
+        }
+        o = layer_json(l, depth);
         json_object_set_new(o, "name", json_string(l->name));
         json_object_set_new(o, "inbound_nodes", inbound_nodes(l));
         json_array_append_new(layers, o);

@@ -17,6 +17,7 @@ extern const ck_layer_family ck_core_layers;
 extern const ck_layer_family ck_merging_layers;
 extern const ck_layer_family ck_embedding_layers, ck_recurrent_layers, ck_wrapper_layers, ck_attention_layers; /* seq */
 extern const ck_layer_family ck_conv_layers, ck_pooling_layers, ck_reshaping_layers, ck_normalization_layers, ck_noise_layers, ck_activation_layers, ck_preprocessing_layers; /* conv issue */
+extern const ck_layer_family ck_app_layers; /* Keras Applications' own layers (convb) */
 
 /* "Dense 'dense': " prefix for messages about a layer. */
 ck_status ck_layer_error(const ck_layer *l, ck_status st, const char *fmt, ...) CK_PRINTF(3, 4);

@@ -6,6 +6,7 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
+#include "layers/norm_exec.h"
 
 #include <math.h>
 #include <string.h>
@@ -26,7 +27,8 @@ static const ck_field bn_fields[] = {
     NF(renorm_momentum, CK_FT_FLOAT, "0.99"),
 };
 static const ck_field ln_fields[] = {
-    NF(axis, CK_FT_INTS, "-1", 0, CK_FF_SERIALIZE_INT), NF(epsilon, CK_FT_FLOAT, "0.001"),
+    /* a built LayerNormalization holds its axis as a list, and that is what Keras saves */
+    NF(axis, CK_FT_INTS, "-1", 0, 0), NF(epsilon, CK_FT_FLOAT, "0.001"),
     NF(center, CK_FT_BOOL, "true"), NF(scale, CK_FT_BOOL, "true"), NF(rms_scaling, CK_FT_BOOL, "false"),
     GAMMA_BETA, REGS,
 };
@@ -34,6 +36,10 @@ static const ck_field gn_fields[] = {
     NF(groups, CK_FT_INT, "32"), NF(axis, CK_FT_INTS, "-1", 1, CK_FF_SERIALIZE_INT),
     NF(epsilon, CK_FT_FLOAT, "0.001"), NF(center, CK_FT_BOOL, "true"), NF(scale, CK_FT_BOOL, "true"),
     GAMMA_BETA, REGS,
+};
+static const ck_field rms_fields[] = {
+    /* held as a list after build, like LayerNormalization's */
+    NF(axis, CK_FT_INTS, "-1", 0, 0), NF(epsilon, CK_FT_FLOAT, "1e-06"),
 };
 static const ck_field un_fields[] = {
     NF(axis, CK_FT_INTS, "-1", 0, CK_FF_SERIALIZE_INT),
@@ -105,6 +111,7 @@ static ck_status gn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     ck_status st = axes_of(l, &in[0], axes, &n, &ws);
     if (st) return st;
     int64_t dim = ws.dim[0];
+    if (c->groups == -1) c->groups = dim; /* Keras: -1 means one group per channel, and saves that */
     if (c->groups <= 0 || c->groups > dim || dim % c->groups)
         return ck_layer_error(l, CK_ERR_CONFIG, "field 'groups' (%lld) must divide the %lld channels",
                               (long long)c->groups, (long long)dim);
@@ -113,6 +120,20 @@ static ck_status gn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     out[0] = in[0];
     *n_out = 1;
     return st;
+}
+
+/* RMSNormalization: one "scale" weight (ones) over the normalized axes. */
+static ck_status rms_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
+{
+    (void)n_in;
+    int axes[CK_MAX_RANK], n;
+    ck_shape ws;
+    ck_status st = axes_of(l, &in[0], axes, &n, &ws);
+    if (st) return st;
+    ck_init ones = {.kind = CK_INIT_ONES};
+    out[0] = in[0];
+    *n_out = 1;
+    return ck_layer_add_weight(l, "scale", ws, &ones, true, CK_FLOAT32);
 }
 
 static ck_status un_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -184,8 +205,15 @@ static ck_status bn_forward(CK_FWD_ARGS)
         .backward = ck_norm_backward, .workspace = ck_norm_workspace}
 
 NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward);
-NORM_CLASS(ck_class_ln, "LayerNormalization", ln_fields, ln_build, NULL);
-NORM_CLASS(ck_class_gn, "GroupNormalization", gn_fields, gn_build, NULL);
-NORM_CLASS(ck_class_un, "UnitNormalization", un_fields, un_build, NULL);
+/* Layer/Group/UnitNormalization: forward and backward in norm_exec.c. */
+#define NORM_CLASS_FB(var, name, fields_, build_, fwd, bwd)                                     \
+    const ck_layer_class var = {                                                                \
+        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_norm_config),    \
+        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
+        .build = build_, .flops = norm_flops, .forward = fwd, .backward = bwd}
+NORM_CLASS_FB(ck_class_ln, "LayerNormalization", ln_fields, ln_build, ck_layernorm_forward, ck_layernorm_backward);
+NORM_CLASS_FB(ck_class_gn, "GroupNormalization", gn_fields, gn_build, ck_groupnorm_forward, ck_groupnorm_backward);
+NORM_CLASS_FB(ck_class_un, "UnitNormalization", un_fields, un_build, ck_unitnorm_forward, ck_unitnorm_backward);
+NORM_CLASS_FB(ck_class_rms, "RMSNormalization", rms_fields, rms_build, ck_rmsnorm_forward, ck_rmsnorm_backward);
 
-CK_FAMILY(ck_normalization_layers, &ck_class_bn, &ck_class_ln, &ck_class_gn, &ck_class_un);
+CK_FAMILY(ck_normalization_layers, &ck_class_bn, &ck_class_ln, &ck_class_gn, &ck_class_un, &ck_class_rms);

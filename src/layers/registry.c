@@ -9,6 +9,7 @@ static const ck_layer_family *const families[] = {
     &ck_merging_layers,
     &ck_embedding_layers, &ck_recurrent_layers, &ck_wrapper_layers, &ck_attention_layers, /* seq */
     &ck_conv_layers, &ck_pooling_layers, &ck_reshaping_layers, &ck_normalization_layers, &ck_noise_layers, &ck_activation_layers, &ck_preprocessing_layers, /* conv issue */
+    &ck_app_layers, /* Keras Applications (convb) */
 };
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 

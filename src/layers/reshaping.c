@@ -5,12 +5,13 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
+#include "kernels/resize.h"
 
 #include <string.h>
 
 #define RF(member, type, def, ...) CK_FIELD(ck_resize_config, member, type, def, __VA_ARGS__)
 static const char *const formats[] = {"channels_last", "channels_first", NULL};
-static const char *const interps[] = {"nearest", "bilinear", NULL};
+static const char *const interps[] = {"nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", NULL};
 #define FORMAT RF(data_format, CK_FT_STR, "\"channels_last\"", 0, 0, formats)
 
 static const ck_field zp1_fields[] = {RF(padding, CK_FT_JSON, "[1, 1]"), FORMAT};
@@ -188,6 +189,28 @@ static ck_status bilinear_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
+/* UpSampling2D's other interpolations go through jax.image.resize's kernels. */
+static ck_status kernel_up_forward(ck_layer *l, const ck_tensor *in, ck_tensor *out)
+{
+    const ck_resize_config *c = CK_CFG(l, ck_resize_config);
+    ck_resize_method m;
+    if (strcmp(c->data_format, "channels_last") || !ck_resize_method_of(c->interpolation, &m))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "only channels_last data can be run with field 'interpolation' '%s'",
+                              c->interpolation);
+    const ck_shape *s = &in[0].shape;
+    int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = out[0].shape.dim[1], ow = out[0].shape.dim[2];
+    float *buf = ck_malloc((size_t)(oh * h + ow * w + oh * w * ch) * sizeof *buf);
+    if (!buf) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the resize buffers");
+    float *wh = buf, *ww = wh + oh * h, *tmp = ww + ow * w;
+    ck_resize_weights(h, oh, m, false, wh);
+    ck_resize_weights(w, ow, m, false, ww);
+    for (int64_t b = 0; b < s->dim[0]; b++)
+        ck_resize_image(in[0].data + b * h * w * ch, h, w, ch, out[0].data + b * oh * ow * ch, oh, ow,
+                        oh == h ? NULL : wh, ow == w ? NULL : ww, tmp);
+    ck_free(buf);
+    return CK_OK;
+}
+
 static ck_status up_forward(CK_FWD_ARGS)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
@@ -196,6 +219,7 @@ static ck_status up_forward(CK_FWD_ARGS)
             return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
         return bilinear_forward(l, in, n_in, out, n_out, ex);
     }
+    if (rank_of(l) == 2 && strcmp(c->interpolation, "nearest")) return kernel_up_forward(l, in, out);
     return resize_forward(l, in, n_in, out, n_out, ex, OP_UP);
 }
 

@@ -136,8 +136,9 @@ def check_case(d):
                 err("%s: %s missing" % (name, f))
                 continue
             a = np.load(p)
-            if list(a.shape) != w["shape"] or a.dtype != np.float32:
-                err("%s: %s shape %s dtype %s, expected %s float32" % (name, f, a.shape, a.dtype, w["shape"]))
+            want = w.get("dtype", "float32")  # int32 for counters (Normalization's count)
+            if list(a.shape) != w["shape"] or a.dtype != np.dtype(want):
+                err("%s: %s shape %s dtype %s, expected %s %s" % (name, f, a.shape, a.dtype, w["shape"], want))
     elif wfiles:
         err("%s: weights_saved false but weights listed" % name)
     if os.path.isdir(os.path.join(d, "weights")):
