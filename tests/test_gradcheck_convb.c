@@ -219,6 +219,9 @@ int main(void)
         snprintf(kw, sizeof kw, "height=5, width=3, interpolation='%s'", interps[i]);
         snprintf(label, sizeof label, "Resizing %s", interps[i]);
         gradcheck(label, seq("(3, 4, 2)", "Resizing", kw), 1.0f, false);
+        snprintf(kw, sizeof kw, "size=(2, 3), interpolation='%s'", interps[i]);
+        snprintf(label, sizeof label, "UpSampling2D %s", interps[i]);
+        gradcheck(label, seq("(3, 2, 2)", "UpSampling2D", kw), 1.0f, false);
     }
     gradcheck("Resizing antialias", seq("(6, 5, 1)", "Resizing", "height=2, width=3, antialias=True"), 1.0f, false);
     gradcheck("Resizing crop", seq("(4, 6, 1)", "Resizing", "height=3, width=3, crop_to_aspect_ratio=True"), 1.0f,

@@ -189,24 +189,27 @@ static ck_status bilinear_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
-/* UpSampling2D's other interpolations go through jax.image.resize's kernels. */
-static ck_status kernel_up_forward(ck_layer *l, const ck_tensor *in, ck_tensor *out)
+/* UpSampling2D's other interpolations go through jax.image.resize's kernels,
+ * forward and (for training) their transpose. */
+static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const float *dy, float *dx)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     ck_resize_method m;
     if (strcmp(c->data_format, "channels_last") || !ck_resize_method_of(c->interpolation, &m))
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "only channels_last data can be run with field 'interpolation' '%s'",
                               c->interpolation);
-    const ck_shape *s = &in[0].shape;
-    int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = out[0].shape.dim[1], ow = out[0].shape.dim[2];
+    const ck_shape *s = &x->shape;
+    int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = h * c->size.v[0], ow = w * c->size.v[1];
     float *buf = ck_malloc((size_t)(oh * h + ow * w + oh * w * ch) * sizeof *buf);
     if (!buf) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the resize buffers");
     float *wh = buf, *ww = wh + oh * h, *tmp = ww + ow * w;
     ck_resize_weights(h, oh, m, false, wh);
     ck_resize_weights(w, ow, m, false, ww);
-    for (int64_t b = 0; b < s->dim[0]; b++)
-        ck_resize_image(in[0].data + b * h * w * ch, h, w, ch, out[0].data + b * oh * ow * ch, oh, ow,
-                        oh == h ? NULL : wh, ow == w ? NULL : ww, tmp);
+    const float *wh_used = oh == h ? NULL : wh, *ww_used = ow == w ? NULL : ww;
+    for (int64_t b = 0; b < s->dim[0]; b++) {
+        if (y) ck_resize_image(x->data + b * h * w * ch, h, w, ch, y + b * oh * ow * ch, oh, ow, wh_used, ww_used, tmp);
+        if (dx) ck_resize_image_backward(dy + b * oh * ow * ch, h, w, ch, dx + b * h * w * ch, oh, ow, wh_used, ww_used, tmp);
+    }
     ck_free(buf);
     return CK_OK;
 }
@@ -219,7 +222,7 @@ static ck_status up_forward(CK_FWD_ARGS)
             return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
         return bilinear_forward(l, in, n_in, out, n_out, ex);
     }
-    if (rank_of(l) == 2 && strcmp(c->interpolation, "nearest")) return kernel_up_forward(l, in, out);
+    if (rank_of(l) == 2 && strcmp(c->interpolation, "nearest")) return kernel_up_run(l, &in[0], out[0].data, NULL, NULL);
     return resize_forward(l, in, n_in, out, n_out, ex, OP_UP);
 }
 
@@ -248,16 +251,14 @@ static void bilinear_backward(const ck_layer *l, const ck_tensor *x, float *dx, 
         }
 }
 
-/* Nearest and bilinear have their adjoints; other interpolations do not train yet. */
 static ck_status up_backward(CK_BWD_ARGS)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     if (rank_of(l) != 2 || !strcmp(c->interpolation, "nearest"))
         return resize_backward(l, in, n_in, out, dout, n_out, din, ex, OP_UP);
-    if (strcmp(c->interpolation, "bilinear"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'interpolation' '%s' has no backward yet",
-                              c->interpolation);
-    if (din[0].data) bilinear_backward(l, &in[0], din[0].data, dout[0].data);
+    if (!din[0].data) return CK_OK;
+    if (strcmp(c->interpolation, "bilinear")) return kernel_up_run(l, &in[0], NULL, dout[0].data, din[0].data);
+    bilinear_backward(l, &in[0], din[0].data, dout[0].data);
     return CK_OK;
 }
 
