@@ -373,6 +373,16 @@ ck_status ck_file_list_weights(const char *path, ck_stored_weight_fn fn, void *c
 /* Reads one stored array by the path ck_file_list_weights gave; malloc'ed floats. */
 ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shape *shape, float **data);
 
+/* ---- engine (issue 3, train branch): CSV data (src/io/csv.c) ---------------------- */
+/* A numeric CSV file with a header row of column names: x receives every column
+ * but `label_column` as float32 [rows, columns], y that column as float32 [rows].
+ * label_column NULL: every column into x (y may then be NULL and is left empty).
+ * Blank lines, CRLF, a UTF-8 BOM, spaces and double quotes around fields are
+ * accepted; a non-number, an empty field or a short row fails with
+ * "file:line:column: ..." naming the column, an unknown label column lists the
+ * header's names. */
+ck_status ck_csv_read(const char *path, const char *label_column, ck_array *x, ck_array *y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@
  * evaluate on .npy arrays, and a Fashion-MNIST MLP trained from the IDX files of
  * Debian's dataset-fashion-mnist with Keras's progress bar.
  *   ckeras fit MODEL --x X.npy --y Y.npy [--epochs N] [--batch-size B]
+ *   ckeras fit MODEL --csv DATA.csv --label-column NAME [...]  (or --x DATA.csv)
  *        [--optimizer SPEC] [--loss SPEC] [--metrics LIST] [--weights W.npz]
  *        [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT.npz]
  *   ckeras evaluate MODEL --x X.npy --y Y.npy --loss SPEC [--metrics LIST] [--weights W.npz]
@@ -17,6 +18,7 @@
 
 typedef struct fit_args {
     const char *model, *x, *y, *weights, *save, *optimizer, *loss, *metrics;
+    const char *label_column; /* CSV: the column that holds y */
     ck_fit_opts o;
 } fit_args;
 
@@ -39,7 +41,8 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         }
         if (!v) return -1;
         i++;
-        if (!strcmp(s, "--x")) a->x = v;
+        if (!strcmp(s, "--x") || !strcmp(s, "--csv")) a->x = v;
+        else if (!strcmp(s, "--label-column")) a->label_column = v;
         else if (!strcmp(s, "--y")) a->y = v;
         else if (!strcmp(s, "--weights")) a->weights = v;
         else if (!strcmp(s, "--save")) a->save = v;
@@ -53,7 +56,7 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         else if (!strcmp(s, "--seed")) a->o.seed = strtoull(v, NULL, 10);
         else return -1;
     }
-    return a->model && a->x && a->y && a->loss ? 0 : -1;
+    return a->model && a->x && (a->y || a->label_column) && a->loss ? 0 : -1;
 }
 
 static int load_npz_weights(ck_model *m, const char *path)
@@ -90,12 +93,36 @@ static int save_npz_weights(ck_model *m, const char *path)
     return rc;
 }
 
-/* Loads x and y as float32 with the same number of rows. */
-static int load_xy(const char *xp, const char *yp, ck_array *x, ck_array *y)
+static bool is_csv(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && !strcmp(path + n - 4, ".csv");
+}
+
+/* A .npy, or a .csv read whole (every column). */
+static ck_status load_array(const char *path, ck_array *a)
+{
+    if (is_csv(path)) return ck_csv_read(path, NULL, a, NULL);
+    ck_status st = ck_npy_read(path, a);
+    return st ? st : ck_array_to_float32(a);
+}
+
+/* Loads x and y as float32 with the same number of rows: from two files, or x
+ * and y from one CSV split at its label column. */
+static int load_xy(const char *xp, const char *yp, const char *label, ck_array *x, ck_array *y)
 {
     memset(y, 0, sizeof *y);
-    if (ck_npy_read(xp, x) || ck_array_to_float32(x)) return cli_fail(NULL);
-    if (ck_npy_read(yp, y) || ck_array_to_float32(y)) {
+    if (label && !is_csv(xp)) {
+        fprintf(stderr, "ckeras: --label-column needs CSV data (%s is not a .csv)\n", xp);
+        return 1;
+    }
+    if (label && yp) {
+        fprintf(stderr, "ckeras: give either --y or --label-column, not both\n");
+        return 1;
+    }
+    if (label) return ck_csv_read(xp, label, x, y) ? cli_fail(NULL) : 0;
+    if (load_array(xp, x)) return cli_fail(NULL);
+    if (load_array(yp, y)) {
         ck_array_free(x);
         return cli_fail(NULL);
     }
@@ -124,7 +151,7 @@ static int run_fit(int argc, char **argv, bool train)
     ck_array x, y;
     int rc = 0;
     if (a.weights && (rc = load_npz_weights(m, a.weights))) goto out_model;
-    if ((rc = load_xy(a.x, a.y, &x, &y))) goto out_model;
+    if ((rc = load_xy(a.x, a.y, a.label_column, &x, &y))) goto out_model;
     if (ck_model_compile(m, a.optimizer, a.loss, a.metrics)) {
         rc = cli_fail(a.model);
         goto out;

@@ -14,11 +14,12 @@ const cli_command cli_extra_commands[] = {
      "  predict MODEL --input X.npy [--input ...] --output Y.npy [--output ...]\n"
      "          [--weights W.npz] [--batch-size N] [--check EXPECTED.npy]     run the model\n"},
     {"fit", cmd_fit,
-     "  fit MODEL --x X.npy --y Y.npy [--epochs N] [--batch-size B]\n"
+     "  fit MODEL --x X.npy --y Y.npy | --csv DATA.csv --label-column NAME [--epochs N] [--batch-size B]\n"
      "          [--optimizer adam] [--loss L] [--metrics accuracy] [--weights W.npz]\n"
      "          [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT]\n"},
     {"evaluate", cmd_evaluate,
-     "  evaluate MODEL --x X.npy --y Y.npy --loss L [--metrics LIST] [--weights W.npz]\n"},
+     "  evaluate MODEL --x X.npy --y Y.npy | --csv DATA.csv --label-column NAME --loss L\n"
+     "          [--metrics LIST] [--weights W.npz]\n"},
     {"convert", cmd_files_convert,
      "  convert IN OUT            rewrite a model as .keras, .h5, .weights.h5 or model.json\n"},
     {"inspect", cmd_files_inspect,

@@ -1,0 +1,18 @@
+# ckeras fit/evaluate on CSV data (tests/oracle/train_more.py): the same losses
+# and accuracy Keras 3 reports after fitting on the same file; bad CSV and bad
+# option combinations give one line naming the file, line and column.
+G=../golden/train_more/csv_classes
+T=${TMPDIR:-/tmp}/ckeras_cli_train_more_$$
+mkdir -p "$T"
+FITCSV=("$CKERAS" fit $G/config.json --weights $G/weights.npz --epochs 3 --batch-size 8 --no-shuffle --verbose 0
+        --optimizer "Adam(learning_rate=0.01)" --loss sparse_categorical_crossentropy --metrics accuracy)
+expect 0 "$(cat $G/cli_expect.txt)" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label
+expect 0 "$(cat $G/cli_expect.txt)" -- "${FITCSV[@]}" --x $G/data.csv --label-column label --save "$T/w.npz"
+expect 0 "evaluate - accuracy:" -- "$CKERAS" evaluate $G/config.json --weights "$T/w.npz" --csv $G/data.csv --label-column label --loss sparse_categorical_crossentropy --metrics accuracy
+expect 1 "no column named 'species' (columns: 'sepal length', 'sepal_width', 'label', 'petal', 'extra')" -- "${FITCSV[@]}" --csv $G/data.csv --label-column species
+printf 'a,b,c,d,label\n1,2,3,4,0\n1,2,x3,4,1\n' > "$T/bad.csv"
+expect 1 "bad.csv:3:5: 'x3' in column 'c' is not a number" -- "${FITCSV[@]}" --csv "$T/bad.csv" --label-column label
+expect 1 "--label-column needs CSV data" -- "${FITCSV[@]}" --x ../golden/train/adam_cce/x.npy --label-column label
+expect 1 "give either --y or --label-column" -- "${FITCSV[@]}" --csv $G/data.csv --y ../golden/train/adam_cce/y.npy --label-column label
+expect 2 "usage: ckeras fit" -- "${FITCSV[@]}" --csv $G/data.csv
+rm -rf "$T"

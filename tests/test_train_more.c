@@ -1,0 +1,88 @@
+/* fit()/evaluate() against Keras 3 on the cases of tests/oracle/train_more.py:
+ * data read from a CSV file with a label column. Per-epoch history and the final
+ * evaluate() must match Keras's within 1e-4 relative. */
+#include "testutil.h"
+
+#include <jansson.h>
+
+#define GOLD "tests/golden/train_more/%s/%s"
+
+static ck_model *load_model(const char *dir)
+{
+    char path[600];
+    ck_model *m = ck_model_load_json_file(test_path(path, sizeof path, GOLD, dir, "config.json"));
+    CHECK(m != NULL, "%s: %s", dir, ck_errmsg());
+    if (!m) return NULL;
+    ck_npz z;
+    CHECK_OK(ck_npz_read(test_path(path, sizeof path, GOLD, dir, "weights.npz"), &z));
+    CHECK(z.n == ck_model_weight_count(m), "%s: %d arrays for %d weights", dir, z.n, ck_model_weight_count(m));
+    for (int i = 0; i < z.n && i < ck_model_weight_count(m); i++) {
+        CHECK_OK(ck_array_to_float32(&z.arrays[i]));
+        CHECK_OK(ck_model_set_weight(m, i, &z.arrays[i].shape, z.arrays[i].data));
+    }
+    ck_npz_free(&z);
+    return m;
+}
+
+static void compare(const char *dir, const char *what, const char *key, double got, double want)
+{
+    double err = fabs(got - want) / fmax(fabs(want), 1e-3);
+    CHECK(err <= 1e-4, "%s: %s %s = %.8g, Keras %.8g", dir, what, key, got, want);
+}
+
+static void compare_logs(const char *dir, json_t *c, const ck_history *h, const ck_history *ev)
+{
+    json_t *want = json_object_get(c, "history"), *vals;
+    CHECK(h && ck_history_key_count(h) == (int)json_object_size(want), "%s: %d history keys, Keras %zu", dir,
+          h ? ck_history_key_count(h) : -1, json_object_size(want));
+    const char *key;
+    json_object_foreach(want, key, vals) {
+        size_t e;
+        json_t *v;
+        json_array_foreach(vals, e, v) compare(dir, "epoch", key, ck_history_value(h, key, (int)e), json_number_value(v));
+    }
+    json_object_foreach(json_object_get(c, "evaluate"), key, vals)
+        compare(dir, "evaluate", key, ev ? ck_history_value(ev, key, 0) : NAN, json_number_value(vals));
+}
+
+static json_t *load_case(const char *dir)
+{
+    char path[600];
+    json_error_t err;
+    json_t *c = json_load_file(test_path(path, sizeof path, GOLD, dir, "case.json"), 0, &err);
+    CHECK(c != NULL, "%s: %s", path, err.text);
+    return c;
+}
+
+static const char *get_str(json_t *c, const char *key) { return json_string_value(json_object_get(c, key)); }
+
+static void test_csv_case(const char *dir)
+{
+    char path[600];
+    json_t *c = load_case(dir);
+    ck_model *m = load_model(dir);
+    ck_array x, y;
+    CHECK_OK(ck_csv_read(test_path(path, sizeof path, GOLD, dir, "data.csv"), get_str(c, "label_column"), &x, &y));
+    if (!c || !m || !x.data) goto done;
+    CHECK_OK(ck_model_compile(m, get_str(c, "optimizer"), get_str(c, "loss"), "accuracy"));
+    ck_fit_opts o = ck_fit_defaults();
+    o.epochs = (int)json_integer_value(json_object_get(c, "epochs"));
+    o.batch_size = json_integer_value(json_object_get(c, "batch_size"));
+    o.shuffle = false;
+    o.verbose = 0;
+    ck_history *h = NULL, *ev = NULL;
+    CHECK_OK(ck_model_fit(m, x.data, y.data, x.shape.dim[0], &o, &h));
+    CHECK_OK(ck_model_evaluate(m, x.data, y.data, x.shape.dim[0], o.batch_size, &ev));
+    compare_logs(dir, c, h, ev);
+    ck_history_free(h), ck_history_free(ev);
+done:
+    ck_array_free(&x), ck_array_free(&y);
+    ck_model_free(m);
+    json_decref(c);
+}
+
+int main(void)
+{
+    test_csv_case("csv_classes");
+    return test_report("test_train_more");
+}
