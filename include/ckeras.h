@@ -383,6 +383,23 @@ ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shap
  * header's names. */
 ck_status ck_csv_read(const char *path, const char *label_column, ck_array *x, ck_array *y);
 
+/* ---- engine (issue 3, train branch): several inputs and outputs ------------------ */
+/* compile(loss=[...], loss_weights=[...], metrics=[[...], ...]) of a functional
+ * model: losses[i] and metrics[i] (a comma list or NULL) for output i; one loss
+ * (or one metric list) applies to every output; loss_weights NULL means 1. The
+ * logged loss is the weighted sum; with several outputs the logs also hold each
+ * output's unweighted loss and metrics under its layer name, as Keras 3 names
+ * them ("cls_loss", "cls_accuracy"). */
+ck_status ck_model_compile_outputs(ck_model *model, const char *optimizer, const char *const *losses, int n_losses,
+                                   const double *loss_weights, const char *const *metrics, int n_metrics);
+/* fit / evaluate with x[i] [n_samples, ...input i dims] and y[i] for output i.
+ * opts->val_x/val_y are for single-input single-output models; use
+ * validation_split otherwise. class_weight needs a single output (as in Keras). */
+ck_status ck_model_fit_multi(ck_model *model, const float *const *x, const float *const *y, int64_t n_samples,
+                             const ck_fit_opts *opts, ck_history **history);
+ck_status ck_model_evaluate_multi(ck_model *model, const float *const *x, const float *const *y,
+                                  int64_t n_samples, int64_t batch_size, ck_history **logs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,8 @@
  * Debian's dataset-fashion-mnist with Keras's progress bar.
  *   ckeras fit MODEL --x X.npy --y Y.npy [--epochs N] [--batch-size B]
  *   ckeras fit MODEL --csv DATA.csv --label-column NAME [...]  (or --x DATA.csv)
+ *   several inputs/outputs: --x, --y, --loss and --metrics repeated in model order,
+ *   --loss-weights 1,0.5 (compile(loss=[...], loss_weights=[...], metrics=[[...], ...]))
  *        [--optimizer SPEC] [--loss SPEC] [--metrics LIST] [--weights W.npz]
  *        [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT.npz]
  *   ckeras evaluate MODEL --x X.npy --y Y.npy --loss SPEC [--metrics LIST] [--weights W.npz]
@@ -16,11 +18,38 @@
 #include <string.h>
 #include <unistd.h>
 
+#define MAX_IO 16
+
 typedef struct fit_args {
-    const char *model, *x, *y, *weights, *save, *optimizer, *loss, *metrics;
+    const char *model, *weights, *save, *optimizer;
+    const char *x[MAX_IO], *y[MAX_IO], *loss[MAX_IO], *metrics[MAX_IO]; /* repeatable */
+    int nx, ny, nloss, nmetrics;
+    double loss_weights[MAX_IO];
+    int n_loss_weights;
     const char *label_column; /* CSV: the column that holds y */
     ck_fit_opts o;
 } fit_args;
+
+/* Appends a repeatable option's value; false when there are too many. */
+static bool push(const char **list, int *n, const char *v)
+{
+    if (*n == MAX_IO) return false;
+    list[(*n)++] = v;
+    return true;
+}
+
+/* "1,0.5" -> loss weights. */
+static bool parse_weights(const char *v, fit_args *a)
+{
+    char *end;
+    for (const char *s = v; *s;) {
+        if (a->n_loss_weights == MAX_IO) return false;
+        a->loss_weights[a->n_loss_weights++] = strtod(s, &end);
+        if (end == s || (*end && *end != ',')) return false;
+        s = *end ? end + 1 : end;
+    }
+    return a->n_loss_weights > 0;
+}
 
 static int fit_usage(void) { return cli_usage("fit", stderr); }
 
@@ -41,22 +70,25 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         }
         if (!v) return -1;
         i++;
-        if (!strcmp(s, "--x") || !strcmp(s, "--csv")) a->x = v;
+        bool ok = true;
+        if (!strcmp(s, "--x") || !strcmp(s, "--csv")) ok = push(a->x, &a->nx, v);
         else if (!strcmp(s, "--label-column")) a->label_column = v;
-        else if (!strcmp(s, "--y")) a->y = v;
+        else if (!strcmp(s, "--y")) ok = push(a->y, &a->ny, v);
+        else if (!strcmp(s, "--loss")) ok = push(a->loss, &a->nloss, v);
+        else if (!strcmp(s, "--metrics")) ok = push(a->metrics, &a->nmetrics, v);
+        else if (!strcmp(s, "--loss-weights")) ok = parse_weights(v, a);
         else if (!strcmp(s, "--weights")) a->weights = v;
         else if (!strcmp(s, "--save")) a->save = v;
         else if (!strcmp(s, "--optimizer")) a->optimizer = v;
-        else if (!strcmp(s, "--loss")) a->loss = v;
-        else if (!strcmp(s, "--metrics")) a->metrics = v;
         else if (!strcmp(s, "--epochs")) a->o.epochs = atoi(v);
         else if (!strcmp(s, "--batch-size")) a->o.batch_size = atoll(v);
         else if (!strcmp(s, "--validation-split")) a->o.validation_split = atof(v);
         else if (!strcmp(s, "--verbose")) a->o.verbose = atoi(v);
         else if (!strcmp(s, "--seed")) a->o.seed = strtoull(v, NULL, 10);
         else return -1;
+        if (!ok) return -1;
     }
-    return a->model && a->x && (a->y || a->label_column) && a->loss ? 0 : -1;
+    return a->model && a->nx && (a->ny || a->label_column) && a->nloss ? 0 : -1;
 }
 
 static int load_npz_weights(ck_model *m, const char *path)
@@ -107,31 +139,62 @@ static ck_status load_array(const char *path, ck_array *a)
     return st ? st : ck_array_to_float32(a);
 }
 
-/* Loads x and y as float32 with the same number of rows: from two files, or x
- * and y from one CSV split at its label column. */
-static int load_xy(const char *xp, const char *yp, const char *label, ck_array *x, ck_array *y)
+/* The data of a fit/evaluate call: one array per model input and per output. */
+typedef struct xy_data {
+    ck_array x[MAX_IO], y[MAX_IO];
+    int nx, ny;
+} xy_data;
+
+static void xy_free(xy_data *d)
 {
-    memset(y, 0, sizeof *y);
-    if (label && !is_csv(xp)) {
-        fprintf(stderr, "ckeras: --label-column needs CSV data (%s is not a .csv)\n", xp);
+    for (int i = 0; i < d->nx; i++) ck_array_free(&d->x[i]);
+    for (int i = 0; i < d->ny; i++) ck_array_free(&d->y[i]);
+}
+
+/* Loads every --x and --y (or x and y from one CSV split at its label column) as
+ * float32 arrays with the same number of rows. */
+static int load_xy(const fit_args *a, xy_data *d)
+{
+    memset(d, 0, sizeof *d);
+    const char *label = a->label_column;
+    if (label && (a->nx != 1 || !is_csv(a->x[0]))) {
+        fprintf(stderr, "ckeras: --label-column needs one CSV file (%s is not a .csv)\n", a->x[0]);
         return 1;
     }
-    if (label && yp) {
+    if (label && a->ny) {
         fprintf(stderr, "ckeras: give either --y or --label-column, not both\n");
         return 1;
     }
-    if (label) return ck_csv_read(xp, label, x, y) ? cli_fail(NULL) : 0;
-    if (load_array(xp, x)) return cli_fail(NULL);
-    if (load_array(yp, y)) {
-        ck_array_free(x);
-        return cli_fail(NULL);
+    if (label) {
+        if (ck_csv_read(a->x[0], label, &d->x[0], &d->y[0])) return cli_fail(NULL);
+        d->nx = d->ny = 1;
+        return 0;
     }
-    if (x->shape.rank < 1 || y->shape.rank < 1 || x->shape.dim[0] != y->shape.dim[0]) {
-        fprintf(stderr, "ckeras: %s and %s: different numbers of samples\n", xp, yp);
-        ck_array_free(x), ck_array_free(y);
-        return 1;
+    for (; d->nx < a->nx; d->nx++)
+        if (load_array(a->x[d->nx], &d->x[d->nx])) return cli_fail(NULL);
+    for (; d->ny < a->ny; d->ny++)
+        if (load_array(a->y[d->ny], &d->y[d->ny])) return cli_fail(NULL);
+    int64_t n = d->x[0].shape.rank ? d->x[0].shape.dim[0] : -1;
+    for (int i = 0; i < d->nx + d->ny; i++) {
+        const ck_array *arr = i < d->nx ? &d->x[i] : &d->y[i - d->nx];
+        if (arr->shape.rank < 1 || arr->shape.dim[0] != n) {
+            fprintf(stderr, "ckeras: %s and %s: different numbers of samples\n", a->x[0],
+                    i < d->nx ? a->x[i] : a->y[i - d->nx]);
+            return 1;
+        }
     }
     return 0;
+}
+
+static int check_counts(const ck_model *m, const fit_args *a, const xy_data *d)
+{
+    int ni = ck_model_input_count(m), no = ck_model_output_count(m);
+    if (d->nx == ni && d->ny == no && (a->nloss == 1 || a->nloss == no) && (a->nmetrics <= 1 || a->nmetrics == no) &&
+        (a->n_loss_weights == 0 || a->n_loss_weights == no))
+        return 0;
+    fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --x, %d --y, %d --loss, %d --metrics, "
+            "%d loss weights\n", ck_model_name(m), ni, no, d->nx, d->ny, a->nloss, a->nmetrics, a->n_loss_weights);
+    return 1;
 }
 
 static void print_logs(const char *title, const ck_history *h, int epoch)
@@ -148,18 +211,21 @@ static int run_fit(int argc, char **argv, bool train)
     if (parse_fit_args(argc, argv, &a)) return fit_usage();
     ck_model *m = ck_model_load(a.model);
     if (!m) return cli_fail(a.model);
-    ck_array x, y;
+    xy_data d;
     int rc = 0;
     if (a.weights && (rc = load_npz_weights(m, a.weights))) goto out_model;
-    if ((rc = load_xy(a.x, a.y, a.label_column, &x, &y))) goto out_model;
-    if (ck_model_compile(m, a.optimizer, a.loss, a.metrics)) {
+    if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
+    if (ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
+                                 a.metrics, a.nmetrics)) {
         rc = cli_fail(a.model);
         goto out;
     }
+    const float *x[MAX_IO], *y[MAX_IO];
+    for (int i = 0; i < d.nx; i++) x[i] = d.x[i].data;
+    for (int i = 0; i < d.ny; i++) y[i] = d.y[i].data;
     ck_history *h = NULL;
-    int64_t n = x.shape.dim[0];
-    if (train ? ck_model_fit(m, x.data, y.data, n, &a.o, &h)
-              : ck_model_evaluate(m, x.data, y.data, n, a.o.batch_size, &h)) {
+    int64_t n = d.x[0].shape.dim[0];
+    if (train ? ck_model_fit_multi(m, x, y, n, &a.o, &h) : ck_model_evaluate_multi(m, x, y, n, a.o.batch_size, &h)) {
         rc = cli_fail(train ? "fit" : "evaluate");
         goto out;
     }
@@ -168,7 +234,7 @@ static int run_fit(int argc, char **argv, bool train)
     ck_history_free(h);
     if (train && a.save) rc = save_npz_weights(m, a.save);
 out:
-    ck_array_free(&x), ck_array_free(&y);
+    xy_free(&d);
 out_model:
     ck_model_free(m);
     return rc;

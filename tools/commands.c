@@ -16,7 +16,9 @@ const cli_command cli_extra_commands[] = {
     {"fit", cmd_fit,
      "  fit MODEL --x X.npy --y Y.npy | --csv DATA.csv --label-column NAME [--epochs N] [--batch-size B]\n"
      "          [--optimizer adam] [--loss L] [--metrics accuracy] [--weights W.npz]\n"
-     "          [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT]\n"},
+     "          [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT]\n"
+     "          several inputs/outputs: --x, --y, --loss, --metrics once per input/output,\n"
+     "          [--loss-weights 1,0.5]\n"},
     {"evaluate", cmd_evaluate,
      "  evaluate MODEL --x X.npy --y Y.npy | --csv DATA.csv --label-column NAME --loss L\n"
      "          [--metrics LIST] [--weights W.npz]\n"},

@@ -11,22 +11,31 @@
 #include "train/metrics.h"
 #include "train/optimizers.h"
 
-#define CK_MAX_METRICS 16
-#define CK_MAX_LOG_KEYS (2 * CK_MAX_METRICS + 4)
+#define CK_MAX_METRICS 16 /* per output */
+#define CK_MAX_IO 16      /* model inputs, and outputs, that fit() handles */
+#define CK_MAX_LOG_KEYS 128
 
-/* model.engine after compile(). */
-typedef struct ck_compiled {
+/* One model output's part of compile(): its loss, weight and metrics. */
+typedef struct ck_out_spec {
     ck_loss loss;
-    ck_optimizer opt;
-    ck_metric metrics[CK_MAX_METRICS];
+    double weight;        /* loss_weights[i] (1)                                */
+    ck_metric metrics[CK_MAX_METRICS]; /* named "<output>_<metric>" when several outputs */
     int n_metrics;
-    ck_metric loss_tracker;
-    int64_t in_size;      /* floats per sample of the input                     */
+    ck_metric loss_tracker; /* "<output>_loss" (several outputs only): unweighted */
     int64_t out_size;     /* floats per sample of the output                    */
     int64_t d;            /* last output dim: the loss's class/feature axis     */
     int64_t rows;         /* loss rows per sample (out_size / d)                */
     int64_t label_width;  /* labels per row (1 for sparse)                      */
-    bool stop_training;   /* set by callbacks                                   */
+} ck_out_spec;
+
+/* model.engine after compile(). */
+typedef struct ck_compiled {
+    ck_optimizer opt;
+    int n_in, n_out;
+    int64_t in_size[CK_MAX_IO]; /* floats per sample of each input              */
+    ck_out_spec out[CK_MAX_IO];
+    ck_metric loss_tracker;     /* "loss": the weighted sum over outputs        */
+    bool stop_training;         /* set by callbacks                             */
 } ck_compiled;
 
 struct ck_history {

@@ -55,6 +55,13 @@ def fit_and_record(d, model, x, y, info, fit_kw, sample_weight=None):
     return info
 
 
+def write_cli_expect(d, info):
+    """The line `ckeras fit --verbose 0` prints: the last epoch's logs, sorted."""
+    h = info["history"]
+    with open(os.path.join(d, "cli_expect.txt"), "w") as f:
+        f.write("final" + "".join(" - %s: %.4f" % (k, h[k][-1]) for k in sorted(h)))
+
+
 def csv_case():
     """fit on data.csv (header row, label column 'label'), as a user would load it."""
     d = case_dir("csv_classes")
@@ -78,13 +85,47 @@ def csv_case():
     info = fit_and_record(d, model, xs, ys, {"optimizer": "Adam(learning_rate=0.01)",
                                              "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"],
                                              "label_column": "label"}, {"epochs": 3, "batch_size": 8})
-    h = info["history"]
-    with open(os.path.join(d, "cli_expect.txt"), "w") as f:  # the CLI's verbose-0 summary line
-        f.write("final - accuracy: %.4f - loss: %.4f" % (h["accuracy"][-1], h["loss"][-1]))
+    write_cli_expect(d, info)
+
+
+def multi_case(name, seed, two_inputs, losses, loss_weights, metrics, opt, fit_kw):
+    """A functional model with one or two inputs and two outputs ('reg', 'cls')."""
+    d = case_dir(name)
+    rng = np.random.default_rng(seed)
+    keras.utils.set_random_seed(seed)
+    n = 20
+    ins = [keras.Input((3,), name="in_a")] + ([keras.Input((2,), name="in_b")] if two_inputs else [])
+    h = keras.layers.Concatenate()(ins) if two_inputs else ins[0]
+    h = keras.layers.Dense(5, activation="relu", name="hid")(h)
+    outs = [keras.layers.Dense(2, name="reg")(h), keras.layers.Dense(3, activation="softmax", name="cls")(h)]
+    model = keras.Model(ins, outs)
+    xs = [rng.normal(size=(n, 3)).astype(np.float32)] + ([rng.normal(size=(n, 2)).astype(np.float32)]
+                                                         if two_inputs else [])
+    sparse = losses[-1].startswith("sparse")
+    ys = [rng.normal(size=(n, 2)).astype(np.float32),
+          rng.integers(0, 3, n).astype(np.float32) if sparse else
+          np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]]
+    for i, a in enumerate(xs):
+        np.save(os.path.join(d, "x%d.npy" % i), a)
+    for i, a in enumerate(ys):
+        np.save(os.path.join(d, "y%d.npy" % i), a)
+    save_model(d, model)
+    model.compile(optimizer=eval("keras.optimizers." + opt), loss=losses, loss_weights=loss_weights,
+                  metrics=[[eval("keras.metrics." + x) if "(" in x else x for x in m] for m in metrics])
+    info = fit_and_record(d, model, xs, ys, {"optimizer": opt, "losses": losses, "loss_weights": loss_weights,
+                                      "metrics": [", ".join(m) for m in metrics] if metrics else None,
+                                      "validation_split": fit_kw.get("validation_split", 0.0),
+                                      "n_inputs": len(xs), "n_outputs": len(ys)}, fit_kw)
+    write_cli_expect(d, info)
 
 
 def main():
     csv_case()
+    multi_case("multi_io", 11, True, ["mse", "sparse_categorical_crossentropy"], [1.0, 0.5],
+               [["mae"], ["accuracy"]], "SGD(learning_rate=0.05)",
+               {"epochs": 3, "batch_size": 4, "validation_split": 0.2})
+    multi_case("multi_out_adam", 12, False, ["mae", "categorical_crossentropy"], [0.3, 2.0],
+               [["mse", "mae"], ["accuracy", "AUC()"]], "Adam(learning_rate=0.01)", {"epochs": 2, "batch_size": 8})
     with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:
         json.dump({"keras": keras.__version__, "jax": jax.__version__,
                    "numpy": np.__version__, "backend": "jax"}, f, indent=1)

@@ -12,7 +12,15 @@ expect 0 "evaluate - accuracy:" -- "$CKERAS" evaluate $G/config.json --weights "
 expect 1 "no column named 'species' (columns: 'sepal length', 'sepal_width', 'label', 'petal', 'extra')" -- "${FITCSV[@]}" --csv $G/data.csv --label-column species
 printf 'a,b,c,d,label\n1,2,3,4,0\n1,2,x3,4,1\n' > "$T/bad.csv"
 expect 1 "bad.csv:3:5: 'x3' in column 'c' is not a number" -- "${FITCSV[@]}" --csv "$T/bad.csv" --label-column label
-expect 1 "--label-column needs CSV data" -- "${FITCSV[@]}" --x ../golden/train/adam_cce/x.npy --label-column label
+expect 1 "--label-column needs one CSV file" -- "${FITCSV[@]}" --x ../golden/train/adam_cce/x.npy --label-column label
 expect 1 "give either --y or --label-column" -- "${FITCSV[@]}" --csv $G/data.csv --y ../golden/train/adam_cce/y.npy --label-column label
 expect 2 "usage: ckeras fit" -- "${FITCSV[@]}" --csv $G/data.csv
+# several inputs and outputs: --x/--y/--loss/--metrics repeated per input/output
+M=../golden/train_more/multi_io
+FITM=("$CKERAS" fit $M/config.json --weights $M/weights.npz --epochs 3 --batch-size 4 --no-shuffle --verbose 0
+      --optimizer "SGD(learning_rate=0.05)" --x $M/x0.npy --x $M/x1.npy --y $M/y0.npy --y $M/y1.npy)
+expect 0 "$(cat $M/cli_expect.txt)" -- "${FITM[@]}" --loss mse --loss sparse_categorical_crossentropy --loss-weights 1,0.5 --metrics mae --metrics accuracy --validation-split 0.2
+expect 1 "model 'functional_1' has 2 inputs and 2 outputs; got 2 --x, 2 --y, 3 --loss" -- "${FITM[@]}" --loss mse --loss mse --loss mse
+expect 1 "output 'cls': unknown loss 'nonsense'" -- "${FITM[@]}" --loss mse --loss nonsense
+expect 2 "usage: ckeras fit" -- "${FITM[@]}" --loss mse --loss-weights 1,x
 rm -rf "$T"
