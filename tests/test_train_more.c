@@ -123,8 +123,9 @@ static void test_multi_case(const char *dir)
     compare_logs(dir, c, h, ev);
     ck_history_free(h), ck_history_free(ev);
     /* the one-input one-output entry points refuse such a model clearly */
-    CHECK(ck_model_fit(m, x[0], y[0], n, &o, NULL) == CK_ERR_ARG && strstr(ck_errmsg(), "use ck_model_fit_multi"),
-          "%s: ck_model_fit: %s", dir, ck_errmsg());
+    if (ni > 1 || no > 1)
+        CHECK(ck_model_fit(m, x[0], y[0], n, &o, NULL) == CK_ERR_ARG && strstr(ck_errmsg(), "use ck_model_fit_multi"),
+              "%s: ck_model_fit: %s", dir, ck_errmsg());
 done:
     for (int i = 0; i < 4; i++) free(x[i]), free(y[i]);
     ck_model_free(m);
@@ -136,5 +137,7 @@ int main(void)
     test_csv_case("csv_classes");
     test_multi_case("multi_io");
     test_multi_case("multi_out_adam");
+    test_multi_case("reg_l1_l2");
+    test_multi_case("reg_strings_sgd");
     return test_report("test_train_more");
 }

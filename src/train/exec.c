@@ -245,6 +245,13 @@ static ck_status layer_failed(ck_status st, const ck_layer *l)
     return ck_errmsg()[0] ? st : ck_fail(st, "%s '%s': failed", l->cls->class_name, l->name);
 }
 
+static const ck_act_reg *act_reg_of(const ck_exec *ex, const ck_layer *l)
+{
+    for (int i = 0; i < ex->n_act_regs; i++)
+        if (ex->act_regs[i].layer == l) return &ex->act_regs[i];
+    return NULL;
+}
+
 static ck_status plan_forward(ck_exec *ex, ck_plan *p)
 {
     for (int i = 0; i < p->n_steps; i++) {
@@ -261,6 +268,9 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
         ex->workspace = s->ws;
         st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
         if (st) return layer_failed(st, l);
+        const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
+        for (int k = 0; a && k < s->node->n_outputs; k++)
+            ex->act_penalty += ck_act_reg_forward(a, s->out[k]->data, ex->rows, s->out[k]->size);
     }
     return CK_OK;
 }
@@ -290,6 +300,9 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         if (!l->cls->backward)
             return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': the engine has no backward for this layer class",
                            l->cls->class_name, l->name);
+        const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
+        for (int k = 0; a && k < s->node->n_outputs; k++) /* every consumer has run: dout is complete */
+            ck_act_reg_backward(a, s->out[k]->data, s->out[k]->grad, ex->rows, s->out[k]->size);
         views(s->tin, s->tdin, s->in, s->node->n_inputs, ex->rows, true);
         views(s->tout, s->tdout, s->out, s->node->n_outputs, ex->rows, false);
         ex->workspace = s->ws;
@@ -359,6 +372,7 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
         memcpy(p->inputs[i]->data, inputs[i], (size_t)(rows * p->inputs[i]->size) * sizeof(float));
     }
     ex->rows = rows;
+    ex->act_penalty = 0;
     ex->training = training;
     ex->grads_ready = false;
     return plan_forward(ex, p);

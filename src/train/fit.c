@@ -20,6 +20,7 @@ static void compiled_free(void *p)
     if (!c)
         return;
     ck_optimizer_release(&c->opt);
+    ck_regs_release(&c->regs);
     for (int o = 0; o < c->n_out; o++)
         for (int i = 0; i < c->out[o].n_metrics; i++)
             ck_metric_release(&c->out[o].metrics[i]);
@@ -170,6 +171,8 @@ ck_status ck_model_compile_outputs(ck_model *m, const char *optimizer, const cha
     if (st == CK_OK)
         st = compile_outputs(m, c, losses, n_losses, loss_weights, metrics, n_metrics);
     if (st == CK_OK)
+        st = ck_regs_collect(m, &c->regs);
+    if (st == CK_OK)
         st = build_optimizer(m, c);
     if (st != CK_OK) {
         compiled_free(c);
@@ -231,9 +234,13 @@ static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int6
         return ck_fail(CK_ERR_NOMEM, "fit: out of memory for batch %lld", (long long)batch);
     }
     ck_status st = ck_exec_create(m, batch, &b->ex);
-    if (st != CK_OK)
+    if (st != CK_OK) {
         bufs_free(b);
-    return st;
+        return st;
+    }
+    b->ex->act_regs = c->regs.act;
+    b->ex->n_act_regs = c->regs.n_act;
+    return CK_OK;
 }
 
 /* The data of one fit/evaluate call. */
@@ -324,6 +331,11 @@ static ck_status batch_loss(ck_compiled *c, loop_bufs *b, int64_t rows, bool wei
         for (int i = 0; i < o->n_metrics; i++)
             ck_metric_update(&o->metrics[i], b->y[k], pred, lr, o->d, o->label_width, NULL);
     }
+    /* regularization: activity penalties of this forward, weight penalties now */
+    if (c->regs.n_act)
+        total += b->ex->act_penalty;
+    if (c->regs.n_w)
+        total += ck_regs_weight_penalty(&c->regs, b->ex->model->weight_block, NULL);
     *loss = total;
     ck_metric_add(&c->loss_tracker, (float)*loss, (double)rows);
     return CK_OK;
@@ -337,6 +349,8 @@ static ck_status train_step(ck_model *m, ck_compiled *c, loop_bufs *b, int64_t r
         st = batch_loss(c, b, rows, weighted, true, loss);
     if (st == CK_OK)
         st = ck_exec_backward(b->ex, (const float *const *)b->grad);
+    if (st == CK_OK && c->regs.n_w)
+        ck_regs_weight_penalty(&c->regs, m->weight_block, m->grad_block);
     if (st == CK_OK)
         st = ck_optimizer_step(&c->opt, m->weight_block, m->grad_block);
     return st;

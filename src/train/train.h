@@ -15,6 +15,27 @@
 #define CK_MAX_IO 16      /* model inputs, and outputs, that fit() handles */
 #define CK_MAX_LOG_KEYS 128
 
+/* Weight regularizers, resolved at compile (train/regularizers.c). */
+typedef struct ck_weight_reg {
+    ptrdiff_t offset;     /* into the model's weight (and gradient) block */
+    int64_t size;
+    float l1, l2;
+} ck_weight_reg;
+
+typedef struct ck_regs {
+    ck_weight_reg *w;
+    int n_w, cap_w;
+    ck_act_reg *act;
+    int n_act, cap_act;
+} ck_regs;
+
+/* Every regularizer of the model's layers (nested models included); an
+ * unsupported one (OrthogonalRegularizer, a custom class) fails, naming the layer. */
+ck_status ck_regs_collect(ck_model *m, ck_regs *r);
+void ck_regs_release(ck_regs *r);
+/* Sum of the weight penalties at `weights`; adds their gradient to grads if non-NULL. */
+double ck_regs_weight_penalty(const ck_regs *r, const float *weights, float *grads);
+
 /* One model output's part of compile(): its loss, weight and metrics. */
 typedef struct ck_out_spec {
     ck_loss loss;
@@ -34,7 +55,8 @@ typedef struct ck_compiled {
     int n_in, n_out;
     int64_t in_size[CK_MAX_IO]; /* floats per sample of each input              */
     ck_out_spec out[CK_MAX_IO];
-    ck_metric loss_tracker;     /* "loss": the weighted sum over outputs        */
+    ck_metric loss_tracker;     /* "loss": the weighted sum over outputs + penalties */
+    ck_regs regs;
     bool stop_training;         /* set by callbacks                             */
 } ck_compiled;
 

@@ -119,6 +119,32 @@ def multi_case(name, seed, two_inputs, losses, loss_weights, metrics, opt, fit_k
     write_cli_expect(d, info)
 
 
+def reg_case(name, seed, layers, loss, metrics, opt, fit_kw, sample_weight=False):
+    """A Sequential MLP whose layers carry kernel/bias/activity regularizers: the
+    logged loss includes the penalties (weight ones, and activity ones divided by
+    the batch size), in fit and in evaluate."""
+    d = case_dir(name)
+    rng = np.random.default_rng(seed)
+    keras.utils.set_random_seed(seed)
+    n = 20
+    model = keras.Sequential([keras.Input((4,))] + layers)
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
+    np.save(os.path.join(d, "x0.npy"), x)
+    np.save(os.path.join(d, "y0.npy"), y)
+    sw = None
+    if sample_weight:
+        sw = rng.uniform(0, 2, n).astype(np.float32)
+        np.save(os.path.join(d, "sw.npy"), sw)
+    save_model(d, model)
+    model.compile(optimizer=eval("keras.optimizers." + opt), loss=loss, metrics=metrics)
+    info = fit_and_record(d, model, x, y, {"optimizer": opt, "losses": [loss], "loss_weights": [1.0],
+                                           "metrics": [", ".join(metrics)], "sample_weight": sample_weight,
+                                           "validation_split": fit_kw.get("validation_split", 0.0),
+                                           "n_inputs": 1, "n_outputs": 1}, fit_kw, sample_weight=sw)
+    write_cli_expect(d, info)
+
+
 def main():
     csv_case()
     multi_case("multi_io", 11, True, ["mse", "sparse_categorical_crossentropy"], [1.0, 0.5],
@@ -126,6 +152,18 @@ def main():
                {"epochs": 3, "batch_size": 4, "validation_split": 0.2})
     multi_case("multi_out_adam", 12, False, ["mae", "categorical_crossentropy"], [0.3, 2.0],
                [["mse", "mae"], ["accuracy", "AUC()"]], "Adam(learning_rate=0.01)", {"epochs": 2, "batch_size": 8})
+    R = keras.regularizers
+    reg_case("reg_l1_l2", 21, [
+        keras.layers.Dense(8, activation="relu", kernel_regularizer=R.L2(0.01), bias_regularizer=R.L1(0.02),
+                           activity_regularizer=R.L1L2(l1=0.01, l2=0.005)),
+        keras.layers.Dense(3, activation="softmax", kernel_regularizer=R.L1L2(l1=0.001, l2=0.01))],
+        "categorical_crossentropy", ["accuracy"], "Adam(learning_rate=0.01)",
+        {"epochs": 3, "batch_size": 8, "validation_split": 0.25})
+    reg_case("reg_strings_sgd", 22, [
+        keras.layers.Dense(6, activation="tanh", kernel_regularizer="l2", activity_regularizer="l1"),
+        keras.layers.Dense(3, activation="softmax", bias_regularizer="l1")],
+        "categorical_crossentropy", ["accuracy"], "SGD(learning_rate=0.1, momentum=0.5)",
+        {"epochs": 3, "batch_size": 6})
     with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:
         json.dump({"keras": keras.__version__, "jax": jax.__version__,
                    "numpy": np.__version__, "backend": "jax"}, f, indent=1)
