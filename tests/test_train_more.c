@@ -1,6 +1,9 @@
 /* fit()/evaluate() against Keras 3 on the cases of tests/oracle/train_more.py:
- * data read from a CSV file with a label column. Per-epoch history and the final
- * evaluate() must match Keras's within 1e-4 relative. */
+ * data read from a CSV file with a label column; functional models with several
+ * inputs and outputs (losses, loss weights and metrics per output); kernel, bias
+ * and activity regularizers; Maximum/Minimum with tied branches (JAX's half
+ * gradients). Per-epoch history and the final evaluate() must match Keras's
+ * within 1e-4 relative, and trained weights where the oracle saved them. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -91,6 +94,26 @@ static float *load_npy(const char *dir, const char *name, int i, int64_t *n)
     return a.data;
 }
 
+/* Where the oracle saved Keras's trained weights (trained.npz), ours must agree. */
+static void compare_trained(const char *dir, ck_model *m)
+{
+    char path[600];
+    test_path(path, sizeof path, GOLD, dir, "trained.npz");
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    fclose(f);
+    ck_npz z;
+    CHECK_OK(ck_npz_read(path, &z));
+    for (int i = 0; i < z.n && i < ck_model_weight_count(m); i++) {
+        ck_weight_info w;
+        CHECK_OK(ck_model_weight(m, i, &w));
+        CHECK_OK(ck_array_to_float32(&z.arrays[i]));
+        double err = test_max_error(w.data, z.arrays[i].data, ck_array_size(&z.arrays[i]), 1e-6);
+        CHECK(err <= 1e-5, "%s: trained weight %d differs from Keras's by %g", dir, i, err);
+    }
+    ck_npz_free(&z);
+}
+
 /* Functional models with several inputs/outputs: losses, loss_weights and
  * metrics per output; Keras's log names ("cls_loss", "reg_mae"). */
 static void test_multi_case(const char *dir)
@@ -121,6 +144,7 @@ static void test_multi_case(const char *dir)
     CHECK_OK(ck_model_fit_multi(m, (const float *const *)x, (const float *const *)y, n, &o, &h));
     CHECK_OK(ck_model_evaluate_multi(m, (const float *const *)x, (const float *const *)y, n, o.batch_size, &ev));
     compare_logs(dir, c, h, ev);
+    compare_trained(dir, m);
     ck_history_free(h), ck_history_free(ev);
     /* the one-input one-output entry points refuse such a model clearly */
     if (ni > 1 || no > 1)
@@ -139,5 +163,7 @@ int main(void)
     test_multi_case("multi_out_adam");
     test_multi_case("reg_l1_l2");
     test_multi_case("reg_strings_sgd");
+    test_multi_case("max_ties");
+    test_multi_case("min_ties3");
     return test_report("test_train_more");
 }

@@ -145,6 +145,34 @@ def reg_case(name, seed, layers, loss, metrics, opt, fit_kw, sample_weight=False
     write_cli_expect(d, info)
 
 
+def tie_case(name, seed, merge, n_branches):
+    """Maximum/Minimum of Dense branches with identical weights: every element is
+    a tie, where JAX gives each operand half the gradient, so the branches stay
+    identical through training."""
+    d = case_dir(name)
+    rng = np.random.default_rng(seed)
+    keras.utils.set_random_seed(seed)
+    n = 16
+    inp = keras.Input((4,))
+    branches = [keras.layers.Dense(5, name="b%d" % i) for i in range(n_branches)]
+    h = merge([b(inp) for b in branches])
+    out = keras.layers.Dense(3, activation="softmax")(h)
+    model = keras.Model(inp, out)
+    for b in branches[1:]:
+        b.set_weights(branches[0].get_weights())
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
+    np.save(os.path.join(d, "x0.npy"), x)
+    np.save(os.path.join(d, "y0.npy"), y)
+    save_model(d, model)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="categorical_crossentropy")
+    fit_and_record(d, model, x, y, {"optimizer": "SGD(learning_rate=0.1)", "losses": ["categorical_crossentropy"],
+                                    "loss_weights": [1.0], "metrics": [None], "validation_split": 0.0,
+                                    "n_inputs": 1, "n_outputs": 1}, {"epochs": 3, "batch_size": 8})
+    # the trained weights: the branches must still be equal, as Keras keeps them
+    np.savez(os.path.join(d, "trained.npz"), *model.get_weights())
+
+
 def main():
     csv_case()
     multi_case("multi_io", 11, True, ["mse", "sparse_categorical_crossentropy"], [1.0, 0.5],
@@ -164,6 +192,8 @@ def main():
         keras.layers.Dense(3, activation="softmax", bias_regularizer="l1")],
         "categorical_crossentropy", ["accuracy"], "SGD(learning_rate=0.1, momentum=0.5)",
         {"epochs": 3, "batch_size": 6})
+    tie_case("max_ties", 31, keras.layers.Maximum(), 2)
+    tie_case("min_ties3", 32, keras.layers.Minimum(), 3)
     with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:
         json.dump({"keras": keras.__version__, "jax": jax.__version__,
                    "numpy": np.__version__, "backend": "jax"}, f, indent=1)
