@@ -5,12 +5,16 @@
  *   ckeras fit MODEL --csv DATA.csv --label-column NAME [...]  (or --x DATA.csv)
  *   several inputs/outputs: --x, --y, --loss and --metrics repeated in model order,
  *   --loss-weights 1,0.5 (compile(loss=[...], loss_weights=[...], metrics=[[...], ...]))
- *        [--optimizer SPEC] [--loss SPEC] [--metrics LIST] [--weights W.npz]
- *        [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT.npz]
- *   ckeras evaluate MODEL --x X.npy --y Y.npy --loss SPEC [--metrics LIST] [--weights W.npz]
+ *        [--optimizer SPEC] [--loss SPEC] [--metrics LIST] [--weights W]
+ *        [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT]
+ *   MODEL: any file ck_model_load reads (.keras, .h5, model.json, a JSON config);
+ *   W: .npz (get_weights() order) or any weights file; OUT: .npz, .keras,
+ *   .weights.h5, .h5 or .json, written atomically (tools/model_io.c).
+ *   ckeras evaluate MODEL --x X.npy --y Y.npy --loss SPEC [--metrics LIST] [--weights W]
  *   ckeras demo-fashion [--dir DIR] [--epochs N]
  */
 #include "cli.h"
+#include "model_io.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -91,54 +95,6 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
     return a->model && a->nx && (a->ny || a->label_column) && a->nloss ? 0 : -1;
 }
 
-static int load_npz_weights(ck_model *m, const char *path)
-{
-    ck_npz z;
-    if (ck_npz_read(path, &z)) return cli_fail(NULL);
-    int rc = 0;
-    if (z.n != ck_model_weight_count(m)) {
-        fprintf(stderr, "ckeras: %s: has %d arrays, model '%s' has %d weights\n", path, z.n,
-                ck_model_name(m), ck_model_weight_count(m));
-        rc = 1;
-    }
-    for (int i = 0; !rc && i < z.n; i++)
-        if (ck_array_to_float32(&z.arrays[i]) || ck_model_set_weight(m, i, &z.arrays[i].shape, z.arrays[i].data)) {
-            fprintf(stderr, "ckeras: %s: array '%s': %s\n", path, z.names[i], ck_errmsg());
-            rc = 1;
-        }
-    ck_npz_free(&z);
-    return rc;
-}
-
-static int save_npz_weights(ck_model *m, const char *path)
-{
-    int n = ck_model_weight_count(m);
-    ck_array *arrays = calloc((size_t)(n ? n : 1), sizeof *arrays);
-    if (!arrays) return cli_fail("out of memory");
-    for (int i = 0; i < n; i++) {
-        ck_weight_info w;
-        ck_model_weight(m, i, &w);
-        arrays[i] = (ck_array){.dtype = CK_FLOAT32, .shape = w.shape, .data = (void *)w.data};
-    }
-    int rc = ck_npz_write(path, NULL, arrays, n) ? cli_fail(NULL) : 0;
-    free(arrays);
-    return rc;
-}
-
-static bool is_csv(const char *path)
-{
-    size_t n = strlen(path);
-    return n >= 4 && !strcmp(path + n - 4, ".csv");
-}
-
-/* A .npy, or a .csv read whole (every column). */
-static ck_status load_array(const char *path, ck_array *a)
-{
-    if (is_csv(path)) return ck_csv_read(path, NULL, a, NULL);
-    ck_status st = ck_npy_read(path, a);
-    return st ? st : ck_array_to_float32(a);
-}
-
 /* The data of a fit/evaluate call: one array per model input and per output. */
 typedef struct xy_data {
     ck_array x[MAX_IO], y[MAX_IO];
@@ -157,7 +113,7 @@ static int load_xy(const fit_args *a, xy_data *d)
 {
     memset(d, 0, sizeof *d);
     const char *label = a->label_column;
-    if (label && (a->nx != 1 || !is_csv(a->x[0]))) {
+    if (label && (a->nx != 1 || !cli_ends_with(a->x[0], ".csv"))) {
         fprintf(stderr, "ckeras: --label-column needs one CSV file (%s is not a .csv)\n", a->x[0]);
         return 1;
     }
@@ -171,9 +127,9 @@ static int load_xy(const fit_args *a, xy_data *d)
         return 0;
     }
     for (; d->nx < a->nx; d->nx++)
-        if (load_array(a->x[d->nx], &d->x[d->nx])) return cli_fail(NULL);
+        if (cli_load_array(a->x[d->nx], &d->x[d->nx])) return 1;
     for (; d->ny < a->ny; d->ny++)
-        if (load_array(a->y[d->ny], &d->y[d->ny])) return cli_fail(NULL);
+        if (cli_load_array(a->y[d->ny], &d->y[d->ny])) return 1;
     int64_t n = d->x[0].shape.rank ? d->x[0].shape.dim[0] : -1;
     for (int i = 0; i < d->nx + d->ny; i++) {
         const ck_array *arr = i < d->nx ? &d->x[i] : &d->y[i - d->nx];
@@ -213,7 +169,7 @@ static int run_fit(int argc, char **argv, bool train)
     if (!m) return cli_fail(a.model);
     xy_data d;
     int rc = 0;
-    if (a.weights && (rc = load_npz_weights(m, a.weights))) goto out_model;
+    if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
     if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
     if (ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
                                  a.metrics, a.nmetrics)) {
@@ -232,7 +188,7 @@ static int run_fit(int argc, char **argv, bool train)
     if (!train) print_logs("evaluate", h, 0);
     else if (a.o.verbose == 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
     ck_history_free(h);
-    if (train && a.save) rc = save_npz_weights(m, a.save);
+    if (train && a.save) rc = cli_save_model(m, a.save);
 out:
     xy_free(&d);
 out_model:

@@ -27,3 +27,26 @@ expect 2 "usage: ckeras fit" -- "${FITM[@]}" --loss mse --loss-weights 1,x
 R=../golden/train_more/reg_l1_l2
 expect 0 "$(cat $R/cli_expect.txt)" -- "$CKERAS" fit $R/config.json --weights $R/weights.npz --epochs 3 --batch-size 8 --no-shuffle --verbose 0 --optimizer "Adam(learning_rate=0.01)" --loss categorical_crossentropy --metrics accuracy --validation-split 0.25 --x $R/x0.npy --y $R/y0.npy
 rm -rf "$T"
+# every model format in and out: fit from a JSON config + .npz, save as .keras,
+# .h5, .weights.h5 and .npz; each must predict exactly what the others do
+T=${TMPDIR:-/tmp}/ckeras_cli_formats_$$
+mkdir -p "$T"
+expect 0 "saved $T/m.keras" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/m.keras"
+expect 0 "saved $T/m.h5" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/m.h5"
+expect 0 "saved $T/w.weights.h5" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/w.weights.h5"
+expect 0 "saved $T/w.npz" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/w.npz"
+printf 'f1,f2,f3,f4\n0.5,-1,2,0.25\n1,1,1,1\n' > "$T/x.csv"
+expect 0 "wrote $T/p.npy: float32 (2, 3)" -- "$CKERAS" predict "$T/m.keras" --input "$T/x.csv" --output "$T/p.npy"
+expect 0 "max relative error vs $T/p.npy: 0" -- "$CKERAS" predict "$T/m.h5" --input "$T/x.csv" --output "$T/q.npy" --check "$T/p.npy"
+expect 0 "max relative error vs $T/p.npy: 0" -- "$CKERAS" predict $G/config.json --weights "$T/w.weights.h5" --input "$T/x.csv" --output "$T/q.npy" --check "$T/p.npy"
+expect 0 "max relative error vs $T/p.npy: 0" -- "$CKERAS" predict $G/config.json --weights "$T/w.npz" --input "$T/x.csv" --output "$T/q.npy" --check "$T/p.npy"
+expect 0 "max relative error vs $T/p.npy: 0" -- "$CKERAS" predict $G/config.json --weights "$T/m.keras" --input "$T/x.csv" --output "$T/q.npy" --check "$T/p.npy"
+expect 0 "evaluate - accuracy:" -- "$CKERAS" evaluate "$T/m.keras" --csv $G/data.csv --label-column label --loss sparse_categorical_crossentropy --metrics accuracy
+expect 0 "saved $T/m2.keras" -- "$CKERAS" fit "$T/m.h5" --csv $G/data.csv --label-column label --epochs 1 --verbose 0 --loss sparse_categorical_crossentropy --save "$T/m2.keras"
+expect 1 "--save needs .npz, .keras, .weights.h5, .h5 or .json" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/out.txt"
+expect 1 "$T/missing/m.keras" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/missing/m.keras"
+expect 1 "w.npz: has 4 arrays, model 'functional_1' has 6 weights" -- "$CKERAS" predict ../golden/train_more/multi_io/config.json --weights "$T/w.npz" --input "$T/x.csv" --input "$T/x.csv" --output "$T/a.npy" --output "$T/b.npy"
+expect 0 "saved $T/mm.keras" -- "${FITM[@]}" --loss mse --loss sparse_categorical_crossentropy --save "$T/mm.keras"
+expect 0 "wrote $T/b.npy: float32 (20, 3)" -- "$CKERAS" predict "$T/mm.keras" --input $M/x0.npy --input $M/x1.npy --output "$T/a.npy" --output "$T/b.npy"
+ls "$T" | grep -q tmp && { n=$((n+1)); fails=$((fails+1)); echo "FAIL: a temporary file was left in $T"; }
+rm -rf "$T"
