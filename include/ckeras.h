@@ -392,6 +392,10 @@ ck_status ck_csv_read(const char *path, const char *label_column, ck_array *x, c
  * them ("cls_loss", "cls_accuracy"). */
 ck_status ck_model_compile_outputs(ck_model *model, const char *optimizer, const char *const *losses, int n_losses,
                                    const double *loss_weights, const char *const *metrics, int n_metrics);
+/* compile(weighted_metrics=...), after ck_model_compile*: metrics[i] (a comma
+ * list) for output i, or one list for every output. They see sample_weight and
+ * class_weight; a name already taken by a metric is logged "weighted_<name>". */
+ck_status ck_model_compile_weighted_metrics(ck_model *model, const char *const *metrics, int n_metrics);
 /* fit / evaluate with x[i] [n_samples, ...input i dims] and y[i] for output i.
  * opts->val_x/val_y are for single-input single-output models; use
  * validation_split otherwise. class_weight needs a single output (as in Keras). */

@@ -87,7 +87,8 @@ done:
 static float *load_npy(const char *dir, const char *name, int i, int64_t *n)
 {
     char file[32], path[600];
-    snprintf(file, sizeof file, "%s%d.npy", name, i);
+    if (i >= 0) snprintf(file, sizeof file, "%s%d.npy", name, i);
+    else snprintf(file, sizeof file, "%s.npy", name);
     test_array a;
     if (test_load_npy(test_path(path, sizeof path, GOLD, dir, file), &a) != 0) return NULL;
     *n = a.dim[0];
@@ -134,12 +135,17 @@ static void test_multi_case(const char *dir)
         metrics[i] = json_string_value(json_array_get(json_object_get(c, "metrics"), (size_t)i));
     }
     CHECK_OK(ck_model_compile_outputs(m, get_str(c, "optimizer"), losses, no, weights, metrics, no));
+    const char *wm = get_str(c, "weighted_metrics");
+    if (wm) CHECK_OK(ck_model_compile_weighted_metrics(m, &wm, 1));
+    int64_t nsw = 0;
+    float *sw = json_is_true(json_object_get(c, "sample_weight")) ? load_npy(dir, "sw", -1, &nsw) : NULL;
     ck_fit_opts o = ck_fit_defaults();
     o.epochs = (int)json_integer_value(json_object_get(c, "epochs"));
     o.batch_size = json_integer_value(json_object_get(c, "batch_size"));
     o.validation_split = json_number_value(json_object_get(c, "validation_split"));
     o.shuffle = false;
     o.verbose = 0;
+    o.sample_weight = sw;
     ck_history *h = NULL, *ev = NULL;
     CHECK_OK(ck_model_fit_multi(m, (const float *const *)x, (const float *const *)y, n, &o, &h));
     CHECK_OK(ck_model_evaluate_multi(m, (const float *const *)x, (const float *const *)y, n, o.batch_size, &ev));
@@ -150,6 +156,7 @@ static void test_multi_case(const char *dir)
     if (ni > 1 || no > 1)
         CHECK(ck_model_fit(m, x[0], y[0], n, &o, NULL) == CK_ERR_ARG && strstr(ck_errmsg(), "use ck_model_fit_multi"),
               "%s: ck_model_fit: %s", dir, ck_errmsg());
+    free(sw);
 done:
     for (int i = 0; i < 4; i++) free(x[i]), free(y[i]);
     ck_model_free(m);
@@ -163,6 +170,7 @@ int main(void)
     test_multi_case("multi_out_adam");
     test_multi_case("reg_l1_l2");
     test_multi_case("reg_strings_sgd");
+    test_multi_case("weighted_metrics");
     test_multi_case("max_ties");
     test_multi_case("min_ties3");
     return test_report("test_train_more");

@@ -5,6 +5,8 @@
  *   ckeras fit MODEL --csv DATA.csv --label-column NAME [...]  (or --x DATA.csv)
  *   several inputs/outputs: --x, --y, --loss and --metrics repeated in model order,
  *   --loss-weights 1,0.5 (compile(loss=[...], loss_weights=[...], metrics=[[...], ...]))
+ *   [--sample-weight SW.npy] [--weighted-metrics LIST] (fit(sample_weight=...),
+ *   compile(weighted_metrics=[...]))
  *        [--optimizer SPEC] [--loss SPEC] [--metrics LIST] [--weights W]
  *        [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT]
  *   MODEL: any file ck_model_load reads (.keras, .h5, model.json, a JSON config);
@@ -31,6 +33,7 @@ typedef struct fit_args {
     double loss_weights[MAX_IO];
     int n_loss_weights;
     const char *label_column; /* CSV: the column that holds y */
+    const char *weighted_metrics, *sample_weight;
     ck_fit_opts o;
 } fit_args;
 
@@ -81,6 +84,8 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         else if (!strcmp(s, "--loss")) ok = push(a->loss, &a->nloss, v);
         else if (!strcmp(s, "--metrics")) ok = push(a->metrics, &a->nmetrics, v);
         else if (!strcmp(s, "--loss-weights")) ok = parse_weights(v, a);
+        else if (!strcmp(s, "--weighted-metrics")) a->weighted_metrics = v;
+        else if (!strcmp(s, "--sample-weight")) a->sample_weight = v;
         else if (!strcmp(s, "--weights")) a->weights = v;
         else if (!strcmp(s, "--save")) a->save = v;
         else if (!strcmp(s, "--optimizer")) a->optimizer = v;
@@ -161,6 +166,19 @@ static void print_logs(const char *title, const ck_history *h, int epoch)
     printf("\n");
 }
 
+/* --sample-weight: one weight per sample. */
+static int load_sample_weight(const char *path, int64_t n, ck_array *sw)
+{
+    if (cli_load_array(path, sw)) return 1;
+    if (ck_array_size(sw) != n) {
+        fprintf(stderr, "ckeras: %s: %lld sample weights for %lld samples\n", path, (long long)ck_array_size(sw),
+                (long long)n);
+        ck_array_free(sw);
+        return 1;
+    }
+    return 0;
+}
+
 static int run_fit(int argc, char **argv, bool train)
 {
     fit_args a;
@@ -176,6 +194,13 @@ static int run_fit(int argc, char **argv, bool train)
         rc = cli_fail(a.model);
         goto out;
     }
+    if (a.weighted_metrics && ck_model_compile_weighted_metrics(m, &a.weighted_metrics, 1)) {
+        rc = cli_fail(a.model);
+        goto out;
+    }
+    ck_array sw = {0};
+    if (a.sample_weight && (rc = load_sample_weight(a.sample_weight, d.x[0].shape.dim[0], &sw))) goto out;
+    a.o.sample_weight = sw.data;
     const float *x[MAX_IO], *y[MAX_IO];
     for (int i = 0; i < d.nx; i++) x[i] = d.x[i].data;
     for (int i = 0; i < d.ny; i++) y[i] = d.y[i].data;
@@ -189,6 +214,7 @@ static int run_fit(int argc, char **argv, bool train)
     else if (a.o.verbose == 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
     ck_history_free(h);
     if (train && a.save) rc = cli_save_model(m, a.save);
+    ck_array_free(&sw);
 out:
     xy_free(&d);
 out_model:

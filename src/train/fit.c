@@ -27,9 +27,37 @@ static void compiled_free(void *p)
     ck_free(c);
 }
 
-/* Metric names get the output's name in front when the model has several
- * outputs ("cls_accuracy"), as Keras 3 logs them. */
-static ck_status parse_metrics(ck_out_spec *out, const char *list, const char *prefix)
+static bool name_taken(const ck_compiled *c, const char *name)
+{
+    for (int o = 0; o < c->n_out; o++)
+        for (int i = 0; i < c->out[o].n_metrics; i++)
+            if (!strcmp(c->out[o].metrics[i].name, name))
+                return true;
+    return false;
+}
+
+/* The log name of a new metric: the output's name in front when the model has
+ * several outputs ("cls_accuracy"); a weighted metric whose name is taken becomes
+ * "weighted_<name>" (Keras 3's CompileMetrics.result). */
+static void name_metric(const ck_compiled *c, ck_metric *m, const char *prefix, bool weighted)
+{
+    char name[sizeof m->name], base[sizeof m->name];
+    snprintf(base, sizeof base, "%s", m->name);
+    if (prefix)
+        snprintf(name, sizeof name, "%.40s_%.22s", prefix, base);
+    else
+        snprintf(name, sizeof name, "%s", base);
+    if (weighted && name_taken(c, name)) {
+        if (prefix)
+            snprintf(name, sizeof name, "%.30s_weighted_%.22s", prefix, base);
+        else
+            snprintf(name, sizeof name, "weighted_%.50s", base);
+    }
+    memcpy(m->name, name, sizeof name);
+}
+
+static ck_status parse_metrics(ck_compiled *c, ck_out_spec *out, const char *list, const char *prefix,
+                               bool weighted)
 {
     if (!list)
         return CK_OK;
@@ -54,12 +82,8 @@ static ck_status parse_metrics(ck_out_spec *out, const char *list, const char *p
         ck_status st = ck_metric_parse(spec, out->d, out->label_width, m);
         if (st != CK_OK)
             return ck_fail_prefix(st, "compile: ");
-        out->n_metrics++;
-        if (prefix) {
-            char name[sizeof m->name];
-            snprintf(name, sizeof name, "%.40s_%.22s", prefix, m->name);
-            memcpy(m->name, name, sizeof name);
-        }
+        name_metric(c, m, prefix, weighted);
+        out->weighted[out->n_metrics++] = weighted;
         s = e;
     }
     return CK_OK;
@@ -143,8 +167,8 @@ static ck_status compile_outputs(ck_model *m, ck_compiled *c, const char *const 
     ck_status st = shapes_of(m, c);
     for (int i = 0; st == CK_OK && i < c->n_out; i++) {
         bool many = c->n_out > 1;
-        st = parse_metrics(&c->out[i], n_metrics ? metrics[n_metrics == 1 ? 0 : i] : NULL,
-                           many ? output_name(m, i) : NULL);
+        st = parse_metrics(c, &c->out[i], n_metrics ? metrics[n_metrics == 1 ? 0 : i] : NULL,
+                           many ? output_name(m, i) : NULL, false);
         c->out[i].loss_tracker = (ck_metric){.kind = CK_MET_LOSS};
         snprintf(c->out[i].loss_tracker.name, sizeof c->out[i].loss_tracker.name, "%.58s_loss", output_name(m, i));
     }
@@ -184,6 +208,24 @@ ck_status ck_model_compile_outputs(ck_model *m, const char *optimizer, const cha
         m->engine_free(m->engine);
     m->engine = c;
     m->engine_free = compiled_free;
+    return CK_OK;
+}
+
+ck_status ck_model_compile_weighted_metrics(ck_model *m, const char *const *metrics, int n_metrics)
+{
+    if (!m || n_metrics < 1 || !metrics)
+        return ck_fail(CK_ERR_ARG, "ck_model_compile_weighted_metrics: model and metrics are required");
+    ck_compiled *c = m->engine;
+    if (!c)
+        return ck_fail(CK_ERR_STATE, "model '%s': compile() it before adding weighted metrics", m->base.name);
+    if (n_metrics > 1 && n_metrics != c->n_out)
+        return ck_fail(CK_ERR_ARG, "compile: %d weighted metric lists for %d outputs", n_metrics, c->n_out);
+    for (int i = 0; i < c->n_out; i++) {
+        ck_status st = parse_metrics(c, &c->out[i], metrics[n_metrics == 1 ? 0 : i],
+                                     c->n_out > 1 ? output_name(m, i) : NULL, true);
+        if (st != CK_OK)
+            return ck_fail_prefix(st, "model '%s': ", m->base.name);
+    }
     return CK_OK;
 }
 
@@ -327,9 +369,10 @@ static ck_status batch_loss(ck_compiled *c, loop_bufs *b, int64_t rows, bool wei
                 grad[i] *= (float)o->weight;
         total += o->weight * l;
         ck_metric_add(&o->loss_tracker, (float)l, (double)rows);
-        /* compile(metrics=...) are unweighted in Keras 3 (weighted_metrics are not) */
+        /* compile(metrics=...) are unweighted in Keras 3, weighted_metrics see sample weights */
         for (int i = 0; i < o->n_metrics; i++)
-            ck_metric_update(&o->metrics[i], b->y[k], pred, lr, o->d, o->label_width, NULL);
+            ck_metric_update(&o->metrics[i], b->y[k], pred, lr, o->d, o->label_width,
+                             o->weighted[i] && weighted ? b->sw[k] : NULL);
     }
     /* regularization: activity penalties of this forward, weight penalties now */
     if (c->regs.n_act)

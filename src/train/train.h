@@ -42,6 +42,7 @@ typedef struct ck_out_spec {
     double weight;        /* loss_weights[i] (1)                                */
     ck_metric metrics[CK_MAX_METRICS]; /* named "<output>_<metric>" when several outputs */
     int n_metrics;
+    bool weighted[CK_MAX_METRICS]; /* from compile(weighted_metrics=...)          */
     ck_metric loss_tracker; /* "<output>_loss" (several outputs only): unweighted */
     int64_t out_size;     /* floats per sample of the output                    */
     int64_t d;            /* last output dim: the loss's class/feature axis     */

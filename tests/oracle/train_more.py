@@ -42,9 +42,9 @@ def save_model(d, model):
 
 
 def fit_and_record(d, model, x, y, info, fit_kw, sample_weight=None):
+    """fit with the sample weights, evaluate without (ckeras's evaluate takes none)."""
     hist = model.fit(x, y, shuffle=False, verbose=0, sample_weight=sample_weight, **fit_kw)
-    ev = model.evaluate(x, y, batch_size=fit_kw["batch_size"], verbose=0, return_dict=True,
-                        sample_weight=sample_weight)
+    ev = model.evaluate(x, y, batch_size=fit_kw["batch_size"], verbose=0, return_dict=True)
     info.update({
         "epochs": fit_kw["epochs"], "batch_size": fit_kw["batch_size"],
         "history": {k: [float(v) for v in vs] for k, vs in hist.history.items()},
@@ -119,7 +119,7 @@ def multi_case(name, seed, two_inputs, losses, loss_weights, metrics, opt, fit_k
     write_cli_expect(d, info)
 
 
-def reg_case(name, seed, layers, loss, metrics, opt, fit_kw, sample_weight=False):
+def reg_case(name, seed, layers, loss, metrics, opt, fit_kw, sample_weight=False, weighted_metrics=None):
     """A Sequential MLP whose layers carry kernel/bias/activity regularizers: the
     logged loss includes the penalties (weight ones, and activity ones divided by
     the batch size), in fit and in evaluate."""
@@ -137,8 +137,10 @@ def reg_case(name, seed, layers, loss, metrics, opt, fit_kw, sample_weight=False
         sw = rng.uniform(0, 2, n).astype(np.float32)
         np.save(os.path.join(d, "sw.npy"), sw)
     save_model(d, model)
-    model.compile(optimizer=eval("keras.optimizers." + opt), loss=loss, metrics=metrics)
+    model.compile(optimizer=eval("keras.optimizers." + opt), loss=loss, metrics=metrics,
+                  weighted_metrics=weighted_metrics)
     info = fit_and_record(d, model, x, y, {"optimizer": opt, "losses": [loss], "loss_weights": [1.0],
+                                           "weighted_metrics": ", ".join(weighted_metrics or []) or None,
                                            "metrics": [", ".join(metrics)], "sample_weight": sample_weight,
                                            "validation_split": fit_kw.get("validation_split", 0.0),
                                            "n_inputs": 1, "n_outputs": 1}, fit_kw, sample_weight=sw)
@@ -192,6 +194,11 @@ def main():
         keras.layers.Dense(3, activation="softmax", bias_regularizer="l1")],
         "categorical_crossentropy", ["accuracy"], "SGD(learning_rate=0.1, momentum=0.5)",
         {"epochs": 3, "batch_size": 6})
+    reg_case("weighted_metrics", 23, [
+        keras.layers.Dense(8, activation="relu", kernel_regularizer=R.L2(0.001)),
+        keras.layers.Dense(3, activation="softmax")],
+        "categorical_crossentropy", ["accuracy"], "Adam(learning_rate=0.02)",
+        {"epochs": 3, "batch_size": 8}, sample_weight=True, weighted_metrics=["accuracy", "mse"])
     tie_case("max_ties", 31, keras.layers.Maximum(), 2)
     tie_case("min_ties3", 32, keras.layers.Minimum(), 3)
     with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:

@@ -27,6 +27,10 @@ expect 2 "usage: ckeras fit" -- "${FITM[@]}" --loss mse --loss-weights 1,x
 R=../golden/train_more/reg_l1_l2
 expect 0 "$(cat $R/cli_expect.txt)" -- "$CKERAS" fit $R/config.json --weights $R/weights.npz --epochs 3 --batch-size 8 --no-shuffle --verbose 0 --optimizer "Adam(learning_rate=0.01)" --loss categorical_crossentropy --metrics accuracy --validation-split 0.25 --x $R/x0.npy --y $R/y0.npy
 rm -rf "$T"
+# fit(sample_weight=...) with compile(weighted_metrics=...)
+W=../golden/train_more/weighted_metrics
+expect 0 "$(cat $W/cli_expect.txt)" -- "$CKERAS" fit $W/config.json --weights $W/weights.npz --epochs 3 --batch-size 8 --no-shuffle --verbose 0 --optimizer "Adam(learning_rate=0.02)" --loss categorical_crossentropy --metrics accuracy --weighted-metrics "accuracy, mse" --sample-weight $W/sw.npy --x $W/x0.npy --y $W/y0.npy
+expect 1 "x0.npy: 80 sample weights for 20 samples" -- "$CKERAS" fit $W/config.json --loss categorical_crossentropy --sample-weight $W/x0.npy --x $W/x0.npy --y $W/y0.npy
 # every model format in and out: fit from a JSON config + .npz, save as .keras,
 # .h5, .weights.h5 and .npz; each must predict exactly what the others do
 T=${TMPDIR:-/tmp}/ckeras_cli_formats_$$
