@@ -171,6 +171,7 @@ int main(void)
     test_multi_case("reg_l1_l2");
     test_multi_case("reg_strings_sgd");
     test_multi_case("weighted_metrics");
+    test_multi_case("reg_orthogonal");
     test_multi_case("max_ties");
     test_multi_case("min_ties3");
     return test_report("test_train_more");

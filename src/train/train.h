@@ -20,6 +20,12 @@ typedef struct ck_weight_reg {
     ptrdiff_t offset;     /* into the model's weight (and gradient) block */
     int64_t size;
     float l1, l2;
+    /* OrthogonalRegularizer(factor, mode): the rank-2 weight's rows (or columns)
+     * as n_vec unit vectors of length len; scratch [2*n_vec*len + 2*n_vec*n_vec]. */
+    float ortho_factor;   /* 0: none                                        */
+    bool ortho_columns;
+    int64_t n_vec, len;
+    float *scratch;
 } ck_weight_reg;
 
 typedef struct ck_regs {

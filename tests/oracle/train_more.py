@@ -199,6 +199,11 @@ def main():
         keras.layers.Dense(3, activation="softmax")],
         "categorical_crossentropy", ["accuracy"], "Adam(learning_rate=0.02)",
         {"epochs": 3, "batch_size": 8}, sample_weight=True, weighted_metrics=["accuracy", "mse"])
+    reg_case("reg_orthogonal", 24, [
+        keras.layers.Dense(6, activation="relu", kernel_regularizer=R.OrthogonalRegularizer(factor=0.5)),
+        keras.layers.Dense(3, activation="softmax",
+                           kernel_regularizer=R.OrthogonalRegularizer(factor=0.2, mode="columns"))],
+        "categorical_crossentropy", ["accuracy"], "SGD(learning_rate=0.1)", {"epochs": 3, "batch_size": 5})
     tie_case("max_ties", 31, keras.layers.Maximum(), 2)
     tie_case("min_ties3", 32, keras.layers.Minimum(), 3)
     with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:
