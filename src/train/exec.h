@@ -43,8 +43,9 @@ struct ck_exec {
  * non-batch dimension known. Allocates model->grad_block and points every
  * weight's grad into it. */
 ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out);
-/* inputs[i]: [rows, ...model input i dims], read during the call only
- * (1 <= rows <= planned batch). */
+/* inputs[i]: [rows, ...model input i dims] (1 <= rows <= planned batch), read in
+ * place, not copied: they must stay unchanged until the next forward (backward
+ * reads them for the weight gradients). */
 ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows, bool training);
 /* Output i of the last forward pass: [rows, ...]; valid until the next forward. */
 const float *ck_exec_output(const ck_exec *ex, int i);
