@@ -386,14 +386,15 @@ ck_status ck_csv_read(const char *path, const char *label_column, ck_array *x, c
 /* ---- engine (issue 3, train branch): several inputs and outputs ------------------ */
 /* compile(loss=[...], loss_weights=[...], metrics=[[...], ...]) of a functional
  * model: losses[i] and metrics[i] (a comma list or NULL) for output i; one loss
- * (or one metric list) applies to every output; loss_weights NULL means 1. The
+ * applies to every output (metrics must come one list per output, as Keras
+ * requires; n_metrics 0 for none); loss_weights NULL means 1. The
  * logged loss is the weighted sum; with several outputs the logs also hold each
  * output's unweighted loss and metrics under its layer name, as Keras 3 names
  * them ("cls_loss", "cls_accuracy"). */
 ck_status ck_model_compile_outputs(ck_model *model, const char *optimizer, const char *const *losses, int n_losses,
                                    const double *loss_weights, const char *const *metrics, int n_metrics);
 /* compile(weighted_metrics=...), after ck_model_compile*: metrics[i] (a comma
- * list) for output i, or one list for every output. They see sample_weight and
+ * list or NULL) for output i, one per output. They see sample_weight and
  * class_weight; a name already taken by a metric is logged "weighted_<name>". */
 ck_status ck_model_compile_weighted_metrics(ck_model *model, const char *const *metrics, int n_metrics);
 /* fit / evaluate with x[i] [n_samples, ...input i dims] and y[i] for output i.

@@ -33,7 +33,8 @@ typedef struct fit_args {
     double loss_weights[MAX_IO];
     int n_loss_weights;
     const char *label_column; /* CSV: the column that holds y */
-    const char *weighted_metrics, *sample_weight;
+    const char *weighted[MAX_IO], *sample_weight; /* --weighted-metrics, repeatable */
+    int nweighted;
     ck_fit_opts o;
 } fit_args;
 
@@ -84,7 +85,7 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         else if (!strcmp(s, "--loss")) ok = push(a->loss, &a->nloss, v);
         else if (!strcmp(s, "--metrics")) ok = push(a->metrics, &a->nmetrics, v);
         else if (!strcmp(s, "--loss-weights")) ok = parse_weights(v, a);
-        else if (!strcmp(s, "--weighted-metrics")) a->weighted_metrics = v;
+        else if (!strcmp(s, "--weighted-metrics")) ok = push(a->weighted, &a->nweighted, v);
         else if (!strcmp(s, "--sample-weight")) a->sample_weight = v;
         else if (!strcmp(s, "--weights")) a->weights = v;
         else if (!strcmp(s, "--save")) a->save = v;
@@ -150,7 +151,7 @@ static int load_xy(const fit_args *a, xy_data *d)
 static int check_counts(const ck_model *m, const fit_args *a, const xy_data *d)
 {
     int ni = ck_model_input_count(m), no = ck_model_output_count(m);
-    if (d->nx == ni && d->ny == no && (a->nloss == 1 || a->nloss == no) && (a->nmetrics <= 1 || a->nmetrics == no) &&
+    if (d->nx == ni && d->ny == no && (a->nloss == 1 || a->nloss == no) && (a->nmetrics == 0 || a->nmetrics == no) &&
         (a->n_loss_weights == 0 || a->n_loss_weights == no))
         return 0;
     fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --x, %d --y, %d --loss, %d --metrics, "
@@ -194,7 +195,7 @@ static int run_fit(int argc, char **argv, bool train)
         rc = cli_fail(a.model);
         goto out;
     }
-    if (a.weighted_metrics && ck_model_compile_weighted_metrics(m, &a.weighted_metrics, 1)) {
+    if (a.nweighted && ck_model_compile_weighted_metrics(m, a.weighted, a.nweighted)) {
         rc = cli_fail(a.model);
         goto out;
     }

@@ -154,8 +154,9 @@ static ck_status compile_outputs(ck_model *m, ck_compiled *c, const char *const 
 {
     if (n_losses != 1 && n_losses != m->n_outputs)
         return ck_fail(CK_ERR_ARG, "compile: %d losses for %d outputs", n_losses, m->n_outputs);
-    if (n_metrics > 1 && n_metrics != m->n_outputs)
-        return ck_fail(CK_ERR_ARG, "compile: %d metric lists for %d outputs", n_metrics, m->n_outputs);
+    if (n_metrics > 0 && n_metrics != m->n_outputs) /* Keras: "tuple arity mismatch" */
+        return ck_fail(CK_ERR_ARG, "compile: %d metric list(s) for %d outputs; give one per output",
+                       n_metrics, m->n_outputs);
     if (m->n_outputs > CK_MAX_IO)
         return shapes_of(m, c);
     for (int i = 0; i < m->n_outputs; i++) {
@@ -167,7 +168,7 @@ static ck_status compile_outputs(ck_model *m, ck_compiled *c, const char *const 
     ck_status st = shapes_of(m, c);
     for (int i = 0; st == CK_OK && i < c->n_out; i++) {
         bool many = c->n_out > 1;
-        st = parse_metrics(c, &c->out[i], n_metrics ? metrics[n_metrics == 1 ? 0 : i] : NULL,
+        st = parse_metrics(c, &c->out[i], n_metrics ? metrics[i] : NULL,
                            many ? output_name(m, i) : NULL, false);
         c->out[i].loss_tracker = (ck_metric){.kind = CK_MET_LOSS};
         snprintf(c->out[i].loss_tracker.name, sizeof c->out[i].loss_tracker.name, "%.58s_loss", output_name(m, i));
@@ -218,10 +219,11 @@ ck_status ck_model_compile_weighted_metrics(ck_model *m, const char *const *metr
     ck_compiled *c = m->engine;
     if (!c)
         return ck_fail(CK_ERR_STATE, "model '%s': compile() it before adding weighted metrics", m->base.name);
-    if (n_metrics > 1 && n_metrics != c->n_out)
-        return ck_fail(CK_ERR_ARG, "compile: %d weighted metric lists for %d outputs", n_metrics, c->n_out);
+    if (n_metrics != c->n_out)
+        return ck_fail(CK_ERR_ARG, "compile: %d weighted metric list(s) for %d outputs; give one per output",
+                       n_metrics, c->n_out);
     for (int i = 0; i < c->n_out; i++) {
-        ck_status st = parse_metrics(c, &c->out[i], metrics[n_metrics == 1 ? 0 : i],
+        ck_status st = parse_metrics(c, &c->out[i], metrics[i],
                                      c->n_out > 1 ? output_name(m, i) : NULL, true);
         if (st != CK_OK)
             return ck_fail_prefix(st, "model '%s': ", m->base.name);

@@ -23,6 +23,8 @@ expect 0 "$(cat $M/cli_expect.txt)" -- "${FITM[@]}" --loss mse --loss sparse_cat
 expect 1 "model 'functional_1' has 2 inputs and 2 outputs; got 2 --x, 2 --y, 3 --loss" -- "${FITM[@]}" --loss mse --loss mse --loss mse
 expect 1 "output 'cls': unknown loss 'nonsense'" -- "${FITM[@]}" --loss mse --loss nonsense
 expect 2 "usage: ckeras fit" -- "${FITM[@]}" --loss mse --loss-weights 1,x
+expect 1 "got 2 --x, 2 --y, 1 --loss, 1 --metrics" -- "${FITM[@]}" --loss mse --metrics mae
+expect 1 "2 weighted metric list(s) for 1 outputs" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --weighted-metrics mae --weighted-metrics mae
 # kernel/bias/activity regularizers from the config: the logged loss includes them
 R=../golden/train_more/reg_l1_l2
 expect 0 "$(cat $R/cli_expect.txt)" -- "$CKERAS" fit $R/config.json --weights $R/weights.npz --epochs 3 --batch-size 8 --no-shuffle --verbose 0 --optimizer "Adam(learning_rate=0.01)" --loss categorical_crossentropy --metrics accuracy --validation-split 0.25 --x $R/x0.npy --y $R/y0.npy
