@@ -6,7 +6,7 @@
 # /usr/bin/python3 has python3-torch); a peer that no python has is reported as
 # missing and its column shows n/a. Prints a ratio table (peer time / ckeras
 # time: above 1 means ckeras is faster).
-# Usage: bench/run_train.sh [BUILD_DIR] [quick]   (needs a Release build)
+# Usage: [THREADS="1 2"] bench/run_train.sh [BUILD_DIR] [quick]   (needs a Release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -24,7 +24,7 @@ find_python() { # $1: module, $2: env assignment for the import check
 KERAS_PY=$(find_python keras KERAS_BACKEND=jax)
 TORCH_PY=$(find_python torch X=1)
 NCPU=$(nproc)
-for t in 1 2; do
+for t in ${THREADS:-1 2}; do
   [ "$t" -le "$NCPU" ] || continue
   cpus=$(seq -s, 0 $((t - 1)))
   echo "== ckeras, $t thread(s)" >&2
