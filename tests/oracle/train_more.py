@@ -29,6 +29,9 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "
 
 
 def case_dir(name):
+    """A fresh case directory, and a fresh Keras session so auto names
+    ("functional", "dense_1") do not depend on the cases before this one."""
+    keras.backend.clear_session()
     d = os.path.join(OUT, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)

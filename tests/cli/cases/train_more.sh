@@ -20,7 +20,7 @@ M=../golden/train_more/multi_io
 FITM=("$CKERAS" fit $M/config.json --weights $M/weights.npz --epochs 3 --batch-size 4 --no-shuffle --verbose 0
       --optimizer "SGD(learning_rate=0.05)" --x $M/x0.npy --x $M/x1.npy --y $M/y0.npy --y $M/y1.npy)
 expect 0 "$(cat $M/cli_expect.txt)" -- "${FITM[@]}" --loss mse --loss sparse_categorical_crossentropy --loss-weights 1,0.5 --metrics mae --metrics accuracy --validation-split 0.2
-expect 1 "model 'functional_1' has 2 inputs and 2 outputs; got 2 --x, 2 --y, 3 --loss" -- "${FITM[@]}" --loss mse --loss mse --loss mse
+expect 1 "model 'functional' has 2 inputs and 2 outputs; got 2 --x, 2 --y, 3 --loss" -- "${FITM[@]}" --loss mse --loss mse --loss mse
 expect 1 "output 'cls': unknown loss 'nonsense'" -- "${FITM[@]}" --loss mse --loss nonsense
 expect 2 "usage: ckeras fit" -- "${FITM[@]}" --loss mse --loss-weights 1,x
 expect 1 "got 2 --x, 2 --y, 1 --loss, 1 --metrics" -- "${FITM[@]}" --loss mse --metrics mae
@@ -54,7 +54,7 @@ expect 0 "evaluate - accuracy:" -- "$CKERAS" evaluate "$T/m.keras" --csv $G/data
 expect 0 "saved $T/m2.keras" -- "$CKERAS" fit "$T/m.h5" --csv $G/data.csv --label-column label --epochs 1 --verbose 0 --loss sparse_categorical_crossentropy --save "$T/m2.keras"
 expect 1 "--save needs .npz, .keras, .weights.h5, .h5 or .json" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/out.txt"
 expect 1 "$T/missing/m.keras" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/missing/m.keras"
-expect 1 "w.npz: has 4 arrays, model 'functional_1' has 6 weights" -- "$CKERAS" predict ../golden/train_more/multi_io/config.json --weights "$T/w.npz" --input "$T/x.csv" --input "$T/x.csv" --output "$T/a.npy" --output "$T/b.npy"
+expect 1 "w.npz: has 4 arrays, model 'functional' has 6 weights" -- "$CKERAS" predict ../golden/train_more/multi_io/config.json --weights "$T/w.npz" --input "$T/x.csv" --input "$T/x.csv" --output "$T/a.npy" --output "$T/b.npy"
 expect 0 "saved $T/mm.keras" -- "${FITM[@]}" --loss mse --loss sparse_categorical_crossentropy --save "$T/mm.keras"
 expect 0 "wrote $T/b.npy: float32 (20, 3)" -- "$CKERAS" predict "$T/mm.keras" --input $M/x0.npy --input $M/x1.npy --output "$T/a.npy" --output "$T/b.npy"
 ls "$T" | grep -q tmp && { n=$((n+1)); fails=$((fails+1)); echo "FAIL: a temporary file was left in $T"; }
