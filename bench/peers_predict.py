@@ -2,8 +2,13 @@
 Dense(2, softmax)) in Keras 3 on JAX, and in PyTorch when it is importable.
 Single-sample latency uses each framework's fastest per-call path (Keras: the
 model called directly on a jnp array, not model.predict, which adds a data
-pipeline); throughput is one batch of 1024. Prints "name value unit" lines."""
+pipeline); throughput is one batch of 1024. Prints "name value unit" lines.
+Usage: peers_predict.py [keras|torch] (both when omitted); a framework that does
+not import is reported on stderr as "missing <name>: ..." (exit 3 when asked for
+alone), since Keras and PyTorch may live in different pythons (run_predict.sh
+finds them)."""
 import os
+import sys
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -37,10 +42,8 @@ def bench_keras():
 
 
 def bench_torch():
-    try:
-        import torch
-    except ImportError:
-        return
+    import torch
+
     torch.set_grad_enabled(False)
     model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2), torch.nn.Softmax(-1))
     x1, xb = torch.ones(1, 2), torch.ones(1024, 2)
@@ -51,5 +54,12 @@ def bench_torch():
 
 
 if __name__ == "__main__":
-    bench_keras()
-    bench_torch()
+    which = sys.argv[1:] or ["keras", "torch"]
+    missing = 0
+    for name in which:
+        try:
+            (bench_keras if name == "keras" else bench_torch)()
+        except ImportError as e:
+            print("missing %s: %s (python %s)" % (name, e, sys.executable), file=sys.stderr)
+            missing += 1
+    sys.exit(3 if missing == len(which) else 0)

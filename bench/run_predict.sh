@@ -8,10 +8,23 @@ BUILD=${1:-build}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 cc -O2 -std=gnu11 -Iinclude bench/bench_predict.c "$BUILD/libckeras.a" \
-   $(pkg-config --libs jansson libzip) -lopenblas -fopenmp -lm -o "$OUT/bench_predict"
+   $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm -o "$OUT/bench_predict"
 "$OUT/bench_predict" tests/golden/core/classic/config.json | tee "$OUT/ckeras.txt"
-if python3 bench/peers_predict.py > "$OUT/peers.txt" 2> "$OUT/peers.err"; then cat "$OUT/peers.txt"
-else echo "(python peers unavailable: $(tail -1 "$OUT/peers.err"))"; fi
+# Keras (pyenv python, JAX backend) and PyTorch (Debian's /usr/bin/python3) may live
+# in different pythons: each peer runs under the first one that imports it.
+find_python() { # $1: module, $2: env assignment for the import check
+  for py in python3 /usr/bin/python3 python; do
+    if command -v "$py" >/dev/null && env $2 "$py" -c "import $1" >/dev/null 2>&1; then echo "$py"; return; fi
+  done
+}
+: > "$OUT/peers.txt"
+for peer in keras torch; do
+  py=$(find_python $peer "$([ $peer = keras ] && echo KERAS_BACKEND=jax || echo X=1)")
+  if [ -z "$py" ]; then echo "(peer missing: $peer: no python imports it)"; continue; fi
+  if "$py" bench/peers_predict.py $peer >> "$OUT/peers.txt" 2> "$OUT/peers.err"; then :
+  else echo "(peer $peer failed under $py: $(tail -1 "$OUT/peers.err"))"; fi
+done
+cat "$OUT/peers.txt"
 python3 - "$OUT/ckeras.txt" "$OUT/peers.txt" <<'PY'
 import sys
 def load(p):

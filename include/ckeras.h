@@ -383,6 +383,38 @@ ck_status ck_model_build_optimizer(ck_model *model);
  * the optimizer then exists and counts, but fit and evaluate refuse to run.
  * ck_model_load compiles a .keras model this way from its compile_config. */
 
+/* ---- engine (issue 3, train branch): CSV data (src/io/csv.c) ---------------------- */
+/* A numeric CSV file with a header row of column names: x receives every column
+ * but `label_column` as float32 [rows, columns], y that column as float32 [rows].
+ * label_column NULL: every column into x (y may then be NULL and is left empty).
+ * Blank lines, CRLF, a UTF-8 BOM, spaces and double quotes around fields are
+ * accepted; a non-number, an empty field or a short row fails with
+ * "file:line:column: ..." naming the column, an unknown label column lists the
+ * header's names. */
+ck_status ck_csv_read(const char *path, const char *label_column, ck_array *x, ck_array *y);
+
+/* ---- engine (issue 3, train branch): several inputs and outputs ------------------ */
+/* compile(loss=[...], loss_weights=[...], metrics=[[...], ...]) of a functional
+ * model: losses[i] and metrics[i] (a comma list or NULL) for output i; one loss
+ * applies to every output (metrics must come one list per output, as Keras
+ * requires; n_metrics 0 for none); loss_weights NULL means 1. The
+ * logged loss is the weighted sum; with several outputs the logs also hold each
+ * output's unweighted loss and metrics under its layer name, as Keras 3 names
+ * them ("cls_loss", "cls_accuracy"). n_losses 0 (losses NULL) is compile(loss=None). */
+ck_status ck_model_compile_outputs(ck_model *model, const char *optimizer, const char *const *losses, int n_losses,
+                                   const double *loss_weights, const char *const *metrics, int n_metrics);
+/* compile(weighted_metrics=...), after ck_model_compile*: metrics[i] (a comma
+ * list or NULL) for output i, one per output. They see sample_weight and
+ * class_weight; a name already taken by a metric is logged "weighted_<name>". */
+ck_status ck_model_compile_weighted_metrics(ck_model *model, const char *const *metrics, int n_metrics);
+/* fit / evaluate with x[i] [n_samples, ...input i dims] and y[i] for output i.
+ * opts->val_x/val_y are for single-input single-output models; use
+ * validation_split otherwise. class_weight needs a single output (as in Keras). */
+ck_status ck_model_fit_multi(ck_model *model, const float *const *x, const float *const *y, int64_t n_samples,
+                             const ck_fit_opts *opts, ck_history **history);
+ck_status ck_model_evaluate_multi(ck_model *model, const float *const *x, const float *const *y,
+                                  int64_t n_samples, int64_t batch_size, ck_history **logs);
+
 #ifdef __cplusplus
 }
 #endif

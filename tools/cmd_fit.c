@@ -2,12 +2,21 @@
  * evaluate on .npy arrays, and a Fashion-MNIST MLP trained from the IDX files of
  * Debian's dataset-fashion-mnist with Keras's progress bar.
  *   ckeras fit MODEL --x X.npy --y Y.npy [--epochs N] [--batch-size B]
- *        [--optimizer SPEC] [--loss SPEC] [--metrics LIST] [--weights W.npz]
- *        [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT.npz]
- *   ckeras evaluate MODEL --x X.npy --y Y.npy --loss SPEC [--metrics LIST] [--weights W.npz]
+ *   ckeras fit MODEL --csv DATA.csv --label-column NAME [...]  (or --x DATA.csv)
+ *   several inputs/outputs: --x, --y, --loss and --metrics repeated in model order,
+ *   --loss-weights 1,0.5 (compile(loss=[...], loss_weights=[...], metrics=[[...], ...]))
+ *   [--sample-weight SW.npy] [--weighted-metrics LIST] (fit(sample_weight=...),
+ *   compile(weighted_metrics=[...]))
+ *        [--optimizer SPEC] [--loss SPEC] [--metrics LIST] [--weights W]
+ *        [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT]
+ *   MODEL: any file ck_model_load reads (.keras, .h5, model.json, a JSON config);
+ *   W: .npz (get_weights() order) or any weights file; OUT: .npz, .keras,
+ *   .weights.h5, .h5 or .json, written atomically (tools/model_io.c).
+ *   ckeras evaluate MODEL --x X.npy --y Y.npy --loss SPEC [--metrics LIST] [--weights W]
  *   ckeras demo-fashion [--dir DIR] [--epochs N]
  */
 #include "cli.h"
+#include "model_io.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,10 +24,40 @@
 #include <string.h>
 #include <unistd.h>
 
+#define MAX_IO 16
+
 typedef struct fit_args {
-    const char *model, *x, *y, *weights, *save, *optimizer, *loss, *metrics;
+    const char *model, *weights, *save, *optimizer;
+    const char *x[MAX_IO], *y[MAX_IO], *loss[MAX_IO], *metrics[MAX_IO]; /* repeatable */
+    int nx, ny, nloss, nmetrics;
+    double loss_weights[MAX_IO];
+    int n_loss_weights;
+    const char *label_column; /* CSV: the column that holds y */
+    const char *weighted[MAX_IO], *sample_weight; /* --weighted-metrics, repeatable */
+    int nweighted;
     ck_fit_opts o;
 } fit_args;
+
+/* Appends a repeatable option's value; false when there are too many. */
+static bool push(const char **list, int *n, const char *v)
+{
+    if (*n == MAX_IO) return false;
+    list[(*n)++] = v;
+    return true;
+}
+
+/* "1,0.5" -> loss weights. */
+static bool parse_weights(const char *v, fit_args *a)
+{
+    char *end;
+    for (const char *s = v; *s;) {
+        if (a->n_loss_weights == MAX_IO) return false;
+        a->loss_weights[a->n_loss_weights++] = strtod(s, &end);
+        if (end == s || (*end && *end != ',')) return false;
+        s = *end ? end + 1 : end;
+    }
+    return a->n_loss_weights > 0;
+}
 
 static int fit_usage(void) { return cli_usage("fit", stderr); }
 
@@ -39,72 +78,85 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         }
         if (!v) return -1;
         i++;
-        if (!strcmp(s, "--x")) a->x = v;
-        else if (!strcmp(s, "--y")) a->y = v;
+        bool ok = true;
+        if (!strcmp(s, "--x") || !strcmp(s, "--csv")) ok = push(a->x, &a->nx, v);
+        else if (!strcmp(s, "--label-column")) a->label_column = v;
+        else if (!strcmp(s, "--y")) ok = push(a->y, &a->ny, v);
+        else if (!strcmp(s, "--loss")) ok = push(a->loss, &a->nloss, v);
+        else if (!strcmp(s, "--metrics")) ok = push(a->metrics, &a->nmetrics, v);
+        else if (!strcmp(s, "--loss-weights")) ok = parse_weights(v, a);
+        else if (!strcmp(s, "--weighted-metrics")) ok = push(a->weighted, &a->nweighted, v);
+        else if (!strcmp(s, "--sample-weight")) a->sample_weight = v;
         else if (!strcmp(s, "--weights")) a->weights = v;
         else if (!strcmp(s, "--save")) a->save = v;
         else if (!strcmp(s, "--optimizer")) a->optimizer = v;
-        else if (!strcmp(s, "--loss")) a->loss = v;
-        else if (!strcmp(s, "--metrics")) a->metrics = v;
         else if (!strcmp(s, "--epochs")) a->o.epochs = atoi(v);
         else if (!strcmp(s, "--batch-size")) a->o.batch_size = atoll(v);
         else if (!strcmp(s, "--validation-split")) a->o.validation_split = atof(v);
         else if (!strcmp(s, "--verbose")) a->o.verbose = atoi(v);
         else if (!strcmp(s, "--seed")) a->o.seed = strtoull(v, NULL, 10);
         else return -1;
+        if (!ok) return -1;
     }
-    return a->model && a->x && a->y && a->loss ? 0 : -1;
+    return a->model && a->nx && (a->ny || a->label_column) && a->nloss ? 0 : -1;
 }
 
-static int load_npz_weights(ck_model *m, const char *path)
+/* The data of a fit/evaluate call: one array per model input and per output. */
+typedef struct xy_data {
+    ck_array x[MAX_IO], y[MAX_IO];
+    int nx, ny;
+} xy_data;
+
+static void xy_free(xy_data *d)
 {
-    ck_npz z;
-    if (ck_npz_read(path, &z)) return cli_fail(NULL);
-    int rc = 0;
-    if (z.n != ck_model_weight_count(m)) {
-        fprintf(stderr, "ckeras: %s: has %d arrays, model '%s' has %d weights\n", path, z.n,
-                ck_model_name(m), ck_model_weight_count(m));
-        rc = 1;
-    }
-    for (int i = 0; !rc && i < z.n; i++)
-        if (ck_array_to_float32(&z.arrays[i]) || ck_model_set_weight(m, i, &z.arrays[i].shape, z.arrays[i].data)) {
-            fprintf(stderr, "ckeras: %s: array '%s': %s\n", path, z.names[i], ck_errmsg());
-            rc = 1;
-        }
-    ck_npz_free(&z);
-    return rc;
+    for (int i = 0; i < d->nx; i++) ck_array_free(&d->x[i]);
+    for (int i = 0; i < d->ny; i++) ck_array_free(&d->y[i]);
 }
 
-static int save_npz_weights(ck_model *m, const char *path)
+/* Loads every --x and --y (or x and y from one CSV split at its label column) as
+ * float32 arrays with the same number of rows. */
+static int load_xy(const fit_args *a, xy_data *d)
 {
-    int n = ck_model_weight_count(m);
-    ck_array *arrays = calloc((size_t)(n ? n : 1), sizeof *arrays);
-    if (!arrays) return cli_fail("out of memory");
-    for (int i = 0; i < n; i++) {
-        ck_weight_info w;
-        ck_model_weight(m, i, &w);
-        arrays[i] = (ck_array){.dtype = CK_FLOAT32, .shape = w.shape, .data = (void *)w.data};
-    }
-    int rc = ck_npz_write(path, NULL, arrays, n) ? cli_fail(NULL) : 0;
-    free(arrays);
-    return rc;
-}
-
-/* Loads x and y as float32 with the same number of rows. */
-static int load_xy(const char *xp, const char *yp, ck_array *x, ck_array *y)
-{
-    memset(y, 0, sizeof *y);
-    if (ck_npy_read(xp, x) || ck_array_to_float32(x)) return cli_fail(NULL);
-    if (ck_npy_read(yp, y) || ck_array_to_float32(y)) {
-        ck_array_free(x);
-        return cli_fail(NULL);
-    }
-    if (x->shape.rank < 1 || y->shape.rank < 1 || x->shape.dim[0] != y->shape.dim[0]) {
-        fprintf(stderr, "ckeras: %s and %s: different numbers of samples\n", xp, yp);
-        ck_array_free(x), ck_array_free(y);
+    memset(d, 0, sizeof *d);
+    const char *label = a->label_column;
+    if (label && (a->nx != 1 || !cli_ends_with(a->x[0], ".csv"))) {
+        fprintf(stderr, "ckeras: --label-column needs one CSV file (%s is not a .csv)\n", a->x[0]);
         return 1;
     }
+    if (label && a->ny) {
+        fprintf(stderr, "ckeras: give either --y or --label-column, not both\n");
+        return 1;
+    }
+    if (label) {
+        if (ck_csv_read(a->x[0], label, &d->x[0], &d->y[0])) return cli_fail(NULL);
+        d->nx = d->ny = 1;
+        return 0;
+    }
+    for (; d->nx < a->nx; d->nx++)
+        if (cli_load_array(a->x[d->nx], &d->x[d->nx])) return 1;
+    for (; d->ny < a->ny; d->ny++)
+        if (cli_load_array(a->y[d->ny], &d->y[d->ny])) return 1;
+    int64_t n = d->x[0].shape.rank ? d->x[0].shape.dim[0] : -1;
+    for (int i = 0; i < d->nx + d->ny; i++) {
+        const ck_array *arr = i < d->nx ? &d->x[i] : &d->y[i - d->nx];
+        if (arr->shape.rank < 1 || arr->shape.dim[0] != n) {
+            fprintf(stderr, "ckeras: %s and %s: different numbers of samples\n", a->x[0],
+                    i < d->nx ? a->x[i] : a->y[i - d->nx]);
+            return 1;
+        }
+    }
     return 0;
+}
+
+static int check_counts(const ck_model *m, const fit_args *a, const xy_data *d)
+{
+    int ni = ck_model_input_count(m), no = ck_model_output_count(m);
+    if (d->nx == ni && d->ny == no && (a->nloss == 1 || a->nloss == no) && (a->nmetrics == 0 || a->nmetrics == no) &&
+        (a->n_loss_weights == 0 || a->n_loss_weights == no))
+        return 0;
+    fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --x, %d --y, %d --loss, %d --metrics, "
+            "%d loss weights\n", ck_model_name(m), ni, no, d->nx, d->ny, a->nloss, a->nmetrics, a->n_loss_weights);
+    return 1;
 }
 
 static void print_logs(const char *title, const ck_history *h, int epoch)
@@ -115,33 +167,57 @@ static void print_logs(const char *title, const ck_history *h, int epoch)
     printf("\n");
 }
 
+/* --sample-weight: one weight per sample. */
+static int load_sample_weight(const char *path, int64_t n, ck_array *sw)
+{
+    if (cli_load_array(path, sw)) return 1;
+    if (ck_array_size(sw) != n) {
+        fprintf(stderr, "ckeras: %s: %lld sample weights for %lld samples\n", path, (long long)ck_array_size(sw),
+                (long long)n);
+        ck_array_free(sw);
+        return 1;
+    }
+    return 0;
+}
+
 static int run_fit(int argc, char **argv, bool train)
 {
     fit_args a;
     if (parse_fit_args(argc, argv, &a)) return fit_usage();
     ck_model *m = ck_model_load(a.model);
     if (!m) return cli_fail(a.model);
-    ck_array x, y;
+    xy_data d;
     int rc = 0;
-    if (a.weights && (rc = load_npz_weights(m, a.weights))) goto out_model;
-    if ((rc = load_xy(a.x, a.y, &x, &y))) goto out_model;
-    if (ck_model_compile(m, a.optimizer, a.loss, a.metrics)) {
+    if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
+    if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
+    if (ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
+                                 a.metrics, a.nmetrics)) {
         rc = cli_fail(a.model);
         goto out;
     }
+    if (a.nweighted && ck_model_compile_weighted_metrics(m, a.weighted, a.nweighted)) {
+        rc = cli_fail(a.model);
+        goto out;
+    }
+    ck_array sw = {0};
+    if (a.sample_weight && (rc = load_sample_weight(a.sample_weight, d.x[0].shape.dim[0], &sw))) goto out;
+    a.o.sample_weight = sw.data;
+    const float *x[MAX_IO], *y[MAX_IO];
+    for (int i = 0; i < d.nx; i++) x[i] = d.x[i].data;
+    for (int i = 0; i < d.ny; i++) y[i] = d.y[i].data;
     ck_history *h = NULL;
-    int64_t n = x.shape.dim[0];
-    if (train ? ck_model_fit(m, x.data, y.data, n, &a.o, &h)
-              : ck_model_evaluate(m, x.data, y.data, n, a.o.batch_size, &h)) {
+    int64_t n = d.x[0].shape.dim[0];
+    if (train ? ck_model_fit_multi(m, x, y, n, &a.o, &h) : ck_model_evaluate_multi(m, x, y, n, a.o.batch_size, &h)) {
         rc = cli_fail(train ? "fit" : "evaluate");
         goto out;
     }
     if (!train) print_logs("evaluate", h, 0);
     else if (a.o.verbose == 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
     ck_history_free(h);
-    if (train && a.save) rc = save_npz_weights(m, a.save);
+    if (train && a.save) rc = cli_save_model(m, a.save);
+    ck_array_free(&sw);
 out:
-    ck_array_free(&x), ck_array_free(&y);
+    xy_free(&d);
 out_model:
     ck_model_free(m);
     return rc;

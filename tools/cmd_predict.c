@@ -1,9 +1,11 @@
 /* `ckeras predict MODEL --input x.npy [--input x1.npy ...] --output y.npy [...]
- * [--weights w.npz] [--batch-size N] [--check expected.npy]`: model.predict on
- * .npy arrays. Weights come from an .npz of arrays in get_weights() order, as
- * np.savez(*model.get_weights()) writes them; --check compares the (first)
+ * [--weights W] [--batch-size N] [--check expected.npy]`: model.predict on
+ * .npy (or .csv, every column) arrays. MODEL is any file ck_model_load reads;
+ * W an .npz of arrays in get_weights() order, as np.savez(*model.get_weights())
+ * writes them, or any weights file (.weights.h5, .h5, .keras); --check compares the (first)
  * output with a reference array and fails beyond float32 tolerance. */
 #include "cli.h"
+#include "model_io.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -38,29 +40,10 @@ static int parse_args(int argc, char **argv, predict_args *a)
     return a->model && a->n_in > 0 && a->n_out > 0 ? 0 : -1;
 }
 
-static int load_weights(ck_model *m, const char *path)
-{
-    ck_npz z;
-    if (ck_npz_read(path, &z)) return cli_fail(NULL);
-    int rc = 0, want = ck_model_weight_count(m);
-    if (z.n != want) {
-        fprintf(stderr, "ckeras: %s: has %d arrays, model '%s' has %d weights\n", path, z.n, ck_model_name(m), want);
-        rc = 1;
-    }
-    for (int i = 0; !rc && i < z.n; i++) {
-        if (ck_array_to_float32(&z.arrays[i]) || ck_model_set_weight(m, i, &z.arrays[i].shape, z.arrays[i].data)) {
-            fprintf(stderr, "ckeras: %s: array '%s': %s\n", path, z.names[i], ck_errmsg());
-            rc = 1;
-        }
-    }
-    ck_npz_free(&z);
-    return rc;
-}
-
 /* Reads input i and checks it against the model's input shape; rows via *rows. */
 static int load_input(ck_model *m, int i, const char *path, ck_array *a, int64_t *rows)
 {
-    if (ck_npy_read(path, a) || ck_array_to_float32(a)) return cli_fail(NULL);
+    if (cli_load_array(path, a)) return 1;
     const ck_shape *want = ck_model_input_shape(m, i);
     bool ok = a->shape.rank == want->rank && a->shape.rank >= 1;
     for (int d = 1; ok && d < want->rank; d++) ok = want->dim[d] == CK_NONE || want->dim[d] == a->shape.dim[d];
@@ -147,7 +130,7 @@ int cmd_predict(int argc, char **argv)
     ck_model *m = ck_model_load(a.model);
     if (!m) return cli_fail(NULL);
     int rc = ck_model_built(m) ? 0 : (fprintf(stderr, "ckeras: %s: model is not built (no input shape)\n", a.model), 1);
-    if (!rc && a.weights) rc = load_weights(m, a.weights);
+    if (!rc && a.weights) rc = cli_load_weights(m, a.weights);
     if (!rc) rc = run_predict(m, &a);
     ck_model_free(m);
     return rc;

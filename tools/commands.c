@@ -14,13 +14,18 @@ int cmd_demo_cnn(int argc, char **argv); /* tools/cmd_demo_cnn.c */
 const cli_command cli_extra_commands[] = {
     {"predict", cmd_predict,
      "  predict MODEL --input X.npy [--input ...] --output Y.npy [--output ...]\n"
-     "          [--weights W.npz] [--batch-size N] [--check EXPECTED.npy]     run the model\n"},
+     "          [--weights W.npz|.weights.h5|.h5|.keras] [--batch-size N] [--check EXPECTED.npy]\n"
+     "          run the model (MODEL: .keras, .h5, model.json or a JSON config; X may be .csv)\n"},
     {"fit", cmd_fit,
-     "  fit MODEL --x X.npy --y Y.npy [--epochs N] [--batch-size B]\n"
-     "          [--optimizer adam] [--loss L] [--metrics accuracy] [--weights W.npz]\n"
-     "          [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle] [--save OUT]\n"},
+     "  fit MODEL --x X.npy --y Y.npy | --csv DATA.csv --label-column NAME [--epochs N] [--batch-size B]\n"
+     "          [--optimizer adam] [--loss L] [--metrics accuracy] [--weights W.npz|.weights.h5|...]\n"
+     "          [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle]\n"
+     "          [--save OUT.npz|.keras|.weights.h5|.h5|.json]\n"
+     "          several inputs/outputs: --x, --y, --loss, --metrics once per input/output,\n"
+     "          [--loss-weights 1,0.5] [--sample-weight SW.npy] [--weighted-metrics LIST]\n"},
     {"evaluate", cmd_evaluate,
-     "  evaluate MODEL --x X.npy --y Y.npy --loss L [--metrics LIST] [--weights W.npz]\n"},
+     "  evaluate MODEL --x X.npy --y Y.npy | --csv DATA.csv --label-column NAME --loss L\n"
+     "          [--metrics LIST] [--weights W.npz]\n"},
     {"convert", cmd_files_convert,
      "  convert IN OUT            rewrite a model as .keras, .h5, .weights.h5 or model.json\n"},
     {"inspect", cmd_files_inspect,

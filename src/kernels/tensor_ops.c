@@ -35,6 +35,11 @@ void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
         gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
+    if (M == 1) { /* one row (batch-1 predict): GEMV, which OpenBLAS's sgemm does not forward to */
+        cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (int)N : (int)K, tb ? (int)K : (int)N,
+                    alpha, B, (int)ldb, A, ta ? (int)lda : 1, beta, C, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
                 (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }

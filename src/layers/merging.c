@@ -87,8 +87,7 @@ static ck_status merge_forward(merge_op op, const ck_tensor *in, int n_in, ck_te
     return CK_OK;
 }
 
-/* d/dx_k of the merged value at output element j (ties of Maximum/Minimum go to
- * the first input holding the extreme). */
+/* d/dx_k of the merged value at output element j (Add, Subtract, Average, Multiply). */
 static float merge_partial(merge_op op, const ck_tensor *in, int n_in, const ck_tensor *out,
                            int64_t (*strides)[CK_MAX_RANK], int k, int64_t j)
 {
@@ -102,12 +101,30 @@ static float merge_partial(merge_op op, const ck_tensor *in, int n_in, const ck_
             if (m != k) p *= in[m].data[offset_of(&in[m], &out[0], strides[m], j)];
         return p;
     }
-    default: {
-        float y = out[0].data[j];
-        for (int m = 0; m < k; m++)
-            if (in[m].data[offset_of(&in[m], &out[0], strides[m], j)] == y) return 0.0f;
-        return in[k].data[offset_of(&in[k], &out[0], strides[k], j)] == y ? 1.0f : 0.0f;
+    default: return 0.0f; /* Maximum/Minimum: extreme_backward */
     }
+}
+
+/* Maximum/Minimum as Keras computes them, a chain of pairwise ops.maximum
+ * (acc = max(acc, x_k)), differentiated as JAX does: a tie splits the gradient
+ * in halves between the two operands, so equal branches learn alike. */
+static void extreme_backward(merge_op op, const ck_tensor *in, int n_in, const ck_tensor *out,
+                             int64_t (*strides)[CK_MAX_RANK], const float *dout, ck_tensor *din)
+{
+    int64_t n = ck_numel(&out[0]);
+    float acc[64];
+    for (int64_t j = 0; j < n; j++) {
+        acc[0] = in[0].data[offset_of(&in[0], &out[0], strides[0], j)];
+        for (int k = 1; k < n_in; k++) acc[k] = combine(op, acc[k - 1], in[k].data[offset_of(&in[k], &out[0], strides[k], j)]);
+        float g = dout[j]; /* gradient reaching acc[k] */
+        for (int k = n_in - 1; k >= 0 && g != 0.0f; k--) {
+            float x = in[k].data[offset_of(&in[k], &out[0], strides[k], j)], gx;
+            if (k == 0) gx = g, g = 0.0f;
+            else if (x == acc[k - 1]) gx = 0.5f * g, g *= 0.5f;
+            else if (x == acc[k]) gx = g, g = 0.0f;
+            else gx = 0.0f;
+            if (din[k].data) din[k].data[offset_of(&in[k], &out[0], strides[k], j)] += gx;
+        }
     }
 }
 
@@ -116,6 +133,10 @@ static ck_status merge_backward(merge_op op, const ck_tensor *in, int n_in, cons
 {
     int64_t n = ck_numel(&out[0]), strides[64][CK_MAX_RANK];
     for (int k = 0; k < n_in; k++) input_strides(&in[k], &out[0], strides[k]);
+    if (op == OP_MAX || op == OP_MIN) {
+        extreme_backward(op, in, n_in, out, strides, dout[0].data, din);
+        return CK_OK;
+    }
     for (int k = 0; k < n_in; k++) {
         if (!din[k].data) continue;
         for (int64_t j = 0; j < n; j++)

@@ -15,6 +15,16 @@
 
 typedef struct ck_plan ck_plan; /* one model's buffers (private to exec.c) */
 
+/* An activity regularizer of one layer (train/regularizers.c): forward adds its
+ * penalty of the layer's outputs to ex->act_penalty, backward its gradient to
+ * the outputs' gradients before the layer's own backward. */
+typedef struct ck_act_reg {
+    const ck_layer *layer;
+    float l1, l2;
+} ck_act_reg;
+double ck_act_reg_forward(const ck_act_reg *a, const float *y, int64_t rows, int64_t per_row);
+void ck_act_reg_backward(const ck_act_reg *a, const float *y, float *dy, int64_t rows, int64_t per_row);
+
 struct ck_exec {
     ck_model *model;
     int64_t batch;        /* planned maximum rows                                   */
@@ -24,14 +34,18 @@ struct ck_exec {
     float *workspace;     /* scratch of the node being run: [rows, cls->workspace()] */
     bool grads_ready;     /* a backward pass has filled every weight's grad          */
     ck_plan *plan;        /* the top-level model's plan                              */
+    const ck_act_reg *act_regs; /* set by fit/evaluate (borrowed), n_act_regs of them   */
+    int n_act_regs;
+    double act_penalty;   /* sum of the activity penalties of the last forward       */
 };
 
 /* Plans buffers for up to `batch` rows. The model must be built, with every
  * non-batch dimension known. Allocates model->grad_block and points every
  * weight's grad into it. */
 ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out);
-/* inputs[i]: [rows, ...model input i dims], read during the call only
- * (1 <= rows <= planned batch). */
+/* inputs[i]: [rows, ...model input i dims] (1 <= rows <= planned batch), read in
+ * place, not copied: they must stay unchanged until the next forward (backward
+ * reads them for the weight gradients). */
 ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows, bool training);
 /* Output i of the last forward pass: [rows, ...]; valid until the next forward. */
 const float *ck_exec_output(const ck_exec *ex, int i);

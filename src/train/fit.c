@@ -20,12 +20,44 @@ static void compiled_free(void *p)
     if (!c)
         return;
     ck_optimizer_release(&c->opt);
-    for (int i = 0; i < c->n_metrics; i++)
-        ck_metric_release(&c->metrics[i]);
+    ck_regs_release(&c->regs);
+    for (int o = 0; o < c->n_out; o++)
+        for (int i = 0; i < c->out[o].n_metrics; i++)
+            ck_metric_release(&c->out[o].metrics[i]);
     ck_free(c);
 }
 
-static ck_status parse_metrics(ck_compiled *c, const char *list)
+static bool name_taken(const ck_compiled *c, const char *name)
+{
+    for (int o = 0; o < c->n_out; o++)
+        for (int i = 0; i < c->out[o].n_metrics; i++)
+            if (!strcmp(c->out[o].metrics[i].name, name))
+                return true;
+    return false;
+}
+
+/* The log name of a new metric: the output's name in front when the model has
+ * several outputs ("cls_accuracy"); a weighted metric whose name is taken becomes
+ * "weighted_<name>" (Keras 3's CompileMetrics.result). */
+static void name_metric(const ck_compiled *c, ck_metric *m, const char *prefix, bool weighted)
+{
+    char name[sizeof m->name], base[sizeof m->name];
+    snprintf(base, sizeof base, "%s", m->name);
+    if (prefix)
+        snprintf(name, sizeof name, "%.40s_%.22s", prefix, base);
+    else
+        snprintf(name, sizeof name, "%s", base);
+    if (weighted && name_taken(c, name)) {
+        if (prefix)
+            snprintf(name, sizeof name, "%.30s_weighted_%.22s", prefix, base);
+        else
+            snprintf(name, sizeof name, "weighted_%.50s", base);
+    }
+    memcpy(m->name, name, sizeof name);
+}
+
+static ck_status parse_metrics(ck_compiled *c, ck_out_spec *out, const char *list, const char *prefix,
+                               bool weighted)
 {
     if (!list)
         return CK_OK;
@@ -42,14 +74,16 @@ static ck_status parse_metrics(ck_compiled *c, const char *list)
         size_t n = (size_t)(e - s);
         while (n > 0 && s[n - 1] == ' ')
             n--;
-        if (c->n_metrics == CK_MAX_METRICS)
-            return ck_fail(CK_ERR_UNSUPPORTED, "compile: at most %d metrics", CK_MAX_METRICS);
+        if (out->n_metrics == CK_MAX_METRICS)
+            return ck_fail(CK_ERR_UNSUPPORTED, "compile: at most %d metrics per output", CK_MAX_METRICS);
         char spec[256];
         snprintf(spec, sizeof spec, "%.*s", (int)n, s);
-        ck_status st = ck_metric_parse(spec, c->d, c->label_width, &c->metrics[c->n_metrics]);
+        ck_metric *m = &out->metrics[out->n_metrics];
+        ck_status st = ck_metric_parse(spec, out->d, out->label_width, m);
         if (st != CK_OK)
             return ck_fail_prefix(st, "compile: ");
-        c->n_metrics++;
+        name_metric(c, m, prefix, weighted);
+        out->weighted[out->n_metrics++] = weighted;
         s = e;
     }
     return CK_OK;
@@ -81,30 +115,75 @@ static ck_status build_optimizer(ck_model *m, ck_compiled *c)
     return st;
 }
 
-static ck_status shapes_of(ck_model *m, ck_compiled *c)
+static ck_status known_size(ck_model *m, const ck_shape *s, const char *what, int i, int64_t *out)
 {
-    if (m->n_inputs != 1 || m->n_outputs != 1)
-        return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': training supports one input and one output "
-                       "(it has %d and %d)", m->base.name, m->n_inputs, m->n_outputs);
-    const ck_shape *in = ck_model_input_shape(m, 0), *out = ck_model_output_shape(m, 0);
-    ck_status st = ck_shape_size_from(in, 1, &c->in_size);
-    if (st == CK_OK)
-        st = ck_shape_size_from(out, 1, &c->out_size);
-    if (st != CK_OK)
-        return st;
-    if (c->in_size <= 0 || c->out_size <= 0)
-        return ck_fail(CK_ERR_SHAPE, "model '%s': training needs every non-batch dimension known",
-                       m->base.name);
-    c->d = out->dim[out->rank - 1];
-    c->rows = c->out_size / c->d;
-    c->label_width = ck_loss_label_width(&c->loss, c->d);
-    return CK_OK;
+    ck_status st = ck_shape_size_from(s, 1, out);
+    if (st == CK_OK && *out <= 0)
+        st = ck_fail(CK_ERR_SHAPE, "model '%s': training needs every non-batch dimension of %s %d known",
+                     m->base.name, what, i);
+    return st;
 }
 
-ck_status ck_model_compile(ck_model *m, const char *optimizer, const char *loss, const char *metrics)
+static ck_status shapes_of(ck_model *m, ck_compiled *c)
 {
-    if (!m || !optimizer)
+    if (m->n_inputs > CK_MAX_IO || m->n_outputs > CK_MAX_IO)
+        return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': training supports at most %d inputs and %d outputs "
+                       "(it has %d and %d)", m->base.name, CK_MAX_IO, CK_MAX_IO, m->n_inputs, m->n_outputs);
+    c->n_in = m->n_inputs;
+    c->n_out = m->n_outputs;
+    ck_status st = CK_OK;
+    for (int i = 0; st == CK_OK && i < c->n_in; i++)
+        st = known_size(m, ck_model_input_shape(m, i), "input", i, &c->in_size[i]);
+    for (int i = 0; st == CK_OK && i < c->n_out; i++) {
+        ck_out_spec *o = &c->out[i];
+        const ck_shape *out = ck_model_output_shape(m, i);
+        if ((st = known_size(m, out, "output", i, &o->out_size)) != CK_OK)
+            break;
+        o->d = out->dim[out->rank - 1];
+        o->rows = o->out_size / o->d;
+        o->label_width = ck_loss_label_width(&o->loss, o->d);
+    }
+    return st;
+}
+
+static const char *output_name(const ck_model *m, int i) { return m->outputs[i]->node->layer->name; }
+
+/* losses: n_losses specs, one per output, or one for every output. */
+static ck_status compile_outputs(ck_model *m, ck_compiled *c, const char *const *losses, int n_losses,
+                                 const double *loss_weights, const char *const *metrics, int n_metrics)
+{
+    if (n_losses != 1 && n_losses != m->n_outputs)
+        return ck_fail(CK_ERR_ARG, "compile: %d losses for %d outputs", n_losses, m->n_outputs);
+    if (n_metrics > 0 && n_metrics != m->n_outputs) /* Keras: "tuple arity mismatch" */
+        return ck_fail(CK_ERR_ARG, "compile: %d metric list(s) for %d outputs; give one per output",
+                       n_metrics, m->n_outputs);
+    if (m->n_outputs > CK_MAX_IO)
+        return shapes_of(m, c);
+    for (int i = 0; i < m->n_outputs; i++) {
+        ck_status st = ck_loss_parse(losses[n_losses == 1 ? 0 : i], &c->out[i].loss);
+        if (st != CK_OK)
+            return m->n_outputs > 1 ? ck_fail_prefix(st, "output '%s': ", output_name(m, i)) : st;
+        c->out[i].weight = loss_weights ? loss_weights[i] : 1.0;
+    }
+    ck_status st = shapes_of(m, c);
+    for (int i = 0; st == CK_OK && i < c->n_out; i++) {
+        bool many = c->n_out > 1;
+        st = parse_metrics(c, &c->out[i], n_metrics ? metrics[i] : NULL,
+                           many ? output_name(m, i) : NULL, false);
+        c->out[i].loss_tracker = (ck_metric){.kind = CK_MET_LOSS};
+        snprintf(c->out[i].loss_tracker.name, sizeof c->out[i].loss_tracker.name, "%.58s_loss", output_name(m, i));
+    }
+    return st;
+}
+
+ck_status ck_model_compile_outputs(ck_model *m, const char *optimizer, const char *const *losses, int n_losses,
+                                   const double *loss_weights, const char *const *metrics, int n_metrics)
+{
+    if (!m || !optimizer || n_losses < 0 || (n_losses && !losses) || n_metrics < 0 || (n_metrics && !metrics))
         return ck_fail(CK_ERR_ARG, "ck_model_compile: model and optimizer are required");
+    for (int i = 0; i < n_losses; i++)
+        if (!losses[i])
+            return ck_fail(CK_ERR_ARG, "ck_model_compile: loss %d is NULL", i);
     ck_status st = ck_model_build(m);
     if (st == CK_OK && !m->base.built)
         st = ck_fail(CK_ERR_STATE, "model '%s' is not built (give its input shape)", m->base.name);
@@ -115,14 +194,12 @@ ck_status ck_model_compile(ck_model *m, const char *optimizer, const char *loss,
         return ck_fail(CK_ERR_NOMEM, "compile: out of memory");
     /* Keras's compile(optimizer) with loss=None: the optimizer is there (its
      * variables counted), but the model cannot be trained. */
-    c->has_loss = loss != NULL;
-    st = loss ? ck_loss_parse(loss, &c->loss) : CK_OK;
+    c->has_loss = n_losses > 0;
+    st = ck_optimizer_parse(optimizer, &c->opt);
+    if (st == CK_OK && c->has_loss)
+        st = compile_outputs(m, c, losses, n_losses, loss_weights, metrics, n_metrics);
     if (st == CK_OK)
-        st = ck_optimizer_parse(optimizer, &c->opt);
-    if (st == CK_OK && loss)
-        st = shapes_of(m, c);
-    if (st == CK_OK && loss)
-        st = parse_metrics(c, metrics);
+        st = ck_regs_collect(m, &c->regs);
     if (st == CK_OK)
         st = build_optimizer(m, c);
     if (st != CK_OK) {
@@ -138,48 +215,84 @@ ck_status ck_model_compile(ck_model *m, const char *optimizer, const char *loss,
     return CK_OK;
 }
 
+ck_status ck_model_compile_weighted_metrics(ck_model *m, const char *const *metrics, int n_metrics)
+{
+    if (!m || n_metrics < 1 || !metrics)
+        return ck_fail(CK_ERR_ARG, "ck_model_compile_weighted_metrics: model and metrics are required");
+    ck_compiled *c = m->engine;
+    if (!c)
+        return ck_fail(CK_ERR_STATE, "model '%s': compile() it before adding weighted metrics", m->base.name);
+    if (n_metrics != c->n_out)
+        return ck_fail(CK_ERR_ARG, "compile: %d weighted metric list(s) for %d outputs; give one per output",
+                       n_metrics, c->n_out);
+    for (int i = 0; i < c->n_out; i++) {
+        ck_status st = parse_metrics(c, &c->out[i], metrics[i],
+                                     c->n_out > 1 ? output_name(m, i) : NULL, true);
+        if (st != CK_OK)
+            return ck_fail_prefix(st, "model '%s': ", m->base.name);
+    }
+    return CK_OK;
+}
+
+ck_status ck_model_compile(ck_model *m, const char *optimizer, const char *loss, const char *metrics)
+{
+    return ck_model_compile_outputs(m, optimizer, &loss, loss ? 1 : 0, NULL, &metrics, metrics ? 1 : 0);
+}
+
 /* ---- the loop's buffers ------------------------------------------------------------ */
 
 typedef struct loop_bufs {
     ck_exec *ex;
     int64_t batch;
-    float *x, *y, *sw;     /* [batch, in_size], [batch, rows*label_width], [batch*rows] */
-    float *per_row, *grad; /* [batch*rows], [batch, out_size]                           */
+    float *x[CK_MAX_IO];   /* [batch, in_size] per input                                */
+    float *y[CK_MAX_IO], *sw[CK_MAX_IO]; /* per output: [batch, rows*label_width], [batch*rows] */
+    float *per_row[CK_MAX_IO], *grad[CK_MAX_IO]; /* [batch*rows], [batch, out_size]      */
     int64_t *order;        /* [n] sample order of the epoch                             */
 } loop_bufs;
 
 static void bufs_free(loop_bufs *b)
 {
     ck_exec_free(b->ex);
-    ck_free(b->x), ck_free(b->y), ck_free(b->sw), ck_free(b->per_row), ck_free(b->grad);
+    for (int i = 0; i < CK_MAX_IO; i++) {
+        ck_free(b->x[i]), ck_free(b->y[i]), ck_free(b->sw[i]);
+        ck_free(b->per_row[i]), ck_free(b->grad[i]);
+    }
     ck_free(b->order);
     memset(b, 0, sizeof *b);
 }
+
+static float *floats(int64_t n) { return ck_malloc((size_t)(n > 0 ? n : 1) * sizeof(float)); }
 
 static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int64_t n, loop_bufs *b)
 {
     memset(b, 0, sizeof *b);
     b->batch = batch;
-    int64_t r = batch * c->rows;
-    b->x = ck_malloc((size_t)(batch * c->in_size) * sizeof(float));
-    b->y = ck_malloc((size_t)(r * c->label_width) * sizeof(float));
-    b->sw = ck_malloc((size_t)r * sizeof(float));
-    b->per_row = ck_malloc((size_t)r * sizeof(float));
-    b->grad = ck_malloc((size_t)(batch * c->out_size) * sizeof(float));
-    b->order = ck_malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
-    if (!b->x || !b->y || !b->sw || !b->per_row || !b->grad || !b->order) {
+    bool ok = (b->order = ck_malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t))) != NULL;
+    for (int i = 0; i < c->n_in; i++)
+        ok = ok && (b->x[i] = floats(batch * c->in_size[i]));
+    for (int i = 0; i < c->n_out; i++) {
+        const ck_out_spec *o = &c->out[i];
+        int64_t r = batch * o->rows;
+        ok = ok && (b->y[i] = floats(r * o->label_width)) && (b->sw[i] = floats(r)) &&
+             (b->per_row[i] = floats(r)) && (b->grad[i] = floats(batch * o->out_size));
+    }
+    if (!ok) {
         bufs_free(b);
         return ck_fail(CK_ERR_NOMEM, "fit: out of memory for batch %lld", (long long)batch);
     }
     ck_status st = ck_exec_create(m, batch, &b->ex);
-    if (st != CK_OK)
+    if (st != CK_OK) {
         bufs_free(b);
-    return st;
+        return st;
+    }
+    b->ex->act_regs = c->regs.act;
+    b->ex->n_act_regs = c->regs.n_act;
+    return CK_OK;
 }
 
 /* The data of one fit/evaluate call. */
 typedef struct dataset {
-    const float *x, *y, *sw;
+    const float *x[CK_MAX_IO], *y[CK_MAX_IO], *sw;
     int64_t n;
     const float *class_weight;
     int n_class_weight;
@@ -197,24 +310,35 @@ static int64_t label_class(const float *t, int64_t width)
     return a;
 }
 
+static void gather_weights(const ck_out_spec *o, const dataset *ds, int64_t s, int64_t i, const float *yrow,
+                           float *sw)
+{
+    for (int64_t r = 0; r < o->rows; r++) {
+        float w = ds->sw ? ds->sw[s] : 1.f;
+        if (ds->class_weight) {
+            int64_t k = label_class(yrow + r * o->label_width, o->label_width);
+            w *= (k >= 0 && k < ds->n_class_weight) ? ds->class_weight[k] : 1.f;
+        }
+        sw[i * o->rows + r] = w;
+    }
+}
+
 /* Gathers rows order[first..first+rows) into the batch buffers, with their weights
  * (sample_weight times class_weight, repeated over each sample's loss rows). */
 static bool gather(const ck_compiled *c, const dataset *ds, const int64_t *order, int64_t first,
                    int64_t rows, loop_bufs *b)
 {
-    int64_t yw = c->rows * c->label_width;
     bool weighted = ds->sw || ds->class_weight;
     for (int64_t i = 0; i < rows; i++) {
         int64_t s = order ? order[first + i] : first + i;
-        memcpy(b->x + i * c->in_size, ds->x + s * c->in_size, (size_t)c->in_size * sizeof(float));
-        memcpy(b->y + i * yw, ds->y + s * yw, (size_t)yw * sizeof(float));
-        for (int64_t r = 0; r < c->rows && weighted; r++) {
-            float w = ds->sw ? ds->sw[s] : 1.f;
-            if (ds->class_weight) {
-                int64_t k = label_class(ds->y + s * yw + r * c->label_width, c->label_width);
-                w *= (k >= 0 && k < ds->n_class_weight) ? ds->class_weight[k] : 1.f;
-            }
-            b->sw[i * c->rows + r] = w;
+        for (int k = 0; k < c->n_in; k++)
+            memcpy(b->x[k] + i * c->in_size[k], ds->x[k] + s * c->in_size[k], (size_t)c->in_size[k] * sizeof(float));
+        for (int k = 0; k < c->n_out; k++) {
+            const ck_out_spec *o = &c->out[k];
+            int64_t yw = o->rows * o->label_width;
+            memcpy(b->y[k] + i * yw, ds->y[k] + s * yw, (size_t)yw * sizeof(float));
+            if (weighted)
+                gather_weights(o, ds, s, i, ds->y[k] + s * yw, b->sw[k]);
         }
     }
     return weighted;
@@ -223,40 +347,75 @@ static bool gather(const ck_compiled *c, const dataset *ds, const int64_t *order
 static void reset_metrics(ck_compiled *c)
 {
     ck_metric_reset(&c->loss_tracker);
-    for (int i = 0; i < c->n_metrics; i++)
-        ck_metric_reset(&c->metrics[i]);
+    for (int k = 0; k < c->n_out; k++) {
+        ck_metric_reset(&c->out[k].loss_tracker);
+        for (int i = 0; i < c->out[k].n_metrics; i++)
+            ck_metric_reset(&c->out[k].metrics[i]);
+    }
 }
 
-/* Loss of the last forward: per-row losses, reduced; grad (when wanted) scaled. */
+/* Loss of the last forward: sum over outputs of weight * loss (each reduced with
+ * "sum_over_batch_size"); each output's grad (when wanted) scaled by its weight. */
 static ck_status batch_loss(ck_compiled *c, loop_bufs *b, int64_t rows, bool weighted, bool want_grad,
                             double *loss)
 {
-    const float *pred = ck_exec_output(b->ex, 0);
-    int64_t lr = rows * c->rows;
-    ck_status st = ck_loss_rows(&c->loss, b->y, pred, lr, c->d, b->per_row, want_grad ? b->grad : NULL);
-    if (st != CK_OK)
-        return st;
-    *loss = ck_loss_reduce(b->per_row, weighted ? b->sw : NULL, lr, c->d, want_grad ? b->grad : NULL);
+    double total = 0;
+    for (int k = 0; k < c->n_out; k++) {
+        ck_out_spec *o = &c->out[k];
+        const float *pred = ck_exec_output(b->ex, k);
+        int64_t lr = rows * o->rows;
+        float *grad = want_grad ? b->grad[k] : NULL;
+        ck_status st = ck_loss_rows(&o->loss, b->y[k], pred, lr, o->d, b->per_row[k], grad);
+        if (st != CK_OK)
+            return st;
+        double l = ck_loss_reduce(b->per_row[k], weighted ? b->sw[k] : NULL, lr, o->d, grad);
+        if (grad && o->weight != 1.0)
+            for (int64_t i = 0; i < rows * o->out_size; i++)
+                grad[i] *= (float)o->weight;
+        total += o->weight * l;
+        ck_metric_add(&o->loss_tracker, (float)l, (double)rows);
+        /* compile(metrics=...) are unweighted in Keras 3, weighted_metrics see sample weights */
+        for (int i = 0; i < o->n_metrics; i++)
+            ck_metric_update(&o->metrics[i], b->y[k], pred, lr, o->d, o->label_width,
+                             o->weighted[i] && weighted ? b->sw[k] : NULL);
+    }
+    /* regularization: activity penalties of this forward, weight penalties now */
+    if (c->regs.n_act)
+        total += b->ex->act_penalty;
+    if (c->regs.n_w)
+        total += ck_regs_weight_penalty(&c->regs, b->ex->model->weight_block, NULL);
+    *loss = total;
     ck_metric_add(&c->loss_tracker, (float)*loss, (double)rows);
-    /* compile(metrics=...) are unweighted in Keras 3 (weighted_metrics are not) */
-    for (int i = 0; i < c->n_metrics; i++)
-        ck_metric_update(&c->metrics[i], b->y, pred, lr, c->d, c->label_width, NULL);
     return CK_OK;
 }
 
 static ck_status train_step(ck_model *m, ck_compiled *c, loop_bufs *b, int64_t rows, bool weighted,
                             double *loss)
 {
-    const float *xin = b->x;
-    ck_status st = ck_exec_forward(b->ex, &xin, rows, true);
+    ck_status st = ck_exec_forward(b->ex, (const float *const *)b->x, rows, true);
     if (st == CK_OK)
         st = batch_loss(c, b, rows, weighted, true, loss);
-    const float *g = b->grad;
     if (st == CK_OK)
-        st = ck_exec_backward(b->ex, &g);
+        st = ck_exec_backward(b->ex, (const float *const *)b->grad);
+    if (st == CK_OK && c->regs.n_w)
+        ck_regs_weight_penalty(&c->regs, m->weight_block, m->grad_block);
     if (st == CK_OK)
         st = ck_optimizer_step(&c->opt, m->weight_block, m->grad_block);
     return st;
+}
+
+/* Every log of the current results, in Keras's order: per output its metrics,
+ * then the per-output losses, then "loss" (the bar's order, before sorting). */
+static int current_values(const ck_compiled *c, const char **names, double *vals)
+{
+    int n = 0;
+    for (int k = 0; k < c->n_out; k++)
+        for (int i = 0; i < c->out[k].n_metrics; i++)
+            names[n] = c->out[k].metrics[i].name, vals[n++] = ck_metric_result(&c->out[k].metrics[i]);
+    for (int k = 0; c->n_out > 1 && k < c->n_out; k++)
+        names[n] = c->out[k].loss_tracker.name, vals[n++] = ck_metric_result(&c->out[k].loss_tracker);
+    names[n] = "loss", vals[n++] = ck_metric_result(&c->loss_tracker);
+    return n;
 }
 
 /* One pass in inference mode over ds; leaves results in c's metrics. */
@@ -267,20 +426,16 @@ static ck_status run_eval(ck_compiled *c, const dataset *ds, loop_bufs *b, ck_pr
     for (int64_t s = 0; s < steps; s++) {
         int64_t first = s * b->batch, rows = ds->n - first < b->batch ? ds->n - first : b->batch;
         bool weighted = gather(c, ds, NULL, first, rows, b);
-        const float *xin = b->x;
         double loss;
-        ck_status st = ck_exec_forward(b->ex, &xin, rows, false);
+        ck_status st = ck_exec_forward(b->ex, (const float *const *)b->x, rows, false);
         if (st == CK_OK)
             st = batch_loss(c, b, rows, weighted, false, &loss);
         if (st != CK_OK)
             return st;
         if (bar) {
-            const char *names[CK_MAX_METRICS + 1];
-            double vals[CK_MAX_METRICS + 1];
-            int n = 0;
-            for (int i = 0; i < c->n_metrics; i++)
-                names[n] = c->metrics[i].name, vals[n++] = ck_metric_result(&c->metrics[i]);
-            names[n] = "loss", vals[n++] = ck_metric_result(&c->loss_tracker);
+            const char *names[CK_MAX_LOG_KEYS];
+            double vals[CK_MAX_LOG_KEYS];
+            int n = current_values(c, names, vals);
             ck_progbar_update(bar, s + 1, names, vals, n, s + 1 == steps);
         }
     }
@@ -290,33 +445,34 @@ static ck_status run_eval(ck_compiled *c, const dataset *ds, loop_bufs *b, ck_pr
 /* Writes the current metric results into a log row (prefix "" or "val_"). */
 static void log_results(const ck_compiled *c, ck_history *h, double *row, const char *prefix)
 {
+    const char *names[CK_MAX_LOG_KEYS];
+    double vals[CK_MAX_LOG_KEYS];
+    int n = current_values(c, names, vals);
     char key[96];
-    snprintf(key, sizeof key, "%sloss", prefix);
-    int k = ck_history_find(h, key);
-    if (k >= 0)
-        row[k] = (float)ck_metric_result(&c->loss_tracker);
-    for (int i = 0; i < c->n_metrics; i++) {
-        snprintf(key, sizeof key, "%s%s", prefix, c->metrics[i].name);
-        if ((k = ck_history_find(h, key)) >= 0)
-            row[k] = (float)ck_metric_result(&c->metrics[i]);
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "%s%s", prefix, names[i]);
+        int k = ck_history_find(h, key);
+        if (k >= 0)
+            row[k] = (float)vals[i];
     }
 }
 
 static ck_status history_for(const ck_compiled *c, bool val, bool lr, ck_history **out)
 {
-    char names[CK_MAX_LOG_KEYS][72];
+    char keys_buf[CK_MAX_LOG_KEYS][72];
     const char *keys[CK_MAX_LOG_KEYS];
-    int n = 0;
-    for (int pass = 0; pass < 1 + val; pass++) {
-        const char *pre = pass ? "val_" : "";
-        snprintf(names[n], sizeof names[n], "%sloss", pre), n++;
-        for (int i = 0; i < c->n_metrics; i++)
-            snprintf(names[n], sizeof names[n], "%s%s", pre, c->metrics[i].name), n++;
-    }
+    const char *cur[CK_MAX_LOG_KEYS];
+    double vals[CK_MAX_LOG_KEYS];
+    int nc = current_values(c, cur, vals), n = 0;
+    if (2 * nc + 1 > CK_MAX_LOG_KEYS)
+        return ck_fail(CK_ERR_UNSUPPORTED, "fit: too many logs (%d, at most %d)", 2 * nc + 1, CK_MAX_LOG_KEYS);
+    for (int pass = 0; pass < 1 + val; pass++)
+        for (int i = 0; i < nc; i++)
+            snprintf(keys_buf[n], sizeof keys_buf[n], "%s%s", pass ? "val_" : "", cur[i]), n++;
     if (lr)
-        snprintf(names[n], sizeof names[n], "learning_rate"), n++;
+        snprintf(keys_buf[n], sizeof keys_buf[n], "learning_rate"), n++;
     for (int i = 0; i < n; i++)
-        keys[i] = names[i];
+        keys[i] = keys_buf[i];
     return ck_history_new(keys, n, out);
 }
 
@@ -327,23 +483,48 @@ ck_fit_opts ck_fit_defaults(void)
     return (ck_fit_opts){.epochs = 1, .batch_size = 32, .shuffle = true, .verbose = 1};
 }
 
-static ck_status check_fit(ck_model *m, const float *x, const float *y, int64_t n, const ck_fit_opts *o)
+static ck_status check_data(ck_model *m, const float *const *x, const float *const *y, int64_t n)
 {
-    if (!m || !x || !y || !o)
-        return ck_fail(CK_ERR_ARG, "ck_model_fit: model, x, y and opts are required");
+    if (!m || !x || !y)
+        return ck_fail(CK_ERR_ARG, "ck_model_fit: model, x and y are required");
     if (!m->engine)
         return ck_fail(CK_ERR_STATE, "model '%s': compile() it before fit()", m->base.name);
-    if (!((ck_compiled *)m->engine)->has_loss)
+    const ck_compiled *c = m->engine;
+    if (!c->has_loss)
         return ck_fail(CK_ERR_STATE, "model '%s': compiled without a loss; compile() it with one before fit()",
                        m->base.name);
+    for (int i = 0; i < c->n_in; i++)
+        if (!x[i])
+            return ck_fail(CK_ERR_ARG, "model '%s': x[%d] is NULL", m->base.name, i);
+    for (int i = 0; i < c->n_out; i++)
+        if (!y[i])
+            return ck_fail(CK_ERR_ARG, "model '%s': y[%d] is NULL", m->base.name, i);
     if (n <= 0)
         return ck_fail(CK_ERR_ARG, "model '%s': fit() needs at least one sample", m->base.name);
+    return CK_OK;
+}
+
+static ck_status check_fit(ck_model *m, const float *const *x, const float *const *y, int64_t n,
+                           const ck_fit_opts *o)
+{
+    if (!o)
+        return ck_fail(CK_ERR_ARG, "ck_model_fit: opts are required");
+    ck_status st = check_data(m, x, y, n);
+    if (st != CK_OK)
+        return st;
     if (o->epochs < 0 || o->batch_size < 0 || o->initial_epoch < 0)
         return ck_fail(CK_ERR_ARG, "fit: epochs, batch_size and initial_epoch must be >= 0");
     if (!(o->validation_split >= 0 && o->validation_split < 1))
         return ck_fail(CK_ERR_ARG, "fit: validation_split must be in [0, 1)");
     if ((o->val_x == NULL) != (o->val_y == NULL) || (o->val_x && o->n_val <= 0))
         return ck_fail(CK_ERR_ARG, "fit: validation_data needs val_x, val_y and n_val > 0");
+    const ck_compiled *c = m->engine;
+    if (o->val_x && (c->n_in > 1 || c->n_out > 1))
+        return ck_fail(CK_ERR_UNSUPPORTED, "fit: validation_data (val_x, val_y) is for one input and one output; "
+                       "use validation_split with several");
+    if (o->class_weight && c->n_out > 1)
+        return ck_fail(CK_ERR_ARG, "fit: class_weight is only supported for models with a single output "
+                       "(as in Keras)");
     return CK_OK;
 }
 
@@ -360,14 +541,6 @@ static void shuffle_order(int64_t *order, int64_t n, bool shuffle, uint64_t seed
         int64_t j = (int64_t)(ck_rng_next(&rng) % (uint64_t)(i + 1)), t = order[i];
         order[i] = order[j], order[j] = t;
     }
-}
-
-static void epoch_bar_values(const ck_compiled *c, const char **names, double *vals, int *n)
-{
-    *n = 0;
-    for (int i = 0; i < c->n_metrics; i++)
-        names[*n] = c->metrics[i].name, vals[(*n)++] = ck_metric_result(&c->metrics[i]);
-    names[*n] = "loss", vals[(*n)++] = ck_metric_result(&c->loss_tracker);
 }
 
 static ck_status run_epoch(ck_fit_ctx *f, const dataset *train, const dataset *val, loop_bufs *b, int epoch)
@@ -390,7 +563,7 @@ static ck_status run_epoch(ck_fit_ctx *f, const dataset *train, const dataset *v
         st = train_step(f->model, c, b, rows, weighted, &loss);
         if (st == CK_OK)
             st = ck_callbacks_batch_end(f, loss);
-        epoch_bar_values(c, names, vals, &nv);
+        nv = current_values(c, names, vals);
         if (st == CK_OK && s + 1 < steps)
             ck_progbar_update(&bar, s + 1, names, vals, nv, false);
     }
@@ -414,8 +587,8 @@ static ck_status run_epoch(ck_fit_ctx *f, const dataset *train, const dataset *v
     return ck_callbacks_epoch_end(f, epoch);
 }
 
-ck_status ck_model_fit(ck_model *m, const float *x, const float *y, int64_t n,
-                       const ck_fit_opts *opts, ck_history **history)
+ck_status ck_model_fit_multi(ck_model *m, const float *const *x, const float *const *y, int64_t n,
+                             const ck_fit_opts *opts, ck_history **history)
 {
     if (history)
         *history = NULL;
@@ -424,17 +597,23 @@ ck_status ck_model_fit(ck_model *m, const float *x, const float *y, int64_t n,
         return st;
     ck_compiled *c = m->engine;
     m->optimizer_built = true; /* Keras builds the optimizer at the first train step */
-    int64_t yw = c->rows * c->label_width;
-    dataset train = {x, y, opts->sample_weight, n, opts->class_weight, opts->n_class_weight};
+    dataset train = {.sw = opts->sample_weight, .n = n, .class_weight = opts->class_weight,
+                     .n_class_weight = opts->n_class_weight};
+    memcpy(train.x, x, (size_t)c->n_in * sizeof *x);
+    memcpy(train.y, y, (size_t)c->n_out * sizeof *y);
     dataset val = {0};
     if (opts->val_x) {
-        val = (dataset){opts->val_x, opts->val_y, NULL, opts->n_val, NULL, 0};
+        val = (dataset){.x = {opts->val_x}, .y = {opts->val_y}, .n = opts->n_val};
     } else if (opts->validation_split > 0) { /* Keras holds out the last samples */
         int64_t split = (int64_t)floor((double)n * (1.0 - opts->validation_split));
         if (split <= 0 || split >= n)
             return ck_fail(CK_ERR_ARG, "fit: validation_split %g of %lld samples leaves a side empty",
                            opts->validation_split, (long long)n);
-        val = (dataset){x + split * c->in_size, y + split * yw, NULL, n - split, NULL, 0};
+        val.n = n - split;
+        for (int i = 0; i < c->n_in; i++)
+            val.x[i] = x[i] + split * c->in_size[i];
+        for (int i = 0; i < c->n_out; i++)
+            val.y[i] = y[i] + split * c->out[i].rows * c->out[i].label_width;
         train.n = split;
     }
     int64_t batch = opts->batch_size > 0 ? opts->batch_size : 32;
@@ -469,13 +648,21 @@ ck_status ck_model_fit(ck_model *m, const float *x, const float *y, int64_t n,
     return st;
 }
 
-ck_status ck_model_evaluate(ck_model *m, const float *x, const float *y, int64_t n, int64_t batch_size,
-                            ck_history **logs)
+ck_status ck_model_fit(ck_model *m, const float *x, const float *y, int64_t n, const ck_fit_opts *opts,
+                       ck_history **history)
+{
+    if (m && m->engine && (((ck_compiled *)m->engine)->n_in != 1 || ((ck_compiled *)m->engine)->n_out != 1))
+        return ck_fail(CK_ERR_ARG, "model '%s' has %d inputs and %d outputs; use ck_model_fit_multi", m->base.name,
+                       m->n_inputs, m->n_outputs);
+    return ck_model_fit_multi(m, &x, &y, n, opts, history);
+}
+
+ck_status ck_model_evaluate_multi(ck_model *m, const float *const *x, const float *const *y, int64_t n,
+                                  int64_t batch_size, ck_history **logs)
 {
     if (logs)
         *logs = NULL;
-    ck_fit_opts o = ck_fit_defaults();
-    ck_status st = check_fit(m, x, y, n, &o);
+    ck_status st = check_data(m, x, y, n);
     if (st != CK_OK)
         return st;
     ck_compiled *c = m->engine;
@@ -485,7 +672,9 @@ ck_status ck_model_evaluate(ck_model *m, const float *x, const float *y, int64_t
     loop_bufs b;
     if ((st = bufs_new(m, c, batch, 0, &b)) != CK_OK)
         return st;
-    dataset ds = {x, y, NULL, n, NULL, 0};
+    dataset ds = {.n = n};
+    memcpy(ds.x, x, (size_t)c->n_in * sizeof *x);
+    memcpy(ds.y, y, (size_t)c->n_out * sizeof *y);
     ck_history *h = NULL;
     st = run_eval(c, &ds, &b, NULL);
     if (st == CK_OK)
@@ -501,4 +690,13 @@ ck_status ck_model_evaluate(ck_model *m, const float *x, const float *y, int64_t
     else
         ck_history_free(h);
     return st;
+}
+
+ck_status ck_model_evaluate(ck_model *m, const float *x, const float *y, int64_t n, int64_t batch_size,
+                            ck_history **logs)
+{
+    if (m && m->engine && (((ck_compiled *)m->engine)->n_in != 1 || ((ck_compiled *)m->engine)->n_out != 1))
+        return ck_fail(CK_ERR_ARG, "model '%s' has %d inputs and %d outputs; use ck_model_evaluate_multi",
+                       m->base.name, m->n_inputs, m->n_outputs);
+    return ck_model_evaluate_multi(m, &x, &y, n, batch_size, logs);
 }

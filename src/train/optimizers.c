@@ -393,10 +393,12 @@ typedef struct step_ctx {
     float u_t, u_t_1, u_prod, u_prod_1; /* Nadam                               */
 } step_ctx;
 
+/* The loops vectorise (sqrtf included: the library builds with -fno-math-errno). */
 static void update_span(const ck_optimizer *o, const step_ctx *c, float *w, const float *g,
                         float *s0, float *s1, float *s2, int64_t n)
 {
-    const float lr = c->lr, b1 = c->b1, b2 = c->b2, eps = c->eps;
+    /* locals, not c->..., so stores through w cannot force reloads (aliasing) */
+    const float lr = c->lr, b1 = c->b1, b2 = c->b2, eps = c->eps, alpha = c->alpha;
     switch (o->kind) {
     case CK_OPT_SGD: {
         const float mom = (float)o->momentum;
@@ -418,15 +420,19 @@ static void update_span(const ck_optimizer *o, const step_ctx *c, float *w, cons
     }
     case CK_OPT_ADAM:
     case CK_OPT_ADAMW:
-        for (int64_t i = 0; i < n; i++) {
+        if (s2) { /* amsgrad: the running maximum of v */
+            for (int64_t i = 0; i < n; i++) {
+                s0[i] += (g[i] - s0[i]) * (1 - b1);
+                s1[i] += (g[i] * g[i] - s1[i]) * (1 - b2);
+                s2[i] = fmaxf(s2[i], s1[i]);
+                w[i] -= (s0[i] * alpha) / (sqrtf(s2[i]) + eps);
+            }
+            break;
+        }
+        for (int64_t i = 0; i < n; i++) { /* the common case, a branch-free loop */
             s0[i] += (g[i] - s0[i]) * (1 - b1);
             s1[i] += (g[i] * g[i] - s1[i]) * (1 - b2);
-            float v = s1[i];
-            if (s2) {
-                s2[i] = fmaxf(s2[i], v);
-                v = s2[i];
-            }
-            w[i] -= (s0[i] * c->alpha) / (sqrtf(v) + eps);
+            w[i] -= (s0[i] * alpha) / (sqrtf(s1[i]) + eps);
         }
         break;
     case CK_OPT_RMSPROP: {

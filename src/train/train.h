@@ -11,23 +11,61 @@
 #include "train/metrics.h"
 #include "train/optimizers.h"
 
-#define CK_MAX_METRICS 16
-#define CK_MAX_LOG_KEYS (2 * CK_MAX_METRICS + 4)
+#define CK_MAX_METRICS 16 /* per output */
+#define CK_MAX_IO 16      /* model inputs, and outputs, that fit() handles */
+#define CK_MAX_LOG_KEYS 128
 
-/* model.engine after compile(). */
-typedef struct ck_compiled {
+/* Weight regularizers, resolved at compile (train/regularizers.c). */
+typedef struct ck_weight_reg {
+    ptrdiff_t offset;     /* into the model's weight (and gradient) block */
+    int64_t size;
+    float l1, l2;
+    /* OrthogonalRegularizer(factor, mode): the rank-2 weight's rows (or columns)
+     * as n_vec unit vectors of length len; scratch [2*n_vec*len + 2*n_vec*n_vec]. */
+    float ortho_factor;   /* 0: none                                        */
+    bool ortho_columns;
+    int64_t n_vec, len;
+    float *scratch;
+} ck_weight_reg;
+
+typedef struct ck_regs {
+    ck_weight_reg *w;
+    int n_w, cap_w;
+    ck_act_reg *act;
+    int n_act, cap_act;
+} ck_regs;
+
+/* Every regularizer of the model's layers (nested models included); an
+ * unsupported one (OrthogonalRegularizer, a custom class) fails, naming the layer. */
+ck_status ck_regs_collect(ck_model *m, ck_regs *r);
+void ck_regs_release(ck_regs *r);
+/* Sum of the weight penalties at `weights`; adds their gradient to grads if non-NULL. */
+double ck_regs_weight_penalty(const ck_regs *r, const float *weights, float *grads);
+
+/* One model output's part of compile(): its loss, weight and metrics. */
+typedef struct ck_out_spec {
     ck_loss loss;
-    ck_optimizer opt;
-    ck_metric metrics[CK_MAX_METRICS];
+    double weight;        /* loss_weights[i] (1)                                */
+    ck_metric metrics[CK_MAX_METRICS]; /* named "<output>_<metric>" when several outputs */
     int n_metrics;
-    ck_metric loss_tracker;
-    int64_t in_size;      /* floats per sample of the input                     */
+    bool weighted[CK_MAX_METRICS]; /* from compile(weighted_metrics=...)          */
+    ck_metric loss_tracker; /* "<output>_loss" (several outputs only): unweighted */
     int64_t out_size;     /* floats per sample of the output                    */
     int64_t d;            /* last output dim: the loss's class/feature axis     */
     int64_t rows;         /* loss rows per sample (out_size / d)                */
     int64_t label_width;  /* labels per row (1 for sparse)                      */
-    bool stop_training;   /* set by callbacks                                   */
-    bool has_loss;        /* compile(optimizer) alone (loss=None) cannot fit    */
+} ck_out_spec;
+
+/* model.engine after compile(). */
+typedef struct ck_compiled {
+    ck_optimizer opt;
+    int n_in, n_out;
+    int64_t in_size[CK_MAX_IO]; /* floats per sample of each input              */
+    ck_out_spec out[CK_MAX_IO];
+    ck_metric loss_tracker;     /* "loss": the weighted sum over outputs + penalties */
+    ck_regs regs;
+    bool stop_training;         /* set by callbacks                             */
+    bool has_loss;              /* compile(optimizer) alone (loss=None) cannot fit */
 } ck_compiled;
 
 struct ck_history {

@@ -1,0 +1,146 @@
+"""Python peers for bench/run_train.sh: the same MLPs, data sizes and
+measurements as bench/bench_train.c, in Keras 3 on JAX or in PyTorch.
+
+Usage: peers_train.py keras|torch THREADS [quick]
+
+Training: one epoch of 8192 samples, no shuffle, best of 3 after a warm-up
+epoch (Keras: model.fit(verbose=0), its own compiled train step; PyTorch: the
+usual zero_grad / forward / cross-entropy / backward / step loop over slices of
+a tensor, no DataLoader). Inference: batch-1 latency and batch 256/4096
+throughput through each framework's fastest call path (Keras: the jitted
+stateless_call, as bench/peers_predict.py; PyTorch: the module under no_grad).
+The thread count is passed to the framework (torch.set_num_threads; for JAX,
+XLA's single-threaded Eigen flag at 1 thread); run_train.sh also pins the
+process to that many cores with taskset. Prints "name value unit" lines with
+the same names as bench_train.c, prefixed "keras_" or "torch_". A missing
+framework prints "missing <name>: <reason>" on stderr and exits 3."""
+import os
+import sys
+import time
+
+N = 8192
+NETS = [("mlp512", (784, 512, 256, 10), (64, 256)), ("mlp128", (784, 128, 64, 10), (32, 128))]
+OPTS = ("sgd", "adam")
+
+
+def data(np, dims):
+    rng = np.random.default_rng(12345)
+    x = rng.random((N, dims[0]), dtype=np.float32)
+    y = np.zeros((N, dims[3]), np.float32)
+    y[np.arange(N), (np.arange(N) * 7) % dims[3]] = 1
+    return x, y
+
+
+def best(fn, iters, reps=5):
+    t = 1e30
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        t = min(t, (time.perf_counter() - t0) / iters)
+    return t
+
+
+def report_train(prefix, name, opt, batch, seconds):
+    print("%s_train_%s_%s_b%d_epoch %.2f ms" % (prefix, name, opt, batch, seconds * 1e3))
+
+
+def report_infer(prefix, name, batch, seconds):
+    if batch == 1:
+        print("%s_infer_%s_b1_latency %.2f us" % (prefix, name, seconds * 1e6))
+    else:
+        print("%s_infer_%s_b%d_throughput %.1f ksamples/s" % (prefix, name, batch, batch / seconds / 1e3))
+
+
+def run_keras(threads, epochs):
+    os.environ["KERAS_BACKEND"] = "jax"
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    if threads == 1:
+        os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    import numpy as np
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    for name, dims, batches in NETS:
+        x, y = data(np, dims)
+
+        def model():
+            return keras.Sequential([keras.Input((dims[0],)), keras.layers.Dense(dims[1], activation="relu"),
+                                     keras.layers.Dense(dims[2], activation="relu"),
+                                     keras.layers.Dense(dims[3], activation="softmax")])
+        for opt in OPTS:
+            for batch in batches:
+                m = model()
+                m.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+                m.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0)
+                t = 1e30
+                for _ in range(epochs):
+                    t0 = time.perf_counter()
+                    m.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0)
+                    t = min(t, time.perf_counter() - t0)
+                report_train("keras", name, opt, batch, t)
+                sys.stdout.flush()
+        m = model()
+        fwd = jax.jit(lambda v, xb: m.stateless_call(v, [], xb)[0])
+        tv = [v.value for v in m.trainable_variables]
+        for batch, iters in ((1, 2000), (256, 100), (4096, 10)):
+            xb = jnp.asarray(x[:batch])
+            fwd(tv, xb).block_until_ready()
+            report_infer("keras", name, batch, best(lambda: fwd(tv, xb).block_until_ready(), iters))
+
+
+def run_torch(threads, epochs):
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(threads)
+    for name, dims, batches in NETS:
+        x, y = data(np, dims)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
+
+        def model():
+            return torch.nn.Sequential(torch.nn.Linear(dims[0], dims[1]), torch.nn.ReLU(),
+                                       torch.nn.Linear(dims[1], dims[2]), torch.nn.ReLU(),
+                                       torch.nn.Linear(dims[2], dims[3]))
+        for opt in OPTS:
+            for batch in batches:
+                m = model()
+                o = torch.optim.SGD(m.parameters(), lr=0.01) if opt == "sgd" else torch.optim.Adam(m.parameters(), lr=1e-3)
+                loss_fn = torch.nn.CrossEntropyLoss()
+
+                def epoch():
+                    for i in range(0, N, batch):
+                        o.zero_grad()
+                        loss = loss_fn(m(xt[i:i + batch]), yt[i:i + batch])
+                        loss.backward()
+                        o.step()
+                epoch()
+                t = 1e30
+                for _ in range(epochs):
+                    t0 = time.perf_counter()
+                    epoch()
+                    t = min(t, time.perf_counter() - t0)
+                report_train("torch", name, opt, batch, t)
+                sys.stdout.flush()
+        m = model().eval()
+        with torch.no_grad():
+            for batch, iters in ((1, 2000), (256, 100), (4096, 10)):
+                xb = xt[:batch].clone()
+                m(xb)
+                report_infer("torch", name, batch, best(lambda: m(xb), iters))
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[1] not in ("keras", "torch"):
+        sys.exit("usage: peers_train.py keras|torch THREADS [quick]")
+    threads, epochs = int(sys.argv[2]), 1 if "quick" in sys.argv[3:] else 3
+    try:
+        (run_keras if sys.argv[1] == "keras" else run_torch)(threads, epochs)
+    except ImportError as e:
+        print("missing %s: %s (python %s)" % (sys.argv[1], e, sys.executable), file=sys.stderr)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()
