@@ -73,6 +73,9 @@ static void check_case(const char *root, const char *name)
     json_t *spec;
     json_array_foreach(specs, i, spec) check_summary(dir, m, spec);
     json_decref(specs);
+    char diff[1024];
+    CHECK(test_to_json_diff(m, test_path(p, sizeof p, "%s/config.json", dir), diff, sizeof diff) == 0,
+          "%s: to_json differs from Keras at %s", dir, diff);
     ck_model_free(m);
 }
 
@@ -112,6 +115,9 @@ static void check_app(const char *app)
     json_t *spec = json_pack("{s:s}", "file", "summary.txt");
     check_summary(dir, m, spec);
     json_decref(spec);
+    char diff[1024];
+    CHECK(test_to_json_diff(m, test_path(p, sizeof p, "%s/config.json", dir), diff, sizeof diff) == 0,
+          "%s: to_json differs from Keras at %s", dir, diff);
     ck_model_free(m);
 }
 

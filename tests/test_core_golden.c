@@ -117,76 +117,12 @@ static void check_refusals(const char *name, ck_model *m, json_t *errors)
     }
 }
 
-/* First difference between two JSON values as "path: ours vs keras" (empty if equal).
- * Objects compare by key set and values, arrays in order, numbers by value. */
-static void json_diff(const char *path, json_t *a, json_t *b, char *out, size_t cap)
-{
-    if (*out) return;
-    if (json_is_number(a) && json_is_number(b)) {
-        if (json_number_value(a) != json_number_value(b)) snprintf(out, cap, "%s: %g vs %g", path, json_number_value(a), json_number_value(b));
-        return;
-    }
-    if (json_typeof(a) != json_typeof(b)) {
-        char *x = json_dumps(a, JSON_ENCODE_ANY | JSON_COMPACT), *y = json_dumps(b, JSON_ENCODE_ANY | JSON_COMPACT);
-        snprintf(out, cap, "%s: %.200s vs %.200s", path, x ? x : "?", y ? y : "?");
-        free(x), free(y);
-        return;
-    }
-    char sub[512];
-    if (json_is_object(a)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(b, k, v) if (!json_object_get(a, k)) {
-            snprintf(out, cap, "%s: key '%s' missing (Keras has it)", path, k);
-            return;
-        }
-        json_object_foreach(a, k, v) {
-            snprintf(sub, sizeof sub, "%.400s.%.100s", path, k);
-            json_t *w = json_object_get(b, k);
-            if (!w) {
-                snprintf(out, cap, "%s: key not in Keras's config", sub);
-                return;
-            }
-            json_diff(sub, v, w, out, cap);
-        }
-        return;
-    }
-    if (json_is_array(a)) {
-        if (json_array_size(a) != json_array_size(b)) {
-            snprintf(out, cap, "%s: %zu items vs %zu", path, json_array_size(a), json_array_size(b));
-            return;
-        }
-        for (size_t i = 0; i < json_array_size(a); i++) {
-            snprintf(sub, sizeof sub, "%.400s[%zu]", path, i);
-            json_diff(sub, json_array_get(a, i), json_array_get(b, i), out, cap);
-        }
-        return;
-    }
-    if (!json_equal(a, b)) {
-        char *x = json_dumps(a, JSON_ENCODE_ANY), *y = json_dumps(b, JSON_ENCODE_ANY);
-        snprintf(out, cap, "%s: %.200s vs %.200s", path, x ? x : "?", y ? y : "?");
-        free(x), free(y);
-    }
-}
-
 /* model.to_json() of the loaded config must be Keras's own to_json, value for value. */
 static void check_to_json(const char *name, ck_model *m)
 {
-    char *text = NULL;
-    CHECK(ck_model_to_json(m, &text) == CK_OK, "%s: to_json: %s", name, ck_errmsg());
-    json_error_t err;
-    json_t *ours = text ? json_loads(text, 0, &err) : NULL, *keras = load_json(name, "config.json");
-    CHECK(ours && keras, "%s: to_json output does not parse", name);
-    /* A compiled model's compile_config (optimizer, loss) is not read back by
-     * ck_model_from_json, so a loaded config is written as never compiled. */
-    json_t *cc = json_object_get(keras, "compile_config");
-    if (json_object_size(cc)) json_object_set_new(keras, "compile_config", json_object());
-    char diff[1024] = "";
-    if (ours && keras) json_diff("$", ours, keras, diff, sizeof diff);
-    CHECK(!*diff, "%s: to_json differs from Keras at %s", name, diff);
-    json_decref(ours);
-    json_decref(keras);
-    free(text);
+    char p[1024], diff[1024];
+    test_path(p, sizeof p, "tests/golden/core/%s/config.json", name);
+    CHECK(test_to_json_diff(m, p, diff, sizeof diff) == 0, "%s: to_json differs from Keras at %s", name, diff);
 }
 
 /* The compiled cases of tests/oracle/core_models.py: compile(optimizer,

@@ -1,6 +1,8 @@
 /* Shared test helpers; see testutil.h. */
 #include "testutil.h"
 
+#include <jansson.h>
+
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -128,4 +130,81 @@ double test_max_error(const float *a, const float *b, int64_t n, double atol)
         if (e > worst) worst = e;
     }
     return worst;
+}
+
+/* First difference between two JSON values as "path: ours vs keras" (empty if equal).
+ * Objects compare by key set and values, arrays in order, numbers by value. */
+static void json_diff(const char *path, json_t *a, json_t *b, char *out, size_t cap)
+{
+    if (*out) return;
+    if (json_is_number(a) && json_is_number(b)) {
+        if (json_number_value(a) != json_number_value(b)) snprintf(out, cap, "%s: %g vs %g", path, json_number_value(a), json_number_value(b));
+        return;
+    }
+    if (json_typeof(a) != json_typeof(b)) {
+        char *x = json_dumps(a, JSON_ENCODE_ANY | JSON_COMPACT), *y = json_dumps(b, JSON_ENCODE_ANY | JSON_COMPACT);
+        snprintf(out, cap, "%s: %.200s vs %.200s", path, x ? x : "?", y ? y : "?");
+        free(x), free(y);
+        return;
+    }
+    char sub[512];
+    if (json_is_object(a)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(b, k, v) if (!json_object_get(a, k)) {
+            snprintf(out, cap, "%s: key '%s' missing (Keras has it)", path, k);
+            return;
+        }
+        json_object_foreach(a, k, v) {
+            snprintf(sub, sizeof sub, "%.400s.%.100s", path, k);
+            json_t *w = json_object_get(b, k);
+            if (!w) {
+                snprintf(out, cap, "%s: key not in Keras's config", sub);
+                return;
+            }
+            json_diff(sub, v, w, out, cap);
+        }
+        return;
+    }
+    if (json_is_array(a)) {
+        if (json_array_size(a) != json_array_size(b)) {
+            snprintf(out, cap, "%s: %zu items vs %zu", path, json_array_size(a), json_array_size(b));
+            return;
+        }
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            snprintf(sub, sizeof sub, "%.400s[%zu]", path, i);
+            json_diff(sub, json_array_get(a, i), json_array_get(b, i), out, cap);
+        }
+        return;
+    }
+    if (!json_equal(a, b)) {
+        char *x = json_dumps(a, JSON_ENCODE_ANY), *y = json_dumps(b, JSON_ENCODE_ANY);
+        snprintf(out, cap, "%s: %.200s vs %.200s", path, x ? x : "?", y ? y : "?");
+        free(x), free(y);
+    }
+}
+
+int test_to_json_diff(ck_model *m, const char *keras_config, char *diff, size_t cap)
+{
+    *diff = 0;
+    char *text = NULL;
+    if (ck_model_to_json(m, &text) != CK_OK) {
+        snprintf(diff, cap, "to_json failed: %s", ck_errmsg());
+        return -1;
+    }
+    json_error_t err;
+    json_t *ours = json_loads(text, 0, &err), *keras = json_load_file(keras_config, 0, &err);
+    free(text);
+    if (!ours || !keras) {
+        snprintf(diff, cap, "%s", ours ? "Keras's config.json does not parse" : "to_json output does not parse");
+    } else {
+        /* A compiled model's compile_config (optimizer, loss) is not read back by
+         * ck_model_from_json, so a loaded config is written as never compiled. */
+        json_t *cc = json_object_get(keras, "compile_config");
+        if (json_object_size(cc)) json_object_set_new(keras, "compile_config", json_object());
+        json_diff("$", ours, keras, diff, cap);
+    }
+    json_decref(ours);
+    json_decref(keras);
+    return *diff ? -1 : 0;
 }

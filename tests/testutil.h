@@ -52,4 +52,9 @@ void test_free_array(test_array *a);
 /* max |a-b| / max(1e-6?, |b|) style: returns worst relative-or-absolute error. */
 double test_max_error(const float *a, const float *b, int64_t n, double atol);
 
+/* First difference between ck_model_to_json(m) and Keras's to_json in the file
+ * keras_config, as "path: ours vs keras" in diff; 0 when equal value for value
+ * (a compile_config Keras wrote is not compared). */
+int test_to_json_diff(ck_model *m, const char *keras_config, char *diff, size_t cap);
+
 #endif
