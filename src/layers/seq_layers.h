@@ -82,4 +82,12 @@ typedef struct ck_einsum_plan {
 ck_status ck_einsum_analyze(const char *equation, const char *bias_axes, const ck_shape *in,
                             const ck_ints *output_shape, ck_einsum_plan *plan);
 
+/* Forward passes of the attention family (attention_run.c). */
+#define CK_FWD_DECL(fn) ck_status fn(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+CK_FWD_DECL(ck_einsum_dense_forward);
+CK_FWD_DECL(ck_mha_forward);
+CK_FWD_DECL(ck_gqa_forward);
+CK_FWD_DECL(ck_attention_forward);
+#undef CK_FWD_DECL
+
 #endif

@@ -245,10 +245,20 @@ static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int 
     return s->cls->forward(s, &si, 1, &so, 1, ex);
 }
 
+/* The wrapped layer's scratch for each of the `time` rows one batch row becomes:
+ * [batch, time * ws] is the same memory as the wrapped layer's [batch*time, ws]. */
+static int64_t time_distributed_workspace(const ck_layer *l)
+{
+    const ck_layer *s = l->sublayers[0];
+    int64_t ws = s->cls->workspace ? s->cls->workspace(s) : 0, t = l->in_shapes[0].dim[1];
+    return t == CK_NONE ? 0 : ws * t;
+}
+
 const ck_layer_class ck_class_time_distributed = {
     .class_name = "TimeDistributed", .module = "keras.layers", .config_size = sizeof(W),
     .fields = time_distributed_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
     .build = time_distributed_build, .forward = time_distributed_forward,
+    .workspace = time_distributed_workspace,
 };
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);

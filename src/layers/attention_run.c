@@ -1,0 +1,332 @@
+/* Forward passes of the attention family (the class entries live in attention.c):
+ * EinsumDense by a general strided contraction, MultiHeadAttention and
+ * GroupedQueryAttention as projection GEMMs around a batched softmax(Q K^T) V
+ * (attention_axes handled by gathering the attended axes into one contiguous
+ * block per (batch, other axes, head)), and Attention / AdditiveAttention with
+ * Keras 3's dot, concat and additive scores. Each call takes its scratch in one
+ * allocation, freed before returning. */
+#include "layers/layers.h"
+#include "layers/seq_layers.h"
+#include "layers/engine_util.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- EinsumDense ------------------------------------------------------------------ */
+/* Every letter of the equation (the "..." dims become letters '0'..'7') with its
+ * size and its stride in the input, kernel and output (0 where absent). */
+typedef struct einsum_loop {
+    int n;
+    int64_t dim[3 * CK_MAX_RANK], si[3 * CK_MAX_RANK], sk[3 * CK_MAX_RANK], so[3 * CK_MAX_RANK];
+    char letter[3 * CK_MAX_RANK];
+} einsum_loop;
+
+/* Expands "...": the input side has rank-(letters) elided dims. */
+static int expand(const char *s, size_t n, int elided, char *out)
+{
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.') {
+            for (int e = 0; e < elided; e++) out[k++] = (char)('0' + e);
+            i += 2;
+        } else {
+            out[k++] = s[i];
+        }
+    }
+    out[k] = 0;
+    return k;
+}
+
+static int letter_index(einsum_loop *lp, char c, int64_t dim)
+{
+    for (int i = 0; i < lp->n; i++)
+        if (lp->letter[i] == c) return i;
+    lp->letter[lp->n] = c, lp->dim[lp->n] = dim;
+    lp->si[lp->n] = lp->sk[lp->n] = lp->so[lp->n] = 0;
+    return lp->n++;
+}
+
+static void strides_for(einsum_loop *lp, const char *spec, const int64_t *dims, int rank, int64_t *which_of(einsum_loop *))
+{
+    int64_t stride = 1;
+    for (int a = rank - 1; a >= 0; a--) {
+        int i = letter_index(lp, spec[a], dims[a]);
+        which_of(lp)[i] += stride;
+        stride *= dims[a];
+    }
+}
+static int64_t *in_strides(einsum_loop *lp) { return lp->si; }
+static int64_t *k_strides(einsum_loop *lp) { return lp->sk; }
+static int64_t *o_strides(einsum_loop *lp) { return lp->so; }
+
+static ck_status einsum_loop_plan(const char *eq, const ck_tensor *in, const ck_shape *kshape, const ck_tensor *out,
+                                  einsum_loop *lp)
+{
+    const char *comma = strchr(eq, ','), *arrow = strstr(eq, "->");
+    char is[3 * CK_MAX_RANK + 1], ks[3 * CK_MAX_RANK + 1], os[3 * CK_MAX_RANK + 1];
+    size_t na = (size_t)(comma - eq), nb = (size_t)(arrow - comma - 1);
+    int dots = strstr(eq, "...") && strstr(eq, "...") < comma ? 3 : 0;
+    int elided = in->shape.rank - (int)(na - (size_t)dots);
+    if (expand(eq, na, elided, is) != in->shape.rank || expand(comma + 1, nb, 0, ks) != kshape->rank ||
+        expand(arrow + 2, strlen(arrow + 2), elided, os) != out->shape.rank)
+        return ck_fail(CK_ERR_SHAPE, "equation '%s' does not fit the tensors", eq);
+    lp->n = 0;
+    strides_for(lp, os, out->shape.dim, out->shape.rank, o_strides);
+    strides_for(lp, is, in->shape.dim, in->shape.rank, in_strides);
+    strides_for(lp, ks, kshape->dim, kshape->rank, k_strides);
+    return CK_OK;
+}
+
+/* out = sum over the letters not in the output of in * kernel: one odometer over
+ * every letter, the output's letters outermost so each output is summed once. */
+static void einsum_run(const einsum_loop *lp, const float *x, const float *k, float *y)
+{
+    int64_t idx[3 * CK_MAX_RANK] = {0}, total = 1;
+    for (int i = 0; i < lp->n; i++) total *= lp->dim[i];
+    int64_t oi = 0, ii = 0, ki = 0;
+    for (int64_t t = 0; t < total; t++) {
+        y[oi] += x[ii] * k[ki];
+        for (int a = lp->n - 1; a >= 0; a--) {
+            oi += lp->so[a], ii += lp->si[a], ki += lp->sk[a];
+            if (++idx[a] < lp->dim[a]) break;
+            oi -= lp->so[a] * lp->dim[a], ii -= lp->si[a] * lp->dim[a], ki -= lp->sk[a] * lp->dim[a];
+            idx[a] = 0;
+        }
+    }
+}
+
+ck_status ck_einsum_dense_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_in, (void)n_out, (void)ex;
+    const ck_einsum_dense_config *c = CK_CFG(l, ck_einsum_dense_config);
+    einsum_loop lp;
+    if (einsum_loop_plan(c->equation, &in[0], &l->weights[0].shape, &out[0], &lp))
+        return ck_fail_prefix(CK_ERR_SHAPE, "%s '%s': ", l->cls->class_name, l->name);
+    int64_t n = ck_numel(&out[0]);
+    memset(out[0].data, 0, (size_t)n * sizeof(float));
+    einsum_run(&lp, in[0].data, l->weights[0].value, out[0].data);
+    if (l->n_weights > 1) { /* bias: right-aligned broadcast over the output */
+        int64_t st[CK_MAX_RANK];
+        const ck_weight *b = &l->weights[1];
+        ck_bcast_strides(b->shape.dim, b->shape.rank, out[0].shape.dim, out[0].shape.rank, st);
+        for (int64_t j = 0; j < n; j++) out[0].data[j] += b->value[ck_bcast_offset(j, out[0].shape.dim, out[0].shape.rank, st)];
+    }
+    int64_t cols = out[0].shape.dim[out[0].shape.rank - 1];
+    ck_act_forward(c->activation.kind, out[0].data, out[0].data, n / cols, cols);
+    return CK_OK;
+}
+
+/* ---- scaled dot-product attention over gathered blocks ------------------------------- */
+/* y[rows, n] = x[rows, k] W[k, n] + b[n] (b may be NULL). */
+static void proj(const float *x, int64_t rows, int64_t k, const float *w, const float *b, int64_t n, float *y)
+{
+    ck_sgemm(false, false, rows, n, k, 1.0f, x, k, w, n, 0.0f, y, n);
+    if (b)
+        for (int64_t r = 0; r < rows; r++) ck_vec_add(y + r * n, b, n);
+}
+
+/* For each of `groups` blocks: s = q k^T * scale [tq, tk], softmax over tk, o = s v. */
+static void attend(int64_t groups, int64_t tq, int64_t tk, int64_t dk, int64_t dv, float scale, const float *q,
+                   const float *k, const float *v, float *s, float *o)
+{
+    for (int64_t g = 0; g < groups; g++) {
+        ck_sgemm(false, true, tq, tk, dk, scale, q + g * tq * dk, dk, k + g * tk * dk, dk, 0.0f, s, tk);
+        ck_act_forward(CK_ACT_SOFTMAX, s, s, tq, tk);
+        ck_sgemm(false, false, tq, dv, tk, 1.0f, s, tk, v + g * tk * dv, dv, 0.0f, o + g * tq * dv, dv);
+    }
+}
+
+/* Offsets that split a projected tensor [B, m_1..m_r, H, d] into outer blocks
+ * (batch, unattended axes, head) and inner rows (attended axes): the element
+ * offset of (outer o, inner i) is outer[o] + inner[i], since strides are linear. */
+typedef struct split {
+    int64_t n_outer, n_inner;
+    int64_t *outer, *inner;
+} split;
+
+static void split_offsets(const int64_t *mid, int r, const bool *att, int64_t B, int64_t H, int64_t d, split *sp)
+{
+    int64_t stride[CK_MAX_RANK + 2], s = H * d; /* [0] batch, [a + 1] mid a, [r + 1] head */
+    stride[r + 1] = d;
+    for (int a = r - 1; a >= 0; a--) stride[a + 1] = s, s *= mid[a];
+    stride[0] = s;
+    /* outer odometer: batch, unattended mids, head; inner: attended mids */
+    sp->n_outer = sp->n_inner = 0;
+    int64_t no = B * H, ni = 1;
+    for (int a = 0; a < r; a++) {
+        if (att[a]) ni *= mid[a];
+        else no *= mid[a];
+    }
+    for (int64_t o = 0; o < no; o++) {
+        int64_t rem = o, off = (rem % H) * stride[r + 1];
+        rem /= H;
+        for (int a = r - 1; a >= 0; a--)
+            if (!att[a]) off += (rem % mid[a]) * stride[a + 1], rem /= mid[a];
+        sp->outer[o] = off + rem * stride[0];
+    }
+    for (int64_t i = 0; i < ni; i++) {
+        int64_t rem = i, off = 0;
+        for (int a = r - 1; a >= 0; a--)
+            if (att[a]) off += (rem % mid[a]) * stride[a + 1], rem /= mid[a];
+        sp->inner[i] = off;
+    }
+    sp->n_outer = no, sp->n_inner = ni;
+}
+
+static void gather(const split *sp, const float *src, int64_t d, float *dst, bool scatter)
+{
+    for (int64_t o = 0; o < sp->n_outer; o++)
+        for (int64_t i = 0; i < sp->n_inner; i++) {
+            float *blk = dst + (o * sp->n_inner + i) * d;
+            float *s = (float *)src + sp->outer[o] + sp->inner[i];
+            memcpy(scatter ? s : blk, scatter ? blk : s, (size_t)d * sizeof(float));
+        }
+}
+
+static int64_t prod_mid(const ck_tensor *t) { int64_t n = 1; for (int a = 1; a < t->shape.rank - 1; a++) n *= t->shape.dim[a]; return n; }
+
+ck_status ck_mha_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_out, (void)ex;
+    const ck_mha_config *c = CK_CFG(l, ck_mha_config);
+    if (c->use_gate || c->sliding_window != CK_INT_NULL)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with use_gate or sliding_window is not supported yet");
+    const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
+    int r = q->shape.rank - 2; /* middle axes */
+    bool att[CK_MAX_RANK] = {false};
+    for (int i = 0; i < c->attention_axes.n; i++) {
+        int64_t a = c->attention_axes.v[i];
+        if (a < 1 || a > r) return ck_layer_error(l, CK_ERR_CONFIG, "field 'attention_axes': axis %lld is not between the batch and feature axes", (long long)a);
+        att[a - 1] = true;
+    }
+    int64_t B = q->shape.dim[0], H = c->num_heads, kd = c->key_dim, vd = c->value_dim;
+    int64_t fq = q->shape.dim[r + 1], fk = k->shape.dim[r + 1], fv = v->shape.dim[r + 1];
+    int64_t rq = B * prod_mid(q), rk = B * prod_mid(k), nout = ck_row_size(&out[0]) / prod_mid(q);
+    int64_t qmid[CK_MAX_RANK], kmid[CK_MAX_RANK];
+    for (int a = 0; a < r; a++) qmid[a] = q->shape.dim[a + 1], kmid[a] = k->shape.dim[a + 1];
+    int64_t groups = B * H, tq = 1, tk = 1;
+    for (int a = 0; a < r; a++) {
+        if (att[a]) tq *= qmid[a], tk *= kmid[a];
+        else groups *= qmid[a];
+    }
+    /* q, k, v projections, their gathered copies, scores, combined heads */
+    int64_t nf = 2 * rq * H * kd + 2 * rk * H * kd + 2 * rk * H * vd + tq * tk + 2 * rq * H * vd;
+    int64_t *offs = ck_malloc((size_t)(4 * (groups + tq + tk)) * sizeof *offs);
+    float *buf = ck_malloc((size_t)nf * sizeof *buf);
+    if (!offs || !buf) {
+        ck_free(offs), ck_free(buf);
+        return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    }
+    float *Pq = buf, *Pk = Pq + rq * H * kd, *Pv = Pk + rk * H * kd, *Gq = Pv + rk * H * vd, *Gk = Gq + rq * H * kd;
+    float *Gv = Gk + rk * H * kd, *S = Gv + rk * H * vd, *Go = S + tq * tk, *Po = Go + rq * H * vd;
+    int w = 0;
+    const float *bq = NULL, *bk = NULL, *bv = NULL, *bo = NULL, *Wq, *Wk, *Wv, *Wo;
+    Wq = l->weights[w++].value;
+    if (c->use_bias) bq = l->weights[w++].value;
+    Wk = l->weights[w++].value;
+    if (c->use_bias) bk = l->weights[w++].value;
+    Wv = l->weights[w++].value;
+    if (c->use_bias) bv = l->weights[w++].value;
+    Wo = l->weights[w++].value;
+    if (c->use_bias) bo = l->weights[w++].value;
+    proj(q->data, rq, fq, Wq, bq, H * kd, Pq);
+    proj(k->data, rk, fk, Wk, bk, H * kd, Pk);
+    proj(v->data, rk, fv, Wv, bv, H * vd, Pv);
+    split sq = {.outer = offs, .inner = offs + groups}, sk = {.outer = sq.inner + tq, .inner = sq.inner + tq + groups};
+    split sv = {.outer = sk.inner + tk, .inner = sk.inner + tk + groups}, so = {.outer = sv.inner + tk, .inner = sv.inner + tk + groups};
+    split_offsets(qmid, r, att, B, H, kd, &sq);
+    split_offsets(kmid, r, att, B, H, kd, &sk);
+    split_offsets(kmid, r, att, B, H, vd, &sv);
+    split_offsets(qmid, r, att, B, H, vd, &so);
+    gather(&sq, Pq, kd, Gq, false);
+    gather(&sk, Pk, kd, Gk, false);
+    gather(&sv, Pv, vd, Gv, false);
+    attend(groups, tq, tk, kd, vd, 1.0f / sqrtf((float)kd), Gq, Gk, Gv, S, Go);
+    gather(&so, Po, vd, Go, true);
+    proj(Po, rq, H * vd, Wo, bo, nout, out[0].data);
+    ck_free(offs);
+    ck_free(buf);
+    return CK_OK;
+}
+
+/* GroupedQueryAttention: query heads share key/value heads in groups of
+ * num_query_heads / num_key_value_heads (Keras repeats the kv heads). */
+ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_out, (void)ex;
+    const ck_mha_config *c = CK_CFG(l, ck_mha_config);
+    if (c->sliding_window != CK_INT_NULL)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with sliding_window is not supported yet");
+    const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
+    int64_t B = q->shape.dim[0], Tq = q->shape.dim[1], Tk = k->shape.dim[1], F = q->shape.dim[2];
+    int64_t Hq = c->num_query_heads, Hk = c->num_key_value_heads, d = c->head_dim, rep = Hq / Hk;
+    int64_t nf = B * Tq * Hq * d + 2 * B * Tk * Hk * d + Tq * d + Tk * d * 2 + Tq * Tk + Tq * d + B * Tq * Hq * d;
+    float *buf = ck_malloc((size_t)nf * sizeof *buf);
+    if (!buf) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    float *Pq = buf, *Pk = Pq + B * Tq * Hq * d, *Pv = Pk + B * Tk * Hk * d, *gq = Pv + B * Tk * Hk * d;
+    float *gk = gq + Tq * d, *gv = gk + Tk * d, *S = gv + Tk * d, *go = S + Tq * Tk, *Po = go + Tq * d;
+    int w = 0;
+    const float *bq = NULL, *bk = NULL, *bv = NULL, *bo = NULL, *Wq, *Wk, *Wv, *Wo;
+    Wq = l->weights[w++].value;
+    if (c->use_bias) bq = l->weights[w++].value;
+    Wk = l->weights[w++].value;
+    if (c->use_bias) bk = l->weights[w++].value;
+    Wv = l->weights[w++].value;
+    if (c->use_bias) bv = l->weights[w++].value;
+    Wo = l->weights[w++].value;
+    if (c->use_bias) bo = l->weights[w++].value;
+    proj(q->data, B * Tq, F, Wq, bq, Hq * d, Pq);
+    proj(k->data, B * Tk, k->shape.dim[2], Wk, bk, Hk * d, Pk);
+    proj(v->data, B * Tk, v->shape.dim[2], Wv, bv, Hk * d, Pv);
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t h = 0; h < Hq; h++) {
+            int64_t hk = h / rep;
+            for (int64_t t = 0; t < Tq; t++) memcpy(gq + t * d, Pq + ((b * Tq + t) * Hq + h) * d, (size_t)d * sizeof *gq);
+            for (int64_t t = 0; t < Tk; t++) {
+                memcpy(gk + t * d, Pk + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gk);
+                memcpy(gv + t * d, Pv + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gv);
+            }
+            attend(1, Tq, Tk, d, d, 1.0f / sqrtf((float)d), gq, gk, gv, S, go);
+            for (int64_t t = 0; t < Tq; t++) memcpy(Po + ((b * Tq + t) * Hq + h) * d, go + t * d, (size_t)d * sizeof *go);
+        }
+    proj(Po, B * Tq, Hq * d, Wo, bo, F, out[0].data);
+    ck_free(buf);
+    return CK_OK;
+}
+
+/* ---- Attention, AdditiveAttention --------------------------------------------------------- */
+ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    (void)n_out, (void)ex;
+    const ck_attention_config *c = CK_CFG(l, ck_attention_config);
+    bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
+    bool concat = !additive && !strcmp(c->score_mode, "concat");
+    const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
+    int64_t B = q->shape.dim[0], Tq = q->shape.dim[1], Tv = v->shape.dim[1], D = q->shape.dim[2], Dv = v->shape.dim[2];
+    int w = 0;
+    const float *scale = c->use_scale ? l->weights[w++].value : NULL;
+    float csw = concat ? l->weights[w].value[0] : 1.0f;
+    float *S = ck_malloc((size_t)(Tq * Tv) * sizeof *S);
+    if (!S) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    for (int64_t b = 0; b < B; b++) {
+        const float *qb = q->data + b * Tq * D, *kb = k->data + b * Tv * D;
+        if (!additive && !concat) {
+            ck_sgemm(false, true, Tq, Tv, D, scale ? scale[0] : 1.0f, qb, D, kb, D, 0.0f, S, Tv);
+        } else {
+            for (int64_t i = 0; i < Tq; i++)
+                for (int64_t j = 0; j < Tv; j++) {
+                    float s = 0.0f;
+                    for (int64_t d = 0; d < D; d++) {
+                        float a = qb[i * D + d] + kb[j * D + d];
+                        if (additive) s += (scale ? scale[d] : 1.0f) * tanhf(a);
+                        else s += tanhf(scale ? scale[0] * a : a);
+                    }
+                    S[i * Tv + j] = additive ? s : csw * s;
+                }
+        }
+        ck_act_forward(CK_ACT_SOFTMAX, S, S, Tq, Tv);
+        ck_sgemm(false, false, Tq, Dv, Tv, 1.0f, S, Tv, v->data + b * Tv * Dv, Dv, 0.0f, out[0].data + b * Tq * Dv, Dv);
+    }
+    ck_free(S);
+    return CK_OK;
+}
