@@ -78,6 +78,10 @@ typedef struct ck_field {
     {.name = #member, .type = ftype, .offset = offsetof(type_, member), .def = def_, __VA_ARGS__}
 
 /* ---- layer classes ------------------------------------------------------------ */
+/* Keras's timestep masks, [rows, steps] of 0/1 floats: none, input 0's mask passed
+ * through, or a new one the layer writes (Embedding(mask_zero), Masking). */
+typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW } ck_mask_mode;
+
 typedef struct ck_layer_class {
     const char *class_name;       /* "Dense", exactly as Keras spells it         */
     const char *module;           /* "keras.layers" for the JSON config          */
@@ -100,6 +104,9 @@ typedef struct ck_layer_class {
     int64_t (*flops)(const ck_layer *l);
     /* Floats of scratch per sample that forward keeps for backward (masks, stats). */
     int64_t (*workspace)(const ck_layer *l);
+    /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
+     * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
+    ck_mask_mode (*mask)(const ck_layer *l, int index);
 } ck_layer_class;
 
 const ck_layer_class *ck_find_layer_class(const char *class_name);

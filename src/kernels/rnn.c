@@ -92,6 +92,13 @@ void ck_rnn_forward(const ck_rnn_args *a)
         for (int64_t b = 0; b < B; b++) {
             float *zx = xproj + (b * T + t) * GU;
             const float *zh = hproj + b * GU;
+            if (a->mask && a->mask[b * T + t] == 0.0f) {
+                /* Keras skips a masked step: the state carries over, and the
+                 * output is the previous one (the state) or zeros. */
+                if (a->seq && a->zero_output_for_mask) memset(a->seq + (b * T + s) * U, 0, (size_t)U * sizeof *h);
+                else if (a->seq) memcpy(a->seq + (b * T + s) * U, h + b * U, (size_t)U * sizeof *h);
+                continue;
+            }
             if (a->kind == CK_RNN_LSTM) {
                 lstm_row(a, zx, zh, h + b * U, c + b * U);
             } else if (a->kind == CK_RNN_GRU) {

@@ -25,6 +25,8 @@ typedef struct ck_rnn_args {
     float *h;               /* [batch, units] final hidden state                       */
     float *c;               /* [batch, units] final cell state (LSTM) or NULL          */
     float *work;            /* ck_rnn_work_floats() floats of scratch                  */
+    const float *mask;      /* [batch, steps] Keras mask (0 = skip the step) or NULL   */
+    bool zero_output_for_mask; /* masked steps output zeros, else the previous output */
 } ck_rnn_args;
 
 int64_t ck_rnn_gates(ck_rnn_kind kind);

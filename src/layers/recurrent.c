@@ -7,6 +7,7 @@
  * are ignored by the lenient file reader. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
+#include "train/exec.h"
 #include "kernels/rnn.h"
 
 #include <string.h>
@@ -170,7 +171,6 @@ static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 
 static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
-    (void)ex;
     if (n_in > 1) return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with an initial_state is not supported yet");
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
     ck_rnn_args a = {
@@ -179,6 +179,7 @@ static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tens
         .kernel = l->weights[0].value, .recurrent = l->weights[1].value,
         .bias = c->use_bias ? l->weights[2].value : NULL, .reset_after = c->reset_after,
         .go_backwards = c->go_backwards, .act = c->activation.kind, .rec_act = c->recurrent_activation.kind,
+        .mask = ex && ex->in_masks ? ex->in_masks[0] : NULL, .zero_output_for_mask = c->zero_output_for_mask,
     };
     if (a.kind == CK_RNN_SIMPLE) a.rec_act = CK_ACT_LINEAR;
     int64_t extra = a.batch * a.units; /* room for h (and c) when not returned */
@@ -193,6 +194,12 @@ static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tens
     if (!c->return_sequences && n_out > 1) memcpy(out[1].data, a.h, (size_t)extra * sizeof *work);
     ck_free(work);
     return CK_OK;
+}
+
+/* The input's mask follows the sequence output; a last step or a state has none. */
+static ck_mask_mode rnn_mask(const ck_layer *l, int index)
+{
+    return index == 0 && CK_CFG(l, ck_rnn_config)->return_sequences ? CK_MASK_PASS : CK_MASK_NONE;
 }
 
 static int64_t rnn_flops(const ck_layer *l)
@@ -246,7 +253,7 @@ static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
     const ck_layer_class var = {                                                                   \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(T), .fields = fields_, \
         .n_fields = N(fields_), .min_inputs = 1, .max_inputs = 3, .build = rnn_build,              \
-        .forward = rnn_forward, .flops = rnn_flops,                                                \
+        .forward = rnn_forward, .flops = rnn_flops, .mask = rnn_mask,                              \
     }
 RNN_CLASS(ck_class_simple_rnn, "SimpleRNN", simple_rnn_fields);
 RNN_CLASS(ck_class_lstm, "LSTM", lstm_fields);

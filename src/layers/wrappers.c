@@ -5,6 +5,7 @@
  * and summaries read them like any layer's. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
+#include "train/exec.h"
 #include "graph/config.h"
 
 #include <string.h>
@@ -196,10 +197,18 @@ static ck_status bidirectional_forward(ck_layer *l, const ck_tensor *in, int n_i
     return st;
 }
 
+/* Sequence outputs keep the input's mask (both directions read it in forward time). */
+static ck_mask_mode bidirectional_mask(const ck_layer *l, int index)
+{
+    bool none = !*CK_CFG(l, W)->merge_mode;
+    return l->n_sublayers && l->sublayers[0]->out_shapes[0].rank >= 3 && index < (none ? 2 : 1) ? CK_MASK_PASS
+                                                                                                : CK_MASK_NONE;
+}
+
 const ck_layer_class ck_class_bidirectional = {
     .class_name = "Bidirectional", .module = "keras.layers", .config_size = sizeof(W),
     .fields = bidirectional_fields, .n_fields = 3, .min_inputs = 1, .max_inputs = 1,
-    .build = bidirectional_build, .forward = bidirectional_forward,
+    .build = bidirectional_build, .forward = bidirectional_forward, .mask = bidirectional_mask,
 };
 
 /* ---- TimeDistributed ------------------------------------------------------------------------ */
@@ -242,7 +251,18 @@ static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int 
     so.shape.dim[0] = si.shape.dim[0];
     for (int i = 2; i < in[0].shape.rank; i++) si.shape.dim[i - 1] = in[0].shape.dim[i];
     for (int i = 2; i < out[0].shape.rank; i++) so.shape.dim[i - 1] = out[0].shape.dim[i];
-    return s->cls->forward(s, &si, 1, &so, 1, ex);
+    /* the mask is per (batch, time): the wrapped layer sees single steps, no mask */
+    float *const *masks = ex ? ex->in_masks : NULL;
+    if (ex) ex->in_masks = NULL;
+    ck_status st = s->cls->forward(s, &si, 1, &so, 1, ex);
+    if (ex) ex->in_masks = masks;
+    return st;
+}
+
+static ck_mask_mode pass_mask(const ck_layer *l, int index)
+{
+    (void)l, (void)index;
+    return CK_MASK_PASS;
 }
 
 /* The wrapped layer's scratch for each of the `time` rows one batch row becomes:
@@ -258,7 +278,7 @@ const ck_layer_class ck_class_time_distributed = {
     .class_name = "TimeDistributed", .module = "keras.layers", .config_size = sizeof(W),
     .fields = time_distributed_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
     .build = time_distributed_build, .forward = time_distributed_forward,
-    .workspace = time_distributed_workspace,
+    .workspace = time_distributed_workspace, .mask = pass_mask,
 };
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);

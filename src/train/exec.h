@@ -24,6 +24,11 @@ struct ck_exec {
     float *workspace;     /* scratch of the node being run: [rows, cls->workspace()] */
     bool grads_ready;     /* a backward pass has filled every weight's grad          */
     ck_plan *plan;        /* the top-level model's plan                              */
+    /* Keras masks of the node being run: in_masks[i] is input i's [rows, steps]
+     * 0/1 mask or NULL (in_masks NULL: no input has one); out_mask is where a
+     * CK_MASK_NEW layer writes its output's mask. */
+    float *const *in_masks;
+    float *out_mask;
 };
 
 /* Plans buffers for up to `batch` rows. The model must be built, with every
