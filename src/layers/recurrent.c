@@ -169,30 +169,74 @@ static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     return CK_OK;
 }
 
-static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+/* The kernel's arguments for one call; states come as inputs 1 (h) and 2 (c). */
+static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_exec *ex, ck_rnn_args *a)
 {
-    if (n_in > 1) return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with an initial_state is not supported yet");
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
-    ck_rnn_args a = {
+    *a = (ck_rnn_args){
         .kind = kind_of(l), .batch = in[0].shape.dim[0], .steps = in[0].shape.dim[1],
         .in_dim = in[0].shape.dim[2], .units = c->units, .x = in[0].data,
         .kernel = l->weights[0].value, .recurrent = l->weights[1].value,
         .bias = c->use_bias ? l->weights[2].value : NULL, .reset_after = c->reset_after,
         .go_backwards = c->go_backwards, .act = c->activation.kind, .rec_act = c->recurrent_activation.kind,
         .mask = ex && ex->in_masks ? ex->in_masks[0] : NULL, .zero_output_for_mask = c->zero_output_for_mask,
+        .h0 = n_in > 1 ? in[1].data : NULL, .c0 = n_in > 2 ? in[2].data : NULL,
     };
-    if (a.kind == CK_RNN_SIMPLE) a.rec_act = CK_ACT_LINEAR;
-    int64_t extra = a.batch * a.units; /* room for h (and c) when not returned */
-    float *work = ck_malloc((size_t)(ck_rnn_work_floats(&a) + 2 * extra) * sizeof *work);
-    if (!work) return ck_fail_prefix(CK_ERR_NOMEM, "%s '%s': ", l->cls->class_name, l->name);
-    a.work = work;
+    if (a->kind == CK_RNN_SIMPLE) a->rec_act = CK_ACT_LINEAR;
+    int states = a->kind == CK_RNN_LSTM ? 2 : 1;
+    if (n_in > 1 && n_in != 1 + states)
+        return ck_layer_error(l, CK_ERR_ARG, "field 'initial_state': %d state(s) given, %s needs %d", n_in - 1,
+                              l->cls->class_name, states);
+    if (!ex || !ex->workspace)
+        return ck_layer_error(l, CK_ERR_STATE, "the engine gave no scratch (every input dimension must be known)");
+    a->work = ex->workspace;
+    return CK_OK;
+}
+
+/* Scratch per batch row: the kernel keeps every step's gates and states there
+ * for backward. */
+static int64_t rnn_workspace(const ck_layer *l)
+{
+    int64_t t = l->in_shapes[0].dim[1];
+    if (t == CK_NONE) return 0;
+    ck_rnn_args a = {.kind = kind_of(l), .batch = 1, .steps = t, .units = CK_CFG(l, ck_rnn_config)->units};
+    return ck_rnn_work_floats(&a);
+}
+
+static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
+    ck_rnn_args a;
+    ck_status st = rnn_args(l, in, n_in, ex, &a);
+    if (st) return st;
     a.seq = c->return_sequences ? out[0].data : NULL;
-    a.h = !c->return_sequences ? out[0].data : n_out > 1 ? out[1].data : work + ck_rnn_work_floats(&a);
-    if (a.kind == CK_RNN_LSTM)
-        a.c = n_out > 2 ? out[2].data : work + ck_rnn_work_floats(&a) + extra;
+    a.h = !c->return_sequences ? out[0].data : n_out > 1 ? out[1].data : NULL;
+    a.c = a.kind == CK_RNN_LSTM && n_out > 2 ? out[2].data : NULL;
     ck_rnn_forward(&a);
-    if (!c->return_sequences && n_out > 1) memcpy(out[1].data, a.h, (size_t)extra * sizeof *work);
-    ck_free(work);
+    if (!c->return_sequences && n_out > 1)
+        memcpy(out[1].data, out[0].data, (size_t)(a.batch * a.units) * sizeof(float));
+    return CK_OK;
+}
+
+/* Backpropagation through time over the scratch the forward kept. */
+static ck_status rnn_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                              const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)out;
+    const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
+    ck_rnn_args a;
+    ck_status st = rnn_args(l, in, n_in, ex, &a);
+    if (st) return st;
+    ck_rnn_grads g = {
+        .dseq = c->return_sequences ? dout[0].data : NULL,
+        .dh = !c->return_sequences ? dout[0].data : NULL,
+        .dh2 = n_out > 1 ? dout[1].data : NULL,
+        .dc = a.kind == CK_RNN_LSTM && n_out > 2 ? dout[2].data : NULL,
+        .dx = din[0].data, .dh0 = n_in > 1 ? din[1].data : NULL, .dc0 = n_in > 2 ? din[2].data : NULL,
+        .dkernel = l->weights[0].grad, .drecurrent = l->weights[1].grad,
+        .dbias = c->use_bias ? l->weights[2].grad : NULL,
+    };
+    ck_rnn_backward(&a, &g);
     return CK_OK;
 }
 
@@ -253,7 +297,8 @@ static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
     const ck_layer_class var = {                                                                   \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(T), .fields = fields_, \
         .n_fields = N(fields_), .min_inputs = 1, .max_inputs = 3, .build = rnn_build,              \
-        .forward = rnn_forward, .flops = rnn_flops, .mask = rnn_mask,                              \
+        .forward = rnn_forward, .backward = rnn_backward, .flops = rnn_flops, .mask = rnn_mask,    \
+        .workspace = rnn_workspace,                                                                \
     }
 RNN_CLASS(ck_class_simple_rnn, "SimpleRNN", simple_rnn_fields);
 RNN_CLASS(ck_class_lstm, "LSTM", lstm_fields);
