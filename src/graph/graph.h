@@ -42,6 +42,9 @@ typedef struct ck_init {   /* an initializer with its Keras config */
     ck_distribution distribution;
     bool has_seed;
     int64_t seed;
+    /* values [ones_begin, ones_end) become 1 after filling: an LSTM bias with
+     * unit_forget_bias (Keras concatenates init(u), ones(u), init(2u)) */
+    int64_t ones_begin, ones_end;
 } ck_init;
 
 /* ---- the field table: one codec reads kwargs and JSON and writes JSON --------- */

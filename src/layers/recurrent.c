@@ -144,6 +144,23 @@ static ck_status check_initial_states(ck_layer *l, const ck_shape *in, int n_in,
     return CK_OK;
 }
 
+/* Keras 3 builds the weights inside the layer's cell, so their paths read
+ * "lstm/lstm_cell/kernel"; the cell's scope is part of the weight's name here. */
+static ck_status add_cell_weight(ck_layer *l, const char *cell, const char *name, ck_shape shape, const ck_init *init)
+{
+    char full[CK_STR_MAX];
+    snprintf(full, sizeof full, "%s/%s", cell, name);
+    return ck_layer_add_weight(l, full, shape, init, true, CK_FLOAT32);
+}
+
+/* unit_forget_bias: the forget gate's quarter of an LSTM bias starts at one. */
+static ck_init forget_bias_init(const ck_rnn_config *c, bool lstm)
+{
+    ck_init bi = c->bias_initializer;
+    if (lstm && c->unit_forget_bias) bi.ones_begin = c->units, bi.ones_end = 2 * c->units;
+    return bi;
+}
+
 static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
     ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
@@ -155,14 +172,14 @@ static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     ck_rnn_kind kind = kind_of(l);
     g = ck_rnn_gates(kind);
     if (!ck_mul_ok(g, u, &g)) return ck_layer_error(l, CK_ERR_OVERFLOW, "units %lld is too large", (long long)u);
-    if ((st = ck_layer_add_weight(l, "kernel", ck_shape_2(d, g), &c->kernel_initializer, true, CK_FLOAT32)))
-        return st;
-    if ((st = ck_layer_add_weight(l, "recurrent_kernel", ck_shape_2(u, g), &c->recurrent_initializer, true,
-                                  CK_FLOAT32)))
+    const char *cell = kind == CK_RNN_LSTM ? "lstm_cell" : kind == CK_RNN_GRU ? "gru_cell" : "simple_rnn_cell";
+    if ((st = add_cell_weight(l, cell, "kernel", ck_shape_2(d, g), &c->kernel_initializer)) ||
+        (st = add_cell_weight(l, cell, "recurrent_kernel", ck_shape_2(u, g), &c->recurrent_initializer)))
         return st;
     if (c->use_bias) {
         ck_shape bs = kind == CK_RNN_GRU && c->reset_after ? ck_shape_2(2, g) : ck_shape_1(g);
-        if ((st = ck_layer_add_weight(l, "bias", bs, &c->bias_initializer, true, CK_FLOAT32))) return st;
+        ck_init bi = forget_bias_init(c, kind == CK_RNN_LSTM);
+        if ((st = add_cell_weight(l, cell, "bias", bs, &bi))) return st;
     }
     ck_shape step = ck_shape_2(in[0].dim[0], u);
     set_outputs(c, kind == CK_RNN_LSTM ? 2 : 1, &step, &in[0], out, n_out);
@@ -285,10 +302,11 @@ static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
     step.dim[cf ? 1 : r + 1] = f;
     k.dim[r] = ch, k.dim[r + 1] = f4;
     rk.dim[r] = f, rk.dim[r + 1] = f4;
-    if ((st = ck_layer_add_weight(l, "kernel", k, &c->kernel_initializer, true, CK_FLOAT32))) return st;
-    if ((st = ck_layer_add_weight(l, "recurrent_kernel", rk, &c->recurrent_initializer, true, CK_FLOAT32))) return st;
-    if (c->use_bias && (st = ck_layer_add_weight(l, "bias", ck_shape_1(f4), &c->bias_initializer, true, CK_FLOAT32)))
+    ck_init bi = forget_bias_init(c, true);
+    if ((st = add_cell_weight(l, "conv_lstm_cell", "kernel", k, &c->kernel_initializer)) ||
+        (st = add_cell_weight(l, "conv_lstm_cell", "recurrent_kernel", rk, &c->recurrent_initializer)))
         return st;
+    if (c->use_bias && (st = add_cell_weight(l, "conv_lstm_cell", "bias", ck_shape_1(f4), &bi))) return st;
     set_outputs(c, 2, &step, &in[0], out, n_out);
     return CK_OK;
 }

@@ -81,7 +81,9 @@ static ck_status mirror_weights(ck_layer *l, const ck_layer *s)
 {
     for (int i = 0; i < s->n_weights; i++) {
         const ck_weight *w = &s->weights[i];
-        ck_status st = ck_layer_add_weight(l, w->name, w->shape, &w->init, w->trainable, w->dtype);
+        char name[CK_NAME_MAX + CK_STR_MAX + 2]; /* Keras's path runs through the wrapped layer */
+        snprintf(name, sizeof name, "%s/%s", s->name, w->name);
+        ck_status st = ck_layer_add_weight(l, name, w->shape, &w->init, w->trainable, w->dtype);
         if (st) return st;
     }
     return CK_OK;
