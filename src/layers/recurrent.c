@@ -135,8 +135,9 @@ static void set_outputs(const ck_rnn_config *c, int n_states, const ck_shape *y_
 static ck_status check_initial_states(ck_layer *l, const ck_shape *in, int n_in, int64_t units)
 {
     int states = kind_of(l) == CK_RNN_LSTM ? 2 : 1;
-    if (n_in > 1 + states)
-        return ck_layer_error(l, CK_ERR_SHAPE, "field 'initial_state': %d states given, the layer has %d", n_in - 1, states);
+    if (n_in > 1 && n_in != 1 + states)
+        return ck_layer_error(l, CK_ERR_SHAPE, "field 'initial_state': %d state(s) given, %s needs %d", n_in - 1,
+                              l->cls->class_name, states);
     for (int i = 1; i < n_in; i++)
         if (in[i].rank != 2 || (in[i].dim[1] != CK_NONE && in[i].dim[1] != units))
             return ck_layer_error(l, CK_ERR_SHAPE, "field 'initial_state': state %d must be (batch, %lld)", i - 1,
