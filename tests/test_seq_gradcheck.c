@@ -164,7 +164,8 @@ static ck_model *seq(const char *input_shape, ...)
     va_start(ap, input_shape);
     for (const char *cls; (cls = va_arg(ap, const char *));) {
         const char *kw = va_arg(ap, const char *);
-        ck_sequential_add(m, ck_layer_new(cls, kw));
+        ck_status st = ck_sequential_add(m, ck_layer_new(cls, kw));
+        CHECK(st == CK_OK, "%s(%s): %s", cls, kw, ck_errmsg());
     }
     va_end(ap);
     return m;
@@ -188,6 +189,9 @@ static ck_model *rnn_call(const char *cls, const char *kwargs, int n_states, int
     return g;
 }
 
+/* A nested layer as the kwargs parser reads it (Keras's serialized form). */
+#define LAYER(cls, config) "{'class_name': '" cls "', 'config': {" config "}}"
+
 int main(void)
 {
     gradcheck("SimpleRNN", seq("(4, 3)", "SimpleRNN", "units=2", NULL), 0);
@@ -209,21 +213,21 @@ int main(void)
     const char *modes[] = {"concat", "sum", "mul", "ave", NULL};
     char kw[128], label[128];
     for (int i = 0; modes[i]; i++) {
-        snprintf(kw, sizeof kw, "layer=LSTM(units=2, return_sequences=True), merge_mode='%s'", modes[i]);
+        snprintf(kw, sizeof kw, "layer=%s, merge_mode='%s'", LAYER("LSTM", "'units': 2, 'return_sequences': True"), modes[i]);
         snprintf(label, sizeof label, "Bidirectional(LSTM seq, %s)", modes[i]);
         gradcheck(label, seq("(4, 3)", "Bidirectional", kw, NULL), 0);
-        snprintf(kw, sizeof kw, "layer=GRU(units=2), merge_mode='%s'", modes[i]);
+        snprintf(kw, sizeof kw, "layer=%s, merge_mode='%s'", LAYER("GRU", "'units': 2"), modes[i]);
         snprintf(label, sizeof label, "Bidirectional(GRU, %s)", modes[i]);
         gradcheck(label, seq("(4, 3)", "Bidirectional", kw, NULL), 0);
     }
-    gradcheck("TimeDistributed(Dense)", seq("(4, 3)", "TimeDistributed", "layer=Dense(units=2, activation='tanh')", NULL), 0);
+    gradcheck("TimeDistributed(Dense)", seq("(4, 3)", "TimeDistributed", "layer=" LAYER("Dense", "'units': 2, 'activation': 'tanh'"), NULL), 0);
     gradcheck("Embedding LSTM", seq("(5,)", "Embedding", "input_dim=6, output_dim=3", "LSTM", "units=2", NULL), 6);
     gradcheck("Embedding mask_zero LSTM", seq("(5,)", "Embedding", "input_dim=6, output_dim=3, mask_zero=True",
                                                "LSTM", "units=2, return_sequences=True", NULL), 6);
     gradcheck("Embedding mask_zero GRU backwards", seq("(5,)", "Embedding", "input_dim=6, output_dim=3, mask_zero=True",
                                                         "GRU", "units=2, go_backwards=True, reset_after=False", NULL), 6);
     gradcheck("Embedding mask_zero Bidirectional", seq("(5,)", "Embedding", "input_dim=6, output_dim=3, mask_zero=True",
-                                                        "Bidirectional", "layer=SimpleRNN(units=2, return_sequences=True)", NULL), 6);
+                                                        "Bidirectional", "layer=" LAYER("SimpleRNN", "'units': 2, 'return_sequences': True"), NULL), 6);
     printf("seq gradcheck: %d models checked\n", n_models);
     CHECK(n_models == 29, "expected 29 models, checked %d", n_models);
     return test_report("test_seq_gradcheck");

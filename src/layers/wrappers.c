@@ -24,9 +24,9 @@ static const ck_field time_distributed_fields[] = {
     CK_FIELD(W, layer, CK_FT_JSON, NULL, 0, CK_FF_REQUIRED),
 };
 
-/* A layer from its nested Keras object; go_backwards flips it (Bidirectional's
- * mirror of the forward layer). */
-static ck_status sublayer_new(ck_layer *l, const char *field, const char *text, int flip, const char *prefix,
+/* A layer from its nested Keras object; flip negates its go_backwards
+ * (Bidirectional's mirror of the forward layer). */
+static ck_status sublayer_new(ck_layer *l, const char *field, const char *text, bool flip, const char *prefix,
                               ck_layer **out)
 {
     json_error_t jerr;
@@ -42,12 +42,12 @@ static ck_status sublayer_new(ck_layer *l, const char *field, const char *text, 
         st = ck_layer_error(l, CK_ERR_CONFIG, "field '%s': %s cannot be wrapped", field, c->class_name);
     ck_layer *s = st ? NULL : ck_layer_alloc(c);
     if (!st && !s) st = CK_ERR_NOMEM;
-    if (!st && cfg) st = ck_config_apply(s, cfg, false);
-    if (!st && flip >= 0) {
-        json_t *o = json_pack("{s:b}", "go_backwards", flip);
-        st = o ? ck_config_apply(s, o, false) : CK_ERR_NOMEM;
-        json_decref(o);
+    if (!st && flip && json_is_object(cfg)) {
+        /* Keras's backward layer: the same config with go_backwards negated */
+        bool back = json_is_true(json_object_get(cfg, "go_backwards"));
+        if (json_object_set_new(cfg, "go_backwards", json_boolean(!back))) st = CK_ERR_NOMEM;
     }
+    if (!st && cfg) st = ck_config_apply(s, cfg, false);
     json_decref(obj);
     if (st) {
         ck_layer_free(s);
@@ -106,9 +106,9 @@ static ck_status bidirectional_build(ck_layer *l, const ck_shape *in, int n_in, 
     ck_status st;
     if (!l->n_sublayers) {
         ck_layer *f, *b;
-        if ((st = sublayer_new(l, "layer", c->layer, -1, "forward_", &f)) || (st = add_sublayer(l, f))) return st;
-        st = c->backward_layer ? sublayer_new(l, "backward_layer", c->backward_layer, -1, "backward_", &b)
-                               : sublayer_new(l, "layer", c->layer, 1, NULL, &b);
+        if ((st = sublayer_new(l, "layer", c->layer, false, "forward_", &f)) || (st = add_sublayer(l, f))) return st;
+        st = c->backward_layer ? sublayer_new(l, "backward_layer", c->backward_layer, false, "backward_", &b)
+                               : sublayer_new(l, "layer", c->layer, true, NULL, &b);
         if (!st && !c->backward_layer) {
             char name[CK_STR_MAX];
             snprintf(name, sizeof name, "backward_%.50s", f->name + strlen("forward_"));
@@ -307,7 +307,7 @@ static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_i
         return ck_layer_error(l, CK_ERR_SHAPE, "input must have rank >= 3 (batch, time, ...), got %d", in[0].rank);
     if (!l->n_sublayers) {
         ck_layer *s;
-        if ((st = sublayer_new(l, "layer", c->layer, -1, NULL, &s)) || (st = add_sublayer(l, s))) return st;
+        if ((st = sublayer_new(l, "layer", c->layer, false, NULL, &s)) || (st = add_sublayer(l, s))) return st;
     }
     ck_shape inner = {.rank = in[0].rank - 1, .dim = {in[0].dim[0]}}, io[4];
     for (int i = 2; i < in[0].rank; i++) inner.dim[i - 1] = in[0].dim[i];
