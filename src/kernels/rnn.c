@@ -6,6 +6,10 @@
 
 #include <string.h>
 
+/* Gate work of one step below which threads cost more than they save: a step is
+ * a barrier, and a few thousand activations take microseconds. */
+#define PAR_MIN 32768
+
 int64_t ck_rnn_gates(ck_rnn_kind kind) { return kind == CK_RNN_LSTM ? 4 : kind == CK_RNN_GRU ? 3 : 1; }
 
 /* The scratch, every part [batch, ...]. */
@@ -123,7 +127,7 @@ void ck_rnn_forward(const ck_rnn_args *a)
             ck_sgemm(false, false, B, U, U, 1.0f, w.cand + t * U, T * U, a->recurrent + 2 * U, GU, 0.0f,
                      w.hproj + 2 * U, GU);
         }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * GU >= PAR_MIN)
         for (int64_t b = 0; b < B; b++) {
             float *pre = w.pre + (b * T + t) * GU, *g = w.gates + (b * T + t) * GU;
             float *h = w.h + b * U, *c = w.c + b * U;
@@ -235,7 +239,7 @@ void ck_rnn_backward(const ck_rnn_args *a, const ck_rnn_grads *gr)
 
     for (int64_t s = T - 1; s >= 0; s--) {
         int64_t t = a->go_backwards ? T - 1 - s : s;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * GU >= PAR_MIN)
         for (int64_t b = 0; b < B; b++) {
             float *dh = w.dh + b * U, *dzh = w.dzh + b * GU, *dhp = w.dhp + b * U, *tmp = w.tmp + b * U;
             float *dpre = w.dpre + (b * T + t) * GU;
@@ -264,7 +268,7 @@ void ck_rnn_backward(const ck_rnn_args *a, const ck_rnn_grads *gr)
             if (gr->drecurrent)
                 ck_sgemm(true, false, U, U, B, 1.0f, w.cand + t * U, T * U, w.dpre + t * GU + 2 * U, T * GU, 1.0f,
                          gr->drecurrent + 2 * U, GU);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (B * GU >= PAR_MIN)
             for (int64_t b = 0; b < B; b++) {
                 if (masked(a, b, t)) continue;
                 float *dpre = w.dpre + (b * T + t) * GU;
