@@ -155,6 +155,11 @@ static void gru_row(const ck_rnn_args *a, float *pre, const float *zh, float *g,
     for (int64_t k = 0; k < u; k++) h[k] = g[k] * h[k] + (1.0f - g[k]) * g[2 * u + k];
 }
 
+void ck_rnn_lstm_cell(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c)
+{
+    lstm_row(a, pre, zh, g, h, c);
+}
+
 void ck_rnn_forward(const ck_rnn_args *a)
 {
     int64_t B = a->batch, T = a->steps, D = a->in_dim, U = a->units, G = ck_rnn_gates(a->kind), GU = G * U;

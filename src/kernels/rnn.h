@@ -49,6 +49,9 @@ int64_t ck_rnn_gates(ck_rnn_kind kind);
 /* Scratch floats forward and backward need; a multiple of batch. */
 int64_t ck_rnn_work_floats(const ck_rnn_args *a);
 void ck_rnn_forward(const ck_rnn_args *a);
+/* One LSTM cell update of `a->units` values (ConvLSTM runs it per position):
+ * pre += zh, g = gates (i, f, c, o), c and h updated in place. */
+void ck_rnn_lstm_cell(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c);
 /* The backward of the last ck_rnn_forward with the same args (and scratch). */
 void ck_rnn_backward(const ck_rnn_args *a, const ck_rnn_grads *g);
 

@@ -82,12 +82,14 @@ typedef struct ck_einsum_plan {
 ck_status ck_einsum_analyze(const char *equation, const char *bias_axes, const ck_shape *in,
                             const ck_ints *output_shape, ck_einsum_plan *plan);
 
-/* Forward passes of the attention family (attention_run.c). */
+/* Forward passes of the attention family (attention_run.c) and ConvLSTM. */
 #define CK_FWD_DECL(fn) ck_status fn(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 CK_FWD_DECL(ck_einsum_dense_forward);
 CK_FWD_DECL(ck_mha_forward);
 CK_FWD_DECL(ck_gqa_forward);
 CK_FWD_DECL(ck_attention_forward);
+CK_FWD_DECL(ck_conv_lstm_forward); /* conv_lstm_run.c */
+int64_t ck_conv_lstm_workspace(const ck_layer *l);
 #undef CK_FWD_DECL
 
 #endif
