@@ -36,7 +36,7 @@ static void expect_error(const char *label, ck_status st, const char *frag1, con
 static ck_status call_with_states(const char *cls, const char *kwargs, const char *const *state_shapes, int n)
 {
     ck_model *g = ck_functional(NULL);
-    ck_ktensor *in[3] = {ck_input(g, "shape=(4, 3)")};
+    ck_ktensor *in[4] = {ck_input(g, "shape=(4, 3)")};
     for (int i = 0; i < n; i++) {
         char kw[64];
         snprintf(kw, sizeof kw, "shape=%s", state_shapes[i]);
