@@ -230,6 +230,7 @@ const ck_layer_class ck_class_multi_head_attention = {
     .class_name = "MultiHeadAttention", .module = "keras.layers", .config_size = sizeof(M),
     .fields = mha_fields, .n_fields = N(mha_fields), .min_inputs = 2, .max_inputs = 3,
     .build = mha_build, .forward = ck_mha_forward,
+    .mask = ck_attention_mask,
 };
 
 static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -265,6 +266,7 @@ const ck_layer_class ck_class_group_query_attention = {
     .class_name = "GroupedQueryAttention", .module = "keras.layers", .config_size = sizeof(M),
     .fields = gqa_fields, .n_fields = N(gqa_fields), .min_inputs = 2, .max_inputs = 3,
     .build = gqa_build, .forward = ck_gqa_forward,
+    .mask = ck_attention_mask,
 };
 
 /* ---- Attention, AdditiveAttention -------------------------------------------------------- */
@@ -310,11 +312,13 @@ const ck_layer_class ck_class_attention = {
     .class_name = "Attention", .module = "keras.layers", .config_size = sizeof(A),
     .fields = attention_fields, .n_fields = N(attention_fields), .min_inputs = 2, .max_inputs = 3,
     .build = attention_build, .forward = ck_attention_forward,
+    .mask = ck_attention_mask,
 };
 const ck_layer_class ck_class_additive_attention = {
     .class_name = "AdditiveAttention", .module = "keras.layers", .config_size = sizeof(A),
     .fields = additive_attention_fields, .n_fields = N(additive_attention_fields), .min_inputs = 2, .max_inputs = 3,
     .build = attention_build, .forward = ck_attention_forward,
+    .mask = ck_attention_mask,
 };
 
 CK_FAMILY(ck_attention_layers, &ck_class_einsum_dense, &ck_class_multi_head_attention,

@@ -8,6 +8,7 @@
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
 #include "layers/engine_util.h"
+#include "train/exec.h"
 
 #include <math.h>
 #include <string.h>
@@ -125,12 +126,39 @@ static void proj(const float *x, int64_t rows, int64_t k, const float *w, const 
         for (int64_t r = 0; r < rows; r++) ck_vec_add(y + r * n, b, n);
 }
 
+/* Keras masks of one attention call: [batch, tq] for the query, [batch, tk] for
+ * the value and the key; a block's batch row is its index / per_batch. */
+typedef struct att_masks {
+    const float *q, *v, *k;
+    int64_t per_batch;
+} att_masks;
+
+static const float *mask_in(const ck_exec *ex, int n_in, int i)
+{
+    return ex && ex->in_masks && i < n_in ? ex->in_masks[i] : NULL;
+}
+
+/* Keras's masked softmax: a score whose query or key step is masked becomes
+ * -1e9 before the softmax (a fully masked query row attends uniformly). */
+static void mask_scores(const att_masks *m, int64_t g, int64_t tq, int64_t tk, float *s)
+{
+    if (!m || (!m->q && !m->v && !m->k)) return;
+    int64_t b = g / m->per_batch;
+    for (int64_t i = 0; i < tq; i++)
+        for (int64_t j = 0; j < tk; j++) {
+            bool off = (m->q && m->q[b * tq + i] == 0.0f) || (m->v && m->v[b * tk + j] == 0.0f) ||
+                       (m->k && m->k[b * tk + j] == 0.0f);
+            if (off) s[i * tk + j] = -1e9f;
+        }
+}
+
 /* For each of `groups` blocks: s = q k^T * scale [tq, tk], softmax over tk, o = s v. */
 static void attend(int64_t groups, int64_t tq, int64_t tk, int64_t dk, int64_t dv, float scale, const float *q,
-                   const float *k, const float *v, float *s, float *o)
+                   const float *k, const float *v, float *s, float *o, const att_masks *m, int64_t g0)
 {
     for (int64_t g = 0; g < groups; g++) {
         ck_sgemm(false, true, tq, tk, dk, scale, q + g * tq * dk, dk, k + g * tk * dk, dk, 0.0f, s, tk);
+        mask_scores(m, g0 + g, tq, tk, s);
         ck_act_forward(CK_ACT_SOFTMAX, s, s, tq, tk);
         ck_sgemm(false, false, tq, dv, tk, 1.0f, s, tk, v + g * tk * dv, dv, 0.0f, o + g * tq * dv, dv);
     }
@@ -187,12 +215,14 @@ static int64_t prod_mid(const ck_tensor *t) { int64_t n = 1; for (int a = 1; a <
 
 ck_status ck_mha_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
-    (void)n_out, (void)ex;
+    (void)n_out;
     const ck_mha_config *c = CK_CFG(l, ck_mha_config);
     if (c->use_gate || c->sliding_window != CK_INT_NULL)
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with use_gate or sliding_window is not supported yet");
     const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
     int r = q->shape.rank - 2; /* middle axes */
+    if (ex && ex->in_masks && r != 1)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "Keras masks on inputs of rank %d are not supported yet", r + 2);
     bool att[CK_MAX_RANK] = {false};
     for (int i = 0; i < c->attention_axes.n; i++) {
         int64_t a = c->attention_axes.v[i];
@@ -241,7 +271,8 @@ ck_status ck_mha_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
     gather(&sq, Pq, kd, Gq, false);
     gather(&sk, Pk, kd, Gk, false);
     gather(&sv, Pv, vd, Gv, false);
-    attend(groups, tq, tk, kd, vd, 1.0f / sqrtf((float)kd), Gq, Gk, Gv, S, Go);
+    att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), H};
+    attend(groups, tq, tk, kd, vd, 1.0f / sqrtf((float)kd), Gq, Gk, Gv, S, Go, &am, 0);
     gather(&so, Po, vd, Go, true);
     proj(Po, rq, H * vd, Wo, bo, nout, out[0].data);
     ck_free(offs);
@@ -253,7 +284,7 @@ ck_status ck_mha_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
  * num_query_heads / num_key_value_heads (Keras repeats the kv heads). */
 ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
-    (void)n_out, (void)ex;
+    (void)n_out;
     const ck_mha_config *c = CK_CFG(l, ck_mha_config);
     if (c->sliding_window != CK_INT_NULL)
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with sliding_window is not supported yet");
@@ -286,7 +317,8 @@ ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
                 memcpy(gk + t * d, Pk + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gk);
                 memcpy(gv + t * d, Pv + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gv);
             }
-            attend(1, Tq, Tk, d, d, 1.0f / sqrtf((float)d), gq, gk, gv, S, go);
+            att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1};
+            attend(1, Tq, Tk, d, d, 1.0f / sqrtf((float)d), gq, gk, gv, S, go, &am, b);
             for (int64_t t = 0; t < Tq; t++) memcpy(Po + ((b * Tq + t) * Hq + h) * d, go + t * d, (size_t)d * sizeof *go);
         }
     proj(Po, B * Tq, Hq * d, Wo, bo, F, out[0].data);
@@ -294,10 +326,19 @@ ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
     return CK_OK;
 }
 
+/* The query's mask follows the output (Keras's compute_mask of these layers). */
+ck_mask_mode ck_attention_mask(const ck_layer *l, int index)
+{
+    (void)l, (void)index;
+    return CK_MASK_PASS;
+}
+
 /* ---- Attention, AdditiveAttention --------------------------------------------------------- */
 ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
-    (void)n_out, (void)ex;
+    (void)n_out;
+    /* Keras: scores of masked value steps lose 1e9, masked query rows give 0 */
+    const float *qm = mask_in(ex, n_in, 0), *vm = mask_in(ex, n_in, 1);
     const ck_attention_config *c = CK_CFG(l, ck_attention_config);
     bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
     bool concat = !additive && !strcmp(c->score_mode, "concat");
@@ -324,8 +365,14 @@ ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
                     S[i * Tv + j] = additive ? s : csw * s;
                 }
         }
+        if (vm)
+            for (int64_t i = 0; i < Tq; i++)
+                for (int64_t j = 0; j < Tv; j++) S[i * Tv + j] -= 1e9f * (1.0f - vm[b * Tv + j]);
         ck_act_forward(CK_ACT_SOFTMAX, S, S, Tq, Tv);
-        ck_sgemm(false, false, Tq, Dv, Tv, 1.0f, S, Tv, v->data + b * Tv * Dv, Dv, 0.0f, out[0].data + b * Tq * Dv, Dv);
+        float *ob = out[0].data + b * Tq * Dv;
+        ck_sgemm(false, false, Tq, Dv, Tv, 1.0f, S, Tv, v->data + b * Tv * Dv, Dv, 0.0f, ob, Dv);
+        for (int64_t i = 0; qm && i < Tq; i++)
+            for (int64_t d = 0; d < Dv; d++) ob[i * Dv + d] *= qm[b * Tq + i];
     }
     ck_free(S);
     return CK_OK;

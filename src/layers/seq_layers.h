@@ -90,6 +90,7 @@ CK_FWD_DECL(ck_gqa_forward);
 CK_FWD_DECL(ck_attention_forward);
 CK_FWD_DECL(ck_conv_lstm_forward); /* conv_lstm_run.c */
 int64_t ck_conv_lstm_workspace(const ck_layer *l);
+ck_mask_mode ck_attention_mask(const ck_layer *l, int index);
 #undef CK_FWD_DECL
 
 #endif

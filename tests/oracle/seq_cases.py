@@ -228,6 +228,29 @@ def _():
     return seq((6,), L.Embedding(6, 3, mask_zero=True), L.LSTM(3, return_sequences=True), L.GRU(2))
 
 
+@case("mask_mha_self", 37, ints=6, pad=True)
+def _():
+    x = keras.Input((6,))
+    e = L.Embedding(6, 4, mask_zero=True)(x)
+    return keras.Model(x, L.MultiHeadAttention(2, 3)(e, e))
+
+
+@case("mask_attention", 38, ints=6, pad=True)
+def _():
+    x = keras.Input((6,))
+    e = L.Embedding(6, 4, mask_zero=True)(x)
+    return keras.Model(x, L.Attention()([e, e]))
+
+
+@case("mask_additive_attention", 39, ints=6, pad=True)
+def _():
+    # (a GlobalAveragePooling1D after it would make Keras serialize its mask
+    # computation as NotEqual/ConvertToTensor op layers)
+    x = keras.Input((6,))
+    e = L.Embedding(6, 4, mask_zero=True)(x)
+    return keras.Model(x, L.AdditiveAttention()([e, e]))
+
+
 @case("conv_lstm1d", 27)
 def _():
     return seq((4, 8, 2), L.ConvLSTM1D(3, 3, padding="same", return_sequences=True))
