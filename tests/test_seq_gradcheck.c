@@ -65,7 +65,7 @@ static int compare(const char *label, const char *what, int64_t k, double a, dou
 /* Checks one model; ids > 0: inputs are integer ids in [0, ids) (Embedding), with
  * every row's last two steps 0 (padding, masked under mask_zero), and only the
  * weights are checked. */
-static void gradcheck(const char *label, ck_model *m, int ids)
+static void gradcheck_mode(const char *label, ck_model *m, int ids, bool training)
 {
     if (m) ck_model_set_seed(m, 1000 + (uint64_t)n_models);
     CHECK(m != NULL && ck_model_build(m) == CK_OK && ck_model_built(m), "%s: build: %s", label, ck_errmsg());
@@ -73,7 +73,7 @@ static void gradcheck(const char *label, ck_model *m, int ids)
         ck_model_free(m);
         return;
     }
-    check c = {.m = m};
+    check c = {.m = m, .training = training}; /* training: the same dropout masks every pass */
     CHECK_OK(ck_exec_create(m, ROWS, &c.ex));
     if (!c.ex) {
         ck_model_free(m);
@@ -153,6 +153,8 @@ static void gradcheck(const char *label, ck_model *m, int ids)
     ck_model_free(m);
 }
 
+#define gradcheck(label, m, ids) gradcheck_mode(label, m, ids, false)
+
 /* Sequential: InputLayer(input_shape) then the layers "Class|kwargs", NULL-ended. */
 static ck_model *seq(const char *input_shape, ...)
 {
@@ -228,7 +230,15 @@ int main(void)
                                                         "GRU", "units=2, go_backwards=True, reset_after=False", NULL), 6);
     gradcheck("Embedding mask_zero Bidirectional", seq("(5,)", "Embedding", "input_dim=6, output_dim=3, mask_zero=True",
                                                         "Bidirectional", "layer=" LAYER("SimpleRNN", "'units': 2, 'return_sequences': True"), NULL), 6);
+    /* inputs away from the mask value, so no perturbation flips a step's mask */
+    gradcheck("Masking LSTM", seq("(4, 3)", "Masking", "mask_value=5.0", "LSTM", "units=2, return_sequences=True", NULL), 0);
+    gradcheck_mode("LSTM dropout", seq("(4, 3)", "LSTM", "units=2, dropout=0.4, recurrent_dropout=0.4", NULL), 0, true);
+    gradcheck_mode("GRU dropout", seq("(4, 3)", "GRU", "units=2, dropout=0.3, recurrent_dropout=0.5, return_sequences=True", NULL), 0, true);
+    gradcheck_mode("GRU reset before dropout", seq("(4, 3)", "GRU", "units=2, reset_after=False, recurrent_dropout=0.5", NULL), 0, true);
+    gradcheck_mode("SimpleRNN dropout backwards", seq("(4, 3)", "SimpleRNN", "units=2, dropout=0.5, recurrent_dropout=0.5, go_backwards=True", NULL), 0, true);
+    gradcheck_mode("masked GRU dropout", seq("(5,)", "Embedding", "input_dim=6, output_dim=3, mask_zero=True",
+                                            "GRU", "units=2, recurrent_dropout=0.5, return_sequences=True", NULL), 6, true);
     printf("seq gradcheck: %d models checked\n", n_models);
-    CHECK(n_models == 29, "expected 29 models, checked %d", n_models);
+    CHECK(n_models == 35, "expected 35 models, checked %d", n_models);
     return test_report("test_seq_gradcheck");
 }

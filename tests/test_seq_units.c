@@ -5,6 +5,33 @@
  * one-line message that names the layer and the field. */
 #include "testutil.h"
 
+#include "train/exec.h"
+
+/* Max |training - inference| of one forward pass of a fresh model. */
+static double train_vs_infer(const char *cls, const char *kwargs)
+{
+    ck_model *m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_layer_new("InputLayer", "input_shape=(5, 4)"));
+    ck_sequential_add(m, ck_layer_new(cls, kwargs));
+    ck_exec *ex = NULL;
+    double diff = -1.0;
+    if (ck_model_build(m) == CK_OK && ck_exec_create(m, 2, &ex) == CK_OK) {
+        float x[40], a[64], b[64];
+        for (int i = 0; i < 40; i++) x[i] = (float)((i * 7) % 11) / 11.0f - 0.5f;
+        const float *in[1] = {x};
+        int64_t n = 2 * ck_exec_output_size(ex, 0);
+        CHECK_OK(ck_exec_forward(ex, in, 2, true));
+        memcpy(a, ck_exec_output(ex, 0), (size_t)n * sizeof *a);
+        CHECK_OK(ck_exec_forward(ex, in, 2, false));
+        memcpy(b, ck_exec_output(ex, 0), (size_t)n * sizeof *b);
+        diff = 0.0;
+        for (int64_t i = 0; i < n; i++) diff = fmax(diff, fabs((double)a[i] - b[i]));
+    }
+    ck_exec_free(ex);
+    ck_model_free(m);
+    return diff;
+}
+
 static ck_model *one_layer(const char *input_kwargs, const char *cls, const char *kwargs)
 {
     ck_model *m = ck_sequential(NULL);
@@ -95,6 +122,11 @@ int main(void)
     } else {
         expect_error("Bidirectional(Dense)", CK_ERR_CONFIG, "Bidirectional", "layer");
     }
+
+    /* dropout and recurrent_dropout act in training only */
+    CHECK(train_vs_infer("LSTM", "units=3, dropout=0.5") > 1e-3, "LSTM dropout has no effect in training");
+    CHECK(train_vs_infer("GRU", "units=3, recurrent_dropout=0.5") > 1e-3, "GRU recurrent_dropout has no effect");
+    CHECK(train_vs_infer("LSTM", "units=3") == 0.0, "LSTM without dropout differs in training");
 
     /* ids outside the table at predict time */
     m = one_layer("input_shape=(3,)", "Embedding", "input_dim=5, output_dim=2");

@@ -27,6 +27,8 @@ typedef struct rnn_work {
     float *dpre;   /* [B, T, GU] backward: d pre-activations of the input projection   */
     float *dzh;    /* [B, GU] backward: d recurrent projection of one step            */
     float *dh, *dc, *dhp; /* [B, U] backward running state grads                       */
+    float *xd, *dxd;      /* [B, T, D] dropped inputs and their grads (in_drop)        */
+    float *hd;            /* [B, T, U] the previous state as step t's cell read it      */
 } rnn_work;
 
 static void layout(const ck_rnn_args *a, rnn_work *w)
@@ -46,13 +48,16 @@ static void layout(const ck_rnn_args *a, rnn_work *w)
     w->dzh = p, p += B * GU;
     w->dh = p, p += B * U;
     w->dc = p, p += B * U;
-    w->dhp = p;
+    w->dhp = p, p += B * U;
+    w->xd = p, p += B * T * a->in_dim;
+    w->dxd = p, p += B * T * a->in_dim;
+    w->hd = p;
 }
 
 int64_t ck_rnn_work_floats(const ck_rnn_args *a)
 {
     int64_t T = a->steps, U = a->units, GU = ck_rnn_gates(a->kind) * U;
-    return a->batch * (3 * T * GU + 2 * (T + 1) * U + T * U + 2 * GU + 6 * U);
+    return a->batch * (3 * T * GU + 2 * (T + 1) * U + 2 * T * U + 2 * GU + 6 * U + 2 * T * a->in_dim);
 }
 
 static bool masked(const ck_rnn_args *a, int64_t b, int64_t t)
@@ -168,7 +173,13 @@ void ck_rnn_forward(const ck_rnn_args *a)
     const float *bias_rec = a->bias && a->kind == CK_RNN_GRU && a->reset_after ? a->bias + GU : NULL;
 
     /* Input projection of every step at once. */
-    ck_sgemm(false, false, B * T, GU, D, 1.0f, a->x, D, a->kernel, GU, 0.0f, w.pre, GU);
+    const float *x = a->x;
+    if (a->in_drop) {
+        for (int64_t r = 0; r < B * T; r++)
+            for (int64_t k = 0; k < D; k++) w.xd[r * D + k] = a->x[r * D + k] * a->in_drop[(r / T) * D + k];
+        x = w.xd;
+    }
+    ck_sgemm(false, false, B * T, GU, D, 1.0f, x, D, a->kernel, GU, 0.0f, w.pre, GU);
     if (a->bias) {
 #pragma omp parallel for schedule(static)
         for (int64_t r = 0; r < B * T; r++) ck_vec_add(w.pre + r * GU, a->bias, GU);
@@ -185,9 +196,21 @@ void ck_rnn_forward(const ck_rnn_args *a)
     bool gru_late_reset = a->kind == CK_RNN_GRU && !a->reset_after;
     for (int64_t s = 0; s < T; s++) {
         int64_t t = a->go_backwards ? T - 1 - s : s;
+        /* The state as the cell reads it: dropped per sample in training (a GRU
+         * also mixes the dropped state into its new one, as Keras 3 does). */
+        const float *hread = w.h;
+        if (a->rec_drop) {
+            for (int64_t b = 0; b < B; b++) {
+                float *hd = w.hd + (b * T + s) * U;
+                for (int64_t k = 0; k < U; k++) hd[k] = w.h[b * U + k] * a->rec_drop[b * U + k];
+                if (a->kind == CK_RNN_GRU && !masked(a, b, t)) memcpy(w.h + b * U, hd, (size_t)U * sizeof *hd);
+            }
+            hread = w.hd + s * U;
+        }
+        int64_t ldh = a->rec_drop ? T * U : U;
         /* Recurrent projection of all gates in one GEMM (GRU without reset_after:
          * z and r first, the candidate after the reset gate is known). */
-        ck_sgemm(false, false, B, gru_late_reset ? 2 * U : GU, U, 1.0f, w.h, U, a->recurrent, GU, 0.0f, w.hproj, GU);
+        ck_sgemm(false, false, B, gru_late_reset ? 2 * U : GU, U, 1.0f, hread, ldh, a->recurrent, GU, 0.0f, w.hproj, GU);
         if (bias_rec)
             for (int64_t b = 0; b < B; b++) ck_vec_add(w.hproj + b * GU, bias_rec, GU);
         if (gru_late_reset) {
@@ -197,7 +220,7 @@ void ck_rnn_forward(const ck_rnn_args *a)
                 for (int64_t k = 0; k < U; k++) {
                     float r = zr[U + k] + w.hproj[b * GU + U + k];
                     act(a->rec_act, &r, &r, 1);
-                    rh[k] = r * w.h[b * U + k];
+                    rh[k] = r * hread[b * ldh + k];
                 }
             }
             /* rows of cand for this step sit T*U apart */
@@ -321,7 +344,7 @@ void ck_rnn_backward(const ck_rnn_args *a, const ck_rnn_grads *gr)
             float *dh = w.dh + b * U, *dzh = w.dzh + b * GU, *dhp = w.dhp + b * U, *tmp = w.tmp + b * U;
             float *dpre = w.dpre + (b * T + t) * GU;
             const float *pre = w.pre + (b * T + t) * GU, *g = w.gates + (b * T + t) * GU;
-            const float *hp = w.hs + (b * (T + 1) + s) * U;
+            const float *hp = a->rec_drop ? w.hd + (b * T + s) * U : w.hs + (b * (T + 1) + s) * U;
             bool m = masked(a, b, t);
             if (gr->dseq && !(m && a->zero_output_for_mask)) ck_vec_add(dh, gr->dseq + (b * T + s) * U, U);
             memset(dzh, 0, (size_t)GU * sizeof *dzh);
@@ -350,22 +373,34 @@ void ck_rnn_backward(const ck_rnn_args *a, const ck_rnn_grads *gr)
                 if (masked(a, b, t)) continue;
                 float *dpre = w.dpre + (b * T + t) * GU;
                 float *tmp2 = w.dh + b * U; /* dh is consumed: reuse it as scratch */
-                gru_back2(a, w.pre + (b * T + t) * GU, w.gates + (b * T + t) * GU, w.hs + (b * (T + 1) + s) * U,
-                          w.tmp + b * U, dpre, w.dhp + b * U, tmp2);
+                const float *hp = a->rec_drop ? w.hd + (b * T + s) * U : w.hs + (b * (T + 1) + s) * U;
+                gru_back2(a, w.pre + (b * T + t) * GU, w.gates + (b * T + t) * GU, hp, w.tmp + b * U, dpre,
+                          w.dhp + b * U, tmp2);
                 memcpy(w.dzh + b * GU + U, dpre + U, (size_t)U * sizeof *dpre);
             }
         }
         /* recurrent kernel and state grads of all rows at once */
+        const float *hread = a->rec_drop ? w.hd + s * U : w.hs + s * U;
         if (gr->drecurrent)
-            ck_sgemm(true, false, U, rec_cols, B, 1.0f, w.hs + s * U, (T + 1) * U, w.dzh, GU, 1.0f, gr->drecurrent, GU);
+            ck_sgemm(true, false, U, rec_cols, B, 1.0f, hread, a->rec_drop ? T * U : (T + 1) * U, w.dzh, GU, 1.0f,
+                     gr->drecurrent, GU);
         if (dbias_rec) ck_sum_rows_acc(dbias_rec, w.dzh, B, GU);
         ck_sgemm(false, true, B, U, rec_cols, 1.0f, w.dzh, GU, a->recurrent, GU, 1.0f, w.dhp, U);
-        for (int64_t b = 0; b < B; b++)
-            if (!masked(a, b, t)) memcpy(w.dh + b * U, w.dhp + b * U, (size_t)U * sizeof *w.dh);
+        for (int64_t b = 0; b < B; b++) {
+            if (masked(a, b, t)) continue;
+            for (int64_t k = 0; k < U; k++)
+                w.dh[b * U + k] = a->rec_drop ? w.dhp[b * U + k] * a->rec_drop[b * U + k] : w.dhp[b * U + k];
+        }
     }
-    if (gr->dkernel) ck_sgemm(true, false, D, GU, B * T, 1.0f, a->x, D, w.dpre, GU, 1.0f, gr->dkernel, GU);
+    const float *x = a->in_drop ? w.xd : a->x;
+    if (gr->dkernel) ck_sgemm(true, false, D, GU, B * T, 1.0f, x, D, w.dpre, GU, 1.0f, gr->dkernel, GU);
     if (gr->dbias) ck_sum_rows_acc(gr->dbias, w.dpre, B * T, GU);
-    if (gr->dx) ck_sgemm(false, true, B * T, D, GU, 1.0f, w.dpre, GU, a->kernel, GU, 1.0f, gr->dx, D);
+    if (gr->dx && !a->in_drop) ck_sgemm(false, true, B * T, D, GU, 1.0f, w.dpre, GU, a->kernel, GU, 1.0f, gr->dx, D);
+    if (gr->dx && a->in_drop) {
+        ck_sgemm(false, true, B * T, D, GU, 1.0f, w.dpre, GU, a->kernel, GU, 0.0f, w.dxd, D);
+        for (int64_t r = 0; r < B * T; r++)
+            for (int64_t k = 0; k < D; k++) gr->dx[r * D + k] += w.dxd[r * D + k] * a->in_drop[(r / T) * D + k];
+    }
     if (gr->dh0) ck_vec_add(gr->dh0, w.dh, B * U);
     if (gr->dc0 && a->kind == CK_RNN_LSTM) ck_vec_add(gr->dc0, w.dc, B * U);
 }

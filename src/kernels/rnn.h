@@ -31,6 +31,11 @@ typedef struct ck_rnn_args {
     float *c;               /* [batch, units] final cell state (LSTM) or NULL          */
     float *work;            /* ck_rnn_work_floats() floats of scratch, kept for backward */
     const float *mask;      /* [batch, steps] Keras mask (0 = skip the step) or NULL   */
+    /* Training dropout, one mask per sample for every step as Keras draws it (0 or
+     * 1/(1-rate)), or NULL: on the inputs [batch, in_dim], and on the previous
+     * state [batch, units] where the cell reads it (LSTM, SimpleRNN: the recurrent
+     * projection; GRU: everywhere, as Keras 3's GRUCell). */
+    const float *in_drop, *rec_drop;
     bool zero_output_for_mask; /* masked steps output zeros, else the previous output */
 } ck_rnn_args;
 

@@ -129,10 +129,29 @@ static ck_status masking_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_
     return CK_OK;
 }
 
+/* The gradient flows through the kept steps only. */
+static ck_status masking_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)out, (void)n_out, (void)ex;
+    if (!din[0].data) return CK_OK;
+    float mv = (float)CK_CFG(l, ck_masking_config)->mask_value;
+    int r = in[0].shape.rank;
+    int64_t d = in[0].shape.dim[r - 1], rows = 1;
+    for (int i = 0; i < r - 1; i++) rows *= in[0].shape.dim[i];
+    for (int64_t i = 0; i < rows; i++) {
+        const float *x = in[0].data + i * d;
+        bool keep = false;
+        for (int64_t k = 0; k < d && !keep; k++) keep = x[k] != mv;
+        for (int64_t k = 0; keep && k < d; k++) din[0].data[i * d + k] += dout[0].data[i * d + k];
+    }
+    return CK_OK;
+}
+
 const ck_layer_class ck_class_masking = {
     .class_name = "Masking", .module = "keras.layers", .config_size = sizeof(ck_masking_config),
     .fields = masking_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = masking_build, .forward = masking_forward, .mask = masking_mask,
+    .build = masking_build, .forward = masking_forward, .backward = masking_backward, .mask = masking_mask,
 };
 
 CK_FAMILY(ck_embedding_layers, &ck_class_embedding, &ck_class_masking);

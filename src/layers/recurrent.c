@@ -208,7 +208,25 @@ static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_exec *e
     if (!ex || !ex->workspace)
         return ck_layer_error(l, CK_ERR_STATE, "the engine gave no scratch (every input dimension must be known)");
     a->work = ex->workspace;
+    if (ex->training) {
+        /* the dropout masks live after the kernel's scratch, so backward sees them */
+        float *m = a->work + ck_rnn_work_floats(a);
+        if (c->dropout > 0.0) a->in_drop = m;
+        if (c->recurrent_dropout > 0.0) a->rec_drop = m + a->batch * a->in_dim;
+    }
     return CK_OK;
+}
+
+/* Keras's dropout masks: per sample, the same for every step, 0 or 1/(1-rate). */
+static void draw_masks(const ck_rnn_config *c, ck_rnn_args *a, ck_exec *ex)
+{
+    float *m[2] = {(float *)a->in_drop, (float *)a->rec_drop};
+    double rate[2] = {c->dropout, c->recurrent_dropout};
+    int64_t n[2] = {a->batch * a->in_dim, a->batch * a->units};
+    for (int i = 0; i < 2; i++) {
+        float keep = rate[i] < 1.0 ? (float)(1.0 / (1.0 - rate[i])) : 0.0f;
+        for (int64_t k = 0; m[i] && k < n[i]; k++) m[i][k] = ck_rng_uniform(&ex->rng) >= rate[i] ? keep : 0.0f;
+    }
 }
 
 /* Scratch per batch row: the kernel keeps every step's gates and states there
@@ -217,8 +235,9 @@ static int64_t rnn_workspace(const ck_layer *l)
 {
     int64_t t = l->in_shapes[0].dim[1];
     if (t == CK_NONE) return 0;
-    ck_rnn_args a = {.kind = kind_of(l), .batch = 1, .steps = t, .units = CK_CFG(l, ck_rnn_config)->units};
-    return ck_rnn_work_floats(&a);
+    ck_rnn_args a = {.kind = kind_of(l), .batch = 1, .steps = t, .units = CK_CFG(l, ck_rnn_config)->units,
+                     .in_dim = l->in_shapes[0].dim[2]};
+    return ck_rnn_work_floats(&a) + a.in_dim + a.units; /* + the dropout masks */
 }
 
 static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
@@ -227,6 +246,7 @@ static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tens
     ck_rnn_args a;
     ck_status st = rnn_args(l, in, n_in, ex, &a);
     if (st) return st;
+    draw_masks(c, &a, ex);
     a.seq = c->return_sequences ? out[0].data : NULL;
     a.h = !c->return_sequences ? out[0].data : n_out > 1 ? out[1].data : NULL;
     a.c = a.kind == CK_RNN_LSTM && n_out > 2 ? out[2].data : NULL;

@@ -251,6 +251,18 @@ def _():
     return keras.Model(x, L.AdditiveAttention()([e, e]))
 
 
+@case("lstm_initial_state", 40)
+def _():
+    x, h, c = keras.Input((5, 3)), keras.Input((4,)), keras.Input((4,))
+    return keras.Model([x, h, c], L.LSTM(4, return_sequences=True)(x, initial_state=[h, c]))
+
+
+@case("gru_initial_state_backwards", 41)
+def _():
+    x, h = keras.Input((5, 3)), keras.Input((3,))
+    return keras.Model([x, h], L.GRU(3, go_backwards=True)(x, initial_state=[h]))
+
+
 @case("conv_lstm1d", 27)
 def _():
     return seq((4, 8, 2), L.ConvLSTM1D(3, 3, padding="same", return_sequences=True))
