@@ -373,6 +373,11 @@ ck_status ck_file_list_weights(const char *path, ck_stored_weight_fn fn, void *c
 /* Reads one stored array by the path ck_file_list_weights gave; malloc'ed floats. */
 ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shape *shape, float **data);
 
+/* ---- sequence models (seq issue: src/layers/recurrent.c) ------------------------- */
+/* model.reset_states(): zeroes the states that stateful recurrent layers carry
+ * from one batch to the next. */
+ck_status ck_model_reset_states(ck_model *model);
+
 #ifdef __cplusplus
 }
 #endif

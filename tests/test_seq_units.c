@@ -128,6 +128,37 @@ int main(void)
     CHECK(train_vs_infer("GRU", "units=3, recurrent_dropout=0.5") > 1e-3, "GRU recurrent_dropout has no effect");
     CHECK(train_vs_infer("LSTM", "units=3") == 0.0, "LSTM without dropout differs in training");
 
+    /* stateful: two calls of 3 steps carry the state like one call of 6 steps */
+    {
+        ck_model *whole = one_layer("batch_input_shape=(2, 6, 2)", "LSTM", "units=3");
+        ck_model *half = one_layer("batch_input_shape=(2, 3, 2)", "LSTM", "units=3, stateful=True");
+        CHECK_OK(ck_model_build(whole));
+        CHECK_OK(ck_model_build(half));
+        for (int i = 0; i < 3; i++) {
+            ck_weight_info w;
+            CHECK_OK(ck_model_weight(whole, i, &w));
+            CHECK_OK(ck_model_set_weight(half, i, &w.shape, w.data));
+        }
+        float x[24], x1[12], x2[12], y[6], y1[6], y2[6], y3[6];
+        for (int i = 0; i < 24; i++) x[i] = (float)((i * 5) % 13) / 13.0f - 0.4f;
+        for (int b = 0; b < 2; b++) {
+            memcpy(x1 + b * 6, x + b * 12, 6 * sizeof(float));
+            memcpy(x2 + b * 6, x + b * 12 + 6, 6 * sizeof(float));
+        }
+        CHECK_OK(ck_model_predict1(whole, x, 2, y));
+        CHECK_OK(ck_model_predict1(half, x1, 2, y1));
+        CHECK_OK(ck_model_predict1(half, x2, 2, y2));
+        double e = 0.0;
+        for (int i = 0; i < 6; i++) e = fmax(e, fabs((double)y2[i] - y[i]));
+        CHECK(e < 1e-6, "stateful LSTM: two halves differ from the whole by %g", e);
+        CHECK_OK(ck_model_reset_states(half));
+        CHECK_OK(ck_model_predict1(half, x1, 2, y3));
+        CHECK(!memcmp(y1, y3, sizeof y1), "reset_states does not restart from zeros");
+        expect_error("stateful batch mismatch", ck_model_predict1(half, x1, 1, y3), "stateful", "batches of 2");
+        ck_model_free(whole);
+        ck_model_free(half);
+    }
+
     /* ids outside the table at predict time */
     m = one_layer("input_shape=(3,)", "Embedding", "input_dim=5, output_dim=2");
     CHECK_OK(ck_model_build(m));

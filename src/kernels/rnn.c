@@ -160,6 +160,17 @@ static void gru_row(const ck_rnn_args *a, float *pre, const float *zh, float *g,
     for (int64_t k = 0; k < u; k++) h[k] = g[k] * h[k] + (1.0f - g[k]) * g[2 * u + k];
 }
 
+void ck_rnn_final_states(const ck_rnn_args *a, float *h, float *c)
+{
+    rnn_work w;
+    layout(a, &w);
+    int64_t T = a->steps, U = a->units;
+    for (int64_t b = 0; b < a->batch; b++) {
+        memcpy(h + b * U, w.hs + (b * (T + 1) + T) * U, (size_t)U * sizeof *h);
+        if (c) memcpy(c + b * U, w.cs + (b * (T + 1) + T) * U, (size_t)U * sizeof *c);
+    }
+}
+
 void ck_rnn_lstm_cell(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c)
 {
     lstm_row(a, pre, zh, g, h, c);

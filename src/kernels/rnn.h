@@ -54,6 +54,8 @@ int64_t ck_rnn_gates(ck_rnn_kind kind);
 /* Scratch floats forward and backward need; a multiple of batch. */
 int64_t ck_rnn_work_floats(const ck_rnn_args *a);
 void ck_rnn_forward(const ck_rnn_args *a);
+/* The states after the last ck_rnn_forward (stateful layers keep them). */
+void ck_rnn_final_states(const ck_rnn_args *a, float *h, float *c);
 /* One LSTM cell update of `a->units` values (ConvLSTM runs it per position):
  * pre += zh, g = gates (i, f, c, o), c and h updated in place. */
 void ck_rnn_lstm_cell(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c);

@@ -240,6 +240,48 @@ static int64_t rnn_workspace(const ck_layer *l)
     return ck_rnn_work_floats(&a) + a.in_dim + a.units; /* + the dropout masks */
 }
 
+static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex);
+
+/* stateful=True: the last states of one call start the next (until
+ * ck_model_reset_states), kept in l->state as [batch, units] h then c. The batch
+ * is the fixed one the layer was built with. */
+static ck_status stateful_states(ck_layer *l, ck_rnn_args *a, int n_in, float **carried)
+{
+    int64_t fixed = l->in_shapes[0].dim[0], n = 2 * fixed * a->units;
+    if (a->batch != fixed)
+        return ck_layer_error(l, CK_ERR_SHAPE, "field 'stateful': the layer was built for batches of %lld, got %lld",
+                              (long long)fixed, (long long)a->batch);
+    if (!l->state && !(l->state = ck_calloc((size_t)n, sizeof(float))))
+        return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    *carried = l->state;
+    if (n_in == 1) {
+        a->h0 = *carried;
+        if (a->kind == CK_RNN_LSTM) a->c0 = *carried + a->batch * a->units;
+    }
+    return CK_OK;
+}
+
+/* Zeroes the carried states of every stateful layer (and wrapped ones). */
+static void reset_layer(ck_layer *l)
+{
+    if (l->model) {
+        ck_model_reset_states(l->model);
+        return;
+    }
+    for (int i = 0; i < l->n_sublayers; i++) reset_layer(l->sublayers[i]);
+    if (l->cls->forward == rnn_forward && l->state) {
+        ck_free(l->state);
+        l->state = NULL;
+    }
+}
+
+ck_status ck_model_reset_states(ck_model *m)
+{
+    if (!m) return ck_fail(CK_ERR_ARG, "ck_model_reset_states: model is NULL");
+    for (int i = 0; i < m->n_layers; i++) reset_layer(m->layers[i]);
+    return CK_OK;
+}
+
 static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
@@ -247,10 +289,13 @@ static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tens
     ck_status st = rnn_args(l, in, n_in, ex, &a);
     if (st) return st;
     draw_masks(c, &a, ex);
+    float *carried = NULL;
+    if (c->stateful && (st = stateful_states(l, &a, n_in, &carried))) return st;
     a.seq = c->return_sequences ? out[0].data : NULL;
     a.h = !c->return_sequences ? out[0].data : n_out > 1 ? out[1].data : NULL;
     a.c = a.kind == CK_RNN_LSTM && n_out > 2 ? out[2].data : NULL;
     ck_rnn_forward(&a);
+    if (carried) ck_rnn_final_states(&a, carried, a.kind == CK_RNN_LSTM ? carried + a.batch * a.units : NULL);
     if (!c->return_sequences && n_out > 1)
         memcpy(out[1].data, out[0].data, (size_t)(a.batch * a.units) * sizeof(float));
     return CK_OK;
