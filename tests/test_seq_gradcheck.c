@@ -238,7 +238,11 @@ int main(void)
     gradcheck_mode("SimpleRNN dropout backwards", seq("(4, 3)", "SimpleRNN", "units=2, dropout=0.5, recurrent_dropout=0.5, go_backwards=True", NULL), 0, true);
     gradcheck_mode("masked GRU dropout", seq("(5,)", "Embedding", "input_dim=6, output_dim=3, mask_zero=True",
                                             "GRU", "units=2, recurrent_dropout=0.5, return_sequences=True", NULL), 6, true);
+    gradcheck("EinsumDense", seq("(3,)", "EinsumDense", "equation='ab,bc->ac', output_shape=4, bias_axes='c'", NULL), 0);
+    gradcheck("EinsumDense 3d tanh", seq("(5, 3)", "EinsumDense", "equation='abc,cde->abde', output_shape=(5, 2, 4), "
+                                                                  "bias_axes='de', activation='tanh'", NULL), 0);
+    gradcheck("EinsumDense ellipsis", seq("(2, 3)", "EinsumDense", "equation='...b,bc->...c', output_shape=4", NULL), 0);
     printf("seq gradcheck: %d models checked\n", n_models);
-    CHECK(n_models == 35, "expected 35 models, checked %d", n_models);
+    CHECK(n_models == 38, "expected 38 models, checked %d", n_models);
     return test_report("test_seq_gradcheck");
 }

@@ -128,6 +128,7 @@ const ck_layer_class ck_class_einsum_dense = {
     .class_name = "EinsumDense", .module = "keras.layers", .config_size = sizeof(E),
     .fields = einsum_dense_fields, .n_fields = N(einsum_dense_fields), .min_inputs = 1, .max_inputs = 1,
     .build = einsum_dense_build, .forward = ck_einsum_dense_forward,
+    .backward = ck_einsum_dense_backward, .workspace = ck_einsum_dense_workspace,
 };
 
 /* ---- MultiHeadAttention, GroupQueryAttention ---------------------------------------------- */

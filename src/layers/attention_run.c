@@ -96,6 +96,73 @@ static void einsum_run(const einsum_loop *lp, const float *x, const float *k, fl
     }
 }
 
+/* The same odometer for the gradients: which = 1 accumulates dx[ii] += dy[oi] *
+ * k[ki], which = 2 dk[ki] += x[ii] * dy[oi]. */
+static void einsum_back(const einsum_loop *lp, const float *x, const float *k, const float *dy, float *dx, float *dk)
+{
+    int64_t idx[3 * CK_MAX_RANK] = {0}, total = 1;
+    for (int i = 0; i < lp->n; i++) total *= lp->dim[i];
+    int64_t oi = 0, ii = 0, ki = 0;
+    for (int64_t t = 0; t < total; t++) {
+        if (dx) dx[ii] += dy[oi] * k[ki];
+        if (dk) dk[ki] += x[ii] * dy[oi];
+        for (int a = lp->n - 1; a >= 0; a--) {
+            oi += lp->so[a], ii += lp->si[a], ki += lp->sk[a];
+            if (++idx[a] < lp->dim[a]) break;
+            oi -= lp->so[a] * lp->dim[a], ii -= lp->si[a] * lp->dim[a], ki -= lp->sk[a] * lp->dim[a];
+            idx[a] = 0;
+        }
+    }
+}
+
+/* Forward keeps nothing: the pre-activation is recomputed when the activation
+ * needs it (linear, the default, does not). */
+ck_status ck_einsum_dense_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                   const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)n_out;
+    const ck_einsum_dense_config *c = CK_CFG(l, ck_einsum_dense_config);
+    einsum_loop lp;
+    if (einsum_loop_plan(c->equation, &in[0], &l->weights[0].shape, &out[0], &lp))
+        return ck_fail_prefix(CK_ERR_SHAPE, "%s '%s': ", l->cls->class_name, l->name);
+    int64_t n = ck_numel(&out[0]);
+    const float *dz = dout[0].data;
+    if (c->activation.kind != CK_ACT_LINEAR) {
+        if (!ex || !ex->workspace)
+            return ck_layer_error(l, CK_ERR_STATE, "the engine gave no scratch (every input dimension must be known)");
+        float *z = ex->workspace, *g = z + n;
+        memset(z, 0, (size_t)n * sizeof *z);
+        einsum_run(&lp, in[0].data, l->weights[0].value, z);
+        if (l->n_weights > 1) {
+            int64_t st[CK_MAX_RANK];
+            const ck_weight *b = &l->weights[1];
+            ck_bcast_strides(b->shape.dim, b->shape.rank, out[0].shape.dim, out[0].shape.rank, st);
+            for (int64_t j = 0; j < n; j++) z[j] += b->value[ck_bcast_offset(j, out[0].shape.dim, out[0].shape.rank, st)];
+        }
+        int64_t cols = out[0].shape.dim[out[0].shape.rank - 1];
+        memset(g, 0, (size_t)n * sizeof *g);
+        ck_act_backward(c->activation.kind, z, out[0].data, dout[0].data, g, n / cols, cols);
+        dz = g;
+    }
+    einsum_back(&lp, in[0].data, l->weights[0].value, dz, din[0].data, l->weights[0].grad);
+    if (l->n_weights > 1) {
+        int64_t st[CK_MAX_RANK];
+        const ck_weight *b = &l->weights[1];
+        ck_bcast_strides(b->shape.dim, b->shape.rank, out[0].shape.dim, out[0].shape.rank, st);
+        for (int64_t j = 0; j < n; j++) b->grad[ck_bcast_offset(j, out[0].shape.dim, out[0].shape.rank, st)] += dz[j];
+    }
+    return CK_OK;
+}
+
+/* Scratch per row for a non-linear activation: the pre-activation and its grad. */
+int64_t ck_einsum_dense_workspace(const ck_layer *l)
+{
+    if (CK_CFG(l, ck_einsum_dense_config)->activation.kind == CK_ACT_LINEAR) return 0;
+    int64_t n;
+    if (ck_shape_size_from(&l->out_shapes[0], 1, &n) || n == CK_NONE) return 0;
+    return 2 * n;
+}
+
 ck_status ck_einsum_dense_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
     (void)n_in, (void)n_out, (void)ex;
