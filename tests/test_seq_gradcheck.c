@@ -191,6 +191,46 @@ static ck_model *rnn_call(const char *cls, const char *kwargs, int n_states, int
     return g;
 }
 
+/* MultiHeadAttention on a query of q_shape and a value of v_shape (NULL: self
+ * attention on the query), with a separate key input of the value's shape. */
+static ck_model *mha(const char *kwargs, const char *q_shape, const char *v_shape, bool key)
+{
+    ck_model *g = ck_functional(NULL);
+    char buf[64];
+    snprintf(buf, sizeof buf, "shape=%s", q_shape);
+    ck_ktensor *in[3] = {ck_input(g, buf)};
+    int n = 1;
+    if (v_shape) {
+        snprintf(buf, sizeof buf, "shape=%s", v_shape);
+        in[n++] = ck_input(g, buf);
+        if (key) in[n++] = ck_input(g, buf);
+    }
+    ck_ktensor *args[3] = {in[0], v_shape ? in[1] : in[0], key ? in[2] : NULL};
+    ck_ktensor *y = ck_call(g, ck_layer_new("MultiHeadAttention", kwargs), args, key ? 3 : 2);
+    if (!y || ck_functional_finish(g, in, n, &y, 1)) {
+        CHECK(0, "MultiHeadAttention(%s): %s", kwargs, ck_errmsg());
+        ck_model_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+/* Embedding(mask_zero) -> self-attention: masked keys and queries. */
+static ck_model *seq_mha_masked(void)
+{
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *x = ck_input(g, "shape=(5,)");
+    ck_ktensor *e = ck_call1(g, ck_layer_new("Embedding", "input_dim=6, output_dim=4, mask_zero=True"), x);
+    ck_ktensor *args[2] = {e, e};
+    ck_ktensor *y = ck_call(g, ck_layer_new("MultiHeadAttention", "num_heads=2, key_dim=2"), args, 2);
+    if (!y || ck_functional_finish(g, &x, 1, &y, 1)) {
+        CHECK(0, "masked MultiHeadAttention: %s", ck_errmsg());
+        ck_model_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* A nested layer as the kwargs parser reads it (Keras's serialized form). */
 #define LAYER(cls, config) "{'class_name': '" cls "', 'config': {" config "}}"
 
@@ -242,7 +282,14 @@ int main(void)
     gradcheck("EinsumDense 3d tanh", seq("(5, 3)", "EinsumDense", "equation='abc,cde->abde', output_shape=(5, 2, 4), "
                                                                   "bias_axes='de', activation='tanh'", NULL), 0);
     gradcheck("EinsumDense ellipsis", seq("(2, 3)", "EinsumDense", "equation='...b,bc->...c', output_shape=4", NULL), 0);
+    gradcheck("MultiHeadAttention", mha("num_heads=2, key_dim=3", "(4, 5)", "(3, 6)", false), 0);
+    gradcheck("MultiHeadAttention self, no bias, output_shape",
+              mha("num_heads=2, key_dim=2, value_dim=3, use_bias=False, output_shape=4", "(3, 4)", NULL, false), 0);
+    gradcheck("MultiHeadAttention key input, attention_axes",
+              mha("num_heads=2, key_dim=2, attention_axes=(1,)", "(3, 2, 4)", "(2, 2, 4)", true), 0);
+    gradcheck("Embedding mask_zero MultiHeadAttention",
+              seq_mha_masked(), 6);
     printf("seq gradcheck: %d models checked\n", n_models);
-    CHECK(n_models == 38, "expected 38 models, checked %d", n_models);
+    CHECK(n_models == 42, "expected 42 models, checked %d", n_models);
     return test_report("test_seq_gradcheck");
 }

@@ -230,7 +230,8 @@ static ck_status mha_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 const ck_layer_class ck_class_multi_head_attention = {
     .class_name = "MultiHeadAttention", .module = "keras.layers", .config_size = sizeof(M),
     .fields = mha_fields, .n_fields = N(mha_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = mha_build, .forward = ck_mha_forward,
+    .build = mha_build, .forward = ck_mha_forward, .backward = ck_mha_backward,
+    .workspace = ck_mha_workspace,
     .mask = ck_attention_mask,
 };
 

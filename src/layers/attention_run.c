@@ -219,11 +219,12 @@ static void mask_scores(const att_masks *m, int64_t g, int64_t tq, int64_t tk, f
         }
 }
 
-/* For each of `groups` blocks: s = q k^T * scale [tq, tk], softmax over tk, o = s v. */
+/* For each of `groups` blocks: s = q k^T * scale [tq, tk], softmax over tk, o = s v.
+ * Block g's weights land at s + g * s_step (s_step 0: one reused buffer). */
 static void attend(int64_t groups, int64_t tq, int64_t tk, int64_t dk, int64_t dv, float scale, const float *q,
-                   const float *k, const float *v, float *s, float *o, const att_masks *m, int64_t g0)
+                   const float *k, const float *v, float *s, int64_t s_step, float *o, const att_masks *m, int64_t g0)
 {
-    for (int64_t g = 0; g < groups; g++) {
+    for (int64_t g = 0; g < groups; g++, s += s_step) {
         ck_sgemm(false, true, tq, tk, dk, scale, q + g * tq * dk, dk, k + g * tk * dk, dk, 0.0f, s, tk);
         mask_scores(m, g0 + g, tq, tk, s);
         ck_act_forward(CK_ACT_SOFTMAX, s, s, tq, tk);
@@ -278,72 +279,196 @@ static void gather(const split *sp, const float *src, int64_t d, float *dst, boo
         }
 }
 
-static int64_t prod_mid(const ck_tensor *t) { int64_t n = 1; for (int a = 1; a < t->shape.rank - 1; a++) n *= t->shape.dim[a]; return n; }
+
+/* One MultiHeadAttention call's geometry and the buffers forward keeps for
+ * backward (in the engine's workspace): projections P*, their per-block gathers
+ * G*, every block's attention weights S, the combined heads Po. */
+typedef struct mha_run {
+    const ck_tensor *q, *k, *v;
+    int r;                           /* middle axes */
+    bool att[CK_MAX_RANK];
+    int64_t B, H, kd, vd, fq, fk, fv, rq, rk, nout, groups, tq, tk;
+    int64_t qmid[CK_MAX_RANK], kmid[CK_MAX_RANK];
+    const ck_weight *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo;
+    float *Pq, *Pk, *Pv, *Gq, *Gk, *Gv, *S, *Go, *Po;
+    split sq, sk, sv, so;
+    int64_t *offs;                   /* the splits' offset tables, malloc'ed */
+    att_masks am;
+} mha_run;
+
+static int64_t mha_floats(const mha_run *m)
+{
+    return 2 * m->rq * m->H * m->kd + 2 * m->rk * m->H * m->kd + 2 * m->rk * m->H * m->vd +
+           m->groups * m->tq * m->tk + 2 * m->rq * m->H * m->vd;
+}
+
+static int64_t prod_mid_shape(const ck_shape *s)
+{
+    int64_t n = 1;
+    for (int a = 1; a < s->rank - 1; a++) n *= s->dim[a];
+    return n;
+}
+
+/* Geometry from shapes alone (the workspace hook has no tensors). */
+static ck_status mha_geometry(ck_layer *l, const ck_shape *q, const ck_shape *k, const ck_shape *v,
+                              const ck_shape *o, mha_run *m)
+{
+    const ck_mha_config *c = CK_CFG(l, ck_mha_config);
+    if (c->use_gate || c->sliding_window != CK_INT_NULL)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with use_gate or sliding_window is not supported yet");
+    m->r = q->rank - 2;
+    memset(m->att, 0, sizeof m->att);
+    for (int i = 0; i < c->attention_axes.n; i++) {
+        int64_t a = c->attention_axes.v[i];
+        if (a < 1 || a > m->r)
+            return ck_layer_error(l, CK_ERR_CONFIG, "field 'attention_axes': axis %lld is not between the batch and "
+                                  "feature axes", (long long)a);
+        m->att[a - 1] = true;
+    }
+    m->B = q->dim[0], m->H = c->num_heads, m->kd = c->key_dim, m->vd = c->value_dim;
+    m->fq = q->dim[m->r + 1], m->fk = k->dim[m->r + 1], m->fv = v->dim[m->r + 1];
+    m->rq = m->B * prod_mid_shape(q), m->rk = m->B * prod_mid_shape(k);
+    int64_t on = 1;
+    for (int a = 1; a < o->rank; a++) on *= o->dim[a];
+    m->nout = on / prod_mid_shape(q);
+    m->groups = m->B * m->H, m->tq = m->tk = 1;
+    for (int a = 0; a < m->r; a++) {
+        m->qmid[a] = q->dim[a + 1], m->kmid[a] = k->dim[a + 1];
+        if (m->att[a]) m->tq *= m->qmid[a], m->tk *= m->kmid[a];
+        else m->groups *= m->qmid[a];
+    }
+    return CK_OK;
+}
+
+int64_t ck_mha_workspace(const ck_layer *l)
+{
+    mha_run m;
+    const ck_shape *in = l->in_shapes;
+    ck_shape q = in[0], k = l->n_in > 2 ? in[2] : in[1], v = in[1], o = l->out_shapes[0];
+    q.dim[0] = k.dim[0] = v.dim[0] = o.dim[0] = 1;
+    for (int a = 1; a < q.rank; a++)
+        if (q.dim[a] == CK_NONE || k.dim[a] == CK_NONE) return 0;
+    if (mha_geometry((ck_layer *)l, &q, &k, &v, &o, &m)) return 0;
+    return mha_floats(&m);
+}
+
+static ck_status mha_setup(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, ck_exec *ex, mha_run *m)
+{
+    const ck_mha_config *c = CK_CFG(l, ck_mha_config);
+    m->q = &in[0], m->v = &in[1], m->k = n_in > 2 ? &in[2] : &in[1];
+    ck_status st = mha_geometry(l, &m->q->shape, &m->k->shape, &m->v->shape, &out[0].shape, m);
+    if (st) return st;
+    if (ex && ex->in_masks && m->r != 1)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "Keras masks on inputs of rank %d are not supported yet", m->r + 2);
+    if (!ex || !ex->workspace)
+        return ck_layer_error(l, CK_ERR_STATE, "the engine gave no scratch (every input dimension must be known)");
+    int w = 0;
+    m->wq = &l->weights[w++], m->bq = c->use_bias ? &l->weights[w++] : NULL;
+    m->wk = &l->weights[w++], m->bk = c->use_bias ? &l->weights[w++] : NULL;
+    m->wv = &l->weights[w++], m->bv = c->use_bias ? &l->weights[w++] : NULL;
+    m->wo = &l->weights[w++], m->bo = c->use_bias ? &l->weights[w++] : NULL;
+    int64_t H = m->H, kd = m->kd, vd = m->vd, rq = m->rq, rk = m->rk, G = m->groups;
+    m->Pq = ex->workspace, m->Pk = m->Pq + rq * H * kd, m->Pv = m->Pk + rk * H * kd, m->Gq = m->Pv + rk * H * vd;
+    m->Gk = m->Gq + rq * H * kd, m->Gv = m->Gk + rk * H * kd, m->S = m->Gv + rk * H * vd;
+    m->Go = m->S + G * m->tq * m->tk, m->Po = m->Go + rq * H * vd;
+    m->offs = ck_malloc((size_t)(4 * (G + m->tq + m->tk)) * sizeof *m->offs);
+    if (!m->offs) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    int64_t *p = m->offs;
+    m->sq = (split){.outer = p, .inner = p + G}, p += G + m->tq;
+    m->sk = (split){.outer = p, .inner = p + G}, p += G + m->tk;
+    m->sv = (split){.outer = p, .inner = p + G}, p += G + m->tk;
+    m->so = (split){.outer = p, .inner = p + G};
+    split_offsets(m->qmid, m->r, m->att, m->B, H, kd, &m->sq);
+    split_offsets(m->kmid, m->r, m->att, m->B, H, kd, &m->sk);
+    split_offsets(m->kmid, m->r, m->att, m->B, H, vd, &m->sv);
+    split_offsets(m->qmid, m->r, m->att, m->B, H, vd, &m->so);
+    m->am = (att_masks){mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), H};
+    return CK_OK;
+}
+
+static const float *val(const ck_weight *w) { return w ? w->value : NULL; }
 
 ck_status ck_mha_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
     (void)n_out;
-    const ck_mha_config *c = CK_CFG(l, ck_mha_config);
-    if (c->use_gate || c->sliding_window != CK_INT_NULL)
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with use_gate or sliding_window is not supported yet");
-    const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
-    int r = q->shape.rank - 2; /* middle axes */
-    if (ex && ex->in_masks && r != 1)
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "Keras masks on inputs of rank %d are not supported yet", r + 2);
-    bool att[CK_MAX_RANK] = {false};
-    for (int i = 0; i < c->attention_axes.n; i++) {
-        int64_t a = c->attention_axes.v[i];
-        if (a < 1 || a > r) return ck_layer_error(l, CK_ERR_CONFIG, "field 'attention_axes': axis %lld is not between the batch and feature axes", (long long)a);
-        att[a - 1] = true;
-    }
-    int64_t B = q->shape.dim[0], H = c->num_heads, kd = c->key_dim, vd = c->value_dim;
-    int64_t fq = q->shape.dim[r + 1], fk = k->shape.dim[r + 1], fv = v->shape.dim[r + 1];
-    int64_t rq = B * prod_mid(q), rk = B * prod_mid(k), nout = ck_row_size(&out[0]) / prod_mid(q);
-    int64_t qmid[CK_MAX_RANK], kmid[CK_MAX_RANK];
-    for (int a = 0; a < r; a++) qmid[a] = q->shape.dim[a + 1], kmid[a] = k->shape.dim[a + 1];
-    int64_t groups = B * H, tq = 1, tk = 1;
-    for (int a = 0; a < r; a++) {
-        if (att[a]) tq *= qmid[a], tk *= kmid[a];
-        else groups *= qmid[a];
-    }
-    /* q, k, v projections, their gathered copies, scores, combined heads */
-    int64_t nf = 2 * rq * H * kd + 2 * rk * H * kd + 2 * rk * H * vd + tq * tk + 2 * rq * H * vd;
-    int64_t *offs = ck_malloc((size_t)(4 * (groups + tq + tk)) * sizeof *offs);
-    float *buf = ck_malloc((size_t)nf * sizeof *buf);
-    if (!offs || !buf) {
-        ck_free(offs), ck_free(buf);
+    mha_run m;
+    ck_status st = mha_setup(l, in, n_in, out, ex, &m);
+    if (st) return st;
+    int64_t H = m.H, kd = m.kd, vd = m.vd;
+    proj(m.q->data, m.rq, m.fq, m.wq->value, val(m.bq), H * kd, m.Pq);
+    proj(m.k->data, m.rk, m.fk, m.wk->value, val(m.bk), H * kd, m.Pk);
+    proj(m.v->data, m.rk, m.fv, m.wv->value, val(m.bv), H * vd, m.Pv);
+    gather(&m.sq, m.Pq, kd, m.Gq, false);
+    gather(&m.sk, m.Pk, kd, m.Gk, false);
+    gather(&m.sv, m.Pv, vd, m.Gv, false);
+    attend(m.groups, m.tq, m.tk, kd, vd, 1.0f / sqrtf((float)kd), m.Gq, m.Gk, m.Gv, m.S, m.tq * m.tk, m.Go, &m.am, 0);
+    gather(&m.so, m.Po, vd, m.Go, true);
+    proj(m.Po, m.rq, H * vd, m.wo->value, val(m.bo), m.nout, out[0].data);
+    ck_free(m.offs);
+    return CK_OK;
+}
+
+/* Gradients of y = x W + b: dW += x^T dy, db += colsum dy, dx += dy W^T. */
+static void proj_back(const float *x, float *dx, int64_t rows, int64_t k, const ck_weight *w, const ck_weight *b,
+                      int64_t n, const float *dy)
+{
+    ck_sgemm(true, false, k, n, rows, 1.0f, x, k, dy, n, 1.0f, w->grad, n);
+    if (b) ck_sum_rows_acc(b->grad, dy, rows, n);
+    if (dx) ck_sgemm(false, true, rows, k, n, 1.0f, dy, n, w->value, n, 1.0f, dx, k);
+}
+
+/* Backward through the kept projections, weights and gathers. A masked score was
+ * replaced by a constant, so its gradient is zero. */
+ck_status ck_mha_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, const ck_tensor *dout,
+                          int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_out;
+    mha_run m;
+    ck_status st = mha_setup(l, in, n_in, out, ex, &m);
+    if (st) return st;
+    int64_t H = m.H, kd = m.kd, vd = m.vd, tq = m.tq, tk = m.tk, G = m.groups;
+    int64_t nq = m.rq * H * kd, nk = m.rk * H * kd, nv = m.rk * H * vd, no = m.rq * H * vd;
+    float *buf = ck_malloc((size_t)(2 * (nq + nk + nv + no) + tq * tk) * sizeof *buf);
+    if (!buf) {
+        ck_free(m.offs);
         return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
     }
-    float *Pq = buf, *Pk = Pq + rq * H * kd, *Pv = Pk + rk * H * kd, *Gq = Pv + rk * H * vd, *Gk = Gq + rq * H * kd;
-    float *Gv = Gk + rk * H * kd, *S = Gv + rk * H * vd, *Go = S + tq * tk, *Po = Go + rq * H * vd;
-    int w = 0;
-    const float *bq = NULL, *bk = NULL, *bv = NULL, *bo = NULL, *Wq, *Wk, *Wv, *Wo;
-    Wq = l->weights[w++].value;
-    if (c->use_bias) bq = l->weights[w++].value;
-    Wk = l->weights[w++].value;
-    if (c->use_bias) bk = l->weights[w++].value;
-    Wv = l->weights[w++].value;
-    if (c->use_bias) bv = l->weights[w++].value;
-    Wo = l->weights[w++].value;
-    if (c->use_bias) bo = l->weights[w++].value;
-    proj(q->data, rq, fq, Wq, bq, H * kd, Pq);
-    proj(k->data, rk, fk, Wk, bk, H * kd, Pk);
-    proj(v->data, rk, fv, Wv, bv, H * vd, Pv);
-    split sq = {.outer = offs, .inner = offs + groups}, sk = {.outer = sq.inner + tq, .inner = sq.inner + tq + groups};
-    split sv = {.outer = sk.inner + tk, .inner = sk.inner + tk + groups}, so = {.outer = sv.inner + tk, .inner = sv.inner + tk + groups};
-    split_offsets(qmid, r, att, B, H, kd, &sq);
-    split_offsets(kmid, r, att, B, H, kd, &sk);
-    split_offsets(kmid, r, att, B, H, vd, &sv);
-    split_offsets(qmid, r, att, B, H, vd, &so);
-    gather(&sq, Pq, kd, Gq, false);
-    gather(&sk, Pk, kd, Gk, false);
-    gather(&sv, Pv, vd, Gv, false);
-    att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), H};
-    attend(groups, tq, tk, kd, vd, 1.0f / sqrtf((float)kd), Gq, Gk, Gv, S, Go, &am, 0);
-    gather(&so, Po, vd, Go, true);
-    proj(Po, rq, H * vd, Wo, bo, nout, out[0].data);
-    ck_free(offs);
+    float *dPo = buf, *dGo = dPo + no, *dGq = dGo + no, *dGk = dGq + nq, *dGv = dGk + nk;
+    float *dPq = dGv + nv, *dPk = dPq + nq, *dPv = dPk + nk, *dS = dPv + nv;
+    memset(dPo, 0, (size_t)no * sizeof *dPo);
+    proj_back(m.Po, dPo, m.rq, H * vd, m.wo, m.bo, m.nout, dout[0].data);
+    gather(&m.so, dPo, vd, dGo, false);
+    float scale = 1.0f / sqrtf((float)kd);
+    for (int64_t g = 0; g < G; g++) {
+        const float *S = m.S + g * tq * tk, *go = dGo + g * tq * vd;
+        /* dV = S^T dO; dS = dO V^T; softmax: dZ = S * (dS - rowsum(S * dS)) */
+        ck_sgemm(true, false, tk, vd, tq, 1.0f, S, tk, go, vd, 0.0f, dGv + g * tk * vd, vd);
+        ck_sgemm(false, true, tq, tk, vd, 1.0f, go, vd, m.Gv + g * tk * vd, vd, 0.0f, dS, tk);
+        for (int64_t i = 0; i < tq; i++) {
+            float dot = 0.0f;
+            for (int64_t j = 0; j < tk; j++) dot += S[i * tk + j] * dS[i * tk + j];
+            for (int64_t j = 0; j < tk; j++) dS[i * tk + j] = S[i * tk + j] * (dS[i * tk + j] - dot);
+        }
+        if (m.am.q || m.am.v || m.am.k) { /* masked scores are constants */
+            int64_t b = g / m.am.per_batch;
+            for (int64_t i = 0; i < tq; i++)
+                for (int64_t j = 0; j < tk; j++)
+                    if ((m.am.q && m.am.q[b * tq + i] == 0.0f) || (m.am.v && m.am.v[b * tk + j] == 0.0f) ||
+                        (m.am.k && m.am.k[b * tk + j] == 0.0f))
+                        dS[i * tk + j] = 0.0f;
+        }
+        ck_sgemm(false, false, tq, kd, tk, scale, dS, tk, m.Gk + g * tk * kd, kd, 0.0f, dGq + g * tq * kd, kd);
+        ck_sgemm(true, false, tk, kd, tq, scale, dS, tk, m.Gq + g * tq * kd, kd, 0.0f, dGk + g * tk * kd, kd);
+    }
+    gather(&m.sq, dPq, kd, dGq, true);
+    gather(&m.sk, dPk, kd, dGk, true);
+    gather(&m.sv, dPv, vd, dGv, true);
+    float *dq = din[0].data, *dv = din[1].data, *dk = n_in > 2 ? din[2].data : din[1].data;
+    proj_back(m.q->data, dq, m.rq, m.fq, m.wq, m.bq, H * kd, dPq);
+    proj_back(m.k->data, dk, m.rk, m.fk, m.wk, m.bk, H * kd, dPk);
+    proj_back(m.v->data, dv, m.rk, m.fv, m.wv, m.bv, H * vd, dPv);
     ck_free(buf);
+    ck_free(m.offs);
     return CK_OK;
 }
 
@@ -385,7 +510,7 @@ ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
                 memcpy(gv + t * d, Pv + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gv);
             }
             att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1};
-            attend(1, Tq, Tk, d, d, 1.0f / sqrtf((float)d), gq, gk, gv, S, go, &am, b);
+            attend(1, Tq, Tk, d, d, 1.0f / sqrtf((float)d), gq, gk, gv, S, 0, go, &am, b);
             for (int64_t t = 0; t < Tq; t++) memcpy(Po + ((b * Tq + t) * Hq + h) * d, go + t * d, (size_t)d * sizeof *go);
         }
     proj(Po, B * Tq, Hq * d, Wo, bo, F, out[0].data);
