@@ -53,6 +53,7 @@ CASES = [
     ("lstm_seq_time_distributed", lambda: [keras.Input((T, F)), L.LSTM(3, return_sequences=True),
                                            L.TimeDistributed(L.Dense(2)), L.Flatten(), L.Dense(1)],
      "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
+    ("mha_self_flatten", "functional_mha", "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
 ]
 
 
@@ -72,7 +73,12 @@ def run_case(i, case):
     name, layers, xkind, ykind, opt, loss, metrics = case
     rng = np.random.default_rng(200 + i)
     keras.utils.set_random_seed(200 + i)
-    model = keras.Sequential(layers())
+    if layers == "functional_mha":
+        x_in = keras.Input((T, F))
+        a = L.MultiHeadAttention(2, 4)(x_in, x_in)
+        model = keras.Model(x_in, L.Dense(1)(L.Flatten()(a)))
+    else:
+        model = keras.Sequential(layers())
     x = ids(rng) if xkind == "ids" else reals(rng)
     y = labels(ykind, rng)
     d_dir = os.path.join(OUT, name)
