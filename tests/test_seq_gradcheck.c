@@ -215,6 +215,22 @@ static ck_model *mha(const char *kwargs, const char *q_shape, const char *v_shap
     return g;
 }
 
+/* Attention-like layer on [query (4, 3), value (3, 2)] or with a key (3, 3). */
+static ck_model *attn(const char *cls, const char *kwargs, bool key)
+{
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *in[3] = {ck_input(g, "shape=(4, 3)"), ck_input(g, key ? "shape=(3, 2)" : "shape=(3, 3)"),
+                         key ? ck_input(g, "shape=(3, 3)") : NULL};
+    int n = key ? 3 : 2;
+    ck_ktensor *y = ck_call(g, ck_layer_new(cls, kwargs), in, n);
+    if (!y || ck_functional_finish(g, in, n, &y, 1)) {
+        CHECK(0, "%s(%s): %s", cls, kwargs, ck_errmsg());
+        ck_model_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* Embedding(mask_zero) -> self-attention: masked keys and queries. */
 static ck_model *seq_mha_masked(void)
 {
@@ -289,7 +305,12 @@ int main(void)
               mha("num_heads=2, key_dim=2, attention_axes=(1,)", "(3, 2, 4)", "(2, 2, 4)", true), 0);
     gradcheck("Embedding mask_zero MultiHeadAttention",
               seq_mha_masked(), 6);
+    gradcheck("Attention dot", attn("Attention", "", false), 0);
+    gradcheck("Attention scaled concat, key", attn("Attention", "use_scale=True, score_mode='concat'", true), 0);
+    gradcheck("Attention scaled dot", attn("Attention", "use_scale=True", false), 0);
+    gradcheck("AdditiveAttention", attn("AdditiveAttention", "", true), 0);
+    gradcheck("AdditiveAttention no scale", attn("AdditiveAttention", "use_scale=False", false), 0);
     printf("seq gradcheck: %d models checked\n", n_models);
-    CHECK(n_models == 42, "expected 42 models, checked %d", n_models);
+    CHECK(n_models == 47, "expected 47 models, checked %d", n_models);
     return test_report("test_seq_gradcheck");
 }

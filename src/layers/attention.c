@@ -313,13 +313,13 @@ static ck_status attention_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
 const ck_layer_class ck_class_attention = {
     .class_name = "Attention", .module = "keras.layers", .config_size = sizeof(A),
     .fields = attention_fields, .n_fields = N(attention_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = attention_build, .forward = ck_attention_forward,
+    .build = attention_build, .forward = ck_attention_forward, .backward = ck_attention_backward,
     .mask = ck_attention_mask,
 };
 const ck_layer_class ck_class_additive_attention = {
     .class_name = "AdditiveAttention", .module = "keras.layers", .config_size = sizeof(A),
     .fields = additive_attention_fields, .n_fields = N(additive_attention_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = attention_build, .forward = ck_attention_forward,
+    .build = attention_build, .forward = ck_attention_forward, .backward = ck_attention_backward,
     .mask = ck_attention_mask,
 };
 

@@ -569,3 +569,73 @@ ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
     ck_free(S);
     return CK_OK;
 }
+
+/* Backward of Attention / AdditiveAttention: the scores and weights are
+ * recomputed (no state kept), then softmax and score gradients per mode. */
+ck_status ck_attention_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)out, (void)n_out;
+    const ck_attention_config *c = CK_CFG(l, ck_attention_config);
+    bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
+    bool concat = !additive && !strcmp(c->score_mode, "concat");
+    const float *qm = mask_in(ex, n_in, 0), *vm = mask_in(ex, n_in, 1);
+    const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
+    float *dq = din[0].data, *dv = din[1].data, *dk = n_in > 2 ? din[2].data : din[1].data;
+    int64_t B = q->shape.dim[0], Tq = q->shape.dim[1], Tv = v->shape.dim[1], D = q->shape.dim[2], Dv = v->shape.dim[2];
+    int w = 0;
+    const ck_weight *ws = c->use_scale ? &l->weights[w++] : NULL, *wc = concat ? &l->weights[w] : NULL;
+    float sc = ws && !additive ? ws->value[0] : 1.0f, csw = wc ? wc->value[0] : 1.0f;
+    float *P = ck_malloc((size_t)(2 * Tq * Tv + Tq * Dv) * sizeof *P);
+    if (!P) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    float *dS = P + Tq * Tv, *g = dS + Tq * Tv;
+    for (int64_t b = 0; b < B; b++) {
+        const float *qb = q->data + b * Tq * D, *kb = k->data + b * Tv * D, *vb = v->data + b * Tv * Dv;
+        for (int64_t i = 0; i < Tq; i++)
+            for (int64_t j = 0; j < Tv; j++) {
+                float s = 0.0f;
+                for (int64_t d = 0; d < D; d++) {
+                    float a = qb[i * D + d] + kb[j * D + d];
+                    s += additive ? (ws ? ws->value[d] : 1.0f) * tanhf(a)
+                         : concat ? tanhf(sc * a) : qb[i * D + d] * kb[j * D + d];
+                }
+                s = additive ? s : concat ? csw * s : sc * s;
+                P[i * Tv + j] = vm ? s - 1e9f * (1.0f - vm[b * Tv + j]) : s;
+            }
+        ck_act_forward(CK_ACT_SOFTMAX, P, P, Tq, Tv);
+        for (int64_t i = 0; i < Tq; i++)
+            for (int64_t e = 0; e < Dv; e++)
+                g[i * Dv + e] = dout[0].data[(b * Tq + i) * Dv + e] * (qm ? qm[b * Tq + i] : 1.0f);
+        if (dv) ck_sgemm(true, false, Tv, Dv, Tq, 1.0f, P, Tv, g, Dv, 1.0f, dv + b * Tv * Dv, Dv);
+        ck_sgemm(false, true, Tq, Tv, Dv, 1.0f, g, Dv, vb, Dv, 0.0f, dS, Tv);
+        for (int64_t i = 0; i < Tq; i++) {
+            float dot = 0.0f;
+            for (int64_t j = 0; j < Tv; j++) dot += P[i * Tv + j] * dS[i * Tv + j];
+            for (int64_t j = 0; j < Tv; j++) dS[i * Tv + j] = P[i * Tv + j] * (dS[i * Tv + j] - dot);
+        }
+        for (int64_t i = 0; i < Tq; i++)
+            for (int64_t j = 0; j < Tv; j++) {
+                float ds = dS[i * Tv + j];
+                for (int64_t d = 0; d < D; d++) {
+                    float qd = qb[i * D + d], kd = kb[j * D + d], gq, gk;
+                    if (additive) {
+                        float t = tanhf(qd + kd), wd = ws ? ws->value[d] : 1.0f;
+                        gq = gk = ds * wd * (1.0f - t * t);
+                        if (ws) ws->grad[d] += ds * t;
+                    } else if (concat) {
+                        float t = tanhf(sc * (qd + kd)), dt = ds * csw * (1.0f - t * t);
+                        gq = gk = dt * sc;
+                        wc->grad[0] += ds * t;
+                        if (ws) ws->grad[0] += dt * (qd + kd);
+                    } else {
+                        gq = ds * sc * kd, gk = ds * sc * qd;
+                        if (ws) ws->grad[0] += ds * qd * kd;
+                    }
+                    if (dq) dq[(b * Tq + i) * D + d] += gq;
+                    if (dk) dk[(b * Tv + j) * D + d] += gk;
+                }
+            }
+    }
+    ck_free(P);
+    return CK_OK;
+}
