@@ -231,6 +231,23 @@ static ck_model *attn(const char *cls, const char *kwargs, bool key)
     return g;
 }
 
+/* GroupedQueryAttention(4 query heads on 2 kv heads) on query (3, 4), value (2, 4). */
+static ck_model *gqa(bool key)
+{
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *in[3] = {ck_input(g, "shape=(3, 4)"), ck_input(g, "shape=(2, 4)"), key ? ck_input(g, "shape=(2, 4)") : NULL};
+    int n = key ? 3 : 2;
+    ck_ktensor *y = ck_call(g, ck_layer_new("GroupedQueryAttention", key ? "head_dim=2, num_query_heads=4, "
+                                            "num_key_value_heads=2, use_bias=False" : "head_dim=2, num_query_heads=4, "
+                                            "num_key_value_heads=2"), in, n);
+    if (!y || ck_functional_finish(g, in, n, &y, 1)) {
+        CHECK(0, "GroupedQueryAttention: %s", ck_errmsg());
+        ck_model_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* Embedding(mask_zero) -> self-attention: masked keys and queries. */
 static ck_model *seq_mha_masked(void)
 {
@@ -310,7 +327,9 @@ int main(void)
     gradcheck("Attention scaled dot", attn("Attention", "use_scale=True", false), 0);
     gradcheck("AdditiveAttention", attn("AdditiveAttention", "", true), 0);
     gradcheck("AdditiveAttention no scale", attn("AdditiveAttention", "use_scale=False", false), 0);
+    gradcheck("GroupedQueryAttention", gqa(false), 0);
+    gradcheck("GroupedQueryAttention no bias, key", gqa(true), 0);
     printf("seq gradcheck: %d models checked\n", n_models);
-    CHECK(n_models == 47, "expected 47 models, checked %d", n_models);
+    CHECK(n_models == 49, "expected 49 models, checked %d", n_models);
     return test_report("test_seq_gradcheck");
 }

@@ -267,7 +267,7 @@ static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 const ck_layer_class ck_class_group_query_attention = {
     .class_name = "GroupedQueryAttention", .module = "keras.layers", .config_size = sizeof(M),
     .fields = gqa_fields, .n_fields = N(gqa_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = gqa_build, .forward = ck_gqa_forward,
+    .build = gqa_build, .forward = ck_gqa_forward, .backward = ck_gqa_backward,
     .mask = ck_attention_mask,
 };
 

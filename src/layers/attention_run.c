@@ -525,6 +525,80 @@ ck_mask_mode ck_attention_mask(const ck_layer *l, int index)
     return CK_MASK_PASS;
 }
 
+/* GroupedQueryAttention backward: everything is recomputed from the inputs (the
+ * forward keeps nothing), then per (batch, query head) the softmax-attention
+ * gradients; a key/value head sums the gradients of the query heads sharing it. */
+ck_status ck_gqa_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, const ck_tensor *dout,
+                          int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)out, (void)n_out;
+    const ck_mha_config *c = CK_CFG(l, ck_mha_config);
+    const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
+    int64_t B = q->shape.dim[0], Tq = q->shape.dim[1], Tk = k->shape.dim[1], F = q->shape.dim[2];
+    int64_t Hq = c->num_query_heads, Hk = c->num_key_value_heads, d = c->head_dim, rep = Hq / Hk;
+    int64_t nq = B * Tq * Hq * d, nk = B * Tk * Hk * d;
+    int64_t nf = 4 * nq + 4 * nk + 4 * Tq * d + 4 * Tk * d + 2 * Tq * Tk;
+    float *buf = ck_calloc((size_t)nf, sizeof *buf);
+    if (!buf) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    float *Pq = buf, *Pk = Pq + nq, *Pv = Pk + nk, *dPq = Pv + nk, *dPk = dPq + nq, *dPv = dPk + nk;
+    float *Po = dPv + nk, *dPo = Po + nq, *gq = dPo + nq, *gk = gq + Tq * d, *gv = gk + Tk * d, *go = gv + Tk * d;
+    float *S = go + Tq * d, *dS = S + Tq * Tk, *dgo = dS + Tq * Tk, *dgq = dgo + Tq * d, *dgk = dgq + Tq * d;
+    float *dgv = dgk + Tk * d;
+    int w = 0;
+    const ck_weight *wq = &l->weights[w++], *bq = c->use_bias ? &l->weights[w++] : NULL;
+    const ck_weight *wk = &l->weights[w++], *bk = c->use_bias ? &l->weights[w++] : NULL;
+    const ck_weight *wv = &l->weights[w++], *bv = c->use_bias ? &l->weights[w++] : NULL;
+    const ck_weight *wo = &l->weights[w++], *bo = c->use_bias ? &l->weights[w++] : NULL;
+    proj(q->data, B * Tq, F, wq->value, val(bq), Hq * d, Pq);
+    proj(k->data, B * Tk, k->shape.dim[2], wk->value, val(bk), Hk * d, Pk);
+    proj(v->data, B * Tk, v->shape.dim[2], wv->value, val(bv), Hk * d, Pv);
+    float scale = 1.0f / sqrtf((float)d);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) proj_back(Po, dPo, B * Tq, Hq * d, wo, bo, F, dout[0].data);
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t h = 0; h < Hq; h++) {
+                int64_t hk = h / rep;
+                for (int64_t t = 0; t < Tq; t++) memcpy(gq + t * d, Pq + ((b * Tq + t) * Hq + h) * d, (size_t)d * sizeof *gq);
+                for (int64_t t = 0; t < Tk; t++) {
+                    memcpy(gk + t * d, Pk + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gk);
+                    memcpy(gv + t * d, Pv + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gv);
+                }
+                att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1};
+                attend(1, Tq, Tk, d, d, scale, gq, gk, gv, S, 0, go, &am, b);
+                if (pass == 0) {
+                    for (int64_t t = 0; t < Tq; t++)
+                        memcpy(Po + ((b * Tq + t) * Hq + h) * d, go + t * d, (size_t)d * sizeof *go);
+                    continue;
+                }
+                for (int64_t t = 0; t < Tq; t++) memcpy(dgo + t * d, dPo + ((b * Tq + t) * Hq + h) * d, (size_t)d * sizeof *dgo);
+                ck_sgemm(true, false, Tk, d, Tq, 1.0f, S, Tk, dgo, d, 0.0f, dgv, d);
+                ck_sgemm(false, true, Tq, Tk, d, 1.0f, dgo, d, gv, d, 0.0f, dS, Tk);
+                for (int64_t i = 0; i < Tq; i++) {
+                    float dot = 0.0f;
+                    for (int64_t j = 0; j < Tk; j++) dot += S[i * Tk + j] * dS[i * Tk + j];
+                    for (int64_t j = 0; j < Tk; j++) {
+                        bool off = (am.q && am.q[b * Tq + i] == 0.0f) || (am.v && am.v[b * Tk + j] == 0.0f) ||
+                                   (am.k && am.k[b * Tk + j] == 0.0f);
+                        dS[i * Tk + j] = off ? 0.0f : S[i * Tk + j] * (dS[i * Tk + j] - dot);
+                    }
+                }
+                ck_sgemm(false, false, Tq, d, Tk, scale, dS, Tk, gk, d, 0.0f, dgq, d);
+                ck_sgemm(true, false, Tk, d, Tq, scale, dS, Tk, gq, d, 0.0f, dgk, d);
+                for (int64_t t = 0; t < Tq; t++) ck_vec_add(dPq + ((b * Tq + t) * Hq + h) * d, dgq + t * d, d);
+                for (int64_t t = 0; t < Tk; t++) {
+                    ck_vec_add(dPk + ((b * Tk + t) * Hk + hk) * d, dgk + t * d, d);
+                    ck_vec_add(dPv + ((b * Tk + t) * Hk + hk) * d, dgv + t * d, d);
+                }
+            }
+    }
+    float *dq = din[0].data, *dv = din[1].data, *dk = n_in > 2 ? din[2].data : din[1].data;
+    proj_back(q->data, dq, B * Tq, F, wq, bq, Hq * d, dPq);
+    proj_back(k->data, dk, B * Tk, k->shape.dim[2], wk, bk, Hk * d, dPk);
+    proj_back(v->data, dv, B * Tk, v->shape.dim[2], wv, bv, Hk * d, dPv);
+    ck_free(buf);
+    return CK_OK;
+}
+
 /* ---- Attention, AdditiveAttention --------------------------------------------------------- */
 ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
