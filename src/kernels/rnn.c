@@ -272,8 +272,15 @@ void ck_rnn_forward(const ck_rnn_args *a)
 /* d pre-activations of one row from d gates: dpre = 0 then += act'(pre) * dg. */
 static void gate_back(ck_act_kind k, const float *pre, const float *g, const float *dg, float *dpre, int64_t n)
 {
-    memset(dpre, 0, (size_t)n * sizeof *dpre);
-    ck_act_backward(k, pre, g, dg, dpre, 1, n);
+    /* tanh and sigmoid from their outputs, in loops that vectorize */
+    if (k == CK_ACT_TANH) {
+        for (int64_t i = 0; i < n; i++) dpre[i] = (1.0f - g[i] * g[i]) * dg[i];
+    } else if (k == CK_ACT_SIGMOID) {
+        for (int64_t i = 0; i < n; i++) dpre[i] = g[i] * (1.0f - g[i]) * dg[i];
+    } else {
+        memset(dpre, 0, (size_t)n * sizeof *dpre);
+        ck_act_backward(k, pre, g, dg, dpre, 1, n);
+    }
 }
 
 /* LSTM row: dh, dc (in: d of h_s, c_s; out: dc of c_{s-1}) -> dpre, dzh = dpre. */
@@ -286,7 +293,10 @@ static void lstm_back(const ck_rnn_args *a, const float *pre, const float *g, co
         dg[3 * u + k] = dh[k] * tmp[k];   /* d o */
         dh[k] *= g[3 * u + k];            /* d act(c) */
     }
-    ck_act_backward(a->act, c, tmp, dh, dc, 1, u);
+    if (a->act == CK_ACT_TANH)
+        for (int64_t k = 0; k < u; k++) dc[k] += (1.0f - tmp[k] * tmp[k]) * dh[k];
+    else
+        ck_act_backward(a->act, c, tmp, dh, dc, 1, u);
     for (int64_t k = 0; k < u; k++) {
         dg[k] = dc[k] * g[2 * u + k];
         dg[u + k] = dc[k] * cp[k];
