@@ -415,6 +415,11 @@ ck_status ck_model_fit_multi(ck_model *model, const float *const *x, const float
 ck_status ck_model_evaluate_multi(ck_model *model, const float *const *x, const float *const *y,
                                   int64_t n_samples, int64_t batch_size, ck_history **logs);
 
+/* ---- sequence models (seq issue: src/layers/recurrent.c) ------------------------- */
+/* model.reset_states(): zeroes the states that stateful recurrent layers carry
+ * from one batch to the next. */
+ck_status ck_model_reset_states(ck_model *model);
+
 #ifdef __cplusplus
 }
 #endif

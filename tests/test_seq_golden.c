@@ -36,6 +36,8 @@ static void check_counts(const char *name, const ck_model *m)
         for (int d = 0; same && d < w.shape.rank; d++)
             same = w.shape.dim[d] == json_integer_value(json_array_get(shape, (size_t)d));
         CHECK(same, "%s: weight %zu (%s) has another shape than Keras's", name, i, w.path);
+        const char *want = json_string_value(json_object_get(json_array_get(ws, i), "path"));
+        CHECK(want && !strcmp(want, w.path), "%s: weight %zu path %s, Keras %s", name, i, w.path, want ? want : "?");
     }
     json_decref(c);
 }

@@ -377,6 +377,8 @@ json_t *ck_init_to_json(const ck_init *in)
         json_object_set_new(cfg, "scale", json_real(in->a));
         json_object_set_new(cfg, "mode", json_string(modes[in->mode]));
         json_object_set_new(cfg, "distribution", json_string(dists[in->distribution]));
+        json_object_set_new(cfg, "input_axes", json_null());
+        json_object_set_new(cfg, "output_axes", json_null());
         break;
     case CK_INIT_ORTHOGONAL:
     case CK_INIT_IDENTITY:

@@ -42,6 +42,9 @@ typedef struct ck_init {   /* an initializer with its Keras config */
     ck_distribution distribution;
     bool has_seed;
     int64_t seed;
+    /* values [ones_begin, ones_end) become 1 after filling: an LSTM bias with
+     * unit_forget_bias (Keras concatenates init(u), ones(u), init(2u)) */
+    int64_t ones_begin, ones_end;
 } ck_init;
 
 /* ---- the field table: one codec reads kwargs and JSON and writes JSON --------- */
@@ -81,6 +84,10 @@ typedef struct ck_field {
     {.name = #member, .type = ftype, .offset = offsetof(type_, member), .def = def_, __VA_ARGS__}
 
 /* ---- layer classes ------------------------------------------------------------ */
+/* Keras's timestep masks, [rows, steps] of 0/1 floats: none, input 0's mask passed
+ * through, or a new one the layer writes (Embedding(mask_zero), Masking). */
+typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW } ck_mask_mode;
+
 typedef struct ck_layer_class {
     const char *class_name;       /* "Dense", exactly as Keras spells it         */
     const char *module;           /* "keras.layers" for the JSON config          */
@@ -109,6 +116,9 @@ typedef struct ck_layer_class {
     /* call() has a mask argument (Softmax, RNNs): Keras's JSON records
      * "kwargs": {"mask": null} in each inbound node. */
     bool call_mask;
+    /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
+     * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
+    ck_mask_mode (*mask)(const ck_layer *l, int index);
 } ck_layer_class;
 
 const ck_layer_class *ck_find_layer_class(const char *class_name);

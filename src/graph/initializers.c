@@ -131,6 +131,13 @@ ck_status ck_init_fill(const ck_init *in, const ck_shape *shape, float *v, ck_rn
     int64_t n;
     ck_status st = ck_shape_size_from(shape, 0, &n);
     if (st) return st;
+    if (in->ones_end > in->ones_begin && in->ones_begin >= 0 && in->ones_end <= n) {
+        ck_init base = *in;
+        base.ones_begin = base.ones_end = 0;
+        if (!(st = ck_init_fill(&base, shape, v, model_rng)))
+            for (int64_t i = in->ones_begin; i < in->ones_end; i++) v[i] = 1.0f;
+        return st;
+    }
     ck_rng own, *r = model_rng;
     if (in->has_seed) {
         ck_rng_seed(&own, (uint64_t)in->seed);

@@ -210,8 +210,13 @@ static void flatten_refs(json_t *v, json_t *flat)
 static json_t *node_refs(json_t *node)
 {
     json_t *flat = json_array();
-    if (json_is_object(node)) flatten_refs(json_object_get(node, "args"), flat);
-    else flatten_refs(node, flat);
+    if (json_is_object(node)) {
+        flatten_refs(json_object_get(node, "args"), flat);
+        /* RNN(x, initial_state=[h, c]): the states are the layer's inputs 1.. */
+        flatten_refs(json_object_get(json_object_get(node, "kwargs"), "initial_state"), flat);
+    } else {
+        flatten_refs(node, flat);
+    }
     return flat;
 }
 

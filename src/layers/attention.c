@@ -127,7 +127,8 @@ static ck_status einsum_dense_build(ck_layer *l, const ck_shape *in, int n_in, c
 const ck_layer_class ck_class_einsum_dense = {
     .class_name = "EinsumDense", .module = "keras.layers", .config_size = sizeof(E),
     .fields = einsum_dense_fields, .n_fields = N(einsum_dense_fields), .min_inputs = 1, .max_inputs = 1,
-    .build = einsum_dense_build,
+    .build = einsum_dense_build, .forward = ck_einsum_dense_forward,
+    .backward = ck_einsum_dense_backward, .workspace = ck_einsum_dense_workspace,
 };
 
 /* ---- MultiHeadAttention, GroupQueryAttention ---------------------------------------------- */
@@ -229,7 +230,9 @@ static ck_status mha_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 const ck_layer_class ck_class_multi_head_attention = {
     .class_name = "MultiHeadAttention", .module = "keras.layers", .config_size = sizeof(M),
     .fields = mha_fields, .n_fields = N(mha_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = mha_build,
+    .build = mha_build, .forward = ck_mha_forward, .backward = ck_mha_backward,
+    .workspace = ck_mha_workspace,
+    .mask = ck_attention_mask,
 };
 
 static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -264,7 +267,8 @@ static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 const ck_layer_class ck_class_group_query_attention = {
     .class_name = "GroupedQueryAttention", .module = "keras.layers", .config_size = sizeof(M),
     .fields = gqa_fields, .n_fields = N(gqa_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = gqa_build,
+    .build = gqa_build, .forward = ck_gqa_forward, .backward = ck_gqa_backward,
+    .mask = ck_attention_mask,
 };
 
 /* ---- Attention, AdditiveAttention -------------------------------------------------------- */
@@ -309,12 +313,14 @@ static ck_status attention_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
 const ck_layer_class ck_class_attention = {
     .class_name = "Attention", .module = "keras.layers", .config_size = sizeof(A),
     .fields = attention_fields, .n_fields = N(attention_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = attention_build,
+    .build = attention_build, .forward = ck_attention_forward, .backward = ck_attention_backward,
+    .mask = ck_attention_mask,
 };
 const ck_layer_class ck_class_additive_attention = {
     .class_name = "AdditiveAttention", .module = "keras.layers", .config_size = sizeof(A),
     .fields = additive_attention_fields, .n_fields = N(additive_attention_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = attention_build,
+    .build = attention_build, .forward = ck_attention_forward, .backward = ck_attention_backward,
+    .mask = ck_attention_mask,
 };
 
 CK_FAMILY(ck_attention_layers, &ck_class_einsum_dense, &ck_class_multi_head_attention,

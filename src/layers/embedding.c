@@ -1,10 +1,11 @@
 /* Embedding and Masking: the entry points of a sequence model. Embedding maps
  * integer ids [batch, ...] to vectors [batch, ..., output_dim] through one
  * (input_dim, output_dim) table initialised uniform(-0.05, 0.05) as Keras does;
- * Masking passes its input through (the mask it computes is the engine's). Keras 2
+ * Masking zeroes the masked steps. Both write a Keras mask the engine hands on. Keras 2
  * configs' input_length is ignored by the lenient file reader. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
+#include "train/exec.h"
 
 #include <string.h>
 
@@ -42,7 +43,7 @@ static ck_status embedding_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
 /* ids arrive as floats (the engine's one dtype); each must be an integer in range. */
 static ck_status embedding_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
     const ck_embedding_config *c = CK_CFG(l, ck_embedding_config);
     int64_t n = 1, d = c->output_dim;
     for (int i = 0; i < in[0].shape.rank; i++) n *= in[0].shape.dim[i];
@@ -54,6 +55,7 @@ static ck_status embedding_forward(ck_layer *l, const ck_tensor *in, int n_in, c
             return ck_layer_error(l, CK_ERR_ARG, "input id %g is not an integer in [0, %lld)", (double)f,
                                   (long long)c->input_dim);
         memcpy(out[0].data + i * d, table + id * d, (size_t)d * sizeof(float));
+        if (c->mask_zero && ex && ex->out_mask) ex->out_mask[i] = id != 0;
     }
     return CK_OK;
 }
@@ -75,11 +77,25 @@ static ck_status embedding_backward(ck_layer *l, const ck_tensor *in, int n_in, 
     return CK_OK;
 }
 
+/* mask_zero: id 0 is padding, a mask of ids != 0 follows the output. */
+static ck_mask_mode embedding_mask(const ck_layer *l, int index)
+{
+    (void)index;
+    return CK_CFG(l, ck_embedding_config)->mask_zero ? CK_MASK_NEW : CK_MASK_NONE;
+}
+
+static ck_mask_mode masking_mask(const ck_layer *l, int index)
+{
+    (void)l, (void)index;
+    return CK_MASK_NEW;
+}
+
 const ck_layer_class ck_class_embedding = {
     .class_name = "Embedding", .module = "keras.layers", .config_size = sizeof(ck_embedding_config),
     .fields = embedding_fields, .n_fields = (int)(sizeof embedding_fields / sizeof embedding_fields[0]),
     .min_inputs = 1, .max_inputs = 1,
     .build = embedding_build, .forward = embedding_forward, .backward = embedding_backward,
+    .mask = embedding_mask,
 };
 
 /* ---- Masking ---------------------------------------------------------------------- */
@@ -98,7 +114,7 @@ static ck_status masking_build(ck_layer *l, const ck_shape *in, int n_in, ck_sha
 /* Keras zeroes the timesteps it masks: a step whose features all equal mask_value. */
 static ck_status masking_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
     float mv = (float)CK_CFG(l, ck_masking_config)->mask_value;
     int r = in[0].shape.rank;
     int64_t d = in[0].shape.dim[r - 1], rows = 1;
@@ -108,6 +124,26 @@ static ck_status masking_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_
         bool keep = false;
         for (int64_t k = 0; k < d && !keep; k++) keep = x[k] != mv;
         for (int64_t k = 0; k < d; k++) out[0].data[i * d + k] = keep ? x[k] : 0.0f;
+        if (ex && ex->out_mask) ex->out_mask[i] = keep;
+    }
+    return CK_OK;
+}
+
+/* The gradient flows through the kept steps only. */
+static ck_status masking_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)out, (void)n_out, (void)ex;
+    if (!din[0].data) return CK_OK;
+    float mv = (float)CK_CFG(l, ck_masking_config)->mask_value;
+    int r = in[0].shape.rank;
+    int64_t d = in[0].shape.dim[r - 1], rows = 1;
+    for (int i = 0; i < r - 1; i++) rows *= in[0].shape.dim[i];
+    for (int64_t i = 0; i < rows; i++) {
+        const float *x = in[0].data + i * d;
+        bool keep = false;
+        for (int64_t k = 0; k < d && !keep; k++) keep = x[k] != mv;
+        for (int64_t k = 0; keep && k < d; k++) din[0].data[i * d + k] += dout[0].data[i * d + k];
     }
     return CK_OK;
 }
@@ -115,7 +151,7 @@ static ck_status masking_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_
 const ck_layer_class ck_class_masking = {
     .class_name = "Masking", .module = "keras.layers", .config_size = sizeof(ck_masking_config),
     .fields = masking_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = masking_build, .forward = masking_forward,
+    .build = masking_build, .forward = masking_forward, .backward = masking_backward, .mask = masking_mask,
 };
 
 CK_FAMILY(ck_embedding_layers, &ck_class_embedding, &ck_class_masking);

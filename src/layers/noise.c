@@ -160,7 +160,8 @@ static int64_t alpha_workspace(const ck_layer *l) { return 2 * noise_workspace(l
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_noise_config),   \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = noise_build, .forward = noise_forward, .backward = noise_backward, .workspace = ws}
+        .build = noise_build, .forward = noise_forward, .backward = noise_backward, .workspace = ws, \
+        .no_build_config = true}
 
 NZ_CLASS(ck_class_sd1, "SpatialDropout1D", sd1_fields, noise_workspace);
 NZ_CLASS(ck_class_sd2, "SpatialDropout2D", sdn_fields, noise_workspace);

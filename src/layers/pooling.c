@@ -5,6 +5,7 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
+#include "train/exec.h"
 
 #include <float.h>
 #include <string.h>
@@ -185,20 +186,25 @@ static ck_status avg_forward(CK_FWD_ARGS) { return pool_forward(l, in, n_in, out
 
 static ck_status global_forward(CK_FWD_ARGS, bool is_max)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
     if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last"))
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
     const ck_shape *s = &in[0].shape;
     int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
+    /* Keras's mask (Embedding(mask_zero) upstream): average the unmasked steps only */
+    const float *mask = !is_max && ex && ex->in_masks ? ex->in_masks[0] : NULL;
     for (int64_t b = 0; b < s->dim[0]; b++) {
         const float *xb = in[0].data + b * n * c;
-        float *yb = out[0].data + b * c;
+        float *yb = out[0].data + b * c, count = 0.0f;
         for (int64_t ch = 0; ch < c; ch++) yb[ch] = is_max ? -FLT_MAX : 0.0f;
-        for (int64_t p = 0; p < n; p++)
+        for (int64_t p = 0; p < n; p++) {
+            float w = mask ? mask[b * n + p] : 1.0f;
+            count += w;
             for (int64_t ch = 0; ch < c; ch++)
-                yb[ch] = is_max ? (xb[p * c + ch] > yb[ch] ? xb[p * c + ch] : yb[ch]) : yb[ch] + xb[p * c + ch];
+                yb[ch] = is_max ? (xb[p * c + ch] > yb[ch] ? xb[p * c + ch] : yb[ch]) : yb[ch] + w * xb[p * c + ch];
+        }
         if (!is_max)
-            for (int64_t ch = 0; ch < c; ch++) yb[ch] /= (float)n;
+            for (int64_t ch = 0; ch < c; ch++) yb[ch] /= count;
     }
     return CK_OK;
 }
@@ -281,7 +287,8 @@ static ck_status gavg_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_pool_config),    \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .flops = flops_, .forward = fwd##_forward, .backward = fwd##_backward}
+        .build = build_, .flops = flops_, .forward = fwd##_forward, .backward = fwd##_backward,     \
+        .no_build_config = true}
 
 POOL_CLASS(ck_class_max1, "MaxPooling1D", max1_fields, pool_build, pool_flops, max);
 POOL_CLASS(ck_class_max2, "MaxPooling2D", max2_fields, pool_build, pool_flops, max);

@@ -7,6 +7,7 @@
  * are ignored by the lenient file reader. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
+#include "train/exec.h"
 #include "kernels/rnn.h"
 
 #include <string.h>
@@ -134,13 +135,31 @@ static void set_outputs(const ck_rnn_config *c, int n_states, const ck_shape *y_
 static ck_status check_initial_states(ck_layer *l, const ck_shape *in, int n_in, int64_t units)
 {
     int states = kind_of(l) == CK_RNN_LSTM ? 2 : 1;
-    if (n_in > 1 + states)
-        return ck_layer_error(l, CK_ERR_SHAPE, "field 'initial_state': %d states given, the layer has %d", n_in - 1, states);
+    if (n_in > 1 && n_in != 1 + states)
+        return ck_layer_error(l, CK_ERR_SHAPE, "field 'initial_state': %d state(s) given, %s needs %d", n_in - 1,
+                              l->cls->class_name, states);
     for (int i = 1; i < n_in; i++)
         if (in[i].rank != 2 || (in[i].dim[1] != CK_NONE && in[i].dim[1] != units))
             return ck_layer_error(l, CK_ERR_SHAPE, "field 'initial_state': state %d must be (batch, %lld)", i - 1,
                                   (long long)units);
     return CK_OK;
+}
+
+/* Keras 3 builds the weights inside the layer's cell, so their paths read
+ * "lstm/lstm_cell/kernel"; the cell's scope is part of the weight's name here. */
+static ck_status add_cell_weight(ck_layer *l, const char *cell, const char *name, ck_shape shape, const ck_init *init)
+{
+    char full[CK_STR_MAX];
+    snprintf(full, sizeof full, "%s/%s", cell, name);
+    return ck_layer_add_weight(l, full, shape, init, true, CK_FLOAT32);
+}
+
+/* unit_forget_bias: the forget gate's quarter of an LSTM bias starts at one. */
+static ck_init forget_bias_init(const ck_rnn_config *c, bool lstm)
+{
+    ck_init bi = c->bias_initializer;
+    if (lstm && c->unit_forget_bias) bi.ones_begin = c->units, bi.ones_end = 2 * c->units;
+    return bi;
 }
 
 static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -154,45 +173,160 @@ static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     ck_rnn_kind kind = kind_of(l);
     g = ck_rnn_gates(kind);
     if (!ck_mul_ok(g, u, &g)) return ck_layer_error(l, CK_ERR_OVERFLOW, "units %lld is too large", (long long)u);
-    if ((st = ck_layer_add_weight(l, "kernel", ck_shape_2(d, g), &c->kernel_initializer, true, CK_FLOAT32)))
-        return st;
-    if ((st = ck_layer_add_weight(l, "recurrent_kernel", ck_shape_2(u, g), &c->recurrent_initializer, true,
-                                  CK_FLOAT32)))
+    const char *cell = kind == CK_RNN_LSTM ? "lstm_cell" : kind == CK_RNN_GRU ? "gru_cell" : "simple_rnn_cell";
+    if ((st = add_cell_weight(l, cell, "kernel", ck_shape_2(d, g), &c->kernel_initializer)) ||
+        (st = add_cell_weight(l, cell, "recurrent_kernel", ck_shape_2(u, g), &c->recurrent_initializer)))
         return st;
     if (c->use_bias) {
         ck_shape bs = kind == CK_RNN_GRU && c->reset_after ? ck_shape_2(2, g) : ck_shape_1(g);
-        if ((st = ck_layer_add_weight(l, "bias", bs, &c->bias_initializer, true, CK_FLOAT32))) return st;
+        ck_init bi = forget_bias_init(c, kind == CK_RNN_LSTM);
+        if ((st = add_cell_weight(l, cell, "bias", bs, &bi))) return st;
     }
     ck_shape step = ck_shape_2(in[0].dim[0], u);
     set_outputs(c, kind == CK_RNN_LSTM ? 2 : 1, &step, &in[0], out, n_out);
     return CK_OK;
 }
 
-static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+/* The kernel's arguments for one call; states come as inputs 1 (h) and 2 (c). */
+static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_exec *ex, ck_rnn_args *a)
 {
-    (void)ex;
-    if (n_in > 1) return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with an initial_state is not supported yet");
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
-    ck_rnn_args a = {
+    *a = (ck_rnn_args){
         .kind = kind_of(l), .batch = in[0].shape.dim[0], .steps = in[0].shape.dim[1],
         .in_dim = in[0].shape.dim[2], .units = c->units, .x = in[0].data,
         .kernel = l->weights[0].value, .recurrent = l->weights[1].value,
         .bias = c->use_bias ? l->weights[2].value : NULL, .reset_after = c->reset_after,
         .go_backwards = c->go_backwards, .act = c->activation.kind, .rec_act = c->recurrent_activation.kind,
+        .mask = ex && ex->in_masks ? ex->in_masks[0] : NULL, .zero_output_for_mask = c->zero_output_for_mask,
+        .h0 = n_in > 1 ? in[1].data : NULL, .c0 = n_in > 2 ? in[2].data : NULL,
     };
-    if (a.kind == CK_RNN_SIMPLE) a.rec_act = CK_ACT_LINEAR;
-    int64_t extra = a.batch * a.units; /* room for h (and c) when not returned */
-    float *work = ck_malloc((size_t)(ck_rnn_work_floats(&a) + 2 * extra) * sizeof *work);
-    if (!work) return ck_fail_prefix(CK_ERR_NOMEM, "%s '%s': ", l->cls->class_name, l->name);
-    a.work = work;
-    a.seq = c->return_sequences ? out[0].data : NULL;
-    a.h = !c->return_sequences ? out[0].data : n_out > 1 ? out[1].data : work + ck_rnn_work_floats(&a);
-    if (a.kind == CK_RNN_LSTM)
-        a.c = n_out > 2 ? out[2].data : work + ck_rnn_work_floats(&a) + extra;
-    ck_rnn_forward(&a);
-    if (!c->return_sequences && n_out > 1) memcpy(out[1].data, a.h, (size_t)extra * sizeof *work);
-    ck_free(work);
+    if (a->kind == CK_RNN_SIMPLE) a->rec_act = CK_ACT_LINEAR;
+    int states = a->kind == CK_RNN_LSTM ? 2 : 1;
+    if (n_in > 1 && n_in != 1 + states)
+        return ck_layer_error(l, CK_ERR_ARG, "field 'initial_state': %d state(s) given, %s needs %d", n_in - 1,
+                              l->cls->class_name, states);
+    if (!ex || !ex->workspace)
+        return ck_layer_error(l, CK_ERR_STATE, "the engine gave no scratch (every input dimension must be known)");
+    a->work = ex->workspace;
+    if (ex->training) {
+        /* the dropout masks live after the kernel's scratch, so backward sees them */
+        float *m = a->work + ck_rnn_work_floats(a);
+        if (c->dropout > 0.0) a->in_drop = m;
+        if (c->recurrent_dropout > 0.0) a->rec_drop = m + a->batch * a->in_dim;
+    }
     return CK_OK;
+}
+
+/* Keras's dropout masks: per sample, the same for every step, 0 or 1/(1-rate). */
+static void draw_masks(const ck_rnn_config *c, ck_rnn_args *a, ck_exec *ex)
+{
+    float *m[2] = {(float *)a->in_drop, (float *)a->rec_drop};
+    double rate[2] = {c->dropout, c->recurrent_dropout};
+    int64_t n[2] = {a->batch * a->in_dim, a->batch * a->units};
+    for (int i = 0; i < 2; i++) {
+        float keep = rate[i] < 1.0 ? (float)(1.0 / (1.0 - rate[i])) : 0.0f;
+        for (int64_t k = 0; m[i] && k < n[i]; k++) m[i][k] = ck_rng_uniform(&ex->rng) >= rate[i] ? keep : 0.0f;
+    }
+}
+
+/* Scratch per batch row: the kernel keeps every step's gates and states there
+ * for backward. */
+static int64_t rnn_workspace(const ck_layer *l)
+{
+    int64_t t = l->in_shapes[0].dim[1];
+    if (t == CK_NONE) return 0;
+    ck_rnn_args a = {.kind = kind_of(l), .batch = 1, .steps = t, .units = CK_CFG(l, ck_rnn_config)->units,
+                     .in_dim = l->in_shapes[0].dim[2]};
+    return ck_rnn_work_floats(&a) + a.in_dim + a.units; /* + the dropout masks */
+}
+
+static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex);
+
+/* stateful=True: the last states of one call start the next (until
+ * ck_model_reset_states), kept in l->state as [batch, units] h then c. The batch
+ * is the fixed one the layer was built with. */
+static ck_status stateful_states(ck_layer *l, ck_rnn_args *a, int n_in, float **carried)
+{
+    int64_t fixed = l->in_shapes[0].dim[0], n = 2 * fixed * a->units;
+    if (a->batch != fixed)
+        return ck_layer_error(l, CK_ERR_SHAPE, "field 'stateful': the layer was built for batches of %lld, got %lld",
+                              (long long)fixed, (long long)a->batch);
+    if (!l->state && !(l->state = ck_calloc((size_t)n, sizeof(float))))
+        return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    *carried = l->state;
+    if (n_in == 1) {
+        a->h0 = *carried;
+        if (a->kind == CK_RNN_LSTM) a->c0 = *carried + a->batch * a->units;
+    }
+    return CK_OK;
+}
+
+/* Zeroes the carried states of every stateful layer (and wrapped ones). */
+static void reset_layer(ck_layer *l)
+{
+    if (l->model) {
+        ck_model_reset_states(l->model);
+        return;
+    }
+    for (int i = 0; i < l->n_sublayers; i++) reset_layer(l->sublayers[i]);
+    if (l->cls->forward == rnn_forward && l->state) {
+        ck_free(l->state);
+        l->state = NULL;
+    }
+}
+
+ck_status ck_model_reset_states(ck_model *m)
+{
+    if (!m) return ck_fail(CK_ERR_ARG, "ck_model_reset_states: model is NULL");
+    for (int i = 0; i < m->n_layers; i++) reset_layer(m->layers[i]);
+    return CK_OK;
+}
+
+static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+{
+    const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
+    ck_rnn_args a;
+    ck_status st = rnn_args(l, in, n_in, ex, &a);
+    if (st) return st;
+    draw_masks(c, &a, ex);
+    float *carried = NULL;
+    if (c->stateful && (st = stateful_states(l, &a, n_in, &carried))) return st;
+    a.seq = c->return_sequences ? out[0].data : NULL;
+    a.h = !c->return_sequences ? out[0].data : n_out > 1 ? out[1].data : NULL;
+    a.c = a.kind == CK_RNN_LSTM && n_out > 2 ? out[2].data : NULL;
+    ck_rnn_forward(&a);
+    if (carried) ck_rnn_final_states(&a, carried, a.kind == CK_RNN_LSTM ? carried + a.batch * a.units : NULL);
+    if (!c->return_sequences && n_out > 1)
+        memcpy(out[1].data, out[0].data, (size_t)(a.batch * a.units) * sizeof(float));
+    return CK_OK;
+}
+
+/* Backpropagation through time over the scratch the forward kept. */
+static ck_status rnn_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                              const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)out;
+    const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
+    ck_rnn_args a;
+    ck_status st = rnn_args(l, in, n_in, ex, &a);
+    if (st) return st;
+    ck_rnn_grads g = {
+        .dseq = c->return_sequences ? dout[0].data : NULL,
+        .dh = !c->return_sequences ? dout[0].data : NULL,
+        .dh2 = n_out > 1 ? dout[1].data : NULL,
+        .dc = a.kind == CK_RNN_LSTM && n_out > 2 ? dout[2].data : NULL,
+        .dx = din[0].data, .dh0 = n_in > 1 ? din[1].data : NULL, .dc0 = n_in > 2 ? din[2].data : NULL,
+        .dkernel = l->weights[0].grad, .drecurrent = l->weights[1].grad,
+        .dbias = c->use_bias ? l->weights[2].grad : NULL,
+    };
+    ck_rnn_backward(&a, &g);
+    return CK_OK;
+}
+
+/* The input's mask follows the sequence output; a last step or a state has none. */
+static ck_mask_mode rnn_mask(const ck_layer *l, int index)
+{
+    return index == 0 && CK_CFG(l, ck_rnn_config)->return_sequences ? CK_MASK_PASS : CK_MASK_NONE;
 }
 
 static int64_t rnn_flops(const ck_layer *l)
@@ -234,10 +368,11 @@ static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
     step.dim[cf ? 1 : r + 1] = f;
     k.dim[r] = ch, k.dim[r + 1] = f4;
     rk.dim[r] = f, rk.dim[r + 1] = f4;
-    if ((st = ck_layer_add_weight(l, "kernel", k, &c->kernel_initializer, true, CK_FLOAT32))) return st;
-    if ((st = ck_layer_add_weight(l, "recurrent_kernel", rk, &c->recurrent_initializer, true, CK_FLOAT32))) return st;
-    if (c->use_bias && (st = ck_layer_add_weight(l, "bias", ck_shape_1(f4), &c->bias_initializer, true, CK_FLOAT32)))
+    ck_init bi = forget_bias_init(c, true);
+    if ((st = add_cell_weight(l, "conv_lstm_cell", "kernel", k, &c->kernel_initializer)) ||
+        (st = add_cell_weight(l, "conv_lstm_cell", "recurrent_kernel", rk, &c->recurrent_initializer)))
         return st;
+    if (c->use_bias && (st = add_cell_weight(l, "conv_lstm_cell", "bias", ck_shape_1(f4), &bi))) return st;
     set_outputs(c, 2, &step, &in[0], out, n_out);
     return CK_OK;
 }
@@ -246,7 +381,8 @@ static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
     const ck_layer_class var = {                                                                   \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(T), .fields = fields_, \
         .n_fields = N(fields_), .min_inputs = 1, .max_inputs = 3, .build = rnn_build,              \
-        .forward = rnn_forward, .flops = rnn_flops,                                                \
+        .forward = rnn_forward, .backward = rnn_backward, .flops = rnn_flops, .mask = rnn_mask,    \
+        .workspace = rnn_workspace,                                                                \
     }
 RNN_CLASS(ck_class_simple_rnn, "SimpleRNN", simple_rnn_fields);
 RNN_CLASS(ck_class_lstm, "LSTM", lstm_fields);
@@ -255,12 +391,12 @@ RNN_CLASS(ck_class_gru, "GRU", gru_fields);
 const ck_layer_class ck_class_conv_lstm1d = {
     .class_name = "ConvLSTM1D", .module = "keras.layers", .config_size = sizeof(T),
     .fields = conv_lstm1d_fields, .n_fields = N(conv_lstm1d_fields), .min_inputs = 1, .max_inputs = 1,
-    .build = conv_lstm_build,
+    .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .workspace = ck_conv_lstm_workspace,
 };
 const ck_layer_class ck_class_conv_lstm2d = {
     .class_name = "ConvLSTM2D", .module = "keras.layers", .config_size = sizeof(T),
     .fields = conv_lstm2d_fields, .n_fields = N(conv_lstm2d_fields), .min_inputs = 1, .max_inputs = 1,
-    .build = conv_lstm_build,
+    .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .workspace = ck_conv_lstm_workspace,
 };
 
 CK_FAMILY(ck_recurrent_layers, &ck_class_simple_rnn, &ck_class_lstm, &ck_class_gru, &ck_class_conv_lstm1d,

@@ -5,6 +5,7 @@
  * and summaries read them like any layer's. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
+#include "train/exec.h"
 #include "graph/config.h"
 
 #include <string.h>
@@ -23,9 +24,9 @@ static const ck_field time_distributed_fields[] = {
     CK_FIELD(W, layer, CK_FT_JSON, NULL, 0, CK_FF_REQUIRED),
 };
 
-/* A layer from its nested Keras object; go_backwards flips it (Bidirectional's
- * mirror of the forward layer). */
-static ck_status sublayer_new(ck_layer *l, const char *field, const char *text, int flip, const char *prefix,
+/* A layer from its nested Keras object; flip negates its go_backwards
+ * (Bidirectional's mirror of the forward layer). */
+static ck_status sublayer_new(ck_layer *l, const char *field, const char *text, bool flip, const char *prefix,
                               ck_layer **out)
 {
     json_error_t jerr;
@@ -41,12 +42,12 @@ static ck_status sublayer_new(ck_layer *l, const char *field, const char *text, 
         st = ck_layer_error(l, CK_ERR_CONFIG, "field '%s': %s cannot be wrapped", field, c->class_name);
     ck_layer *s = st ? NULL : ck_layer_alloc(c);
     if (!st && !s) st = CK_ERR_NOMEM;
-    if (!st && cfg) st = ck_config_apply(s, cfg, false);
-    if (!st && flip >= 0) {
-        json_t *o = json_pack("{s:b}", "go_backwards", flip);
-        st = o ? ck_config_apply(s, o, false) : CK_ERR_NOMEM;
-        json_decref(o);
+    if (!st && flip && json_is_object(cfg)) {
+        /* Keras's backward layer: the same config with go_backwards negated */
+        bool back = json_is_true(json_object_get(cfg, "go_backwards"));
+        if (json_object_set_new(cfg, "go_backwards", json_boolean(!back))) st = CK_ERR_NOMEM;
     }
+    if (!st && cfg) st = ck_config_apply(s, cfg, false);
     json_decref(obj);
     if (st) {
         ck_layer_free(s);
@@ -80,7 +81,9 @@ static ck_status mirror_weights(ck_layer *l, const ck_layer *s)
 {
     for (int i = 0; i < s->n_weights; i++) {
         const ck_weight *w = &s->weights[i];
-        ck_status st = ck_layer_add_weight(l, w->name, w->shape, &w->init, w->trainable, w->dtype);
+        char name[CK_NAME_MAX + CK_STR_MAX + 2]; /* Keras's path runs through the wrapped layer */
+        snprintf(name, sizeof name, "%s/%s", s->name, w->name);
+        ck_status st = ck_layer_add_weight(l, name, w->shape, &w->init, w->trainable, w->dtype);
         if (st) return st;
     }
     return CK_OK;
@@ -103,9 +106,9 @@ static ck_status bidirectional_build(ck_layer *l, const ck_shape *in, int n_in, 
     ck_status st;
     if (!l->n_sublayers) {
         ck_layer *f, *b;
-        if ((st = sublayer_new(l, "layer", c->layer, -1, "forward_", &f)) || (st = add_sublayer(l, f))) return st;
-        st = c->backward_layer ? sublayer_new(l, "backward_layer", c->backward_layer, -1, "backward_", &b)
-                               : sublayer_new(l, "layer", c->layer, 1, NULL, &b);
+        if ((st = sublayer_new(l, "layer", c->layer, false, "forward_", &f)) || (st = add_sublayer(l, f))) return st;
+        st = c->backward_layer ? sublayer_new(l, "backward_layer", c->backward_layer, false, "backward_", &b)
+                               : sublayer_new(l, "layer", c->layer, true, NULL, &b);
         if (!st && !c->backward_layer) {
             char name[CK_STR_MAX];
             snprintf(name, sizeof name, "backward_%.50s", f->name + strlen("forward_"));
@@ -139,67 +142,159 @@ static ck_status bidirectional_build(ck_layer *l, const ck_shape *in, int n_in, 
     return CK_OK;
 }
 
+/* Scratch of one Bidirectional call, carved from the engine's workspace: each
+ * direction's own scratch, then its outputs and their gradients (merging reads
+ * them in backward). */
+typedef struct bidir_run {
+    ck_exec fex, bex;          /* the engine state each direction sees */
+    ck_tensor fo[4], bo[4], dfo[4], dbo[4];
+    int nf, nb;
+    int64_t size[8];           /* floats of each output, forward ones first */
+} bidir_run;
+
+static int64_t sub_ws(const ck_layer *s) { return s->cls->workspace ? s->cls->workspace(s) : 0; }
+
+/* Floats per batch row of the sublayers' outputs (time and features). */
+static int64_t outputs_per_row(const ck_layer *s)
+{
+    int64_t n = 0;
+    for (int i = 0; i < s->n_out; i++) {
+        int64_t r = 1;
+        for (int k = 1; k < s->out_shapes[i].rank; k++) r *= s->out_shapes[i].dim[k];
+        n += r;
+    }
+    return n;
+}
+
+static int64_t bidirectional_workspace(const ck_layer *l)
+{
+    if (l->n_sublayers < 2) return 0;
+    const ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
+    return sub_ws(f) + sub_ws(b) + 2 * (outputs_per_row(f) + outputs_per_row(b));
+}
+
+static ck_status bidir_setup(ck_layer *l, const ck_tensor *in, ck_exec *ex, bidir_run *r)
+{
+    ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
+    if (!f->cls->forward || !b->cls->forward)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "%s has no forward pass yet", f->cls->class_name);
+    if (!ex || !ex->workspace)
+        return ck_layer_error(l, CK_ERR_STATE, "the engine gave no scratch (every input dimension must be known)");
+    bind_weights(l, f, 0);
+    bind_weights(l, b, f->n_weights);
+    int64_t rows = in[0].shape.dim[0];
+    float *p = ex->workspace;
+    r->fex = *ex, r->bex = *ex;
+    r->fex.workspace = p, p += rows * sub_ws(f);
+    r->bex.workspace = p, p += rows * sub_ws(b);
+    r->nf = f->n_out, r->nb = b->n_out;
+    for (int i = 0; i < r->nf + r->nb; i++) {
+        bool fw = i < r->nf;
+        ck_tensor *t = fw ? &r->fo[i] : &r->bo[i - r->nf], *dt = fw ? &r->dfo[i] : &r->dbo[i - r->nf];
+        t->shape = fw ? f->out_shapes[i] : b->out_shapes[i - r->nf];
+        t->shape.dim[0] = rows;
+        r->size[i] = 1;
+        for (int k = 0; k < t->shape.rank; k++) r->size[i] *= t->shape.dim[k];
+        t->data = p, p += r->size[i];
+        dt->shape = t->shape;
+        dt->data = p, p += r->size[i];
+    }
+    return CK_OK;
+}
+
+/* Output row bt of the forward direction pairs with row rt of the backward one:
+ * Keras flips the backward sequence back to forward time before merging. */
+static int64_t flip_row(int64_t bt, int64_t T) { return (bt / T) * T + (T - 1 - bt % T); }
+
 static ck_status bidirectional_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
                                        ck_exec *ex)
 {
     (void)n_in, (void)n_out;
     W *c = CK_CFG(l, W);
     ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
-    if (!f->cls->forward || !b->cls->forward)
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "%s has no forward pass yet", f->cls->class_name);
-    bind_weights(l, f, 0);
-    bind_weights(l, b, f->n_weights);
-    int nf = f->n_out, nb = b->n_out;
-    ck_tensor fo[4], bo[4];
-    int64_t sizes[8], total = 0;
-    for (int i = 0; i < nf + nb; i++) {
-        ck_tensor *t = i < nf ? &fo[i] : &bo[i - nf];
-        t->shape = i < nf ? f->out_shapes[i] : b->out_shapes[i - nf];
-        t->shape.dim[0] = in[0].shape.dim[0];
-        if (t->shape.rank >= 3 && t->shape.dim[1] == CK_NONE) t->shape.dim[1] = in[0].shape.dim[1];
-        sizes[i] = 1;
-        for (int k = 0; k < t->shape.rank; k++) sizes[i] *= t->shape.dim[k];
-        total += sizes[i];
+    bidir_run r;
+    ck_status st = bidir_setup(l, in, ex, &r);
+    if (!st) st = f->cls->forward(f, in, 1, r.fo, r.nf, &r.fex);
+    if (!st) st = b->cls->forward(b, in, 1, r.bo, r.nb, &r.bex);
+    if (st) return st;
+    ex->rng = r.bex.rng;
+    bool seq = r.fo[0].shape.rank >= 3;
+    int64_t B = r.fo[0].shape.dim[0], T = seq ? r.fo[0].shape.dim[1] : 1, D = r.size[0] / (B * T);
+    for (int64_t bt = 0; bt < B * T; bt++) {
+        const float *x = r.fo[0].data + bt * D, *y = r.bo[0].data + flip_row(bt, T) * D;
+        if (!*c->merge_mode) {
+            memcpy(out[0].data + bt * D, x, (size_t)D * sizeof *x);
+            memcpy(out[1].data + bt * D, y, (size_t)D * sizeof *y);
+        } else if (!strcmp(c->merge_mode, "concat")) {
+            memcpy(out[0].data + bt * 2 * D, x, (size_t)D * sizeof *x);
+            memcpy(out[0].data + bt * 2 * D + D, y, (size_t)D * sizeof *y);
+        } else {
+            bool sum = !strcmp(c->merge_mode, "sum"), mul = !strcmp(c->merge_mode, "mul");
+            for (int64_t k = 0; k < D; k++)
+                out[0].data[bt * D + k] = sum ? x[k] + y[k] : mul ? x[k] * y[k] : 0.5f * (x[k] + y[k]);
+        }
     }
-    float *buf = ck_malloc((size_t)total * sizeof *buf);
-    if (!buf) return ck_fail(CK_ERR_NOMEM, "out of memory");
-    for (int i = 0, off = 0; i < nf + nb; off += (int)sizes[i], i++) (i < nf ? &fo[i] : &bo[i - nf])->data = buf + off;
-    ck_status st = f->cls->forward(f, in, 1, fo, nf, ex);
-    if (!st) st = b->cls->forward(b, in, 1, bo, nb, ex);
-    if (!st) {
-        /* Keras flips the backward sequence back to forward time before merging. */
-        bool seq = fo[0].shape.rank >= 3;
-        int64_t B = fo[0].shape.dim[0], T = seq ? fo[0].shape.dim[1] : 1, D = sizes[0] / (B * T);
-        int oi = 0;
-        for (int64_t bt = 0; bt < B * T; bt++) {
-            int64_t bi = bt / T, t = bt % T, rt = bi * T + (T - 1 - t);
-            const float *x = fo[0].data + bt * D, *y = bo[0].data + rt * D;
-            if (!*c->merge_mode) {
-                memcpy(out[0].data + bt * D, x, (size_t)D * sizeof *x);
-                memcpy(out[1].data + bt * D, y, (size_t)D * sizeof *y);
-            } else if (!strcmp(c->merge_mode, "concat")) {
-                memcpy(out[0].data + bt * 2 * D, x, (size_t)D * sizeof *x);
-                memcpy(out[0].data + bt * 2 * D + D, y, (size_t)D * sizeof *y);
-            } else {
-                for (int64_t k = 0; k < D; k++) {
-                    float v = !strcmp(c->merge_mode, "sum") ? x[k] + y[k]
-                              : !strcmp(c->merge_mode, "mul") ? x[k] * y[k] : 0.5f * (x[k] + y[k]);
-                    out[0].data[bt * D + k] = v;
-                }
+    int oi = *c->merge_mode ? 1 : 2;
+    for (int i = 1; i < r.nf; i++) memcpy(out[oi++].data, r.fo[i].data, (size_t)r.size[i] * sizeof(float));
+    for (int i = 1; i < r.nb; i++) memcpy(out[oi++].data, r.bo[i].data, (size_t)r.size[r.nf + i] * sizeof(float));
+    return CK_OK;
+}
+
+/* Splits the merged gradient between the directions, then runs each one's backward
+ * (both accumulate into the input's gradient). */
+static ck_status bidirectional_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                        const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)out, (void)n_out;
+    W *c = CK_CFG(l, W);
+    ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
+    if (!f->cls->backward || !b->cls->backward)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "%s has no backward pass yet", f->cls->class_name);
+    bidir_run r;
+    ck_status st = bidir_setup(l, in, ex, &r);
+    if (st) return st;
+    bool seq = r.fo[0].shape.rank >= 3;
+    int64_t B = r.fo[0].shape.dim[0], T = seq ? r.fo[0].shape.dim[1] : 1, D = r.size[0] / (B * T);
+    for (int64_t bt = 0; bt < B * T; bt++) {
+        float *dx = r.dfo[0].data + bt * D, *dy = r.dbo[0].data + flip_row(bt, T) * D;
+        const float *g = dout[0].data;
+        if (!*c->merge_mode) {
+            memcpy(dx, g + bt * D, (size_t)D * sizeof *dx);
+            memcpy(dy, dout[1].data + bt * D, (size_t)D * sizeof *dy);
+        } else if (!strcmp(c->merge_mode, "concat")) {
+            memcpy(dx, g + bt * 2 * D, (size_t)D * sizeof *dx);
+            memcpy(dy, g + bt * 2 * D + D, (size_t)D * sizeof *dy);
+        } else {
+            bool mul = !strcmp(c->merge_mode, "mul"), ave = !strcmp(c->merge_mode, "ave");
+            const float *x = r.fo[0].data + bt * D, *y = r.bo[0].data + flip_row(bt, T) * D;
+            for (int64_t k = 0; k < D; k++) {
+                float d = g[bt * D + k];
+                dx[k] = mul ? d * y[k] : ave ? 0.5f * d : d;
+                dy[k] = mul ? d * x[k] : ave ? 0.5f * d : d;
             }
         }
-        oi = *c->merge_mode ? 1 : 2;
-        for (int i = 1; i < nf; i++) memcpy(out[oi++].data, fo[i].data, (size_t)sizes[i] * sizeof *buf);
-        for (int i = 1; i < nb; i++) memcpy(out[oi++].data, bo[i].data, (size_t)sizes[nf + i] * sizeof *buf);
     }
-    ck_free(buf);
+    int oi = *c->merge_mode ? 1 : 2;
+    for (int i = 1; i < r.nf; i++) memcpy(r.dfo[i].data, dout[oi++].data, (size_t)r.size[i] * sizeof(float));
+    for (int i = 1; i < r.nb; i++) memcpy(r.dbo[i].data, dout[oi++].data, (size_t)r.size[r.nf + i] * sizeof(float));
+    st = f->cls->backward(f, in, 1, r.fo, r.dfo, r.nf, din, &r.fex);
+    if (!st) st = b->cls->backward(b, in, 1, r.bo, r.dbo, r.nb, din, &r.bex);
     return st;
+}
+
+/* Sequence outputs keep the input's mask (both directions read it in forward time). */
+static ck_mask_mode bidirectional_mask(const ck_layer *l, int index)
+{
+    bool none = !*CK_CFG(l, W)->merge_mode;
+    return l->n_sublayers && l->sublayers[0]->out_shapes[0].rank >= 3 && index < (none ? 2 : 1) ? CK_MASK_PASS
+                                                                                                : CK_MASK_NONE;
 }
 
 const ck_layer_class ck_class_bidirectional = {
     .class_name = "Bidirectional", .module = "keras.layers", .config_size = sizeof(W),
     .fields = bidirectional_fields, .n_fields = 3, .min_inputs = 1, .max_inputs = 1,
-    .build = bidirectional_build, .forward = bidirectional_forward,
+    .build = bidirectional_build, .forward = bidirectional_forward, .backward = bidirectional_backward,
+    .workspace = bidirectional_workspace, .mask = bidirectional_mask,
 };
 
 /* ---- TimeDistributed ------------------------------------------------------------------------ */
@@ -212,7 +307,7 @@ static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_i
         return ck_layer_error(l, CK_ERR_SHAPE, "input must have rank >= 3 (batch, time, ...), got %d", in[0].rank);
     if (!l->n_sublayers) {
         ck_layer *s;
-        if ((st = sublayer_new(l, "layer", c->layer, -1, NULL, &s)) || (st = add_sublayer(l, s))) return st;
+        if ((st = sublayer_new(l, "layer", c->layer, false, NULL, &s)) || (st = add_sublayer(l, s))) return st;
     }
     ck_shape inner = {.rank = in[0].rank - 1, .dim = {in[0].dim[0]}}, io[4];
     for (int i = 2; i < in[0].rank; i++) inner.dim[i - 1] = in[0].dim[i];
@@ -242,13 +337,54 @@ static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int 
     so.shape.dim[0] = si.shape.dim[0];
     for (int i = 2; i < in[0].shape.rank; i++) si.shape.dim[i - 1] = in[0].shape.dim[i];
     for (int i = 2; i < out[0].shape.rank; i++) so.shape.dim[i - 1] = out[0].shape.dim[i];
-    return s->cls->forward(s, &si, 1, &so, 1, ex);
+    /* the mask is per (batch, time): the wrapped layer sees single steps, no mask */
+    float *const *masks = ex ? ex->in_masks : NULL;
+    if (ex) ex->in_masks = NULL;
+    ck_status st = s->cls->forward(s, &si, 1, &so, 1, ex);
+    if (ex) ex->in_masks = masks;
+    return st;
+}
+
+static ck_status time_distributed_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                           const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+{
+    (void)n_in, (void)n_out;
+    ck_layer *s = l->sublayers[0];
+    if (!s->cls->backward) return ck_layer_error(l, CK_ERR_UNSUPPORTED, "%s has no backward pass yet", s->cls->class_name);
+    bind_weights(l, s, 0);
+    ck_tensor si = {.shape = {.rank = in[0].shape.rank - 1}, .data = in[0].data};
+    ck_tensor so = {.shape = {.rank = out[0].shape.rank - 1}, .data = out[0].data};
+    si.shape.dim[0] = so.shape.dim[0] = in[0].shape.dim[0] * in[0].shape.dim[1];
+    for (int i = 2; i < in[0].shape.rank; i++) si.shape.dim[i - 1] = in[0].shape.dim[i];
+    for (int i = 2; i < out[0].shape.rank; i++) so.shape.dim[i - 1] = out[0].shape.dim[i];
+    ck_tensor dsi = {.shape = si.shape, .data = din[0].data}, dso = {.shape = so.shape, .data = dout[0].data};
+    float *const *masks = ex ? ex->in_masks : NULL;
+    if (ex) ex->in_masks = NULL;
+    ck_status st = s->cls->backward(s, &si, 1, &so, &dso, 1, &dsi, ex);
+    if (ex) ex->in_masks = masks;
+    return st;
+}
+
+static ck_mask_mode pass_mask(const ck_layer *l, int index)
+{
+    (void)l, (void)index;
+    return CK_MASK_PASS;
+}
+
+/* The wrapped layer's scratch for each of the `time` rows one batch row becomes:
+ * [batch, time * ws] is the same memory as the wrapped layer's [batch*time, ws]. */
+static int64_t time_distributed_workspace(const ck_layer *l)
+{
+    const ck_layer *s = l->sublayers[0];
+    int64_t ws = s->cls->workspace ? s->cls->workspace(s) : 0, t = l->in_shapes[0].dim[1];
+    return t == CK_NONE ? 0 : ws * t;
 }
 
 const ck_layer_class ck_class_time_distributed = {
     .class_name = "TimeDistributed", .module = "keras.layers", .config_size = sizeof(W),
     .fields = time_distributed_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = time_distributed_build, .forward = time_distributed_forward,
+    .build = time_distributed_build, .forward = time_distributed_forward, .backward = time_distributed_backward,
+    .workspace = time_distributed_workspace, .mask = pass_mask,
 };
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);

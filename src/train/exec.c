@@ -25,6 +25,9 @@ typedef struct value {
     float *grad;      /* [batch, size]                                       */
     bool need_grad;   /* backward must produce d loss / d this value         */
     bool is_input;    /* a top-level model input (its grad only on request)  */
+    float *mask;      /* Keras mask [batch, mask_len] or NULL (maybe borrowed) */
+    int64_t mask_len;
+    bool owns_mask;
 } value;
 
 typedef struct step_plan {
@@ -36,6 +39,8 @@ typedef struct step_plan {
     ck_plan *sub;                  /* the plan of a nested model call          */
     bool is_input;                 /* an InputLayer node: nothing to run       */
     bool has_weights;
+    float **in_masks;              /* [n_inputs] input masks; NULL if none has one */
+    float *out_mask;               /* a CK_MASK_NEW layer's mask buffer           */
 } step_plan;
 
 struct ck_plan {
@@ -82,10 +87,12 @@ static void plan_free(ck_plan *p)
         ck_free(s->tdin);
         ck_free(s->tdout);
         ck_free(s->ws);
+        ck_free(s->in_masks);
     }
     for (int i = 0; i < p->n_owned; i++) {
         ck_free(p->owned[i].buf);
         ck_free(p->owned[i].grad);
+        if (p->owned[i].owns_mask) ck_free(p->owned[i].mask);
     }
     ck_free(p->owned);
     ck_free(p->slot);
@@ -136,6 +143,33 @@ static int model_input_index(const ck_model *m, const ck_node *n)
 
 static ck_status plan_new(ck_model *m, value **ext_inputs, int64_t batch, ck_plan **out);
 
+/* Keras masks: each output's mask per the class's mask hook (a new [batch, steps]
+ * buffer, or input 0's passed through), and the inputs' masks for the call. */
+static ck_status plan_masks(step_plan *s, ck_layer *l, int64_t batch)
+{
+    int ni = s->node->n_inputs, no = s->node->n_outputs;
+    bool any = false;
+    for (int k = 0; k < ni; k++) any = any || s->in[k]->mask;
+    if (any) {
+        if (!(s->in_masks = ck_calloc((size_t)ni, sizeof *s->in_masks))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+        for (int k = 0; k < ni; k++) s->in_masks[k] = s->in[k]->mask;
+    }
+    for (int k = 0; k < no && l->cls->mask; k++) {
+        ck_mask_mode mode = l->cls->mask(l, k);
+        value *o = s->out[k];
+        if (mode == CK_MASK_PASS && ni > 0 && s->in[0]->mask) {
+            o->mask = s->in[0]->mask, o->mask_len = s->in[0]->mask_len;
+        } else if (mode == CK_MASK_NEW && !s->out_mask) {
+            /* one flag per output position but the last (feature) axis */
+            int64_t steps = o->size / o->shape.dim[o->shape.rank - 1];
+            ck_status st = alloc_rows(batch, steps, &s->out_mask, l);
+            if (st) return st;
+            o->mask = s->out_mask, o->mask_len = steps, o->owns_mask = true;
+        }
+    }
+    return CK_OK;
+}
+
 static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, int64_t batch)
 {
     ck_layer *l = n->layer;
@@ -169,6 +203,7 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
         for (int k = 0; !st && k < no; k++) st = new_value(p, &n->outputs[k].shape, batch, l, &s->out[k]);
         s->ws_per_row = l->cls->workspace ? l->cls->workspace(l) : 0;
         if (!st && s->ws_per_row > 0) st = alloc_rows(batch, s->ws_per_row, &s->ws, l);
+        if (!st) st = plan_masks(s, l, batch);
         s->has_weights = l->n_weights > 0;
     }
     for (int k = 0; !st && k < no; k++) p->slot[n->outputs[k].slot] = s->out[k];
@@ -269,6 +304,8 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
         views(s->tin, NULL, s->in, s->node->n_inputs, ex->rows, false);
         views(s->tout, NULL, s->out, s->node->n_outputs, ex->rows, false);
         ex->workspace = s->ws;
+        ex->in_masks = s->in_masks;
+        ex->out_mask = s->out_mask;
         st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
         if (st) return layer_failed(st, l);
         const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
@@ -309,6 +346,8 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         views(s->tin, s->tdin, s->in, s->node->n_inputs, ex->rows, true);
         views(s->tout, s->tdout, s->out, s->node->n_outputs, ex->rows, false);
         ex->workspace = s->ws;
+        ex->in_masks = s->in_masks;
+        ex->out_mask = s->out_mask;
         st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, ex);
         if (st) return layer_failed(st, l);
     }

@@ -37,6 +37,11 @@ struct ck_exec {
     const ck_act_reg *act_regs; /* set by fit/evaluate (borrowed), n_act_regs of them   */
     int n_act_regs;
     double act_penalty;   /* sum of the activity penalties of the last forward       */
+    /* Keras masks of the node being run: in_masks[i] is input i's [rows, steps]
+     * 0/1 mask or NULL (in_masks NULL: no input has one); out_mask is where a
+     * CK_MASK_NEW layer writes its output's mask. */
+    float *const *in_masks;
+    float *out_mask;
 };
 
 /* Plans buffers for up to `batch` rows. The model must be built, with every

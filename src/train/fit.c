@@ -195,6 +195,7 @@ ck_status ck_model_compile_outputs(ck_model *m, const char *optimizer, const cha
     /* Keras's compile(optimizer) with loss=None: the optimizer is there (its
      * variables counted), but the model cannot be trained. */
     c->has_loss = n_losses > 0;
+    c->n_in = m->n_inputs, c->n_out = m->n_outputs;
     st = ck_optimizer_parse(optimizer, &c->opt);
     if (st == CK_OK && c->has_loss)
         st = compile_outputs(m, c, losses, n_losses, loss_weights, metrics, n_metrics);

@@ -30,9 +30,9 @@ SUMMARIES = [{}, {"show_trainable": True}]
 CASES = []
 
 
-def case(name, seed, ints=None):
+def case(name, seed, ints=None, pad=False):
     def deco(fn):
-        CASES.append({"name": name, "seed": seed, "fn": fn, "ints": ints})
+        CASES.append({"name": name, "seed": seed, "fn": fn, "ints": ints, "pad": pad})
         return fn
     return deco
 
@@ -186,6 +186,83 @@ def _():
     return keras.Model([q, v], L.AdditiveAttention()([q, v]))
 
 
+@case("gru_relu_hard_sigmoid", 29)
+def _():
+    return seq((5, 3), L.GRU(3, activation="relu", recurrent_activation="hard_sigmoid", go_backwards=True))
+
+
+@case("mha_attention_axes", 30)
+def _():
+    q = keras.Input((3, 4, 6))
+    v = keras.Input((2, 4, 6))
+    return keras.Model([q, v], L.MultiHeadAttention(2, 3, attention_axes=(1,), output_shape=(5,))(q, v))
+
+
+@case("mask_embedding_lstm", 31, ints=6, pad=True)
+def _():
+    return seq((6,), L.Embedding(6, 3, mask_zero=True), L.LSTM(4))
+
+
+@case("mask_masking_gru_seq", 32, pad=True)
+def _():
+    return seq((6, 3), L.Masking(), L.GRU(3, return_sequences=True))
+
+
+@case("mask_simple_rnn_backwards", 33, pad=True)
+def _():
+    return seq((6, 3), L.Masking(), L.SimpleRNN(3, return_sequences=True, go_backwards=True))
+
+
+@case("mask_gap1d", 34, ints=6, pad=True)
+def _():
+    return seq((6,), L.Embedding(6, 3, mask_zero=True), L.GlobalAveragePooling1D(), L.Dense(2))
+
+
+@case("mask_bidirectional", 35, ints=6, pad=True)
+def _():
+    return seq((6,), L.Embedding(6, 3, mask_zero=True), L.Bidirectional(L.LSTM(3, return_sequences=True)))
+
+
+@case("mask_lstm_stack", 36, ints=6, pad=True)
+def _():
+    return seq((6,), L.Embedding(6, 3, mask_zero=True), L.LSTM(3, return_sequences=True), L.GRU(2))
+
+
+@case("mask_mha_self", 37, ints=6, pad=True)
+def _():
+    x = keras.Input((6,))
+    e = L.Embedding(6, 4, mask_zero=True)(x)
+    return keras.Model(x, L.MultiHeadAttention(2, 3)(e, e))
+
+
+@case("mask_attention", 38, ints=6, pad=True)
+def _():
+    x = keras.Input((6,))
+    e = L.Embedding(6, 4, mask_zero=True)(x)
+    return keras.Model(x, L.Attention()([e, e]))
+
+
+@case("mask_additive_attention", 39, ints=6, pad=True)
+def _():
+    # (a GlobalAveragePooling1D after it would make Keras serialize its mask
+    # computation as NotEqual/ConvertToTensor op layers)
+    x = keras.Input((6,))
+    e = L.Embedding(6, 4, mask_zero=True)(x)
+    return keras.Model(x, L.AdditiveAttention()([e, e]))
+
+
+@case("lstm_initial_state", 40)
+def _():
+    x, h, c = keras.Input((5, 3)), keras.Input((4,)), keras.Input((4,))
+    return keras.Model([x, h, c], L.LSTM(4, return_sequences=True)(x, initial_state=[h, c]))
+
+
+@case("gru_initial_state_backwards", 41)
+def _():
+    x, h = keras.Input((5, 3)), keras.Input((3,))
+    return keras.Model([x, h], L.GRU(3, go_backwards=True)(x, initial_state=[h]))
+
+
 @case("conv_lstm1d", 27)
 def _():
     return seq((4, 8, 2), L.ConvLSTM1D(3, 3, padding="same", return_sequences=True))
@@ -217,18 +294,26 @@ def run_case(c, out_root):
     os.makedirs(os.path.join(d, "weights"))
     for i, w in enumerate(model.get_weights()):
         np.save(os.path.join(d, "weights", "%d.npy" % i), np.asarray(w, dtype=np.float32))
-    if len(model.inputs) == 1:
-        rng = np.random.default_rng(c["seed"])
-        shape = (BATCH,) + tuple(model.inputs[0].shape[1:])
+    rng = np.random.default_rng(c["seed"])
+    xs = []
+    for inp in model.inputs:
+        shape = (BATCH,) + tuple(inp.shape[1:])
         if c["ints"]:
             x = rng.integers(0, c["ints"], size=shape).astype(np.float32)
         else:
             x = rng.standard_normal(shape).astype(np.float32)
-        y = model.predict(x, verbose=0)
-        y = y if isinstance(y, list) else [y]
-        np.save(os.path.join(d, "x.npy"), x)
-        for i, yi in enumerate(y):
-            np.save(os.path.join(d, "y.npy" if i == 0 else "y%d.npy" % i), np.asarray(yi, dtype=np.float32))
+        if c["pad"]:
+            # trailing (and for row 1 also leading) padding: masked steps
+            for b in range(BATCH):
+                x[b, shape[1] - b:] = 0
+            x[1, 0] = 0
+        xs.append(x)
+    y = model.predict(xs[0] if len(xs) == 1 else xs, verbose=0)
+    y = y if isinstance(y, list) else [y]
+    for i, x in enumerate(xs):
+        np.save(os.path.join(d, "x.npy" if len(xs) == 1 else "x%d.npy" % i), x)
+    for i, yi in enumerate(y):
+        np.save(os.path.join(d, "y.npy" if i == 0 else "y%d.npy" % i), np.asarray(yi, dtype=np.float32))
     ou.write_json(os.path.join(d, "case.json"), {"name": c["name"], "seed": c["seed"], "model_name": model.name})
 
 

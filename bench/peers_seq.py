@@ -1,0 +1,111 @@
+"""Python peers for bench/run_seq.sh: the same two sequence models as
+bench/bench_seq.c -- LSTM(128) over 100 steps of 32 features + Dense(1), and
+Embedding(10000, 64) + Bidirectional(LSTM(64)) + Dense(1, sigmoid) on 100 ids --
+at batch 32, inference and one training step (Adam; MSE resp. binary
+cross-entropy), in Keras 3 on JAX and in PyTorch, each where importable (a
+missing peer is reported on stderr, not fatal). Keras: a jitted stateless call
+for inference, train_on_batch for a step. Threads: argv[1] (PyTorch's
+set_num_threads; JAX uses its own pool); argv[2:] picks peers ("keras", "torch";
+default both). Prints "name value unit" lines."""
+import os
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+B, T, F, VOCAB = 32, 100, 32, 10000
+THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+
+
+def best_ms(fn, reps=4):
+    fn()  # warm up (compilation)
+    t = 1e30
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        t = min(t, time.perf_counter() - t0)
+    return t * 1e3
+
+
+def data(np):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-0.5, 0.5, (B, T, F)).astype(np.float32)
+    ids = rng.integers(0, VOCAB, (B, T)).astype(np.int32)
+    y = (np.arange(B) % 2).astype(np.float32).reshape(B, 1)
+    return x, ids, y
+
+
+def bench_keras():
+    try:
+        import jax
+        import keras
+        import numpy as np
+    except ImportError as e:
+        print("keras peer unavailable: %s" % e, file=sys.stderr)
+        return
+    x, ids, y = data(np)
+    L = keras.layers
+    models = {
+        "lstm128": (keras.Sequential([keras.Input((T, F)), L.LSTM(128), L.Dense(1)]), x, "mse"),
+        "bilstm_text": (keras.Sequential([keras.Input((T,), dtype="int32"), L.Embedding(VOCAB, 64),
+                                          L.Bidirectional(L.LSTM(64)), L.Dense(1, activation="sigmoid")]),
+                        ids, "binary_crossentropy"),
+    }
+    for name, (model, xin, loss) in models.items():
+        fwd = jax.jit(lambda v, nv, a, m=model: m.stateless_call(v, nv, a)[0])
+        tv = [v.value for v in model.trainable_variables]
+        nv = [v.value for v in model.non_trainable_variables]
+        print("keras_%s_inference %.3f ms" % (name, best_ms(lambda: fwd(tv, nv, xin).block_until_ready())))
+        model.compile(optimizer="adam", loss=loss)
+        print("keras_%s_train_step %.3f ms" % (name, best_ms(lambda: model.train_on_batch(xin, y))))
+
+
+def bench_torch():
+    try:
+        import numpy as np
+        import torch
+    except ImportError as e:
+        print("torch peer unavailable: %s" % e, file=sys.stderr)
+        return
+    if THREADS > 0:
+        torch.set_num_threads(THREADS)
+    x, ids, y = data(np)
+    x, ids, y = torch.from_numpy(x), torch.from_numpy(ids).long(), torch.from_numpy(y)
+
+    class Lstm(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn, self.out = torch.nn.LSTM(F, 128, batch_first=True), torch.nn.Linear(128, 1)
+
+        def forward(self, a):
+            return self.out(self.rnn(a)[1][0][-1])
+
+    class Text(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(VOCAB, 64)
+            self.rnn = torch.nn.LSTM(64, 64, batch_first=True, bidirectional=True)
+            self.out = torch.nn.Linear(128, 1)
+
+        def forward(self, a):
+            h = self.rnn(self.emb(a))[1][0]
+            return torch.sigmoid(self.out(torch.cat([h[0], h[1]], -1)))
+
+    for name, model, xin, loss in [("lstm128", Lstm(), x, torch.nn.MSELoss()),
+                                   ("bilstm_text", Text(), ids, torch.nn.BCELoss())]:
+        with torch.no_grad():
+            print("torch_%s_inference %.3f ms" % (name, best_ms(lambda: model(xin))))
+        opt = torch.optim.Adam(model.parameters())
+
+        def step():
+            opt.zero_grad()
+            loss(model(xin), y).backward()
+            opt.step()
+        print("torch_%s_train_step %.3f ms" % (name, best_ms(step)))
+
+
+if __name__ == "__main__":
+    peers = sys.argv[2:] or ["keras", "torch"]
+    if "keras" in peers:
+        bench_keras()
+    if "torch" in peers:
+        bench_torch()

@@ -1,0 +1,120 @@
+"""Training-agreement goldens of the sequence family: small recurrent models
+trained by real Keras 3 (JAX) from saved initial weights, in the format of
+tests/oracle/train_cases.py (config.json, weights/<i>.npy, x.npy, y.npy,
+case.json with compile/fit arguments, per-epoch history and evaluate()).
+Run: python3 tests/oracle/seq_train_cases.py
+Writes tests/golden/seq_train/<case>/, CASES and VERSIONS.json.
+"""
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle_util  # noqa: E402
+
+oracle_util.setup()
+
+import json  # noqa: E402
+
+import jax  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers as L  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "seq_train")
+N, T, F = 20, 6, 3
+
+
+def reals(rng):
+    return rng.normal(size=(N, T, F)).astype(np.float32)
+
+
+def ids(rng, vocab=10):
+    x = rng.integers(1, vocab, size=(N, T)).astype(np.float32)
+    for b in range(N):
+        x[b, T - (b % 3):] = 0  # padding, masked under mask_zero
+    return x
+
+
+# name, model, x kind, y kind, optimizer spec, loss spec, metrics
+CASES = [
+    ("lstm_adam_mse", lambda: [keras.Input((T, F)), L.LSTM(4), L.Dense(1)], "reals", "real1",
+     "Adam(learning_rate=0.01)", "mse", ["mae"]),
+    ("gru_adam_bce", lambda: [keras.Input((T, F)), L.GRU(4), L.Dense(1, activation="sigmoid")], "reals",
+     "binary", "Adam(learning_rate=0.01)", "binary_crossentropy", ["accuracy"]),
+    ("gru_reset_before_rmsprop", lambda: [keras.Input((T, F)), L.GRU(3, reset_after=False, return_sequences=True),
+                                          L.Flatten(), L.Dense(3, activation="softmax")], "reals", "onehot",
+     "rmsprop", "categorical_crossentropy", ["accuracy"]),
+    ("simple_rnn_sgd", lambda: [keras.Input((T, F)), L.SimpleRNN(4, go_backwards=True), L.Dense(2)], "reals",
+     "real2", "SGD(learning_rate=0.05, momentum=0.9)", "mse", []),
+    ("embedding_bilstm_masked", lambda: [keras.Input((T,)), L.Embedding(10, 4, mask_zero=True),
+                                         L.Bidirectional(L.LSTM(3)), L.Dense(1, activation="sigmoid")],
+     "ids", "binary", "Adam(learning_rate=0.01)", "binary_crossentropy", ["accuracy"]),
+    ("lstm_seq_time_distributed", lambda: [keras.Input((T, F)), L.LSTM(3, return_sequences=True),
+                                           L.TimeDistributed(L.Dense(2)), L.Flatten(), L.Dense(1)],
+     "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
+    ("mha_self_flatten", "functional_mha", "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
+]
+
+
+def labels(kind, rng):
+    if kind == "binary":
+        return rng.integers(0, 2, (N, 1)).astype(np.float32)
+    if kind == "onehot":
+        return np.eye(3, dtype=np.float32)[rng.integers(0, 3, N)]
+    return rng.normal(size=(N, int(kind[-1]))).astype(np.float32)
+
+
+def make_opt(spec):
+    return keras.optimizers.get(spec) if "(" not in spec else eval("keras.optimizers." + spec)
+
+
+def run_case(i, case):
+    name, layers, xkind, ykind, opt, loss, metrics = case
+    rng = np.random.default_rng(200 + i)
+    keras.utils.set_random_seed(200 + i)
+    if layers == "functional_mha":
+        x_in = keras.Input((T, F))
+        a = L.MultiHeadAttention(2, 4)(x_in, x_in)
+        model = keras.Model(x_in, L.Dense(1)(L.Flatten()(a)))
+    else:
+        model = keras.Sequential(layers())
+    x = ids(rng) if xkind == "ids" else reals(rng)
+    y = labels(ykind, rng)
+    d_dir = os.path.join(OUT, name)
+    shutil.rmtree(d_dir, ignore_errors=True)
+    os.makedirs(os.path.join(d_dir, "weights"))
+    with open(os.path.join(d_dir, "config.json"), "w") as f:
+        f.write(model.to_json())
+    for k, w in enumerate(model.get_weights()):
+        np.save(os.path.join(d_dir, "weights", f"{k}.npy"), w)
+    np.save(os.path.join(d_dir, "x.npy"), x)
+    np.save(os.path.join(d_dir, "y.npy"), y)
+    fit_kw = {"epochs": 3, "batch_size": 8, "shuffle": False, "verbose": 0}
+    model.compile(optimizer=make_opt(opt), loss=loss, metrics=metrics)
+    hist = model.fit(x, y, **fit_kw)
+    ev = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    info = {
+        "optimizer": opt, "loss": loss, "metrics": metrics,
+        "epochs": 3, "batch_size": 8, "shuffle": False, "validation_split": 0.0, "sample_weight": False,
+        "history": {k: [float(v) for v in vs] for k, vs in hist.history.items()},
+        "evaluate": {k: float(v) for k, v in ev.items()},
+        "optimizer_params": int(sum(int(np.prod(v.shape)) for v in model.optimizer.variables)),
+    }
+    with open(os.path.join(d_dir, "case.json"), "w") as f:
+        json.dump(info, f, indent=1)
+    print(name, "ok")
+
+
+def main():
+    for i, case in enumerate(CASES):
+        run_case(i, case)
+    with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:
+        json.dump({"keras": keras.__version__, "jax": jax.__version__,
+                   "numpy": np.__version__, "backend": "jax"}, f, indent=1)
+    with open(os.path.join(OUT, "CASES"), "w") as f:
+        f.write("\n".join(c[0] for c in CASES) + "\n")
+
+
+if __name__ == "__main__":
+    main()

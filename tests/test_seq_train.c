@@ -1,0 +1,127 @@
+/* fit() and evaluate() of recurrent models agree with Keras 3: for every case of
+ * tests/oracle/seq_train_cases.py (LSTM, GRU in both reset forms, SimpleRNN,
+ * Embedding(mask_zero) + Bidirectional(LSTM), TimeDistributed; saved initial
+ * weights, fixed data, shuffle=False), the per-epoch history and the final
+ * evaluate() match Keras within 1e-4 relative (the same check as
+ * tests/test_train_keras.c, on tests/golden/seq_train). */
+#include "testutil.h"
+
+#include <jansson.h>
+
+static float *load(const char *dir, const char *file, int64_t *n)
+{
+    char path[600];
+    test_array a;
+    test_path(path, sizeof path, "tests/golden/seq_train/%s/%s", dir, file);
+    if (test_load_npy(path, &a) != 0)
+        return NULL;
+    *n = a.dim[0];
+    return a.data;
+}
+
+static ck_model *load_model(const char *dir)
+{
+    char path[600];
+    test_path(path, sizeof path, "tests/golden/seq_train/%s/config.json", dir);
+    ck_model *m = ck_model_load_json_file(path);
+    CHECK(m != NULL, "%s: %s", dir, ck_errmsg());
+    if (!m)
+        return NULL;
+    for (int i = 0; i < ck_model_weight_count(m); i++) {
+        test_array a;
+        test_path(path, sizeof path, "tests/golden/seq_train/%s/weights/%d.npy", dir, i);
+        CHECK(test_load_npy(path, &a) == 0, "%s: weight %d", dir, i);
+        ck_shape s = {.rank = a.rank};
+        for (int r = 0; r < a.rank; r++)
+            s.dim[r] = a.dim[r];
+        CHECK_OK(ck_model_set_weight(m, i, &s, a.data));
+        test_free_array(&a);
+    }
+    return m;
+}
+
+static void compare(const char *dir, const char *what, const char *key, double got, double want)
+{
+    double err = fabs(got - want) / fmax(fabs(want), 1e-3);
+    CHECK(err <= 1e-4, "%s: %s %s = %.8g, Keras %.8g", dir, what, key, got, want);
+}
+
+static const char *join_metrics(json_t *list, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        if (i)
+            strncat(buf, ", ", cap - strlen(buf) - 1);
+        strncat(buf, json_string_value(v), cap - strlen(buf) - 1);
+    }
+    return buf;
+}
+
+static void run_case(const char *dir)
+{
+    char path[600], metrics[256];
+    test_path(path, sizeof path, "tests/golden/seq_train/%s/case.json", dir);
+    json_error_t err;
+    json_t *c = json_load_file(path, 0, &err);
+    CHECK(c != NULL, "%s: %s", path, err.text);
+    ck_model *m = load_model(dir);
+    int64_t n = 0, ny = 0, nsw = 0;
+    float *x = load(dir, "x.npy", &n), *y = load(dir, "y.npy", &ny);
+    float *sw = json_is_true(json_object_get(c, "sample_weight")) ? load(dir, "sw.npy", &nsw) : NULL;
+    if (!c || !m || !x || !y) {
+        CHECK(0, "%s: missing golden files", dir);
+        goto done;
+    }
+    CHECK_OK(ck_model_compile(m, json_string_value(json_object_get(c, "optimizer")),
+                              json_string_value(json_object_get(c, "loss")),
+                              join_metrics(json_object_get(c, "metrics"), metrics, sizeof metrics)));
+    ck_param_counts counts;
+    CHECK_OK(ck_model_build_optimizer(m)); /* what Keras's first train step does */
+    CHECK_OK(ck_model_count_params(m, &counts));
+    CHECK(counts.optimizer == json_integer_value(json_object_get(c, "optimizer_params")),
+          "%s: optimizer params %lld", dir, (long long)counts.optimizer);
+    ck_fit_opts o = ck_fit_defaults();
+    o.epochs = (int)json_integer_value(json_object_get(c, "epochs"));
+    o.batch_size = json_integer_value(json_object_get(c, "batch_size"));
+    o.shuffle = false;
+    o.verbose = 0;
+    o.validation_split = json_number_value(json_object_get(c, "validation_split"));
+    o.sample_weight = sw;
+    ck_history *h = NULL;
+    CHECK_OK(ck_model_fit(m, x, y, n, &o, &h));
+    json_t *want = json_object_get(c, "history");
+    CHECK(h && ck_history_key_count(h) == (int)json_object_size(want), "%s: %d history keys, Keras %zu",
+          dir, ck_history_key_count(h), json_object_size(want));
+    const char *key;
+    json_t *vals;
+    json_object_foreach(want, key, vals) {
+        size_t e;
+        json_t *v;
+        json_array_foreach(vals, e, v) compare(dir, "epoch", key, ck_history_value(h, key, (int)e),
+                                               json_number_value(v));
+    }
+    ck_history *ev = NULL;
+    CHECK_OK(ck_model_evaluate(m, x, y, n, 8, &ev));
+    json_object_foreach(json_object_get(c, "evaluate"), key, vals)
+        compare(dir, "evaluate", key, ck_history_value(ev, key, 0), json_number_value(vals));
+    ck_history_free(h);
+    ck_history_free(ev);
+done:
+    free(x), free(y), free(sw);
+    ck_model_free(m);
+    json_decref(c);
+}
+
+int main(void)
+{
+    char path[512];
+    size_t len;
+    char *list = test_read_file(test_path(path, sizeof path, "tests/golden/seq_train/CASES"), &len);
+    CHECK(list != NULL, "missing %s", path);
+    for (char *line = list ? strtok(list, "\n") : NULL; line; line = strtok(NULL, "\n"))
+        run_case(line);
+    free(list);
+    return test_report("test_seq_train");
+}
