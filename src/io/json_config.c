@@ -128,6 +128,7 @@ typedef struct named_layer {
     ck_layer *layer;
     json_t *obj;
     bool done;
+    int node_offset; /* tf.keras 2.x numbers a nested model's calls from 1 (see below) */
 } named_layer;
 
 static named_layer *find_named(named_layer *ls, int n, const char *name)
@@ -174,6 +175,7 @@ static json_t *node_refs(json_t *node)
 static ck_ktensor *resolve(named_layer *ls, int n, const char *name, int node, int index)
 {
     named_layer *src = find_named(ls, n, name);
+    if (src) node -= src->node_offset;
     if (!src || !src->done || node < 0 || node >= src->layer->n_nodes) return NULL;
     ck_node *nd = src->layer->nodes[node];
     return index >= 0 && index < nd->n_outputs ? &nd->outputs[index] : NULL;
@@ -238,7 +240,7 @@ static ck_status create_layers(ck_model *m, json_t *layers, named_layer *ls, con
         json_t *name = json_object_get(e, "name");
         if (!json_is_string(name)) name = json_object_get(json_object_get(e, "config"), "name");
         if (!json_is_string(name)) return ck_fail(CK_ERR_FORMAT, "%s: layer %zu has no name", origin, i);
-        ls[i] = (named_layer){json_string_value(name), NULL, e, false};
+        ls[i] = (named_layer){json_string_value(name), NULL, e, false, 0};
         if (!strcmp(class_of(e) ? class_of(e) : "", "InputLayer")) {
             ck_layer *tmp;
             ck_status st = load_layer(e, origin, depth, &tmp);
@@ -259,6 +261,37 @@ static ck_status create_layers(ck_model *m, json_t *layers, named_layer *ls, con
     return CK_OK;
 }
 
+/* tf.keras 2.x leaves a nested model's own first node (the one its Input made) out
+ * of the config but keeps counting it, so references to the model's calls start at
+ * node 1 (Keras's _should_skip_first_node); Keras 3 and Keras 2.2 start at 0. A
+ * reference one past the model's listed inbound nodes tells the two apart. */
+static void mark_offset(named_layer *ls, int n, json_t *ref)
+{
+    const char *name;
+    int node, index;
+    if (!tensor_ref(ref, &name, &node, &index)) return;
+    named_layer *src = find_named(ls, n, name);
+    if (!src || !src->layer || !src->layer->model) return;
+    size_t listed = json_array_size(json_object_get(src->obj, "inbound_nodes"));
+    if (listed > 0 && node == (int)listed) src->node_offset = 1;
+}
+
+static void detect_node_offsets(json_t *cfg, named_layer *ls, int n)
+{
+    size_t k, i;
+    json_t *node, *ref;
+    for (int l = 0; l < n; l++) {
+        json_array_foreach(json_object_get(ls[l].obj, "inbound_nodes"), k, node) {
+            json_t *refs = node_refs(node);
+            json_array_foreach(refs, i, ref) mark_offset(ls, n, ref);
+            json_decref(refs);
+        }
+    }
+    json_t *outs = json_object_get(cfg, "output_layers");
+    if (json_is_array(outs) && json_is_string(json_array_get(outs, 0))) mark_offset(ls, n, outs);
+    else json_array_foreach(outs, i, ref) mark_offset(ls, n, ref);
+}
+
 static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_model **out)
 {
     json_t *layers = json_object_get(cfg, "layers");
@@ -273,6 +306,7 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
         return CK_ERR_NOMEM;
     }
     ck_status st = create_layers(m, layers, ls, origin, depth);
+    if (!st) detect_node_offsets(cfg, ls, n);
     /* Layers may be listed before their inputs exist (shared layers, nested
      * graphs): call whatever is ready until nothing changes. */
     for (bool progress = true; !st && progress;) {
