@@ -439,6 +439,49 @@ static void test_inspect(void)
           "churn: %s optimizer=%d class=%s", info.keras_version, info.has_optimizer, info.model_class);
 }
 
+/* ---- subclassed model: architecture refused, weights still listed ------------------------ */
+typedef struct listing {
+    json_t *want;   /* [{"path", "shape"}] from h5py, storage order */
+    size_t at;
+    int64_t total;
+    int mismatches;
+} listing;
+
+static int check_listed(void *ctx, const char *path, const ck_shape *s)
+{
+    listing *l = ctx;
+    json_t *e = json_array_get(l->want, l->at++), *shape = json_object_get(e, "shape");
+    bool same = e && !strcmp(path, json_string_value(json_object_get(e, "path"))) && (int)json_array_size(shape) == s->rank;
+    int64_t n = 1;
+    for (int i = 0; i < s->rank; i++) {
+        n *= s->dim[i];
+        same = same && json_integer_value(json_array_get(shape, (size_t)i)) == s->dim[i];
+    }
+    l->total += n;
+    l->mismatches += !same;
+    return 0;
+}
+
+static void test_subclassed(void)
+{
+    char p[1024], w[1024];
+    test_path(p, sizeof p, "tests/golden/files/subclassed/model.keras");
+    ck_model *m = ck_model_load(p);
+    CHECK(!m && strstr(ck_errmsg(), "'TwoTower'") && strstr(ck_errmsg(), "subclassed/model.keras"),
+          "subclassed model: expected a refusal naming TwoTower and the file, got: %s", m ? "a model" : ck_errmsg());
+    ck_model_free(m);
+    json_error_t err;
+    json_t *want = json_load_file(test_path(w, sizeof w, "tests/golden/files/subclassed/weights.json"), 0, &err);
+    CHECK(want, "weights.json: %s", err.text);
+    if (!want) return;
+    listing l = {json_object_get(want, "weights"), 0, 0, 0};
+    CHECK_OK(ck_file_list_weights(p, check_listed, &l));
+    CHECK(l.at == json_array_size(l.want) && !l.mismatches && l.total == json_integer_value(json_object_get(want, "total")),
+          "subclassed listing: %zu weights (%d differ), total %lld; h5py lists %zu, total %lld", l.at, l.mismatches,
+          (long long)l.total, json_array_size(l.want), (long long)json_integer_value(json_object_get(want, "total")));
+    json_decref(want);
+}
+
 int main(void)
 {
     test_published();
@@ -451,5 +494,6 @@ int main(void)
     test_to_json_matches_keras();
     test_malformed();
     test_inspect();
+    test_subclassed();
     return test_report("test_files");
 }

@@ -38,5 +38,7 @@ ck_status ck_keras_zip_save(const ck_model *m, const char *path);
 ck_status ck_h5_model_save(const ck_model *m, const char *path);
 ck_status ck_weights_h5_save(const ck_model *m, const char *path);
 ck_status ck_tfjs_save(const ck_model *m, const char *path);
+/* The Keras 2 dialect config TF.js reads: {keras_version, backend, model_config}. */
+json_t *ck_tfjs_topology(const ck_model *m);
 
 #endif

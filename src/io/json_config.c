@@ -169,9 +169,7 @@ typedef struct named_layer {
     ck_layer *layer;
     json_t *obj;
     bool done;
-    /* Keras 2 counts a nested model's own construction node (its InputLayer to its
-     * outputs) as node 0, so its calls in the outer graph are nodes 1, 2, ... */
-    int node_offset;
+    int node_offset; /* tf.keras 2.x numbers a nested model's calls from 1 (see below) */
 } named_layer;
 
 static named_layer *find_named(named_layer *ls, int n, const char *name)
@@ -280,40 +278,15 @@ static ck_status io_list(json_t *v, named_layer *ls, int n, ck_ktensor **out, in
     return st;
 }
 
-/* Keras 2 writes inbound nodes as bare lists, Keras 3 as {"args": ..., "kwargs": ...}. */
-static bool keras2_nodes(json_t *layers)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(layers, i, e) {
-        json_t *first = json_array_get(json_object_get(e, "inbound_nodes"), 0);
-        if (first) return json_is_array(first);
-    }
-    return false;
-}
-
-/* Keras 2's _should_skip_first_node: a nested model whose first layer is an InputLayer. */
-static int keras2_node_offset(json_t *layer_obj)
-{
-    const char *cls = class_of(layer_obj);
-    if (!cls || (strcmp(cls, "Sequential") && strcmp(cls, "Functional") && strcmp(cls, "Model"))) return 0;
-    json_t *layers = json_object_get(json_object_get(layer_obj, "config"), "layers");
-    /* Keras 2 Sequential configs may also be a bare list of layers. */
-    if (json_is_array(json_object_get(layer_obj, "config"))) layers = json_object_get(layer_obj, "config");
-    const char *first = class_of(json_array_get(layers, 0));
-    return first && !strcmp(first, "InputLayer");
-}
-
 static ck_status create_layers(ck_model *m, json_t *layers, named_layer *ls, const char *origin, int depth)
 {
-    bool keras2 = keras2_nodes(layers);
     size_t i;
     json_t *e;
     json_array_foreach(layers, i, e) {
         json_t *name = json_object_get(e, "name");
         if (!json_is_string(name)) name = json_object_get(json_object_get(e, "config"), "name");
         if (!json_is_string(name)) return ck_fail(CK_ERR_FORMAT, "%s: layer %zu has no name", origin, i);
-        ls[i] = (named_layer){json_string_value(name), NULL, e, false, keras2 ? keras2_node_offset(e) : 0};
+        ls[i] = (named_layer){json_string_value(name), NULL, e, false, 0};
         if (!strcmp(class_of(e) ? class_of(e) : "", "InputLayer")) {
             ck_layer *tmp;
             ck_status st = load_layer(e, origin, depth, &tmp);
@@ -356,6 +329,37 @@ static const char *missing_input(const named_layer *nl, named_layer *all, int n)
     return NULL;
 }
 
+/* tf.keras 2.x leaves a nested model's own first node (the one its Input made) out
+ * of the config but keeps counting it, so references to the model's calls start at
+ * node 1 (Keras's _should_skip_first_node); Keras 3 and Keras 2.2 start at 0. A
+ * reference one past the model's listed inbound nodes tells the two apart. */
+static void mark_offset(named_layer *ls, int n, json_t *ref)
+{
+    const char *name;
+    int node, index;
+    if (!tensor_ref(ref, &name, &node, &index)) return;
+    named_layer *src = find_named(ls, n, name);
+    if (!src || !src->layer || !src->layer->model) return;
+    size_t listed = json_array_size(json_object_get(src->obj, "inbound_nodes"));
+    if (listed > 0 && node == (int)listed) src->node_offset = 1;
+}
+
+static void detect_node_offsets(json_t *cfg, named_layer *ls, int n)
+{
+    size_t k, i;
+    json_t *node, *ref;
+    for (int l = 0; l < n; l++) {
+        json_array_foreach(json_object_get(ls[l].obj, "inbound_nodes"), k, node) {
+            json_t *refs = node_refs(node);
+            json_array_foreach(refs, i, ref) mark_offset(ls, n, ref);
+            json_decref(refs);
+        }
+    }
+    json_t *outs = json_object_get(cfg, "output_layers");
+    if (json_is_array(outs) && json_is_string(json_array_get(outs, 0))) mark_offset(ls, n, outs);
+    else json_array_foreach(outs, i, ref) mark_offset(ls, n, ref);
+}
+
 static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_model **out)
 {
     json_t *layers = json_object_get(cfg, "layers");
@@ -370,6 +374,7 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
         return CK_ERR_NOMEM;
     }
     ck_status st = create_layers(m, layers, ls, origin, depth);
+    if (!st) detect_node_offsets(cfg, ls, n);
     /* Layers may be listed before their inputs exist (shared layers, nested
      * graphs): call whatever is ready until nothing changes. */
     for (bool progress = true; !st && progress;) {

@@ -85,12 +85,28 @@ static ck_status parse_entry(json_t *w, const char *path, int group, int64_t *of
     return CK_OK;
 }
 
+/* "<layer>/<cell>/<weight>": tf.keras 2.2+ names an RNN's weights after its cell. */
+static bool is_cell_name(const char *entry, const char *layer, const char *weight)
+{
+    size_t nl = strlen(layer), nw = strlen(weight), ne = strlen(entry);
+    if (ne < nl + nw + 3 || strncmp(entry, layer, nl) || entry[nl] != '/') return false;
+    const char *tail = entry + ne - nw;
+    if (strcmp(tail, weight) || tail[-1] != '/') return false;
+    const char *cell = entry + nl + 1;
+    return memchr(cell, '/', (size_t)(tail - 1 - cell)) == NULL && tail - 1 > cell;
+}
+
+/* By name first (the converter sorts the manifest by name, so positions mean
+ * nothing there): "<layer>/<weight>", the Keras 3 path, the RNN cell form; by
+ * position only for files whose names follow none of these. */
 static manifest_entry *match(manifest_entry *es, int n, int position, const ck_weight *w, const ck_layer *owner)
 {
     char short_name[CK_NAME_MAX + CK_STR_MAX + 2];
     snprintf(short_name, sizeof short_name, "%s/%s", owner->name, w->name);
     for (int i = 0; i < n; i++)
         if (!es[i].used && (!strcmp(es[i].name, short_name) || !strcmp(es[i].name, w->path))) return &es[i];
+    for (int i = 0; i < n; i++)
+        if (!es[i].used && is_cell_name(es[i].name, owner->name, w->name)) return &es[i];
     return position < n && !es[position].used ? &es[position] : NULL;
 }
 
@@ -182,16 +198,19 @@ ck_status ck_tfjs_save(const ck_model *m, const char *path)
     float *bin = ck_malloc((size_t)(total ? total : 1) * sizeof *bin);
     json_t *ws = json_array();
     int64_t at = 0;
+    char name[CK_NAME_MAX + CK_STR_MAX + 2];
     for (int i = 0; bin && i < n; i++) {
         const ck_weight *w = refs[i].w;
         memcpy(bin + at, w->value, (size_t)w->size * sizeof *bin);
         at += w->size;
         json_t *shape = json_array();
         for (int d = 0; d < w->shape.rank; d++) json_array_append_new(shape, json_integer(w->shape.dim[d]));
-        json_array_append_new(ws, json_pack("{s:s, s:o, s:s}", "name", w->path, "shape", shape, "dtype", "float32"));
+        /* tf.keras variable names, which TF.js and its converter match on. */
+        snprintf(name, sizeof name, "%s/%s", refs[i].layer->name, w->name);
+        json_array_append_new(ws, json_pack("{s:s, s:o, s:s}", "name", name, "shape", shape, "dtype", "float32"));
     }
     ck_free(refs);
-    json_t *topo = ck_model_config_json(m);
+    json_t *topo = ck_tfjs_topology(m);
     if (!bin || !topo) st = st ? st : CK_ERR_NOMEM;
     json_t *root = NULL;
     if (!st) {

@@ -5,11 +5,15 @@ hand after building:
     python3 tests/oracle/check_written.py [build/ckeras]
 
 For every oracle case in tests/golden/files/ (written by files_cases.py), the
-ckeras CLI converts the Keras-written model.keras to .keras, legacy .h5 and
-.weights.h5 in a temporary folder; Keras then loads each file (the weights file
-into a model rebuilt from config.json) and must give get_weights() equal to the
-weights/<i>.npy dumps and predictions equal to y.npy.  Prints one line per file
-and exits non-zero on any difference.
+ckeras CLI converts the Keras-written model.keras and model.h5 to .keras, legacy
+.h5 and .weights.h5 in a temporary folder (Keras -> C); Keras then loads each
+file (the weights file into a model rebuilt from config.json) and must give
+get_weights() equal to the weights/<i>.npy dumps and predictions equal to y.npy
+(C -> Keras).  Keras then saves what it loaded again as .keras and .h5, and the
+ckeras CLI must read those back with the same weights (`ckeras weights --format
+npz`) and predictions (`ckeras predict`): Keras -> C -> Keras -> C.  TF.js is
+checked the same way by check_tfjs_written.py (TF.js tooling lives in its own
+venv).  Prints one line per file and exits non-zero on any difference.
 """
 import glob
 import os
@@ -45,6 +49,38 @@ def compare(model, ws, xs, y):
     return None if err <= 1e-6 else f"predictions differ by {err}"
 
 
+def c_reads(cli, path, ws, xs, y, tmp):
+    """The ckeras CLI reads a Keras-written file: weights (npz) and predictions."""
+    npz = os.path.join(tmp, "w.npz")
+    subprocess.run([cli, "weights", path, "--format", "npz", "--output", npz], check=True, stdout=subprocess.DEVNULL)
+    with np.load(npz) as z:
+        got = [z[k] for k in z.files]  # the file's own storage order, named by its paths
+    # Storage order is not get_weights() order (HDF5 sorts names): match each
+    # expected array to a stored one; predict below checks they sit in place.
+    for w in ws:
+        hit = next((i for i, g in enumerate(got) if g.shape == w.shape and np.array_equal(g, w)), None)
+        if hit is None:
+            return "ckeras reads different weights"
+        got.pop(hit)
+    if got:
+        return f"ckeras reads {len(got)} extra weights"
+    if len(xs) > 1:
+        return None  # the predict CLI check below is for one input
+    x, out = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
+    np.save(x, xs[0])
+    subprocess.run([cli, "predict", path, "--input", x, "--output", out], check=True, stdout=subprocess.DEVNULL)
+    err = float(np.max(np.abs(np.load(out) - y)))
+    return None if err <= 1e-5 else f"ckeras predictions differ by {err}"
+
+
+def keras_loads(d, out, ext):
+    if ext == "weights.h5":
+        model = keras.models.model_from_json(open(os.path.join(d, "config.json")).read())
+        model.load_weights(out)
+        return model
+    return keras.saving.load_model(out, compile=False)
+
+
 def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
     failures = 0
@@ -52,20 +88,24 @@ def main():
         for case in CASES:
             d = os.path.join(ROOT, case)
             ws, xs, y = expected(d)
-            for ext in ("keras", "h5", "weights.h5"):
-                out = os.path.join(tmp, f"{case}.{ext}")
-                subprocess.run([cli, "convert", os.path.join(d, "model.keras"), out], check=True, stdout=subprocess.DEVNULL)
-                try:
-                    if ext == "weights.h5":
-                        model = keras.models.model_from_json(open(os.path.join(d, "config.json")).read())
-                        model.load_weights(out)
-                    else:
-                        model = keras.saving.load_model(out, compile=False)
-                    problem = compare(model, ws, xs, y)
-                except Exception as e:  # Keras refused the file
-                    problem = f"{type(e).__name__}: {str(e)[:300]}"
-                print(f"{case}.{ext}: {problem or 'ok'}")
-                failures += problem is not None
+            for src in ("model.keras", "model.h5"):
+                for ext in ("keras", "h5", "weights.h5"):
+                    out = os.path.join(tmp, f"{case}.{ext}")
+                    subprocess.run([cli, "convert", os.path.join(d, src), out], check=True, stdout=subprocess.DEVNULL)
+                    try:
+                        model = keras_loads(d, out, ext)
+                        problem = compare(model, ws, xs, y)
+                        for again in ("keras", "h5"):
+                            if problem:
+                                break
+                            resaved = os.path.join(tmp, f"resaved.{again}")
+                            model.save(resaved)
+                            problem = c_reads(cli, resaved, ws, xs, y, tmp)
+                            problem = problem and f"Keras re-saved as .{again}: {problem}"
+                    except Exception as e:  # Keras (or the ckeras CLI) refused the file
+                        problem = f"{type(e).__name__}: {str(e)[:300]}"
+                    print(f"{case}/{src} -> .{ext}: {problem or 'ok'}")
+                    failures += problem is not None
     print("check_written:", "all ok" if not failures else f"{failures} failures")
     sys.exit(1 if failures else 0)
 

@@ -1,0 +1,82 @@
+"""Checks that the real TensorFlow.js tooling loads the model.json + shards that
+ckeras writes, with identical weights and predictions.  Not part of the C test
+suite (which never runs Python); run it by hand after building, with the
+TensorFlow venv described in tf2_cases.py:
+
+    /opt/ckeras-tfjs/bin/python tests/oracle/check_tfjs_written.py [build/ckeras]
+
+Sources: every tf.keras 2.15 case in tests/golden/tf2/ (its model.keras and
+model.h5) and every Keras 3 case in tests/golden/files/ (its model.keras).  The
+ckeras CLI converts each to model.json in a temporary folder;
+tensorflowjs.converters.load_keras_model (the converter's own TF.js reader,
+which rebuilds the model in tf.keras and matches the weights by name) loads it,
+and its get_weights() must equal the weights/<i>.npy dumps and its predictions
+y.npy.  Also converts the TF.js files that the tensorflowjs converter wrote
+(tests/golden/tf2/<case>/tfjs) back to TF.js through ckeras.  Prints one line
+per file and exits non-zero on any difference.
+"""
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tensorflowjs as tfjs  # noqa: E402
+
+
+def expected(case_dir):
+    n = len(glob.glob(os.path.join(case_dir, "weights", "*.npy")))
+    ws = [np.load(os.path.join(case_dir, "weights", f"{i}.npy")) for i in range(n)]
+    xs = [np.load(p) for p in sorted(glob.glob(os.path.join(case_dir, "x*.npy")))]
+    return ws, xs, np.load(os.path.join(case_dir, "y.npy"))
+
+
+def compare(model, ws, xs, y):
+    got = model.get_weights()
+    if len(got) != len(ws):
+        return f"{len(got)} weights, expected {len(ws)}"
+    for i, (g, w) in enumerate(zip(got, ws)):
+        if g.shape != w.shape or not np.array_equal(g, w):
+            return f"weight {i} differs"
+    pred = np.asarray(model.predict(xs if len(xs) > 1 else xs[0], verbose=0))
+    err = float(np.max(np.abs(pred - y)))
+    return None if err <= 1e-5 else f"predictions differ by {err}"
+
+
+def sources():
+    for d in sorted(glob.glob(os.path.join("tests", "golden", "tf2", "*", ""))):
+        for f in ("model.keras", "model.h5", os.path.join("tfjs", "model.json")):
+            yield d, f
+    for d in sorted(glob.glob(os.path.join("tests", "golden", "files", "*", ""))):
+        if os.path.exists(os.path.join(d, "model.keras")):
+            yield d, "model.keras"
+
+
+def main():
+    cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
+    failures = 0
+    for d, f in sources():
+        ws, xs, y = expected(d)
+        name = os.path.join(os.path.basename(os.path.dirname(d)), f)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "model.json")
+            subprocess.run([cli, "convert", os.path.join(d, f), out], check=True, stdout=subprocess.DEVNULL)
+            try:
+                tf.keras.backend.clear_session()
+                model = tfjs.converters.load_keras_model(out)
+                problem = compare(model, ws, xs, y)
+            except Exception as e:  # the TF.js reader refused the file
+                problem = f"{type(e).__name__}: {str(e)[-300:]}"
+        print(f"{name} -> model.json: {problem or 'ok'}")
+        failures += problem is not None
+    print("check_tfjs_written:", "all ok" if not failures else f"{failures} failures")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
