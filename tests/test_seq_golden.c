@@ -82,6 +82,8 @@ int main(void)
         if (!m) continue;
         check_counts(name, m);
         check_summaries(name, m);
+        char diff[1024];
+        CHECK(test_to_json_diff(m, p, diff, sizeof diff) == 0, "%s: to_json differs from Keras at %s", name, diff);
         ck_model_free(m);
     }
     json_decref(index);

@@ -91,6 +91,17 @@ typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW } ck_mask_mo
 typedef struct ck_layer_class {
     const char *class_name;       /* "Dense", exactly as Keras spells it         */
     const char *module;           /* "keras.layers" for the JSON config          */
+    const char *saved_name;       /* class_name in the JSON when Keras saves the
+                                     class under an export alias; NULL: class_name */
+    /* Keras's build(self, a_shape, b_shape, ...) takes named shapes: build_config
+     * then holds {"shapes_dict": {name: shape}} for the inputs given (a trailing
+     * "[]" in a name collects the remaining inputs as a list). NULL: input_shape. */
+    const char *const *build_shape_names;
+    /* How a node's inputs appear in Keras's call: all in one list (merge layers,
+     * the default), as separate positional arguments (attention's query, value,
+     * key), or the first positional and the rest as the initial_state keyword
+     * (RNNs). */
+    enum { CK_CALL_LIST, CK_CALL_POSITIONAL, CK_CALL_STATES } call_inputs;
     size_t config_size;
     const ck_field *fields;       /* in Keras's get_config() key order           */
     int n_fields;
@@ -116,6 +127,9 @@ typedef struct ck_layer_class {
     /* call() has a mask argument (Softmax, RNNs): Keras's JSON records
      * "kwargs": {"mask": null} in each inbound node. */
     bool call_mask;
+    /* get_config() written by hand in Keras (SpatialDropout): fields plus name
+     * and dtype as a plain string, no trainable. */
+    bool bare_config;
     /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
      * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
     ck_mask_mode (*mask)(const ck_layer *l, int index);
@@ -163,13 +177,24 @@ struct ck_node {
     ck_ktensor *outputs;      /* [n_outputs] owned                             */
     int n_outputs;
     int depth;                /* Keras's node depth (outputs = 0)              */
+    char *call_kwargs;        /* owned: the call's non-tensor keyword arguments
+                                 as a loaded config recorded them (JSON text,
+                                 e.g. {"training": false, "mask": null}), written
+                                 back as they were; NULL: the class's defaults */
 };
 
 /* ---- layers ------------------------------------------------------------------ */
+/* Build shapes a layer records (Keras's build_config lists every input: NASNet
+ * concatenates six). */
+#define CK_LAYER_SHAPES 16
+
 struct ck_layer {
     const ck_layer_class *cls;
     char name[CK_NAME_MAX];
     bool auto_named;            /* name still to be assigned by the model      */
+    bool numpy_op;              /* a keras.src.ops.numpy entry (x + y on two
+                                   tensors) run as its layer twin, written back
+                                   as the operation Keras saved               */
     bool counter_named;         /* name came from the auto-name counter: redone
                                    when the model tree it is in grows          */
     uint64_t serial;            /* creation order, for Keras's naming order    */
@@ -184,9 +209,9 @@ struct ck_layer {
     ck_weight *weights;         /* [n_weights] in Keras's order                */
     int n_weights, cap_weights;
 
-    ck_shape in_shapes[4];      /* build shapes of the first call              */
-    int n_in;                   /* (merge layers with more inputs keep 4)      */
-    ck_shape out_shapes[4];
+    ck_shape in_shapes[CK_LAYER_SHAPES]; /* build shapes of the first call    */
+    int n_in;                   /* (a merge of more inputs keeps the first ones) */
+    ck_shape out_shapes[CK_LAYER_SHAPES];
     int n_out;
 
     ck_node **nodes;            /* inbound nodes (calls), owned                */

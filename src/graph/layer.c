@@ -96,6 +96,7 @@ static void free_nodes(ck_layer *l)
     for (int i = 0; i < l->n_nodes; i++) {
         ck_free(l->nodes[i]->inputs);
         ck_free(l->nodes[i]->outputs);
+        ck_free(l->nodes[i]->call_kwargs);
         ck_free(l->nodes[i]);
     }
     ck_free(l->nodes);
@@ -163,7 +164,7 @@ ck_status ck_layer_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *ou
     }
     if (l->built) {
         /* A shared layer: later calls must fit the weights made by the first. */
-        for (int i = 0; i < n_in && i < 4; i++) {
+        for (int i = 0; i < n_in && i < CK_LAYER_SHAPES; i++) {
             if (!shapes_compatible(&l->in_shapes[i], &in[i])) {
                 char a[96], b[96];
                 ck_shape_format(&l->in_shapes[i], a, sizeof a);
@@ -185,9 +186,9 @@ ck_status ck_layer_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *ou
                 return ck_fail(CK_ERR_SHAPE, "%s '%s': output dimension %d would be %lld",
                                l->cls->class_name, l->name, d, (long long)out[i].dim[d]);
     if (!l->built) {
-        l->n_in = n_in < 4 ? n_in : 4;
+        l->n_in = n_in < CK_LAYER_SHAPES ? n_in : CK_LAYER_SHAPES;
         memcpy(l->in_shapes, in, (size_t)l->n_in * sizeof *in);
-        l->n_out = *n_out < 4 ? *n_out : 4;
+        l->n_out = *n_out < CK_LAYER_SHAPES ? *n_out : CK_LAYER_SHAPES;
         memcpy(l->out_shapes, out, (size_t)l->n_out * sizeof *out);
         l->built = true;
     } else {

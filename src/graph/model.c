@@ -599,9 +599,9 @@ static ck_status finish_build(ck_model *m)
     set_paths(m, m->kind == CK_SEQUENTIAL ? m->base.name : "");
     if ((st = allocate_weights(m, false))) return st;
     m->base.built = true;
-    m->base.n_in = m->n_inputs < 4 ? m->n_inputs : 4;
+    m->base.n_in = m->n_inputs < CK_LAYER_SHAPES ? m->n_inputs : CK_LAYER_SHAPES;
     for (int i = 0; i < m->base.n_in; i++) m->base.in_shapes[i] = m->inputs[i]->shape;
-    m->base.n_out = m->n_outputs < 4 ? m->n_outputs : 4;
+    m->base.n_out = m->n_outputs < CK_LAYER_SHAPES ? m->n_outputs : CK_LAYER_SHAPES;
     for (int i = 0; i < m->base.n_out; i++) m->base.out_shapes[i] = m->outputs[i]->shape;
     return CK_OK;
 }

@@ -68,6 +68,8 @@ static ck_status load_layer(json_t *obj, const char *origin, int depth, ck_layer
     }
     ck_layer *l = ck_layer_alloc(c);
     if (!l) return CK_ERR_NOMEM;
+    json_t *module = json_object_get(obj, "module");
+    l->numpy_op = json_is_string(module) && !strcmp(json_string_value(module), "keras.src.ops.numpy");
     json_t *cfg = json_object_get(obj, "config");
     ck_status st = cfg ? ck_config_apply(l, cfg, false) : CK_OK;
     if (!st && has_scalar) {
@@ -227,6 +229,22 @@ static ck_ktensor *resolve(named_layer *ls, int n, const char *name, int node, i
     return index >= 0 && index < nd->n_outputs ? &nd->outputs[index] : NULL;
 }
 
+/* A Keras 3 node's keyword arguments without its tensors (initial_state), as
+ * JSON text to be written back unchanged ({"training": false, "mask": null});
+ * NULL when there are none. */
+static char *plain_kwargs(json_t *node)
+{
+    json_t *kw = json_is_object(node) ? json_object_get(node, "kwargs") : NULL;
+    if (!json_object_size(kw)) return NULL;
+    json_t *copy = json_copy(kw);
+    json_object_del(copy, "initial_state");
+    char *text = json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(copy);
+    char *owned = text ? ck_strdup(text) : NULL;
+    free(text);
+    return owned;
+}
+
 static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int n, const char *origin,
                             bool *progress)
 {
@@ -246,8 +264,11 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         }
         json_decref(refs);
         if (!ready) return CK_OK; /* inputs not made yet: try again next round */
-        if (!ck_call(m, nl->layer, in, (int)count))
+        ck_ktensor *made = ck_call(m, nl->layer, in, (int)count);
+        if (!made)
             return ck_fail_prefix(m->error, "%s: ", origin);
+        if ((made->node->call_kwargs = plain_kwargs(node)) == NULL && json_object_size(json_object_get(node, "kwargs")))
+            return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
         *progress = true;
     }
     return CK_OK;

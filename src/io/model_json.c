@@ -52,17 +52,24 @@ static json_t *inbound_nodes(const ck_layer *l)
     for (int k = 0; k < l->n_nodes; k++) {
         const ck_node *n = l->nodes[k];
         if (!n->n_inputs) continue;
-        json_t *args;
-        if (n->n_inputs == 1) {
-            args = json_pack("[o]", tensor_json(n->inputs[0]));
-        } else {
-            json_t *list = json_array();
-            for (int i = 0; i < n->n_inputs; i++) json_array_append_new(list, tensor_json(n->inputs[i]));
-            args = json_pack("[o]", list);
-        }
         /* A model called as a layer, and a layer whose call() takes a mask,
-         * record Keras's mask argument. */
-        json_t *kwargs = l->model || l->cls->call_mask ? json_pack("{s:n}", "mask") : json_object();
+         * record Keras's mask argument; a loaded node keeps what its file said. */
+        json_t *kwargs = n->call_kwargs ? json_loads(n->call_kwargs, 0, NULL) : NULL;
+        if (!kwargs) kwargs = l->model || l->cls->call_mask ? json_pack("{s:n}", "mask") : json_object();
+        json_t *args = json_array(), *list = json_array();
+        for (int i = 0; i < n->n_inputs; i++) {
+            json_t *t = tensor_json(n->inputs[i]);
+            if (l->cls->call_inputs == CK_CALL_POSITIONAL || (l->cls->call_inputs == CK_CALL_STATES && i == 0) ||
+                n->n_inputs == 1)
+                json_array_append_new(args, t);
+            else
+                json_array_append_new(list, t);
+        }
+        if (json_array_size(list) && l->cls->call_inputs == CK_CALL_STATES)
+            json_object_set(kwargs, "initial_state", list);
+        else if (json_array_size(list))
+            json_array_append(args, list);
+        json_decref(list);
         json_array_append_new(nodes, json_pack("{s:o, s:o}", "args", args, "kwargs", kwargs));
     }
     return nodes;
@@ -117,13 +124,27 @@ static bool scalar_op_json(const ck_layer *l, json_t **out)
     return *out != NULL;
 }
 
+/* x + y of two tensors, saved by Keras as the numpy operation with the tensors
+ * as positional arguments and a config of its name only. */
+static bool numpy_op_json(const ck_layer *l, json_t **out)
+{
+    if (!l->numpy_op || l->n_nodes < 1) return false;
+    const ck_node *n = l->nodes[0];
+    json_t *args = json_array();
+    for (int i = 0; i < n->n_inputs; i++) json_array_append_new(args, tensor_json(n->inputs[i]));
+    *out = json_pack("{s:s, s:s, s:{s:s}, s:s, s:s, s:[{s:o, s:{}}]}", "module", "keras.src.ops.numpy", "class_name",
+                     l->cls->class_name, "config", "name", l->name, "registered_name", l->cls->class_name, "name",
+                     l->name, "inbound_nodes", "args", args, "kwargs");
+    return *out != NULL;
+}
+
 static json_t *functional_json(const ck_model *m, int depth)
 {
     json_t *layers = json_array();
     for (int i = 0; i < m->n_layers; i++) {
         const ck_layer *l = m->layers[i];
         json_t *o;
-        if (scalar_op_json(l, &o)) {
+        if (scalar_op_json(l, &o) || numpy_op_json(l, &o)) {
             json_array_append_new(layers, o);
             continue;
         }

@@ -148,7 +148,7 @@ static const ck_field mha_fields[] = {
     CK_FIELD(M, dropout, CK_FT_FLOAT, "0.0"),
     CK_FIELD(M, use_bias, CK_FT_BOOL, "true"),
     CK_FIELD(M, use_gate, CK_FT_BOOL, "false"),
-    CK_FIELD(M, output_shape, CK_FT_INTS, "null", 0, CK_FF_NULLABLE | CK_FF_SERIALIZE_INT),
+    CK_FIELD(M, output_shape, CK_FT_INTS, "null", 0, CK_FF_NULLABLE),
     CK_FIELD(M, attention_axes, CK_FT_INTS, "null", 0, CK_FF_NULLABLE),
     CK_FIELD(M, sliding_window, CK_FT_INT, "null", 0, CK_FF_NULLABLE),
     MHA_TAIL_FIELDS,
@@ -227,8 +227,12 @@ static ck_status mha_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     return CK_OK;
 }
 
+/* Keras's MultiHeadAttention.build(query_shape, value_shape, key_shape=None). */
+static const char *const ck_attention_build_shapes[] = {"query_shape", "value_shape", "key_shape", NULL};
+
 const ck_layer_class ck_class_multi_head_attention = {
     .class_name = "MultiHeadAttention", .module = "keras.layers", .config_size = sizeof(M),
+    .build_shape_names = ck_attention_build_shapes, .call_inputs = CK_CALL_POSITIONAL,
     .fields = mha_fields, .n_fields = N(mha_fields), .min_inputs = 2, .max_inputs = 3,
     .build = mha_build, .forward = ck_mha_forward, .backward = ck_mha_backward,
     .workspace = ck_mha_workspace,
@@ -265,7 +269,8 @@ static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 }
 
 const ck_layer_class ck_class_group_query_attention = {
-    .class_name = "GroupedQueryAttention", .module = "keras.layers", .config_size = sizeof(M),
+    .class_name = "GroupedQueryAttention", .module = "keras.layers", .saved_name = "GroupQueryAttention",
+    .config_size = sizeof(M), .build_shape_names = ck_attention_build_shapes, .call_inputs = CK_CALL_POSITIONAL,
     .fields = gqa_fields, .n_fields = N(gqa_fields), .min_inputs = 2, .max_inputs = 3,
     .build = gqa_build, .forward = ck_gqa_forward, .backward = ck_gqa_backward,
     .mask = ck_attention_mask,

@@ -152,6 +152,7 @@ const ck_layer_class ck_class_masking = {
     .class_name = "Masking", .module = "keras.layers", .config_size = sizeof(ck_masking_config),
     .fields = masking_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
     .build = masking_build, .forward = masking_forward, .backward = masking_backward, .mask = masking_mask,
+    .no_build_config = true,
 };
 
 CK_FAMILY(ck_embedding_layers, &ck_class_embedding, &ck_class_masking);

@@ -377,12 +377,16 @@ static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
     return CK_OK;
 }
 
+/* Keras's RNN.build(sequences_shape, initial_state_shape=None). */
+static const char *const rnn_build_shapes[] = {"sequences_shape", "initial_state_shape[]", NULL};
+
 #define RNN_CLASS(var, name, fields_)                                                              \
     const ck_layer_class var = {                                                                   \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(T), .fields = fields_, \
         .n_fields = N(fields_), .min_inputs = 1, .max_inputs = 3, .build = rnn_build,              \
         .forward = rnn_forward, .backward = rnn_backward, .flops = rnn_flops, .mask = rnn_mask,    \
-        .workspace = rnn_workspace,                                                                \
+        .workspace = rnn_workspace, .build_shape_names = rnn_build_shapes,                         \
+        .call_inputs = CK_CALL_STATES,                                                             \
     }
 RNN_CLASS(ck_class_simple_rnn, "SimpleRNN", simple_rnn_fields);
 RNN_CLASS(ck_class_lstm, "LSTM", lstm_fields);
