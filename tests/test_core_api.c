@@ -1,6 +1,7 @@
 /* The C API builds the same models the oracle built in Keras and must print the
  * same summaries; bad arguments must give clear errors, never crashes. */
 #include "testutil.h"
+#include "graph/graph.h"
 
 #include <jansson.h>
 
@@ -290,10 +291,52 @@ static void test_errors(void)
     ck_model_free(m);
 }
 
+static ck_model *seeded_mlp(uint64_t seed)
+{
+    ck_model *m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_dense(64, "input_shape=(32,), activation='relu'"));
+    ck_sequential_add(m, ck_dense(8, "kernel_initializer='orthogonal', bias_initializer='random_normal'"));
+    ck_model_set_seed(m, seed);
+    return m;
+}
+
+/* Initial values are drawn on first use: a summary, counts or to_json draw
+ * none, and what get_weights, set_weights or predict see is the same as if they
+ * had been drawn at build. */
+static void test_lazy_initial_values(void)
+{
+    ck_model *a = seeded_mlp(7), *b = seeded_mlp(7);
+    CHECK_OK(ck_model_build(a));
+    CHECK_OK(ck_model_build(b));
+    char *text = NULL, *json = NULL;
+    ck_param_counts c;
+    CHECK_OK(ck_model_summary(a, NULL, &text));
+    CHECK_OK(ck_model_count_params(a, &c));
+    CHECK_OK(ck_model_to_json(a, &json));
+    free(text), free(json);
+    CHECK(a->init_pending, "summary, counts and to_json drew the initial values");
+    ck_model_set_seed(a, 99); /* after build: the build's seed still decides */
+    /* b: one weight overwritten first; the others must keep a's values */
+    float ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    ck_shape bias = {.rank = 1, .dim = {8}};
+    CHECK_OK(ck_model_set_weight(b, 3, &bias, ones));
+    for (int i = 0; i < ck_model_weight_count(a); i++) {
+        ck_weight_info wa, wb;
+        CHECK_OK(ck_model_weight(a, i, &wa));
+        CHECK_OK(ck_model_weight(b, i, &wb));
+        bool same = wa.size == wb.size && !memcmp(wa.data, wb.data, (size_t)wa.size * sizeof(float));
+        CHECK(i == 3 ? !same && wb.data[0] == 1.0f : same, "weight %d after a lazy draw", i);
+    }
+    CHECK(!a->init_pending && !b->init_pending, "get/set_weights left values pending");
+    ck_model_free(a);
+    ck_model_free(b);
+}
+
 int main(void)
 {
     test_classic();
     test_seed();
+    test_lazy_initial_values();
     test_functional_spec();
     test_shared_layer();
     test_nested();

@@ -157,6 +157,7 @@ typedef struct ck_weight {
     ck_dtype dtype;          /* CK_FLOAT32, or CK_INT32/64 for counters     */
     ck_init init;
     float *value;            /* [size], inside the model's weight block     */
+    bool init_pending;       /* initial values not drawn yet (see ck_model_init_weights) */
     float *grad;             /* [size], inside the model's gradient block   */
 } ck_weight;
 
@@ -250,6 +251,11 @@ struct ck_model {
     ck_layer base;              /* a model is a layer (nesting); base.model = self */
     ck_model_kind kind;
     uint64_t seed;
+    /* Initial values are drawn on first use, not at build, so a model loaded only
+     * to be summarised (100 MB of weights) costs no random numbers: init_seed is
+     * the seed at build, and weights with init_pending wait for it. */
+    bool init_pending;
+    uint64_t init_seed;
 
     ck_layer **layers;          /* model.layers; Functional includes InputLayers */
     int n_layers, cap_layers;
@@ -300,6 +306,10 @@ typedef struct ck_weight_ref {
     bool trainable;              /* effective: false if any owner is frozen */
 } ck_weight_ref;
 ck_status ck_model_collect_weights(const ck_model *m, ck_weight_ref **refs, int *n);
+/* Draws the initial values still pending (the values a fill at build would have
+ * given). Every reader or writer of weight values calls it first: get/set
+ * weights, the engine, file readers and writers. */
+ck_status ck_model_init_weights(ck_model *m);
 
 /* Adds a ready InputLayer to a functional graph (readers of saved configs). */
 ck_status ck_graph_add_input(ck_model *m, ck_layer *input_layer, ck_node **node);
@@ -319,6 +329,8 @@ void ck_snake_case(const char *class_name, char *out, size_t cap);
 /* Initialisers: parse by name or Keras config object, fill values. */
 ck_status ck_init_from_name(const char *name, ck_init *out);
 ck_status ck_init_fill(const ck_init *init, const ck_shape *shape, float *values, ck_rng *rng);
+/* The errors ck_init_fill would give for this shape, without drawing values. */
+ck_status ck_init_check(const ck_init *init, const ck_shape *shape);
 const char *ck_init_class_name(const ck_init *init);
 
 #endif

@@ -126,6 +126,16 @@ static ck_status fill_orthogonal(double gain, const ck_shape *shape, float *v, i
     return st;
 }
 
+ck_status ck_init_check(const ck_init *in, const ck_shape *shape)
+{
+    if (in->kind == CK_INIT_ORTHOGONAL && shape->rank < 2)
+        return ck_fail(CK_ERR_SHAPE, "the orthogonal initializer needs a weight of rank >= 2");
+    if (in->kind == CK_INIT_IDENTITY && shape->rank != 2)
+        return ck_fail(CK_ERR_SHAPE, "the identity initializer needs a 2D weight");
+    if ((int)in->kind < 0 || in->kind >= CK_INIT_COUNT) return ck_fail(CK_ERR_CONFIG, "unknown initializer");
+    return CK_OK;
+}
+
 ck_status ck_init_fill(const ck_init *in, const ck_shape *shape, float *v, ck_rng *model_rng)
 {
     int64_t n;

@@ -529,40 +529,75 @@ static void release_nested_blocks(ck_model *m)
     }
 }
 
-/* One block for all weights; values already made (a nested model built before,
- * or a layer reused) are carried over, the rest initialised from the seed. */
-static ck_status allocate_weights(ck_model *m, bool reinitialize)
+static ck_status init_nested(ck_model *m)
 {
+    ck_status st = CK_OK;
+    for (int i = 0; !st && i < m->n_layers; i++)
+        if (m->layers[i]->model) st = ck_model_init_weights(m->layers[i]->model);
+    return st;
+}
+
+ck_status ck_model_init_weights(ck_model *m)
+{
+    if (!m || !m->init_pending) return CK_OK;
     ck_weight_ref *refs;
     int n;
     ck_status st = ck_model_collect_weights(m, &refs, &n);
     if (st) return st;
+    ck_rng rng;
+    ck_rng_seed(&rng, m->init_seed);
+    for (int i = 0; !st && i < n; i++) {
+        ck_weight *w = refs[i].w;
+        if (!w->init_pending) continue;
+        st = ck_init_fill(&w->init, &w->shape, w->value, &rng);
+        if (st) st = ck_fail_prefix(st, "%s '%s', weight '%s': ", refs[i].layer->cls->class_name,
+                                    refs[i].layer->name, w->name);
+        w->init_pending = false;
+    }
+    ck_free(refs);
+    m->init_pending = false;
+    return st;
+}
+
+/* One block for all weights; values already made (a nested model built before,
+ * or a layer reused) are carried over, the rest drawn from the seed on first
+ * use (reinitialize: all of them, now). */
+static ck_status allocate_weights(ck_model *m, bool reinitialize)
+{
+    ck_status st = reinitialize ? CK_OK : init_nested(m);
+    if (st) return st;
+    ck_weight_ref *refs;
+    int n;
+    if ((st = ck_model_collect_weights(m, &refs, &n))) return st;
     int64_t total = 0;
     for (int i = 0; i < n; i++)
         if (!ck_add_ok(total, refs[i].w->size, &total)) {
             ck_free(refs);
             return ck_fail(CK_ERR_OVERFLOW, "model '%s': total weight count overflows", m->base.name);
         }
-    float *block = NULL;
     if (total > ((int64_t)1 << 36)) {
         ck_free(refs);
         return ck_fail(CK_ERR_OVERFLOW, "model '%s': %lld weights (%.1f GB) is more than ckeras allocates",
                        m->base.name, (long long)total, (double)total * 4 / 1e9);
     }
-    block = ck_malloc((size_t)(total ? total : 1) * sizeof *block);
+    /* calloc: pages of weights never used (a summary) are never touched */
+    float *block = ck_calloc((size_t)(total ? total : 1), sizeof *block);
     if (!block) {
         ck_free(refs);
         return ck_fail_prefix(CK_ERR_NOMEM, "model '%s': ", m->base.name);
     }
-    ck_rng rng;
-    ck_rng_seed(&rng, m->seed);
     int64_t off = 0;
+    bool pending = false;
     for (int i = 0; !st && i < n; i++) {
         ck_weight *w = refs[i].w;
-        if (w->value && !reinitialize) memcpy(block + off, w->value, (size_t)w->size * sizeof *block);
-        else st = ck_init_fill(&w->init, &w->shape, block + off, &rng);
+        bool carry = w->value && !w->init_pending && !reinitialize;
+        if (carry) memcpy(block + off, w->value, (size_t)w->size * sizeof *block);
+        /* checked now, so a bad initializer fails the build as before */
+        else st = ck_init_check(&w->init, &w->shape);
         if (st) st = ck_fail_prefix(st, "%s '%s', weight '%s': ", refs[i].layer->cls->class_name,
                                     refs[i].layer->name, w->name);
+        w->init_pending = !carry;
+        pending |= !carry;
         w->value = block + off;
         off += w->size;
     }
@@ -573,6 +608,9 @@ static ck_status allocate_weights(ck_model *m, bool reinitialize)
     m->grad_block = NULL;
     m->weight_block = block;
     m->weight_block_size = total;
+    m->init_pending = pending;
+    m->init_seed = m->seed;
+    if (!st && reinitialize) st = ck_model_init_weights(m);
     return st;
 }
 
@@ -861,6 +899,8 @@ ck_status ck_model_weight(const ck_model *m, int index, ck_weight_info *out)
 {
     ck_weight_ref r = {0};
     ck_status st = weight_ref_at(m, index, &r);
+    /* get_weights draws pending initial values: the model itself is unchanged */
+    if (!st) st = ck_model_init_weights((ck_model *)m);
     if (st) return st;
     *out = (ck_weight_info){.name = r.w->name, .path = r.w->path, .layer = r.layer->name, .shape = r.w->shape,
                             .size = r.w->size, .trainable = r.trainable, .dtype = r.w->dtype, .data = r.w->value};
@@ -871,6 +911,7 @@ ck_status ck_model_set_weight(ck_model *m, int index, const ck_shape *shape, con
 {
     ck_weight_ref r = {0};
     ck_status st = weight_ref_at(m, index, &r);
+    if (!st) st = ck_model_init_weights(m);
     if (st) return st;
     if (!shape || !ck_shape_eq(shape, &r.w->shape)) {
         char a[96], b[96] = "NULL";

@@ -140,7 +140,8 @@ static ck_status keras3_read_model(ck_model *m, hid_t file, const char *prefix, 
 
 ck_status ck_keras3_weights_read(ck_model *m, hid_t file, const char *origin)
 {
-    return keras3_read_model(m, file, "", origin, 0);
+    ck_status st = ck_model_init_weights(m); /* weights the file lacks keep their initial values */
+    return st ? st : keras3_read_model(m, file, "", origin, 0);
 }
 
 static ck_status write_vars(hid_t file, const char *path, const char *name, const ck_weight *ws, int n)
@@ -194,7 +195,9 @@ ck_status ck_legacy_weights_read(ck_model *m, hid_t group, const char *origin)
 {
     char **names;
     int n_names;
-    ck_status st = ck_h5_attr_strings(group, "layer_names", origin, &names, &n_names);
+    ck_status st = ck_model_init_weights(m);
+    if (st) return st;
+    st = ck_h5_attr_strings(group, "layer_names", origin, &names, &n_names);
     if (st) return st;
     int file_i = 0;
     for (int i = 0; !st && i < m->n_layers; i++) {

@@ -115,7 +115,9 @@ ck_status ck_model_load_weights(ck_model *m, const char *path)
     if (!src) return CK_ERR_FORMAT; /* the message is already set */
     ck_weight_ref *a = NULL, *b = NULL;
     int na = 0, nb = 0;
-    st = ck_model_collect_weights(m, &a, &na);
+    st = ck_model_init_weights(m);
+    if (!st) st = ck_model_init_weights(src);
+    if (!st) st = ck_model_collect_weights(m, &a, &na);
     if (!st) st = ck_model_collect_weights(src, &b, &nb);
     if (!st && na != nb) st = ck_fail(CK_ERR_SHAPE, "%s: the file has %d weights, the model %d", path, nb, na);
     for (int i = 0; !st && i < na; i++) {
@@ -185,7 +187,9 @@ ck_status ck_model_save(const ck_model *m, const char *path)
 {
     if (!m || !path) return ck_fail(CK_ERR_ARG, "ck_model_save: NULL argument");
     if (!m->base.built) return ck_fail(CK_ERR_STATE, "%s: model '%s' is not built", path, m->base.name);
-    ck_status st;
+    /* drawing pending initial values leaves the model as it was, logically */
+    ck_status st = ck_model_init_weights((ck_model *)m);
+    if (st) return st;
     if (ends_with(path, ".keras")) st = ck_keras_zip_save(m, path);
     else if (ends_with(path, ".weights.h5")) st = ck_weights_h5_save(m, path);
     else if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) st = ck_h5_model_save(m, path);

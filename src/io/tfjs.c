@@ -132,6 +132,8 @@ static ck_status assign(const char *path, manifest_entry *e, const shard_group *
 
 static ck_status load_weights(ck_model *m, json_t *manifest, const char *path)
 {
+    ck_status init = ck_model_init_weights(m);
+    if (init) return init;
     size_t ng = json_array_size(manifest), total = 0;
     for (size_t i = 0; i < ng; i++) total += json_array_size(json_object_get(json_array_get(manifest, i), "weights"));
     manifest_entry *es = ck_calloc(total + 1, sizeof *es);

@@ -385,6 +385,8 @@ ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
     if (!m) return ck_fail(CK_ERR_ARG, "ck_exec_create: model is NULL");
     if (!m->base.built) return ck_fail(CK_ERR_STATE, "model '%s' is not built", m->base.name);
     if (batch < 1) return ck_fail(CK_ERR_ARG, "model '%s': batch size must be >= 1, got %lld", m->base.name, (long long)batch);
+    ck_status init = ck_model_init_weights(m);
+    if (init) return init;
     ck_exec *ex = ck_calloc(1, sizeof *ex);
     if (!ex) return ck_fail(CK_ERR_NOMEM, "out of memory");
     ex->model = m;
