@@ -3,7 +3,7 @@ ckeras writes, with identical weights and predictions.  Not part of the C test
 suite (which never runs Python); run it by hand after building, with the
 TensorFlow venv described in tf2_cases.py:
 
-    /opt/ckeras-tfjs/bin/python tests/oracle/check_tfjs_written.py [build/ckeras]
+    /opt/ckeras-tf2/bin/python tests/oracle/check_tfjs_written.py [build/ckeras]
 
 Sources: every tf.keras 2.15 case in tests/golden/tf2/ (its model.keras and
 model.h5) and every Keras 3 case in tests/golden/files/ (its model.keras).  The

@@ -7,7 +7,7 @@ the same table byte for byte.
 Keras 3 (the main oracle environment) cannot print this style, so this script
 runs in a separate virtual environment that never touches the pinned keras==3.15.1:
 
-    python3 -m venv /opt/ckeras-tf2 && /opt/ckeras-tf2/bin/pip install tensorflow-cpu==2.15.1
+    scripts/install-oracle-venvs.sh   # makes /opt/ckeras-tf2 (TensorFlow 2.15)
     /opt/ckeras-tf2/bin/python tests/oracle/keras2_summaries.py
 
 Writes tests/golden/keras2/<case>/{config.json, summaries.json, summary*.txt} and

@@ -4,17 +4,12 @@
 check that ckeras reads them with Keras's own weights and predictions.
 
 TensorFlow and tensorflowjs must NOT go into the interpreter that holds Keras 3
-(keras==3.15.1 + jax): they live in their own venv.  Set it up once:
+(keras==3.15.1 + jax): they live in their own venv, which
+scripts/install-oracle-venvs.sh makes (/opt/ckeras-tf2; tensorflowjs is installed
+with --no-deps there, because its own requirements pull jax/flax for its JAX
+converter and send pip into endless backtracking).
 
-    python3 -m venv /opt/ckeras-tfjs
-    /opt/ckeras-tfjs/bin/pip install tensorflow-cpu==2.15.1 tf-keras==2.15.1 \
-        'tensorflow-hub<0.17' h5py six packaging importlib_resources
-    /opt/ckeras-tfjs/bin/pip install --no-deps tensorflowjs==4.17.0
-
-(tensorflowjs's own dependency list pulls jax/flax for its JAX converter and
-sends pip into endless backtracking; the Keras parts need none of that.)
-
-Run from the repository root:  /opt/ckeras-tfjs/bin/python tests/oracle/tf2_cases.py
+Run from the repository root:  /opt/ckeras-tf2/bin/python tests/oracle/tf2_cases.py
 Output: tests/golden/tf2/<case>/ with
   model.keras   tf.keras 2.15's zip format (config.json + model.weights.h5)
   model.h5      tf.keras 2.15's legacy full-model HDF5
