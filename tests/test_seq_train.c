@@ -1,6 +1,7 @@
 /* fit() and evaluate() of recurrent models agree with Keras 3: for every case of
  * tests/oracle/seq_train_cases.py (LSTM, GRU in both reset forms, SimpleRNN,
- * Embedding(mask_zero) + Bidirectional(LSTM), TimeDistributed; saved initial
+ * Embedding(mask_zero) + Bidirectional(LSTM), TimeDistributed, MultiHeadAttention,
+ * ConvLSTM1D (same, go_backwards, sequences) and ConvLSTM2D (strides); saved initial
  * weights, fixed data, shuffle=False), the per-epoch history and the final
  * evaluate() match Keras within 1e-4 relative (the same check as
  * tests/test_train_keras.c, on tests/golden/seq_train). */

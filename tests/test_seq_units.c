@@ -40,6 +40,19 @@ static ck_model *one_layer(const char *input_kwargs, const char *cls, const char
     return m;
 }
 
+/* InputLayer(input_shape) -> cls(kwargs) -> Flatten -> Dense(1). */
+static ck_model *seq2(const char *input_shape, const char *cls, const char *kwargs)
+{
+    char kw[64];
+    snprintf(kw, sizeof kw, "input_shape=%s", input_shape);
+    ck_model *m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_layer_new("InputLayer", kw));
+    ck_sequential_add(m, ck_layer_new(cls, kwargs));
+    ck_sequential_add(m, ck_layer_new("Flatten", ""));
+    ck_sequential_add(m, ck_layer_new("Dense", "units=1"));
+    return m;
+}
+
 /* The bias (weight `index`) of a freshly built model. */
 static void check_bias(const char *label, ck_model *m, int index, int64_t ones_from, int64_t ones_to)
 {
@@ -165,5 +178,28 @@ int main(void)
     float x[3] = {1, 7, 2}, y[6];
     expect_error("Embedding id out of range", ck_model_predict1(m, x, 1, y), "embedding", "input id 7");
     ck_model_free(m);
+
+    /* ConvLSTM: training dropout and Keras masks are refused by name; dropout
+     * at inference is the identity, as in Keras */
+    {
+        float cx[2 * 3 * 4 * 2] = {0}, cy[2] = {0, 1}, cp[2];
+        ck_model *d = seq2("(3, 4, 2)", "ConvLSTM1D", "filters=2, kernel_size=2, dropout=0.3, name='clstm'");
+        CHECK_OK(ck_model_build(d));
+        CHECK_OK(ck_model_predict1(d, cx, 2, cp));
+        CHECK_OK(ck_model_compile(d, "sgd", "mse", ""));
+        ck_fit_opts o = ck_fit_defaults();
+        o.verbose = 0;
+        ck_history *h = NULL;
+        expect_error("ConvLSTM dropout fit", ck_model_fit(d, cx, cy, 2, &o, &h), "clstm", "field 'dropout'");
+        ck_history_free(h);
+        ck_model_free(d);
+        d = seq2("(3, 4, 2)", "ConvLSTM1D", "filters=2, kernel_size=2, recurrent_dropout=0.5");
+        CHECK_OK(ck_model_compile(d, "sgd", "mse", ""));
+        h = NULL;
+        expect_error("ConvLSTM recurrent_dropout fit", ck_model_fit(d, cx, cy, 2, &o, &h), "ConvLSTM1D",
+                     "recurrent_dropout");
+        ck_history_free(h);
+        ck_model_free(d);
+    }
     return test_report("test_seq_units");
 }
