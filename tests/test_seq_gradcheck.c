@@ -361,7 +361,14 @@ int main(void)
                              "return_state=True, return_sequences=True, go_backwards=True", 3), 0);
     gradcheck("ConvLSTM2D Flatten Dense", seq("(2, 3, 3, 1)", "ConvLSTM2D", "filters=2, kernel_size=2",
                                               "Flatten", "", "Dense", "units=2", NULL), 0);
+    gradcheck_mode("ConvLSTM1D dropout", seq("(3, 5, 2)", "ConvLSTM1D", "filters=2, kernel_size=2, dropout=0.4, "
+                                              "recurrent_dropout=0.4, return_sequences=True", NULL), 0, true);
+    gradcheck_mode("ConvLSTM2D recurrent_dropout same backwards",
+                   seq("(2, 3, 3, 2)", "ConvLSTM2D", "filters=2, kernel_size=2, padding='same', "
+                       "recurrent_dropout=0.5, go_backwards=True", NULL), 0, true);
+    gradcheck_mode("ConvLSTM2D dropout strides", seq("(2, 4, 3, 1)", "ConvLSTM2D", "filters=2, kernel_size=(2, 2), "
+                                                    "strides=(2, 1), dropout=0.5", NULL), 0, true);
     printf("seq gradcheck: %d models checked\n", n_models);
-    CHECK(n_models == 56, "expected 56 models, checked %d", n_models);
+    CHECK(n_models == 59, "expected 59 models, checked %d", n_models);
     return test_report("test_seq_gradcheck");
 }
