@@ -207,5 +207,16 @@ int main(void)
         ck_history_free(h);
         ck_model_free(d);
     }
+    /* a Keras mask reaching ConvLSTM is refused, naming the layer */
+    {
+        ck_model *mm = ck_sequential(NULL);
+        ck_sequential_add(mm, ck_layer_new("InputLayer", "input_shape=(3, 4, 2)"));
+        ck_sequential_add(mm, ck_layer_new("Masking", "mask_value=0.0"));
+        ck_sequential_add(mm, ck_layer_new("ConvLSTM1D", "filters=2, kernel_size=2, name='clstm'"));
+        CHECK_OK(ck_model_build(mm));
+        float mx[24] = {0}, my[6];
+        expect_error("masked ConvLSTM", ck_model_predict1(mm, mx, 1, my), "clstm", "mask");
+        ck_model_free(mm);
+    }
     return test_report("test_seq_units");
 }
