@@ -1,7 +1,7 @@
 /* Finite-difference gradient checks of the sequence family's backward passes
  * (BPTT through SimpleRNN, LSTM, GRU in both reset forms, go_backwards,
  * return_sequences/return_state, initial states, Keras masks, Bidirectional in
- * every merge mode, TimeDistributed, Embedding). The method is
+ * every merge mode, TimeDistributed, Embedding, ConvLSTM1D/2D). The method is
  * tests/test_gradcheck.c's: L = sum_i <output_i, R_i>, central differences of the
  * float32 forward (eps 5e-3) against the analytic gradients of every input element
  * (unless the input holds integer ids) and every weight. */
@@ -191,6 +191,22 @@ static ck_model *rnn_call(const char *cls, const char *kwargs, int n_states, int
     return g;
 }
 
+/* A ConvLSTM call on an input of `shape`, every output of the call a model
+ * output (return_state gives three). */
+static ck_model *conv_lstm_call(const char *cls, const char *shape, const char *kwargs, int n_out)
+{
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *x = ck_input(g, shape);
+    ck_ktensor *y = ck_call1(g, ck_layer_new(cls, kwargs), x), *outs[3];
+    for (int i = 0; i < n_out; i++) outs[i] = y ? ck_ktensor_output(y, i) : NULL;
+    if (!y || ck_functional_finish(g, &x, 1, outs, n_out)) {
+        CHECK(0, "%s(%s): %s", cls, kwargs, ck_errmsg());
+        ck_model_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* MultiHeadAttention on a query of q_shape and a value of v_shape (NULL: self
  * attention on the query), with a separate key input of the value's shape. */
 static ck_model *mha(const char *kwargs, const char *q_shape, const char *v_shape, bool key)
@@ -329,7 +345,30 @@ int main(void)
     gradcheck("AdditiveAttention no scale", attn("AdditiveAttention", "use_scale=False", false), 0);
     gradcheck("GroupedQueryAttention", gqa(false), 0);
     gradcheck("GroupedQueryAttention no bias, key", gqa(true), 0);
+    gradcheck("ConvLSTM1D", seq("(4, 5, 2)", "ConvLSTM1D", "filters=2, kernel_size=3", NULL), 0);
+    gradcheck("ConvLSTM1D seq backwards same strides",
+              seq("(3, 5, 2)", "ConvLSTM1D", "filters=2, kernel_size=2, padding='same', strides=2, "
+                  "return_sequences=True, go_backwards=True", NULL), 0);
+    gradcheck("ConvLSTM1D no bias dilated softsign",
+              seq("(3, 6, 2)", "ConvLSTM1D", "filters=3, kernel_size=2, dilation_rate=2, use_bias=False, "
+                  "recurrent_activation='softsign'", NULL), 0);
+    gradcheck("ConvLSTM1D return_state", conv_lstm_call("ConvLSTM1D", "shape=(3, 4, 2)",
+                                                        "filters=2, kernel_size=2, return_state=True", 3), 0);
+    gradcheck("ConvLSTM2D same seq", seq("(3, 3, 3, 2)", "ConvLSTM2D", "filters=2, kernel_size=(2, 2), "
+                                        "padding='same', return_sequences=True", NULL), 0);
+    gradcheck("ConvLSTM2D strides return_state backwards",
+              conv_lstm_call("ConvLSTM2D", "shape=(2, 5, 4, 1)", "filters=2, kernel_size=(3, 2), strides=(2, 1), "
+                             "return_state=True, return_sequences=True, go_backwards=True", 3), 0);
+    gradcheck("ConvLSTM2D Flatten Dense", seq("(2, 3, 3, 1)", "ConvLSTM2D", "filters=2, kernel_size=2",
+                                              "Flatten", "", "Dense", "units=2", NULL), 0);
+    gradcheck_mode("ConvLSTM1D dropout", seq("(3, 5, 2)", "ConvLSTM1D", "filters=2, kernel_size=2, dropout=0.4, "
+                                              "recurrent_dropout=0.4, return_sequences=True", NULL), 0, true);
+    gradcheck_mode("ConvLSTM2D recurrent_dropout same backwards",
+                   seq("(2, 3, 3, 2)", "ConvLSTM2D", "filters=2, kernel_size=2, padding='same', "
+                       "recurrent_dropout=0.5, go_backwards=True", NULL), 0, true);
+    gradcheck_mode("ConvLSTM2D dropout strides", seq("(2, 4, 3, 1)", "ConvLSTM2D", "filters=2, kernel_size=(2, 2), "
+                                                    "strides=(2, 1), dropout=0.5", NULL), 0, true);
     printf("seq gradcheck: %d models checked\n", n_models);
-    CHECK(n_models == 49, "expected 49 models, checked %d", n_models);
+    CHECK(n_models == 59, "expected 59 models, checked %d", n_models);
     return test_report("test_seq_gradcheck");
 }

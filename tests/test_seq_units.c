@@ -40,6 +40,19 @@ static ck_model *one_layer(const char *input_kwargs, const char *cls, const char
     return m;
 }
 
+/* InputLayer(input_shape) -> cls(kwargs) -> Flatten -> Dense(1). */
+static ck_model *seq2(const char *input_shape, const char *cls, const char *kwargs)
+{
+    char kw[64];
+    snprintf(kw, sizeof kw, "input_shape=%s", input_shape);
+    ck_model *m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_layer_new("InputLayer", kw));
+    ck_sequential_add(m, ck_layer_new(cls, kwargs));
+    ck_sequential_add(m, ck_layer_new("Flatten", ""));
+    ck_sequential_add(m, ck_layer_new("Dense", "units=1"));
+    return m;
+}
+
 /* The bias (weight `index`) of a freshly built model. */
 static void check_bias(const char *label, ck_model *m, int index, int64_t ones_from, int64_t ones_to)
 {
@@ -165,5 +178,45 @@ int main(void)
     float x[3] = {1, 7, 2}, y[6];
     expect_error("Embedding id out of range", ck_model_predict1(m, x, 1, y), "embedding", "input id 7");
     ck_model_free(m);
+
+    /* ConvLSTM dropout: the identity at inference, Keras's masks in training
+     * (their gradients: test_seq_gradcheck.c), and fit runs */
+    {
+        float cx[2 * 3 * 4 * 2], cy[2] = {0, 1};
+        for (int i = 0; i < (int)(sizeof cx / sizeof cx[0]); i++) cx[i] = (float)((i * 7) % 5) * 0.3f - 0.6f;
+        ck_model *d = seq2("(3, 4, 2)", "ConvLSTM1D", "filters=2, kernel_size=2, dropout=0.5, recurrent_dropout=0.5");
+        CHECK_OK(ck_model_build(d));
+        ck_exec *ex = NULL;
+        CHECK_OK(ck_exec_create(d, 2, &ex));
+        const float *xs[1] = {cx};
+        float infer[2], train[2];
+        CHECK_OK(ck_exec_forward(ex, xs, 2, false));
+        memcpy(infer, ck_exec_output(ex, 0), sizeof infer);
+        CHECK_OK(ck_exec_forward(ex, xs, 2, true));
+        memcpy(train, ck_exec_output(ex, 0), sizeof train);
+        CHECK(memcmp(infer, train, sizeof infer) != 0, "ConvLSTM dropout changes nothing in training");
+        CHECK_OK(ck_exec_forward(ex, xs, 2, false));
+        CHECK(!memcmp(infer, ck_exec_output(ex, 0), sizeof infer), "ConvLSTM inference is not deterministic");
+        ck_exec_free(ex);
+        CHECK_OK(ck_model_compile(d, "sgd", "mse", ""));
+        ck_fit_opts o = ck_fit_defaults();
+        o.verbose = 0;
+        ck_history *h = NULL;
+        CHECK_OK(ck_model_fit(d, cx, cy, 2, &o, &h));
+        CHECK(h && isfinite(ck_history_value(h, "loss", 0)), "ConvLSTM dropout fit: no finite loss");
+        ck_history_free(h);
+        ck_model_free(d);
+    }
+    /* a Keras mask reaching ConvLSTM is refused, naming the layer */
+    {
+        ck_model *mm = ck_sequential(NULL);
+        ck_sequential_add(mm, ck_layer_new("InputLayer", "input_shape=(3, 4, 2)"));
+        ck_sequential_add(mm, ck_layer_new("Masking", "mask_value=0.0"));
+        ck_sequential_add(mm, ck_layer_new("ConvLSTM1D", "filters=2, kernel_size=2, name='clstm'"));
+        CHECK_OK(ck_model_build(mm));
+        float mx[24] = {0}, my[6];
+        expect_error("masked ConvLSTM", ck_model_predict1(mm, mx, 1, my), "clstm", "mask");
+        ck_model_free(mm);
+    }
     return test_report("test_seq_units");
 }

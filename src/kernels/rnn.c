@@ -309,6 +309,12 @@ static void lstm_back(const ck_rnn_args *a, const float *pre, const float *g, co
     memcpy(dg, dpre, (size_t)(4 * u) * sizeof *dg);
 }
 
+void ck_rnn_lstm_cell_back(const ck_rnn_args *a, const float *pre, const float *g, const float *c, const float *cp,
+                           float *dh, float *dc, float *dpre, float *dzh, float *tmp)
+{
+    lstm_back(a, pre, g, c, cp, dh, dc, dpre, dzh, tmp);
+}
+
 /* GRU row, first part: from dh, the z and candidate grads and h_prev's direct
  * share (dhp = dh * z); reset_after also the r grads and dzh. */
 static void gru_back1(const ck_rnn_args *a, const float *pre, const float *g, const float *cand, const float *hp,

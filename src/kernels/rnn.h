@@ -59,6 +59,11 @@ void ck_rnn_final_states(const ck_rnn_args *a, float *h, float *c);
 /* One LSTM cell update of `a->units` values (ConvLSTM runs it per position):
  * pre += zh, g = gates (i, f, c, o), c and h updated in place. */
 void ck_rnn_lstm_cell(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c);
+/* Backward of one ck_rnn_lstm_cell (pre: the summed pre-activations, g: gates,
+ * c/cp: the new and previous cell states): dh (destroyed) and dc (in: d c; out:
+ * d of the previous c) give dpre, copied to dzh; tmp holds `units` floats. */
+void ck_rnn_lstm_cell_back(const ck_rnn_args *a, const float *pre, const float *g, const float *c, const float *cp,
+                           float *dh, float *dc, float *dpre, float *dzh, float *tmp);
 /* The backward of the last ck_rnn_forward with the same args (and scratch). */
 void ck_rnn_backward(const ck_rnn_args *a, const ck_rnn_grads *g);
 

@@ -4,7 +4,8 @@
  * from the engine's seeded RNG (Keras's draws cannot be reproduced bit for bit)
  * and keeps the per-element multiplier in the workspace, so backward is
  * dx += multiplier * dy. ActivityRegularization passes values and gradients
- * through: its penalty term has no hook into the loss yet. */
+ * through; compile() registers its l1/l2 as an activity regularizer of its
+ * output (train/regularizers.c), so fit adds its penalty and gradient. */
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"

@@ -395,12 +395,14 @@ RNN_CLASS(ck_class_gru, "GRU", gru_fields);
 const ck_layer_class ck_class_conv_lstm1d = {
     .class_name = "ConvLSTM1D", .module = "keras.layers", .config_size = sizeof(T),
     .fields = conv_lstm1d_fields, .n_fields = N(conv_lstm1d_fields), .min_inputs = 1, .max_inputs = 1,
-    .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .workspace = ck_conv_lstm_workspace,
+    .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
+    .workspace = ck_conv_lstm_workspace,
 };
 const ck_layer_class ck_class_conv_lstm2d = {
     .class_name = "ConvLSTM2D", .module = "keras.layers", .config_size = sizeof(T),
     .fields = conv_lstm2d_fields, .n_fields = N(conv_lstm2d_fields), .min_inputs = 1, .max_inputs = 1,
-    .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .workspace = ck_conv_lstm_workspace,
+    .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
+    .workspace = ck_conv_lstm_workspace,
 };
 
 CK_FAMILY(ck_recurrent_layers, &ck_class_simple_rnn, &ck_class_lstm, &ck_class_gru, &ck_class_conv_lstm1d,

@@ -100,6 +100,8 @@ CK_FWD_DECL(ck_gqa_forward);
 CK_FWD_DECL(ck_attention_forward);
 CK_FWD_DECL(ck_conv_lstm_forward); /* conv_lstm_run.c */
 int64_t ck_conv_lstm_workspace(const ck_layer *l);
+ck_status ck_conv_lstm_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex);
 ck_mask_mode ck_attention_mask(const ck_layer *l, int index);
 #undef CK_FWD_DECL
 

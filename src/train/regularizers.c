@@ -3,7 +3,8 @@
  * beta...) adds l1 * sum|w| + l2 * sum(w^2) of that trainable weight to the loss,
  * (OrthogonalRegularizer: its off-diagonal cosine penalty) and
  * "activity_regularizer" adds l1/l2 of the layer's output divided by the
- * batch size (Keras 3.15's Layer.__call__), in fit() and evaluate() alike. The
+ * batch size (Keras 3.15's Layer.__call__), in fit() and evaluate() alike, as
+ * does an ActivityRegularization layer with its l1/l2. The
  * layer configs keep regularizers as raw JSON ({"class_name": "L2", "config":
  * {"l2": 0.01}} or the strings "l1", "l2", "l1_l2"); compile() resolves them once
  * here, so a training step only walks flat lists. */
@@ -112,10 +113,26 @@ static ck_status add_act_reg(ck_regs *r, const ck_layer *l, float l1, float l2)
     return CK_OK;
 }
 
-/* One layer's regularizer fields. */
+/* A double field of a layer's config by name (0 if the class has none). */
+static double float_field(const ck_layer *l, const char *name)
+{
+    for (int i = 0; i < l->cls->n_fields; i++)
+        if (l->cls->fields[i].type == CK_FT_FLOAT && !strcmp(l->cls->fields[i].name, name))
+            return *(const double *)((const char *)l->config + l->cls->fields[i].offset);
+    return 0.0;
+}
+
+/* One layer's regularizer fields. ActivityRegularization(l1, l2) is Keras 3's
+ * Layer(activity_regularizer=L1L2(l1, l2)): its output's penalty, divided by
+ * the batch size like any activity regularizer. */
 static ck_status layer_regs(ck_regs *r, const ck_model *m, ck_layer *l, const ck_weight_ref *refs, int n_refs)
 {
     static const char suffix[] = "_regularizer";
+    if (!strcmp(l->cls->class_name, "ActivityRegularization")) {
+        float l1 = (float)float_field(l, "l1"), l2 = (float)float_field(l, "l2");
+        if (l1 != 0.0f || l2 != 0.0f) return add_act_reg(r, l, l1, l2);
+        return CK_OK;
+    }
     for (int i = 0; i < l->cls->n_fields; i++) {
         const ck_field *f = &l->cls->fields[i];
         size_t n = strlen(f->name);

@@ -2,8 +2,9 @@
 trained by real Keras 3 (JAX) from saved initial weights, in the format of
 tests/oracle/train_cases.py (config.json, weights/<i>.npy, x.npy, y.npy,
 case.json with compile/fit arguments, per-epoch history and evaluate()).
-Run: python3 tests/oracle/seq_train_cases.py
-Writes tests/golden/seq_train/<case>/, CASES and VERSIONS.json.
+Run: python3 tests/oracle/seq_train_cases.py [case ...]
+Writes tests/golden/seq_train/<case>/ (only the named cases when given, so
+existing goldens are not rewritten), CASES and VERSIONS.json.
 """
 import os
 import shutil
@@ -27,6 +28,10 @@ N, T, F = 20, 6, 3
 
 def reals(rng):
     return rng.normal(size=(N, T, F)).astype(np.float32)
+
+
+def conv_frames(rng, spatial):
+    return rng.normal(size=(N, 4) + spatial).astype(np.float32)
 
 
 def ids(rng, vocab=10):
@@ -54,6 +59,13 @@ CASES = [
                                            L.TimeDistributed(L.Dense(2)), L.Flatten(), L.Dense(1)],
      "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
     ("mha_self_flatten", "functional_mha", "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
+    ("conv_lstm1d_adam_mse", lambda: [keras.Input((4, 6, 2)),
+                                      L.ConvLSTM1D(3, 3, padding="same", return_sequences=True, go_backwards=True),
+                                      L.Flatten(), L.Dense(1)],
+     "conv1d", "real1", "Adam(learning_rate=0.01)", "mse", ["mae"]),
+    ("conv_lstm2d_rmsprop_cce", lambda: [keras.Input((4, 5, 5, 1)), L.ConvLSTM2D(2, (3, 3), strides=(2, 2)),
+                                         L.Flatten(), L.Dense(3, activation="softmax")],
+     "conv2d", "onehot", "rmsprop", "categorical_crossentropy", ["accuracy"]),
 ]
 
 
@@ -79,7 +91,8 @@ def run_case(i, case):
         model = keras.Model(x_in, L.Dense(1)(L.Flatten()(a)))
     else:
         model = keras.Sequential(layers())
-    x = ids(rng) if xkind == "ids" else reals(rng)
+    spatial = {"conv1d": (6, 2), "conv2d": (5, 5, 1)}
+    x = ids(rng) if xkind == "ids" else conv_frames(rng, spatial[xkind]) if xkind in spatial else reals(rng)
     y = labels(ykind, rng)
     d_dir = os.path.join(OUT, name)
     shutil.rmtree(d_dir, ignore_errors=True)
@@ -107,8 +120,10 @@ def run_case(i, case):
 
 
 def main():
+    only = set(sys.argv[1:])
     for i, case in enumerate(CASES):
-        run_case(i, case)
+        if not only or case[0] in only:
+            run_case(i, case)
     with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:
         json.dump({"keras": keras.__version__, "jax": jax.__version__,
                    "numpy": np.__version__, "backend": "jax"}, f, indent=1)
