@@ -62,7 +62,9 @@ static int compare(const char *label, const char *what, int64_t k, double a, dou
 }
 
 /* Checks one model; scale multiplies the random inputs (negative: distinct values). */
-void gradcheck(const char *label, ck_model *m, float scale, bool training)
+/* ids > 0: inputs are integer ids in [0, ids) (Embedding), every row's last two
+ * steps 0 (padding, masked under mask_zero), and only the weights are checked. */
+static void check_model(const char *label, ck_model *m, float scale, int ids, bool training)
 {
     if (m) ck_model_set_seed(m, 1000 + (uint64_t)n_models); /* different weights per model */
     CHECK(m != NULL && ck_model_build(m) == CK_OK && ck_model_built(m), "%s: build: %s", label, ck_errmsg());
@@ -76,13 +78,15 @@ void gradcheck(const char *label, ck_model *m, float scale, bool training)
         ck_model_free(m);
         return;
     }
-    ck_exec_want_input_grads(c.ex, true);
+    ck_exec_want_input_grads(c.ex, ids == 0);
     for (int i = 0; i < m->n_inputs; i++) {
         int64_t s;
         ck_shape_size_from(ck_model_input_shape(m, i), 1, &s);
         c.xn[i] = ROWS * s;
         c.x[i] = malloc((size_t)c.xn[i] * sizeof(float));
-        for (int64_t k = 0; k < c.xn[i]; k++) c.x[i][k] = scale * rnd();
+        for (int64_t k = 0; k < c.xn[i]; k++)
+            c.x[i][k] = ids ? (k % s >= s - 2 ? 0.0f : (float)(1 + (int64_t)((rnd() + 1.0f) * 0.5f * (float)(ids - 1)) % (ids - 1)))
+                            : scale * rnd();
     }
     if (scale < 0) {
         /* Maximum/Minimum: distinct values 0.05 apart, so no pair is within EPS of
@@ -102,7 +106,7 @@ void gradcheck(const char *label, ck_model *m, float scale, bool training)
     int good = 0, total = 0;
     /* Every analytic gradient is copied before the numeric passes overwrite them. */
     float *gin[8] = {0};
-    for (int i = 0; i < m->n_inputs; i++) {
+    for (int i = 0; i < m->n_inputs && !ids; i++) {
         const float *g = ck_exec_input_grad(c.ex, i);
         CHECK(g != NULL, "%s: no input gradient %d", label, i);
         if (!g) continue;
@@ -186,6 +190,16 @@ ck_model *gc_merge(const char *cls, const char *kwargs, const char *const *shape
         return NULL;
     }
     return g;
+}
+
+void gradcheck(const char *label, ck_model *m, float scale, bool training)
+{
+    check_model(label, m, scale, 0, training);
+}
+
+void gradcheck_ids(const char *label, ck_model *m, int ids, bool training)
+{
+    check_model(label, m, 1.0f, ids, training);
 }
 
 int gradcheck_models(void) { return n_models; }

@@ -11,6 +11,10 @@
  * (negative: distinct values 0.05 apart, for Maximum/Minimum); training runs the
  * layers in training mode with the same dropout mask on every pass. */
 void gradcheck(const char *label, ck_model *m, float scale, bool training);
+/* The same for models whose inputs are ids in [0, ids) for an Embedding (every
+ * row's last two steps 0, the padding mask_zero masks); only weights are checked
+ * (ids 0: gradcheck with scale 1). */
+void gradcheck_ids(const char *label, ck_model *m, int ids, bool training);
 /* How many models gradcheck has checked so far. */
 int gradcheck_models(void);
 /* Sequential([InputLayer(input_shape), cls(kwargs)]). */

@@ -2,158 +2,16 @@
  * (BPTT through SimpleRNN, LSTM, GRU in both reset forms, go_backwards,
  * return_sequences/return_state, initial states, Keras masks, Bidirectional in
  * every merge mode, TimeDistributed, Embedding, ConvLSTM1D/2D). The method is
- * tests/test_gradcheck.c's: L = sum_i <output_i, R_i>, central differences of the
+ * tests/gradcheck.c's: L = sum_i <output_i, R_i>, central differences of the
  * float32 forward (eps 5e-3) against the analytic gradients of every input element
  * (unless the input holds integer ids) and every weight. */
-#include "testutil.h"
+#include "gradcheck.h"
 
 #include <stdarg.h>
 
 #include "train/exec.h"
 
-#define ROWS 3
-#define EPS 5e-3
-#define ATOL 2e-3
-#define RTOL 1e-2
-
-typedef struct check {
-    ck_model *m;
-    ck_exec *ex;
-    float *x[8], *r[8];
-    int64_t xn[8], yn[8];
-    bool training;
-} check;
-
-static uint64_t lcg = 12345;
-static int n_models;
-static float rnd(void)
-{
-    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((double)(lcg >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
-
-static double loss(check *c)
-{
-    if (c->training) ck_rng_seed(&c->ex->rng, 7); /* the same dropout mask every pass */
-    ck_status st = ck_exec_forward(c->ex, (const float *const *)c->x, ROWS, c->training);
-    CHECK(st == CK_OK, "forward: %s", ck_errmsg());
-    double L = 0.0;
-    for (int i = 0; i < c->m->n_outputs; i++) {
-        const float *y = ck_exec_output(c->ex, i);
-        for (int64_t k = 0; k < c->yn[i]; k++) L += (double)y[k] * c->r[i][k];
-    }
-    return L;
-}
-
-/* A mismatch is forgiven only at a kink (relu at 0, Maximum at a tie...), seen as
- * a second difference lp - 2 l0 + lm far above the smooth O(f'' eps^2); at most a
- * few per model may be forgiven, so a broken backward cannot hide behind it. */
-#define KINK 2e-4
-static int n_kinks;
-
-static int compare(const char *label, const char *what, int64_t k, double a, double lp, double l0, double lm)
-{
-    double n = (lp - lm) / (2 * EPS), tol = ATOL + RTOL * fmax(fabs(a), fabs(n));
-    if (fabs(a - n) > tol && fabs(lp - 2 * l0 + lm) > KINK) {
-        n_kinks++;
-        return 1;
-    }
-    CHECK(fabs(a - n) <= tol, "%s: d/d%s[%lld]: analytic %.6f, numeric %.6f", label, what, (long long)k, a, n);
-    return fabs(a - n) <= tol;
-}
-
-/* Checks one model; ids > 0: inputs are integer ids in [0, ids) (Embedding), with
- * every row's last two steps 0 (padding, masked under mask_zero), and only the
- * weights are checked. */
-static void gradcheck_mode(const char *label, ck_model *m, int ids, bool training)
-{
-    if (m) ck_model_set_seed(m, 1000 + (uint64_t)n_models);
-    CHECK(m != NULL && ck_model_build(m) == CK_OK && ck_model_built(m), "%s: build: %s", label, ck_errmsg());
-    if (!m || !ck_model_built(m)) {
-        ck_model_free(m);
-        return;
-    }
-    check c = {.m = m, .training = training}; /* training: the same dropout masks every pass */
-    CHECK_OK(ck_exec_create(m, ROWS, &c.ex));
-    if (!c.ex) {
-        ck_model_free(m);
-        return;
-    }
-    ck_exec_want_input_grads(c.ex, ids == 0);
-    for (int i = 0; i < m->n_inputs; i++) {
-        int64_t s;
-        ck_shape_size_from(ck_model_input_shape(m, i), 1, &s);
-        c.xn[i] = ROWS * s;
-        c.x[i] = malloc((size_t)c.xn[i] * sizeof(float));
-        for (int64_t k = 0; k < c.xn[i]; k++)
-            c.x[i][k] = ids ? (k % s >= s - 2 ? 0.0f : (float)(1 + (int64_t)((rnd() + 1.0f) * 0.5f * (float)(ids - 1)) % (ids - 1)))
-                            : rnd();
-    }
-    for (int i = 0; i < m->n_outputs; i++) {
-        c.yn[i] = ROWS * ck_exec_output_size(c.ex, i);
-        c.r[i] = malloc((size_t)c.yn[i] * sizeof(float));
-        for (int64_t k = 0; k < c.yn[i]; k++) c.r[i][k] = rnd();
-    }
-    double l0 = loss(&c);
-    n_kinks = 0;
-    CHECK_OK(ck_exec_backward(c.ex, (const float *const *)c.r));
-    int good = 0, total = 0;
-    float *gin[8] = {0};
-    for (int i = 0; i < m->n_inputs && !ids; i++) {
-        const float *g = ck_exec_input_grad(c.ex, i);
-        CHECK(g != NULL, "%s: no input gradient %d", label, i);
-        if (!g) continue;
-        gin[i] = malloc((size_t)c.xn[i] * sizeof(float));
-        memcpy(gin[i], g, (size_t)c.xn[i] * sizeof(float));
-    }
-    float *gw = malloc((size_t)(m->weight_block_size + 1) * sizeof(float));
-    memcpy(gw, m->grad_block, (size_t)m->weight_block_size * sizeof(float));
-    for (int i = 0; i < m->n_inputs; i++) {
-        float *gi = gin[i];
-        if (!gi) continue;
-        for (int64_t k = 0; k < c.xn[i]; k++) {
-            float keep = c.x[i][k];
-            c.x[i][k] = keep + (float)EPS;
-            double lp = loss(&c);
-            c.x[i][k] = keep - (float)EPS;
-            double lm = loss(&c);
-            c.x[i][k] = keep;
-            good += compare(label, "input", k, gi[k], lp, l0, lm);
-            total++;
-        }
-    }
-    int nw = ck_model_weight_count(m);
-    for (int wi = 0; wi < nw; wi++) {
-        ck_weight_info info;
-        ck_model_weight(m, wi, &info);
-        int64_t off = info.data - m->weight_block;
-        float *v = m->weight_block + off, *ga = gw + off;
-        for (int64_t k = 0; k < info.size; k++) {
-            float keep = v[k];
-            v[k] = keep + (float)EPS;
-            double lp = loss(&c);
-            v[k] = keep - (float)EPS;
-            double lm = loss(&c);
-            v[k] = keep;
-            good += compare(label, info.path, k, ga[k], lp, l0, lm);
-            total++;
-        }
-    }
-    free(gw);
-    CHECK(total > 0, "%s: nothing checked", label);
-    CHECK(n_kinks * 10 <= total, "%s: %d of %d partials sit on kinks; choose other data", label, n_kinks, total);
-    if (good != total) printf("  %s: %d of %d partials agree\n", label, good, total);
-    n_models++;
-    for (int i = 0; i < 8; i++) {
-        free(gin[i]);
-        free(c.x[i]);
-        free(c.r[i]);
-    }
-    ck_exec_free(c.ex);
-    ck_model_free(m);
-}
-
-#define gradcheck(label, m, ids) gradcheck_mode(label, m, ids, false)
+#define gradcheck(label, m, ids) gradcheck_ids(label, m, ids, false)
 
 /* Sequential: InputLayer(input_shape) then the layers "Class|kwargs", NULL-ended. */
 static ck_model *seq(const char *input_shape, ...)
@@ -321,11 +179,11 @@ int main(void)
                                                         "Bidirectional", "layer=" LAYER("SimpleRNN", "'units': 2, 'return_sequences': True"), NULL), 6);
     /* inputs away from the mask value, so no perturbation flips a step's mask */
     gradcheck("Masking LSTM", seq("(4, 3)", "Masking", "mask_value=5.0", "LSTM", "units=2, return_sequences=True", NULL), 0);
-    gradcheck_mode("LSTM dropout", seq("(4, 3)", "LSTM", "units=2, dropout=0.4, recurrent_dropout=0.4", NULL), 0, true);
-    gradcheck_mode("GRU dropout", seq("(4, 3)", "GRU", "units=2, dropout=0.3, recurrent_dropout=0.5, return_sequences=True", NULL), 0, true);
-    gradcheck_mode("GRU reset before dropout", seq("(4, 3)", "GRU", "units=2, reset_after=False, recurrent_dropout=0.5", NULL), 0, true);
-    gradcheck_mode("SimpleRNN dropout backwards", seq("(4, 3)", "SimpleRNN", "units=2, dropout=0.5, recurrent_dropout=0.5, go_backwards=True", NULL), 0, true);
-    gradcheck_mode("masked GRU dropout", seq("(5,)", "Embedding", "input_dim=6, output_dim=3, mask_zero=True",
+    gradcheck_ids("LSTM dropout", seq("(4, 3)", "LSTM", "units=2, dropout=0.4, recurrent_dropout=0.4", NULL), 0, true);
+    gradcheck_ids("GRU dropout", seq("(4, 3)", "GRU", "units=2, dropout=0.3, recurrent_dropout=0.5, return_sequences=True", NULL), 0, true);
+    gradcheck_ids("GRU reset before dropout", seq("(4, 3)", "GRU", "units=2, reset_after=False, recurrent_dropout=0.5", NULL), 0, true);
+    gradcheck_ids("SimpleRNN dropout backwards", seq("(4, 3)", "SimpleRNN", "units=2, dropout=0.5, recurrent_dropout=0.5, go_backwards=True", NULL), 0, true);
+    gradcheck_ids("masked GRU dropout", seq("(5,)", "Embedding", "input_dim=6, output_dim=3, mask_zero=True",
                                             "GRU", "units=2, recurrent_dropout=0.5, return_sequences=True", NULL), 6, true);
     gradcheck("EinsumDense", seq("(3,)", "EinsumDense", "equation='ab,bc->ac', output_shape=4, bias_axes='c'", NULL), 0);
     gradcheck("EinsumDense 3d tanh", seq("(5, 3)", "EinsumDense", "equation='abc,cde->abde', output_shape=(5, 2, 4), "
@@ -361,14 +219,14 @@ int main(void)
                              "return_state=True, return_sequences=True, go_backwards=True", 3), 0);
     gradcheck("ConvLSTM2D Flatten Dense", seq("(2, 3, 3, 1)", "ConvLSTM2D", "filters=2, kernel_size=2",
                                               "Flatten", "", "Dense", "units=2", NULL), 0);
-    gradcheck_mode("ConvLSTM1D dropout", seq("(3, 5, 2)", "ConvLSTM1D", "filters=2, kernel_size=2, dropout=0.4, "
+    gradcheck_ids("ConvLSTM1D dropout", seq("(3, 5, 2)", "ConvLSTM1D", "filters=2, kernel_size=2, dropout=0.4, "
                                               "recurrent_dropout=0.4, return_sequences=True", NULL), 0, true);
-    gradcheck_mode("ConvLSTM2D recurrent_dropout same backwards",
+    gradcheck_ids("ConvLSTM2D recurrent_dropout same backwards",
                    seq("(2, 3, 3, 2)", "ConvLSTM2D", "filters=2, kernel_size=2, padding='same', "
                        "recurrent_dropout=0.5, go_backwards=True", NULL), 0, true);
-    gradcheck_mode("ConvLSTM2D dropout strides", seq("(2, 4, 3, 1)", "ConvLSTM2D", "filters=2, kernel_size=(2, 2), "
+    gradcheck_ids("ConvLSTM2D dropout strides", seq("(2, 4, 3, 1)", "ConvLSTM2D", "filters=2, kernel_size=(2, 2), "
                                                     "strides=(2, 1), dropout=0.5", NULL), 0, true);
-    printf("seq gradcheck: %d models checked\n", n_models);
-    CHECK(n_models == 59, "expected 59 models, checked %d", n_models);
+    printf("seq gradcheck: %d models checked\n", gradcheck_models());
+    CHECK(gradcheck_models() == 59, "expected 59 models, checked %d", gradcheck_models());
     return test_report("test_seq_gradcheck");
 }
