@@ -1,34 +1,38 @@
-/* fit() and evaluate() agree with Keras 3: for every case of tests/oracle/
- * train_cases.py (MLPs with saved initial weights, fixed data, shuffle=False,
- * SGD/momentum/nesterov/Adam/RMSprop and every loss), the per-epoch history and
- * the final evaluate() match Keras's within 1e-4 relative, and the optimizer
- * variable count equals Keras's. */
+/* fit() and evaluate() agree with Keras 3: for every case (saved initial weights,
+ * fixed data, shuffle=False) the per-epoch history and the final evaluate() match
+ * Keras's within 1e-4 relative, and the optimizer variable count equals Keras's.
+ * tests/golden/train (tests/oracle/train_cases.py): MLPs with
+ * SGD/momentum/nesterov/Adam/RMSprop and every loss; seq_train
+ * (seq_train_cases.py): LSTM, GRU in both reset forms, SimpleRNN,
+ * Embedding(mask_zero) + Bidirectional(LSTM), TimeDistributed, MultiHeadAttention,
+ * ConvLSTM1D/2D; areg_train (areg_train.py): losses that include an
+ * ActivityRegularization layer's penalty. */
 #include "testutil.h"
 
 #include <jansson.h>
 
-static float *load(const char *dir, const char *file, int64_t *n)
+static float *load(const char *root, const char *dir, const char *file, int64_t *n)
 {
     char path[600];
     test_array a;
-    test_path(path, sizeof path, "tests/golden/train/%s/%s", dir, file);
+    test_path(path, sizeof path, "tests/golden/%s/%s/%s", root, dir, file);
     if (test_load_npy(path, &a) != 0)
         return NULL;
     *n = a.dim[0];
     return a.data;
 }
 
-static ck_model *load_model(const char *dir)
+static ck_model *load_model(const char *root, const char *dir)
 {
     char path[600];
-    test_path(path, sizeof path, "tests/golden/train/%s/config.json", dir);
+    test_path(path, sizeof path, "tests/golden/%s/%s/config.json", root, dir);
     ck_model *m = ck_model_load_json_file(path);
     CHECK(m != NULL, "%s: %s", dir, ck_errmsg());
     if (!m)
         return NULL;
     for (int i = 0; i < ck_model_weight_count(m); i++) {
         test_array a;
-        test_path(path, sizeof path, "tests/golden/train/%s/weights/%d.npy", dir, i);
+        test_path(path, sizeof path, "tests/golden/%s/%s/weights/%d.npy", root, dir, i);
         CHECK(test_load_npy(path, &a) == 0, "%s: weight %d", dir, i);
         ck_shape s = {.rank = a.rank};
         for (int r = 0; r < a.rank; r++)
@@ -58,17 +62,18 @@ static const char *join_metrics(json_t *list, char *buf, size_t cap)
     return buf;
 }
 
-static void run_case(const char *dir)
+/* One case of tests/golden/<root>/<dir>. */
+static void run_case(const char *root, const char *dir)
 {
     char path[600], metrics[256];
-    test_path(path, sizeof path, "tests/golden/train/%s/case.json", dir);
+    test_path(path, sizeof path, "tests/golden/%s/%s/case.json", root, dir);
     json_error_t err;
     json_t *c = json_load_file(path, 0, &err);
     CHECK(c != NULL, "%s: %s", path, err.text);
-    ck_model *m = load_model(dir);
+    ck_model *m = load_model(root, dir);
     int64_t n = 0, ny = 0, nsw = 0;
-    float *x = load(dir, "x.npy", &n), *y = load(dir, "y.npy", &ny);
-    float *sw = json_is_true(json_object_get(c, "sample_weight")) ? load(dir, "sw.npy", &nsw) : NULL;
+    float *x = load(root, dir, "x.npy", &n), *y = load(root, dir, "y.npy", &ny);
+    float *sw = json_is_true(json_object_get(c, "sample_weight")) ? load(root, dir, "sw.npy", &nsw) : NULL;
     if (!c || !m || !x || !y) {
         CHECK(0, "%s: missing golden files", dir);
         goto done;
@@ -115,12 +120,18 @@ done:
 
 int main(void)
 {
-    char path[512];
-    size_t len;
-    char *list = test_read_file(test_path(path, sizeof path, "tests/golden/train/CASES"), &len);
-    CHECK(list != NULL, "missing %s", path);
-    for (char *line = list ? strtok(list, "\n") : NULL; line; line = strtok(NULL, "\n"))
-        run_case(line);
-    free(list);
+    static const char *const roots[] = {"train", "seq_train", "areg_train"};
+    int cases = 0;
+    for (int r = 0; r < 3; r++) {
+        char path[512];
+        size_t len;
+        const char *root = roots[r];
+        char *list = test_read_file(test_path(path, sizeof path, "tests/golden/%s/CASES", root), &len);
+        CHECK(list != NULL, "missing %s", path);
+        for (char *line = list ? strtok(list, "\n") : NULL; line; line = strtok(NULL, "\n"), cases++)
+            run_case(root, line);
+        free(list);
+    }
+    CHECK(cases == 33, "expected 33 cases, ran %d", cases);
     return test_report("test_train_keras");
 }

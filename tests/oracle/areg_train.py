@@ -2,7 +2,7 @@
 its l1/l2 penalty of its output, divided by the batch size, joins the loss in
 fit() and evaluate(). Same case format as tests/oracle/seq_train_cases.py
 (whose run_case writes them), under tests/golden/areg_train/; read by
-tests/test_seq_train.c.
+tests/test_train_keras.c.
 Run: python3 tests/oracle/areg_train.py
 """
 import json
