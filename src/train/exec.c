@@ -41,6 +41,12 @@ typedef struct step_plan {
     bool has_weights;
     float **in_masks;              /* [n_inputs] input masks; NULL if none has one */
     float *out_mask;               /* a CK_MASK_NEW layer's mask buffer           */
+    /* A plan specialised to concrete input shapes (variable-length inputs): the
+     * layer's build shapes for this call with every None filled in, swapped
+     * into l->in_shapes/out_shapes around each hook (hooks read them) and back.
+     * NULL when the built shapes already are concrete (the common path). */
+    ck_shape *spec_in, *spec_out;  /* [n_spec_in], [n_spec_out]                  */
+    int n_spec_in, n_spec_out;
 } step_plan;
 
 struct ck_plan {
@@ -88,6 +94,8 @@ static void plan_free(ck_plan *p)
         ck_free(s->tdout);
         ck_free(s->ws);
         ck_free(s->in_masks);
+        ck_free(s->spec_in);
+        ck_free(s->spec_out);
     }
     for (int i = 0; i < p->n_owned; i++) {
         ck_free(p->owned[i].buf);
@@ -125,7 +133,8 @@ static ck_status new_value(ck_plan *p, const ck_shape *shape, int64_t batch, con
         char b[96];
         ck_shape_format(shape, b, sizeof b);
         return ck_fail(CK_ERR_SHAPE, "%s '%s': output shape %s has an unknown dimension; the engine needs every "
-                       "non-batch dimension", l->cls->class_name, l->name, b);
+                       "non-batch dimension (ck_model_predict_shaped takes them from the data)",
+                       l->cls->class_name, l->name, b);
     }
     p->n_owned++;
     if ((st = alloc_rows(batch, v->size, &v->buf, l)) || (st = alloc_rows(batch, v->size, &v->grad, l))) return st;
@@ -141,7 +150,94 @@ static int model_input_index(const ck_model *m, const ck_node *n)
     return -1;
 }
 
-static ck_status plan_new(ck_model *m, value **ext_inputs, int64_t batch, ck_plan **out);
+static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_shapes, int64_t batch, ck_plan **out);
+
+/* ---- shape specialisation (inputs with None dims) ------------------------------- */
+static bool same_dims(const ck_shape *a, const ck_shape *b)
+{
+    if (a->rank != b->rank) return false;
+    for (int d = 1; d < a->rank; d++)
+        if (a->dim[d] != b->dim[d]) return false;
+    return true;
+}
+
+/* Does the concrete shape `given` fill in the known dims of `built`? */
+static ck_status check_fits(const ck_shape *built, const ck_shape *given, const char *what, const char *cls,
+                            const char *name, int index)
+{
+    bool ok = built->rank == given->rank;
+    for (int d = 1; ok && d < built->rank; d++)
+        ok = given->dim[d] >= 0 && (built->dim[d] == CK_NONE || built->dim[d] == given->dim[d]);
+    if (ok) return CK_OK;
+    char b[96], g[96];
+    ck_shape_format(built, b, sizeof b);
+    ck_shape_format(given, g, sizeof g);
+    return ck_fail(CK_ERR_SHAPE, "%s '%s': %s %d has shape %s, which does not fit the built shape %s", cls, name,
+                   what, index, g, b);
+}
+
+/* Swaps the step's concrete shapes with the layer's build shapes; a second call
+ * puts them back. */
+static void swap_shapes(const step_plan *s, ck_layer *l)
+{
+    for (int k = 0; k < s->n_spec_in; k++) {
+        ck_shape t = l->in_shapes[k];
+        l->in_shapes[k] = s->spec_in[k], s->spec_in[k] = t;
+    }
+    for (int k = 0; k < s->n_spec_out; k++) {
+        ck_shape t = l->out_shapes[k];
+        l->out_shapes[k] = s->spec_out[k], s->spec_out[k] = t;
+    }
+}
+
+/* The layer's output shapes for this call's concrete inputs: its class's build
+ * run on a scratch copy of the layer (no weights, no state), so the model's
+ * layers, weights and stored shapes stay as they are. The weights it would
+ * create must be the ones the layer has (a length never changes a kernel). */
+static ck_status infer_shapes(step_plan *s, ck_node *n, ck_layer *l)
+{
+    int ni = n->n_inputs, no = n->n_outputs;
+    const char *cn = l->cls->class_name;
+    if (l->n_sublayers > 0)
+        return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': a wrapper layer cannot run yet on inputs whose shape differs "
+                       "from its build shape", cn, l->name);
+    if (ni > CK_LAYER_SHAPES || no > CK_LAYER_SHAPES)
+        return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': too many inputs or outputs to specialise", cn, l->name);
+    s->spec_in = ck_calloc((size_t)ni + 1, sizeof *s->spec_in);
+    s->spec_out = ck_calloc(CK_LAYER_SHAPES, sizeof *s->spec_out);
+    if (!s->spec_in || !s->spec_out) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    ck_status st = CK_OK;
+    for (int k = 0; !st && k < ni; k++) {
+        s->spec_in[k] = s->in[k]->shape;
+        s->spec_in[k].dim[0] = n->inputs[k]->shape.dim[0]; /* the build's batch dim (None or fixed) */
+        st = check_fits(&n->inputs[k]->shape, &s->spec_in[k], "input", cn, l->name, k);
+    }
+    if (st) return st;
+    ck_layer tmp = *l;
+    tmp.weights = NULL, tmp.n_weights = tmp.cap_weights = 0, tmp.state = NULL, tmp.built = false;
+    int n_out = 0;
+    st = l->cls->build(&tmp, s->spec_in, ni, s->spec_out, &n_out);
+    bool same = tmp.n_weights == l->n_weights;
+    for (int k = 0; !st && same && k < l->n_weights; k++) /* weight shapes have no batch dim: all must agree */
+        same = same_dims(&tmp.weights[k].shape, &l->weights[k].shape) &&
+               (tmp.weights[k].shape.rank == 0 || tmp.weights[k].shape.dim[0] == l->weights[k].shape.dim[0]);
+    ck_free(tmp.weights);
+    ck_free(tmp.state);
+    if (st) return ck_fail_prefix(st, "specialising to the data's shape: ");
+    if (!same) return ck_fail(CK_ERR_SHAPE, "%s '%s': its weights depend on the input length", cn, l->name);
+    if (n_out != no) return ck_fail(CK_ERR_STATE, "%s '%s': %d outputs for a node of %d", cn, l->name, n_out, no);
+    s->n_spec_in = ni < l->n_in ? ni : l->n_in;
+    s->n_spec_out = no < l->n_out ? no : l->n_out;
+    return CK_OK;
+}
+
+/* True when some input value's dims differ from the node's built input shape. */
+static bool needs_spec(const step_plan *s, const ck_node *n)
+{
+    for (int k = 0; k < n->n_inputs; k++)
+        if (!same_dims(&s->in[k]->shape, &n->inputs[k]->shape)) return true;
+    return false;
+}
 
 /* Keras masks: each output's mask per the class's mask hook (a new [batch, steps]
  * buffer, or input 0's passed through), and the inputs' masks for the call. */
@@ -170,7 +266,8 @@ static ck_status plan_masks(step_plan *s, ck_layer *l, int64_t batch)
     return CK_OK;
 }
 
-static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, int64_t batch)
+static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, const ck_shape *in_shapes,
+                           int64_t batch)
 {
     ck_layer *l = n->layer;
     int ni = n->n_inputs, no = n->n_outputs;
@@ -190,18 +287,27 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
     int mi = model_input_index(p->model, n);
     if (ni == 0 && mi >= 0) {
         s->is_input = true;
+        const ck_shape *shape = &n->outputs[0].shape;
+        if (in_shapes && !ext_inputs) {
+            shape = &in_shapes[mi];
+            if ((st = check_fits(&n->outputs[0].shape, shape, "input", "model", p->model->base.name, mi))) return st;
+        }
         if (ext_inputs) s->out[0] = ext_inputs[mi];
-        else if (!(st = new_value(p, &n->outputs[0].shape, batch, l, &s->out[0]))) s->out[0]->is_input = true;
+        else if (!(st = new_value(p, shape, batch, l, &s->out[0]))) s->out[0]->is_input = true;
     } else if (l->model) {
-        if ((st = plan_new(l->model, s->in, batch, &s->sub))) return st;
+        if ((st = plan_new(l->model, s->in, NULL, batch, &s->sub))) return st;
         if (no != l->model->n_outputs) return ck_fail(CK_ERR_STATE, "model '%s': node outputs do not match", l->name);
         for (int k = 0; k < no; k++) s->out[k] = s->sub->outputs[k];
     } else {
         if (!l->cls->forward)
             return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': the engine cannot run this layer class yet",
                            l->cls->class_name, l->name);
-        for (int k = 0; !st && k < no; k++) st = new_value(p, &n->outputs[k].shape, batch, l, &s->out[k]);
+        if (needs_spec(s, n) && (st = infer_shapes(s, n, l))) return st;
+        for (int k = 0; !st && k < no; k++)
+            st = new_value(p, s->spec_in ? &s->spec_out[k] : &n->outputs[k].shape, batch, l, &s->out[k]);
+        swap_shapes(s, l);
         s->ws_per_row = l->cls->workspace ? l->cls->workspace(l) : 0;
+        swap_shapes(s, l);
         if (!st && s->ws_per_row > 0) st = alloc_rows(batch, s->ws_per_row, &s->ws, l);
         if (!st) st = plan_masks(s, l, batch);
         s->has_weights = l->n_weights > 0;
@@ -210,7 +316,7 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
     return st;
 }
 
-static ck_status plan_new(ck_model *m, value **ext_inputs, int64_t batch, ck_plan **out)
+static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_shapes, int64_t batch, ck_plan **out)
 {
     ck_plan *p = ck_calloc(1, sizeof *p);
     if (!p) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
@@ -224,7 +330,7 @@ static ck_status plan_new(ck_model *m, value **ext_inputs, int64_t batch, ck_pla
     ck_status st = (!p->owned || !p->slot || !p->steps || !p->inputs || !p->outputs)
                        ? ck_fail(CK_ERR_NOMEM, "out of memory planning") : CK_OK;
     for (int i = 0; !st && i < m->n_steps; i++) {
-        st = plan_step(p, &p->steps[i], m->steps[i].node, ext_inputs, batch);
+        st = plan_step(p, &p->steps[i], m->steps[i].node, ext_inputs, in_shapes, batch);
         p->n_steps = i + 1;
     }
     for (int i = 0; !st && i < m->n_inputs; i++)
@@ -306,7 +412,9 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
         ex->workspace = s->ws;
         ex->in_masks = s->in_masks;
         ex->out_mask = s->out_mask;
+        swap_shapes(s, l);
         st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
+        swap_shapes(s, l);
         if (st) return layer_failed(st, l);
         const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
         for (int k = 0; a && k < s->node->n_outputs; k++)
@@ -348,7 +456,9 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         ex->workspace = s->ws;
         ex->in_masks = s->in_masks;
         ex->out_mask = s->out_mask;
+        swap_shapes(s, l);
         st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, ex);
+        swap_shapes(s, l);
         if (st) return layer_failed(st, l);
     }
     return CK_OK;
@@ -381,6 +491,11 @@ static ck_status attach_grads(ck_model *m)
 
 ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
 {
+    return ck_exec_create_shaped(m, batch, NULL, out);
+}
+
+ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_shapes, ck_exec **out)
+{
     *out = NULL;
     if (!m) return ck_fail(CK_ERR_ARG, "ck_exec_create: model is NULL");
     if (!m->base.built) return ck_fail(CK_ERR_STATE, "model '%s' is not built", m->base.name);
@@ -391,9 +506,9 @@ ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
     ex->batch = batch;
     ck_rng_seed(&ex->rng, m->seed ^ 0x9e3779b97f4a7c15ull);
     ck_status st = attach_grads(m);
-    if (!st) st = plan_new(m, NULL, batch, &ex->plan);
+    if (!st) st = plan_new(m, NULL, in_shapes, batch, &ex->plan);
     if (st) {
-        ck_free(ex);
+        ck_free(ex); /* plan_new freed its partial plan */
         return ck_fail_prefix(st, "model '%s': ", m->base.name);
     }
     plan_mark(ex->plan, false);
@@ -425,6 +540,11 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
 const float *ck_exec_output(const ck_exec *ex, int i)
 {
     return i >= 0 && i < ex->model->n_outputs ? ex->plan->outputs[i]->data : NULL;
+}
+
+const ck_shape *ck_exec_output_shape(const ck_exec *ex, int i)
+{
+    return i >= 0 && i < ex->model->n_outputs ? &ex->plan->outputs[i]->shape : NULL;
 }
 
 int64_t ck_exec_output_size(const ck_exec *ex, int i)

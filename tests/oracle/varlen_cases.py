@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Variable-length sequence models (inputs with None non-batch dims) run by
+real Keras 3 (JAX) on data of several lengths, for tests/test_varlen.c:
+
+- sentiment: tests/data/models/sentiment_embedding_h5_named_dot_keras.keras
+  (tf.keras 2.11 legacy HDF5: Embedding(10000,16) on (None, None), Dropout,
+  GlobalAveragePooling1D, Dense 1), token ids of lengths 7 and 13;
+- lstm: a small functional model on (None, None, 3) (LSTM with
+  return_sequences, LSTM, Dense), config.json + weights/<i>.npy, lengths 5 and 9.
+
+Each case dir holds x<T>.npy / y<T>.npy per length T and case.json.
+Run: python3 tests/oracle/varlen_cases.py
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle_util as ou  # noqa: E402
+
+ou.setup()
+
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "golden", "varlen")
+
+
+def save_preds(d, model, xs):
+    for x in xs:
+        t = x.shape[1]
+        np.save(os.path.join(d, "x%d.npy" % t), x)
+        np.save(os.path.join(d, "y%d.npy" % t), np.asarray(model.predict(x, verbose=0), dtype=np.float32))
+
+
+def sentiment():
+    src = os.path.join(ROOT, "tests", "data", "models", "sentiment_embedding_h5_named_dot_keras.keras")
+    tmp = os.path.join(tempfile.mkdtemp(), "model.h5")  # Keras reads HDF5 only under its suffix
+    shutil.copy(src, tmp)
+    model = keras.saving.load_model(tmp, compile=False)
+    rng = np.random.default_rng(7)
+    xs = [rng.integers(0, 10000, size=(3, t)).astype(np.float32) for t in (7, 13)]
+    d = os.path.join(OUT, "sentiment")
+    os.makedirs(d, exist_ok=True)
+    save_preds(d, model, xs)
+    ou.write_json(os.path.join(d, "case.json"), {"lengths": [7, 13]})
+
+
+def lstm():
+    keras.utils.set_random_seed(11)
+    x = keras.Input((None, 3), name="seq")
+    h = keras.layers.LSTM(4, return_sequences=True, name="l1")(x)
+    h = keras.layers.LSTM(5, name="l2")(h)
+    y = keras.layers.Dense(2, name="out")(h)
+    model = keras.Model(x, y, name="varlen_lstm")
+    d = os.path.join(OUT, "lstm")
+    os.makedirs(os.path.join(d, "weights"), exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        f.write(model.to_json())
+    for i, w in enumerate(model.get_weights()):
+        np.save(os.path.join(d, "weights", "%d.npy" % i), w)
+    rng = np.random.default_rng(12)
+    xs = [rng.standard_normal((2, t, 3)).astype(np.float32) for t in (5, 9)]
+    save_preds(d, model, xs)
+    ou.write_json(os.path.join(d, "case.json"), {"lengths": [5, 9], "n_weights": len(model.get_weights())})
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    sentiment()
+    lstm()
+    ou.write_json(os.path.join(OUT, "VERSIONS.json"), ou.versions())
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+/* Variable-length sequence models (inputs with None non-batch dims) run on the
+ * data's shape, as Keras does, and match real Keras 3 (tests/oracle/varlen_cases.py
+ * -> tests/golden/varlen) within 1e-5: the published sentiment model (Embedding on
+ * (None, None), tf.keras 2.11 HDF5) at lengths 7 and 13, and an LSTM model on
+ * (None, None, 3) from its Keras JSON config at lengths 5 and 9. Also: the model's
+ * own shapes, summary and weights are untouched by a specialised call, an input
+ * contradicting a known dim fails clearly, and the plain predict refuses clearly. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static ck_shape shape_of(const test_array *a)
+{
+    ck_shape s = {.rank = a->rank};
+    for (int d = 0; d < a->rank; d++) s.dim[d] = a->dim[d];
+    return s;
+}
+
+/* Predicts golden x<T>.npy with the shaped call and compares with y<T>.npy. */
+static void check_length(ck_model *m, const char *dir, int t)
+{
+    char p[1024];
+    test_array x, y;
+    int rx = test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/%s/x%d.npy", dir, t), &x);
+    int ry = test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/%s/y%d.npy", dir, t), &y);
+    CHECK(rx == 0 && ry == 0, "%s: missing x%d.npy/y%d.npy", dir, t, t);
+    if (rx || ry) {
+        if (!rx) test_free_array(&x);
+        if (!ry) test_free_array(&y);
+        return;
+    }
+    ck_shape in = shape_of(&x), out;
+    CHECK_OK(ck_model_output_shapes_for(m, &in, &out));
+    CHECK(out.rank == y.rank && out.dim[0] == y.dim[0] && out.dim[out.rank - 1] == y.dim[y.rank - 1],
+          "%s T=%d: output shape rank %d", dir, t, out.rank);
+    float *pred = calloc((size_t)y.size, sizeof *pred);
+    const float *xs[1] = {x.data};
+    float *ys[1] = {pred};
+    const int64_t batches[2] = {2, 32}; /* a partial last batch, and one batch */
+    for (int b = 0; b < 2; b++) {
+        int64_t bs = batches[b];
+        memset(pred, 0, (size_t)y.size * sizeof *pred);
+        ck_status st = ck_model_predict_shaped(m, &in, xs, ys, bs);
+        CHECK(st == CK_OK, "%s T=%d: %s", dir, t, ck_errmsg());
+        double err = st ? 1.0 : test_max_error(pred, y.data, y.size, 1e-5);
+        CHECK(err <= 1e-5, "%s T=%d batch %lld: max error %g", dir, t, (long long)bs, err);
+    }
+    free(pred);
+    test_free_array(&x);
+    test_free_array(&y);
+}
+
+/* Stored shapes and summary text are those of the model as built. */
+static void check_unchanged(ck_model *m, const char *summary_before, const char *what)
+{
+    const ck_shape *s = ck_model_input_shape(m, 0);
+    CHECK(s->rank >= 2 && s->dim[1] == CK_NONE, "%s: input shape lost its None", what);
+    char *after = NULL;
+    CHECK_OK(ck_model_summary(m, NULL, &after));
+    CHECK(after && !strcmp(after, summary_before), "%s: summary changed", what);
+    free(after);
+}
+
+static void sentiment(void)
+{
+    char p[1024];
+    ck_model *m = ck_model_load(test_path(p, sizeof p, "tests/data/models/sentiment_embedding_h5_named_dot_keras.keras"));
+    CHECK(m != NULL, "sentiment: %s", ck_errmsg());
+    if (!m) return;
+    char *before = NULL;
+    CHECK_OK(ck_model_summary(m, NULL, &before));
+    check_length(m, "sentiment", 7);
+    check_length(m, "sentiment", 13);
+    check_length(m, "sentiment", 7); /* a shorter length after a longer one */
+    if (before) check_unchanged(m, before, "sentiment");
+    free(before);
+
+    /* the plain call has no length to go by: a clear refusal */
+    float x[7] = {1, 2, 3, 4, 5, 6, 7}, y[1];
+    ck_status st = ck_model_predict1(m, x, 1, y);
+    CHECK(st != CK_OK && strstr(ck_errmsg(), "unknown dimension") && strstr(ck_errmsg(), "ck_model_predict_shaped"),
+          "plain predict: %s", st ? ck_errmsg() : "ran");
+
+    /* rank contradicting the model's input (None, None) */
+    ck_shape bad = {.rank = 3, .dim = {1, 7, 2}};
+    const float *xs[1] = {x};
+    float *ys[1] = {y};
+    st = ck_model_predict_shaped(m, &bad, xs, ys, 0);
+    CHECK(st != CK_OK && strstr(ck_errmsg(), "does not fit"), "rank 3 input: %s", st ? ck_errmsg() : "ran");
+    ck_model_free(m);
+}
+
+static void lstm(void)
+{
+    char p[1024];
+    char *json = test_read_file(test_path(p, sizeof p, "tests/golden/varlen/lstm/config.json"), NULL);
+    CHECK(json != NULL, "lstm: config.json missing");
+    if (!json) return;
+    ck_model *m = ck_model_from_json(json, "config.json");
+    free(json);
+    CHECK(m != NULL, "lstm: %s", ck_errmsg());
+    if (!m) return;
+    CHECK_OK(ck_model_build(m));
+    for (int i = 0; i < ck_model_weight_count(m); i++) {
+        test_array w;
+        if (test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/lstm/weights/%d.npy", i), &w)) {
+            CHECK(0, "lstm: weights/%d.npy missing", i);
+            continue;
+        }
+        ck_shape s = shape_of(&w);
+        CHECK_OK(ck_model_set_weight(m, i, &s, w.data));
+        test_free_array(&w);
+    }
+    char *before = NULL;
+    CHECK_OK(ck_model_summary(m, NULL, &before));
+    check_length(m, "lstm", 5);
+    check_length(m, "lstm", 9);
+    if (before) check_unchanged(m, before, "lstm");
+    free(before);
+
+    /* features 4 where the model says 3: named, not run */
+    float x[2 * 4 * 4] = {0}, y[2 * 2];
+    ck_shape bad = {.rank = 3, .dim = {2, 4, 4}}, out;
+    const float *xs[1] = {x};
+    float *ys[1] = {y};
+    ck_status st = ck_model_predict_shaped(m, &bad, xs, ys, 0);
+    CHECK(st != CK_OK && strstr(ck_errmsg(), "(2, 4, 4)") && strstr(ck_errmsg(), "does not fit"), "features 4: %s",
+          st ? ck_errmsg() : "ran");
+    st = ck_model_output_shapes_for(m, &bad, &out);
+    CHECK(st != CK_OK && strstr(ck_errmsg(), "does not fit"), "shapes for features 4: %s", st ? ck_errmsg() : "ran");
+    ck_model_free(m);
+}
+
+int main(void)
+{
+    sentiment();
+    lstm();
+    return test_report("test_varlen");
+}
