@@ -432,6 +432,14 @@ ck_status ck_model_output_shapes_for(ck_model *model, const ck_shape *in_shapes,
  * out_shapes[i] from ck_model_output_shapes_for. */
 ck_status ck_model_predict_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *inputs,
                                   float **outputs, int64_t batch_size);
+/* fit / evaluate (as ck_model_fit_multi / ck_model_evaluate_multi) on inputs of
+ * those shapes; y[i] holds the labels of the outputs' shapes for them. */
+ck_status ck_model_fit_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *x,
+                              const float *const *y, int64_t n_samples, const ck_fit_opts *opts,
+                              ck_history **history);
+ck_status ck_model_evaluate_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *x,
+                                   const float *const *y, int64_t n_samples, int64_t batch_size,
+                                   ck_history **logs);
 
 #ifdef __cplusplus
 }

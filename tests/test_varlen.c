@@ -4,9 +4,13 @@
  * (None, None), tf.keras 2.11 HDF5) at lengths 7 and 13, and an LSTM model on
  * (None, None, 3) from its Keras JSON config at lengths 5 and 9. Also: the model's
  * own shapes, summary and weights are untouched by a specialised call, an input
- * contradicting a known dim fails clearly, and the plain predict refuses clearly. */
+ * contradicting a known dim fails clearly, and the plain predict refuses clearly.
+ * Training too: the LSTM model fits (SGD, mse) on length-6 data to Keras's
+ * history and weights, the sentiment model evaluates to Keras's logs. */
 #include "testutil.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +66,102 @@ static void check_unchanged(ck_model *m, const char *summary_before, const char 
     free(after);
 }
 
+static double json_num(const char *path, const char *key)
+{
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e), *v = j ? json_object_get(j, key) : NULL;
+    double d = v ? json_number_value(v) : NAN;
+    json_decref(j);
+    return d;
+}
+
+static bool close_to(double a, double b) { return fabs(a - b) <= 1e-5 * (fabs(b) > 1 ? fabs(b) : 1); }
+
+/* model.evaluate on x13 with labels: Keras's loss and accuracy; the plain call
+ * refuses (no length to go by). */
+static void sentiment_evaluate(ck_model *m)
+{
+    char p[1024], e[1024];
+    test_array x, y;
+    if (test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/sentiment/x13.npy"), &x)) {
+        CHECK(0, "sentiment: x13.npy missing");
+        return;
+    }
+    if (test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/sentiment/eval_y.npy"), &y)) {
+        CHECK(0, "sentiment: eval_y.npy missing");
+        test_free_array(&x);
+        return;
+    }
+    test_path(e, sizeof e, "tests/golden/varlen/sentiment/eval.json");
+    CHECK_OK(ck_model_compile(m, "sgd", "binary_crossentropy", "accuracy"));
+    ck_shape in = shape_of(&x);
+    const float *xs[1] = {x.data}, *ys[1] = {y.data};
+    ck_history *h = NULL;
+    CHECK_OK(ck_model_evaluate_shaped(m, &in, xs, ys, x.dim[0], 2, &h));
+    double loss = h ? ck_history_value(h, "loss", 0) : NAN, acc = h ? ck_history_value(h, "accuracy", 0) : NAN;
+    CHECK(close_to(loss, json_num(e, "loss")), "evaluate loss %.8g, Keras %.8g", loss, json_num(e, "loss"));
+    CHECK(close_to(acc, json_num(e, "accuracy")), "evaluate accuracy %.8g", acc);
+    ck_history_free(h);
+    h = NULL;
+    ck_status st = ck_model_evaluate(m, x.data, y.data, x.dim[0], 2, &h);
+    CHECK(st != CK_OK && strstr(ck_errmsg(), "ck_model_evaluate_shaped"), "plain evaluate: %s",
+          st ? ck_errmsg() : "ran");
+    ck_history_free(h);
+    test_free_array(&x);
+    test_free_array(&y);
+}
+
+/* model.fit on length-6 data: Keras's loss per epoch and weights after. */
+static void lstm_fit(ck_model *m)
+{
+    char p[1024], f[1024];
+    test_array x, y;
+    int rx = test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/lstm/fit_x.npy"), &x);
+    int ry = test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/lstm/fit_y.npy"), &y);
+    CHECK(rx == 0 && ry == 0, "lstm: fit_x.npy/fit_y.npy missing");
+    if (rx || ry) {
+        if (!rx) test_free_array(&x);
+        if (!ry) test_free_array(&y);
+        return;
+    }
+    CHECK_OK(ck_model_compile(m, "SGD(learning_rate=0.1)", "mse", NULL));
+    ck_fit_opts o = ck_fit_defaults();
+    o.epochs = 2, o.batch_size = 2, o.shuffle = false, o.verbose = 0;
+    ck_shape in = shape_of(&x);
+    const float *xs[1] = {x.data}, *ys[1] = {y.data};
+    ck_history *h = NULL;
+    CHECK_OK(ck_model_fit_shaped(m, &in, xs, ys, x.dim[0], &o, &h));
+    test_path(f, sizeof f, "tests/golden/varlen/lstm/fit.json");
+    json_error_t je;
+    json_t *j = json_load_file(f, 0, &je), *losses = json_object_get(json_object_get(j, "history"), "loss");
+    CHECK(json_array_size(losses) == 2, "fit.json: %s", j ? "no history.loss" : je.text);
+    for (int e = 0; h && e < 2; e++) {
+        double got = ck_history_value(h, "loss", e), want = json_number_value(json_array_get(losses, (size_t)e));
+        CHECK(close_to(got, want), "fit epoch %d loss %.8g, Keras %.8g", e, got, want);
+    }
+    json_decref(j);
+    ck_history_free(h);
+    for (int i = 0; i < ck_model_weight_count(m); i++) {
+        test_array w;
+        ck_weight_info info;
+        if (test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/lstm/fit_weights/%d.npy", i), &w)) {
+            CHECK(0, "lstm: fit_weights/%d.npy missing", i);
+            continue;
+        }
+        CHECK_OK(ck_model_weight(m, i, &info));
+        double err = info.size == w.size ? test_max_error(info.data, w.data, w.size, 1e-5) : 1.0;
+        CHECK(err <= 1e-5, "weight %d after fit: max error %g", i, err);
+        test_free_array(&w);
+    }
+    /* the plain fit has no length to go by */
+    h = NULL;
+    ck_status st = ck_model_fit(m, x.data, y.data, x.dim[0], &o, &h);
+    CHECK(st != CK_OK && strstr(ck_errmsg(), "ck_model_fit_shaped"), "plain fit: %s", st ? ck_errmsg() : "ran");
+    ck_history_free(h);
+    test_free_array(&x);
+    test_free_array(&y);
+}
+
 static void sentiment(void)
 {
     char p[1024];
@@ -88,6 +188,7 @@ static void sentiment(void)
     float *ys[1] = {y};
     st = ck_model_predict_shaped(m, &bad, xs, ys, 0);
     CHECK(st != CK_OK && strstr(ck_errmsg(), "does not fit"), "rank 3 input: %s", st ? ck_errmsg() : "ran");
+    sentiment_evaluate(m);
     ck_model_free(m);
 }
 
@@ -129,6 +230,7 @@ static void lstm(void)
           st ? ck_errmsg() : "ran");
     st = ck_model_output_shapes_for(m, &bad, &out);
     CHECK(st != CK_OK && strstr(ck_errmsg(), "does not fit"), "shapes for features 4: %s", st ? ck_errmsg() : "ran");
+    lstm_fit(m);
     ck_model_free(m);
 }
 

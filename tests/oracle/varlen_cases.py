@@ -6,7 +6,11 @@ real Keras 3 (JAX) on data of several lengths, for tests/test_varlen.c:
   (tf.keras 2.11 legacy HDF5: Embedding(10000,16) on (None, None), Dropout,
   GlobalAveragePooling1D, Dense 1), token ids of lengths 7 and 13;
 - lstm: a small functional model on (None, None, 3) (LSTM with
-  return_sequences, LSTM, Dense), config.json + weights/<i>.npy, lengths 5 and 9.
+  return_sequences, LSTM, Dense), config.json + weights/<i>.npy, lengths 5 and 9;
+  then fit (SGD 0.1, mse, 2 epochs, batch 2, no shuffle) on fit_x.npy (length 6)
+  and fit_y.npy: history in fit.json, weights after in fit_weights/<i>.npy;
+- sentiment evaluate (binary_crossentropy, accuracy) on x13.npy with eval_y.npy
+  labels: eval.json.
 
 Each case dir holds x<T>.npy / y<T>.npy per length T and case.json.
 Run: python3 tests/oracle/varlen_cases.py
@@ -47,6 +51,11 @@ def sentiment():
     os.makedirs(d, exist_ok=True)
     save_preds(d, model, xs)
     ou.write_json(os.path.join(d, "case.json"), {"lengths": [7, 13]})
+    labels = np.array([[1], [0], [1]], dtype=np.float32)
+    np.save(os.path.join(d, "eval_y.npy"), labels)
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    logs = model.evaluate(xs[1], labels, batch_size=2, verbose=0, return_dict=True)
+    ou.write_json(os.path.join(d, "eval.json"), {k: float(v) for k, v in logs.items()})
 
 
 def lstm():
@@ -66,6 +75,17 @@ def lstm():
     xs = [rng.standard_normal((2, t, 3)).astype(np.float32) for t in (5, 9)]
     save_preds(d, model, xs)
     ou.write_json(os.path.join(d, "case.json"), {"lengths": [5, 9], "n_weights": len(model.get_weights())})
+    fx = rng.standard_normal((4, 6, 3)).astype(np.float32)
+    fy = rng.standard_normal((4, 2)).astype(np.float32)
+    np.save(os.path.join(d, "fit_x.npy"), fx)
+    np.save(os.path.join(d, "fit_y.npy"), fy)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    h = model.fit(fx, fy, epochs=2, batch_size=2, shuffle=False, verbose=0)
+    ou.write_json(os.path.join(d, "fit.json"), {"optimizer": "SGD(learning_rate=0.1)", "loss": "mse", "epochs": 2,
+                                                "batch_size": 2, "history": {k: [float(v) for v in vs] for k, vs in h.history.items()}})
+    os.makedirs(os.path.join(d, "fit_weights"), exist_ok=True)
+    for i, w in enumerate(model.get_weights()):
+        np.save(os.path.join(d, "fit_weights", "%d.npy" % i), w)
 
 
 def main():
