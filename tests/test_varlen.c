@@ -1,8 +1,10 @@
 /* Variable-length sequence models (inputs with None non-batch dims) run on the
  * data's shape, as Keras does, and match real Keras 3 (tests/oracle/varlen_cases.py
  * -> tests/golden/varlen) within 1e-5: the published sentiment model (Embedding on
- * (None, None), tf.keras 2.11 HDF5) at lengths 7 and 13, and an LSTM model on
- * (None, None, 3) from its Keras JSON config at lengths 5 and 9. Also: the model's
+ * (None, None), tf.keras 2.11 HDF5) at lengths 7 and 13, and models from their
+ * Keras JSON configs at two lengths each: LSTMs on (None, None, 3), a masked
+ * Embedding(mask_zero) + LSTM on padded ids, Conv1D/pooling on (None, None, 4),
+ * Bidirectional(LSTM) + GlobalMaxPooling1D. Also: the model's
  * own shapes, summary and weights are untouched by a specialised call, an input
  * contradicting a known dim fails clearly, and the plain predict refuses clearly.
  * Training too: the LSTM model fits (SGD, mse) on length-6 data to Keras's
@@ -192,27 +194,57 @@ static void sentiment(void)
     ck_model_free(m);
 }
 
-static void lstm(void)
+/* A model from a golden case's Keras JSON config with its weights/<i>.npy. */
+static ck_model *load_json_case(const char *dir)
 {
     char p[1024];
-    char *json = test_read_file(test_path(p, sizeof p, "tests/golden/varlen/lstm/config.json"), NULL);
-    CHECK(json != NULL, "lstm: config.json missing");
-    if (!json) return;
+    char *json = test_read_file(test_path(p, sizeof p, "tests/golden/varlen/%s/config.json", dir), NULL);
+    CHECK(json != NULL, "%s: config.json missing", dir);
+    if (!json) return NULL;
     ck_model *m = ck_model_from_json(json, "config.json");
     free(json);
-    CHECK(m != NULL, "lstm: %s", ck_errmsg());
-    if (!m) return;
+    CHECK(m != NULL, "%s: %s", dir, ck_errmsg());
+    if (!m) return NULL;
     CHECK_OK(ck_model_build(m));
     for (int i = 0; i < ck_model_weight_count(m); i++) {
         test_array w;
-        if (test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/lstm/weights/%d.npy", i), &w)) {
-            CHECK(0, "lstm: weights/%d.npy missing", i);
+        if (test_load_npy(test_path(p, sizeof p, "tests/golden/varlen/%s/weights/%d.npy", dir, i), &w)) {
+            CHECK(0, "%s: weights/%d.npy missing", dir, i);
             continue;
         }
         ck_shape s = shape_of(&w);
         CHECK_OK(ck_model_set_weight(m, i, &s, w.data));
         test_free_array(&w);
     }
+    return m;
+}
+
+/* Every length the case lists (case.json) against Keras's predictions. */
+static void json_case(const char *dir)
+{
+    char p[1024];
+    json_error_t e;
+    json_t *c = json_load_file(test_path(p, sizeof p, "tests/golden/varlen/%s/case.json", dir), 0, &e);
+    CHECK(c != NULL, "%s: case.json: %s", dir, e.text);
+    ck_model *m = c ? load_json_case(dir) : NULL;
+    if (m) {
+        char *before = NULL;
+        CHECK_OK(ck_model_summary(m, NULL, &before));
+        size_t i;
+        json_t *t;
+        json_array_foreach(json_object_get(c, "lengths"), i, t) check_length(m, dir, (int)json_integer_value(t));
+        CHECK(json_array_size(json_object_get(c, "lengths")) >= 2, "%s: lengths", dir);
+        if (before) check_unchanged(m, before, dir);
+        free(before);
+    }
+    json_decref(c);
+    ck_model_free(m);
+}
+
+static void lstm(void)
+{
+    ck_model *m = load_json_case("lstm");
+    if (!m) return;
     char *before = NULL;
     CHECK_OK(ck_model_summary(m, NULL, &before));
     check_length(m, "lstm", 5);
@@ -238,5 +270,8 @@ int main(void)
 {
     sentiment();
     lstm();
+    json_case("masked");
+    json_case("conv");
+    json_case("bidi");
     return test_report("test_varlen");
 }

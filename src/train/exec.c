@@ -42,12 +42,19 @@ typedef struct step_plan {
     float **in_masks;              /* [n_inputs] input masks; NULL if none has one */
     float *out_mask;               /* a CK_MASK_NEW layer's mask buffer           */
     /* A plan specialised to concrete input shapes (variable-length inputs): the
-     * layer's build shapes for this call with every None filled in, swapped
-     * into l->in_shapes/out_shapes around each hook (hooks read them) and back.
-     * NULL when the built shapes already are concrete (the common path). */
-    ck_shape *spec_in, *spec_out;  /* [n_spec_in], [n_spec_out]                  */
-    int n_spec_in, n_spec_out;
+     * build shapes of the layer (spec[0]) and of its sublayers (wrappers) for
+     * this call with every None filled in, swapped into in_shapes/out_shapes
+     * around each hook (hooks read them) and back. NULL when the built shapes
+     * already are concrete (the common path). */
+    struct spec_shapes *spec;      /* [n_spec]                                   */
+    int n_spec;
 } step_plan;
+
+typedef struct spec_shapes {
+    ck_layer *layer;               /* the model's layer or one of its sublayers */
+    ck_shape in[CK_LAYER_SHAPES], out[CK_LAYER_SHAPES]; /* batch first       */
+    int n_in, n_out;               /* how many to swap                          */
+} spec_shapes;
 
 struct ck_plan {
     ck_model *model;
@@ -94,8 +101,7 @@ static void plan_free(ck_plan *p)
         ck_free(s->tdout);
         ck_free(s->ws);
         ck_free(s->in_masks);
-        ck_free(s->spec_in);
-        ck_free(s->spec_out);
+        ck_free(s->spec);
     }
     for (int i = 0; i < p->n_owned; i++) {
         ck_free(p->owned[i].buf);
@@ -172,62 +178,128 @@ static ck_status check_fits(const ck_shape *built, const ck_shape *given, const 
     char b[96], g[96];
     ck_shape_format(built, b, sizeof b);
     ck_shape_format(given, g, sizeof g);
+    if (!cls) /* a model input: ck_exec_create names the model */
+        return ck_fail(CK_ERR_SHAPE, "%s %d has shape %s, which does not fit the built shape %s", what, index, g, b);
     return ck_fail(CK_ERR_SHAPE, "%s '%s': %s %d has shape %s, which does not fit the built shape %s", cls, name,
                    what, index, g, b);
 }
 
-/* Swaps the step's concrete shapes with the layer's build shapes; a second call
- * puts them back. */
-static void swap_shapes(const step_plan *s, ck_layer *l)
+/* Swaps the step's concrete shapes with the layers' build shapes; a second
+ * call puts them back. */
+static void swap_shapes(const step_plan *s)
 {
-    for (int k = 0; k < s->n_spec_in; k++) {
-        ck_shape t = l->in_shapes[k];
-        l->in_shapes[k] = s->spec_in[k], s->spec_in[k] = t;
+    for (int e = 0; e < s->n_spec; e++) {
+        spec_shapes *sp = &s->spec[e];
+        ck_layer *l = sp->layer;
+        for (int k = 0; k < sp->n_in; k++) {
+            ck_shape t = l->in_shapes[k];
+            l->in_shapes[k] = sp->in[k], sp->in[k] = t;
+        }
+        for (int k = 0; k < sp->n_out; k++) {
+            ck_shape t = l->out_shapes[k];
+            l->out_shapes[k] = sp->out[k], sp->out[k] = t;
+        }
     }
-    for (int k = 0; k < s->n_spec_out; k++) {
-        ck_shape t = l->out_shapes[k];
-        l->out_shapes[k] = s->spec_out[k], s->spec_out[k] = t;
+}
+
+static int count_layers(const ck_layer *l)
+{
+    int n = 1;
+    for (int i = 0; i < l->n_sublayers; i++) n += count_layers(l->sublayers[i]);
+    return n;
+}
+
+static void scratch_free(ck_layer *t)
+{
+    for (int i = 0; i < t->n_sublayers; i++) {
+        scratch_free(t->sublayers[i]);
+        ck_free(t->sublayers[i]);
+    }
+    ck_free(t->sublayers);
+    ck_free(t->weights);
+    ck_free(t->state);
+}
+
+/* A scratch copy of a layer to build for shape inference: the same class and
+ * config, no weights, no state, not built; its sublayers scratch copies too. */
+static ck_status scratch_copy(const ck_layer *l, ck_layer *t)
+{
+    *t = *l;
+    t->weights = NULL, t->n_weights = t->cap_weights = 0, t->state = NULL, t->built = false;
+    t->n_in = t->n_out = 0;
+    t->sublayers = NULL, t->n_sublayers = 0;
+    if (!l->n_sublayers) return CK_OK;
+    if (!(t->sublayers = ck_calloc((size_t)l->n_sublayers, sizeof *t->sublayers)))
+        return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    for (int i = 0; i < l->n_sublayers; i++) {
+        if (!(t->sublayers[i] = ck_malloc(sizeof *t->sublayers[i]))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+        t->n_sublayers = i + 1;
+        ck_status st = scratch_copy(l->sublayers[i], t->sublayers[i]);
+        if (st) return st;
+    }
+    return CK_OK;
+}
+
+/* The scratch build made the weights the layer has (a length never changes a kernel). */
+static bool same_weights(const ck_layer *t, const ck_layer *l)
+{
+    if (t->n_weights != l->n_weights || t->n_sublayers != l->n_sublayers) return false;
+    for (int k = 0; k < l->n_weights; k++)
+        if (!ck_shape_eq(&t->weights[k].shape, &l->weights[k].shape)) return false;
+    for (int i = 0; i < l->n_sublayers; i++)
+        if (!same_weights(t->sublayers[i], l->sublayers[i])) return false;
+    return true;
+}
+
+/* The sublayers' concrete build shapes, from their scratch twins, from spec[*at] on. */
+static void collect_sublayers(ck_layer *l, const ck_layer *t, spec_shapes *spec, int *at)
+{
+    for (int i = 0; i < l->n_sublayers; i++) {
+        ck_layer *sl = l->sublayers[i];
+        const ck_layer *st = t->sublayers[i];
+        spec_shapes *sp = &spec[(*at)++];
+        sp->layer = sl;
+        sp->n_in = st->n_in < sl->n_in ? st->n_in : sl->n_in;
+        sp->n_out = st->n_out < sl->n_out ? st->n_out : sl->n_out;
+        memcpy(sp->in, st->in_shapes, sizeof sp->in);
+        memcpy(sp->out, st->out_shapes, sizeof sp->out);
+        collect_sublayers(sl, st, spec, at);
     }
 }
 
 /* The layer's output shapes for this call's concrete inputs: its class's build
- * run on a scratch copy of the layer (no weights, no state), so the model's
- * layers, weights and stored shapes stay as they are. The weights it would
- * create must be the ones the layer has (a length never changes a kernel). */
+ * run on a scratch copy of the layer (and of its sublayers), so the model's
+ * layers, weights and stored shapes stay as they are. */
 static ck_status infer_shapes(step_plan *s, ck_node *n, ck_layer *l)
 {
     int ni = n->n_inputs, no = n->n_outputs;
     const char *cn = l->cls->class_name;
-    if (l->n_sublayers > 0)
-        return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': a wrapper layer cannot run yet on inputs whose shape differs "
-                       "from its build shape", cn, l->name);
     if (ni > CK_LAYER_SHAPES || no > CK_LAYER_SHAPES)
         return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': too many inputs or outputs to specialise", cn, l->name);
-    s->spec_in = ck_calloc((size_t)ni + 1, sizeof *s->spec_in);
-    s->spec_out = ck_calloc(CK_LAYER_SHAPES, sizeof *s->spec_out);
-    if (!s->spec_in || !s->spec_out) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    int count = count_layers(l);
+    if (!(s->spec = ck_calloc((size_t)count, sizeof *s->spec))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    spec_shapes *top = &s->spec[0];
+    top->layer = l;
     ck_status st = CK_OK;
     for (int k = 0; !st && k < ni; k++) {
-        s->spec_in[k] = s->in[k]->shape;
-        s->spec_in[k].dim[0] = n->inputs[k]->shape.dim[0]; /* the build's batch dim (None or fixed) */
-        st = check_fits(&n->inputs[k]->shape, &s->spec_in[k], "input", cn, l->name, k);
+        top->in[k] = s->in[k]->shape;
+        top->in[k].dim[0] = n->inputs[k]->shape.dim[0]; /* the build's batch dim (None or fixed) */
+        st = check_fits(&n->inputs[k]->shape, &top->in[k], "input", cn, l->name, k);
     }
     if (st) return st;
-    ck_layer tmp = *l;
-    tmp.weights = NULL, tmp.n_weights = tmp.cap_weights = 0, tmp.state = NULL, tmp.built = false;
-    int n_out = 0;
-    st = l->cls->build(&tmp, s->spec_in, ni, s->spec_out, &n_out);
-    bool same = tmp.n_weights == l->n_weights;
-    for (int k = 0; !st && same && k < l->n_weights; k++) /* weight shapes have no batch dim: all must agree */
-        same = same_dims(&tmp.weights[k].shape, &l->weights[k].shape) &&
-               (tmp.weights[k].shape.rank == 0 || tmp.weights[k].shape.dim[0] == l->weights[k].shape.dim[0]);
-    ck_free(tmp.weights);
-    ck_free(tmp.state);
+    ck_layer tmp;
+    int n_out = 0, at = 1;
+    st = scratch_copy(l, &tmp);
+    if (!st) st = l->cls->build(&tmp, top->in, ni, top->out, &n_out);
+    bool same = !st && same_weights(&tmp, l);
+    if (same) collect_sublayers(l, &tmp, s->spec, &at);
+    scratch_free(&tmp);
     if (st) return ck_fail_prefix(st, "specialising to the data's shape: ");
     if (!same) return ck_fail(CK_ERR_SHAPE, "%s '%s': its weights depend on the input length", cn, l->name);
     if (n_out != no) return ck_fail(CK_ERR_STATE, "%s '%s': %d outputs for a node of %d", cn, l->name, n_out, no);
-    s->n_spec_in = ni < l->n_in ? ni : l->n_in;
-    s->n_spec_out = no < l->n_out ? no : l->n_out;
+    top->n_in = ni < l->n_in ? ni : l->n_in;
+    top->n_out = no < l->n_out ? no : l->n_out;
+    s->n_spec = count;
     return CK_OK;
 }
 
@@ -290,7 +362,7 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
         const ck_shape *shape = &n->outputs[0].shape;
         if (in_shapes && !ext_inputs) {
             shape = &in_shapes[mi];
-            if ((st = check_fits(&n->outputs[0].shape, shape, "input", "model", p->model->base.name, mi))) return st;
+            if ((st = check_fits(&n->outputs[0].shape, shape, "input", NULL, NULL, mi))) return st;
         }
         if (ext_inputs) s->out[0] = ext_inputs[mi];
         else if (!(st = new_value(p, shape, batch, l, &s->out[0]))) s->out[0]->is_input = true;
@@ -304,10 +376,10 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
                            l->cls->class_name, l->name);
         if (needs_spec(s, n) && (st = infer_shapes(s, n, l))) return st;
         for (int k = 0; !st && k < no; k++)
-            st = new_value(p, s->spec_in ? &s->spec_out[k] : &n->outputs[k].shape, batch, l, &s->out[k]);
-        swap_shapes(s, l);
+            st = new_value(p, s->spec ? &s->spec[0].out[k] : &n->outputs[k].shape, batch, l, &s->out[k]);
+        swap_shapes(s);
         s->ws_per_row = l->cls->workspace ? l->cls->workspace(l) : 0;
-        swap_shapes(s, l);
+        swap_shapes(s);
         if (!st && s->ws_per_row > 0) st = alloc_rows(batch, s->ws_per_row, &s->ws, l);
         if (!st) st = plan_masks(s, l, batch);
         s->has_weights = l->n_weights > 0;
@@ -412,9 +484,9 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
         ex->workspace = s->ws;
         ex->in_masks = s->in_masks;
         ex->out_mask = s->out_mask;
-        swap_shapes(s, l);
+        swap_shapes(s);
         st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
-        swap_shapes(s, l);
+        swap_shapes(s);
         if (st) return layer_failed(st, l);
         const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
         for (int k = 0; a && k < s->node->n_outputs; k++)
@@ -456,9 +528,9 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         ex->workspace = s->ws;
         ex->in_masks = s->in_masks;
         ex->out_mask = s->out_mask;
-        swap_shapes(s, l);
+        swap_shapes(s);
         st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, ex);
-        swap_shapes(s, l);
+        swap_shapes(s);
         if (st) return layer_failed(st, l);
     }
     return CK_OK;

@@ -9,6 +9,11 @@ real Keras 3 (JAX) on data of several lengths, for tests/test_varlen.c:
   return_sequences, LSTM, Dense), config.json + weights/<i>.npy, lengths 5 and 9;
   then fit (SGD 0.1, mse, 2 epochs, batch 2, no shuffle) on fit_x.npy (length 6)
   and fit_y.npy: history in fit.json, weights after in fit_weights/<i>.npy;
+- masked: Embedding(50, 8, mask_zero=True) on (None,), LSTM, Dense (padded
+  rows), lengths 6 and 10; conv: Conv1D/MaxPooling1D/Conv1D/GlobalAveragePooling1D
+  on (None, 4), lengths 8 and 11; bidi: Bidirectional(LSTM) with
+  return_sequences, GlobalMaxPooling1D on (None, 3), lengths 4 and 7 (config.json,
+  weights/, x<T>/y<T> like lstm);
 - sentiment evaluate (binary_crossentropy, accuracy) on x13.npy with eval_y.npy
   labels: eval.json.
 
@@ -88,10 +93,60 @@ def lstm():
         np.save(os.path.join(d, "fit_weights", "%d.npy" % i), w)
 
 
+def json_case(name, model, make_x, lengths, seed):
+    d = os.path.join(OUT, name)
+    os.makedirs(os.path.join(d, "weights"), exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        f.write(model.to_json())
+    for i, w in enumerate(model.get_weights()):
+        np.save(os.path.join(d, "weights", "%d.npy" % i), w)
+    rng = np.random.default_rng(seed)
+    save_preds(d, model, [make_x(rng, t) for t in lengths])
+    ou.write_json(os.path.join(d, "case.json"), {"lengths": list(lengths), "n_weights": len(model.get_weights())})
+
+
+def masked():
+    keras.utils.set_random_seed(21)
+    # Sequential: a functional config would record the mask as a NotEqual op node
+    model = keras.Sequential([keras.Input((None,), name="ids"), keras.layers.Embedding(50, 8, mask_zero=True, name="emb"),
+                              keras.layers.LSTM(6, name="rnn"), keras.layers.Dense(1, activation="sigmoid", name="out")],
+                             name="varlen_masked")
+
+    def make_x(rng, t):
+        ids = rng.integers(1, 50, size=(3, t))
+        ids[1, t - 2:] = 0  # padded rows: the mask stops the LSTM there
+        ids[2, t // 2:] = 0
+        return ids.astype(np.float32)
+    json_case("masked", model, make_x, (6, 10), 22)
+
+
+def conv():
+    keras.utils.set_random_seed(31)
+    x = keras.Input((None, 4), name="sig")
+    h = keras.layers.Conv1D(5, 3, padding="same", activation="relu", name="c1")(x)
+    h = keras.layers.MaxPooling1D(2, name="p1")(h)
+    h = keras.layers.Conv1D(3, 2, name="c2")(h)
+    h = keras.layers.GlobalAveragePooling1D(name="gap")(h)
+    model = keras.Model(x, keras.layers.Dense(2, name="out")(h), name="varlen_conv")
+    json_case("conv", model, lambda rng, t: rng.standard_normal((2, t, 4)).astype(np.float32), (8, 11), 32)
+
+
+def bidi():
+    keras.utils.set_random_seed(41)
+    x = keras.Input((None, 3), name="seq")
+    h = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True), name="bi")(x)
+    h = keras.layers.GlobalMaxPooling1D(name="gmp")(h)
+    model = keras.Model(x, keras.layers.Dense(2, name="out")(h), name="varlen_bidi")
+    json_case("bidi", model, lambda rng, t: rng.standard_normal((2, t, 3)).astype(np.float32), (4, 7), 42)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     sentiment()
     lstm()
+    masked()
+    conv()
+    bidi()
     ou.write_json(os.path.join(OUT, "VERSIONS.json"), ou.versions())
     print("ok")
 
