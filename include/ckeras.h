@@ -432,6 +432,10 @@ ck_status ck_model_output_shapes_for(ck_model *model, const ck_shape *in_shapes,
  * out_shapes[i] from ck_model_output_shapes_for. */
 ck_status ck_model_predict_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *inputs,
                                   float **outputs, int64_t batch_size);
+/* A ck_predictor planned for inputs of those shapes (their row counts ignored:
+ * up to max_rows rows a run); every run's inputs must have them. */
+ck_status ck_predictor_new_shaped(ck_model *model, int64_t max_rows, const ck_shape *in_shapes,
+                                  ck_predictor **out);
 /* fit / evaluate (as ck_model_fit_multi / ck_model_evaluate_multi) on inputs of
  * those shapes; y[i] holds the labels of the outputs' shapes for them. */
 ck_status ck_model_fit_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *x,

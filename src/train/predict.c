@@ -15,6 +15,11 @@ struct ck_predictor {
 
 ck_status ck_predictor_new(ck_model *m, int64_t max_rows, ck_predictor **out)
 {
+    return ck_predictor_new_shaped(m, max_rows, NULL, out);
+}
+
+ck_status ck_predictor_new_shaped(ck_model *m, int64_t max_rows, const ck_shape *in_shapes, ck_predictor **out)
+{
     if (!out) return ck_fail(CK_ERR_ARG, "ck_predictor_new: out is NULL");
     *out = NULL;
     if (!m) return ck_fail(CK_ERR_ARG, "ck_predictor_new: model is NULL");
@@ -22,7 +27,7 @@ ck_status ck_predictor_new(ck_model *m, int64_t max_rows, ck_predictor **out)
     if (st) return st;
     ck_predictor *p = ck_calloc(1, sizeof *p);
     if (!p) return ck_fail(CK_ERR_NOMEM, "out of memory");
-    if ((st = ck_exec_create(m, max_rows, &p->ex))) {
+    if ((st = ck_exec_create_shaped(m, max_rows, in_shapes, &p->ex))) {
         ck_free(p);
         return st;
     }

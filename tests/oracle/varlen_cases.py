@@ -13,7 +13,9 @@ real Keras 3 (JAX) on data of several lengths, for tests/test_varlen.c:
   rows), lengths 6 and 10; conv: Conv1D/MaxPooling1D/Conv1D/GlobalAveragePooling1D
   on (None, 4), lengths 8 and 11; bidi: Bidirectional(LSTM) with
   return_sequences, GlobalMaxPooling1D on (None, 3), lengths 4 and 7 (config.json,
-  weights/, x<T>/y<T> like lstm);
+  weights/, x<T>/y<T> like lstm); nested: a Sequential LSTM(return_sequences)
+  inside a functional model, then TimeDistributed(Dense): outputs (None, None, 2),
+  lengths 3 and 8;
 - sentiment evaluate (binary_crossentropy, accuracy) on x13.npy with eval_y.npy
   labels: eval.json.
 
@@ -140,6 +142,16 @@ def bidi():
     json_case("bidi", model, lambda rng, t: rng.standard_normal((2, t, 3)).astype(np.float32), (4, 7), 42)
 
 
+def nested():
+    keras.utils.set_random_seed(51)
+    inner = keras.Sequential([keras.Input((None, 3)), keras.layers.LSTM(4, return_sequences=True, name="rnn")],
+                             name="encoder")
+    x = keras.Input((None, 3), name="seq")
+    y = keras.layers.TimeDistributed(keras.layers.Dense(2), name="td")(inner(x))
+    model = keras.Model(x, y, name="varlen_nested")
+    json_case("nested", model, lambda rng, t: rng.standard_normal((2, t, 3)).astype(np.float32), (3, 8), 52)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     sentiment()
@@ -147,6 +159,7 @@ def main():
     masked()
     conv()
     bidi()
+    nested()
     ou.write_json(os.path.join(OUT, "VERSIONS.json"), ou.versions())
     print("ok")
 
