@@ -420,6 +420,31 @@ ck_status ck_model_evaluate_multi(ck_model *model, const float *const *x, const 
  * from one batch to the next. */
 ck_status ck_model_reset_states(ck_model *model);
 
+/* ---- variable-length inputs (train: src/train/predict.c, src/train/exec.c) -------- */
+/* Inputs whose non-batch dims are None (Embedding on (None, None), an LSTM on
+ * (None, None, 3)) run on whatever shape the data has, as in Keras: the engine
+ * plans that call for the concrete shapes; the model's shapes, summary and
+ * weights do not change. in_shapes[i] is input i's full data shape, rows first
+ * (all inputs the same rows), and must agree with every known dim. */
+/* The outputs' shapes (rows first) for inputs of those shapes. */
+ck_status ck_model_output_shapes_for(ck_model *model, const ck_shape *in_shapes, ck_shape *out_shapes);
+/* model.predict(x) on inputs of those shapes: outputs[i] holds the floats of
+ * out_shapes[i] from ck_model_output_shapes_for. */
+ck_status ck_model_predict_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *inputs,
+                                  float **outputs, int64_t batch_size);
+/* A ck_predictor planned for inputs of those shapes (their row counts ignored:
+ * up to max_rows rows a run); every run's inputs must have them. */
+ck_status ck_predictor_new_shaped(ck_model *model, int64_t max_rows, const ck_shape *in_shapes,
+                                  ck_predictor **out);
+/* fit / evaluate (as ck_model_fit_multi / ck_model_evaluate_multi) on inputs of
+ * those shapes; y[i] holds the labels of the outputs' shapes for them. */
+ck_status ck_model_fit_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *x,
+                              const float *const *y, int64_t n_samples, const ck_fit_opts *opts,
+                              ck_history **history);
+ck_status ck_model_evaluate_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *x,
+                                   const float *const *y, int64_t n_samples, int64_t batch_size,
+                                   ck_history **logs);
+
 #ifdef __cplusplus
 }
 #endif

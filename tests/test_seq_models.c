@@ -1,8 +1,7 @@
 /* Published sequence models (tests/data/models) read from their files, weights
  * included, reproduce real Keras 3's predictions (tests/oracle/seq_models.py ->
- * tests/golden/seq_models) within 1e-5 relative. A model whose input length is
- * unknown (None) cannot run yet: the engine plans fixed shapes; that case must
- * fail with a clear message rather than silently pass. */
+ * tests/golden/seq_models) within 1e-5 relative; a model whose input length is
+ * unknown (None) runs on the data's length (ck_model_predict_shaped). */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -22,16 +21,14 @@ static void run_case(const char *file)
     CHECK(rx == 0 && ry == 0, "%s: missing x.npy/y.npy", stem);
     if (rx == 0 && ry == 0) {
         float *out = calloc((size_t)y.size, sizeof *out);
-        ck_status st = ck_model_predict1(m, x.data, x.dim[0], out);
-        if (!strcmp(stem, "sentiment_embedding_h5_named_dot_keras")) {
-            /* Input (None, None): variable length, not runnable yet */
-            CHECK(st != CK_OK && strstr(ck_errmsg(), "unknown dimension"), "%s: %s", stem,
-                  st ? ck_errmsg() : "runs now: compare it with Keras instead");
-        } else {
-            CHECK(st == CK_OK, "%s: predict: %s", stem, ck_errmsg());
-            double err = st ? 1.0 : test_max_error(out, y.data, y.size, 1e-5);
-            CHECK(err <= 1e-5, "%s: max error %g", stem, err);
-        }
+        /* the data's shape: an input of unknown length (None) runs on it */
+        ck_shape in = {.rank = x.rank};
+        for (int d = 0; d < x.rank; d++) in.dim[d] = x.dim[d];
+        const float *xs[1] = {x.data};
+        ck_status st = ck_model_predict_shaped(m, &in, xs, &out, 0);
+        CHECK(st == CK_OK, "%s: predict: %s", stem, ck_errmsg());
+        double err = st ? 1.0 : test_max_error(out, y.data, y.size, 1e-5);
+        CHECK(err <= 1e-5, "%s: max error %g", stem, err);
         free(out);
     }
     if (rx == 0) test_free_array(&x);

@@ -207,7 +207,12 @@ static int run_fit(int argc, char **argv, bool train)
     for (int i = 0; i < d.ny; i++) y[i] = d.y[i].data;
     ck_history *h = NULL;
     int64_t n = d.x[0].shape.dim[0];
-    if (train ? ck_model_fit_multi(m, x, y, n, &a.o, &h) : ck_model_evaluate_multi(m, x, y, n, a.o.batch_size, &h)) {
+    /* the data's shapes: checked against the model's, and None dims
+     * (variable-length sequences) take their values */
+    ck_shape in_shapes[MAX_IO];
+    for (int i = 0; i < d.nx; i++) in_shapes[i] = d.x[i].shape;
+    if (train ? ck_model_fit_shaped(m, in_shapes, x, y, n, &a.o, &h)
+              : ck_model_evaluate_shaped(m, in_shapes, x, y, n, a.o.batch_size, &h)) {
         rc = cli_fail(train ? "fit" : "evaluate");
         goto out;
     }

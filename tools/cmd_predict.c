@@ -3,7 +3,8 @@
  * .npy (or .csv, every column) arrays. MODEL is any file ck_model_load reads;
  * W an .npz of arrays in get_weights() order, as np.savez(*model.get_weights())
  * writes them, or any weights file (.weights.h5, .h5, .keras); --check compares the (first)
- * output with a reference array and fails beyond float32 tolerance. */
+ * output with a reference array and fails beyond float32 tolerance. Inputs
+ * with None dims (variable-length sequences) run on the arrays' shapes. */
 #include "cli.h"
 #include "model_io.h"
 
@@ -96,17 +97,21 @@ static int run_predict(ck_model *m, const predict_args *a)
     int64_t rows = 0;
     int rc = 0;
     for (int i = 0; !rc && i < a->n_in; i++) rc = load_input(m, i, a->inputs[i], &xs[i], &rows);
+    /* the outputs' shapes for the data's shapes: None dims (variable-length
+     * sequences) take the data's values */
+    ck_shape in_shapes[MAX_IO], out_shapes[MAX_IO];
+    for (int i = 0; i < a->n_in; i++) in_shapes[i] = xs[i].shape;
+    if (!rc && ck_model_output_shapes_for(m, in_shapes, out_shapes)) rc = cli_fail("predict");
     for (int i = 0; !rc && i < a->n_out; i++) {
         ys[i].dtype = CK_FLOAT32;
-        ys[i].shape = *ck_model_output_shape(m, i);
-        ys[i].shape.dim[0] = rows;
+        ys[i].shape = out_shapes[i];
         ys[i].data = calloc((size_t)(ck_array_size(&ys[i]) ? ck_array_size(&ys[i]) : 1), sizeof(float));
         if (!ys[i].data) rc = 1, fputs("ckeras: out of memory\n", stderr);
     }
     const float *in[MAX_IO];
     float *out[MAX_IO];
     for (int i = 0; i < MAX_IO; i++) in[i] = xs[i].data, out[i] = ys[i].data;
-    if (!rc && ck_model_predict(m, in, rows, out, a->batch)) rc = cli_fail("predict");
+    if (!rc && ck_model_predict_shaped(m, in_shapes, in, out, a->batch)) rc = cli_fail("predict");
     for (int i = 0; !rc && i < a->n_out; i++) {
         if (ck_npy_write(a->outputs[i], &ys[i])) rc = cli_fail(NULL);
         else {

@@ -41,7 +41,20 @@ typedef struct step_plan {
     bool has_weights;
     float **in_masks;              /* [n_inputs] input masks; NULL if none has one */
     float *out_mask;               /* a CK_MASK_NEW layer's mask buffer           */
+    /* A plan specialised to concrete input shapes (variable-length inputs): the
+     * build shapes of the layer (spec[0]) and of its sublayers (wrappers) for
+     * this call with every None filled in, swapped into in_shapes/out_shapes
+     * around each hook (hooks read them) and back. NULL when the built shapes
+     * already are concrete (the common path). */
+    struct spec_shapes *spec;      /* [n_spec]                                   */
+    int n_spec;
 } step_plan;
+
+typedef struct spec_shapes {
+    ck_layer *layer;               /* the model's layer or one of its sublayers */
+    ck_shape in[CK_LAYER_SHAPES], out[CK_LAYER_SHAPES]; /* batch first       */
+    int n_in, n_out;               /* how many to swap                          */
+} spec_shapes;
 
 struct ck_plan {
     ck_model *model;
@@ -88,6 +101,7 @@ static void plan_free(ck_plan *p)
         ck_free(s->tdout);
         ck_free(s->ws);
         ck_free(s->in_masks);
+        ck_free(s->spec);
     }
     for (int i = 0; i < p->n_owned; i++) {
         ck_free(p->owned[i].buf);
@@ -125,7 +139,8 @@ static ck_status new_value(ck_plan *p, const ck_shape *shape, int64_t batch, con
         char b[96];
         ck_shape_format(shape, b, sizeof b);
         return ck_fail(CK_ERR_SHAPE, "%s '%s': output shape %s has an unknown dimension; the engine needs every "
-                       "non-batch dimension", l->cls->class_name, l->name, b);
+                       "non-batch dimension (ck_model_predict_shaped takes them from the data)",
+                       l->cls->class_name, l->name, b);
     }
     p->n_owned++;
     if ((st = alloc_rows(batch, v->size, &v->buf, l)) || (st = alloc_rows(batch, v->size, &v->grad, l))) return st;
@@ -141,7 +156,160 @@ static int model_input_index(const ck_model *m, const ck_node *n)
     return -1;
 }
 
-static ck_status plan_new(ck_model *m, value **ext_inputs, int64_t batch, ck_plan **out);
+static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_shapes, int64_t batch, ck_plan **out);
+
+/* ---- shape specialisation (inputs with None dims) ------------------------------- */
+static bool same_dims(const ck_shape *a, const ck_shape *b)
+{
+    if (a->rank != b->rank) return false;
+    for (int d = 1; d < a->rank; d++)
+        if (a->dim[d] != b->dim[d]) return false;
+    return true;
+}
+
+/* Does the concrete shape `given` fill in the known dims of `built`? */
+static ck_status check_fits(const ck_shape *built, const ck_shape *given, const char *what, const char *cls,
+                            const char *name, int index)
+{
+    bool ok = built->rank == given->rank;
+    for (int d = 1; ok && d < built->rank; d++)
+        ok = given->dim[d] >= 0 && (built->dim[d] == CK_NONE || built->dim[d] == given->dim[d]);
+    if (ok) return CK_OK;
+    char b[96], g[96];
+    ck_shape_format(built, b, sizeof b);
+    ck_shape_format(given, g, sizeof g);
+    if (!cls) /* a model input: ck_exec_create names the model */
+        return ck_fail(CK_ERR_SHAPE, "%s %d has shape %s, which does not fit the built shape %s", what, index, g, b);
+    return ck_fail(CK_ERR_SHAPE, "%s '%s': %s %d has shape %s, which does not fit the built shape %s", cls, name,
+                   what, index, g, b);
+}
+
+/* Swaps the step's concrete shapes with the layers' build shapes; a second
+ * call puts them back. */
+static void swap_shapes(const step_plan *s)
+{
+    for (int e = 0; e < s->n_spec; e++) {
+        spec_shapes *sp = &s->spec[e];
+        ck_layer *l = sp->layer;
+        for (int k = 0; k < sp->n_in; k++) {
+            ck_shape t = l->in_shapes[k];
+            l->in_shapes[k] = sp->in[k], sp->in[k] = t;
+        }
+        for (int k = 0; k < sp->n_out; k++) {
+            ck_shape t = l->out_shapes[k];
+            l->out_shapes[k] = sp->out[k], sp->out[k] = t;
+        }
+    }
+}
+
+static int count_layers(const ck_layer *l)
+{
+    int n = 1;
+    for (int i = 0; i < l->n_sublayers; i++) n += count_layers(l->sublayers[i]);
+    return n;
+}
+
+static void scratch_free(ck_layer *t)
+{
+    for (int i = 0; i < t->n_sublayers; i++) {
+        scratch_free(t->sublayers[i]);
+        ck_free(t->sublayers[i]);
+    }
+    ck_free(t->sublayers);
+    ck_free(t->weights);
+    ck_free(t->state);
+}
+
+/* A scratch copy of a layer to build for shape inference: the same class and
+ * config, no weights, no state, not built; its sublayers scratch copies too. */
+static ck_status scratch_copy(const ck_layer *l, ck_layer *t)
+{
+    *t = *l;
+    t->weights = NULL, t->n_weights = t->cap_weights = 0, t->state = NULL, t->built = false;
+    t->n_in = t->n_out = 0;
+    t->sublayers = NULL, t->n_sublayers = 0;
+    if (!l->n_sublayers) return CK_OK;
+    if (!(t->sublayers = ck_calloc((size_t)l->n_sublayers, sizeof *t->sublayers)))
+        return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    for (int i = 0; i < l->n_sublayers; i++) {
+        if (!(t->sublayers[i] = ck_malloc(sizeof *t->sublayers[i]))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+        t->n_sublayers = i + 1;
+        ck_status st = scratch_copy(l->sublayers[i], t->sublayers[i]);
+        if (st) return st;
+    }
+    return CK_OK;
+}
+
+/* The scratch build made the weights the layer has (a length never changes a kernel). */
+static bool same_weights(const ck_layer *t, const ck_layer *l)
+{
+    if (t->n_weights != l->n_weights || t->n_sublayers != l->n_sublayers) return false;
+    for (int k = 0; k < l->n_weights; k++)
+        if (!ck_shape_eq(&t->weights[k].shape, &l->weights[k].shape)) return false;
+    for (int i = 0; i < l->n_sublayers; i++)
+        if (!same_weights(t->sublayers[i], l->sublayers[i])) return false;
+    return true;
+}
+
+/* The sublayers' concrete build shapes, from their scratch twins, from spec[*at] on. */
+static void collect_sublayers(ck_layer *l, const ck_layer *t, spec_shapes *spec, int *at)
+{
+    for (int i = 0; i < l->n_sublayers; i++) {
+        ck_layer *sl = l->sublayers[i];
+        const ck_layer *st = t->sublayers[i];
+        spec_shapes *sp = &spec[(*at)++];
+        sp->layer = sl;
+        sp->n_in = st->n_in < sl->n_in ? st->n_in : sl->n_in;
+        sp->n_out = st->n_out < sl->n_out ? st->n_out : sl->n_out;
+        memcpy(sp->in, st->in_shapes, sizeof sp->in);
+        memcpy(sp->out, st->out_shapes, sizeof sp->out);
+        collect_sublayers(sl, st, spec, at);
+    }
+}
+
+/* The layer's output shapes for this call's concrete inputs: its class's build
+ * run on a scratch copy of the layer (and of its sublayers), so the model's
+ * layers, weights and stored shapes stay as they are. */
+static ck_status infer_shapes(step_plan *s, ck_node *n, ck_layer *l)
+{
+    int ni = n->n_inputs, no = n->n_outputs;
+    const char *cn = l->cls->class_name;
+    if (ni > CK_LAYER_SHAPES || no > CK_LAYER_SHAPES)
+        return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': too many inputs or outputs to specialise", cn, l->name);
+    int count = count_layers(l);
+    if (!(s->spec = ck_calloc((size_t)count, sizeof *s->spec))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    spec_shapes *top = &s->spec[0];
+    top->layer = l;
+    ck_status st = CK_OK;
+    for (int k = 0; !st && k < ni; k++) {
+        top->in[k] = s->in[k]->shape;
+        top->in[k].dim[0] = n->inputs[k]->shape.dim[0]; /* the build's batch dim (None or fixed) */
+        st = check_fits(&n->inputs[k]->shape, &top->in[k], "input", cn, l->name, k);
+    }
+    if (st) return st;
+    ck_layer tmp;
+    int n_out = 0, at = 1;
+    st = scratch_copy(l, &tmp);
+    if (!st) st = l->cls->build(&tmp, top->in, ni, top->out, &n_out);
+    bool same = !st && same_weights(&tmp, l);
+    if (same) collect_sublayers(l, &tmp, s->spec, &at);
+    scratch_free(&tmp);
+    if (st) return ck_fail_prefix(st, "specialising to the data's shape: ");
+    if (!same) return ck_fail(CK_ERR_SHAPE, "%s '%s': its weights depend on the input length", cn, l->name);
+    if (n_out != no) return ck_fail(CK_ERR_STATE, "%s '%s': %d outputs for a node of %d", cn, l->name, n_out, no);
+    top->n_in = ni < l->n_in ? ni : l->n_in;
+    top->n_out = no < l->n_out ? no : l->n_out;
+    s->n_spec = count;
+    return CK_OK;
+}
+
+/* True when some input value's dims differ from the node's built input shape. */
+static bool needs_spec(const step_plan *s, const ck_node *n)
+{
+    for (int k = 0; k < n->n_inputs; k++)
+        if (!same_dims(&s->in[k]->shape, &n->inputs[k]->shape)) return true;
+    return false;
+}
 
 /* Keras masks: each output's mask per the class's mask hook (a new [batch, steps]
  * buffer, or input 0's passed through), and the inputs' masks for the call. */
@@ -170,7 +338,8 @@ static ck_status plan_masks(step_plan *s, ck_layer *l, int64_t batch)
     return CK_OK;
 }
 
-static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, int64_t batch)
+static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, const ck_shape *in_shapes,
+                           int64_t batch)
 {
     ck_layer *l = n->layer;
     int ni = n->n_inputs, no = n->n_outputs;
@@ -190,18 +359,27 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
     int mi = model_input_index(p->model, n);
     if (ni == 0 && mi >= 0) {
         s->is_input = true;
+        const ck_shape *shape = &n->outputs[0].shape;
+        if (in_shapes && !ext_inputs) {
+            shape = &in_shapes[mi];
+            if ((st = check_fits(&n->outputs[0].shape, shape, "input", NULL, NULL, mi))) return st;
+        }
         if (ext_inputs) s->out[0] = ext_inputs[mi];
-        else if (!(st = new_value(p, &n->outputs[0].shape, batch, l, &s->out[0]))) s->out[0]->is_input = true;
+        else if (!(st = new_value(p, shape, batch, l, &s->out[0]))) s->out[0]->is_input = true;
     } else if (l->model) {
-        if ((st = plan_new(l->model, s->in, batch, &s->sub))) return st;
+        if ((st = plan_new(l->model, s->in, NULL, batch, &s->sub))) return st;
         if (no != l->model->n_outputs) return ck_fail(CK_ERR_STATE, "model '%s': node outputs do not match", l->name);
         for (int k = 0; k < no; k++) s->out[k] = s->sub->outputs[k];
     } else {
         if (!l->cls->forward)
             return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': the engine cannot run this layer class yet",
                            l->cls->class_name, l->name);
-        for (int k = 0; !st && k < no; k++) st = new_value(p, &n->outputs[k].shape, batch, l, &s->out[k]);
+        if (needs_spec(s, n) && (st = infer_shapes(s, n, l))) return st;
+        for (int k = 0; !st && k < no; k++)
+            st = new_value(p, s->spec ? &s->spec[0].out[k] : &n->outputs[k].shape, batch, l, &s->out[k]);
+        swap_shapes(s);
         s->ws_per_row = l->cls->workspace ? l->cls->workspace(l) : 0;
+        swap_shapes(s);
         if (!st && s->ws_per_row > 0) st = alloc_rows(batch, s->ws_per_row, &s->ws, l);
         if (!st) st = plan_masks(s, l, batch);
         s->has_weights = l->n_weights > 0;
@@ -210,7 +388,7 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
     return st;
 }
 
-static ck_status plan_new(ck_model *m, value **ext_inputs, int64_t batch, ck_plan **out)
+static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_shapes, int64_t batch, ck_plan **out)
 {
     ck_plan *p = ck_calloc(1, sizeof *p);
     if (!p) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
@@ -224,7 +402,7 @@ static ck_status plan_new(ck_model *m, value **ext_inputs, int64_t batch, ck_pla
     ck_status st = (!p->owned || !p->slot || !p->steps || !p->inputs || !p->outputs)
                        ? ck_fail(CK_ERR_NOMEM, "out of memory planning") : CK_OK;
     for (int i = 0; !st && i < m->n_steps; i++) {
-        st = plan_step(p, &p->steps[i], m->steps[i].node, ext_inputs, batch);
+        st = plan_step(p, &p->steps[i], m->steps[i].node, ext_inputs, in_shapes, batch);
         p->n_steps = i + 1;
     }
     for (int i = 0; !st && i < m->n_inputs; i++)
@@ -306,7 +484,9 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
         ex->workspace = s->ws;
         ex->in_masks = s->in_masks;
         ex->out_mask = s->out_mask;
+        swap_shapes(s);
         st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
+        swap_shapes(s);
         if (st) return layer_failed(st, l);
         const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
         for (int k = 0; a && k < s->node->n_outputs; k++)
@@ -348,7 +528,9 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         ex->workspace = s->ws;
         ex->in_masks = s->in_masks;
         ex->out_mask = s->out_mask;
+        swap_shapes(s);
         st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, ex);
+        swap_shapes(s);
         if (st) return layer_failed(st, l);
     }
     return CK_OK;
@@ -381,6 +563,11 @@ static ck_status attach_grads(ck_model *m)
 
 ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
 {
+    return ck_exec_create_shaped(m, batch, NULL, out);
+}
+
+ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_shapes, ck_exec **out)
+{
     *out = NULL;
     if (!m) return ck_fail(CK_ERR_ARG, "ck_exec_create: model is NULL");
     if (!m->base.built) return ck_fail(CK_ERR_STATE, "model '%s' is not built", m->base.name);
@@ -393,9 +580,9 @@ ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
     ex->batch = batch;
     ck_rng_seed(&ex->rng, m->seed ^ 0x9e3779b97f4a7c15ull);
     ck_status st = attach_grads(m);
-    if (!st) st = plan_new(m, NULL, batch, &ex->plan);
+    if (!st) st = plan_new(m, NULL, in_shapes, batch, &ex->plan);
     if (st) {
-        ck_free(ex);
+        ck_free(ex); /* plan_new freed its partial plan */
         return ck_fail_prefix(st, "model '%s': ", m->base.name);
     }
     plan_mark(ex->plan, false);
@@ -427,6 +614,11 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
 const float *ck_exec_output(const ck_exec *ex, int i)
 {
     return i >= 0 && i < ex->model->n_outputs ? ex->plan->outputs[i]->data : NULL;
+}
+
+const ck_shape *ck_exec_output_shape(const ck_exec *ex, int i)
+{
+    return i >= 0 && i < ex->model->n_outputs ? &ex->plan->outputs[i]->shape : NULL;
 }
 
 int64_t ck_exec_output_size(const ck_exec *ex, int i)

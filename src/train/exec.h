@@ -48,6 +48,14 @@ struct ck_exec {
  * non-batch dimension known. Allocates model->grad_block and points every
  * weight's grad into it. */
 ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out);
+/* The same, planned for inputs of concrete shapes in_shapes[i] (batch first, the
+ * batch dim ignored) that fill in the model's None dims (variable-length
+ * sequences): each layer's output shapes are inferred again for this plan and
+ * its hooks see the concrete shapes, while the model's stored shapes, summary
+ * and weights stay as built. in_shapes NULL: the model's own shapes. */
+ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_shapes, ck_exec **out);
+/* Shape of model output i as planned, batch first (dim[0] = planned batch). */
+const ck_shape *ck_exec_output_shape(const ck_exec *ex, int i);
 /* inputs[i]: [rows, ...model input i dims] (1 <= rows <= planned batch), read in
  * place, not copied: they must stay unchanged until the next forward (backward
  * reads them for the weight gradients). */

@@ -115,34 +115,66 @@ static ck_status build_optimizer(ck_model *m, ck_compiled *c)
     return st;
 }
 
-static ck_status known_size(ck_model *m, const ck_shape *s, const char *what, int i, int64_t *out)
+/* Floats per sample. A None dim in the model's own shapes (a variable-length
+ * input) leaves -1 and marks the compile varlen: each *_shaped call fills the
+ * sizes in from its data's shapes (shapes_of with in_shapes). */
+static ck_status known_size(ck_model *m, bool *unknown, const ck_shape *s, const char *what, int i, int64_t *out)
 {
     ck_status st = ck_shape_size_from(s, 1, out);
-    if (st == CK_OK && *out <= 0)
-        st = ck_fail(CK_ERR_SHAPE, "model '%s': training needs every non-batch dimension of %s %d known",
-                     m->base.name, what, i);
+    if (st == CK_OK && *out < 0) {
+        *unknown = true;
+        *out = -1;
+    } else if (st == CK_OK && *out == 0) {
+        st = ck_fail(CK_ERR_SHAPE, "model '%s': %s %d has no values per sample", m->base.name, what, i);
+    }
     return st;
 }
 
-static ck_status shapes_of(ck_model *m, ck_compiled *c)
+static ck_status shapes_of(ck_model *m, ck_compiled *c, const ck_shape *in_shapes)
 {
     if (m->n_inputs > CK_MAX_IO || m->n_outputs > CK_MAX_IO)
         return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': training supports at most %d inputs and %d outputs "
                        "(it has %d and %d)", m->base.name, CK_MAX_IO, CK_MAX_IO, m->n_inputs, m->n_outputs);
     c->n_in = m->n_inputs;
     c->n_out = m->n_outputs;
-    ck_status st = CK_OK;
+    bool unknown = false;
+    ck_shape outs[CK_MAX_IO];
+    ck_status st = in_shapes ? ck_model_output_shapes_for(m, in_shapes, outs) : CK_OK;
     for (int i = 0; st == CK_OK && i < c->n_in; i++)
-        st = known_size(m, ck_model_input_shape(m, i), "input", i, &c->in_size[i]);
+        st = known_size(m, &unknown, in_shapes ? &in_shapes[i] : ck_model_input_shape(m, i), "input", i,
+                        &c->in_size[i]);
     for (int i = 0; st == CK_OK && i < c->n_out; i++) {
         ck_out_spec *o = &c->out[i];
-        const ck_shape *out = ck_model_output_shape(m, i);
-        if ((st = known_size(m, out, "output", i, &o->out_size)) != CK_OK)
+        const ck_shape *out = in_shapes ? &outs[i] : ck_model_output_shape(m, i);
+        if ((st = known_size(m, &unknown, out, "output", i, &o->out_size)) != CK_OK)
             break;
         o->d = out->dim[out->rank - 1];
-        o->rows = o->out_size / o->d;
+        if (o->d <= 0) /* metrics and label widths are set up at compile from it */
+            return ck_fail(CK_ERR_SHAPE, "model '%s': training needs the last dimension of output %d known",
+                           m->base.name, i);
+        o->rows = o->out_size < 0 ? -1 : o->out_size / o->d;
         o->label_width = ck_loss_label_width(&o->loss, o->d);
     }
+    if (st == CK_OK && in_shapes && unknown)
+        st = ck_fail(CK_ERR_SHAPE, "model '%s': the data's shapes leave a dimension unknown", m->base.name);
+    if (!in_shapes)
+        c->varlen = unknown;
+    return st;
+}
+
+/* Before a fit/evaluate: sizes for this call's data (in_shapes, or the model's
+ * own shapes), and the shapes the engine plans with. */
+static ck_status shapes_for_call(ck_model *m, ck_compiled *c, const ck_shape *in_shapes)
+{
+    c->in_shapes = NULL;
+    if (!in_shapes && !c->varlen)
+        return CK_OK;
+    if (!in_shapes)
+        return ck_fail(CK_ERR_SHAPE, "model '%s': an input has unknown (None) dimensions; "
+                       "ck_model_fit_shaped / ck_model_evaluate_shaped take them from the data", m->base.name);
+    ck_status st = shapes_of(m, c, in_shapes);
+    if (st == CK_OK)
+        c->in_shapes = in_shapes;
     return st;
 }
 
@@ -158,14 +190,14 @@ static ck_status compile_outputs(ck_model *m, ck_compiled *c, const char *const 
         return ck_fail(CK_ERR_ARG, "compile: %d metric list(s) for %d outputs; give one per output",
                        n_metrics, m->n_outputs);
     if (m->n_outputs > CK_MAX_IO)
-        return shapes_of(m, c);
+        return shapes_of(m, c, NULL);
     for (int i = 0; i < m->n_outputs; i++) {
         ck_status st = ck_loss_parse(losses[n_losses == 1 ? 0 : i], &c->out[i].loss);
         if (st != CK_OK)
             return m->n_outputs > 1 ? ck_fail_prefix(st, "output '%s': ", output_name(m, i)) : st;
         c->out[i].weight = loss_weights ? loss_weights[i] : 1.0;
     }
-    ck_status st = shapes_of(m, c);
+    ck_status st = shapes_of(m, c, NULL);
     for (int i = 0; st == CK_OK && i < c->n_out; i++) {
         bool many = c->n_out > 1;
         st = parse_metrics(c, &c->out[i], n_metrics ? metrics[i] : NULL,
@@ -281,7 +313,7 @@ static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int6
         bufs_free(b);
         return ck_fail(CK_ERR_NOMEM, "fit: out of memory for batch %lld", (long long)batch);
     }
-    ck_status st = ck_exec_create(m, batch, &b->ex);
+    ck_status st = ck_exec_create_shaped(m, batch, c->in_shapes, &b->ex);
     if (st != CK_OK) {
         bufs_free(b);
         return st;
@@ -588,14 +620,44 @@ static ck_status run_epoch(ck_fit_ctx *f, const dataset *train, const dataset *v
     return ck_callbacks_epoch_end(f, epoch);
 }
 
-ck_status ck_model_fit_multi(ck_model *m, const float *const *x, const float *const *y, int64_t n,
-                             const ck_fit_opts *opts, ck_history **history)
+static ck_status fit_run(ck_model *m, const float *const *x, const float *const *y, int64_t n,
+                         const ck_fit_opts *opts, ck_history **history);
+
+/* in_shapes NULL: the model's own shapes. The compiled sizes follow the data's
+ * shapes for the call; the engine plans for them (variable-length inputs). */
+static ck_status fit_shaped(ck_model *m, const ck_shape *in_shapes, const float *const *x, const float *const *y,
+                            int64_t n, const ck_fit_opts *opts, ck_history **history)
 {
     if (history)
         *history = NULL;
     ck_status st = check_fit(m, x, y, n, opts);
-    if (st != CK_OK)
-        return st;
+    if (st == CK_OK)
+        st = shapes_for_call(m, m->engine, in_shapes);
+    if (st == CK_OK)
+        st = fit_run(m, x, y, n, opts, history);
+    if (m && m->engine)
+        ((ck_compiled *)m->engine)->in_shapes = NULL;
+    return st;
+}
+
+ck_status ck_model_fit_multi(ck_model *m, const float *const *x, const float *const *y, int64_t n,
+                             const ck_fit_opts *opts, ck_history **history)
+{
+    return fit_shaped(m, NULL, x, y, n, opts, history);
+}
+
+ck_status ck_model_fit_shaped(ck_model *m, const ck_shape *in_shapes, const float *const *x, const float *const *y,
+                              int64_t n, const ck_fit_opts *opts, ck_history **history)
+{
+    if (!in_shapes)
+        return ck_fail(CK_ERR_ARG, "ck_model_fit_shaped: in_shapes is NULL");
+    return fit_shaped(m, in_shapes, x, y, n, opts, history);
+}
+
+static ck_status fit_run(ck_model *m, const float *const *x, const float *const *y, int64_t n,
+                         const ck_fit_opts *opts, ck_history **history)
+{
+    ck_status st = CK_OK;
     ck_compiled *c = m->engine;
     m->optimizer_built = true; /* Keras builds the optimizer at the first train step */
     dataset train = {.sw = opts->sample_weight, .n = n, .class_weight = opts->class_weight,
@@ -658,14 +720,42 @@ ck_status ck_model_fit(ck_model *m, const float *x, const float *y, int64_t n, c
     return ck_model_fit_multi(m, &x, &y, n, opts, history);
 }
 
-ck_status ck_model_evaluate_multi(ck_model *m, const float *const *x, const float *const *y, int64_t n,
-                                  int64_t batch_size, ck_history **logs)
+static ck_status evaluate_run(ck_model *m, const float *const *x, const float *const *y, int64_t n,
+                              int64_t batch_size, ck_history **logs);
+
+static ck_status evaluate_shaped(ck_model *m, const ck_shape *in_shapes, const float *const *x,
+                                 const float *const *y, int64_t n, int64_t batch_size, ck_history **logs)
 {
     if (logs)
         *logs = NULL;
     ck_status st = check_data(m, x, y, n);
-    if (st != CK_OK)
-        return st;
+    if (st == CK_OK)
+        st = shapes_for_call(m, m->engine, in_shapes);
+    if (st == CK_OK)
+        st = evaluate_run(m, x, y, n, batch_size, logs);
+    if (m && m->engine)
+        ((ck_compiled *)m->engine)->in_shapes = NULL;
+    return st;
+}
+
+ck_status ck_model_evaluate_multi(ck_model *m, const float *const *x, const float *const *y, int64_t n,
+                                  int64_t batch_size, ck_history **logs)
+{
+    return evaluate_shaped(m, NULL, x, y, n, batch_size, logs);
+}
+
+ck_status ck_model_evaluate_shaped(ck_model *m, const ck_shape *in_shapes, const float *const *x,
+                                   const float *const *y, int64_t n, int64_t batch_size, ck_history **logs)
+{
+    if (!in_shapes)
+        return ck_fail(CK_ERR_ARG, "ck_model_evaluate_shaped: in_shapes is NULL");
+    return evaluate_shaped(m, in_shapes, x, y, n, batch_size, logs);
+}
+
+static ck_status evaluate_run(ck_model *m, const float *const *x, const float *const *y, int64_t n,
+                              int64_t batch_size, ck_history **logs)
+{
+    ck_status st = CK_OK;
     ck_compiled *c = m->engine;
     int64_t batch = batch_size > 0 ? batch_size : 32;
     if (batch > n)

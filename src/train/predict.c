@@ -1,6 +1,8 @@
 /* model.predict on the execution engine: batches of batch_size rows through one
  * planned ck_exec, and the ck_predictor handle that keeps a planned engine alive
- * between calls so single-sample inference costs only arithmetic. */
+ * between calls so single-sample inference costs only arithmetic. Models with
+ * None non-batch input dims (variable-length sequences) run through
+ * ck_model_predict_shaped, on a plan specialised to the data's shapes. */
 #include "train/exec.h"
 
 #include <cblas.h>
@@ -13,6 +15,11 @@ struct ck_predictor {
 
 ck_status ck_predictor_new(ck_model *m, int64_t max_rows, ck_predictor **out)
 {
+    return ck_predictor_new_shaped(m, max_rows, NULL, out);
+}
+
+ck_status ck_predictor_new_shaped(ck_model *m, int64_t max_rows, const ck_shape *in_shapes, ck_predictor **out)
+{
     if (!out) return ck_fail(CK_ERR_ARG, "ck_predictor_new: out is NULL");
     *out = NULL;
     if (!m) return ck_fail(CK_ERR_ARG, "ck_predictor_new: model is NULL");
@@ -20,7 +27,7 @@ ck_status ck_predictor_new(ck_model *m, int64_t max_rows, ck_predictor **out)
     if (st) return st;
     ck_predictor *p = ck_calloc(1, sizeof *p);
     if (!p) return ck_fail(CK_ERR_NOMEM, "out of memory");
-    if ((st = ck_exec_create(m, max_rows, &p->ex))) {
+    if ((st = ck_exec_create_shaped(m, max_rows, in_shapes, &p->ex))) {
         ck_free(p);
         return st;
     }
@@ -86,6 +93,66 @@ ck_status ck_model_predict(ck_model *m, const float *const *inputs, int64_t rows
             ck_shape_size_from(&m->inputs[i]->shape, 1, &size);
             chunk[i] = inputs[i] + first * size;
         }
+        if (!(st = ck_exec_forward(ex, chunk, n, false))) copy_outputs(ex, n, outputs, first);
+    }
+    ck_exec_free(ex);
+    return st;
+}
+
+/* ---- variable-length inputs: a plan specialised to the data's shapes ---------- */
+static ck_status check_shapes(const ck_model *m, const ck_shape *in_shapes, int64_t *rows)
+{
+    if (!in_shapes) return ck_fail(CK_ERR_ARG, "model '%s': input shapes are NULL", m->base.name);
+    for (int i = 0; i < m->n_inputs; i++) {
+        const ck_shape *s = &in_shapes[i];
+        if (s->rank < 1 || s->dim[0] < 0 || (i > 0 && s->dim[0] != *rows))
+            return ck_fail(CK_ERR_ARG, "model '%s': input %d needs a row count equal to the other inputs'",
+                           m->base.name, i);
+        *rows = s->dim[0];
+    }
+    return CK_OK;
+}
+
+ck_status ck_model_output_shapes_for(ck_model *m, const ck_shape *in_shapes, ck_shape *out_shapes)
+{
+    if (!m || !out_shapes) return ck_fail(CK_ERR_ARG, "ck_model_output_shapes_for: model or out_shapes is NULL");
+    int64_t rows = 0;
+    ck_status st = ck_model_build(m);
+    if (!st && !m->base.built) st = ck_fail(CK_ERR_STATE, "model '%s' is not built (no input shape)", m->base.name);
+    if (!st) st = check_shapes(m, in_shapes, &rows);
+    ck_exec *ex = NULL;
+    if (!st) st = ck_exec_create_shaped(m, 1, in_shapes, &ex);
+    for (int i = 0; !st && i < m->n_outputs; i++) {
+        out_shapes[i] = *ck_exec_output_shape(ex, i);
+        out_shapes[i].dim[0] = rows;
+    }
+    ck_exec_free(ex);
+    return st;
+}
+
+ck_status ck_model_predict_shaped(ck_model *m, const ck_shape *in_shapes, const float *const *inputs, float **outputs,
+                                  int64_t batch_size)
+{
+    if (!m) return ck_fail(CK_ERR_ARG, "ck_model_predict_shaped: model is NULL");
+    int64_t rows = 0;
+    ck_status st = ck_model_build(m);
+    if (!st && !m->base.built) st = ck_fail(CK_ERR_STATE, "model '%s' is not built (no input shape)", m->base.name);
+    if (!st) st = check_shapes(m, in_shapes, &rows);
+    if (!st && m->n_inputs > 64) st = ck_fail(CK_ERR_UNSUPPORTED, "model '%s': more than 64 inputs", m->base.name);
+    if (!st) st = check_buffers(m, inputs, outputs);
+    if (st || rows == 0) return st;
+    int64_t batch = batch_size > 0 ? batch_size : PREDICT_DEFAULT_BATCH;
+    if (batch > rows) batch = rows;
+    ck_exec *ex;
+    if ((st = ck_exec_create_shaped(m, batch, in_shapes, &ex))) return st;
+    int64_t in_size[64];
+    for (int i = 0; !st && i < m->n_inputs; i++)
+        if (!(st = ck_shape_size_from(&in_shapes[i], 1, &in_size[i])) && in_size[i] < 0)
+            st = ck_fail(CK_ERR_ARG, "model '%s': input %d shape has an unknown dimension", m->base.name, i);
+    const float *chunk[64];
+    for (int64_t first = 0; !st && first < rows; first += batch) {
+        int64_t n = rows - first < batch ? rows - first : batch;
+        for (int i = 0; i < m->n_inputs; i++) chunk[i] = inputs[i] + first * in_size[i];
         if (!(st = ck_exec_forward(ex, chunk, n, false))) copy_outputs(ex, n, outputs, first);
     }
     ck_exec_free(ex);

@@ -66,6 +66,10 @@ typedef struct ck_compiled {
     ck_regs regs;
     bool stop_training;         /* set by callbacks                             */
     bool has_loss;              /* compile(optimizer) alone (loss=None) cannot fit */
+    /* An input has None dims (variable-length sequences): the sizes above are
+     * those of the last *_shaped call's data, -1 before one. */
+    bool varlen;
+    const ck_shape *in_shapes;  /* the current call's data shapes (borrowed) or NULL */
 } ck_compiled;
 
 struct ck_history {
