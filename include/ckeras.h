@@ -425,7 +425,9 @@ ck_status ck_model_reset_states(ck_model *model);
  * (None, None, 3)) run on whatever shape the data has, as in Keras: the engine
  * plans that call for the concrete shapes; the model's shapes, summary and
  * weights do not change. in_shapes[i] is input i's full data shape, rows first
- * (all inputs the same rows), and must agree with every known dim. */
+ * (all inputs the same rows), and must agree with every known dim. While such
+ * a call runs it lends the concrete shapes to the model's layers, so one model
+ * must not run two of these calls at once from different threads. */
 /* The outputs' shapes (rows first) for inputs of those shapes. */
 ck_status ck_model_output_shapes_for(ck_model *model, const ck_shape *in_shapes, ck_shape *out_shapes);
 /* model.predict(x) on inputs of those shapes: outputs[i] holds the floats of
