@@ -102,21 +102,27 @@ static ck_status elu_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
-/* alpha broadcasts over the non-batch shape with 1s on the shared axes. */
+/* alpha broadcasts over the non-batch shape with 1s on the shared axes: the
+ * index into alpha [in dims 1..] of element `rem` of one sample. */
+static int64_t alpha_index(const ck_shape *in, const ck_shape *alpha, int64_t rem)
+{
+    int64_t ai = 0, stride = 1;
+    for (int d = in->rank - 1; d >= 1; d--) {
+        int64_t idx = rem % in->dim[d];
+        rem /= in->dim[d];
+        ai += (alpha->dim[d - 1] == 1 ? 0 : idx) * stride;
+        stride *= alpha->dim[d - 1];
+    }
+    return ai;
+}
+
 static ck_status prelu_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     const ck_weight *w = &l->weights[0];
-    int r = in[0].shape.rank;
     int64_t per = count(&in[0]) / in[0].shape.dim[0];
     for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
-        int64_t rem = i % per, ai = 0, stride = 1;
-        for (int d = r - 1; d >= 1; d--) {
-            int64_t idx = rem % in[0].shape.dim[d];
-            rem /= in[0].shape.dim[d];
-            ai += (w->shape.dim[d - 1] == 1 ? 0 : idx) * stride;
-            stride *= w->shape.dim[d - 1];
-        }
+        int64_t ai = alpha_index(&in[0].shape, &w->shape, i % per);
         float x = in[0].data[i];
         out[0].data[i] = x >= 0 ? x : w->value[ai] * x;
     }
@@ -186,16 +192,9 @@ static ck_status prelu_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex, (void)out;
     const ck_weight *w = &l->weights[0];
-    int r = in[0].shape.rank;
     int64_t per = count(&in[0]) / in[0].shape.dim[0];
     for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
-        int64_t rem = i % per, ai = 0, stride = 1;
-        for (int d = r - 1; d >= 1; d--) {
-            int64_t idx = rem % in[0].shape.dim[d];
-            rem /= in[0].shape.dim[d];
-            ai += (w->shape.dim[d - 1] == 1 ? 0 : idx) * stride;
-            stride *= w->shape.dim[d - 1];
-        }
+        int64_t ai = alpha_index(&in[0].shape, &w->shape, i % per);
         float x = in[0].data[i], dy = dout[0].data[i];
         if (x < 0) w->grad[ai] += dy * x;
         if (din[0].data) din[0].data[i] += (x >= 0 ? 1.0f : w->value[ai]) * dy;
