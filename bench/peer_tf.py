@@ -29,12 +29,24 @@ def setup(threads):
 
 def compiled(tf, fn, *examples, jit=True):
     """fn traced once for the exact shapes and dtypes of examples, with XLA
-    when jit (Keras's own compile turns XLA off on a CPU-only machine; for these
-    forward passes it was as fast or faster: 0.50 against 0.80 ms for the small
-    CNN at batch 1, 163 against 169 us for the MLP), and returned as the
-    concrete function: calling it skips tf.function's per-call signature
-    matching, which halves a batch-1 call here (about 165 against 320 us for
-    the MLP). TF's CPU kernels have finished when the call
-    returns, so timing the call times the work."""
+    when jit, and returned as the concrete function: calling it skips
+    tf.function's per-call signature matching, which halves a batch-1 call here
+    (about 165 against 320 us for the MLP). TF's CPU kernels have finished when
+    the call returns, so timing the call times the work."""
     specs = [tf.TensorSpec(e.shape, e.dtype) for e in examples]
     return tf.function(fn, jit_compile=jit, reduce_retracing=True).get_concrete_function(*specs)
+
+
+def fastest(tf, fn, args, time_it):
+    """Times fn(*args) both with XLA and as a plain graph (TF's own oneDNN
+    kernels) and returns (seconds, "xla" | "graph") for the faster. Neither wins
+    everywhere: Keras's own compile turns XLA off on a CPU-only machine, and on
+    this one the plain graph was faster for the CNN's training step (17.6
+    against 38.1 ms) and batch-256 inference (21.9 against 30.3 ms), XLA for its
+    batch-1 inference (0.37 against 0.50 ms). time_it(f) returns the best
+    seconds per call of f(*args), its first call (compilation) not timed."""
+    times = {}
+    for jit in (True, False):
+        times["xla" if jit else "graph"] = time_it(compiled(tf, fn, *args, jit=jit))
+    way = min(times, key=times.get)
+    return times[way], way

@@ -2,8 +2,9 @@
 Dense(2, softmax)) in Keras 3 on JAX, Keras 3 on TensorFlow ("keras-tf") and
 PyTorch, each when it is importable. Single-sample latency uses each
 framework's fastest per-call path (Keras on JAX: the jitted stateless call on a
-jnp array; Keras on TensorFlow: model(x) under tf.function(jit_compile=True)
-called as its concrete function, bench/peer_tf.py; neither model.predict, which
+jnp array; Keras on TensorFlow: model(x) under tf.function called as its
+concrete function, with XLA or as a plain graph, whichever is faster,
+bench/peer_tf.py; neither model.predict, which
 adds a data pipeline); throughput is one batch of 1024. bench_predict.c runs at
 ckeras's default thread count (all cores), so the TensorFlow peer gets
 intra-op = os.cpu_count() (env BENCH_THREADS overrides). Prints "name value
@@ -46,17 +47,21 @@ def bench_keras():
 
 
 def bench_keras_tf():
-    from peer_tf import compiled, setup
+    from peer_tf import fastest, setup
 
     tf, keras = setup(int(os.environ.get("BENCH_THREADS", os.cpu_count())))
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="relu"),
                               keras.layers.Dense(2, activation="softmax")])
+    fwd = lambda a: model(a, training=False)
+
+    def timer(x, iters):
+        def time_it(f):
+            f(x)  # XLA compiles on the first call
+            return best(lambda: f(x), iters)
+        return time_it
     x1, xb = tf.ones((1, 2)), tf.ones((1024, 2))
-    f1 = compiled(tf, lambda a: model(a, training=False), x1)
-    fb = compiled(tf, lambda a: model(a, training=False), xb)
-    f1(x1); fb(xb)
-    t1 = best(lambda: f1(x1), 2000)
-    tb = best(lambda: fb(xb), 200)
+    t1 = fastest(tf, fwd, (x1,), timer(x1, 2000))[0]
+    tb = fastest(tf, fwd, (xb,), timer(xb, 200))[0]
     print("kerastf_classic_single_latency %.4f us" % (t1 * 1e6))
     print("kerastf_classic_batch1024_throughput %.3f Msamples/s" % (1024 / tb / 1e6))
 

@@ -13,8 +13,8 @@ the usual zero_grad / forward / cross-entropy / backward / step loop over slices
 of a tensor, no DataLoader). Inference: batch-1 latency and batch 256/4096
 throughput through each framework's fastest call path (Keras on JAX: the jitted
 stateless_call, as bench/peers_predict.py; Keras on TensorFlow: model(x) under
-tf.function(jit_compile=True), called as its concrete function,
-bench/peer_tf.py; PyTorch: the module under no_grad). The thread count is passed
+tf.function called as its concrete function, with XLA or as a plain graph,
+whichever is faster, bench/peer_tf.py; PyTorch: the module under no_grad). The thread count is passed
 to the framework (torch.set_num_threads; for JAX, XLA's single-threaded Eigen
 flag at 1 thread; TensorFlow: intra-op = THREADS, inter-op = 1, see
 bench/peer_tf.py); run_train.sh also pins the process to that many cores with
@@ -82,7 +82,7 @@ def train_fit(keras, prefix, name, dims, x, y, batches, epochs):
 
 
 def run_keras_tf(threads, epochs):
-    from peer_tf import compiled, setup
+    from peer_tf import fastest, setup
 
     tf, keras = setup(threads)
     import numpy as np
@@ -93,9 +93,12 @@ def run_keras_tf(threads, epochs):
         m = mlp(keras, dims)
         for batch, iters in ((1, 2000), (256, 100), (4096, 10)):
             xb = tf.constant(x[:batch])
-            fwd = compiled(tf, lambda a: m(a, training=False), xb)
-            fwd(xb)  # XLA compiles on the first call
-            report_infer("kerastf", name, batch, best(lambda: fwd(xb), iters))
+
+            def time_it(f):
+                f(xb)  # XLA compiles on the first call
+                return best(lambda: f(xb), iters)
+            t = fastest(tf, lambda a: m(a, training=False), (xb,), time_it)[0]
+            report_infer("kerastf", name, batch, t)
 
 
 def run_keras(threads, epochs):
