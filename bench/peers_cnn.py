@@ -1,8 +1,8 @@
 """Python peers for bench/run_cnn.sh, at the thread count given as argv[2]:
-  python3 peers_cnn.py keras N   Keras 3 on JAX (XLA CPU)
-  python3 peers_cnn.py keras-tf N   Keras 3 on TensorFlow (bench/peer_tf.py: intra-op
-                                   N threads, inter-op 1)
-  python3 peers_cnn.py torch N   PyTorch (its oneDNN/ATen CPU kernels)
+  python3 peers_cnn.py keras N      Keras 3 on JAX (XLA CPU)
+  python3 peers_cnn.py keras-tf N   Keras 3 on TensorFlow (bench/peer_tf.py:
+                                    intra-op N threads, inter-op 1)
+  python3 peers_cnn.py torch N      PyTorch (its oneDNN/ATen CPU kernels)
 The CNN Conv2D(32, 3x3, relu) -> MaxPooling2D -> Conv2D(64, 3x3, relu) ->
 MaxPooling2D -> Flatten -> Dense(128, relu) -> Dense(10) on 28x28x1: one
 training step at batch 64 (Adam, sparse categorical crossentropy from logits;
@@ -11,14 +11,11 @@ Keras on TensorFlow: the same step, GradientTape + optimizer.apply, under
 tf.function; PyTorch: forward, backward, optimizer step), inference at batch 1
 and 256 (TensorFlow: model(x) under tf.function, as a concrete function), and
 ResNet50 (random weights) inference at batch 1 and 32 (PyTorch: a plain
-bottleneck ResNet50 defined here, torchvision not needed). TensorFlow's step
-and small-CNN inference are timed both with XLA (jit_compile=True) and as a plain
-graph (TF's oneDNN kernels; Keras's own compile turns XLA off on a CPU-only
-machine), and the faster is reported (bench/peer_tf.py's fastest; a line
-"# kerastf_... via xla|graph" says which);
-its ResNet50 runs as a plain graph only, Keras's own CPU path, since compiling
-ResNet50 with XLA takes minutes on this 2-core machine. Best of a few timed
-runs; prints "name value unit" lines; a missing framework prints one
+bottleneck ResNet50 defined here, torchvision not needed). Every TensorFlow
+measurement is timed both with XLA (jit_compile=True) and as a plain graph (TF's
+oneDNN kernels; Keras's own compile turns XLA off on a CPU-only machine), and
+the faster is reported (bench/peer_tf.py's fastest; a line "# kerastf_... via
+xla|graph" says which). Best of a few timed runs; prints "name value unit" lines; a missing framework prints one
 "# missing: ..." line and exits 3."""
 import os
 import sys
@@ -104,7 +101,7 @@ def keras_peer():
 
 def keras_tf_peer():
     try:
-        from peer_tf import compiled, fastest, setup
+        from peer_tf import fastest, setup
 
         tf, keras = setup(THREADS)
         import numpy as np
@@ -141,8 +138,10 @@ def keras_tf_peer():
     res = keras.applications.ResNet50(weights=None)
     for b, it in ((1, 2 if QUICK else 5), (32, 1 if QUICK else 2)):
         xr = tf.ones((b, 224, 224, 3))
-        rfwd = compiled(tf, lambda a: res(a, training=False), xr, jit=False)
-        out("kerastf_resnet50_infer_b%d" % b, best(lambda: rfwd(xr), it, 2))
+        t, way = fastest(tf, lambda a: res(a, training=False), (xr,),
+                         lambda f, xr=xr, it=it: best(lambda: f(xr), it, 2))
+        print("# kerastf_resnet50_infer_b%d via %s" % (b, way))
+        out("kerastf_resnet50_infer_b%d" % b, t)
 
 
 def torch_resnet50(nn):
@@ -202,4 +201,7 @@ def torch_peer():
 
 
 if __name__ == "__main__":
-    {"keras": keras_peer, "keras-tf": keras_tf_peer, "torch": torch_peer}[FRAMEWORK]()
+    peers = {"keras": keras_peer, "keras-tf": keras_tf_peer, "torch": torch_peer}
+    if FRAMEWORK not in peers:
+        sys.exit("usage: peers_cnn.py keras|keras-tf|torch THREADS [--quick]")
+    peers[FRAMEWORK]()

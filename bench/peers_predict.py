@@ -81,6 +81,8 @@ def bench_torch():
 if __name__ == "__main__":
     runs = {"keras": bench_keras, "keras-tf": bench_keras_tf, "torch": bench_torch}
     which = sys.argv[1:] or list(runs)
+    if not set(which) <= set(runs):
+        sys.exit("usage: peers_predict.py [keras|keras-tf|torch]...")
     missing = 0
     for name in which:
         try:
