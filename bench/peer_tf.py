@@ -3,8 +3,10 @@ bench/peers_*.py: the backend chosen and TensorFlow's thread pools sized before
 anything imports or runs (tf.config.threading only takes effect before the first
 op), so the "keras-tf" peer uses the same thread count as ckeras and the others.
 intra-op = THREADS (the threads one op, or one XLA cluster, may use), inter-op =
-1 (ops run one after another, as in ckeras's engine), so the process never runs
-more than THREADS compute threads. Imported from the peers' directory."""
+1 (ops run one after another, as in ckeras's engine), so TensorFlow's op pools
+compute on THREADS threads (fit's tf.data pipeline keeps its own small pool;
+run_train.sh's taskset bounds the cores all of them get). Imported from the
+peers' directory."""
 import os
 
 
