@@ -1,14 +1,21 @@
 """Python peers for bench/run_cnn.sh, at the thread count given as argv[2]:
-  python3 peers_cnn.py keras N   Keras 3 on JAX (XLA CPU)
-  python3 peers_cnn.py torch N   PyTorch (its oneDNN/ATen CPU kernels)
+  python3 peers_cnn.py keras N      Keras 3 on JAX (XLA CPU)
+  python3 peers_cnn.py keras-tf N   Keras 3 on TensorFlow (bench/peer_tf.py:
+                                    intra-op N threads, inter-op 1)
+  python3 peers_cnn.py torch N      PyTorch (its oneDNN/ATen CPU kernels)
 The CNN Conv2D(32, 3x3, relu) -> MaxPooling2D -> Conv2D(64, 3x3, relu) ->
 MaxPooling2D -> Flatten -> Dense(128, relu) -> Dense(10) on 28x28x1: one
 training step at batch 64 (Adam, sparse categorical crossentropy from logits;
 Keras: a jitted stateless train step, the same XLA computation fit() runs;
-PyTorch: forward, backward, optimizer step), inference at batch 1 and 256, and
+Keras on TensorFlow: the same step, GradientTape + optimizer.apply, under
+tf.function; PyTorch: forward, backward, optimizer step), inference at batch 1
+and 256 (TensorFlow: model(x) under tf.function, as a concrete function), and
 ResNet50 (random weights) inference at batch 1 and 32 (PyTorch: a plain
-bottleneck ResNet50 defined here, torchvision not needed). Best of a few timed
-runs; prints "name value unit" lines; a missing framework prints one
+bottleneck ResNet50 defined here, torchvision not needed). Every TensorFlow
+measurement is timed both with XLA (jit_compile=True) and as a plain graph (TF's
+oneDNN kernels; Keras's own compile turns XLA off on a CPU-only machine), and
+the faster is reported (bench/peer_tf.py's fastest; a line "# kerastf_... via
+xla|graph" says which). Best of a few timed runs; prints "name value unit" lines; a missing framework prints one
 "# missing: ..." line and exits 3."""
 import os
 import sys
@@ -17,9 +24,9 @@ import time
 FRAMEWORK = sys.argv[1] if len(sys.argv) > 1 else "keras"
 THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else os.cpu_count()
 QUICK = "--quick" in sys.argv
-os.environ["KERAS_BACKEND"] = "jax"
+os.environ["KERAS_BACKEND"] = "tensorflow" if FRAMEWORK == "keras-tf" else "jax"
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
-if THREADS == 1:  # XLA's CPU client: one intra-op thread
+if THREADS == 1 and FRAMEWORK == "keras":  # XLA's CPU client: one intra-op thread
     os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
 
 
@@ -92,6 +99,51 @@ def keras_peer():
         out("keras_resnet50_infer_b%d" % b, best(lambda: rfwd(rv, rn, xr).block_until_ready(), it, 2))
 
 
+def keras_tf_peer():
+    try:
+        from peer_tf import fastest, setup
+
+        tf, keras = setup(THREADS)
+        import numpy as np
+    except ImportError as e:
+        print("# missing: keras-tf (%s)" % e)
+        sys.exit(3)
+    L = keras.layers
+    model = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(),
+                              L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(), L.Flatten(),
+                              L.Dense(128, activation="relu"), L.Dense(10)])
+    opt = keras.optimizers.Adam()
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    opt.build(model.trainable_variables)  # its slots exist before tracing
+
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        opt.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+        return loss
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.uniform(size=(64, 28, 28, 1)).astype(np.float32))
+    y = tf.constant(rng.integers(0, 10, 64))
+
+    def timed(name, fn, args, iters):
+        t, way = fastest(tf, fn, args, lambda f: best(lambda: f(*args), iters))
+        print("# kerastf_%s via %s" % (name, way))
+        out("kerastf_" + name, t)
+
+    timed("cnn_train_step_b64", step, (x, y), 5 if QUICK else 30)
+    fwd = lambda a: model(a, training=False)
+    timed("cnn_infer_b1", fwd, (tf.ones((1, 28, 28, 1)),), 50 if QUICK else 500)
+    timed("cnn_infer_b256", fwd, (tf.ones((256, 28, 28, 1)),), 3 if QUICK else 20)
+    res = keras.applications.ResNet50(weights=None)
+    for b, it in ((1, 2 if QUICK else 5), (32, 1 if QUICK else 2)):
+        xr = tf.ones((b, 224, 224, 3))
+        t, way = fastest(tf, lambda a: res(a, training=False), (xr,),
+                         lambda f, xr=xr, it=it: best(lambda: f(xr), it, 2))
+        print("# kerastf_resnet50_infer_b%d via %s" % (b, way))
+        out("kerastf_resnet50_infer_b%d" % b, t)
+
+
 def torch_resnet50(nn):
     class Bottleneck(nn.Module):
         def __init__(self, cin, mid, stride):
@@ -149,4 +201,7 @@ def torch_peer():
 
 
 if __name__ == "__main__":
-    keras_peer() if FRAMEWORK == "keras" else torch_peer()
+    peers = {"keras": keras_peer, "keras-tf": keras_tf_peer, "torch": torch_peer}
+    if FRAMEWORK not in peers:
+        sys.exit("usage: peers_cnn.py keras|keras-tf|torch THREADS [--quick]")
+    peers[FRAMEWORK]()

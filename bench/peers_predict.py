@@ -1,12 +1,17 @@
 """Python peers for bench/run_predict.sh: the classic 2-3-2 model (Dense(3, relu),
-Dense(2, softmax)) in Keras 3 on JAX, and in PyTorch when it is importable.
-Single-sample latency uses each framework's fastest per-call path (Keras: the
-model called directly on a jnp array, not model.predict, which adds a data
-pipeline); throughput is one batch of 1024. Prints "name value unit" lines.
-Usage: peers_predict.py [keras|torch] (both when omitted); a framework that does
-not import is reported on stderr as "missing <name>: ..." (exit 3 when asked for
-alone), since Keras and PyTorch may live in different pythons (run_predict.sh
-finds them)."""
+Dense(2, softmax)) in Keras 3 on JAX, Keras 3 on TensorFlow ("keras-tf") and
+PyTorch, each when it is importable. Single-sample latency uses each
+framework's fastest per-call path (Keras on JAX: the jitted stateless call on a
+jnp array; Keras on TensorFlow: model(x) under tf.function called as its
+concrete function, with XLA or as a plain graph, whichever is faster,
+bench/peer_tf.py; neither model.predict, which
+adds a data pipeline); throughput is one batch of 1024. bench_predict.c runs at
+ckeras's default thread count (all cores), so the TensorFlow peer gets
+intra-op = os.cpu_count() (env BENCH_THREADS overrides). Prints "name value
+unit" lines. Usage: peers_predict.py [keras|keras-tf|torch] (all when omitted); a
+framework that does not import is reported on stderr as "missing <name>: ..."
+(exit 3 when every one asked for is missing), since the peers may live in
+different pythons (run_predict.sh finds them)."""
 import os
 import sys
 import time
@@ -41,6 +46,26 @@ def bench_keras():
     print("keras_classic_batch1024_throughput %.3f Msamples/s" % (1024 / tb / 1e6))
 
 
+def bench_keras_tf():
+    from peer_tf import fastest, setup
+
+    tf, keras = setup(int(os.environ.get("BENCH_THREADS", os.cpu_count())))
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    fwd = lambda a: model(a, training=False)
+
+    def timer(x, iters):
+        def time_it(f):
+            f(x)  # XLA compiles on the first call
+            return best(lambda: f(x), iters)
+        return time_it
+    x1, xb = tf.ones((1, 2)), tf.ones((1024, 2))
+    t1 = fastest(tf, fwd, (x1,), timer(x1, 2000))[0]
+    tb = fastest(tf, fwd, (xb,), timer(xb, 200))[0]
+    print("kerastf_classic_single_latency %.4f us" % (t1 * 1e6))
+    print("kerastf_classic_batch1024_throughput %.3f Msamples/s" % (1024 / tb / 1e6))
+
+
 def bench_torch():
     import torch
 
@@ -54,11 +79,14 @@ def bench_torch():
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["keras", "torch"]
+    runs = {"keras": bench_keras, "keras-tf": bench_keras_tf, "torch": bench_torch}
+    which = sys.argv[1:] or list(runs)
+    if not set(which) <= set(runs):
+        sys.exit("usage: peers_predict.py [keras|keras-tf|torch]...")
     missing = 0
     for name in which:
         try:
-            (bench_keras if name == "keras" else bench_torch)()
+            runs[name]()
         except ImportError as e:
             print("missing %s: %s (python %s)" % (name, e, sys.executable), file=sys.stderr)
             missing += 1

@@ -2,11 +2,16 @@
 bench/bench_seq.c -- LSTM(128) over 100 steps of 32 features + Dense(1), and
 Embedding(10000, 64) + Bidirectional(LSTM(64)) + Dense(1, sigmoid) on 100 ids --
 at batch 32, inference and one training step (Adam; MSE resp. binary
-cross-entropy), in Keras 3 on JAX and in PyTorch, each where importable (a
-missing peer is reported on stderr, not fatal). Keras: a jitted stateless call
-for inference, train_on_batch for a step. Threads: argv[1] (PyTorch's
-set_num_threads; JAX uses its own pool); argv[2:] picks peers ("keras", "torch";
-default both). Prints "name value unit" lines."""
+cross-entropy), in Keras 3 on JAX, Keras 3 on TensorFlow and PyTorch, each
+where importable (a missing peer is reported on stderr, not fatal). Keras on
+JAX: a jitted stateless call for inference, train_on_batch for a step. Keras on
+TensorFlow (bench/peer_tf.py): model(x) and a GradientTape + optimizer.apply
+step under tf.function, each called as a concrete function with XLA or as a
+plain graph, whichever is faster (a "# kerastf_... via" line says which).
+Threads: argv[1] (PyTorch's set_num_threads; TensorFlow's intra-op pool, inter-op
+1; JAX uses its own pool); argv[2:] picks peers ("keras", "keras-tf", "torch";
+default keras and torch: keras-tf needs its own process, as Keras picks one
+backend per process). Prints "name value unit" lines."""
 import os
 import sys
 import time
@@ -59,6 +64,43 @@ def bench_keras():
         print("keras_%s_train_step %.3f ms" % (name, best_ms(lambda: model.train_on_batch(xin, y))))
 
 
+def bench_keras_tf():
+    try:
+        from peer_tf import fastest, setup
+
+        tf, keras = setup(THREADS)
+        import numpy as np
+    except ImportError as e:
+        print("keras-tf peer unavailable: %s" % e, file=sys.stderr)
+        return
+    x, ids, y = data(np)
+    x, ids, y = tf.constant(x), tf.constant(ids), tf.constant(y)
+    L = keras.layers
+    models = {
+        "lstm128": (keras.Sequential([keras.Input((T, F)), L.LSTM(128), L.Dense(1)]), x, "mse"),
+        "bilstm_text": (keras.Sequential([keras.Input((T,), dtype="int32"), L.Embedding(VOCAB, 64),
+                                          L.Bidirectional(L.LSTM(64)), L.Dense(1, activation="sigmoid")]),
+                        ids, "binary_crossentropy"),
+    }
+    for name, (model, xin, loss) in models.items():
+        loss_fn = keras.losses.get(loss)
+        opt = keras.optimizers.Adam()
+        opt.build(model.trainable_variables)  # its slots exist before tracing
+
+        def step(a, b, model=model, loss_fn=loss_fn, opt=opt):
+            with tf.GradientTape() as tape:
+                value = tf.reduce_mean(loss_fn(b, model(a, training=True)))
+            opt.apply(tape.gradient(value, model.trainable_variables), model.trainable_variables)
+            return value
+
+        for what, fn, args in (("inference", lambda a, m=model: m(a, training=False), (xin,)),
+                               ("train_step", step, (xin, y))):
+            ms, way = fastest(tf, fn, args, lambda f, args=args: best_ms(lambda: f(*args)) / 1e3)
+            print("# kerastf_%s_%s via %s" % (name, what, way))
+            print("kerastf_%s_%s %.3f ms" % (name, what, ms * 1e3))
+            sys.stdout.flush()
+
+
 def bench_torch():
     try:
         import numpy as np
@@ -107,5 +149,7 @@ if __name__ == "__main__":
     peers = sys.argv[2:] or ["keras", "torch"]
     if "keras" in peers:
         bench_keras()
+    if "keras-tf" in peers:
+        bench_keras_tf()
     if "torch" in peers:
         bench_torch()

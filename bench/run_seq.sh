@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs bench/bench_seq.c against build/libckeras.a, then the Python
-# peers (Keras on JAX with the python that has keras, PyTorch with the python that
-# has torch, e.g. Debian's /usr/bin/python3), and prints a ratio table.
+# peers (Keras 3 on JAX, Keras 3 on TensorFlow, PyTorch: each under the first
+# python that imports it, bench/peers.sh), and prints a ratio table; a missing
+# peer reads n/a.
 # Usage: bench/run_seq.sh [BUILD_DIR] [THREADS]   (needs a Release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,15 +17,13 @@ echo "threads: $THREADS (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 "$OUT/bench_seq" "$THREADS" | tee "$OUT/ckeras.txt"
 : > "$OUT/peers.txt"
 # each peer with the first interpreter that can import it
-for peer in keras torch; do
-    for py in python3 /usr/bin/python3; do
-        if "$py" -c "import $peer" 2>/dev/null; then
-            "$py" bench/peers_seq.py "$THREADS" "$peer" >> "$OUT/peers.txt" 2> "$OUT/$peer.err" \
-                || echo "($peer peer failed: $(tail -1 "$OUT/$peer.err"))"
-            break
-        fi
-    done
-    grep -q "^${peer}_" "$OUT/peers.txt" || echo "($peer peer missing: no python here imports $peer)"
+. bench/peers.sh
+for peer in keras keras-tf torch; do
+    py=$(peer_python $peer)
+    if [ -z "$py" ]; then echo "($peer peer missing: $(peer_missing_note $peer); its column reads n/a)"; continue; fi
+    "$py" bench/peers_seq.py "$THREADS" "$peer" >> "$OUT/peers.txt" 2> "$OUT/$peer.err" \
+        || echo "($peer peer failed: $(tail -1 "$OUT/$peer.err"))"
+    grep -q "^${peer/keras-tf/kerastf}_" "$OUT/peers.txt" || echo "($peer peer printed nothing: $(tail -1 "$OUT/$peer.err"))"
 done
 cat "$OUT/peers.txt"
 python3 - "$OUT/ckeras.txt" "$OUT/peers.txt" <<'PY'
@@ -33,15 +32,19 @@ def load(p):
     d = {}
     for line in open(p):
         parts = line.split()
-        if len(parts) >= 3:
+        if len(parts) >= 3 and not line.startswith("#"):
             d[parts[0]] = float(parts[1])
     return d
 c, p = load(sys.argv[1]), load(sys.argv[2])
-print("\n%-28s %12s %12s %12s %18s" % ("measurement (ms, lower wins)", "ckeras", "keras-jax", "torch", "torch/ckeras"))
+nan = float("nan")
+def fmt(v, w=12, f="%.3f"):
+    return ("%" + str(w) + "s") % (f % v if v == v else "n/a")
+print("\n%-28s %12s %12s %12s %12s %9s %9s %9s" % ("measurement (ms, lower wins)", "ckeras", "keras-jax", "keras-tf",
+                                                 "torch", "jax/ck", "tf/ck", "torch/ck"))
 for key in ["lstm128_inference", "lstm128_train_step", "bilstm_text_inference", "bilstm_text_train_step"]:
-    cv = c.get(key, float("nan"))
-    kv, tv = p.get("keras_" + key, float("nan")), p.get("torch_" + key, float("nan"))
-    ratio = "%.2fx" % (tv / cv) if tv == tv and cv == cv else "n/a (no torch)"
-    print("%-28s %12.3f %12.3f %12.3f %18s" % (key, cv, kv, tv, ratio))
+    cv = c.get(key, nan)
+    vals = [p.get(pre + key, nan) for pre in ("keras_", "kerastf_", "torch_")]
+    print("%-28s %s %s %s" % (key, fmt(cv), " ".join(fmt(v) for v in vals),
+                              " ".join(fmt(v / cv, 9, "%.2fx") for v in vals)))
 print("target: torch/ckeras >= 1.2 at the same thread count")
 PY

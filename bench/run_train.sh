@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # MLP training and inference: ckeras (bench/bench_train.c against BUILD/libckeras.a)
-# next to Keras 3 on JAX and PyTorch (bench/peers_train.py), at 1 and 2 threads,
-# each process pinned to that many cores with taskset. Each peer runs under the
-# first python that imports it (the pyenv python has Keras + JAX, Debian's
-# /usr/bin/python3 has python3-torch); a peer that no python has is reported as
-# missing and its column shows n/a. Prints a ratio table (peer time / ckeras
+# next to Keras 3 on JAX, Keras 3 on TensorFlow and PyTorch (bench/peers_train.py),
+# at 1 and 2 threads, each process pinned to that many cores with taskset. Each
+# peer runs under the first python that imports it (bench/peers.sh: the pyenv
+# python has Keras + JAX, Debian's /usr/bin/python3 has python3-torch, the venv
+# /opt/ckeras-keras-tf has Keras 3 + TensorFlow); a peer that no python has is
+# reported as missing and its column shows n/a. Prints a ratio table (peer time / ckeras
 # time: above 1 means ckeras is faster).
 # Usage: [THREADS="1 2"] bench/run_train.sh [BUILD_DIR] [quick]   (needs a Release build)
 set -euo pipefail
@@ -16,21 +17,18 @@ trap 'rm -rf "$OUT"' EXIT
 cc -O2 -std=gnu11 -Iinclude bench/bench_train.c "$BUILD/libckeras.a" \
    $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm -o "$OUT/bench_train"
 
-find_python() { # $1: module, $2: env assignment for the import check
-  for py in python3 /usr/bin/python3 python; do
-    if command -v "$py" >/dev/null && env $2 "$py" -c "import $1" >/dev/null 2>&1; then echo "$py"; return; fi
-  done
-}
-KERAS_PY=$(find_python keras KERAS_BACKEND=jax)
-TORCH_PY=$(find_python torch X=1)
+. bench/peers.sh
+PEERS="keras keras-tf torch"
+declare -A PY
+for peer in $PEERS; do PY[$peer]=$(peer_python $peer); done
 NCPU=$(nproc)
 for t in ${THREADS:-1 2}; do
   [ "$t" -le "$NCPU" ] || continue
   cpus=$(seq -s, 0 $((t - 1)))
   echo "== ckeras, $t thread(s)" >&2
   taskset -c "$cpus" "$OUT/bench_train" "$t" $QUICK | sed "s/^/t$t /" >> "$OUT/all.txt"
-  for peer in keras torch; do
-    py=$([ $peer = keras ] && echo "$KERAS_PY" || echo "$TORCH_PY")
+  for peer in $PEERS; do
+    py=${PY[$peer]}
     if [ -z "$py" ]; then echo "t$t missing $peer" >> "$OUT/all.txt"; continue; fi
     echo "== $peer ($py), $t thread(s)" >&2
     if ! taskset -c "$cpus" "$py" bench/peers_train.py $peer "$t" $QUICK > "$OUT/p.txt" 2> "$OUT/p.err"; then
@@ -39,8 +37,9 @@ for t in ${THREADS:-1 2}; do
     sed "s/^/t$t /" "$OUT/p.txt" >> "$OUT/all.txt"
   done
 done
-[ -n "$KERAS_PY" ] || echo "peer missing: Keras 3 on JAX (no python imports keras with KERAS_BACKEND=jax)"
-[ -n "$TORCH_PY" ] || echo "peer missing: PyTorch (no python imports torch)"
+for peer in $PEERS; do
+  [ -n "${PY[$peer]}" ] || echo "peer missing: $peer ($(peer_missing_note $peer)): its column reads n/a"
+done
 python3 - "$OUT/all.txt" <<'PY'
 import sys
 vals, missing = {}, set()
@@ -54,21 +53,26 @@ def get(t, key):
 def fmt(v, w=10, p="%.4g"):
     return ("%" + str(w) + "s") % (p % v if v == v else "n/a")
 print("\nTraining, one epoch of 8192 samples (ms; ratio = peer / ckeras, > 1: ckeras faster)")
-print("%-3s %-28s %10s %10s %10s %9s %9s %10s" % ("thr", "workload", "ckeras", "keras-jax", "torch", "keras/ck", "torch/ck", "% sgemm"))
+print("%-3s %-28s %10s %10s %10s %10s %9s %9s %9s %10s" % ("thr", "workload", "ckeras", "keras-jax", "keras-tf", "torch",
+                                                           "jax/ck", "tf/ck", "torch/ck", "% sgemm"))
 for t in ("t1", "t2"):
     for key in sorted({k for (tt, k) in vals if tt == t and k.startswith("train_") and k.endswith("_epoch")}):
-        c, k, p = get(t, key), get(t, "keras_" + key), get(t, "torch_" + key)
+        c, k, f, p = get(t, key), get(t, "keras_" + key), get(t, "kerastf_" + key), get(t, "torch_" + key)
         frac = get(t, key.replace("_epoch", "_sgemm_frac"))
-        print("%-3s %-28s %s %s %s %s %s %s" % (t[1:], key[6:-6], fmt(c), fmt(k), fmt(p), fmt(k / c, 9, "%.2fx"),
-                                                fmt(p / c, 9, "%.2fx"), fmt(frac, 10, "%.0f%%")))
+        print("%-3s %-28s %s %s %s %s %s %s %s %s" % (t[1:], key[6:-6], fmt(c), fmt(k), fmt(f), fmt(p),
+                                                      fmt(k / c, 9, "%.2fx"), fmt(f / c, 9, "%.2fx"),
+                                                      fmt(p / c, 9, "%.2fx"), fmt(frac, 10, "%.0f%%")))
 print("\nInference (b1: latency in us, ratio = peer / ckeras; b256/b4096: ksamples/s, ratio = ckeras / peer)")
-print("%-3s %-28s %10s %10s %10s %9s %9s" % ("thr", "workload", "ckeras", "keras-jax", "torch", "vs keras", "vs torch"))
+print("%-3s %-28s %10s %10s %10s %10s %9s %9s %9s" % ("thr", "workload", "ckeras", "keras-jax", "keras-tf", "torch",
+                                                     "vs jax", "vs tf", "vs torch"))
 for t in ("t1", "t2"):
     for key in sorted({k for (tt, k) in vals if tt == t and k.startswith("infer_")}):
-        c, k, p = get(t, key), get(t, "keras_" + key), get(t, "torch_" + key)
+        c = get(t, key)
+        peers = [get(t, pre + key) for pre in ("keras_", "kerastf_", "torch_")]
         lat = key.endswith("latency")
-        rk, rp = (k / c, p / c) if lat else (c / k, c / p)
-        print("%-3s %-28s %s %s %s %s %s" % (t[1:], key[6:], fmt(c), fmt(k), fmt(p), fmt(rk, 9, "%.2fx"), fmt(rp, 9, "%.2fx")))
+        ratios = [(v / c if lat else c / v) for v in peers]
+        print("%-3s %-28s %s %s %s" % (t[1:], key[6:], fmt(c), " ".join(fmt(v) for v in peers),
+                                       " ".join(fmt(r, 9, "%.2fx") for r in ratios)))
 for t, peer in sorted(missing):
     print("(%s thread(s): %s peer missing)" % (t[1:], peer))
 PY

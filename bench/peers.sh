@@ -1,0 +1,36 @@
+# Sourced by bench/run_*.sh: finds the interpreter for each Python peer.
+# Each peer runs under the first python that can import it, because they live in
+# different places: Keras 3 + JAX in the pyenv `python3`, PyTorch in Debian's
+# /usr/bin/python3 (python3-torch), Keras 3 + TensorFlow in the venv
+# /opt/ckeras-keras-tf that scripts/install-bench-deps.sh makes. "keras-tf" wants
+# Keras 3 (the venvs /opt/ckeras-tf2 and /opt/ckeras-tfjs hold tf.keras 2.15 and
+# must not count). CKERAS_PEER_PYTHONS overrides the candidate list.
+PEER_PYTHONS=${CKERAS_PEER_PYTHONS:-"python3 /usr/bin/python3 /opt/ckeras-keras-tf/bin/python3 python"}
+
+# peer_python PEER: prints the interpreter for PEER (keras | keras-tf | torch), or
+# nothing when none has it.
+peer_python() {
+  local py check
+  case $1 in
+    keras) check="import keras, jax" ;;
+    keras-tf) check="import tensorflow, keras, sys; sys.exit(int(keras.__version__.split('.')[0]) < 3)" ;;
+    torch) check="import torch" ;;
+    *) return 1 ;;
+  esac
+  for py in $PEER_PYTHONS; do
+    if command -v "$py" >/dev/null &&
+       env KERAS_BACKEND="$([ "$1" = keras-tf ] && echo tensorflow || echo jax)" TF_CPP_MIN_LOG_LEVEL=3 \
+         "$py" -c "$check" >/dev/null 2>&1; then
+      echo "$py"; return 0
+    fi
+  done
+}
+
+# peer_missing_note PEER: why a peer's column reads n/a.
+peer_missing_note() {
+  case $1 in
+    keras) echo "no python imports keras + jax" ;;
+    keras-tf) echo "no python imports tensorflow + keras>=3 (scripts/install-bench-deps.sh makes /opt/ckeras-keras-tf)" ;;
+    torch) echo "no python imports torch (scripts/install-bench-deps.sh: apt python3-torch)" ;;
+  esac
+}
