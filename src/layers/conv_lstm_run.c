@@ -1,4 +1,4 @@
-/* Forward pass of ConvLSTM1D/2D (class entries in recurrent.c), as Keras 3's
+/* Forward and backward passes of ConvLSTM1D/2D (class entries in recurrent.c), as Keras 3's
  * ConvLSTMCell computes it: the input convolution of every step at once (time
  * folded into the batch; the layer's strides, padding and dilation, plus bias),
  * then per step the recurrent convolution of h ("same", stride 1) and the LSTM
