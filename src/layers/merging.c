@@ -74,9 +74,38 @@ static inline int64_t offset_of(const ck_tensor *x, const ck_tensor *y, const in
     return same_shape(x, y) ? j : ck_bcast_offset(j, y->shape.dim, y->shape.rank, strides);
 }
 
+static bool all_same_shape(const ck_tensor *in, int n_in, const ck_tensor *out)
+{
+    for (int k = 0; k < n_in; k++)
+        if (!same_shape(&in[k], out)) return false;
+    return true;
+}
+
+/* Inputs of the output's shape (a residual Add): one contiguous pass per input. */
+static void merge_forward_same(merge_op op, const ck_tensor *in, int n_in, float *y, int64_t n)
+{
+    memcpy(y, in[0].data, (size_t)n * sizeof *y);
+    for (int k = 1; k < n_in; k++) {
+        const float *x = in[k].data;
+        switch (op) {
+        case OP_SUB: for (int64_t j = 0; j < n; j++) y[j] -= x[j]; break;
+        case OP_MUL: for (int64_t j = 0; j < n; j++) y[j] *= x[j]; break;
+        case OP_MAX: for (int64_t j = 0; j < n; j++) y[j] = y[j] > x[j] ? y[j] : x[j]; break;
+        case OP_MIN: for (int64_t j = 0; j < n; j++) y[j] = y[j] < x[j] ? y[j] : x[j]; break;
+        default: for (int64_t j = 0; j < n; j++) y[j] += x[j]; break;
+        }
+    }
+    if (op == OP_AVG)
+        for (int64_t j = 0; j < n; j++) y[j] /= (float)n_in;
+}
+
 static ck_status merge_forward(merge_op op, const ck_tensor *in, int n_in, ck_tensor *out)
 {
     int64_t n = ck_numel(&out[0]), strides[64][CK_MAX_RANK];
+    if (all_same_shape(in, n_in, out)) {
+        merge_forward_same(op, in, n_in, out[0].data, n);
+        return CK_OK;
+    }
     for (int k = 0; k < n_in; k++) input_strides(&in[k], &out[0], strides[k]);
     float *y = out[0].data;
     for (int64_t j = 0; j < n; j++) {
@@ -139,6 +168,11 @@ static ck_status merge_backward(merge_op op, const ck_tensor *in, int n_in, cons
     }
     for (int k = 0; k < n_in; k++) {
         if (!din[k].data) continue;
+        if (op != OP_MUL && same_shape(&in[k], out)) { /* a constant partial: one pass */
+            float c = merge_partial(op, in, n_in, out, strides, k, 0);
+            for (int64_t j = 0; j < n; j++) din[k].data[j] += dout[0].data[j] * c;
+            continue;
+        }
         for (int64_t j = 0; j < n; j++)
             din[k].data[offset_of(&in[k], &out[0], strides[k], j)] +=
                 dout[0].data[j] * merge_partial(op, in, n_in, out, strides, k, j);
