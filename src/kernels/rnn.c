@@ -139,7 +139,8 @@ static void act(ck_act_kind k, const float *x, float *y, int64_t n)
 static void lstm_row(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c)
 {
     int64_t u = a->units;
-    for (int64_t k = 0; k < 4 * u; k++) pre[k] += zh[k];
+    if (zh) /* NULL: the recurrent GEMM accumulated into pre already */
+        for (int64_t k = 0; k < 4 * u; k++) pre[k] += zh[k];
     act(a->rec_act, pre, g, 2 * u);                 /* i, f */
     act(a->act, pre + 2 * u, g + 2 * u, u);         /* candidate */
     act(a->rec_act, pre + 3 * u, g + 3 * u, u);     /* o */
@@ -221,7 +222,14 @@ void ck_rnn_forward(const ck_rnn_args *a)
         int64_t ldh = a->rec_drop ? T * U : U;
         /* Recurrent projection of all gates in one GEMM (GRU without reset_after:
          * z and r first, the candidate after the reset gate is known). */
-        ck_sgemm(false, false, B, gru_late_reset ? 2 * U : GU, U, 1.0f, hread, ldh, a->recurrent, GU, 0.0f, w.hproj, GU);
+        /* LSTM and SimpleRNN add it straight onto this step's input projection
+         * (rows T*GU apart); a GRU needs its parts apart. */
+        bool into_pre = a->kind != CK_RNN_GRU;
+        if (into_pre)
+            ck_sgemm(false, false, B, GU, U, 1.0f, hread, ldh, a->recurrent, GU, 1.0f, w.pre + t * GU, T * GU);
+        else
+            ck_sgemm(false, false, B, gru_late_reset ? 2 * U : GU, U, 1.0f, hread, ldh, a->recurrent, GU, 0.0f,
+                     w.hproj, GU);
         if (bias_rec)
             for (int64_t b = 0; b < B; b++) ck_vec_add(w.hproj + b * GU, bias_rec, GU);
         if (gru_late_reset) {
@@ -250,11 +258,10 @@ void ck_rnn_forward(const ck_rnn_args *a)
                 else if (a->seq) memcpy(a->seq + (b * T + s) * U, h, (size_t)U * sizeof *h);
             } else {
                 if (a->kind == CK_RNN_LSTM) {
-                    lstm_row(a, pre, zh, g, h, c);
+                    lstm_row(a, pre, NULL, g, h, c);
                 } else if (a->kind == CK_RNN_GRU) {
                     gru_row(a, pre, zh, g, w.cand + (b * T + t) * U, h);
                 } else {
-                    for (int64_t k = 0; k < U; k++) pre[k] += zh[k];
                     act(a->act, pre, g, U);
                     memcpy(h, g, (size_t)U * sizeof *h);
                 }
