@@ -86,6 +86,13 @@ static ck_status check_positive(const ck_layer *l, const char *field, const ck_i
     return CK_OK;
 }
 
+/* A positive count field (filters, depth_multiplier). */
+static ck_status check_count(const ck_layer *l, const char *field, int64_t v)
+{
+    ck_ints one = {.n = 1, .v = {v}};
+    return check_positive(l, field, &one);
+}
+
 /* Common checks; sets the spatial axes and the known input channel count. */
 static ck_status conv_prepare(const ck_layer *l, const ck_shape *in, ck_spatial *sp, int64_t *channels)
 {
@@ -136,6 +143,15 @@ static ck_status add_bias(ck_layer *l, int64_t n)
     return ck_layer_add_weight(l, "bias", ck_shape_1(n), &c->bias_initializer, true, CK_FLOAT32);
 }
 
+/* The weights of a one-kernel convolution, in Keras's order, and its one output. */
+static ck_status add_kernel_bias(ck_layer *l, ck_shape kernel, const ck_init *init, int64_t n_bias, int *n_out)
+{
+    ck_status st = ck_layer_add_weight(l, "kernel", kernel, init, true, CK_FLOAT32);
+    if (!st) st = add_bias(l, n_bias);
+    *n_out = 1;
+    return st;
+}
+
 /* ---- Conv1D/2D/3D ------------------------------------------------------------------- */
 static ck_status conv_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
@@ -145,8 +161,7 @@ static ck_status conv_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape 
     int64_t ch;
     ck_status st = conv_prepare(l, &in[0], &sp, &ch);
     if (st) return st;
-    if (c->filters <= 0)
-        return ck_layer_error(l, CK_ERR_CONFIG, "field 'filters' must be positive, got %lld", (long long)c->filters);
+    if ((st = check_count(l, "filters", c->filters))) return st;
     if (c->groups <= 0 || c->filters % c->groups)
         return ck_layer_error(l, CK_ERR_CONFIG, "field 'groups' (%lld) must divide field 'filters' (%lld)",
                               (long long)c->groups, (long long)c->filters);
@@ -154,11 +169,8 @@ static ck_status conv_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape 
         return ck_layer_error(l, CK_ERR_CONFIG, "field 'groups' (%lld) must divide the input channels (%lld)",
                               (long long)c->groups, (long long)ch);
     if ((st = conv_out_shape(l, &in[0], &sp, c->filters, &out[0]))) return st;
-    st = ck_layer_add_weight(l, "kernel", kernel_shape(&c->kernel_size, ch / c->groups, c->filters),
-                             &c->kernel_initializer, true, CK_FLOAT32);
-    if (!st) st = add_bias(l, c->filters);
-    *n_out = 1;
-    return st;
+    return add_kernel_bias(l, kernel_shape(&c->kernel_size, ch / c->groups, c->filters), &c->kernel_initializer,
+                           c->filters, n_out);
 }
 
 /* Output positions per sample (product of the spatial output dims). */
@@ -203,8 +215,7 @@ static ck_status conv_t_build(ck_layer *l, const ck_shape *in, int n_in, ck_shap
     int64_t ch;
     ck_status st = conv_prepare(l, &in[0], &sp, &ch);
     if (st) return st;
-    if (c->filters <= 0)
-        return ck_layer_error(l, CK_ERR_CONFIG, "field 'filters' must be positive, got %lld", (long long)c->filters);
+    if ((st = check_count(l, "filters", c->filters))) return st;
     *out = in[0];
     for (int i = 0; i < sp.rank; i++) {
         int64_t op = c->output_padding.is_null || c->output_padding.n == 0 ? -1 : c->output_padding.v[i];
@@ -218,11 +229,8 @@ static ck_status conv_t_build(ck_layer *l, const ck_shape *in, int n_in, ck_shap
         out[0].dim[sp.first + i] = d;
     }
     out[0].dim[sp.channel] = c->filters;
-    st = ck_layer_add_weight(l, "kernel", kernel_shape(&c->kernel_size, c->filters, ch),
-                             &c->kernel_initializer, true, CK_FLOAT32);
-    if (!st) st = add_bias(l, c->filters);
-    *n_out = 1;
-    return st;
+    return add_kernel_bias(l, kernel_shape(&c->kernel_size, c->filters, ch), &c->kernel_initializer, c->filters,
+                           n_out);
 }
 
 static int64_t conv_t_flops(const ck_layer *l)
@@ -244,15 +252,10 @@ static ck_status dw_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     int64_t ch;
     ck_status st = conv_prepare(l, &in[0], &sp, &ch);
     if (st) return st;
-    if (c->depth_multiplier <= 0)
-        return ck_layer_error(l, CK_ERR_CONFIG, "field 'depth_multiplier' must be positive, got %lld",
-                              (long long)c->depth_multiplier);
+    if ((st = check_count(l, "depth_multiplier", c->depth_multiplier))) return st;
     if ((st = conv_out_shape(l, &in[0], &sp, ch * c->depth_multiplier, &out[0]))) return st;
-    st = ck_layer_add_weight(l, "kernel", kernel_shape(&c->kernel_size, ch, c->depth_multiplier),
-                             &c->depthwise_initializer, true, CK_FLOAT32);
-    if (!st) st = add_bias(l, ch * c->depth_multiplier);
-    *n_out = 1;
-    return st;
+    return add_kernel_bias(l, kernel_shape(&c->kernel_size, ch, c->depth_multiplier), &c->depthwise_initializer,
+                           ch * c->depth_multiplier, n_out);
 }
 
 static int64_t dw_flops(const ck_layer *l)
@@ -273,11 +276,8 @@ static ck_status sep_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     int64_t ch;
     ck_status st = conv_prepare(l, &in[0], &sp, &ch);
     if (st) return st;
-    if (c->filters <= 0)
-        return ck_layer_error(l, CK_ERR_CONFIG, "field 'filters' must be positive, got %lld", (long long)c->filters);
-    if (c->depth_multiplier <= 0)
-        return ck_layer_error(l, CK_ERR_CONFIG, "field 'depth_multiplier' must be positive, got %lld",
-                              (long long)c->depth_multiplier);
+    if ((st = check_count(l, "filters", c->filters))) return st;
+    if ((st = check_count(l, "depth_multiplier", c->depth_multiplier))) return st;
     if ((st = conv_out_shape(l, &in[0], &sp, c->filters, &out[0]))) return st;
     ck_ints ones = {.n = c->kernel_size.n, .v = {1, 1, 1}};
     st = ck_layer_add_weight(l, "depthwise_kernel", kernel_shape(&c->kernel_size, ch, c->depth_multiplier),
