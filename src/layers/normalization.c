@@ -69,6 +69,15 @@ static ck_status axes_of(const ck_layer *l, const ck_shape *in, int *axes, int *
     return CK_OK;
 }
 
+/* The trainable scale and offset of the normalization layers, as Keras names them. */
+static ck_status add_gamma_beta(ck_layer *l, ck_shape ws, bool gamma, bool beta)
+{
+    ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    ck_status st = gamma ? ck_layer_add_weight(l, "gamma", ws, &c->gamma_initializer, true, CK_FLOAT32) : CK_OK;
+    if (!st && beta) st = ck_layer_add_weight(l, "beta", ws, &c->beta_initializer, true, CK_FLOAT32);
+    return st;
+}
+
 static ck_status bn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
     (void)n_in;
@@ -77,8 +86,7 @@ static ck_status bn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     ck_shape ws;
     ck_status st = axes_of(l, &in[0], axes, &n, &ws);
     if (st) return st;
-    if (c->scale) st = ck_layer_add_weight(l, "gamma", ws, &c->gamma_initializer, true, CK_FLOAT32);
-    if (!st && c->center) st = ck_layer_add_weight(l, "beta", ws, &c->beta_initializer, true, CK_FLOAT32);
+    st = add_gamma_beta(l, ws, c->scale, c->center);
     if (!st) st = ck_layer_add_weight(l, "moving_mean", ws, &c->moving_mean_initializer, false, CK_FLOAT32);
     if (!st) st = ck_layer_add_weight(l, "moving_variance", ws, &c->moving_variance_initializer, false, CK_FLOAT32);
     out[0] = in[0];
@@ -94,9 +102,7 @@ static ck_status ln_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     ck_shape ws;
     ck_status st = axes_of(l, &in[0], axes, &n, &ws);
     if (st) return st;
-    if (c->scale || c->rms_scaling) st = ck_layer_add_weight(l, "gamma", ws, &c->gamma_initializer, true, CK_FLOAT32);
-    if (!st && c->center && !c->rms_scaling)
-        st = ck_layer_add_weight(l, "beta", ws, &c->beta_initializer, true, CK_FLOAT32);
+    st = add_gamma_beta(l, ws, c->scale || c->rms_scaling, c->center && !c->rms_scaling);
     out[0] = in[0];
     *n_out = 1;
     return st;
@@ -115,8 +121,7 @@ static ck_status gn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     if (c->groups <= 0 || c->groups > dim || dim % c->groups)
         return ck_layer_error(l, CK_ERR_CONFIG, "field 'groups' (%lld) must divide the %lld channels",
                               (long long)c->groups, (long long)dim);
-    if (c->scale) st = ck_layer_add_weight(l, "gamma", ws, &c->gamma_initializer, true, CK_FLOAT32);
-    if (!st && c->center) st = ck_layer_add_weight(l, "beta", ws, &c->beta_initializer, true, CK_FLOAT32);
+    st = add_gamma_beta(l, ws, c->scale, c->center);
     out[0] = in[0];
     *n_out = 1;
     return st;
