@@ -35,21 +35,23 @@
 #define SEED_FIELD CK_FIELD(T, seed, CK_FT_INT, "null", 0, CK_FF_NULLABLE)
 #define N(a) ((int)(sizeof a / sizeof a[0]))
 
+/* units, activation[, recurrent_activation], use_bias: the cells' common head. */
+#define UNITS_FIELDS(...)                                                                \
+    CK_FIELD(T, units, CK_FT_INT, NULL, 0, CK_FF_REQUIRED),                              \
+    CK_FIELD(T, activation, CK_FT_ACT, "\"tanh\"", 0, CK_FF_NULLABLE), __VA_ARGS__       \
+    CK_FIELD(T, use_bias, CK_FT_BOOL, "true")
+#define REC_ACT_FIELD CK_FIELD(T, recurrent_activation, CK_FT_ACT, "\"sigmoid\"", 0, CK_FF_NULLABLE),
+
 static const ck_field simple_rnn_fields[] = {
     RNN_HEAD_FIELDS,
-    CK_FIELD(T, units, CK_FT_INT, NULL, 0, CK_FF_REQUIRED),
-    CK_FIELD(T, activation, CK_FT_ACT, "\"tanh\"", 0, CK_FF_NULLABLE),
-    CK_FIELD(T, use_bias, CK_FT_BOOL, "true"),
+    UNITS_FIELDS(),
     RNN_INIT_FIELDS,
     RNN_TAIL_FIELDS,
 };
 
 static const ck_field lstm_fields[] = {
     RNN_HEAD_FIELDS,
-    CK_FIELD(T, units, CK_FT_INT, NULL, 0, CK_FF_REQUIRED),
-    CK_FIELD(T, activation, CK_FT_ACT, "\"tanh\"", 0, CK_FF_NULLABLE),
-    CK_FIELD(T, recurrent_activation, CK_FT_ACT, "\"sigmoid\"", 0, CK_FF_NULLABLE),
-    CK_FIELD(T, use_bias, CK_FT_BOOL, "true"),
+    UNITS_FIELDS(REC_ACT_FIELD),
     RNN_INIT_FIELDS,
     CK_FIELD(T, unit_forget_bias, CK_FT_BOOL, "true"),
     RNN_TAIL_FIELDS,
@@ -58,10 +60,7 @@ static const ck_field lstm_fields[] = {
 
 static const ck_field gru_fields[] = {
     RNN_HEAD_FIELDS,
-    CK_FIELD(T, units, CK_FT_INT, NULL, 0, CK_FF_REQUIRED),
-    CK_FIELD(T, activation, CK_FT_ACT, "\"tanh\"", 0, CK_FF_NULLABLE),
-    CK_FIELD(T, recurrent_activation, CK_FT_ACT, "\"sigmoid\"", 0, CK_FF_NULLABLE),
-    CK_FIELD(T, use_bias, CK_FT_BOOL, "true"),
+    UNITS_FIELDS(REC_ACT_FIELD),
     RNN_INIT_FIELDS,
     RNN_TAIL_FIELDS,
     CK_FIELD(T, reset_after, CK_FT_BOOL, "true"),
