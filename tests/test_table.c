@@ -7,214 +7,21 @@
  * tf.keras 2.13+: no tf.keras here, so the expected strings are the verbatim
  * ones of KERAS-SPEC §2.3 and of upstream tf-keras's layer_utils_test.py.
  *
- * Build and run from the repository root:
- *   gcc -std=c11 -Wall -Wextra -Werror -fsanitize=address,undefined -Isrc \
- *       src/report/table.c tests/test_table.c -o test_table && ./test_table
  * An optional argument names the golden directory (default: under $CKERAS_ROOT
  * when set, else tests/golden/table relative to the working directory). */
 #include "report/table.h"
+#include "testutil.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <jansson.h>
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        checks++;                                          \
-        if (!(cond)) {                                     \
-            failures++;                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                  \
-            fputc('\n', stderr);                           \
-        }                                                  \
-    } while (0)
-
-/* ------------------------------------------------------------ tiny JSON */
-
-typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype;
-
-typedef struct jv {
-    jtype t;
-    double num;      /* J_NUM, J_BOOL */
-    char *str;       /* J_STR */
-    struct jv *kids; /* J_ARR items, J_OBJ values */
-    char **keys;     /* J_OBJ */
-    int n;
-} jv;
-
-typedef struct jparser {
-    const char *p;
-    int bad;
-} jparser;
-
-static void jskip(jparser *j) {
-    while (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t') j->p++;
+/* A number or a boolean member of a case (Python's json writes True as true). */
+static double jnum(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_boolean(v) ? (double)json_is_true(v) : json_number_value(v);
 }
 
-static void put_utf8(char **o, unsigned c) {
-    unsigned char *u = (unsigned char *)*o;
-    if (c < 0x80) {
-        *u++ = (unsigned char)c;
-    } else if (c < 0x800) {
-        *u++ = (unsigned char)(0xC0 | c >> 6);
-        *u++ = (unsigned char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        *u++ = (unsigned char)(0xE0 | c >> 12);
-        *u++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
-        *u++ = (unsigned char)(0x80 | (c & 0x3F));
-    } else {
-        *u++ = (unsigned char)(0xF0 | c >> 18);
-        *u++ = (unsigned char)(0x80 | (c >> 12 & 0x3F));
-        *u++ = (unsigned char)(0x80 | (c >> 6 & 0x3F));
-        *u++ = (unsigned char)(0x80 | (c & 0x3F));
-    }
-    *o = (char *)u;
-}
-
-static unsigned hex4(jparser *j) {
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = *j->p++;
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else j->bad = 1;
-    }
-    return v;
-}
-
-static char *jstring(jparser *j) {
-    const char *start = ++j->p;
-    size_t cap = 1;
-    while (*j->p && *j->p != '"') cap += (*j->p++ == '\\') ? (j->p++, 6) : 1;
-    char *s = malloc(cap + 8), *o = s;
-    j->p = start;
-    while (*j->p && *j->p != '"' && !j->bad) {
-        char c = *j->p++;
-        if (c != '\\') {
-            *o++ = c;
-            continue;
-        }
-        c = *j->p++;
-        switch (c) {
-        case 'n': *o++ = '\n'; break;
-        case 't': *o++ = '\t'; break;
-        case 'r': *o++ = '\r'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'u': {
-            unsigned c1 = hex4(j);
-            if (c1 >= 0xD800 && c1 < 0xDC00 && j->p[0] == '\\' && j->p[1] == 'u') {
-                j->p += 2;
-                c1 = 0x10000 + ((c1 - 0xD800) << 10) + (hex4(j) - 0xDC00);
-            }
-            put_utf8(&o, c1);
-            break;
-        }
-        default: *o++ = c; break;
-        }
-    }
-    if (*j->p != '"') j->bad = 1;
-    else j->p++;
-    *o = '\0';
-    return s;
-}
-
-static jv jparse(jparser *j);
-
-static void jpush(jv *v, jv kid, char *key) {
-    v->kids = realloc(v->kids, (size_t)(v->n + 1) * sizeof *v->kids);
-    if (v->t == J_OBJ) v->keys = realloc(v->keys, (size_t)(v->n + 1) * sizeof *v->keys);
-    v->kids[v->n] = kid;
-    if (v->t == J_OBJ) v->keys[v->n] = key;
-    v->n++;
-}
-
-static jv jcontainer(jparser *j, jtype t, char close) {
-    jv v = {.t = t};
-    j->p++;
-    jskip(j);
-    while (!j->bad && *j->p != close) {
-        char *key = NULL;
-        if (t == J_OBJ) {
-            if (*j->p != '"') {
-                j->bad = 1;
-                break;
-            }
-            key = jstring(j);
-            jskip(j);
-            if (*j->p++ != ':') j->bad = 1;
-        }
-        jpush(&v, jparse(j), key);
-        jskip(j);
-        if (*j->p == ',') j->p++;
-        else if (*j->p != close) j->bad = 1;
-        jskip(j);
-    }
-    if (*j->p == close) j->p++;
-    return v;
-}
-
-static jv jparse(jparser *j) {
-    jskip(j);
-    jv v = {0};
-    if (*j->p == '{') return jcontainer(j, J_OBJ, '}');
-    if (*j->p == '[') return jcontainer(j, J_ARR, ']');
-    if (*j->p == '"') {
-        v.t = J_STR;
-        v.str = jstring(j);
-    } else if (!strncmp(j->p, "null", 4)) {
-        j->p += 4;
-    } else if (!strncmp(j->p, "true", 4) || !strncmp(j->p, "false", 5)) {
-        v.t = J_BOOL;
-        v.num = *j->p == 't';
-        j->p += v.num ? 4 : 5;
-    } else {
-        char *end;
-        v.t = J_NUM;
-        v.num = strtod(j->p, &end);
-        if (end == j->p) j->bad = 1;
-        j->p = end;
-    }
-    return v;
-}
-
-static void jfree(jv *v) {
-    for (int i = 0; i < v->n; i++) {
-        jfree(&v->kids[i]);
-        if (v->keys) free(v->keys[i]);
-    }
-    free(v->kids);
-    free(v->keys);
-    free(v->str);
-}
-
-static const jv *jget(const jv *o, const char *key) {
-    static const jv null = {0};
-    for (int i = 0; o->t == J_OBJ && i < o->n; i++)
-        if (!strcmp(o->keys[i], key)) return &o->kids[i];
-    return &null;
-}
-
-static const char *jstr(const jv *v) { return v->t == J_STR ? v->str : ""; }
-
-/* ------------------------------------------------------------ helpers */
-
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
+static const char *jstr(const json_t *v) { return json_is_string(v) ? json_string_value(v) : ""; }
 
 static char *concat(const char *a, const char *b) {
     size_t na = strlen(a), nb = strlen(b);
@@ -246,47 +53,49 @@ static int expect_text(const char *name, const char *want, const char *got) {
 
 /* ------------------------------------------------------ Keras 3 goldens */
 
-static ck_table_counts case_counts(const jv *c) {
-    const jv *f = jget(c, "footer");
+static ck_table_counts case_counts(const json_t *c) {
+    const json_t *f = json_object_get(c, "footer");
     return (ck_table_counts){
-        .trainable = (int64_t)jget(f, "trainable")->num,
-        .non_trainable = (int64_t)jget(f, "non_trainable")->num,
-        .optimizer = (int64_t)jget(f, "optimizer")->num,
-        .trainable_bytes = jget(f, "trainable_bytes")->num,
-        .non_trainable_bytes = jget(f, "non_trainable_bytes")->num,
-        .optimizer_bytes = jget(f, "optimizer_bytes")->num,
-        .include_optimizer = jget(f, "include_optimizer")->num != 0,
+        .trainable = (int64_t)jnum(f, "trainable"),
+        .non_trainable = (int64_t)jnum(f, "non_trainable"),
+        .optimizer = (int64_t)jnum(f, "optimizer"),
+        .trainable_bytes = jnum(f, "trainable_bytes"),
+        .non_trainable_bytes = jnum(f, "non_trainable_bytes"),
+        .optimizer_bytes = jnum(f, "optimizer_bytes"),
+        .include_optimizer = jnum(f, "include_optimizer") != 0,
     };
 }
 
-static void run_case(const jv *c, const char *dir) {
-    const char *name = jstr(jget(c, "name"));
-    const jv *rows = jget(c, "rows"), *pos = jget(c, "positions");
-    ck_table_row *r = calloc((size_t)rows->n + 1, sizeof *r);
-    for (int i = 0; i < rows->n; i++) {
-        const jv *x = &rows->kids[i];
-        r[i] = (ck_table_row){jstr(&x->kids[0]), jstr(&x->kids[1]), jstr(&x->kids[2]),
-                              jstr(&x->kids[3]), jstr(&x->kids[4]), 0};
+static void run_case(const json_t *c, const char *dir) {
+    const char *name = jstr(json_object_get(c, "name"));
+    const json_t *rows = json_object_get(c, "rows"), *pos = json_object_get(c, "positions");
+    size_t n_rows = json_array_size(rows), n_pos = json_array_size(pos);
+    ck_table_row *r = calloc(n_rows + 1, sizeof *r);
+    for (size_t i = 0; i < n_rows; i++) {
+        const json_t *x = json_array_get(rows, i);
+        r[i] = (ck_table_row){jstr(json_array_get(x, 0)), jstr(json_array_get(x, 1)), jstr(json_array_get(x, 2)),
+                              jstr(json_array_get(x, 3)), jstr(json_array_get(x, 4)), 0};
     }
-    double *p = calloc((size_t)pos->n + 1, sizeof *p);
-    for (int i = 0; i < pos->n; i++) p[i] = pos->kids[i].num;
+    double *p = calloc(n_pos + 1, sizeof *p);
+    for (size_t i = 0; i < n_pos; i++) p[i] = json_number_value(json_array_get(pos, i));
     ck_table_opts o = {
-        .functional = jget(c, "functional")->num != 0,
-        .show_trainable = jget(c, "show_trainable")->num != 0,
-        .line_length = (int)jget(c, "line_length")->num,
-        .positions = pos->t == J_ARR ? p : NULL,
-        .n_positions = pos->n,
-        .console_width = (int)jget(c, "console_width")->num,
+        .functional = jnum(c, "functional") != 0,
+        .show_trainable = jnum(c, "show_trainable") != 0,
+        .line_length = (int)jnum(c, "line_length"),
+        .positions = json_is_array(pos) ? p : NULL,
+        .n_positions = (int)n_pos,
+        .console_width = (int)jnum(c, "console_width"),
     };
     const char *err = NULL;
-    char *table = ck_table_render_keras3(jstr(jget(c, "model_name")), r, rows->n, &o, &err);
-    if (jget(c, "error")->t == J_STR) {
-        CHECK(!table && err && !strcmp(err, jstr(jget(c, "error"))), "%s: want error '%s', got '%s'",
-              name, jstr(jget(c, "error")), err ? err : "(none)");
+    char *table = ck_table_render_keras3(jstr(json_object_get(c, "model_name")), r, (int)n_rows, &o, &err);
+    const json_t *want_err = json_object_get(c, "error");
+    if (json_is_string(want_err)) {
+        CHECK(!table && err && !strcmp(err, jstr(want_err)), "%s: want error '%s', got '%s'", name, jstr(want_err),
+              err ? err : "(none)");
     } else {
         char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, jstr(jget(c, "expected")));
-        char *want = read_file(path);
+        snprintf(path, sizeof path, "%s/%s", dir, jstr(json_object_get(c, "expected")));
+        char *want = test_read_file(path, NULL);
         ck_table_counts counts = case_counts(c);
         char *foot = ck_table_footer_keras3(&counts, o.console_width, &err);
         CHECK(want != NULL, "%s: cannot read %s", name, path);
@@ -307,17 +116,15 @@ static void run_case(const jv *c, const char *dir) {
 static int run_goldens(const char *dir) {
     char path[2048];
     snprintf(path, sizeof path, "%s/cases.json", dir);
-    char *text = read_file(path);
-    CHECK(text != NULL, "cannot read %s (run from the repository root)", path);
-    if (!text) return 0;
-    jparser j = {text, 0};
-    jv root = jparse(&j);
-    CHECK(!j.bad, "cases.json does not parse");
-    const jv *cases = jget(&root, "cases");
-    for (int i = 0; !j.bad && i < cases->n; i++) run_case(&cases->kids[i], dir);
-    int n = cases->n;
-    jfree(&root);
-    free(text);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    CHECK(root != NULL, "cannot read %s (run from the repository root): %s", path, jerr.text);
+    const json_t *cases = json_object_get(root, "cases");
+    size_t i;
+    const json_t *c;
+    json_array_foreach(cases, i, c) run_case(c, dir);
+    int n = (int)json_array_size(cases);
+    json_decref(root);
     return n;
 }
 
@@ -704,7 +511,7 @@ int main(int argc, char **argv) {
     unit_footers();
     unit_errors();
     unit_raw_bytes();
-    printf("test_table: %d Keras 3 golden cases, %d checks, %d failures\n", cases, checks,
-           failures);
-    return failures != 0 || cases < 30;
+    CHECK(cases >= 30, "only %d Keras 3 golden cases", cases);
+    printf("test_table: %d Keras 3 golden cases\n", cases);
+    return test_report("test_table");
 }
