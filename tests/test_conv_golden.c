@@ -7,15 +7,6 @@
 
 #include <jansson.h>
 
-static json_t *load_json(const char *rel)
-{
-    char p[1024];
-    json_error_t e;
-    json_t *j = json_load_file(test_path(p, sizeof p, "%s", rel), 0, &e);
-    CHECK(j != NULL, "%s: %s", rel, e.text);
-    return j;
-}
-
 static void check_counts(const char *dir, const ck_model *m, json_t *counts)
 {
     ck_param_counts pc;
@@ -63,12 +54,10 @@ static void check_case(const char *root, const char *name)
     ck_model *m = ck_model_load_json_file(test_path(p, sizeof p, "%s/config.json", dir));
     CHECK(m != NULL, "%s: %s", dir, ck_errmsg());
     if (!m) return;
-    snprintf(p, sizeof p, "%s/counts.json", dir);
-    json_t *counts = load_json(p);
+    json_t *counts = test_load_json("%s/counts.json", dir);
     if (counts) check_counts(dir, m, counts);
     json_decref(counts);
-    snprintf(p, sizeof p, "%s/summaries.json", dir);
-    json_t *specs = load_json(p);
+    json_t *specs = test_load_json("%s/summaries.json", dir);
     size_t i;
     json_t *spec;
     json_array_foreach(specs, i, spec) check_summary(dir, m, spec);
@@ -108,8 +97,7 @@ static void check_app(const char *app)
     }
     CHECK(m != NULL, "%s: %s", app, ck_errmsg());
     if (!m) return;
-    snprintf(p, sizeof p, "%s/counts.json", dir);
-    json_t *counts = load_json(p);
+    json_t *counts = test_load_json("%s/counts.json", dir);
     if (counts) check_counts(dir, m, counts);
     json_decref(counts);
     json_t *spec = json_pack("{s:s}", "file", "summary.txt");
@@ -126,9 +114,7 @@ int main(void)
     /* conv: conv_cases.py; convb: convb_cases.py (more normalization/preprocessing options) */
     static const char *const roots[] = {"tests/golden/conv", "tests/golden/convb"};
     for (size_t r = 0; r < sizeof roots / sizeof roots[0]; r++) {
-        char ip[600];
-        snprintf(ip, sizeof ip, "%s/index.json", roots[r]);
-        json_t *index = load_json(ip);
+        json_t *index = test_load_json("%s/index.json", roots[r]);
         size_t i;
         json_t *e;
         json_array_foreach(index, i, e) check_case(roots[r], json_string_value(json_object_get(e, "name")));

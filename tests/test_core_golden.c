@@ -5,14 +5,6 @@
 
 #include <jansson.h>
 
-static json_t *load_json(const char *dir, const char *file)
-{
-    char path[1024];
-    test_path(path, sizeof path, "tests/golden/core/%s/%s", dir, file);
-    json_error_t err;
-    return json_load_file(path, 0, &err);
-}
-
 static void check_counts(const char *name, ck_model *m, json_t *counts)
 {
     ck_param_counts c;
@@ -168,8 +160,9 @@ static void run_case(const char *name)
     ck_model *m = ck_model_load_json_file(path);
     CHECK(m != NULL, "%s: %s", name, ck_errmsg());
     if (!m) return;
-    json_t *counts = load_json(name, "counts.json"), *manifest = load_json(name, "summaries.json");
-    json_t *info = load_json(name, "case.json");
+    json_t *counts = test_load_json("tests/golden/core/%s/counts.json", name);
+    json_t *manifest = test_load_json("tests/golden/core/%s/summaries.json", name);
+    json_t *info = test_load_json("tests/golden/core/%s/case.json", name);
     check_counts(name, m, counts);
     check_to_json(name, m);
     compile_like_keras(name, m);

@@ -6,19 +6,9 @@
 
 #include <jansson.h>
 
-static json_t *load_json(const char *dir, const char *file)
-{
-    char p[512];
-    test_path(p, sizeof p, "tests/golden/seq/%s/%s", dir, file);
-    json_error_t e;
-    json_t *j = json_load_file(p, 0, &e);
-    CHECK(j != NULL, "%s: %s", p, e.text);
-    return j;
-}
-
 static void check_counts(const char *name, const ck_model *m)
 {
-    json_t *c = load_json(name, "counts.json");
+    json_t *c = test_load_json("tests/golden/seq/%s/counts.json", name);
     if (!c) return;
     ck_param_counts pc;
     CHECK_OK(ck_model_count_params(m, &pc));
@@ -44,7 +34,7 @@ static void check_counts(const char *name, const ck_model *m)
 
 static void check_summaries(const char *name, const ck_model *m)
 {
-    json_t *s = load_json(name, "summaries.json");
+    json_t *s = test_load_json("tests/golden/seq/%s/summaries.json", name);
     size_t i;
     json_t *e;
     json_array_foreach(s, i, e) {
@@ -69,7 +59,7 @@ static void check_summaries(const char *name, const ck_model *m)
 
 int main(void)
 {
-    json_t *index = load_json("", "index.json");
+    json_t *index = test_load_json("tests/golden/seq/index.json");
     size_t i;
     json_t *e;
     CHECK(json_array_size(index) >= 20, "index.json lists %zu cases", json_array_size(index));

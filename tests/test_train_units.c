@@ -8,16 +8,6 @@
 
 #include <jansson.h>
 
-static json_t *load_json(const char *name)
-{
-    char path[512];
-    test_path(path, sizeof path, "tests/golden/train/%s", name);
-    json_error_t err;
-    json_t *j = json_load_file(path, 0, &err);
-    CHECK(j != NULL, "%s: %s", path, err.text);
-    return j;
-}
-
 static float *floats(json_t *a, int64_t *n)
 {
     *n = (int64_t)json_array_size(a);
@@ -29,7 +19,7 @@ static float *floats(json_t *a, int64_t *n)
 
 static void test_losses(void)
 {
-    json_t *cases = load_json("losses.json");
+    json_t *cases = test_load_json("tests/golden/train/losses.json");
     size_t i;
     json_t *c;
     json_array_foreach(cases, i, c) {
@@ -58,7 +48,7 @@ static void test_losses(void)
 
 static void test_optimizers(void)
 {
-    json_t *cases = load_json("optimizers.json");
+    json_t *cases = test_load_json("tests/golden/train/optimizers.json");
     size_t i;
     json_t *c;
     json_array_foreach(cases, i, c) {

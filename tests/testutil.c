@@ -208,3 +208,16 @@ int test_to_json_diff(ck_model *m, const char *keras_config, char *diff, size_t 
     json_decref(keras);
     return *diff ? -1 : 0;
 }
+
+struct json_t *test_load_json(const char *fmt, ...)
+{
+    char rel[1024], path[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rel, sizeof rel, fmt, ap);
+    va_end(ap);
+    json_error_t err;
+    json_t *j = json_load_file(test_path(path, sizeof path, "%s", rel), 0, &err);
+    CHECK(j != NULL, "%s: %s", path, err.text);
+    return j;
+}

@@ -36,6 +36,9 @@ int test_report(const char *name);
 
 /* Path under the repository root (CKERAS_ROOT or "."); static buffer per call site use. */
 const char *test_path(char *buf, size_t cap, const char *fmt, ...);
+/* A JSON file at a path under the repository root (printf-style); a missing or
+ * malformed file is a failed check and NULL. Free with json_decref. */
+struct json_t *test_load_json(const char *fmt, ...);
 /* Whole file, NUL-terminated; NULL if missing. */
 char *test_read_file(const char *path, size_t *len);
 
