@@ -18,35 +18,6 @@ static void check_counts(const char *dir, const ck_model *m, json_t *counts)
           dir, (long long)pc.non_trainable);
 }
 
-static void check_summary(const char *dir, const ck_model *m, json_t *spec)
-{
-    ck_summary_opts o = {0};
-    double pos[8];
-    json_t *v;
-    const char *file = json_string_value(json_object_get(spec, "file"));
-    if ((v = json_object_get(spec, "line_length")) && json_is_integer(v)) o.line_length = (int)json_integer_value(v);
-    if ((v = json_object_get(spec, "columns")) && json_is_integer(v)) o.console_width = (int)json_integer_value(v);
-    if ((v = json_object_get(spec, "positions")) && json_is_array(v)) {
-        o.n_positions = (int)json_array_size(v);
-        for (int i = 0; i < o.n_positions && i < 8; i++) pos[i] = json_number_value(json_array_get(v, i));
-        o.positions = pos;
-    }
-    if ((v = json_object_get(spec, "layer_range")) && json_is_array(v)) {
-        o.layer_range[0] = json_string_value(json_array_get(v, 0));
-        o.layer_range[1] = json_string_value(json_array_get(v, 1));
-    }
-    o.show_trainable = json_is_true(json_object_get(spec, "show_trainable"));
-    o.expand_nested = json_is_true(json_object_get(spec, "expand_nested"));
-    char p[1024];
-    char *want = test_read_file(test_path(p, sizeof p, "%s/%s", dir, file), NULL);
-    char *got = NULL;
-    CHECK_OK(ck_model_summary(m, &o, &got));
-    CHECK(want && got && !strcmp(want, got), "%s/%s differs:\n%s\n--- want ---\n%s", dir, file, got ? got : "(null)",
-          want ? want : "(missing)");
-    free(want);
-    free(got);
-}
-
 static void check_case(const char *root, const char *name)
 {
     char dir[512], p[1024];
@@ -58,9 +29,7 @@ static void check_case(const char *root, const char *name)
     if (counts) check_counts(dir, m, counts);
     json_decref(counts);
     json_t *specs = test_load_json("%s/summaries.json", dir);
-    size_t i;
-    json_t *spec;
-    json_array_foreach(specs, i, spec) check_summary(dir, m, spec);
+    test_check_summaries(m, specs, dir, CK_SUMMARY_KERAS3);
     json_decref(specs);
     char diff[1024];
     CHECK(test_to_json_diff(m, test_path(p, sizeof p, "%s/config.json", dir), diff, sizeof diff) == 0,
@@ -68,41 +37,19 @@ static void check_case(const char *root, const char *name)
     ck_model_free(m);
 }
 
-/* Applications that cannot load yet, and the error they must fail with (none
- * since ConvNeXtTiny's LayerScale and MobileNetV3Small's constant operands). */
-static const char *const unsupported_apps[][2] = {
-    {NULL, NULL},
-};
-
-static const char *unsupported_reason(const char *app)
-{
-    for (int i = 0; unsupported_apps[i][0]; i++)
-        if (!strcmp(unsupported_apps[i][0], app)) return unsupported_apps[i][1];
-    return NULL;
-}
-
 static void check_app(const char *app)
 {
     char dir[512], p[1024];
     snprintf(dir, sizeof dir, "tests/golden/apps/%s", app);
     ck_model *m = ck_model_load_json_file(test_path(p, sizeof p, "%s/config.json", dir));
-    const char *why = unsupported_reason(app);
-    if (why) {
-        /* Must fail cleanly, naming the missing class; passing means the list is stale. */
-        CHECK(m == NULL && strstr(ck_errmsg(), why), "%s: expected to fail with '%s', got %s", app, why,
-              m ? "success" : ck_errmsg());
-        if (!m) fprintf(stderr, "note: %s cannot load yet: %s\n", app, ck_errmsg());
-        ck_model_free(m);
-        return;
-    }
     CHECK(m != NULL, "%s: %s", app, ck_errmsg());
     if (!m) return;
     json_t *counts = test_load_json("%s/counts.json", dir);
     if (counts) check_counts(dir, m, counts);
     json_decref(counts);
-    json_t *spec = json_pack("{s:s}", "file", "summary.txt");
-    check_summary(dir, m, spec);
-    json_decref(spec);
+    json_t *manifest = json_pack("[{s:s}]", "file", "summary.txt");
+    test_check_summaries(m, manifest, dir, CK_SUMMARY_KERAS3);
+    json_decref(manifest);
     char diff[1024];
     CHECK(test_to_json_diff(m, test_path(p, sizeof p, "%s/config.json", dir), diff, sizeof diff) == 0,
           "%s: to_json differs from Keras at %s", dir, diff);

@@ -48,49 +48,6 @@ static void check_counts(const char *name, ck_model *m, json_t *counts)
     }
 }
 
-static ck_summary_opts opts_from(json_t *e, double *positions, const char **range)
-{
-    ck_summary_opts o = {0};
-    json_t *v;
-    if (json_is_integer(v = json_object_get(e, "line_length"))) o.line_length = (int)json_integer_value(v);
-    if (json_is_integer(v = json_object_get(e, "columns"))) o.console_width = (int)json_integer_value(v);
-    o.show_trainable = json_is_true(json_object_get(e, "show_trainable"));
-    o.expand_nested = json_is_true(json_object_get(e, "expand_nested"));
-    if (json_is_array(v = json_object_get(e, "positions"))) {
-        o.n_positions = (int)json_array_size(v);
-        for (int k = 0; k < o.n_positions && k < 8; k++) positions[k] = json_number_value(json_array_get(v, (size_t)k));
-        o.positions = positions;
-    }
-    if (json_is_array(v = json_object_get(e, "layer_range"))) {
-        range[0] = json_string_value(json_array_get(v, 0));
-        range[1] = json_string_value(json_array_get(v, 1));
-        o.layer_range[0] = range[0];
-        o.layer_range[1] = range[1];
-    }
-    return o;
-}
-
-static void check_summaries(const char *name, ck_model *m, json_t *manifest)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(manifest, i, e) {
-        double positions[8];
-        const char *range[2];
-        ck_summary_opts o = opts_from(e, positions, range);
-        const char *file = json_string_value(json_object_get(e, "file"));
-        char path[1024];
-        test_path(path, sizeof path, "tests/golden/core/%s/%s", name, file);
-        char *want = test_read_file(path, NULL);
-        char *got = NULL;
-        ck_status st = ck_model_summary(m, &o, &got);
-        CHECK(want && st == CK_OK && got && !strcmp(got, want), "%s/%s differs:\n--- ckeras ---\n%s--- keras ---\n%s",
-              name, file, got ? got : ck_errmsg(), want ? want : "(missing)");
-        free(got);
-        free(want);
-    }
-}
-
 /* Keras refused these option sets (e.g. "Insufficient console width"); so must we. */
 static void check_refusals(const char *name, ck_model *m, json_t *errors)
 {
@@ -98,8 +55,7 @@ static void check_refusals(const char *name, ck_model *m, json_t *errors)
     json_t *e;
     json_array_foreach(errors, i, e) {
         double positions[8];
-        const char *range[2];
-        ck_summary_opts o = opts_from(e, positions, range);
+        ck_summary_opts o = test_summary_opts(e, CK_SUMMARY_KERAS3, positions);
         char *got = NULL;
         ck_status st = ck_model_summary(m, &o, &got);
         const char *msg = json_string_value(json_object_get(e, "message"));
@@ -167,7 +123,9 @@ static void run_case(const char *name)
     check_to_json(name, m);
     compile_like_keras(name, m);
     check_optimizer_count(name, m, counts);
-    check_summaries(name, m, manifest);
+    char dir[512];
+    snprintf(dir, sizeof dir, "tests/golden/core/%s", name);
+    test_check_summaries(m, manifest, dir, CK_SUMMARY_KERAS3);
     check_refusals(name, m, json_object_get(info, "summary_errors"));
     json_decref(counts);
     json_decref(manifest);

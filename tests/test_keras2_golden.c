@@ -6,25 +6,6 @@
 
 #include <jansson.h>
 
-static ck_summary_opts opts_from(json_t *e, double *positions, const char **range)
-{
-    ck_summary_opts o = {.style = CK_SUMMARY_KERAS2};
-    json_t *v;
-    if (json_is_integer(v = json_object_get(e, "line_length"))) o.line_length = (int)json_integer_value(v);
-    o.show_trainable = json_is_true(json_object_get(e, "show_trainable"));
-    o.expand_nested = json_is_true(json_object_get(e, "expand_nested"));
-    if (json_is_array(v = json_object_get(e, "positions"))) {
-        o.n_positions = (int)json_array_size(v);
-        for (int k = 0; k < o.n_positions && k < 8; k++) positions[k] = json_number_value(json_array_get(v, (size_t)k));
-        o.positions = positions;
-    }
-    if (json_is_array(v = json_object_get(e, "layer_range"))) {
-        range[0] = o.layer_range[0] = json_string_value(json_array_get(v, 0));
-        range[1] = o.layer_range[1] = json_string_value(json_array_get(v, 1));
-    }
-    return o;
-}
-
 static void run_case(const char *name)
 {
     char path[1024];
@@ -33,22 +14,9 @@ static void run_case(const char *name)
     json_error_t err;
     json_t *manifest = json_load_file(test_path(path, sizeof path, "tests/golden/keras2/%s/summaries.json", name), 0, &err);
     CHECK(manifest != NULL, "%s: summaries.json: %s", name, err.text);
-    size_t i;
-    json_t *e;
-    json_array_foreach(manifest, i, e) {
-        if (!m) break;
-        double positions[8];
-        const char *range[2];
-        ck_summary_opts o = opts_from(e, positions, range);
-        const char *file = json_string_value(json_object_get(e, "file"));
-        char *want = test_read_file(test_path(path, sizeof path, "tests/golden/keras2/%s/%s", name, file), NULL);
-        char *got = NULL;
-        ck_status st = ck_model_summary(m, &o, &got);
-        CHECK(want && st == CK_OK && got && !strcmp(got, want), "%s/%s differs:\n--- ckeras ---\n%s--- tf.keras 2.15 ---\n%s",
-              name, file, got ? got : ck_errmsg(), want ? want : "(missing)");
-        free(got);
-        free(want);
-    }
+    char dir[512];
+    snprintf(dir, sizeof dir, "tests/golden/keras2/%s", name);
+    if (m) test_check_summaries(m, manifest, dir, CK_SUMMARY_KERAS2);
     json_decref(manifest);
     ck_model_free(m);
 }

@@ -34,26 +34,10 @@ static void check_counts(const char *name, const ck_model *m)
 
 static void check_summaries(const char *name, const ck_model *m)
 {
-    json_t *s = test_load_json("tests/golden/seq/%s/summaries.json", name);
-    size_t i;
-    json_t *e;
-    json_array_foreach(s, i, e) {
-        ck_summary_opts o = {0};
-        json_t *ll = json_object_get(e, "line_length"), *cols = json_object_get(e, "columns");
-        o.line_length = json_is_integer(ll) ? (int)json_integer_value(ll) : 0;
-        o.console_width = json_is_integer(cols) ? (int)json_integer_value(cols) : 0;
-        o.show_trainable = json_is_true(json_object_get(e, "show_trainable"));
-        char p[512], *text = NULL;
-        test_path(p, sizeof p, "tests/golden/seq/%s/%s", name, json_string_value(json_object_get(e, "file")));
-        char *want = test_read_file(p, NULL);
-        CHECK(want != NULL, "missing %s", p);
-        CHECK_OK(ck_model_summary(m, &o, &text));
-        if (want && text && strcmp(want, text))
-            fprintf(stderr, "--- %s want:\n%s--- got:\n%s", p, want, text);
-        CHECK(want && text && !strcmp(want, text), "%s: summary differs", p);
-        free(text);
-        free(want);
-    }
+    char dir[512];
+    snprintf(dir, sizeof dir, "tests/golden/seq/%s", name);
+    json_t *s = test_load_json("%s/summaries.json", dir);
+    test_check_summaries(m, s, dir, CK_SUMMARY_KERAS3);
     json_decref(s);
 }
 

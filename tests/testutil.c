@@ -221,3 +221,42 @@ struct json_t *test_load_json(const char *fmt, ...)
     CHECK(j != NULL, "%s: %s", path, err.text);
     return j;
 }
+
+ck_summary_opts test_summary_opts(json_t *e, ck_summary_style style, double *positions)
+{
+    ck_summary_opts o = {.style = style};
+    json_t *v;
+    if (json_is_integer(v = json_object_get(e, "line_length"))) o.line_length = (int)json_integer_value(v);
+    if (json_is_integer(v = json_object_get(e, "columns"))) o.console_width = (int)json_integer_value(v);
+    o.show_trainable = json_is_true(json_object_get(e, "show_trainable"));
+    o.expand_nested = json_is_true(json_object_get(e, "expand_nested"));
+    if (json_is_array(v = json_object_get(e, "positions"))) {
+        o.n_positions = (int)json_array_size(v);
+        for (int k = 0; k < o.n_positions && k < 8; k++) positions[k] = json_number_value(json_array_get(v, (size_t)k));
+        o.positions = positions;
+    }
+    if (json_is_array(v = json_object_get(e, "layer_range"))) {
+        o.layer_range[0] = json_string_value(json_array_get(v, 0));
+        o.layer_range[1] = json_string_value(json_array_get(v, 1));
+    }
+    return o;
+}
+
+void test_check_summaries(const ck_model *m, json_t *manifest, const char *dir, ck_summary_style style)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(manifest, i, e) {
+        double positions[8];
+        ck_summary_opts o = test_summary_opts(e, style, positions);
+        char path[2048], *got = NULL;
+        test_path(path, sizeof path, "%s/%s", dir, json_string_value(json_object_get(e, "file")));
+        char *want = test_read_file(path, NULL);
+        CHECK(want != NULL, "missing %s", path);
+        CHECK_OK(ck_model_summary(m, &o, &got));
+        CHECK(want && got && !strcmp(want, got), "%s differs:\n--- ckeras ---\n%s--- keras ---\n%s", path,
+              got ? got : "(none)", want ? want : "(missing)");
+        free(got);
+        free(want);
+    }
+}

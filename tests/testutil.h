@@ -39,6 +39,13 @@ const char *test_path(char *buf, size_t cap, const char *fmt, ...);
 /* A JSON file at a path under the repository root (printf-style); a missing or
  * malformed file is a failed check and NULL. Free with json_decref. */
 struct json_t *test_load_json(const char *fmt, ...);
+/* The summary() options of one summaries.json entry (line_length, the COLUMNS it
+ * ran under, positions, show_trainable, expand_nested, layer_range); positions
+ * land in `positions` [8], strings stay in the entry. */
+ck_summary_opts test_summary_opts(struct json_t *entry, ck_summary_style style, double *positions);
+/* Every entry of a summaries.json manifest: summary() with its options must give
+ * the text file `dir`/<file> byte for byte. */
+void test_check_summaries(const ck_model *m, struct json_t *manifest, const char *dir, ck_summary_style style);
 /* Whole file, NUL-terminated; NULL if missing. */
 char *test_read_file(const char *path, size_t *len);
 
