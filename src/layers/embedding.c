@@ -111,18 +111,33 @@ static ck_status masking_build(ck_layer *l, const ck_shape *in, int n_in, ck_sha
     return CK_OK;
 }
 
-/* Keras zeroes the timesteps it masks: a step whose features all equal mask_value. */
+/* A step is kept unless all its features equal mask_value. */
+static bool step_kept(const float *x, int64_t d, float mask_value)
+{
+    for (int64_t k = 0; k < d; k++)
+        if (x[k] != mask_value) return true;
+    return false;
+}
+
+/* Rows (every step of every sample) and features of Masking's input. */
+static int64_t masking_rows(const ck_tensor *x, int64_t *d)
+{
+    int r = x->shape.rank;
+    int64_t rows = 1;
+    for (int i = 0; i < r - 1; i++) rows *= x->shape.dim[i];
+    *d = x->shape.dim[r - 1];
+    return rows;
+}
+
+/* Keras zeroes the timesteps it masks. */
 static ck_status masking_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
     (void)n_in, (void)n_out;
     float mv = (float)CK_CFG(l, ck_masking_config)->mask_value;
-    int r = in[0].shape.rank;
-    int64_t d = in[0].shape.dim[r - 1], rows = 1;
-    for (int i = 0; i < r - 1; i++) rows *= in[0].shape.dim[i];
+    int64_t d, rows = masking_rows(&in[0], &d);
     for (int64_t i = 0; i < rows; i++) {
         const float *x = in[0].data + i * d;
-        bool keep = false;
-        for (int64_t k = 0; k < d && !keep; k++) keep = x[k] != mv;
+        bool keep = step_kept(x, d, mv);
         for (int64_t k = 0; k < d; k++) out[0].data[i * d + k] = keep ? x[k] : 0.0f;
         if (ex && ex->out_mask) ex->out_mask[i] = keep;
     }
@@ -136,15 +151,10 @@ static ck_status masking_backward(ck_layer *l, const ck_tensor *in, int n_in, co
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;
     float mv = (float)CK_CFG(l, ck_masking_config)->mask_value;
-    int r = in[0].shape.rank;
-    int64_t d = in[0].shape.dim[r - 1], rows = 1;
-    for (int i = 0; i < r - 1; i++) rows *= in[0].shape.dim[i];
-    for (int64_t i = 0; i < rows; i++) {
-        const float *x = in[0].data + i * d;
-        bool keep = false;
-        for (int64_t k = 0; k < d && !keep; k++) keep = x[k] != mv;
-        for (int64_t k = 0; keep && k < d; k++) din[0].data[i * d + k] += dout[0].data[i * d + k];
-    }
+    int64_t d, rows = masking_rows(&in[0], &d);
+    for (int64_t i = 0; i < rows; i++)
+        if (step_kept(in[0].data + i * d, d, mv))
+            for (int64_t k = 0; k < d; k++) din[0].data[i * d + k] += dout[0].data[i * d + k];
     return CK_OK;
 }
 
