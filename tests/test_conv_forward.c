@@ -1,15 +1,14 @@
 /* Forward passes of the convolutional-family layers against Keras's predictions:
  * each one-layer golden case (Input -> layer) is loaded, given Keras's weights,
  * and the class's forward hook is called directly on x.npy; the result must match
- * y.npy within 1e-5 relative. Cases whose class has no forward yet are listed
- * (not silently passed) at the end. Runs without the engine. */
+ * y.npy within 1e-5 relative. A class without a forward is a failure, and a
+ * case Keras saved no weights for runs on ckeras's initial values, which must be
+ * Keras's. Runs without the engine. */
 #include "testutil.h"
 #include "graph/graph.h"
 #include "train/exec.h"
 
 #include <jansson.h>
-
-static int skipped;
 
 static void run_case(const char *root, const char *name)
 {
@@ -20,19 +19,19 @@ static void run_case(const char *root, const char *name)
     if (!m) return;
     if (ck_model_layer_count(m) != 1) goto done; /* whole models need the engine */
     ck_layer *l = ck_model_layer(m, 0);
-    if (!l->cls->forward) {
-        fprintf(stderr, "no forward yet: %s (%s)\n", name, l->cls->class_name);
-        skipped++;
-        goto done;
-    }
-    int nw = ck_model_weight_count(m);
+    CHECK(l->cls->forward != NULL, "%s: %s has no forward", name, l->cls->class_name);
+    if (!l->cls->forward) goto done;
+    /* Cases Keras saved no weights for (an unadapted Normalization) run on the
+     * initial values, which must then be Keras's own. */
+    json_t *info = test_load_json("%s/case.json", dir);
+    bool saved = !json_is_false(json_object_get(info, "weights_saved"));
+    json_decref(info);
+    int nw = saved ? ck_model_weight_count(m) : 0;
     for (int i = 0; i < nw; i++) {
         test_array w;
-        if (test_load_npy(test_path(p, sizeof p, "%s/weights/%d.npy", dir, i), &w)) {
-            fprintf(stderr, "no saved weights: %s\n", name);
-            skipped++;
-            goto done;
-        }
+        bool have = test_load_npy(test_path(p, sizeof p, "%s/weights/%d.npy", dir, i), &w) == 0;
+        CHECK(have, "%s: weights/%d.npy missing", name, i);
+        if (!have) goto done;
         ck_shape s = {.rank = w.rank};
         for (int d = 0; d < w.rank; d++) s.dim[d] = w.dim[d];
         CHECK_OK(ck_model_set_weight(m, i, &s, w.data));
@@ -50,6 +49,7 @@ static void run_case(const char *root, const char *name)
     for (int d = 0; d < y.rank; d++) tout.shape.dim[d] = y.dim[d];
     /* The engine's per-node state, as the engine would hand it: inference, and the
      * class's workspace for these rows. */
+    CHECK_OK(ck_model_init_weights(m)); /* what the engine does before a forward */
     int64_t ws = l->cls->workspace ? l->cls->workspace(l) : 0;
     ck_exec ex = {.model = m, .batch = x.dim[0], .rows = x.dim[0], .training = false};
     ex.workspace = ws > 0 ? calloc((size_t)(ws * x.dim[0]), sizeof(float)) : NULL;
@@ -81,6 +81,5 @@ int main(void)
         json_array_foreach(index, i, c) run_case(roots[r], json_string_value(json_object_get(c, "name")));
         json_decref(index);
     }
-    fprintf(stderr, "%d cases without a forward or weights\n", skipped);
     return test_report("test_conv_forward");
 }

@@ -2,25 +2,12 @@
  * tests/oracle/seq_cases.py): each case's model is loaded, given Keras's weights,
  * and run through ck_model_predict on Keras's inputs (x.npy, or x0.npy, x1.npy...
  * for several inputs); every output must match y.npy / y<i>.npy within 1e-5
- * relative. A case without saved inputs is a failure, not a skip. PENDING lists
- * the cases whose feature is not implemented yet; they are named on every run
- * and checked to still fail, so one that starts passing must leave the list. */
+ * relative. A case without saved inputs is a failure, not a skip. */
 #include "testutil.h"
 
 #include <jansson.h>
 
 #define MAX_IO 4
-
-static const char *const PENDING[] = {
-    NULL,
-};
-
-static bool pending(const char *name)
-{
-    for (int i = 0; PENDING[i]; i++)
-        if (!strcmp(PENDING[i], name)) return true;
-    return false;
-}
 
 static int load_arrays(const char *dir, const char *stem, test_array *a, int max)
 {
@@ -93,15 +80,6 @@ int main(int argc, char **argv)
     json_array_foreach(index, i, c) {
         const char *name = json_string_value(c);
         if (argc > 1 && strcmp(argv[1], name)) continue; /* one case while debugging */
-        if (pending(name)) {
-            int before = test_failures;
-            run_case(name);
-            bool failed = test_failures > before;
-            test_failures = before;
-            fprintf(stderr, "pending (not implemented yet): %s\n", name);
-            CHECK(failed, "%s passes now: remove it from PENDING", name);
-            continue;
-        }
         run_case(name);
     }
     json_decref(index);
