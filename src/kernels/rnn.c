@@ -102,10 +102,11 @@ static inline float fast_exp(float x)
 {
     x = x > 88.3762626647949f ? 88.3762626647949f : x;
     x = x < -87.3365447504f ? -87.3365447504f : x;
-    float v = x * 1.44269504088896341f + 0.5f;
-    int n = (int)v;
-    n -= (float)n > v; /* floor */
-    float fx = (float)n;
+    /* n = round(x / ln 2) by the 1.5 * 2^23 shift, which vectorizes on every
+     * target (floorf needs SSE4.1, and a compare-and-subtract kept AVX loops
+     * scalar). */
+    float fx = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    int n = (int)fx;
     x = x - fx * 0.693359375f + fx * 2.12194440e-4f;
     float z = x * x, y = 1.9875691500e-4f;
     y = y * x + 1.3981999507e-3f;
@@ -119,7 +120,7 @@ static inline float fast_exp(float x)
 }
 
 /* y = act(x) over n values; tanh and sigmoid vectorized, others by ck_act_forward. */
-static void act(ck_act_kind k, const float *x, float *y, int64_t n)
+CK_SIMD_CLONES static void act(ck_act_kind k, const float *x, float *y, int64_t n)
 {
     if (k == CK_ACT_TANH) {
 #pragma omp simd
@@ -136,7 +137,7 @@ static void act(ck_act_kind k, const float *x, float *y, int64_t n)
 #endif
 
 /* One step's gate arithmetic for batch row b: pre = zx + zh, gates, new state. */
-static void lstm_row(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c)
+CK_SIMD_CLONES static void lstm_row(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c)
 {
     int64_t u = a->units;
     if (zh) /* NULL: the recurrent GEMM accumulated into pre already */
@@ -150,7 +151,7 @@ static void lstm_row(const ck_rnn_args *a, float *pre, const float *zh, float *g
 }
 
 /* zh's third block: h U_h + b_h (reset_after) or (r * h) U_h (reset before). */
-static void gru_row(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *cand, float *h)
+CK_SIMD_CLONES static void gru_row(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *cand, float *h)
 {
     int64_t u = a->units;
     for (int64_t k = 0; k < 2 * u; k++) pre[k] += zh[k];
@@ -277,7 +278,7 @@ void ck_rnn_forward(const ck_rnn_args *a)
 
 /* ---- backward -------------------------------------------------------------------- */
 /* d pre-activations of one row from d gates: dpre = 0 then += act'(pre) * dg. */
-static void gate_back(ck_act_kind k, const float *pre, const float *g, const float *dg, float *dpre, int64_t n)
+CK_SIMD_CLONES static void gate_back(ck_act_kind k, const float *pre, const float *g, const float *dg, float *dpre, int64_t n)
 {
     /* tanh and sigmoid from their outputs, in loops that vectorize */
     if (k == CK_ACT_TANH) {
@@ -291,7 +292,7 @@ static void gate_back(ck_act_kind k, const float *pre, const float *g, const flo
 }
 
 /* LSTM row: dh, dc (in: d of h_s, c_s; out: dc of c_{s-1}) -> dpre, dzh = dpre. */
-static void lstm_back(const ck_rnn_args *a, const float *pre, const float *g, const float *c, const float *cp,
+CK_SIMD_CLONES static void lstm_back(const ck_rnn_args *a, const float *pre, const float *g, const float *c, const float *cp,
                       float *dh, float *dc, float *dpre, float *dg, float *tmp)
 {
     int64_t u = a->units;
@@ -324,7 +325,7 @@ void ck_rnn_lstm_cell_back(const ck_rnn_args *a, const float *pre, const float *
 
 /* GRU row, first part: from dh, the z and candidate grads and h_prev's direct
  * share (dhp = dh * z); reset_after also the r grads and dzh. */
-static void gru_back1(const ck_rnn_args *a, const float *pre, const float *g, const float *cand, const float *hp,
+CK_SIMD_CLONES static void gru_back1(const ck_rnn_args *a, const float *pre, const float *g, const float *cand, const float *hp,
                       const float *dh, float *dpre, float *dzh, float *dhp, float *tmp)
 {
     int64_t u = a->units;
@@ -345,7 +346,7 @@ static void gru_back1(const ck_rnn_args *a, const float *pre, const float *g, co
 }
 
 /* GRU reset before, second part: drh = d(r*h) (GEMM'd by the caller). */
-static void gru_back2(const ck_rnn_args *a, const float *pre, const float *g, const float *hp, const float *drh,
+CK_SIMD_CLONES static void gru_back2(const ck_rnn_args *a, const float *pre, const float *g, const float *hp, const float *drh,
                       float *dpre, float *dhp, float *tmp)
 {
     int64_t u = a->units;

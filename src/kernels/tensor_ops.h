@@ -9,6 +9,16 @@
 
 #include "kernels/activations.h"
 
+/* The library builds for baseline x86-64 so that it runs on any such CPU; hot
+ * element-wise loops marked CK_SIMD_CLONES are also built for AVX2+FMA and
+ * AVX-512 and the loader picks the widest the CPU has (GCC's ifunc clones). The
+ * build is ISO C, so no FMA contraction: every clone rounds as the baseline. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CK_SIMD_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+#else
+#define CK_SIMD_CLONES
+#endif
+
 /* C = alpha * op(A) op(B) + beta * C, row-major; op(A) is [M, K], op(B) [K, N]. */
 void ck_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
               const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
