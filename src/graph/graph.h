@@ -130,6 +130,12 @@ typedef struct ck_layer_class {
     /* get_config() written by hand in Keras (SpatialDropout): fields plus name
      * and dtype as a plain string, no trainable. */
     bool bare_config;
+    /* Forward reports its output chunk by chunk through ck_exec_rows_done
+     * (convolutions, which compute a chunk of samples per GEMM). */
+    bool streams_rows;
+    /* Forward of some rows reads only those rows of its input (pooling): the
+     * engine may run it chunk by chunk behind a streaming producer. */
+    bool per_sample;
     /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
      * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
     ck_mask_mode (*mask)(const ck_layer *l, int index);

@@ -26,6 +26,21 @@ typedef struct side {
     int64_t C, c0, cg;
 } side;
 
+/* memcpy for the short runs of im2col (3 floats per kernel row of a Conv2D on
+ * one channel): a library call per 12 bytes cost more than the copy. */
+static inline void copy_run(float *restrict dst, const float *restrict src, int64_t n)
+{
+    if (n > 32) {
+        memcpy(dst, src, (size_t)n * sizeof *dst);
+        return;
+    }
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) memcpy(dst + i, src + i, 8 * sizeof *dst);
+    if (i + 4 <= n) memcpy(dst + i, src + i, 4 * sizeof *dst), i += 4;
+    if (i + 2 <= n) memcpy(dst + i, src + i, 2 * sizeof *dst), i += 2;
+    if (i < n) dst[i] = src[i];
+}
+
 /* One kernel row (the k[2] taps along the last axis) of gather: when every tap
  * is inside, undilated, and the group spans all channels, the row is one
  * contiguous run of k[2] * C floats, copied at once (Conv2D on 1 channel would
@@ -34,14 +49,14 @@ static void gather_row(const ck_conv_geom *g, const side *sd, const float *src_r
 {
     int64_t cg = sd->cg, first = tap(g, 2, o2, 0), last = tap(g, 2, o2, g->k[2] - 1);
     if (g->d[2] == 1 && cg == sd->C && first >= 0 && last < sd->ext[2]) {
-        memcpy(col, src_row + first * sd->C, (size_t)(g->k[2] * cg) * sizeof *col);
+        copy_run(col, src_row + first * sd->C, g->k[2] * cg);
         return;
     }
     for (int64_t k2 = 0; k2 < g->k[2]; k2++, col += cg) {
         int64_t i2 = tap(g, 2, o2, k2);
         if (i2 < 0 || i2 >= sd->ext[2]) memset(col, 0, (size_t)cg * sizeof *col);
         else if (cg == 1) *col = src_row[i2 * sd->C + sd->c0];
-        else memcpy(col, src_row + i2 * sd->C + sd->c0, (size_t)cg * sizeof *col);
+        else copy_run(col, src_row + i2 * sd->C + sd->c0, cg);
     }
 }
 
@@ -118,23 +133,55 @@ static void gather_chunk(const ck_conv_geom *g, const float *x, int64_t b0, int6
     for (int64_t b = 0; b < n; b++) gather(g, &sd, x + (b0 + b) * nin * g->cin, col + b * rows);
 }
 
-void ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y, float *col, int64_t chunk)
+/* Rows [r0, r0 + n) of z before their GEMM: the bias, or nothing to keep (beta 0). */
+static float start_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t n, int64_t cout)
 {
-    int64_t npos = prod3(g->out), nin = prod3(g->in), kvol = prod3(g->k);
+    if (!ep || !ep->bias || n < 1) return 0.0f;
+    float *rows = z + r0 * cout;
+    memcpy(rows, ep->bias, (size_t)cout * sizeof *z);
+    for (int64_t done = 1; done < n; done *= 2) /* doubling: few long copies, not n short ones */
+        memcpy(rows + done * cout, rows, (size_t)((n - done < done ? n - done : done) * cout) * sizeof *z);
+    return 1.0f;
+}
+
+static int finish_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t n, int64_t cout, int64_t npos)
+{
+    if (!ep) return 0;
+    if (ep->act != CK_ACT_LINEAR || ep->out != z) ck_act_forward(ep->act, z + r0 * cout, ep->out + r0 * cout, n, cout);
+    return ep->samples_done ? ep->samples_done(ep->ctx, r0 / npos, n / npos) : 0;
+}
+
+int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *z, float *col, int64_t chunk,
+                const ck_conv_epilogue *ep)
+{
+    int64_t npos = prod3(g->out), kvol = prod3(g->k);
     int64_t cg = g->cin / g->groups, fg = g->cout / g->groups;
+    int st = 0;
     if (is_pointwise(g)) { /* 1x1 stride 1: the input already is the im2col matrix */
-        sgemm(false, false, g->batch * npos, g->cout, g->cin, x, g->cin, w, g->cout, 0.0f, y, g->cout);
-        return;
+        /* row blocks of whole samples when someone waits for samples */
+        int64_t rows = g->batch * npos, unit = ep && ep->samples_done ? npos : 1;
+        int64_t step = CK_CONV_CHUNK_FLOATS / g->cout / unit * unit;
+        step = step < unit ? unit : step;
+        for (int64_t r0 = 0; !st && r0 < rows; r0 += step) {
+            int64_t n = rows - r0 < step ? rows - r0 : step;
+            float beta = start_rows(ep, z, r0, n, g->cout);
+            sgemm(false, false, n, g->cout, g->cin, x + r0 * g->cin, g->cin, w, g->cout, beta, z + r0 * g->cout,
+                  g->cout);
+            st = finish_rows(ep, z, r0, n, g->cout, npos);
+        }
+        return st;
     }
-    (void)nin;
-    for (int64_t b0 = 0; b0 < g->batch; b0 += chunk) {
+    for (int64_t b0 = 0; !st && b0 < g->batch; b0 += chunk) {
         int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
+        float beta = start_rows(ep, z, b0 * npos, n * npos, g->cout);
         for (int64_t gi = 0; gi < g->groups; gi++) {
             gather_chunk(g, x, b0, n, gi, col);
-            sgemm(false, false, n * npos, fg, kvol * cg, col, kvol * cg, w + gi * fg, g->cout, 0.0f,
-                  y + b0 * npos * g->cout + gi * fg, g->cout);
+            sgemm(false, false, n * npos, fg, kvol * cg, col, kvol * cg, w + gi * fg, g->cout, beta,
+                  z + b0 * npos * g->cout + gi * fg, g->cout);
         }
+        st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos);
     }
+    return st;
 }
 
 void ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,

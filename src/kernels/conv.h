@@ -13,8 +13,15 @@
 #ifndef CK_KERNELS_CONV_H
 #define CK_KERNELS_CONV_H
 
+#include "kernels/activations.h"
+
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Floats of im2col scratch (and of output rows per pointwise GEMM) per chunk:
+ * about half this CPU's 1 MB L2, so a chunk's gathered rows are still in cache
+ * when OpenBLAS packs them, and its output rows when the epilogue runs. */
+#define CK_CONV_CHUNK_FLOATS ((int64_t)1 << 18)
 
 typedef struct ck_conv_geom {
     int64_t batch;
@@ -31,9 +38,24 @@ typedef struct ck_conv_geom {
 int64_t ck_conv_col_floats(const ck_conv_geom *g);
 int64_t ck_conv_t_col_floats(const ck_conv_geom *g);
 
-/* y[b, out..., cout] = conv(x[b, in..., cin], w[k..., cin/groups, cout]), no bias.
- * col: chunk * ck_conv_col_floats floats; chunk >= 1 samples per GEMM. */
-void ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y, float *col, int64_t chunk);
+/* What ck_conv_fwd does to each chunk's output rows right after its GEMM, while
+ * they are in cache: z = product + bias (the bias is the GEMM's starting C, so
+ * no separate zeroing pass), then out = act(z). */
+typedef struct ck_conv_epilogue {
+    const float *bias; /* [cout], or NULL */
+    ck_act_kind act;
+    float *out;        /* [b, out..., cout]; may be the z buffer itself */
+    /* Called, if set, once samples [b0, b0 + n) of out are final, in order; a
+     * non-zero status stops the convolution and is returned. */
+    int (*samples_done)(void *ctx, int64_t b0, int64_t n);
+    void *ctx;
+} ck_conv_epilogue;
+
+/* z[b, out..., cout] = conv(x[b, in..., cin], w[k..., cin/groups, cout]), then the
+ * epilogue if not NULL. col: chunk * ck_conv_col_floats floats; chunk >= 1
+ * samples per GEMM. Returns 0, or the status samples_done returned. */
+int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *z, float *col, int64_t chunk,
+                const ck_conv_epilogue *ep);
 /* dw += d/dw, dx += d/dx (dx may be NULL) for dy [b, out..., cout]. */
 void ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                  float *col, int64_t chunk);

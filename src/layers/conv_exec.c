@@ -16,7 +16,7 @@
 #include <string.h>
 
 /* At most this many floats of im2col scratch: chunks of samples share one GEMM. */
-#define COL_CAP ((int64_t)1 << 22)
+#define COL_CAP ((int64_t)1 << 20)
 
 typedef struct scratch {
     int64_t cap;
@@ -111,6 +111,14 @@ static float *preact(const ck_layer *l, ck_tensor *y, float *ws)
     return act_from_output(CK_CFG(l, ck_conv_config)->activation.kind) ? y->data : ws;
 }
 
+/* The bias and activation the convolution kernel applies chunk by chunk. */
+static ck_conv_epilogue epilogue_of(const ck_layer *l, ck_tensor *y)
+{
+    const ck_weight *b = bias_of(l);
+    return (ck_conv_epilogue){.bias = b ? b->value : NULL, .act = CK_CFG(l, ck_conv_config)->activation.kind,
+                              .out = y->data};
+}
+
 /* y = act(z + bias) in one pass over the output. */
 static void finish(const ck_layer *l, float *z, ck_tensor *y)
 {
@@ -138,13 +146,19 @@ static const float *dz_of(const ck_layer *l, const ck_tensor *y, const ck_tensor
     return dz;
 }
 
+static int64_t per_sample(const ck_tensor *t) { return t->shape.dim[0] > 0 ? ck_numel(t) / t->shape.dim[0] : 0; }
+
+/* Samples per chunk: their im2col rows and outputs should fit in the cache together. */
 static int64_t chunk_of(int64_t per_sample, int64_t batch)
 {
-    int64_t c = per_sample > 0 ? COL_CAP / per_sample : batch;
+    int64_t c = per_sample > 0 ? CK_CONV_CHUNK_FLOATS / per_sample : batch;
     return c < 1 ? 1 : c > batch ? batch : c;
 }
 
 static ck_status nomem(const ck_layer *l) { return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for convolution scratch"); }
+
+/* Finished samples go on to a pooling layer the engine runs behind this one. */
+static int hand_on(void *ex, int64_t b0, int64_t n) { return (int)ck_exec_rows_done(ex, b0, n); }
 
 ck_status ck_conv_forward(CK_FWD_ARGS)
 {
@@ -152,13 +166,13 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], false, &g);
     if (st) return st;
-    int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf, g.batch);
+    int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf + per_sample(&out[0]), g.batch);
     float *col = ck_layer_scratch(l, chunk * colf);
     float *z = preact(l, &out[0], ex->workspace);
     if (!col || !z) return col ? ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known") : nomem(l);
-    ck_conv_fwd(&g, in[0].data, weight(l, 0), z, col, chunk);
-    finish(l, z, &out[0]);
-    return CK_OK;
+    ck_conv_epilogue ep = epilogue_of(l, &out[0]);
+    ep.samples_done = hand_on, ep.ctx = ex;
+    return (ck_status)ck_conv_fwd(&g, in[0].data, weight(l, 0), z, col, chunk, &ep);
 }
 
 ck_status ck_conv_backward(CK_BWD_ARGS)
@@ -167,7 +181,8 @@ ck_status ck_conv_backward(CK_BWD_ARGS)
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], false, &g);
     if (st) return st;
-    int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf, g.batch), ny = ck_numel(&out[0]);
+    int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf + per_sample(&out[0]), g.batch);
+    int64_t ny = ck_numel(&out[0]);
     float *buf = ck_layer_scratch(l, ny + chunk * colf);
     if (!buf) return nomem(l);
     const float *dz = dz_of(l, &out[0], &dout[0], ex->workspace, buf);
@@ -250,9 +265,8 @@ ck_status ck_separable_forward(CK_FWD_ARGS)
     float *z = preact(l, &out[0], mid + g.batch * mid_row(l));
     ck_depthwise_fwd(&g, in[0].data, weight(l, 0), mid);
     ck_conv_geom p = pointwise_of(&g);
-    ck_conv_fwd(&p, mid, weight(l, 1), z, NULL, 1);
-    finish(l, z, &out[0]);
-    return CK_OK;
+    ck_conv_epilogue ep = epilogue_of(l, &out[0]);
+    return (ck_status)ck_conv_fwd(&p, mid, weight(l, 1), z, NULL, 1, &ep);
 }
 
 ck_status ck_separable_backward(CK_BWD_ARGS)

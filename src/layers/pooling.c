@@ -288,7 +288,7 @@ static ck_status gavg_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_pool_config),    \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
         .build = build_, .flops = flops_, .forward = fwd##_forward, .backward = fwd##_backward,     \
-        .no_build_config = true}
+        .no_build_config = true, .per_sample = true}
 
 POOL_CLASS(ck_class_max1, "MaxPooling1D", max1_fields, pool_build, pool_flops, max);
 POOL_CLASS(ck_class_max2, "MaxPooling2D", max2_fields, pool_build, pool_flops, max);

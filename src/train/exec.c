@@ -48,6 +48,8 @@ typedef struct step_plan {
      * already are concrete (the common path). */
     struct spec_shapes *spec;      /* [n_spec]                                   */
     int n_spec;
+    struct step_plan *fused;       /* the per-sample reader this step feeds by chunks */
+    bool runs_fused;               /* run by its producer (plan_fuse), not on its own */
 } step_plan;
 
 typedef struct spec_shapes {
@@ -388,6 +390,40 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
     return st;
 }
 
+static bool is_plan_output(const ck_plan *p, const value *v)
+{
+    for (int o = 0; o < p->model->n_outputs; o++)
+        if (p->outputs[o] == v) return true;
+    return false;
+}
+
+/* Whether step s could run behind a streaming producer: a plain per-sample layer
+ * with one input and no masks, specialised shapes or scratch. */
+static bool can_run_fused(const step_plan *s)
+{
+    return !s->is_input && !s->sub && !s->spec && !s->in_masks && !s->out_mask && s->ws_per_row == 0 &&
+           s->node->n_inputs == 1 && s->node->n_outputs == 1 && s->node->layer->cls->per_sample;
+}
+
+/* A streaming producer (a convolution) whose output is read by exactly one
+ * per-sample step (pooling), and by nothing else, not the caller either, hands
+ * that step each chunk of rows as it finishes, so pooling reads them from cache
+ * instead of re-reading the whole activation from memory. */
+static void plan_fuse(ck_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        step_plan *s = &p->steps[i], *reader = NULL;
+        if (s->is_input || s->sub || s->spec || s->in_masks || s->out_mask || s->node->n_outputs != 1 ||
+            !s->node->layer->cls->streams_rows || is_plan_output(p, s->out[0]))
+            continue;
+        int readers = 0;
+        for (int j = i + 1; j < p->n_steps; j++)
+            for (int k = 0; k < p->steps[j].node->n_inputs; k++)
+                if (p->steps[j].in[k] == s->out[0]) readers++, reader = &p->steps[j];
+        if (readers == 1 && can_run_fused(reader)) s->fused = reader, reader->runs_fused = true;
+    }
+}
+
 static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_shapes, int64_t batch, ck_plan **out)
 {
     ck_plan *p = ck_calloc(1, sizeof *p);
@@ -415,6 +451,7 @@ static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_sh
         plan_free(p);
         return st;
     }
+    plan_fuse(p);
     *out = p;
     return CK_OK;
 }
@@ -468,6 +505,32 @@ static const ck_act_reg *act_reg_of(const ck_exec *ex, const ck_layer *l)
     return NULL;
 }
 
+/* Rows [row0, row0 + n) of a fused reader (plan_fuse): one input, one output,
+ * no masks or scratch. Leaves the producer's exec fields as they were. */
+static ck_status run_rows(ck_exec *ex, step_plan *r, int64_t row0, int64_t n)
+{
+    ck_layer *l = r->node->layer;
+    views(r->tin, NULL, r->in, 1, n, false);
+    views(r->tout, NULL, r->out, 1, n, false);
+    r->tin[0].data += row0 * r->in[0]->size;
+    r->tout[0].data += row0 * r->out[0]->size;
+    float *ws = ex->workspace;
+    struct step_plan *fused = ex->fused;
+    ex->workspace = NULL, ex->fused = NULL;
+    ck_status st = l->cls->forward(l, r->tin, 1, r->tout, 1, ex);
+    ex->workspace = ws, ex->fused = fused;
+    return st ? layer_failed(st, l) : CK_OK;
+}
+
+ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n)
+{
+    if (!ex || !ex->fused) return CK_OK;
+    if (row0 != ex->fused_done || n < 0 || row0 + n > ex->rows)
+        return ck_fail(CK_ERR_STATE, "rows %lld..%lld handed on out of order", (long long)row0, (long long)(row0 + n));
+    ex->fused_done = row0 + n;
+    return run_rows(ex, ex->fused, row0, n);
+}
+
 static ck_status plan_forward(ck_exec *ex, ck_plan *p)
 {
     for (int i = 0; i < p->n_steps; i++) {
@@ -479,15 +542,24 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
             continue;
         }
         ck_layer *l = s->node->layer;
-        views(s->tin, NULL, s->in, s->node->n_inputs, ex->rows, false);
-        views(s->tout, NULL, s->out, s->node->n_outputs, ex->rows, false);
-        ex->workspace = s->ws;
-        ex->in_masks = s->in_masks;
-        ex->out_mask = s->out_mask;
-        swap_shapes(s);
-        st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
-        swap_shapes(s);
-        if (st) return layer_failed(st, l);
+        if (!s->runs_fused) {
+            views(s->tin, NULL, s->in, s->node->n_inputs, ex->rows, false);
+            views(s->tout, NULL, s->out, s->node->n_outputs, ex->rows, false);
+            ex->workspace = s->ws;
+            ex->in_masks = s->in_masks;
+            ex->out_mask = s->out_mask;
+            ex->fused = s->fused;
+            ex->fused_done = 0;
+            swap_shapes(s);
+            st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
+            swap_shapes(s);
+            ex->fused = NULL;
+            if (st) return layer_failed(st, l);
+            /* a producer that did not stream (or not all rows) leaves the rest to run here */
+            if (s->fused && ex->fused_done < ex->rows &&
+                (st = run_rows(ex, s->fused, ex->fused_done, ex->rows - ex->fused_done)))
+                return st;
+        }
         const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
         for (int k = 0; a && k < s->node->n_outputs; k++)
             ex->act_penalty += ck_act_reg_forward(a, s->out[k]->data, ex->rows, s->out[k]->size);
@@ -610,6 +682,15 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
     ex->grads_ready = false;
     return plan_forward(ex, p);
 }
+
+static int count_fused(const ck_plan *p)
+{
+    int n = 0;
+    for (int i = 0; i < p->n_steps; i++) n += p->steps[i].runs_fused + (p->steps[i].sub ? count_fused(p->steps[i].sub) : 0);
+    return n;
+}
+
+int ck_exec_fused_steps(const ck_exec *ex) { return count_fused(ex->plan); }
 
 const float *ck_exec_output(const ck_exec *ex, int i)
 {

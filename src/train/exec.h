@@ -14,6 +14,7 @@
 #include "graph/graph.h"
 
 typedef struct ck_plan ck_plan; /* one model's buffers (private to exec.c) */
+struct step_plan;               /* one step of a plan (private to exec.c)  */
 
 /* An activity regularizer of one layer (train/regularizers.c): forward adds its
  * penalty of the layer's outputs to ex->act_penalty, backward its gradient to
@@ -42,7 +43,19 @@ struct ck_exec {
      * CK_MASK_NEW layer writes its output's mask. */
     float *const *in_masks;
     float *out_mask;
+    /* The per-sample step (pooling) the running step feeds chunk by chunk, and
+     * how many rows it has been handed (see ck_exec_rows_done). */
+    struct step_plan *fused;
+    int64_t fused_done;
 };
+
+/* A streaming layer (ck_layer_class.streams_rows) calls this from its forward
+ * each time output rows [row0, row0 + n) are final, in order: when the engine
+ * planned its only reader, a per-sample layer, to run behind it, that reader runs
+ * on those rows at once, while they are in cache. Otherwise nothing happens. */
+ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n);
+/* How many steps of the plan (nested plans included) run behind a producer. */
+int ck_exec_fused_steps(const ck_exec *ex);
 
 /* Plans buffers for up to `batch` rows. The model must be built, with every
  * non-batch dimension known. Allocates model->grad_block and points every

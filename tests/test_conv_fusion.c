@@ -1,0 +1,144 @@
+/* The engine runs a pooling layer that is a convolution's only reader chunk by
+ * chunk behind it (plan_fuse in train/exec.c). This checks that the fused plan
+ * gives exactly what the unfused one gives: the same model with the
+ * convolution's output also a model output (a second reader, so nothing is
+ * fused), same weights, at a batch that spans several chunks and ends on a
+ * partial one; forward at inference and in training, and the weight gradients
+ * of a backward pass. Also that a failing pooling layer's error comes out of
+ * the fused run, naming that layer. */
+#include "testutil.h"
+#include "train/exec.h"
+
+#define ROWS 70
+
+typedef struct fusion_case {
+    const char *input, *conv_cls, *conv, *pool_cls, *pool;
+} fusion_case;
+
+static ck_model *build(const fusion_case *c, bool conv_is_output)
+{
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *x = ck_input(g, c->input);
+    ck_ktensor *z = ck_call1(g, ck_layer_new(c->conv_cls, c->conv), x);
+    ck_ktensor *y = ck_call1(g, ck_layer_new(c->pool_cls, c->pool), z);
+    ck_ktensor *outs[2] = {y, z};
+    ck_status st = ck_functional_finish(g, &x, 1, outs, conv_is_output ? 2 : 1);
+    CHECK(st == CK_OK, "%s -> %s: %s", c->conv_cls, c->pool_cls, ck_errmsg());
+    if (st) {
+        ck_model_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void copy_weights(const ck_model *from, ck_model *to)
+{
+    for (int i = 0; i < ck_model_weight_count(from); i++) {
+        ck_weight_info w;
+        CHECK_OK(ck_model_weight(from, i, &w));
+        CHECK_OK(ck_model_set_weight(to, i, &w.shape, w.data));
+    }
+}
+
+static int64_t input_row(const ck_model *m)
+{
+    const ck_shape *s = ck_model_input_shape(m, 0);
+    int64_t n = 1;
+    for (int d = 1; d < s->rank; d++) n *= s->dim[d];
+    return n;
+}
+
+static bool same_floats(const float *a, const float *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+/* Forward (and, in training, backward with d y = 1) on both plans. */
+static void compare(const fusion_case *c, ck_exec *fused, ck_exec *plain, const float *x, bool training)
+{
+    const char *mode = training ? "training" : "inference";
+    CHECK_OK(ck_exec_forward(fused, &x, ROWS, training));
+    CHECK_OK(ck_exec_forward(plain, &x, ROWS, training));
+    int64_t ny = ROWS * ck_exec_output_size(fused, 0);
+    CHECK(same_floats(ck_exec_output(fused, 0), ck_exec_output(plain, 0), ny), "%s -> %s, %s: outputs differ",
+          c->conv_cls, c->pool_cls, mode);
+    if (!training) return;
+    int64_t nz = ROWS * ck_exec_output_size(plain, 1);
+    float *dy = malloc((size_t)ny * sizeof *dy), *dz = calloc((size_t)nz, sizeof *dz);
+    for (int64_t i = 0; i < ny; i++) dy[i] = 1.0f + (float)(i % 7) / 8.0f;
+    CHECK_OK(ck_exec_backward(fused, (const float *const[]){dy}));
+    CHECK_OK(ck_exec_backward(plain, (const float *const[]){dy, dz}));
+    ck_model *mf = fused->model, *mp = plain->model;
+    for (int i = 0; i < ck_model_weight_count(mf); i++) {
+        ck_weight_info wf, wp;
+        CHECK_OK(ck_model_weight(mf, i, &wf));
+        CHECK_OK(ck_model_weight(mp, i, &wp));
+        /* gradients sit at the same offsets of each model's grad block */
+        const float *gf = mf->grad_block + (wf.data - mf->weight_block), *gp = mp->grad_block + (wp.data - mp->weight_block);
+        CHECK(same_floats(gf, gp, wf.size), "%s -> %s: gradient of weight %d differs", c->conv_cls, c->pool_cls, i);
+    }
+    free(dy), free(dz);
+}
+
+static void run_case(const fusion_case *c)
+{
+    ck_model *mf = build(c, false), *mp = build(c, true);
+    ck_exec *fused = NULL, *plain = NULL;
+    if (!mf || !mp) goto done;
+    copy_weights(mf, mp);
+    CHECK_OK(ck_exec_create(mf, ROWS, &fused));
+    CHECK_OK(ck_exec_create(mp, ROWS, &plain));
+    if (!fused || !plain) goto done;
+    CHECK(ck_exec_fused_steps(fused) == 1, "%s -> %s: %d steps fused, expected 1", c->conv_cls, c->pool_cls,
+          ck_exec_fused_steps(fused));
+    CHECK(ck_exec_fused_steps(plain) == 0, "%s -> %s: a convolution read twice was fused", c->conv_cls, c->pool_cls);
+    int64_t nx = ROWS * input_row(mf);
+    float *x = malloc((size_t)nx * sizeof *x);
+    for (int64_t i = 0; i < nx; i++) x[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+    compare(c, fused, plain, x, false);
+    compare(c, fused, plain, x, true);
+    free(x);
+done:
+    ck_exec_free(fused);
+    ck_exec_free(plain);
+    ck_model_free(mf);
+    ck_model_free(mp);
+}
+
+/* A pooling layer that cannot run fails inside the convolution's forward; its
+ * message must still name it and its field, and the pass must fail. */
+static void test_reader_error(void)
+{
+    fusion_case c = {"shape=(12, 12, 3)", "Conv2D", "filters=4, kernel_size=3", "MaxPooling2D",
+                     "data_format='channels_first', name='cf_pool'"};
+    ck_model *m = build(&c, false);
+    ck_exec *ex = NULL;
+    if (m) CHECK_OK(ck_exec_create(m, 4, &ex));
+    if (ex) {
+        CHECK(ck_exec_fused_steps(ex) == 1, "the channels_first pooling should be planned behind the conv");
+        float x[4 * 12 * 12 * 3] = {0};
+        const float *in = x;
+        ck_status st = ck_exec_forward(ex, &in, 4, false);
+        CHECK(st != CK_OK, "forward through an unsupported pooling layer succeeded");
+        CHECK(strstr(ck_errmsg(), "cf_pool") && strstr(ck_errmsg(), "data_format"), "message: %s", ck_errmsg());
+    }
+    ck_exec_free(ex);
+    ck_model_free(m);
+}
+
+int main(void)
+{
+    static const fusion_case cases[] = {
+        {"shape=(28, 28, 3)", "Conv2D", "filters=8, kernel_size=3, activation='relu'", "MaxPooling2D", ""},
+        {"shape=(28, 28, 3)", "Conv2D", "filters=8, kernel_size=3, padding='same', strides=2", "AveragePooling2D", "pool_size=2"},
+        {"shape=(20, 20, 6)", "Conv2D", "filters=16, kernel_size=1, activation='tanh'", "MaxPooling2D", "pool_size=3"},
+        {"shape=(20, 20, 6)", "Conv2D", "filters=6, kernel_size=3, groups=2", "GlobalAveragePooling2D", ""},
+        {"shape=(50, 5)", "Conv1D", "filters=12, kernel_size=5, activation='sigmoid'", "MaxPooling1D", ""},
+        {"shape=(8, 8, 8, 2)", "Conv3D", "filters=4, kernel_size=3, use_bias=False", "GlobalMaxPooling3D", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
+    test_reader_error();
+    return test_report("test_conv_fusion");
+}
