@@ -243,6 +243,34 @@ static void pool_back(const pool_geom *g, const float *x, const float *dy, float
     }
 }
 
+/* max2x2_run's backward: each window's gradient goes to its first maximum
+ * (scanned row by row, as pool_back does), chosen without branches so the
+ * channel loop vectorizes. Windows do not overlap. */
+static void max2x2_back(const pool_geom *g, const float *x, const float *dy, float *dx)
+{
+    int64_t c = g->c, rows = g->batch * g->in[0] * g->out[1];
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t img = r / g->out[1], oy = r % g->out[1], at = ((img * g->in[1] + 2 * oy) * g->in[2]) * c;
+        const float *a = x + at, *b = a + g->in[2] * c, *d = dy + r * g->out[2] * c;
+        float *da = dx + at, *db = da + g->in[2] * c;
+        for (int64_t ox = 0; ox < g->out[2]; ox++, d += c, a += 2 * c, b += 2 * c, da += 2 * c, db += 2 * c)
+#pragma omp simd
+            for (int64_t ch = 0; ch < c; ch++) {
+                float a0 = a[ch], a1 = a[c + ch], b0 = b[ch], b1 = b[c + ch], v = d[ch];
+                float m1 = a1 > a0 ? a1 : a0, m2 = b0 > m1 ? b0 : m1;
+                /* the share of the later candidates first; selects of floats, which vectorize */
+                float g3 = b1 > m2 ? v : 0.0f, r3 = b1 > m2 ? 0.0f : v;
+                float g2 = b0 > m1 ? r3 : 0.0f, r2 = b0 > m1 ? 0.0f : r3;
+                float g1 = a1 > a0 ? r2 : 0.0f, g0 = a1 > a0 ? 0.0f : r2;
+                da[ch] += g0;
+                da[c + ch] += g1;
+                db[ch] += g2;
+                db[c + ch] += g3;
+            }
+    }
+}
+
 static ck_status pool_backward(CK_BWD_ARGS, bool is_max)
 {
     (void)n_in, (void)n_out, (void)ex, (void)dout;
@@ -250,7 +278,8 @@ static ck_status pool_backward(CK_BWD_ARGS, bool is_max)
     pool_geom g;
     ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
     if (st) return st;
-    pool_back(&g, in[0].data, dout[0].data, din[0].data, is_max);
+    if (is_max && is_max2x2(&g)) max2x2_back(&g, in[0].data, dout[0].data, din[0].data);
+    else pool_back(&g, in[0].data, dout[0].data, din[0].data, is_max);
     return CK_OK;
 }
 static ck_status max_backward(CK_BWD_ARGS) { return pool_backward(l, in, n_in, out, dout, n_out, din, ex, true); }
