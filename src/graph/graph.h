@@ -282,6 +282,9 @@ struct ck_model {
     float *weight_block;        /* every weight's values, one allocation      */
     float *grad_block;
     int64_t weight_block_size;
+    /* Moves whenever weight values may have changed (ck_model_weights_changed):
+     * the engine's packed copies of kernels are stale once it has moved. */
+    uint64_t weights_gen;
 
     ck_status error;            /* first failure while recording the graph    */
     char errmsg[512];
@@ -316,6 +319,10 @@ ck_status ck_model_collect_weights(const ck_model *m, ck_weight_ref **refs, int 
  * given). Every reader or writer of weight values calls it first: get/set
  * weights, the engine, file readers and writers. */
 ck_status ck_model_init_weights(ck_model *m);
+/* Marks m's weight values as (possibly) changed. ck_model_init_weights, which
+ * every reader and writer of values calls first, does it; so do the writers
+ * that skip it (the optimizer step, restored best weights). */
+static inline void ck_model_weights_changed(ck_model *m) { m->weights_gen++; }
 
 /* Adds a ready InputLayer to a functional graph (readers of saved configs). */
 ck_status ck_graph_add_input(ck_model *m, ck_layer *input_layer, ck_node **node);

@@ -539,7 +539,9 @@ static ck_status init_nested(ck_model *m)
 
 ck_status ck_model_init_weights(ck_model *m)
 {
-    if (!m || !m->init_pending) return CK_OK;
+    if (!m) return CK_OK;
+    ck_model_weights_changed(m);
+    if (!m->init_pending) return CK_OK;
     ck_weight_ref *refs;
     int n;
     ck_status st = ck_model_collect_weights(m, &refs, &n);
@@ -608,6 +610,7 @@ static ck_status allocate_weights(ck_model *m, bool reinitialize)
     m->grad_block = NULL;
     m->weight_block = block;
     m->weight_block_size = total;
+    ck_model_weights_changed(m);
     m->init_pending = pending;
     m->init_seed = m->seed;
     if (!st && reinitialize) st = ck_model_init_weights(m);

@@ -5,6 +5,7 @@
  * its adjoint scatter serve the transposed convolution with the roles of the
  * input and output extents exchanged. */
 #include "kernels/conv.h"
+#include "kernels/gemm_packed.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -151,8 +152,16 @@ static int finish_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t
     return ep->samples_done ? ep->samples_done(ep->ctx, r0 / npos, n / npos) : 0;
 }
 
-int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *z, float *col, int64_t chunk,
-                const ck_conv_epilogue *ep)
+/* The forward's product of rows of im2col (or of the input) with the kernel. */
+static void fwd_gemm(int64_t M, int64_t N, int64_t K, const float *A, const float *w, const float *w_packed,
+                     int64_t ldw, float beta, float *C, int64_t ldc)
+{
+    if (w_packed) ck_gemm_packed(ck_packed_nr(), M, N, K, A, K, w_packed, beta, C, ldc);
+    else sgemm(false, false, M, N, K, A, K, w, ldw, beta, C, ldc);
+}
+
+int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const float *w_packed, float *z, float *col,
+                int64_t chunk, const ck_conv_epilogue *ep)
 {
     int64_t npos = prod3(g->out), kvol = prod3(g->k);
     int64_t cg = g->cin / g->groups, fg = g->cout / g->groups;
@@ -165,8 +174,7 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *z,
         for (int64_t r0 = 0; !st && r0 < rows; r0 += step) {
             int64_t n = rows - r0 < step ? rows - r0 : step;
             float beta = start_rows(ep, z, r0, n, g->cout);
-            sgemm(false, false, n, g->cout, g->cin, x + r0 * g->cin, g->cin, w, g->cout, beta, z + r0 * g->cout,
-                  g->cout);
+            fwd_gemm(n, g->cout, g->cin, x + r0 * g->cin, w, w_packed, g->cout, beta, z + r0 * g->cout, g->cout);
             st = finish_rows(ep, z, r0, n, g->cout, npos);
         }
         return st;
@@ -176,8 +184,8 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *z,
         float beta = start_rows(ep, z, b0 * npos, n * npos, g->cout);
         for (int64_t gi = 0; gi < g->groups; gi++) {
             gather_chunk(g, x, b0, n, gi, col);
-            sgemm(false, false, n * npos, fg, kvol * cg, col, kvol * cg, w + gi * fg, g->cout, beta,
-                  z + b0 * npos * g->cout + gi * fg, g->cout);
+            fwd_gemm(n * npos, fg, kvol * cg, col, w + gi * fg, g->groups == 1 ? w_packed : NULL, g->cout, beta,
+                     z + b0 * npos * g->cout + gi * fg, g->cout);
         }
         st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos);
     }

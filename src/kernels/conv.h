@@ -53,9 +53,11 @@ typedef struct ck_conv_epilogue {
 
 /* z[b, out..., cout] = conv(x[b, in..., cin], w[k..., cin/groups, cout]), then the
  * epilogue if not NULL. col: chunk * ck_conv_col_floats floats; chunk >= 1
- * samples per GEMM. Returns 0, or the status samples_done returned. */
-int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, float *z, float *col, int64_t chunk,
-                const ck_conv_epilogue *ep);
+ * samples per GEMM. w_packed: w as [K, cout] packed for ck_gemm_packed (one
+ * group only), or NULL for cblas_sgemm on w. Returns 0, or the status
+ * samples_done returned. */
+int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const float *w_packed, float *z, float *col,
+                int64_t chunk, const ck_conv_epilogue *ep);
 /* dw += d/dw, dx += d/dx (dx may be NULL) for dy [b, out..., cout]. */
 void ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
                  float *col, int64_t chunk);

@@ -21,6 +21,8 @@ typedef struct ck_rnn_args {
     const float *x;         /* [batch, steps, in_dim]                                  */
     const float *kernel;    /* [in_dim, G*units]; G = 1, 4 (i,f,c,o) or 3 (z,r,h)      */
     const float *recurrent; /* [units, G*units]                                        */
+    /* kernel and recurrent packed for ck_gemm_packed (inference), or NULL: cblas */
+    const float *kernel_packed, *recurrent_packed;
     const float *bias;      /* [G*units], GRU reset_after: [2, 3*units]; NULL = none   */
     bool reset_after;       /* GRU only                                                */
     bool go_backwards;      /* read steps last to first; outputs stay in that order    */

@@ -4,6 +4,8 @@
  * split across threads). */
 #include "kernels/tensor_ops.h"
 
+#include "kernels/gemm_packed.h"
+
 #include <cblas.h>
 #include <string.h>
 
@@ -42,6 +44,18 @@ void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
     }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
                 (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+bool ck_weight_gemm_packs(int64_t M, int64_t N, int64_t K)
+{
+    return M >= 4 && M * N * K > SMALL_GEMM && ck_packed_nr() > 0;
+}
+
+void ck_weight_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
+                    const float *Bp, float beta, float *C, int64_t ldc)
+{
+    if (Bp) ck_gemm_packed(ck_packed_nr(), M, N, K, A, lda, Bp, beta, C, ldc);
+    else ck_sgemm(false, false, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
 }
 
 void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act)

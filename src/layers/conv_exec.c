@@ -157,6 +157,15 @@ static int64_t chunk_of(int64_t per_sample, int64_t batch)
 
 static ck_status nomem(const ck_layer *l) { return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for convolution scratch"); }
 
+/* The kernel [K, cout] packed by the engine, when the products (a chunk's rows
+ * by K by cout) are worth it; NULL: cblas. */
+static const float *packed_kernel(const ck_conv_geom *g, const float *w, int64_t chunk, ck_exec *ex)
+{
+    int64_t K = g->k[0] * g->k[1] * g->k[2] * g->cin, rows = chunk * g->out[0] * g->out[1] * g->out[2];
+    if (g->groups != 1 || !ck_weight_gemm_packs(rows, g->cout, K)) return NULL;
+    return ck_exec_packed(ex, w, g->cout, K, g->cout);
+}
+
 /* Finished samples go on to a pooling layer the engine runs behind this one. */
 static int hand_on(void *ex, int64_t b0, int64_t n) { return (int)ck_exec_rows_done(ex, b0, n); }
 
@@ -172,7 +181,8 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
     if (!col || !z) return col ? ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known") : nomem(l);
     ck_conv_epilogue ep = epilogue_of(l, &out[0]);
     ep.samples_done = hand_on, ep.ctx = ex;
-    return (ck_status)ck_conv_fwd(&g, in[0].data, weight(l, 0), z, col, chunk, &ep);
+    return (ck_status)ck_conv_fwd(&g, in[0].data, weight(l, 0), packed_kernel(&g, weight(l, 0), chunk, ex), z, col,
+                                  chunk, &ep);
 }
 
 ck_status ck_conv_backward(CK_BWD_ARGS)
@@ -266,7 +276,7 @@ ck_status ck_separable_forward(CK_FWD_ARGS)
     ck_depthwise_fwd(&g, in[0].data, weight(l, 0), mid);
     ck_conv_geom p = pointwise_of(&g);
     ck_conv_epilogue ep = epilogue_of(l, &out[0]);
-    return (ck_status)ck_conv_fwd(&p, mid, weight(l, 1), z, NULL, 1, &ep);
+    return (ck_status)ck_conv_fwd(&p, mid, weight(l, 1), packed_kernel(&p, weight(l, 1), 1, ex), z, NULL, 1, &ep);
 }
 
 ck_status ck_separable_backward(CK_BWD_ARGS)

@@ -144,7 +144,7 @@ static void masked_conv(const ck_conv_geom *g, const float *x, const float *mask
     int64_t F = g->cout / 4, B = g->batch / reps, rows = g->batch * g->out[0] * g->out[1] * g->out[2];
     for (int k = 0; k < 4; k++) {
         apply_mask(x, masks + k * B * n, xm, B, reps, n);
-        ck_conv_fwd(g, xm, w, tmp, col, g->batch, NULL);
+        ck_conv_fwd(g, xm, w, NULL, tmp, col, g->batch, NULL);
         for (int64_t i = 0; i < rows; i++)
             memcpy(y + i * 4 * F + k * F, tmp + i * 4 * F + k * F, (size_t)F * sizeof *y);
     }
@@ -223,7 +223,7 @@ ck_status ck_conv_lstm_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
         draw_mask(ex, c->dropout, w->min, 4 * B * r.S);
         masked_conv(&r.gx, in[0].data, w->min, T, r.S, W, w->pre, w->xm, w->dpre, w->col);
     } else {
-        ck_conv_fwd(&r.gx, in[0].data, W, w->pre, w->col, r.gx.batch, NULL);
+        ck_conv_fwd(&r.gx, in[0].data, W, NULL, w->pre, w->col, r.gx.batch, NULL);
     }
     if (c->use_bias) add_bias(&r.gx, l->weights[2].value, w->pre);
     if (r.rec_drop) draw_mask(ex, c->recurrent_dropout, w->mrec, 4 * one);
@@ -235,7 +235,7 @@ ck_status ck_conv_lstm_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
         memcpy(h, w->hs + s * one, (size_t)one * sizeof *h);
         memcpy(cs, w->cs + s * one, (size_t)one * sizeof *cs);
         if (r.rec_drop) masked_conv(&r.gh, w->hs + s * one, w->mrec, 1, P * F, U, w->zh, w->hm, w->dpre, w->col);
-        else ck_conv_fwd(&r.gh, w->hs + s * one, U, w->zh, w->col, B, NULL);
+        else ck_conv_fwd(&r.gh, w->hs + s * one, U, NULL, w->zh, w->col, B, NULL);
         for (int64_t b = 0; b < B; b++)
             for (int64_t p = 0; p < P; p++) {
                 int64_t bp = b * P + p, at = ((b * T + t) * P + p) * F4;

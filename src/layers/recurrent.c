@@ -9,6 +9,7 @@
 #include "layers/seq_layers.h"
 #include "train/exec.h"
 #include "kernels/rnn.h"
+#include "kernels/tensor_ops.h"
 
 #include <string.h>
 
@@ -290,6 +291,11 @@ static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tens
     draw_masks(c, &a, ex);
     float *carried = NULL;
     if (c->stateful && (st = stateful_states(l, &a, n_in, &carried))) return st;
+    int64_t GU = ck_rnn_gates(a.kind) * a.units;
+    if (ck_weight_gemm_packs(a.batch * a.steps, GU, a.in_dim))
+        a.kernel_packed = ck_exec_packed(ex, a.kernel, GU, a.in_dim, GU);
+    if (!(a.kind == CK_RNN_GRU && !a.reset_after) && ck_weight_gemm_packs(a.batch, GU, a.units))
+        a.recurrent_packed = ck_exec_packed(ex, a.recurrent, GU, a.units, GU);
     a.seq = c->return_sequences ? out[0].data : NULL;
     a.h = !c->return_sequences ? out[0].data : n_out > 1 ? out[1].data : NULL;
     a.c = a.kind == CK_RNN_LSTM && n_out > 2 ? out[2].data : NULL;

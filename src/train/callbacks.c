@@ -256,9 +256,11 @@ static void early_stopping(ck_fit_ctx *f, ck_callback *cb, int epoch)
     }
     if (cb->wait >= cb->patience && epoch > 0) {
         f->c->stop_training = true;
-        if (cb->best_weights && !isinf(cb->best))
+        if (cb->best_weights && !isinf(cb->best)) {
             memcpy(f->model->weight_block, cb->best_weights,
                    (size_t)f->model->weight_block_size * sizeof(float));
+            ck_model_weights_changed(f->model);
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include "layers/layers.h"
 
+#include "kernels/gemm_packed.h"
 #include "kernels/tensor_ops.h"
 #include <stdint.h>
 #include <string.h>
@@ -29,6 +30,17 @@ typedef struct value {
     int64_t mask_len;
     bool owns_mask;
 } value;
+
+/* A weight packed for ck_gemm_packed (ck_exec_packed), valid while the model's
+ * weights_gen stays at `gen`. */
+typedef struct packed_weight {
+    const float *src;
+    int64_t ldb, K, N;
+    uint64_t gen;
+    float *data;
+    int64_t cap;                   /* floats allocated at data */
+} packed_weight;
+#define PACKED_PER_STEP 4
 
 typedef struct step_plan {
     ck_node *node;
@@ -50,6 +62,7 @@ typedef struct step_plan {
     int n_spec;
     struct step_plan *fused;       /* the per-sample reader this step feeds by chunks */
     bool runs_fused;               /* run by its producer (plan_fuse), not on its own */
+    packed_weight packed[PACKED_PER_STEP]; /* inference copies of its kernels    */
 } step_plan;
 
 typedef struct spec_shapes {
@@ -104,6 +117,7 @@ static void plan_free(ck_plan *p)
         ck_free(s->ws);
         ck_free(s->in_masks);
         ck_free(s->spec);
+        for (int k = 0; k < PACKED_PER_STEP; k++) ck_free(s->packed[k].data);
     }
     for (int i = 0; i < p->n_owned; i++) {
         ck_free(p->owned[i].buf);
@@ -515,11 +529,47 @@ static ck_status run_rows(ck_exec *ex, step_plan *r, int64_t row0, int64_t n)
     r->tin[0].data += row0 * r->in[0]->size;
     r->tout[0].data += row0 * r->out[0]->size;
     float *ws = ex->workspace;
-    struct step_plan *fused = ex->fused;
-    ex->workspace = NULL, ex->fused = NULL;
+    struct step_plan *fused = ex->fused, *step = ex->step;
+    ex->workspace = NULL, ex->fused = NULL, ex->step = r;
     ck_status st = l->cls->forward(l, r->tin, 1, r->tout, 1, ex);
-    ex->workspace = ws, ex->fused = fused;
+    ex->workspace = ws, ex->fused = fused, ex->step = step;
     return st ? layer_failed(st, l) : CK_OK;
+}
+
+/* The model's weights_gen plus its nested models': any of them moving means
+ * some weight of this plan may have changed. */
+static uint64_t weights_gen(const ck_model *m)
+{
+    uint64_t g = m->weights_gen;
+    for (int i = 0; i < m->n_steps; i++)
+        if (m->steps[i].node->layer->model) g += weights_gen(m->steps[i].node->layer->model);
+    return g;
+}
+
+const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N)
+{
+    int nr = ck_packed_nr();
+    if (ex->training || !ex->step || !nr || !B) return NULL;
+    if (!ex->gen_known) ex->weights_gen = weights_gen(ex->model), ex->gen_known = true;
+    packed_weight *slot = NULL;
+    for (int k = 0; k < PACKED_PER_STEP && !slot; k++) {
+        packed_weight *p = &ex->step->packed[k];
+        if (p->src == B || !p->src) slot = p;
+    }
+    if (!slot) return NULL;
+    if (slot->src == B && slot->ldb == ldb && slot->K == K && slot->N == N && slot->gen == ex->weights_gen)
+        return slot->data;
+    int64_t need = ck_packed_floats(K, N, nr);
+    if (need > slot->cap) {
+        float *data = ck_malloc((size_t)need * sizeof *data);
+        if (!data) return NULL;
+        ck_free(slot->data);
+        slot->data = data, slot->cap = need;
+    }
+    ck_pack_b(B, ldb, K, N, nr, slot->data);
+    *slot = (packed_weight){.src = B, .ldb = ldb, .K = K, .N = N, .gen = ex->weights_gen, .data = slot->data,
+                            .cap = slot->cap};
+    return slot->data;
 }
 
 ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n)
@@ -550,6 +600,7 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
             ex->out_mask = s->out_mask;
             ex->fused = s->fused;
             ex->fused_done = 0;
+            ex->step = s;
             swap_shapes(s);
             st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
             swap_shapes(s);
@@ -679,6 +730,7 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
     ex->rows = rows;
     ex->act_penalty = 0;
     ex->training = training;
+    ex->gen_known = false;
     ex->grads_ready = false;
     return plan_forward(ex, p);
 }

@@ -47,6 +47,9 @@ struct ck_exec {
      * how many rows it has been handed (see ck_exec_rows_done). */
     struct step_plan *fused;
     int64_t fused_done;
+    struct step_plan *step;  /* the step being run (its packed kernels)          */
+    uint64_t weights_gen;    /* the model's, for this forward (when gen_known)   */
+    bool gen_known;
 };
 
 /* A streaming layer (ck_layer_class.streams_rows) calls this from its forward
@@ -54,6 +57,13 @@ struct ck_exec {
  * planned its only reader, a per-sample layer, to run behind it, that reader runs
  * on those rows at once, while they are in cache. Otherwise nothing happens. */
 ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n);
+/* B [K, N] (row stride ldb), a weight of the running layer, packed for
+ * ck_gemm_packed (kernels/gemm_packed.h) with the engine's CPU width and kept
+ * with the plan step until the model's weights change, so inference packs each
+ * kernel once instead of once per call. NULL in training (weights move every
+ * step), on a CPU without a packed kernel, or out of memory: the caller then
+ * multiplies by B with cblas. A step keeps up to 4 packed weights. */
+const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N);
 /* How many steps of the plan (nested plans included) run behind a producer. */
 int ck_exec_fused_steps(const ck_exec *ex);
 

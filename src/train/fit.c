@@ -434,6 +434,7 @@ static ck_status train_step(ck_model *m, ck_compiled *c, loop_bufs *b, int64_t r
         ck_regs_weight_penalty(&c->regs, m->weight_block, m->grad_block);
     if (st == CK_OK)
         st = ck_optimizer_step(&c->opt, m->weight_block, m->grad_block);
+    ck_model_weights_changed(m);
     return st;
 }
 
