@@ -152,12 +152,49 @@ static int finish_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t
     return ep->samples_done ? ep->samples_done(ep->ctx, r0 / npos, n / npos) : 0;
 }
 
-/* The forward's product of rows of im2col (or of the input) with the kernel. */
+/* The forward's product of rows of im2col (or of the input) with the kernel;
+ * the packed kernel starts from the bias itself (start_rows did not run). */
 static void fwd_gemm(int64_t M, int64_t N, int64_t K, const float *A, const float *w, const float *w_packed,
-                     int64_t ldw, float beta, float *C, int64_t ldc)
+                     int64_t ldw, float beta, const ck_conv_epilogue *ep, float *C, int64_t ldc)
 {
-    if (w_packed) ck_gemm_packed(ck_packed_nr(), M, N, K, A, K, w_packed, beta, C, ldc);
+    if (w_packed) ck_gemm_packed(ck_packed_nr(), M, N, K, A, K, w_packed, 0.0f, ep ? ep->bias : NULL, C, ldc);
     else sgemm(false, false, M, N, K, A, K, w, ldw, beta, C, ldc);
+}
+
+/* Below this many channels a tap's run of A is too short for the packed
+ * kernel's depth loop, and im2col's copy is cheap anyway. */
+#define ROWS_MIN_CHANNELS 8
+
+/* For the packed kernel without im2col: the address of every (output position,
+ * tap) pixel of samples [b0, b0 + n), in `col`'s space, with a row of zeros
+ * after them for taps in the padding. Returns NULL when col is too small. */
+static const float *const *tap_rows(const ck_conv_geom *g, const float *x, int64_t b0, int64_t n, float *col,
+                                    int64_t col_floats)
+{
+    int64_t npos = prod3(g->out), nin = prod3(g->in), taps = prod3(g->k), count = n * npos * taps;
+    int64_t ptr_floats = (count * (int64_t)sizeof(float *) + (int64_t)sizeof(float) - 1) / (int64_t)sizeof(float);
+    if (ptr_floats + g->cin > col_floats) return NULL;
+    const float **rows = (const float **)(void *)col, *zeros = col + ptr_floats;
+    memset(col + ptr_floats, 0, (size_t)g->cin * sizeof *col);
+    for (int64_t b = 0; b < n; b++) {
+        const float *xb = x + (b0 + b) * nin * g->cin;
+        for (int64_t o0 = 0; o0 < g->out[0]; o0++)
+            for (int64_t o1 = 0; o1 < g->out[1]; o1++)
+                for (int64_t o2 = 0; o2 < g->out[2]; o2++)
+                    for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
+                        int64_t i0 = tap(g, 0, o0, k0);
+                        for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
+                            int64_t i1 = tap(g, 1, o1, k1);
+                            for (int64_t k2 = 0; k2 < g->k[2]; k2++) {
+                                int64_t i2 = tap(g, 2, o2, k2);
+                                bool in = i0 >= 0 && i0 < g->in[0] && i1 >= 0 && i1 < g->in[1] && i2 >= 0 &&
+                                          i2 < g->in[2];
+                                *rows++ = in ? xb + ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->cin : zeros;
+                            }
+                        }
+                    }
+    }
+    return (const float *const *)(void *)col;
 }
 
 int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const float *w_packed, float *z, float *col,
@@ -173,18 +210,27 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
         step = step < unit ? unit : step;
         for (int64_t r0 = 0; !st && r0 < rows; r0 += step) {
             int64_t n = rows - r0 < step ? rows - r0 : step;
-            float beta = start_rows(ep, z, r0, n, g->cout);
-            fwd_gemm(n, g->cout, g->cin, x + r0 * g->cin, w, w_packed, g->cout, beta, z + r0 * g->cout, g->cout);
+            float beta = w_packed ? 0.0f : start_rows(ep, z, r0, n, g->cout);
+            fwd_gemm(n, g->cout, g->cin, x + r0 * g->cin, w, w_packed, g->cout, beta, ep, z + r0 * g->cout, g->cout);
             st = finish_rows(ep, z, r0, n, g->cout, npos);
         }
         return st;
     }
     for (int64_t b0 = 0; !st && b0 < g->batch; b0 += chunk) {
         int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
-        float beta = start_rows(ep, z, b0 * npos, n * npos, g->cout);
+        const float *packed = g->groups == 1 ? w_packed : NULL;
+        float beta = packed ? 0.0f : start_rows(ep, z, b0 * npos, n * npos, g->cout);
+        const float *const *rows = packed && g->cin >= ROWS_MIN_CHANNELS
+                                       ? tap_rows(g, x, b0, n, col, chunk * kvol * cg * npos) : NULL;
+        if (rows) {
+            ck_gemm_packed_rows(ck_packed_nr(), n * npos, g->cout, kvol, g->cin, rows, packed, 0.0f,
+                                ep ? ep->bias : NULL, z + b0 * npos * g->cout, g->cout);
+            st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos);
+            continue;
+        }
         for (int64_t gi = 0; gi < g->groups; gi++) {
             gather_chunk(g, x, b0, n, gi, col);
-            fwd_gemm(n * npos, fg, kvol * cg, col, w + gi * fg, g->groups == 1 ? w_packed : NULL, g->cout, beta,
+            fwd_gemm(n * npos, fg, kvol * cg, col, w + gi * fg, packed, g->cout, beta, ep,
                      z + b0 * npos * g->cout + gi * fg, g->cout);
         }
         st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos);

@@ -12,36 +12,53 @@
 #define MC 144 /* rows of A per block: 144 x KC floats is 288 KB            */
 #define KC 512 /* depth per slice: a panel slice is KC x NR floats, <= 64 KB  */
 #define PAR_MIN (1 << 21) /* multiply-adds per slice below which one thread does it */
+#define ROWS_MIN_C 8      /* ck_gemm_packed_rows's least C: at most KC / 8 runs per row */
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_KERNELS 1
 
-/* C tile [mr, nw] (+)= A rows [mr, kc] x panel [kc, 32]. */
-__attribute__((target("avx512f"))) static void tile_avx512(int64_t mr, int64_t kc, const float *A, int64_t lda,
-                                                           const float *bp, float *C, int64_t ldc, int64_t nw,
-                                                           bool accumulate)
+/* The six rows of a tile, spelled out: accumulators in named variables stay in
+ * registers across the taps loop, where an array of them was spilled. */
+#define ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define DECLARE_ROW(r) V c##r##0 = s0, c##r##1 = s1; const float *a##r;
+#define RUN_OF_ROW(r) a##r = a[r * taps + t];
+#define FMA_ROW(r) v = SET1(a##r + k), c##r##0 = FMADD(v, b0, c##r##0), c##r##1 = FMADD(v, b1, c##r##1);
+#define OUT_ROW(r) out[r][0] = c##r##0, out[r][1] = c##r##1;
+/* c = start, then for each tap t and k < kc: c[r] += A(r, t, k) * panel row. */
+#define TILE_BODY(W)                                                            \
+    ROWS6(DECLARE_ROW)                                                          \
+    for (int64_t t = 0; t < taps; t++) {                                        \
+        ROWS6(RUN_OF_ROW)                                                       \
+        for (int64_t k = 0; k < kc; k++, bp += W) {                             \
+            V b0 = LOAD(bp), b1 = LOAD(bp + W / 2), v;                          \
+            ROWS6(FMA_ROW)                                                      \
+        }                                                                       \
+    }                                                                           \
+    V out[MR][2];                                                               \
+    ROWS6(OUT_ROW)
+
+/* C tile [mr, nw] (+)= A x panel [taps * kc, 32], where A's row r is the runs
+ * a[r * taps + t] (kc floats each, t < taps) one after the other; rows past mr
+ * repeat row 0 (computed, never stored). Without accumulate, the sums start
+ * from bias (or 0) instead of C. */
+#define V __m512
+#define SET1(p) _mm512_set1_ps(*(p))
+#define FMADD _mm512_fmadd_ps
+#define LOAD _mm512_loadu_ps
+__attribute__((target("avx512f"))) static void tile_avx512(int64_t mr, int64_t taps, int64_t kc,
+                                                           const float *const *a, const float *bp, float *C,
+                                                           int64_t ldc, int64_t nw, bool accumulate,
+                                                           const float *bias)
 {
-    __m512 c[MR][2];
-    const float *a[MR];
-    for (int r = 0; r < MR; r++) {
-        c[r][0] = c[r][1] = _mm512_setzero_ps();
-        a[r] = A + (r < mr ? r : 0) * lda; /* spare rows recompute row 0, never stored */
-    }
-    for (int64_t k = 0; k < kc; k++, bp += 32) {
-        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
-#pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
-            __m512 v = _mm512_set1_ps(a[r][k]);
-            c[r][0] = _mm512_fmadd_ps(v, b0, c[r][0]);
-            c[r][1] = _mm512_fmadd_ps(v, b1, c[r][1]);
-        }
-    }
     __mmask16 m0 = nw >= 16 ? 0xffff : (__mmask16)((1u << nw) - 1);
     __mmask16 m1 = nw >= 32 ? 0xffff : nw > 16 ? (__mmask16)((1u << (nw - 16)) - 1) : 0;
+    V s0 = _mm512_setzero_ps(), s1 = s0;
+    if (bias) s0 = _mm512_maskz_loadu_ps(m0, bias), s1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+    TILE_BODY(32)
     for (int r = 0; r < mr; r++) {
         float *cr = C + r * ldc;
-        __m512 o0 = c[r][0], o1 = c[r][1];
+        V o0 = out[r][0], o1 = out[r][1];
         if (accumulate) {
             o0 = _mm512_add_ps(o0, _mm512_maskz_loadu_ps(m0, cr));
             o1 = _mm512_add_ps(o1, _mm512_maskz_loadu_ps(m1, cr + 16));
@@ -50,35 +67,37 @@ __attribute__((target("avx512f"))) static void tile_avx512(int64_t mr, int64_t k
         _mm512_mask_storeu_ps(cr + 16, m1, o1);
     }
 }
+#undef V
+#undef SET1
+#undef FMADD
+#undef LOAD
 
 /* The same with 16-wide panels in AVX2 registers; a partial panel goes
  * through a scratch tile, AVX2 having no masked float stores this cheap. */
-__attribute__((target("avx2,fma"))) static void tile_avx2(int64_t mr, int64_t kc, const float *A, int64_t lda,
-                                                          const float *bp, float *C, int64_t ldc, int64_t nw,
-                                                          bool accumulate)
+#define V __m256
+#define SET1 _mm256_broadcast_ss
+#define FMADD _mm256_fmadd_ps
+#define LOAD _mm256_loadu_ps
+__attribute__((target("avx2,fma"))) static void tile_avx2(int64_t mr, int64_t taps, int64_t kc,
+                                                          const float *const *a, const float *bp, float *C,
+                                                          int64_t ldc, int64_t nw, bool accumulate,
+                                                          const float *bias)
 {
-    __m256 c[MR][2];
-    const float *a[MR];
-    for (int r = 0; r < MR; r++) {
-        c[r][0] = c[r][1] = _mm256_setzero_ps();
-        a[r] = A + (r < mr ? r : 0) * lda;
-    }
-    for (int64_t k = 0; k < kc; k++, bp += 16) {
-        __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
-#pragma GCC unroll 6
-        for (int r = 0; r < MR; r++) {
-            __m256 v = _mm256_broadcast_ss(&a[r][k]);
-            c[r][0] = _mm256_fmadd_ps(v, b0, c[r][0]);
-            c[r][1] = _mm256_fmadd_ps(v, b1, c[r][1]);
-        }
-    }
+    float start[16] = {0};
+    for (int64_t j = 0; bias && j < nw; j++) start[j] = bias[j];
+    V s0 = _mm256_loadu_ps(start), s1 = _mm256_loadu_ps(start + 8);
+    TILE_BODY(16)
     for (int r = 0; r < mr; r++) {
         float *cr = C + r * ldc, t[16];
-        _mm256_storeu_ps(t, c[r][0]);
-        _mm256_storeu_ps(t + 8, c[r][1]);
+        _mm256_storeu_ps(t, out[r][0]);
+        _mm256_storeu_ps(t + 8, out[r][1]);
         for (int64_t j = 0; j < nw; j++) cr[j] = accumulate ? cr[j] + t[j] : t[j];
     }
 }
+#undef V
+#undef SET1
+#undef FMADD
+#undef LOAD
 #else
 #define HAVE_KERNELS 0
 #endif
@@ -109,31 +128,87 @@ void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, int nr, float 
     }
 }
 
-void ck_gemm_packed(int nr, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *Bp,
-                    float beta, float *C, int64_t ldc)
-{
 #if HAVE_KERNELS
-    if ((nr != 32 && nr != 16) || M <= 0 || N <= 0) return;
-    void (*tile)(int64_t, int64_t, const float *, int64_t, const float *, float *, int64_t, int64_t, bool) =
-        nr == 32 ? tile_avx512 : tile_avx2;
+typedef void tile_fn(int64_t, int64_t, int64_t, const float *const *, const float *, float *, int64_t, int64_t, bool,
+                     const float *);
+
+/* A as rows with a stride, or (rows != NULL) as taps runs of C floats per row
+ * (ck_gemm_packed_rows). */
+typedef struct a_rows {
+    const float *A;
+    int64_t lda;
+    const float *const *rows;
+    int64_t taps, C;
+} a_rows;
+
+/* Where row m's values for depth k0 start (k0 inside one run). */
+static const float *row_at(const a_rows *a, int64_t m, int64_t k0)
+{
+    return a->rows ? a->rows[m * a->taps + k0 / a->C] + k0 % a->C : a->A + m * a->lda + k0;
+}
+
+/* The depth slice starting at k0: `taps` runs of kc floats, at most KC in all:
+ * whole taps when a tap's C fits in KC, else one tap cut in KC pieces. */
+static void slice_at(const a_rows *a, int64_t K, int64_t k0, int64_t *taps, int64_t *kc)
+{
+    if (!a->rows) *taps = 1, *kc = K - k0 < KC ? K - k0 : KC;
+    else if (a->C > KC) *taps = 1, *kc = a->C - k0 % a->C < KC ? a->C - k0 % a->C : KC;
+    else *kc = a->C, *taps = KC / a->C < a->taps - k0 / a->C ? KC / a->C : a->taps - k0 / a->C;
+}
+
+static void run(int nr, int64_t M, int64_t N, int64_t K, const a_rows *a, const float *Bp, float beta,
+                const float *bias, float *C, int64_t ldc)
+{
+    tile_fn *tile = nr == 32 ? tile_avx512 : tile_avx2;
     int64_t panels = (N + nr - 1) / nr, blocks = (M + MC - 1) / MC;
-    for (int64_t k0 = 0; k0 < K; k0 += KC) {
-        int64_t kc = K - k0 < KC ? K - k0 : KC;
+    for (int64_t k0 = 0; k0 < K;) {
+        int64_t taps, kc;
+        slice_at(a, K, k0, &taps, &kc);
         bool accumulate = k0 > 0 || beta != 0.0f;
-#pragma omp parallel for schedule(static) if (blocks * panels > 1 && M * N * kc >= PAR_MIN)
+        const float *start = accumulate ? NULL : bias;
+#pragma omp parallel for schedule(static) if (blocks * panels > 1 && M * N * taps * kc >= PAR_MIN)
         for (int64_t t = 0; t < blocks * panels; t++) {
             int64_t m_end = (t / panels + 1) * MC < M ? (t / panels + 1) * MC : M, j = t % panels;
             int64_t nw = N - j * nr < nr ? N - j * nr : nr;
             const float *panel = Bp + (j * K + k0) * nr;
-            for (int64_t m0 = t / panels * MC; m0 < m_end; m0 += MR)
-                tile(m_end - m0 < MR ? m_end - m0 : MR, kc, A + m0 * lda + k0, lda, panel, C + m0 * ldc + j * nr, ldc,
-                     nw, accumulate);
+            for (int64_t m0 = t / panels * MC; m0 < m_end; m0 += MR) {
+                int64_t mr = m_end - m0 < MR ? m_end - m0 : MR;
+                const float *runs[MR * (KC / ROWS_MIN_C)];
+                for (int r = 0; r < MR; r++)
+                    for (int64_t u = 0; u < taps; u++) runs[r * taps + u] = row_at(a, m0 + (r < mr ? r : 0), k0 + u * kc);
+                tile(mr, taps, kc, runs, panel, C + m0 * ldc + j * nr, ldc, nw, accumulate, start ? start + j * nr : NULL);
+            }
         }
+        k0 += taps * kc;
     }
-    if (K <= 0) /* no slices ran: C = beta C */
+    if (K <= 0) /* no slices ran: C = beta C (+ bias) */
         for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : C[i * ldc + j];
+            for (int64_t j = 0; j < N; j++)
+                C[i * ldc + j] = (beta == 0.0f ? 0.0f : C[i * ldc + j]) + (bias && beta == 0.0f ? bias[j] : 0.0f);
+}
+#endif
+
+void ck_gemm_packed(int nr, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *Bp,
+                    float beta, const float *bias, float *C, int64_t ldc)
+{
+#if HAVE_KERNELS
+    if ((nr != 32 && nr != 16) || M <= 0 || N <= 0) return;
+    a_rows a = {.A = A, .lda = lda};
+    run(nr, M, N, K, &a, Bp, beta, bias, C, ldc);
 #else
-    (void)nr, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)Bp, (void)beta, (void)C, (void)ldc;
+    (void)nr, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)Bp, (void)beta, (void)bias, (void)C, (void)ldc;
+#endif
+}
+
+void ck_gemm_packed_rows(int nr, int64_t M, int64_t N, int64_t taps, int64_t C, const float *const *rows,
+                         const float *Bp, float beta, const float *bias, float *out, int64_t ldc)
+{
+#if HAVE_KERNELS
+    if ((nr != 32 && nr != 16) || M <= 0 || N <= 0 || C < ROWS_MIN_C) return;
+    a_rows a = {.rows = rows, .taps = taps, .C = C};
+    run(nr, M, N, taps * C, &a, Bp, beta, bias, out, ldc);
+#else
+    (void)nr, (void)M, (void)N, (void)taps, (void)C, (void)rows, (void)Bp, (void)beta, (void)bias, (void)out,
+        (void)ldc;
 #endif
 }

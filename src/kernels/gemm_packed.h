@@ -26,8 +26,16 @@ int64_t ck_packed_floats(int64_t K, int64_t N, int nr);
 /* Bp = B [K, N] (row stride ldb) as panels [N / nr][K][nr], zero-padded. */
 void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, int nr, float *Bp);
 /* C [M, N] (row stride ldc) = A [M, K] (row stride lda) Bp + beta C, beta 0 or
- * 1. Threads over blocks of C when the product is large enough. */
+ * 1; with beta 0, bias [N] (if not NULL) is added, as the accumulators' start
+ * (no pass of its own). Threads over blocks of C when the product is large
+ * enough. */
 void ck_gemm_packed(int nr, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *Bp,
-                    float beta, float *C, int64_t ldc);
+                    float beta, const float *bias, float *C, int64_t ldc);
+/* The same with A never built: row m of A [M, taps * C] is the taps rows
+ * rows[m * taps + t], C floats each, one after the other (a convolution's
+ * im2col row: one input pixel's channels per kernel tap, or a row of zeros
+ * where the tap falls in the padding). C >= 8. */
+void ck_gemm_packed_rows(int nr, int64_t M, int64_t N, int64_t taps, int64_t C, const float *const *rows,
+                         const float *Bp, float beta, const float *bias, float *out, int64_t ldc);
 
 #endif

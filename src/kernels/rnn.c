@@ -192,11 +192,7 @@ void ck_rnn_forward(const ck_rnn_args *a)
             for (int64_t k = 0; k < D; k++) w.xd[r * D + k] = a->x[r * D + k] * a->in_drop[(r / T) * D + k];
         x = w.xd;
     }
-    ck_weight_gemm(B * T, GU, D, x, D, a->kernel, GU, a->kernel_packed, 0.0f, w.pre, GU);
-    if (a->bias) {
-#pragma omp parallel for schedule(static)
-        for (int64_t r = 0; r < B * T; r++) ck_vec_add(w.pre + r * GU, a->bias, GU);
-    }
+    ck_weight_gemm(B * T, GU, D, x, D, a->kernel, GU, a->kernel_packed, 0.0f, a->bias, w.pre, GU);
     if (a->h0) memcpy(w.h, a->h0, (size_t)(B * U) * sizeof *w.h);
     else memset(w.h, 0, (size_t)(B * U) * sizeof *w.h);
     if (a->c0) memcpy(w.c, a->c0, (size_t)(B * U) * sizeof *w.c);
@@ -227,9 +223,10 @@ void ck_rnn_forward(const ck_rnn_args *a)
          * (rows T*GU apart); a GRU needs its parts apart. */
         bool into_pre = a->kind != CK_RNN_GRU;
         if (into_pre)
-            ck_weight_gemm(B, GU, U, hread, ldh, a->recurrent, GU, a->recurrent_packed, 1.0f, w.pre + t * GU, T * GU);
+            ck_weight_gemm(B, GU, U, hread, ldh, a->recurrent, GU, a->recurrent_packed, 1.0f, NULL, w.pre + t * GU,
+                           T * GU);
         else if (!gru_late_reset)
-            ck_weight_gemm(B, GU, U, hread, ldh, a->recurrent, GU, a->recurrent_packed, 0.0f, w.hproj, GU);
+            ck_weight_gemm(B, GU, U, hread, ldh, a->recurrent, GU, a->recurrent_packed, 0.0f, NULL, w.hproj, GU);
         else
             ck_sgemm(false, false, B, 2 * U, U, 1.0f, hread, ldh, a->recurrent, GU, 0.0f, w.hproj, GU);
         if (bias_rec)

@@ -52,10 +52,14 @@ bool ck_weight_gemm_packs(int64_t M, int64_t N, int64_t K)
 }
 
 void ck_weight_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
-                    const float *Bp, float beta, float *C, int64_t ldc)
+                    const float *Bp, float beta, const float *bias, float *C, int64_t ldc)
 {
-    if (Bp) ck_gemm_packed(ck_packed_nr(), M, N, K, A, lda, Bp, beta, C, ldc);
-    else ck_sgemm(false, false, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    if (Bp) {
+        ck_gemm_packed(ck_packed_nr(), M, N, K, A, lda, Bp, beta, bias, C, ldc);
+        return;
+    }
+    ck_sgemm(false, false, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    for (int64_t r = 0; bias && r < M; r++) ck_vec_add(C + r * ldc, bias, N);
 }
 
 void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act)

@@ -27,9 +27,11 @@ void ck_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float
  * plain loop's size. */
 bool ck_weight_gemm_packs(int64_t M, int64_t N, int64_t K);
 /* C = A B + beta C (beta 0 or 1) for a weight B (row stride ldb), through Bp,
- * B packed by ck_exec_packed, when not NULL, else ck_sgemm. */
+ * B packed by ck_exec_packed, when not NULL, else ck_sgemm; then, if bias is
+ * not NULL (beta 0 only), C += bias on every row (the packed kernel starts
+ * from it). */
 void ck_weight_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
-                    const float *Bp, float beta, float *C, int64_t ldc);
+                    const float *Bp, float beta, const float *bias, float *C, int64_t ldc);
 /* y = act(z + bias) over [rows, cols]; bias may be NULL; z may equal y (linear only
  * then needs no copy). z receives z + bias so backward can read the pre-activation. */
 void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act);
