@@ -119,7 +119,10 @@ typedef struct ck_layer_class {
                           struct ck_tensor *din, ck_exec *ex);
     /* Forward FLOPs for one sample given the built shapes (multiply-add = 2). */
     int64_t (*flops)(const ck_layer *l);
-    /* Floats of scratch per sample that forward keeps for backward (masks, stats). */
+    /* Floats per sample of the node's workspace (ex->workspace, rows * this, planned
+     * once for the largest batch): what forward keeps for backward (masks, stats),
+     * then any scratch either pass needs during the call, so hooks never allocate.
+     * Only float-aligned: doubles go at a rounded offset (layers/engine_util.h). */
     int64_t (*workspace)(const ck_layer *l);
     /* The Keras class has no build() of its own (Activation, Dropout, ...), so
      * Keras never records a build_config for it in the JSON config. */

@@ -273,6 +273,7 @@ const ck_layer_class ck_class_group_query_attention = {
     .config_size = sizeof(M), .build_shape_names = ck_attention_build_shapes, .call_inputs = CK_CALL_POSITIONAL,
     .fields = gqa_fields, .n_fields = N(gqa_fields), .min_inputs = 2, .max_inputs = 3,
     .build = gqa_build, .forward = ck_gqa_forward, .backward = ck_gqa_backward,
+    .workspace = ck_gqa_workspace,
     .mask = ck_attention_mask,
 };
 
@@ -319,12 +320,14 @@ const ck_layer_class ck_class_attention = {
     .class_name = "Attention", .module = "keras.layers", .config_size = sizeof(A),
     .fields = attention_fields, .n_fields = N(attention_fields), .min_inputs = 2, .max_inputs = 3,
     .build = attention_build, .forward = ck_attention_forward, .backward = ck_attention_backward,
+    .workspace = ck_attention_workspace,
     .mask = ck_attention_mask,
 };
 const ck_layer_class ck_class_additive_attention = {
     .class_name = "AdditiveAttention", .module = "keras.layers", .config_size = sizeof(A),
     .fields = additive_attention_fields, .n_fields = N(additive_attention_fields), .min_inputs = 2, .max_inputs = 3,
     .build = attention_build, .forward = ck_attention_forward, .backward = ck_attention_backward,
+    .workspace = ck_attention_workspace,
     .mask = ck_attention_mask,
 };
 

@@ -3,8 +3,9 @@
  * GroupedQueryAttention as projection GEMMs around a batched softmax(Q K^T) V
  * (attention_axes handled by gathering the attended axes into one contiguous
  * block per (batch, other axes, head)), and Attention / AdditiveAttention with
- * Keras 3's dot, concat and additive scores. Each call takes its scratch in one
- * allocation, freed before returning. */
+ * Keras 3's dot, concat and additive scores. Each class's scratch lies in the
+ * engine's workspace (after what forward keeps for backward), planned once, so
+ * calls allocate nothing. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
 #include "layers/engine_util.h"
@@ -292,14 +293,25 @@ typedef struct mha_run {
     const ck_weight *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo;
     float *Pq, *Pk, *Pv, *Gq, *Gk, *Gv, *S, *Go, *Po;
     split sq, sk, sv, so;
-    int64_t *offs;                   /* the splits' offset tables, malloc'ed */
+    int64_t *offs;                   /* the splits' offset tables, after Po          */
+    float *scratch;                  /* backward's gradients, after the offsets      */
     att_masks am;
 } mha_run;
 
+/* Floats forward keeps for backward. */
 static int64_t mha_floats(const mha_run *m)
 {
     return 2 * m->rq * m->H * m->kd + 2 * m->rk * m->H * m->kd + 2 * m->rk * m->H * m->vd +
            m->groups * m->tq * m->tk + 2 * m->rq * m->H * m->vd;
+}
+
+static int64_t mha_n_offs(const mha_run *m) { return 4 * (m->groups + m->tq + m->tk); }
+
+/* Backward's gradient buffers: dPo, dGo, dGq, dGk, dGv, dPq, dPk, dPv, one dS. */
+static int64_t mha_grad_floats(const mha_run *m)
+{
+    int64_t nq = m->rq * m->H * m->kd, nk = m->rk * m->H * m->kd, nv = m->rk * m->H * m->vd;
+    return 2 * (nq + nk + nv + m->rq * m->H * m->vd) + m->tq * m->tk;
 }
 
 static int64_t prod_mid_shape(const ck_shape *s)
@@ -349,7 +361,7 @@ int64_t ck_mha_workspace(const ck_layer *l)
     for (int a = 1; a < q.rank; a++)
         if (q.dim[a] == CK_NONE || k.dim[a] == CK_NONE) return 0;
     if (mha_geometry((ck_layer *)l, &q, &k, &v, &o, &m)) return 0;
-    return mha_floats(&m);
+    return mha_floats(&m) + ck_ws_floats8(mha_n_offs(&m)) + mha_grad_floats(&m);
 }
 
 static ck_status mha_setup(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, ck_exec *ex, mha_run *m)
@@ -360,19 +372,19 @@ static ck_status mha_setup(ck_layer *l, const ck_tensor *in, int n_in, const ck_
     if (st) return st;
     if (ex && ex->in_masks && m->r != 1)
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "Keras masks on inputs of rank %d are not supported yet", m->r + 2);
-    if (!ex || !ex->workspace)
-        return ck_layer_error(l, CK_ERR_STATE, "the engine gave no scratch (every input dimension must be known)");
+    float *ws = ck_ws_of(l, ex);
+    if (!ws) return CK_ERR_STATE;
     int w = 0;
     m->wq = &l->weights[w++], m->bq = c->use_bias ? &l->weights[w++] : NULL;
     m->wk = &l->weights[w++], m->bk = c->use_bias ? &l->weights[w++] : NULL;
     m->wv = &l->weights[w++], m->bv = c->use_bias ? &l->weights[w++] : NULL;
     m->wo = &l->weights[w++], m->bo = c->use_bias ? &l->weights[w++] : NULL;
     int64_t H = m->H, kd = m->kd, vd = m->vd, rq = m->rq, rk = m->rk, G = m->groups;
-    m->Pq = ex->workspace, m->Pk = m->Pq + rq * H * kd, m->Pv = m->Pk + rk * H * kd, m->Gq = m->Pv + rk * H * vd;
+    m->Pq = ws, m->Pk = m->Pq + rq * H * kd, m->Pv = m->Pk + rk * H * kd, m->Gq = m->Pv + rk * H * vd;
     m->Gk = m->Gq + rq * H * kd, m->Gv = m->Gk + rk * H * kd, m->S = m->Gv + rk * H * vd;
     m->Go = m->S + G * m->tq * m->tk, m->Po = m->Go + rq * H * vd;
-    m->offs = ck_malloc((size_t)(4 * (G + m->tq + m->tk)) * sizeof *m->offs);
-    if (!m->offs) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    m->offs = ck_ws_align8(m->Po + rq * H * vd);
+    m->scratch = (float *)(m->offs + mha_n_offs(m));
     int64_t *p = m->offs;
     m->sq = (split){.outer = p, .inner = p + G}, p += G + m->tq;
     m->sk = (split){.outer = p, .inner = p + G}, p += G + m->tk;
@@ -404,7 +416,6 @@ ck_status ck_mha_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
     attend(m.groups, m.tq, m.tk, kd, vd, 1.0f / sqrtf((float)kd), m.Gq, m.Gk, m.Gv, m.S, m.tq * m.tk, m.Go, &m.am, 0);
     gather(&m.so, m.Po, vd, m.Go, true);
     proj(m.Po, m.rq, H * vd, m.wo->value, val(m.bo), m.nout, out[0].data);
-    ck_free(m.offs);
     return CK_OK;
 }
 
@@ -428,12 +439,7 @@ ck_status ck_mha_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_t
     if (st) return st;
     int64_t H = m.H, kd = m.kd, vd = m.vd, tq = m.tq, tk = m.tk, G = m.groups;
     int64_t nq = m.rq * H * kd, nk = m.rk * H * kd, nv = m.rk * H * vd, no = m.rq * H * vd;
-    float *buf = ck_malloc((size_t)(2 * (nq + nk + nv + no) + tq * tk) * sizeof *buf);
-    if (!buf) {
-        ck_free(m.offs);
-        return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
-    }
-    float *dPo = buf, *dGo = dPo + no, *dGq = dGo + no, *dGk = dGq + nq, *dGv = dGk + nk;
+    float *dPo = m.scratch, *dGo = dPo + no, *dGq = dGo + no, *dGk = dGq + nq, *dGv = dGk + nk;
     float *dPq = dGv + nv, *dPk = dPq + nq, *dPv = dPk + nk, *dS = dPv + nv;
     memset(dPo, 0, (size_t)no * sizeof *dPo);
     proj_back(m.Po, dPo, m.rq, H * vd, m.wo, m.bo, m.nout, dout[0].data);
@@ -467,13 +473,26 @@ ck_status ck_mha_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_t
     proj_back(m.q->data, dq, m.rq, m.fq, m.wq, m.bq, H * kd, dPq);
     proj_back(m.k->data, dk, m.rk, m.fk, m.wk, m.bk, H * kd, dPk);
     proj_back(m.v->data, dv, m.rk, m.fv, m.wv, m.bv, H * vd, dPv);
-    ck_free(buf);
-    ck_free(m.offs);
     return CK_OK;
 }
 
 /* GroupedQueryAttention: query heads share key/value heads in groups of
- * num_query_heads / num_key_value_heads (Keras repeats the kv heads). */
+ * num_query_heads / num_key_value_heads (Keras repeats the kv heads). Neither
+ * pass keeps anything: the workspace is scratch, sized for backward (forward
+ * takes less than half of it). */
+static int64_t gqa_floats(const ck_layer *l, int64_t B, int64_t Tq, int64_t Tk)
+{
+    const ck_mha_config *c = CK_CFG(l, ck_mha_config);
+    int64_t d = c->head_dim, nq = B * Tq * c->num_query_heads * d, nk = B * Tk * c->num_key_value_heads * d;
+    return 4 * nq + 4 * nk + 4 * Tq * d + 4 * Tk * d + 2 * Tq * Tk;
+}
+
+int64_t ck_gqa_workspace(const ck_layer *l)
+{
+    int64_t Tq = l->in_shapes[0].dim[1], Tk = l->in_shapes[l->n_in > 2 ? 2 : 1].dim[1];
+    return Tq == CK_NONE || Tk == CK_NONE ? 0 : gqa_floats(l, 1, Tq, Tk);
+}
+
 ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
     (void)n_out;
@@ -483,9 +502,8 @@ ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
     const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
     int64_t B = q->shape.dim[0], Tq = q->shape.dim[1], Tk = k->shape.dim[1], F = q->shape.dim[2];
     int64_t Hq = c->num_query_heads, Hk = c->num_key_value_heads, d = c->head_dim, rep = Hq / Hk;
-    int64_t nf = B * Tq * Hq * d + 2 * B * Tk * Hk * d + Tq * d + Tk * d * 2 + Tq * Tk + Tq * d + B * Tq * Hq * d;
-    float *buf = ck_malloc((size_t)nf * sizeof *buf);
-    if (!buf) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    float *buf = ck_ws_of(l, ex);
+    if (!buf) return CK_ERR_STATE;
     float *Pq = buf, *Pk = Pq + B * Tq * Hq * d, *Pv = Pk + B * Tk * Hk * d, *gq = Pv + B * Tk * Hk * d;
     float *gk = gq + Tq * d, *gv = gk + Tk * d, *S = gv + Tk * d, *go = S + Tq * Tk, *Po = go + Tq * d;
     int w = 0;
@@ -514,7 +532,6 @@ ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
             for (int64_t t = 0; t < Tq; t++) memcpy(Po + ((b * Tq + t) * Hq + h) * d, go + t * d, (size_t)d * sizeof *go);
         }
     proj(Po, B * Tq, Hq * d, Wo, bo, F, out[0].data);
-    ck_free(buf);
     return CK_OK;
 }
 
@@ -537,9 +554,9 @@ ck_status ck_gqa_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_t
     int64_t B = q->shape.dim[0], Tq = q->shape.dim[1], Tk = k->shape.dim[1], F = q->shape.dim[2];
     int64_t Hq = c->num_query_heads, Hk = c->num_key_value_heads, d = c->head_dim, rep = Hq / Hk;
     int64_t nq = B * Tq * Hq * d, nk = B * Tk * Hk * d;
-    int64_t nf = 4 * nq + 4 * nk + 4 * Tq * d + 4 * Tk * d + 2 * Tq * Tk;
-    float *buf = ck_calloc((size_t)nf, sizeof *buf);
-    if (!buf) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    float *buf = ck_ws_of(l, ex);
+    if (!buf) return CK_ERR_STATE;
+    memset(buf, 0, (size_t)gqa_floats(l, B, Tq, Tk) * sizeof *buf);
     float *Pq = buf, *Pk = Pq + nq, *Pv = Pk + nk, *dPq = Pv + nk, *dPk = dPq + nq, *dPv = dPk + nk;
     float *Po = dPv + nk, *dPo = Po + nq, *gq = dPo + nq, *gk = gq + Tq * d, *gv = gk + Tk * d, *go = gv + Tk * d;
     float *S = go + Tq * d, *dS = S + Tq * Tk, *dgo = dS + Tq * Tk, *dgq = dgo + Tq * d, *dgk = dgq + Tq * d;
@@ -595,11 +612,18 @@ ck_status ck_gqa_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_t
     proj_back(q->data, dq, B * Tq, F, wq, bq, Hq * d, dPq);
     proj_back(k->data, dk, B * Tk, k->shape.dim[2], wk, bk, Hk * d, dPk);
     proj_back(v->data, dv, B * Tk, v->shape.dim[2], wv, bv, Hk * d, dPv);
-    ck_free(buf);
     return CK_OK;
 }
 
 /* ---- Attention, AdditiveAttention --------------------------------------------------------- */
+/* Scratch per sample (nothing is kept): forward's scores [Tq, Tv]; backward's
+ * weights and their gradient [Tq, Tv] each and the masked output gradient [Tq, Dv]. */
+int64_t ck_attention_workspace(const ck_layer *l)
+{
+    int64_t Tq = l->in_shapes[0].dim[1], Tv = l->in_shapes[1].dim[1], Dv = l->in_shapes[1].dim[2];
+    return Tq == CK_NONE || Tv == CK_NONE || Dv == CK_NONE ? 0 : 2 * Tq * Tv + Tq * Dv;
+}
+
 ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
     (void)n_out;
@@ -613,8 +637,8 @@ ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
     int w = 0;
     const float *scale = c->use_scale ? l->weights[w++].value : NULL;
     float csw = concat ? l->weights[w].value[0] : 1.0f;
-    float *S = ck_malloc((size_t)(Tq * Tv) * sizeof *S);
-    if (!S) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    float *S = ck_ws_of(l, ex);
+    if (!S) return CK_ERR_STATE;
     for (int64_t b = 0; b < B; b++) {
         const float *qb = q->data + b * Tq * D, *kb = k->data + b * Tv * D;
         if (!additive && !concat) {
@@ -640,7 +664,6 @@ ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
         for (int64_t i = 0; qm && i < Tq; i++)
             for (int64_t d = 0; d < Dv; d++) ob[i * Dv + d] *= qm[b * Tq + i];
     }
-    ck_free(S);
     return CK_OK;
 }
 
@@ -660,8 +683,8 @@ ck_status ck_attention_backward(ck_layer *l, const ck_tensor *in, int n_in, cons
     int w = 0;
     const ck_weight *ws = c->use_scale ? &l->weights[w++] : NULL, *wc = concat ? &l->weights[w] : NULL;
     float sc = ws && !additive ? ws->value[0] : 1.0f, csw = wc ? wc->value[0] : 1.0f;
-    float *P = ck_malloc((size_t)(2 * Tq * Tv + Tq * Dv) * sizeof *P);
-    if (!P) return ck_fail(CK_ERR_NOMEM, "%s '%s': out of memory", l->cls->class_name, l->name);
+    float *P = ck_ws_of(l, ex);
+    if (!P) return CK_ERR_STATE;
     float *dS = P + Tq * Tv, *g = dS + Tq * Tv;
     for (int64_t b = 0; b < B; b++) {
         const float *qb = q->data + b * Tq * D, *kb = k->data + b * Tv * D, *vb = v->data + b * Tv * Dv;
@@ -710,6 +733,5 @@ ck_status ck_attention_backward(ck_layer *l, const ck_tensor *in, int n_in, cons
                 }
             }
     }
-    ck_free(P);
     return CK_OK;
 }

@@ -5,7 +5,10 @@
  * kept on purpose: rms_scaling divides by sqrt(variance + eps), not by the root
  * mean square; UnitNormalization scales by min(rsqrt(sum of squares), 1e12).
  * Any set of axes works: elements are grouped by an odometer over the full shape
- * that tracks the group (axes not normalized) and the parameter (axes normalized). */
+ * that tracks the group (axes not normalized) and the parameter (axes normalized).
+ * The per-group statistics (doubles) live in the node's workspace, which keeps
+ * nothing between the passes; GroupNormalization's per-element gamma expansion
+ * in the layer's scratch. Steps allocate nothing. */
 #include "layers/conv_layers.h"
 #include "layers/engine_util.h"
 #include "layers/layers.h"
@@ -84,9 +87,52 @@ static void group_sums(const float *x, const ck_shape *s, const bool *reduced, c
     }
 }
 
+/* Groups per sample of a Layer/Unit/RMSNormalization: the product of the
+ * non-batch axes it does not reduce; 0 when one is unknown or the axes are bad. */
+static int64_t groups_per_sample(const ck_layer *l)
+{
+    const ck_shape *s = &l->in_shapes[0];
+    bool reduced[CK_MAX_RANK];
+    if (reduced_axes(l, s, reduced)) return 0;
+    int64_t g = 1;
+    for (int d = 1; d < s->rank; d++) {
+        if (reduced[d]) continue;
+        if (s->dim[d] == CK_NONE) return 0;
+        g *= s->dim[d];
+    }
+    return g;
+}
+
+/* Doubles per group: LayerNormalization's backward takes the most (mean, inverse
+ * deviation, two gradient sums); UnitNormalization and RMSNormalization two. */
+static int64_t ws_groups(const ck_layer *l, int64_t per_group)
+{
+    int64_t g = groups_per_sample(l);
+    return g ? ck_ws_floats8(per_group * g) : 0;
+}
+int64_t ck_layernorm_workspace(const ck_layer *l) { return ws_groups(l, 4); }
+int64_t ck_unitnorm_workspace(const ck_layer *l) { return ws_groups(l, 2); }
+int64_t ck_rmsnorm_workspace(const ck_layer *l) { return ws_groups(l, 2); }
+/* GroupNormalization's backward: its `groups` groups per sample, four doubles each. */
+int64_t ck_groupnorm_workspace(const ck_layer *l)
+{
+    int64_t g = CK_CFG(l, ck_norm_config)->groups;
+    return g > 0 ? ck_ws_floats8(4 * g) : 0;
+}
+
+/* `n` zeroed doubles of scratch from the node's workspace (NULL: error set). */
+static double *ws_doubles(const ck_layer *l, const ck_exec *ex, int64_t n)
+{
+    float *ws = ck_ws_of(l, ex);
+    if (!ws) return NULL;
+    double *d = ck_ws_align8(ws);
+    memset(d, 0, (size_t)n * sizeof *d);
+    return d;
+}
+
 ck_status ck_layernorm_forward(CK_FWD_ARGS)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     const ck_shape *s = &in[0].shape;
     bool reduced[CK_MAX_RANK];
@@ -95,8 +141,8 @@ ck_status ck_layernorm_forward(CK_FWD_ARGS)
     walk w;
     int64_t groups = walk_init(&w, s, reduced), numel = ck_numel(&in[0]);
     int64_t per = numel / (groups ? groups : 1);
-    double *mean = ck_malloc((size_t)(2 * groups + 1) * sizeof *mean), *var = mean + groups;
-    if (!mean) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the statistics");
+    double *mean = ws_doubles(l, ex, 2 * groups), *var = mean + groups;
+    if (!mean) return CK_ERR_STATE;
     group_sums(in[0].data, s, reduced, NULL, mean, groups);
     for (int64_t g = 0; g < groups; g++) mean[g] /= (double)per;
     group_sums(in[0].data, s, reduced, mean, var, groups);
@@ -113,21 +159,20 @@ ck_status ck_layernorm_forward(CK_FWD_ARGS)
         if (gamma) inv *= gamma[w.p];
         out[0].data[i] = x * inv + (-m * inv + (beta ? beta[w.p] : 0.0f));
     }
-    ck_free(mean);
     return CK_OK;
 }
 
 ck_status ck_unitnorm_forward(CK_FWD_ARGS)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
     const ck_shape *s = &in[0].shape;
     bool reduced[CK_MAX_RANK];
     ck_status st = reduced_axes(l, s, reduced);
     if (st) return st;
     walk w;
     int64_t groups = walk_init(&w, s, reduced), numel = ck_numel(&in[0]);
-    double *sq = ck_calloc((size_t)(groups + 1), sizeof *sq);
-    if (!sq) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the norms");
+    double *sq = ws_doubles(l, ex, groups);
+    if (!sq) return CK_ERR_STATE;
     for (int64_t i = 0; i < numel; i++, walk_next(&w)) sq[w.g] += (double)in[0].data[i] * in[0].data[i];
     walk_init(&w, s, reduced);
     for (int64_t i = 0; i < numel; i++, walk_next(&w)) {
@@ -135,7 +180,6 @@ ck_status ck_unitnorm_forward(CK_FWD_ARGS)
         if (!(inv <= 1e12f)) inv = inv != inv ? inv : 1e12f; /* minimum(rsqrt, 1 / 1e-12) */
         out[0].data[i] = in[0].data[i] * inv;
     }
-    ck_free(sq);
     return CK_OK;
 }
 
@@ -182,41 +226,35 @@ ck_status ck_groupnorm_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
-/* ---- backward: statistics are recomputed from the input (no workspace) ------------ */
+/* ---- backward: statistics are recomputed from the input (nothing kept) ------------ */
 
-/* Per-group mean and 1 / sqrt(variance + eps) of x over the reduced axes. */
-static double *group_stats(const ck_tensor *x, const bool *reduced, double eps, int64_t *groups)
+/* Per-group mean and 1 / sqrt(variance + eps) of x over the reduced axes, into
+ * mean[groups] and mean[groups..2 groups). */
+static void group_stats(const ck_tensor *x, const bool *reduced, double eps, int64_t groups, double *mean)
 {
-    walk w;
-    *groups = walk_init(&w, &x->shape, reduced);
-    int64_t per = ck_numel(x) / (*groups ? *groups : 1);
-    double *mean = ck_malloc((size_t)(2 * *groups + 1) * sizeof *mean), *inv = mean + *groups;
-    if (!mean) return NULL;
-    group_sums(x->data, &x->shape, reduced, NULL, mean, *groups);
-    for (int64_t g = 0; g < *groups; g++) mean[g] /= (double)per;
-    group_sums(x->data, &x->shape, reduced, mean, inv, *groups);
-    for (int64_t g = 0; g < *groups; g++) inv[g] = 1.0 / sqrt(inv[g] / (double)per + eps);
-    return mean;
+    int64_t per = ck_numel(x) / (groups ? groups : 1);
+    double *inv = mean + groups;
+    group_sums(x->data, &x->shape, reduced, NULL, mean, groups);
+    for (int64_t g = 0; g < groups; g++) mean[g] /= (double)per;
+    group_sums(x->data, &x->shape, reduced, mean, inv, groups);
+    for (int64_t g = 0; g < groups; g++) inv[g] = 1.0 / sqrt(inv[g] / (double)per + eps);
 }
 
 /* The shared gradient of normalizing over groups: with u = dy * gamma and
  * xhat = (x - mean) * inv, dx = inv * (u - mean(u) - xhat * mean(u * xhat)); for
  * Keras's rms_scaling (y = x * inv * gamma) dx = inv * u - inv^3 (x - mean) mean(u * x).
  * gamma, dgamma and dbeta are indexed by the parameter index over the axes in `param`. */
-static ck_status norm_backward(const ck_layer *l, const ck_tensor *x, const ck_tensor *dy, ck_tensor *dx,
-                               const bool *reduced, const bool *param, double eps, bool rms, const float *gamma,
-                               float *dgamma, float *dbeta)
+static ck_status norm_backward(const ck_layer *l, const ck_exec *ex, const ck_tensor *x, const ck_tensor *dy,
+                               ck_tensor *dx, const bool *reduced, const bool *param, double eps, bool rms,
+                               const float *gamma, float *dgamma, float *dbeta)
 {
-    int64_t groups, n = ck_numel(x);
-    double *mean = group_stats(x, reduced, eps, &groups);
-    double *acc = mean ? ck_calloc((size_t)(2 * groups + 1), sizeof *acc) : NULL;
-    if (!acc) {
-        ck_free(mean);
-        return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the statistics");
-    }
-    double *inv = mean + groups, *su = acc, *sux = acc + groups;
-    int64_t per = n / (groups ? groups : 1);
     walk w;
+    int64_t groups = walk_init(&w, &x->shape, reduced), n = ck_numel(x);
+    double *mean = ws_doubles(l, ex, 4 * groups);
+    if (!mean) return CK_ERR_STATE;
+    group_stats(x, reduced, eps, groups, mean);
+    double *inv = mean + groups, *su = inv + groups, *sux = su + groups;
+    int64_t per = n / (groups ? groups : 1);
     /* pass 1: sums of u and u * xhat (u * x for rms) per group; weight gradients */
     walk_init2(&w, &x->shape, reduced, param);
     for (int64_t i = 0; i < n; i++, walk_next(&w)) {
@@ -237,20 +275,18 @@ static ck_status norm_backward(const ck_layer *l, const ck_tensor *x, const ck_t
             dx->data[i] += (float)g;
         }
     }
-    ck_free(acc);
-    ck_free(mean);
     return CK_OK;
 }
 
 ck_status ck_layernorm_backward(CK_BWD_ARGS)
 {
-    (void)n_in, (void)out, (void)n_out, (void)ex;
+    (void)n_in, (void)out, (void)n_out;
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     bool reduced[CK_MAX_RANK];
     ck_status st = reduced_axes(l, &in[0].shape, reduced);
     if (st) return st;
     bool has_gamma = c->scale || c->rms_scaling, has_beta = c->center && !c->rms_scaling;
-    return norm_backward(l, &in[0], &dout[0], &din[0], reduced, reduced, (double)(float)c->epsilon,
+    return norm_backward(l, ex, &in[0], &dout[0], &din[0], reduced, reduced, (double)(float)c->epsilon,
                          c->rms_scaling, has_gamma ? l->weights[0].value : NULL,
                          has_gamma ? l->weights[0].grad : NULL, has_beta ? l->weights[has_gamma ? 1 : 0].grad : NULL);
 }
@@ -261,7 +297,7 @@ ck_status ck_layernorm_backward(CK_BWD_ARGS)
  * index over every non-batch axis, and its gradient folded back per channel. */
 ck_status ck_groupnorm_backward(CK_BWD_ARGS)
 {
-    (void)n_in, (void)out, (void)n_out, (void)ex;
+    (void)n_in, (void)out, (void)n_out;
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     const ck_shape *s = &in[0].shape;
     int ax;
@@ -276,13 +312,14 @@ ck_status ck_groupnorm_backward(CK_BWD_ARGS)
     const float *gamma = c->scale ? l->weights[0].value : NULL;
     float *dgamma = c->scale ? l->weights[0].grad : NULL, *dbeta = c->center ? l->weights[c->scale ? 1 : 0].grad : NULL;
     size_t nfull = (size_t)(pre * ch * post);
-    float *g_full = ck_calloc(3 * nfull + 1, sizeof *g_full);
+    float *g_full = ck_layer_scratch(l, (int64_t)(3 * nfull));
     if (!g_full) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the gradients");
     float *dg_full = g_full + nfull, *db_full = dg_full + nfull;
+    memset(dg_full, 0, 2 * nfull * sizeof *dg_full);
     for (int64_t p = 0; p < pre; p++)
         for (int64_t k = 0; k < ch; k++)
             for (int64_t q = 0; q < post; q++) g_full[(p * ch + k) * post + q] = gamma ? gamma[k] : 1.0f;
-    ck_status st = norm_backward(l, &x, &dy, &dx, reduced, param, (double)(float)c->epsilon, false, g_full,
+    ck_status st = norm_backward(l, ex, &x, &dy, &dx, reduced, param, (double)(float)c->epsilon, false, g_full,
                                  dg_full, db_full);
     for (int64_t p = 0; !st && p < pre; p++)
         for (int64_t k = 0; k < ch; k++)
@@ -291,7 +328,6 @@ ck_status ck_groupnorm_backward(CK_BWD_ARGS)
                 if (dgamma) dgamma[k] += dg_full[i];
                 if (dbeta) dbeta[k] += db_full[i];
             }
-    ck_free(g_full);
     return st;
 }
 
@@ -299,7 +335,7 @@ ck_status ck_groupnorm_backward(CK_BWD_ARGS)
  * or 1e12 * dy where the clip is active. */
 ck_status ck_unitnorm_backward(CK_BWD_ARGS)
 {
-    (void)n_in, (void)out, (void)n_out, (void)ex;
+    (void)n_in, (void)out, (void)n_out;
     if (!din[0].data) return CK_OK;
     const ck_shape *s = &in[0].shape;
     bool reduced[CK_MAX_RANK];
@@ -307,8 +343,8 @@ ck_status ck_unitnorm_backward(CK_BWD_ARGS)
     if (st) return st;
     walk w;
     int64_t groups = walk_init(&w, s, reduced), n = ck_numel(&in[0]);
-    double *sq = ck_calloc((size_t)(2 * groups + 1), sizeof *sq), *sux = sq + groups;
-    if (!sq) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the norms");
+    double *sq = ws_doubles(l, ex, 2 * groups), *sux = sq + groups;
+    if (!sq) return CK_ERR_STATE;
     for (int64_t i = 0; i < n; i++, walk_next(&w)) {
         sq[w.g] += (double)in[0].data[i] * in[0].data[i];
         sux[w.g] += (double)dout[0].data[i] * in[0].data[i];
@@ -319,14 +355,14 @@ ck_status ck_unitnorm_backward(CK_BWD_ARGS)
         din[0].data[i] += r < 1e12 ? (float)(r * dout[0].data[i] - r * r * r * in[0].data[i] * sux[w.g])
                                    : 1e12f * dout[0].data[i];
     }
-    ck_free(sq);
     return CK_OK;
 }
 
 /* RMSNormalization: y = x * r * scale with r = rsqrt(mean(x^2) + eps) over the
  * axes (ops.rms_normalization); backward dx = r * u - r^3 x mean(u * x) with
  * u = dy * scale, dscale = dy * x * r. */
-static ck_status rms_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const ck_tensor *dy, ck_tensor *dx)
+static ck_status rms_run(ck_layer *l, const ck_exec *ex, const ck_tensor *x, const ck_tensor *y, const ck_tensor *dy,
+                         ck_tensor *dx)
 {
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     bool reduced[CK_MAX_RANK];
@@ -334,8 +370,8 @@ static ck_status rms_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y, co
     if (st) return st;
     walk w;
     int64_t groups = walk_init(&w, &x->shape, reduced), n = ck_numel(x), per = n / (groups ? groups : 1);
-    double *ms = ck_calloc((size_t)(2 * groups + 1), sizeof *ms), *sux = ms + groups;
-    if (!ms) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the statistics");
+    double *ms = ws_doubles(l, ex, 2 * groups), *sux = ms + groups;
+    if (!ms) return CK_ERR_STATE;
     const float *scale = l->weights[0].value;
     for (int64_t i = 0; i < n; i++, walk_next(&w)) {
         ms[w.g] += (double)x->data[i] * x->data[i];
@@ -354,18 +390,17 @@ static ck_status rms_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y, co
         if (dx->data)
             dx->data[i] += (float)(r * dy->data[i] * scale[w.p] - r * r * r * x->data[i] * sux[w.g] / (double)per);
     }
-    ck_free(ms);
     return CK_OK;
 }
 
 ck_status ck_rmsnorm_forward(CK_FWD_ARGS)
 {
-    (void)n_in, (void)n_out, (void)ex;
-    return rms_run(l, &in[0], &out[0], NULL, NULL);
+    (void)n_in, (void)n_out;
+    return rms_run(l, ex, &in[0], &out[0], NULL, NULL);
 }
 
 ck_status ck_rmsnorm_backward(CK_BWD_ARGS)
 {
-    (void)n_in, (void)out, (void)n_out, (void)ex;
-    return rms_run(l, &in[0], NULL, &dout[0], &din[0]);
+    (void)n_in, (void)out, (void)n_out;
+    return rms_run(l, ex, &in[0], NULL, &dout[0], &din[0]);
 }

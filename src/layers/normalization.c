@@ -211,17 +211,17 @@ static ck_status bn_forward(CK_FWD_ARGS)
 
 /* BatchNormalization.call takes a mask, so Keras's nodes record {"mask": null}. */
 NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward, .call_mask = true);
-/* Layer/Group/UnitNormalization: forward and backward in norm_exec.c. */
-#define NORM_CLASS_FB(var, name, fields_, build_, fwd, bwd, ...)                                \
+/* Layer/Group/Unit/RMSNormalization: forward, backward and workspace in norm_exec.c. */
+#define NORM_CLASS_FB(var, name, fields_, build_, kind, ...)                                    \
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_norm_config),    \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .flops = norm_flops, .forward = fwd, .backward = bwd, __VA_ARGS__}
-NORM_CLASS_FB(ck_class_ln, "LayerNormalization", ln_fields, ln_build, ck_layernorm_forward, ck_layernorm_backward);
-NORM_CLASS_FB(ck_class_gn, "GroupNormalization", gn_fields, gn_build, ck_groupnorm_forward, ck_groupnorm_backward);
+        .build = build_, .flops = norm_flops, .forward = ck_##kind##_forward,                   \
+        .backward = ck_##kind##_backward, .workspace = ck_##kind##_workspace, __VA_ARGS__}
+NORM_CLASS_FB(ck_class_ln, "LayerNormalization", ln_fields, ln_build, layernorm);
+NORM_CLASS_FB(ck_class_gn, "GroupNormalization", gn_fields, gn_build, groupnorm);
 /* Keras's UnitNormalization has no build() of its own, hence no build_config. */
-NORM_CLASS_FB(ck_class_un, "UnitNormalization", un_fields, un_build, ck_unitnorm_forward, ck_unitnorm_backward,
-              .no_build_config = true);
-NORM_CLASS_FB(ck_class_rms, "RMSNormalization", rms_fields, rms_build, ck_rmsnorm_forward, ck_rmsnorm_backward);
+NORM_CLASS_FB(ck_class_un, "UnitNormalization", un_fields, un_build, unitnorm, .no_build_config = true);
+NORM_CLASS_FB(ck_class_rms, "RMSNormalization", rms_fields, rms_build, rmsnorm);
 
 CK_FAMILY(ck_normalization_layers, &ck_class_bn, &ck_class_ln, &ck_class_gn, &ck_class_un, &ck_class_rms);

@@ -359,8 +359,10 @@ static void put_box(float *dx, int64_t w, int64_t c, const src_box *b, const flo
 }
 
 /* Resamples every image of in [n, h, w, c] to out [n, oh, ow, c] from `box`; with
- * dout/din given, runs the transpose instead: din += the resample's adjoint of dout. */
-static ck_status resample(const ck_layer *l, const ck_tensor *in, const ck_tensor *out, const src_box *box,
+ * dout/din given, runs the transpose instead: din += the resample's adjoint of dout.
+ * The scratch (one image's box, the weights, a half-resampled image) does not grow
+ * with the batch: it is the layer's (ck_layer_scratch), allocated once. */
+static ck_status resample(ck_layer *l, const ck_tensor *in, const ck_tensor *out, const src_box *box,
                           ck_resize_method m, bool antialias, float fill, const float *dout, float *din)
 {
     const ck_shape *s = &in->shape;
@@ -369,7 +371,7 @@ static ck_status resample(const ck_layer *l, const ck_tensor *in, const ck_tenso
     size_t nbox = whole ? 0 : (size_t)(box->h * box->w * c);
     size_t nwh = box->h == oh ? 0 : (size_t)(oh * box->h), nww = box->w == ow ? 0 : (size_t)(ow * box->w);
     size_t ntmp = (size_t)(oh * box->w * c);
-    float *buf = ck_malloc((nbox + nwh + nww + ntmp + 1) * sizeof *buf);
+    float *buf = ck_layer_scratch(l, (int64_t)(nbox + nwh + nww + ntmp));
     if (!buf) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the resize buffers");
     float *boxed = buf, *wh = buf + nbox, *ww = wh + nwh, *tmp = ww + nww;
     if (m != CK_RESIZE_NEAREST) {
@@ -392,7 +394,6 @@ static ck_status resample(const ck_layer *l, const ck_tensor *in, const ck_tenso
         if (m == CK_RESIZE_NEAREST) ck_resize_nearest(x, box->h, box->w, c, y, oh, ow);
         else ck_resize_image(x, box->h, box->w, c, y, oh, ow, nwh ? wh : NULL, nww ? ww : NULL, tmp);
     }
-    ck_free(buf);
     return CK_OK;
 }
 

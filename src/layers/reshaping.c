@@ -190,7 +190,8 @@ static ck_status bilinear_forward(CK_FWD_ARGS)
 }
 
 /* UpSampling2D's other interpolations go through jax.image.resize's kernels,
- * forward and (for training) their transpose. */
+ * forward and (for training) their transpose. The weights and the half-resampled
+ * image are the layer's scratch (ck_layer_scratch): one image's worth, allocated once. */
 static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const float *dy, float *dx)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
@@ -200,7 +201,7 @@ static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const 
                               c->interpolation);
     const ck_shape *s = &x->shape;
     int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = h * c->size.v[0], ow = w * c->size.v[1];
-    float *buf = ck_malloc((size_t)(oh * h + ow * w + oh * w * ch) * sizeof *buf);
+    float *buf = ck_layer_scratch(l, oh * h + ow * w + oh * w * ch);
     if (!buf) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the resize buffers");
     float *wh = buf, *ww = wh + oh * h, *tmp = ww + ow * w;
     ck_resize_weights(h, oh, m, false, wh);
@@ -210,7 +211,6 @@ static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const 
         if (y) ck_resize_image(x->data + b * h * w * ch, h, w, ch, y + b * oh * ow * ch, oh, ow, wh_used, ww_used, tmp);
         if (dx) ck_resize_image_backward(dy + b * oh * ow * ch, h, w, ch, dx + b * h * w * ch, oh, ow, wh_used, ww_used, tmp);
     }
-    ck_free(buf);
     return CK_OK;
 }
 

@@ -91,6 +91,8 @@ int64_t ck_einsum_dense_workspace(const ck_layer *l);
 ck_status ck_mha_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
                           const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex);
 int64_t ck_mha_workspace(const ck_layer *l);
+int64_t ck_gqa_workspace(const ck_layer *l);
+int64_t ck_attention_workspace(const ck_layer *l);
 ck_status ck_gqa_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
                           const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex);
 ck_status ck_attention_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
