@@ -549,7 +549,7 @@ static uint64_t weights_gen(const ck_model *m)
 const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N)
 {
     int nr = ck_packed_nr();
-    if (ex->training || !ex->step || !nr || !B) return NULL;
+    if (!ex->step || !nr || !B) return NULL;
     if (!ex->gen_known) ex->weights_gen = weights_gen(ex->model), ex->gen_known = true;
     packed_weight *slot = NULL;
     for (int k = 0; k < PACKED_PER_STEP && !slot; k++) {

@@ -59,9 +59,9 @@ struct ck_exec {
 ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n);
 /* B [K, N] (row stride ldb), a weight of the running layer, packed for
  * ck_gemm_packed (kernels/gemm_packed.h) with the engine's CPU width and kept
- * with the plan step until the model's weights change, so inference packs each
- * kernel once instead of once per call. NULL in training (weights move every
- * step), on a CPU without a packed kernel, or out of memory: the caller then
+ * with the plan step until the model's weights change: inference packs each
+ * kernel once instead of once per call (training once per step, as cblas would).
+ * NULL on a CPU without a packed kernel, or out of memory: the caller then
  * multiplies by B with cblas. A step keeps up to 4 packed weights. */
 const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N);
 /* How many steps of the plan (nested plans included) run behind a producer. */
