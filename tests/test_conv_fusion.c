@@ -1,5 +1,6 @@
 /* The engine runs a pooling layer that is a convolution's only reader chunk by
- * chunk behind it (plan_fuse in train/exec.c). This checks that the fused plan
+ * chunk behind it, forward and backward (plan_fuse in train/exec.c). This checks
+ * that the fused plan
  * gives exactly what the unfused one gives: the same model with the
  * convolution's output also a model output (a second reader, so nothing is
  * fused), same weights, at a batch that spans several chunks and ends on a

@@ -238,18 +238,26 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
     return st;
 }
 
-void ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
-                 float *col, int64_t chunk)
+static int need(const ck_conv_prologue *pro, int64_t b0, int64_t n)
+{
+    return pro && pro->samples_needed ? pro->samples_needed(pro->ctx, b0, n) : 0;
+}
+
+int ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                float *col, int64_t chunk, const ck_conv_prologue *pro)
 {
     int64_t npos = prod3(g->out), nin = prod3(g->in), kvol = prod3(g->k);
     int64_t cg = g->cin / g->groups, fg = g->cout / g->groups, K = kvol * cg;
+    int st = 0;
     if (is_pointwise(g)) {
+        if ((st = need(pro, 0, g->batch))) return st;
         sgemm(true, false, g->cin, g->cout, g->batch * npos, x, g->cin, dy, g->cout, 1.0f, dw, g->cout);
         if (dx) sgemm(false, true, g->batch * npos, g->cin, g->cout, dy, g->cout, w, g->cout, 1.0f, dx, g->cin);
-        return;
+        return 0;
     }
     for (int64_t b0 = 0; b0 < g->batch; b0 += chunk) {
         int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
+        if ((st = need(pro, b0, n))) return st;
         const float *dyc = dy + b0 * npos * g->cout;
         for (int64_t gi = 0; gi < g->groups; gi++) {
             gather_chunk(g, x, b0, n, gi, col);
@@ -261,6 +269,7 @@ void ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const fl
             for (int64_t b = 0; b < n; b++) scatter_add(g, &sd, col + b * npos * K, dx + (b0 + b) * nin * g->cin);
         }
     }
+    return 0;
 }
 
 void ck_conv_t_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y, float *col, int64_t chunk)

@@ -58,9 +58,18 @@ typedef struct ck_conv_epilogue {
  * samples_done returned. */
 int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const float *w_packed, float *z, float *col,
                 int64_t chunk, const ck_conv_epilogue *ep);
-/* dw += d/dw, dx += d/dx (dx may be NULL) for dy [b, out..., cout]. */
-void ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
-                 float *col, int64_t chunk);
+/* Called, if set, before ck_conv_bwd first reads dy's samples [b0, b0 + n), in
+ * order, so the caller can produce them just then, into cache; a non-zero
+ * status stops the pass and is returned. */
+typedef struct ck_conv_prologue {
+    int (*samples_needed)(void *ctx, int64_t b0, int64_t n);
+    void *ctx;
+} ck_conv_prologue;
+
+/* dw += d/dw, dx += d/dx (dx may be NULL) for dy [b, out..., cout]. Returns 0,
+ * or the status of pro->samples_needed (pro may be NULL). */
+int ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
+                float *col, int64_t chunk, const ck_conv_prologue *pro);
 
 /* Transposed: y[b, out..., cout] from x[b, in..., cin], w[k..., cout, cin]; the
  * geometry's in/out are the transposed layer's input and output. No bias. */

@@ -127,23 +127,37 @@ static void finish(const ck_layer *l, float *z, ck_tensor *y)
     ck_bias_act(z, b ? b->value : NULL, y->data, ck_numel(y) / cols, cols, CK_CFG(l, ck_conv_config)->activation.kind);
 }
 
-/* d loss / d z into `buf` (or dout itself for linear), and the bias gradient. */
-static const float *dz_of(const ck_layer *l, const ck_tensor *y, const ck_tensor *dy, const float *z, float *buf)
+/* Where d loss / d z lives: dout itself for linear, else `buf`. */
+static const float *dz_base(const ck_layer *l, const ck_tensor *dy, const float *buf)
+{
+    return CK_CFG(l, ck_conv_config)->activation.kind == CK_ACT_LINEAR ? dy->data : buf;
+}
+
+/* d loss / d z of output rows [r0, r0 + n) (rows of cout values) into the same
+ * rows of `buf` (linear: nothing, dz is dout), and their bias gradient. */
+static void dz_rows(const ck_layer *l, const ck_tensor *y, const ck_tensor *dy, const float *z, float *buf, int64_t r0,
+                    int64_t n)
 {
     ck_act_kind k = CK_CFG(l, ck_conv_config)->activation.kind;
-    int64_t cols = y->shape.dim[y->shape.rank - 1], rows = ck_numel(y) / cols;
-    const float *dz = dy->data;
+    int64_t cols = y->shape.dim[y->shape.rank - 1], at = r0 * cols;
+    const float *yv = y->data + at, *d = dy->data + at;
+    float *out = buf + at;
     if (k == CK_ACT_RELU) { /* the common case in one pass: dz = y > 0 ? dy : 0 */
-        for (int64_t i = 0; i < rows * cols; i++) buf[i] = y->data[i] > 0.0f ? dy->data[i] : 0.0f;
-        dz = buf;
+        for (int64_t i = 0; i < n * cols; i++) out[i] = yv[i] > 0.0f ? d[i] : 0.0f;
     } else if (k != CK_ACT_LINEAR) {
-        memset(buf, 0, (size_t)(rows * cols) * sizeof *buf);
-        ck_act_backward(k, act_from_output(k) ? y->data : z, y->data, dy->data, buf, rows, cols);
-        dz = buf;
+        memset(out, 0, (size_t)(n * cols) * sizeof *out);
+        ck_act_backward(k, act_from_output(k) ? yv : z + at, yv, d, out, n, cols);
     }
     const ck_weight *b = bias_of(l);
-    if (b) ck_sum_rows_acc(b->grad, dz, rows, cols);
-    return dz;
+    if (b) ck_sum_rows_acc(b->grad, dz_base(l, dy, buf) + at, n, cols);
+}
+
+/* dz_rows over the whole output. */
+static const float *dz_of(const ck_layer *l, const ck_tensor *y, const ck_tensor *dy, const float *z, float *buf)
+{
+    int64_t cols = y->shape.dim[y->shape.rank - 1];
+    dz_rows(l, y, dy, z, buf, 0, ck_numel(y) / cols);
+    return dz_base(l, dy, buf);
 }
 
 static int64_t per_sample(const ck_tensor *t) { return t->shape.dim[0] > 0 ? ck_numel(t) / t->shape.dim[0] : 0; }
@@ -185,6 +199,25 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
                                   chunk, &ep);
 }
 
+/* Backward's chunk prologue: the gradient of those samples from a pooling layer
+ * the engine runs behind this one, then their dz, while both are in cache. */
+typedef struct dz_chunk_ctx {
+    const ck_layer *l;
+    const ck_tensor *y, *dy;
+    const float *z;
+    float *buf;
+    int64_t rows_per_sample;
+    ck_exec *ex;
+} dz_chunk_ctx;
+
+static int dz_chunk(void *ctx, int64_t b0, int64_t n)
+{
+    dz_chunk_ctx *c = ctx;
+    ck_status st = ck_exec_rows_needed(c->ex, b0, n);
+    if (!st) dz_rows(c->l, c->y, c->dy, c->z, c->buf, b0 * c->rows_per_sample, n * c->rows_per_sample);
+    return (int)st;
+}
+
 ck_status ck_conv_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
@@ -195,9 +228,10 @@ ck_status ck_conv_backward(CK_BWD_ARGS)
     int64_t ny = ck_numel(&out[0]);
     float *buf = ck_layer_scratch(l, ny + chunk * colf);
     if (!buf) return nomem(l);
-    const float *dz = dz_of(l, &out[0], &dout[0], ex->workspace, buf);
-    ck_conv_bwd(&g, in[0].data, weight(l, 0), dz, din[0].data, weight_grad(l, 0), buf + ny, chunk);
-    return CK_OK;
+    dz_chunk_ctx ctx = {l, &out[0], &dout[0], ex->workspace, buf, g.out[0] * g.out[1] * g.out[2], ex};
+    ck_conv_prologue pro = {dz_chunk, &ctx};
+    return (ck_status)ck_conv_bwd(&g, in[0].data, weight(l, 0), dz_base(l, &dout[0], buf), din[0].data,
+                                  weight_grad(l, 0), buf + ny, chunk, &pro);
 }
 
 ck_status ck_conv_transpose_forward(CK_FWD_ARGS)
@@ -293,7 +327,7 @@ ck_status ck_separable_backward(CK_BWD_ARGS)
     float *dmid = buf + ny;
     memset(dmid, 0, (size_t)nmid * sizeof *dmid);
     ck_conv_geom p = pointwise_of(&g);
-    ck_conv_bwd(&p, mid, weight(l, 1), dz, dmid, weight_grad(l, 1), NULL, 1);
+    ck_conv_bwd(&p, mid, weight(l, 1), dz, dmid, weight_grad(l, 1), NULL, 1, NULL);
     ck_depthwise_bwd(&g, in[0].data, weight(l, 0), dmid, din[0].data, weight_grad(l, 0));
     return CK_OK;
 }

@@ -164,7 +164,7 @@ static void masked_conv_bwd(const ck_conv_geom *g, const float *x, const float *
         for (int64_t i = 0; i < rows; i++)
             memcpy(dyg + i * 4 * F + k * F, dy + i * 4 * F + k * F, (size_t)F * sizeof *dyg);
         if (dx) memset(dxm, 0, (size_t)(g->batch * n) * sizeof *dxm);
-        ck_conv_bwd(g, xm, w, dyg, dx ? dxm : NULL, dw, col, g->batch);
+        ck_conv_bwd(g, xm, w, dyg, dx ? dxm : NULL, dw, col, g->batch, NULL);
         if (!dx) continue;
         for (int64_t b = 0; b < B; b++)
             for (int64_t r = 0; r < reps; r++)
@@ -297,14 +297,14 @@ ck_status ck_conv_lstm_backward(ck_layer *l, const ck_tensor *in, int n_in, cons
             masked_conv_bwd(&r.gh, hp, w->mrec, 1, P * F, U, w->zh, w->dh, l->weights[1].grad, w->hm, w->dhm, w->zt,
                             w->col);
         else
-            ck_conv_bwd(&r.gh, hp, U, w->zh, w->dh, l->weights[1].grad, w->col, B);
+            ck_conv_bwd(&r.gh, hp, U, w->zh, w->dh, l->weights[1].grad, w->col, B, NULL);
     }
     /* pre is spent: it holds one gate's columns of dpre under dropout */
     if (r.in_drop)
         masked_conv_bwd(&r.gx, in[0].data, w->min, T, r.S, l->weights[0].value, w->dpre, din[0].data,
                         l->weights[0].grad, w->xm, w->dxm, w->pre, w->col);
     else
-        ck_conv_bwd(&r.gx, in[0].data, l->weights[0].value, w->dpre, din[0].data, l->weights[0].grad, w->col, B * T);
+        ck_conv_bwd(&r.gx, in[0].data, l->weights[0].value, w->dpre, din[0].data, l->weights[0].grad, w->col, B * T, NULL);
     if (c->use_bias) ck_sum_rows_acc(l->weights[2].grad, w->dpre, B * T * P, F4);
     return CK_OK;
 }

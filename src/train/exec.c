@@ -26,6 +26,7 @@ typedef struct value {
     float *grad;      /* [batch, size]                                       */
     bool need_grad;   /* backward must produce d loss / d this value         */
     bool is_input;    /* a top-level model input (its grad only on request)  */
+    bool grad_by_rows; /* zeroed chunk by chunk by a fused reader's backward  */
     float *mask;      /* Keras mask [batch, mask_len] or NULL (maybe borrowed) */
     int64_t mask_len;
     bool owns_mask;
@@ -434,7 +435,8 @@ static void plan_fuse(ck_plan *p)
         for (int j = i + 1; j < p->n_steps; j++)
             for (int k = 0; k < p->steps[j].node->n_inputs; k++)
                 if (p->steps[j].in[k] == s->out[0]) readers++, reader = &p->steps[j];
-        if (readers == 1 && can_run_fused(reader)) s->fused = reader, reader->runs_fused = true;
+        if (readers == 1 && can_run_fused(reader))
+            s->fused = reader, reader->runs_fused = true, s->out[0]->grad_by_rows = true;
     }
 }
 
@@ -572,13 +574,47 @@ const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K,
     return slot->data;
 }
 
-ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n)
+/* The backward of rows [row0, row0 + n) of a fused reader, into its input
+ * gradient's rows, zeroed first (zero_grads leaves that value to this). */
+static ck_status run_rows_backward(ck_exec *ex, step_plan *r, int64_t row0, int64_t n)
 {
-    if (!ex || !ex->fused) return CK_OK;
+    ck_layer *l = r->node->layer;
+    views(r->tin, r->tdin, r->in, 1, n, true);
+    views(r->tout, r->tdout, r->out, 1, n, false);
+    r->tin[0].data += row0 * r->in[0]->size;
+    r->tdin[0].data += row0 * r->in[0]->size;
+    r->tout[0].data += row0 * r->out[0]->size;
+    r->tdout[0].data += row0 * r->out[0]->size;
+    memset(r->tdin[0].data, 0, (size_t)(n * r->in[0]->size) * sizeof(float));
+    float *ws = ex->workspace;
+    struct step_plan *fused = ex->fused, *step = ex->step;
+    ex->workspace = NULL, ex->fused = NULL, ex->step = r;
+    ck_status st = l->cls->backward(l, r->tin, 1, r->tout, r->tdout, 1, r->tdin, ex);
+    ex->workspace = ws, ex->fused = fused, ex->step = step;
+    return st ? layer_failed(st, l) : CK_OK;
+}
+
+/* Rows of a fused pair must come in order, each once. */
+static ck_status next_rows(ck_exec *ex, int64_t row0, int64_t n)
+{
     if (row0 != ex->fused_done || n < 0 || row0 + n > ex->rows)
         return ck_fail(CK_ERR_STATE, "rows %lld..%lld handed on out of order", (long long)row0, (long long)(row0 + n));
     ex->fused_done = row0 + n;
-    return run_rows(ex, ex->fused, row0, n);
+    return CK_OK;
+}
+
+ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n)
+{
+    if (!ex || !ex->fused) return CK_OK;
+    ck_status st = next_rows(ex, row0, n);
+    return st ? st : run_rows(ex, ex->fused, row0, n);
+}
+
+ck_status ck_exec_rows_needed(ck_exec *ex, int64_t row0, int64_t n)
+{
+    if (!ex || !ex->fused) return CK_OK;
+    ck_status st = next_rows(ex, row0, n);
+    return st ? st : run_rows_backward(ex, ex->fused, row0, n);
 }
 
 static ck_status plan_forward(ck_exec *ex, ck_plan *p)
@@ -621,7 +657,7 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
 static void zero_grads(ck_plan *p, int64_t rows)
 {
     for (int i = 0; i < p->n_owned; i++)
-        if (p->owned[i].need_grad) memset(p->owned[i].grad, 0, (size_t)(rows * p->owned[i].size) * sizeof(float));
+        if (p->owned[i].need_grad && !p->owned[i].grad_by_rows) memset(p->owned[i].grad, 0, (size_t)(rows * p->owned[i].size) * sizeof(float));
     for (int i = 0; i < p->n_steps; i++)
         if (p->steps[i].sub) zero_grads(p->steps[i].sub, rows);
 }
@@ -646,15 +682,23 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
         for (int k = 0; a && k < s->node->n_outputs; k++) /* every consumer has run: dout is complete */
             ck_act_reg_backward(a, s->out[k]->data, s->out[k]->grad, ex->rows, s->out[k]->size);
+        if (s->runs_fused) continue; /* its producer runs it, chunk by chunk */
         views(s->tin, s->tdin, s->in, s->node->n_inputs, ex->rows, true);
         views(s->tout, s->tdout, s->out, s->node->n_outputs, ex->rows, false);
         ex->workspace = s->ws;
         ex->in_masks = s->in_masks;
         ex->out_mask = s->out_mask;
+        ex->fused = s->fused;
+        ex->fused_done = 0;
+        ex->step = s;
         swap_shapes(s);
         st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, ex);
         swap_shapes(s);
+        ex->fused = NULL;
         if (st) return layer_failed(st, l);
+        if (s->fused && ex->fused_done != ex->rows) /* its output gradient was never made */
+            return ck_fail(CK_ERR_STATE, "%s '%s': backward did not ask for its output gradient's rows",
+                           l->cls->class_name, l->name);
     }
     return CK_OK;
 }

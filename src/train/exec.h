@@ -64,6 +64,11 @@ ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n);
  * NULL on a CPU without a packed kernel, or out of memory: the caller then
  * multiplies by B with cblas. A step keeps up to 4 packed weights. */
 const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N);
+/* Backward's counterpart of ck_exec_rows_done: a streaming layer's backward
+ * calls it, in order, before it first reads rows [row0, row0 + n) of its output
+ * gradient; the reader the engine ran behind it in forward then runs its
+ * backward on those rows (into freshly zeroed rows of that gradient). */
+ck_status ck_exec_rows_needed(ck_exec *ex, int64_t row0, int64_t n);
 /* How many steps of the plan (nested plans included) run behind a producer. */
 int ck_exec_fused_steps(const ck_exec *ex);
 
