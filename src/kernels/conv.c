@@ -6,6 +6,7 @@
  * input and output extents exchanged. */
 #include "kernels/conv.h"
 #include "kernels/gemm_packed.h"
+#include "kernels/tensor_ops.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -62,7 +63,7 @@ static void gather_row(const ck_conv_geom *g, const side *sd, const float *src_r
 }
 
 /* col[pos][kv * cg + ci] = t[tap(pos, kv), c0 + ci], or 0 outside t. */
-static void gather(const ck_conv_geom *g, const side *sd, const float *t, float *col)
+CK_SIMD_CLONES static void gather(const ck_conv_geom *g, const side *sd, const float *t, float *col)
 {
     const int64_t *it = sd->it, *ext = sd->ext;
     int64_t row = g->k[2] * sd->cg;
@@ -83,7 +84,7 @@ static void gather(const ck_conv_geom *g, const side *sd, const float *t, float 
 }
 
 /* The adjoint of gather: t[tap(pos, kv), c0 + ci] += col[pos][kv * cg + ci]. */
-static void scatter_add(const ck_conv_geom *g, const side *sd, const float *col, float *t)
+CK_SIMD_CLONES static void scatter_add(const ck_conv_geom *g, const side *sd, const float *col, float *t)
 {
     const int64_t *it = sd->it, *ext = sd->ext;
     int64_t cg = sd->cg;

@@ -133,6 +133,15 @@ static const float *dz_base(const ck_layer *l, const ck_tensor *dy, const float 
     return CK_CFG(l, ck_conv_config)->activation.kind == CK_ACT_LINEAR ? dy->data : buf;
 }
 
+/* out = y > 0 ? d : 0, relu's derivative applied. */
+CK_SIMD_CLONES static void relu_back(const float *y, const float *d, float *out, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float g = d[i]; /* read either way: a load under the condition keeps the loop scalar */
+        out[i] = y[i] > 0.0f ? g : 0.0f;
+    }
+}
+
 /* d loss / d z of output rows [r0, r0 + n) (rows of cout values) into the same
  * rows of `buf` (linear: nothing, dz is dout), and their bias gradient. */
 static void dz_rows(const ck_layer *l, const ck_tensor *y, const ck_tensor *dy, const float *z, float *buf, int64_t r0,
@@ -142,8 +151,8 @@ static void dz_rows(const ck_layer *l, const ck_tensor *y, const ck_tensor *dy, 
     int64_t cols = y->shape.dim[y->shape.rank - 1], at = r0 * cols;
     const float *yv = y->data + at, *d = dy->data + at;
     float *out = buf + at;
-    if (k == CK_ACT_RELU) { /* the common case in one pass: dz = y > 0 ? dy : 0 */
-        for (int64_t i = 0; i < n * cols; i++) out[i] = yv[i] > 0.0f ? d[i] : 0.0f;
+    if (k == CK_ACT_RELU) { /* the common case in one pass */
+        relu_back(yv, d, out, n * cols);
     } else if (k != CK_ACT_LINEAR) {
         memset(out, 0, (size_t)(n * cols) * sizeof *out);
         ck_act_backward(k, act_from_output(k) ? yv : z + at, yv, d, out, n, cols);

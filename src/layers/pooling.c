@@ -6,6 +6,7 @@
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
 #include "train/exec.h"
+#include "kernels/tensor_ops.h"
 
 #include <float.h>
 #include <string.h>
@@ -155,19 +156,24 @@ static bool is_max2x2(const pool_geom *g)
     return flat && two && g->out[1] * 2 <= g->in[1] && g->out[2] * 2 <= g->in[2];
 }
 
+/* One output row of max2x2_run: input rows a and b (ow pairs of c channels). */
+CK_SIMD_CLONES static void max2x2_row(const float *a, const float *b, float *dst, int64_t ow, int64_t c)
+{
+    for (int64_t ox = 0; ox < ow; ox++, dst += c, a += 2 * c, b += 2 * c)
+        for (int64_t ch = 0; ch < c; ch++) {
+            float m = a[ch], v = a[c + ch];
+            m = v > m ? v : m, v = b[ch], m = v > m ? v : m, v = b[c + ch];
+            dst[ch] = v > m ? v : m;
+        }
+}
+
 static void max2x2_run(const pool_geom *g, const float *x, float *y)
 {
     int64_t c = g->c, rows = g->batch * g->in[0] * g->out[1];
     for (int64_t r = 0; r < rows; r++) { /* r: (sample, depth, output row) */
         int64_t img = r / g->out[1], oy = r % g->out[1];
-        const float *a = x + ((img * g->in[1] + 2 * oy) * g->in[2]) * c, *b = a + g->in[2] * c;
-        float *dst = y + r * g->out[2] * c;
-        for (int64_t ox = 0; ox < g->out[2]; ox++, dst += c, a += 2 * c, b += 2 * c)
-            for (int64_t ch = 0; ch < c; ch++) {
-                float m = a[ch], v = a[c + ch];
-                m = v > m ? v : m, v = b[ch], m = v > m ? v : m, v = b[c + ch];
-                dst[ch] = v > m ? v : m;
-            }
+        const float *a = x + ((img * g->in[1] + 2 * oy) * g->in[2]) * c;
+        max2x2_row(a, a + g->in[2] * c, y + r * g->out[2] * c, g->out[2], c);
     }
 }
 
@@ -246,28 +252,33 @@ static void pool_back(const pool_geom *g, const float *x, const float *dy, float
 /* max2x2_run's backward: each window's gradient goes to its first maximum
  * (scanned row by row, as pool_back does), chosen without branches so the
  * channel loop vectorizes. Windows do not overlap. */
+CK_SIMD_CLONES static void max2x2_back_row(const float *a, const float *b, const float *d, float *da, float *db,
+                                           int64_t ow, int64_t c)
+{
+    for (int64_t ox = 0; ox < ow; ox++, d += c, a += 2 * c, b += 2 * c, da += 2 * c, db += 2 * c)
+#pragma omp simd
+        for (int64_t ch = 0; ch < c; ch++) {
+            float a0 = a[ch], a1 = a[c + ch], b0 = b[ch], b1 = b[c + ch], v = d[ch];
+            float m1 = a1 > a0 ? a1 : a0, m2 = b0 > m1 ? b0 : m1;
+            /* the share of the later candidates first; selects of floats, which vectorize */
+            float g3 = b1 > m2 ? v : 0.0f, r3 = b1 > m2 ? 0.0f : v;
+            float g2 = b0 > m1 ? r3 : 0.0f, r2 = b0 > m1 ? 0.0f : r3;
+            float g1 = a1 > a0 ? r2 : 0.0f, g0 = a1 > a0 ? 0.0f : r2;
+            da[ch] += g0;
+            da[c + ch] += g1;
+            db[ch] += g2;
+            db[c + ch] += g3;
+        }
+}
+
 static void max2x2_back(const pool_geom *g, const float *x, const float *dy, float *dx)
 {
     int64_t c = g->c, rows = g->batch * g->in[0] * g->out[1];
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < rows; r++) {
         int64_t img = r / g->out[1], oy = r % g->out[1], at = ((img * g->in[1] + 2 * oy) * g->in[2]) * c;
-        const float *a = x + at, *b = a + g->in[2] * c, *d = dy + r * g->out[2] * c;
-        float *da = dx + at, *db = da + g->in[2] * c;
-        for (int64_t ox = 0; ox < g->out[2]; ox++, d += c, a += 2 * c, b += 2 * c, da += 2 * c, db += 2 * c)
-#pragma omp simd
-            for (int64_t ch = 0; ch < c; ch++) {
-                float a0 = a[ch], a1 = a[c + ch], b0 = b[ch], b1 = b[c + ch], v = d[ch];
-                float m1 = a1 > a0 ? a1 : a0, m2 = b0 > m1 ? b0 : m1;
-                /* the share of the later candidates first; selects of floats, which vectorize */
-                float g3 = b1 > m2 ? v : 0.0f, r3 = b1 > m2 ? 0.0f : v;
-                float g2 = b0 > m1 ? r3 : 0.0f, r2 = b0 > m1 ? 0.0f : r3;
-                float g1 = a1 > a0 ? r2 : 0.0f, g0 = a1 > a0 ? 0.0f : r2;
-                da[ch] += g0;
-                da[c + ch] += g1;
-                db[ch] += g2;
-                db[c + ch] += g3;
-            }
+        max2x2_back_row(x + at, x + at + g->in[2] * c, dy + r * g->out[2] * c, dx + at, dx + at + g->in[2] * c,
+                        g->out[2], c);
     }
 }
 
