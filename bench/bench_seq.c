@@ -43,7 +43,8 @@ static ck_model *build(const char *input, const char *const *layers)
     return m;
 }
 
-/* Best-of-5 milliseconds of one predict call and of one training step. */
+/* Milliseconds of one predict call (best of 3 after a warm-up call) and of one
+ * training step (best of 3 fits after the first). */
 static int bench(const char *name, ck_model *m, const float *x, int64_t x_row, const float *y, int64_t y_row)
 {
     ck_predictor *p;

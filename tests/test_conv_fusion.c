@@ -1,12 +1,17 @@
 /* The engine runs a pooling layer that is a convolution's only reader chunk by
- * chunk behind it, forward and backward (plan_fuse in train/exec.c). This checks
- * that the fused plan
- * gives exactly what the unfused one gives: the same model with the
- * convolution's output also a model output (a second reader, so nothing is
- * fused), same weights, at a batch that spans several chunks and ends on a
- * partial one; forward at inference and in training, and the weight gradients
- * of a backward pass. Also that a failing pooling layer's error comes out of
- * the fused run, naming that layer. */
+ * chunk behind it, forward and backward (plan_fuse in train/exec.c). This
+ * checks that the fused plan gives exactly what the unfused one gives: the same
+ * model with the convolution's output also a model output (a second reader, so
+ * nothing is fused), same weights, at a batch that spans several chunks and
+ * ends on a partial one; forward at inference and in training, and the weight
+ * gradients of a backward pass. Also that a failing pooling layer's error comes
+ * out of the fused run, naming that layer.
+ * Then folding at inference (ck_exec_fold): a BatchNormalization (and an
+ * activation after it) that only a convolution feeds is computed inside the
+ * convolution by an inference-only engine; its predictions must equal the
+ * unfolded ones (the convolution's output also a model output) within float
+ * rounding, the folds must happen, training engines must not fold, and an
+ * inference-only engine must refuse backward. */
 #include "testutil.h"
 #include "train/exec.h"
 
@@ -129,6 +134,79 @@ static void test_reader_error(void)
     ck_model_free(m);
 }
 
+typedef struct fold_case {
+    const char *input, *conv, *after; /* after: the class following BatchNormalization, or NULL */
+    const char *after_kwargs;
+    int readers;                      /* expected folded readers */
+} fold_case;
+
+static ck_model *fold_model(const fold_case *c, bool conv_is_output)
+{
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *x = ck_input(g, c->input);
+    ck_ktensor *z = ck_call1(g, ck_layer_new("Conv2D", c->conv), x);
+    ck_ktensor *y = ck_call1(g, ck_layer_new("BatchNormalization", "epsilon=0.01"), z);
+    if (c->after) y = ck_call1(g, ck_layer_new(c->after, c->after_kwargs), y);
+    ck_ktensor *outs[2] = {y, z};
+    ck_status st = ck_functional_finish(g, &x, 1, outs, conv_is_output ? 2 : 1);
+    CHECK(st == CK_OK, "fold model %s: %s", c->conv, ck_errmsg());
+    if (st) {
+        ck_model_free(g);
+        return NULL;
+    }
+    /* moving statistics and affine weights that are not the identity */
+    for (int i = 0; i < ck_model_weight_count(g); i++) {
+        ck_weight_info w;
+        CHECK_OK(ck_model_weight(g, i, &w));
+        float *v = malloc((size_t)w.size * sizeof *v);
+        for (int64_t k = 0; k < w.size; k++) v[k] = 0.5f + (float)((k * 37 + i * 11) % 17) / 16.0f;
+        if (strstr(w.name, "kernel") || strstr(w.name, "bias"))
+            for (int64_t k = 0; k < w.size; k++) v[k] -= 1.0f;
+        CHECK_OK(ck_model_set_weight(g, i, &w.shape, v));
+        free(v);
+    }
+    return g;
+}
+
+static void run_fold_case(const fold_case *c)
+{
+    ck_model *mf = fold_model(c, false), *mp = fold_model(c, true);
+    ck_exec *folded = NULL, *plain = NULL, *train = NULL;
+    if (!mf || !mp) goto done;
+    CHECK_OK(ck_exec_create(mf, ROWS, &folded));
+    CHECK_OK(ck_exec_create(mp, ROWS, &plain));
+    CHECK_OK(ck_exec_create(mf, ROWS, &train));
+    if (!folded || !plain || !train) goto done;
+    folded->inference_only = plain->inference_only = true;
+    int64_t nx = ROWS * input_row(mf), ny = ROWS * ck_exec_output_size(folded, 0);
+    float *x = malloc((size_t)nx * sizeof *x);
+    for (int64_t i = 0; i < nx; i++) x[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+    for (int pass = 0; pass < 2; pass++) { /* the second pass reuses the packed, scaled kernel */
+        CHECK_OK(ck_exec_forward(folded, (const float *const[]){x}, ROWS, false));
+        CHECK_OK(ck_exec_forward(plain, (const float *const[]){x}, ROWS, false));
+        CHECK(ck_exec_folded_readers(folded) == c->readers, "%s: %d readers folded, expected %d", c->conv,
+              ck_exec_folded_readers(folded), c->readers);
+        CHECK(ck_exec_folded_readers(plain) == 0, "%s: folded a BatchNormalization whose input is a model output",
+              c->conv);
+        double err = test_max_error(ck_exec_output(folded, 0), ck_exec_output(plain, 0), ny, 1e-5);
+        CHECK(err <= 1e-5, "%s -> BatchNormalization -> %s: folded differs by %g", c->conv, c->after ? c->after : "-",
+              err);
+    }
+    /* a training engine runs BatchNormalization as itself: inference forward, no fold, then backward */
+    CHECK_OK(ck_exec_forward(train, (const float *const[]){x}, ROWS, false));
+    CHECK(ck_exec_folded_readers(train) == 0, "%s: an engine made for training folded", c->conv);
+    float *dy = calloc((size_t)ny, sizeof *dy);
+    CHECK(ck_exec_backward(folded, (const float *const[]){dy}) != CK_OK, "an inference-only engine ran backward");
+    free(dy);
+    free(x);
+done:
+    ck_exec_free(folded);
+    ck_exec_free(plain);
+    ck_exec_free(train);
+    ck_model_free(mf);
+    ck_model_free(mp);
+}
+
 int main(void)
 {
     static const fusion_case cases[] = {
@@ -141,5 +219,13 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
     test_reader_error();
+    static const fold_case folds[] = {
+        {"shape=(12, 12, 8)", "filters=16, kernel_size=3, padding='same'", "Activation", "activation='relu'", 2},
+        {"shape=(12, 12, 8)", "filters=16, kernel_size=1, use_bias=False", NULL, NULL, 1},
+        {"shape=(9, 9, 3)", "filters=40, kernel_size=3, strides=2", "ReLU", "", 2},
+        {"shape=(9, 9, 3)", "filters=8, kernel_size=3", "ReLU", "max_value=6.0", 1}, /* ReLU6: not a plain relu */
+        {"shape=(9, 9, 3)", "filters=8, kernel_size=3, activation='relu'", NULL, NULL, 0}, /* relu before the BN */
+    };
+    for (size_t i = 0; i < sizeof folds / sizeof folds[0]; i++) run_fold_case(&folds[i]);
     return test_report("test_conv_fusion");
 }

@@ -55,7 +55,7 @@ static void check_rows(int nr, int64_t M, int64_t N, int64_t taps, int64_t C)
         memcpy(A + i * C, rows[i], (size_t)C * sizeof *A);
     }
     for (int64_t i = 0; i < M; i++) memcpy(starts + i * N, bias, (size_t)N * sizeof *starts);
-    ck_pack_b(B, N, K, N, nr, Bp);
+    ck_pack_b(B, N, K, N, NULL, nr, Bp);
     ck_gemm_packed_rows(nr, M, N, taps, C, rows, Bp, 0.0f, bias, out, N);
     double r = beyond_bound(out, N, A, K, B, M, N, K, starts, N);
     CHECK(r <= 1.0, "rows, nr %d, M %lld N %lld taps %lld C %lld: %g times the error bound", nr, (long long)M,
@@ -71,7 +71,7 @@ static void check_shape(int nr, int64_t M, int64_t N, int64_t K, float beta)
     if (beta == 0.0f) /* C's old values must not leak; it starts from the bias */
         for (int64_t i = 0; i < M * ldc; i++) C[i] = NAN;
     for (int64_t i = 0; i < M * ldc; i++) old[i] = beta == 0.0f ? (i % ldc < N ? bias[i % ldc] : NAN) : C[i];
-    ck_pack_b(B, N, K, N, nr, Bp);
+    ck_pack_b(B, N, K, N, NULL, nr, Bp);
     ck_gemm_packed(nr, M, N, K, A, lda, Bp, beta, beta == 0.0f ? bias : NULL, C, ldc);
     double r = beyond_bound(C, ldc, A, lda, B, M, N, K, old, ldc);
     bool pad_kept = true;

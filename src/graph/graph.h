@@ -139,6 +139,16 @@ typedef struct ck_layer_class {
     /* Forward of some rows reads only those rows of its input (pooling): the
      * engine may run it chunk by chunk behind a streaming producer. */
     bool per_sample;
+    /* Forward can take its only reader, when that is a per-channel affine layer
+     * (and maybe an activation after it), into its own product (ck_exec_fold). */
+    bool folds_readers;
+    /* Whether the layer's forward is, in this pass, y = x * scale + shift along
+     * the last axis of `channels` (BatchNormalization at inference); if so fills
+     * scale and shift. */
+    bool (*affine)(const ck_layer *l, const ck_exec *ex, int64_t channels, float *scale, float *shift);
+    /* Whether the layer is a plain element-wise activation (Activation, ReLU
+     * with its defaults); if so gives its kind. */
+    bool (*as_activation)(const ck_layer *l, ck_act_kind *kind);
     /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
      * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
     ck_mask_mode (*mask)(const ck_layer *l, int index);

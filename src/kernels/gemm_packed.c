@@ -116,13 +116,15 @@ int64_t ck_packed_floats(int64_t K, int64_t N, int nr)
     return nr > 0 ? K * ((N + nr - 1) / nr) * nr : 0;
 }
 
-void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, int nr, float *Bp)
+void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, const float *col_scale, int nr, float *Bp)
 {
     if (nr <= 0) return;
     for (int64_t j0 = 0; j0 < N; j0 += nr) {
         int64_t w = N - j0 < nr ? N - j0 : nr;
         for (int64_t k = 0; k < K; k++, Bp += nr) {
-            memcpy(Bp, B + k * ldb + j0, (size_t)w * sizeof *Bp);
+            if (col_scale)
+                for (int64_t j = 0; j < w; j++) Bp[j] = B[k * ldb + j0 + j] * col_scale[j0 + j];
+            else memcpy(Bp, B + k * ldb + j0, (size_t)w * sizeof *Bp);
             if (w < nr) memset(Bp + w, 0, (size_t)(nr - w) * sizeof *Bp);
         }
     }

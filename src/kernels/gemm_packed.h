@@ -23,8 +23,9 @@
 int ck_packed_nr(void);
 /* Floats of a packed [K, N] matrix (N rounded up to whole panels). */
 int64_t ck_packed_floats(int64_t K, int64_t N, int nr);
-/* Bp = B [K, N] (row stride ldb) as panels [N / nr][K][nr], zero-padded. */
-void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, int nr, float *Bp);
+/* Bp = B [K, N] (row stride ldb) as panels [N / nr][K][nr], zero-padded; with
+ * col_scale [N] (or NULL), column j multiplied by col_scale[j]. */
+void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, const float *col_scale, int nr, float *Bp);
 /* C [M, N] (row stride ldc) = A [M, K] (row stride lda) Bp + beta C, beta 0 or
  * 1; with beta 0, bias [N] (if not NULL) is added, as the accumulators' start
  * (no pass of its own). Threads over blocks of C when the product is large

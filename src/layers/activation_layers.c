@@ -230,16 +230,24 @@ static int64_t elementwise_flops(const ck_layer *l)
     return n;
 }
 
+/* ReLU() with its defaults is the relu activation. */
+static bool relu_as_activation(const ck_layer *l, ck_act_kind *kind)
+{
+    const ck_act_layer_config *c = CK_CFG(l, ck_act_layer_config);
+    *kind = CK_ACT_RELU;
+    return isnan(c->max_value) && c->negative_slope == 0.0 && c->threshold == 0.0;
+}
+
 #define N_OF(a) ((int)(sizeof a / sizeof a[0]))
 /* keras_build: the Keras class has its own build() (so a build_config in JSON). */
-#define ACT_CLASS(var, name, fields_, build_, fwd, keras_build, mask)                           \
+#define ACT_CLASS(var, name, fields_, build_, fwd, keras_build, mask, ...)                      \
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_act_layer_config), \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
         .build = build_, .forward = fwd##_forward, .backward = fwd##_backward, .flops = elementwise_flops, \
-        .no_build_config = !(keras_build), .call_mask = mask}
+        .no_build_config = !(keras_build), .call_mask = mask, __VA_ARGS__}
 
-ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu, false, false);
+ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu, false, false, .as_activation = relu_as_activation);
 ACT_CLASS(ck_class_leaky, "LeakyReLU", leaky_fields, same_build, leaky, false, false);
 ACT_CLASS(ck_class_prelu, "PReLU", prelu_fields, prelu_build, prelu, true, false);
 ACT_CLASS(ck_class_elu, "ELU", elu_fields, same_build, elu, false, false);

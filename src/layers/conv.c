@@ -306,7 +306,7 @@ static int64_t sep_flops(const ck_layer *l)
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_conv_config),    \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
         .build = build_, .flops = flops_, .forward = fwd, .backward = bwd, .workspace = ws,     \
-        .streams_rows = streams}
+        .streams_rows = streams, .folds_readers = streams}
 
 CONV_CLASS(ck_class_conv1d, "Conv1D", conv1d_fields, conv_build, conv_flops, ck_conv_forward, ck_conv_backward, ck_conv_workspace, true);
 CONV_CLASS(ck_class_conv2d, "Conv2D", conv2d_fields, conv_build, conv_flops, ck_conv_forward, ck_conv_backward, ck_conv_workspace, true);

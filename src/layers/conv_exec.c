@@ -192,6 +192,26 @@ static const float *packed_kernel(const ck_conv_geom *g, const float *w, int64_t
 /* Finished samples go on to a pooling layer the engine runs behind this one. */
 static int hand_on(void *ex, int64_t b0, int64_t n) { return (int)ck_exec_rows_done(ex, b0, n); }
 
+/* At inference, a BatchNormalization (and activation) reading only this
+ * convolution folded into it: kernel columns scaled, bias and shift combined,
+ * the result written straight into the last reader's output. */
+static bool fold_readers(const ck_layer *l, const ck_conv_geom *g, const float *x, float *col, int64_t chunk,
+                         ck_exec *ex)
+{
+    const ck_weight *b = bias_of(l);
+    int64_t K = g->k[0] * g->k[1] * g->k[2] * g->cin, rows = chunk * g->out[0] * g->out[1] * g->out[2];
+    ck_fold f;
+    const float *wp = NULL;
+    if (CK_CFG(l, ck_conv_config)->activation.kind != CK_ACT_LINEAR || g->groups != 1 ||
+        !ck_weight_gemm_packs(rows, g->cout, K) || !ck_exec_fold(ex, g->cout, b ? b->value : NULL, &f) ||
+        !(wp = ck_exec_packed_scaled(ex, weight(l, 0), g->cout, K, g->cout, f.scale)))
+        return false;
+    ck_exec_fold_taken(ex, &f);
+    ck_conv_epilogue ep = {.bias = f.shift, .act = f.act, .out = f.out};
+    ck_conv_fwd(g, x, weight(l, 0), wp, f.out, col, chunk, &ep);
+    return true;
+}
+
 ck_status ck_conv_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
@@ -202,6 +222,7 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
     float *col = ck_layer_scratch(l, chunk * colf);
     float *z = preact(l, &out[0], ex->workspace);
     if (!col || !z) return col ? ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known") : nomem(l);
+    if (fold_readers(l, &g, in[0].data, col, chunk, ex)) return CK_OK;
     ck_conv_epilogue ep = epilogue_of(l, &out[0]);
     ep.samples_done = hand_on, ep.ctx = ex;
     return (ck_status)ck_conv_fwd(&g, in[0].data, weight(l, 0), packed_kernel(&g, weight(l, 0), chunk, ex), z, col,

@@ -182,11 +182,17 @@ static ck_status activation_backward(ck_layer *l, const ck_tensor *in, int n_in,
     return CK_OK;
 }
 
+static bool activation_kind(const ck_layer *l, ck_act_kind *kind)
+{
+    *kind = CK_CFG(l, ck_activation_config)->activation.kind;
+    return true;
+}
+
 const ck_layer_class ck_class_activation = {
     .class_name = "Activation", .module = "keras.layers", .config_size = sizeof(ck_activation_config),
     .fields = activation_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
     .build = same_shape_build, .forward = activation_forward, .backward = activation_backward,
-    .no_build_config = true,
+    .no_build_config = true, .as_activation = activation_kind,
 };
 
 static const ck_field dropout_fields[] = {

@@ -162,6 +162,33 @@ static int64_t norm_flops(const ck_layer *l) { return 4 * elems(&l->in_shapes[0]
 
 /* Inference: y = (x - moving_mean) / sqrt(moving_variance + eps) * gamma + beta,
  * with the statistics over one axis (the usual case; others are unsupported). */
+/* Inference's y = x * a + b per feature, as Keras computes it: rsqrt of the
+ * moving variance + epsilon, times gamma; b = beta - mean * a. */
+static void bn_coefficients(const ck_layer *l, int64_t dim, float *a, float *b)
+{
+    const ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    int w = 0;
+    const float *gamma = c->scale ? l->weights[w++].value : NULL;
+    const float *beta = c->center ? l->weights[w++].value : NULL;
+    const float *mean = l->weights[w].value, *var = l->weights[w + 1].value;
+    for (int64_t d = 0; d < dim; d++) {
+        a[d] = 1.0f / sqrtf(var[d] + (float)c->epsilon) * (gamma ? gamma[d] : 1.0f);
+        b[d] = (beta ? beta[d] : 0.0f) - mean[d] * a[d];
+    }
+}
+
+/* At inference, over the last axis, BatchNormalization is that affine map. */
+static bool bn_affine(const ck_layer *l, const ck_exec *ex, int64_t channels, float *scale, float *shift)
+{
+    const ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    int rank = l->in_shapes[0].rank, ax;
+    if (ck_bn_batch_mode(l, ex) || c->axis.n != 1 || !ck_normalize_axis(c->axis.v[0], rank, &ax) || ax != rank - 1 ||
+        l->in_shapes[0].dim[ax] != channels)
+        return false;
+    bn_coefficients(l, channels, scale, shift);
+    return true;
+}
+
 static ck_status bn_forward(CK_FWD_ARGS)
 {
     if (ck_bn_batch_mode(l, ex)) return ck_bn_train_forward(l, in, n_in, out, n_out, ex);
@@ -173,17 +200,10 @@ static ck_status bn_forward(CK_FWD_ARGS)
     int64_t outer = 1, inner = 1, dim = s->dim[ax];
     for (int i = 0; i < ax; i++) outer *= s->dim[i];
     for (int i = ax + 1; i < s->rank; i++) inner *= s->dim[i];
-    int w = 0;
-    const float *gamma = c->scale ? l->weights[w++].value : NULL;
-    const float *beta = c->center ? l->weights[w++].value : NULL;
-    const float *mean = l->weights[w].value, *var = l->weights[w + 1].value;
     /* y = x * a + b per feature, a and b computed once (not once per element) */
     float *a = ck_layer_scratch(l, 2 * dim), *b = a ? a + dim : NULL;
     if (!a) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory");
-    for (int64_t d = 0; d < dim; d++) {
-        a[d] = 1.0f / sqrtf(var[d] + (float)c->epsilon) * (gamma ? gamma[d] : 1.0f); /* Keras: rsqrt, then * gamma */
-        b[d] = (beta ? beta[d] : 0.0f) - mean[d] * a[d];
-    }
+    bn_coefficients(l, dim, a, b);
     if (inner == 1) { /* channels-last: one vectorizable pass per row */
         for (int64_t o = 0; o < outer; o++) {
             const float *x = in[0].data + o * dim;
@@ -210,7 +230,7 @@ static ck_status bn_forward(CK_FWD_ARGS)
         .backward = ck_norm_backward, .workspace = ck_norm_workspace, __VA_ARGS__}
 
 /* BatchNormalization.call takes a mask, so Keras's nodes record {"mask": null}. */
-NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward, .call_mask = true);
+NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward, .call_mask = true, .affine = bn_affine);
 /* Layer/Group/Unit/RMSNormalization: forward, backward and workspace in norm_exec.c. */
 #define NORM_CLASS_FB(var, name, fields_, build_, kind, ...)                                    \
     const ck_layer_class var = {                                                                \

@@ -37,6 +37,7 @@ typedef struct value {
 typedef struct packed_weight {
     const float *src;
     int64_t ldb, K, N;
+    bool scaled;                   /* columns scaled by a folded reader's scale */
     uint64_t gen;
     float *data;
     int64_t cap;                   /* floats allocated at data */
@@ -64,6 +65,9 @@ typedef struct step_plan {
     struct step_plan *fused;       /* the per-sample reader this step feeds by chunks */
     bool runs_fused;               /* run by its producer (plan_fuse), not on its own */
     packed_weight packed[PACKED_PER_STEP]; /* inference copies of its kernels    */
+    struct step_plan *fold[2];     /* an affine reader and an activation after it (plan_fold) */
+    float *fold_buf;               /* [2 * channels]: their combined scale and shift      */
+    bool skip_once;                /* folded into its producer this pass: nothing to run  */
 } step_plan;
 
 typedef struct spec_shapes {
@@ -119,6 +123,7 @@ static void plan_free(ck_plan *p)
         ck_free(s->in_masks);
         ck_free(s->spec);
         for (int k = 0; k < PACKED_PER_STEP; k++) ck_free(s->packed[k].data);
+        ck_free(s->fold_buf);
     }
     for (int i = 0; i < p->n_owned; i++) {
         ck_free(p->owned[i].buf);
@@ -440,6 +445,49 @@ static void plan_fuse(ck_plan *p)
     }
 }
 
+/* The one step that reads value v, or NULL (none, several, or the caller). */
+static step_plan *only_reader(ck_plan *p, int after, const value *v)
+{
+    step_plan *reader = NULL;
+    int readers = 0;
+    for (int j = after + 1; j < p->n_steps; j++)
+        for (int k = 0; k < p->steps[j].node->n_inputs; k++)
+            if (p->steps[j].in[k] == v) readers++, reader = &p->steps[j];
+    return readers == 1 && !is_plan_output(p, v) ? reader : NULL;
+}
+
+/* A plain one-in, one-out step of the given hook, without masks or shape specialisation. */
+static bool plain_step(const step_plan *s)
+{
+    return !s->is_input && !s->sub && !s->spec && !s->in_masks && !s->out_mask && s->node->n_inputs == 1 &&
+           s->node->n_outputs == 1;
+}
+
+/* A producer that folds readers (a convolution) whose only reader is a layer
+ * that can be a per-channel affine map (BatchNormalization), perhaps followed
+ * by an activation that only it feeds: at inference the producer does their
+ * work in its own product and epilogue (ck_exec_fold). Channels-last outputs. */
+static ck_status plan_fold(ck_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        step_plan *s = &p->steps[i];
+        if (!plain_step(s) || s->fused || !s->node->layer->cls->folds_readers) continue;
+        step_plan *r1 = only_reader(p, i, s->out[0]);
+        if (!r1 || !plain_step(r1) || r1->runs_fused || !r1->node->layer->cls->affine) continue;
+        step_plan *r2 = only_reader(p, (int)(r1 - p->steps), r1->out[0]);
+        ck_act_kind kind;
+        if (r2 && !(plain_step(r2) && r2->node->layer->cls->as_activation &&
+                    r2->node->layer->cls->as_activation(r2->node->layer, &kind)))
+            r2 = NULL;
+        const ck_shape *sh = &s->out[0]->shape;
+        int64_t channels = sh->dim[sh->rank - 1];
+        if (!(s->fold_buf = ck_malloc((size_t)(2 * channels) * sizeof *s->fold_buf)))
+            return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+        s->fold[0] = r1, s->fold[1] = r2;
+    }
+    return CK_OK;
+}
+
 static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_shapes, int64_t batch, ck_plan **out)
 {
     ck_plan *p = ck_calloc(1, sizeof *p);
@@ -468,6 +516,10 @@ static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_sh
         return st;
     }
     plan_fuse(p);
+    if ((st = plan_fold(p))) {
+        plan_free(p);
+        return st;
+    }
     *out = p;
     return CK_OK;
 }
@@ -550,6 +602,12 @@ static uint64_t weights_gen(const ck_model *m)
 
 const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N)
 {
+    return ck_exec_packed_scaled(ex, B, ldb, K, N, NULL);
+}
+
+const float *ck_exec_packed_scaled(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N,
+                                   const float *col_scale)
+{
     int nr = ck_packed_nr();
     if (!ex->step || !nr || !B) return NULL;
     if (!ex->gen_known) ex->weights_gen = weights_gen(ex->model), ex->gen_known = true;
@@ -559,7 +617,9 @@ const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K,
         if (p->src == B || !p->src) slot = p;
     }
     if (!slot) return NULL;
-    if (slot->src == B && slot->ldb == ldb && slot->K == K && slot->N == N && slot->gen == ex->weights_gen)
+    bool scaled = col_scale != NULL;
+    if (slot->src == B && slot->ldb == ldb && slot->K == K && slot->N == N && slot->scaled == scaled &&
+        slot->gen == ex->weights_gen)
         return slot->data;
     int64_t need = ck_packed_floats(K, N, nr);
     if (need > slot->cap) {
@@ -568,9 +628,9 @@ const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K,
         ck_free(slot->data);
         slot->data = data, slot->cap = need;
     }
-    ck_pack_b(B, ldb, K, N, nr, slot->data);
-    *slot = (packed_weight){.src = B, .ldb = ldb, .K = K, .N = N, .gen = ex->weights_gen, .data = slot->data,
-                            .cap = slot->cap};
+    ck_pack_b(B, ldb, K, N, col_scale, nr, slot->data);
+    *slot = (packed_weight){.src = B, .ldb = ldb, .K = K, .N = N, .scaled = scaled, .gen = ex->weights_gen,
+                            .data = slot->data, .cap = slot->cap};
     return slot->data;
 }
 
@@ -603,6 +663,25 @@ static ck_status next_rows(ck_exec *ex, int64_t row0, int64_t n)
     return CK_OK;
 }
 
+bool ck_exec_fold(ck_exec *ex, int64_t channels, const float *bias, ck_fold *f)
+{
+    step_plan *s = ex->step;
+    if (!ex->inference_only || !s || !s->fold[0] || ex->n_act_regs) return false; /* a penalty reads their outputs */
+    step_plan *r1 = s->fold[0], *r2 = s->fold[1];
+    const ck_shape *sh = &s->out[0]->shape;
+    float *scale = s->fold_buf, *shift = s->fold_buf + channels;
+    if (sh->dim[sh->rank - 1] != channels || !r1->node->layer->cls->affine(r1->node->layer, ex, channels, scale, shift))
+        return false;
+    for (int64_t c = 0; bias && c < channels; c++) shift[c] += bias[c] * scale[c];
+    *f = (ck_fold){.scale = scale, .shift = shift, .act = CK_ACT_LINEAR, .out = r1->out[0]->data, .readers = 1};
+    if (r2 && r2->node->layer->cls->as_activation(r2->node->layer, &f->act)) f->out = r2->out[0]->data, f->readers = 2;
+    return true;
+}
+
+void ck_exec_fold_taken(ck_exec *ex, const ck_fold *f) { ex->folded = f->readers; }
+
+int ck_exec_folded_readers(const ck_exec *ex) { return ex->folded_in_pass; }
+
 ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n)
 {
     if (!ex || !ex->fused) return CK_OK;
@@ -628,6 +707,7 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
             continue;
         }
         ck_layer *l = s->node->layer;
+        if (s->skip_once) continue; /* its producer did its work this pass (ck_exec_fold) */
         if (!s->runs_fused) {
             views(s->tin, NULL, s->in, s->node->n_inputs, ex->rows, false);
             views(s->tout, NULL, s->out, s->node->n_outputs, ex->rows, false);
@@ -637,11 +717,16 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
             ex->fused = s->fused;
             ex->fused_done = 0;
             ex->step = s;
+            ex->folded = 0;
             swap_shapes(s);
             st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
             swap_shapes(s);
             ex->fused = NULL;
             if (st) return layer_failed(st, l);
+            /* decided afresh every pass: folded at inference, run as usual in training */
+            for (int k = 0; k < 2; k++)
+                if (s->fold[k]) s->fold[k]->skip_once = ex->folded > k;
+            ex->folded_in_pass += ex->folded;
             /* a producer that did not stream (or not all rows) leaves the rest to run here */
             if (s->fused && ex->fused_done < ex->rows &&
                 (st = run_rows(ex, s->fused, ex->fused_done, ex->rows - ex->fused_done)))
@@ -775,6 +860,7 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
     ex->act_penalty = 0;
     ex->training = training;
     ex->gen_known = false;
+    ex->folded_in_pass = 0;
     ex->grads_ready = false;
     return plan_forward(ex, p);
 }
@@ -814,6 +900,9 @@ ck_status ck_exec_backward(ck_exec *ex, const float *const *d_outputs)
 {
     ck_model *m = ex->model;
     if (ex->rows < 1) return ck_fail(CK_ERR_STATE, "model '%s': backward before forward", m->base.name);
+    if (ex->inference_only)
+        return ck_fail(CK_ERR_STATE, "model '%s': this engine was made for inference; backward needs one made for training",
+                       m->base.name);
     ck_plan *p = ex->plan;
     zero_grads(p, ex->rows);
     for (int i = 0; i < p->n_owned; i++)

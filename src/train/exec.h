@@ -50,6 +50,12 @@ struct ck_exec {
     struct step_plan *step;  /* the step being run (its packed kernels)          */
     uint64_t weights_gen;    /* the model's, for this forward (when gen_known)   */
     bool gen_known;
+    int folded;              /* readers the running step took (ck_exec_fold)      */
+    int folded_in_pass;      /* readers folded away in the last forward, in all   */
+    /* Made for predict (set by its creator): layers' work may be folded into
+     * their producers (ck_exec_fold), leaving buffers a backward pass would
+     * read unwritten, so backward refuses. */
+    bool inference_only;
 };
 
 /* A streaming layer (ck_layer_class.streams_rows) calls this from its forward
@@ -69,6 +75,29 @@ const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K,
  * gradient; the reader the engine ran behind it in forward then runs its
  * backward on those rows (into freshly zeroed rows of that gradient). */
 ck_status ck_exec_rows_needed(ck_exec *ex, int64_t row0, int64_t n);
+/* What ck_exec_fold hands a producer: its readers' work, to do itself. */
+typedef struct ck_fold {
+    const float *scale; /* [channels]: multiply the product's columns by this (the weights, packed) */
+    const float *shift; /* [channels]: then add this (the producer's bias folded in)              */
+    ck_act_kind act;    /* then this activation (the second reader's; linear if none)             */
+    float *out;         /* and write here: the last folded reader's output, [rows, ..., channels] */
+    int readers;        /* how many readers that is (1 or 2)                                      */
+} ck_fold;
+/* For a producer class with folds_readers, in an inference_only engine: when
+ * the engine planned its only reader to be a per-channel affine layer
+ * (BatchNormalization), that layer is affine in this pass, and maybe an
+ * activation follows it, gives their combined work with the producer's own
+ * bias [channels] (NULL: none) folded in. false: nothing to fold. The producer
+ * that then does all of it says so with ck_exec_fold_taken, and the engine
+ * skips those readers this pass. */
+bool ck_exec_fold(ck_exec *ex, int64_t channels, const float *bias, ck_fold *f);
+void ck_exec_fold_taken(ck_exec *ex, const ck_fold *f);
+/* Readers folded into their producers in the last forward. */
+int ck_exec_folded_readers(const ck_exec *ex);
+/* ck_exec_packed of B with its columns scaled by col_scale [N] first (a
+ * folded affine reader's scale); cached the same way. */
+const float *ck_exec_packed_scaled(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N,
+                                   const float *col_scale);
 /* How many steps of the plan (nested plans included) run behind a producer. */
 int ck_exec_fused_steps(const ck_exec *ex);
 

@@ -31,6 +31,7 @@ ck_status ck_predictor_new_shaped(ck_model *m, int64_t max_rows, const ck_shape 
         ck_free(p);
         return st;
     }
+    p->ex->inference_only = true;
     *out = p;
     return CK_OK;
 }
@@ -84,6 +85,7 @@ ck_status ck_model_predict(ck_model *m, const float *const *inputs, int64_t rows
     if (batch > rows) batch = rows;
     ck_exec *ex;
     if ((st = ck_exec_create(m, batch, &ex))) return st;
+    ex->inference_only = true;
     const float *chunk[64];
     if (m->n_inputs > 64) st = ck_fail(CK_ERR_UNSUPPORTED, "model '%s': more than 64 inputs", m->base.name);
     for (int64_t first = 0; !st && first < rows; first += batch) {
@@ -145,6 +147,7 @@ ck_status ck_model_predict_shaped(ck_model *m, const ck_shape *in_shapes, const 
     if (batch > rows) batch = rows;
     ck_exec *ex;
     if ((st = ck_exec_create_shaped(m, batch, in_shapes, &ex))) return st;
+    ex->inference_only = true;
     int64_t in_size[64];
     for (int i = 0; !st && i < m->n_inputs; i++)
         if (!(st = ck_shape_size_from(&in_shapes[i], 1, &in_size[i])) && in_size[i] < 0)
