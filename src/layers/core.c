@@ -114,7 +114,7 @@ static ck_status dense_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
     float *z = act == CK_ACT_LINEAR ? out[0].data : ex->workspace;
     if (!z) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
     const float *W = l->weights[0].value;
-    const float *Wp = ck_weight_gemm_packs(M, units, K) ? ck_exec_packed(ex, W, units, K, units) : NULL;
+    const float *Wp = !ex->training && ck_weight_gemm_packs(M, units, K) ? ck_exec_packed(ex, W, units, K, units) : NULL;
     ck_weight_gemm(M, units, K, in[0].data, K, W, units, Wp, 0.0f, c->use_bias ? l->weights[1].value : NULL, z, units);
     ck_bias_act(z, NULL, out[0].data, M, units, act);
     return CK_OK;
