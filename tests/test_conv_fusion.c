@@ -88,6 +88,13 @@ static void compare(const fusion_case *c, ck_exec *fused, ck_exec *plain, const 
     free(dy), free(dz);
 }
 
+static const ck_layer *conv_of(const ck_model *m)
+{
+    for (int i = 0; i < ck_model_layer_count(m); i++)
+        if (strstr(ck_layer_class_name(ck_model_layer(m, i)), "Conv")) return ck_model_layer(m, i);
+    return NULL;
+}
+
 static void run_case(const fusion_case *c)
 {
     ck_model *mf = build(c, false), *mp = build(c, true);
@@ -104,6 +111,12 @@ static void run_case(const fusion_case *c)
     float *x = malloc((size_t)nx * sizeof *x);
     for (int64_t i = 0; i < nx; i++) x[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
     compare(c, fused, plain, x, false);
+    compare(c, fused, plain, x, true);
+    /* an activity penalty on the convolution's output (fit sets these): its
+     * gradient joins the pooling's before the convolution's backward */
+    ck_act_reg reg_f = {conv_of(mf), 0.01f, 0.02f}, reg_p = {conv_of(mp), 0.01f, 0.02f};
+    fused->act_regs = &reg_f, plain->act_regs = &reg_p;
+    fused->n_act_regs = plain->n_act_regs = 1;
     compare(c, fused, plain, x, true);
     free(x);
 done:

@@ -765,6 +765,10 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
             return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': the engine has no backward for this layer class",
                            l->cls->class_name, l->name);
         const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
+        /* an activity penalty on a producer's output adds to the whole gradient
+         * first, so its fused reader runs whole, before it, not by chunks */
+        bool stream = s->fused && !a;
+        if (s->fused && !stream && (st = run_rows_backward(ex, s->fused, 0, ex->rows))) return st;
         for (int k = 0; a && k < s->node->n_outputs; k++) /* every consumer has run: dout is complete */
             ck_act_reg_backward(a, s->out[k]->data, s->out[k]->grad, ex->rows, s->out[k]->size);
         if (s->runs_fused) continue; /* its producer runs it, chunk by chunk */
@@ -773,7 +777,7 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         ex->workspace = s->ws;
         ex->in_masks = s->in_masks;
         ex->out_mask = s->out_mask;
-        ex->fused = s->fused;
+        ex->fused = stream ? s->fused : NULL;
         ex->fused_done = 0;
         ex->step = s;
         swap_shapes(s);
@@ -781,7 +785,7 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         swap_shapes(s);
         ex->fused = NULL;
         if (st) return layer_failed(st, l);
-        if (s->fused && ex->fused_done != ex->rows) /* its output gradient was never made */
+        if (stream && ex->fused_done != ex->rows) /* its output gradient was never made */
             return ck_fail(CK_ERR_STATE, "%s '%s': backward did not ask for its output gradient's rows",
                            l->cls->class_name, l->name);
     }
