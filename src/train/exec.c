@@ -641,6 +641,7 @@ static ck_status run_rows_backward(ck_exec *ex, step_plan *r, int64_t row0, int6
     ck_layer *l = r->node->layer;
     views(r->tin, r->tdin, r->in, 1, n, true);
     views(r->tout, r->tdout, r->out, 1, n, false);
+    if (!r->tdin[0].data) return CK_OK; /* nothing upstream wants it (the producer has weights, so never) */
     r->tin[0].data += row0 * r->in[0]->size;
     r->tdin[0].data += row0 * r->in[0]->size;
     r->tout[0].data += row0 * r->out[0]->size;
