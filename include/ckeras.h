@@ -235,7 +235,11 @@ ck_status ck_predictor_new(ck_model *model, int64_t max_rows, ck_predictor **out
 ck_status ck_predictor_run(ck_predictor *p, const float *const *inputs, int64_t rows, float **outputs);
 void ck_predictor_free(ck_predictor *p);
 
-/* Threads used by the kernels (OpenMP and OpenBLAS); n <= 0 restores the default. */
+/* Threads used by the kernels; n <= 0 restores the default (all processors).
+ * ckeras threads with OpenMP alone: it sets OpenBLAS to one thread (here and
+ * whenever it makes an engine) and splits large products over its OpenMP
+ * threads, because two pools spinning on the same cores slowed each other
+ * down. A program that also calls OpenBLAS itself sees that setting. */
 void ck_set_num_threads(int n);
 
 /* ---- training: compile, fit, evaluate, callbacks (src/train/) -------------------- */

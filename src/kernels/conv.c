@@ -8,7 +8,6 @@
 #include "kernels/gemm_packed.h"
 #include "kernels/tensor_ops.h"
 
-#include <cblas.h>
 #include <string.h>
 
 static int64_t prod3(const int64_t *v) { return v[0] * v[1] * v[2]; }
@@ -123,8 +122,7 @@ int64_t ck_conv_t_col_floats(const ck_conv_geom *g) { return prod3(g->in) * prod
 static void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B,
                   int64_t ldb, float beta, float *C, int64_t ldc)
 {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K,
-                1.0f, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+    ck_sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* im2col of samples [b0, b0 + n) for channel group gi, one block of rows each. */

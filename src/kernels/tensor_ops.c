@@ -7,10 +7,13 @@
 #include "kernels/gemm_packed.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 /* Below this many multiply-adds a plain loop beats the BLAS call overhead. */
 #define SMALL_GEMM 2048
+/* From this many multiply-adds a product is split over the OpenMP threads. */
+#define SPLIT_GEMM (1 << 20)
 
 static void gemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                        const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
@@ -42,8 +45,28 @@ void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
                     alpha, B, (int)ldb, A, ta ? (int)lda : 1, beta, C, 1);
         return;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
-                (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+    int threads = omp_get_max_threads();
+    /* OpenBLAS runs single-threaded (ck_set_num_threads): the threads split C,
+     * one call each, along the dimension whose other operand is smaller, since
+     * every call packs that other operand again (by rows: all of B). */
+    bool by_rows = N < M;
+    if (threads < 2 || M * N * K < SPLIT_GEMM || omp_in_parallel() || (by_rows ? M : N) < 16 * threads) {
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                    (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+        return;
+    }
+    int64_t len = by_rows ? M : N, part = (len + threads - 1) / threads;
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < threads; t++) {
+        int64_t a = t * part, n = len - a < part ? len - a : part;
+        if (n <= 0) continue;
+        const float *At = by_rows ? (ta ? A + a : A + a * lda) : A;
+        const float *Bt = by_rows ? B : (tb ? B + a * ldb : B + a);
+        float *Ct = by_rows ? C + a * ldc : C + a;
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    (int)(by_rows ? n : M), (int)(by_rows ? N : n), (int)K, alpha, At, (int)lda, Bt, (int)ldb, beta,
+                    Ct, (int)ldc);
+    }
 }
 
 bool ck_weight_gemm_packs(int64_t M, int64_t N, int64_t K)

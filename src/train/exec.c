@@ -12,6 +12,8 @@
 #include "layers/layers.h"
 
 #include "kernels/gemm_packed.h"
+
+#include <cblas.h>
 #include "kernels/tensor_ops.h"
 #include <stdint.h>
 #include <string.h>
@@ -831,6 +833,7 @@ ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_s
     if (batch < 1) return ck_fail(CK_ERR_ARG, "model '%s': batch size must be >= 1, got %lld", m->base.name, (long long)batch);
     ck_status init = ck_model_init_weights(m);
     if (init) return init;
+    openblas_set_num_threads(1); /* ckeras threads with OpenMP alone (ck_set_num_threads) */
     ck_exec *ex = ck_calloc(1, sizeof *ex);
     if (!ex) return ck_fail(CK_ERR_NOMEM, "out of memory");
     ex->model = m;

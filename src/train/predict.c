@@ -174,5 +174,9 @@ void ck_set_num_threads(int n)
 {
     if (n <= 0) n = omp_get_num_procs();
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    /* one pool of threads: OpenBLAS's own, spinning between its calls, and
+     * OpenMP's, spinning between regions, took each other's cores (a 2-thread
+     * CNN training step 3x slower than 1 thread); ck_sgemm splits products
+     * over the OpenMP threads instead */
+    openblas_set_num_threads(1);
 }
