@@ -11,7 +11,7 @@
 #define MR 6
 #define MC 144 /* rows of A per block: 144 x KC floats is 288 KB            */
 #define KC 512 /* depth per slice: a panel slice is KC x NR floats, <= 64 KB  */
-#define PAR_MIN (1 << 21) /* multiply-adds per slice below which one thread does it */
+#define PAR_MIN (1 << 22) /* multiply-adds per slice below which one thread does it */
 #define ROWS_MIN_C 8      /* ck_gemm_packed_rows's least C: at most KC / 8 runs per row */
 
 #if defined(__x86_64__) && defined(__GNUC__)

@@ -13,7 +13,7 @@
 /* Below this many multiply-adds a plain loop beats the BLAS call overhead. */
 #define SMALL_GEMM 2048
 /* From this many multiply-adds a product is split over the OpenMP threads. */
-#define SPLIT_GEMM (1 << 20)
+#define SPLIT_GEMM (1 << 22)
 
 static void gemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                        const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
