@@ -177,8 +177,10 @@ static void run(int nr, int64_t M, int64_t N, int64_t K, const a_rows *a, const 
                 int64_t mr = m_end - m0 < MR ? m_end - m0 : MR;
                 const float *runs[MR * (KC / ROWS_MIN_C)];
                 for (int r = 0; r < MR; r++)
-                    for (int64_t u = 0; u < taps; u++) runs[r * taps + u] = row_at(a, m0 + (r < mr ? r : 0), k0 + u * kc);
-                tile(mr, taps, kc, runs, panel, C + m0 * ldc + j * nr, ldc, nw, accumulate, start ? start + j * nr : NULL);
+                    for (int64_t u = 0; u < taps; u++)
+                        runs[r * taps + u] = row_at(a, m0 + (r < mr ? r : 0), k0 + u * kc);
+                tile(mr, taps, kc, runs, panel, C + m0 * ldc + j * nr, ldc, nw, accumulate,
+                     start ? start + j * nr : NULL);
             }
         }
         k0 += taps * kc;
