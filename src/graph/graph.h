@@ -149,6 +149,12 @@ typedef struct ck_layer_class {
     /* Whether the layer is a plain element-wise activation (Activation, ReLU
      * with its defaults); if so gives its kind. */
     bool (*as_activation)(const ck_layer *l, ck_act_kind *kind);
+    /* Backward of one input and output writing (not adding) every element of
+     * din, already multiplied by relu's derivative at the input (input > 0):
+     * what a relu producer wants for its dz, in one pass. CK_ERR_UNSUPPORTED
+     * where this layer has no such path (the engine then runs backward). */
+    ck_status (*backward_relu)(ck_layer *l, const struct ck_tensor *in, const struct ck_tensor *out,
+                               const struct ck_tensor *dout, float *din);
     /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
      * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
     ck_mask_mode (*mask)(const ck_layer *l, int index);

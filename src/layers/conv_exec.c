@@ -243,9 +243,18 @@ typedef struct dz_chunk_ctx {
 static int dz_chunk(void *ctx, int64_t b0, int64_t n)
 {
     dz_chunk_ctx *c = ctx;
-    ck_status st = ck_exec_rows_needed(c->ex, b0, n);
-    if (!st) dz_rows(c->l, c->y, c->dy, c->z, c->buf, b0 * c->rows_per_sample, n * c->rows_per_sample);
-    return (int)st;
+    int64_t r0 = b0 * c->rows_per_sample, rows = n * c->rows_per_sample;
+    bool done = false;
+    ck_status st = CK_CFG(c->l, ck_conv_config)->activation.kind == CK_ACT_RELU
+                       ? ck_exec_rows_needed_relu(c->ex, b0, n, c->buf, &done)
+                       : ck_exec_rows_needed(c->ex, b0, n);
+    if (st) return (int)st;
+    if (!done) dz_rows(c->l, c->y, c->dy, c->z, c->buf, r0, rows);
+    else if (bias_of(c->l)) { /* the reader wrote dz with relu's derivative: only the bias gradient is left */
+        int64_t cols = c->y->shape.dim[c->y->shape.rank - 1];
+        ck_sum_rows_acc(bias_of(c->l)->grad, c->buf + r0 * cols, rows, cols);
+    }
+    return 0;
 }
 
 ck_status ck_conv_backward(CK_BWD_ARGS)

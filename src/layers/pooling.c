@@ -282,6 +282,49 @@ static void max2x2_back(const pool_geom *g, const float *x, const float *dy, flo
     }
 }
 
+/* max2x2_back_row writing din instead of adding to it, relu's derivative at
+ * the input applied: a window's gradient reaches its first maximum only when
+ * that maximum is > 0. */
+CK_SIMD_CLONES static void max2x2_relu_row(const float *a, const float *b, const float *d, float *da, float *db,
+                                           int64_t ow, int64_t c)
+{
+    for (int64_t ox = 0; ox < ow; ox++, d += c, a += 2 * c, b += 2 * c, da += 2 * c, db += 2 * c)
+#pragma omp simd
+        for (int64_t ch = 0; ch < c; ch++) {
+            float a0 = a[ch], a1 = a[c + ch], b0 = b[ch], b1 = b[c + ch], v = d[ch];
+            float m1 = a1 > a0 ? a1 : a0, m2 = b0 > m1 ? b0 : m1, m3 = b1 > m2 ? b1 : m2;
+            v = m3 > 0.0f ? v : 0.0f;
+            float g3 = b1 > m2 ? v : 0.0f, r3 = b1 > m2 ? 0.0f : v;
+            float g2 = b0 > m1 ? r3 : 0.0f, r2 = b0 > m1 ? 0.0f : r3;
+            float g1 = a1 > a0 ? r2 : 0.0f, g0 = a1 > a0 ? 0.0f : r2;
+            da[ch] = g0, da[c + ch] = g1, db[ch] = g2, db[c + ch] = g3;
+        }
+}
+
+/* The class's backward_relu: MaxPooling2D's 2x2 path only. Rows and columns no
+ * window covers (odd extents) get zeros. */
+static ck_status max_backward_relu(ck_layer *l, const ck_tensor *in, const ck_tensor *out, const ck_tensor *dout,
+                                   float *din)
+{
+    pool_geom g;
+    ck_status st = pool_geom_of(l, in, out, &g);
+    if (st || !is_max2x2(&g)) return st ? st : CK_ERR_UNSUPPORTED;
+    int64_t c = g.c, w = g.in[2] * c, used = 2 * g.out[2] * c, image = g.in[1] * w;
+    for (int64_t img = 0; img < g.batch * g.in[0]; img++) {
+        const float *x = in[0].data + img * image;
+        float *dx = din + img * image;
+        for (int64_t oy = 0; oy < g.out[1]; oy++) {
+            const float *a = x + 2 * oy * w;
+            float *da = dx + 2 * oy * w;
+            max2x2_relu_row(a, a + w, dout[0].data + (img * g.out[1] + oy) * g.out[2] * c, da, da + w, g.out[2], c);
+            memset(da + used, 0, (size_t)(w - used) * sizeof *da);
+            memset(da + w + used, 0, (size_t)(w - used) * sizeof *da);
+        }
+        memset(dx + 2 * g.out[1] * w, 0, (size_t)((g.in[1] - 2 * g.out[1]) * w) * sizeof *dx);
+    }
+    return CK_OK;
+}
+
 static ck_status pool_backward(CK_BWD_ARGS, bool is_max)
 {
     (void)n_in, (void)n_out, (void)ex, (void)dout;
@@ -323,15 +366,15 @@ static ck_status gmax_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in
 static ck_status gavg_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in, out, dout, n_out, din, ex, false); }
 
 #define N_OF(a) ((int)(sizeof a / sizeof a[0]))
-#define POOL_CLASS(var, name, fields_, build_, flops_, fwd)                                     \
+#define POOL_CLASS(var, name, fields_, build_, flops_, fwd, ...)                                \
     const ck_layer_class var = {                                                                \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_pool_config),    \
         .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
         .build = build_, .flops = flops_, .forward = fwd##_forward, .backward = fwd##_backward,     \
-        .no_build_config = true, .per_sample = true}
+        .no_build_config = true, .per_sample = true, __VA_ARGS__}
 
 POOL_CLASS(ck_class_max1, "MaxPooling1D", max1_fields, pool_build, pool_flops, max);
-POOL_CLASS(ck_class_max2, "MaxPooling2D", max2_fields, pool_build, pool_flops, max);
+POOL_CLASS(ck_class_max2, "MaxPooling2D", max2_fields, pool_build, pool_flops, max, .backward_relu = max_backward_relu);
 POOL_CLASS(ck_class_max3, "MaxPooling3D", max3_fields, pool_build, pool_flops, max);
 POOL_CLASS(ck_class_avg1, "AveragePooling1D", avg1_fields, pool_build, pool_flops, avg);
 POOL_CLASS(ck_class_avg2, "AveragePooling2D", avg2_fields, pool_build, pool_flops, avg);

@@ -699,6 +699,28 @@ ck_status ck_exec_rows_needed(ck_exec *ex, int64_t row0, int64_t n)
     return st ? st : run_rows_backward(ex, ex->fused, row0, n);
 }
 
+ck_status ck_exec_rows_needed_relu(ck_exec *ex, int64_t row0, int64_t n, float *dz, bool *done)
+{
+    *done = false;
+    if (!ex || !ex->fused) return CK_OK;
+    step_plan *r = ex->fused;
+    ck_layer *l = r->node->layer;
+    if (l->cls->backward_relu) {
+        views(r->tin, NULL, r->in, 1, n, false);
+        views(r->tout, r->tdout, r->out, 1, n, false);
+        r->tin[0].data += row0 * r->in[0]->size;
+        r->tout[0].data += row0 * r->out[0]->size;
+        r->tdout[0].data += row0 * r->out[0]->size;
+        ck_status st = l->cls->backward_relu(l, r->tin, r->tout, r->tdout, dz + row0 * r->in[0]->size);
+        if (st == CK_OK) {
+            *done = true;
+            return next_rows(ex, row0, n);
+        }
+        if (st != CK_ERR_UNSUPPORTED) return layer_failed(st, l);
+    }
+    return ck_exec_rows_needed(ex, row0, n);
+}
+
 static ck_status plan_forward(ck_exec *ex, ck_plan *p)
 {
     for (int i = 0; i < p->n_steps; i++) {

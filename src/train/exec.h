@@ -75,6 +75,12 @@ const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K,
  * gradient; the reader the engine ran behind it in forward then runs its
  * backward on those rows (into freshly zeroed rows of that gradient). */
 ck_status ck_exec_rows_needed(ck_exec *ex, int64_t row0, int64_t n);
+/* The same for a producer whose output is its relu: when the reader can (its
+ * class's backward_relu), it writes those rows of d loss / d (the producer's
+ * pre-activation) straight into dz (rows of the output's width, row0 first),
+ * relu's derivative applied, and *done says so; otherwise it runs as for
+ * ck_exec_rows_needed and the producer applies relu's derivative itself. */
+ck_status ck_exec_rows_needed_relu(ck_exec *ex, int64_t row0, int64_t n, float *dz, bool *done);
 /* What ck_exec_fold hands a producer: its readers' work, to do itself. */
 typedef struct ck_fold {
     const float *scale; /* [channels]: multiply the product's columns by this (the weights, packed) */
