@@ -26,6 +26,15 @@ peer_python() {
   done
 }
 
+# Every side of a benchmark runs ROUNDS times (default 1), alternating with the
+# others, and the tables take each side's best: on a shared machine one run of
+# each says little. PIN (a taskset CPU list, e.g. PIN=1) puts every process on
+# the same cores, so that "one thread" means one core for every framework
+# (unpinned, PyTorch at one thread still used 1.4 cores here).
+ROUNDS=${ROUNDS:-1}
+PIN=${PIN:-}
+pinned() { if [ -n "$PIN" ]; then taskset -c "$PIN" "$@"; else "$@"; fi; }
+
 # peer_missing_note PEER: why a peer's column reads n/a.
 peer_missing_note() {
   case $1 in

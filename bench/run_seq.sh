@@ -3,7 +3,8 @@
 # peers (Keras 3 on JAX, Keras 3 on TensorFlow, PyTorch: each under the first
 # python that imports it, bench/peers.sh), and prints a ratio table; a missing
 # peer reads n/a.
-# Usage: bench/run_seq.sh [BUILD_DIR] [THREADS]   (needs a Release build)
+# Usage: [ROUNDS=n] [PIN=cpus] bench/run_seq.sh [BUILD_DIR] [THREADS]
+# (needs a Release build; ROUNDS and PIN: bench/peers.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -14,16 +15,21 @@ trap 'rm -rf "$OUT"' EXIT
 cc -O2 -std=gnu11 -Iinclude bench/bench_seq.c "$BUILD/libckeras.a" \
    $(pkg-config --libs jansson libzip) -lopenblas -fopenmp -lm -lz -o "$OUT/bench_seq"
 echo "threads: $THREADS (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-"$OUT/bench_seq" "$THREADS" | tee "$OUT/ckeras.txt"
 : > "$OUT/peers.txt"
 # each peer with the first interpreter that can import it
 . bench/peers.sh
-for peer in keras keras-tf torch; do
+for round in $(seq "$ROUNDS"); do
+  pinned "$OUT/bench_seq" "$THREADS" | tee -a "$OUT/ckeras.txt"
+  for peer in keras keras-tf torch; do
     py=$(peer_python $peer)
-    if [ -z "$py" ]; then echo "($peer peer missing: $(peer_missing_note $peer); its column reads n/a)"; continue; fi
-    "$py" bench/peers_seq.py "$THREADS" "$peer" >> "$OUT/peers.txt" 2> "$OUT/$peer.err" \
+    if [ -z "$py" ]; then
+      [ "$round" = 1 ] && echo "($peer peer missing: $(peer_missing_note $peer); its column reads n/a)"
+      continue
+    fi
+    pinned "$py" bench/peers_seq.py "$THREADS" "$peer" >> "$OUT/peers.txt" 2> "$OUT/$peer.err" \
         || echo "($peer peer failed: $(tail -1 "$OUT/$peer.err"))"
     grep -q "^${peer/keras-tf/kerastf}_" "$OUT/peers.txt" || echo "($peer peer printed nothing: $(tail -1 "$OUT/$peer.err"))"
+  done
 done
 cat "$OUT/peers.txt"
 python3 - "$OUT/ckeras.txt" "$OUT/peers.txt" <<'PY'
@@ -33,7 +39,7 @@ def load(p):
     for line in open(p):
         parts = line.split()
         if len(parts) >= 3 and not line.startswith("#"):
-            d[parts[0]] = float(parts[1])
+            d[parts[0]] = min(float(parts[1]), d.get(parts[0], float("inf")))  # best of the rounds
     return d
 c, p = load(sys.argv[1]), load(sys.argv[2])
 nan = float("nan")
