@@ -18,55 +18,63 @@
 #include <immintrin.h>
 #define HAVE_KERNELS 1
 
-/* The six rows of a tile, spelled out: accumulators in named variables stay in
- * registers across the taps loop, where an array of them was spilled. */
+/* A tile's rows, spelled out: accumulators in named variables stay in
+ * registers across the taps loop, where an array of them was spilled. Tiles of
+ * 6 rows do the work; 4, 2 and 1 take a block's last rows, which a 6-row tile
+ * would compute in vain (49 rows of a 7x7 layer: 5 of 54). */
+#define ROWS1(X) X(0)
+#define ROWS2(X) X(0) X(1)
+#define ROWS4(X) X(0) X(1) X(2) X(3)
 #define ROWS6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define DECLARE_ROW(r) V c##r##0 = s0, c##r##1 = s1; const float *a##r;
 #define RUN_OF_ROW(r) a##r = a[r * taps + t];
 #define FMA_ROW(r) v = SET1(a##r + k), c##r##0 = FMADD(v, b0, c##r##0), c##r##1 = FMADD(v, b1, c##r##1);
 #define OUT_ROW(r) out[r][0] = c##r##0, out[r][1] = c##r##1;
 /* c = start, then for each tap t and k < kc: c[r] += A(r, t, k) * panel row. */
-#define TILE_BODY(W)                                                            \
-    ROWS6(DECLARE_ROW)                                                          \
+#define TILE_BODY(W, ROWS, RN)                                                  \
+    ROWS(DECLARE_ROW)                                                           \
     for (int64_t t = 0; t < taps; t++) {                                        \
-        ROWS6(RUN_OF_ROW)                                                       \
+        ROWS(RUN_OF_ROW)                                                        \
         for (int64_t k = 0; k < kc; k++, bp += W) {                             \
             V b0 = LOAD(bp), b1 = LOAD(bp + W / 2), v;                          \
-            ROWS6(FMA_ROW)                                                      \
+            ROWS(FMA_ROW)                                                       \
         }                                                                       \
     }                                                                           \
-    V out[MR][2];                                                               \
-    ROWS6(OUT_ROW)
+    V out[RN][2];                                                               \
+    ROWS(OUT_ROW)
 
-/* C tile [mr, nw] (+)= A x panel [taps * kc, 32], where A's row r is the runs
- * a[r * taps + t] (kc floats each, t < taps) one after the other; rows past mr
- * repeat row 0 (computed, never stored). Without accumulate, the sums start
- * from bias (or 0) instead of C. */
+/* C tile [RN, nw] (+)= A x panel [taps * kc, 32], where A's row r is the runs
+ * a[r * taps + t] (kc floats each, t < taps) one after the other. Without
+ * accumulate, the sums start from bias (or 0) instead of C. */
 #define V __m512
 #define SET1(p) _mm512_set1_ps(*(p))
 #define FMADD _mm512_fmadd_ps
 #define LOAD _mm512_loadu_ps
-__attribute__((target("avx512f"))) static void tile_avx512(int64_t mr, int64_t taps, int64_t kc,
-                                                           const float *const *a, const float *bp, float *C,
-                                                           int64_t ldc, int64_t nw, bool accumulate,
-                                                           const float *bias)
-{
-    __mmask16 m0 = nw >= 16 ? 0xffff : (__mmask16)((1u << nw) - 1);
-    __mmask16 m1 = nw >= 32 ? 0xffff : nw > 16 ? (__mmask16)((1u << (nw - 16)) - 1) : 0;
-    V s0 = _mm512_setzero_ps(), s1 = s0;
-    if (bias) s0 = _mm512_maskz_loadu_ps(m0, bias), s1 = _mm512_maskz_loadu_ps(m1, bias + 16);
-    TILE_BODY(32)
-    for (int r = 0; r < mr; r++) {
-        float *cr = C + r * ldc;
-        V o0 = out[r][0], o1 = out[r][1];
-        if (accumulate) {
-            o0 = _mm512_add_ps(o0, _mm512_maskz_loadu_ps(m0, cr));
-            o1 = _mm512_add_ps(o1, _mm512_maskz_loadu_ps(m1, cr + 16));
-        }
-        _mm512_mask_storeu_ps(cr, m0, o0);
-        _mm512_mask_storeu_ps(cr + 16, m1, o1);
+#define TILE_AVX512(name, ROWS, RN)                                                                              \
+    __attribute__((target("avx512f"))) static void name(int64_t taps, int64_t kc, const float *const *a,          \
+                                                        const float *bp, float *C, int64_t ldc, int64_t nw,      \
+                                                        bool accumulate, const float *bias)                     \
+    {                                                                                                            \
+        __mmask16 m0 = nw >= 16 ? 0xffff : (__mmask16)((1u << nw) - 1);                                          \
+        __mmask16 m1 = nw >= 32 ? 0xffff : nw > 16 ? (__mmask16)((1u << (nw - 16)) - 1) : 0;                     \
+        V s0 = _mm512_setzero_ps(), s1 = s0;                                                                     \
+        if (bias) s0 = _mm512_maskz_loadu_ps(m0, bias), s1 = _mm512_maskz_loadu_ps(m1, bias + 16);               \
+        TILE_BODY(32, ROWS, RN)                                                                                  \
+        for (int r = 0; r < RN; r++) {                                                                           \
+            float *cr = C + r * ldc;                                                                             \
+            V o0 = out[r][0], o1 = out[r][1];                                                                    \
+            if (accumulate) {                                                                                    \
+                o0 = _mm512_add_ps(o0, _mm512_maskz_loadu_ps(m0, cr));                                           \
+                o1 = _mm512_add_ps(o1, _mm512_maskz_loadu_ps(m1, cr + 16));                                      \
+            }                                                                                                    \
+            _mm512_mask_storeu_ps(cr, m0, o0);                                                                   \
+            _mm512_mask_storeu_ps(cr + 16, m1, o1);                                                              \
+        }                                                                                                        \
     }
-}
+TILE_AVX512(tile_avx512_6, ROWS6, 6)
+TILE_AVX512(tile_avx512_4, ROWS4, 4)
+TILE_AVX512(tile_avx512_2, ROWS2, 2)
+TILE_AVX512(tile_avx512_1, ROWS1, 1)
 #undef V
 #undef SET1
 #undef FMADD
@@ -78,22 +86,26 @@ __attribute__((target("avx512f"))) static void tile_avx512(int64_t mr, int64_t t
 #define SET1 _mm256_broadcast_ss
 #define FMADD _mm256_fmadd_ps
 #define LOAD _mm256_loadu_ps
-__attribute__((target("avx2,fma"))) static void tile_avx2(int64_t mr, int64_t taps, int64_t kc,
-                                                          const float *const *a, const float *bp, float *C,
-                                                          int64_t ldc, int64_t nw, bool accumulate,
-                                                          const float *bias)
-{
-    float start[16] = {0};
-    for (int64_t j = 0; bias && j < nw; j++) start[j] = bias[j];
-    V s0 = _mm256_loadu_ps(start), s1 = _mm256_loadu_ps(start + 8);
-    TILE_BODY(16)
-    for (int r = 0; r < mr; r++) {
-        float *cr = C + r * ldc, t[16];
-        _mm256_storeu_ps(t, out[r][0]);
-        _mm256_storeu_ps(t + 8, out[r][1]);
-        for (int64_t j = 0; j < nw; j++) cr[j] = accumulate ? cr[j] + t[j] : t[j];
+#define TILE_AVX2(name, ROWS, RN)                                                                                \
+    __attribute__((target("avx2,fma"))) static void name(int64_t taps, int64_t kc, const float *const *a,         \
+                                                         const float *bp, float *C, int64_t ldc, int64_t nw,     \
+                                                         bool accumulate, const float *bias)                    \
+    {                                                                                                            \
+        float start[16] = {0};                                                                                   \
+        for (int64_t j = 0; bias && j < nw; j++) start[j] = bias[j];                                             \
+        V s0 = _mm256_loadu_ps(start), s1 = _mm256_loadu_ps(start + 8);                                          \
+        TILE_BODY(16, ROWS, RN)                                                                                  \
+        for (int r = 0; r < RN; r++) {                                                                           \
+            float *cr = C + r * ldc, t[16];                                                                      \
+            _mm256_storeu_ps(t, out[r][0]);                                                                      \
+            _mm256_storeu_ps(t + 8, out[r][1]);                                                                  \
+            for (int64_t j = 0; j < nw; j++) cr[j] = accumulate ? cr[j] + t[j] : t[j];                           \
+        }                                                                                                        \
     }
-}
+TILE_AVX2(tile_avx2_6, ROWS6, 6)
+TILE_AVX2(tile_avx2_4, ROWS4, 4)
+TILE_AVX2(tile_avx2_2, ROWS2, 2)
+TILE_AVX2(tile_avx2_1, ROWS1, 1)
 #undef V
 #undef SET1
 #undef FMADD
@@ -131,8 +143,11 @@ void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, const float *c
 }
 
 #if HAVE_KERNELS
-typedef void tile_fn(int64_t, int64_t, int64_t, const float *const *, const float *, float *, int64_t, int64_t, bool,
+typedef void tile_fn(int64_t, int64_t, const float *const *, const float *, float *, int64_t, int64_t, bool,
                      const float *);
+/* The tile of each row count up to MR (index: rows), for each width. */
+static tile_fn *const tiles512[MR + 1] = {NULL, tile_avx512_1, tile_avx512_2, NULL, tile_avx512_4, NULL, tile_avx512_6};
+static tile_fn *const tiles256[MR + 1] = {NULL, tile_avx2_1, tile_avx2_2, NULL, tile_avx2_4, NULL, tile_avx2_6};
 
 /* A as rows with a stride, or (rows != NULL) as taps runs of C floats per row
  * (ck_gemm_packed_rows). */
@@ -161,7 +176,7 @@ static void slice_at(const a_rows *a, int64_t K, int64_t k0, int64_t *taps, int6
 static void run(int nr, int64_t M, int64_t N, int64_t K, const a_rows *a, const float *Bp, float beta,
                 const float *bias, float *C, int64_t ldc)
 {
-    tile_fn *tile = nr == 32 ? tile_avx512 : tile_avx2;
+    tile_fn *const *tiles = nr == 32 ? tiles512 : tiles256;
     int64_t panels = (N + nr - 1) / nr, blocks = (M + MC - 1) / MC;
     for (int64_t k0 = 0; k0 < K;) {
         int64_t taps, kc;
@@ -176,11 +191,13 @@ static void run(int nr, int64_t M, int64_t N, int64_t K, const a_rows *a, const 
             for (int64_t m0 = t / panels * MC; m0 < m_end; m0 += MR) {
                 int64_t mr = m_end - m0 < MR ? m_end - m0 : MR;
                 const float *runs[MR * (KC / ROWS_MIN_C)];
-                for (int r = 0; r < MR; r++)
-                    for (int64_t u = 0; u < taps; u++)
-                        runs[r * taps + u] = row_at(a, m0 + (r < mr ? r : 0), k0 + u * kc);
-                tile(mr, taps, kc, runs, panel, C + m0 * ldc + j * nr, ldc, nw, accumulate,
-                     start ? start + j * nr : NULL);
+                for (int r = 0; r < mr; r++)
+                    for (int64_t u = 0; u < taps; u++) runs[r * taps + u] = row_at(a, m0 + r, k0 + u * kc);
+                for (int64_t r0 = 0, rows; r0 < mr; r0 += rows) { /* 6, or the last rows as 4 + 2 + 1 */
+                    rows = mr - r0 >= 6 ? 6 : mr - r0 >= 4 ? 4 : mr - r0 >= 2 ? 2 : 1;
+                    tiles[rows](taps, kc, runs + r0 * taps, panel, C + (m0 + r0) * ldc + j * nr, ldc, nw, accumulate,
+                                start ? start + j * nr : NULL);
+                }
             }
         }
         k0 += taps * kc;
