@@ -14,6 +14,7 @@
  * inference-only engine must refuse backward. */
 #include "testutil.h"
 #include "train/exec.h"
+#include "kernels/gemm_packed.h"
 
 #define ROWS 70
 
@@ -204,8 +205,10 @@ static void run_fold_case(const fold_case *c)
     for (int pass = 0; pass < 2; pass++) { /* the second pass reuses the packed, scaled kernel */
         CHECK_OK(ck_exec_forward(folded, (const float *const[]){x}, ROWS, false));
         CHECK_OK(ck_exec_forward(plain, (const float *const[]){x}, ROWS, false));
-        CHECK(ck_exec_folded_readers(folded) == c->readers, "%s: %d readers folded, expected %d", c->conv,
-              ck_exec_folded_readers(folded), c->readers);
+        /* folding rides on the packed kernels: a CPU without them folds nothing */
+        int expected = ck_packed_nr() ? c->readers : 0;
+        CHECK(ck_exec_folded_readers(folded) == expected, "%s: %d readers folded, expected %d", c->conv,
+              ck_exec_folded_readers(folded), expected);
         CHECK(ck_exec_folded_readers(plain) == 0, "%s: folded a BatchNormalization whose input is a model output",
               c->conv);
         double err = test_max_error(ck_exec_output(folded, 0), ck_exec_output(plain, 0), ny, 1e-5);
