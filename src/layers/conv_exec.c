@@ -143,17 +143,18 @@ CK_SIMD_CLONES static void relu_back(const float *y, const float *d, float *out,
 }
 
 /* d loss / d z of output rows [r0, r0 + n) (rows of cout values) into the same
- * rows of `buf` (linear: nothing, dz is dout), and their bias gradient. */
+ * rows of `buf` (linear: nothing, dz is dout; made: a fused reader wrote them
+ * already), and their bias gradient. */
 static void dz_rows(const ck_layer *l, const ck_tensor *y, const ck_tensor *dy, const float *z, float *buf, int64_t r0,
-                    int64_t n)
+                    int64_t n, bool made)
 {
     ck_act_kind k = CK_CFG(l, ck_conv_config)->activation.kind;
     int64_t cols = y->shape.dim[y->shape.rank - 1], at = r0 * cols;
     const float *yv = y->data + at, *d = dy->data + at;
     float *out = buf + at;
-    if (k == CK_ACT_RELU) { /* the common case in one pass */
+    if (!made && k == CK_ACT_RELU) { /* the common case in one pass */
         relu_back(yv, d, out, n * cols);
-    } else if (k != CK_ACT_LINEAR) {
+    } else if (!made && k != CK_ACT_LINEAR) {
         memset(out, 0, (size_t)(n * cols) * sizeof *out);
         ck_act_backward(k, act_from_output(k) ? yv : z + at, yv, d, out, n, cols);
     }
@@ -165,7 +166,7 @@ static void dz_rows(const ck_layer *l, const ck_tensor *y, const ck_tensor *dy, 
 static const float *dz_of(const ck_layer *l, const ck_tensor *y, const ck_tensor *dy, const float *z, float *buf)
 {
     int64_t cols = y->shape.dim[y->shape.rank - 1];
-    dz_rows(l, y, dy, z, buf, 0, ck_numel(y) / cols);
+    dz_rows(l, y, dy, z, buf, 0, ck_numel(y) / cols, false);
     return dz_base(l, dy, buf);
 }
 
@@ -180,13 +181,19 @@ static int64_t chunk_of(int64_t per_sample, int64_t batch)
 
 static ck_status nomem(const ck_layer *l) { return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for convolution scratch"); }
 
-/* The kernel [K, cout] packed by the engine, when the products (a chunk's rows
- * by K by cout) are worth it; NULL: cblas. */
+/* Whether the kernel [K, cout] is worth packing for products of a chunk's rows
+ * by K by cout (one group only). */
+static bool packs(const ck_conv_geom *g, int64_t chunk, int64_t *K)
+{
+    *K = g->k[0] * g->k[1] * g->k[2] * g->cin;
+    return g->groups == 1 && ck_weight_gemm_packs(chunk * g->out[0] * g->out[1] * g->out[2], g->cout, *K);
+}
+
+/* The kernel packed by the engine, when it pays; NULL: cblas. */
 static const float *packed_kernel(const ck_conv_geom *g, const float *w, int64_t chunk, ck_exec *ex)
 {
-    int64_t K = g->k[0] * g->k[1] * g->k[2] * g->cin, rows = chunk * g->out[0] * g->out[1] * g->out[2];
-    if (g->groups != 1 || !ck_weight_gemm_packs(rows, g->cout, K)) return NULL;
-    return ck_exec_packed(ex, w, g->cout, K, g->cout);
+    int64_t K;
+    return packs(g, chunk, &K) ? ck_exec_packed(ex, w, g->cout, K, g->cout) : NULL;
 }
 
 /* Finished samples go on to a pooling layer the engine runs behind this one. */
@@ -199,11 +206,11 @@ static bool fold_readers(const ck_layer *l, const ck_conv_geom *g, const float *
                          ck_exec *ex)
 {
     const ck_weight *b = bias_of(l);
-    int64_t K = g->k[0] * g->k[1] * g->k[2] * g->cin, rows = chunk * g->out[0] * g->out[1] * g->out[2];
+    int64_t K;
     ck_fold f;
     const float *wp = NULL;
-    if (CK_CFG(l, ck_conv_config)->activation.kind != CK_ACT_LINEAR || g->groups != 1 ||
-        !ck_weight_gemm_packs(rows, g->cout, K) || !ck_exec_fold(ex, g->cout, b ? b->value : NULL, &f) ||
+    if (CK_CFG(l, ck_conv_config)->activation.kind != CK_ACT_LINEAR || !packs(g, chunk, &K) ||
+        !ck_exec_fold(ex, g->cout, b ? b->value : NULL, &f) ||
         !(wp = ck_exec_packed_scaled(ex, weight(l, 0), g->cout, K, g->cout, f.scale)))
         return false;
     ck_exec_fold_taken(ex, &f);
@@ -243,18 +250,12 @@ typedef struct dz_chunk_ctx {
 static int dz_chunk(void *ctx, int64_t b0, int64_t n)
 {
     dz_chunk_ctx *c = ctx;
-    int64_t r0 = b0 * c->rows_per_sample, rows = n * c->rows_per_sample;
-    bool done = false;
+    bool done = false; /* the pooling wrote dz, relu's derivative applied */
     ck_status st = CK_CFG(c->l, ck_conv_config)->activation.kind == CK_ACT_RELU
                        ? ck_exec_rows_needed_relu(c->ex, b0, n, c->buf, &done)
                        : ck_exec_rows_needed(c->ex, b0, n);
-    if (st) return (int)st;
-    if (!done) dz_rows(c->l, c->y, c->dy, c->z, c->buf, r0, rows);
-    else if (bias_of(c->l)) { /* the reader wrote dz with relu's derivative: only the bias gradient is left */
-        int64_t cols = c->y->shape.dim[c->y->shape.rank - 1];
-        ck_sum_rows_acc(bias_of(c->l)->grad, c->buf + r0 * cols, rows, cols);
-    }
-    return 0;
+    if (!st) dz_rows(c->l, c->y, c->dy, c->z, c->buf, b0 * c->rows_per_sample, n * c->rows_per_sample, done);
+    return (int)st;
 }
 
 ck_status ck_conv_backward(CK_BWD_ARGS)

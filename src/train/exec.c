@@ -419,34 +419,6 @@ static bool is_plan_output(const ck_plan *p, const value *v)
     return false;
 }
 
-/* Whether step s could run behind a streaming producer: a plain per-sample layer
- * with one input and no masks, specialised shapes or scratch. */
-static bool can_run_fused(const step_plan *s)
-{
-    return !s->is_input && !s->sub && !s->spec && !s->in_masks && !s->out_mask && s->ws_per_row == 0 &&
-           s->node->n_inputs == 1 && s->node->n_outputs == 1 && s->node->layer->cls->per_sample;
-}
-
-/* A streaming producer (a convolution) whose output is read by exactly one
- * per-sample step (pooling), and by nothing else, not the caller either, hands
- * that step each chunk of rows as it finishes, so pooling reads them from cache
- * instead of re-reading the whole activation from memory. */
-static void plan_fuse(ck_plan *p)
-{
-    for (int i = 0; i < p->n_steps; i++) {
-        step_plan *s = &p->steps[i], *reader = NULL;
-        if (s->is_input || s->sub || s->spec || s->in_masks || s->out_mask || s->node->n_outputs != 1 ||
-            !s->node->layer->cls->streams_rows || is_plan_output(p, s->out[0]))
-            continue;
-        int readers = 0;
-        for (int j = i + 1; j < p->n_steps; j++)
-            for (int k = 0; k < p->steps[j].node->n_inputs; k++)
-                if (p->steps[j].in[k] == s->out[0]) readers++, reader = &p->steps[j];
-        if (readers == 1 && can_run_fused(reader))
-            s->fused = reader, reader->runs_fused = true, s->out[0]->grad_by_rows = true;
-    }
-}
-
 /* The one step that reads value v, or NULL (none, several, or the caller). */
 static step_plan *only_reader(ck_plan *p, int after, const value *v)
 {
@@ -458,11 +430,27 @@ static step_plan *only_reader(ck_plan *p, int after, const value *v)
     return readers == 1 && !is_plan_output(p, v) ? reader : NULL;
 }
 
-/* A plain one-in, one-out step of the given hook, without masks or shape specialisation. */
+/* A plain one-in, one-out layer step, without masks or shape specialisation:
+ * what a producer and its fused or folded readers must be. */
 static bool plain_step(const step_plan *s)
 {
     return !s->is_input && !s->sub && !s->spec && !s->in_masks && !s->out_mask && s->node->n_inputs == 1 &&
            s->node->n_outputs == 1;
+}
+
+/* A streaming producer (a convolution) whose output is read by exactly one
+ * per-sample step without scratch (pooling), and by nothing else, not the
+ * caller either, hands that step each chunk of rows as it finishes, so pooling
+ * reads them from cache instead of re-reading the whole activation from memory. */
+static void plan_fuse(ck_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        step_plan *s = &p->steps[i], *reader;
+        if (!plain_step(s) || !s->node->layer->cls->streams_rows) continue;
+        if ((reader = only_reader(p, i, s->out[0])) && plain_step(reader) && reader->ws_per_row == 0 &&
+            reader->node->layer->cls->per_sample)
+            s->fused = reader, reader->runs_fused = true, s->out[0]->grad_by_rows = true;
+    }
 }
 
 /* A producer that folds readers (a convolution) whose only reader is a layer
@@ -577,18 +565,43 @@ static const ck_act_reg *act_reg_of(const ck_exec *ex, const ck_layer *l)
 
 /* Rows [row0, row0 + n) of a fused reader (plan_fuse): one input, one output,
  * no masks or scratch. Leaves the producer's exec fields as they were. */
+/* Views of rows [row0, row0 + n) of a fused reader's input and output, and with
+ * grads of their gradients (an input gradient nobody wants stays NULL). */
+static void row_views(step_plan *r, int64_t row0, int64_t n, bool grads)
+{
+    views(r->tin, grads ? r->tdin : NULL, r->in, 1, n, true);
+    views(r->tout, grads ? r->tdout : NULL, r->out, 1, n, false);
+    int64_t in_at = row0 * r->in[0]->size, out_at = row0 * r->out[0]->size;
+    r->tin[0].data += in_at, r->tout[0].data += out_at;
+    if (grads && r->tdin[0].data) r->tdin[0].data += in_at;
+    if (grads) r->tdout[0].data += out_at;
+}
+
+/* The producer's exec fields while its fused reader's hook runs in its place. */
+typedef struct producer_fields {
+    float *workspace;
+    struct step_plan *fused, *step;
+} producer_fields;
+
+static producer_fields enter_reader(ck_exec *ex, step_plan *r)
+{
+    producer_fields saved = {ex->workspace, ex->fused, ex->step};
+    ex->workspace = NULL, ex->fused = NULL, ex->step = r;
+    return saved;
+}
+
+static void leave_reader(ck_exec *ex, producer_fields saved)
+{
+    ex->workspace = saved.workspace, ex->fused = saved.fused, ex->step = saved.step;
+}
+
 static ck_status run_rows(ck_exec *ex, step_plan *r, int64_t row0, int64_t n)
 {
     ck_layer *l = r->node->layer;
-    views(r->tin, NULL, r->in, 1, n, false);
-    views(r->tout, NULL, r->out, 1, n, false);
-    r->tin[0].data += row0 * r->in[0]->size;
-    r->tout[0].data += row0 * r->out[0]->size;
-    float *ws = ex->workspace;
-    struct step_plan *fused = ex->fused, *step = ex->step;
-    ex->workspace = NULL, ex->fused = NULL, ex->step = r;
+    row_views(r, row0, n, false);
+    producer_fields saved = enter_reader(ex, r);
     ck_status st = l->cls->forward(l, r->tin, 1, r->tout, 1, ex);
-    ex->workspace = ws, ex->fused = fused, ex->step = step;
+    leave_reader(ex, saved);
     return st ? layer_failed(st, l) : CK_OK;
 }
 
@@ -641,19 +654,12 @@ const float *ck_exec_packed_scaled(ck_exec *ex, const float *B, int64_t ldb, int
 static ck_status run_rows_backward(ck_exec *ex, step_plan *r, int64_t row0, int64_t n)
 {
     ck_layer *l = r->node->layer;
-    views(r->tin, r->tdin, r->in, 1, n, true);
-    views(r->tout, r->tdout, r->out, 1, n, false);
+    row_views(r, row0, n, true);
     if (!r->tdin[0].data) return CK_OK; /* nothing upstream wants it (the producer has weights, so never) */
-    r->tin[0].data += row0 * r->in[0]->size;
-    r->tdin[0].data += row0 * r->in[0]->size;
-    r->tout[0].data += row0 * r->out[0]->size;
-    r->tdout[0].data += row0 * r->out[0]->size;
     memset(r->tdin[0].data, 0, (size_t)(n * r->in[0]->size) * sizeof(float));
-    float *ws = ex->workspace;
-    struct step_plan *fused = ex->fused, *step = ex->step;
-    ex->workspace = NULL, ex->fused = NULL, ex->step = r;
+    producer_fields saved = enter_reader(ex, r);
     ck_status st = l->cls->backward(l, r->tin, 1, r->tout, r->tdout, 1, r->tdin, ex);
-    ex->workspace = ws, ex->fused = fused, ex->step = step;
+    leave_reader(ex, saved);
     return st ? layer_failed(st, l) : CK_OK;
 }
 
@@ -706,11 +712,7 @@ ck_status ck_exec_rows_needed_relu(ck_exec *ex, int64_t row0, int64_t n, float *
     step_plan *r = ex->fused;
     ck_layer *l = r->node->layer;
     if (l->cls->backward_relu) {
-        views(r->tin, NULL, r->in, 1, n, false);
-        views(r->tout, r->tdout, r->out, 1, n, false);
-        r->tin[0].data += row0 * r->in[0]->size;
-        r->tout[0].data += row0 * r->out[0]->size;
-        r->tdout[0].data += row0 * r->out[0]->size;
+        row_views(r, row0, n, true);
         ck_status st = l->cls->backward_relu(l, r->tin, r->tout, r->tdout, dz + row0 * r->in[0]->size);
         if (st == CK_OK) {
             *done = true;
