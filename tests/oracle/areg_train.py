@@ -5,16 +5,14 @@ fit() and evaluate(). Same case format as tests/oracle/seq_train_cases.py
 tests/test_train_keras.c.
 Run: python3 tests/oracle/areg_train.py
 """
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import seq_train_cases as base  # noqa: E402  (sets up Keras on JAX)
+import oracle_util  # noqa: E402
 
-import jax  # noqa: E402
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 from keras import layers as L  # noqa: E402
 
 T, F = base.T, base.F
@@ -33,11 +31,7 @@ def main():
     base.OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "areg_train")
     for i, case in enumerate(CASES):
         base.run_case(i, case)
-    with open(os.path.join(base.OUT, "VERSIONS.json"), "w") as f:
-        json.dump({"keras": keras.__version__, "jax": jax.__version__,
-                   "numpy": np.__version__, "backend": "jax"}, f, indent=1)
-    with open(os.path.join(base.OUT, "CASES"), "w") as f:
-        f.write("\n".join(c[0] for c in CASES) + "\n")
+    oracle_util.write_case_list(base.OUT, [c[0] for c in CASES])
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ then evaluate().
 Run: python3 tests/oracle/conv_train_cases.py
 """
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -21,7 +20,6 @@ oracle_util.setup()
 
 import json  # noqa: E402
 
-import jax  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers as L  # noqa: E402
@@ -75,12 +73,6 @@ def make(spec, ns):
     return eval(ns + spec) if "(" in spec else spec
 
 
-def save_weights(model, d):
-    os.makedirs(d)
-    for k, w in enumerate(model.get_weights()):
-        np.save(os.path.join(d, f"{k}.npy"), w)
-
-
 def run_case(i, case):
     name, build, opt, loss, kind, metrics = case
     rng = np.random.default_rng(200 + i)
@@ -89,22 +81,16 @@ def run_case(i, case):
     x = rng.normal(size=(N,) + model.input_shape[1:]).astype(np.float32)
     y = labels(kind, rng)
     d_dir = os.path.join(OUT, name)
-    shutil.rmtree(d_dir, ignore_errors=True)
-    os.makedirs(d_dir)
-    with open(os.path.join(d_dir, "config.json"), "w") as f:
-        f.write(model.to_json())
-    save_weights(model, os.path.join(d_dir, "weights"))
-    np.save(os.path.join(d_dir, "x.npy"), x)
-    np.save(os.path.join(d_dir, "y.npy"), y)
+    oracle_util.write_training_start(d_dir, model, x, y)
     model.compile(optimizer=make(opt, "keras.optimizers."), loss=make(loss, "keras.losses."), metrics=metrics)
     h1 = model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
-    save_weights(model, os.path.join(d_dir, "after1"))
+    oracle_util.save_weights(model, os.path.join(d_dir, "after1"))
     h2 = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
     ev = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
     info = {
         "optimizer": opt, "loss": loss, "metrics": metrics, "batch_size": 8,
-        "history1": {k: [float(v) for v in vs] for k, vs in h1.history.items()},
-        "history2": {k: [float(v) for v in vs] for k, vs in h2.history.items()},
+        "history1": oracle_util.history_of(h1),
+        "history2": oracle_util.history_of(h2),
         "evaluate": {k: float(v) for k, v in ev.items()},
     }
     with open(os.path.join(d_dir, "case.json"), "w") as f:
@@ -114,11 +100,7 @@ def run_case(i, case):
 def main():
     for i, case in enumerate(CASES):
         run_case(i, case)
-    with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:
-        json.dump({"keras": keras.__version__, "jax": jax.__version__,
-                   "numpy": np.__version__, "backend": "jax"}, f, indent=1)
-    with open(os.path.join(OUT, "CASES"), "w") as f:
-        f.write("\n".join(c[0] for c in CASES) + "\n")
+    oracle_util.write_case_list(OUT, [c[0] for c in CASES])
 
 
 if __name__ == "__main__":

@@ -316,3 +316,41 @@ def versions():
         "floatx": keras.config.floatx(),
         "jax_platform": jax.default_backend(),
     }
+
+
+# --------------------------------------------------------------------------
+# training cases (train_cases, conv_train_cases, seq_train_cases, areg_train)
+
+
+def save_weights(model, d):
+    """model.get_weights() as d/<k>.npy, in Keras's order."""
+    import numpy as np
+
+    os.makedirs(d)
+    for k, w in enumerate(model.get_weights()):
+        np.save(os.path.join(d, f"{k}.npy"), w)
+
+
+def write_training_start(d_dir, model, x, y):
+    """A fresh case folder with what a training case starts from: the model's
+    JSON config, its initial weights (weights/<k>.npy), x.npy and y.npy."""
+    import numpy as np
+
+    reset_dir(d_dir)
+    with open(os.path.join(d_dir, "config.json"), "w") as f:
+        f.write(model.to_json())
+    save_weights(model, os.path.join(d_dir, "weights"))
+    np.save(os.path.join(d_dir, "x.npy"), x)
+    np.save(os.path.join(d_dir, "y.npy"), y)
+
+
+def history_of(h):
+    """A fit's History as plain floats per log key."""
+    return {k: [float(v) for v in vs] for k, vs in h.history.items()}
+
+
+def write_case_list(out, names):
+    """VERSIONS.json (the Keras that made the cases) and CASES (one name a line)."""
+    write_json(os.path.join(out, "VERSIONS.json"), versions())
+    with open(os.path.join(out, "CASES"), "w") as f:
+        f.write("\n".join(names) + "\n")

@@ -9,7 +9,6 @@ history plus evaluate() of the trained model.
 Run: python3 tests/oracle/train_cases.py
 """
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,7 +18,6 @@ oracle_util.setup()
 
 import json  # noqa: E402
 
-import jax  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -100,14 +98,7 @@ def run_case(i, case):
     ])
     x, y = data(labels, rng, d)
     d_dir = os.path.join(OUT, name)
-    shutil.rmtree(d_dir, ignore_errors=True)
-    os.makedirs(os.path.join(d_dir, "weights"))
-    with open(os.path.join(d_dir, "config.json"), "w") as f:
-        f.write(model.to_json())
-    for k, w in enumerate(model.get_weights()):
-        np.save(os.path.join(d_dir, "weights", f"{k}.npy"), w)
-    np.save(os.path.join(d_dir, "x.npy"), x)
-    np.save(os.path.join(d_dir, "y.npy"), y)
+    oracle_util.write_training_start(d_dir, model, x, y)
     fit_kw = {"epochs": 3, "batch_size": 8, "shuffle": False, "verbose": 0}
     if extra.get("validation_split"):
         fit_kw["validation_split"] = extra["validation_split"]
@@ -123,7 +114,7 @@ def run_case(i, case):
         "epochs": 3, "batch_size": 8, "shuffle": False,
         "validation_split": extra.get("validation_split", 0.0),
         "sample_weight": bool(extra.get("sample_weight")),
-        "history": {k: [float(v) for v in vs] for k, vs in hist.history.items()},
+        "history": oracle_util.history_of(hist),
         "evaluate": {k: float(v) for k, v in ev.items()},
         "optimizer_params": int(sum(int(np.prod(v.shape)) for v in model.optimizer.variables)),
     }
@@ -134,11 +125,7 @@ def run_case(i, case):
 def main():
     for i, case in enumerate(CASES):
         run_case(i, case)
-    with open(os.path.join(OUT, "VERSIONS.json"), "w") as f:
-        json.dump({"keras": keras.__version__, "jax": jax.__version__,
-                   "numpy": np.__version__, "backend": "jax"}, f, indent=1)
-    with open(os.path.join(OUT, "CASES"), "w") as f:
-        f.write("\n".join(c[0] for c in CASES) + "\n")
+    oracle_util.write_case_list(OUT, [c[0] for c in CASES])
 
 
 if __name__ == "__main__":
