@@ -93,8 +93,11 @@ static ck_status check_count(const ck_layer *l, const char *field, int64_t v)
     return check_positive(l, field, &one);
 }
 
-/* Common checks; sets the spatial axes and the known input channel count. */
-static ck_status conv_prepare(const ck_layer *l, const ck_shape *in, ck_spatial *sp, int64_t *channels)
+/* Common checks, ending with the class's output count field (filters, or
+ * depth_multiplier) positive; sets the spatial axes and the known input
+ * channel count. */
+static ck_status conv_prepare(const ck_layer *l, const ck_shape *in, const char *count_field, int64_t count,
+                              ck_spatial *sp, int64_t *channels)
 {
     const ck_conv_config *c = CK_CFG(l, ck_conv_config);
     ck_status st = ck_spatial_of(l, in, c->kernel_size.n, c->data_format, sp);
@@ -109,7 +112,7 @@ static ck_status conv_prepare(const ck_layer *l, const ck_shape *in, ck_spatial 
     *channels = in->dim[sp->channel];
     if (*channels == CK_NONE || *channels <= 0)
         return ck_layer_error(l, CK_ERR_SHAPE, "the channel dimension of the input must be known and positive");
-    return CK_OK;
+    return check_count(l, count_field, count);
 }
 
 /* Output shape of a (non-transposed) convolution with `out_channels`. */
@@ -159,9 +162,8 @@ static ck_status conv_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape 
     ck_conv_config *c = CK_CFG(l, ck_conv_config);
     ck_spatial sp;
     int64_t ch;
-    ck_status st = conv_prepare(l, &in[0], &sp, &ch);
+    ck_status st = conv_prepare(l, &in[0], "filters", c->filters, &sp, &ch);
     if (st) return st;
-    if ((st = check_count(l, "filters", c->filters))) return st;
     if (c->groups <= 0 || c->filters % c->groups)
         return ck_layer_error(l, CK_ERR_CONFIG, "field 'groups' (%lld) must divide field 'filters' (%lld)",
                               (long long)c->groups, (long long)c->filters);
@@ -213,9 +215,8 @@ static ck_status conv_t_build(ck_layer *l, const ck_shape *in, int n_in, ck_shap
     ck_conv_config *c = CK_CFG(l, ck_conv_config);
     ck_spatial sp;
     int64_t ch;
-    ck_status st = conv_prepare(l, &in[0], &sp, &ch);
+    ck_status st = conv_prepare(l, &in[0], "filters", c->filters, &sp, &ch);
     if (st) return st;
-    if ((st = check_count(l, "filters", c->filters))) return st;
     *out = in[0];
     for (int i = 0; i < sp.rank; i++) {
         int64_t op = c->output_padding.is_null || c->output_padding.n == 0 ? -1 : c->output_padding.v[i];
@@ -250,9 +251,8 @@ static ck_status dw_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     ck_conv_config *c = CK_CFG(l, ck_conv_config);
     ck_spatial sp;
     int64_t ch;
-    ck_status st = conv_prepare(l, &in[0], &sp, &ch);
+    ck_status st = conv_prepare(l, &in[0], "depth_multiplier", c->depth_multiplier, &sp, &ch);
     if (st) return st;
-    if ((st = check_count(l, "depth_multiplier", c->depth_multiplier))) return st;
     if ((st = conv_out_shape(l, &in[0], &sp, ch * c->depth_multiplier, &out[0]))) return st;
     return add_kernel_bias(l, kernel_shape(&c->kernel_size, ch, c->depth_multiplier), &c->depthwise_initializer,
                            ch * c->depth_multiplier, n_out);
@@ -274,9 +274,8 @@ static ck_status sep_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     ck_conv_config *c = CK_CFG(l, ck_conv_config);
     ck_spatial sp;
     int64_t ch;
-    ck_status st = conv_prepare(l, &in[0], &sp, &ch);
+    ck_status st = conv_prepare(l, &in[0], "filters", c->filters, &sp, &ch);
     if (st) return st;
-    if ((st = check_count(l, "filters", c->filters))) return st;
     if ((st = check_count(l, "depth_multiplier", c->depth_multiplier))) return st;
     if ((st = conv_out_shape(l, &in[0], &sp, c->filters, &out[0]))) return st;
     ck_ints ones = {.n = c->kernel_size.n, .v = {1, 1, 1}};

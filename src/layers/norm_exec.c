@@ -183,6 +183,20 @@ ck_status ck_unitnorm_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
+/* GroupNormalization's view of its input s: the non-batch axes before the
+ * channel axis (pre), the channels, and the axes after it (post). */
+static ck_status gn_view(const ck_layer *l, const ck_shape *s, int64_t *pre, int64_t *ch, int64_t *post)
+{
+    const ck_norm_config *c = CK_CFG(l, ck_norm_config);
+    int ax;
+    if (c->axis.n != 1 || !ck_normalize_axis(c->axis.v[0], s->rank, &ax) || ax == 0)
+        return ck_layer_error(l, CK_ERR_CONFIG, "field 'axis' must be one non-batch axis");
+    *pre = 1, *post = 1, *ch = s->dim[ax];
+    for (int d = 1; d < ax; d++) *pre *= s->dim[d];
+    for (int d = ax + 1; d < s->rank; d++) *post *= s->dim[d];
+    return CK_OK;
+}
+
 /* GroupNormalization: the channel axis splits into `groups` groups; each
  * (sample, group) is normalized over every other non-batch axis. */
 ck_status ck_groupnorm_forward(CK_FWD_ARGS)
@@ -190,12 +204,10 @@ ck_status ck_groupnorm_forward(CK_FWD_ARGS)
     (void)n_in, (void)n_out, (void)ex;
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     const ck_shape *s = &in[0].shape;
-    int ax;
-    if (c->axis.n != 1 || !ck_normalize_axis(c->axis.v[0], s->rank, &ax) || ax == 0)
-        return ck_layer_error(l, CK_ERR_CONFIG, "field 'axis' must be one non-batch axis");
-    int64_t pre = 1, post = 1, ch = s->dim[ax], per_group = ch / c->groups;
-    for (int d = 1; d < ax; d++) pre *= s->dim[d];
-    for (int d = ax + 1; d < s->rank; d++) post *= s->dim[d];
+    int64_t pre, post, ch;
+    ck_status st = gn_view(l, s, &pre, &ch, &post);
+    if (st) return st;
+    int64_t per_group = ch / c->groups;
     const float *gamma = c->scale ? l->weights[0].value : NULL;
     const float *beta = c->center ? l->weights[gamma ? 1 : 0].value : NULL;
     int64_t count = pre * per_group * post;
@@ -300,12 +312,9 @@ ck_status ck_groupnorm_backward(CK_BWD_ARGS)
     (void)n_in, (void)out, (void)n_out;
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     const ck_shape *s = &in[0].shape;
-    int ax;
-    if (c->axis.n != 1 || !ck_normalize_axis(c->axis.v[0], s->rank, &ax) || ax == 0)
-        return ck_layer_error(l, CK_ERR_CONFIG, "field 'axis' must be one non-batch axis");
-    int64_t pre = 1, post = 1, ch = s->dim[ax];
-    for (int d = 1; d < ax; d++) pre *= s->dim[d];
-    for (int d = ax + 1; d < s->rank; d++) post *= s->dim[d];
+    int64_t pre, post, ch;
+    ck_status st = gn_view(l, s, &pre, &ch, &post);
+    if (st) return st;
     ck_tensor x = in[0], dy = dout[0], dx = din[0];
     x.shape = dy.shape = dx.shape = (ck_shape){.rank = 5, .dim = {s->dim[0], pre, c->groups, ch / c->groups, post}};
     bool reduced[CK_MAX_RANK] = {false, true, false, true, true}, param[CK_MAX_RANK] = {false, true, true, true, true};
@@ -319,8 +328,8 @@ ck_status ck_groupnorm_backward(CK_BWD_ARGS)
     for (int64_t p = 0; p < pre; p++)
         for (int64_t k = 0; k < ch; k++)
             for (int64_t q = 0; q < post; q++) g_full[(p * ch + k) * post + q] = gamma ? gamma[k] : 1.0f;
-    ck_status st = norm_backward(l, ex, &x, &dy, &dx, reduced, param, (double)(float)c->epsilon, false, g_full,
-                                 dg_full, db_full);
+    st = norm_backward(l, ex, &x, &dy, &dx, reduced, param, (double)(float)c->epsilon, false, g_full,
+                       dg_full, db_full);
     for (int64_t p = 0; !st && p < pre; p++)
         for (int64_t k = 0; k < ch; k++)
             for (int64_t q = 0; q < post; q++) {
