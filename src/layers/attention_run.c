@@ -493,6 +493,18 @@ int64_t ck_gqa_workspace(const ck_layer *l)
     return Tq == CK_NONE || Tk == CK_NONE ? 0 : gqa_floats(l, 1, Tq, Tk);
 }
 
+/* Query head h and its key/value head hk of sample b, gathered from the
+ * projections [B, T, heads, d] into contiguous [T, d] blocks. */
+static void gqa_head(const float *Pq, const float *Pk, const float *Pv, int64_t b, int64_t h, int64_t hk, int64_t Tq,
+                     int64_t Tk, int64_t Hq, int64_t Hk, int64_t d, float *gq, float *gk, float *gv)
+{
+    for (int64_t t = 0; t < Tq; t++) memcpy(gq + t * d, Pq + ((b * Tq + t) * Hq + h) * d, (size_t)d * sizeof *gq);
+    for (int64_t t = 0; t < Tk; t++) {
+        memcpy(gk + t * d, Pk + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gk);
+        memcpy(gv + t * d, Pv + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gv);
+    }
+}
+
 ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
     (void)n_out;
@@ -521,12 +533,7 @@ ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
     proj(v->data, B * Tk, v->shape.dim[2], Wv, bv, Hk * d, Pv);
     for (int64_t b = 0; b < B; b++)
         for (int64_t h = 0; h < Hq; h++) {
-            int64_t hk = h / rep;
-            for (int64_t t = 0; t < Tq; t++) memcpy(gq + t * d, Pq + ((b * Tq + t) * Hq + h) * d, (size_t)d * sizeof *gq);
-            for (int64_t t = 0; t < Tk; t++) {
-                memcpy(gk + t * d, Pk + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gk);
-                memcpy(gv + t * d, Pv + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gv);
-            }
+            gqa_head(Pq, Pk, Pv, b, h, h / rep, Tq, Tk, Hq, Hk, d, gq, gk, gv);
             att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1};
             attend(1, Tq, Tk, d, d, 1.0f / sqrtf((float)d), gq, gk, gv, S, 0, go, &am, b);
             for (int64_t t = 0; t < Tq; t++) memcpy(Po + ((b * Tq + t) * Hq + h) * d, go + t * d, (size_t)d * sizeof *go);
@@ -575,11 +582,7 @@ ck_status ck_gqa_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_t
         for (int64_t b = 0; b < B; b++)
             for (int64_t h = 0; h < Hq; h++) {
                 int64_t hk = h / rep;
-                for (int64_t t = 0; t < Tq; t++) memcpy(gq + t * d, Pq + ((b * Tq + t) * Hq + h) * d, (size_t)d * sizeof *gq);
-                for (int64_t t = 0; t < Tk; t++) {
-                    memcpy(gk + t * d, Pk + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gk);
-                    memcpy(gv + t * d, Pv + ((b * Tk + t) * Hk + hk) * d, (size_t)d * sizeof *gv);
-                }
+                gqa_head(Pq, Pk, Pv, b, h, hk, Tq, Tk, Hq, Hk, d, gq, gk, gv);
                 att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1};
                 attend(1, Tq, Tk, d, d, scale, gq, gk, gv, S, 0, go, &am, b);
                 if (pass == 0) {
