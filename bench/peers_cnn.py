@@ -19,7 +19,7 @@ xla|graph" says which). Best of a few timed runs; prints "name value unit" lines
 "# missing: ..." line and exits 3."""
 import os
 import sys
-import time
+import peer_timing
 
 FRAMEWORK = sys.argv[1] if len(sys.argv) > 1 else "keras"
 THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else os.cpu_count()
@@ -31,14 +31,7 @@ if THREADS == 1 and FRAMEWORK == "keras":  # XLA's CPU client: one intra-op thre
 
 
 def best(fn, iters, reps=3):
-    fn()
-    t = 1e30
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        t = min(t, (time.perf_counter() - t0) / iters)
-    return t
+    return peer_timing.best(fn, iters, reps, warm=True)
 
 
 def out(name, seconds):

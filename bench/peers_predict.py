@@ -14,19 +14,13 @@ framework that does not import is reported on stderr as "missing <name>: ..."
 different pythons (run_predict.sh finds them)."""
 import os
 import sys
-import time
+import peer_timing
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 
 def best(fn, iters, reps=5):
-    t = 1e30
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        t = min(t, (time.perf_counter() - t0) / iters)
-    return t
+    return peer_timing.best(fn, iters, reps)
 
 
 def bench_keras():

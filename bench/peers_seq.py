@@ -14,7 +14,7 @@ default keras and torch: keras-tf needs its own process, as Keras picks one
 backend per process). Prints "name value unit" lines."""
 import os
 import sys
-import time
+import peer_timing
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 B, T, F, VOCAB = 32, 100, 32, 10000
@@ -22,13 +22,7 @@ THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 
 
 def best_ms(fn, reps=4):
-    fn()  # warm up (compilation)
-    t = 1e30
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        t = min(t, time.perf_counter() - t0)
-    return t * 1e3
+    return peer_timing.best(fn, 1, reps, warm=True) * 1e3  # warm: compilation
 
 
 def data(np):

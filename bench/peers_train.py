@@ -25,6 +25,8 @@ import os
 import sys
 import time
 
+import peer_timing
+
 N = 8192
 NETS = [("mlp512", (784, 512, 256, 10), (64, 256)), ("mlp128", (784, 128, 64, 10), (32, 128))]
 OPTS = ("sgd", "adam")
@@ -39,13 +41,7 @@ def data(np, dims):
 
 
 def best(fn, iters, reps=5):
-    t = 1e30
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            fn()
-        t = min(t, (time.perf_counter() - t0) / iters)
-    return t
+    return peer_timing.best(fn, iters, reps)
 
 
 def report_train(prefix, name, opt, batch, seconds):
