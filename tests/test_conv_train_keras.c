@@ -6,7 +6,7 @@
  * history and evaluate() must match within 1e-4 relative, and after the first
  * epoch every weight, including BatchNormalization's moving_mean and
  * moving_variance (updated only in training, by the momentum rule), must match
- * Keras's within 1e-4. */
+ * Keras's within 1e-4, and so must predict() of the trained model. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -73,6 +73,22 @@ static void compare_history(const char *dir, const char *what, const ck_history 
     }
 }
 
+/* predict() of the trained model (an inference engine, which may fold
+ * BatchNormalization into the convolution before it). */
+static void check_predict(ck_model *m, const char *dir, const float *x, int64_t n)
+{
+    char path[600];
+    test_array want;
+    test_path(path, sizeof path, "tests/golden/conv_train/%s/predict.npy", dir);
+    CHECK(test_load_npy(path, &want) == 0, "%s: predict.npy", dir);
+    float *got = malloc((size_t)want.size * sizeof *got);
+    CHECK_OK(ck_model_predict1(m, x, n, got));
+    double err = test_max_error(got, want.data, want.size, 1e-5);
+    CHECK(err <= 1e-4, "%s: predict: error %g", dir, err);
+    free(got);
+    test_free_array(&want);
+}
+
 static void run_case(const char *dir)
 {
     char path[600], metrics[256] = "";
@@ -114,6 +130,7 @@ static void run_case(const char *dir)
     const char *key;
     json_object_foreach(json_object_get(c, "evaluate"), key, v)
         compare(dir, "evaluate", key, ck_history_value(ev, key, 0), json_number_value(v));
+    check_predict(m, dir, x, n);
     ck_history_free(h1);
     ck_history_free(h2);
     ck_history_free(ev);

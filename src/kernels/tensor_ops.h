@@ -19,6 +19,15 @@
 #define CK_SIMD_CLONES
 #endif
 
+/* Before a loop whose iterations touch disjoint data through several runs of
+ * one pointer at run-time offsets: GCC would otherwise want a run-time overlap
+ * check per pair of runs, give up past ten pairs and leave the loop scalar. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CK_IVDEP _Pragma("GCC ivdep")
+#else
+#define CK_IVDEP
+#endif
+
 /* C = alpha * op(A) op(B) + beta * C, row-major; op(A) is [M, K], op(B) [K, N]. */
 void ck_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
               const float *A, int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);

@@ -12,6 +12,8 @@
 #include "layers/engine_util.h"
 #include "layers/layers.h"
 #include "kernels/conv.h"
+#include "kernels/gemm_packed.h"
+#include "kernels/winograd.h"
 
 #include <string.h>
 
@@ -199,6 +201,32 @@ static const float *packed_kernel(const ck_conv_geom *g, const float *w, int64_t
 /* Finished samples go on to a pooling layer the engine runs behind this one. */
 static int hand_on(void *ex, int64_t b0, int64_t n) { return (int)ck_exec_rows_done(ex, b0, n); }
 
+/* Whether the layer runs as Winograd F(2x2, 3x3) (kernels/winograd.h). */
+static bool winograd(const ck_conv_geom *g) { return ck_winograd_fits(g, ck_packed_nr()); }
+
+/* Its kernel for this pass, transformed and packed once per weights generation
+ * (scaled: by a folded reader's scale; for backward: transposed); `scratch`
+ * holds ck_winograd_fwd_floats. NULL: out of memory. */
+static const float *winograd_kernel(const ck_layer *l, const ck_conv_geom *g, const float *scale, bool backward,
+                                    float *scratch, ck_exec *ex)
+{
+    int nr = ck_packed_nr();
+    ck_weight_form form = backward ? CK_FORM_WINOGRAD_BACKWARD : scale ? CK_FORM_WINOGRAD_SCALED : CK_FORM_WINOGRAD;
+    bool fresh;
+    float *p = ck_exec_weight_cache(ex, weight(l, 0), form, ck_winograd_packed_floats(g, backward, nr), &fresh);
+    if (p && fresh) ck_winograd_pack(g, weight(l, 0), scale, backward, nr, scratch, p);
+    return p;
+}
+
+/* The forward by Winograd or by the packed or cblas product; `col` holds
+ * ck_winograd_fwd_floats or the im2col chunk, as winograd() says. */
+static int run_forward(const ck_layer *l, const ck_conv_geom *g, const float *x, const float *w_packed, float *z,
+                       float *col, int64_t chunk, const ck_conv_epilogue *ep)
+{
+    if (winograd(g)) return ck_winograd_fwd(g, ck_packed_nr(), x, w_packed, z, col, ep);
+    return ck_conv_fwd(g, x, weight(l, 0), w_packed, z, col, chunk, ep);
+}
+
 /* At inference, a BatchNormalization (and activation) reading only this
  * convolution folded into it: kernel columns scaled, bias and shift combined,
  * the result written straight into the last reader's output. */
@@ -206,17 +234,25 @@ static bool fold_readers(const ck_layer *l, const ck_conv_geom *g, const float *
                          ck_exec *ex)
 {
     const ck_weight *b = bias_of(l);
-    int64_t K;
+    int64_t K = 0;
     ck_fold f;
     const float *wp = NULL;
-    if (CK_CFG(l, ck_conv_config)->activation.kind != CK_ACT_LINEAR || !packs(g, chunk, &K) ||
-        !ck_exec_fold(ex, g->cout, b ? b->value : NULL, &f) ||
-        !(wp = ck_exec_packed_scaled(ex, weight(l, 0), g->cout, K, g->cout, f.scale)))
+    if (CK_CFG(l, ck_conv_config)->activation.kind != CK_ACT_LINEAR || !(winograd(g) || packs(g, chunk, &K)) ||
+        !ck_exec_fold(ex, g->cout, b ? b->value : NULL, &f))
         return false;
+    wp = winograd(g) ? winograd_kernel(l, g, f.scale, false, col, ex)
+                     : ck_exec_packed_scaled(ex, weight(l, 0), g->cout, K, g->cout, f.scale);
+    if (!wp) return false;
     ck_exec_fold_taken(ex, &f);
     ck_conv_epilogue ep = {.bias = f.shift, .act = f.act, .out = f.out};
-    ck_conv_fwd(g, x, weight(l, 0), wp, f.out, col, chunk, &ep);
+    run_forward(l, g, x, wp, f.out, col, chunk, &ep);
     return true;
+}
+
+/* Scratch of the forward pass: Winograd's, or a chunk of im2col rows. */
+static int64_t forward_scratch(const ck_conv_geom *g, int64_t chunk)
+{
+    return winograd(g) ? ck_winograd_fwd_floats(g) : chunk * ck_conv_col_floats(g);
 }
 
 ck_status ck_conv_forward(CK_FWD_ARGS)
@@ -225,15 +261,16 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], false, &g);
     if (st) return st;
-    int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf + per_sample(&out[0]), g.batch);
-    float *col = ck_layer_scratch(l, chunk * colf);
+    int64_t chunk = chunk_of(ck_conv_col_floats(&g) + per_sample(&out[0]), g.batch);
+    float *col = ck_layer_scratch(l, forward_scratch(&g, chunk));
     float *z = preact(l, &out[0], ex->workspace);
     if (!col || !z) return col ? ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known") : nomem(l);
     if (fold_readers(l, &g, in[0].data, col, chunk, ex)) return CK_OK;
     ck_conv_epilogue ep = epilogue_of(l, &out[0]);
     ep.samples_done = hand_on, ep.ctx = ex;
-    return (ck_status)ck_conv_fwd(&g, in[0].data, weight(l, 0), packed_kernel(&g, weight(l, 0), chunk, ex), z, col,
-                                  chunk, &ep);
+    const float *wp = winograd(&g) ? winograd_kernel(l, &g, NULL, false, col, ex) : packed_kernel(&g, weight(l, 0), chunk, ex);
+    if (winograd(&g) && !wp) return nomem(l);
+    return (ck_status)run_forward(l, &g, in[0].data, wp, z, col, chunk, &ep);
 }
 
 /* Backward's chunk prologue: the gradient of those samples from a pooling layer
@@ -266,12 +303,19 @@ ck_status ck_conv_backward(CK_BWD_ARGS)
     if (st) return st;
     int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf + per_sample(&out[0]), g.batch);
     int64_t ny = ck_numel(&out[0]);
-    float *buf = ck_layer_scratch(l, ny + chunk * colf);
+    float *buf = ck_layer_scratch(l, ny + (winograd(&g) ? ck_winograd_bwd_floats(&g) : chunk * colf));
     if (!buf) return nomem(l);
     dz_chunk_ctx ctx = {l, &out[0], &dout[0], ex->workspace, buf, g.out[0] * g.out[1] * g.out[2], ex};
     ck_conv_prologue pro = {dz_chunk, &ctx};
-    return (ck_status)ck_conv_bwd(&g, in[0].data, weight(l, 0), dz_base(l, &dout[0], buf), din[0].data,
-                                  weight_grad(l, 0), buf + ny, chunk, &pro);
+    const float *dz = dz_base(l, &dout[0], buf);
+    if (winograd(&g)) {
+        const float *wp = winograd_kernel(l, &g, NULL, true, buf + ny, ex);
+        if (!wp) return nomem(l);
+        return (ck_status)ck_winograd_bwd(&g, ck_packed_nr(), in[0].data, wp, dz, din[0].data, weight_grad(l, 0),
+                                          buf + ny, &pro);
+    }
+    return (ck_status)ck_conv_bwd(&g, in[0].data, weight(l, 0), dz, din[0].data, weight_grad(l, 0), buf + ny, chunk,
+                                  &pro);
 }
 
 ck_status ck_conv_transpose_forward(CK_FWD_ARGS)

@@ -34,12 +34,12 @@ typedef struct value {
     bool owns_mask;
 } value;
 
-/* A weight packed for ck_gemm_packed (ck_exec_packed), valid while the model's
- * weights_gen stays at `gen`. */
+/* A copy of a weight made ready for a kernel (ck_exec_weight_cache: packed,
+ * transformed), valid while the model's weights_gen stays at `gen`. */
 typedef struct packed_weight {
     const float *src;
-    int64_t ldb, K, N;
-    bool scaled;                   /* columns scaled by a folded reader's scale */
+    int kind;                      /* a ck_weight_form                          */
+    int64_t floats;
     uint64_t gen;
     float *data;
     int64_t cap;                   /* floats allocated at data */
@@ -620,33 +620,40 @@ const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K,
     return ck_exec_packed_scaled(ex, B, ldb, K, N, NULL);
 }
 
-const float *ck_exec_packed_scaled(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N,
-                                   const float *col_scale)
+float *ck_exec_weight_cache(ck_exec *ex, const float *src, ck_weight_form form, int64_t floats, bool *fresh)
 {
-    int nr = ck_packed_nr();
-    if (!ex->step || !nr || !B) return NULL;
+    *fresh = false;
+    if (!ex->step || !src) return NULL;
     if (!ex->gen_known) ex->weights_gen = weights_gen(ex->model), ex->gen_known = true;
     packed_weight *slot = NULL;
     for (int k = 0; k < PACKED_PER_STEP && !slot; k++) {
         packed_weight *p = &ex->step->packed[k];
-        if (p->src == B || !p->src) slot = p;
+        if ((p->src == src && p->kind == (int)form) || !p->src) slot = p;
     }
     if (!slot) return NULL;
-    bool scaled = col_scale != NULL;
-    if (slot->src == B && slot->ldb == ldb && slot->K == K && slot->N == N && slot->scaled == scaled &&
-        slot->gen == ex->weights_gen)
-        return slot->data;
-    int64_t need = ck_packed_floats(K, N, nr);
-    if (need > slot->cap) {
-        float *data = ck_malloc((size_t)need * sizeof *data);
+    if (slot->src == src && slot->floats == floats && slot->gen == ex->weights_gen) return slot->data;
+    if (floats > slot->cap) {
+        float *data = ck_malloc((size_t)floats * sizeof *data);
         if (!data) return NULL;
         ck_free(slot->data);
-        slot->data = data, slot->cap = need;
+        slot->data = data, slot->cap = floats;
     }
-    ck_pack_b(B, ldb, K, N, col_scale, nr, slot->data);
-    *slot = (packed_weight){.src = B, .ldb = ldb, .K = K, .N = N, .scaled = scaled, .gen = ex->weights_gen,
+    *slot = (packed_weight){.src = src, .kind = (int)form, .floats = floats, .gen = ex->weights_gen,
                             .data = slot->data, .cap = slot->cap};
+    *fresh = true;
     return slot->data;
+}
+
+const float *ck_exec_packed_scaled(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N,
+                                   const float *col_scale)
+{
+    int nr = ck_packed_nr();
+    bool fresh;
+    float *p = nr ? ck_exec_weight_cache(ex, B, col_scale ? CK_FORM_PACKED_SCALED : CK_FORM_PACKED,
+                                         ck_packed_floats(K, N, nr), &fresh)
+                  : NULL;
+    if (p && fresh) ck_pack_b(B, ldb, K, N, col_scale, nr, p);
+    return p;
 }
 
 /* The backward of rows [row0, row0 + n) of a fused reader, into its input

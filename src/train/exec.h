@@ -68,8 +68,22 @@ ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n);
  * with the plan step until the model's weights change: inference packs each
  * kernel once instead of once per call (training once per step, as cblas would).
  * NULL on a CPU without a packed kernel, or out of memory: the caller then
- * multiplies by B with cblas. A step keeps up to 4 packed weights. */
+ * multiplies by B with cblas. A step keeps up to 4 forms of weights. */
 const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N);
+/* What the engine keeps made from a weight for a kernel (ck_exec_weight_cache). */
+typedef enum ck_weight_form {
+    CK_FORM_PACKED,           /* ck_exec_packed                                     */
+    CK_FORM_PACKED_SCALED,    /* ck_exec_packed_scaled                              */
+    CK_FORM_WINOGRAD,         /* a 3x3 kernel transformed for Winograd, then packed */
+    CK_FORM_WINOGRAD_SCALED,  /* the same with a folded reader's column scale       */
+    CK_FORM_WINOGRAD_BACKWARD /* transformed and packed for the backward pass       */
+} ck_weight_form;
+/* The running step's buffer of `floats` floats for `form` of weight src, kept
+ * while the model's weights do not change (the packed kernels above use it).
+ * *fresh: the buffer is new or stale and the caller must fill it now; false:
+ * it holds what the caller last put there. NULL when all of the step's slots
+ * hold other weights' forms, or out of memory. */
+float *ck_exec_weight_cache(ck_exec *ex, const float *src, ck_weight_form form, int64_t floats, bool *fresh);
 /* Backward's counterpart of ck_exec_rows_done: a streaming layer's backward
  * calls it, in order, before it first reads rows [row0, row0 + n) of its output
  * gradient; the reader the engine ran behind it in forward then runs its

@@ -7,7 +7,7 @@ weights (weights/<i>.npy, get_weights() order), x.npy / y.npy, after1/<i>.npy
 moving_mean / moving_variance updated by the momentum rule) and case.json with
 the compile arguments and the two histories: fit(epochs=1) then fit(epochs=2)
 continued on the same model (optimizer state carried over), shuffle=False,
-then evaluate().
+then evaluate(); predict.npy is predict(x) of the trained model.
 Run: python3 tests/oracle/conv_train_cases.py
 """
 import os
@@ -51,6 +51,17 @@ def mixed():
             L.Dense(3, activation="softmax")]
 
 
+def cnn_3x3():
+    # 3x3 stride-1 layers wide enough for ckeras's Winograd path: one fused with
+    # the pooling behind it, one on odd 5x5 extents feeding BatchNormalization
+    # (folded into it at predict; no bias, which BatchNormalization would cancel:
+    # Adam would move it by the sign of a gradient that is rounding noise)
+    return [keras.Input((12, 12, 3)), L.Conv2D(16, 3, activation="relu"),
+            L.Conv2D(24, 3, padding="same", activation="relu"), L.MaxPooling2D(),
+            L.Conv2D(16, 3, padding="same", use_bias=False), L.BatchNormalization(), L.ReLU(),
+            L.GlobalAveragePooling2D(), L.Dense(3, activation="softmax")]
+
+
 # name, layers, optimizer, loss, labels, metrics
 CASES = [
     ("cnn_bn_adam", cnn_bn, "Adam(learning_rate=0.01)", "categorical_crossentropy", "onehot3", ["accuracy"]),
@@ -58,6 +69,7 @@ CASES = [
      "SparseCategoricalCrossentropy(from_logits=True)", "sparse3", ["accuracy"]),
     ("conv1d_bn_rmsprop", conv1d_bn, "rmsprop", "mse", "real2", ["mae"]),
     ("mixed_adam", mixed, "adam", "categorical_crossentropy", "onehot3", ["accuracy"]),
+    ("cnn_3x3_adam", cnn_3x3, "Adam(learning_rate=0.01)", "categorical_crossentropy", "onehot3", ["accuracy"]),
 ]
 
 
@@ -87,6 +99,7 @@ def run_case(i, case):
     oracle_util.save_weights(model, os.path.join(d_dir, "after1"))
     h2 = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
     ev = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    np.save(os.path.join(d_dir, "predict.npy"), model.predict(x, batch_size=N, verbose=0))
     info = {
         "optimizer": opt, "loss": loss, "metrics": metrics, "batch_size": 8,
         "history1": oracle_util.history_of(h1),

@@ -1,0 +1,371 @@
+/* Winograd F(2x2, 3x3) convolution (see winograd.h). The transforms are the
+ * standard ones for points 0, 1, -1:
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   (input tile, 4 -> 4)
+ *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1] (kernel, 3 -> 4)
+ *   A^T = [1 1 1 0; 0 1 -1 -1]                      (products, 4 -> 2)
+ * and their adjoints for the backward pass. Every transform works on one tile
+ * and a run of channels, channels innermost, so it vectorizes across them.
+ * Transformed values are laid out [16][tiles][channels]: one plain row-major
+ * matrix per transform point, which is what the products want. */
+#include "kernels/winograd.h"
+#include "kernels/gemm_packed.h"
+#include "kernels/tensor_ops.h"
+
+#include <string.h>
+
+#define POINTS 16 /* 4 x 4 transform points per tile */
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t tiles_along(int64_t out) { return (out + 1) / 2; }
+
+bool ck_winograd_fits(const ck_conv_geom *g, int nr)
+{
+    return (nr == 32 || nr == 16) && g->in[0] == 1 && g->k[0] == 1 && g->k[1] == 3 && g->k[2] == 3 &&
+           g->s[1] == 1 && g->s[2] == 1 && g->d[1] == 1 && g->d[2] == 1 && g->groups == 1 && g->cin >= 16 &&
+           g->cout >= 16 && g->out[1] >= 4 && g->out[2] >= 4;
+}
+
+/* Tiles per block: their transformed inputs and products in about half of L2
+ * (CK_CONV_CHUNK_FLOATS), but never so few that the products' rows are too few
+ * to stream the packed kernel for. */
+static int64_t block_tiles(const ck_conv_geom *g)
+{
+    return max64(CK_CONV_CHUNK_FLOATS / (POINTS * (g->cin + g->cout)), 48);
+}
+
+/* The block's transformed input, its products and one tile for the edges. */
+static int64_t block_floats(const ck_conv_geom *g)
+{
+    return POINTS * (block_tiles(g) * (g->cin + g->cout) + max64(g->cin, g->cout));
+}
+
+int64_t ck_winograd_fwd_floats(const ck_conv_geom *g) { return max64(block_floats(g), g->cin * g->cout); }
+int64_t ck_winograd_bwd_floats(const ck_conv_geom *g) { return ck_winograd_fwd_floats(g) + POINTS * g->cin * g->cout; }
+
+int64_t ck_winograd_packed_floats(const ck_conv_geom *g, bool transposed, int nr)
+{
+    return POINTS * (transposed ? ck_packed_floats(g->cout, g->cin, nr) : ck_packed_floats(g->cin, g->cout, nr));
+}
+
+/* Row `a` of G applied to three values. */
+static inline float g_row(int a, float v0, float v1, float v2)
+{
+    switch (a) {
+    case 0: return v0;
+    case 1: return 0.5f * (v0 + v1 + v2);
+    case 2: return 0.5f * (v0 - v1 + v2);
+    default: return v2;
+    }
+}
+
+/* U at point (a, b), for one input channel c: [cout] values into u (stride 1),
+ * or (transposed) into column c of a [cout, cin] matrix. */
+static void kernel_point(const ck_conv_geom *g, const float *w, int a, int b, int64_t c, float *u, bool transposed)
+{
+    int64_t tap = g->cin * g->cout; /* floats between kernel taps */
+    const float *wc = w + c * g->cout;
+    for (int64_t f = 0; f < g->cout; f++) {
+        float col[3];
+        for (int v = 0; v < 3; v++) col[v] = g_row(a, wc[v * tap + f], wc[(3 + v) * tap + f], wc[(6 + v) * tap + f]);
+        u[transposed ? f * g->cin : f] = g_row(b, col[0], col[1], col[2]);
+    }
+}
+
+void ck_winograd_pack(const ck_conv_geom *g, const float *w, const float *col_scale, bool transposed, int nr,
+                      float *scratch, float *Up)
+{
+    int64_t K = transposed ? g->cout : g->cin, N = transposed ? g->cin : g->cout, per = ck_packed_floats(K, N, nr);
+    for (int p = 0; p < POINTS; p++) {
+        for (int64_t c = 0; c < g->cin; c++)
+            kernel_point(g, w, p / 4, p % 4, c, transposed ? scratch + c : scratch + c * g->cout, transposed);
+        ck_pack_b(scratch, N, K, N, transposed ? NULL : col_scale, nr, Up + p * per);
+    }
+}
+
+/* A block of tiles and where its transformed values live. Tile t (numbered
+ * over the whole batch, row-major within a sample) covers outputs
+ * [2i, 2i + 2) x [2j, 2j + 2) of sample t / per_sample. */
+typedef struct wino {
+    const ck_conv_geom *g;
+    int64_t across, per_sample; /* tiles per row of a sample, per sample    */
+    int64_t cap;                /* tiles per block                          */
+    float *V;                   /* [16][cap][cin]: transformed input tiles  */
+    float *M;                   /* [16][cap][cout]: the products            */
+    float *edge;                /* [16][max(cin, cout)]: a tile that crosses its tensor's edge */
+} wino;
+
+static wino wino_of(const ck_conv_geom *g, float *scratch)
+{
+    wino w = {.g = g, .across = tiles_along(g->out[2]), .cap = block_tiles(g), .V = scratch};
+    w.per_sample = tiles_along(g->out[1]) * w.across;
+    w.M = w.V + POINTS * w.cap * g->cin;
+    w.edge = w.M + POINTS * w.cap * g->cout;
+    return w;
+}
+
+/* An n x n window of pixels of C channels in a [b, h, w, C] tensor, starting
+ * at (y0, x0), maybe partly outside it. */
+typedef struct window {
+    int64_t b, y0, x0, h, w, C;
+    int n;
+} window;
+
+static window input_window(const wino *w, int64_t t)
+{
+    const ck_conv_geom *g = w->g;
+    int64_t r = t % w->per_sample;
+    return (window){t / w->per_sample, 2 * (r / w->across) - g->pad[1], 2 * (r % w->across) - g->pad[2],
+                    g->in[1], g->in[2], g->cin, 4};
+}
+
+static window output_window(const wino *w, int64_t t)
+{
+    const ck_conv_geom *g = w->g;
+    int64_t r = t % w->per_sample;
+    return (window){t / w->per_sample, 2 * (r / w->across), 2 * (r % w->across), g->out[1], g->out[2], g->cout, 2};
+}
+
+static bool inside(const window *v) { return v->y0 >= 0 && v->x0 >= 0 && v->y0 + v->n <= v->h && v->x0 + v->n <= v->w; }
+static int64_t offset(const window *v, int64_t y, int64_t x) { return ((v->b * v->h + y) * v->w + x) * v->C; }
+
+/* The window's pixels in place (rows *row floats apart), or copied into `edge`
+ * with zeros outside the tensor (rows n C apart). */
+static const float *window_read(const window *v, const float *t, float *edge, int64_t *row)
+{
+    if (inside(v)) {
+        *row = v->w * v->C;
+        return t + offset(v, v->y0, v->x0);
+    }
+    *row = v->n * v->C;
+    for (int i = 0; i < v->n; i++)
+        for (int j = 0; j < v->n; j++) {
+            int64_t y = v->y0 + i, x = v->x0 + j;
+            float *dst = edge + (i * v->n + j) * v->C;
+            if (y >= 0 && y < v->h && x >= 0 && x < v->w) memcpy(dst, t + offset(v, y, x), (size_t)v->C * sizeof *dst);
+            else memset(dst, 0, (size_t)v->C * sizeof *dst);
+        }
+    return edge;
+}
+
+/* Where to write (or add to) the window's pixels: in place, or in `edge`,
+ * zeroed, for window_written to move inside the tensor. */
+static float *window_write(const window *v, float *t, float *edge, int64_t *row)
+{
+    if (inside(v)) {
+        *row = v->w * v->C;
+        return t + offset(v, v->y0, v->x0);
+    }
+    *row = v->n * v->C;
+    memset(edge, 0, (size_t)(v->n * v->n * v->C) * sizeof *edge);
+    return edge;
+}
+
+/* After window_write: the pixels written into `edge` that are inside the
+ * tensor copied (add: added) there. */
+static void window_written(const window *v, float *t, const float *edge, bool add)
+{
+    if (inside(v)) return;
+    for (int i = 0; i < v->n; i++)
+        for (int j = 0; j < v->n; j++) {
+            int64_t y = v->y0 + i, x = v->x0 + j;
+            if (y < 0 || y >= v->h || x < 0 || x >= v->w) continue;
+            const float *src = edge + (i * v->n + j) * v->C;
+            float *dst = t + offset(v, y, x);
+            if (add) ck_vec_add(dst, src, v->C);
+            else memcpy(dst, src, (size_t)v->C * sizeof *dst);
+        }
+}
+
+/* v[p][c] (p's rows `stride` apart) = (B^T d B)[p] for a 4x4 tile d whose
+ * rows start `row` floats apart, pixels C apart. */
+CK_SIMD_CLONES static void input_transform(const float *restrict d, int64_t row, int64_t C, float *restrict v,
+                                           int64_t stride)
+{
+    CK_IVDEP
+    for (int64_t c = 0; c < C; c++) {
+        float t[4][4];
+        for (int i = 0; i < 4; i++) {
+            const float *r = d + i * row + c;
+            float d0 = r[0], d1 = r[C], d2 = r[2 * C], d3 = r[3 * C];
+            t[i][0] = d0 - d2, t[i][1] = d1 + d2, t[i][2] = d2 - d1, t[i][3] = d1 - d3;
+        }
+        for (int j = 0; j < 4; j++) {
+            v[j * stride + c] = t[0][j] - t[2][j];
+            v[(4 + j) * stride + c] = t[1][j] + t[2][j];
+            v[(8 + j) * stride + c] = t[2][j] - t[1][j];
+            v[(12 + j) * stride + c] = t[1][j] - t[3][j];
+        }
+    }
+}
+
+/* Its adjoint: the tile's pixels dd += B dV B^T (same layout as d). */
+CK_SIMD_CLONES static void input_transform_adjoint(const float *restrict v, int64_t stride, int64_t C,
+                                                   float *restrict dd, int64_t row)
+{
+    CK_IVDEP
+    for (int64_t c = 0; c < C; c++) {
+        float q[4][4];
+        for (int i = 0; i < 4; i++) {
+            const float *r = v + 4 * i * stride + c;
+            float v0 = r[0], v1 = r[stride], v2 = r[2 * stride], v3 = r[3 * stride];
+            q[i][0] = v0, q[i][1] = v1 - v2 + v3, q[i][2] = v1 + v2 - v0, q[i][3] = -v3;
+        }
+        for (int j = 0; j < 4; j++) {
+            dd[j * C + c] += q[0][j];
+            dd[row + j * C + c] += q[1][j] - q[2][j] + q[3][j];
+            dd[2 * row + j * C + c] += q[1][j] + q[2][j] - q[0][j];
+            dd[3 * row + j * C + c] += -q[3][j];
+        }
+    }
+}
+
+/* The tile's 2x2 outputs y = A^T m A + bias from its products m[p][f]; y's
+ * rows `row` floats apart, pixels F apart. */
+CK_SIMD_CLONES static void output_transform(const float *restrict m, int64_t stride, int64_t F,
+                                            const float *restrict bias, float *restrict y, int64_t row)
+{
+    CK_IVDEP
+    for (int64_t f = 0; f < F; f++) {
+        float s[2][4];
+        for (int j = 0; j < 4; j++) {
+            float m0 = m[j * stride + f], m1 = m[(4 + j) * stride + f], m2 = m[(8 + j) * stride + f],
+                  m3 = m[(12 + j) * stride + f];
+            s[0][j] = m0 + m1 + m2, s[1][j] = m1 - m2 - m3;
+        }
+        float b = bias ? bias[f] : 0.0f;
+        for (int i = 0; i < 2; i++) {
+            y[i * row + f] = s[i][0] + s[i][1] + s[i][2] + b;
+            y[i * row + F + f] = s[i][1] - s[i][2] - s[i][3] + b;
+        }
+    }
+}
+
+/* Its adjoint: dm[p][f] = (A dy A^T)[p] from the tile's 2x2 output gradients. */
+CK_SIMD_CLONES static void output_transform_adjoint(const float *restrict dy, int64_t row, int64_t F,
+                                                    float *restrict dm, int64_t stride)
+{
+    CK_IVDEP
+    for (int64_t f = 0; f < F; f++) {
+        float e[4][2];
+        for (int j = 0; j < 2; j++) {
+            float y0 = dy[j * F + f], y1 = dy[row + j * F + f];
+            e[0][j] = y0, e[1][j] = y0 + y1, e[2][j] = y0 - y1, e[3][j] = -y1;
+        }
+        for (int i = 0; i < 4; i++) {
+            float *r = dm + 4 * i * stride + f;
+            r[0] = e[i][0], r[stride] = e[i][0] + e[i][1], r[2 * stride] = e[i][0] - e[i][1], r[3 * stride] = -e[i][1];
+        }
+    }
+}
+
+/* Transformed input of tiles [t0, t0 + n) into w->V. */
+static void transform_inputs(const wino *w, const float *x, int64_t t0, int64_t n)
+{
+    for (int64_t t = 0; t < n; t++) {
+        window v = input_window(w, t0 + t);
+        int64_t row;
+        const float *d = window_read(&v, x, w->edge, &row);
+        input_transform(d, row, w->g->cin, w->V + t * w->g->cin, w->cap * w->g->cin);
+    }
+}
+
+/* The 16 products out[p] = in[p] @ B[p], B packed [K, N] each, rows of n tiles. */
+static void products(int nr, int64_t n, int64_t cap, int64_t K, int64_t N, const float *in, const float *Bp,
+                     float *out)
+{
+    int64_t per = ck_packed_floats(K, N, nr);
+#pragma omp parallel for schedule(static) if (n * K * N * POINTS >= ((int64_t)1 << 22))
+    for (int p = 0; p < POINTS; p++)
+        ck_gemm_packed(nr, n, N, K, in + p * cap * K, K, Bp + p * per, 0.0f, NULL, out + p * cap * N, N);
+}
+
+int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *Up, float *z, float *scratch,
+                    const ck_conv_epilogue *ep)
+{
+    wino w = wino_of(g, scratch);
+    int64_t tiles = g->batch * w.per_sample, npos = g->out[1] * g->out[2], done = 0;
+    for (int64_t t0 = 0; t0 < tiles; t0 += w.cap) {
+        int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
+        transform_inputs(&w, x, t0, n);
+        products(nr, n, w.cap, g->cin, g->cout, w.V, Up, w.M);
+        for (int64_t t = 0; t < n; t++) {
+            window v = output_window(&w, t0 + t);
+            int64_t row;
+            float *y = window_write(&v, z, w.edge, &row);
+            output_transform(w.M + t * g->cout, w.cap * g->cout, g->cout, ep ? ep->bias : NULL, y, row);
+            window_written(&v, z, w.edge, false);
+        }
+        /* samples whose every tile is now done go on, activation applied */
+        int64_t finished = (t0 + n) / w.per_sample;
+        if (finished == done || !ep) continue;
+        int64_t rows = (finished - done) * npos;
+        if (ep->act != CK_ACT_LINEAR || ep->out != z)
+            ck_act_forward(ep->act, z + done * npos * g->cout, ep->out + done * npos * g->cout, rows, g->cout);
+        int st = ep->samples_done ? ep->samples_done(ep->ctx, done, finished - done) : 0;
+        done = finished;
+        if (st) return st;
+    }
+    return 0;
+}
+
+/* dw [3, 3, cin, cout] += G^T dU G, dU [16][cin][cout]. */
+static void kernel_gradient(const ck_conv_geom *g, const float *dU, float *dw)
+{
+    int64_t cc = g->cin * g->cout;
+    for (int64_t i = 0; i < cc; i++) {
+        float h[3][4]; /* G^T applied down the columns of the 4x4 point grid */
+        for (int j = 0; j < 4; j++) {
+            float u0 = dU[j * cc + i], u1 = dU[(4 + j) * cc + i], u2 = dU[(8 + j) * cc + i],
+                  u3 = dU[(12 + j) * cc + i];
+            h[0][j] = u0 + 0.5f * (u1 + u2), h[1][j] = 0.5f * (u1 - u2), h[2][j] = 0.5f * (u1 + u2) + u3;
+        }
+        for (int a = 0; a < 3; a++) {
+            dw[(a * 3) * cc + i] += h[a][0] + 0.5f * (h[a][1] + h[a][2]);
+            dw[(a * 3 + 1) * cc + i] += 0.5f * (h[a][1] - h[a][2]);
+            dw[(a * 3 + 2) * cc + i] += 0.5f * (h[a][1] + h[a][2]) + h[a][3];
+        }
+    }
+}
+
+static int need(const ck_conv_prologue *pro, int64_t b0, int64_t n)
+{
+    return pro && pro->samples_needed && n > 0 ? pro->samples_needed(pro->ctx, b0, n) : 0;
+}
+
+int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *Up_t, const float *dy, float *dx,
+                    float *dw, float *scratch, const ck_conv_prologue *pro)
+{
+    wino w = wino_of(g, scratch);
+    float *dU = scratch + ck_winograd_fwd_floats(g); /* [16][cin][cout] */
+    int64_t tiles = g->batch * w.per_sample, ready = 0, cc = g->cin * g->cout;
+    memset(dU, 0, (size_t)(POINTS * cc) * sizeof *dU);
+    for (int64_t t0 = 0; t0 < tiles; t0 += w.cap) {
+        int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
+        int64_t wanted = (t0 + n + w.per_sample - 1) / w.per_sample; /* samples this block reads */
+        int st = need(pro, ready, wanted - ready);
+        if (st) return st;
+        ready = wanted;
+        transform_inputs(&w, x, t0, n);
+        for (int64_t t = 0; t < n; t++) {
+            window v = output_window(&w, t0 + t);
+            int64_t row;
+            const float *d = window_read(&v, dy, w.edge, &row);
+            output_transform_adjoint(d, row, g->cout, w.M + t * g->cout, w.cap * g->cout);
+        }
+#pragma omp parallel for schedule(static) if (n * cc * POINTS >= ((int64_t)1 << 22))
+        for (int p = 0; p < POINTS; p++)
+            ck_sgemm(true, false, g->cin, g->cout, n, 1.0f, w.V + p * w.cap * g->cin, g->cin,
+                     w.M + p * w.cap * g->cout, g->cout, 1.0f, dU + p * cc, g->cout);
+        if (!dx) continue;
+        products(nr, n, w.cap, g->cout, g->cin, w.M, Up_t, w.V); /* dV, over V: read already */
+        for (int64_t t = 0; t < n; t++) {
+            window v = input_window(&w, t0 + t);
+            int64_t row;
+            float *dd = window_write(&v, dx, w.edge, &row);
+            input_transform_adjoint(w.V + t * g->cin, w.cap * g->cin, g->cin, dd, row);
+            window_written(&v, dx, w.edge, true);
+        }
+    }
+    kernel_gradient(g, dU, dw);
+    return 0;
+}
