@@ -161,37 +161,54 @@ static void fwd_gemm(int64_t M, int64_t N, int64_t K, const float *A, const floa
 }
 
 /* Below this many channels a tap's run of A is too short for the packed
- * kernel's depth loop, and im2col's copy is cheap anyway. */
+ * kernel's depth loop; convolutions on fewer channels hand it whole kernel
+ * rows as runs where they can (rows_are_runs), else build im2col rows. */
 #define ROWS_MIN_CHANNELS 8
 
-/* For the packed kernel without im2col: the address of every (output position,
- * tap) pixel of samples [b0, b0 + n), in `col`'s space, with a row of zeros
- * after them for taps in the padding. Returns NULL when col is too small. */
-static const float *const *tap_rows(const ck_conv_geom *g, const float *x, int64_t b0, int64_t n, float *col,
-                                    int64_t col_floats)
+/* Whether every kernel row (the k[2] taps along the last axis) of every output
+ * position lies inside the input, undilated: then its k[2] * cin floats are
+ * one contiguous run of the input. */
+static bool rows_are_runs(const ck_conv_geom *g)
 {
-    int64_t npos = prod3(g->out), nin = prod3(g->in), taps = prod3(g->k), count = n * npos * taps;
+    return g->d[2] == 1 && g->pad[2] == 0 && (g->out[2] - 1) * g->s[2] + g->k[2] <= g->in[2];
+}
+
+/* Kernel rows (k[0] x k[1]) a pointer table is built for at once; larger
+ * kernels take the same loop in pieces. */
+#define ROW_BASES 64
+
+/* For the packed kernel without im2col: the address of every (output position,
+ * tap) pixel of samples [b0, b0 + n) in `col`'s space, or with whole_rows of
+ * every (output position, kernel row), the first tap's; a run of zeros after
+ * them stands for taps (rows) in the padding. Returns NULL when col is too
+ * small. */
+static const float *const *tap_rows(const ck_conv_geom *g, const float *x, int64_t b0, int64_t n, bool whole_rows,
+                                    float *col, int64_t col_floats)
+{
+    int64_t npos = prod3(g->out), nin = prod3(g->in), per_row = whole_rows ? 1 : g->k[2], krows = g->k[0] * g->k[1];
+    int64_t count = n * npos * krows * per_row, run = whole_rows ? g->k[2] * g->cin : g->cin;
     int64_t ptr_floats = (count * (int64_t)sizeof(float *) + (int64_t)sizeof(float) - 1) / (int64_t)sizeof(float);
-    if (ptr_floats + g->cin > col_floats) return NULL;
+    if (ptr_floats + run > col_floats || krows > ROW_BASES) return NULL;
     const float **rows = (const float **)(void *)col, *zeros = col + ptr_floats;
-    memset(col + ptr_floats, 0, (size_t)g->cin * sizeof *col);
+    memset(col + ptr_floats, 0, (size_t)run * sizeof *col);
+    const float *base[ROW_BASES]; /* per kernel row: the input row it reads, NULL outside */
     for (int64_t b = 0; b < n; b++) {
         const float *xb = x + (b0 + b) * nin * g->cin;
         for (int64_t o0 = 0; o0 < g->out[0]; o0++)
-            for (int64_t o1 = 0; o1 < g->out[1]; o1++)
-                for (int64_t o2 = 0; o2 < g->out[2]; o2++)
-                    for (int64_t k0 = 0; k0 < g->k[0]; k0++) {
-                        int64_t i0 = tap(g, 0, o0, k0);
-                        for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
-                            int64_t i1 = tap(g, 1, o1, k1);
-                            for (int64_t k2 = 0; k2 < g->k[2]; k2++) {
-                                int64_t i2 = tap(g, 2, o2, k2);
-                                bool in = i0 >= 0 && i0 < g->in[0] && i1 >= 0 && i1 < g->in[1] && i2 >= 0 &&
-                                          i2 < g->in[2];
-                                *rows++ = in ? xb + ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->cin : zeros;
-                            }
-                        }
+            for (int64_t o1 = 0; o1 < g->out[1]; o1++) {
+                for (int64_t k0 = 0; k0 < g->k[0]; k0++)
+                    for (int64_t k1 = 0; k1 < g->k[1]; k1++) {
+                        int64_t i0 = tap(g, 0, o0, k0), i1 = tap(g, 1, o1, k1);
+                        bool in = i0 >= 0 && i0 < g->in[0] && i1 >= 0 && i1 < g->in[1];
+                        base[k0 * g->k[1] + k1] = in ? xb + (i0 * g->in[1] + i1) * g->in[2] * g->cin : NULL;
                     }
+                for (int64_t o2 = 0; o2 < g->out[2]; o2++)
+                    for (int64_t r = 0; r < krows; r++)
+                        for (int64_t k2 = 0; k2 < per_row; k2++) {
+                            int64_t i2 = tap(g, 2, o2, k2);
+                            *rows++ = base[r] && i2 >= 0 && i2 < g->in[2] ? base[r] + i2 * g->cin : zeros;
+                        }
+            }
     }
     return (const float *const *)(void *)col;
 }
@@ -219,10 +236,12 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
         int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
         const float *packed = g->groups == 1 ? w_packed : NULL;
         float beta = packed ? 0.0f : start_rows(ep, z, b0 * npos, n * npos, g->cout);
-        const float *const *rows = packed && g->cin >= ROWS_MIN_CHANNELS
-                                       ? tap_rows(g, x, b0, n, col, chunk * kvol * cg * npos) : NULL;
+        bool whole_rows = g->cin < ROWS_MIN_CHANNELS;
+        const float *const *rows = packed && (!whole_rows || rows_are_runs(g))
+                                       ? tap_rows(g, x, b0, n, whole_rows, col, chunk * kvol * cg * npos) : NULL;
         if (rows) {
-            ck_gemm_packed_rows(ck_packed_nr(), n * npos, g->cout, kvol, g->cin, rows, packed, 0.0f,
+            int64_t run = whole_rows ? g->k[2] * g->cin : g->cin;
+            ck_gemm_packed_rows(ck_packed_nr(), n * npos, g->cout, kvol * g->cin / run, run, rows, packed, 0.0f,
                                 ep ? ep->bias : NULL, z + b0 * npos * g->cout, g->cout);
             st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos);
             continue;
@@ -235,6 +254,44 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
         st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos);
     }
     return st;
+}
+
+/* Weight gradients of at most this many rows (taps x channels per group) take
+ * im2col transposed: col^T @ dy with a short col^T row per (tap, channel) made
+ * of long contiguous runs, where the plain im2col row of a one-channel 3x3
+ * convolution is three 3-float copies per position. */
+#define THIN_K 32
+
+/* im2col transposed, one sample: colT[kv * cg + ci][pos] (row stride ld) =
+ * x[tap(pos, kv), c0 + ci], 0 outside x. */
+CK_SIMD_CLONES static void gather_t(const ck_conv_geom *g, const side *sd, const float *x, float *colT, int64_t ld)
+{
+    const int64_t *ext = sd->ext;
+    int64_t kv = 0;
+    for (int64_t k0 = 0; k0 < g->k[0]; k0++)
+        for (int64_t k1 = 0; k1 < g->k[1]; k1++)
+            for (int64_t k2 = 0; k2 < g->k[2]; k2++, kv++) {
+                /* the output positions along the last axis whose tap is inside: [lo, hi) */
+                int64_t lo = 0, hi = g->out[2];
+                while (lo < hi && tap(g, 2, lo, k2) < 0) lo++;
+                while (hi > lo && tap(g, 2, hi - 1, k2) >= ext[2]) hi--;
+                for (int64_t ci = 0; ci < sd->cg; ci++) {
+                    float *dst = colT + (kv * sd->cg + ci) * ld;
+                    for (int64_t o0 = 0; o0 < g->out[0]; o0++)
+                        for (int64_t o1 = 0; o1 < g->out[1]; o1++, dst += g->out[2]) {
+                            int64_t i0 = tap(g, 0, o0, k0), i1 = tap(g, 1, o1, k1);
+                            if (i0 < 0 || i0 >= ext[0] || i1 < 0 || i1 >= ext[1]) {
+                                memset(dst, 0, (size_t)g->out[2] * sizeof *dst);
+                                continue;
+                            }
+                            int64_t step = g->s[2] * sd->C, first = lo < hi ? tap(g, 2, lo, k2) : 0;
+                            const float *src = x + ((i0 * ext[1] + i1) * ext[2] + first) * sd->C + sd->c0 + ci;
+                            for (int64_t o2 = 0; o2 < lo; o2++) dst[o2] = 0.0f;
+                            for (int64_t o2 = lo; o2 < hi; o2++) dst[o2] = src[(o2 - lo) * step];
+                            for (int64_t o2 = hi; o2 < g->out[2]; o2++) dst[o2] = 0.0f;
+                        }
+                }
+            }
 }
 
 static int need(const ck_conv_prologue *pro, int64_t b0, int64_t n)
@@ -259,8 +316,14 @@ int ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const flo
         if ((st = need(pro, b0, n))) return st;
         const float *dyc = dy + b0 * npos * g->cout;
         for (int64_t gi = 0; gi < g->groups; gi++) {
-            gather_chunk(g, x, b0, n, gi, col);
-            sgemm(true, false, K, fg, n * npos, col, K, dyc + gi * fg, g->cout, 1.0f, dw + gi * fg, g->cout);
+            if (K <= THIN_K) {
+                side sd = {.it = g->out, .ext = g->in, .C = g->cin, .c0 = gi * cg, .cg = cg};
+                for (int64_t b = 0; b < n; b++) gather_t(g, &sd, x + (b0 + b) * nin * g->cin, col + b * npos, n * npos);
+                sgemm(false, false, K, fg, n * npos, col, n * npos, dyc + gi * fg, g->cout, 1.0f, dw + gi * fg, g->cout);
+            } else {
+                gather_chunk(g, x, b0, n, gi, col);
+                sgemm(true, false, K, fg, n * npos, col, K, dyc + gi * fg, g->cout, 1.0f, dw + gi * fg, g->cout);
+            }
             if (!dx) continue;
             /* dcol = dy_g @ W_g^T, then scattered back onto the input positions */
             sgemm(false, true, n * npos, K, fg, dyc + gi * fg, g->cout, w + gi * fg, g->cout, 0.0f, col, K);

@@ -12,7 +12,7 @@
 #define MC 144 /* rows of A per block: 144 x KC floats is 288 KB            */
 #define KC 512 /* depth per slice: a panel slice is KC x NR floats, <= 64 KB  */
 #define PAR_MIN (1 << 22) /* multiply-adds per slice below which one thread does it */
-#define ROWS_MIN_C 8      /* ck_gemm_packed_rows's least C: at most KC / 8 runs per row */
+#define ROWS_MIN_C 8      /* runs of fewer floats: at most KC / 8 runs per row in all */
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -225,7 +225,7 @@ void ck_gemm_packed_rows(int nr, int64_t M, int64_t N, int64_t taps, int64_t C, 
                          const float *Bp, float beta, const float *bias, float *out, int64_t ldc)
 {
 #if HAVE_KERNELS
-    if ((nr != 32 && nr != 16) || M <= 0 || N <= 0 || C < ROWS_MIN_C) return;
+    if ((nr != 32 && nr != 16) || M <= 0 || N <= 0 || C < 1 || (C < ROWS_MIN_C && taps > KC / ROWS_MIN_C)) return;
     a_rows a = {.rows = rows, .taps = taps, .C = C};
     run(nr, M, N, taps * C, &a, Bp, beta, bias, out, ldc);
 #else
