@@ -219,10 +219,10 @@ CK_SIMD_CLONES static void input_transform_adjoint(const float *restrict v, int6
     }
 }
 
-/* The tile's 2x2 outputs y = A^T m A + bias from its products m[p][f]; y's
- * rows `row` floats apart, pixels F apart. */
+/* The tile's 2x2 outputs y = A^T m A + bias from its products m[p][f], then
+ * relu'd if asked; y's rows `row` floats apart, pixels F apart. */
 CK_SIMD_CLONES static void output_transform(const float *restrict m, int64_t stride, int64_t F,
-                                            const float *restrict bias, float *restrict y, int64_t row)
+                                            const float *restrict bias, bool relu, float *restrict y, int64_t row)
 {
     CK_IVDEP
     for (int64_t f = 0; f < F; f++) {
@@ -234,8 +234,9 @@ CK_SIMD_CLONES static void output_transform(const float *restrict m, int64_t str
         }
         float b = bias ? bias[f] : 0.0f;
         for (int i = 0; i < 2; i++) {
-            y[i * row + f] = s[i][0] + s[i][1] + s[i][2] + b;
-            y[i * row + F + f] = s[i][1] - s[i][2] - s[i][3] + b;
+            float y0 = s[i][0] + s[i][1] + s[i][2] + b, y1 = s[i][1] - s[i][2] - s[i][3] + b;
+            y[i * row + f] = relu && !(y0 > 0.0f) ? 0.0f : y0; /* as ck_act_forward: NaN -> 0 */
+            y[i * row + F + f] = relu && !(y1 > 0.0f) ? 0.0f : y1;
         }
     }
 }
@@ -284,6 +285,7 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
 {
     wino w = wino_of(g, scratch);
     int64_t tiles = g->batch * w.per_sample, npos = g->out[1] * g->out[2], done = 0;
+    bool relu_here = ep && ep->act == CK_ACT_RELU && ep->out == z; /* else a pass of its own */
     for (int64_t t0 = 0; t0 < tiles; t0 += w.cap) {
         int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
         transform_inputs(&w, x, t0, n);
@@ -292,14 +294,14 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
             window v = output_window(&w, t0 + t);
             int64_t row;
             float *y = window_write(&v, z, w.edge, &row);
-            output_transform(w.M + t * g->cout, w.cap * g->cout, g->cout, ep ? ep->bias : NULL, y, row);
+            output_transform(w.M + t * g->cout, w.cap * g->cout, g->cout, ep ? ep->bias : NULL, relu_here, y, row);
             window_written(&v, z, w.edge, false);
         }
         /* samples whose every tile is now done go on, activation applied */
         int64_t finished = (t0 + n) / w.per_sample;
         if (finished == done || !ep) continue;
         int64_t rows = (finished - done) * npos;
-        if (ep->act != CK_ACT_LINEAR || ep->out != z)
+        if (!relu_here && (ep->act != CK_ACT_LINEAR || ep->out != z))
             ck_act_forward(ep->act, z + done * npos * g->cout, ep->out + done * npos * g->cout, rows, g->cout);
         int st = ep->samples_done ? ep->samples_done(ep->ctx, done, finished - done) : 0;
         done = finished;
