@@ -3,9 +3,10 @@
  * relu and a column scale (a folded BatchNormalization), the weight and input
  * gradients (both accumulate), 'valid' and 'same' padding, odd and even
  * extents, channel counts off the panel width, blocks of tiles that split a
- * sample, at 1 and 2 threads. Samples must be handed on (samples_done) in order
- * and only once final, and the output gradient must not be read before the
- * prologue asked for its samples. Then which geometries it takes. */
+ * sample, at 1 and 2 threads (threads share a block's channels). Samples must
+ * be handed on (samples_done) in order and only once final, and the output
+ * gradient must not be read before the prologue asked for its samples. Then
+ * which geometries it takes. */
 #include "testutil.h"
 #include "kernels/gemm_packed.h"
 #include "kernels/winograd.h"
@@ -206,6 +207,7 @@ int main(void)
         {5, 6, 6, 24, 48, false, "4x4 outputs"},
         {1, 9, 12, 64, 96, true, "same, 64 -> 96"},
         {3, 7, 7, 40, 16, true, "same, 7x7, 40 -> 16"},
+        {2, 16, 16, 48, 64, true, "same, 48 -> 64 (blocks big enough for threads, uneven channel shares)"},
     };
     int max_threads = omp_get_max_threads() < 2 ? omp_get_max_threads() : 2;
     for (int threads = 1; threads <= max_threads; threads++) {

@@ -173,8 +173,8 @@ static bool rows_are_runs(const ck_conv_geom *g)
     return g->d[2] == 1 && g->pad[2] == 0 && (g->out[2] - 1) * g->s[2] + g->k[2] <= g->in[2];
 }
 
-/* Kernel rows (k[0] x k[1]) a pointer table is built for at once; larger
- * kernels take the same loop in pieces. */
+/* At most this many kernel rows (k[0] x k[1]) for tap_rows; larger kernels
+ * build im2col rows instead. */
 #define ROW_BASES 64
 
 /* For the packed kernel without im2col: the address of every (output position,

@@ -1,15 +1,18 @@
 /* Convolution kernels on channels-last tensors, any spatial rank 1..3 (lower
  * ranks are the 3-D case with leading extents of 1), forward and backward:
- * im2col + one cblas_sgemm per chunk of samples for dense and grouped
- * convolution (weight gradients as col^T @ dy, input gradients as dy @ W^T
- * scattered back by col2im), the same with the roles of gather and scatter
- * exchanged for the transposed convolution, and direct loops for depthwise.
+ * im2col + one GEMM per chunk of samples for dense and grouped convolution
+ * (weight gradients as col^T @ dy, or from im2col transposed when the kernel
+ * has few taps x channels; input gradients as dy @ W^T scattered back by
+ * col2im), the same with the roles of gather and scatter exchanged for the
+ * transposed convolution, and direct loops for depthwise. With a packed kernel
+ * (gemm_packed.h) the forward pass builds no im2col rows: the micro-kernel
+ * reads each tap's pixel, or each kernel row on few channels, in place. 3x3
+ * stride-1 layers are run by kernels/winograd.c instead (its callers choose).
  * The caller owns the scratch (`col`), so a training step allocates nothing.
- * Threads: the GEMMs, which are nearly all the work, use OpenBLAS's threads;
- * the gathers and scatters between them stay serial, because an OpenMP team
- * spinning after each gather steals the cores OpenBLAS's threads need next
- * (measured: 2-3x slower steps on 2 cores). The depthwise loops, with no GEMM,
- * thread over samples with OpenMP. Knows nothing about layers. */
+ * Threads: the GEMMs, which are nearly all the work, split over the OpenMP
+ * threads (ck_sgemm, ck_gemm_packed); the gathers and scatters between them
+ * stay serial. The depthwise loops, with no GEMM, thread over samples. Knows
+ * nothing about layers. */
 #ifndef CK_KERNELS_CONV_H
 #define CK_KERNELS_CONV_H
 

@@ -11,6 +11,7 @@
 #include "kernels/gemm_packed.h"
 #include "kernels/tensor_ops.h"
 
+#include <omp.h>
 #include <string.h>
 
 #define POINTS 16 /* 4 x 4 transform points per tile */
@@ -33,10 +34,15 @@ static int64_t block_tiles(const ck_conv_geom *g)
     return max64(CK_CONV_CHUNK_FLOATS / (POINTS * (g->cin + g->cout)), 48);
 }
 
-/* The block's transformed input, its products and one tile for the edges. */
+/* Floats before a 64-byte boundary: V and M start on one, so threads sharing a
+ * tile's channels in whole vectors never share a cache line. */
+#define ALIGN_SLACK 16
+
+/* The block's transformed input, its products, and an input and an output
+ * tile for the edges. */
 static int64_t block_floats(const ck_conv_geom *g)
 {
-    return POINTS * (block_tiles(g) * (g->cin + g->cout) + max64(g->cin, g->cout));
+    return POINTS * (block_tiles(g) * (g->cin + g->cout) + g->cin) + 4 * g->cout + ALIGN_SLACK;
 }
 
 int64_t ck_winograd_fwd_floats(const ck_conv_geom *g) { return max64(block_floats(g), g->cin * g->cout); }
@@ -91,16 +97,34 @@ typedef struct wino {
     int64_t cap;                /* tiles per block                          */
     float *V;                   /* [16][cap][cin]: transformed input tiles  */
     float *M;                   /* [16][cap][cout]: the products            */
-    float *edge;                /* [16][max(cin, cout)]: a tile that crosses its tensor's edge */
+    float *edge_in, *edge_out;  /* [16][cin], [4][cout]: a tile that crosses its tensor's edge */
 } wino;
 
 static wino wino_of(const ck_conv_geom *g, float *scratch)
 {
-    wino w = {.g = g, .across = tiles_along(g->out[2]), .cap = block_tiles(g), .V = scratch};
+    float *V = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    wino w = {.g = g, .across = tiles_along(g->out[2]), .cap = block_tiles(g), .V = V};
     w.per_sample = tiles_along(g->out[1]) * w.across;
     w.M = w.V + POINTS * w.cap * g->cin;
-    w.edge = w.M + POINTS * w.cap * g->cout;
+    w.edge_in = w.M + POINTS * w.cap * g->cout;
+    w.edge_out = w.edge_in + POINTS * g->cin;
     return w;
+}
+
+/* Channels [c0, c0 + n): one thread's share of a tensor's channels, whole
+ * vectors each, so that threads transform the same tiles side by side without
+ * touching each other's values (the input gradient's tiles overlap). */
+typedef struct slice {
+    int64_t c0, n;
+} slice;
+
+static slice share_of(int64_t C)
+{
+    int64_t threads = omp_get_num_threads(), per = (C + threads - 1) / threads;
+    per = (per + 15) / 16 * 16;
+    int64_t c0 = omp_get_thread_num() * per;
+    c0 = c0 < C ? c0 : C;
+    return (slice){c0, (C - c0 < per ? C - c0 : per)};
 }
 
 /* An n x n window of pixels of C channels in a [b, h, w, C] tensor, starting
@@ -126,11 +150,13 @@ static window output_window(const wino *w, int64_t t)
 }
 
 static bool inside(const window *v) { return v->y0 >= 0 && v->x0 >= 0 && v->y0 + v->n <= v->h && v->x0 + v->n <= v->w; }
+static bool pixel_in(const window *v, int64_t y, int64_t x) { return y >= 0 && y < v->h && x >= 0 && x < v->w; }
 static int64_t offset(const window *v, int64_t y, int64_t x) { return ((v->b * v->h + y) * v->w + x) * v->C; }
 
-/* The window's pixels in place (rows *row floats apart), or copied into `edge`
- * with zeros outside the tensor (rows n C apart). */
-static const float *window_read(const window *v, const float *t, float *edge, int64_t *row)
+/* Where the window's pixels are (channel 0 of the first; rows *row floats
+ * apart, pixels C apart): in place, or, for the channels of slice s, copied
+ * into `edge` with zeros outside the tensor. */
+static const float *window_read(const window *v, const float *t, float *edge, slice s, int64_t *row)
 {
     if (inside(v)) {
         *row = v->w * v->C;
@@ -140,144 +166,227 @@ static const float *window_read(const window *v, const float *t, float *edge, in
     for (int i = 0; i < v->n; i++)
         for (int j = 0; j < v->n; j++) {
             int64_t y = v->y0 + i, x = v->x0 + j;
-            float *dst = edge + (i * v->n + j) * v->C;
-            if (y >= 0 && y < v->h && x >= 0 && x < v->w) memcpy(dst, t + offset(v, y, x), (size_t)v->C * sizeof *dst);
-            else memset(dst, 0, (size_t)v->C * sizeof *dst);
+            float *dst = edge + (i * v->n + j) * v->C + s.c0;
+            if (pixel_in(v, y, x)) memcpy(dst, t + offset(v, y, x) + s.c0, (size_t)s.n * sizeof *dst);
+            else memset(dst, 0, (size_t)s.n * sizeof *dst);
         }
     return edge;
 }
 
-/* Where to write (or add to) the window's pixels: in place, or in `edge`,
- * zeroed, for window_written to move inside the tensor. */
-static float *window_write(const window *v, float *t, float *edge, int64_t *row)
+/* Where to write (or add to) the window's pixels: in place, or in `edge`, its
+ * slice zeroed, for window_written to move inside the tensor. */
+static float *window_write(const window *v, float *t, float *edge, slice s, int64_t *row)
 {
     if (inside(v)) {
         *row = v->w * v->C;
         return t + offset(v, v->y0, v->x0);
     }
     *row = v->n * v->C;
-    memset(edge, 0, (size_t)(v->n * v->n * v->C) * sizeof *edge);
+    for (int p = 0; p < v->n * v->n; p++) memset(edge + p * v->C + s.c0, 0, (size_t)s.n * sizeof *edge);
     return edge;
 }
 
-/* After window_write: the pixels written into `edge` that are inside the
- * tensor copied (add: added) there. */
-static void window_written(const window *v, float *t, const float *edge, bool add)
+/* After window_write: the slice's pixels written into `edge` that are inside
+ * the tensor copied (add: added) there. */
+static void window_written(const window *v, float *t, const float *edge, slice s, bool add)
 {
     if (inside(v)) return;
     for (int i = 0; i < v->n; i++)
         for (int j = 0; j < v->n; j++) {
             int64_t y = v->y0 + i, x = v->x0 + j;
-            if (y < 0 || y >= v->h || x < 0 || x >= v->w) continue;
-            const float *src = edge + (i * v->n + j) * v->C;
-            float *dst = t + offset(v, y, x);
-            if (add) ck_vec_add(dst, src, v->C);
-            else memcpy(dst, src, (size_t)v->C * sizeof *dst);
+            if (!pixel_in(v, y, x)) continue;
+            const float *src = edge + (i * v->n + j) * v->C + s.c0;
+            float *dst = t + offset(v, y, x) + s.c0;
+            if (add) ck_vec_add(dst, src, s.n);
+            else memcpy(dst, src, (size_t)s.n * sizeof *dst);
         }
 }
 
-/* v[p][c] (p's rows `stride` apart) = (B^T d B)[p] for a 4x4 tile d whose
- * rows start `row` floats apart, pixels C apart. */
-CK_SIMD_CLONES static void input_transform(const float *restrict d, int64_t row, int64_t C, float *restrict v,
-                                           int64_t stride)
+/* The transforms below each take `count` tiles side by side in one row of
+ * tiles (2 pixels apart in the tensor, one row apart in V or M), n channels
+ * each: one call per run of tiles, not per tile, because a call's set-up (16
+ * loads' and 16 stores' addresses) costs more than one tile's few vectors. */
+
+/* v[p][c] (p's rows `stride` apart) = (B^T d B)[p] for 4x4 tiles d whose
+ * rows start `row` floats apart, pixels C apart; v's tiles `vt` apart. */
+CK_SIMD_CLONES static void input_transform(const float *restrict d, int64_t row, int64_t C, int64_t n, int64_t count,
+                                           float *restrict v, int64_t stride, int64_t vt)
 {
-    CK_IVDEP
-    for (int64_t c = 0; c < C; c++) {
-        float t[4][4];
-        for (int i = 0; i < 4; i++) {
-            const float *r = d + i * row + c;
-            float d0 = r[0], d1 = r[C], d2 = r[2 * C], d3 = r[3 * C];
-            t[i][0] = d0 - d2, t[i][1] = d1 + d2, t[i][2] = d2 - d1, t[i][3] = d1 - d3;
-        }
-        for (int j = 0; j < 4; j++) {
-            v[j * stride + c] = t[0][j] - t[2][j];
-            v[(4 + j) * stride + c] = t[1][j] + t[2][j];
-            v[(8 + j) * stride + c] = t[2][j] - t[1][j];
-            v[(12 + j) * stride + c] = t[1][j] - t[3][j];
+    for (int64_t k = 0; k < count; k++, d += 2 * C, v += vt) {
+        CK_IVDEP
+        for (int64_t c = 0; c < n; c++) {
+            float t[4][4];
+            for (int i = 0; i < 4; i++) {
+                const float *r = d + i * row + c;
+                float d0 = r[0], d1 = r[C], d2 = r[2 * C], d3 = r[3 * C];
+                t[i][0] = d0 - d2, t[i][1] = d1 + d2, t[i][2] = d2 - d1, t[i][3] = d1 - d3;
+            }
+            for (int j = 0; j < 4; j++) {
+                v[j * stride + c] = t[0][j] - t[2][j];
+                v[(4 + j) * stride + c] = t[1][j] + t[2][j];
+                v[(8 + j) * stride + c] = t[2][j] - t[1][j];
+                v[(12 + j) * stride + c] = t[1][j] - t[3][j];
+            }
         }
     }
 }
 
-/* Its adjoint: the tile's pixels dd += B dV B^T (same layout as d). */
-CK_SIMD_CLONES static void input_transform_adjoint(const float *restrict v, int64_t stride, int64_t C,
-                                                   float *restrict dd, int64_t row)
+/* Its adjoint: the tiles' pixels dd += B dV B^T (same layouts). Neighbouring
+ * tiles share pixels, so the tiles go one after the other. */
+CK_SIMD_CLONES static void input_transform_adjoint(const float *restrict v, int64_t stride, int64_t vt, int64_t C,
+                                                   int64_t n, int64_t count, float *restrict dd, int64_t row)
 {
-    CK_IVDEP
-    for (int64_t c = 0; c < C; c++) {
-        float q[4][4];
-        for (int i = 0; i < 4; i++) {
-            const float *r = v + 4 * i * stride + c;
-            float v0 = r[0], v1 = r[stride], v2 = r[2 * stride], v3 = r[3 * stride];
-            q[i][0] = v0, q[i][1] = v1 - v2 + v3, q[i][2] = v1 + v2 - v0, q[i][3] = -v3;
-        }
-        for (int j = 0; j < 4; j++) {
-            dd[j * C + c] += q[0][j];
-            dd[row + j * C + c] += q[1][j] - q[2][j] + q[3][j];
-            dd[2 * row + j * C + c] += q[1][j] + q[2][j] - q[0][j];
-            dd[3 * row + j * C + c] += -q[3][j];
+    for (int64_t k = 0; k < count; k++, dd += 2 * C, v += vt) {
+        CK_IVDEP
+        for (int64_t c = 0; c < n; c++) {
+            float q[4][4];
+            for (int i = 0; i < 4; i++) {
+                const float *r = v + 4 * i * stride + c;
+                float v0 = r[0], v1 = r[stride], v2 = r[2 * stride], v3 = r[3 * stride];
+                q[i][0] = v0, q[i][1] = v1 - v2 + v3, q[i][2] = v1 + v2 - v0, q[i][3] = -v3;
+            }
+            for (int j = 0; j < 4; j++) {
+                dd[j * C + c] += q[0][j];
+                dd[row + j * C + c] += q[1][j] - q[2][j] + q[3][j];
+                dd[2 * row + j * C + c] += q[1][j] + q[2][j] - q[0][j];
+                dd[3 * row + j * C + c] += -q[3][j];
+            }
         }
     }
 }
 
-/* The tile's 2x2 outputs y = A^T m A + bias from its products m[p][f], then
- * relu'd if asked; y's rows `row` floats apart, pixels F apart. */
-CK_SIMD_CLONES static void output_transform(const float *restrict m, int64_t stride, int64_t F,
-                                            const float *restrict bias, bool relu, float *restrict y, int64_t row)
+/* The tiles' 2x2 outputs y = A^T m A + bias from their products m[p][f]
+ * (tiles `mt` apart), then relu'd if asked; y's rows `row` floats apart,
+ * pixels F apart. */
+CK_SIMD_CLONES static void output_transform(const float *restrict m, int64_t stride, int64_t mt, int64_t F, int64_t n,
+                                            int64_t count, const float *restrict bias, bool relu, float *restrict y,
+                                            int64_t row)
 {
-    CK_IVDEP
-    for (int64_t f = 0; f < F; f++) {
-        float s[2][4];
-        for (int j = 0; j < 4; j++) {
-            float m0 = m[j * stride + f], m1 = m[(4 + j) * stride + f], m2 = m[(8 + j) * stride + f],
-                  m3 = m[(12 + j) * stride + f];
-            s[0][j] = m0 + m1 + m2, s[1][j] = m1 - m2 - m3;
-        }
-        float b = bias ? bias[f] : 0.0f;
-        for (int i = 0; i < 2; i++) {
-            float y0 = s[i][0] + s[i][1] + s[i][2] + b, y1 = s[i][1] - s[i][2] - s[i][3] + b;
-            y[i * row + f] = relu && !(y0 > 0.0f) ? 0.0f : y0; /* as ck_act_forward: NaN -> 0 */
-            y[i * row + F + f] = relu && !(y1 > 0.0f) ? 0.0f : y1;
+    for (int64_t k = 0; k < count; k++, m += mt, y += 2 * F) {
+        CK_IVDEP
+        for (int64_t f = 0; f < n; f++) {
+            float s[2][4];
+            for (int j = 0; j < 4; j++) {
+                float m0 = m[j * stride + f], m1 = m[(4 + j) * stride + f], m2 = m[(8 + j) * stride + f],
+                      m3 = m[(12 + j) * stride + f];
+                s[0][j] = m0 + m1 + m2, s[1][j] = m1 - m2 - m3;
+            }
+            float b = bias ? bias[f] : 0.0f;
+            for (int i = 0; i < 2; i++) {
+                float y0 = s[i][0] + s[i][1] + s[i][2] + b, y1 = s[i][1] - s[i][2] - s[i][3] + b;
+                y[i * row + f] = relu && !(y0 > 0.0f) ? 0.0f : y0; /* as ck_act_forward: NaN -> 0 */
+                y[i * row + F + f] = relu && !(y1 > 0.0f) ? 0.0f : y1;
+            }
         }
     }
 }
 
-/* Its adjoint: dm[p][f] = (A dy A^T)[p] from the tile's 2x2 output gradients. */
-CK_SIMD_CLONES static void output_transform_adjoint(const float *restrict dy, int64_t row, int64_t F,
-                                                    float *restrict dm, int64_t stride)
+/* Its adjoint: dm[p][f] = (A dy A^T)[p] from the tiles' 2x2 output gradients. */
+CK_SIMD_CLONES static void output_transform_adjoint(const float *restrict dy, int64_t row, int64_t F, int64_t n,
+                                                    int64_t count, float *restrict dm, int64_t stride, int64_t mt)
 {
-    CK_IVDEP
-    for (int64_t f = 0; f < F; f++) {
-        float e[4][2];
-        for (int j = 0; j < 2; j++) {
-            float y0 = dy[j * F + f], y1 = dy[row + j * F + f];
-            e[0][j] = y0, e[1][j] = y0 + y1, e[2][j] = y0 - y1, e[3][j] = -y1;
-        }
-        for (int i = 0; i < 4; i++) {
-            float *r = dm + 4 * i * stride + f;
-            r[0] = e[i][0], r[stride] = e[i][0] + e[i][1], r[2 * stride] = e[i][0] - e[i][1], r[3 * stride] = -e[i][1];
+    for (int64_t k = 0; k < count; k++, dy += 2 * F, dm += mt) {
+        CK_IVDEP
+        for (int64_t f = 0; f < n; f++) {
+            float e[4][2];
+            for (int j = 0; j < 2; j++) {
+                float y0 = dy[j * F + f], y1 = dy[row + j * F + f];
+                e[0][j] = y0, e[1][j] = y0 + y1, e[2][j] = y0 - y1, e[3][j] = -y1;
+            }
+            for (int i = 0; i < 4; i++) {
+                float *r = dm + 4 * i * stride + f;
+                r[0] = e[i][0], r[stride] = e[i][0] + e[i][1], r[2 * stride] = e[i][0] - e[i][1];
+                r[3 * stride] = -e[i][1];
+            }
         }
     }
 }
 
-/* Transformed input of tiles [t0, t0 + n) into w->V. */
-static void transform_inputs(const wino *w, const float *x, int64_t t0, int64_t n)
+/* How many tiles from t on (at most `left`) lie in t's row of tiles and, like
+ * t, wholly inside their tensor: one transform call's run; 1 for a tile that
+ * crosses the edge (it goes through the edge buffer alone). */
+static int64_t run_from(const wino *w, int64_t t, int64_t left, window (*of)(const wino *, int64_t))
 {
-    for (int64_t t = 0; t < n; t++) {
+    window v = of(w, t);
+    if (!inside(&v)) return 1;
+    int64_t k = 1;
+    for (; k < left && (t + k) / w->across == t / w->across; k++) {
+        window u = of(w, t + k);
+        if (!inside(&u)) break;
+    }
+    return k;
+}
+
+/* The four passes over a block's tiles [t0, t0 + n), each for one thread's
+ * slice of the channels: transformed inputs into V, the outputs from the
+ * products in M (with bias and maybe relu), and backward the output gradients
+ * transformed into M and the input gradients added from V. */
+static void transform_inputs(const wino *w, const float *x, int64_t t0, int64_t n, slice s)
+{
+    const ck_conv_geom *g = w->g;
+    for (int64_t t = 0, k; t < n && s.n > 0; t += k) {
+        k = run_from(w, t0 + t, n - t, input_window);
         window v = input_window(w, t0 + t);
         int64_t row;
-        const float *d = window_read(&v, x, w->edge, &row);
-        input_transform(d, row, w->g->cin, w->V + t * w->g->cin, w->cap * w->g->cin);
+        const float *d = window_read(&v, x, w->edge_in, s, &row);
+        input_transform(d + s.c0, row, g->cin, s.n, k, w->V + t * g->cin + s.c0, w->cap * g->cin, g->cin);
     }
 }
 
-/* The 16 products out[p] = in[p] @ B[p], B packed [K, N] each, rows of n tiles. */
+static void transform_outputs(const wino *w, float *z, int64_t t0, int64_t n, const float *bias, bool relu, slice s)
+{
+    const ck_conv_geom *g = w->g;
+    for (int64_t t = 0, k; t < n && s.n > 0; t += k) {
+        k = run_from(w, t0 + t, n - t, output_window);
+        window v = output_window(w, t0 + t);
+        int64_t row;
+        float *y = window_write(&v, z, w->edge_out, s, &row);
+        output_transform(w->M + t * g->cout + s.c0, w->cap * g->cout, g->cout, g->cout, s.n, k,
+                         bias ? bias + s.c0 : NULL, relu, y + s.c0, row);
+        window_written(&v, z, w->edge_out, s, false);
+    }
+}
+
+static void transform_output_grads(const wino *w, const float *dy, int64_t t0, int64_t n, slice s)
+{
+    const ck_conv_geom *g = w->g;
+    for (int64_t t = 0, k; t < n && s.n > 0; t += k) {
+        k = run_from(w, t0 + t, n - t, output_window);
+        window v = output_window(w, t0 + t);
+        int64_t row;
+        const float *d = window_read(&v, dy, w->edge_out, s, &row);
+        output_transform_adjoint(d + s.c0, row, g->cout, s.n, k, w->M + t * g->cout + s.c0, w->cap * g->cout, g->cout);
+    }
+}
+
+static void transform_input_grads(const wino *w, float *dx, int64_t t0, int64_t n, slice s)
+{
+    const ck_conv_geom *g = w->g;
+    for (int64_t t = 0, k; t < n && s.n > 0; t += k) {
+        k = run_from(w, t0 + t, n - t, input_window);
+        window v = input_window(w, t0 + t);
+        int64_t row;
+        float *dd = window_write(&v, dx, w->edge_in, s, &row);
+        input_transform_adjoint(w->V + t * g->cin + s.c0, w->cap * g->cin, g->cin, g->cin, s.n, k, dd + s.c0, row);
+        window_written(&v, dx, w->edge_in, s, true);
+    }
+}
+
+/* The 16 products out[p] = in[p] @ B[p], B packed [K, N] each, rows of n
+ * tiles, shared among the threads of the enclosing team (if any). */
 static void products(int nr, int64_t n, int64_t cap, int64_t K, int64_t N, const float *in, const float *Bp,
                      float *out)
 {
     int64_t per = ck_packed_floats(K, N, nr);
-#pragma omp parallel for schedule(static) if (n * K * N * POINTS >= ((int64_t)1 << 22))
+#pragma omp for schedule(static)
     for (int p = 0; p < POINTS; p++)
         ck_gemm_packed(nr, n, N, K, in + p * cap * K, K, Bp + p * per, 0.0f, NULL, out + p * cap * N, N);
+}
+
+/* Whether a block of n tiles is worth a team of threads. */
+static bool in_parallel(const ck_conv_geom *g, int64_t n)
+{
+    return omp_get_max_threads() > 1 && n * g->cin * g->cout * POINTS >= ((int64_t)1 << 22);
 }
 
 int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *Up, float *z, float *scratch,
@@ -286,16 +395,15 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
     wino w = wino_of(g, scratch);
     int64_t tiles = g->batch * w.per_sample, npos = g->out[1] * g->out[2], done = 0;
     bool relu_here = ep && ep->act == CK_ACT_RELU && ep->out == z; /* else a pass of its own */
+    const float *bias = ep ? ep->bias : NULL;
     for (int64_t t0 = 0; t0 < tiles; t0 += w.cap) {
         int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
-        transform_inputs(&w, x, t0, n);
-        products(nr, n, w.cap, g->cin, g->cout, w.V, Up, w.M);
-        for (int64_t t = 0; t < n; t++) {
-            window v = output_window(&w, t0 + t);
-            int64_t row;
-            float *y = window_write(&v, z, w.edge, &row);
-            output_transform(w.M + t * g->cout, w.cap * g->cout, g->cout, ep ? ep->bias : NULL, relu_here, y, row);
-            window_written(&v, z, w.edge, false);
+#pragma omp parallel if (in_parallel(g, n))
+        {
+            transform_inputs(&w, x, t0, n, share_of(g->cin));
+#pragma omp barrier
+            products(nr, n, w.cap, g->cin, g->cout, w.V, Up, w.M);
+            transform_outputs(&w, z, t0, n, bias, relu_here, share_of(g->cout));
         }
         /* samples whose every tile is now done go on, activation applied */
         int64_t finished = (t0 + n) / w.per_sample;
@@ -347,25 +455,19 @@ int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *
         int st = need(pro, ready, wanted - ready);
         if (st) return st;
         ready = wanted;
-        transform_inputs(&w, x, t0, n);
-        for (int64_t t = 0; t < n; t++) {
-            window v = output_window(&w, t0 + t);
-            int64_t row;
-            const float *d = window_read(&v, dy, w.edge, &row);
-            output_transform_adjoint(d, row, g->cout, w.M + t * g->cout, w.cap * g->cout);
-        }
-#pragma omp parallel for schedule(static) if (n * cc * POINTS >= ((int64_t)1 << 22))
-        for (int p = 0; p < POINTS; p++)
-            ck_sgemm(true, false, g->cin, g->cout, n, 1.0f, w.V + p * w.cap * g->cin, g->cin,
-                     w.M + p * w.cap * g->cout, g->cout, 1.0f, dU + p * cc, g->cout);
-        if (!dx) continue;
-        products(nr, n, w.cap, g->cout, g->cin, w.M, Up_t, w.V); /* dV, over V: read already */
-        for (int64_t t = 0; t < n; t++) {
-            window v = input_window(&w, t0 + t);
-            int64_t row;
-            float *dd = window_write(&v, dx, w.edge, &row);
-            input_transform_adjoint(w.V + t * g->cin, w.cap * g->cin, g->cin, dd, row);
-            window_written(&v, dx, w.edge, true);
+#pragma omp parallel if (in_parallel(g, n))
+        {
+            transform_inputs(&w, x, t0, n, share_of(g->cin));
+            transform_output_grads(&w, dy, t0, n, share_of(g->cout));
+#pragma omp barrier
+#pragma omp for schedule(static)
+            for (int p = 0; p < POINTS; p++)
+                ck_sgemm(true, false, g->cin, g->cout, n, 1.0f, w.V + p * w.cap * g->cin, g->cin,
+                         w.M + p * w.cap * g->cout, g->cout, 1.0f, dU + p * cc, g->cout);
+            if (dx) {
+                products(nr, n, w.cap, g->cout, g->cin, w.M, Up_t, w.V); /* dV, over V: read already */
+                transform_input_grads(&w, dx, t0, n, share_of(g->cin));
+            }
         }
     }
     kernel_gradient(g, dU, dw);
