@@ -317,58 +317,38 @@ static int64_t run_from(const wino *w, int64_t t, int64_t left, window (*of)(con
     return k;
 }
 
-/* The four passes over a block's tiles [t0, t0 + n), each for one thread's
- * slice of the channels: transformed inputs into V, the outputs from the
- * products in M (with bias and maybe relu), and backward the output gradients
- * transformed into M and the input gradients added from V. */
-static void transform_inputs(const wino *w, const float *x, int64_t t0, int64_t n, slice s)
-{
-    const ck_conv_geom *g = w->g;
-    for (int64_t t = 0, k; t < n && s.n > 0; t += k) {
-        k = run_from(w, t0 + t, n - t, input_window);
-        window v = input_window(w, t0 + t);
-        int64_t row;
-        const float *d = window_read(&v, x, w->edge_in, s, &row);
-        input_transform(d + s.c0, row, g->cin, s.n, k, w->V + t * g->cin + s.c0, w->cap * g->cin, g->cin);
-    }
-}
+/* The four passes over a block's tiles. */
+typedef enum pass {
+    INPUTS,       /* x transformed into V                          */
+    OUTPUTS,      /* z from the products in M, bias and maybe relu */
+    OUTPUT_GRADS, /* dy transformed into M                         */
+    INPUT_GRADS   /* dx += the input gradient from V               */
+} pass;
 
-static void transform_outputs(const wino *w, float *z, int64_t t0, int64_t n, const float *bias, bool relu, slice s)
+/* Pass p over tiles [t0, t0 + n) for one thread's slice of the channels,
+ * reading tensor `in` or writing tensor `out`. */
+static void transform_pass(const wino *w, pass p, const float *in, float *out, int64_t t0, int64_t n,
+                           const float *bias, bool relu, slice s)
 {
-    const ck_conv_geom *g = w->g;
+    bool on_input = p == INPUTS || p == INPUT_GRADS;
+    window (*of)(const wino *, int64_t) = on_input ? input_window : output_window;
+    float *edge = on_input ? w->edge_in : w->edge_out, *values = on_input ? w->V : w->M;
+    int64_t C = on_input ? w->g->cin : w->g->cout, stride = w->cap * C;
     for (int64_t t = 0, k; t < n && s.n > 0; t += k) {
-        k = run_from(w, t0 + t, n - t, output_window);
-        window v = output_window(w, t0 + t);
+        k = run_from(w, t0 + t, n - t, of);
+        window v = of(w, t0 + t);
+        float *tv = values + t * C + s.c0;
         int64_t row;
-        float *y = window_write(&v, z, w->edge_out, s, &row);
-        output_transform(w->M + t * g->cout + s.c0, w->cap * g->cout, g->cout, g->cout, s.n, k,
-                         bias ? bias + s.c0 : NULL, relu, y + s.c0, row);
-        window_written(&v, z, w->edge_out, s, false);
-    }
-}
-
-static void transform_output_grads(const wino *w, const float *dy, int64_t t0, int64_t n, slice s)
-{
-    const ck_conv_geom *g = w->g;
-    for (int64_t t = 0, k; t < n && s.n > 0; t += k) {
-        k = run_from(w, t0 + t, n - t, output_window);
-        window v = output_window(w, t0 + t);
-        int64_t row;
-        const float *d = window_read(&v, dy, w->edge_out, s, &row);
-        output_transform_adjoint(d + s.c0, row, g->cout, s.n, k, w->M + t * g->cout + s.c0, w->cap * g->cout, g->cout);
-    }
-}
-
-static void transform_input_grads(const wino *w, float *dx, int64_t t0, int64_t n, slice s)
-{
-    const ck_conv_geom *g = w->g;
-    for (int64_t t = 0, k; t < n && s.n > 0; t += k) {
-        k = run_from(w, t0 + t, n - t, input_window);
-        window v = input_window(w, t0 + t);
-        int64_t row;
-        float *dd = window_write(&v, dx, w->edge_in, s, &row);
-        input_transform_adjoint(w->V + t * g->cin + s.c0, w->cap * g->cin, g->cin, g->cin, s.n, k, dd + s.c0, row);
-        window_written(&v, dx, w->edge_in, s, true);
+        if (p == INPUTS || p == OUTPUT_GRADS) {
+            const float *d = window_read(&v, in, edge, s, &row) + s.c0;
+            if (p == INPUTS) input_transform(d, row, C, s.n, k, tv, stride, C);
+            else output_transform_adjoint(d, row, C, s.n, k, tv, stride, C);
+            continue;
+        }
+        float *d = window_write(&v, out, edge, s, &row) + s.c0;
+        if (p == OUTPUTS) output_transform(tv, stride, C, C, s.n, k, bias ? bias + s.c0 : NULL, relu, d, row);
+        else input_transform_adjoint(tv, stride, C, C, s.n, k, d, row);
+        window_written(&v, out, edge, s, p == INPUT_GRADS);
     }
 }
 
@@ -400,10 +380,10 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
         int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
 #pragma omp parallel if (in_parallel(g, n))
         {
-            transform_inputs(&w, x, t0, n, share_of(g->cin));
+            transform_pass(&w, INPUTS, x, NULL, t0, n, NULL, false, share_of(g->cin));
 #pragma omp barrier
             products(nr, n, w.cap, g->cin, g->cout, w.V, Up, w.M);
-            transform_outputs(&w, z, t0, n, bias, relu_here, share_of(g->cout));
+            transform_pass(&w, OUTPUTS, NULL, z, t0, n, bias, relu_here, share_of(g->cout));
         }
         /* samples whose every tile is now done go on, activation applied */
         int64_t finished = (t0 + n) / w.per_sample;
@@ -457,8 +437,8 @@ int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *
         ready = wanted;
 #pragma omp parallel if (in_parallel(g, n))
         {
-            transform_inputs(&w, x, t0, n, share_of(g->cin));
-            transform_output_grads(&w, dy, t0, n, share_of(g->cout));
+            transform_pass(&w, INPUTS, x, NULL, t0, n, NULL, false, share_of(g->cin));
+            transform_pass(&w, OUTPUT_GRADS, dy, NULL, t0, n, NULL, false, share_of(g->cout));
 #pragma omp barrier
 #pragma omp for schedule(static)
             for (int p = 0; p < POINTS; p++)
@@ -466,7 +446,7 @@ int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *
                          w.M + p * w.cap * g->cout, g->cout, 1.0f, dU + p * cc, g->cout);
             if (dx) {
                 products(nr, n, w.cap, g->cout, g->cin, w.M, Up_t, w.V); /* dV, over V: read already */
-                transform_input_grads(&w, dx, t0, n, share_of(g->cin));
+                transform_pass(&w, INPUT_GRADS, NULL, dx, t0, n, NULL, false, share_of(g->cin));
             }
         }
     }
