@@ -22,8 +22,8 @@
 #include <stdint.h>
 
 /* Floats of im2col scratch (and of output rows per pointwise GEMM) per chunk:
- * about half this CPU's 1 MB L2, so a chunk's gathered rows are still in cache
- * when OpenBLAS packs them, and its output rows when the epilogue runs. */
+ * 1 MB, this CPU's L2, so a chunk's gathered rows are still in cache when the
+ * product reads them, and its output rows when the epilogue runs. */
 #define CK_CONV_CHUNK_FLOATS ((int64_t)1 << 18)
 
 typedef struct ck_conv_geom {

@@ -3,8 +3,8 @@
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   (input tile, 4 -> 4)
  *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1] (kernel, 3 -> 4)
  *   A^T = [1 1 1 0; 0 1 -1 -1]                      (products, 4 -> 2)
- * and their adjoints for the backward pass. Every transform works on one tile
- * and a run of channels, channels innermost, so it vectorizes across them.
+ * and their adjoints for the backward pass. Every transform works on a run of
+ * tiles and channels, channels innermost, so it vectorizes across them.
  * Transformed values are laid out [16][tiles][channels]: one plain row-major
  * matrix per transform point, which is what the products want. */
 #include "kernels/winograd.h"
@@ -26,9 +26,9 @@ bool ck_winograd_fits(const ck_conv_geom *g, int nr)
            g->cout >= 16 && g->out[1] >= 4 && g->out[2] >= 4;
 }
 
-/* Tiles per block: their transformed inputs and products in about half of L2
- * (CK_CONV_CHUNK_FLOATS), but never so few that the products' rows are too few
- * to stream the packed kernel for. */
+/* Tiles per block: their transformed inputs and products in CK_CONV_CHUNK_FLOATS
+ * (this CPU's L2; half or twice that measured no faster), but never so few
+ * that the products' rows are too few to stream the packed kernel for. */
 static int64_t block_tiles(const ck_conv_geom *g)
 {
     return max64(CK_CONV_CHUNK_FLOATS / (POINTS * (g->cin + g->cout)), 48);
