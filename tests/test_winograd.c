@@ -29,8 +29,16 @@ static ck_conv_geom geom(int64_t batch, int64_t h, int64_t w, int64_t cin, int64
     return g;
 }
 
-static int64_t xi(const ck_conv_geom *g, int64_t b, int64_t y, int64_t x) { return ((b * g->in[1] + y) * g->in[2] + x) * g->cin; }
-static int64_t yi(const ck_conv_geom *g, int64_t b, int64_t y, int64_t x) { return ((b * g->out[1] + y) * g->out[2] + x) * g->cout; }
+static int64_t xi(const ck_conv_geom *g, int64_t b, int64_t y, int64_t x)
+{
+    return ((b * g->in[1] + y) * g->in[2] + x) * g->cin;
+}
+
+static int64_t yi(const ck_conv_geom *g, int64_t b, int64_t y, int64_t x)
+{
+    return ((b * g->out[1] + y) * g->out[2] + x) * g->cout;
+}
+
 static int64_t wi(const ck_conv_geom *g, int ky, int kx) { return (ky * 3 + kx) * g->cin * g->cout; }
 
 /* Runs BODY for every (output pixel, tap) inside the input, with xo, wo and yo

@@ -318,8 +318,10 @@ int ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const flo
         for (int64_t gi = 0; gi < g->groups; gi++) {
             if (K <= THIN_K) {
                 side sd = {.it = g->out, .ext = g->in, .C = g->cin, .c0 = gi * cg, .cg = cg};
-                for (int64_t b = 0; b < n; b++) gather_t(g, &sd, x + (b0 + b) * nin * g->cin, col + b * npos, n * npos);
-                sgemm(false, false, K, fg, n * npos, col, n * npos, dyc + gi * fg, g->cout, 1.0f, dw + gi * fg, g->cout);
+                for (int64_t b = 0; b < n; b++)
+                    gather_t(g, &sd, x + (b0 + b) * nin * g->cin, col + b * npos, n * npos);
+                sgemm(false, false, K, fg, n * npos, col, n * npos, dyc + gi * fg, g->cout, 1.0f, dw + gi * fg,
+                      g->cout);
             } else {
                 gather_chunk(g, x, b0, n, gi, col);
                 sgemm(true, false, K, fg, n * npos, col, K, dyc + gi * fg, g->cout, 1.0f, dw + gi * fg, g->cout);

@@ -268,7 +268,8 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
     if (fold_readers(l, &g, in[0].data, col, chunk, ex)) return CK_OK;
     ck_conv_epilogue ep = epilogue_of(l, &out[0]);
     ep.samples_done = hand_on, ep.ctx = ex;
-    const float *wp = winograd(&g) ? winograd_kernel(l, &g, NULL, false, col, ex) : packed_kernel(&g, weight(l, 0), chunk, ex);
+    const float *wp = winograd(&g) ? winograd_kernel(l, &g, NULL, false, col, ex)
+                                   : packed_kernel(&g, weight(l, 0), chunk, ex);
     if (winograd(&g) && !wp) return nomem(l);
     return (ck_status)run_forward(l, &g, in[0].data, wp, z, col, chunk, &ep);
 }
