@@ -42,7 +42,7 @@ static double beyond_bound(const float *got, int64_t ldg, const float *A, int64_
 
 /* ck_gemm_packed_rows against the A it describes, built out: every third run
  * is the shared row of zeros (a tap in the padding), the rest point at
- * scattered rows of a source; with a bias. */
+ * scattered rows of a source; with a bias, then again with relu. */
 static void check_rows(int nr, int64_t M, int64_t N, int64_t taps, int64_t C)
 {
     int64_t K = taps * C, nsrc = 37;
@@ -56,10 +56,21 @@ static void check_rows(int nr, int64_t M, int64_t N, int64_t taps, int64_t C)
     }
     for (int64_t i = 0; i < M; i++) memcpy(starts + i * N, bias, (size_t)N * sizeof *starts);
     ck_pack_b(B, N, K, N, NULL, nr, Bp);
-    ck_gemm_packed_rows(nr, M, N, taps, C, rows, Bp, 0.0f, bias, out, N);
+    ck_gemm_packed_rows(nr, M, N, taps, C, rows, Bp, 0.0f, bias, false, out, N);
     double r = beyond_bound(out, N, A, K, B, M, N, K, starts, N);
     CHECK(r <= 1.0, "rows, nr %d, M %lld N %lld taps %lld C %lld: %g times the error bound", nr, (long long)M,
           (long long)N, (long long)taps, (long long)C, r);
+    /* with relu: the same sums, stored as max(0, sum) */
+    float *relu = malloc((size_t)(M * N) * sizeof *relu);
+    ck_gemm_packed_rows(nr, M, N, taps, C, rows, Bp, 0.0f, bias, true, relu, N);
+    int64_t wrong = 0, zeroed = 0;
+    for (int64_t i = 0; i < M * N; i++) {
+        wrong += relu[i] != (out[i] > 0.0f ? out[i] : 0.0f);
+        zeroed += out[i] < 0.0f;
+    }
+    CHECK(wrong == 0 && zeroed > 0, "rows with relu, nr %d, taps %lld C %lld: %lld of %lld differ from max(0, sum)",
+          nr, (long long)taps, (long long)C, (long long)wrong, (long long)(M * N));
+    free(relu);
     free(src), free(zeros), free(B), free(bias), free(A), free(out), free(starts), free(Bp), free(rows);
 }
 
@@ -190,6 +201,7 @@ int main(void)
             /* runs: C < KC (whole taps per slice, several slices), C > KC (a tap cut in pieces) */
             check_rows(nr, 50, 40, 9, 8);
             check_rows(nr, 13, 70, 9, 64);
+            check_rows(nr, 40, 36, 3, 3); /* kernel rows on one channel: runs of 3 */
             check_rows(nr, 7, 33, 3, 600);
             check_rows(nr, 200, 16, 25, 24);
         }

@@ -144,10 +144,21 @@ static float start_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_
     return 1.0f;
 }
 
-static int finish_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t n, int64_t cout, int64_t npos)
+/* Whether the product itself can apply the epilogue's relu: its output is the
+ * pre-activation buffer. */
+static bool relu_in_product(const ck_conv_epilogue *ep, const float *z)
+{
+    return ep && ep->act == CK_ACT_RELU && ep->out == z;
+}
+
+/* Rows [r0, r0 + n) of z after their product: the activation (unless the
+ * product applied it: act_done), then handed on. */
+static int finish_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t n, int64_t cout, int64_t npos,
+                       bool act_done)
 {
     if (!ep) return 0;
-    if (ep->act != CK_ACT_LINEAR || ep->out != z) ck_act_forward(ep->act, z + r0 * cout, ep->out + r0 * cout, n, cout);
+    if (!act_done && (ep->act != CK_ACT_LINEAR || ep->out != z))
+        ck_act_forward(ep->act, z + r0 * cout, ep->out + r0 * cout, n, cout);
     return ep->samples_done ? ep->samples_done(ep->ctx, r0 / npos, n / npos) : 0;
 }
 
@@ -228,7 +239,7 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
             int64_t n = rows - r0 < step ? rows - r0 : step;
             float beta = w_packed ? 0.0f : start_rows(ep, z, r0, n, g->cout);
             fwd_gemm(n, g->cout, g->cin, x + r0 * g->cin, w, w_packed, g->cout, beta, ep, z + r0 * g->cout, g->cout);
-            st = finish_rows(ep, z, r0, n, g->cout, npos);
+            st = finish_rows(ep, z, r0, n, g->cout, npos, false);
         }
         return st;
     }
@@ -241,9 +252,10 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
                                        ? tap_rows(g, x, b0, n, whole_rows, col, chunk * kvol * cg * npos) : NULL;
         if (rows) {
             int64_t run = whole_rows ? g->k[2] * g->cin : g->cin;
+            bool relu = relu_in_product(ep, z);
             ck_gemm_packed_rows(ck_packed_nr(), n * npos, g->cout, kvol * g->cin / run, run, rows, packed, 0.0f,
-                                ep ? ep->bias : NULL, z + b0 * npos * g->cout, g->cout);
-            st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos);
+                                ep ? ep->bias : NULL, relu, z + b0 * npos * g->cout, g->cout);
+            st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos, relu);
             continue;
         }
         for (int64_t gi = 0; gi < g->groups; gi++) {
@@ -251,7 +263,7 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
             fwd_gemm(n * npos, fg, kvol * cg, col, w + gi * fg, packed, g->cout, beta, ep,
                      z + b0 * npos * g->cout + gi * fg, g->cout);
         }
-        st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos);
+        st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos, false);
     }
     return st;
 }

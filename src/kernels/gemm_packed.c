@@ -53,7 +53,7 @@
 #define TILE_AVX512(name, ROWS, RN)                                                                              \
     __attribute__((target("avx512f"))) static void name(int64_t taps, int64_t kc, const float *const *a,          \
                                                         const float *bp, float *C, int64_t ldc, int64_t nw,      \
-                                                        bool accumulate, const float *bias)                     \
+                                                        bool accumulate, const float *bias, bool relu)          \
     {                                                                                                            \
         __mmask16 m0 = nw >= 16 ? 0xffff : (__mmask16)((1u << nw) - 1);                                          \
         __mmask16 m1 = nw >= 32 ? 0xffff : nw > 16 ? (__mmask16)((1u << (nw - 16)) - 1) : 0;                     \
@@ -67,6 +67,8 @@
                 o0 = _mm512_add_ps(o0, _mm512_maskz_loadu_ps(m0, cr));                                           \
                 o1 = _mm512_add_ps(o1, _mm512_maskz_loadu_ps(m1, cr + 16));                                      \
             }                                                                                                    \
+            if (relu) /* max returns its second operand for a NaN: 0, as ck_act_forward */                       \
+                o0 = _mm512_max_ps(o0, _mm512_setzero_ps()), o1 = _mm512_max_ps(o1, _mm512_setzero_ps());        \
             _mm512_mask_storeu_ps(cr, m0, o0);                                                                   \
             _mm512_mask_storeu_ps(cr + 16, m1, o1);                                                              \
         }                                                                                                        \
@@ -89,7 +91,7 @@ TILE_AVX512(tile_avx512_1, ROWS1, 1)
 #define TILE_AVX2(name, ROWS, RN)                                                                                \
     __attribute__((target("avx2,fma"))) static void name(int64_t taps, int64_t kc, const float *const *a,         \
                                                          const float *bp, float *C, int64_t ldc, int64_t nw,     \
-                                                         bool accumulate, const float *bias)                    \
+                                                         bool accumulate, const float *bias, bool relu)         \
     {                                                                                                            \
         float start[16] = {0};                                                                                   \
         for (int64_t j = 0; bias && j < nw; j++) start[j] = bias[j];                                             \
@@ -99,7 +101,10 @@ TILE_AVX512(tile_avx512_1, ROWS1, 1)
             float *cr = C + r * ldc, t[16];                                                                      \
             _mm256_storeu_ps(t, out[r][0]);                                                                      \
             _mm256_storeu_ps(t + 8, out[r][1]);                                                                  \
-            for (int64_t j = 0; j < nw; j++) cr[j] = accumulate ? cr[j] + t[j] : t[j];                           \
+            for (int64_t j = 0; j < nw; j++) {                                                                   \
+                float v = accumulate ? cr[j] + t[j] : t[j];                                                      \
+                cr[j] = relu && !(v > 0.0f) ? 0.0f : v;                                                          \
+            }                                                                                                    \
         }                                                                                                        \
     }
 TILE_AVX2(tile_avx2_6, ROWS6, 6)
@@ -144,7 +149,7 @@ void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, const float *c
 
 #if HAVE_KERNELS
 typedef void tile_fn(int64_t, int64_t, const float *const *, const float *, float *, int64_t, int64_t, bool,
-                     const float *);
+                     const float *, bool);
 /* The tile of each row count up to MR (index: rows), for each width. */
 static tile_fn *const tiles512[MR + 1] = {NULL, tile_avx512_1, tile_avx512_2, NULL, tile_avx512_4, NULL, tile_avx512_6};
 static tile_fn *const tiles256[MR + 1] = {NULL, tile_avx2_1, tile_avx2_2, NULL, tile_avx2_4, NULL, tile_avx2_6};
@@ -174,14 +179,14 @@ static void slice_at(const a_rows *a, int64_t K, int64_t k0, int64_t *taps, int6
 }
 
 static void run(int nr, int64_t M, int64_t N, int64_t K, const a_rows *a, const float *Bp, float beta,
-                const float *bias, float *C, int64_t ldc)
+                const float *bias, bool relu, float *C, int64_t ldc)
 {
     tile_fn *const *tiles = nr == 32 ? tiles512 : tiles256;
     int64_t panels = (N + nr - 1) / nr, blocks = (M + MC - 1) / MC;
     for (int64_t k0 = 0; k0 < K;) {
         int64_t taps, kc;
         slice_at(a, K, k0, &taps, &kc);
-        bool accumulate = k0 > 0 || beta != 0.0f;
+        bool accumulate = k0 > 0 || beta != 0.0f, last = k0 + taps * kc >= K;
         const float *start = accumulate ? NULL : bias;
 #pragma omp parallel for schedule(static) if (blocks * panels > 1 && M * N * taps * kc >= PAR_MIN)
         for (int64_t t = 0; t < blocks * panels; t++) {
@@ -196,16 +201,18 @@ static void run(int nr, int64_t M, int64_t N, int64_t K, const a_rows *a, const 
                 for (int64_t r0 = 0, rows; r0 < mr; r0 += rows) { /* 6, or the last rows as 4 + 2 + 1 */
                     rows = mr - r0 >= 6 ? 6 : mr - r0 >= 4 ? 4 : mr - r0 >= 2 ? 2 : 1;
                     tiles[rows](taps, kc, runs + r0 * taps, panel, C + (m0 + r0) * ldc + j * nr, ldc, nw, accumulate,
-                                start ? start + j * nr : NULL);
+                                start ? start + j * nr : NULL, relu && last);
                 }
             }
         }
         k0 += taps * kc;
     }
-    if (K <= 0) /* no slices ran: C = beta C (+ bias) */
+    if (K <= 0) /* no slices ran: C = beta C (+ bias), relu'd */
         for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++)
-                C[i * ldc + j] = (beta == 0.0f ? 0.0f : C[i * ldc + j]) + (bias && beta == 0.0f ? bias[j] : 0.0f);
+            for (int64_t j = 0; j < N; j++) {
+                float v = (beta == 0.0f ? 0.0f : C[i * ldc + j]) + (bias && beta == 0.0f ? bias[j] : 0.0f);
+                C[i * ldc + j] = relu && !(v > 0.0f) ? 0.0f : v;
+            }
 }
 #endif
 
@@ -215,21 +222,21 @@ void ck_gemm_packed(int nr, int64_t M, int64_t N, int64_t K, const float *A, int
 #if HAVE_KERNELS
     if ((nr != 32 && nr != 16) || M <= 0 || N <= 0) return;
     a_rows a = {.A = A, .lda = lda};
-    run(nr, M, N, K, &a, Bp, beta, bias, C, ldc);
+    run(nr, M, N, K, &a, Bp, beta, bias, false, C, ldc);
 #else
     (void)nr, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)Bp, (void)beta, (void)bias, (void)C, (void)ldc;
 #endif
 }
 
 void ck_gemm_packed_rows(int nr, int64_t M, int64_t N, int64_t taps, int64_t C, const float *const *rows,
-                         const float *Bp, float beta, const float *bias, float *out, int64_t ldc)
+                         const float *Bp, float beta, const float *bias, bool relu, float *out, int64_t ldc)
 {
 #if HAVE_KERNELS
     if ((nr != 32 && nr != 16) || M <= 0 || N <= 0 || C < 1 || (C < ROWS_MIN_C && taps > KC / ROWS_MIN_C)) return;
     a_rows a = {.rows = rows, .taps = taps, .C = C};
-    run(nr, M, N, taps * C, &a, Bp, beta, bias, out, ldc);
+    run(nr, M, N, taps * C, &a, Bp, beta, bias, relu, out, ldc);
 #else
-    (void)nr, (void)M, (void)N, (void)taps, (void)C, (void)rows, (void)Bp, (void)beta, (void)bias, (void)out,
-        (void)ldc;
+    (void)nr, (void)M, (void)N, (void)taps, (void)C, (void)rows, (void)Bp, (void)beta, (void)bias, (void)relu,
+        (void)out, (void)ldc;
 #endif
 }

@@ -36,8 +36,10 @@ void ck_gemm_packed(int nr, int64_t M, int64_t N, int64_t K, const float *A, int
  * rows[m * taps + t], C floats each, one after the other (a convolution's
  * im2col row: one input pixel's channels per kernel tap, or a row of zeros
  * where the tap falls in the padding). C >= 8, or at most 64 taps (shorter
- * runs: a convolution's kernel rows on few channels). */
+ * runs: a convolution's kernel rows on few channels). With relu, each result
+ * is stored as max(0, result) (NaN as 0), so a relu convolution's output
+ * needs no pass of its own. */
 void ck_gemm_packed_rows(int nr, int64_t M, int64_t N, int64_t taps, int64_t C, const float *const *rows,
-                         const float *Bp, float beta, const float *bias, float *out, int64_t ldc);
+                         const float *Bp, float beta, const float *bias, bool relu, float *out, int64_t ldc);
 
 #endif
