@@ -1,12 +1,14 @@
-/* Winograd F(2x2, 3x3) (kernels/winograd.c) against the convolution computed
- * in double, for every packed-kernel width this CPU runs: forward with bias,
- * relu and a column scale (a folded BatchNormalization), the weight and input
- * gradients (both accumulate), 'valid' and 'same' padding, odd and even
- * extents, channel counts off the panel width, blocks of tiles that split a
- * sample, at 1 and 2 threads (threads share a block's channels). Samples must
- * be handed on (samples_done) in order and only once final, and the output
- * gradient must not be read before the prologue asked for its samples. Then
- * which geometries it takes. */
+/* Winograd convolution (kernels/winograd.c), F(2x2, 3x3) for the cases with an
+ * output extent under 8 and F(4x4, 3x3) for the others, against the
+ * convolution computed in double, for every packed-kernel width this CPU
+ * runs: forward with bias, relu and a column scale (a folded
+ * BatchNormalization), the weight and input gradients (both accumulate),
+ * 'valid' and 'same' padding, odd and even extents, channel counts off the
+ * panel width, blocks of tiles that split a sample, at 1 and 2 threads
+ * (threads share a block's channels). Samples must be handed on
+ * (samples_done) in order and only once final, and the output gradient must
+ * not be read before the prologue asked for its samples. Then which
+ * geometries it takes. */
 #include "testutil.h"
 #include "kernels/gemm_packed.h"
 #include "kernels/winograd.h"

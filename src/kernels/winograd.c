@@ -1,12 +1,16 @@
-/* Winograd F(2x2, 3x3) convolution (see winograd.h). The transforms are the
- * standard ones for points 0, 1, -1:
+/* Winograd convolution (see winograd.h) in two sizes. F(2x2, 3x3), for the
+ * points 0, 1, -1:
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   (input tile, 4 -> 4)
  *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1] (kernel, 3 -> 4)
  *   A^T = [1 1 1 0; 0 1 -1 -1]                      (products, 4 -> 2)
- * and their adjoints for the backward pass. Every transform works on a run of
- * tiles and channels, channels innermost, so it vectorizes across them.
- * Transformed values are laid out [16][tiles][channels]: one plain row-major
- * matrix per transform point, which is what the products want. */
+ * and F(4x4, 3x3), for 0, 1, -1, 2, -2 (Lavin & Gray's matrices): 6x6 input
+ * tiles, 36 points, 2.25 multiplications per output where F(2x2) needs 4 and
+ * direct convolution 9, at the price of larger constants (ResNet50's logits
+ * 1.2e-6 from Keras's where F(2x2) gave 1.0e-6). Both come with their
+ * adjoints for the backward pass. Every transform works on a run of tiles and
+ * channels, channels innermost, so it vectorizes across them. Transformed
+ * values are laid out [points][tiles][channels]: one plain row-major matrix per
+ * transform point, which is what the products want. */
 #include "kernels/winograd.h"
 #include "kernels/gemm_packed.h"
 #include "kernels/tensor_ops.h"
@@ -14,10 +18,17 @@
 #include <omp.h>
 #include <string.h>
 
-#define POINTS 16 /* 4 x 4 transform points per tile */
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-static int64_t tiles_along(int64_t out) { return (out + 1) / 2; }
+
+/* F(4x4) once both output extents reach this: below it, its 4x4 blocks waste
+ * more of the tile than they save (a 5x5 output in 8x8 of blocks). */
+#define F4_FROM 8
+
+/* Outputs per tile side (2 or 4) of g's variant; its input tiles are m + 2 on a
+ * side and it has (m + 2)^2 transform points. */
+static int out_side(const ck_conv_geom *g) { return g->out[1] >= F4_FROM && g->out[2] >= F4_FROM ? 4 : 2; }
+static int points_of(const ck_conv_geom *g) { return (out_side(g) + 2) * (out_side(g) + 2); }
 
 bool ck_winograd_fits(const ck_conv_geom *g, int nr)
 {
@@ -31,7 +42,7 @@ bool ck_winograd_fits(const ck_conv_geom *g, int nr)
  * that the products' rows are too few to stream the packed kernel for. */
 static int64_t block_tiles(const ck_conv_geom *g)
 {
-    return max64(CK_CONV_CHUNK_FLOATS / (POINTS * (g->cin + g->cout)), 48);
+    return max64(CK_CONV_CHUNK_FLOATS / (points_of(g) * (g->cin + g->cout)), 48);
 }
 
 /* Floats before a 64-byte boundary: V and M start on one, so threads sharing a
@@ -42,24 +53,35 @@ static int64_t block_tiles(const ck_conv_geom *g)
  * tile for the edges. */
 static int64_t block_floats(const ck_conv_geom *g)
 {
-    return POINTS * (block_tiles(g) * (g->cin + g->cout) + g->cin) + 4 * g->cout + ALIGN_SLACK;
+    return points_of(g) * (block_tiles(g) * (g->cin + g->cout) + g->cin) + 16 * g->cout + ALIGN_SLACK;
 }
 
 int64_t ck_winograd_fwd_floats(const ck_conv_geom *g) { return max64(block_floats(g), g->cin * g->cout); }
-int64_t ck_winograd_bwd_floats(const ck_conv_geom *g) { return ck_winograd_fwd_floats(g) + POINTS * g->cin * g->cout; }
+int64_t ck_winograd_bwd_floats(const ck_conv_geom *g)
+{
+    return ck_winograd_fwd_floats(g) + points_of(g) * g->cin * g->cout;
+}
 
 int64_t ck_winograd_packed_floats(const ck_conv_geom *g, bool transposed, int nr)
 {
-    return POINTS * (transposed ? ck_packed_floats(g->cout, g->cin, nr) : ck_packed_floats(g->cin, g->cout, nr));
+    return points_of(g) * (transposed ? ck_packed_floats(g->cout, g->cin, nr) : ck_packed_floats(g->cin, g->cout, nr));
 }
 
-/* Row `a` of G applied to three values. */
-static inline float g_row(int a, float v0, float v1, float v2)
+/* Row `a` of G (F(2x2): 4 rows; F(4x4): 6) applied to three values. */
+static inline float g_row(int m, int a, float v0, float v1, float v2)
 {
+    if (m == 2) switch (a) {
+        case 0: return v0;
+        case 1: return 0.5f * (v0 + v1 + v2);
+        case 2: return 0.5f * (v0 - v1 + v2);
+        default: return v2;
+        }
     switch (a) {
-    case 0: return v0;
-    case 1: return 0.5f * (v0 + v1 + v2);
-    case 2: return 0.5f * (v0 - v1 + v2);
+    case 0: return 0.25f * v0;
+    case 1: return -(v0 + v1 + v2) / 6.0f;
+    case 2: return -(v0 - v1 + v2) / 6.0f;
+    case 3: return v0 / 24.0f + v1 / 12.0f + v2 / 6.0f;
+    case 4: return v0 / 24.0f - v1 / 12.0f + v2 / 6.0f;
     default: return v2;
     }
 }
@@ -69,11 +91,13 @@ static inline float g_row(int a, float v0, float v1, float v2)
 static void kernel_point(const ck_conv_geom *g, const float *w, int a, int b, int64_t c, float *u, bool transposed)
 {
     int64_t tap = g->cin * g->cout; /* floats between kernel taps */
+    int m = out_side(g);
     const float *wc = w + c * g->cout;
     for (int64_t f = 0; f < g->cout; f++) {
         float col[3];
-        for (int v = 0; v < 3; v++) col[v] = g_row(a, wc[v * tap + f], wc[(3 + v) * tap + f], wc[(6 + v) * tap + f]);
-        u[transposed ? f * g->cin : f] = g_row(b, col[0], col[1], col[2]);
+        for (int v = 0; v < 3; v++)
+            col[v] = g_row(m, a, wc[v * tap + f], wc[(3 + v) * tap + f], wc[(6 + v) * tap + f]);
+        u[transposed ? f * g->cin : f] = g_row(m, b, col[0], col[1], col[2]);
     }
 }
 
@@ -81,9 +105,10 @@ void ck_winograd_pack(const ck_conv_geom *g, const float *w, const float *col_sc
                       float *scratch, float *Up)
 {
     int64_t K = transposed ? g->cout : g->cin, N = transposed ? g->cin : g->cout, per = ck_packed_floats(K, N, nr);
-    for (int p = 0; p < POINTS; p++) {
+    int side = out_side(g) + 2;
+    for (int p = 0; p < points_of(g); p++) {
         for (int64_t c = 0; c < g->cin; c++)
-            kernel_point(g, w, p / 4, p % 4, c, transposed ? scratch + c : scratch + c * g->cout, transposed);
+            kernel_point(g, w, p / side, p % side, c, transposed ? scratch + c : scratch + c * g->cout, transposed);
         ck_pack_b(scratch, N, K, N, transposed ? NULL : col_scale, nr, Up + p * per);
     }
 }
@@ -93,21 +118,23 @@ void ck_winograd_pack(const ck_conv_geom *g, const float *w, const float *col_sc
  * [2i, 2i + 2) x [2j, 2j + 2) of sample t / per_sample. */
 typedef struct wino {
     const ck_conv_geom *g;
+    int m, points;              /* outputs per tile side (2 or 4), (m + 2)^2 */
     int64_t across, per_sample; /* tiles per row of a sample, per sample    */
     int64_t cap;                /* tiles per block                          */
-    float *V;                   /* [16][cap][cin]: transformed input tiles  */
-    float *M;                   /* [16][cap][cout]: the products            */
-    float *edge_in, *edge_out;  /* [16][cin], [4][cout]: a tile that crosses its tensor's edge */
+    float *V;                   /* [points][cap][cin]: transformed input tiles */
+    float *M;                   /* [points][cap][cout]: the products           */
+    float *edge_in, *edge_out;  /* [points][cin], [m * m][cout]: a tile that crosses its tensor's edge */
 } wino;
 
 static wino wino_of(const ck_conv_geom *g, float *scratch)
 {
     float *V = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    wino w = {.g = g, .across = tiles_along(g->out[2]), .cap = block_tiles(g), .V = V};
-    w.per_sample = tiles_along(g->out[1]) * w.across;
-    w.M = w.V + POINTS * w.cap * g->cin;
-    w.edge_in = w.M + POINTS * w.cap * g->cout;
-    w.edge_out = w.edge_in + POINTS * g->cin;
+    wino w = {.g = g, .m = out_side(g), .points = points_of(g), .cap = block_tiles(g), .V = V};
+    w.across = (g->out[2] + w.m - 1) / w.m;
+    w.per_sample = (g->out[1] + w.m - 1) / w.m * w.across;
+    w.M = w.V + w.points * w.cap * g->cin;
+    w.edge_in = w.M + w.points * w.cap * g->cout;
+    w.edge_out = w.edge_in + w.points * g->cin;
     return w;
 }
 
@@ -138,15 +165,16 @@ static window input_window(const wino *w, int64_t t)
 {
     const ck_conv_geom *g = w->g;
     int64_t r = t % w->per_sample;
-    return (window){t / w->per_sample, 2 * (r / w->across) - g->pad[1], 2 * (r % w->across) - g->pad[2],
-                    g->in[1], g->in[2], g->cin, 4};
+    return (window){t / w->per_sample, w->m * (r / w->across) - g->pad[1], w->m * (r % w->across) - g->pad[2],
+                    g->in[1], g->in[2], g->cin, w->m + 2};
 }
 
 static window output_window(const wino *w, int64_t t)
 {
     const ck_conv_geom *g = w->g;
     int64_t r = t % w->per_sample;
-    return (window){t / w->per_sample, 2 * (r / w->across), 2 * (r % w->across), g->out[1], g->out[2], g->cout, 2};
+    return (window){t / w->per_sample, w->m * (r / w->across), w->m * (r % w->across), g->out[1], g->out[2], g->cout,
+                    w->m};
 }
 
 static bool inside(const window *v) { return v->y0 >= 0 && v->x0 >= 0 && v->y0 + v->n <= v->h && v->x0 + v->n <= v->w; }
@@ -203,14 +231,15 @@ static void window_written(const window *v, float *t, const float *edge, slice s
 }
 
 /* The transforms below each take `count` tiles side by side in one row of
- * tiles (2 pixels apart in the tensor, one row apart in V or M), n channels
- * each: one call per run of tiles, not per tile, because a call's set-up (16
- * loads' and 16 stores' addresses) costs more than one tile's few vectors. */
+ * tiles (m pixels apart in the tensor, one row apart in V or M), n channels
+ * each: one call per run of tiles, not per tile, because a call's set-up (a
+ * load's or store's address per point) costs more than one tile's few
+ * vectors. First F(2x2)'s four. */
 
 /* v[p][c] (p's rows `stride` apart) = (B^T d B)[p] for 4x4 tiles d whose
  * rows start `row` floats apart, pixels C apart; v's tiles `vt` apart. */
-CK_SIMD_CLONES static void input_transform(const float *restrict d, int64_t row, int64_t C, int64_t n, int64_t count,
-                                           float *restrict v, int64_t stride, int64_t vt)
+CK_SIMD_CLONES static void input_f2(const float *restrict d, int64_t row, int64_t C, int64_t n, int64_t count,
+                                    float *restrict v, int64_t stride, int64_t vt)
 {
     for (int64_t k = 0; k < count; k++, d += 2 * C, v += vt) {
         CK_IVDEP
@@ -233,8 +262,8 @@ CK_SIMD_CLONES static void input_transform(const float *restrict d, int64_t row,
 
 /* Its adjoint: the tiles' pixels dd += B dV B^T (same layouts). Neighbouring
  * tiles share pixels, so the tiles go one after the other. */
-CK_SIMD_CLONES static void input_transform_adjoint(const float *restrict v, int64_t stride, int64_t vt, int64_t C,
-                                                   int64_t n, int64_t count, float *restrict dd, int64_t row)
+CK_SIMD_CLONES static void input_adjoint_f2(const float *restrict v, int64_t stride, int64_t vt, int64_t C,
+                                            int64_t n, int64_t count, float *restrict dd, int64_t row)
 {
     for (int64_t k = 0; k < count; k++, dd += 2 * C, v += vt) {
         CK_IVDEP
@@ -258,9 +287,9 @@ CK_SIMD_CLONES static void input_transform_adjoint(const float *restrict v, int6
 /* The tiles' 2x2 outputs y = A^T m A + bias from their products m[p][f]
  * (tiles `mt` apart), then relu'd if asked; y's rows `row` floats apart,
  * pixels F apart. */
-CK_SIMD_CLONES static void output_transform(const float *restrict m, int64_t stride, int64_t mt, int64_t F, int64_t n,
-                                            int64_t count, const float *restrict bias, bool relu, float *restrict y,
-                                            int64_t row)
+CK_SIMD_CLONES static void output_f2(const float *restrict m, int64_t stride, int64_t mt, int64_t F, int64_t n,
+                                     int64_t count, const float *restrict bias, bool relu, float *restrict y,
+                                     int64_t row)
 {
     for (int64_t k = 0; k < count; k++, m += mt, y += 2 * F) {
         CK_IVDEP
@@ -282,8 +311,8 @@ CK_SIMD_CLONES static void output_transform(const float *restrict m, int64_t str
 }
 
 /* Its adjoint: dm[p][f] = (A dy A^T)[p] from the tiles' 2x2 output gradients. */
-CK_SIMD_CLONES static void output_transform_adjoint(const float *restrict dy, int64_t row, int64_t F, int64_t n,
-                                                    int64_t count, float *restrict dm, int64_t stride, int64_t mt)
+CK_SIMD_CLONES static void output_adjoint_f2(const float *restrict dy, int64_t row, int64_t F, int64_t n,
+                                             int64_t count, float *restrict dm, int64_t stride, int64_t mt)
 {
     for (int64_t k = 0; k < count; k++, dy += 2 * F, dm += mt) {
         CK_IVDEP
@@ -297,6 +326,159 @@ CK_SIMD_CLONES static void output_transform_adjoint(const float *restrict dy, in
                 float *r = dm + 4 * i * stride + f;
                 r[0] = e[i][0], r[stride] = e[i][0] + e[i][1], r[2 * stride] = e[i][0] - e[i][1];
                 r[3 * stride] = -e[i][1];
+            }
+        }
+    }
+}
+
+/* F(4x4)'s, one dimension at a time: B^T, its adjoint B, A^T and its adjoint A. */
+static inline void bt6(const float d[6], float v[6])
+{
+    v[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+    v[1] = d[3] + d[4] - 4.0f * (d[1] + d[2]);
+    v[2] = d[4] - d[3] + 4.0f * (d[1] - d[2]);
+    v[3] = d[4] - d[2] + 2.0f * (d[3] - d[1]);
+    v[4] = d[4] - d[2] + 2.0f * (d[1] - d[3]);
+    v[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+}
+
+static inline void b6(const float v[6], float d[6])
+{
+    d[0] = 4.0f * v[0];
+    d[1] = 4.0f * (v[2] - v[1] + v[5]) + 2.0f * (v[4] - v[3]);
+    d[2] = -5.0f * v[0] - 4.0f * (v[1] + v[2]) - v[3] - v[4];
+    d[3] = v[1] - v[2] + 2.0f * (v[3] - v[4]) - 5.0f * v[5];
+    d[4] = v[0] + v[1] + v[2] + v[3] + v[4];
+    d[5] = v[5];
+}
+
+static inline void at4(const float m[6], float y[4])
+{
+    y[0] = m[0] + m[1] + m[2] + m[3] + m[4];
+    y[1] = m[1] - m[2] + 2.0f * (m[3] - m[4]);
+    y[2] = m[1] + m[2] + 4.0f * (m[3] + m[4]);
+    y[3] = m[1] - m[2] + 8.0f * (m[3] - m[4]) + m[5];
+}
+
+static inline void a4(const float y[4], float m[6])
+{
+    m[0] = y[0];
+    m[1] = y[0] + y[1] + y[2] + y[3];
+    m[2] = y[0] - y[1] + y[2] - y[3];
+    m[3] = y[0] + 2.0f * y[1] + 4.0f * y[2] + 8.0f * y[3];
+    m[4] = y[0] - 2.0f * y[1] + 4.0f * y[2] - 8.0f * y[3];
+    m[5] = y[3];
+}
+
+/* The same four passes as F(2x2)'s, on 6x6 tiles and 4x4 outputs. */
+CK_SIMD_CLONES static void input_f4(const float *restrict d, int64_t row, int64_t C, int64_t n, int64_t count,
+                                    float *restrict v, int64_t stride, int64_t vt)
+{
+    for (int64_t k = 0; k < count; k++, d += 4 * C, v += vt) {
+        CK_IVDEP
+        for (int64_t c = 0; c < n; c++) {
+            float t[6][6];
+            CK_UNROLL
+            for (int i = 0; i < 6; i++) {
+                float r[6];
+                CK_UNROLL
+                for (int j = 0; j < 6; j++) r[j] = d[i * row + j * C + c];
+                bt6(r, t[i]);
+            }
+            CK_UNROLL
+            for (int j = 0; j < 6; j++) {
+                float col[6], o[6];
+                CK_UNROLL
+                for (int i = 0; i < 6; i++) col[i] = t[i][j];
+                bt6(col, o);
+                CK_UNROLL
+                for (int i = 0; i < 6; i++) v[(i * 6 + j) * stride + c] = o[i];
+            }
+        }
+    }
+}
+
+CK_SIMD_CLONES static void input_adjoint_f4(const float *restrict v, int64_t stride, int64_t vt, int64_t C,
+                                            int64_t n, int64_t count, float *restrict dd, int64_t row)
+{
+    for (int64_t k = 0; k < count; k++, dd += 4 * C, v += vt) {
+        CK_IVDEP
+        for (int64_t c = 0; c < n; c++) {
+            float q[6][6];
+            CK_UNROLL
+            for (int i = 0; i < 6; i++) {
+                float r[6];
+                CK_UNROLL
+                for (int j = 0; j < 6; j++) r[j] = v[(i * 6 + j) * stride + c];
+                b6(r, q[i]);
+            }
+            CK_UNROLL
+            for (int j = 0; j < 6; j++) {
+                float col[6], o[6];
+                CK_UNROLL
+                for (int i = 0; i < 6; i++) col[i] = q[i][j];
+                b6(col, o);
+                CK_UNROLL
+                for (int i = 0; i < 6; i++) dd[i * row + j * C + c] += o[i];
+            }
+        }
+    }
+}
+
+CK_SIMD_CLONES static void output_f4(const float *restrict m, int64_t stride, int64_t mt, int64_t F, int64_t n,
+                                     int64_t count, const float *restrict bias, bool relu, float *restrict y,
+                                     int64_t row)
+{
+    for (int64_t k = 0; k < count; k++, m += mt, y += 4 * F) {
+        CK_IVDEP
+        for (int64_t f = 0; f < n; f++) {
+            float s[6][4];
+            CK_UNROLL
+            for (int i = 0; i < 6; i++) {
+                float r[6];
+                CK_UNROLL
+                for (int j = 0; j < 6; j++) r[j] = m[(i * 6 + j) * stride + f];
+                at4(r, s[i]);
+            }
+            float b = bias ? bias[f] : 0.0f;
+            CK_UNROLL
+            for (int j = 0; j < 4; j++) {
+                float col[6], o[4];
+                CK_UNROLL
+                for (int i = 0; i < 6; i++) col[i] = s[i][j];
+                at4(col, o);
+                CK_UNROLL
+                for (int i = 0; i < 4; i++) {
+                    float out = o[i] + b;
+                    y[i * row + j * F + f] = relu && !(out > 0.0f) ? 0.0f : out;
+                }
+            }
+        }
+    }
+}
+
+CK_SIMD_CLONES static void output_adjoint_f4(const float *restrict dy, int64_t row, int64_t F, int64_t n,
+                                             int64_t count, float *restrict dm, int64_t stride, int64_t mt)
+{
+    for (int64_t k = 0; k < count; k++, dy += 4 * F, dm += mt) {
+        CK_IVDEP
+        for (int64_t f = 0; f < n; f++) {
+            float e[4][6];
+            CK_UNROLL
+            for (int i = 0; i < 4; i++) {
+                float r[4];
+                CK_UNROLL
+                for (int j = 0; j < 4; j++) r[j] = dy[i * row + j * F + f];
+                a4(r, e[i]);
+            }
+            CK_UNROLL
+            for (int j = 0; j < 6; j++) {
+                float col[4], o[6];
+                CK_UNROLL
+                for (int i = 0; i < 4; i++) col[i] = e[i][j];
+                a4(col, o);
+                CK_UNROLL
+                for (int i = 0; i < 6; i++) dm[(i * 6 + j) * stride + f] = o[i];
             }
         }
     }
@@ -341,32 +523,33 @@ static void transform_pass(const wino *w, pass p, const float *in, float *out, i
         int64_t row;
         if (p == INPUTS || p == OUTPUT_GRADS) {
             const float *d = window_read(&v, in, edge, s, &row) + s.c0;
-            if (p == INPUTS) input_transform(d, row, C, s.n, k, tv, stride, C);
-            else output_transform_adjoint(d, row, C, s.n, k, tv, stride, C);
+            if (p == INPUTS) (w->m == 2 ? input_f2 : input_f4)(d, row, C, s.n, k, tv, stride, C);
+            else (w->m == 2 ? output_adjoint_f2 : output_adjoint_f4)(d, row, C, s.n, k, tv, stride, C);
             continue;
         }
         float *d = window_write(&v, out, edge, s, &row) + s.c0;
-        if (p == OUTPUTS) output_transform(tv, stride, C, C, s.n, k, bias ? bias + s.c0 : NULL, relu, d, row);
-        else input_transform_adjoint(tv, stride, C, C, s.n, k, d, row);
+        if (p == OUTPUTS)
+            (w->m == 2 ? output_f2 : output_f4)(tv, stride, C, C, s.n, k, bias ? bias + s.c0 : NULL, relu, d, row);
+        else (w->m == 2 ? input_adjoint_f2 : input_adjoint_f4)(tv, stride, C, C, s.n, k, d, row);
         window_written(&v, out, edge, s, p == INPUT_GRADS);
     }
 }
 
-/* The 16 products out[p] = in[p] @ B[p], B packed [K, N] each, rows of n
- * tiles, shared among the threads of the enclosing team (if any). */
-static void products(int nr, int64_t n, int64_t cap, int64_t K, int64_t N, const float *in, const float *Bp,
+/* The products out[p] = in[p] @ B[p] of every point, B packed [K, N] each,
+ * rows of n tiles, shared among the threads of the enclosing team (if any). */
+static void products(const wino *w, int nr, int64_t n, int64_t K, int64_t N, const float *in, const float *Bp,
                      float *out)
 {
-    int64_t per = ck_packed_floats(K, N, nr);
+    int64_t per = ck_packed_floats(K, N, nr), cap = w->cap;
 #pragma omp for schedule(static)
-    for (int p = 0; p < POINTS; p++)
+    for (int p = 0; p < w->points; p++)
         ck_gemm_packed(nr, n, N, K, in + p * cap * K, K, Bp + p * per, 0.0f, NULL, out + p * cap * N, N);
 }
 
 /* Whether a block of n tiles is worth a team of threads. */
 static bool in_parallel(const ck_conv_geom *g, int64_t n)
 {
-    return omp_get_max_threads() > 1 && n * g->cin * g->cout * POINTS >= ((int64_t)1 << 22);
+    return omp_get_max_threads() > 1 && n * g->cin * g->cout * points_of(g) >= ((int64_t)1 << 22);
 }
 
 int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *Up, float *z, float *scratch,
@@ -382,7 +565,7 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
         {
             transform_pass(&w, INPUTS, x, NULL, t0, n, NULL, false, share_of(g->cin));
 #pragma omp barrier
-            products(nr, n, w.cap, g->cin, g->cout, w.V, Up, w.M);
+            products(&w, nr, n, g->cin, g->cout, w.V, Up, w.M);
             transform_pass(&w, OUTPUTS, NULL, z, t0, n, bias, relu_here, share_of(g->cout));
         }
         /* samples whose every tile is now done go on, activation applied */
@@ -398,22 +581,29 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
     return 0;
 }
 
-/* dw [3, 3, cin, cout] += G^T dU G, dU [16][cin][cout]. */
+/* Column `k` of G (the kernel transform's adjoint) applied to the points' values u. */
+static inline float g_col(int m, int k, const float *u)
+{
+    if (m == 2) return k == 0 ? u[0] + 0.5f * (u[1] + u[2]) : k == 1 ? 0.5f * (u[1] - u[2]) : 0.5f * (u[1] + u[2]) + u[3];
+    if (k == 0) return 0.25f * u[0] - (u[1] + u[2]) / 6.0f + (u[3] + u[4]) / 24.0f;
+    if (k == 1) return (u[2] - u[1]) / 6.0f + (u[3] - u[4]) / 12.0f;
+    return (u[3] + u[4] - u[1] - u[2]) / 6.0f + u[5];
+}
+
+/* dw [3, 3, cin, cout] += G^T dU G, dU [points][cin][cout]. */
 static void kernel_gradient(const ck_conv_geom *g, const float *dU, float *dw)
 {
     int64_t cc = g->cin * g->cout;
+    int m = out_side(g), side = m + 2;
     for (int64_t i = 0; i < cc; i++) {
-        float h[3][4]; /* G^T applied down the columns of the 4x4 point grid */
-        for (int j = 0; j < 4; j++) {
-            float u0 = dU[j * cc + i], u1 = dU[(4 + j) * cc + i], u2 = dU[(8 + j) * cc + i],
-                  u3 = dU[(12 + j) * cc + i];
-            h[0][j] = u0 + 0.5f * (u1 + u2), h[1][j] = 0.5f * (u1 - u2), h[2][j] = 0.5f * (u1 + u2) + u3;
+        float h[3][6]; /* G^T applied down the columns of the point grid */
+        for (int j = 0; j < side; j++) {
+            float u[6];
+            for (int a = 0; a < side; a++) u[a] = dU[(a * side + j) * cc + i];
+            for (int k = 0; k < 3; k++) h[k][j] = g_col(m, k, u);
         }
-        for (int a = 0; a < 3; a++) {
-            dw[(a * 3) * cc + i] += h[a][0] + 0.5f * (h[a][1] + h[a][2]);
-            dw[(a * 3 + 1) * cc + i] += 0.5f * (h[a][1] - h[a][2]);
-            dw[(a * 3 + 2) * cc + i] += 0.5f * (h[a][1] + h[a][2]) + h[a][3];
-        }
+        for (int k = 0; k < 3; k++)
+            for (int l = 0; l < 3; l++) dw[(k * 3 + l) * cc + i] += g_col(m, l, h[k]);
     }
 }
 
@@ -426,9 +616,9 @@ int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *
                     float *dw, float *scratch, const ck_conv_prologue *pro)
 {
     wino w = wino_of(g, scratch);
-    float *dU = scratch + ck_winograd_fwd_floats(g); /* [16][cin][cout] */
+    float *dU = scratch + ck_winograd_fwd_floats(g); /* [points][cin][cout] */
     int64_t tiles = g->batch * w.per_sample, ready = 0, cc = g->cin * g->cout;
-    memset(dU, 0, (size_t)(POINTS * cc) * sizeof *dU);
+    memset(dU, 0, (size_t)(w.points * cc) * sizeof *dU);
     for (int64_t t0 = 0; t0 < tiles; t0 += w.cap) {
         int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
         int64_t wanted = (t0 + n + w.per_sample - 1) / w.per_sample; /* samples this block reads */
@@ -441,11 +631,11 @@ int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *
             transform_pass(&w, OUTPUT_GRADS, dy, NULL, t0, n, NULL, false, share_of(g->cout));
 #pragma omp barrier
 #pragma omp for schedule(static)
-            for (int p = 0; p < POINTS; p++)
+            for (int p = 0; p < w.points; p++)
                 ck_sgemm(true, false, g->cin, g->cout, n, 1.0f, w.V + p * w.cap * g->cin, g->cin,
                          w.M + p * w.cap * g->cout, g->cout, 1.0f, dU + p * cc, g->cout);
             if (dx) {
-                products(nr, n, w.cap, g->cout, g->cin, w.M, Up_t, w.V); /* dV, over V: read already */
+                products(&w, nr, n, g->cout, g->cin, w.M, Up_t, w.V); /* dV, over V: read already */
                 transform_pass(&w, INPUT_GRADS, NULL, dx, t0, n, NULL, false, share_of(g->cin));
             }
         }
