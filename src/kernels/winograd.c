@@ -67,37 +67,33 @@ int64_t ck_winograd_packed_floats(const ck_conv_geom *g, bool transposed, int nr
     return points_of(g) * (transposed ? ck_packed_floats(g->cout, g->cin, nr) : ck_packed_floats(g->cin, g->cout, nr));
 }
 
-/* Row `a` of G (F(2x2): 4 rows; F(4x4): 6) applied to three values. */
-static inline float g_row(int m, int a, float v0, float v1, float v2)
-{
-    if (m == 2) switch (a) {
-        case 0: return v0;
-        case 1: return 0.5f * (v0 + v1 + v2);
-        case 2: return 0.5f * (v0 - v1 + v2);
-        default: return v2;
-        }
-    switch (a) {
-    case 0: return 0.25f * v0;
-    case 1: return -(v0 + v1 + v2) / 6.0f;
-    case 2: return -(v0 - v1 + v2) / 6.0f;
-    case 3: return v0 / 24.0f + v1 / 12.0f + v2 / 6.0f;
-    case 4: return v0 / 24.0f - v1 / 12.0f + v2 / 6.0f;
-    default: return v2;
-    }
-}
+/* G, the kernel transform: 4 x 3 for F(2x2) (in a 6-row table, the same type
+ * as F(4x4)'s 6 x 3). */
+static const float G2[6][3] = {{1.0f, 0.0f, 0.0f}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0.0f, 0.0f, 1.0f}};
+static const float G4[6][3] = {{0.25f, 0.0f, 0.0f},
+                               {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                               {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                               {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                               {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                               {0.0f, 0.0f, 1.0f}};
 
-/* U at point (a, b), for one input channel c: [cout] values into u (stride 1),
- * or (transposed) into column c of a [cout, cin] matrix. */
+static const float (*g_of(const ck_conv_geom *g))[3] { return out_side(g) == 2 ? G2 : G4; }
+
+/* U at point (a, b) = G[a] g G[b]^T for one input channel c and every output
+ * channel: [cout] values into u (stride 1), or (transposed) into column c of
+ * a [cout, cin] matrix. */
 static void kernel_point(const ck_conv_geom *g, const float *w, int a, int b, int64_t c, float *u, bool transposed)
 {
     int64_t tap = g->cin * g->cout; /* floats between kernel taps */
-    int m = out_side(g);
+    const float(*G)[3] = g_of(g);
     const float *wc = w + c * g->cout;
+    float a0 = G[a][0], a1 = G[a][1], a2 = G[a][2], b0 = G[b][0], b1 = G[b][1], b2 = G[b][2];
+    int64_t step = transposed ? g->cin : 1;
     for (int64_t f = 0; f < g->cout; f++) {
         float col[3];
         for (int v = 0; v < 3; v++)
-            col[v] = g_row(m, a, wc[v * tap + f], wc[(3 + v) * tap + f], wc[(6 + v) * tap + f]);
-        u[transposed ? f * g->cin : f] = g_row(m, b, col[0], col[1], col[2]);
+            col[v] = a0 * wc[v * tap + f] + a1 * wc[(3 + v) * tap + f] + a2 * wc[(6 + v) * tap + f];
+        u[f * step] = b0 * col[0] + b1 * col[1] + b2 * col[2];
     }
 }
 
@@ -581,29 +577,23 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
     return 0;
 }
 
-/* Column `k` of G (the kernel transform's adjoint) applied to the points' values u. */
-static inline float g_col(int m, int k, const float *u)
-{
-    if (m == 2) return k == 0 ? u[0] + 0.5f * (u[1] + u[2]) : k == 1 ? 0.5f * (u[1] - u[2]) : 0.5f * (u[1] + u[2]) + u[3];
-    if (k == 0) return 0.25f * u[0] - (u[1] + u[2]) / 6.0f + (u[3] + u[4]) / 24.0f;
-    if (k == 1) return (u[2] - u[1]) / 6.0f + (u[3] - u[4]) / 12.0f;
-    return (u[3] + u[4] - u[1] - u[2]) / 6.0f + u[5];
-}
-
 /* dw [3, 3, cin, cout] += G^T dU G, dU [points][cin][cout]. */
 static void kernel_gradient(const ck_conv_geom *g, const float *dU, float *dw)
 {
     int64_t cc = g->cin * g->cout;
-    int m = out_side(g), side = m + 2;
+    int side = out_side(g) + 2;
+    const float(*G)[3] = g_of(g);
     for (int64_t i = 0; i < cc; i++) {
-        float h[3][6]; /* G^T applied down the columns of the point grid */
-        for (int j = 0; j < side; j++) {
-            float u[6];
-            for (int a = 0; a < side; a++) u[a] = dU[(a * side + j) * cc + i];
-            for (int k = 0; k < 3; k++) h[k][j] = g_col(m, k, u);
-        }
+        float h[3][6] = {{0}}; /* G^T applied down the columns of the point grid */
+        for (int a = 0; a < side; a++)
+            for (int j = 0; j < side; j++)
+                for (int k = 0; k < 3; k++) h[k][j] += G[a][k] * dU[(a * side + j) * cc + i];
         for (int k = 0; k < 3; k++)
-            for (int l = 0; l < 3; l++) dw[(k * 3 + l) * cc + i] += g_col(m, l, h[k]);
+            for (int l = 0; l < 3; l++) {
+                float sum = 0.0f;
+                for (int j = 0; j < side; j++) sum += G[j][l] * h[k][j];
+                dw[(k * 3 + l) * cc + i] += sum;
+            }
     }
 }
 
