@@ -174,8 +174,14 @@ static window output_window(const wino *w, int64_t t)
 }
 
 static bool inside(const window *v) { return v->y0 >= 0 && v->x0 >= 0 && v->y0 + v->n <= v->h && v->x0 + v->n <= v->w; }
-static bool pixel_in(const window *v, int64_t y, int64_t x) { return y >= 0 && y < v->h && x >= 0 && x < v->w; }
 static int64_t offset(const window *v, int64_t y, int64_t x) { return ((v->b * v->h + y) * v->w + x) * v->C; }
+
+/* The window's columns [lo, hi) that lie inside the tensor (lo >= hi: none). */
+static void span_in(const window *v, int64_t *lo, int64_t *hi)
+{
+    *lo = v->x0 < 0 ? -v->x0 : 0;
+    *hi = v->x0 + v->n > v->w ? v->w - v->x0 : v->n;
+}
 
 /* Where the window's pixels are (channel 0 of the first; rows *row floats
  * apart, pixels C apart): in place, or, for the channels of slice s, copied
@@ -187,13 +193,23 @@ static const float *window_read(const window *v, const float *t, float *edge, sl
         return t + offset(v, v->y0, v->x0);
     }
     *row = v->n * v->C;
-    for (int i = 0; i < v->n; i++)
-        for (int j = 0; j < v->n; j++) {
-            int64_t y = v->y0 + i, x = v->x0 + j;
-            float *dst = edge + (i * v->n + j) * v->C + s.c0;
-            if (pixel_in(v, y, x)) memcpy(dst, t + offset(v, y, x) + s.c0, (size_t)s.n * sizeof *dst);
-            else memset(dst, 0, (size_t)s.n * sizeof *dst);
+    int64_t lo, hi;
+    span_in(v, &lo, &hi);
+    for (int i = 0; i < v->n; i++) {
+        int64_t y = v->y0 + i;
+        float *dst = edge + i * v->n * v->C;
+        bool row_in = y >= 0 && y < v->h && lo < hi;
+        if (s.n == v->C) { /* all channels: the row's inside pixels are one run */
+            memset(dst, 0, (size_t)(v->n * v->C) * sizeof *dst);
+            if (row_in) memcpy(dst + lo * v->C, t + offset(v, y, v->x0 + lo), (size_t)((hi - lo) * v->C) * sizeof *dst);
+            continue;
         }
+        for (int j = 0; j < v->n; j++) {
+            float *px = dst + j * v->C + s.c0;
+            if (row_in && j >= lo && j < hi) memcpy(px, t + offset(v, y, v->x0 + j) + s.c0, (size_t)s.n * sizeof *px);
+            else memset(px, 0, (size_t)s.n * sizeof *px);
+        }
+    }
     return edge;
 }
 
@@ -215,15 +231,23 @@ static float *window_write(const window *v, float *t, float *edge, slice s, int6
 static void window_written(const window *v, float *t, const float *edge, slice s, bool add)
 {
     if (inside(v)) return;
-    for (int i = 0; i < v->n; i++)
-        for (int j = 0; j < v->n; j++) {
-            int64_t y = v->y0 + i, x = v->x0 + j;
-            if (!pixel_in(v, y, x)) continue;
-            const float *src = edge + (i * v->n + j) * v->C + s.c0;
-            float *dst = t + offset(v, y, x) + s.c0;
-            if (add) ck_vec_add(dst, src, s.n);
-            else memcpy(dst, src, (size_t)s.n * sizeof *dst);
+    int64_t lo, hi;
+    span_in(v, &lo, &hi);
+    for (int i = 0; i < v->n; i++) {
+        int64_t y = v->y0 + i;
+        if (y < 0 || y >= v->h || lo >= hi) continue;
+        const float *src = edge + (i * v->n + lo) * v->C;
+        float *dst = t + offset(v, y, v->x0 + lo);
+        if (s.n == v->C) { /* all channels: one run per row */
+            if (add) ck_vec_add(dst, src, (hi - lo) * v->C);
+            else memcpy(dst, src, (size_t)((hi - lo) * v->C) * sizeof *dst);
+            continue;
         }
+        for (int64_t j = 0; j < hi - lo; j++) {
+            if (add) ck_vec_add(dst + j * v->C + s.c0, src + j * v->C + s.c0, s.n);
+            else memcpy(dst + j * v->C + s.c0, src + j * v->C + s.c0, (size_t)s.n * sizeof *dst);
+        }
+    }
 }
 
 /* The transforms below each take `count` tiles side by side in one row of
