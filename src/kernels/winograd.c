@@ -250,108 +250,23 @@ static void window_written(const window *v, float *t, const float *edge, slice s
     }
 }
 
-/* The transforms below each take `count` tiles side by side in one row of
- * tiles (m pixels apart in the tensor, one row apart in V or M), n channels
- * each: one call per run of tiles, not per tile, because a call's set-up (a
- * load's or store's address per point) costs more than one tile's few
- * vectors. First F(2x2)'s four. */
-
-/* v[p][c] (p's rows `stride` apart) = (B^T d B)[p] for 4x4 tiles d whose
- * rows start `row` floats apart, pixels C apart; v's tiles `vt` apart. */
-CK_SIMD_CLONES static void input_f2(const float *restrict d, int64_t row, int64_t C, int64_t n, int64_t count,
-                                    float *restrict v, int64_t stride, int64_t vt)
+/* The transforms one dimension at a time: B^T (input), its adjoint B, A^T
+ * (products to outputs) and its adjoint A, for F(2x2) (4 <-> 4, 4 <-> 2) and
+ * F(4x4) (6 <-> 6, 6 <-> 4). */
+static inline void bt4(const float d[4], float v[4])
 {
-    for (int64_t k = 0; k < count; k++, d += 2 * C, v += vt) {
-        CK_IVDEP
-        for (int64_t c = 0; c < n; c++) {
-            float t[4][4];
-            for (int i = 0; i < 4; i++) {
-                const float *r = d + i * row + c;
-                float d0 = r[0], d1 = r[C], d2 = r[2 * C], d3 = r[3 * C];
-                t[i][0] = d0 - d2, t[i][1] = d1 + d2, t[i][2] = d2 - d1, t[i][3] = d1 - d3;
-            }
-            for (int j = 0; j < 4; j++) {
-                v[j * stride + c] = t[0][j] - t[2][j];
-                v[(4 + j) * stride + c] = t[1][j] + t[2][j];
-                v[(8 + j) * stride + c] = t[2][j] - t[1][j];
-                v[(12 + j) * stride + c] = t[1][j] - t[3][j];
-            }
-        }
-    }
+    v[0] = d[0] - d[2], v[1] = d[1] + d[2], v[2] = d[2] - d[1], v[3] = d[1] - d[3];
 }
 
-/* Its adjoint: the tiles' pixels dd += B dV B^T (same layouts). Neighbouring
- * tiles share pixels, so the tiles go one after the other. */
-CK_SIMD_CLONES static void input_adjoint_f2(const float *restrict v, int64_t stride, int64_t vt, int64_t C,
-                                            int64_t n, int64_t count, float *restrict dd, int64_t row)
+static inline void b4(const float v[4], float d[4])
 {
-    for (int64_t k = 0; k < count; k++, dd += 2 * C, v += vt) {
-        CK_IVDEP
-        for (int64_t c = 0; c < n; c++) {
-            float q[4][4];
-            for (int i = 0; i < 4; i++) {
-                const float *r = v + 4 * i * stride + c;
-                float v0 = r[0], v1 = r[stride], v2 = r[2 * stride], v3 = r[3 * stride];
-                q[i][0] = v0, q[i][1] = v1 - v2 + v3, q[i][2] = v1 + v2 - v0, q[i][3] = -v3;
-            }
-            for (int j = 0; j < 4; j++) {
-                dd[j * C + c] += q[0][j];
-                dd[row + j * C + c] += q[1][j] - q[2][j] + q[3][j];
-                dd[2 * row + j * C + c] += q[1][j] + q[2][j] - q[0][j];
-                dd[3 * row + j * C + c] += -q[3][j];
-            }
-        }
-    }
+    d[0] = v[0], d[1] = v[1] - v[2] + v[3], d[2] = v[1] + v[2] - v[0], d[3] = -v[3];
 }
 
-/* The tiles' 2x2 outputs y = A^T m A + bias from their products m[p][f]
- * (tiles `mt` apart), then relu'd if asked; y's rows `row` floats apart,
- * pixels F apart. */
-CK_SIMD_CLONES static void output_f2(const float *restrict m, int64_t stride, int64_t mt, int64_t F, int64_t n,
-                                     int64_t count, const float *restrict bias, bool relu, float *restrict y,
-                                     int64_t row)
-{
-    for (int64_t k = 0; k < count; k++, m += mt, y += 2 * F) {
-        CK_IVDEP
-        for (int64_t f = 0; f < n; f++) {
-            float s[2][4];
-            for (int j = 0; j < 4; j++) {
-                float m0 = m[j * stride + f], m1 = m[(4 + j) * stride + f], m2 = m[(8 + j) * stride + f],
-                      m3 = m[(12 + j) * stride + f];
-                s[0][j] = m0 + m1 + m2, s[1][j] = m1 - m2 - m3;
-            }
-            float b = bias ? bias[f] : 0.0f;
-            for (int i = 0; i < 2; i++) {
-                float y0 = s[i][0] + s[i][1] + s[i][2] + b, y1 = s[i][1] - s[i][2] - s[i][3] + b;
-                y[i * row + f] = relu && !(y0 > 0.0f) ? 0.0f : y0; /* as ck_act_forward: NaN -> 0 */
-                y[i * row + F + f] = relu && !(y1 > 0.0f) ? 0.0f : y1;
-            }
-        }
-    }
-}
+static inline void at2(const float m[4], float y[2]) { y[0] = m[0] + m[1] + m[2], y[1] = m[1] - m[2] - m[3]; }
 
-/* Its adjoint: dm[p][f] = (A dy A^T)[p] from the tiles' 2x2 output gradients. */
-CK_SIMD_CLONES static void output_adjoint_f2(const float *restrict dy, int64_t row, int64_t F, int64_t n,
-                                             int64_t count, float *restrict dm, int64_t stride, int64_t mt)
-{
-    for (int64_t k = 0; k < count; k++, dy += 2 * F, dm += mt) {
-        CK_IVDEP
-        for (int64_t f = 0; f < n; f++) {
-            float e[4][2];
-            for (int j = 0; j < 2; j++) {
-                float y0 = dy[j * F + f], y1 = dy[row + j * F + f];
-                e[0][j] = y0, e[1][j] = y0 + y1, e[2][j] = y0 - y1, e[3][j] = -y1;
-            }
-            for (int i = 0; i < 4; i++) {
-                float *r = dm + 4 * i * stride + f;
-                r[0] = e[i][0], r[stride] = e[i][0] + e[i][1], r[2 * stride] = e[i][0] - e[i][1];
-                r[3 * stride] = -e[i][1];
-            }
-        }
-    }
-}
+static inline void a2(const float y[2], float m[4]) { m[0] = y[0], m[1] = y[0] + y[1], m[2] = y[0] - y[1], m[3] = -y[1]; }
 
-/* F(4x4)'s, one dimension at a time: B^T, its adjoint B, A^T and its adjoint A. */
 static inline void bt6(const float d[6], float v[6])
 {
     v[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
@@ -390,119 +305,100 @@ static inline void a4(const float y[4], float m[6])
     m[5] = y[3];
 }
 
-/* The same four passes as F(2x2)'s, on 6x6 tiles and 4x4 outputs. */
-CK_SIMD_CLONES static void input_f4(const float *restrict d, int64_t row, int64_t C, int64_t n, int64_t count,
-                                    float *restrict v, int64_t stride, int64_t vt)
-{
-    for (int64_t k = 0; k < count; k++, d += 4 * C, v += vt) {
-        CK_IVDEP
-        for (int64_t c = 0; c < n; c++) {
-            float t[6][6];
-            CK_UNROLL
-            for (int i = 0; i < 6; i++) {
-                float r[6];
-                CK_UNROLL
-                for (int j = 0; j < 6; j++) r[j] = d[i * row + j * C + c];
-                bt6(r, t[i]);
-            }
-            CK_UNROLL
-            for (int j = 0; j < 6; j++) {
-                float col[6], o[6];
-                CK_UNROLL
-                for (int i = 0; i < 6; i++) col[i] = t[i][j];
-                bt6(col, o);
-                CK_UNROLL
-                for (int i = 0; i < 6; i++) v[(i * 6 + j) * stride + c] = o[i];
-            }
-        }
-    }
-}
+/* One channel of one tile transformed in 2-D by the 1-D transform f1d (IN
+ * values -> OUT): along each row of the IN x IN values LOAD(i, j) gives (i
+ * down, j across), then down each column; STORE then runs for each of the
+ * OUT x OUT results, o_[i] at (i, j). The loops are unrolled first so that
+ * the loop over channels around this vectorizes. */
+#define SEPARABLE(IN, OUT, f1d, LOAD, STORE)                                                                   \
+    do {                                                                                                       \
+        float rows_[IN][OUT];                                                                                  \
+        CK_UNROLL                                                                                              \
+        for (int i = 0; i < IN; i++) {                                                                         \
+            float r_[IN];                                                                                      \
+            CK_UNROLL                                                                                          \
+            for (int j = 0; j < IN; j++) r_[j] = (LOAD);                                                       \
+            f1d(r_, rows_[i]);                                                                                 \
+        }                                                                                                      \
+        CK_UNROLL                                                                                              \
+        for (int j = 0; j < OUT; j++) {                                                                        \
+            float col_[IN], o_[OUT];                                                                           \
+            CK_UNROLL                                                                                          \
+            for (int i = 0; i < IN; i++) col_[i] = rows_[i][j];                                                \
+            f1d(col_, o_);                                                                                     \
+            CK_UNROLL                                                                                          \
+            for (int i = 0; i < OUT; i++) STORE;                                                               \
+        }                                                                                                      \
+    } while (0)
 
-CK_SIMD_CLONES static void input_adjoint_f4(const float *restrict v, int64_t stride, int64_t vt, int64_t C,
-                                            int64_t n, int64_t count, float *restrict dd, int64_t row)
-{
-    for (int64_t k = 0; k < count; k++, dd += 4 * C, v += vt) {
-        CK_IVDEP
-        for (int64_t c = 0; c < n; c++) {
-            float q[6][6];
-            CK_UNROLL
-            for (int i = 0; i < 6; i++) {
-                float r[6];
-                CK_UNROLL
-                for (int j = 0; j < 6; j++) r[j] = v[(i * 6 + j) * stride + c];
-                b6(r, q[i]);
-            }
-            CK_UNROLL
-            for (int j = 0; j < 6; j++) {
-                float col[6], o[6];
-                CK_UNROLL
-                for (int i = 0; i < 6; i++) col[i] = q[i][j];
-                b6(col, o);
-                CK_UNROLL
-                for (int i = 0; i < 6; i++) dd[i * row + j * C + c] += o[i];
-            }
-        }
+/* The four passes, each over `count` tiles side by side in one row of tiles
+ * (m pixels apart in the tensor, one row apart in V or M), n channels each:
+ * one call per run of tiles, not per tile, because a call's set-up (a load's
+ * or store's address per point) costs more than one tile's few vectors. For
+ * tile side S = m + 2 and m outputs a side:
+ * v[p][c] (p's rows `stride` apart) = (B^T d B)[p] for S x S tiles d whose
+ * rows start `row` floats apart, pixels C apart; v's tiles `vt` apart. */
+#define INPUT_PASS(name, S, f1d)                                                                                \
+    CK_SIMD_CLONES static void name(const float *restrict d, int64_t row, int64_t C, int64_t n, int64_t count,  \
+                                    float *restrict v, int64_t stride, int64_t vt)                              \
+    {                                                                                                           \
+        for (int64_t k = 0; k < count; k++, d += (S - 2) * C, v += vt) {                                        \
+            CK_IVDEP                                                                                            \
+            for (int64_t c = 0; c < n; c++)                                                                     \
+                SEPARABLE(S, S, f1d, d[i * row + j * C + c], v[(i * S + j) * stride + c] = o_[i]);             \
+        }                                                                                                       \
     }
-}
+/* The adjoint: the tiles' pixels dd += B dV B^T (same layouts). Neighbouring
+ * tiles share pixels, so the tiles go one after the other. */
+#define INPUT_ADJOINT_PASS(name, S, f1d)                                                                        \
+    CK_SIMD_CLONES static void name(const float *restrict v, int64_t stride, int64_t vt, int64_t C, int64_t n,  \
+                                    int64_t count, float *restrict dd, int64_t row)                             \
+    {                                                                                                           \
+        for (int64_t k = 0; k < count; k++, dd += (S - 2) * C, v += vt) {                                       \
+            CK_IVDEP                                                                                            \
+            for (int64_t c = 0; c < n; c++)                                                                     \
+                SEPARABLE(S, S, f1d, v[(i * S + j) * stride + c], dd[i * row + j * C + c] += o_[i]);           \
+        }                                                                                                       \
+    }
+/* The tiles' m x m outputs y = A^T p A + bias from their products p[q][f]
+ * (tiles `mt` apart), then relu'd if asked (NaN -> 0, as ck_act_forward); y's
+ * rows `row` floats apart, pixels F apart. */
+#define OUTPUT_PASS(name, S, f1d)                                                                               \
+    CK_SIMD_CLONES static void name(const float *restrict p, int64_t stride, int64_t mt, int64_t F, int64_t n,  \
+                                    int64_t count, const float *restrict bias, bool relu, float *restrict y,    \
+                                    int64_t row)                                                                \
+    {                                                                                                           \
+        for (int64_t k = 0; k < count; k++, p += mt, y += (S - 2) * F) {                                        \
+            CK_IVDEP                                                                                            \
+            for (int64_t f = 0; f < n; f++) {                                                                   \
+                float b = bias ? bias[f] : 0.0f;                                                                \
+                SEPARABLE(S, S - 2, f1d, p[(i * S + j) * stride + f], {                                         \
+                    float out = o_[i] + b;                                                                      \
+                    y[i * row + j * F + f] = relu && !(out > 0.0f) ? 0.0f : out;                                \
+                });                                                                                             \
+            }                                                                                                   \
+        }                                                                                                       \
+    }
+/* The adjoint: dp[q][f] = (A dy A^T)[q] from the tiles' output gradients. */
+#define OUTPUT_ADJOINT_PASS(name, S, f1d)                                                                       \
+    CK_SIMD_CLONES static void name(const float *restrict dy, int64_t row, int64_t F, int64_t n, int64_t count, \
+                                    float *restrict dp, int64_t stride, int64_t mt)                             \
+    {                                                                                                           \
+        for (int64_t k = 0; k < count; k++, dy += (S - 2) * F, dp += mt) {                                      \
+            CK_IVDEP                                                                                            \
+            for (int64_t f = 0; f < n; f++)                                                                     \
+                SEPARABLE(S - 2, S, f1d, dy[i * row + j * F + f], dp[(i * S + j) * stride + f] = o_[i]);       \
+        }                                                                                                       \
+    }
 
-CK_SIMD_CLONES static void output_f4(const float *restrict m, int64_t stride, int64_t mt, int64_t F, int64_t n,
-                                     int64_t count, const float *restrict bias, bool relu, float *restrict y,
-                                     int64_t row)
-{
-    for (int64_t k = 0; k < count; k++, m += mt, y += 4 * F) {
-        CK_IVDEP
-        for (int64_t f = 0; f < n; f++) {
-            float s[6][4];
-            CK_UNROLL
-            for (int i = 0; i < 6; i++) {
-                float r[6];
-                CK_UNROLL
-                for (int j = 0; j < 6; j++) r[j] = m[(i * 6 + j) * stride + f];
-                at4(r, s[i]);
-            }
-            float b = bias ? bias[f] : 0.0f;
-            CK_UNROLL
-            for (int j = 0; j < 4; j++) {
-                float col[6], o[4];
-                CK_UNROLL
-                for (int i = 0; i < 6; i++) col[i] = s[i][j];
-                at4(col, o);
-                CK_UNROLL
-                for (int i = 0; i < 4; i++) {
-                    float out = o[i] + b;
-                    y[i * row + j * F + f] = relu && !(out > 0.0f) ? 0.0f : out;
-                }
-            }
-        }
-    }
-}
-
-CK_SIMD_CLONES static void output_adjoint_f4(const float *restrict dy, int64_t row, int64_t F, int64_t n,
-                                             int64_t count, float *restrict dm, int64_t stride, int64_t mt)
-{
-    for (int64_t k = 0; k < count; k++, dy += 4 * F, dm += mt) {
-        CK_IVDEP
-        for (int64_t f = 0; f < n; f++) {
-            float e[4][6];
-            CK_UNROLL
-            for (int i = 0; i < 4; i++) {
-                float r[4];
-                CK_UNROLL
-                for (int j = 0; j < 4; j++) r[j] = dy[i * row + j * F + f];
-                a4(r, e[i]);
-            }
-            CK_UNROLL
-            for (int j = 0; j < 6; j++) {
-                float col[4], o[6];
-                CK_UNROLL
-                for (int i = 0; i < 4; i++) col[i] = e[i][j];
-                a4(col, o);
-                CK_UNROLL
-                for (int i = 0; i < 6; i++) dm[(i * 6 + j) * stride + f] = o[i];
-            }
-        }
-    }
-}
+INPUT_PASS(input_f2, 4, bt4)
+INPUT_ADJOINT_PASS(input_adjoint_f2, 4, b4)
+OUTPUT_PASS(output_f2, 4, at2)
+OUTPUT_ADJOINT_PASS(output_adjoint_f2, 4, a2)
+INPUT_PASS(input_f4, 6, bt6)
+INPUT_ADJOINT_PASS(input_adjoint_f4, 6, b6)
+OUTPUT_PASS(output_f4, 6, at4)
+OUTPUT_ADJOINT_PASS(output_adjoint_f4, 6, a4)
 
 /* How many tiles from t on (at most `left`) lie in t's row of tiles and, like
  * t, wholly inside their tensor: one transform call's run; 1 for a tile that
