@@ -18,7 +18,6 @@
 #include <omp.h>
 #include <string.h>
 
-
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* F(4x4) once both output extents reach this: below it, its 4x4 blocks waste
@@ -111,7 +110,7 @@ void ck_winograd_pack(const ck_conv_geom *g, const float *w, const float *col_sc
 
 /* A block of tiles and where its transformed values live. Tile t (numbered
  * over the whole batch, row-major within a sample) covers outputs
- * [2i, 2i + 2) x [2j, 2j + 2) of sample t / per_sample. */
+ * [m i, m i + m) x [m j, m j + m) of sample t / per_sample. */
 typedef struct wino {
     const ck_conv_geom *g;
     int m, points;              /* outputs per tile side (2 or 4), (m + 2)^2 */
@@ -265,7 +264,10 @@ static inline void b4(const float v[4], float d[4])
 
 static inline void at2(const float m[4], float y[2]) { y[0] = m[0] + m[1] + m[2], y[1] = m[1] - m[2] - m[3]; }
 
-static inline void a2(const float y[2], float m[4]) { m[0] = y[0], m[1] = y[0] + y[1], m[2] = y[0] - y[1], m[3] = -y[1]; }
+static inline void a2(const float y[2], float m[4])
+{
+    m[0] = y[0], m[1] = y[0] + y[1], m[2] = y[0] - y[1], m[3] = -y[1];
+}
 
 static inline void bt6(const float d[6], float v[6])
 {
