@@ -95,12 +95,17 @@ void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t co
     if (act != CK_ACT_LINEAR || z != y) ck_act_forward(act, z, y, rows, cols);
 }
 
-void ck_sum_rows_acc(float *dst, const float *src, int64_t rows, int64_t cols)
+/* Four rows per pass over dst: one load and store of dst per four rows, where
+ * a row at a time made every add wait on the previous row's store. */
+CK_SIMD_CLONES void ck_sum_rows_acc(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols)
 {
-    for (int64_t r = 0; r < rows; r++) {
+    int64_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
         const float *s = src + r * cols;
-        for (int64_t c = 0; c < cols; c++) dst[c] += s[c];
+        for (int64_t c = 0; c < cols; c++) dst[c] += (s[c] + s[cols + c]) + (s[2 * cols + c] + s[3 * cols + c]);
     }
+    for (; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) dst[c] += src[r * cols + c];
 }
 
 void ck_vec_add(float *dst, const float *src, int64_t n)

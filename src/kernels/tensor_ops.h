@@ -51,8 +51,8 @@ void ck_weight_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda
 /* y = act(z + bias) over [rows, cols]; bias may be NULL; z may equal y (linear only
  * then needs no copy). z receives z + bias so backward can read the pre-activation. */
 void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act);
-/* dst[c] += sum over rows of src[r, c]. */
-void ck_sum_rows_acc(float *dst, const float *src, int64_t rows, int64_t cols);
+/* dst[c] += sum over rows of src[r, c] (dst not inside src). */
+void ck_sum_rows_acc(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols);
 /* dst += src; dst -= src; dst += a * src. */
 void ck_vec_add(float *dst, const float *src, int64_t n);
 void ck_vec_axpy(float *dst, float a, const float *src, int64_t n);
