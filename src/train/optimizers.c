@@ -7,6 +7,7 @@
  */
 #include "train/optimizers.h"
 #include "graph/config.h"
+#include "kernels/tensor_ops.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -393,8 +394,9 @@ typedef struct step_ctx {
     float u_t, u_t_1, u_prod, u_prod_1; /* Nadam                               */
 } step_ctx;
 
-/* The loops vectorise (sqrtf included: the library builds with -fno-math-errno). */
-static void update_span(const ck_optimizer *o, const step_ctx *c, float *w, const float *g,
+/* The loops vectorise (sqrtf included: the library builds with -fno-math-errno),
+ * for AVX2 and AVX-512 too (clones round as the baseline: no FMA contraction). */
+CK_SIMD_CLONES static void update_span(const ck_optimizer *o, const step_ctx *c, float *w, const float *g,
                         float *s0, float *s1, float *s2, int64_t n)
 {
     /* locals, not c->..., so stores through w cannot force reloads (aliasing) */
