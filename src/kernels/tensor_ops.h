@@ -19,19 +19,17 @@
 #define CK_SIMD_CLONES
 #endif
 
-/* Before a loop whose iterations touch disjoint data through several runs of
- * one pointer at run-time offsets: GCC would otherwise want a run-time overlap
- * check per pair of runs, give up past ten pairs and leave the loop scalar. */
+/* CK_IVDEP, before a loop whose iterations touch disjoint data through several
+ * runs of one pointer at run-time offsets: GCC would otherwise want a run-time
+ * overlap check per pair of runs, give up past ten pairs and leave the loop
+ * scalar. CK_UNROLL, before a short constant loop inside such a loop: unrolled
+ * first, so the outer loop can be vectorized (GCC leaves a 6 x 6 nest rolled
+ * otherwise). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define CK_IVDEP _Pragma("GCC ivdep")
-#else
-#define CK_IVDEP
-#endif
-/* Before a short constant loop inside such a loop: unrolled first, so the
- * outer loop can be vectorized (GCC leaves a 6 x 6 nest rolled otherwise). */
-#if defined(__GNUC__) && !defined(__clang__)
 #define CK_UNROLL _Pragma("GCC unroll 6")
 #else
+#define CK_IVDEP
 #define CK_UNROLL
 #endif
 
