@@ -144,17 +144,13 @@ static float start_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_
     return 1.0f;
 }
 
-/* Whether the product itself can apply the epilogue's relu: its output is the
- * pre-activation buffer. */
-static bool relu_in_product(const ck_conv_epilogue *ep, const float *z)
+bool ck_conv_relu_in_product(const ck_conv_epilogue *ep, const float *z)
 {
     return ep && ep->act == CK_ACT_RELU && ep->out == z;
 }
 
-/* Rows [r0, r0 + n) of z after their product: the activation (unless the
- * product applied it: act_done), then handed on. */
-static int finish_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t n, int64_t cout, int64_t npos,
-                       bool act_done)
+int ck_conv_finish_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t n, int64_t cout, int64_t npos,
+                        bool act_done)
 {
     if (!ep) return 0;
     if (!act_done && (ep->act != CK_ACT_LINEAR || ep->out != z))
@@ -239,7 +235,7 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
             int64_t n = rows - r0 < step ? rows - r0 : step;
             float beta = w_packed ? 0.0f : start_rows(ep, z, r0, n, g->cout);
             fwd_gemm(n, g->cout, g->cin, x + r0 * g->cin, w, w_packed, g->cout, beta, ep, z + r0 * g->cout, g->cout);
-            st = finish_rows(ep, z, r0, n, g->cout, npos, false);
+            st = ck_conv_finish_rows(ep, z, r0, n, g->cout, npos, false);
         }
         return st;
     }
@@ -252,10 +248,10 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
                                        ? tap_rows(g, x, b0, n, whole_rows, col, chunk * kvol * cg * npos) : NULL;
         if (rows) {
             int64_t run = whole_rows ? g->k[2] * g->cin : g->cin;
-            bool relu = relu_in_product(ep, z);
+            bool relu = ck_conv_relu_in_product(ep, z);
             ck_gemm_packed_rows(ck_packed_nr(), n * npos, g->cout, kvol * g->cin / run, run, rows, packed, 0.0f,
                                 ep ? ep->bias : NULL, relu, z + b0 * npos * g->cout, g->cout);
-            st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos, relu);
+            st = ck_conv_finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos, relu);
             continue;
         }
         for (int64_t gi = 0; gi < g->groups; gi++) {
@@ -263,7 +259,7 @@ int ck_conv_fwd(const ck_conv_geom *g, const float *x, const float *w, const flo
             fwd_gemm(n * npos, fg, kvol * cg, col, w + gi * fg, packed, g->cout, beta, ep,
                      z + b0 * npos * g->cout + gi * fg, g->cout);
         }
-        st = finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos, false);
+        st = ck_conv_finish_rows(ep, z, b0 * npos, n * npos, g->cout, npos, false);
     }
     return st;
 }
@@ -306,9 +302,9 @@ CK_SIMD_CLONES static void gather_t(const ck_conv_geom *g, const side *sd, const
             }
 }
 
-static int need(const ck_conv_prologue *pro, int64_t b0, int64_t n)
+int ck_conv_need(const ck_conv_prologue *pro, int64_t b0, int64_t n)
 {
-    return pro && pro->samples_needed ? pro->samples_needed(pro->ctx, b0, n) : 0;
+    return pro && pro->samples_needed && n > 0 ? pro->samples_needed(pro->ctx, b0, n) : 0;
 }
 
 int ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw,
@@ -318,14 +314,14 @@ int ck_conv_bwd(const ck_conv_geom *g, const float *x, const float *w, const flo
     int64_t cg = g->cin / g->groups, fg = g->cout / g->groups, K = kvol * cg;
     int st = 0;
     if (is_pointwise(g)) {
-        if ((st = need(pro, 0, g->batch))) return st;
+        if ((st = ck_conv_need(pro, 0, g->batch))) return st;
         sgemm(true, false, g->cin, g->cout, g->batch * npos, x, g->cin, dy, g->cout, 1.0f, dw, g->cout);
         if (dx) sgemm(false, true, g->batch * npos, g->cin, g->cout, dy, g->cout, w, g->cout, 1.0f, dx, g->cin);
         return 0;
     }
     for (int64_t b0 = 0; b0 < g->batch; b0 += chunk) {
         int64_t n = g->batch - b0 < chunk ? g->batch - b0 : chunk;
-        if ((st = need(pro, b0, n))) return st;
+        if ((st = ck_conv_need(pro, b0, n))) return st;
         const float *dyc = dy + b0 * npos * g->cout;
         for (int64_t gi = 0; gi < g->groups; gi++) {
             if (K <= THIN_K) {

@@ -54,6 +54,15 @@ typedef struct ck_conv_epilogue {
     void *ctx;
 } ck_conv_epilogue;
 
+/* Whether the product itself can apply the epilogue's relu (it writes the
+ * output directly: out is z). */
+bool ck_conv_relu_in_product(const ck_conv_epilogue *ep, const float *z);
+/* Rows [r0, r0 + n) of z (npos rows per sample, cout floats each) after their
+ * product: the activation unless act_done, then samples_done for their
+ * samples. Returns samples_done's status; ep may be NULL. */
+int ck_conv_finish_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t n, int64_t cout, int64_t npos,
+                        bool act_done);
+
 /* z[b, out..., cout] = conv(x[b, in..., cin], w[k..., cin/groups, cout]), then the
  * epilogue if not NULL. col: chunk * ck_conv_col_floats floats; chunk >= 1
  * samples per GEMM. w_packed: w as [K, cout] packed for ck_gemm_packed (one
@@ -68,6 +77,10 @@ typedef struct ck_conv_prologue {
     int (*samples_needed)(void *ctx, int64_t b0, int64_t n);
     void *ctx;
 } ck_conv_prologue;
+
+/* pro's samples_needed for samples [b0, b0 + n) (nothing for n < 1 or no
+ * prologue). */
+int ck_conv_need(const ck_conv_prologue *pro, int64_t b0, int64_t n);
 
 /* dw += d/dw, dx += d/dx (dx may be NULL) for dy [b, out..., cout]. Returns 0,
  * or the status of pro->samples_needed (pro may be NULL). */

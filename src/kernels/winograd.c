@@ -475,7 +475,7 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
 {
     wino w = wino_of(g, scratch);
     int64_t tiles = g->batch * w.per_sample, npos = g->out[1] * g->out[2], done = 0;
-    bool relu_here = ep && ep->act == CK_ACT_RELU && ep->out == z; /* else a pass of its own */
+    bool relu_here = ck_conv_relu_in_product(ep, z); /* else a pass of its own */
     const float *bias = ep ? ep->bias : NULL;
     for (int64_t t0 = 0; t0 < tiles; t0 += w.cap) {
         int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
@@ -488,11 +488,8 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
         }
         /* samples whose every tile is now done go on, activation applied */
         int64_t finished = (t0 + n) / w.per_sample;
-        if (finished == done || !ep) continue;
-        int64_t rows = (finished - done) * npos;
-        if (!relu_here && (ep->act != CK_ACT_LINEAR || ep->out != z))
-            ck_act_forward(ep->act, z + done * npos * g->cout, ep->out + done * npos * g->cout, rows, g->cout);
-        int st = ep->samples_done ? ep->samples_done(ep->ctx, done, finished - done) : 0;
+        if (finished == done) continue;
+        int st = ck_conv_finish_rows(ep, z, done * npos, (finished - done) * npos, g->cout, npos, relu_here);
         done = finished;
         if (st) return st;
     }
@@ -519,11 +516,6 @@ static void kernel_gradient(const ck_conv_geom *g, const float *dU, float *dw)
     }
 }
 
-static int need(const ck_conv_prologue *pro, int64_t b0, int64_t n)
-{
-    return pro && pro->samples_needed && n > 0 ? pro->samples_needed(pro->ctx, b0, n) : 0;
-}
-
 int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *Up_t, const float *dy, float *dx,
                     float *dw, float *scratch, const ck_conv_prologue *pro)
 {
@@ -534,7 +526,7 @@ int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *
     for (int64_t t0 = 0; t0 < tiles; t0 += w.cap) {
         int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
         int64_t wanted = (t0 + n + w.per_sample - 1) / w.per_sample; /* samples this block reads */
-        int st = need(pro, ready, wanted - ready);
+        int st = ck_conv_need(pro, ready, wanted - ready);
         if (st) return st;
         ready = wanted;
 #pragma omp parallel if (in_parallel(g, n))
