@@ -276,7 +276,8 @@ void ck_rnn_forward(const ck_rnn_args *a)
 
 /* ---- backward -------------------------------------------------------------------- */
 /* d pre-activations of one row from d gates: dpre = 0 then += act'(pre) * dg. */
-CK_SIMD_CLONES static void gate_back(ck_act_kind k, const float *pre, const float *g, const float *dg, float *dpre, int64_t n)
+CK_SIMD_CLONES
+static void gate_back(ck_act_kind k, const float *pre, const float *g, const float *dg, float *dpre, int64_t n)
 {
     /* tanh and sigmoid from their outputs, in loops that vectorize */
     if (k == CK_ACT_TANH) {
@@ -290,7 +291,8 @@ CK_SIMD_CLONES static void gate_back(ck_act_kind k, const float *pre, const floa
 }
 
 /* LSTM row: dh, dc (in: d of h_s, c_s; out: dc of c_{s-1}) -> dpre, dzh = dpre. */
-CK_SIMD_CLONES static void lstm_back(const ck_rnn_args *a, const float *pre, const float *g, const float *c, const float *cp,
+CK_SIMD_CLONES
+static void lstm_back(const ck_rnn_args *a, const float *pre, const float *g, const float *c, const float *cp,
                       float *dh, float *dc, float *dpre, float *dg, float *tmp)
 {
     int64_t u = a->units;
@@ -323,7 +325,8 @@ void ck_rnn_lstm_cell_back(const ck_rnn_args *a, const float *pre, const float *
 
 /* GRU row, first part: from dh, the z and candidate grads and h_prev's direct
  * share (dhp = dh * z); reset_after also the r grads and dzh. */
-CK_SIMD_CLONES static void gru_back1(const ck_rnn_args *a, const float *pre, const float *g, const float *cand, const float *hp,
+CK_SIMD_CLONES
+static void gru_back1(const ck_rnn_args *a, const float *pre, const float *g, const float *cand, const float *hp,
                       const float *dh, float *dpre, float *dzh, float *dhp, float *tmp)
 {
     int64_t u = a->units;
@@ -344,7 +347,8 @@ CK_SIMD_CLONES static void gru_back1(const ck_rnn_args *a, const float *pre, con
 }
 
 /* GRU reset before, second part: drh = d(r*h) (GEMM'd by the caller). */
-CK_SIMD_CLONES static void gru_back2(const ck_rnn_args *a, const float *pre, const float *g, const float *hp, const float *drh,
+CK_SIMD_CLONES
+static void gru_back2(const ck_rnn_args *a, const float *pre, const float *g, const float *hp, const float *drh,
                       float *dpre, float *dhp, float *tmp)
 {
     int64_t u = a->units;

@@ -776,7 +776,8 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
 static void zero_grads(ck_plan *p, int64_t rows)
 {
     for (int i = 0; i < p->n_owned; i++)
-        if (p->owned[i].need_grad && !p->owned[i].grad_by_rows) memset(p->owned[i].grad, 0, (size_t)(rows * p->owned[i].size) * sizeof(float));
+        if (p->owned[i].need_grad && !p->owned[i].grad_by_rows)
+            memset(p->owned[i].grad, 0, (size_t)(rows * p->owned[i].size) * sizeof(float));
     for (int i = 0; i < p->n_steps; i++)
         if (p->steps[i].sub) zero_grads(p->steps[i].sub, rows);
 }
@@ -907,7 +908,8 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
 static int count_fused(const ck_plan *p)
 {
     int n = 0;
-    for (int i = 0; i < p->n_steps; i++) n += p->steps[i].runs_fused + (p->steps[i].sub ? count_fused(p->steps[i].sub) : 0);
+    for (int i = 0; i < p->n_steps; i++)
+        n += p->steps[i].runs_fused + (p->steps[i].sub ? count_fused(p->steps[i].sub) : 0);
     return n;
 }
 
