@@ -1,9 +1,10 @@
 /* Steady-state forward and backward passes allocate nothing. For a model around
  * each layer whose hooks used to take scratch from the allocator on every call
  * (the attention family, Layer/Group/Unit/RMSNormalization, Resizing, CenterCrop,
- * UpSampling2D with a resize kernel), a training forward + backward after a
- * warm-up step must make no malloc, calloc, realloc or free call, at the planned
- * batch and at a smaller one. Each layer reads a Dense (or an Embedding) so its
+ * UpSampling2D with a resize kernel), and for the convolution paths (Winograd,
+ * kernel-row runs, im2col), a training forward + backward after a warm-up step
+ * and a weight change (kernels packed again) must make no malloc, calloc,
+ * realloc or free call, at the planned batch and at a smaller one. Each layer reads a Dense (or an Embedding) so its
  * input gradient is wanted and its backward runs in full.
  *
  * The calls are counted by wrapping the allocator at link time (CMakeLists.txt:
@@ -117,6 +118,7 @@ static void run_case(const alloc_case *c)
     /* warm-up: a layer's own scratch (ck_layer_scratch) is sized on first use */
     if (!step(c, ex, in, dy, BATCH)) goto done;
     for (int64_t rows = BATCH; rows >= BATCH - 1; rows--) {
+        ck_model_weights_changed(m); /* as an optimizer step does: kernels are packed again */
         long before = calls();
         if (!step(c, ex, in, dy, rows)) break;
         long n = calls() - before;
@@ -159,6 +161,11 @@ static const alloc_case cases[] = {
     CASE("CenterCrop", "height=5, width=3", "(4, 6, 2)"),
     CASE("UpSampling2D", "size=(2, 3), interpolation='bicubic'", "(3, 2, 2)"),
     CASE("UpSampling2D", "size=2, interpolation='lanczos5'", "(3, 2, 2)"),
+    /* convolutions: Winograd F(4x4) and F(2x2), kernel rows on one channel, im2col */
+    CASE("Conv2D", "filters=16, kernel_size=3, padding='same', activation='relu'", "(10, 10, 16)"),
+    CASE("Conv2D", "filters=16, kernel_size=3, activation='tanh'", "(7, 6, 16)"),
+    CASE("Conv2D", "filters=32, kernel_size=3, activation='relu'", "(12, 12, 1)"),
+    CASE("Conv2D", "filters=8, kernel_size=5, strides=2, padding='same'", "(9, 9, 3)"),
 };
 
 int main(void)
