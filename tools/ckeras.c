@@ -246,7 +246,7 @@ int main(int argc, char **argv)
     const cli_command *c = find_command(cmd);
     if (c && argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) return cli_usage(cmd, stdout);
     if (c) return c->run(argc - 2, argv + 2);
-    if (!strcmp(cmd, "version")) return puts("ckeras " CKERAS_VERSION), 0;
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return printf("ckeras %s\n", ck_version()), 0;
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return usage(stdout);
     fprintf(stderr, "ckeras: unknown command '%s'\n", cmd);
     return usage(stderr);
