@@ -1,55 +1,14 @@
 /* ckeras: the command-line tool, a thin shell over the public API. It turns
  * statuses into one-line messages on stderr and exit codes (0 ok, 1 error,
- * 2 usage). */
+ * 2 usage). The commands and their options are the table in tools/commands.c. */
 #include "cli.h"
+#include "model_io.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-static int cmd_summary(int argc, char **argv), cmd_weights(int argc, char **argv);
-static int cmd_example_args(int argc, char **argv), cmd_layers_args(int argc, char **argv);
-
-static const cli_command core_commands[] = {
-    {"summary", cmd_summary,
-     "  summary FILE [options]    print model.summary() of a model file\n"
-     "      --style keras3|keras2|json   (default keras3)\n"
-     "      --line-length N  --positions a,b,c  --show-trainable  --expand-nested\n"
-     "      --layer-range START END  --flops\n"},
-    {"weights", cmd_weights,
-     "  weights FILE [--layer NAME] [--format text|npz --output F.npz]  list every weight\n"},
-    {"example", cmd_example_args, "  example                   the classic model: its summary and get_weights()\n"},
-    {"layers", cmd_layers_args, "  layers                    list the supported Keras layer classes\n"},
-};
-static const size_t n_core_commands = sizeof core_commands / sizeof core_commands[0];
-
-static int usage(FILE *out)
-{
-    fputs("usage: ckeras COMMAND [ARGS]   (ckeras COMMAND --help for one command)\n\ncommands:\n", out);
-    for (size_t i = 0; i < n_core_commands; i++) fputs(core_commands[i].help, out);
-    for (const cli_command *c = cli_extra_commands; c->name; c++) fputs(c->help, out);
-    fputs("  version                   print the version\n", out);
-    return out == stderr ? 2 : 0;
-}
-
-static const cli_command *find_command(const char *name)
-{
-    for (size_t i = 0; i < n_core_commands; i++)
-        if (!strcmp(name, core_commands[i].name)) return &core_commands[i];
-    for (const cli_command *c = cli_extra_commands; c->name; c++)
-        if (!strcmp(name, c->name)) return c;
-    return NULL;
-}
-
-int cli_usage(const char *name, FILE *out)
-{
-    const cli_command *c = find_command(name);
-    /* help lines start "  name ...", so they read on as "usage: ckeras name ..." */
-    fprintf(out, "usage: ckeras%s", c ? c->help + 1 : "\n");
-    return out == stderr ? 2 : 0;
-}
 
 int cli_fail(const char *what)
 {
@@ -91,44 +50,29 @@ static int print_summary(ck_model *m, const ck_summary_opts *o)
     return 0;
 }
 
-static int cmd_summary(int argc, char **argv)
+int cmd_summary(const cli_args *a)
 {
-    if (argc < 1) return cli_usage("summary", stderr);
-    const char *path = argv[0];
     ck_summary_opts o = {.console_width = cli_console_width()};
+    const char *style = cli_str(a, "style");
+    if (style) o.style = !strcmp(style, "keras2") ? CK_SUMMARY_KERAS2 : !strcmp(style, "json") ? CK_SUMMARY_JSON
+                                                                                              : CK_SUMMARY_KERAS3;
+    o.line_length = (int)cli_int(a, "line-length", 0);
     double positions[8];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_next = i + 1 < argc;
-        if (!strcmp(a, "--style") && has_next) {
-            const char *s = argv[++i];
-            if (!strcmp(s, "keras3")) o.style = CK_SUMMARY_KERAS3;
-            else if (!strcmp(s, "keras2")) o.style = CK_SUMMARY_KERAS2;
-            else if (!strcmp(s, "json")) o.style = CK_SUMMARY_JSON;
-            else return fprintf(stderr, "ckeras: unknown style '%s'\n", s), 2;
-        } else if (!strcmp(a, "--line-length") && has_next) {
-            o.line_length = atoi(argv[++i]);
-            if (o.line_length <= 0) return fprintf(stderr, "ckeras: --line-length must be positive\n"), 2;
-        } else if (!strcmp(a, "--positions") && has_next) {
-            o.n_positions = parse_positions(argv[++i], positions, 8);
-            if (o.n_positions <= 0) return fprintf(stderr, "ckeras: --positions wants numbers like 0.4,0.7,1.0\n"), 2;
-            o.positions = positions;
-        } else if (!strcmp(a, "--show-trainable")) {
-            o.show_trainable = true;
-        } else if (!strcmp(a, "--expand-nested")) {
-            o.expand_nested = true;
-        } else if (!strcmp(a, "--flops")) {
-            o.show_flops = true;
-        } else if (!strcmp(a, "--layer-range") && i + 2 < argc) {
-            o.layer_range[0] = argv[++i];
-            o.layer_range[1] = argv[++i];
-        } else {
-            fprintf(stderr, "ckeras: summary: unknown option '%s'\n", a);
-            return 2;
-        }
+    if (cli_str(a, "positions")) {
+        o.n_positions = parse_positions(cli_str(a, "positions"), positions, 8);
+        if (o.n_positions <= 0)
+            return cli_usage_error(a->cmd, "--positions wants fractions like 0.4,0.7,1.0, got '%s'", cli_str(a, "positions"));
+        o.positions = positions;
+    }
+    o.show_trainable = cli_flag(a, "show-trainable");
+    o.expand_nested = cli_flag(a, "expand-nested");
+    o.show_flops = cli_flag(a, "flops");
+    if (cli_count(a, "layer-range")) {
+        o.layer_range[0] = cli_at(a, "layer-range", 0);
+        o.layer_range[1] = cli_at(a, "layer-range", 1);
     }
     /* Architecture only: the weight data is never read. */
-    ck_model *m = ck_model_load_config(path);
+    ck_model *m = ck_model_load_config(a->pos[0]);
     if (!m) return fail(NULL);
     int rc = print_summary(m, &o);
     ck_model_free(m);
@@ -169,47 +113,46 @@ static int print_weights(ck_model *m, const char *layer, bool values)
     return 0;
 }
 
-static int cmd_weights(int argc, char **argv)
+int cmd_weights(const cli_args *a)
 {
-    if (argc < 1) return cli_usage("weights", stderr);
-    const char *layer = NULL, *format = NULL, *output = NULL;
-    bool values = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--layer") && i + 1 < argc) layer = argv[++i];
-        else if (!strcmp(argv[i], "--values")) values = true;
-        else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
-        else if (!strcmp(argv[i], "--output") && i + 1 < argc) output = argv[++i];
-        else return fprintf(stderr, "ckeras: weights: unknown option '%s'\n", argv[i]), 2;
-    }
-    if (format && strcmp(format, "text")) return cli_raw_weights(argv[0], layer, format, output);
-    ck_model *m = ck_model_load(argv[0]);
-    /* An architecture ckeras cannot build: list the stored arrays as they are. */
+    const char *file = a->pos[0], *layer = cli_str(a, "layer"), *output = cli_str(a, "output");
+    const char *format = cli_str(a, "format");
+    if (!format) format = output ? "npz" : "text";
+    if (!strcmp(format, "npz") && !output) return cli_usage_error(a->cmd, "--format npz needs --output FILE.npz");
+    if (!strcmp(format, "text") && output) return cli_usage_error(a->cmd, "--output writes .npz; --format text prints");
+    ck_model *m = ck_model_load(file);
+    /* An architecture ckeras cannot build: the stored arrays as they are. */
     if (!m) {
         char why[1024];
         snprintf(why, sizeof why, "%s", ck_errmsg());
-        ck_model *arch = ck_model_load_config(argv[0]);
+        ck_model *arch = ck_model_load_config(file);
         /* The architecture is fine, so the weights themselves are broken. */
         if (arch) {
             ck_model_free(arch);
             fprintf(stderr, "ckeras: %s\n", why);
             return 1;
         }
-        fprintf(stderr, "ckeras: note: %s\nckeras: listing the stored weights as they are\n", why);
-        return cli_raw_weights(argv[0], layer, "text", NULL);
+        fprintf(stderr, "ckeras: note: %s\nckeras: %s the stored weights as they are, in the file's order\n", why,
+                output ? "writing" : "listing");
+        return cli_raw_weights(file, layer, format, output);
     }
+    int rc = 0;
     if (layer && !ck_model_get_layer(m, layer)) {
-        fprintf(stderr, "ckeras: %s: no layer named '%s'\n", argv[0], layer);
-        ck_model_free(m);
-        return 1;
+        fprintf(stderr, "ckeras: %s: no layer named '%s'\n", file, layer);
+        rc = 1;
+    } else if (output) {
+        rc = cli_save_weights_npz(m, layer, output);
+    } else {
+        rc = print_weights(m, layer, cli_flag(a, "values"));
     }
-    int rc = print_weights(m, layer, values);
     ck_model_free(m);
     return rc;
 }
 
 /* The classic Keras lesson, built through the C API. */
-static int cmd_example(void)
+int cmd_example(const cli_args *a)
 {
+    (void)a;
     ck_model *m = ck_sequential(NULL);
     if (!m) return fail("example");
     ck_status st = ck_sequential_add(m, ck_dense(3, "input_shape=(2,), activation='relu'"));
@@ -228,26 +171,91 @@ static int cmd_example(void)
     return rc;
 }
 
-static int cmd_layers(void)
+int cmd_layers(const cli_args *a)
 {
+    (void)a;
     for (int i = 0; i < ck_layer_class_count(); i++) puts(ck_layer_class_at(i));
     return 0;
 }
 
-static int cmd_example_args(int argc, char **argv) { (void)argc, (void)argv; return cmd_example(); }
-static int cmd_layers_args(int argc, char **argv) { (void)argc, (void)argv; return cmd_layers(); }
+int cmd_version(const cli_args *a)
+{
+    (void)a;
+    printf("ckeras %s\n", ck_version());
+    return 0;
+}
 
+int cmd_help(const cli_args *a)
+{
+    if (!a->npos) return cli_print_overview(stdout), 0;
+    const cli_command *c = cli_find_command(a->pos[0]);
+    if (!c) return cli_usage_error(a->cmd, "no command named '%s'", a->pos[0]);
+    cli_print_help(c, stdout);
+    return 0;
+}
 
-/* Commands of other files (tools/cmd_*.c) are listed in cli_extra_commands. */
+/* Writes text made by `print` into dir/name (atomically), or stdout. */
+static int write_text(const char *dir, const char *name, void (*print)(const void *, FILE *), const void *what)
+{
+    if (!dir) return print(what, stdout), 0;
+    char path[4096], tmp[4104];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return fprintf(stderr, "ckeras: %s: path too long\n", dir), 1;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return fprintf(stderr, "ckeras: %s: cannot create\n", tmp), 1;
+    print(what, f);
+    if (fclose(f) || rename(tmp, path)) return remove(tmp), fprintf(stderr, "ckeras: %s: cannot write\n", path), 1;
+    return 0;
+}
+
+static void print_man(const void *cmd, FILE *out) { cli_print_man(cmd, out); }
+static void print_completion(const void *shell, FILE *out) { cli_print_completion(shell, out); }
+
+int cmd_man(const cli_args *a)
+{
+    const cli_command *c = a->npos ? cli_find_command(a->pos[0]) : NULL;
+    if (a->npos && !c) return cli_usage_error(a->cmd, "no command named '%s'", a->pos[0]);
+    const char *dir = cli_str(a, "output-dir");
+    if (!dir || a->npos) {
+        char name[96];
+        snprintf(name, sizeof name, "ckeras%s%s.1", c ? "-" : "", c ? c->name : "");
+        return write_text(dir, name, print_man, c);
+    }
+    int rc = write_text(dir, "ckeras.1", print_man, NULL);
+    for (c = cli_commands; !rc && c->name; c++) {
+        char name[96];
+        snprintf(name, sizeof name, "ckeras-%s.1", c->name);
+        rc = write_text(dir, name, print_man, c);
+    }
+    return rc;
+}
+
+int cmd_completion(const cli_args *a)
+{
+    const char *shell = a->pos[0], *out = cli_str(a, "output");
+    if (strcmp(shell, "bash") && strcmp(shell, "zsh"))
+        return cli_usage_error(a->cmd, "no completion for '%s' (bash or zsh)", shell);
+    if (!out || !strcmp(out, "-")) return write_text(NULL, NULL, print_completion, shell);
+    const char *slash = strrchr(out, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - out) : 1, slash ? out : ".");
+    return write_text(dir, slash ? slash + 1 : out, print_completion, shell);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) return usage(stderr);
+    if (argc < 2) return cli_usage_error(NULL, "no command given");
     const char *cmd = argv[1];
-    const cli_command *c = find_command(cmd);
-    if (c && argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) return cli_usage(cmd, stdout);
-    if (c) return c->run(argc - 2, argv + 2);
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return printf("ckeras %s\n", ck_version()), 0;
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return usage(stdout);
-    fprintf(stderr, "ckeras: unknown command '%s'\n", cmd);
-    return usage(stderr);
+    if (!strcmp(cmd, "--version")) return printf("ckeras %s\n", ck_version()), 0;
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return cli_print_overview(stdout), 0;
+    const cli_command *c = cli_find_command(cmd);
+    if (!c) return cli_usage_error(NULL, cmd[0] == '-' ? "unknown option '%s' before the command" : "unknown command '%s'", cmd);
+    cli_args a;
+    int rc = cli_parse(c, argc - 2, argv + 2, &a);
+    if (rc) return rc < 0 ? 0 : rc;
+    rc = c->run(&a);
+    /* Output that could not be written (a full disk, a closed pipe) is an error. */
+    if (fflush(stdout) != 0 || ferror(stdout)) return fprintf(stderr, "ckeras: cannot write to stdout\n"), 1;
+    return rc;
 }

@@ -67,6 +67,14 @@ soname_is_major() { readelf -d "$prefix/lib/libckeras.so" | grep -q 'SONAME.*\[l
 check "libckeras.so's soname is libckeras.so.<major>" soname_is_major
 header_version=$(sed -n 's/^#define CKERAS_VERSION "\(.*\)"/\1/p' include/ckeras.h)
 check "ckeras --version prints the header's version" bash -c "[ \"\$(ckeras --version)\" = 'ckeras $header_version' ]"
+man_installed() { # ckeras(1) and one page per command, as the README says
+  MANWIDTH=100 man -M "$prefix/share/man" ckeras 2>&1 | grep -q 'ckeras-fit' &&
+  MANWIDTH=100 man -M "$prefix/share/man" ckeras-fit 2>&1 | grep -q 'validation-split' &&
+  [ "$(ls "$prefix/share/man/man1" | wc -l)" -eq "$(($(ckeras --help | awk '/^commands:/{f=1;next} f&&/^  [a-z]/' | wc -l) + 1))" ]
+}
+check "man pages installed: man ckeras, man ckeras-fit, one per command" man_installed
+check "bash completion installed" grep -q 'complete -o filenames -F _ckeras ckeras' "$prefix/share/bash-completion/completions/ckeras"
+check "zsh completion installed" grep -q '#compdef ckeras' "$prefix/share/zsh/site-functions/_ckeras"
 check "pkg-config --modversion ckeras" bash -c "[ \"\$(pkg-config --modversion ckeras)\" = '$header_version' ]"
 # Every library libckeras.a needs is in ckeras.pc's --static list: the archive
 # links with exactly that list and nothing else.
