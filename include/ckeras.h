@@ -429,6 +429,15 @@ CK_API ck_fit_opts ck_fit_defaults(void);
  * array, as Keras raises. */
 CK_API ck_status ck_model_fit(ck_model *model, const float *x, const float *y, int64_t n_samples,
                               const ck_fit_opts *opts, ck_history **history);
+/* The checks model.fit(x, y) makes on NumPy arrays before it trains, for
+ * callers that have shapes (ck_model_fit takes bare floats): every array is
+ * float32 with finite values (CK_ERR_NUMERIC), x[i] fits input i and all
+ * arrays have the same samples ("Data cardinality is ambiguous"), and y[i]
+ * fits output i under its compiled loss: one-hot rows of the output's shape
+ * for categorical losses, class indices (the shape without the class axis) for
+ * sparse ones, Keras's trailing-1 squeeze allowed (CK_ERR_SHAPE, one line
+ * naming the array, the loss and the shape it wants). After compile. */
+CK_API ck_status ck_model_check_data(ck_model *model, const ck_array *x, int n_x, const ck_array *y, int n_y);
 /* model.evaluate(x, y, batch_size) -> logs with "loss" and the metrics (a
  * one-epoch history, the caller's). */
 CK_API ck_status ck_model_evaluate(ck_model *model, const float *x, const float *y, int64_t n_samples,

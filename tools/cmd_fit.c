@@ -132,15 +132,6 @@ static int load_xy(const fit_args *a, xy_data *d)
         if (cli_load_array(a->x[d->nx], &d->x[d->nx])) return 1;
     for (; d->ny < a->ny; d->ny++)
         if (cli_load_array(a->y[d->ny], &d->y[d->ny])) return 1;
-    int64_t n = d->x[0].shape.rank ? d->x[0].shape.dim[0] : -1;
-    for (int i = 0; i < d->nx + d->ny; i++) {
-        const ck_array *arr = i < d->nx ? &d->x[i] : &d->y[i - d->nx];
-        if (arr->shape.rank < 1 || arr->shape.dim[0] != n) {
-            fprintf(stderr, "ckeras: %s and %s: different numbers of samples\n", a->x[0],
-                    i < d->nx ? a->x[i] : a->y[i - d->nx]);
-            return 1;
-        }
-    }
     return 0;
 }
 
@@ -213,6 +204,11 @@ static int run_fit(const cli_args *c, bool train)
     }
     if (a.nweighted && ck_model_compile_weighted_metrics(m, a.weighted, a.nweighted)) {
         rc = cli_fail(a.model);
+        goto out;
+    }
+    /* Keras's checks of the arrays against the model and the loss, before any epoch. */
+    if (ck_model_check_data(m, d.x, d.nx, d.y, d.ny)) {
+        rc = cli_fail(train ? "fit" : "evaluate");
         goto out;
     }
     ck_array sw = {0};

@@ -42,6 +42,10 @@ void ck_regs_release(ck_regs *r);
 /* Sum of the weight penalties at `weights`; adds their gradient to grads if non-NULL. */
 double ck_regs_weight_penalty(const ck_regs *r, const float *weights, float *grads);
 
+/* CK_ERR_NUMERIC naming `name`, the sample and the value when p (n_samples
+ * samples of per_sample floats) holds a NaN or an infinity. */
+ck_status ck_check_finite(const char *name, const float *p, int64_t n_samples, int64_t per_sample);
+
 /* One model output's part of compile(): its loss, weight and metrics. */
 typedef struct ck_out_spec {
     ck_loss loss;

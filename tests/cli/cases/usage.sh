@@ -113,3 +113,19 @@ expect 0 "max relative error vs $T/own.npy: 0" -- weights_roundtrip "--format np
 expect 0 "max relative error vs $T/own.npy: 0" -- weights_roundtrip ""
 expect 2 "--format npz needs --output FILE.npz" -- "$CKERAS" weights $F/model.h5 --format npz
 rm -rf "$T"
+
+# Errors where Keras raises them, before any epoch: labels against the loss, the
+# samples of x and y, and (ckeras's own check) NaN in the data
+G=../golden/core
+Q=../install/data
+T=${TMPDIR:-/tmp}/ckeras_cli_usage_e_$$
+mkdir -p "$T"
+FIT=("$CKERAS" fit $G/classic/config.json --x $Q/x.npy --epochs 1)
+expect 1 "ckeras: fit: y: shape (64,) does not fit categorical_crossentropy on output 'dense_1' (None, 2): it wants one-hot rows of shape (64, 2); class indices go with sparse_categorical_crossentropy" -- "${FIT[@]}" --y $Q/y.npy --loss categorical_crossentropy
+expect 1 "y: shape (64, 2) does not fit sparse_categorical_crossentropy on output 'dense_1' (None, 2): it wants class indices of shape (64,)" -- "${FIT[@]}" --y $Q/x.npy --loss sparse_categorical_crossentropy
+expect 1 "Data cardinality is ambiguous: x has 64 samples, y has 4" -- "${FIT[@]}" --y $G/classic/y.npy --loss mse
+printf 'a,b\n1,nan\n2,3\n' > "$T/nan.csv"; printf 'y\n1\n0\n' > "$T/y.csv"
+expect 1 "ckeras: evaluate: x: NaN at sample 0" -- "$CKERAS" evaluate $G/classic/config.json --x "$T/nan.csv" --y "$T/y.csv" --loss sparse_categorical_crossentropy
+printf 'y\n1\n2\n' > "$T/y2.csv"; printf 'a,b\n1,2\n2,3\n' > "$T/x2.csv"
+expect 1 "label 2 of row 1 is not a class index in [0, 2)" -- "$CKERAS" evaluate $G/classic/config.json --x "$T/x2.csv" --y "$T/y2.csv" --loss sparse_categorical_crossentropy
+rm -rf "$T"
