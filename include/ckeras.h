@@ -383,11 +383,19 @@ CK_API void ck_history_free(ck_history *h);
 
 typedef struct ck_callback ck_callback;
 /* A keras.callbacks class by its Python spelling: "EarlyStopping(monitor='val_loss',
- * patience=2, restore_best_weights=True)", "ModelCheckpoint(filepath='best.npz',
- * save_best_only=True)" (the get_weights() arrays as .npz, written then renamed),
- * "ReduceLROnPlateau(factor=0.5, patience=1)", "TerminateOnNaN()",
- * "CSVLogger(filename='log.csv')". NULL on an unknown class or keyword
- * (CK_ERR_CONFIG). The caller owns it; fit borrows it. */
+ * patience=2, restore_best_weights=True)", "ReduceLROnPlateau(factor=0.5,
+ * patience=1)", "TerminateOnNaN()", "CSVLogger(filename='log.csv')",
+ * "ModelCheckpoint(filepath='ckpt-{epoch:02d}-{val_loss:.2f}.keras',
+ * save_best_only=True)" (the filepath is formatted as Python's str.format with
+ * epoch and the logs; its ending says what is written: .keras, .h5, with
+ * save_weights_only=True .weights.h5, or .npz for the get_weights() arrays; all
+ * atomic), "BackupAndRestore(backup_dir='bk')" (a fit killed and run again
+ * resumes after its last epoch with the weights and optimizer state it had;
+ * a completed fit deletes the backup), "LearningRateScheduler(CosineDecay(
+ * initial_learning_rate=0.0, decay_steps=100, warmup_target=0.1,
+ * warmup_steps=10))" (any Keras schedule, evaluated at the epoch). NULL on an
+ * unknown class or keyword, or a filepath Keras refuses (CK_ERR_CONFIG). The
+ * caller owns it; fit borrows it. */
 CK_API ck_callback *ck_callback_new(const char *spec);
 /* LearningRateScheduler(schedule): the new rate from (epoch, current rate). */
 CK_API ck_callback *ck_callback_lr_scheduler(double (*schedule)(int epoch, double lr, void *user),

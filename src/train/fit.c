@@ -709,12 +709,12 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
     if ((st = bufs_new(m, c, plan, train.n, &b)) != CK_OK)
         return st;
     b.batch = batch < plan ? batch : plan;
-    ck_fit_ctx f = {.model = m, .c = c, .opts = opts};
+    ck_fit_ctx f = {.model = m, .c = c, .opts = opts, .initial_epoch = opts->initial_epoch};
     st = history_for(c, val.n > 0, ck_callbacks_log_lr(opts), &f.hist);
     c->stop_training = false;
     if (st == CK_OK)
         st = ck_callbacks_train_begin(&f);
-    for (int e = opts->initial_epoch; st == CK_OK && e < opts->epochs && !c->stop_training; e++) {
+    for (int e = f.initial_epoch; st == CK_OK && e < opts->epochs && !c->stop_training; e++) {
         if (opts->verbose == 1 || opts->verbose == 2) {
             char line[64];
             snprintf(line, sizeof line, "Epoch %d/%d\n", e + 1, opts->epochs);

@@ -92,7 +92,7 @@ double ck_history_last(const ck_history *h, const char *key);
 
 typedef enum ck_callback_kind {
     CK_CB_EARLY_STOPPING, CK_CB_CHECKPOINT, CK_CB_REDUCE_LR, CK_CB_TERMINATE_NAN,
-    CK_CB_CSV, CK_CB_LR_SCHEDULER, CK_CB_HOOK
+    CK_CB_CSV, CK_CB_LR_SCHEDULER, CK_CB_HOOK, CK_CB_BACKUP
 } ck_callback_kind;
 
 struct ck_callback {
@@ -101,8 +101,9 @@ struct ck_callback {
     bool maximize;              /* mode resolved from "min"/"max"/"auto"        */
     double min_delta, baseline, factor, min_lr;
     int patience, cooldown, start_from_epoch;
-    bool restore_best_weights, save_best_only, append;
-    char path[512];
+    bool restore_best_weights, save_best_only, append, save_weights_only, delete_checkpoint;
+    char path[512];              /* filepath, filename or backup_dir            */
+    ck_schedule lr_schedule;     /* LearningRateScheduler(Schedule(...)) by epoch */
     double (*schedule)(int epoch, double lr, void *user);
     bool (*hook)(int epoch, const ck_history *logs, void *user);
     void *user;
@@ -118,6 +119,7 @@ typedef struct ck_fit_ctx {
     ck_compiled *c;
     const ck_fit_opts *opts;
     ck_history *hist;
+    int initial_epoch;          /* opts->initial_epoch, or where a backup resumes */
 } ck_fit_ctx;
 
 /* Callback events; each returns a status (I/O of CSVLogger/ModelCheckpoint). */
@@ -126,6 +128,11 @@ ck_status ck_callbacks_epoch_begin(ck_fit_ctx *f, int epoch);
 ck_status ck_callbacks_batch_end(ck_fit_ctx *f, double batch_loss);
 ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch);
 void ck_callbacks_train_end(ck_fit_ctx *f);
+/* BackupAndRestore (train/backup.c): the training state after `epoch`, the
+ * state a killed run left (moves f->initial_epoch), and its removal. */
+ck_status ck_backup_save(ck_fit_ctx *f, ck_callback *cb, int epoch);
+ck_status ck_backup_restore(ck_fit_ctx *f, ck_callback *cb);
+void ck_backup_delete(const ck_callback *cb);
 /* Does any callback put "learning_rate" into the logs? */
 bool ck_callbacks_log_lr(const ck_fit_opts *o);
 
