@@ -100,6 +100,16 @@ for prog in "${progs[@]}"; do
   check "$(basename "$prog"): the static build needs no libckeras.so" bash -c "! ldd '$d/demo_static' | grep -q libckeras"
 done
 
+# The quick start in ckeras.h's opening comment, inside a main(): its summary is
+# the built model's (Total params: 17), not "0 (unbuilt)".
+header_quick_start() {
+  { printf '#include <ckeras.h>\n#include <stdio.h>\n#include <stdlib.h>\nint main(void)\n{\n'
+    awk '/^ \* Quick start:/ { on = 1; next } on && /^ \*$/ { exit } on { sub(/^ \* ?/, ""); print }' "$prefix/include/ckeras.h"
+    printf 'return 0;\n}\n'; } > "$T/quick.c"
+  cc "$T/quick.c" -o "$T/quick" $(pkg-config --cflags --libs ckeras-static) && "$T/quick" | grep -q 'Total params: 17 '
+}
+check "ckeras.h's quick start prints the built summary" header_quick_start
+
 # The CLI quick start, command by command, in a folder with the files it names.
 q="$T/quickstart"
 mkdir -p "$q"
