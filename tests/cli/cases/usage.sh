@@ -92,6 +92,8 @@ bash_completes() {
 }
 expect 0 "completes" -- bash_completes
 expect 0 "#compdef ckeras" -- "$CKERAS" completion zsh
+zsh_parses() { "$CKERAS" completion zsh > "$T/_ckeras" && zsh -n "$T/_ckeras" && grep -q "'\*--x\[" "$T/_ckeras" && echo "zsh ok"; }
+expect 0 "zsh ok" -- zsh_parses
 expect 2 "no completion for 'fish'" -- "$CKERAS" completion fish
 
 # the weights-only file error speaks to a shell user too
