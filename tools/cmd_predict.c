@@ -86,7 +86,12 @@ static int check_output(const ck_array *y, const char *path)
 
 static int run_predict(ck_model *m, const predict_args *a)
 {
-    if (a->n_in != ck_model_input_count(m) || a->n_out != ck_model_output_count(m)) {
+    bool text = a->n_out == 0; /* no --output: CSV text on stdout */
+    if (ck_model_output_count(m) > MAX_IO || ck_model_input_count(m) > MAX_IO) {
+        fprintf(stderr, "ckeras: model '%s': more than %d inputs or outputs\n", ck_model_name(m), MAX_IO);
+        return 1;
+    }
+    if (a->n_in != ck_model_input_count(m) || (!text && a->n_out != ck_model_output_count(m))) {
         fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --input and %d --output\n",
                 ck_model_name(m), ck_model_input_count(m), ck_model_output_count(m), a->n_in, a->n_out);
         return 1;
@@ -100,7 +105,8 @@ static int run_predict(ck_model *m, const predict_args *a)
     ck_shape in_shapes[MAX_IO], out_shapes[MAX_IO];
     for (int i = 0; i < a->n_in; i++) in_shapes[i] = xs[i].shape;
     if (!rc && ck_model_output_shapes_for(m, in_shapes, out_shapes)) rc = cli_fail("predict");
-    for (int i = 0; !rc && i < a->n_out; i++) {
+    int n_out = ck_model_output_count(m);
+    for (int i = 0; !rc && i < n_out; i++) {
         ys[i].dtype = CK_FLOAT32;
         ys[i].shape = out_shapes[i];
         ys[i].data = calloc((size_t)(ck_array_size(&ys[i]) ? ck_array_size(&ys[i]) : 1), sizeof(float));
@@ -110,6 +116,7 @@ static int run_predict(ck_model *m, const predict_args *a)
     float *out[MAX_IO];
     for (int i = 0; i < MAX_IO; i++) in[i] = xs[i].data, out[i] = ys[i].data;
     if (!rc && ck_model_predict_shaped(m, in_shapes, in, out, a->batch)) rc = cli_fail("predict");
+    for (int i = 0; !rc && text && i < n_out; i++) cli_print_csv(stdout, &ys[i]);
     for (int i = 0; !rc && i < a->n_out; i++) {
         if (cli_write_array(a->outputs[i], &ys[i])) rc = 1;
         else if (strcmp(a->outputs[i], "-")) {

@@ -46,10 +46,10 @@ static const cli_option weights_options[] = {
 static const cli_option predict_options[] = {
     {"input", CLI_FILE, "FILE", NULL, "input array, once per model input in order: " ARRAY_FORMATS,
      CLI_REPEAT | CLI_REQUIRED, 0, 0, NULL},
-    {"output", CLI_FILE, "FILE", NULL,
+    {"output", CLI_FILE, "FILE", "CSV text on stdout",
      "where each output goes, once per model output; the format follows the extension (.npy, .npz, .csv, .json); "
      "- is stdout (.npy bytes)",
-     CLI_REPEAT | CLI_REQUIRED, 0, 0, NULL},
+     CLI_REPEAT, 0, 0, NULL},
     {"weights", CLI_FILE, "FILE", NULL,
      "weights to load first: .npz in get_weights() order (what 'ckeras weights --output' writes), .weights.h5, "
      ".h5, .keras",
@@ -174,6 +174,7 @@ const cli_command cli_commands[] = {
      "Runs the model on the arrays given by --input and writes its outputs. " MODEL_FILES
      " Inputs with None dimensions run on the arrays' shapes.",
      predict_options,
+     "ckeras predict model.keras --input x.npy\n"
      "ckeras predict model.keras --input x.npy --output y.npy\n"
      "ckeras predict model.keras --input x.csv --output y.csv --weights w.npz\n"
      "ckeras predict model.keras --input - --output - < x.npy > y.npy"},

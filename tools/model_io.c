@@ -159,21 +159,28 @@ bool cli_array_format_known(const char *path)
     return false;
 }
 
-/* Rows are the first dimension, columns the product of the others. */
-static int write_csv(const char *path, const ck_array *a)
+/* Rows are the first dimension, columns the product of the others; a header
+ * of output_<i> column names, so ck_csv_read reads it back. */
+void cli_print_csv(FILE *f, const ck_array *a)
 {
     int64_t rows = a->shape.rank ? a->shape.dim[0] : 1, size = ck_array_size(a);
     int64_t cols = rows ? size / rows : 0;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return fprintf(stderr, "ckeras: %s: cannot create\n", path), 1;
     const float *x = a->data;
     for (int64_t c = 0; c < cols; c++) fprintf(f, "%soutput_%lld", c ? "," : "", (long long)c);
     fputc('\n', f);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) fprintf(f, "%.9g%c", (double)x[r * cols + c], c + 1 == cols ? '\n' : ',');
-    bool ok = fclose(f) == 0;
+}
+
+static int write_csv(const char *path, const ck_array *a)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return fprintf(stderr, "ckeras: %s: cannot create\n", path), 1;
+    cli_print_csv(f, a);
+    bool ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path)) {
         remove(tmp);
         return fprintf(stderr, "ckeras: %s: cannot write\n", path), 1;

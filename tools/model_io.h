@@ -8,6 +8,7 @@
 #include "ckeras.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* --weights: an .npz of get_weights() arrays (np.savez order), or any weights
  * file ck_model_load_weights reads (.weights.h5, legacy .h5, .keras, model.json). */
@@ -27,6 +28,8 @@ int cli_load_array(const char *path, ck_array *a);
 /* Writes a float32 array by the extension (.npy, .npz, .csv with an
  * output_<i> header, .json nested lists); "-" writes .npy bytes to stdout. */
 int cli_write_array(const char *path, const ck_array *a);
+/* The array as CSV text (an output_<i> header row, then one row per sample). */
+void cli_print_csv(FILE *f, const ck_array *a);
 /* Is the path "-" or does it end with one of those four extensions? */
 bool cli_array_format_known(const char *path);
 

@@ -4,6 +4,7 @@
  * inspection and the raw weight listing that work without building a model. */
 #include "io/files.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zip.h>
@@ -13,7 +14,7 @@ static const unsigned char hdf5_magic[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1
 static ck_status sniff(const char *path, const char **format)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return ck_fail(CK_ERR_IO, "%s: cannot open", path);
+    if (!f) return ck_fail(CK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char head[16] = {0};
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);

@@ -4,7 +4,7 @@ expect 0 " Total params: 17 (68.00 B)" -- "$CKERAS" example
 expect 0 "dense_1 (Dense)" -- "$CKERAS" summary $G/classic/config.json
 expect 0 '"total_params": 17' -- "$CKERAS" summary $G/classic/config.json --style json
 expect 0 "Total params: 17 (68.00 Byte)" -- "$CKERAS" summary $G/classic/config.json --style keras2
-expect 1 "cannot open" -- "$CKERAS" summary data/does-not-exist.json
+expect 1 "data/does-not-exist.json: cannot open: No such file or directory" -- "$CKERAS" summary data/does-not-exist.json
 expect 1 "JSON syntax error at line" -- "$CKERAS" summary data/syntax_error.json
 expect 1 "unsupported layer class: 'mystery' (NoSuchLayer)" -- "$CKERAS" summary data/unknown_layer.json
 expect 1 "field 'units'" -- "$CKERAS" summary data/bad_units.json

@@ -60,6 +60,11 @@ for f in y.csv y.json y.npz; do
   expect 0 "max relative error vs $T/z.npy: 0" -- "$CKERAS" predict $CLASSIC --input "$T/$f" --output "$T/z2.npy" --check "$T/z.npy"
 done
 
+# no --output: the predictions as CSV text on stdout
+expect 0 "output_0,output_1" -- "$CKERAS" predict $CLASSIC --input $Q/x.npy
+csv_lines() { [ "$("$CKERAS" predict $CLASSIC --input $Q/x.npy | wc -l)" -eq 65 ] && echo "65 lines"; }
+expect 0 "65 lines" -- csv_lines
+
 # per-command help: every option of the table with its default, and an example
 expect 0 "--dir DIR" -- "$CKERAS" demo-fashion --help
 expect 0 "(default: 10)" -- "$CKERAS" demo-fashion --help
