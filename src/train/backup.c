@@ -9,7 +9,6 @@
  * draws than an uninterrupted run. */
 #include "train/train.h"
 #include "graph/graph.h"
-#include "io/io.h"
 
 #include <dirent.h>
 #include <errno.h>
