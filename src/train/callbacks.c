@@ -251,7 +251,7 @@ ck_status ck_callbacks_train_begin(ck_fit_ctx *f)
 {
     for (int i = 0; i < f->opts->n_callbacks; i++) {
         ck_callback *cb = f->opts->callbacks[i];
-        cb->wait = 0, cb->cooldown_counter = 0, cb->best_epoch = 0, cb->csv_header_done = false;
+        cb->wait = 0, cb->cooldown_counter = 0, cb->best_epoch = 0, cb->csv_header_done = false, cb->warned = false;
         cb->best = cb->maximize ? -INFINITY : INFINITY;
         ck_free(cb->best_weights);
         cb->best_weights = NULL;
@@ -306,8 +306,27 @@ static bool improves(const ck_callback *cb, double current, double reference)
     return cb->maximize ? current - cb->min_delta > reference : current + cb->min_delta < reference;
 }
 
+/* Keras's warning when the monitored metric is not in the logs (early_stopping.py
+ * get_monitor_value), once per fit, through the progress output. */
+static void warn_missing_monitor(ck_fit_ctx *f, ck_callback *cb)
+{
+    if (cb->warned || !f->opts->verbose || ck_history_find(f->hist, cb->monitor) >= 0)
+        return;
+    ck_buf b = {0};
+    ck_buf_printf(&b, "Warning: %s conditioned on metric `%s` which is not available. Available metrics are: ",
+                  cb->kind == CK_CB_EARLY_STOPPING ? "Early stopping" : "Learning rate reduction", cb->monitor);
+    for (int i = 0; i < f->hist->n_keys; i++)
+        ck_buf_printf(&b, "%s%s", i ? "," : "", f->hist->keys[i]);
+    ck_buf_put(&b, "\n");
+    if (!b.failed)
+        ck_print(f->opts, b.data);
+    ck_buf_free(&b);
+    cb->warned = true;
+}
+
 static void early_stopping(ck_fit_ctx *f, ck_callback *cb, int epoch)
 {
+    warn_missing_monitor(f, cb);
     double current = ck_history_last(f->hist, cb->monitor);
     if (isnan(current) || epoch < cb->start_from_epoch)
         return;
@@ -334,6 +353,7 @@ static void early_stopping(ck_fit_ctx *f, ck_callback *cb, int epoch)
 
 static void reduce_lr(ck_fit_ctx *f, ck_callback *cb, double *lr_log)
 {
+    warn_missing_monitor(f, cb);
     double current = ck_history_last(f->hist, cb->monitor);
     if (isnan(current))
         return;

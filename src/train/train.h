@@ -112,6 +112,7 @@ struct ck_callback {
     int wait, cooldown_counter, best_epoch;
     float *best_weights;
     bool csv_header_done;
+    bool warned;                /* the missing-monitor warning was printed      */
 };
 
 typedef struct ck_fit_ctx {

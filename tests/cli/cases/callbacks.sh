@@ -18,6 +18,8 @@ expect 1 "unknown callback 'Nope(a=1)'" -- "${FIT[@]}" --callback "Nope(a=1)"
 expect 0 "learning_rate: 0.0500" -- "${FIT[@]}" --epochs 2 --verbose 2 --callback "LearningRateScheduler(ExponentialDecay(initial_learning_rate=0.1, decay_steps=1, decay_rate=0.5))"
 expect 0 "Epoch 2/9" -- "${FIT[@]}" --epochs 9 --verbose 2 --callback "EarlyStopping(monitor='loss', patience=0, min_delta=10)"
 
+expect 0 "Warning: Early stopping conditioned on metric \`val_loss\` which is not available. Available metrics are: loss" -- "${FIT[@]}" --epochs 2 --callback "EarlyStopping(patience=1)"
+
 # BackupAndRestore across a real kill
 LONG=(--epochs 400 --batch-size 1 --verbose 2 --save)
 backup_resumes() {
