@@ -254,7 +254,18 @@ int main(int argc, char **argv)
     cli_args a;
     int rc = cli_parse(c, argc - 2, argv + 2, &a);
     if (rc) return rc < 0 ? 0 : rc;
+    /* A model file "-" is stdin, kept in a temporary file: the readers detect
+     * the format from the content. */
+    char stdin_copy[4096] = "";
+    bool file_args = c->synopsis && (strstr(c->synopsis, "FILE") || strstr(c->synopsis, "MODEL") ||
+                                     strstr(c->synopsis, "IN"));
+    for (int i = 0; file_args && i < a.npos && i < 1; i++)
+        if (!strcmp(a.pos[i], "-")) {
+            if (cli_stdin_to_file(stdin_copy, sizeof stdin_copy, false)) return 1;
+            a.pos[i] = stdin_copy;
+        }
     rc = c->run(&a);
+    if (stdin_copy[0]) unlink(stdin_copy);
     /* Output that could not be written (a full disk, a closed pipe) is an error. */
     if (fflush(stdout) != 0 || ferror(stdout)) return fprintf(stderr, "ckeras: cannot write to stdout\n"), 1;
     return rc;

@@ -224,8 +224,8 @@ static void print_synopsis(const cli_command *cmd, FILE *out)
 void cli_print_help(const cli_command *cmd, FILE *out)
 {
     print_synopsis(cmd, out);
-    fprintf(out, "\n%s\n\n%s\n\noptions (before or after the arguments; -- ends them):\n", cmd->summary,
-            cmd->description);
+    fprintf(out, "\n%s\n\n%s\n\noptions (before or after the arguments; -- ends them; a file given as - is stdin, "
+            "or stdout for what is written):\n", cmd->summary, cmd->description);
     for (const cli_option *o = cmd->options; o && o->name; o++) {
         char label[160], notes[160];
         option_label(o, label, sizeof label);
@@ -312,7 +312,8 @@ void cli_print_man(const cli_command *cmd, FILE *out)
     roff(cmd->synopsis ? cmd->synopsis : "", out);
     fputs("\n.SH DESCRIPTION\n", out);
     roff(cmd->description, out);
-    fputs("\n.SH OPTIONS\nOptions may come before or after the arguments; \\fB\\-\\-\\fR ends them.\n", out);
+    fputs("\n.SH OPTIONS\nOptions may come before or after the arguments; \\fB\\-\\-\\fR ends them. A file given as "
+          "\\fB\\-\\fR is stdin, or stdout for what is written.\n", out);
     for (const cli_option *o = cmd->options; o && o->name; o++) {
         char label[160], notes[160];
         option_label(o, label, sizeof label);

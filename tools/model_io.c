@@ -29,7 +29,7 @@ static int temp_file(char *buf, size_t cap, const char *suffix)
 
 /* stdin's bytes into a temporary file whose suffix says what they are (the
  * readers go by the name): NumPy's magic, a zip (.npz), JSON, else CSV. */
-static int stdin_to_file(char *path, size_t cap)
+int cli_stdin_to_file(char *path, size_t cap, bool by_content)
 {
     size_t len = 0, size = 1 << 16;
     unsigned char *data = malloc(size);
@@ -40,7 +40,8 @@ static int stdin_to_file(char *path, size_t cap)
         data = bigger;
     }
     if (!data) return fprintf(stderr, "ckeras: -: out of memory reading stdin\n"), 1;
-    const char *suffix = len >= 6 && !memcmp(data, "\x93NUMPY", 6) ? ".npy"
+    const char *suffix = !by_content ? "-stdin"
+                         : len >= 6 && !memcmp(data, "\x93NUMPY", 6) ? ".npy"
                          : len >= 2 && !memcmp(data, "PK", 2)      ? ".npz"
                          : len >= 1 && (data[0] == '[' || data[0] == '{') ? ".json"
                                                                  : ".csv";
@@ -143,7 +144,7 @@ int cli_load_array(const char *path, ck_array *a)
 {
     if (strcmp(path, "-")) return load_array_file(path, a);
     char tmp[4096];
-    if (stdin_to_file(tmp, sizeof tmp)) return 1;
+    if (cli_stdin_to_file(tmp, sizeof tmp, true)) return 1;
     int rc = load_array_file(tmp, a);
     unlink(tmp);
     return rc;

@@ -65,6 +65,11 @@ expect 0 "output_0,output_1" -- "$CKERAS" predict $CLASSIC --input $Q/x.npy
 csv_lines() { [ "$("$CKERAS" predict $CLASSIC --input $Q/x.npy | wc -l)" -eq 65 ] && echo "65 lines"; }
 expect 0 "65 lines" -- csv_lines
 
+# a model file - is stdin (the format comes from the content)
+expect 0 "Total params: 17" -- bash -c "\"$CKERAS\" summary - < $CLASSIC"
+stdin_keras() { "$CKERAS" convert $CLASSIC "$T/m.keras" >/dev/null && "$CKERAS" inspect - < "$T/m.keras"; }
+expect 0 "format:         keras-zip" -- stdin_keras
+
 # per-command help: every option of the table with its default, and an example
 expect 0 "--dir DIR" -- "$CKERAS" demo-fashion --help
 expect 0 "(default: 10)" -- "$CKERAS" demo-fashion --help
