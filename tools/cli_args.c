@@ -209,6 +209,21 @@ static void option_notes(const cli_option *o, char *buf, size_t cap)
     if (o->def) snprintf(buf + n, cap - n, " (default: %s)", o->def);
 }
 
+/* Words of `text` on lines of at most 80 columns, each after `indent` spaces. */
+static void wrap(FILE *out, const char *text, int indent)
+{
+    int col = 0;
+    for (const char *w = text; *w;) {
+        while (*w == ' ') w++;
+        int len = (int)strcspn(w, " ");
+        if (!len) break;
+        if (col && col + 1 + len > 80) fputc('\n', out), col = 0;
+        col += col ? fprintf(out, " %.*s", len, w) : fprintf(out, "%*s%.*s", indent, "", len, w);
+        w += len;
+    }
+    fputc('\n', out);
+}
+
 static void print_synopsis(const cli_command *cmd, FILE *out)
 {
     fprintf(out, "usage: ckeras %s", cmd->name);
@@ -224,13 +239,17 @@ static void print_synopsis(const cli_command *cmd, FILE *out)
 void cli_print_help(const cli_command *cmd, FILE *out)
 {
     print_synopsis(cmd, out);
-    fprintf(out, "\n%s\n\n%s\n\noptions (before or after the arguments; -- ends them; a file given as - is stdin, "
-            "or stdout for what is written):\n", cmd->summary, cmd->description);
+    fprintf(out, "\n%s\n\n", cmd->summary);
+    wrap(out, cmd->description, 0);
+    fputs("\noptions (before or after the arguments; -- ends them; a file given as - is stdin,\n"
+          "or stdout for what is written):\n", out);
     for (const cli_option *o = cmd->options; o && o->name; o++) {
-        char label[160], notes[160];
+        char label[160], notes[160], text[1200];
         option_label(o, label, sizeof label);
         option_notes(o, notes, sizeof notes);
-        fprintf(out, "  %s\n      %s%s\n", label, o->help, notes);
+        snprintf(text, sizeof text, "%s%s", o->help, notes);
+        fprintf(out, "  %s\n", label);
+        wrap(out, text, 6);
     }
     fprintf(out, "  -h, --help\n      show this help\n\nexamples:\n");
     for (const char *e = cmd->examples; e && *e;) {
