@@ -309,12 +309,17 @@ int cli_save_weights_npz(ck_model *m, const char *layer, const char *path)
     return write_npz_weights(path, &w);
 }
 
-int cli_save_model(ck_model *m, const char *path)
+bool cli_save_format_known(const char *path)
 {
     static const char *const endings[] = {".npz", ".keras", ".h5", ".json"};
     bool known = false;
     for (size_t i = 0; i < sizeof endings / sizeof *endings; i++) known = known || cli_ends_with(path, endings[i]);
-    if (!known) {
+    return known;
+}
+
+int cli_save_model(ck_model *m, const char *path)
+{
+    if (!cli_save_format_known(path)) {
         fprintf(stderr, "ckeras: %s: --save needs .npz, .keras, .weights.h5, .h5 or .json (TF.js)\n", path);
         return 1;
     }

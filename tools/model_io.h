@@ -19,6 +19,8 @@ int cli_save_weights_npz(ck_model *m, const char *layer, const char *path);
 /* --save: by the ending: ".npz" (get_weights() arrays), ".keras", ".weights.h5",
  * ".h5", ".json" (TF.js) -- all written to a temporary file and renamed. */
 int cli_save_model(ck_model *m, const char *path);
+/* Does --save's path end with one of the endings cli_save_model writes? */
+bool cli_save_format_known(const char *path);
 /* Does the path end with `suffix`? */
 bool cli_ends_with(const char *path, const char *suffix);
 /* An array by its extension, as float32: .npy (any supported dtype), .npz

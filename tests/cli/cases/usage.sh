@@ -36,6 +36,7 @@ expect 2 "ckeras convert: unexpected argument 'c'" -- one_line "$CKERAS" convert
 expect 2 "ckeras summary: --style is one of keras3|keras2|json, got 'rich'" -- one_line "$CKERAS" summary $CLASSIC --style rich
 expect 2 "ckeras: no command given (see 'ckeras --help')" -- one_line "$CKERAS"
 expect 2 "ckeras predict: --output y.txt: the extension sets the format" -- one_line "$CKERAS" predict $CLASSIC --input $Q/x.npy --output y.txt
+expect 2 "ckeras fit: --save out.pt: the ending sets the format" -- one_line "$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy --loss mse --save out.pt
 
 # --verbose 0 prints nothing; 2 prints a line per epoch and the final logs
 silent_fit() { local out; out=$("$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy --loss sparse_categorical_crossentropy --epochs 2 --verbose 0) && [ -z "$out" ] && echo "silent"; }
