@@ -4,6 +4,7 @@
 # and the folders of one floor (train, io, report) may not include each other in
 # a circle. include/ckeras.h is the contract every floor implements a part of, so
 # any folder may include it for its types; it includes nothing of the project.
+# Some floors are entered only through one narrow header (NARROW below).
 # Prints each offending include as file:line and exits 1; exit 0 when clean.
 # Usage: scripts/check-floors.sh [ROOT]      (ROOT: default the repository)
 #        scripts/check-floors.sh --self-test (it must reject a planted upward
@@ -12,6 +13,17 @@ set -uo pipefail
 
 # Top to bottom; folders sharing a floor are separated by commas.
 FLOORS=(tools train,io,report layers engine graph kernels core)
+# Narrow doors: from FOLDER, the folder of HEADER may be entered only through it
+# (layers see the engine's run-time context, not its planner).
+NARROW=("layers engine/run.h")
+
+narrow_ok() { # from-folder header -> false when a narrow door is bypassed
+  local n
+  for n in "${NARROW[@]}"; do
+    set -- "$1" "$2" $n
+    if [ "$1" = "$3" ] && [ "${2%%/*}" = "${4%%/*}" ] && [ "$2" != "$4" ]; then return 1; fi
+  done
+}
 
 floor_of() { # folder -> its floor's index (0 = top), or nothing
   local i
@@ -40,6 +52,10 @@ check() {
       else echo "${f#"$root"/}:$line: \"$target\" is not a project header"; bad=1; continue
       fi
       [ "$to" = "$from" ] && continue
+      if ! narrow_ok "$from" "$target"; then
+        echo "${f#"$root"/}:$line: $from includes $target; it may see $to only through its narrow header"
+        bad=1
+      fi
       if [ -z "$(floor_of "$to")" ] || [ "$(floor_of "$to")" -lt "$(floor_of "$from")" ]; then
         echo "${f#"$root"/}:$line: $from includes $to, a floor above it"
         bad=1
@@ -72,8 +88,15 @@ self_test() {
   printf '#include "io/io.h"\n' >"$t/src/train/a.c"
   printf '#include "train/train.h"\n' >"$t/src/io/b.c"
   check "$t" >/dev/null && { echo "self-test: a circle (train <-> io) passed"; ok=1; }
+  rm "$t/src/io/b.c"
+  mkdir -p "$t/src/layers" "$t/src/engine"
+  touch "$t/src/engine/run.h" "$t/src/engine/exec.h"
+  printf '#include "engine/run.h"\n' >"$t/src/layers/ok.c"
+  check "$t" >/dev/null || { echo "self-test: layers through engine/run.h was rejected"; ok=1; }
+  printf '#include "engine/exec.h"\n' >"$t/src/layers/wide.c"
+  check "$t" >/dev/null && { echo "self-test: layers including engine/exec.h passed"; ok=1; }
   rm -rf "$t"
-  [ $ok -eq 0 ] && echo "self-test: the check rejects an upward include and a circle"
+  [ $ok -eq 0 ] && echo "self-test: the check rejects an upward include, a circle and a bypassed narrow header"
   return $ok
 }
 

@@ -5,6 +5,7 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
+#include "engine/run.h"
 
 #include <math.h>
 
@@ -247,7 +248,9 @@ static bool relu_as_activation(const ck_layer *l, ck_act_kind *kind)
         .build = build_, .forward = fwd##_forward, .backward = fwd##_backward, .flops = elementwise_flops, \
         .no_build_config = !(keras_build), .call_mask = mask, __VA_ARGS__}
 
-ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu, false, false, .as_activation = relu_as_activation);
+static const ck_fusion relu_fusion = {.as_activation = relu_as_activation};
+
+ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu, false, false, .fusion = &relu_fusion);
 ACT_CLASS(ck_class_leaky, "LeakyReLU", leaky_fields, same_build, leaky, false, false);
 ACT_CLASS(ck_class_prelu, "PReLU", prelu_fields, prelu_build, prelu, true, false);
 ACT_CLASS(ck_class_elu, "ELU", elu_fields, same_build, elu, false, false);

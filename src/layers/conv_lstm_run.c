@@ -15,7 +15,7 @@
 #include "kernels/conv.h"
 #include "kernels/rnn.h"
 #include "kernels/tensor_ops.h"
-#include "engine/exec.h"
+#include "engine/run.h"
 
 #include <string.h>
 

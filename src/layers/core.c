@@ -188,11 +188,13 @@ static bool activation_kind(const ck_layer *l, ck_act_kind *kind)
     return true;
 }
 
+static const ck_fusion activation_fusion = {.as_activation = activation_kind};
+
 const ck_layer_class ck_class_activation = {
     .class_name = "Activation", .module = "keras.layers", .config_size = sizeof(ck_activation_config),
     .fields = activation_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
     .build = same_shape_build, .forward = activation_forward, .backward = activation_backward,
-    .no_build_config = true, .as_activation = activation_kind,
+    .no_build_config = true, .fusion = &activation_fusion,
 };
 
 static const ck_field dropout_fields[] = {

@@ -7,6 +7,7 @@
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
 #include "layers/norm_exec.h"
+#include "engine/run.h"
 
 #include <math.h>
 #include <string.h>
@@ -229,8 +230,10 @@ static ck_status bn_forward(CK_FWD_ARGS)
         .build = build_, .flops = norm_flops, .forward = fwd,                                   \
         .backward = ck_norm_backward, .workspace = ck_norm_workspace, __VA_ARGS__}
 
+/* At inference BatchNormalization is affine: a producer may fold it in. */
+static const ck_fusion bn_fusion = {.affine = bn_affine};
 /* BatchNormalization.call takes a mask, so Keras's nodes record {"mask": null}. */
-NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward, .call_mask = true, .affine = bn_affine);
+NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward, .call_mask = true, .fusion = &bn_fusion);
 /* Layer/Group/Unit/RMSNormalization: forward, backward and workspace in norm_exec.c. */
 #define NORM_CLASS_FB(var, name, fields_, build_, kind, ...)                                    \
     const ck_layer_class var = {                                                                \
