@@ -100,6 +100,10 @@ typedef ck_status ck_forward_fn(CK_FWD_ARGS);
 typedef ck_status ck_backward_fn(CK_BWD_ARGS);
 struct ck_fusion; /* engine/run.h */
 
+/* A class's config struct and its field table, the count derived (a class
+ * table entry's designators). */
+#define CK_CONFIG(type_, fields_) .config_size = sizeof(type_), .fields = fields_, .n_fields = CK_N_OF(fields_)
+
 typedef struct ck_layer_class {
     const char *class_name;       /* "Dense", exactly as Keras spells it         */
     const char *module;           /* "keras.layers" for the JSON config          */
@@ -158,8 +162,7 @@ typedef struct ck_layer_family {
 } ck_layer_family;
 #define CK_FAMILY(name, ...)                                                          \
     static const ck_layer_class *const name##_classes[] = {__VA_ARGS__};              \
-    const ck_layer_family name = {name##_classes,                                     \
-                                  (int)(sizeof name##_classes / sizeof name##_classes[0])}
+    const ck_layer_family name = {name##_classes, CK_N_OF(name##_classes)}
 /* Every family, defined by the floor above that holds the classes
  * (layers/registry.c); graph only reads it. */
 extern const ck_layer_family *const ck_layer_families[];
