@@ -3,8 +3,11 @@
  * Keras 3 hands its rows to the Python library rich, so byte-exact output means
  * re-doing rich's work: column widths (ratio_reduce / ratio_distribute), word
  * wrapping that breaks only at whitespace, "…" for words that cannot fit,
- * justification, and terminal cell widths of Unicode text (KERAS-SPEC §1.2-1.9).
- * tf.keras 2.13+ uses its own fixed-column row printer (§2.1-2.2), also here.
+ * justification, and terminal cell widths of Unicode text (keras/src/utils/
+ * summary_utils.py print_summary; rich's table.py Table._calculate_column_widths,
+ * _ratio.py, _wrap.py divide_line, cells.py cell_len). tf.keras 2.13+ uses its
+ * own fixed-column row printer (tf_keras/src/utils/layer_utils.py print_summary,
+ * its print_row), also here.
  * Text is handled as arrays of code points because both rich and tf.keras
  * count and slice Python str characters, not bytes. No global state: every
  * call builds its result in buffers it owns and returns one malloc'ed string. */
