@@ -6,16 +6,25 @@
 # any folder may include it for its types; it includes nothing of the project.
 # Some floors are entered only through one narrow header (NARROW below).
 # Prints each offending include as file:line and exits 1; exit 0 when clean.
-# Usage: scripts/check-floors.sh [ROOT]      (ROOT: default the repository)
-#        scripts/check-floors.sh --self-test (it must reject a planted upward
-#                                             include and a planted circle)
+# With --objects DIR (the library's object files, one folder per src/ folder,
+# as CMake leaves them in BUILD/CMakeFiles/ckeras_obj.dir/src) the same plan is
+# checked on calls: a symbol an object uses must be defined on its floor or
+# below, except the declared inversions in UP_SYMBOLS.
+# Usage: scripts/check-floors.sh [ROOT]           (ROOT: default the repository)
+#        scripts/check-floors.sh --objects DIR
+#        scripts/check-floors.sh --self-test      (it must reject a planted upward
+#                                                  include and a planted circle)
 set -uo pipefail
+export LC_ALL=C
 
 # Top to bottom; folders sharing a floor are separated by commas.
 FLOORS=(tools train,io,report layers engine graph kernels core)
 # Narrow doors: from FOLDER, the folder of HEADER may be entered only through it
 # (layers see the engine's run-time context, not its planner).
 NARROW=("layers engine/run.h")
+# Symbols a lower floor may use from a higher one: the class table, declared in
+# graph/graph.h and filled by layers/registry.c (docs/DESIGN.md, the floor plan).
+UP_SYMBOLS=" ck_layer_families ck_n_layer_families "
 
 narrow_ok() { # from-folder header -> false when a narrow door is bypassed
   local n
@@ -73,6 +82,38 @@ check() {
   return $bad
 }
 
+check_objects() {
+  local dir=$1 bad=0 t from to sym
+  t=$(mktemp -d)
+  for from in "$dir"/*/; do
+    from=$(basename "$from")
+    nm --defined-only "$dir/$from"/*.o 2>/dev/null | awk -v f="$from" '$2 ~ /^[TDRB]$/ {print $3, f}' >>"$t/defs"
+    nm --undefined-only "$dir/$from"/*.o 2>/dev/null | awk -v f="$from" 'NF == 2 {print $2, f}' >>"$t/uses"
+  done
+  sort -u "$t/defs" -o "$t/defs"
+  sort -u "$t/uses" -o "$t/uses"
+  [ -s "$t/defs" ] || { echo "no object files under $dir"; rm -rf "$t"; return 1; }
+  while read -r sym from to; do
+    [ "$from" = "$to" ] && continue
+    case "$UP_SYMBOLS" in *" $sym "*) continue ;; esac
+    if [ -z "$(floor_of "$from")" ] || [ -z "$(floor_of "$to")" ]; then
+      echo "$from uses $sym of $to: a folder in no floor of the plan"; bad=1
+    elif [ "$(floor_of "$to")" -lt "$(floor_of "$from")" ]; then
+      echo "$from uses $sym of $to, a floor above it"; bad=1
+    else
+      echo "$from $to" >>"$t/edges"
+    fi
+  done < <(join "$t/uses" "$t/defs")
+  touch "$t/edges"
+  if ! sort -u "$t/edges" | tsort >/dev/null 2>"$t/loop"; then
+    echo "a circle of calls between folders:" $(grep -v '^tsort: .*loop' "$t/loop" | sed 's/^tsort: //')
+    bad=1
+  fi
+  rm -rf "$t"
+  [ $bad -eq 0 ] && echo "floors: every call runs downward, no circle ($dir)"
+  return $bad
+}
+
 self_test() {
   local t ok=0
   t=$(mktemp -d)
@@ -95,11 +136,21 @@ self_test() {
   check "$t" >/dev/null || { echo "self-test: layers through engine/run.h was rejected"; ok=1; }
   printf '#include "engine/exec.h"\n' >"$t/src/layers/wide.c"
   check "$t" >/dev/null && { echo "self-test: layers including engine/exec.h passed"; ok=1; }
+  mkdir -p "$t/obj/core" "$t/obj/graph"
+  printf 'int graph_fn(void) { return 1; }\n' >"$t/g.c"
+  printf 'int core_fn(void) { return 2; }\n' >"$t/c.c"
+  printf 'int core_fn(void); int graph_fn(void) { return core_fn(); }\n' >"$t/g2.c"
+  printf 'int graph_fn(void); int core_fn(void) { return graph_fn(); }\n' >"$t/c2.c"
+  cc -c "$t/g2.c" -o "$t/obj/graph/g.o" && cc -c "$t/c.c" -o "$t/obj/core/c.o" || ok=1
+  check_objects "$t/obj" >/dev/null || { echo "self-test: a downward call (graph -> core) was rejected"; ok=1; }
+  cc -c "$t/g.c" -o "$t/obj/graph/g.o" && cc -c "$t/c2.c" -o "$t/obj/core/c.o" || ok=1
+  check_objects "$t/obj" >/dev/null && { echo "self-test: an upward call (core -> graph) passed"; ok=1; }
   rm -rf "$t"
-  [ $ok -eq 0 ] && echo "self-test: the check rejects an upward include, a circle and a bypassed narrow header"
+  [ $ok -eq 0 ] && echo "self-test: the check rejects an upward include, a circle, a bypassed narrow header and an upward call"
   return $ok
 }
 
 if [ "${1:-}" = "--self-test" ]; then self_test; exit; fi
+if [ "${1:-}" = "--objects" ]; then check_objects "${2:?--objects needs a folder}"; exit; fi
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 if check "$root"; then echo "floors: every include runs downward, no circle"; else exit 1; fi

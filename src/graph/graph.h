@@ -174,10 +174,6 @@ const ck_layer_class *ck_input_layer_class(void);
 bool ck_layer_is_input(const ck_layer *l);
 /* "Dense 'dense': " prefix for messages about a layer. */
 ck_status ck_layer_error(const ck_layer *l, ck_status st, const char *fmt, ...) CK_PRINTF(3, 4);
-/* A keras.src.ops.numpy binary operation (Add, Multiply...) called with a number as
- * one operand, as a one-input class with config fields `scalar` and `scalar_first`;
- * NULL if the operation has none (layers/app_layers.c). */
-const ck_layer_class *ck_find_scalar_op_class(const char *class_name);
 
 /* ---- tensors (concrete, for the engine) ------------------------------------- */
 typedef struct ck_tensor {
