@@ -12,8 +12,8 @@
 # below, except the declared inversions in UP_SYMBOLS.
 # Usage: scripts/check-floors.sh [ROOT]           (ROOT: default the repository)
 #        scripts/check-floors.sh --objects DIR
-#        scripts/check-floors.sh --self-test      (it must reject a planted upward
-#                                                  include and a planted circle)
+#        scripts/check-floors.sh --self-test      (it must reject each kind of
+#                                                  breach, planted in a scratch tree)
 set -uo pipefail
 export LC_ALL=C
 
@@ -61,6 +61,11 @@ check() {
       else echo "${f#"$root"/}:$line: \"$target\" is not a project header"; bad=1; continue
       fi
       [ "$to" = "$from" ] && continue
+      if [ "$from" = tools ]; then
+        echo "${f#"$root"/}:$line: tools include $target; they see only the public API (include/)"
+        bad=1
+        continue
+      fi
       if ! narrow_ok "$from" "$target"; then
         echo "${f#"$root"/}:$line: $from includes $target; it may see $to only through its narrow header"
         bad=1
@@ -122,7 +127,11 @@ self_test() {
   printf '#include "ckeras.h"\n' >"$t/src/core/core.c"
   printf '#include "core/core.h"\n' >"$t/src/graph/graph.c"
   printf '#include "graph/graph.h"\n' >"$t/src/io/io.c"
+  printf '#include "ckeras.h"\n' >"$t/tools/cli.c"
   check "$t" >/dev/null || { echo "self-test: a clean tree was rejected"; ok=1; }
+  printf '#include "graph/graph.h"\n' >"$t/tools/deep.c"
+  check "$t" >/dev/null && { echo "self-test: tools including graph/graph.h passed"; ok=1; }
+  rm "$t/tools/deep.c"
   printf '#include "graph/graph.h"\n' >"$t/src/core/up.c"
   check "$t" >/dev/null && { echo "self-test: an upward include (core -> graph) passed"; ok=1; }
   rm "$t/src/core/up.c"
@@ -146,7 +155,7 @@ self_test() {
   cc -c "$t/g.c" -o "$t/obj/graph/g.o" && cc -c "$t/c2.c" -o "$t/obj/core/c.o" || ok=1
   check_objects "$t/obj" >/dev/null && { echo "self-test: an upward call (core -> graph) passed"; ok=1; }
   rm -rf "$t"
-  [ $ok -eq 0 ] && echo "self-test: the check rejects an upward include, a circle, a bypassed narrow header and an upward call"
+  [ $ok -eq 0 ] && echo "self-test: the check rejects an upward include, a circle, a bypassed narrow header, tools past the public API and an upward call"
   return $ok
 }
 
