@@ -11,13 +11,6 @@
 
 #define EXIT_STATUS_TEXT "0 success, 1 error (one line on stderr naming the file, layer and field), 2 usage error"
 
-const cli_command *cli_find_command(const char *name)
-{
-    for (const cli_command *c = cli_commands; c->name; c++)
-        if (!strcmp(c->name, name)) return c;
-    return NULL;
-}
-
 static int option_count(const cli_command *cmd)
 {
     int n = 0;

@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 int cmd_summary(const cli_args *a), cmd_weights(const cli_args *a), cmd_example(const cli_args *a),
-    cmd_layers(const cli_args *a), cmd_version(const cli_args *a), cmd_help(const cli_args *a),
-    cmd_man(const cli_args *a), cmd_completion(const cli_args *a); /* tools/ckeras.c */
+    cmd_layers(const cli_args *a);                                 /* tools/cmd_summary.c */
+int cmd_version(const cli_args *a), cmd_help(const cli_args *a), cmd_man(const cli_args *a),
+    cmd_completion(const cli_args *a);                             /* tools/cmd_help.c */
 int cmd_predict(const cli_args *a);                                /* tools/cmd_predict.c */
 int cmd_files_convert(const cli_args *a), cmd_files_inspect(const cli_args *a); /* tools/cmd_files.c */
 int cmd_config(const cli_args *a);                                 /* tools/cmd_config.c */

@@ -141,7 +141,7 @@ static ck_callback *lr_scheduler_spec(ck_callback *cb, const char *spec, const c
     return cb;
 }
 
-ck_callback *ck_callback_new(const char *spec)
+ck_callback *ck_callback_from_spec(const char *spec, ck_model_saver save_model)
 {
     if (!spec) {
         ck_fail(CK_ERR_ARG, "ck_callback_new: spec is NULL");
@@ -150,7 +150,7 @@ ck_callback *ck_callback_new(const char *spec)
     const char *open = strchr(spec, '(');
     size_t n = open ? (size_t)(open - spec) : strlen(spec);
     int kind = -1;
-    for (size_t i = 0; i < sizeof k_kinds / sizeof k_kinds[0]; i++)
+    for (int i = 0; i < CK_N_OF(k_kinds); i++)
         if (strlen(k_kinds[i].name) == n && strncmp(spec, k_kinds[i].name, n) == 0)
             kind = (int)k_kinds[i].kind;
     if (kind < 0) {
@@ -163,6 +163,7 @@ ck_callback *ck_callback_new(const char *spec)
         return NULL;
     }
     set_defaults(cb, (ck_callback_kind)kind);
+    cb->save_model = save_model;
     if (kind == CK_CB_LR_SCHEDULER)
         return lr_scheduler_spec(cb, spec, open);
     ck_status st = CK_OK;
@@ -515,7 +516,9 @@ static ck_status checkpoint(ck_fit_ctx *f, ck_callback *cb, int epoch)
     char path[sizeof cb->path];
     ck_status st = checkpoint_path(cb->path, epoch, f->hist, path, sizeof path);
     if (st == CK_OK)
-        st = ends_with(path, ".npz") ? save_npz(f->model, path) : ck_model_save(f->model, path);
+        st = ends_with(path, ".npz") ? save_npz(f->model, path)
+             : cb->save_model      ? cb->save_model(f->model, path)
+                                   : ck_fail(CK_ERR_UNSUPPORTED, "%s: only .npz can be written here", path);
     return st == CK_OK ? CK_OK : ck_fail_prefix(st, "ModelCheckpoint: ");
 }
 

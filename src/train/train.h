@@ -95,8 +95,13 @@ typedef enum ck_callback_kind {
     CK_CB_CSV, CK_CB_LR_SCHEDULER, CK_CB_HOOK, CK_CB_BACKUP
 } ck_callback_kind;
 
+/* model.save(path) by the path's ending: io's ck_model_save, handed down by the
+ * public API (src/api/callbacks.c), since train may not call io. */
+typedef ck_status (*ck_model_saver)(const ck_model *model, const char *path);
+
 struct ck_callback {
     ck_callback_kind kind;
+    ck_model_saver save_model;  /* ModelCheckpoint's writer of .keras/.h5/.weights.h5 */
     char monitor[72];
     bool maximize;              /* mode resolved from "min"/"max"/"auto"        */
     double min_delta, baseline, factor, min_lr;
@@ -129,6 +134,9 @@ ck_status ck_callbacks_epoch_begin(ck_fit_ctx *f, int epoch);
 ck_status ck_callbacks_batch_end(ck_fit_ctx *f, double batch_loss);
 ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch);
 void ck_callbacks_train_end(ck_fit_ctx *f);
+/* ck_callback_new's parser: the Python spelling of a keras.callbacks class;
+ * ModelCheckpoint writes its non-.npz files through save_model. */
+ck_callback *ck_callback_from_spec(const char *spec, ck_model_saver save_model);
 /* BackupAndRestore (train/backup.c): the training state after `epoch`, the
  * state a killed run left (moves f->initial_epoch), and its removal. */
 ck_status ck_backup_save(ck_fit_ctx *f, ck_callback *cb, int epoch);
