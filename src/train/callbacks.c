@@ -7,10 +7,12 @@
 #include "train/train.h"
 #include "graph/config.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -500,6 +502,22 @@ static ck_status checkpoint_path(const char *template, int epoch, const ck_histo
     return st;
 }
 
+/* The folders above `path`, made as Keras's _save_model makes them (makedirs). */
+static ck_status make_parents(const char *path)
+{
+    char dir[sizeof ((ck_callback *)0)->path];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            return ck_fail(CK_ERR_IO, "%s: cannot create folder %s: %s", path, dir, strerror(errno));
+        *p = '/';
+    }
+    return CK_OK;
+}
+
 /* Keras's ModelCheckpoint at an epoch end: the file's ending says what is
  * written (.keras: the model; .h5: the legacy full model; .weights.h5: the
  * weights; .npz: the get_weights() arrays), every save atomic. */
@@ -515,6 +533,8 @@ static ck_status checkpoint(ck_fit_ctx *f, ck_callback *cb, int epoch)
     }
     char path[sizeof cb->path];
     ck_status st = checkpoint_path(cb->path, epoch, f->hist, path, sizeof path);
+    if (st == CK_OK)
+        st = make_parents(path);
     if (st == CK_OK)
         st = ends_with(path, ".npz") ? save_npz(f->model, path)
              : cb->save_model      ? cb->save_model(f->model, path)

@@ -13,6 +13,9 @@ ckpt() { "${FIT[@]}" --epochs 3 --verbose 0 --validation-split 0.25 \
            --callback "ModelCheckpoint(filepath='$T/best.weights.h5', save_weights_only=True, save_best_only=True)" \
          && (cd "$T" && ls c-01.keras c-02.keras c-03.keras best.weights.h5) && "$CKERAS" inspect "$T/c-03.keras"; }
 expect 0 "format:         keras-zip" -- ckpt
+# Keras makes the checkpoint's folders
+ckpt_dirs() { "${FIT[@]}" --epochs 1 --verbose 0 --callback "ModelCheckpoint(filepath='$T/sub/dir/e{epoch}.h5')" && ls "$T/sub/dir/e1.h5"; }
+expect 0 "$T/sub/dir/e1.h5" -- ckpt_dirs
 expect 1 "ckeras: --callback ModelCheckpoint(filepath='best.npy'): ModelCheckpoint: the filepath must end in \`.keras\`" -- "${FIT[@]}" --callback "ModelCheckpoint(filepath='best.npy')"
 expect 1 "unknown callback 'Nope(a=1)'" -- "${FIT[@]}" --callback "Nope(a=1)"
 expect 0 "learning_rate: 0.0500" -- "${FIT[@]}" --epochs 2 --verbose 2 --callback "LearningRateScheduler(ExponentialDecay(initial_learning_rate=0.1, decay_steps=1, decay_rate=0.5))"
