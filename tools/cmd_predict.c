@@ -86,7 +86,12 @@ static int check_output(const ck_array *y, const char *path)
 
 static int run_predict(ck_model *m, const predict_args *a)
 {
-    bool text = a->n_out == 0; /* no --output: CSV text on stdout */
+    bool text = a->n_out == 0; /* no --output: CSV text on stdout, for one output */
+    if (text && ck_model_output_count(m) > 1) {
+        fprintf(stderr, "ckeras predict: model '%s' has %d outputs: give --output once for each "
+                "(see 'ckeras predict --help')\n", ck_model_name(m), ck_model_output_count(m));
+        return 2;
+    }
     if (ck_model_output_count(m) > MAX_IO || ck_model_input_count(m) > MAX_IO) {
         fprintf(stderr, "ckeras: model '%s': more than %d inputs or outputs\n", ck_model_name(m), MAX_IO);
         return 1;

@@ -196,5 +196,7 @@ ck_status ck_model_save(const ck_model *m, const char *path)
     else if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) st = ck_h5_model_save(m, path);
     else if (ends_with(path, ".json")) st = ck_tfjs_save(m, path);
     else return ck_fail(CK_ERR_ARG, "%s: unknown output format (use .keras, .h5, .weights.h5 or model.json)", path);
-    return st ? ck_fail_prefix(st, "%s: ", path) : CK_OK;
+    /* the path once: some writers name it already */
+    if (st && strncmp(ck_errmsg(), path, strlen(path)) != 0) st = ck_fail_prefix(st, "%s: ", path);
+    return st;
 }

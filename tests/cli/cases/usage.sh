@@ -66,6 +66,12 @@ expect 0 "output_0,output_1" -- "$CKERAS" predict $CLASSIC --input $Q/x.npy
 csv_lines() { [ "$("$CKERAS" predict $CLASSIC --input $Q/x.npy | wc -l)" -eq 65 ] && echo "65 lines"; }
 expect 0 "65 lines" -- csv_lines
 
+expect 2 "ckeras predict: model 'functional' has 2 outputs: give --output once for each" -- "$CKERAS" predict ../golden/core/multi_output/config.json --input ../golden/core/multi_output/x.npy
+# a write error names the file once
+path_once() { local err; err=$("$CKERAS" convert $CLASSIC /nonexistent/dir/m.keras 2>&1) && return 1
+  [ "$(grep -o /nonexistent/dir/m.keras <<<"$err" | wc -l)" -eq 1 ] && echo "named once: $err"; }
+expect 0 "named once: ckeras: /nonexistent/dir/m.keras: cannot write" -- path_once
+
 # a model file - is stdin (the format comes from the content)
 expect 0 "Total params: 17" -- bash -c "\"$CKERAS\" summary - < $CLASSIC"
 stdin_keras() { "$CKERAS" convert $CLASSIC "$T/m.keras" >/dev/null && "$CKERAS" inspect - < "$T/m.keras"; }
