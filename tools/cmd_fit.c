@@ -79,6 +79,9 @@ static int parse_fit_args(const cli_args *c, fit_args *a)
     a->weights = cli_str(c, "weights");
     a->save = cli_str(c, "save");
     a->optimizer = cli_str(c, "optimizer") ? cli_str(c, "optimizer") : "rmsprop"; /* Keras's compile() default */
+    if (!a->nloss && (cli_str(c, "optimizer") || a->nmetrics || cli_str(c, "loss-weights") || a->nweighted))
+        return cli_usage_error(c->cmd, "--optimizer, --metrics, --loss-weights and --weighted-metrics compile the "
+                               "model anew: give --loss with them");
     a->o.epochs = (int)cli_int(c, "epochs", a->o.epochs);
     a->o.initial_epoch = (int)cli_int(c, "initial-epoch", 0);
     a->o.batch_size = cli_int(c, "batch-size", a->o.batch_size);
@@ -141,7 +144,7 @@ static int load_xy(const fit_args *a, xy_data *d)
 static int check_counts(const ck_model *m, const fit_args *a, const xy_data *d)
 {
     int ni = ck_model_input_count(m), no = ck_model_output_count(m);
-    if (d->nx == ni && d->ny == no && (a->nloss == 1 || a->nloss == no) && (a->nmetrics == 0 || a->nmetrics == no) &&
+    if (d->nx == ni && d->ny == no && (a->nloss <= 1 || a->nloss == no) && (a->nmetrics == 0 || a->nmetrics == no) &&
         (a->n_loss_weights == 0 || a->n_loss_weights == no))
         return 0;
     fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --x, %d --y, %d --loss, %d --metrics, "
@@ -200,8 +203,9 @@ static int run_fit(const cli_args *c, bool train)
     int rc = 0;
     if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
     if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
-    if (ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
-                                 a.metrics, a.nmetrics)) {
+    /* No --loss: the compile() a .keras file recorded (load_model compiles it). */
+    if (a.nloss && ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
+                                            a.metrics, a.nmetrics)) {
         rc = cli_fail(a.model);
         goto out;
     }
@@ -210,7 +214,12 @@ static int run_fit(const cli_args *c, bool train)
         goto out;
     }
     /* Keras's checks of the arrays against the model and the loss, before any epoch. */
-    if (ck_model_check_data(m, d.x, d.nx, d.y, d.ny)) {
+    ck_status checked = ck_model_check_data(m, d.x, d.nx, d.y, d.ny);
+    if (checked == CK_ERR_STATE && !a.nloss) {
+        rc = cli_usage_error(c->cmd, "--loss is required: %s records no compile() with a loss", a.model);
+        goto out;
+    }
+    if (checked) {
         rc = cli_fail(train ? "fit" : "evaluate");
         goto out;
     }

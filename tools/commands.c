@@ -72,8 +72,8 @@ static const cli_option predict_options[] = {
         {"label-column", CLI_TEXT, "NAME", NULL, "the CSV column that holds y", 0, 0, 0, NULL},                    \
         {"loss", CLI_TEXT, "SPEC", NULL,                                                                           \
          "the loss by its Keras name: mse, sparse_categorical_crossentropy, "                                      \
-         "\"BinaryCrossentropy(from_logits=True)\"; once, or once per output",                                    \
-         CLI_REPEAT | CLI_REQUIRED, 0, 0, NULL},                                                                   \
+         "\"BinaryCrossentropy(from_logits=True)\"; once, or once per output; without it, the compile() a "    \
+         ".keras file recorded", CLI_REPEAT, 0, 0, NULL},                                                                   \
         {"metrics", CLI_TEXT, "LIST", NULL, "comma-separated metrics (accuracy, mae, \"AUC()\"); once per output",  \
          CLI_REPEAT, 0, 0, NULL},                                                                                  \
         {"weights", CLI_FILE, "FILE", NULL, "weights to load first (.npz in get_weights() order, .weights.h5, .h5, " \

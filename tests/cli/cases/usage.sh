@@ -30,7 +30,7 @@ expect 2 "ckeras demo-fashion: --epochs must be between" -- "$CKERAS" demo-fashi
 
 # usage errors: exactly one line, naming the problem, pointing at --help
 one_line() { local err; err=$("$@" 2>&1 >/dev/null); [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && echo "$err"; return 2; }
-expect 2 "ckeras fit: --loss is required (see 'ckeras fit --help')" -- one_line "$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy
+expect 2 "ckeras fit: --loss is required: $CLASSIC records no compile() with a loss (see 'ckeras fit --help')" -- one_line "$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy
 expect 2 "ckeras summary: unknown option '--nope' (see 'ckeras summary --help')" -- one_line "$CKERAS" summary $CLASSIC --nope
 expect 2 "ckeras convert: unexpected argument 'c'" -- one_line "$CKERAS" convert a b c
 expect 2 "ckeras summary: --style is one of keras3|keras2|json, got 'rich'" -- one_line "$CKERAS" summary $CLASSIC --style rich
@@ -81,8 +81,9 @@ expect 0 "format:         keras-zip" -- stdin_keras
 expect 0 "--dir DIR" -- "$CKERAS" demo-fashion --help
 expect 0 "(default: 10)" -- "$CKERAS" demo-fashion --help
 expect 0 "--loss SPEC" -- "$CKERAS" fit --help
-expect 0 "(required) (repeatable)" -- "$CKERAS" fit --help
-expect 0 "usage: ckeras fit --loss SPEC [options] MODEL" -- "$CKERAS" fit --help
+expect 0 "(required) (repeatable)" -- "$CKERAS" predict --help
+expect 0 "usage: ckeras predict --input FILE [options] MODEL" -- "$CKERAS" predict --help
+expect 0 "it, the compile() a .keras file recorded" -- "$CKERAS" fit --help
 expect 0 "examples:" -- "$CKERAS" evaluate --help
 expect 0 "exit status: 0 success, 1 error" -- "$CKERAS" predict --help
 expect 0 "usage: ckeras fit" -- "$CKERAS" help fit
@@ -143,6 +144,13 @@ FIT=("$CKERAS" fit $G/classic/config.json --x $Q/x.npy --epochs 1)
 expect 1 "ckeras: fit: y: shape (64,) does not fit categorical_crossentropy on output 'dense_1' (None, 2): it wants one-hot rows of shape (64, 2); class indices go with sparse_categorical_crossentropy" -- "${FIT[@]}" --y $Q/y.npy --loss categorical_crossentropy
 expect 1 "y: shape (64, 2) does not fit sparse_categorical_crossentropy on output 'dense_1' (None, 2): it wants class indices of shape (64,)" -- "${FIT[@]}" --y $Q/x.npy --loss sparse_categorical_crossentropy
 expect 1 "Data cardinality is ambiguous: x has 64 samples, y has 4" -- "${FIT[@]}" --y $G/classic/y.npy --loss mse
+# no --loss: the compile() a Keras-written .keras file recorded (categorical_crossentropy here)
+K=../golden/core_loaded/adam_trained.keras
+expect 1 "y: shape (64,) does not fit categorical_crossentropy" -- "$CKERAS" fit $K --x $Q/x.npy --y $Q/y.npy --epochs 1
+"$CKERAS" predict $K --input $Q/x.npy --output "$T/p.npy" >/dev/null
+expect 0 "final - loss:" -- "$CKERAS" fit $K --x $Q/x.npy --y "$T/p.npy" --epochs 1 --verbose 2
+expect 2 "ckeras fit: --loss is required: $G/classic/config.json records no compile() with a loss" -- "$CKERAS" fit $G/classic/config.json --x $Q/x.npy --y $Q/y.npy
+expect 2 "--optimizer, --metrics, --loss-weights and --weighted-metrics compile the model anew: give --loss with them" -- "$CKERAS" fit $K --x $Q/x.npy --y "$T/p.npy" --optimizer sgd
 printf 'a,b\n1,nan\n2,3\n' > "$T/nan.csv"; printf 'y\n1\n0\n' > "$T/y.csv"
 expect 1 "ckeras: evaluate: x: NaN at sample 0" -- "$CKERAS" evaluate $G/classic/config.json --x "$T/nan.csv" --y "$T/y.csv" --loss sparse_categorical_crossentropy
 printf 'y\n1\n2\n' > "$T/y2.csv"; printf 'a,b\n1,2\n2,3\n' > "$T/x2.csv"
