@@ -26,7 +26,8 @@ pyreq=(numpy h5py keras jax)
 pins=(numpy h5py "keras==3.15.1" "jax[cpu]==0.10.2")
 need=()
 for i in "${!pyreq[@]}"; do
-  $PY -c "import ${pyreq[$i]}" 2>/dev/null || need+=("${pins[$i]}")
+  # keras imports its default backend (TensorFlow, absent) unless told: the oracle uses JAX.
+  KERAS_BACKEND=jax $PY -c "import ${pyreq[$i]}" 2>/dev/null || need+=("${pins[$i]}")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: pip install ${need[*]}"
