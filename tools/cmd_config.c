@@ -13,7 +13,7 @@ int cmd_config(const cli_args *a)
     const char *output = cli_str(a, "output");
     if (output && !strcmp(output, "-")) output = NULL;
     ck_model *m = ck_model_load_config(argv[0]);
-    if (!m) return cli_fail(argv[0]);
+    if (!m) return cli_fail(NULL); /* ck_errmsg() names the file */
     char *text = NULL;
     ck_status st = ck_model_to_json(m, &text);
     ck_model_free(m);

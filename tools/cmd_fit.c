@@ -152,6 +152,25 @@ static int check_counts(const ck_model *m, const fit_args *a, const xy_data *d)
     return 1;
 }
 
+/* The library names the arrays as Keras does (x, y[1]); this says which file
+ * each one is: "ckeras: fit (x = a.npy, y = b.npy): y: shape ...". */
+static int data_fail(const char *what, const fit_args *a)
+{
+    char files[2048];
+    int w = 0;
+    if (a->label_column) w = snprintf(files, sizeof files, "x, y = %s", a->x[0]);
+    for (int i = 0; !a->label_column && i < a->nx + a->ny && w >= 0 && w < (int)sizeof files; i++) {
+        bool is_x = i < a->nx;
+        int k = is_x ? i : i - a->nx, n = is_x ? a->nx : a->ny;
+        char index[16] = "";
+        if (n > 1) snprintf(index, sizeof index, "[%d]", k);
+        w += snprintf(files + w, sizeof files - (size_t)w, "%s%s%s = %s", i ? ", " : "", is_x ? "x" : "y", index,
+                      is_x ? a->x[k] : a->y[k]);
+    }
+    fprintf(stderr, "ckeras: %s (%s): %s\n", what, files, ck_errmsg());
+    return 1;
+}
+
 static void print_logs(const char *title, const ck_history *h, int epoch)
 {
     printf("%s", title);
@@ -198,7 +217,7 @@ static int run_fit(const cli_args *c, bool train)
     a.o.callbacks = cbs;
     a.o.n_callbacks = a.ncallbacks;
     ck_model *m = ck_model_load(a.model);
-    if (!m) return cli_fail(a.model);
+    if (!m) return cli_fail(NULL); /* ck_errmsg() names the file */
     xy_data d;
     int rc = 0;
     if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
@@ -220,7 +239,7 @@ static int run_fit(const cli_args *c, bool train)
         goto out;
     }
     if (checked) {
-        rc = cli_fail(train ? "fit" : "evaluate");
+        rc = data_fail(train ? "fit" : "evaluate", &a);
         goto out;
     }
     ck_array sw = {0};
@@ -237,7 +256,7 @@ static int run_fit(const cli_args *c, bool train)
     for (int i = 0; i < d.nx; i++) in_shapes[i] = d.x[i].shape;
     if (train ? ck_model_fit_shaped(m, in_shapes, x, y, n, &a.o, &h)
               : ck_model_evaluate_shaped(m, in_shapes, x, y, n, a.o.batch_size, &h)) {
-        rc = cli_fail(train ? "fit" : "evaluate");
+        rc = data_fail(train ? "fit" : "evaluate", &a);
         goto out;
     }
     if (!train) print_logs("evaluate", h, 0);

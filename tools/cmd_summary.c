@@ -105,6 +105,10 @@ int cmd_weights(const cli_args *a)
     if (!m) {
         char why[1024];
         snprintf(why, sizeof why, "%s", ck_errmsg());
+        /* A file that cannot be read, is no model file or is a bare JSON config
+         * has no stored arrays to list either: one line. */
+        const char *fmt = ck_file_format(file);
+        if (!fmt || !strcmp(fmt, "keras-json")) return fprintf(stderr, "ckeras: %s\n", why), 1;
         ck_model *arch = ck_model_load_config(file);
         /* The architecture is fine, so the weights themselves are broken. */
         if (arch) {

@@ -141,7 +141,7 @@ Q=../install/data
 T=${TMPDIR:-/tmp}/ckeras_cli_usage_e_$$
 mkdir -p "$T"
 FIT=("$CKERAS" fit $G/classic/config.json --x $Q/x.npy --epochs 1)
-expect 1 "ckeras: fit: y: shape (64,) does not fit categorical_crossentropy on output 'dense_1' (None, 2): it wants one-hot rows of shape (64, 2); class indices go with sparse_categorical_crossentropy" -- "${FIT[@]}" --y $Q/y.npy --loss categorical_crossentropy
+expect 1 "ckeras: fit (x = $Q/x.npy, y = $Q/y.npy): y: shape (64,) does not fit categorical_crossentropy on output 'dense_1' (None, 2): it wants one-hot rows of shape (64, 2); class indices go with sparse_categorical_crossentropy" -- "${FIT[@]}" --y $Q/y.npy --loss categorical_crossentropy
 expect 1 "y: shape (64, 2) does not fit sparse_categorical_crossentropy on output 'dense_1' (None, 2): it wants class indices of shape (64,)" -- "${FIT[@]}" --y $Q/x.npy --loss sparse_categorical_crossentropy
 expect 1 "Data cardinality is ambiguous: x has 64 samples, y has 4" -- "${FIT[@]}" --y $G/classic/y.npy --loss mse
 # no --loss: the compile() a Keras-written .keras file recorded (categorical_crossentropy here)
@@ -152,7 +152,7 @@ expect 0 "final - loss:" -- "$CKERAS" fit $K --x $Q/x.npy --y "$T/p.npy" --epoch
 expect 2 "ckeras fit: --loss is required: $G/classic/config.json records no compile() with a loss" -- "$CKERAS" fit $G/classic/config.json --x $Q/x.npy --y $Q/y.npy
 expect 2 "--optimizer, --metrics, --loss-weights and --weighted-metrics compile the model anew: give --loss with them" -- "$CKERAS" fit $K --x $Q/x.npy --y "$T/p.npy" --optimizer sgd
 printf 'a,b\n1,nan\n2,3\n' > "$T/nan.csv"; printf 'y\n1\n0\n' > "$T/y.csv"
-expect 1 "ckeras: evaluate: x: NaN at sample 0" -- "$CKERAS" evaluate $G/classic/config.json --x "$T/nan.csv" --y "$T/y.csv" --loss sparse_categorical_crossentropy
+expect 1 "ckeras: evaluate (x = $T/nan.csv, y = $T/y.csv): x: NaN at sample 0" -- "$CKERAS" evaluate $G/classic/config.json --x "$T/nan.csv" --y "$T/y.csv" --loss sparse_categorical_crossentropy
 printf 'y\n1\n2\n' > "$T/y2.csv"; printf 'a,b\n1,2\n2,3\n' > "$T/x2.csv"
 expect 1 "label 2 of row 1 is not a class index in [0, 2)" -- "$CKERAS" evaluate $G/classic/config.json --x "$T/x2.csv" --y "$T/y2.csv" --loss sparse_categorical_crossentropy
 rm -rf "$T"

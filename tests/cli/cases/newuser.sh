@@ -1,0 +1,80 @@
+# A new user's path through the CLI (README, then what one tries next): every
+# command that reads a model file, given a missing file, a file that is not a
+# model and a config Keras would refuse, says so in one line naming the file
+# once; data errors of fit/evaluate say which file each array came from; the
+# man page's synopsis is --help's; completion offers what a positional takes.
+# Each check below failed before its fix.
+Q=../install/data
+BAD=data/core/add_mismatch.json
+T=${TMPDIR:-/tmp}/ckeras_cli_newuser_$$
+mkdir -p "$T"
+
+# The commands that take a model file, from `ckeras --help`, with the options
+# each needs besides the file.
+model_commands() {
+  local c
+  for c in $("$CKERAS" --help | awk '/^commands:/{f=1;next} f&&/^  [a-z]/{print $1}'); do
+    "$CKERAS" "$c" --help | head -1 | grep -qE ' (FILE|MODEL|IN OUT)$' && echo "$c"
+  done
+}
+extra_args() { # extra_args COMMAND
+  case $1 in
+    convert) echo "$T/out.keras" ;;
+    predict) echo "--input $Q/x.npy" ;;
+    fit | evaluate) echo "--x $Q/x.npy --y $Q/y.npy --loss mse" ;;
+  esac
+}
+# one_line_naming FILE COMMAND...: exit 1, one line on stderr, FILE in it once
+one_line_naming() {
+  local file=$1 err rc; shift
+  err=$("$@" 2>&1 >/dev/null); rc=$?
+  [ "$rc" -eq 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] &&
+    [ "$(grep -oF -- "$file" <<<"$err" | wc -l)" -eq 1 ] && echo "one line: $err"
+}
+cmds=$(model_commands)
+[ "$(wc -w <<<"$cmds")" -ge 8 ] || { echo "FAIL: model_commands found only: $cmds"; fails=$((fails+1)); }
+for c in $cmds; do
+  for f in "$T/missing.keras" "$Q/x.npy" "$BAD"; do
+    # inspect describes a config it cannot build ("layers: (not built: ...)", exit 0)
+    [ "$c" = inspect ] && [ "$f" = "$BAD" ] && continue
+    expect 0 "one line: ckeras: $f: " -- one_line_naming "$f" "$CKERAS" "$c" "$f" $(extra_args "$c")
+  done
+done
+
+# convert with one file names what is missing
+expect 2 "ckeras convert: missing OUT (see 'ckeras convert --help')" -- "$CKERAS" convert $Q/x.npy
+
+# fit/evaluate data errors: the library names the array (x, y), the CLI its file
+CLASSIC=../golden/core/classic/config.json
+python3 -c "import numpy as np; np.save('$T/y10.npy', np.zeros(10, 'int64'))"
+expect 1 "ckeras: fit (x = $Q/x.npy, y = $T/y10.npy): Data cardinality is ambiguous" -- \
+  "$CKERAS" fit $CLASSIC --x $Q/x.npy --y "$T/y10.npy" --loss sparse_categorical_crossentropy
+expect 1 "ckeras: evaluate (x = $Q/x.npy, y = $Q/y.npy): y: shape (64,) does not fit mean_squared_error" -- \
+  "$CKERAS" evaluate $CLASSIC --x $Q/x.npy --y $Q/y.npy --loss mse
+printf 'a,b,label\n0.1,0.2,0\n0.3,0.4,1\n' > "$T/d.csv"
+expect 1 "ckeras: fit (x, y = $T/d.csv): y: shape (2,) does not fit" -- \
+  "$CKERAS" fit $CLASSIC --csv "$T/d.csv" --label-column label --loss mse
+
+# man ckeras-COMMAND's synopsis is --help's usage line (required options included)
+man_synopsis_is_usage() {
+  local c usage syn
+  for c in $("$CKERAS" --help | awk '/^commands:/{f=1;next} f&&/^  [a-z]/{print $1}'); do
+    usage=$("$CKERAS" "$c" --help | head -1 | sed 's/^usage: //')
+    syn=$("$CKERAS" man "$c" | MANWIDTH=200 man -l - 2>/dev/null | awk '/^SYNOPSIS/{getline; print; exit}' | sed 's/^ *//')
+    [ "$usage" = "$syn" ] || { echo "$c: man '$syn', --help '$usage'"; return 1; }
+  done
+  echo "same synopsis"
+}
+expect 0 "same synopsis" -- man_synopsis_is_usage
+
+# completion of positional words: commands after help/man, the shells after completion
+bash_completes_words() {
+  source <("$CKERAS" completion bash)
+  COMP_WORDS=(ckeras help f); COMP_CWORD=2; _ckeras; [ "${COMPREPLY[*]}" = "fit" ] || return 1
+  COMP_WORDS=(ckeras man pre); COMP_CWORD=2; _ckeras; [ "${COMPREPLY[*]}" = "predict" ] || return 1
+  COMP_WORDS=(ckeras completion ""); COMP_CWORD=2; _ckeras; [ "${COMPREPLY[*]}" = "bash zsh" ] && echo "words complete"
+}
+expect 0 "words complete" -- bash_completes_words
+zsh_words() { "$CKERAS" completion zsh > "$T/_ckeras" && zsh -n "$T/_ckeras" && grep -q "'\*:argument:(bash zsh)'" "$T/_ckeras" && echo "zsh words"; }
+expect 0 "zsh words" -- zsh_words
+rm -rf "$T"
