@@ -110,12 +110,19 @@ header_quick_start() {
 }
 check "ckeras.h's quick start prints the built summary" header_quick_start
 
-# The CLI quick start, command by command, in a folder with the files it names.
-q="$T/quickstart"
-mkdir -p "$q"
-cp tests/golden/core/classic/config.json "$q/model.json"
-cp tests/install/data/x.npy tests/install/data/y.npy "$q/"
-quick=$(readme_blocks "CLI quick start" sh | nth_block 1)
+# The CLI quick start, command by command, in the folder its first block makes
+# from the source folder (here a copy of the tests it reads, so nothing is
+# written into the checkout) with the files the commands name.
+src="$T/src"
+mkdir -p "$src/tests/golden/core" "$src/tests/install"
+cp -r tests/golden/core/classic "$src/tests/golden/core/"
+cp -r tests/install/data "$src/tests/install/"
+prep=$(readme_blocks "CLI quick start" sh | nth_block 1)
+q=$(cd "$src" && bash -ec "$prep; pwd") || { echo "FAIL: README CLI quick start's first block: $prep"; fails=$((fails + 1)); q=$T/none; }
+for f in model.json x.npy y.npy; do
+  [ -f "$q/$f" ] || { echo "FAIL: README CLI quick start's first block makes no $f"; fails=$((fails + 1)); }
+done
+quick=$(readme_blocks "CLI quick start" sh | nth_block 2)
 [ -n "$quick" ] || { echo "FAIL: README.md's CLI quick start lost its sh block"; fails=$((fails + 1)); }
 cmd=""
 while IFS= read -r line; do
