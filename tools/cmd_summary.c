@@ -125,7 +125,10 @@ int cmd_weights(const cli_args *a)
         fprintf(stderr, "ckeras: %s: no layer named '%s'\n", file, layer);
         rc = 1;
     } else if (output) {
-        rc = cli_save_weights_npz(m, layer, output);
+        int n_arrays = 0;
+        rc = cli_save_weights_npz(m, layer, output, &n_arrays);
+        /* as convert and predict say what they wrote (not on stdout: the bytes go there) */
+        if (!rc && strcmp(output, "-")) printf("wrote %s (%d arrays)\n", output, n_arrays);
     } else {
         rc = print_weights(m, layer, cli_flag(a, "values"));
     }

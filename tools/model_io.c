@@ -276,11 +276,12 @@ int cli_load_weights(ck_model *m, const char *path)
 typedef struct npz_weights {
     ck_model *m;
     const char *layer;
+    int n_written; /* arrays in the file */
 } npz_weights;
 
 static int write_npz_weights(const char *path, const void *what)
 {
-    const npz_weights *w = what;
+    npz_weights *w = (npz_weights *)what;
     int n = ck_model_weight_count(w->m), k = 0;
     ck_array *arrays = calloc((size_t)(n ? n : 1), sizeof *arrays);
     if (!arrays) return fprintf(stderr, "ckeras: out of memory\n"), 1;
@@ -295,18 +296,21 @@ static int write_npz_weights(const char *path, const void *what)
     }
     int rc = ck_npz_write(path, NULL, arrays, k) ? cli_fail(NULL) : 0;
     free(arrays);
+    w->n_written = k;
     return rc;
 }
 
-int cli_save_weights_npz(ck_model *m, const char *layer, const char *path)
+int cli_save_weights_npz(ck_model *m, const char *layer, const char *path, int *n_arrays)
 {
-    npz_weights w = {m, layer};
+    npz_weights w = {m, layer, 0};
     if (!strcmp(path, "-")) return to_stdout(write_npz_weights, &w, ".npz");
     if (!cli_ends_with(path, ".npz")) {
         fprintf(stderr, "ckeras: %s: weights are written as .npz (np.savez of get_weights())\n", path);
         return 1;
     }
-    return write_npz_weights(path, &w);
+    int rc = write_npz_weights(path, &w);
+    if (n_arrays) *n_arrays = w.n_written;
+    return rc;
 }
 
 bool cli_save_format_known(const char *path)
@@ -323,7 +327,7 @@ int cli_save_model(ck_model *m, const char *path)
         fprintf(stderr, "ckeras: %s: --save needs .npz, .keras, .weights.h5, .h5 or .json (TF.js)\n", path);
         return 1;
     }
-    int rc = cli_ends_with(path, ".npz") ? cli_save_weights_npz(m, NULL, path)
+    int rc = cli_ends_with(path, ".npz") ? cli_save_weights_npz(m, NULL, path, NULL)
                                          : (ck_model_save(m, path) ? cli_fail(NULL) : 0);
     if (!rc) printf("saved %s\n", path);
     return rc;

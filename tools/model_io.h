@@ -14,8 +14,8 @@
  * file ck_model_load_weights reads (.weights.h5, legacy .h5, .keras, model.json). */
 int cli_load_weights(ck_model *m, const char *path);
 /* np.savez(path, *model.get_weights()) (only `layer`'s when not NULL): the
- * order cli_load_weights reads back. */
-int cli_save_weights_npz(ck_model *m, const char *layer, const char *path);
+ * order cli_load_weights reads back. *n_arrays (may be NULL): how many it wrote. */
+int cli_save_weights_npz(ck_model *m, const char *layer, const char *path, int *n_arrays);
 /* --save: by the ending: ".npz" (get_weights() arrays), ".keras", ".weights.h5",
  * ".h5", ".json" (TF.js) -- all written to a temporary file and renamed. */
 int cli_save_model(ck_model *m, const char *path);

@@ -55,6 +55,12 @@ printf 'a,b,label\n0.1,0.2,0\n0.3,0.4,1\n' > "$T/d.csv"
 expect 1 "ckeras: fit (x, y = $T/d.csv): y: shape (2,) does not fit" -- \
   "$CKERAS" fit $CLASSIC --csv "$T/d.csv" --label-column label --loss mse
 
+# weights --output says what it wrote, as convert and predict do (stdout gets only the bytes)
+expect 0 "wrote $T/w.npz (4 arrays)" -- "$CKERAS" weights $CLASSIC --output "$T/w.npz"
+expect 0 "wrote $T/w1.npz (2 arrays)" -- "$CKERAS" weights $CLASSIC --layer dense_1 --output "$T/w1.npz"
+npz_on_stdout() { "$CKERAS" weights $CLASSIC --output - | cmp - "$T/w.npz" && echo "only the bytes"; }
+expect 0 "only the bytes" -- npz_on_stdout
+
 # man ckeras-COMMAND's synopsis is --help's usage line (required options included)
 man_synopsis_is_usage() {
   local c usage syn
