@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -30,6 +31,14 @@ int main(int argc, char **argv)
             if (cli_stdin_to_file(stdin_copy, sizeof stdin_copy, false)) return 1;
             a.pos[i] = stdin_copy;
         }
+    /* A TF.js model is often handed over as its folder: point at the file. */
+    struct stat st;
+    if (file_args && a.npos > 0 && stat(a.pos[0], &st) == 0 && S_ISDIR(st.st_mode)) {
+        int len = (int)strlen(a.pos[0]);
+        while (len > 1 && a.pos[0][len - 1] == '/') len--;
+        return fprintf(stderr, "ckeras: %s: a directory; give the model file in it (for TF.js, %.*s/model.json)\n",
+                       a.pos[0], len, a.pos[0]), 1;
+    }
     rc = c->run(&a);
     if (stdin_copy[0]) unlink(stdin_copy);
     /* Output that could not be written (a full disk, a closed pipe) is an error. */

@@ -147,8 +147,8 @@ static int check_counts(const ck_model *m, const fit_args *a, const xy_data *d)
     if (d->nx == ni && d->ny == no && (a->nloss <= 1 || a->nloss == no) && (a->nmetrics == 0 || a->nmetrics == no) &&
         (a->n_loss_weights == 0 || a->n_loss_weights == no))
         return 0;
-    fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --x, %d --y, %d --loss, %d --metrics, "
-            "%d loss weights\n", ck_model_name(m), ni, no, d->nx, d->ny, a->nloss, a->nmetrics, a->n_loss_weights);
+    fprintf(stderr, "ckeras: %s: model '%s' has %d inputs and %d outputs; got %d --x, %d --y, %d --loss, %d --metrics, "
+            "%d loss weights\n", a->model, ck_model_name(m), ni, no, d->nx, d->ny, a->nloss, a->nmetrics, a->n_loss_weights);
     return 1;
 }
 

@@ -97,8 +97,8 @@ static int run_predict(ck_model *m, const predict_args *a)
         return 1;
     }
     if (a->n_in != ck_model_input_count(m) || (!text && a->n_out != ck_model_output_count(m))) {
-        fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --input and %d --output\n",
-                ck_model_name(m), ck_model_input_count(m), ck_model_output_count(m), a->n_in, a->n_out);
+        fprintf(stderr, "ckeras: %s: model '%s' has %d inputs and %d outputs; got %d --input and %d --output\n",
+                a->model, ck_model_name(m), ck_model_input_count(m), ck_model_output_count(m), a->n_in, a->n_out);
         return 1;
     }
     ck_array xs[MAX_IO] = {{0}}, ys[MAX_IO] = {{0}};

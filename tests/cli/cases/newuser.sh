@@ -6,6 +6,7 @@
 # Each check below failed before its fix.
 Q=../install/data
 BAD=data/core/add_mismatch.json
+CLASSIC=../golden/core/classic/config.json
 T=${TMPDIR:-/tmp}/ckeras_cli_newuser_$$
 mkdir -p "$T"
 
@@ -41,11 +42,22 @@ for c in $cmds; do
   done
 done
 
+# a TF.js model handed over as its folder: the line points at its model.json
+mkdir -p "$T/tfjs"
+for c in $cmds; do
+  expect 1 "ckeras: $T/tfjs/: a directory; give the model file in it (for TF.js, $T/tfjs/model.json)" -- \
+    "$CKERAS" "$c" "$T/tfjs/" $(extra_args "$c")
+done
+# a count mismatch names the model file
+expect 1 "ckeras: $CLASSIC: model 'sequential' has 1 inputs and 1 outputs; got 1 --input and 2 --output" -- \
+  "$CKERAS" predict $CLASSIC --input $Q/x.npy --output "$T/a.npy" --output "$T/b.npy"
+expect 1 "ckeras: $CLASSIC: model 'sequential' has 1 inputs and 1 outputs; got 2 --x, 1 --y" -- \
+  "$CKERAS" fit $CLASSIC --x $Q/x.npy --x $Q/x.npy --y $Q/y.npy --loss mse
+
 # convert with one file names what is missing
 expect 2 "ckeras convert: missing OUT (see 'ckeras convert --help')" -- "$CKERAS" convert $Q/x.npy
 
 # fit/evaluate data errors: the library names the array (x, y), the CLI its file
-CLASSIC=../golden/core/classic/config.json
 python3 -c "import numpy as np; np.save('$T/y10.npy', np.zeros(10, 'int64'))"
 expect 1 "ckeras: fit (x = $Q/x.npy, y = $T/y10.npy): Data cardinality is ambiguous" -- \
   "$CKERAS" fit $CLASSIC --x $Q/x.npy --y "$T/y10.npy" --loss sparse_categorical_crossentropy
