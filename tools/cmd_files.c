@@ -3,6 +3,7 @@
  * weight listing behind `weights` for files whose architecture ckeras cannot
  * build (QKeras, Lambda, subclassed models) or when --format npz is asked. */
 #include "cli.h"
+#include "model_io.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,10 @@
 int cmd_files_convert(const cli_args *a)
 {
     const char *const *argv = a->pos;
+    /* Checked before a large model is read, as fit --save and predict --output are. */
+    if (!cli_ends_with(argv[1], ".keras") && !cli_ends_with(argv[1], ".h5") && !cli_ends_with(argv[1], ".json"))
+        return cli_usage_error(a->cmd, "OUT %s: the ending sets the format: .keras, .h5, .weights.h5 or .json (TF.js)%s",
+                               argv[1], strcmp(argv[1], "-") ? "" : "; stdout has none, so name a file");
     ck_model *m = ck_model_load(argv[0]);
     if (!m) return cli_fail(NULL);
     ck_status st = ck_model_save(m, argv[1]);

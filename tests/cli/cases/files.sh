@@ -17,7 +17,7 @@ expect 0 "total: 4389" -- "$CKERAS" weights $M/hls4ml_qkeras-v3_3layer.keras
 expect 0 "total: 225034" -- "$CKERAS" weights $M/mnist_cnn_akshatv25_k3151.keras --format text
 expect 0 "total: 832" -- "$CKERAS" weights $M/churn_tanishk_model.h5 --layer dense
 expect 2 "needs --output" -- "$CKERAS" weights $M/churn_tanishk_model.h5 --format npz
-expect 1 "unknown output format" -- "$CKERAS" convert $M/churn_tanishk_model.h5 /tmp/ckeras-cli-out.txt
+expect 2 "ckeras convert: OUT /tmp/ckeras-cli-out.txt: the ending sets the format: .keras, .h5, .weights.h5 or .json (TF.js) (see 'ckeras convert --help')" -- "$CKERAS" convert $M/churn_tanishk_model.h5 /tmp/ckeras-cli-out.txt
 expect 1 "archive member 'model.weights.h5' is missing" -- "$CKERAS" weights $B/missing_weights.keras
 expect 1 "not a readable .keras zip archive" -- "$CKERAS" summary $B/truncated.keras
 expect 1 "HDF5 file without a model_config attribute" -- "$CKERAS" summary $B/no_model_config.h5

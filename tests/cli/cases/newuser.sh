@@ -57,6 +57,11 @@ expect 1 "ckeras: $CLASSIC: model 'sequential' has 1 inputs and 1 outputs; got 2
 # convert with one file names what is missing
 expect 2 "ckeras convert: missing OUT (see 'ckeras convert --help')" -- "$CKERAS" convert $Q/x.npy
 
+# convert to stdout or to an unknown ending: a usage error before the model is read
+expect 2 "ckeras convert: OUT -: the ending sets the format: .keras, .h5, .weights.h5 or .json (TF.js); stdout has none, so name a file" -- \
+  "$CKERAS" convert $CLASSIC -
+expect 2 "ckeras convert: OUT $T/m.onnx: the ending sets the format" -- "$CKERAS" convert $T/missing.keras $T/m.onnx
+
 # fit/evaluate data errors: the library names the array (x, y), the CLI its file
 python3 -c "import numpy as np; np.save('$T/y10.npy', np.zeros(10, 'int64'))"
 expect 1 "ckeras: fit (x = $Q/x.npy, y = $T/y10.npy): Data cardinality is ambiguous" -- \
