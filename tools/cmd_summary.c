@@ -21,10 +21,10 @@ static int parse_positions(const char *s, double *out, int cap)
     return n;
 }
 
-static int print_summary(ck_model *m, const ck_summary_opts *o)
+static int print_summary(ck_model *m, const ck_summary_opts *o, const char *file)
 {
     char *text;
-    if (ck_model_summary(m, o, &text) != CK_OK) return cli_fail("summary");
+    if (ck_model_summary(m, o, &text) != CK_OK) return cli_fail(file);
     fputs(text, stdout);
     free(text);
     return 0;
@@ -54,7 +54,7 @@ int cmd_summary(const cli_args *a)
     /* Architecture only: the weight data is never read. */
     ck_model *m = ck_model_load_config(a->pos[0]);
     if (!m) return cli_fail(NULL);
-    int rc = print_summary(m, &o);
+    int rc = print_summary(m, &o, a->pos[0]);
     ck_model_free(m);
     return rc;
 }
@@ -148,7 +148,7 @@ int cmd_example(const cli_args *a)
     int rc = st ? cli_fail("example") : 0;
     if (!rc) {
         ck_summary_opts o = {.console_width = cli_console_width()};
-        rc = print_summary(m, &o);
+        rc = print_summary(m, &o, "example");
     }
     if (!rc) {
         printf("\nget_weights():\n");
