@@ -20,6 +20,11 @@ int cmd_files_convert(const cli_args *a)
                                argv[1], strcmp(argv[1], "-") ? "" : "; stdout has none, so name a file");
     ck_model *m = ck_model_load(argv[0]);
     if (!m) return cli_fail(NULL);
+    const char *weights = cli_str(a, "weights");
+    if (weights && cli_load_weights(m, weights)) {
+        ck_model_free(m);
+        return 1;
+    }
     ck_status st = ck_model_save(m, argv[1]);
     ck_model_free(m);
     if (st) return cli_fail(NULL);

@@ -44,6 +44,14 @@ static const cli_option weights_options[] = {
     {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
 
+static const cli_option convert_options[] = {
+    {"weights", CLI_FILE, "FILE", NULL,
+     "weights to load into IN first, for an architecture and its weights kept apart (model.json + weights.h5): "
+     ".npz in get_weights() order, .weights.h5, .h5, .keras",
+     0, 0, 0, NULL},
+    {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
+};
+
 static const cli_option predict_options[] = {
     {"input", CLI_FILE, "FILE", NULL, "input array, once per model input in order: " ARRAY_FORMATS,
      CLI_REPEAT | CLI_REQUIRED, 0, 0, NULL},
@@ -170,7 +178,9 @@ const cli_command cli_commands[] = {
     {"convert", cmd_files_convert, "IN OUT", 2, 2, "rewrite a model as .keras, .h5, .weights.h5 or model.json",
      "Reads the model IN (any format) and writes it to OUT in the format OUT's name asks for: .keras (Keras 3), "
      ".h5 (legacy HDF5), .weights.h5 (weights only), .json (TF.js layers model and its .weights.bin).",
-     NULL, "ckeras convert model.h5 model.keras\nckeras convert model.keras web/model.json"},
+     convert_options,
+     "ckeras convert model.h5 model.keras\nckeras convert model.keras web/model.json\n"
+     "ckeras convert model.json --weights weights.h5 model.keras"},
     {"predict", cmd_predict, "MODEL", 1, 1, "model.predict() on arrays",
      "Runs the model on the arrays given by --input and writes its outputs. " MODEL_FILES
      " Inputs with None dimensions run on the arrays' shapes.",

@@ -65,6 +65,14 @@ expect 2 "ckeras convert: OUT -: the ending sets the format: .keras, .h5, .weigh
   "$CKERAS" convert $CLASSIC -
 expect 2 "ckeras convert: OUT $T/m.onnx: the ending sets the format" -- "$CKERAS" convert $T/missing.keras $T/m.onnx
 
+# a Keras JSON config and its weights file, kept apart, become one .keras file
+# whose predictions are Keras's (y.npy, written by tests/oracle/files_cases.py)
+F=../golden/files/seq_mlp
+expect 0 "wrote $T/mlp.keras" -- "$CKERAS" convert $F/config.json --weights $F/model.weights.h5 "$T/mlp.keras"
+expect 0 "max relative error vs $F/y.npy: " -- "$CKERAS" predict "$T/mlp.keras" --input $F/x0.npy --output "$T/mlp.npy" --check $F/y.npy
+no_half_file() { "$CKERAS" convert $F/config.json --weights "$T/none.h5" "$T/none.keras" 2>&1; [ ! -e "$T/none.keras" ]; }
+expect 0 "ckeras: $T/none.h5: cannot open" -- no_half_file
+
 # fit/evaluate data errors: the library names the array (x, y), the CLI its file
 python3 -c "import numpy as np; np.save('$T/y10.npy', np.zeros(10, 'int64'))"
 expect 1 "ckeras: fit (x = $Q/x.npy, y = $T/y10.npy): Data cardinality is ambiguous" -- \
