@@ -2,6 +2,7 @@
  * (tools/commands.c) makes, on stdout or, for make install, into files. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,7 +31,8 @@ static int write_text(const char *dir, const char *name, void (*print)(const voi
         return fprintf(stderr, "ckeras: %s: path too long\n", dir), 1;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
-    if (!f) return fprintf(stderr, "ckeras: %s: cannot create\n", tmp), 1;
+    /* the user's path, not the temporary one */
+    if (!f) return fprintf(stderr, "ckeras: %s: cannot create: %s\n", path, strerror(errno)), 1;
     print(what, f);
     if (fclose(f) || rename(tmp, path)) return remove(tmp), fprintf(stderr, "ckeras: %s: cannot write\n", path), 1;
     return 0;

@@ -103,6 +103,10 @@ man_synopsis_is_usage() {
 }
 expect 0 "same synopsis" -- man_synopsis_is_usage
 
+# a file written for make install names the user's path, not a temporary one
+expect 1 "ckeras: $T/nodir/ckeras-fit.1: cannot create: No such file or directory" -- "$CKERAS" man fit --output-dir "$T/nodir"
+expect 1 "ckeras: $T/nodir/_ckeras: cannot create: No such file or directory" -- "$CKERAS" completion zsh --output "$T/nodir/_ckeras"
+
 # completion of positional words: commands after help/man, the shells after completion
 bash_completes_words() {
   source <("$CKERAS" completion bash)
