@@ -254,9 +254,11 @@ static int run_fit(const cli_args *c, bool train)
      * (variable-length sequences) take their values */
     ck_shape in_shapes[MAX_IO];
     for (int i = 0; i < d.nx; i++) in_shapes[i] = d.x[i].shape;
-    if (train ? ck_model_fit_shaped(m, in_shapes, x, y, n, &a.o, &h)
-              : ck_model_evaluate_shaped(m, in_shapes, x, y, n, a.o.batch_size, &h)) {
-        rc = data_fail(train ? "fit" : "evaluate", &a);
+    ck_status st = train ? ck_model_fit_shaped(m, in_shapes, x, y, n, &a.o, &h)
+                         : ck_model_evaluate_shaped(m, in_shapes, x, y, n, a.o.batch_size, &h);
+    if (st) {
+        /* a callback's file (CSVLogger, ModelCheckpoint) names itself; other errors are the data's */
+        rc = st == CK_ERR_IO ? cli_fail(train ? "fit" : "evaluate") : data_fail(train ? "fit" : "evaluate", &a);
         goto out;
     }
     if (!train) print_logs("evaluate", h, 0);

@@ -91,6 +91,10 @@ npz_on_stdout() { # the same arrays (a zip's member times may differ by a second
   cmp <(unzip -p "$T/stdout.npz") <(unzip -p "$T/w.npz") && echo "only the bytes"; }
 expect 0 "only the bytes" -- npz_on_stdout
 
+# ... but a callback's own file is not the data's
+expect 1 "ckeras: fit: $T/nodir/log.csv: cannot create" -- "$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy \
+  --loss sparse_categorical_crossentropy --verbose 0 --callback "CSVLogger(filename='$T/nodir/log.csv')"
+
 # man ckeras-COMMAND's synopsis is --help's usage line (required options included)
 man_synopsis_is_usage() {
   local c usage syn
