@@ -85,6 +85,17 @@ static_list_complete() {
 }
 check "ckeras.pc's Requires.private/Libs.private complete libckeras.a" static_list_complete
 
+# A relative prefix (make install PREFIX=inst) gives .pc files with an absolute
+# prefix, so pkg-config works from any folder.
+relative_prefix_pc() {
+  (cd "$T" && cmake --install "$BUILD" --prefix rel >/dev/null) &&
+  local pc
+  for pc in ckeras ckeras-static; do
+    (cd / && [ "$(PKG_CONFIG_PATH="$T/rel/lib/pkgconfig" pkg-config --variable=prefix $pc)" = "$T/rel" ]) || return 1
+  done
+}
+check "a relative install prefix gives .pc files with the absolute prefix" relative_prefix_pc
+
 mkdir -p "$T/progs"
 c_programs "$T/progs"
 progs=("$T"/progs/prog*.c)
