@@ -65,7 +65,18 @@ typedef struct step_plan {
     struct step_plan *fold[2];     /* an affine reader and an activation after it (plan_fold) */
     float *fold_buf;               /* [2 * channels]: their combined scale and shift      */
     bool skip_once;                /* folded into its producer this pass: nothing to run  */
+    /* A channels_first layer (ck_layer_class.channels_first) runs on copies of its
+     * tensors with the channel axis moved last, so its hooks know one layout;
+     * its spec holds the build shapes permuted the same way. NULL: none moved. */
+    struct moved_axis *moved_in, *moved_out; /* [n_inputs], [n_outputs]        */
 } step_plan;
+
+/* One tensor of a channels_first step as its hooks see it. */
+typedef struct moved_axis {
+    int axis;                      /* the channel axis in the full shape; 0: left as it is */
+    int64_t outer, channels, inner; /* one row of the value as [outer, channels, inner]   */
+    float *data, *grad;            /* [batch, size] channels-last copy, and its gradient  */
+} moved_axis;
 
 typedef struct spec_shapes {
     ck_layer *layer;               /* the model's layer or one of its sublayers */
@@ -121,6 +132,12 @@ static void plan_free(ck_plan *p)
         ck_free(s->spec);
         for (int k = 0; k < PACKED_PER_STEP; k++) ck_free(s->packed[k].data);
         ck_free(s->fold_buf);
+        for (int k = 0; s->moved_in && k < s->node->n_inputs; k++)
+            ck_free(s->moved_in[k].data), ck_free(s->moved_in[k].grad);
+        for (int k = 0; s->moved_out && k < s->node->n_outputs; k++)
+            ck_free(s->moved_out[k].data), ck_free(s->moved_out[k].grad);
+        ck_free(s->moved_in);
+        ck_free(s->moved_out);
     }
     for (int i = 0; i < p->n_owned; i++) {
         ck_free(p->owned[i].buf);
@@ -357,6 +374,66 @@ static ck_status plan_masks(step_plan *s, ck_layer *l, int64_t batch)
     return CK_OK;
 }
 
+/* The channel axis of a rank-r tensor of a channels_first layer with `spatial`
+ * spatial axes, which sit right after it: 0 when the tensor has no such axis
+ * (GlobalAveragePooling2D's [batch, channels] output). */
+static int channel_axis(const ck_shape *s, int spatial)
+{
+    int a = s->rank - 1 - spatial;
+    return a >= 1 && a < s->rank - 1 ? a : 0;
+}
+
+/* The shape with its channel axis `a` moved last (a = 0: as it is). */
+static ck_shape channels_last(const ck_shape *s, int a)
+{
+    ck_shape t = *s;
+    if (!a) return t;
+    for (int i = a; i < s->rank - 1; i++) t.dim[i] = s->dim[i + 1];
+    t.dim[s->rank - 1] = s->dim[a];
+    return t;
+}
+
+static ck_status plan_moved(moved_axis *m, const value *v, int spatial, int64_t batch, const ck_layer *l)
+{
+    if (!(m->axis = channel_axis(&v->shape, spatial))) return CK_OK;
+    m->outer = 1, m->channels = v->shape.dim[m->axis], m->inner = 1;
+    for (int i = 1; i < m->axis; i++) m->outer *= v->shape.dim[i];
+    for (int i = m->axis + 1; i < v->shape.rank; i++) m->inner *= v->shape.dim[i];
+    ck_status st = alloc_rows(batch, v->size, &m->data, l);
+    return st ? st : alloc_rows(batch, v->size, &m->grad, l);
+}
+
+/* Keras runs a channels_first layer in that layout (on CPU too); the hooks
+ * of ckeras's classes know channels-last only, so the engine plans, for each
+ * such step, channels-last copies of its inputs and outputs and their
+ * gradients, and its build shapes permuted alike (lent like a specialised
+ * plan's), so the step stays free of allocation. */
+static ck_status plan_channels_last(step_plan *s, ck_layer *l, int spatial, int64_t batch)
+{
+    int ni = s->node->n_inputs, no = s->node->n_outputs;
+    if (!s->spec) {
+        if (!(s->spec = ck_calloc(1, sizeof *s->spec))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+        s->n_spec = 1;
+        spec_shapes *top = &s->spec[0];
+        top->layer = l;
+        top->n_in = ni < l->n_in ? ni : l->n_in;
+        top->n_out = no < l->n_out ? no : l->n_out;
+        memcpy(top->in, l->in_shapes, sizeof top->in);
+        memcpy(top->out, l->out_shapes, sizeof top->out);
+    }
+    spec_shapes *top = &s->spec[0];
+    for (int k = 0; k < top->n_in; k++) top->in[k] = channels_last(&top->in[k], channel_axis(&top->in[k], spatial));
+    for (int k = 0; k < top->n_out; k++)
+        top->out[k] = channels_last(&top->out[k], channel_axis(&top->out[k], spatial));
+    s->moved_in = ck_calloc((size_t)ni + 1, sizeof *s->moved_in);
+    s->moved_out = ck_calloc((size_t)no + 1, sizeof *s->moved_out);
+    if (!s->moved_in || !s->moved_out) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    ck_status st = CK_OK;
+    for (int k = 0; !st && k < ni; k++) st = plan_moved(&s->moved_in[k], s->in[k], spatial, batch, l);
+    for (int k = 0; !st && k < no; k++) st = plan_moved(&s->moved_out[k], s->out[k], spatial, batch, l);
+    return st;
+}
+
 static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, const ck_shape *in_shapes,
                            int64_t batch)
 {
@@ -396,6 +473,8 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
         if (needs_spec(s, n) && (st = infer_shapes(s, n, l))) return st;
         for (int k = 0; !st && k < no; k++)
             st = new_value(p, s->spec ? &s->spec[0].out[k] : &n->outputs[k].shape, batch, l, &s->out[k]);
+        int spatial = l->cls->channels_first ? l->cls->channels_first(l) : 0;
+        if (!st && spatial > 0) st = plan_channels_last(s, l, spatial, batch);
         swap_shapes(s);
         s->ws_per_row = l->cls->workspace ? l->cls->workspace(l) : 0;
         swap_shapes(s);
@@ -549,6 +628,50 @@ static void views(ck_tensor *t, ck_tensor *dt, value *const *v, int n, int64_t r
             dt[k].shape = t[k].shape;
             dt[k].data = (!grads_only_if_needed || v[k]->need_grad) ? v[k]->grad : NULL;
         }
+    }
+}
+
+/* A channels_first step's views (ck_layer_class.channels_first): the moved
+ * tensors point at their channels-last copies. Forward fills the inputs'
+ * copies (`fill`); backward finds them as forward left them, and gets its
+ * output gradients moved and its input gradients' copies zeroed (hooks add). */
+static void move_views(const step_plan *s, int64_t rows, bool backward)
+{
+    for (int k = 0; k < s->node->n_inputs; k++) {
+        moved_axis *m = &s->moved_in[k];
+        if (!m->axis) continue;
+        int64_t dims[3] = {rows * m->outer, m->channels, m->inner}, n = rows * s->in[k]->size;
+        s->tin[k].shape = channels_last(&s->tin[k].shape, m->axis);
+        s->tin[k].data = m->data;
+        if (!backward) ck_permute(s->in[k]->data, dims, 3, (const int[]){0, 2, 1}, m->data, false);
+        if (!backward || !s->tdin[k].data) continue;
+        s->tdin[k] = (ck_tensor){s->tin[k].shape, m->grad};
+        memset(m->grad, 0, (size_t)n * sizeof(float));
+    }
+    for (int k = 0; k < s->node->n_outputs; k++) {
+        moved_axis *m = &s->moved_out[k];
+        if (!m->axis) continue;
+        int64_t dims[3] = {rows * m->outer, m->channels, m->inner};
+        s->tout[k].shape = channels_last(&s->tout[k].shape, m->axis);
+        s->tout[k].data = m->data;
+        if (!backward) continue;
+        s->tdout[k] = (ck_tensor){s->tout[k].shape, m->grad};
+        ck_permute(s->out[k]->grad, dims, 3, (const int[]){0, 2, 1}, m->grad, false);
+    }
+}
+
+/* After a channels_first step's hook: its outputs (forward) or its input
+ * gradients, added (backward), moved back to the layer's layout. */
+static void move_back(const step_plan *s, int64_t rows, bool backward)
+{
+    int n = backward ? s->node->n_inputs : s->node->n_outputs;
+    for (int k = 0; k < n; k++) {
+        moved_axis *m = backward ? &s->moved_in[k] : &s->moved_out[k];
+        if (!m->axis || (backward && s->tdin[k].data != m->grad)) continue;
+        /* [outer, inner, channels] -> [outer, channels, inner]; backward adds */
+        int64_t dims[3] = {rows * m->outer, m->channels, m->inner};
+        if (backward) ck_permute(s->in[k]->grad, dims, 3, (const int[]){0, 2, 1}, m->grad, true);
+        else ck_permute(m->data, (int64_t[]){dims[0], dims[2], dims[1]}, 3, (const int[]){0, 2, 1}, s->out[k]->data, false);
     }
 }
 
@@ -764,9 +887,12 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
             ex->fused_done = 0;
             ex->step = s;
             ex->folded = 0;
+            if (s->moved_in) move_views(s, ex->rows, false), ex->channels_last_view = l;
             swap_shapes(s);
             st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
             swap_shapes(s);
+            ex->channels_last_view = NULL;
+            if (!st && s->moved_in) move_back(s, ex->rows, false);
             ex->fused = NULL;
             if (st) return layer_failed(st, l);
             /* decided afresh every pass: folded at inference, run as usual in training */
@@ -827,9 +953,12 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         ex->fused = stream ? s->fused : NULL;
         ex->fused_done = 0;
         ex->step = s;
+        if (s->moved_in) move_views(s, ex->rows, true), ex->channels_last_view = l;
         swap_shapes(s);
         st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, ex);
         swap_shapes(s);
+        ex->channels_last_view = NULL;
+        if (!st && s->moved_in) move_back(s, ex->rows, true);
         ex->fused = NULL;
         if (st) return layer_failed(st, l);
         if (stream && ex->fused_done != ex->rows) /* its output gradient was never made */

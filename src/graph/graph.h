@@ -136,6 +136,12 @@ typedef struct ck_layer_class {
      * then any scratch either pass needs during the call, so hooks never allocate.
      * Only float-aligned: doubles go at a rounded offset (layers/engine_util.h). */
     int64_t (*workspace)(const ck_layer *l);
+    /* How many spatial axes follow the channel axis when the layer's data_format
+     * is channels_first; 0 when it is channels_last. The engine then hands the
+     * hooks every tensor that has that channel axis moved last (and the build
+     * shapes alike, while they run), so hooks know one layout. NULL: the class
+     * has no data_format, or reads it itself. */
+    int (*channels_first)(const ck_layer *l);
     /* The Keras class has no build() of its own (Activation, Dropout, ...), so
      * Keras never records a build_config for it in the JSON config. */
     bool no_build_config;

@@ -93,12 +93,12 @@ typedef struct pool_geom {
     int64_t batch, c, in[3], out[3], k[3], s[3], pad[3];
 } pool_geom;
 
-static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, pool_geom *g)
+static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const ck_exec *ex, pool_geom *g)
 {
     const ck_pool_config *c = CK_CFG(l, ck_pool_config);
     int r = c->pool_size.n;
-    if (strcmp(c->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+    ck_status st = ck_runs_channels_last(l, ex, c->data_format);
+    if (st) return st;
     *g = (pool_geom){.batch = x->shape.dim[0], .c = x->shape.dim[r + 1]};
     for (int a = 0; a < 3; a++) g->in[a] = g->out[a] = g->k[a] = g->s[a] = 1;
     for (int i = 0; i < r; i++) {
@@ -181,7 +181,7 @@ static ck_status pool_forward(CK_FWD_ARGS, bool is_max)
 {
     (void)n_in, (void)n_out, (void)ex;
     pool_geom g;
-    ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
+    ck_status st = pool_geom_of(l, &in[0], &out[0], ex, &g);
     if (st) return st;
     if (is_max && is_max2x2(&g)) max2x2_run(&g, in[0].data, out[0].data);
     else pool_run(&g, in[0].data, out[0].data, is_max);
@@ -193,8 +193,8 @@ static ck_status avg_forward(CK_FWD_ARGS) { return pool_forward(l, in, n_in, out
 static ck_status global_forward(CK_FWD_ARGS, bool is_max)
 {
     (void)n_in, (void)n_out;
-    if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+    ck_status st = ck_runs_channels_last(l, ex, CK_CFG(l, ck_pool_config)->data_format);
+    if (st) return st;
     const ck_shape *s = &in[0].shape;
     int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
     /* Keras's mask (Embedding(mask_zero) upstream): average the unmasked steps only */
@@ -307,7 +307,7 @@ static ck_status max_backward_relu(ck_layer *l, const ck_tensor *in, const ck_te
                                    float *din)
 {
     pool_geom g;
-    ck_status st = pool_geom_of(l, in, out, &g);
+    ck_status st = pool_geom_of(l, in, out, NULL, &g);
     if (st || !is_max2x2(&g)) return st ? st : CK_ERR_UNSUPPORTED;
     int64_t c = g.c, w = g.in[2] * c, used = 2 * g.out[2] * c, image = g.in[1] * w;
     for (int64_t img = 0; img < g.batch * g.in[0]; img++) {
@@ -330,7 +330,7 @@ static ck_status pool_backward(CK_BWD_ARGS, bool is_max)
     (void)n_in, (void)n_out, (void)ex, (void)dout;
     if (!din[0].data) return CK_OK;
     pool_geom g;
-    ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
+    ck_status st = pool_geom_of(l, &in[0], &out[0], ex, &g);
     if (st) return st;
     if (is_max && is_max2x2(&g)) max2x2_back(&g, in[0].data, dout[0].data, din[0].data);
     else pool_back(&g, in[0].data, dout[0].data, din[0].data, is_max);
@@ -341,8 +341,10 @@ static ck_status avg_backward(CK_BWD_ARGS) { return pool_backward(l, in, n_in, o
 
 static ck_status global_backward(CK_BWD_ARGS, bool is_max)
 {
-    (void)n_in, (void)n_out, (void)ex, (void)l;
+    (void)n_in, (void)n_out;
     if (!din[0].data) return CK_OK;
+    ck_status st = ck_runs_channels_last(l, ex, CK_CFG(l, ck_pool_config)->data_format);
+    if (st) return st;
     const ck_shape *s = &in[0].shape;
     int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
     for (int64_t b = 0; b < s->dim[0]; b++) {
@@ -367,7 +369,7 @@ static ck_status gavg_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in
 
 #define POOL_HOOKS(build_, flops_, kind)                                                         \
     CK_ONE_INPUT, .build = build_, .flops = flops_, .forward = kind##_forward, .backward = kind##_backward, \
-        .no_build_config = true
+        .no_build_config = true, .channels_first = ck_channels_first_rank
 
 /* Pooling reads only the rows it pools: it can run behind a streaming producer. */
 static const ck_fusion per_sample = {.per_sample = true};
