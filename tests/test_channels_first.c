@@ -129,8 +129,25 @@ static void train_case(const char *dir, json_t *c)
     ck_model_free(m);
 }
 
+/* A wrapper runs its layer itself, so nothing moves the channel axis there:
+ * TimeDistributed(Conv2D(channels_first)) must refuse by name, not compute
+ * on the wrong axes. */
+static void wrapped_refused(void)
+{
+    ck_model *m = gc_seq("(2, 3, 4, 4)", "TimeDistributed",
+                         "layer={'class_name': 'Conv2D', 'config': {'filters': 2, 'kernel_size': 3, "
+                         "'data_format': 'channels_first'}}");
+    CHECK_OK(ck_model_build(m));
+    float x[2 * 3 * 4 * 4] = {0}, y[2 * 2 * 2 * 2 * 2];
+    ck_status st = ck_model_predict1(m, x, 1, y);
+    CHECK(st != CK_OK && strstr(ck_errmsg(), "data_format") && strstr(ck_errmsg(), "wrapper"),
+          "TimeDistributed(Conv2D(channels_first)): %s", ck_errmsg());
+    ck_model_free(m);
+}
+
 int main(void)
 {
+    wrapped_refused();
     char path[512];
     size_t len;
     char *list = test_read_file(test_path(path, sizeof path, DIR "/CASES"), &len);

@@ -12,7 +12,8 @@ width) and case.json {"class": the class the case covers}. The C test
 with a data_format field that no case covers.
 
 Training cases (train_*): config.json, weights/ (initial), x.npy, y.npy,
-after/<k>.npy (every weight after training), predict.npy and case.json with
+after/<k>.npy (every weight after training), predict.npy (train_2d: also
+the trained model.keras, for the CLI's predict) and case.json with
 the compile arguments and the history of fit(epochs=2, batch_size=8,
 shuffle=False) with SGD.
 Run: python3 tests/oracle/channels_first_cases.py
@@ -157,6 +158,8 @@ def train_case(i, case):
     h = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
     oracle_util.save_weights(model, os.path.join(d, "after"))
     np.save(os.path.join(d, "predict.npy"), np.asarray(model.predict(x, verbose=0), dtype=np.float32))
+    if name == "train_2d":  # the trained model as a user has it (tests/cli/cases/channels_first.sh)
+        model.save(os.path.join(d, "model.keras"))
     oracle_util.write_json(os.path.join(d, "case.json"), {
         "optimizer": OPTIMIZER, "loss": "mse", "batch_size": 8, "epochs": 2,
         "history": oracle_util.history_of(h)})
