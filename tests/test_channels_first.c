@@ -7,6 +7,8 @@
  * give Keras's loss per epoch, weights and predictions within 1e-4. */
 #include "gradcheck.h"
 
+#include "engine/exec.h"
+
 #include <jansson.h>
 
 #define DIR "tests/golden/channels_first"
@@ -145,9 +147,39 @@ static void wrapped_refused(void)
     ck_model_free(m);
 }
 
+/* SpatialDropout2D(channels_first) in training drops whole channels: each
+ * [h, w] plane of a sample is either zero or x / (1 - rate), as in Keras
+ * (its noise shape is [batch, channels, 1, 1]). */
+static void spatial_dropout_planes(void)
+{
+    ck_model *m = gc_seq("(4, 3, 5)", "SpatialDropout2D", "rate=0.5, data_format='channels_first'");
+    ck_exec *ex = NULL;
+    CHECK_OK(ck_model_build(m));
+    CHECK_OK(ck_exec_create(m, 8, &ex));
+    float x[8 * 4 * 15];
+    for (int i = 0; i < 8 * 4 * 15; i++) x[i] = 1.0f + (float)(i % 7);
+    const float *in = x;
+    if (ex) CHECK_OK(ck_exec_forward(ex, &in, 8, true));
+    const float *y = ex ? ck_exec_output(ex, 0) : NULL;
+    int dropped = 0, bad = 0;
+    for (int plane = 0; y && plane < 8 * 4; plane++) {
+        bool zero = y[plane * 15] == 0.0f;
+        dropped += zero;
+        for (int k = 0; k < 15; k++) {
+            float want = zero ? 0.0f : 2.0f * x[plane * 15 + k];
+            bad += fabsf(y[plane * 15 + k] - want) > 1e-6f;
+        }
+    }
+    CHECK(y && bad == 0, "SpatialDropout2D(channels_first): %d elements not of a whole kept or dropped channel", bad);
+    CHECK(dropped > 0 && dropped < 32, "SpatialDropout2D(channels_first): %d of 32 channels dropped", dropped);
+    ck_exec_free(ex);
+    ck_model_free(m);
+}
+
 int main(void)
 {
     wrapped_refused();
+    spatial_dropout_planes();
     char path[512];
     size_t len;
     char *list = test_read_file(test_path(path, sizeof path, DIR "/CASES"), &len);
