@@ -633,7 +633,7 @@ static void views(ck_tensor *t, ck_tensor *dt, value *const *v, int n, int64_t r
 
 /* A channels_first step's views (ck_layer_class.channels_first): the moved
  * tensors point at their channels-last copies. Forward fills the inputs'
- * copies (`fill`); backward finds them as forward left them, and gets its
+ * copies; backward finds them as forward left them, and gets its
  * output gradients moved and its input gradients' copies zeroed (hooks add). */
 static void move_views(const step_plan *s, int64_t rows, bool backward)
 {
