@@ -640,23 +640,21 @@ static void move_views(const step_plan *s, int64_t rows, bool backward)
     for (int k = 0; k < s->node->n_inputs; k++) {
         moved_axis *m = &s->moved_in[k];
         if (!m->axis) continue;
-        int64_t dims[3] = {rows * m->outer, m->channels, m->inner}, n = rows * s->in[k]->size;
         s->tin[k].shape = channels_last(&s->tin[k].shape, m->axis);
         s->tin[k].data = m->data;
-        if (!backward) ck_permute(s->in[k]->data, dims, 3, (const int[]){0, 2, 1}, m->data, false);
+        if (!backward) ck_transpose_batched(s->in[k]->data, rows * m->outer, m->channels, m->inner, m->data, false);
         if (!backward || !s->tdin[k].data) continue;
         s->tdin[k] = (ck_tensor){s->tin[k].shape, m->grad};
-        memset(m->grad, 0, (size_t)n * sizeof(float));
+        memset(m->grad, 0, (size_t)(rows * s->in[k]->size) * sizeof(float));
     }
     for (int k = 0; k < s->node->n_outputs; k++) {
         moved_axis *m = &s->moved_out[k];
         if (!m->axis) continue;
-        int64_t dims[3] = {rows * m->outer, m->channels, m->inner};
         s->tout[k].shape = channels_last(&s->tout[k].shape, m->axis);
         s->tout[k].data = m->data;
         if (!backward) continue;
         s->tdout[k] = (ck_tensor){s->tout[k].shape, m->grad};
-        ck_permute(s->out[k]->grad, dims, 3, (const int[]){0, 2, 1}, m->grad, false);
+        ck_transpose_batched(s->out[k]->grad, rows * m->outer, m->channels, m->inner, m->grad, false);
     }
 }
 
@@ -669,9 +667,8 @@ static void move_back(const step_plan *s, int64_t rows, bool backward)
         moved_axis *m = backward ? &s->moved_in[k] : &s->moved_out[k];
         if (!m->axis || (backward && s->tdin[k].data != m->grad)) continue;
         /* [outer, inner, channels] -> [outer, channels, inner]; backward adds */
-        int64_t dims[3] = {rows * m->outer, m->channels, m->inner};
-        if (backward) ck_permute(s->in[k]->grad, dims, 3, (const int[]){0, 2, 1}, m->grad, true);
-        else ck_permute(m->data, (int64_t[]){dims[0], dims[2], dims[1]}, 3, (const int[]){0, 2, 1}, s->out[k]->data, false);
+        if (backward) ck_transpose_batched(m->grad, rows * m->outer, m->inner, m->channels, s->in[k]->grad, true);
+        else ck_transpose_batched(m->data, rows * m->outer, m->inner, m->channels, s->out[k]->data, false);
     }
 }
 

@@ -159,6 +159,28 @@ void ck_permute(float *in, const int64_t *dims, int rank, const int *perm, float
     }
 }
 
+#define TRANSPOSE_TILE 32
+
+void ck_transpose_batched(const float *in, int64_t count, int64_t rows, int64_t cols, float *out, bool add)
+{
+    int64_t row_tiles = (rows + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE;
+#pragma omp parallel for schedule(static) if (count * rows * cols > (1 << 16))
+    for (int64_t t = 0; t < count * row_tiles; t++) {
+        int64_t m = t / row_tiles, r0 = t % row_tiles * TRANSPOSE_TILE;
+        int64_t r1 = r0 + TRANSPOSE_TILE < rows ? r0 + TRANSPOSE_TILE : rows;
+        const float *a = in + m * rows * cols;
+        float *b = out + m * rows * cols;
+        for (int64_t c0 = 0; c0 < cols; c0 += TRANSPOSE_TILE) {
+            int64_t c1 = c0 + TRANSPOSE_TILE < cols ? c0 + TRANSPOSE_TILE : cols;
+            for (int64_t c = c0; c < c1; c++)
+                for (int64_t r = r0; r < r1; r++) {
+                    if (add) b[c * rows + r] += a[r * cols + c];
+                    else b[c * rows + r] = a[r * cols + c];
+                }
+        }
+    }
+}
+
 void ck_bcast_strides(const int64_t *in_dims, int r_in, const int64_t *out_dims, int r_out, int64_t *strides)
 {
     int64_t s = 1;
