@@ -71,9 +71,18 @@ static void check_summary(ck_model *m, const char *dir)
     free(want);
 }
 
+/* The gradient check of a case's model; scale as gradcheck's (-1: distinct
+ * inputs, so a max pooling right on them has no window ties). */
+static void gradcheck_case(const char *dir, float scale)
+{
+    char path[600], label[128];
+    ck_model *g = ck_model_load_json_file(test_path(path, sizeof path, DIR "/%s/config.json", dir));
+    snprintf(label, sizeof label, "%s channels_first", dir);
+    gradcheck(label, g, scale, false);
+}
+
 /* One layer in channels_first: Keras's summary and predictions, and the
- * gradient check of its backward (max pooling on distinct values, so no
- * window ties). */
+ * gradient check of its backward. */
 static void predict_case(const char *dir)
 {
     ck_model *m = load_model(dir, "weights");
@@ -81,10 +90,7 @@ static void predict_case(const char *dir)
     check_summary(m, dir);
     check_predict(m, dir, "x.npy", "y.npy", 1e-5);
     ck_model_free(m);
-    char path[600], label[128];
-    ck_model *g = ck_model_load_json_file(test_path(path, sizeof path, DIR "/%s/config.json", dir));
-    snprintf(label, sizeof label, "%s channels_first", dir);
-    gradcheck(label, g, strstr(dir, "Max") ? -1.0f : 1.0f, false);
+    gradcheck_case(dir, strstr(dir, "Max") ? -1.0f : 1.0f);
 }
 
 static void train_case(const char *dir, json_t *c)
@@ -176,6 +182,46 @@ static void spatial_dropout_planes(void)
     ck_model_free(m);
 }
 
+/* Chains of channels_first layers hold the values between them channels-last
+ * (the engine's plan_share_moves): their backward, checked whole on models
+ * small enough for float32 differences. */
+static ck_model *chain(const char *input_shape, const char *const *layers)
+{
+    ck_model *m = ck_sequential(NULL);
+    char buf[256];
+    snprintf(buf, sizeof buf, "input_shape=%s", input_shape);
+    ck_sequential_add(m, ck_layer_new("InputLayer", buf));
+    for (; *layers; layers += 2) {
+        snprintf(buf, sizeof buf, "%s%sdata_format='channels_first'", layers[1], layers[1][0] ? ", " : "");
+        CHECK_OK(ck_sequential_add(m, ck_layer_new(layers[0], buf)));
+    }
+    return m;
+}
+
+static void chains_gradcheck(void)
+{
+    gradcheck("channels_first chain 2D",
+              chain("(2, 4, 4)", (const char *const[]){"Conv2D", "filters=2, kernel_size=2, activation='tanh'",
+                                                       "AveragePooling2D", "pool_size=2, padding='same'",
+                                                       "UpSampling2D", "", "ZeroPadding2D", "padding=1",
+                                                       "Cropping2D", "cropping=((1, 0), (0, 1))", "Flatten", "",
+                                                       NULL}),
+              1.0f, false);
+    gradcheck("channels_first chain 1D",
+              chain("(3, 5)", (const char *const[]){"Conv1D", "filters=2, kernel_size=2, padding='same'",
+                                                    "DepthwiseConv1D", "kernel_size=2, depth_multiplier=2",
+                                                    "ZeroPadding1D", "padding=1", "SeparableConv1D",
+                                                    "filters=2, kernel_size=2", "GlobalAveragePooling1D", "",
+                                                    NULL}),
+              1.0f, false);
+    gradcheck("channels_first chain 3D",
+              chain("(2, 2, 2, 3)", (const char *const[]){"Conv3D", "filters=2, kernel_size=1, activation='tanh'",
+                                                          "Conv3DTranspose", "filters=1, kernel_size=2, strides=2",
+                                                          "AveragePooling3D", "pool_size=2", "GlobalAveragePooling3D",
+                                                          "keepdims=True", NULL}),
+              1.0f, false);
+}
+
 int main(void)
 {
     wrapped_refused();
@@ -195,6 +241,7 @@ int main(void)
         else if (c) train_case(line, c);
         json_decref(c);
     }
+    chains_gradcheck();
     for (int i = 0; i < ck_layer_class_count(); i++) {
         const char *name = ck_layer_class_at(i);
         const ck_layer_class *cls = ck_find_layer_class(name);

@@ -76,6 +76,7 @@ typedef struct moved_axis {
     int axis;                      /* the channel axis in the full shape; 0: left as it is */
     int64_t outer, channels, inner; /* one row of the value as [outer, channels, inner]   */
     float *data, *grad;            /* [batch, size] channels-last copy, and its gradient  */
+    bool shared;                   /* data and grad are the value's own (plan_share_moves) */
 } moved_axis;
 
 typedef struct spec_shapes {
@@ -133,9 +134,9 @@ static void plan_free(ck_plan *p)
         for (int k = 0; k < PACKED_PER_STEP; k++) ck_free(s->packed[k].data);
         ck_free(s->fold_buf);
         for (int k = 0; s->moved_in && k < s->node->n_inputs; k++)
-            ck_free(s->moved_in[k].data), ck_free(s->moved_in[k].grad);
+            if (!s->moved_in[k].shared) ck_free(s->moved_in[k].data), ck_free(s->moved_in[k].grad);
         for (int k = 0; s->moved_out && k < s->node->n_outputs; k++)
-            ck_free(s->moved_out[k].data), ck_free(s->moved_out[k].grad);
+            if (!s->moved_out[k].shared) ck_free(s->moved_out[k].data), ck_free(s->moved_out[k].grad);
         ck_free(s->moved_in);
         ck_free(s->moved_out);
     }
@@ -559,6 +560,48 @@ static ck_status plan_fold(ck_plan *p)
     return CK_OK;
 }
 
+/* Whether every reader of value v (made by step `after`) is a channels_first
+ * step of this plan moving the same axis, and there is one. */
+static bool only_moved_readers(const ck_plan *p, int after, const value *v, int axis)
+{
+    int readers = 0;
+    for (int j = after + 1; j < p->n_steps; j++) {
+        const step_plan *r = &p->steps[j];
+        for (int k = 0; !r->is_input && k < r->node->n_inputs; k++) {
+            if (r->in[k] != v) continue;
+            if (r->sub || !r->moved_in || r->moved_in[k].axis != axis) return false;
+            readers++;
+        }
+    }
+    return readers > 0;
+}
+
+static void share_move(moved_axis *m, value *v)
+{
+    ck_free(m->data), ck_free(m->grad);
+    m->data = v->data, m->grad = v->grad, m->shared = true;
+}
+
+/* A value that a channels_first step makes, that only channels_first steps
+ * read (moving the same axis) and that the caller never sees, is held in the
+ * channels-last layout itself: neither its producer nor its readers move it,
+ * so a chain of channels_first layers moves only at its ends. */
+static void plan_share_moves(ck_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        step_plan *s = &p->steps[i];
+        for (int k = 0; s->moved_out && k < s->node->n_outputs; k++) {
+            value *v = s->out[k];
+            int axis = s->moved_out[k].axis;
+            if (!axis || is_plan_output(p, v) || !only_moved_readers(p, i, v, axis)) continue;
+            share_move(&s->moved_out[k], v);
+            for (int j = i + 1; j < p->n_steps; j++)
+                for (int r = 0; !p->steps[j].is_input && r < p->steps[j].node->n_inputs; r++)
+                    if (p->steps[j].in[r] == v) share_move(&p->steps[j].moved_in[r], v);
+        }
+    }
+}
+
 static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_shapes, int64_t batch, ck_plan **out)
 {
     ck_plan *p = ck_calloc(1, sizeof *p);
@@ -587,6 +630,7 @@ static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_sh
         return st;
     }
     plan_fuse(p);
+    plan_share_moves(p);
     if ((st = plan_fold(p))) {
         plan_free(p);
         return st;
@@ -642,10 +686,10 @@ static void move_views(const step_plan *s, int64_t rows, bool backward)
         if (!m->axis) continue;
         s->tin[k].shape = channels_last(&s->tin[k].shape, m->axis);
         s->tin[k].data = m->data;
-        if (!backward) ck_transpose_batched(s->in[k]->data, rows * m->outer, m->channels, m->inner, m->data, false);
+        if (!backward && !m->shared) ck_transpose_batched(s->in[k]->data, rows * m->outer, m->channels, m->inner, m->data, false);
         if (!backward || !s->tdin[k].data) continue;
         s->tdin[k] = (ck_tensor){s->tin[k].shape, m->grad};
-        memset(m->grad, 0, (size_t)(rows * s->in[k]->size) * sizeof(float));
+        if (!m->shared) memset(m->grad, 0, (size_t)(rows * s->in[k]->size) * sizeof(float));
     }
     for (int k = 0; k < s->node->n_outputs; k++) {
         moved_axis *m = &s->moved_out[k];
@@ -654,7 +698,7 @@ static void move_views(const step_plan *s, int64_t rows, bool backward)
         s->tout[k].data = m->data;
         if (!backward) continue;
         s->tdout[k] = (ck_tensor){s->tout[k].shape, m->grad};
-        ck_transpose_batched(s->out[k]->grad, rows * m->outer, m->channels, m->inner, m->grad, false);
+        if (!m->shared) ck_transpose_batched(s->out[k]->grad, rows * m->outer, m->channels, m->inner, m->grad, false);
     }
 }
 
@@ -665,7 +709,7 @@ static void move_back(const step_plan *s, int64_t rows, bool backward)
     int n = backward ? s->node->n_inputs : s->node->n_outputs;
     for (int k = 0; k < n; k++) {
         moved_axis *m = backward ? &s->moved_in[k] : &s->moved_out[k];
-        if (!m->axis || (backward && s->tdin[k].data != m->grad)) continue;
+        if (!m->axis || m->shared || (backward && s->tdin[k].data != m->grad)) continue;
         /* [outer, inner, channels] -> [outer, channels, inner]; backward adds */
         if (backward) ck_transpose_batched(m->grad, rows * m->outer, m->inner, m->channels, s->in[k]->grad, true);
         else ck_transpose_batched(m->data, rows * m->outer, m->inner, m->channels, s->out[k]->data, false);
