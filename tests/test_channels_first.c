@@ -1,6 +1,7 @@
 /* data_format='channels_first' agrees with Keras 3 (tests/oracle/channels_first_cases.py):
  * every class of the class table with a data_format field has a golden case
- * (a class without one fails here); each case's model, loaded from Keras's
+ * (a class without one fails here; TimeDistributed(Conv2D) has one too: the
+ * wrapper's tensors move with its layer's); each case's model, loaded from Keras's
  * config with Keras's weights, prints Keras's summary and predicts Keras's y
  * within 1e-5; its backward passes the finite-difference gradient check; and
  * the small channels-first models trained by fit(epochs=2, SGD, shuffle=False)
@@ -137,22 +138,6 @@ static void train_case(const char *dir, json_t *c)
     ck_model_free(m);
 }
 
-/* A wrapper runs its layer itself, so nothing moves the channel axis there:
- * TimeDistributed(Conv2D(channels_first)) must refuse by name, not compute
- * on the wrong axes. */
-static void wrapped_refused(void)
-{
-    ck_model *m = gc_seq("(2, 3, 4, 4)", "TimeDistributed",
-                         "layer={'class_name': 'Conv2D', 'config': {'filters': 2, 'kernel_size': 3, "
-                         "'data_format': 'channels_first'}}");
-    CHECK_OK(ck_model_build(m));
-    float x[2 * 3 * 4 * 4] = {0}, y[2 * 2 * 2 * 2 * 2];
-    ck_status st = ck_model_predict1(m, x, 1, y);
-    CHECK(st != CK_OK && strstr(ck_errmsg(), "data_format") && strstr(ck_errmsg(), "wrapper"),
-          "TimeDistributed(Conv2D(channels_first)): %s", ck_errmsg());
-    ck_model_free(m);
-}
-
 /* SpatialDropout2D(channels_first) in training drops whole channels: each
  * [h, w] plane of a sample is either zero or x / (1 - rate), as in Keras
  * (its noise shape is [batch, channels, 1, 1]). */
@@ -224,7 +209,6 @@ static void chains_gradcheck(void)
 
 int main(void)
 {
-    wrapped_refused();
     spatial_dropout_planes();
     char path[512];
     size_t len;

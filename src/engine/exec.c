@@ -404,6 +404,18 @@ static ck_status plan_moved(moved_axis *m, const value *v, int spatial, int64_t 
     return st ? st : alloc_rows(batch, v->size, &m->grad, l);
 }
 
+/* The build shapes of layer l and its sublayers, from spec[*at] on, as built. */
+static void spec_as_built(ck_layer *l, int ni, int no, spec_shapes *spec, int *at)
+{
+    spec_shapes *sp = &spec[(*at)++];
+    sp->layer = l;
+    sp->n_in = ni < l->n_in ? ni : l->n_in;
+    sp->n_out = no < l->n_out ? no : l->n_out;
+    memcpy(sp->in, l->in_shapes, sizeof sp->in);
+    memcpy(sp->out, l->out_shapes, sizeof sp->out);
+    for (int i = 0; i < l->n_sublayers; i++) spec_as_built(l->sublayers[i], CK_LAYER_SHAPES, CK_LAYER_SHAPES, spec, at);
+}
+
 /* Keras runs a channels_first layer in that layout (on CPU too); the hooks
  * of ckeras's classes know channels-last only, so the engine plans, for each
  * such step, channels-last copies of its inputs and outputs and their
@@ -413,19 +425,18 @@ static ck_status plan_channels_last(step_plan *s, ck_layer *l, int spatial, int6
 {
     int ni = s->node->n_inputs, no = s->node->n_outputs;
     if (!s->spec) {
-        if (!(s->spec = ck_calloc(1, sizeof *s->spec))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
-        s->n_spec = 1;
-        spec_shapes *top = &s->spec[0];
-        top->layer = l;
-        top->n_in = ni < l->n_in ? ni : l->n_in;
-        top->n_out = no < l->n_out ? no : l->n_out;
-        memcpy(top->in, l->in_shapes, sizeof top->in);
-        memcpy(top->out, l->out_shapes, sizeof top->out);
+        int count = count_layers(l), at = 0;
+        if (!(s->spec = ck_calloc((size_t)count, sizeof *s->spec))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+        s->n_spec = count;
+        spec_as_built(l, ni, no, s->spec, &at);
     }
-    spec_shapes *top = &s->spec[0];
-    for (int k = 0; k < top->n_in; k++) top->in[k] = channels_last(&top->in[k], channel_axis(&top->in[k], spatial));
-    for (int k = 0; k < top->n_out; k++)
-        top->out[k] = channels_last(&top->out[k], channel_axis(&top->out[k], spatial));
+    /* a wrapper (TimeDistributed) of a channels_first layer: both move */
+    for (int e = 0; e < s->n_spec; e++) {
+        spec_shapes *sp = &s->spec[e];
+        for (int k = 0; k < sp->n_in; k++) sp->in[k] = channels_last(&sp->in[k], channel_axis(&sp->in[k], spatial));
+        for (int k = 0; k < sp->n_out; k++)
+            sp->out[k] = channels_last(&sp->out[k], channel_axis(&sp->out[k], spatial));
+    }
     s->moved_in = ck_calloc((size_t)ni + 1, sizeof *s->moved_in);
     s->moved_out = ck_calloc((size_t)no + 1, sizeof *s->moved_out);
     if (!s->moved_in || !s->moved_out) return ck_fail(CK_ERR_NOMEM, "out of memory planning");

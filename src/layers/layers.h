@@ -25,8 +25,8 @@ const ck_layer_class *ck_find_scalar_op_class(const char *class_name);
 int ck_channels_first_rank(const ck_layer *l);
 /* Whether a hook may read its tensors as channels-last: the data_format is
  * channels_last, or the engine moved the channel axis for this call
- * (ex->channels_last_view); otherwise an error naming the layer and field
- * (a wrapper that runs the layer itself, TimeDistributed, moves nothing). */
+ * for this call (ex->channels_last_view: the layer, or the wrapper it is in);
+ * otherwise an error naming the layer and field. */
 ck_status ck_runs_channels_last(const ck_layer *l, const ck_exec *ex, const char *data_format);
 
 /* One entry of the class table for a class of keras.layers: the variable, Keras's

@@ -35,10 +35,21 @@ int ck_channels_first_rank(const ck_layer *l)
     return f && !strcmp(f, "channels_first") && r > 0 ? r : 0;
 }
 
+/* Whether l is view or one of its (nested) sublayers. */
+static bool within(const ck_layer *view, const ck_layer *l)
+{
+    if (view == l) return true;
+    for (int i = 0; view && i < view->n_sublayers; i++)
+        if (within(view->sublayers[i], l)) return true;
+    return false;
+}
+
 ck_status ck_runs_channels_last(const ck_layer *l, const ck_exec *ex, const char *data_format)
 {
-    if (!data_format[0] || !strcmp(data_format, "channels_last") || (ex && ex->channels_last_view == l)) return CK_OK;
-    return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': '%s' runs only as a step of a model, not inside a wrapper",
+    if (!data_format[0] || !strcmp(data_format, "channels_last") || (ex && within(ex->channels_last_view, l)))
+        return CK_OK;
+    return ck_layer_error(l, CK_ERR_UNSUPPORTED,
+                          "field 'data_format': '%s' runs only as a step of a model or in TimeDistributed",
                           data_format);
 }
 

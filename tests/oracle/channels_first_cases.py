@@ -76,6 +76,7 @@ PREDICT = [
     ("CenterCrop", (3, 6, 5), lambda: L.CenterCrop(4, 3, **CF)),
     ("Resizing", (2, 4, 5), lambda: L.Resizing(6, 3, **CF)),
     ("BatchNormalization_axis1", (3, 4, 5), lambda: L.BatchNormalization(axis=1)),
+    ("TimeDistributed_Conv2D", (2, 2, 3, 3), lambda: L.TimeDistributed(L.Conv2D(2, 2, padding="same", **CF))),
 ]
 
 
