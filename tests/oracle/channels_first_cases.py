@@ -1,7 +1,8 @@
 """Goldens for data_format='channels_first': every layer class of ckeras's
 table that has a data_format field, run by real Keras 3 (JAX, on CPU), plus
-BatchNormalization(axis=1) on channels-first activations, and a few small
-channels-first models trained by fit().
+TimeDistributed(Conv2D) and the normalizations (Batch, Group, Layer, Unit) on
+axis 1 of channels-first activations, and a few small channels-first models
+trained by fit().
 
 Predict cases: tests/golden/channels_first/<case>/ holds config.json (the
 Sequential's to_json()), weights/<k>.npy (random values set into the model,
@@ -77,6 +78,10 @@ PREDICT = [
     ("Resizing", (2, 4, 5), lambda: L.Resizing(6, 3, **CF)),
     ("BatchNormalization_axis1", (3, 4, 5), lambda: L.BatchNormalization(axis=1)),
     ("TimeDistributed_Conv2D", (2, 2, 3, 3), lambda: L.TimeDistributed(L.Conv2D(2, 2, padding="same", **CF))),
+    # the normalizations that take an axis, on channels-first activations
+    ("GroupNormalization_axis1", (4, 3, 3), lambda: L.GroupNormalization(groups=2, axis=1)),
+    ("LayerNormalization_axis1", (3, 4, 2), lambda: L.LayerNormalization(axis=1)),
+    ("UnitNormalization_axis1", (3, 4, 2), lambda: L.UnitNormalization(axis=1)),
 ]
 
 
