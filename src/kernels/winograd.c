@@ -464,10 +464,22 @@ static void products(const wino *w, int nr, int64_t n, int64_t K, int64_t N, con
         ck_gemm_packed(nr, n, N, K, in + p * cap * K, K, Bp + p * per, 0.0f, NULL, out + p * cap * N, N);
 }
 
-/* Whether a block of n tiles is worth a team of threads. */
-static bool in_parallel(const ck_conv_geom *g, int64_t n)
+/* The team for a block of n tiles. */
+static int team_for(const ck_conv_geom *g, int64_t n)
 {
-    return omp_get_max_threads() > 1 && n * g->cin * g->cout * points_of(g) >= ((int64_t)1 << 22);
+    return ck_team_size(n * g->cin * g->cout * points_of(g), (int64_t)1 << 22);
+}
+
+/* One block's forward, by the calling thread's share of a team, or all of it
+ * outside one (barriers and shared loops then cost nothing). */
+static void fwd_block(const wino *w, int nr, const float *x, const float *Up, float *z, int64_t t0, int64_t n,
+                      const float *bias, bool relu)
+{
+    const ck_conv_geom *g = w->g;
+    transform_pass(w, INPUTS, x, NULL, t0, n, NULL, false, share_of(g->cin));
+#pragma omp barrier
+    products(w, nr, n, g->cin, g->cout, w->V, Up, w->M);
+    transform_pass(w, OUTPUTS, NULL, z, t0, n, bias, relu, share_of(g->cout));
 }
 
 int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *Up, float *z, float *scratch,
@@ -479,12 +491,12 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
     const float *bias = ep ? ep->bias : NULL;
     for (int64_t t0 = 0; t0 < tiles; t0 += w.cap) {
         int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
-#pragma omp parallel if (in_parallel(g, n))
-        {
-            transform_pass(&w, INPUTS, x, NULL, t0, n, NULL, false, share_of(g->cin));
-#pragma omp barrier
-            products(&w, nr, n, g->cin, g->cout, w.V, Up, w.M);
-            transform_pass(&w, OUTPUTS, NULL, z, t0, n, bias, relu_here, share_of(g->cout));
+        int threads = team_for(g, n);
+        if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+            fwd_block(&w, nr, x, Up, z, t0, n, bias, relu_here);
+        } else {
+            fwd_block(&w, nr, x, Up, z, t0, n, bias, relu_here);
         }
         /* samples whose every tile is now done go on, activation applied */
         int64_t finished = (t0 + n) / w.per_sample;
@@ -516,6 +528,25 @@ static void kernel_gradient(const ck_conv_geom *g, const float *dU, float *dw)
     }
 }
 
+/* One block's backward, shared as fwd_block is: dU [points][cin][cout] +=. */
+static void bwd_block(const wino *w, int nr, const float *x, const float *Up_t, const float *dy, float *dx, float *dU,
+                      int64_t t0, int64_t n)
+{
+    const ck_conv_geom *g = w->g;
+    int64_t cc = g->cin * g->cout;
+    transform_pass(w, INPUTS, x, NULL, t0, n, NULL, false, share_of(g->cin));
+    transform_pass(w, OUTPUT_GRADS, dy, NULL, t0, n, NULL, false, share_of(g->cout));
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (int p = 0; p < w->points; p++)
+        ck_sgemm(true, false, g->cin, g->cout, n, 1.0f, w->V + p * w->cap * g->cin, g->cin, w->M + p * w->cap * g->cout,
+                 g->cout, 1.0f, dU + p * cc, g->cout);
+    if (dx) {
+        products(w, nr, n, g->cout, g->cin, w->M, Up_t, w->V); /* dV, over V: read already */
+        transform_pass(w, INPUT_GRADS, NULL, dx, t0, n, NULL, false, share_of(g->cin));
+    }
+}
+
 int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *Up_t, const float *dy, float *dx,
                     float *dw, float *scratch, const ck_conv_prologue *pro)
 {
@@ -529,19 +560,12 @@ int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *
         int st = ck_conv_need(pro, ready, wanted - ready);
         if (st) return st;
         ready = wanted;
-#pragma omp parallel if (in_parallel(g, n))
-        {
-            transform_pass(&w, INPUTS, x, NULL, t0, n, NULL, false, share_of(g->cin));
-            transform_pass(&w, OUTPUT_GRADS, dy, NULL, t0, n, NULL, false, share_of(g->cout));
-#pragma omp barrier
-#pragma omp for schedule(static)
-            for (int p = 0; p < w.points; p++)
-                ck_sgemm(true, false, g->cin, g->cout, n, 1.0f, w.V + p * w.cap * g->cin, g->cin,
-                         w.M + p * w.cap * g->cout, g->cout, 1.0f, dU + p * cc, g->cout);
-            if (dx) {
-                products(&w, nr, n, g->cout, g->cin, w.M, Up_t, w.V); /* dV, over V: read already */
-                transform_pass(&w, INPUT_GRADS, NULL, dx, t0, n, NULL, false, share_of(g->cin));
-            }
+        int threads = team_for(g, n);
+        if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+            bwd_block(&w, nr, x, Up_t, dy, dx, dU, t0, n);
+        } else {
+            bwd_block(&w, nr, x, Up_t, dy, dx, dU, t0, n);
         }
     }
     kernel_gradient(g, dU, dw);
