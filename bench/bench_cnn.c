@@ -5,7 +5,8 @@
  * logits, through ck_model_fit) and per inference call at batch 1 and 256
  * (ck_predictor); then ResNet50 (Keras Applications config, weights=None, so
  * random weights) inference at batch 1 and 32. Prints "name value unit" lines
- * for bench/run_cnn.sh. Usage: bench_cnn RESNET50_CONFIG.json [--quick]
+ * for bench/run_cnn.sh. Usage: bench_cnn RESNET50_CONFIG.json|- [--quick] (-: no
+ * ResNet50)
  * `bench_cnn --predict ROWS CALLS` makes CALLS inference calls of the CNN at
  * ROWS and prints nothing else timed (bench/run_futex.sh counts their system
  * calls). */
@@ -133,6 +134,6 @@ int main(int argc, char **argv)
     if (argc > 3 && !strcmp(argv[1], "--predict")) return predict_calls(atoll(argv[2]), atoi(argv[3]));
     bool quick = argc > 2 && !strcmp(argv[2], "--quick");
     if (bench_cnn_train(quick)) return 1;
-    if (argc > 1 && bench_resnet(argv[1], quick)) return 1;
+    if (argc > 1 && strcmp(argv[1], "-") && bench_resnet(argv[1], quick)) return 1;
     return 0;
 }
