@@ -304,6 +304,9 @@ struct ck_model {
     /* Moves whenever weight values may have changed (ck_model_weights_changed):
      * the engine's packed copies of kernels are stale once it has moved. */
     uint64_t weights_gen;
+    /* Moves whenever the graph's steps or its weight block are made again
+     * (allocate_weights): an engine planned before then is stale. */
+    uint64_t plan_gen;
 
     ck_status error;            /* first failure while recording the graph    */
     char errmsg[512];

@@ -611,6 +611,7 @@ static ck_status allocate_weights(ck_model *m, bool reinitialize)
     m->weight_block = block;
     m->weight_block_size = total;
     ck_model_weights_changed(m);
+    m->plan_gen++;
     m->init_pending = pending;
     m->init_seed = m->seed;
     if (!st && reinitialize) st = ck_model_init_weights(m);

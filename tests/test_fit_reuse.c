@@ -1,0 +1,83 @@
+/* fit called again on the same compiled model reuses the engine the last call
+ * planned (ck_compiled.kept), and gives what a fresh engine gives: two fits of
+ * a model with Dropout and a Conv2D on one engine end with the same weights,
+ * bit for bit, as two fits where the second had to plan again (the model's
+ * plan_gen moved). A new engine is planned when the batch changes, after
+ * ck_model_reinitialize (a new weight block) and after compile (the kept
+ * engine goes with the old compile), and one kept engine trains again after
+ * evaluate has run its own. */
+#include "testutil.h"
+#include "graph/graph.h"
+#include "train/train.h"
+
+#define N 48
+
+static ck_model *model(void)
+{
+    ck_model *m = ck_sequential("reuse");
+    ck_sequential_add(m, ck_layer_new("InputLayer", "input_shape=(6, 6, 2)"));
+    ck_sequential_add(m, ck_layer_new("Conv2D", "filters=4, kernel_size=3, activation='relu'"));
+    ck_sequential_add(m, ck_layer_new("Flatten", ""));
+    ck_sequential_add(m, ck_layer_new("Dropout", "rate=0.3"));
+    ck_sequential_add(m, ck_dense(3, ""));
+    ck_model_set_seed(m, 7);
+    CHECK_OK(ck_model_compile(m, "adam", "SparseCategoricalCrossentropy(from_logits=True)", ""));
+    return m;
+}
+
+static int plans(const ck_model *m) { return ((const ck_compiled *)m->engine)->fit_plans; }
+
+static void fit(ck_model *m, const float *x, const float *y, int64_t batch)
+{
+    ck_fit_opts o = ck_fit_defaults();
+    o.batch_size = batch, o.verbose = 0, o.epochs = 2;
+    CHECK_OK(ck_model_fit(m, x, y, N, &o, NULL));
+}
+
+static bool same_weights(const ck_model *a, const ck_model *b)
+{
+    int n = ck_model_weight_count(a);
+    bool same = n == ck_model_weight_count(b) && n > 0;
+    for (int i = 0; same && i < n; i++) {
+        ck_weight_info wa, wb;
+        same = !ck_model_weight(a, i, &wa) && !ck_model_weight(b, i, &wb) && wa.size == wb.size &&
+               !memcmp(wa.data, wb.data, (size_t)wa.size * sizeof(float));
+    }
+    return same;
+}
+
+int main(void)
+{
+    float x[N * 72], y[N];
+    for (int i = 0; i < N * 72; i++) x[i] = sinf(0.13f * (float)i);
+    for (int i = 0; i < N; i++) y[i] = (float)(i % 3);
+    ck_model *a = model(), *b = model();
+
+    fit(a, x, y, 16);
+    CHECK(plans(a) == 1, "the first fit planned %d engines, not 1", plans(a));
+    fit(a, x, y, 16);
+    CHECK(plans(a) == 1, "a second fit at the same batch planned a new engine");
+
+    fit(b, x, y, 16);
+    b->plan_gen++; /* as a rebuild does: the second fit plans again */
+    fit(b, x, y, 16);
+    CHECK(same_weights(a, b), "two fits on one engine differ from two on fresh engines");
+
+    ck_history *h = NULL;
+    CHECK_OK(ck_model_evaluate(a, x, y, N, 8, &h));
+    ck_history_free(h);
+    fit(a, x, y, 16);
+    CHECK(plans(a) == 1, "evaluate made fit plan again");
+    fit(a, x, y, 8);
+    CHECK(plans(a) == 2, "a new batch size kept the old engine");
+    CHECK_OK(ck_model_reinitialize(a));
+    fit(a, x, y, 8);
+    CHECK(plans(a) == 3, "a new weight block kept the old engine");
+    CHECK_OK(ck_model_compile(a, "sgd", "SparseCategoricalCrossentropy(from_logits=True)", ""));
+    CHECK(((const ck_compiled *)a->engine)->kept == NULL, "compile kept the last compile's engine");
+    fit(a, x, y, 8);
+    CHECK(plans(a) == 1, "fit after compile planned %d engines, not 1", plans(a));
+    ck_model_free(a);
+    ck_model_free(b);
+    return test_report("test_fit_reuse");
+}
