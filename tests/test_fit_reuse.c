@@ -1,4 +1,9 @@
-/* fit called again on the same compiled model reuses the engine the last call
+/* ck_model_predict keeps its engine for the next call: one planned for 16
+ * rows serves a 5-row call, with outputs equal bit for bit to a fresh
+ * engine's (a ck_predictor), and it is planned again after
+ * ck_model_reinitialize.
+ *
+ * fit called again on the same compiled model reuses the engine the last call
  * planned (ck_compiled.kept), and gives what a fresh engine gives: two fits of
  * a model with Dropout and a Conv2D on one engine end with the same weights,
  * bit for bit, as two fits where the second had to plan again (the model's
@@ -9,6 +14,8 @@
 #include "testutil.h"
 #include "graph/graph.h"
 #include "train/train.h"
+
+#include <stdatomic.h>
 
 #define N 48
 
@@ -46,12 +53,40 @@ static bool same_weights(const ck_model *a, const ck_model *b)
     return same;
 }
 
+static const ck_exec *kept_predict(ck_model *m) { return atomic_load(&m->kept_predict); }
+
+static void check_predict(ck_model *m, const float *x)
+{
+    float all[N * 3], few[5 * 3], fresh[5 * 3];
+    const float *in[1] = {x};
+    float *out[1] = {all};
+    CHECK_OK(ck_model_predict(m, in, N, out, 16));
+    const ck_exec *kept = kept_predict(m);
+    CHECK(kept && kept->batch == 16, "predict kept no engine for 16 rows");
+    out[0] = few;
+    CHECK_OK(ck_model_predict(m, in, 5, out, 0));
+    CHECK(kept_predict(m) == kept, "a 5-row predict did not reuse the engine planned for 16");
+    ck_predictor *p;
+    CHECK_OK(ck_predictor_new(m, 5, &p));
+    out[0] = fresh;
+    CHECK_OK(ck_predictor_run(p, in, 5, out));
+    ck_predictor_free(p);
+    CHECK(!memcmp(few, fresh, sizeof few), "the kept engine's outputs differ from a fresh one's");
+    CHECK_OK(ck_model_reinitialize(m));
+    CHECK_OK(ck_model_predict(m, in, 5, out, 0));
+    kept = kept_predict(m);
+    CHECK(kept && kept->plan_gen == m->plan_gen, "predict after a new weight block kept a stale engine");
+}
+
 int main(void)
 {
     float x[N * 72], y[N];
     for (int i = 0; i < N * 72; i++) x[i] = sinf(0.13f * (float)i);
     for (int i = 0; i < N; i++) y[i] = (float)(i % 3);
     ck_model *a = model(), *b = model();
+    check_predict(b, x);
+    ck_model_free(b);
+    b = model();
 
     fit(a, x, y, 16);
     CHECK(plans(a) == 1, "the first fit planned %d engines, not 1", plans(a));

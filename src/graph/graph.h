@@ -313,6 +313,11 @@ struct ck_model {
 
     void *engine;               /* compiled training state (train/)           */
     void (*engine_free)(void *engine); /* frees it with the model (train/)   */
+    /* ck_model_predict's engine, kept for the next call (train/predict.c):
+     * a call takes it and puts it back with atomic exchanges, so concurrent
+     * calls never share one. */
+    void *_Atomic kept_predict;
+    void (*kept_predict_free)(void *engine);
     int64_t optimizer_params;   /* optimizer variables once built             */
     double optimizer_bytes;
     /* Keras's optimizer.built: compile() alone leaves it false (summary shows no

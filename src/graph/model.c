@@ -73,6 +73,7 @@ void ck_model_free(ck_model *m)
 {
     if (!m) return;
     if (m->engine_free) m->engine_free(m->engine);
+    if (m->kept_predict_free) m->kept_predict_free(m->kept_predict);
     ck_free(m->file_compile_config);
     for (int i = 0; i < m->n_owned; i++) {
         m->owned[i]->owner = NULL;

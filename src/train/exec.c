@@ -877,6 +877,7 @@ ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_s
     if (!ex) return ck_fail(CK_ERR_NOMEM, "out of memory");
     ex->model = m;
     ex->batch = batch;
+    ex->plan_gen = m->plan_gen;
     ck_exec_restart(ex);
     ck_status st = attach_grads(m);
     if (!st) st = plan_new(m, NULL, in_shapes, batch, &ex->plan);
