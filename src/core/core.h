@@ -86,6 +86,16 @@ int ck_team_size(int64_t work, int64_t grain);
  * result whoever runs a piece: each index writes its own outputs. */
 typedef void ck_range_fn(void *ctx, int64_t lo, int64_t hi);
 void ck_parallel_for(int threads, int64_t n, ck_range_fn *fn, void *ctx);
+/* fn(ctx, &waited) on every thread of a team (straight on the calling thread
+ * for a team of one), for work that shares itself out by omp_get_thread_num
+ * and meets at ck_team_barrier(waited): a barrier of the team (nothing outside
+ * one) whose wait the team's first thread adds up. Both this and
+ * ck_parallel_for time that thread's waits: a wait longer than its work, past
+ * 0.2 ms, means a member had no core, and ck_team_size then gives the calling
+ * thread one thread for 0.1 s. */
+typedef void ck_team_fn(void *ctx, int64_t *waited);
+void ck_team_run(int threads, ck_team_fn *fn, void *ctx);
+void ck_team_barrier(int64_t *waited);
 
 /* ---- random numbers: xoshiro256**, seeded by splitmix64 ---- */
 typedef struct ck_rng {
