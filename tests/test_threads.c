@@ -4,7 +4,10 @@
  * thread still costs libgomp's futex calls); ck_team_size gives one thread at
  * OMP_NUM_THREADS=1, under the grain and inside a team, and the whole
  * OpenMP count otherwise when the load is ignored (CKERAS_IGNORE_LOAD), never
- * more and never less than one when it is looked at. */
+ * more and never less than one when it is looked at; after a region where a
+ * member kept the first thread waiting 5 ms (it sleeps, as a thread without a
+ * core would wait), the calling thread gets one thread whatever the load;
+ * ck_team_run runs fn once per member, and straight for a team of one. */
 #include "testutil.h"
 #include "core/core.h"
 
@@ -44,6 +47,21 @@ static void team_inside(void *ctx, int64_t lo, int64_t hi)
     for (int64_t i = lo; i < hi; i++) sizes[i] = ck_team_size(1 << 30, 1);
 }
 
+static void count_members(void *ctx, int64_t *waited)
+{
+    int *members = ctx;
+#pragma omp atomic
+    members[omp_in_parallel()]++;
+    ck_team_barrier(waited);
+}
+
+static void late_member(void *ctx, int64_t *waited)
+{
+    (void)ctx, (void)waited;
+    struct timespec late = {0, 5 * 1000 * 1000};
+    if (omp_get_thread_num() == 1) nanosleep(&late, NULL);
+}
+
 int main(void)
 {
     int64_t sizes[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 100, 1001};
@@ -67,5 +85,13 @@ int main(void)
         int t = ck_team_size(1 << 30, 1);
         CHECK(t >= 1 && t <= 3, "with the load looked at: %d threads, not 1 to 3", t);
     }
+    for (int threads = 1; threads <= 3; threads++) {
+        int members[2] = {0, 0}; /* outside, inside a region */
+        ck_team_run(threads, count_members, members);
+        CHECK(threads == 1 ? members[0] == 1 && members[1] == 0 : members[0] == 0 && members[1] == threads,
+              "ck_team_run(%d): %d calls outside a region, %d inside", threads, members[0], members[1]);
+    }
+    ck_team_run(2, late_member, NULL);
+    CHECK(ck_team_size(1 << 30, 1) == 1, "after a member kept the team waiting 5 ms, still a team");
     return test_report("test_threads");
 }
