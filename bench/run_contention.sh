@@ -8,7 +8,9 @@
 # ms per call and, per row, 2 threads / 1 thread (above 1: the second thread
 # hurts) and time / (idle 1-thread time x fair-share factor), where the factor
 # is (K + 1) / CPUS when K + 1 > CPUS, else 1 (what one thread can get).
-# Usage: [PEERS="keras torch"] [PIN=cpus] [BOUND=s] bench/run_contention.sh [build] [K...]
+# ROUNDS=n (bench/peers.sh) measures every side n times under each K,
+# alternating, and the table takes each side's best.
+# Usage: [PEERS="keras torch"] [PIN=cpus] [BOUND=s] [ROUNDS=n] bench/run_contention.sh [build] [K...]
 # (K defaults to 0 2 4; PIN, a taskset list, defaults to every cpu; PEERS to
 # none: the peers take minutes each on a busy machine)
 set -euo pipefail
@@ -24,10 +26,10 @@ OUT=$(mktemp -d)
 busy=()
 stop_busy() { for p in "${busy[@]}"; do kill "$p" 2>/dev/null || true; done; busy=(); }
 trap 'stop_busy; rm -rf "$OUT"' EXIT
-cc -O2 -std=gnu11 -Iinclude bench/bench_cnn.c "$BUILD/libckeras.a" \
-   $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm -o "$OUT/bench_cnn"
 . bench/peers.sh
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), cpus $PIN ($CPUS)"
+bench_cc bench/bench_cnn.c "$OUT/bench_cnn"
+machine_note "$OUT"
+echo "cpus used: $PIN ($CPUS)"
 echo "load before: $(cut -d' ' -f1-4 /proc/loadavg)"
 # side K threads command...: runs one measurement, appends "side K threads name value" lines
 measure() {
@@ -41,13 +43,15 @@ for k in $KS; do
   done
   sleep 1
   echo "== K=$k busy processes (load $(cut -d' ' -f1-4 /proc/loadavg))"
-  measure ckeras "$k" 1 "$OUT/bench_cnn" - --quick
-  measure ckeras "$k" 2 "$OUT/bench_cnn" - --quick
-  CKERAS_IGNORE_LOAD=1 measure ckeras-fixed "$k" 2 "$OUT/bench_cnn" - --quick
-  for fw in $PEERS; do
-    py=$(peer_python "$fw")
-    [ -n "$py" ] || { echo "# missing peer $fw: $(peer_missing_note "$fw")"; continue; }
-    for t in 1 2; do measure "$fw" "$k" "$t" "$py" bench/peers_cnn.py "$fw" "$t" --quick --no-resnet; done
+  for round in $(seq "$ROUNDS"); do
+    measure ckeras "$k" 1 "$OUT/bench_cnn" - --quick
+    measure ckeras "$k" 2 "$OUT/bench_cnn" - --quick
+    CKERAS_IGNORE_LOAD=1 measure ckeras-fixed "$k" 2 "$OUT/bench_cnn" - --quick
+    for fw in $PEERS; do
+      py=$(peer_python "$fw")
+      [ -n "$py" ] || { echo "# missing peer $fw: $(peer_missing_note "$fw")"; continue; }
+      for t in 1 2; do measure "$fw" "$k" "$t" "$py" bench/peers_cnn.py "$fw" "$t" --quick --no-resnet; done
+    done
   done
   stop_busy
 done
@@ -57,7 +61,8 @@ rows, cpus = {}, int(sys.argv[2])
 for line in open(sys.argv[1]):
     side, k, t, name, v = line.split()
     name = name.split("_", 1)[1] if side not in ("ckeras", "ckeras-fixed") else name  # peers prefix their names
-    rows[(side, int(k), int(t), name)] = float(v)
+    key = (side, int(k), int(t), name)
+    rows[key] = min(float(v), rows.get(key, float("inf")))  # best of the rounds
 names = ["cnn_train_step_b64", "cnn_infer_b1", "cnn_infer_b256"]
 sides = sorted({s for s, _, _, _ in rows}, key=lambda s: (s != "ckeras", s != "ckeras-fixed", s))
 ks = sorted({k for _, k, _, _ in rows})

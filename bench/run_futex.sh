@@ -15,13 +15,13 @@ CALLS=${2:-200}
 command -v strace >/dev/null || { echo "run_futex.sh: needs strace"; exit 2; }
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-cc -O2 -std=gnu11 -Iinclude bench/bench_cnn.c "$BUILD/libckeras.a" \
-   $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm -o "$OUT/bench_cnn"
+. bench/peers.sh
+bench_cc bench/bench_cnn.c "$OUT/bench_cnn"
+machine_note "$OUT"
 futexes() { # threads rows calls
   OMP_NUM_THREADS=$1 strace -f -c -e trace=futex -o "$OUT/trace" "$OUT/bench_cnn" --predict "$2" "$3" >/dev/null
   awk '$NF == "futex" { n = $(NF - 1) ~ /^[0-9]+$/ ? $(NF - 1) : $(NF - 2) } END { print n + 0 }' "$OUT/trace"
 }
-echo "load: $(cut -d' ' -f1-4 /proc/loadavg) on $(nproc) cpus"
 printf "%-8s %-6s %14s\n" threads batch "futex per call"
 status=0
 for threads in 1 2; do

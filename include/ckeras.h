@@ -241,6 +241,11 @@ void ck_predictor_free(ck_predictor *p);
  * threads, because two pools spinning on the same cores slowed each other
  * down. A program that also calls OpenBLAS itself sees that setting. */
 void ck_set_num_threads(int n);
+/* The instruction set of ckeras's own matrix kernels here: "avx512", "avx2",
+ * or "none" (OpenBLAS alone). The environment variable CKERAS_ISA=avx2 or
+ * none, read once, picks a narrower one (benchmarks of both paths on one
+ * AVX-512 CPU); element-wise loops still take the CPU's widest clone. */
+const char *ck_kernel_isa(void);
 
 /* ---- training: compile, fit, evaluate, callbacks (src/train/) -------------------- */
 /* model.compile(optimizer, loss, metrics). optimizer: "adam", "SGD(learning_rate=0.1,

@@ -8,6 +8,8 @@
 
 #include "core/core.h"
 
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MR 6
@@ -121,13 +123,28 @@ TILE_AVX2(tile_avx2_1, ROWS1, 1)
 #define HAVE_KERNELS 0
 #endif
 
-int ck_packed_nr(void)
+/* The widest kernel this CPU runs, narrowed by CKERAS_ISA ("avx2": the AVX2
+ * kernels on an AVX-512 CPU; "none": OpenBLAS alone), so that benchmarks can
+ * measure every path on one machine. */
+static int widest_nr(void)
 {
+    const char *isa = getenv("CKERAS_ISA");
+    int cap = !isa ? 32 : !strcmp(isa, "avx2") ? 16 : !strcmp(isa, "none") ? 0 : 32;
 #if HAVE_KERNELS
-    if (__builtin_cpu_supports("avx512f")) return 32;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 16;
+    if (cap >= 32 && __builtin_cpu_supports("avx512f")) return 32;
+    if (cap >= 16 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 16;
 #endif
     return 0;
+}
+
+int ck_packed_nr(void)
+{
+    /* looked up once: the CPU and the environment's choice stay put, and
+     * every product asks */
+    static _Atomic int nr = -1;
+    int v = atomic_load_explicit(&nr, memory_order_relaxed);
+    if (v < 0) atomic_store_explicit(&nr, v = widest_nr(), memory_order_relaxed);
+    return v;
 }
 
 int64_t ck_packed_floats(int64_t K, int64_t N, int nr)

@@ -4,6 +4,7 @@
  * None non-batch input dims (variable-length sequences) run through
  * ck_model_predict_shaped, on a plan specialised to the data's shapes. */
 #include "train/exec.h"
+#include "kernels/gemm_packed.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -194,6 +195,12 @@ ck_status ck_model_predict1(ck_model *m, const float *input, int64_t rows, float
         return ck_fail(CK_ERR_ARG, "model '%s' has %d inputs and %d outputs; ck_model_predict1 needs 1 and 1",
                        m->base.name, m->n_inputs, m->n_outputs);
     return ck_model_predict(m, &input, rows, &output, 0);
+}
+
+const char *ck_kernel_isa(void)
+{
+    int nr = ck_packed_nr();
+    return nr == 32 ? "avx512" : nr == 16 ? "avx2" : "none";
 }
 
 void ck_set_num_threads(int n)
