@@ -72,6 +72,19 @@ static void check_predict(ck_model *m, const float *x)
     CHECK_OK(ck_predictor_run(p, in, 5, out));
     ck_predictor_free(p);
     CHECK(!memcmp(few, fresh, sizeof few), "the kept engine's outputs differ from a fresh one's");
+    /* new weights through set_weights: the kept engine sees them */
+    int last = ck_model_weight_count(m) - 1; /* the Dense bias */
+    ck_weight_info bias;
+    CHECK_OK(ck_model_weight(m, last, &bias));
+    float moved[3] = {1.5f, -2.0f, 0.25f};
+    CHECK_OK(ck_model_set_weight(m, last, &bias.shape, moved));
+    float after[5 * 3];
+    out[0] = after;
+    CHECK_OK(ck_model_predict(m, in, 5, out, 0));
+    CHECK(kept_predict(m) == kept, "set_weights made predict plan again");
+    bool moved_all = true;
+    for (int i = 0; i < 5 * 3; i++) moved_all = moved_all && fabsf(after[i] - few[i] - moved[i % 3]) < 1e-4f;
+    CHECK(moved_all, "the kept engine did not see the new bias (the old one was zeros)");
     CHECK_OK(ck_model_reinitialize(m));
     CHECK_OK(ck_model_predict(m, in, 5, out, 0));
     kept = kept_predict(m);
