@@ -15,23 +15,25 @@
 #define LOAD_CHECK_NS 20000000LL
 /* A team's first thread that waited for the others longer than it worked, and
  * longer than this, waited for a member that had no core (waking a sleeping
- * thread takes tens of us); the calling thread then runs alone for BACKOFF_NS
- * before it tries a team again. */
+ * thread takes tens of us); the calling thread then runs alone for a while
+ * before it tries a team again: 0.1 s, twice as long after each late team in a
+ * row, up to 3.2 s, so that on a machine that stays busy the tries cost little. */
 #define LATE_NS 200000LL
-#define BACKOFF_NS 100000000LL
+#define BACKOFF_MIN_NS 100000000LL
+#define BACKOFF_MAX_NS 3200000000LL
 
 /* What the calling thread knows of the machine (thread-local, so concurrent
  * callers share nothing). */
 typedef struct team_state {
     int64_t checked_at;   /* when the load was last looked at               */
     int64_t alone_until;  /* a member kept the team waiting: one thread till */
-    int cores;            /* online cpus (those /proc/loadavg counts)       */
+    int64_t backoff;      /* how long the next late team sends it alone     */
     int free_cores;       /* cpus the other processes left free             */
     int last_team;        /* the team this thread last asked for            */
     bool ignore_load;     /* CKERAS_IGNORE_LOAD=1                           */
 } team_state;
 
-static _Thread_local team_state state = {.checked_at = -LOAD_CHECK_NS, .last_team = 1};
+static _Thread_local team_state state = {.checked_at = -LOAD_CHECK_NS, .backoff = BACKOFF_MIN_NS, .last_team = 1};
 
 static int64_t clock_ns(void)
 {
@@ -83,10 +85,9 @@ static void look_at_load(team_state *s, int64_t now)
      * whatever else the machine runs (scripts/run-tests.sh) */
     const char *ignore = getenv("CKERAS_IGNORE_LOAD");
     s->ignore_load = ignore && *ignore == '1';
-    s->cores = online_cpus();
     int running = s->ignore_load ? -1 : running_now();
     int others = running < 0 ? 0 : running - s->last_team;
-    s->free_cores = s->cores - (others > 0 ? others : 0);
+    s->free_cores = online_cpus() - (others > 0 ? others : 0); /* /proc/loadavg counts them all */
     s->checked_at = now;
 }
 
@@ -115,7 +116,14 @@ void ck_team_barrier(int64_t *waited)
 /* After a region: what its first thread worked and waited (ns). */
 static void team_waited(int64_t worked, int64_t waited)
 {
-    if (waited > LATE_NS && waited > worked && !state.ignore_load) state.alone_until = clock_ns() + BACKOFF_NS;
+    team_state *s = &state;
+    if (s->ignore_load) return;
+    if (waited <= LATE_NS || waited <= worked) {
+        s->backoff = BACKOFF_MIN_NS;
+        return;
+    }
+    s->alone_until = clock_ns() + s->backoff;
+    s->backoff = s->backoff * 2 < BACKOFF_MAX_NS ? s->backoff * 2 : BACKOFF_MAX_NS;
 }
 
 void ck_parallel_for(int threads, int64_t n, ck_range_fn *fn, void *ctx)
