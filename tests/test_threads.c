@@ -12,24 +12,25 @@
 #include "core/core.h"
 
 #include <omp.h>
+#include <stdatomic.h>
 #include <time.h>
 
 typedef struct hits {
-    int *count;       /* [n] times each index ran */
-    int in_region[2]; /* pieces run outside, inside an OpenMP region */
+    int *count;              /* [n] times each index ran */
+    atomic_int in_region[2]; /* pieces run outside, inside an OpenMP region */
 } hits;
 
 static void mark(void *ctx, int64_t lo, int64_t hi)
 {
     hits *h = ctx;
     for (int64_t i = lo; i < hi; i++) h->count[i]++;
-#pragma omp atomic
-    h->in_region[omp_in_parallel()]++;
+    atomic_fetch_add(&h->in_region[omp_in_parallel()], 1);
 }
 
 static void check_cover(int threads, int64_t n)
 {
-    hits h = {calloc((size_t)(n > 0 ? n : 1), sizeof(int)), {0, 0}};
+    hits h = {.count = calloc((size_t)(n > 0 ? n : 1), sizeof(int))};
+    atomic_init(&h.in_region[0], 0), atomic_init(&h.in_region[1], 0);
     ck_parallel_for(threads, n, mark, &h);
     int64_t wrong = 0;
     for (int64_t i = 0; i < n; i++) wrong += h.count[i] != 1;
@@ -49,9 +50,8 @@ static void team_inside(void *ctx, int64_t lo, int64_t hi)
 
 static void count_members(void *ctx, int64_t *waited)
 {
-    int *members = ctx;
-#pragma omp atomic
-    members[omp_in_parallel()]++;
+    atomic_int *members = ctx;
+    atomic_fetch_add(&members[omp_in_parallel()], 1);
     ck_team_barrier(waited);
 }
 
@@ -86,10 +86,12 @@ int main(void)
         CHECK(t >= 1 && t <= 3, "with the load looked at: %d threads, not 1 to 3", t);
     }
     for (int threads = 1; threads <= 3; threads++) {
-        int members[2] = {0, 0}; /* outside, inside a region */
+        atomic_int members[2]; /* outside, inside a region */
+        atomic_init(&members[0], 0), atomic_init(&members[1], 0);
         ck_team_run(threads, count_members, members);
-        CHECK(threads == 1 ? members[0] == 1 && members[1] == 0 : members[0] == 0 && members[1] == threads,
-              "ck_team_run(%d): %d calls outside a region, %d inside", threads, members[0], members[1]);
+        int outside = atomic_load(&members[0]), inside = atomic_load(&members[1]);
+        CHECK(threads == 1 ? outside == 1 && inside == 0 : outside == 0 && inside == threads,
+              "ck_team_run(%d): %d calls outside a region, %d inside", threads, outside, inside);
     }
     ck_team_run(2, late_member, NULL);
     CHECK(ck_team_size(1 << 30, 1) == 1, "after a member kept the team waiting 5 ms, still a team");
