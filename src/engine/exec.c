@@ -1045,6 +1045,13 @@ static ck_status attach_grads(ck_model *m)
     return CK_OK;
 }
 
+void ck_exec_restart(ck_exec *ex)
+{
+    ck_rng_seed(&ex->rng, ex->model->seed ^ 0x9e3779b97f4a7c15ull);
+    ex->rows = 0;
+    ex->grads_ready = false;
+}
+
 ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
 {
     return ck_exec_create_shaped(m, batch, NULL, out);
@@ -1063,7 +1070,8 @@ ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_s
     if (!ex) return ck_fail(CK_ERR_NOMEM, "out of memory");
     ex->model = m;
     ex->batch = batch;
-    ck_rng_seed(&ex->rng, m->seed ^ 0x9e3779b97f4a7c15ull);
+    ex->plan_gen = m->plan_gen;
+    ck_exec_restart(ex);
     ck_status st = attach_grads(m);
     if (!st) st = plan_new(m, NULL, in_shapes, batch, &ex->plan);
     if (st) {

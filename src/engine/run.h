@@ -52,6 +52,7 @@ struct ck_exec {
      * their producers (ck_exec_fold), leaving buffers a backward pass would
      * read unwritten, so backward refuses. */
     bool inference_only;
+    uint64_t plan_gen;       /* the model's when planned (ck_model.plan_gen)      */
 };
 
 /* ---- the fusion protocol ---------------------------------------------------------- */
