@@ -285,16 +285,23 @@ int cmd_evaluate(const cli_args *a) { return run_fit(a, false); }
 /* ---- demo-fashion ---------------------------------------------------------------- */
 
 /* Images scaled to [0, 1] as float32 [n, 784]; labels as class indices. */
+/* A missing dataset says where it comes from. */
+static int fashion_fail(void)
+{
+    fprintf(stderr, "ckeras: %s (Fashion-MNIST: apt-get install dataset-fashion-mnist, or --dir DIR)\n", ck_errmsg());
+    return 1;
+}
+
 int cli_load_fashion(const char *dir, const char *prefix, ck_array *x, float **labels, int64_t *n)
 {
     char path[1024];
     ck_array img, lab;
     snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
-    if (ck_idx_read(path, &img)) return cli_fail(NULL);
+    if (ck_idx_read(path, &img)) return fashion_fail();
     snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte.gz", dir, prefix);
     if (ck_idx_read(path, &lab)) {
         ck_array_free(&img);
-        return cli_fail(NULL);
+        return fashion_fail();
     }
     *n = img.shape.dim[0];
     if (lab.shape.dim[0] != *n || img.shape.rank != 3) {

@@ -99,6 +99,12 @@ expect 2 "ckeras fit: --loss is required: the compile() of a legacy .h5 file (..
 expect 1 "ckeras: fit: $T/nodir/log.csv: cannot create" -- "$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy \
   --loss sparse_categorical_crossentropy --verbose 0 --callback "CSVLogger(filename='$T/nodir/log.csv')"
 
+# the demos without their dataset say where it comes from
+for c in demo-fashion demo-cnn; do
+  expect 1 "ckeras: $T/nodir/train-images-idx3-ubyte.gz: cannot open (Fashion-MNIST: apt-get install dataset-fashion-mnist, or --dir DIR)" -- \
+    "$CKERAS" $c --dir "$T/nodir"
+done
+
 # man ckeras-COMMAND's synopsis is --help's usage line (required options included)
 man_synopsis_is_usage() {
   local c usage syn
