@@ -54,6 +54,8 @@ static int load_input(ck_model *m, int i, const char *path, ck_array *a, int64_t
                 ok ? " (row counts differ between inputs)" : "");
         return 1;
     }
+    /* Keras's predict fails on an empty array too (it has no batch to stack) */
+    if (a->shape.dim[0] == 0) return fprintf(stderr, "ckeras: %s: no samples (its first axis is 0)\n", path), 1;
     *rows = a->shape.dim[0];
     return 0;
 }

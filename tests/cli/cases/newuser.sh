@@ -57,6 +57,10 @@ expect 1 "ckeras: $CLASSIC: model 'sequential' has 1 inputs and 1 outputs; got 2
 # convert with one file names what is missing
 expect 2 "ckeras convert: missing OUT (see 'ckeras convert --help')" -- "$CKERAS" convert $Q/x.npy
 
+# predict on an empty array fails, as Keras's does, instead of writing nothing
+python3 -c "import numpy as np; np.save('$T/x0.npy', np.zeros((0, 2), 'float32'))"
+expect 1 "ckeras: $T/x0.npy: no samples (its first axis is 0)" -- "$CKERAS" predict $CLASSIC --input "$T/x0.npy"
+
 # a summary option the model cannot take names the file
 expect 1 "ckeras: $CLASSIC: Passed layer_names do not match" -- "$CKERAS" summary $CLASSIC --layer-range dense nope
 
