@@ -88,6 +88,19 @@ typedef struct ck_field {
  * through, or a new one the layer writes (Embedding(mask_zero), Masking). */
 typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW } ck_mask_mode;
 
+/* A child of a layer in Keras 3's saved-state tree (saving_lib._save_state walks
+ * a layer's attributes: an RNN's `cell`, Bidirectional's `forward_layer`,
+ * MultiHeadAttention's `query_dense`). It holds the layer's weights named
+ * "<scope>/...", scope being `scope` or, when that is NULL, the name of
+ * sublayers[sublayer], whose own tree then continues below; its vars group
+ * records the scope as its name (a part without weights, such as
+ * MultiHeadAttention's `_softmax`, still has one). */
+typedef struct ck_saved_part {
+    const char *attr;   /* "cell", "forward_layer", "query_dense" */
+    const char *scope;  /* "lstm_cell", "query"; NULL: a sublayer */
+    int sublayer;
+} ck_saved_part;
+
 typedef struct ck_layer_class {
     const char *class_name;       /* "Dense", exactly as Keras spells it         */
     const char *module;           /* "keras.layers" for the JSON config          */
@@ -158,6 +171,9 @@ typedef struct ck_layer_class {
     /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
      * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
     ck_mask_mode (*mask)(const ck_layer *l, int index);
+    /* Children in Keras 3's saved-state tree, ended by an entry with a NULL attr;
+     * NULL: every weight is in the layer's own vars group. */
+    const ck_saved_part *saved_parts;
 } ck_layer_class;
 
 const ck_layer_class *ck_find_layer_class(const char *class_name);

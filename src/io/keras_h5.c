@@ -89,83 +89,76 @@ static void entry_name(name_counter *c, const ck_layer *l, char *out, size_t cap
     snprintf(out, cap, "%s", snake);
 }
 
-/* The vars group of a layer: its own, or its RNN cell's (layers/lstm/cell/vars). */
-static void vars_path(hid_t file, const char *base, char *out, size_t cap)
+/* ---- one layer's saved-state tree ---------------------------------------------- */
+/* A weight handed down the tree, with its name below the current part
+ * ("kernel" of "lstm_cell/kernel" inside the cell). */
+typedef struct part_weight {
+    ck_weight *w;
+    const char *rel;
+} part_weight;
+
+/* Called for each vars group of a layer's tree with the weights it holds. */
+typedef ck_status (*vars_visit)(void *ctx, const char *vars, const char *name, const ck_layer *owner,
+                                const part_weight *ws, int n);
+
+static bool in_scope(const char *rel, const char *scope)
 {
-    snprintf(out, cap, "%s/cell/vars", base);
-    if (ck_h5_exists(file, out)) {
-        char own[1200];
-        snprintf(own, sizeof own, "%s/vars/0", base);
-        if (!ck_h5_exists(file, own)) return;
-    }
-    snprintf(out, cap, "%s/vars", base);
+    size_t n = strlen(scope);
+    return !strncmp(rel, scope, n) && rel[n] == '/';
 }
 
-static ck_status keras3_read_model(ck_model *m, hid_t file, const char *prefix, const char *origin, int depth)
+/* Keras's _save_state on one layer: its own vars, then each saved part. `ws` are
+ * the weights below `base`, which the parts share out by scope. */
+static ck_status walk_layer(const ck_layer *l, const char *name, const char *base, const part_weight *ws, int n,
+                            const ck_layer *owner, vars_visit visit, void *ctx, int depth)
 {
-    if (depth > 32) return ck_fail(CK_ERR_FORMAT, "%s: models nested too deeply", origin);
-    name_counter *names = ck_calloc(1, sizeof *names);
-    if (!names) return CK_ERR_NOMEM;
-    ck_status st = CK_OK;
-    for (int i = 0; !st && i < m->n_layers; i++) {
-        ck_layer *l = m->layers[i];
-        char entry[CK_STR_MAX + 16], base[1024], vars[1100], ds[1200];
-        entry_name(names, l, entry, sizeof entry);
-        snprintf(base, sizeof base, "%.900slayers/%s", prefix, entry);
-        if (l->model) {
-            char inner[1100];
-            snprintf(inner, sizeof inner, "%.1000s/", base);
-            st = keras3_read_model(l->model, file, inner, origin, depth + 1);
-            continue;
+    if (depth > 16) return ck_fail(CK_ERR_FORMAT, "layer '%s': wrappers nested too deeply", owner->name);
+    const ck_saved_part *parts = l->cls->saved_parts;
+    part_weight *mine = ck_calloc((size_t)n + 1, sizeof *mine);
+    if (!mine) return CK_ERR_NOMEM;
+    int n_mine = 0;
+    for (int i = 0; i < n; i++) {
+        bool claimed = false;
+        for (const ck_saved_part *p = parts; p && p->attr && !claimed; p++) {
+            const char *scope = p->scope ? p->scope : p->sublayer < l->n_sublayers ? l->sublayers[p->sublayer]->name : "";
+            claimed = *scope && in_scope(ws[i].rel, scope);
         }
-        if (!l->n_weights) continue;
-        vars_path(file, base, vars, sizeof vars);
-        if (!ck_h5_exists(file, vars)) {
-            st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s': group '%s' with its %d weight%s is missing", origin, l->name,
-                         vars, l->n_weights, l->n_weights == 1 ? "" : "s");
-            break;
-        }
-        for (int k = 0; !st && k < l->n_weights; k++) {
-            snprintf(ds, sizeof ds, "%s/%d", vars, k);
-            st = ck_load_h5_weight(file, ds, origin, l, &l->weights[k]);
-        }
-        snprintf(ds, sizeof ds, "%s/%d", vars, l->n_weights);
-        if (!st && ck_h5_exists(file, ds))
-            st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s': the file has more than its %d weights under '%s'", origin,
-                         l->name, l->n_weights, vars);
+        if (!claimed) mine[n_mine++] = ws[i];
     }
-    ck_free(names);
+    char path[1400];
+    snprintf(path, sizeof path, "%.1300s/vars", base);
+    ck_status st = visit(ctx, path, name, owner, mine, n_mine);
+    for (const ck_saved_part *p = parts; !st && p && p->attr; p++) {
+        const ck_layer *sub = p->scope ? NULL : p->sublayer < l->n_sublayers ? l->sublayers[p->sublayer] : NULL;
+        if (!p->scope && !sub) continue;
+        const char *scope = sub ? sub->name : p->scope;
+        size_t len = strlen(scope) + 1;
+        n_mine = 0;
+        for (int i = 0; i < n; i++)
+            if (in_scope(ws[i].rel, scope)) mine[n_mine++] = (part_weight){ws[i].w, ws[i].rel + len};
+        snprintf(path, sizeof path, "%.1200s/%s", base, p->attr);
+        if (sub) {
+            st = walk_layer(sub, scope, path, mine, n_mine, owner, visit, ctx, depth + 1);
+        } else {
+            char vars[1500];
+            snprintf(vars, sizeof vars, "%s/vars", path);
+            st = visit(ctx, vars, scope, owner, mine, n_mine);
+        }
+    }
+    ck_free(mine);
     return st;
 }
 
-ck_status ck_keras3_weights_read(ck_model *m, hid_t file, const char *origin)
-{
-    ck_status st = ck_model_init_weights(m); /* weights the file lacks keep their initial values */
-    return st ? st : keras3_read_model(m, file, "", origin, 0);
-}
-
-static ck_status write_vars(hid_t file, const char *path, const char *name, const ck_weight *ws, int n)
-{
-    hid_t g = ck_h5_group(file, path);
-    if (g < 0) return ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", path);
-    ck_status st = name ? ck_h5_set_attr_string(g, "name", name) : CK_OK;
-    for (int k = 0; !st && k < n; k++) {
-        char ds[16];
-        snprintf(ds, sizeof ds, "%d", k);
-        st = ck_h5_write_floats(g, ds, &ws[k].shape, ws[k].value);
-    }
-    H5Gclose(g);
-    return st;
-}
-
-static ck_status keras3_write_model(const ck_model *m, hid_t file, const char *prefix, int depth)
+/* Every vars group of a model, nested models included, as Keras 3 saves them
+ * (layers/<entry>/...; a model's own vars group holds nothing). */
+static ck_status walk_model(const ck_model *m, const char *prefix, vars_visit visit, void *ctx, int depth)
 {
     if (depth > 32) return ck_fail(CK_ERR_FORMAT, "models nested too deeply");
-    name_counter *names = ck_calloc(1, sizeof *names);
-    if (!names) return CK_ERR_NOMEM;
     char path[1200];
     snprintf(path, sizeof path, "%.900svars", prefix);
-    ck_status st = write_vars(file, path, m->base.name, NULL, 0);
+    ck_status st = visit(ctx, path, m->base.name, &m->base, NULL, 0);
+    name_counter *names = st ? NULL : ck_calloc(1, sizeof *names);
+    if (!st && !names) return CK_ERR_NOMEM;
     for (int i = 0; !st && i < m->n_layers; i++) {
         const ck_layer *l = m->layers[i];
         char entry[CK_STR_MAX + 16], base[1024];
@@ -174,19 +167,72 @@ static ck_status keras3_write_model(const ck_model *m, hid_t file, const char *p
         if (l->model) {
             char inner[1100];
             snprintf(inner, sizeof inner, "%.1000s/", base);
-            st = keras3_write_model(l->model, file, inner, depth + 1);
+            st = walk_model(l->model, inner, visit, ctx, depth + 1);
             continue;
         }
-        snprintf(path, sizeof path, "%.1000s/vars", base);
-        st = write_vars(file, path, l->name, l->weights, l->n_weights);
+        part_weight *ws = ck_calloc((size_t)l->n_weights + 1, sizeof *ws);
+        if (!ws) st = CK_ERR_NOMEM;
+        for (int k = 0; !st && k < l->n_weights; k++) ws[k] = (part_weight){&l->weights[k], l->weights[k].name};
+        if (!st) st = walk_layer(l, l->name, base, ws, l->n_weights, l, visit, ctx, 0);
+        ck_free(ws);
     }
     ck_free(names);
     return st;
 }
 
+typedef struct read_ctx {
+    hid_t file;
+    const char *origin;
+} read_ctx;
+
+static ck_status read_vars(void *ctx, const char *vars, const char *name, const ck_layer *owner, const part_weight *ws,
+                           int n)
+{
+    (void)name;
+    const read_ctx *r = ctx;
+    if (!n) return CK_OK;
+    if (!ck_h5_exists(r->file, vars))
+        return ck_fail(CK_ERR_FORMAT, "%s: layer '%s': group '%s' with its %d weight%s is missing", r->origin,
+                       owner->name, vars, n, n == 1 ? "" : "s");
+    char ds[1600];
+    ck_status st = CK_OK;
+    for (int k = 0; !st && k < n; k++) {
+        snprintf(ds, sizeof ds, "%s/%d", vars, k);
+        st = ck_load_h5_weight(r->file, ds, r->origin, owner, ws[k].w);
+    }
+    snprintf(ds, sizeof ds, "%s/%d", vars, n);
+    if (!st && ck_h5_exists(r->file, ds))
+        st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s': the file has more than %d weight%s under '%s'", r->origin,
+                     owner->name, n, n == 1 ? "" : "s", vars);
+    return st;
+}
+
+ck_status ck_keras3_weights_read(ck_model *m, hid_t file, const char *origin)
+{
+    ck_status st = ck_model_init_weights(m); /* weights the file lacks keep their initial values */
+    read_ctx r = {file, origin};
+    return st ? st : walk_model(m, "", read_vars, &r, 0);
+}
+
+static ck_status write_vars(void *ctx, const char *vars, const char *name, const ck_layer *owner,
+                            const part_weight *ws, int n)
+{
+    (void)owner;
+    hid_t g = ck_h5_group(*(hid_t *)ctx, vars);
+    if (g < 0) return ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", vars);
+    ck_status st = ck_h5_set_attr_string(g, "name", name);
+    for (int k = 0; !st && k < n; k++) {
+        char ds[16];
+        snprintf(ds, sizeof ds, "%d", k);
+        st = ck_h5_write_floats(g, ds, &ws[k].w->shape, ws[k].w->value);
+    }
+    H5Gclose(g);
+    return st;
+}
+
 ck_status ck_keras3_weights_write(const ck_model *m, hid_t file)
 {
-    return keras3_write_model(m, file, "", 0);
+    return walk_model(m, "", write_vars, &file, 0);
 }
 
 /* ---- legacy layout -------------------------------------------------------------- */

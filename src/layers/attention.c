@@ -227,6 +227,15 @@ static ck_status mha_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     return CK_OK;
 }
 
+/* The sublayers Keras 3 saves an attention layer's projections under (their
+ * variables are named query/kernel ...), and the softmax and dropout it keeps. */
+static const ck_saved_part mha_parts[] = {
+    {"query_dense", "query", 0}, {"key_dense", "key", 0}, {"value_dense", "value", 0},
+    {"output_dense", "attention_output", 0}, {"_softmax", "softmax", 0}, {"_dropout_layer", "dropout", 0}, {0}};
+static const ck_saved_part gqa_parts[] = {
+    {"_query_dense", "query", 0}, {"_key_dense", "key", 0}, {"_value_dense", "value", 0},
+    {"_output_dense", "attention_output", 0}, {"_softmax", "softmax", 0}, {"_dropout_layer", "dropout", 0}, {0}};
+
 /* Keras's MultiHeadAttention.build(query_shape, value_shape, key_shape=None). */
 static const char *const ck_attention_build_shapes[] = {"query_shape", "value_shape", "key_shape", NULL};
 
@@ -236,7 +245,7 @@ const ck_layer_class ck_class_multi_head_attention = {
     .fields = mha_fields, .n_fields = N(mha_fields), .min_inputs = 2, .max_inputs = 3,
     .build = mha_build, .forward = ck_mha_forward, .backward = ck_mha_backward,
     .workspace = ck_mha_workspace,
-    .mask = ck_attention_mask,
+    .mask = ck_attention_mask, .saved_parts = mha_parts,
 };
 
 static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -274,7 +283,7 @@ const ck_layer_class ck_class_group_query_attention = {
     .fields = gqa_fields, .n_fields = N(gqa_fields), .min_inputs = 2, .max_inputs = 3,
     .build = gqa_build, .forward = ck_gqa_forward, .backward = ck_gqa_backward,
     .workspace = ck_gqa_workspace,
-    .mask = ck_attention_mask,
+    .mask = ck_attention_mask, .saved_parts = gqa_parts,
 };
 
 /* ---- Attention, AdditiveAttention -------------------------------------------------------- */

@@ -385,29 +385,35 @@ static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
 /* Keras's RNN.build(sequences_shape, initial_state_shape=None). */
 static const char *const rnn_build_shapes[] = {"sequences_shape", "initial_state_shape[]", NULL};
 
-#define RNN_CLASS(var, name, fields_)                                                              \
+/* Keras 3 saves a recurrent layer's weights under its `cell` attribute. */
+static const ck_saved_part simple_rnn_parts[] = {{"cell", "simple_rnn_cell", 0}, {0}};
+static const ck_saved_part lstm_parts[] = {{"cell", "lstm_cell", 0}, {0}};
+static const ck_saved_part gru_parts[] = {{"cell", "gru_cell", 0}, {0}};
+static const ck_saved_part conv_lstm_parts[] = {{"cell", "conv_lstm_cell", 0}, {0}};
+
+#define RNN_CLASS(var, name, fields_, parts)                                                       \
     const ck_layer_class var = {                                                                   \
         .class_name = name, .module = "keras.layers", .config_size = sizeof(T), .fields = fields_, \
         .n_fields = N(fields_), .min_inputs = 1, .max_inputs = 3, .build = rnn_build,              \
         .forward = rnn_forward, .backward = rnn_backward, .flops = rnn_flops, .mask = rnn_mask,    \
         .workspace = rnn_workspace, .build_shape_names = rnn_build_shapes,                         \
-        .call_inputs = CK_CALL_STATES,                                                             \
+        .call_inputs = CK_CALL_STATES, .saved_parts = parts,                                       \
     }
-RNN_CLASS(ck_class_simple_rnn, "SimpleRNN", simple_rnn_fields);
-RNN_CLASS(ck_class_lstm, "LSTM", lstm_fields);
-RNN_CLASS(ck_class_gru, "GRU", gru_fields);
+RNN_CLASS(ck_class_simple_rnn, "SimpleRNN", simple_rnn_fields, simple_rnn_parts);
+RNN_CLASS(ck_class_lstm, "LSTM", lstm_fields, lstm_parts);
+RNN_CLASS(ck_class_gru, "GRU", gru_fields, gru_parts);
 
 const ck_layer_class ck_class_conv_lstm1d = {
     .class_name = "ConvLSTM1D", .module = "keras.layers", .config_size = sizeof(T),
     .fields = conv_lstm1d_fields, .n_fields = N(conv_lstm1d_fields), .min_inputs = 1, .max_inputs = 1,
     .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
-    .workspace = ck_conv_lstm_workspace,
+    .workspace = ck_conv_lstm_workspace, .saved_parts = conv_lstm_parts,
 };
 const ck_layer_class ck_class_conv_lstm2d = {
     .class_name = "ConvLSTM2D", .module = "keras.layers", .config_size = sizeof(T),
     .fields = conv_lstm2d_fields, .n_fields = N(conv_lstm2d_fields), .min_inputs = 1, .max_inputs = 1,
     .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
-    .workspace = ck_conv_lstm_workspace,
+    .workspace = ck_conv_lstm_workspace, .saved_parts = conv_lstm_parts,
 };
 
 CK_FAMILY(ck_recurrent_layers, &ck_class_simple_rnn, &ck_class_lstm, &ck_class_gru, &ck_class_conv_lstm1d,

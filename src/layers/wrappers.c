@@ -290,11 +290,15 @@ static ck_mask_mode bidirectional_mask(const ck_layer *l, int index)
                                                                                                 : CK_MASK_NONE;
 }
 
+/* Keras 3 saves the wrapped layers under these attributes. */
+static const ck_saved_part bidirectional_parts[] = {{"forward_layer", NULL, 0}, {"backward_layer", NULL, 1}, {0}};
+static const ck_saved_part time_distributed_parts[] = {{"layer", NULL, 0}, {0}};
+
 const ck_layer_class ck_class_bidirectional = {
     .class_name = "Bidirectional", .module = "keras.layers", .config_size = sizeof(W),
     .fields = bidirectional_fields, .n_fields = 3, .min_inputs = 1, .max_inputs = 1,
     .build = bidirectional_build, .forward = bidirectional_forward, .backward = bidirectional_backward,
-    .workspace = bidirectional_workspace, .mask = bidirectional_mask,
+    .workspace = bidirectional_workspace, .mask = bidirectional_mask, .saved_parts = bidirectional_parts,
 };
 
 /* ---- TimeDistributed ------------------------------------------------------------------------ */
@@ -384,7 +388,7 @@ const ck_layer_class ck_class_time_distributed = {
     .class_name = "TimeDistributed", .module = "keras.layers", .config_size = sizeof(W),
     .fields = time_distributed_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
     .build = time_distributed_build, .forward = time_distributed_forward, .backward = time_distributed_backward,
-    .workspace = time_distributed_workspace, .mask = pass_mask,
+    .workspace = time_distributed_workspace, .mask = pass_mask, .saved_parts = time_distributed_parts,
 };
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);
