@@ -5,7 +5,8 @@
  *    fails here);
  *  - Keras -> ckeras: each case's model.keras, model.h5 and config.json +
  *    model.weights.h5 load with get_weights() equal to Keras's, path by path and
- *    bit for bit, and predictions within 1e-5 of Keras's;
+ *    bit for bit, to_json() equal to Keras's value for value, and predictions
+ *    within 1e-5 of Keras's;
  *  - ckeras -> Keras: ckeras writes each loaded model in the three HDF5 formats
  *    and every file has Keras's layout (every group and dataset path, shape,
  *    dtype, attribute; legacy .h5 model_config equal to Keras's config value for
@@ -162,6 +163,9 @@ static void test_keras_to_ckeras(const case_list *cl)
             char what[256];
             ck_model *m = load_format(cl->names[i], format, what, sizeof what);
             if (!m) continue;
+            char p[1024], diff[512];
+            test_path(p, sizeof p, MATRIX "/%s/config.json", cl->names[i]);
+            CHECK(test_to_json_diff(m, p, diff, sizeof diff) == 0, "%s: to_json differs from Keras's: %s", what, diff);
             check_weights(m, cl->names[i], what);
             check_predictions(m, cl->names[i], what);
             ck_model_free(m);

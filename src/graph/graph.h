@@ -67,6 +67,8 @@ enum {
     CK_FF_OMIT_NULL = 8, /* written only when set: Keras's base Layer.get_config adds
                             activity_regularizer only when it is not None        */
     CK_FF_MINUS1 = 16,   /* SHAPE: an unknown dim is written -1 (Reshape keeps it) */
+    CK_FF_NONE_ITEMS = 32, /* INTS: items may be None (CK_NONE), as EinsumDense's
+                              output_shape=(None, 4) keeps the input's size there */
 };
 
 typedef struct ck_field {
@@ -341,6 +343,10 @@ struct ck_model {
      * written back by to_json while that compile (file_compile_engine) stands. */
     char *file_compile_config;
     const void *file_compile_engine;
+    /* A loaded config's inputs or outputs given as a dict ({"a": ["a", 0, 0]}, as
+     * Keras 3.15 writes for dict inputs): its keys in order as a JSON array text,
+     * written back by to_json; NULL: a list. */
+    char *input_keys, *output_keys;
 };
 
 /* Every weight of the model in get_weights() order (deduplicated by identity). */

@@ -74,6 +74,8 @@ void ck_model_free(ck_model *m)
     if (!m) return;
     if (m->engine_free) m->engine_free(m->engine);
     ck_free(m->file_compile_config);
+    ck_free(m->input_keys);
+    ck_free(m->output_keys);
     for (int i = 0; i < m->n_owned; i++) {
         m->owned[i]->owner = NULL;
         ck_layer_free(m->owned[i]);

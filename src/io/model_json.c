@@ -75,12 +75,22 @@ static json_t *inbound_nodes(const ck_layer *l)
     return nodes;
 }
 
-static json_t *io_refs(ck_ktensor *const *ts, int n)
+/* keys: a dict's keys (ck_model.input_keys), or NULL for a list. */
+static json_t *io_refs(ck_ktensor *const *ts, int n, const char *keys)
 {
-    json_t *list = json_array();
+    json_t *list = json_array(), *names = keys ? json_loads(keys, 0, NULL) : NULL;
     for (int i = 0; i < n; i++)
         json_array_append_new(list, json_pack("[s, i, i]", ts[i]->node->layer->name, ts[i]->node->node_index,
                                               ts[i]->index));
+    if (json_is_array(names) && json_array_size(names) == (size_t)n) {
+        json_t *dict = json_object();
+        for (int i = 0; i < n; i++)
+            json_object_set(dict, json_string_value(json_array_get(names, (size_t)i)), json_array_get(list, (size_t)i));
+        json_decref(list);
+        json_decref(names);
+        return dict;
+    }
+    json_decref(names);
     /* Keras 3 writes a single flat triple for one tensor. */
     if (n == 1) {
         json_t *one = json_incref(json_array_get(list, 0));
@@ -154,8 +164,8 @@ static json_t *functional_json(const ck_model *m, int depth)
         json_array_append_new(layers, o);
     }
     json_t *cfg = json_pack("{s:s, s:b, s:o, s:o, s:o}", "name", m->base.name, "trainable", m->base.trainable,
-                            "layers", layers, "input_layers", io_refs(m->inputs, m->n_inputs), "output_layers",
-                            io_refs(m->outputs, m->n_outputs));
+                            "layers", layers, "input_layers", io_refs(m->inputs, m->n_inputs, m->input_keys),
+                            "output_layers", io_refs(m->outputs, m->n_outputs, m->output_keys));
     return json_pack("{s:s, s:s, s:o, s:s, s:{s:n}}", "module", "keras.src.models.functional", "class_name",
                      "Functional", "config", cfg, "registered_name", "Functional", "build_config", "input_shape");
 }

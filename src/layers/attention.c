@@ -15,7 +15,7 @@
 /* ---- EinsumDense ------------------------------------------------------------------ */
 #define E ck_einsum_dense_config
 static const ck_field einsum_dense_fields[] = {
-    CK_FIELD(E, output_shape, CK_FT_INTS, NULL, 0, CK_FF_REQUIRED),
+    CK_FIELD(E, output_shape, CK_FT_INTS, NULL, 0, CK_FF_REQUIRED | CK_FF_NONE_ITEMS),
     CK_FIELD(E, equation, CK_FT_STR, NULL, 0, CK_FF_REQUIRED),
     CK_FIELD(E, activation, CK_FT_ACT, "null", 0, CK_FF_NULLABLE),
     CK_FIELD(E, bias_axes, CK_FT_STR, "null", 0, CK_FF_NULLABLE),
@@ -76,6 +76,8 @@ ck_status ck_einsum_analyze(const char *eq, const char *bias_axes, const ck_shap
     for (size_t i = 0; i < na; i++) {
         int oi = find_char(os, is[i]);
         int64_t d = in->dim[in_off + (int)i];
+        /* Keras's _analyze_split_string: a None in output_shape takes the input's size. */
+        if (oi >= 0 && oi + off > 0 && out.dim[oi + off] == CK_NONE) out.dim[oi + off] = d;
         if (oi >= 0 && out.dim[oi + off] != CK_NONE && out.dim[oi + off] != d)
             return ck_fail(CK_ERR_SHAPE, "input and output shapes differ at shared dimension '%c' (%lld vs %lld)",
                            is[i], (long long)d, (long long)out.dim[oi + off]);
