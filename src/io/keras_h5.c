@@ -295,6 +295,17 @@ ck_status ck_legacy_weights_read(ck_model *m, hid_t group, const char *origin)
     return st;
 }
 
+ck_status ck_legacy_set_weight_names(hid_t group, const char *const *names, int n)
+{
+    if (n > 0) return ck_h5_set_attr_strings(group, "weight_names", names, n);
+    hsize_t zero = 0;
+    hid_t space = H5Screate_simple(1, &zero, NULL);
+    hid_t a = H5Acreate2(group, "weight_names", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space);
+    return a < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 attribute 'weight_names'") : CK_OK;
+}
+
 ck_status ck_legacy_weights_write(const ck_model *m, hid_t group)
 {
     const char **names = ck_calloc((size_t)m->n_layers + 1, sizeof *names);
@@ -324,7 +335,7 @@ ck_status ck_legacy_weights_write(const ck_model *m, hid_t group)
                 H5Gclose(d);
             }
         }
-        if (!st) st = ck_h5_set_attr_strings(g, "weight_names", wn, wl.n);
+        if (!st) st = ck_legacy_set_weight_names(g, wn, wl.n);
         ck_free(wn);
         if (g >= 0) H5Gclose(g);
         ck_wlist_free(&wl);
