@@ -11,7 +11,12 @@ file (the weights file into a model rebuilt from config.json) and must give
 get_weights() equal to the weights/<i>.npy dumps and predictions equal to y.npy
 (C -> Keras).  Keras then saves what it loaded again as .keras and .h5, and the
 ckeras CLI must read those back with the same weights (`ckeras weights --format
-npz`) and predictions (`ckeras predict`): Keras -> C -> Keras -> C.  TF.js is
+npz`) and predictions (`ckeras predict`): Keras -> C -> Keras -> C.
+
+Then the matrix (tests/golden/matrix/, every layer class, from matrix_cases.py):
+ckeras converts each case's Keras-written model.keras to .keras, .h5 and
+.weights.h5, and Keras must load each with get_weights() equal to Keras's own
+and predictions within 1e-5 of y<j>.npy.  TF.js is
 checked the same way by check_tfjs_written.py (TF.js tooling lives in its own
 venv).  Prints one line per file and exits non-zero on any difference.
 """
@@ -81,10 +86,81 @@ def keras_loads(d, out, ext):
     return keras.saving.load_model(out, compile=False)
 
 
+MATRIX = os.path.join("tests", "golden", "matrix")
+
+
+def matrix_expected(d):
+    n = len(glob.glob(os.path.join(d, "weights", "*.npy")))
+    ws = [np.load(os.path.join(d, "weights", f"{i}.npy")) for i in range(n)]
+    xs = [np.load(os.path.join(d, f"x{i}.npy")) for i in range(len(glob.glob(os.path.join(d, "x*.npy"))))]
+    ys = [np.load(os.path.join(d, f"y{j}.npy")) for j in range(len(glob.glob(os.path.join(d, "y*.npy"))))]
+    return ws, xs, ys
+
+
+def matrix_compare(model, ws, xs, ys):
+    got = model.get_weights()
+    if len(got) != len(ws) or any(g.shape != w.shape or not np.array_equal(g, w) for g, w in zip(got, ws)):
+        return "weights differ"
+    feed = xs[0] if len(xs) == 1 else xs
+    if isinstance(getattr(model, "_inputs_struct", None), dict):
+        feed = {t.name: x for t, x in zip(model.inputs, xs)}
+    pred = model.predict(feed, verbose=0)
+    if isinstance(pred, dict):
+        pred = list(pred.values())
+    if not isinstance(pred, (list, tuple)):
+        pred = [pred]
+    if len(pred) != len(ys):
+        return f"{len(pred)} outputs, Keras wrote {len(ys)}"
+    err = max(float(np.max(np.abs(np.asarray(p) - y) / np.maximum(1.0, np.abs(y)))) for p, y in zip(pred, ys))
+    return None if err <= 1e-5 else f"predictions differ by {err}"
+
+
+def check_matrix(cli, tmp):
+    """Every matrix case, written by ckeras in every format, read by Keras."""
+    cases = open(os.path.join(MATRIX, "CASES")).read().split()
+    failures, passed, refused = 0, 0, []
+    for case in cases:
+        d = os.path.join(MATRIX, case)
+        ws, xs, ys = matrix_expected(d)
+        for ext in ("keras", "h5", "weights.h5"):
+            out = os.path.join(tmp, f"{case}.{ext}")
+            try:
+                subprocess.run([cli, "convert", os.path.join(d, "model.keras"), out], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                keras.backend.clear_session()
+                problem = matrix_compare(keras_loads(d, out, ext), ws, xs, ys)
+            except subprocess.CalledProcessError as e:
+                problem = "ckeras convert: " + e.stderr.decode().strip()[:300]
+            except Exception as e:  # Keras refused the file
+                problem = f"{type(e).__name__}: {str(e)[:300]}"
+                own = keras_refuses_own(d, ext)
+                if own and type(e).__name__ == own:
+                    print(f"matrix {case} -> .{ext}: Keras cannot load its own .{ext} of this model either ({own})")
+                    refused.append(f"{case}.{ext}")
+                    continue
+            print(f"matrix {case} -> .{ext}: {problem or 'ok'}", flush=True)
+            failures += problem is not None
+            passed += problem is None
+    print(f"matrix: {passed} of {passed + failures} files ckeras wrote load in Keras as Keras wrote them;"
+          f" Keras cannot load its own file for {', '.join(refused) or 'none'}")
+    return failures
+
+
+def keras_refuses_own(d, ext):
+    """The exception class name when Keras cannot load the file it wrote itself."""
+    try:
+        keras.backend.clear_session()
+        keras_loads(d, os.path.join(d, "model." + ext), ext)
+        return None
+    except Exception as e:
+        return type(e).__name__
+
+
 def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
+        failures += check_matrix(cli, tmp)
         for case in CASES:
             d = os.path.join(ROOT, case)
             ws, xs, y = expected(d)
