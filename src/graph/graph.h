@@ -176,6 +176,10 @@ typedef struct ck_layer_class {
     /* Children in Keras 3's saved-state tree, ended by an entry with a NULL attr;
      * NULL: every weight is in the layer's own vars group. */
     const ck_saved_part *saved_parts;
+    /* The call keyword that adds outputs (MultiHeadAttention's
+     * return_attention_scores); a loaded node that sets it true sets the
+     * layer's optional_outputs before the layer is built. */
+    const char *optional_outputs_kwarg;
 } ck_layer_class;
 
 const ck_layer_class *ck_find_layer_class(const char *class_name);
@@ -264,6 +268,7 @@ struct ck_layer {
     ck_model *model;            /* non-NULL when this layer is a model         */
     ck_model *owner;            /* the model or graph that owns this layer     */
     void *state;                /* per-layer engine state, owned by the class  */
+    bool optional_outputs;      /* called with the class's optional_outputs_kwarg */
     ck_layer **sublayers;       /* wrapped layers (Bidirectional...), owned; their
                                  * weights are mirrored in `weights` in order  */
     int n_sublayers;

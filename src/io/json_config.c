@@ -264,6 +264,9 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         }
         json_decref(refs);
         if (!ready) return CK_OK; /* inputs not made yet: try again next round */
+        const char *more = nl->layer->cls->optional_outputs_kwarg;
+        if (more && json_is_true(json_object_get(json_object_get(node, "kwargs"), more)))
+            nl->layer->optional_outputs = true;
         ck_ktensor *made = ck_call(m, nl->layer, in, (int)count);
         if (!made)
             return ck_fail_prefix(m->error, "%s: ", origin);

@@ -226,6 +226,12 @@ static ck_status mha_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     if (c->use_bias && (st = ck_layer_add_weight(l, "attention_output/bias", ob, &c->bias_initializer, true, CK_FLOAT32)))
         return st;
     *n_out = 1;
+    if (l->optional_outputs) { /* return_attention_scores: (batch, heads, query steps, key steps) */
+        if (q->rank != 3)
+            return ck_layer_error(l, CK_ERR_UNSUPPORTED, "return_attention_scores is supported for one attention axis");
+        out[1] = (ck_shape){.rank = 4, .dim = {q->dim[0], H, q->dim[1], k->dim[1]}};
+        *n_out = 2;
+    }
     return CK_OK;
 }
 
@@ -247,7 +253,7 @@ const ck_layer_class ck_class_multi_head_attention = {
     .fields = mha_fields, .n_fields = N(mha_fields), .min_inputs = 2, .max_inputs = 3,
     .build = mha_build, .forward = ck_mha_forward, .backward = ck_mha_backward,
     .workspace = ck_mha_workspace,
-    .mask = ck_attention_mask, .saved_parts = mha_parts,
+    .mask = ck_attention_mask, .saved_parts = mha_parts, .optional_outputs_kwarg = "return_attention_scores",
 };
 
 static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
