@@ -13,6 +13,7 @@
  *    value). tests/oracle/check_written.py --matrix loads the same files in Keras.
  * Runs from the repository root. */
 #include "testutil.h"
+#include "core/core.h"
 
 #include <hdf5.h>
 #include <jansson.h>
@@ -406,12 +407,50 @@ static void test_ckeras_writes_keras_layout(const case_list *cl)
     rmdir(tmpdir);
 }
 
+/* ---- defects the matrix found --------------------------------------------------------- */
+/* Keras refuses two operations of one name (ops/function.py _build_map): a config
+ * whose InputLayer is renamed like its Dense, and a graph built through the API. */
+static void test_duplicate_names_refused(void)
+{
+    static const char *const keras_says = "The name \"dense\" is used 2 times in the model. All operation names should be unique.";
+    char p[1024];
+    size_t len;
+    char *text = test_read_file(test_path(p, sizeof p, MATRIX "/dense/config.json"), &len);
+    CHECK(text != NULL, "dense/config.json");
+    if (!text) return;
+    ck_buf renamed = {0};
+    const char *from = "\"input_layer\"";
+    for (const char *s = text, *hit; *s; s = hit + strlen(from)) {
+        hit = strstr(s, from);
+        if (!hit) {
+            ck_buf_printf(&renamed, "%s", s);
+            break;
+        }
+        ck_buf_printf(&renamed, "%.*s\"dense\"", (int)(hit - s), s);
+    }
+    ck_model *m = ck_model_from_json(renamed.data, "dup.json");
+    CHECK(!m && strstr(ck_errmsg(), keras_says) && strstr(ck_errmsg(), "dup.json"), "duplicate names: %s",
+          m ? "accepted" : ck_errmsg());
+    ck_model_free(m);
+    ck_buf_free(&renamed);
+    free(text);
+
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *x = ck_input(g, "shape=(3,)");
+    ck_ktensor *h = ck_call1(g, ck_dense(2, "name='dense'"), x);
+    ck_ktensor *y = ck_call1(g, ck_dense(2, "name='dense'"), h);
+    CHECK(ck_functional_finish(g, &x, 1, &y, 1) != CK_OK && strstr(ck_errmsg(), keras_says), "API duplicate names: %s",
+          ck_errmsg());
+    ck_model_free(g);
+}
+
 int main(void)
 {
     case_list cl = read_cases();
     test_every_class_has_a_case(&cl);
     test_keras_to_ckeras(&cl);
     test_ckeras_writes_keras_layout(&cl);
+    test_duplicate_names_refused();
     free(cl.names);
     return test_report("test_matrix");
 }

@@ -634,10 +634,32 @@ ck_status ck_model_reinitialize(ck_model *m)
     return allocate_weights(m, true);
 }
 
+/* Keras's _build_map (ops/function.py): serialized nodes refer to operations by
+ * name, so each name of a model's own operations (InputLayers included) must be
+ * unique. */
+static ck_status check_unique_names(const ck_model *m)
+{
+    int n = m->n_layers + 1;
+    for (int i = 0; i < n; i++) {
+        const ck_layer *a = i < m->n_layers ? m->layers[i] : m->input_layer;
+        int count = 0;
+        for (int j = 0; a && j < n; j++) {
+            const ck_layer *b = j < m->n_layers ? m->layers[j] : m->input_layer;
+            /* a Sequential's InputLayer may be listed in its layers too */
+            count += b && (b == a || strcmp(a->name, b->name) == 0) && (b != a || j == i);
+        }
+        if (count > 1)
+            return ck_fail(CK_ERR_CONFIG, "model '%s': The name \"%s\" is used %d times in the model. All operation "
+                                          "names should be unique.", m->base.name, a->name, count);
+    }
+    return CK_OK;
+}
+
 static ck_status finish_build(ck_model *m)
 {
     ck_status st = map_graph(m);
     if (!st) st = assign_names(m);
+    if (!st) st = check_unique_names(m);
     if (st) return st;
     set_paths(m, m->kind == CK_SEQUENTIAL ? m->base.name : "");
     if ((st = allocate_weights(m, false))) return st;
