@@ -6,7 +6,7 @@
  *  - Keras -> ckeras: each case's model.keras, model.h5 and config.json +
  *    model.weights.h5 load with get_weights() equal to Keras's, path by path and
  *    bit for bit, to_json() equal to Keras's value for value, and predictions
- *    within 1e-5 of Keras's;
+ *    within 1e-5 of Keras's; parameter counts and bytes as Keras's summary;
  *  - ckeras -> Keras: ckeras writes each loaded model in the three HDF5 formats
  *    and every file has Keras's layout (every group and dataset path, shape,
  *    dtype, attribute; legacy .h5 model_config equal to Keras's config value for
@@ -137,6 +137,25 @@ static void check_predictions(ck_model *m, const char *dir, const char *what)
     for (int j = 0; j < n_out; j++) free(outputs[j]);
 }
 
+/* Parameter counts and their bytes (summary's "Total params: 23 (152.00 B)"). */
+static void check_counts(const ck_model *m, const char *dir, const char *what)
+{
+    json_t *k = test_load_json(MATRIX "/%s/counts.json", dir), *bytes = json_object_get(k, "bytes");
+    ck_param_counts c;
+    CHECK(k && ck_model_count_params(m, &c) == CK_OK, "%s: counts", what);
+    if (!k) return;
+    CHECK(c.trainable == json_integer_value(json_object_get(k, "trainable")) &&
+              c.non_trainable == json_integer_value(json_object_get(k, "non_trainable")),
+          "%s: %lld trainable and %lld non-trainable params, Keras %lld and %lld", what, (long long)c.trainable,
+          (long long)c.non_trainable, (long long)json_integer_value(json_object_get(k, "trainable")),
+          (long long)json_integer_value(json_object_get(k, "non_trainable")));
+    double tb = json_number_value(json_object_get(bytes, "trainable"));
+    double nb = json_number_value(json_object_get(bytes, "non_trainable"));
+    CHECK(c.trainable_bytes == tb && c.non_trainable_bytes == nb, "%s: %g + %g bytes, Keras %g + %g", what,
+          c.trainable_bytes, c.non_trainable_bytes, tb, nb);
+    json_decref(k);
+}
+
 /* The three ways Keras saved the case, loaded by ckeras (NULL with a failed CHECK). */
 static ck_model *load_format(const char *dir, int format, char *what, size_t cap)
 {
@@ -168,6 +187,7 @@ static void test_keras_to_ckeras(const case_list *cl)
             test_path(p, sizeof p, MATRIX "/%s/config.json", cl->names[i]);
             CHECK(test_to_json_diff(m, p, diff, sizeof diff) == 0, "%s: to_json differs from Keras's: %s", what, diff);
             check_weights(m, cl->names[i], what);
+            check_counts(m, cl->names[i], what);
             check_predictions(m, cl->names[i], what);
             ck_model_free(m);
         }

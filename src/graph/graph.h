@@ -284,6 +284,9 @@ ck_status ck_layer_add_weight(ck_layer *l, const char *name, ck_shape shape,
 /* Builds the layer on given input shapes (once; later calls check compatibility). */
 ck_status ck_layer_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out);
 int64_t ck_layer_params(const ck_layer *l);
+/* Bytes of one value of the layer's float variables: its dtype policy's
+ * variable_dtype (float64 layers keep float64 variables, mixed_float16 float32). */
+int ck_layer_variable_bytes(const ck_layer *l);
 
 /* ---- models ------------------------------------------------------------------- */
 typedef enum ck_model_kind { CK_SEQUENTIAL, CK_FUNCTIONAL } ck_model_kind;

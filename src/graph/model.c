@@ -888,7 +888,10 @@ ck_status ck_model_count_params(const ck_model *m, ck_param_counts *c)
             ck_free(refs);
             return ck_fail(CK_ERR_OVERFLOW, "model '%s': parameter count overflows", m->base.name);
         }
-        *bytes += (double)refs[i].w->size * dtype_bytes(refs[i].w->dtype);
+        /* Keras's weight_memory_size counts each variable at its own dtype. */
+        double each = refs[i].w->dtype == CK_FLOAT32 ? ck_layer_variable_bytes(refs[i].layer)
+                                                     : dtype_bytes(refs[i].w->dtype);
+        *bytes += (double)refs[i].w->size * each;
     }
     ck_free(refs);
     if (m->optimizer_built) {

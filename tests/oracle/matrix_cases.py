@@ -16,6 +16,7 @@ model.keras, legacy model.h5 and model.weights.h5 + config.json; then:
                        model.keras, model.h5, model.weights.h5): every group and
                        dataset path in visiting order, each dataset's shape and
                        dtype, and every attribute (name, type, value)
+  counts.json          parameter counts and bytes (summary's), per dtype
   classes.json         the ckeras classes the case covers
 Goldens go to tests/golden/matrix/ (committed; each case is a few dozen KB).
 
@@ -138,6 +139,7 @@ def embedding():
 CASES = {
     "dense": lambda: seq((4,), L.Dense(3, activation="relu")),
     "dense_nobias": lambda: seq((4,), L.Dense(3, use_bias=False)),
+    "dense_float64": lambda: seq((3,), L.Dense(4, activation="tanh"), L.Dense(2, dtype="float64")),
     "activation": lambda: seq((4,), L.Activation("tanh")),
     "dropout": lambda: seq((4,), L.Dropout(0.5), L.Dense(2)),
     "identity": lambda: seq((4,), L.Identity(), L.Dense(2)),
@@ -383,6 +385,7 @@ def write_case(name, build, seed, table):
     oracle_util.write_json(os.path.join(out, "weights.json"),
                            [{"path": v.path, "shape": list(v.shape), "dtype": str(v.dtype)} for v in model.weights])
     oracle_util.write_json(os.path.join(out, "layout.json"), layouts(out))
+    oracle_util.write_json(os.path.join(out, "counts.json"), oracle_util.counts(model))
     covered = classes_of(model, table)
     oracle_util.write_json(os.path.join(out, "classes.json"), covered)
     return covered
