@@ -383,6 +383,16 @@ ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shap
  * compile() alone does not show "Optimizer params" in summary() and counts; the
  * first fit() or this call does. CK_ERR_STATE if the model is not compiled. */
 ck_status ck_model_build_optimizer(ck_model *model);
+/* Keras's model.optimizer.variables of a compiled model, in Keras's order
+ * (iteration, learning_rate unless a schedule replaces it, the slots as the
+ * Keras optimizer's build() makes them, Nadam's u_product), which .keras files
+ * store under optimizer/vars/<i>: their count, then each one's shape and values
+ * (values may be NULL to ask only the shape; scalars are given as one float). */
+int ck_model_optimizer_variable_count(const ck_model *model);
+ck_status ck_model_optimizer_variable(const ck_model *model, int index, ck_shape *shape, float *values);
+ck_status ck_model_set_optimizer_variable(ck_model *model, int index, const ck_shape *shape, const float *values);
+/* Keras's class name of a compiled model's optimizer ("Adam"); NULL if none. */
+const char *ck_model_optimizer_class(const ck_model *model);
 /* ck_model_compile's loss may be NULL (Keras's compile(optimizer, loss=None)):
  * the optimizer then exists and counts, but fit and evaluate refuse to run.
  * ck_model_load compiles a .keras model this way from its compile_config. */

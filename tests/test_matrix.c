@@ -11,6 +11,11 @@
  *    and every file has Keras's layout (every group and dataset path, shape,
  *    dtype, attribute; legacy .h5 model_config equal to Keras's config value for
  *    value). tests/oracle/check_written.py --matrix loads the same files in Keras.
+ *  - training resumes across files (tests/oracle/resume_cases.py wrote
+ *    tests/golden/resume/): ckeras continues Keras's 2-epoch .keras to Keras's
+ *    3rd epoch (optimizer variables read as Keras saved them), and trains Keras's
+ *    untrained file 2 epochs to Keras's state, writing optimizer/vars with
+ *    Keras's layout; check_written.py lets Keras continue ckeras's file.
  * Runs from the repository root. */
 #include "testutil.h"
 #include "core/core.h"
@@ -427,6 +432,157 @@ static void test_ckeras_writes_keras_layout(const case_list *cl)
     rmdir(tmpdir);
 }
 
+/* ---- training that resumes across files ---------------------------------------------- */
+#define RESUME "tests/golden/resume"
+
+static ck_status fit_epochs(ck_model *m, const test_array *x, const test_array *y, int epochs, ck_history **h)
+{
+    ck_fit_opts o = ck_fit_defaults();
+    o.epochs = epochs, o.batch_size = 4, o.shuffle = false, o.verbose = 0;
+    return ck_model_fit(m, x->data, y->data, x->dim[0], &o, h);
+}
+
+/* Every array of dir/<k>.npy (dir under the repository root) against values (get_weights() or optimizer.variables). */
+static void check_arrays(const char *dir, int n, const float *(*get)(void *ctx, int i, int64_t *size), void *ctx,
+                         double tol, const char *what)
+{
+    char p[1024];
+    for (int i = 0;; i++) {
+        test_array a;
+        if (test_load_npy(test_path(p, sizeof p, "%s/%d.npy", dir, i), &a)) {
+            CHECK(i == n, "%s: Keras has %d arrays, ckeras %d", what, i, n);
+            return;
+        }
+        int64_t size = 0;
+        const float *v = i < n ? get(ctx, i, &size) : NULL;
+        CHECK(v && size == a.size, "%s: array %d missing or of another size", what, i);
+        if (v && size == a.size) {
+            double err = test_max_error(v, a.data, a.size, tol);
+            CHECK(err <= tol, "%s: array %d differs from Keras's by %g", what, i, err);
+        }
+        test_free_array(&a);
+    }
+}
+
+typedef struct opt_view {
+    const ck_model *m;
+    float buf[4096];
+} opt_view;
+
+static const float *optimizer_array(void *ctx, int i, int64_t *size)
+{
+    opt_view *v = ctx;
+    ck_shape s;
+    if (ck_model_optimizer_variable(v->m, i, &s, NULL)) return NULL;
+    *size = 1;
+    for (int d = 0; d < s.rank; d++) *size *= s.dim[d];
+    return *size <= 4096 && !ck_model_optimizer_variable(v->m, i, &s, v->buf) ? v->buf : NULL;
+}
+
+static const float *weight_array(void *ctx, int i, int64_t *size)
+{
+    ck_weight_info w;
+    if (ck_model_weight(ctx, i, &w)) return NULL;
+    *size = w.size;
+    return w.data;
+}
+
+static void check_state(const ck_model *m, const char *dir, const char *weights, double tol, const char *what)
+{
+    char p[1024], w[1100];
+    opt_view v = {.m = m};
+    snprintf(w, sizeof w, "%s optimizer", what);
+    if (!strcmp(weights, "w2"))
+        check_arrays((snprintf(p, sizeof p, RESUME "/%s/opt2", dir), p), ck_model_optimizer_variable_count(m),
+                     optimizer_array, &v, tol, w);
+    snprintf(w, sizeof w, "%s weights", what);
+    check_arrays((snprintf(p, sizeof p, RESUME "/%s/%s", dir, weights), p), ck_model_weight_count(m), weight_array,
+                 (void *)m, tol, w);
+}
+
+static void check_losses(const ck_history *h, json_t *keras, int first, const char *what)
+{
+    for (int e = 0; h && e < ck_history_epochs(h); e++) {
+        double want = json_number_value(json_array_get(keras, (size_t)(first + e)));
+        double got = ck_history_value(h, "loss", e);
+        CHECK(fabs(got - want) <= 1e-4 * fmax(1.0, fabs(want)), "%s: epoch %d loss %.7g, Keras %.7g", what,
+              first + e + 1, got, want);
+    }
+}
+
+static void test_resume_case(const char *name, const char *tmpdir)
+{
+    char p[1024], what[256], out[1024];
+    test_array x, y;
+    json_t *info = test_load_json(RESUME "/%s/case.json", name), *loss = json_object_get(info, "loss");
+    if (test_load_npy(test_path(p, sizeof p, RESUME "/%s/x.npy", name), &x) ||
+        test_load_npy(test_path(p, sizeof p, RESUME "/%s/y.npy", name), &y) || !info) {
+        CHECK(0, "%s: resume golden", name);
+        return;
+    }
+    /* Keras's 2 epochs, then ckeras's 3rd. */
+    snprintf(what, sizeof what, "%s: Keras 2 epochs + ckeras 1", name);
+    ck_model *m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/epoch2.keras", name));
+    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
+    ck_history *h = NULL;
+    if (m) {
+        check_state(m, name, "w2", 0, what);
+        CHECK_OK(fit_epochs(m, &x, &y, 1, &h));
+        check_losses(h, loss, 2, what);
+        check_state(m, name, "w3", 1e-4, what);
+    }
+    ck_history_free(h), h = NULL;
+    ck_model_free(m);
+    /* ckeras's 2 epochs from Keras's untrained file, saved, read back, one more. */
+    snprintf(what, sizeof what, "%s: ckeras 2 epochs", name);
+    m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/start.keras", name));
+    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
+    if (m) {
+        CHECK_OK(fit_epochs(m, &x, &y, 2, &h));
+        check_losses(h, loss, 0, what);
+        check_state(m, name, "w2", 1e-4, what);
+        snprintf(out, sizeof out, "%s/%s.keras", tmpdir, name);
+        CHECK(ck_model_save(m, out) == CK_OK, "%s: save: %s", what, ck_errmsg());
+        char inner[1100];
+        snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+        json_t *golden = test_load_json(RESUME "/%s/layout.json", name);
+        json_t *ours = extract_weights(out, inner) ? h5_layout(inner) : NULL;
+        snprintf(what, sizeof what, "%s: ckeras's trained .keras", name);
+        compare_layout(ours, json_object_get(golden, "model.keras"), what);
+        json_decref(ours);
+        json_decref(golden);
+        remove(inner);
+    }
+    ck_history_free(h), h = NULL;
+    ck_model_free(m);
+    snprintf(what, sizeof what, "%s: ckeras 2 epochs, saved, + ckeras 1", name);
+    m = ck_model_load(out);
+    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
+    if (m) {
+        CHECK_OK(fit_epochs(m, &x, &y, 1, &h));
+        check_losses(h, loss, 2, what);
+        check_state(m, name, "w3", 1e-4, what);
+    }
+    remove(out);
+    ck_history_free(h);
+    ck_model_free(m);
+    json_decref(info);
+    test_free_array(&x);
+    test_free_array(&y);
+}
+
+static void test_resume(void)
+{
+    char p[1024], tmpdir[] = "/tmp/ckeras-resume-XXXXXX";
+    CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
+    size_t len;
+    char *cases = test_read_file(test_path(p, sizeof p, RESUME "/CASES"), &len);
+    CHECK(cases != NULL, "no cases under " RESUME);
+    for (char *name = cases ? strtok(cases, "\n") : NULL; name; name = strtok(NULL, "\n")) test_resume_case(name, tmpdir);
+    free(cases);
+    rmdir(tmpdir);
+}
+
 /* ---- defects the matrix found --------------------------------------------------------- */
 /* Keras refuses two operations of one name (ops/function.py _build_map): a config
  * whose InputLayer is renamed like its Dense, and a graph built through the API. */
@@ -471,6 +627,7 @@ int main(void)
     test_keras_to_ckeras(&cl);
     test_ckeras_writes_keras_layout(&cl);
     test_duplicate_names_refused();
+    test_resume();
     free(cl.names);
     return test_report("test_matrix");
 }

@@ -235,6 +235,89 @@ ck_status ck_keras3_weights_write(const ck_model *m, hid_t file)
     return walk_model(m, "", write_vars, &file, 0);
 }
 
+/* ---- optimizer state (optimizer/vars/<i>, Keras's optimizer.variables) ---------------- */
+/* Keras's load_own_variables skips an optimizer whose variable count differs from
+ * the file's (with a warning); so does this, keeping the fresh state. */
+ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin)
+{
+    int n = ck_model_optimizer_variable_count(m);
+    char ds[64];
+    snprintf(ds, sizeof ds, "optimizer/vars/%d", n);
+    if (!n || !ck_h5_exists(file, "optimizer/vars/0") || ck_h5_exists(file, ds)) return CK_OK;
+    snprintf(ds, sizeof ds, "optimizer/vars/%d", n - 1);
+    if (!ck_h5_exists(file, ds)) return CK_OK;
+    ck_status st = CK_OK;
+    for (int i = 0; !st && i < n; i++) {
+        ck_shape want, got;
+        int64_t size;
+        snprintf(ds, sizeof ds, "optimizer/vars/%d", i);
+        st = ck_model_optimizer_variable(m, i, &want, NULL);
+        if (!st) st = ck_h5_dataset_shape(file, ds, origin, &got, &size);
+        if (!st && !ck_shape_eq(&want, &got)) {
+            char e[128], g[128];
+            ck_shape_repr(&want, e, sizeof e);
+            ck_shape_repr(&got, g, sizeof g);
+            st = ck_fail(CK_ERR_SHAPE, "%s: optimizer variable %d: expected shape %s, got %s", origin, i, e, g);
+        }
+        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
+        if (!st && !v) st = CK_ERR_NOMEM;
+        if (!st) st = ck_h5_read_floats(file, ds, origin, v, size);
+        if (!st) st = ck_model_set_optimizer_variable(m, i, &got, v);
+        ck_free(v);
+    }
+    return st;
+}
+
+static ck_status write_int32_scalar(hid_t loc, const char *name, int32_t value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t d = H5Dcreate2(loc, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(space);
+    return e < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 dataset '%s'", name) : CK_OK;
+}
+
+/* Keras's optimizer.name: the one a loaded file's compile_config gave, else the
+ * default Keras derives from the class (to_snake_case: "adam", "rm_sprop"). */
+static void optimizer_name(const ck_model *m, const char *cls, char *out, size_t cap)
+{
+    json_t *cc = m->file_compile_config ? json_loads(m->file_compile_config, 0, NULL) : NULL;
+    json_t *name = json_object_get(json_object_get(json_object_get(cc, "optimizer"), "config"), "name");
+    if (json_is_string(name)) snprintf(out, cap, "%s", json_string_value(name));
+    else ck_snake_case(cls, out, cap);
+    json_decref(cc);
+}
+
+/* A built optimizer's variables as Keras saves them: its name on the vars group,
+ * the iteration as int32. */
+ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file)
+{
+    int n = ck_model_optimizer_variable_count(m);
+    const char *cls = ck_model_optimizer_class(m);
+    if (!n || !m->optimizer_built || !cls) return CK_OK;
+    char name[CK_NAME_MAX];
+    optimizer_name(m, cls, name, sizeof name);
+    hid_t g = ck_h5_group(file, "optimizer/vars");
+    if (g < 0) return ck_fail(CK_ERR_IO, "cannot create HDF5 group 'optimizer/vars'");
+    ck_status st = ck_h5_set_attr_string(g, "name", name);
+    for (int i = 0; !st && i < n; i++) {
+        ck_shape shape;
+        char ds[16];
+        snprintf(ds, sizeof ds, "%d", i);
+        st = ck_model_optimizer_variable(m, i, &shape, NULL);
+        int64_t size = 1;
+        for (int d = 0; d < shape.rank; d++) size *= shape.dim[d];
+        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
+        if (!st && !v) st = CK_ERR_NOMEM;
+        if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
+        if (!st) st = i == 0 ? write_int32_scalar(g, ds, (int32_t)v[0]) : ck_h5_write_floats(g, ds, &shape, v);
+        ck_free(v);
+    }
+    H5Gclose(g);
+    return st;
+}
+
 /* ---- legacy layout -------------------------------------------------------------- */
 /* Keras's load_weights_from_hdf5_group: layers with weights are matched in order. */
 ck_status ck_legacy_weights_read(ck_model *m, hid_t group, const char *origin)

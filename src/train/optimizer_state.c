@@ -1,0 +1,134 @@
+/* Keras's optimizer.variables, one by one, so that files carry training state both
+ * ways (.keras stores them under optimizer/vars/<i>): iterations, learning_rate
+ * (unless a schedule replaces it), the slots in the order each Keras optimizer's
+ * build() makes them, and Nadam's u_product last. build() calls
+ * add_optimizer_variables(var_list, names) once per group of slots, and a group of
+ * several names interleaves them per model variable: Adam's momentum and velocity
+ * (keras/src/optimizers/adam.py), Adadelta's, Adamax's and Nadam's pairs;
+ * SGD, RMSprop, Adagrad and Lion make one slot per call. */
+#include "train/train.h"
+
+#include <string.h>
+
+static const ck_optimizer *optimizer_of(const ck_model *m)
+{
+    const ck_compiled *c = m ? m->engine : NULL;
+    return c && c->opt.slots ? &c->opt : NULL;
+}
+
+/* Slots 0 and 1 interleaved per variable, as one add_optimizer_variables call. */
+static bool pairs_interleave(ck_opt_kind k)
+{
+    return k == CK_OPT_ADAM || k == CK_OPT_ADAMW || k == CK_OPT_ADADELTA || k == CK_OPT_ADAMAX || k == CK_OPT_NADAM;
+}
+
+static int64_t values_of(const ck_shape *s)
+{
+    int64_t n = 1;
+    for (int i = 0; i < s->rank; i++) n *= s->dim[i];
+    return n;
+}
+
+static int scalar_count(const ck_optimizer *o) { return 1 + (o->schedule.kind == CK_SCHED_NONE); }
+
+int ck_model_optimizer_variable_count(const ck_model *m)
+{
+    const ck_optimizer *o = optimizer_of(m);
+    return o ? scalar_count(o) + o->n_slots * o->n_vars + (o->kind == CK_OPT_NADAM) : 0;
+}
+
+/* Slot index and variable index of slot variable i (counted after the scalars). */
+static void slot_at(const ck_optimizer *o, int i, int *slot, int *var)
+{
+    int paired = pairs_interleave(o->kind) && o->n_slots >= 2 ? 2 : 0;
+    if (i < paired * o->n_vars) {
+        *var = i / paired, *slot = i % paired;
+        return;
+    }
+    i -= paired * o->n_vars;
+    *slot = paired + i / o->n_vars, *var = i % o->n_vars;
+}
+
+/* The model weight a trainable variable of the optimizer updates (for its shape). */
+static const ck_weight *weight_at(const ck_model *m, int64_t offset)
+{
+    ck_weight_ref *refs;
+    int n;
+    if (ck_model_collect_weights(m, &refs, &n)) return NULL;
+    const ck_weight *w = NULL;
+    for (int i = 0; i < n && !w; i++)
+        if (refs[i].w->value - m->weight_block == offset) w = refs[i].w;
+    ck_free(refs);
+    return w;
+}
+
+/* Where variable `index` lives: a slot span, or a scalar (kind 0 iterations,
+ * 1 learning_rate, 2 u_product). */
+typedef struct opt_var_ref {
+    float *span;
+    int scalar;
+    ck_shape shape;
+    const char *name;
+} opt_var_ref;
+
+static ck_status locate(const ck_model *m, int index, opt_var_ref *r)
+{
+    const ck_optimizer *o = optimizer_of(m);
+    int n = ck_model_optimizer_variable_count(m);
+    if (!o) return ck_fail(CK_ERR_STATE, "model '%s' has no built optimizer", m ? m->base.name : "?");
+    if (index < 0 || index >= n)
+        return ck_fail(CK_ERR_ARG, "model '%s': optimizer variable %d of %d", m->base.name, index, n);
+    *r = (opt_var_ref){.span = NULL, .scalar = -1, .shape = {.rank = 0}};
+    if (index < scalar_count(o)) {
+        r->scalar = index, r->name = index ? "learning_rate" : "iteration";
+        return CK_OK;
+    }
+    if (index == n - 1 && o->kind == CK_OPT_NADAM) {
+        r->scalar = 2, r->name = "u_product";
+        return CK_OK;
+    }
+    int slot, var;
+    slot_at(o, index - scalar_count(o), &slot, &var);
+    int64_t k = 0;
+    for (int v = 0; v < var; v++) k += o->vars[v].size;
+    const ck_weight *w = weight_at(m, o->vars[var].offset);
+    r->span = o->slots + (int64_t)slot * o->n_params + k;
+    r->shape = w ? w->shape : ck_shape_1(o->vars[var].size);
+    r->name = "slot";
+    return CK_OK;
+}
+
+ck_status ck_model_optimizer_variable(const ck_model *m, int index, ck_shape *shape, float *values)
+{
+    opt_var_ref r;
+    ck_status st = locate(m, index, &r);
+    if (st) return st;
+    *shape = r.shape;
+    if (!values) return CK_OK;
+    const ck_optimizer *o = optimizer_of(m);
+    if (r.span) memcpy(values, r.span, (size_t)values_of(&r.shape) * sizeof *values);
+    else values[0] = r.scalar == 0 ? (float)o->iterations : r.scalar == 1 ? (float)o->learning_rate : (float)o->u_product;
+    return CK_OK;
+}
+
+const char *ck_model_optimizer_class(const ck_model *m)
+{
+    const ck_optimizer *o = optimizer_of(m);
+    return o ? ck_optimizer_class_name(o->kind) : NULL;
+}
+
+ck_status ck_model_set_optimizer_variable(ck_model *m, int index, const ck_shape *shape, const float *values)
+{
+    opt_var_ref r;
+    ck_status st = locate(m, index, &r);
+    if (st) return st;
+    if (values_of(shape) != values_of(&r.shape))
+        return ck_fail(CK_ERR_SHAPE, "model '%s': optimizer variable %d (%s) has %lld values, not %lld", m->base.name,
+                       index, r.name, (long long)values_of(&r.shape), (long long)values_of(shape));
+    ck_optimizer *o = &((ck_compiled *)m->engine)->opt;
+    if (r.span) memcpy(r.span, values, (size_t)values_of(&r.shape) * sizeof *values);
+    else if (r.scalar == 0) o->iterations = (int64_t)values[0];
+    else if (r.scalar == 1) o->learning_rate = values[0];
+    else o->u_product = values[0];
+    return CK_OK;
+}
