@@ -66,7 +66,7 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
     memset(a, 0, sizeof *a);
     a->o = ck_fit_defaults();
     a->o.terminal = isatty(1);
-    a->optimizer = "rmsprop"; /* Keras's compile() default */
+    a->optimizer = NULL; /* the file's compile config, else Keras's compile() default */
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -98,7 +98,7 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         else return -1;
         if (!ok) return -1;
     }
-    return a->model && a->nx && (a->ny || a->label_column) && a->nloss ? 0 : -1;
+    return a->model && a->nx && (a->ny || a->label_column) ? 0 : -1;
 }
 
 /* The data of a fit/evaluate call: one array per model input and per output. */
@@ -151,7 +151,7 @@ static int load_xy(const fit_args *a, xy_data *d)
 static int check_counts(const ck_model *m, const fit_args *a, const xy_data *d)
 {
     int ni = ck_model_input_count(m), no = ck_model_output_count(m);
-    if (d->nx == ni && d->ny == no && (a->nloss == 1 || a->nloss == no) && (a->nmetrics == 0 || a->nmetrics == no) &&
+    if (d->nx == ni && d->ny == no && (a->nloss <= 1 || a->nloss == no) && (a->nmetrics == 0 || a->nmetrics == no) &&
         (a->n_loss_weights == 0 || a->n_loss_weights == no))
         return 0;
     fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --x, %d --y, %d --loss, %d --metrics, "
@@ -190,8 +190,22 @@ static int run_fit(int argc, char **argv, bool train)
     int rc = 0;
     if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
     if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
-    if (ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
-                                 a.metrics, a.nmetrics)) {
+    /* A compiled .keras file trains on with its compile config and optimizer
+     * state (as Keras's load_model + fit) unless options compile anew. */
+    const char *file_optimizer = ck_model_optimizer_class(m);
+    bool from_file = file_optimizer && !a.optimizer && !a.nloss && !a.nmetrics && !a.n_loss_weights;
+    if (!from_file && !a.nloss) {
+        fprintf(stderr, "ckeras: %s: no --loss given and the file has no compile config\n", a.model);
+        rc = 2;
+        goto out;
+    }
+    if (a.o.verbose)
+        printf(from_file ? "compile: the file's compile config (%s, its optimizer state)\n"
+                         : "compile: from the options (%s)\n",
+               from_file ? file_optimizer : a.optimizer ? a.optimizer : "rmsprop");
+    if (!from_file &&
+        ck_model_compile_outputs(m, a.optimizer ? a.optimizer : "rmsprop", a.loss, a.nloss,
+                                 a.n_loss_weights ? a.loss_weights : NULL, a.metrics, a.nmetrics)) {
         rc = cli_fail(a.model);
         goto out;
     }

@@ -16,7 +16,12 @@ npz`) and predictions (`ckeras predict`): Keras -> C -> Keras -> C.
 Then the matrix (tests/golden/matrix/, every layer class, from matrix_cases.py):
 ckeras converts each case's Keras-written model.keras to .keras, .h5 and
 .weights.h5, and Keras must load each with get_weights() equal to Keras's own
-and predictions within 1e-5 of y<j>.npy.  TF.js is
+and predictions within 1e-5 of y<j>.npy.
+
+Then training resumption (tests/golden/resume/, from resume_cases.py): `ckeras
+fit` trains Keras's untrained start.keras 2 epochs and saves it; Keras loads that
+file with its compile config and optimizer state, trains 1 more epoch, and must
+reach Keras's own 3-epoch weights within 1e-4.  TF.js is
 checked the same way by check_tfjs_written.py (TF.js tooling lives in its own
 venv).  Prints one line per file and exits non-zero on any difference.
 """
@@ -156,10 +161,41 @@ def keras_refuses_own(d, ext):
         return type(e).__name__
 
 
+RESUME = os.path.join("tests", "golden", "resume")
+
+
+def check_resume(cli, tmp):
+    """ckeras 2 epochs, saved as .keras, then Keras 1 epoch == Keras 3 epochs."""
+    failures = 0
+    for case in open(os.path.join(RESUME, "CASES")).read().split():
+        d = os.path.join(RESUME, case)
+        out = os.path.join(tmp, f"{case}_epoch2.keras")
+        x, y = np.load(os.path.join(d, "x.npy")), np.load(os.path.join(d, "y.npy"))
+        w3 = [np.load(os.path.join(d, "w3", f"{k}.npy")) for k in range(len(glob.glob(os.path.join(d, "w3", "*.npy"))))]
+        try:
+            subprocess.run([cli, "fit", os.path.join(d, "start.keras"), "--x", os.path.join(d, "x.npy"), "--y",
+                            os.path.join(d, "y.npy"), "--epochs", "2", "--batch-size", "4", "--no-shuffle",
+                            "--verbose", "0", "--save", out], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+            keras.backend.clear_session()
+            model = keras.saving.load_model(out)
+            model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+            err = max(float(np.max(np.abs(g - w))) for g, w in zip(model.get_weights(), w3))
+            problem = None if err <= 1e-4 else f"weights after Keras's epoch 3 differ by {err}"
+        except subprocess.CalledProcessError as e:
+            problem = "ckeras fit: " + e.stderr.decode().strip()[:300]
+        except Exception as e:
+            problem = f"{type(e).__name__}: {str(e)[:300]}"
+        print(f"resume {case}: ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
+        failures += problem is not None
+    return failures
+
+
 def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
+        failures += check_resume(cli, tmp)
         failures += check_matrix(cli, tmp)
         for case in CASES:
             d = os.path.join(ROOT, case)
