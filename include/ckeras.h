@@ -391,6 +391,12 @@ ck_status ck_model_build_optimizer(ck_model *model);
 int ck_model_optimizer_variable_count(const ck_model *model);
 ck_status ck_model_optimizer_variable(const ck_model *model, int index, ck_shape *shape, float *values);
 ck_status ck_model_set_optimizer_variable(ck_model *model, int index, const ck_shape *shape, const float *values);
+/* model.get_compile_config() as JSON text: the optimizer
+ * with its hyper-parameters, the loss and metrics, as Keras 3 records
+ * compile(optimizer, loss="mse", metrics=[...]); "{}" for a model not compiled or
+ * compiled in a way Keras's form cannot carry here (a schedule, several outputs,
+ * a loss with arguments). malloc'ed; the caller frees it. */
+ck_status ck_model_compile_config(const ck_model *model, char **json_text);
 /* Keras's class name of a compiled model's optimizer ("Adam"); NULL if none. */
 const char *ck_model_optimizer_class(const ck_model *model);
 /* ck_model_compile's loss may be NULL (Keras's compile(optimizer, loss=None)):

@@ -510,6 +510,45 @@ static void check_losses(const ck_history *h, json_t *keras, int first, const ch
     }
 }
 
+/* compile() in ckeras writes Keras's compile_config: the optimizer value for value
+ * as Keras wrote it for the same keywords; the loss under Keras's function name
+ * ("mean_squared_error" for "mse", which Keras resolves alike). */
+static void check_own_compile_config(const char *name, json_t *info)
+{
+    char p[1024], *text = NULL, *keras_text = NULL;
+    ck_model *m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/start.keras", name));
+    CHECK(m && ck_model_compile(m, json_string_value(json_object_get(info, "spec")), "mse", NULL) == CK_OK &&
+              ck_model_compile_config(m, &text) == CK_OK && ck_model_to_json(m, &keras_text) == CK_OK,
+          "%s: compile: %s", name, ck_errmsg());
+    int err = 0;
+    zip_t *z = zip_open(p, ZIP_RDONLY, &err);
+    zip_stat_t zs;
+    char *buf = z && zip_stat(z, "config.json", 0, &zs) == 0 ? calloc(zs.size + 1, 1) : NULL;
+    zip_file_t *zf = buf ? zip_fopen(z, "config.json", 0) : NULL;
+    if (zf) zip_fread(zf, buf, zs.size), zip_fclose(zf);
+    if (z) zip_close(z);
+    json_t *ours = text ? json_loads(text, 0, NULL) : NULL, *keras = buf ? json_loads(buf, 0, NULL) : NULL;
+    json_t *kc = json_object_get(keras, "compile_config"), *in_json = keras_text ? json_loads(keras_text, 0, NULL) : NULL;
+    CHECK(json_equal(json_object_get(ours, "optimizer"), json_object_get(kc, "optimizer")),
+          "%s: ckeras's compile_config optimizer differs from Keras's: %s", name, text ? text : "none");
+    const char *loss = json_string_value(json_object_get(ours, "loss"));
+    CHECK(loss && !strcmp(loss, "mean_squared_error"), "%s: compile_config loss %s", name, loss ? loss : "none");
+    json_object_del(ours, "loss");
+    json_object_del(kc, "loss");
+    json_object_del(kc, "optimizer");
+    json_object_del(ours, "optimizer");
+    CHECK(json_equal(ours, kc), "%s: the rest of ckeras's compile_config differs from Keras's", name);
+    CHECK(json_is_object(json_object_get(json_object_get(in_json, "compile_config"), "optimizer")),
+          "%s: to_json() of a model compiled in ckeras has no compile_config", name);
+    json_decref(ours);
+    json_decref(keras);
+    json_decref(in_json);
+    free(buf);
+    free(text);
+    free(keras_text);
+    ck_model_free(m);
+}
+
 static void test_resume_case(const char *name, const char *tmpdir)
 {
     char p[1024], what[256], out[1024];
@@ -520,6 +559,7 @@ static void test_resume_case(const char *name, const char *tmpdir)
         CHECK(0, "%s: resume golden", name);
         return;
     }
+    check_own_compile_config(name, info);
     /* Keras's 2 epochs, then ckeras's 3rd. */
     snprintf(what, sizeof what, "%s: Keras 2 epochs + ckeras 1", name);
     ck_model *m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/epoch2.keras", name));

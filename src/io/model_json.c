@@ -186,9 +186,13 @@ ck_status ck_model_to_json(const ck_model *m, char **json_text)
     json_t *o = ck_model_config_json(m);
     if (!o) return ck_fail(CK_ERR_NOMEM, "model '%s': config could not be written", m->base.name);
     /* Keras 3's to_json ends with compile_config: {} for a model never compiled;
-     * a .keras model compiled on load writes its file's compile_config back. */
+     * a .keras model compiled on load writes its file's compile_config back, a
+     * model compiled here its own. */
     json_t *cc = m->file_compile_config && m->engine == m->file_compile_engine
                      ? json_loads(m->file_compile_config, 0, NULL) : NULL;
+    char *own = NULL;
+    if (!cc && m->engine && ck_model_compile_config(m, &own) == CK_OK) cc = json_loads(own, 0, NULL);
+    free(own);
     json_object_set_new(o, "compile_config", cc ? cc : json_object());
     /* Python's json.dumps separators: ", " and ": ". */
     *json_text = json_dumps(o, JSON_PRESERVE_ORDER);

@@ -8,6 +8,9 @@
  * SGD, RMSprop, Adagrad and Lion make one slot per call. */
 #include "train/train.h"
 
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const ck_optimizer *optimizer_of(const ck_model *m)
@@ -131,4 +134,104 @@ ck_status ck_model_set_optimizer_variable(ck_model *m, int index, const ck_shape
     else if (r.scalar == 1) o->learning_rate = values[0];
     else o->u_product = values[0];
     return CK_OK;
+}
+
+/* ---- compile_config, as Keras's Trainer.get_compile_config serializes it ----------- */
+/* A hyper-parameter Keras keeps as a float32 variable or attribute, written as
+ * the double Python prints for it (0.01 -> 0.009999999776482582). */
+static json_t *keras_float(double v) { return isnan(v) ? json_null() : json_real((double)(float)v); }
+
+/* Optimizer.get_config (keras/src/optimizers/base_optimizer.py) and each class's
+ * own keys after it; NULL where ckeras cannot write it (a schedule). */
+static json_t *optimizer_json(const ck_optimizer *o)
+{
+    if (o->schedule.kind != CK_SCHED_NONE) return NULL;
+    const char *cls = ck_optimizer_class_name(o->kind);
+    char name[CK_STR_MAX];
+    ck_snake_case(cls, name, sizeof name);
+    json_t *c = json_object();
+    json_object_set_new(c, "name", json_string(name));
+    json_object_set_new(c, "learning_rate", keras_float(o->learning_rate));
+    json_object_set_new(c, "weight_decay", o->weight_decay == 0 && o->kind != CK_OPT_ADAMW ? json_null()
+                                                                                         : keras_float(o->weight_decay));
+    json_object_set_new(c, "clipnorm", keras_float(o->clipnorm));
+    json_object_set_new(c, "global_clipnorm", keras_float(o->global_clipnorm));
+    json_object_set_new(c, "clipvalue", keras_float(o->clipvalue));
+    json_object_set_new(c, "use_ema", json_false());
+    json_object_set_new(c, "ema_momentum", json_real(0.99));
+    json_object_set_new(c, "ema_overwrite_frequency", json_null());
+    json_object_set_new(c, "loss_scale_factor", json_null());
+    json_object_set_new(c, "gradient_accumulation_steps", json_null());
+    switch (o->kind) {
+    case CK_OPT_SGD:
+        json_object_set_new(c, "momentum", json_real(o->momentum));
+        json_object_set_new(c, "nesterov", json_boolean(o->nesterov));
+        break;
+    case CK_OPT_RMSPROP:
+        json_object_set_new(c, "rho", json_real(o->rho));
+        json_object_set_new(c, "momentum", json_real(o->momentum));
+        json_object_set_new(c, "epsilon", json_real(o->epsilon));
+        json_object_set_new(c, "centered", json_boolean(o->centered));
+        break;
+    case CK_OPT_ADAGRAD:
+        json_object_set_new(c, "initial_accumulator_value", json_real(o->initial_accumulator_value));
+        json_object_set_new(c, "epsilon", json_real(o->epsilon));
+        break;
+    case CK_OPT_ADADELTA:
+        json_object_set_new(c, "rho", json_real(o->rho));
+        json_object_set_new(c, "epsilon", json_real(o->epsilon));
+        break;
+    case CK_OPT_LION:
+        json_object_set_new(c, "beta_1", json_real(o->beta_1));
+        json_object_set_new(c, "beta_2", json_real(o->beta_2));
+        break;
+    default: /* Adam, AdamW, Adamax, Nadam */
+        json_object_set_new(c, "beta_1", json_real(o->beta_1));
+        json_object_set_new(c, "beta_2", json_real(o->beta_2));
+        json_object_set_new(c, "epsilon", json_real(o->epsilon));
+        if (o->kind == CK_OPT_ADAM || o->kind == CK_OPT_ADAMW) json_object_set_new(c, "amsgrad", json_boolean(o->amsgrad));
+    }
+    return json_pack("{s:s, s:s, s:o, s:n}", "module", "keras.optimizers", "class_name", cls, "config", c,
+                     "registered_name");
+}
+
+/* A loss by Keras's function name, when its arguments are the defaults (the form
+ * compile(loss="...") records); NULL otherwise. */
+static json_t *loss_json(const ck_loss *l)
+{
+    if (l->from_logits || l->label_smoothing != 0 || (l->kind == CK_LOSS_HUBER && l->delta != 1.0)) return NULL;
+    return json_string(ck_loss_name(l->kind));
+}
+
+ck_status ck_model_compile_config(const ck_model *m, char **json_text)
+{
+    *json_text = NULL;
+    const ck_compiled *c = m ? m->engine : NULL;
+    json_t *cfg = json_object();
+    json_t *opt = c ? optimizer_json(&c->opt) : NULL;
+    json_t *loss = c && c->has_loss && c->n_out == 1 ? loss_json(&c->out[0].loss) : NULL;
+    /* Only a config Keras would rebuild into the same training is written;
+     * otherwise {} (Keras's value for a model never compiled). */
+    if (opt && loss) {
+        json_t *metrics = json_null();
+        if (c->out[0].n_metrics) {
+            metrics = json_array();
+            for (int i = 0; i < c->out[0].n_metrics; i++)
+                json_array_append_new(metrics, json_string(c->out[0].metrics[i].name));
+        }
+        json_object_set_new(cfg, "optimizer", opt);
+        json_object_set_new(cfg, "loss", loss);
+        json_object_set_new(cfg, "loss_weights", json_null());
+        json_object_set_new(cfg, "metrics", metrics);
+        json_object_set_new(cfg, "weighted_metrics", json_null());
+        json_object_set_new(cfg, "run_eagerly", json_false());
+        json_object_set_new(cfg, "steps_per_execution", json_integer(1));
+        json_object_set_new(cfg, "jit_compile", json_true());
+        opt = loss = NULL;
+    }
+    json_decref(opt);
+    json_decref(loss);
+    *json_text = json_dumps(cfg, JSON_PRESERVE_ORDER);
+    json_decref(cfg);
+    return *json_text ? CK_OK : CK_ERR_NOMEM;
 }

@@ -26,6 +26,7 @@ checked the same way by check_tfjs_written.py (TF.js tooling lives in its own
 venv).  Prints one line per file and exits non-zero on any difference.
 """
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -167,15 +168,18 @@ RESUME = os.path.join("tests", "golden", "resume")
 def check_resume(cli, tmp):
     """ckeras 2 epochs, saved as .keras, then Keras 1 epoch == Keras 3 epochs."""
     failures = 0
-    for case in open(os.path.join(RESUME, "CASES")).read().split():
+    for case, how in [(c, h) for c in open(os.path.join(RESUME, "CASES")).read().split() for h in ("file", "options")]:
         d = os.path.join(RESUME, case)
         out = os.path.join(tmp, f"{case}_epoch2.keras")
+        # the file's compile config, or the same compile() given as options (ckeras's own compile_config)
+        spec = json.load(open(os.path.join(d, "case.json")))["spec"]
+        compile_args = [] if how == "file" else ["--optimizer", spec, "--loss", "mse"]
         x, y = np.load(os.path.join(d, "x.npy")), np.load(os.path.join(d, "y.npy"))
         w3 = [np.load(os.path.join(d, "w3", f"{k}.npy")) for k in range(len(glob.glob(os.path.join(d, "w3", "*.npy"))))]
         try:
             subprocess.run([cli, "fit", os.path.join(d, "start.keras"), "--x", os.path.join(d, "x.npy"), "--y",
                             os.path.join(d, "y.npy"), "--epochs", "2", "--batch-size", "4", "--no-shuffle",
-                            "--verbose", "0", "--save", out], check=True, stdout=subprocess.DEVNULL,
+                            "--verbose", "0", "--save", out] + compile_args, check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
             keras.backend.clear_session()
             model = keras.saving.load_model(out)
@@ -186,7 +190,7 @@ def check_resume(cli, tmp):
             problem = "ckeras fit: " + e.stderr.decode().strip()[:300]
         except Exception as e:
             problem = f"{type(e).__name__}: {str(e)[:300]}"
-        print(f"resume {case}: ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
+        print(f"resume {case} (compiled from the {how}): ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
         failures += problem is not None
     return failures
 

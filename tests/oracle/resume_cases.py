@@ -10,7 +10,8 @@ tests/golden/resume/<case>/:
   x.npy, y.npy      the data (16 samples; batch 4, no shuffling)
   opt2/<i>.npy      optimizer.variables after epoch 2, in Keras's order
   w2/<k>.npy        get_weights() after epoch 2;  w3/<k>.npy after epoch 3
-  case.json         optimizer, batch_size, loss per epoch (history of 3 epochs)
+  case.json         optimizer, its compile() keywords (spec), batch_size, loss
+                    per epoch (history of 3 epochs)
   layout.json       epoch2.keras's model.weights.h5 layout (as matrix_cases.py)
 Run from the repository root:  python3 tests/oracle/resume_cases.py
 """
@@ -35,11 +36,13 @@ ROOT = os.path.join("tests", "golden", "resume")
 
 # One case per way Keras orders optimizer slots: a single slot, an interleaved
 # pair (Adam's momentum/velocity), and separate groups (RMSprop's three).
+# Each optimizer is also given as the same compile() keywords in Python syntax
+# (case.json "spec"), which ckeras compiles to write its own compile_config.
 CASES = {
-    "adam": lambda: keras.optimizers.Adam(learning_rate=0.01),
-    "sgd_momentum": lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
-    "rmsprop_centered": lambda: keras.optimizers.RMSprop(learning_rate=0.01, momentum=0.5, centered=True),
-    "adamax": lambda: keras.optimizers.Adamax(learning_rate=0.02),
+    "adam": "Adam(learning_rate=0.01)",
+    "sgd_momentum": "SGD(learning_rate=0.05, momentum=0.9)",
+    "rmsprop_centered": "RMSprop(learning_rate=0.01, momentum=0.5, centered=True)",
+    "adamax": "Adamax(learning_rate=0.02)",
 }
 
 
@@ -49,13 +52,18 @@ def dump(d, arrays):
         np.save(os.path.join(d, f"{i}.npy"), np.asarray(a))
 
 
-def write_case(name, make_opt, seed):
+def make_optimizer(spec):
+    cls, args = spec.split("(", 1)
+    return getattr(keras.optimizers, cls)(**eval("dict(" + args))
+
+
+def write_case(name, spec, seed):
     out = os.path.join(ROOT, name)
     oracle_util.reset_dir(out)
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(2)])
-    model.compile(optimizer=make_opt(), loss="mse")
+    model.compile(optimizer=make_optimizer(spec), loss="mse")
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((16, 3)).astype("float32")
     y = rng.standard_normal((16, 2)).astype("float32")
@@ -70,7 +78,7 @@ def write_case(name, make_opt, seed):
     dump(os.path.join(out, "w3"), model.get_weights())
     loss = [float(v) for v in h2.history["loss"] + h3.history["loss"]]
     oracle_util.write_json(os.path.join(out, "case.json"),
-                           {"optimizer": type(model.optimizer).__name__, "batch_size": 4, "loss": loss})
+                           {"optimizer": type(model.optimizer).__name__, "spec": spec, "batch_size": 4, "loss": loss})
     with zipfile.ZipFile(os.path.join(out, "epoch2.keras")) as z:
         with h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as f:
             oracle_util.write_json(os.path.join(out, "layout.json"), {"model.keras": h5_layout(f)})
@@ -80,8 +88,8 @@ def write_case(name, make_opt, seed):
 
 def main():
     os.makedirs(ROOT, exist_ok=True)
-    for i, (name, make_opt) in enumerate(CASES.items()):
-        write_case(name, make_opt, seed=100 + i)
+    for i, (name, spec) in enumerate(CASES.items()):
+        write_case(name, spec, seed=100 + i)
         print("case", name, flush=True)
     oracle_util.write_case_list(ROOT, list(CASES))
 
