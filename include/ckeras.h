@@ -397,6 +397,10 @@ ck_status ck_model_set_optimizer_variable(ck_model *model, int index, const ck_s
  * compiled in a way Keras's form cannot carry here (a schedule, several outputs,
  * a loss with arguments). malloc'ed; the caller frees it. */
 ck_status ck_model_compile_config(const ck_model *model, char **json_text);
+/* The variable's name under the optimizer, as Keras's variable.path has it after
+ * "<optimizer name>/": "iteration", "learning_rate",
+ * "sequential_dense_kernel_momentum" (legacy .h5 optimizer_weights). */
+ck_status ck_model_optimizer_variable_name(const ck_model *model, int index, char *out, size_t cap);
 /* Keras's class name of a compiled model's optimizer ("Adam"); NULL if none. */
 const char *ck_model_optimizer_class(const ck_model *model);
 /* ck_model_compile's loss may be NULL (Keras's compile(optimizer, loss=None)):

@@ -318,6 +318,58 @@ ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file)
     return st;
 }
 
+/* ---- legacy training state -------------------------------------------------------- */
+/* legacy_h5_format.save_model_to_hdf5 with include_optimizer: the compile config
+ * as training_config, its optimizer as optimizer_config {class_name, config},
+ * and the optimizer's variables under optimizer_weights/<name>/..., listed by
+ * their paths in weight_names. */
+ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
+{
+    int n = ck_model_optimizer_variable_count(m);
+    json_t *cc = ck_model_compile_config_value(m), *opt = json_object_get(cc, "optimizer");
+    if (!n || !m->optimizer_built || !json_is_object(opt)) {
+        json_decref(cc);
+        return CK_OK;
+    }
+    json_t *legacy = json_pack("{s:O, s:O}", "class_name", json_object_get(opt, "class_name"), "config",
+                               json_object_get(opt, "config"));
+    json_object_del(cc, "optimizer");
+    json_object_set_new(cc, "optimizer_config", legacy);
+    char *text = json_dumps(cc, JSON_PRESERVE_ORDER);
+    char name[CK_NAME_MAX];
+    optimizer_name(m, ck_model_optimizer_class(m), name, sizeof name);
+    json_decref(cc);
+    ck_status st = text ? ck_h5_set_attr_string(file, "training_config", text) : CK_ERR_NOMEM;
+    free(text);
+    char **paths = ck_calloc((size_t)n, sizeof *paths);
+    hid_t g = st ? -1 : ck_h5_group(file, "optimizer_weights");
+    if (!st && (g < 0 || !paths)) st = paths ? ck_fail(CK_ERR_IO, "cannot create HDF5 group 'optimizer_weights'") : CK_ERR_NOMEM;
+    for (int i = 0; !st && i < n; i++) {
+        char var[CK_NAME_MAX + 16];
+        st = ck_model_optimizer_variable_name(m, i, var, sizeof var);
+        if (!st && !(paths[i] = ck_malloc(strlen(name) + strlen(var) + 2))) st = CK_ERR_NOMEM;
+        if (st) break;
+        sprintf(paths[i], "%s/%s", name, var);
+        ck_shape shape;
+        st = ck_model_optimizer_variable(m, i, &shape, NULL);
+        int64_t size = 1;
+        for (int d = 0; d < shape.rank; d++) size *= shape.dim[d];
+        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
+        if (!st && !v) st = CK_ERR_NOMEM;
+        if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
+        hid_t dir = st ? -1 : ck_h5_group(g, name);
+        if (!st && dir < 0) st = ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", name);
+        if (!st) st = i == 0 ? write_int32_scalar(dir, var, (int32_t)v[0]) : ck_h5_write_floats(dir, var, &shape, v);
+        if (dir >= 0) H5Gclose(dir);
+        ck_free(v);
+    }
+    if (!st) st = ck_h5_set_attr_strings(g, "weight_names", (const char *const *)paths, n);
+    for (int i = 0; paths && i < n; i++) ck_free(paths[i]);
+    ck_free(paths);
+    if (g >= 0) H5Gclose(g);
+    return st;
+}
+
 /* ---- legacy layout -------------------------------------------------------------- */
 /* Keras's load_weights_from_hdf5_group: layers with weights are matched in order. */
 ck_status ck_legacy_weights_read(ck_model *m, hid_t group, const char *origin)

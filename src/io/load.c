@@ -193,6 +193,7 @@ ck_status ck_h5_model_save(const ck_model *m, const char *path)
     st = ck_h5_set_attr_string(f, "keras_version", "3.15.1");
     if (!st) st = ck_h5_set_attr_string(f, "backend", "jax");
     if (!st) st = ck_h5_set_attr_string(f, "model_config", config);
+    if (!st) st = ck_legacy_training_write(m, f);
     hid_t g = st ? -1 : ck_h5_group(f, "model_weights");
     if (!st && g < 0) st = ck_fail(CK_ERR_IO, "%s: cannot create group 'model_weights'", path);
     if (!st) st = ck_legacy_weights_write(m, g);

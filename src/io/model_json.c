@@ -179,6 +179,16 @@ static json_t *model_json(const ck_model *m, int depth)
 
 json_t *ck_model_config_json(const ck_model *m) { return model_json(m, 0); }
 
+json_t *ck_model_compile_config_value(const ck_model *m)
+{
+    json_t *cc = m->file_compile_config && m->engine == m->file_compile_engine
+                     ? json_loads(m->file_compile_config, 0, NULL) : NULL;
+    char *own = NULL;
+    if (!cc && m->engine && ck_model_compile_config(m, &own) == CK_OK) cc = json_loads(own, 0, NULL);
+    free(own);
+    return cc ? cc : json_object();
+}
+
 ck_status ck_model_to_json(const ck_model *m, char **json_text)
 {
     if (!m || !json_text) return ck_fail(CK_ERR_ARG, "ck_model_to_json: NULL argument");
@@ -188,12 +198,7 @@ ck_status ck_model_to_json(const ck_model *m, char **json_text)
     /* Keras 3's to_json ends with compile_config: {} for a model never compiled;
      * a .keras model compiled on load writes its file's compile_config back, a
      * model compiled here its own. */
-    json_t *cc = m->file_compile_config && m->engine == m->file_compile_engine
-                     ? json_loads(m->file_compile_config, 0, NULL) : NULL;
-    char *own = NULL;
-    if (!cc && m->engine && ck_model_compile_config(m, &own) == CK_OK) cc = json_loads(own, 0, NULL);
-    free(own);
-    json_object_set_new(o, "compile_config", cc ? cc : json_object());
+    json_object_set_new(o, "compile_config", ck_model_compile_config_value(m));
     /* Python's json.dumps separators: ", " and ": ". */
     *json_text = json_dumps(o, JSON_PRESERVE_ORDER);
     json_decref(o);

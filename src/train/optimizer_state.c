@@ -114,6 +114,42 @@ ck_status ck_model_optimizer_variable(const ck_model *m, int index, ck_shape *sh
     return CK_OK;
 }
 
+/* The name each Keras optimizer gives a slot (add_optimizer_variables' names),
+ * by ckeras's slot index. */
+static const char *slot_name(const ck_optimizer *o, int slot)
+{
+    static const char *const names[CK_OPT_COUNT][3] = {
+        [CK_OPT_SGD] = {"momentum"}, [CK_OPT_ADAM] = {"momentum", "velocity", "velocity_hat"},
+        [CK_OPT_ADAMW] = {"momentum", "velocity", "velocity_hat"}, [CK_OPT_RMSPROP] = {"velocity", "momentum", "average_gradient"},
+        [CK_OPT_ADAGRAD] = {"accumulator"}, [CK_OPT_ADADELTA] = {"accumulated_grad", "accumulated_delta_var"},
+        [CK_OPT_ADAMAX] = {"momentum", "norm"}, [CK_OPT_NADAM] = {"momentum", "velocity"}, [CK_OPT_LION] = {"momentum"},
+    };
+    /* RMSprop without momentum keeps its average gradient in slot 1 */
+    if (o->kind == CK_OPT_RMSPROP && slot == 1 && o->momentum <= 0) slot = 2;
+    const char *n = (unsigned)o->kind < CK_OPT_COUNT && slot < 3 ? names[o->kind][slot] : NULL;
+    return n ? n : "var";
+}
+
+ck_status ck_model_optimizer_variable_name(const ck_model *m, int index, char *out, size_t cap)
+{
+    opt_var_ref r;
+    ck_status st = locate(m, index, &r);
+    if (st) return st;
+    if (!r.span) {
+        snprintf(out, cap, "%s", r.name);
+        return CK_OK;
+    }
+    const ck_optimizer *o = optimizer_of(m);
+    int slot, var;
+    slot_at(o, index - scalar_count(o), &slot, &var);
+    const ck_weight *w = weight_at(m, o->vars[var].offset);
+    /* add_variable_from_reference: "<variable path, '/' as '_'>_<slot name>" */
+    size_t n = 0;
+    for (const char *p = w ? w->path : "var"; *p && n + 1 < cap; p++) out[n++] = *p == '/' ? '_' : *p;
+    snprintf(out + n, cap - n, "_%s", slot_name(o, slot));
+    return CK_OK;
+}
+
 const char *ck_model_optimizer_class(const ck_model *m)
 {
     const ck_optimizer *o = optimizer_of(m);

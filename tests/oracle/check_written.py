@@ -186,6 +186,16 @@ def check_resume(cli, tmp):
             model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
             err = max(float(np.max(np.abs(g - w))) for g, w in zip(model.get_weights(), w3))
             problem = None if err <= 1e-4 else f"weights after Keras's epoch 3 differ by {err}"
+            # the same state as a legacy .h5: Keras compiles it with the optimizer and
+            # restores the iteration (it restores no slots from .h5, see README)
+            h5 = os.path.join(tmp, f"{case}_epoch2.h5")
+            subprocess.run([cli, "convert", out, h5], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            keras.backend.clear_session()
+            legacy = keras.saving.load_model(h5)
+            want = json.load(open(os.path.join(d, "case.json")))["optimizer"]
+            if not problem and (type(legacy.optimizer).__name__ != want or int(legacy.optimizer.iterations) != 8):
+                problem = (f".h5: Keras compiled {type(legacy.optimizer).__name__} at iteration "
+                           f"{int(legacy.optimizer.iterations)}, not {want} at 8")
         except subprocess.CalledProcessError as e:
             problem = "ckeras fit: " + e.stderr.decode().strip()[:300]
         except Exception as e:

@@ -12,7 +12,8 @@ tests/golden/resume/<case>/:
   w2/<k>.npy        get_weights() after epoch 2;  w3/<k>.npy after epoch 3
   case.json         optimizer, its compile() keywords (spec), batch_size, loss
                     per epoch (history of 3 epochs)
-  layout.json       epoch2.keras's model.weights.h5 layout (as matrix_cases.py)
+  epoch2.h5         the same as a legacy .h5 (training_config, optimizer_weights)
+  layout.json       the layouts of epoch2.keras's model.weights.h5 and epoch2.h5
 Run from the repository root:  python3 tests/oracle/resume_cases.py
 """
 import io
@@ -63,7 +64,8 @@ def write_case(name, spec, seed):
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(2)])
-    model.compile(optimizer=make_optimizer(spec), loss="mse")
+    # the loss by its function name, the form ckeras writes back
+    model.compile(optimizer=make_optimizer(spec), loss="mean_squared_error")
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((16, 3)).astype("float32")
     y = rng.standard_normal((16, 2)).astype("float32")
@@ -74,6 +76,7 @@ def write_case(name, spec, seed):
     model.save(os.path.join(out, "epoch2.keras"))
     dump(os.path.join(out, "opt2"), [v.numpy() for v in model.optimizer.variables])
     dump(os.path.join(out, "w2"), model.get_weights())
+    model.save(os.path.join(out, "epoch2.h5"))  # after the .keras: see tests/oracle/README.md
     h3 = model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
     dump(os.path.join(out, "w3"), model.get_weights())
     loss = [float(v) for v in h2.history["loss"] + h3.history["loss"]]
@@ -81,7 +84,9 @@ def write_case(name, spec, seed):
                            {"optimizer": type(model.optimizer).__name__, "spec": spec, "batch_size": 4, "loss": loss})
     with zipfile.ZipFile(os.path.join(out, "epoch2.keras")) as z:
         with h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as f:
-            oracle_util.write_json(os.path.join(out, "layout.json"), {"model.keras": h5_layout(f)})
+            keras_layout = h5_layout(f)
+        with h5py.File(os.path.join(out, "epoch2.h5"), "r") as f:
+            oracle_util.write_json(os.path.join(out, "layout.json"), {"model.keras": keras_layout, "model.h5": h5_layout(f)})
         cc = json.loads(z.read("config.json"))["compile_config"]
         assert cc.get("optimizer"), "Keras saved no optimizer in compile_config"
 
