@@ -562,6 +562,26 @@ static void test_resume_case(const char *name, const char *tmpdir)
         return;
     }
     check_own_compile_config(name, info);
+    /* Keras's legacy .h5 of the same state: compiled with only the optimizer's
+     * scalars (Keras builds it over no variables), iteration and rate restored. */
+    ck_model *legacy = ck_model_load(test_path(p, sizeof p, RESUME "/%s/epoch2.h5", name));
+    test_array it, lr;
+    char q[1024];
+    CHECK(legacy && ck_model_optimizer_variable_count(legacy) == 2 &&
+              !test_load_npy(test_path(q, sizeof q, RESUME "/%s/opt2/0.npy", name), &it) &&
+              !test_load_npy(test_path(q, sizeof q, RESUME "/%s/opt2/1.npy", name), &lr),
+          "%s: epoch2.h5: %s", name, legacy ? "not compiled with 2 optimizer variables" : ck_errmsg());
+    if (legacy && ck_model_optimizer_variable_count(legacy) == 2) {
+        float v[2];
+        ck_shape s;
+        CHECK(!ck_model_optimizer_variable(legacy, 0, &s, &v[0]) && !ck_model_optimizer_variable(legacy, 1, &s, &v[1]) &&
+                  v[0] == it.data[0] && v[1] == lr.data[0],
+              "%s: epoch2.h5: iteration %g and learning rate %g, Keras %g and %g", name, v[0], v[1], it.data[0],
+              lr.data[0]);
+        test_free_array(&it);
+        test_free_array(&lr);
+    }
+    ck_model_free(legacy);
     /* Keras's 2 epochs, then ckeras's 3rd. */
     snprintf(what, sizeof what, "%s: Keras 2 epochs + ckeras 1", name);
     ck_model *m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/epoch2.keras", name));

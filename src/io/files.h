@@ -32,6 +32,7 @@ ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin);
 ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file);
 /* training_config and optimizer_weights of a legacy .h5, as Keras writes them. */
 ck_status ck_legacy_training_write(const ck_model *m, hid_t file);
+ck_status ck_legacy_optimizer_read(ck_model *m, hid_t file, const char *origin);
 /* A legacy layer group's weight_names; none is an empty float64 array, as Keras
  * writes np.array([]). */
 ck_status ck_legacy_set_weight_names(hid_t group, const char *const *names, int n);

@@ -370,6 +370,31 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
     return st;
 }
 
+/* load_model_from_hdf5: the optimizer is built over no variables (only its
+ * scalars exist, see ck_keras_restore_legacy_compile) and set_weights takes the
+ * saved values in order, so the iteration and learning rate come back. */
+ck_status ck_legacy_optimizer_read(ck_model *m, hid_t file, const char *origin)
+{
+    int n = ck_model_optimizer_variable_count(m);
+    hid_t g = n && ck_h5_exists(file, "optimizer_weights") ? H5Gopen2(file, "optimizer_weights", H5P_DEFAULT) : -1;
+    if (g < 0) return CK_OK;
+    char **names = NULL;
+    int n_names = 0;
+    ck_status st = ck_h5_attr_strings(g, "weight_names", origin, &names, &n_names);
+    for (int i = 0; !st && i < n && i < n_names; i++) {
+        ck_shape want, got;
+        int64_t size;
+        float v[1];
+        st = ck_model_optimizer_variable(m, i, &want, NULL);
+        if (!st) st = ck_h5_dataset_shape(g, names[i], origin, &got, &size);
+        if (st || size != 1 || want.rank != 0) break; /* Keras keeps a fresh optimizer then */
+        if (!(st = ck_h5_read_floats(g, names[i], origin, v, 1))) st = ck_model_set_optimizer_variable(m, i, &got, v);
+    }
+    ck_h5_free_strings(names, n_names);
+    H5Gclose(g);
+    return st;
+}
+
 /* ---- legacy layout -------------------------------------------------------------- */
 /* Keras's load_weights_from_hdf5_group: layers with weights are matched in order. */
 ck_status ck_legacy_weights_read(ck_model *m, hid_t group, const char *origin)
@@ -516,6 +541,7 @@ ck_status ck_h5_model_load(const char *path, bool with_weights, ck_model **out)
         if (g < 0) st = ck_fail(CK_ERR_FORMAT, "%s: group 'model_weights' is missing", path);
         else {
             st = ck_legacy_weights_read(m, g, path);
+            if (!st) st = ck_legacy_optimizer_read(m, f, path);
             H5Gclose(g);
         }
     }
