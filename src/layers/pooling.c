@@ -1,7 +1,8 @@
 /* Pooling layers: Max/AveragePooling1D/2D/3D and GlobalMax/GlobalAveragePooling
  * 1D/2D/3D. No weights; shapes by Keras's compute_pooling_output_shape (an empty
- * output is an error). Forward is channels-last: max ignores padding, average
- * divides by the number of real (unpadded) elements, as TensorFlow and JAX do. */
+ * output is an error). Max ignores padding, average divides by the number of
+ * real (unpadded) elements, as TensorFlow and JAX do. channels_first runs as
+ * Keras does on CPU: transposed to channels-last, pooled, transposed back. */
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
@@ -93,17 +94,18 @@ typedef struct pool_geom {
     int64_t batch, c, in[3], out[3], k[3], s[3], pad[3];
 } pool_geom;
 
+static bool channels_first(const ck_layer *l) { return !strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_first"); }
+
+/* The channels-last geometry; a channels_first tensor's channels are dim 1. */
 static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, pool_geom *g)
 {
     const ck_pool_config *c = CK_CFG(l, ck_pool_config);
-    int r = c->pool_size.n;
-    if (strcmp(c->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
-    *g = (pool_geom){.batch = x->shape.dim[0], .c = x->shape.dim[r + 1]};
+    int r = c->pool_size.n, sp = channels_first(l) ? 2 : 1;
+    *g = (pool_geom){.batch = x->shape.dim[0], .c = x->shape.dim[channels_first(l) ? 1 : r + 1]};
     for (int a = 0; a < 3; a++) g->in[a] = g->out[a] = g->k[a] = g->s[a] = 1;
     for (int i = 0; i < r; i++) {
         int a = 3 - r + i;
-        g->in[a] = x->shape.dim[1 + i], g->out[a] = y->shape.dim[1 + i];
+        g->in[a] = x->shape.dim[sp + i], g->out[a] = y->shape.dim[sp + i];
         g->k[a] = c->pool_size.v[i], g->s[a] = c->strides.v[i];
         g->pad[a] = ck_pad_before(g->in[a], g->out[a], g->k[a], g->s[a], 1, c->padding);
     }
@@ -177,14 +179,33 @@ static void max2x2_run(const pool_geom *g, const float *x, float *y)
     }
 }
 
+/* [batch, a, b] -> [batch, b, a] (channels first <-> channels last, per sample). */
+static void swap_inner(const float *src, float *dst, int64_t batch, int64_t a, int64_t b)
+{
+    for (int64_t n = 0; n < batch; n++, src += a * b, dst += a * b)
+        for (int64_t i = 0; i < a; i++)
+            for (int64_t j = 0; j < b; j++) dst[j * a + i] = src[i * b + j];
+}
+
+static int64_t pixels(const int64_t *ext) { return ext[0] * ext[1] * ext[2]; }
+
 static ck_status pool_forward(CK_FWD_ARGS, bool is_max)
 {
     (void)n_in, (void)n_out, (void)ex;
     pool_geom g;
     ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
     if (st) return st;
-    if (is_max && is_max2x2(&g)) max2x2_run(&g, in[0].data, out[0].data);
-    else pool_run(&g, in[0].data, out[0].data, is_max);
+    const float *x = in[0].data;
+    float *y = out[0].data, *xt = NULL;
+    if (channels_first(l)) {
+        int64_t nin = g.batch * g.c * pixels(g.in), nout = g.batch * g.c * pixels(g.out);
+        if (!(xt = ck_layer_scratch(l, nin + nout))) return CK_ERR_NOMEM;
+        swap_inner(x, xt, g.batch, g.c, pixels(g.in));
+        x = xt, y = xt + nin;
+    }
+    if (is_max && is_max2x2(&g)) max2x2_run(&g, x, y);
+    else pool_run(&g, x, y, is_max);
+    if (xt) swap_inner(y, out[0].data, g.batch, pixels(g.out), g.c);
     return CK_OK;
 }
 static ck_status max_forward(CK_FWD_ARGS) { return pool_forward(l, in, n_in, out, n_out, ex, true); }
@@ -193,10 +214,11 @@ static ck_status avg_forward(CK_FWD_ARGS) { return pool_forward(l, in, n_in, out
 static ck_status global_forward(CK_FWD_ARGS, bool is_max)
 {
     (void)n_in, (void)n_out;
-    if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
     const ck_shape *s = &in[0].shape;
-    int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
+    bool first = channels_first(l);
+    int64_t c = s->dim[first ? 1 : s->rank - 1], n = elems(s) / c;
+    /* where element (position p, channel ch) of a sample is: channels-last or first */
+    int64_t ps = first ? 1 : c, cs = first ? n : 1;
     /* Keras's mask (Embedding(mask_zero) upstream): average the unmasked steps only */
     const float *mask = !is_max && ex && ex->in_masks ? ex->in_masks[0] : NULL;
     for (int64_t b = 0; b < s->dim[0]; b++) {
@@ -206,8 +228,10 @@ static ck_status global_forward(CK_FWD_ARGS, bool is_max)
         for (int64_t p = 0; p < n; p++) {
             float w = mask ? mask[b * n + p] : 1.0f;
             count += w;
-            for (int64_t ch = 0; ch < c; ch++)
-                yb[ch] = is_max ? (xb[p * c + ch] > yb[ch] ? xb[p * c + ch] : yb[ch]) : yb[ch] + w * xb[p * c + ch];
+            for (int64_t ch = 0; ch < c; ch++) {
+                float v = xb[p * ps + ch * cs];
+                yb[ch] = is_max ? (v > yb[ch] ? v : yb[ch]) : yb[ch] + w * v;
+            }
         }
         if (!is_max)
             for (int64_t ch = 0; ch < c; ch++) yb[ch] /= count;
@@ -308,7 +332,7 @@ static ck_status max_backward_relu(ck_layer *l, const ck_tensor *in, const ck_te
 {
     pool_geom g;
     ck_status st = pool_geom_of(l, in, out, &g);
-    if (st || !is_max2x2(&g)) return st ? st : CK_ERR_UNSUPPORTED;
+    if (st || !is_max2x2(&g) || channels_first(l)) return st ? st : CK_ERR_UNSUPPORTED;
     int64_t c = g.c, w = g.in[2] * c, used = 2 * g.out[2] * c, image = g.in[1] * w;
     for (int64_t img = 0; img < g.batch * g.in[0]; img++) {
         const float *x = in[0].data + img * image;
@@ -332,6 +356,21 @@ static ck_status pool_backward(CK_BWD_ARGS, bool is_max)
     pool_geom g;
     ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
     if (st) return st;
+    if (channels_first(l)) { /* channels-last copies of x and dy, a zeroed dx, added back */
+        int64_t nin = g.batch * g.c * pixels(g.in), nout = g.batch * g.c * pixels(g.out);
+        float *xt = ck_layer_scratch(l, 2 * nin + nout);
+        if (!xt) return CK_ERR_NOMEM;
+        float *dyt = xt + nin, *dxt = dyt + nout;
+        swap_inner(in[0].data, xt, g.batch, g.c, pixels(g.in));
+        swap_inner(dout[0].data, dyt, g.batch, g.c, pixels(g.out));
+        memset(dxt, 0, (size_t)nin * sizeof *dxt);
+        pool_back(&g, xt, dyt, dxt, is_max);
+        for (int64_t n = 0; n < g.batch; n++)
+            for (int64_t ch = 0; ch < g.c; ch++)
+                for (int64_t p = 0; p < pixels(g.in); p++)
+                    din[0].data[(n * g.c + ch) * pixels(g.in) + p] += dxt[(n * pixels(g.in) + p) * g.c + ch];
+        return CK_OK;
+    }
     if (is_max && is_max2x2(&g)) max2x2_back(&g, in[0].data, dout[0].data, din[0].data);
     else pool_back(&g, in[0].data, dout[0].data, din[0].data, is_max);
     return CK_OK;
@@ -341,21 +380,22 @@ static ck_status avg_backward(CK_BWD_ARGS) { return pool_backward(l, in, n_in, o
 
 static ck_status global_backward(CK_BWD_ARGS, bool is_max)
 {
-    (void)n_in, (void)n_out, (void)ex, (void)l;
+    (void)n_in, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;
     const ck_shape *s = &in[0].shape;
-    int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
+    bool first = channels_first(l);
+    int64_t c = s->dim[first ? 1 : s->rank - 1], n = elems(s) / c, ps = first ? 1 : c, cs = first ? n : 1;
     for (int64_t b = 0; b < s->dim[0]; b++) {
         const float *xb = in[0].data + b * n * c, *d = dout[0].data + b * c, *yb = out[0].data + b * c;
         float *dxb = din[0].data + b * n * c;
         for (int64_t ch = 0; ch < c; ch++) {
             if (!is_max) {
-                for (int64_t p = 0; p < n; p++) dxb[p * c + ch] += d[ch] / (float)n;
+                for (int64_t p = 0; p < n; p++) dxb[p * ps + ch * cs] += d[ch] / (float)n;
                 continue;
             }
             for (int64_t p = 0; p < n; p++)
-                if (xb[p * c + ch] == yb[ch]) { /* the first position holding the maximum */
-                    dxb[p * c + ch] += d[ch];
+                if (xb[p * ps + ch * cs] == yb[ch]) { /* the first position holding the maximum */
+                    dxb[p * ps + ch * cs] += d[ch];
                     break;
                 }
         }

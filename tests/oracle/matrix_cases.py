@@ -202,6 +202,13 @@ CASES = {
     "global_average_pooling1d": lambda: seq((6, 2), L.GlobalAveragePooling1D()),
     "global_average_pooling2d": lambda: seq((4, 4, 2), L.GlobalAveragePooling2D()),
     "global_average_pooling3d": lambda: seq((3, 3, 3, 2), L.GlobalAveragePooling3D()),
+    "max_pooling2d_channels_first": lambda: seq((2, 4, 5), L.MaxPooling2D(2, data_format="channels_first")),
+    "average_pooling1d_channels_first": lambda: seq((2, 5), L.AveragePooling1D(2, padding="same",
+                                                                               data_format="channels_first")),
+    "average_pooling3d_channels_first": lambda: seq((1, 4, 4, 4), L.AveragePooling3D(2, data_format="channels_first")),
+    "global_max_pooling1d_channels_first": lambda: seq((2, 6), L.GlobalMaxPooling1D(data_format="channels_first")),
+    "global_average_pooling2d_channels_first": lambda: seq((2, 3, 4), L.GlobalAveragePooling2D(
+        data_format="channels_first", keepdims=True)),
     "zero_padding1d": lambda: seq((3, 2), L.ZeroPadding1D(1)),
     "zero_padding2d": lambda: seq((3, 3, 1), L.ZeroPadding2D(1)),
     "zero_padding3d": lambda: seq((2, 2, 2, 1), L.ZeroPadding3D(1)),
