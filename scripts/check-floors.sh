@@ -11,7 +11,8 @@
 # checked on calls: a symbol an object uses must be defined on its floor or
 # below, except the declared inversions in UP_SYMBOLS.
 # Usage: scripts/check-floors.sh [ROOT]           (ROOT: default the repository)
-#        scripts/check-floors.sh --objects DIR
+#        scripts/check-floors.sh --objects DIR [SRC]  (SRC: skip objects whose
+#                                                  source under SRC is gone)
 #        scripts/check-floors.sh --self-test      (it must reject each kind of
 #                                                  breach, planted in a scratch tree)
 set -uo pipefail
@@ -87,13 +88,24 @@ check() {
   return $bad
 }
 
+live_objects() { # dir folder src -> the folder's objects whose source still exists
+  local o
+  for o in "$1/$2"/*.o; do
+    [ -e "$o" ] || continue
+    # A build folder keeps the objects of files since moved or deleted.
+    [ -z "$3" ] || [ -e "$3/$2/$(basename "${o%.o}")" ] && echo "$o"
+  done
+}
+
 check_objects() {
-  local dir=$1 bad=0 t from to sym
+  local dir=$1 src=${2:-} bad=0 t from to sym objs
   t=$(mktemp -d)
   for from in "$dir"/*/; do
     from=$(basename "$from")
-    nm --defined-only "$dir/$from"/*.o 2>/dev/null | awk -v f="$from" '$2 ~ /^[TDRB]$/ {print $3, f}' >>"$t/defs"
-    nm --undefined-only "$dir/$from"/*.o 2>/dev/null | awk -v f="$from" 'NF == 2 {print $2, f}' >>"$t/uses"
+    mapfile -t objs < <(live_objects "$dir" "$from" "$src")
+    [ ${#objs[@]} -gt 0 ] || continue
+    nm --defined-only "${objs[@]}" 2>/dev/null | awk -v f="$from" '$2 ~ /^[TDRB]$/ {print $3, f}' >>"$t/defs"
+    nm --undefined-only "${objs[@]}" 2>/dev/null | awk -v f="$from" 'NF == 2 {print $2, f}' >>"$t/uses"
   done
   sort -u "$t/defs" -o "$t/defs"
   sort -u "$t/uses" -o "$t/uses"
@@ -160,6 +172,6 @@ self_test() {
 }
 
 if [ "${1:-}" = "--self-test" ]; then self_test; exit; fi
-if [ "${1:-}" = "--objects" ]; then check_objects "${2:?--objects needs a folder}"; exit; fi
+if [ "${1:-}" = "--objects" ]; then check_objects "${2:?--objects needs a folder}" "${3:-}"; exit; fi
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 if check "$root"; then echo "floors: every include runs downward, no circle"; else exit 1; fi
