@@ -595,6 +595,18 @@ static void test_resume_case(const char *name, const char *tmpdir)
               lr.data[0]);
         test_free_array(&it);
         test_free_array(&lr);
+        /* Keras's model from that .h5 has no loss, so its compile_config stays {}
+         * and a .keras of it carries no optimizer, as Keras's own would not */
+        char out[1024], inner[1100];
+        snprintf(out, sizeof out, "%s/%s_from_h5.keras", tmpdir, name);
+        snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+        CHECK(ck_model_save(legacy, out) == CK_OK && extract_weights(out, inner), "%s: .h5 to .keras: %s", name,
+              ck_errmsg());
+        json_t *ours = h5_layout(inner);
+        CHECK(ours && !find_entry(ours, "optimizer"), "%s: a .keras without compile_config has an optimizer group", name);
+        json_decref(ours);
+        remove(out);
+        remove(inner);
     }
     ck_model_free(legacy);
     /* Keras's 2 epochs, then ckeras's 3rd. */

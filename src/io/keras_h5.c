@@ -290,12 +290,16 @@ static void optimizer_name(const ck_model *m, const char *cls, char *out, size_t
 }
 
 /* A built optimizer's variables as Keras saves them: its name on the vars group,
- * the iteration as int32. */
+ * the iteration as int32. Only with a compile_config that names the optimizer
+ * (Keras saves an optimizer only with the compile that made it). */
 ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file)
 {
     int n = ck_model_optimizer_variable_count(m);
     const char *cls = ck_model_optimizer_class(m);
-    if (!n || !m->optimizer_built || !cls) return CK_OK;
+    json_t *cc = ck_model_compile_config_value(m);
+    bool compiled = json_is_object(json_object_get(cc, "optimizer"));
+    json_decref(cc);
+    if (!n || !m->optimizer_built || !cls || !compiled) return CK_OK;
     char name[CK_NAME_MAX];
     optimizer_name(m, cls, name, sizeof name);
     hid_t g = ck_h5_group(file, "optimizer/vars");
