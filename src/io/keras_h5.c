@@ -120,7 +120,9 @@ static ck_status walk_layer(const ck_layer *l, const char *name, const char *bas
     for (int i = 0; i < n; i++) {
         bool claimed = false;
         for (const ck_saved_part *p = parts; p && p->attr && !claimed; p++) {
-            const char *scope = p->scope ? p->scope : p->sublayer < l->n_sublayers ? l->sublayers[p->sublayer]->name : "";
+            const char *scope = p->scope                       ? p->scope
+                                : p->sublayer < l->n_sublayers ? l->sublayers[p->sublayer]->name
+                                                               : "";
             claimed = *scope && in_scope(ws[i].rel, scope);
         }
         if (!claimed) mine[n_mine++] = ws[i];
@@ -347,7 +349,8 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
     free(text);
     char **paths = ck_calloc((size_t)n, sizeof *paths);
     hid_t g = st ? -1 : ck_h5_group(file, "optimizer_weights");
-    if (!st && (g < 0 || !paths)) st = paths ? ck_fail(CK_ERR_IO, "cannot create HDF5 group 'optimizer_weights'") : CK_ERR_NOMEM;
+    if (!st && !paths) st = CK_ERR_NOMEM;
+    if (!st && g < 0) st = ck_fail(CK_ERR_IO, "cannot create HDF5 group 'optimizer_weights'");
     for (int i = 0; !st && i < n; i++) {
         char var[CK_NAME_MAX + 16];
         st = ck_model_optimizer_variable_name(m, i, var, sizeof var);
