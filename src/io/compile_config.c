@@ -45,14 +45,32 @@ static void object_spec(ck_buf *b, json_t *obj, const char *const *only)
     ck_buf_printf(b, ")");
 }
 
-static ck_status compile_with(ck_model *m, json_t *opt, const char *const *only, const char *loss)
+static ck_status compile_with(ck_model *m, json_t *opt, const char *const *only, const char *loss,
+                              const char *metrics)
 {
     ck_buf b = {0};
     if (json_is_string(opt)) ck_buf_printf(&b, "%s", json_string_value(opt));
     else object_spec(&b, opt, only);
-    ck_status st = b.data && !b.failed ? ck_model_compile(m, b.data, loss, NULL) : CK_ERR_NOMEM;
+    ck_status st = b.data && !b.failed ? ck_model_compile(m, b.data, loss, metrics) : CK_ERR_NOMEM;
     ck_buf_free(&b);
     return st;
+}
+
+/* compile(metrics=[...]) of one output, as Keras records it: a list of names
+ * ("accuracy", "mae"), joined as ck_model_compile takes them; NULL for anything
+ * else (no metrics, a nested list per output, serialized metric objects). */
+static char *metric_names(json_t *metrics)
+{
+    if (!json_is_array(metrics) || json_array_size(metrics) == 0) return NULL;
+    ck_buf b = {0};
+    size_t i;
+    json_t *v;
+    json_array_foreach(metrics, i, v) {
+        if (!json_is_string(v)) { ck_buf_free(&b); return NULL; }
+        ck_buf_printf(&b, "%s%s", i ? "," : "", json_string_value(v));
+    }
+    if (b.failed) { ck_buf_free(&b); return NULL; }
+    return b.data;
 }
 
 /* The variables an optimizer makes depend only on these keys (and on a schedule). */
@@ -69,11 +87,19 @@ void ck_keras_restore_compile(ck_model *m, json_t *compile_config)
     if (!is_optimizer(opt)) return;
     json_t *loss = json_object_get(compile_config, "loss");
     const char *loss_name = json_is_string(loss) ? json_string_value(loss) : NULL;
-    /* the loss survives an optimizer keyword ckeras does not take (use_ema, ...) */
-    ck_status st = compile_with(m, opt, NULL, loss_name);
-    if (st && loss_name) st = compile_with(m, opt, shape_keys, loss_name);
-    if (st && loss_name) st = compile_with(m, opt, NULL, NULL);
-    if (st) st = compile_with(m, opt, shape_keys, NULL);
+    char *metrics = loss_name ? metric_names(json_object_get(compile_config, "metrics")) : NULL;
+    /* From all of the file's settings down to what ckeras can honour: the loss
+     * and metrics survive an optimizer keyword ckeras does not take (use_ema, ...). */
+    const struct { const char *const *only; const char *loss, *metrics; } tries[] = {
+        {NULL, loss_name, metrics}, {shape_keys, loss_name, metrics}, {NULL, loss_name, NULL},
+        {shape_keys, loss_name, NULL}, {NULL, NULL, NULL}, {shape_keys, NULL, NULL},
+    };
+    ck_status st = CK_ERR_CONFIG;
+    for (int i = 0; st && i < CK_N_OF(tries); i++) {
+        if ((i < 4 && !loss_name) || (i < 2 && !metrics)) continue; /* the same as a later try */
+        st = compile_with(m, opt, tries[i].only, tries[i].loss, tries[i].metrics);
+    }
+    ck_free(metrics);
     if (st) return;
     ck_model_build_optimizer(m);
     /* Keras's to_json after load_model writes this compile_config unchanged. */
@@ -94,8 +120,8 @@ void ck_keras_restore_legacy_compile(ck_model *m, json_t *training_config, bool 
     if (!has_optimizer_weights || !is_optimizer(opt)) return;
     bool trainable = m->base.trainable;
     m->base.trainable = false;
-    ck_status st = compile_with(m, opt, NULL, NULL);
-    if (st) st = compile_with(m, opt, shape_keys, NULL);
+    ck_status st = compile_with(m, opt, NULL, NULL, NULL);
+    if (st) st = compile_with(m, opt, shape_keys, NULL, NULL);
     m->base.trainable = trainable;
     if (!st) ck_model_build_optimizer(m);
 }

@@ -5,6 +5,10 @@ RT=$(mktemp -d)
 expect 0 "compile: the file's compile config (Adam, its optimizer state)" -- "$CKERAS" fit $R/epoch2.keras --x $R/x.npy --y $R/y.npy --epochs 1 --batch-size 4 --no-shuffle --verbose 2 --save $RT/a.keras
 expect 0 "Optimizer params: 54" -- "$CKERAS" summary $RT/a.keras
 expect 0 "compile: from the options (sgd)" -- "$CKERAS" fit $R/epoch2.keras --x $R/x.npy --y $R/y.npy --optimizer sgd --loss mse --verbose 2
+# compile(metrics=[...]) travels with the file: evaluate reports them as Keras does
+C=../golden/core/classic Q=../install/data
+expect 0 "saved" -- "$CKERAS" fit $C/config.json --x $Q/x.npy --y $Q/y.npy --loss sparse_categorical_crossentropy --metrics accuracy --epochs 1 --verbose 0 --save $RT/m.keras
+expect 0 "evaluate - accuracy: " -- "$CKERAS" evaluate $RT/m.keras --x $Q/x.npy --y $Q/y.npy
 M=../golden/matrix/dense
 expect 2 "--loss is required" -- "$CKERAS" fit $M/config.json --x $M/x0.npy --y $M/y0.npy
 rm -rf "$RT"
