@@ -13,6 +13,10 @@
  *   W: .npz (get_weights() order) or any weights file; OUT: .npz, .keras,
  *   .weights.h5, .h5 or .json, written atomically (tools/model_io.c).
  *   ckeras evaluate MODEL --x X.npy --y Y.npy --loss SPEC [--metrics LIST] [--weights W]
+ *   Under an MPI launcher (mpirun -np N ckeras fit ...) fit and evaluate run
+ *   data-parallel on N ranks (src/dist/): --batch-size is the global batch; rank 0
+ *   prints and saves. [--bucket-mb MB] [--reduction ordered|mpi] [--dist-stats]
+ *   [--initial-epoch E] (resume from a checkpoint's weights at epoch E).
  *   ckeras demo-fashion [--dir DIR] [--epochs N]
  */
 #include "cli.h"
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_IO 16
@@ -36,6 +41,9 @@ typedef struct fit_args {
     const char *weighted[MAX_IO], *sample_weight; /* --weighted-metrics, repeatable */
     int nweighted;
     ck_fit_opts o;
+    double bucket_mb;         /* data-parallel: gradient bucket size (0: 25 MB)      */
+    const char *reduction;    /* "ordered" (default) or "mpi"                        */
+    bool dist_stats;          /* rank 0 prints the reduction's timings at the end    */
 } fit_args;
 
 /* Appends a repeatable option's value; false when there are too many. */
@@ -71,6 +79,7 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         const char *s = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(s, "--no-shuffle")) { a->o.shuffle = false; continue; }
+        if (!strcmp(s, "--dist-stats")) { a->dist_stats = true; continue; }
         if (s[0] != '-') {
             if (a->model) return -1;
             a->model = s;
@@ -95,6 +104,9 @@ static int parse_fit_args(int argc, char **argv, fit_args *a)
         else if (!strcmp(s, "--validation-split")) a->o.validation_split = atof(v);
         else if (!strcmp(s, "--verbose")) a->o.verbose = atoi(v);
         else if (!strcmp(s, "--seed")) a->o.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(s, "--initial-epoch")) a->o.initial_epoch = atoi(v);
+        else if (!strcmp(s, "--bucket-mb")) ok = (a->bucket_mb = atof(v)) > 0;
+        else if (!strcmp(s, "--reduction")) ok = !strcmp(a->reduction = v, "ordered") || !strcmp(v, "mpi");
         else return -1;
         if (!ok) return -1;
     }
@@ -180,14 +192,48 @@ static int load_sample_weight(const char *path, int64_t n, ck_array *sw)
     return 0;
 }
 
+/* Under an MPI launcher: joins the job with the options' bucket size and
+ * reduction, and trains m on it. 0, or the exit status. */
+static int join_job(const fit_args *a, ck_model *m, ck_data_parallel **dp)
+{
+    *dp = NULL;
+    if (!ck_distribute_launched()) return 0;
+    if (ck_distribute_init(NULL, NULL, dp)) return cli_fail("fit");
+    if (a->bucket_mb > 0) ck_distribute_set_bucket_bytes(*dp, (int64_t)(a->bucket_mb * 1048576.0));
+    if (a->reduction && !strcmp(a->reduction, "mpi")) ck_distribute_set_reduction(*dp, CK_REDUCE_MPI);
+    ck_model_set_distribution(m, *dp);
+    return 0;
+}
+
+/* --dist-stats: where a data-parallel fit's time went, per step (rank 0). */
+static void print_dist_stats(ck_data_parallel *dp, double seconds)
+{
+    ck_distribute_stats s;
+    ck_distribute_get_stats(dp, &s);
+    double steps = s.steps > 0 ? (double)s.steps : 1;
+    printf("dist: ranks %d, steps %lld, step %.3f ms, wait for reductions %.3f ms, rank-order sums %.3f ms, "
+           "%lld buckets of %.3f MB/step\n", ck_distribute_size(dp), (long long)s.steps, 1e3 * seconds / steps,
+           1e3 * s.wait_s / steps, 1e3 * s.sum_s / steps, (long long)s.buckets, s.bytes / steps / 1048576.0);
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static int run_fit(int argc, char **argv, bool train)
 {
     fit_args a;
     if (parse_fit_args(argc, argv, &a)) return fit_usage();
     ck_model *m = ck_model_load(a.model);
     if (!m) return cli_fail(a.model);
-    xy_data d;
+    ck_data_parallel *dp = NULL;
+    xy_data d = {0};
     int rc = 0;
+    if ((rc = join_job(&a, m, &dp))) goto out_model;
+    bool root = ck_distribute_rank(dp) == 0;
     if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
     if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
     if (ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
@@ -211,20 +257,26 @@ static int run_fit(int argc, char **argv, bool train)
      * (variable-length sequences) take their values */
     ck_shape in_shapes[MAX_IO];
     for (int i = 0; i < d.nx; i++) in_shapes[i] = d.x[i].shape;
+    double t0 = seconds_now();
     if (train ? ck_model_fit_shaped(m, in_shapes, x, y, n, &a.o, &h)
               : ck_model_evaluate_shaped(m, in_shapes, x, y, n, a.o.batch_size, &h)) {
         rc = cli_fail(train ? "fit" : "evaluate");
+        ck_array_free(&sw);
         goto out;
     }
-    if (!train) print_logs("evaluate", h, 0);
-    else if (a.o.verbose == 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
+    if (root && !train) print_logs("evaluate", h, 0);
+    else if (root && a.o.verbose == 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
+    if (root && dp && a.dist_stats) print_dist_stats(dp, seconds_now() - t0);
     ck_history_free(h);
-    if (train && a.save) rc = cli_save_model(m, a.save);
+    if (train && a.save && root) rc = cli_save_model(m, a.save);
     ck_array_free(&sw);
 out:
     xy_free(&d);
 out_model:
     ck_model_free(m);
+    /* a rank that failed alone would leave the others waiting in a collective */
+    if (dp && rc) ck_distribute_abort(dp, rc);
+    ck_distribute_finalize(dp);
     return rc;
 }
 

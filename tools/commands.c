@@ -22,7 +22,9 @@ const cli_command cli_extra_commands[] = {
      "          [--validation-split F] [--verbose 0|1|2] [--seed S] [--no-shuffle]\n"
      "          [--save OUT.npz|.keras|.weights.h5|.h5|.json]\n"
      "          several inputs/outputs: --x, --y, --loss, --metrics once per input/output,\n"
-     "          [--loss-weights 1,0.5] [--sample-weight SW.npy] [--weighted-metrics LIST]\n"},
+     "          [--loss-weights 1,0.5] [--sample-weight SW.npy] [--weighted-metrics LIST]\n"
+     "          [--initial-epoch E]; under mpirun -np N: data-parallel on N ranks (global batch B),\n"
+     "          [--bucket-mb 25] [--reduction ordered|mpi] [--dist-stats]\n"},
     {"evaluate", cmd_evaluate,
      "  evaluate MODEL --x X.npy --y Y.npy | --csv DATA.csv --label-column NAME --loss L\n"
      "          [--metrics LIST] [--weights W.npz]\n"},

@@ -309,6 +309,7 @@ struct ck_model {
     char errmsg[512];
 
     void *engine;               /* compiled training state (train/)           */
+    ck_data_parallel *data_parallel; /* borrowed; NULL: one process (src/dist/) */
     void (*engine_free)(void *engine); /* frees it with the model (train/)   */
     int64_t optimizer_params;   /* optimizer variables once built             */
     double optimizer_bytes;

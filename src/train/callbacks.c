@@ -367,8 +367,8 @@ ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch)
         switch (cb->kind) {
         case CK_CB_EARLY_STOPPING: early_stopping(f, cb, epoch); break;
         case CK_CB_REDUCE_LR: reduce_lr(f, cb, NULL); break;
-        case CK_CB_CSV: st = csv_row(f, cb, epoch); break;
-        case CK_CB_CHECKPOINT: st = checkpoint(f, cb); break;
+        case CK_CB_CSV: st = f->writes_files ? csv_row(f, cb, epoch) : CK_OK; break;
+        case CK_CB_CHECKPOINT: st = f->writes_files ? checkpoint(f, cb) : CK_OK; break;
         case CK_CB_HOOK:
             if (!cb->hook(epoch, f->hist, cb->user))
                 f->c->stop_training = true;

@@ -56,6 +56,11 @@ struct ck_exec {
      * their producers (ck_exec_fold), leaving buffers a backward pass would
      * read unwritten, so backward refuses. */
     bool inference_only;
+    /* Called after the backward of each layer that has weights, in backward
+     * order (a layer called several times reports each call): data-parallel
+     * fit (src/dist/) starts reducing gradients as soon as they are final. */
+    ck_status (*grad_ready)(void *user, const ck_layer *layer);
+    void *grad_ready_user;
 };
 
 /* A streaming layer (ck_layer_class.streams_rows) calls this from its forward
