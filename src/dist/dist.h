@@ -25,6 +25,12 @@ ck_status ck_dist_broadcast(ck_data_parallel *d, float *v, int64_t n);
 /* v [n] := the sum over ranks, added in rank order (the same bits everywhere). */
 ck_status ck_dist_sum(ck_data_parallel *d, double *v, int n);
 
+/* Rows split as by ck_dist_slice: each rank has filled its own rows of
+ * buf [rows, row_size]; afterwards every rank holds all of them, in order.
+ * failed: this rank could not make its rows (it returns at once, its own
+ * error standing); then every other rank fails, naming it. */
+ck_status ck_dist_gather_rows(ck_data_parallel *d, float *buf, int64_t rows, int64_t row_size, bool failed);
+
 /* Gradient reduction of one fit: buckets over m->grad_block, each started from
  * ex's grad_ready hook once backward has finished its last layer. */
 ck_status ck_dist_grads_attach(ck_data_parallel *d, ck_model *m, ck_exec *ex);

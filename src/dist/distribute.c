@@ -82,6 +82,10 @@ ck_status ck_dist_grads_attach(ck_data_parallel *d, ck_model *m, ck_exec *ex)
 {
     return (void)d, (void)m, (void)ex, no_mpi();
 }
+ck_status ck_dist_gather_rows(ck_data_parallel *d, float *buf, int64_t rows, int64_t row_size, bool failed)
+{
+    return (void)d, (void)buf, (void)rows, (void)row_size, (void)failed, no_mpi();
+}
 ck_status ck_dist_grads_finish(ck_data_parallel *d, bool backward_ran) { return (void)d, (void)backward_ran, no_mpi(); }
 void ck_dist_grads_detach(ck_data_parallel *d) { (void)d; }
 
@@ -268,6 +272,33 @@ ck_status ck_dist_sum(ck_data_parallel *d, double *v, int n)
         }
     ck_free(all);
     return rc == MPI_SUCCESS ? CK_OK : mpi_fail(d, rc, "summing losses and metrics");
+}
+
+ck_status ck_dist_gather_rows(ck_data_parallel *d, float *buf, int64_t rows, int64_t row_size, bool failed)
+{
+    int *failures = ck_malloc((size_t)d->size * 3 * sizeof *failures), *counts = failures + d->size,
+        *displs = counts + d->size;
+    if (!failures)
+        return ck_fail(CK_ERR_NOMEM, "distributed predict: out of memory");
+    int mine = failed, rc = MPI_Allgather(&mine, 1, MPI_INT, failures, 1, MPI_INT, d->comm);
+    ck_status st = rc == MPI_SUCCESS ? CK_OK : mpi_fail(d, rc, "gathering predictions");
+    for (int r = 0; st == CK_OK && !failed && r < d->size; r++) /* a failed rank keeps its own message */
+        if (failures[r])
+            st = ck_fail(CK_ERR_STATE, "distributed predict: rank %d failed on its rows", r);
+    ck_data_parallel one = *d;
+    for (int r = 0; st == CK_OK && r < d->size; r++) {
+        int64_t first, count;
+        one.rank = r;
+        ck_dist_slice(&one, rows, &first, &count);
+        if ((first + count) * row_size > 0x7fffffff)
+            st = ck_fail(CK_ERR_UNSUPPORTED, "distributed predict: %lld output values is too many for one gather",
+                         (long long)(rows * row_size));
+        counts[r] = (int)(count * row_size), displs[r] = (int)(first * row_size);
+    }
+    if (st == CK_OK && !failed && (rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buf, counts, displs, MPI_FLOAT, d->comm)))
+        st = mpi_fail(d, rc, "gathering predictions");
+    ck_free(failures);
+    return st;
 }
 
 /* ---- gradient buckets ------------------------------------------------------------- */

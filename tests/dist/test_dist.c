@@ -10,7 +10,8 @@
  *    row (so every rank but rank 0 has an empty slice), with a 1-row bucket size
  *    (every weight its own reduction, started from backward): the same bounds,
  *    and a rerun gives the same bits;
- *  - evaluate() shards its batches and gives one process's logs within 1e-5.
+ *  - evaluate() shards its batches and gives one process's logs within 1e-5;
+ *  - predict() shards its rows and every rank gets one process's outputs.
  * Cases with BatchNormalization must be refused with a line naming the layer.
  * Then a rank given different data or a different model must make every rank
  * fail naming it.
@@ -279,6 +280,36 @@ static void mismatches(void)
     json_decref(c);
 }
 
+/* predict() shards the rows (contiguous shares, a rank may have none) and
+ * every rank receives all outputs in order: one process's values. */
+static void sharded_predict(const char *root, const char *dir)
+{
+    int64_t n = 0;
+    float *x = load(root, dir, "x.npy", &n);
+    ck_model *m = load_model(root, dir);
+    if (!x || !m) {
+        CHECK(0, "%s: missing golden files", dir);
+        free(x), ck_model_free(m);
+        return;
+    }
+    int64_t width = 1;
+    const ck_shape *out = ck_model_output_shape(m, 0);
+    for (int d = 1; d < out->rank; d++)
+        width *= out->dim[d];
+    for (int64_t rows = 1; rows <= n; rows += n - 1) { /* one row (ranks without any) and all */
+        float *one = calloc((size_t)(rows * width), sizeof *one), *many = calloc((size_t)(rows * width), sizeof *many);
+        CHECK_OK(ck_model_set_distribution(m, NULL));
+        CHECK_OK(ck_model_predict(m, (const float *const *)&x, rows, &one, 3));
+        CHECK_OK(ck_model_set_distribution(m, dp));
+        CHECK_OK(ck_model_predict(m, (const float *const *)&x, rows, &many, 3));
+        CHECK(!memcmp(one, many, (size_t)(rows * width) * sizeof *one), "%s: predict of %lld rows across %d ranks "
+              "differs from one process's", dir, (long long)rows, size);
+        free(one), free(many);
+    }
+    free(x);
+    ck_model_free(m);
+}
+
 /* ---- a lost rank and resuming ---------------------------------------------------- */
 
 #define FAULT_EPOCHS 6
@@ -404,6 +435,9 @@ int main(int argc, char **argv)
     }
     CHECK(cases == 36, "expected 36 cases, ran %d", cases);
     mismatches();
+    sharded_predict("train", "adam_cce");
+    sharded_predict("conv_train", "cnn_3x3_adam");
+    sharded_predict("seq_train", "lstm_adam_mse");
     char name[64];
     snprintf(name, sizeof name, "test_dist (rank %d of %d)", rank, size);
     int rc = test_report(name);
