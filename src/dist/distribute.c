@@ -114,10 +114,23 @@ typedef struct grad_sync {
     int calls;            /* grad_ready calls in this backward                      */
     bool learnt;          /* the schedule is known (after the first step)           */
     float *gathered;      /* ORDERED: [size * block], bucket i's copies at size*lo  */
+    /* BatchNormalization(synchronized=True): the sizes of one step's sums, in
+     * order (learnt on the first step), which a rank without rows replays. */
+    int64_t *sums;
+    int n_sums, cap_sums, sum_calls;
+    /* Unsynchronized BatchNormalization's moving statistics: each rank moves
+     * them by its own rows, so after each step they are averaged (TF's
+     * MirroredStrategy rule), which keeps the ranks' weights identical. */
+    int64_t *moving;      /* [n_moving] (offset, size) pairs into the weight block */
+    int n_moving;
+    double *moving_buf;   /* [moving_size]                                         */
+    int64_t moving_size;
 } grad_sync;
 
 struct ck_data_parallel {
     MPI_Comm comm;
+    MPI_Comm comm_bn;     /* the layers' sums (sum_across), apart from the buckets:
+                           * a rank without rows replays them in its own order     */
     int rank, size;
     bool owns_mpi;        /* ck_distribute_init called MPI_Init                     */
     int64_t bucket_bytes;
@@ -166,7 +179,13 @@ ck_status ck_distribute_init(int *argc, char ***argv, ck_data_parallel **out)
         ck_free(d);
         return ck_fail(CK_ERR_IO, "ck_distribute_init: MPI_Comm_dup failed");
     }
+    if (MPI_Comm_dup(MPI_COMM_WORLD, &d->comm_bn) != MPI_SUCCESS) {
+        MPI_Comm_free(&d->comm);
+        ck_free(d);
+        return ck_fail(CK_ERR_IO, "ck_distribute_init: MPI_Comm_dup failed");
+    }
     MPI_Comm_set_errhandler(d->comm, MPI_ERRORS_RETURN);
+    MPI_Comm_set_errhandler(d->comm_bn, MPI_ERRORS_RETURN);
     MPI_Comm_rank(d->comm, &d->rank);
     MPI_Comm_size(d->comm, &d->size);
     *out = d;
@@ -216,6 +235,7 @@ void ck_distribute_finalize(ck_data_parallel *d)
         return;
     ck_dist_grads_detach(d);
     MPI_Comm_free(&d->comm);
+    MPI_Comm_free(&d->comm_bn);
     if (d->owns_mpi)
         MPI_Finalize();
     ck_free(d);
@@ -255,14 +275,18 @@ ck_status ck_dist_broadcast(ck_data_parallel *d, float *v, int64_t n)
     return CK_OK;
 }
 
-ck_status ck_dist_sum(ck_data_parallel *d, double *v, int n)
+static ck_status sum_on(ck_data_parallel *d, MPI_Comm comm, double *v, int n);
+
+ck_status ck_dist_sum(ck_data_parallel *d, double *v, int n) { return sum_on(d, d->comm, v, n); }
+
+static ck_status sum_on(ck_data_parallel *d, MPI_Comm comm, double *v, int n)
 {
     if (d->size == 1 || n == 0)
         return CK_OK;
     double *all = ck_malloc((size_t)d->size * (size_t)n * sizeof *all);
     if (!all)
         return ck_fail(CK_ERR_NOMEM, "distributed fit: out of memory");
-    int rc = MPI_Allgather(v, n, MPI_DOUBLE, all, n, MPI_DOUBLE, d->comm);
+    int rc = MPI_Allgather(v, n, MPI_DOUBLE, all, n, MPI_DOUBLE, comm);
     if (rc == MPI_SUCCESS)
         for (int i = 0; i < n; i++) {
             double s = all[i];
@@ -397,6 +421,85 @@ static ck_status on_grad_ready(void *user, const ck_layer *l)
     return st;
 }
 
+static ck_status on_sum_across(void *user, double *v, int64_t n)
+{
+    ck_data_parallel *d = user;
+    grad_sync *g = d->sync;
+    if (n > 0x7fffffff)
+        return ck_fail(CK_ERR_UNSUPPORTED, "distributed fit: a sum of %lld values", (long long)n);
+    if (!g->learnt && g->n_sums == g->cap_sums) {
+        int cap = g->cap_sums ? 2 * g->cap_sums : 16;
+        int64_t *more = ck_realloc(g->sums, (size_t)cap * sizeof *more);
+        if (!more)
+            return ck_fail(CK_ERR_NOMEM, "distributed fit: out of memory");
+        g->sums = more, g->cap_sums = cap;
+    }
+    if (!g->learnt)
+        g->sums[g->n_sums++] = n;
+    else if (g->sum_calls >= g->n_sums || g->sums[g->sum_calls] != n)
+        return ck_fail(CK_ERR_STATE, "distributed fit: the layers' cross-rank sums changed after the first step");
+    g->sum_calls++;
+    return sum_on(d, d->comm_bn, v, (int)n);
+}
+
+/* A rank without rows this step: the sums the others make, with zeros. */
+static ck_status replay_sums(ck_data_parallel *d, grad_sync *g)
+{
+    if (g->n_sums && !g->learnt)
+        return ck_fail(CK_ERR_STATE, "distributed fit: rank %d had no rows in the first step", d->rank);
+    ck_status st = CK_OK;
+    for (int i = 0; st == CK_OK && i < g->n_sums; i++) {
+        double *zeros = ck_calloc((size_t)g->sums[i], sizeof *zeros);
+        st = zeros ? sum_on(d, d->comm_bn, zeros, (int)g->sums[i])
+                   : ck_fail(CK_ERR_NOMEM, "distributed fit: out of memory");
+        ck_free(zeros);
+    }
+    return st;
+}
+
+/* The moving statistics of every BatchNormalization (its non-trainable
+ * weights): a synchronized one's are equal on all ranks already, and the mean
+ * of equal values in double gives them back exactly. */
+static ck_status find_moving(grad_sync *g)
+{
+    ck_weight_ref *refs;
+    int n;
+    ck_status st = ck_model_collect_weights(g->m, &refs, &n);
+    if (st != CK_OK)
+        return st;
+    g->moving = ck_malloc((size_t)(2 * n + 1) * sizeof *g->moving);
+    for (int i = 0; g->moving && i < n; i++)
+        if (!refs[i].trainable && !strcmp(refs[i].layer->cls->class_name, "BatchNormalization")) {
+            g->moving[2 * g->n_moving] = refs[i].w->value - g->m->weight_block;
+            g->moving[2 * g->n_moving++ + 1] = refs[i].w->size;
+            g->moving_size += refs[i].w->size;
+        }
+    ck_free(refs);
+    if (!g->moving || !(g->moving_buf = ck_malloc((size_t)(g->moving_size + 1) * sizeof *g->moving_buf)))
+        return ck_fail(CK_ERR_NOMEM, "distributed fit: out of memory");
+    if (g->moving_size > 0x7fffffff)
+        return ck_fail(CK_ERR_UNSUPPORTED, "distributed fit: too many moving statistics");
+    return CK_OK;
+}
+
+/* The mean over the ranks that ran forward this step (a rank without rows
+ * left its statistics where they were). */
+static ck_status average_moving(ck_data_parallel *d, grad_sync *g, bool ran)
+{
+    if (!g->moving_size)
+        return CK_OK;
+    double *v = g->moving_buf;
+    for (int i = 0, at = 0; i < g->n_moving; at += (int)g->moving[2 * i + 1], i++)
+        for (int64_t j = 0; j < g->moving[2 * i + 1]; j++)
+            v[at + j] = ran ? g->m->weight_block[g->moving[2 * i] + j] : 0.0;
+    v[g->moving_size] = ran;
+    ck_status st = ck_dist_sum(d, v, (int)g->moving_size + 1);
+    for (int i = 0, at = 0; st == CK_OK && i < g->n_moving; at += (int)g->moving[2 * i + 1], i++)
+        for (int64_t j = 0; j < g->moving[2 * i + 1]; j++)
+            g->m->weight_block[g->moving[2 * i] + j] = (float)(v[at + j] / v[g->moving_size]);
+    return st;
+}
+
 ck_status ck_dist_grads_attach(ck_data_parallel *d, ck_model *m, ck_exec *ex)
 {
     ck_dist_grads_detach(d);
@@ -406,6 +509,8 @@ ck_status ck_dist_grads_attach(ck_data_parallel *d, ck_model *m, ck_exec *ex)
     g->m = m, g->ex = ex;
     d->sync = g;
     ck_status st = make_buckets(d, g);
+    if (st == CK_OK)
+        st = find_moving(g);
     if (st == CK_OK && d->reduction == CK_REDUCE_ORDERED && d->size > 1 &&
         !(g->gathered = ck_malloc((size_t)d->size * (size_t)(m->weight_block_size ? m->weight_block_size : 1) *
                                   sizeof(float))))
@@ -414,8 +519,10 @@ ck_status ck_dist_grads_attach(ck_data_parallel *d, ck_model *m, ck_exec *ex)
         ck_dist_grads_detach(d);
         return st;
     }
-    if (d->size > 1) /* one rank: its gradient is the sum already */
+    if (d->size > 1) { /* one rank: its gradient is the sum already */
         ex->grad_ready = on_grad_ready, ex->grad_ready_user = d;
+        ex->sum_across = on_sum_across, ex->sum_across_user = d;
+    }
     return CK_OK;
 }
 
@@ -424,9 +531,12 @@ void ck_dist_grads_detach(ck_data_parallel *d)
     grad_sync *g = d ? d->sync : NULL;
     if (!g)
         return;
-    if (g->ex)
+    if (g->ex) {
         g->ex->grad_ready = NULL, g->ex->grad_ready_user = NULL;
+        g->ex->sum_across = NULL, g->ex->sum_across_user = NULL;
+    }
     ck_free(g->b), ck_free(g->order), ck_free(g->gathered);
+    ck_free(g->sums), ck_free(g->moving), ck_free(g->moving_buf);
     ck_free(g);
     d->sync = NULL;
 }
@@ -476,8 +586,8 @@ ck_status ck_dist_grads_finish(ck_data_parallel *d, bool backward_ran)
     if (!backward_ran)
         memset(g->m->grad_block, 0, (size_t)g->m->weight_block_size * sizeof(float));
     d->stats.steps++;
-    ck_status st = CK_OK;
-    if (d->size > 1) {
+    ck_status st = d->size > 1 && !backward_ran ? replay_sums(d, g) : CK_OK;
+    if (st == CK_OK && d->size > 1) {
         if (!g->learnt)
             for (int i = 0; i < g->nb; i++)
                 g->order[i] = i;
@@ -496,12 +606,15 @@ ck_status ck_dist_grads_finish(ck_data_parallel *d, bool backward_ran)
         d->stats.wait_s += t1 - t0;
         d->stats.sum_s += now_s() - t1;
     }
+    if (st == CK_OK && d->size > 1)
+        st = average_moving(d, g, backward_ran);
     if (st == CK_OK && !g->learnt && d->size > 1)
         st = finish_learning(d, g);
     else if (d->size == 1)
         g->learnt = true;
     g->next = 0;
     g->calls = 0;
+    g->sum_calls = 0;
     return st;
 }
 

@@ -61,6 +61,11 @@ struct ck_exec {
      * fit (src/dist/) starts reducing gradients as soon as they are final. */
     ck_status (*grad_ready)(void *user, const ck_layer *layer);
     void *grad_ready_user;
+    /* Data-parallel fit: v [n] := its sum over the ranks, added in rank order
+     * (BatchNormalization(synchronized=True) sums its batch moments); NULL in
+     * one process. Every rank makes the same calls in the same order. */
+    ck_status (*sum_across)(void *user, double *v, int64_t n);
+    void *sum_across_user;
 };
 
 /* A streaming layer (ck_layer_class.streams_rows) calls this from its forward

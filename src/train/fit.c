@@ -770,7 +770,7 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
     if (val.n > plan)
         plan = batch < val.n ? batch : val.n;
     ck_fit_opts mine = *opts; /* data-parallel: only rank 0 prints and writes files */
-    if (m->data_parallel && (st = ck_fit_dist_begin(m, x, y, n, batch, opts)) != CK_OK)
+    if (m->data_parallel && (st = ck_fit_dist_begin(m, x, y, n, train.n, batch, opts)) != CK_OK)
         return st;
     if (!ck_dist_is_root(m->data_parallel))
         mine.verbose = 0;

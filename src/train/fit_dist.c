@@ -1,7 +1,7 @@
 /*
  * The checks of data-parallel fit: at the start every rank must hold the same
  * model (weight layout and classes), the same data (a checksum of every array)
- * and the same fit options, or every rank fails with one line naming the rank
+ * and the same fit options, and a first global batch of at least one row each, or every rank fails with one line naming the rank
  * that differs; rank 0's weights are then broadcast. After each epoch the
  * weights' checksums are compared, so ranks that drifted apart are caught.
  */
@@ -26,7 +26,7 @@ static uint64_t hash_words(uint64_t h, const void *p, int64_t bytes)
 
 static const uint64_t fnv_basis = 0xcbf29ce484222325ull;
 
-/* The layer classes, weight names and sizes, in weight order. */
+/* The layer classes and weight sizes, in weight order. */
 static ck_status model_hash(ck_model *m, int *n_weights, uint64_t *out)
 {
     ck_weight_ref *refs;
@@ -36,9 +36,6 @@ static ck_status model_hash(ck_model *m, int *n_weights, uint64_t *out)
     uint64_t h = fnv_basis;
     for (int i = 0; i < *n_weights && st == CK_OK; i++) {
         const ck_layer *l = refs[i].layer;
-        if (!strcmp(l->cls->class_name, "BatchNormalization"))
-            st = ck_fail(CK_ERR_UNSUPPORTED, "BatchNormalization '%s': data-parallel fit does not reduce batch "
-                         "statistics across ranks yet, so the ranks' moving statistics would differ", l->name);
         h = hash_words(h, l->cls->class_name, (int64_t)strlen(l->cls->class_name));
         h = hash_words(h, &refs[i].w->size, sizeof refs[i].w->size);
     }
@@ -47,13 +44,18 @@ static ck_status model_hash(ck_model *m, int *n_weights, uint64_t *out)
     return st;
 }
 
-ck_status ck_fit_dist_begin(ck_model *m, const float *const *x, const float *const *y, int64_t n, int64_t batch,
-                            const ck_fit_opts *o)
+ck_status ck_fit_dist_begin(ck_model *m, const float *const *x, const float *const *y, int64_t n, int64_t n_train,
+                            int64_t batch, const ck_fit_opts *o)
 {
     const ck_compiled *c = m->engine;
     if (c->regs.n_act)
         return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': activity regularizers are not supported in data-parallel "
                        "fit (their penalty is a per-replica batch mean)", m->base.name);
+    int size = ck_distribute_size(m->data_parallel);
+    int64_t first = batch < n_train ? batch : n_train;
+    if (first < size) /* the first step teaches every rank the step's collectives */
+        return ck_fail(CK_ERR_ARG, "distributed fit: a first batch of %lld rows leaves ranks without data on %d "
+                       "ranks; use a batch of at least one row per rank", (long long)first, size);
     int n_weights;
     uint64_t mh, dh = fnv_basis;
     ck_status st = model_hash(m, &n_weights, &mh);

@@ -128,9 +128,9 @@ bool ck_callbacks_log_lr(const ck_fit_opts *o);
 
 /* Data-parallel fit (train/fit_dist.c): every rank must hold the same model,
  * data and options (checked); then rank 0's weights become everyone's. x, y: the
- * call's arrays of n samples (validation split included). */
-ck_status ck_fit_dist_begin(ck_model *m, const float *const *x, const float *const *y, int64_t n, int64_t batch,
-                            const ck_fit_opts *o);
+ * call's arrays of n samples (validation split included), n_train of them trained on. */
+ck_status ck_fit_dist_begin(ck_model *m, const float *const *x, const float *const *y, int64_t n, int64_t n_train,
+                            int64_t batch, const ck_fit_opts *o);
 /* The debug check after each epoch: the weights' checksums agree on all ranks. */
 ck_status ck_fit_dist_same_weights(ck_model *m, int epoch);
 
