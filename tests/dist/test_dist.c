@@ -37,17 +37,6 @@ static ck_data_parallel *dp;
 static int rank, size;
 static bool sync_bn; /* load_model sets BatchNormalization(synchronized=True) */
 
-static float *load(const char *root, const char *dir, const char *file, int64_t *n)
-{
-    char path[600];
-    test_array a;
-    test_path(path, sizeof path, "tests/golden/%s/%s/%s", root, dir, file);
-    if (test_load_npy(path, &a) != 0)
-        return NULL;
-    *n = a.dim[0];
-    return a.data;
-}
-
 static ck_model *load_model(const char *root, const char *dir)
 {
     char path[600];
@@ -59,16 +48,7 @@ static ck_model *load_model(const char *root, const char *dir)
     ck_model *m = text ? ck_model_from_json(text, path) : NULL;
     free(text);
     CHECK(m != NULL, "%s: %s", dir, ck_errmsg());
-    for (int i = 0; m && i < ck_model_weight_count(m); i++) {
-        test_array a;
-        test_path(path, sizeof path, "tests/golden/%s/%s/weights/%d.npy", root, dir, i);
-        CHECK(test_load_npy(path, &a) == 0, "%s: weight %d", dir, i);
-        ck_shape s = {.rank = a.rank};
-        for (int r = 0; r < a.rank; r++)
-            s.dim[r] = a.dim[r];
-        CHECK_OK(ck_model_set_weight(m, i, &s, a.data));
-        test_free_array(&a);
-    }
+    test_set_golden_weights(m, root, dir);
     return m;
 }
 
@@ -119,19 +99,6 @@ static float *flat_weights_marked(const ck_model *m, int64_t *n, bool **skip)
 
 static float *flat_weights(const ck_model *m, int64_t *n) { return flat_weights_marked(m, n, NULL); }
 
-static const char *join_metrics(json_t *list, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v) {
-        if (i)
-            strncat(buf, ", ", cap - strlen(buf) - 1);
-        strncat(buf, json_string_value(v), cap - strlen(buf) - 1);
-    }
-    return buf;
-}
-
 typedef struct run {
     ck_history *h, *ev;
     float *w;          /* final weights */
@@ -161,7 +128,7 @@ static run train(const char *root, const char *dir, json_t *c, bool distributed,
     }
     CHECK_OK(ck_model_compile(m, json_string_value(json_object_get(c, "optimizer")),
                               json_string_value(json_object_get(c, "loss")),
-                              join_metrics(json_object_get(c, "metrics"), metrics, sizeof metrics)));
+                              test_join_strings(json_object_get(c, "metrics"), metrics, sizeof metrics)));
     if (distributed)
         CHECK_OK(ck_model_set_distribution(m, dp));
     r.st = ck_model_fit(m, x, y, n, o, &r.h);
@@ -241,8 +208,8 @@ static void run_case(const char *root, const char *dir)
     json_error_t jerr;
     json_t *c = json_load_file(path, 0, &jerr);
     int64_t n = 0, ny = 0, nsw = 0;
-    float *x = load(root, dir, "x.npy", &n), *y = load(root, dir, "y.npy", &ny);
-    float *sw = json_is_true(json_object_get(c, "sample_weight")) ? load(root, dir, "sw.npy", &nsw) : NULL;
+    float *x = test_golden_array(root, dir, "x.npy", &n), *y = test_golden_array(root, dir, "y.npy", &ny);
+    float *sw = json_is_true(json_object_get(c, "sample_weight")) ? test_golden_array(root, dir, "sw.npy", &nsw) : NULL;
     CHECK(c && x && y, "%s: missing golden files", dir);
     if (!c || !x || !y)
         goto done;
@@ -302,7 +269,7 @@ static void mismatches(void)
     json_t *c = json_pack("{s:s, s:s, s:[s]}", "optimizer", "adam", "loss", "categorical_crossentropy", "metrics",
                           "accuracy");
     int64_t n = 0, ny = 0;
-    float *x = load("train", "adam_cce", "x.npy", &n), *y = load("train", "adam_cce", "y.npy", &ny);
+    float *x = test_golden_array("train", "adam_cce", "x.npy", &n), *y = test_golden_array("train", "adam_cce", "y.npy", &ny);
     ck_fit_opts o = ck_fit_defaults();
     o.verbose = 0;
     if (x && rank == size - 1)
@@ -326,7 +293,7 @@ static void mismatches(void)
 static void sharded_predict(const char *root, const char *dir)
 {
     int64_t n = 0;
-    float *x = load(root, dir, "x.npy", &n);
+    float *x = test_golden_array(root, dir, "x.npy", &n);
     ck_model *m = load_model(root, dir);
     if (!x || !m) {
         CHECK(0, "%s: missing golden files", dir);
@@ -397,7 +364,7 @@ static ck_fit_opts fault_opts(void)
 static int fault(const char *mode, const char *dir)
 {
     int64_t n = 0, ny = 0;
-    float *x = load("train", "sgd_cce", "x.npy", &n), *y = load("train", "sgd_cce", "y.npy", &ny);
+    float *x = test_golden_array("train", "sgd_cce", "x.npy", &n), *y = test_golden_array("train", "sgd_cce", "y.npy", &ny);
     char ckpt[600], spec[700];
     snprintf(ckpt, sizeof ckpt, "%s/ckpt.npz", dir);
     ck_model *m = fault_model();
