@@ -8,7 +8,7 @@
 #ifndef CK_DIST_DIST_H
 #define CK_DIST_DIST_H
 
-#include "train/exec.h"
+#include "engine/exec.h"
 
 /* Rows [*first, *first + *count) of a global batch of `rows` are this rank's:
  * contiguous slices in rank order, the first rows % size ranks one row longer,
