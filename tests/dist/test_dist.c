@@ -9,7 +9,8 @@
  *  - shuffled from one seed, on a sample count that leaves a last batch of one
  *    row (so every rank but rank 0 has an empty slice), with a 1-row bucket size
  *    (every weight its own reduction, started from backward): the same bounds,
- *    and a rerun gives the same bits;
+ *    and a rerun gives the same bits; summed by MPI_Iallreduce instead of in
+ *    rank order, the same bounds;
  *  - evaluate() shards its batches and gives one process's logs within 1e-5;
  *  - predict() shards its rows and every rank gets one process's outputs.
  * Cases with BatchNormalization run with its default per-replica moments (the
@@ -249,7 +250,12 @@ static void run_case(const char *root, const char *dir)
     ck_distribute_set_bucket_bytes(dp, 4);
     many = train(root, dir, c, true, n1, x, y, &o);
     run again = train(root, dir, c, true, n1, x, y, &o);
+    ck_distribute_set_reduction(dp, CK_REDUCE_MPI);
+    run mpi = train(root, dir, c, true, n1, x, y, &o);
+    ck_distribute_set_reduction(dp, CK_REDUCE_ORDERED);
     ck_distribute_set_bucket_bytes(dp, 25 << 20);
+    same_run(dir, "shuffled, summed by MPI_Iallreduce", &mpi, &one);
+    run_free(&mpi);
     same_run(dir, "shuffled, last batch of one row", &many, &one);
     CHECK(again.st == CK_OK && many.st == CK_OK && again.n_w == many.n_w &&
               !memcmp(again.w, many.w, (size_t)many.n_w * sizeof *many.w),
