@@ -353,7 +353,8 @@ void ck_distribute_get_stats(const ck_data_parallel *d, ck_distribute_stats *out
  * d is borrowed and must outlive the model's fits. Call it on every rank. */
 ck_status ck_model_set_distribution(ck_model *model, ck_data_parallel *d);
 /* After a failed call on one rank the others would wait for it forever: a
- * program that cannot go on ends the whole job with this (MPI_Abort). */
+ * program that cannot go on ends the whole job with this (MPI_Abort; nothing
+ * when d is NULL). */
 void ck_distribute_abort(ck_data_parallel *d, int exit_code);
 /* Frees d; MPI_Finalize if ck_distribute_init called MPI_Init. */
 void ck_distribute_finalize(ck_data_parallel *d);

@@ -226,7 +226,8 @@ ck_status ck_model_set_distribution(ck_model *m, ck_data_parallel *d)
 
 void ck_distribute_abort(ck_data_parallel *d, int exit_code)
 {
-    MPI_Abort(d ? d->comm : MPI_COMM_WORLD, exit_code);
+    if (d)
+        MPI_Abort(d->comm, exit_code);
 }
 
 void ck_distribute_finalize(ck_data_parallel *d)
