@@ -137,6 +137,10 @@ struct ck_data_parallel {
     ck_reduction reduction;
     ck_distribute_stats stats;
     grad_sync *sync;      /* the running fit's, or NULL                             */
+    /* The per-step sums' buffer: every rank's copies, then zeros for a replay;
+     * grown to the largest sum, so steps after the first allocate nothing. */
+    double *scratch;
+    int64_t scratch_cap;
 };
 
 static double now_s(void)
@@ -237,6 +241,7 @@ void ck_distribute_finalize(ck_data_parallel *d)
     ck_dist_grads_detach(d);
     MPI_Comm_free(&d->comm);
     MPI_Comm_free(&d->comm_bn);
+    ck_free(d->scratch);
     if (d->owns_mpi)
         MPI_Finalize();
     ck_free(d);
@@ -280,11 +285,23 @@ static ck_status sum_on(ck_data_parallel *d, MPI_Comm comm, double *v, int n);
 
 ck_status ck_dist_sum(ck_data_parallel *d, double *v, int n) { return sum_on(d, d->comm, v, n); }
 
+/* At least n doubles of d->scratch. */
+static double *scratch(ck_data_parallel *d, int64_t n)
+{
+    if (n > d->scratch_cap) {
+        double *more = ck_realloc(d->scratch, (size_t)n * sizeof *more);
+        if (!more)
+            return NULL;
+        d->scratch = more, d->scratch_cap = n;
+    }
+    return d->scratch;
+}
+
 static ck_status sum_on(ck_data_parallel *d, MPI_Comm comm, double *v, int n)
 {
     if (d->size == 1 || n == 0)
         return CK_OK;
-    double *all = ck_malloc((size_t)d->size * (size_t)n * sizeof *all);
+    double *all = scratch(d, (int64_t)d->size * n);
     if (!all)
         return ck_fail(CK_ERR_NOMEM, "distributed fit: out of memory");
     int rc = MPI_Allgather(v, n, MPI_DOUBLE, all, n, MPI_DOUBLE, comm);
@@ -295,7 +312,6 @@ static ck_status sum_on(ck_data_parallel *d, MPI_Comm comm, double *v, int n)
                 s += all[(size_t)r * (size_t)n + (size_t)i];
             v[i] = s;
         }
-    ck_free(all);
     return rc == MPI_SUCCESS ? CK_OK : mpi_fail(d, rc, "summing losses and metrics");
 }
 
@@ -450,10 +466,13 @@ static ck_status replay_sums(ck_data_parallel *d, grad_sync *g)
         return ck_fail(CK_ERR_STATE, "distributed fit: rank %d had no rows in the first step", d->rank);
     ck_status st = CK_OK;
     for (int i = 0; st == CK_OK && i < g->n_sums; i++) {
-        double *zeros = ck_calloc((size_t)g->sums[i], sizeof *zeros);
-        st = zeros ? sum_on(d, d->comm_bn, zeros, (int)g->sums[i])
-                   : ck_fail(CK_ERR_NOMEM, "distributed fit: out of memory");
-        ck_free(zeros);
+        /* zeros after the copies sum_on gathers into the same buffer */
+        double *all = scratch(d, (int64_t)(d->size + 1) * g->sums[i]);
+        if (!all)
+            return ck_fail(CK_ERR_NOMEM, "distributed fit: out of memory");
+        double *zeros = all + d->size * g->sums[i];
+        memset(zeros, 0, (size_t)g->sums[i] * sizeof *zeros);
+        st = sum_on(d, d->comm_bn, zeros, (int)g->sums[i]);
     }
     return st;
 }
