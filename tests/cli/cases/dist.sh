@@ -11,8 +11,9 @@ G=../golden/train/adam_cce
 T=${TMPDIR:-/tmp}/ckeras_cli_dist_$$
 mkdir -p "$T"
 FITD=(fit $G/config.json --x $G/x.npy --y $G/y.npy --epochs 3 --batch-size 7 --optimizer adam
-      --loss categorical_crossentropy --metrics accuracy --verbose 0 --seed 3)
+      --loss categorical_crossentropy --metrics accuracy --verbose 2 --seed 3)
 one=$("$CKERAS" "${FITD[@]}" --save "$T/one.npz" | grep '^final')
+expect 0 "final - accuracy: " -- echo "$one"
 expect 0 "$one" -- "$CKERAS" "${FITD[@]}"
 for np in 2 3; do
   expect 0 "printed once" -- bash -c '[ "$("$@" | grep -c "^final")" = 1 ] && echo printed once' _ \
