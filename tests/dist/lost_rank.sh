@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A rank lost mid-fit: `test_dist kill` trains across 3 ranks with a ModelCheckpoint
-# and rank 1 kills itself (SIGKILL) after the 3rd epoch. The job must end within
-# 30 s, non-zero, with a line naming rank 1 (Open MPI's launcher ends every rank of
-# a job one of whose processes died); the checkpoint rank 0 wrote must be one
-# epoch's weights, whole, and `test_dist resume` fits on from it to the weights of
-# the uninterrupted run, bit for bit.
+# and a BackupAndRestore, and rank 1 kills itself (SIGKILL) after the 3rd epoch.
+# The job must end within 30 s, non-zero, with a line naming rank 1 (Open MPI's
+# launcher ends every rank of a job one of whose processes died); the checkpoint
+# rank 0 wrote must be one epoch's weights, whole, and `test_dist resume` runs the
+# fit again, which BackupAndRestore resumes, ending with the weights of the
+# uninterrupted run, bit for bit.
 #   lost_rank.sh TEST_DIST MPIRUN [MPIRUN OPTIONS...]
 set -uo pipefail
 bin=$1; shift
@@ -24,5 +25,5 @@ if [ ! -s "$T/ckpt.npz" ]; then
 elif ! "$@" -np 3 "$bin" resume "$T"; then
   echo "FAIL: resuming from the checkpoint"; fail=1
 fi
-[ $fail -eq 0 ] && echo "lost rank: the job ended in ${took}s naming rank 1; the checkpoint resumed exactly"
+[ $fail -eq 0 ] && echo "lost rank: the job ended in ${took}s naming rank 1; the checkpoint was whole; BackupAndRestore resumed exactly"
 exit $fail
