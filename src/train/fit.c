@@ -15,11 +15,14 @@
 
 /* ---- compile --------------------------------------------------------------------- */
 
+static void drop_kept(ck_compiled *c);
+
 static void compiled_free(void *p)
 {
     ck_compiled *c = p;
     if (!c)
         return;
+    drop_kept(c);
     ck_optimizer_release(&c->opt);
     ck_regs_release(&c->regs);
     for (int o = 0; o < c->n_out; o++)
@@ -278,6 +281,8 @@ ck_status ck_model_compile(ck_model *m, const char *optimizer, const char *loss,
 typedef struct loop_bufs {
     ck_exec *ex;
     int64_t batch;
+    int64_t planned, order_cap; /* the engine's batch, order's length                  */
+    uint64_t plan_gen;     /* the model's when planned; ~0: shaped for one call only     */
     float *x[CK_MAX_IO];   /* [batch, in_size] per input                                */
     float *y[CK_MAX_IO], *sw[CK_MAX_IO]; /* per output: [batch, rows*label_width], [batch*rows] */
     float *per_row[CK_MAX_IO], *grad[CK_MAX_IO]; /* [batch*rows], [batch, out_size]      */
@@ -301,6 +306,16 @@ static void bufs_free(loop_bufs *b)
 
 static float *floats(int64_t n) { return ck_malloc((size_t)(n > 0 ? n : 1) * sizeof(float)); }
 
+/* Doubles of every metric's state (data-parallel fit sums them per step). */
+static int64_t metric_state_size(const ck_compiled *c)
+{
+    int64_t n = 0;
+    for (int k = 0; k < c->n_out; k++)
+        for (int i = 0; i < c->out[k].n_metrics; i++)
+            n += ck_metric_state_size(&c->out[k].metrics[i]);
+    return n;
+}
+
 static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int64_t n, loop_bufs *b)
 {
     memset(b, 0, sizeof *b);
@@ -315,9 +330,7 @@ static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int6
              (b->per_row[i] = floats(r)) && (b->grad[i] = floats(batch * o->out_size));
     }
     if ((b->dist = m->data_parallel)) {
-        for (int k = 0; k < c->n_out; k++)
-            for (int i = 0; i < c->out[k].n_metrics; i++)
-                b->n_state += ck_metric_state_size(&c->out[k].metrics[i]);
+        b->n_state = metric_state_size(c);
         ok = ok && (b->before = ck_malloc((size_t)(b->n_state + 1) * sizeof(double))) &&
              (b->sums = ck_malloc((size_t)(CK_MAX_IO + 1 + b->n_state) * sizeof(double)));
     }
@@ -332,6 +345,42 @@ static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int6
     }
     b->ex->act_regs = c->regs.act;
     b->ex->n_act_regs = c->regs.n_act;
+    return CK_OK;
+}
+
+static void drop_kept(ck_compiled *c)
+{
+    if (c->kept)
+        bufs_free(c->kept);
+    ck_free(c->kept);
+    c->kept = NULL;
+}
+
+/* fit's buffers: those of the last fit when they fit this call (same planned
+ * batch, model not planned again since, no per-call shapes), else new ones,
+ * kept with the compiled model for the next call: planning the engine again
+ * cost the CNN about 10 ms a call. */
+static ck_status fit_bufs(ck_model *m, ck_compiled *c, int64_t batch, int64_t n, loop_bufs **out)
+{
+    loop_bufs *k = c->kept;
+    if (k && !c->in_shapes && k->planned == batch && k->order_cap >= n && k->plan_gen == m->plan_gen &&
+        k->dist == m->data_parallel && (!k->dist || k->n_state == metric_state_size(c))) {
+        ck_exec_restart(k->ex);
+        *out = k;
+        return CK_OK;
+    }
+    drop_kept(c);
+    if (!(k = ck_calloc(1, sizeof *k)))
+        return ck_fail(CK_ERR_NOMEM, "fit: out of memory");
+    ck_status st = bufs_new(m, c, batch, n, k);
+    if (st != CK_OK) {
+        ck_free(k);
+        return st;
+    }
+    c->fit_plans++;
+    k->planned = batch, k->order_cap = n;
+    k->plan_gen = c->in_shapes ? ~(uint64_t)0 : m->plan_gen;
+    *out = c->kept = k;
     return CK_OK;
 }
 
@@ -795,14 +844,12 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
         return st;
     if (!ck_dist_is_root(m->data_parallel))
         mine.verbose = 0;
-    loop_bufs b;
-    if ((st = bufs_new(m, c, plan, train.n, &b)) != CK_OK)
+    loop_bufs *b = NULL;
+    if ((st = fit_bufs(m, c, plan, train.n, &b)) != CK_OK)
         return st;
-    b.batch = batch < plan ? batch : plan;
-    if (m->data_parallel && (st = ck_dist_grads_attach(m->data_parallel, m, b.ex)) != CK_OK) {
-        bufs_free(&b);
+    b->batch = batch < plan ? batch : plan;
+    if (m->data_parallel && (st = ck_dist_grads_attach(m->data_parallel, m, b->ex)) != CK_OK)
         return st;
-    }
     ck_fit_ctx f = {.model = m, .c = c, .opts = &mine, .initial_epoch = opts->initial_epoch,
                     .writes_files = ck_dist_is_root(m->data_parallel)};
     st = history_for(c, val.n > 0, ck_callbacks_log_lr(opts), &f.hist);
@@ -816,14 +863,15 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
             ck_print(opts, line);
         }
         if ((st = ck_callbacks_epoch_begin(&f, e)) == CK_OK)
-            st = run_epoch(&f, &train, &val, &b, e);
+            st = run_epoch(&f, &train, &val, b, e);
         if (st == CK_OK && m->data_parallel)
             st = ck_fit_dist_same_weights(m, e);
     }
     if (st == CK_OK)
         ck_callbacks_train_end(&f);
     ck_dist_grads_detach(m->data_parallel);
-    bufs_free(&b);
+    if (st != CK_OK) /* a failed step may leave the engine half-way */
+        drop_kept(c);
     if (st == CK_OK && history)
         *history = f.hist;
     else

@@ -2,7 +2,7 @@
 # from rank 0, the same final logs as one process, and saves the same weights;
 # ranks started with different options are named at the start. Loopback only.
 # (Weights equal to one process's: tests/dist/test_dist.c.)
-if command -v mpirun >/dev/null && ldd "$CKERAS" | grep -q libmpi; then
+if command -v mpirun >/dev/null && ldd "$CKERAS" | grep libmpi >/dev/null; then # not -q: SIGPIPE under pipefail
 # under ASan: Open MPI's own allocations live until exit (tests/dist/lsan.supp)
 MPIRUN=(env LSAN_OPTIONS=suppressions=$(realpath ../dist/lsan.supp) ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
         mpirun --oversubscribe --allow-run-as-root --bind-to none --mca btl self,tcp
