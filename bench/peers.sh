@@ -38,7 +38,8 @@ pinned() { if [ -n "$PIN" ]; then taskset -c "$PIN" "$@"; else "$@"; fi; }
 # bench_cc SOURCE BINARY: a bench program against $BUILD/libckeras.a.
 bench_cc() {
   cc -O2 -std=gnu11 -Iinclude "$1" "$BUILD/libckeras.a" \
-     $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm -o "$2"
+     $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm \
+     $(pkg-config --libs ompi-c 2>/dev/null) -o "$2" # Open MPI: src/dist/, when the build found it
 }
 
 # machine_note DIR: one "# machine:" line (which the tables' readers skip):

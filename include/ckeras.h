@@ -491,6 +491,53 @@ CK_API ck_status ck_model_evaluate_shaped(ck_model *model, const ck_shape *in_sh
  * from one batch to the next. */
 CK_API ck_status ck_model_reset_states(ck_model *model);
 
+/* ==== training on many processes: data-parallel fit over MPI (src/dist/) ===== */
+/* Keras 3's keras.distribution.DataParallel on MPI, the way Horovod does it: each
+ * process (rank) holds the whole model and data; every global batch of
+ * `batch_size` rows, shuffled by one permutation from the fit seed, is split
+ * into contiguous slices, one per rank (the first batch_size % size ranks take
+ * one row more); each rank's gradient is its slice's share of the global mean,
+ * and the shares are summed across ranks, so every rank applies the same
+ * optimizer step and results equal one process's up to float rounding.
+ * Printing and files (progress bar, ModelCheckpoint, CSVLogger) are rank 0's.
+ * A library built without MPI (CMake found none) has the calls, which fail
+ * with CK_ERR_UNSUPPORTED. */
+typedef struct ck_data_parallel ck_data_parallel;
+/* How gradients are summed across ranks. ORDERED (the default): each bucket is
+ * gathered from every rank (MPI_Iallgather) and added in rank order, so reruns
+ * are bit-identical whatever MPI's algorithm; its traffic grows as (size - 1) x
+ * the gradients. MPI: MPI_Iallreduce, a ring or tree of 2 (size - 1) / size x the
+ * gradients at scale, in an order MPI leaves unspecified. */
+typedef enum ck_reduction { CK_REDUCE_ORDERED, CK_REDUCE_MPI } ck_reduction;
+/* Joins the job: MPI_Init unless the caller has initialised MPI (then it uses a
+ * duplicate of MPI_COMM_WORLD and leaves MPI_Finalize to the caller). */
+CK_API ck_status ck_distribute_init(int *argc, char ***argv, ck_data_parallel **out);
+/* Was this process started by an MPI launcher (mpirun, srun)? (environment) */
+CK_API bool ck_distribute_launched(void);
+CK_API int ck_distribute_rank(const ck_data_parallel *d);
+CK_API int ck_distribute_size(const ck_data_parallel *d);
+/* Gradient bucket size in bytes (25 MB, PyTorch DDP's default); each bucket's
+ * reduction starts as soon as backward has made all of its gradients. */
+CK_API void ck_distribute_set_bucket_bytes(ck_data_parallel *d, int64_t bytes);
+CK_API void ck_distribute_set_reduction(ck_data_parallel *d, ck_reduction r);
+/* Where the time of the fits so far went (for bench/run_dist.sh). */
+typedef struct ck_distribute_stats {
+    int64_t steps, buckets;  /* optimizer steps; bucket reductions started       */
+    double bytes;            /* gradient bytes this rank sent into reductions     */
+    double wait_s;           /* blocked after backward until the last bucket came */
+    double sum_s;            /* adding gathered buckets in rank order (ORDERED)   */
+} ck_distribute_stats;
+CK_API void ck_distribute_get_stats(const ck_data_parallel *d, ck_distribute_stats *out);
+/* Trains `model` across the ranks of d from now on (NULL: one process again);
+ * d is borrowed and must outlive the model's fits. Call it on every rank. */
+CK_API ck_status ck_model_set_distribution(ck_model *model, ck_data_parallel *d);
+/* After a failed call on one rank the others would wait for it forever: a
+ * program that cannot go on ends the whole job with this (MPI_Abort; nothing
+ * when d is NULL). */
+CK_API void ck_distribute_abort(ck_data_parallel *d, int exit_code);
+/* Frees d; MPI_Finalize if ck_distribute_init called MPI_Init. */
+CK_API void ck_distribute_finalize(ck_data_parallel *d);
+
 /* ==== predict ================================================================ */
 /* model.predict(x, batch_size=...): inputs[i] is [rows, ...input i dims] and
  * outputs[i] a caller-provided [rows, ...output i dims] buffer, row-major float32.

@@ -21,6 +21,7 @@ cmake --build "$out" -j2 --target ckeras_static >/dev/null
 lib=$(find "$out" -maxdepth 1 -name 'libckeras.a' | head -1)
 hdf5_inc=/usr/include/hdf5/serial
 libs="-ljansson -lopenblas -lzip -lz -lm -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -fopenmp"
+libs="$libs $(pkg-config --libs ompi-c 2>/dev/null)" # Open MPI (src/dist/), when the build found it
 for t in load tfjs; do
     def=""
     [ "$t" = tfjs ] && def="-DFUZZ_TFJS"

@@ -11,35 +11,13 @@
 
 #include <jansson.h>
 
-static float *load(const char *root, const char *dir, const char *file, int64_t *n)
-{
-    char path[600];
-    test_array a;
-    test_path(path, sizeof path, "tests/golden/%s/%s/%s", root, dir, file);
-    if (test_load_npy(path, &a) != 0)
-        return NULL;
-    *n = a.dim[0];
-    return a.data;
-}
-
 static ck_model *load_model(const char *root, const char *dir)
 {
     char path[600];
     test_path(path, sizeof path, "tests/golden/%s/%s/config.json", root, dir);
     ck_model *m = ck_model_load_json_file(path);
     CHECK(m != NULL, "%s: %s", dir, ck_errmsg());
-    if (!m)
-        return NULL;
-    for (int i = 0; i < ck_model_weight_count(m); i++) {
-        test_array a;
-        test_path(path, sizeof path, "tests/golden/%s/%s/weights/%d.npy", root, dir, i);
-        CHECK(test_load_npy(path, &a) == 0, "%s: weight %d", dir, i);
-        ck_shape s = {.rank = a.rank};
-        for (int r = 0; r < a.rank; r++)
-            s.dim[r] = a.dim[r];
-        CHECK_OK(ck_model_set_weight(m, i, &s, a.data));
-        test_free_array(&a);
-    }
+    test_set_golden_weights(m, root, dir);
     return m;
 }
 
@@ -47,19 +25,6 @@ static void compare(const char *dir, const char *what, const char *key, double g
 {
     double err = fabs(got - want) / fmax(fabs(want), 1e-3);
     CHECK(err <= 1e-4, "%s: %s %s = %.8g, Keras %.8g", dir, what, key, got, want);
-}
-
-static const char *join_metrics(json_t *list, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v) {
-        if (i)
-            strncat(buf, ", ", cap - strlen(buf) - 1);
-        strncat(buf, json_string_value(v), cap - strlen(buf) - 1);
-    }
-    return buf;
 }
 
 /* One case of tests/golden/<root>/<dir>. */
@@ -72,15 +37,15 @@ static void run_case(const char *root, const char *dir)
     CHECK(c != NULL, "%s: %s", path, err.text);
     ck_model *m = load_model(root, dir);
     int64_t n = 0, ny = 0, nsw = 0;
-    float *x = load(root, dir, "x.npy", &n), *y = load(root, dir, "y.npy", &ny);
-    float *sw = json_is_true(json_object_get(c, "sample_weight")) ? load(root, dir, "sw.npy", &nsw) : NULL;
+    float *x = test_golden_array(root, dir, "x.npy", &n), *y = test_golden_array(root, dir, "y.npy", &ny);
+    float *sw = json_is_true(json_object_get(c, "sample_weight")) ? test_golden_array(root, dir, "sw.npy", &nsw) : NULL;
     if (!c || !m || !x || !y) {
         CHECK(0, "%s: missing golden files", dir);
         goto done;
     }
     CHECK_OK(ck_model_compile(m, json_string_value(json_object_get(c, "optimizer")),
                               json_string_value(json_object_get(c, "loss")),
-                              join_metrics(json_object_get(c, "metrics"), metrics, sizeof metrics)));
+                              test_join_strings(json_object_get(c, "metrics"), metrics, sizeof metrics)));
     ck_fit_opts o = ck_fit_defaults();
     o.epochs = (int)json_integer_value(json_object_get(c, "epochs"));
     o.batch_size = json_integer_value(json_object_get(c, "batch_size"));

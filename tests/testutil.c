@@ -260,3 +260,42 @@ void test_check_summaries(const ck_model *m, json_t *manifest, const char *dir, 
         free(want);
     }
 }
+
+float *test_golden_array(const char *root, const char *dir, const char *file, int64_t *rows)
+{
+    char path[600];
+    test_array a;
+    test_path(path, sizeof path, "tests/golden/%s/%s/%s", root, dir, file);
+    if (test_load_npy(path, &a) != 0)
+        return NULL;
+    *rows = a.dim[0];
+    return a.data;
+}
+
+void test_set_golden_weights(ck_model *m, const char *root, const char *dir)
+{
+    char path[600];
+    for (int i = 0; m && i < ck_model_weight_count(m); i++) {
+        test_array a;
+        test_path(path, sizeof path, "tests/golden/%s/%s/weights/%d.npy", root, dir, i);
+        CHECK(test_load_npy(path, &a) == 0, "%s: weight %d", dir, i);
+        ck_shape s = {.rank = a.rank};
+        for (int r = 0; r < a.rank; r++)
+            s.dim[r] = a.dim[r];
+        CHECK_OK(ck_model_set_weight(m, i, &s, a.data));
+        test_free_array(&a);
+    }
+}
+
+const char *test_join_strings(json_t *list, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        if (i)
+            strncat(buf, ", ", cap - strlen(buf) - 1);
+        strncat(buf, json_string_value(v), cap - strlen(buf) - 1);
+    }
+    return buf;
+}

@@ -59,6 +59,15 @@ typedef struct test_array {
 int test_load_npy(const char *path, test_array *out);
 void test_free_array(test_array *a);
 
+/* tests/golden/<root>/<dir>/<file> (.npy) as float32, *rows its first
+ * dimension; NULL when missing. free() it. */
+float *test_golden_array(const char *root, const char *dir, const char *file, int64_t *rows);
+/* Every weight of m from tests/golden/<root>/<dir>/weights/<i>.npy (Keras's
+ * get_weights() before training), each a check. */
+void test_set_golden_weights(ck_model *m, const char *root, const char *dir);
+/* A JSON list of strings joined by ", " (a case's compile(metrics=[...])). */
+const char *test_join_strings(struct json_t *list, char *buf, size_t cap);
+
 /* max |a-b| / max(1e-6?, |b|) style: returns worst relative-or-absolute error. */
 double test_max_error(const float *a, const float *b, int64_t n, double atol);
 

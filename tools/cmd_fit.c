@@ -13,6 +13,9 @@
  *   W: .npz (get_weights() order) or any weights file; OUT: .npz, .keras,
  *   .weights.h5, .h5 or .json, written atomically (tools/model_io.c).
  *   ckeras evaluate MODEL --x X.npy --y Y.npy --loss SPEC [--metrics LIST] [--weights W]
+ *   Under an MPI launcher (mpirun -np N ckeras fit ...) fit and evaluate run
+ *   data-parallel on N ranks (src/dist/): --batch-size is the global batch; rank 0
+ *   prints and saves. [--bucket-mb MB] [--reduction ordered|mpi] [--dist-stats]
  *   ckeras demo-fashion [--dir DIR] [--epochs N]
  */
 #include "cli.h"
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_IO 16
@@ -38,6 +42,9 @@ typedef struct fit_args {
     const char *callbacks[MAX_IO]; /* --callback, repeatable */
     int ncallbacks;
     ck_fit_opts o;
+    double bucket_mb;         /* data-parallel: gradient bucket size (0: 25 MB)      */
+    const char *reduction;    /* "ordered" (default) or "mpi"                        */
+    bool dist_stats;          /* rank 0 prints the reduction's timings at the end    */
 } fit_args;
 
 /* "1,0.5" -> loss weights. */
@@ -89,6 +96,9 @@ static int parse_fit_args(const cli_args *c, fit_args *a)
     a->o.verbose = (int)cli_int(c, "verbose", a->o.verbose);
     a->o.seed = (uint64_t)cli_int(c, "seed", 0);
     a->o.shuffle = !cli_flag(c, "no-shuffle");
+    a->bucket_mb = cli_number(c, "bucket-mb", 0);
+    a->reduction = cli_str(c, "reduction");
+    a->dist_stats = cli_flag(c, "dist-stats");
     if (cli_str(c, "loss-weights") && !parse_weights(cli_str(c, "loss-weights"), a))
         return cli_usage_error(c->cmd, "--loss-weights wants numbers like 1,0.5, got '%s'", cli_str(c, "loss-weights"));
     if (!a->nx) return cli_usage_error(c->cmd, "--x (or --csv) is required");
@@ -204,6 +214,37 @@ static int make_callbacks(const fit_args *a, ck_callback **cbs)
     return 0;
 }
 
+/* Under an MPI launcher: joins the job with the options' bucket size and
+ * reduction, and trains m on it. 0, or the exit status. */
+static int join_job(const fit_args *a, ck_model *m, ck_data_parallel **dp)
+{
+    *dp = NULL;
+    if (!ck_distribute_launched()) return 0;
+    if (ck_distribute_init(NULL, NULL, dp)) return cli_fail("fit");
+    if (a->bucket_mb > 0) ck_distribute_set_bucket_bytes(*dp, (int64_t)(a->bucket_mb * 1048576.0));
+    if (a->reduction && !strcmp(a->reduction, "mpi")) ck_distribute_set_reduction(*dp, CK_REDUCE_MPI);
+    ck_model_set_distribution(m, *dp);
+    return 0;
+}
+
+/* --dist-stats: where a data-parallel fit's time went, per step (rank 0). */
+static void print_dist_stats(ck_data_parallel *dp, double seconds)
+{
+    ck_distribute_stats s;
+    ck_distribute_get_stats(dp, &s);
+    double steps = s.steps > 0 ? (double)s.steps : 1;
+    printf("dist: ranks %d, steps %lld, step %.3f ms, wait for reductions %.3f ms, rank-order sums %.3f ms, "
+           "%lld buckets of %.3f MB/step\n", ck_distribute_size(dp), (long long)s.steps, 1e3 * seconds / steps,
+           1e3 * s.wait_s / steps, 1e3 * s.sum_s / steps, (long long)s.buckets, s.bytes / steps / 1048576.0);
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static int run_fit(const cli_args *c, bool train)
 {
     fit_args a;
@@ -218,8 +259,11 @@ static int run_fit(const cli_args *c, bool train)
     a.o.n_callbacks = a.ncallbacks;
     ck_model *m = ck_model_load(a.model);
     if (!m) return cli_fail(NULL); /* ck_errmsg() names the file */
-    xy_data d;
+    xy_data d = {0};
+    ck_data_parallel *dp = NULL;
     int rc = 0;
+    if ((rc = join_job(&a, m, &dp))) goto out_model;
+    bool root = ck_distribute_rank(dp) == 0;
     if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
     if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
     /* No --loss: the compile() a .keras file recorded (load_model compiles it),
@@ -264,23 +308,29 @@ static int run_fit(const cli_args *c, bool train)
      * (variable-length sequences) take their values */
     ck_shape in_shapes[MAX_IO];
     for (int i = 0; i < d.nx; i++) in_shapes[i] = d.x[i].shape;
+    double t0 = seconds_now();
     ck_status st = train ? ck_model_fit_shaped(m, in_shapes, x, y, n, &a.o, &h)
                          : ck_model_evaluate_shaped(m, in_shapes, x, y, n, a.o.batch_size, &h);
     if (st) {
         /* a callback's file (CSVLogger, ModelCheckpoint) names itself; other errors are the data's */
         rc = st == CK_ERR_IO ? cli_fail(train ? "fit" : "evaluate") : data_fail(train ? "fit" : "evaluate", &a);
+        ck_array_free(&sw);
         goto out;
     }
-    if (!train) print_logs("evaluate", h, 0);
-    else if (a.o.verbose != 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
+    if (root && !train) print_logs("evaluate", h, 0);
+    else if (root && a.o.verbose != 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
+    if (root && dp && a.dist_stats) print_dist_stats(dp, seconds_now() - t0);
     ck_history_free(h);
-    if (train && a.save) rc = cli_save_model(m, a.save);
+    if (train && a.save && root) rc = cli_save_model(m, a.save);
     ck_array_free(&sw);
 out:
     xy_free(&d);
 out_model:
     ck_model_free(m);
     for (int i = 0; i < a.ncallbacks; i++) ck_callback_free(cbs[i]);
+    /* a rank that failed alone would leave the others waiting in a collective */
+    if (dp && rc) ck_distribute_abort(dp, rc);
+    ck_distribute_finalize(dp);
     return rc;
 }
 

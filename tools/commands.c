@@ -88,8 +88,18 @@ static const cli_option predict_options[] = {
          ".keras)", 0, 0, 0, NULL},                                                                                \
         {"batch-size", CLI_INT, "N", "32", "samples per batch", 0, 1, BIG, NULL}
 
+/* Under an MPI launcher (mpirun -np N ckeras fit ...) fit and evaluate run on N ranks. */
+#define DIST_OPTIONS                                                                                                \
+    {"bucket-mb", CLI_NUMBER, "MB", "25", "under mpirun: gradient bucket size; a bucket's reduction starts as soon "  \
+     "as backward has made it", 0, 1e-6, 1e6, NULL},                                                                \
+        {"reduction", CLI_CHOICE, NULL, "ordered", "under mpirun: add the ranks' gradients in rank order (reruns "   \
+         "give the same bits) or by MPI_Iallreduce (less traffic at scale)", 0, 0, 0, "ordered|mpi"},               \
+        {"dist-stats", CLI_FLAG, NULL, NULL, "under mpirun: rank 0 prints where the reductions' time went", 0, 0, 0, \
+         NULL}
+
 static const cli_option fit_options[] = {
     DATA_OPTIONS,
+    DIST_OPTIONS,
     {"epochs", CLI_INT, "N", "1", "epochs to train", 0, 0, 1e9, NULL},
     {"initial-epoch", CLI_INT, "N", "0", "epoch to start from (fit(initial_epoch=...))", 0, 0, 1e9, NULL},
     {"optimizer", CLI_TEXT, "SPEC", "rmsprop", "adam, sgd, \"SGD(learning_rate=0.1, momentum=0.9)\", "
@@ -117,6 +127,7 @@ static const cli_option fit_options[] = {
 
 static const cli_option evaluate_options[] = {
     DATA_OPTIONS,
+    DIST_OPTIONS,
     {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
 
@@ -199,7 +210,8 @@ const cli_command cli_commands[] = {
      "ckeras fit model.json --csv iris.csv --label-column species --loss sparse_categorical_crossentropy\n"
      "ckeras fit model.keras --x x.npy --y y.npy --loss mse --epochs 50 --validation-split 0.2 "
      "--callback \"EarlyStopping(patience=2)\" --callback \"ModelCheckpoint(filepath='best.keras', "
-     "save_best_only=True)\""},
+     "save_best_only=True)\"\n"
+     "mpirun -np 4 ckeras fit model.keras --x x.npy --y y.npy --loss mse --batch-size 256 --save out.keras"},
     {"evaluate", cmd_evaluate, "MODEL", 1, 1, "model.evaluate() on arrays",
      "Compiles the model with --loss and --metrics and prints the loss and metrics on --x and --y. " MODEL_FILES,
      evaluate_options,

@@ -1016,6 +1016,7 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         if (stream && ex->fused_done != ex->rows) /* its output gradient was never made */
             return ck_fail(CK_ERR_STATE, "%s '%s': backward did not ask for its output gradient's rows",
                            l->cls->class_name, l->name);
+        if (s->has_weights && ex->grad_ready && (st = ex->grad_ready(ex->grad_ready_user, l))) return st;
     }
     return CK_OK;
 }

@@ -53,6 +53,16 @@ struct ck_exec {
      * read unwritten, so backward refuses. */
     bool inference_only;
     uint64_t plan_gen;       /* the model's when planned (ck_model.plan_gen)      */
+    /* Called after the backward of each layer that has weights, in backward
+     * order (a layer called several times reports each call): data-parallel
+     * fit (src/dist/) starts reducing gradients as soon as they are final. */
+    ck_status (*grad_ready)(void *user, const ck_layer *layer);
+    void *grad_ready_user;
+    /* Data-parallel fit: v [n] := its sum over the ranks, added in rank order
+     * (BatchNormalization(synchronized=True) sums its batch moments); NULL in
+     * one process. Every rank makes the same calls in the same order. */
+    ck_status (*sum_across)(void *user, double *v, int64_t n);
+    void *sum_across_user;
 };
 
 /* ---- the fusion protocol ---------------------------------------------------------- */

@@ -352,6 +352,7 @@ struct ck_model {
     char errmsg[512];
 
     void *engine;               /* compiled training state (train/)           */
+    ck_data_parallel *data_parallel; /* borrowed; NULL: one process (src/dist/) */
     void (*engine_free)(void *engine); /* frees it with the model (train/)   */
     /* ck_model_predict's engine, kept for the next call (train/predict.c):
      * a call takes it and puts it back with atomic exchanges, so concurrent

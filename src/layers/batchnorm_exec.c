@@ -8,8 +8,11 @@
  * otherwise (with the moving statistics' own gradients, which the optimizer
  * leaves alone since they are not trainable). The batch mean and
  * 1/sqrt(var + eps) are kept in the workspace between forward and backward.
- * Also the backward/workspace hooks of normalization.c's NORM_CLASS entries
- * (BatchNormalization; the other classes get their own hooks). */
+ * With synchronized=True in a data-parallel fit (ex->sum_across), the sums
+ * behind the moments and their gradients run over every rank's rows, as one
+ * process over the global batch; otherwise each rank uses its own rows (Keras's
+ * per-replica default). Also the backward/workspace hooks of normalization.c's
+ * NORM_CLASS entries (BatchNormalization; the other classes get their own hooks). */
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/engine_util.h"
@@ -46,6 +49,16 @@ static ck_status view_of(const ck_layer *l, const ck_tensor *x, bn_view *v)
 
 static bool batch_mode(const ck_layer *l, const ck_exec *ex) { return ex && ex->training && l->trainable; }
 
+/* The rows the moments run over: this rank's, or every rank's when the layer
+ * is synchronized in a data-parallel fit; sums (n of them) likewise. */
+static ck_status over_batch(const ck_layer *l, const ck_exec *ex, double *sums, int64_t n, double *rows)
+{
+    if (!CK_CFG(l, ck_norm_config)->synchronized || !ex->sum_across) return CK_OK;
+    ck_status st = rows ? ex->sum_across(ex->sum_across_user, rows, 1) : CK_OK;
+    if (!st) st = ex->sum_across(ex->sum_across_user, sums, n);
+    return st ? ck_fail_prefix(st, "BatchNormalization '%s' (synchronized): ", l->name) : CK_OK;
+}
+
 /* Loops run over x as [outer, dim, inner] in memory order, with per-feature
  * accumulators, so channels-last data (inner = 1) streams through the cache
  * once per pass instead of once per channel. Sums are in double. */
@@ -81,8 +94,10 @@ ck_status ck_bn_train_forward(CK_FWD_ARGS)
     float *y = out[0].data;
     double n = (double)(v.outer * v.inner);
     FOR_X(&v, { sum[d] += x[at]; });
+    if ((st = over_batch(l, ex, sum, v.dim, &n))) return st;
     for (int64_t d = 0; d < v.dim; d++) bmean[d] = (float)(sum[d] / n);
     FOR_X(&v, { double e = x[at] - bmean[d]; sq[d] += e * e; });
+    if ((st = over_batch(l, ex, sq, v.dim, NULL))) return st;
     for (int64_t d = 0; d < v.dim; d++) {
         float var = (float)(sq[d] / n);
         binv[d] = 1.0f / sqrtf(var + (float)c->epsilon);
@@ -118,16 +133,21 @@ static ck_status bn_backward(CK_BWD_ARGS)
         sdy[d] += dy[at];
         sdyx[d] += (double)dy[at] * (x[at] - mean[d]) * inv[d];
     });
+    /* the weights' gradients are this rank's share (fit sums them); the
+     * input's gradient needs the means over the whole batch */
     for (int64_t d = 0; d < v.dim; d++) {
-        float gm = v.gamma ? v.gamma[d] : 1.0f;
         if (v.dgamma) v.dgamma[d] += (float)sdyx[d];
         if (v.dbeta) v.dbeta[d] += (float)sdy[d];
+    }
+    double n = (double)(v.outer * v.inner);
+    if (batch && (st = over_batch(l, ex, sdy, 2 * v.dim, &n))) return st; /* sdy, sdyx are adjacent */
+    for (int64_t d = 0; d < v.dim; d++) {
+        float gm = v.gamma ? v.gamma[d] : 1.0f;
         if (!batch && v.dmean && v.dvar) { /* the engine gives frozen weights gradients too */
             v.dmean[d] += (float)(-sdy[d] * gm * inv[d]);
             v.dvar[d] += (float)(-0.5 * sdyx[d] * gm * inv[d] * inv[d]);
         }
         /* reuse the sums as the means of dy and dy * xhat (zero in inference) */
-        double n = (double)(v.outer * v.inner);
         sdy[d] = batch ? sdy[d] / n : 0.0, sdyx[d] = batch ? sdyx[d] / n : 0.0;
     }
     if (!din[0].data) return CK_OK;

@@ -550,9 +550,9 @@ ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch)
         switch (cb->kind) {
         case CK_CB_EARLY_STOPPING: early_stopping(f, cb, epoch); break;
         case CK_CB_REDUCE_LR: reduce_lr(f, cb, NULL); break;
-        case CK_CB_CSV: st = csv_row(f, cb, epoch); break;
-        case CK_CB_CHECKPOINT: st = checkpoint(f, cb, epoch); break;
-        case CK_CB_BACKUP: st = ck_backup_save(f, cb, epoch); break;
+        case CK_CB_CSV: st = f->writes_files ? csv_row(f, cb, epoch) : CK_OK; break;
+        case CK_CB_CHECKPOINT: st = f->writes_files ? checkpoint(f, cb, epoch) : CK_OK; break;
+        case CK_CB_BACKUP: st = f->writes_files ? ck_backup_save(f, cb, epoch) : CK_OK; break;
         case CK_CB_HOOK:
             if (!cb->hook(epoch, f->hist, cb->user))
                 f->c->stop_training = true;
@@ -566,6 +566,6 @@ ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch)
 void ck_callbacks_train_end(ck_fit_ctx *f)
 {
     for (int i = 0; i < f->opts->n_callbacks; i++)
-        if (f->opts->callbacks[i]->kind == CK_CB_BACKUP && f->opts->callbacks[i]->delete_checkpoint)
+        if (f->writes_files && f->opts->callbacks[i]->kind == CK_CB_BACKUP && f->opts->callbacks[i]->delete_checkpoint)
             ck_backup_delete(f->opts->callbacks[i]);
 }

@@ -8,6 +8,7 @@
  * loop is allocated before the first step.
  */
 #include "train/train.h"
+#include "dist/dist.h"
 
 #include <math.h>
 #include <string.h>
@@ -286,6 +287,10 @@ typedef struct loop_bufs {
     float *y[CK_MAX_IO], *sw[CK_MAX_IO]; /* per output: [batch, rows*label_width], [batch*rows] */
     float *per_row[CK_MAX_IO], *grad[CK_MAX_IO]; /* [batch*rows], [batch, out_size]      */
     int64_t *order;        /* [n] sample order of the epoch                             */
+    ck_data_parallel *dist; /* the model's (data-parallel), or NULL                      */
+    double *before;        /* dist: [n_state] the metrics' states before the step       */
+    double *sums;          /* dist: [CK_MAX_IO + 1 + n_state] what the ranks add up     */
+    int64_t n_state;
 } loop_bufs;
 
 static void bufs_free(loop_bufs *b)
@@ -295,11 +300,21 @@ static void bufs_free(loop_bufs *b)
         ck_free(b->x[i]), ck_free(b->y[i]), ck_free(b->sw[i]);
         ck_free(b->per_row[i]), ck_free(b->grad[i]);
     }
-    ck_free(b->order);
+    ck_free(b->order), ck_free(b->before), ck_free(b->sums);
     memset(b, 0, sizeof *b);
 }
 
 static float *floats(int64_t n) { return ck_malloc((size_t)(n > 0 ? n : 1) * sizeof(float)); }
+
+/* Doubles of every metric's state (data-parallel fit sums them per step). */
+static int64_t metric_state_size(const ck_compiled *c)
+{
+    int64_t n = 0;
+    for (int k = 0; k < c->n_out; k++)
+        for (int i = 0; i < c->out[k].n_metrics; i++)
+            n += ck_metric_state_size(&c->out[k].metrics[i]);
+    return n;
+}
 
 static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int64_t n, loop_bufs *b)
 {
@@ -313,6 +328,11 @@ static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int6
         int64_t r = batch * o->rows;
         ok = ok && (b->y[i] = floats(r * o->label_width)) && (b->sw[i] = floats(r)) &&
              (b->per_row[i] = floats(r)) && (b->grad[i] = floats(batch * o->out_size));
+    }
+    if ((b->dist = m->data_parallel)) {
+        b->n_state = metric_state_size(c);
+        ok = ok && (b->before = ck_malloc((size_t)(b->n_state + 1) * sizeof(double))) &&
+             (b->sums = ck_malloc((size_t)(CK_MAX_IO + 1 + b->n_state) * sizeof(double)));
     }
     if (!ok) {
         bufs_free(b);
@@ -343,7 +363,8 @@ static void drop_kept(ck_compiled *c)
 static ck_status fit_bufs(ck_model *m, ck_compiled *c, int64_t batch, int64_t n, loop_bufs **out)
 {
     loop_bufs *k = c->kept;
-    if (k && !c->in_shapes && k->planned == batch && k->order_cap >= n && k->plan_gen == m->plan_gen) {
+    if (k && !c->in_shapes && k->planned == batch && k->order_cap >= n && k->plan_gen == m->plan_gen &&
+        k->dist == m->data_parallel && (!k->dist || k->n_state == metric_state_size(c))) {
         ck_exec_restart(k->ex);
         *out = k;
         return CK_OK;
@@ -427,49 +448,118 @@ static void reset_metrics(ck_compiled *c)
     }
 }
 
-/* Loss of the last forward: sum over outputs of weight * loss (each reduced with
- * "sum_over_batch_size"); each output's grad (when wanted) scaled by its weight. */
-static ck_status batch_loss(ck_compiled *c, loop_bufs *b, int64_t rows, bool weighted, bool want_grad,
-                            double *loss)
+/* Data-parallel: the metrics' states are put aside and reset, so this step's
+ * updates hold only this rank's part, which log_step adds across ranks. */
+static void metrics_put_aside(ck_compiled *c, loop_bufs *b)
 {
-    double total = 0;
+    double *s = b->before;
+    for (int k = 0; k < c->n_out; k++)
+        for (int i = 0; i < c->out[k].n_metrics; i++) {
+            ck_metric_state_get(&c->out[k].metrics[i], s);
+            s += ck_metric_state_size(&c->out[k].metrics[i]);
+            ck_metric_reset(&c->out[k].metrics[i]);
+        }
+}
+
+/* parts[0..n) and every rank's metric parts summed over the ranks (in rank
+ * order), each metric's state then the one put aside plus the sum. */
+static ck_status sum_over_ranks(ck_compiled *c, loop_bufs *b, double *parts, int n)
+{
+    double *v = b->sums;
+    memcpy(v, parts, (size_t)n * sizeof *v);
+    int64_t at = n;
+    for (int k = 0; k < c->n_out; k++)
+        for (int i = 0; i < c->out[k].n_metrics; i++) {
+            ck_metric_state_get(&c->out[k].metrics[i], v + at);
+            at += ck_metric_state_size(&c->out[k].metrics[i]);
+        }
+    ck_status st = ck_dist_sum(b->dist, v, (int)at);
+    if (st != CK_OK)
+        return st;
+    memcpy(parts, v, (size_t)n * sizeof *v);
+    for (int64_t j = n; j < at; j++)
+        v[j] += b->before[j - n];
+    at = n;
+    for (int k = 0; k < c->n_out; k++)
+        for (int i = 0; i < c->out[k].n_metrics; i++) {
+            ck_metric_state_set(&c->out[k].metrics[i], v + at);
+            at += ck_metric_state_size(&c->out[k].metrics[i]);
+        }
+    return CK_OK;
+}
+
+/* The loss of the last forward over `rows` rows of a global batch of
+ * global_rows (equal on one process): parts[k] is output k's share of its
+ * "sum_over_batch_size" loss, parts[n_out] the activity penalties; each
+ * output's grad (when wanted) is the gradient of its share, scaled by the
+ * output's weight. Metrics are updated on these rows. */
+static ck_status batch_loss(ck_compiled *c, loop_bufs *b, int64_t rows, int64_t global_rows, bool weighted,
+                            bool want_grad, double *parts)
+{
+    if (b->dist)
+        metrics_put_aside(c, b);
     for (int k = 0; k < c->n_out; k++) {
         ck_out_spec *o = &c->out[k];
+        parts[k] = 0;
+        if (rows == 0)
+            continue;
         const float *pred = ck_exec_output(b->ex, k);
         int64_t lr = rows * o->rows;
         float *grad = want_grad ? b->grad[k] : NULL;
         ck_status st = ck_loss_rows(&o->loss, b->y[k], pred, lr, o->d, b->per_row[k], grad);
         if (st != CK_OK)
             return st;
-        double l = ck_loss_reduce(b->per_row[k], weighted ? b->sw[k] : NULL, lr, o->d, grad);
+        parts[k] = ck_loss_reduce_share(b->per_row[k], weighted ? b->sw[k] : NULL, lr, global_rows * o->rows,
+                                        o->d, grad);
         if (grad && o->weight != 1.0)
             for (int64_t i = 0; i < rows * o->out_size; i++)
                 grad[i] *= (float)o->weight;
-        total += o->weight * l;
-        ck_metric_add(&o->loss_tracker, (float)l, (double)rows);
         /* compile(metrics=...) are unweighted in Keras 3, weighted_metrics see sample weights */
         for (int i = 0; i < o->n_metrics; i++)
             ck_metric_update(&o->metrics[i], b->y[k], pred, lr, o->d, o->label_width,
                              o->weighted[i] && weighted ? b->sw[k] : NULL);
     }
-    /* regularization: activity penalties of this forward, weight penalties now */
-    if (c->regs.n_act)
-        total += b->ex->act_penalty;
-    if (c->regs.n_w)
-        total += ck_regs_weight_penalty(&c->regs, b->ex->model->weight_block, NULL);
-    *loss = total;
-    ck_metric_add(&c->loss_tracker, (float)*loss, (double)rows);
+    parts[c->n_out] = c->regs.n_act && rows > 0 ? b->ex->act_penalty : 0;
     return CK_OK;
 }
 
-static ck_status train_step(ck_model *m, ck_compiled *c, loop_bufs *b, int64_t rows, bool weighted,
-                            double *loss)
+/* The step's logs from batch_loss's parts (summed over the ranks first when
+ * data-parallel): sum over outputs of weight * loss, plus the penalties (the
+ * weight penalties now); the loss trackers count global_rows. */
+static ck_status log_step(ck_compiled *c, loop_bufs *b, double *parts, int64_t global_rows, double *loss)
 {
-    ck_status st = ck_exec_forward(b->ex, (const float *const *)b->x, rows, true);
+    ck_status st = b->dist ? sum_over_ranks(c, b, parts, c->n_out + 1) : CK_OK;
+    if (st != CK_OK)
+        return st;
+    double total = 0;
+    for (int k = 0; k < c->n_out; k++) {
+        total += c->out[k].weight * parts[k];
+        ck_metric_add(&c->out[k].loss_tracker, (float)parts[k], (double)global_rows);
+    }
+    if (c->regs.n_act)
+        total += parts[c->n_out];
+    if (c->regs.n_w)
+        total += ck_regs_weight_penalty(&c->regs, b->ex->model->weight_block, NULL);
+    *loss = total;
+    ck_metric_add(&c->loss_tracker, (float)*loss, (double)global_rows);
+    return CK_OK;
+}
+
+/* One optimizer step on this rank's `rows` of a global batch of global_rows
+ * (data-parallel: a rank may have none, and still takes part in the sums). */
+static ck_status train_step(ck_model *m, ck_compiled *c, loop_bufs *b, int64_t rows, int64_t global_rows,
+                            bool weighted, double *loss)
+{
+    double parts[CK_MAX_IO + 1];
+    ck_status st = rows > 0 ? ck_exec_forward(b->ex, (const float *const *)b->x, rows, true) : CK_OK;
     if (st == CK_OK)
-        st = batch_loss(c, b, rows, weighted, true, loss);
-    if (st == CK_OK)
+        st = batch_loss(c, b, rows, global_rows, weighted, true, parts);
+    if (st == CK_OK && rows > 0)
         st = ck_exec_backward(b->ex, (const float *const *)b->grad);
+    if (st == CK_OK && b->dist)
+        st = ck_dist_grads_finish(b->dist, rows > 0);
+    if (st == CK_OK)
+        st = log_step(c, b, parts, global_rows, loss);
     if (st == CK_OK && c->regs.n_w)
         ck_regs_weight_penalty(&c->regs, m->weight_block, m->grad_block);
     if (st == CK_OK)
@@ -498,12 +588,15 @@ static ck_status run_eval(ck_compiled *c, const dataset *ds, loop_bufs *b, ck_pr
     reset_metrics(c);
     int64_t steps = (ds->n + b->batch - 1) / b->batch;
     for (int64_t s = 0; s < steps; s++) {
-        int64_t first = s * b->batch, rows = ds->n - first < b->batch ? ds->n - first : b->batch;
-        bool weighted = gather(c, ds, NULL, first, rows, b);
-        double loss;
-        ck_status st = ck_exec_forward(b->ex, (const float *const *)b->x, rows, false);
+        int64_t first = s * b->batch, rows = ds->n - first < b->batch ? ds->n - first : b->batch, lo, mine;
+        ck_dist_slice(b->dist, rows, &lo, &mine);
+        bool weighted = gather(c, ds, NULL, first + lo, mine, b);
+        double loss, parts[CK_MAX_IO + 1];
+        ck_status st = mine > 0 ? ck_exec_forward(b->ex, (const float *const *)b->x, mine, false) : CK_OK;
         if (st == CK_OK)
-            st = batch_loss(c, b, rows, weighted, false, &loss);
+            st = batch_loss(c, b, mine, rows, weighted, false, parts);
+        if (st == CK_OK)
+            st = log_step(c, b, parts, rows, &loss);
         if (st != CK_OK)
             return st;
         if (bar) {
@@ -631,10 +724,11 @@ static ck_status run_epoch(ck_fit_ctx *f, const dataset *train, const dataset *v
     int nv;
     ck_status st = CK_OK;
     for (int64_t s = 0; s < steps && st == CK_OK && !c->stop_training; s++) {
-        int64_t first = s * b->batch, rows = train->n - first < b->batch ? train->n - first : b->batch;
-        bool weighted = gather(c, train, b->order, first, rows, b);
+        int64_t first = s * b->batch, rows = train->n - first < b->batch ? train->n - first : b->batch, lo, mine;
+        ck_dist_slice(b->dist, rows, &lo, &mine);
+        bool weighted = gather(c, train, b->order, first + lo, mine, b);
         double loss;
-        st = train_step(f->model, c, b, rows, weighted, &loss);
+        st = train_step(f->model, c, b, mine, rows, weighted, &loss);
         if (st == CK_OK)
             st = ck_callbacks_batch_end(f, loss);
         nv = current_values(c, names, vals);
@@ -745,26 +839,37 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
     int64_t plan = batch < train.n ? batch : train.n;
     if (val.n > plan)
         plan = batch < val.n ? batch : val.n;
+    ck_fit_opts mine = *opts; /* data-parallel: only rank 0 prints and writes files */
+    if (m->data_parallel && (st = ck_fit_dist_begin(m, x, y, n, train.n, batch, opts)) != CK_OK)
+        return st;
+    if (!ck_dist_is_root(m->data_parallel))
+        mine.verbose = 0;
     loop_bufs *b = NULL;
     if ((st = fit_bufs(m, c, plan, train.n, &b)) != CK_OK)
         return st;
     b->batch = batch < plan ? batch : plan;
-    ck_fit_ctx f = {.model = m, .c = c, .opts = opts, .initial_epoch = opts->initial_epoch, .draws = &b->ex->rng};
+    if (m->data_parallel && (st = ck_dist_grads_attach(m->data_parallel, m, b->ex)) != CK_OK)
+        return st;
+    ck_fit_ctx f = {.model = m, .c = c, .opts = &mine, .initial_epoch = opts->initial_epoch,
+                    .draws = &b->ex->rng, .writes_files = ck_dist_is_root(m->data_parallel)};
     st = history_for(c, val.n > 0, ck_callbacks_log_lr(opts), &f.hist);
     c->stop_training = false;
     if (st == CK_OK)
         st = ck_callbacks_train_begin(&f);
     for (int e = f.initial_epoch; st == CK_OK && e < opts->epochs && !c->stop_training; e++) {
-        if (opts->verbose == 1 || opts->verbose == 2) {
+        if (mine.verbose == 1 || mine.verbose == 2) {
             char line[64];
             snprintf(line, sizeof line, "Epoch %d/%d\n", e + 1, opts->epochs);
             ck_print(opts, line);
         }
         if ((st = ck_callbacks_epoch_begin(&f, e)) == CK_OK)
             st = run_epoch(&f, &train, &val, b, e);
+        if (st == CK_OK && m->data_parallel)
+            st = ck_fit_dist_same_weights(m, e);
     }
     if (st == CK_OK)
         ck_callbacks_train_end(&f);
+    ck_dist_grads_detach(m->data_parallel);
     if (st != CK_OK) /* a failed step may leave the engine half-way */
         drop_kept(c);
     if (st == CK_OK && history)

@@ -348,19 +348,25 @@ ck_status ck_loss_rows(const ck_loss *l, const float *y_true, const float *y_pre
     return st;
 }
 
-double ck_loss_reduce(const float *per_row, const float *sample_weight, int64_t rows,
-                      int64_t d, float *grad)
+double ck_loss_reduce_share(const float *per_row, const float *sample_weight, int64_t rows, int64_t divisor,
+                            int64_t d, float *grad)
 {
-    if (rows <= 0)
+    if (rows <= 0 || divisor <= 0)
         return 0;
     double sum = 0;
     for (int64_t r = 0; r < rows; r++)
         sum += (double)per_row[r] * (sample_weight ? sample_weight[r] : 1.f);
     if (grad)
         for (int64_t r = 0; r < rows; r++) {
-            float s = (sample_weight ? sample_weight[r] : 1.f) / (float)rows;
+            float s = (sample_weight ? sample_weight[r] : 1.f) / (float)divisor;
             for (int64_t j = 0; j < d; j++)
                 grad[r * d + j] *= s;
         }
-    return sum / (double)rows;
+    return sum / (double)divisor;
+}
+
+double ck_loss_reduce(const float *per_row, const float *sample_weight, int64_t rows,
+                      int64_t d, float *grad)
+{
+    return ck_loss_reduce_share(per_row, sample_weight, rows, rows, d, grad);
 }

@@ -47,6 +47,10 @@ ck_status ck_loss_rows(const ck_loss *l, const float *y_true, const float *y_pre
 /* "sum_over_batch_size": sum(w_r * loss_r) / rows, with w = 1 when sample_weight
  * is NULL. Scales grad (from ck_loss_rows) in place to the gradient of this mean.
  * per_row [rows], sample_weight [rows] or NULL. Returns the mean. */
+/* The same with the divisor given: a data-parallel rank holds `rows` of a
+ * global batch of `divisor` rows, and its share of the mean is sum / divisor. */
+double ck_loss_reduce_share(const float *per_row, const float *sample_weight, int64_t rows, int64_t divisor,
+                            int64_t d, float *grad);
 double ck_loss_reduce(const float *per_row, const float *sample_weight, int64_t rows,
                       int64_t d, float *grad);
 

@@ -111,6 +111,22 @@ void ck_metric_release(ck_metric *m)
     m->auc = NULL;
 }
 
+int64_t ck_metric_state_size(const ck_metric *m) { return 5 + (m->auc ? 4 * CK_AUC_THRESHOLDS : 0); }
+
+void ck_metric_state_get(const ck_metric *m, double *out)
+{
+    out[0] = m->total, out[1] = m->count, out[2] = m->tp, out[3] = m->fp, out[4] = m->fn;
+    if (m->auc)
+        memcpy(out + 5, m->auc, 4 * CK_AUC_THRESHOLDS * sizeof(double));
+}
+
+void ck_metric_state_set(ck_metric *m, const double *in)
+{
+    m->total = in[0], m->count = in[1], m->tp = in[2], m->fp = in[3], m->fn = in[4];
+    if (m->auc)
+        memcpy(m->auc, in + 5, 4 * CK_AUC_THRESHOLDS * sizeof(double));
+}
+
 void ck_metric_add(ck_metric *m, double value, double weight)
 {
     m->total += value * weight;

@@ -39,6 +39,12 @@ void ck_metric_update(ck_metric *m, const float *y_true, const float *y_pred, in
 /* The loss tracker: a batch mean weighted by its rows. */
 void ck_metric_add(ck_metric *m, double value, double weight);
 double ck_metric_result(const ck_metric *m);
+/* The accumulated state as doubles (sums and counts, AUC's confusion counts):
+ * data-parallel fit adds the ranks' per-step increments so every rank holds
+ * the state one process would. */
+int64_t ck_metric_state_size(const ck_metric *m);
+void ck_metric_state_get(const ck_metric *m, double *out);
+void ck_metric_state_set(ck_metric *m, const double *in);
 void ck_metric_release(ck_metric *m);
 
 #endif

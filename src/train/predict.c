@@ -4,6 +4,7 @@
  * None non-batch input dims (variable-length sequences) run through
  * ck_model_predict_shaped, on a plan specialised to the data's shapes. */
 #include "engine/exec.h"
+#include "dist/dist.h"
 #include "kernels/gemm_packed.h"
 
 #include <cblas.h>
@@ -75,6 +76,22 @@ void ck_predictor_free(ck_predictor *p)
 
 #define PREDICT_DEFAULT_BATCH 32
 
+/* Data-parallel predict: each rank made its slice of the rows (status st);
+ * all ranks now receive every output row. One process: st unchanged. */
+static ck_status gather_outputs(ck_model *m, int64_t rows, float **outputs, ck_status st)
+{
+    for (int i = 0; m->data_parallel && i < m->n_outputs; i++) {
+        int64_t size;
+        ck_status sz = ck_shape_size_from(&m->outputs[i]->shape, 1, &size);
+        ck_status gs = ck_dist_gather_rows(m->data_parallel, outputs[i], rows, size, st != CK_OK || sz != CK_OK);
+        if (st == CK_OK)
+            st = sz != CK_OK ? sz : gs;
+        if (st != CK_OK)
+            break;
+    }
+    return st;
+}
+
 static void exec_free(void *ex) { ck_exec_free(ex); }
 
 /* An engine for up to `batch` rows: the one the last call kept when it is
@@ -109,14 +126,18 @@ ck_status ck_model_predict(ck_model *m, const float *const *inputs, int64_t rows
     if (!st && !m->base.built) st = ck_fail(CK_ERR_STATE, "model '%s' is not built (no input shape)", m->base.name);
     if (!st) st = check_buffers(m, inputs, outputs);
     if (st || rows == 0) return st;
+    /* data-parallel: this rank's contiguous share of the rows, then every
+     * rank gathers all outputs in order */
+    int64_t lo, mine;
+    ck_dist_slice(m->data_parallel, rows, &lo, &mine);
     int64_t batch = batch_size > 0 ? batch_size : PREDICT_DEFAULT_BATCH;
-    if (batch > rows) batch = rows;
+    if (batch > mine) batch = mine > 0 ? mine : 1;
     ck_exec *ex;
-    if ((st = take_engine(m, batch, &ex))) return st;
+    if ((st = take_engine(m, batch, &ex))) return gather_outputs(m, rows, outputs, st);
     const float *chunk[64];
     if (m->n_inputs > 64) st = ck_fail(CK_ERR_UNSUPPORTED, "model '%s': more than 64 inputs", m->base.name);
-    for (int64_t first = 0; !st && first < rows; first += batch) {
-        int64_t n = rows - first < batch ? rows - first : batch;
+    for (int64_t first = lo; !st && first < lo + mine; first += batch) {
+        int64_t n = lo + mine - first < batch ? lo + mine - first : batch;
         for (int i = 0; i < m->n_inputs; i++) {
             int64_t size;
             ck_shape_size_from(&m->inputs[i]->shape, 1, &size);
@@ -125,7 +146,7 @@ ck_status ck_model_predict(ck_model *m, const float *const *inputs, int64_t rows
         if (!(st = ck_exec_forward(ex, chunk, n, false))) copy_outputs(ex, n, outputs, first);
     }
     put_back(m, ex);
-    return st;
+    return gather_outputs(m, rows, outputs, st);
 }
 
 /* ---- variable-length inputs: a plan specialised to the data's shapes ---------- */

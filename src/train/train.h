@@ -129,6 +129,7 @@ typedef struct ck_fit_ctx {
     ck_history *hist;
     int initial_epoch;          /* opts->initial_epoch, or where a backup resumes */
     ck_rng *draws;              /* the engine's Dropout/noise stream, saved by BackupAndRestore */
+    bool writes_files;          /* CSVLogger, ModelCheckpoint, BackupAndRestore: rank 0 only when data-parallel */
 } ck_fit_ctx;
 
 /* Callback events; each returns a status (I/O of CSVLogger/ModelCheckpoint). */
@@ -147,6 +148,14 @@ ck_status ck_backup_restore(ck_fit_ctx *f, ck_callback *cb);
 void ck_backup_delete(const ck_callback *cb);
 /* Does any callback put "learning_rate" into the logs? */
 bool ck_callbacks_log_lr(const ck_fit_opts *o);
+
+/* Data-parallel fit (train/fit_dist.c): every rank must hold the same model,
+ * data and options (checked); then rank 0's weights become everyone's. x, y: the
+ * call's arrays of n samples (validation split included), n_train of them trained on. */
+ck_status ck_fit_dist_begin(ck_model *m, const float *const *x, const float *const *y, int64_t n, int64_t n_train,
+                            int64_t batch, const ck_fit_opts *o);
+/* The debug check after each epoch: the weights' checksums agree on all ranks. */
+ck_status ck_fit_dist_same_weights(ck_model *m, int epoch);
 
 /* Keras 3 Progbar (verbose 1 and 2). */
 typedef struct ck_progbar {

@@ -91,8 +91,10 @@ help_lists_every_option() { # each --option the bash completion knows (the table
   local c o
   for c in $("$CKERAS" --help | awk '/^commands:/{f=1;next} f&&/^  [a-z]/{print $1}'); do
     for o in $("$CKERAS" completion bash | awk -v c="  $c)" '$0==c{f=1;next} f&&/opts=/{gsub(/.*opts="|"/,"");print;exit}'); do
-      "$CKERAS" $c --help | grep -q -- "$o" || { echo "$c --help lacks $o"; return 1; }
-      "$CKERAS" man $c | grep -q -- "${o//-/\\\\-}" || { echo "man ckeras-$c lacks $o"; return 1; }
+      # grep reads all (no -q): quitting at the first match would end a page longer
+      # than the pipe's first write with SIGPIPE, which pipefail reports as a failure
+      "$CKERAS" $c --help | grep -- "$o" >/dev/null || { echo "$c --help lacks $o"; return 1; }
+      "$CKERAS" man $c | grep -- "${o//-/\\\\-}" >/dev/null || { echo "man ckeras-$c lacks $o"; return 1; }
     done
   done
   echo "all listed"
