@@ -55,8 +55,30 @@ typedef enum ck_status {
 
 /* The message of the last failed call on this thread ("" if none). */
 const char *ck_errmsg(void);
+/* The status that came with that message, for calls that return a pointer. */
+ck_status ck_errstatus(void);
 /* A short name for a status ("CK_ERR_SHAPE"). */
 const char *ck_status_name(ck_status s);
+
+/* ---- limits on what a file may cost ------------------------------------- */
+/* Set once for the whole program, before threads read files (ck_get_limits gives
+ * the current values, so change a copy). A compressed member of a .keras archive
+ * or an array of an .npz may inflate to what its header or the model's config
+ * implies plus inflate_slack_bytes, and never beyond inflate_max_bytes; this is
+ * checked before inflating. HDF5 files are first read by a forked child process
+ * (libhdf5 1.10 trusts a file's sizes and addresses: a damaged heap can crash or
+ * stall it) that may take hdf5_seconds and hdf5_memory_bytes more address space;
+ * a child that crashes or overruns makes the read fail with one line. Set
+ * hdf5_in_process only for files you trust (it skips the child). */
+typedef struct ck_limits {
+    int64_t inflate_slack_bytes; /* default 1 MiB   */
+    int64_t inflate_max_bytes;   /* default 4 GiB   */
+    double hdf5_seconds;         /* default 1.0     */
+    int64_t hdf5_memory_bytes;   /* default 1 GiB   */
+    bool hdf5_in_process;        /* default false   */
+} ck_limits;
+void ck_get_limits(ck_limits *out);
+ck_status ck_set_limits(const ck_limits *limits);
 
 /* ---- shapes -------------------------------------------------------------- */
 #define CK_MAX_RANK 8

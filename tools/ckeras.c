@@ -187,6 +187,12 @@ static int cmd_weights(int argc, char **argv)
     if (!m) {
         char why[1024];
         snprintf(why, sizeof why, "%s", ck_errmsg());
+        /* A damaged or unreadable file has no stored arrays to fall back to. */
+        ck_status why_status = ck_errstatus();
+        if (why_status != CK_ERR_UNSUPPORTED && why_status != CK_ERR_CONFIG) {
+            fprintf(stderr, "ckeras: %s\n", why);
+            return 1;
+        }
         ck_model *arch = ck_model_load_config(argv[0]);
         /* The architecture is fine, so the weights themselves are broken. */
         if (arch) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 static _Thread_local char last_message[1024];
+static _Thread_local ck_status last_status;
 
 ck_status ck_fail(ck_status status, const char *fmt, ...)
 {
@@ -12,6 +13,7 @@ ck_status ck_fail(ck_status status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_message, sizeof last_message, fmt, ap);
     va_end(ap);
+    last_status = status;
     return status;
 }
 
@@ -33,9 +35,15 @@ ck_status ck_fail_prefix(ck_status status, const char *fmt, ...)
     return status;
 }
 
-void ck_clear_error(void) { last_message[0] = '\0'; }
+void ck_clear_error(void)
+{
+    last_message[0] = '\0';
+    last_status = CK_OK;
+}
 
 const char *ck_errmsg(void) { return last_message; }
+
+ck_status ck_errstatus(void) { return last_status; }
 
 const char *ck_status_name(ck_status s)
 {

@@ -8,25 +8,36 @@
 
 static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-ck_status ck_h5_open(const char *path, hid_t *file)
+hid_t ck_h5_open_unchecked(const char *path, const void *image, size_t len)
 {
     quiet();
-    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (!image) return H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), file = -1;
+    char name[64];
+    /* The core driver keys open files by name: make it unique per image. */
+    snprintf(name, sizeof name, "ckeras-image-%p", image);
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image(fapl, (void *)image, len) >= 0)
+        file = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    return file;
+}
+
+ck_status ck_h5_open(const char *path, hid_t *file)
+{
+    *file = -1;
+    ck_status st = ck_h5_check(path, NULL, 0, path);
+    if (st) return st;
+    *file = ck_h5_open_unchecked(path, NULL, 0);
     if (*file < 0) return ck_fail(CK_ERR_FORMAT, "%s: not a readable HDF5 file", path);
     return CK_OK;
 }
 
 ck_status ck_h5_open_image(const void *data, size_t len, const char *origin, hid_t *file)
 {
-    quiet();
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    char name[64];
-    /* The core driver keys open files by name: make it unique per call. */
-    snprintf(name, sizeof name, "ckeras-image-%p", (void *)file);
     *file = -1;
-    if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image(fapl, (void *)data, len) >= 0)
-        *file = H5Fopen(name, H5F_ACC_RDONLY, fapl);
-    if (fapl >= 0) H5Pclose(fapl);
+    ck_status st = ck_h5_check(NULL, data, len, origin);
+    if (st) return st;
+    *file = ck_h5_open_unchecked(NULL, data, len);
     if (*file < 0) return ck_fail(CK_ERR_FORMAT, "%s: not a readable HDF5 file", origin);
     return CK_OK;
 }
