@@ -64,8 +64,9 @@ const char *ck_status_name(ck_status s);
 /* Set once for the whole program, before threads read files (ck_get_limits gives
  * the current values, so change a copy). A compressed member of a .keras archive
  * or an array of an .npz may inflate to what its header or the model's config
- * implies plus inflate_slack_bytes, and never beyond inflate_max_bytes; this is
- * checked before inflating. HDF5 files are first read by a forked child process
+ * implies plus inflate_slack_bytes, never beyond inflate_max_bytes, never beyond
+ * what deflate can make of its compressed size, and a .keras config.json or
+ * metadata.json to config_max_bytes; all checked before inflating. HDF5 files are first read by a forked child process
  * (libhdf5 1.10 trusts a file's sizes and addresses: a damaged heap can crash or
  * stall it) that may take hdf5_seconds and hdf5_memory_bytes more address space;
  * a child that crashes or overruns makes the read fail with one line. Set
@@ -73,6 +74,7 @@ const char *ck_status_name(ck_status s);
 typedef struct ck_limits {
     int64_t inflate_slack_bytes; /* default 1 MiB   */
     int64_t inflate_max_bytes;   /* default 4 GiB   */
+    int64_t config_max_bytes;    /* default 64 MiB  */
     double hdf5_seconds;         /* default 1.0     */
     int64_t hdf5_memory_bytes;   /* default 1 GiB   */
     bool hdf5_in_process;        /* default false   */

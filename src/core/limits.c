@@ -7,6 +7,7 @@
 static ck_limits limits = {
     .inflate_slack_bytes = (int64_t)1 << 20,
     .inflate_max_bytes = (int64_t)4 << 30,
+    .config_max_bytes = (int64_t)64 << 20,
     .hdf5_seconds = 1.0,
     .hdf5_memory_bytes = (int64_t)1 << 30,
     .hdf5_in_process = false,
@@ -20,7 +21,7 @@ void ck_get_limits(ck_limits *out)
 ck_status ck_set_limits(const ck_limits *l)
 {
     if (!l) return ck_fail(CK_ERR_ARG, "ck_set_limits: limits is NULL");
-    if (l->inflate_slack_bytes < 0 || l->inflate_max_bytes <= 0)
+    if (l->inflate_slack_bytes < 0 || l->inflate_max_bytes <= 0 || l->config_max_bytes <= 0)
         return ck_fail(CK_ERR_ARG, "ck_set_limits: inflate sizes must be positive");
     if (!(l->hdf5_seconds > 0) || l->hdf5_memory_bytes <= 0)
         return ck_fail(CK_ERR_ARG, "ck_set_limits: hdf5_seconds and hdf5_memory_bytes must be positive");

@@ -87,3 +87,36 @@ ck_status ck_read_json_file(const char *path, json_t **root)
     if (!*root) return ck_fail(CK_ERR_FORMAT, "%s: JSON syntax error at line %d, column %d: %s", path, err.line, err.column, err.text);
     return CK_OK;
 }
+
+/* Deflate emits at least one bit per 258 repeated bytes (RFC 1951 length codes),
+ * so no member inflates beyond about 1032 times its compressed size. */
+#define DEFLATE_MAX_RATIO 1032
+
+ck_status ck_zip_size_ok(uint64_t size, uint64_t comp_size, bool stored, uint64_t implied, int64_t max,
+                         const char *origin, const char *member)
+{
+    ck_limits lim;
+    ck_get_limits(&lim);
+    uint64_t reach = stored ? comp_size : comp_size * DEFLATE_MAX_RATIO + 1024;
+    if (comp_size > ((uint64_t)1 << 50)) reach = UINT64_MAX;
+    if (size > reach)
+        return ck_fail(CK_ERR_FORMAT, "%s: archive member '%s' states %llu bytes, more than its %llu compressed bytes can hold",
+                       origin, member, (unsigned long long)size, (unsigned long long)comp_size);
+    if (implied && size > implied + (uint64_t)lim.inflate_slack_bytes)
+        return ck_fail(CK_ERR_FORMAT, "%s: archive member '%s' states %llu bytes, its contents imply at most %llu",
+                       origin, member, (unsigned long long)size,
+                       (unsigned long long)(implied + (uint64_t)lim.inflate_slack_bytes));
+    if (size > (uint64_t)max)
+        return ck_fail(CK_ERR_FORMAT, "%s: archive member '%s' states %llu bytes, above the limit of %lld (ck_set_limits)",
+                       origin, member, (unsigned long long)size, (long long)max);
+    return CK_OK;
+}
+
+/* Every value as float64 with up to three optimizer slots each, and HDF5's
+ * object headers (a few KiB per dataset, four datasets per weight at most). */
+uint64_t ck_weights_member_bytes(const ck_model *m)
+{
+    ck_param_counts pc;
+    if (!m || ck_model_count_params(m, &pc)) return 0;
+    return (uint64_t)pc.total * 32 + (uint64_t)ck_model_weight_count(m) * 4 * 4096 + 65536;
+}

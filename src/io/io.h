@@ -12,6 +12,15 @@ ck_status ck_read_file(const char *path, char **data, size_t *len);
 ck_status ck_read_json_file(const char *path, json_t **root);
 /* Atomic write: a temporary file in the same folder, fsync, then rename. */
 ck_status ck_write_file_atomic(const char *path, const void *data, size_t len);
+/* Whether a zip member stating `size` bytes may be inflated, before a byte is:
+ * not beyond what deflate can make of comp_size (a stored member is its size),
+ * not beyond `implied` (what its contents should take, 0 when nothing implies a
+ * size) plus ck_limits' slack, and not beyond `max` (a ck_limits maximum). */
+ck_status ck_zip_size_ok(uint64_t size, uint64_t comp_size, bool stored, uint64_t implied, int64_t max,
+                         const char *origin, const char *member);
+/* The most bytes a .keras model.weights.h5 for this model can need (the
+ * `implied` of ck_zip_size_ok); 0 if unknown. */
+uint64_t ck_weights_member_bytes(const ck_model *m);
 /* A parsed Keras/TF.js config to a built model. */
 ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out);
 /* Keras 3 model config object (model.to_json()). */

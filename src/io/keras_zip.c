@@ -11,14 +11,16 @@
 #include <unistd.h>
 #include <zip.h>
 
-#define MEMBER_MAX ((zip_uint64_t)1 << 34) /* 16 GB: refuse absurd member sizes */
-
-static ck_status read_member(zip_t *z, const char *name, const char *origin, char **data, size_t *len)
+/* Reads a member whose stated size passes ck_zip_size_ok(implied, max). */
+static ck_status read_member(zip_t *z, const char *name, const char *origin, uint64_t implied, int64_t max, char **data,
+                             size_t *len)
 {
     zip_stat_t zs;
-    if (zip_stat(z, name, 0, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE))
+    if (zip_stat(z, name, 0, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) || !(zs.valid & ZIP_STAT_COMP_SIZE))
         return ck_fail(CK_ERR_FORMAT, "%s: archive member '%s' is missing", origin, name);
-    if (zs.size > MEMBER_MAX) return ck_fail(CK_ERR_FORMAT, "%s: archive member '%s' is too large", origin, name);
+    bool stored = (zs.valid & ZIP_STAT_COMP_METHOD) && zs.comp_method == ZIP_CM_STORE;
+    ck_status st = ck_zip_size_ok(zs.size, zs.comp_size, stored, implied, max, origin, name);
+    if (st) return st;
     char *buf = ck_malloc((size_t)zs.size + 1);
     if (!buf) return CK_ERR_NOMEM;
     zip_file_t *zf = zip_fopen(z, name, 0);
@@ -57,7 +59,9 @@ ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out)
     size_t len = 0, h5_len = 0;
     char origin[1200];
     snprintf(origin, sizeof origin, "%s: config.json", path);
-    st = read_member(z, "config.json", path, &text, &len);
+    ck_limits lim;
+    ck_get_limits(&lim);
+    st = read_member(z, "config.json", path, 0, lim.config_max_bytes, &text, &len);
     json_t *root = NULL;
     if (!st) {
         json_error_t err;
@@ -70,7 +74,8 @@ ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out)
     if (!st) st = ck_model_from_json_value(root, path, &m);
     if (!st) ck_keras_restore_compile(m, json_object_get(root, "compile_config"));
     json_decref(root);
-    if (!st && with_weights) st = read_member(z, "model.weights.h5", path, &h5, &h5_len);
+    if (!st && with_weights)
+        st = read_member(z, "model.weights.h5", path, ck_weights_member_bytes(m), lim.inflate_max_bytes, &h5, &h5_len);
     zip_close(z);
     if (!st && with_weights) {
         hid_t f;
