@@ -31,6 +31,7 @@ static int usage(FILE *out)
     for (size_t i = 0; i < n_core_commands; i++) fputs(core_commands[i].help, out);
     for (const cli_command *c = cli_extra_commands; c->name; c++) fputs(c->help, out);
     fputs("  version                   print the version\n", out);
+    fputs("\nenvironment:\n  CKERAS_HDF5_SECONDS=S     time libhdf5 may take to read an HDF5 file (default 1)\n", out);
     return out == stderr ? 2 : 0;
 }
 
@@ -245,9 +246,25 @@ static int cmd_layers_args(int argc, char **argv) { (void)argc, (void)argv; retu
 
 
 /* Commands of other files (tools/cmd_*.c) are listed in cli_extra_commands. */
+/* ck_set_limits from the environment: a damaged HDF5 file is refused after
+ * CKERAS_HDF5_SECONDS (a slow disk may need more, a test less). */
+static int limits_from_env(void)
+{
+    const char *s = getenv("CKERAS_HDF5_SECONDS");
+    if (!s || !*s) return 0;
+    ck_limits lim;
+    ck_get_limits(&lim);
+    char *end;
+    lim.hdf5_seconds = strtod(s, &end);
+    if (*end || ck_set_limits(&lim)) return fprintf(stderr, "ckeras: CKERAS_HDF5_SECONDS='%s' is not a positive number\n", s), 2;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage(stderr);
+    int rc = limits_from_env();
+    if (rc) return rc;
     const char *cmd = argv[1];
     const cli_command *c = find_command(cmd);
     if (c && argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) return cli_usage(cmd, stdout);
