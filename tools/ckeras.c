@@ -54,6 +54,8 @@ int cli_usage(const char *name, FILE *out)
 
 int cli_fail(const char *what)
 {
+    /* Messages from file readers already start with the file's name. */
+    if (what && !strncmp(ck_errmsg(), what, strlen(what))) what = NULL;
     fprintf(stderr, "ckeras: %s%s%s\n", what ? what : "", what && *ck_errmsg() ? ": " : "", ck_errmsg());
     return 1;
 }

@@ -128,6 +128,7 @@ static herr_t visit_object(hid_t root, const char *name, const H5O_info_t *info,
     return 0;
 }
 
+#ifndef CK_SANITIZED
 /* Address space now in use, so that the child's limit is a margin above it. */
 static rlim_t address_space_now(void)
 {
@@ -139,6 +140,26 @@ static rlim_t address_space_now(void)
     }
     return (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
 }
+#endif
+
+/* Set by a fuzzer or another tool to write a crash report of the input; the
+ * child's crash is the expected outcome, not the parent's, so it is cleared. */
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+/* The child dies of its crash as the system would end it, leaving no report files
+ * that handlers installed by the program (a fuzzer's, a crash reporter's) write. */
+static void default_crash_handling(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM};
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        signal(sigs[i], SIG_DFL);
+        sigaddset(&unblock, sigs[i]);
+    }
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+    if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(NULL);
+}
 
 static void child_run(const char *path, const void *image, size_t len, const ck_limits *lim, int report)
 {
@@ -148,12 +169,8 @@ static void child_run(const char *path, const void *image, size_t len, const ck_
         dup2(null, STDERR_FILENO);
         dup2(null, STDOUT_FILENO);
     }
+    default_crash_handling();
     /* Ends the child even if the parent is gone; the parent kills it sooner. */
-    signal(SIGALRM, SIG_DFL);
-    sigset_t alrm;
-    sigemptyset(&alrm);
-    sigaddset(&alrm, SIGALRM);
-    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
     alarm((unsigned)lim->hdf5_seconds + 2);
 #ifndef CK_SANITIZED
     /* Sanitizers reserve terabytes of shadow memory up front, so there an
