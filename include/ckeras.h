@@ -249,6 +249,11 @@ ck_status ck_model_predict(ck_model *model, const float *const *inputs, int64_t 
                            int64_t batch_size);
 /* One input, one output. */
 ck_status ck_model_predict1(ck_model *model, const float *input, int64_t rows, float *output);
+/* Threads: any number may predict with one model at once (these calls, the
+ * variable-length ones, a ck_predictor each): every call's buffers and scratch
+ * are its own, and the first call draws pending initial values while the others
+ * wait. Calls that change the model (fit, set_weights, load_weights, a stateful
+ * RNN's carried state) must not overlap them. */
 
 /* A reusable predict state for a fixed maximum batch: every buffer is planned once,
  * so ck_predictor_run allocates nothing (the lean path for single-sample latency).
@@ -453,9 +458,9 @@ ck_status ck_model_reset_states(ck_model *model);
  * (None, None, 3)) run on whatever shape the data has, as in Keras: the engine
  * plans that call for the concrete shapes; the model's shapes, summary and
  * weights do not change. in_shapes[i] is input i's full data shape, rows first
- * (all inputs the same rows), and must agree with every known dim. While such
- * a call runs it lends the concrete shapes to the model's layers, so one model
- * must not run two of these calls at once from different threads. */
+ * (all inputs the same rows), and must agree with every known dim. Such a call
+ * lends the concrete shapes to the model's layers while it runs, so such calls
+ * on one model from several threads take turns (they are correct, not parallel). */
 /* The outputs' shapes (rows first) for inputs of those shapes. */
 ck_status ck_model_output_shapes_for(ck_model *model, const ck_shape *in_shapes, ck_shape *out_shapes);
 /* model.predict(x) on inputs of those shapes: outputs[i] holds the floats of

@@ -5,6 +5,7 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
+#include "train/exec.h"
 #include "kernels/resize.h"
 
 #include <string.h>
@@ -191,8 +192,8 @@ static ck_status bilinear_forward(CK_FWD_ARGS)
 
 /* UpSampling2D's other interpolations go through jax.image.resize's kernels,
  * forward and (for training) their transpose. The weights and the half-resampled
- * image are the layer's scratch (ck_layer_scratch): one image's worth, allocated once. */
-static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const float *dy, float *dx)
+ * image are the engine's scratch for this layer (ck_exec_scratch): one image's worth, allocated once. */
+static ck_status kernel_up_run(ck_layer *l, ck_exec *ex, const ck_tensor *x, float *y, const float *dy, float *dx)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     ck_resize_method m;
@@ -201,7 +202,7 @@ static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const 
                               c->interpolation);
     const ck_shape *s = &x->shape;
     int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = h * c->size.v[0], ow = w * c->size.v[1];
-    float *buf = ck_layer_scratch(l, oh * h + ow * w + oh * w * ch);
+    float *buf = ck_exec_scratch(ex, l, oh * h + ow * w + oh * w * ch);
     if (!buf) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the resize buffers");
     float *wh = buf, *ww = wh + oh * h, *tmp = ww + ow * w;
     ck_resize_weights(h, oh, m, false, wh);
@@ -222,7 +223,7 @@ static ck_status up_forward(CK_FWD_ARGS)
             return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
         return bilinear_forward(l, in, n_in, out, n_out, ex);
     }
-    if (rank_of(l) == 2 && strcmp(c->interpolation, "nearest")) return kernel_up_run(l, &in[0], out[0].data, NULL, NULL);
+    if (rank_of(l) == 2 && strcmp(c->interpolation, "nearest")) return kernel_up_run(l, ex, &in[0], out[0].data, NULL, NULL);
     return resize_forward(l, in, n_in, out, n_out, ex, OP_UP);
 }
 
@@ -257,7 +258,7 @@ static ck_status up_backward(CK_BWD_ARGS)
     if (rank_of(l) != 2 || !strcmp(c->interpolation, "nearest"))
         return resize_backward(l, in, n_in, out, dout, n_out, din, ex, OP_UP);
     if (!din[0].data) return CK_OK;
-    if (strcmp(c->interpolation, "bilinear")) return kernel_up_run(l, &in[0], NULL, dout[0].data, din[0].data);
+    if (strcmp(c->interpolation, "bilinear")) return kernel_up_run(l, ex, &in[0], NULL, dout[0].data, din[0].data);
     bilinear_backward(l, &in[0], din[0].data, dout[0].data);
     return CK_OK;
 }
