@@ -82,6 +82,22 @@ typedef struct ck_limits {
 void ck_get_limits(ck_limits *out);
 ck_status ck_set_limits(const ck_limits *limits);
 
+/* Every allocation the library makes itself goes through these (calloc as
+ * malloc and zeroing); NULL restores libc. Set it before any other call, with no
+ * ckeras object alive, since memory goes back to the allocator that made it. The
+ * text and arrays the API hands out to be released with free() come from it too,
+ * so a hook wraps malloc (to count, limit or fail allocations, as the tests do)
+ * rather than replacing it. libhdf5, libzip, jansson and OpenBLAS allocate on
+ * their own. A failed allocation makes the call fail with CK_ERR_NOMEM, never a
+ * crash. */
+typedef struct ck_allocator {
+    void *(*malloc)(void *ctx, size_t bytes);
+    void *(*realloc)(void *ctx, void *p, size_t bytes); /* p may be NULL */
+    void (*free)(void *ctx, void *p);                    /* p may be NULL */
+    void *ctx;
+} ck_allocator;
+ck_status ck_set_allocator(const ck_allocator *allocator);
+
 /* ---- shapes -------------------------------------------------------------- */
 #define CK_MAX_RANK 8
 #define CK_NONE ((int64_t)-1) /* Keras's None */

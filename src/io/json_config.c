@@ -264,9 +264,13 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         }
         json_decref(refs);
         if (!ready) return CK_OK; /* inputs not made yet: try again next round */
+        /* A failed ck_call frees a layer that joined no model: forget it then. */
+        bool unowned = !nl->layer->owner;
         ck_ktensor *made = ck_call(m, nl->layer, in, (int)count);
-        if (!made)
+        if (!made) {
+            if (unowned) nl->layer = NULL;
             return ck_fail_prefix(m->error, "%s: ", origin);
+        }
         if ((made->node->call_kwargs = plain_kwargs(node)) == NULL && json_object_size(json_object_get(node, "kwargs")))
             return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
         *progress = true;
