@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int cmd_summary(int argc, char **argv), cmd_weights(int argc, char **argv);
 static int cmd_example_args(int argc, char **argv), cmd_layers_args(int argc, char **argv);
+static int run_command(int argc, char **argv);
 
 static const cli_command core_commands[] = {
     {"summary", cmd_summary,
@@ -262,11 +265,48 @@ static int limits_from_env(void)
     return 0;
 }
 
+/* Under an address-space limit (ulimit -v) OpenBLAS's threads retry a failed
+ * 128 MiB buffer mmap for ever, and exit() waits for them: so the kernels get
+ * only the threads the limit leaves room for, a limit too small for one is one
+ * line of error, and the process ends with _exit (stdio flushed) rather than
+ * joining threads that may never finish. Returns 0, or the exit status. */
+#define BLAS_BUFFER ((rlim_t)128 << 20)
+#define BASE_NEED ((rlim_t)256 << 20)
+static bool address_limited;
+
+static int fit_threads_to_limit(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_AS, &r) || r.rlim_cur == RLIM_INFINITY) return 0;
+    address_limited = true;
+    if (r.rlim_cur < BASE_NEED + BLAS_BUFFER)
+        return fprintf(stderr, "ckeras: the address-space limit (ulimit -v %llu) is below the %llu KiB ckeras needs\n",
+                       (unsigned long long)(r.rlim_cur >> 10), (unsigned long long)((BASE_NEED + BLAS_BUFFER) >> 10)),
+               1;
+    int fit = (int)((r.rlim_cur - BASE_NEED) / BLAS_BUFFER), want = omp_get_max_threads();
+    ck_set_num_threads(fit < want ? fit : want);
+    return 0;
+}
+
+static int finish(int rc)
+{
+    if (!address_limited) return rc;
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage(stderr);
     int rc = limits_from_env();
-    if (rc) return rc;
+    if (!rc) rc = fit_threads_to_limit();
+    if (rc) return finish(rc);
+    return finish(run_command(argc, argv));
+}
+
+static int run_command(int argc, char **argv)
+{
     const char *cmd = argv[1];
     const cli_command *c = find_command(cmd);
     if (c && argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) return cli_usage(cmd, stdout);
