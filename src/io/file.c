@@ -2,11 +2,15 @@
  * during a save never leaves a half-written file where a good one was. */
 #include "io/io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zip.h>
 
 #define CK_MAX_FILE ((int64_t)1 << 34) /* 16 GiB: beyond this a "model" is not one */
 
@@ -41,38 +45,148 @@ ck_status ck_read_file(const char *path, char **data, size_t *len)
     return CK_OK;
 }
 
+/* ---- atomic saves ------------------------------------------------------------
+ * A save writes a temporary file in the destination's folder (so the rename
+ * stays on one file system), named .<name>.tmp-<pid>-XXXXXX, writes and fsyncs
+ * it, gives it the destination's mode (a new file: 0666 less the umask), renames
+ * it over the destination and fsyncs the folder, so that after a crash or a kill
+ * the name holds either the old file or the new one, whole. Temporaries whose
+ * process is gone (a killed save) are removed by the next save of that name. */
+
+/* The process's umask without changing it (umask(2) can only set it, and
+ * setting it back would race with other threads creating files). */
+static mode_t current_umask(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    unsigned mask = 022;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &mask) == 1) break;
+    if (f) fclose(f);
+    return (mode_t)mask;
+}
+
+static void split_path(const char *path, char *dir, size_t cap, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (!slash) snprintf(dir, cap, ".");
+    else if (slash == path) snprintf(dir, cap, "/");
+    else snprintf(dir, cap, "%.*s", (int)(slash - path), path);
+}
+
+/* Removes .<base>.tmp-<pid>-* files of processes that no longer run. */
+static void remove_stale_temporaries(const char *dir, const char *base)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char prefix[512];
+    int np = snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
+    struct dirent *e;
+    while (np > 0 && (size_t)np < sizeof prefix && (e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, (size_t)np)) continue;
+        long pid = strtol(e->d_name + np, NULL, 10);
+        if (pid == (long)getpid()) continue; /* maybe another thread's save in progress */
+        if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+            char p[4400];
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+    }
+    closedir(d);
+}
+
+static bool write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;
+            return false;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
+static bool fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return false;
+    bool ok = fsync(fd) == 0 || errno == EINVAL; /* some file systems cannot sync a folder */
+    close(fd);
+    return ok;
+}
+
 ck_status ck_write_file_atomic(const char *path, const void *data, size_t len)
 {
-    size_t n = strlen(path);
-    char *tmp = ck_malloc(n + 16);
-    if (!tmp) return CK_ERR_NOMEM;
-    snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
+    char dir[4096], tmp[4400];
+    const char *base;
+    split_path(path, dir, sizeof dir, &base);
+    if (!*base) return ck_fail(CK_ERR_IO, "%s: not a file name", path);
+    remove_stale_temporaries(dir, base);
+    struct stat old;
+    mode_t mode = stat(path, &old) == 0 ? old.st_mode & 07777 : 0666 & ~current_umask();
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%ld-XXXXXX", dir, base, (long)getpid());
     int fd = mkstemp(tmp);
-    if (fd < 0) {
-        ck_status st = ck_fail(CK_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-        ck_free(tmp);
-        return st;
-    }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        p += w;
-        left -= (size_t)w;
-    }
-    bool ok = left == 0 && fsync(fd) == 0;
+    if (fd < 0) return ck_fail(CK_ERR_IO, "%s: cannot create a file in %s: %s", path, dir, strerror(errno));
+    bool ok = write_all(fd, data, len) && fsync(fd) == 0 && fchmod(fd, mode) == 0;
+    int err = errno;
     ok = close(fd) == 0 && ok;
-    if (ok) chmod(tmp, 0644); /* mkstemp makes 0600; saved models are ordinary files */
-    if (!ok || rename(tmp, path) != 0) {
-        ck_status st = ck_fail(CK_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    if (ok && rename(tmp, path) != 0) ok = false, err = errno;
+    if (!ok) {
         unlink(tmp);
-        ck_free(tmp);
-        return st;
+        return ck_fail(CK_ERR_IO, "%s: cannot write: %s", path, strerror(err ? err : EIO));
     }
-    ck_free(tmp);
+    if (!fsync_dir(dir)) return ck_fail(CK_ERR_IO, "%s: written, but its folder could not be synced: %s", path, strerror(errno));
     return CK_OK;
+}
+
+ck_status ck_write_zip_atomic(const char *path, const char *const *names, const void *const *data, const size_t *lens,
+                              int n, bool deflate)
+{
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, &ze);
+    zip_t *z = src ? zip_open_from_source(src, ZIP_TRUNCATE, &ze) : NULL;
+    ck_status st = z ? CK_OK : ck_fail(CK_ERR_NOMEM, "%s: cannot start the archive: %s", path, zip_error_strerror(&ze));
+    if (!z && src) zip_source_free(src);
+    zip_error_fini(&ze);
+    if (st) return st;
+    zip_source_keep(src); /* read back after zip_close */
+    for (int i = 0; !st && i < n; i++) {
+        zip_source_t *m = zip_source_buffer(z, data[i], lens[i], 0);
+        zip_int64_t idx = m ? zip_file_add(z, names[i], m, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) : -1;
+        if (idx < 0) {
+            if (m) zip_source_free(m);
+            st = ck_fail(CK_ERR_NOMEM, "%s: cannot add '%s': %s", path, names[i], zip_strerror(z));
+        } else {
+            zip_set_file_compression(z, (zip_uint64_t)idx, deflate ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0);
+        }
+    }
+    if (!st && zip_close(z) < 0) {
+        st = ck_fail(CK_ERR_NOMEM, "%s: cannot build the archive: %s", path, zip_strerror(z));
+        zip_discard(z);
+    } else if (st) {
+        zip_discard(z);
+    }
+    zip_stat_t zs;
+    char *buf = NULL;
+    if (!st && (zip_source_stat(src, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) || zip_source_open(src) < 0))
+        st = ck_fail(CK_ERR_NOMEM, "%s: the archive built in memory cannot be read back", path);
+    else if (!st) {
+        buf = ck_malloc(zs.size ? (size_t)zs.size : 1);
+        if (!buf || zip_source_read(src, buf, zs.size) != (zip_int64_t)zs.size)
+            st = buf ? ck_fail(CK_ERR_NOMEM, "%s: the archive built in memory cannot be read back", path) : CK_ERR_NOMEM;
+        zip_source_close(src);
+    }
+    zip_source_free(src);
+    if (!st) st = ck_write_file_atomic(path, buf, (size_t)zs.size);
+    ck_free(buf);
+    return st;
 }
 
 ck_status ck_read_json_file(const char *path, json_t **root)

@@ -10,8 +10,12 @@
 ck_status ck_read_file(const char *path, char **data, size_t *len);
 /* A whole JSON file; a syntax error names the path, line and column. */
 ck_status ck_read_json_file(const char *path, json_t **root);
-/* Atomic write: a temporary file in the same folder, fsync, then rename. */
+/* Atomic write: a temporary file in the same folder, fsync, the destination's
+ * mode (new: 0666 less the umask), rename, fsync of the folder (io/file.c). */
 ck_status ck_write_file_atomic(const char *path, const void *data, size_t len);
+/* A zip of n members built in memory (stored, or deflated), then written as above. */
+ck_status ck_write_zip_atomic(const char *path, const char *const *names, const void *const *data, const size_t *lens,
+                              int n, bool deflate);
 /* Whether a zip member stating `size` bytes may be inflated, before a byte is:
  * not beyond what deflate can make of comp_size (a stored member is its size),
  * not beyond `implied` (what its contents should take, 0 when nothing implies a

@@ -95,19 +95,6 @@ ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out)
 }
 
 /* ---- writing ---------------------------------------------------------------------- */
-static ck_status add_member(zip_t *z, const char *name, const void *data, size_t len)
-{
-    zip_source_t *src = zip_source_buffer(z, data, len, 0);
-    zip_int64_t idx = src ? zip_file_add(z, name, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) : -1;
-    if (idx < 0) {
-        if (src) zip_source_free(src);
-        return ck_fail(CK_ERR_IO, "cannot add '%s' to the archive: %s", name, zip_strerror(z));
-    }
-    /* Keras writes every member stored, uncompressed. */
-    zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
-    return CK_OK;
-}
-
 static char *metadata_json(void)
 {
     char date[32];
@@ -133,25 +120,14 @@ ck_status ck_keras_zip_save(const ck_model *m, const char *path)
     if (!st) st = ck_keras3_weights_write(m, f);
     if (!st) st = ck_h5_image(f, &h5, &h5_len);
     if (f >= 0) H5Fclose(f);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    zip_t *z = NULL;
+    /* Built in memory and written by ck_write_zip_atomic: Keras stores every
+     * member uncompressed. */
     if (!st) {
-        int err = 0;
-        z = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &err);
-        if (!z) st = ck_fail(CK_ERR_IO, "%s: cannot create the archive", path);
+        const char *names[] = {"metadata.json", "config.json", "model.weights.h5"};
+        const void *data[] = {meta, config, h5};
+        size_t lens[] = {strlen(meta), strlen(config), h5_len};
+        st = ck_write_zip_atomic(path, names, data, lens, 3, false);
     }
-    if (!st) st = add_member(z, "metadata.json", meta, strlen(meta));
-    if (!st) st = add_member(z, "config.json", config, strlen(config));
-    if (!st) st = add_member(z, "model.weights.h5", h5, h5_len);
-    if (z && !st && zip_close(z) < 0) {
-        st = ck_fail(CK_ERR_IO, "%s: cannot write the archive: %s", path, zip_strerror(z));
-        zip_discard(z);
-    } else if (z && st) {
-        zip_discard(z);
-    }
-    if (!st && rename(tmp, path) != 0) st = ck_fail(CK_ERR_IO, "%s: cannot replace the file", path);
-    if (st) remove(tmp);
     free(config);
     free(meta);
     ck_free(h5);

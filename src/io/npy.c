@@ -346,30 +346,23 @@ ck_status ck_npz_read(const char *path, ck_npz *out)
 ck_status ck_npz_write(const char *path, const char *const *names, const ck_array *arrays, int n)
 {
     if (!path || (n > 0 && !arrays) || n < 0) return ck_fail(CK_ERR_ARG, "ck_npz_write: bad argument");
-    int err = 0;
-    zip_t *zf = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
-    if (!zf) return ck_fail(CK_ERR_IO, "%s: cannot create", path);
-    /* Buffers must live until zip_close writes them. */
     unsigned char **bufs = ck_calloc((size_t)n + 1, sizeof *bufs);
-    ck_status st = bufs ? CK_OK : ck_fail(CK_ERR_NOMEM, "out of memory");
+    char **member = ck_calloc((size_t)n + 1, sizeof *member);
+    size_t *lens = ck_calloc((size_t)n + 1, sizeof *lens);
+    ck_status st = bufs && member && lens ? CK_OK : ck_fail(CK_ERR_NOMEM, "out of memory");
     for (int i = 0; !st && i < n; i++) {
-        size_t len;
-        char name[300];
-        if (names) snprintf(name, sizeof name, "%s.npy", names[i]);
-        else snprintf(name, sizeof name, "arr_%d.npy", i);
-        if ((st = npy_encode(&arrays[i], &bufs[i], &len))) break;
-        zip_source_t *src = zip_source_buffer(zf, bufs[i], len, 0);
-        if (!src || zip_file_add(zf, name, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) < 0) {
-            if (src) zip_source_free(src);
-            st = ck_fail(CK_ERR_IO, "%s: cannot add %s: %s", path, name, zip_strerror(zf));
-        }
+        if (!(member[i] = ck_malloc(300))) st = CK_ERR_NOMEM;
+        else if (names) snprintf(member[i], 300, "%s.npy", names[i]);
+        else snprintf(member[i], 300, "arr_%d.npy", i);
+        if (!st) st = npy_encode(&arrays[i], &bufs[i], &lens[i]);
     }
-    if (st) zip_discard(zf);
-    else if (zip_close(zf) < 0) {
-        st = ck_fail(CK_ERR_IO, "%s: cannot write: %s", path, zip_strerror(zf));
-        zip_discard(zf);
+    if (!st) st = ck_write_zip_atomic(path, (const char *const *)member, (const void *const *)bufs, lens, n, true);
+    for (int i = 0; i < n; i++) {
+        if (bufs) ck_free(bufs[i]);
+        if (member) ck_free(member[i]);
     }
-    for (int i = 0; bufs && i < n; i++) ck_free(bufs[i]);
     ck_free(bufs);
+    ck_free(member);
+    ck_free(lens);
     return st;
 }
