@@ -397,8 +397,13 @@ ck_model *ck_model_load_config(const char *path);
 ck_status ck_model_load_weights(ck_model *model, const char *path);
 /* Saves by the path's ending: ".keras" (Keras 3 archive), ".weights.h5" (Keras 3
  * weights only), ".h5" (legacy full model), "model.json" or other ".json" with a
- * weightsManifest (TF.js layers model + "<name>.weights.bin"). Atomic. */
+ * weightsManifest (TF.js layers model + "<name>.weights-<content hash>.bin", model.json written
+ * last). Atomic: see ck_file_write. */
 ck_status ck_model_save(const ck_model *model, const char *path);
+/* Writes a whole file as the saves do: a temporary file in the same folder,
+ * fsync, the old file's mode (a new one: 0666 less the umask), rename, fsync of
+ * the folder; so `path` holds the old contents or the new, never a part. */
+ck_status ck_file_write(const char *path, const void *data, size_t len);
 
 /* What a file holds, read without building the model (ckeras inspect). */
 typedef struct ck_file_info {

@@ -145,6 +145,12 @@ ck_status ck_write_file_atomic(const char *path, const void *data, size_t len)
     return CK_OK;
 }
 
+ck_status ck_file_write(const char *path, const void *data, size_t len)
+{
+    if (!path || (!data && len)) return ck_fail(CK_ERR_ARG, "ck_file_write: NULL argument");
+    return ck_write_file_atomic(path, data, len);
+}
+
 ck_status ck_write_zip_atomic(const char *path, const char *const *names, const void *const *data, const size_t *lens,
                               int n, bool deflate)
 {
