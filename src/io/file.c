@@ -75,23 +75,32 @@ static void split_path(const char *path, char *dir, size_t cap, const char **bas
     else snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
-/* Removes .<base>.tmp-<pid>-* files of processes that no longer run. */
-static void remove_stale_temporaries(const char *dir, const char *base)
+/* The pid in a temporary's name .<name>.tmp-<pid>-XXXXXX, or 0 if it is none. */
+static long temporary_pid(const char *name)
+{
+    const char *t = name[0] == '.' ? strstr(name, ".tmp-") : NULL, *last = NULL;
+    for (; t; t = strstr(t + 1, ".tmp-")) last = t;
+    if (!last) return 0;
+    char *end;
+    long pid = strtol(last + 5, &end, 10);
+    return end != last + 5 && *end == '-' && strlen(end + 1) == 6 ? pid : 0;
+}
+
+/* Removes the temporaries of saves whose process no longer runs (killed during
+ * a save), in the folder of a new save: of any name, since a TF.js shard's
+ * name changes with its contents. */
+static void remove_stale_temporaries(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) return;
-    char prefix[512];
-    int np = snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
     struct dirent *e;
-    while (np > 0 && (size_t)np < sizeof prefix && (e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, (size_t)np)) continue;
-        long pid = strtol(e->d_name + np, NULL, 10);
-        if (pid == (long)getpid()) continue; /* maybe another thread's save in progress */
-        if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
-            char p[4400];
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
+    while ((e = readdir(d))) {
+        long pid = temporary_pid(e->d_name);
+        if (pid <= 0 || pid == (long)getpid()) continue; /* ours may be another thread's save */
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
     }
     closedir(d);
 }
@@ -127,7 +136,7 @@ ck_status ck_write_file_atomic(const char *path, const void *data, size_t len)
     const char *base;
     split_path(path, dir, sizeof dir, &base);
     if (!*base) return ck_fail(CK_ERR_IO, "%s: not a file name", path);
-    remove_stale_temporaries(dir, base);
+    remove_stale_temporaries(dir);
     struct stat old;
     mode_t mode = stat(path, &old) == 0 ? old.st_mode & 07777 : 0666 & ~current_umask();
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%ld-XXXXXX", dir, base, (long)getpid());

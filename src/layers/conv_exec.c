@@ -186,7 +186,15 @@ static const float *packed_kernel(const ck_conv_geom *g, const float *w, int64_t
 static int hand_on(void *ex, int64_t b0, int64_t n) { return (int)ck_exec_rows_done(ex, b0, n); }
 
 /* Whether the layer runs as Winograd F(2x2, 3x3) (kernels/winograd.h). */
-static bool winograd(const ck_conv_geom *g) { return ck_winograd_fits(g, ck_packed_nr()); }
+static bool winograd(const ck_conv_geom *g) { return !g->nonfinite_input && ck_winograd_fits(g, ck_packed_nr()); }
+
+/* Whether every value is finite: x - x is 0 for those, NaN for NaN and inf. */
+static bool all_finite(const float *x, int64_t n)
+{
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n; i++) acc += x[i] - x[i];
+    return acc == 0.0f;
+}
 
 /* Its kernel for this pass, transformed and packed once per weights generation
  * (scaled: by a folded reader's scale; for backward: transposed); `scratch`
@@ -245,6 +253,7 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], false, &g);
     if (st) return st;
+    g.nonfinite_input = ck_winograd_fits(&g, ck_packed_nr()) && !all_finite(in[0].data, ck_numel(&in[0]));
     int64_t chunk = chunk_of(ck_conv_col_floats(&g) + per_sample(&out[0]), g.batch);
     float *col = ck_exec_scratch(ex, l, forward_scratch(&g, chunk));
     float *z = preact(l, &out[0], ex->workspace);
