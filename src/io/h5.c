@@ -161,10 +161,12 @@ static ck_status read_attr_strings(hid_t a, const char *name, const char *origin
             /* HDF5 will not convert between ASCII and UTF-8: read as stored. */
             H5Tset_cset(mt, H5Tget_cset(type));
             char **tmp = ck_calloc((size_t)count, sizeof *tmp);
-            if (!tmp || H5Aread(a, mt, tmp) < 0) st = tmp ? ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is unreadable", origin, name) : CK_ERR_NOMEM;
+            bool read = tmp && H5Aread(a, mt, tmp) >= 0;
+            if (!read) st = tmp ? ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is unreadable", origin, name) : CK_ERR_NOMEM;
             for (hssize_t i = 0; !st && i < count; i++)
                 if (!(s[i] = ck_strdup(tmp[i] ? tmp[i] : ""))) st = CK_ERR_NOMEM;
-            if (tmp && !st) H5Dvlen_reclaim(mt, space, H5P_DEFAULT, tmp);
+            /* libhdf5's strings go back to it even when a copy failed */
+            if (read) H5Dvlen_reclaim(mt, space, H5P_DEFAULT, tmp);
             ck_free(tmp);
             H5Tclose(mt);
         } else {
