@@ -1,6 +1,7 @@
 /*
  * Internal foundation shared by every part of the library: error reporting,
- * checked size arithmetic, shapes, a string builder, the allocator and the RNG.
+ * checked size arithmetic, shapes, a string builder, the allocator, the RNG, whole
+ * files and NumPy array files (core/npy.c).
  * Nothing here knows what a layer or a model is.
  */
 #ifndef CK_CORE_H
@@ -42,6 +43,9 @@ static inline bool ck_add_ok(int64_t a, int64_t b, int64_t *out)
     return !__builtin_add_overflow(a, b, out);
 }
 
+/* Elements of an array (a field table, a list of names). */
+#define CK_N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* ---- shapes ---- */
 ck_shape ck_shape_of(int rank, const int64_t *dims);
 ck_shape ck_shape_1(int64_t a);
@@ -51,6 +55,8 @@ bool ck_shape_eq(const ck_shape *a, const ck_shape *b);
 ck_status ck_shape_size_from(const ck_shape *s, int from, int64_t *out);
 /* Python-style repr used in messages and Keras 2 summaries: "(None, 3)", "(3,)". */
 void ck_shape_repr(const ck_shape *s, char *buf, size_t cap);
+/* Python-style axis (negative counts from the end) to an index in [0, rank). */
+bool ck_normalize_axis(int64_t axis, int rank, int *out);
 /* Largest accepted dimension: keeps products far from overflow and allocation absurdity. */
 #define CK_MAX_DIM ((int64_t)1 << 40)
 
@@ -67,6 +73,24 @@ void ck_buf_printf(ck_buf *b, const char *fmt, ...) CK_PRINTF(2, 3);
 /* Hands the string to the caller (never NULL unless allocation failed). */
 char *ck_buf_take(ck_buf *b);
 void ck_buf_free(ck_buf *b);
+
+/* ---- whole files ---- */
+/* Whole file into a NUL-terminated buffer; messages name the path. */
+ck_status ck_read_file(const char *path, char **data, size_t *len);
+/* Atomic write: a temporary file in the same folder, fsync, the destination's
+ * mode (new: 0666 less the umask), rename, fsync of the folder; stale
+ * temporaries of killed saves in that folder removed first (core/file.c). */
+ck_status ck_write_file_atomic(const char *path, const void *data, size_t len);
+/* A zip of n members built in memory (stored, or deflated), then written by
+ * ck_write_file_atomic (core/zip.c). */
+ck_status ck_write_zip_atomic(const char *path, const char *const *names, const void *const *data, const size_t *lens,
+                              int n, bool deflate);
+/* Whether a zip member stating `size` bytes may be inflated, before a byte is:
+ * not beyond what deflate can make of comp_size (a stored member is its size),
+ * not beyond `implied` (what its contents should take, 0 when nothing implies a
+ * size) plus ck_limits' slack, and not beyond `max` (a ck_limits maximum). */
+ck_status ck_zip_size_ok(uint64_t size, uint64_t comp_size, bool stored, uint64_t implied, int64_t max,
+                         const char *origin, const char *member);
 
 /* ---- random numbers: xoshiro256**, seeded by splitmix64 ---- */
 typedef struct ck_rng {
