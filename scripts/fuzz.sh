@@ -52,10 +52,12 @@ for t in $targets; do
         "$lib" $libs -o "$out/$t/fuzz_$t"
     seed "$t"
     echo "== fuzz_$t for ${secs}s"
-    # Leak checking stays on (libhdf5's own free lists suppressed); a slow input
-    # is a failure: -timeout=2 is the 2 s every input must end in.
+    # Leak checking stays on (libhdf5's own free lists suppressed). An input that
+    # takes over 10 s is a failure; the 2 s bound is checked on the release build
+    # (tests/cli/cases/hostile.sh), since under ASan on a loaded machine the
+    # several HDF5 child processes per input alone can take seconds.
     (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp ./fuzz_$t -max_total_time="$secs" -max_len=65536 \
-        -timeout=2 -rss_limit_mb=2048 -print_final_stats=1 corpus 2>&1 |
+        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus 2>&1 |
         grep -E 'stat::number_of_executed_units|^(==[0-9]+==ERROR|SUMMARY)|Test unit written|Done [0-9]+ runs' |
         sed "s/^/  /") || status=1
     ls "$out/$t"/crash-* "$out/$t"/leak-* "$out/$t"/timeout-* "$out/$t"/oom-* 2>/dev/null && status=1
