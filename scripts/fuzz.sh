@@ -48,6 +48,7 @@ seed() { # seed TARGET: committed corpus plus the repository's small files of it
 status=0
 for t in $targets; do
     mkdir -p "$out/$t"
+    rm -f "$out/$t"/crash-* "$out/$t"/leak-* "$out/$t"/timeout-* "$out/$t"/oom-* # an earlier run's
     $cc $san -fsanitize=fuzzer -Wno-pass-failed -DFUZZ_TARGET="fuzz_$t" -Iinclude -Isrc tests/fuzz/fuzz_targets.c \
         "$lib" $libs -o "$out/$t/fuzz_$t"
     seed "$t"

@@ -1016,11 +1016,18 @@ float *ck_exec_scratch(ck_exec *ex, const ck_layer *l, int64_t floats)
     return s->data;
 }
 
+void ck_exec_release_scratch(ck_exec *ex)
+{
+    for (int i = 0; i < ex->n_scratch; i++) ck_free(ex->scratch[i].data);
+    ck_free(ex->scratch);
+    ex->scratch = NULL;
+    ex->n_scratch = ex->cap_scratch = 0;
+}
+
 void ck_exec_free(ck_exec *ex)
 {
     if (!ex) return;
     plan_free(ex->plan);
-    for (int i = 0; i < ex->n_scratch; i++) ck_free(ex->scratch[i].data);
-    ck_free(ex->scratch);
+    ck_exec_release_scratch(ex);
     ck_free(ex);
 }

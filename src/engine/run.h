@@ -94,6 +94,9 @@ typedef struct ck_fusion {
  * later passes; freed with the engine. NULL when out of memory. Not kept between
  * forward and backward. */
 float *ck_exec_scratch(ck_exec *ex, const ck_layer *l, int64_t floats);
+/* Frees every layer's scratch (ck_exec_free does; for a ck_exec a caller made
+ * itself to run one layer's hooks, as the layer tests do). */
+void ck_exec_release_scratch(ck_exec *ex);
 
 /* A streaming layer (ck_fusion.streams_rows) calls this from its forward
  * each time output rows [row0, row0 + n) are final, in order: when the engine
