@@ -140,7 +140,7 @@ ck_status ck_write_file_atomic(const char *path, const void *data, size_t len)
     mode_t mode = stat(path, &old) == 0 ? old.st_mode & 07777 : 0666 & ~current_umask();
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%ld-XXXXXX", dir, base, (long)getpid());
     int fd = mkstemp(tmp);
-    if (fd < 0) return ck_fail(CK_ERR_IO, "%s: cannot create a file in %s: %s", path, dir, strerror(errno));
+    if (fd < 0) return ck_fail(CK_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     bool ok = write_all(fd, data, len) && fsync(fd) == 0 && fchmod(fd, mode) == 0;
     int err = errno;
     ok = close(fd) == 0 && ok;
