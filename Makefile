@@ -32,9 +32,9 @@ sanitize: deps
 	@cmake --build build-asan -j $(JOBS)
 	./scripts/run-tests.sh build-asan
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCKERAS_TSAN=ON >/dev/null
-	@cmake --build build-tsan -j $(JOBS) --target test_threads
+	@cmake --build build-tsan -j $(JOBS) --target test_shared_model
 	# libgomp is not instrumented: one OpenMP thread, so the races TSan sees are ours.
-	cd build-tsan && OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 CKERAS_ROOT=$(CURDIR) ./test_threads
+	cd build-tsan && OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 CKERAS_ROOT=$(CURDIR) ./test_shared_model
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -1,164 +1,99 @@
-/* One model, many threads: 4 threads each make 1,000 predict calls on one shared
- * CNN (im2col and Winograd convolutions, a folded BatchNormalization, pooling
- * behind a convolution), one shared MLP and one shared LSTM + GRU on sequences
- * of varying length (whose calls lend shapes to the layers and take turns), each
- * call's output equal to what a single thread computed for the same input. The model is
- * built but its weights are still pending when the threads start, so the first
- * calls race to draw the initial values too. `make sanitize` runs it under
- * ThreadSanitizer (build-tsan/), where any data race is a failure. */
+/* The threading floor (core/threads.c): ck_parallel_for runs every index of
+ * [0, n) exactly once, for teams of 1 to 4 and sizes around the piece
+ * boundaries, with no OpenMP region at all for a team of one (a region of one
+ * thread still costs libgomp's futex calls); ck_team_size gives one thread at
+ * OMP_NUM_THREADS=1, under the grain and inside a team, and the whole
+ * OpenMP count otherwise when the load is ignored (CKERAS_IGNORE_LOAD), never
+ * more and never less than one when it is looked at; after a region where a
+ * member kept the first thread waiting 5 ms (it sleeps, as a thread without a
+ * core would wait), the calling thread gets one thread whatever the load;
+ * ck_team_run runs fn once per member, and straight for a team of one. */
 #include "testutil.h"
+#include "core/core.h"
 
-#include <pthread.h>
+#include <omp.h>
+#include <stdatomic.h>
+#include <time.h>
 
-#define THREADS 4
-#define CALLS 1000
-#define INPUTS 8 /* distinct inputs, cycled: each thread starts at another */
+typedef struct hits {
+    int *count;              /* [n] times each index ran */
+    atomic_int in_region[2]; /* pieces run outside, inside an OpenMP region */
+} hits;
 
-typedef struct shared_case {
-    ck_model *model;
-    int64_t in_size, out_size;  /* per row; for a sequence model, per time step */
-    bool sequence;              /* input i has steps_of(i) steps (None in the model) */
-    float *x;        /* [INPUTS, in_size]  */
-    float *expect;   /* [INPUTS, out_size] */
-} shared_case;
-
-static int64_t steps_of(int i) { return 2 + i % 4; }
-
-/* One call on input i (rows copies of it) into y. */
-static ck_status predict_one(const shared_case *c, int i, const float *x, int rows, float *y)
+static void mark(void *ctx, int64_t lo, int64_t hi)
 {
-    if (!c->sequence) return ck_model_predict1(c->model, x, rows, y);
-    ck_shape s = {.rank = 3, .dim = {rows, steps_of(i), c->in_size}};
-    return ck_model_predict_shaped(c->model, &s, &x, &y, 0);
+    hits *h = ctx;
+    for (int64_t i = lo; i < hi; i++) h->count[i]++;
+    atomic_fetch_add(&h->in_region[omp_in_parallel()], 1);
 }
 
-static const float *input_of(const shared_case *c, int i)
+static void check_cover(int threads, int64_t n)
 {
-    return c->x + (size_t)i * (size_t)c->in_size * (c->sequence ? 8 : 1);
+    hits h = {.count = calloc((size_t)(n > 0 ? n : 1), sizeof(int))};
+    atomic_init(&h.in_region[0], 0), atomic_init(&h.in_region[1], 0);
+    ck_parallel_for(threads, n, mark, &h);
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < n; i++) wrong += h.count[i] != 1;
+    CHECK(wrong == 0, "threads %d, n %lld: %lld indices not run exactly once", threads, (long long)n, (long long)wrong);
+    bool team = threads > 1 && n > 1;
+    CHECK(team || h.in_region[1] == 0, "threads %d, n %lld: a team of one opened a region", threads, (long long)n);
+    CHECK(!team || h.in_region[0] == 0, "threads %d, n %lld: pieces ran outside the team", threads, (long long)n);
+    CHECK(n == 0 || h.in_region[0] + h.in_region[1] >= 1, "threads %d, n %lld: nothing ran", threads, (long long)n);
+    free(h.count);
 }
 
-typedef struct worker {
-    const shared_case *c;
-    int id;
-    int wrong, failed;
-    double worst;
-} worker;
-
-static void *run_worker(void *arg)
+static void team_inside(void *ctx, int64_t lo, int64_t hi)
 {
-    worker *w = arg;
-    const shared_case *c = w->c;
-    float *y = malloc((size_t)c->out_size * 2 * sizeof *y);
-    for (int k = 0; y && k < CALLS; k++) {
-        int i = (k + w->id * 3) % INPUTS;
-        /* Every other call a batch of two rows (the same input twice). */
-        int rows = 1 + (k & 1);
-        const float *x = input_of(c, i);
-        size_t row = (size_t)c->in_size * (size_t)(c->sequence ? steps_of(i) : 1);
-        float *two = NULL;
-        if (rows == 2) {
-            two = malloc(row * 2 * sizeof *two);
-            if (!two) break;
-            memcpy(two, x, row * sizeof *two);
-            memcpy(two + row, x, row * sizeof *two);
-            x = two;
-        }
-        if (predict_one(c, i, x, rows, y)) {
-            w->failed++;
-        } else {
-            for (int r = 0; r < rows; r++) {
-                double e = test_max_error(y + (size_t)r * (size_t)c->out_size,
-                                          c->expect + (size_t)i * (size_t)c->out_size, c->out_size, 1e-6);
-                if (e > 1e-5) w->wrong++;
-                if (e > w->worst) w->worst = e;
-            }
-        }
-        free(two);
-    }
-    free(y);
-    return NULL;
+    int *sizes = ctx;
+    for (int64_t i = lo; i < hi; i++) sizes[i] = ck_team_size(1 << 30, 1);
 }
 
-static void run_shared(const char *what, ck_model *m, int64_t in_size, int64_t out_size, bool sequence,
-                       ck_model *twin)
+static void count_members(void *ctx, int64_t *waited)
 {
-    int64_t per_input = in_size * (sequence ? 8 : 1);
-    shared_case c = {m, in_size, out_size, sequence, malloc((size_t)(INPUTS * per_input) * sizeof(float)),
-                     malloc((size_t)(INPUTS * out_size) * sizeof(float))};
-    if (!c.x || !c.expect) abort();
-    for (int64_t i = 0; i < INPUTS * per_input; i++) c.x[i] = (float)sin(0.37 * (double)i) * 2.0f;
-    /* The expected outputs come from a twin (same seed, same weights) on one thread,
-     * so that the shared model starts with its weights pending. */
-    shared_case one = c;
-    one.model = twin;
-    for (int i = 0; i < INPUTS; i++) CHECK_OK(predict_one(&one, i, input_of(&c, i), 1, c.expect + i * out_size));
-    pthread_t t[THREADS];
-    worker w[THREADS];
-    for (int k = 0; k < THREADS; k++) {
-        w[k] = (worker){.c = &c, .id = k};
-        CHECK(pthread_create(&t[k], NULL, run_worker, &w[k]) == 0, "%s: thread %d", what, k);
-    }
-    for (int k = 0; k < THREADS; k++) pthread_join(t[k], NULL);
-    for (int k = 0; k < THREADS; k++) {
-        CHECK(w[k].failed == 0, "%s: thread %d: %d of %d calls failed", what, k, w[k].failed, CALLS);
-        CHECK(w[k].wrong == 0, "%s: thread %d: %d wrong outputs (worst error %g)", what, k, w[k].wrong, w[k].worst);
-    }
-    free(c.x);
-    free(c.expect);
+    atomic_int *members = ctx;
+    atomic_fetch_add(&members[omp_in_parallel()], 1);
+    ck_team_barrier(waited);
 }
 
-static ck_model *cnn(void)
+static void late_member(void *ctx, int64_t *waited)
 {
-    ck_model *m = ck_sequential("name='cnn'");
-    ck_sequential_add(m, ck_layer_new("Conv2D", "filters=16, kernel_size=3, activation='relu', input_shape=(12, 12, 3)"));
-    ck_sequential_add(m, ck_layer_new("Conv2D", "filters=16, kernel_size=3, padding='same'"));
-    ck_sequential_add(m, ck_layer_new("BatchNormalization", "momentum=0.9"));
-    ck_sequential_add(m, ck_layer_new("ReLU", NULL));
-    ck_sequential_add(m, ck_layer_new("MaxPooling2D", NULL));
-    ck_sequential_add(m, ck_layer_new("Conv2D", "filters=16, kernel_size=3, activation='relu', padding='same'"));
-    ck_sequential_add(m, ck_layer_new("GlobalAveragePooling2D", NULL));
-    ck_sequential_add(m, ck_dense(10, "activation='softmax'"));
-    ck_model_set_seed(m, 7);
-    CHECK_OK(ck_model_build(m));
-    return m;
-}
-
-/* Variable-length sequences: the engine lends each call's shapes to the layers. */
-static ck_model *seq(void)
-{
-    ck_model *m = ck_sequential("name='seq'");
-    ck_sequential_add(m, ck_layer_new("LSTM", "units=6, return_sequences=True, input_shape=(None, 3)"));
-    ck_sequential_add(m, ck_layer_new("GRU", "units=4"));
-    ck_sequential_add(m, ck_dense(2, NULL));
-    ck_model_set_seed(m, 5);
-    CHECK_OK(ck_model_build(m));
-    return m;
-}
-
-static ck_model *mlp(void)
-{
-    ck_model *m = ck_sequential("name='mlp'");
-    ck_sequential_add(m, ck_dense(32, "input_shape=(20,), activation='gelu'"));
-    ck_sequential_add(m, ck_layer_new("LayerNormalization", NULL));
-    ck_sequential_add(m, ck_dense(5, "activation='softmax'"));
-    ck_model_set_seed(m, 11);
-    CHECK_OK(ck_model_build(m));
-    return m;
+    (void)ctx, (void)waited;
+    struct timespec late = {0, 5 * 1000 * 1000};
+    if (omp_get_thread_num() == 1) nanosleep(&late, NULL);
 }
 
 int main(void)
 {
-    ck_model *a = cnn(), *a_twin = cnn();
-    run_shared("cnn", a, 12 * 12 * 3, 10, false, a_twin);
-    ck_model *b = mlp(), *b_twin = mlp();
-    run_shared("mlp", b, 20, 5, false, b_twin);
-    ck_model *s = seq(), *s_twin = seq();
-    run_shared("variable-length rnn", s, 3, 2, true, s_twin);
-    ck_model_free(s);
-    ck_model_free(s_twin);
-    ck_model_free(a);
-    ck_model_free(a_twin);
-    ck_model_free(b);
-    ck_model_free(b_twin);
+    int64_t sizes[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 100, 1001};
+    for (int threads = 1; threads <= 4; threads++)
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) check_cover(threads, sizes[i]);
+
+    setenv("CKERAS_IGNORE_LOAD", "1", 1);
+    omp_set_num_threads(1);
+    CHECK(ck_team_size(1 << 30, 1) == 1, "OMP_NUM_THREADS=1 got a team");
+    omp_set_num_threads(3);
+    CHECK(ck_team_size(999, 1000) == 1, "work under the grain got a team");
+    CHECK(ck_team_size(1000, 1000) == 3, "work at the grain got %d threads, not 3", ck_team_size(1000, 1000));
+    int inside[8] = {0};
+    ck_parallel_for(2, 8, team_inside, inside);
+    for (int i = 0; i < 8; i++) CHECK(inside[i] == 1, "inside a team, index %d got a team of %d", i, inside[i]);
+
+    unsetenv("CKERAS_IGNORE_LOAD"); /* looked at again after 20 ms */
+    struct timespec wait = {0, 30 * 1000 * 1000};
+    nanosleep(&wait, NULL);
+    for (int i = 0; i < 3; i++) {
+        int t = ck_team_size(1 << 30, 1);
+        CHECK(t >= 1 && t <= 3, "with the load looked at: %d threads, not 1 to 3", t);
+    }
+    for (int threads = 1; threads <= 3; threads++) {
+        atomic_int members[2]; /* outside, inside a region */
+        atomic_init(&members[0], 0), atomic_init(&members[1], 0);
+        ck_team_run(threads, count_members, members);
+        int outside = atomic_load(&members[0]), inside = atomic_load(&members[1]);
+        CHECK(threads == 1 ? outside == 1 && inside == 0 : outside == 0 && inside == threads,
+              "ck_team_run(%d): %d calls outside a region, %d inside", threads, outside, inside);
+    }
+    ck_team_run(2, late_member, NULL);
+    CHECK(ck_team_size(1 << 30, 1) == 1, "after a member kept the team waiting 5 ms, still a team");
     return test_report("test_threads");
 }

@@ -27,6 +27,9 @@ struct ck_exec {
      * CK_MASK_NEW layer writes its output's mask. */
     float *const *in_masks;
     float *out_mask;
+    /* The layer whose hooks run now on channels-last copies of its
+     * channels_first tensors (ck_layer_class.channels_first); NULL otherwise. */
+    const ck_layer *channels_last_view;
 
     /* The engine's own state, and what its clients set (engine/exec.h). */
     ck_model *model;
@@ -58,6 +61,7 @@ struct ck_exec {
      * (variable-length inputs): its passes hold the model's lock, so that such
      * calls on one model from several threads take turns instead of mixing. */
     bool lends_shapes;
+    uint64_t plan_gen;       /* the model's when planned (ck_model.plan_gen)      */
 };
 
 /* ---- the fusion protocol ---------------------------------------------------------- */
