@@ -2,7 +2,8 @@
 #   make            build (build/)
 #   make demo       install what is missing, build, run the main job
 #   make test       install what is missing, build, run every test
-#   make sanitize   every test again under ASan and UBSan (build-asan/)
+#   make sanitize   every test again under ASan and UBSan (build-asan/), the
+#                   threads test under TSan (build-tsan/)
 #   make install PREFIX=DIR
 #   make goldens    regenerate tests/golden/ with real Keras (tests/oracle/)
 PREFIX ?= /usr/local
@@ -30,6 +31,10 @@ sanitize: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCKERAS_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	./scripts/run-tests.sh build-asan
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCKERAS_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target test_shared_model
+	# libgomp is not instrumented: one OpenMP thread, so the races TSan sees are ours.
+	cd build-tsan && OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 CKERAS_ROOT=$(CURDIR) ./test_shared_model
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
@@ -38,4 +43,4 @@ goldens: deps
 	./scripts/goldens.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan

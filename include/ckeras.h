@@ -266,8 +266,13 @@ CK_API ck_status ck_model_load_weights(ck_model *model, const char *path);
 /* model.save(path) / model.save_weights(path) by the path's ending: ".keras"
  * (Keras 3 archive), ".weights.h5" (Keras 3 weights only), ".h5" (legacy full
  * model), "model.json" or other ".json" (TF.js layers model +
- * "<name>.weights.bin"). Written to a temporary file, then renamed. */
+ * "<name>.weights-<content hash>.bin", model.json written last). Atomic, as
+ * ck_file_write. */
 CK_API ck_status ck_model_save(const ck_model *model, const char *path);
+/* Writes a whole file as the saves do: a temporary file in the same folder,
+ * fsync, the old file's mode (a new one: 0666 less the umask), rename, fsync of
+ * the folder; so `path` holds the old contents or the new, never a part. */
+CK_API ck_status ck_file_write(const char *path, const void *data, size_t len);
 /* Name of the detected format of a file ("keras-zip", "keras-json", ...),
  * or NULL with a message. Static storage. */
 CK_API const char *ck_file_format(const char *path);
@@ -546,14 +551,19 @@ CK_API ck_status ck_model_predict(ck_model *model, const float *const *inputs, i
                                   int64_t batch_size);
 /* One input, one output. */
 CK_API ck_status ck_model_predict1(ck_model *model, const float *input, int64_t rows, float *output);
+/* Threads: any number may predict with one model at once (these calls, the
+ * variable-length ones, a ck_predictor each): every call's buffers and scratch
+ * are its own, and the first call draws pending initial values while the others
+ * wait. Calls that change the model (fit, set_weights, load_weights, a stateful
+ * RNN's carried state) must not overlap them. */
 
 /* Inputs whose non-batch dims are None (Embedding on (None, None), an LSTM on
  * (None, None, 3)) run on whatever shape the data has, as in Keras: the engine
  * plans that call for the concrete shapes; the model's shapes, summary and
  * weights do not change. in_shapes[i] is input i's full data shape, rows first
  * (all inputs the same rows), and must agree with every known dim (CK_ERR_SHAPE).
- * While such a call runs it lends the concrete shapes to the model's layers, so
- * one model must not run two of these calls at once from different threads. */
+ * Such a call lends the concrete shapes to the model's layers while it runs, so
+ * such calls on one model from several threads take turns (correct, not parallel). */
 /* The outputs' shapes (rows first) for inputs of those shapes. */
 CK_API ck_status ck_model_output_shapes_for(ck_model *model, const ck_shape *in_shapes, ck_shape *out_shapes);
 /* model.predict(x) on inputs of those shapes: outputs[i] holds the floats of
@@ -574,10 +584,50 @@ CK_API ck_status ck_predictor_new_shaped(ck_model *model, int64_t max_rows, cons
 CK_API ck_status ck_predictor_run(ck_predictor *p, const float *const *inputs, int64_t rows, float **outputs);
 CK_API void ck_predictor_free(ck_predictor *p);
 
+/* ==== limits and memory ====================================================== */
+/* Set once for the whole program, before threads read files (ck_get_limits gives
+ * the current values, so change a copy). A compressed member of a .keras archive
+ * or an array of an .npz may inflate to what its header or the model's config
+ * implies plus inflate_slack_bytes, never beyond inflate_max_bytes, never beyond
+ * what deflate can make of its compressed size, and a .keras config.json or
+ * metadata.json to config_max_bytes; all checked before inflating. HDF5 files
+ * are first read by a forked child process (libhdf5 1.10 trusts a file's sizes and addresses: a damaged heap can crash or
+ * stall it) that may take hdf5_seconds and hdf5_memory_bytes more address space;
+ * a child that crashes or overruns makes the read fail with one line. Set
+ * hdf5_in_process only for files you trust (it skips the child). */
+typedef struct ck_limits {
+    int64_t inflate_slack_bytes; /* default 1 MiB   */
+    int64_t inflate_max_bytes;   /* default 4 GiB   */
+    int64_t config_max_bytes;    /* default 64 MiB  */
+    double hdf5_seconds;         /* default 1.0     */
+    int64_t hdf5_memory_bytes;   /* default 1 GiB   */
+    bool hdf5_in_process;        /* default false   */
+} ck_limits;
+CK_API void ck_get_limits(ck_limits *out);
+CK_API ck_status ck_set_limits(const ck_limits *limits);
+
+/* Every allocation the library makes itself goes through these (calloc as
+ * malloc and zeroing); NULL restores libc. Set it before any other call, with no
+ * ckeras object alive, since memory goes back to the allocator that made it. The
+ * text and arrays the API hands out to be released with free() come from it too,
+ * so a hook wraps malloc (to count, limit or fail allocations, as the tests do)
+ * rather than replacing it. libhdf5, libzip, jansson and OpenBLAS allocate on
+ * their own. A failed allocation makes the call fail with CK_ERR_NOMEM, never a
+ * crash. */
+typedef struct ck_allocator {
+    void *(*malloc)(void *ctx, size_t bytes);
+    void *(*realloc)(void *ctx, void *p, size_t bytes); /* p may be NULL */
+    void (*free)(void *ctx, void *p);                    /* p may be NULL */
+    void *ctx;
+} ck_allocator;
+CK_API ck_status ck_set_allocator(const ck_allocator *allocator);
+
 /* ==== errors ================================================================= */
 /* The message of the last failed call on this thread ("" if none): one line
  * naming the file, the layer and the field. Borrowed until the next call. */
 CK_API const char *ck_errmsg(void);
+/* The status that came with that message, for calls that return a pointer. */
+CK_API ck_status ck_errstatus(void);
 /* A short name for a status ("CK_ERR_SHAPE"). */
 CK_API const char *ck_status_name(ck_status s);
 

@@ -8,7 +8,7 @@ set -euo pipefail
 # libopenmpi-dev and openmpi-bin: data-parallel fit (src/dist/) and its tests.
 debs=(build-essential cmake pkg-config libopenblas-dev libhdf5-dev libzip-dev
       libjansson-dev zlib1g-dev dataset-fashion-mnist python3 python3-pip man-db zsh
-      libopenmpi-dev openmpi-bin)
+      libopenmpi-dev openmpi-bin clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

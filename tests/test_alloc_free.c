@@ -115,7 +115,7 @@ static void run_case(const alloc_case *c)
     dy = malloc((size_t)ny * sizeof *dy);
     for (int64_t k = 0; k < ny; k++) dy[k] = cosf(0.21f * (float)k);
     const float *const *in = (const float *const *)xs;
-    /* warm-up: a layer's own scratch (ck_layer_scratch) is sized on first use */
+    /* warm-up: a layer's scratch in the engine (ck_exec_scratch) is sized on first use */
     if (!step(c, ex, in, dy, BATCH)) goto done;
     for (int64_t rows = BATCH; rows >= BATCH - 1; rows--) {
         ck_model_weights_changed(m); /* as an optimizer step does: kernels are packed again */

@@ -55,6 +55,7 @@ static void run_case(const char *root, const char *name)
     ex.workspace = ws > 0 ? calloc((size_t)(ws * x.dim[0]), sizeof(float)) : NULL;
     ck_status st = l->cls->forward(l, &tin, 1, &tout, 1, &ex);
     free(ex.workspace);
+    ck_exec_release_scratch(&ex);
     CHECK(st == CK_OK, "%s: forward: %s", name, ck_errmsg());
     if (st == CK_OK) {
         double err = test_max_error(tout.data, y.data, y.size, 1e-5);

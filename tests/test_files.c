@@ -327,7 +327,7 @@ static void test_malformed(void)
         {"shape_mismatch.h5", "layer 'dense' weight 'kernel': expected shape (4, 5), got (5, 4)"},
         {"not_a_model.keras", "not a Keras model file"},
         {"does_not_exist.keras", "cannot open"},
-        {"tfjs_short_shard/model.json", "weight 'dense_Dense1/kernel' lies past the end of its shard files (1000 bytes)"},
+        {"tfjs_short_shard/model.json", "the shard files hold 1000 bytes, the manifest 12204"},
         {"tfjs_missing_shard/model.json", "weights.bin: cannot open"},
     };
     char p[1024];

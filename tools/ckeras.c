@@ -1,16 +1,65 @@
 /* ckeras: the command-line tool, a thin shell over the public API. It turns
  * statuses into one-line messages on stderr and exit codes (0 ok, 1 error,
  * 2 usage). The commands and their options are the table in tools/commands.c;
- * this file is only main(). */
+ * this file is only main() and the process-wide settings it makes first. */
 #include "cli.h"
 #include "model_io.h"
 
+#include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
+/* ck_set_limits from the environment: a damaged HDF5 file is refused after
+ * CKERAS_HDF5_SECONDS (default 1; a slow disk may need more, a test less). */
+static int limits_from_env(void)
+{
+    const char *s = getenv("CKERAS_HDF5_SECONDS");
+    if (!s || !*s) return 0;
+    ck_limits lim;
+    ck_get_limits(&lim);
+    char *end;
+    lim.hdf5_seconds = strtod(s, &end);
+    if (*end || ck_set_limits(&lim))
+        return fprintf(stderr, "ckeras: CKERAS_HDF5_SECONDS='%s' is not a positive number\n", s), 2;
+    return 0;
+}
+
+/* Under an address-space limit (ulimit -v) OpenBLAS's threads retry a failed
+ * 128 MiB buffer mmap for ever, and exit() waits for them: so the kernels get
+ * only the threads the limit leaves room for, a limit too small for one is one
+ * line of error, and the process ends with _exit (stdio flushed) rather than
+ * joining threads that may never finish. Returns 0, or the exit status. */
+#define BLAS_BUFFER ((rlim_t)128 << 20)
+#define BASE_NEED ((rlim_t)256 << 20)
+static bool address_limited;
+
+static int fit_threads_to_limit(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_AS, &r) || r.rlim_cur == RLIM_INFINITY) return 0;
+    address_limited = true;
+    if (r.rlim_cur < BASE_NEED + BLAS_BUFFER)
+        return fprintf(stderr, "ckeras: the address-space limit (ulimit -v %llu) is below the %llu KiB ckeras needs\n",
+                       (unsigned long long)(r.rlim_cur >> 10), (unsigned long long)((BASE_NEED + BLAS_BUFFER) >> 10)),
+               1;
+    int fit = (int)((r.rlim_cur - BASE_NEED) / BLAS_BUFFER), want = omp_get_max_threads();
+    ck_set_num_threads(fit < want ? fit : want);
+    return 0;
+}
+
+static int finish(int rc)
+{
+    if (!address_limited) return rc;
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc);
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) return cli_usage_error(NULL, "no command given");
     const char *cmd = argv[1];
@@ -44,4 +93,11 @@ int main(int argc, char **argv)
     /* Output that could not be written (a full disk, a closed pipe) is an error. */
     if (fflush(stdout) != 0 || ferror(stdout)) return fprintf(stderr, "ckeras: cannot write to stdout\n"), 1;
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = limits_from_env();
+    if (!rc) rc = fit_threads_to_limit();
+    return finish(rc ? rc : run(argc, argv));
 }

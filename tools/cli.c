@@ -16,6 +16,8 @@ const cli_command *cli_find_command(const char *name)
 
 int cli_fail(const char *what)
 {
+    /* Messages from file readers already start with the file's name. */
+    if (what && !strncmp(ck_errmsg(), what, strlen(what))) what = NULL;
     fprintf(stderr, "ckeras: %s%s%s\n", what ? what : "", what && *ck_errmsg() ? ": " : "", ck_errmsg());
     return 1;
 }

@@ -18,15 +18,16 @@ int cmd_config(const cli_args *a)
     ck_status st = ck_model_to_json(m, &text);
     ck_model_free(m);
     if (st) return cli_fail(argv[0]);
-    FILE *f = output ? fopen(output, "w") : stdout;
-    if (!f) {
+    if (output) {
+        /* Atomic: a full disk or a kill leaves the previous file as it was. */
+        size_t n = strlen(text);
+        text[n] = '\n'; /* replaces the NUL: written with its length */
+        st = ck_file_write(output, text, n + 1);
         free(text);
-        fprintf(stderr, "ckeras: %s: cannot write\n", output);
-        return 1;
+        return st ? cli_fail(output) : 0;
     }
-    bool ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (output) ok = fclose(f) == 0 && ok;
+    bool ok = fputs(text, stdout) >= 0 && putchar('\n') != EOF && fflush(stdout) == 0;
     free(text);
-    if (!ok) return fprintf(stderr, "ckeras: %s: write failed\n", output ? output : "stdout"), 1;
+    if (!ok) return fprintf(stderr, "ckeras: stdout: write failed\n"), 1;
     return 0;
 }

@@ -105,8 +105,11 @@ int cmd_weights(const cli_args *a)
     if (!m) {
         char why[1024];
         snprintf(why, sizeof why, "%s", ck_errmsg());
-        /* A file that cannot be read, is no model file or is a bare JSON config
-         * has no stored arrays to list either: one line. */
+        /* A file that cannot be read, is damaged, is no model file or is a bare
+         * JSON config has no stored arrays to fall back to: one line. */
+        ck_status why_status = ck_errstatus();
+        if (why_status != CK_ERR_UNSUPPORTED && why_status != CK_ERR_CONFIG)
+            return fprintf(stderr, "ckeras: %s\n", why), 1;
         const char *fmt = ck_file_format(file);
         if (!fmt || !strcmp(fmt, "keras-json")) return fprintf(stderr, "ckeras: %s\n", why), 1;
         ck_model *arch = ck_model_load_config(file);

@@ -107,8 +107,20 @@ void ck_team_barrier(int64_t *waited);
 /* ---- whole files ---- */
 /* Whole file into a NUL-terminated buffer; messages name the path. */
 ck_status ck_read_file(const char *path, char **data, size_t *len);
-/* Atomic write: a temporary file in the same folder, fsync, then rename. */
+/* Atomic write: a temporary file in the same folder, fsync, the destination's
+ * mode (new: 0666 less the umask), rename, fsync of the folder; stale
+ * temporaries of killed saves in that folder removed first (core/file.c). */
 ck_status ck_write_file_atomic(const char *path, const void *data, size_t len);
+/* A zip of n members built in memory (stored, or deflated), then written by
+ * ck_write_file_atomic (core/zip.c). */
+ck_status ck_write_zip_atomic(const char *path, const char *const *names, const void *const *data, const size_t *lens,
+                              int n, bool deflate);
+/* Whether a zip member stating `size` bytes may be inflated, before a byte is:
+ * not beyond what deflate can make of comp_size (a stored member is its size),
+ * not beyond `implied` (what its contents should take, 0 when nothing implies a
+ * size) plus ck_limits' slack, and not beyond `max` (a ck_limits maximum). */
+ck_status ck_zip_size_ok(uint64_t size, uint64_t comp_size, bool stored, uint64_t implied, int64_t max,
+                         const char *origin, const char *member);
 
 /* ---- random numbers: xoshiro256**, seeded by splitmix64 ---- */
 typedef struct ck_rng {

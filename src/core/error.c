@@ -5,6 +5,22 @@
 #include <string.h>
 
 static _Thread_local char last_message[1024];
+static _Thread_local ck_status last_status;
+
+/* A message is one line even when it quotes a file's text: control characters
+ * become C escapes ("\n", "\x01"), cut at the buffer's end. */
+static void keep_one_line(char *msg, size_t cap)
+{
+    char out[sizeof last_message];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < sizeof out; p++) {
+        if (*p >= 0x20 && *p != 0x7f) out[o++] = (char)*p;
+        else if (*p == '\n') o += (size_t)snprintf(out + o, sizeof out - o, "\\n");
+        else o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02x", *p);
+    }
+    out[o] = '\0';
+    snprintf(msg, cap, "%s", out);
+}
 
 ck_status ck_fail(ck_status status, const char *fmt, ...)
 {
@@ -12,6 +28,8 @@ ck_status ck_fail(ck_status status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_message, sizeof last_message, fmt, ap);
     va_end(ap);
+    keep_one_line(last_message, sizeof last_message);
+    last_status = status;
     return status;
 }
 
@@ -30,12 +48,20 @@ ck_status ck_fail_prefix(ck_status status, const char *fmt, ...)
     if (rest > sizeof last_message - 1 - n) rest = sizeof last_message - 1 - n;
     memcpy(last_message + n, old, rest);
     last_message[n + rest] = '\0';
+    keep_one_line(last_message, sizeof last_message);
+    last_status = status;
     return status;
 }
 
-void ck_clear_error(void) { last_message[0] = '\0'; }
+void ck_clear_error(void)
+{
+    last_message[0] = '\0';
+    last_status = CK_OK;
+}
 
 const char *ck_errmsg(void) { return last_message; }
+
+ck_status ck_errstatus(void) { return last_status; }
 
 const char *ck_status_name(ck_status s)
 {

@@ -2,31 +2,53 @@
  * always becomes CK_ERR_NOMEM with a message rather than a crash. */
 #include "core.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The hook of ck_set_allocator; all NULL means libc. Like ck_set_limits, a
+ * setting for the whole program, made before other calls. */
+static ck_allocator hook;
+
+ck_status ck_set_allocator(const ck_allocator *a)
+{
+    if (a && (!a->malloc || !a->realloc || !a->free))
+        return ck_fail(CK_ERR_ARG, "ck_set_allocator: malloc, realloc and free are all needed");
+    hook = a ? *a : (ck_allocator){0};
+    return CK_OK;
+}
+
+static void *raw_malloc(size_t bytes) { return hook.malloc ? hook.malloc(hook.ctx, bytes) : malloc(bytes); }
+
 void *ck_malloc(size_t bytes)
 {
-    void *p = malloc(bytes ? bytes : 1);
+    void *p = raw_malloc(bytes ? bytes : 1);
     if (!p) ck_fail(CK_ERR_NOMEM, "out of memory allocating %zu bytes", bytes);
     return p;
 }
 
 void *ck_calloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!n) n = 1;
+    if (!size) size = 1;
+    void *p = n > SIZE_MAX / size ? NULL : hook.malloc ? raw_malloc(n * size) : calloc(n, size);
     if (!p) ck_fail(CK_ERR_NOMEM, "out of memory allocating %zu x %zu bytes", n, size);
+    else if (hook.malloc) memset(p, 0, n * size);
     return p;
 }
 
 void *ck_realloc(void *p, size_t bytes)
 {
-    void *q = realloc(p, bytes ? bytes : 1);
+    void *q = hook.realloc ? hook.realloc(hook.ctx, p, bytes ? bytes : 1) : realloc(p, bytes ? bytes : 1);
     if (!q) ck_fail(CK_ERR_NOMEM, "out of memory allocating %zu bytes", bytes);
     return q;
 }
 
-void ck_free(void *p) { free(p); }
+void ck_free(void *p)
+{
+    if (hook.free) hook.free(hook.ctx, p);
+    else free(p);
+}
 
 char *ck_strdup(const char *s)
 {

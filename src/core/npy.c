@@ -115,24 +115,33 @@ static ck_status parse_shape(const char *origin, const char *v, ck_shape *s)
     }
 }
 
-static ck_status npy_parse(const unsigned char *buf, size_t len, const char *origin, ck_array *out)
+/* Bytes before the header text and the header's length, from the first 12
+ * bytes (or fewer, for a short file: then an error). */
+static ck_status npy_preamble(const unsigned char *buf, size_t len, const char *origin, size_t *hstart, size_t *hlen)
 {
-    memset(out, 0, sizeof *out);
     if (len < 10 || memcmp(buf, NPY_MAGIC, 6))
         return ck_fail(CK_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", origin);
     int major = buf[6];
-    size_t hlen, hstart;
     if (major == 1) {
-        hlen = (size_t)buf[8] | (size_t)buf[9] << 8;
-        hstart = 10;
+        *hlen = (size_t)buf[8] | (size_t)buf[9] << 8;
+        *hstart = 10;
     } else if (major == 2 || major == 3) {
         if (len < 12) return ck_fail(CK_ERR_FORMAT, "%s: truncated .npy header", origin);
-        hlen = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
-        hstart = 12;
+        *hlen = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
+        *hstart = 12;
     } else {
         return ck_fail(CK_ERR_UNSUPPORTED, "%s: .npy format version %d is not supported", origin, major);
     }
-    if (hlen > len - hstart || hlen > 65536) return ck_fail(CK_ERR_FORMAT, "%s: truncated .npy header", origin);
+    if (*hlen > 65536) return ck_fail(CK_ERR_FORMAT, "%s: truncated .npy header", origin);
+    return CK_OK;
+}
+
+/* The header (buf holds at least hstart + hlen bytes): dtype and shape into
+ * `out` (no data yet) and the data's size in bytes. */
+static ck_status npy_header(const unsigned char *buf, size_t hstart, size_t hlen, const char *origin, ck_array *out,
+                            size_t *bytes)
+{
+    memset(out, 0, sizeof *out);
     char *h = ck_malloc(hlen + 1);
     if (!h) return ck_fail(CK_ERR_NOMEM, "out of memory");
     memcpy(h, buf + hstart, hlen);
@@ -149,9 +158,22 @@ static ck_status npy_parse(const unsigned char *buf, size_t len, const char *ori
     int64_t n = 1;
     for (int i = 0; i < out->shape.rank; i++)
         if (!ck_mul_ok(n, out->shape.dim[i], &n)) return ck_fail(CK_ERR_OVERFLOW, "%s: array size overflows", origin);
-    size_t bytes = (size_t)n * dtype_bytes(out->dtype), body = len - hstart - hlen;
-    if (n > ((int64_t)1 << 40) || body < bytes)
-        return ck_fail(CK_ERR_FORMAT, "%s: data is %zu bytes, the header promises %lld elements", origin, body, (long long)n);
+    if (n > ((int64_t)1 << 40)) return ck_fail(CK_ERR_FORMAT, "%s: the header promises %lld elements", origin, (long long)n);
+    *bytes = (size_t)n * dtype_bytes(out->dtype);
+    return CK_OK;
+}
+
+static ck_status npy_parse(const unsigned char *buf, size_t len, const char *origin, ck_array *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t hstart, hlen, bytes;
+    ck_status st = npy_preamble(buf, len, origin, &hstart, &hlen);
+    if (st) return st;
+    if (hlen > len - hstart) return ck_fail(CK_ERR_FORMAT, "%s: truncated .npy header", origin);
+    if ((st = npy_header(buf, hstart, hlen, origin, out, &bytes))) return st;
+    size_t body = len - hstart - hlen;
+    if (body < bytes)
+        return ck_fail(CK_ERR_FORMAT, "%s: data is %zu bytes, the header promises %zu", origin, body, bytes);
     out->data = ck_malloc(bytes ? bytes : 1);
     if (!out->data) return ck_fail(CK_ERR_NOMEM, "%s: out of memory for %zu bytes", origin, bytes);
     memcpy(out->data, buf + hstart + hlen, bytes);
@@ -231,26 +253,57 @@ void ck_npz_free(ck_npz *z)
     memset(z, 0, sizeof *z);
 }
 
+static bool read_exact(zip_file_t *f, void *buf, size_t n)
+{
+    return n == 0 || zip_fread(f, buf, n) == (zip_int64_t)n;
+}
+
+/* One array: its header is inflated first, and the member may then hold no more
+ * than the header implies (ck_zip_size_ok) before its data is inflated. */
+static ck_status npz_array(zip_t *zf, const zip_stat_t *sb, const char *origin, ck_array *out)
+{
+    zip_file_t *f = zip_fopen_index(zf, sb->index, 0);
+    if (!f) return ck_fail(CK_ERR_FORMAT, "%s: %s", origin, zip_strerror(zf));
+    unsigned char pre[12] = {0}, *head = NULL;
+    size_t hstart = 0, hlen = 0, bytes = 0, got = sb->size < 12 ? (size_t)sb->size : 12;
+    ck_status st = read_exact(f, pre, got) ? npy_preamble(pre, got, origin, &hstart, &hlen)
+                                           : ck_fail(CK_ERR_FORMAT, "%s: truncated member", origin);
+    if (!st && (uint64_t)(hstart + hlen) > sb->size) st = ck_fail(CK_ERR_FORMAT, "%s: truncated .npy header", origin);
+    if (!st && !(head = ck_malloc(hstart + hlen))) st = CK_ERR_NOMEM;
+    if (!st) {
+        memcpy(head, pre, got);
+        if (!read_exact(f, head + got, hstart + hlen - got)) st = ck_fail(CK_ERR_FORMAT, "%s: truncated member", origin);
+    }
+    if (!st) st = npy_header(head, hstart, hlen, origin, out, &bytes);
+    ck_free(head);
+    ck_limits lim;
+    ck_get_limits(&lim);
+    if (!st) {
+        bool stored = (sb->valid & ZIP_STAT_COMP_METHOD) && sb->comp_method == ZIP_CM_STORE;
+        st = ck_zip_size_ok(sb->size, sb->comp_size, stored, hstart + hlen + bytes, lim.inflate_max_bytes, origin, sb->name);
+    }
+    if (!st && sb->size < hstart + hlen + bytes)
+        st = ck_fail(CK_ERR_FORMAT, "%s: data is %llu bytes, the header promises %zu", origin,
+                     (unsigned long long)(sb->size - hstart - hlen), bytes);
+    if (!st && !(out->data = ck_malloc(bytes ? bytes : 1))) st = CK_ERR_NOMEM;
+    if (!st && !read_exact(f, out->data, bytes)) st = ck_fail(CK_ERR_FORMAT, "%s: truncated member", origin);
+    zip_fclose(f);
+    if (st) ck_array_free(out);
+    return st;
+}
+
 static ck_status npz_member(zip_t *zf, zip_int64_t i, const char *path, ck_npz *z)
 {
     zip_stat_t sb;
-    if (zip_stat_index(zf, (zip_uint64_t)i, 0, &sb) || !(sb.valid & ZIP_STAT_SIZE) || !(sb.valid & ZIP_STAT_NAME))
+    if (zip_stat_index(zf, (zip_uint64_t)i, 0, &sb) || !(sb.valid & ZIP_STAT_SIZE) || !(sb.valid & ZIP_STAT_NAME) ||
+        !(sb.valid & ZIP_STAT_COMP_SIZE) || !(sb.valid & ZIP_STAT_INDEX))
         return ck_fail(CK_ERR_FORMAT, "%s: cannot read member %lld", path, (long long)i);
     size_t nl = strlen(sb.name);
     char origin[1024];
     snprintf(origin, sizeof origin, "%s:%s", path, sb.name);
     if (nl < 4 || strcmp(sb.name + nl - 4, ".npy"))
         return ck_fail(CK_ERR_FORMAT, "%s: npz member is not a .npy file", origin);
-    if (sb.size > ((zip_uint64_t)1 << 36)) return ck_fail(CK_ERR_FORMAT, "%s: member too large", origin);
-    unsigned char *buf = ck_malloc((size_t)sb.size + 1);
-    zip_file_t *f = buf ? zip_fopen_index(zf, (zip_uint64_t)i, 0) : NULL;
-    ck_status st = CK_OK;
-    if (!buf) st = ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
-    else if (!f) st = ck_fail(CK_ERR_FORMAT, "%s: %s", origin, zip_strerror(zf));
-    else if (zip_fread(f, buf, sb.size) != (zip_int64_t)sb.size) st = ck_fail(CK_ERR_FORMAT, "%s: truncated member", origin);
-    if (f) zip_fclose(f);
-    if (!st) st = npy_parse(buf, (size_t)sb.size, origin, &z->arrays[z->n]);
-    ck_free(buf);
+    ck_status st = npz_array(zf, &sb, origin, &z->arrays[z->n]);
     if (st) return st;
     z->names[z->n] = ck_malloc(nl - 3);
     if (!z->names[z->n]) {
@@ -294,30 +347,23 @@ ck_status ck_npz_read(const char *path, ck_npz *out)
 ck_status ck_npz_write(const char *path, const char *const *names, const ck_array *arrays, int n)
 {
     if (!path || (n > 0 && !arrays) || n < 0) return ck_fail(CK_ERR_ARG, "ck_npz_write: bad argument");
-    int err = 0;
-    zip_t *zf = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
-    if (!zf) return ck_fail(CK_ERR_IO, "%s: cannot create", path);
-    /* Buffers must live until zip_close writes them. */
     unsigned char **bufs = ck_calloc((size_t)n + 1, sizeof *bufs);
-    ck_status st = bufs ? CK_OK : ck_fail(CK_ERR_NOMEM, "out of memory");
+    char **member = ck_calloc((size_t)n + 1, sizeof *member);
+    size_t *lens = ck_calloc((size_t)n + 1, sizeof *lens);
+    ck_status st = bufs && member && lens ? CK_OK : ck_fail(CK_ERR_NOMEM, "out of memory");
     for (int i = 0; !st && i < n; i++) {
-        size_t len;
-        char name[300];
-        if (names) snprintf(name, sizeof name, "%s.npy", names[i]);
-        else snprintf(name, sizeof name, "arr_%d.npy", i);
-        if ((st = npy_encode(&arrays[i], &bufs[i], &len))) break;
-        zip_source_t *src = zip_source_buffer(zf, bufs[i], len, 0);
-        if (!src || zip_file_add(zf, name, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) < 0) {
-            if (src) zip_source_free(src);
-            st = ck_fail(CK_ERR_IO, "%s: cannot add %s: %s", path, name, zip_strerror(zf));
-        }
+        if (!(member[i] = ck_malloc(300))) st = CK_ERR_NOMEM;
+        else if (names) snprintf(member[i], 300, "%s.npy", names[i]);
+        else snprintf(member[i], 300, "arr_%d.npy", i);
+        if (!st) st = npy_encode(&arrays[i], &bufs[i], &lens[i]);
     }
-    if (st) zip_discard(zf);
-    else if (zip_close(zf) < 0) {
-        st = ck_fail(CK_ERR_IO, "%s: cannot write: %s", path, zip_strerror(zf));
-        zip_discard(zf);
+    if (!st) st = ck_write_zip_atomic(path, (const char *const *)member, (const void *const *)bufs, lens, n, true);
+    for (int i = 0; i < n; i++) {
+        if (bufs) ck_free(bufs[i]);
+        if (member) ck_free(member[i]);
     }
-    for (int i = 0; bufs && i < n; i++) ck_free(bufs[i]);
     ck_free(bufs);
+    ck_free(member);
+    ck_free(lens);
     return st;
 }

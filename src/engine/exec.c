@@ -1058,6 +1058,14 @@ ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
     return ck_exec_create_shaped(m, batch, NULL, out);
 }
 
+/* Whether a step swaps planned shapes into its layers around each hook. */
+static bool plan_lends_shapes(const ck_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++)
+        if (p->steps[i].spec || (p->steps[i].sub && plan_lends_shapes(p->steps[i].sub))) return true;
+    return false;
+}
+
 ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_shapes, ck_exec **out)
 {
     *out = NULL;
@@ -1073,13 +1081,18 @@ ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_s
     ex->batch = batch;
     ex->plan_gen = m->plan_gen;
     ck_exec_restart(ex);
+    /* Planning writes slot numbers into the model's steps: engines made on
+     * several threads at once take turns. */
+    ck_model_lock(m);
     ck_status st = attach_grads(m);
     if (!st) st = plan_new(m, NULL, in_shapes, batch, &ex->plan);
+    ck_model_unlock(m);
     if (st) {
         ck_free(ex); /* plan_new freed its partial plan */
         return ck_fail_prefix(st, "model '%s': ", m->base.name);
     }
     plan_mark(ex->plan, false);
+    ex->lends_shapes = plan_lends_shapes(ex->plan);
     *out = ex;
     return CK_OK;
 }
@@ -1104,7 +1117,11 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
     ex->gen_known = false;
     ex->folded_in_pass = 0;
     ex->grads_ready = false;
-    return plan_forward(ex, p);
+    if (!ex->lends_shapes) return plan_forward(ex, p);
+    ck_model_lock(ex->model);
+    ck_status st = plan_forward(ex, p);
+    ck_model_unlock(ex->model);
+    return st;
 }
 
 static int count_fused(const ck_plan *p)
@@ -1158,14 +1175,49 @@ ck_status ck_exec_backward(ck_exec *ex, const float *const *d_outputs)
         if (!v->need_grad) continue; /* nothing trainable upstream */
         ck_vec_add(v->grad, d_outputs[i], ex->rows * v->size);
     }
+    if (ex->lends_shapes) ck_model_lock(m);
     ck_status st = plan_backward(ex, p);
+    if (ex->lends_shapes) ck_model_unlock(m);
     ex->grads_ready = !st;
     return st;
+}
+
+typedef struct ck_scratch {
+    const ck_layer *layer;
+    int64_t cap;   /* floats */
+    float *data;   /* [cap] */
+} ck_scratch;
+
+float *ck_exec_scratch(ck_exec *ex, const ck_layer *l, int64_t floats)
+{
+    ck_scratch *s = NULL;
+    for (int i = 0; i < ex->n_scratch && !s; i++)
+        if (ex->scratch[i].layer == l) s = &ex->scratch[i];
+    if (!s) {
+        if (ck_grow((void **)&ex->scratch, &ex->cap_scratch, ex->n_scratch + 1, sizeof *ex->scratch)) return NULL;
+        s = &ex->scratch[ex->n_scratch++];
+        s->layer = l;
+    }
+    if (s->data && s->cap >= floats) return s->data;
+    ck_free(s->data);
+    s->cap = 0;
+    if (!(s->data = ck_malloc((size_t)(floats > 0 ? floats : 1) * sizeof(float)))) return NULL;
+    s->cap = floats;
+    return s->data;
+}
+
+void ck_exec_release_scratch(ck_exec *ex)
+{
+    for (int i = 0; i < ex->n_scratch; i++) ck_free(ex->scratch[i].data);
+    ck_free(ex->scratch);
+    ex->scratch = NULL;
+    ex->n_scratch = ex->cap_scratch = 0;
 }
 
 void ck_exec_free(ck_exec *ex)
 {
     if (!ex) return;
     plan_free(ex->plan);
+    ck_exec_release_scratch(ex);
     ck_free(ex);
 }

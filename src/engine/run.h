@@ -52,6 +52,15 @@ struct ck_exec {
      * their producers (ck_exec_fold), leaving buffers a backward pass would
      * read unwritten, so backward refuses. */
     bool inference_only;
+    /* Scratch that does not grow with the batch, one block per layer that asks
+     * (ck_exec_scratch): kept with the engine, not the layer, so that engines of
+     * one model on several threads never share it. [n_scratch] */
+    struct ck_scratch *scratch;
+    int n_scratch, cap_scratch;
+    /* The plan lends concrete shapes to the model's layers around each hook
+     * (variable-length inputs): its passes hold the model's lock, so that such
+     * calls on one model from several threads take turns instead of mixing. */
+    bool lends_shapes;
     uint64_t plan_gen;       /* the model's when planned (ck_model.plan_gen)      */
     /* Called after the backward of each layer that has weights, in backward
      * order (a layer called several times reports each call): data-parallel
@@ -94,6 +103,15 @@ typedef struct ck_fusion {
 } ck_fusion;
 
 /* ---- what a running layer may ask of the engine ------------------------------------ */
+/* A buffer of at least `floats` floats for layer l in this engine (im2col rows,
+ * one image's resize buffers, per-feature sums), grown when needed and reused by
+ * later passes; freed with the engine. NULL when out of memory. Not kept between
+ * forward and backward. */
+float *ck_exec_scratch(ck_exec *ex, const ck_layer *l, int64_t floats);
+/* Frees every layer's scratch (ck_exec_free does; for a ck_exec a caller made
+ * itself to run one layer's hooks, as the layer tests do). */
+void ck_exec_release_scratch(ck_exec *ex);
+
 /* A streaming layer (ck_fusion.streams_rows) calls this from its forward
  * each time output rows [row0, row0 + n) are final, in order: when the engine
  * planned its only reader, a per-sample layer, to run behind it, that reader runs

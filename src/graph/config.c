@@ -123,14 +123,12 @@ static ck_status parse_number(lexer *x, json_t **out)
     bool is_float = false;
     for (const char *p = start; *p && (isalnum((unsigned char)*p) || strchr("+-.", *p)); p++)
         if (*p == '.' || *p == 'e' || *p == 'E') is_float = true;
-    if (is_float) {
-        double d = strtod(start, &end);
-        *out = json_real(d);
-    } else {
-        long long v = strtoll(start, &end, 10);
-        *out = json_integer(v);
-    }
+    double d = 0;
+    long long v = 0;
+    if (is_float) d = strtod(start, &end);
+    else v = strtoll(start, &end, 10);
     if (end == start) return lex_error(x, "bad number");
+    *out = is_float ? json_real(d) : json_integer(v);
     x->i += (size_t)(end - start);
     return CK_OK;
 }

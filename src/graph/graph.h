@@ -8,6 +8,8 @@
 #define CK_GRAPH_H
 
 #include "core/core.h"
+
+#include <stdatomic.h>
 #include "kernels/activations.h"
 
 typedef struct ck_exec ck_exec; /* engine state for one forward/backward pass */
@@ -318,8 +320,12 @@ struct ck_model {
     uint64_t seed;
     /* Initial values are drawn on first use, not at build, so a model loaded only
      * to be summarised (100 MB of weights) costs no random numbers: init_seed is
-     * the seed at build, and weights with init_pending wait for it. */
-    bool init_pending;
+     * the seed at build, and weights with init_pending wait for it. Threads
+     * predicting with one model may race to the first use: ck_model_lock lets
+     * one draw while the others wait, and init_pending is atomic so that a
+     * thread that sees it false also sees the values. */
+    _Atomic bool init_pending;
+    atomic_flag lock;           /* ck_model_lock                              */
     uint64_t init_seed;
 
     ck_layer **layers;          /* model.layers; Functional includes InputLayers */
@@ -343,7 +349,7 @@ struct ck_model {
     int64_t weight_block_size;
     /* Moves whenever weight values may have changed (ck_model_weights_changed):
      * the engine's packed copies of kernels are stale once it has moved. */
-    uint64_t weights_gen;
+    _Atomic uint64_t weights_gen;
     /* Moves whenever the graph's steps or its weight block are made again
      * (allocate_weights): an engine planned before then is stale. */
     uint64_t plan_gen;
@@ -395,6 +401,10 @@ ck_status ck_model_init_weights(ck_model *m);
  * every reader and writer of values calls first, does it; so do the writers
  * that skip it (the optimizer step, restored best weights). */
 static inline void ck_model_weights_changed(ck_model *m) { m->weights_gen++; }
+/* Serialises the lazy set-up that engines of one model on several threads may
+ * race to (initial values, the gradient block); held only briefly. */
+void ck_model_lock(ck_model *m);
+void ck_model_unlock(ck_model *m);
 
 /* Adds a ready InputLayer to a functional graph (readers of saved configs). */
 ck_status ck_graph_add_input(ck_model *m, ck_layer *input_layer, ck_node **node);

@@ -3,6 +3,7 @@
  * fresh Keras session, and the one block that holds every weight. */
 #include "graph/config.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ static ck_model *model_new(ck_model_kind kind, const char *name)
 {
     ck_model *m = ck_calloc(1, sizeof *m);
     if (!m) return NULL;
+    atomic_flag_clear(&m->lock);
     const ck_layer_class *cls = kind == CK_SEQUENTIAL ? &sequential_class : &functional_class;
     ck_layer *b = &m->base;
     b->cls = cls;
@@ -538,11 +540,29 @@ static ck_status init_nested(ck_model *m)
     return st;
 }
 
+static ck_status init_pending_weights(ck_model *m);
+
 ck_status ck_model_init_weights(ck_model *m)
 {
     if (!m) return CK_OK;
     ck_model_weights_changed(m);
     if (!m->init_pending) return CK_OK;
+    ck_model_lock(m);
+    ck_status st = m->init_pending ? init_pending_weights(m) : CK_OK;
+    ck_model_unlock(m);
+    return st;
+}
+
+void ck_model_lock(ck_model *m)
+{
+    while (atomic_flag_test_and_set_explicit(&m->lock, memory_order_acquire)) sched_yield();
+}
+
+void ck_model_unlock(ck_model *m) { atomic_flag_clear_explicit(&m->lock, memory_order_release); }
+
+/* ck_model_init_weights under the model's lock. */
+static ck_status init_pending_weights(ck_model *m)
+{
     ck_weight_ref *refs;
     int n;
     ck_status st = ck_model_collect_weights(m, &refs, &n);

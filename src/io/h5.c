@@ -3,30 +3,65 @@
  * point silences it and turns failures into ck_fail messages naming the file. */
 #include "io/h5.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-ck_status ck_h5_open(const char *path, hid_t *file)
+/* File access that closes every object still open in a file when the file is
+ * closed: an error path that misses an H5Gclose then leaks nothing, and the
+ * next in-memory file of the same name starts afresh. */
+static hid_t strong_close_fapl(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        H5Pclose(fapl);
+        return -1;
+    }
+    return fapl;
+}
+
+/* The core driver keys open files by name: one per in-memory file of the process. */
+static void memory_name(char *name, size_t cap, const char *kind)
+{
+    static atomic_uint_fast64_t serial;
+    snprintf(name, cap, "ckeras-%s-%ld-%llu", kind, (long)getpid(), (unsigned long long)++serial);
+}
+
+hid_t ck_h5_open_unchecked(const char *path, const void *image, size_t len)
 {
     quiet();
-    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t fapl = strong_close_fapl(), file = -1;
+    char name[96];
+    if (!image) {
+        if (fapl >= 0) file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    } else {
+        memory_name(name, sizeof name, "image");
+        if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image(fapl, (void *)image, len) >= 0)
+            file = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    }
+    if (fapl >= 0) H5Pclose(fapl);
+    return file;
+}
+
+ck_status ck_h5_open(const char *path, hid_t *file)
+{
+    *file = -1;
+    ck_status st = ck_h5_check(path, NULL, 0, path);
+    if (st) return st;
+    *file = ck_h5_open_unchecked(path, NULL, 0);
     if (*file < 0) return ck_fail(CK_ERR_FORMAT, "%s: not a readable HDF5 file", path);
     return CK_OK;
 }
 
 ck_status ck_h5_open_image(const void *data, size_t len, const char *origin, hid_t *file)
 {
-    quiet();
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    char name[64];
-    /* The core driver keys open files by name: make it unique per call. */
-    snprintf(name, sizeof name, "ckeras-image-%p", (void *)file);
     *file = -1;
-    if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 && H5Pset_file_image(fapl, (void *)data, len) >= 0)
-        *file = H5Fopen(name, H5F_ACC_RDONLY, fapl);
-    if (fapl >= 0) H5Pclose(fapl);
+    ck_status st = ck_h5_check(NULL, data, len, origin);
+    if (st) return st;
+    *file = ck_h5_open_unchecked(NULL, data, len);
     if (*file < 0) return ck_fail(CK_ERR_FORMAT, "%s: not a readable HDF5 file", origin);
     return CK_OK;
 }
@@ -34,9 +69,9 @@ ck_status ck_h5_open_image(const void *data, size_t len, const char *origin, hid
 ck_status ck_h5_create_memory(hid_t *file)
 {
     quiet();
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    char name[64];
-    snprintf(name, sizeof name, "ckeras-new-%p", (void *)file);
+    hid_t fapl = strong_close_fapl();
+    char name[96];
+    memory_name(name, sizeof name, "new");
     *file = -1;
     if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0)
         *file = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
@@ -126,10 +161,12 @@ static ck_status read_attr_strings(hid_t a, const char *name, const char *origin
             /* HDF5 will not convert between ASCII and UTF-8: read as stored. */
             H5Tset_cset(mt, H5Tget_cset(type));
             char **tmp = ck_calloc((size_t)count, sizeof *tmp);
-            if (!tmp || H5Aread(a, mt, tmp) < 0) st = tmp ? ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is unreadable", origin, name) : CK_ERR_NOMEM;
+            bool read = tmp && H5Aread(a, mt, tmp) >= 0;
+            if (!read) st = tmp ? ck_fail(CK_ERR_FORMAT, "%s: attribute '%s' is unreadable", origin, name) : CK_ERR_NOMEM;
             for (hssize_t i = 0; !st && i < count; i++)
                 if (!(s[i] = ck_strdup(tmp[i] ? tmp[i] : ""))) st = CK_ERR_NOMEM;
-            if (tmp && !st) H5Dvlen_reclaim(mt, space, H5P_DEFAULT, tmp);
+            /* libhdf5's strings go back to it even when a copy failed */
+            if (read) H5Dvlen_reclaim(mt, space, H5P_DEFAULT, tmp);
             ck_free(tmp);
             H5Tclose(mt);
         } else {

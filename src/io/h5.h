@@ -9,9 +9,15 @@
 
 #include <hdf5.h>
 
-/* Opens read-only; `origin` names the file in messages. */
+/* Opens read-only after ck_h5_check; `origin` names the file in messages. */
 ck_status ck_h5_open(const char *path, hid_t *file);
 ck_status ck_h5_open_image(const void *data, size_t len, const char *origin, hid_t *file);
+/* A file at `path`, or `image` of `len` bytes when image is not NULL: has libhdf5
+ * read all of it in a forked child under ck_limits (h5_guard.c), so that a damaged
+ * file crashes or stalls only the child. */
+ck_status ck_h5_check(const char *path, const void *image, size_t len, const char *origin);
+/* H5Fopen without the check (-1 on failure): for the child itself. */
+hid_t ck_h5_open_unchecked(const char *path, const void *image, size_t len);
 /* A new empty file held in memory; ck_h5_image then gives its bytes. */
 ck_status ck_h5_create_memory(hid_t *file);
 ck_status ck_h5_image(hid_t file, void **data, size_t *len);

@@ -7,14 +7,31 @@
 #include "core/core.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 static ck_status read_exact(gzFile f, void *buf, size_t n, const char *path, const char *what)
 {
-    int got = gzread(f, buf, (unsigned)n);
-    if (got < 0 || (size_t)got != n)
-        return ck_fail(CK_ERR_FORMAT, "%s: truncated IDX file (reading %s)", path, what);
+    /* gzread takes and returns int-sized counts. */
+    for (size_t done = 0; done < n;) {
+        unsigned want = n - done > (1u << 30) ? (1u << 30) : (unsigned)(n - done);
+        int got = gzread(f, (char *)buf + done, want);
+        if (got <= 0) return ck_fail(CK_ERR_FORMAT, "%s: truncated IDX file (reading %s)", path, what);
+        done += (size_t)got;
+    }
     return CK_OK;
+}
+
+/* The most data bytes a file of this size can hold, plain or gzip'ed (deflate
+ * reaches about 1032:1), and never beyond ck_limits' inflate_max_bytes. */
+static int64_t idx_max_bytes(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb)) return 0;
+    ck_limits lim;
+    ck_get_limits(&lim);
+    int64_t reach = (int64_t)sb.st_size * 1032 + 1024;
+    return reach < lim.inflate_max_bytes ? reach : lim.inflate_max_bytes;
 }
 
 ck_status ck_idx_read(const char *path, ck_array *out)
@@ -39,6 +56,9 @@ ck_status ck_idx_read(const char *path, ck_array *out)
         if (!ck_mul_ok(total, d, &total) || total > ((int64_t)1 << 34))
             st = ck_fail(CK_ERR_FORMAT, "%s: dimensions too large", path);
     }
+    if (st == CK_OK && total > idx_max_bytes(path))
+        st = ck_fail(CK_ERR_FORMAT, "%s: the dimensions promise %lld bytes, more than the file can hold", path,
+                     (long long)total);
     out->shape.rank = head[3];
     if (st == CK_OK && !(out->data = ck_malloc((size_t)total + 1)))
         st = ck_fail(CK_ERR_NOMEM, "%s: out of memory for %lld bytes", path, (long long)total);

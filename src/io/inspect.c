@@ -39,15 +39,22 @@ static ck_status list_h5(hid_t f, const char *origin, ck_stored_weight_fn fn, vo
     return v.st;
 }
 
-static ck_status zip_member(const char *path, const char *name, char **data, size_t *len)
+/* implied: what the member's contents should take (ck_zip_size_ok), 0 if unknown. */
+static ck_status zip_member(const char *path, const char *name, uint64_t implied, char **data, size_t *len)
 {
     int err = 0;
     zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &err);
     if (!z) return ck_fail(CK_ERR_FORMAT, "%s: not a readable zip archive", path);
     zip_stat_t zs;
     ck_status st = CK_OK;
-    if (zip_stat(z, name, 0, &zs) < 0 || zs.size > ((zip_uint64_t)1 << 34)) {
+    ck_limits lim;
+    ck_get_limits(&lim);
+    int64_t max = strstr(name, ".json") ? lim.config_max_bytes : lim.inflate_max_bytes;
+    if (zip_stat(z, name, 0, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) || !(zs.valid & ZIP_STAT_COMP_SIZE)) {
         st = ck_fail(CK_ERR_FORMAT, "%s: archive member '%s' is missing", path, name);
+    } else if ((st = ck_zip_size_ok(zs.size, zs.comp_size,
+                                    (zs.valid & ZIP_STAT_COMP_METHOD) && zs.comp_method == ZIP_CM_STORE, implied, max, path,
+                                    name))) {
     } else {
         char *buf = ck_malloc((size_t)zs.size + 1);
         zip_file_t *zf = buf ? zip_fopen(z, name, 0) : NULL;
@@ -67,6 +74,14 @@ static ck_status zip_member(const char *path, const char *name, char **data, siz
     return st;
 }
 
+static bool zip_has_member(const char *path, const char *name)
+{
+    zip_t *z = zip_open(path, ZIP_RDONLY, NULL);
+    bool has = z && zip_name_locate(z, name, 0) >= 0;
+    if (z) zip_discard(z);
+    return has;
+}
+
 /* Opens the HDF5 part of a file: itself, or a .keras archive's model.weights.h5. */
 static ck_status open_weights_h5(const char *path, hid_t *f, char *origin, size_t cap)
 {
@@ -77,7 +92,11 @@ static ck_status open_weights_h5(const char *path, hid_t *f, char *origin, size_
     if (strcmp(fmt, "keras-zip")) return ck_fail(CK_ERR_UNSUPPORTED, "%s: a %s file holds no HDF5 weights", path, fmt);
     char *data;
     size_t len;
-    ck_status st = zip_member(path, "model.weights.h5", &data, &len);
+    /* Architectures ckeras can build bound the weights by their size. */
+    ck_model *arch = ck_model_load_config(path);
+    uint64_t implied = ck_weights_member_bytes(arch);
+    ck_model_free(arch);
+    ck_status st = zip_member(path, "model.weights.h5", implied, &data, &len);
     if (st) return st;
     snprintf(origin, cap, "%s: model.weights.h5", path);
     st = ck_h5_open_image(data, len, origin, f);
@@ -218,12 +237,12 @@ ck_status ck_file_inspect(const char *path, ck_file_info *info)
     } else if (!strcmp(fmt, "keras-zip")) {
         char *data;
         size_t len;
-        if ((st = zip_member(path, "config.json", &data, &len))) return st;
+        if ((st = zip_member(path, "config.json", 0, &data, &len))) return st;
         json_t *root = json_loadb(data, len, 0, NULL);
         ck_free(data);
         config_facts(root, info);
         json_decref(root);
-        if (!zip_member(path, "metadata.json", &data, &len)) {
+        if (!zip_member(path, "metadata.json", 0, &data, &len)) {
             json_t *meta = json_loadb(data, len, 0, NULL);
             copy_str(info->keras_version, sizeof info->keras_version, json_string_value(json_object_get(meta, "keras_version")));
             json_decref(meta);
@@ -231,9 +250,11 @@ ck_status ck_file_inspect(const char *path, ck_file_info *info)
         }
         hid_t f;
         char origin[1200];
-        if (!open_weights_h5(path, &f, origin, sizeof origin)) {
+        if (!(st = open_weights_h5(path, &f, origin, sizeof origin))) {
             if (ck_h5_exists(f, "optimizer")) info->has_optimizer = true;
             H5Fclose(f);
+        } else if (zip_has_member(path, "model.weights.h5")) {
+            return st; /* present but damaged or too large: listing it would fail again */
         }
     } else {
         json_t *root;

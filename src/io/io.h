@@ -8,6 +8,9 @@
 
 /* A whole JSON file; a syntax error names the path, line and column. */
 ck_status ck_read_json_file(const char *path, json_t **root);
+/* The most bytes a .keras model.weights.h5 for this model can need (the
+ * `implied` of ck_zip_size_ok); 0 if unknown. */
+uint64_t ck_weights_member_bytes(const ck_model *m);
 /* A parsed Keras/TF.js config to a built model. */
 ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out);
 /* Keras 3 model config object (model.to_json()). */

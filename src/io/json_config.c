@@ -268,9 +268,13 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         const char *more = nl->layer->cls->optional_outputs_kwarg;
         if (more && json_is_true(json_object_get(json_object_get(node, "kwargs"), more)))
             nl->layer->optional_outputs = true;
+        /* A failed ck_call frees a layer that joined no model: forget it then. */
+        bool unowned = !nl->layer->owner;
         ck_ktensor *made = ck_call(m, nl->layer, in, (int)count);
-        if (!made)
+        if (!made) {
+            if (unowned) nl->layer = NULL;
             return ck_fail_prefix(m->error, "%s: ", origin);
+        }
         if ((made->node->call_kwargs = plain_kwargs(node)) == NULL && json_object_size(json_object_get(node, "kwargs")))
             return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
         *progress = true;

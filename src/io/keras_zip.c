@@ -11,14 +11,16 @@
 #include <unistd.h>
 #include <zip.h>
 
-#define MEMBER_MAX ((zip_uint64_t)1 << 34) /* 16 GB: refuse absurd member sizes */
-
-static ck_status read_member(zip_t *z, const char *name, const char *origin, char **data, size_t *len)
+/* Reads a member whose stated size passes ck_zip_size_ok(implied, max). */
+static ck_status read_member(zip_t *z, const char *name, const char *origin, uint64_t implied, int64_t max, char **data,
+                             size_t *len)
 {
     zip_stat_t zs;
-    if (zip_stat(z, name, 0, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE))
+    if (zip_stat(z, name, 0, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) || !(zs.valid & ZIP_STAT_COMP_SIZE))
         return ck_fail(CK_ERR_FORMAT, "%s: archive member '%s' is missing", origin, name);
-    if (zs.size > MEMBER_MAX) return ck_fail(CK_ERR_FORMAT, "%s: archive member '%s' is too large", origin, name);
+    bool stored = (zs.valid & ZIP_STAT_COMP_METHOD) && zs.comp_method == ZIP_CM_STORE;
+    ck_status st = ck_zip_size_ok(zs.size, zs.comp_size, stored, implied, max, origin, name);
+    if (st) return st;
     char *buf = ck_malloc((size_t)zs.size + 1);
     if (!buf) return CK_ERR_NOMEM;
     zip_file_t *zf = zip_fopen(z, name, 0);
@@ -57,7 +59,9 @@ ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out)
     size_t len = 0, h5_len = 0;
     char origin[1200];
     snprintf(origin, sizeof origin, "%s: config.json", path);
-    st = read_member(z, "config.json", path, &text, &len);
+    ck_limits lim;
+    ck_get_limits(&lim);
+    st = read_member(z, "config.json", path, 0, lim.config_max_bytes, &text, &len);
     json_t *root = NULL;
     if (!st) {
         json_error_t err;
@@ -70,7 +74,8 @@ ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out)
     if (!st) st = ck_model_from_json_value(root, path, &m);
     if (!st) ck_keras_restore_compile(m, json_object_get(root, "compile_config"));
     json_decref(root);
-    if (!st && with_weights) st = read_member(z, "model.weights.h5", path, &h5, &h5_len);
+    if (!st && with_weights)
+        st = read_member(z, "model.weights.h5", path, ck_weights_member_bytes(m), lim.inflate_max_bytes, &h5, &h5_len);
     zip_close(z);
     if (!st && with_weights) {
         hid_t f;
@@ -91,19 +96,6 @@ ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out)
 }
 
 /* ---- writing ---------------------------------------------------------------------- */
-static ck_status add_member(zip_t *z, const char *name, const void *data, size_t len)
-{
-    zip_source_t *src = zip_source_buffer(z, data, len, 0);
-    zip_int64_t idx = src ? zip_file_add(z, name, src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8) : -1;
-    if (idx < 0) {
-        if (src) zip_source_free(src);
-        return ck_fail(CK_ERR_IO, "cannot add '%s' to the archive: %s", name, zip_strerror(z));
-    }
-    /* Keras writes every member stored, uncompressed. */
-    zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
-    return CK_OK;
-}
-
 static char *metadata_json(void)
 {
     char date[32];
@@ -130,25 +122,14 @@ ck_status ck_keras_zip_save(const ck_model *m, const char *path)
     if (!st) st = ck_keras3_optimizer_write(m, f);
     if (!st) st = ck_h5_image(f, &h5, &h5_len);
     if (f >= 0) H5Fclose(f);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-    zip_t *z = NULL;
+    /* Built in memory and written by ck_write_zip_atomic: Keras stores every
+     * member uncompressed. */
     if (!st) {
-        int err = 0;
-        z = zip_open(tmp, ZIP_CREATE | ZIP_TRUNCATE, &err);
-        if (!z) st = ck_fail(CK_ERR_IO, "%s: cannot create the archive", path);
+        const char *names[] = {"metadata.json", "config.json", "model.weights.h5"};
+        const void *data[] = {meta, config, h5};
+        size_t lens[] = {strlen(meta), strlen(config), h5_len};
+        st = ck_write_zip_atomic(path, names, data, lens, 3, false);
     }
-    if (!st) st = add_member(z, "metadata.json", meta, strlen(meta));
-    if (!st) st = add_member(z, "config.json", config, strlen(config));
-    if (!st) st = add_member(z, "model.weights.h5", h5, h5_len);
-    if (z && !st && zip_close(z) < 0) {
-        st = ck_fail(CK_ERR_IO, "%s: cannot write the archive: %s", path, zip_strerror(z));
-        zip_discard(z);
-    } else if (z && st) {
-        zip_discard(z);
-    }
-    if (!st && rename(tmp, path) != 0) st = ck_fail(CK_ERR_IO, "%s: cannot replace the file", path);
-    if (st) remove(tmp);
     free(config);
     free(meta);
     ck_free(h5);

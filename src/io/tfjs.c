@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct manifest_entry {
     const char *name;
@@ -147,6 +148,10 @@ static ck_status load_weights(ck_model *m, json_t *manifest, const char *path)
         json_t *w;
         json_array_foreach(ws, k, w) if (!st) st = parse_entry(w, path, (int)i, &offset, &es[n++]);
         if (!st) st = read_group(path, json_object_get(grp, "paths"), &gs[i]);
+        /* Shards of another save (a manifest paired with foreign data) differ in size. */
+        if (!st && gs[i].len != (size_t)offset)
+            st = ck_fail(CK_ERR_FORMAT, "%s: weight group %zu: the shard files hold %zu bytes, the manifest %lld", path,
+                         i, gs[i].len, (long long)offset);
     }
     ck_weight_ref *refs = NULL;
     int nr = 0;
@@ -182,6 +187,30 @@ ck_status ck_tfjs_load(const char *path, json_t *root, bool with_weights, ck_mod
 }
 
 /* ---- writing: one shard, weights in get_weights() order ------------------------------ */
+static uint64_t fnv1a(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* The plain shard names an existing model.json at `path` lists (none if absent). */
+static void old_shard_names(const char *path, char ***out, int *n)
+{
+    json_t *root = json_load_file(path, 0, NULL), *g, *p;
+    size_t i, k;
+    int cap = 0;
+    json_array_foreach(json_object_get(root, "weightsManifest"), i, g) {
+        json_array_foreach(json_object_get(g, "paths"), k, p) {
+            const char *s = json_string_value(p);
+            if (!s || strchr(s, '/') || strstr(s, "..") || ck_grow((void **)out, &cap, *n + 1, sizeof **out)) continue;
+            if (((*out)[*n] = ck_strdup(s))) ++*n;
+        }
+    }
+    json_decref(root);
+}
+
 ck_status ck_tfjs_save(const ck_model *m, const char *path)
 {
     char dir[2048], shard_path[4200];
@@ -189,8 +218,6 @@ ck_status ck_tfjs_save(const ck_model *m, const char *path)
     base = base ? base + 1 : path;
     dir_of(path, dir, sizeof dir);
     char shard[300];
-    snprintf(shard, sizeof shard, "%.*s.weights.bin", (int)(strcspn(base, ".")), base);
-    snprintf(shard_path, sizeof shard_path, "%s%s", dir, shard);
     ck_weight_ref *refs = NULL;
     int n = 0;
     ck_status st = ck_model_collect_weights(m, &refs, &n);
@@ -212,6 +239,14 @@ ck_status ck_tfjs_save(const ck_model *m, const char *path)
         json_array_append_new(ws, json_pack("{s:s, s:o, s:s}", "name", name, "shape", shape, "dtype", "float32"));
     }
     ck_free(refs);
+    /* Named by content: a new save never overwrites the shard the old model.json
+     * names, and model.json, written last, switches to the new one at once. */
+    snprintf(shard, sizeof shard, "%.*s.weights-%016llx.bin", (int)(strcspn(base, ".")), base,
+             bin ? (unsigned long long)fnv1a(bin, (size_t)total * sizeof *bin) : 0ull);
+    snprintf(shard_path, sizeof shard_path, "%s%s", dir, shard);
+    char **old_shards = NULL;
+    int n_old = 0;
+    if (bin) old_shard_names(path, &old_shards, &n_old);
     json_t *topo = ck_tfjs_topology(m);
     if (!bin || !topo) st = st ? st : CK_ERR_NOMEM;
     json_t *root = NULL;
@@ -228,6 +263,17 @@ ck_status ck_tfjs_save(const ck_model *m, const char *path)
     char *text = root && !st ? json_dumps(root, JSON_PRESERVE_ORDER) : NULL;
     if (!st && !text) st = CK_ERR_NOMEM;
     if (!st) st = ck_write_file_atomic(path, text, strlen(text));
+    /* The old shards, now named by no manifest (a kill before this leaves them
+     * as unused files, never as data paired with the wrong manifest). */
+    for (int i = 0; i < n_old; i++) {
+        if (!st && strcmp(old_shards[i], shard)) {
+            char p[4400];
+            snprintf(p, sizeof p, "%s%s", dir, old_shards[i]);
+            unlink(p);
+        }
+        ck_free(old_shards[i]);
+    }
+    ck_free(old_shards);
     free(text);
     json_decref(root);
     ck_free(bin);

@@ -6,6 +6,7 @@
 #include "activations.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -71,7 +72,7 @@ static void softmax_rows(const float *x, float *y, int64_t rows, int64_t cols, b
 static float act_scalar(ck_act_kind kind, float v)
 {
     switch (kind) {
-    case CK_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case CK_ACT_RELU: return ck_relu(v);
     case CK_ACT_SIGMOID: return sigmoidf(v);
     case CK_ACT_TANH: return tanhf(v);
     case CK_ACT_ELU: return v > 0.0f ? v : expm1f(v);
@@ -104,22 +105,32 @@ static float act_scalar(ck_act_kind kind, float v)
  * sum), and tau = (sum over the support of s_j - 1) / |support| -- Keras sums the
  * cumulative sums, not the values, so its result differs from Martins &
  * Astudillo's projection; we match Keras. O(cols^2) without allocation. */
-static void sparsemax_rows(const float *x, float *y, int64_t rows, int64_t cols)
+/* Descending, NaN last: the order of Keras's -sort(-x) on JAX. */
+static int descending_nan_last(const void *pa, const void *pb)
+{
+    float a = *(const float *)pa, b = *(const float *)pb;
+    if (isnan(a) || isnan(b)) return isnan(a) - isnan(b);
+    return (a < b) - (a > b);
+}
+
+/* Keras's sparsemax (keras/src/backend/jax/nn.py), step for step in float32 so
+ * that NaN and infinities come out as there: sort descending, cumulative sums,
+ * the support where sorted - (cumsum - 1) / r > 0, tau from the support's sums,
+ * max(x - tau, 0). `sorted` is [cols] scratch. */
+static void sparsemax_rows(const float *x, float *y, int64_t rows, int64_t cols, float *sorted)
 {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
-        double support_sum = 0.0;
-        int64_t support = 0;
+        memcpy(sorted, xr, (size_t)cols * sizeof *sorted);
+        qsort(sorted, (size_t)cols, sizeof *sorted, descending_nan_last);
+        float cumsum = 0.0f, support_sum = 0.0f, k = 0.0f;
         for (int64_t j = 0; j < cols; j++) {
-            double s = 0.0;
-            int64_t k = 0;
-            for (int64_t i = 0; i < cols; i++)
-                if (xr[i] >= xr[j]) s += xr[i], k++;
-            if (1.0 + (double)k * xr[j] > s) support_sum += s, support++;
+            cumsum += sorted[j];
+            if (sorted[j] - (cumsum - 1.0f) / (float)(j + 1) > 0.0f) support_sum += cumsum, k += 1.0f;
         }
-        double tau = support ? (support_sum - 1.0) / (double)support : 0.0;
-        for (int64_t c = 0; c < cols; c++) yr[c] = xr[c] > tau ? (float)(xr[c] - tau) : 0.0f;
+        float tau = (support_sum - 1.0f) / k;
+        for (int64_t c = 0; c < cols; c++) yr[c] = ck_relu(xr[c] - tau);
     }
 }
 
@@ -129,12 +140,22 @@ void ck_act_forward(ck_act_kind kind, const float *x, float *y, int64_t rows, in
     switch (kind) {
     case CK_ACT_SOFTMAX: softmax_rows(x, y, rows, cols, false); return;
     case CK_ACT_LOG_SOFTMAX: softmax_rows(x, y, rows, cols, true); return;
-    case CK_ACT_SPARSEMAX: sparsemax_rows(x, y, rows, cols); return;
+    case CK_ACT_SPARSEMAX: {
+        /* a row on the stack up to 4096 columns, else one allocation per call */
+        float stack[4096], *sorted = cols <= 4096 ? stack : ck_malloc((size_t)cols * sizeof *sorted);
+        if (!sorted) {
+            for (int64_t i = 0; i < n; i++) y[i] = NAN; /* no memory: no answer rather than a wrong one */
+            return;
+        }
+        sparsemax_rows(x, y, rows, cols, sorted);
+        if (sorted != stack) ck_free(sorted);
+        return;
+    }
     case CK_ACT_LINEAR:
         if (x != y) memcpy(y, x, (size_t)n * sizeof *y);
         return;
     case CK_ACT_RELU:
-        for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        for (int64_t i = 0; i < n; i++) y[i] = ck_relu(x[i]);
         return;
     default:
         for (int64_t i = 0; i < n; i++) y[i] = act_scalar(kind, x[i]);

@@ -22,6 +22,12 @@ typedef struct ck_act {
     char name[24];   /* as written in the config ("swish" and "silu" both kept) */
 } ck_act;
 
+/* relu as JAX computes it (jnp.maximum(x, 0)): NaN stays NaN, -inf gives 0.
+ * Every relu of the library, fused or not, rounds and propagates alike. */
+static inline float ck_relu(float v) { return v > 0.0f ? v : (v == v ? 0.0f : v); }
+/* Max as XLA takes it: NaN wins. */
+static inline float ck_max_nan(float a, float b) { return a > b || a != a ? a : b; }
+
 /* Accepts every Keras 3 name and alias ("swish", "hard_swish", None -> linear). */
 ck_status ck_activation_parse(const char *name, ck_act *out);
 /* y = f(x), in place allowed; [rows, cols]. */

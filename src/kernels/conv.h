@@ -34,6 +34,10 @@ typedef struct ck_conv_geom {
     int64_t cin, cout;          /* channels                                     */
     int64_t groups;             /* dense conv; cin/groups channels per group    */
     int64_t mult;               /* depthwise multiplier                         */
+    /* The input holds NaN or an infinity: no Winograd, whose transforms would
+     * spread it over whole tiles where Keras's direct convolution keeps it to
+     * the outputs that read it (inf - inf, 0 * inf). */
+    bool nonfinite_input;
 } ck_conv_geom;
 
 /* Floats of `col` scratch per sample for ck_conv_fwd/bwd (0 for a 1x1 stride-1

@@ -5,6 +5,7 @@
  * k. Each (row block, panel) task owns its tile of C, so tasks run on threads
  * without synchronisation within a slice. */
 #include "kernels/gemm_packed.h"
+#include "kernels/activations.h"
 
 #include "core/core.h"
 
@@ -71,8 +72,8 @@
                 o0 = _mm512_add_ps(o0, _mm512_maskz_loadu_ps(m0, cr));                                           \
                 o1 = _mm512_add_ps(o1, _mm512_maskz_loadu_ps(m1, cr + 16));                                      \
             }                                                                                                    \
-            if (relu) /* max returns its second operand for a NaN: 0, as ck_act_forward */                       \
-                o0 = _mm512_max_ps(o0, _mm512_setzero_ps()), o1 = _mm512_max_ps(o1, _mm512_setzero_ps());        \
+            if (relu) /* max returns its second operand for a NaN: NaN stays, as ck_relu */                      \
+                o0 = _mm512_max_ps(_mm512_setzero_ps(), o0), o1 = _mm512_max_ps(_mm512_setzero_ps(), o1);        \
             _mm512_mask_storeu_ps(cr, m0, o0);                                                                   \
             _mm512_mask_storeu_ps(cr + 16, m1, o1);                                                              \
         }                                                                                                        \
@@ -107,7 +108,7 @@ TILE_AVX512(tile_avx512_1, ROWS1, 1)
             _mm256_storeu_ps(t + 8, out[r][1]);                                                                  \
             for (int64_t j = 0; j < nw; j++) {                                                                   \
                 float v = accumulate ? cr[j] + t[j] : t[j];                                                      \
-                cr[j] = relu && !(v > 0.0f) ? 0.0f : v;                                                          \
+                cr[j] = relu ? ck_relu(v) : v;                                                                   \
             }                                                                                                    \
         }                                                                                                        \
     }
@@ -249,7 +250,7 @@ static void run(int nr, int64_t M, int64_t N, int64_t K, const a_rows *a, const 
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < N; j++) {
                 float v = (beta == 0.0f ? 0.0f : C[i * ldc + j]) + (bias && beta == 0.0f ? bias[j] : 0.0f);
-                C[i * ldc + j] = relu && !(v > 0.0f) ? 0.0f : v;
+                C[i * ldc + j] = relu ? ck_relu(v) : v;
             }
 }
 #endif

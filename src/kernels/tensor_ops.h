@@ -13,7 +13,9 @@
  * element-wise loops marked CK_SIMD_CLONES are also built for AVX2+FMA and
  * AVX-512 and the loader picks the widest the CPU has (GCC's ifunc clones). The
  * build is ISO C, so no FMA contraction: every clone rounds as the baseline. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+/* ThreadSanitizer instruments the ifunc resolvers, which the loader runs before
+ * TSan is set up: its builds go without clones. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define CK_SIMD_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define CK_SIMD_CLONES

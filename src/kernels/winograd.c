@@ -363,7 +363,7 @@ static inline void a4(const float y[4], float m[6])
         }                                                                                                       \
     }
 /* The tiles' m x m outputs y = A^T p A + bias from their products p[q][f]
- * (tiles `mt` apart), then relu'd if asked (NaN -> 0, as ck_act_forward); y's
+ * (tiles `mt` apart), then relu'd if asked (ck_relu: NaN stays NaN); y's
  * rows `row` floats apart, pixels F apart. */
 #define OUTPUT_PASS(name, S, f1d)                                                                               \
     CK_SIMD_CLONES static void name(const float *restrict p, int64_t stride, int64_t mt, int64_t F, int64_t n,  \
@@ -376,7 +376,7 @@ static inline void a4(const float y[4], float m[6])
                 float b = bias ? bias[f] : 0.0f;                                                                \
                 SEPARABLE(S, S - 2, f1d, p[(i * S + j) * stride + f], {                                         \
                     float out = o_[i] + b;                                                                      \
-                    y[i * row + j * F + f] = relu && !(out > 0.0f) ? 0.0f : out;                                \
+                    y[i * row + j * F + f] = relu ? ck_relu(out) : out;                                          \
                 });                                                                                             \
             }                                                                                                   \
         }                                                                                                       \

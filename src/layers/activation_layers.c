@@ -68,16 +68,25 @@ static int64_t count(const ck_tensor *t)
     return n;
 }
 
+/* Keras's ReLU.static_call (keras/src/activations/activations.py) term for
+ * term, so that NaN and infinities come out as there: leaky_relu when only a
+ * slope is set; else where(x > threshold, x, 0) or relu, clipped to [0, max],
+ * minus slope * relu(threshold - x). top is NaN for max_value=None. */
+static float keras_relu(float x, float slope, float top, float thr)
+{
+    if (slope != 0.0f && isnan(top) && thr == 0.0f) return x >= 0.0f ? x : slope * x;
+    float y = thr != 0.0f ? (x > thr ? x : 0.0f) : ck_relu(x);
+    if (!isnan(top)) y = y < 0.0f ? 0.0f : (y > top ? top : y); /* jnp.clip keeps NaN */
+    if (slope != 0.0f) y -= slope * ck_relu(-x + thr);
+    return y;
+}
+
 static ck_status relu_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     const ck_act_layer_config *c = CK_CFG(l, ck_act_layer_config);
-    float thr = (float)c->threshold, slope = (float)c->negative_slope;
-    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
-        float x = in[0].data[i], y = x >= thr ? x : slope * (x - thr);
-        if (!isnan(c->max_value) && y > (float)c->max_value) y = (float)c->max_value;
-        out[0].data[i] = y;
-    }
+    float thr = (float)c->threshold, slope = (float)c->negative_slope, top = (float)c->max_value;
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) out[0].data[i] = keras_relu(in[0].data[i], slope, top, thr);
     return CK_OK;
 }
 

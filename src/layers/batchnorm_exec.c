@@ -69,9 +69,9 @@ static ck_status over_batch(const ck_layer *l, const ck_exec *ex, double *sums, 
 
 /* Two zeroed per-feature double sums and one float array of `dim`, in the
  * layer's scratch (whose data sits 8 bytes into a ck_malloc block: aligned). */
-static ck_status accumulators(ck_layer *l, const bn_view *v, double **s1, double **s2, float **f)
+static ck_status accumulators(ck_layer *l, ck_exec *ex, const bn_view *v, double **s1, double **s2, float **f)
 {
-    double *acc = (double *)(void *)ck_layer_scratch(l, 5 * v->dim);
+    double *acc = (double *)(void *)ck_exec_scratch(ex, l, 5 * v->dim);
     if (!acc) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the batch statistics");
     memset(acc, 0, (size_t)(2 * v->dim) * sizeof *acc);
     *s1 = acc, *s2 = acc + v->dim, *f = (float *)(void *)(acc + 2 * v->dim);
@@ -86,7 +86,7 @@ ck_status ck_bn_train_forward(CK_FWD_ARGS)
     double *sum = NULL, *sq = NULL;
     float *unused = NULL;
     ck_status st = view_of(l, &in[0], &v);
-    if (!st) st = ex->workspace ? accumulators(l, &v, &sum, &sq, &unused)
+    if (!st) st = ex->workspace ? accumulators(l, ex, &v, &sum, &sq, &unused)
                                 : ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
     if (st) return st;
     float *bmean = ex->workspace, *binv = ex->workspace + v.dim, mom = (float)c->momentum;
@@ -122,7 +122,7 @@ static ck_status bn_backward(CK_BWD_ARGS)
     ck_status st = view_of(l, &in[0], &v);
     if (!st && batch && !ex->workspace)
         st = ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
-    if (!st) st = accumulators(l, &v, &sdy, &sdyx, &inv);
+    if (!st) st = accumulators(l, ex, &v, &sdy, &sdyx, &inv);
     if (st) return st;
     /* the statistics this pass normalized with: the batch's or the moving ones */
     const float *mean = batch ? ex->workspace : v.mean;

@@ -4,8 +4,8 @@
  * one fused pass of bias and activation. The pre-activation is kept in the
  * engine's workspace only for activations whose derivative cannot be read from
  * the output (relu and relu6 can: y > 0 exactly when z > 0), so the common
- * Conv2D(relu) keeps nothing extra. im2col scratch lives in the layer
- * (ck_layer_scratch), sized once for the largest batch, so steps allocate
+ * Conv2D(relu) keeps nothing extra. im2col scratch lives in the engine
+ * (ck_exec_scratch), sized once for the largest batch, so steps allocate
  * nothing. Channels-last only: the engine moves a
  * channels_first layer's channel axis (ck_layer_class.channels_first). */
 #include "layers/conv_exec.h"
@@ -20,22 +20,6 @@
 
 /* At most this many floats of im2col scratch: chunks of samples share one GEMM. */
 #define COL_CAP ((int64_t)1 << 20)
-
-typedef struct scratch {
-    int64_t cap;
-    float data[];
-} scratch;
-
-float *ck_layer_scratch(ck_layer *l, int64_t floats)
-{
-    scratch *s = l->state;
-    if (s && s->cap >= floats) return s->data;
-    ck_free(s);
-    l->state = s = ck_malloc(sizeof *s + (size_t)(floats > 0 ? floats : 1) * sizeof(float));
-    if (!s) return NULL;
-    s->cap = floats;
-    return s->data;
-}
 
 /* Fills the spatial part of the geometry; lower ranks get leading extents of 1. */
 static ck_status geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, bool transpose, const ck_exec *ex,
@@ -204,7 +188,15 @@ static const float *packed_kernel(const ck_conv_geom *g, const float *w, int64_t
 static int hand_on(void *ex, int64_t b0, int64_t n) { return (int)ck_exec_rows_done(ex, b0, n); }
 
 /* Whether the layer runs as Winograd F(2x2, 3x3) (kernels/winograd.h). */
-static bool winograd(const ck_conv_geom *g) { return ck_winograd_fits(g, ck_packed_nr()); }
+static bool winograd(const ck_conv_geom *g) { return !g->nonfinite_input && ck_winograd_fits(g, ck_packed_nr()); }
+
+/* Whether every value is finite: x - x is 0 for those, NaN for NaN and inf. */
+static bool all_finite(const float *x, int64_t n)
+{
+    float acc = 0.0f;
+    for (int64_t i = 0; i < n; i++) acc += x[i] - x[i];
+    return acc == 0.0f;
+}
 
 /* Its kernel for this pass, transformed and packed once per weights generation
  * (scaled: by a folded reader's scale; for backward: transposed); `scratch`
@@ -263,8 +255,9 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
+    g.nonfinite_input = ck_winograd_fits(&g, ck_packed_nr()) && !all_finite(in[0].data, ck_numel(&in[0]));
     int64_t chunk = chunk_of(ck_conv_col_floats(&g) + per_sample(&out[0]), g.batch);
-    float *col = ck_layer_scratch(l, forward_scratch(&g, chunk));
+    float *col = ck_exec_scratch(ex, l, forward_scratch(&g, chunk));
     float *z = preact(l, &out[0], ex->workspace);
     if (!col || !z) return col ? ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known") : nomem(l);
     if (fold_readers(l, &g, in[0].data, col, chunk, ex)) return CK_OK;
@@ -306,7 +299,7 @@ ck_status ck_conv_backward(CK_BWD_ARGS)
     if (st) return st;
     int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf + per_sample(&out[0]), g.batch);
     int64_t ny = ck_numel(&out[0]);
-    float *buf = ck_layer_scratch(l, ny + (winograd(&g) ? ck_winograd_bwd_floats(&g) : chunk * colf));
+    float *buf = ck_exec_scratch(ex, l, ny + (winograd(&g) ? ck_winograd_bwd_floats(&g) : chunk * colf));
     if (!buf) return nomem(l);
     dz_chunk_ctx ctx = {l, &out[0], &dout[0], ex->workspace, buf, g.out[0] * g.out[1] * g.out[2], ex};
     ck_conv_prologue pro = {dz_chunk, &ctx};
@@ -328,7 +321,7 @@ ck_status ck_conv_transpose_forward(CK_FWD_ARGS)
     ck_status st = geom_of(l, &in[0], &out[0], true, ex, &g);
     if (st) return st;
     int64_t colf = ck_conv_t_col_floats(&g), chunk = chunk_of(colf, g.batch);
-    float *col = ck_layer_scratch(l, chunk * colf);
+    float *col = ck_exec_scratch(ex, l, chunk * colf);
     float *z = preact(l, &out[0], ex->workspace);
     if (!col || !z) return col ? ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known") : nomem(l);
     ck_conv_t_fwd(&g, in[0].data, weight(l, 0), z, col, chunk);
@@ -343,7 +336,7 @@ ck_status ck_conv_transpose_backward(CK_BWD_ARGS)
     ck_status st = geom_of(l, &in[0], &out[0], true, ex, &g);
     if (st) return st;
     int64_t colf = ck_conv_t_col_floats(&g), chunk = chunk_of(colf, g.batch), ny = ck_numel(&out[0]);
-    float *buf = ck_layer_scratch(l, ny + chunk * colf);
+    float *buf = ck_exec_scratch(ex, l, ny + chunk * colf);
     if (!buf) return nomem(l);
     const float *dz = dz_of(l, &out[0], &dout[0], ex->workspace, buf);
     ck_conv_t_bwd(&g, in[0].data, weight(l, 0), dz, din[0].data, weight_grad(l, 0), buf + ny, chunk);
@@ -369,7 +362,7 @@ ck_status ck_depthwise_backward(CK_BWD_ARGS)
     ck_conv_geom g;
     ck_status st = geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
-    float *buf = ck_layer_scratch(l, ck_numel(&out[0]));
+    float *buf = ck_exec_scratch(ex, l, ck_numel(&out[0]));
     if (!buf) return nomem(l);
     const float *dz = dz_of(l, &out[0], &dout[0], ex->workspace, buf);
     ck_depthwise_bwd(&g, in[0].data, weight(l, 0), dz, din[0].data, weight_grad(l, 0));
@@ -407,7 +400,7 @@ ck_status ck_separable_backward(CK_BWD_ARGS)
     ck_status st = geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     int64_t ny = ck_numel(&out[0]), nmid = g.batch * mid_row(l);
-    float *buf = ck_layer_scratch(l, ny + nmid);
+    float *buf = ck_exec_scratch(ex, l, ny + nmid);
     if (!buf) return nomem(l);
     const float *mid = ex->workspace;
     const float *dz = dz_of(l, &out[0], &dout[0], mid + nmid, buf);

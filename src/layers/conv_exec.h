@@ -27,9 +27,5 @@ bool ck_bn_batch_mode(const ck_layer *l, const ck_exec *ex);
 ck_status ck_norm_backward(CK_BWD_ARGS);
 int64_t ck_norm_workspace(const ck_layer *l);
 
-/* A layer-owned scratch buffer of at least `floats` floats, grown when needed
- * and reused by later calls (kept in l->state, freed with the layer); NULL when
- * out of memory. Not kept between forward and backward. */
-float *ck_layer_scratch(ck_layer *l, int64_t floats);
 
 #endif

@@ -321,7 +321,7 @@ ck_status ck_groupnorm_backward(CK_BWD_ARGS)
     const float *gamma = c->scale ? l->weights[0].value : NULL;
     float *dgamma = c->scale ? l->weights[0].grad : NULL, *dbeta = c->center ? l->weights[c->scale ? 1 : 0].grad : NULL;
     size_t nfull = (size_t)(pre * ch * post);
-    float *g_full = ck_layer_scratch(l, (int64_t)(3 * nfull));
+    float *g_full = ck_exec_scratch(ex, l, (int64_t)(3 * nfull));
     if (!g_full) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the gradients");
     float *dg_full = g_full + nfull, *db_full = dg_full + nfull;
     memset(dg_full, 0, 2 * nfull * sizeof *dg_full);

@@ -4,6 +4,7 @@
  * (groups must divide the channels) and UnitNormalization (no weights).
  * BatchNormalization's inference forward uses the moving statistics. */
 #include "layers/conv_exec.h"
+#include "engine/run.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
 #include "layers/norm_exec.h"
@@ -202,7 +203,7 @@ static ck_status bn_forward(CK_FWD_ARGS)
     for (int i = 0; i < ax; i++) outer *= s->dim[i];
     for (int i = ax + 1; i < s->rank; i++) inner *= s->dim[i];
     /* y = x * a + b per feature, a and b computed once (not once per element) */
-    float *a = ck_layer_scratch(l, 2 * dim), *b = a ? a + dim : NULL;
+    float *a = ck_exec_scratch(ex, l, 2 * dim), *b = a ? a + dim : NULL;
     if (!a) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory");
     bn_coefficients(l, dim, a, b);
     if (inner == 1) { /* channels-last: one vectorizable pass per row */

@@ -9,6 +9,7 @@
 #include "kernels/tensor_ops.h"
 
 #include <float.h>
+#include <math.h>
 #include <string.h>
 
 #define PF(member, type, def, ...) CK_FIELD(ck_pool_config, member, type, def, __VA_ARGS__)
@@ -149,13 +150,13 @@ static void pool_samples(void *ctx, int64_t b0, int64_t b1)
                     float *dst = yb + ((o0 * g->out[1] + o1) * g->out[2] + o2) * g->c;
                     int64_t l0, h0, l1, h1, l2, h2;
                     window(g, 0, o0, &l0, &h0), window(g, 1, o1, &l1, &h1), window(g, 2, o2, &l2, &h2);
-                    for (int64_t ch = 0; ch < g->c; ch++) dst[ch] = is_max ? -FLT_MAX : 0.0f;
+                    for (int64_t ch = 0; ch < g->c; ch++) dst[ch] = is_max ? -INFINITY : 0.0f;
                     for (int64_t i0 = l0; i0 < h0; i0++)
                         for (int64_t i1 = l1; i1 < h1; i1++)
                             for (int64_t i2 = l2; i2 < h2; i2++) {
                                 const float *src = xb + ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->c;
                                 for (int64_t ch = 0; ch < g->c; ch++)
-                                    dst[ch] = is_max ? (src[ch] > dst[ch] ? src[ch] : dst[ch]) : dst[ch] + src[ch];
+                                    dst[ch] = is_max ? ck_max_nan(src[ch], dst[ch]) : dst[ch] + src[ch];
                             }
                     if (!is_max) {
                         float inv = 1.0f / (float)((h0 - l0) * (h1 - l1) * (h2 - l2));
@@ -185,9 +186,9 @@ CK_SIMD_CLONES static void max2x2_row(const float *a, const float *b, float *dst
 {
     for (int64_t ox = 0; ox < ow; ox++, dst += c, a += 2 * c, b += 2 * c)
         for (int64_t ch = 0; ch < c; ch++) {
-            float m = a[ch], v = a[c + ch];
-            m = v > m ? v : m, v = b[ch], m = v > m ? v : m, v = b[c + ch];
-            dst[ch] = v > m ? v : m;
+            float m = ck_max_nan(a[c + ch], a[ch]);
+            m = ck_max_nan(b[ch], m);
+            dst[ch] = ck_max_nan(b[c + ch], m);
         }
 }
 
@@ -226,12 +227,12 @@ static ck_status global_forward(CK_FWD_ARGS, bool is_max)
     for (int64_t b = 0; b < s->dim[0]; b++) {
         const float *xb = in[0].data + b * n * c;
         float *yb = out[0].data + b * c, count = 0.0f;
-        for (int64_t ch = 0; ch < c; ch++) yb[ch] = is_max ? -FLT_MAX : 0.0f;
+        for (int64_t ch = 0; ch < c; ch++) yb[ch] = is_max ? -INFINITY : 0.0f;
         for (int64_t p = 0; p < n; p++) {
             float w = mask ? mask[b * n + p] : 1.0f;
             count += w;
             for (int64_t ch = 0; ch < c; ch++)
-                yb[ch] = is_max ? (xb[p * c + ch] > yb[ch] ? xb[p * c + ch] : yb[ch]) : yb[ch] + w * xb[p * c + ch];
+                yb[ch] = is_max ? ck_max_nan(xb[p * c + ch], yb[ch]) : yb[ch] + w * xb[p * c + ch];
         }
         if (!is_max)
             for (int64_t ch = 0; ch < c; ch++) yb[ch] /= count;

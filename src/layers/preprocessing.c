@@ -361,8 +361,8 @@ static void put_box(float *dx, int64_t w, int64_t c, const src_box *b, const flo
 /* Resamples every image of in [n, h, w, c] to out [n, oh, ow, c] from `box`; with
  * dout/din given, runs the transpose instead: din += the resample's adjoint of dout.
  * The scratch (one image's box, the weights, a half-resampled image) does not grow
- * with the batch: it is the layer's (ck_layer_scratch), allocated once. */
-static ck_status resample(ck_layer *l, const ck_tensor *in, const ck_tensor *out, const src_box *box,
+ * with the batch: it is the engine's for this layer (ck_exec_scratch), allocated once. */
+static ck_status resample(ck_layer *l, ck_exec *ex, const ck_tensor *in, const ck_tensor *out, const src_box *box,
                           ck_resize_method m, bool antialias, float fill, const float *dout, float *din)
 {
     const ck_shape *s = &in->shape;
@@ -371,7 +371,7 @@ static ck_status resample(ck_layer *l, const ck_tensor *in, const ck_tensor *out
     size_t nbox = whole ? 0 : (size_t)(box->h * box->w * c);
     size_t nwh = box->h == oh ? 0 : (size_t)(oh * box->h), nww = box->w == ow ? 0 : (size_t)(ow * box->w);
     size_t ntmp = (size_t)(oh * box->w * c);
-    float *buf = ck_layer_scratch(l, (int64_t)(nbox + nwh + nww + ntmp));
+    float *buf = ck_exec_scratch(ex, l, (int64_t)(nbox + nwh + nww + ntmp));
     if (!buf) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the resize buffers");
     float *boxed = buf, *wh = buf + nbox, *ww = wh + nwh, *tmp = ww + nww;
     if (m != CK_RESIZE_NEAREST) {
@@ -416,7 +416,7 @@ static ck_status image_view(const ck_layer *l, const ck_tensor *in, const ck_ten
 }
 
 /* Resizing: crop or pad to the aspect ratio when asked, then resample. */
-static ck_status resize_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
+static ck_status resize_run(ck_layer *l, ck_exec *ex, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
 {
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
     ck_tensor vin = *x, vout = *y, *in = &vin, *out = &vout;
@@ -429,12 +429,12 @@ static ck_status resize_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y,
     src_box box = c->crop_to_aspect_ratio ? crop_box(h, w, c->height, c->width)
                   : c->pad_to_aspect_ratio ? pad_box(h, w, c->height, c->width)
                                            : (src_box){.h = h, .w = w};
-    return resample(l, in, out, &box, m, c->antialias, (float)c->fill_value, dout, din);
+    return resample(l, ex, in, out, &box, m, c->antialias, (float)c->fill_value, dout, din);
 }
 
 /* A centred crop; an image smaller than the target on either axis goes through
  * Keras's smart_resize instead (crop to the aspect ratio, bilinear resize). */
-static ck_status crop_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
+static ck_status crop_run(ck_layer *l, ck_exec *ex, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
 {
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
     ck_tensor vin = *x, vout = *y, *in = &vin, *out = &vout;
@@ -444,33 +444,33 @@ static ck_status crop_run(ck_layer *l, const ck_tensor *x, const ck_tensor *y, c
     src_box box = h >= c->height && w >= c->width
                       ? (src_box){.h = c->height, .w = c->width, .top = (h - c->height) / 2, .left = (w - c->width) / 2}
                       : crop_box(h, w, c->height, c->width);
-    return resample(l, in, out, &box, CK_RESIZE_BILINEAR, false, 0.0f, dout, din);
+    return resample(l, ex, in, out, &box, CK_RESIZE_BILINEAR, false, 0.0f, dout, din);
 }
 
 static ck_status resize_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
-    return resize_run(l, &in[0], &out[0], NULL, NULL);
+    return resize_run(l, ex, &in[0], &out[0], NULL, NULL);
 }
 
 static ck_status crop_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
-    return crop_run(l, &in[0], &out[0], NULL, NULL);
+    return crop_run(l, ex, &in[0], &out[0], NULL, NULL);
 }
 
 static ck_status resize_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
 {
     (void)n_in, (void)n_out, (void)ex;
-    return din[0].data ? resize_run(l, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;
+    return din[0].data ? resize_run(l, ex, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;
 }
 
 static ck_status crop_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
 {
     (void)n_in, (void)n_out, (void)ex;
-    return din[0].data ? crop_run(l, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;
+    return din[0].data ? crop_run(l, ex, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;
 }
 
 CK_CLASS(ck_class_rescaling, "Rescaling", CK_CONFIG(ck_prep_config, resc_fields), CK_ONE_INPUT,

@@ -5,6 +5,7 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
+#include "engine/run.h"
 #include "kernels/resize.h"
 
 #include <string.h>
@@ -190,9 +191,9 @@ static ck_status bilinear_forward(CK_FWD_ARGS)
 
 /* UpSampling2D's other interpolations go through jax.image.resize's kernels,
  * forward and (for training) their transpose. The weights and the half-resampled
- * image are the layer's scratch (ck_layer_scratch): one image's worth, allocated once. */
+ * image are the engine's scratch for this layer (ck_exec_scratch): one image's worth, allocated once. */
 static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const float *dy, float *dx,
-                               const ck_exec *ex)
+                               ck_exec *ex)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     ck_resize_method m;
@@ -202,7 +203,7 @@ static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const 
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'interpolation' '%s' cannot be run", c->interpolation);
     const ck_shape *s = &x->shape;
     int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = h * c->size.v[0], ow = w * c->size.v[1];
-    float *buf = ck_layer_scratch(l, oh * h + ow * w + oh * w * ch);
+    float *buf = ck_exec_scratch(ex, l, oh * h + ow * w + oh * w * ch);
     if (!buf) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the resize buffers");
     float *wh = buf, *ww = wh + oh * h, *tmp = ww + ow * w;
     ck_resize_weights(h, oh, m, false, wh);

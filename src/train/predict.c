@@ -114,7 +114,10 @@ static ck_status take_engine(ck_model *m, int64_t batch, ck_exec **out)
  * last to finish keeps its engine, and the one it replaces is freed. */
 static void put_back(ck_model *m, ck_exec *ex)
 {
+    /* under the model's lock: threads predicting with one model all set it */
+    ck_model_lock(m);
     m->kept_predict_free = exec_free;
+    ck_model_unlock(m);
     ck_exec_free(atomic_exchange(&m->kept_predict, ex));
 }
 

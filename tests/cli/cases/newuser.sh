@@ -100,7 +100,7 @@ expect 2 "ckeras fit: --loss is required: the compile() of a legacy .h5 file (..
   "$CKERAS" fit ../data/models/churn_tanishk_model.h5 --x $Q/x.npy --y $Q/y.npy
 
 # ... but a callback's own file is not the data's
-expect 1 "ckeras: fit: $T/nodir/log.csv: cannot create" -- "$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy \
+expect 1 "ckeras: fit: $T/nodir/log.csv: cannot write" -- "$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy \
   --loss sparse_categorical_crossentropy --verbose 0 --callback "CSVLogger(filename='$T/nodir/log.csv')"
 
 # the demos without their dataset say where it comes from

@@ -1,0 +1,207 @@
+/* Fuzz targets, one per reader: the input bytes become a file (or keyword text)
+ * and the reader must answer with a result or a one-line error, never crash,
+ * hang, leak or read out of bounds. Built two ways:
+ *   - by scripts/fuzz.sh with -DFUZZ_TARGET=fuzz_npy (say) and libFuzzer, one
+ *     binary per target;
+ *   - included by tests/test_fuzz_corpus.c, which replays the committed
+ *     regression corpus tests/fuzz/corpus/<target>/ in `make test`.
+ * Readers of paths (libhdf5, libzip read files) get one private temporary folder
+ * per process. The readers that sniff the format from the content (.keras, .h5,
+ * JSON) share one function; their targets differ by file name and seeds. */
+#include <ckeras.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char fuzz_dir[64];
+static ck_model *fuzz_weights_model; /* what fuzz_weights_h5 loads into */
+
+/* The harness itself is broken: stop loudly (never reached by a reader's fault). */
+static void fuzz_write(const char *name, const uint8_t *data, size_t len, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", fuzz_dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) abort();
+    if (len && fwrite(data, 1, len, f) != len) abort();
+    fclose(f);
+}
+
+/* A failed read's message is one line; a second line is a bug worth a crash. */
+static void fuzz_one_line(void)
+{
+    if (strchr(ck_errmsg(), '\n')) abort();
+}
+
+static int fuzz_setup(void)
+{
+    /* Each model-file target opens an input up to five times (load, config,
+     * inspect, list); a stalled libhdf5 child may cost each a fifth of the 2 s. */
+    ck_limits lim;
+    ck_get_limits(&lim);
+    lim.hdf5_seconds = 0.25;
+    if (ck_set_limits(&lim)) abort();
+    snprintf(fuzz_dir, sizeof fuzz_dir, "/tmp/ckeras-fuzz-XXXXXX");
+    if (!mkdtemp(fuzz_dir)) abort();
+    /* Fixed shard bytes for the TF.js target: enough floats for small manifests. */
+    static uint8_t shard[4096];
+    for (size_t i = 0; i < sizeof shard; i++) shard[i] = (uint8_t)(i * 37u + 11u);
+    static const char *const names[] = {"group1-shard1of1.bin", "model.weights.bin", "weights.bin"};
+    char p[160];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) fuzz_write(names[i], shard, sizeof shard, p, sizeof p);
+    fuzz_weights_model = ck_sequential("name='seq'");
+    if (!fuzz_weights_model || ck_sequential_add(fuzz_weights_model, ck_dense(3, "input_shape=(2,)")) ||
+        ck_sequential_add(fuzz_weights_model, ck_dense(2, NULL)) || ck_model_build(fuzz_weights_model))
+        abort();
+    return 0;
+}
+
+static void fuzz_cleanup(void)
+{
+    ck_model_free(fuzz_weights_model);
+    fuzz_weights_model = NULL;
+    static const char *const names[] = {"group1-shard1of1.bin", "model.weights.bin", "weights.bin", "input.keras",
+                                        "input.h5", "config.json", "model.json", "input.weights.h5", "input.npy",
+                                        "input.npz", "input.csv", "input.idx"};
+    char p[160];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(p, sizeof p, "%s/%s", fuzz_dir, names[i]);
+        unlink(p);
+    }
+    rmdir(fuzz_dir);
+}
+
+static int count_weight(void *ctx, const char *path, const ck_shape *s)
+{
+    (void)path;
+    (void)s;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Every model-file reader on one file: load, architecture + summary, inspect, list. */
+static int fuzz_model_file(const char *name, const uint8_t *data, size_t size)
+{
+    char path[160];
+    fuzz_write(name, data, size, path, sizeof path);
+    ck_model *m = ck_model_load(path);
+    if (!m) fuzz_one_line();
+    ck_model_free(m);
+    m = ck_model_load_config(path);
+    if (m) {
+        char *text = NULL;
+        if (ck_model_summary(m, NULL, &text) == CK_OK) free(text);
+        if (ck_model_to_json(m, &text) == CK_OK) free(text);
+    } else {
+        fuzz_one_line();
+    }
+    ck_model_free(m);
+    ck_file_info info;
+    if (ck_file_inspect(path, &info)) fuzz_one_line();
+    int n = 0;
+    if (ck_file_list_weights(path, count_weight, &n)) fuzz_one_line();
+    return 0;
+}
+
+static int fuzz_keras(const uint8_t *d, size_t n) { return fuzz_model_file("input.keras", d, n); }
+static int fuzz_h5(const uint8_t *d, size_t n) { return fuzz_model_file("input.h5", d, n); }
+static int fuzz_config(const uint8_t *d, size_t n) { return fuzz_model_file("config.json", d, n); }
+/* A TF.js model.json whose shards, fixed bytes, lie next to it. */
+static int fuzz_tfjs(const uint8_t *d, size_t n) { return fuzz_model_file("model.json", d, n); }
+
+static int fuzz_weights_h5(const uint8_t *data, size_t size)
+{
+    char path[160];
+    fuzz_write("input.weights.h5", data, size, path, sizeof path);
+    if (ck_model_load_weights(fuzz_weights_model, path)) fuzz_one_line();
+    return 0;
+}
+
+static int fuzz_npy(const uint8_t *data, size_t size)
+{
+    char path[160];
+    fuzz_write("input.npy", data, size, path, sizeof path);
+    ck_array a = {0};
+    if (ck_npy_read(path, &a)) fuzz_one_line();
+    else if (ck_array_to_float32(&a)) fuzz_one_line();
+    ck_array_free(&a);
+    return 0;
+}
+
+static int fuzz_npz(const uint8_t *data, size_t size)
+{
+    char path[160];
+    fuzz_write("input.npz", data, size, path, sizeof path);
+    ck_npz z;
+    if (ck_npz_read(path, &z)) fuzz_one_line();
+    else ck_npz_free(&z);
+    /* As `--weights W.npz`: into a model, shapes checked. */
+    if (ck_model_load_weights(fuzz_weights_model, path)) fuzz_one_line();
+    return 0;
+}
+
+static int fuzz_csv(const uint8_t *data, size_t size)
+{
+    char path[160];
+    fuzz_write("input.csv", data, size, path, sizeof path);
+    const char *labels[] = {NULL, "label"};
+    for (int k = 0; k < 2; k++) {
+        ck_array x = {0}, y = {0};
+        if (ck_csv_read(path, labels[k], &x, &y)) fuzz_one_line();
+        ck_array_free(&x);
+        ck_array_free(&y);
+    }
+    return 0;
+}
+
+static int fuzz_idx(const uint8_t *data, size_t size)
+{
+    char path[160];
+    fuzz_write("input.idx", data, size, path, sizeof path);
+    ck_array a = {0};
+    if (ck_idx_read(path, &a)) fuzz_one_line();
+    ck_array_free(&a);
+    return 0;
+}
+
+/* The keyword codec: Python literal text for a few classes with every field type. */
+static int fuzz_kwargs(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (!text) return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    static const char *const classes[] = {"Dense", "Conv2D", "LSTM", "MultiHeadAttention", "Reshape"};
+    for (size_t i = 0; i < sizeof classes / sizeof *classes; i++) {
+        ck_layer *l = ck_layer_new(classes[i], text);
+        if (!l) fuzz_one_line();
+        ck_layer_free(l);
+    }
+    free(text);
+    return 0;
+}
+
+typedef struct fuzz_target {
+    const char *name; /* tests/fuzz/corpus/<name>/ */
+    int (*run)(const uint8_t *data, size_t size);
+} fuzz_target;
+
+static const fuzz_target fuzz_targets[] = {
+    {"config", fuzz_config}, {"keras", fuzz_keras}, {"h5", fuzz_h5},   {"weights_h5", fuzz_weights_h5},
+    {"tfjs", fuzz_tfjs},     {"npy", fuzz_npy},     {"npz", fuzz_npz}, {"csv", fuzz_csv},
+    {"idx", fuzz_idx},       {"kwargs", fuzz_kwargs},
+};
+
+#ifdef FUZZ_TARGET
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    atexit(fuzz_cleanup);
+    return fuzz_setup();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return FUZZ_TARGET(data, size); }
+#endif
