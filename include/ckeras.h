@@ -202,6 +202,29 @@ ck_status ck_model_summary(const ck_model *model, const ck_summary_opts *opts, c
 /* Forward FLOPs of one sample (multiply-add = 2) and activation memory estimate. */
 ck_status ck_model_flops(const ck_model *model, int64_t *flops_per_sample);
 
+/* ---- plots: keras.utils.plot_model / model_to_dot (src/report/plot.c) ---------- */
+/* plot_model's options; a zeroed struct (or NULL) gives plot_model's defaults.
+ * model_to_dot's own default differs in one field: show_layer_names=True. */
+typedef struct ck_plot_opts {
+    bool show_shapes;
+    bool show_dtype;
+    bool show_layer_names;
+    const char *rankdir;          /* "TB" (NULL) or "LR"                           */
+    bool expand_nested;           /* nested models as dashed clusters              */
+    int dpi;                      /* 0 = 200                                       */
+    bool show_layer_activations;
+    bool show_trainable;
+    const char *splines;          /* "ortho" (NULL), "curved", "polyline", "spline", "line" */
+} ck_plot_opts;
+
+/* keras.utils.model_to_dot(model).to_string(): Keras 3's node labels (HTML
+ * tables), node order, edges and clusters; node ids are layer names. Malloc'ed. */
+ck_status ck_model_to_dot(const ck_model *model, const ck_plot_opts *opts, char **dot);
+/* plot_model(model, to_file=path): the format is the path's ending (.png, .svg,
+ * .pdf, .dot as Graphviz lays it out; none = png), rendered by Graphviz's library
+ * (libgvc) and written atomically. */
+ck_status ck_model_plot(const ck_model *model, const char *path, const ck_plot_opts *opts);
+
 /* ---- JSON configs (Keras's model.to_json / model_from_json) -------------------- */
 /* Reads a Keras 2 or 3 JSON model config; `origin` names the file in messages. */
 ck_model *ck_model_from_json(const char *json_text, const char *origin);

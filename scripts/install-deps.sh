@@ -5,7 +5,8 @@
 set -euo pipefail
 
 debs=(build-essential cmake pkg-config libopenblas-dev libhdf5-dev libzip-dev
-      libjansson-dev zlib1g-dev dataset-fashion-mnist python3 python3-pip)
+      libjansson-dev zlib1g-dev libgraphviz-dev graphviz fonts-dejavu-core
+      dataset-fashion-mnist python3 python3-pip)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -13,15 +14,16 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 [ "${1:-}" = "--no-python" ] && exit 0
 PY=${PYTHON:-python3}
 # The oracle: real Keras 3 on the JAX CPU backend, plus h5py/numpy to write goldens.
-pyreq=(numpy h5py keras jax)
-pins=(numpy h5py "keras==3.15.1" "jax[cpu]==0.10.2")
+# pydot: keras.utils.model_to_dot for the plot goldens (tests/oracle/plot_cases.py).
+pyreq=(numpy h5py keras jax pydot)
+pins=(numpy h5py "keras==3.15.1" "jax[cpu]==0.10.2" "pydot==4.0.1")
 need=()
 for i in "${!pyreq[@]}"; do
   $PY -c "import ${pyreq[$i]}" 2>/dev/null || need+=("${pins[$i]}")

@@ -10,6 +10,7 @@ int cmd_files_inspect(int argc, char **argv);
 int cmd_config(int argc, char **argv); /* tools/cmd_config.c */
 int cmd_fit(int argc, char **argv), cmd_evaluate(int argc, char **argv), cmd_demo_fashion(int argc, char **argv); /* tools/cmd_fit.c */
 int cmd_demo_cnn(int argc, char **argv); /* tools/cmd_demo_cnn.c */
+int cmd_plot(int argc, char **argv); /* tools/cmd_plot.c */
 
 const cli_command cli_extra_commands[] = {
     {"predict", cmd_predict,
@@ -36,5 +37,10 @@ const cli_command cli_extra_commands[] = {
      "  demo-cnn [--epochs N] [--batch-size N] [--limit N] [--threads N]\n"
      "                            train a CNN on Fashion-MNIST to 90% test accuracy\n"},
     {"config", cmd_config, "  config FILE [--output OUT]  the model's Keras 3 model.to_json()\n"},
+    {"plot", cmd_plot,
+     "  plot MODEL [-o OUT.png|.svg|.pdf|.dot|-] [--show-shapes] [--show-dtype] [--show-layer-names]\n"
+     "          [--rankdir TB|LR] [--expand-nested] [--dpi N] [--show-layer-activations]\n"
+     "          [--show-trainable] [--splines ortho|curved|polyline|spline|line]\n"
+     "          keras.utils.plot_model: a picture of the graph (- prints model_to_dot's DOT text)\n"},
     {NULL, NULL, NULL},
 };
