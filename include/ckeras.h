@@ -225,6 +225,18 @@ ck_status ck_model_to_dot(const ck_model *model, const ck_plot_opts *opts, char 
  * (libgvc) and written atomically. */
 ck_status ck_model_plot(const ck_model *model, const char *path, const ck_plot_opts *opts);
 
+/* ---- Keras model code in Python (src/io/python_model.c) ------------------------- */
+/* Runs a Keras model script without Python: the declarative subset model code
+ * uses (imports of keras/tf.keras, assignments, calls, literals, `for` over
+ * range() or a list, `if` on constants, Sequential/Input/Model, layer calls) and
+ * the calls that show things (print, model.summary, count_params, get_weights,
+ * plot_model, compile, save). *output (malloc'ed) is what Python would print,
+ * also the part before a failure; *model (may be NULL) receives the last model
+ * the script made, the caller frees it. Anything else fails with
+ * "file:line:column: unsupported Python: <what>"; nothing beyond the subset runs.
+ * ck_model_load reads a .py file the same way, without printing or writing. */
+ck_status ck_python_run(const char *path, int console_width, char **output, ck_model **model);
+
 /* ---- JSON configs (Keras's model.to_json / model_from_json) -------------------- */
 /* Reads a Keras 2 or 3 JSON model config; `origin` names the file in messages. */
 ck_model *ck_model_from_json(const char *json_text, const char *origin);

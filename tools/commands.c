@@ -11,6 +11,7 @@ int cmd_config(int argc, char **argv); /* tools/cmd_config.c */
 int cmd_fit(int argc, char **argv), cmd_evaluate(int argc, char **argv), cmd_demo_fashion(int argc, char **argv); /* tools/cmd_fit.c */
 int cmd_demo_cnn(int argc, char **argv); /* tools/cmd_demo_cnn.c */
 int cmd_plot(int argc, char **argv); /* tools/cmd_plot.c */
+int cmd_run(int argc, char **argv); /* tools/cmd_run.c */
 
 const cli_command cli_extra_commands[] = {
     {"predict", cmd_predict,
@@ -42,5 +43,8 @@ const cli_command cli_extra_commands[] = {
      "          [--rankdir TB|LR] [--expand-nested] [--dpi N] [--show-layer-activations]\n"
      "          [--show-trainable] [--splines ortho|curved|polyline|spline|line]\n"
      "          keras.utils.plot_model: a picture of the graph (- prints model_to_dot's DOT text)\n"},
+    {"run", cmd_run,
+     "  run MODEL.py              run Keras model code without Python: its print(), summary(),\n"
+     "                            count_params(), get_weights(), plot_model(), compile(), save()\n"},
     {NULL, NULL, NULL},
 };

@@ -14,6 +14,9 @@ ck_status ck_read_json_file(const char *path, json_t **root);
 ck_status ck_write_file_atomic(const char *path, const void *data, size_t len);
 /* A parsed Keras/TF.js config to a built model. */
 ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out);
+/* The last model a Keras Python script makes, run without its side effects
+ * (print, summary, plot_model and save are checked, not done): io/python_model.c. */
+ck_status ck_python_model_load(const char *path, ck_model **model);
 /* Keras 3 model config object (model.to_json()). */
 json_t *ck_model_config_json(const ck_model *m);
 /* load_model's compile from config.json's compile_config (io/compile_config.c):

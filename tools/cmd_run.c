@@ -1,0 +1,18 @@
+/* ckeras run: Keras model code run without Python. Prints what the script's
+ * print() and model.summary() calls print (as Python would, up to a failure),
+ * then the failure as one line naming file:line:column. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_run(int argc, char **argv)
+{
+    if (argc != 1) return cli_usage("run", stderr);
+    char *output = NULL;
+    ck_status st = ck_python_run(argv[0], cli_console_width(), &output, NULL);
+    if (output) fputs(output, stdout);
+    free(output);
+    fflush(stdout);
+    return st ? cli_fail(NULL) : 0;
+}
