@@ -361,8 +361,7 @@ static bool is_keras_module(const char *path)
 static value *module_value(interp *it, const char *path)
 {
     value *v = new_value(it, V_MODULE);
-    if (!v) return NULL;
-    v->s = canonical_module(it, path);
+    if (!v || !(v->s = arena_str(it, canonical_module(it, path)))) return NULL;
     v->foreign = strcmp(v->s, "keras") && strncmp(v->s, "keras.", 6) && strcmp(v->s, "tensorflow");
     return v;
 }
@@ -394,7 +393,26 @@ static value *module_attr(interp *it, const value *mod, const char *name, const 
         return func_value(it, !strcmp(name, "Sequential") ? "keras.Sequential" : "keras.Model", NULL);
     if ((!strcmp(m, "keras") || !strcmp(m, "keras.layers")) && !strcmp(name, "Input"))
         return func_value(it, "keras.Input", NULL);
+    static const char *const merges[][2] = {{"add", "Add"}, {"subtract", "Subtract"}, {"multiply", "Multiply"},
+                                            {"average", "Average"}, {"maximum", "Maximum"}, {"minimum", "Minimum"},
+                                            {"concatenate", "Concatenate"}, {"dot", "Dot"}};
+    for (size_t i = 0; !strcmp(m, "keras.layers") && i < sizeof merges / sizeof *merges; i++)
+        if (!strcmp(name, merges[i][0])) return func_value(it, "merge", merges[i][1]);
     if (!strcmp(m, "keras.layers") && ck_find_layer_class(name)) return func_value(it, "layer", ck_find_layer_class(name)->class_name);
+    /* Keras's export aliases of layer classes */
+    static const char *const aliases[][2] = {
+        {"MaxPool1D", "MaxPooling1D"}, {"MaxPool2D", "MaxPooling2D"}, {"MaxPool3D", "MaxPooling3D"},
+        {"AvgPool1D", "AveragePooling1D"}, {"AvgPool2D", "AveragePooling2D"}, {"AvgPool3D", "AveragePooling3D"},
+        {"GlobalMaxPool1D", "GlobalMaxPooling1D"}, {"GlobalMaxPool2D", "GlobalMaxPooling2D"},
+        {"GlobalMaxPool3D", "GlobalMaxPooling3D"}, {"GlobalAvgPool1D", "GlobalAveragePooling1D"},
+        {"GlobalAvgPool2D", "GlobalAveragePooling2D"}, {"GlobalAvgPool3D", "GlobalAveragePooling3D"},
+        {"Convolution1D", "Conv1D"}, {"Convolution2D", "Conv2D"}, {"Convolution3D", "Conv3D"},
+        {"Convolution1DTranspose", "Conv1DTranspose"}, {"Convolution2DTranspose", "Conv2DTranspose"},
+        {"Convolution3DTranspose", "Conv3DTranspose"}, {"SeparableConvolution1D", "SeparableConv1D"},
+        {"SeparableConvolution2D", "SeparableConv2D"},
+    };
+    for (size_t i = 0; !strcmp(m, "keras.layers") && i < sizeof aliases / sizeof *aliases; i++)
+        if (!strcmp(name, aliases[i][0]) && ck_find_layer_class(aliases[i][1])) return func_value(it, "layer", aliases[i][1]);
     if (!strcmp(m, "keras.utils") && !strcmp(name, "plot_model")) return func_value(it, "plot_model", NULL);
     if (!strcmp(m, "keras.activations") && !is_upper(name)) return str_value(it, name);
     if ((!strcmp(m, "keras.losses") || !strcmp(m, "keras.metrics")) && !is_upper(name)) return str_value(it, name);
@@ -590,6 +608,8 @@ static value *layer_list(interp *it, const ck_model *m)
     return list;
 }
 
+static ck_status realize_input(interp *it, const py_node *at, value *v, ck_model *graph);
+
 static value *attribute(interp *it, const py_node *n, value *obj)
 {
     const char *name = n->str;
@@ -613,6 +633,7 @@ static value *attribute(interp *it, const py_node *n, value *obj)
         if ((in ? ck_model_input_count(obj->model) : ck_model_output_count(obj->model)) == 1)
             return shape_tuple(it, in ? ck_model_input_shape(obj->model, 0) : ck_model_output_shape(obj->model, 0));
     }
+    if (obj->kind == V_TENSOR && !obj->tensor && realize_input(it, n, obj, NULL)) return NULL;
     if ((obj->kind == V_TENSOR || obj->kind == V_ARRAY) && !strcmp(name, "shape"))
         return shape_tuple(it, obj->kind == V_TENSOR ? &obj->tensor->shape : &obj->shape);
     char what[160];
@@ -844,7 +865,28 @@ static ck_status spec_text(interp *it, const py_node *at, const value *v, ck_buf
     return CK_OK;
 }
 
-static ck_ktensor *tensor_of(interp *it, const py_node *at, const value *v, ck_model **graph)
+/* A keras.Input joins a functional graph when it is first used: in a layer call,
+ * in keras.Model(), or not at all when it goes into a Sequential (which takes
+ * its InputLayer). Its name was drawn when it was made. */
+static ck_status realize_input(interp *it, const py_node *at, value *v, ck_model *graph)
+{
+    if (!graph && !it->graph) {
+        if (!(it->graph = ck_functional(NULL))) return lib_fail(it, at, CK_ERR_NOMEM);
+        if (track_model(it, it->graph)) {
+            ck_model_free(it->graph);
+            it->graph = NULL;
+            return it->error;
+        }
+    }
+    ck_model *g = graph ? graph : it->graph;
+    ck_ktensor *t = ck_input(g, v->input_kwargs);
+    if (!t) return lib_fail(it, at, CK_ERR_CONFIG);
+    v->tensor = t;
+    v->graph = g;
+    return CK_OK;
+}
+
+static ck_ktensor *tensor_of(interp *it, const py_node *at, value *v, ck_model **graph)
 {
     if (v->kind != V_TENSOR) {
         char what[96];
@@ -852,6 +894,7 @@ static ck_ktensor *tensor_of(interp *it, const py_node *at, const value *v, ck_m
         unsupported(it, at, what);
         return NULL;
     }
+    if (!v->tensor && realize_input(it, at, v, *graph)) return NULL;
     if (*graph && *graph != v->graph) {
         unsupported(it, at, "tensors of two different graphs in one call (a graph ends at keras.Model)");
         return NULL;
@@ -876,20 +919,29 @@ static value *call_on_tensors(interp *it, const py_node *at, value *callee, cons
         unsupported(it, a->kw_node[0], what);
         return NULL;
     }
-    if (a->n_pos != 1) {
-        unsupported(it, at, "calling a layer with several positional arguments");
+    if (a->n_pos < 1) {
+        unsupported(it, at, "calling a layer without a tensor");
         return NULL;
     }
-    const value *x = a->pos[0];
+    /* one tensor, a list of them (merges), or several positional tensors
+     * (attention's query, value, key) */
     ck_ktensor *ins[64];
     int n = 0;
     ck_model *g = NULL;
-    if (x->kind == V_LIST || x->kind == V_TUPLE) {
-        for (int i = 0; i < x->n && n < 64; i++)
-            if (!(ins[n++] = tensor_of(it, at, x->items[i], &g))) return NULL;
-    } else if (!(ins[n++] = tensor_of(it, at, x, &g))) {
-        return NULL;
+    for (int p = 0; p < a->n_pos; p++) {
+        value *x = a->pos[p];
+        if ((x->kind == V_LIST || x->kind == V_TUPLE) && a->n_pos == 1) {
+            for (int i = 0; i < x->n && n < 64; i++)
+                if (!(ins[n++] = tensor_of(it, at, x->items[i], &g))) return NULL;
+        } else if (n == 64 || !(ins[n++] = tensor_of(it, at, x, &g))) {
+            return NULL;
+        }
     }
+    /* an unbuilt Sequential builds when called: Keras makes its InputLayer and
+     * its internal Functional then, one auto name each */
+    if (callee->kind == V_MODEL && callee->model->kind == CK_SEQUENTIAL && !ck_model_built(callee->model) &&
+        (!next_name(it, "input_layer") || !next_name(it, "functional")))
+        return NULL;
     ck_layer *l = callee->kind == V_LAYER ? callee->layer : ck_model_as_layer(callee->model);
     ck_ktensor *t = ck_call(g, l, ins, n);
     if (!t) {
@@ -923,18 +975,7 @@ static value *make_input(interp *it, const py_node *at, const args *a)
     const char *kw = arena_str(it, text.data ? text.data : "");
     ck_buf_free(&text);
     if (!kw) return NULL;
-    if (!it->graph) {
-        if (!(it->graph = ck_functional(NULL)) || track_model(it, it->graph)) {
-            lib_fail(it, at, CK_ERR_NOMEM);
-            return NULL;
-        }
-    }
-    ck_ktensor *t = ck_input(it->graph, kw);
-    if (!t) {
-        lib_fail(it, at, CK_ERR_CONFIG);
-        return NULL;
-    }
-    value *v = tensor_value(it, it->graph, t);
+    value *v = new_value(it, V_TENSOR);
     if (v) v->input_kwargs = kw;
     return v;
 }
@@ -1020,7 +1061,7 @@ static value *make_sequential(interp *it, const py_node *at, const args *a)
     return model_value(it, m);
 }
 
-static ck_status tensors_of(interp *it, const py_node *at, const value *v, ck_ktensor **out, int *n, ck_model **g)
+static ck_status tensors_of(interp *it, const py_node *at, value *v, ck_ktensor **out, int *n, ck_model **g)
 {
     *n = 0;
     if (v->kind == V_LIST || v->kind == V_TUPLE) {
@@ -1360,6 +1401,29 @@ static value *model_method(interp *it, const py_node *at, value *self, const cha
     return &none_value;
 }
 
+/* keras.layers.concatenate(inputs, axis=-1, **kwargs) and its siblings: the layer
+ * made from the keywords, called on the list. */
+static value *merge_call(interp *it, const py_node *at, const char *cls, const args *a)
+{
+    if (a->n_pos < 1) return fail_at(it, at, CK_ERR_ARG, "TypeError: %s() missing the inputs", cls), NULL;
+    args rest = *a;
+    rest.n_pos = 0;
+    /* dot(inputs, axes, normalize=False) takes axes positionally too */
+    if (a->n_pos > 1) {
+        const char *const *pos = ck_py_positional(cls);
+        for (int i = 1; i < a->n_pos; i++) {
+            if (!pos || !pos[i - 1] || rest.n_kw == 32) return fail_at(it, at, CK_ERR_ARG, "TypeError: too many arguments to %s()", cls), NULL;
+            rest.kw_name[rest.n_kw] = pos[i - 1];
+            rest.kw_node[rest.n_kw] = at;
+            rest.kw[rest.n_kw++] = a->pos[i];
+        }
+    }
+    value *layer = make_layer(it, at, cls, &rest);
+    if (!layer) return NULL;
+    args on = {.n_pos = 1, .pos = {a->pos[0]}};
+    return call_on_tensors(it, at, layer, &on);
+}
+
 static value *call(interp *it, const py_node *n)
 {
     value *callee = eval(it, n->a);
@@ -1369,6 +1433,7 @@ static value *call(interp *it, const py_node *n)
     switch (callee->kind) {
     case V_FUNC:
         if (!strcmp(callee->s, "layer")) return make_layer(it, n, callee->cls, &a);
+        if (!strcmp(callee->s, "merge")) return merge_call(it, n, callee->cls, &a);
         if (!strcmp(callee->s, "keras.Sequential")) return make_sequential(it, n, &a);
         if (!strcmp(callee->s, "keras.Model")) return make_model(it, n, &a);
         if (!strcmp(callee->s, "keras.Input")) return make_input(it, n, &a);
@@ -1558,10 +1623,10 @@ ck_status py_run(const char *origin, const py_node *module, bool show, int conso
     if (model) *model = NULL;
     ck_status st = exec_block(&it, module->items, module->n);
     /* the model to hand out: the last one made that no other model holds */
-    ck_model *keep = NULL;
+    ck_model *keep = it.last_model && !it.last_model->base.owner ? it.last_model : NULL;
     for (int i = it.n_models - 1; !st && i >= 0 && !keep; i--)
         if (!it.models[i]->base.owner && it.models[i] != it.graph) keep = it.models[i];
-    if (!model) keep = NULL;
+    if (!model || st) keep = NULL;
     if (output) *output = ck_buf_take(&it.out);
     else ck_buf_free(&it.out);
     release(&it, keep);
