@@ -160,7 +160,27 @@ typedef struct ck_layer_class {
     ck_mask_mode (*mask)(const ck_layer *l, int index);
 } ck_layer_class;
 
+/* ---- the class table (graph/classes.c) -------------------------------------------- */
+/* One family of classes, as one array (a file of layers/). */
+typedef struct ck_layer_family {
+    const ck_layer_class *const *classes;
+    int count;
+} ck_layer_family;
+#define CK_FAMILY(name, ...)                                                          \
+    static const ck_layer_class *const name##_classes[] = {__VA_ARGS__};              \
+    const ck_layer_family name = {name##_classes,                                     \
+                                  (int)(sizeof name##_classes / sizeof name##_classes[0])}
+/* Every family, defined by the floor above that holds the classes
+ * (layers/registry.c); graph only reads it. */
+extern const ck_layer_family *const ck_layer_families[];
+extern const int ck_n_layer_families;
+
 const ck_layer_class *ck_find_layer_class(const char *class_name);
+/* InputLayer, the class of a model's inputs, and whether a layer is one. */
+const ck_layer_class *ck_input_layer_class(void);
+bool ck_layer_is_input(const ck_layer *l);
+/* "Dense 'dense': " prefix for messages about a layer. */
+ck_status ck_layer_error(const ck_layer *l, ck_status st, const char *fmt, ...) CK_PRINTF(3, 4);
 /* A keras.src.ops.numpy binary operation (Add, Multiply...) called with a number as
  * one operand, as a one-input class with config fields `scalar` and `scalar_first`;
  * NULL if the operation has none (layers/app_layers.c). */

@@ -477,6 +477,19 @@ ck_model *ck_model_from_json(const char *text, const char *origin)
     return m;
 }
 
+ck_status ck_read_json_file(const char *path, json_t **root)
+{
+    char *text;
+    size_t len;
+    ck_status st = ck_read_file(path, &text, &len);
+    if (st) return st;
+    json_error_t err;
+    *root = json_loadb(text, len, 0, &err);
+    ck_free(text);
+    if (!*root) return ck_fail(CK_ERR_FORMAT, "%s: JSON syntax error at line %d, column %d: %s", path, err.line, err.column, err.text);
+    return CK_OK;
+}
+
 ck_model *ck_model_load_json_file(const char *path)
 {
     char *text;

@@ -15,7 +15,7 @@
 #include "kernels/conv.h"
 #include "kernels/rnn.h"
 #include "kernels/tensor_ops.h"
-#include "train/exec.h"
+#include "engine/exec.h"
 
 #include <string.h>
 

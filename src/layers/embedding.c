@@ -5,7 +5,7 @@
  * configs' input_length is ignored by the lenient file reader. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
-#include "train/exec.h"
+#include "engine/exec.h"
 
 #include <string.h>
 

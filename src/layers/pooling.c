@@ -5,7 +5,7 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
-#include "train/exec.h"
+#include "engine/exec.h"
 #include "kernels/tensor_ops.h"
 
 #include <float.h>

@@ -7,7 +7,7 @@
  * are ignored by the lenient file reader. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
-#include "train/exec.h"
+#include "engine/exec.h"
 #include "kernels/rnn.h"
 #include "kernels/tensor_ops.h"
 

@@ -5,7 +5,7 @@
  * and summaries read them like any layer's. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
-#include "train/exec.h"
+#include "engine/exec.h"
 #include "graph/config.h"
 
 #include <string.h>

@@ -6,7 +6,6 @@
  */
 #include "train/train.h"
 #include "graph/config.h"
-#include "io/io.h"
 
 #include <jansson.h>
 #include <math.h>

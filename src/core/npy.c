@@ -5,8 +5,9 @@
  * Anything else fails with a message that names the file and the offending field,
  * because a silently transposed or byte-swapped array is worse than an error.
  */
-#include "io/io.h"
+#include "core/core.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <zip.h>
 

@@ -16,7 +16,7 @@
 typedef struct ck_plan ck_plan; /* one model's buffers (private to exec.c) */
 struct step_plan;               /* one step of a plan (private to exec.c)  */
 
-/* An activity regularizer of one layer (train/regularizers.c): forward adds its
+/* An activity regularizer of one layer (resolved by train/regularizers.c): forward adds its
  * penalty of the layer's outputs to ex->act_penalty, backward its gradient to
  * the outputs' gradients before the layer's own backward. */
 typedef struct ck_act_reg {

@@ -7,18 +7,13 @@
  * boundary. Forward walks the steps in order, backward in reverse; a step's
  * backward runs only when it has weights or one of its inputs needs a gradient.
  */
-#include "train/exec.h"
-
-#include "layers/layers.h"
-
+#include "engine/exec.h"
 #include "kernels/gemm_packed.h"
+#include "kernels/tensor_ops.h"
 
 #include <cblas.h>
-#include "kernels/tensor_ops.h"
 #include <stdint.h>
 #include <string.h>
-
-extern const ck_layer_class ck_class_input_layer;
 
 typedef struct value {
     ck_shape shape;   /* batch first; dim[0] = planned batch                 */
@@ -554,6 +549,16 @@ static void views(ck_tensor *t, ck_tensor *dt, value *const *v, int n, int64_t r
 static ck_status layer_failed(ck_status st, const ck_layer *l)
 {
     return ck_errmsg()[0] ? st : ck_fail(st, "%s '%s': failed", l->cls->class_name, l->name);
+}
+
+double ck_act_reg_forward(const ck_act_reg *a, const float *y, int64_t rows, int64_t per_row)
+{
+    return ck_l1l2_penalty(y, rows * per_row, a->l1, a->l2) / (double)rows;
+}
+
+void ck_act_reg_backward(const ck_act_reg *a, const float *y, float *dy, int64_t rows, int64_t per_row)
+{
+    ck_l1l2_penalty_grad(y, dy, rows * per_row, a->l1, a->l2, 1.0f / (float)rows);
 }
 
 static const ck_act_reg *act_reg_of(const ck_exec *ex, const ck_layer *l)
