@@ -5,7 +5,6 @@
  * are layer names (Keras uses Python object ids, which mean nothing outside one
  * process). */
 #include "graph/config.h"
-#include "io/io.h" /* ck_write_file_atomic: pictures are saved as models are */
 
 #include <graphviz/gvc.h>
 #include <stdlib.h>

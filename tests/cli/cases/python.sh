@@ -6,16 +6,16 @@
 PYC=../data/python
 PYB=data/python
 run_matches_keras() {
-  local n=$1 d rc
+  local script=$1 d rc
   d=$(mktemp -d)
-  (cd "$d" && "$CKERAS" run "$OLDPWD/$PYC/$n.py" > out.txt); rc=$?
-  cmp -s "$d/out.txt" "../golden/python/$n.txt" && [ $rc -eq 0 ] && echo "$n matches Keras"
+  (cd "$d" && "$CKERAS" run "$OLDPWD/$PYC/$script.py" > out.txt); rc=$?
+  cmp -s "$d/out.txt" "../golden/python/$script.txt" && [ $rc -eq 0 ] && echo "$script matches Keras"
   rm -rf "$d"
 }
 pyn=0
-for f in $PYC/*.py; do
-  n=$(basename "$f" .py)
-  expect 0 "$n matches Keras" -- run_matches_keras "$n"
+for pyfile in $PYC/*.py; do
+  pyname=$(basename "$pyfile" .py)
+  expect 0 "$pyname matches Keras" -- run_matches_keras "$pyname"
   pyn=$((pyn+1))
 done
 corpus_is_large() { [ $pyn -ge 40 ] && [ "$(ls ../golden/python/*.txt | wc -l)" -eq $pyn ] && echo "corpus of $pyn"; }
