@@ -7,6 +7,7 @@
 #include "graph/config.h"
 
 #include <graphviz/gvc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -361,25 +362,41 @@ static const char *format_of(const char *path)
     return dot && dot[1] ? dot + 1 : "png";
 }
 
-/* Graphviz renders into memory, so a failed layout leaves no half-written file. */
-static ck_status render(const char *dot_text, const char *format, const char *path, char **data, unsigned *len)
+/* One Graphviz context for the process, never freed: Graphviz 2.42's pango
+ * plugin remembers the last font name in a static pointer into the context's
+ * font cache, so a second context made after gvFreeContext compares against
+ * freed memory (AddressSanitizer shows it). Graphviz is not thread-safe either,
+ * hence the lock. This is the library's one piece of process-wide state, and it
+ * belongs to Graphviz. */
+static pthread_once_t gvc_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t gvc_lock = PTHREAD_MUTEX_INITIALIZER;
+static GVC_t *gvc_shared;
+
+static void gvc_start(void)
 {
     /* Graphviz prints its errors on stderr unless told to keep them (the library
      * never prints): they are left for aglasterr and reported as a status. */
     agseterr(AGMAX);
-    GVC_t *gvc = gvContext();
-    if (!gvc) return ck_fail(CK_ERR_NOMEM, "%s: cannot start Graphviz", path);
+    gvc_shared = gvContext();
+}
+
+/* Graphviz renders into memory, so a failed layout leaves no half-written file. */
+static ck_status render(const char *dot_text, const char *format, const char *path, char **data, unsigned *len)
+{
+    pthread_once(&gvc_once, gvc_start);
+    if (!gvc_shared) return ck_fail(CK_ERR_NOMEM, "%s: cannot start Graphviz", path);
+    pthread_mutex_lock(&gvc_lock);
     Agraph_t *g = agmemread(dot_text);
     ck_status st = CK_OK;
     if (!g) st = ck_fail(CK_ERR_FORMAT, "%s: Graphviz could not read the model's graph", path);
-    else if (gvLayout(gvc, g, "dot") != 0) st = ck_fail(CK_ERR_UNSUPPORTED, "%s: Graphviz layout failed", path);
-    else if (gvRenderData(gvc, g, format, data, len) != 0)
+    else if (gvLayout(gvc_shared, g, "dot") != 0) st = ck_fail(CK_ERR_UNSUPPORTED, "%s: Graphviz layout failed", path);
+    else if (gvRenderData(gvc_shared, g, format, data, len) != 0)
         st = ck_fail(CK_ERR_UNSUPPORTED, "%s: Graphviz cannot write format '%s' (png, svg, pdf, dot)", path, format);
     if (g) {
-        gvFreeLayout(gvc, g);
+        gvFreeLayout(gvc_shared, g);
         agclose(g);
     }
-    gvFreeContext(gvc);
+    pthread_mutex_unlock(&gvc_lock);
     return st;
 }
 
