@@ -184,7 +184,7 @@ static void put_float(ck_buf *b, double x)
         if (*p >= '0' && *p <= '9') mant[m++] = *p;
     mant[m] = '\0';
     while (m > 1 && mant[m - 1] == '0') mant[--m] = '\0';
-    if (x < 0) ck_buf_put(b, "-");
+    if (signbit(x)) ck_buf_put(b, "-");
     if (exp10 < -4 || exp10 >= 16) {
         ck_buf_putn(b, mant, 1);
         if (m > 1) ck_buf_printf(b, ".%s", mant + 1);
@@ -1384,8 +1384,9 @@ static value *model_method(interp *it, const py_node *at, value *self, const cha
     if (a->n_kw || (a->n_pos && strcmp(name, "save"))) return fail_at(it, at, CK_ERR_ARG, "TypeError: %s(): unexpected arguments", name), NULL;
     if (!strcmp(name, "count_params")) {
         if (!ck_model_built(m))
-            return fail_at(it, at, CK_ERR_STATE, "ValueError: You tried to call `count_params` on layer '%s', but the layer isn't built. You can build it manually via: `%s.build(batch_input_shape)`.",
-                           ck_model_name(m), ck_model_name(m)), NULL;
+            return fail_at(it, at, CK_ERR_STATE, "ValueError: You tried to call `count_params` on layer '%s', but the "
+                           "layer isn't built. You can build it manually via: `layer.build(input_shape)`.",
+                           ck_model_name(m)), NULL;
         ck_param_counts c;
         ck_status st = ck_model_count_params(m, &c);
         if (st) return lib_fail(it, at, st), NULL;

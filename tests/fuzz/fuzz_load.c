@@ -6,6 +6,8 @@
  * HDF5; seeds from every format steer it (scripts/fuzz.sh). Built with
  * -DFUZZ_TFJS the input is a TF.js model.json whose shards, fixed bytes, lie
  * next to it, so the manifest parser and the shard arithmetic get the mutations.
+ * Built with -DFUZZ_PYTHON the input is Keras model code (a .py file), read by
+ * the Python subset reader in load mode, which prints and writes nothing.
  * Files go to one private temporary folder per process: libhdf5 and libzip read
  * paths, not memory. */
 #include <ckeras.h>
@@ -62,6 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[128];
 #ifdef FUZZ_TFJS
     snprintf(path, sizeof path, "%s/model.json", dir);
+#elif defined(FUZZ_PYTHON)
+    snprintf(path, sizeof path, "%s/model.py", dir);
 #else
     snprintf(path, sizeof path, "%s/input.keras", dir);
 #endif
