@@ -702,6 +702,8 @@ static ck_status bind_params(interp *it, const py_node *at, const char *what, co
  * as {'class_name': ..., 'config': ...}. */
 static ck_status put_literal(interp *it, ck_buf *b, const value *v, const py_node *at)
 {
+    if ((v->kind == V_LAYER && !v->config) || (v->kind == V_OBJ && strcmp(v->cls, "regularizer") && strcmp(v->cls, "initializers")))
+        return unsupported(it, at, v->kind == V_LAYER ? "a layer of a model as a layer argument" : "this object as a layer argument");
     if (v->kind == V_LAYER || v->kind == V_OBJ) {
         ck_buf_printf(b, "{'class_name': '%s', 'config': ", v->kind == V_LAYER ? ck_layer_class_name(v->layer) : v->s);
         ck_status st = put_literal(it, b, v->kind == V_LAYER ? v->config : v->items[0], at);

@@ -49,6 +49,7 @@ typedef struct parser {
     int n_indents;
     int pending_dedents;
     bool at_line_start;
+    int nesting;            /* expression recursion, bounded so input cannot blow the stack */
     token tok;              /* the current token                              */
     ck_status error;
 } parser;
@@ -318,6 +319,10 @@ static ck_status push(parser *ps, py_node *list, py_node *item, char *name)
 }
 
 /* ---- expressions ------------------------------------------------------------------------- */
+/* Bounds on the tree's depth (nested brackets, signs, powers, and operator chains,
+ * which make left-deep trees), so no input can exhaust the parser's or the
+ * evaluator's stack. */
+#define MAX_NESTING 200
 static py_node *expression(parser *ps);
 
 /* Words that start statements or expressions outside the subset. */
@@ -489,12 +494,17 @@ static py_node *power(parser *ps)
     py_node *n = primary(ps);
     if (n && is_op(ps, "**")) {
         token t = ps->tok;
+        if (++ps->nesting > MAX_NESTING) {
+            unsupported(ps, &t, "expressions nested this deep");
+            return NULL;
+        }
         next(ps);
         py_node *b = node_new(ps, PY_BINARY, &t);
         if (!b) return NULL;
         b->op = 'p';
         b->a = n;
         if (!(b->b = unary(ps))) return NULL;
+        ps->nesting--;
         return b;
     }
     return n;
@@ -504,11 +514,16 @@ static py_node *unary(parser *ps)
 {
     if (is_op(ps, "-") || is_op(ps, "+")) {
         token t = ps->tok;
+        if (++ps->nesting > MAX_NESTING) {
+            unsupported(ps, &t, "expressions nested this deep");
+            return NULL;
+        }
         next(ps);
         py_node *u = node_new(ps, PY_UNARY, &t);
         if (!u) return NULL;
         u->op = *t.start;
         if (!(u->a = unary(ps))) return NULL;
+        ps->nesting--;
         return u;
     }
     if (is_op(ps, "~")) {
@@ -529,7 +544,11 @@ static py_node *binary(parser *ps, int level)
 {
     if (level == 2) return unary(ps);
     py_node *n = binary(ps, level + 1);
-    while (n && !ps->error) {
+    for (int chain = 0; n && !ps->error; chain++) {
+        if (chain > MAX_NESTING) {
+            unsupported(ps, &ps->tok, "expressions this long");
+            return NULL;
+        }
         int op = 0;
         for (int i = 0; level_ops[level][i]; i++)
             if (is_op(ps, level_ops[level][i])) op = !strcmp(level_ops[level][i], "//") ? 'f' : *level_ops[level][i];
@@ -587,9 +606,14 @@ static py_node *not_test(parser *ps)
 {
     if (is_name(ps, "not")) {
         token t = ps->tok;
+        if (++ps->nesting > MAX_NESTING) {
+            unsupported(ps, &t, "expressions nested this deep");
+            return NULL;
+        }
         next(ps);
         py_node *n = node_new(ps, PY_NOT, &t);
         if (n && !(n->a = not_test(ps))) return NULL;
+        ps->nesting--;
         return n;
     }
     return comparison(ps);
@@ -598,7 +622,11 @@ static py_node *not_test(parser *ps)
 static py_node *logical(parser *ps, const char *word, py_kind kind, py_node *(*operand)(parser *))
 {
     py_node *n = operand(ps);
-    while (n && is_name(ps, word)) {
+    for (int chain = 0; n && is_name(ps, word); chain++) {
+        if (chain > MAX_NESTING) {
+            unsupported(ps, &ps->tok, "expressions this long");
+            return NULL;
+        }
         token t = ps->tok;
         next(ps);
         py_node *b = node_new(ps, kind, &t);
@@ -614,7 +642,12 @@ static py_node *and_test(parser *ps) { return logical(ps, "and", PY_AND, not_tes
 
 static py_node *expression(parser *ps)
 {
+    if (++ps->nesting > MAX_NESTING) {
+        unsupported(ps, &ps->tok, "expressions nested this deep");
+        return NULL;
+    }
     py_node *n = logical(ps, "or", PY_OR, and_test);
+    ps->nesting--;
     if (n && is_name(ps, "if")) {
         unsupported(ps, &ps->tok, "conditional expressions (x if c else y)");
         return NULL;

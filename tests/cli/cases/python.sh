@@ -45,3 +45,12 @@ expect 1 "unterminated.py:2:7: unterminated string literal" -- "$CKERAS" run $PY
 expect 1 "no_model.py: the script makes no Keras model" -- "$CKERAS" summary $PYB/no_model.py
 py_nothing_ran() { "$CKERAS" run $PYB/os_call.py 2>&1 | grep -q hacked && echo "ran" || echo "nothing ran"; }
 expect 0 "nothing ran" -- py_nothing_ran
+py_hostile() { # deep nesting and long chains stop at a bound instead of the stack
+  local d; d=$(mktemp -d)
+  printf 'x = %s1%s\n' "$(printf '(%.0s' {1..5000})" "$(printf ')%.0s' {1..5000})" > "$d/deep.py"
+  printf 'x = 1%s\n' "$(printf '+1%.0s' {1..5000})" > "$d/long.py"
+  "$CKERAS" run "$d/deep.py" 2>&1 | grep -q "deep.py:1:205: unsupported Python: expressions nested this deep" &&
+  "$CKERAS" run "$d/long.py" 2>&1 | grep -q "unsupported Python: expressions this long" && echo "bounded"
+  rm -rf "$d"
+}
+expect 0 "bounded" -- py_hostile
