@@ -8,6 +8,8 @@ cd "$root"
 status=0
 # Sanitizer reports fail the test that caused them.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+# Graphviz and its font stack keep caches for the life of the process (tests/lsan.supp).
+export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 for threads in 1 2; do
   echo "== tests with OMP_NUM_THREADS=$threads ($BUILD)"
   OMP_NUM_THREADS=$threads CKERAS_ROOT="$root" ctest --test-dir "$BUILD" --output-on-failure -j 2 || status=1
