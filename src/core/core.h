@@ -43,6 +43,9 @@ static inline bool ck_add_ok(int64_t a, int64_t b, int64_t *out)
     return !__builtin_add_overflow(a, b, out);
 }
 
+/* Elements of an array (a field table, a list of names). */
+#define CK_N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* ---- shapes ---- */
 ck_shape ck_shape_of(int rank, const int64_t *dims);
 ck_shape ck_shape_1(int64_t a);

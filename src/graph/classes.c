@@ -32,12 +32,11 @@ const char *ck_layer_class_at(int index)
 
 const ck_layer_class *ck_find_layer_class(const char *name)
 {
-    /* Keras serializes GroupedQueryAttention under its export alias (seq). */
-    if (!strcmp(name, "GroupQueryAttention")) name = "GroupedQueryAttention";
+    /* A class Keras saves under an export alias (saved_name) is found by either. */
     int n = ck_layer_class_count();
     for (int i = 0; i < n; i++) {
         const ck_layer_class *c = class_at(i);
-        if (!strcmp(c->class_name, name)) return c;
+        if (!strcmp(c->class_name, name) || (c->saved_name && !strcmp(c->saved_name, name))) return c;
     }
     return NULL;
 }

@@ -4,6 +4,7 @@
  * through the same calls the public API offers. */
 #include "graph/config.h"
 #include "io/io.h"
+#include "layers/layers.h"
 
 #include <string.h>
 

@@ -14,4 +14,17 @@ extern const ck_layer_family ck_embedding_layers, ck_recurrent_layers, ck_wrappe
 extern const ck_layer_family ck_conv_layers, ck_pooling_layers, ck_reshaping_layers, ck_normalization_layers, ck_noise_layers, ck_activation_layers, ck_preprocessing_layers; /* conv issue */
 extern const ck_layer_family ck_app_layers; /* Keras Applications' own layers (convb) */
 
+/* A keras.src.ops.numpy binary operation (Add, Multiply...) called with a number as
+ * one operand, as a one-input class with config fields `scalar` and `scalar_first`;
+ * NULL if the operation has none (layers/app_layers.c). */
+const ck_layer_class *ck_find_scalar_op_class(const char *class_name);
+
+/* One entry of the class table for a class of keras.layers: the variable, Keras's
+ * class name, then designators: CK_CONFIG(config struct, field table), inputs,
+ * hooks and flags. A family whose classes share hooks lists them once in a
+ * *_HOOKS macro of designators. */
+#define CK_CLASS(var, name, ...) const ck_layer_class var = {.class_name = name, .module = "keras.layers", __VA_ARGS__}
+/* The inputs of most classes. */
+#define CK_ONE_INPUT .min_inputs = 1, .max_inputs = 1
+
 #endif

@@ -10,4 +10,4 @@ const ck_layer_family *const ck_layer_families[] = {
     &ck_conv_layers, &ck_pooling_layers, &ck_reshaping_layers, &ck_normalization_layers, &ck_noise_layers, &ck_activation_layers, &ck_preprocessing_layers, /* conv issue */
     &ck_app_layers, /* Keras Applications (convb) */
 };
-const int ck_n_layer_families = (int)(sizeof ck_layer_families / sizeof ck_layer_families[0]);
+const int ck_n_layer_families = CK_N_OF(ck_layer_families);
