@@ -98,7 +98,8 @@ static void check_render(void)
         {"png", "\x89PNG"}, {"svg", "<?xml"}, {"pdf", "%PDF"}, {"dot", "digraph G {"}, {"", "\x89PNG"},
     };
     char path[1024];
-    ck_model *m = ck_model_load_json_file(test_path(path, sizeof path, "tests/golden/core/nested_seq_in_func/config.json"));
+    ck_model *m =
+        ck_model_load_json_file(test_path(path, sizeof path, "tests/golden/core/nested_seq_in_func/config.json"));
     CHECK(m != NULL, "%s", ck_errmsg());
     if (!m) return;
     char tmpl[] = "/tmp/ck_plot_XXXXXX";

@@ -398,7 +398,8 @@ static value *module_attr(interp *it, const value *mod, const char *name, const 
                                             {"concatenate", "Concatenate"}, {"dot", "Dot"}};
     for (size_t i = 0; !strcmp(m, "keras.layers") && i < sizeof merges / sizeof *merges; i++)
         if (!strcmp(name, merges[i][0])) return func_value(it, "merge", merges[i][1]);
-    if (!strcmp(m, "keras.layers") && ck_find_layer_class(name)) return func_value(it, "layer", ck_find_layer_class(name)->class_name);
+    if (!strcmp(m, "keras.layers") && ck_find_layer_class(name))
+        return func_value(it, "layer", ck_find_layer_class(name)->class_name);
     /* Keras's export aliases of layer classes */
     static const char *const aliases[][2] = {
         {"MaxPool1D", "MaxPooling1D"}, {"MaxPool2D", "MaxPooling2D"}, {"MaxPool3D", "MaxPooling3D"},
@@ -412,7 +413,8 @@ static value *module_attr(interp *it, const value *mod, const char *name, const 
         {"SeparableConvolution2D", "SeparableConv2D"},
     };
     for (size_t i = 0; !strcmp(m, "keras.layers") && i < sizeof aliases / sizeof *aliases; i++)
-        if (!strcmp(name, aliases[i][0]) && ck_find_layer_class(aliases[i][1])) return func_value(it, "layer", aliases[i][1]);
+        if (!strcmp(name, aliases[i][0]) && ck_find_layer_class(aliases[i][1]))
+            return func_value(it, "layer", aliases[i][1]);
     if (!strcmp(m, "keras.utils") && !strcmp(name, "plot_model")) return func_value(it, "plot_model", NULL);
     if (!strcmp(m, "keras.activations") && !is_upper(name)) return str_value(it, name);
     if ((!strcmp(m, "keras.losses") || !strcmp(m, "keras.metrics")) && !is_upper(name)) return str_value(it, name);
@@ -628,7 +630,8 @@ static value *attribute(interp *it, const py_node *n, value *obj)
         return v;
     }
     if (obj->kind == V_MODEL && !strcmp(name, "layers")) return layer_list(it, obj->model);
-    if (obj->kind == V_MODEL && ck_model_built(obj->model) && (!strcmp(name, "input_shape") || !strcmp(name, "output_shape"))) {
+    if (obj->kind == V_MODEL && ck_model_built(obj->model) &&
+        (!strcmp(name, "input_shape") || !strcmp(name, "output_shape"))) {
         bool in = name[0] == 'i';
         if ((in ? ck_model_input_count(obj->model) : ck_model_output_count(obj->model)) == 1)
             return shape_tuple(it, in ? ck_model_input_shape(obj->model, 0) : ck_model_output_shape(obj->model, 0));
@@ -682,7 +685,8 @@ static ck_status bind_params(interp *it, const py_node *at, const char *what, co
     int n = 0;
     while (params[n]) out[n] = NULL, n++;
     if (a->n_pos > n)
-        return fail_at(it, at, CK_ERR_ARG, "TypeError: %s takes at most %d positional arguments (%d given)", what, n, a->n_pos);
+        return fail_at(it, at, CK_ERR_ARG, "TypeError: %s takes at most %d positional arguments (%d given)", what, n,
+                       a->n_pos);
     for (int i = 0; i < a->n_pos; i++) out[i] = a->pos[i];
     for (int k = 0; k < a->n_kw; k++) {
         int p = 0;
@@ -690,8 +694,9 @@ static ck_status bind_params(interp *it, const py_node *at, const char *what, co
         if (!params[p])
             return fail_at(it, a->kw_node[k], CK_ERR_ARG, "TypeError: %s got an unexpected keyword argument '%s'", what,
                            a->kw_name[k]);
-        if (out[p]) return fail_at(it, a->kw_node[k], CK_ERR_ARG, "TypeError: %s got multiple values for argument '%s'", what,
-                                   a->kw_name[k]);
+        if (out[p])
+            return fail_at(it, a->kw_node[k], CK_ERR_ARG, "TypeError: %s got multiple values for argument '%s'", what,
+                           a->kw_name[k]);
         out[p] = a->kw[k];
     }
     return CK_OK;
@@ -702,8 +707,11 @@ static ck_status bind_params(interp *it, const py_node *at, const char *what, co
  * as {'class_name': ..., 'config': ...}. */
 static ck_status put_literal(interp *it, ck_buf *b, const value *v, const py_node *at)
 {
-    if ((v->kind == V_LAYER && !v->config) || (v->kind == V_OBJ && strcmp(v->cls, "regularizer") && strcmp(v->cls, "initializers")))
-        return unsupported(it, at, v->kind == V_LAYER ? "a layer of a model as a layer argument" : "this object as a layer argument");
+    if ((v->kind == V_LAYER && !v->config) ||
+        (v->kind == V_OBJ && strcmp(v->cls, "regularizer") && strcmp(v->cls, "initializers")))
+        return unsupported(it, at,
+                           v->kind == V_LAYER ? "a layer of a model as a layer argument"
+                                              : "this object as a layer argument");
     if (v->kind == V_LAYER || v->kind == V_OBJ) {
         ck_buf_printf(b, "{'class_name': '%s', 'config': ", v->kind == V_LAYER ? ck_layer_class_name(v->layer) : v->s);
         ck_status st = put_literal(it, b, v->kind == V_LAYER ? v->config : v->items[0], at);
@@ -758,8 +766,8 @@ static ck_status collect_params(interp *it, const py_node *at, const char *cls, 
     for (int k = 0; k < a->n_kw; k++) {
         for (int i = 0; i < *n; i++)
             if (!strcmp(names[i], a->kw_name[k]))
-                return fail_at(it, a->kw_node[k], CK_ERR_ARG, "TypeError: %s got multiple values for argument '%s'", cls,
-                               a->kw_name[k]);
+                return fail_at(it, a->kw_node[k], CK_ERR_ARG, "TypeError: %s got multiple values for argument '%s'",
+                               cls, a->kw_name[k]);
         names[*n] = a->kw_name[k], vals[(*n)++] = a->kw[k];
     }
     names[*n] = NULL;
@@ -1016,7 +1024,8 @@ static ck_status sequential_add(interp *it, const py_node *at, ck_model *m, valu
     if (st) return lib_fail(it, at, st);
     /* _maybe_rebuild: the layer list counts the InputLayer Keras made */
     int count = m->n_layers + (m->input_layer || (m->n_layers && m->layers[0]->has_input_shape) ? 1 : 0);
-    if (rebuild && sequential_has_input(m) && count > 1 && !next_name(it, "functional")) return it->error = CK_ERR_NOMEM;
+    if (rebuild && sequential_has_input(m) && count > 1 && !next_name(it, "functional"))
+        return it->error = CK_ERR_NOMEM;
     return CK_OK;
 }
 
@@ -1115,7 +1124,8 @@ static ck_status print_call(interp *it, const py_node *at, const args *a)
             snprintf(what, sizeof what, "print(%s=...)", a->kw_name[k]);
             return unsupported(it, a->kw_node[k], what);
         }
-        if (v->kind != V_STR && v->kind != V_NONE) return fail_at(it, a->kw_node[k], CK_ERR_ARG, "TypeError: %s must be None or a string", a->kw_name[k]);
+        if (v->kind != V_STR && v->kind != V_NONE)
+            return fail_at(it, a->kw_node[k], CK_ERR_ARG, "TypeError: %s must be None or a string", a->kw_name[k]);
         if (v->kind == V_STR) *dst = v->s;
     }
     ck_buf line = {0};
@@ -1147,15 +1157,21 @@ static value *plot_call(interp *it, const py_node *at, const args *a)
     for (int i = 1; i < 11; i++) {
         bool want_str = i == 1 || i == 5 || i == 10, want_int = i == 7;
         if (b[i] && (want_str ? b[i]->kind != V_STR : want_int ? b[i]->kind != V_INT : b[i]->kind != V_BOOL)) {
-            fail_at(it, a->n_pos > i ? at : at, CK_ERR_ARG, "plot_model: %s must be %s", params[i],
+            fail_at(it, at, CK_ERR_ARG, "plot_model: %s must be %s", params[i],
                     want_str ? "a string" : want_int ? "an int" : "True or False");
             return NULL;
         }
     }
     ck_plot_opts o = {
-        .show_shapes = b[2] && b[2]->b, .show_dtype = b[3] && b[3]->b, .show_layer_names = b[4] && b[4]->b,
-        .rankdir = b[5] ? b[5]->s : NULL, .expand_nested = b[6] && b[6]->b, .dpi = b[7] ? (int)b[7]->i : 0,
-        .show_layer_activations = b[8] && b[8]->b, .show_trainable = b[9] && b[9]->b, .splines = b[10] ? b[10]->s : NULL,
+        .show_shapes = b[2] && b[2]->b,
+        .show_dtype = b[3] && b[3]->b,
+        .show_layer_names = b[4] && b[4]->b,
+        .rankdir = b[5] ? b[5]->s : NULL,
+        .expand_nested = b[6] && b[6]->b,
+        .dpi = b[7] ? (int)b[7]->i : 0,
+        .show_layer_activations = b[8] && b[8]->b,
+        .show_trainable = b[9] && b[9]->b,
+        .splines = b[10] ? b[10]->s : NULL,
     };
     const char *path = b[1] ? b[1]->s : "model.png";
     ck_status st = CK_OK;
@@ -1256,7 +1272,8 @@ static value *summary_call(interp *it, const py_node *at, ck_model *m, const arg
         if ((b[1]->kind != V_LIST && b[1]->kind != V_TUPLE) || b[1]->n > 8)
             return fail_at(it, at, CK_ERR_ARG, "summary: positions must be a list of up to 8 numbers"), NULL;
         for (int i = 0; i < b[1]->n; i++) {
-            if (!is_number(b[1]->items[i])) return fail_at(it, at, CK_ERR_ARG, "summary: positions must be numbers"), NULL;
+            if (!is_number(b[1]->items[i]))
+                return fail_at(it, at, CK_ERR_ARG, "summary: positions must be numbers"), NULL;
             positions[i] = as_double(b[1]->items[i]);
         }
         o.positions = positions;
@@ -1304,8 +1321,16 @@ static value *weights_list(interp *it, const py_node *at, const ck_model *m, con
 
 static value *compile_call(interp *it, const py_node *at, ck_model *m, const args *a)
 {
-    static const char *const params[] = {"optimizer", "loss", "loss_weights", "metrics", "weighted_metrics",
-                                         "run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss_in_model", NULL};
+    static const char *const params[] = {"optimizer",
+                                         "loss",
+                                         "loss_weights",
+                                         "metrics",
+                                         "weighted_metrics",
+                                         "run_eagerly",
+                                         "steps_per_execution",
+                                         "jit_compile",
+                                         "auto_scale_loss_in_model",
+                                         NULL};
     value *b[9];
     if (bind_params(it, at, "compile", a, params, b)) return NULL;
     /* run_eagerly, steps_per_execution, jit_compile...: how Keras runs, nothing to check */
@@ -1337,7 +1362,9 @@ static value *model_method(interp *it, const py_node *at, value *self, const cha
         if (a->n_pos || a->n_kw) return fail_at(it, at, CK_ERR_ARG, "TypeError: %s() takes no arguments", name), NULL;
         if (!strcmp(name, "get_weights")) return weights_list(it, at, NULL, self->layer);
         int64_t n = ck_layer_count_params(self->layer);
-        if (n < 0) return fail_at(it, at, CK_ERR_STATE, "ValueError: layer '%s' is not built", ck_layer_name(self->layer)), NULL;
+        if (n < 0)
+            return fail_at(it, at, CK_ERR_STATE, "ValueError: layer '%s' is not built", ck_layer_name(self->layer)),
+                   NULL;
         return int_value(it, n);
     }
     ck_model *m = self->model;
@@ -1363,7 +1390,8 @@ static value *model_method(interp *it, const py_node *at, value *self, const cha
         ck_shape s = {.rank = b[0]->n};
         for (int i = 0; i < s.rank; i++) {
             const value *d = b[0]->items[i];
-            if (d->kind != V_NONE && d->kind != V_INT) return fail_at(it, at, CK_ERR_ARG, "build: dimensions are ints or None"), NULL;
+            if (d->kind != V_NONE && d->kind != V_INT)
+                return fail_at(it, at, CK_ERR_ARG, "build: dimensions are ints or None"), NULL;
             s.dim[i] = d->kind == V_NONE ? CK_NONE : d->i;
         }
         if (!ck_model_built(m) && m->kind == CK_SEQUENTIAL) {
@@ -1375,7 +1403,8 @@ static value *model_method(interp *it, const py_node *at, value *self, const cha
         return &none_value;
     }
     if (!strcmp(name, "get_layer")) {
-        if (a->n_pos != 1 || a->pos[0]->kind != V_STR || a->n_kw) return unsupported(it, at, "get_layer() but by name"), NULL;
+        if (a->n_pos != 1 || a->pos[0]->kind != V_STR || a->n_kw)
+            return unsupported(it, at, "get_layer() but by name"), NULL;
         ck_layer *l = ck_model_get_layer(m, a->pos[0]->s);
         if (!l) return fail_at(it, at, CK_ERR_ARG, "ValueError: No such layer: %s", a->pos[0]->s), NULL;
         value *v = new_value(it, l->model ? V_MODEL : V_LAYER);
@@ -1383,7 +1412,8 @@ static value *model_method(interp *it, const py_node *at, value *self, const cha
         else if (v) v->layer = l;
         return v;
     }
-    if (a->n_kw || (a->n_pos && strcmp(name, "save"))) return fail_at(it, at, CK_ERR_ARG, "TypeError: %s(): unexpected arguments", name), NULL;
+    if (a->n_kw || (a->n_pos && strcmp(name, "save")))
+        return fail_at(it, at, CK_ERR_ARG, "TypeError: %s(): unexpected arguments", name), NULL;
     if (!strcmp(name, "count_params")) {
         if (!ck_model_built(m))
             return fail_at(it, at, CK_ERR_STATE, "ValueError: You tried to call `count_params` on layer '%s', but the "
@@ -1415,7 +1445,8 @@ static value *merge_call(interp *it, const py_node *at, const char *cls, const a
     if (a->n_pos > 1) {
         const char *const *pos = ck_py_positional(cls);
         for (int i = 1; i < a->n_pos; i++) {
-            if (!pos || !pos[i - 1] || rest.n_kw == 32) return fail_at(it, at, CK_ERR_ARG, "TypeError: too many arguments to %s()", cls), NULL;
+            if (!pos || !pos[i - 1] || rest.n_kw == 32)
+                return fail_at(it, at, CK_ERR_ARG, "TypeError: too many arguments to %s()", cls), NULL;
             rest.kw_name[rest.n_kw] = pos[i - 1];
             rest.kw_node[rest.n_kw] = at;
             rest.kw[rest.n_kw++] = a->pos[i];
@@ -1478,7 +1509,8 @@ static value *eval(interp *it, const py_node *n)
         for (int i = 0; v && i < n->n; i++) {
             value *x = eval(it, n->items[i]);
             if (!x || append(it, v, x)) return NULL;
-            if (n->kind == PY_DICT && i % 2 == 0 && x->kind != V_STR) return unsupported(it, n->items[i], "dict keys that are not strings"), NULL;
+            if (n->kind == PY_DICT && i % 2 == 0 && x->kind != V_STR)
+                return unsupported(it, n->items[i], "dict keys that are not strings"), NULL;
         }
         return v;
     case PY_ATTR: return (a = eval(it, n->a)) ? attribute(it, n, a) : NULL;
@@ -1585,7 +1617,8 @@ static ck_status exec_stmt(interp *it, const py_node *s)
     case PY_FOR: {
         value *seq = eval(it, s->a);
         if (!seq) return it->error;
-        if (seq->kind != V_LIST && seq->kind != V_TUPLE) return unsupported(it, s->a, "for loops over anything but range(), a list or a tuple");
+        if (seq->kind != V_LIST && seq->kind != V_TUPLE)
+            return unsupported(it, s->a, "for loops over anything but range(), a list or a tuple");
         for (int i = 0; i < seq->n; i++)
             if (bind(it, s->str, seq->items[i]) || exec_block(it, s->items, s->n)) return it->error;
         return CK_OK;

@@ -553,7 +553,8 @@ static py_node *binary(parser *ps, int level)
         for (int i = 0; level_ops[level][i]; i++)
             if (is_op(ps, level_ops[level][i])) op = !strcmp(level_ops[level][i], "//") ? 'f' : *level_ops[level][i];
         if (!op) {
-            if (is_op(ps, "@") || is_op(ps, "&") || is_op(ps, "|") || is_op(ps, "^") || is_op(ps, "<<") || is_op(ps, ">>"))
+            if (is_op(ps, "@") || is_op(ps, "&") || is_op(ps, "|") || is_op(ps, "^") || is_op(ps, "<<") ||
+                is_op(ps, ">>"))
                 unsupported(ps, &ps->tok, "bitwise and matrix operators");
             break;
         }

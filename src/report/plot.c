@@ -61,7 +61,8 @@ static void put_attr(ck_buf *b, const char *value)
     }
     static const char *const keywords[] = {"node", "edge", "graph", "digraph", "subgraph", "strict"};
     bool keyword = false;
-    for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++) keyword = keyword || !strcasecmp(value, keywords[i]);
+    for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++)
+        keyword = keyword || !strcasecmp(value, keywords[i]);
     if (!keyword && (digits || (alnum && !(value[0] >= '0' && value[0] <= '9')))) {
         ck_buf_put(b, value);
         return;
