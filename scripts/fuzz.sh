@@ -14,8 +14,10 @@ secs=${1:-60}
 out=build-fuzz
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
 
+# -Wno-pass-failed: clang reports an `omp simd` loop it did not vectorize (kernels/rnn.c)
+# as a warning, which -Werror turns into a failed build; it is not a defect.
 cmake -S . -B "$out" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_FLAGS="$san -fsanitize=fuzzer-no-link" >/dev/null
+    -DCMAKE_C_FLAGS="$san -fsanitize=fuzzer-no-link -Wno-pass-failed" >/dev/null
 cmake --build "$out" -j2 --target ckeras_static >/dev/null
 
 lib=$(find "$out" -maxdepth 1 -name 'libckeras.a' | head -1)
