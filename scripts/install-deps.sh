@@ -4,9 +4,11 @@
 # installs what is absent. Pass --no-python to skip the oracle's Python packages.
 set -euo pipefail
 
+# man-db and zsh: tests/cli renders the man pages and checks the zsh completion.
+# libgraphviz-dev, graphviz (its plugins) and a font: plot_model pictures (src/report/plot.c).
 debs=(build-essential cmake pkg-config libopenblas-dev libhdf5-dev libzip-dev
       libjansson-dev zlib1g-dev libgraphviz-dev graphviz fonts-dejavu-core
-      dataset-fashion-mnist python3 python3-pip)
+      dataset-fashion-mnist python3 python3-pip man-db zsh)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -15,7 +17,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
 fi
 
 [ "${1:-}" = "--no-python" ] && exit 0
@@ -26,7 +29,8 @@ pyreq=(numpy h5py keras jax pydot)
 pins=(numpy h5py "keras==3.15.1" "jax[cpu]==0.10.2" "pydot==4.0.1")
 need=()
 for i in "${!pyreq[@]}"; do
-  $PY -c "import ${pyreq[$i]}" 2>/dev/null || need+=("${pins[$i]}")
+  # keras imports its default backend (TensorFlow, absent) unless told: the oracle uses JAX.
+  KERAS_BACKEND=jax $PY -c "import ${pyreq[$i]}" 2>/dev/null || need+=("${pins[$i]}")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: pip install ${need[*]}"

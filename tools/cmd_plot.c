@@ -5,32 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_plot(int argc, char **argv)
+int cmd_plot(const cli_args *a)
 {
-    if (argc < 1) return cli_usage("plot", stderr);
-    const char *out = "model.png";
-    ck_plot_opts o = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_next = i + 1 < argc;
-        if ((!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--to-file")) && has_next) out = argv[++i];
-        else if (!strcmp(a, "--show-shapes")) o.show_shapes = true;
-        else if (!strcmp(a, "--show-dtype")) o.show_dtype = true;
-        else if (!strcmp(a, "--show-layer-names")) o.show_layer_names = true;
-        else if (!strcmp(a, "--expand-nested")) o.expand_nested = true;
-        else if (!strcmp(a, "--show-layer-activations")) o.show_layer_activations = true;
-        else if (!strcmp(a, "--show-trainable")) o.show_trainable = true;
-        else if (!strcmp(a, "--rankdir") && has_next) o.rankdir = argv[++i];
-        else if (!strcmp(a, "--splines") && has_next) o.splines = argv[++i];
-        else if (!strcmp(a, "--dpi") && has_next) {
-            o.dpi = atoi(argv[++i]);
-            if (o.dpi <= 0) return fprintf(stderr, "ckeras: --dpi must be a positive number\n"), 2;
-        } else {
-            fprintf(stderr, "ckeras: plot: unknown option '%s'\n", a);
-            return 2;
-        }
-    }
-    ck_model *m = ck_model_load_config(argv[0]);
+    const char *path = a->pos[0], *out = cli_str(a, "output");
+    if (!out) out = "model.png";
+    ck_plot_opts o = {
+        .show_shapes = cli_flag(a, "show-shapes"),
+        .show_dtype = cli_flag(a, "show-dtype"),
+        .show_layer_names = cli_flag(a, "show-layer-names"),
+        .rankdir = cli_str(a, "rankdir"),
+        .expand_nested = cli_flag(a, "expand-nested"),
+        .dpi = (int)cli_int(a, "dpi", 0),
+        .show_layer_activations = cli_flag(a, "show-layer-activations"),
+        .show_trainable = cli_flag(a, "show-trainable"),
+        .splines = cli_str(a, "splines"),
+    };
+    ck_model *m = ck_model_load_config(path);
     if (!m) return cli_fail(NULL);
     int rc = 0;
     if (!strcmp(out, "-")) {

@@ -4,13 +4,11 @@
 #include "cli.h"
 
 #include <stdlib.h>
-#include <string.h>
 
-int cmd_run(int argc, char **argv)
+int cmd_run(const cli_args *a)
 {
-    if (argc != 1) return cli_usage("run", stderr);
     char *output = NULL;
-    ck_status st = ck_python_run(argv[0], cli_console_width(), &output, NULL);
+    ck_status st = ck_python_run(a->pos[0], cli_console_width(), &output, NULL);
     if (output) fputs(output, stdout);
     free(output);
     fflush(stdout);

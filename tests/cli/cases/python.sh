@@ -22,7 +22,7 @@ corpus_is_large() { [ $pyn -ge 40 ] && [ "$(ls ../golden/python/*.txt | wc -l)" 
 expect 0 "corpus of" -- corpus_is_large
 py_summary_matches() { "$CKERAS" summary $PYC/classic_tutorial.py | cmp - ../golden/python/classic_tutorial.txt && echo "summary of .py matches"; }
 expect 0 "summary of .py matches" -- py_summary_matches
-expect 0 "dense_5 -> dense_4" -- "$CKERAS" plot $PYC/two_models.py -o - --show-layer-names
+expect 0 "dense_5 -> dense_4" -- "$CKERAS" plot $PYC/two_models.py --output - --show-layer-names
 expect 0 '"class_name": "Sequential"' -- "$CKERAS" config $PYC/classic_tutorial.py
 py_saved() { d=$(mktemp -d); (cd "$d" && "$CKERAS" run "$OLDPWD/$PYC/plot_and_save.py" >/dev/null && "$CKERAS" summary small.keras | grep -q '"small"' && head -c 4 small.png | grep -q PNG && head -c 4 small_lr.pdf | grep -q PDF && echo "saved and plotted"); rm -rf "$d"; }
 expect 0 "saved and plotted" -- py_saved
