@@ -1577,6 +1577,15 @@ static ck_status exec_from(interp *it, const py_node *s)
     return CK_OK;
 }
 
+/* Keras's Layer.trainable setter sets every tracked sublayer too (a model's
+ * layers, a wrapper's layer), recursively. */
+static void set_trainable_deep(ck_layer *l, bool trainable)
+{
+    ck_layer_set_trainable(l, trainable);
+    for (int i = 0; l->model && i < l->model->n_layers; i++) set_trainable_deep(l->model->layers[i], trainable);
+    for (int i = 0; i < l->n_sublayers; i++) set_trainable_deep(l->sublayers[i], trainable);
+}
+
 static ck_status exec_assign(interp *it, const py_node *s)
 {
     value *v = eval(it, s->b);
@@ -1595,7 +1604,7 @@ static ck_status exec_assign(interp *it, const py_node *s)
     if (s->op || strcmp(s->a->str, "trainable") || (obj->kind != V_LAYER && obj->kind != V_MODEL))
         return unsupported(it, s->a, "assigning attributes other than layer.trainable");
     if (v->kind != V_BOOL) return fail_at(it, s->b, CK_ERR_ARG, "trainable must be True or False");
-    ck_layer_set_trainable(obj->kind == V_LAYER ? obj->layer : &obj->model->base, v->b);
+    set_trainable_deep(obj->kind == V_LAYER ? obj->layer : &obj->model->base, v->b);
     return CK_OK;
 }
 

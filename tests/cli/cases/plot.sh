@@ -15,7 +15,7 @@ plot_dot_matches() {
 expect 0 "dot matches Keras" -- plot_dot_matches
 expect 0 "splines=curved;" -- "$CKERAS" plot $G/core/classic/config.json --output - --splines curved --rankdir LR --dpi 96
 expect 2 "unknown option '--bogus'" -- "$CKERAS" plot $G/core/classic/config.json --bogus
-expect 1 "rankdir must be 'TB' or 'LR'" -- "$CKERAS" plot $G/core/classic/config.json --output $ptmp/x.png --rankdir XY
+expect 2 "--rankdir is one of TB|LR, got 'XY'" -- "$CKERAS" plot $G/core/classic/config.json --output $ptmp/x.png --rankdir XY
 expect 1 "cannot write format 'bmpx'" -- "$CKERAS" plot $G/core/classic/config.json --output $ptmp/x.bmpx
 expect 1 "has not yet been built" -- "$CKERAS" plot $G/core/empty_sequential/config.json --output $ptmp/e.png
 plot_left_nothing() { ls $ptmp | grep -q "^x\.\|^e\.\|tmp" && echo "left files" || echo "nothing left"; }
