@@ -223,6 +223,27 @@ CK_API ck_status ck_model_flops(const ck_model *model, int64_t *flops_per_sample
 /* model.to_json(): *json_text is malloc'ed, the text Keras 3 writes. */
 CK_API ck_status ck_model_to_json(const ck_model *model, char **json_text);
 
+/* plot_model's options; a zeroed struct (or NULL) gives plot_model's defaults.
+ * model_to_dot's own default differs in one field: show_layer_names=True. */
+typedef struct ck_plot_opts {
+    bool show_shapes;
+    bool show_dtype;
+    bool show_layer_names;
+    const char *rankdir;          /* "TB" (NULL) or "LR"                           */
+    bool expand_nested;           /* nested models as dashed clusters              */
+    int dpi;                      /* 0 = 200                                       */
+    bool show_layer_activations;
+    bool show_trainable;
+    const char *splines;          /* "ortho" (NULL), "curved", "polyline", "spline", "line" */
+} ck_plot_opts;
+/* keras.utils.model_to_dot(model).to_string(): Keras 3's node labels (HTML
+ * tables), node order, edges and clusters; node ids are layer names. Malloc'ed. */
+CK_API ck_status ck_model_to_dot(const ck_model *model, const ck_plot_opts *opts, char **dot);
+/* keras.utils.plot_model(model, to_file=path): the format is the path's ending
+ * (.png, .svg, .pdf, .dot as Graphviz lays it out; none = png), rendered by
+ * Graphviz's library (libgvc) and written atomically. */
+CK_API ck_status ck_model_plot(const ck_model *model, const char *path, const ck_plot_opts *opts);
+
 /* ==== weights ================================================================ */
 typedef struct ck_weight_info {
     const char *name;       /* "kernel"                                   */
@@ -248,7 +269,8 @@ CK_API ck_status ck_model_set_weight(ck_model *model, int index, const ck_shape 
 /* ==== files: models ========================================================== */
 /* keras.models.load_model(path): any supported file, the format detected from
  * its content (a legacy HDF5 file named .keras is common): .keras, legacy .h5,
- * TF.js model.json, Keras JSON configs. Weights are loaded when the file has
+ * TF.js model.json, Keras JSON configs, and Keras model code (a .py file, read
+ * as ck_python_run reads it: its last model). Weights are loaded when the file has
  * them, and a .keras file's compile_config compiles the model. NULL on error
  * (CK_ERR_IO, CK_ERR_FORMAT, CK_ERR_UNSUPPORTED), naming file, layer and field. */
 CK_API ck_model *ck_model_load(const char *path);
@@ -300,6 +322,18 @@ CK_API ck_status ck_file_list_weights(const char *path, ck_stored_weight_fn fn, 
 /* One stored array by the path ck_file_list_weights gave; *data is malloc'ed. */
 CK_API ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shape *shape,
                                      float **data);
+
+/* ==== files: Keras model code (Python) ======================================= */
+/* Runs a Keras model script without Python: the declarative subset model code
+ * uses (imports of keras/tf.keras, assignments, calls, literals, `for` over
+ * range() or a list, `if` on constants, Sequential/Input/Model, layer calls) and
+ * the calls that show things (print, model.summary, count_params, get_weights,
+ * plot_model, compile, save). *output (malloc'ed) is what Python would print,
+ * also the part before a failure; *model (may be NULL) receives the last model
+ * the script made, the caller frees it. Anything else fails with
+ * "file:line:column: unsupported Python: <what>"; nothing beyond the subset runs.
+ * ck_model_load reads a .py file the same way, without printing or writing. */
+CK_API ck_status ck_python_run(const char *path, int console_width, char **output, ck_model **model);
 
 /* ==== files: arrays (NumPy .npy/.npz, CSV, IDX) ============================== */
 /* An n-dimensional array in C order; data holds shape-product elements of dtype. */

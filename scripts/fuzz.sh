@@ -3,7 +3,7 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 60, all targets)
 # Builds libckeras with clang into build-fuzz/, links tests/fuzz/fuzz_targets.c
 # once per target (config, keras, h5, weights_h5, tfjs, npy, npz, csv, idx,
-# kwargs), seeds each from its committed regression corpus tests/fuzz/corpus/<t>/
+# kwargs, python), seeds each from its committed regression corpus tests/fuzz/corpus/<t>/
 # plus the repository's own files of that format, and runs each for the given
 # time. Prints executions per target. A crash, leak or timeout leaves crash-*,
 # leak-* or timeout-* files in build-fuzz/<t>/: add each to
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
-targets=${*:-config keras h5 weights_h5 tfjs npy npz csv idx kwargs}
+targets=${*:-config keras h5 weights_h5 tfjs npy npz csv idx kwargs python}
 out=build-fuzz
 cc=$(command -v clang-14 || command -v clang)
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
@@ -24,7 +24,7 @@ cmake -S . -B "$out" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build "$out" -j2 --target ckeras_static >/dev/null
 
 lib=$out/libckeras.a
-libs="-ljansson -lopenblas -lzip -lz -lm -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -fopenmp"
+libs="-ljansson -lopenblas -lzip -lz -lm -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lgvc -lcgraph -fopenmp"
 # libhdf5 keeps free lists it never returns at exit; ckeras's own leaks still count.
 printf 'leak:libhdf5\nleak:H5\n' >"$out/lsan.supp"
 libs="$libs $(pkg-config --libs ompi-c 2>/dev/null)" # Open MPI (src/dist/), when the build found it
@@ -37,7 +37,7 @@ seed() { # seed TARGET: committed corpus plus the repository's small files of it
     case $t in
         config) pat='config.json' ;; keras) pat='*.keras' ;; h5) pat='*.h5' ;;
         weights_h5) pat='*.weights.h5' ;; tfjs) pat='model.json' ;; npy) pat='*.npy' ;; npz) pat='*.npz' ;;
-        csv) pat='*.csv' ;;
+        csv) pat='*.csv' ;; python) pat='*.py' ;;
     esac
     [ -n "$pat" ] || return 0
     local f

@@ -6,8 +6,10 @@ set -euo pipefail
 
 # man-db and zsh: tests/cli renders the man pages and checks the zsh completion.
 # libopenmpi-dev and openmpi-bin: data-parallel fit (src/dist/) and its tests.
+# libgraphviz-dev, graphviz (its plugins) and a font: plot_model pictures (src/report/plot.c).
 debs=(build-essential cmake pkg-config libopenblas-dev libhdf5-dev libzip-dev
-      libjansson-dev zlib1g-dev dataset-fashion-mnist python3 python3-pip man-db zsh
+      libjansson-dev zlib1g-dev libgraphviz-dev graphviz fonts-dejavu-core
+      dataset-fashion-mnist python3 python3-pip man-db zsh
       libopenmpi-dev openmpi-bin clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${debs[@]}"; do
@@ -24,8 +26,9 @@ fi
 [ "${1:-}" = "--no-python" ] && exit 0
 PY=${PYTHON:-python3}
 # The oracle: real Keras 3 on the JAX CPU backend, plus h5py/numpy to write goldens.
-pyreq=(numpy h5py keras jax)
-pins=(numpy h5py "keras==3.15.1" "jax[cpu]==0.10.2")
+# pydot: keras.utils.model_to_dot for the plot goldens (tests/oracle/plot_cases.py).
+pyreq=(numpy h5py keras jax pydot)
+pins=(numpy h5py "keras==3.15.1" "jax[cpu]==0.10.2" "pydot==4.0.1")
 need=()
 for i in "${!pyreq[@]}"; do
   # keras imports its default backend (TensorFlow, absent) unless told: the oracle uses JAX.

@@ -8,6 +8,8 @@ cd "$root"
 status=0
 # Sanitizer reports fail the test that caused them.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+# Graphviz and its font stack keep caches for the life of the process (tests/lsan.supp).
+export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 # CKERAS_IGNORE_LOAD: the 2-thread run takes its team of two even when other
 # processes keep the cores busy (ckeras drops to one thread then), so that the
 # threaded paths are always the ones tested.

@@ -14,6 +14,8 @@ int cmd_files_convert(const cli_args *a), cmd_files_inspect(const cli_args *a); 
 int cmd_config(const cli_args *a);                                 /* tools/cmd_config.c */
 int cmd_fit(const cli_args *a), cmd_evaluate(const cli_args *a), cmd_demo_fashion(const cli_args *a); /* cmd_fit.c */
 int cmd_demo_cnn(const cli_args *a);                               /* tools/cmd_demo_cnn.c */
+int cmd_plot(const cli_args *a);                                   /* tools/cmd_plot.c */
+int cmd_run(const cli_args *a);                                    /* tools/cmd_run.c */
 
 #define ARRAY_FORMATS ".npy, .npz (one array), .csv (header row) or .json (nested lists); - is stdin"
 #define MODEL_FILES "MODEL is any model file: .keras, .h5, TF.js model.json or a Keras JSON config."
@@ -153,6 +155,23 @@ static const cli_option cnn_options[] = {
     {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
 
+static const cli_option plot_options[] = {
+    {"output", CLI_FILE, "FILE", "model.png",
+     "the picture: .png, .svg, .pdf, or .dot as Graphviz lays it out (plot_model's to_file); - prints "
+     "model_to_dot(...).to_string() instead",
+     0, 0, 0, NULL},
+    {"show-shapes", CLI_FLAG, NULL, NULL, "input and output shapes in each box", 0, 0, 0, NULL},
+    {"show-dtype", CLI_FLAG, NULL, NULL, "the output dtype in each box", 0, 0, 0, NULL},
+    {"show-layer-names", CLI_FLAG, NULL, NULL, "layer names before the class names", 0, 0, 0, NULL},
+    {"rankdir", CLI_CHOICE, NULL, "TB", "top to bottom or left to right", 0, 0, 0, "TB|LR"},
+    {"expand-nested", CLI_FLAG, NULL, NULL, "nested models as dashed clusters of their layers", 0, 0, 0, NULL},
+    {"dpi", CLI_INT, "N", "200", "resolution of the picture", 0, 1, 10000, NULL},
+    {"show-layer-activations", CLI_FLAG, NULL, NULL, "the activation of layers that have one", 0, 0, 0, NULL},
+    {"show-trainable", CLI_FLAG, NULL, NULL, "whether each layer with weights is trainable", 0, 0, 0, NULL},
+    {"splines", CLI_CHOICE, NULL, "ortho", "how edges are drawn", 0, 0, 0, "ortho|curved|polyline|spline|line"},
+    {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
+};
+
 static const cli_option man_options[] = {
     {"output-dir", CLI_FILE, "DIR", "stdout", "write ckeras.1 and every ckeras-COMMAND.1 into DIR", 0, 0, 0, NULL},
     {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
@@ -216,6 +235,21 @@ const cli_command cli_commands[] = {
      "Compiles the model with --loss and --metrics and prints the loss and metrics on --x and --y. " MODEL_FILES,
      evaluate_options,
      "ckeras evaluate trained.keras --x x.npy --y y.npy --loss sparse_categorical_crossentropy --metrics accuracy"},
+    {"plot", cmd_plot, "MODEL", 1, 1, "keras.utils.plot_model: a picture of the model's graph",
+     "Draws the model as Keras's plot_model does, with its options and defaults: Keras 3's boxes (HTML-table "
+     "labels), node order, edges and, with --expand-nested, nested models as clusters. Graphviz's library "
+     "renders it; no dot program is run. " MODEL_FILES " MODEL may also be Keras model code (a .py file).",
+     plot_options,
+     "ckeras plot model.keras --output model.png --show-shapes\n"
+     "ckeras plot model.h5 --output model.svg --show-layer-names --rankdir LR\n"
+     "ckeras plot model.py --output - --show-shapes --expand-nested"},
+    {"run", cmd_run, "SCRIPT.py", 1, 1, "run Keras model code without Python",
+     "Runs the declarative subset of Python that Keras model code uses (imports of keras and tf.keras, "
+     "assignments, calls, literals, for loops over range() or a list, if on constants, Sequential, Input, "
+     "functional calls, keras.Model) and prints what Python would: model.summary(), print(), count_params(), "
+     "get_weights() shapes; plot_model() and save() write their files. Anything else stops with "
+     "file:line:column: unsupported Python, and nothing beyond the subset is executed.",
+     NULL, "ckeras run model.py"},
     {"layers", cmd_layers, "", 0, 0, "list the supported Keras layer classes",
      "Prints the name of every Keras layer class ckeras reads, builds and runs, one per line.", NULL,
      "ckeras layers | grep Conv"},

@@ -13,6 +13,9 @@ ck_status ck_read_json_file(const char *path, json_t **root);
 uint64_t ck_weights_member_bytes(const ck_model *m);
 /* A parsed Keras/TF.js config to a built model. */
 ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out);
+/* The last model a Keras Python script makes, run without its side effects
+ * (print, summary, plot_model and save are checked, not done): io/python_model.c. */
+ck_status ck_python_model_load(const char *path, ck_model **model);
 /* Keras 3 model config object (model.to_json()). */
 json_t *ck_model_config_json(const ck_model *m);
 /* model.get_compile_config(): the compile_config of the file the model was

@@ -1,6 +1,7 @@
 /* Opening and saving model files. The format is detected from the first bytes and
- * the structure inside, never from the file name (a legacy HDF5 file named .keras
- * is common); saving picks the format from the path's ending. Also the format
+ * the structure inside, not from the file name (a legacy HDF5 file named .keras
+ * is common), except for Keras model code, which has no signature: a text file
+ * named .py; saving picks the format from the path's ending. Also the format
  * inspection and the raw weight listing that work without building a model. */
 #include "io/files.h"
 
@@ -10,6 +11,12 @@
 #include <zip.h>
 
 static const unsigned char hdf5_magic[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+static bool is_python_path(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 3 && !strcmp(path + n - 3, ".py");
+}
 
 static ck_status sniff(const char *path, const char **format)
 {
@@ -23,6 +30,7 @@ static ck_status sniff(const char *path, const char **format)
     if (n >= 8 && !memcmp(head, hdf5_magic, 8)) *format = "hdf5";
     else if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) *format = "keras-zip";
     else if (i < n && (head[i] == '{' || head[i] == '[')) *format = "json";
+    else if (is_python_path(path)) *format = "python";
     else return ck_fail(CK_ERR_FORMAT, "%s: not a Keras model file (neither JSON, a .keras zip nor HDF5)", path);
     return CK_OK;
 }
@@ -68,6 +76,8 @@ static ck_model *load(const char *path, bool with_weights)
         st = ck_h5_model_load(path, with_weights, &m);
     } else if (!strcmp(format, "keras-zip")) {
         st = ck_keras_zip_load(path, with_weights, &m);
+    } else if (!strcmp(format, "python")) {
+        st = ck_python_model_load(path, &m);
     } else {
         json_t *root;
         if ((st = ck_read_json_file(path, &root))) return NULL;

@@ -30,6 +30,14 @@ static const struct {
     {"sparse_sigmoid", CK_ACT_SPARSE_SIGMOID}, {"sparsemax", CK_ACT_SPARSEMAX},
 };
 
+/* The table lists each kind's function name before its aliases. */
+const char *ck_act_function_name(ck_act_kind kind)
+{
+    for (size_t i = 0; i < sizeof act_names / sizeof act_names[0]; i++)
+        if (act_names[i].kind == kind) return act_names[i].name;
+    return "linear";
+}
+
 ck_status ck_activation_parse(const char *name, ck_act *out)
 {
     if (!name || !*name) name = "linear";

@@ -30,6 +30,9 @@ static inline float ck_max_nan(float a, float b) { return a > b || a != a ? a : 
 
 /* Accepts every Keras 3 name and alias ("swish", "hard_swish", None -> linear). */
 ck_status ck_activation_parse(const char *name, ck_act *out);
+/* The __name__ of the function keras.activations.get() returns: "silu" for
+ * "swish", "hard_silu" for "hard_swish". */
+const char *ck_act_function_name(ck_act_kind kind);
 /* y = f(x), in place allowed; [rows, cols]. */
 void ck_act_forward(ck_act_kind kind, const float *x, float *y, int64_t rows, int64_t cols);
 /* dx += f'(x) * dy using x (pre-activation) and y (output); [rows, cols]. */

@@ -110,6 +110,8 @@ static int fuzz_h5(const uint8_t *d, size_t n) { return fuzz_model_file("input.h
 static int fuzz_config(const uint8_t *d, size_t n) { return fuzz_model_file("config.json", d, n); }
 /* A TF.js model.json whose shards, fixed bytes, lie next to it. */
 static int fuzz_tfjs(const uint8_t *d, size_t n) { return fuzz_model_file("model.json", d, n); }
+/* Keras model code, read by the Python subset reader in load mode (prints and writes nothing) */
+static int fuzz_python(const uint8_t *d, size_t n) { return fuzz_model_file("model.py", d, n); }
 
 static int fuzz_weights_h5(const uint8_t *data, size_t size)
 {
@@ -191,7 +193,7 @@ typedef struct fuzz_target {
 static const fuzz_target fuzz_targets[] = {
     {"config", fuzz_config}, {"keras", fuzz_keras}, {"h5", fuzz_h5},   {"weights_h5", fuzz_weights_h5},
     {"tfjs", fuzz_tfjs},     {"npy", fuzz_npy},     {"npz", fuzz_npz}, {"csv", fuzz_csv},
-    {"idx", fuzz_idx},       {"kwargs", fuzz_kwargs},
+    {"idx", fuzz_idx},       {"kwargs", fuzz_kwargs}, {"python", fuzz_python},
 };
 
 #ifdef FUZZ_TARGET

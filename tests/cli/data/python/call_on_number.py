@@ -1,0 +1,3 @@
+import keras
+from keras import layers
+x = layers.Dense(2)(3)

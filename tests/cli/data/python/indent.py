@@ -1,0 +1,3 @@
+import keras
+if True:
+print(1)

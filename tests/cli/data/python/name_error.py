@@ -1,0 +1,2 @@
+import keras
+x = undefined_name

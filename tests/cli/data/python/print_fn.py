@@ -1,0 +1,4 @@
+import keras
+from keras import layers
+m = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)])
+m.summary(print_fn=print)

@@ -1,0 +1,3 @@
+import keras
+while True:
+    pass

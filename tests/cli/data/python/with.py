@@ -1,0 +1,3 @@
+import keras
+with open("x") as f:
+    pass

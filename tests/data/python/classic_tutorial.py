@@ -1,0 +1,9 @@
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Dense
+
+model = Sequential([
+    Dense(units=3, input_shape=(2,), activation='relu'),
+    Dense(units=2, activation='softmax')
+])
+
+model.summary()
