@@ -10,6 +10,7 @@ int cmd_files_inspect(int argc, char **argv);
 int cmd_config(int argc, char **argv); /* tools/cmd_config.c */
 int cmd_fit(int argc, char **argv), cmd_evaluate(int argc, char **argv), cmd_demo_fashion(int argc, char **argv); /* tools/cmd_fit.c */
 int cmd_demo_cnn(int argc, char **argv); /* tools/cmd_demo_cnn.c */
+int cmd_export(int argc, char **argv);   /* tools/cmd_export.c */
 
 const cli_command cli_extra_commands[] = {
     {"predict", cmd_predict,
@@ -35,6 +36,9 @@ const cli_command cli_extra_commands[] = {
     {"demo-cnn", cmd_demo_cnn,
      "  demo-cnn [--epochs N] [--batch-size N] [--limit N] [--threads N]\n"
      "                            train a CNN on Fashion-MNIST to 90% test accuracy\n"},
+    {"export", cmd_export,
+     "  export MODEL --c DIR [--name NAME] [--weights W] [--bin-threshold BYTES]\n"
+     "          write the model as DIR/NAME.h and DIR/NAME.c: C99, libm only, no malloc\n"},
     {"config", cmd_config, "  config FILE [--output OUT]  the model's Keras 3 model.to_json()\n"},
     {NULL, NULL, NULL},
 };

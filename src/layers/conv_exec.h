@@ -10,6 +10,12 @@
 #define CK_BWD_ARGS                                                                                            \
     ck_layer *l, const struct ck_tensor *in, int n_in, const struct ck_tensor *out, const struct ck_tensor *dout, \
         int n_out, struct ck_tensor *din, ck_exec *ex
+/* The kernel geometry of a convolution layer between tensors of these shapes
+ * (TensorFlow's 'same' split, causal padding; transpose: the JAX
+ * conv_transpose padding as the shift of the scattered output). */
+struct ck_conv_geom;
+ck_status ck_conv_geom_of(ck_layer *l, const struct ck_tensor *x, const struct ck_tensor *y, bool transpose,
+                          struct ck_conv_geom *g);
 ck_status ck_conv_forward(CK_FWD_ARGS);
 ck_status ck_conv_transpose_forward(CK_FWD_ARGS);
 ck_status ck_depthwise_forward(CK_FWD_ARGS);

@@ -1,0 +1,577 @@
+/*
+ * One C emitter per exported layer class: each checks the layer's config
+ * (refusing, by class and name, what the generated code cannot run) and writes
+ * the kernel call that computes one sample, as ckeras's engine computes it
+ * (kernels/ and the layers' forward hooks). Weight layouts are Keras's, so weights are
+ * written as they are; BatchNormalization becomes its inference-time affine
+ * map. The table at the end is the list of exported classes.
+ */
+#include "export/export.h"
+
+#include "layers/conv_exec.h"
+#include "layers/conv_layers.h"
+#include "layers/core_layers.h"
+#include "layers/layers.h"
+#include "layers/seq_layers.h"
+#include "kernels/conv.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef long long ll;
+
+static const ck_shape *in_shape(ex_ctx *c, const ex_step *s, int k) { return &ex_val(c, s->in[k])->shape; }
+static const ck_shape *out_shape(ex_ctx *c, const ex_step *s, int k) { return &ex_val(c, s->out[k])->shape; }
+static int64_t in_size(ex_ctx *c, const ex_step *s, int k) { return ex_val(c, s->in[k])->size; }
+static int64_t out_size(ex_ctx *c, const ex_step *s, int k) { return ex_val(c, s->out[k])->size; }
+static int64_t last_dim(const ck_shape *sh) { return sh->rank > 1 ? sh->dim[sh->rank - 1] : 1; }
+
+/* Output = input, then f in place (the copy is skipped when they share storage). */
+static void copy_in_to_out(ex_ctx *c, const ex_step *s)
+{
+    const char *x = ex_in(c, s, 0), *y = ex_out(c, s, 0);
+    if (ex_emitting(c) && !strcmp(x, y)) return;
+    ex_use(c, "copy");
+    ex_line(c, "k_copy(%s, %s, %lld);", x, y, (ll)out_size(c, s, 0));
+}
+
+/* ---- core ------------------------------------------------------------------------------- */
+static ck_status emit_dense(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_dense_config *cf = CK_CFG(l, ck_dense_config);
+    int64_t n_in = last_dim(in_shape(c, s, 0)), rows = in_size(c, s, 0) / n_in;
+    if (cf->quantization_config) return ex_refuse(l, "field 'quantization_config' is set");
+    ex_use(c, "dense");
+    const char *y = ex_out(c, s, 0);
+    ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]),
+            cf->use_bias ? ex_weight(c, l, &l->weights[1]) : "NULL", y, (ll)rows, (ll)n_in, (ll)cf->units);
+    return ex_activation(c, l, cf->activation.kind, y, rows, cf->units);
+}
+
+static ck_status emit_activation(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    copy_in_to_out(c, s);
+    int64_t cols = last_dim(out_shape(c, s, 0));
+    return ex_activation(c, l, CK_CFG(l, ck_activation_config)->activation.kind, ex_out(c, s, 0),
+                         out_size(c, s, 0) / cols, cols);
+}
+
+static ck_status emit_permute(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_permute_config *cf = CK_CFG(l, ck_permute_config);
+    const ck_shape *x = in_shape(c, s, 0);
+    int64_t dims[CK_MAX_RANK], perm[CK_MAX_RANK];
+    int rank = x->rank - 1;
+    if (cf->dims.n != rank) return ex_refuse(l, "field 'dims' has %d axes for rank %d", cf->dims.n, rank);
+    for (int a = 0; a < rank; a++) dims[a] = x->dim[a + 1], perm[a] = cf->dims.v[a] - 1;
+    ex_use(c, "transpose");
+    ex_line(c, "k_transpose(%s, %s, %d, %s, %s);", ex_in(c, s, 0), ex_out(c, s, 0), rank,
+            ex_longs(c, l, "dims", dims, rank), ex_longs(c, l, "perm", perm, rank));
+    return CK_OK;
+}
+
+static ck_status emit_repeat(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    int64_t n = CK_CFG(l, ck_repeat_vector_config)->n, d = in_size(c, s, 0);
+    ex_use(c, "concat_part");
+    for (int64_t i = 0; i < n; i++)
+        ex_line(c, "k_concat_part(%s, %s, 1, %lld, %lld, %lld);", ex_in(c, s, 0), ex_out(c, s, 0), (ll)d,
+                (ll)(n * d), (ll)(i * d));
+    (void)l;
+    return CK_OK;
+}
+
+static ck_status emit_flatten_check(const ck_layer *l, const ck_shape *x)
+{
+    const ck_flatten_config *cf = CK_CFG(l, ck_flatten_config);
+    if (x->rank > 2 && !strcmp(cf->data_format, "channels_first"))
+        return ex_refuse(l, "field 'data_format' 'channels_first' reorders the floats");
+    return CK_OK;
+}
+
+/* ---- convolutions ------------------------------------------------------------------------- */
+static ck_status conv_geom(ex_ctx *c, const ck_layer *l, const ex_step *s, bool transpose, ck_conv_geom *g)
+{
+    ck_tensor x = {.shape = *in_shape(c, s, 0)}, y = {.shape = *out_shape(c, s, 0)};
+    x.shape.dim[0] = y.shape.dim[0] = 1;
+    ck_status st = ck_conv_geom_of((ck_layer *)l, &x, &y, transpose, g);
+    if (st) return ex_refuse(l, "%s", ck_errmsg());
+    return CK_OK;
+}
+
+static const char *geom_name(ex_ctx *c, const ck_layer *l, const ck_conv_geom *g)
+{
+    return ex_geom(c, l, g->in, g->out, g->k, g->s, g->d, g->pad, g->cin, g->cout, g->groups, g->mult);
+}
+
+static const char *conv_bias(ex_ctx *c, const ck_layer *l)
+{
+    return CK_CFG(l, ck_conv_config)->use_bias ? ex_weight(c, l, &l->weights[l->n_weights - 1]) : "NULL";
+}
+
+static ck_status conv_finish(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    int64_t cols = last_dim(out_shape(c, s, 0));
+    return ex_activation(c, l, CK_CFG(l, ck_conv_config)->activation.kind, ex_out(c, s, 0), out_size(c, s, 0) / cols,
+                         cols);
+}
+
+static ck_status emit_conv(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    ck_conv_geom g;
+    ck_status st = conv_geom(c, l, s, false, &g);
+    if (st) return st;
+    ex_use(c, "conv");
+    ex_line(c, "k_conv(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]), conv_bias(c, l),
+            ex_out(c, s, 0), geom_name(c, l, &g));
+    return conv_finish(c, l, s);
+}
+
+static ck_status emit_conv_transpose(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    ck_conv_geom g;
+    ck_status st = conv_geom(c, l, s, true, &g);
+    if (st) return st;
+    if (g.groups != 1) return ex_refuse(l, "field 'groups' %lld", (ll)g.groups);
+    ex_use(c, "conv_transpose");
+    ex_line(c, "k_conv_transpose(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]),
+            conv_bias(c, l), ex_out(c, s, 0), geom_name(c, l, &g));
+    return conv_finish(c, l, s);
+}
+
+static ck_status emit_depthwise(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    ck_conv_geom g;
+    ck_status st = conv_geom(c, l, s, false, &g);
+    if (st) return st;
+    ex_use(c, "depthwise");
+    ex_line(c, "k_depthwise(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]),
+            conv_bias(c, l), ex_out(c, s, 0), geom_name(c, l, &g));
+    return conv_finish(c, l, s);
+}
+
+/* Depthwise into scratch, then the pointwise kernel [cin * mult, cout] as a Dense. */
+static ck_status emit_separable(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    ck_conv_geom g;
+    ck_status st = conv_geom(c, l, s, false, &g);
+    if (st) return st;
+    int64_t npos = g.out[0] * g.out[1] * g.out[2], mid = g.cin * g.mult;
+    const char *t = ex_scratch(c, npos * mid);
+    ex_use(c, "depthwise");
+    ex_use(c, "dense");
+    ex_line(c, "k_depthwise(%s, %s, NULL, %s, &%s);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]), t,
+            geom_name(c, l, &g));
+    ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", t, ex_weight(c, l, &l->weights[1]), conv_bias(c, l),
+            ex_out(c, s, 0), (ll)npos, (ll)mid, (ll)g.cout);
+    return conv_finish(c, l, s);
+}
+
+/* ---- pooling ------------------------------------------------------------------------------- */
+static ck_status emit_pool(ex_ctx *c, const ck_layer *l, const ex_step *s, bool is_max)
+{
+    const ck_pool_config *cf = CK_CFG(l, ck_pool_config);
+    const ck_shape *x = in_shape(c, s, 0), *y = out_shape(c, s, 0);
+    int r = cf->pool_size.n;
+    if (strcmp(cf->data_format, "channels_last") && r > 0) return ex_refuse(l, "field 'data_format' 'channels_first'");
+    if (x->rank != r + 2) return ex_refuse(l, "input of rank %d", x->rank);
+    int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, st[3] = {1, 1, 1}, d[3] = {1, 1, 1},
+            pad[3] = {0, 0, 0};
+    for (int i = 0; i < r; i++) {
+        int a = 3 - r + i;
+        in[a] = x->dim[1 + i], out[a] = y->dim[1 + i], k[a] = cf->pool_size.v[i], st[a] = cf->strides.v[i];
+        pad[a] = ck_pad_before(in[a], out[a], k[a], st[a], 1, cf->padding);
+    }
+    int64_t ch = x->dim[r + 1];
+    ex_use(c, "pool");
+    ex_line(c, "k_pool(%s, %s, &%s, %d);", ex_in(c, s, 0), ex_out(c, s, 0),
+            ex_geom(c, l, in, out, k, st, d, pad, ch, ch, 1, 1), is_max);
+    return CK_OK;
+}
+static ck_status emit_max_pool(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_pool(c, l, s, true); }
+static ck_status emit_avg_pool(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_pool(c, l, s, false); }
+
+static ck_status emit_global(ex_ctx *c, const ck_layer *l, const ex_step *s, bool is_max)
+{
+    if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last"))
+        return ex_refuse(l, "field 'data_format' 'channels_first'");
+    int64_t ch = last_dim(in_shape(c, s, 0));
+    ex_use(c, "global_pool");
+    ex_line(c, "k_global_pool(%s, %s, %lld, %lld, %d);", ex_in(c, s, 0), ex_out(c, s, 0),
+            (ll)(in_size(c, s, 0) / ch), (ll)ch, is_max);
+    return CK_OK;
+}
+static ck_status emit_gmax(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_global(c, l, s, true); }
+static ck_status emit_gavg(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_global(c, l, s, false); }
+
+/* ---- padding, cropping, upsampling -------------------------------------------------------------- */
+static ck_status emit_resize(ex_ctx *c, const ck_layer *l, const ex_step *s, int r, int op /* 0 pad 1 crop 2 up */)
+{
+    const ck_resize_config *cf = CK_CFG(l, ck_resize_config);
+    const ck_shape *x = in_shape(c, s, 0), *y = out_shape(c, s, 0);
+    if (r > 1 && strcmp(cf->data_format, "channels_last")) return ex_refuse(l, "field 'data_format' 'channels_first'");
+    if (op == 2 && r == 2 && strcmp(cf->interpolation, "nearest"))
+        return ex_refuse(l, "field 'interpolation' '%s' (only 'nearest' is exported)", cf->interpolation);
+    if (x->rank != r + 2) return ex_refuse(l, "input of rank %d", x->rank);
+    int64_t p[3][2] = {{0}};
+    if (op < 2) {
+        ck_status st = ck_parse_pairs(l, op ? "cropping" : "padding", op ? cf->cropping : cf->padding, r, p);
+        if (st) return ex_refuse(l, "%s", ck_errmsg());
+    }
+    int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, off[3] = {0, 0, 0}, size[3] = {1, 1, 1};
+    for (int i = 0; i < r; i++) {
+        int a = 3 - r + i;
+        in[a] = x->dim[1 + i], out[a] = y->dim[1 + i];
+        off[a] = op == 0 ? p[i][0] : -p[i][0];
+        size[a] = op == 2 ? cf->size.v[i] : 1;
+    }
+    int64_t ch = x->dim[r + 1];
+    if (op == 2) {
+        ex_use(c, "upsample");
+        ex_line(c, "k_upsample(%s, %s, %s, %s, %lld);", ex_in(c, s, 0), ex_out(c, s, 0), ex_longs(c, l, "in", in, 3),
+                ex_longs(c, l, "size", size, 3), (ll)ch);
+        return CK_OK;
+    }
+    ex_use(c, "pad_crop");
+    ex_line(c, "k_pad_crop(%s, %s, %s, %s, %s, %lld);", ex_in(c, s, 0), ex_out(c, s, 0), ex_longs(c, l, "in", in, 3),
+            ex_longs(c, l, "out", out, 3), ex_longs(c, l, "shift", off, 3), (ll)ch);
+    return CK_OK;
+}
+#define RESIZE_EMITTER(fn, r, op) \
+    static ck_status fn(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_resize(c, l, s, r, op); }
+RESIZE_EMITTER(emit_zp1, 1, 0)
+RESIZE_EMITTER(emit_zp2, 2, 0)
+RESIZE_EMITTER(emit_zp3, 3, 0)
+RESIZE_EMITTER(emit_cr1, 1, 1)
+RESIZE_EMITTER(emit_cr2, 2, 1)
+RESIZE_EMITTER(emit_cr3, 3, 1)
+RESIZE_EMITTER(emit_up1, 1, 2)
+RESIZE_EMITTER(emit_up2, 2, 2)
+RESIZE_EMITTER(emit_up3, 3, 2)
+
+/* ---- normalization ------------------------------------------------------------------------------- */
+/* [outer, dim, inner] around axis ax of a batch-first shape. */
+static void split_at(const ck_shape *x, int ax, int64_t *outer, int64_t *dim, int64_t *inner)
+{
+    *outer = 1, *inner = 1, *dim = x->dim[ax];
+    for (int d = 1; d < ax; d++) *outer *= x->dim[d];
+    for (int d = ax + 1; d < x->rank; d++) *inner *= x->dim[d];
+}
+
+/* BatchNormalization at inference: y = x * a + b per channel, with
+ * a = gamma / sqrt(var + eps) and b = beta - mean * a, as the engine folds it. */
+static ck_status emit_batchnorm(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_norm_config *cf = CK_CFG(l, ck_norm_config);
+    const ck_shape *x = in_shape(c, s, 0);
+    int ax;
+    if (cf->axis.n != 1 || !ck_normalize_axis(cf->axis.v[0], x->rank, &ax) || ax == 0)
+        return ex_refuse(l, "field 'axis' must be one non-batch axis");
+    if (cf->renorm) return ex_refuse(l, "field 'renorm' is set");
+    int64_t outer, dim, inner;
+    split_at(x, ax, &outer, &dim, &inner);
+    const char *sc = "w", *sh = "w";
+    if (ex_emitting(c)) {
+        float *ab = ck_malloc((size_t)(2 * dim + 1) * sizeof *ab);
+        if (!ab) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+        int w = 0;
+        const float *gamma = cf->scale ? l->weights[w++].value : NULL;
+        const float *beta = cf->center ? l->weights[w++].value : NULL;
+        const float *mean = l->weights[w].value, *var = l->weights[w + 1].value;
+        for (int64_t d = 0; d < dim; d++) {
+            ab[d] = 1.0f / sqrtf(var[d] + (float)cf->epsilon) * (gamma ? gamma[d] : 1.0f);
+            ab[dim + d] = (beta ? beta[d] : 0.0f) - mean[d] * ab[d];
+        }
+        sc = ex_floats(c, l, "scale", ab, dim);
+        sh = ex_floats(c, l, "shift", ab + dim, dim);
+        ck_free(ab);
+    }
+    ex_use(c, "affine");
+    ex_line(c, "k_affine(%s, %s, %s, %s, %lld, %lld, %lld);", ex_in(c, s, 0), ex_out(c, s, 0), sc, sh, (ll)outer,
+            (ll)dim, (ll)inner);
+    return CK_OK;
+}
+
+/* LayerNormalization over the trailing axes (the common case: axis=-1). */
+static ck_status emit_layernorm(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_norm_config *cf = CK_CFG(l, ck_norm_config);
+    const ck_shape *x = in_shape(c, s, 0);
+    bool red[CK_MAX_RANK] = {0};
+    for (int i = 0; i < cf->axis.n; i++) {
+        int ax;
+        if (!ck_normalize_axis(cf->axis.v[i], x->rank, &ax) || ax == 0) return ex_refuse(l, "field 'axis'");
+        red[ax] = true;
+    }
+    int first = x->rank;
+    while (first > 1 && red[first - 1]) first--;
+    for (int d = 1; d < first; d++)
+        if (red[d]) return ex_refuse(l, "field 'axis' must be the trailing axes");
+    int64_t dim = 1;
+    for (int d = first; d < x->rank; d++) dim *= x->dim[d];
+    if (dim < 1 || first == x->rank) return ex_refuse(l, "field 'axis' names no axis");
+    const char *gamma = cf->scale || cf->rms_scaling ? ex_weight(c, l, &l->weights[0]) : "NULL";
+    const char *beta = cf->center && !cf->rms_scaling ? ex_weight(c, l, &l->weights[cf->scale ? 1 : 0]) : "NULL";
+    ex_use(c, "layer_norm");
+    ex_line(c, "k_layer_norm(%s, %s, %s, %s, %lld, %lld, %s, %d);", ex_in(c, s, 0), ex_out(c, s, 0), gamma, beta,
+            (ll)(in_size(c, s, 0) / dim), (ll)dim, ex_float(c, cf->epsilon), cf->rms_scaling);
+    return CK_OK;
+}
+
+/* Rescaling: y = x * scale + offset, each a number or one per channel. */
+static ck_status emit_rescaling(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_prep_config *cf = CK_CFG(l, ck_prep_config);
+    int64_t ch = last_dim(in_shape(c, s, 0));
+    double a[4096], b[4096];
+    int na, nb;
+    if (ck_parse_floats(l, "scale", cf->scale, a, 4096, &na) || ck_parse_floats(l, "offset", cf->offset, b, 4096, &nb))
+        return ex_refuse(l, "%s", ck_errmsg());
+    if ((na != 1 && na != ch) || (nb != 1 && nb != ch)) return ex_refuse(l, "scale/offset do not match the channels");
+    float fa[4096], fb[4096];
+    for (int64_t j = 0; j < ch && j < 4096; j++) fa[j] = (float)a[na == 1 ? 0 : j], fb[j] = (float)b[nb == 1 ? 0 : j];
+    if (ch > 4096) return ex_refuse(l, "more than 4096 channels");
+    ex_use(c, "affine");
+    ex_line(c, "k_affine(%s, %s, %s, %s, %lld, %lld, 1);", ex_in(c, s, 0), ex_out(c, s, 0),
+            ex_floats(c, l, "scale", fa, ch), ex_floats(c, l, "offset", fb, ch), (ll)(in_size(c, s, 0) / ch), (ll)ch);
+    return CK_OK;
+}
+
+/* ---- activation layers -------------------------------------------------------------------------- */
+static ck_status emit_relu(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_act_layer_config *cf = CK_CFG(l, ck_act_layer_config);
+    copy_in_to_out(c, s);
+    ex_use(c, "relu_layer");
+    ex_line(c, "k_relu_layer(%s, %lld, %s, %s, %s);", ex_out(c, s, 0), (ll)out_size(c, s, 0),
+            ex_float(c, isnan(cf->max_value) ? -1.0 : cf->max_value), ex_float(c, cf->negative_slope),
+            ex_float(c, cf->threshold));
+    return CK_OK;
+}
+
+static ck_status emit_leaky(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    copy_in_to_out(c, s);
+    ex_use(c, "leaky");
+    ex_line(c, "k_leaky(%s, %lld, %s);", ex_out(c, s, 0), (ll)out_size(c, s, 0),
+            ex_float(c, CK_CFG(l, ck_act_layer_config)->negative_slope));
+    return CK_OK;
+}
+
+static ck_status emit_elu(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    copy_in_to_out(c, s);
+    ex_use(c, "elu");
+    ex_line(c, "k_elu(%s, %lld, %s);", ex_out(c, s, 0), (ll)out_size(c, s, 0),
+            ex_float(c, CK_CFG(l, ck_act_layer_config)->alpha));
+    return CK_OK;
+}
+
+/* PReLU: alpha broadcast over one sample once, at export. */
+static ck_status emit_prelu(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_shape *x = in_shape(c, s, 0);
+    const ck_weight *w = &l->weights[0];
+    int64_t n = in_size(c, s, 0);
+    const char *alpha = "w";
+    if (w->shape.rank != x->rank - 1) return ex_refuse(l, "alpha of rank %d", w->shape.rank);
+    if (ex_emitting(c)) {
+        float *full = ck_malloc((size_t)(n + 1) * sizeof *full);
+        if (!full) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+        for (int64_t i = 0; i < n; i++) {
+            int64_t rem = i, ai = 0, stride = 1;
+            for (int d = x->rank - 1; d >= 1; d--) {
+                int64_t idx = rem % x->dim[d];
+                rem /= x->dim[d];
+                ai += (w->shape.dim[d - 1] == 1 ? 0 : idx) * stride;
+                stride *= w->shape.dim[d - 1];
+            }
+            full[i] = w->value[ai];
+        }
+        alpha = ex_floats(c, l, "alpha", full, n);
+        ck_free(full);
+    }
+    copy_in_to_out(c, s);
+    ex_use(c, "prelu");
+    ex_line(c, "k_prelu(%s, %s, %lld);", ex_out(c, s, 0), alpha, (ll)n);
+    return CK_OK;
+}
+
+static ck_status emit_softmax(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_ints *a = &CK_CFG(l, ck_act_layer_config)->axis;
+    const ck_shape *x = in_shape(c, s, 0);
+    int ax;
+    if (a->n != 1 || !ck_normalize_axis(a->v[0], x->rank, &ax) || ax != x->rank - 1)
+        return ex_refuse(l, "field 'axis' must be the last axis");
+    if (s->n_in > 1) return ex_refuse(l, "a mask input");
+    copy_in_to_out(c, s);
+    int64_t cols = last_dim(x);
+    return ex_activation(c, l, CK_ACT_SOFTMAX, ex_out(c, s, 0), in_size(c, s, 0) / cols, cols);
+}
+
+/* ---- merging ------------------------------------------------------------------------------------ */
+/* Strides of input k over the output's non-batch dims, 0 where it broadcasts
+ * (numpy rules: trailing dims aligned). */
+static void bcast_strides(const ck_shape *x, const ck_shape *y, int64_t *st)
+{
+    int64_t acc = 1;
+    int ry = y->rank - 1, rx = x->rank - 1;
+    for (int d = ry - 1; d >= 0; d--) {
+        int xd = d - (ry - rx);
+        int64_t ext = xd >= 0 ? x->dim[xd + 1] : 1;
+        st[d] = ext == 1 ? 0 : acc;
+        acc *= ext;
+    }
+}
+
+static ck_status emit_merge(ex_ctx *c, const ck_layer *l, const ex_step *s, int op, bool average)
+{
+    const ck_shape *y = out_shape(c, s, 0);
+    int rank = y->rank - 1;
+    int64_t dims[CK_MAX_RANK], full[CK_MAX_RANK], sa[CK_MAX_RANK];
+    for (int d = 0; d < rank; d++) dims[d] = y->dim[d + 1];
+    bcast_strides(y, y, full);
+    if (s->n_in < 2) return ex_refuse(l, "fewer than two inputs");
+    ex_use(c, "binary");
+    const char *yn = ex_out(c, s, 0), *dn = ex_longs(c, l, "dims", dims, rank);
+    const char *fulln = s->n_in > 2 ? ex_longs(c, l, "strides", full, rank) : NULL;
+    bcast_strides(in_shape(c, s, 0), y, sa);
+    const char *a0 = ex_in(c, s, 0), *s0 = ex_longs(c, l, "strides0", sa, rank);
+    for (int k = 1; k < s->n_in; k++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "strides%d", k);
+        bcast_strides(in_shape(c, s, k), y, sa);
+        ex_line(c, "k_binary(%s, %s, %s, %s, %s, %d, %s, %d);", k == 1 ? a0 : yn, k == 1 ? s0 : fulln, ex_in(c, s, k),
+                ex_longs(c, l, tag, sa, rank), yn, rank, dn, op);
+    }
+    if (average) {
+        ex_use(c, "div");
+        ex_line(c, "k_div(%s, %lld, %d.0f);", yn, (ll)out_size(c, s, 0), s->n_in);
+    }
+    return CK_OK;
+}
+#define MERGE_EMITTER(fn, op, avg) \
+    static ck_status fn(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_merge(c, l, s, op, avg); }
+MERGE_EMITTER(emit_add, 0, false)
+MERGE_EMITTER(emit_subtract, 1, false)
+MERGE_EMITTER(emit_multiply, 2, false)
+MERGE_EMITTER(emit_maximum, 3, false)
+MERGE_EMITTER(emit_minimum, 4, false)
+MERGE_EMITTER(emit_average, 0, true)
+
+static ck_status emit_concatenate(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_shape *y = out_shape(c, s, 0);
+    int ax;
+    if (!ck_normalize_axis(CK_CFG(l, ck_concatenate_config)->axis, y->rank, &ax) || ax == 0)
+        return ex_refuse(l, "field 'axis'");
+    int64_t outer, dim, inner, at = 0;
+    split_at(y, ax, &outer, &dim, &inner);
+    ex_use(c, "concat_part");
+    for (int k = 0; k < s->n_in; k++) {
+        int64_t w = in_shape(c, s, k)->dim[ax] * inner;
+        ex_line(c, "k_concat_part(%s, %s, %lld, %lld, %lld, %lld);", ex_in(c, s, k), ex_out(c, s, 0), (ll)outer, (ll)w,
+                (ll)(dim * inner), (ll)at);
+        at += w;
+    }
+    return CK_OK;
+}
+
+/* ---- embedding ------------------------------------------------------------------------------------ */
+static ck_status emit_embedding(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_embedding_config *cf = CK_CFG(l, ck_embedding_config);
+    if (cf->mask_zero) return ex_refuse(l, "field 'mask_zero' (Keras masks are not exported)");
+    if (cf->quantization_config) return ex_refuse(l, "field 'quantization_config' is set");
+    ex_use(c, "embedding");
+    ex_line(c, "if (k_embedding(%s, %s, %s, %lld, %lld, %lld)) return 1;", ex_in(c, s, 0),
+            ex_weight(c, l, &l->weights[0]), ex_out(c, s, 0), (ll)in_size(c, s, 0), (ll)cf->input_dim,
+            (ll)cf->output_dim);
+    return CK_OK;
+}
+
+/* Flatten reorders nothing channels-last: it shares its input's floats. */
+static ck_status emit_flatten(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    return emit_flatten_check(l, in_shape(c, s, 0));
+}
+
+/* ---- the table ------------------------------------------------------------------------------------- */
+static const ex_class classes[] = {
+    {"Dense", emit_dense, 0},
+    {"Activation", emit_activation, EX_INPLACE},
+    {"Dropout", NULL, EX_ALIAS},
+    {"SpatialDropout1D", NULL, EX_ALIAS},
+    {"SpatialDropout2D", NULL, EX_ALIAS},
+    {"SpatialDropout3D", NULL, EX_ALIAS},
+    {"GaussianNoise", NULL, EX_ALIAS},
+    {"GaussianDropout", NULL, EX_ALIAS},
+    {"AlphaDropout", NULL, EX_ALIAS},
+    {"ActivityRegularization", NULL, EX_ALIAS},
+    {"Identity", NULL, EX_ALIAS},
+    {"Reshape", NULL, EX_ALIAS},
+    {"Flatten", emit_flatten, EX_ALIAS},
+    {"Permute", emit_permute, 0},
+    {"RepeatVector", emit_repeat, 0},
+    {"Conv1D", emit_conv, 0},
+    {"Conv2D", emit_conv, 0},
+    {"Conv3D", emit_conv, 0},
+    {"Conv1DTranspose", emit_conv_transpose, 0},
+    {"Conv2DTranspose", emit_conv_transpose, 0},
+    {"Conv3DTranspose", emit_conv_transpose, 0},
+    {"DepthwiseConv1D", emit_depthwise, 0},
+    {"DepthwiseConv2D", emit_depthwise, 0},
+    {"SeparableConv1D", emit_separable, 0},
+    {"SeparableConv2D", emit_separable, 0},
+    {"MaxPooling1D", emit_max_pool, 0},
+    {"MaxPooling2D", emit_max_pool, 0},
+    {"MaxPooling3D", emit_max_pool, 0},
+    {"AveragePooling1D", emit_avg_pool, 0},
+    {"AveragePooling2D", emit_avg_pool, 0},
+    {"AveragePooling3D", emit_avg_pool, 0},
+    {"GlobalMaxPooling1D", emit_gmax, 0},
+    {"GlobalMaxPooling2D", emit_gmax, 0},
+    {"GlobalMaxPooling3D", emit_gmax, 0},
+    {"GlobalAveragePooling1D", emit_gavg, 0},
+    {"GlobalAveragePooling2D", emit_gavg, 0},
+    {"GlobalAveragePooling3D", emit_gavg, 0},
+    {"ZeroPadding1D", emit_zp1, 0},
+    {"ZeroPadding2D", emit_zp2, 0},
+    {"ZeroPadding3D", emit_zp3, 0},
+    {"Cropping1D", emit_cr1, 0},
+    {"Cropping2D", emit_cr2, 0},
+    {"Cropping3D", emit_cr3, 0},
+    {"UpSampling1D", emit_up1, 0},
+    {"UpSampling2D", emit_up2, 0},
+    {"UpSampling3D", emit_up3, 0},
+    {"BatchNormalization", emit_batchnorm, EX_INPLACE},
+    {"LayerNormalization", emit_layernorm, EX_INPLACE},
+    {"Rescaling", emit_rescaling, EX_INPLACE},
+    {"ReLU", emit_relu, EX_INPLACE},
+    {"LeakyReLU", emit_leaky, EX_INPLACE},
+    {"ELU", emit_elu, EX_INPLACE},
+    {"PReLU", emit_prelu, EX_INPLACE},
+    {"Softmax", emit_softmax, EX_INPLACE},
+    {"Add", emit_add, 0},
+    {"Subtract", emit_subtract, 0},
+    {"Multiply", emit_multiply, 0},
+    {"Maximum", emit_maximum, 0},
+    {"Minimum", emit_minimum, 0},
+    {"Average", emit_average, 0},
+    {"Concatenate", emit_concatenate, 0},
+    {"Embedding", emit_embedding, 0},
+};
+
+const ex_class *ex_find_class(const char *class_name)
+{
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        if (!strcmp(classes[i].class_name, class_name)) return &classes[i];
+    return NULL;
+}
+
+const ex_class *ex_classes(int *n)
+{
+    *n = (int)(sizeof classes / sizeof classes[0]);
+    return classes;
+}

@@ -1,0 +1,93 @@
+/*
+ * Code generation of `ckeras export --c` (export_c.c drives it, emit_layers.c
+ * holds one emitter per layer class): a built model's plan, flattened through
+ * nested models, becomes one C99 function that calls a kernel per layer on one
+ * sample. Every tensor of the plan is a value; values share storage where a
+ * layer only renames its input (Reshape, Dropout) or may overwrite it
+ * (activations), and what remains is packed into one arena by lifetime.
+ * Emitters run twice: a dry pass that checks the layer (refusing what the
+ * generated code cannot do, before any file is written) and asks for scratch,
+ * then the pass that writes code.
+ */
+#ifndef CK_EXPORT_H
+#define CK_EXPORT_H
+
+#include "graph/graph.h"
+
+#include <stdbool.h>
+
+typedef enum ex_place { EX_ARENA, EX_INPUT, EX_OUTPUT } ex_place;
+
+typedef struct ex_value {
+    ck_shape shape;     /* batch first; dim[0] is not used           */
+    int64_t size;       /* floats of one sample                      */
+    int link;           /* the value whose storage it shares (itself: its own) */
+    ex_place place;     /* where its storage is (of the root)        */
+    int64_t offset;     /* floats into the arena, `in` or `out`      */
+    int first, last;    /* steps that write it and last read it      */
+    int model_output;   /* index of the model output it is, or -1    */
+} ex_value;
+
+#define EX_MAX_IO CK_LAYER_SHAPES
+#define EX_MAX_SCRATCH 4
+
+typedef struct ex_step {
+    const ck_layer *layer;
+    int in[EX_MAX_IO], n_in;     /* values read                         */
+    int out[4], n_out;           /* values written                      */
+    int scratch[EX_MAX_SCRATCH], n_scratch; /* values of its scratch    */
+} ex_step;
+
+typedef struct ex_ctx ex_ctx;
+
+/* What an emitter says about its class (ex_class.flags). */
+enum {
+    EX_ALIAS = 1,   /* the output is the input's floats unchanged: no code (emit,
+                       if any, only checks the layer, in the dry pass)          */
+    EX_INPLACE = 2, /* the kernel may write its output over input 0           */
+};
+
+typedef ck_status (*ex_emit_fn)(ex_ctx *c, const ck_layer *l, const ex_step *s);
+typedef struct ex_class {
+    const char *class_name;
+    ex_emit_fn emit;    /* may be NULL with EX_ALIAS */
+    unsigned flags;
+} ex_class;
+
+/* The emitter of a class (emit_layers.c), NULL when the class is not exported. */
+const ex_class *ex_find_class(const char *class_name);
+/* The names of every exported class, NULL-terminated (for messages and docs). */
+const ex_class *ex_classes(int *n);
+
+/* ---- what emitters call (export_c.c) -------------------------------------------- */
+bool ex_emitting(const ex_ctx *c);
+const ex_value *ex_val(const ex_ctx *c, int v);
+/* C expressions (float *) of a step's input k / output k / scratch buffer. */
+const char *ex_in(ex_ctx *c, const ex_step *s, int k);
+const char *ex_out(ex_ctx *c, const ex_step *s, int k);
+/* A scratch buffer of `floats` floats live during this step only. */
+const char *ex_scratch(ex_ctx *c, int64_t floats);
+/* Name of a const float array holding weight w's values (one array per weight). */
+const char *ex_weight(ex_ctx *c, const ck_layer *l, const ck_weight *w);
+/* Name of a const array of n floats / longs made by the exporter (derived
+ * constants: folded scales, geometry); tag names it in the file. */
+const char *ex_floats(ex_ctx *c, const ck_layer *l, const char *tag, const float *v, int64_t n);
+const char *ex_longs(ex_ctx *c, const ck_layer *l, const char *tag, const int64_t *v, int n);
+/* Name of a const k_geom (kernel template "geom") with these fields. */
+const char *ex_geom(ex_ctx *c, const ck_layer *l, const int64_t in[3], const int64_t out[3], const int64_t k[3],
+                    const int64_t s[3], const int64_t d[3], const int64_t pad[3], int64_t cin, int64_t cout,
+                    int64_t groups, int64_t mult);
+/* Makes the generated file carry kernel template `name` (and what it uses). */
+void ex_use(ex_ctx *c, const char *name);
+/* A float literal of v (as float32), exact to 9 digits. */
+const char *ex_float(ex_ctx *c, double v);
+/* One line of the predict function's body. */
+void ex_line(ex_ctx *c, const char *fmt, ...) CK_PRINTF(2, 3);
+/* The refusal of a layer the generated code cannot run: names class, layer, why. */
+ck_status ex_refuse(const ck_layer *l, const char *fmt, ...) CK_PRINTF(2, 3);
+/* Keras activation `kind` applied in place to expr ([rows, cols], the
+ * row-wise ones over cols). */
+ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, int64_t rows,
+                        int64_t cols);
+
+#endif
