@@ -497,6 +497,100 @@ static ck_status emit_flatten(ex_ctx *c, const ck_layer *l, const ex_step *s)
     return emit_flatten_check(l, in_shape(c, s, 0));
 }
 
+/* ---- recurrent ------------------------------------------------------------------------------------ */
+/* The k_act_* function of an element-wise activation, as an expression. */
+static const char *act_fn(ex_ctx *c, const ck_layer *l, ck_act_kind kind, ck_status *st)
+{
+    static const struct {
+        ck_act_kind kind;
+        const char *name;
+    } fns[] = {{CK_ACT_LINEAR, "linear"}, {CK_ACT_TANH, "tanh"}, {CK_ACT_SIGMOID, "sigmoid"}, {CK_ACT_RELU, "relu"},
+               {CK_ACT_HARD_SIGMOID, "hard_sigmoid"}, {CK_ACT_ELU, "elu"}, {CK_ACT_SELU, "selu"},
+               {CK_ACT_SOFTSIGN, "softsign"}, {CK_ACT_RELU6, "relu6"}, {CK_ACT_SILU, "silu"}, {CK_ACT_GELU, "gelu"},
+               {CK_ACT_HARD_SILU, "hard_silu"}, {CK_ACT_SOFTPLUS, "softplus"}, {CK_ACT_EXPONENTIAL, "exponential"}};
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        if (fns[i].kind == kind) {
+            ex_use(c, ex_str(c, "act_%s", fns[i].name));
+            return ex_str(c, "k_act_%s", fns[i].name);
+        }
+    *st = ex_refuse(l, "activation %d inside a recurrent cell", (int)kind);
+    return "NULL";
+}
+
+static int rnn_kind(const ck_layer *l)
+{
+    const char *n = l->cls->class_name;
+    return !strcmp(n, "SimpleRNN") ? 0 : !strcmp(n, "LSTM") ? 1 : !strcmp(n, "GRU") ? 2 : -1;
+}
+
+/* One k_rnn call for cell layer `cell` (a layer or Bidirectional's sublayer),
+ * its weights l->weights[w0..], named after l. */
+static ck_status rnn_call(ex_ctx *c, const ck_layer *l, const ck_layer *cell, int w0, const char *x, const ck_shape *xs,
+                          const char *h0, const char *c0, const char *seq, const char *h, const char *cc)
+{
+    const ck_rnn_config *cf = CK_CFG(cell, ck_rnn_config);
+    int kind = rnn_kind(cell);
+    if (kind < 0) return ex_refuse(l, "wraps %s, which has no emitter", cell->cls->class_name);
+    if (cf->stateful) return ex_refuse(l, "field 'stateful' (states kept between calls)");
+    if (xs->rank != 3) return ex_refuse(l, "input of rank %d", xs->rank);
+    int64_t u = cf->units, gu = (kind == 1 ? 4 : kind == 2 ? 3 : 1) * u;
+    const char *work = ex_scratch(c, 3 * gu + 2 * u);
+    ck_status st = CK_OK;
+    const char *act = act_fn(c, l, cf->activation.kind, &st);
+    const char *rec = kind == 0 ? "k_act_linear" : act_fn(c, l, cf->recurrent_activation.kind, &st);
+    if (kind == 0) ex_use(c, "act_linear");
+    if (st) return st;
+    ex_use(c, "rnn");
+    ex_line(c, "k_rnn(%d, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %lld, %lld, %lld, %d, %s, %s, %s);", kind, x,
+            ex_weight(c, l, &l->weights[w0]), ex_weight(c, l, &l->weights[w0 + 1]),
+            cf->use_bias ? ex_weight(c, l, &l->weights[w0 + 2]) : "NULL", cf->reset_after && kind == 2, h0, c0, seq, h,
+            cc, (ll)xs->dim[1], (ll)xs->dim[2], (ll)u, cf->go_backwards, act, rec, work);
+    return CK_OK;
+}
+
+static ck_status emit_rnn(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_rnn_config *cf = CK_CFG(l, ck_rnn_config);
+    int kind = rnn_kind(l), states = kind == 1 ? 2 : 1;
+    if (s->n_in > 1 && s->n_in != 1 + states) return ex_refuse(l, "%d initial states", s->n_in - 1);
+    const char *h0 = s->n_in > 1 ? ex_in(c, s, 1) : "NULL", *c0 = s->n_in > 2 ? ex_in(c, s, 2) : "NULL";
+    const char *seq = cf->return_sequences ? ex_out(c, s, 0) : "NULL";
+    const char *h = !cf->return_sequences ? ex_out(c, s, 0) : s->n_out > 1 ? ex_out(c, s, 1) : "NULL";
+    const char *cc = kind == 1 && s->n_out > 2 ? ex_out(c, s, 2) : "NULL";
+    ck_status st = rnn_call(c, l, l, 0, ex_in(c, s, 0), in_shape(c, s, 0), h0, c0, seq, h, cc);
+    if (st) return st;
+    if (!cf->return_sequences && s->n_out > 1) {
+        ex_use(c, "copy");
+        ex_line(c, "k_copy(%s, %s, %lld);", ex_out(c, s, 0), ex_out(c, s, 1), (ll)cf->units);
+    }
+    return CK_OK;
+}
+
+static ck_status emit_bidirectional(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const char *mode = CK_CFG(l, ck_wrapper_config)->merge_mode;
+    static const char *const modes[] = {"concat", "sum", "mul", "ave", ""};
+    int m = 0;
+    while (m < 5 && strcmp(modes[m], mode)) m++;
+    if (m == 5) return ex_refuse(l, "field 'merge_mode' '%s'", mode);
+    if (l->n_sublayers != 2 || s->n_out != (m == 4 ? 2 : 1)) return ex_refuse(l, "return_state");
+    const ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
+    const ck_shape *fo = &f->out_shapes[0];
+    int64_t steps = fo->rank >= 3 ? fo->dim[1] : 1, d = fo->dim[fo->rank - 1];
+    const char *fs = ex_scratch(c, steps * d), *bs = ex_scratch(c, steps * d);
+    bool seq = CK_CFG(f, ck_rnn_config)->return_sequences;
+    ck_status st = rnn_call(c, l, f, 0, ex_in(c, s, 0), in_shape(c, s, 0), "NULL", "NULL", seq ? fs : "NULL",
+                            seq ? "NULL" : fs, "NULL");
+    if (!st)
+        st = rnn_call(c, l, b, f->n_weights, ex_in(c, s, 0), in_shape(c, s, 0), "NULL", "NULL", seq ? bs : "NULL",
+                      seq ? "NULL" : bs, "NULL");
+    if (st) return st;
+    ex_use(c, "bidi_merge");
+    ex_line(c, "k_bidi_merge(%s, %s, %s, %s, %lld, %lld, %d);", fs, bs, ex_out(c, s, 0),
+            m == 4 ? ex_out(c, s, 1) : "NULL", (ll)steps, (ll)d, m);
+    return CK_OK;
+}
+
 /* ---- the table ------------------------------------------------------------------------------------- */
 static const ex_class classes[] = {
     {"Dense", emit_dense, 0},
@@ -561,6 +655,10 @@ static const ex_class classes[] = {
     {"Average", emit_average, 0},
     {"Concatenate", emit_concatenate, 0},
     {"Embedding", emit_embedding, 0},
+    {"SimpleRNN", emit_rnn, 0},
+    {"LSTM", emit_rnn, 0},
+    {"GRU", emit_rnn, 0},
+    {"Bidirectional", emit_bidirectional, 0},
 };
 
 const ex_class *ex_find_class(const char *class_name)

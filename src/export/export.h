@@ -79,6 +79,8 @@ const char *ex_geom(ex_ctx *c, const ck_layer *l, const int64_t in[3], const int
                     int64_t groups, int64_t mult);
 /* Makes the generated file carry kernel template `name` (and what it uses). */
 void ex_use(ex_ctx *c, const char *name);
+/* A string made by the context (valid for its next few such calls). */
+const char *ex_str(ex_ctx *c, const char *fmt, ...) CK_PRINTF(2, 3);
 /* A float literal of v (as float32), exact to 9 digits. */
 const char *ex_float(ex_ctx *c, double v);
 /* One line of the predict function's body. */

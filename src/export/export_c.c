@@ -456,6 +456,16 @@ void ex_line(ex_ctx *c, const char *fmt, ...)
     ck_buf_printf(&c->body, "    %s\n", line);
 }
 
+const char *ex_str(ex_ctx *c, const char *fmt, ...)
+{
+    char *t = tmp_str(c);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t, sizeof c->tmp[0], fmt, ap);
+    va_end(ap);
+    return t;
+}
+
 const char *ex_float(ex_ctx *c, double v)
 {
     char *t = tmp_str(c);
