@@ -4,8 +4,11 @@
 # installs what is absent. Pass --no-python to skip the oracle's Python packages.
 set -euo pipefail
 
+# clang, the cross compilers and qemu-user build and run the code `ckeras export`
+# writes (tests/test_export.c, tests/export_cross.sh).
 debs=(build-essential cmake pkg-config libopenblas-dev libhdf5-dev libzip-dev
-      libjansson-dev zlib1g-dev dataset-fashion-mnist python3 python3-pip)
+      libjansson-dev zlib1g-dev dataset-fashion-mnist python3 python3-pip
+      clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-arm-none-eabi)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -13,8 +16,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 [ "${1:-}" = "--no-python" ] && exit 0
