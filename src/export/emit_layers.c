@@ -14,6 +14,7 @@
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
 #include "kernels/conv.h"
+#include "kernels/resize.h"
 
 #include <math.h>
 #include <string.h>
@@ -337,6 +338,51 @@ static ck_status emit_rescaling(ex_ctx *c, const ck_layer *l, const ex_step *s)
     return CK_OK;
 }
 
+/* Resizing and CenterCrop: the box and resampling weights are computed here,
+ * by the functions ckeras's forward uses (kernels/resize.c). */
+static ck_status emit_resizing(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    ck_resize_plan p;
+    if (ck_resize_plan_of(l, in_shape(c, s, 0), out_shape(c, s, 0), &p)) return ex_refuse(l, "%s", ck_errmsg());
+    bool whole = !p.pad && p.box_h == p.h && p.box_w == p.w, nearest = p.method == CK_RESIZE_NEAREST;
+    const char *boxed = whole ? "NULL" : ex_scratch(c, p.box_h * p.box_w * p.c);
+    const char *tmp = nearest ? "NULL" : ex_scratch(c, p.oh * p.box_w * p.c);
+    const char *wh = "NULL", *ww = "NULL", *rows = "NULL", *cols = "NULL";
+    if (ex_emitting(c)) {
+        int64_t nw = p.oh * p.box_h + p.ow * p.box_w + p.oh + p.ow + 2;
+        float *buf = ck_malloc((size_t)nw * sizeof *buf);
+        int64_t *idx = ck_malloc((size_t)(p.oh + p.ow + 2) * sizeof *idx);
+        if (!buf || !idx) {
+            ck_free(buf);
+            ck_free(idx);
+            return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+        }
+        if (nearest) {
+            for (int64_t o = 0; o < p.oh; o++) idx[o] = p.oh == p.box_h ? o : ck_resize_nearest_src(p.box_h, p.oh, o);
+            for (int64_t o = 0; o < p.ow; o++)
+                idx[p.oh + o] = p.ow == p.box_w ? o : ck_resize_nearest_src(p.box_w, p.ow, o);
+            rows = ex_longs(c, l, "rows", idx, (int)p.oh);
+            cols = ex_longs(c, l, "cols", idx + p.oh, (int)p.ow);
+        } else {
+            if (p.oh != p.box_h) {
+                ck_resize_weights(p.box_h, p.oh, (ck_resize_method)p.method, p.antialias, buf);
+                wh = ex_floats(c, l, "rows", buf, p.oh * p.box_h);
+            }
+            if (p.ow != p.box_w) {
+                ck_resize_weights(p.box_w, p.ow, (ck_resize_method)p.method, p.antialias, buf);
+                ww = ex_floats(c, l, "cols", buf, p.ow * p.box_w);
+            }
+        }
+        ck_free(buf);
+        ck_free(idx);
+    }
+    int64_t g[11] = {p.images, p.h, p.w, p.c, p.box_h, p.box_w, p.top, p.left, p.pad, p.oh, p.ow};
+    ex_use(c, "resize");
+    ex_line(c, "k_resize(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s);", ex_in(c, s, 0), ex_out(c, s, 0),
+            ex_longs(c, l, "geometry", g, 11), ex_float(c, p.fill), wh, ww, rows, cols, boxed, tmp);
+    return CK_OK;
+}
+
 /* ---- activation layers -------------------------------------------------------------------------- */
 static ck_status emit_relu(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
@@ -642,6 +688,8 @@ static const ex_class classes[] = {
     {"BatchNormalization", emit_batchnorm, EX_INPLACE},
     {"LayerNormalization", emit_layernorm, EX_INPLACE},
     {"Rescaling", emit_rescaling, EX_INPLACE},
+    {"Resizing", emit_resizing, 0},
+    {"CenterCrop", emit_resizing, 0},
     {"ReLU", emit_relu, EX_INPLACE},
     {"LeakyReLU", emit_leaky, EX_INPLACE},
     {"ELU", emit_elu, EX_INPLACE},
