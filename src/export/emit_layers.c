@@ -293,48 +293,169 @@ static ck_status emit_batchnorm(ex_ctx *c, const ck_layer *l, const ex_step *s)
     return CK_OK;
 }
 
-/* LayerNormalization over the trailing axes (the common case: axis=-1). */
-static ck_status emit_layernorm(ex_ctx *c, const ck_layer *l, const ex_step *s)
+/* The non-batch axes of x moved so that the `red` ones come last, in order:
+ * perm (y's axis a is x's axis perm[a]) and its inverse; false when they are
+ * last already. */
+static bool axes_last(const ck_shape *x, const bool *red, int64_t *perm, int64_t *inv)
+{
+    int r = x->rank - 1, n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int a = 0; a < r; a++)
+            if (red[a + 1] == (pass == 1)) perm[n++] = a;
+    bool moved = false;
+    for (int a = 0; a < r; a++) inv[perm[a]] = a, moved = moved || perm[a] != a;
+    return moved;
+}
+
+/* Runs `call_fmt` (a format with two %s, the buffer twice: in place) on x with
+ * the reduced axes moved last, writing the result to the step's output. */
+static void with_axes_last(ex_ctx *c, const ck_layer *l, const ex_step *s, const bool *red, const char *call_fmt)
+{
+    char call[256];
+    snprintf(call, sizeof call, "%s", call_fmt); /* the context's strings are reused below */
+    const ck_shape *x = in_shape(c, s, 0);
+    int64_t perm[CK_MAX_RANK], inv[CK_MAX_RANK], dims[CK_MAX_RANK], tdims[CK_MAX_RANK];
+    int r = x->rank - 1;
+    if (!axes_last(x, red, perm, inv)) {
+        copy_in_to_out(c, s);
+        ex_line(c, call, ex_out(c, s, 0), ex_out(c, s, 0));
+        return;
+    }
+    for (int a = 0; a < r; a++) dims[a] = x->dim[a + 1];
+    for (int a = 0; a < r; a++) tdims[a] = dims[perm[a]];
+    const char *t = ex_scratch(c, in_size(c, s, 0));
+    ex_use(c, "transpose");
+    ex_line(c, "k_transpose(%s, %s, %d, %s, %s);", ex_in(c, s, 0), t, r, ex_longs(c, l, "dims", dims, r),
+            ex_longs(c, l, "to_last", perm, r));
+    ex_line(c, call, t, t);
+    ex_line(c, "k_transpose(%s, %s, %d, %s, %s);", t, ex_out(c, s, 0), r, ex_longs(c, l, "moved_dims", tdims, r),
+            ex_longs(c, l, "back", inv, r));
+}
+
+/* The axes a Layer/Unit/RMSNormalization reduces; their element count. */
+static ck_status reduced_axes(const ck_layer *l, const ck_shape *x, bool *red, int64_t *dim)
+{
+    const ck_ints *a = &CK_CFG(l, ck_norm_config)->axis;
+    memset(red, 0, CK_MAX_RANK * sizeof *red);
+    *dim = 1;
+    for (int i = 0; i < a->n; i++) {
+        int ax;
+        if (!ck_normalize_axis(a->v[i], x->rank, &ax) || ax == 0) return ex_refuse(l, "field 'axis'");
+        if (!red[ax]) *dim *= x->dim[ax];
+        red[ax] = true;
+    }
+    return a->n ? CK_OK : ex_refuse(l, "field 'axis' names no axis");
+}
+
+/* LayerNormalization, UnitNormalization and RMSNormalization over any axes. */
+static ck_status emit_norm(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_norm_config *cf = CK_CFG(l, ck_norm_config);
+    const char *cls = l->cls->class_name;
+    bool red[CK_MAX_RANK];
+    int64_t dim;
+    ck_status st = reduced_axes(l, in_shape(c, s, 0), red, &dim);
+    if (st) return st;
+    int mode = !strcmp(cls, "UnitNormalization") ? 2 : !strcmp(cls, "RMSNormalization") ? 3 : cf->rms_scaling;
+    const char *gamma = "NULL", *beta = "NULL";
+    if (mode == 3 || (mode < 2 && (cf->scale || cf->rms_scaling))) gamma = ex_weight(c, l, &l->weights[0]);
+    if (mode == 0 && cf->center) beta = ex_weight(c, l, &l->weights[cf->scale ? 1 : 0]);
+    ex_use(c, "layer_norm");
+    with_axes_last(c, l, s, red,
+                   ex_str(c, "k_layer_norm(%%s, %%s, %s, %s, %lld, %lld, %s, %d);", gamma, beta,
+                          (ll)(in_size(c, s, 0) / dim), (ll)dim, ex_float(c, mode == 2 ? 0.0 : cf->epsilon), mode));
+    return CK_OK;
+}
+
+static ck_status emit_groupnorm(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
     const ck_norm_config *cf = CK_CFG(l, ck_norm_config);
     const ck_shape *x = in_shape(c, s, 0);
-    bool red[CK_MAX_RANK] = {0};
-    for (int i = 0; i < cf->axis.n; i++) {
+    int ax;
+    if (cf->axis.n != 1 || !ck_normalize_axis(cf->axis.v[0], x->rank, &ax) || ax == 0)
+        return ex_refuse(l, "field 'axis' must be one non-batch axis");
+    int64_t pre, ch, post;
+    split_at(x, ax, &pre, &ch, &post);
+    if (cf->groups < 1 || ch % cf->groups) return ex_refuse(l, "field 'groups' %lld", (ll)cf->groups);
+    const char *gamma = cf->scale ? ex_weight(c, l, &l->weights[0]) : "NULL";
+    const char *beta = cf->center ? ex_weight(c, l, &l->weights[cf->scale ? 1 : 0]) : "NULL";
+    ex_use(c, "group_norm");
+    ex_line(c, "k_group_norm(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %s);", ex_in(c, s, 0), ex_out(c, s, 0), gamma,
+            beta, (ll)pre, (ll)ch, (ll)post, (ll)cf->groups, ex_float(c, cf->epsilon));
+    return CK_OK;
+}
+
+/* Normalization: mean and max(sqrt(variance), 1e-7) broadcast over one sample
+ * at export, from the layer's weights or its config's constants. */
+static ck_status emit_normalization(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_prep_config *cf = CK_CFG(l, ck_prep_config);
+    const ck_shape *x = in_shape(c, s, 0);
+    bool keep[CK_MAX_RANK] = {0};
+    for (int i = 0; !cf->axis.is_null && i < cf->axis.n; i++) {
         int ax;
-        if (!ck_normalize_axis(cf->axis.v[i], x->rank, &ax) || ax == 0) return ex_refuse(l, "field 'axis'");
-        red[ax] = true;
+        if (ck_normalize_axis(cf->axis.v[i], x->rank, &ax)) keep[ax] = true;
     }
-    int first = x->rank;
-    while (first > 1 && red[first - 1]) first--;
-    for (int d = 1; d < first; d++)
-        if (red[d]) return ex_refuse(l, "field 'axis' must be the trailing axes");
-    int64_t dim = 1;
-    for (int d = first; d < x->rank; d++) dim *= x->dim[d];
-    if (dim < 1 || first == x->rank) return ex_refuse(l, "field 'axis' names no axis");
-    const char *gamma = cf->scale || cf->rms_scaling ? ex_weight(c, l, &l->weights[0]) : "NULL";
-    const char *beta = cf->center && !cf->rms_scaling ? ex_weight(c, l, &l->weights[cf->scale ? 1 : 0]) : "NULL";
-    ex_use(c, "layer_norm");
-    ex_line(c, "k_layer_norm(%s, %s, %s, %s, %lld, %lld, %s, %d);", ex_in(c, s, 0), ex_out(c, s, 0), gamma, beta,
-            (ll)(in_size(c, s, 0) / dim), (ll)dim, ex_float(c, cf->epsilon), cf->rms_scaling);
+    int64_t n = in_size(c, s, 0), na = 0, nb = 0;
+    const float *mean = NULL, *var = NULL;
+    if (!(cf->mean && ck_prep_constants(l, &mean, &na, &var, &nb))) {
+        if (l->n_weights < 2) return ex_refuse(l, "no mean and variance");
+        mean = l->weights[0].value, var = l->weights[1].value, na = l->weights[0].size, nb = l->weights[1].size;
+    }
+    const char *mn = "w", *sn = "w";
+    if (ex_emitting(c)) {
+        float *full = ck_malloc((size_t)(2 * n + 1) * sizeof *full);
+        if (!full) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+        for (int64_t i = 0; i < n; i++) {
+            int64_t rem = i, idx = 0, stride = 1;
+            for (int d = x->rank - 1; d >= 1; d--) {
+                int64_t at = rem % x->dim[d];
+                rem /= x->dim[d];
+                if (keep[d]) idx += at * stride, stride *= x->dim[d];
+            }
+            float sd = sqrtf(var[nb == 1 ? 0 : idx]);
+            if (!(sd >= 1e-7f)) sd = sd != sd ? sd : 1e-7f;
+            full[i] = mean[na == 1 ? 0 : idx], full[n + i] = sd;
+        }
+        mn = ex_floats(c, l, "mean", full, n);
+        sn = ex_floats(c, l, "sd", full + n, n);
+        ck_free(full);
+    }
+    ex_use(c, "standardize");
+    ex_line(c, "k_standardize(%s, %s, %s, %s, %lld, %d);", ex_in(c, s, 0), ex_out(c, s, 0), mn, sn, (ll)n, cf->invert);
+    return CK_OK;
+}
+
+/* LayerScale (ConvNeXt): y = x * gamma along the last axis. */
+static ck_status emit_layerscale(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    int64_t ch = last_dim(in_shape(c, s, 0));
+    if (l->weights[0].size != ch) return ex_refuse(l, "gamma of %lld values", (ll)l->weights[0].size);
+    ex_use(c, "affine");
+    ex_line(c, "k_affine(%s, %s, %s, NULL, %lld, %lld, 1);", ex_in(c, s, 0), ex_out(c, s, 0),
+            ex_weight(c, l, &l->weights[0]), (ll)(in_size(c, s, 0) / ch), (ll)ch);
     return CK_OK;
 }
 
 /* Rescaling: y = x * scale + offset, each a number or one per channel. */
 static ck_status emit_rescaling(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
-    const ck_prep_config *cf = CK_CFG(l, ck_prep_config);
-    int64_t ch = last_dim(in_shape(c, s, 0));
-    double a[4096], b[4096];
-    int na, nb;
-    if (ck_parse_floats(l, "scale", cf->scale, a, 4096, &na) || ck_parse_floats(l, "offset", cf->offset, b, 4096, &nb))
-        return ex_refuse(l, "%s", ck_errmsg());
+    int64_t ch = last_dim(in_shape(c, s, 0)), na, nb;
+    const float *a, *b;
+    if (!ck_prep_constants(l, &a, &na, &b, &nb)) return ex_refuse(l, "no scale and offset");
     if ((na != 1 && na != ch) || (nb != 1 && nb != ch)) return ex_refuse(l, "scale/offset do not match the channels");
-    float fa[4096], fb[4096];
-    for (int64_t j = 0; j < ch && j < 4096; j++) fa[j] = (float)a[na == 1 ? 0 : j], fb[j] = (float)b[nb == 1 ? 0 : j];
-    if (ch > 4096) return ex_refuse(l, "more than 4096 channels");
+    const char *sa = "w", *sb = "w";
+    if (ex_emitting(c)) {
+        float *ab = ck_malloc((size_t)(2 * ch) * sizeof *ab);
+        if (!ab) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+        for (int64_t j = 0; j < ch; j++) ab[j] = a[na == 1 ? 0 : j], ab[ch + j] = b[nb == 1 ? 0 : j];
+        sa = ex_floats(c, l, "scale", ab, ch);
+        sb = ex_floats(c, l, "offset", ab + ch, ch);
+        ck_free(ab);
+    }
     ex_use(c, "affine");
-    ex_line(c, "k_affine(%s, %s, %s, %s, %lld, %lld, 1);", ex_in(c, s, 0), ex_out(c, s, 0),
-            ex_floats(c, l, "scale", fa, ch), ex_floats(c, l, "offset", fb, ch), (ll)(in_size(c, s, 0) / ch), (ll)ch);
+    ex_line(c, "k_affine(%s, %s, %s, %s, %lld, %lld, 1);", ex_in(c, s, 0), ex_out(c, s, 0), sa, sb,
+            (ll)(in_size(c, s, 0) / ch), (ll)ch);
     return CK_OK;
 }
 
@@ -686,7 +807,12 @@ static const ex_class classes[] = {
     {"UpSampling2D", emit_up2, 0},
     {"UpSampling3D", emit_up3, 0},
     {"BatchNormalization", emit_batchnorm, EX_INPLACE},
-    {"LayerNormalization", emit_layernorm, EX_INPLACE},
+    {"LayerNormalization", emit_norm, EX_INPLACE},
+    {"UnitNormalization", emit_norm, EX_INPLACE},
+    {"RMSNormalization", emit_norm, EX_INPLACE},
+    {"GroupNormalization", emit_groupnorm, EX_INPLACE},
+    {"Normalization", emit_normalization, EX_INPLACE},
+    {"LayerScale", emit_layerscale, EX_INPLACE},
     {"Rescaling", emit_rescaling, EX_INPLACE},
     {"Resizing", emit_resizing, 0},
     {"CenterCrop", emit_resizing, 0},

@@ -82,6 +82,11 @@ typedef struct ck_resize_plan {
 } ck_resize_plan;
 ck_status ck_resize_plan_of(const ck_layer *l, const ck_shape *x, const ck_shape *y, ck_resize_plan *p);
 
+/* The constants Rescaling (scale, offset) and Normalization (mean, variance,
+ * when its config gives them) parsed from their configs at build, flattened;
+ * false when the layer holds none. */
+bool ck_prep_constants(const ck_layer *l, const float **a, int64_t *na, const float **b, int64_t *nb);
+
 /* ---- geometry --------------------------------------------------------------------- */
 /* Spatial axes of a rank-(r+2) input: [first, first + r); the channel axis. */
 typedef struct ck_spatial {

@@ -43,6 +43,14 @@ typedef struct prep_consts {
     float *a, *b;      /* [na], [nb], in the same allocation after the struct */
 } prep_consts;
 
+bool ck_prep_constants(const ck_layer *l, const float **a, int64_t *na, const float **b, int64_t *nb)
+{
+    const prep_consts *k = l->state;
+    if (!k) return false;
+    *a = k->a, *na = k->na, *b = k->b, *nb = k->nb;
+    return true;
+}
+
 /* A numpy array saved by Keras: {"class_name": "__numpy__", "config": {"value": [...]}}. */
 static const json_t *numpy_value(const json_t *v)
 {
