@@ -205,15 +205,22 @@ static ck_status emit_global(ex_ctx *c, const ck_layer *l, const ex_step *s, boo
 static ck_status emit_gmax(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_global(c, l, s, true); }
 static ck_status emit_gavg(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_global(c, l, s, false); }
 
+static ck_status emit_resample(ex_ctx *c, const ck_layer *l, const ex_step *s, ck_resize_plan p);
+
 /* ---- padding, cropping, upsampling -------------------------------------------------------------- */
 static ck_status emit_resize(ex_ctx *c, const ck_layer *l, const ex_step *s, int r, int op /* 0 pad 1 crop 2 up */)
 {
     const ck_resize_config *cf = CK_CFG(l, ck_resize_config);
     const ck_shape *x = in_shape(c, s, 0), *y = out_shape(c, s, 0);
     if (r > 1 && strcmp(cf->data_format, "channels_last")) return ex_refuse(l, "field 'data_format' 'channels_first'");
-    if (op == 2 && r == 2 && strcmp(cf->interpolation, "nearest"))
-        return ex_refuse(l, "field 'interpolation' '%s' (only 'nearest' is exported)", cf->interpolation);
     if (x->rank != r + 2) return ex_refuse(l, "input of rank %d", x->rank);
+    ck_resize_method m;
+    if (op == 2 && r == 2 && strcmp(cf->interpolation, "nearest")) { /* jax.image.resize's kernels */
+        if (!ck_resize_method_of(cf->interpolation, &m)) return ex_refuse(l, "field 'interpolation' '%s'", cf->interpolation);
+        return emit_resample(c, l, s, (ck_resize_plan){.images = 1, .h = x->dim[1], .w = x->dim[2], .c = x->dim[3],
+                                                       .oh = y->dim[1], .ow = y->dim[2], .box_h = x->dim[1],
+                                                       .box_w = x->dim[2], .method = (int)m});
+    }
     int64_t p[3][2] = {{0}};
     if (op < 2) {
         ck_status st = ck_parse_pairs(l, op ? "cropping" : "padding", op ? cf->cropping : cf->padding, r, p);
@@ -461,10 +468,8 @@ static ck_status emit_rescaling(ex_ctx *c, const ck_layer *l, const ex_step *s)
 
 /* Resizing and CenterCrop: the box and resampling weights are computed here,
  * by the functions ckeras's forward uses (kernels/resize.c). */
-static ck_status emit_resizing(ex_ctx *c, const ck_layer *l, const ex_step *s)
+static ck_status emit_resample(ex_ctx *c, const ck_layer *l, const ex_step *s, ck_resize_plan p)
 {
-    ck_resize_plan p;
-    if (ck_resize_plan_of(l, in_shape(c, s, 0), out_shape(c, s, 0), &p)) return ex_refuse(l, "%s", ck_errmsg());
     bool whole = !p.pad && p.box_h == p.h && p.box_w == p.w, nearest = p.method == CK_RESIZE_NEAREST;
     const char *boxed = whole ? "NULL" : ex_scratch(c, p.box_h * p.box_w * p.c);
     const char *tmp = nearest ? "NULL" : ex_scratch(c, p.oh * p.box_w * p.c);
@@ -502,6 +507,13 @@ static ck_status emit_resizing(ex_ctx *c, const ck_layer *l, const ex_step *s)
     ex_line(c, "k_resize(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s);", ex_in(c, s, 0), ex_out(c, s, 0),
             ex_longs(c, l, "geometry", g, 11), ex_float(c, p.fill), wh, ww, rows, cols, boxed, tmp);
     return CK_OK;
+}
+
+static ck_status emit_resizing(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    ck_resize_plan p;
+    if (ck_resize_plan_of(l, in_shape(c, s, 0), out_shape(c, s, 0), &p)) return ex_refuse(l, "%s", ck_errmsg());
+    return emit_resample(c, l, s, p);
 }
 
 /* ---- activation layers -------------------------------------------------------------------------- */
