@@ -139,7 +139,10 @@ static bool load_app(const char *dir, golden *g)
     json_decref(meta);
     g->nx = load_numbered(dir, "x", g->x);
     g->ny = load_numbered(dir, "y", g->y);
-    g->keras_tol = 1e-4, g->peak_relative = true;
+    /* ~60 layers deep: float reassociation alone (the generated loops sum in
+     * another order than ckeras's packed kernels) reached 1.37e-6 of the largest
+     * logit on MobileNetV3Small, so these are held to 2e-6 of it. */
+    g->keras_tol = 1e-4, g->ckeras_tol = 2e-6, g->peak_relative = true;
     return ok && g->nx == 1 && g->ny == 1;
 }
 
@@ -294,12 +297,12 @@ static void run_case(const char *family, const char *name, bool (*load)(const ch
     if (only && !strstr(full, only)) return;
     golden g = {.keras_tol = 1e-5, .ckeras_tol = 1e-6};
     snprintf(g.name, sizeof g.name, "%s/%s", family, name);
+    bool ok = load(dir, &g); /* may set its own tolerances */
     for (size_t i = 0; i < sizeof ill_conditioned / sizeof ill_conditioned[0]; i++)
         if (!strcmp(ill_conditioned[i].name, g.name)) {
             g.keras_tol = g.ckeras_tol = ill_conditioned[i].tol;
             fprintf(stderr, "%s: held to %g: %s\n", g.name, ill_conditioned[i].tol, ill_conditioned[i].why);
         }
-    bool ok = load(dir, &g);
     CHECK(ok, "%s: could not load the golden: %s", g.name, ck_errmsg());
     if (ok && g.m) run_export(&g);
     free_golden(&g);

@@ -318,7 +318,7 @@ static bool axes_last(const ck_shape *x, const bool *red, int64_t *perm, int64_t
  * the reduced axes moved last, writing the result to the step's output. */
 static void with_axes_last(ex_ctx *c, const ck_layer *l, const ex_step *s, const bool *red, const char *call_fmt)
 {
-    char call[256];
+    char call[1024];
     snprintf(call, sizeof call, "%s", call_fmt); /* the context's strings are reused below */
     const ck_shape *x = in_shape(c, s, 0);
     int64_t perm[CK_MAX_RANK], inv[CK_MAX_RANK], dims[CK_MAX_RANK], tdims[CK_MAX_RANK];
@@ -604,8 +604,27 @@ static void bcast_strides(const ck_shape *x, const ck_shape *y, int64_t *st)
     }
 }
 
+/* x + 3.0 and friends: a numpy operation with a number, one input. */
+static bool emit_scalar_op(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    int op;
+    double v;
+    bool first;
+    if (!ck_scalar_op_of(l, &op, &v, &first)) return false;
+    ex_use(c, "scalar_op");
+    ex_line(c, "k_scalar_op(%s, %s, %lld, %s, %d, %d);", ex_in(c, s, 0), ex_out(c, s, 0), (ll)out_size(c, s, 0),
+            ex_float(c, v), op, first);
+    return true;
+}
+
+static ck_status emit_divide(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    return emit_scalar_op(c, l, s) ? CK_OK : ex_refuse(l, "a division of two tensors");
+}
+
 static ck_status emit_merge(ex_ctx *c, const ck_layer *l, const ex_step *s, int op, bool average)
 {
+    if (emit_scalar_op(c, l, s)) return CK_OK;
     const ck_shape *y = out_shape(c, s, 0);
     int rank = y->rank - 1;
     int64_t dims[CK_MAX_RANK], full[CK_MAX_RANK], sa[CK_MAX_RANK];
@@ -654,6 +673,21 @@ static ck_status emit_concatenate(ex_ctx *c, const ck_layer *l, const ex_step *s
                 (ll)(dim * inner), (ll)at);
         at += w;
     }
+    return CK_OK;
+}
+
+static ck_status emit_dot(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    ck_shape sh[2] = {*in_shape(c, s, 0), *in_shape(c, s, 1)};
+    int axes[2];
+    if (ck_dot_axes(l, sh, axes)) return ex_refuse(l, "%s", ck_errmsg());
+    int64_t pre[2], K[2], post[2];
+    for (int k = 0; k < 2; k++) split_at(&sh[k], axes[k], &pre[k], &K[k], &post[k]);
+    bool norm = CK_CFG(l, ck_dot_config)->normalize;
+    const char *ua = norm ? ex_scratch(c, in_size(c, s, 0)) : "NULL", *ub = norm ? ex_scratch(c, in_size(c, s, 1)) : "NULL";
+    ex_use(c, "dot");
+    ex_line(c, "k_dot(%s, %s, %s, %lld, %lld, %lld, %lld, %lld, %s, %s);", ex_in(c, s, 0), ex_in(c, s, 1),
+            ex_out(c, s, 0), (ll)pre[0], (ll)post[0], (ll)pre[1], (ll)post[1], (ll)K[0], ua, ub);
     return CK_OK;
 }
 
@@ -840,6 +874,9 @@ static const ex_class classes[] = {
     {"Minimum", emit_minimum, 0},
     {"Average", emit_average, 0},
     {"Concatenate", emit_concatenate, 0},
+    {"Dot", emit_dot, 0},
+    {"Divide", emit_divide, 0},
+    {"TrueDivide", emit_divide, 0},
     {"Embedding", emit_embedding, 0},
     {"SimpleRNN", emit_rnn, 0},
     {"LSTM", emit_rnn, 0},

@@ -59,7 +59,7 @@ struct ex_ctx {
     int n_names;            /* serial of generated names          */
     char used[128][32];     /* kernel templates needed            */
     int n_used;
-    char tmp[EX_TMP][128];
+    char tmp[EX_TMP][512];
     int tmp_i;
     int64_t arena_floats, naive_floats;
     int layer_calls;
@@ -448,7 +448,7 @@ void ex_use(ex_ctx *c, const char *name)
 void ex_line(ex_ctx *c, const char *fmt, ...)
 {
     if (!c->emitting) return;
-    char line[1024];
+    char line[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
