@@ -37,9 +37,9 @@ static void copy_in_to_out(ex_ctx *c, const ex_step *s)
 }
 
 /* ---- core ------------------------------------------------------------------------------- */
-static ck_status emit_dense(ex_ctx *c, const ck_layer *l, const ex_step *s)
+/* Dense `cf` over the last axis of the step's input, with l's weights 0 and 1. */
+static ck_status dense_call(ex_ctx *c, const ck_layer *l, const ck_dense_config *cf, const ex_step *s)
 {
-    const ck_dense_config *cf = CK_CFG(l, ck_dense_config);
     int64_t n_in = last_dim(in_shape(c, s, 0)), rows = in_size(c, s, 0) / n_in;
     if (cf->quantization_config) return ex_refuse(l, "field 'quantization_config' is set");
     ex_use(c, "dense");
@@ -47,6 +47,11 @@ static ck_status emit_dense(ex_ctx *c, const ck_layer *l, const ex_step *s)
     ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]),
             cf->use_bias ? ex_weight(c, l, &l->weights[1]) : "NULL", y, (ll)rows, (ll)n_in, (ll)cf->units);
     return ex_activation(c, l, cf->activation.kind, y, rows, cf->units);
+}
+
+static ck_status emit_dense(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    return dense_call(c, l, CK_CFG(l, ck_dense_config), s);
 }
 
 static ck_status emit_activation(ex_ctx *c, const ck_layer *l, const ex_step *s)
@@ -314,8 +319,9 @@ static bool axes_last(const ck_shape *x, const bool *red, int64_t *perm, int64_t
     return moved;
 }
 
-/* Runs `call_fmt` (a format with two %s, the buffer twice: in place) on x with
- * the reduced axes moved last, writing the result to the step's output. */
+/* Runs `call_fmt` (a format whose %s, one or two, all stand for the buffer it
+ * works on in place) on x with the reduced axes moved last, writing the result
+ * to the step's output. */
 static void with_axes_last(ex_ctx *c, const ck_layer *l, const ex_step *s, const bool *red, const char *call_fmt)
 {
     char call[1024];
@@ -325,7 +331,7 @@ static void with_axes_last(ex_ctx *c, const ck_layer *l, const ex_step *s, const
     int r = x->rank - 1;
     if (!axes_last(x, red, perm, inv)) {
         copy_in_to_out(c, s);
-        ex_line(c, call, ex_out(c, s, 0), ex_out(c, s, 0));
+        ex_line(c, call, ex_out(c, s, 0), ex_out(c, s, 0)); /* a second argument for a second %s */
         return;
     }
     for (int a = 0; a < r; a++) dims[a] = x->dim[a + 1];
@@ -580,13 +586,16 @@ static ck_status emit_softmax(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
     const ck_ints *a = &CK_CFG(l, ck_act_layer_config)->axis;
     const ck_shape *x = in_shape(c, s, 0);
+    bool red[CK_MAX_RANK] = {0};
     int ax;
-    if (a->n != 1 || !ck_normalize_axis(a->v[0], x->rank, &ax) || ax != x->rank - 1)
-        return ex_refuse(l, "field 'axis' must be the last axis");
+    if (a->n != 1 || !ck_normalize_axis(a->v[0], x->rank, &ax) || ax == 0)
+        return ex_refuse(l, "field 'axis' must be one non-batch axis");
     if (s->n_in > 1) return ex_refuse(l, "a mask input");
-    copy_in_to_out(c, s);
-    int64_t cols = last_dim(x);
-    return ex_activation(c, l, CK_ACT_SOFTMAX, ex_out(c, s, 0), in_size(c, s, 0) / cols, cols);
+    red[ax] = true;
+    int64_t cols = x->dim[ax];
+    ex_use(c, "softmax");
+    with_axes_last(c, l, s, red, ex_str(c, "k_softmax(%%s, %lld, %lld, 0);", (ll)(in_size(c, s, 0) / cols), (ll)cols));
+    return CK_OK;
 }
 
 /* ---- merging ------------------------------------------------------------------------------------ */
@@ -804,6 +813,16 @@ static ck_status emit_bidirectional(ex_ctx *c, const ck_layer *l, const ex_step 
     return CK_OK;
 }
 
+/* TimeDistributed of a Dense is that Dense on every step: Dense already maps
+ * the last axis of any rank. */
+static ck_status emit_time_distributed(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    if (l->n_sublayers != 1 || strcmp(l->sublayers[0]->cls->class_name, "Dense"))
+        return ex_refuse(l, "wraps %s (only Dense is exported)",
+                         l->n_sublayers ? l->sublayers[0]->cls->class_name : "nothing");
+    return dense_call(c, l, CK_CFG(l->sublayers[0], ck_dense_config), s);
+}
+
 /* ---- the table ------------------------------------------------------------------------------------- */
 static const ex_class classes[] = {
     {"Dense", emit_dense, 0},
@@ -882,6 +901,7 @@ static const ex_class classes[] = {
     {"LSTM", emit_rnn, 0},
     {"GRU", emit_rnn, 0},
     {"Bidirectional", emit_bidirectional, 0},
+    {"TimeDistributed", emit_time_distributed, 0},
 };
 
 const ex_class *ex_find_class(const char *class_name)
