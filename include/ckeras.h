@@ -463,6 +463,14 @@ typedef struct ck_export_opts {
     const char *name;         /* C prefix; NULL: the model's name as an identifier */
     int64_t bin_threshold;    /* weight bytes above which they go to NAME_weights.bin;
                                  0: 1 MiB; < 0: never                               */
+    /* Post-training int8 quantization as TensorFlow Lite does it: Dense and
+     * Conv layers of the top-level model whose activation is linear, relu or
+     * relu6 run on int8 (per-channel symmetric weights, per-tensor asymmetric
+     * activations from the calibration rows, int32 bias, fixed-point
+     * requantization); every other layer stays float. One-input models. */
+    bool int8;
+    const float *calibration; /* [calibration_rows, input floats]                   */
+    int64_t calibration_rows;
 } ck_export_opts;
 typedef struct ck_export_info {
     int64_t arena_bytes;      /* NAME_ARENA_BYTES                                 */
@@ -470,6 +478,7 @@ typedef struct ck_export_info {
     int64_t naive_bytes;      /* every tensor in its own buffer, for comparison     */
     int layers;               /* layer calls in NAME_predict                        */
     bool weights_bin;         /* the weights went to NAME_weights.bin               */
+    int int8_layers;          /* layers that run in int8                            */
     char name[64];            /* the C prefix used                                  */
 } ck_export_info;
 ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_opts *opts, ck_export_info *info);

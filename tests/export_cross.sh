@@ -31,7 +31,7 @@ for entry in "${models[@]}"; do
   if [ -n "$x" ]; then
     "$CKERAS" predict "$root/$file" --input "$root/$x" --output "$d/ref.npy" >/dev/null
     aarch64-linux-gnu-gcc $CFLAGS -I"$d" "$root/tests/export_driver.c" "$d/m.c" -lm -o "$d/run"
-    run=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$d/run" "$root/$x" "$d/ref.npy" 1e-6)
+    run=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$d/run" "$root/$x" "$d/out.bin" "$d/ref.npy" 1e-6)
   fi
   printf '%-40s %10s %10s %10s %s\n' "$name" "$code" "$rodata" "$arena" "$run"
 done

@@ -40,7 +40,7 @@ static const struct {
 
 static int n_exported, n_refused, n_compilers;
 static char refused[8192];
-static char work[512];
+static char work[512], driver[2048]; /* tests/export_driver.c */
 static const char *compilers[2];
 
 static void free_golden(golden *g)
@@ -182,23 +182,6 @@ static bool write_floats(const char *path, const float *const *parts, const int6
     return fclose(f) == 0 && ok;
 }
 
-/* The driver: reads rows of concatenated inputs, runs the batch, writes outputs. */
-static const char driver_src[] =
-    "#include \"m.h\"\n#include <stdio.h>\n#include <stdlib.h>\n"
-    "int main(int argc, char **argv)\n{\n"
-    "    long rows = atol(argv[1]);\n"
-    "    float *in = malloc(sizeof(float) * (size_t)(rows * M_INPUT_FLOATS + 1));\n"
-    "    float *out = malloc(sizeof(float) * (size_t)(rows * M_OUTPUT_FLOATS + 1));\n"
-    "    void *arena = malloc(M_ARENA_BYTES + 16);\n"
-    "    FILE *f = fopen(argv[2], \"rb\");\n"
-    "    if (argc < 4 || !in || !out || !arena || !f) return 2;\n"
-    "    if (fread(in, sizeof(float), (size_t)(rows * M_INPUT_FLOATS), f) != (size_t)(rows * M_INPUT_FLOATS)) return 3;\n"
-    "    fclose(f);\n"
-    "    if (m_predict_batch(in, out, rows, arena)) return 4;\n"
-    "    f = fopen(argv[3], \"wb\");\n"
-    "    if (!f || fwrite(out, sizeof(float), (size_t)(rows * M_OUTPUT_FLOATS), f) != (size_t)(rows * M_OUTPUT_FLOATS)) return 5;\n"
-    "    return fclose(f) != 0;\n}\n";
-
 static char *slurp(const char *path, size_t *len)
 {
     char *d = test_read_file(path, len);
@@ -242,17 +225,14 @@ static void run_export(golden *g)
     CHECK(a && b && la == lb && !memcmp(a, b, la), "%s: two exports differ", g->name);
     free(a);
     free(b);
-    snprintf(p, sizeof p, "%s/driver.c", dir);
-    FILE *f = fopen(p, "w");
-    CHECK(f && fputs(driver_src, f) >= 0 && fclose(f) == 0, "%s: cannot write %s", g->name, p);
     snprintf(p, sizeof p, "%s/in.bin", dir);
     CHECK(write_floats(p, ins, in_per, g->nx, rows), "%s: cannot write %s", g->name, p);
     n_exported++;
     for (int k = 0; k < n_compilers; k++) {
         snprintf(cmd, sizeof cmd,
-                 "cd '%s' && %s -std=c99 -Wall -Wextra -Werror -pedantic -O1 -o run_%s m.c driver.c %s -lm 2>&1 && "
-                 "./run_%s %lld in.bin out_%s.bin",
-                 dir, compilers[k], compilers[k], info.weights_bin ? "m_weights.S" : "", compilers[k], (long long)rows,
+                 "cd '%s' && %s -std=c99 -Wall -Wextra -Werror -pedantic -O1 -I. -o run_%s m.c '%s' %s -lm 2>&1 && "
+                 "./run_%s in.bin out_%s.bin",
+                 dir, compilers[k], compilers[k], driver, info.weights_bin ? "m_weights.S" : "", compilers[k],
                  compilers[k]);
         int rc = system(cmd);
         CHECK(rc == 0, "%s: %s: compiling or running the generated code failed (status %d), in %s", g->name,
@@ -339,6 +319,11 @@ int main(int argc, char **argv)
     const char *tmp = getenv("TMPDIR");
     snprintf(work, sizeof work, "%s/ckeras_export_%d", tmp && *tmp ? tmp : "/tmp", (int)getpid());
     CHECK(mkdir(work, 0755) == 0, "cannot make %s", work);
+    char rel[1024], cwd[512];
+    test_path(rel, sizeof rel, "tests/export_driver.c");
+    /* the compiler runs in each case's folder */
+    snprintf(driver, sizeof driver, "%s%s%s", rel[0] == '/' ? "" : getcwd(cwd, sizeof cwd) ? cwd : ".",
+             rel[0] == '/' ? "" : "/", rel);
     compilers[n_compilers++] = "gcc";
     if (system("clang --version >/dev/null 2>&1") == 0) compilers[n_compilers++] = "clang";
     run_family("core", load_core);

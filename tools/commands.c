@@ -38,6 +38,7 @@ const cli_command cli_extra_commands[] = {
      "                            train a CNN on Fashion-MNIST to 90% test accuracy\n"},
     {"export", cmd_export,
      "  export MODEL --c DIR [--name NAME] [--weights W] [--bin-threshold BYTES]\n"
+     "          [--int8 --calibrate X.npy]\n"
      "          write the model as DIR/NAME.h and DIR/NAME.c: C99, libm only, no malloc\n"},
     {"config", cmd_config, "  config FILE [--output OUT]  the model's Keras 3 model.to_json()\n"},
     {NULL, NULL, NULL},

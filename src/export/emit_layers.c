@@ -42,6 +42,9 @@ static ck_status dense_call(ex_ctx *c, const ck_layer *l, const ck_dense_config 
 {
     int64_t n_in = last_dim(in_shape(c, s, 0)), rows = in_size(c, s, 0) / n_in;
     if (cf->quantization_config) return ex_refuse(l, "field 'quantization_config' is set");
+    if (ex_int8(c, s) && ex_q8_activation(cf->activation.kind))
+        return ex_dense_q8(c, l, s, l->weights[0].value, cf->use_bias ? l->weights[1].value : NULL, rows, n_in,
+                           cf->units, cf->activation.kind);
     ex_use(c, "dense");
     const char *y = ex_out(c, s, 0);
     ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]),
@@ -127,6 +130,11 @@ static ck_status emit_conv(ex_ctx *c, const ck_layer *l, const ex_step *s)
     ck_conv_geom g;
     ck_status st = conv_geom(c, l, s, false, &g);
     if (st) return st;
+    ck_act_kind act = CK_CFG(l, ck_conv_config)->activation.kind;
+    if (ex_int8(c, s) && ex_q8_activation(act) && g.groups == 1)
+        return ex_conv_q8(c, l, s, &g, l->weights[0].value,
+                          CK_CFG(l, ck_conv_config)->use_bias ? l->weights[l->n_weights - 1].value : NULL,
+                          geom_name(c, l, &g), act);
     ex_use(c, "conv");
     ex_line(c, "k_conv(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]), conv_bias(c, l),
             ex_out(c, s, 0), geom_name(c, l, &g));

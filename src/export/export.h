@@ -15,6 +15,7 @@
 #include "graph/graph.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef enum ex_place { EX_ARENA, EX_INPUT, EX_OUTPUT } ex_place;
 
@@ -26,6 +27,8 @@ typedef struct ex_value {
     int64_t offset;     /* floats into the arena, `in` or `out`      */
     int first, last;    /* steps that write it and last read it      */
     int model_output;   /* index of the model output it is, or -1    */
+    float lo, hi;       /* calibrated range (int8 export), when ranged */
+    bool ranged;
 } ex_value;
 
 #define EX_MAX_IO CK_LAYER_SHAPES
@@ -33,6 +36,8 @@ typedef struct ex_value {
 
 typedef struct ex_step {
     const ck_layer *layer;
+    const ck_node *node;
+    bool top;                    /* a node of the top-level model itself */
     int in[EX_MAX_IO], n_in;     /* values read                         */
     int out[4], n_out;           /* values written                      */
     int scratch[EX_MAX_SCRATCH], n_scratch; /* values of its scratch    */
@@ -85,6 +90,25 @@ const char *ex_str(ex_ctx *c, const char *fmt, ...) CK_PRINTF(2, 3);
 const char *ex_float(ex_ctx *c, double v);
 /* One line of the predict function's body. */
 void ex_line(ex_ctx *c, const char *fmt, ...) CK_PRINTF(2, 3);
+/* Constant arrays of int8 / int32 values (quantized weights). */
+const char *ex_int8s(ex_ctx *c, const ck_layer *l, const char *tag, const signed char *v, int64_t n);
+const char *ex_int32s(ex_ctx *c, const ck_layer *l, const char *tag, const int32_t *v, int64_t n);
+/* Whether step s runs in int8 (--int8 and both its input 0 and output 0 calibrated). */
+bool ex_int8(const ex_ctx *c, const ex_step *s);
+/* TensorFlow Lite's asymmetric int8 parameters of value v's calibrated range. */
+void ex_qparams(const ex_ctx *c, int v, float *scale, int *zero_point);
+/* Counts a layer that ran in int8 (for the report). */
+void ex_int8_done(ex_ctx *c);
+
+/* int8 forms (emit_int8.c), for steps where ex_int8 holds and the activation
+ * is one ex_q8_activation accepts (a clamp of the int8 result). */
+struct ck_conv_geom;
+bool ex_q8_activation(ck_act_kind k);
+ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const float *w, const float *b, int64_t rows,
+                      int64_t n_in, int64_t n_out, ck_act_kind act);
+ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const struct ck_conv_geom *g, const float *w,
+                     const float *b, const char *geom, ck_act_kind act);
+
 /* The refusal of a layer the generated code cannot run: names class, layer, why. */
 ck_status ex_refuse(const ck_layer *l, const char *fmt, ...) CK_PRINTF(2, 3);
 /* Keras activation `kind` applied in place to expr ([rows, cols], the

@@ -16,6 +16,7 @@
 #include "export/export.h"
 
 #include "io/io.h"
+#include "train/exec.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -63,6 +64,9 @@ struct ex_ctx {
     int tmp_i;
     int64_t arena_floats, naive_floats;
     int layer_calls;
+    bool int8;              /* quantize where calibrated          */
+    int int8_layers;
+    int64_t int_bytes;      /* integer constants written          */
     bool nomem;
 };
 
@@ -140,7 +144,7 @@ static ck_status value_of_tensor(ex_ctx *c, const ck_layer *l, const ck_ktensor 
     return CK_OK;
 }
 
-static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, tensor_map *map)
+static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, tensor_map *map, bool top)
 {
     if (node->n_inputs > EX_MAX_IO || node->n_outputs > 4)
         return ex_refuse(l, "%d inputs and %d outputs are more than export takes", node->n_inputs, node->n_outputs);
@@ -153,7 +157,7 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
         c->steps = s, c->cap_steps = cap;
     }
     ex_step *s = &c->steps[c->n_steps];
-    *s = (ex_step){.layer = l, .n_in = node->n_inputs, .n_out = node->n_outputs};
+    *s = (ex_step){.layer = l, .node = node, .top = top, .n_in = node->n_inputs, .n_out = node->n_outputs};
     for (int k = 0; k < node->n_inputs; k++) {
         if ((s->in[k] = map_get(map, node->inputs[k])) < 0)
             return ck_fail(CK_ERR_STATE, "%s '%s': input %d is computed after it", l->cls->class_name, l->name, k);
@@ -177,7 +181,7 @@ static bool is_input_layer(const ck_layer *l) { return !strcmp(l->cls->class_nam
 
 /* Adds the steps of model m, whose inputs are the values `ins`, and gives the
  * values of its outputs. */
-static ck_status walk_model(ex_ctx *c, ck_model *m, const int *ins, int *outs)
+static ck_status walk_model(ex_ctx *c, ck_model *m, const int *ins, int *outs, bool top)
 {
     tensor_map map = {0};
     ck_status st = CK_OK;
@@ -196,12 +200,12 @@ static ck_status walk_model(ex_ctx *c, ck_model *m, const int *ins, int *outs)
                 break;
             }
             for (int k = 0; k < node->n_inputs; k++) sub_in[k] = map_get(&map, node->inputs[k]);
-            if ((st = walk_model(c, l->model, sub_in, sub_out))) break;
+            if ((st = walk_model(c, l->model, sub_in, sub_out, false))) break;
             for (int k = 0; !st && k < node->n_outputs; k++)
                 if (!map_put(&map, &node->outputs[k], sub_out[k])) st = ck_fail(CK_ERR_NOMEM, "out of memory exporting");
             continue;
         }
-        st = add_step(c, l, node, &map);
+        st = add_step(c, l, node, &map, top);
     }
     for (int i = 0; !st && i < m->n_outputs; i++)
         if ((outs[i] = map_get(&map, m->outputs[i])) < 0)
@@ -408,6 +412,87 @@ const char *ex_longs(ex_ctx *c, const ck_layer *l, const char *tag, const int64_
     for (int i = 0; i < n; i++) ck_buf_printf(&c->consts, "%s%lld", i ? ", " : "", (long long)v[i]);
     ck_buf_put(&c->consts, "};\n");
     return t;
+}
+
+static const char *int_array(ex_ctx *c, const ck_layer *l, const char *type, const char *tag, const void *v,
+                             int64_t n, int bytes)
+{
+    if (!c->emitting) return "q";
+    char *t = tmp_str(c), ln[48], tg[32];
+    safe_ident(l->name, ln, sizeof ln);
+    safe_ident(tag, tg, sizeof tg);
+    snprintf(t, sizeof c->tmp[0], "q%d_%s_%s", c->n_names++, ln, tg);
+    ck_buf_printf(&c->consts, "static const %s %s[%lld] = {", type, t, (long long)(n ? n : 1));
+    for (int64_t i = 0; i < n; i++) {
+        long long x = bytes == 1 ? ((const signed char *)v)[i] : ((const int32_t *)v)[i];
+        ck_buf_printf(&c->consts, "%s%lld", i % 16 ? ", " : (i ? ",\n    " : "\n    "), x);
+    }
+    ck_buf_put(&c->consts, n ? "\n};\n" : "0};\n");
+    c->int_bytes += n * bytes;
+    return t;
+}
+
+const char *ex_int8s(ex_ctx *c, const ck_layer *l, const char *tag, const signed char *v, int64_t n)
+{
+    return int_array(c, l, "signed char", tag, v, n, 1);
+}
+
+const char *ex_int32s(ex_ctx *c, const ck_layer *l, const char *tag, const int32_t *v, int64_t n)
+{
+    return int_array(c, l, "int32_t", tag, v, n, 4);
+}
+
+bool ex_int8(const ex_ctx *c, const ex_step *s)
+{
+    return c->int8 && s->n_in >= 1 && s->n_out >= 1 && c->vals[s->in[0]].ranged && c->vals[s->out[0]].ranged;
+}
+
+void ex_int8_done(ex_ctx *c) { c->int8_layers += c->emitting; }
+
+void ex_qparams(const ex_ctx *c, int v, float *scale, int *zero_point)
+{
+    const ex_value *x = &c->vals[v];
+    float lo = x->lo < 0.0f ? x->lo : 0.0f, hi = x->hi > 0.0f ? x->hi : 0.0f; /* 0 must be exact */
+    *scale = (hi - lo) / 255.0f;
+    if (!(*scale > 0.0f)) *scale = 1.0f;
+    long zp = -128 - lroundf(lo / *scale);
+    *zero_point = (int)(zp < -128 ? -128 : zp > 127 ? 127 : zp);
+}
+
+/* Runs the engine on the calibration rows and keeps each top-level tensor's
+ * range (the input and output of every step of the top-level model). */
+static ck_status calibrate(ex_ctx *c, const ck_export_opts *o)
+{
+    ck_model *m = c->model;
+    if (!o->calibration || o->calibration_rows < 1)
+        return ck_fail(CK_ERR_ARG, "export: int8 needs calibration data (--calibrate x.npy)");
+    if (m->n_inputs != 1) return ck_fail(CK_ERR_UNSUPPORTED, "export: int8 takes models of one input");
+    int64_t chunk = o->calibration_rows < 64 ? o->calibration_rows : 64, per = c->vals[c->in_vals[0]].size;
+    ck_exec *ex;
+    ck_status st = ck_exec_create(m, chunk, &ex);
+    if (st) return st;
+    c->int8 = true;
+    for (int64_t r0 = 0; !st && r0 < o->calibration_rows; r0 += chunk) {
+        int64_t n = o->calibration_rows - r0 < chunk ? o->calibration_rows - r0 : chunk;
+        const float *x = o->calibration + r0 * per;
+        if ((st = ck_exec_forward(ex, &x, n, false))) break;
+        for (int t = 0; t < c->n_steps; t++) {
+            ex_step *s = &c->steps[t];
+            if (!s->top) continue;
+            for (int k = 0; k < s->n_in + s->n_out; k++) {
+                const ck_ktensor *kt = k < s->n_in ? s->node->inputs[k] : &s->node->outputs[k - s->n_in];
+                ex_value *v = &c->vals[k < s->n_in ? s->in[k] : s->out[k - s->n_in]];
+                const float *d = ck_exec_value(ex, kt);
+                for (int64_t i = 0; d && i < n * v->size; i++) {
+                    if (!v->ranged || d[i] < v->lo) v->lo = d[i];
+                    if (!v->ranged || d[i] > v->hi) v->hi = d[i];
+                    v->ranged = true;
+                }
+            }
+        }
+    }
+    ck_exec_free(ex);
+    return st;
 }
 
 static void put_triple(ck_buf *b, const char *field, const int64_t v[3])
@@ -706,10 +791,11 @@ static void write_source(const ex_ctx *c, bool bin, ck_buf *b)
     const char *n = c->name;
     ck_buf_printf(b, "/* %s.c: model '%s' as C99 code, generated by ckeras export (do not edit).\n", n,
                   c->model->base.name);
-    ck_buf_printf(b, " * %d layer calls; %lld bytes of constants; an arena of %lld bytes (every tensor\n"
-                     " * in its own buffer would take %lld). */\n", c->layer_calls, (long long)(c->blob_n * 4),
+    ck_buf_printf(b, " * %d layer calls (%d in int8); %lld bytes of constants; an arena of %lld bytes (every\n"
+                     " * tensor in its own buffer would take %lld). */\n", c->layer_calls, c->int8_layers,
+                  (long long)(c->blob_n * 4 + c->int_bytes),
                   (long long)(c->arena_floats * 4), (long long)(c->naive_floats * 4));
-    ck_buf_printf(b, "#include \"%s.h\"\n\n#include <math.h>\n#include <stddef.h>\n\n", n);
+    ck_buf_printf(b, "#include \"%s.h\"\n\n#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n\n", n);
     ck_buf_put(b, "/* ---- kernels (ckeras src/export/templates/kernels.c.in) ---- */\n");
     write_kernels(c, b);
     ck_buf_put(b, "/* ---- constants ---- */\n");
@@ -781,8 +867,9 @@ static ck_status write_files(ex_ctx *c, const char *dir, int64_t threshold, ck_e
     ck_buf_free(&src);
     ck_buf_free(&as);
     if (!st && info) {
-        *info = (ck_export_info){.arena_bytes = c->arena_floats * 4, .weight_bytes = c->blob_n * 4,
-                                 .naive_bytes = c->naive_floats * 4, .layers = c->layer_calls, .weights_bin = bin};
+        *info = (ck_export_info){.arena_bytes = c->arena_floats * 4, .weight_bytes = c->blob_n * 4 + c->int_bytes,
+                                 .naive_bytes = c->naive_floats * 4, .layers = c->layer_calls, .weights_bin = bin,
+                                 .int8_layers = c->int8_layers};
         snprintf(info->name, sizeof info->name, "%s", c->name);
     }
     return st;
@@ -817,7 +904,8 @@ ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_op
         c.n_in = i + 1;
     }
     c.n_out = model->n_outputs;
-    if (!st) st = walk_model(&c, model, c.in_vals, c.out_vals);
+    if (!st) st = walk_model(&c, model, c.in_vals, c.out_vals, true);
+    if (!st && opts && opts->int8) st = calibrate(&c, opts);
     if (!st) {
         for (int i = 0; i < c.n_in; i++) c.vals[c.in_vals[i]].place = EX_INPUT;
         for (int i = 0; i < c.n_out; i++)

@@ -151,5 +151,9 @@ ck_status ck_exec_backward(ck_exec *ex, const float *const *d_outputs);
 const float *ck_exec_input_grad(const ck_exec *ex, int i);
 void ck_exec_want_input_grads(ck_exec *ex, bool want);
 void ck_exec_free(ck_exec *ex);
+/* The values [rows, ...] of symbolic tensor t of the top-level model after the
+ * last forward (not inference_only: every buffer is written), or NULL when t is
+ * not one of its tensors (a nested model's). Export's calibration reads them. */
+const float *ck_exec_value(const ck_exec *ex, const ck_ktensor *t);
 
 #endif
