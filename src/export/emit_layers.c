@@ -36,19 +36,74 @@ static void copy_in_to_out(ex_ctx *c, const ex_step *s)
     ex_line(c, "k_copy(%s, %s, %lld);", x, y, (ll)out_size(c, s, 0));
 }
 
+/* ---- a kernel and bias, with a folded BatchNormalization -------------------------------------- */
+bool ex_can_fold(const ck_layer *l)
+{
+    static const char *const conv[] = {"Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D",
+                                       "SeparableConv1D", "SeparableConv2D"};
+    const char *n = l->cls->class_name;
+    if (!strcmp(n, "Dense"))
+        return CK_CFG(l, ck_dense_config)->activation.kind == CK_ACT_LINEAR && !CK_CFG(l, ck_dense_config)->quantization_config;
+    for (size_t i = 0; i < sizeof conv / sizeof conv[0]; i++)
+        if (!strcmp(n, conv[i])) return CK_CFG(l, ck_conv_config)->activation.kind == CK_ACT_LINEAR;
+    return false;
+}
+
+/* The kernel [K, N] (weight wk: output channels last, flattened) and bias [N]
+ * (weight wb, or -1: none) a layer multiplies by: its own weights, or, with a
+ * BatchNormalization folded in, kernel columns times its scale and bias times
+ * its scale plus its shift. Names for the file, values for int8. */
+typedef struct kernel_bias {
+    const char *kernel, *bias;
+    const float *k, *b;
+    float *owned;
+} kernel_bias;
+
+static ck_status kernel_bias_of(ex_ctx *c, const ck_layer *l, const ex_step *s, int wk, int wb, int64_t N,
+                                kernel_bias *kb)
+{
+    const ck_weight *w = &l->weights[wk], *bw = wb >= 0 ? &l->weights[wb] : NULL;
+    const ck_layer *bn = ex_folded(c, s);
+    *kb = (kernel_bias){.kernel = "w", .bias = bw || bn ? "w" : "NULL", .k = w->value, .b = bw ? bw->value : NULL};
+    if (!ex_emitting(c)) return CK_OK;
+    if (!bn) {
+        kb->kernel = ex_weight(c, l, w);
+        if (bw) kb->bias = ex_weight(c, l, bw);
+        return CK_OK;
+    }
+    float *o = kb->owned = ck_malloc((size_t)(w->size + 3 * N + 1) * sizeof *o);
+    if (!o) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    float *k = o, *b = o + w->size, *scale = b + N, *shift = scale + N;
+    if (!ex_affine_of(bn, N, scale, shift)) return ex_refuse(bn, "not an affine map over %lld channels", (ll)N);
+    for (int64_t i = 0; i < w->size; i++) k[i] = w->value[i] * scale[i % N];
+    for (int64_t j = 0; j < N; j++) b[j] = (bw ? bw->value[j] : 0.0f) * scale[j] + shift[j];
+    kb->k = k, kb->b = b;
+    char tag[CK_STR_MAX + 8];
+    snprintf(tag, sizeof tag, "%s_bn", w->name);
+    kb->kernel = ex_floats(c, l, tag, k, w->size);
+    kb->bias = ex_floats(c, l, "bias_bn", b, N);
+    return CK_OK;
+}
+
 /* ---- core ------------------------------------------------------------------------------- */
 /* Dense `cf` over the last axis of the step's input, with l's weights 0 and 1. */
 static ck_status dense_call(ex_ctx *c, const ck_layer *l, const ck_dense_config *cf, const ex_step *s)
 {
     int64_t n_in = last_dim(in_shape(c, s, 0)), rows = in_size(c, s, 0) / n_in;
     if (cf->quantization_config) return ex_refuse(l, "field 'quantization_config' is set");
-    if (ex_int8(c, s) && ex_q8_activation(cf->activation.kind))
-        return ex_dense_q8(c, l, s, l->weights[0].value, cf->use_bias ? l->weights[1].value : NULL, rows, n_in,
-                           cf->units, cf->activation.kind);
+    kernel_bias kb;
+    ck_status st = kernel_bias_of(c, l, s, 0, cf->use_bias ? 1 : -1, cf->units, &kb);
+    if (!st && ex_int8(c, s) && ex_q8_activation(cf->activation.kind)) {
+        st = ex_dense_q8(c, l, s, kb.k, kb.b, rows, n_in, cf->units, cf->activation.kind);
+        ck_free(kb.owned);
+        return st;
+    }
+    ck_free(kb.owned);
+    if (st) return st;
     ex_use(c, "dense");
     const char *y = ex_out(c, s, 0);
-    ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]),
-            cf->use_bias ? ex_weight(c, l, &l->weights[1]) : "NULL", y, (ll)rows, (ll)n_in, (ll)cf->units);
+    ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", ex_in(c, s, 0), kb.kernel, kb.bias, y, (ll)rows,
+            (ll)n_in, (ll)cf->units);
     return ex_activation(c, l, cf->activation.kind, y, rows, cf->units);
 }
 
@@ -113,6 +168,8 @@ static const char *geom_name(ex_ctx *c, const ck_layer *l, const ck_conv_geom *g
     return ex_geom(c, l, g->in, g->out, g->k, g->s, g->d, g->pad, g->cin, g->cout, g->groups, g->mult);
 }
 
+static int bias_index(const ck_layer *l) { return CK_CFG(l, ck_conv_config)->use_bias ? l->n_weights - 1 : -1; }
+
 static const char *conv_bias(ex_ctx *c, const ck_layer *l)
 {
     return CK_CFG(l, ck_conv_config)->use_bias ? ex_weight(c, l, &l->weights[l->n_weights - 1]) : "NULL";
@@ -131,13 +188,17 @@ static ck_status emit_conv(ex_ctx *c, const ck_layer *l, const ex_step *s)
     ck_status st = conv_geom(c, l, s, false, &g);
     if (st) return st;
     ck_act_kind act = CK_CFG(l, ck_conv_config)->activation.kind;
-    if (ex_int8(c, s) && ex_q8_activation(act) && g.groups == 1)
-        return ex_conv_q8(c, l, s, &g, l->weights[0].value,
-                          CK_CFG(l, ck_conv_config)->use_bias ? l->weights[l->n_weights - 1].value : NULL,
-                          geom_name(c, l, &g), act);
+    kernel_bias kb;
+    if ((st = kernel_bias_of(c, l, s, 0, bias_index(l), g.cout, &kb))) return st;
+    if (ex_int8(c, s) && ex_q8_activation(act) && g.groups == 1) {
+        st = ex_conv_q8(c, l, s, &g, kb.k, kb.b, geom_name(c, l, &g), act);
+        ck_free(kb.owned);
+        return st;
+    }
+    ck_free(kb.owned);
     ex_use(c, "conv");
-    ex_line(c, "k_conv(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]), conv_bias(c, l),
-            ex_out(c, s, 0), geom_name(c, l, &g));
+    ex_line(c, "k_conv(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), kb.kernel, kb.bias, ex_out(c, s, 0),
+            geom_name(c, l, &g));
     return conv_finish(c, l, s);
 }
 
@@ -158,9 +219,12 @@ static ck_status emit_depthwise(ex_ctx *c, const ck_layer *l, const ex_step *s)
     ck_conv_geom g;
     ck_status st = conv_geom(c, l, s, false, &g);
     if (st) return st;
+    kernel_bias kb;
+    if ((st = kernel_bias_of(c, l, s, 0, bias_index(l), g.cin * g.mult, &kb))) return st;
+    ck_free(kb.owned);
     ex_use(c, "depthwise");
-    ex_line(c, "k_depthwise(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]),
-            conv_bias(c, l), ex_out(c, s, 0), geom_name(c, l, &g));
+    ex_line(c, "k_depthwise(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), kb.kernel, kb.bias, ex_out(c, s, 0),
+            geom_name(c, l, &g));
     return conv_finish(c, l, s);
 }
 
@@ -176,8 +240,11 @@ static ck_status emit_separable(ex_ctx *c, const ck_layer *l, const ex_step *s)
     ex_use(c, "dense");
     ex_line(c, "k_depthwise(%s, %s, NULL, %s, &%s);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]), t,
             geom_name(c, l, &g));
-    ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", t, ex_weight(c, l, &l->weights[1]), conv_bias(c, l),
-            ex_out(c, s, 0), (ll)npos, (ll)mid, (ll)g.cout);
+    kernel_bias kb;
+    if ((st = kernel_bias_of(c, l, s, 1, bias_index(l), g.cout, &kb))) return st;
+    ck_free(kb.owned);
+    ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", t, kb.kernel, kb.bias, ex_out(c, s, 0), (ll)npos,
+            (ll)mid, (ll)g.cout);
     return conv_finish(c, l, s);
 }
 

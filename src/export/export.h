@@ -41,6 +41,8 @@ typedef struct ex_step {
     int in[EX_MAX_IO], n_in;     /* values read                         */
     int out[4], n_out;           /* values written                      */
     int scratch[EX_MAX_SCRATCH], n_scratch; /* values of its scratch    */
+    int fold;                    /* the BatchNormalization step it takes in, or -1 */
+    int folded_into;             /* (a BatchNormalization) the step doing its work, or -1 */
 } ex_step;
 
 typedef struct ex_ctx ex_ctx;
@@ -58,6 +60,15 @@ typedef struct ex_class {
     ex_emit_fn emit;    /* may be NULL with EX_ALIAS */
     unsigned flags;
 } ex_class;
+
+/* Whether a layer can take a BatchNormalization after it into its kernel and
+ * bias (Dense and convolutions without an activation; emit_layers.c). */
+bool ex_can_fold(const ck_layer *l);
+/* The inference-time y = x * scale + shift over the last axis of `channels`
+ * that layer l is (the class's affine hook: BatchNormalization), if it is one. */
+bool ex_affine_of(const ck_layer *l, int64_t channels, float *scale, float *shift);
+/* The BatchNormalization folded into step s, or NULL. */
+const ck_layer *ex_folded(const ex_ctx *c, const ex_step *s);
 
 /* The emitter of a class (emit_layers.c), NULL when the class is not exported. */
 const ex_class *ex_find_class(const char *class_name);

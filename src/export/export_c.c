@@ -157,7 +157,8 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
         c->steps = s, c->cap_steps = cap;
     }
     ex_step *s = &c->steps[c->n_steps];
-    *s = (ex_step){.layer = l, .node = node, .top = top, .n_in = node->n_inputs, .n_out = node->n_outputs};
+    *s = (ex_step){.layer = l, .node = node, .top = top, .n_in = node->n_inputs, .n_out = node->n_outputs,
+                   .fold = -1, .folded_into = -1};
     for (int k = 0; k < node->n_inputs; k++) {
         if ((s->in[k] = map_get(map, node->inputs[k])) < 0)
             return ck_fail(CK_ERR_STATE, "%s '%s': input %d is computed after it", l->cls->class_name, l->name, k);
@@ -689,6 +690,12 @@ static ck_status run_emitters(ex_ctx *c)
             }
             ck_buf_put(&c->body, ec->flags & EX_ALIAS ? ", the same floats */\n" : " */\n");
         }
+        if (s->folded_into >= 0) {
+            if (c->emitting)
+                ck_buf_printf(&c->body, "    /* (folded into %s '%s') */\n", c->steps[s->folded_into].layer->cls->class_name,
+                              c->steps[s->folded_into].layer->name);
+            continue;
+        }
         if (!ec->emit || (c->emitting && (ec->flags & EX_ALIAS))) continue;
         c->cur = s;
         c->scratch_seen = 0;
@@ -699,6 +706,48 @@ static ck_status run_emitters(ex_ctx *c)
         c->layer_calls += c->emitting && !(ec->flags & EX_ALIAS);
     }
     return CK_OK;
+}
+
+const ck_layer *ex_folded(const ex_ctx *c, const ex_step *s) { return s->fold >= 0 ? c->steps[s->fold].layer : NULL; }
+
+bool ex_affine_of(const ck_layer *l, int64_t channels, float *scale, float *shift)
+{
+    ck_exec inference = {.training = false}; /* what the class's affine hook reads */
+    return l->cls->affine && l->cls->affine(l, &inference, channels, scale, shift);
+}
+
+static int readers_of(const ex_ctx *c, int v)
+{
+    int n = c->vals[v].model_output >= 0;
+    for (int t = 0; t < c->n_steps; t++)
+        for (int k = 0; k < c->steps[t].n_in; k++) n += c->steps[t].in[k] == v;
+    for (int w = 0; w < c->n_vals; w++) n += w != v && c->vals[w].link == v; /* shared by a rename */
+    return n;
+}
+
+/* A BatchNormalization whose input only it reads, made by a layer that can
+ * take it in (ex_can_fold), runs inside that layer: its output becomes the
+ * layer's, its per-channel scale and shift go into the kernel and bias. */
+static void plan_folds(ex_ctx *c)
+{
+    for (int t = 0; t < c->n_steps; t++) {
+        ex_step *b = &c->steps[t];
+        if (strcmp(b->layer->cls->class_name, "BatchNormalization") || b->n_in != 1) continue;
+        const ck_shape *sh = &c->vals[b->in[0]].shape;
+        int64_t ch = sh->dim[sh->rank - 1];
+        float *ab = ck_malloc((size_t)(2 * ch + 2) * sizeof *ab);
+        bool affine = ab && ex_affine_of(b->layer, ch, ab, ab + ch);
+        ck_free(ab);
+        int p = t - 1;
+        while (p >= 0 && !(c->steps[p].n_out == 1 && c->steps[p].out[0] == b->in[0])) p--;
+        if (p < 0 || !affine || !ex_can_fold(c->steps[p].layer) || c->steps[p].fold >= 0 ||
+            readers_of(c, b->in[0]) != 1)
+            continue;
+        ex_value *v = &c->vals[b->in[0]], *o = &c->vals[b->out[0]];
+        b->folded_into = p, c->steps[p].fold = t;
+        o->link = b->in[0];
+        if (o->ranged) v->lo = o->lo, v->hi = o->hi; /* int8: the range after the affine map */
+    }
 }
 
 /* Links outputs onto their inputs where the class allows it and nothing else needs the input. */
@@ -910,6 +959,7 @@ ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_op
         for (int i = 0; i < c.n_in; i++) c.vals[c.in_vals[i]].place = EX_INPUT;
         for (int i = 0; i < c.n_out; i++)
             if (c.vals[c.out_vals[i]].model_output < 0) c.vals[c.out_vals[i]].model_output = i;
+        plan_folds(&c);
         plan_in_place(&c);
         st = run_emitters(&c); /* dry: refusals and scratch, nothing written */
     }
