@@ -60,15 +60,15 @@ typedef struct kernel_bias {
 } kernel_bias;
 
 static ck_status kernel_bias_of(ex_ctx *c, const ck_layer *l, const ex_step *s, int wk, int wb, int64_t N,
-                                kernel_bias *kb)
+                                bool names, kernel_bias *kb)
 {
     const ck_weight *w = &l->weights[wk], *bw = wb >= 0 ? &l->weights[wb] : NULL;
     const ck_layer *bn = ex_folded(c, s);
     *kb = (kernel_bias){.kernel = "w", .bias = bw || bn ? "w" : "NULL", .k = w->value, .b = bw ? bw->value : NULL};
     if (!ex_emitting(c)) return CK_OK;
     if (!bn) {
-        kb->kernel = ex_weight(c, l, w);
-        if (bw) kb->bias = ex_weight(c, l, bw);
+        if (names) kb->kernel = ex_weight(c, l, w);
+        if (names && bw) kb->bias = ex_weight(c, l, bw);
         return CK_OK;
     }
     float *o = kb->owned = ck_malloc((size_t)(w->size + 3 * N + 1) * sizeof *o);
@@ -78,6 +78,7 @@ static ck_status kernel_bias_of(ex_ctx *c, const ck_layer *l, const ex_step *s, 
     for (int64_t i = 0; i < w->size; i++) k[i] = w->value[i] * scale[i % N];
     for (int64_t j = 0; j < N; j++) b[j] = (bw ? bw->value[j] : 0.0f) * scale[j] + shift[j];
     kb->k = k, kb->b = b;
+    if (!names) return CK_OK;
     char tag[CK_STR_MAX + 8];
     snprintf(tag, sizeof tag, "%s_bn", w->name);
     kb->kernel = ex_floats(c, l, tag, k, w->size);
@@ -92,8 +93,9 @@ static ck_status dense_call(ex_ctx *c, const ck_layer *l, const ck_dense_config 
     int64_t n_in = last_dim(in_shape(c, s, 0)), rows = in_size(c, s, 0) / n_in;
     if (cf->quantization_config) return ex_refuse(l, "field 'quantization_config' is set");
     kernel_bias kb;
-    ck_status st = kernel_bias_of(c, l, s, 0, cf->use_bias ? 1 : -1, cf->units, &kb);
-    if (!st && ex_int8(c, s) && ex_q8_activation(cf->activation.kind)) {
+    bool q8 = ex_int8(c, s) && ex_q8_activation(cf->activation.kind);
+    ck_status st = kernel_bias_of(c, l, s, 0, cf->use_bias ? 1 : -1, cf->units, !q8, &kb);
+    if (!st && q8) {
         st = ex_dense_q8(c, l, s, kb.k, kb.b, rows, n_in, cf->units, cf->activation.kind);
         ck_free(kb.owned);
         return st;
@@ -189,8 +191,9 @@ static ck_status emit_conv(ex_ctx *c, const ck_layer *l, const ex_step *s)
     if (st) return st;
     ck_act_kind act = CK_CFG(l, ck_conv_config)->activation.kind;
     kernel_bias kb;
-    if ((st = kernel_bias_of(c, l, s, 0, bias_index(l), g.cout, &kb))) return st;
-    if (ex_int8(c, s) && ex_q8_activation(act) && g.groups == 1) {
+    bool q8 = ex_int8(c, s) && ex_q8_activation(act) && g.groups == 1;
+    if ((st = kernel_bias_of(c, l, s, 0, bias_index(l), g.cout, !q8, &kb))) return st;
+    if (q8) {
         st = ex_conv_q8(c, l, s, &g, kb.k, kb.b, geom_name(c, l, &g), act);
         ck_free(kb.owned);
         return st;
@@ -220,7 +223,7 @@ static ck_status emit_depthwise(ex_ctx *c, const ck_layer *l, const ex_step *s)
     ck_status st = conv_geom(c, l, s, false, &g);
     if (st) return st;
     kernel_bias kb;
-    if ((st = kernel_bias_of(c, l, s, 0, bias_index(l), g.cin * g.mult, &kb))) return st;
+    if ((st = kernel_bias_of(c, l, s, 0, bias_index(l), g.cin * g.mult, true, &kb))) return st;
     ck_free(kb.owned);
     ex_use(c, "depthwise");
     ex_line(c, "k_depthwise(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), kb.kernel, kb.bias, ex_out(c, s, 0),
@@ -241,7 +244,7 @@ static ck_status emit_separable(ex_ctx *c, const ck_layer *l, const ex_step *s)
     ex_line(c, "k_depthwise(%s, %s, NULL, %s, &%s);", ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]), t,
             geom_name(c, l, &g));
     kernel_bias kb;
-    if ((st = kernel_bias_of(c, l, s, 1, bias_index(l), g.cout, &kb))) return st;
+    if ((st = kernel_bias_of(c, l, s, 1, bias_index(l), g.cout, true, &kb))) return st;
     ck_free(kb.owned);
     ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", t, kb.kernel, kb.bias, ex_out(c, s, 0), (ll)npos,
             (ll)mid, (ll)g.cout);
