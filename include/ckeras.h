@@ -217,7 +217,7 @@ ck_model *ck_model_load(const char *path);
 /* Name of the detected format of a file ("keras-json", ...), or NULL with a message. */
 const char *ck_file_format(const char *path);
 
-/* ---- engine: predict (execution engine, src/train/exec.c) ------------------------ */
+/* ---- engine: predict (execution engine, src/engine/exec.c) ----------------------- */
 /* model.predict(x, batch_size=...): inputs[i] is [rows, ...input i dims] and
  * outputs[i] a caller-provided [rows, ...output i dims] buffer, row-major float32.
  * batch_size <= 0 means Keras's default, 32. Dropout is off (inference). */
@@ -312,7 +312,7 @@ ck_status ck_model_evaluate(ck_model *model, const float *x, const float *y, int
 struct ck_array;
 ck_status ck_idx_read(const char *path, struct ck_array *out);
 
-/* ---- engine: NumPy .npy / .npz arrays (src/io/npy.c) ------------------------------ */
+/* ---- engine: NumPy .npy / .npz arrays (src/core/npy.c) ---------------------------- */
 /* An n-dimensional array in C order; data holds shape-product elements of dtype. */
 typedef struct ck_array {
     ck_dtype dtype;
@@ -424,7 +424,7 @@ ck_status ck_model_evaluate_multi(ck_model *model, const float *const *x, const 
  * from one batch to the next. */
 ck_status ck_model_reset_states(ck_model *model);
 
-/* ---- variable-length inputs (train: src/train/predict.c, src/train/exec.c) -------- */
+/* ---- variable-length inputs (train: src/train/predict.c, src/engine/exec.c) ------- */
 /* Inputs whose non-batch dims are None (Embedding on (None, None), an LSTM on
  * (None, None, 3)) run on whatever shape the data has, as in Keras: the engine
  * plans that call for the concrete shapes; the model's shapes, summary and

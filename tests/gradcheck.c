@@ -7,7 +7,7 @@
  * any real bug, which shows up as O(1) errors). */
 #include "gradcheck.h"
 
-#include "train/exec.h"
+#include "engine/exec.h"
 
 #define ROWS 3
 #define EPS 5e-3

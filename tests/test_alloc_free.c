@@ -14,7 +14,7 @@
  * first check proves the wrap sees the library's allocations (a count that can
  * never move would pass vacuously). */
 #include "testutil.h"
-#include "train/exec.h"
+#include "engine/exec.h"
 
 #include <stdatomic.h>
 

@@ -6,7 +6,7 @@
  * Keras's. Runs without the engine. */
 #include "testutil.h"
 #include "graph/graph.h"
-#include "train/exec.h"
+#include "engine/exec.h"
 
 #include <jansson.h>
 

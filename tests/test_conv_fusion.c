@@ -1,5 +1,5 @@
 /* The engine runs a pooling layer that is a convolution's only reader chunk by
- * chunk behind it, forward and backward (plan_fuse in train/exec.c). This
+ * chunk behind it, forward and backward (plan_fuse in engine/exec.c). This
  * checks that the fused plan gives exactly what the unfused one gives: the same
  * model with the convolution's output also a model output (a second reader, so
  * nothing is fused), same weights, at a batch that spans several chunks and
@@ -13,7 +13,7 @@
  * rounding, the folds must happen, training engines must not fold, and an
  * inference-only engine must refuse backward. */
 #include "testutil.h"
-#include "train/exec.h"
+#include "engine/exec.h"
 #include "kernels/gemm_packed.h"
 
 #define ROWS 70

@@ -8,7 +8,7 @@
  * differences of the float32 forward, the same tolerances and kink rule. */
 #include "gradcheck.h"
 
-#include "train/exec.h"
+#include "engine/exec.h"
 
 int main(void)
 {

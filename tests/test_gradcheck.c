@@ -8,7 +8,7 @@
  * above both and well below any real bug, which shows up as O(1) errors). */
 #include "gradcheck.h"
 
-#include "train/exec.h"
+#include "engine/exec.h"
 
 static const char *const activations[] = {
     "linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "silu", "swish", "softplus",

@@ -8,7 +8,7 @@
  * tolerances), copied so the two branches merge without touching each other. */
 #include "gradcheck.h"
 
-#include "train/exec.h"
+#include "engine/exec.h"
 
 /* keras.src.ops numpy operations with a constant operand, as Keras saves them
  * (MobileNetV3's hard sigmoid): x -> 2 - ((x + 3) * 0.5) / 4 -> max(., -0.2) ->

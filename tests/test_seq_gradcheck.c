@@ -9,7 +9,7 @@
 
 #include <stdarg.h>
 
-#include "train/exec.h"
+#include "engine/exec.h"
 
 #define gradcheck(label, m, ids) gradcheck_ids(label, m, ids, false)
 

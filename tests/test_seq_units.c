@@ -5,7 +5,7 @@
  * one-line message that names the layer and the field. */
 #include "testutil.h"
 
-#include "train/exec.h"
+#include "engine/exec.h"
 
 /* Max |training - inference| of one forward pass of a fresh model. */
 static double train_vs_infer(const char *cls, const char *kwargs)

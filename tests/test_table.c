@@ -4,8 +4,9 @@
  * .txt goldens, only by tests/oracle/table_cases.py from real Keras) is
  * rendered from the same row strings and options, plus the footer, and
  * compared byte for byte with what Keras printed.
- * tf.keras 2.13+: no tf.keras here, so the expected strings are the verbatim
- * ones of KERAS-SPEC §2.3 and of upstream tf-keras's layer_utils_test.py.
+ * tf.keras 2.13+: no tf.keras here, so the expected strings are verbatim
+ * copies of tf.keras's print_summary output (tf_keras/src/utils/layer_utils.py,
+ * and upstream tf-keras's layer_utils_test.py).
  *
  * An optional argument names the golden directory (default: under $CKERAS_ROOT
  * when set, else tests/golden/table relative to the working directory). */
@@ -148,7 +149,7 @@ static void k2_check(const char *name, const char *model, const ck_table_row *ro
     free(f);
 }
 
-/* KERAS-SPEC §2.3, Generation C (fixture k2_tf213plus_seq.txt). */
+/* tf.keras 2.13+ print_summary of a Sequential, verbatim. */
 static void k2_spec_example(void) {
     static const ck_table_row rows[] = {ROW("dense (Dense)", "(None, 3)", "9"),
                                         ROW("dense_1 (Dense)", "(None, 2)", "8")};

@@ -13,9 +13,10 @@ typedef struct cli_command {
     const char *help; /* the lines `ckeras --help` shows for it */
 } cli_command;
 
-/* Commands defined outside ckeras.c, NULL-terminated (tools/commands.c). */
-extern const cli_command cli_extra_commands[];
-
+/* Every command, NULL-terminated (tools/commands.c). */
+extern const cli_command cli_commands[];
+/* The command called `name`, or NULL (tools/cli.c, as the two below). */
+const cli_command *cli_find_command(const char *name);
 /* Prints the help lines of command `name` on `out`; returns 2 on stderr (a
  * usage error), 0 on stdout (asked for). */
 int cli_usage(const char *name, FILE *out);

@@ -1,9 +1,11 @@
-/* The table of commands that live in their own files (tools/cmd_*.c). Add one
- * line per command here. */
+/* The table of every command (each lives in a tools/cmd_*.c file), in the
+ * order `ckeras --help` lists them. Add one line per command here. */
 #include "cli.h"
 
 #include <stddef.h>
 
+int cmd_summary(int argc, char **argv), cmd_weights(int argc, char **argv); /* tools/cmd_summary.c */
+int cmd_example_args(int argc, char **argv), cmd_layers_args(int argc, char **argv);
 int cmd_predict(int argc, char **argv); /* tools/cmd_predict.c */
 int cmd_files_convert(int argc, char **argv);
 int cmd_files_inspect(int argc, char **argv);
@@ -12,7 +14,16 @@ int cmd_fit(int argc, char **argv), cmd_evaluate(int argc, char **argv), cmd_dem
 int cmd_demo_cnn(int argc, char **argv); /* tools/cmd_demo_cnn.c */
 int cmd_export(int argc, char **argv);   /* tools/cmd_export.c */
 
-const cli_command cli_extra_commands[] = {
+const cli_command cli_commands[] = {
+    {"summary", cmd_summary,
+     "  summary FILE [options]    print model.summary() of a model file\n"
+     "      --style keras3|keras2|json   (default keras3)\n"
+     "      --line-length N  --positions a,b,c  --show-trainable  --expand-nested\n"
+     "      --layer-range START END  --flops\n"},
+    {"weights", cmd_weights,
+     "  weights FILE [--layer NAME] [--format text|npz --output F.npz]  list every weight\n"},
+    {"example", cmd_example_args, "  example                   the classic model: its summary and get_weights()\n"},
+    {"layers", cmd_layers_args, "  layers                    list the supported Keras layer classes\n"},
     {"predict", cmd_predict,
      "  predict MODEL --input X.npy [--input ...] --output Y.npy [--output ...]\n"
      "          [--weights W.npz|.weights.h5|.h5|.keras] [--batch-size N] [--check EXPECTED.npy]\n"

@@ -1,6 +1,7 @@
 /*
  * Internal foundation shared by every part of the library: error reporting,
- * checked size arithmetic, shapes, a string builder, the allocator and the RNG.
+ * checked size arithmetic, shapes, a string builder, the allocator, the RNG, whole
+ * files and NumPy array files (core/npy.c).
  * Nothing here knows what a layer or a model is.
  */
 #ifndef CK_CORE_H
@@ -42,6 +43,9 @@ static inline bool ck_add_ok(int64_t a, int64_t b, int64_t *out)
     return !__builtin_add_overflow(a, b, out);
 }
 
+/* Elements of an array (a field table, a list of names). */
+#define CK_N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* ---- shapes ---- */
 ck_shape ck_shape_of(int rank, const int64_t *dims);
 ck_shape ck_shape_1(int64_t a);
@@ -51,6 +55,8 @@ bool ck_shape_eq(const ck_shape *a, const ck_shape *b);
 ck_status ck_shape_size_from(const ck_shape *s, int from, int64_t *out);
 /* Python-style repr used in messages and Keras 2 summaries: "(None, 3)", "(3,)". */
 void ck_shape_repr(const ck_shape *s, char *buf, size_t cap);
+/* Python-style axis (negative counts from the end) to an index in [0, rank). */
+bool ck_normalize_axis(int64_t axis, int rank, int *out);
 /* Largest accepted dimension: keeps products far from overflow and allocation absurdity. */
 #define CK_MAX_DIM ((int64_t)1 << 40)
 
@@ -67,6 +73,12 @@ void ck_buf_printf(ck_buf *b, const char *fmt, ...) CK_PRINTF(2, 3);
 /* Hands the string to the caller (never NULL unless allocation failed). */
 char *ck_buf_take(ck_buf *b);
 void ck_buf_free(ck_buf *b);
+
+/* ---- whole files ---- */
+/* Whole file into a NUL-terminated buffer; messages name the path. */
+ck_status ck_read_file(const char *path, char **data, size_t *len);
+/* Atomic write: a temporary file in the same folder, fsync, then rename. */
+ck_status ck_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* ---- random numbers: xoshiro256**, seeded by splitmix64 ---- */
 typedef struct ck_rng {

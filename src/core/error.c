@@ -44,6 +44,6 @@ const char *ck_status_name(ck_status s)
         "CK_ERR_OVERFLOW", "CK_ERR_UNSUPPORTED", "CK_ERR_IO", "CK_ERR_FORMAT",
         "CK_ERR_STATE", "CK_ERR_NUMERIC",
     };
-    _Static_assert(sizeof names / sizeof names[0] == CK_ERR_NUMERIC + 1, "status names");
+    _Static_assert(CK_N_OF(names) == CK_ERR_NUMERIC + 1, "status names");
     return (unsigned)s <= CK_ERR_NUMERIC ? names[s] : "CK_ERR_UNKNOWN";
 }

@@ -53,3 +53,11 @@ static void format_dims(const ck_shape *s, char *buf, size_t cap, bool python_tu
 void ck_shape_format(const ck_shape *s, char *buf, size_t cap) { format_dims(s, buf, cap, false); }
 
 void ck_shape_repr(const ck_shape *s, char *buf, size_t cap) { format_dims(s, buf, cap, true); }
+
+bool ck_normalize_axis(int64_t axis, int rank, int *out)
+{
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) return false;
+    *out = (int)axis;
+    return true;
+}

@@ -14,9 +14,10 @@
  * Nothing is written unless every layer can be exported.
  */
 #include "export/export.h"
+#include "export/templates.h"
 
-#include "io/io.h"
-#include "train/exec.h"
+#include "engine/exec.h"
+#include "engine/run.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -25,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export_templates.inc" /* static const char ck_export_templates[] */
 
 #define EX_ALIGN 4          /* floats: every arena value starts 16-byte aligned */
 #define EX_DEFAULT_BIN ((int64_t)1 << 20)
@@ -713,7 +713,8 @@ const ck_layer *ex_folded(const ex_ctx *c, const ex_step *s) { return s->fold >=
 bool ex_affine_of(const ck_layer *l, int64_t channels, float *scale, float *shift)
 {
     ck_exec inference = {.training = false}; /* what the class's affine hook reads */
-    return l->cls->affine && l->cls->affine(l, &inference, channels, scale, shift);
+    const ck_fusion *f = l->cls->fusion;
+    return f && f->affine && f->affine(l, &inference, channels, scale, shift);
 }
 
 static int readers_of(const ex_ctx *c, int v)

@@ -248,8 +248,8 @@ static const struct {
     {"Orthogonal", "orthogonal", CK_INIT_ORTHOGONAL},
     {"Identity", "identity", CK_INIT_IDENTITY},
 };
-#define N_INIT_NAMES ((int)(sizeof init_names / sizeof init_names[0]))
-_Static_assert(sizeof init_names / sizeof init_names[0] == CK_INIT_COUNT, "initializer names");
+#define N_INIT_NAMES CK_N_OF(init_names)
+_Static_assert(CK_N_OF(init_names) == CK_INIT_COUNT, "initializer names");
 
 static void init_defaults(ck_init *in, ck_init_kind kind)
 {

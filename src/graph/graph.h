@@ -88,6 +88,22 @@ typedef struct ck_field {
  * through, or a new one the layer writes (Embedding(mask_zero), Masking). */
 typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW } ck_mask_mode;
 
+/* The hooks the engine runs a node with. `in`/`out` hold concrete batch sizes.
+ * Backward accumulates (+=) into din (zeroed by the engine; a NULL din[i].data
+ * means that gradient is not needed) and sets weight grads. A hook is declared
+ * `ck_forward_fn name;` and defined `ck_status name(CK_FWD_ARGS)`. */
+#define CK_FWD_ARGS ck_layer *l, const struct ck_tensor *in, int n_in, struct ck_tensor *out, int n_out, ck_exec *ex
+#define CK_BWD_ARGS                                                                                            \
+    ck_layer *l, const struct ck_tensor *in, int n_in, const struct ck_tensor *out, const struct ck_tensor *dout, \
+        int n_out, struct ck_tensor *din, ck_exec *ex
+typedef ck_status ck_forward_fn(CK_FWD_ARGS);
+typedef ck_status ck_backward_fn(CK_BWD_ARGS);
+struct ck_fusion; /* engine/run.h */
+
+/* A class's config struct and its field table, the count derived (a class
+ * table entry's designators). */
+#define CK_CONFIG(type_, fields_) .config_size = sizeof(type_), .fields = fields_, .n_fields = CK_N_OF(fields_)
+
 typedef struct ck_layer_class {
     const char *class_name;       /* "Dense", exactly as Keras spells it         */
     const char *module;           /* "keras.layers" for the JSON config          */
@@ -109,14 +125,10 @@ typedef struct ck_layer_class {
     /* Checks the config, infers output shapes and adds weights in Keras's order
      * (ck_layer_add_weight). `in` shapes include the batch dim. */
     ck_status (*build)(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out);
-    /* Engine hooks, NULL until the engine fills them. `in`/`out` hold concrete
-     * batch sizes. Backward accumulates (+=) into din (zeroed by the engine; a NULL
-     * din[i].data means that gradient is not needed) and sets weight grads. */
-    ck_status (*forward)(ck_layer *l, const struct ck_tensor *in, int n_in,
-                         struct ck_tensor *out, int n_out, ck_exec *ex);
-    ck_status (*backward)(ck_layer *l, const struct ck_tensor *in, int n_in,
-                          const struct ck_tensor *out, const struct ck_tensor *dout, int n_out,
-                          struct ck_tensor *din, ck_exec *ex);
+    /* The engine's hooks; NULL where the engine cannot run the class (its models
+     * still build, summarise and convert; predict and fit refuse them). */
+    ck_forward_fn *forward;
+    ck_backward_fn *backward;
     /* Forward FLOPs for one sample given the built shapes (multiply-add = 2). */
     int64_t (*flops)(const ck_layer *l);
     /* Floats per sample of the node's workspace (ex->workspace, rows * this, planned
@@ -133,38 +145,35 @@ typedef struct ck_layer_class {
     /* get_config() written by hand in Keras (SpatialDropout): fields plus name
      * and dtype as a plain string, no trainable. */
     bool bare_config;
-    /* Forward reports its output chunk by chunk through ck_exec_rows_done
-     * (convolutions, which compute a chunk of samples per GEMM). */
-    bool streams_rows;
-    /* Forward of some rows reads only those rows of its input (pooling): the
-     * engine may run it chunk by chunk behind a streaming producer. */
-    bool per_sample;
-    /* Forward can take its only reader, when that is a per-channel affine layer
-     * (and maybe an activation after it), into its own product (ck_exec_fold). */
-    bool folds_readers;
-    /* Whether the layer's forward is, in this pass, y = x * scale + shift along
-     * the last axis of `channels` (BatchNormalization at inference); if so fills
-     * scale and shift. */
-    bool (*affine)(const ck_layer *l, const ck_exec *ex, int64_t channels, float *scale, float *shift);
-    /* Whether the layer is a plain element-wise activation (Activation, ReLU
-     * with its defaults); if so gives its kind. */
-    bool (*as_activation)(const ck_layer *l, ck_act_kind *kind);
-    /* Backward of one input and output writing (not adding) every element of
-     * din, already multiplied by relu's derivative at the input (input > 0):
-     * what a relu producer wants for its dz, in one pass. CK_ERR_UNSUPPORTED
-     * where this layer has no such path (the engine then runs backward). */
-    ck_status (*backward_relu)(ck_layer *l, const struct ck_tensor *in, const struct ck_tensor *out,
-                               const struct ck_tensor *dout, float *din);
+    /* The engine's fusion protocol (engine/run.h), filled only by the classes
+     * that fuse with a neighbour (convolutions, pooling, BatchNormalization,
+     * activations); NULL: the class runs on its own. */
+    const struct ck_fusion *fusion;
     /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
      * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
     ck_mask_mode (*mask)(const ck_layer *l, int index);
 } ck_layer_class;
 
+/* ---- the class table (graph/classes.c) -------------------------------------------- */
+/* One family of classes, as one array (a file of layers/). */
+typedef struct ck_layer_family {
+    const ck_layer_class *const *classes;
+    int count;
+} ck_layer_family;
+#define CK_FAMILY(name, ...)                                                          \
+    static const ck_layer_class *const name##_classes[] = {__VA_ARGS__};              \
+    const ck_layer_family name = {name##_classes, CK_N_OF(name##_classes)}
+/* Every family, defined by the floor above that holds the classes
+ * (layers/registry.c); graph only reads it. */
+extern const ck_layer_family *const ck_layer_families[];
+extern const int ck_n_layer_families;
+
 const ck_layer_class *ck_find_layer_class(const char *class_name);
-/* A keras.src.ops.numpy binary operation (Add, Multiply...) called with a number as
- * one operand, as a one-input class with config fields `scalar` and `scalar_first`;
- * NULL if the operation has none (layers/app_layers.c). */
-const ck_layer_class *ck_find_scalar_op_class(const char *class_name);
+/* InputLayer, the class of a model's inputs, and whether a layer is one. */
+const ck_layer_class *ck_input_layer_class(void);
+bool ck_layer_is_input(const ck_layer *l);
+/* "Dense 'dense': " prefix for messages about a layer. */
+ck_status ck_layer_error(const ck_layer *l, ck_status st, const char *fmt, ...) CK_PRINTF(3, 4);
 
 /* ---- tensors (concrete, for the engine) ------------------------------------- */
 typedef struct ck_tensor {

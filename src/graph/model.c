@@ -2,12 +2,10 @@
  * recorded graph of calls), Keras's layer order and depths, auto-naming as in a
  * fresh Keras session, and the one block that holds every weight. */
 #include "graph/config.h"
-#include "layers/layers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-extern const ck_layer_class ck_class_input_layer;
 static ck_status model_layer_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out);
 
 static const ck_layer_class sequential_class = {
@@ -150,7 +148,7 @@ static ck_status input_layer_from_kwargs(const char *kwargs, ck_layer **out)
         json_object_set(obj, "input_shape", shape);
         json_object_del(obj, "shape");
     }
-    ck_layer *l = ck_layer_alloc(&ck_class_input_layer);
+    ck_layer *l = ck_layer_alloc(ck_input_layer_class());
     if (!l) st = CK_ERR_NOMEM;
     if (!st) st = ck_config_apply(l, obj, true);
     json_decref(obj);
@@ -251,7 +249,7 @@ static ck_status visit(const ck_model *m, graph_walk *w, ck_ktensor *t, int dept
         w->layer_seen[w->n_layers_seen++] = node->layer;
     }
     if (!is_model_input(m, t)) {
-        if (node->n_inputs == 0 && node->layer->cls == &ck_class_input_layer)
+        if (node->n_inputs == 0 && ck_layer_is_input(node->layer))
             return ck_fail(CK_ERR_SHAPE, "model '%s': output depends on input '%s', which is not among the model's inputs",
                            m->base.name, node->layer->name);
         for (int i = 0; i < node->n_inputs; i++)
@@ -294,7 +292,7 @@ static ck_status map_graph(ck_model *m)
         if (layer_depth[li] > d) d = layer_depth[li];
         layer_depth[li] = d;
         n->depth = d;
-        if (is_model_input(m, &n->outputs[0]) && n->layer->cls == &ck_class_input_layer) continue;
+        if (is_model_input(m, &n->outputs[0]) && ck_layer_is_input(n->layer)) continue;
         for (int k = 0; k < n->n_inputs; k++) {
             ck_node *p = n->inputs[k]->node;
             if (p->depth < d + 1) p->depth = d + 1;
@@ -656,7 +654,7 @@ ck_status ck_functional_finish(ck_model *m, ck_ktensor *const *inputs, int n_in,
         return ck_fail(CK_ERR_STATE, "model '%s' is not an open functional graph", m->base.name);
     if (n_in < 1 || n_out < 1) return ck_fail(CK_ERR_ARG, "model '%s': needs at least one input and one output", m->base.name);
     for (int i = 0; i < n_in; i++)
-        if (!inputs[i] || inputs[i]->node->layer->cls != &ck_class_input_layer || inputs[i]->node->layer->owner != m)
+        if (!inputs[i] || !ck_layer_is_input(inputs[i]->node->layer) || inputs[i]->node->layer->owner != m)
             return ck_fail(CK_ERR_ARG, "model '%s': input %d is not an Input of this graph", m->base.name, i);
     for (int i = 0; i < n_out; i++)
         if (!outputs[i] || outputs[i]->node->layer->owner != m)
@@ -692,14 +690,14 @@ ck_status ck_sequential_add(ck_model *m, ck_layer *l)
         if (!l->owner) ck_layer_free(l);
         return st;
     }
-    if (l->cls == &ck_class_input_layer) {
+    if (ck_layer_is_input(l)) {
         if (m->input_layer || m->n_layers)
             return ck_fail(CK_ERR_CONFIG, "Sequential '%s': an InputLayer may only come first", m->base.name);
         m->input_layer = l;
     } else {
         if ((st = ck_grow((void **)&m->layers, &m->cap_layers, m->n_layers + 1, sizeof *m->layers))) return st;
         if (!m->n_layers && !m->input_layer && l->has_input_shape && !l->model)
-            m->input_serial = take_serial(&ck_class_input_layer);
+            m->input_serial = take_serial(ck_input_layer_class());
         m->layers[m->n_layers++] = l;
     }
     m->base.built = false;
@@ -723,7 +721,7 @@ static ck_status sequential_input(ck_model *m, const ck_shape *given, ck_layer *
         *input = NULL;
         return CK_OK;
     }
-    ck_layer *il = ck_layer_alloc(&ck_class_input_layer);
+    ck_layer *il = ck_layer_alloc(ck_input_layer_class());
     if (!il) return CK_ERR_NOMEM;
     il->has_input_shape = true;
     il->input_shape = *shape;

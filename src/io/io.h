@@ -6,12 +6,8 @@
 
 #include <jansson.h>
 
-/* Whole file into a NUL-terminated buffer; messages name the path. */
-ck_status ck_read_file(const char *path, char **data, size_t *len);
 /* A whole JSON file; a syntax error names the path, line and column. */
 ck_status ck_read_json_file(const char *path, json_t **root);
-/* Atomic write: a temporary file in the same folder, fsync, then rename. */
-ck_status ck_write_file_atomic(const char *path, const void *data, size_t len);
 /* A parsed Keras/TF.js config to a built model. */
 ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out);
 /* Keras 3 model config object (model.to_json()). */

@@ -4,6 +4,7 @@
  * through the same calls the public API offers. */
 #include "graph/config.h"
 #include "io/io.h"
+#include "layers/layers.h"
 
 #include <string.h>
 
@@ -475,6 +476,19 @@ ck_model *ck_model_from_json(const char *text, const char *origin)
     if (ck_model_from_json_value(root, origin, &m)) m = NULL;
     json_decref(root);
     return m;
+}
+
+ck_status ck_read_json_file(const char *path, json_t **root)
+{
+    char *text;
+    size_t len;
+    ck_status st = ck_read_file(path, &text, &len);
+    if (st) return st;
+    json_error_t err;
+    *root = json_loadb(text, len, 0, &err);
+    ck_free(text);
+    if (!*root) return ck_fail(CK_ERR_FORMAT, "%s: JSON syntax error at line %d, column %d: %s", path, err.line, err.column, err.text);
+    return CK_OK;
 }
 
 ck_model *ck_model_load_json_file(const char *path)

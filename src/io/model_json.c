@@ -5,6 +5,7 @@
  * in the key order Keras 3 writes them. */
 #include "graph/config.h"
 #include "io/io.h"
+#include "layers/layers.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -32,7 +32,7 @@ static const struct {
 ck_status ck_activation_parse(const char *name, ck_act *out)
 {
     if (!name || !*name) name = "linear";
-    for (size_t i = 0; i < sizeof act_names / sizeof act_names[0]; i++) {
+    for (int i = 0; i < CK_N_OF(act_names); i++) {
         if (strcmp(act_names[i].name, name) == 0) {
             out->kind = act_names[i].kind;
             snprintf(out->name, sizeof out->name, "%s", name);

@@ -7,6 +7,7 @@
 #include "kernels/gemm_packed.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <omp.h>
 #include <string.h>
 
@@ -116,6 +117,21 @@ void ck_vec_add(float *dst, const float *src, int64_t n)
 void ck_vec_axpy(float *dst, float a, const float *src, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) dst[i] += a * src[i];
+}
+
+double ck_l1l2_penalty(const float *v, int64_t n, float l1, float l2)
+{
+    double a = 0, s = 0;
+    for (int64_t i = 0; i < n; i++) a += fabsf(v[i]), s += (double)v[i] * v[i];
+    return (double)l1 * a + (double)l2 * s;
+}
+
+/* d|v|/dv is +1 at v == 0, as JAX differentiates abs (zero-initialised biases
+ * under an L1 penalty move on the first step, exactly as in Keras on JAX). */
+void ck_l1l2_penalty_grad(const float *v, float *g, int64_t n, float l1, float l2, float scale)
+{
+    const float a = l1 * scale, b = 2.0f * l2 * scale;
+    for (int64_t i = 0; i < n; i++) g[i] += (v[i] >= 0 ? a : -a) + b * v[i];
 }
 
 void ck_permute(float *in, const int64_t *dims, int rank, const int *perm, float *out, bool inverse)

@@ -54,6 +54,10 @@ void ck_sum_rows_acc(float *restrict dst, const float *restrict src, int64_t row
 /* dst += src; dst -= src; dst += a * src. */
 void ck_vec_add(float *dst, const float *src, int64_t n);
 void ck_vec_axpy(float *dst, float a, const float *src, int64_t n);
+/* An L1/L2 penalty l1 * sum|v| + l2 * sum(v^2) (weight and activity
+ * regularizers), and its gradient times scale added to g. */
+double ck_l1l2_penalty(const float *v, int64_t n, float l1, float l2);
+void ck_l1l2_penalty_grad(const float *v, float *g, int64_t n, float l1, float l2, float scale);
 
 /* Permutation of the axes of one [dims...] array (rank <= CK_MAX_RANK):
  * out has dims[perm[i]] at axis i. With `inverse`, scatters back and accumulates:

@@ -5,6 +5,7 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
+#include "engine/run.h"
 
 #include <math.h>
 
@@ -238,19 +239,22 @@ static bool relu_as_activation(const ck_layer *l, ck_act_kind *kind)
     return isnan(c->max_value) && c->negative_slope == 0.0 && c->threshold == 0.0;
 }
 
-#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
 /* keras_build: the Keras class has its own build() (so a build_config in JSON). */
-#define ACT_CLASS(var, name, fields_, build_, fwd, keras_build, mask, ...)                      \
-    const ck_layer_class var = {                                                                \
-        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_act_layer_config), \
-        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .forward = fwd##_forward, .backward = fwd##_backward, .flops = elementwise_flops, \
-        .no_build_config = !(keras_build), .call_mask = mask, __VA_ARGS__}
+#define ACT_HOOKS(build_, kind, keras_build, mask)                                                 \
+    CK_ONE_INPUT, .build = build_, .forward = kind##_forward, .backward = kind##_backward,              \
+        .flops = elementwise_flops, .no_build_config = !(keras_build), .call_mask = mask
 
-ACT_CLASS(ck_class_relu, "ReLU", relu_fields, relu_build, relu, false, false, .as_activation = relu_as_activation);
-ACT_CLASS(ck_class_leaky, "LeakyReLU", leaky_fields, same_build, leaky, false, false);
-ACT_CLASS(ck_class_prelu, "PReLU", prelu_fields, prelu_build, prelu, true, false);
-ACT_CLASS(ck_class_elu, "ELU", elu_fields, same_build, elu, false, false);
-ACT_CLASS(ck_class_softmax, "Softmax", softmax_fields, same_build, softmax, false, true);
+static const ck_fusion relu_fusion = {.as_activation = relu_as_activation};
+
+CK_CLASS(ck_class_relu, "ReLU", CK_CONFIG(ck_act_layer_config, relu_fields),
+         ACT_HOOKS(relu_build, relu, false, false), .fusion = &relu_fusion);
+CK_CLASS(ck_class_leaky, "LeakyReLU", CK_CONFIG(ck_act_layer_config, leaky_fields),
+         ACT_HOOKS(same_build, leaky, false, false));
+CK_CLASS(ck_class_prelu, "PReLU", CK_CONFIG(ck_act_layer_config, prelu_fields),
+         ACT_HOOKS(prelu_build, prelu, true, false));
+CK_CLASS(ck_class_elu, "ELU", CK_CONFIG(ck_act_layer_config, elu_fields),
+         ACT_HOOKS(same_build, elu, false, false));
+CK_CLASS(ck_class_softmax, "Softmax", CK_CONFIG(ck_act_layer_config, softmax_fields),
+         ACT_HOOKS(same_build, softmax, false, true));
 
 CK_FAMILY(ck_activation_layers, &ck_class_relu, &ck_class_leaky, &ck_class_prelu, &ck_class_elu, &ck_class_softmax);

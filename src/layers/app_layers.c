@@ -75,9 +75,8 @@ static int64_t layer_scale_flops(const ck_layer *l)
 
 static const ck_layer_class ck_class_layer_scale = {
     .class_name = "LayerScale", .module = "keras.src.applications.convnext",
-    .config_size = sizeof(layer_scale_config), .fields = layer_scale_fields, .n_fields = 2,
-    .min_inputs = 1, .max_inputs = 1, .build = layer_scale_build, .forward = layer_scale_forward,
-    .backward = layer_scale_backward, .flops = layer_scale_flops,
+    CK_CONFIG(layer_scale_config, layer_scale_fields), CK_ONE_INPUT, .build = layer_scale_build,
+    .forward = layer_scale_forward, .backward = layer_scale_backward, .flops = layer_scale_flops,
 };
 
 /* ---- numpy operations with a constant operand -------------------------------------- */
@@ -169,27 +168,19 @@ static ck_status scalar_op_backward(ck_layer *l, const ck_tensor *in, int n_in, 
 
 static int64_t scalar_op_flops(const ck_layer *l) { return layer_scale_flops(l); }
 
-#define SCALAR_CLASS(var, name)                                                                       \
-    static const ck_layer_class var = {                                                               \
-        .class_name = name, .module = "keras.src.ops.numpy", .config_size = sizeof(scalar_op_config), \
-        .fields = scalar_op_fields, .n_fields = 2, .min_inputs = 1, .max_inputs = 1,                 \
-        .build = scalar_op_build, .forward = scalar_op_forward, .backward = scalar_op_backward,       \
-        .flops = scalar_op_flops}
-
-SCALAR_CLASS(scalar_add, "Add");
-SCALAR_CLASS(scalar_sub, "Subtract");
-SCALAR_CLASS(scalar_mul, "Multiply");
-SCALAR_CLASS(scalar_div, "Divide");
-SCALAR_CLASS(scalar_truediv, "TrueDivide");
-SCALAR_CLASS(scalar_max, "Maximum");
-SCALAR_CLASS(scalar_min, "Minimum");
+/* keras.src.ops.numpy's binary operations, one class each, with the same hooks. */
+#define SCALAR_OP(name)                                                                                   \
+    {.class_name = name, .module = "keras.src.ops.numpy", CK_CONFIG(scalar_op_config, scalar_op_fields), \
+     CK_ONE_INPUT, .build = scalar_op_build, .forward = scalar_op_forward, .backward = scalar_op_backward, \
+     .flops = scalar_op_flops}
 
 const ck_layer_class *ck_find_scalar_op_class(const char *class_name)
 {
-    static const ck_layer_class *const all[] = {&scalar_add, &scalar_sub, &scalar_mul, &scalar_div,
-                                                &scalar_truediv, &scalar_max, &scalar_min};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (!strcmp(all[i]->class_name, class_name)) return all[i];
+    static const ck_layer_class all[] = {SCALAR_OP("Add"),        SCALAR_OP("Subtract"), SCALAR_OP("Multiply"),
+                                         SCALAR_OP("Divide"),     SCALAR_OP("TrueDivide"), SCALAR_OP("Maximum"),
+                                         SCALAR_OP("Minimum")};
+    for (int i = 0; i < CK_N_OF(all); i++)
+        if (!strcmp(all[i].class_name, class_name)) return &all[i];
     return NULL;
 }
 

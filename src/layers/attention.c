@@ -10,7 +10,6 @@
 #include <string.h>
 
 #define JSON_NULL_FIELD(type, member) CK_FIELD(type, member, CK_FT_JSON, "null", 0, CK_FF_NULLABLE)
-#define N(a) ((int)(sizeof a / sizeof a[0]))
 
 /* ---- EinsumDense ------------------------------------------------------------------ */
 #define E ck_einsum_dense_config
@@ -124,12 +123,9 @@ static ck_status einsum_dense_build(ck_layer *l, const ck_shape *in, int n_in, c
     return CK_OK;
 }
 
-const ck_layer_class ck_class_einsum_dense = {
-    .class_name = "EinsumDense", .module = "keras.layers", .config_size = sizeof(E),
-    .fields = einsum_dense_fields, .n_fields = N(einsum_dense_fields), .min_inputs = 1, .max_inputs = 1,
-    .build = einsum_dense_build, .forward = ck_einsum_dense_forward,
-    .backward = ck_einsum_dense_backward, .workspace = ck_einsum_dense_workspace,
-};
+CK_CLASS(ck_class_einsum_dense, "EinsumDense", CK_CONFIG(E, einsum_dense_fields), CK_ONE_INPUT,
+         .build = einsum_dense_build, .forward = ck_einsum_dense_forward,
+         .backward = ck_einsum_dense_backward, .workspace = ck_einsum_dense_workspace);
 
 /* ---- MultiHeadAttention, GroupQueryAttention ---------------------------------------------- */
 #define M ck_mha_config
@@ -230,14 +226,10 @@ static ck_status mha_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 /* Keras's MultiHeadAttention.build(query_shape, value_shape, key_shape=None). */
 static const char *const ck_attention_build_shapes[] = {"query_shape", "value_shape", "key_shape", NULL};
 
-const ck_layer_class ck_class_multi_head_attention = {
-    .class_name = "MultiHeadAttention", .module = "keras.layers", .config_size = sizeof(M),
-    .build_shape_names = ck_attention_build_shapes, .call_inputs = CK_CALL_POSITIONAL,
-    .fields = mha_fields, .n_fields = N(mha_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = mha_build, .forward = ck_mha_forward, .backward = ck_mha_backward,
-    .workspace = ck_mha_workspace,
-    .mask = ck_attention_mask,
-};
+CK_CLASS(ck_class_multi_head_attention, "MultiHeadAttention", CK_CONFIG(M, mha_fields),
+         .build_shape_names = ck_attention_build_shapes, .call_inputs = CK_CALL_POSITIONAL,
+         .min_inputs = 2, .max_inputs = 3, .build = mha_build, .forward = ck_mha_forward,
+         .backward = ck_mha_backward, .workspace = ck_mha_workspace, .mask = ck_attention_mask);
 
 static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
@@ -268,14 +260,11 @@ static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     return CK_OK;
 }
 
-const ck_layer_class ck_class_group_query_attention = {
-    .class_name = "GroupedQueryAttention", .module = "keras.layers", .saved_name = "GroupQueryAttention",
-    .config_size = sizeof(M), .build_shape_names = ck_attention_build_shapes, .call_inputs = CK_CALL_POSITIONAL,
-    .fields = gqa_fields, .n_fields = N(gqa_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = gqa_build, .forward = ck_gqa_forward, .backward = ck_gqa_backward,
-    .workspace = ck_gqa_workspace,
-    .mask = ck_attention_mask,
-};
+CK_CLASS(ck_class_group_query_attention, "GroupedQueryAttention", CK_CONFIG(M, gqa_fields),
+         .saved_name = "GroupQueryAttention", .build_shape_names = ck_attention_build_shapes,
+         .call_inputs = CK_CALL_POSITIONAL, .min_inputs = 2, .max_inputs = 3, .build = gqa_build,
+         .forward = ck_gqa_forward, .backward = ck_gqa_backward, .workspace = ck_gqa_workspace,
+         .mask = ck_attention_mask);
 
 /* ---- Attention, AdditiveAttention -------------------------------------------------------- */
 #define A ck_attention_config
@@ -316,20 +305,14 @@ static ck_status attention_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
     return CK_OK;
 }
 
-const ck_layer_class ck_class_attention = {
-    .class_name = "Attention", .module = "keras.layers", .config_size = sizeof(A),
-    .fields = attention_fields, .n_fields = N(attention_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = attention_build, .forward = ck_attention_forward, .backward = ck_attention_backward,
-    .workspace = ck_attention_workspace,
-    .mask = ck_attention_mask,
-};
-const ck_layer_class ck_class_additive_attention = {
-    .class_name = "AdditiveAttention", .module = "keras.layers", .config_size = sizeof(A),
-    .fields = additive_attention_fields, .n_fields = N(additive_attention_fields), .min_inputs = 2, .max_inputs = 3,
-    .build = attention_build, .forward = ck_attention_forward, .backward = ck_attention_backward,
-    .workspace = ck_attention_workspace,
-    .mask = ck_attention_mask,
-};
+CK_CLASS(ck_class_attention, "Attention", CK_CONFIG(A, attention_fields), .min_inputs = 2,
+         .max_inputs = 3, .build = attention_build, .forward = ck_attention_forward,
+         .backward = ck_attention_backward, .workspace = ck_attention_workspace,
+         .mask = ck_attention_mask);
+CK_CLASS(ck_class_additive_attention, "AdditiveAttention", CK_CONFIG(A, additive_attention_fields),
+         .min_inputs = 2, .max_inputs = 3, .build = attention_build, .forward = ck_attention_forward,
+         .backward = ck_attention_backward, .workspace = ck_attention_workspace,
+         .mask = ck_attention_mask);
 
 CK_FAMILY(ck_attention_layers, &ck_class_einsum_dense, &ck_class_multi_head_attention,
           &ck_class_group_query_attention, &ck_class_attention, &ck_class_additive_attention);

@@ -9,7 +9,7 @@
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
 #include "layers/engine_util.h"
-#include "train/exec.h"
+#include "engine/run.h"
 
 #include <math.h>
 #include <string.h>

@@ -8,6 +8,7 @@
 #include "layers/conv_layers.h"
 #include "layers/conv_exec.h"
 #include "layers/layers.h"
+#include "engine/run.h"
 
 #include <string.h>
 
@@ -299,24 +300,33 @@ static int64_t sep_flops(const ck_layer *l)
     return pos * (mid * 2 * kernel_volume(c) + 2 * mid * c->filters + (c->use_bias ? c->filters : 0));
 }
 
-#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
-#define CONV_CLASS(var, name, fields_, build_, flops_, fwd, bwd, ws, streams)                   \
-    const ck_layer_class var = {                                                                \
-        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_conv_config),    \
-        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .flops = flops_, .forward = fwd, .backward = bwd, .workspace = ws,     \
-        .streams_rows = streams, .folds_readers = streams}
+/* Convolutions compute a chunk of samples per GEMM: they stream those rows to a
+ * per-sample reader and fold an affine reader into their product. */
+static const ck_fusion conv_streams = {.streams_rows = true, .folds_readers = true};
+#define CONV_HOOKS(build_, flops_, fwd, bwd, ws, fusion_)                                          \
+    CK_ONE_INPUT, .build = build_, .flops = flops_, .forward = fwd, .backward = bwd, .workspace = ws,   \
+        .fusion = fusion_
 
-CONV_CLASS(ck_class_conv1d, "Conv1D", conv1d_fields, conv_build, conv_flops, ck_conv_forward, ck_conv_backward, ck_conv_workspace, true);
-CONV_CLASS(ck_class_conv2d, "Conv2D", conv2d_fields, conv_build, conv_flops, ck_conv_forward, ck_conv_backward, ck_conv_workspace, true);
-CONV_CLASS(ck_class_conv3d, "Conv3D", conv3d_fields, conv_build, conv_flops, ck_conv_forward, ck_conv_backward, ck_conv_workspace, true);
-CONV_CLASS(ck_class_conv1dt, "Conv1DTranspose", conv1dt_fields, conv_t_build, conv_t_flops, ck_conv_transpose_forward, ck_conv_transpose_backward, ck_conv_workspace, false);
-CONV_CLASS(ck_class_conv2dt, "Conv2DTranspose", conv2dt_fields, conv_t_build, conv_t_flops, ck_conv_transpose_forward, ck_conv_transpose_backward, ck_conv_workspace, false);
-CONV_CLASS(ck_class_conv3dt, "Conv3DTranspose", conv3dt_fields, conv_t_build, conv_t_flops, ck_conv_transpose_forward, ck_conv_transpose_backward, ck_conv_workspace, false);
-CONV_CLASS(ck_class_dw1d, "DepthwiseConv1D", dw1d_fields, dw_build, dw_flops, ck_depthwise_forward, ck_depthwise_backward, ck_conv_workspace, false);
-CONV_CLASS(ck_class_dw2d, "DepthwiseConv2D", dw2d_fields, dw_build, dw_flops, ck_depthwise_forward, ck_depthwise_backward, ck_conv_workspace, false);
-CONV_CLASS(ck_class_sep1d, "SeparableConv1D", sep1d_fields, sep_build, sep_flops, ck_separable_forward, ck_separable_backward, ck_separable_workspace, false);
-CONV_CLASS(ck_class_sep2d, "SeparableConv2D", sep2d_fields, sep_build, sep_flops, ck_separable_forward, ck_separable_backward, ck_separable_workspace, false);
+CK_CLASS(ck_class_conv1d, "Conv1D", CK_CONFIG(ck_conv_config, conv1d_fields),
+         CONV_HOOKS(conv_build, conv_flops, ck_conv_forward, ck_conv_backward, ck_conv_workspace, &conv_streams));
+CK_CLASS(ck_class_conv2d, "Conv2D", CK_CONFIG(ck_conv_config, conv2d_fields),
+         CONV_HOOKS(conv_build, conv_flops, ck_conv_forward, ck_conv_backward, ck_conv_workspace, &conv_streams));
+CK_CLASS(ck_class_conv3d, "Conv3D", CK_CONFIG(ck_conv_config, conv3d_fields),
+         CONV_HOOKS(conv_build, conv_flops, ck_conv_forward, ck_conv_backward, ck_conv_workspace, &conv_streams));
+CK_CLASS(ck_class_conv1dt, "Conv1DTranspose", CK_CONFIG(ck_conv_config, conv1dt_fields),
+         CONV_HOOKS(conv_t_build, conv_t_flops, ck_conv_transpose_forward, ck_conv_transpose_backward, ck_conv_workspace, NULL));
+CK_CLASS(ck_class_conv2dt, "Conv2DTranspose", CK_CONFIG(ck_conv_config, conv2dt_fields),
+         CONV_HOOKS(conv_t_build, conv_t_flops, ck_conv_transpose_forward, ck_conv_transpose_backward, ck_conv_workspace, NULL));
+CK_CLASS(ck_class_conv3dt, "Conv3DTranspose", CK_CONFIG(ck_conv_config, conv3dt_fields),
+         CONV_HOOKS(conv_t_build, conv_t_flops, ck_conv_transpose_forward, ck_conv_transpose_backward, ck_conv_workspace, NULL));
+CK_CLASS(ck_class_dw1d, "DepthwiseConv1D", CK_CONFIG(ck_conv_config, dw1d_fields),
+         CONV_HOOKS(dw_build, dw_flops, ck_depthwise_forward, ck_depthwise_backward, ck_conv_workspace, NULL));
+CK_CLASS(ck_class_dw2d, "DepthwiseConv2D", CK_CONFIG(ck_conv_config, dw2d_fields),
+         CONV_HOOKS(dw_build, dw_flops, ck_depthwise_forward, ck_depthwise_backward, ck_conv_workspace, NULL));
+CK_CLASS(ck_class_sep1d, "SeparableConv1D", CK_CONFIG(ck_conv_config, sep1d_fields),
+         CONV_HOOKS(sep_build, sep_flops, ck_separable_forward, ck_separable_backward, ck_separable_workspace, NULL));
+CK_CLASS(ck_class_sep2d, "SeparableConv2D", CK_CONFIG(ck_conv_config, sep2d_fields),
+         CONV_HOOKS(sep_build, sep_flops, ck_separable_forward, ck_separable_backward, ck_separable_workspace, NULL));
 
 CK_FAMILY(ck_conv_layers, &ck_class_conv1d, &ck_class_conv2d, &ck_class_conv3d, &ck_class_conv1dt,
           &ck_class_conv2dt, &ck_class_conv3dt, &ck_class_dw1d, &ck_class_dw2d, &ck_class_sep1d,

@@ -1,15 +1,11 @@
-/* Forward and backward passes of the convolution layers, and the other
- * convolutional-family layers' shared hook signatures. Channels-last only:
+/* Forward and backward passes of the convolution layers, and the hooks the
+ * convolutional-family files share. Channels-last only:
  * channels_first inputs get a clear CK_ERR_UNSUPPORTED. */
 #ifndef CK_CONV_EXEC_H
 #define CK_CONV_EXEC_H
 
 #include "graph/graph.h"
 
-#define CK_FWD_ARGS ck_layer *l, const struct ck_tensor *in, int n_in, struct ck_tensor *out, int n_out, ck_exec *ex
-#define CK_BWD_ARGS                                                                                            \
-    ck_layer *l, const struct ck_tensor *in, int n_in, const struct ck_tensor *out, const struct ck_tensor *dout, \
-        int n_out, struct ck_tensor *din, ck_exec *ex
 /* The kernel geometry of a convolution layer between tensors of these shapes
  * (TensorFlow's 'same' split, causal padding; transpose: the JAX
  * conv_transpose padding as the shift of the scattered output). */

@@ -15,7 +15,7 @@
 #include "kernels/conv.h"
 #include "kernels/rnn.h"
 #include "kernels/tensor_ops.h"
-#include "train/exec.h"
+#include "engine/run.h"
 
 #include <string.h>
 
@@ -82,7 +82,7 @@ static int64_t carve(float *base, int64_t B, int64_t T, int64_t P, int64_t F, in
                       &w->min, &w->mrec,  &w->xm,   &w->dxm, &w->zt, &w->hm,  &w->dhm, &w->col};
     int64_t size[] = {seq, seq, seq, st, st, 4 * one, one, one, F,
                       d * 4 * B * S, d * 4 * one, d * B * T * S, d * B * T * S, d * 4 * one, d * one, d * one, 0};
-    for (int i = 0; i < (int)(sizeof size / sizeof size[0]); i++) {
+    for (int i = 0; i < CK_N_OF(size); i++) {
         *slot[i] = base && size[i] ? base + n : NULL;
         n += size[i];
     }

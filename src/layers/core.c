@@ -43,11 +43,8 @@ static ck_status input_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape
     return CK_OK;
 }
 
-const ck_layer_class ck_class_input_layer = {
-    .class_name = "InputLayer", .module = "keras.layers", .config_size = sizeof(ck_input_config),
-    .fields = input_fields, .n_fields = 3, .min_inputs = 0, .max_inputs = 0,
-    .build = input_build, .forward = copy_forward, .backward = copy_backward,
-};
+CK_CLASS(ck_class_input_layer, "InputLayer", CK_CONFIG(ck_input_config, input_fields), .min_inputs = 0,
+         .max_inputs = 0, .build = input_build, .forward = copy_forward, .backward = copy_backward);
 
 /* ---- Dense ------------------------------------------------------------------------ */
 static const ck_field dense_fields[] = {
@@ -140,12 +137,9 @@ static ck_status dense_backward(ck_layer *l, const ck_tensor *in, int n_in, cons
     return CK_OK;
 }
 
-const ck_layer_class ck_class_dense = {
-    .class_name = "Dense", .module = "keras.layers", .config_size = sizeof(ck_dense_config),
-    .fields = dense_fields, .n_fields = 11, .min_inputs = 1, .max_inputs = 1,
-    .build = dense_build, .flops = dense_flops, .forward = dense_forward, .backward = dense_backward,
-    .workspace = dense_workspace,
-};
+CK_CLASS(ck_class_dense, "Dense", CK_CONFIG(ck_dense_config, dense_fields), CK_ONE_INPUT,
+         .build = dense_build, .flops = dense_flops, .forward = dense_forward,
+         .backward = dense_backward, .workspace = dense_workspace);
 
 /* ---- shape-preserving layers: Activation, Dropout, Identity ---------------------- */
 static ck_status same_shape_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -188,12 +182,11 @@ static bool activation_kind(const ck_layer *l, ck_act_kind *kind)
     return true;
 }
 
-const ck_layer_class ck_class_activation = {
-    .class_name = "Activation", .module = "keras.layers", .config_size = sizeof(ck_activation_config),
-    .fields = activation_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = same_shape_build, .forward = activation_forward, .backward = activation_backward,
-    .no_build_config = true, .as_activation = activation_kind,
-};
+static const ck_fusion activation_fusion = {.as_activation = activation_kind};
+
+CK_CLASS(ck_class_activation, "Activation", CK_CONFIG(ck_activation_config, activation_fields),
+         CK_ONE_INPUT, .build = same_shape_build, .forward = activation_forward,
+         .backward = activation_backward, .no_build_config = true, .fusion = &activation_fusion);
 
 static const ck_field dropout_fields[] = {
     CK_FIELD(ck_dropout_config, rate, CK_FT_FLOAT, NULL, 0, CK_FF_REQUIRED),
@@ -261,18 +254,12 @@ static ck_status dropout_backward(ck_layer *l, const ck_tensor *in, int n_in, co
     return CK_OK;
 }
 
-const ck_layer_class ck_class_dropout = {
-    .class_name = "Dropout", .module = "keras.layers", .config_size = sizeof(ck_dropout_config),
-    .fields = dropout_fields, .n_fields = 3, .min_inputs = 1, .max_inputs = 1,
-    .build = dropout_build, .forward = dropout_forward, .backward = dropout_backward,
-    .workspace = dropout_workspace, .no_build_config = true,
-};
+CK_CLASS(ck_class_dropout, "Dropout", CK_CONFIG(ck_dropout_config, dropout_fields), CK_ONE_INPUT,
+         .build = dropout_build, .forward = dropout_forward, .backward = dropout_backward,
+         .workspace = dropout_workspace, .no_build_config = true);
 
-const ck_layer_class ck_class_identity = {
-    .class_name = "Identity", .module = "keras.layers", .min_inputs = 1, .max_inputs = 1,
-    .build = same_shape_build, .forward = copy_forward, .backward = copy_backward,
-    .no_build_config = true,
-};
+CK_CLASS(ck_class_identity, "Identity", CK_ONE_INPUT, .build = same_shape_build,
+         .forward = copy_forward, .backward = copy_backward, .no_build_config = true);
 
 /* ---- Flatten -------------------------------------------------------------------------- */
 static const char *const data_formats[] = {"channels_last", "channels_first", NULL};
@@ -292,11 +279,8 @@ static ck_status flatten_build(ck_layer *l, const ck_shape *in, int n_in, ck_sha
     return CK_OK;
 }
 
-const ck_layer_class ck_class_flatten = {
-    .class_name = "Flatten", .module = "keras.layers", .config_size = sizeof(ck_flatten_config),
-    .fields = flatten_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = flatten_build, .forward = copy_forward, .backward = copy_backward,
-};
+CK_CLASS(ck_class_flatten, "Flatten", CK_CONFIG(ck_flatten_config, flatten_fields), CK_ONE_INPUT,
+         .build = flatten_build, .forward = copy_forward, .backward = copy_backward);
 
 /* ---- Reshape ------------------------------------------------------------------------------ */
 static const ck_field reshape_fields[] = {
@@ -345,12 +329,9 @@ mismatch: {
 }
 }
 
-const ck_layer_class ck_class_reshape = {
-    .class_name = "Reshape", .module = "keras.layers", .config_size = sizeof(ck_reshape_config),
-    .fields = reshape_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = reshape_build, .forward = copy_forward, .backward = copy_backward,
-    .no_build_config = true,
-};
+CK_CLASS(ck_class_reshape, "Reshape", CK_CONFIG(ck_reshape_config, reshape_fields), CK_ONE_INPUT,
+         .build = reshape_build, .forward = copy_forward, .backward = copy_backward,
+         .no_build_config = true);
 
 /* ---- Permute -------------------------------------------------------------------------------- */
 static const ck_field permute_fields[] = {
@@ -409,11 +390,8 @@ static ck_status permute_backward(ck_layer *l, const ck_tensor *in, int n_in, co
     return CK_OK;
 }
 
-const ck_layer_class ck_class_permute = {
-    .class_name = "Permute", .module = "keras.layers", .config_size = sizeof(ck_permute_config),
-    .fields = permute_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = permute_build, .forward = permute_forward, .backward = permute_backward,
-};
+CK_CLASS(ck_class_permute, "Permute", CK_CONFIG(ck_permute_config, permute_fields), CK_ONE_INPUT,
+         .build = permute_build, .forward = permute_forward, .backward = permute_backward);
 
 /* ---- RepeatVector ------------------------------------------------------------------------------ */
 static const ck_field repeat_fields[] = {
@@ -453,11 +431,8 @@ static ck_status repeat_backward(ck_layer *l, const ck_tensor *in, int n_in, con
     return CK_OK;
 }
 
-const ck_layer_class ck_class_repeat_vector = {
-    .class_name = "RepeatVector", .module = "keras.layers", .config_size = sizeof(ck_repeat_vector_config),
-    .fields = repeat_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = repeat_build, .forward = repeat_forward, .backward = repeat_backward,
-};
+CK_CLASS(ck_class_repeat_vector, "RepeatVector", CK_CONFIG(ck_repeat_vector_config, repeat_fields),
+         CK_ONE_INPUT, .build = repeat_build, .forward = repeat_forward, .backward = repeat_backward);
 
 CK_FAMILY(ck_core_layers, &ck_class_input_layer, &ck_class_dense, &ck_class_activation,
           &ck_class_dropout, &ck_class_identity, &ck_class_flatten, &ck_class_reshape,

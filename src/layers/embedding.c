@@ -5,7 +5,7 @@
  * configs' input_length is ignored by the lenient file reader. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
-#include "train/exec.h"
+#include "engine/run.h"
 
 #include <string.h>
 
@@ -90,13 +90,9 @@ static ck_mask_mode masking_mask(const ck_layer *l, int index)
     return CK_MASK_NEW;
 }
 
-const ck_layer_class ck_class_embedding = {
-    .class_name = "Embedding", .module = "keras.layers", .config_size = sizeof(ck_embedding_config),
-    .fields = embedding_fields, .n_fields = (int)(sizeof embedding_fields / sizeof embedding_fields[0]),
-    .min_inputs = 1, .max_inputs = 1,
-    .build = embedding_build, .forward = embedding_forward, .backward = embedding_backward,
-    .mask = embedding_mask,
-};
+CK_CLASS(ck_class_embedding, "Embedding", CK_CONFIG(ck_embedding_config, embedding_fields),
+         CK_ONE_INPUT, .build = embedding_build, .forward = embedding_forward,
+         .backward = embedding_backward, .mask = embedding_mask);
 
 /* ---- Masking ---------------------------------------------------------------------- */
 static const ck_field masking_fields[] = {
@@ -158,11 +154,8 @@ static ck_status masking_backward(ck_layer *l, const ck_tensor *in, int n_in, co
     return CK_OK;
 }
 
-const ck_layer_class ck_class_masking = {
-    .class_name = "Masking", .module = "keras.layers", .config_size = sizeof(ck_masking_config),
-    .fields = masking_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = masking_build, .forward = masking_forward, .backward = masking_backward, .mask = masking_mask,
-    .no_build_config = true,
-};
+CK_CLASS(ck_class_masking, "Masking", CK_CONFIG(ck_masking_config, masking_fields), CK_ONE_INPUT,
+         .build = masking_build, .forward = masking_forward, .backward = masking_backward,
+         .mask = masking_mask, .no_build_config = true);
 
 CK_FAMILY(ck_embedding_layers, &ck_class_embedding, &ck_class_masking);

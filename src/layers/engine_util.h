@@ -6,7 +6,7 @@
 #include "graph/graph.h"
 #include "layers/layers.h"
 #include "kernels/tensor_ops.h"
-#include "train/exec.h"
+#include "engine/run.h"
 
 #include <stdint.h>
 

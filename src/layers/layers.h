@@ -1,17 +1,12 @@
 /*
  * Layer families: each file exports its classes as one array; registry.c joins the
- * families into the table that names resolve against. Helpers shared by the
- * families' build functions live here too.
+ * families into the table that names resolve against (graph/classes.c). Helpers
+ * shared by the families' build functions live here too.
  */
 #ifndef CK_LAYERS_H
 #define CK_LAYERS_H
 
 #include "graph/graph.h"
-
-typedef struct ck_layer_family {
-    const ck_layer_class *const *classes;
-    int count;
-} ck_layer_family;
 
 extern const ck_layer_family ck_core_layers;
 extern const ck_layer_family ck_merging_layers;
@@ -23,14 +18,17 @@ extern const ck_layer_family ck_app_layers; /* Keras Applications' own layers (c
  * a one-input class, app_layers.c); if so its operation (0 add, 1 subtract,
  * 2 multiply, 3 divide, 4 maximum, 5 minimum), the number, and its side. */
 bool ck_scalar_op_of(const ck_layer *l, int *op, double *scalar, bool *scalar_first);
-/* "Dense 'dense': " prefix for messages about a layer. */
-ck_status ck_layer_error(const ck_layer *l, ck_status st, const char *fmt, ...) CK_PRINTF(3, 4);
-/* Python-style axis (negative counts from the end) to an index in [0, rank). */
-bool ck_normalize_axis(int64_t axis, int rank, int *out);
+/* A keras.src.ops.numpy binary operation (Add, Multiply...) called with a number as
+ * one operand, as a one-input class with config fields `scalar` and `scalar_first`;
+ * NULL if the operation has none (layers/app_layers.c). */
+const ck_layer_class *ck_find_scalar_op_class(const char *class_name);
 
-#define CK_FAMILY(name, ...)                                                          \
-    static const ck_layer_class *const name##_classes[] = {__VA_ARGS__};              \
-    const ck_layer_family name = {name##_classes,                                     \
-                                  (int)(sizeof name##_classes / sizeof name##_classes[0])}
+/* One entry of the class table for a class of keras.layers: the variable, Keras's
+ * class name, then designators: CK_CONFIG(config struct, field table), inputs,
+ * hooks and flags. A family whose classes share hooks lists them once in a
+ * *_HOOKS macro of designators. */
+#define CK_CLASS(var, name, ...) const ck_layer_class var = {.class_name = name, .module = "keras.layers", __VA_ARGS__}
+/* The inputs of most classes. */
+#define CK_ONE_INPUT .min_inputs = 1, .max_inputs = 1
 
 #endif

@@ -180,29 +180,37 @@ static ck_status merge_backward(merge_op op, const ck_tensor *in, int n_in, cons
     return CK_OK;
 }
 
-#define MERGE_CLASS(var, name, lo, hi, op)                                                        \
-    static ck_status var##_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out,   \
-                                   int n_out, ck_exec *ex)                                       \
+/* The hooks of one merge operation (kind_forward, kind_backward). */
+#define MERGE_HOOKS(kind, op)                                                                     \
+    static ck_status kind##_forward(CK_FWD_ARGS)                                                 \
     {                                                                                            \
         (void)l, (void)n_out, (void)ex;                                                          \
         return merge_forward(op, in, n_in, out);                                                 \
     }                                                                                            \
-    static ck_status var##_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, \
-                                    const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex) \
+    static ck_status kind##_backward(CK_BWD_ARGS)                                                \
     {                                                                                            \
         (void)l, (void)n_out, (void)ex;                                                          \
         return merge_backward(op, in, n_in, out, dout, din);                                     \
-    }                                                                                            \
-    const ck_layer_class var = {.class_name = name, .module = "keras.layers",                    \
-                                .min_inputs = lo, .max_inputs = hi, .build = broadcast_build,    \
-                                .forward = var##_forward, .backward = var##_backward}
+    }
+MERGE_HOOKS(add, OP_ADD)
+MERGE_HOOKS(subtract, OP_SUB)
+MERGE_HOOKS(multiply, OP_MUL)
+MERGE_HOOKS(average, OP_AVG)
+MERGE_HOOKS(maximum, OP_MAX)
+MERGE_HOOKS(minimum, OP_MIN)
 
-MERGE_CLASS(ck_class_add, "Add", 2, 64, OP_ADD);
-MERGE_CLASS(ck_class_subtract, "Subtract", 2, 2, OP_SUB);
-MERGE_CLASS(ck_class_multiply, "Multiply", 2, 64, OP_MUL);
-MERGE_CLASS(ck_class_average, "Average", 2, 64, OP_AVG);
-MERGE_CLASS(ck_class_maximum, "Maximum", 2, 64, OP_MAX);
-MERGE_CLASS(ck_class_minimum, "Minimum", 2, 64, OP_MIN);
+CK_CLASS(ck_class_add, "Add", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build, .forward = add_forward,
+         .backward = add_backward);
+CK_CLASS(ck_class_subtract, "Subtract", .min_inputs = 2, .max_inputs = 2, .build = broadcast_build,
+         .forward = subtract_forward, .backward = subtract_backward);
+CK_CLASS(ck_class_multiply, "Multiply", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build,
+         .forward = multiply_forward, .backward = multiply_backward);
+CK_CLASS(ck_class_average, "Average", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build,
+         .forward = average_forward, .backward = average_backward);
+CK_CLASS(ck_class_maximum, "Maximum", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build,
+         .forward = maximum_forward, .backward = maximum_backward);
+CK_CLASS(ck_class_minimum, "Minimum", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build,
+         .forward = minimum_forward, .backward = minimum_backward);
 
 /* ---- Concatenate --------------------------------------------------------------- */
 static const ck_field concat_fields[] = {
@@ -267,11 +275,9 @@ static ck_status concat_backward(ck_layer *l, const ck_tensor *in, int n_in, con
     return concat_run(l, in, n_in, dout[0].data, din, true);
 }
 
-const ck_layer_class ck_class_concatenate = {
-    .class_name = "Concatenate", .module = "keras.layers", .config_size = sizeof(ck_concatenate_config),
-    .fields = concat_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 64, .build = concat_build,
-    .forward = concat_forward, .backward = concat_backward,
-};
+CK_CLASS(ck_class_concatenate, "Concatenate", CK_CONFIG(ck_concatenate_config, concat_fields),
+         .min_inputs = 1, .max_inputs = 64, .build = concat_build, .forward = concat_forward,
+         .backward = concat_backward);
 
 /* ---- Dot --------------------------------------------------------------------------- */
 static const ck_field dot_fields[] = {
@@ -458,11 +464,9 @@ static ck_status dot_backward(ck_layer *l, const ck_tensor *in, int n_in, const 
     return CK_OK;
 }
 
-const ck_layer_class ck_class_dot = {
-    .class_name = "Dot", .module = "keras.layers", .config_size = sizeof(ck_dot_config),
-    .fields = dot_fields, .n_fields = 2, .min_inputs = 2, .max_inputs = 2, .build = dot_build,
-    .forward = dot_forward, .backward = dot_backward, .workspace = dot_workspace,
-};
+CK_CLASS(ck_class_dot, "Dot", CK_CONFIG(ck_dot_config, dot_fields), .min_inputs = 2, .max_inputs = 2,
+         .build = dot_build, .forward = dot_forward, .backward = dot_backward,
+         .workspace = dot_workspace);
 
 CK_FAMILY(ck_merging_layers, &ck_class_add, &ck_class_subtract, &ck_class_multiply,
           &ck_class_average, &ck_class_maximum, &ck_class_minimum, &ck_class_concatenate,

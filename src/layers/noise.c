@@ -156,22 +156,22 @@ static ck_status noise_backward(CK_BWD_ARGS)
 /* AlphaDropout keeps its draws after the mask. */
 static int64_t alpha_workspace(const ck_layer *l) { return 2 * noise_workspace(l); }
 
-#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
-#define NZ_CLASS(var, name, fields_, ws, ...)                                                   \
-    const ck_layer_class var = {                                                                \
-        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_noise_config),   \
-        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = noise_build, .forward = noise_forward, .backward = noise_backward, .workspace = ws, \
-        .no_build_config = true, __VA_ARGS__}
+#define NZ_HOOKS(ws)                                                                              \
+    CK_ONE_INPUT, .build = noise_build, .forward = noise_forward, .backward = noise_backward, .workspace = ws, \
+        .no_build_config = true
 
 /* Keras writes SpatialDropout's config by hand: no trainable, dtype a string. */
-NZ_CLASS(ck_class_sd1, "SpatialDropout1D", sd1_fields, noise_workspace, .bare_config = true);
-NZ_CLASS(ck_class_sd2, "SpatialDropout2D", sdn_fields, noise_workspace, .bare_config = true);
-NZ_CLASS(ck_class_sd3, "SpatialDropout3D", sdn_fields, noise_workspace, .bare_config = true);
-NZ_CLASS(ck_class_gnoise, "GaussianNoise", gnoise_fields, NULL);
-NZ_CLASS(ck_class_gdrop, "GaussianDropout", gdrop_fields, noise_workspace);
-NZ_CLASS(ck_class_adrop, "AlphaDropout", adrop_fields, alpha_workspace);
-NZ_CLASS(ck_class_areg, "ActivityRegularization", areg_fields, NULL);
+CK_CLASS(ck_class_sd1, "SpatialDropout1D", CK_CONFIG(ck_noise_config, sd1_fields), NZ_HOOKS(noise_workspace),
+         .bare_config = true);
+CK_CLASS(ck_class_sd2, "SpatialDropout2D", CK_CONFIG(ck_noise_config, sdn_fields), NZ_HOOKS(noise_workspace),
+         .bare_config = true);
+CK_CLASS(ck_class_sd3, "SpatialDropout3D", CK_CONFIG(ck_noise_config, sdn_fields), NZ_HOOKS(noise_workspace),
+         .bare_config = true);
+CK_CLASS(ck_class_gnoise, "GaussianNoise", CK_CONFIG(ck_noise_config, gnoise_fields), NZ_HOOKS(NULL));
+CK_CLASS(ck_class_gdrop, "GaussianDropout", CK_CONFIG(ck_noise_config, gdrop_fields),
+         NZ_HOOKS(noise_workspace));
+CK_CLASS(ck_class_adrop, "AlphaDropout", CK_CONFIG(ck_noise_config, adrop_fields), NZ_HOOKS(alpha_workspace));
+CK_CLASS(ck_class_areg, "ActivityRegularization", CK_CONFIG(ck_noise_config, areg_fields), NZ_HOOKS(NULL));
 
 CK_FAMILY(ck_noise_layers, &ck_class_sd1, &ck_class_sd2, &ck_class_sd3, &ck_class_gnoise, &ck_class_gdrop,
           &ck_class_adrop, &ck_class_areg);

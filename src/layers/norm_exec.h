@@ -11,9 +11,6 @@ ck_status ck_layernorm_forward(CK_FWD_ARGS);
 ck_status ck_groupnorm_forward(CK_FWD_ARGS);
 ck_status ck_unitnorm_forward(CK_FWD_ARGS);
 
-#define CK_BWD_ARGS                                                                                   \
-    ck_layer *l, const struct ck_tensor *in, int n_in, const struct ck_tensor *out,                    \
-        const struct ck_tensor *dout, int n_out, struct ck_tensor *din, ck_exec *ex
 ck_status ck_layernorm_backward(CK_BWD_ARGS);
 ck_status ck_groupnorm_backward(CK_BWD_ARGS);
 ck_status ck_unitnorm_backward(CK_BWD_ARGS);

@@ -7,6 +7,7 @@
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
 #include "layers/norm_exec.h"
+#include "engine/run.h"
 
 #include <math.h>
 #include <string.h>
@@ -221,27 +222,27 @@ static ck_status bn_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
-#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
-#define NORM_CLASS(var, name, fields_, build_, fwd, ...)                                        \
-    const ck_layer_class var = {                                                                \
-        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_norm_config),    \
-        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .flops = norm_flops, .forward = fwd,                                   \
-        .backward = ck_norm_backward, .workspace = ck_norm_workspace, __VA_ARGS__}
+#define NORM_HOOKS(build_, fwd)                                                                   \
+    CK_ONE_INPUT, .build = build_, .flops = norm_flops, .forward = fwd, .backward = ck_norm_backward,   \
+        .workspace = ck_norm_workspace
 
+/* At inference BatchNormalization is affine: a producer may fold it in. */
+static const ck_fusion bn_fusion = {.affine = bn_affine};
 /* BatchNormalization.call takes a mask, so Keras's nodes record {"mask": null}. */
-NORM_CLASS(ck_class_bn, "BatchNormalization", bn_fields, bn_build, bn_forward, .call_mask = true, .affine = bn_affine);
+CK_CLASS(ck_class_bn, "BatchNormalization", CK_CONFIG(ck_norm_config, bn_fields),
+         NORM_HOOKS(bn_build, bn_forward), .call_mask = true, .fusion = &bn_fusion);
 /* Layer/Group/Unit/RMSNormalization: forward, backward and workspace in norm_exec.c. */
-#define NORM_CLASS_FB(var, name, fields_, build_, kind, ...)                                    \
-    const ck_layer_class var = {                                                                \
-        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_norm_config),    \
-        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .flops = norm_flops, .forward = ck_##kind##_forward,                   \
-        .backward = ck_##kind##_backward, .workspace = ck_##kind##_workspace, __VA_ARGS__}
-NORM_CLASS_FB(ck_class_ln, "LayerNormalization", ln_fields, ln_build, layernorm);
-NORM_CLASS_FB(ck_class_gn, "GroupNormalization", gn_fields, gn_build, groupnorm);
+#define NORM_FB_HOOKS(build_, kind)                                                               \
+    CK_ONE_INPUT, .build = build_, .flops = norm_flops, .forward = ck_##kind##_forward,                 \
+        .backward = ck_##kind##_backward, .workspace = ck_##kind##_workspace
+CK_CLASS(ck_class_ln, "LayerNormalization", CK_CONFIG(ck_norm_config, ln_fields),
+         NORM_FB_HOOKS(ln_build, layernorm));
+CK_CLASS(ck_class_gn, "GroupNormalization", CK_CONFIG(ck_norm_config, gn_fields),
+         NORM_FB_HOOKS(gn_build, groupnorm));
 /* Keras's UnitNormalization has no build() of its own, hence no build_config. */
-NORM_CLASS_FB(ck_class_un, "UnitNormalization", un_fields, un_build, unitnorm, .no_build_config = true);
-NORM_CLASS_FB(ck_class_rms, "RMSNormalization", rms_fields, rms_build, rmsnorm);
+CK_CLASS(ck_class_un, "UnitNormalization", CK_CONFIG(ck_norm_config, un_fields),
+         NORM_FB_HOOKS(un_build, unitnorm), .no_build_config = true);
+CK_CLASS(ck_class_rms, "RMSNormalization", CK_CONFIG(ck_norm_config, rms_fields),
+         NORM_FB_HOOKS(rms_build, rmsnorm));
 
 CK_FAMILY(ck_normalization_layers, &ck_class_bn, &ck_class_ln, &ck_class_gn, &ck_class_un, &ck_class_rms);

@@ -5,7 +5,7 @@
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
-#include "train/exec.h"
+#include "engine/run.h"
 #include "kernels/tensor_ops.h"
 
 #include <float.h>
@@ -365,26 +365,37 @@ static ck_status global_backward(CK_BWD_ARGS, bool is_max)
 static ck_status gmax_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in, out, dout, n_out, din, ex, true); }
 static ck_status gavg_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in, out, dout, n_out, din, ex, false); }
 
-#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
-#define POOL_CLASS(var, name, fields_, build_, flops_, fwd, ...)                                \
-    const ck_layer_class var = {                                                                \
-        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_pool_config),    \
-        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .flops = flops_, .forward = fwd##_forward, .backward = fwd##_backward,     \
-        .no_build_config = true, .per_sample = true, __VA_ARGS__}
+#define POOL_HOOKS(build_, flops_, kind)                                                         \
+    CK_ONE_INPUT, .build = build_, .flops = flops_, .forward = kind##_forward, .backward = kind##_backward, \
+        .no_build_config = true
 
-POOL_CLASS(ck_class_max1, "MaxPooling1D", max1_fields, pool_build, pool_flops, max);
-POOL_CLASS(ck_class_max2, "MaxPooling2D", max2_fields, pool_build, pool_flops, max, .backward_relu = max_backward_relu);
-POOL_CLASS(ck_class_max3, "MaxPooling3D", max3_fields, pool_build, pool_flops, max);
-POOL_CLASS(ck_class_avg1, "AveragePooling1D", avg1_fields, pool_build, pool_flops, avg);
-POOL_CLASS(ck_class_avg2, "AveragePooling2D", avg2_fields, pool_build, pool_flops, avg);
-POOL_CLASS(ck_class_avg3, "AveragePooling3D", avg3_fields, pool_build, pool_flops, avg);
-POOL_CLASS(ck_class_gmax1, "GlobalMaxPooling1D", global_fields, global_build, global_flops, gmax);
-POOL_CLASS(ck_class_gmax2, "GlobalMaxPooling2D", global_fields, global_build, global_flops, gmax);
-POOL_CLASS(ck_class_gmax3, "GlobalMaxPooling3D", global_fields, global_build, global_flops, gmax);
-POOL_CLASS(ck_class_gavg1, "GlobalAveragePooling1D", global_fields, global_build, global_flops, gavg);
-POOL_CLASS(ck_class_gavg2, "GlobalAveragePooling2D", global_fields, global_build, global_flops, gavg);
-POOL_CLASS(ck_class_gavg3, "GlobalAveragePooling3D", global_fields, global_build, global_flops, gavg);
+/* Pooling reads only the rows it pools: it can run behind a streaming producer. */
+static const ck_fusion per_sample = {.per_sample = true};
+static const ck_fusion per_sample_relu = {.per_sample = true, .backward_relu = max_backward_relu};
+CK_CLASS(ck_class_max1, "MaxPooling1D", CK_CONFIG(ck_pool_config, max1_fields),
+         POOL_HOOKS(pool_build, pool_flops, max), .fusion = &per_sample);
+CK_CLASS(ck_class_max2, "MaxPooling2D", CK_CONFIG(ck_pool_config, max2_fields),
+         POOL_HOOKS(pool_build, pool_flops, max), .fusion = &per_sample_relu);
+CK_CLASS(ck_class_max3, "MaxPooling3D", CK_CONFIG(ck_pool_config, max3_fields),
+         POOL_HOOKS(pool_build, pool_flops, max), .fusion = &per_sample);
+CK_CLASS(ck_class_avg1, "AveragePooling1D", CK_CONFIG(ck_pool_config, avg1_fields),
+         POOL_HOOKS(pool_build, pool_flops, avg), .fusion = &per_sample);
+CK_CLASS(ck_class_avg2, "AveragePooling2D", CK_CONFIG(ck_pool_config, avg2_fields),
+         POOL_HOOKS(pool_build, pool_flops, avg), .fusion = &per_sample);
+CK_CLASS(ck_class_avg3, "AveragePooling3D", CK_CONFIG(ck_pool_config, avg3_fields),
+         POOL_HOOKS(pool_build, pool_flops, avg), .fusion = &per_sample);
+CK_CLASS(ck_class_gmax1, "GlobalMaxPooling1D", CK_CONFIG(ck_pool_config, global_fields),
+         POOL_HOOKS(global_build, global_flops, gmax), .fusion = &per_sample);
+CK_CLASS(ck_class_gmax2, "GlobalMaxPooling2D", CK_CONFIG(ck_pool_config, global_fields),
+         POOL_HOOKS(global_build, global_flops, gmax), .fusion = &per_sample);
+CK_CLASS(ck_class_gmax3, "GlobalMaxPooling3D", CK_CONFIG(ck_pool_config, global_fields),
+         POOL_HOOKS(global_build, global_flops, gmax), .fusion = &per_sample);
+CK_CLASS(ck_class_gavg1, "GlobalAveragePooling1D", CK_CONFIG(ck_pool_config, global_fields),
+         POOL_HOOKS(global_build, global_flops, gavg), .fusion = &per_sample);
+CK_CLASS(ck_class_gavg2, "GlobalAveragePooling2D", CK_CONFIG(ck_pool_config, global_fields),
+         POOL_HOOKS(global_build, global_flops, gavg), .fusion = &per_sample);
+CK_CLASS(ck_class_gavg3, "GlobalAveragePooling3D", CK_CONFIG(ck_pool_config, global_fields),
+         POOL_HOOKS(global_build, global_flops, gavg), .fusion = &per_sample);
 
 CK_FAMILY(ck_pooling_layers, &ck_class_max1, &ck_class_max2, &ck_class_max3, &ck_class_avg1, &ck_class_avg2,
           &ck_class_avg3, &ck_class_gmax1, &ck_class_gmax2, &ck_class_gmax3, &ck_class_gavg1, &ck_class_gavg2,

@@ -510,21 +510,14 @@ static ck_status crop_backward(ck_layer *l, const ck_tensor *in, int n_in, const
     return din[0].data ? crop_run(l, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;
 }
 
-#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
-#define PREP_CLASS(var, name, fields_, build_, ...)                                             \
-    const ck_layer_class var = {                                                                \
-        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_prep_config),    \
-        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, __VA_ARGS__}
-
-PREP_CLASS(ck_class_rescaling, "Rescaling", resc_fields, resc_build, .forward = resc_forward,
-           .backward = resc_backward);
-PREP_CLASS(ck_class_normalization, "Normalization", norm_fields, norm_build, .forward = norm_forward,
-           .backward = norm_backward);
-PREP_CLASS(ck_class_center_crop, "CenterCrop", crop_fields, hw_build, .forward = crop_forward,
-           .backward = crop_backward);
-PREP_CLASS(ck_class_resizing, "Resizing", resize_fields, resize_build, .forward = resize_forward,
-           .backward = resize_backward);
+CK_CLASS(ck_class_rescaling, "Rescaling", CK_CONFIG(ck_prep_config, resc_fields), CK_ONE_INPUT,
+         .build = resc_build, .forward = resc_forward, .backward = resc_backward);
+CK_CLASS(ck_class_normalization, "Normalization", CK_CONFIG(ck_prep_config, norm_fields), CK_ONE_INPUT,
+         .build = norm_build, .forward = norm_forward, .backward = norm_backward);
+CK_CLASS(ck_class_center_crop, "CenterCrop", CK_CONFIG(ck_prep_config, crop_fields), CK_ONE_INPUT,
+         .build = hw_build, .forward = crop_forward, .backward = crop_backward);
+CK_CLASS(ck_class_resizing, "Resizing", CK_CONFIG(ck_prep_config, resize_fields), CK_ONE_INPUT,
+         .build = resize_build, .forward = resize_forward, .backward = resize_backward);
 
 CK_FAMILY(ck_preprocessing_layers, &ck_class_rescaling, &ck_class_normalization, &ck_class_center_crop,
           &ck_class_resizing);

@@ -7,7 +7,7 @@
  * are ignored by the lenient file reader. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
-#include "train/exec.h"
+#include "engine/run.h"
 #include "kernels/rnn.h"
 #include "kernels/tensor_ops.h"
 
@@ -34,7 +34,6 @@
     CK_FIELD(T, dropout, CK_FT_FLOAT, "0.0"),                                            \
     CK_FIELD(T, recurrent_dropout, CK_FT_FLOAT, "0.0")
 #define SEED_FIELD CK_FIELD(T, seed, CK_FT_INT, "null", 0, CK_FF_NULLABLE)
-#define N(a) ((int)(sizeof a / sizeof a[0]))
 
 /* units, activation[, recurrent_activation], use_bias: the cells' common head. */
 #define UNITS_FIELDS(...)                                                                \
@@ -385,30 +384,20 @@ static ck_status conv_lstm_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
 /* Keras's RNN.build(sequences_shape, initial_state_shape=None). */
 static const char *const rnn_build_shapes[] = {"sequences_shape", "initial_state_shape[]", NULL};
 
-#define RNN_CLASS(var, name, fields_)                                                              \
-    const ck_layer_class var = {                                                                   \
-        .class_name = name, .module = "keras.layers", .config_size = sizeof(T), .fields = fields_, \
-        .n_fields = N(fields_), .min_inputs = 1, .max_inputs = 3, .build = rnn_build,              \
-        .forward = rnn_forward, .backward = rnn_backward, .flops = rnn_flops, .mask = rnn_mask,    \
-        .workspace = rnn_workspace, .build_shape_names = rnn_build_shapes,                         \
-        .call_inputs = CK_CALL_STATES,                                                             \
-    }
-RNN_CLASS(ck_class_simple_rnn, "SimpleRNN", simple_rnn_fields);
-RNN_CLASS(ck_class_lstm, "LSTM", lstm_fields);
-RNN_CLASS(ck_class_gru, "GRU", gru_fields);
+#define RNN_HOOKS                                                                                   \
+    .min_inputs = 1, .max_inputs = 3, .build = rnn_build, .forward = rnn_forward, .backward = rnn_backward, \
+        .flops = rnn_flops, .mask = rnn_mask, .workspace = rnn_workspace, .build_shape_names = rnn_build_shapes, \
+        .call_inputs = CK_CALL_STATES
+CK_CLASS(ck_class_simple_rnn, "SimpleRNN", CK_CONFIG(T, simple_rnn_fields), RNN_HOOKS);
+CK_CLASS(ck_class_lstm, "LSTM", CK_CONFIG(T, lstm_fields), RNN_HOOKS);
+CK_CLASS(ck_class_gru, "GRU", CK_CONFIG(T, gru_fields), RNN_HOOKS);
 
-const ck_layer_class ck_class_conv_lstm1d = {
-    .class_name = "ConvLSTM1D", .module = "keras.layers", .config_size = sizeof(T),
-    .fields = conv_lstm1d_fields, .n_fields = N(conv_lstm1d_fields), .min_inputs = 1, .max_inputs = 1,
-    .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
-    .workspace = ck_conv_lstm_workspace,
-};
-const ck_layer_class ck_class_conv_lstm2d = {
-    .class_name = "ConvLSTM2D", .module = "keras.layers", .config_size = sizeof(T),
-    .fields = conv_lstm2d_fields, .n_fields = N(conv_lstm2d_fields), .min_inputs = 1, .max_inputs = 1,
-    .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
-    .workspace = ck_conv_lstm_workspace,
-};
+CK_CLASS(ck_class_conv_lstm1d, "ConvLSTM1D", CK_CONFIG(T, conv_lstm1d_fields), CK_ONE_INPUT,
+         .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
+         .workspace = ck_conv_lstm_workspace);
+CK_CLASS(ck_class_conv_lstm2d, "ConvLSTM2D", CK_CONFIG(T, conv_lstm2d_fields), CK_ONE_INPUT,
+         .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
+         .workspace = ck_conv_lstm_workspace);
 
 CK_FAMILY(ck_recurrent_layers, &ck_class_simple_rnn, &ck_class_lstm, &ck_class_gru, &ck_class_conv_lstm1d,
           &ck_class_conv_lstm2d);

@@ -262,22 +262,17 @@ static ck_status up_backward(CK_BWD_ARGS)
     return CK_OK;
 }
 
-#define N_OF(a) ((int)(sizeof a / sizeof a[0]))
-#define RS_CLASS(var, name, fields_, build_, fwd)                                                  \
-    const ck_layer_class var = {                                                                \
-        .class_name = name, .module = "keras.layers", .config_size = sizeof(ck_resize_config),  \
-        .fields = fields_, .n_fields = N_OF(fields_), .min_inputs = 1, .max_inputs = 1,         \
-        .build = build_, .forward = fwd##_forward, .backward = fwd##_backward}
+#define RS_HOOKS(build_, kind) CK_ONE_INPUT, .build = build_, .forward = kind##_forward, .backward = kind##_backward
 
-RS_CLASS(ck_class_zp1, "ZeroPadding1D", zp1_fields, pad_build, pad);
-RS_CLASS(ck_class_zp2, "ZeroPadding2D", zp2_fields, pad_build, pad);
-RS_CLASS(ck_class_zp3, "ZeroPadding3D", zp3_fields, pad_build, pad);
-RS_CLASS(ck_class_cr1, "Cropping1D", cr1_fields, crop_build, crop);
-RS_CLASS(ck_class_cr2, "Cropping2D", cr2_fields, crop_build, crop);
-RS_CLASS(ck_class_cr3, "Cropping3D", cr3_fields, crop_build, crop);
-RS_CLASS(ck_class_up1, "UpSampling1D", up1_fields, up_build, up);
-RS_CLASS(ck_class_up2, "UpSampling2D", up2_fields, up_build, up);
-RS_CLASS(ck_class_up3, "UpSampling3D", up3_fields, up_build, up);
+CK_CLASS(ck_class_zp1, "ZeroPadding1D", CK_CONFIG(ck_resize_config, zp1_fields), RS_HOOKS(pad_build, pad));
+CK_CLASS(ck_class_zp2, "ZeroPadding2D", CK_CONFIG(ck_resize_config, zp2_fields), RS_HOOKS(pad_build, pad));
+CK_CLASS(ck_class_zp3, "ZeroPadding3D", CK_CONFIG(ck_resize_config, zp3_fields), RS_HOOKS(pad_build, pad));
+CK_CLASS(ck_class_cr1, "Cropping1D", CK_CONFIG(ck_resize_config, cr1_fields), RS_HOOKS(crop_build, crop));
+CK_CLASS(ck_class_cr2, "Cropping2D", CK_CONFIG(ck_resize_config, cr2_fields), RS_HOOKS(crop_build, crop));
+CK_CLASS(ck_class_cr3, "Cropping3D", CK_CONFIG(ck_resize_config, cr3_fields), RS_HOOKS(crop_build, crop));
+CK_CLASS(ck_class_up1, "UpSampling1D", CK_CONFIG(ck_resize_config, up1_fields), RS_HOOKS(up_build, up));
+CK_CLASS(ck_class_up2, "UpSampling2D", CK_CONFIG(ck_resize_config, up2_fields), RS_HOOKS(up_build, up));
+CK_CLASS(ck_class_up3, "UpSampling3D", CK_CONFIG(ck_resize_config, up3_fields), RS_HOOKS(up_build, up));
 
 CK_FAMILY(ck_reshaping_layers, &ck_class_zp1, &ck_class_zp2, &ck_class_zp3, &ck_class_cr1, &ck_class_cr2,
           &ck_class_cr3, &ck_class_up1, &ck_class_up2, &ck_class_up3);

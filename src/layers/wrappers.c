@@ -5,7 +5,7 @@
  * and summaries read them like any layer's. */
 #include "layers/layers.h"
 #include "layers/seq_layers.h"
-#include "train/exec.h"
+#include "engine/run.h"
 #include "graph/config.h"
 
 #include <string.h>
@@ -290,12 +290,10 @@ static ck_mask_mode bidirectional_mask(const ck_layer *l, int index)
                                                                                                 : CK_MASK_NONE;
 }
 
-const ck_layer_class ck_class_bidirectional = {
-    .class_name = "Bidirectional", .module = "keras.layers", .config_size = sizeof(W),
-    .fields = bidirectional_fields, .n_fields = 3, .min_inputs = 1, .max_inputs = 1,
-    .build = bidirectional_build, .forward = bidirectional_forward, .backward = bidirectional_backward,
-    .workspace = bidirectional_workspace, .mask = bidirectional_mask,
-};
+CK_CLASS(ck_class_bidirectional, "Bidirectional", CK_CONFIG(W, bidirectional_fields), CK_ONE_INPUT,
+         .build = bidirectional_build, .forward = bidirectional_forward,
+         .backward = bidirectional_backward, .workspace = bidirectional_workspace,
+         .mask = bidirectional_mask);
 
 /* ---- TimeDistributed ------------------------------------------------------------------------ */
 static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -380,11 +378,9 @@ static int64_t time_distributed_workspace(const ck_layer *l)
     return t == CK_NONE ? 0 : ws * t;
 }
 
-const ck_layer_class ck_class_time_distributed = {
-    .class_name = "TimeDistributed", .module = "keras.layers", .config_size = sizeof(W),
-    .fields = time_distributed_fields, .n_fields = 1, .min_inputs = 1, .max_inputs = 1,
-    .build = time_distributed_build, .forward = time_distributed_forward, .backward = time_distributed_backward,
-    .workspace = time_distributed_workspace, .mask = pass_mask,
-};
+CK_CLASS(ck_class_time_distributed, "TimeDistributed", CK_CONFIG(W, time_distributed_fields),
+         CK_ONE_INPUT, .build = time_distributed_build, .forward = time_distributed_forward,
+         .backward = time_distributed_backward, .workspace = time_distributed_workspace,
+         .mask = pass_mask);
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);

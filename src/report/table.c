@@ -3,12 +3,16 @@
  * Keras 3 hands its rows to the Python library rich, so byte-exact output means
  * re-doing rich's work: column widths (ratio_reduce / ratio_distribute), word
  * wrapping that breaks only at whitespace, "…" for words that cannot fit,
- * justification, and terminal cell widths of Unicode text (KERAS-SPEC §1.2-1.9).
- * tf.keras 2.13+ uses its own fixed-column row printer (§2.1-2.2), also here.
+ * justification, and terminal cell widths of Unicode text (keras/src/utils/
+ * summary_utils.py print_summary; rich's table.py Table._calculate_column_widths,
+ * _ratio.py, _wrap.py divide_line, cells.py cell_len). tf.keras 2.13+ uses its
+ * own fixed-column row printer (tf_keras/src/utils/layer_utils.py print_summary,
+ * its print_row), also here.
  * Text is handled as arrays of code points because both rich and tf.keras
  * count and slice Python str characters, not bytes. No global state: every
  * call builds its result in buffers it owns and returns one malloc'ed string. */
 #include "report/table.h"
+#include "core/core.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -31,43 +35,28 @@ static const char ERR_ARG[] = "invalid argument";
 /* Growable code point string; `bad` is sticky so callers check once at the end. */
 typedef struct cpstr {
     uint32_t *v;
-    size_t n, cap;
+    size_t n;
+    int cap;
     int bad;
 } cpstr;
-
-/* Growable byte string, same convention. */
-typedef struct sbuf {
-    char *v;
-    size_t n, cap;
-    int bad;
-} sbuf;
 
 /* A list of owned lines, each one cell row of output text. */
 typedef struct lines {
     cpstr *v;
-    size_t n, cap;
+    size_t n;
+    int cap;
     int bad;
 } lines;
 
 static void cs_free(cpstr *s) {
-    free(s->v);
+    ck_free(s->v);
     s->v = NULL;
     s->n = s->cap = 0;
 }
 
 static int cs_reserve(cpstr *s, size_t need) {
-    if (s->bad) return 0;
-    if (need <= s->cap) return 1;
-    size_t cap = s->cap ? s->cap : 16;
-    while (cap < need) cap *= 2;
-    uint32_t *v = realloc(s->v, cap * sizeof *v);
-    if (!v) {
-        s->bad = 1;
-        return 0;
-    }
-    s->v = v;
-    s->cap = cap;
-    return 1;
+    if (!s->bad && (need > INT_MAX || ck_grow((void **)&s->v, &s->cap, (int)need, sizeof *s->v))) s->bad = 1;
+    return !s->bad;
 }
 
 static void cs_push(cpstr *s, uint32_t c) {
@@ -108,57 +97,23 @@ static void cs_insert_front(cpstr *s, uint32_t c, long long count) {
     s->n += (size_t)count;
 }
 
-static void sb_reserve(sbuf *b, size_t need) {
-    if (b->bad || need <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need) cap *= 2;
-    char *v = realloc(b->v, cap);
-    if (!v) {
-        b->bad = 1;
-        return;
-    }
-    b->v = v;
-    b->cap = cap;
+static void sb_rep(ck_buf *b, const char *s, long long count) {
+    for (long long i = 0; i < count; i++) ck_buf_put(b, s);
 }
 
-static void sb_putn(sbuf *b, const char *s, size_t n) {
-    sb_reserve(b, b->n + n + 1);
-    if (b->bad) return;
-    memcpy(b->v + b->n, s, n);
-    b->n += n;
-    b->v[b->n] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
-
-static void sb_rep(sbuf *b, const char *s, long long count) {
-    for (long long i = 0; i < count; i++) sb_puts(b, s);
-}
-
-/* Hands the buffer to the caller, or frees it and reports out-of-memory. */
-static char *sb_finish(sbuf *b, const char **err) {
-    sb_reserve(b, b->n + 1);
-    if (b->bad) {
-        free(b->v);
+/* Hands the text to the caller, or frees it and reports out-of-memory. */
+static char *sb_finish(ck_buf *b, const char **err) {
+    char *text = b->failed ? NULL : ck_buf_take(b);
+    if (!text) {
+        ck_buf_free(b);
         if (err) *err = ERR_OOM;
-        return NULL;
     }
-    b->v[b->n] = '\0';
-    return b->v;
+    return text;
 }
 
 static void ln_push(lines *l, cpstr *s) {
     if (s->bad) l->bad = 1;
-    if (!l->bad && l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        cpstr *v = realloc(l->v, cap * sizeof *v);
-        if (v) {
-            l->v = v;
-            l->cap = cap;
-        } else {
-            l->bad = 1;
-        }
-    }
+    if (!l->bad && (l->n >= INT_MAX || ck_grow((void **)&l->v, &l->cap, (int)l->n + 1, sizeof *l->v))) l->bad = 1;
     if (l->bad) {
         cs_free(s);
         return;
@@ -169,7 +124,7 @@ static void ln_push(lines *l, cpstr *s) {
 
 static void ln_free(lines *l) {
     for (size_t i = 0; i < l->n; i++) cs_free(&l->v[i]);
-    free(l->v);
+    ck_free(l->v);
     *l = (lines){0};
 }
 
@@ -212,7 +167,7 @@ static cpstr cs_from_utf8(const char *z) {
     return s;
 }
 
-static void sb_put_cp(sbuf *b, uint32_t c) {
+static void sb_put_cp(ck_buf *b, uint32_t c) {
     char t[4];
     size_t n;
     if (c >= RAW_BYTE_BASE + 0x80 && c <= RAW_BYTE_BASE + 0xFF) {
@@ -237,11 +192,11 @@ static void sb_put_cp(sbuf *b, uint32_t c) {
         t[3] = (char)(0x80 | (c & 0x3F));
         n = 4;
     }
-    sb_putn(b, t, n);
+    ck_buf_putn(b, t, n);
 }
 
-static void sb_put_cs(sbuf *b, const cpstr *s) {
-    if (s->bad) b->bad = 1;
+static void sb_put_cs(ck_buf *b, const cpstr *s) {
+    if (s->bad) b->failed = true;
     for (size_t i = 0; i < s->n; i++) sb_put_cp(b, s->v[i]);
 }
 
@@ -471,7 +426,7 @@ typedef struct gspan {
  * U+FE0F attach to the previous span. Returns the span count; *out is malloc'ed
  * (NULL and -1 when out of memory). */
 static long graphemes(const uint32_t *s, size_t n, gspan **out) {
-    gspan *g = malloc((n ? n : 1) * sizeof *g);
+    gspan *g = ck_malloc((n ? n : 1) * sizeof *g);
     *out = g;
     if (!g) return -1;
     long k = 0;
@@ -523,23 +478,14 @@ typedef struct wrapspec {
 /* Growable list of break offsets. */
 typedef struct offs {
     size_t *v;
-    size_t n, cap;
+    size_t n;
+    int cap;
     int bad;
 } offs;
 
 static void off_push(offs *o, size_t x) {
-    if (o->bad) return;
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 8;
-        size_t *v = realloc(o->v, cap * sizeof *v);
-        if (!v) {
-            o->bad = 1;
-            return;
-        }
-        o->v = v;
-        o->cap = cap;
-    }
-    o->v[o->n++] = x;
+    if (!o->bad && (o->n >= INT_MAX || ck_grow((void **)&o->v, &o->cap, (int)o->n + 1, sizeof *o->v))) o->bad = 1;
+    if (!o->bad) o->v[o->n++] = x;
 }
 
 /* rich set_cell_size: pad with spaces or crop to exactly `total` cells; a wide
@@ -570,7 +516,7 @@ static void set_cell_size(cpstr *s, long total) {
         }
         left += g[i].cells;
     }
-    free(g);
+    ck_free(g);
 }
 
 static size_t trailing_spaces(const cpstr *s) {
@@ -659,8 +605,8 @@ static void fold_word(const uint32_t *s, size_t start, size_t end, long width, o
         if (c + 2 >= chunk.n) *offset = cell_len(w + chunk.v[c], len);
         else start += len;
     }
-    free(chunk.v);
-    free(g);
+    ck_free(chunk.v);
+    ck_free(g);
 }
 
 /* rich divide_line: where to break s so that each line fits `width` cells;
@@ -739,7 +685,7 @@ static void wrap_paragraph(const uint32_t *s, size_t n, const wrapspec *ws, line
         ln_push(out, &line);
         prev = next;
     }
-    free(br.v);
+    ck_free(br.v);
     cs_free(&expanded);
 }
 
@@ -760,14 +706,14 @@ static void wrap_text(const cpstr *t, const wrapspec *ws, lines *out) {
 
 /* console.print of a plain line: wrapped (folding long words) at the console
  * width, no padding; each resulting line ends with "\n". */
-static void console_print(sbuf *out, const char *utf8, long console) {
+static void console_print(ck_buf *out, const char *utf8, long console) {
     cpstr t = cs_from_utf8(utf8);
     lines l = {0};
     wrap_text(&t, &(wrapspec){console, J_DEFAULT, 1}, &l);
-    if (l.bad) out->bad = 1;
+    if (l.bad) out->failed = true;
     for (size_t i = 0; i < l.n; i++) {
         sb_put_cs(out, &l.v[i]);
-        sb_puts(out, "\n");
+        ck_buf_put(out, "\n");
     }
     ln_free(&l);
     cs_free(&t);
@@ -899,7 +845,7 @@ static void seg_begin(segline *l) {
 
 static void seg_free(segline *l) {
     cs_free(&l->text);
-    free(l->starts.v);
+    ck_free(l->starts.v);
     l->starts = (offs){0};
 }
 
@@ -948,16 +894,16 @@ static void seg_adjust(segline *out, const segline *in, long length, int pad) {
 }
 
 /* Console.print(crop=True): the line cut to the console width, not padded. */
-static void emit_cropped(sbuf *out, segline *l, long console) {
+static void emit_cropped(ck_buf *out, segline *l, long console) {
     segline c = {0};
     seg_adjust(&c, l, console, 0);
     sb_put_cs(out, &c.text);
-    sb_puts(out, "\n");
+    ck_buf_put(out, "\n");
     seg_free(&c);
 }
 
 /* A horizontal rule: left, fill per column, joint between columns, right. */
-static void emit_rule(sbuf *out, const k3table *t, const uint32_t box[4]) {
+static void emit_rule(ck_buf *out, const k3table *t, const uint32_t box[4]) {
     segline line = {0};
     seg_begin(&line);
     cs_push(&line.text, box[0]);
@@ -994,7 +940,7 @@ static void row_cell_line(segline *line, const lines *cl, size_t k, int64_t widt
 
 /* One table row: every cell wrapped to its column; header cells hang from the
  * bottom of the row, body cells from the top; missing lines are blank. */
-static void emit_row(sbuf *out, const k3table *t, const char *const *cells, const just *js,
+static void emit_row(ck_buf *out, const k3table *t, const char *const *cells, const just *js,
                      int header, uint32_t vert) {
     lines cl[CK_TABLE_MAXCOLS] = {{0}};
     size_t height = 1;
@@ -1002,10 +948,10 @@ static void emit_row(sbuf *out, const k3table *t, const char *const *cells, cons
         cpstr s = cs_from_utf8(cells[i]);
         wrap_text(&s, &(wrapspec){(long)t->p[i] - 2, js[i], 0}, &cl[i]);
         cs_free(&s);
-        if (cl[i].bad) out->bad = 1;
+        if (cl[i].bad) out->failed = true;
         if (cl[i].n > height) height = cl[i].n;
     }
-    for (size_t k = 0; k < height && !out->bad; k++) {
+    for (size_t k = 0; k < height && !out->failed; k++) {
         segline line = {0};
         seg_begin(&line);
         cs_push(&line.text, vert);
@@ -1053,7 +999,7 @@ static const uint32_t BOX_FOOT[4] = {0x2514, 0x2500, 0x2534, 0x2518}; /* └─�
 #define BOX_HEAD_VERT 0x2503u /* ┃ */
 #define BOX_BODY_VERT 0x2502u /* │ */
 
-static void k3_draw(sbuf *out, const k3table *t, const ck_table_row *rows, int n_rows,
+static void k3_draw(ck_buf *out, const k3table *t, const ck_table_row *rows, int n_rows,
                     const ck_table_opts *o) {
     const char *cells[CK_TABLE_MAXCOLS];
     just js[CK_TABLE_MAXCOLS];
@@ -1061,7 +1007,7 @@ static void k3_draw(sbuf *out, const k3table *t, const ck_table_row *rows, int n
     emit_rule(out, t, BOX_TOP);
     emit_row(out, t, cells, js, 1, BOX_HEAD_VERT);
     emit_rule(out, t, BOX_HEAD);
-    for (int r = 0; r < n_rows && !out->bad; r++) {
+    for (int r = 0; r < n_rows && !out->failed; r++) {
         if (r) emit_rule(out, t, BOX_ROW); /* show_lines: between body rows only */
         row_cells(&rows[r], o, cells);
         emit_row(out, t, cells, js, 0, BOX_BODY_VERT);
@@ -1071,14 +1017,14 @@ static void k3_draw(sbuf *out, const k3table *t, const ck_table_row *rows, int n
 
 static long console_or_default(int console_width) { return console_width > 0 ? console_width : 80; }
 
-static void k3_title(sbuf *out, const char *model_name, long console) {
-    sbuf title = {0};
-    sb_puts(&title, "Model: \"");
-    sb_puts(&title, model_name ? model_name : "");
-    sb_puts(&title, "\"");
-    if (title.bad) out->bad = 1;
-    else console_print(out, title.v, console);
-    free(title.v);
+static void k3_title(ck_buf *out, const char *model_name, long console) {
+    ck_buf title = {0};
+    ck_buf_put(&title, "Model: \"");
+    ck_buf_put(&title, model_name ? model_name : "");
+    ck_buf_put(&title, "\"");
+    if (title.failed) out->failed = true;
+    else console_print(out, title.data, console);
+    ck_buf_free(&title);
 }
 
 char *ck_table_render_keras3(const char *model_name, const ck_table_row *rows, int n_rows,
@@ -1096,7 +1042,7 @@ char *ck_table_render_keras3(const char *model_name, const ck_table_row *rows, i
         return NULL;
     }
     k3_rich_widths(w, t.n, L, t.p);
-    sbuf out = {0};
+    ck_buf out = {0};
     k3_title(&out, model_name, t.console);
     k3_draw(&out, &t, rows, n_rows, opts);
     return sb_finish(&out, err);
@@ -1121,24 +1067,24 @@ static const char *k2_positions(const ck_table_opts *o, long long **pos, int *np
     const double *base = base_positions(o, K2_SEQ_POS, K2_FUNC_POS, &nbase);
     long long L0 = o->line_length ? o->line_length : (o->functional ? 98 : 65);
     int fractions = base[nbase - 1] <= 1;
-    long long *p = malloc((size_t)(nbase + 1) * sizeof *p);
+    long long *p = ck_malloc((size_t)(nbase + 1) * sizeof *p);
     if (!p) return ERR_OOM;
     for (int i = 0; i < nbase; i++) {
         double x = fractions ? (double)L0 * base[i] : base[i];
         if (!(x > -9e15 && x < 9e15)) {
-            free(p);
+            ck_free(p);
             return ERR_POSVAL;
         }
         p[i] = (long long)x;
         if (!fractions && (double)p[i] != x) { /* Python would fail on str[:float] */
-            free(p);
+            ck_free(p);
             return ERR_ABSPOS;
         }
     }
     int n = nbase;
     if (o->show_trainable) p[n++] = ck_table_keras2_line_length(o);
     if (n < table_cols(o)) { /* Python: IndexError on positions[col] */
-        free(p);
+        ck_free(p);
         return ERR_NPOS;
     }
     *pos = p;
@@ -1201,14 +1147,14 @@ static void k2_column(cpstr *line, cpstr *field, int col, const k2row *r) {
 
 /* print_row: visual lines until every field is used up. tf.keras loops forever
  * when a line consumes nothing; that is reported as an error instead. */
-static const char *k2_print_row(sbuf *out, cpstr *f, int nf, const k2row *r) {
+static const char *k2_print_row(ck_buf *out, cpstr *f, int nf, const k2row *r) {
     size_t left = total_len(f, nf);
-    while (left > 0 && !out->bad) {
+    while (left > 0 && !out->failed) {
         cpstr line = {0};
         for (int col = 0; col < nf; col++) k2_column(&line, &f[col], col, r);
         cs_rep(&line, '|', r->nested);
         sb_put_cs(out, &line);
-        sb_puts(out, "\n");
+        ck_buf_put(out, "\n");
         cs_free(&line);
         size_t now = total_len(f, nf);
         if (now == left) return ERR_K2LEN;
@@ -1217,30 +1163,30 @@ static const char *k2_print_row(sbuf *out, cpstr *f, int nf, const k2row *r) {
     return NULL;
 }
 
-static const char *k2_row_strings(sbuf *out, const char *const *cells, int nf, const k2row *r) {
+static const char *k2_row_strings(ck_buf *out, const char *const *cells, int nf, const k2row *r) {
     cpstr f[CK_TABLE_MAXCOLS];
     for (int i = 0; i < nf; i++) {
         f[i] = cs_from_utf8(cells[i]);
-        if (f[i].bad) out->bad = 1;
+        if (f[i].bad) out->failed = true;
     }
-    const char *e = out->bad ? NULL : k2_print_row(out, f, nf, r);
+    const char *e = out->failed ? NULL : k2_print_row(out, f, nf, r);
     for (int i = 0; i < nf; i++) cs_free(&f[i]);
     return e;
 }
 
 /* "|" * lvl + fill * (L - 2 * lvl) + "|" * lvl, the expand_nested frame lines. */
-static void k2_bar(sbuf *out, long long lvl, const char *fill, long long L) {
+static void k2_bar(ck_buf *out, long long lvl, const char *fill, long long L) {
     sb_rep(out, "|", lvl);
     sb_rep(out, fill, L - 2 * lvl);
     sb_rep(out, "|", lvl);
-    sb_puts(out, "\n");
+    ck_buf_put(out, "\n");
 }
 
 /* What tf.keras prints after a row, reconstructed from the nesting levels:
  * an opening "¯" bar when the next row is nested deeper; otherwise a blank
  * separator unless the row ends its nested block, then one closing bar per
  * block that ends here (an expanded parent never gets its own separator). */
-static void k2_after_row(sbuf *out, long long lvl, long long next, long long L) {
+static void k2_after_row(ck_buf *out, long long lvl, long long next, long long L) {
     if (next > lvl) {
         for (long long l = lvl; l < next; l++) k2_bar(out, l + 1, "\xC2\xAF", L);
         return;
@@ -1249,7 +1195,7 @@ static void k2_after_row(sbuf *out, long long lvl, long long next, long long L) 
     for (long long l = lvl - 1; l >= next; l--) k2_bar(out, l, "\xC2\xAF", L);
 }
 
-static const char *k2_body(sbuf *out, const ck_table_row *rows, int n_rows,
+static const char *k2_body(ck_buf *out, const ck_table_row *rows, int n_rows,
                            const ck_table_opts *o, k2row *r, long long L) {
     const char *cells[CK_TABLE_MAXCOLS];
     for (int i = 0; i < n_rows; i++) {
@@ -1283,18 +1229,18 @@ char *ck_table_render_keras2(const char *model_name, const ck_table_row *rows, i
     const char *head[CK_TABLE_MAXCOLS];
     just js[CK_TABLE_MAXCOLS];
     int nh = header_cells(opts, head, js);
-    sbuf out = {0};
-    sb_puts(&out, "Model: \"");
-    sb_puts(&out, model_name ? model_name : "");
-    sb_puts(&out, "\"\n");
+    ck_buf out = {0};
+    ck_buf_put(&out, "Model: \"");
+    ck_buf_put(&out, model_name ? model_name : "");
+    ck_buf_put(&out, "\"\n");
     k2_bar(&out, 0, "_", L);
     e = k2_row_strings(&out, head, nh, &r);
     if (!e) k2_bar(&out, 0, "=", L);
     if (!e) e = k2_body(&out, rows, n_rows, opts, &r, L);
     if (!e) k2_bar(&out, 0, "=", L);
-    free(pos);
+    ck_free(pos);
     if (e) {
-        free(out.v);
+        ck_buf_free(&out);
         if (err) *err = e;
         return NULL;
     }
@@ -1329,7 +1275,7 @@ void ck_format_bytes(double bytes, const char *unit_b, char *buf, size_t cap) {
 }
 
 /* " Label: 1,234 (4.82 KB)" through console.print, as Keras 3 prints it. */
-static void k3_footer_line(sbuf *out, const char *label, int64_t count, double bytes,
+static void k3_footer_line(ck_buf *out, const char *label, int64_t count, double bytes,
                            long console) {
     char num[48], size[64], line[192];
     ck_format_thousands(count, num, sizeof num);
@@ -1348,7 +1294,7 @@ char *ck_table_footer_keras3(const ck_table_counts *c, int console_width, const 
     int64_t total = c->trainable + c->non_trainable + (opt ? c->optimizer : 0);
     double total_bytes = c->trainable_bytes + c->non_trainable_bytes;
     if (opt) total_bytes += c->optimizer_bytes;
-    sbuf out = {0};
+    ck_buf out = {0};
     k3_footer_line(&out, "Total", total, total_bytes, console);
     k3_footer_line(&out, "Trainable", c->trainable, c->trainable_bytes, console);
     k3_footer_line(&out, "Non-trainable", c->non_trainable, c->non_trainable_bytes, console);
@@ -1356,11 +1302,11 @@ char *ck_table_footer_keras3(const ck_table_counts *c, int console_width, const 
     return sb_finish(&out, err);
 }
 
-static void k2_footer_line(sbuf *out, const char *label, int64_t count, double bytes) {
+static void k2_footer_line(ck_buf *out, const char *label, int64_t count, double bytes) {
     char size[64], line[192];
     ck_format_bytes(bytes, "Byte", size, sizeof size);
     snprintf(line, sizeof line, "%s params: %lld (%s)\n", label, (long long)count, size);
-    sb_puts(out, line);
+    ck_buf_put(out, line);
 }
 
 char *ck_table_footer_keras2(const ck_table_counts *c, int line_length, const char **err) {
@@ -1368,7 +1314,7 @@ char *ck_table_footer_keras2(const ck_table_counts *c, int line_length, const ch
         if (err) *err = ERR_ARG;
         return NULL;
     }
-    sbuf out = {0};
+    ck_buf out = {0};
     k2_footer_line(&out, "Total", c->trainable + c->non_trainable,
                    c->trainable_bytes + c->non_trainable_bytes);
     k2_footer_line(&out, "Trainable", c->trainable, c->trainable_bytes);

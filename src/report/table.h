@@ -3,8 +3,9 @@
  * Pure string work: the caller has already turned every layer into the cell
  * strings Keras would show (name, shape, parameter count, connections,
  * trainable flag); this module lays them out exactly as Keras 3 does through
- * rich (KERAS-SPEC section 1) or as tf.keras 2.13+ does with its own row
- * printer (section 2), byte for byte. It knows nothing about models. */
+ * rich (keras/src/utils/summary_utils.py print_summary) or as tf.keras 2.13+
+ * does with its own row printer (tf_keras/src/utils/layer_utils.py
+ * print_summary), byte for byte. It knows nothing about models. */
 #ifndef CK_REPORT_TABLE_H
 #define CK_REPORT_TABLE_H
 

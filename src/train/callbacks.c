@@ -6,7 +6,6 @@
  */
 #include "train/train.h"
 #include "graph/config.h"
-#include "io/io.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -91,7 +90,7 @@ ck_callback *ck_callback_new(const char *spec)
     const char *open = strchr(spec, '(');
     size_t n = open ? (size_t)(open - spec) : strlen(spec);
     int kind = -1;
-    for (size_t i = 0; i < sizeof k_kinds / sizeof k_kinds[0]; i++)
+    for (int i = 0; i < CK_N_OF(k_kinds); i++)
         if (strlen(k_kinds[i].name) == n && strncmp(spec, k_kinds[i].name, n) == 0)
             kind = (int)k_kinds[i].kind;
     if (kind < 0) {

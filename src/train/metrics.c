@@ -77,7 +77,7 @@ ck_status ck_metric_parse(const char *spec, int64_t d, int64_t label_width, ck_m
                                                                    : CK_MET_CATEGORICAL_ACC;
         snprintf(out->name, sizeof out->name, "%.*s", (int)n, spec);
     } else {
-        size_t i = 0, count = sizeof k_metrics / sizeof k_metrics[0];
+        int i = 0, count = CK_N_OF(k_metrics);
         while (i < count && !(strlen(k_metrics[i].spec) == n && strncmp(spec, k_metrics[i].spec, n) == 0))
             i++;
         if (i == count)

@@ -127,7 +127,7 @@ static ck_status parse_schedule(const char *name, size_t n, const char *kwargs, 
         {"CosineDecay", CK_SCHED_COSINE}, {"InverseTimeDecay", CK_SCHED_INVERSE_TIME},
     };
     *s = (ck_schedule){0};
-    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+    for (int i = 0; i < CK_N_OF(k); i++)
         if (strlen(k[i].name) == n && strncmp(name, k[i].name, n) == 0)
             s->kind = k[i].kind;
     if (s->kind == CK_SCHED_NONE)
@@ -161,7 +161,7 @@ static bool set_number(ck_optimizer *o, const char *key, double x)
         {"clipnorm", offsetof(ck_optimizer, clipnorm)}, {"clipvalue", offsetof(ck_optimizer, clipvalue)},
         {"global_clipnorm", offsetof(ck_optimizer, global_clipnorm)},
     };
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+    for (int i = 0; i < CK_N_OF(f); i++)
         if (strcmp(key, f[i].key) == 0) {
             *(double *)((char *)o + f[i].off) = x;
             return true;

@@ -3,7 +3,7 @@
  * between calls so single-sample inference costs only arithmetic. Models with
  * None non-batch input dims (variable-length sequences) run through
  * ck_model_predict_shaped, on a plan specialised to the data's shapes. */
-#include "train/exec.h"
+#include "engine/exec.h"
 
 #include <cblas.h>
 #include <omp.h>

@@ -188,21 +188,6 @@ void ck_regs_release(ck_regs *r)
 
 /* l1 * sum|v| + l2 * sum(v^2) in float32 sums of doubles (Keras sums in float32;
  * the difference stays far below the 1e-4 the goldens allow). */
-static double penalty(const float *v, int64_t n, float l1, float l2)
-{
-    double a = 0, s = 0;
-    for (int64_t i = 0; i < n; i++) a += fabsf(v[i]), s += (double)v[i] * v[i];
-    return (double)l1 * a + (double)l2 * s;
-}
-
-/* d|v|/dv is +1 at v == 0, as JAX differentiates abs (zero-initialised biases
- * under an L1 penalty move on the first step, exactly as in Keras on JAX). */
-static void penalty_grad(const float *v, float *g, int64_t n, float l1, float l2, float scale)
-{
-    const float a = l1 * scale, b = 2.0f * l2 * scale;
-    for (int64_t i = 0; i < n; i++) g[i] += (v[i] >= 0 ? a : -a) + b * v[i];
-}
-
 /* OrthogonalRegularizer: the vectors (rows, or columns) normalised as
  * ops.normalize does (x * min(rsqrt(sum x^2), 1/epsilon)), P = U U^T, penalty
  * factor/2 * sum over i != j of |P_ij| / (n(n-1)/2). Gradient: dU = 2 S U with
@@ -256,18 +241,8 @@ double ck_regs_weight_penalty(const ck_regs *r, const float *weights, float *gra
             total += ortho_penalty(w, weights + w->offset, grads ? grads + w->offset : NULL);
             continue;
         }
-        total += penalty(weights + w->offset, w->size, w->l1, w->l2);
-        if (grads) penalty_grad(weights + w->offset, grads + w->offset, w->size, w->l1, w->l2, 1.0f);
+        total += ck_l1l2_penalty(weights + w->offset, w->size, w->l1, w->l2);
+        if (grads) ck_l1l2_penalty_grad(weights + w->offset, grads + w->offset, w->size, w->l1, w->l2, 1.0f);
     }
     return total;
-}
-
-double ck_act_reg_forward(const ck_act_reg *a, const float *y, int64_t rows, int64_t per_row)
-{
-    return penalty(y, rows * per_row, a->l1, a->l2) / (double)rows;
-}
-
-void ck_act_reg_backward(const ck_act_reg *a, const float *y, float *dy, int64_t rows, int64_t per_row)
-{
-    penalty_grad(y, dy, rows * per_row, a->l1, a->l2, 1.0f / (float)rows);
 }

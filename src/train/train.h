@@ -6,7 +6,7 @@
 #ifndef CK_TRAIN_TRAIN_H
 #define CK_TRAIN_TRAIN_H
 
-#include "train/exec.h"
+#include "engine/exec.h"
 #include "train/losses.h"
 #include "train/metrics.h"
 #include "train/optimizers.h"

@@ -5,8 +5,9 @@
  * Anything else fails with a message that names the file and the offending field,
  * because a silently transposed or byte-swapped array is worse than an error.
  */
-#include "io/io.h"
+#include "core/core.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <zip.h>
 
@@ -84,7 +85,7 @@ static ck_status parse_descr(const char *origin, const char *v, ck_dtype *d)
         {"'<f4'", CK_FLOAT32}, {"'<f8'", CK_FLOAT64}, {"'<i4'", CK_INT32},
         {"'<i8'", CK_INT64},   {"'|u1'", CK_UINT8},   {"'<u1'", CK_UINT8},
     };
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    for (int i = 0; i < CK_N_OF(known); i++)
         if (!strncmp(v, known[i].s, strlen(known[i].s))) {
             *d = known[i].d;
             return CK_OK;

@@ -1,9 +1,10 @@
 /* Reading whole files and writing them atomically, so that a crash or a kill
  * during a save never leaves a half-written file where a good one was. */
-#include "io/io.h"
+#include "core/core.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -72,18 +73,5 @@ ck_status ck_write_file_atomic(const char *path, const void *data, size_t len)
         return st;
     }
     ck_free(tmp);
-    return CK_OK;
-}
-
-ck_status ck_read_json_file(const char *path, json_t **root)
-{
-    char *text;
-    size_t len;
-    ck_status st = ck_read_file(path, &text, &len);
-    if (st) return st;
-    json_error_t err;
-    *root = json_loadb(text, len, 0, &err);
-    ck_free(text);
-    if (!*root) return ck_fail(CK_ERR_FORMAT, "%s: JSON syntax error at line %d, column %d: %s", path, err.line, err.column, err.text);
     return CK_OK;
 }

@@ -7,18 +7,13 @@
  * boundary. Forward walks the steps in order, backward in reverse; a step's
  * backward runs only when it has weights or one of its inputs needs a gradient.
  */
-#include "train/exec.h"
-
-#include "layers/layers.h"
-
+#include "engine/exec.h"
 #include "kernels/gemm_packed.h"
+#include "kernels/tensor_ops.h"
 
 #include <cblas.h>
-#include "kernels/tensor_ops.h"
 #include <stdint.h>
 #include <string.h>
-
-extern const ck_layer_class ck_class_input_layer;
 
 typedef struct value {
     ck_shape shape;   /* batch first; dim[0] = planned batch                 */
@@ -438,6 +433,13 @@ static bool plain_step(const step_plan *s)
            s->node->n_outputs == 1;
 }
 
+/* A class's fusion protocol; none (all zero) for the classes that do not fuse. */
+static const ck_fusion *fusion_of(const ck_layer *l)
+{
+    static const ck_fusion none = {0};
+    return l->cls->fusion ? l->cls->fusion : &none;
+}
+
 /* A streaming producer (a convolution) whose output is read by exactly one
  * per-sample step without scratch (pooling), and by nothing else, not the
  * caller either, hands that step each chunk of rows as it finishes, so pooling
@@ -446,9 +448,9 @@ static void plan_fuse(ck_plan *p)
 {
     for (int i = 0; i < p->n_steps; i++) {
         step_plan *s = &p->steps[i], *reader;
-        if (!plain_step(s) || !s->node->layer->cls->streams_rows) continue;
+        if (!plain_step(s) || !fusion_of(s->node->layer)->streams_rows) continue;
         if ((reader = only_reader(p, i, s->out[0])) && plain_step(reader) && reader->ws_per_row == 0 &&
-            reader->node->layer->cls->per_sample)
+            fusion_of(reader->node->layer)->per_sample)
             s->fused = reader, reader->runs_fused = true, s->out[0]->grad_by_rows = true;
     }
 }
@@ -461,13 +463,13 @@ static ck_status plan_fold(ck_plan *p)
 {
     for (int i = 0; i < p->n_steps; i++) {
         step_plan *s = &p->steps[i];
-        if (!plain_step(s) || s->fused || !s->node->layer->cls->folds_readers) continue;
+        if (!plain_step(s) || s->fused || !fusion_of(s->node->layer)->folds_readers) continue;
         step_plan *r1 = only_reader(p, i, s->out[0]);
-        if (!r1 || !plain_step(r1) || r1->runs_fused || !r1->node->layer->cls->affine) continue;
+        if (!r1 || !plain_step(r1) || r1->runs_fused || !fusion_of(r1->node->layer)->affine) continue;
         step_plan *r2 = only_reader(p, (int)(r1 - p->steps), r1->out[0]);
         ck_act_kind kind;
-        if (r2 && !(plain_step(r2) && r2->node->layer->cls->as_activation &&
-                    r2->node->layer->cls->as_activation(r2->node->layer, &kind)))
+        if (r2 && !(plain_step(r2) && fusion_of(r2->node->layer)->as_activation &&
+                    fusion_of(r2->node->layer)->as_activation(r2->node->layer, &kind)))
             r2 = NULL;
         const ck_shape *sh = &s->out[0]->shape;
         int64_t channels = sh->dim[sh->rank - 1];
@@ -554,6 +556,16 @@ static void views(ck_tensor *t, ck_tensor *dt, value *const *v, int n, int64_t r
 static ck_status layer_failed(ck_status st, const ck_layer *l)
 {
     return ck_errmsg()[0] ? st : ck_fail(st, "%s '%s': failed", l->cls->class_name, l->name);
+}
+
+static double act_reg_forward(const ck_act_reg *a, const float *y, int64_t rows, int64_t per_row)
+{
+    return ck_l1l2_penalty(y, rows * per_row, a->l1, a->l2) / (double)rows;
+}
+
+static void act_reg_backward(const ck_act_reg *a, const float *y, float *dy, int64_t rows, int64_t per_row)
+{
+    ck_l1l2_penalty_grad(y, dy, rows * per_row, a->l1, a->l2, 1.0f / (float)rows);
 }
 
 static const ck_act_reg *act_reg_of(const ck_exec *ex, const ck_layer *l)
@@ -686,11 +698,11 @@ bool ck_exec_fold(ck_exec *ex, int64_t channels, const float *bias, ck_fold *f)
     step_plan *r1 = s->fold[0], *r2 = s->fold[1];
     const ck_shape *sh = &s->out[0]->shape;
     float *scale = s->fold_buf, *shift = s->fold_buf + channels;
-    if (sh->dim[sh->rank - 1] != channels || !r1->node->layer->cls->affine(r1->node->layer, ex, channels, scale, shift))
+    if (sh->dim[sh->rank - 1] != channels || !fusion_of(r1->node->layer)->affine(r1->node->layer, ex, channels, scale, shift))
         return false;
     for (int64_t c = 0; bias && c < channels; c++) shift[c] += bias[c] * scale[c];
     *f = (ck_fold){.scale = scale, .shift = shift, .act = CK_ACT_LINEAR, .out = r1->out[0]->data, .readers = 1};
-    if (r2 && r2->node->layer->cls->as_activation(r2->node->layer, &f->act)) f->out = r2->out[0]->data, f->readers = 2;
+    if (r2 && fusion_of(r2->node->layer)->as_activation(r2->node->layer, &f->act)) f->out = r2->out[0]->data, f->readers = 2;
     return true;
 }
 
@@ -718,9 +730,9 @@ ck_status ck_exec_rows_needed_relu(ck_exec *ex, int64_t row0, int64_t n, float *
     if (!ex || !ex->fused) return CK_OK;
     step_plan *r = ex->fused;
     ck_layer *l = r->node->layer;
-    if (l->cls->backward_relu) {
+    if (fusion_of(l)->backward_relu) {
         row_views(r, row0, n, true);
-        ck_status st = l->cls->backward_relu(l, r->tin, r->tout, r->tdout, dz + row0 * r->in[0]->size);
+        ck_status st = fusion_of(l)->backward_relu(l, r->tin, r->tout, r->tdout, dz + row0 * r->in[0]->size);
         if (st == CK_OK) {
             *done = true;
             return next_rows(ex, row0, n);
@@ -768,7 +780,7 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
         }
         const ck_act_reg *a = ex->n_act_regs ? act_reg_of(ex, l) : NULL;
         for (int k = 0; a && k < s->node->n_outputs; k++)
-            ex->act_penalty += ck_act_reg_forward(a, s->out[k]->data, ex->rows, s->out[k]->size);
+            ex->act_penalty += act_reg_forward(a, s->out[k]->data, ex->rows, s->out[k]->size);
     }
     return CK_OK;
 }
@@ -805,7 +817,7 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         bool stream = s->fused && !a;
         if (s->fused && !stream && (st = run_rows_backward(ex, s->fused, 0, ex->rows))) return st;
         for (int k = 0; a && k < s->node->n_outputs; k++) /* every consumer has run: dout is complete */
-            ck_act_reg_backward(a, s->out[k]->data, s->out[k]->grad, ex->rows, s->out[k]->size);
+            act_reg_backward(a, s->out[k]->data, s->out[k]->grad, ex->rows, s->out[k]->size);
         if (s->runs_fused) continue; /* its producer runs it, chunk by chunk */
         views(s->tin, s->tdin, s->in, s->node->n_inputs, ex->rows, true);
         views(s->tout, s->tdout, s->out, s->node->n_outputs, ex->rows, false);

@@ -1,0 +1,64 @@
+/*
+ * The execution engine: runs a built model's plan (model->steps, nodes in
+ * topological order) forward and backward on float32 batches. ck_exec_create
+ * plans every activation and gradient buffer for a maximum batch once; after
+ * that forward and backward allocate nothing, so a training step or a predict
+ * call costs only arithmetic. Nested models run their own plan inside the outer
+ * one (one sub-plan per call of the nested model, so a model called twice keeps
+ * two sets of activations). This header is for the engine's clients (predict,
+ * fit, the tests); layers see only engine/run.h.
+ */
+#ifndef CK_EXEC_H
+#define CK_EXEC_H
+
+#include "engine/run.h"
+
+/* An activity regularizer of one layer (resolved by train/regularizers.c): forward adds its
+ * penalty of the layer's outputs to ex->act_penalty, backward its gradient to
+ * the outputs' gradients before the layer's own backward. */
+struct ck_act_reg {
+    const ck_layer *layer;
+    float l1, l2;
+};
+
+/* Readers folded into their producers in the last forward. */
+int ck_exec_folded_readers(const ck_exec *ex);
+/* How many steps of the plan (nested plans included) run behind a producer. */
+int ck_exec_fused_steps(const ck_exec *ex);
+
+/* Plans buffers for up to `batch` rows. The model must be built, with every
+ * non-batch dimension known. Allocates model->grad_block and points every
+ * weight's grad into it. */
+ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out);
+/* The same, planned for inputs of concrete shapes in_shapes[i] (batch first, the
+ * batch dim ignored) that fill in the model's None dims (variable-length
+ * sequences): each layer's output shapes are inferred again for this plan and
+ * its hooks see the concrete shapes, while the model's stored shapes, summary
+ * and weights stay as built. in_shapes NULL: the model's own shapes. */
+ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_shapes, ck_exec **out);
+/* Shape of model output i as planned, batch first (dim[0] = planned batch). */
+const ck_shape *ck_exec_output_shape(const ck_exec *ex, int i);
+/* inputs[i]: [rows, ...model input i dims] (1 <= rows <= planned batch), read in
+ * place, not copied: they must stay unchanged until the next forward (backward
+ * reads them for the weight gradients). */
+ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows, bool training);
+/* Output i of the last forward pass: [rows, ...]; valid until the next forward. */
+const float *ck_exec_output(const ck_exec *ex, int i);
+/* Floats per row of model output i (product of its non-batch dims). */
+int64_t ck_exec_output_size(const ck_exec *ex, int i);
+/* d loss / d output i, [rows, ...] for the rows of the last forward. Zeroes
+ * model->grad_block, then every weight's grad (ck_weight.grad) receives the sum
+ * of its gradients over all calls of its layer. Frozen weights get grads too;
+ * the optimizer decides what to update. */
+ck_status ck_exec_backward(ck_exec *ex, const float *const *d_outputs);
+/* Gradient w.r.t. model input i after backward ([rows, ...]); NULL unless
+ * ck_exec_want_input_grads(ex, true) was called before the forward (gradcheck). */
+const float *ck_exec_input_grad(const ck_exec *ex, int i);
+void ck_exec_want_input_grads(ck_exec *ex, bool want);
+void ck_exec_free(ck_exec *ex);
+/* The values [rows, ...] of symbolic tensor t of the top-level model after the
+ * last forward (not inference_only: every buffer is written), or NULL when t is
+ * not one of its tensors (a nested model's). Export's calibration reads them. */
+const float *ck_exec_value(const ck_exec *ex, const ck_ktensor *t);
+
+#endif
