@@ -316,14 +316,8 @@ static void run_family(const char *family, bool (*load)(const char *, golden *))
 int main(int argc, char **argv)
 {
     only = argc > 1 ? argv[1] : NULL;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(work, sizeof work, "%s/ckeras_export_%d", tmp && *tmp ? tmp : "/tmp", (int)getpid());
-    CHECK(mkdir(work, 0755) == 0, "cannot make %s", work);
-    char rel[1024], cwd[512];
-    test_path(rel, sizeof rel, "tests/export_driver.c");
-    /* the compiler runs in each case's folder */
-    snprintf(driver, sizeof driver, "%s%s%s", rel[0] == '/' ? "" : getcwd(cwd, sizeof cwd) ? cwd : ".",
-             rel[0] == '/' ? "" : "/", rel);
+    test_scratch_dir(work, sizeof work, "export");
+    test_abs_path(driver, sizeof driver, "tests/export_driver.c"); /* compilers run in each case's folder */
     compilers[n_compilers++] = "gcc";
     if (system("clang --version >/dev/null 2>&1") == 0) compilers[n_compilers++] = "clang";
     run_family("core", load_core);

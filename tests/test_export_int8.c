@@ -107,13 +107,8 @@ static void check_model(ck_model *m, const char *name, const ck_array *xtr, cons
 
 int main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(work, sizeof work, "%s/ckeras_int8_%d", tmp && *tmp ? tmp : "/tmp", (int)getpid());
-    CHECK(mkdir(work, 0755) == 0, "cannot make %s", work);
-    char rel[1024], cwd[512];
-    test_path(rel, sizeof rel, "tests/export_driver.c");
-    snprintf(driver, sizeof driver, "%s%s%s", rel[0] == '/' ? "" : getcwd(cwd, sizeof cwd) ? cwd : ".",
-             rel[0] == '/' ? "" : "/", rel);
+    test_scratch_dir(work, sizeof work, "int8");
+    test_abs_path(driver, sizeof driver, "tests/export_driver.c"); /* compilers run in each case's folder */
     ck_array xtr = {0}, ytr = {0}, xte = {0}, yte = {0};
     if (load("train", &xtr, &ytr) && load("t10k", &xte, &yte)) {
         /* One epoch on part of the training set keeps the test short on a

@@ -349,8 +349,8 @@ static void split_at(const ck_shape *x, int ax, int64_t *outer, int64_t *dim, in
     for (int d = ax + 1; d < x->rank; d++) *inner *= x->dim[d];
 }
 
-/* BatchNormalization at inference: y = x * a + b per channel, with
- * a = gamma / sqrt(var + eps) and b = beta - mean * a, as the engine folds it. */
+/* BatchNormalization at inference: y = x * a + b per feature of its axis (the
+ * layer's own coefficients), where no producer could take it in. */
 static ck_status emit_batchnorm(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
     const ck_norm_config *cf = CK_CFG(l, ck_norm_config);
@@ -365,14 +365,7 @@ static ck_status emit_batchnorm(ex_ctx *c, const ck_layer *l, const ex_step *s)
     if (ex_emitting(c)) {
         float *ab = ck_malloc((size_t)(2 * dim + 1) * sizeof *ab);
         if (!ab) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
-        int w = 0;
-        const float *gamma = cf->scale ? l->weights[w++].value : NULL;
-        const float *beta = cf->center ? l->weights[w++].value : NULL;
-        const float *mean = l->weights[w].value, *var = l->weights[w + 1].value;
-        for (int64_t d = 0; d < dim; d++) {
-            ab[d] = 1.0f / sqrtf(var[d] + (float)cf->epsilon) * (gamma ? gamma[d] : 1.0f);
-            ab[dim + d] = (beta ? beta[d] : 0.0f) - mean[d] * ab[d];
-        }
+        ck_bn_coefficients(l, dim, ab, ab + dim);
         sc = ex_floats(c, l, "scale", ab, dim);
         sh = ex_floats(c, l, "shift", ab + dim, dim);
         ck_free(ab);
@@ -901,6 +894,71 @@ static ck_status emit_time_distributed(ex_ctx *c, const ck_layer *l, const ex_st
     return dense_call(c, l, CK_CFG(l->sublayers[0], ck_dense_config), s);
 }
 
+/* ---- attention ----------------------------------------------------------------------------------- */
+static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_attention_config *cf = CK_CFG(l, ck_attention_config);
+    bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
+    bool concat = !additive && !strcmp(cf->score_mode, "concat");
+    if (s->n_in < 2 || s->n_in > 3 || s->n_out != 1) return ex_refuse(l, "%d inputs, %d outputs", s->n_in, s->n_out);
+    if (s->node->call_kwargs && strstr(s->node->call_kwargs, "\"use_causal_mask\": true"))
+        return ex_refuse(l, "use_causal_mask");
+    const ck_shape *q = in_shape(c, s, 0), *v = in_shape(c, s, 1);
+    if (q->rank != 3 || v->rank != 3) return ex_refuse(l, "inputs of rank %d and %d", q->rank, v->rank);
+    int w = 0;
+    const char *scale = cf->use_scale ? ex_weight(c, l, &l->weights[w++]) : "NULL";
+    float csw = concat ? l->weights[w].value[0] : 1.0f;
+    const char *sc = ex_scratch(c, q->dim[1] * v->dim[1]);
+    ex_use(c, "attention");
+    ex_line(c, "k_attention(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %d, %s, %s, %s);", ex_in(c, s, 0),
+            ex_in(c, s, s->n_in > 2 ? 2 : 1), ex_in(c, s, 1), ex_out(c, s, 0), (ll)q->dim[1], (ll)v->dim[1],
+            (ll)q->dim[2], (ll)v->dim[2], additive ? 2 : concat, scale, ex_float(c, csw), sc);
+    return CK_OK;
+}
+
+/* MultiHeadAttention (one attended axis: rank-3 inputs) and
+ * GroupedQueryAttention: the query, key, value and output projections are
+ * Dense products (their kernels [in, heads, dim] flattened), around k_mha. */
+static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_mha_config *cf = CK_CFG(l, ck_mha_config);
+    bool gqa = !strcmp(l->cls->class_name, "GroupedQueryAttention");
+    if (s->n_in < 2 || s->n_in > 3 || s->n_out != 1) return ex_refuse(l, "%d inputs, %d outputs", s->n_in, s->n_out);
+    if (s->node->call_kwargs && strstr(s->node->call_kwargs, "\"use_causal_mask\": true"))
+        return ex_refuse(l, "use_causal_mask");
+    if (!gqa && cf->use_gate) return ex_refuse(l, "field 'use_gate'");
+    const ck_shape *q = in_shape(c, s, 0), *v = in_shape(c, s, 1), *k = in_shape(c, s, s->n_in > 2 ? 2 : 1);
+    if (q->rank != 3 || v->rank != 3 || k->rank != 3)
+        return ex_refuse(l, "inputs of rank %d (only one attended axis is exported)", q->rank);
+    int64_t hq = gqa ? cf->num_query_heads : cf->num_heads, hk = gqa ? cf->num_key_value_heads : cf->num_heads;
+    int64_t kd = gqa ? cf->head_dim : cf->key_dim;
+    int64_t vd = gqa ? cf->head_dim : cf->value_dim == CK_INT_NULL ? cf->key_dim : cf->value_dim;
+    int64_t tq = q->dim[1], tk = k->dim[1], nout = out_size(c, s, 0) / tq;
+    if (hk < 1 || hq % hk) return ex_refuse(l, "heads %lld and %lld", (ll)hq, (ll)hk);
+    int w = 0;
+    const ck_weight *wt[8] = {0};
+    for (int i = 0; i < 4; i++) {
+        wt[2 * i] = &l->weights[w++];
+        wt[2 * i + 1] = cf->use_bias ? &l->weights[w++] : NULL;
+    }
+    const char *pq = ex_scratch(c, tq * hq * kd), *pk = ex_scratch(c, tk * hk * kd), *pv = ex_scratch(c, tk * hk * vd);
+    const char *po = ex_scratch(c, tq * hq * vd), *sc = ex_scratch(c, tq * tk);
+    const char *x[3] = {ex_in(c, s, 0), ex_in(c, s, s->n_in > 2 ? 2 : 1), ex_in(c, s, 1)};
+    const char *dst[4] = {pq, pk, pv, ex_out(c, s, 0)};
+    const int64_t rows[4] = {tq, tk, tk, tq}, n_in[4] = {q->dim[2], k->dim[2], v->dim[2], hq * vd};
+    const int64_t n_out[4] = {hq * kd, hk * kd, hk * vd, nout};
+    ex_use(c, "dense");
+    ex_use(c, "mha");
+    for (int i = 0; i < 3; i++)
+        ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", x[i], ex_weight(c, l, wt[2 * i]),
+                wt[2 * i + 1] ? ex_weight(c, l, wt[2 * i + 1]) : "NULL", dst[i], (ll)rows[i], (ll)n_in[i], (ll)n_out[i]);
+    ex_line(c, "k_mha(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s);", pq, pk, pv, po, (ll)tq, (ll)tk,
+            (ll)hq, (ll)hk, (ll)kd, (ll)vd, ex_float(c, 1.0f / sqrtf((float)kd)), sc);
+    ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", po, ex_weight(c, l, wt[6]),
+            wt[7] ? ex_weight(c, l, wt[7]) : "NULL", dst[3], (ll)rows[3], (ll)n_in[3], (ll)n_out[3]);
+    return CK_OK;
+}
+
 /* ---- the table ------------------------------------------------------------------------------------- */
 static const ex_class classes[] = {
     {"Dense", emit_dense, 0},
@@ -980,6 +1038,10 @@ static const ex_class classes[] = {
     {"GRU", emit_rnn, 0},
     {"Bidirectional", emit_bidirectional, 0},
     {"TimeDistributed", emit_time_distributed, 0},
+    {"Attention", emit_attention, 0},
+    {"AdditiveAttention", emit_attention, 0},
+    {"MultiHeadAttention", emit_mha, 0},
+    {"GroupedQueryAttention", emit_mha, 0},
 };
 
 const ex_class *ex_find_class(const char *class_name)

@@ -32,7 +32,7 @@ typedef struct ex_value {
 } ex_value;
 
 #define EX_MAX_IO CK_LAYER_SHAPES
-#define EX_MAX_SCRATCH 4
+#define EX_MAX_SCRATCH 8
 
 typedef struct ex_step {
     const ck_layer *layer;

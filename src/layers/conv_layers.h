@@ -69,6 +69,10 @@ typedef struct ck_prep_config {      /* Rescaling, Normalization, CenterCrop, Re
     double fill_value;
 } ck_prep_config;
 
+/* BatchNormalization at inference as y = x * a + b per feature [dim] of its
+ * axis: a = gamma / sqrt(moving_variance + epsilon), b = beta - moving_mean * a. */
+void ck_bn_coefficients(const ck_layer *l, int64_t dim, float *a, float *b);
+
 /* What Resizing and CenterCrop do to one sample (for code generation): each of
  * `images` images [h, w, c] (channels_first: one per channel, c = 1) is cut to,
  * or padded (with fill) to, a box [box_h, box_w] at (top, left) -- pad: bands
