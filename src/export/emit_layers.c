@@ -916,6 +916,83 @@ static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
     return CK_OK;
 }
 
+/* One operand of an einsum: its letters over its dims (batch dropped),
+ * row-major strides per letter of `all`. */
+static void letter_strides(const char *letters, const int64_t *dims, const char *all, int64_t *strides)
+{
+    int n = (int)strlen(all), r = (int)strlen(letters);
+    for (int i = 0; i < n; i++) strides[i] = 0;
+    int64_t st = 1;
+    for (int a = r - 1; a >= 0; a--) {
+        strides[strchr(all, letters[a]) - all] += st;
+        st *= dims[a];
+    }
+}
+
+/* EinsumDense: the equation with its ellipsis spelled out in capitals, the
+ * batch letter dropped, then y = einsum(x, kernel) + bias and the activation. */
+static ck_status emit_einsum_dense(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_einsum_dense_config *cf = CK_CFG(l, ck_einsum_dense_config);
+    const ck_shape *x = in_shape(c, s, 0), *y = out_shape(c, s, 0);
+    char eq[CK_STR_MAX], side[3][32] = {{0}}, all[48] = {0};
+    snprintf(eq, sizeof eq, "%s", cf->equation);
+    char *comma = strchr(eq, ','), *arrow = strstr(eq, "->");
+    if (!comma || !arrow || arrow < comma || cf->quantization_config) return ex_refuse(l, "field 'equation' '%s'", eq);
+    *comma = 0, *arrow = 0;
+    const char *parts[3] = {eq, comma + 1, arrow + 2};
+    int ell = x->rank - ((int)strlen(parts[0]) - (strstr(parts[0], "...") ? 3 : 0));
+    for (int k = 0; k < 3; k++) { /* spell out "..." as capitals, one per dim it covers */
+        const char *p = parts[k], *e = strstr(p, "...");
+        size_t at = 0;
+        for (; *p && at + 1 < sizeof side[k]; p++) {
+            if (e && p == e) {
+                for (int i = 0; i < ell && at + 1 < sizeof side[k]; i++) side[k][at++] = (char)('A' + i);
+                p += 2;
+                continue;
+            }
+            side[k][at++] = *p;
+        }
+    }
+    const ck_weight *kw = &l->weights[0];
+    if ((int)strlen(side[0]) != x->rank || (int)strlen(side[2]) != y->rank || (int)strlen(side[1]) != kw->shape.rank ||
+        side[0][0] != side[2][0])
+        return ex_refuse(l, "field 'equation' '%s' for these shapes", cf->equation);
+    int64_t xd[CK_MAX_RANK], yd[CK_MAX_RANK], dims[16], xs[16], ws[16], ys[16];
+    for (int a = 1; a < x->rank; a++) xd[a - 1] = x->dim[a];
+    for (int a = 1; a < y->rank; a++) yd[a - 1] = y->dim[a];
+    int n = 0;
+    for (int k = 0; k < 3; k++)
+        for (const char *p = side[k] + (k == 1 ? 0 : 1); *p; p++)
+            if (!strchr(all, *p)) {
+                if (n >= 15) return ex_refuse(l, "more than 15 letters");
+                all[n] = *p;
+                dims[n++] = k == 0 ? xd[p - side[0] - 1] : k == 1 ? kw->shape.dim[p - side[1]] : yd[p - side[2] - 1];
+            }
+    letter_strides(side[0] + 1, xd, all, xs);
+    letter_strides(side[1], kw->shape.dim, all, ws);
+    letter_strides(side[2] + 1, yd, all, ys);
+    ex_use(c, "einsum");
+    const char *out = ex_out(c, s, 0);
+    ex_line(c, "k_einsum(%s, %s, %s, %d, %s, %s, %s, %s, %lld);", ex_in(c, s, 0), ex_weight(c, l, kw), out, n,
+            ex_longs(c, l, "dims", dims, n), ex_longs(c, l, "x_strides", xs, n), ex_longs(c, l, "kernel_strides", ws, n),
+            ex_longs(c, l, "y_strides", ys, n), (ll)out_size(c, s, 0));
+    if (l->n_weights > 1) { /* the bias, broadcast from the trailing output axes */
+        const ck_weight *bw = &l->weights[1];
+        ck_shape bs = {.rank = bw->shape.rank + 1, .dim = {1}};
+        for (int a = 0; a < bw->shape.rank; a++) bs.dim[a + 1] = bw->shape.dim[a];
+        int64_t full[CK_MAX_RANK], bst[CK_MAX_RANK];
+        bcast_strides(y, y, full);
+        bcast_strides(&bs, y, bst);
+        ex_use(c, "binary");
+        const char *fulln = ex_longs(c, l, "strides", full, y->rank - 1);
+        ex_line(c, "k_binary(%s, %s, %s, %s, %s, %d, %s, 0);", out, fulln, ex_weight(c, l, bw),
+                ex_longs(c, l, "bias_strides", bst, y->rank - 1), out, y->rank - 1, ex_longs(c, l, "dims", yd, y->rank - 1));
+    }
+    int64_t cols = last_dim(y);
+    return ex_activation(c, l, cf->activation.kind, out, out_size(c, s, 0) / cols, cols);
+}
+
 /* MultiHeadAttention (one attended axis: rank-3 inputs) and
  * GroupedQueryAttention: the query, key, value and output projections are
  * Dense products (their kernels [in, heads, dim] flattened), around k_mha. */
@@ -1041,6 +1118,7 @@ static const ex_class classes[] = {
     {"Attention", emit_attention, 0},
     {"AdditiveAttention", emit_attention, 0},
     {"MultiHeadAttention", emit_mha, 0},
+    {"EinsumDense", emit_einsum_dense, 0},
     {"GroupedQueryAttention", emit_mha, 0},
 };
 
