@@ -281,8 +281,8 @@ static ck_status emit_global(ex_ctx *c, const ck_layer *l, const ex_step *s, boo
         return ex_refuse(l, "field 'data_format' 'channels_first'");
     int64_t ch = last_dim(in_shape(c, s, 0));
     ex_use(c, "global_pool");
-    ex_line(c, "k_global_pool(%s, %s, %lld, %lld, %d);", ex_in(c, s, 0), ex_out(c, s, 0),
-            (ll)(in_size(c, s, 0) / ch), (ll)ch, is_max);
+    ex_line(c, "k_global_pool(%s, %s, %lld, %lld, %d, %s);", ex_in(c, s, 0), ex_out(c, s, 0),
+            (ll)(in_size(c, s, 0) / ch), (ll)ch, is_max, ex_in_mask(c, s, 0));
     return CK_OK;
 }
 static ck_status emit_gmax(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_global(c, l, s, true); }
@@ -775,12 +775,25 @@ static ck_status emit_dot(ex_ctx *c, const ck_layer *l, const ex_step *s)
 static ck_status emit_embedding(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
     const ck_embedding_config *cf = CK_CFG(l, ck_embedding_config);
-    if (cf->mask_zero) return ex_refuse(l, "field 'mask_zero' (Keras masks are not exported)");
     if (cf->quantization_config) return ex_refuse(l, "field 'quantization_config' is set");
     ex_use(c, "embedding");
     ex_line(c, "if (k_embedding(%s, %s, %s, %lld, %lld, %lld)) return 1;", ex_in(c, s, 0),
             ex_weight(c, l, &l->weights[0]), ex_out(c, s, 0), (ll)in_size(c, s, 0), (ll)cf->input_dim,
             (ll)cf->output_dim);
+    if (s->mask_out >= 0) {
+        ex_use(c, "mask_nonzero");
+        ex_line(c, "k_mask_nonzero(%s, %s, %lld);", ex_in(c, s, 0), ex_out_mask(c, s), (ll)in_size(c, s, 0));
+    }
+    return CK_OK;
+}
+
+static ck_status emit_masking(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    int64_t d = last_dim(in_shape(c, s, 0));
+    if (s->mask_out < 0) return ex_refuse(l, "no mask planned");
+    ex_use(c, "masking");
+    ex_line(c, "k_masking(%s, %s, %s, %lld, %lld, %s);", ex_in(c, s, 0), ex_out(c, s, 0), ex_out_mask(c, s),
+            (ll)(in_size(c, s, 0) / d), (ll)d, ex_float(c, CK_CFG(l, ck_masking_config)->mask_value));
     return CK_OK;
 }
 
@@ -819,7 +832,8 @@ static int rnn_kind(const ck_layer *l)
 /* One k_rnn call for cell layer `cell` (a layer or Bidirectional's sublayer),
  * its weights l->weights[w0..], named after l. */
 static ck_status rnn_call(ex_ctx *c, const ck_layer *l, const ck_layer *cell, int w0, const char *x, const ck_shape *xs,
-                          const char *h0, const char *c0, const char *seq, const char *h, const char *cc)
+                          const char *mask, const char *h0, const char *c0, const char *seq, const char *h,
+                          const char *cc)
 {
     const ck_rnn_config *cf = CK_CFG(cell, ck_rnn_config);
     int kind = rnn_kind(cell);
@@ -834,10 +848,11 @@ static ck_status rnn_call(ex_ctx *c, const ck_layer *l, const ck_layer *cell, in
     if (kind == 0) ex_use(c, "act_linear");
     if (st) return st;
     ex_use(c, "rnn");
-    ex_line(c, "k_rnn(%d, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %lld, %lld, %lld, %d, %s, %s, %s);", kind, x,
+    ex_line(c, "k_rnn(%d, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %lld, %lld, %lld, %d, %s, %s, %s, %d, %s);", kind, x,
             ex_weight(c, l, &l->weights[w0]), ex_weight(c, l, &l->weights[w0 + 1]),
             cf->use_bias ? ex_weight(c, l, &l->weights[w0 + 2]) : "NULL", cf->reset_after && kind == 2, h0, c0, seq, h,
-            cc, (ll)xs->dim[1], (ll)xs->dim[2], (ll)u, cf->go_backwards, act, rec, work);
+            cc, (ll)xs->dim[1], (ll)xs->dim[2], (ll)u, cf->go_backwards, act, rec, mask, cf->zero_output_for_mask,
+            work);
     return CK_OK;
 }
 
@@ -850,7 +865,7 @@ static ck_status emit_rnn(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const char *seq = cf->return_sequences ? ex_out(c, s, 0) : "NULL";
     const char *h = !cf->return_sequences ? ex_out(c, s, 0) : s->n_out > 1 ? ex_out(c, s, 1) : "NULL";
     const char *cc = kind == 1 && s->n_out > 2 ? ex_out(c, s, 2) : "NULL";
-    ck_status st = rnn_call(c, l, l, 0, ex_in(c, s, 0), in_shape(c, s, 0), h0, c0, seq, h, cc);
+    ck_status st = rnn_call(c, l, l, 0, ex_in(c, s, 0), in_shape(c, s, 0), ex_in_mask(c, s, 0), h0, c0, seq, h, cc);
     if (st) return st;
     if (!cf->return_sequences && s->n_out > 1) {
         ex_use(c, "copy");
@@ -872,11 +887,12 @@ static ck_status emit_bidirectional(ex_ctx *c, const ck_layer *l, const ex_step 
     int64_t steps = fo->rank >= 3 ? fo->dim[1] : 1, d = fo->dim[fo->rank - 1];
     const char *fs = ex_scratch(c, steps * d), *bs = ex_scratch(c, steps * d);
     bool seq = CK_CFG(f, ck_rnn_config)->return_sequences;
-    ck_status st = rnn_call(c, l, f, 0, ex_in(c, s, 0), in_shape(c, s, 0), "NULL", "NULL", seq ? fs : "NULL",
+    const char *mask = ex_in_mask(c, s, 0);
+    ck_status st = rnn_call(c, l, f, 0, ex_in(c, s, 0), in_shape(c, s, 0), mask, "NULL", "NULL", seq ? fs : "NULL",
                             seq ? "NULL" : fs, "NULL");
     if (!st)
-        st = rnn_call(c, l, b, f->n_weights, ex_in(c, s, 0), in_shape(c, s, 0), "NULL", "NULL", seq ? bs : "NULL",
-                      seq ? "NULL" : bs, "NULL");
+        st = rnn_call(c, l, b, f->n_weights, ex_in(c, s, 0), in_shape(c, s, 0), mask, "NULL", "NULL",
+                      seq ? bs : "NULL", seq ? "NULL" : bs, "NULL");
     if (st) return st;
     ex_use(c, "bidi_merge");
     ex_line(c, "k_bidi_merge(%s, %s, %s, %s, %lld, %lld, %d);", fs, bs, ex_out(c, s, 0),
@@ -895,8 +911,18 @@ static ck_status emit_time_distributed(ex_ctx *c, const ck_layer *l, const ex_st
 }
 
 /* ---- attention ----------------------------------------------------------------------------------- */
+/* Attention layers read their inputs' Keras masks; those are not exported. */
+static ck_status refuse_masks(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    for (int k = 0; k < s->n_in; k++)
+        if (ex_val(c, s->in[k])->mask >= 0) return ex_refuse(l, "input %d carries a Keras mask", k);
+    return CK_OK;
+}
+
 static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
+    ck_status st = refuse_masks(c, l, s);
+    if (st) return st;
     const ck_attention_config *cf = CK_CFG(l, ck_attention_config);
     bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
     bool concat = !additive && !strcmp(cf->score_mode, "concat");
@@ -998,6 +1024,8 @@ static ck_status emit_einsum_dense(ex_ctx *c, const ck_layer *l, const ex_step *
  * Dense products (their kernels [in, heads, dim] flattened), around k_mha. */
 static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
+    ck_status st = refuse_masks(c, l, s);
+    if (st) return st;
     const ck_mha_config *cf = CK_CFG(l, ck_mha_config);
     bool gqa = !strcmp(l->cls->class_name, "GroupedQueryAttention");
     if (s->n_in < 2 || s->n_in > 3 || s->n_out != 1) return ex_refuse(l, "%d inputs, %d outputs", s->n_in, s->n_out);
@@ -1110,6 +1138,7 @@ static const ex_class classes[] = {
     {"Divide", emit_divide, 0},
     {"TrueDivide", emit_divide, 0},
     {"Embedding", emit_embedding, 0},
+    {"Masking", emit_masking, 0},
     {"SimpleRNN", emit_rnn, 0},
     {"LSTM", emit_rnn, 0},
     {"GRU", emit_rnn, 0},

@@ -29,6 +29,7 @@ typedef struct ex_value {
     int model_output;   /* index of the model output it is, or -1    */
     float lo, hi;       /* calibrated range (int8 export), when ranged */
     bool ranged;
+    int mask;           /* the value holding its Keras mask [steps] (1 kept, 0 masked), or -1 */
 } ex_value;
 
 #define EX_MAX_IO CK_LAYER_SHAPES
@@ -42,6 +43,7 @@ typedef struct ex_step {
     int out[4], n_out;           /* values written                      */
     int scratch[EX_MAX_SCRATCH], n_scratch; /* values of its scratch    */
     int fold;                    /* the BatchNormalization step it takes in, or -1 */
+    int mask_out;                /* the mask value it writes (Embedding(mask_zero), Masking), or -1 */
     int folded_into;             /* (a BatchNormalization) the step doing its work, or -1 */
 } ex_step;
 
@@ -81,6 +83,10 @@ const ex_value *ex_val(const ex_ctx *c, int v);
 /* C expressions (float *) of a step's input k / output k / scratch buffer. */
 const char *ex_in(ex_ctx *c, const ex_step *s, int k);
 const char *ex_out(ex_ctx *c, const ex_step *s, int k);
+/* Input k's Keras mask as a C expression, or "NULL" when it has none; the
+ * mask this step writes (its class makes a new one). */
+const char *ex_in_mask(ex_ctx *c, const ex_step *s, int k);
+const char *ex_out_mask(ex_ctx *c, const ex_step *s);
 /* A scratch buffer of `floats` floats live during this step only. */
 const char *ex_scratch(ex_ctx *c, int64_t floats);
 /* Name of a const float array holding weight w's values (one array per weight). */

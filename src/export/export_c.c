@@ -80,7 +80,7 @@ static int new_value(ex_ctx *c, const ck_shape *shape, int64_t size)
         c->vals = v, c->cap_vals = cap;
     }
     ex_value *v = &c->vals[c->n_vals];
-    *v = (ex_value){.size = size, .link = c->n_vals, .first = -1, .last = -1, .model_output = -1};
+    *v = (ex_value){.size = size, .link = c->n_vals, .first = -1, .last = -1, .model_output = -1, .mask = -1};
     if (shape) v->shape = *shape;
     return c->n_vals++;
 }
@@ -158,7 +158,7 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
     }
     ex_step *s = &c->steps[c->n_steps];
     *s = (ex_step){.layer = l, .node = node, .top = top, .n_in = node->n_inputs, .n_out = node->n_outputs,
-                   .fold = -1, .folded_into = -1};
+                   .fold = -1, .folded_into = -1, .mask_out = -1};
     for (int k = 0; k < node->n_inputs; k++) {
         if ((s->in[k] = map_get(map, node->inputs[k])) < 0)
             return ck_fail(CK_ERR_STATE, "%s '%s': input %d is computed after it", l->cls->class_name, l->name, k);
@@ -168,6 +168,22 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
         if (st) return st;
         c->vals[s->out[k]].first = c->n_steps;
         if (!map_put(map, &node->outputs[k], s->out[k])) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    }
+    /* Keras masks, as the engine's plan_masks gives them: input 0's passed on,
+     * or a new [steps] one this step writes. */
+    for (int k = 0; l->cls->mask && k < node->n_outputs; k++) {
+        ck_mask_mode mode = l->cls->mask(l, k);
+        ex_value *o = &c->vals[s->out[k]];
+        if (mode == CK_MASK_PASS && s->n_in > 0) {
+            o->mask = c->vals[s->in[0]].mask;
+        } else if (mode == CK_MASK_NEW) {
+            if (s->mask_out < 0) {
+                int64_t steps = o->size / o->shape.dim[o->shape.rank - 1];
+                if ((s->mask_out = new_value(c, NULL, steps)) < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+                o = &c->vals[s->out[k]];
+            }
+            o->mask = s->mask_out;
+        }
     }
     if (ec->flags & EX_ALIAS) {
         if (s->n_in != 1 || s->n_out != 1 || c->vals[s->in[0]].size != c->vals[s->out[0]].size)
@@ -246,6 +262,15 @@ static void mark_lifetimes(ex_ctx *c)
             if (r->last < t) r->last = t;
         }
         for (int k = 0; k < s->n_scratch; k++) c->vals[s->scratch[k]].first = c->vals[s->scratch[k]].last = t;
+        for (int k = 0; k < s->n_in; k++) { /* a mask is read where its tensor is */
+            int m = c->vals[s->in[k]].mask;
+            if (m >= 0 && c->vals[m].last < t) c->vals[m].last = t;
+        }
+        if (s->mask_out >= 0) {
+            ex_value *m = &c->vals[s->mask_out];
+            if (m->first < 0) m->first = t;
+            if (m->last < t) m->last = t;
+        }
     }
 }
 
@@ -332,6 +357,12 @@ static const char *storage_expr(ex_ctx *c, int v)
 }
 
 const char *ex_in(ex_ctx *c, const ex_step *s, int k) { return storage_expr(c, s->in[k]); }
+const char *ex_in_mask(ex_ctx *c, const ex_step *s, int k)
+{
+    int m = c->vals[s->in[k]].mask;
+    return m < 0 ? "NULL" : storage_expr(c, m);
+}
+const char *ex_out_mask(ex_ctx *c, const ex_step *s) { return s->mask_out < 0 ? "NULL" : storage_expr(c, s->mask_out); }
 const char *ex_out(ex_ctx *c, const ex_step *s, int k) { return storage_expr(c, s->out[k]); }
 
 const char *ex_scratch(ex_ctx *c, int64_t floats)
