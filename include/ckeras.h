@@ -11,19 +11,30 @@
  *  - every fallible call returns a ck_status (CK_OK == 0) or NULL; the message,
  *    naming the file, layer and field, is read with ck_errmsg() on the same thread;
  *  - the library never prints, aborts or exits;
- *  - sizes are int64_t; an unknown dimension (Keras's None) is CK_NONE.
+ *  - sizes are int64_t; an unknown dimension (Keras's None) is CK_NONE;
+ *  - what a call returns through a pointer is the caller's, freed with the
+ *    matching *_free (or free() where it says "malloc'ed"); const char * results
+ *    are borrowed from their object.
  *
  * Quick start:
  *     ck_model *m = ck_sequential(NULL);
  *     ck_sequential_add(m, ck_dense(3, "input_shape=(2,), activation='relu'"));
  *     ck_sequential_add(m, ck_dense(2, "activation='softmax'"));
  *     char *text;
- *     if (ck_model_summary(m, NULL, &text) == CK_OK) { fputs(text, stdout); free(text); }
+ *     if (ck_model_build(m) == CK_OK && ck_model_summary(m, NULL, &text) == CK_OK) {
+ *         fputs(text, stdout);
+ *         free(text);
+ *     }
  *     ck_model_free(m);
  *
  * Layer keyword arguments are written as in Python ("units=3, use_bias=False,
  * kernel_size=(3, 3), name='d1'"), parsed by one codec that also reads Keras JSON
  * configs, so every class accepts exactly its Keras keywords with Keras's defaults.
+ *
+ * Topics, in order: version and basic types; build (layers, Sequential,
+ * Functional); count and show (counts, summary, to_json); weights; files
+ * (models, weights, arrays); train (compile, callbacks, fit, evaluate); predict;
+ * errors; threads.
  */
 #ifndef CKERAS_H
 #define CKERAS_H
@@ -36,9 +47,25 @@
 extern "C" {
 #endif
 
-#define CKERAS_VERSION "0.1.0"
+/* Marks the calls libckeras.so exports; everything else in it is hidden. */
+#if defined(_WIN32)
+#define CK_API
+#elif defined(__GNUC__)
+#define CK_API __attribute__((visibility("default")))
+#else
+#define CK_API
+#endif
 
-/* ---- status ------------------------------------------------------------- */
+/* ==== version and basic types ============================================ */
+#define CKERAS_VERSION "0.1.0"
+#define CKERAS_VERSION_MAJOR 0
+#define CKERAS_VERSION_MINOR 1
+#define CKERAS_VERSION_PATCH 0
+
+/* The version of the library actually linked ("0.1.0"); compare it with
+ * CKERAS_VERSION, the header's. */
+CK_API const char *ck_version(void);
+
 typedef enum ck_status {
     CK_OK = 0,
     CK_ERR_NOMEM,       /* allocation failed                                  */
@@ -53,12 +80,6 @@ typedef enum ck_status {
     CK_ERR_NUMERIC      /* NaN/Inf where a finite number is required          */
 } ck_status;
 
-/* The message of the last failed call on this thread ("" if none). */
-const char *ck_errmsg(void);
-/* A short name for a status ("CK_ERR_SHAPE"). */
-const char *ck_status_name(ck_status s);
-
-/* ---- shapes -------------------------------------------------------------- */
 #define CK_MAX_RANK 8
 #define CK_NONE ((int64_t)-1) /* Keras's None */
 
@@ -68,85 +89,101 @@ typedef struct ck_shape {
 } ck_shape;
 
 /* Keras 3 summary text of a shape: "(None, 3)", rank-1 "(None)", scalar "()". */
-void ck_shape_format(const ck_shape *s, char *buf, size_t cap);
+CK_API void ck_shape_format(const ck_shape *s, char *buf, size_t cap);
 
-/* ---- layers -------------------------------------------------------------- */
+typedef enum ck_dtype { CK_FLOAT32 = 0, CK_INT32, CK_INT64, CK_FLOAT64, CK_UINT8 } ck_dtype;
+
 typedef struct ck_layer ck_layer;
 typedef struct ck_model ck_model;
 typedef struct ck_ktensor ck_ktensor; /* a symbolic tensor of a functional graph */
 
-/* Any registered Keras layer class by name, with Python-style keyword arguments
- * (may be NULL or ""). Returns NULL on error (unknown class, unknown keyword,
- * wrong type). The caller owns the layer until it joins a model. */
-ck_layer *ck_layer_new(const char *class_name, const char *kwargs);
-void ck_layer_free(ck_layer *layer);
+/* ==== build: layers ======================================================== */
+/* keras.layers.<class_name>(**kwargs): any registered class by its Keras name,
+ * kwargs as Python text (NULL or "" for none). NULL on an unknown class,
+ * keyword, type or value (CK_ERR_UNSUPPORTED / CK_ERR_CONFIG). The caller owns
+ * the layer until a model takes it (ck_sequential_add, ck_call). */
+CK_API ck_layer *ck_layer_new(const char *class_name, const char *kwargs);
+CK_API void ck_layer_free(ck_layer *layer);
 
-/* Shorthands for the most used classes; kwargs as for ck_layer_new. */
-ck_layer *ck_dense(int64_t units, const char *kwargs);
-ck_layer *ck_activation(const char *activation, const char *kwargs);
-ck_layer *ck_dropout(double rate, const char *kwargs);
-ck_layer *ck_flatten(const char *kwargs);
+/* Dense(units, ...), Activation(activation, ...), Dropout(rate, ...),
+ * Flatten(...); kwargs and ownership as for ck_layer_new. */
+CK_API ck_layer *ck_dense(int64_t units, const char *kwargs);
+CK_API ck_layer *ck_activation(const char *activation, const char *kwargs);
+CK_API ck_layer *ck_dropout(double rate, const char *kwargs);
+CK_API ck_layer *ck_flatten(const char *kwargs);
 
-const char *ck_layer_name(const ck_layer *layer);
-const char *ck_layer_class_name(const ck_layer *layer);
-bool ck_layer_trainable(const ck_layer *layer);
-/* Keras's layer.trainable = value: freezes (or thaws) all of its weights. */
-void ck_layer_set_trainable(ck_layer *layer, bool trainable);
-/* layer.count_params(): all its weights, trainable or not; -1 if not built. */
-int64_t ck_layer_count_params(const ck_layer *layer);
-/* Number of registered layer classes and their names, for listings. */
-int ck_layer_class_count(void);
-const char *ck_layer_class_at(int index);
+/* layer.name, layer.__class__.__name__, layer.trainable. */
+CK_API const char *ck_layer_name(const ck_layer *layer);
+CK_API const char *ck_layer_class_name(const ck_layer *layer);
+CK_API bool ck_layer_trainable(const ck_layer *layer);
+/* layer.trainable = value: freezes (or thaws) all of its weights. */
+CK_API void ck_layer_set_trainable(ck_layer *layer, bool trainable);
+/* The registered layer classes (ckeras layers): count, and name of each. */
+CK_API int ck_layer_class_count(void);
+CK_API const char *ck_layer_class_at(int index);
 
-/* ---- models -------------------------------------------------------------- */
-/* A Sequential model (name NULL = auto "sequential", "sequential_1", ...). */
-ck_model *ck_sequential(const char *name);
-/* model.add(layer): the model takes the layer, also when the call fails. */
-ck_status ck_sequential_add(ck_model *model, ck_layer *layer);
+/* ==== build: Sequential ===================================================== */
+/* keras.Sequential(name=name); NULL name = auto "sequential", "sequential_1"... */
+CK_API ck_model *ck_sequential(const char *name);
+/* model.add(layer): the model takes the layer, also when the call fails
+ * (CK_ERR_STATE on a Functional, CK_ERR_CONFIG for a misplaced InputLayer). */
+CK_API ck_status ck_sequential_add(ck_model *model, ck_layer *layer);
 
+/* ==== build: Functional ===================================================== */
 /* Functional models are recorded on a graph: create it, add inputs, call layers
  * on symbolic tensors, then name the outputs. The graph owns every tensor and every
  * layer called on it. Calls with a NULL tensor (an earlier failure) return NULL and
- * keep the first error, so a chain can be checked once at the end. */
-ck_model *ck_functional(const char *name);
+ * keep the first error, so a chain can be checked once at ck_functional_finish. */
+CK_API ck_model *ck_functional(const char *name);
 /* keras.Input(shape=..., batch_size=..., name=...) with Python-style kwargs. */
-ck_ktensor *ck_input(ck_model *graph, const char *kwargs);
-/* layer(inputs): one input, or a list for merge layers. */
-ck_ktensor *ck_call(ck_model *graph, ck_layer *layer, ck_ktensor *const *inputs, int n_inputs);
-ck_ktensor *ck_call1(ck_model *graph, ck_layer *layer, ck_ktensor *input);
+CK_API ck_ktensor *ck_input(ck_model *graph, const char *kwargs);
+/* layer(inputs): one input, or a list for merge layers; the graph takes layer. */
+CK_API ck_ktensor *ck_call(ck_model *graph, ck_layer *layer, ck_ktensor *const *inputs, int n_inputs);
+CK_API ck_ktensor *ck_call1(ck_model *graph, ck_layer *layer, ck_ktensor *input);
 /* For layers with several outputs: output i of the node that made t. */
-ck_ktensor *ck_ktensor_output(ck_ktensor *t, int index);
-const ck_shape *ck_ktensor_shape(const ck_ktensor *t);
-/* keras.Model(inputs, outputs): finishes the graph and builds it. */
-ck_status ck_functional_finish(ck_model *graph, ck_ktensor *const *inputs, int n_inputs,
-                               ck_ktensor *const *outputs, int n_outputs);
+CK_API ck_ktensor *ck_ktensor_output(ck_ktensor *t, int index);
+/* tensor.shape (batch first, CK_NONE for None); borrowed from the graph. */
+CK_API const ck_shape *ck_ktensor_shape(const ck_ktensor *t);
+/* keras.Model(inputs, outputs): finishes the graph and builds it; the first
+ * error of the chain (CK_ERR_SHAPE, CK_ERR_CONFIG) is returned here. */
+CK_API ck_status ck_functional_finish(ck_model *graph, ck_ktensor *const *inputs, int n_inputs,
+                                      ck_ktensor *const *outputs, int n_outputs);
 
+/* ==== build: models ========================================================= */
 /* A model used as a layer of another model (nesting): the outer model takes it. */
-ck_layer *ck_model_as_layer(ck_model *model);
-
-void ck_model_free(ck_model *model);
-const char *ck_model_name(const ck_model *model);
-/* Builds (infers every shape, creates and initialises the weights) if needed.
- * A Sequential whose first layer has no input shape stays unbuilt. */
-ck_status ck_model_build(ck_model *model);
+CK_API ck_layer *ck_model_as_layer(ck_model *model);
+/* Frees the model with its layers, weights, optimizer and plans. NULL is fine. */
+CK_API void ck_model_free(ck_model *model);
+/* model.name. */
+CK_API const char *ck_model_name(const ck_model *model);
+/* model.build(): infers every shape and creates the weights (initial values are
+ * drawn on first use, as an eager build would draw them). A Sequential whose
+ * first layer has no input shape stays unbuilt (CK_OK); shape errors name the
+ * layer (CK_ERR_SHAPE). */
+CK_API ck_status ck_model_build(ck_model *model);
 /* model.build((None, 2)) for a Sequential without an input shape. */
-ck_status ck_model_build_with(ck_model *model, const ck_shape *input_shape);
-bool ck_model_built(const ck_model *model);
+CK_API ck_status ck_model_build_with(ck_model *model, const ck_shape *input_shape);
+/* model.built. */
+CK_API bool ck_model_built(const ck_model *model);
 /* Seed for the weight initialisers (default 0); applies at the next build and
  * to ck_model_reinitialize. The same seed gives the same weights. */
-void ck_model_set_seed(ck_model *model, uint64_t seed);
-ck_status ck_model_reinitialize(ck_model *model);
+CK_API void ck_model_set_seed(ck_model *model, uint64_t seed);
+/* Draws every weight's initial value again from the seed. */
+CK_API ck_status ck_model_reinitialize(ck_model *model);
 
-/* Rows of model.layers: Sequential hides its InputLayer, Functional shows them. */
-int ck_model_layer_count(const ck_model *model);
-ck_layer *ck_model_layer(const ck_model *model, int index);
-ck_layer *ck_model_get_layer(const ck_model *model, const char *name);
-int ck_model_input_count(const ck_model *model);
-int ck_model_output_count(const ck_model *model);
-const ck_shape *ck_model_input_shape(const ck_model *model, int index);
-const ck_shape *ck_model_output_shape(const ck_model *model, int index);
+/* model.layers: Sequential hides its InputLayer, Functional shows them.
+ * Layers are borrowed from the model. */
+CK_API int ck_model_layer_count(const ck_model *model);
+CK_API ck_layer *ck_model_layer(const ck_model *model, int index);
+/* model.get_layer(name); NULL if there is none. */
+CK_API ck_layer *ck_model_get_layer(const ck_model *model, const char *name);
+/* len(model.inputs), len(model.outputs), and their shapes (batch first). */
+CK_API int ck_model_input_count(const ck_model *model);
+CK_API int ck_model_output_count(const ck_model *model);
+CK_API const ck_shape *ck_model_input_shape(const ck_model *model, int index);
+CK_API const ck_shape *ck_model_output_shape(const ck_model *model, int index);
 
-/* ---- counts -------------------------------------------------------------- */
+/* ==== count and show ========================================================= */
 typedef struct ck_param_counts {
     int64_t total;          /* trainable + non_trainable (+ optimizer when built) */
     int64_t trainable;
@@ -154,30 +191,11 @@ typedef struct ck_param_counts {
     int64_t optimizer;      /* 0 unless an optimizer is built                     */
     double total_bytes, trainable_bytes, non_trainable_bytes, optimizer_bytes;
 } ck_param_counts;
-ck_status ck_model_count_params(const ck_model *model, ck_param_counts *out);
+/* model.count_params() and the split summary() prints. */
+CK_API ck_status ck_model_count_params(const ck_model *model, ck_param_counts *out);
+/* layer.count_params(): all its weights, trainable or not; -1 if not built. */
+CK_API int64_t ck_layer_count_params(const ck_layer *layer);
 
-/* ---- weights --------------------------------------------------------------- */
-typedef enum ck_dtype { CK_FLOAT32 = 0, CK_INT32, CK_INT64, CK_FLOAT64, CK_UINT8 } ck_dtype;
-
-typedef struct ck_weight_info {
-    const char *name;       /* "kernel"                                   */
-    const char *path;       /* Keras 3 variable.path "sequential/dense/kernel" */
-    const char *layer;      /* owning layer's name                        */
-    ck_shape shape;         /* no batch dim: (2, 3)                       */
-    int64_t size;           /* product of shape                           */
-    bool trainable;         /* as Keras reports it (frozen layers: false) */
-    ck_dtype dtype;         /* float32 except counters (stored as float)  */
-    const float *data;      /* row-major values, size floats              */
-} ck_weight_info;
-
-/* model.get_weights(): count, then each array in Keras's order. */
-int ck_model_weight_count(const ck_model *model);
-ck_status ck_model_weight(const ck_model *model, int index, ck_weight_info *out);
-/* model.set_weights(): one array; shape must equal the weight's shape. */
-ck_status ck_model_set_weight(ck_model *model, int index, const ck_shape *shape,
-                              const float *data);
-
-/* ---- summary --------------------------------------------------------------- */
 typedef enum ck_summary_style {
     CK_SUMMARY_KERAS3 = 0,  /* Keras 3 (rich table), the default          */
     CK_SUMMARY_KERAS2,      /* tf.keras 2.13+ plain text                  */
@@ -196,86 +214,199 @@ typedef struct ck_summary_opts {
     bool show_flops;              /* append FLOPs and memory lines (not in Keras) */
 } ck_summary_opts;
 
-/* model.summary(): a malloc'ed UTF-8 string the caller frees. opts may be NULL. */
-ck_status ck_model_summary(const ck_model *model, const ck_summary_opts *opts, char **text);
+/* model.summary(line_length, positions, expand_nested, show_trainable,
+ * layer_range): *text is a malloc'ed UTF-8 string the caller frees. opts may be
+ * NULL (Keras's defaults); a bad layer_range regex is CK_ERR_ARG. */
+CK_API ck_status ck_model_summary(const ck_model *model, const ck_summary_opts *opts, char **text);
+/* Forward FLOPs of one sample (multiply-add = 2); not in Keras. */
+CK_API ck_status ck_model_flops(const ck_model *model, int64_t *flops_per_sample);
+/* model.to_json(): *json_text is malloc'ed, the text Keras 3 writes. */
+CK_API ck_status ck_model_to_json(const ck_model *model, char **json_text);
 
-/* Forward FLOPs of one sample (multiply-add = 2) and activation memory estimate. */
-ck_status ck_model_flops(const ck_model *model, int64_t *flops_per_sample);
+/* ==== weights ================================================================ */
+typedef struct ck_weight_info {
+    const char *name;       /* "kernel"                                   */
+    const char *path;       /* Keras 3 variable.path "sequential/dense/kernel" */
+    const char *layer;      /* owning layer's name                        */
+    ck_shape shape;         /* no batch dim: (2, 3)                       */
+    int64_t size;           /* product of shape                           */
+    bool trainable;         /* as Keras reports it (frozen layers: false) */
+    ck_dtype dtype;         /* float32 except counters (stored as float)  */
+    const float *data;      /* row-major values, size floats; borrowed    */
+} ck_weight_info;
 
-/* ---- JSON configs (Keras's model.to_json / model_from_json) -------------------- */
-/* Reads a Keras 2 or 3 JSON model config; `origin` names the file in messages. */
-ck_model *ck_model_from_json(const char *json_text, const char *origin);
-ck_model *ck_model_load_json_file(const char *path);
-/* Keras 3 model.to_json(); malloc'ed. */
-ck_status ck_model_to_json(const ck_model *model, char **json_text);
+/* model.get_weights(): the count, then each array in Keras's order (per layer:
+ * kernel before bias, trainable before non-trainable, as model.weights lists
+ * them). The strings and data are borrowed until the model changes. */
+CK_API int ck_model_weight_count(const ck_model *model);
+CK_API ck_status ck_model_weight(const ck_model *model, int index, ck_weight_info *out);
+/* model.set_weights() for one array: the shape must equal the weight's
+ * (CK_ERR_SHAPE naming the layer, weight and both shapes); data is copied. */
+CK_API ck_status ck_model_set_weight(ck_model *model, int index, const ck_shape *shape,
+                                     const float *data);
 
-/* ---- model files ----------------------------------------------------------------- */
-/* Opens any supported model file, detecting the format from its content (a legacy
- * HDF5 file named .keras is common): Keras JSON configs, and the formats the io
- * layer registers. Weights are loaded when the file has them. */
-ck_model *ck_model_load(const char *path);
-/* Name of the detected format of a file ("keras-json", ...), or NULL with a message. */
-const char *ck_file_format(const char *path);
+/* ==== files: models ========================================================== */
+/* keras.models.load_model(path): any supported file, the format detected from
+ * its content (a legacy HDF5 file named .keras is common): .keras, legacy .h5,
+ * TF.js model.json, Keras JSON configs. Weights are loaded when the file has
+ * them, and a .keras file's compile_config compiles the model. NULL on error
+ * (CK_ERR_IO, CK_ERR_FORMAT, CK_ERR_UNSUPPORTED), naming file, layer and field. */
+CK_API ck_model *ck_model_load(const char *path);
+/* The architecture only: the weight data is never read (the weights keep their
+ * initial values), so large files open at once (ckeras summary). */
+CK_API ck_model *ck_model_load_config(const char *path);
+/* keras.models.model_from_json(text): a Keras 2 or 3 JSON model config;
+ * `origin` names the text in messages. */
+CK_API ck_model *ck_model_from_json(const char *json_text, const char *origin);
+CK_API ck_model *ck_model_load_json_file(const char *path);
+/* model.load_weights(path) on a built model: a Keras 3 .weights.h5, a legacy .h5
+ * (save_weights or a full model), a .keras archive or a TF.js model.json. Shapes
+ * must match; a mismatch names the file, layer, weight and both shapes. */
+CK_API ck_status ck_model_load_weights(ck_model *model, const char *path);
+/* model.save(path) / model.save_weights(path) by the path's ending: ".keras"
+ * (Keras 3 archive), ".weights.h5" (Keras 3 weights only), ".h5" (legacy full
+ * model), "model.json" or other ".json" (TF.js layers model +
+ * "<name>.weights.bin"). Written to a temporary file, then renamed. */
+CK_API ck_status ck_model_save(const ck_model *model, const char *path);
+/* Name of the detected format of a file ("keras-zip", "keras-json", ...),
+ * or NULL with a message. Static storage. */
+CK_API const char *ck_file_format(const char *path);
 
-/* ---- engine: predict (execution engine, src/engine/exec.c) ----------------------- */
-/* model.predict(x, batch_size=...): inputs[i] is [rows, ...input i dims] and
- * outputs[i] a caller-provided [rows, ...output i dims] buffer, row-major float32.
- * batch_size <= 0 means Keras's default, 32. Dropout is off (inference). */
-ck_status ck_model_predict(ck_model *model, const float *const *inputs, int64_t rows, float **outputs,
-                           int64_t batch_size);
-/* One input, one output. */
-ck_status ck_model_predict1(ck_model *model, const float *input, int64_t rows, float *output);
+/* What a file holds, read without building the model (ckeras inspect). */
+typedef struct ck_file_info {
+    char format[32];          /* "keras-zip", "hdf5-model", "hdf5-weights-legacy",
+                                 "hdf5-weights-keras3", "tfjs", "keras-json"     */
+    char keras_version[32];   /* writer's version, "" if the file does not say  */
+    char backend[32];         /* "tensorflow", "jax", ... or ""                 */
+    char model_class[32];     /* "Sequential", "Functional", ... or ""          */
+    bool has_config;          /* the architecture is in the file                */
+    bool has_weights;
+    bool has_optimizer;       /* optimizer state (or a training_config) present */
+    int64_t n_weights;        /* weight arrays stored                           */
+    int64_t n_values;         /* numbers stored in them                         */
+} ck_file_info;
+CK_API ck_status ck_file_inspect(const char *path, ck_file_info *info);
 
-/* A reusable predict state for a fixed maximum batch: every buffer is planned once,
- * so ck_predictor_run allocates nothing (the lean path for single-sample latency).
- * The model must outlive it and keep its structure (weights may change). */
-typedef struct ck_predictor ck_predictor;
-ck_status ck_predictor_new(ck_model *model, int64_t max_rows, ck_predictor **out);
-/* rows <= max_rows; outputs as for ck_model_predict. */
-ck_status ck_predictor_run(ck_predictor *p, const float *const *inputs, int64_t rows, float **outputs);
-void ck_predictor_free(ck_predictor *p);
+/* Every weight array stored in a file, straight from its HDF5 or TF.js manifest,
+ * also when the architecture is unsupported: path ("layers/dense/vars/0"), shape.
+ * fn returns nonzero to stop. */
+typedef int (*ck_stored_weight_fn)(void *ctx, const char *path, const ck_shape *shape);
+CK_API ck_status ck_file_list_weights(const char *path, ck_stored_weight_fn fn, void *ctx);
+/* One stored array by the path ck_file_list_weights gave; *data is malloc'ed. */
+CK_API ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shape *shape,
+                                     float **data);
 
-/* Threads used by the kernels; n <= 0 restores the default (all processors).
- * ckeras threads with OpenMP alone: it sets OpenBLAS to one thread (here and
- * whenever it makes an engine) and splits large products over its OpenMP
- * threads, because two pools spinning on the same cores slowed each other
- * down. A program that also calls OpenBLAS itself sees that setting. */
-void ck_set_num_threads(int n);
+/* ==== files: arrays (NumPy .npy/.npz, CSV, IDX) ============================== */
+/* An n-dimensional array in C order; data holds shape-product elements of dtype. */
+typedef struct ck_array {
+    ck_dtype dtype;
+    ck_shape shape;   /* no batch convention: exactly the file's shape */
+    void *data;       /* malloc'ed; ck_array_free releases it          */
+} ck_array;
+CK_API void ck_array_free(ck_array *a);
+/* Elements in the array (product of the shape; 1 for a scalar). */
+CK_API int64_t ck_array_size(const ck_array *a);
+/* arr.astype(np.float32) in place (int64 beyond 2^24 rounds, as numpy does). */
+CK_API ck_status ck_array_to_float32(ck_array *a);
 
-/* ---- training: compile, fit, evaluate, callbacks (src/train/) -------------------- */
+/* np.load / np.save of a .npy file: float32, float64, int32, int64 or uint8,
+ * little-endian, C order. Fortran order, big-endian, strings and objects fail
+ * with a message naming the file (CK_ERR_UNSUPPORTED). Writes are atomic. */
+CK_API ck_status ck_npy_read(const char *path, ck_array *out);
+CK_API ck_status ck_npy_write(const char *path, const ck_array *a);
+
+/* A .npz archive (np.savez): named arrays in file order ("arr_0", ...; names
+ * without the ".npy" suffix). Free with ck_npz_free. */
+typedef struct ck_npz {
+    int n;
+    char **names;
+    ck_array *arrays;
+} ck_npz;
+CK_API ck_status ck_npz_read(const char *path, ck_npz *out);
+/* np.savez(path, *arrays) when names is NULL ("arr_0", "arr_1", ...), else
+ * np.savez(path, **dict(zip(names, arrays))). Atomic. */
+CK_API ck_status ck_npz_write(const char *path, const char *const *names, const ck_array *arrays, int n);
+CK_API void ck_npz_free(ck_npz *z);
+
+/* A numeric CSV file with a header row of column names: x receives every column
+ * but `label_column` as float32 [rows, columns], y that column as float32 [rows].
+ * label_column NULL: every column into x (y may then be NULL and is left empty).
+ * Blank lines, CRLF, a UTF-8 BOM, spaces and double quotes around fields are
+ * accepted; a non-number, an empty field or a short row fails with
+ * "file:line:column: ..." naming the column, an unknown label column lists the
+ * header's names. Free both with ck_array_free. */
+CK_API ck_status ck_csv_read(const char *path, const char *label_column, ck_array *x, ck_array *y);
+
+/* An MNIST/Fashion-MNIST IDX file (gzip or plain) as a uint8 array. */
+CK_API ck_status ck_idx_read(const char *path, ck_array *out);
+
+/* ==== train: compile ========================================================= */
 /* model.compile(optimizer, loss, metrics). optimizer: "adam", "SGD(learning_rate=0.1,
  * momentum=0.9)", "Adam(learning_rate=ExponentialDecay(initial_learning_rate=0.1,
  * decay_steps=100, decay_rate=0.9))"; loss: "categorical_crossentropy",
- * "BinaryCrossentropy(from_logits=True)"; metrics: comma-separated list or NULL:
- * "accuracy, mae, Precision(), AUC()". Makes the optimizer's variables; summary()
- * shows "Optimizer params" once it is built (fit, ck_model_build_optimizer), as in
- * Keras. One input and one output. */
-ck_status ck_model_compile(ck_model *model, const char *optimizer, const char *loss,
-                           const char *metrics);
+ * "BinaryCrossentropy(from_logits=True)", or NULL (compile(loss=None): the
+ * optimizer exists and counts, but fit and evaluate refuse to run); metrics: a
+ * comma-separated list or NULL: "accuracy, mae, Precision(), AUC()". One input
+ * and one output. Unknown names and keywords: CK_ERR_CONFIG. */
+CK_API ck_status ck_model_compile(ck_model *model, const char *optimizer, const char *loss,
+                                  const char *metrics);
+/* compile(loss=[...], loss_weights=[...], metrics=[[...], ...]) of a functional
+ * model: losses[i] and metrics[i] (a comma list or NULL) for output i; one loss
+ * applies to every output (metrics must come one list per output, as Keras
+ * requires; n_metrics 0 for none); loss_weights NULL means 1. The
+ * logged loss is the weighted sum; with several outputs the logs also hold each
+ * output's unweighted loss and metrics under its layer name, as Keras 3 names
+ * them ("cls_loss", "cls_accuracy"). n_losses 0 (losses NULL) is compile(loss=None). */
+CK_API ck_status ck_model_compile_outputs(ck_model *model, const char *optimizer, const char *const *losses,
+                                          int n_losses, const double *loss_weights,
+                                          const char *const *metrics, int n_metrics);
+/* compile(weighted_metrics=...), after ck_model_compile*: metrics[i] (a comma
+ * list or NULL) for output i, one per output. They see sample_weight and
+ * class_weight; a name already taken by a metric is logged "weighted_<name>". */
+CK_API ck_status ck_model_compile_weighted_metrics(ck_model *model, const char *const *metrics, int n_metrics);
+/* model.optimizer.build(model.trainable_variables) after compile: as in Keras,
+ * compile() alone does not show "Optimizer params" in summary() and counts; the
+ * first fit() or this call does. CK_ERR_STATE if the model is not compiled. */
+CK_API ck_status ck_model_build_optimizer(ck_model *model);
 
-/* Per-epoch logs of fit(): "loss", metrics, "val_loss", ..., "learning_rate". */
+/* ==== train: history and callbacks =========================================== */
+/* History.history of fit() (and evaluate()'s logs): "loss", metrics,
+ * "val_loss", ..., "learning_rate" per epoch. Free with ck_history_free. */
 typedef struct ck_history ck_history;
-int ck_history_epochs(const ck_history *h);
-int ck_history_key_count(const ck_history *h);
-const char *ck_history_key(const ck_history *h, int index);   /* sorted like Keras's logs */
+CK_API int ck_history_epochs(const ck_history *h);
+CK_API int ck_history_key_count(const ck_history *h);
+/* Keys sorted like Keras's logs; borrowed from h. */
+CK_API const char *ck_history_key(const ck_history *h, int index);
 /* Value of a key at an epoch (0-based, counted from initial_epoch); NAN if absent. */
-double ck_history_value(const ck_history *h, const char *key, int epoch);
-void ck_history_free(ck_history *h);
+CK_API double ck_history_value(const ck_history *h, const char *key, int epoch);
+CK_API void ck_history_free(ck_history *h);
 
 typedef struct ck_callback ck_callback;
-/* A Keras callback by its Python spelling: "EarlyStopping(monitor='val_loss',
- * patience=2, restore_best_weights=True)", "ModelCheckpoint(filepath='best.npz',
- * save_best_only=True)" (the get_weights() arrays as .npz, written then renamed), "ReduceLROnPlateau(factor=0.5, patience=1)", "TerminateOnNaN()",
- * "CSVLogger(filename='log.csv')". */
-ck_callback *ck_callback_new(const char *spec);
+/* A keras.callbacks class by its Python spelling: "EarlyStopping(monitor='val_loss',
+ * patience=2, restore_best_weights=True)", "ReduceLROnPlateau(factor=0.5,
+ * patience=1)", "TerminateOnNaN()", "CSVLogger(filename='log.csv')",
+ * "ModelCheckpoint(filepath='ckpt-{epoch:02d}-{val_loss:.2f}.keras',
+ * save_best_only=True)" (the filepath is formatted as Python's str.format with
+ * epoch and the logs; its ending says what is written: .keras, .h5, with
+ * save_weights_only=True .weights.h5, or .npz for the get_weights() arrays; all
+ * atomic), "BackupAndRestore(backup_dir='bk')" (a fit killed and run again
+ * resumes after its last epoch with the weights and optimizer state it had;
+ * a completed fit deletes the backup), "LearningRateScheduler(CosineDecay(
+ * initial_learning_rate=0.0, decay_steps=100, warmup_target=0.1,
+ * warmup_steps=10))" (any Keras schedule, evaluated at the epoch). NULL on an
+ * unknown class or keyword, or a filepath Keras refuses (CK_ERR_CONFIG). The
+ * caller owns it; fit borrows it. */
+CK_API ck_callback *ck_callback_new(const char *spec);
 /* LearningRateScheduler(schedule): the new rate from (epoch, current rate). */
-ck_callback *ck_callback_lr_scheduler(double (*schedule)(int epoch, double lr, void *user),
-                                      void *user);
-/* A C hook called at each epoch end with the logs; return false to stop training. */
-ck_callback *ck_callback_hook(bool (*on_epoch_end)(int epoch, const ck_history *logs, void *user),
-                              void *user);
-void ck_callback_free(ck_callback *cb);
+CK_API ck_callback *ck_callback_lr_scheduler(double (*schedule)(int epoch, double lr, void *user),
+                                             void *user);
+/* LambdaCallback(on_epoch_end=...): a C hook called at each epoch end with the
+ * logs; return false to stop training (model.stop_training = True). */
+CK_API ck_callback *ck_callback_hook(bool (*on_epoch_end)(int epoch, const ck_history *logs, void *user),
+                                     void *user);
+CK_API void ck_callback_free(ck_callback *cb);
 
+/* ==== train: fit and evaluate ================================================ */
 typedef struct ck_fit_opts {
     int epochs;                    /* 1                                          */
     int64_t batch_size;            /* 32                                         */
@@ -297,159 +428,98 @@ typedef struct ck_fit_opts {
     bool terminal;                 /* draw the live bar (\r updates); set by the CLI */
 } ck_fit_opts;
 /* Keras's defaults: epochs 1, batch_size 32, shuffle true, verbose 1. */
-ck_fit_opts ck_fit_defaults(void);
+CK_API ck_fit_opts ck_fit_defaults(void);
 
 /* model.fit(x, y): x [n_samples, ...input dims], y [n_samples, ...output dims] (or
- * [n_samples] class indices for sparse losses). *history may be NULL. */
-ck_status ck_model_fit(ck_model *model, const float *x, const float *y, int64_t n_samples,
-                       const ck_fit_opts *opts, ck_history **history);
+ * [n_samples] class indices for sparse losses). *history (may be NULL) is the
+ * caller's. CK_ERR_STATE if not compiled with a loss; labels that do not fit
+ * the loss, and NaN in x, fail with CK_ERR_SHAPE / CK_ERR_NUMERIC naming the
+ * array, as Keras raises. */
+CK_API ck_status ck_model_fit(ck_model *model, const float *x, const float *y, int64_t n_samples,
+                              const ck_fit_opts *opts, ck_history **history);
+/* The checks model.fit(x, y) makes on NumPy arrays before it trains, for
+ * callers that have shapes (ck_model_fit takes bare floats): every array is
+ * float32 with finite values (CK_ERR_NUMERIC), x[i] fits input i and all
+ * arrays have the same samples ("Data cardinality is ambiguous"), and y[i]
+ * fits output i under its compiled loss: one-hot rows of the output's shape
+ * for categorical losses, class indices (the shape without the class axis) for
+ * sparse ones, Keras's trailing-1 squeeze allowed (CK_ERR_SHAPE, one line
+ * naming the array, the loss and the shape it wants). After compile. */
+CK_API ck_status ck_model_check_data(ck_model *model, const ck_array *x, int n_x, const ck_array *y, int n_y);
 /* model.evaluate(x, y, batch_size) -> logs with "loss" and the metrics (a
- * one-epoch history). */
-ck_status ck_model_evaluate(ck_model *model, const float *x, const float *y, int64_t n_samples,
-                            int64_t batch_size, ck_history **logs);
-
-/* MNIST/Fashion-MNIST IDX file (gzip or plain) as a uint8 array (src/io/idx.c). */
-struct ck_array;
-ck_status ck_idx_read(const char *path, struct ck_array *out);
-
-/* ---- engine: NumPy .npy / .npz arrays (src/core/npy.c) ---------------------------- */
-/* An n-dimensional array in C order; data holds shape-product elements of dtype. */
-typedef struct ck_array {
-    ck_dtype dtype;
-    ck_shape shape;   /* no batch convention: exactly the file's shape */
-    void *data;       /* malloc'ed; ck_array_free releases it          */
-} ck_array;
-void ck_array_free(ck_array *a);
-/* Elements in the array (product of the shape; 1 for a scalar). */
-int64_t ck_array_size(const ck_array *a);
-/* Converts the data to float32 in place (int64 beyond 2^24 rounds, as numpy does). */
-ck_status ck_array_to_float32(ck_array *a);
-
-/* Reads a .npy file: float32, float64, int32, int64 or uint8, little-endian, C order.
- * Fortran order, big-endian, strings and objects fail with a message naming the file. */
-ck_status ck_npy_read(const char *path, ck_array *out);
-ck_status ck_npy_write(const char *path, const ck_array *a);
-
-/* A .npz archive (np.savez): named arrays in file order ("arr_0", ...; names
- * without the ".npy" suffix). */
-typedef struct ck_npz {
-    int n;
-    char **names;
-    ck_array *arrays;
-} ck_npz;
-ck_status ck_npz_read(const char *path, ck_npz *out);
-/* names may be NULL: "arr_0", "arr_1", ... as np.savez(*arrays) writes. */
-ck_status ck_npz_write(const char *path, const char *const *names, const ck_array *arrays, int n);
-void ck_npz_free(ck_npz *z);
-
-/* ---- model files: .keras, legacy .h5, .weights.h5, TF.js (issue 6, io/) -------------- */
-/* Like ck_model_load, but reads only the architecture: the weight data is never
- * read (the weights keep their initial values), so large files open at once. */
-ck_model *ck_model_load_config(const char *path);
-/* model.load_weights(path) on a built model: a Keras 3 .weights.h5, a legacy .h5
- * (save_weights or a full model), a .keras archive or a TF.js model.json. Shapes
- * must match; a mismatch names the file, layer, weight and both shapes. */
-ck_status ck_model_load_weights(ck_model *model, const char *path);
-/* Saves by the path's ending: ".keras" (Keras 3 archive), ".weights.h5" (Keras 3
- * weights only), ".h5" (legacy full model), "model.json" or other ".json" with a
- * weightsManifest (TF.js layers model + "<name>.weights.bin"). Atomic. */
-ck_status ck_model_save(const ck_model *model, const char *path);
-
-/* What a file holds, read without building the model (ckeras inspect). */
-typedef struct ck_file_info {
-    char format[32];          /* "keras-zip", "hdf5-model", "hdf5-weights-legacy",
-                                 "hdf5-weights-keras3", "tfjs", "keras-json"     */
-    char keras_version[32];   /* writer's version, "" if the file does not say  */
-    char backend[32];         /* "tensorflow", "jax", ... or ""                 */
-    char model_class[32];     /* "Sequential", "Functional", ... or ""          */
-    bool has_config;          /* the architecture is in the file                */
-    bool has_weights;
-    bool has_optimizer;       /* optimizer state (or a training_config) present */
-    int64_t n_weights;        /* weight arrays stored                           */
-    int64_t n_values;         /* numbers stored in them                         */
-} ck_file_info;
-ck_status ck_file_inspect(const char *path, ck_file_info *info);
-
-/* Every weight array stored in a file, straight from its HDF5 or TF.js manifest,
- * also when the architecture is unsupported: path ("layers/dense/vars/0"), shape.
- * fn returns nonzero to stop. */
-typedef int (*ck_stored_weight_fn)(void *ctx, const char *path, const ck_shape *shape);
-ck_status ck_file_list_weights(const char *path, ck_stored_weight_fn fn, void *ctx);
-/* Reads one stored array by the path ck_file_list_weights gave; malloc'ed floats. */
-ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shape *shape, float **data);
-
-/* ---- core (issue 2): models, counts, summary ------------------------------------------ */
-/* model.optimizer.build(model.trainable_variables) after compile: as in Keras,
- * compile() alone does not show "Optimizer params" in summary() and counts; the
- * first fit() or this call does. CK_ERR_STATE if the model is not compiled. */
-ck_status ck_model_build_optimizer(ck_model *model);
-/* ck_model_compile's loss may be NULL (Keras's compile(optimizer, loss=None)):
- * the optimizer then exists and counts, but fit and evaluate refuse to run.
- * ck_model_load compiles a .keras model this way from its compile_config. */
-
-/* ---- engine (issue 3, train branch): CSV data (src/io/csv.c) ---------------------- */
-/* A numeric CSV file with a header row of column names: x receives every column
- * but `label_column` as float32 [rows, columns], y that column as float32 [rows].
- * label_column NULL: every column into x (y may then be NULL and is left empty).
- * Blank lines, CRLF, a UTF-8 BOM, spaces and double quotes around fields are
- * accepted; a non-number, an empty field or a short row fails with
- * "file:line:column: ..." naming the column, an unknown label column lists the
- * header's names. */
-ck_status ck_csv_read(const char *path, const char *label_column, ck_array *x, ck_array *y);
-
-/* ---- engine (issue 3, train branch): several inputs and outputs ------------------ */
-/* compile(loss=[...], loss_weights=[...], metrics=[[...], ...]) of a functional
- * model: losses[i] and metrics[i] (a comma list or NULL) for output i; one loss
- * applies to every output (metrics must come one list per output, as Keras
- * requires; n_metrics 0 for none); loss_weights NULL means 1. The
- * logged loss is the weighted sum; with several outputs the logs also hold each
- * output's unweighted loss and metrics under its layer name, as Keras 3 names
- * them ("cls_loss", "cls_accuracy"). n_losses 0 (losses NULL) is compile(loss=None). */
-ck_status ck_model_compile_outputs(ck_model *model, const char *optimizer, const char *const *losses, int n_losses,
-                                   const double *loss_weights, const char *const *metrics, int n_metrics);
-/* compile(weighted_metrics=...), after ck_model_compile*: metrics[i] (a comma
- * list or NULL) for output i, one per output. They see sample_weight and
- * class_weight; a name already taken by a metric is logged "weighted_<name>". */
-ck_status ck_model_compile_weighted_metrics(ck_model *model, const char *const *metrics, int n_metrics);
+ * one-epoch history, the caller's). */
+CK_API ck_status ck_model_evaluate(ck_model *model, const float *x, const float *y, int64_t n_samples,
+                                   int64_t batch_size, ck_history **logs);
 /* fit / evaluate with x[i] [n_samples, ...input i dims] and y[i] for output i.
  * opts->val_x/val_y are for single-input single-output models; use
  * validation_split otherwise. class_weight needs a single output (as in Keras). */
-ck_status ck_model_fit_multi(ck_model *model, const float *const *x, const float *const *y, int64_t n_samples,
-                             const ck_fit_opts *opts, ck_history **history);
-ck_status ck_model_evaluate_multi(ck_model *model, const float *const *x, const float *const *y,
-                                  int64_t n_samples, int64_t batch_size, ck_history **logs);
-
-/* ---- sequence models (seq issue: src/layers/recurrent.c) ------------------------- */
+CK_API ck_status ck_model_fit_multi(ck_model *model, const float *const *x, const float *const *y,
+                                    int64_t n_samples, const ck_fit_opts *opts, ck_history **history);
+CK_API ck_status ck_model_evaluate_multi(ck_model *model, const float *const *x, const float *const *y,
+                                         int64_t n_samples, int64_t batch_size, ck_history **logs);
+/* fit / evaluate (as the _multi calls) on inputs whose None dims take the
+ * data's values: in_shapes[i] is input i's full data shape, rows first (see
+ * ck_model_predict_shaped); y[i] holds the labels of the outputs' shapes. */
+CK_API ck_status ck_model_fit_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *x,
+                                     const float *const *y, int64_t n_samples, const ck_fit_opts *opts,
+                                     ck_history **history);
+CK_API ck_status ck_model_evaluate_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *x,
+                                          const float *const *y, int64_t n_samples, int64_t batch_size,
+                                          ck_history **logs);
 /* model.reset_states(): zeroes the states that stateful recurrent layers carry
  * from one batch to the next. */
-ck_status ck_model_reset_states(ck_model *model);
+CK_API ck_status ck_model_reset_states(ck_model *model);
 
-/* ---- variable-length inputs (train: src/train/predict.c, src/engine/exec.c) ------- */
+/* ==== predict ================================================================ */
+/* model.predict(x, batch_size=...): inputs[i] is [rows, ...input i dims] and
+ * outputs[i] a caller-provided [rows, ...output i dims] buffer, row-major float32.
+ * batch_size <= 0 means Keras's default, 32. Dropout is off (inference). */
+CK_API ck_status ck_model_predict(ck_model *model, const float *const *inputs, int64_t rows, float **outputs,
+                                  int64_t batch_size);
+/* One input, one output. */
+CK_API ck_status ck_model_predict1(ck_model *model, const float *input, int64_t rows, float *output);
+
 /* Inputs whose non-batch dims are None (Embedding on (None, None), an LSTM on
  * (None, None, 3)) run on whatever shape the data has, as in Keras: the engine
  * plans that call for the concrete shapes; the model's shapes, summary and
  * weights do not change. in_shapes[i] is input i's full data shape, rows first
- * (all inputs the same rows), and must agree with every known dim. While such
- * a call runs it lends the concrete shapes to the model's layers, so one model
- * must not run two of these calls at once from different threads. */
+ * (all inputs the same rows), and must agree with every known dim (CK_ERR_SHAPE).
+ * While such a call runs it lends the concrete shapes to the model's layers, so
+ * one model must not run two of these calls at once from different threads. */
 /* The outputs' shapes (rows first) for inputs of those shapes. */
-ck_status ck_model_output_shapes_for(ck_model *model, const ck_shape *in_shapes, ck_shape *out_shapes);
+CK_API ck_status ck_model_output_shapes_for(ck_model *model, const ck_shape *in_shapes, ck_shape *out_shapes);
 /* model.predict(x) on inputs of those shapes: outputs[i] holds the floats of
  * out_shapes[i] from ck_model_output_shapes_for. */
-ck_status ck_model_predict_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *inputs,
-                                  float **outputs, int64_t batch_size);
-/* A ck_predictor planned for inputs of those shapes (their row counts ignored:
- * up to max_rows rows a run); every run's inputs must have them. */
-ck_status ck_predictor_new_shaped(ck_model *model, int64_t max_rows, const ck_shape *in_shapes,
-                                  ck_predictor **out);
-/* fit / evaluate (as ck_model_fit_multi / ck_model_evaluate_multi) on inputs of
- * those shapes; y[i] holds the labels of the outputs' shapes for them. */
-ck_status ck_model_fit_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *x,
-                              const float *const *y, int64_t n_samples, const ck_fit_opts *opts,
-                              ck_history **history);
-ck_status ck_model_evaluate_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *x,
-                                   const float *const *y, int64_t n_samples, int64_t batch_size,
-                                   ck_history **logs);
+CK_API ck_status ck_model_predict_shaped(ck_model *model, const ck_shape *in_shapes, const float *const *inputs,
+                                         float **outputs, int64_t batch_size);
+
+/* A reusable predict state for a fixed maximum batch: every buffer is planned once,
+ * so ck_predictor_run allocates nothing (the lean path for single-sample latency).
+ * The model must outlive it and keep its structure (weights may change). */
+typedef struct ck_predictor ck_predictor;
+CK_API ck_status ck_predictor_new(ck_model *model, int64_t max_rows, ck_predictor **out);
+/* The same, planned for inputs of those shapes (their row counts ignored: up to
+ * max_rows rows a run); every run's inputs must have them. */
+CK_API ck_status ck_predictor_new_shaped(ck_model *model, int64_t max_rows, const ck_shape *in_shapes,
+                                         ck_predictor **out);
+/* rows <= max_rows; outputs as for ck_model_predict. */
+CK_API ck_status ck_predictor_run(ck_predictor *p, const float *const *inputs, int64_t rows, float **outputs);
+CK_API void ck_predictor_free(ck_predictor *p);
+
+/* ==== errors ================================================================= */
+/* The message of the last failed call on this thread ("" if none): one line
+ * naming the file, the layer and the field. Borrowed until the next call. */
+CK_API const char *ck_errmsg(void);
+/* A short name for a status ("CK_ERR_SHAPE"). */
+CK_API const char *ck_status_name(ck_status s);
+
+/* ==== threads ================================================================ */
+/* Threads used by the kernels; n <= 0 restores the default (all processors).
+ * ckeras threads with OpenMP alone: it sets OpenBLAS to one thread (here and
+ * whenever it makes an engine) and splits large products over its OpenMP
+ * threads, because two pools spinning on the same cores slowed each other
+ * down. A program that also calls OpenBLAS itself sees that setting. */
+CK_API void ck_set_num_threads(int n);
 
 /* ---- export: a model as one dependency-free C file (src/export/) ----------------- */
 /* Writes NAME.h and NAME.c into dir (and NAME_weights.bin with NAME_weights.S,

@@ -4,10 +4,11 @@
 # installs what is absent. Pass --no-python to skip the oracle's Python packages.
 set -euo pipefail
 
+# man-db and zsh: tests/cli renders the man pages and checks the zsh completion;
 # clang, the cross compilers and qemu-user build and run the code `ckeras export`
 # writes (tests/test_export.c, tests/export_cross.sh).
 debs=(build-essential cmake pkg-config libopenblas-dev libhdf5-dev libzip-dev
-      libjansson-dev zlib1g-dev dataset-fashion-mnist python3 python3-pip
+      libjansson-dev zlib1g-dev dataset-fashion-mnist python3 python3-pip man-db zsh
       clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-arm-none-eabi)
 missing=()
 for p in "${debs[@]}"; do
@@ -17,7 +18,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
 fi
 
 [ "${1:-}" = "--no-python" ] && exit 0
@@ -27,7 +29,8 @@ pyreq=(numpy h5py keras jax)
 pins=(numpy h5py "keras==3.15.1" "jax[cpu]==0.10.2")
 need=()
 for i in "${!pyreq[@]}"; do
-  $PY -c "import ${pyreq[$i]}" 2>/dev/null || need+=("${pins[$i]}")
+  # keras imports its default backend (TensorFlow, absent) unless told: the oracle uses JAX.
+  KERAS_BACKEND=jax $PY -c "import ${pyreq[$i]}" 2>/dev/null || need+=("${pins[$i]}")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: pip install ${need[*]}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of a build folder (default build/) with 1 and 2 threads, then the
-# CLI's bad-input checks. Exit status is non-zero if anything failed.
+# CLI's checks and the README's install, link and quick-start commands. Exit status is non-zero if anything failed.
 set -uo pipefail
 BUILD=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,5 +14,13 @@ for threads in 1 2; do
 done
 echo "== CLI checks ($BUILD)"
 CKERAS="$BUILD/ckeras" ./tests/cli/run.sh || status=1
+# The README run as written against a fresh install; programs built against a
+# sanitized library would need the sanitizer flags, so that build skips it.
+if grep -q '^CKERAS_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+  echo "== install and README checks: skipped for a sanitizer build (make test runs them)"
+else
+  echo "== install and README checks ($BUILD)"
+  ./tests/install/run.sh "$BUILD" || status=1
+fi
 if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "TESTS FAILED"; fi
 exit $status

@@ -1,5 +1,5 @@
-/* What every command shares: its usage line, one-line error messages and the
- * terminal width. */
+/* What every command shares: the command lookup, one-line error messages and
+ * the terminal width. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -12,14 +12,6 @@ const cli_command *cli_find_command(const char *name)
     for (const cli_command *c = cli_commands; c->name; c++)
         if (!strcmp(name, c->name)) return c;
     return NULL;
-}
-
-int cli_usage(const char *name, FILE *out)
-{
-    const cli_command *c = cli_find_command(name);
-    /* help lines start "  name ...", so they read on as "usage: ckeras name ..." */
-    fprintf(out, "usage: ckeras%s", c ? c->help + 1 : "\n");
-    return out == stderr ? 2 : 0;
 }
 
 int cli_fail(const char *what)

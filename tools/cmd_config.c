@@ -7,14 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_config(int argc, char **argv)
+int cmd_config(const cli_args *a)
 {
-    if (argc < 1) return cli_usage("config", stderr);
-    const char *output = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--output") && i + 1 < argc) output = argv[++i];
-        else return fprintf(stderr, "ckeras: config: unknown option '%s'\n", argv[i]), 2;
-    }
+    const char *const *argv = a->pos;
+    const char *output = cli_str(a, "output");
+    if (output && !strcmp(output, "-")) output = NULL;
     ck_model *m = ck_model_load_config(argv[0]);
     if (!m) return cli_fail(argv[0]);
     char *text = NULL;

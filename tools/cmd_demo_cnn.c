@@ -58,21 +58,12 @@ static int train(ck_model *m, const float *xtr, const float *ytr, int64_t ntr, c
     return rc;
 }
 
-int cmd_demo_cnn(int argc, char **argv)
+int cmd_demo_cnn(const cli_args *a)
 {
-    const char *dir = "/usr/share/datasets/fashion-mnist";
-    int epochs = 6;
-    int64_t limit = 0, batch = 64;
-    for (int i = 0; i < argc; i += 2) {
-        if (i + 1 >= argc) return cli_usage("demo-cnn", stderr);
-        if (!strcmp(argv[i], "--dir")) dir = argv[i + 1];
-        else if (!strcmp(argv[i], "--epochs")) epochs = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--limit")) limit = atoll(argv[i + 1]);
-        else if (!strcmp(argv[i], "--batch-size")) batch = atoll(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads")) ck_set_num_threads(atoi(argv[i + 1]));
-        else return cli_usage("demo-cnn", stderr);
-    }
-    if (epochs < 1 || batch < 1) return cli_usage("demo-cnn", stderr);
+    const char *dir = cli_str(a, "dir") ? cli_str(a, "dir") : "/usr/share/datasets/fashion-mnist";
+    int epochs = (int)cli_int(a, "epochs", 6);
+    int64_t limit = cli_int(a, "limit", 0), batch = cli_int(a, "batch-size", 64);
+    if (cli_str(a, "threads")) ck_set_num_threads((int)cli_int(a, "threads", 0));
     ck_array xtr, xte;
     float *ytr, *yte;
     int64_t ntr, nte;

@@ -10,23 +10,28 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int cmd_export(int argc, char **argv)
+/* --calibrate's rows, checked against model input 0; 1 after a message. */
+static int load_calibration(ck_model *m, const char *path, ck_array *x, ck_export_opts *opts)
 {
-    const char *model = NULL, *dir = NULL, *weights = NULL, *calib = NULL;
-    ck_export_opts opts = {0};
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(s, "--c") && has_value) dir = argv[++i];
-        else if (!strcmp(s, "--name") && has_value) opts.name = argv[++i];
-        else if (!strcmp(s, "--weights") && has_value) weights = argv[++i];
-        else if (!strcmp(s, "--bin-threshold") && has_value) opts.bin_threshold = atoll(argv[++i]);
-        else if (!strcmp(s, "--int8")) opts.int8 = true;
-        else if (!strcmp(s, "--calibrate") && has_value) calib = argv[++i];
-        else if (s[0] != '-' && !model) model = s;
-        else return cli_usage("export", stderr);
-    }
-    if (!model || !dir || (opts.int8 && !calib)) return cli_usage("export", stderr);
+    if (ck_npy_read(path, x) || ck_array_to_float32(x)) return cli_fail(NULL);
+    opts->calibration = x->data;
+    opts->calibration_rows = x->shape.rank ? x->shape.dim[0] : 1;
+    int64_t per = 1;
+    const ck_shape *in = ck_model_input_shape(m, 0);
+    for (int d = 1; d < in->rank; d++) per *= in->dim[d];
+    if (per > 0 && ck_array_size(x) == opts->calibration_rows * per) return 0;
+    fprintf(stderr, "ckeras: %s: %lld values do not make rows of model input 0 (%lld floats each)\n", path,
+            (long long)ck_array_size(x), (long long)per);
+    return 1;
+}
+
+int cmd_export(const cli_args *a)
+{
+    const char *model = a->pos[0], *dir = cli_str(a, "c"), *weights = cli_str(a, "weights");
+    const char *calib = cli_str(a, "calibrate");
+    ck_export_opts opts = {.name = cli_str(a, "name"), .bin_threshold = cli_int(a, "bin-threshold", 0),
+                           .int8 = cli_flag(a, "int8")};
+    if (opts.int8 != (calib != NULL)) return cli_usage_error(a->cmd, "--int8 and --calibrate go together");
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "ckeras: %s: not a folder (--c takes an existing folder)\n", dir);
@@ -34,33 +39,11 @@ int cmd_export(int argc, char **argv)
     }
     ck_model *m = ck_model_load(model);
     if (!m) return cli_fail(model);
-    if (weights && cli_load_weights(m, weights)) {
-        ck_model_free(m);
-        return 1;
-    }
     ck_array x = {0};
-    if (calib) {
-        if (ck_npy_read(calib, &x) || ck_array_to_float32(&x)) {
-            ck_model_free(m);
-            return cli_fail(NULL);
-        }
-        opts.calibration = x.data;
-        opts.calibration_rows = x.shape.rank ? x.shape.dim[0] : 1;
-        int64_t per = 1;
-        const ck_shape *in = ck_model_input_shape(m, 0);
-        for (int d = 1; d < in->rank; d++) per *= in->dim[d];
-        if (per <= 0 || ck_array_size(&x) != opts.calibration_rows * per) {
-            fprintf(stderr, "ckeras: %s: %lld values do not make rows of model input 0 (%lld floats each)\n", calib,
-                    (long long)ck_array_size(&x), (long long)per);
-            ck_array_free(&x);
-            ck_model_free(m);
-            return 1;
-        }
-    }
     ck_export_info info;
-    int rc = 0;
-    if (ck_model_export_c(m, dir, &opts, &info)) rc = cli_fail(model);
-    else
+    int rc = (weights && cli_load_weights(m, weights)) || (calib && load_calibration(m, calib, &x, &opts));
+    if (!rc && ck_model_export_c(m, dir, &opts, &info)) rc = cli_fail(model);
+    else if (!rc)
         printf("%s/%s.c: %d layer calls (%d in int8), %lld bytes of weights%s, arena %lld bytes (%lld without reuse)\n",
                dir, info.name, info.layers, info.int8_layers, (long long)info.weight_bytes,
                info.weights_bin ? " (in a .bin)" : "", (long long)info.arena_bytes, (long long)info.naive_bytes);

@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include <zip.h>
 
-int cmd_files_convert(int argc, char **argv)
+int cmd_files_convert(const cli_args *a)
 {
-    if (argc != 2) return cli_usage("convert", stderr);
+    const char *const *argv = a->pos;
     ck_model *m = ck_model_load(argv[0]);
     if (!m) return cli_fail(NULL);
     ck_status st = ck_model_save(m, argv[1]);
@@ -41,9 +41,9 @@ static int print_layers(const char *path)
     return 0;
 }
 
-int cmd_files_inspect(int argc, char **argv)
+int cmd_files_inspect(const cli_args *a)
 {
-    if (argc != 1) return cli_usage("inspect", stderr);
+    const char *const *argv = a->pos;
     ck_file_info info;
     if (ck_file_inspect(argv[0], &info)) return cli_fail(NULL);
     printf("file:           %s\n", argv[0]);

@@ -35,16 +35,10 @@ typedef struct fit_args {
     const char *label_column; /* CSV: the column that holds y */
     const char *weighted[MAX_IO], *sample_weight; /* --weighted-metrics, repeatable */
     int nweighted;
+    const char *callbacks[MAX_IO]; /* --callback, repeatable */
+    int ncallbacks;
     ck_fit_opts o;
 } fit_args;
-
-/* Appends a repeatable option's value; false when there are too many. */
-static bool push(const char **list, int *n, const char *v)
-{
-    if (*n == MAX_IO) return false;
-    list[(*n)++] = v;
-    return true;
-}
 
 /* "1,0.5" -> loss weights. */
 static bool parse_weights(const char *v, fit_args *a)
@@ -59,46 +53,54 @@ static bool parse_weights(const char *v, fit_args *a)
     return a->n_loss_weights > 0;
 }
 
-static int fit_usage(void) { return cli_usage("fit", stderr); }
+/* Copies a repeatable option's values. */
+static int list(const cli_args *c, const char *name, const char **out)
+{
+    int n = cli_count(c, name);
+    for (int i = 0; i < n; i++) out[i] = cli_at(c, name, i);
+    return n;
+}
 
-static int parse_fit_args(int argc, char **argv, fit_args *a)
+static int parse_fit_args(const cli_args *c, fit_args *a)
 {
     memset(a, 0, sizeof *a);
     a->o = ck_fit_defaults();
     a->o.terminal = isatty(1);
-    a->optimizer = "rmsprop"; /* Keras's compile() default */
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(s, "--no-shuffle")) { a->o.shuffle = false; continue; }
-        if (s[0] != '-') {
-            if (a->model) return -1;
-            a->model = s;
-            continue;
-        }
-        if (!v) return -1;
-        i++;
-        bool ok = true;
-        if (!strcmp(s, "--x") || !strcmp(s, "--csv")) ok = push(a->x, &a->nx, v);
-        else if (!strcmp(s, "--label-column")) a->label_column = v;
-        else if (!strcmp(s, "--y")) ok = push(a->y, &a->ny, v);
-        else if (!strcmp(s, "--loss")) ok = push(a->loss, &a->nloss, v);
-        else if (!strcmp(s, "--metrics")) ok = push(a->metrics, &a->nmetrics, v);
-        else if (!strcmp(s, "--loss-weights")) ok = parse_weights(v, a);
-        else if (!strcmp(s, "--weighted-metrics")) ok = push(a->weighted, &a->nweighted, v);
-        else if (!strcmp(s, "--sample-weight")) a->sample_weight = v;
-        else if (!strcmp(s, "--weights")) a->weights = v;
-        else if (!strcmp(s, "--save")) a->save = v;
-        else if (!strcmp(s, "--optimizer")) a->optimizer = v;
-        else if (!strcmp(s, "--epochs")) a->o.epochs = atoi(v);
-        else if (!strcmp(s, "--batch-size")) a->o.batch_size = atoll(v);
-        else if (!strcmp(s, "--validation-split")) a->o.validation_split = atof(v);
-        else if (!strcmp(s, "--verbose")) a->o.verbose = atoi(v);
-        else if (!strcmp(s, "--seed")) a->o.seed = strtoull(v, NULL, 10);
-        else return -1;
-        if (!ok) return -1;
-    }
-    return a->model && a->nx && (a->ny || a->label_column) && a->nloss ? 0 : -1;
+    a->model = c->pos[0];
+    a->nx = list(c, "x", a->x);
+    if (cli_str(c, "csv")) a->x[a->nx++] = cli_str(c, "csv");
+    a->ny = list(c, "y", a->y);
+    a->nloss = list(c, "loss", a->loss);
+    a->nmetrics = list(c, "metrics", a->metrics);
+    a->nweighted = list(c, "weighted-metrics", a->weighted);
+    a->ncallbacks = list(c, "callback", a->callbacks);
+    a->label_column = cli_str(c, "label-column");
+    a->sample_weight = cli_str(c, "sample-weight");
+    a->weights = cli_str(c, "weights");
+    a->save = cli_str(c, "save");
+    a->optimizer = cli_str(c, "optimizer") ? cli_str(c, "optimizer") : "rmsprop"; /* Keras's compile() default */
+    if (!a->nloss && (cli_str(c, "optimizer") || a->nmetrics || cli_str(c, "loss-weights") || a->nweighted))
+        return cli_usage_error(c->cmd, "--optimizer, --metrics, --loss-weights and --weighted-metrics compile the "
+                               "model anew: give --loss with them");
+    a->o.epochs = (int)cli_int(c, "epochs", a->o.epochs);
+    a->o.initial_epoch = (int)cli_int(c, "initial-epoch", 0);
+    a->o.batch_size = cli_int(c, "batch-size", a->o.batch_size);
+    a->o.validation_split = cli_number(c, "validation-split", 0);
+    a->o.verbose = (int)cli_int(c, "verbose", a->o.verbose);
+    a->o.seed = (uint64_t)cli_int(c, "seed", 0);
+    a->o.shuffle = !cli_flag(c, "no-shuffle");
+    if (cli_str(c, "loss-weights") && !parse_weights(cli_str(c, "loss-weights"), a))
+        return cli_usage_error(c->cmd, "--loss-weights wants numbers like 1,0.5, got '%s'", cli_str(c, "loss-weights"));
+    if (!a->nx) return cli_usage_error(c->cmd, "--x (or --csv) is required");
+    if (a->save && !cli_save_format_known(a->save))
+        return cli_usage_error(c->cmd, "--save %s: the ending sets the format: .keras, .h5, .weights.h5, .json (TF.js) "
+                               "or .npz", a->save);
+    if (cli_str(c, "csv") && cli_count(c, "x"))
+        return cli_usage_error(c->cmd, "give either --x or --csv, not both");
+    if (!a->ny && !a->label_column) return cli_usage_error(c->cmd, "--y (or --label-column with a CSV file) is required");
+    if (a->o.initial_epoch > a->o.epochs && cli_str(c, "epochs"))
+        return cli_usage_error(c->cmd, "--initial-epoch %d is past --epochs %d", a->o.initial_epoch, a->o.epochs);
+    return 0;
 }
 
 /* The data of a fit/evaluate call: one array per model input and per output. */
@@ -136,22 +138,13 @@ static int load_xy(const fit_args *a, xy_data *d)
         if (cli_load_array(a->x[d->nx], &d->x[d->nx])) return 1;
     for (; d->ny < a->ny; d->ny++)
         if (cli_load_array(a->y[d->ny], &d->y[d->ny])) return 1;
-    int64_t n = d->x[0].shape.rank ? d->x[0].shape.dim[0] : -1;
-    for (int i = 0; i < d->nx + d->ny; i++) {
-        const ck_array *arr = i < d->nx ? &d->x[i] : &d->y[i - d->nx];
-        if (arr->shape.rank < 1 || arr->shape.dim[0] != n) {
-            fprintf(stderr, "ckeras: %s and %s: different numbers of samples\n", a->x[0],
-                    i < d->nx ? a->x[i] : a->y[i - d->nx]);
-            return 1;
-        }
-    }
     return 0;
 }
 
 static int check_counts(const ck_model *m, const fit_args *a, const xy_data *d)
 {
     int ni = ck_model_input_count(m), no = ck_model_output_count(m);
-    if (d->nx == ni && d->ny == no && (a->nloss == 1 || a->nloss == no) && (a->nmetrics == 0 || a->nmetrics == no) &&
+    if (d->nx == ni && d->ny == no && (a->nloss <= 1 || a->nloss == no) && (a->nmetrics == 0 || a->nmetrics == no) &&
         (a->n_loss_weights == 0 || a->n_loss_weights == no))
         return 0;
     fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --x, %d --y, %d --loss, %d --metrics, "
@@ -180,23 +173,54 @@ static int load_sample_weight(const char *path, int64_t n, ck_array *sw)
     return 0;
 }
 
-static int run_fit(int argc, char **argv, bool train)
+/* --callback specs as ck_callback objects (Keras's spelling, parsed by the
+ * library's keyword codec). */
+static int make_callbacks(const fit_args *a, ck_callback **cbs)
+{
+    for (int i = 0; i < a->ncallbacks; i++)
+        if (!(cbs[i] = ck_callback_new(a->callbacks[i]))) {
+            fprintf(stderr, "ckeras: --callback %s: %s\n", a->callbacks[i], ck_errmsg());
+            return 1;
+        }
+    return 0;
+}
+
+static int run_fit(const cli_args *c, bool train)
 {
     fit_args a;
-    if (parse_fit_args(argc, argv, &a)) return fit_usage();
+    int usage = parse_fit_args(c, &a);
+    if (usage) return usage;
+    ck_callback *cbs[MAX_IO] = {0};
+    if (make_callbacks(&a, cbs)) {
+        for (int i = 0; i < a.ncallbacks; i++) ck_callback_free(cbs[i]);
+        return 1;
+    }
+    a.o.callbacks = cbs;
+    a.o.n_callbacks = a.ncallbacks;
     ck_model *m = ck_model_load(a.model);
     if (!m) return cli_fail(a.model);
     xy_data d;
     int rc = 0;
     if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
     if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
-    if (ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
-                                 a.metrics, a.nmetrics)) {
+    /* No --loss: the compile() a .keras file recorded (load_model compiles it). */
+    if (a.nloss && ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
+                                            a.metrics, a.nmetrics)) {
         rc = cli_fail(a.model);
         goto out;
     }
     if (a.nweighted && ck_model_compile_weighted_metrics(m, a.weighted, a.nweighted)) {
         rc = cli_fail(a.model);
+        goto out;
+    }
+    /* Keras's checks of the arrays against the model and the loss, before any epoch. */
+    ck_status checked = ck_model_check_data(m, d.x, d.nx, d.y, d.ny);
+    if (checked == CK_ERR_STATE && !a.nloss) {
+        rc = cli_usage_error(c->cmd, "--loss is required: %s records no compile() with a loss", a.model);
+        goto out;
+    }
+    if (checked) {
+        rc = cli_fail(train ? "fit" : "evaluate");
         goto out;
     }
     ck_array sw = {0};
@@ -217,7 +241,7 @@ static int run_fit(int argc, char **argv, bool train)
         goto out;
     }
     if (!train) print_logs("evaluate", h, 0);
-    else if (a.o.verbose == 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
+    else if (a.o.verbose != 0 && ck_history_epochs(h) > 0) print_logs("final", h, ck_history_epochs(h) - 1);
     ck_history_free(h);
     if (train && a.save) rc = cli_save_model(m, a.save);
     ck_array_free(&sw);
@@ -225,11 +249,12 @@ out:
     xy_free(&d);
 out_model:
     ck_model_free(m);
+    for (int i = 0; i < a.ncallbacks; i++) ck_callback_free(cbs[i]);
     return rc;
 }
 
-int cmd_fit(int argc, char **argv) { return run_fit(argc, argv, true); }
-int cmd_evaluate(int argc, char **argv) { return run_fit(argc, argv, false); }
+int cmd_fit(const cli_args *a) { return run_fit(a, true); }
+int cmd_evaluate(const cli_args *a) { return run_fit(a, false); }
 
 /* ---- demo-fashion ---------------------------------------------------------------- */
 
@@ -260,15 +285,10 @@ int cli_load_fashion(const char *dir, const char *prefix, ck_array *x, float **l
     return 0;
 }
 
-int cmd_demo_fashion(int argc, char **argv)
+int cmd_demo_fashion(const cli_args *a)
 {
-    const char *dir = "/usr/share/datasets/fashion-mnist";
-    int epochs = 10;
-    for (int i = 0; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--dir")) dir = argv[i + 1];
-        else if (!strcmp(argv[i], "--epochs")) epochs = atoi(argv[i + 1]);
-        else return fit_usage();
-    }
+    const char *dir = cli_str(a, "dir") ? cli_str(a, "dir") : "/usr/share/datasets/fashion-mnist";
+    int epochs = (int)cli_int(a, "epochs", 10);
     ck_array xtr, xte;
     float *ytr, *yte;
     int64_t ntr, nte;

@@ -1,6 +1,6 @@
 /* `ckeras predict MODEL --input x.npy [--input x1.npy ...] --output y.npy [...]
  * [--weights W] [--batch-size N] [--check expected.npy]`: model.predict on
- * .npy (or .csv, every column) arrays. MODEL is any file ck_model_load reads;
+ * arrays (.npy, .npz, .csv, .json, - for stdin and stdout). MODEL is any file ck_model_load reads;
  * W an .npz of arrays in get_weights() order, as np.savez(*model.get_weights())
  * writes them, or any weights file (.weights.h5, .h5, .keras); --check compares the (first)
  * output with a reference array and fails beyond float32 tolerance. Inputs
@@ -22,23 +22,21 @@ typedef struct predict_args {
     int64_t batch;
 } predict_args;
 
-static int predict_usage(void) { return cli_usage("predict", stderr); }
-
-static int parse_args(int argc, char **argv, predict_args *a)
+static int parse_args(const cli_args *c, predict_args *a)
 {
     memset(a, 0, sizeof *a);
-    for (int i = 0; i < argc; i++) {
-        const char *s = argv[i];
-        bool has_value = i + 1 < argc;
-        if (!strcmp(s, "--input") && has_value && a->n_in < MAX_IO) a->inputs[a->n_in++] = argv[++i];
-        else if (!strcmp(s, "--output") && has_value && a->n_out < MAX_IO) a->outputs[a->n_out++] = argv[++i];
-        else if (!strcmp(s, "--weights") && has_value) a->weights = argv[++i];
-        else if (!strcmp(s, "--check") && has_value) a->check = argv[++i];
-        else if (!strcmp(s, "--batch-size") && has_value) a->batch = atoll(argv[++i]);
-        else if (s[0] != '-' && !a->model) a->model = s;
-        else return -1;
+    a->model = c->pos[0];
+    a->weights = cli_str(c, "weights");
+    a->check = cli_str(c, "check");
+    a->batch = cli_int(c, "batch-size", 0);
+    for (; a->n_in < cli_count(c, "input"); a->n_in++) a->inputs[a->n_in] = cli_at(c, "input", a->n_in);
+    for (; a->n_out < cli_count(c, "output"); a->n_out++) {
+        a->outputs[a->n_out] = cli_at(c, "output", a->n_out);
+        if (!cli_array_format_known(a->outputs[a->n_out]))
+            return cli_usage_error(c->cmd, "--output %s: the extension sets the format: .npy, .npz, .csv or .json",
+                                   a->outputs[a->n_out]);
     }
-    return a->model && a->n_in > 0 && a->n_out > 0 ? 0 : -1;
+    return 0;
 }
 
 /* Reads input i and checks it against the model's input shape; rows via *rows. */
@@ -88,7 +86,17 @@ static int check_output(const ck_array *y, const char *path)
 
 static int run_predict(ck_model *m, const predict_args *a)
 {
-    if (a->n_in != ck_model_input_count(m) || a->n_out != ck_model_output_count(m)) {
+    bool text = a->n_out == 0; /* no --output: CSV text on stdout, for one output */
+    if (text && ck_model_output_count(m) > 1) {
+        fprintf(stderr, "ckeras predict: model '%s' has %d outputs: give --output once for each "
+                "(see 'ckeras predict --help')\n", ck_model_name(m), ck_model_output_count(m));
+        return 2;
+    }
+    if (ck_model_output_count(m) > MAX_IO || ck_model_input_count(m) > MAX_IO) {
+        fprintf(stderr, "ckeras: model '%s': more than %d inputs or outputs\n", ck_model_name(m), MAX_IO);
+        return 1;
+    }
+    if (a->n_in != ck_model_input_count(m) || (!text && a->n_out != ck_model_output_count(m))) {
         fprintf(stderr, "ckeras: model '%s' has %d inputs and %d outputs; got %d --input and %d --output\n",
                 ck_model_name(m), ck_model_input_count(m), ck_model_output_count(m), a->n_in, a->n_out);
         return 1;
@@ -102,7 +110,8 @@ static int run_predict(ck_model *m, const predict_args *a)
     ck_shape in_shapes[MAX_IO], out_shapes[MAX_IO];
     for (int i = 0; i < a->n_in; i++) in_shapes[i] = xs[i].shape;
     if (!rc && ck_model_output_shapes_for(m, in_shapes, out_shapes)) rc = cli_fail("predict");
-    for (int i = 0; !rc && i < a->n_out; i++) {
+    int n_out = ck_model_output_count(m);
+    for (int i = 0; !rc && i < n_out; i++) {
         ys[i].dtype = CK_FLOAT32;
         ys[i].shape = out_shapes[i];
         ys[i].data = calloc((size_t)(ck_array_size(&ys[i]) ? ck_array_size(&ys[i]) : 1), sizeof(float));
@@ -112,9 +121,10 @@ static int run_predict(ck_model *m, const predict_args *a)
     float *out[MAX_IO];
     for (int i = 0; i < MAX_IO; i++) in[i] = xs[i].data, out[i] = ys[i].data;
     if (!rc && ck_model_predict_shaped(m, in_shapes, in, out, a->batch)) rc = cli_fail("predict");
+    for (int i = 0; !rc && text && i < n_out; i++) cli_print_csv(stdout, &ys[i]);
     for (int i = 0; !rc && i < a->n_out; i++) {
-        if (ck_npy_write(a->outputs[i], &ys[i])) rc = cli_fail(NULL);
-        else {
+        if (cli_write_array(a->outputs[i], &ys[i])) rc = 1;
+        else if (strcmp(a->outputs[i], "-")) {
             char s[96];
             ck_shape_format(&ys[i].shape, s, sizeof s);
             printf("wrote %s: float32 %s\n", a->outputs[i], s);
@@ -128,10 +138,11 @@ static int run_predict(ck_model *m, const predict_args *a)
     return rc;
 }
 
-int cmd_predict(int argc, char **argv)
+int cmd_predict(const cli_args *c)
 {
     predict_args a;
-    if (parse_args(argc, argv, &a)) return predict_usage();
+    int usage = parse_args(c, &a);
+    if (usage) return usage;
     ck_model *m = ck_model_load(a.model);
     if (!m) return cli_fail(NULL);
     int rc = ck_model_built(m) ? 0 : (fprintf(stderr, "ckeras: %s: model is not built (no input shape)\n", a.model), 1);

@@ -1,12 +1,12 @@
-/* The commands on a model's graph: summary, weights, the classic example and
- * the list of layer classes. */
+/* `ckeras summary`, `weights`, `example` and `layers`: model.summary() of a file,
+ * model.get_weights() listed or written as np.savez does, the classic model
+ * built through the C API, and the class table. */
 #include "cli.h"
+#include "model_io.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define fail cli_fail
 
 static int parse_positions(const char *s, double *out, int cap)
 {
@@ -24,51 +24,36 @@ static int parse_positions(const char *s, double *out, int cap)
 static int print_summary(ck_model *m, const ck_summary_opts *o)
 {
     char *text;
-    if (ck_model_summary(m, o, &text) != CK_OK) return fail("summary");
+    if (ck_model_summary(m, o, &text) != CK_OK) return cli_fail("summary");
     fputs(text, stdout);
     free(text);
     return 0;
 }
 
-int cmd_summary(int argc, char **argv)
+int cmd_summary(const cli_args *a)
 {
-    if (argc < 1) return cli_usage("summary", stderr);
-    const char *path = argv[0];
     ck_summary_opts o = {.console_width = cli_console_width()};
+    const char *style = cli_str(a, "style");
+    if (style) o.style = !strcmp(style, "keras2") ? CK_SUMMARY_KERAS2 : !strcmp(style, "json") ? CK_SUMMARY_JSON
+                                                                                              : CK_SUMMARY_KERAS3;
+    o.line_length = (int)cli_int(a, "line-length", 0);
     double positions[8];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_next = i + 1 < argc;
-        if (!strcmp(a, "--style") && has_next) {
-            const char *s = argv[++i];
-            if (!strcmp(s, "keras3")) o.style = CK_SUMMARY_KERAS3;
-            else if (!strcmp(s, "keras2")) o.style = CK_SUMMARY_KERAS2;
-            else if (!strcmp(s, "json")) o.style = CK_SUMMARY_JSON;
-            else return fprintf(stderr, "ckeras: unknown style '%s'\n", s), 2;
-        } else if (!strcmp(a, "--line-length") && has_next) {
-            o.line_length = atoi(argv[++i]);
-            if (o.line_length <= 0) return fprintf(stderr, "ckeras: --line-length must be positive\n"), 2;
-        } else if (!strcmp(a, "--positions") && has_next) {
-            o.n_positions = parse_positions(argv[++i], positions, 8);
-            if (o.n_positions <= 0) return fprintf(stderr, "ckeras: --positions wants numbers like 0.4,0.7,1.0\n"), 2;
-            o.positions = positions;
-        } else if (!strcmp(a, "--show-trainable")) {
-            o.show_trainable = true;
-        } else if (!strcmp(a, "--expand-nested")) {
-            o.expand_nested = true;
-        } else if (!strcmp(a, "--flops")) {
-            o.show_flops = true;
-        } else if (!strcmp(a, "--layer-range") && i + 2 < argc) {
-            o.layer_range[0] = argv[++i];
-            o.layer_range[1] = argv[++i];
-        } else {
-            fprintf(stderr, "ckeras: summary: unknown option '%s'\n", a);
-            return 2;
-        }
+    if (cli_str(a, "positions")) {
+        o.n_positions = parse_positions(cli_str(a, "positions"), positions, 8);
+        if (o.n_positions <= 0)
+            return cli_usage_error(a->cmd, "--positions wants fractions like 0.4,0.7,1.0, got '%s'", cli_str(a, "positions"));
+        o.positions = positions;
+    }
+    o.show_trainable = cli_flag(a, "show-trainable");
+    o.expand_nested = cli_flag(a, "expand-nested");
+    o.show_flops = cli_flag(a, "flops");
+    if (cli_count(a, "layer-range")) {
+        o.layer_range[0] = cli_at(a, "layer-range", 0);
+        o.layer_range[1] = cli_at(a, "layer-range", 1);
     }
     /* Architecture only: the weight data is never read. */
-    ck_model *m = ck_model_load_config(path);
-    if (!m) return fail(NULL);
+    ck_model *m = ck_model_load_config(a->pos[0]);
+    if (!m) return cli_fail(NULL);
     int rc = print_summary(m, &o);
     ck_model_free(m);
     return rc;
@@ -90,7 +75,7 @@ static int print_weights(ck_model *m, const char *layer, bool values)
     int64_t total = 0;
     for (int i = 0; i < n; i++) {
         ck_weight_info w;
-        if (ck_model_weight(m, i, &w) != CK_OK) return fail("weights");
+        if (ck_model_weight(m, i, &w) != CK_OK) return cli_fail("weights");
         if (layer && strcmp(layer, w.layer)) continue;
         printf("%-40s ", w.path);
         print_shape_tuple(&w.shape);
@@ -108,53 +93,52 @@ static int print_weights(ck_model *m, const char *layer, bool values)
     return 0;
 }
 
-int cmd_weights(int argc, char **argv)
+int cmd_weights(const cli_args *a)
 {
-    if (argc < 1) return cli_usage("weights", stderr);
-    const char *layer = NULL, *format = NULL, *output = NULL;
-    bool values = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--layer") && i + 1 < argc) layer = argv[++i];
-        else if (!strcmp(argv[i], "--values")) values = true;
-        else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
-        else if (!strcmp(argv[i], "--output") && i + 1 < argc) output = argv[++i];
-        else return fprintf(stderr, "ckeras: weights: unknown option '%s'\n", argv[i]), 2;
-    }
-    if (format && strcmp(format, "text")) return cli_raw_weights(argv[0], layer, format, output);
-    ck_model *m = ck_model_load(argv[0]);
-    /* An architecture ckeras cannot build: list the stored arrays as they are. */
+    const char *file = a->pos[0], *layer = cli_str(a, "layer"), *output = cli_str(a, "output");
+    const char *format = cli_str(a, "format");
+    if (!format) format = output ? "npz" : "text";
+    if (!strcmp(format, "npz") && !output) return cli_usage_error(a->cmd, "--format npz needs --output FILE.npz");
+    if (!strcmp(format, "text") && output) return cli_usage_error(a->cmd, "--output writes .npz; --format text prints");
+    ck_model *m = ck_model_load(file);
+    /* An architecture ckeras cannot build: the stored arrays as they are. */
     if (!m) {
         char why[1024];
         snprintf(why, sizeof why, "%s", ck_errmsg());
-        ck_model *arch = ck_model_load_config(argv[0]);
+        ck_model *arch = ck_model_load_config(file);
         /* The architecture is fine, so the weights themselves are broken. */
         if (arch) {
             ck_model_free(arch);
             fprintf(stderr, "ckeras: %s\n", why);
             return 1;
         }
-        fprintf(stderr, "ckeras: note: %s\nckeras: listing the stored weights as they are\n", why);
-        return cli_raw_weights(argv[0], layer, "text", NULL);
+        fprintf(stderr, "ckeras: note: %s\nckeras: %s the stored weights as they are, in the file's order\n", why,
+                output ? "writing" : "listing");
+        return cli_raw_weights(file, layer, format, output);
     }
+    int rc = 0;
     if (layer && !ck_model_get_layer(m, layer)) {
-        fprintf(stderr, "ckeras: %s: no layer named '%s'\n", argv[0], layer);
-        ck_model_free(m);
-        return 1;
+        fprintf(stderr, "ckeras: %s: no layer named '%s'\n", file, layer);
+        rc = 1;
+    } else if (output) {
+        rc = cli_save_weights_npz(m, layer, output);
+    } else {
+        rc = print_weights(m, layer, cli_flag(a, "values"));
     }
-    int rc = print_weights(m, layer, values);
     ck_model_free(m);
     return rc;
 }
 
 /* The classic Keras lesson, built through the C API. */
-static int cmd_example(void)
+int cmd_example(const cli_args *a)
 {
+    (void)a;
     ck_model *m = ck_sequential(NULL);
-    if (!m) return fail("example");
+    if (!m) return cli_fail("example");
     ck_status st = ck_sequential_add(m, ck_dense(3, "input_shape=(2,), activation='relu'"));
     if (!st) st = ck_sequential_add(m, ck_dense(2, "activation='softmax'"));
     if (!st) st = ck_model_build(m);
-    int rc = st ? fail("example") : 0;
+    int rc = st ? cli_fail("example") : 0;
     if (!rc) {
         ck_summary_opts o = {.console_width = cli_console_width()};
         rc = print_summary(m, &o);
@@ -167,12 +151,9 @@ static int cmd_example(void)
     return rc;
 }
 
-static int cmd_layers(void)
+int cmd_layers(const cli_args *a)
 {
+    (void)a;
     for (int i = 0; i < ck_layer_class_count(); i++) puts(ck_layer_class_at(i));
     return 0;
 }
-
-int cmd_example_args(int argc, char **argv) { (void)argc, (void)argv; return cmd_example(); }
-int cmd_layers_args(int argc, char **argv) { (void)argc, (void)argv; return cmd_layers(); }
-

@@ -1,22 +1,42 @@
 /* Model weights and data in and out for the engine commands (predict, fit,
- * evaluate), whatever the file format: shared by tools/cmd_predict.c and
- * tools/cmd_fit.c. Each function prints its one-line error and returns 1. */
+ * evaluate, weights), whatever the file format: shared by tools/cmd_*.c. Each
+ * function prints its one-line error and returns 1. A path "-" is stdin or
+ * stdout. */
 #ifndef CKERAS_TOOLS_MODEL_IO_H
 #define CKERAS_TOOLS_MODEL_IO_H
 
 #include "ckeras.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* --weights: an .npz of get_weights() arrays (np.savez order), or any weights
  * file ck_model_load_weights reads (.weights.h5, legacy .h5, .keras, model.json). */
 int cli_load_weights(ck_model *m, const char *path);
+/* np.savez(path, *model.get_weights()) (only `layer`'s when not NULL): the
+ * order cli_load_weights reads back. */
+int cli_save_weights_npz(ck_model *m, const char *layer, const char *path);
 /* --save: by the ending: ".npz" (get_weights() arrays), ".keras", ".weights.h5",
  * ".h5", ".json" (TF.js) -- all written to a temporary file and renamed. */
 int cli_save_model(ck_model *m, const char *path);
+/* Does --save's path end with one of the endings cli_save_model writes? */
+bool cli_save_format_known(const char *path);
 /* Does the path end with `suffix`? */
 bool cli_ends_with(const char *path, const char *suffix);
-/* A .npy (any supported dtype, as float32) or a .csv (every column). */
+/* An array by its extension, as float32: .npy (any supported dtype), .npz
+ * (one array), .csv (every column, header row), .json (nested lists); "-"
+ * reads stdin and tells the format from its first bytes. */
 int cli_load_array(const char *path, ck_array *a);
+/* Writes a float32 array by the extension (.npy, .npz, .csv with an
+ * output_<i> header, .json nested lists); "-" writes .npy bytes to stdout. */
+int cli_write_array(const char *path, const ck_array *a);
+/* stdin's bytes in a temporary file (path into `path`; the caller unlinks it),
+ * by_content: named by what its first bytes are (.npy, .npz, .json, else .csv),
+ * else "ckeras-XXXXXX-stdin" (model readers detect the format themselves). */
+int cli_stdin_to_file(char *path, size_t cap, bool by_content);
+/* The array as CSV text (an output_<i> header row, then one row per sample). */
+void cli_print_csv(FILE *f, const ck_array *a);
+/* Is the path "-" or does it end with one of those four extensions? */
+bool cli_array_format_known(const char *path);
 
 #endif

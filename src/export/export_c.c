@@ -558,8 +558,9 @@ void ex_use(ex_ctx *c, const char *name)
     if (!c->emitting) return; /* the dry pass may take paths the written code does not */
     for (int i = 0; i < c->n_used; i++)
         if (!strcmp(c->used[i], name)) return;
-    if (c->n_used < (int)(sizeof c->used / sizeof c->used[0]))
-        snprintf(c->used[c->n_used++], sizeof c->used[0], "%s", name);
+    size_t n = strlen(name);
+    if (c->n_used < (int)(sizeof c->used / sizeof c->used[0]) && n < sizeof c->used[0])
+        memcpy(c->used[c->n_used++], name, n + 1);
 }
 
 void ex_line(ex_ctx *c, const char *fmt, ...)

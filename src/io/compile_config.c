@@ -66,7 +66,9 @@ void ck_keras_restore_compile(ck_model *m, json_t *compile_config)
     if (!is_optimizer(opt)) return;
     json_t *loss = json_object_get(compile_config, "loss");
     const char *loss_name = json_is_string(loss) ? json_string_value(loss) : NULL;
+    /* the loss survives an optimizer keyword ckeras does not take (use_ema, ...) */
     ck_status st = compile_with(m, opt, NULL, loss_name);
+    if (st && loss_name) st = compile_with(m, opt, shape_keys, loss_name);
     if (st && loss_name) st = compile_with(m, opt, NULL, NULL);
     if (st) st = compile_with(m, opt, shape_keys, NULL);
     if (st) return;

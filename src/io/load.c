@@ -4,6 +4,7 @@
  * inspection and the raw weight listing that work without building a model. */
 #include "io/files.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zip.h>
@@ -13,7 +14,7 @@ static const unsigned char hdf5_magic[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1
 static ck_status sniff(const char *path, const char **format)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return ck_fail(CK_ERR_IO, "%s: cannot open", path);
+    if (!f) return ck_fail(CK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     unsigned char head[16] = {0};
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
@@ -195,5 +196,7 @@ ck_status ck_model_save(const ck_model *m, const char *path)
     else if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) st = ck_h5_model_save(m, path);
     else if (ends_with(path, ".json")) st = ck_tfjs_save(m, path);
     else return ck_fail(CK_ERR_ARG, "%s: unknown output format (use .keras, .h5, .weights.h5 or model.json)", path);
-    return st ? ck_fail_prefix(st, "%s: ", path) : CK_OK;
+    /* the path once: some writers name it already */
+    if (st && strncmp(ck_errmsg(), path, strlen(path)) != 0) st = ck_fail_prefix(st, "%s: ", path);
+    return st;
 }

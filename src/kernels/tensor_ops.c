@@ -97,8 +97,10 @@ void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t co
 }
 
 /* Four rows per pass over dst: one load and store of dst per four rows, where
- * a row at a time made every add wait on the previous row's store. */
-CK_SIMD_CLONES void ck_sum_rows_acc(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols)
+ * a row at a time made every add wait on the previous row's store. Static
+ * behind ck_sum_rows_acc: GCC gives a global target_clones function's resolver
+ * default visibility whatever -fvisibility says, so libckeras.so would export it. */
+CK_SIMD_CLONES static void sum_rows_acc(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols)
 {
     int64_t r = 0;
     for (; r + 4 <= rows; r += 4) {
@@ -107,6 +109,11 @@ CK_SIMD_CLONES void ck_sum_rows_acc(float *restrict dst, const float *restrict s
     }
     for (; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) dst[c] += src[r * cols + c];
+}
+
+void ck_sum_rows_acc(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols)
+{
+    sum_rows_acc(dst, src, rows, cols);
 }
 
 void ck_vec_add(float *dst, const float *src, int64_t n)

@@ -7,17 +7,25 @@
 #include "train/train.h"
 #include "graph/config.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
 
 /* ---- construction ------------------------------------------------------------------ */
 
 static const struct { const char *name; ck_callback_kind kind; } k_kinds[] = {
     {"EarlyStopping", CK_CB_EARLY_STOPPING}, {"ModelCheckpoint", CK_CB_CHECKPOINT},
     {"ReduceLROnPlateau", CK_CB_REDUCE_LR}, {"TerminateOnNaN", CK_CB_TERMINATE_NAN},
-    {"CSVLogger", CK_CB_CSV},
+    {"CSVLogger", CK_CB_CSV}, {"BackupAndRestore", CK_CB_BACKUP}, {"LearningRateScheduler", CK_CB_LR_SCHEDULER},
 };
 
 /* Keras's mode "auto": maximise metrics whose name says accuracy or AUC. */
@@ -32,13 +40,15 @@ static ck_status set_string(ck_callback *cb, const char *key, json_t *v, const c
     const char *s = json_string_value(v);
     if (strcmp(key, "monitor") == 0)
         snprintf(cb->monitor, sizeof cb->monitor, "%s", s);
-    else if (strcmp(key, "filepath") == 0 || strcmp(key, "filename") == 0)
+    else if (strcmp(key, "filepath") == 0 || strcmp(key, "filename") == 0 || strcmp(key, "backup_dir") == 0)
         snprintf(cb->path, sizeof cb->path, "%s", s);
     else if (strcmp(key, "mode") == 0) {
         if (strcmp(s, "min") && strcmp(s, "max") && strcmp(s, "auto"))
             return ck_fail(CK_ERR_CONFIG, "callback '%s': mode must be 'min', 'max' or 'auto'", spec);
         cb->maximize = strcmp(s, "max") == 0 || (strcmp(s, "auto") == 0 && auto_max(cb->monitor));
-    } else if (strcmp(key, "separator") != 0 || strcmp(s, ",") != 0)
+    } else if (strcmp(key, "save_freq") == 0 && strcmp(s, "epoch") != 0) {
+        return ck_fail(CK_ERR_UNSUPPORTED, "callback '%s': save_freq='%s': only 'epoch' is supported", spec, s);
+    } else if (strcmp(key, "save_freq") != 0 && (strcmp(key, "separator") != 0 || strcmp(s, ",") != 0))
         return ck_fail(CK_ERR_CONFIG, "callback '%s': unsupported keyword '%s'", spec, key);
     return CK_OK;
 }
@@ -52,7 +62,9 @@ static ck_status set_value(ck_callback *cb, const char *key, json_t *v, const ch
         if (strcmp(key, "restore_best_weights") == 0) cb->restore_best_weights = b;
         else if (strcmp(key, "save_best_only") == 0) cb->save_best_only = b;
         else if (strcmp(key, "append") == 0) cb->append = b;
-        else if (strcmp(key, "verbose") != 0 && strcmp(key, "save_weights_only") != 0)
+        else if (strcmp(key, "save_weights_only") == 0) cb->save_weights_only = b;
+        else if (strcmp(key, "delete_checkpoint") == 0) cb->delete_checkpoint = b;
+        else if (strcmp(key, "verbose") != 0)
             return ck_fail(CK_ERR_CONFIG, "callback '%s': unknown keyword '%s'", spec, key);
         return CK_OK;
     }
@@ -73,15 +85,65 @@ static ck_status set_value(ck_callback *cb, const char *key, json_t *v, const ch
     return CK_OK;
 }
 
+/* keras/src/callbacks/model_checkpoint.py __init__: the file's ending says what
+ * is saved. ckeras also writes the get_weights() arrays as .npz. */
+static ck_status checkpoint_path_ok(const ck_callback *cb)
+{
+    const char *p = cb->path;
+    if (ends_with(p, ".npz"))
+        return CK_OK;
+    if (cb->save_weights_only && !ends_with(p, ".weights.h5"))
+        return ck_fail(CK_ERR_CONFIG, "ModelCheckpoint: with save_weights_only=True the filepath must end in "
+                       "`.weights.h5` (Keras weights format) or .npz. Received: filepath=%s", p);
+    if (!cb->save_weights_only && !ends_with(p, ".keras") && !ends_with(p, ".h5") && !ends_with(p, ".npz"))
+        return ck_fail(CK_ERR_CONFIG, "ModelCheckpoint: the filepath must end in `.keras` (Keras model format), "
+                       "`.h5` or, with save_weights_only=True, `.weights.h5`. Received: filepath=%s", p);
+    return CK_OK;
+}
+
 static void set_defaults(ck_callback *cb, ck_callback_kind kind)
 {
-    *cb = (ck_callback){.kind = kind, .baseline = NAN, .factor = 0.1, .patience = 0};
+    *cb = (ck_callback){.kind = kind, .baseline = NAN, .factor = 0.1, .patience = 0, .delete_checkpoint = true};
     snprintf(cb->monitor, sizeof cb->monitor, "%s", kind == CK_CB_EARLY_STOPPING ? "val_loss" : "val_loss");
     if (kind == CK_CB_REDUCE_LR)
         cb->patience = 10, cb->min_delta = 1e-4;
 }
 
-ck_callback *ck_callback_new(const char *spec)
+/* "LearningRateScheduler(ExponentialDecay(...))" (or schedule=...): the
+ * rate of each epoch is the Keras schedule evaluated at the epoch, as
+ * LearningRateScheduler(lambda epoch: float(schedule(epoch))) gives it. */
+static ck_callback *lr_scheduler_spec(ck_callback *cb, const char *spec, const char *open)
+{
+    const char *inner = open ? open + 1 : "";
+    while (*inner == ' ')
+        inner++;
+    if (strncmp(inner, "schedule", 8) == 0) {
+        inner += 8;
+        while (*inner == ' ' || *inner == '=')
+            inner++;
+    }
+    size_t n = strlen(inner);
+    char *text = open && n > 1 && spec[strlen(spec) - 1] == ')' ? ck_strdup(inner) : NULL;
+    ck_status st = CK_ERR_CONFIG;
+    if (text) {
+        text[n - 1] = '\0'; /* the callback's ')' */
+        st = ck_schedule_parse(text, &cb->lr_schedule);
+    }
+    ck_free(text);
+    if (st != CK_OK) {
+        if (!text)
+            ck_fail(CK_ERR_CONFIG, "callback '%s': give a schedule, e.g. LearningRateScheduler("
+                    "ExponentialDecay(initial_learning_rate=0.1, decay_steps=1, decay_rate=0.5))", spec);
+        else
+            ck_fail_prefix(st, "callback '%s': ", spec);
+        ck_free(cb);
+        return NULL;
+    }
+    cb->kind = CK_CB_LR_SCHEDULER;
+    return cb;
+}
+
+ck_callback *ck_callback_from_spec(const char *spec, ck_model_saver save_model)
 {
     if (!spec) {
         ck_fail(CK_ERR_ARG, "ck_callback_new: spec is NULL");
@@ -103,6 +165,9 @@ ck_callback *ck_callback_new(const char *spec)
         return NULL;
     }
     set_defaults(cb, (ck_callback_kind)kind);
+    cb->save_model = save_model;
+    if (kind == CK_CB_LR_SCHEDULER)
+        return lr_scheduler_spec(cb, spec, open);
     ck_status st = CK_OK;
     bool mode_given = false;
     if (open) {
@@ -131,8 +196,11 @@ ck_callback *ck_callback_new(const char *spec)
     }
     if (!mode_given)
         cb->maximize = auto_max(cb->monitor);
-    if (st == CK_OK && (kind == CK_CB_CSV || kind == CK_CB_CHECKPOINT) && !cb->path[0])
-        st = ck_fail(CK_ERR_CONFIG, "callback '%s': a file name is required", spec);
+    if (st == CK_OK && (kind == CK_CB_CSV || kind == CK_CB_CHECKPOINT || kind == CK_CB_BACKUP) && !cb->path[0])
+        st = ck_fail(CK_ERR_CONFIG, "callback '%s': a %s is required", spec,
+                     kind == CK_CB_BACKUP ? "backup_dir" : "file name");
+    if (st == CK_OK && kind == CK_CB_CHECKPOINT)
+        st = checkpoint_path_ok(cb);
     if (st == CK_OK && kind == CK_CB_REDUCE_LR && !(cb->factor < 1))
         st = ck_fail(CK_ERR_CONFIG, "callback '%s': factor must be < 1", spec);
     if (st != CK_OK) {
@@ -186,7 +254,7 @@ ck_status ck_callbacks_train_begin(ck_fit_ctx *f)
 {
     for (int i = 0; i < f->opts->n_callbacks; i++) {
         ck_callback *cb = f->opts->callbacks[i];
-        cb->wait = 0, cb->cooldown_counter = 0, cb->best_epoch = 0, cb->csv_header_done = false;
+        cb->wait = 0, cb->cooldown_counter = 0, cb->best_epoch = 0, cb->csv_header_done = false, cb->warned = false;
         cb->best = cb->maximize ? -INFINITY : INFINITY;
         ck_free(cb->best_weights);
         cb->best_weights = NULL;
@@ -195,6 +263,9 @@ ck_status ck_callbacks_train_begin(ck_fit_ctx *f)
             if (!cb->best_weights)
                 return ck_fail(CK_ERR_NOMEM, "EarlyStopping: out of memory");
         }
+        ck_status st = cb->kind == CK_CB_BACKUP ? ck_backup_restore(f, cb) : CK_OK;
+        if (st != CK_OK)
+            return st;
     }
     return CK_OK;
 }
@@ -211,7 +282,8 @@ ck_status ck_callbacks_epoch_begin(ck_fit_ctx *f, int epoch)
         ck_callback *cb = f->opts->callbacks[i];
         if (cb->kind != CK_CB_LR_SCHEDULER)
             continue;
-        double lr = cb->schedule(epoch, ck_optimizer_current_lr(&f->c->opt), cb->user);
+        double lr = cb->schedule ? cb->schedule(epoch, ck_optimizer_current_lr(&f->c->opt), cb->user)
+                                 : ck_schedule_value(&cb->lr_schedule, epoch);
         if (!isfinite(lr))
             return ck_fail(CK_ERR_NUMERIC, "LearningRateScheduler: the schedule returned %g at epoch %d",
                            lr, epoch);
@@ -237,8 +309,27 @@ static bool improves(const ck_callback *cb, double current, double reference)
     return cb->maximize ? current - cb->min_delta > reference : current + cb->min_delta < reference;
 }
 
+/* Keras's warning when the monitored metric is not in the logs (early_stopping.py
+ * get_monitor_value), once per fit, through the progress output. */
+static void warn_missing_monitor(ck_fit_ctx *f, ck_callback *cb)
+{
+    if (cb->warned || !f->opts->verbose || ck_history_find(f->hist, cb->monitor) >= 0)
+        return;
+    ck_buf b = {0};
+    ck_buf_printf(&b, "Warning: %s conditioned on metric `%s` which is not available. Available metrics are: ",
+                  cb->kind == CK_CB_EARLY_STOPPING ? "Early stopping" : "Learning rate reduction", cb->monitor);
+    for (int i = 0; i < f->hist->n_keys; i++)
+        ck_buf_printf(&b, "%s%s", i ? "," : "", f->hist->keys[i]);
+    ck_buf_put(&b, "\n");
+    if (!b.failed)
+        ck_print(f->opts, b.data);
+    ck_buf_free(&b);
+    cb->warned = true;
+}
+
 static void early_stopping(ck_fit_ctx *f, ck_callback *cb, int epoch)
 {
+    warn_missing_monitor(f, cb);
     double current = ck_history_last(f->hist, cb->monitor);
     if (isnan(current) || epoch < cb->start_from_epoch)
         return;
@@ -265,6 +356,7 @@ static void early_stopping(ck_fit_ctx *f, ck_callback *cb, int epoch)
 
 static void reduce_lr(ck_fit_ctx *f, ck_callback *cb, double *lr_log)
 {
+    warn_missing_monitor(f, cb);
     double current = ck_history_last(f->hist, cb->monitor);
     if (isnan(current))
         return;
@@ -329,32 +421,124 @@ static ck_status csv_row(ck_fit_ctx *f, ck_callback *cb, int epoch)
     return st;
 }
 
-/* Saves the weights as an .npz of the get_weights() arrays (np.savez order, as
- * `ckeras predict --weights` reads them); ck_npz_write writes atomically enough
- * for a checkpoint: a temporary name, then rename. */
-static ck_status checkpoint(ck_fit_ctx *f, ck_callback *cb)
+/* The get_weights() arrays as an .npz (np.savez order, as `ckeras predict
+ * --weights` reads them), written to a temporary name, then renamed. */
+static ck_status save_npz(const ck_model *m, const char *path)
+{
+    int n = ck_model_weight_count(m);
+    ck_array *arrays = ck_calloc((size_t)(n ? n : 1), sizeof *arrays);
+    if (!arrays)
+        return ck_fail(CK_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        ck_weight_info w;
+        if (ck_model_weight(m, i, &w) == CK_OK)
+            arrays[i] = (ck_array){.dtype = CK_FLOAT32, .shape = w.shape, .data = (void *)w.data};
+    }
+    ck_status st = ck_npz_write(path, NULL, arrays, n);
+    ck_free(arrays);
+    return st;
+}
+
+/* One {field} or {field:spec} of a ModelCheckpoint filepath, as Python's
+ * str.format writes it: epoch is an int (d), logs are floats (f, e, g, or
+ * repr when there is no spec). */
+static ck_status format_field(ck_buf *b, const char *field, size_t n, int epoch, const ck_history *h,
+                              const char *template)
+{
+    const char *colon = memchr(field, ':', n);
+    size_t name_len = colon ? (size_t)(colon - field) : n;
+    char name[72], spec[32] = "";
+    snprintf(name, sizeof name, "%.*s", (int)name_len, field);
+    if (colon)
+        snprintf(spec, sizeof spec, "%.*s", (int)(n - name_len - 1), colon + 1);
+    bool is_epoch = strcmp(name, "epoch") == 0;
+    double v = is_epoch ? epoch + 1 : ck_history_last(h, name);
+    if (!is_epoch && ck_history_find(h, name) < 0)
+        return ck_fail(CK_ERR_CONFIG, "Failed to format this callback filepath: \"%s\". Reason: '%s' is not "
+                       "in the logs", template, name);
+    size_t len = strlen(spec);
+    char type = len ? spec[len - 1] : '\0', fmt[40];
+    if (!len) {
+        if (is_epoch)
+            return ck_buf_printf(b, "%d", epoch + 1), CK_OK;
+        repr_double(fmt, sizeof fmt, v);
+        return ck_buf_put(b, fmt), CK_OK;
+    }
+    if (!strchr("dfeEgG", type) || strspn(spec, "0123456789.") != len - 1 || (type == 'd' && !is_epoch))
+        return ck_fail(CK_ERR_CONFIG, "Failed to format this callback filepath: \"%s\". Reason: format spec "
+                       "'%s' of '%s' is not supported", template, spec, name);
+    snprintf(fmt, sizeof fmt, "%%%s", spec);
+    if (type == 'd')
+        ck_buf_printf(b, fmt, epoch + 1);
+    else
+        ck_buf_printf(b, fmt, v);
+    return CK_OK;
+}
+
+/* model_checkpoint.py _get_file_path: filepath.format(epoch=epoch + 1, **logs). */
+static ck_status checkpoint_path(const char *template, int epoch, const ck_history *h, char *out, size_t cap)
+{
+    ck_buf b = {0};
+    ck_status st = CK_OK;
+    for (const char *p = template; *p && st == CK_OK; p++) {
+        if ((*p == '{' && p[1] == '{') || (*p == '}' && p[1] == '}')) {
+            ck_buf_putn(&b, p++, 1);
+        } else if (*p == '{') {
+            const char *close = strchr(p, '}');
+            if (!close)
+                st = ck_fail(CK_ERR_CONFIG, "Failed to format this callback filepath: \"%s\". Reason: "
+                             "unclosed '{'", template);
+            else
+                st = format_field(&b, p + 1, (size_t)(close - p - 1), epoch, h, template), p = close;
+        } else {
+            ck_buf_putn(&b, p, 1);
+        }
+    }
+    if (st == CK_OK && (b.failed || b.len >= cap))
+        st = ck_fail(CK_ERR_CONFIG, "ModelCheckpoint: filepath too long");
+    if (st == CK_OK)
+        snprintf(out, cap, "%.*s", (int)b.len, b.data);
+    ck_buf_free(&b);
+    return st;
+}
+
+/* The folders above `path`, made as Keras's _save_model makes them (makedirs). */
+static ck_status make_parents(const char *path)
+{
+    char dir[sizeof ((ck_callback *)0)->path];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            return ck_fail(CK_ERR_IO, "%s: cannot create folder %s: %s", path, dir, strerror(errno));
+        *p = '/';
+    }
+    return CK_OK;
+}
+
+/* Keras's ModelCheckpoint at an epoch end: the file's ending says what is
+ * written (.keras: the model; .h5: the legacy full model; .weights.h5: the
+ * weights; .npz: the get_weights() arrays), every save atomic. */
+static ck_status checkpoint(ck_fit_ctx *f, ck_callback *cb, int epoch)
 {
     if (cb->save_best_only) {
         double current = ck_history_last(f->hist, cb->monitor);
-        if (isnan(current) || !(cb->maximize ? current > cb->best : current < cb->best))
+        /* Keras saves anyway when the monitor is missing (with a warning). */
+        if (!isnan(current) && !(cb->maximize ? current > cb->best : current < cb->best))
             return CK_OK;
-        cb->best = current;
+        if (!isnan(current))
+            cb->best = current;
     }
-    int n = ck_model_weight_count(f->model);
-    ck_array *arrays = ck_calloc((size_t)(n ? n : 1), sizeof *arrays);
-    if (!arrays)
-        return ck_fail(CK_ERR_NOMEM, "ModelCheckpoint: out of memory");
-    for (int i = 0; i < n; i++) {
-        ck_weight_info w;
-        if (ck_model_weight(f->model, i, &w) == CK_OK)
-            arrays[i] = (ck_array){.dtype = CK_FLOAT32, .shape = w.shape, .data = (void *)w.data};
-    }
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", cb->path);
-    ck_status st = ck_npz_write(tmp, NULL, arrays, n);
-    ck_free(arrays);
-    if (st == CK_OK && rename(tmp, cb->path) != 0)
-        st = ck_fail(CK_ERR_IO, "%s: cannot rename from %s", cb->path, tmp);
+    char path[sizeof cb->path];
+    ck_status st = checkpoint_path(cb->path, epoch, f->hist, path, sizeof path);
+    if (st == CK_OK)
+        st = make_parents(path);
+    if (st == CK_OK)
+        st = ends_with(path, ".npz") ? save_npz(f->model, path)
+             : cb->save_model      ? cb->save_model(f->model, path)
+                                   : ck_fail(CK_ERR_UNSUPPORTED, "%s: only .npz can be written here", path);
     return st == CK_OK ? CK_OK : ck_fail_prefix(st, "ModelCheckpoint: ");
 }
 
@@ -367,7 +551,8 @@ ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch)
         case CK_CB_EARLY_STOPPING: early_stopping(f, cb, epoch); break;
         case CK_CB_REDUCE_LR: reduce_lr(f, cb, NULL); break;
         case CK_CB_CSV: st = csv_row(f, cb, epoch); break;
-        case CK_CB_CHECKPOINT: st = checkpoint(f, cb); break;
+        case CK_CB_CHECKPOINT: st = checkpoint(f, cb, epoch); break;
+        case CK_CB_BACKUP: st = ck_backup_save(f, cb, epoch); break;
         case CK_CB_HOOK:
             if (!cb->hook(epoch, f->hist, cb->user))
                 f->c->stop_training = true;
@@ -380,5 +565,7 @@ ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch)
 
 void ck_callbacks_train_end(ck_fit_ctx *f)
 {
-    (void)f;
+    for (int i = 0; i < f->opts->n_callbacks; i++)
+        if (f->opts->callbacks[i]->kind == CK_CB_BACKUP && f->opts->callbacks[i]->delete_checkpoint)
+            ck_backup_delete(f->opts->callbacks[i]);
 }

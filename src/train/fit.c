@@ -624,6 +624,23 @@ static ck_status run_epoch(ck_fit_ctx *f, const dataset *train, const dataset *v
 static ck_status fit_run(ck_model *m, const float *const *x, const float *const *y, int64_t n,
                          const ck_fit_opts *opts, ck_history **history);
 
+/* NaN or infinity anywhere in x or y: one line naming the array and sample. */
+static ck_status check_finite_data(const ck_compiled *c, const float *const *x, const float *const *y, int64_t n,
+                                   const char *x_name, const char *y_name)
+{
+    char name[32];
+    ck_status st = CK_OK;
+    for (int i = 0; st == CK_OK && i < c->n_in; i++) {
+        snprintf(name, sizeof name, c->n_in > 1 ? "%s[%d]" : "%s", x_name, i);
+        st = ck_check_finite(name, x[i], n, c->in_size[i]);
+    }
+    for (int i = 0; st == CK_OK && i < c->n_out; i++) {
+        snprintf(name, sizeof name, c->n_out > 1 ? "%s[%d]" : "%s", y_name, i);
+        st = ck_check_finite(name, y[i], n, c->out[i].rows * c->out[i].label_width);
+    }
+    return st;
+}
+
 /* in_shapes NULL: the model's own shapes. The compiled sizes follow the data's
  * shapes for the call; the engine plans for them (variable-length inputs). */
 static ck_status fit_shaped(ck_model *m, const ck_shape *in_shapes, const float *const *x, const float *const *y,
@@ -634,6 +651,10 @@ static ck_status fit_shaped(ck_model *m, const ck_shape *in_shapes, const float 
     ck_status st = check_fit(m, x, y, n, opts);
     if (st == CK_OK)
         st = shapes_for_call(m, m->engine, in_shapes);
+    if (st == CK_OK)
+        st = check_finite_data(m->engine, x, y, n, "x", "y");
+    if (st == CK_OK && opts->val_x)
+        st = check_finite_data(m->engine, &opts->val_x, &opts->val_y, opts->n_val, "val_x", "val_y");
     if (st == CK_OK)
         st = fit_run(m, x, y, n, opts, history);
     if (m && m->engine)
@@ -688,12 +709,12 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
     if ((st = bufs_new(m, c, plan, train.n, &b)) != CK_OK)
         return st;
     b.batch = batch < plan ? batch : plan;
-    ck_fit_ctx f = {.model = m, .c = c, .opts = opts};
+    ck_fit_ctx f = {.model = m, .c = c, .opts = opts, .initial_epoch = opts->initial_epoch};
     st = history_for(c, val.n > 0, ck_callbacks_log_lr(opts), &f.hist);
     c->stop_training = false;
     if (st == CK_OK)
         st = ck_callbacks_train_begin(&f);
-    for (int e = opts->initial_epoch; st == CK_OK && e < opts->epochs && !c->stop_training; e++) {
+    for (int e = f.initial_epoch; st == CK_OK && e < opts->epochs && !c->stop_training; e++) {
         if (opts->verbose == 1 || opts->verbose == 2) {
             char line[64];
             snprintf(line, sizeof line, "Epoch %d/%d\n", e + 1, opts->epochs);
@@ -732,6 +753,8 @@ static ck_status evaluate_shaped(ck_model *m, const ck_shape *in_shapes, const f
     ck_status st = check_data(m, x, y, n);
     if (st == CK_OK)
         st = shapes_for_call(m, m->engine, in_shapes);
+    if (st == CK_OK)
+        st = check_finite_data(m->engine, x, y, n, "x", "y");
     if (st == CK_OK)
         st = evaluate_run(m, x, y, n, batch_size, logs);
     if (m && m->engine)

@@ -60,10 +60,14 @@ double ck_schedule_value(const ck_schedule *s, double step)
         if (s->staircase)
             p = floor(p);
         return s->initial / (1 + s->decay_rate * p);
-    case CK_SCHED_COSINE: {
-        double t = fmin(step, s->decay_steps) / s->decay_steps;
-        double c = 0.5 * (1 + cos(CK_PI * t));
-        return s->initial * ((1 - s->alpha) * c + s->alpha);
+    case CK_SCHED_COSINE: { /* linear warmup to warmup_target first, when given */
+        bool warmup = !isnan(s->warmup_target);
+        double w = warmup ? s->warmup_steps : 0, from = warmup ? s->warmup_target : s->initial;
+        step = fmin(step, s->decay_steps + w);
+        if (warmup && step < w)
+            return (s->warmup_target - s->initial) * (step / w) + s->initial;
+        double c = 0.5 * (1 + cos(CK_PI * ((step - w) / s->decay_steps)));
+        return from * ((1 - s->alpha) * c + s->alpha);
     }
     case CK_SCHED_PIECEWISE: {
         int i = 0; /* values[i] while step <= boundaries[i] */
@@ -108,6 +112,8 @@ static ck_status schedule_field(ck_schedule *s, const char *key, json_t *v)
     }
     if (strcmp(key, "name") == 0)
         return CK_OK;
+    if (strcmp(key, "warmup_target") == 0 && json_is_null(v))
+        return CK_OK;
     if (!json_is_number(v))
         return ck_fail(CK_ERR_CONFIG, "schedule: bad value for '%s'", key);
     double x = json_number_value(v);
@@ -115,6 +121,8 @@ static ck_status schedule_field(ck_schedule *s, const char *key, json_t *v)
     else if (strcmp(key, "decay_steps") == 0) s->decay_steps = x;
     else if (strcmp(key, "decay_rate") == 0) s->decay_rate = x;
     else if (strcmp(key, "alpha") == 0) s->alpha = x;
+    else if (strcmp(key, "warmup_target") == 0 && s->kind == CK_SCHED_COSINE) s->warmup_target = x;
+    else if (strcmp(key, "warmup_steps") == 0 && s->kind == CK_SCHED_COSINE) s->warmup_steps = x;
     else return ck_fail(CK_ERR_CONFIG, "schedule: unknown keyword '%s'", key);
     return CK_OK;
 }
@@ -126,7 +134,7 @@ static ck_status parse_schedule(const char *name, size_t n, const char *kwargs, 
         {"ExponentialDecay", CK_SCHED_EXPONENTIAL}, {"PiecewiseConstantDecay", CK_SCHED_PIECEWISE},
         {"CosineDecay", CK_SCHED_COSINE}, {"InverseTimeDecay", CK_SCHED_INVERSE_TIME},
     };
-    *s = (ck_schedule){0};
+    *s = (ck_schedule){.warmup_target = NAN};
     for (int i = 0; i < CK_N_OF(k); i++)
         if (strlen(k[i].name) == n && strncmp(name, k[i].name, n) == 0)
             s->kind = k[i].kind;
@@ -144,6 +152,26 @@ static ck_status parse_schedule(const char *name, size_t n, const char *kwargs, 
     json_decref(obj);
     if (st == CK_OK && s->kind != CK_SCHED_PIECEWISE && !(s->decay_steps > 0))
         st = ck_fail(CK_ERR_CONFIG, "%.*s: decay_steps must be positive", (int)n, name);
+    return st;
+}
+
+ck_status ck_schedule_parse(const char *spec, ck_schedule *s)
+{
+    const char *open = strchr(spec, '('), *close = strrchr(spec, ')');
+    while (*spec == ' ')
+        spec++;
+    if (!open || !close || close < open)
+        return ck_fail(CK_ERR_CONFIG, "'%s' is not a learning rate schedule such as "
+                       "ExponentialDecay(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.9)", spec);
+    char *kw = ck_strdup(open + 1);
+    if (!kw)
+        return ck_fail(CK_ERR_NOMEM, "schedule: out of memory");
+    kw[close - open - 1] = '\0';
+    size_t n = (size_t)(open - spec);
+    while (n && spec[n - 1] == ' ')
+        n--;
+    ck_status st = parse_schedule(spec, n, kw, s);
+    ck_free(kw);
     return st;
 }
 

@@ -27,6 +27,7 @@ typedef enum ck_sched_kind {
 typedef struct ck_schedule {
     ck_sched_kind kind;
     double initial, decay_steps, decay_rate, alpha;
+    double warmup_target, warmup_steps;     /* CosineDecay; NAN = None (no warmup) */
     bool staircase;
     double boundaries[CK_SCHED_MAX_PIECES]; /* PiecewiseConstantDecay */
     double values[CK_SCHED_MAX_PIECES + 1];
@@ -75,6 +76,9 @@ double ck_optimizer_current_lr(const ck_optimizer *o);
 /* One step: weights -= update(grads) for every variable; grads are read only
  * (clipping works on a copy). weights and grads are the model's blocks. */
 ck_status ck_optimizer_step(ck_optimizer *o, float *weights, const float *grads);
+/* "CosineDecay(initial_learning_rate=0.0, decay_steps=100, warmup_target=0.1,
+ * warmup_steps=10)": one schedule by its Keras class name and keywords. */
+ck_status ck_schedule_parse(const char *spec, ck_schedule *out);
 /* Evaluates a schedule at a step. */
 double ck_schedule_value(const ck_schedule *s, double step);
 

@@ -42,6 +42,10 @@ void ck_regs_release(ck_regs *r);
 /* Sum of the weight penalties at `weights`; adds their gradient to grads if non-NULL. */
 double ck_regs_weight_penalty(const ck_regs *r, const float *weights, float *grads);
 
+/* CK_ERR_NUMERIC naming `name`, the sample and the value when p (n_samples
+ * samples of per_sample floats) holds a NaN or an infinity. */
+ck_status ck_check_finite(const char *name, const float *p, int64_t n_samples, int64_t per_sample);
+
 /* One model output's part of compile(): its loss, weight and metrics. */
 typedef struct ck_out_spec {
     ck_loss loss;
@@ -88,17 +92,23 @@ double ck_history_last(const ck_history *h, const char *key);
 
 typedef enum ck_callback_kind {
     CK_CB_EARLY_STOPPING, CK_CB_CHECKPOINT, CK_CB_REDUCE_LR, CK_CB_TERMINATE_NAN,
-    CK_CB_CSV, CK_CB_LR_SCHEDULER, CK_CB_HOOK
+    CK_CB_CSV, CK_CB_LR_SCHEDULER, CK_CB_HOOK, CK_CB_BACKUP
 } ck_callback_kind;
+
+/* model.save(path) by the path's ending: io's ck_model_save, handed down by the
+ * public API (src/api/callbacks.c), since train may not call io. */
+typedef ck_status (*ck_model_saver)(const ck_model *model, const char *path);
 
 struct ck_callback {
     ck_callback_kind kind;
+    ck_model_saver save_model;  /* ModelCheckpoint's writer of .keras/.h5/.weights.h5 */
     char monitor[72];
     bool maximize;              /* mode resolved from "min"/"max"/"auto"        */
     double min_delta, baseline, factor, min_lr;
     int patience, cooldown, start_from_epoch;
-    bool restore_best_weights, save_best_only, append;
-    char path[512];
+    bool restore_best_weights, save_best_only, append, save_weights_only, delete_checkpoint;
+    char path[512];              /* filepath, filename or backup_dir            */
+    ck_schedule lr_schedule;     /* LearningRateScheduler(Schedule(...)) by epoch */
     double (*schedule)(int epoch, double lr, void *user);
     bool (*hook)(int epoch, const ck_history *logs, void *user);
     void *user;
@@ -107,6 +117,7 @@ struct ck_callback {
     int wait, cooldown_counter, best_epoch;
     float *best_weights;
     bool csv_header_done;
+    bool warned;                /* the missing-monitor warning was printed      */
 };
 
 typedef struct ck_fit_ctx {
@@ -114,6 +125,7 @@ typedef struct ck_fit_ctx {
     ck_compiled *c;
     const ck_fit_opts *opts;
     ck_history *hist;
+    int initial_epoch;          /* opts->initial_epoch, or where a backup resumes */
 } ck_fit_ctx;
 
 /* Callback events; each returns a status (I/O of CSVLogger/ModelCheckpoint). */
@@ -122,6 +134,14 @@ ck_status ck_callbacks_epoch_begin(ck_fit_ctx *f, int epoch);
 ck_status ck_callbacks_batch_end(ck_fit_ctx *f, double batch_loss);
 ck_status ck_callbacks_epoch_end(ck_fit_ctx *f, int epoch);
 void ck_callbacks_train_end(ck_fit_ctx *f);
+/* ck_callback_new's parser: the Python spelling of a keras.callbacks class;
+ * ModelCheckpoint writes its non-.npz files through save_model. */
+ck_callback *ck_callback_from_spec(const char *spec, ck_model_saver save_model);
+/* BackupAndRestore (train/backup.c): the training state after `epoch`, the
+ * state a killed run left (moves f->initial_epoch), and its removal. */
+ck_status ck_backup_save(ck_fit_ctx *f, ck_callback *cb, int epoch);
+ck_status ck_backup_restore(ck_fit_ctx *f, ck_callback *cb);
+void ck_backup_delete(const ck_callback *cb);
 /* Does any callback put "learning_rate" into the logs? */
 bool ck_callbacks_log_lr(const ck_fit_opts *o);
 

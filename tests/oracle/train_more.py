@@ -59,7 +59,7 @@ def fit_and_record(d, model, x, y, info, fit_kw, sample_weight=None):
 
 
 def write_cli_expect(d, info):
-    """The line `ckeras fit --verbose 0` prints: the last epoch's logs, sorted."""
+    """The line `ckeras fit --verbose 2` ends with: the last epoch's logs, sorted."""
     h = info["history"]
     with open(os.path.join(d, "cli_expect.txt"), "w") as f:
         f.write("final" + "".join(" - %s: %.4f" % (k, h[k][-1]) for k in sorted(h)))

@@ -14,5 +14,5 @@ expect 1 "fortran.npy: fortran_order arrays are not supported" -- "$CKERAS" pred
 expect 1 "dtype '<U2' is not supported" -- "$CKERAS" predict $G/classic/config.json --input $N/unicode.npy --output "$T/y.npy"
 expect 1 "missing.npz" -- "$CKERAS" predict $G/classic/config.json --weights $N/missing.npz --input $G/classic/x.npy --output "$T/y.npy"
 expect 1 "1 inputs and 1 outputs; got 1 --input and 2 --output" -- "$CKERAS" predict $G/classic/config.json --input $G/classic/x.npy --output "$T/a.npy" --output "$T/b.npy"
-expect 2 "usage: ckeras predict" -- "$CKERAS" predict $G/classic/config.json
+expect 2 "ckeras predict: --input is required" -- "$CKERAS" predict $G/classic/config.json
 rm -rf "$T"
