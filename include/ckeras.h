@@ -551,9 +551,10 @@ typedef struct ck_export_info {
     int int8_layers;          /* layers that run in int8                            */
     char name[64];            /* the C prefix used                                  */
 } ck_export_info;
-ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_opts *opts, ck_export_info *info);
+CK_API ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_opts *opts,
+                                  ck_export_info *info);
 /* Whether ck_model_export_c has an emitter for a layer class. */
-bool ck_export_supports(const char *class_name);
+CK_API bool ck_export_supports(const char *class_name);
 
 #ifdef __cplusplus
 }
