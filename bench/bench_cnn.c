@@ -5,7 +5,11 @@
  * logits, through ck_model_fit) and per inference call at batch 1 and 256
  * (ck_predictor); then ResNet50 (Keras Applications config, weights=None, so
  * random weights) inference at batch 1 and 32. Prints "name value unit" lines
- * for bench/run_cnn.sh. Usage: bench_cnn RESNET50_CONFIG.json [--quick] */
+ * for bench/run_cnn.sh. Usage: bench_cnn RESNET50_CONFIG.json|- [--quick] (-: no
+ * ResNet50)
+ * `bench_cnn --predict ROWS CALLS` makes CALLS inference calls of the CNN at
+ * ROWS and prints nothing else timed (bench/run_futex.sh counts their system
+ * calls). */
 #include "ckeras.h"
 
 #include <stdio.h>
@@ -106,10 +110,30 @@ static int bench_resnet(const char *config, bool quick)
     return 0;
 }
 
+/* CALLS predictor calls at ROWS, after one to warm up. */
+static int predict_calls(int64_t rows, int calls)
+{
+    ck_model *m = cnn();
+    ck_predictor *p;
+    if (ck_model_build(m) || ck_predictor_new(m, rows, &p)) return die("predictor");
+    float *x = filled(rows * 784, 255), *y = malloc((size_t)(rows * 10) * sizeof *y);
+    const float *in[1] = {x};
+    float *out[1] = {y};
+    int st = ck_predictor_run(p, in, rows, out);
+    double t0 = now();
+    for (int i = 0; !st && i < calls; i++) st = ck_predictor_run(p, in, rows, out);
+    if (calls) printf("cnn_infer_b%lld %.4f ms\n", (long long)rows, (now() - t0) / calls * 1e3);
+    free(x), free(y);
+    ck_predictor_free(p);
+    ck_model_free(m);
+    return st ? die("predict") : 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 3 && !strcmp(argv[1], "--predict")) return predict_calls(atoll(argv[2]), atoi(argv[3]));
     bool quick = argc > 2 && !strcmp(argv[2], "--quick");
     if (bench_cnn_train(quick)) return 1;
-    if (argc > 1 && bench_resnet(argv[1], quick)) return 1;
+    if (argc > 1 && strcmp(argv[1], "-") && bench_resnet(argv[1], quick)) return 1;
     return 0;
 }

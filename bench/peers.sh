@@ -35,6 +35,23 @@ ROUNDS=${ROUNDS:-1}
 PIN=${PIN:-}
 pinned() { if [ -n "$PIN" ]; then taskset -c "$PIN" "$@"; else "$@"; fi; }
 
+# bench_cc SOURCE BINARY: a bench program against $BUILD/libckeras.a.
+bench_cc() {
+  cc -O2 -std=gnu11 -Iinclude "$1" "$BUILD/libckeras.a" \
+     $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm -o "$2"
+}
+
+# machine_note DIR: one "# machine:" line (which the tables' readers skip):
+# the CPU, the load, and the kernels ckeras runs here (ck_kernel_isa, which
+# CKERAS_ISA=avx2 narrows on an AVX-512 CPU). DIR: a scratch folder.
+machine_note() {
+  printf '#include "ckeras.h"\n#include <stdio.h>\nint main(void) { puts(ck_kernel_isa()); return 0; }\n' \
+    > "$1/isa.c"
+  bench_cc "$1/isa.c" "$1/isa"
+  echo "# machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cpus," \
+       "load $(cut -d' ' -f1-4 /proc/loadavg), ckeras kernels $("$1/isa")${CKERAS_ISA:+ (CKERAS_ISA=$CKERAS_ISA)}"
+}
+
 # peer_missing_note PEER: why a peer's column reads n/a.
 peer_missing_note() {
   case $1 in

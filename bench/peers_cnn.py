@@ -24,6 +24,7 @@ import peer_timing
 FRAMEWORK = sys.argv[1] if len(sys.argv) > 1 else "keras"
 THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else os.cpu_count()
 QUICK = "--quick" in sys.argv
+RESNET = "--no-resnet" not in sys.argv  # bench/run_contention.sh: the small CNN alone
 os.environ["KERAS_BACKEND"] = "tensorflow" if FRAMEWORK == "keras-tf" else "jax"
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 if THREADS == 1 and FRAMEWORK == "keras":  # XLA's CPU client: one intra-op thread
@@ -83,6 +84,8 @@ def keras_peer():
     x1, xb = jnp.ones((1, 28, 28, 1)), jnp.ones((256, 28, 28, 1))
     out("keras_cnn_infer_b1", best(lambda: fwd(state[0], x1).block_until_ready(), 50 if QUICK else 500))
     out("keras_cnn_infer_b256", best(lambda: fwd(state[0], xb).block_until_ready(), 3 if QUICK else 20))
+    if not RESNET:
+        return
     res = keras.applications.ResNet50(weights=None)
     rv = [v.value for v in res.trainable_variables]
     rn = [v.value for v in res.non_trainable_variables]
@@ -128,6 +131,8 @@ def keras_tf_peer():
     fwd = lambda a: model(a, training=False)
     timed("cnn_infer_b1", fwd, (tf.ones((1, 28, 28, 1)),), 50 if QUICK else 500)
     timed("cnn_infer_b256", fwd, (tf.ones((256, 28, 28, 1)),), 3 if QUICK else 20)
+    if not RESNET:
+        return
     res = keras.applications.ResNet50(weights=None)
     for b, it in ((1, 2 if QUICK else 5), (32, 1 if QUICK else 2)):
         xr = tf.ones((b, 224, 224, 3))
@@ -187,6 +192,8 @@ def torch_peer():
         x1, xb = torch.ones(1, 1, 28, 28), torch.ones(256, 1, 28, 28)
         out("torch_cnn_infer_b1", best(lambda: model(x1), 50 if QUICK else 500))
         out("torch_cnn_infer_b256", best(lambda: model(xb), 3 if QUICK else 20))
+        if not RESNET:
+            return
         res = torch_resnet50(nn)
         for b, it in ((1, 2 if QUICK else 5), (32, 1 if QUICK else 2)):
             xr = torch.ones(b, 3, 224, 224)

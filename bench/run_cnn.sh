@@ -14,9 +14,9 @@ QUICK=${3:-}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS
-cc -O2 -std=gnu11 -Iinclude bench/bench_cnn.c "$BUILD/libckeras.a" \
-   $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm -o "$OUT/bench_cnn"
 . bench/peers.sh
+bench_cc bench/bench_cnn.c "$OUT/bench_cnn"
+machine_note "$OUT"
 for round in $(seq "$ROUNDS"); do
   echo "== ckeras ($THREADS threads, round $round of $ROUNDS${PIN:+, cpus $PIN})"
   pinned "$OUT/bench_cnn" tests/golden/apps/ResNet50/config.json $QUICK | tee -a "$OUT/ckeras.txt"

@@ -15,6 +15,9 @@ N=${2:-2000}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 CFLAGS="-std=c99 -Wall -Wextra -Werror -pedantic"
+BUILD=$(realpath "$BUILD")
+. bench/peers.sh
+machine_note "$T"
 models=(
   "tests/data/models/houseprice_model.h5"
   "tests/data/models/mnist_cnn_akshatv25_k3151.keras"

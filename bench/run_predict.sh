@@ -8,11 +8,11 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-cc -O2 -std=gnu11 -Iinclude bench/bench_predict.c "$BUILD/libckeras.a" \
-   $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm -o "$OUT/bench_predict"
+. bench/peers.sh
+bench_cc bench/bench_predict.c "$OUT/bench_predict"
+machine_note "$OUT"
 "$OUT/bench_predict" tests/golden/core/classic/config.json | tee "$OUT/ckeras.txt"
 # The peers live in different pythons: each runs under the first one that imports it.
-. bench/peers.sh
 : > "$OUT/peers.txt"
 for peer in keras keras-tf torch; do
   py=$(peer_python $peer)

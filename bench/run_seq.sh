@@ -12,12 +12,12 @@ THREADS=${2:-$(nproc)}
 export KERAS_BACKEND=jax
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-cc -O2 -std=gnu11 -Iinclude bench/bench_seq.c "$BUILD/libckeras.a" \
-   $(pkg-config --libs jansson libzip) -lopenblas -fopenmp -lm -lz -o "$OUT/bench_seq"
+. bench/peers.sh
+bench_cc bench/bench_seq.c "$OUT/bench_seq"
+machine_note "$OUT"
 echo "threads: $THREADS (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 : > "$OUT/peers.txt"
 # each peer with the first interpreter that can import it
-. bench/peers.sh
 for round in $(seq "$ROUNDS"); do
   pinned "$OUT/bench_seq" "$THREADS" | tee -a "$OUT/ckeras.txt"
   for peer in keras keras-tf torch; do

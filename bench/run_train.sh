@@ -14,10 +14,10 @@ BUILD=${1:-build}
 QUICK=${2:-}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-cc -O2 -std=gnu11 -Iinclude bench/bench_train.c "$BUILD/libckeras.a" \
-   $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm -o "$OUT/bench_train"
-
 . bench/peers.sh
+bench_cc bench/bench_train.c "$OUT/bench_train"
+machine_note "$OUT"
+
 PEERS="keras keras-tf torch"
 declare -A PY
 for peer in $PEERS; do PY[$peer]=$(peer_python $peer); done

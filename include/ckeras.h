@@ -518,8 +518,16 @@ CK_API const char *ck_status_name(ck_status s);
  * ckeras threads with OpenMP alone: it sets OpenBLAS to one thread (here and
  * whenever it makes an engine) and splits large products over its OpenMP
  * threads, because two pools spinning on the same cores slowed each other
- * down. A program that also calls OpenBLAS itself sees that setting. */
+ * down. A program that also calls OpenBLAS itself sees that setting. At one
+ * thread, and for work too small to split, no OpenMP region is entered; on a
+ * machine whose cores other processes keep busy, loops take fewer threads,
+ * down to one, rather than wait for a thread that has no core. */
 CK_API void ck_set_num_threads(int n);
+/* The instruction set of ckeras's own matrix kernels here: "avx512", "avx2",
+ * or "none" (OpenBLAS alone). The environment variable CKERAS_ISA=avx2 or
+ * none, read once, picks a narrower one (benchmarks of both paths on one
+ * AVX-512 CPU); element-wise loops still take the CPU's widest clone. */
+CK_API const char *ck_kernel_isa(void);
 
 /* ---- export: a model as one dependency-free C file (src/export/) ----------------- */
 /* Writes NAME.h and NAME.c into dir (and NAME_weights.bin with NAME_weights.S,

@@ -74,6 +74,36 @@ void ck_buf_printf(ck_buf *b, const char *fmt, ...) CK_PRINTF(2, 3);
 char *ck_buf_take(ck_buf *b);
 void ck_buf_free(ck_buf *b);
 
+/* ---- threads ----
+ * Every parallel loop of the library asks ck_team_size how many threads its
+ * work gets and runs through ck_parallel_for (or its own region when it needs
+ * one): a team of one never opens an OpenMP region, since even a one-thread
+ * region costs libgomp's barrier futex calls (76 per batch-1 CNN predict). */
+/* Threads for a loop of `work` (multiply-adds or element visits) where `grain`
+ * is the least work worth a team: the OpenMP thread count (ck_set_num_threads),
+ * but 1 inside a team, under the grain, and as far as other processes keep the
+ * machine's cores busy (a team member that waits for a core stalls the whole
+ * team at every barrier: 47x slower than one thread with 4 busy processes on 2
+ * cores, where one thread lost only its fair share). */
+int ck_team_size(int64_t work, int64_t grain);
+/* fn(ctx, lo, hi) over [0, n) in pieces that the team's threads take as they
+ * come free (a late thread's share goes to the others); called straight on
+ * [0, n), with no OpenMP region, for a team of one. fn must give the same
+ * result whoever runs a piece: each index writes its own outputs. */
+typedef void ck_range_fn(void *ctx, int64_t lo, int64_t hi);
+void ck_parallel_for(int threads, int64_t n, ck_range_fn *fn, void *ctx);
+/* fn(ctx, &waited) on every thread of a team (straight on the calling thread
+ * for a team of one), for work that shares itself out by omp_get_thread_num
+ * and meets at ck_team_barrier(waited): a barrier of the team (nothing outside
+ * one) whose wait the team's first thread adds up. Both this and
+ * ck_parallel_for time that thread's waits: a wait longer than its work, past
+ * 0.2 ms, means a member had no core, and ck_team_size then gives the calling
+ * thread one thread for 0.1 s (doubling with each late team in a row, up to
+ * 3.2 s). */
+typedef void ck_team_fn(void *ctx, int64_t *waited);
+void ck_team_run(int threads, ck_team_fn *fn, void *ctx);
+void ck_team_barrier(int64_t *waited);
+
 /* ---- whole files ---- */
 /* Whole file into a NUL-terminated buffer; messages name the path. */
 ck_status ck_read_file(const char *path, char **data, size_t *len);

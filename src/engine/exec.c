@@ -65,7 +65,19 @@ typedef struct step_plan {
     struct step_plan *fold[2];     /* an affine reader and an activation after it (plan_fold) */
     float *fold_buf;               /* [2 * channels]: their combined scale and shift      */
     bool skip_once;                /* folded into its producer this pass: nothing to run  */
+    /* A channels_first layer (ck_layer_class.channels_first) runs on copies of its
+     * tensors with the channel axis moved last, so its hooks know one layout;
+     * its spec holds the build shapes permuted the same way. NULL: none moved. */
+    struct moved_axis *moved_in, *moved_out; /* [n_inputs], [n_outputs]        */
 } step_plan;
+
+/* One tensor of a channels_first step as its hooks see it. */
+typedef struct moved_axis {
+    int axis;                      /* the channel axis in the full shape; 0: left as it is */
+    int64_t outer, channels, inner; /* one row of the value as [outer, channels, inner]   */
+    float *data, *grad;            /* [batch, size] channels-last copy, and its gradient  */
+    bool shared;                   /* data and grad are the value's own (plan_share_moves) */
+} moved_axis;
 
 typedef struct spec_shapes {
     ck_layer *layer;               /* the model's layer or one of its sublayers */
@@ -121,6 +133,12 @@ static void plan_free(ck_plan *p)
         ck_free(s->spec);
         for (int k = 0; k < PACKED_PER_STEP; k++) ck_free(s->packed[k].data);
         ck_free(s->fold_buf);
+        for (int k = 0; s->moved_in && k < s->node->n_inputs; k++)
+            if (!s->moved_in[k].shared) ck_free(s->moved_in[k].data), ck_free(s->moved_in[k].grad);
+        for (int k = 0; s->moved_out && k < s->node->n_outputs; k++)
+            if (!s->moved_out[k].shared) ck_free(s->moved_out[k].data), ck_free(s->moved_out[k].grad);
+        ck_free(s->moved_in);
+        ck_free(s->moved_out);
     }
     for (int i = 0; i < p->n_owned; i++) {
         ck_free(p->owned[i].buf);
@@ -357,6 +375,77 @@ static ck_status plan_masks(step_plan *s, ck_layer *l, int64_t batch)
     return CK_OK;
 }
 
+/* The channel axis of a rank-r tensor of a channels_first layer with `spatial`
+ * spatial axes, which sit right after it: 0 when the tensor has no such axis
+ * (GlobalAveragePooling2D's [batch, channels] output). */
+static int channel_axis(const ck_shape *s, int spatial)
+{
+    int a = s->rank - 1 - spatial;
+    return a >= 1 && a < s->rank - 1 ? a : 0;
+}
+
+/* The shape with its channel axis `a` moved last (a = 0: as it is). */
+static ck_shape channels_last(const ck_shape *s, int a)
+{
+    ck_shape t = *s;
+    if (!a) return t;
+    for (int i = a; i < s->rank - 1; i++) t.dim[i] = s->dim[i + 1];
+    t.dim[s->rank - 1] = s->dim[a];
+    return t;
+}
+
+static ck_status plan_moved(moved_axis *m, const value *v, int spatial, int64_t batch, const ck_layer *l)
+{
+    if (!(m->axis = channel_axis(&v->shape, spatial))) return CK_OK;
+    m->outer = 1, m->channels = v->shape.dim[m->axis], m->inner = 1;
+    for (int i = 1; i < m->axis; i++) m->outer *= v->shape.dim[i];
+    for (int i = m->axis + 1; i < v->shape.rank; i++) m->inner *= v->shape.dim[i];
+    ck_status st = alloc_rows(batch, v->size, &m->data, l);
+    return st ? st : alloc_rows(batch, v->size, &m->grad, l);
+}
+
+/* The build shapes of layer l and its sublayers, from spec[*at] on, as built. */
+static void spec_as_built(ck_layer *l, int ni, int no, spec_shapes *spec, int *at)
+{
+    spec_shapes *sp = &spec[(*at)++];
+    sp->layer = l;
+    sp->n_in = ni < l->n_in ? ni : l->n_in;
+    sp->n_out = no < l->n_out ? no : l->n_out;
+    memcpy(sp->in, l->in_shapes, sizeof sp->in);
+    memcpy(sp->out, l->out_shapes, sizeof sp->out);
+    for (int i = 0; i < l->n_sublayers; i++) spec_as_built(l->sublayers[i], CK_LAYER_SHAPES, CK_LAYER_SHAPES, spec, at);
+}
+
+/* Keras runs a channels_first layer in that layout (on CPU too); the hooks
+ * of ckeras's classes know channels-last only, so the engine plans, for each
+ * such step, channels-last copies of its inputs and outputs and their
+ * gradients, and its build shapes permuted alike (lent like a specialised
+ * plan's), so the step stays free of allocation. */
+static ck_status plan_channels_last(step_plan *s, ck_layer *l, int spatial, int64_t batch)
+{
+    int ni = s->node->n_inputs, no = s->node->n_outputs;
+    if (!s->spec) {
+        int count = count_layers(l), at = 0;
+        if (!(s->spec = ck_calloc((size_t)count, sizeof *s->spec))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+        s->n_spec = count;
+        spec_as_built(l, ni, no, s->spec, &at);
+    }
+    /* a wrapper (TimeDistributed) of a channels_first layer: both move */
+    for (int e = 0; e < s->n_spec; e++) {
+        spec_shapes *sp = &s->spec[e];
+        for (int k = 0; k < sp->n_in; k++) sp->in[k] = channels_last(&sp->in[k], channel_axis(&sp->in[k], spatial));
+        for (int k = 0; k < sp->n_out; k++)
+            sp->out[k] = channels_last(&sp->out[k], channel_axis(&sp->out[k], spatial));
+    }
+    s->moved_in = ck_calloc((size_t)ni + 1, sizeof *s->moved_in);
+    s->moved_out = ck_calloc((size_t)no + 1, sizeof *s->moved_out);
+    if (!s->moved_in || !s->moved_out) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    ck_status st = CK_OK;
+    for (int k = 0; !st && k < ni; k++) st = plan_moved(&s->moved_in[k], s->in[k], spatial, batch, l);
+    for (int k = 0; !st && k < no; k++) st = plan_moved(&s->moved_out[k], s->out[k], spatial, batch, l);
+    return st;
+}
+
 static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, const ck_shape *in_shapes,
                            int64_t batch)
 {
@@ -396,6 +485,8 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
         if (needs_spec(s, n) && (st = infer_shapes(s, n, l))) return st;
         for (int k = 0; !st && k < no; k++)
             st = new_value(p, s->spec ? &s->spec[0].out[k] : &n->outputs[k].shape, batch, l, &s->out[k]);
+        int spatial = l->cls->channels_first ? l->cls->channels_first(l) : 0;
+        if (!st && spatial > 0) st = plan_channels_last(s, l, spatial, batch);
         swap_shapes(s);
         s->ws_per_row = l->cls->workspace ? l->cls->workspace(l) : 0;
         swap_shapes(s);
@@ -480,6 +571,48 @@ static ck_status plan_fold(ck_plan *p)
     return CK_OK;
 }
 
+/* Whether every reader of value v (made by step `after`) is a channels_first
+ * step of this plan moving the same axis, and there is one. */
+static bool only_moved_readers(const ck_plan *p, int after, const value *v, int axis)
+{
+    int readers = 0;
+    for (int j = after + 1; j < p->n_steps; j++) {
+        const step_plan *r = &p->steps[j];
+        for (int k = 0; !r->is_input && k < r->node->n_inputs; k++) {
+            if (r->in[k] != v) continue;
+            if (r->sub || !r->moved_in || r->moved_in[k].axis != axis) return false;
+            readers++;
+        }
+    }
+    return readers > 0;
+}
+
+static void share_move(moved_axis *m, value *v)
+{
+    ck_free(m->data), ck_free(m->grad);
+    m->data = v->data, m->grad = v->grad, m->shared = true;
+}
+
+/* A value that a channels_first step makes, that only channels_first steps
+ * read (moving the same axis) and that the caller never sees, is held in the
+ * channels-last layout itself: neither its producer nor its readers move it,
+ * so a chain of channels_first layers moves only at its ends. */
+static void plan_share_moves(ck_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        step_plan *s = &p->steps[i];
+        for (int k = 0; s->moved_out && k < s->node->n_outputs; k++) {
+            value *v = s->out[k];
+            int axis = s->moved_out[k].axis;
+            if (!axis || is_plan_output(p, v) || !only_moved_readers(p, i, v, axis)) continue;
+            share_move(&s->moved_out[k], v);
+            for (int j = i + 1; j < p->n_steps; j++)
+                for (int r = 0; !p->steps[j].is_input && r < p->steps[j].node->n_inputs; r++)
+                    if (p->steps[j].in[r] == v) share_move(&p->steps[j].moved_in[r], v);
+        }
+    }
+}
+
 static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_shapes, int64_t batch, ck_plan **out)
 {
     ck_plan *p = ck_calloc(1, sizeof *p);
@@ -508,6 +641,7 @@ static ck_status plan_new(ck_model *m, value **ext_inputs, const ck_shape *in_sh
         return st;
     }
     plan_fuse(p);
+    plan_share_moves(p);
     if ((st = plan_fold(p))) {
         plan_free(p);
         return st;
@@ -549,6 +683,47 @@ static void views(ck_tensor *t, ck_tensor *dt, value *const *v, int n, int64_t r
             dt[k].shape = t[k].shape;
             dt[k].data = (!grads_only_if_needed || v[k]->need_grad) ? v[k]->grad : NULL;
         }
+    }
+}
+
+/* A channels_first step's views (ck_layer_class.channels_first): the moved
+ * tensors point at their channels-last copies. Forward fills the inputs'
+ * copies; backward finds them as forward left them, and gets its
+ * output gradients moved and its input gradients' copies zeroed (hooks add). */
+static void move_views(const step_plan *s, int64_t rows, bool backward)
+{
+    for (int k = 0; k < s->node->n_inputs; k++) {
+        moved_axis *m = &s->moved_in[k];
+        if (!m->axis) continue;
+        s->tin[k].shape = channels_last(&s->tin[k].shape, m->axis);
+        s->tin[k].data = m->data;
+        if (!backward && !m->shared) ck_transpose_batched(s->in[k]->data, rows * m->outer, m->channels, m->inner, m->data, false);
+        if (!backward || !s->tdin[k].data) continue;
+        s->tdin[k] = (ck_tensor){s->tin[k].shape, m->grad};
+        if (!m->shared) memset(m->grad, 0, (size_t)(rows * s->in[k]->size) * sizeof(float));
+    }
+    for (int k = 0; k < s->node->n_outputs; k++) {
+        moved_axis *m = &s->moved_out[k];
+        if (!m->axis) continue;
+        s->tout[k].shape = channels_last(&s->tout[k].shape, m->axis);
+        s->tout[k].data = m->data;
+        if (!backward) continue;
+        s->tdout[k] = (ck_tensor){s->tout[k].shape, m->grad};
+        if (!m->shared) ck_transpose_batched(s->out[k]->grad, rows * m->outer, m->channels, m->inner, m->grad, false);
+    }
+}
+
+/* After a channels_first step's hook: its outputs (forward) or its input
+ * gradients, added (backward), moved back to the layer's layout. */
+static void move_back(const step_plan *s, int64_t rows, bool backward)
+{
+    int n = backward ? s->node->n_inputs : s->node->n_outputs;
+    for (int k = 0; k < n; k++) {
+        moved_axis *m = backward ? &s->moved_in[k] : &s->moved_out[k];
+        if (!m->axis || m->shared || (backward && s->tdin[k].data != m->grad)) continue;
+        /* [outer, inner, channels] -> [outer, channels, inner]; backward adds */
+        if (backward) ck_transpose_batched(m->grad, rows * m->outer, m->inner, m->channels, s->in[k]->grad, true);
+        else ck_transpose_batched(m->data, rows * m->outer, m->inner, m->channels, s->out[k]->data, false);
     }
 }
 
@@ -764,9 +939,12 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
             ex->fused_done = 0;
             ex->step = s;
             ex->folded = 0;
+            if (s->moved_in) move_views(s, ex->rows, false), ex->channels_last_view = l;
             swap_shapes(s);
             st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
             swap_shapes(s);
+            ex->channels_last_view = NULL;
+            if (!st && s->moved_in) move_back(s, ex->rows, false);
             ex->fused = NULL;
             if (st) return layer_failed(st, l);
             /* decided afresh every pass: folded at inference, run as usual in training */
@@ -827,9 +1005,12 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         ex->fused = stream ? s->fused : NULL;
         ex->fused_done = 0;
         ex->step = s;
+        if (s->moved_in) move_views(s, ex->rows, true), ex->channels_last_view = l;
         swap_shapes(s);
         st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, ex);
         swap_shapes(s);
+        ex->channels_last_view = NULL;
+        if (!st && s->moved_in) move_back(s, ex->rows, true);
         ex->fused = NULL;
         if (st) return layer_failed(st, l);
         if (stream && ex->fused_done != ex->rows) /* its output gradient was never made */
@@ -864,6 +1045,13 @@ static ck_status attach_grads(ck_model *m)
     return CK_OK;
 }
 
+void ck_exec_restart(ck_exec *ex)
+{
+    ck_rng_seed(&ex->rng, ex->model->seed ^ 0x9e3779b97f4a7c15ull);
+    ex->rows = 0;
+    ex->grads_ready = false;
+}
+
 ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
 {
     return ck_exec_create_shaped(m, batch, NULL, out);
@@ -882,7 +1070,8 @@ ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_s
     if (!ex) return ck_fail(CK_ERR_NOMEM, "out of memory");
     ex->model = m;
     ex->batch = batch;
-    ck_rng_seed(&ex->rng, m->seed ^ 0x9e3779b97f4a7c15ull);
+    ex->plan_gen = m->plan_gen;
+    ck_exec_restart(ex);
     ck_status st = attach_grads(m);
     if (!st) st = plan_new(m, NULL, in_shapes, batch, &ex->plan);
     if (st) {

@@ -55,6 +55,9 @@ ck_status ck_exec_backward(ck_exec *ex, const float *const *d_outputs);
  * ck_exec_want_input_grads(ex, true) was called before the forward (gradcheck). */
 const float *ck_exec_input_grad(const ck_exec *ex, int i);
 void ck_exec_want_input_grads(ck_exec *ex, bool want);
+/* Back to where ck_exec_create left it (dropout masks drawn from the model's
+ * seed again), for an engine kept from one fit call to the next. */
+void ck_exec_restart(ck_exec *ex);
 void ck_exec_free(ck_exec *ex);
 /* The values [rows, ...] of symbolic tensor t of the top-level model after the
  * last forward (not inference_only: every buffer is written), or NULL when t is

@@ -27,6 +27,9 @@ struct ck_exec {
      * CK_MASK_NEW layer writes its output's mask. */
     float *const *in_masks;
     float *out_mask;
+    /* The layer whose hooks run now on channels-last copies of its
+     * channels_first tensors (ck_layer_class.channels_first); NULL otherwise. */
+    const ck_layer *channels_last_view;
 
     /* The engine's own state, and what its clients set (engine/exec.h). */
     ck_model *model;
@@ -49,6 +52,7 @@ struct ck_exec {
      * their producers (ck_exec_fold), leaving buffers a backward pass would
      * read unwritten, so backward refuses. */
     bool inference_only;
+    uint64_t plan_gen;       /* the model's when planned (ck_model.plan_gen)      */
 };
 
 /* ---- the fusion protocol ---------------------------------------------------------- */

@@ -160,7 +160,7 @@ static ck_status conv_geom(ex_ctx *c, const ck_layer *l, const ex_step *s, bool 
 {
     ck_tensor x = {.shape = *in_shape(c, s, 0)}, y = {.shape = *out_shape(c, s, 0)};
     x.shape.dim[0] = y.shape.dim[0] = 1;
-    ck_status st = ck_conv_geom_of((ck_layer *)l, &x, &y, transpose, g);
+    ck_status st = ck_conv_geom_of((ck_layer *)l, &x, &y, transpose, NULL, g);
     if (st) return ex_refuse(l, "%s", ck_errmsg());
     return CK_OK;
 }

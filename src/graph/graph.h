@@ -136,6 +136,12 @@ typedef struct ck_layer_class {
      * then any scratch either pass needs during the call, so hooks never allocate.
      * Only float-aligned: doubles go at a rounded offset (layers/engine_util.h). */
     int64_t (*workspace)(const ck_layer *l);
+    /* How many spatial axes follow the channel axis when the layer's data_format
+     * is channels_first; 0 when it is channels_last. The engine then hands the
+     * hooks every tensor that has that channel axis moved last (and the build
+     * shapes alike, while they run), so hooks know one layout. NULL: the class
+     * has no data_format, or reads it itself. */
+    int (*channels_first)(const ck_layer *l);
     /* The Keras class has no build() of its own (Activation, Dropout, ...), so
      * Keras never records a build_config for it in the JSON config. */
     bool no_build_config;
@@ -313,12 +319,20 @@ struct ck_model {
     /* Moves whenever weight values may have changed (ck_model_weights_changed):
      * the engine's packed copies of kernels are stale once it has moved. */
     uint64_t weights_gen;
+    /* Moves whenever the graph's steps or its weight block are made again
+     * (allocate_weights): an engine planned before then is stale. */
+    uint64_t plan_gen;
 
     ck_status error;            /* first failure while recording the graph    */
     char errmsg[512];
 
     void *engine;               /* compiled training state (train/)           */
     void (*engine_free)(void *engine); /* frees it with the model (train/)   */
+    /* ck_model_predict's engine, kept for the next call (train/predict.c):
+     * a call takes it and puts it back with atomic exchanges, so concurrent
+     * calls never share one. */
+    void *_Atomic kept_predict;
+    void (*kept_predict_free)(void *engine);
     int64_t optimizer_params;   /* optimizer variables once built             */
     double optimizer_bytes;
     /* Keras's optimizer.built: compile() alone leaves it false (summary shows no

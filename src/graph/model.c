@@ -71,6 +71,7 @@ void ck_model_free(ck_model *m)
 {
     if (!m) return;
     if (m->engine_free) m->engine_free(m->engine);
+    if (m->kept_predict_free) m->kept_predict_free(m->kept_predict);
     ck_free(m->file_compile_config);
     for (int i = 0; i < m->n_owned; i++) {
         m->owned[i]->owner = NULL;
@@ -609,6 +610,7 @@ static ck_status allocate_weights(ck_model *m, bool reinitialize)
     m->weight_block = block;
     m->weight_block_size = total;
     ck_model_weights_changed(m);
+    m->plan_gen++;
     m->init_pending = pending;
     m->init_seed = m->seed;
     if (!st && reinitialize) st = ck_model_init_weights(m);

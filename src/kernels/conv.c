@@ -398,39 +398,71 @@ void ck_conv_t_bwd(const ck_conv_geom *g, const float *x, const float *w, const 
                 }                                                                                     \
     } while (0)
 
-void ck_depthwise_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y)
+/* Multiply-adds below which a depthwise pass keeps to one thread. */
+#define DW_PAR_MIN ((int64_t)1 << 18)
+
+static int64_t dw_work(const ck_conv_geom *g)
 {
+    return g->batch * prod3(g->out) * prod3(g->k) * g->cin * g->mult;
+}
+
+typedef struct dw_job {
+    const ck_conv_geom *g;
+    const float *x, *w, *dy;
+    float *y, *dx, *dw;
+} dw_job;
+
+static void dw_fwd_samples(void *ctx, int64_t b0, int64_t b1)
+{
+    const dw_job *j = ctx;
+    const ck_conv_geom *g = j->g;
     int64_t nin = prod3(g->in), nout = prod3(g->out), m = g->mult, cm = g->cin * m;
-    memset(y, 0, (size_t)(g->batch * nout * cm) * sizeof *y);
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < g->batch; b++) {
-        const float *xb = x + b * nin * g->cin;
-        float *yb = y + b * nout * cm;
+    for (int64_t b = b0; b < b1; b++) {
+        const float *xb = j->x + b * nin * g->cin;
+        float *yb = j->y + b * nout * cm;
         DW_LOOP(g, {
-            const float *src = xb + ip_ * g->cin, *wk = w + kv_ * cm;
+            const float *src = xb + ip_ * g->cin, *wk = j->w + kv_ * cm;
             float *dst = yb + pos_ * cm;
             for (int64_t c = 0; c < g->cin; c++)
-                for (int64_t j = 0; j < m; j++) dst[c * m + j] += src[c] * wk[c * m + j];
+                for (int64_t k = 0; k < m; k++) dst[c * m + k] += src[c] * wk[c * m + k];
         });
     }
 }
 
+void ck_depthwise_fwd(const ck_conv_geom *g, const float *x, const float *w, float *y)
+{
+    memset(y, 0, (size_t)(g->batch * prod3(g->out) * g->cin * g->mult) * sizeof *y);
+    dw_job job = {.g = g, .x = x, .w = w, .y = y};
+    ck_parallel_for(ck_team_size(dw_work(g), DW_PAR_MIN), g->batch, dw_fwd_samples, &job);
+}
+
+/* Sample b's share of dx, and its kernel gradient added to dw. */
+static void dw_bwd_sample(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx,
+                          float *dw, int64_t b)
+{
+    int64_t nin = prod3(g->in), nout = prod3(g->out), m = g->mult, cm = g->cin * m;
+    const float *xb = x + b * nin * g->cin, *dyb = dy + b * nout * cm;
+    float *dxb = dx ? dx + b * nin * g->cin : NULL;
+    DW_LOOP(g, {
+        const float *src = xb + ip_ * g->cin, *wk = w + kv_ * cm, *d = dyb + pos_ * cm;
+        float *dwk = dw + kv_ * cm;
+        for (int64_t c = 0; c < g->cin; c++)
+            for (int64_t j = 0; j < m; j++) {
+                dwk[c * m + j] += src[c] * d[c * m + j];
+                if (dxb) dxb[ip_ * g->cin + c] += wk[c * m + j] * d[c * m + j];
+            }
+    });
+}
+
 void ck_depthwise_bwd(const ck_conv_geom *g, const float *x, const float *w, const float *dy, float *dx, float *dw)
 {
-    int64_t nin = prod3(g->in), nout = prod3(g->out), m = g->mult, cm = g->cin * m, nw = prod3(g->k) * cm;
-    /* Each thread sums its samples' kernel gradients; OpenMP adds them up. */
-#pragma omp parallel for schedule(static) reduction(+ : dw[:nw])
-    for (int64_t b = 0; b < g->batch; b++) {
-        const float *xb = x + b * nin * g->cin, *dyb = dy + b * nout * cm;
-        float *dxb = dx ? dx + b * nin * g->cin : NULL;
-        DW_LOOP(g, {
-            const float *src = xb + ip_ * g->cin, *wk = w + kv_ * cm, *d = dyb + pos_ * cm;
-            float *dwk = dw + kv_ * cm;
-            for (int64_t c = 0; c < g->cin; c++)
-                for (int64_t j = 0; j < m; j++) {
-                    dwk[c * m + j] += src[c] * d[c * m + j];
-                    if (dxb) dxb[ip_ * g->cin + c] += wk[c * m + j] * d[c * m + j];
-                }
-        });
+    int64_t nw = prod3(g->k) * g->cin * g->mult;
+    int threads = ck_team_size(dw_work(g), DW_PAR_MIN);
+    if (threads < 2) {
+        for (int64_t b = 0; b < g->batch; b++) dw_bwd_sample(g, x, w, dy, dx, dw, b);
+        return;
     }
+    /* Each thread sums its samples' kernel gradients; OpenMP adds them up. */
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : dw[:nw])
+    for (int64_t b = 0; b < g->batch; b++) dw_bwd_sample(g, x, w, dy, dx, dw, b);
 }

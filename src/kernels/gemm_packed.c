@@ -6,6 +6,10 @@
  * without synchronisation within a slice. */
 #include "kernels/gemm_packed.h"
 
+#include "core/core.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MR 6
@@ -119,13 +123,28 @@ TILE_AVX2(tile_avx2_1, ROWS1, 1)
 #define HAVE_KERNELS 0
 #endif
 
-int ck_packed_nr(void)
+/* The widest kernel this CPU runs, narrowed by CKERAS_ISA ("avx2": the AVX2
+ * kernels on an AVX-512 CPU; "none": OpenBLAS alone), so that benchmarks can
+ * measure every path on one machine. */
+static int widest_nr(void)
 {
+    const char *isa = getenv("CKERAS_ISA");
+    int cap = !isa ? 32 : !strcmp(isa, "avx2") ? 16 : !strcmp(isa, "none") ? 0 : 32;
 #if HAVE_KERNELS
-    if (__builtin_cpu_supports("avx512f")) return 32;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 16;
+    if (cap >= 32 && __builtin_cpu_supports("avx512f")) return 32;
+    if (cap >= 16 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 16;
 #endif
     return 0;
+}
+
+int ck_packed_nr(void)
+{
+    /* looked up once: the CPU and the environment's choice stay put, and
+     * every product asks */
+    static _Atomic int nr = -1;
+    int v = atomic_load_explicit(&nr, memory_order_relaxed);
+    if (v < 0) atomic_store_explicit(&nr, v = widest_nr(), memory_order_relaxed);
+    return v;
 }
 
 int64_t ck_packed_floats(int64_t K, int64_t N, int nr)
@@ -178,33 +197,52 @@ static void slice_at(const a_rows *a, int64_t K, int64_t k0, int64_t *taps, int6
     else *kc = a->C, *taps = KC / a->C < a->taps - k0 / a->C ? KC / a->C : a->taps - k0 / a->C;
 }
 
+/* One depth slice [k0, k0 + taps * kc) of C's tiles, MC rows by one panel of
+ * nr columns each, numbered block by block (ck_parallel_for over them). */
+typedef struct slice_job {
+    int nr;
+    int64_t M, N, K, k0, taps, kc;
+    const a_rows *a;
+    const float *Bp, *start; /* start: bias to begin from (the first slice, beta 0) */
+    bool accumulate, relu;   /* relu: the last slice, and relu wanted */
+    float *C;
+    int64_t ldc;
+} slice_job;
+
+static void slice_tiles(void *ctx, int64_t t0, int64_t t1)
+{
+    const slice_job *s = ctx;
+    tile_fn *const *tiles = s->nr == 32 ? tiles512 : tiles256;
+    int64_t nr = s->nr, panels = (s->N + nr - 1) / nr, taps = s->taps, kc = s->kc;
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t m_end = (t / panels + 1) * MC < s->M ? (t / panels + 1) * MC : s->M, j = t % panels;
+        int64_t nw = s->N - j * nr < nr ? s->N - j * nr : nr;
+        const float *panel = s->Bp + (j * s->K + s->k0) * nr;
+        for (int64_t m0 = t / panels * MC; m0 < m_end; m0 += MR) {
+            int64_t mr = m_end - m0 < MR ? m_end - m0 : MR;
+            const float *runs[MR * (KC / ROWS_MIN_C)];
+            for (int r = 0; r < mr; r++)
+                for (int64_t u = 0; u < taps; u++) runs[r * taps + u] = row_at(s->a, m0 + r, s->k0 + u * kc);
+            for (int64_t r0 = 0, rows; r0 < mr; r0 += rows) { /* 6, or the last rows as 4 + 2 + 1 */
+                rows = mr - r0 >= 6 ? 6 : mr - r0 >= 4 ? 4 : mr - r0 >= 2 ? 2 : 1;
+                tiles[rows](taps, kc, runs + r0 * taps, panel, s->C + (m0 + r0) * s->ldc + j * nr, s->ldc, nw,
+                            s->accumulate, s->start ? s->start + j * nr : NULL, s->relu);
+            }
+        }
+    }
+}
+
 static void run(int nr, int64_t M, int64_t N, int64_t K, const a_rows *a, const float *Bp, float beta,
                 const float *bias, bool relu, float *C, int64_t ldc)
 {
-    tile_fn *const *tiles = nr == 32 ? tiles512 : tiles256;
     int64_t panels = (N + nr - 1) / nr, blocks = (M + MC - 1) / MC;
     for (int64_t k0 = 0; k0 < K;) {
         int64_t taps, kc;
         slice_at(a, K, k0, &taps, &kc);
         bool accumulate = k0 > 0 || beta != 0.0f, last = k0 + taps * kc >= K;
-        const float *start = accumulate ? NULL : bias;
-#pragma omp parallel for schedule(static) if (blocks * panels > 1 && M * N * taps * kc >= PAR_MIN)
-        for (int64_t t = 0; t < blocks * panels; t++) {
-            int64_t m_end = (t / panels + 1) * MC < M ? (t / panels + 1) * MC : M, j = t % panels;
-            int64_t nw = N - j * nr < nr ? N - j * nr : nr;
-            const float *panel = Bp + (j * K + k0) * nr;
-            for (int64_t m0 = t / panels * MC; m0 < m_end; m0 += MR) {
-                int64_t mr = m_end - m0 < MR ? m_end - m0 : MR;
-                const float *runs[MR * (KC / ROWS_MIN_C)];
-                for (int r = 0; r < mr; r++)
-                    for (int64_t u = 0; u < taps; u++) runs[r * taps + u] = row_at(a, m0 + r, k0 + u * kc);
-                for (int64_t r0 = 0, rows; r0 < mr; r0 += rows) { /* 6, or the last rows as 4 + 2 + 1 */
-                    rows = mr - r0 >= 6 ? 6 : mr - r0 >= 4 ? 4 : mr - r0 >= 2 ? 2 : 1;
-                    tiles[rows](taps, kc, runs + r0 * taps, panel, C + (m0 + r0) * ldc + j * nr, ldc, nw, accumulate,
-                                start ? start + j * nr : NULL, relu && last);
-                }
-            }
-        }
+        slice_job job = {nr, M, N, K, k0, taps, kc, a, Bp, accumulate ? NULL : bias, accumulate, relu && last, C, ldc};
+        int threads = blocks * panels > 1 ? ck_team_size(M * N * taps * kc, PAR_MIN) : 1;
+        ck_parallel_for(threads, blocks * panels, slice_tiles, &job);
         k0 += taps * kc;
     }
     if (K <= 0) /* no slices ran: C = beta C (+ bias), relu'd */

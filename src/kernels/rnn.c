@@ -178,6 +178,45 @@ void ck_rnn_lstm_cell(const ck_rnn_args *a, float *pre, const float *zh, float *
     lstm_row(a, pre, zh, g, h, c);
 }
 
+/* One step's gates and states of rows [b0, b1) (ck_parallel_for). */
+typedef struct step_rows {
+    const ck_rnn_args *a;
+    const rnn_work *w;
+    const ck_rnn_grads *gr; /* backward only */
+    int64_t s, t;           /* step, and the input time it reads */
+} step_rows;
+
+static void forward_rows(void *ctx, int64_t b0, int64_t b1)
+{
+    const step_rows *r = ctx;
+    const ck_rnn_args *a = r->a;
+    const rnn_work w = *r->w;
+    int64_t T = a->steps, U = a->units, GU = ck_rnn_gates(a->kind) * U, s = r->s, t = r->t;
+    for (int64_t b = b0; b < b1; b++) {
+        float *pre = w.pre + (b * T + t) * GU, *g = w.gates + (b * T + t) * GU;
+        float *h = w.h + b * U, *c = w.c + b * U;
+        const float *zh = w.hproj + b * GU;
+        if (masked(a, b, t)) {
+            /* Keras skips a masked step: the state carries over, and the
+             * output is the previous one (the state) or zeros. */
+            if (a->seq && a->zero_output_for_mask) memset(a->seq + (b * T + s) * U, 0, (size_t)U * sizeof *h);
+            else if (a->seq) memcpy(a->seq + (b * T + s) * U, h, (size_t)U * sizeof *h);
+        } else {
+            if (a->kind == CK_RNN_LSTM) {
+                lstm_row(a, pre, NULL, g, h, c);
+            } else if (a->kind == CK_RNN_GRU) {
+                gru_row(a, pre, zh, g, w.cand + (b * T + t) * U, h);
+            } else {
+                act(a->act, pre, g, U);
+                memcpy(h, g, (size_t)U * sizeof *h);
+            }
+            if (a->seq) memcpy(a->seq + (b * T + s) * U, h, (size_t)U * sizeof *h);
+        }
+        memcpy(w.hs + (b * (T + 1) + s + 1) * U, h, (size_t)U * sizeof *h);
+        memcpy(w.cs + (b * (T + 1) + s + 1) * U, c, (size_t)U * sizeof *c);
+    }
+}
+
 void ck_rnn_forward(const ck_rnn_args *a)
 {
     int64_t B = a->batch, T = a->steps, D = a->in_dim, U = a->units, G = ck_rnn_gates(a->kind), GU = G * U;
@@ -245,30 +284,7 @@ void ck_rnn_forward(const ck_rnn_args *a)
             ck_sgemm(false, false, B, U, U, 1.0f, w.cand + t * U, T * U, a->recurrent + 2 * U, GU, 0.0f,
                      w.hproj + 2 * U, GU);
         }
-#pragma omp parallel for schedule(static) if (B * GU >= PAR_MIN)
-        for (int64_t b = 0; b < B; b++) {
-            float *pre = w.pre + (b * T + t) * GU, *g = w.gates + (b * T + t) * GU;
-            float *h = w.h + b * U, *c = w.c + b * U;
-            const float *zh = w.hproj + b * GU;
-            if (masked(a, b, t)) {
-                /* Keras skips a masked step: the state carries over, and the
-                 * output is the previous one (the state) or zeros. */
-                if (a->seq && a->zero_output_for_mask) memset(a->seq + (b * T + s) * U, 0, (size_t)U * sizeof *h);
-                else if (a->seq) memcpy(a->seq + (b * T + s) * U, h, (size_t)U * sizeof *h);
-            } else {
-                if (a->kind == CK_RNN_LSTM) {
-                    lstm_row(a, pre, NULL, g, h, c);
-                } else if (a->kind == CK_RNN_GRU) {
-                    gru_row(a, pre, zh, g, w.cand + (b * T + t) * U, h);
-                } else {
-                    act(a->act, pre, g, U);
-                    memcpy(h, g, (size_t)U * sizeof *h);
-                }
-                if (a->seq) memcpy(a->seq + (b * T + s) * U, h, (size_t)U * sizeof *h);
-            }
-            memcpy(w.hs + (b * (T + 1) + s + 1) * U, h, (size_t)U * sizeof *h);
-            memcpy(w.cs + (b * (T + 1) + s + 1) * U, c, (size_t)U * sizeof *c);
-        }
+        ck_parallel_for(ck_team_size(B * GU, PAR_MIN), B, forward_rows, &(step_rows){a, &w, NULL, s, t});
     }
     if (a->h) memcpy(a->h, w.h, (size_t)(B * U) * sizeof *w.h);
     if (a->c) memcpy(a->c, w.c, (size_t)(B * U) * sizeof *w.c);
@@ -359,6 +375,56 @@ static void gru_back2(const ck_rnn_args *a, const float *pre, const float *g, co
     gate_back(a->rec_act, pre + u, g + u, tmp, dpre + u, u);
 }
 
+/* One step's gate gradients of rows [b0, b1) (ck_parallel_for). */
+static void backward_rows(void *ctx, int64_t b0, int64_t b1)
+{
+    const step_rows *r = ctx;
+    const ck_rnn_args *a = r->a;
+    const ck_rnn_grads *gr = r->gr;
+    const rnn_work w = *r->w;
+    int64_t T = a->steps, U = a->units, GU = ck_rnn_gates(a->kind) * U, s = r->s, t = r->t;
+    bool gru = a->kind == CK_RNN_GRU;
+    for (int64_t b = b0; b < b1; b++) {
+        float *dh = w.dh + b * U, *dzh = w.dzh + b * GU, *dhp = w.dhp + b * U, *tmp = w.tmp + b * U;
+        float *dpre = w.dpre + (b * T + t) * GU;
+        const float *pre = w.pre + (b * T + t) * GU, *g = w.gates + (b * T + t) * GU;
+        const float *hp = a->rec_drop ? w.hd + (b * T + s) * U : w.hs + (b * (T + 1) + s) * U;
+        bool m = masked(a, b, t);
+        if (gr->dseq && !(m && a->zero_output_for_mask)) ck_vec_add(dh, gr->dseq + (b * T + s) * U, U);
+        memset(dzh, 0, (size_t)GU * sizeof *dzh);
+        memset(dhp, 0, (size_t)U * sizeof *dhp);
+        if (m) continue; /* the state's grads pass to the previous step */
+        if (a->kind == CK_RNN_LSTM) {
+            lstm_back(a, pre, g, w.cs + (b * (T + 1) + s + 1) * U, w.cs + (b * (T + 1) + s) * U, dh,
+                      w.dc + b * U, dpre, dzh, tmp);
+        } else if (gru) {
+            gru_back1(a, pre, g, w.cand + (b * T + t) * U, hp, dh, dpre, dzh, dhp, tmp);
+            for (int64_t k = 0; k < 2 * U; k++) dzh[k] = dpre[k];
+        } else {
+            gate_back(a->act, pre, g, dh, dpre, U);
+            memcpy(dzh, dpre, (size_t)U * sizeof *dzh);
+        }
+    }
+}
+
+/* A GRU's (reset before) second part of rows [b0, b1), once d(r*h) is known. */
+static void backward_reset_rows(void *ctx, int64_t b0, int64_t b1)
+{
+    const step_rows *r = ctx;
+    const ck_rnn_args *a = r->a;
+    const rnn_work w = *r->w;
+    int64_t T = a->steps, U = a->units, GU = ck_rnn_gates(a->kind) * U, s = r->s, t = r->t;
+    for (int64_t b = b0; b < b1; b++) {
+        if (masked(a, b, t)) continue;
+        float *dpre = w.dpre + (b * T + t) * GU;
+        float *tmp2 = w.dh + b * U; /* dh is consumed: reuse it as scratch */
+        const float *hp = a->rec_drop ? w.hd + (b * T + s) * U : w.hs + (b * (T + 1) + s) * U;
+        gru_back2(a, w.pre + (b * T + t) * GU, w.gates + (b * T + t) * GU, hp, w.tmp + b * U, dpre, w.dhp + b * U,
+                  tmp2);
+        memcpy(w.dzh + b * GU + U, dpre + U, (size_t)U * sizeof *dpre);
+    }
+}
+
 void ck_rnn_backward(const ck_rnn_args *a, const ck_rnn_grads *gr)
 {
     int64_t B = a->batch, T = a->steps, D = a->in_dim, U = a->units, GU = ck_rnn_gates(a->kind) * U;
@@ -376,28 +442,7 @@ void ck_rnn_backward(const ck_rnn_args *a, const ck_rnn_grads *gr)
 
     for (int64_t s = T - 1; s >= 0; s--) {
         int64_t t = a->go_backwards ? T - 1 - s : s;
-#pragma omp parallel for schedule(static) if (B * GU >= PAR_MIN)
-        for (int64_t b = 0; b < B; b++) {
-            float *dh = w.dh + b * U, *dzh = w.dzh + b * GU, *dhp = w.dhp + b * U, *tmp = w.tmp + b * U;
-            float *dpre = w.dpre + (b * T + t) * GU;
-            const float *pre = w.pre + (b * T + t) * GU, *g = w.gates + (b * T + t) * GU;
-            const float *hp = a->rec_drop ? w.hd + (b * T + s) * U : w.hs + (b * (T + 1) + s) * U;
-            bool m = masked(a, b, t);
-            if (gr->dseq && !(m && a->zero_output_for_mask)) ck_vec_add(dh, gr->dseq + (b * T + s) * U, U);
-            memset(dzh, 0, (size_t)GU * sizeof *dzh);
-            memset(dhp, 0, (size_t)U * sizeof *dhp);
-            if (m) continue; /* the state's grads pass to the previous step */
-            if (a->kind == CK_RNN_LSTM) {
-                lstm_back(a, pre, g, w.cs + (b * (T + 1) + s + 1) * U, w.cs + (b * (T + 1) + s) * U, dh,
-                          w.dc + b * U, dpre, dzh, tmp);
-            } else if (gru) {
-                gru_back1(a, pre, g, w.cand + (b * T + t) * U, hp, dh, dpre, dzh, dhp, tmp);
-                for (int64_t k = 0; k < 2 * U; k++) dzh[k] = dpre[k];
-            } else {
-                gate_back(a->act, pre, g, dh, dpre, U);
-                memcpy(dzh, dpre, (size_t)U * sizeof *dzh);
-            }
-        }
+        ck_parallel_for(ck_team_size(B * GU, PAR_MIN), B, backward_rows, &(step_rows){a, &w, gr, s, t});
         if (late) {
             /* d(r*h) = d hh_pre U_h^T; U_h's grad from (r*h)^T d hh_pre */
             ck_sgemm(false, true, B, U, U, 1.0f, w.dpre + t * GU + 2 * U, T * GU, a->recurrent + 2 * U, GU, 0.0f,
@@ -405,16 +450,7 @@ void ck_rnn_backward(const ck_rnn_args *a, const ck_rnn_grads *gr)
             if (gr->drecurrent)
                 ck_sgemm(true, false, U, U, B, 1.0f, w.cand + t * U, T * U, w.dpre + t * GU + 2 * U, T * GU, 1.0f,
                          gr->drecurrent + 2 * U, GU);
-#pragma omp parallel for schedule(static) if (B * GU >= PAR_MIN)
-            for (int64_t b = 0; b < B; b++) {
-                if (masked(a, b, t)) continue;
-                float *dpre = w.dpre + (b * T + t) * GU;
-                float *tmp2 = w.dh + b * U; /* dh is consumed: reuse it as scratch */
-                const float *hp = a->rec_drop ? w.hd + (b * T + s) * U : w.hs + (b * (T + 1) + s) * U;
-                gru_back2(a, w.pre + (b * T + t) * GU, w.gates + (b * T + t) * GU, hp, w.tmp + b * U, dpre,
-                          w.dhp + b * U, tmp2);
-                memcpy(w.dzh + b * GU + U, dpre + U, (size_t)U * sizeof *dpre);
-            }
+            ck_parallel_for(ck_team_size(B * GU, PAR_MIN), B, backward_reset_rows, &(step_rows){a, &w, gr, s, t});
         }
         /* recurrent kernel and state grads of all rows at once */
         const float *hread = a->rec_drop ? w.hd + s * U : w.hs + s * U;

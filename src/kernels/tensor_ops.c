@@ -8,7 +8,6 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 /* Below this many multiply-adds a plain loop beats the BLAS call overhead. */
@@ -26,6 +25,36 @@ static void gemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
                 s += (ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
             C[i * ldc + j] = alpha * s + (beta == 0.0f ? 0.0f : beta * C[i * ldc + j]);
         }
+}
+
+/* ck_sgemm split into parts of C, `part` rows (by_rows) or columns each. */
+typedef struct sgemm_job {
+    bool ta, tb, by_rows;
+    int64_t M, N, K, part;
+    float alpha;
+    const float *A;
+    int64_t lda;
+    const float *B;
+    int64_t ldb;
+    float beta;
+    float *C;
+    int64_t ldc;
+} sgemm_job;
+
+static void sgemm_part(void *ctx, int64_t p0, int64_t p1)
+{
+    const sgemm_job *j = ctx;
+    int64_t len = j->by_rows ? j->M : j->N;
+    for (int64_t p = p0; p < p1; p++) {
+        int64_t a = p * j->part, n = len - a < j->part ? len - a : j->part;
+        if (n <= 0) continue;
+        const float *At = j->by_rows ? (j->ta ? j->A + a : j->A + a * j->lda) : j->A;
+        const float *Bt = j->by_rows ? j->B : (j->tb ? j->B + a * j->ldb : j->B + a);
+        float *Ct = j->by_rows ? j->C + a * j->ldc : j->C + a;
+        cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+                    (int)(j->by_rows ? n : j->M), (int)(j->by_rows ? j->N : n), (int)j->K, j->alpha, At, (int)j->lda,
+                    Bt, (int)j->ldb, j->beta, Ct, (int)j->ldc);
+    }
 }
 
 void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
@@ -46,28 +75,19 @@ void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
                     alpha, B, (int)ldb, A, ta ? (int)lda : 1, beta, C, 1);
         return;
     }
-    int threads = omp_get_max_threads();
     /* OpenBLAS runs single-threaded (ck_set_num_threads): the threads split C,
      * one call each, along the dimension whose other operand is smaller, since
      * every call packs that other operand again (by rows: all of B). */
     bool by_rows = N < M;
-    if (threads < 2 || M * N * K < SPLIT_GEMM || omp_in_parallel() || (by_rows ? M : N) < 16 * threads) {
+    int threads = ck_team_size(M * N * K, SPLIT_GEMM);
+    if (threads < 2 || (by_rows ? M : N) < 16 * threads) {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
                     (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
         return;
     }
-    int64_t len = by_rows ? M : N, part = (len + threads - 1) / threads;
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < threads; t++) {
-        int64_t a = t * part, n = len - a < part ? len - a : part;
-        if (n <= 0) continue;
-        const float *At = by_rows ? (ta ? A + a : A + a * lda) : A;
-        const float *Bt = by_rows ? B : (tb ? B + a * ldb : B + a);
-        float *Ct = by_rows ? C + a * ldc : C + a;
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                    (int)(by_rows ? n : M), (int)(by_rows ? N : n), (int)K, alpha, At, (int)lda, Bt, (int)ldb, beta,
-                    Ct, (int)ldc);
-    }
+    sgemm_job job = {ta, tb, by_rows, M, N, K, ((by_rows ? M : N) + threads - 1) / threads, alpha, A, lda, B, ldb,
+                     beta, C, ldc};
+    ck_parallel_for(threads, threads, sgemm_part, &job);
 }
 
 bool ck_weight_gemm_packs(int64_t M, int64_t N, int64_t K)
@@ -162,6 +182,28 @@ void ck_permute(float *in, const int64_t *dims, int rank, const int *perm, float
             if (++idx[a] < out_dims[a]) break;
             off -= st[a] * out_dims[a];
             idx[a] = 0;
+        }
+    }
+}
+
+#define TRANSPOSE_TILE 32
+
+void ck_transpose_batched(const float *in, int64_t count, int64_t rows, int64_t cols, float *out, bool add)
+{
+    int64_t row_tiles = (rows + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE;
+#pragma omp parallel for schedule(static) if (count * rows * cols > (1 << 16))
+    for (int64_t t = 0; t < count * row_tiles; t++) {
+        int64_t m = t / row_tiles, r0 = t % row_tiles * TRANSPOSE_TILE;
+        int64_t r1 = r0 + TRANSPOSE_TILE < rows ? r0 + TRANSPOSE_TILE : rows;
+        const float *a = in + m * rows * cols;
+        float *b = out + m * rows * cols;
+        for (int64_t c0 = 0; c0 < cols; c0 += TRANSPOSE_TILE) {
+            int64_t c1 = c0 + TRANSPOSE_TILE < cols ? c0 + TRANSPOSE_TILE : cols;
+            for (int64_t c = c0; c < c1; c++)
+                for (int64_t r = r0; r < r1; r++) {
+                    if (add) b[c * rows + r] += a[r * cols + c];
+                    else b[c * rows + r] = a[r * cols + c];
+                }
         }
     }
 }

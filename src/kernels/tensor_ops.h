@@ -64,6 +64,11 @@ void ck_l1l2_penalty_grad(const float *v, float *g, int64_t n, float l1, float l
  * in[...] += out[...] (the backward of the forward call with the same arguments). */
 void ck_permute(float *in, const int64_t *dims, int rank, const int *perm, float *out, bool inverse);
 
+/* `count` matrices [rows, cols] at in, each transposed to [cols, rows] at out
+ * (with `add`: added to out), in tiles that stay in L1: what moving a
+ * channel axis costs (channels_first layers, engine/exec.c). */
+void ck_transpose_batched(const float *in, int64_t count, int64_t rows, int64_t cols, float *out, bool add);
+
 /* Broadcasting of one input of shape in_dims (rank r_in) to out_dims (rank r_out,
  * right-aligned, as numpy): strides of the input per output axis, 0 where it
  * broadcasts. */

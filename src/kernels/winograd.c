@@ -456,18 +456,45 @@ static void transform_pass(const wino *w, pass p, const float *in, float *out, i
 /* The products out[p] = in[p] @ B[p] of every point, B packed [K, N] each,
  * rows of n tiles, shared among the threads of the enclosing team (if any). */
 static void products(const wino *w, int nr, int64_t n, int64_t K, int64_t N, const float *in, const float *Bp,
-                     float *out)
+                     float *out, int64_t *waited)
 {
     int64_t per = ck_packed_floats(K, N, nr), cap = w->cap;
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
     for (int p = 0; p < w->points; p++)
         ck_gemm_packed(nr, n, N, K, in + p * cap * K, K, Bp + p * per, 0.0f, NULL, out + p * cap * N, N);
+    ck_team_barrier(waited);
 }
 
-/* Whether a block of n tiles is worth a team of threads. */
-static bool in_parallel(const ck_conv_geom *g, int64_t n)
+/* The team for a block of n tiles. */
+static int team_for(const ck_conv_geom *g, int64_t n)
 {
-    return omp_get_max_threads() > 1 && n * g->cin * g->cout * points_of(g) >= ((int64_t)1 << 22);
+    return ck_team_size(n * g->cin * g->cout * points_of(g), (int64_t)1 << 22);
+}
+
+/* One block of tiles [t0, t0 + n): what its forward or backward reads and
+ * writes (ck_team_run's ctx). */
+typedef struct block_job {
+    const wino *w;
+    int nr;
+    int64_t t0, n;
+    const float *x, *Up;  /* input, packed kernels (transposed for backward) */
+    const float *dy;      /* backward: the output gradient                  */
+    const float *bias;    /* forward                                        */
+    bool relu;            /* forward                                        */
+    float *z, *dx, *dU;   /* forward output; backward dx (or NULL), dU +=   */
+} block_job;
+
+/* One block's forward, by the calling thread's share of a team, or all of it
+ * outside one (barriers and shared loops then cost nothing). */
+static void fwd_block(void *ctx, int64_t *waited)
+{
+    const block_job *j = ctx;
+    const wino *w = j->w;
+    const ck_conv_geom *g = w->g;
+    transform_pass(w, INPUTS, j->x, NULL, j->t0, j->n, NULL, false, share_of(g->cin));
+    ck_team_barrier(waited);
+    products(w, j->nr, j->n, g->cin, g->cout, w->V, j->Up, w->M, waited);
+    transform_pass(w, OUTPUTS, NULL, j->z, j->t0, j->n, j->bias, j->relu, share_of(g->cout));
 }
 
 int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *Up, float *z, float *scratch,
@@ -479,13 +506,9 @@ int ck_winograd_fwd(const ck_conv_geom *g, int nr, const float *x, const float *
     const float *bias = ep ? ep->bias : NULL;
     for (int64_t t0 = 0; t0 < tiles; t0 += w.cap) {
         int64_t n = tiles - t0 < w.cap ? tiles - t0 : w.cap;
-#pragma omp parallel if (in_parallel(g, n))
-        {
-            transform_pass(&w, INPUTS, x, NULL, t0, n, NULL, false, share_of(g->cin));
-#pragma omp barrier
-            products(&w, nr, n, g->cin, g->cout, w.V, Up, w.M);
-            transform_pass(&w, OUTPUTS, NULL, z, t0, n, bias, relu_here, share_of(g->cout));
-        }
+        block_job job = {.w = &w, .nr = nr, .t0 = t0, .n = n, .x = x, .Up = Up, .bias = bias, .relu = relu_here,
+                         .z = z};
+        ck_team_run(team_for(g, n), fwd_block, &job);
         /* samples whose every tile is now done go on, activation applied */
         int64_t finished = (t0 + n) / w.per_sample;
         if (finished == done) continue;
@@ -516,6 +539,27 @@ static void kernel_gradient(const ck_conv_geom *g, const float *dU, float *dw)
     }
 }
 
+/* One block's backward, shared as fwd_block is: dU [points][cin][cout] +=. */
+static void bwd_block(void *ctx, int64_t *waited)
+{
+    const block_job *j = ctx;
+    const wino *w = j->w;
+    const ck_conv_geom *g = w->g;
+    int64_t cc = g->cin * g->cout, n = j->n;
+    transform_pass(w, INPUTS, j->x, NULL, j->t0, n, NULL, false, share_of(g->cin));
+    transform_pass(w, OUTPUT_GRADS, j->dy, NULL, j->t0, n, NULL, false, share_of(g->cout));
+    ck_team_barrier(waited);
+#pragma omp for schedule(static) nowait
+    for (int p = 0; p < w->points; p++)
+        ck_sgemm(true, false, g->cin, g->cout, n, 1.0f, w->V + p * w->cap * g->cin, g->cin, w->M + p * w->cap * g->cout,
+                 g->cout, 1.0f, j->dU + p * cc, g->cout);
+    ck_team_barrier(waited); /* products below write over V */
+    if (j->dx) {
+        products(w, j->nr, n, g->cout, g->cin, w->M, j->Up, w->V, waited); /* dV, over V: read already */
+        transform_pass(w, INPUT_GRADS, NULL, j->dx, j->t0, n, NULL, false, share_of(g->cin));
+    }
+}
+
 int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *Up_t, const float *dy, float *dx,
                     float *dw, float *scratch, const ck_conv_prologue *pro)
 {
@@ -529,20 +573,8 @@ int ck_winograd_bwd(const ck_conv_geom *g, int nr, const float *x, const float *
         int st = ck_conv_need(pro, ready, wanted - ready);
         if (st) return st;
         ready = wanted;
-#pragma omp parallel if (in_parallel(g, n))
-        {
-            transform_pass(&w, INPUTS, x, NULL, t0, n, NULL, false, share_of(g->cin));
-            transform_pass(&w, OUTPUT_GRADS, dy, NULL, t0, n, NULL, false, share_of(g->cout));
-#pragma omp barrier
-#pragma omp for schedule(static)
-            for (int p = 0; p < w.points; p++)
-                ck_sgemm(true, false, g->cin, g->cout, n, 1.0f, w.V + p * w.cap * g->cin, g->cin,
-                         w.M + p * w.cap * g->cout, g->cout, 1.0f, dU + p * cc, g->cout);
-            if (dx) {
-                products(&w, nr, n, g->cout, g->cin, w.M, Up_t, w.V); /* dV, over V: read already */
-                transform_pass(&w, INPUT_GRADS, NULL, dx, t0, n, NULL, false, share_of(g->cin));
-            }
-        }
+        block_job job = {.w = &w, .nr = nr, .t0 = t0, .n = n, .x = x, .Up = Up_t, .dy = dy, .dx = dx, .dU = dU};
+        ck_team_run(team_for(g, n), bwd_block, &job);
     }
     kernel_gradient(g, dU, dw);
     return 0;

@@ -305,7 +305,7 @@ static int64_t sep_flops(const ck_layer *l)
 static const ck_fusion conv_streams = {.streams_rows = true, .folds_readers = true};
 #define CONV_HOOKS(build_, flops_, fwd, bwd, ws, fusion_)                                          \
     CK_ONE_INPUT, .build = build_, .flops = flops_, .forward = fwd, .backward = bwd, .workspace = ws,   \
-        .fusion = fusion_
+        .fusion = fusion_, .channels_first = ck_channels_first_rank
 
 CK_CLASS(ck_class_conv1d, "Conv1D", CK_CONFIG(ck_conv_config, conv1d_fields),
          CONV_HOOKS(conv_build, conv_flops, ck_conv_forward, ck_conv_backward, ck_conv_workspace, &conv_streams));

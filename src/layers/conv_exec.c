@@ -6,7 +6,8 @@
  * the output (relu and relu6 can: y > 0 exactly when z > 0), so the common
  * Conv2D(relu) keeps nothing extra. im2col scratch lives in the layer
  * (ck_layer_scratch), sized once for the largest batch, so steps allocate
- * nothing. Channels-last only. */
+ * nothing. Channels-last only: the engine moves a
+ * channels_first layer's channel axis (ck_layer_class.channels_first). */
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/engine_util.h"
@@ -37,12 +38,13 @@ float *ck_layer_scratch(ck_layer *l, int64_t floats)
 }
 
 /* Fills the spatial part of the geometry; lower ranks get leading extents of 1. */
-ck_status ck_conv_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, bool transpose, ck_conv_geom *g)
+ck_status ck_conv_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, bool transpose, const ck_exec *ex,
+                          ck_conv_geom *g)
 {
     const ck_conv_config *c = CK_CFG(l, ck_conv_config);
     int r = c->kernel_size.n;
-    if (strcmp(c->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+    ck_status st = ck_runs_channels_last(l, ex, c->data_format);
+    if (st) return st;
     if (x->shape.rank != r + 2 || y->shape.rank != r + 2)
         return ck_layer_error(l, CK_ERR_SHAPE, "forward expects rank-%d tensors", r + 2);
     *g = (ck_conv_geom){.batch = x->shape.dim[0], .cin = x->shape.dim[r + 1], .cout = y->shape.dim[r + 1],
@@ -259,7 +261,7 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     int64_t chunk = chunk_of(ck_conv_col_floats(&g) + per_sample(&out[0]), g.batch);
     float *col = ck_layer_scratch(l, forward_scratch(&g, chunk));
@@ -300,7 +302,7 @@ ck_status ck_conv_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf + per_sample(&out[0]), g.batch);
     int64_t ny = ck_numel(&out[0]);
@@ -323,7 +325,7 @@ ck_status ck_conv_transpose_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], true, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], true, ex, &g);
     if (st) return st;
     int64_t colf = ck_conv_t_col_floats(&g), chunk = chunk_of(colf, g.batch);
     float *col = ck_layer_scratch(l, chunk * colf);
@@ -338,7 +340,7 @@ ck_status ck_conv_transpose_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], true, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], true, ex, &g);
     if (st) return st;
     int64_t colf = ck_conv_t_col_floats(&g), chunk = chunk_of(colf, g.batch), ny = ck_numel(&out[0]);
     float *buf = ck_layer_scratch(l, ny + chunk * colf);
@@ -352,7 +354,7 @@ ck_status ck_depthwise_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     float *z = preact(l, &out[0], ex->workspace);
     if (!z) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
@@ -365,7 +367,7 @@ ck_status ck_depthwise_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     float *buf = ck_layer_scratch(l, ck_numel(&out[0]));
     if (!buf) return nomem(l);
@@ -387,7 +389,7 @@ ck_status ck_separable_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     if (!ex->workspace) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
     float *mid = ex->workspace; /* [b, out..., cin * m], kept for backward */
@@ -402,7 +404,7 @@ ck_status ck_separable_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     int64_t ny = ck_numel(&out[0]), nmid = g.batch * mid_row(l);
     float *buf = ck_layer_scratch(l, ny + nmid);

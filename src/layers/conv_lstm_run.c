@@ -192,8 +192,8 @@ typedef struct cl_run {
 static ck_status cl_setup(ck_layer *l, const ck_tensor *in, ck_exec *ex, cl_run *r)
 {
     const ck_rnn_config *c = r->c = CK_CFG(l, ck_rnn_config);
-    if (strcmp(c->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+    ck_status st = ck_runs_channels_last(l, ex, c->data_format);
+    if (st) return st;
     if (!ex || !ex->workspace)
         return ck_layer_error(l, CK_ERR_STATE, "the engine gave no scratch (every input dimension must be known)");
     if (ex->in_masks && ex->in_masks[0])

@@ -280,7 +280,8 @@ static ck_status flatten_build(ck_layer *l, const ck_shape *in, int n_in, ck_sha
 }
 
 CK_CLASS(ck_class_flatten, "Flatten", CK_CONFIG(ck_flatten_config, flatten_fields), CK_ONE_INPUT,
-         .build = flatten_build, .forward = copy_forward, .backward = copy_backward);
+         .build = flatten_build, .forward = copy_forward, .backward = copy_backward,
+         .channels_first = ck_channels_first_rank);
 
 /* ---- Reshape ------------------------------------------------------------------------------ */
 static const ck_field reshape_fields[] = {

@@ -23,6 +23,16 @@ bool ck_scalar_op_of(const ck_layer *l, int *op, double *scalar, bool *scalar_fi
  * NULL if the operation has none (layers/app_layers.c). */
 const ck_layer_class *ck_find_scalar_op_class(const char *class_name);
 
+/* ck_layer_class.channels_first of a class whose config has a data_format
+ * field and whose spatial axes are all of input 0's but batch and channels:
+ * their number when that field is channels_first, else 0. */
+int ck_channels_first_rank(const ck_layer *l);
+/* Whether a hook may read its tensors as channels-last: the data_format is
+ * channels_last, or the engine moved the channel axis for this call
+ * for this call (ex->channels_last_view: the layer, or the wrapper it is in);
+ * otherwise an error naming the layer and field. */
+ck_status ck_runs_channels_last(const ck_layer *l, const ck_exec *ex, const char *data_format);
+
 /* One entry of the class table for a class of keras.layers: the variable, Keras's
  * class name, then designators: CK_CONFIG(config struct, field table), inputs,
  * hooks and flags. A family whose classes share hooks lists them once in a

@@ -125,8 +125,8 @@ static ck_status noise_forward(CK_FWD_ARGS)
         return CK_OK;
     }
     if (!mask) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
-    if (c->data_format[0] && strcmp(c->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be trained");
+    ck_status st = ck_runs_channels_last(l, ex, c->data_format);
+    if (st) return st;
     if (!strncmp(name, "SpatialDropout", 14)) {
         spatial_mask(c, x, mask, &ex->rng);
     } else if (!strcmp(name, "GaussianDropout")) {
@@ -158,7 +158,7 @@ static int64_t alpha_workspace(const ck_layer *l) { return 2 * noise_workspace(l
 
 #define NZ_HOOKS(ws)                                                                              \
     CK_ONE_INPUT, .build = noise_build, .forward = noise_forward, .backward = noise_backward, .workspace = ws, \
-        .no_build_config = true
+        .no_build_config = true, .channels_first = ck_channels_first_rank
 
 /* Keras writes SpatialDropout's config by hand: no trainable, dtype a string. */
 CK_CLASS(ck_class_sd1, "SpatialDropout1D", CK_CONFIG(ck_noise_config, sd1_fields), NZ_HOOKS(noise_workspace),

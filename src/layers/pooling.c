@@ -93,12 +93,12 @@ typedef struct pool_geom {
     int64_t batch, c, in[3], out[3], k[3], s[3], pad[3];
 } pool_geom;
 
-static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, pool_geom *g)
+static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const ck_exec *ex, pool_geom *g)
 {
     const ck_pool_config *c = CK_CFG(l, ck_pool_config);
     int r = c->pool_size.n;
-    if (strcmp(c->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+    ck_status st = ck_runs_channels_last(l, ex, c->data_format);
+    if (st) return st;
     *g = (pool_geom){.batch = x->shape.dim[0], .c = x->shape.dim[r + 1]};
     for (int a = 0; a < 3; a++) g->in[a] = g->out[a] = g->k[a] = g->s[a] = 1;
     for (int i = 0; i < r; i++) {
@@ -118,13 +118,31 @@ static void window(const pool_geom *g, int a, int64_t o, int64_t *lo, int64_t *h
     *hi = end > g->in[a] ? g->in[a] : end;
 }
 
-static void pool_run(const pool_geom *g, const float *x, float *y, bool is_max)
+/* Element visits below which a pooling pass keeps to one thread. */
+#define POOL_PAR_MIN ((int64_t)1 << 18)
+
+/* One pooling pass over samples or image rows (ck_parallel_for). */
+typedef struct pool_job {
+    const pool_geom *g;
+    const float *x, *dy;
+    float *y, *dx;
+    bool is_max;
+} pool_job;
+
+static int pool_team(const pool_geom *g)
 {
+    return ck_team_size(g->batch * g->in[0] * g->in[1] * g->in[2] * g->c, POOL_PAR_MIN);
+}
+
+static void pool_samples(void *ctx, int64_t b0, int64_t b1)
+{
+    const pool_job *j = ctx;
+    const pool_geom *g = j->g;
+    bool is_max = j->is_max;
     int64_t nin = g->in[0] * g->in[1] * g->in[2], nout = g->out[0] * g->out[1] * g->out[2];
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < g->batch; b++) {
-        const float *xb = x + b * nin * g->c;
-        float *yb = y + b * nout * g->c;
+    for (int64_t b = b0; b < b1; b++) {
+        const float *xb = j->x + b * nin * g->c;
+        float *yb = j->y + b * nout * g->c;
         for (int64_t o0 = 0; o0 < g->out[0]; o0++)
             for (int64_t o1 = 0; o1 < g->out[1]; o1++)
                 for (int64_t o2 = 0; o2 < g->out[2]; o2++) {
@@ -145,6 +163,12 @@ static void pool_run(const pool_geom *g, const float *x, float *y, bool is_max)
                     }
                 }
     }
+}
+
+static void pool_run(const pool_geom *g, const float *x, float *y, bool is_max)
+{
+    pool_job job = {.g = g, .x = x, .y = y, .is_max = is_max};
+    ck_parallel_for(pool_team(g), g->batch, pool_samples, &job);
 }
 
 /* The CNN workhorse, MaxPooling2D((2, 2)) valid: every window is full, so the
@@ -181,7 +205,7 @@ static ck_status pool_forward(CK_FWD_ARGS, bool is_max)
 {
     (void)n_in, (void)n_out, (void)ex;
     pool_geom g;
-    ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
+    ck_status st = pool_geom_of(l, &in[0], &out[0], ex, &g);
     if (st) return st;
     if (is_max && is_max2x2(&g)) max2x2_run(&g, in[0].data, out[0].data);
     else pool_run(&g, in[0].data, out[0].data, is_max);
@@ -193,8 +217,8 @@ static ck_status avg_forward(CK_FWD_ARGS) { return pool_forward(l, in, n_in, out
 static ck_status global_forward(CK_FWD_ARGS, bool is_max)
 {
     (void)n_in, (void)n_out;
-    if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
+    ck_status st = ck_runs_channels_last(l, ex, CK_CFG(l, ck_pool_config)->data_format);
+    if (st) return st;
     const ck_shape *s = &in[0].shape;
     int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
     /* Keras's mask (Embedding(mask_zero) upstream): average the unmasked steps only */
@@ -220,13 +244,16 @@ static ck_status gavg_forward(CK_FWD_ARGS) { return global_forward(l, in, n_in, 
 /* ---- backward ------------------------------------------------------------------------ */
 /* Max: the gradient goes to the first maximum of each window (what XLA's
  * select-and-scatter picks); average: spread evenly over the real elements. */
-static void pool_back(const pool_geom *g, const float *x, const float *dy, float *dx, bool is_max)
+static void pool_back_samples(void *ctx, int64_t b0, int64_t b1)
 {
+    const pool_job *j = ctx;
+    const pool_geom *g = j->g;
+    const float *dy = j->dy;
+    bool is_max = j->is_max;
     int64_t nin = g->in[0] * g->in[1] * g->in[2], nout = g->out[0] * g->out[1] * g->out[2];
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < g->batch; b++) {
-        const float *xb = x + b * nin * g->c;
-        float *dxb = dx + b * nin * g->c;
+    for (int64_t b = b0; b < b1; b++) {
+        const float *xb = j->x + b * nin * g->c;
+        float *dxb = j->dx + b * nin * g->c;
         for (int64_t op = 0; op < nout; op++) {
             int64_t o0 = op / (g->out[1] * g->out[2]), o1 = op / g->out[2] % g->out[1], o2 = op % g->out[2];
             const float *d = dy + (b * nout + op) * g->c;
@@ -247,6 +274,12 @@ static void pool_back(const pool_geom *g, const float *x, const float *dy, float
             }
         }
     }
+}
+
+static void pool_back(const pool_geom *g, const float *x, const float *dy, float *dx, bool is_max)
+{
+    pool_job job = {.g = g, .x = x, .dy = dy, .dx = dx, .is_max = is_max};
+    ck_parallel_for(pool_team(g), g->batch, pool_back_samples, &job);
 }
 
 /* max2x2_run's backward: each window's gradient goes to its first maximum
@@ -271,15 +304,22 @@ CK_SIMD_CLONES static void max2x2_back_row(const float *a, const float *b, const
         }
 }
 
+static void max2x2_back_rows(void *ctx, int64_t r0, int64_t r1)
+{
+    const pool_job *j = ctx;
+    const pool_geom *g = j->g;
+    int64_t c = g->c;
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t img = r / g->out[1], oy = r % g->out[1], at = ((img * g->in[1] + 2 * oy) * g->in[2]) * c;
+        max2x2_back_row(j->x + at, j->x + at + g->in[2] * c, j->dy + r * g->out[2] * c, j->dx + at,
+                        j->dx + at + g->in[2] * c, g->out[2], c);
+    }
+}
+
 static void max2x2_back(const pool_geom *g, const float *x, const float *dy, float *dx)
 {
-    int64_t c = g->c, rows = g->batch * g->in[0] * g->out[1];
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t img = r / g->out[1], oy = r % g->out[1], at = ((img * g->in[1] + 2 * oy) * g->in[2]) * c;
-        max2x2_back_row(x + at, x + at + g->in[2] * c, dy + r * g->out[2] * c, dx + at, dx + at + g->in[2] * c,
-                        g->out[2], c);
-    }
+    pool_job job = {.g = g, .x = x, .dy = dy, .dx = dx};
+    ck_parallel_for(pool_team(g), g->batch * g->in[0] * g->out[1], max2x2_back_rows, &job);
 }
 
 /* max2x2_back_row writing din instead of adding to it, relu's derivative at
@@ -307,7 +347,7 @@ static ck_status max_backward_relu(ck_layer *l, const ck_tensor *in, const ck_te
                                    float *din)
 {
     pool_geom g;
-    ck_status st = pool_geom_of(l, in, out, &g);
+    ck_status st = pool_geom_of(l, in, out, NULL, &g);
     if (st || !is_max2x2(&g)) return st ? st : CK_ERR_UNSUPPORTED;
     int64_t c = g.c, w = g.in[2] * c, used = 2 * g.out[2] * c, image = g.in[1] * w;
     for (int64_t img = 0; img < g.batch * g.in[0]; img++) {
@@ -330,7 +370,7 @@ static ck_status pool_backward(CK_BWD_ARGS, bool is_max)
     (void)n_in, (void)n_out, (void)ex, (void)dout;
     if (!din[0].data) return CK_OK;
     pool_geom g;
-    ck_status st = pool_geom_of(l, &in[0], &out[0], &g);
+    ck_status st = pool_geom_of(l, &in[0], &out[0], ex, &g);
     if (st) return st;
     if (is_max && is_max2x2(&g)) max2x2_back(&g, in[0].data, dout[0].data, din[0].data);
     else pool_back(&g, in[0].data, dout[0].data, din[0].data, is_max);
@@ -341,8 +381,10 @@ static ck_status avg_backward(CK_BWD_ARGS) { return pool_backward(l, in, n_in, o
 
 static ck_status global_backward(CK_BWD_ARGS, bool is_max)
 {
-    (void)n_in, (void)n_out, (void)ex, (void)l;
+    (void)n_in, (void)n_out;
     if (!din[0].data) return CK_OK;
+    ck_status st = ck_runs_channels_last(l, ex, CK_CFG(l, ck_pool_config)->data_format);
+    if (st) return st;
     const ck_shape *s = &in[0].shape;
     int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
     for (int64_t b = 0; b < s->dim[0]; b++) {
@@ -367,7 +409,7 @@ static ck_status gavg_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in
 
 #define POOL_HOOKS(build_, flops_, kind)                                                         \
     CK_ONE_INPUT, .build = build_, .flops = flops_, .forward = kind##_forward, .backward = kind##_backward, \
-        .no_build_config = true
+        .no_build_config = true, .channels_first = ck_channels_first_rank
 
 /* Pooling reads only the rows it pools: it can run behind a streaming producer. */
 static const ck_fusion per_sample = {.per_sample = true};

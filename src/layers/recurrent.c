@@ -392,12 +392,20 @@ CK_CLASS(ck_class_simple_rnn, "SimpleRNN", CK_CONFIG(T, simple_rnn_fields), RNN_
 CK_CLASS(ck_class_lstm, "LSTM", CK_CONFIG(T, lstm_fields), RNN_HOOKS);
 CK_CLASS(ck_class_gru, "GRU", CK_CONFIG(T, gru_fields), RNN_HOOKS);
 
+/* ConvLSTM's spatial axes follow the time axis and the channels; the engine
+ * moves the channels last for channels_first (ck_layer_class.channels_first). */
+static int conv_lstm_channels_first(const ck_layer *l)
+{
+    const T *c = CK_CFG(l, T);
+    return !strcmp(c->data_format, "channels_first") ? (int)c->kernel_size.n : 0;
+}
+
 CK_CLASS(ck_class_conv_lstm1d, "ConvLSTM1D", CK_CONFIG(T, conv_lstm1d_fields), CK_ONE_INPUT,
          .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
-         .workspace = ck_conv_lstm_workspace);
+         .workspace = ck_conv_lstm_workspace, .channels_first = conv_lstm_channels_first);
 CK_CLASS(ck_class_conv_lstm2d, "ConvLSTM2D", CK_CONFIG(T, conv_lstm2d_fields), CK_ONE_INPUT,
          .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
-         .workspace = ck_conv_lstm_workspace);
+         .workspace = ck_conv_lstm_workspace, .channels_first = conv_lstm_channels_first);
 
 CK_FAMILY(ck_recurrent_layers, &ck_class_simple_rnn, &ck_class_lstm, &ck_class_gru, &ck_class_conv_lstm1d,
           &ck_class_conv_lstm2d);

@@ -34,7 +34,7 @@ static ck_status pad_crop_build(ck_layer *l, const ck_shape *in, int n_in, ck_sh
     int r = rank_of(l);
     ck_spatial sp;
     int64_t p[3][2];
-    ck_status st = ck_spatial_of(l, &in[0], r, r == 1 ? "channels_last" : c->data_format, &sp);
+    ck_status st = ck_spatial_of(l, &in[0], r, c->data_format, &sp);
     if (!st) st = ck_parse_pairs(l, crop ? "cropping" : "padding", crop ? c->cropping : c->padding, r, p);
     if (st) return st;
     out[0] = in[0];
@@ -65,7 +65,7 @@ static ck_status up_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *o
     ck_resize_config *c = CK_CFG(l, ck_resize_config);
     int r = rank_of(l);
     ck_spatial sp;
-    ck_status st = ck_spatial_of(l, &in[0], r, r == 1 ? "channels_last" : c->data_format, &sp);
+    ck_status st = ck_spatial_of(l, &in[0], r, c->data_format, &sp);
     if (st) return st;
     out[0] = in[0];
     for (int i = 0; i < r; i++) {
@@ -93,14 +93,13 @@ static int64_t source(resize_op op, const int64_t p[2], int64_t size, int64_t in
 /* Forward copies each output position from its source (or writes zeros);
  * backward (`back`) adds each output gradient onto its source, the adjoint. */
 static ck_status resize_run(ck_layer *l, const ck_tensor *x, float *xgrad, ck_tensor *y, const float *ygrad,
-                            resize_op op, bool back)
+                            resize_op op, bool back, const ck_exec *ex)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     int r = rank_of(l);
     int64_t p[3][2] = {{0}};
-    if (r > 1 && strcmp(c->data_format, "channels_last"))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
-    ck_status st = op == OP_UP ? CK_OK
+    ck_status st = ck_runs_channels_last(l, ex, c->data_format);
+    if (!st) st = op == OP_UP ? CK_OK
                                : ck_parse_pairs(l, op == OP_CROP ? "cropping" : "padding",
                                                 op == OP_CROP ? c->cropping : c->padding, r, p);
     if (st) return st;
@@ -137,15 +136,15 @@ static ck_status resize_run(ck_layer *l, const ck_tensor *x, float *xgrad, ck_te
 }
 static ck_status resize_forward(CK_FWD_ARGS, resize_op op)
 {
-    (void)n_in, (void)n_out, (void)ex;
-    return resize_run(l, &in[0], NULL, &out[0], NULL, op, false);
+    (void)n_in, (void)n_out;
+    return resize_run(l, &in[0], NULL, &out[0], NULL, op, false, ex);
 }
 static ck_status resize_backward(CK_BWD_ARGS, resize_op op)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
     if (!din[0].data) return CK_OK;
     ck_tensor y = out[0]; /* only its shape is read going backward */
-    return resize_run(l, &in[0], din[0].data, &y, dout[0].data, op, true);
+    return resize_run(l, &in[0], din[0].data, &y, dout[0].data, op, true, ex);
 }
 static ck_status pad_forward(CK_FWD_ARGS) { return resize_forward(l, in, n_in, out, n_out, ex, OP_PAD); }
 static ck_status crop_forward(CK_FWD_ARGS) { return resize_forward(l, in, n_in, out, n_out, ex, OP_CROP); }
@@ -192,13 +191,15 @@ static ck_status bilinear_forward(CK_FWD_ARGS)
 /* UpSampling2D's other interpolations go through jax.image.resize's kernels,
  * forward and (for training) their transpose. The weights and the half-resampled
  * image are the layer's scratch (ck_layer_scratch): one image's worth, allocated once. */
-static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const float *dy, float *dx)
+static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const float *dy, float *dx,
+                               const ck_exec *ex)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     ck_resize_method m;
-    if (strcmp(c->data_format, "channels_last") || !ck_resize_method_of(c->interpolation, &m))
-        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "only channels_last data can be run with field 'interpolation' '%s'",
-                              c->interpolation);
+    ck_status st = ck_runs_channels_last(l, ex, c->data_format);
+    if (st) return st;
+    if (!ck_resize_method_of(c->interpolation, &m))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'interpolation' '%s' cannot be run", c->interpolation);
     const ck_shape *s = &x->shape;
     int64_t h = s->dim[1], w = s->dim[2], ch = s->dim[3], oh = h * c->size.v[0], ow = w * c->size.v[1];
     float *buf = ck_layer_scratch(l, oh * h + ow * w + oh * w * ch);
@@ -218,11 +219,10 @@ static ck_status up_forward(CK_FWD_ARGS)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     if (rank_of(l) == 2 && !strcmp(c->interpolation, "bilinear")) {
-        if (strcmp(c->data_format, "channels_last"))
-            return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'data_format': only 'channels_last' can be run");
-        return bilinear_forward(l, in, n_in, out, n_out, ex);
+        ck_status st = ck_runs_channels_last(l, ex, c->data_format);
+        return st ? st : bilinear_forward(l, in, n_in, out, n_out, ex);
     }
-    if (rank_of(l) == 2 && strcmp(c->interpolation, "nearest")) return kernel_up_run(l, &in[0], out[0].data, NULL, NULL);
+    if (rank_of(l) == 2 && strcmp(c->interpolation, "nearest")) return kernel_up_run(l, &in[0], out[0].data, NULL, NULL, ex);
     return resize_forward(l, in, n_in, out, n_out, ex, OP_UP);
 }
 
@@ -257,12 +257,14 @@ static ck_status up_backward(CK_BWD_ARGS)
     if (rank_of(l) != 2 || !strcmp(c->interpolation, "nearest"))
         return resize_backward(l, in, n_in, out, dout, n_out, din, ex, OP_UP);
     if (!din[0].data) return CK_OK;
-    if (strcmp(c->interpolation, "bilinear")) return kernel_up_run(l, &in[0], NULL, dout[0].data, din[0].data);
+    if (strcmp(c->interpolation, "bilinear")) return kernel_up_run(l, &in[0], NULL, dout[0].data, din[0].data, ex);
     bilinear_backward(l, &in[0], din[0].data, dout[0].data);
     return CK_OK;
 }
 
-#define RS_HOOKS(build_, kind) CK_ONE_INPUT, .build = build_, .forward = kind##_forward, .backward = kind##_backward
+#define RS_HOOKS(build_, kind)                                                                       \
+    CK_ONE_INPUT, .build = build_, .forward = kind##_forward, .backward = kind##_backward,          \
+        .channels_first = ck_channels_first_rank
 
 CK_CLASS(ck_class_zp1, "ZeroPadding1D", CK_CONFIG(ck_resize_config, zp1_fields), RS_HOOKS(pad_build, pad));
 CK_CLASS(ck_class_zp2, "ZeroPadding2D", CK_CONFIG(ck_resize_config, zp2_fields), RS_HOOKS(pad_build, pad));

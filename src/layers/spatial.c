@@ -5,6 +5,7 @@
  * numbers that Keras accepts in several spellings. */
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
+#include "engine/run.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -18,6 +19,38 @@ ck_status ck_spatial_of(const ck_layer *l, const ck_shape *in, int rank, const c
     bool first = data_format && !strcmp(data_format, "channels_first");
     *out = (ck_spatial){.rank = rank, .first = first ? 2 : 1, .channel = first ? 1 : rank + 1};
     return CK_OK;
+}
+
+static const char *data_format_of(const ck_layer *l)
+{
+    for (int i = 0; i < l->cls->n_fields; i++)
+        if (!strcmp(l->cls->fields[i].name, "data_format")) return (const char *)l->config + l->cls->fields[i].offset;
+    return NULL;
+}
+
+int ck_channels_first_rank(const ck_layer *l)
+{
+    const char *f = data_format_of(l);
+    int r = l->in_shapes[0].rank - 2;
+    return f && !strcmp(f, "channels_first") && r > 0 ? r : 0;
+}
+
+/* Whether l is view or one of its (nested) sublayers. */
+static bool within(const ck_layer *view, const ck_layer *l)
+{
+    if (view == l) return true;
+    for (int i = 0; view && i < view->n_sublayers; i++)
+        if (within(view->sublayers[i], l)) return true;
+    return false;
+}
+
+ck_status ck_runs_channels_last(const ck_layer *l, const ck_exec *ex, const char *data_format)
+{
+    if (!data_format[0] || !strcmp(data_format, "channels_last") || (ex && within(ex->channels_last_view, l)))
+        return CK_OK;
+    return ck_layer_error(l, CK_ERR_UNSUPPORTED,
+                          "field 'data_format': '%s' runs only as a step of a model or in TimeDistributed",
+                          data_format);
 }
 
 ck_status ck_conv_out_len(const ck_layer *l, int64_t in, int64_t k, int64_t stride, int64_t dil,

@@ -378,9 +378,17 @@ static int64_t time_distributed_workspace(const ck_layer *l)
     return t == CK_NONE ? 0 : ws * t;
 }
 
+/* A channels_first wrapped layer: its channel axis follows the time axis, and
+ * the engine moves it for the wrapper and the wrapped layer alike. */
+static int time_distributed_channels_first(const ck_layer *l)
+{
+    const ck_layer *s = l->n_sublayers ? l->sublayers[0] : NULL;
+    return s && s->cls->channels_first ? s->cls->channels_first(s) : 0;
+}
+
 CK_CLASS(ck_class_time_distributed, "TimeDistributed", CK_CONFIG(W, time_distributed_fields),
          CK_ONE_INPUT, .build = time_distributed_build, .forward = time_distributed_forward,
          .backward = time_distributed_backward, .workspace = time_distributed_workspace,
-         .mask = pass_mask);
+         .mask = pass_mask, .channels_first = time_distributed_channels_first);
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);

@@ -14,11 +14,14 @@
 
 /* ---- compile --------------------------------------------------------------------- */
 
+static void drop_kept(ck_compiled *c);
+
 static void compiled_free(void *p)
 {
     ck_compiled *c = p;
     if (!c)
         return;
+    drop_kept(c);
     ck_optimizer_release(&c->opt);
     ck_regs_release(&c->regs);
     for (int o = 0; o < c->n_out; o++)
@@ -277,6 +280,8 @@ ck_status ck_model_compile(ck_model *m, const char *optimizer, const char *loss,
 typedef struct loop_bufs {
     ck_exec *ex;
     int64_t batch;
+    int64_t planned, order_cap; /* the engine's batch, order's length                  */
+    uint64_t plan_gen;     /* the model's when planned; ~0: shaped for one call only     */
     float *x[CK_MAX_IO];   /* [batch, in_size] per input                                */
     float *y[CK_MAX_IO], *sw[CK_MAX_IO]; /* per output: [batch, rows*label_width], [batch*rows] */
     float *per_row[CK_MAX_IO], *grad[CK_MAX_IO]; /* [batch*rows], [batch, out_size]      */
@@ -320,6 +325,41 @@ static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int6
     }
     b->ex->act_regs = c->regs.act;
     b->ex->n_act_regs = c->regs.n_act;
+    return CK_OK;
+}
+
+static void drop_kept(ck_compiled *c)
+{
+    if (c->kept)
+        bufs_free(c->kept);
+    ck_free(c->kept);
+    c->kept = NULL;
+}
+
+/* fit's buffers: those of the last fit when they fit this call (same planned
+ * batch, model not planned again since, no per-call shapes), else new ones,
+ * kept with the compiled model for the next call: planning the engine again
+ * cost the CNN about 10 ms a call. */
+static ck_status fit_bufs(ck_model *m, ck_compiled *c, int64_t batch, int64_t n, loop_bufs **out)
+{
+    loop_bufs *k = c->kept;
+    if (k && !c->in_shapes && k->planned == batch && k->order_cap >= n && k->plan_gen == m->plan_gen) {
+        ck_exec_restart(k->ex);
+        *out = k;
+        return CK_OK;
+    }
+    drop_kept(c);
+    if (!(k = ck_calloc(1, sizeof *k)))
+        return ck_fail(CK_ERR_NOMEM, "fit: out of memory");
+    ck_status st = bufs_new(m, c, batch, n, k);
+    if (st != CK_OK) {
+        ck_free(k);
+        return st;
+    }
+    c->fit_plans++;
+    k->planned = batch, k->order_cap = n;
+    k->plan_gen = c->in_shapes ? ~(uint64_t)0 : m->plan_gen;
+    *out = c->kept = k;
     return CK_OK;
 }
 
@@ -705,10 +745,10 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
     int64_t plan = batch < train.n ? batch : train.n;
     if (val.n > plan)
         plan = batch < val.n ? batch : val.n;
-    loop_bufs b;
-    if ((st = bufs_new(m, c, plan, train.n, &b)) != CK_OK)
+    loop_bufs *b = NULL;
+    if ((st = fit_bufs(m, c, plan, train.n, &b)) != CK_OK)
         return st;
-    b.batch = batch < plan ? batch : plan;
+    b->batch = batch < plan ? batch : plan;
     ck_fit_ctx f = {.model = m, .c = c, .opts = opts, .initial_epoch = opts->initial_epoch};
     st = history_for(c, val.n > 0, ck_callbacks_log_lr(opts), &f.hist);
     c->stop_training = false;
@@ -721,11 +761,12 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
             ck_print(opts, line);
         }
         if ((st = ck_callbacks_epoch_begin(&f, e)) == CK_OK)
-            st = run_epoch(&f, &train, &val, &b, e);
+            st = run_epoch(&f, &train, &val, b, e);
     }
     if (st == CK_OK)
         ck_callbacks_train_end(&f);
-    bufs_free(&b);
+    if (st != CK_OK) /* a failed step may leave the engine half-way */
+        drop_kept(c);
     if (st == CK_OK && history)
         *history = f.hist;
     else

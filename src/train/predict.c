@@ -4,9 +4,11 @@
  * None non-batch input dims (variable-length sequences) run through
  * ck_model_predict_shaped, on a plan specialised to the data's shapes. */
 #include "engine/exec.h"
+#include "kernels/gemm_packed.h"
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <string.h>
 
 struct ck_predictor {
@@ -73,6 +75,32 @@ void ck_predictor_free(ck_predictor *p)
 
 #define PREDICT_DEFAULT_BATCH 32
 
+static void exec_free(void *ex) { ck_exec_free(ex); }
+
+/* An engine for up to `batch` rows: the one the last call kept when it is
+ * planned for that many rows or more and the model was not planned again
+ * since (plan_gen), else a new one; the caller owns it until put_back. */
+static ck_status take_engine(ck_model *m, int64_t batch, ck_exec **out)
+{
+    ck_exec *ex = atomic_exchange(&m->kept_predict, NULL);
+    if (ex && ex->batch >= batch && ex->plan_gen == m->plan_gen) {
+        *out = ex;
+        return CK_OK;
+    }
+    ck_exec_free(ex);
+    ck_status st = ck_exec_create(m, batch, out);
+    if (!st) (*out)->inference_only = true;
+    return st;
+}
+
+/* Keeps ex for the next call (freed with the model); of concurrent calls the
+ * last to finish keeps its engine, and the one it replaces is freed. */
+static void put_back(ck_model *m, ck_exec *ex)
+{
+    m->kept_predict_free = exec_free;
+    ck_exec_free(atomic_exchange(&m->kept_predict, ex));
+}
+
 ck_status ck_model_predict(ck_model *m, const float *const *inputs, int64_t rows, float **outputs, int64_t batch_size)
 {
     if (!m) return ck_fail(CK_ERR_ARG, "ck_model_predict: model is NULL");
@@ -84,8 +112,7 @@ ck_status ck_model_predict(ck_model *m, const float *const *inputs, int64_t rows
     int64_t batch = batch_size > 0 ? batch_size : PREDICT_DEFAULT_BATCH;
     if (batch > rows) batch = rows;
     ck_exec *ex;
-    if ((st = ck_exec_create(m, batch, &ex))) return st;
-    ex->inference_only = true;
+    if ((st = take_engine(m, batch, &ex))) return st;
     const float *chunk[64];
     if (m->n_inputs > 64) st = ck_fail(CK_ERR_UNSUPPORTED, "model '%s': more than 64 inputs", m->base.name);
     for (int64_t first = 0; !st && first < rows; first += batch) {
@@ -97,7 +124,7 @@ ck_status ck_model_predict(ck_model *m, const float *const *inputs, int64_t rows
         }
         if (!(st = ck_exec_forward(ex, chunk, n, false))) copy_outputs(ex, n, outputs, first);
     }
-    ck_exec_free(ex);
+    put_back(m, ex);
     return st;
 }
 
@@ -168,6 +195,12 @@ ck_status ck_model_predict1(ck_model *m, const float *input, int64_t rows, float
         return ck_fail(CK_ERR_ARG, "model '%s' has %d inputs and %d outputs; ck_model_predict1 needs 1 and 1",
                        m->base.name, m->n_inputs, m->n_outputs);
     return ck_model_predict(m, &input, rows, &output, 0);
+}
+
+const char *ck_kernel_isa(void)
+{
+    int nr = ck_packed_nr();
+    return nr == 32 ? "avx512" : nr == 16 ? "avx2" : "none";
 }
 
 void ck_set_num_threads(int n)

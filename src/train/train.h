@@ -74,6 +74,8 @@ typedef struct ck_compiled {
      * those of the last *_shaped call's data, -1 before one. */
     bool varlen;
     const ck_shape *in_shapes;  /* the current call's data shapes (borrowed) or NULL */
+    struct loop_bufs *kept;     /* the last fit's engine and buffers (fit.c), for the next */
+    int fit_plans;              /* engines fit has planned since compile         */
 } ck_compiled;
 
 struct ck_history {
