@@ -29,7 +29,7 @@
 
 #define EX_ALIGN 4          /* floats: every arena value starts 16-byte aligned */
 #define EX_DEFAULT_BIN ((int64_t)1 << 20)
-#define EX_TMP 24
+#define EX_TMP 64
 #define EX_MAX_MODEL_IO 64  /* inputs or outputs of the top-level model */
 
 /* A weight or derived constant array written to the file. */
@@ -418,19 +418,20 @@ static ex_array *new_array(ex_ctx *c, const ck_layer *l, const char *prefix, con
 const char *ex_weight(ex_ctx *c, const ck_layer *l, const ck_weight *w)
 {
     if (!c->emitting) return "w";
+    /* names are copied out: the array records move when more are added */
     for (int i = 0; i < c->n_arrays; i++)
-        if (c->arrays[i].src == w->value) return c->arrays[i].name;
+        if (c->arrays[i].src == w->value) return ex_str(c, "%s", c->arrays[i].name);
     ex_array *a = new_array(c, l, "w", w->name, w->value, w->size);
     if (!a) return "w";
     a->src = w->value;
-    return a->name;
+    return ex_str(c, "%s", a->name);
 }
 
 const char *ex_floats(ex_ctx *c, const ck_layer *l, const char *tag, const float *v, int64_t n)
 {
     if (!c->emitting) return "w";
     ex_array *a = new_array(c, l, "c", tag, v, n);
-    return a ? a->name : "w";
+    return a ? ex_str(c, "%s", a->name) : "w";
 }
 
 const char *ex_longs(ex_ctx *c, const ck_layer *l, const char *tag, const int64_t *v, int n)
