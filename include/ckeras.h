@@ -368,6 +368,27 @@ CK_API ck_status ck_model_compile_weighted_metrics(ck_model *model, const char *
  * compile() alone does not show "Optimizer params" in summary() and counts; the
  * first fit() or this call does. CK_ERR_STATE if the model is not compiled. */
 CK_API ck_status ck_model_build_optimizer(ck_model *model);
+/* model.get_compile_config() as JSON text: the optimizer with its
+ * hyper-parameters, the loss and metrics, as Keras 3 records compile(optimizer,
+ * loss="mse", metrics=[...]); "{}" for a model not compiled or compiled in a way
+ * Keras's form cannot carry here (a schedule, several outputs, a loss with
+ * arguments). malloc'ed; the caller frees it. */
+CK_API ck_status ck_model_compile_config(const ck_model *model, char **json_text);
+/* Keras's model.optimizer.variables of a compiled model, in Keras's order
+ * (iteration, learning_rate unless a schedule replaces it, the slots as the
+ * Keras optimizer's build() makes them, Nadam's u_product), which .keras files
+ * store under optimizer/vars/<i>: their count, then each one's shape and values
+ * (values may be NULL to ask only the shape; scalars are given as one float). */
+CK_API int ck_model_optimizer_variable_count(const ck_model *model);
+CK_API ck_status ck_model_optimizer_variable(const ck_model *model, int index, ck_shape *shape, float *values);
+CK_API ck_status ck_model_set_optimizer_variable(ck_model *model, int index, const ck_shape *shape,
+                                                 const float *values);
+/* The variable's name under the optimizer, as Keras's variable.path has it after
+ * "<optimizer name>/": "iteration", "learning_rate",
+ * "sequential_dense_kernel_momentum" (legacy .h5 optimizer_weights). */
+CK_API ck_status ck_model_optimizer_variable_name(const ck_model *model, int index, char *out, size_t cap);
+/* Keras's class name of a compiled model's optimizer ("Adam"); NULL if none. */
+CK_API const char *ck_model_optimizer_class(const ck_model *model);
 
 /* ==== train: history and callbacks =========================================== */
 /* History.history of fit() (and evaluate()'s logs): "loss", metrics,

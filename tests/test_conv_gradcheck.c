@@ -92,7 +92,16 @@ int main(void)
         ck_sequential_add(m, ck_dense(2, "activation='softmax'"));
         gradcheck("CNN training", m, 1.0f, true);
     }
+    /* channels_first pooling (transposed to channels-last and back); last, so the
+     * models above keep their random data */
+    gradcheck("MaxPooling2D channels_first", gc_seq("(2, 4, 5)", "MaxPooling2D", "data_format='channels_first'"), -1.0f, false);
+    gradcheck("AveragePooling1D channels_first same",
+              gc_seq("(2, 5)", "AveragePooling1D", "pool_size=2, padding='same', data_format='channels_first'"), 1.0f, false);
+    gradcheck("GlobalMaxPooling2D channels_first", gc_seq("(2, 3, 2)", "GlobalMaxPooling2D", "data_format='channels_first'"),
+              -1.0f, false);
+    gradcheck("GlobalAveragePooling1D channels_first",
+              gc_seq("(3, 4)", "GlobalAveragePooling1D", "data_format='channels_first'"), 1.0f, false);
     printf("conv gradcheck: %d models checked\n", gradcheck_models());
-    CHECK(gradcheck_models() == 64, "expected 64 models, checked %d", gradcheck_models());
+    CHECK(gradcheck_models() == 68, "expected 68 models, checked %d", gradcheck_models());
     return test_report("test_conv_gradcheck");
 }

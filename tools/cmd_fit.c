@@ -203,7 +203,12 @@ static int run_fit(const cli_args *c, bool train)
     int rc = 0;
     if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
     if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
-    /* No --loss: the compile() a .keras file recorded (load_model compiles it). */
+    /* No --loss: the compile() a .keras file recorded (load_model compiles it),
+     * its optimizer state included; the progress output says which compile trains. */
+    const char *file_optimizer = ck_model_optimizer_class(m);
+    if (a.o.verbose && a.nloss) printf("compile: from the options (%s)\n", a.optimizer);
+    else if (a.o.verbose && file_optimizer)
+        printf("compile: the file's compile config (%s, its optimizer state)\n", file_optimizer);
     if (a.nloss && ck_model_compile_outputs(m, a.optimizer, a.loss, a.nloss, a.n_loss_weights ? a.loss_weights : NULL,
                                             a.metrics, a.nmetrics)) {
         rc = cli_fail(a.model);

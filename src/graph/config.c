@@ -409,7 +409,13 @@ static ck_status set_ints(const ck_field *f, json_t *v, ck_ints *out)
         r.n = (int)n;
         for (size_t i = 0; i < n; i++) {
             json_t *e = json_array_get(v, i);
-            if (!json_is_integer(e)) return ck_fail(CK_ERR_CONFIG, "expected integers");
+            if (json_is_null(e) && (f->flags & CK_FF_NONE_ITEMS)) {
+                r.v[i] = CK_NONE;
+                continue;
+            }
+            if (!json_is_integer(e))
+                return ck_fail(CK_ERR_CONFIG, (f->flags & CK_FF_NONE_ITEMS) ? "expected integers or None"
+                                                                             : "expected integers");
             r.v[i] = json_integer_value(e);
         }
     } else {
@@ -417,6 +423,22 @@ static ck_status set_ints(const ck_field *f, json_t *v, ck_ints *out)
     }
     *out = r;
     return CK_OK;
+}
+
+/* A .keras config.json marks objects shared between layers (Bidirectional's two
+ * RNNs share initializers) with shared_object_id; to_json() never writes it, and
+ * nor does ckeras. */
+static void drop_shared_object_ids(json_t *v)
+{
+    const char *key;
+    json_t *e;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_del(v, "shared_object_id");
+        json_object_foreach(v, key, e) drop_shared_object_ids(e);
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, e) drop_shared_object_ids(e);
+    }
 }
 
 static ck_status set_null(const ck_field *f, void *p)
@@ -484,7 +506,10 @@ static ck_status set_field(const ck_field *f, void *cfg, json_t *v)
     case CK_FT_JSON: {
         char **s = p;
         ck_free(*s);
-        *s = json_is_null(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_t *copy = json_deep_copy(v);
+        drop_shared_object_ids(copy);
+        *s = json_is_null(copy) ? NULL : json_dumps(copy, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(copy);
         return CK_OK;
     }
     }
@@ -663,7 +688,9 @@ static json_t *field_to_json(const ck_field *f, const void *cfg)
         if (t->is_null) return json_null();
         if (f->flags & CK_FF_SERIALIZE_INT && t->n == 1) return json_integer(t->v[0]);
         json_t *a = json_array();
-        for (int i = 0; i < t->n; i++) json_array_append_new(a, json_integer(t->v[i]));
+        for (int i = 0; i < t->n; i++)
+            json_array_append_new(a, t->v[i] == CK_NONE && (f->flags & CK_FF_NONE_ITEMS) ? json_null()
+                                                                                         : json_integer(t->v[i]));
         return a;
     }
     case CK_FT_SHAPE: {

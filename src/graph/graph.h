@@ -67,6 +67,8 @@ enum {
     CK_FF_OMIT_NULL = 8, /* written only when set: Keras's base Layer.get_config adds
                             activity_regularizer only when it is not None        */
     CK_FF_MINUS1 = 16,   /* SHAPE: an unknown dim is written -1 (Reshape keeps it) */
+    CK_FF_NONE_ITEMS = 32, /* INTS: items may be None (CK_NONE), as EinsumDense's
+                              output_shape=(None, 4) keeps the input's size there */
 };
 
 typedef struct ck_field {
@@ -88,6 +90,18 @@ typedef struct ck_field {
  * through, or a new one the layer writes (Embedding(mask_zero), Masking). */
 typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW } ck_mask_mode;
 
+/* A child of a layer in Keras 3's saved-state tree (saving_lib._save_state walks
+ * a layer's attributes: an RNN's `cell`, Bidirectional's `forward_layer`,
+ * MultiHeadAttention's `query_dense`). It holds the layer's weights named
+ * "<scope>/...", scope being `scope` or, when that is NULL, the name of
+ * sublayers[sublayer], whose own tree then continues below; its vars group
+ * records the scope as its name (a part without weights, such as
+ * MultiHeadAttention's `_softmax`, still has one). */
+typedef struct ck_saved_part {
+    const char *attr;   /* "cell", "forward_layer", "query_dense" */
+    const char *scope;  /* "lstm_cell", "query"; NULL: a sublayer */
+    int sublayer;
+} ck_saved_part;
 /* The hooks the engine runs a node with. `in`/`out` hold concrete batch sizes.
  * Backward accumulates (+=) into din (zeroed by the engine; a NULL din[i].data
  * means that gradient is not needed) and sets weight grads. A hook is declared
@@ -158,6 +172,13 @@ typedef struct ck_layer_class {
     /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
      * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
     ck_mask_mode (*mask)(const ck_layer *l, int index);
+    /* Children in Keras 3's saved-state tree, ended by an entry with a NULL attr;
+     * NULL: every weight is in the layer's own vars group. */
+    const ck_saved_part *saved_parts;
+    /* The call keyword that adds outputs (MultiHeadAttention's
+     * return_attention_scores); a loaded node that sets it true sets the
+     * layer's optional_outputs before the layer is built. */
+    const char *optional_outputs_kwarg;
 } ck_layer_class;
 
 /* ---- the class table (graph/classes.c) -------------------------------------------- */
@@ -261,6 +282,7 @@ struct ck_layer {
     ck_model *model;            /* non-NULL when this layer is a model         */
     ck_model *owner;            /* the model or graph that owns this layer     */
     void *state;                /* per-layer engine state, owned by the class  */
+    bool optional_outputs;      /* called with the class's optional_outputs_kwarg */
     ck_layer **sublayers;       /* wrapped layers (Bidirectional...), owned; their
                                  * weights are mirrored in `weights` in order  */
     int n_sublayers;
@@ -276,6 +298,9 @@ ck_status ck_layer_add_weight(ck_layer *l, const char *name, ck_shape shape,
 /* Builds the layer on given input shapes (once; later calls check compatibility). */
 ck_status ck_layer_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out);
 int64_t ck_layer_params(const ck_layer *l);
+/* Bytes of one value of the layer's float variables: its dtype policy's
+ * variable_dtype (float64 layers keep float64 variables, mixed_float16 float32). */
+int ck_layer_variable_bytes(const ck_layer *l);
 
 /* ---- models ------------------------------------------------------------------- */
 typedef enum ck_model_kind { CK_SEQUENTIAL, CK_FUNCTIONAL } ck_model_kind;
@@ -348,6 +373,10 @@ struct ck_model {
      * written back by to_json while that compile (file_compile_engine) stands. */
     char *file_compile_config;
     const void *file_compile_engine;
+    /* A loaded config's inputs or outputs given as a dict ({"a": ["a", 0, 0]}, as
+     * Keras 3.15 writes for dict inputs): its keys in order as a JSON array text,
+     * written back by to_json; NULL: a list. */
+    char *input_keys, *output_keys;
 };
 
 /* Every weight of the model in get_weights() order (deduplicated by identity). */

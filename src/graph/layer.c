@@ -197,6 +197,13 @@ ck_status ck_layer_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *ou
     return CK_OK;
 }
 
+int ck_layer_variable_bytes(const ck_layer *l)
+{
+    if (!strcmp(l->dtype, "float64")) return 8;
+    if (!strcmp(l->dtype, "float16") || !strcmp(l->dtype, "bfloat16")) return 2;
+    return 4;
+}
+
 int64_t ck_layer_params(const ck_layer *l)
 {
     if (l->model) {

@@ -73,6 +73,8 @@ void ck_model_free(ck_model *m)
     if (m->engine_free) m->engine_free(m->engine);
     if (m->kept_predict_free) m->kept_predict_free(m->kept_predict);
     ck_free(m->file_compile_config);
+    ck_free(m->input_keys);
+    ck_free(m->output_keys);
     for (int i = 0; i < m->n_owned; i++) {
         m->owned[i]->owner = NULL;
         ck_layer_free(m->owned[i]);
@@ -632,10 +634,32 @@ ck_status ck_model_reinitialize(ck_model *m)
     return allocate_weights(m, true);
 }
 
+/* Keras's _build_map (ops/function.py): serialized nodes refer to operations by
+ * name, so each name of a model's own operations (InputLayers included) must be
+ * unique. */
+static ck_status check_unique_names(const ck_model *m)
+{
+    int n = m->n_layers + 1;
+    for (int i = 0; i < n; i++) {
+        const ck_layer *a = i < m->n_layers ? m->layers[i] : m->input_layer;
+        int count = 0;
+        for (int j = 0; a && j < n; j++) {
+            const ck_layer *b = j < m->n_layers ? m->layers[j] : m->input_layer;
+            /* a Sequential's InputLayer may be listed in its layers too */
+            count += b && (b == a || strcmp(a->name, b->name) == 0) && (b != a || j == i);
+        }
+        if (count > 1)
+            return ck_fail(CK_ERR_CONFIG, "model '%s': The name \"%s\" is used %d times in the model. All operation "
+                                          "names should be unique.", m->base.name, a->name, count);
+    }
+    return CK_OK;
+}
+
 static ck_status finish_build(ck_model *m)
 {
     ck_status st = map_graph(m);
     if (!st) st = assign_names(m);
+    if (!st) st = check_unique_names(m);
     if (st) return st;
     set_paths(m, m->kind == CK_SEQUENTIAL ? m->base.name : "");
     if ((st = allocate_weights(m, false))) return st;
@@ -864,7 +888,10 @@ ck_status ck_model_count_params(const ck_model *m, ck_param_counts *c)
             ck_free(refs);
             return ck_fail(CK_ERR_OVERFLOW, "model '%s': parameter count overflows", m->base.name);
         }
-        *bytes += (double)refs[i].w->size * dtype_bytes(refs[i].w->dtype);
+        /* Keras's weight_memory_size counts each variable at its own dtype. */
+        double each = refs[i].w->dtype == CK_FLOAT32 ? ck_layer_variable_bytes(refs[i].layer)
+                                                     : dtype_bytes(refs[i].w->dtype);
+        *bytes += (double)refs[i].w->size * each;
     }
     ck_free(refs);
     if (m->optimizer_built) {

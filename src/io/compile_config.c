@@ -27,8 +27,11 @@ static void object_spec(ck_buf *b, json_t *obj, const char *const *only)
 {
     ck_buf_printf(b, "%s(", json_string_value(json_object_get(obj, "class_name")));
     const char *key;
-    json_t *v;
-    json_object_foreach(json_object_get(obj, "config"), key, v) {
+    json_t *v, *cfg = json_object_get(obj, "config");
+    /* The EMA settings mean nothing while use_ema is off (every optimizer's config). */
+    bool ema = json_is_true(json_object_get(cfg, "use_ema"));
+    json_object_foreach(cfg, key, v) {
+        if (!ema && (!strcmp(key, "ema_momentum") || !strcmp(key, "ema_overwrite_frequency"))) continue;
         bool wanted = !only;
         for (const char *const *k = only; k && *k; k++) wanted = wanted || !strcmp(*k, key);
         if (!wanted) continue;

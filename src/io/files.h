@@ -27,6 +27,15 @@ ck_status ck_keras3_weights_write(const ck_model *m, hid_t file);
 /* Legacy layout: layer_names + weight_names under `group` (model_weights or root). */
 ck_status ck_legacy_weights_read(ck_model *m, hid_t group, const char *origin);
 ck_status ck_legacy_weights_write(const ck_model *m, hid_t group);
+/* A compiled model's optimizer variables under optimizer/vars (.keras). */
+ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin);
+ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file);
+/* training_config and optimizer_weights of a legacy .h5, as Keras writes them. */
+ck_status ck_legacy_training_write(const ck_model *m, hid_t file);
+ck_status ck_legacy_optimizer_read(ck_model *m, hid_t file, const char *origin);
+/* A legacy layer group's weight_names; none is an empty float64 array, as Keras
+ * writes np.array([]). */
+ck_status ck_legacy_set_weight_names(hid_t group, const char *const *names, int n);
 
 /* Readers. with_weights false: architecture only, the weight data is never read. */
 ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out);

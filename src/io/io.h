@@ -12,6 +12,9 @@ ck_status ck_read_json_file(const char *path, json_t **root);
 ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out);
 /* Keras 3 model config object (model.to_json()). */
 json_t *ck_model_config_json(const ck_model *m);
+/* model.get_compile_config(): the compile_config of the file the model was
+ * compiled from while that compile stands, else its own ({} if not compiled). */
+json_t *ck_model_compile_config_value(const ck_model *m);
 /* load_model's compile from config.json's compile_config (io/compile_config.c):
  * best effort, so summary() shows "Optimizer params" as after keras load_model. */
 void ck_keras_restore_compile(ck_model *m, json_t *compile_config);

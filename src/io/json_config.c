@@ -265,6 +265,9 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         }
         json_decref(refs);
         if (!ready) return CK_OK; /* inputs not made yet: try again next round */
+        const char *more = nl->layer->cls->optional_outputs_kwarg;
+        if (more && json_is_true(json_object_get(json_object_get(node, "kwargs"), more)))
+            nl->layer->optional_outputs = true;
         ck_ktensor *made = ck_call(m, nl->layer, in, (int)count);
         if (!made)
             return ck_fail_prefix(m->error, "%s: ", origin);
@@ -275,13 +278,27 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
     return CK_OK;
 }
 
-static ck_status io_list(json_t *v, named_layer *ls, int n, ck_ktensor **out, int *count, const char *origin,
-                         const char *what)
+/* keys: the dict's keys as a JSON array text when the list is a dict, else NULL. */
+static ck_status io_list(json_t *v, named_layer *ls, int n, ck_ktensor **out, int *count, char **keys,
+                         const char *origin, const char *what)
 {
-    /* Keras 3 writes a single flat triple for one tensor, Keras 2 a list of triples. */
+    /* Keras 3 writes a single flat triple for one tensor, Keras 2 a list of
+     * triples, Keras 3.15 a dict of triples for dict inputs and outputs. */
     json_t *one = json_array();
     if (json_is_array(v) && json_array_size(v) >= 3 && json_is_string(json_array_get(v, 0))) json_array_append(one, v);
     else if (json_is_array(v)) json_array_extend(one, v);
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *ref, *names = json_array();
+        json_object_foreach(v, key, ref) {
+            json_array_append(one, ref);
+            json_array_append_new(names, json_string(key));
+        }
+        char *text = json_dumps(names, JSON_COMPACT);
+        *keys = text ? ck_strdup(text) : NULL;
+        free(text);
+        json_decref(names);
+    }
     *count = 0;
     size_t i;
     json_t *e;
@@ -420,8 +437,11 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
     }
     ck_ktensor *ins[64], *outs[64];
     int n_in = 0, n_out = 0;
-    if (!st) st = io_list(json_object_get(cfg, "input_layers"), ls, n, ins, &n_in, origin, "input_layers");
-    if (!st) st = io_list(json_object_get(cfg, "output_layers"), ls, n, outs, &n_out, origin, "output_layers");
+    if (!st)
+        st = io_list(json_object_get(cfg, "input_layers"), ls, n, ins, &n_in, &m->input_keys, origin, "input_layers");
+    if (!st)
+        st = io_list(json_object_get(cfg, "output_layers"), ls, n, outs, &n_out, &m->output_keys, origin,
+                     "output_layers");
     if (!st && (st = ck_functional_finish(m, ins, n_in, outs, n_out))) st = ck_fail_prefix(st, "%s: ", origin);
     for (int i = 0; i < n; i++)
         if (ls[i].layer && !ls[i].layer->owner) ck_layer_free(ls[i].layer);

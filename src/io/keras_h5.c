@@ -89,83 +89,78 @@ static void entry_name(name_counter *c, const ck_layer *l, char *out, size_t cap
     snprintf(out, cap, "%s", snake);
 }
 
-/* The vars group of a layer: its own, or its RNN cell's (layers/lstm/cell/vars). */
-static void vars_path(hid_t file, const char *base, char *out, size_t cap)
+/* ---- one layer's saved-state tree ---------------------------------------------- */
+/* A weight handed down the tree, with its name below the current part
+ * ("kernel" of "lstm_cell/kernel" inside the cell). */
+typedef struct part_weight {
+    ck_weight *w;
+    const char *rel;
+} part_weight;
+
+/* Called for each vars group of a layer's tree with the weights it holds. */
+typedef ck_status (*vars_visit)(void *ctx, const char *vars, const char *name, const ck_layer *owner,
+                                const part_weight *ws, int n);
+
+static bool in_scope(const char *rel, const char *scope)
 {
-    snprintf(out, cap, "%s/cell/vars", base);
-    if (ck_h5_exists(file, out)) {
-        char own[1200];
-        snprintf(own, sizeof own, "%s/vars/0", base);
-        if (!ck_h5_exists(file, own)) return;
-    }
-    snprintf(out, cap, "%s/vars", base);
+    size_t n = strlen(scope);
+    return !strncmp(rel, scope, n) && rel[n] == '/';
 }
 
-static ck_status keras3_read_model(ck_model *m, hid_t file, const char *prefix, const char *origin, int depth)
+/* Keras's _save_state on one layer: its own vars, then each saved part. `ws` are
+ * the weights below `base`, which the parts share out by scope. */
+static ck_status walk_layer(const ck_layer *l, const char *name, const char *base, const part_weight *ws, int n,
+                            const ck_layer *owner, vars_visit visit, void *ctx, int depth)
 {
-    if (depth > 32) return ck_fail(CK_ERR_FORMAT, "%s: models nested too deeply", origin);
-    name_counter *names = ck_calloc(1, sizeof *names);
-    if (!names) return CK_ERR_NOMEM;
-    ck_status st = CK_OK;
-    for (int i = 0; !st && i < m->n_layers; i++) {
-        ck_layer *l = m->layers[i];
-        char entry[CK_STR_MAX + 16], base[1024], vars[1100], ds[1200];
-        entry_name(names, l, entry, sizeof entry);
-        snprintf(base, sizeof base, "%.900slayers/%s", prefix, entry);
-        if (l->model) {
-            char inner[1100];
-            snprintf(inner, sizeof inner, "%.1000s/", base);
-            st = keras3_read_model(l->model, file, inner, origin, depth + 1);
-            continue;
+    if (depth > 16) return ck_fail(CK_ERR_FORMAT, "layer '%s': wrappers nested too deeply", owner->name);
+    const ck_saved_part *parts = l->cls->saved_parts;
+    part_weight *mine = ck_calloc((size_t)n + 1, sizeof *mine);
+    if (!mine) return CK_ERR_NOMEM;
+    int n_mine = 0;
+    for (int i = 0; i < n; i++) {
+        bool claimed = false;
+        for (const ck_saved_part *p = parts; p && p->attr && !claimed; p++) {
+            const char *scope = p->scope                       ? p->scope
+                                : p->sublayer < l->n_sublayers ? l->sublayers[p->sublayer]->name
+                                                               : "";
+            claimed = *scope && in_scope(ws[i].rel, scope);
         }
-        if (!l->n_weights) continue;
-        vars_path(file, base, vars, sizeof vars);
-        if (!ck_h5_exists(file, vars)) {
-            st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s': group '%s' with its %d weight%s is missing", origin, l->name,
-                         vars, l->n_weights, l->n_weights == 1 ? "" : "s");
-            break;
-        }
-        for (int k = 0; !st && k < l->n_weights; k++) {
-            snprintf(ds, sizeof ds, "%s/%d", vars, k);
-            st = ck_load_h5_weight(file, ds, origin, l, &l->weights[k]);
-        }
-        snprintf(ds, sizeof ds, "%s/%d", vars, l->n_weights);
-        if (!st && ck_h5_exists(file, ds))
-            st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s': the file has more than its %d weights under '%s'", origin,
-                         l->name, l->n_weights, vars);
+        if (!claimed) mine[n_mine++] = ws[i];
     }
-    ck_free(names);
+    char path[1400];
+    snprintf(path, sizeof path, "%.1300s/vars", base);
+    ck_status st = visit(ctx, path, name, owner, mine, n_mine);
+    for (const ck_saved_part *p = parts; !st && p && p->attr; p++) {
+        const ck_layer *sub = p->scope ? NULL : p->sublayer < l->n_sublayers ? l->sublayers[p->sublayer] : NULL;
+        if (!p->scope && !sub) continue;
+        const char *scope = sub ? sub->name : p->scope;
+        size_t len = strlen(scope) + 1;
+        n_mine = 0;
+        for (int i = 0; i < n; i++)
+            if (in_scope(ws[i].rel, scope)) mine[n_mine++] = (part_weight){ws[i].w, ws[i].rel + len};
+        snprintf(path, sizeof path, "%.1200s/%s", base, p->attr);
+        if (sub) {
+            st = walk_layer(sub, scope, path, mine, n_mine, owner, visit, ctx, depth + 1);
+        } else {
+            char vars[1500];
+            snprintf(vars, sizeof vars, "%s/vars", path);
+            st = visit(ctx, vars, scope, owner, mine, n_mine);
+        }
+    }
+    ck_free(mine);
     return st;
 }
 
-ck_status ck_keras3_weights_read(ck_model *m, hid_t file, const char *origin)
-{
-    ck_status st = ck_model_init_weights(m); /* weights the file lacks keep their initial values */
-    return st ? st : keras3_read_model(m, file, "", origin, 0);
-}
-
-static ck_status write_vars(hid_t file, const char *path, const char *name, const ck_weight *ws, int n)
-{
-    hid_t g = ck_h5_group(file, path);
-    if (g < 0) return ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", path);
-    ck_status st = name ? ck_h5_set_attr_string(g, "name", name) : CK_OK;
-    for (int k = 0; !st && k < n; k++) {
-        char ds[16];
-        snprintf(ds, sizeof ds, "%d", k);
-        st = ck_h5_write_floats(g, ds, &ws[k].shape, ws[k].value);
-    }
-    H5Gclose(g);
-    return st;
-}
-
-static ck_status keras3_write_model(const ck_model *m, hid_t file, const char *prefix, int depth)
+/* Every vars group of a model, nested models included, as Keras 3 saves them
+ * (layers/<entry>/...; a model's own vars group holds nothing). */
+static ck_status walk_model(const ck_model *m, const char *prefix, vars_visit visit, void *ctx, int depth)
 {
     if (depth > 32) return ck_fail(CK_ERR_FORMAT, "models nested too deeply");
-    name_counter *names = ck_calloc(1, sizeof *names);
-    if (!names) return CK_ERR_NOMEM;
     char path[1200];
     snprintf(path, sizeof path, "%.900svars", prefix);
-    ck_status st = write_vars(file, path, m->base.name, NULL, 0);
+    ck_status st = visit(ctx, path, m->base.name, &m->base, NULL, 0);
+    name_counter *names = st ? NULL : ck_calloc(1, sizeof *names);
+    if (!st && !names) return CK_ERR_NOMEM;
     for (int i = 0; !st && i < m->n_layers; i++) {
         const ck_layer *l = m->layers[i];
         char entry[CK_STR_MAX + 16], base[1024];
@@ -174,19 +169,237 @@ static ck_status keras3_write_model(const ck_model *m, hid_t file, const char *p
         if (l->model) {
             char inner[1100];
             snprintf(inner, sizeof inner, "%.1000s/", base);
-            st = keras3_write_model(l->model, file, inner, depth + 1);
+            st = walk_model(l->model, inner, visit, ctx, depth + 1);
             continue;
         }
-        snprintf(path, sizeof path, "%.1000s/vars", base);
-        st = write_vars(file, path, l->name, l->weights, l->n_weights);
+        part_weight *ws = ck_calloc((size_t)l->n_weights + 1, sizeof *ws);
+        if (!ws) st = CK_ERR_NOMEM;
+        for (int k = 0; !st && k < l->n_weights; k++) ws[k] = (part_weight){&l->weights[k], l->weights[k].name};
+        if (!st) st = walk_layer(l, l->name, base, ws, l->n_weights, l, visit, ctx, 0);
+        ck_free(ws);
     }
     ck_free(names);
     return st;
 }
 
+typedef struct read_ctx {
+    hid_t file;
+    const char *origin;
+} read_ctx;
+
+static ck_status read_vars(void *ctx, const char *vars, const char *name, const ck_layer *owner, const part_weight *ws,
+                           int n)
+{
+    (void)name;
+    const read_ctx *r = ctx;
+    if (!n) return CK_OK;
+    if (!ck_h5_exists(r->file, vars))
+        return ck_fail(CK_ERR_FORMAT, "%s: layer '%s': group '%s' with its %d weight%s is missing", r->origin,
+                       owner->name, vars, n, n == 1 ? "" : "s");
+    char ds[1600];
+    ck_status st = CK_OK;
+    for (int k = 0; !st && k < n; k++) {
+        snprintf(ds, sizeof ds, "%s/%d", vars, k);
+        st = ck_load_h5_weight(r->file, ds, r->origin, owner, ws[k].w);
+    }
+    snprintf(ds, sizeof ds, "%s/%d", vars, n);
+    if (!st && ck_h5_exists(r->file, ds))
+        st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s': the file has more than %d weight%s under '%s'", r->origin,
+                     owner->name, n, n == 1 ? "" : "s", vars);
+    return st;
+}
+
+ck_status ck_keras3_weights_read(ck_model *m, hid_t file, const char *origin)
+{
+    ck_status st = ck_model_init_weights(m); /* weights the file lacks keep their initial values */
+    read_ctx r = {file, origin};
+    return st ? st : walk_model(m, "", read_vars, &r, 0);
+}
+
+static ck_status write_vars(void *ctx, const char *vars, const char *name, const ck_layer *owner,
+                            const part_weight *ws, int n)
+{
+    (void)owner;
+    hid_t g = ck_h5_group(*(hid_t *)ctx, vars);
+    if (g < 0) return ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", vars);
+    ck_status st = ck_h5_set_attr_string(g, "name", name);
+    for (int k = 0; !st && k < n; k++) {
+        char ds[16];
+        snprintf(ds, sizeof ds, "%d", k);
+        st = ck_h5_write_floats(g, ds, &ws[k].w->shape, ws[k].w->value);
+    }
+    H5Gclose(g);
+    return st;
+}
+
 ck_status ck_keras3_weights_write(const ck_model *m, hid_t file)
 {
-    return keras3_write_model(m, file, "", 0);
+    return walk_model(m, "", write_vars, &file, 0);
+}
+
+/* ---- optimizer state (optimizer/vars/<i>, Keras's optimizer.variables) ---------------- */
+/* Keras's load_own_variables skips an optimizer whose variable count differs from
+ * the file's (with a warning); so does this, keeping the fresh state. */
+ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin)
+{
+    int n = ck_model_optimizer_variable_count(m);
+    char ds[64];
+    snprintf(ds, sizeof ds, "optimizer/vars/%d", n);
+    if (!n || !ck_h5_exists(file, "optimizer/vars/0") || ck_h5_exists(file, ds)) return CK_OK;
+    snprintf(ds, sizeof ds, "optimizer/vars/%d", n - 1);
+    if (!ck_h5_exists(file, ds)) return CK_OK;
+    ck_status st = CK_OK;
+    for (int i = 0; !st && i < n; i++) {
+        ck_shape want, got;
+        int64_t size;
+        snprintf(ds, sizeof ds, "optimizer/vars/%d", i);
+        st = ck_model_optimizer_variable(m, i, &want, NULL);
+        if (!st) st = ck_h5_dataset_shape(file, ds, origin, &got, &size);
+        if (!st && !ck_shape_eq(&want, &got)) {
+            char e[128], g[128];
+            ck_shape_repr(&want, e, sizeof e);
+            ck_shape_repr(&got, g, sizeof g);
+            st = ck_fail(CK_ERR_SHAPE, "%s: optimizer variable %d: expected shape %s, got %s", origin, i, e, g);
+        }
+        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
+        if (!st && !v) st = CK_ERR_NOMEM;
+        if (!st) st = ck_h5_read_floats(file, ds, origin, v, size);
+        if (!st) st = ck_model_set_optimizer_variable(m, i, &got, v);
+        ck_free(v);
+    }
+    return st;
+}
+
+static ck_status write_int32_scalar(hid_t loc, const char *name, int32_t value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t d = H5Dcreate2(loc, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(space);
+    return e < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 dataset '%s'", name) : CK_OK;
+}
+
+/* Keras's optimizer.name: the one a loaded file's compile_config gave, else the
+ * default Keras derives from the class (to_snake_case: "adam", "rm_sprop"). */
+static void optimizer_name(const ck_model *m, const char *cls, char *out, size_t cap)
+{
+    json_t *cc = m->file_compile_config ? json_loads(m->file_compile_config, 0, NULL) : NULL;
+    json_t *name = json_object_get(json_object_get(json_object_get(cc, "optimizer"), "config"), "name");
+    if (json_is_string(name)) snprintf(out, cap, "%s", json_string_value(name));
+    else ck_snake_case(cls, out, cap);
+    json_decref(cc);
+}
+
+/* A built optimizer's variables as Keras saves them: its name on the vars group,
+ * the iteration as int32. Only with a compile_config that names the optimizer
+ * (Keras saves an optimizer only with the compile that made it). */
+ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file)
+{
+    int n = ck_model_optimizer_variable_count(m);
+    const char *cls = ck_model_optimizer_class(m);
+    json_t *cc = ck_model_compile_config_value(m);
+    bool compiled = json_is_object(json_object_get(cc, "optimizer"));
+    json_decref(cc);
+    if (!n || !m->optimizer_built || !cls || !compiled) return CK_OK;
+    char name[CK_NAME_MAX];
+    optimizer_name(m, cls, name, sizeof name);
+    hid_t g = ck_h5_group(file, "optimizer/vars");
+    if (g < 0) return ck_fail(CK_ERR_IO, "cannot create HDF5 group 'optimizer/vars'");
+    ck_status st = ck_h5_set_attr_string(g, "name", name);
+    for (int i = 0; !st && i < n; i++) {
+        ck_shape shape;
+        char ds[16];
+        snprintf(ds, sizeof ds, "%d", i);
+        st = ck_model_optimizer_variable(m, i, &shape, NULL);
+        int64_t size = 1;
+        for (int d = 0; d < shape.rank; d++) size *= shape.dim[d];
+        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
+        if (!st && !v) st = CK_ERR_NOMEM;
+        if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
+        if (!st) st = i == 0 ? write_int32_scalar(g, ds, (int32_t)v[0]) : ck_h5_write_floats(g, ds, &shape, v);
+        ck_free(v);
+    }
+    H5Gclose(g);
+    return st;
+}
+
+/* ---- legacy training state -------------------------------------------------------- */
+/* legacy_h5_format.save_model_to_hdf5 with include_optimizer: the compile config
+ * as training_config, its optimizer as optimizer_config {class_name, config},
+ * and the optimizer's variables under optimizer_weights/<name>/..., listed by
+ * their paths in weight_names. */
+ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
+{
+    int n = ck_model_optimizer_variable_count(m);
+    json_t *cc = ck_model_compile_config_value(m), *opt = json_object_get(cc, "optimizer");
+    if (!n || !m->optimizer_built || !json_is_object(opt)) {
+        json_decref(cc);
+        return CK_OK;
+    }
+    json_t *legacy = json_pack("{s:O, s:O}", "class_name", json_object_get(opt, "class_name"), "config",
+                               json_object_get(opt, "config"));
+    json_object_del(cc, "optimizer");
+    json_object_set_new(cc, "optimizer_config", legacy);
+    char *text = json_dumps(cc, JSON_PRESERVE_ORDER);
+    char name[CK_NAME_MAX];
+    optimizer_name(m, ck_model_optimizer_class(m), name, sizeof name);
+    json_decref(cc);
+    ck_status st = text ? ck_h5_set_attr_string(file, "training_config", text) : CK_ERR_NOMEM;
+    free(text);
+    char **paths = ck_calloc((size_t)n, sizeof *paths);
+    hid_t g = st ? -1 : ck_h5_group(file, "optimizer_weights");
+    if (!st && !paths) st = CK_ERR_NOMEM;
+    if (!st && g < 0) st = ck_fail(CK_ERR_IO, "cannot create HDF5 group 'optimizer_weights'");
+    for (int i = 0; !st && i < n; i++) {
+        char var[CK_NAME_MAX + 16];
+        st = ck_model_optimizer_variable_name(m, i, var, sizeof var);
+        if (!st && !(paths[i] = ck_malloc(strlen(name) + strlen(var) + 2))) st = CK_ERR_NOMEM;
+        if (st) break;
+        sprintf(paths[i], "%s/%s", name, var);
+        ck_shape shape;
+        st = ck_model_optimizer_variable(m, i, &shape, NULL);
+        int64_t size = 1;
+        for (int d = 0; d < shape.rank; d++) size *= shape.dim[d];
+        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
+        if (!st && !v) st = CK_ERR_NOMEM;
+        if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
+        hid_t dir = st ? -1 : ck_h5_group(g, name);
+        if (!st && dir < 0) st = ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", name);
+        if (!st) st = i == 0 ? write_int32_scalar(dir, var, (int32_t)v[0]) : ck_h5_write_floats(dir, var, &shape, v);
+        if (dir >= 0) H5Gclose(dir);
+        ck_free(v);
+    }
+    if (!st) st = ck_h5_set_attr_strings(g, "weight_names", (const char *const *)paths, n);
+    for (int i = 0; paths && i < n; i++) ck_free(paths[i]);
+    ck_free(paths);
+    if (g >= 0) H5Gclose(g);
+    return st;
+}
+
+/* load_model_from_hdf5: the optimizer is built over no variables (only its
+ * scalars exist, see ck_keras_restore_legacy_compile) and set_weights takes the
+ * saved values in order, so the iteration and learning rate come back. */
+ck_status ck_legacy_optimizer_read(ck_model *m, hid_t file, const char *origin)
+{
+    int n = ck_model_optimizer_variable_count(m);
+    hid_t g = n && ck_h5_exists(file, "optimizer_weights") ? H5Gopen2(file, "optimizer_weights", H5P_DEFAULT) : -1;
+    if (g < 0) return CK_OK;
+    char **names = NULL;
+    int n_names = 0;
+    ck_status st = ck_h5_attr_strings(g, "weight_names", origin, &names, &n_names);
+    for (int i = 0; !st && i < n && i < n_names; i++) {
+        ck_shape want, got;
+        int64_t size;
+        float v[1];
+        st = ck_model_optimizer_variable(m, i, &want, NULL);
+        if (!st) st = ck_h5_dataset_shape(g, names[i], origin, &got, &size);
+        if (st || size != 1 || want.rank != 0) break; /* Keras keeps a fresh optimizer then */
+        if (!(st = ck_h5_read_floats(g, names[i], origin, v, 1))) st = ck_model_set_optimizer_variable(m, i, &got, v);
+    }
+    ck_h5_free_strings(names, n_names);
+    H5Gclose(g);
+    return st;
 }
 
 /* ---- legacy layout -------------------------------------------------------------- */
@@ -249,6 +462,17 @@ ck_status ck_legacy_weights_read(ck_model *m, hid_t group, const char *origin)
     return st;
 }
 
+ck_status ck_legacy_set_weight_names(hid_t group, const char *const *names, int n)
+{
+    if (n > 0) return ck_h5_set_attr_strings(group, "weight_names", names, n);
+    hsize_t zero = 0;
+    hid_t space = H5Screate_simple(1, &zero, NULL);
+    hid_t a = H5Acreate2(group, "weight_names", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space);
+    return a < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 attribute 'weight_names'") : CK_OK;
+}
+
 ck_status ck_legacy_weights_write(const ck_model *m, hid_t group)
 {
     const char **names = ck_calloc((size_t)m->n_layers + 1, sizeof *names);
@@ -278,7 +502,7 @@ ck_status ck_legacy_weights_write(const ck_model *m, hid_t group)
                 H5Gclose(d);
             }
         }
-        if (!st) st = ck_h5_set_attr_strings(g, "weight_names", wn, wl.n);
+        if (!st) st = ck_legacy_set_weight_names(g, wn, wl.n);
         ck_free(wn);
         if (g >= 0) H5Gclose(g);
         ck_wlist_free(&wl);
@@ -325,6 +549,7 @@ ck_status ck_h5_model_load(const char *path, bool with_weights, ck_model **out)
         if (g < 0) st = ck_fail(CK_ERR_FORMAT, "%s: group 'model_weights' is missing", path);
         else {
             st = ck_legacy_weights_read(m, g, path);
+            if (!st) st = ck_legacy_optimizer_read(m, f, path);
             H5Gclose(g);
         }
     }

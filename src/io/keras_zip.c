@@ -77,6 +77,7 @@ ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out)
         snprintf(origin, sizeof origin, "%s: model.weights.h5", path);
         if (!(st = ck_h5_open_image(h5, h5_len, origin, &f))) {
             st = ck_keras3_weights_read(m, f, origin);
+            if (!st) st = ck_keras3_optimizer_read(m, f, origin);
             H5Fclose(f);
         }
     }
@@ -126,6 +127,7 @@ ck_status ck_keras_zip_save(const ck_model *m, const char *path)
     if (!st && !meta) st = CK_ERR_NOMEM;
     if (!st) st = ck_h5_create_memory(&f);
     if (!st) st = ck_keras3_weights_write(m, f);
+    if (!st) st = ck_keras3_optimizer_write(m, f);
     if (!st) st = ck_h5_image(f, &h5, &h5_len);
     if (f >= 0) H5Fclose(f);
     char tmp[4200];

@@ -153,13 +153,39 @@ ck_status ck_weights_h5_save(const ck_model *m, const char *path)
     return st;
 }
 
+/* Keras's legacy save (legacy_h5_format.save_model_to_hdf5) records the model and
+ * each entry of its `layers` lists, nested models' too, without module,
+ * registered_name, build_config and compile_config, under the layer's Python
+ * class name (GroupedQueryAttention, not its export alias). */
+static void legacy_config(json_t *o, int depth)
+{
+    json_t *cls = json_object_get(o, "class_name");
+    if (!json_is_string(cls) || depth > 32) return;
+    static const char *const dropped[] = {"module", "registered_name", "build_config", "compile_config"};
+    for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++) json_object_del(o, dropped[i]);
+    const ck_layer_class *c = ck_find_layer_class(json_string_value(cls));
+    if (c) json_object_set_new(o, "class_name", json_string(c->class_name));
+    json_t *layers = json_object_get(json_object_get(o, "config"), "layers"), *e;
+    size_t i;
+    json_array_foreach(layers, i, e) legacy_config(e, depth + 1);
+}
+
+static ck_status legacy_model_config(const ck_model *m, char **text)
+{
+    json_t *o = ck_model_config_json(m);
+    legacy_config(o, 0);
+    *text = o ? json_dumps(o, JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return *text ? CK_OK : ck_fail(CK_ERR_NOMEM, "model '%s': config could not be written", m->base.name);
+}
+
 ck_status ck_h5_model_save(const ck_model *m, const char *path)
 {
     hid_t f;
     void *img = NULL;
     size_t len = 0;
     char *config = NULL;
-    ck_status st = ck_model_to_json(m, &config);
+    ck_status st = legacy_model_config(m, &config);
     if (st) return st;
     if ((st = ck_h5_create_memory(&f))) {
         free(config);
@@ -168,14 +194,17 @@ ck_status ck_h5_model_save(const ck_model *m, const char *path)
     st = ck_h5_set_attr_string(f, "keras_version", "3.15.1");
     if (!st) st = ck_h5_set_attr_string(f, "backend", "jax");
     if (!st) st = ck_h5_set_attr_string(f, "model_config", config);
+    if (!st) st = ck_legacy_training_write(m, f);
     hid_t g = st ? -1 : ck_h5_group(f, "model_weights");
     if (!st && g < 0) st = ck_fail(CK_ERR_IO, "%s: cannot create group 'model_weights'", path);
     if (!st) st = ck_legacy_weights_write(m, g);
     if (!st) {
         hid_t top = ck_h5_group(g, "top_level_model_weights");
+        st = top < 0 ? ck_fail(CK_ERR_IO, "%s: cannot create group 'top_level_model_weights'", path)
+                     : ck_legacy_set_weight_names(top, NULL, 0);
         if (top >= 0) H5Gclose(top);
-        H5Gclose(g);
     }
+    if (g >= 0) H5Gclose(g);
     if (!st) st = ck_h5_image(f, &img, &len);
     H5Fclose(f);
     if (!st) st = ck_write_file_atomic(path, img, len);

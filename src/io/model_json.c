@@ -76,12 +76,22 @@ static json_t *inbound_nodes(const ck_layer *l)
     return nodes;
 }
 
-static json_t *io_refs(ck_ktensor *const *ts, int n)
+/* keys: a dict's keys (ck_model.input_keys), or NULL for a list. */
+static json_t *io_refs(ck_ktensor *const *ts, int n, const char *keys)
 {
-    json_t *list = json_array();
+    json_t *list = json_array(), *names = keys ? json_loads(keys, 0, NULL) : NULL;
     for (int i = 0; i < n; i++)
         json_array_append_new(list, json_pack("[s, i, i]", ts[i]->node->layer->name, ts[i]->node->node_index,
                                               ts[i]->index));
+    if (json_is_array(names) && json_array_size(names) == (size_t)n) {
+        json_t *dict = json_object();
+        for (int i = 0; i < n; i++)
+            json_object_set(dict, json_string_value(json_array_get(names, (size_t)i)), json_array_get(list, (size_t)i));
+        json_decref(list);
+        json_decref(names);
+        return dict;
+    }
+    json_decref(names);
     /* Keras 3 writes a single flat triple for one tensor. */
     if (n == 1) {
         json_t *one = json_incref(json_array_get(list, 0));
@@ -155,8 +165,8 @@ static json_t *functional_json(const ck_model *m, int depth)
         json_array_append_new(layers, o);
     }
     json_t *cfg = json_pack("{s:s, s:b, s:o, s:o, s:o}", "name", m->base.name, "trainable", m->base.trainable,
-                            "layers", layers, "input_layers", io_refs(m->inputs, m->n_inputs), "output_layers",
-                            io_refs(m->outputs, m->n_outputs));
+                            "layers", layers, "input_layers", io_refs(m->inputs, m->n_inputs, m->input_keys),
+                            "output_layers", io_refs(m->outputs, m->n_outputs, m->output_keys));
     return json_pack("{s:s, s:s, s:o, s:s, s:{s:n}}", "module", "keras.src.models.functional", "class_name",
                      "Functional", "config", cfg, "registered_name", "Functional", "build_config", "input_shape");
 }
@@ -169,6 +179,16 @@ static json_t *model_json(const ck_model *m, int depth)
 
 json_t *ck_model_config_json(const ck_model *m) { return model_json(m, 0); }
 
+json_t *ck_model_compile_config_value(const ck_model *m)
+{
+    json_t *cc = m->file_compile_config && m->engine == m->file_compile_engine
+                     ? json_loads(m->file_compile_config, 0, NULL) : NULL;
+    char *own = NULL;
+    if (!cc && m->engine && ck_model_compile_config(m, &own) == CK_OK) cc = json_loads(own, 0, NULL);
+    free(own);
+    return cc ? cc : json_object();
+}
+
 ck_status ck_model_to_json(const ck_model *m, char **json_text)
 {
     if (!m || !json_text) return ck_fail(CK_ERR_ARG, "ck_model_to_json: NULL argument");
@@ -176,10 +196,9 @@ ck_status ck_model_to_json(const ck_model *m, char **json_text)
     json_t *o = ck_model_config_json(m);
     if (!o) return ck_fail(CK_ERR_NOMEM, "model '%s': config could not be written", m->base.name);
     /* Keras 3's to_json ends with compile_config: {} for a model never compiled;
-     * a .keras model compiled on load writes its file's compile_config back. */
-    json_t *cc = m->file_compile_config && m->engine == m->file_compile_engine
-                     ? json_loads(m->file_compile_config, 0, NULL) : NULL;
-    json_object_set_new(o, "compile_config", cc ? cc : json_object());
+     * a .keras model compiled on load writes its file's compile_config back, a
+     * model compiled here its own. */
+    json_object_set_new(o, "compile_config", ck_model_compile_config_value(m));
     /* Python's json.dumps separators: ", " and ": ". */
     *json_text = json_dumps(o, JSON_PRESERVE_ORDER);
     json_decref(o);

@@ -14,7 +14,7 @@
 /* ---- EinsumDense ------------------------------------------------------------------ */
 #define E ck_einsum_dense_config
 static const ck_field einsum_dense_fields[] = {
-    CK_FIELD(E, output_shape, CK_FT_INTS, NULL, 0, CK_FF_REQUIRED),
+    CK_FIELD(E, output_shape, CK_FT_INTS, NULL, 0, CK_FF_REQUIRED | CK_FF_NONE_ITEMS),
     CK_FIELD(E, equation, CK_FT_STR, NULL, 0, CK_FF_REQUIRED),
     CK_FIELD(E, activation, CK_FT_ACT, "null", 0, CK_FF_NULLABLE),
     CK_FIELD(E, bias_axes, CK_FT_STR, "null", 0, CK_FF_NULLABLE),
@@ -75,6 +75,8 @@ ck_status ck_einsum_analyze(const char *eq, const char *bias_axes, const ck_shap
     for (size_t i = 0; i < na; i++) {
         int oi = find_char(os, is[i]);
         int64_t d = in->dim[in_off + (int)i];
+        /* Keras's _analyze_split_string: a None in output_shape takes the input's size. */
+        if (oi >= 0 && oi + off > 0 && out.dim[oi + off] == CK_NONE) out.dim[oi + off] = d;
         if (oi >= 0 && out.dim[oi + off] != CK_NONE && out.dim[oi + off] != d)
             return ck_fail(CK_ERR_SHAPE, "input and output shapes differ at shared dimension '%c' (%lld vs %lld)",
                            is[i], (long long)d, (long long)out.dim[oi + off]);
@@ -220,8 +222,23 @@ static ck_status mha_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
     if (c->use_bias && (st = ck_layer_add_weight(l, "attention_output/bias", ob, &c->bias_initializer, true, CK_FLOAT32)))
         return st;
     *n_out = 1;
+    if (l->optional_outputs) { /* return_attention_scores: (batch, heads, query steps, key steps) */
+        if (q->rank != 3)
+            return ck_layer_error(l, CK_ERR_UNSUPPORTED, "return_attention_scores is supported for one attention axis");
+        out[1] = (ck_shape){.rank = 4, .dim = {q->dim[0], H, q->dim[1], k->dim[1]}};
+        *n_out = 2;
+    }
     return CK_OK;
 }
+
+/* The sublayers Keras 3 saves an attention layer's projections under (their
+ * variables are named query/kernel ...), and the softmax and dropout it keeps. */
+static const ck_saved_part mha_parts[] = {
+    {"query_dense", "query", 0}, {"key_dense", "key", 0}, {"value_dense", "value", 0},
+    {"output_dense", "attention_output", 0}, {"_softmax", "softmax", 0}, {"_dropout_layer", "dropout", 0}, {0}};
+static const ck_saved_part gqa_parts[] = {
+    {"_query_dense", "query", 0}, {"_key_dense", "key", 0}, {"_value_dense", "value", 0},
+    {"_output_dense", "attention_output", 0}, {"_softmax", "softmax", 0}, {"_dropout_layer", "dropout", 0}, {0}};
 
 /* Keras's MultiHeadAttention.build(query_shape, value_shape, key_shape=None). */
 static const char *const ck_attention_build_shapes[] = {"query_shape", "value_shape", "key_shape", NULL};
@@ -229,7 +246,8 @@ static const char *const ck_attention_build_shapes[] = {"query_shape", "value_sh
 CK_CLASS(ck_class_multi_head_attention, "MultiHeadAttention", CK_CONFIG(M, mha_fields),
          .build_shape_names = ck_attention_build_shapes, .call_inputs = CK_CALL_POSITIONAL,
          .min_inputs = 2, .max_inputs = 3, .build = mha_build, .forward = ck_mha_forward,
-         .backward = ck_mha_backward, .workspace = ck_mha_workspace, .mask = ck_attention_mask);
+         .backward = ck_mha_backward, .workspace = ck_mha_workspace, .mask = ck_attention_mask,
+         .saved_parts = mha_parts, .optional_outputs_kwarg = "return_attention_scores");
 
 static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
@@ -264,7 +282,7 @@ CK_CLASS(ck_class_group_query_attention, "GroupedQueryAttention", CK_CONFIG(M, g
          .saved_name = "GroupQueryAttention", .build_shape_names = ck_attention_build_shapes,
          .call_inputs = CK_CALL_POSITIONAL, .min_inputs = 2, .max_inputs = 3, .build = gqa_build,
          .forward = ck_gqa_forward, .backward = ck_gqa_backward, .workspace = ck_gqa_workspace,
-         .mask = ck_attention_mask);
+         .mask = ck_attention_mask, .saved_parts = gqa_parts);
 
 /* ---- Attention, AdditiveAttention -------------------------------------------------------- */
 #define A ck_attention_config

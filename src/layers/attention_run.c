@@ -402,7 +402,6 @@ static const float *val(const ck_weight *w) { return w ? w->value : NULL; }
 
 ck_status ck_mha_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
 {
-    (void)n_out;
     mha_run m;
     ck_status st = mha_setup(l, in, n_in, out, ex, &m);
     if (st) return st;
@@ -416,6 +415,8 @@ ck_status ck_mha_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *
     attend(m.groups, m.tq, m.tk, kd, vd, 1.0f / sqrtf((float)kd), m.Gq, m.Gk, m.Gv, m.S, m.tq * m.tk, m.Go, &m.am, 0);
     gather(&m.so, m.Po, vd, m.Go, true);
     proj(m.Po, m.rq, H * vd, m.wo->value, val(m.bo), m.nout, out[0].data);
+    /* return_attention_scores: the softmax, [batch, heads, tq, tk] as S keeps it. */
+    if (n_out > 1) memcpy(out[1].data, m.S, (size_t)(m.groups * m.tq * m.tk) * sizeof(float));
     return CK_OK;
 }
 
@@ -433,7 +434,8 @@ static void proj_back(const float *x, float *dx, int64_t rows, int64_t k, const 
 ck_status ck_mha_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, const ck_tensor *dout,
                           int n_out, ck_tensor *din, ck_exec *ex)
 {
-    (void)n_out;
+    if (n_out > 1)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "training through return_attention_scores is not supported");
     mha_run m;
     ck_status st = mha_setup(l, in, n_in, out, ex, &m);
     if (st) return st;

@@ -290,10 +290,14 @@ static ck_mask_mode bidirectional_mask(const ck_layer *l, int index)
                                                                                                 : CK_MASK_NONE;
 }
 
+/* Keras 3 saves the wrapped layers under these attributes. */
+static const ck_saved_part bidirectional_parts[] = {{"forward_layer", NULL, 0}, {"backward_layer", NULL, 1}, {0}};
+static const ck_saved_part time_distributed_parts[] = {{"layer", NULL, 0}, {0}};
+
 CK_CLASS(ck_class_bidirectional, "Bidirectional", CK_CONFIG(W, bidirectional_fields), CK_ONE_INPUT,
          .build = bidirectional_build, .forward = bidirectional_forward,
          .backward = bidirectional_backward, .workspace = bidirectional_workspace,
-         .mask = bidirectional_mask);
+         .mask = bidirectional_mask, .saved_parts = bidirectional_parts);
 
 /* ---- TimeDistributed ------------------------------------------------------------------------ */
 static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -389,6 +393,7 @@ static int time_distributed_channels_first(const ck_layer *l)
 CK_CLASS(ck_class_time_distributed, "TimeDistributed", CK_CONFIG(W, time_distributed_fields),
          CK_ONE_INPUT, .build = time_distributed_build, .forward = time_distributed_forward,
          .backward = time_distributed_backward, .workspace = time_distributed_workspace,
-         .mask = pass_mask, .channels_first = time_distributed_channels_first);
+         .mask = pass_mask, .channels_first = time_distributed_channels_first,
+         .saved_parts = time_distributed_parts);
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);

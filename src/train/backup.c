@@ -3,10 +3,10 @@
  * one there (the run before it was killed) starts from it at the next epoch,
  * and a fit that completes deletes it. The state is what makes the resumed run
  * end with the weights of an uninterrupted one: the weights, the optimizer's
- * iterations, rate and slots, and the epoch (each epoch's shuffle comes from
- * the seed and the epoch). It is ckeras's own file, written atomically; the
- * Dropout/noise draws are not in it, so a model with them resumes with other
- * draws than an uninterrupted run. */
+ * iterations, rate and slots, the epoch (each epoch's shuffle comes from the
+ * seed and the epoch) and the engine's random stream, so Dropout and the noise
+ * layers draw on as they would have. It is ckeras's own file, written
+ * atomically. */
 #include "train/train.h"
 #include "graph/graph.h"
 
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BACKUP_MAGIC "ckeras-backup-1\n"
+#define BACKUP_MAGIC "ckeras-backup-2\n"
 #define BACKUP_FILE "training_state.ckeras"
 
 typedef struct backup_header {
@@ -25,6 +25,7 @@ typedef struct backup_header {
     int64_t next_epoch, n_weights, n_slot_floats, iterations;
     double learning_rate, u_product;
     int32_t schedule_kind, pad;
+    uint64_t draws[4]; /* ck_rng state after the epoch */
 } backup_header;
 
 static void backup_path(const ck_callback *cb, char *out, size_t cap)
@@ -43,6 +44,7 @@ ck_status ck_backup_save(ck_fit_ctx *f, ck_callback *cb, int epoch)
                        .n_slot_floats = slot_floats(o), .iterations = o->iterations,
                        .learning_rate = o->learning_rate, .u_product = o->u_product,
                        .schedule_kind = (int32_t)o->schedule.kind};
+    memcpy(h.draws, f->draws->s, sizeof h.draws);
     memcpy(h.magic, BACKUP_MAGIC, sizeof h.magic);
     size_t wbytes = (size_t)h.n_weights * sizeof(float), sbytes = (size_t)h.n_slot_floats * sizeof(float);
     char *data = ck_malloc(sizeof h + wbytes + sbytes);
@@ -89,6 +91,7 @@ ck_status ck_backup_restore(ck_fit_ctx *f, ck_callback *cb)
         o->iterations = h.iterations, o->learning_rate = h.learning_rate, o->u_product = h.u_product;
         if (h.schedule_kind == CK_SCHED_NONE)
             o->schedule.kind = CK_SCHED_NONE; /* a callback had taken over the rate */
+        memcpy(f->draws->s, h.draws, sizeof h.draws);
         ck_model_weights_changed(f->model);
         if (h.next_epoch > f->initial_epoch)
             f->initial_epoch = (int)h.next_epoch;

@@ -749,7 +749,7 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
     if ((st = fit_bufs(m, c, plan, train.n, &b)) != CK_OK)
         return st;
     b->batch = batch < plan ? batch : plan;
-    ck_fit_ctx f = {.model = m, .c = c, .opts = opts, .initial_epoch = opts->initial_epoch};
+    ck_fit_ctx f = {.model = m, .c = c, .opts = opts, .initial_epoch = opts->initial_epoch, .draws = &b->ex->rng};
     st = history_for(c, val.n > 0, ck_callbacks_log_lr(opts), &f.hist);
     c->stop_training = false;
     if (st == CK_OK)

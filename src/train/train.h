@@ -128,6 +128,7 @@ typedef struct ck_fit_ctx {
     const ck_fit_opts *opts;
     ck_history *hist;
     int initial_epoch;          /* opts->initial_epoch, or where a backup resumes */
+    ck_rng *draws;              /* the engine's Dropout/noise stream, saved by BackupAndRestore */
 } ck_fit_ctx;
 
 /* Callback events; each returns a status (I/O of CSVLogger/ModelCheckpoint). */

@@ -11,11 +11,22 @@ file (the weights file into a model rebuilt from config.json) and must give
 get_weights() equal to the weights/<i>.npy dumps and predictions equal to y.npy
 (C -> Keras).  Keras then saves what it loaded again as .keras and .h5, and the
 ckeras CLI must read those back with the same weights (`ckeras weights --format
-npz`) and predictions (`ckeras predict`): Keras -> C -> Keras -> C.  TF.js is
+npz`) and predictions (`ckeras predict`): Keras -> C -> Keras -> C.
+
+Then the matrix (tests/golden/matrix/, every layer class, from matrix_cases.py):
+ckeras converts each case's Keras-written model.keras to .keras, .h5 and
+.weights.h5, and Keras must load each with get_weights() equal to Keras's own
+and predictions within 1e-5 of y<j>.npy.
+
+Then training resumption (tests/golden/resume/, from resume_cases.py): `ckeras
+fit` trains Keras's untrained start.keras 2 epochs and saves it; Keras loads that
+file with its compile config and optimizer state, trains 1 more epoch, and must
+reach Keras's own 3-epoch weights within 1e-4.  TF.js is
 checked the same way by check_tfjs_written.py (TF.js tooling lives in its own
 venv).  Prints one line per file and exits non-zero on any difference.
 """
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -81,10 +92,125 @@ def keras_loads(d, out, ext):
     return keras.saving.load_model(out, compile=False)
 
 
+MATRIX = os.path.join("tests", "golden", "matrix")
+
+
+def matrix_expected(d):
+    n = len(glob.glob(os.path.join(d, "weights", "*.npy")))
+    ws = [np.load(os.path.join(d, "weights", f"{i}.npy")) for i in range(n)]
+    xs = [np.load(os.path.join(d, f"x{i}.npy")) for i in range(len(glob.glob(os.path.join(d, "x*.npy"))))]
+    ys = [np.load(os.path.join(d, f"y{j}.npy")) for j in range(len(glob.glob(os.path.join(d, "y*.npy"))))]
+    return ws, xs, ys
+
+
+def matrix_compare(model, ws, xs, ys):
+    got = model.get_weights()
+    if len(got) != len(ws) or any(g.shape != w.shape or not np.array_equal(g, w) for g, w in zip(got, ws)):
+        return "weights differ"
+    feed = xs[0] if len(xs) == 1 else xs
+    if isinstance(getattr(model, "_inputs_struct", None), dict):
+        feed = {t.name: x for t, x in zip(model.inputs, xs)}
+    pred = model.predict(feed, verbose=0)
+    if isinstance(pred, dict):
+        pred = list(pred.values())
+    if not isinstance(pred, (list, tuple)):
+        pred = [pred]
+    if len(pred) != len(ys):
+        return f"{len(pred)} outputs, Keras wrote {len(ys)}"
+    err = max(float(np.max(np.abs(np.asarray(p) - y) / np.maximum(1.0, np.abs(y)))) for p, y in zip(pred, ys))
+    return None if err <= 1e-5 else f"predictions differ by {err}"
+
+
+def check_matrix(cli, tmp):
+    """Every matrix case, written by ckeras in every format, read by Keras."""
+    cases = open(os.path.join(MATRIX, "CASES")).read().split()
+    failures, passed, refused = 0, 0, []
+    for case in cases:
+        d = os.path.join(MATRIX, case)
+        ws, xs, ys = matrix_expected(d)
+        for ext in ("keras", "h5", "weights.h5"):
+            out = os.path.join(tmp, f"{case}.{ext}")
+            try:
+                subprocess.run([cli, "convert", os.path.join(d, "model.keras"), out], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                keras.backend.clear_session()
+                problem = matrix_compare(keras_loads(d, out, ext), ws, xs, ys)
+            except subprocess.CalledProcessError as e:
+                problem = "ckeras convert: " + e.stderr.decode().strip()[:300]
+            except Exception as e:  # Keras refused the file
+                problem = f"{type(e).__name__}: {str(e)[:300]}"
+                own = keras_refuses_own(d, ext)
+                if own and type(e).__name__ == own:
+                    print(f"matrix {case} -> .{ext}: Keras cannot load its own .{ext} of this model either ({own})")
+                    refused.append(f"{case}.{ext}")
+                    continue
+            print(f"matrix {case} -> .{ext}: {problem or 'ok'}", flush=True)
+            failures += problem is not None
+            passed += problem is None
+    print(f"matrix: {passed} of {passed + failures} files ckeras wrote load in Keras as Keras wrote them;"
+          f" Keras cannot load its own file for {', '.join(refused) or 'none'}")
+    return failures
+
+
+def keras_refuses_own(d, ext):
+    """The exception class name when Keras cannot load the file it wrote itself."""
+    try:
+        keras.backend.clear_session()
+        keras_loads(d, os.path.join(d, "model." + ext), ext)
+        return None
+    except Exception as e:
+        return type(e).__name__
+
+
+RESUME = os.path.join("tests", "golden", "resume")
+
+
+def check_resume(cli, tmp):
+    """ckeras 2 epochs, saved as .keras, then Keras 1 epoch == Keras 3 epochs."""
+    failures = 0
+    for case, how in [(c, h) for c in open(os.path.join(RESUME, "CASES")).read().split() for h in ("file", "options")]:
+        d = os.path.join(RESUME, case)
+        out = os.path.join(tmp, f"{case}_epoch2.keras")
+        # the file's compile config, or the same compile() given as options (ckeras's own compile_config)
+        spec = json.load(open(os.path.join(d, "case.json")))["spec"]
+        compile_args = [] if how == "file" else ["--optimizer", spec, "--loss", "mse"]
+        x, y = np.load(os.path.join(d, "x.npy")), np.load(os.path.join(d, "y.npy"))
+        w3 = [np.load(os.path.join(d, "w3", f"{k}.npy")) for k in range(len(glob.glob(os.path.join(d, "w3", "*.npy"))))]
+        try:
+            subprocess.run([cli, "fit", os.path.join(d, "start.keras"), "--x", os.path.join(d, "x.npy"), "--y",
+                            os.path.join(d, "y.npy"), "--epochs", "2", "--batch-size", "4", "--no-shuffle",
+                            "--verbose", "0", "--save", out] + compile_args, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+            keras.backend.clear_session()
+            model = keras.saving.load_model(out)
+            model.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+            err = max(float(np.max(np.abs(g - w))) for g, w in zip(model.get_weights(), w3))
+            problem = None if err <= 1e-4 else f"weights after Keras's epoch 3 differ by {err}"
+            # the same state as a legacy .h5: Keras compiles it with the optimizer and
+            # restores the iteration (it restores no slots from .h5, see README)
+            h5 = os.path.join(tmp, f"{case}_epoch2.h5")
+            subprocess.run([cli, "convert", out, h5], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            keras.backend.clear_session()
+            legacy = keras.saving.load_model(h5)
+            want = json.load(open(os.path.join(d, "case.json")))["optimizer"]
+            if not problem and (type(legacy.optimizer).__name__ != want or int(legacy.optimizer.iterations) != 8):
+                problem = (f".h5: Keras compiled {type(legacy.optimizer).__name__} at iteration "
+                           f"{int(legacy.optimizer.iterations)}, not {want} at 8")
+        except subprocess.CalledProcessError as e:
+            problem = "ckeras fit: " + e.stderr.decode().strip()[:300]
+        except Exception as e:
+            problem = f"{type(e).__name__}: {str(e)[:300]}"
+        print(f"resume {case} (compiled from the {how}): ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
+        failures += problem is not None
+    return failures
+
+
 def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
+        failures += check_resume(cli, tmp)
+        failures += check_matrix(cli, tmp)
         for case in CASES:
             d = os.path.join(ROOT, case)
             ws, xs, y = expected(d)

@@ -1,0 +1,729 @@
+/* The file-format matrix (issue 12; tests/oracle/matrix_cases.py wrote
+ * tests/golden/matrix/ with real Keras 3.15.1): every layer class of the table in
+ * every format, both ways.
+ *  - coverage: every class of ckeras's table has a case (a class added without one
+ *    fails here);
+ *  - Keras -> ckeras: each case's model.keras, model.h5 and config.json +
+ *    model.weights.h5 load with get_weights() equal to Keras's, path by path and
+ *    bit for bit, to_json() equal to Keras's value for value, and predictions
+ *    within 1e-5 of Keras's; parameter counts and bytes as Keras's summary;
+ *  - ckeras -> Keras: ckeras writes each loaded model in the three HDF5 formats
+ *    and every file has Keras's layout (every group and dataset path, shape,
+ *    dtype, attribute; legacy .h5 model_config equal to Keras's config value for
+ *    value). tests/oracle/check_written.py --matrix loads the same files in Keras.
+ *  - training resumes across files (tests/oracle/resume_cases.py wrote
+ *    tests/golden/resume/): ckeras continues Keras's 2-epoch .keras to Keras's
+ *    3rd epoch (optimizer variables read as Keras saved them), and trains Keras's
+ *    untrained file 2 epochs to Keras's state, writing optimizer/vars with
+ *    Keras's layout; check_written.py lets Keras continue ckeras's file.
+ * Runs from the repository root. */
+#include "testutil.h"
+#include "core/core.h"
+
+#include <hdf5.h>
+#include <jansson.h>
+#include <unistd.h>
+#include <zip.h>
+
+#define MATRIX "tests/golden/matrix"
+
+typedef struct case_list {
+    char (*names)[128];
+    int n;
+} case_list;
+
+static case_list read_cases(void)
+{
+    case_list cl = {0};
+    char p[1024];
+    size_t len;
+    char *text = test_read_file(test_path(p, sizeof p, MATRIX "/CASES"), &len);
+    if (!text) return cl;
+    int cap = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!*line) continue;
+        if (cl.n == cap) {
+            cap = cap ? 2 * cap : 64;
+            cl.names = realloc(cl.names, (size_t)cap * sizeof *cl.names);
+        }
+        snprintf(cl.names[cl.n++], sizeof *cl.names, "%s", line);
+    }
+    free(text);
+    return cl;
+}
+
+/* ---- coverage ------------------------------------------------------------------ */
+static void test_every_class_has_a_case(const case_list *cl)
+{
+    CHECK(cl->n > 0, "no cases under " MATRIX);
+    for (int c = 0; c < ck_layer_class_count(); c++) {
+        const char *cls = ck_layer_class_at(c);
+        bool found = false;
+        for (int i = 0; i < cl->n && !found; i++) {
+            json_t *classes = test_load_json(MATRIX "/%s/classes.json", cl->names[i]);
+            size_t k;
+            json_t *v;
+            json_array_foreach(classes, k, v) found |= !strcmp(json_string_value(v), cls);
+            json_decref(classes);
+        }
+        CHECK(found, "class %s has no case in tests/oracle/matrix_cases.py", cls);
+    }
+}
+
+/* ---- Keras -> ckeras ------------------------------------------------------------ */
+static void check_weights(const ck_model *m, const char *dir, const char *what)
+{
+    json_t *expect = test_load_json(MATRIX "/%s/weights.json", dir);
+    int n = ck_model_weight_count(m);
+    CHECK(expect && (size_t)n == json_array_size(expect), "%s: ckeras has %d weights, Keras %zu", what, n,
+          json_array_size(expect));
+    for (int i = 0; expect && i < n && (size_t)i < json_array_size(expect); i++) {
+        ck_weight_info w;
+        test_array a;
+        char p[1024];
+        if (ck_model_weight(m, i, &w) != CK_OK) continue;
+        const char *path = json_string_value(json_object_get(json_array_get(expect, (size_t)i), "path"));
+        CHECK(path && !strcmp(w.path, path), "%s: weight %d is '%s', Keras's '%s'", what, i, w.path, path);
+        if (test_load_npy(test_path(p, sizeof p, MATRIX "/%s/weights/%d.npy", dir, i), &a)) {
+            CHECK(0, "%s: cannot read %s", what, p);
+            continue;
+        }
+        CHECK(a.size == w.size && test_max_error(w.data, a.data, a.size, 0) == 0, "%s: weight '%s' differs from Keras's",
+              what, w.path);
+        test_free_array(&a);
+    }
+    json_decref(expect);
+}
+
+static void check_predictions(ck_model *m, const char *dir, const char *what)
+{
+    char p[1024];
+    int n_in = ck_model_input_count(m), n_out = ck_model_output_count(m);
+    test_array x[8] = {0}, y;
+    ck_shape in_shapes[8], out_shapes[8];
+    const float *inputs[8];
+    float *outputs[8] = {0};
+    CHECK(n_in > 0 && n_in <= 8 && n_out > 0 && n_out <= 8, "%s: %d inputs, %d outputs", what, n_in, n_out);
+    if (n_in <= 0 || n_in > 8 || n_out <= 0 || n_out > 8) return;
+    bool ok = true;
+    for (int i = 0; i < n_in && ok; i++) {
+        ok = !test_load_npy(test_path(p, sizeof p, MATRIX "/%s/x%d.npy", dir, i), &x[i]);
+        in_shapes[i].rank = x[i].rank;
+        memcpy(in_shapes[i].dim, x[i].dim, sizeof x[i].dim);
+        inputs[i] = x[i].data;
+    }
+    CHECK(ok, "%s: Keras's inputs", what);
+    ck_status st = ok ? ck_model_output_shapes_for(m, in_shapes, out_shapes) : CK_ERR_IO;
+    for (int j = 0; !st && j < n_out; j++) {
+        int64_t size = 1;
+        for (int d = 0; d < out_shapes[j].rank; d++) size *= out_shapes[j].dim[d];
+        outputs[j] = calloc((size_t)size, sizeof(float));
+    }
+    if (!st) st = ck_model_predict_shaped(m, in_shapes, inputs, outputs, 0);
+    CHECK(st == CK_OK, "%s: predict: %s", what, ck_errmsg());
+    for (int j = 0; !st && j < n_out; j++) {
+        if (test_load_npy(test_path(p, sizeof p, MATRIX "/%s/y%d.npy", dir, j), &y)) {
+            CHECK(0, "%s: Keras has no output %d", what, j);
+            continue;
+        }
+        int64_t size = 1;
+        for (int d = 0; d < out_shapes[j].rank; d++) size *= out_shapes[j].dim[d];
+        CHECK(size == y.size, "%s: output %d has %lld values, Keras's %lld", what, j, (long long)size,
+              (long long)y.size);
+        if (size == y.size) {
+            double err = test_max_error(outputs[j], y.data, y.size, 1e-5);
+            CHECK(err <= 1e-5, "%s: output %d differs from Keras's by %g", what, j, err);
+        }
+        test_free_array(&y);
+    }
+    test_path(p, sizeof p, MATRIX "/%s/y%d.npy", dir, n_out);
+    CHECK(access(p, R_OK) != 0, "%s: Keras has more than %d outputs", what, n_out);
+    for (int i = 0; i < n_in; i++) test_free_array(&x[i]);
+    for (int j = 0; j < n_out; j++) free(outputs[j]);
+}
+
+/* Parameter counts and their bytes (summary's "Total params: 23 (152.00 B)"). */
+static void check_counts(const ck_model *m, const char *dir, const char *what)
+{
+    json_t *k = test_load_json(MATRIX "/%s/counts.json", dir), *bytes = json_object_get(k, "bytes");
+    ck_param_counts c;
+    CHECK(k && ck_model_count_params(m, &c) == CK_OK, "%s: counts", what);
+    if (!k) return;
+    CHECK(c.trainable == json_integer_value(json_object_get(k, "trainable")) &&
+              c.non_trainable == json_integer_value(json_object_get(k, "non_trainable")),
+          "%s: %lld trainable and %lld non-trainable params, Keras %lld and %lld", what, (long long)c.trainable,
+          (long long)c.non_trainable, (long long)json_integer_value(json_object_get(k, "trainable")),
+          (long long)json_integer_value(json_object_get(k, "non_trainable")));
+    double tb = json_number_value(json_object_get(bytes, "trainable"));
+    double nb = json_number_value(json_object_get(bytes, "non_trainable"));
+    CHECK(c.trainable_bytes == tb && c.non_trainable_bytes == nb, "%s: %g + %g bytes, Keras %g + %g", what,
+          c.trainable_bytes, c.non_trainable_bytes, tb, nb);
+    json_decref(k);
+}
+
+/* The three ways Keras saved the case, loaded by ckeras (NULL with a failed CHECK). */
+static ck_model *load_format(const char *dir, int format, char *what, size_t cap)
+{
+    static const char *const names[] = {"model.keras", "model.h5", "model.weights.h5"};
+    char p[1024];
+    snprintf(what, cap, "%s/%s", dir, names[format]);
+    ck_model *m;
+    if (format < 2) {
+        m = ck_model_load(test_path(p, sizeof p, MATRIX "/%s/%s", dir, names[format]));
+    } else {
+        m = ck_model_load_json_file(test_path(p, sizeof p, MATRIX "/%s/config.json", dir));
+        if (m && ck_model_load_weights(m, test_path(p, sizeof p, MATRIX "/%s/%s", dir, names[format])) != CK_OK) {
+            ck_model_free(m);
+            m = NULL;
+        }
+    }
+    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
+    return m;
+}
+
+static void test_keras_to_ckeras(const case_list *cl)
+{
+    for (int i = 0; i < cl->n; i++) {
+        for (int format = 0; format < 3; format++) {
+            char what[256];
+            ck_model *m = load_format(cl->names[i], format, what, sizeof what);
+            if (!m) continue;
+            char p[1024], diff[512];
+            test_path(p, sizeof p, MATRIX "/%s/config.json", cl->names[i]);
+            CHECK(test_to_json_diff(m, p, diff, sizeof diff) == 0, "%s: to_json differs from Keras's: %s", what, diff);
+            check_weights(m, cl->names[i], what);
+            check_counts(m, cl->names[i], what);
+            check_predictions(m, cl->names[i], what);
+            ck_model_free(m);
+        }
+    }
+}
+
+/* ---- ckeras -> Keras: the layout of what ckeras writes ------------------------------ */
+/* Each object of an HDF5 file as layout.json records it: path, kind, shape and
+ * dtype of datasets, attributes (name, type, value) sorted by name. */
+static json_t *string_value(hid_t attr, hid_t type, hssize_t n, bool scalar)
+{
+    json_t *list = json_array();
+    if (H5Tis_variable_str(type) > 0) {
+        char **buf = calloc((size_t)n + 1, sizeof *buf);
+        hid_t mem = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mem, H5T_VARIABLE);
+        if (H5Aread(attr, mem, buf) >= 0)
+            for (hssize_t i = 0; i < n; i++) json_array_append_new(list, json_string(buf[i] ? buf[i] : ""));
+        for (hssize_t i = 0; i < n; i++) H5free_memory(buf[i]);
+        H5Tclose(mem);
+        free(buf);
+    } else {
+        size_t size = H5Tget_size(type);
+        char *buf = calloc((size_t)n * size + 1, 1), *one = calloc(size + 1, 1);
+        if (H5Aread(attr, type, buf) >= 0)
+            for (hssize_t i = 0; i < n; i++) {
+                memcpy(one, buf + (size_t)i * size, size);
+                json_array_append_new(list, json_string(one));
+            }
+        free(buf);
+        free(one);
+    }
+    if (!scalar) return list;
+    json_t *v = json_incref(json_array_get(list, 0));
+    json_decref(list);
+    return v ? v : json_string("");
+}
+
+static herr_t attr_entry(hid_t obj, const char *name, const H5A_info_t *info, void *data)
+{
+    (void)info;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = H5Aget_type(a), sp = H5Aget_space(a);
+    int rank = H5Sget_simple_extent_ndims(sp);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    json_t *value = NULL;
+    char type[64];
+    if (H5Tget_class(t) == H5T_STRING) {
+        snprintf(type, sizeof type, "%s", rank == 0 ? "string" : "array:string");
+        value = string_value(a, t, n, rank == 0);
+    } else {
+        bool is_float = H5Tget_class(t) == H5T_FLOAT;
+        snprintf(type, sizeof type, "%s%s%zu", rank == 0 ? "" : "array:", is_float ? "float" : "int", 8 * H5Tget_size(t));
+        double *buf = calloc((size_t)n + 1, sizeof *buf);
+        value = json_array();
+        if (H5Aread(a, H5T_NATIVE_DOUBLE, buf) >= 0)
+            for (hssize_t i = 0; i < n; i++) json_array_append_new(value, json_real(buf[i]));
+        free(buf);
+    }
+    json_array_append_new(data, json_pack("{s:s, s:s, s:o}", "name", name, "type", type, "value", value));
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Aclose(a);
+    return 0;
+}
+
+static json_t *object_entry(hid_t file, const char *path)
+{
+    hid_t o = H5Oopen(file, path, H5P_DEFAULT);
+    if (o < 0) return NULL;
+    json_t *attrs = json_array(), *e = json_pack("{s:s}", "path", path);
+    H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, NULL, attr_entry, attrs);
+    if (H5Iget_type(o) == H5I_DATASET) {
+        hid_t sp = H5Dget_space(o), t = H5Dget_type(o);
+        hsize_t dims[16];
+        int rank = H5Sget_simple_extent_dims(sp, dims, NULL);
+        json_t *shape = json_array();
+        for (int i = 0; i < rank; i++) json_array_append_new(shape, json_integer((json_int_t)dims[i]));
+        char dtype[32];
+        snprintf(dtype, sizeof dtype, "%s%zu", H5Tget_class(t) == H5T_FLOAT ? "float" : "int", 8 * H5Tget_size(t));
+        json_object_set_new(e, "kind", json_string("dataset"));
+        json_object_set_new(e, "shape", shape);
+        json_object_set_new(e, "dtype", json_string(dtype));
+        H5Tclose(t);
+        H5Sclose(sp);
+    } else {
+        json_object_set_new(e, "kind", json_string("group"));
+    }
+    json_object_set_new(e, "attrs", attrs);
+    H5Oclose(o);
+    return e;
+}
+
+static herr_t link_entry(hid_t group, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)info;
+    json_t *e = object_entry(group, name);
+    if (e) json_array_append_new(data, e);
+    return 0;
+}
+
+static json_t *h5_layout(const char *path)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return NULL;
+    json_t *out = json_array(), *root = object_entry(f, "/");
+    if (root) json_array_append_new(out, root);
+    H5Lvisit(f, H5_INDEX_NAME, H5_ITER_INC, link_entry, out);
+    H5Fclose(f);
+    return out;
+}
+
+/* model.weights.h5 of a .keras archive, copied out to `out`. */
+static bool extract_weights(const char *archive, const char *out)
+{
+    int err = 0;
+    zip_t *z = zip_open(archive, ZIP_RDONLY, &err);
+    zip_stat_t zs;
+    bool ok = z && zip_stat(z, "model.weights.h5", 0, &zs) == 0;
+    char *buf = ok ? malloc(zs.size + 1) : NULL;
+    zip_file_t *zf = ok ? zip_fopen(z, "model.weights.h5", 0) : NULL;
+    ok = zf && zip_fread(zf, buf, zs.size) == (zip_int64_t)zs.size;
+    if (zf) zip_fclose(zf);
+    if (z) zip_close(z);
+    FILE *fp = ok ? fopen(out, "wb") : NULL;
+    ok = fp && fwrite(buf, 1, zs.size, fp) == zs.size;
+    if (fp) fclose(fp);
+    free(buf);
+    return ok;
+}
+
+/* The members of a .keras archive, in order, against Keras's. */
+static void check_members(const char *archive, json_t *keras, const char *what)
+{
+    int err = 0;
+    zip_t *z = zip_open(archive, ZIP_RDONLY, &err);
+    zip_int64_t n = z ? zip_get_num_entries(z, 0) : -1;
+    CHECK(n == (zip_int64_t)json_array_size(keras), "%s: %lld archive members, Keras's %zu", what, (long long)n,
+          json_array_size(keras));
+    for (zip_int64_t i = 0; i < n && (size_t)i < json_array_size(keras); i++) {
+        const char *name = zip_get_name(z, (zip_uint64_t)i, 0), *want = json_string_value(json_array_get(keras, (size_t)i));
+        CHECK(name && want && !strcmp(name, want), "%s: archive member %lld is '%s', Keras's '%s'", what, (long long)i,
+              name ? name : "?", want ? want : "?");
+    }
+    if (z) zip_close(z);
+}
+
+static json_t *find_entry(json_t *layout, const char *path)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(layout, i, e) if (!strcmp(json_string_value(json_object_get(e, "path")), path)) return e;
+    return NULL;
+}
+
+/* Attribute values that are JSON text (model_config, training_config) compare as
+ * JSON values. */
+static bool same_attr_value(const char *name, json_t *ours, json_t *keras)
+{
+    bool is_json = !strcmp(name, "model_config") || !strcmp(name, "training_config");
+    if (!is_json || !json_is_string(ours) || !json_is_string(keras)) return json_equal(ours, keras);
+    json_t *a = json_loads(json_string_value(ours), 0, NULL), *b = json_loads(json_string_value(keras), 0, NULL);
+    bool same = a && b && json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    return same;
+}
+
+static void compare_entry(json_t *ours, json_t *keras, const char *what)
+{
+    const char *path = json_string_value(json_object_get(keras, "path"));
+    static const char *const keys[] = {"kind", "shape", "dtype"};
+    for (int k = 0; k < 3; k++) {
+        json_t *a = json_object_get(ours, keys[k]), *b = json_object_get(keras, keys[k]);
+        if (b && !strcmp(keys[k], "dtype") && !strcmp(json_string_value(b), "float32")) b = json_string("float32");
+        else json_incref(b);
+        if (a && !strcmp(keys[k], "dtype")) a = json_string(strcmp(json_string_value(a), "float32") ? json_string_value(a) : "float32");
+        else json_incref(a);
+        char *sa = a ? json_dumps(a, JSON_ENCODE_ANY) : NULL, *sb = b ? json_dumps(b, JSON_ENCODE_ANY) : NULL;
+        CHECK((!a && !b) || (a && b && json_equal(a, b)), "%s: '%s' %s is %s, Keras's %s", what, path, keys[k],
+              sa ? sa : "absent", sb ? sb : "absent");
+        free(sa);
+        free(sb);
+        json_decref(a);
+        json_decref(b);
+    }
+    json_t *oa = json_object_get(ours, "attrs"), *ka = json_object_get(keras, "attrs");
+    CHECK(json_array_size(oa) == json_array_size(ka), "%s: '%s' has %zu attributes, Keras's %zu", what, path,
+          json_array_size(oa), json_array_size(ka));
+    size_t i;
+    json_t *b;
+    json_array_foreach(ka, i, b) {
+        const char *name = json_string_value(json_object_get(b, "name"));
+        json_t *a = NULL, *e;
+        size_t j;
+        json_array_foreach(oa, j, e) if (!strcmp(json_string_value(json_object_get(e, "name")), name)) a = e;
+        if (!a) {
+            CHECK(0, "%s: '%s' lacks attribute '%s'", what, path, name);
+            continue;
+        }
+        const char *ta = json_string_value(json_object_get(a, "type")), *tb = json_string_value(json_object_get(b, "type"));
+        CHECK(!strcmp(ta, tb), "%s: '%s' attribute '%s' is %s, Keras's %s", what, path, name, ta, tb);
+        CHECK(same_attr_value(name, json_object_get(a, "value"), json_object_get(b, "value")),
+              "%s: '%s' attribute '%s' differs from Keras's", what, path, name);
+    }
+}
+
+static void compare_layout(json_t *ours, json_t *keras, const char *what)
+{
+    CHECK(ours != NULL, "%s: cannot read the file ckeras wrote", what);
+    if (!ours) return;
+    size_t i;
+    json_t *e;
+    json_array_foreach(keras, i, e) {
+        const char *path = json_string_value(json_object_get(e, "path"));
+        json_t *mine = find_entry(ours, path);
+        CHECK(mine != NULL, "%s: '%s' is missing", what, path);
+        if (mine) compare_entry(mine, e, what);
+    }
+    json_array_foreach(ours, i, e) {
+        const char *path = json_string_value(json_object_get(e, "path"));
+        CHECK(find_entry(keras, path) != NULL, "%s: '%s' is not in Keras's file", what, path);
+    }
+}
+
+static void test_ckeras_writes_keras_layout(const case_list *cl)
+{
+    char tmpdir[] = "/tmp/ckeras-matrix-XXXXXX";
+    CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
+    static const char *const outs[] = {"model.keras", "model.h5", "model.weights.h5"};
+    for (int i = 0; i < cl->n; i++) {
+        char what[256], out[1024], inner[1024];
+        ck_model *m = load_format(cl->names[i], 0, what, sizeof what);
+        json_t *golden = test_load_json(MATRIX "/%s/layout.json", cl->names[i]);
+        for (int k = 0; m && golden && k < 3; k++) {
+            snprintf(out, sizeof out, "%s/%s", tmpdir, outs[k]);
+            snprintf(what, sizeof what, "%s: ckeras's %s", cl->names[i], outs[k]);
+            CHECK(ck_model_save(m, out) == CK_OK, "%s: %s", what, ck_errmsg());
+            const char *h5 = out;
+            if (k == 0) {
+                check_members(out, json_object_get(golden, "keras_members"), what);
+                snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+                CHECK(extract_weights(out, inner), "%s: no model.weights.h5 inside", what);
+                h5 = inner;
+            }
+            json_t *ours = h5_layout(h5);
+            compare_layout(ours, json_object_get(golden, outs[k]), what);
+            json_decref(ours);
+            remove(out);
+            if (k == 0) remove(inner);
+        }
+        json_decref(golden);
+        ck_model_free(m);
+    }
+    rmdir(tmpdir);
+}
+
+/* ---- training that resumes across files ---------------------------------------------- */
+#define RESUME "tests/golden/resume"
+
+static ck_status fit_epochs(ck_model *m, const test_array *x, const test_array *y, int epochs, ck_history **h)
+{
+    ck_fit_opts o = ck_fit_defaults();
+    o.epochs = epochs, o.batch_size = 4, o.shuffle = false, o.verbose = 0;
+    return ck_model_fit(m, x->data, y->data, x->dim[0], &o, h);
+}
+
+/* Every array of dir/<k>.npy (dir under the repository root) against values (get_weights() or optimizer.variables). */
+static void check_arrays(const char *dir, int n, const float *(*get)(void *ctx, int i, int64_t *size), void *ctx,
+                         double tol, const char *what)
+{
+    char p[1024];
+    for (int i = 0;; i++) {
+        test_array a;
+        if (test_load_npy(test_path(p, sizeof p, "%s/%d.npy", dir, i), &a)) {
+            CHECK(i == n, "%s: Keras has %d arrays, ckeras %d", what, i, n);
+            return;
+        }
+        int64_t size = 0;
+        const float *v = i < n ? get(ctx, i, &size) : NULL;
+        CHECK(v && size == a.size, "%s: array %d missing or of another size", what, i);
+        if (v && size == a.size) {
+            double err = test_max_error(v, a.data, a.size, tol);
+            CHECK(err <= tol, "%s: array %d differs from Keras's by %g", what, i, err);
+        }
+        test_free_array(&a);
+    }
+}
+
+typedef struct opt_view {
+    const ck_model *m;
+    float buf[4096];
+} opt_view;
+
+static const float *optimizer_array(void *ctx, int i, int64_t *size)
+{
+    opt_view *v = ctx;
+    ck_shape s;
+    if (ck_model_optimizer_variable(v->m, i, &s, NULL)) return NULL;
+    *size = 1;
+    for (int d = 0; d < s.rank; d++) *size *= s.dim[d];
+    return *size <= 4096 && !ck_model_optimizer_variable(v->m, i, &s, v->buf) ? v->buf : NULL;
+}
+
+static const float *weight_array(void *ctx, int i, int64_t *size)
+{
+    ck_weight_info w;
+    if (ck_model_weight(ctx, i, &w)) return NULL;
+    *size = w.size;
+    return w.data;
+}
+
+static void check_state(const ck_model *m, const char *dir, const char *weights, double tol, const char *what)
+{
+    char p[1024], w[1100];
+    opt_view v = {.m = m};
+    snprintf(w, sizeof w, "%s optimizer", what);
+    if (!strcmp(weights, "w2"))
+        check_arrays((snprintf(p, sizeof p, RESUME "/%s/opt2", dir), p), ck_model_optimizer_variable_count(m),
+                     optimizer_array, &v, tol, w);
+    snprintf(w, sizeof w, "%s weights", what);
+    check_arrays((snprintf(p, sizeof p, RESUME "/%s/%s", dir, weights), p), ck_model_weight_count(m), weight_array,
+                 (void *)m, tol, w);
+}
+
+static void check_losses(const ck_history *h, json_t *keras, int first, const char *what)
+{
+    for (int e = 0; h && e < ck_history_epochs(h); e++) {
+        double want = json_number_value(json_array_get(keras, (size_t)(first + e)));
+        double got = ck_history_value(h, "loss", e);
+        CHECK(fabs(got - want) <= 1e-4 * fmax(1.0, fabs(want)), "%s: epoch %d loss %.7g, Keras %.7g", what,
+              first + e + 1, got, want);
+    }
+}
+
+/* compile() in ckeras writes Keras's compile_config: the optimizer value for value
+ * as Keras wrote it for the same keywords; the loss under Keras's function name
+ * ("mean_squared_error" for "mse", which Keras resolves alike). */
+static void check_own_compile_config(const char *name, json_t *info)
+{
+    char p[1024], *text = NULL, *keras_text = NULL;
+    ck_model *m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/start.keras", name));
+    CHECK(m && ck_model_compile(m, json_string_value(json_object_get(info, "spec")), "mse", NULL) == CK_OK &&
+              ck_model_compile_config(m, &text) == CK_OK && ck_model_to_json(m, &keras_text) == CK_OK,
+          "%s: compile: %s", name, ck_errmsg());
+    int err = 0;
+    zip_t *z = zip_open(p, ZIP_RDONLY, &err);
+    zip_stat_t zs;
+    char *buf = z && zip_stat(z, "config.json", 0, &zs) == 0 ? calloc(zs.size + 1, 1) : NULL;
+    zip_file_t *zf = buf ? zip_fopen(z, "config.json", 0) : NULL;
+    if (zf) zip_fread(zf, buf, zs.size), zip_fclose(zf);
+    if (z) zip_close(z);
+    json_t *ours = text ? json_loads(text, 0, NULL) : NULL, *keras = buf ? json_loads(buf, 0, NULL) : NULL;
+    json_t *kc = json_object_get(keras, "compile_config"), *in_json = keras_text ? json_loads(keras_text, 0, NULL) : NULL;
+    CHECK(json_equal(json_object_get(ours, "optimizer"), json_object_get(kc, "optimizer")),
+          "%s: ckeras's compile_config optimizer differs from Keras's: %s", name, text ? text : "none");
+    const char *loss = json_string_value(json_object_get(ours, "loss"));
+    CHECK(loss && !strcmp(loss, "mean_squared_error"), "%s: compile_config loss %s", name, loss ? loss : "none");
+    json_object_del(ours, "loss");
+    json_object_del(kc, "loss");
+    json_object_del(kc, "optimizer");
+    json_object_del(ours, "optimizer");
+    CHECK(json_equal(ours, kc), "%s: the rest of ckeras's compile_config differs from Keras's", name);
+    CHECK(json_is_object(json_object_get(json_object_get(in_json, "compile_config"), "optimizer")),
+          "%s: to_json() of a model compiled in ckeras has no compile_config", name);
+    json_decref(ours);
+    json_decref(keras);
+    json_decref(in_json);
+    free(buf);
+    free(text);
+    free(keras_text);
+    ck_model_free(m);
+}
+
+static void test_resume_case(const char *name, const char *tmpdir)
+{
+    char p[1024], what[256], out[1024];
+    test_array x, y;
+    json_t *info = test_load_json(RESUME "/%s/case.json", name), *loss = json_object_get(info, "loss");
+    if (test_load_npy(test_path(p, sizeof p, RESUME "/%s/x.npy", name), &x) ||
+        test_load_npy(test_path(p, sizeof p, RESUME "/%s/y.npy", name), &y) || !info) {
+        CHECK(0, "%s: resume golden", name);
+        return;
+    }
+    check_own_compile_config(name, info);
+    /* Keras's legacy .h5 of the same state: compiled with only the optimizer's
+     * scalars (Keras builds it over no variables), iteration and rate restored. */
+    ck_model *legacy = ck_model_load(test_path(p, sizeof p, RESUME "/%s/epoch2.h5", name));
+    test_array it, lr;
+    char q[1024];
+    CHECK(legacy && ck_model_optimizer_variable_count(legacy) == 2 &&
+              !test_load_npy(test_path(q, sizeof q, RESUME "/%s/opt2/0.npy", name), &it) &&
+              !test_load_npy(test_path(q, sizeof q, RESUME "/%s/opt2/1.npy", name), &lr),
+          "%s: epoch2.h5: %s", name, legacy ? "not compiled with 2 optimizer variables" : ck_errmsg());
+    if (legacy && ck_model_optimizer_variable_count(legacy) == 2) {
+        float v[2];
+        ck_shape s;
+        CHECK(!ck_model_optimizer_variable(legacy, 0, &s, &v[0]) && !ck_model_optimizer_variable(legacy, 1, &s, &v[1]) &&
+                  v[0] == it.data[0] && v[1] == lr.data[0],
+              "%s: epoch2.h5: iteration %g and learning rate %g, Keras %g and %g", name, v[0], v[1], it.data[0],
+              lr.data[0]);
+        test_free_array(&it);
+        test_free_array(&lr);
+        /* Keras's model from that .h5 has no loss, so its compile_config stays {}
+         * and a .keras of it carries no optimizer, as Keras's own would not */
+        char out[1024], inner[1100];
+        snprintf(out, sizeof out, "%s/%s_from_h5.keras", tmpdir, name);
+        snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+        CHECK(ck_model_save(legacy, out) == CK_OK && extract_weights(out, inner), "%s: .h5 to .keras: %s", name,
+              ck_errmsg());
+        json_t *ours = h5_layout(inner);
+        CHECK(ours && !find_entry(ours, "optimizer"), "%s: a .keras without compile_config has an optimizer group", name);
+        json_decref(ours);
+        remove(out);
+        remove(inner);
+    }
+    ck_model_free(legacy);
+    /* Keras's 2 epochs, then ckeras's 3rd. */
+    snprintf(what, sizeof what, "%s: Keras 2 epochs + ckeras 1", name);
+    ck_model *m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/epoch2.keras", name));
+    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
+    ck_history *h = NULL;
+    if (m) {
+        check_state(m, name, "w2", 0, what);
+        CHECK_OK(fit_epochs(m, &x, &y, 1, &h));
+        check_losses(h, loss, 2, what);
+        check_state(m, name, "w3", 1e-4, what);
+    }
+    ck_history_free(h), h = NULL;
+    ck_model_free(m);
+    /* ckeras's 2 epochs from Keras's untrained file, saved, read back, one more. */
+    snprintf(what, sizeof what, "%s: ckeras 2 epochs", name);
+    m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/start.keras", name));
+    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
+    if (m) {
+        CHECK_OK(fit_epochs(m, &x, &y, 2, &h));
+        check_losses(h, loss, 0, what);
+        check_state(m, name, "w2", 1e-4, what);
+        snprintf(out, sizeof out, "%s/%s.keras", tmpdir, name);
+        CHECK(ck_model_save(m, out) == CK_OK, "%s: save: %s", what, ck_errmsg());
+        char inner[1100];
+        snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+        json_t *golden = test_load_json(RESUME "/%s/layout.json", name);
+        json_t *ours = extract_weights(out, inner) ? h5_layout(inner) : NULL;
+        snprintf(what, sizeof what, "%s: ckeras's trained .keras", name);
+        compare_layout(ours, json_object_get(golden, "model.keras"), what);
+        json_decref(ours);
+        /* the legacy .h5 of the same state: training_config and optimizer_weights */
+        snprintf(inner, sizeof inner, "%s/%s.h5", tmpdir, name);
+        CHECK(ck_model_save(m, inner) == CK_OK, "%s: save .h5: %s", what, ck_errmsg());
+        ours = h5_layout(inner);
+        snprintf(what, sizeof what, "%s: ckeras's trained .h5", name);
+        compare_layout(ours, json_object_get(golden, "model.h5"), what);
+        json_decref(ours);
+        json_decref(golden);
+        remove(inner);
+    }
+    ck_history_free(h), h = NULL;
+    ck_model_free(m);
+    snprintf(what, sizeof what, "%s: ckeras 2 epochs, saved, + ckeras 1", name);
+    m = ck_model_load(out);
+    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
+    if (m) {
+        CHECK_OK(fit_epochs(m, &x, &y, 1, &h));
+        check_losses(h, loss, 2, what);
+        check_state(m, name, "w3", 1e-4, what);
+    }
+    remove(out);
+    ck_history_free(h);
+    ck_model_free(m);
+    json_decref(info);
+    test_free_array(&x);
+    test_free_array(&y);
+}
+
+static void test_resume(void)
+{
+    char p[1024], tmpdir[] = "/tmp/ckeras-resume-XXXXXX";
+    CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
+    size_t len;
+    char *cases = test_read_file(test_path(p, sizeof p, RESUME "/CASES"), &len);
+    CHECK(cases != NULL, "no cases under " RESUME);
+    for (char *name = cases ? strtok(cases, "\n") : NULL; name; name = strtok(NULL, "\n")) test_resume_case(name, tmpdir);
+    free(cases);
+    rmdir(tmpdir);
+}
+
+/* ---- defects the matrix found --------------------------------------------------------- */
+/* Keras refuses two operations of one name (ops/function.py _build_map): a config
+ * whose InputLayer is renamed like its Dense, and a graph built through the API. */
+static void test_duplicate_names_refused(void)
+{
+    static const char *const keras_says = "The name \"dense\" is used 2 times in the model. All operation names should be unique.";
+    char p[1024];
+    size_t len;
+    char *text = test_read_file(test_path(p, sizeof p, MATRIX "/dense/config.json"), &len);
+    CHECK(text != NULL, "dense/config.json");
+    if (!text) return;
+    ck_buf renamed = {0};
+    const char *from = "\"input_layer\"";
+    for (const char *s = text, *hit; *s; s = hit + strlen(from)) {
+        hit = strstr(s, from);
+        if (!hit) {
+            ck_buf_printf(&renamed, "%s", s);
+            break;
+        }
+        ck_buf_printf(&renamed, "%.*s\"dense\"", (int)(hit - s), s);
+    }
+    ck_model *m = ck_model_from_json(renamed.data, "dup.json");
+    CHECK(!m && strstr(ck_errmsg(), keras_says) && strstr(ck_errmsg(), "dup.json"), "duplicate names: %s",
+          m ? "accepted" : ck_errmsg());
+    ck_model_free(m);
+    ck_buf_free(&renamed);
+    free(text);
+
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *x = ck_input(g, "shape=(3,)");
+    ck_ktensor *h = ck_call1(g, ck_dense(2, "name='dense'"), x);
+    ck_ktensor *y = ck_call1(g, ck_dense(2, "name='dense'"), h);
+    CHECK(ck_functional_finish(g, &x, 1, &y, 1) != CK_OK && strstr(ck_errmsg(), keras_says), "API duplicate names: %s",
+          ck_errmsg());
+    ck_model_free(g);
+}
+
+int main(void)
+{
+    case_list cl = read_cases();
+    test_every_class_has_a_case(&cl);
+    test_keras_to_ckeras(&cl);
+    test_ckeras_writes_keras_layout(&cl);
+    test_duplicate_names_refused();
+    test_resume();
+    free(cl.names);
+    return test_report("test_matrix");
+}
