@@ -681,6 +681,41 @@ CK_API void ck_set_num_threads(int n);
  * AVX-512 CPU); element-wise loops still take the CPU's widest clone. */
 CK_API const char *ck_kernel_isa(void);
 
+/* ---- export: a model as one dependency-free C file (src/export/) ----------------- */
+/* Writes NAME.h and NAME.c into dir (and NAME_weights.bin with NAME_weights.S,
+ * which .incbin's it, when the weights pass the threshold): C99 with libm only,
+ * no allocation, no written globals; NAME_predict(in, out, arena) runs one
+ * sample (inputs concatenated in Keras's order in `in`, outputs likewise in
+ * `out`), NAME_predict_batch many; the arena is NAME_ARENA_BYTES bytes. Every
+ * layer's class must have an emitter: anything else is refused, naming the
+ * class and the layer, before a file is written. Same model, same bytes. */
+typedef struct ck_export_opts {
+    const char *name;         /* C prefix; NULL: the model's name as an identifier */
+    int64_t bin_threshold;    /* weight bytes above which they go to NAME_weights.bin;
+                                 0: 1 MiB; < 0: never                               */
+    /* Post-training int8 quantization as TensorFlow Lite does it: Dense and
+     * Conv layers of the top-level model whose activation is linear, relu or
+     * relu6 run on int8 (per-channel symmetric weights, per-tensor asymmetric
+     * activations from the calibration rows, int32 bias, fixed-point
+     * requantization); every other layer stays float. One-input models. */
+    bool int8;
+    const float *calibration; /* [calibration_rows, input floats]                   */
+    int64_t calibration_rows;
+} ck_export_opts;
+typedef struct ck_export_info {
+    int64_t arena_bytes;      /* NAME_ARENA_BYTES                                 */
+    int64_t weight_bytes;     /* constants (weights and derived) in the file       */
+    int64_t naive_bytes;      /* every tensor in its own buffer, for comparison     */
+    int layers;               /* layer calls in NAME_predict                        */
+    bool weights_bin;         /* the weights went to NAME_weights.bin               */
+    int int8_layers;          /* layers that run in int8                            */
+    char name[64];            /* the C prefix used                                  */
+} ck_export_info;
+CK_API ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_opts *opts,
+                                  ck_export_info *info);
+/* Whether ck_model_export_c has an emitter for a layer class. */
+CK_API bool ck_export_supports(const char *class_name);
+
 #ifdef __cplusplus
 }
 #endif

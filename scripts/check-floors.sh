@@ -19,7 +19,7 @@ set -uo pipefail
 export LC_ALL=C
 
 # Top to bottom; folders sharing a floor are separated by commas.
-FLOORS=(tools api train,io,report dist layers engine graph kernels core)
+FLOORS=(tools api train,io,report,export dist layers engine graph kernels core)
 # Narrow doors: from FOLDER, the folder of HEADER may be entered only through it
 # (layers see the engine's run-time context, not its planner).
 NARROW=("layers engine/run.h")

@@ -1,6 +1,9 @@
 /* Shared test helpers; see testutil.h. */
 #include "testutil.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <jansson.h>
 
 #include <stdarg.h>
@@ -23,6 +26,23 @@ const char *test_path(char *buf, size_t cap, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf + n, cap - (size_t)n, fmt, ap);
     va_end(ap);
+    return buf;
+}
+
+const char *test_scratch_dir(char *buf, size_t cap, const char *stem)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(buf, cap, "%s/ckeras_%s_%d", tmp && *tmp ? tmp : "/tmp", stem, (int)getpid());
+    CHECK(mkdir(buf, 0755) == 0, "cannot make %s", buf);
+    return buf;
+}
+
+const char *test_abs_path(char *buf, size_t cap, const char *rel)
+{
+    char p[1024], cwd[1024];
+    test_path(p, sizeof p, "%s", rel);
+    if (p[0] == '/') snprintf(buf, cap, "%s", p);
+    else snprintf(buf, cap, "%.1000s/%.1000s", getcwd(cwd, sizeof cwd) ? cwd : ".", p);
     return buf;
 }
 

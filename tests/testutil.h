@@ -46,6 +46,11 @@ ck_summary_opts test_summary_opts(struct json_t *entry, ck_summary_style style, 
 /* Every entry of a summaries.json manifest: summary() with its options must give
  * the text file `dir`/<file> byte for byte. */
 void test_check_summaries(const ck_model *m, struct json_t *manifest, const char *dir, ck_summary_style style);
+/* A fresh folder $TMPDIR/ckeras_<stem>_<pid> (a failed check if it cannot be made). */
+const char *test_scratch_dir(char *buf, size_t cap, const char *stem);
+/* The absolute path of a file under the repository root (for commands run in
+ * other folders). */
+const char *test_abs_path(char *buf, size_t cap, const char *rel);
 /* Whole file, NUL-terminated; NULL if missing. */
 char *test_read_file(const char *path, size_t *len);
 

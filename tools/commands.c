@@ -16,6 +16,7 @@ int cmd_fit(const cli_args *a), cmd_evaluate(const cli_args *a), cmd_demo_fashio
 int cmd_demo_cnn(const cli_args *a);                               /* tools/cmd_demo_cnn.c */
 int cmd_plot(const cli_args *a);                                   /* tools/cmd_plot.c */
 int cmd_run(const cli_args *a);                                    /* tools/cmd_run.c */
+int cmd_export(const cli_args *a);                                 /* tools/cmd_export.c */
 
 #define ARRAY_FORMATS ".npy, .npz (one array), .csv (header row) or .json (nested lists); - is stdin"
 #define MODEL_FILES "MODEL is any model file: .keras, .h5, TF.js model.json or a Keras JSON config."
@@ -51,6 +52,21 @@ static const cli_option convert_options[] = {
      "weights to load into IN first, for an architecture and its weights kept apart (model.json + weights.h5): "
      ".npz in get_weights() order, .weights.h5, .h5, .keras",
      0, 0, 0, NULL},
+};
+
+static const cli_option export_options[] = {
+    {"c", CLI_FILE, "DIR", NULL, "the folder to write NAME.h and NAME.c in (it must exist)", CLI_REQUIRED, 0, 0, NULL},
+    {"name", CLI_TEXT, "NAME", "the model's name", "the C prefix of the files, types and functions", 0, 0, 0, NULL},
+    {"weights", CLI_FILE, "FILE", NULL, "weights to load first (.npz in get_weights() order, .weights.h5, .h5, .keras)",
+     0, 0, 0, NULL},
+    {"bin-threshold", CLI_INT, "BYTES", "1048576",
+     "above this many bytes of weights they go to NAME_weights.bin, embedded by NAME_weights.S (.incbin); -1: never",
+     0, -1, BIG, NULL},
+    {"int8", CLI_FLAG, NULL, NULL,
+     "post-training int8 quantization as TensorFlow Lite does it (Dense and Conv layers), needs --calibrate", 0, 0, 0,
+     NULL},
+    {"calibrate", CLI_FILE, "FILE", NULL, "rows of model input 0 whose activation ranges set the int8 scales", 0, 0, 0,
+     NULL},
     {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
 
@@ -198,6 +214,14 @@ const cli_command cli_commands[] = {
      "ckeras weights model.keras\n"
      "ckeras weights model.keras --layer dense --values\n"
      "ckeras weights model.keras --output w.npz"},
+    {"export", cmd_export, "MODEL", 1, 1, "write the model as one dependency-free C file",
+     "Writes DIR/NAME.h and DIR/NAME.c: C99 that needs only libm, allocates nothing and writes no global. "
+     "NAME_predict(in, out, arena) runs one sample (inputs and outputs concatenated in Keras's order), "
+     "NAME_predict_batch many, in an arena of NAME_ARENA_BYTES. A layer class without an emitter is refused, "
+     "naming the class and the layer, before any file is written. " MODEL_FILES,
+     export_options,
+     "ckeras export model.keras --c out --name net\n"
+     "ckeras export model.keras --c out --int8 --calibrate x.npy"},
     {"config", cmd_config, "FILE", 1, 1, "print the model's Keras 3 model.to_json()",
      "Prints the JSON config Keras 3 writes for the model in FILE; keras.models.model_from_json reads it back.",
      config_options, "ckeras config model.h5\nckeras config model.h5 --output model.json"},

@@ -1221,3 +1221,12 @@ void ck_exec_free(ck_exec *ex)
     ck_exec_release_scratch(ex);
     ck_free(ex);
 }
+
+const float *ck_exec_value(const ck_exec *ex, const ck_ktensor *t)
+{
+    const ck_plan *p = ex->plan;
+    for (int i = 0; i < p->n_steps; i++) /* only the top-level model's own tensors have slots in p */
+        for (int k = 0; k < p->steps[i].node->n_outputs; k++)
+            if (&p->steps[i].node->outputs[k] == t) return p->slot[t->slot] ? p->slot[t->slot]->data : NULL;
+    return NULL;
+}

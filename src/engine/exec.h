@@ -59,5 +59,9 @@ void ck_exec_want_input_grads(ck_exec *ex, bool want);
  * seed again), for an engine kept from one fit call to the next. */
 void ck_exec_restart(ck_exec *ex);
 void ck_exec_free(ck_exec *ex);
+/* The values [rows, ...] of symbolic tensor t of the top-level model after the
+ * last forward (not inference_only: every buffer is written), or NULL when t is
+ * not one of its tensors (a nested model's). Export's calibration reads them. */
+const float *ck_exec_value(const ck_exec *ex, const ck_ktensor *t);
 
 #endif

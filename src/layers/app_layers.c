@@ -120,6 +120,14 @@ static float apply(scalar_op op, float a, float b)
     }
 }
 
+bool ck_scalar_op_of(const ck_layer *l, int *op, double *scalar, bool *scalar_first)
+{
+    if (l->cls != ck_find_scalar_op_class(l->cls->class_name)) return false;
+    const scalar_op_config *c = CK_CFG(l, scalar_op_config);
+    *op = (int)op_of(l), *scalar = c->scalar, *scalar_first = c->scalar_first;
+    return true;
+}
+
 static ck_status scalar_op_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
                                    ck_exec *ex)
 {

@@ -22,8 +22,8 @@
 #define COL_CAP ((int64_t)1 << 20)
 
 /* Fills the spatial part of the geometry; lower ranks get leading extents of 1. */
-static ck_status geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, bool transpose, const ck_exec *ex,
-                         ck_conv_geom *g)
+ck_status ck_conv_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, bool transpose, const ck_exec *ex,
+                          ck_conv_geom *g)
 {
     const ck_conv_config *c = CK_CFG(l, ck_conv_config);
     int r = c->kernel_size.n;
@@ -253,7 +253,7 @@ ck_status ck_conv_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = geom_of(l, &in[0], &out[0], false, ex, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     g.nonfinite_input = ck_winograd_fits(&g, ck_packed_nr()) && !all_finite(in[0].data, ck_numel(&in[0]));
     int64_t chunk = chunk_of(ck_conv_col_floats(&g) + per_sample(&out[0]), g.batch);
@@ -295,7 +295,7 @@ ck_status ck_conv_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = geom_of(l, &in[0], &out[0], false, ex, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     int64_t colf = ck_conv_col_floats(&g), chunk = chunk_of(colf + per_sample(&out[0]), g.batch);
     int64_t ny = ck_numel(&out[0]);
@@ -318,7 +318,7 @@ ck_status ck_conv_transpose_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = geom_of(l, &in[0], &out[0], true, ex, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], true, ex, &g);
     if (st) return st;
     int64_t colf = ck_conv_t_col_floats(&g), chunk = chunk_of(colf, g.batch);
     float *col = ck_exec_scratch(ex, l, chunk * colf);
@@ -333,7 +333,7 @@ ck_status ck_conv_transpose_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = geom_of(l, &in[0], &out[0], true, ex, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], true, ex, &g);
     if (st) return st;
     int64_t colf = ck_conv_t_col_floats(&g), chunk = chunk_of(colf, g.batch), ny = ck_numel(&out[0]);
     float *buf = ck_exec_scratch(ex, l, ny + chunk * colf);
@@ -347,7 +347,7 @@ ck_status ck_depthwise_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = geom_of(l, &in[0], &out[0], false, ex, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     float *z = preact(l, &out[0], ex->workspace);
     if (!z) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
@@ -360,7 +360,7 @@ ck_status ck_depthwise_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = geom_of(l, &in[0], &out[0], false, ex, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     float *buf = ck_exec_scratch(ex, l, ck_numel(&out[0]));
     if (!buf) return nomem(l);
@@ -382,7 +382,7 @@ ck_status ck_separable_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = geom_of(l, &in[0], &out[0], false, ex, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     if (!ex->workspace) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
     float *mid = ex->workspace; /* [b, out..., cin * m], kept for backward */
@@ -397,7 +397,7 @@ ck_status ck_separable_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_conv_geom g;
-    ck_status st = geom_of(l, &in[0], &out[0], false, ex, &g);
+    ck_status st = ck_conv_geom_of(l, &in[0], &out[0], false, ex, &g);
     if (st) return st;
     int64_t ny = ck_numel(&out[0]), nmid = g.batch * mid_row(l);
     float *buf = ck_exec_scratch(ex, l, ny + nmid);

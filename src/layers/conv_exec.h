@@ -6,6 +6,13 @@
 
 #include "graph/graph.h"
 
+/* The kernel geometry of a convolution layer between tensors of these shapes
+ * (TensorFlow's 'same' split, causal padding; transpose: the JAX
+ * conv_transpose padding as the shift of the scattered output). ex may be
+ * NULL (then only channels_last data runs). */
+struct ck_conv_geom;
+ck_status ck_conv_geom_of(ck_layer *l, const struct ck_tensor *x, const struct ck_tensor *y, bool transpose,
+                          const ck_exec *ex, struct ck_conv_geom *g);
 ck_status ck_conv_forward(CK_FWD_ARGS);
 ck_status ck_conv_transpose_forward(CK_FWD_ARGS);
 ck_status ck_depthwise_forward(CK_FWD_ARGS);

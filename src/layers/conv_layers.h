@@ -69,6 +69,28 @@ typedef struct ck_prep_config {      /* Rescaling, Normalization, CenterCrop, Re
     double fill_value;
 } ck_prep_config;
 
+/* BatchNormalization at inference as y = x * a + b per feature [dim] of its
+ * axis: a = gamma / sqrt(moving_variance + epsilon), b = beta - moving_mean * a. */
+void ck_bn_coefficients(const ck_layer *l, int64_t dim, float *a, float *b);
+
+/* What Resizing and CenterCrop do to one sample (for code generation): each of
+ * `images` images [h, w, c] (channels_first: one per channel, c = 1) is cut to,
+ * or padded (with fill) to, a box [box_h, box_w] at (top, left) -- pad: bands
+ * of that thickness -- then resampled to [oh, ow] by ck_resize_method `method`. */
+typedef struct ck_resize_plan {
+    int64_t images, h, w, c, oh, ow;
+    int64_t box_h, box_w, top, left;
+    bool pad, antialias;
+    int method;
+    float fill;
+} ck_resize_plan;
+ck_status ck_resize_plan_of(const ck_layer *l, const ck_shape *x, const ck_shape *y, ck_resize_plan *p);
+
+/* The constants Rescaling (scale, offset) and Normalization (mean, variance,
+ * when its config gives them) parsed from their configs at build, flattened;
+ * false when the layer holds none. */
+bool ck_prep_constants(const ck_layer *l, const float **a, int64_t *na, const float **b, int64_t *nb);
+
 /* ---- geometry --------------------------------------------------------------------- */
 /* Spatial axes of a rank-(r+2) input: [first, first + r); the channel axis. */
 typedef struct ck_spatial {

@@ -52,5 +52,7 @@ typedef struct ck_dot_config {
     ck_ints axes;          /* one axis for both, or one per input */
     bool normalize;
 } ck_dot_config;
+/* The contracted axis of each of Dot's two inputs (batch-first shapes in). */
+ck_status ck_dot_axes(const ck_layer *l, const ck_shape *in, int axes[2]);
 
 #endif

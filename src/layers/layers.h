@@ -14,6 +14,10 @@ extern const ck_layer_family ck_embedding_layers, ck_recurrent_layers, ck_wrappe
 extern const ck_layer_family ck_conv_layers, ck_pooling_layers, ck_reshaping_layers, ck_normalization_layers, ck_noise_layers, ck_activation_layers, ck_preprocessing_layers; /* conv issue */
 extern const ck_layer_family ck_app_layers; /* Keras Applications' own layers (convb) */
 
+/* Whether l is a keras.src.ops.numpy operation with a number (x + 3.0, run as
+ * a one-input class, app_layers.c); if so its operation (0 add, 1 subtract,
+ * 2 multiply, 3 divide, 4 maximum, 5 minimum), the number, and its side. */
+bool ck_scalar_op_of(const ck_layer *l, int *op, double *scalar, bool *scalar_first);
 /* A keras.src.ops.numpy binary operation (Add, Multiply...) called with a number as
  * one operand, as a one-input class with config fields `scalar` and `scalar_first`;
  * NULL if the operation has none (layers/app_layers.c). */

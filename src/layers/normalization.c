@@ -166,7 +166,7 @@ static int64_t norm_flops(const ck_layer *l) { return 4 * elems(&l->in_shapes[0]
  * with the statistics over one axis (the usual case; others are unsupported). */
 /* Inference's y = x * a + b per feature, as Keras computes it: rsqrt of the
  * moving variance + epsilon, times gamma; b = beta - mean * a. */
-static void bn_coefficients(const ck_layer *l, int64_t dim, float *a, float *b)
+void ck_bn_coefficients(const ck_layer *l, int64_t dim, float *a, float *b)
 {
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     int w = 0;
@@ -187,7 +187,7 @@ static bool bn_affine(const ck_layer *l, const ck_exec *ex, int64_t channels, fl
     if (ck_bn_batch_mode(l, ex) || c->axis.n != 1 || !ck_normalize_axis(c->axis.v[0], rank, &ax) || ax != rank - 1 ||
         l->in_shapes[0].dim[ax] != channels)
         return false;
-    bn_coefficients(l, channels, scale, shift);
+    ck_bn_coefficients(l, channels, scale, shift);
     return true;
 }
 
@@ -205,7 +205,7 @@ static ck_status bn_forward(CK_FWD_ARGS)
     /* y = x * a + b per feature, a and b computed once (not once per element) */
     float *a = ck_exec_scratch(ex, l, 2 * dim), *b = a ? a + dim : NULL;
     if (!a) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory");
-    bn_coefficients(l, dim, a, b);
+    ck_bn_coefficients(l, dim, a, b);
     if (inner == 1) { /* channels-last: one vectorizable pass per row */
         for (int64_t o = 0; o < outer; o++) {
             const float *x = in[0].data + o * dim;

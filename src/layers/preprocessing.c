@@ -43,6 +43,14 @@ typedef struct prep_consts {
     float *a, *b;      /* [na], [nb], in the same allocation after the struct */
 } prep_consts;
 
+bool ck_prep_constants(const ck_layer *l, const float **a, int64_t *na, const float **b, int64_t *nb)
+{
+    const prep_consts *k = l->state;
+    if (!k) return false;
+    *a = k->a, *na = k->na, *b = k->b, *nb = k->nb;
+    return true;
+}
+
 /* A numpy array saved by Keras: {"class_name": "__numpy__", "config": {"value": [...]}}. */
 static const json_t *numpy_value(const json_t *v)
 {
@@ -412,6 +420,35 @@ static ck_status image_view(const ck_layer *l, const ck_tensor *in, const ck_ten
     const int64_t *d = in->shape.dim, *o = out->shape.dim;
     vin->shape = (ck_shape){.rank = 4, .dim = {d[0] * d[1], d[2], d[3], 1}};
     vout->shape = (ck_shape){.rank = 4, .dim = {o[0] * o[1], o[2], o[3], 1}};
+    return CK_OK;
+}
+
+ck_status ck_resize_plan_of(const ck_layer *l, const ck_shape *x, const ck_shape *y, ck_resize_plan *p)
+{
+    const ck_prep_config *c = CK_CFG(l, ck_prep_config);
+    ck_tensor tx = {.shape = *x}, ty = {.shape = *y};
+    tx.shape.dim[0] = ty.shape.dim[0] = 1;
+    ck_tensor vin = tx, vout = ty;
+    ck_status st = image_view(l, &tx, &ty, &vin, &vout);
+    if (st) return st;
+    bool crop = !strcmp(l->cls->class_name, "CenterCrop");
+    int64_t h = vin.shape.dim[1], w = vin.shape.dim[2];
+    src_box box;
+    ck_resize_method m = CK_RESIZE_BILINEAR;
+    if (crop)
+        box = h >= c->height && w >= c->width
+                  ? (src_box){.h = c->height, .w = c->width, .top = (h - c->height) / 2, .left = (w - c->width) / 2}
+                  : crop_box(h, w, c->height, c->width);
+    else if (!ck_resize_method_of(c->interpolation, &m))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "field 'interpolation' ('%s') cannot be run", c->interpolation);
+    else
+        box = c->crop_to_aspect_ratio ? crop_box(h, w, c->height, c->width)
+              : c->pad_to_aspect_ratio ? pad_box(h, w, c->height, c->width)
+                                       : (src_box){.h = h, .w = w};
+    *p = (ck_resize_plan){.images = vin.shape.dim[0], .h = h, .w = w, .c = vin.shape.dim[3],
+                          .oh = vout.shape.dim[1], .ow = vout.shape.dim[2], .box_h = box.h, .box_w = box.w,
+                          .top = box.top, .left = box.left, .pad = box.pad, .method = (int)m,
+                          .antialias = !crop && c->antialias, .fill = crop ? 0.0f : (float)c->fill_value};
     return CK_OK;
 }
 

@@ -22,6 +22,7 @@ extra_args() { # extra_args COMMAND
   case $1 in
     convert) echo "$T/out.keras" ;;
     predict) echo "--input $Q/x.npy" ;;
+    export) echo "--c $T" ;;
     fit | evaluate) echo "--x $Q/x.npy --y $Q/y.npy --loss mse" ;;
   esac
 }

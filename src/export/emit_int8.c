@@ -1,0 +1,117 @@
+/*
+ * int8 forms of Dense and Conv for `ckeras export --int8`, as TensorFlow
+ * Lite's post-training quantization makes them: weights symmetric per output
+ * channel (scale = max |w| / 127), the input and output per tensor from the
+ * calibrated ranges, bias in int32 at scale in_scale * w_scale, and the
+ * multiplier in_scale * w_scale / out_scale as a Q31 number and a shift
+ * (TFLite's QuantizeMultiplier). A layer whose activation cannot be a clamp of
+ * the int8 result (softmax, tanh...) stays float.
+ */
+#include "export/export.h"
+
+#include "kernels/conv.h"
+
+#include <math.h>
+
+typedef long long ll;
+
+bool ex_q8_activation(ck_act_kind k) { return k == CK_ACT_LINEAR || k == CK_ACT_RELU || k == CK_ACT_RELU6; }
+
+/* Real multiplier m >= 0 as mult * 2^(shift - 31), mult in [2^30, 2^31). */
+static void quantize_multiplier(double m, int32_t *mult, int32_t *shift)
+{
+    if (!(m > 0.0)) {
+        *mult = 0, *shift = 0;
+        return;
+    }
+    int e;
+    double q = frexp(m, &e);
+    int64_t f = llround(q * (double)(1ll << 31));
+    if (f == (1ll << 31)) f /= 2, e++;
+    if (e < -31) f = 0, e = 0; /* too small to matter: the result is the zero point */
+    *mult = (int32_t)f, *shift = e;
+}
+
+/* The quantized layer's constants; NULL names on out of memory. */
+typedef struct q8_consts {
+    const char *w, *bias, *mult, *shift;
+    float in_scale, out_scale;
+    int in_zp, out_zp, qmin, qmax;
+} q8_consts;
+
+/* w [K, N] (a Dense kernel, or a convolution's [taps * cin, cout]) and bias [N]. */
+static ck_status q8_constants(ex_ctx *c, const ck_layer *l, const ex_step *s, const float *w, const float *b,
+                              int64_t K, int64_t N, ck_act_kind act, q8_consts *q)
+{
+    ex_qparams(c, s->in[0], &q->in_scale, &q->in_zp);
+    ex_qparams(c, s->out[0], &q->out_scale, &q->out_zp);
+    q->qmin = act == CK_ACT_LINEAR ? -128 : q->out_zp;
+    q->qmax = 127;
+    if (act == CK_ACT_RELU6) {
+        long top = q->out_zp + lroundf(6.0f / q->out_scale);
+        q->qmax = top < 127 ? (int)top : 127;
+    }
+    q->w = q->bias = q->mult = q->shift = "q";
+    if (!ex_emitting(c)) return CK_OK;
+    signed char *wq = ck_malloc((size_t)(K * N + 1));
+    int32_t *iv = ck_malloc((size_t)(3 * N + 1) * sizeof *iv);
+    float *scale = ck_malloc((size_t)(N + 1) * sizeof *scale);
+    if (!wq || !iv || !scale) {
+        ck_free(wq), ck_free(iv), ck_free(scale);
+        return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    }
+    for (int64_t o = 0; o < N; o++) {
+        float m = 0.0f;
+        for (int64_t k = 0; k < K; k++) m = fabsf(w[k * N + o]) > m ? fabsf(w[k * N + o]) : m;
+        scale[o] = m > 0.0f ? m / 127.0f : 1.0f;
+    }
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t o = 0; o < N; o++) {
+            long v = lroundf(w[k * N + o] / scale[o]);
+            wq[k * N + o] = (signed char)(v < -127 ? -127 : v > 127 ? 127 : v);
+        }
+    for (int64_t o = 0; o < N; o++) {
+        double bs = (double)q->in_scale * scale[o], bq = b ? nearbyint(b[o] / bs) : 0.0;
+        iv[o] = (int32_t)(bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq);
+        quantize_multiplier(bs / q->out_scale, &iv[N + o], &iv[2 * N + o]);
+    }
+    q->w = ex_int8s(c, l, "kernel_q", wq, K * N);
+    q->bias = ex_int32s(c, l, "bias_q", iv, N);
+    q->mult = ex_int32s(c, l, "multiplier", iv + N, N);
+    q->shift = ex_int32s(c, l, "shift", iv + 2 * N, N);
+    ck_free(wq), ck_free(iv), ck_free(scale);
+    return CK_OK;
+}
+
+ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const float *w, const float *b, int64_t rows,
+                      int64_t n_in, int64_t n_out, ck_act_kind act)
+{
+    q8_consts q;
+    ck_status st = q8_constants(c, l, s, w, b, n_in, n_out, act, &q);
+    if (st) return st;
+    const char *xq = ex_scratch(c, (n_in + 3) / 4), *acc = ex_scratch(c, n_out);
+    ex_use(c, "dense_q8");
+    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (signed char *)(%s), "
+               "(int32_t *)(%s));",
+            ex_in(c, s, 0), q.w, q.bias, ex_out(c, s, 0), (ll)rows, (ll)n_in, (ll)n_out, ex_float(c, q.in_scale),
+            q.in_zp, q.mult, q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq, acc);
+    ex_int8_done(c);
+    return CK_OK;
+}
+
+ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const ck_conv_geom *g, const float *w,
+                     const float *b, const char *geom, ck_act_kind act)
+{
+    q8_consts q;
+    int64_t taps = g->k[0] * g->k[1] * g->k[2];
+    ck_status st = q8_constants(c, l, s, w, b, taps * g->cin, g->cout, act, &q);
+    if (st) return st;
+    int64_t in_n = g->in[0] * g->in[1] * g->in[2] * g->cin;
+    const char *xq = ex_scratch(c, (in_n + 3) / 4), *acc = ex_scratch(c, g->cout);
+    ex_use(c, "conv_q8");
+    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %s, %d, %s, %s, %d, %s, %d, %d, (signed char *)(%s), (int32_t *)(%s));",
+            ex_in(c, s, 0), q.w, q.bias, ex_out(c, s, 0), geom, ex_float(c, q.in_scale), q.in_zp, q.mult, q.shift,
+            q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq, acc);
+    ex_int8_done(c);
+    return CK_OK;
+}

@@ -1,0 +1,136 @@
+/*
+ * Code generation of `ckeras export --c` (export_c.c drives it, emit_layers.c
+ * holds one emitter per layer class): a built model's plan, flattened through
+ * nested models, becomes one C99 function that calls a kernel per layer on one
+ * sample. Every tensor of the plan is a value; values share storage where a
+ * layer only renames its input (Reshape, Dropout) or may overwrite it
+ * (activations), and what remains is packed into one arena by lifetime.
+ * Emitters run twice: a dry pass that checks the layer (refusing what the
+ * generated code cannot do, before any file is written) and asks for scratch,
+ * then the pass that writes code.
+ */
+#ifndef CK_EXPORT_H
+#define CK_EXPORT_H
+
+#include "graph/graph.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum ex_place { EX_ARENA, EX_INPUT, EX_OUTPUT } ex_place;
+
+typedef struct ex_value {
+    ck_shape shape;     /* batch first; dim[0] is not used           */
+    int64_t size;       /* floats of one sample                      */
+    int link;           /* the value whose storage it shares (itself: its own) */
+    ex_place place;     /* where its storage is (of the root)        */
+    int64_t offset;     /* floats into the arena, `in` or `out`      */
+    int first, last;    /* steps that write it and last read it      */
+    int model_output;   /* index of the model output it is, or -1    */
+    float lo, hi;       /* calibrated range (int8 export), when ranged */
+    bool ranged;
+    int mask;           /* the value holding its Keras mask [steps] (1 kept, 0 masked), or -1 */
+} ex_value;
+
+#define EX_MAX_IO CK_LAYER_SHAPES
+#define EX_MAX_SCRATCH 8
+
+typedef struct ex_step {
+    const ck_layer *layer;
+    const ck_node *node;
+    bool top;                    /* a node of the top-level model itself */
+    int in[EX_MAX_IO], n_in;     /* values read                         */
+    int out[4], n_out;           /* values written                      */
+    int scratch[EX_MAX_SCRATCH], n_scratch; /* values of its scratch    */
+    int fold;                    /* the BatchNormalization step it takes in, or -1 */
+    int mask_out;                /* the mask value it writes (Embedding(mask_zero), Masking), or -1 */
+    int folded_into;             /* (a BatchNormalization) the step doing its work, or -1 */
+} ex_step;
+
+typedef struct ex_ctx ex_ctx;
+
+/* What an emitter says about its class (ex_class.flags). */
+enum {
+    EX_ALIAS = 1,   /* the output is the input's floats unchanged: no code (emit,
+                       if any, only checks the layer, in the dry pass)          */
+    EX_INPLACE = 2, /* the kernel may write its output over input 0           */
+};
+
+typedef ck_status (*ex_emit_fn)(ex_ctx *c, const ck_layer *l, const ex_step *s);
+typedef struct ex_class {
+    const char *class_name;
+    ex_emit_fn emit;    /* may be NULL with EX_ALIAS */
+    unsigned flags;
+} ex_class;
+
+/* Whether a layer can take a BatchNormalization after it into its kernel and
+ * bias (Dense and convolutions without an activation; emit_layers.c). */
+bool ex_can_fold(const ck_layer *l);
+/* The inference-time y = x * scale + shift over the last axis of `channels`
+ * that layer l is (the class's affine hook: BatchNormalization), if it is one. */
+bool ex_affine_of(const ck_layer *l, int64_t channels, float *scale, float *shift);
+/* The BatchNormalization folded into step s, or NULL. */
+const ck_layer *ex_folded(const ex_ctx *c, const ex_step *s);
+
+/* The emitter of a class (emit_layers.c), NULL when the class is not exported. */
+const ex_class *ex_find_class(const char *class_name);
+/* The names of every exported class, NULL-terminated (for messages and docs). */
+const ex_class *ex_classes(int *n);
+
+/* ---- what emitters call (export_c.c) -------------------------------------------- */
+bool ex_emitting(const ex_ctx *c);
+const ex_value *ex_val(const ex_ctx *c, int v);
+/* C expressions (float *) of a step's input k / output k / scratch buffer. */
+const char *ex_in(ex_ctx *c, const ex_step *s, int k);
+const char *ex_out(ex_ctx *c, const ex_step *s, int k);
+/* Input k's Keras mask as a C expression, or "NULL" when it has none; the
+ * mask this step writes (its class makes a new one). */
+const char *ex_in_mask(ex_ctx *c, const ex_step *s, int k);
+const char *ex_out_mask(ex_ctx *c, const ex_step *s);
+/* A scratch buffer of `floats` floats live during this step only. */
+const char *ex_scratch(ex_ctx *c, int64_t floats);
+/* Name of a const float array holding weight w's values (one array per weight). */
+const char *ex_weight(ex_ctx *c, const ck_layer *l, const ck_weight *w);
+/* Name of a const array of n floats / longs made by the exporter (derived
+ * constants: folded scales, geometry); tag names it in the file. */
+const char *ex_floats(ex_ctx *c, const ck_layer *l, const char *tag, const float *v, int64_t n);
+const char *ex_longs(ex_ctx *c, const ck_layer *l, const char *tag, const int64_t *v, int n);
+/* Name of a const k_geom (kernel template "geom") with these fields. */
+const char *ex_geom(ex_ctx *c, const ck_layer *l, const int64_t in[3], const int64_t out[3], const int64_t k[3],
+                    const int64_t s[3], const int64_t d[3], const int64_t pad[3], int64_t cin, int64_t cout,
+                    int64_t groups, int64_t mult);
+/* Makes the generated file carry kernel template `name` (and what it uses). */
+void ex_use(ex_ctx *c, const char *name);
+/* A string made by the context (valid for its next few such calls). */
+const char *ex_str(ex_ctx *c, const char *fmt, ...) CK_PRINTF(2, 3);
+/* A float literal of v (as float32), exact to 9 digits. */
+const char *ex_float(ex_ctx *c, double v);
+/* One line of the predict function's body. */
+void ex_line(ex_ctx *c, const char *fmt, ...) CK_PRINTF(2, 3);
+/* Constant arrays of int8 / int32 values (quantized weights). */
+const char *ex_int8s(ex_ctx *c, const ck_layer *l, const char *tag, const signed char *v, int64_t n);
+const char *ex_int32s(ex_ctx *c, const ck_layer *l, const char *tag, const int32_t *v, int64_t n);
+/* Whether step s runs in int8 (--int8 and both its input 0 and output 0 calibrated). */
+bool ex_int8(const ex_ctx *c, const ex_step *s);
+/* TensorFlow Lite's asymmetric int8 parameters of value v's calibrated range. */
+void ex_qparams(const ex_ctx *c, int v, float *scale, int *zero_point);
+/* Counts a layer that ran in int8 (for the report). */
+void ex_int8_done(ex_ctx *c);
+
+/* int8 forms (emit_int8.c), for steps where ex_int8 holds and the activation
+ * is one ex_q8_activation accepts (a clamp of the int8 result). */
+struct ck_conv_geom;
+bool ex_q8_activation(ck_act_kind k);
+ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const float *w, const float *b, int64_t rows,
+                      int64_t n_in, int64_t n_out, ck_act_kind act);
+ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const struct ck_conv_geom *g, const float *w,
+                     const float *b, const char *geom, ck_act_kind act);
+
+/* The refusal of a layer the generated code cannot run: names class, layer, why. */
+ck_status ex_refuse(const ck_layer *l, const char *fmt, ...) CK_PRINTF(2, 3);
+/* Keras activation `kind` applied in place to expr ([rows, cols], the
+ * row-wise ones over cols). */
+ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, int64_t rows,
+                        int64_t cols);
+
+#endif

@@ -1,0 +1,144 @@
+/* int8 export on Fashion-MNIST (Debian's dataset-fashion-mnist): the MLP of
+ * `ckeras demo-fashion` and the CNN of `ckeras demo-cnn`, trained briefly here
+ * (the bar is the loss from quantizing, not the models' own accuracy), are
+ * exported in float and with --int8 (calibrated on 1000 training images); both
+ * are compiled with gcc and run on the test images. int8 may lose at most 0.5%
+ * test accuracy against float, its weights must be at least 3.5x smaller, and
+ * the float code must agree with ckeras's predictions. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DATA "/usr/share/datasets/fashion-mnist"
+
+static char work[512], driver[2048];
+
+static bool load(const char *prefix, ck_array *x, ck_array *y)
+{
+    char p[256];
+    snprintf(p, sizeof p, DATA "/%s-images-idx3-ubyte.gz", prefix);
+    bool ok = ck_idx_read(p, x) == CK_OK && ck_array_to_float32(x) == CK_OK;
+    snprintf(p, sizeof p, DATA "/%s-labels-idx1-ubyte.gz", prefix);
+    ok = ok && ck_idx_read(p, y) == CK_OK && ck_array_to_float32(y) == CK_OK;
+    CHECK(ok, "%s: %s", prefix, ck_errmsg());
+    for (int64_t i = 0; ok && i < ck_array_size(x); i++) ((float *)x->data)[i] /= 255.0f;
+    return ok;
+}
+
+static double accuracy(const float *probs, const float *labels, int64_t n)
+{
+    int64_t right = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int best = 0;
+        for (int k = 1; k < 10; k++) best = probs[i * 10 + k] > probs[i * 10 + best] ? k : best;
+        right += best == (int)labels[i];
+    }
+    return (double)right / (double)n;
+}
+
+/* Exports m into work/name, builds it with gcc -O2, runs it on x [n]; the
+ * outputs [n, 10] (NULL on failure) and the constant bytes written. */
+static float *run_generated(ck_model *m, const char *name, const ck_export_opts *opts, const float *x, int64_t n,
+                            int64_t *weight_bytes, int *int8_layers)
+{
+    char dir[700], cmd[4096], p[800];
+    snprintf(dir, sizeof dir, "%s/%s", work, name);
+    mkdir(dir, 0755);
+    ck_export_info info;
+    ck_status st = ck_model_export_c(m, dir, opts, &info);
+    CHECK(st == CK_OK, "%s: export: %s", name, ck_errmsg());
+    if (st) return NULL;
+    *weight_bytes = info.weight_bytes, *int8_layers = info.int8_layers;
+    snprintf(p, sizeof p, "%s/in.bin", dir);
+    FILE *f = fopen(p, "wb");
+    bool ok = f && fwrite(x, sizeof *x, (size_t)(n * 784), f) == (size_t)(n * 784);
+    CHECK(f && fclose(f) == 0 && ok, "cannot write %s", p);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && gcc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I. -o run m.c '%s' %s -lm && ./run in.bin out.bin",
+             dir, driver, info.weights_bin ? "m_weights.S" : "");
+    int rc = system(cmd);
+    CHECK(rc == 0, "%s: building or running the generated code failed (%d)", name, rc);
+    snprintf(p, sizeof p, "%s/out.bin", dir);
+    size_t len = 0;
+    float *out = rc ? NULL : (float *)test_read_file(p, &len);
+    CHECK(!rc && out && len == (size_t)(n * 10) * sizeof(float), "%s: %zu bytes of output", name, len);
+    return out;
+}
+
+/* Trains m for an epoch on the first ntr training images, then compares its
+ * float and int8 code on the first nte test images. */
+static void check_model(ck_model *m, const char *name, const ck_array *xtr, const float *ytr, int64_t ntr,
+                        const ck_array *xte, const float *yte, int64_t nte)
+{
+    ck_fit_opts o = ck_fit_defaults();
+    o.epochs = 1, o.batch_size = 64, o.seed = 1, o.verbose = 0;
+    ck_history *h = NULL;
+    CHECK_OK(ck_model_compile(m, "Adam(learning_rate=0.001)", "sparse_categorical_crossentropy", "accuracy"));
+    CHECK_OK(ck_model_fit(m, xtr->data, ytr, ntr, &o, &h));
+    ck_history_free(h);
+    float *ref = malloc(sizeof(float) * (size_t)(nte * 10));
+    CHECK_OK(ck_model_predict1(m, xte->data, nte, ref));
+    ck_export_opts fo = {.name = "m", .bin_threshold = -1};
+    ck_export_opts qo = {.name = "m", .bin_threshold = -1, .int8 = true, .calibration = xtr->data,
+                         .calibration_rows = 1000};
+    int64_t fbytes = 0, qbytes = 0;
+    int fl = 0, ql = 0;
+    char qname[64];
+    snprintf(qname, sizeof qname, "%s_int8", name);
+    float *fy = run_generated(m, name, &fo, xte->data, nte, &fbytes, &fl);
+    float *qy = run_generated(m, qname, &qo, xte->data, nte, &qbytes, &ql);
+    if (fy && qy) {
+        double a_ref = accuracy(ref, yte, nte), a_f = accuracy(fy, yte, nte), a_q = accuracy(qy, yte, nte);
+        double err = test_max_error(fy, ref, nte * 10, 0.0);
+        fprintf(stderr, "%s: test accuracy ckeras %.4f, generated float %.4f, int8 %.4f (%d layers in int8); "
+                        "weights %lld -> %lld bytes (%.2fx)\n",
+                name, a_ref, a_f, a_q, ql, (long long)fbytes, (long long)qbytes, (double)fbytes / (double)qbytes);
+        CHECK(err <= 1e-5, "%s: float code differs from ckeras by %g", name, err);
+        CHECK(a_q >= a_f - 0.005, "%s: int8 accuracy %.4f is more than 0.5%% below float's %.4f", name, a_q, a_f);
+        CHECK(ql >= 2, "%s: only %d layers ran in int8", name, ql);
+        CHECK(fbytes >= 3.5 * (double)qbytes, "%s: int8 weights %lld bytes, float %lld", name, (long long)qbytes,
+              (long long)fbytes);
+    }
+    free(ref);
+    free(fy);
+    free(qy);
+}
+
+int main(void)
+{
+    test_scratch_dir(work, sizeof work, "int8");
+    test_abs_path(driver, sizeof driver, "tests/export_driver.c"); /* compilers run in each case's folder */
+    ck_array xtr = {0}, ytr = {0}, xte = {0}, yte = {0};
+    if (load("train", &xtr, &ytr) && load("t10k", &xte, &yte)) {
+        /* One epoch on part of the training set keeps the test short on a
+         * shared machine; the CNN (slower to train and to run unoptimised)
+         * sees fewer images, and is tested on half the test set. */
+        int64_t ntr = 20000, nte = xte.shape.dim[0];
+        ck_model *mlp = ck_sequential("fashion_mlp");
+        ck_sequential_add(mlp, ck_layer_new("Flatten", "input_shape=(28, 28)"));
+        ck_sequential_add(mlp, ck_dense(256, "activation='relu'"));
+        ck_sequential_add(mlp, ck_dense(128, "activation='relu'"));
+        ck_sequential_add(mlp, ck_dense(10, "activation='softmax'"));
+        ck_model_set_seed(mlp, 1);
+        check_model(mlp, "mlp", &xtr, ytr.data, ntr, &xte, yte.data, nte);
+        ck_model_free(mlp);
+        ck_model *cnn = ck_sequential("fashion_cnn");
+        ck_sequential_add(cnn, ck_layer_new("InputLayer", "input_shape=(28, 28, 1)"));
+        ck_sequential_add(cnn, ck_layer_new("Conv2D", "filters=32, kernel_size=3, activation='relu'"));
+        ck_sequential_add(cnn, ck_layer_new("MaxPooling2D", ""));
+        ck_sequential_add(cnn, ck_layer_new("Conv2D", "filters=64, kernel_size=3, activation='relu'"));
+        ck_sequential_add(cnn, ck_layer_new("MaxPooling2D", ""));
+        ck_sequential_add(cnn, ck_layer_new("Flatten", ""));
+        ck_sequential_add(cnn, ck_dense(128, "activation='relu'"));
+        ck_sequential_add(cnn, ck_dense(10, "activation='softmax'"));
+        ck_model_set_seed(cnn, 1);
+        check_model(cnn, "cnn", &xtr, ytr.data, 6000, &xte, yte.data, nte / 2);
+        ck_model_free(cnn);
+    }
+    ck_array_free(&xtr), ck_array_free(&ytr), ck_array_free(&xte), ck_array_free(&yte);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
+    if (test_failures == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", work);
+    return test_report("test_export_int8");
+}
