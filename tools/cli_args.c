@@ -111,6 +111,13 @@ static int missing_positional(const cli_command *cmd, int npos)
     return cli_usage_error(cmd, "missing %.*s", len, w);
 }
 
+/* -o FILE is --output FILE, as in cc, curl and ffmpeg; no other option has a
+ * short spelling. Returns the short letter of an option, or 0. */
+static char short_name(const cli_option *o)
+{
+    return o->kind != CLI_FLAG && !strcmp(o->name, "output") ? 'o' : 0;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -129,13 +136,17 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a)
     int ac = argc + 1, c;
     opterr = 0;
     optind = 0; /* glibc: a fresh scan */
-    while ((c = getopt_long(ac, av, "h", longopts, NULL)) != -1) {
+    int out = option_index(cmd, "output");
+    bool has_o = out >= 0 && short_name(&cmd->options[out]);
+    while ((c = getopt_long(ac, av, has_o ? "ho:" : "h", longopts, NULL)) != -1) {
+        if (c == 'o') c = 256 + out;
         if (c == 'h') {
             cli_print_help(cmd, stdout);
             return -1;
         }
         if (c == '?') {
             if (optopt >= 256) return cli_usage_error(cmd, "--%s needs a value", cmd->options[optopt - 256].name);
+            if (has_o && optopt == 'o') return cli_usage_error(cmd, "-o needs a value");
             return cli_usage_error(cmd, "unknown option '%s'", av[optind - 1]);
         }
         int i = c - 256;
@@ -200,6 +211,9 @@ double cli_number(const cli_args *a, const char *name, double def)
 
 static void option_label(const cli_option *o, char *buf, size_t cap)
 {
+    char letter = short_name(o);
+    int n = letter ? snprintf(buf, cap, "-%c, ", letter) : 0;
+    buf += n, cap -= (size_t)n;
     if (o->kind == CLI_FLAG) snprintf(buf, cap, "--%s", o->name);
     else if (o->kind == CLI_CHOICE) snprintf(buf, cap, "--%s %s", o->name, o->choices);
     else snprintf(buf, cap, "--%s %s", o->name, o->metavar ? o->metavar : "VALUE");

@@ -14,6 +14,13 @@ plot_dot_matches() {
     --show-layer-activations --show-trainable | cmp - $ptmp/want.dot && echo "dot matches Keras"; }
 expect 0 "dot matches Keras" -- plot_dot_matches
 expect 0 "splines=curved;" -- "$CKERAS" plot $G/core/classic/config.json --output - --splines curved --rankdir LR --dpi 96
+# -o is --output (as in cc, curl, ffmpeg), the spelling the issue and plot_model users reach for
+plot_short_o() { "$CKERAS" plot $G/core/classic/config.json -o - --show-shapes > $ptmp/short.dot &&
+  "$CKERAS" plot $G/core/classic/config.json --output - --show-shapes | cmp - $ptmp/short.dot && echo "-o is --output"; }
+expect 0 "-o is --output" -- plot_short_o
+expect 0 "wrote $ptmp/o.svg" -- "$CKERAS" plot $G/core/classic/config.json -o $ptmp/o.svg
+expect 2 "-o needs a value" -- "$CKERAS" plot $G/core/classic/config.json -o
+expect 2 "unknown option '-o'" -- "$CKERAS" summary $G/core/classic/config.json -o x
 expect 2 "unknown option '--bogus'" -- "$CKERAS" plot $G/core/classic/config.json --bogus
 expect 2 "--rankdir is one of TB|LR, got 'XY'" -- "$CKERAS" plot $G/core/classic/config.json --output $ptmp/x.png --rankdir XY
 expect 1 "cannot write format 'bmpx'" -- "$CKERAS" plot $G/core/classic/config.json --output $ptmp/x.bmpx
