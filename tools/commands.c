@@ -52,6 +52,7 @@ static const cli_option convert_options[] = {
      "weights to load into IN first, for an architecture and its weights kept apart (model.json + weights.h5): "
      ".npz in get_weights() order, .weights.h5, .h5, .keras",
      0, 0, 0, NULL},
+    {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
 
 static const cli_option export_options[] = {
