@@ -778,7 +778,7 @@ static value *make_layer(interp *it, const py_node *at, const char *cls, const a
 {
     const char *names[66];
     value *vals[66];
-    int n;
+    int n = 0;
     if (collect_params(it, at, cls, a, names, vals, &n)) return NULL;
     value *v = new_value(it, V_LAYER);
     value *dict = new_value(it, V_DICT);
