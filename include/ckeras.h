@@ -288,7 +288,9 @@ CK_API ck_status ck_model_load_weights(ck_model *model, const char *path);
 /* model.save(path) / model.save_weights(path) by the path's ending: ".keras"
  * (Keras 3 archive), ".weights.h5" (Keras 3 weights only), ".h5" (legacy full
  * model), "model.json" or other ".json" (TF.js layers model +
- * "<name>.weights-<content hash>.bin", model.json written last). Atomic, as
+ * "<name>.weights-<content hash>.bin", model.json written last) or a folder
+ * "web/" (its model.json). A missing folder is created, as tensorflowjs_converter
+ * does, whole: written beside it and renamed into place. Atomic, as
  * ck_file_write. */
 CK_API ck_status ck_model_save(const ck_model *model, const char *path);
 /* Writes a whole file as the saves do: a temporary file in the same folder,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
 
@@ -15,8 +16,16 @@ int cmd_files_convert(const cli_args *a)
 {
     const char *const *argv = a->pos;
     /* Checked before a large model is read, as fit --save and predict --output are. */
-    if (!cli_ends_with(argv[1], ".keras") && !cli_ends_with(argv[1], ".h5") && !cli_ends_with(argv[1], ".json"))
-        return cli_usage_error(a->cmd, "OUT %s: the ending sets the format: .keras, .h5, .weights.h5 or .json (TF.js)%s",
+    /* A folder is a TF.js output_path, as tensorflowjs_converter takes it. */
+    struct stat sb;
+    char folder[4200];
+    const char *out = argv[1];
+    if (!cli_ends_with(out, "/") && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode))
+        out = (snprintf(folder, sizeof folder, "%s/", argv[1]), folder);
+    if (!cli_ends_with(out, ".keras") && !cli_ends_with(out, ".h5") && !cli_ends_with(out, ".json") &&
+        !cli_ends_with(out, "/"))
+        return cli_usage_error(a->cmd,
+                               "OUT %s: the ending sets the format: .keras, .h5, .weights.h5, .json or a folder/ (TF.js)%s",
                                argv[1], strcmp(argv[1], "-") ? "" : "; stdout has none, so name a file");
     ck_model *m = ck_model_load(argv[0]);
     if (!m) return cli_fail(NULL);
@@ -25,10 +34,11 @@ int cmd_files_convert(const cli_args *a)
         ck_model_free(m);
         return 1;
     }
-    ck_status st = ck_model_save(m, argv[1]);
+    ck_status st = ck_model_save(m, out);
     ck_model_free(m);
     if (st) return cli_fail(NULL);
-    printf("wrote %s\n", argv[1]);
+    if (cli_ends_with(out, "/")) printf("wrote %smodel.json\n", out);
+    else printf("wrote %s\n", out);
     return 0;
 }
 

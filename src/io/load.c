@@ -223,6 +223,14 @@ ck_status ck_h5_model_save(const ck_model *m, const char *path)
     return st;
 }
 
+/* "web/": a TF.js folder, as tensorflowjs_converter's output_path (model.json in it). */
+static ck_status save_tfjs_folder(const ck_model *m, const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%smodel.json", dir);
+    return ck_tfjs_save(m, path);
+}
+
 ck_status ck_model_save(const ck_model *m, const char *path)
 {
     if (!m || !path) return ck_fail(CK_ERR_ARG, "ck_model_save: NULL argument");
@@ -234,7 +242,8 @@ ck_status ck_model_save(const ck_model *m, const char *path)
     else if (ends_with(path, ".weights.h5")) st = ck_weights_h5_save(m, path);
     else if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) st = ck_h5_model_save(m, path);
     else if (ends_with(path, ".json")) st = ck_tfjs_save(m, path);
-    else return ck_fail(CK_ERR_ARG, "%s: unknown output format (use .keras, .h5, .weights.h5 or model.json)", path);
+    else if (ends_with(path, "/")) st = save_tfjs_folder(m, path);
+    else return ck_fail(CK_ERR_ARG, "%s: unknown output format (use .keras, .h5, .weights.h5, model.json or a folder/)", path);
     /* the path once: some writers name it already */
     if (st && strncmp(ck_errmsg(), path, strlen(path)) != 0) st = ck_fail_prefix(st, "%s: ", path);
     return st;

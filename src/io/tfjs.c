@@ -5,8 +5,11 @@
  * ("<layer>/<weight>" or the Keras path), by position when the names differ. */
 #include "io/files.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct manifest_entry {
@@ -211,7 +214,7 @@ static void old_shard_names(const char *path, char ***out, int *n)
     json_decref(root);
 }
 
-ck_status ck_tfjs_save(const ck_model *m, const char *path)
+static ck_status save_into_folder(const ck_model *m, const char *path)
 {
     char dir[2048], shard_path[4200];
     const char *base = strrchr(path, '/');
@@ -278,4 +281,66 @@ ck_status ck_tfjs_save(const ck_model *m, const char *path)
     json_decref(root);
     ck_free(bin);
     return st;
+}
+
+/* ---- a new folder, as tensorflowjs_converter makes its output_path ---------------- */
+/* The folders above `dir` that are missing (os.makedirs, as the converter does):
+ * empty folders, so a failure later leaves no model half-written in them. */
+static ck_status make_parents(const char *dir, const char *path)
+{
+    char p[2048];
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return ck_fail(CK_ERR_IO, "%s: cannot create folder '%s': %s", path, p, strerror(errno));
+        *s = '/';
+    }
+    return CK_OK;
+}
+
+static void remove_folder(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[4400];
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink((snprintf(p, sizeof p, "%s/%s", dir, e->d_name), p));
+    if (d) closedir(d);
+    rmdir(dir);
+}
+
+/* model.json and its shard go to a hidden folder beside the new one, which is
+ * renamed into place whole: the folder appears with both files or not at all. */
+static ck_status save_new_folder(const ck_model *m, const char *path, const char *dir)
+{
+    char target[2048], tmp[2200], inner[4400];
+    snprintf(target, sizeof target, "%.*s", (int)strlen(dir) - 1, dir); /* without its '/' */
+    ck_status st = make_parents(target, path);
+    if (st) return st;
+    const char *slash = strrchr(target, '/'), *base = slash ? slash + 1 : target;
+    /* mkdir, not mkdtemp: the folder gets the umask's mode, not 0700, which would
+     * hide a web model from the server that serves it */
+    int made = -1;
+    for (int k = 0; k < 1000000 && made != 0; k++) {
+        snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-%ld-%06d", (int)(base - target), target, base, (long)getpid(), k);
+        made = mkdir(tmp, 0777);
+        if (made != 0 && errno != EEXIST) break;
+    }
+    if (made != 0) return ck_fail(CK_ERR_IO, "%s: cannot create folder '%s': %s", path, target, strerror(errno));
+    snprintf(inner, sizeof inner, "%s/%s", tmp, path + strlen(dir));
+    st = save_into_folder(m, inner);
+    if (!st && rename(tmp, target) != 0)
+        st = ck_fail(CK_ERR_IO, "%s: cannot create folder '%s': %s", path, target, strerror(errno));
+    if (st) remove_folder(tmp);
+    return st;
+}
+
+ck_status ck_tfjs_save(const ck_model *m, const char *path)
+{
+    char dir[2048];
+    struct stat sb;
+    dir_of(path, dir, sizeof dir);
+    if (!*dir || stat(dir, &sb) == 0) return save_into_folder(m, path);
+    return save_new_folder(m, path, dir);
 }

@@ -17,7 +17,7 @@ expect 0 "total: 4389" -- "$CKERAS" weights $M/hls4ml_qkeras-v3_3layer.keras
 expect 0 "total: 225034" -- "$CKERAS" weights $M/mnist_cnn_akshatv25_k3151.keras --format text
 expect 0 "total: 832" -- "$CKERAS" weights $M/churn_tanishk_model.h5 --layer dense
 expect 2 "needs --output" -- "$CKERAS" weights $M/churn_tanishk_model.h5 --format npz
-expect 2 "ckeras convert: OUT /tmp/ckeras-cli-out.txt: the ending sets the format: .keras, .h5, .weights.h5 or .json (TF.js) (see 'ckeras convert --help')" -- "$CKERAS" convert $M/churn_tanishk_model.h5 /tmp/ckeras-cli-out.txt
+expect 2 "ckeras convert: OUT /tmp/ckeras-cli-out.txt: the ending sets the format: .keras, .h5, .weights.h5, .json or a folder/ (TF.js) (see 'ckeras convert --help')" -- "$CKERAS" convert $M/churn_tanishk_model.h5 /tmp/ckeras-cli-out.txt
 expect 1 "archive member 'model.weights.h5' is missing" -- "$CKERAS" weights $B/missing_weights.keras
 expect 1 "not a readable .keras zip archive" -- "$CKERAS" summary $B/truncated.keras
 expect 1 "HDF5 file without a model_config attribute" -- "$CKERAS" summary $B/no_model_config.h5
@@ -30,4 +30,12 @@ expect 0 "wrote $tmp/model.json" -- "$CKERAS" convert $tmp/m.keras $tmp/model.js
 expect 0 " Total params: 2,945 (11.50 KB)" -- "$CKERAS" summary $tmp/model.json
 expect 0 "wrote $tmp/m.h5" -- "$CKERAS" convert $tmp/model.json $tmp/m.h5
 expect 0 "format:         hdf5-model" -- "$CKERAS" inspect $tmp/m.h5
+# A TF.js output folder, as tensorflowjs_converter's output_path: made when missing
+# (with the folders above it), an existing one taken with or without its '/'.
+expect 0 "wrote $tmp/web/v1/model.json" -- "$CKERAS" convert $tmp/m.keras $tmp/web/v1/
+expect 0 " Total params: 2,945 (11.50 KB)" -- "$CKERAS" summary $tmp/web/v1/model.json
+expect 0 "wrote $tmp/web/v1/model.json" -- "$CKERAS" convert $tmp/m.h5 $tmp/web/v1
+expect 0 "2 files" -- sh -c "echo \$(ls -A $tmp/web/v1 | wc -l) files"  # the old shard replaced
+expect 0 "1 files" -- sh -c "echo \$(ls -A $tmp/web | wc -l) files"  # no temporary folder left
+expect 2 "OUT $tmp/web/v2: the ending sets the format" -- "$CKERAS" convert $tmp/m.h5 $tmp/web/v2
 rm -rf "$tmp"

@@ -66,7 +66,7 @@ expect 1 "ckeras: $T/x0.npy: no samples (its first axis is 0)" -- "$CKERAS" pred
 expect 1 "ckeras: $CLASSIC: Passed layer_names do not match" -- "$CKERAS" summary $CLASSIC --layer-range dense nope
 
 # convert to stdout or to an unknown ending: a usage error before the model is read
-expect 2 "ckeras convert: OUT -: the ending sets the format: .keras, .h5, .weights.h5 or .json (TF.js); stdout has none, so name a file" -- \
+expect 2 "ckeras convert: OUT -: the ending sets the format: .keras, .h5, .weights.h5, .json or a folder/ (TF.js); stdout has none, so name a file" -- \
   "$CKERAS" convert $CLASSIC -
 expect 2 "ckeras convert: OUT $T/m.onnx: the ending sets the format" -- "$CKERAS" convert $T/missing.keras $T/m.onnx
 
