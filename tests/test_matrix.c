@@ -161,14 +161,40 @@ static void check_counts(const ck_model *m, const char *dir, const char *what)
     json_decref(k);
 }
 
-/* The three ways Keras saved the case, loaded by ckeras (NULL with a failed CHECK). */
+/* TF.js (tests/oracle/matrix_tfjs_cases.py, tensorflowjs 4.17 in TensorFlow 2.15):
+ * tfjs_h5/ is the converter's output from Keras's model.h5 (every case; Keras 3's
+ * config verbatim), tfjs/ what it wrote from the model rebuilt in tf.keras 2.15 (the
+ * cases tf.keras 2.15 can express; tfjs.json says why the others cannot). */
+enum { FORMAT_KERAS, FORMAT_H5, FORMAT_WEIGHTS_H5, FORMAT_TFJS_FROM_H5, FORMAT_TFJS, FORMAT_COUNT };
+
+/* The reason tf.keras 2.15 cannot express the case, or NULL when tfjs/ holds it. */
+static char *tf_keras_exclusion(const char *dir)
+{
+    json_t *t = test_load_json(MATRIX "/%s/tfjs.json", dir);
+    const char *why = json_string_value(json_object_get(t, "tf_keras"));
+    CHECK(why && *why, "%s: tfjs.json gives no TF.js verdict (run tests/oracle/matrix_tfjs_cases.py)", dir);
+    char *out = why && strcmp(why, "ok") ? strdup(why) : NULL;
+    json_decref(t);
+    return out;
+}
+
+static bool has_format(const char *dir, int format)
+{
+    if (format != FORMAT_TFJS) return true;
+    char *why = tf_keras_exclusion(dir);
+    free(why);
+    return why == NULL;
+}
+
+/* The ways Keras saved the case, loaded by ckeras (NULL with a failed CHECK). */
 static ck_model *load_format(const char *dir, int format, char *what, size_t cap)
 {
-    static const char *const names[] = {"model.keras", "model.h5", "model.weights.h5"};
+    static const char *const names[] = {"model.keras", "model.h5", "model.weights.h5", "tfjs_h5/model.json",
+                                        "tfjs/model.json"};
     char p[1024];
     snprintf(what, cap, "%s/%s", dir, names[format]);
     ck_model *m;
-    if (format < 2) {
+    if (format != FORMAT_WEIGHTS_H5) {
         m = ck_model_load(test_path(p, sizeof p, MATRIX "/%s/%s", dir, names[format]));
     } else {
         m = ck_model_load_json_file(test_path(p, sizeof p, MATRIX "/%s/config.json", dir));
@@ -184,13 +210,17 @@ static ck_model *load_format(const char *dir, int format, char *what, size_t cap
 static void test_keras_to_ckeras(const case_list *cl)
 {
     for (int i = 0; i < cl->n; i++) {
-        for (int format = 0; format < 3; format++) {
+        for (int format = 0; format < FORMAT_COUNT; format++) {
             char what[256];
+            if (!has_format(cl->names[i], format)) continue;
             ck_model *m = load_format(cl->names[i], format, what, sizeof what);
             if (!m) continue;
             char p[1024], diff[512];
             test_path(p, sizeof p, MATRIX "/%s/config.json", cl->names[i]);
-            CHECK(test_to_json_diff(m, p, diff, sizeof diff) == 0, "%s: to_json differs from Keras's: %s", what, diff);
+            /* tfjs/ holds tf.keras 2.15's config, which is not Keras 3's value for
+             * value (BatchNormalization's axis resolved to 1, no build_config) */
+            if (format != FORMAT_TFJS)
+                CHECK(test_to_json_diff(m, p, diff, sizeof diff) == 0, "%s: to_json differs from Keras's: %s", what, diff);
             check_weights(m, cl->names[i], what);
             check_counts(m, cl->names[i], what);
             check_predictions(m, cl->names[i], what);
@@ -447,6 +477,104 @@ static void test_ckeras_writes_keras_layout(const case_list *cl)
         ck_model_free(m);
     }
     rmdir(tmpdir);
+}
+
+/* ---- ckeras -> TF.js: model.json and shards as tensorflowjs wrote them --------------- */
+/* The shard files of a model.json's groups, back to back. */
+static char *read_shards(const char *model_json, json_t *root, size_t *len)
+{
+    char dir[1024], p[2048];
+    snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(model_json, '/') - model_json), model_json);
+    char *all = calloc(1, 1);
+    *len = 0;
+    size_t i, k;
+    json_t *g, *path;
+    json_array_foreach(json_object_get(root, "weightsManifest"), i, g) json_array_foreach(json_object_get(g, "paths"), k, path)
+    {
+        size_t n;
+        char *data = test_read_file((snprintf(p, sizeof p, "%s/%s", dir, json_string_value(path)), p), &n);
+        if (!data) {
+            free(all);
+            return NULL;
+        }
+        all = realloc(all, *len + n + 1);
+        memcpy(all + *len, data, n);
+        *len += n;
+        free(data);
+    }
+    return all;
+}
+
+/* What ckeras wrote against what tensorflowjs wrote for the same model: format,
+ * modelTopology's keras_version and backend, each manifest group's weights
+ * (names, shapes, dtypes, in order) value for value, the shards' bytes. Not
+ * compared: generatedBy/convertedBy (the writer's name), the shard file names
+ * (ckeras names its shard by content so that a save never overwrites the shard the
+ * old model.json names; tensorflowjs writes group1-shard1of1.bin), and
+ * model_config, which is tf.keras 2.15's get_config dialect (defaults Keras 3 does
+ * not write: time_major, implementation, groups, activity_regularizer; initializer
+ * module keys; Sequential without trainable/dtype): ckeras's writer does not yet
+ * produce it value for value; tests/oracle/check_written.py --tfjs loads each
+ * written model.json in tensorflowjs's reader and compares predictions. */
+static void compare_tfjs(const char *ours_path, const char *keras_path, const char *what)
+{
+    json_t *ours = json_load_file(ours_path, 0, NULL), *keras = json_load_file(keras_path, 0, NULL);
+    CHECK(ours && keras, "%s: model.json unreadable", what);
+    if (!ours || !keras) goto done;
+    CHECK(json_equal(json_object_get(ours, "format"), json_object_get(keras, "format")), "%s: format differs", what);
+    char diff[512];
+    json_t *ot = json_object_get(ours, "modelTopology"), *kt = json_object_get(keras, "modelTopology");
+    static const char *const keys[] = {"keras_version", "backend"};
+    for (int k = 0; k < 2; k++)
+        CHECK(json_equal(json_object_get(ot, keys[k]), json_object_get(kt, keys[k])), "%s: modelTopology %s differs", what,
+              keys[k]);
+    json_t *om = json_object_get(ours, "weightsManifest"), *km = json_object_get(keras, "weightsManifest");
+    CHECK(json_array_size(om) == json_array_size(km), "%s: %zu weight groups, tensorflowjs %zu", what,
+          json_array_size(om), json_array_size(km));
+    for (size_t g = 0; g < json_array_size(om) && g < json_array_size(km); g++) {
+        json_t *ow = json_object_get(json_array_get(om, g), "weights"), *kw = json_object_get(json_array_get(km, g), "weights");
+        CHECK(test_json_diff(ow, kw, "$.weightsManifest[].weights", diff, sizeof diff) == 0, "%s: %s", what, diff);
+    }
+    size_t olen, klen;
+    char *ob = read_shards(ours_path, ours, &olen), *kb = read_shards(keras_path, keras, &klen);
+    CHECK(ob && kb && olen == klen && !memcmp(ob, kb, olen), "%s: the shards' bytes differ from tensorflowjs's (%zu, %zu bytes)",
+          what, olen, klen);
+    free(ob);
+    free(kb);
+done:
+    json_decref(ours);
+    json_decref(keras);
+}
+
+/* Every case as ckeras writes TF.js: read back by ckeras with the same weights and
+ * predictions; where tf.keras 2.15 can express the case, value for value what
+ * tensorflowjs wrote (tests/oracle/check_written.py --tfjs loads the same files in
+ * tensorflowjs's own reader). */
+static void test_ckeras_writes_tfjs(const case_list *cl)
+{
+    char tmpdir[] = "/tmp/ckeras-matrix-tfjs-XXXXXX";
+    CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
+    for (int i = 0; i < cl->n; i++) {
+        char what[256], out[1024], golden[1024];
+        ck_model *m = load_format(cl->names[i], FORMAT_KERAS, what, sizeof what);
+        snprintf(out, sizeof out, "%s/%s/", tmpdir, cl->names[i]);
+        snprintf(what, sizeof what, "%s: ckeras's TF.js", cl->names[i]);
+        CHECK(m && ck_model_save(m, out) == CK_OK, "%s: %s", what, ck_errmsg());
+        ck_model_free(m);
+        strcat(out, "model.json");
+        if (has_format(cl->names[i], FORMAT_TFJS))
+            compare_tfjs(out, test_path(golden, sizeof golden, MATRIX "/%s/tfjs/model.json", cl->names[i]), what);
+        m = ck_model_load(out);
+        CHECK(m != NULL, "%s: read back: %s", what, ck_errmsg());
+        if (m) {
+            check_weights(m, cl->names[i], what);
+            check_predictions(m, cl->names[i], what);
+        }
+        ck_model_free(m);
+    }
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    CHECK(system(cmd) == 0, "%s", cmd);
 }
 
 /* ---- training that resumes across files ---------------------------------------------- */
@@ -722,6 +850,7 @@ int main(void)
     test_every_class_has_a_case(&cl);
     test_keras_to_ckeras(&cl);
     test_ckeras_writes_keras_layout(&cl);
+    test_ckeras_writes_tfjs(&cl);
     test_duplicate_names_refused();
     test_resume();
     free(cl.names);

@@ -79,6 +79,8 @@ double test_max_error(const float *a, const float *b, int64_t n, double atol);
 /* First difference between ck_model_to_json(m) and Keras's to_json in the file
  * keras_config, as "path: ours vs keras" in diff; 0 when equal value for value
  * (a compile_config Keras wrote is not compared). */
+/* The first difference of two JSON values, as test_to_json_diff says it (path a JSON path). */
+int test_json_diff(struct json_t *ours, struct json_t *keras, const char *path, char *diff, size_t cap);
 int test_to_json_diff(ck_model *m, const char *keras_config, char *diff, size_t cap);
 
 #endif

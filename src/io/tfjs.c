@@ -100,15 +100,45 @@ static bool is_cell_name(const char *entry, const char *layer, const char *weigh
     return memchr(cell, '/', (size_t)(tail - 1 - cell)) == NULL && tail - 1 > cell;
 }
 
-/* By name first (the converter sorts the manifest by name, so positions mean
- * nothing there): "<layer>/<weight>", the Keras 3 path, the RNN cell form; by
+/* tf.keras names a variable by the name scopes open when it was built: a layer's
+ * own, a Bidirectional direction's "forward_"/"backward_" + its layer's name
+ * (keras/layers/rnn/bidirectional.py renames the copies so, and builds each under
+ * its name scope; Keras 3 configs name them forward_x already, so tf.keras and TF.js
+ * make forward_forward_x of them), nothing for the layer a TimeDistributed wraps
+ * (built in the wrapper's scope); DepthwiseConv's kernel is "depthwise_kernel". */
+static void keras2_weight_name(const ck_layer *l, int k, const char *scope, char *out, size_t cap)
+{
+    int first = 0;
+    for (int i = 0; i < l->n_sublayers; i++) {
+        const ck_layer *s = l->sublayers[i];
+        if (k < first + s->n_weights) {
+            char inner[CK_NAME_MAX * 4];
+            bool bidirectional = !strcmp(l->cls->class_name, "Bidirectional");
+            const char *direction = !bidirectional ? "" : i == 0 ? "/forward_" : "/backward_";
+            snprintf(inner, sizeof inner, "%.*s%s%s", (int)(sizeof inner / 2), scope, direction,
+                     bidirectional ? s->name : "");
+            keras2_weight_name(s, k - first, inner, out, cap);
+            return;
+        }
+        first += s->n_weights;
+    }
+    const char *name = l->weights[k].name;
+    bool depthwise = !strncmp(l->cls->class_name, "DepthwiseConv", 13) && !strcmp(name, "kernel");
+    snprintf(out, cap, "%s/%s", scope, depthwise ? "depthwise_kernel" : name);
+}
+
+/* By name first (the converter orders the manifest by layer name, so positions
+ * mean little there): "<layer>/<weight>", the Keras 3 path, tf.keras's name (as
+ * the writer below names it), the RNN cell form; by
  * position only for files whose names follow none of these. */
 static manifest_entry *match(manifest_entry *es, int n, int position, const ck_weight *w, const ck_layer *owner)
 {
-    char short_name[CK_NAME_MAX + CK_STR_MAX + 2];
+    char short_name[CK_NAME_MAX + CK_STR_MAX + 2], keras2[CK_NAME_MAX * 4 + CK_STR_MAX];
     snprintf(short_name, sizeof short_name, "%s/%s", owner->name, w->name);
+    keras2_weight_name(owner, (int)(w - owner->weights), owner->name, keras2, sizeof keras2);
     for (int i = 0; i < n; i++)
-        if (!es[i].used && (!strcmp(es[i].name, short_name) || !strcmp(es[i].name, w->path))) return &es[i];
+        if (!es[i].used && (!strcmp(es[i].name, short_name) || !strcmp(es[i].name, w->path) || !strcmp(es[i].name, keras2)))
+            return &es[i];
     for (int i = 0; i < n; i++)
         if (!es[i].used && is_cell_name(es[i].name, owner->name, w->name)) return &es[i];
     return position < n && !es[position].used ? &es[position] : NULL;
@@ -198,6 +228,38 @@ static uint64_t fnv1a(const void *data, size_t len)
     return h;
 }
 
+/* ---- writing: the converter's weight order ---------------------------------- */
+static bool holds_layer(const ck_model *m, const ck_layer *l)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i] == l || (m->layers[i]->model && holds_layer(m->layers[i]->model, l))) return true;
+    return false;
+}
+
+/* The top-level layer whose weights hold ref's. */
+static const char *top_layer_name(const ck_model *m, const ck_weight_ref *ref)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i] == ref->layer || (m->layers[i]->model && holds_layer(m->layers[i]->model, ref->layer)))
+            return m->layers[i]->name;
+    return ref->layer->name;
+}
+
+/* The converter walks the legacy .h5's model_weights groups, which HDF5 lists by
+ * name, each group's weights in the layer's order
+ * (tensorflowjs/converters/keras_h5_conversion.py h5_merged_saved_model_to_tfjs_format):
+ * a stable sort of get_weights() by top-level layer name. */
+static void sort_like_converter(const ck_model *m, ck_weight_ref *refs, int n)
+{
+    for (int i = 1; i < n; i++) {
+        ck_weight_ref r = refs[i];
+        const char *name = top_layer_name(m, &r);
+        int j = i;
+        for (; j > 0 && strcmp(top_layer_name(m, &refs[j - 1]), name) > 0; j--) refs[j] = refs[j - 1];
+        refs[j] = r;
+    }
+}
+
 /* The plain shard names an existing model.json at `path` lists (none if absent). */
 static void old_shard_names(const char *path, char ***out, int *n)
 {
@@ -225,20 +287,21 @@ static ck_status save_into_folder(const ck_model *m, const char *path)
     int n = 0;
     ck_status st = ck_model_collect_weights(m, &refs, &n);
     if (st) return st;
+    sort_like_converter(m, refs, n);
     int64_t total = 0;
     for (int i = 0; i < n; i++) total += refs[i].w->size;
     float *bin = ck_malloc((size_t)(total ? total : 1) * sizeof *bin);
     json_t *ws = json_array();
     int64_t at = 0;
-    char name[CK_NAME_MAX + CK_STR_MAX + 2];
+    char name[CK_NAME_MAX * 4 + CK_STR_MAX];
     for (int i = 0; bin && i < n; i++) {
         const ck_weight *w = refs[i].w;
         memcpy(bin + at, w->value, (size_t)w->size * sizeof *bin);
         at += w->size;
         json_t *shape = json_array();
         for (int d = 0; d < w->shape.rank; d++) json_array_append_new(shape, json_integer(w->shape.dim[d]));
-        /* tf.keras variable names, which TF.js and its converter match on. */
-        snprintf(name, sizeof name, "%s/%s", refs[i].layer->name, w->name);
+        int k = (int)(w - refs[i].layer->weights);
+        keras2_weight_name(refs[i].layer, k, refs[i].layer->name, name, sizeof name);
         json_array_append_new(ws, json_pack("{s:s, s:o, s:s}", "name", name, "shape", shape, "dtype", "float32"));
     }
     ck_free(refs);

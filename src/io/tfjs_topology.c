@@ -48,25 +48,37 @@ static bool is_tensor(json_t *t)
     return c && !strcmp(c, "__keras_tensor__");
 }
 
-static void append_ref(json_t *out, json_t *t, json_t *layers)
+static void append_ref(json_t *out, json_t *t, json_t *layers, json_t *kwargs)
 {
-    json_t *ref = keras2_ref(json_object_get(json_object_get(t, "config"), "keras_history"), layers, true);
+    json_t *ref = keras2_ref(json_object_get(json_object_get(t, "config"), "keras_history"), layers, false);
+    if (ref) json_array_append_new(ref, json_copy(kwargs));
     if (ref) json_array_append_new(out, ref);
 }
 
-/* One Keras 3 node {"args": [x or [x, y]], "kwargs": {}} to a Keras 2 node list. */
+static void append_refs(json_t *out, json_t *v, json_t *layers, json_t *kwargs)
+{
+    size_t k;
+    json_t *t;
+    if (is_tensor(v)) append_ref(out, v, layers, kwargs);
+    else if (json_is_array(v)) json_array_foreach(v, k, t) if (is_tensor(t)) append_ref(out, t, layers, kwargs);
+}
+
+/* One Keras 3 node {"args": [x or [x, y]], "kwargs": {...}} to a Keras 2 node list:
+ * each input tensor with the call's other keyword arguments, and an RNN's
+ * initial_state tensors as inputs after the sequence, as tf.keras 2.15 writes them
+ * (keras/src/layers/rnn/base_rnn.py __call__ folds initial_state into the inputs). */
 static json_t *node_refs(json_t *node, json_t *layers)
 {
     json_t *args = json_object_get(node, "args"), *out = json_array();
-    size_t i, k;
-    json_t *a, *t;
-    json_array_foreach(args, i, a) {
-        if (is_tensor(a)) {
-            append_ref(out, a, layers);
-        } else if (json_is_array(a)) {
-            json_array_foreach(a, k, t) if (is_tensor(t)) append_ref(out, t, layers);
-        }
-    }
+    json_t *kwargs = json_is_object(json_object_get(node, "kwargs")) ? json_copy(json_object_get(node, "kwargs")) : json_object();
+    json_t *states = json_incref(json_object_get(kwargs, "initial_state"));
+    json_object_del(kwargs, "initial_state");
+    size_t i;
+    json_t *a;
+    json_array_foreach(args, i, a) append_refs(out, a, layers, kwargs);
+    if (states) append_refs(out, states, layers, kwargs);
+    json_decref(states);
+    json_decref(kwargs);
     return out;
 }
 
@@ -86,7 +98,14 @@ static void downgrade_inbound(json_t *layer, json_t *layers)
 static void downgrade_refs(json_t *cfg, const char *key, json_t *layers)
 {
     json_t *refs = json_object_get(cfg, key), *out = json_array();
-    if (json_is_array(refs) && json_is_string(json_array_get(refs, 0))) {
+    if (json_is_object(refs)) { /* Keras 3.15's dict inputs: the values in order */
+        const char *k;
+        json_t *r;
+        json_object_foreach(refs, k, r) {
+            json_t *k2 = keras2_ref(r, layers, false);
+            if (k2) json_array_append_new(out, k2);
+        }
+    } else if (json_is_array(refs) && json_is_string(json_array_get(refs, 0))) {
         json_t *r = keras2_ref(refs, layers, false);
         if (r) json_array_append_new(out, r);
     } else {
