@@ -4,6 +4,7 @@
 # installs what is absent. Pass --no-python to skip the oracle's Python packages.
 set -euo pipefail
 
+# python3-venv: scripts/install-oracle-venvs.sh (TensorFlow 2.15 for .ci/run's TF.js check).
 # man-db and zsh: tests/cli renders the man pages and checks the zsh completion.
 # libopenmpi-dev and openmpi-bin: data-parallel fit (src/dist/) and its tests.
 # libgraphviz-dev, graphviz (its plugins) and a font: plot_model pictures (src/report/plot.c).
@@ -11,7 +12,7 @@ set -euo pipefail
 # writes (tests/test_export.c, tests/export_cross.sh); clang-14's runtime: fuzzing, TSan.
 debs=(build-essential cmake pkg-config libopenblas-dev libhdf5-dev libzip-dev
       libjansson-dev zlib1g-dev libgraphviz-dev graphviz fonts-dejavu-core
-      dataset-fashion-mnist python3 python3-pip man-db zsh
+      dataset-fashion-mnist python3 python3-pip python3-venv man-db zsh
       libopenmpi-dev openmpi-bin clang clang-14 libclang-rt-14-dev
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-arm-none-eabi)
 missing=()

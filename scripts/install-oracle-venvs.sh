@@ -4,7 +4,8 @@
 # and TF.js files (tests/oracle/keras2_summaries.py, tf2_cases.py,
 # check_tfjs_written.py). It lives in its own venv because it must never share an
 # interpreter with Keras 3 (keras==3.15.1 + jax, scripts/install-deps.sh). Only
-# `make goldens` needs it; the C tests never run Python. Safe to run again.
+# `make goldens` and .ci/run (check_tfjs_written.py --matrix) need it; the C tests
+# never run Python. Safe to run again.
 set -euo pipefail
 VENV=${CKERAS_TF2_VENV:-/opt/ckeras-tf2}
 PY=${PYTHON:-python3}

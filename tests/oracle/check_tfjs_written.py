@@ -4,6 +4,10 @@ suite (which never runs Python); run it by hand after building, with the
 TensorFlow venv described in tf2_cases.py:
 
     /opt/ckeras-tf2/bin/python tests/oracle/check_tfjs_written.py [build/ckeras]
+    /opt/ckeras-tf2/bin/python tests/oracle/check_tfjs_written.py --matrix [build/ckeras]
+
+--matrix (run by .ci/run): every case of the file matrix (tests/golden/matrix),
+written by ckeras as a TF.js folder and read by tensorflowjs's reader.
 
 Sources: every tf.keras 2.15 case in tests/golden/tf2/ (its model.keras and
 model.h5) and every Keras 3 case in tests/golden/files/ (its model.keras).  The
@@ -16,6 +20,7 @@ y.npy.  Also converts the TF.js files that the tensorflowjs converter wrote
 per file and exits non-zero on any difference.
 """
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -57,8 +62,66 @@ def sources():
             yield d, "model.keras"
 
 
+def load_npys(d, prefix):
+    out, i = [], 0
+    while os.path.exists(os.path.join(d, f"{prefix}{i}.npy")):
+        out.append(np.load(os.path.join(d, f"{prefix}{i}.npy")))
+        i += 1
+    return out
+
+
+def matrix_case(cli, d, tmp):
+    """ckeras writes the case's Keras 3 model.keras as a TF.js folder; tensorflowjs's
+    reader loads it; weights and predictions against Keras 3's."""
+    subprocess.run([cli, "convert", os.path.join(d, "model.keras"), tmp + "/"], check=True, stdout=subprocess.DEVNULL)
+    tf.keras.backend.clear_session()
+    model = tfjs.converters.load_keras_model(os.path.join(tmp, "model.json"))
+    ws, xs, ys = load_npys(os.path.join(d, "weights"), ""), load_npys(d, "x"), load_npys(d, "y")
+    got = model.get_weights()
+    if [w.shape for w in got] != [w.shape for w in ws] or not all(np.array_equal(g, w) for g, w in zip(got, ws)):
+        return "weights differ from Keras 3's"
+    pred = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+    pred = pred if isinstance(pred, (list, tuple)) else [pred]
+    if len(pred) != len(ys):
+        return f"{len(pred)} outputs, Keras 3 {len(ys)}"
+    err = max(float(np.max(np.abs(np.asarray(p) - y))) for p, y in zip(pred, ys))
+    return None if err <= 1e-5 else f"predictions differ by {err}"
+
+
+def check_matrix(cli):
+    """--matrix: every case of tests/golden/matrix.  A case tf.keras 2.15 cannot
+    express (tfjs.json, written by matrix_tfjs_cases.py) is tried too, but its
+    refusal is reported with the reason, not counted as a failure."""
+    root = os.path.join("tests", "golden", "matrix")
+    with open(os.path.join(root, "CASES")) as f:
+        cases = [ln.strip() for ln in f if ln.strip()]
+    failures = passed = 0
+    for name in cases:
+        d = os.path.join(root, name)
+        with open(os.path.join(d, "tfjs.json")) as f:
+            why = json.load(f)["tf_keras"]
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                problem = matrix_case(cli, d, os.path.join(tmp, "web"))
+            except Exception as e:  # the TF.js reader refused the file
+                problem = f"{type(e).__name__}: {' '.join(str(e).split())[-300:]}"
+        if problem and why != "ok":
+            print(f"{name}: not expressible in tf.keras 2.15 ({why[:120]}); reader: {problem[:120]}")
+            continue
+        print(f"{name} -> TF.js -> tensorflowjs: {problem or 'ok'}")
+        failures += problem is not None
+        passed += problem is None
+    print(f"check_tfjs_written --matrix: {passed} of {len(cases)} cases read by tensorflowjs as Keras wrote them,",
+          "all ok" if not failures else f"{failures} failures")
+    return failures
+
+
 def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
+    if "--matrix" in sys.argv:
+        sys.argv.remove("--matrix")
+        cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
+        sys.exit(1 if check_matrix(cli) else 0)
     failures = 0
     for d, f in sources():
         ws, xs, y = expected(d)
