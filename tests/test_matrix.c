@@ -52,6 +52,31 @@ static case_list read_cases(void)
     return cl;
 }
 
+/* TF.js (tests/oracle/matrix_tfjs_cases.py, tensorflowjs 4.17 in TensorFlow 2.15):
+ * tfjs_h5/ is the converter's output from Keras's model.h5 (every case; Keras 3's
+ * config verbatim), tfjs/ what it wrote from the model rebuilt in tf.keras 2.15 (the
+ * cases tf.keras 2.15 can express; tfjs.json says why the others cannot). */
+enum { FORMAT_KERAS, FORMAT_H5, FORMAT_WEIGHTS_H5, FORMAT_TFJS_FROM_H5, FORMAT_TFJS, FORMAT_COUNT };
+
+/* The reason tf.keras 2.15 cannot express the case, or NULL when tfjs/ holds it. */
+static char *tf_keras_exclusion(const char *dir)
+{
+    json_t *t = test_load_json(MATRIX "/%s/tfjs.json", dir);
+    const char *why = json_string_value(json_object_get(t, "tf_keras"));
+    CHECK(why && *why, "%s: tfjs.json gives no TF.js verdict (run tests/oracle/matrix_tfjs_cases.py)", dir);
+    char *out = why && strcmp(why, "ok") ? strdup(why) : NULL;
+    json_decref(t);
+    return out;
+}
+
+static bool has_format(const char *dir, int format)
+{
+    if (format != FORMAT_TFJS) return true;
+    char *why = tf_keras_exclusion(dir);
+    free(why);
+    return why == NULL;
+}
+
 /* ---- coverage ------------------------------------------------------------------ */
 static void test_every_class_has_a_case(const case_list *cl)
 {
@@ -67,6 +92,36 @@ static void test_every_class_has_a_case(const case_list *cl)
             json_decref(classes);
         }
         CHECK(found, "class %s has no case in tests/oracle/matrix_cases.py", cls);
+    }
+}
+
+/* Every class in TF.js: each case has the converter's tfjs_h5/ and a verdict in
+ * tfjs.json, and each class a case that tf.keras 2.15 expresses (tfjs/) or else
+ * only cases whose tfjs.json says why it cannot (a class whose case was never
+ * run through tests/oracle/matrix_tfjs_cases.py fails here). */
+static void test_every_class_has_tfjs(const case_list *cl)
+{
+    for (int c = 0; c < ck_layer_class_count(); c++) {
+        const char *cls = ck_layer_class_at(c);
+        int expressed = 0, reasoned = 0;
+        for (int i = 0; i < cl->n; i++) {
+            json_t *classes = test_load_json(MATRIX "/%s/classes.json", cl->names[i]);
+            size_t k;
+            json_t *v;
+            bool covers = false;
+            json_array_foreach(classes, k, v) covers |= !strcmp(json_string_value(v), cls);
+            json_decref(classes);
+            if (!covers) continue;
+            char p[1024], *why = tf_keras_exclusion(cl->names[i]);
+            for (int format = FORMAT_TFJS_FROM_H5; format <= (why ? FORMAT_TFJS_FROM_H5 : FORMAT_TFJS); format++)
+                CHECK(access(test_path(p, sizeof p, MATRIX "/%s/%s/model.json", cl->names[i],
+                                       format == FORMAT_TFJS ? "tfjs" : "tfjs_h5"), R_OK) == 0,
+                      "%s: no TF.js golden %s", cl->names[i], p);
+            expressed += !why;
+            reasoned += why != NULL;
+            free(why);
+        }
+        CHECK(expressed + reasoned > 0, "class %s has no TF.js case or reasoned exclusion", cls);
     }
 }
 
@@ -159,31 +214,6 @@ static void check_counts(const ck_model *m, const char *dir, const char *what)
     CHECK(c.trainable_bytes == tb && c.non_trainable_bytes == nb, "%s: %g + %g bytes, Keras %g + %g", what,
           c.trainable_bytes, c.non_trainable_bytes, tb, nb);
     json_decref(k);
-}
-
-/* TF.js (tests/oracle/matrix_tfjs_cases.py, tensorflowjs 4.17 in TensorFlow 2.15):
- * tfjs_h5/ is the converter's output from Keras's model.h5 (every case; Keras 3's
- * config verbatim), tfjs/ what it wrote from the model rebuilt in tf.keras 2.15 (the
- * cases tf.keras 2.15 can express; tfjs.json says why the others cannot). */
-enum { FORMAT_KERAS, FORMAT_H5, FORMAT_WEIGHTS_H5, FORMAT_TFJS_FROM_H5, FORMAT_TFJS, FORMAT_COUNT };
-
-/* The reason tf.keras 2.15 cannot express the case, or NULL when tfjs/ holds it. */
-static char *tf_keras_exclusion(const char *dir)
-{
-    json_t *t = test_load_json(MATRIX "/%s/tfjs.json", dir);
-    const char *why = json_string_value(json_object_get(t, "tf_keras"));
-    CHECK(why && *why, "%s: tfjs.json gives no TF.js verdict (run tests/oracle/matrix_tfjs_cases.py)", dir);
-    char *out = why && strcmp(why, "ok") ? strdup(why) : NULL;
-    json_decref(t);
-    return out;
-}
-
-static bool has_format(const char *dir, int format)
-{
-    if (format != FORMAT_TFJS) return true;
-    char *why = tf_keras_exclusion(dir);
-    free(why);
-    return why == NULL;
 }
 
 /* The ways Keras saved the case, loaded by ckeras (NULL with a failed CHECK). */
@@ -848,6 +878,7 @@ int main(void)
 {
     case_list cl = read_cases();
     test_every_class_has_a_case(&cl);
+    test_every_class_has_tfjs(&cl);
     test_keras_to_ckeras(&cl);
     test_ckeras_writes_keras_layout(&cl);
     test_ckeras_writes_tfjs(&cl);
