@@ -14,7 +14,7 @@
 /* Arguments that Keras 3 layers write and tf.keras 2.x constructors refuse. */
 static const char *const keras3_only[] = {"lora_rank", "lora_alpha", "quantization_config", "input_axes", "output_axes", NULL};
 
-static void downgrade(json_t *v);
+static void downgrade(json_t *v, int depth, bool wrapped, const ck_model *m);
 
 /* tf.keras 2.x numbers the calls of a nested model that has its own Input from 1:
  * its node 0 is the one the Input made (Keras's _should_skip_first_node). Keras 3
@@ -129,6 +129,110 @@ static void downgrade_functional(json_t *cfg)
     downgrade_refs(cfg, "output_layers", layers);
 }
 
+/* tf.keras 2.15's get_config where it differs from Keras 3's for the same layer:
+ * keys it writes with their default (json) or does not write (NULL). Sources in
+ * tf-keras 2.15: layers/core/dense.py (activity_regularizer), convolutional/
+ * base_conv.py and base_separable_conv.py (groups; SeparableConv's kernel_*),
+ * conv3d_transpose.py (no dilation_rate), rnn/base_rnn.py and lstm.py/gru.py
+ * (time_major, implementation, no seed), normalization/batch_normalization.py (no
+ * renorm keys nor synchronized in the saved config), regularization/spatial_dropout1d.py,
+ * core/embedding.py (input_length, and the batch_input_shape its __init__ sets). */
+typedef struct keras2_edit {
+    const char *cls, *key, *value;
+} keras2_edit;
+
+#define GLOROT "{\"module\": \"keras.initializers\", \"class_name\": \"GlorotUniform\", \"config\": {\"seed\": null}, \"registered_name\": null}"
+static const keras2_edit keras2_edits[] = {
+    {"Dense", "activity_regularizer", "null"},
+    {"Conv1DTranspose", "groups", "1"}, {"Conv2DTranspose", "groups", "1"}, {"Conv3DTranspose", "groups", "1"},
+    {"Conv3DTranspose", "dilation_rate", NULL},
+    {"DepthwiseConv1D", "groups", "1"}, {"DepthwiseConv2D", "groups", "1"},
+    {"SeparableConv1D", "groups", "1"}, {"SeparableConv2D", "groups", "1"},
+    {"SeparableConv1D", "kernel_initializer", GLOROT}, {"SeparableConv2D", "kernel_initializer", GLOROT},
+    {"SeparableConv1D", "kernel_regularizer", "null"}, {"SeparableConv2D", "kernel_regularizer", "null"},
+    {"SeparableConv1D", "kernel_constraint", "null"}, {"SeparableConv2D", "kernel_constraint", "null"},
+    {"SimpleRNN", "time_major", "false"}, {"LSTM", "time_major", "false"}, {"GRU", "time_major", "false"},
+    {"LSTM", "implementation", "2"}, {"GRU", "implementation", "2"},
+    {"LSTM", "seed", NULL}, {"GRU", "seed", NULL}, {"SimpleRNN", "seed", NULL},
+    {"Attention", "seed", NULL}, {"AdditiveAttention", "seed", NULL}, {"AlphaDropout", "noise_shape", NULL},
+    {"SpatialDropout1D", "noise_shape", "null"}, {"SpatialDropout2D", "noise_shape", "null"},
+    {"SpatialDropout3D", "noise_shape", "null"}, {"SpatialDropout1D", "trainable", "true"},
+    {"SpatialDropout2D", "trainable", "true"}, {"SpatialDropout3D", "trainable", "true"},
+    {"SpatialDropout2D", "data_format", NULL}, {"SpatialDropout3D", "data_format", NULL},
+    {"BatchNormalization", "renorm", NULL}, {"BatchNormalization", "renorm_clipping", NULL},
+    {"BatchNormalization", "renorm_momentum", NULL}, {"BatchNormalization", "synchronized", NULL},
+    {"Embedding", "input_length", "null"}, {"Embedding", "batch_input_shape", "[null, null]"},
+};
+
+static bool is_rnn(const char *cls)
+{
+    return !strcmp(cls, "SimpleRNN") || !strcmp(cls, "LSTM") || !strcmp(cls, "GRU");
+}
+
+/* BatchNormalization and UnitNormalization store their axis as a list of
+ * non-negative axes once built (tf.keras resolves -1 against the input's rank). */
+static const ck_layer *layer_named(const ck_model *m, const char *name)
+{
+    for (int i = 0; name && i < m->n_layers; i++) {
+        const ck_layer *l = m->layers[i], *inner = l->model ? layer_named(l->model, name) : NULL;
+        if (!strcmp(l->name, name)) return l;
+        if (inner) return inner;
+    }
+    return NULL;
+}
+
+/* UnitNormalization writes no build_config, so the rank comes from the built layer. */
+static void resolve_axis(const char *cls, json_t *cfg, json_t *build, const ck_model *m)
+{
+    if (strcmp(cls, "BatchNormalization") && strcmp(cls, "UnitNormalization")) return;
+    json_t *axis = json_object_get(cfg, "axis"), *shape = json_object_get(build, "input_shape");
+    const ck_layer *l = layer_named(m, json_string_value(json_object_get(cfg, "name")));
+    int rank = json_is_array(shape) ? (int)json_array_size(shape) : l ? l->in_shapes[0].rank : 0;
+    if (!json_is_integer(axis) || rank == 0) return;
+    json_int_t a = json_integer_value(axis);
+    if (a < 0) a += rank;
+    json_object_set_new(cfg, "axis", json_pack("[I]", a));
+}
+
+/* A nested Functional's build_config: Keras 3 writes input_shape null, tf.keras
+ * its single input's shape. */
+static void nested_build_config(json_t *v)
+{
+    json_t *cfg = json_object_get(v, "config"), *build = json_object_get(v, "build_config");
+    json_t *in = json_object_get(cfg, "input_layers"); /* Keras 3: one flat triple for one input */
+    if (!json_is_object(build) || !json_is_null(json_object_get(build, "input_shape")) ||
+        !json_is_string(json_array_get(in, 0)))
+        return;
+    const char *name = json_string_value(json_array_get(in, 0));
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(cfg, "layers"), i, l) {
+        json_t *c = json_object_get(l, "config"), *shape = json_object_get(c, "batch_shape");
+        if (!shape) shape = json_object_get(c, "batch_input_shape");
+        if (name && !strcmp(name, json_string_value(json_object_get(c, "name"))) && shape)
+            json_object_set(build, "input_shape", shape);
+    }
+}
+
+static void keras2_defaults(const char *cls, json_t *cfg, json_t *build, const ck_model *m)
+{
+    for (size_t i = 0; i < sizeof keras2_edits / sizeof *keras2_edits; i++) {
+        const keras2_edit *e = &keras2_edits[i];
+        if (strcmp(e->cls, cls)) continue;
+        if (!e->value) json_object_del(cfg, e->key);
+        else json_object_set_new(cfg, e->key, json_loads(e->value, JSON_DECODE_ANY, NULL));
+    }
+    /* base_rnn.py writes zero_output_for_mask only when true */
+    if (is_rnn(cls) && json_is_false(json_object_get(cfg, "zero_output_for_mask")))
+        json_object_del(cfg, "zero_output_for_mask");
+    if (!strcmp(cls, "Sequential")) { /* models/sequential.py: name and layers */
+        json_object_del(cfg, "trainable");
+        json_object_del(cfg, "dtype");
+        json_object_del(cfg, "build_input_shape");
+    }
+    resolve_axis(cls, cfg, build, m);
+}
+
 static void downgrade_config(const char *cls, json_t *cfg)
 {
     json_t *dtype = json_object_get(cfg, "dtype");
@@ -149,32 +253,62 @@ static void downgrade_config(const char *cls, json_t *cfg)
     }
 }
 
-static void downgrade(json_t *v)
+/* depth: 0 for the model, 1 for its layers, which tf.keras 2.15's legacy .h5
+ * config writes without module/registered_name/build_config; whatever their
+ * configs hold (initializers, wrapped layers, a nested model's layers) keeps them,
+ * a nested Functional under tf.keras's own module and registered name. */
+static void downgrade(json_t *v, int depth, bool wrapped, const ck_model *m)
 {
     size_t i;
     json_t *e;
     if (json_is_array(v)) {
-        json_array_foreach(v, i, e) downgrade(e);
+        json_array_foreach(v, i, e) downgrade(e, depth, false, m);
         return;
     }
     if (!json_is_object(v)) return;
     const char *cls = json_string_value(json_object_get(v, "class_name"));
     json_t *cfg = json_object_get(v, "config");
+    bool layer_list = false;
     if (cls && json_is_object(cfg)) {
-        json_object_del(v, "module");
-        json_object_del(v, "registered_name");
-        json_object_del(v, "build_config");
+        json_t *build = json_incref(json_object_get(v, "build_config"));
+        if (depth <= 1) {
+            json_object_del(v, "module");
+            json_object_del(v, "registered_name");
+            json_object_del(v, "build_config");
+        } else if (!strcmp(cls, "Functional")) {
+            json_object_set_new(v, "module", json_string("keras.src.engine.functional"));
+            json_object_set_new(v, "registered_name", json_string("Functional"));
+            nested_build_config(v);
+        }
+        if (wrapped) json_object_del(v, "build_config"); /* tf.keras wrappers serialize their layer without it */
         json_object_del(v, "compile_config");
         downgrade_config(cls, cfg);
+        keras2_defaults(cls, cfg, build, m);
+        json_decref(build);
+        layer_list = !strcmp(cls, "Sequential") || !strcmp(cls, "Functional");
     }
     const char *k;
-    json_object_foreach(v, k, e) downgrade(e);
+    json_object_foreach(v, k, e) {
+        /* a model's layers list is one level below the model */
+        if (layer_list && !strcmp(k, "config")) {
+            const char *ck;
+            json_t *ce;
+            json_object_foreach(e, ck, ce) downgrade(ce, !strcmp(ck, "layers") ? depth + 1 : depth + 2, false, m);
+        } else if (cls && !strcmp(k, "config")) {
+            const char *ck;
+            json_t *ce;
+            json_object_foreach(e, ck, ce)
+                downgrade(ce, depth + 2, !strcmp(ck, "layer") || !strcmp(ck, "backward_layer"), m);
+        } else {
+            downgrade(e, depth + 2, false, m);
+        }
+    }
 }
 
 json_t *ck_tfjs_topology(const ck_model *m)
 {
     json_t *cfg = ck_model_config_json(m);
     if (!cfg) return NULL;
-    downgrade(cfg);
+    downgrade(cfg, 0, false, m);
     return json_pack("{s:s, s:s, s:o}", "keras_version", "2.15.0", "backend", "tensorflow", "model_config", cfg);
 }
