@@ -31,15 +31,13 @@ static bool is_nested_model(json_t *layers, const char *name)
     return false;
 }
 
-/* [name, node, tensor] -> the same with tf.keras's node number, then kwargs if asked. */
-static json_t *keras2_ref(json_t *hist, json_t *layers, bool with_kwargs)
+/* [name, node, tensor] -> the same with tf.keras's node number. */
+static json_t *keras2_ref(json_t *hist, json_t *layers)
 {
     if (!json_is_array(hist) || json_array_size(hist) < 3 || !json_is_string(json_array_get(hist, 0))) return NULL;
     json_int_t node = json_integer_value(json_array_get(hist, 1));
     if (is_nested_model(layers, json_string_value(json_array_get(hist, 0)))) node++;
-    json_t *ref = json_pack("[O, I, O]", json_array_get(hist, 0), node, json_array_get(hist, 2));
-    if (ref && with_kwargs) json_array_append_new(ref, json_object());
-    return ref;
+    return json_pack("[O, I, O]", json_array_get(hist, 0), node, json_array_get(hist, 2));
 }
 
 static bool is_tensor(json_t *t)
@@ -50,7 +48,7 @@ static bool is_tensor(json_t *t)
 
 static void append_ref(json_t *out, json_t *t, json_t *layers, json_t *kwargs)
 {
-    json_t *ref = keras2_ref(json_object_get(json_object_get(t, "config"), "keras_history"), layers, false);
+    json_t *ref = keras2_ref(json_object_get(json_object_get(t, "config"), "keras_history"), layers);
     if (ref) json_array_append_new(ref, json_copy(kwargs));
     if (ref) json_array_append_new(out, ref);
 }
@@ -102,17 +100,17 @@ static void downgrade_refs(json_t *cfg, const char *key, json_t *layers)
         const char *k;
         json_t *r;
         json_object_foreach(refs, k, r) {
-            json_t *k2 = keras2_ref(r, layers, false);
+            json_t *k2 = keras2_ref(r, layers);
             if (k2) json_array_append_new(out, k2);
         }
     } else if (json_is_array(refs) && json_is_string(json_array_get(refs, 0))) {
-        json_t *r = keras2_ref(refs, layers, false);
+        json_t *r = keras2_ref(refs, layers);
         if (r) json_array_append_new(out, r);
     } else {
         size_t i;
         json_t *r;
         json_array_foreach(refs, i, r) {
-            json_t *k2 = keras2_ref(r, layers, false);
+            json_t *k2 = keras2_ref(r, layers);
             if (k2) json_array_append_new(out, k2);
         }
     }
