@@ -33,6 +33,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflowjs as tfjs  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(__file__))
+from matrix_tfjs_cases import load_npys  # noqa: E402
+
 
 def expected(case_dir):
     n = len(glob.glob(os.path.join(case_dir, "weights", "*.npy")))
@@ -61,14 +64,6 @@ def sources():
         # a case without y.npy (subclassed: a model ckeras cannot build) has nothing to compare
         if os.path.exists(os.path.join(d, "model.keras")) and os.path.exists(os.path.join(d, "y.npy")):
             yield d, "model.keras"
-
-
-def load_npys(d, prefix):
-    out, i = [], 0
-    while os.path.exists(os.path.join(d, f"{prefix}{i}.npy")):
-        out.append(np.load(os.path.join(d, f"{prefix}{i}.npy")))
-        i += 1
-    return out
 
 
 def matrix_case(cli, d, tmp):
