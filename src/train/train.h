@@ -60,9 +60,20 @@ typedef struct ck_out_spec {
     int64_t label_width;  /* labels per row (1 for sparse)                      */
 } ck_out_spec;
 
+/* compile()'s arguments in the form they were given, which Keras's
+ * get_compile_config records: one loss for every output or a list, loss_weights
+ * or None, each output's metric list text ("accuracy, mae") or None. */
+typedef struct ck_compile_args {
+    int n_losses;                 /* 0 (loss=None), 1, or one per output           */
+    bool loss_weights;            /* given (else None)                             */
+    int n_metrics, n_weighted;    /* lists given: 0 (None) or one per output       */
+    char *metrics[CK_MAX_IO], *weighted[CK_MAX_IO]; /* owned; NULL for an empty list */
+} ck_compile_args;
+
 /* model.engine after compile(). */
 typedef struct ck_compiled {
     ck_optimizer opt;
+    ck_compile_args given;
     int n_in, n_out;
     int64_t in_size[CK_MAX_IO]; /* floats per sample of each input              */
     ck_out_spec out[CK_MAX_IO];
