@@ -53,16 +53,18 @@ BASIC = {
 }
 
 # Every optimizer class ckeras implements (src/train/optimizers.c k_class) ...
+# hyper-parameters off their defaults, so that a compile_config read back with
+# any of them lost trains otherwise ...
 OPTIMIZERS = {
-    "sgd": "SGD(momentum=0.9, {lr})",
-    "adam": "Adam({lr})",
-    "adamw": "AdamW({lr})",
-    "rmsprop": "RMSprop(momentum=0.5, {lr})",
-    "adagrad": "Adagrad({lr})",
-    "adadelta": "Adadelta({lr})",
-    "adamax": "Adamax({lr})",
-    "nadam": "Nadam({lr})",
-    "lion": "Lion({lr})",
+    "sgd": "SGD(momentum=0.9, nesterov=True, {lr})",
+    "adam": "Adam(beta_1=0.8, epsilon=1e-05, {lr})",
+    "adamw": "AdamW(weight_decay=0.01, beta_2=0.99, {lr})",
+    "rmsprop": "RMSprop(momentum=0.5, rho=0.8, {lr})",
+    "adagrad": "Adagrad(initial_accumulator_value=0.2, {lr})",
+    "adadelta": "Adadelta(rho=0.9, {lr})",
+    "adamax": "Adamax(beta_1=0.85, {lr})",
+    "nadam": "Nadam(beta_2=0.99, {lr})",
+    "lion": "Lion(beta_1=0.8, {lr})",
 }
 # ... each one with every learning-rate schedule ckeras runs, in turn ...
 SCHEDULES = [
