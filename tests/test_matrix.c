@@ -703,6 +703,11 @@ static void test_resume_case(const char *name, const char *tmpdir)
     CHECK(m != NULL, "%s: %s", what, ck_errmsg());
     if (m) {
         check_state(m, name, "opt_h5", "w2", 0, what);
+        /* converted, the file keeps the .h5's whole optimizer state */
+        snprintf(what, sizeof what, "%s: Keras 2 epochs (.h5), converted", name);
+        save_and_continue(m, name, ".keras", &d, loss, tmpdir, what);
+        save_and_continue(m, name, ".h5", &d, loss, tmpdir, what);
+        snprintf(what, sizeof what, "%s: Keras 2 epochs (.h5) + ckeras 1", name);
         CHECK(fit_epochs(m, &d, 1, &h) == CK_OK, "%s: fit: %s", what, ck_errmsg());
         check_losses(h, loss, 2, what);
         check_state(m, name, NULL, "w3", 1e-4, what);

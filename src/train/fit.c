@@ -833,10 +833,11 @@ static int64_t values_in(const ck_shape *s)
     return n;
 }
 
-static ck_status adopt_pending_optimizer(ck_model *m, ck_compiled *c)
+ck_status ck_optimizer_adopt_pending(ck_model *m)
 {
     float *saved = m->pending_optimizer;
-    if (!saved)
+    ck_compiled *c = m->engine;
+    if (!saved || !c)
         return CK_OK;
     m->pending_optimizer = NULL;
     ck_status st = c->opt.n_vars ? CK_OK : build_optimizer(m, c);
@@ -861,7 +862,7 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
                          const ck_fit_opts *opts, ck_history **history)
 {
     ck_compiled *c = m->engine;
-    ck_status st = adopt_pending_optimizer(m, c);
+    ck_status st = ck_optimizer_adopt_pending(m);
     if (st != CK_OK)
         return st;
     m->optimizer_built = true; /* Keras builds the optimizer at the first train step */

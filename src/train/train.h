@@ -96,6 +96,12 @@ struct ck_history {
     int n_epochs, cap_epochs;
 };
 
+/* A legacy .h5's optimizer_weights kept by its load (ck_model.pending_optimizer):
+ * builds the optimizer over the trainable variables, as the first fit does, and
+ * takes the saved values when they are exactly that optimizer's. fit calls it,
+ * and so does a save, so that a converted file keeps the training state. */
+ck_status ck_optimizer_adopt_pending(ck_model *m);
+
 ck_status ck_history_new(const char *const *keys, int n_keys, ck_history **out);
 /* Appends an epoch with every value NAN; returns its row. */
 double *ck_history_append(ck_history *h);

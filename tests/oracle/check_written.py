@@ -251,6 +251,14 @@ def check_resume(cli, tmp):
                 subprocess.run([cli, "convert", out, again], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                 problem = problem or (continue_in_keras(d, case, again) and "after convert .keras -> .keras: " +
                                       continue_in_keras(d, case, again))
+                # Keras's own 2-epoch .h5 converted by ckeras to .keras: Keras continues with the slots
+                # (from its .h5 alone it cannot, see README)
+                if how == "file":
+                    from_h5 = os.path.join(tmp, f"{name}_from_h5.keras")
+                    subprocess.run([cli, "convert", os.path.join(d, "epoch2.h5"), from_h5], check=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                    moved = continue_in_keras(d, case, from_h5)
+                    problem = problem or (moved and "Keras's .h5 converted to .keras: " + moved)
             except subprocess.CalledProcessError as e:
                 problem = "ckeras: " + e.stderr.decode().strip()[:300]
             except Exception as e:
