@@ -89,6 +89,8 @@ VARIANTS = {
 def table():
     """{case name: (optimizer spec, variant)}: the 4 basic cases, then every optimizer x variant."""
     cases = {name: (spec, "basic") for name, spec in BASIC.items()}
+    # compile() given dicts keyed by output name, which Keras records as dicts
+    cases["adam_multi_dict"] = ("Adam(learning_rate=0.02)", "multi_dict")
     for i, (opt, form) in enumerate(OPTIMIZERS.items()):
         for variant in VARIANTS:
             lr = f"learning_rate={SCHEDULES[i % len(SCHEDULES)]}" if variant == "schedule" else "learning_rate=0.02"
@@ -120,13 +122,17 @@ def build(variant, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((16, 3)).astype("float32")
     c = VARIANTS.get(variant, {"losses": ["mean_squared_error"], "loss_weights": None, "metrics": None, "weighted": None})
-    if variant == "multi":
+    if variant == "multi_dict":
+        c = dict(VARIANTS["multi"], dict=True)
+    if variant.startswith("multi"):
         inp = keras.Input((3,))
         h = keras.layers.Dense(4, activation="tanh")(inp)
         model = keras.Model(inp, [keras.layers.Dense(2, name="reg")(h), keras.layers.Dense(3, name="cls")(h)])
         ys = [rng.standard_normal((16, 2)).astype("float32"), np.eye(3, dtype="float32")[rng.integers(0, 3, 16)]]
         kw = {"loss": [make_loss(s) for s in c["losses"]], "loss_weights": c["loss_weights"],
               "metrics": [metric_list(t) for t in c["metrics"]], "weighted_metrics": [metric_list(t) for t in c["weighted"]]}
+        if c.get("dict"):
+            kw = {k: dict(zip(["reg", "cls"], v)) for k, v in kw.items()}
         return model, kw, x, ys, c
     width = 3 if variant == "loss_args" else 2
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(width)])
