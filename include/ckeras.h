@@ -409,11 +409,14 @@ CK_API ck_status ck_model_compile_weighted_metrics(ck_model *model, const char *
  * compile() alone does not show "Optimizer params" in summary() and counts; the
  * first fit() or this call does. CK_ERR_STATE if the model is not compiled. */
 CK_API ck_status ck_model_build_optimizer(ck_model *model);
-/* model.get_compile_config() as JSON text: the optimizer with its
- * hyper-parameters, the loss and metrics, as Keras 3 records compile(optimizer,
- * loss="mse", metrics=[...]); "{}" for a model not compiled or compiled in a way
- * Keras's form cannot carry here (a schedule, several outputs, a loss with
- * arguments). malloc'ed; the caller frees it. */
+/* model.get_compile_config() as JSON text, as Keras 3 records the same compile():
+ * the optimizer with its hyper-parameters (a learning-rate schedule in place of
+ * the rate), the loss as given (a name, or "Class(...)" as a serialized loss
+ * object), one loss per output or one for all, loss_weights, metrics and
+ * weighted_metrics (one list per output with several outputs); "{}" for a model
+ * not compiled or compiled in a way Keras's form cannot carry here (a metric
+ * object such as "Precision()"). .keras files write it as compile_config, legacy
+ * .h5 as training_config. malloc'ed; the caller frees it. */
 CK_API ck_status ck_model_compile_config(const ck_model *model, char **json_text);
 /* Keras's model.optimizer.variables of a compiled model, in Keras's order
  * (iteration, learning_rate unless a schedule replaces it, the slots as the

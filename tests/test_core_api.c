@@ -241,7 +241,8 @@ static void test_optimizer_states(void)
     float x[2] = {0, 0}, y[2] = {0.5f, 0.5f};
     ck_fit_opts o = ck_fit_defaults();
     o.verbose = 0;
-    CHECK(m && ck_model_fit(m, x, y, 1, &o, NULL) == CK_ERR_STATE && strstr(ck_errmsg(), "without a loss"), "%s",
+    /* compiled from its training_config as Keras's load_model does: it trains */
+    CHECK(m && ck_model_fit(m, x, y, 1, &o, NULL) == CK_OK, "%s",
           ck_errmsg());
     ck_model_free(m);
 }

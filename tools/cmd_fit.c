@@ -284,12 +284,8 @@ static int run_fit(const cli_args *c, bool train)
     /* Keras's checks of the arrays against the model and the loss, before any epoch. */
     ck_status checked = ck_model_check_data(m, d.x, d.nx, d.y, d.ny);
     if (checked == CK_ERR_STATE && !a.nloss) {
-        /* a legacy .h5 keeps its compile() as training_config, which only .keras files' compile_config replaces here */
-        ck_file_info info;
-        bool legacy = ck_file_inspect(a.model, &info) == CK_OK && !strcmp(info.format, "hdf5-model") && info.has_optimizer;
-        rc = legacy ? cli_usage_error(c->cmd, "--loss is required: the compile() of a legacy .h5 file (%s's "
-                                      "training_config) is not read yet", a.model)
-                    : cli_usage_error(c->cmd, "--loss is required: %s records no compile() with a loss", a.model);
+        /* .keras compile_config and legacy .h5 training_config compile on load */
+        rc = cli_usage_error(c->cmd, "--loss is required: %s records no compile() with a loss", a.model);
         goto out;
     }
     if (checked) {

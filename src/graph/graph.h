@@ -380,6 +380,12 @@ struct ck_model {
      * written back by to_json while that compile (file_compile_engine) stands. */
     char *file_compile_config;
     const void *file_compile_engine;
+    /* A legacy .h5's optimizer_weights, all values in the file's order, kept for
+     * the first fit: Keras's load builds the optimizer over none of the model's
+     * variables (only its scalars exist), and fit builds it over the trainable
+     * ones, taking these when their count is that optimizer's. NULL: none. */
+    float *pending_optimizer;   /* [pending_optimizer_floats] */
+    int64_t pending_optimizer_floats;
     /* A loaded config's inputs or outputs given as a dict ({"a": ["a", 0, 0]}, as
      * Keras 3.15 writes for dict inputs): its keys in order as a JSON array text,
      * written back by to_json; NULL: a list. */

@@ -9,10 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends `key=value` for numbers, booleans and None; other values are skipped. */
+static void number(ck_buf *b, json_t *v)
+{
+    if (json_is_integer(v)) ck_buf_printf(b, "%lld", (long long)json_integer_value(v));
+    else ck_buf_printf(b, "%.17g", json_number_value(v));
+}
+
+/* Appends `key=value` for numbers, lists of numbers (PiecewiseConstantDecay's
+ * boundaries), booleans and None; other values are skipped. */
 static void kwarg(ck_buf *b, const char *key, json_t *v)
 {
-    if (json_is_integer(v)) ck_buf_printf(b, "%s%s=%lld", b->len && b->data[b->len - 1] != '(' ? ", " : "", key,
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) if (!json_is_number(x)) return;
+        ck_buf_printf(b, "%s%s=[", b->len && b->data[b->len - 1] != '(' ? ", " : "", key);
+        json_array_foreach(v, i, x) {
+            if (i) ck_buf_printf(b, ", ");
+            number(b, x);
+        }
+        ck_buf_printf(b, "]");
+    } else if (json_is_integer(v)) ck_buf_printf(b, "%s%s=%lld", b->len && b->data[b->len - 1] != '(' ? ", " : "", key,
                                           (long long)json_integer_value(v));
     else if (json_is_real(v)) ck_buf_printf(b, "%s%s=%.17g", b->len && b->data[b->len - 1] != '(' ? ", " : "", key,
                                             json_real_value(v));
@@ -45,20 +62,60 @@ static void object_spec(ck_buf *b, json_t *obj, const char *const *only)
     ck_buf_printf(b, ")");
 }
 
-static ck_status compile_with(ck_model *m, json_t *opt, const char *const *only, const char *loss,
-                              const char *metrics)
+/* Outputs compile() takes (train's CK_MAX_IO; a larger model is not compiled). */
+#define OUTPUTS_MAX 16
+
+/* The file's compile() arguments as ck_model_compile_outputs takes them, one
+ * entry per model output (Keras's lists and dicts keyed by output name alike). */
+typedef struct compile_specs {
+    char *loss[OUTPUTS_MAX];
+    int n_losses;                              /* 0: loss=None                  */
+    double weight[OUTPUTS_MAX];
+    bool has_weights;
+    char *metrics[OUTPUTS_MAX], *weighted[OUTPUTS_MAX];
+    int n_metrics, n_weighted;                 /* 0: None; -1: a form not taken */
+} compile_specs;
+
+static void specs_free(compile_specs *s)
 {
+    for (int i = 0; i < OUTPUTS_MAX; i++) {
+        ck_free(s->loss[i]);
+        ck_free(s->metrics[i]);
+        ck_free(s->weighted[i]);
+    }
+}
+
+static char *spec_of(json_t *v)
+{
+    if (json_is_string(v)) return ck_strdup(json_string_value(v));
+    if (!json_is_object(v) || !json_is_string(json_object_get(v, "class_name"))) return NULL;
     ck_buf b = {0};
-    if (json_is_string(opt)) ck_buf_printf(&b, "%s", json_string_value(opt));
-    else object_spec(&b, opt, only);
-    ck_status st = b.data && !b.failed ? ck_model_compile(m, b.data, loss, metrics) : CK_ERR_NOMEM;
-    ck_buf_free(&b);
-    return st;
+    object_spec(&b, v, NULL);
+    if (b.failed) ck_buf_free(&b);
+    return b.data;
+}
+
+/* Output i's entry of a per-output value: a list's i-th, a dict's by output name. */
+static json_t *per_output(const ck_model *m, json_t *v, int i)
+{
+    if (json_is_array(v)) return json_array_get(v, (size_t)i);
+    return json_object_get(v, m->outputs[i]->node->layer->name);
+}
+
+/* A structure of one entry per output: a list of n_out, or a dict (not a
+ * serialized object) naming every output. */
+static bool is_per_output(const ck_model *m, json_t *v)
+{
+    if (json_is_array(v)) return (int)json_array_size(v) == m->n_outputs;
+    if (!json_is_object(v) || json_object_get(v, "class_name")) return false;
+    for (int i = 0; i < m->n_outputs; i++)
+        if (!per_output(m, v, i)) return false;
+    return true;
 }
 
 /* compile(metrics=[...]) of one output, as Keras records it: a list of names
  * ("accuracy", "mae"), joined as ck_model_compile takes them; NULL for anything
- * else (no metrics, a nested list per output, serialized metric objects). */
+ * else (serialized metric objects). */
 static char *metric_names(json_t *metrics)
 {
     if (!json_is_array(metrics) || json_array_size(metrics) == 0) return NULL;
@@ -73,6 +130,79 @@ static char *metric_names(json_t *metrics)
     return b.data;
 }
 
+static char *metric_text(json_t *list)
+{
+    if (json_is_null(list)) return NULL;
+    char *names = metric_names(list);
+    return names ? names : ck_strdup("");
+}
+
+/* metrics / weighted_metrics: None, one output's list of names, or one list per output. */
+static int metric_specs(const ck_model *m, json_t *v, char **out)
+{
+    if (!v || json_is_null(v)) return 0;
+    bool flat = json_is_array(v) && (json_array_size(v) == 0 || json_is_string(json_array_get(v, 0)));
+    if (m->n_outputs == 1 && flat) {
+        out[0] = metric_text(v);
+        return out[0] ? 1 : -1;
+    }
+    if (flat || !is_per_output(m, v)) return -1;
+    for (int i = 0; i < m->n_outputs; i++) {
+        json_t *one = per_output(m, v, i);
+        if (!json_is_array(one) && !json_is_null(one)) return -1;
+        out[i] = metric_text(one);
+        if (json_is_array(one) && !out[i]) return -1;
+    }
+    return m->n_outputs;
+}
+
+static void read_specs(const ck_model *m, json_t *cc, compile_specs *s)
+{
+    json_t *loss = json_object_get(cc, "loss"), *weights = json_object_get(cc, "loss_weights");
+    if (m->n_outputs > OUTPUTS_MAX) return;
+    if (is_per_output(m, loss) && m->n_outputs > 1) {
+        s->n_losses = m->n_outputs;
+        for (int i = 0; i < m->n_outputs; i++)
+            if (!(s->loss[i] = spec_of(per_output(m, loss, i)))) s->n_losses = 0;
+    } else if (json_is_array(loss) && json_array_size(loss) == 1) {
+        s->n_losses = (s->loss[0] = spec_of(json_array_get(loss, 0))) != NULL;
+    } else {
+        s->n_losses = (s->loss[0] = spec_of(loss)) != NULL;
+    }
+    if (json_is_number(weights) && m->n_outputs == 1) {
+        s->has_weights = true, s->weight[0] = json_number_value(weights);
+    } else if (is_per_output(m, weights)) {
+        s->has_weights = true;
+        for (int i = 0; i < m->n_outputs; i++) {
+            json_t *w = per_output(m, weights, i);
+            s->weight[i] = json_is_number(w) ? json_number_value(w) : 1.0;
+        }
+    }
+    s->n_metrics = metric_specs(m, json_object_get(cc, "metrics"), s->metrics);
+    s->n_weighted = metric_specs(m, json_object_get(cc, "weighted_metrics"), s->weighted);
+}
+
+static ck_status compile_with(ck_model *m, json_t *opt, const char *const *only, const compile_specs *s,
+                              bool with_loss, bool with_metrics)
+{
+    ck_buf b = {0};
+    if (json_is_string(opt)) ck_buf_printf(&b, "%s", json_string_value(opt));
+    else object_spec(&b, opt, only);
+    if (!b.data || b.failed) {
+        ck_buf_free(&b);
+        return CK_ERR_NOMEM;
+    }
+    int n_losses = with_loss ? s->n_losses : 0;
+    int n_metrics = with_loss && with_metrics && s->n_metrics > 0 ? s->n_metrics : 0;
+    ck_status st = ck_model_compile_outputs(m, b.data, (const char *const *)s->loss, n_losses,
+                                            n_losses && s->has_weights ? s->weight : NULL,
+                                            (const char *const *)s->metrics, n_metrics);
+    if (!st && with_loss && with_metrics && s->n_weighted > 0)
+        st = ck_model_compile_weighted_metrics(m, (const char *const *)s->weighted, s->n_weighted);
+    ck_buf_free(&b);
+    return st;
+}
+
 /* The variables an optimizer makes depend only on these keys (and on a schedule). */
 static const char *const shape_keys[] = {"learning_rate", "momentum", "amsgrad", "centered", NULL};
 
@@ -81,25 +211,31 @@ static bool is_optimizer(json_t *opt)
     return json_is_string(opt) || (json_is_object(opt) && json_is_string(json_object_get(opt, "class_name")));
 }
 
+/* From all of the file's settings down to what ckeras can honour: the loss and
+ * metrics survive an optimizer keyword ckeras does not take (use_ema, ...). */
+static ck_status compile_from(ck_model *m, json_t *opt, const compile_specs *s)
+{
+    bool metrics = s->n_metrics > 0 || s->n_weighted > 0;
+    const struct { const char *const *only; bool loss, metrics; } tries[] = {
+        {NULL, true, true}, {shape_keys, true, true}, {NULL, true, false},
+        {shape_keys, true, false}, {NULL, false, false}, {shape_keys, false, false},
+    };
+    ck_status st = CK_ERR_CONFIG;
+    for (int i = 0; st && i < CK_N_OF(tries); i++) {
+        if ((i < 4 && !s->n_losses) || (i < 2 && !metrics)) continue; /* the same as a later try */
+        st = compile_with(m, opt, tries[i].only, s, tries[i].loss, tries[i].metrics);
+    }
+    return st;
+}
+
 void ck_keras_restore_compile(ck_model *m, json_t *compile_config)
 {
     json_t *opt = json_object_get(compile_config, "optimizer");
     if (!is_optimizer(opt)) return;
-    json_t *loss = json_object_get(compile_config, "loss");
-    const char *loss_name = json_is_string(loss) ? json_string_value(loss) : NULL;
-    char *metrics = loss_name ? metric_names(json_object_get(compile_config, "metrics")) : NULL;
-    /* From all of the file's settings down to what ckeras can honour: the loss
-     * and metrics survive an optimizer keyword ckeras does not take (use_ema, ...). */
-    const struct { const char *const *only; const char *loss, *metrics; } tries[] = {
-        {NULL, loss_name, metrics}, {shape_keys, loss_name, metrics}, {NULL, loss_name, NULL},
-        {shape_keys, loss_name, NULL}, {NULL, NULL, NULL}, {shape_keys, NULL, NULL},
-    };
-    ck_status st = CK_ERR_CONFIG;
-    for (int i = 0; st && i < CK_N_OF(tries); i++) {
-        if ((i < 4 && !loss_name) || (i < 2 && !metrics)) continue; /* the same as a later try */
-        st = compile_with(m, opt, tries[i].only, tries[i].loss, tries[i].metrics);
-    }
-    ck_free(metrics);
+    compile_specs s = {0};
+    read_specs(m, compile_config, &s);
+    ck_status st = compile_from(m, opt, &s);
+    specs_free(&s);
     if (st) return;
     ck_model_build_optimizer(m);
     /* Keras's to_json after load_model writes this compile_config unchanged. */
@@ -113,15 +249,19 @@ void ck_keras_restore_compile(ck_model *m, json_t *compile_config)
 void ck_keras_restore_legacy_compile(ck_model *m, json_t *training_config, bool has_optimizer_weights)
 {
     json_t *opt = json_object_get(training_config, "optimizer_config");
-    /* Keras compiles, but builds the optimizer only to restore saved optimizer
-     * weights, and then over model._trainable_variables: a model's own variables,
-     * none, so only its scalars (iterations, learning_rate) exist. Compiling with
-     * the whole model frozen gives exactly that; no loss, so fit() asks for one. */
-    if (!has_optimizer_weights || !is_optimizer(opt)) return;
+    if (!is_optimizer(opt)) return;
+    /* model.compile(**compile_args_from_training_config(...)): optimizer, loss,
+     * metrics, weighted_metrics and loss_weights. With optimizer_weights Keras
+     * then builds the optimizer over model._trainable_variables: a model's own
+     * variables, none, so only its scalars (iterations, learning_rate) exist;
+     * compiling with the whole model frozen gives exactly that, and fit builds it
+     * over the trainable variables (ck_model.pending_optimizer). */
+    compile_specs s = {0};
+    read_specs(m, training_config, &s);
     bool trainable = m->base.trainable;
-    m->base.trainable = false;
-    ck_status st = compile_with(m, opt, NULL, NULL, NULL);
-    if (st) st = compile_with(m, opt, shape_keys, NULL, NULL);
+    if (has_optimizer_weights) m->base.trainable = false;
+    ck_status st = compile_from(m, opt, &s);
     m->base.trainable = trainable;
-    if (!st) ck_model_build_optimizer(m);
+    specs_free(&s);
+    if (!st && has_optimizer_weights) ck_model_build_optimizer(m);
 }

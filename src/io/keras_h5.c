@@ -325,6 +325,21 @@ ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file)
 }
 
 /* ---- legacy training state -------------------------------------------------------- */
+/* Keras's legacy serialization of a loss object (legacy serialize_keras_object):
+ * {class_name, config} without module and registered_name; lists of losses and
+ * dicts by output alike. */
+static void legacy_losses(json_t *v)
+{
+    size_t i;
+    const char *key;
+    json_t *x;
+    if (json_is_array(v)) json_array_foreach(v, i, x) legacy_losses(x);
+    else if (json_is_object(v) && json_object_get(v, "class_name")) {
+        json_object_del(v, "module");
+        json_object_del(v, "registered_name");
+    } else if (json_is_object(v)) json_object_foreach(v, key, x) legacy_losses(x);
+}
+
 /* legacy_h5_format.save_model_to_hdf5 with include_optimizer: the compile config
  * as training_config, its optimizer as optimizer_config {class_name, config},
  * and the optimizer's variables under optimizer_weights/<name>/..., listed by
@@ -341,6 +356,7 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
                                json_object_get(opt, "config"));
     json_object_del(cc, "optimizer");
     json_object_set_new(cc, "optimizer_config", legacy);
+    legacy_losses(json_object_get(cc, "loss"));
     char *text = json_dumps(cc, JSON_PRESERVE_ORDER);
     char name[CK_NAME_MAX];
     optimizer_name(m, ck_model_optimizer_class(m), name, sizeof name);
@@ -354,9 +370,12 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
     for (int i = 0; !st && i < n; i++) {
         char var[CK_NAME_MAX + 16];
         st = ck_model_optimizer_variable_name(m, i, var, sizeof var);
+        /* Nadam's u_product is a bare backend.Variable: its path is "variable" */
+        bool bare = !st && !strcmp(var, "u_product");
         if (!st && !(paths[i] = ck_malloc(strlen(name) + strlen(var) + 2))) st = CK_ERR_NOMEM;
         if (st) break;
-        sprintf(paths[i], "%s/%s", name, var);
+        if (bare) strcpy(paths[i], "variable");
+        else sprintf(paths[i], "%s/%s", name, var);
         ck_shape shape;
         st = ck_model_optimizer_variable(m, i, &shape, NULL);
         int64_t size = 1;
@@ -364,9 +383,10 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
         float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
         if (!st && !v) st = CK_ERR_NOMEM;
         if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
-        hid_t dir = st ? -1 : ck_h5_group(g, name);
+        hid_t dir = st ? -1 : bare ? H5Gopen2(g, ".", H5P_DEFAULT) : ck_h5_group(g, name);
         if (!st && dir < 0) st = ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", name);
-        if (!st) st = i == 0 ? write_int32_scalar(dir, var, (int32_t)v[0]) : ck_h5_write_floats(dir, var, &shape, v);
+        if (!st) st = i == 0 ? write_int32_scalar(dir, var, (int32_t)v[0])
+                             : ck_h5_write_floats(dir, bare ? "variable" : var, &shape, v);
         if (dir >= 0) H5Gclose(dir);
         ck_free(v);
     }
@@ -379,7 +399,8 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
 
 /* load_model_from_hdf5: the optimizer is built over no variables (only its
  * scalars exist, see ck_keras_restore_legacy_compile) and set_weights takes the
- * saved values in order, so the iteration and learning rate come back. */
+ * saved values in order, so the iteration and learning rate come back. Every
+ * saved value is kept for the first fit (ck_model.pending_optimizer). */
 ck_status ck_legacy_optimizer_read(ck_model *m, hid_t file, const char *origin)
 {
     int n = ck_model_optimizer_variable_count(m);
@@ -388,15 +409,35 @@ ck_status ck_legacy_optimizer_read(ck_model *m, hid_t file, const char *origin)
     char **names = NULL;
     int n_names = 0;
     ck_status st = ck_h5_attr_strings(g, "weight_names", origin, &names, &n_names);
-    for (int i = 0; !st && i < n && i < n_names; i++) {
-        ck_shape want, got;
+    int64_t total = 0, first_sizes[4] = {0};
+    for (int i = 0; !st && i < n_names; i++) {
+        ck_shape got;
         int64_t size;
-        float v[1];
-        st = ck_model_optimizer_variable(m, i, &want, NULL);
-        if (!st) st = ck_h5_dataset_shape(g, names[i], origin, &got, &size);
-        if (st || size != 1 || want.rank != 0) break; /* Keras keeps a fresh optimizer then */
-        if (!(st = ck_h5_read_floats(g, names[i], origin, v, 1))) st = ck_model_set_optimizer_variable(m, i, &got, v);
+        st = ck_h5_dataset_shape(g, names[i], origin, &got, &size);
+        if (!st && i < 4) first_sizes[i] = size;
+        if (!st && !ck_add_ok(total, size, &total))
+            st = ck_fail(CK_ERR_OVERFLOW, "%s: optimizer_weights: too many values", origin);
     }
+    float *all = st ? NULL : ck_malloc((size_t)(total + 1) * sizeof *all);
+    if (!st && !all) st = CK_ERR_NOMEM;
+    for (int64_t i = 0, at = 0; !st && i < n_names; i++) {
+        ck_shape got;
+        int64_t size;
+        if (!(st = ck_h5_dataset_shape(g, names[i], origin, &got, &size)))
+            st = ck_h5_read_floats(g, names[i], origin, all + at, size);
+        at += size;
+    }
+    for (int i = 0; !st && i < n && i < n_names && i < 4; i++) {
+        ck_shape want;
+        st = ck_model_optimizer_variable(m, i, &want, NULL);
+        if (st || want.rank != 0 || first_sizes[i] != 1) break; /* Keras keeps a fresh optimizer then */
+        st = ck_model_set_optimizer_variable(m, i, &want, all + i);
+    }
+    if (!st) {
+        ck_free(m->pending_optimizer);
+        m->pending_optimizer = all, m->pending_optimizer_floats = total, all = NULL;
+    }
+    ck_free(all);
     ck_h5_free_strings(names, n_names);
     H5Gclose(g);
     return st;

@@ -4,6 +4,7 @@
  * named .py; saving picks the format from the path's ending. Also the format
  * inspection and the raw weight listing that work without building a model. */
 #include "io/files.h"
+#include "train/train.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -237,6 +238,9 @@ ck_status ck_model_save(const ck_model *m, const char *path)
     if (!m->base.built) return ck_fail(CK_ERR_STATE, "%s: model '%s' is not built", path, m->base.name);
     /* drawing pending initial values leaves the model as it was, logically */
     ck_status st = ck_model_init_weights((ck_model *)m);
+    /* likewise building the optimizer a legacy .h5 load left unbuilt (its first
+     * fit would): the file written keeps that .h5's optimizer state */
+    if (!st) st = ck_optimizer_adopt_pending((ck_model *)m);
     if (st) return st;
     if (ends_with(path, ".keras")) st = ck_keras_zip_save(m, path);
     else if (ends_with(path, ".weights.h5")) st = ck_weights_h5_save(m, path);

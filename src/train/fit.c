@@ -28,6 +28,8 @@ static void compiled_free(void *p)
     for (int o = 0; o < c->n_out; o++)
         for (int i = 0; i < c->out[o].n_metrics; i++)
             ck_metric_release(&c->out[o].metrics[i]);
+    for (int i = 0; i < CK_MAX_IO; i++)
+        ck_free(c->given.metrics[i]), ck_free(c->given.weighted[i]);
     ck_free(c);
 }
 
@@ -195,6 +197,10 @@ static ck_status compile_outputs(ck_model *m, ck_compiled *c, const char *const 
                        n_metrics, m->n_outputs);
     if (m->n_outputs > CK_MAX_IO)
         return shapes_of(m, c, NULL);
+    c->given.n_losses = n_losses, c->given.loss_weights = loss_weights != NULL, c->given.n_metrics = n_metrics;
+    for (int i = 0; i < n_metrics; i++)
+        if (metrics[i] && !(c->given.metrics[i] = ck_strdup(metrics[i])))
+            return ck_fail(CK_ERR_NOMEM, "compile: out of memory");
     for (int i = 0; i < m->n_outputs; i++) {
         ck_status st = ck_loss_parse(losses[n_losses == 1 ? 0 : i], &c->out[i].loss);
         if (st != CK_OK)
@@ -262,7 +268,12 @@ ck_status ck_model_compile_weighted_metrics(ck_model *m, const char *const *metr
     if (n_metrics != c->n_out)
         return ck_fail(CK_ERR_ARG, "compile: %d weighted metric list(s) for %d outputs; give one per output",
                        n_metrics, c->n_out);
+    c->given.n_weighted = n_metrics;
     for (int i = 0; i < c->n_out; i++) {
+        ck_free(c->given.weighted[i]);
+        c->given.weighted[i] = metrics[i] ? ck_strdup(metrics[i]) : NULL;
+        if (metrics[i] && !c->given.weighted[i])
+            return ck_fail(CK_ERR_NOMEM, "compile: out of memory");
         ck_status st = parse_metrics(c, &c->out[i], metrics[i],
                                      c->n_out > 1 ? output_name(m, i) : NULL, true);
         if (st != CK_OK)
@@ -810,11 +821,50 @@ ck_status ck_model_fit_shaped(ck_model *m, const ck_shape *in_shapes, const floa
     return fit_shaped(m, in_shapes, x, y, n, opts, history);
 }
 
+/* A model from a legacy .h5 with optimizer_weights has its optimizer built over
+ * no variables, as Keras's load_model leaves it (Keras 3.15 on JAX then refuses
+ * to fit). ckeras builds it over the trainable variables and takes the file's
+ * saved state when its values are exactly that optimizer's, in Keras's order. */
+static int64_t values_in(const ck_shape *s)
+{
+    int64_t n = 1;
+    for (int d = 0; d < s->rank; d++)
+        n *= s->dim[d];
+    return n;
+}
+
+ck_status ck_optimizer_adopt_pending(ck_model *m)
+{
+    float *saved = m->pending_optimizer;
+    ck_compiled *c = m->engine;
+    if (!saved || !c)
+        return CK_OK;
+    m->pending_optimizer = NULL;
+    ck_status st = c->opt.n_vars ? CK_OK : build_optimizer(m, c);
+    int n = ck_model_optimizer_variable_count(m);
+    int64_t total = 0, at = 0;
+    for (int i = 0; st == CK_OK && i < n; i++) {
+        ck_shape s;
+        if ((st = ck_model_optimizer_variable(m, i, &s, NULL)) == CK_OK)
+            total += values_in(&s);
+    }
+    for (int i = 0; st == CK_OK && total == m->pending_optimizer_floats && i < n; i++) {
+        ck_shape s;
+        if ((st = ck_model_optimizer_variable(m, i, &s, NULL)) == CK_OK)
+            st = ck_model_set_optimizer_variable(m, i, &s, saved + at);
+        at += values_in(&s);
+    }
+    ck_free(saved);
+    return st;
+}
+
 static ck_status fit_run(ck_model *m, const float *const *x, const float *const *y, int64_t n,
                          const ck_fit_opts *opts, ck_history **history)
 {
-    ck_status st = CK_OK;
     ck_compiled *c = m->engine;
+    ck_status st = ck_optimizer_adopt_pending(m);
+    if (st != CK_OK)
+        return st;
     m->optimizer_built = true; /* Keras builds the optimizer at the first train step */
     dataset train = {.sw = opts->sample_weight, .n = n, .class_weight = opts->class_weight,
                      .n_class_weight = opts->n_class_weight};

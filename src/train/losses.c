@@ -41,6 +41,11 @@ const char *ck_loss_name(ck_loss_kind kind)
     return (unsigned)kind < CK_LOSS_COUNT ? k_names[kind].fn : "?";
 }
 
+const char *ck_loss_class_name(ck_loss_kind kind)
+{
+    return (unsigned)kind < CK_LOSS_COUNT ? k_names[kind].cls : "?";
+}
+
 int64_t ck_loss_label_width(const ck_loss *l, int64_t d)
 {
     return l->kind == CK_LOSS_SPARSE_CE ? 1 : d;
@@ -73,6 +78,8 @@ static ck_status apply_loss_kwargs(ck_loss *l, const char *spec, const char *kwa
             ok = json_is_string(v) && strcmp(json_string_value(v), "sum_over_batch_size") == 0;
         else if (strcmp(key, "name") == 0 || strcmp(key, "dtype") == 0 || strcmp(key, "axis") == 0)
             ok = true;
+        else if (strcmp(key, "ignore_class") == 0) /* SparseCategoricalCrossentropy's config */
+            ok = json_is_null(v);
         else {
             /* key lives in obj: format the message before releasing it */
             ck_status st = ck_fail(CK_ERR_CONFIG, "loss '%s': unknown keyword '%s'", spec, key);
@@ -105,7 +112,8 @@ ck_status ck_loss_parse(const char *spec, ck_loss *out)
         const loss_name *nm = &k_names[k];
         if (!name_is(spec, n, nm->fn) && !name_is(spec, n, nm->cls) && !name_is(spec, n, nm->alias))
             continue;
-        *out = (ck_loss){.kind = (ck_loss_kind)k, .delta = 1.0};
+        *out = (ck_loss){.kind = (ck_loss_kind)k, .delta = 1.0, .as_object = paren != NULL};
+        snprintf(out->given, sizeof out->given, "%.*s", (int)n, spec);
         if (!paren)
             return CK_OK;
         const char *close = strrchr(paren, ')');

@@ -25,6 +25,11 @@ typedef struct ck_loss {
     bool from_logits;        /* cross-entropies                         */
     double label_smoothing;  /* binary / categorical cross-entropy      */
     double delta;            /* Huber, 1.0                              */
+    /* How compile() was given it, for get_compile_config: the name as written
+     * ("mse" stays "mse"), or a class called with arguments, which Keras
+     * serializes as an object (keras.losses.CategoricalCrossentropy(...)). */
+    char given[64];
+    bool as_object;
 } ck_loss;
 
 /* "mse", "mean_squared_error", "MeanSquaredError",
@@ -32,6 +37,8 @@ typedef struct ck_loss {
 ck_status ck_loss_parse(const char *spec, ck_loss *out);
 /* Keras's snake_case function name of the loss ("mean_squared_error"). */
 const char *ck_loss_name(ck_loss_kind kind);
+/* Keras's class name of the loss ("MeanSquaredError"). */
+const char *ck_loss_class_name(ck_loss_kind kind);
 /* Labels per row: 1 for sparse categorical cross-entropy, else d. */
 int64_t ck_loss_label_width(const ck_loss *l, int64_t d);
 

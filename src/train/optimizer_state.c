@@ -177,19 +177,68 @@ ck_status ck_model_set_optimizer_variable(ck_model *m, int index, const ck_shape
  * the double Python prints for it (0.01 -> 0.009999999776482582). */
 static json_t *keras_float(double v) { return isnan(v) ? json_null() : json_real((double)(float)v); }
 
+/* A number as the Python literal a user passes: step counts as integers (Keras
+ * writes back the int it was given), rates as floats. */
+static json_t *py_count(double v) { return v == floor(v) && fabs(v) < 1e15 ? json_integer((json_int_t)v) : json_real(v); }
+
+/* LearningRateSchedule.get_config of each schedule ckeras runs
+ * (keras/src/optimizers/schedules/learning_rate_schedule.py), in its key order. */
+static json_t *schedule_json(const ck_schedule *s)
+{
+    json_t *c = json_object();
+    const char *cls = NULL;
+    switch (s->kind) {
+    case CK_SCHED_EXPONENTIAL:
+    case CK_SCHED_INVERSE_TIME:
+        cls = s->kind == CK_SCHED_EXPONENTIAL ? "ExponentialDecay" : "InverseTimeDecay";
+        json_object_set_new(c, "initial_learning_rate", json_real(s->initial));
+        json_object_set_new(c, "decay_steps", py_count(s->decay_steps));
+        json_object_set_new(c, "decay_rate", json_real(s->decay_rate));
+        json_object_set_new(c, "staircase", json_boolean(s->staircase));
+        json_object_set_new(c, "name", json_string(cls));
+        break;
+    case CK_SCHED_COSINE:
+        cls = "CosineDecay";
+        json_object_set_new(c, "initial_learning_rate", json_real(s->initial));
+        json_object_set_new(c, "decay_steps", py_count(s->decay_steps));
+        json_object_set_new(c, "alpha", json_real(s->alpha));
+        json_object_set_new(c, "name", json_string(cls));
+        json_object_set_new(c, "warmup_target", isnan(s->warmup_target) ? json_null() : json_real(s->warmup_target));
+        json_object_set_new(c, "warmup_steps", py_count(s->warmup_steps));
+        break;
+    case CK_SCHED_PIECEWISE: {
+        cls = "PiecewiseConstantDecay";
+        json_t *b = json_array(), *v = json_array();
+        for (int i = 0; i < s->n_boundaries; i++) json_array_append_new(b, py_count(s->boundaries[i]));
+        for (int i = 0; i <= s->n_boundaries; i++) json_array_append_new(v, json_real(s->values[i]));
+        json_object_set_new(c, "boundaries", b);
+        json_object_set_new(c, "values", v);
+        json_object_set_new(c, "name", json_string("PiecewiseConstant"));
+        break;
+    }
+    default:
+        json_decref(c);
+        return NULL;
+    }
+    return json_pack("{s:s, s:s, s:o, s:n}", "module", "keras.optimizers.schedules", "class_name", cls, "config", c,
+                     "registered_name");
+}
+
 /* Optimizer.get_config (keras/src/optimizers/base_optimizer.py) and each class's
- * own keys after it; NULL where ckeras cannot write it (a schedule). */
+ * own keys after it; a schedule in place of the rate. */
 static json_t *optimizer_json(const ck_optimizer *o)
 {
-    if (o->schedule.kind != CK_SCHED_NONE) return NULL;
+    json_t *rate = o->schedule.kind != CK_SCHED_NONE ? schedule_json(&o->schedule) : keras_float(o->learning_rate);
+    if (!rate) return NULL;
     const char *cls = ck_optimizer_class_name(o->kind);
     char name[CK_STR_MAX];
     ck_snake_case(cls, name, sizeof name);
     json_t *c = json_object();
     json_object_set_new(c, "name", json_string(name));
-    json_object_set_new(c, "learning_rate", keras_float(o->learning_rate));
-    json_object_set_new(c, "weight_decay", o->weight_decay == 0 && o->kind != CK_OPT_ADAMW ? json_null()
-                                                                                         : keras_float(o->weight_decay));
+    json_object_set_new(c, "learning_rate", rate);
+    /* a Python float attribute, not a variable: written as given */
+    json_object_set_new(c, "weight_decay", (o->weight_decay == 0 && o->kind != CK_OPT_ADAMW) || isnan(o->weight_decay)
+                                               ? json_null() : json_real(o->weight_decay));
     json_object_set_new(c, "clipnorm", keras_float(o->clipnorm));
     json_object_set_new(c, "global_clipnorm", keras_float(o->global_clipnorm));
     json_object_set_new(c, "clipvalue", keras_float(o->clipvalue));
@@ -231,12 +280,66 @@ static json_t *optimizer_json(const ck_optimizer *o)
                      "registered_name");
 }
 
-/* A loss by Keras's function name, when its arguments are the defaults (the form
- * compile(loss="...") records); NULL otherwise. */
+/* One loss as compile() got it: the name as written, or the object Keras's
+ * serialize_keras_object makes of a loss class (Loss.get_config plus each
+ * class's own keys, keras/src/losses/losses.py). Keras 3.15's Huber.get_config
+ * has no delta (so its delta does not survive Keras's own save), and ckeras
+ * writes what Keras writes. */
 static json_t *loss_json(const ck_loss *l)
 {
-    if (l->from_logits || l->label_smoothing != 0 || (l->kind == CK_LOSS_HUBER && l->delta != 1.0)) return NULL;
-    return json_string(ck_loss_name(l->kind));
+    if (!l->as_object) return json_string(l->given);
+    json_t *c = json_object();
+    json_object_set_new(c, "name", json_string(l->kind == CK_LOSS_HUBER ? "huber_loss" : ck_loss_name(l->kind)));
+    json_object_set_new(c, "reduction", json_string("sum_over_batch_size"));
+    if (l->kind == CK_LOSS_BINARY_CE || l->kind == CK_LOSS_CATEGORICAL_CE) {
+        json_object_set_new(c, "from_logits", json_boolean(l->from_logits));
+        json_object_set_new(c, "label_smoothing", json_real(l->label_smoothing));
+        json_object_set_new(c, "axis", json_integer(-1));
+    } else if (l->kind == CK_LOSS_SPARSE_CE) {
+        json_object_set_new(c, "from_logits", json_boolean(l->from_logits));
+        json_object_set_new(c, "ignore_class", json_null());
+    }
+    return json_pack("{s:s, s:s, s:o, s:n}", "module", "keras.losses", "class_name", ck_loss_class_name(l->kind),
+                     "config", c, "registered_name");
+}
+
+/* "accuracy, mae" as Keras's list ["accuracy", "mae"]; NULL for a metric object
+ * ("Precision()"), which Keras would serialize whole. */
+static json_t *metric_list(const char *text)
+{
+    json_t *list = json_array();
+    for (const char *p = text; p && *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        size_t n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ') n--;
+        if (memchr(p, '(', n)) {
+            json_decref(list);
+            return NULL;
+        }
+        if (n) json_array_append_new(list, json_stringn(p, n));
+        p += n;
+        while (*p == ' ') p++;
+    }
+    return list;
+}
+
+/* compile(metrics=...) or weighted_metrics: None, one output's list, or one
+ * list per output. *ok turns false where Keras's form cannot be written. */
+static json_t *metrics_json(int n_given, char *const *texts, int n_out, bool *ok)
+{
+    if (!n_given) return json_null();
+    if (n_out == 1) {
+        json_t *l = metric_list(texts[0]);
+        *ok = *ok && l;
+        return l ? l : json_null();
+    }
+    json_t *all = json_array();
+    for (int i = 0; i < n_out; i++) {
+        json_t *l = metric_list(texts[i]);
+        *ok = *ok && l;
+        json_array_append_new(all, l ? l : json_null());
+    }
+    return all;
 }
 
 ck_status ck_model_compile_config(const ck_model *m, char **json_text)
@@ -245,28 +348,41 @@ ck_status ck_model_compile_config(const ck_model *m, char **json_text)
     const ck_compiled *c = m ? m->engine : NULL;
     json_t *cfg = json_object();
     json_t *opt = c ? optimizer_json(&c->opt) : NULL;
-    json_t *loss = c && c->has_loss && c->n_out == 1 ? loss_json(&c->out[0].loss) : NULL;
+    bool ok = opt && c->has_loss;
+    json_t *loss = NULL, *weights = json_null(), *metrics = NULL, *weighted = NULL;
+    if (ok) {
+        if (c->given.n_losses == 1) {
+            loss = loss_json(&c->out[0].loss);
+        } else {
+            loss = json_array();
+            for (int i = 0; i < c->n_out; i++) json_array_append_new(loss, loss_json(&c->out[i].loss));
+        }
+        if (c->given.loss_weights) {
+            json_decref(weights);
+            weights = json_array();
+            for (int i = 0; i < c->n_out; i++) json_array_append_new(weights, json_real(c->out[i].weight));
+        }
+        metrics = metrics_json(c->given.n_metrics, c->given.metrics, c->n_out, &ok);
+        weighted = metrics_json(c->given.n_weighted, c->given.weighted, c->n_out, &ok);
+    }
     /* Only a config Keras would rebuild into the same training is written;
      * otherwise {} (Keras's value for a model never compiled). */
-    if (opt && loss) {
-        json_t *metrics = json_null();
-        if (c->out[0].n_metrics) {
-            metrics = json_array();
-            for (int i = 0; i < c->out[0].n_metrics; i++)
-                json_array_append_new(metrics, json_string(c->out[0].metrics[i].name));
-        }
+    if (ok) {
         json_object_set_new(cfg, "optimizer", opt);
         json_object_set_new(cfg, "loss", loss);
-        json_object_set_new(cfg, "loss_weights", json_null());
+        json_object_set_new(cfg, "loss_weights", weights);
         json_object_set_new(cfg, "metrics", metrics);
-        json_object_set_new(cfg, "weighted_metrics", json_null());
+        json_object_set_new(cfg, "weighted_metrics", weighted);
         json_object_set_new(cfg, "run_eagerly", json_false());
         json_object_set_new(cfg, "steps_per_execution", json_integer(1));
         json_object_set_new(cfg, "jit_compile", json_true());
-        opt = loss = NULL;
+    } else {
+        json_decref(opt);
+        json_decref(loss);
+        json_decref(weights);
+        json_decref(metrics);
+        json_decref(weighted);
     }
-    json_decref(opt);
-    json_decref(loss);
     *json_text = json_dumps(cfg, JSON_PRESERVE_ORDER);
     json_decref(cfg);
     return *json_text ? CK_OK : CK_ERR_NOMEM;

@@ -212,7 +212,10 @@ static ck_status apply_opt_kwargs(ck_optimizer *o, const char *spec, json_t *obj
             else if (strcmp(key, "use_ema") == 0) ok = !b;
             else ok = false;
         } else if (json_is_null(v)) {
-            ok = set_number(o, key, NAN) && strcmp(key, "learning_rate") != 0;
+            /* None for loss scaling and gradient accumulation is Keras's "off"
+             * (every Keras 3 optimizer's config carries both keys) */
+            ok = (set_number(o, key, NAN) && strcmp(key, "learning_rate") != 0) ||
+                 strcmp(key, "loss_scale_factor") == 0 || strcmp(key, "gradient_accumulation_steps") == 0;
         } else if (json_is_number(v)) {
             ok = set_number(o, key, json_number_value(v));
         } else {

@@ -60,9 +60,20 @@ typedef struct ck_out_spec {
     int64_t label_width;  /* labels per row (1 for sparse)                      */
 } ck_out_spec;
 
+/* compile()'s arguments in the form they were given, which Keras's
+ * get_compile_config records: one loss for every output or a list, loss_weights
+ * or None, each output's metric list text ("accuracy, mae") or None. */
+typedef struct ck_compile_args {
+    int n_losses;                 /* 0 (loss=None), 1, or one per output           */
+    bool loss_weights;            /* given (else None)                             */
+    int n_metrics, n_weighted;    /* lists given: 0 (None) or one per output       */
+    char *metrics[CK_MAX_IO], *weighted[CK_MAX_IO]; /* owned; NULL for an empty list */
+} ck_compile_args;
+
 /* model.engine after compile(). */
 typedef struct ck_compiled {
     ck_optimizer opt;
+    ck_compile_args given;
     int n_in, n_out;
     int64_t in_size[CK_MAX_IO]; /* floats per sample of each input              */
     ck_out_spec out[CK_MAX_IO];
@@ -84,6 +95,12 @@ struct ck_history {
     double *values;                 /* [cap_epochs][n_keys]                     */
     int n_epochs, cap_epochs;
 };
+
+/* A legacy .h5's optimizer_weights kept by its load (ck_model.pending_optimizer):
+ * builds the optimizer over the trainable variables, as the first fit does, and
+ * takes the saved values when they are exactly that optimizer's. fit calls it,
+ * and so does a save, so that a converted file keeps the training state. */
+ck_status ck_optimizer_adopt_pending(ck_model *m);
 
 ck_status ck_history_new(const char *const *keys, int n_keys, ck_history **out);
 /* Appends an epoch with every value NAN; returns its row. */

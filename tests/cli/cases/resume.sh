@@ -4,6 +4,11 @@ R=../golden/resume/adam
 RT=$(mktemp -d)
 expect 0 "compile: the file's compile config (Adam, its optimizer state)" -- "$CKERAS" fit $R/epoch2.keras --x $R/x.npy --y $R/y.npy --epochs 1 --batch-size 4 --no-shuffle --verbose 2 --save $RT/a.keras
 expect 0 "Optimizer params: 54" -- "$CKERAS" summary $RT/a.keras
+# a legacy .h5's training_config compiles it (Keras's load_model), and its optimizer_weights resume the state
+expect 0 "compile: the file's compile config (Adam, its optimizer state)" -- "$CKERAS" fit $R/epoch2.h5 --x $R/x.npy --y $R/y.npy --epochs 1 --batch-size 4 --no-shuffle --verbose 2
+# a schedule and a loss object with arguments travel in the file's compile config
+S=../golden/resume/sgd_loss_args
+expect 0 "compile: the file's compile config (SGD, its optimizer state)" -- "$CKERAS" fit $S/epoch2.keras --x $S/x.npy --y $S/y.npy --epochs 1 --batch-size 4 --no-shuffle --verbose 2
 expect 0 "compile: from the options (sgd)" -- "$CKERAS" fit $R/epoch2.keras --x $R/x.npy --y $R/y.npy --optimizer sgd --loss mse --verbose 2
 # compile(metrics=[...]) travels with the file: evaluate reports them as Keras does
 C=../golden/core/classic Q=../install/data
