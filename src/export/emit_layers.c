@@ -911,18 +911,8 @@ static ck_status emit_time_distributed(ex_ctx *c, const ck_layer *l, const ex_st
 }
 
 /* ---- attention ----------------------------------------------------------------------------------- */
-/* Attention layers read their inputs' Keras masks; those are not exported. */
-static ck_status refuse_masks(ex_ctx *c, const ck_layer *l, const ex_step *s)
-{
-    for (int k = 0; k < s->n_in; k++)
-        if (ex_val(c, s->in[k])->mask >= 0) return ex_refuse(l, "input %d carries a Keras mask", k);
-    return CK_OK;
-}
-
 static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
-    ck_status st = refuse_masks(c, l, s);
-    if (st) return st;
     const ck_attention_config *cf = CK_CFG(l, ck_attention_config);
     bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
     bool concat = !additive && !strcmp(cf->score_mode, "concat");
@@ -936,9 +926,10 @@ static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
     float csw = concat ? l->weights[w].value[0] : 1.0f;
     const char *sc = ex_scratch(c, q->dim[1] * v->dim[1]);
     ex_use(c, "attention");
-    ex_line(c, "k_attention(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %d, %s, %s, %s);", ex_in(c, s, 0),
+    ex_line(c, "k_attention(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %d, %s, %s, %s, %s, %s);", ex_in(c, s, 0),
             ex_in(c, s, s->n_in > 2 ? 2 : 1), ex_in(c, s, 1), ex_out(c, s, 0), (ll)q->dim[1], (ll)v->dim[1],
-            (ll)q->dim[2], (ll)v->dim[2], additive ? 2 : concat, scale, ex_float(c, csw), sc);
+            (ll)q->dim[2], (ll)v->dim[2], additive ? 2 : concat, scale, ex_float(c, csw), ex_in_mask(c, s, 0),
+            ex_in_mask(c, s, 1), sc);
     return CK_OK;
 }
 
@@ -1019,13 +1010,76 @@ static ck_status emit_einsum_dense(ex_ctx *c, const ck_layer *l, const ex_step *
     return ex_activation(c, l, cf->activation.kind, out, out_size(c, s, 0) / cols, cols);
 }
 
-/* MultiHeadAttention (one attended axis: rank-3 inputs) and
- * GroupedQueryAttention: the query, key, value and output projections are
- * Dense products (their kernels [in, heads, dim] flattened), around k_mha. */
+/* Offsets of (block g, position i) in a projected tensor [mid.., heads, d] of
+ * one sample, as the engine's split_offsets gathers them: blocks run over the
+ * head (fastest) and the mid axes not attended, positions over the attended
+ * ones. Returns the number of blocks; *positions the number of positions. */
+static int64_t mha_split(const ck_shape *x, const bool *att, int64_t heads, int64_t d, int64_t *outer,
+                         int64_t *inner, int64_t *positions)
+{
+    int r = x->rank - 2;
+    int64_t stride[CK_MAX_RANK], st = heads * d, no = heads, ni = 1;
+    for (int a = r - 1; a >= 0; a--) stride[a] = st, st *= x->dim[a + 1];
+    for (int a = 0; a < r; a++) *(att[a] ? &ni : &no) *= x->dim[a + 1];
+    for (int64_t o = 0; outer && o < no; o++) {
+        int64_t rem = o / heads, off = (o % heads) * d;
+        for (int a = r - 1; a >= 0; a--)
+            if (!att[a]) off += (rem % x->dim[a + 1]) * stride[a], rem /= x->dim[a + 1];
+        outer[o] = off;
+    }
+    for (int64_t i = 0; inner && i < ni; i++) {
+        int64_t rem = i, off = 0;
+        for (int a = r - 1; a >= 0; a--)
+            if (att[a]) off += (rem % x->dim[a + 1]) * stride[a], rem /= x->dim[a + 1];
+        inner[i] = off;
+    }
+    *positions = ni;
+    return no;
+}
+
+/* k_mha_axes of MultiHeadAttention over its attention_axes (any rank): the
+ * offset tables of each projection, made here. */
+static ck_status emit_mha_axes(ex_ctx *c, const ck_layer *l, const ck_shape *q, const ck_shape *k,
+                               int64_t H, int64_t kd, int64_t vd, const char *const *p, const char *sc)
+{
+    const ck_ints *axes = &CK_CFG(l, ck_mha_config)->attention_axes;
+    bool att[CK_MAX_RANK] = {0};
+    for (int i = 0; i < axes->n; i++) {
+        if (axes->v[i] < 1 || axes->v[i] > q->rank - 2) return ex_refuse(l, "field 'attention_axes'");
+        att[axes->v[i] - 1] = true;
+    }
+    int64_t tq, tk, groups = mha_split(q, att, H, kd, NULL, NULL, &tq);
+    if (mha_split(k, att, H, kd, NULL, NULL, &tk) != groups) return ex_refuse(l, "query and key blocks differ");
+    if (!ex_emitting(c)) return CK_OK;
+    int64_t *t = ck_malloc((size_t)(2 * groups + tq + tk + 1) * sizeof *t);
+    if (!t) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    const ck_shape *sh[4] = {q, k, k, q};
+    const int64_t d[4] = {kd, kd, vd, vd};
+    static const char *const tag[4] = {"q", "k", "v", "o"};
+    char names[8][96];
+    for (int i = 0; i < 4; i++) {
+        int64_t n_in;
+        mha_split(sh[i], att, H, d[i], t, t + groups, &n_in);
+        char o_tag[16], i_tag[16];
+        snprintf(o_tag, sizeof o_tag, "%s_outer", tag[i]);
+        snprintf(i_tag, sizeof i_tag, "%s_inner", tag[i]);
+        snprintf(names[2 * i], sizeof names[0], "%s", ex_longs(c, l, o_tag, t, (int)groups));
+        snprintf(names[2 * i + 1], sizeof names[0], "%s", ex_longs(c, l, i_tag, t + groups, (int)n_in));
+    }
+    ck_free(t);
+    ex_use(c, "mha_axes");
+    ex_line(c, "k_mha_axes(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %lld, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);", p[0],
+            p[1], p[2], p[3], (ll)groups, (ll)tq, (ll)tk, (ll)kd, (ll)vd, names[0], names[1], names[2], names[3],
+            names[4], names[5], names[6], names[7], ex_float(c, 1.0f / sqrtf((float)kd)), sc);
+    return CK_OK;
+}
+
+/* MultiHeadAttention and GroupedQueryAttention: the query, key, value and
+ * output projections are Dense products over the last axis (their kernels
+ * [in, heads, dim] flattened), around k_mha (one attended axis, rank 3, with
+ * Keras masks) or k_mha_axes (attention_axes of higher ranks). */
 static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
-    ck_status st = refuse_masks(c, l, s);
-    if (st) return st;
     const ck_mha_config *cf = CK_CFG(l, ck_mha_config);
     bool gqa = !strcmp(l->cls->class_name, "GroupedQueryAttention");
     if (s->n_in < 2 || s->n_in > 3 || s->n_out != 1) return ex_refuse(l, "%d inputs, %d outputs", s->n_in, s->n_out);
@@ -1033,12 +1087,17 @@ static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
         return ex_refuse(l, "use_causal_mask");
     if (!gqa && cf->use_gate) return ex_refuse(l, "field 'use_gate'");
     const ck_shape *q = in_shape(c, s, 0), *v = in_shape(c, s, 1), *k = in_shape(c, s, s->n_in > 2 ? 2 : 1);
-    if (q->rank != 3 || v->rank != 3 || k->rank != 3)
-        return ex_refuse(l, "inputs of rank %d (only one attended axis is exported)", q->rank);
+    if (q->rank < 3 || v->rank != q->rank || k->rank != q->rank || (gqa && q->rank != 3))
+        return ex_refuse(l, "inputs of rank %d", q->rank);
+    bool masked = false;
+    for (int i = 0; i < s->n_in; i++) masked = masked || ex_val(c, s->in[i])->mask >= 0;
+    if (masked && q->rank != 3) /* as ckeras's engine */
+        return ex_refuse(l, "Keras masks on inputs of rank %d", q->rank);
     int64_t hq = gqa ? cf->num_query_heads : cf->num_heads, hk = gqa ? cf->num_key_value_heads : cf->num_heads;
     int64_t kd = gqa ? cf->head_dim : cf->key_dim;
     int64_t vd = gqa ? cf->head_dim : cf->value_dim == CK_INT_NULL ? cf->key_dim : cf->value_dim;
-    int64_t tq = q->dim[1], tk = k->dim[1], nout = out_size(c, s, 0) / tq;
+    int64_t tq = in_size(c, s, 0) / q->dim[q->rank - 1], tk = in_size(c, s, 1) / v->dim[v->rank - 1];
+    int64_t nout = out_size(c, s, 0) / tq;
     if (hk < 1 || hq % hk) return ex_refuse(l, "heads %lld and %lld", (ll)hq, (ll)hk);
     int w = 0;
     const ck_weight *wt[8] = {0};
@@ -1050,15 +1109,23 @@ static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const char *po = ex_scratch(c, tq * hq * vd), *sc = ex_scratch(c, tq * tk);
     const char *x[3] = {ex_in(c, s, 0), ex_in(c, s, s->n_in > 2 ? 2 : 1), ex_in(c, s, 1)};
     const char *dst[4] = {pq, pk, pv, ex_out(c, s, 0)};
-    const int64_t rows[4] = {tq, tk, tk, tq}, n_in[4] = {q->dim[2], k->dim[2], v->dim[2], hq * vd};
+    const int64_t rows[4] = {tq, tk, tk, tq};
+    const int64_t n_in[4] = {q->dim[q->rank - 1], k->dim[k->rank - 1], v->dim[v->rank - 1], hq * vd};
     const int64_t n_out[4] = {hq * kd, hk * kd, hk * vd, nout};
     ex_use(c, "dense");
-    ex_use(c, "mha");
     for (int i = 0; i < 3; i++)
         ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", x[i], ex_weight(c, l, wt[2 * i]),
                 wt[2 * i + 1] ? ex_weight(c, l, wt[2 * i + 1]) : "NULL", dst[i], (ll)rows[i], (ll)n_in[i], (ll)n_out[i]);
-    ex_line(c, "k_mha(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s);", pq, pk, pv, po, (ll)tq, (ll)tk,
-            (ll)hq, (ll)hk, (ll)kd, (ll)vd, ex_float(c, 1.0f / sqrtf((float)kd)), sc);
+    if (q->rank > 3) {
+        const char *p[4] = {pq, pk, pv, po};
+        ck_status st = emit_mha_axes(c, l, q, k, hq, kd, vd, p, sc);
+        if (st) return st;
+    } else {
+        ex_use(c, "mha");
+        ex_line(c, "k_mha(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s, %s, %s, %s);", pq, pk, pv, po,
+                (ll)tq, (ll)tk, (ll)hq, (ll)hk, (ll)kd, (ll)vd, ex_float(c, 1.0f / sqrtf((float)kd)), ex_in_mask(c, s, 0),
+                ex_in_mask(c, s, 1), s->n_in > 2 ? ex_in_mask(c, s, 2) : "NULL", sc);
+    }
     ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", po, ex_weight(c, l, wt[6]),
             wt[7] ? ex_weight(c, l, wt[7]) : "NULL", dst[3], (ll)rows[3], (ll)n_in[3], (ll)n_out[3]);
     return CK_OK;
