@@ -874,6 +874,58 @@ static ck_status emit_rnn(ex_ctx *c, const ck_layer *l, const ex_step *s)
     return CK_OK;
 }
 
+/* A conv geometry of rank r (padded to 3 with leading 1s) from spatial extents. */
+static void lstm_geom(ck_conv_geom *g, int r, const int64_t *in_sp, const int64_t *out_sp, int64_t cin, int64_t cout,
+                      const ck_ints *k, const ck_ints *st, const ck_ints *d, const char *padding)
+{
+    *g = (ck_conv_geom){.batch = 1, .cin = cin, .cout = cout, .groups = 1, .mult = 1};
+    for (int a = 0; a < 3; a++) g->in[a] = g->out[a] = g->k[a] = g->s[a] = g->d[a] = 1, g->pad[a] = 0;
+    for (int i = 0; i < r; i++) {
+        int a = 3 - r + i;
+        g->in[a] = in_sp[i], g->out[a] = out_sp[i], g->k[a] = k->v[i];
+        g->s[a] = st ? st->v[i] : 1, g->d[a] = d ? d->v[i] : 1;
+        g->pad[a] = ck_pad_before(g->in[a], g->out[a], g->k[a], g->s[a], g->d[a], padding);
+    }
+}
+
+/* ConvLSTM1D/2D: as the engine (layers/conv_lstm_run.c), the input
+ * convolution with the layer's strides, padding and dilation, the recurrent
+ * one "same" with stride 1, per step in k_conv_lstm. */
+static ck_status emit_conv_lstm(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_rnn_config *cf = CK_CFG(l, ck_rnn_config);
+    const ck_shape *x = in_shape(c, s, 0), *o = out_shape(c, s, 0);
+    int r = cf->kernel_size.n;
+    if (strcmp(cf->data_format, "channels_last")) return ex_refuse(l, "field 'data_format' '%s'", cf->data_format);
+    if (x->rank != r + 3 || r < 1 || r > 3) return ex_refuse(l, "input of rank %d", x->rank);
+    if (ex_val(c, s->in[0])->mask >= 0) return ex_refuse(l, "a Keras mask on the input (as ckeras's engine)");
+    if (s->n_in > 1) return ex_refuse(l, "initial states");
+    int64_t F = cf->units, in_sp[3], out_sp[3], P = 1, T = x->dim[1];
+    for (int i = 0; i < r; i++) in_sp[i] = x->dim[2 + i], out_sp[i] = o->dim[o->rank - 1 - r + i], P *= out_sp[i];
+    ck_conv_geom gx, gh;
+    lstm_geom(&gx, r, in_sp, out_sp, x->dim[r + 2], 4 * F, &cf->kernel_size, &cf->strides, &cf->dilation_rate,
+              cf->padding);
+    lstm_geom(&gh, r, out_sp, out_sp, F, 4 * F, &cf->kernel_size, NULL, NULL, "same");
+    ck_status st = CK_OK;
+    const char *act = act_fn(c, l, cf->activation.kind, &st);
+    const char *rec = act_fn(c, l, cf->recurrent_activation.kind, &st);
+    if (st) return st;
+    const char *work = ex_scratch(c, 2 * P * 4 * F + 2 * P * F);
+    const char *seq = cf->return_sequences ? ex_out(c, s, 0) : "NULL";
+    const char *h = !cf->return_sequences ? ex_out(c, s, 0) : s->n_out > 1 ? ex_out(c, s, 1) : "NULL";
+    const char *cc = s->n_out > 2 ? ex_out(c, s, 2) : "NULL";
+    ex_use(c, "conv_lstm");
+    ex_line(c, "k_conv_lstm(%s, %s, %s, %s, NULL, NULL, %s, %s, %s, %lld, %lld, &%s, &%s, %d, %s, %s, %s);",
+            ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]), ex_weight(c, l, &l->weights[1]),
+            cf->use_bias ? ex_weight(c, l, &l->weights[2]) : "NULL", seq, h, cc, (ll)T, (ll)(in_size(c, s, 0) / T),
+            geom_name(c, l, &gx), geom_name(c, l, &gh), cf->go_backwards, act, rec, work);
+    if (!cf->return_sequences && s->n_out > 1) {
+        ex_use(c, "copy");
+        ex_line(c, "k_copy(%s, %s, %lld);", ex_out(c, s, 0), ex_out(c, s, 1), (ll)(P * F));
+    }
+    return CK_OK;
+}
+
 static ck_status emit_bidirectional(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
     const char *mode = CK_CFG(l, ck_wrapper_config)->merge_mode;
@@ -1209,6 +1261,8 @@ static const ex_class classes[] = {
     {"SimpleRNN", emit_rnn, 0},
     {"LSTM", emit_rnn, 0},
     {"GRU", emit_rnn, 0},
+    {"ConvLSTM1D", emit_conv_lstm, 0},
+    {"ConvLSTM2D", emit_conv_lstm, 0},
     {"Bidirectional", emit_bidirectional, 0},
     {"TimeDistributed", emit_time_distributed, 0},
     {"Attention", emit_attention, 0},
