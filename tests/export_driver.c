@@ -50,7 +50,11 @@ int main(int argc, char **argv)
     rows = nx / M_INPUT_FLOATS, ny = rows * M_OUTPUT_FLOATS;
     y = malloc((size_t)(ny + 1) * sizeof *y);
     arena = malloc(M_ARENA_BYTES + 16);
-    if (!y || !arena || m_predict_batch(x, y, rows, arena)) return 1;
+    if (!y || !arena) return 1;
+#ifdef M_STATE_BYTES
+    m_reset(arena); /* stateful layers: states start at zero, as in a fresh Keras model */
+#endif
+    if (m_predict_batch(x, y, rows, arena)) return 1;
     f = fopen(argv[2], "wb");
     if (!f || fwrite(y, sizeof *y, (size_t)ny, f) != (size_t)ny || fclose(f)) return 1;
     if (argc == 3) return 0;

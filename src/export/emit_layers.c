@@ -838,10 +838,19 @@ static ck_status rnn_call(ex_ctx *c, const ck_layer *l, const ck_layer *cell, in
     const ck_rnn_config *cf = CK_CFG(cell, ck_rnn_config);
     int kind = rnn_kind(cell);
     if (kind < 0) return ex_refuse(l, "wraps %s, which has no emitter", cell->cls->class_name);
-    if (cf->stateful) return ex_refuse(l, "field 'stateful' (states kept between calls)");
     if (xs->rank != 3) return ex_refuse(l, "input of rank %d", xs->rank);
     int64_t u = cf->units, gu = (kind == 1 ? 4 : kind == 2 ? 3 : 1) * u;
     const char *work = ex_scratch(c, 3 * gu + 2 * u);
+    const char *h_want = h, *c_want = cc, *sh = NULL, *scc = NULL;
+    if (cf->stateful) { /* the states start from and end in the arena's state rows (h, then c) */
+        char hs[64];
+        snprintf(hs, sizeof hs, "%s", ex_state(c, cell, kind == 1 ? 2 * u : u));
+        sh = ex_str(c, "%s", hs);
+        scc = kind == 1 ? ex_str(c, "%s + %lld", hs, (ll)u) : "NULL";
+        if (!strcmp(h0, "NULL")) h0 = sh;
+        if (!strcmp(c0, "NULL")) c0 = scc;
+        h = sh, cc = scc;
+    }
     ck_status st = CK_OK;
     const char *act = act_fn(c, l, cf->activation.kind, &st);
     const char *rec = kind == 0 ? "k_act_linear" : act_fn(c, l, cf->recurrent_activation.kind, &st);
@@ -853,6 +862,11 @@ static ck_status rnn_call(ex_ctx *c, const ck_layer *l, const ck_layer *cell, in
             cf->use_bias ? ex_weight(c, l, &l->weights[w0 + 2]) : "NULL", cf->reset_after && kind == 2, h0, c0, seq, h,
             cc, (ll)xs->dim[1], (ll)xs->dim[2], (ll)u, cf->go_backwards, act, rec, mask, cf->zero_output_for_mask,
             work);
+    if (cf->stateful) { /* the wanted final states are copies of the kept ones */
+        if (strcmp(h_want, "NULL") || strcmp(c_want, "NULL")) ex_use(c, "copy");
+        if (strcmp(h_want, "NULL")) ex_line(c, "k_copy(%s, %s, %lld);", sh, h_want, (ll)u);
+        if (strcmp(c_want, "NULL")) ex_line(c, "k_copy(%s, %s, %lld);", scc, c_want, (ll)u);
+    }
     return CK_OK;
 }
 
@@ -900,6 +914,7 @@ static ck_status emit_conv_lstm(ex_ctx *c, const ck_layer *l, const ex_step *s)
     if (x->rank != r + 3 || r < 1 || r > 3) return ex_refuse(l, "input of rank %d", x->rank);
     if (ex_val(c, s->in[0])->mask >= 0) return ex_refuse(l, "a Keras mask on the input (as ckeras's engine)");
     if (s->n_in > 1) return ex_refuse(l, "initial states");
+    if (cf->stateful) return ex_refuse(l, "field 'stateful' (ckeras's engine does not carry ConvLSTM states)");
     int64_t F = cf->units, in_sp[3], out_sp[3], P = 1, T = x->dim[1];
     for (int i = 0; i < r; i++) in_sp[i] = x->dim[2 + i], out_sp[i] = o->dim[o->rank - 1 - r + i], P *= out_sp[i];
     ck_conv_geom gx, gh;

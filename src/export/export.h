@@ -89,6 +89,9 @@ const char *ex_in_mask(ex_ctx *c, const ex_step *s, int k);
 const char *ex_out_mask(ex_ctx *c, const ex_step *s);
 /* A scratch buffer of `floats` floats live during this step only. */
 const char *ex_scratch(ex_ctx *c, int64_t floats);
+/* Floats of state that layer l (stateful) keeps between calls, as a C
+ * expression; zeroed by NAME_reset, one row per sample of l's fixed batch. */
+const char *ex_state(ex_ctx *c, const ck_layer *l, int64_t floats);
 /* Name of a const float array holding weight w's values (one array per weight). */
 const char *ex_weight(ex_ctx *c, const ck_layer *l, const ck_weight *w);
 /* Name of a const array of n floats / longs made by the exporter (derived

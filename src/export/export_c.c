@@ -63,11 +63,15 @@ struct ex_ctx {
     char tmp[EX_TMP][512];
     int tmp_i;
     int64_t arena_floats, naive_floats;
+    int64_t state_at;       /* floats of RNN state handed out by this pass (ex_state) */
+    int64_t state_floats;   /* of one row of the stateful layers' batch             */
+    int64_t state_rows;     /* that fixed batch (0: no stateful layer)              */
     int layer_calls;
     bool int8;              /* quantize where calibrated          */
     int int8_layers;
     int64_t int_bytes;      /* integer constants written          */
     bool nomem;
+    bool state_error;       /* stateful layers built for different batches */
 };
 
 /* ---- values and steps ------------------------------------------------------------- */
@@ -378,6 +382,19 @@ const char *ex_scratch(ex_ctx *c, int64_t floats)
         return "x";
     }
     return storage_expr(c, s->scratch[k]);
+}
+
+const char *ex_state(ex_ctx *c, const ck_layer *l, int64_t floats)
+{
+    int64_t rows = l->in_shapes[0].dim[0] == CK_NONE ? 1 : l->in_shapes[0].dim[0];
+    if (c->state_rows && rows != c->state_rows) {
+        c->state_error = true;
+        return "st";
+    }
+    c->state_rows = rows;
+    int64_t at = c->state_at;
+    c->state_at += round_up(floats);
+    return at ? ex_str(c, "st + %lld", (long long)at) : "st";
 }
 
 static void safe_ident(const char *in, char *out, size_t cap)
@@ -707,6 +724,7 @@ ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const ch
 /* ---- passes ---------------------------------------------------------------------------- */
 static ck_status run_emitters(ex_ctx *c)
 {
+    c->state_at = 0;
     for (int t = 0; t < c->n_steps; t++) {
         ex_step *s = &c->steps[t];
         const ex_class *ec = ex_find_class(s->layer->cls->class_name);
@@ -735,6 +753,7 @@ static ck_status run_emitters(ex_ctx *c)
         ck_status st = ec->emit(c, s->layer, s);
         if (st) return st;
         if (c->nomem) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+        if (c->state_error) return ex_refuse(s->layer, "stateful layers of one model built for different batches");
         if (c->scratch_seen > EX_MAX_SCRATCH) return ex_refuse(s->layer, "needs more than %d scratch buffers", EX_MAX_SCRATCH);
         c->layer_calls += c->emitting && !(ec->flags & EX_ALIAS);
     }
@@ -813,6 +832,9 @@ static void io_name(const ck_ktensor *t, char *out, size_t cap)
     snprintf(out, cap, "%s", t->node && t->node->layer ? t->node->layer->name : "?");
 }
 
+/* Floats of the state rows at the arena's start. */
+static int64_t state_total(const ex_ctx *c) { return c->state_floats * c->state_rows; }
+
 static void write_header(const ex_ctx *c, ck_buf *h)
 {
     const char *n = c->name;
@@ -827,7 +849,16 @@ static void write_header(const ex_ctx *c, ck_buf *h)
     ck_buf_printf(h, "#ifndef %s_H\n#define %s_H\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", up, up);
     ck_buf_printf(h, "/* Bytes of the arena %s_predict works in (any float-aligned memory; 16-byte\n"
                      " * alignment is best). */\n#define %s_ARENA_BYTES %lld\n", n, up,
-                  (long long)(c->arena_floats * 4));
+                  (long long)((c->arena_floats + state_total(c)) * 4));
+    if (c->state_floats)
+        ck_buf_printf(h, "/* Stateful recurrent layers: their states live in the arena's first\n"
+                         " * %s_STATE_BYTES, one row per sample of the batch of %s_STATE_ROWS they were\n"
+                         " * built for, and carry over from call to call (Keras's stateful=True) until\n"
+                         " * %s_reset zeroes them; call it once before the first %s_predict. %s_predict\n"
+                         " * runs row 0; %s_predict_batch gives sample i row i %% %s_STATE_ROWS, as Keras\n"
+                         " * runs consecutive batches. Different arenas keep different states. */\n"
+                         "#define %s_STATE_BYTES %lld\n#define %s_STATE_ROWS %lld\n",
+                      up, up, n, n, n, n, up, up, (long long)(state_total(c) * 4), up, (long long)c->state_rows);
     ck_buf_printf(h, "/* Floats of one sample's inputs and outputs, each concatenated in Keras's order. */\n");
     ck_buf_printf(h, "#define %s_INPUT_FLOATS %lld\n#define %s_OUTPUT_FLOATS %lld\n", up, (long long)c->in_floats,
                   up, (long long)c->out_floats);
@@ -853,6 +884,7 @@ static void write_header(const ex_ctx *c, ck_buf *h)
     ck_buf_printf(h, "int %s_predict(const float *in, float *out, void *arena);\n", n);
     ck_buf_printf(h, "/* batch samples, one after the other, in the same arena. */\n");
     ck_buf_printf(h, "int %s_predict_batch(const float *in, float *out, long batch, void *arena);\n", n);
+    if (c->state_floats) ck_buf_printf(h, "/* Zeroes the recurrent states in the arena (Keras's reset_states). */\nvoid %s_reset(void *arena);\n", n);
     ck_buf_printf(h, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
 }
 
@@ -885,8 +917,13 @@ static void write_source(const ex_ctx *c, bool bin, ck_buf *b)
     if (bin) ck_buf_printf(b, "extern const float %s_weights[]; /* %s_weights.bin, embedded by %s_weights.S */\n", n, n, n);
     ck_buf_put(b, c->consts.data ? c->consts.data : "");
     for (int i = 0; i < c->n_arrays; i++) write_array(c, &c->arrays[i], bin, b);
-    ck_buf_printf(b, "\nint %s_predict(const float *in, float *out, void *arena)\n{\n", n);
-    ck_buf_put(b, "    float *a = (float *)arena;\n    (void)a;\n    (void)in;\n");
+    if (c->state_floats) { /* the body runs on a work area and one row of states */
+        ck_buf_printf(b, "\nstatic int %s_run(const float *in, float *out, float *a, float *st)\n{\n", n);
+        ck_buf_put(b, "    (void)a;\n    (void)in;\n");
+    } else {
+        ck_buf_printf(b, "\nint %s_predict(const float *in, float *out, void *arena)\n{\n", n);
+        ck_buf_put(b, "    float *a = (float *)arena;\n    (void)a;\n    (void)in;\n");
+    }
     ck_buf_put(b, c->body.data ? c->body.data : "");
     int64_t off = 0;
     for (int k = 0; k < c->n_out; k++) {
@@ -900,10 +937,22 @@ static void write_source(const ex_ctx *c, bool bin, ck_buf *b)
         off += c->vals[v].size;
     }
     ck_buf_put(b, "    return 0;\n}\n\n");
+    long long all = (long long)state_total(c), row = (long long)c->state_floats;
+    if (row) {
+        ck_buf_printf(b, "int %s_predict(const float *in, float *out, void *arena)\n{\n", n);
+        ck_buf_printf(b, "    return %s_run(in, out, (float *)arena + %lld, (float *)arena);\n}\n\n", n, all);
+        ck_buf_printf(b, "void %s_reset(void *arena)\n{\n    long i;\n", n);
+        ck_buf_printf(b, "    for (i = 0; i < %lld; i++) ((float *)arena)[i] = 0.0f;\n}\n\n", all);
+    }
     ck_buf_printf(b, "int %s_predict_batch(const float *in, float *out, long batch, void *arena)\n{\n", n);
     ck_buf_put(b, "    long i;\n    for (i = 0; i < batch; i++) {\n");
-    ck_buf_printf(b, "        int rc = %s_predict(in + i * %lld, out + i * %lld, arena);\n", n,
-                  (long long)c->in_floats, (long long)c->out_floats);
+    if (row)
+        ck_buf_printf(b, "        int rc = %s_run(in + i * %lld, out + i * %lld, (float *)arena + %lld,\n"
+                         "                        (float *)arena + i %% %lld * %lld);\n",
+                      n, (long long)c->in_floats, (long long)c->out_floats, all, (long long)c->state_rows, row);
+    else
+        ck_buf_printf(b, "        int rc = %s_predict(in + i * %lld, out + i * %lld, arena);\n", n,
+                      (long long)c->in_floats, (long long)c->out_floats);
     ck_buf_put(b, "        if (rc) return rc;\n    }\n    return 0;\n}\n");
 }
 
@@ -950,7 +999,7 @@ static ck_status write_files(ex_ctx *c, const char *dir, int64_t threshold, ck_e
     ck_buf_free(&src);
     ck_buf_free(&as);
     if (!st && info) {
-        *info = (ck_export_info){.arena_bytes = c->arena_floats * 4, .weight_bytes = c->blob_n * 4 + c->int_bytes,
+        *info = (ck_export_info){.arena_bytes = (c->arena_floats + state_total(c)) * 4, .weight_bytes = c->blob_n * 4 + c->int_bytes,
                                  .naive_bytes = c->naive_floats * 4, .layers = c->layer_calls, .weights_bin = bin,
                                  .int8_layers = c->int8_layers};
         snprintf(info->name, sizeof info->name, "%s", c->name);
@@ -996,6 +1045,7 @@ ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_op
         plan_folds(&c);
         plan_in_place(&c);
         st = run_emitters(&c); /* dry: refusals and scratch, nothing written */
+        c.state_floats = c.state_at;
     }
     if (!st) {
         mark_lifetimes(&c);
