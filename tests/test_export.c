@@ -26,6 +26,7 @@ typedef struct golden {
     double ckeras_tol;    /* vs ckeras predict                            */
     bool peak_relative;   /* tolerance relative to the largest |value|     */
     int64_t batch;        /* ckeras predict's batch (0: its default)       */
+    int64_t steps;        /* an input of unknown length: the x's (axis 1)  */
     bool no_keras;        /* y holds ckeras's outputs: no Keras golden     */
 } golden;
 
@@ -204,7 +205,10 @@ static void run_export(golden *g)
     float *ref[MAX_IO] = {0};
     for (int i = 0; i < g->nx; i++) ins[i] = g->x[i].data, in_per[i] = g->x[i].size / rows;
     for (int i = 0; i < g->ny; i++) ref[i] = calloc((size_t)g->y[i].size, sizeof(float)), out_per[i] = g->y[i].size / rows;
-    ck_export_opts opts = {.name = "m", .bin_threshold = 256 * 1024};
+    /* an input of unknown length: the code takes up to 64 steps and runs at x's */
+    const ck_shape *in0 = ck_model_input_shape(g->m, 0);
+    if (in0->rank >= 2 && in0->dim[1] == CK_NONE && g->x[0].rank >= 2) g->steps = g->x[0].dim[1];
+    ck_export_opts opts = {.name = "m", .bin_threshold = 256 * 1024, .max_steps = 64};
     ck_export_info info;
     ck_status st = ck_model_export_c(g->m, dir, &opts, &info);
     if (st == CK_ERR_UNSUPPORTED) {
@@ -215,7 +219,13 @@ static void run_export(golden *g)
     }
     CHECK(st == CK_OK, "%s: export: %s", g->name, ck_errmsg());
     if (st) goto done;
-    st = ck_model_predict(g->m, ins, rows, ref, g->batch);
+    ck_shape shapes[MAX_IO];
+    for (int i = 0; i < g->nx; i++) {
+        shapes[i] = (ck_shape){.rank = g->x[i].rank};
+        for (int d = 0; d < g->x[i].rank; d++) shapes[i].dim[d] = g->x[i].dim[d];
+    }
+    st = g->steps ? ck_model_predict_shaped(g->m, shapes, ins, ref, rows)
+                  : ck_model_predict(g->m, ins, rows, ref, g->batch);
     CHECK(st == CK_OK, "%s: ckeras predict: %s", g->name, ck_errmsg());
     if (st) goto done;
     /* deterministic: a second export writes the same bytes */
@@ -233,9 +243,9 @@ static void run_export(golden *g)
     for (int k = 0; k < n_compilers; k++) {
         snprintf(cmd, sizeof cmd,
                  "cd '%s' && %s -std=c99 -Wall -Wextra -Werror -pedantic -O1 -I. -o run_%s m.c '%s' %s -lm 2>&1 && "
-                 "./run_%s in.bin out_%s.bin",
-                 dir, compilers[k], compilers[k], driver, info.weights_bin ? "m_weights.S" : "", compilers[k],
-                 compilers[k]);
+                 "STEPS=%lld ./run_%s in.bin out_%s.bin",
+                 dir, compilers[k], compilers[k], driver, info.weights_bin ? "m_weights.S" : "", (long long)g->steps,
+                 compilers[k], compilers[k]);
         int rc = system(cmd);
         CHECK(rc == 0, "%s: %s: compiling or running the generated code failed (status %d), in %s", g->name,
               compilers[k], rc, dir);
@@ -271,6 +281,43 @@ done:
 }
 
 static const char *only; /* argv[1]: run the cases whose name contains it (debugging) */
+
+/* varlen: models on inputs of unknown length, one golden per length
+ * (x<T>.npy, y<T>.npy); the code is exported once per length, for 64 steps. */
+static void run_case(const char *family, const char *name, bool (*load)(const char *, golden *), const char *dir);
+static int varlen_length; /* the length run_case's loader takes */
+static bool load_varlen(const char *dir, golden *g)
+{
+    char p[1024];
+    bool file = strstr(dir, "sentiment") != NULL; /* the published model, weights and all */
+    g->m = file ? ck_model_load(test_path(p, sizeof p, "tests/data/models/sentiment_embedding_h5_named_dot_keras.keras"))
+                : ck_model_load_json_file(test_path(p, sizeof p, "%s/config.json", dir));
+    if (!g->m) return false;
+    bool ok = true;
+    for (int i = 0; ok && !file && i < ck_model_weight_count(g->m); i++)
+        ok = set_weight_file(g, i, test_path(p, sizeof p, "%s/weights/%d.npy", dir, i));
+    g->nx = !test_load_npy(test_path(p, sizeof p, "%s/x%d.npy", dir, varlen_length), &g->x[0]);
+    g->ny = !test_load_npy(test_path(p, sizeof p, "%s/y%d.npy", dir, varlen_length), &g->y[0]);
+    return ok && g->nx == 1 && g->ny == 1;
+}
+
+static void run_varlen(void)
+{
+    static const char *const cases[] = {"lstm", "masked", "conv", "bidi", "nested", "sentiment"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *info = test_load_json("tests/golden/varlen/%s/case.json", cases[i]);
+        json_t *lengths = json_object_get(info, "lengths");
+        CHECK(json_array_size(lengths) > 0, "varlen/%s: case.json has no lengths", cases[i]);
+        for (size_t k = 0; k < json_array_size(lengths); k++) {
+            char dir[256], name[64];
+            varlen_length = (int)json_integer_value(json_array_get(lengths, k));
+            snprintf(dir, sizeof dir, "tests/golden/varlen/%s", cases[i]);
+            snprintf(name, sizeof name, "%s_T%d", cases[i], varlen_length);
+            run_case("varlen", name, load_varlen, dir);
+        }
+        json_decref(info);
+    }
+}
 
 /* Stateful recurrent layers (no Keras golden has one): every class, alone and
  * wrapped, with return_sequences both ways, built for batches of 2 and run on
@@ -387,6 +434,7 @@ int main(int argc, char **argv)
     json_array_foreach(files, i, f) run_case("seq_models", json_string_value(f), load_file_model, json_string_value(f));
     json_decref(files);
     run_stateful();
+    run_varlen();
     fprintf(stderr, "test_export: %d models exported, compiled (%s%s) and matched; %d refused:\n%s", n_exported,
             compilers[0], n_compilers > 1 ? ", clang" : "", n_refused, refused);
     CHECK(n_exported > 0 || only, "nothing was exported");

@@ -33,7 +33,7 @@ static void copy_in_to_out(ex_ctx *c, const ex_step *s)
     const char *x = ex_in(c, s, 0), *y = ex_out(c, s, 0);
     if (ex_emitting(c) && !strcmp(x, y)) return;
     ex_use(c, "copy");
-    ex_line(c, "k_copy(%s, %s, %lld);", x, y, (ll)out_size(c, s, 0));
+    ex_line(c, "k_copy(%s, %s, %s);", x, y, ex_rows(c, s->out[0], 1));
 }
 
 /* ---- a kernel and bias, with a folded BatchNormalization -------------------------------------- */
@@ -103,10 +103,10 @@ static ck_status dense_call(ex_ctx *c, const ck_layer *l, const ck_dense_config 
     ck_free(kb.owned);
     if (st) return st;
     ex_use(c, "dense");
-    const char *y = ex_out(c, s, 0);
-    ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", ex_in(c, s, 0), kb.kernel, kb.bias, y, (ll)rows,
-            (ll)n_in, (ll)cf->units);
-    return ex_activation(c, l, cf->activation.kind, y, rows, cf->units);
+    const char *y = ex_out(c, s, 0), *nrows = ex_rows(c, s->in[0], n_in);
+    ex_line(c, "k_dense(%s, %s, %s, %s, %s, %lld, %lld);", ex_in(c, s, 0), kb.kernel, kb.bias, y, nrows, (ll)n_in,
+            (ll)cf->units);
+    return ex_activation(c, l, cf->activation.kind, y, nrows, cf->units);
 }
 
 static ck_status emit_dense(ex_ctx *c, const ck_layer *l, const ex_step *s)
@@ -119,7 +119,7 @@ static ck_status emit_activation(ex_ctx *c, const ck_layer *l, const ex_step *s)
     copy_in_to_out(c, s);
     int64_t cols = last_dim(out_shape(c, s, 0));
     return ex_activation(c, l, CK_CFG(l, ck_activation_config)->activation.kind, ex_out(c, s, 0),
-                         out_size(c, s, 0) / cols, cols);
+                         ex_rows(c, s->out[0], cols), cols);
 }
 
 static ck_status emit_permute(ex_ctx *c, const ck_layer *l, const ex_step *s)
@@ -180,8 +180,8 @@ static const char *conv_bias(ex_ctx *c, const ck_layer *l)
 static ck_status conv_finish(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
     int64_t cols = last_dim(out_shape(c, s, 0));
-    return ex_activation(c, l, CK_CFG(l, ck_conv_config)->activation.kind, ex_out(c, s, 0), out_size(c, s, 0) / cols,
-                         cols);
+    return ex_activation(c, l, CK_CFG(l, ck_conv_config)->activation.kind, ex_out(c, s, 0),
+                         ex_rows(c, s->out[0], cols), cols);
 }
 
 static ck_status emit_conv(ex_ctx *c, const ck_layer *l, const ex_step *s)
@@ -281,8 +281,8 @@ static ck_status emit_global(ex_ctx *c, const ck_layer *l, const ex_step *s, boo
         return ex_refuse(l, "field 'data_format' 'channels_first'");
     int64_t ch = last_dim(in_shape(c, s, 0));
     ex_use(c, "global_pool");
-    ex_line(c, "k_global_pool(%s, %s, %lld, %lld, %d, %s);", ex_in(c, s, 0), ex_out(c, s, 0),
-            (ll)(in_size(c, s, 0) / ch), (ll)ch, is_max, ex_in_mask(c, s, 0));
+    ex_line(c, "k_global_pool(%s, %s, %s, %lld, %d, %s);", ex_in(c, s, 0), ex_out(c, s, 0), ex_rows(c, s->in[0], ch),
+            (ll)ch, is_max, ex_in_mask(c, s, 0));
     return CK_OK;
 }
 static ck_status emit_gmax(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_global(c, l, s, true); }
@@ -777,12 +777,12 @@ static ck_status emit_embedding(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const ck_embedding_config *cf = CK_CFG(l, ck_embedding_config);
     if (cf->quantization_config) return ex_refuse(l, "field 'quantization_config' is set");
     ex_use(c, "embedding");
-    ex_line(c, "if (k_embedding(%s, %s, %s, %lld, %lld, %lld)) return 1;", ex_in(c, s, 0),
-            ex_weight(c, l, &l->weights[0]), ex_out(c, s, 0), (ll)in_size(c, s, 0), (ll)cf->input_dim,
+    ex_line(c, "if (k_embedding(%s, %s, %s, %s, %lld, %lld)) return 1;", ex_in(c, s, 0),
+            ex_weight(c, l, &l->weights[0]), ex_out(c, s, 0), ex_rows(c, s->in[0], 1), (ll)cf->input_dim,
             (ll)cf->output_dim);
     if (s->mask_out >= 0) {
         ex_use(c, "mask_nonzero");
-        ex_line(c, "k_mask_nonzero(%s, %s, %lld);", ex_in(c, s, 0), ex_out_mask(c, s), (ll)in_size(c, s, 0));
+        ex_line(c, "k_mask_nonzero(%s, %s, %s);", ex_in(c, s, 0), ex_out_mask(c, s), ex_rows(c, s->in[0], 1));
     }
     return CK_OK;
 }
@@ -792,8 +792,8 @@ static ck_status emit_masking(ex_ctx *c, const ck_layer *l, const ex_step *s)
     int64_t d = last_dim(in_shape(c, s, 0));
     if (s->mask_out < 0) return ex_refuse(l, "no mask planned");
     ex_use(c, "masking");
-    ex_line(c, "k_masking(%s, %s, %s, %lld, %lld, %s);", ex_in(c, s, 0), ex_out(c, s, 0), ex_out_mask(c, s),
-            (ll)(in_size(c, s, 0) / d), (ll)d, ex_float(c, CK_CFG(l, ck_masking_config)->mask_value));
+    ex_line(c, "k_masking(%s, %s, %s, %s, %lld, %s);", ex_in(c, s, 0), ex_out(c, s, 0), ex_out_mask(c, s),
+            ex_rows(c, s->in[0], d), (ll)d, ex_float(c, CK_CFG(l, ck_masking_config)->mask_value));
     return CK_OK;
 }
 
@@ -832,7 +832,7 @@ static int rnn_kind(const ck_layer *l)
 /* One k_rnn call for cell layer `cell` (a layer or Bidirectional's sublayer),
  * its weights l->weights[w0..], named after l. */
 static ck_status rnn_call(ex_ctx *c, const ck_layer *l, const ck_layer *cell, int w0, const char *x, const ck_shape *xs,
-                          const char *mask, const char *h0, const char *c0, const char *seq, const char *h,
+                          const char *steps, const char *mask, const char *h0, const char *c0, const char *seq, const char *h,
                           const char *cc)
 {
     const ck_rnn_config *cf = CK_CFG(cell, ck_rnn_config);
@@ -857,10 +857,10 @@ static ck_status rnn_call(ex_ctx *c, const ck_layer *l, const ck_layer *cell, in
     if (kind == 0) ex_use(c, "act_linear");
     if (st) return st;
     ex_use(c, "rnn");
-    ex_line(c, "k_rnn(%d, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %lld, %lld, %lld, %d, %s, %s, %s, %d, %s);", kind, x,
+    ex_line(c, "k_rnn(%d, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %s, %lld, %lld, %d, %s, %s, %s, %d, %s);", kind, x,
             ex_weight(c, l, &l->weights[w0]), ex_weight(c, l, &l->weights[w0 + 1]),
             cf->use_bias ? ex_weight(c, l, &l->weights[w0 + 2]) : "NULL", cf->reset_after && kind == 2, h0, c0, seq, h,
-            cc, (ll)xs->dim[1], (ll)xs->dim[2], (ll)u, cf->go_backwards, act, rec, mask, cf->zero_output_for_mask,
+            cc, steps, (ll)xs->dim[2], (ll)u, cf->go_backwards, act, rec, mask, cf->zero_output_for_mask,
             work);
     if (cf->stateful) { /* the wanted final states are copies of the kept ones */
         if (strcmp(h_want, "NULL") || strcmp(c_want, "NULL")) ex_use(c, "copy");
@@ -879,7 +879,8 @@ static ck_status emit_rnn(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const char *seq = cf->return_sequences ? ex_out(c, s, 0) : "NULL";
     const char *h = !cf->return_sequences ? ex_out(c, s, 0) : s->n_out > 1 ? ex_out(c, s, 1) : "NULL";
     const char *cc = kind == 1 && s->n_out > 2 ? ex_out(c, s, 2) : "NULL";
-    ck_status st = rnn_call(c, l, l, 0, ex_in(c, s, 0), in_shape(c, s, 0), ex_in_mask(c, s, 0), h0, c0, seq, h, cc);
+    ck_status st = rnn_call(c, l, l, 0, ex_in(c, s, 0), in_shape(c, s, 0), ex_steps(c, s->in[0]), ex_in_mask(c, s, 0),
+                            h0, c0, seq, h, cc);
     if (st) return st;
     if (!cf->return_sequences && s->n_out > 1) {
         ex_use(c, "copy");
@@ -951,19 +952,19 @@ static ck_status emit_bidirectional(ex_ctx *c, const ck_layer *l, const ex_step 
     if (l->n_sublayers != 2 || s->n_out != (m == 4 ? 2 : 1)) return ex_refuse(l, "return_state");
     const ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
     const ck_shape *fo = &f->out_shapes[0];
-    int64_t steps = fo->rank >= 3 ? fo->dim[1] : 1, d = fo->dim[fo->rank - 1];
-    const char *fs = ex_scratch(c, steps * d), *bs = ex_scratch(c, steps * d);
     bool seq = CK_CFG(f, ck_rnn_config)->return_sequences;
-    const char *mask = ex_in_mask(c, s, 0);
-    ck_status st = rnn_call(c, l, f, 0, ex_in(c, s, 0), in_shape(c, s, 0), mask, "NULL", "NULL", seq ? fs : "NULL",
-                            seq ? "NULL" : fs, "NULL");
+    int64_t steps = seq ? in_shape(c, s, 0)->dim[1] : 1, d = fo->dim[fo->rank - 1];
+    const char *fs = ex_scratch(c, steps * d), *bs = ex_scratch(c, steps * d);
+    const char *mask = ex_in_mask(c, s, 0), *n_steps = ex_steps(c, s->in[0]);
+    ck_status st = rnn_call(c, l, f, 0, ex_in(c, s, 0), in_shape(c, s, 0), n_steps, mask, "NULL", "NULL",
+                            seq ? fs : "NULL", seq ? "NULL" : fs, "NULL");
     if (!st)
-        st = rnn_call(c, l, b, f->n_weights, ex_in(c, s, 0), in_shape(c, s, 0), mask, "NULL", "NULL",
+        st = rnn_call(c, l, b, f->n_weights, ex_in(c, s, 0), in_shape(c, s, 0), n_steps, mask, "NULL", "NULL",
                       seq ? bs : "NULL", seq ? "NULL" : bs, "NULL");
     if (st) return st;
     ex_use(c, "bidi_merge");
-    ex_line(c, "k_bidi_merge(%s, %s, %s, %s, %lld, %lld, %d);", fs, bs, ex_out(c, s, 0),
-            m == 4 ? ex_out(c, s, 1) : "NULL", (ll)steps, (ll)d, m);
+    ex_line(c, "k_bidi_merge(%s, %s, %s, %s, %s, %lld, %d);", fs, bs, ex_out(c, s, 0),
+            m == 4 ? ex_out(c, s, 1) : "NULL", seq ? n_steps : "1", (ll)d, m);
     return CK_OK;
 }
 
@@ -1074,7 +1075,7 @@ static ck_status emit_einsum_dense(ex_ctx *c, const ck_layer *l, const ex_step *
                 ex_longs(c, l, "bias_strides", bst, y->rank - 1), out, y->rank - 1, ex_longs(c, l, "dims", yd, y->rank - 1));
     }
     int64_t cols = last_dim(y);
-    return ex_activation(c, l, cf->activation.kind, out, out_size(c, s, 0) / cols, cols);
+    return ex_activation(c, l, cf->activation.kind, out, ex_rows(c, s->out[0], cols), cols);
 }
 
 /* Offsets of (block g, position i) in a projected tensor [mid.., heads, d] of
@@ -1200,17 +1201,17 @@ static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
 
 /* ---- the table ------------------------------------------------------------------------------------- */
 static const ex_class classes[] = {
-    {"Dense", emit_dense, 0},
-    {"Activation", emit_activation, EX_INPLACE},
-    {"Dropout", NULL, EX_ALIAS},
-    {"SpatialDropout1D", NULL, EX_ALIAS},
+    {"Dense", emit_dense, EX_VARLEN},
+    {"Activation", emit_activation, EX_INPLACE | EX_VARLEN},
+    {"Dropout", NULL, EX_ALIAS | EX_VARLEN},
+    {"SpatialDropout1D", NULL, EX_ALIAS | EX_VARLEN},
     {"SpatialDropout2D", NULL, EX_ALIAS},
     {"SpatialDropout3D", NULL, EX_ALIAS},
-    {"GaussianNoise", NULL, EX_ALIAS},
-    {"GaussianDropout", NULL, EX_ALIAS},
-    {"AlphaDropout", NULL, EX_ALIAS},
-    {"ActivityRegularization", NULL, EX_ALIAS},
-    {"Identity", NULL, EX_ALIAS},
+    {"GaussianNoise", NULL, EX_ALIAS | EX_VARLEN},
+    {"GaussianDropout", NULL, EX_ALIAS | EX_VARLEN},
+    {"AlphaDropout", NULL, EX_ALIAS | EX_VARLEN},
+    {"ActivityRegularization", NULL, EX_ALIAS | EX_VARLEN},
+    {"Identity", NULL, EX_ALIAS | EX_VARLEN},
     {"Reshape", NULL, EX_ALIAS},
     {"Flatten", emit_flatten, EX_ALIAS},
     {"Permute", emit_permute, 0},
@@ -1231,10 +1232,10 @@ static const ex_class classes[] = {
     {"AveragePooling1D", emit_avg_pool, 0},
     {"AveragePooling2D", emit_avg_pool, 0},
     {"AveragePooling3D", emit_avg_pool, 0},
-    {"GlobalMaxPooling1D", emit_gmax, 0},
+    {"GlobalMaxPooling1D", emit_gmax, EX_VARLEN},
     {"GlobalMaxPooling2D", emit_gmax, 0},
     {"GlobalMaxPooling3D", emit_gmax, 0},
-    {"GlobalAveragePooling1D", emit_gavg, 0},
+    {"GlobalAveragePooling1D", emit_gavg, EX_VARLEN},
     {"GlobalAveragePooling2D", emit_gavg, 0},
     {"GlobalAveragePooling3D", emit_gavg, 0},
     {"ZeroPadding1D", emit_zp1, 0},
@@ -1271,15 +1272,15 @@ static const ex_class classes[] = {
     {"Dot", emit_dot, 0},
     {"Divide", emit_divide, 0},
     {"TrueDivide", emit_divide, 0},
-    {"Embedding", emit_embedding, 0},
-    {"Masking", emit_masking, 0},
-    {"SimpleRNN", emit_rnn, 0},
-    {"LSTM", emit_rnn, 0},
-    {"GRU", emit_rnn, 0},
+    {"Embedding", emit_embedding, EX_VARLEN},
+    {"Masking", emit_masking, EX_VARLEN},
+    {"SimpleRNN", emit_rnn, EX_VARLEN},
+    {"LSTM", emit_rnn, EX_VARLEN},
+    {"GRU", emit_rnn, EX_VARLEN},
     {"ConvLSTM1D", emit_conv_lstm, 0},
     {"ConvLSTM2D", emit_conv_lstm, 0},
-    {"Bidirectional", emit_bidirectional, 0},
-    {"TimeDistributed", emit_time_distributed, 0},
+    {"Bidirectional", emit_bidirectional, EX_VARLEN},
+    {"TimeDistributed", emit_time_distributed, EX_VARLEN},
     {"Attention", emit_attention, 0},
     {"AdditiveAttention", emit_attention, 0},
     {"MultiHeadAttention", emit_mha, 0},

@@ -30,6 +30,8 @@ typedef struct ex_value {
     float lo, hi;       /* calibrated range (int8 export), when ranged */
     bool ranged;
     int mask;           /* the value holding its Keras mask [steps] (1 kept, 0 masked), or -1 */
+    bool varlen;        /* axis 1 is the input's unknown length: planned at
+                           max_steps, sized by `steps` in the code            */
 } ex_value;
 
 #define EX_MAX_IO CK_LAYER_SHAPES
@@ -54,6 +56,8 @@ enum {
     EX_ALIAS = 1,   /* the output is the input's floats unchanged: no code (emit,
                        if any, only checks the layer, in the dry pass)          */
     EX_INPLACE = 2, /* the kernel may write its output over input 0           */
+    EX_VARLEN = 4,  /* the emitter sizes its calls with ex_rows / ex_steps, so
+                       it takes values of unknown length                       */
 };
 
 typedef ck_status (*ex_emit_fn)(ex_ctx *c, const ck_layer *l, const ex_step *s);
@@ -87,6 +91,12 @@ const char *ex_out(ex_ctx *c, const ex_step *s, int k);
  * mask this step writes (its class makes a new one). */
 const char *ex_in_mask(ex_ctx *c, const ex_step *s, int k);
 const char *ex_out_mask(ex_ctx *c, const ex_step *s);
+/* Value v's floats divided by `per`, as a C expression: a number, or a
+ * multiple of `steps` when v has the unknown length (then `per` must divide
+ * one step's floats; the step is refused otherwise). */
+const char *ex_rows(ex_ctx *c, int v, int64_t per);
+/* Value v's axis 1 (its steps) as a C expression. */
+const char *ex_steps(ex_ctx *c, int v);
 /* A scratch buffer of `floats` floats live during this step only. */
 const char *ex_scratch(ex_ctx *c, int64_t floats);
 /* Floats of state that layer l (stateful) keeps between calls, as a C
@@ -132,8 +142,8 @@ ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const struc
 /* The refusal of a layer the generated code cannot run: names class, layer, why. */
 ck_status ex_refuse(const ck_layer *l, const char *fmt, ...) CK_PRINTF(2, 3);
 /* Keras activation `kind` applied in place to expr ([rows, cols], the
- * row-wise ones over cols). */
-ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, int64_t rows,
+ * row-wise ones over cols; rows a C expression, as ex_rows gives). */
+ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, const char *rows,
                         int64_t cols);
 
 #endif

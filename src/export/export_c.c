@@ -72,6 +72,9 @@ struct ex_ctx {
     int64_t int_bytes;      /* integer constants written          */
     bool nomem;
     bool state_error;       /* stateful layers built for different batches */
+    int64_t max_steps;      /* the unknown length's bound (0: none allowed) */
+    bool varlen;            /* some value has the unknown length            */
+    bool varlen_error;      /* an ex_rows that does not divide a step       */
 };
 
 /* ---- values and steps ------------------------------------------------------------- */
@@ -133,18 +136,27 @@ static void map_free(tensor_map *m)
     ck_free(m->val);
 }
 
+/* A value of tensor t; an unknown axis 1 (the time steps of a model whose
+ * input has an unknown length) is planned at max_steps. */
 static ck_status value_of_tensor(ex_ctx *c, const ck_layer *l, const ck_ktensor *t, int *out)
 {
     int64_t size;
-    ck_status st = ck_shape_size_from(&t->shape, 1, &size);
+    ck_shape shape = t->shape;
+    bool varlen = c->max_steps > 0 && shape.rank >= 2 && shape.dim[1] == CK_NONE;
+    if (varlen) shape.dim[1] = c->max_steps;
+    ck_status st = ck_shape_size_from(&shape, 1, &size);
     if (st) return ck_fail_prefix(st, "%s '%s': ", l->cls->class_name, l->name);
     if (size == CK_NONE) {
         char b[96];
         ck_shape_format(&t->shape, b, sizeof b);
         return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': output shape %s has an unknown dimension; export needs every "
-                       "non-batch dimension known", l->cls->class_name, l->name, b);
+                       "non-batch dimension known, or only the steps (axis 1) with a bound (--max-steps, "
+                       "ck_export_opts.max_steps)",
+                       l->cls->class_name, l->name, b);
     }
-    if ((*out = new_value(c, &t->shape, size)) < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    if ((*out = new_value(c, &shape, size)) < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    c->vals[*out].varlen = varlen;
+    c->varlen = c->varlen || varlen;
     return CK_OK;
 }
 
@@ -185,6 +197,7 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
                 int64_t steps = o->size / o->shape.dim[o->shape.rank - 1];
                 if ((s->mask_out = new_value(c, NULL, steps)) < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
                 o = &c->vals[s->out[k]];
+                c->vals[s->mask_out].varlen = o->varlen;
             }
             o->mask = s->mask_out;
         }
@@ -368,6 +381,24 @@ const char *ex_in_mask(ex_ctx *c, const ex_step *s, int k)
 }
 const char *ex_out_mask(ex_ctx *c, const ex_step *s) { return s->mask_out < 0 ? "NULL" : storage_expr(c, s->mask_out); }
 const char *ex_out(ex_ctx *c, const ex_step *s, int k) { return storage_expr(c, s->out[k]); }
+
+const char *ex_rows(ex_ctx *c, int v, int64_t per)
+{
+    const ex_value *x = &c->vals[v];
+    if (!x->varlen) return ex_str(c, "%lld", (long long)(x->size / per));
+    int64_t step = x->size / c->max_steps;
+    if (per < 1 || step % per) {
+        c->varlen_error = true;
+        return "0";
+    }
+    return step == per ? "steps" : ex_str(c, "steps * %lld", (long long)(step / per));
+}
+
+const char *ex_steps(ex_ctx *c, int v)
+{
+    const ex_value *x = &c->vals[v];
+    return x->varlen ? "steps" : ex_str(c, "%lld", (long long)(x->shape.rank > 1 ? x->shape.dim[1] : 1));
+}
 
 const char *ex_scratch(ex_ctx *c, int64_t floats)
 {
@@ -697,7 +728,14 @@ static const char *const act_kernel[CK_ACT_COUNT] = {
     [CK_ACT_SPARSE_SIGMOID] = "sparse_sigmoid",
 };
 
-ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, int64_t rows,
+/* rows * cols as a C expression (rows a number or an expression of steps). */
+static const char *times(ex_ctx *c, const char *rows, int64_t cols)
+{
+    if (rows[strspn(rows, "0123456789")] == 0) return ex_str(c, "%lld", atoll(rows) * (long long)cols);
+    return cols == 1 ? rows : ex_str(c, "%s * %lld", rows, (long long)cols);
+}
+
+ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, const char *rows,
                         int64_t cols)
 {
     switch (kind) {
@@ -705,23 +743,36 @@ ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const ch
     case CK_ACT_SOFTMAX:
     case CK_ACT_LOG_SOFTMAX:
         ex_use(c, "softmax");
-        ex_line(c, "k_softmax(%s, %lld, %lld, %d);", expr, (long long)rows, (long long)cols, kind == CK_ACT_LOG_SOFTMAX);
+        ex_line(c, "k_softmax(%s, %s, %lld, %d);", expr, rows, (long long)cols, kind == CK_ACT_LOG_SOFTMAX);
         return CK_OK;
     case CK_ACT_SPARSEMAX:
         ex_use(c, "sparsemax");
-        ex_line(c, "k_sparsemax(%s, %lld, %lld);", expr, (long long)rows, (long long)cols);
+        ex_line(c, "k_sparsemax(%s, %s, %lld);", expr, rows, (long long)cols);
         return CK_OK;
     default:
         if (kind < 0 || kind >= CK_ACT_COUNT || !act_kernel[kind]) return ex_refuse(l, "activation %d", (int)kind);
         char k[40];
         snprintf(k, sizeof k, "act_%s", act_kernel[kind]);
         ex_use(c, k);
-        ex_line(c, "k_%s(%s, %lld);", k, expr, (long long)(rows * cols));
+        ex_line(c, "k_%s(%s, %s);", k, expr, times(c, rows, cols));
         return CK_OK;
     }
 }
 
 /* ---- passes ---------------------------------------------------------------------------- */
+/* A value's shape for a comment: the unknown length as "steps". */
+static void value_shape(const ex_ctx *c, int v, char *out, size_t cap)
+{
+    const ex_value *x = &c->vals[v];
+    if (!x->varlen) {
+        ck_shape_format(&x->shape, out, cap);
+        return;
+    }
+    size_t n = (size_t)snprintf(out, cap, "(None, steps");
+    for (int d = 2; d < x->shape.rank && n < cap; d++) n += (size_t)snprintf(out + n, cap - n, ", %lld", (long long)x->shape.dim[d]);
+    if (n < cap) snprintf(out + n, cap - n, ")");
+}
+
 static ck_status run_emitters(ex_ctx *c)
 {
     c->state_at = 0;
@@ -729,15 +780,15 @@ static ck_status run_emitters(ex_ctx *c)
         ex_step *s = &c->steps[t];
         const ex_class *ec = ex_find_class(s->layer->cls->class_name);
         if (c->emitting) {
-            char a[96], b[96];
+            char a[96];
             ck_buf_printf(&c->body, "    /* %s '%s'", s->layer->cls->class_name, s->layer->name);
             for (int k = 0; k < s->n_in; k++) {
-                ck_shape_format(&c->vals[s->in[k]].shape, a, sizeof a);
+                value_shape(c, s->in[k], a, sizeof a);
                 ck_buf_printf(&c->body, "%s%s", k ? ", " : ": ", a);
             }
             for (int k = 0; k < s->n_out; k++) {
-                ck_shape_format(&c->vals[s->out[k]].shape, b, sizeof b);
-                ck_buf_printf(&c->body, "%s%s", k ? ", " : " -> ", b);
+                value_shape(c, s->out[k], a, sizeof a);
+                ck_buf_printf(&c->body, "%s%s", k ? ", " : " -> ", a);
             }
             ck_buf_put(&c->body, ec->flags & EX_ALIAS ? ", the same floats */\n" : " */\n");
         }
@@ -747,6 +798,12 @@ static ck_status run_emitters(ex_ctx *c)
                               c->steps[s->folded_into].layer->name);
             continue;
         }
+        if (!c->emitting && !(ec->flags & EX_VARLEN))
+            for (int k = 0; k < s->n_in + s->n_out; k++)
+                if (c->vals[k < s->n_in ? s->in[k] : s->out[k - s->n_in]].varlen)
+                    return ex_refuse(s->layer, "its %s %d has the input's unknown length, which this class does not "
+                                     "take in exported code", k < s->n_in ? "input" : "output",
+                                     k < s->n_in ? k : k - s->n_in);
         if (!ec->emit || (c->emitting && (ec->flags & EX_ALIAS))) continue;
         c->cur = s;
         c->scratch_seen = 0;
@@ -754,6 +811,7 @@ static ck_status run_emitters(ex_ctx *c)
         if (st) return st;
         if (c->nomem) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
         if (c->state_error) return ex_refuse(s->layer, "stateful layers of one model built for different batches");
+        if (c->varlen_error) return ex_refuse(s->layer, "a size that is not a whole number of the unknown steps");
         if (c->scratch_seen > EX_MAX_SCRATCH) return ex_refuse(s->layer, "needs more than %d scratch buffers", EX_MAX_SCRATCH);
         c->layer_calls += c->emitting && !(ec->flags & EX_ALIAS);
     }
@@ -879,6 +937,22 @@ static void write_header(const ex_ctx *c, ck_buf *h)
                       k, nm, sh, up, k, (long long)off, up, k, (long long)v->size);
         off += v->size;
     }
+    if (c->varlen) {
+        const ex_value *in = &c->vals[c->in_vals[0]], *o = &c->vals[c->out_vals[0]];
+        ck_buf_printf(h, "/* The input's length (axis 1) is unknown: a call takes any number of steps\n"
+                         " * from 1 to %s_MAX_STEPS (the arena is sized for that many); one step of the\n"
+                         " * input is %s_INPUT_STEP_FLOATS floats. */\n#define %s_MAX_STEPS %lld\n"
+                         "#define %s_INPUT_STEP_FLOATS %lld\n", up, up, up, (long long)c->max_steps, up,
+                      (long long)(in->size / c->max_steps));
+        if (o->varlen)
+            ck_buf_printf(h, "/* The output follows the input's length: steps * %s_OUTPUT_STEP_FLOATS floats. */\n"
+                             "#define %s_OUTPUT_STEP_FLOATS %lld\n", up, up, (long long)(o->size / c->max_steps));
+        ck_buf_printf(h, "\n/* One sample of `steps` steps: in [steps * %s_INPUT_STEP_FLOATS] -> out. Returns\n"
+                         " * 0, 1 when an Embedding id is outside its table, 2 when steps is not in\n"
+                         " * 1..%s_MAX_STEPS. */\nint %s_predict_len(const float *in, long steps, float *out, void *arena);\n",
+                      up, up, n);
+        ck_buf_printf(h, "/* %s_predict and %s_predict_batch below take %s_MAX_STEPS steps. */\n", n, n, up);
+    }
     ck_buf_printf(h, "\n/* One sample: in [%s_INPUT_FLOATS] -> out [%s_OUTPUT_FLOATS]. Returns 0, or 1 when an\n"
                      " * Embedding id is outside its table. */\n", up, up);
     ck_buf_printf(h, "int %s_predict(const float *in, float *out, void *arena);\n", n);
@@ -920,6 +994,10 @@ static void write_source(const ex_ctx *c, bool bin, ck_buf *b)
     if (c->state_floats) { /* the body runs on a work area and one row of states */
         ck_buf_printf(b, "\nstatic int %s_run(const float *in, float *out, float *a, float *st)\n{\n", n);
         ck_buf_put(b, "    (void)a;\n    (void)in;\n");
+    } else if (c->varlen) {
+        ck_buf_printf(b, "\nint %s_predict_len(const float *in, long steps, float *out, void *arena)\n{\n", n);
+        ck_buf_put(b, "    float *a = (float *)arena;\n    (void)a;\n    (void)in;\n");
+        ck_buf_printf(b, "    if (steps < 1 || steps > %lld) return 2;\n", (long long)c->max_steps);
     } else {
         ck_buf_printf(b, "\nint %s_predict(const float *in, float *out, void *arena)\n{\n", n);
         ck_buf_put(b, "    float *a = (float *)arena;\n    (void)a;\n    (void)in;\n");
@@ -930,13 +1008,17 @@ static void write_source(const ex_ctx *c, bool bin, ck_buf *b)
         int v = c->out_vals[k], r = root_of(c, v);
         const ex_value *rv = &c->vals[r];
         if (!(rv->place == EX_OUTPUT && rv->offset == off)) {
-            ck_buf_printf(b, "    /* output %d */\n    k_copy(%s%s%lld, out + %lld, %lld);\n", k,
+            ck_buf_printf(b, "    /* output %d */\n    k_copy(%s%s%lld, out + %lld, %s);\n", k,
                           rv->place == EX_INPUT ? "in" : rv->place == EX_OUTPUT ? "out" : "a", " + ",
-                          (long long)rv->offset, (long long)off, (long long)rv->size);
+                          (long long)rv->offset, (long long)off, ex_rows((ex_ctx *)c, v, 1));
         }
         off += c->vals[v].size;
     }
     ck_buf_put(b, "    return 0;\n}\n\n");
+    if (c->varlen) {
+        ck_buf_printf(b, "int %s_predict(const float *in, float *out, void *arena)\n{\n", n);
+        ck_buf_printf(b, "    return %s_predict_len(in, %lld, out, arena);\n}\n\n", n, (long long)c->max_steps);
+    }
     long long all = (long long)state_total(c), row = (long long)c->state_floats;
     if (row) {
         ck_buf_printf(b, "int %s_predict(const float *in, float *out, void *arena)\n{\n", n);
@@ -1018,13 +1100,31 @@ static ck_status pick_name(ex_ctx *c, const char *given)
     return CK_OK;
 }
 
+/* What the code of an unknown length takes: one input, whose axis 1 it is;
+ * one output when that follows the length; no int8, no stateful layers. */
+static ck_status check_varlen(const ex_ctx *c)
+{
+    const char *m = c->model->base.name;
+    if (c->n_in != 1 || !c->vals[c->in_vals[0]].varlen)
+        return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': an unknown length is exported for models of one input "
+                       "(its axis 1)", m);
+    for (int k = 0; k < c->n_out; k++)
+        if (c->vals[c->out_vals[k]].varlen && c->n_out != 1)
+            return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': output %d has the unknown length and is not the only "
+                           "output", m, k);
+    if (c->int8) return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': int8 export of an unknown length", m);
+    if (c->state_floats)
+        return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': stateful layers with an input of unknown length", m);
+    return CK_OK;
+}
+
 bool ck_export_supports(const char *class_name) { return class_name && ex_find_class(class_name) != NULL; }
 
 ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_opts *opts, ck_export_info *info)
 {
     if (!model || !dir) return ck_fail(CK_ERR_ARG, "ck_model_export_c: model and dir are required");
     if (!model->steps || !model->n_steps) return ck_fail(CK_ERR_STATE, "model '%s': build it before export", model->base.name);
-    ex_ctx c = {.model = model};
+    ex_ctx c = {.model = model, .max_steps = opts && opts->max_steps > 0 ? opts->max_steps : 0};
     ck_status st = pick_name(&c, opts ? opts->name : NULL);
     if (!st) st = ck_model_init_weights(model);
     if (!st && (model->n_inputs > EX_MAX_MODEL_IO || model->n_outputs > EX_MAX_MODEL_IO))
@@ -1037,7 +1137,9 @@ ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_op
     }
     c.n_out = model->n_outputs;
     if (!st) st = walk_model(&c, model, c.in_vals, c.out_vals, true);
-    if (!st && opts && opts->int8) st = calibrate(&c, opts);
+    if (!st && opts && opts->int8)
+        st = c.varlen ? ck_fail(CK_ERR_UNSUPPORTED, "model '%s': int8 export of an unknown length", model->base.name)
+                      : calibrate(&c, opts);
     if (!st) {
         for (int i = 0; i < c.n_in; i++) c.vals[c.in_vals[i]].place = EX_INPUT;
         for (int i = 0; i < c.n_out; i++)
@@ -1047,6 +1149,7 @@ ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_op
         st = run_emitters(&c); /* dry: refusals and scratch, nothing written */
         c.state_floats = c.state_at;
     }
+    if (!st && c.varlen) st = check_varlen(&c);
     if (!st) {
         mark_lifetimes(&c);
         place_io(&c);
