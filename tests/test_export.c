@@ -337,6 +337,25 @@ static const struct {
     {"Bidirectional", "layer=" STATEFUL_LAYER("GRU", "'units': 2, 'stateful': True") ", merge_mode='sum'"},
 };
 
+/* channels_first: the predict cases of tests/golden/channels_first/CASES
+ * (those naming a class; the rest are training cases). */
+static void run_channels_first(void)
+{
+    size_t len;
+    char p[512];
+    char *list = test_read_file(test_path(p, sizeof p, "tests/golden/channels_first/CASES"), &len);
+    CHECK(list != NULL, "missing %s", p);
+    for (char *line = list ? strtok(list, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        json_t *cj = test_load_json("tests/golden/channels_first/%s/case.json", line);
+        bool predict = json_is_string(json_object_get(cj, "class"));
+        json_decref(cj);
+        char dir[512];
+        snprintf(dir, sizeof dir, "tests/golden/channels_first/%s", line);
+        if (predict) run_case("channels_first", line, load_numbered_case, dir);
+    }
+    free(list);
+}
+
 static void run_stateful(void)
 {
     for (size_t i = 0; i < sizeof stateful_cases / sizeof stateful_cases[0]; i++) {
@@ -433,6 +452,7 @@ int main(int argc, char **argv)
     json_t *f;
     json_array_foreach(files, i, f) run_case("seq_models", json_string_value(f), load_file_model, json_string_value(f));
     json_decref(files);
+    run_channels_first();
     run_stateful();
     run_varlen();
     fprintf(stderr, "test_export: %d models exported, compiled (%s%s) and matched; %d refused:\n%s", n_exported,

@@ -8,6 +8,8 @@
  */
 #include "export/export.h"
 
+#include "engine/run.h"
+
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/core_layers.h"
@@ -44,8 +46,10 @@ bool ex_can_fold(const ck_layer *l)
     const char *n = l->cls->class_name;
     if (!strcmp(n, "Dense"))
         return CK_CFG(l, ck_dense_config)->activation.kind == CK_ACT_LINEAR && !CK_CFG(l, ck_dense_config)->quantization_config;
-    for (size_t i = 0; i < sizeof conv / sizeof conv[0]; i++)
-        if (!strcmp(n, conv[i])) return CK_CFG(l, ck_conv_config)->activation.kind == CK_ACT_LINEAR;
+    for (size_t i = 0; i < sizeof conv / sizeof conv[0]; i++) /* channels_first: the channels are not last */
+        if (!strcmp(n, conv[i]))
+            return CK_CFG(l, ck_conv_config)->activation.kind == CK_ACT_LINEAR &&
+                   strcmp(CK_CFG(l, ck_conv_config)->data_format, "channels_first");
     return false;
 }
 
@@ -147,20 +151,13 @@ static ck_status emit_repeat(ex_ctx *c, const ck_layer *l, const ex_step *s)
     return CK_OK;
 }
 
-static ck_status emit_flatten_check(const ck_layer *l, const ck_shape *x)
-{
-    const ck_flatten_config *cf = CK_CFG(l, ck_flatten_config);
-    if (x->rank > 2 && !strcmp(cf->data_format, "channels_first"))
-        return ex_refuse(l, "field 'data_format' 'channels_first' reorders the floats");
-    return CK_OK;
-}
-
 /* ---- convolutions ------------------------------------------------------------------------- */
 static ck_status conv_geom(ex_ctx *c, const ck_layer *l, const ex_step *s, bool transpose, ck_conv_geom *g)
 {
     ck_tensor x = {.shape = *in_shape(c, s, 0)}, y = {.shape = *out_shape(c, s, 0)};
     x.shape.dim[0] = y.shape.dim[0] = 1;
-    ck_status st = ck_conv_geom_of((ck_layer *)l, &x, &y, transpose, NULL, g);
+    ck_exec view;
+    ck_status st = ck_conv_geom_of((ck_layer *)l, &x, &y, transpose, ex_view(s, &view), g);
     if (st) return ex_refuse(l, "%s", ck_errmsg());
     return CK_OK;
 }
@@ -257,7 +254,8 @@ static ck_status emit_pool(ex_ctx *c, const ck_layer *l, const ex_step *s, bool 
     const ck_pool_config *cf = CK_CFG(l, ck_pool_config);
     const ck_shape *x = in_shape(c, s, 0), *y = out_shape(c, s, 0);
     int r = cf->pool_size.n;
-    if (strcmp(cf->data_format, "channels_last") && r > 0) return ex_refuse(l, "field 'data_format' 'channels_first'");
+    if (strcmp(cf->data_format, "channels_last") && r > 0 && !ex_moved(s))
+        return ex_refuse(l, "field 'data_format' 'channels_first'");
     if (x->rank != r + 2) return ex_refuse(l, "input of rank %d", x->rank);
     int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, st[3] = {1, 1, 1}, d[3] = {1, 1, 1},
             pad[3] = {0, 0, 0};
@@ -277,7 +275,7 @@ static ck_status emit_avg_pool(ex_ctx *c, const ck_layer *l, const ex_step *s) {
 
 static ck_status emit_global(ex_ctx *c, const ck_layer *l, const ex_step *s, bool is_max)
 {
-    if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last"))
+    if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last") && !ex_moved(s))
         return ex_refuse(l, "field 'data_format' 'channels_first'");
     int64_t ch = last_dim(in_shape(c, s, 0));
     ex_use(c, "global_pool");
@@ -295,7 +293,8 @@ static ck_status emit_resize(ex_ctx *c, const ck_layer *l, const ex_step *s, int
 {
     const ck_resize_config *cf = CK_CFG(l, ck_resize_config);
     const ck_shape *x = in_shape(c, s, 0), *y = out_shape(c, s, 0);
-    if (r > 1 && strcmp(cf->data_format, "channels_last")) return ex_refuse(l, "field 'data_format' 'channels_first'");
+    if (r > 1 && strcmp(cf->data_format, "channels_last") && !ex_moved(s))
+        return ex_refuse(l, "field 'data_format' 'channels_first'");
     if (x->rank != r + 2) return ex_refuse(l, "input of rank %d", x->rank);
     ck_resize_method m;
     if (op == 2 && r == 2 && strcmp(cf->interpolation, "nearest")) { /* jax.image.resize's kernels */
@@ -797,10 +796,20 @@ static ck_status emit_masking(ex_ctx *c, const ck_layer *l, const ex_step *s)
     return CK_OK;
 }
 
-/* Flatten reorders nothing channels-last: it shares its input's floats. */
+/* Flatten reorders nothing channels-last: it shares its input's floats;
+ * channels_first (not an alias then) flattens with the channels moved last,
+ * as Keras's Flatten does. */
 static ck_status emit_flatten(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
-    return emit_flatten_check(l, in_shape(c, s, 0));
+    const ck_shape *x = in_shape(c, s, 0);
+    if (s->aliased) return CK_OK;
+    int64_t dims[CK_MAX_RANK], perm[CK_MAX_RANK];
+    int r = x->rank - 1;
+    for (int a = 0; a < r; a++) dims[a] = x->dim[a + 1], perm[a] = a == r - 1 ? 0 : a + 1;
+    ex_use(c, "transpose");
+    ex_line(c, "k_transpose(%s, %s, %d, %s, %s);", ex_in(c, s, 0), ex_out(c, s, 0), r, ex_longs(c, l, "dims", dims, r),
+            ex_longs(c, l, "channels_last", perm, r));
+    return CK_OK;
 }
 
 /* ---- recurrent ------------------------------------------------------------------------------------ */
@@ -911,7 +920,8 @@ static ck_status emit_conv_lstm(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const ck_rnn_config *cf = CK_CFG(l, ck_rnn_config);
     const ck_shape *x = in_shape(c, s, 0), *o = out_shape(c, s, 0);
     int r = cf->kernel_size.n;
-    if (strcmp(cf->data_format, "channels_last")) return ex_refuse(l, "field 'data_format' '%s'", cf->data_format);
+    if (strcmp(cf->data_format, "channels_last") && !ex_moved(s))
+        return ex_refuse(l, "field 'data_format' '%s'", cf->data_format);
     if (x->rank != r + 3 || r < 1 || r > 3) return ex_refuse(l, "input of rank %d", x->rank);
     if (ex_val(c, s->in[0])->mask >= 0) return ex_refuse(l, "a Keras mask on the input (as ckeras's engine)");
     if (s->n_in > 1) return ex_refuse(l, "initial states");
@@ -1213,7 +1223,7 @@ static const ex_class classes[] = {
     {"ActivityRegularization", NULL, EX_ALIAS | EX_VARLEN},
     {"Identity", NULL, EX_ALIAS | EX_VARLEN},
     {"Reshape", NULL, EX_ALIAS},
-    {"Flatten", emit_flatten, EX_ALIAS},
+    {"Flatten", emit_flatten, EX_ALIAS | EX_MOVES},
     {"Permute", emit_permute, 0},
     {"RepeatVector", emit_repeat, 0},
     {"Conv1D", emit_conv, 0},

@@ -47,6 +47,12 @@ typedef struct ex_step {
     int fold;                    /* the BatchNormalization step it takes in, or -1 */
     int mask_out;                /* the mask value it writes (Embedding(mask_zero), Masking), or -1 */
     int folded_into;             /* (a BatchNormalization) the step doing its work, or -1 */
+    bool aliased;                /* its output shares input 0's floats: no code      */
+    /* A channels_first layer runs as the engine runs it, on channels-last
+     * copies: in[k] / out[k] are then those copies, and these the model's
+     * values they are moved from / to (-1: not moved). */
+    int moved_in[EX_MAX_IO], moved_out[4];
+    int spatial;                 /* its channels_first spatial axes (0: none moved)  */
 } ex_step;
 
 typedef struct ex_ctx ex_ctx;
@@ -58,6 +64,8 @@ enum {
     EX_INPLACE = 2, /* the kernel may write its output over input 0           */
     EX_VARLEN = 4,  /* the emitter sizes its calls with ex_rows / ex_steps, so
                        it takes values of unknown length                       */
+    EX_MOVES = 8,   /* (an alias) channels_first reorders the floats: then not
+                       an alias, its emitter moves the channels last           */
 };
 
 typedef ck_status (*ex_emit_fn)(ex_ctx *c, const ck_layer *l, const ex_step *s);
@@ -139,6 +147,11 @@ ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const floa
 ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const struct ck_conv_geom *g, const float *w,
                      const float *b, const char *geom, ck_act_kind act);
 
+/* Whether step s runs on channels-last copies of its channels_first tensors
+ * (its layer's data_format then reads as channels_last); the ck_exec that
+ * says so to the layers' geometry helpers. */
+bool ex_moved(const ex_step *s);
+const ck_exec *ex_view(const ex_step *s, ck_exec *scratch);
 /* The refusal of a layer the generated code cannot run: names class, layer, why. */
 ck_status ex_refuse(const ck_layer *l, const char *fmt, ...) CK_PRINTF(2, 3);
 /* Keras activation `kind` applied in place to expr ([rows, cols], the

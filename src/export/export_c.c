@@ -160,6 +160,53 @@ static ck_status value_of_tensor(ex_ctx *c, const ck_layer *l, const ck_ktensor 
     return CK_OK;
 }
 
+/* The channel axis of a tensor of a channels_first layer with `spatial`
+ * spatial axes, right after it; 0 when it has none (as the engine's). */
+static int channel_axis(const ck_shape *sh, int spatial)
+{
+    int a = sh->rank - 1 - spatial;
+    return a >= 1 && a < sh->rank - 1 ? a : 0;
+}
+
+/* A channels-last copy of value v for a channels_first step (-1: none needed). */
+static int moved_copy(ex_ctx *c, int v, int spatial)
+{
+    ck_shape sh = c->vals[v].shape;
+    int a = channel_axis(&sh, spatial);
+    if (!a) return -1;
+    for (int i = a; i < sh.rank - 1; i++) sh.dim[i] = c->vals[v].shape.dim[i + 1];
+    sh.dim[sh.rank - 1] = c->vals[v].shape.dim[a];
+    int m = new_value(c, &sh, c->vals[v].size);
+    if (m >= 0) c->vals[m].mask = c->vals[v].mask;
+    return m;
+}
+
+/* A channels_first step runs, as in ckeras's engine, on channels-last copies
+ * of its inputs and outputs; the transposes are written around its call. */
+static ck_status plan_moves(ex_ctx *c, ex_step *s, int spatial)
+{
+    s->spatial = spatial;
+    for (int k = 0; k < s->n_in + s->n_out; k++) {
+        int *slot = k < s->n_in ? &s->in[k] : &s->out[k - s->n_in];
+        int m = moved_copy(c, *slot, spatial);
+        if (m < 0 && c->nomem) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+        if (m < 0) continue;
+        if (k < s->n_in) s->moved_in[k] = *slot;
+        else s->moved_out[k - s->n_in] = *slot;
+        *slot = m;
+    }
+    return CK_OK;
+}
+
+bool ex_moved(const ex_step *s) { return s->spatial > 0; }
+
+const ck_exec *ex_view(const ex_step *s, ck_exec *scratch)
+{
+    if (!ex_moved(s)) return NULL;
+    *scratch = (ck_exec){.channels_last_view = s->layer};
+    return scratch;
+}
+
 static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, tensor_map *map, bool top)
 {
     if (node->n_inputs > EX_MAX_IO || node->n_outputs > 4)
@@ -175,6 +222,8 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
     ex_step *s = &c->steps[c->n_steps];
     *s = (ex_step){.layer = l, .node = node, .top = top, .n_in = node->n_inputs, .n_out = node->n_outputs,
                    .fold = -1, .folded_into = -1, .mask_out = -1};
+    for (int k = 0; k < EX_MAX_IO; k++) s->moved_in[k] = -1;
+    for (int k = 0; k < 4; k++) s->moved_out[k] = -1;
     for (int k = 0; k < node->n_inputs; k++) {
         if ((s->in[k] = map_get(map, node->inputs[k])) < 0)
             return ck_fail(CK_ERR_STATE, "%s '%s': input %d is computed after it", l->cls->class_name, l->name, k);
@@ -202,10 +251,15 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
             o->mask = s->mask_out;
         }
     }
-    if (ec->flags & EX_ALIAS) {
+    int spatial = l->cls->channels_first ? l->cls->channels_first(l) : 0;
+    if ((ec->flags & EX_ALIAS) && !(spatial > 0 && (ec->flags & EX_MOVES))) {
         if (s->n_in != 1 || s->n_out != 1 || c->vals[s->in[0]].size != c->vals[s->out[0]].size)
             return ex_refuse(l, "expected one input and one output of the same size");
         c->vals[s->out[0]].link = s->in[0];
+        s->aliased = true;
+    } else if (spatial > 0 && !(ec->flags & EX_MOVES)) {
+        ck_status st = plan_moves(c, s, spatial);
+        if (st) return st;
     }
     c->n_steps++;
     return CK_OK;
@@ -249,6 +303,14 @@ static ck_status walk_model(ex_ctx *c, ck_model *m, const int *ins, int *outs, b
 }
 
 /* ---- planning ---------------------------------------------------------------------- */
+/* Whether step s reads value v (directly or through a channels-last copy). */
+static bool step_reads(const ex_step *s, int v)
+{
+    for (int k = 0; k < s->n_in; k++)
+        if (s->in[k] == v || s->moved_in[k] == v) return true;
+    return false;
+}
+
 /* Step s may write its output over input 0: nothing reads input 0's storage
  * after s, it is not a model input or output, and sizes agree. */
 static bool may_overwrite(const ex_ctx *c, const ex_step *s)
@@ -259,8 +321,7 @@ static bool may_overwrite(const ex_ctx *c, const ex_step *s)
         if (root_of(c, v) != r) continue;
         if (c->vals[v].model_output >= 0) return false;
         for (int t = (int)(s - c->steps) + 1; t < c->n_steps; t++)
-            for (int k = 0; k < c->steps[t].n_in; k++)
-                if (c->steps[t].in[k] == v) return false;
+            if (step_reads(&c->steps[t], v)) return false;
     }
     return true;
 }
@@ -279,6 +340,14 @@ static void mark_lifetimes(ex_ctx *c)
             if (r->last < t) r->last = t;
         }
         for (int k = 0; k < s->n_scratch; k++) c->vals[s->scratch[k]].first = c->vals[s->scratch[k]].last = t;
+        for (int k = 0; k < s->n_in + s->n_out; k++) { /* what channels-last copies move from and to */
+            int v = k < s->n_in ? s->moved_in[k] : s->moved_out[k - s->n_in];
+            if (v < 0) continue;
+            ex_value *r = &c->vals[root_of(c, v)];
+            if (r->first < 0 || r->first > t) r->first = t;
+            if (r->last < t) r->last = t;
+            if (k < s->n_in) c->vals[s->in[k]].first = t; /* the copy is written here */
+        }
         for (int k = 0; k < s->n_in; k++) { /* a mask is read where its tensor is */
             int m = c->vals[s->in[k]].mask;
             if (m >= 0 && c->vals[m].last < t) c->vals[m].last = t;
@@ -760,6 +829,30 @@ ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const ch
 }
 
 /* ---- passes ---------------------------------------------------------------------------- */
+/* The transposes around a channels_first step: its inputs' channels moved
+ * last before its call (back: its outputs' moved back after). */
+static void move_channels(ex_ctx *c, ex_step *s, bool back)
+{
+    for (int k = 0; k < (back ? s->n_out : s->n_in); k++) {
+        int from = back ? s->out[k] : s->moved_in[k], to = back ? s->moved_out[k] : s->in[k];
+        if ((back ? s->moved_out[k] : s->moved_in[k]) < 0) continue;
+        const ck_shape *sh = &c->vals[from].shape;
+        int a = channel_axis(back ? &c->vals[to].shape : sh, s->spatial), r = sh->rank - 1;
+        int64_t dims[CK_MAX_RANK], perm[CK_MAX_RANK];
+        for (int i = 0; i < r; i++) dims[i] = sh->dim[i + 1];
+        /* out axis i takes in axis perm[i] (non-batch, 0-based): forward moves
+         * axis a - 1 last, back moves the last axis to a - 1 */
+        for (int i = 0; i < r; i++) {
+            if (back) perm[i] = i < a - 1 ? i : i == a - 1 ? r - 1 : i - 1;
+            else perm[i] = i == r - 1 ? a - 1 : i < a - 1 ? i : i + 1;
+        }
+        ex_use(c, "transpose");
+        ex_line(c, "k_transpose(%s, %s, %d, %s, %s);", storage_expr(c, from), storage_expr(c, to), r,
+                ex_longs(c, s->layer, back ? "dims_moved" : "dims", dims, r),
+                ex_longs(c, s->layer, back ? "channels_back" : "channels_last", perm, r));
+    }
+}
+
 /* A value's shape for a comment: the unknown length as "steps". */
 static void value_shape(const ex_ctx *c, int v, char *out, size_t cap)
 {
@@ -783,14 +876,14 @@ static ck_status run_emitters(ex_ctx *c)
             char a[96];
             ck_buf_printf(&c->body, "    /* %s '%s'", s->layer->cls->class_name, s->layer->name);
             for (int k = 0; k < s->n_in; k++) {
-                value_shape(c, s->in[k], a, sizeof a);
+                value_shape(c, s->moved_in[k] >= 0 ? s->moved_in[k] : s->in[k], a, sizeof a);
                 ck_buf_printf(&c->body, "%s%s", k ? ", " : ": ", a);
             }
             for (int k = 0; k < s->n_out; k++) {
-                value_shape(c, s->out[k], a, sizeof a);
+                value_shape(c, s->moved_out[k] >= 0 ? s->moved_out[k] : s->out[k], a, sizeof a);
                 ck_buf_printf(&c->body, "%s%s", k ? ", " : " -> ", a);
             }
-            ck_buf_put(&c->body, ec->flags & EX_ALIAS ? ", the same floats */\n" : " */\n");
+            ck_buf_put(&c->body, s->aliased ? ", the same floats */\n" : ex_moved(s) ? ", channels moved last */\n" : " */\n");
         }
         if (s->folded_into >= 0) {
             if (c->emitting)
@@ -804,16 +897,18 @@ static ck_status run_emitters(ex_ctx *c)
                     return ex_refuse(s->layer, "its %s %d has the input's unknown length, which this class does not "
                                      "take in exported code", k < s->n_in ? "input" : "output",
                                      k < s->n_in ? k : k - s->n_in);
-        if (!ec->emit || (c->emitting && (ec->flags & EX_ALIAS))) continue;
+        if (!ec->emit || (c->emitting && s->aliased)) continue;
         c->cur = s;
         c->scratch_seen = 0;
+        move_channels(c, s, false);
         ck_status st = ec->emit(c, s->layer, s);
         if (st) return st;
+        move_channels(c, s, true);
         if (c->nomem) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
         if (c->state_error) return ex_refuse(s->layer, "stateful layers of one model built for different batches");
         if (c->varlen_error) return ex_refuse(s->layer, "a size that is not a whole number of the unknown steps");
         if (c->scratch_seen > EX_MAX_SCRATCH) return ex_refuse(s->layer, "needs more than %d scratch buffers", EX_MAX_SCRATCH);
-        c->layer_calls += c->emitting && !(ec->flags & EX_ALIAS);
+        c->layer_calls += c->emitting && !s->aliased;
     }
     return CK_OK;
 }
@@ -831,7 +926,7 @@ static int readers_of(const ex_ctx *c, int v)
 {
     int n = c->vals[v].model_output >= 0;
     for (int t = 0; t < c->n_steps; t++)
-        for (int k = 0; k < c->steps[t].n_in; k++) n += c->steps[t].in[k] == v;
+        for (int k = 0; k < c->steps[t].n_in; k++) n += c->steps[t].in[k] == v || c->steps[t].moved_in[k] == v;
     for (int w = 0; w < c->n_vals; w++) n += w != v && c->vals[w].link == v; /* shared by a rename */
     return n;
 }
@@ -867,7 +962,7 @@ static void plan_in_place(ex_ctx *c)
     for (int t = 0; t < c->n_steps; t++) {
         ex_step *s = &c->steps[t];
         const ex_class *ec = ex_find_class(s->layer->cls->class_name);
-        if ((ec->flags & EX_INPLACE) && s->n_in >= 1 && s->n_out == 1 && c->vals[s->out[0]].link == s->out[0] &&
+        if ((ec->flags & EX_INPLACE) && !ex_moved(s) && s->n_in >= 1 && s->n_out == 1 && c->vals[s->out[0]].link == s->out[0] &&
             may_overwrite(c, s))
             c->vals[s->out[0]].link = root_of(c, s->in[0]);
     }
