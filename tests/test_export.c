@@ -356,6 +356,44 @@ static void run_channels_first(void)
     free(list);
 }
 
+/* What the generated code cannot run is refused naming the class and the
+ * layer, and nothing is written: models of one layer after an input. */
+static const struct {
+    const char *input, *cls, *config;
+    int64_t max_steps;
+    const char *message; /* the refusal names the class and layer so */
+} refusals[] = {
+    {"shape=(None, 3)", "Conv1D", "filters=2, kernel_size=2, name='c1'", 8, "Conv1D 'c1': cannot be exported to C"},
+    {"shape=(None, 3)", "MaxPooling1D", "name='p1'", 8, "MaxPooling1D 'p1': cannot be exported to C"},
+    {"shape=(None, 3)", "LSTM", "units=2, name='r1'", 0, "'input_layer': output shape (None, None, 3)"},
+};
+
+static void run_refusals(void)
+{
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+        char dir[600], p[700];
+        snprintf(dir, sizeof dir, "%s/refused_%zu", work, i);
+        mkdir(dir, 0755);
+        ck_model *m = ck_sequential(NULL);
+        ck_status st = ck_sequential_add(m, ck_layer_new("InputLayer", refusals[i].input));
+        if (!st) st = ck_sequential_add(m, ck_layer_new(refusals[i].cls, refusals[i].config));
+        if (!st) st = ck_model_build(m);
+        CHECK(st == CK_OK, "refusal %zu (%s): %s", i, refusals[i].cls, ck_errmsg());
+        ck_export_opts opts = {.name = "m", .max_steps = refusals[i].max_steps};
+        st = ck_model_export_c(m, dir, &opts, NULL);
+        CHECK(st == CK_ERR_UNSUPPORTED && strstr(ck_errmsg(), refusals[i].message), "refusal %zu (%s): %s: %s", i,
+              refusals[i].cls, st ? "refused" : "exported", st ? ck_errmsg() : "");
+        struct stat sb;
+        bool none = true;
+        for (int k = 0; k < 2; k++) {
+            snprintf(p, sizeof p, "%s/m.%s", dir, k ? "h" : "c");
+            none = none && stat(p, &sb) != 0;
+        }
+        CHECK(none, "refusal %zu (%s): a file was written", i, refusals[i].cls);
+        ck_model_free(m);
+    }
+}
+
 static void run_stateful(void)
 {
     for (size_t i = 0; i < sizeof stateful_cases / sizeof stateful_cases[0]; i++) {
@@ -452,6 +490,7 @@ int main(int argc, char **argv)
     json_t *f;
     json_array_foreach(files, i, f) run_case("seq_models", json_string_value(f), load_file_model, json_string_value(f));
     json_decref(files);
+    run_refusals();
     run_channels_first();
     run_stateful();
     run_varlen();

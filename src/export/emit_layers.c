@@ -803,6 +803,10 @@ static ck_status emit_flatten(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
     const ck_shape *x = in_shape(c, s, 0);
     if (s->aliased) return CK_OK;
+    if (x->rank <= 2 || strcmp(CK_CFG(l, ck_flatten_config)->data_format, "channels_first")) {
+        copy_in_to_out(c, s); /* a slice of a TimeDistributed */
+        return CK_OK;
+    }
     int64_t dims[CK_MAX_RANK], perm[CK_MAX_RANK];
     int r = x->rank - 1;
     for (int a = 0; a < r; a++) dims[a] = x->dim[a + 1], perm[a] = a == r - 1 ? 0 : a + 1;
@@ -979,13 +983,14 @@ static ck_status emit_bidirectional(ex_ctx *c, const ck_layer *l, const ex_step 
 }
 
 /* TimeDistributed of a Dense is that Dense on every step: Dense already maps
- * the last axis of any rank. */
+ * the last axis of any rank; of another class, its call in a loop over the
+ * steps (ex_per_step). */
 static ck_status emit_time_distributed(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
-    if (l->n_sublayers != 1 || strcmp(l->sublayers[0]->cls->class_name, "Dense"))
-        return ex_refuse(l, "wraps %s (only Dense is exported)",
-                         l->n_sublayers ? l->sublayers[0]->cls->class_name : "nothing");
-    return dense_call(c, l, CK_CFG(l->sublayers[0], ck_dense_config), s);
+    if (l->n_sublayers != 1) return ex_refuse(l, "wraps %d layers", l->n_sublayers);
+    if (!strcmp(l->sublayers[0]->cls->class_name, "Dense"))
+        return dense_call(c, l, CK_CFG(l->sublayers[0], ck_dense_config), s);
+    return ex_per_step(c, s, l->sublayers[0]);
 }
 
 /* ---- attention ----------------------------------------------------------------------------------- */

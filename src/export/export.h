@@ -7,7 +7,10 @@
  * (activations), and what remains is packed into one arena by lifetime.
  * Emitters run twice: a dry pass that checks the layer (refusing what the
  * generated code cannot do, before any file is written) and asks for scratch,
- * then the pass that writes code.
+ * then the pass that writes code. A channels_first step runs on channels-last
+ * copies of its values (moved_in/moved_out); stateful layers keep their states
+ * in the arena (ex_state); an input of unknown length is planned at max_steps
+ * and sized by `steps` in the code (ex_rows, ex_steps).
  */
 #ifndef CK_EXPORT_H
 #define CK_EXPORT_H
@@ -30,6 +33,8 @@ typedef struct ex_value {
     float lo, hi;       /* calibrated range (int8 export), when ranged */
     bool ranged;
     int mask;           /* the value holding its Keras mask [steps] (1 kept, 0 masked), or -1 */
+    int64_t step_stride; /* a TimeDistributed slice of its link: step t's floats
+                           start t * step_stride in (0: not a slice)          */
     bool varlen;        /* axis 1 is the input's unknown length: planned at
                            max_steps, sized by `steps` in the code            */
 } ex_value;
@@ -147,6 +152,9 @@ ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const floa
 ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const struct ck_conv_geom *g, const float *w,
                      const float *b, const char *geom, ck_act_kind act);
 
+/* TimeDistributed of any exported class: a C loop over the steps that runs
+ * `inner`'s emitter on one step's slice of s's input and output. */
+ck_status ex_per_step(ex_ctx *c, const ex_step *s, const ck_layer *inner);
 /* Whether step s runs on channels-last copies of its channels_first tensors
  * (its layer's data_format then reads as channels_last); the ck_exec that
  * says so to the layers' geometry helpers. */

@@ -75,6 +75,7 @@ struct ex_ctx {
     int64_t max_steps;      /* the unknown length's bound (0: none allowed) */
     bool varlen;            /* some value has the unknown length            */
     bool varlen_error;      /* an ex_rows that does not divide a step       */
+    int indent;             /* inside a TimeDistributed loop               */
 };
 
 /* ---- values and steps ------------------------------------------------------------- */
@@ -196,6 +197,42 @@ static ck_status plan_moves(ex_ctx *c, ex_step *s, int spatial)
         *slot = m;
     }
     return CK_OK;
+}
+
+/* A slice of value v: one of its steps (axis 1), shaped without that axis. */
+static int step_slice(ex_ctx *c, int v)
+{
+    ck_shape sh = c->vals[v].shape;
+    int64_t steps = sh.dim[1];
+    for (int i = 1; i + 1 < sh.rank; i++) sh.dim[i] = sh.dim[i + 1];
+    sh.rank--;
+    int w = new_value(c, &sh, c->vals[v].size / steps);
+    if (w < 0) return -1;
+    c->vals[w].link = v, c->vals[w].step_stride = c->vals[w].size;
+    return w;
+}
+
+ck_status ex_per_step(ex_ctx *c, const ex_step *s, const ck_layer *inner)
+{
+    const ex_class *ec = ex_find_class(inner->cls->class_name);
+    if (!ec || !ec->emit || s->n_in != 1 || s->n_out != 1 || c->vals[s->in[0]].shape.rank < 3 ||
+        c->vals[s->in[0]].mask >= 0)
+        return ex_refuse(s->layer, "wraps %s, which is exported only alone", inner->cls->class_name);
+    int in = step_slice(c, s->in[0]), out = step_slice(c, s->out[0]);
+    if (in < 0 || out < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    ck_layer view = *inner; /* the wrapper holds the weights, in the inner layer's order */
+    view.weights = s->layer->weights, view.n_weights = s->layer->n_weights;
+    ex_step one = {.layer = &view, .node = s->node, .n_in = 1, .n_out = 1, .in = {in}, .out = {out}, .fold = -1,
+                   .folded_into = -1, .mask_out = -1, .spatial = s->spatial};
+    for (int k = 0; k < EX_MAX_IO; k++) one.moved_in[k] = -1;
+    for (int k = 0; k < 4; k++) one.moved_out[k] = -1;
+    ex_line(c, "for (long t = 0; t < %s; t++) { /* %s '%s' on each step */", ex_steps(c, s->in[0]),
+            inner->cls->class_name, inner->name);
+    c->indent++;
+    ck_status st = ec->emit(c, &view, &one);
+    c->indent--;
+    ex_line(c, "}");
+    return st;
 }
 
 bool ex_moved(const ex_step *s) { return s->spatial > 0; }
@@ -437,8 +474,10 @@ static const char *storage_expr(ex_ctx *c, int v)
     if (!c->emitting) return strcpy(t, "x");
     const ex_value *r = &c->vals[root_of(c, v)];
     static const char *const base[] = {"a", "in", "out"};
-    if (r->offset) snprintf(t, sizeof c->tmp[0], "%s + %lld", base[r->place], (long long)r->offset);
-    else snprintf(t, sizeof c->tmp[0], "%s", base[r->place]);
+    int n = r->offset ? snprintf(t, sizeof c->tmp[0], "%s + %lld", base[r->place], (long long)r->offset)
+                      : snprintf(t, sizeof c->tmp[0], "%s", base[r->place]);
+    if (c->vals[v].step_stride && n > 0 && (size_t)n < sizeof c->tmp[0])
+        snprintf(t + n, sizeof c->tmp[0] - (size_t)n, " + t * %lld", (long long)c->vals[v].step_stride);
     return t;
 }
 
@@ -689,7 +728,7 @@ void ex_line(ex_ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    ck_buf_printf(&c->body, "    %s\n", line);
+    ck_buf_printf(&c->body, "    %s%s\n", c->indent ? "    " : "", line);
 }
 
 const char *ex_str(ex_ctx *c, const char *fmt, ...)
