@@ -178,7 +178,7 @@ static int moved_copy(ex_ctx *c, int v, int spatial)
     for (int i = a; i < sh.rank - 1; i++) sh.dim[i] = c->vals[v].shape.dim[i + 1];
     sh.dim[sh.rank - 1] = c->vals[v].shape.dim[a];
     int m = new_value(c, &sh, c->vals[v].size);
-    if (m >= 0) c->vals[m].mask = c->vals[v].mask;
+    if (m >= 0) c->vals[m].mask = c->vals[v].mask, c->vals[m].varlen = c->vals[v].varlen;
     return m;
 }
 
