@@ -708,6 +708,10 @@ typedef struct ck_export_opts {
     bool int8;
     const float *calibration; /* [calibration_rows, input floats]                   */
     int64_t calibration_rows;
+    /* A model whose input has an unknown length (None time steps, axis 1):
+     * the most steps a call may take; the arena is sized for it and the code
+     * gets NAME_predict_len(in, steps, out, arena). 0: such models are refused. */
+    int64_t max_steps;
 } ck_export_opts;
 typedef struct ck_export_info {
     int64_t arena_bytes;      /* NAME_ARENA_BYTES                                 */

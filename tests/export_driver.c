@@ -4,6 +4,8 @@
  * or raw floats (.bin); the outputs go to OUT as raw floats, and, given a
  * reference .npy (what `ckeras predict` wrote), the largest error relative to
  * max(1, |ref|) is printed and the exit status is 1 above the tolerance.
+ * A model of unknown length (M_MAX_STEPS) runs every row at the length the
+ * environment's STEPS gives (its maximum without it), through m_predict_len.
  * Plain C99 with no ckeras, so any cross compiler builds it (tests/test_export.c,
  * tests/test_export_int8.c, and tests/export_cross.sh under qemu-user). */
 #include "m.h"
@@ -31,9 +33,40 @@ done:
     return data;
 }
 
+/* Floats of one row of the input and of the output; the model's steps. */
+static void row_floats(long *in, long *out, long *steps)
+{
+#ifdef M_MAX_STEPS
+    const char *e = getenv("STEPS");
+    *steps = e ? atol(e) : M_MAX_STEPS;
+    *in = *steps * M_INPUT_STEP_FLOATS;
+#ifdef M_OUTPUT_STEP_FLOATS
+    *out = *steps * M_OUTPUT_STEP_FLOATS;
+#else
+    *out = M_OUTPUT_FLOATS;
+#endif
+#else
+    *in = M_INPUT_FLOATS, *out = M_OUTPUT_FLOATS, *steps = 0;
+#endif
+}
+
+/* Every row through the generated code (m_predict_len for an unknown length). */
+static int predict_rows(const float *x, float *y, long rows, long in, long out, long steps, void *arena)
+{
+#ifdef M_MAX_STEPS
+    long r;
+    for (r = 0; r < rows; r++)
+        if (m_predict_len(x + r * in, steps, y + r * out, arena)) return 1;
+    return 0;
+#else
+    (void)in, (void)out, (void)steps;
+    return m_predict_batch(x, y, rows, arena);
+#endif
+}
+
 int main(int argc, char **argv)
 {
-    long nx = 0, nref = 0, rows, ny, i;
+    long nx = 0, nref = 0, rows, ny, i, in, out, steps;
     float *x, *y, *ref;
     void *arena;
     double worst = 0.0;
@@ -42,15 +75,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s IN OUT [EXPECTED.npy TOLERANCE]\n", argv[0]);
         return 2;
     }
+    row_floats(&in, &out, &steps);
     x = read_floats(argv[1], &nx);
-    if (!x || nx % M_INPUT_FLOATS) {
-        fprintf(stderr, "%s: unreadable, or not rows of %d floats\n", argv[1], M_INPUT_FLOATS);
+    if (!x || nx % in) {
+        fprintf(stderr, "%s: unreadable, or not rows of %ld floats\n", argv[1], in);
         return 1;
     }
-    rows = nx / M_INPUT_FLOATS, ny = rows * M_OUTPUT_FLOATS;
+    rows = nx / in, ny = rows * out;
     y = malloc((size_t)(ny + 1) * sizeof *y);
     arena = malloc(M_ARENA_BYTES + 16);
-    if (!y || !arena || m_predict_batch(x, y, rows, arena)) return 1;
+    if (!y || !arena) return 1;
+#ifdef M_STATE_BYTES
+    m_reset(arena); /* stateful layers: states start at zero, as in a fresh Keras model */
+#endif
+    if (predict_rows(x, y, rows, in, out, steps, arena)) return 1;
     f = fopen(argv[2], "wb");
     if (!f || fwrite(y, sizeof *y, (size_t)ny, f) != (size_t)ny || fclose(f)) return 1;
     if (argc == 3) return 0;

@@ -1,5 +1,5 @@
 /* `ckeras export MODEL --c DIR [--name NAME] [--weights W] [--bin-threshold BYTES]
- * [--int8 --calibrate X.npy]`: the model as NAME.h and NAME.c in DIR, C99 code
+ * [--int8 --calibrate X.npy] [--max-steps N]`: the model as NAME.h and NAME.c in DIR, C99 code
  * needing only libm (ck_model_export_c); --int8 quantizes Dense and Conv layers
  * with the ranges X's rows give. Prints what it wrote: the arena and constant sizes. */
 #include "cli.h"
@@ -30,7 +30,7 @@ int cmd_export(const cli_args *a)
     const char *model = a->pos[0], *dir = cli_str(a, "c"), *weights = cli_str(a, "weights");
     const char *calib = cli_str(a, "calibrate");
     ck_export_opts opts = {.name = cli_str(a, "name"), .bin_threshold = cli_int(a, "bin-threshold", 0),
-                           .int8 = cli_flag(a, "int8")};
+                           .int8 = cli_flag(a, "int8"), .max_steps = cli_int(a, "max-steps", 0)};
     if (opts.int8 != (calib != NULL)) return cli_usage_error(a->cmd, "--int8 and --calibrate go together");
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {

@@ -68,6 +68,10 @@ static const cli_option export_options[] = {
      NULL},
     {"calibrate", CLI_FILE, "FILE", NULL, "rows of model input 0 whose activation ranges set the int8 scales", 0, 0, 0,
      NULL},
+    {"max-steps", CLI_INT, "N", NULL,
+     "for an input of unknown length (None steps): the most steps a call takes; the arena is sized for N and the "
+     "code gets NAME_predict_len(in, steps, out, arena)",
+     0, 1, BIG, NULL},
     {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
 };
 

@@ -8,6 +8,8 @@
  */
 #include "export/export.h"
 
+#include "engine/run.h"
+
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
 #include "layers/core_layers.h"
@@ -33,7 +35,7 @@ static void copy_in_to_out(ex_ctx *c, const ex_step *s)
     const char *x = ex_in(c, s, 0), *y = ex_out(c, s, 0);
     if (ex_emitting(c) && !strcmp(x, y)) return;
     ex_use(c, "copy");
-    ex_line(c, "k_copy(%s, %s, %lld);", x, y, (ll)out_size(c, s, 0));
+    ex_line(c, "k_copy(%s, %s, %s);", x, y, ex_rows(c, s->out[0], 1));
 }
 
 /* ---- a kernel and bias, with a folded BatchNormalization -------------------------------------- */
@@ -44,8 +46,10 @@ bool ex_can_fold(const ck_layer *l)
     const char *n = l->cls->class_name;
     if (!strcmp(n, "Dense"))
         return CK_CFG(l, ck_dense_config)->activation.kind == CK_ACT_LINEAR && !CK_CFG(l, ck_dense_config)->quantization_config;
-    for (size_t i = 0; i < sizeof conv / sizeof conv[0]; i++)
-        if (!strcmp(n, conv[i])) return CK_CFG(l, ck_conv_config)->activation.kind == CK_ACT_LINEAR;
+    for (size_t i = 0; i < sizeof conv / sizeof conv[0]; i++) /* channels_first: the channels are not last */
+        if (!strcmp(n, conv[i]))
+            return CK_CFG(l, ck_conv_config)->activation.kind == CK_ACT_LINEAR &&
+                   strcmp(CK_CFG(l, ck_conv_config)->data_format, "channels_first");
     return false;
 }
 
@@ -103,10 +107,10 @@ static ck_status dense_call(ex_ctx *c, const ck_layer *l, const ck_dense_config 
     ck_free(kb.owned);
     if (st) return st;
     ex_use(c, "dense");
-    const char *y = ex_out(c, s, 0);
-    ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", ex_in(c, s, 0), kb.kernel, kb.bias, y, (ll)rows,
-            (ll)n_in, (ll)cf->units);
-    return ex_activation(c, l, cf->activation.kind, y, rows, cf->units);
+    const char *y = ex_out(c, s, 0), *nrows = ex_rows(c, s->in[0], n_in);
+    ex_line(c, "k_dense(%s, %s, %s, %s, %s, %lld, %lld);", ex_in(c, s, 0), kb.kernel, kb.bias, y, nrows, (ll)n_in,
+            (ll)cf->units);
+    return ex_activation(c, l, cf->activation.kind, y, nrows, cf->units);
 }
 
 static ck_status emit_dense(ex_ctx *c, const ck_layer *l, const ex_step *s)
@@ -119,7 +123,7 @@ static ck_status emit_activation(ex_ctx *c, const ck_layer *l, const ex_step *s)
     copy_in_to_out(c, s);
     int64_t cols = last_dim(out_shape(c, s, 0));
     return ex_activation(c, l, CK_CFG(l, ck_activation_config)->activation.kind, ex_out(c, s, 0),
-                         out_size(c, s, 0) / cols, cols);
+                         ex_rows(c, s->out[0], cols), cols);
 }
 
 static ck_status emit_permute(ex_ctx *c, const ck_layer *l, const ex_step *s)
@@ -147,20 +151,13 @@ static ck_status emit_repeat(ex_ctx *c, const ck_layer *l, const ex_step *s)
     return CK_OK;
 }
 
-static ck_status emit_flatten_check(const ck_layer *l, const ck_shape *x)
-{
-    const ck_flatten_config *cf = CK_CFG(l, ck_flatten_config);
-    if (x->rank > 2 && !strcmp(cf->data_format, "channels_first"))
-        return ex_refuse(l, "field 'data_format' 'channels_first' reorders the floats");
-    return CK_OK;
-}
-
 /* ---- convolutions ------------------------------------------------------------------------- */
 static ck_status conv_geom(ex_ctx *c, const ck_layer *l, const ex_step *s, bool transpose, ck_conv_geom *g)
 {
     ck_tensor x = {.shape = *in_shape(c, s, 0)}, y = {.shape = *out_shape(c, s, 0)};
     x.shape.dim[0] = y.shape.dim[0] = 1;
-    ck_status st = ck_conv_geom_of((ck_layer *)l, &x, &y, transpose, NULL, g);
+    ck_exec view;
+    ck_status st = ck_conv_geom_of((ck_layer *)l, &x, &y, transpose, ex_view(s, &view), g);
     if (st) return ex_refuse(l, "%s", ck_errmsg());
     return CK_OK;
 }
@@ -180,8 +177,8 @@ static const char *conv_bias(ex_ctx *c, const ck_layer *l)
 static ck_status conv_finish(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
     int64_t cols = last_dim(out_shape(c, s, 0));
-    return ex_activation(c, l, CK_CFG(l, ck_conv_config)->activation.kind, ex_out(c, s, 0), out_size(c, s, 0) / cols,
-                         cols);
+    return ex_activation(c, l, CK_CFG(l, ck_conv_config)->activation.kind, ex_out(c, s, 0),
+                         ex_rows(c, s->out[0], cols), cols);
 }
 
 static ck_status emit_conv(ex_ctx *c, const ck_layer *l, const ex_step *s)
@@ -257,7 +254,8 @@ static ck_status emit_pool(ex_ctx *c, const ck_layer *l, const ex_step *s, bool 
     const ck_pool_config *cf = CK_CFG(l, ck_pool_config);
     const ck_shape *x = in_shape(c, s, 0), *y = out_shape(c, s, 0);
     int r = cf->pool_size.n;
-    if (strcmp(cf->data_format, "channels_last") && r > 0) return ex_refuse(l, "field 'data_format' 'channels_first'");
+    if (strcmp(cf->data_format, "channels_last") && r > 0 && !ex_moved(s))
+        return ex_refuse(l, "field 'data_format' 'channels_first'");
     if (x->rank != r + 2) return ex_refuse(l, "input of rank %d", x->rank);
     int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, st[3] = {1, 1, 1}, d[3] = {1, 1, 1},
             pad[3] = {0, 0, 0};
@@ -277,12 +275,12 @@ static ck_status emit_avg_pool(ex_ctx *c, const ck_layer *l, const ex_step *s) {
 
 static ck_status emit_global(ex_ctx *c, const ck_layer *l, const ex_step *s, bool is_max)
 {
-    if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last"))
+    if (strcmp(CK_CFG(l, ck_pool_config)->data_format, "channels_last") && !ex_moved(s))
         return ex_refuse(l, "field 'data_format' 'channels_first'");
     int64_t ch = last_dim(in_shape(c, s, 0));
     ex_use(c, "global_pool");
-    ex_line(c, "k_global_pool(%s, %s, %lld, %lld, %d, %s);", ex_in(c, s, 0), ex_out(c, s, 0),
-            (ll)(in_size(c, s, 0) / ch), (ll)ch, is_max, ex_in_mask(c, s, 0));
+    ex_line(c, "k_global_pool(%s, %s, %s, %lld, %d, %s);", ex_in(c, s, 0), ex_out(c, s, 0), ex_rows(c, s->in[0], ch),
+            (ll)ch, is_max, ex_in_mask(c, s, 0));
     return CK_OK;
 }
 static ck_status emit_gmax(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_global(c, l, s, true); }
@@ -295,7 +293,8 @@ static ck_status emit_resize(ex_ctx *c, const ck_layer *l, const ex_step *s, int
 {
     const ck_resize_config *cf = CK_CFG(l, ck_resize_config);
     const ck_shape *x = in_shape(c, s, 0), *y = out_shape(c, s, 0);
-    if (r > 1 && strcmp(cf->data_format, "channels_last")) return ex_refuse(l, "field 'data_format' 'channels_first'");
+    if (r > 1 && strcmp(cf->data_format, "channels_last") && !ex_moved(s))
+        return ex_refuse(l, "field 'data_format' 'channels_first'");
     if (x->rank != r + 2) return ex_refuse(l, "input of rank %d", x->rank);
     ck_resize_method m;
     if (op == 2 && r == 2 && strcmp(cf->interpolation, "nearest")) { /* jax.image.resize's kernels */
@@ -777,12 +776,12 @@ static ck_status emit_embedding(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const ck_embedding_config *cf = CK_CFG(l, ck_embedding_config);
     if (cf->quantization_config) return ex_refuse(l, "field 'quantization_config' is set");
     ex_use(c, "embedding");
-    ex_line(c, "if (k_embedding(%s, %s, %s, %lld, %lld, %lld)) return 1;", ex_in(c, s, 0),
-            ex_weight(c, l, &l->weights[0]), ex_out(c, s, 0), (ll)in_size(c, s, 0), (ll)cf->input_dim,
+    ex_line(c, "if (k_embedding(%s, %s, %s, %s, %lld, %lld)) return 1;", ex_in(c, s, 0),
+            ex_weight(c, l, &l->weights[0]), ex_out(c, s, 0), ex_rows(c, s->in[0], 1), (ll)cf->input_dim,
             (ll)cf->output_dim);
     if (s->mask_out >= 0) {
         ex_use(c, "mask_nonzero");
-        ex_line(c, "k_mask_nonzero(%s, %s, %lld);", ex_in(c, s, 0), ex_out_mask(c, s), (ll)in_size(c, s, 0));
+        ex_line(c, "k_mask_nonzero(%s, %s, %s);", ex_in(c, s, 0), ex_out_mask(c, s), ex_rows(c, s->in[0], 1));
     }
     return CK_OK;
 }
@@ -792,15 +791,29 @@ static ck_status emit_masking(ex_ctx *c, const ck_layer *l, const ex_step *s)
     int64_t d = last_dim(in_shape(c, s, 0));
     if (s->mask_out < 0) return ex_refuse(l, "no mask planned");
     ex_use(c, "masking");
-    ex_line(c, "k_masking(%s, %s, %s, %lld, %lld, %s);", ex_in(c, s, 0), ex_out(c, s, 0), ex_out_mask(c, s),
-            (ll)(in_size(c, s, 0) / d), (ll)d, ex_float(c, CK_CFG(l, ck_masking_config)->mask_value));
+    ex_line(c, "k_masking(%s, %s, %s, %s, %lld, %s);", ex_in(c, s, 0), ex_out(c, s, 0), ex_out_mask(c, s),
+            ex_rows(c, s->in[0], d), (ll)d, ex_float(c, CK_CFG(l, ck_masking_config)->mask_value));
     return CK_OK;
 }
 
-/* Flatten reorders nothing channels-last: it shares its input's floats. */
+/* Flatten reorders nothing channels-last: it shares its input's floats;
+ * channels_first (not an alias then) flattens with the channels moved last,
+ * as Keras's Flatten does. */
 static ck_status emit_flatten(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
-    return emit_flatten_check(l, in_shape(c, s, 0));
+    const ck_shape *x = in_shape(c, s, 0);
+    if (s->aliased) return CK_OK;
+    if (x->rank <= 2 || strcmp(CK_CFG(l, ck_flatten_config)->data_format, "channels_first")) {
+        copy_in_to_out(c, s); /* a slice of a TimeDistributed */
+        return CK_OK;
+    }
+    int64_t dims[CK_MAX_RANK], perm[CK_MAX_RANK];
+    int r = x->rank - 1;
+    for (int a = 0; a < r; a++) dims[a] = x->dim[a + 1], perm[a] = a == r - 1 ? 0 : a + 1;
+    ex_use(c, "transpose");
+    ex_line(c, "k_transpose(%s, %s, %d, %s, %s);", ex_in(c, s, 0), ex_out(c, s, 0), r, ex_longs(c, l, "dims", dims, r),
+            ex_longs(c, l, "channels_last", perm, r));
+    return CK_OK;
 }
 
 /* ---- recurrent ------------------------------------------------------------------------------------ */
@@ -832,27 +845,41 @@ static int rnn_kind(const ck_layer *l)
 /* One k_rnn call for cell layer `cell` (a layer or Bidirectional's sublayer),
  * its weights l->weights[w0..], named after l. */
 static ck_status rnn_call(ex_ctx *c, const ck_layer *l, const ck_layer *cell, int w0, const char *x, const ck_shape *xs,
-                          const char *mask, const char *h0, const char *c0, const char *seq, const char *h,
+                          const char *steps, const char *mask, const char *h0, const char *c0, const char *seq, const char *h,
                           const char *cc)
 {
     const ck_rnn_config *cf = CK_CFG(cell, ck_rnn_config);
     int kind = rnn_kind(cell);
     if (kind < 0) return ex_refuse(l, "wraps %s, which has no emitter", cell->cls->class_name);
-    if (cf->stateful) return ex_refuse(l, "field 'stateful' (states kept between calls)");
     if (xs->rank != 3) return ex_refuse(l, "input of rank %d", xs->rank);
     int64_t u = cf->units, gu = (kind == 1 ? 4 : kind == 2 ? 3 : 1) * u;
     const char *work = ex_scratch(c, 3 * gu + 2 * u);
+    const char *h_want = h, *c_want = cc, *sh = NULL, *scc = NULL;
+    if (cf->stateful) { /* the states start from and end in the arena's state rows (h, then c) */
+        char hs[64];
+        snprintf(hs, sizeof hs, "%s", ex_state(c, cell, kind == 1 ? 2 * u : u));
+        sh = ex_str(c, "%s", hs);
+        scc = kind == 1 ? ex_str(c, "%s + %lld", hs, (ll)u) : "NULL";
+        if (!strcmp(h0, "NULL")) h0 = sh;
+        if (!strcmp(c0, "NULL")) c0 = scc;
+        h = sh, cc = scc;
+    }
     ck_status st = CK_OK;
     const char *act = act_fn(c, l, cf->activation.kind, &st);
     const char *rec = kind == 0 ? "k_act_linear" : act_fn(c, l, cf->recurrent_activation.kind, &st);
     if (kind == 0) ex_use(c, "act_linear");
     if (st) return st;
     ex_use(c, "rnn");
-    ex_line(c, "k_rnn(%d, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %lld, %lld, %lld, %d, %s, %s, %s, %d, %s);", kind, x,
+    ex_line(c, "k_rnn(%d, %s, %s, %s, %s, %d, %s, %s, %s, %s, %s, %s, %lld, %lld, %d, %s, %s, %s, %d, %s);", kind, x,
             ex_weight(c, l, &l->weights[w0]), ex_weight(c, l, &l->weights[w0 + 1]),
             cf->use_bias ? ex_weight(c, l, &l->weights[w0 + 2]) : "NULL", cf->reset_after && kind == 2, h0, c0, seq, h,
-            cc, (ll)xs->dim[1], (ll)xs->dim[2], (ll)u, cf->go_backwards, act, rec, mask, cf->zero_output_for_mask,
+            cc, steps, (ll)xs->dim[2], (ll)u, cf->go_backwards, act, rec, mask, cf->zero_output_for_mask,
             work);
+    if (cf->stateful) { /* the wanted final states are copies of the kept ones */
+        if (strcmp(h_want, "NULL") || strcmp(c_want, "NULL")) ex_use(c, "copy");
+        if (strcmp(h_want, "NULL")) ex_line(c, "k_copy(%s, %s, %lld);", sh, h_want, (ll)u);
+        if (strcmp(c_want, "NULL")) ex_line(c, "k_copy(%s, %s, %lld);", scc, c_want, (ll)u);
+    }
     return CK_OK;
 }
 
@@ -865,11 +892,66 @@ static ck_status emit_rnn(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const char *seq = cf->return_sequences ? ex_out(c, s, 0) : "NULL";
     const char *h = !cf->return_sequences ? ex_out(c, s, 0) : s->n_out > 1 ? ex_out(c, s, 1) : "NULL";
     const char *cc = kind == 1 && s->n_out > 2 ? ex_out(c, s, 2) : "NULL";
-    ck_status st = rnn_call(c, l, l, 0, ex_in(c, s, 0), in_shape(c, s, 0), ex_in_mask(c, s, 0), h0, c0, seq, h, cc);
+    ck_status st = rnn_call(c, l, l, 0, ex_in(c, s, 0), in_shape(c, s, 0), ex_steps(c, s->in[0]), ex_in_mask(c, s, 0),
+                            h0, c0, seq, h, cc);
     if (st) return st;
     if (!cf->return_sequences && s->n_out > 1) {
         ex_use(c, "copy");
         ex_line(c, "k_copy(%s, %s, %lld);", ex_out(c, s, 0), ex_out(c, s, 1), (ll)cf->units);
+    }
+    return CK_OK;
+}
+
+/* A conv geometry of rank r (padded to 3 with leading 1s) from spatial extents. */
+static void lstm_geom(ck_conv_geom *g, int r, const int64_t *in_sp, const int64_t *out_sp, int64_t cin, int64_t cout,
+                      const ck_ints *k, const ck_ints *st, const ck_ints *d, const char *padding)
+{
+    *g = (ck_conv_geom){.batch = 1, .cin = cin, .cout = cout, .groups = 1, .mult = 1};
+    for (int a = 0; a < 3; a++) g->in[a] = g->out[a] = g->k[a] = g->s[a] = g->d[a] = 1, g->pad[a] = 0;
+    for (int i = 0; i < r; i++) {
+        int a = 3 - r + i;
+        g->in[a] = in_sp[i], g->out[a] = out_sp[i], g->k[a] = k->v[i];
+        g->s[a] = st ? st->v[i] : 1, g->d[a] = d ? d->v[i] : 1;
+        g->pad[a] = ck_pad_before(g->in[a], g->out[a], g->k[a], g->s[a], g->d[a], padding);
+    }
+}
+
+/* ConvLSTM1D/2D: as the engine (layers/conv_lstm_run.c), the input
+ * convolution with the layer's strides, padding and dilation, the recurrent
+ * one "same" with stride 1, per step in k_conv_lstm. */
+static ck_status emit_conv_lstm(ex_ctx *c, const ck_layer *l, const ex_step *s)
+{
+    const ck_rnn_config *cf = CK_CFG(l, ck_rnn_config);
+    const ck_shape *x = in_shape(c, s, 0), *o = out_shape(c, s, 0);
+    int r = cf->kernel_size.n;
+    if (strcmp(cf->data_format, "channels_last") && !ex_moved(s))
+        return ex_refuse(l, "field 'data_format' '%s'", cf->data_format);
+    if (x->rank != r + 3 || r < 1 || r > 3) return ex_refuse(l, "input of rank %d", x->rank);
+    if (ex_val(c, s->in[0])->mask >= 0) return ex_refuse(l, "a Keras mask on the input (as ckeras's engine)");
+    if (s->n_in > 1) return ex_refuse(l, "initial states");
+    if (cf->stateful) return ex_refuse(l, "field 'stateful' (ckeras's engine does not carry ConvLSTM states)");
+    int64_t F = cf->units, in_sp[3], out_sp[3], P = 1, T = x->dim[1];
+    for (int i = 0; i < r; i++) in_sp[i] = x->dim[2 + i], out_sp[i] = o->dim[o->rank - 1 - r + i], P *= out_sp[i];
+    ck_conv_geom gx, gh;
+    lstm_geom(&gx, r, in_sp, out_sp, x->dim[r + 2], 4 * F, &cf->kernel_size, &cf->strides, &cf->dilation_rate,
+              cf->padding);
+    lstm_geom(&gh, r, out_sp, out_sp, F, 4 * F, &cf->kernel_size, NULL, NULL, "same");
+    ck_status st = CK_OK;
+    const char *act = act_fn(c, l, cf->activation.kind, &st);
+    const char *rec = act_fn(c, l, cf->recurrent_activation.kind, &st);
+    if (st) return st;
+    const char *work = ex_scratch(c, 2 * P * 4 * F + 2 * P * F);
+    const char *seq = cf->return_sequences ? ex_out(c, s, 0) : "NULL";
+    const char *h = !cf->return_sequences ? ex_out(c, s, 0) : s->n_out > 1 ? ex_out(c, s, 1) : "NULL";
+    const char *cc = s->n_out > 2 ? ex_out(c, s, 2) : "NULL";
+    ex_use(c, "conv_lstm");
+    ex_line(c, "k_conv_lstm(%s, %s, %s, %s, NULL, NULL, %s, %s, %s, %lld, %lld, &%s, &%s, %d, %s, %s, %s);",
+            ex_in(c, s, 0), ex_weight(c, l, &l->weights[0]), ex_weight(c, l, &l->weights[1]),
+            cf->use_bias ? ex_weight(c, l, &l->weights[2]) : "NULL", seq, h, cc, (ll)T, (ll)(in_size(c, s, 0) / T),
+            geom_name(c, l, &gx), geom_name(c, l, &gh), cf->go_backwards, act, rec, work);
+    if (!cf->return_sequences && s->n_out > 1) {
+        ex_use(c, "copy");
+        ex_line(c, "k_copy(%s, %s, %lld);", ex_out(c, s, 0), ex_out(c, s, 1), (ll)(P * F));
     }
     return CK_OK;
 }
@@ -884,45 +966,36 @@ static ck_status emit_bidirectional(ex_ctx *c, const ck_layer *l, const ex_step 
     if (l->n_sublayers != 2 || s->n_out != (m == 4 ? 2 : 1)) return ex_refuse(l, "return_state");
     const ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
     const ck_shape *fo = &f->out_shapes[0];
-    int64_t steps = fo->rank >= 3 ? fo->dim[1] : 1, d = fo->dim[fo->rank - 1];
-    const char *fs = ex_scratch(c, steps * d), *bs = ex_scratch(c, steps * d);
     bool seq = CK_CFG(f, ck_rnn_config)->return_sequences;
-    const char *mask = ex_in_mask(c, s, 0);
-    ck_status st = rnn_call(c, l, f, 0, ex_in(c, s, 0), in_shape(c, s, 0), mask, "NULL", "NULL", seq ? fs : "NULL",
-                            seq ? "NULL" : fs, "NULL");
+    int64_t steps = seq ? in_shape(c, s, 0)->dim[1] : 1, d = fo->dim[fo->rank - 1];
+    const char *fs = ex_scratch(c, steps * d), *bs = ex_scratch(c, steps * d);
+    const char *mask = ex_in_mask(c, s, 0), *n_steps = ex_steps(c, s->in[0]);
+    ck_status st = rnn_call(c, l, f, 0, ex_in(c, s, 0), in_shape(c, s, 0), n_steps, mask, "NULL", "NULL",
+                            seq ? fs : "NULL", seq ? "NULL" : fs, "NULL");
     if (!st)
-        st = rnn_call(c, l, b, f->n_weights, ex_in(c, s, 0), in_shape(c, s, 0), mask, "NULL", "NULL",
+        st = rnn_call(c, l, b, f->n_weights, ex_in(c, s, 0), in_shape(c, s, 0), n_steps, mask, "NULL", "NULL",
                       seq ? bs : "NULL", seq ? "NULL" : bs, "NULL");
     if (st) return st;
     ex_use(c, "bidi_merge");
-    ex_line(c, "k_bidi_merge(%s, %s, %s, %s, %lld, %lld, %d);", fs, bs, ex_out(c, s, 0),
-            m == 4 ? ex_out(c, s, 1) : "NULL", (ll)steps, (ll)d, m);
+    ex_line(c, "k_bidi_merge(%s, %s, %s, %s, %s, %lld, %d);", fs, bs, ex_out(c, s, 0),
+            m == 4 ? ex_out(c, s, 1) : "NULL", seq ? n_steps : "1", (ll)d, m);
     return CK_OK;
 }
 
 /* TimeDistributed of a Dense is that Dense on every step: Dense already maps
- * the last axis of any rank. */
+ * the last axis of any rank; of another class, its call in a loop over the
+ * steps (ex_per_step). */
 static ck_status emit_time_distributed(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
-    if (l->n_sublayers != 1 || strcmp(l->sublayers[0]->cls->class_name, "Dense"))
-        return ex_refuse(l, "wraps %s (only Dense is exported)",
-                         l->n_sublayers ? l->sublayers[0]->cls->class_name : "nothing");
-    return dense_call(c, l, CK_CFG(l->sublayers[0], ck_dense_config), s);
+    if (l->n_sublayers != 1) return ex_refuse(l, "wraps %d layers", l->n_sublayers);
+    if (!strcmp(l->sublayers[0]->cls->class_name, "Dense"))
+        return dense_call(c, l, CK_CFG(l->sublayers[0], ck_dense_config), s);
+    return ex_per_step(c, s, l->sublayers[0]);
 }
 
 /* ---- attention ----------------------------------------------------------------------------------- */
-/* Attention layers read their inputs' Keras masks; those are not exported. */
-static ck_status refuse_masks(ex_ctx *c, const ck_layer *l, const ex_step *s)
-{
-    for (int k = 0; k < s->n_in; k++)
-        if (ex_val(c, s->in[k])->mask >= 0) return ex_refuse(l, "input %d carries a Keras mask", k);
-    return CK_OK;
-}
-
 static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
-    ck_status st = refuse_masks(c, l, s);
-    if (st) return st;
     const ck_attention_config *cf = CK_CFG(l, ck_attention_config);
     bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
     bool concat = !additive && !strcmp(cf->score_mode, "concat");
@@ -936,9 +1009,10 @@ static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
     float csw = concat ? l->weights[w].value[0] : 1.0f;
     const char *sc = ex_scratch(c, q->dim[1] * v->dim[1]);
     ex_use(c, "attention");
-    ex_line(c, "k_attention(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %d, %s, %s, %s);", ex_in(c, s, 0),
+    ex_line(c, "k_attention(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %d, %s, %s, %s, %s, %s);", ex_in(c, s, 0),
             ex_in(c, s, s->n_in > 2 ? 2 : 1), ex_in(c, s, 1), ex_out(c, s, 0), (ll)q->dim[1], (ll)v->dim[1],
-            (ll)q->dim[2], (ll)v->dim[2], additive ? 2 : concat, scale, ex_float(c, csw), sc);
+            (ll)q->dim[2], (ll)v->dim[2], additive ? 2 : concat, scale, ex_float(c, csw), ex_in_mask(c, s, 0),
+            ex_in_mask(c, s, 1), sc);
     return CK_OK;
 }
 
@@ -1016,16 +1090,79 @@ static ck_status emit_einsum_dense(ex_ctx *c, const ck_layer *l, const ex_step *
                 ex_longs(c, l, "bias_strides", bst, y->rank - 1), out, y->rank - 1, ex_longs(c, l, "dims", yd, y->rank - 1));
     }
     int64_t cols = last_dim(y);
-    return ex_activation(c, l, cf->activation.kind, out, out_size(c, s, 0) / cols, cols);
+    return ex_activation(c, l, cf->activation.kind, out, ex_rows(c, s->out[0], cols), cols);
 }
 
-/* MultiHeadAttention (one attended axis: rank-3 inputs) and
- * GroupedQueryAttention: the query, key, value and output projections are
- * Dense products (their kernels [in, heads, dim] flattened), around k_mha. */
+/* Offsets of (block g, position i) in a projected tensor [mid.., heads, d] of
+ * one sample, as the engine's split_offsets gathers them: blocks run over the
+ * head (fastest) and the mid axes not attended, positions over the attended
+ * ones. Returns the number of blocks; *positions the number of positions. */
+static int64_t mha_split(const ck_shape *x, const bool *att, int64_t heads, int64_t d, int64_t *outer,
+                         int64_t *inner, int64_t *positions)
+{
+    int r = x->rank - 2;
+    int64_t stride[CK_MAX_RANK], st = heads * d, no = heads, ni = 1;
+    for (int a = r - 1; a >= 0; a--) stride[a] = st, st *= x->dim[a + 1];
+    for (int a = 0; a < r; a++) *(att[a] ? &ni : &no) *= x->dim[a + 1];
+    for (int64_t o = 0; outer && o < no; o++) {
+        int64_t rem = o / heads, off = (o % heads) * d;
+        for (int a = r - 1; a >= 0; a--)
+            if (!att[a]) off += (rem % x->dim[a + 1]) * stride[a], rem /= x->dim[a + 1];
+        outer[o] = off;
+    }
+    for (int64_t i = 0; inner && i < ni; i++) {
+        int64_t rem = i, off = 0;
+        for (int a = r - 1; a >= 0; a--)
+            if (att[a]) off += (rem % x->dim[a + 1]) * stride[a], rem /= x->dim[a + 1];
+        inner[i] = off;
+    }
+    *positions = ni;
+    return no;
+}
+
+/* k_mha_axes of MultiHeadAttention over its attention_axes (any rank): the
+ * offset tables of each projection, made here. */
+static ck_status emit_mha_axes(ex_ctx *c, const ck_layer *l, const ck_shape *q, const ck_shape *k,
+                               int64_t H, int64_t kd, int64_t vd, const char *const *p, const char *sc)
+{
+    const ck_ints *axes = &CK_CFG(l, ck_mha_config)->attention_axes;
+    bool att[CK_MAX_RANK] = {0};
+    for (int i = 0; i < axes->n; i++) {
+        if (axes->v[i] < 1 || axes->v[i] > q->rank - 2) return ex_refuse(l, "field 'attention_axes'");
+        att[axes->v[i] - 1] = true;
+    }
+    int64_t tq, tk, groups = mha_split(q, att, H, kd, NULL, NULL, &tq);
+    if (mha_split(k, att, H, kd, NULL, NULL, &tk) != groups) return ex_refuse(l, "query and key blocks differ");
+    if (!ex_emitting(c)) return CK_OK;
+    int64_t *t = ck_malloc((size_t)(2 * groups + tq + tk + 1) * sizeof *t);
+    if (!t) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    const ck_shape *sh[4] = {q, k, k, q};
+    const int64_t d[4] = {kd, kd, vd, vd};
+    static const char *const tag[4] = {"q", "k", "v", "o"};
+    char names[8][96];
+    for (int i = 0; i < 4; i++) {
+        int64_t n_in;
+        mha_split(sh[i], att, H, d[i], t, t + groups, &n_in);
+        char o_tag[16], i_tag[16];
+        snprintf(o_tag, sizeof o_tag, "%s_outer", tag[i]);
+        snprintf(i_tag, sizeof i_tag, "%s_inner", tag[i]);
+        snprintf(names[2 * i], sizeof names[0], "%s", ex_longs(c, l, o_tag, t, (int)groups));
+        snprintf(names[2 * i + 1], sizeof names[0], "%s", ex_longs(c, l, i_tag, t + groups, (int)n_in));
+    }
+    ck_free(t);
+    ex_use(c, "mha_axes");
+    ex_line(c, "k_mha_axes(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %lld, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);", p[0],
+            p[1], p[2], p[3], (ll)groups, (ll)tq, (ll)tk, (ll)kd, (ll)vd, names[0], names[1], names[2], names[3],
+            names[4], names[5], names[6], names[7], ex_float(c, 1.0f / sqrtf((float)kd)), sc);
+    return CK_OK;
+}
+
+/* MultiHeadAttention and GroupedQueryAttention: the query, key, value and
+ * output projections are Dense products over the last axis (their kernels
+ * [in, heads, dim] flattened), around k_mha (one attended axis, rank 3, with
+ * Keras masks) or k_mha_axes (attention_axes of higher ranks). */
 static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
 {
-    ck_status st = refuse_masks(c, l, s);
-    if (st) return st;
     const ck_mha_config *cf = CK_CFG(l, ck_mha_config);
     bool gqa = !strcmp(l->cls->class_name, "GroupedQueryAttention");
     if (s->n_in < 2 || s->n_in > 3 || s->n_out != 1) return ex_refuse(l, "%d inputs, %d outputs", s->n_in, s->n_out);
@@ -1033,12 +1170,17 @@ static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
         return ex_refuse(l, "use_causal_mask");
     if (!gqa && cf->use_gate) return ex_refuse(l, "field 'use_gate'");
     const ck_shape *q = in_shape(c, s, 0), *v = in_shape(c, s, 1), *k = in_shape(c, s, s->n_in > 2 ? 2 : 1);
-    if (q->rank != 3 || v->rank != 3 || k->rank != 3)
-        return ex_refuse(l, "inputs of rank %d (only one attended axis is exported)", q->rank);
+    if (q->rank < 3 || v->rank != q->rank || k->rank != q->rank || (gqa && q->rank != 3))
+        return ex_refuse(l, "inputs of rank %d", q->rank);
+    bool masked = false;
+    for (int i = 0; i < s->n_in; i++) masked = masked || ex_val(c, s->in[i])->mask >= 0;
+    if (masked && q->rank != 3) /* as ckeras's engine */
+        return ex_refuse(l, "Keras masks on inputs of rank %d", q->rank);
     int64_t hq = gqa ? cf->num_query_heads : cf->num_heads, hk = gqa ? cf->num_key_value_heads : cf->num_heads;
     int64_t kd = gqa ? cf->head_dim : cf->key_dim;
     int64_t vd = gqa ? cf->head_dim : cf->value_dim == CK_INT_NULL ? cf->key_dim : cf->value_dim;
-    int64_t tq = q->dim[1], tk = k->dim[1], nout = out_size(c, s, 0) / tq;
+    int64_t tq = in_size(c, s, 0) / q->dim[q->rank - 1], tk = in_size(c, s, 1) / v->dim[v->rank - 1];
+    int64_t nout = out_size(c, s, 0) / tq;
     if (hk < 1 || hq % hk) return ex_refuse(l, "heads %lld and %lld", (ll)hq, (ll)hk);
     int w = 0;
     const ck_weight *wt[8] = {0};
@@ -1050,15 +1192,23 @@ static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const char *po = ex_scratch(c, tq * hq * vd), *sc = ex_scratch(c, tq * tk);
     const char *x[3] = {ex_in(c, s, 0), ex_in(c, s, s->n_in > 2 ? 2 : 1), ex_in(c, s, 1)};
     const char *dst[4] = {pq, pk, pv, ex_out(c, s, 0)};
-    const int64_t rows[4] = {tq, tk, tk, tq}, n_in[4] = {q->dim[2], k->dim[2], v->dim[2], hq * vd};
+    const int64_t rows[4] = {tq, tk, tk, tq};
+    const int64_t n_in[4] = {q->dim[q->rank - 1], k->dim[k->rank - 1], v->dim[v->rank - 1], hq * vd};
     const int64_t n_out[4] = {hq * kd, hk * kd, hk * vd, nout};
     ex_use(c, "dense");
-    ex_use(c, "mha");
     for (int i = 0; i < 3; i++)
         ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", x[i], ex_weight(c, l, wt[2 * i]),
                 wt[2 * i + 1] ? ex_weight(c, l, wt[2 * i + 1]) : "NULL", dst[i], (ll)rows[i], (ll)n_in[i], (ll)n_out[i]);
-    ex_line(c, "k_mha(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s);", pq, pk, pv, po, (ll)tq, (ll)tk,
-            (ll)hq, (ll)hk, (ll)kd, (ll)vd, ex_float(c, 1.0f / sqrtf((float)kd)), sc);
+    if (q->rank > 3) {
+        const char *p[4] = {pq, pk, pv, po};
+        ck_status st = emit_mha_axes(c, l, q, k, hq, kd, vd, p, sc);
+        if (st) return st;
+    } else {
+        ex_use(c, "mha");
+        ex_line(c, "k_mha(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s, %s, %s, %s);", pq, pk, pv, po,
+                (ll)tq, (ll)tk, (ll)hq, (ll)hk, (ll)kd, (ll)vd, ex_float(c, 1.0f / sqrtf((float)kd)), ex_in_mask(c, s, 0),
+                ex_in_mask(c, s, 1), s->n_in > 2 ? ex_in_mask(c, s, 2) : "NULL", sc);
+    }
     ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", po, ex_weight(c, l, wt[6]),
             wt[7] ? ex_weight(c, l, wt[7]) : "NULL", dst[3], (ll)rows[3], (ll)n_in[3], (ll)n_out[3]);
     return CK_OK;
@@ -1066,19 +1216,19 @@ static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
 
 /* ---- the table ------------------------------------------------------------------------------------- */
 static const ex_class classes[] = {
-    {"Dense", emit_dense, 0},
-    {"Activation", emit_activation, EX_INPLACE},
-    {"Dropout", NULL, EX_ALIAS},
-    {"SpatialDropout1D", NULL, EX_ALIAS},
+    {"Dense", emit_dense, EX_VARLEN},
+    {"Activation", emit_activation, EX_INPLACE | EX_VARLEN},
+    {"Dropout", NULL, EX_ALIAS | EX_VARLEN},
+    {"SpatialDropout1D", NULL, EX_ALIAS | EX_VARLEN},
     {"SpatialDropout2D", NULL, EX_ALIAS},
     {"SpatialDropout3D", NULL, EX_ALIAS},
-    {"GaussianNoise", NULL, EX_ALIAS},
-    {"GaussianDropout", NULL, EX_ALIAS},
-    {"AlphaDropout", NULL, EX_ALIAS},
-    {"ActivityRegularization", NULL, EX_ALIAS},
-    {"Identity", NULL, EX_ALIAS},
+    {"GaussianNoise", NULL, EX_ALIAS | EX_VARLEN},
+    {"GaussianDropout", NULL, EX_ALIAS | EX_VARLEN},
+    {"AlphaDropout", NULL, EX_ALIAS | EX_VARLEN},
+    {"ActivityRegularization", NULL, EX_ALIAS | EX_VARLEN},
+    {"Identity", NULL, EX_ALIAS | EX_VARLEN},
     {"Reshape", NULL, EX_ALIAS},
-    {"Flatten", emit_flatten, EX_ALIAS},
+    {"Flatten", emit_flatten, EX_ALIAS | EX_MOVES},
     {"Permute", emit_permute, 0},
     {"RepeatVector", emit_repeat, 0},
     {"Conv1D", emit_conv, 0},
@@ -1097,10 +1247,10 @@ static const ex_class classes[] = {
     {"AveragePooling1D", emit_avg_pool, 0},
     {"AveragePooling2D", emit_avg_pool, 0},
     {"AveragePooling3D", emit_avg_pool, 0},
-    {"GlobalMaxPooling1D", emit_gmax, 0},
+    {"GlobalMaxPooling1D", emit_gmax, EX_VARLEN},
     {"GlobalMaxPooling2D", emit_gmax, 0},
     {"GlobalMaxPooling3D", emit_gmax, 0},
-    {"GlobalAveragePooling1D", emit_gavg, 0},
+    {"GlobalAveragePooling1D", emit_gavg, EX_VARLEN},
     {"GlobalAveragePooling2D", emit_gavg, 0},
     {"GlobalAveragePooling3D", emit_gavg, 0},
     {"ZeroPadding1D", emit_zp1, 0},
@@ -1137,13 +1287,15 @@ static const ex_class classes[] = {
     {"Dot", emit_dot, 0},
     {"Divide", emit_divide, 0},
     {"TrueDivide", emit_divide, 0},
-    {"Embedding", emit_embedding, 0},
-    {"Masking", emit_masking, 0},
-    {"SimpleRNN", emit_rnn, 0},
-    {"LSTM", emit_rnn, 0},
-    {"GRU", emit_rnn, 0},
-    {"Bidirectional", emit_bidirectional, 0},
-    {"TimeDistributed", emit_time_distributed, 0},
+    {"Embedding", emit_embedding, EX_VARLEN},
+    {"Masking", emit_masking, EX_VARLEN},
+    {"SimpleRNN", emit_rnn, EX_VARLEN},
+    {"LSTM", emit_rnn, EX_VARLEN},
+    {"GRU", emit_rnn, EX_VARLEN},
+    {"ConvLSTM1D", emit_conv_lstm, 0},
+    {"ConvLSTM2D", emit_conv_lstm, 0},
+    {"Bidirectional", emit_bidirectional, EX_VARLEN},
+    {"TimeDistributed", emit_time_distributed, EX_VARLEN},
     {"Attention", emit_attention, 0},
     {"AdditiveAttention", emit_attention, 0},
     {"MultiHeadAttention", emit_mha, 0},

@@ -7,7 +7,10 @@
  * (activations), and what remains is packed into one arena by lifetime.
  * Emitters run twice: a dry pass that checks the layer (refusing what the
  * generated code cannot do, before any file is written) and asks for scratch,
- * then the pass that writes code.
+ * then the pass that writes code. A channels_first step runs on channels-last
+ * copies of its values (moved_in/moved_out); stateful layers keep their states
+ * in the arena (ex_state); an input of unknown length is planned at max_steps
+ * and sized by `steps` in the code (ex_rows, ex_steps).
  */
 #ifndef CK_EXPORT_H
 #define CK_EXPORT_H
@@ -30,6 +33,10 @@ typedef struct ex_value {
     float lo, hi;       /* calibrated range (int8 export), when ranged */
     bool ranged;
     int mask;           /* the value holding its Keras mask [steps] (1 kept, 0 masked), or -1 */
+    int64_t step_stride; /* a TimeDistributed slice of its link: step t's floats
+                           start t * step_stride in (0: not a slice)          */
+    bool varlen;        /* axis 1 is the input's unknown length: planned at
+                           max_steps, sized by `steps` in the code            */
 } ex_value;
 
 #define EX_MAX_IO CK_LAYER_SHAPES
@@ -45,6 +52,12 @@ typedef struct ex_step {
     int fold;                    /* the BatchNormalization step it takes in, or -1 */
     int mask_out;                /* the mask value it writes (Embedding(mask_zero), Masking), or -1 */
     int folded_into;             /* (a BatchNormalization) the step doing its work, or -1 */
+    bool aliased;                /* its output shares input 0's floats: no code      */
+    /* A channels_first layer runs as the engine runs it, on channels-last
+     * copies: in[k] / out[k] are then those copies, and these the model's
+     * values they are moved from / to (-1: not moved). */
+    int moved_in[EX_MAX_IO], moved_out[4];
+    int spatial;                 /* its channels_first spatial axes (0: none moved)  */
 } ex_step;
 
 typedef struct ex_ctx ex_ctx;
@@ -54,6 +67,10 @@ enum {
     EX_ALIAS = 1,   /* the output is the input's floats unchanged: no code (emit,
                        if any, only checks the layer, in the dry pass)          */
     EX_INPLACE = 2, /* the kernel may write its output over input 0           */
+    EX_VARLEN = 4,  /* the emitter sizes its calls with ex_rows / ex_steps, so
+                       it takes values of unknown length                       */
+    EX_MOVES = 8,   /* (an alias) channels_first reorders the floats: then not
+                       an alias, its emitter moves the channels last           */
 };
 
 typedef ck_status (*ex_emit_fn)(ex_ctx *c, const ck_layer *l, const ex_step *s);
@@ -87,8 +104,17 @@ const char *ex_out(ex_ctx *c, const ex_step *s, int k);
  * mask this step writes (its class makes a new one). */
 const char *ex_in_mask(ex_ctx *c, const ex_step *s, int k);
 const char *ex_out_mask(ex_ctx *c, const ex_step *s);
+/* Value v's floats divided by `per`, as a C expression: a number, or a
+ * multiple of `steps` when v has the unknown length (then `per` must divide
+ * one step's floats; the step is refused otherwise). */
+const char *ex_rows(ex_ctx *c, int v, int64_t per);
+/* Value v's axis 1 (its steps) as a C expression. */
+const char *ex_steps(ex_ctx *c, int v);
 /* A scratch buffer of `floats` floats live during this step only. */
 const char *ex_scratch(ex_ctx *c, int64_t floats);
+/* Floats of state that layer l (stateful) keeps between calls, as a C
+ * expression; zeroed by NAME_reset, one row per sample of l's fixed batch. */
+const char *ex_state(ex_ctx *c, const ck_layer *l, int64_t floats);
 /* Name of a const float array holding weight w's values (one array per weight). */
 const char *ex_weight(ex_ctx *c, const ck_layer *l, const ck_weight *w);
 /* Name of a const array of n floats / longs made by the exporter (derived
@@ -126,11 +152,19 @@ ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const floa
 ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const struct ck_conv_geom *g, const float *w,
                      const float *b, const char *geom, ck_act_kind act);
 
+/* TimeDistributed of any exported class: a C loop over the steps that runs
+ * `inner`'s emitter on one step's slice of s's input and output. */
+ck_status ex_per_step(ex_ctx *c, const ex_step *s, const ck_layer *inner);
+/* Whether step s runs on channels-last copies of its channels_first tensors
+ * (its layer's data_format then reads as channels_last); the ck_exec that
+ * says so to the layers' geometry helpers. */
+bool ex_moved(const ex_step *s);
+const ck_exec *ex_view(const ex_step *s, ck_exec *scratch);
 /* The refusal of a layer the generated code cannot run: names class, layer, why. */
 ck_status ex_refuse(const ck_layer *l, const char *fmt, ...) CK_PRINTF(2, 3);
 /* Keras activation `kind` applied in place to expr ([rows, cols], the
- * row-wise ones over cols). */
-ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, int64_t rows,
+ * row-wise ones over cols; rows a C expression, as ex_rows gives). */
+ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, const char *rows,
                         int64_t cols);
 
 #endif

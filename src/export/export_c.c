@@ -63,11 +63,19 @@ struct ex_ctx {
     char tmp[EX_TMP][512];
     int tmp_i;
     int64_t arena_floats, naive_floats;
+    int64_t state_at;       /* floats of RNN state handed out by this pass (ex_state) */
+    int64_t state_floats;   /* of one row of the stateful layers' batch             */
+    int64_t state_rows;     /* that fixed batch (0: no stateful layer)              */
     int layer_calls;
     bool int8;              /* quantize where calibrated          */
     int int8_layers;
     int64_t int_bytes;      /* integer constants written          */
     bool nomem;
+    bool state_error;       /* stateful layers built for different batches */
+    int64_t max_steps;      /* the unknown length's bound (0: none allowed) */
+    bool varlen;            /* some value has the unknown length            */
+    bool varlen_error;      /* an ex_rows that does not divide a step       */
+    int indent;             /* inside a TimeDistributed loop               */
 };
 
 /* ---- values and steps ------------------------------------------------------------- */
@@ -129,19 +137,111 @@ static void map_free(tensor_map *m)
     ck_free(m->val);
 }
 
+/* A value of tensor t; an unknown axis 1 (the time steps of a model whose
+ * input has an unknown length) is planned at max_steps. */
 static ck_status value_of_tensor(ex_ctx *c, const ck_layer *l, const ck_ktensor *t, int *out)
 {
     int64_t size;
-    ck_status st = ck_shape_size_from(&t->shape, 1, &size);
+    ck_shape shape = t->shape;
+    bool varlen = c->max_steps > 0 && shape.rank >= 2 && shape.dim[1] == CK_NONE;
+    if (varlen) shape.dim[1] = c->max_steps;
+    ck_status st = ck_shape_size_from(&shape, 1, &size);
     if (st) return ck_fail_prefix(st, "%s '%s': ", l->cls->class_name, l->name);
     if (size == CK_NONE) {
         char b[96];
         ck_shape_format(&t->shape, b, sizeof b);
         return ck_fail(CK_ERR_UNSUPPORTED, "%s '%s': output shape %s has an unknown dimension; export needs every "
-                       "non-batch dimension known", l->cls->class_name, l->name, b);
+                       "non-batch dimension known, or only the steps (axis 1) with a bound (--max-steps, "
+                       "ck_export_opts.max_steps)",
+                       l->cls->class_name, l->name, b);
     }
-    if ((*out = new_value(c, &t->shape, size)) < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    if ((*out = new_value(c, &shape, size)) < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    c->vals[*out].varlen = varlen;
+    c->varlen = c->varlen || varlen;
     return CK_OK;
+}
+
+/* The channel axis of a tensor of a channels_first layer with `spatial`
+ * spatial axes, right after it; 0 when it has none (as the engine's). */
+static int channel_axis(const ck_shape *sh, int spatial)
+{
+    int a = sh->rank - 1 - spatial;
+    return a >= 1 && a < sh->rank - 1 ? a : 0;
+}
+
+/* A channels-last copy of value v for a channels_first step (-1: none needed). */
+static int moved_copy(ex_ctx *c, int v, int spatial)
+{
+    ck_shape sh = c->vals[v].shape;
+    int a = channel_axis(&sh, spatial);
+    if (!a) return -1;
+    for (int i = a; i < sh.rank - 1; i++) sh.dim[i] = c->vals[v].shape.dim[i + 1];
+    sh.dim[sh.rank - 1] = c->vals[v].shape.dim[a];
+    int m = new_value(c, &sh, c->vals[v].size);
+    if (m >= 0) c->vals[m].mask = c->vals[v].mask, c->vals[m].varlen = c->vals[v].varlen;
+    return m;
+}
+
+/* A channels_first step runs, as in ckeras's engine, on channels-last copies
+ * of its inputs and outputs; the transposes are written around its call. */
+static ck_status plan_moves(ex_ctx *c, ex_step *s, int spatial)
+{
+    s->spatial = spatial;
+    for (int k = 0; k < s->n_in + s->n_out; k++) {
+        int *slot = k < s->n_in ? &s->in[k] : &s->out[k - s->n_in];
+        int m = moved_copy(c, *slot, spatial);
+        if (m < 0 && c->nomem) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+        if (m < 0) continue;
+        if (k < s->n_in) s->moved_in[k] = *slot;
+        else s->moved_out[k - s->n_in] = *slot;
+        *slot = m;
+    }
+    return CK_OK;
+}
+
+/* A slice of value v: one of its steps (axis 1), shaped without that axis. */
+static int step_slice(ex_ctx *c, int v)
+{
+    ck_shape sh = c->vals[v].shape;
+    int64_t steps = sh.dim[1];
+    for (int i = 1; i + 1 < sh.rank; i++) sh.dim[i] = sh.dim[i + 1];
+    sh.rank--;
+    int w = new_value(c, &sh, c->vals[v].size / steps);
+    if (w < 0) return -1;
+    c->vals[w].link = v, c->vals[w].step_stride = c->vals[w].size;
+    return w;
+}
+
+ck_status ex_per_step(ex_ctx *c, const ex_step *s, const ck_layer *inner)
+{
+    const ex_class *ec = ex_find_class(inner->cls->class_name);
+    if (!ec || !ec->emit || s->n_in != 1 || s->n_out != 1 || c->vals[s->in[0]].shape.rank < 3 ||
+        c->vals[s->in[0]].mask >= 0)
+        return ex_refuse(s->layer, "wraps %s, which is exported only alone", inner->cls->class_name);
+    int in = step_slice(c, s->in[0]), out = step_slice(c, s->out[0]);
+    if (in < 0 || out < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+    ck_layer view = *inner; /* the wrapper holds the weights, in the inner layer's order */
+    view.weights = s->layer->weights, view.n_weights = s->layer->n_weights;
+    ex_step one = {.layer = &view, .node = s->node, .n_in = 1, .n_out = 1, .in = {in}, .out = {out}, .fold = -1,
+                   .folded_into = -1, .mask_out = -1, .spatial = s->spatial};
+    for (int k = 0; k < EX_MAX_IO; k++) one.moved_in[k] = -1;
+    for (int k = 0; k < 4; k++) one.moved_out[k] = -1;
+    ex_line(c, "for (long t = 0; t < %s; t++) { /* %s '%s' on each step */", ex_steps(c, s->in[0]),
+            inner->cls->class_name, inner->name);
+    c->indent++;
+    ck_status st = ec->emit(c, &view, &one);
+    c->indent--;
+    ex_line(c, "}");
+    return st;
+}
+
+bool ex_moved(const ex_step *s) { return s->spatial > 0; }
+
+const ck_exec *ex_view(const ex_step *s, ck_exec *scratch)
+{
+    if (!ex_moved(s)) return NULL;
+    *scratch = (ck_exec){.channels_last_view = s->layer};
+    return scratch;
 }
 
 static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, tensor_map *map, bool top)
@@ -159,6 +259,8 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
     ex_step *s = &c->steps[c->n_steps];
     *s = (ex_step){.layer = l, .node = node, .top = top, .n_in = node->n_inputs, .n_out = node->n_outputs,
                    .fold = -1, .folded_into = -1, .mask_out = -1};
+    for (int k = 0; k < EX_MAX_IO; k++) s->moved_in[k] = -1;
+    for (int k = 0; k < 4; k++) s->moved_out[k] = -1;
     for (int k = 0; k < node->n_inputs; k++) {
         if ((s->in[k] = map_get(map, node->inputs[k])) < 0)
             return ck_fail(CK_ERR_STATE, "%s '%s': input %d is computed after it", l->cls->class_name, l->name, k);
@@ -181,14 +283,20 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
                 int64_t steps = o->size / o->shape.dim[o->shape.rank - 1];
                 if ((s->mask_out = new_value(c, NULL, steps)) < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
                 o = &c->vals[s->out[k]];
+                c->vals[s->mask_out].varlen = o->varlen;
             }
             o->mask = s->mask_out;
         }
     }
-    if (ec->flags & EX_ALIAS) {
+    int spatial = l->cls->channels_first ? l->cls->channels_first(l) : 0;
+    if ((ec->flags & EX_ALIAS) && !(spatial > 0 && (ec->flags & EX_MOVES))) {
         if (s->n_in != 1 || s->n_out != 1 || c->vals[s->in[0]].size != c->vals[s->out[0]].size)
             return ex_refuse(l, "expected one input and one output of the same size");
         c->vals[s->out[0]].link = s->in[0];
+        s->aliased = true;
+    } else if (spatial > 0 && !(ec->flags & EX_MOVES)) {
+        ck_status st = plan_moves(c, s, spatial);
+        if (st) return st;
     }
     c->n_steps++;
     return CK_OK;
@@ -232,6 +340,14 @@ static ck_status walk_model(ex_ctx *c, ck_model *m, const int *ins, int *outs, b
 }
 
 /* ---- planning ---------------------------------------------------------------------- */
+/* Whether step s reads value v (directly or through a channels-last copy). */
+static bool step_reads(const ex_step *s, int v)
+{
+    for (int k = 0; k < s->n_in; k++)
+        if (s->in[k] == v || s->moved_in[k] == v) return true;
+    return false;
+}
+
 /* Step s may write its output over input 0: nothing reads input 0's storage
  * after s, it is not a model input or output, and sizes agree. */
 static bool may_overwrite(const ex_ctx *c, const ex_step *s)
@@ -242,8 +358,7 @@ static bool may_overwrite(const ex_ctx *c, const ex_step *s)
         if (root_of(c, v) != r) continue;
         if (c->vals[v].model_output >= 0) return false;
         for (int t = (int)(s - c->steps) + 1; t < c->n_steps; t++)
-            for (int k = 0; k < c->steps[t].n_in; k++)
-                if (c->steps[t].in[k] == v) return false;
+            if (step_reads(&c->steps[t], v)) return false;
     }
     return true;
 }
@@ -262,6 +377,14 @@ static void mark_lifetimes(ex_ctx *c)
             if (r->last < t) r->last = t;
         }
         for (int k = 0; k < s->n_scratch; k++) c->vals[s->scratch[k]].first = c->vals[s->scratch[k]].last = t;
+        for (int k = 0; k < s->n_in + s->n_out; k++) { /* what channels-last copies move from and to */
+            int v = k < s->n_in ? s->moved_in[k] : s->moved_out[k - s->n_in];
+            if (v < 0) continue;
+            ex_value *r = &c->vals[root_of(c, v)];
+            if (r->first < 0 || r->first > t) r->first = t;
+            if (r->last < t) r->last = t;
+            if (k < s->n_in) c->vals[s->in[k]].first = t; /* the copy is written here */
+        }
         for (int k = 0; k < s->n_in; k++) { /* a mask is read where its tensor is */
             int m = c->vals[s->in[k]].mask;
             if (m >= 0 && c->vals[m].last < t) c->vals[m].last = t;
@@ -351,8 +474,10 @@ static const char *storage_expr(ex_ctx *c, int v)
     if (!c->emitting) return strcpy(t, "x");
     const ex_value *r = &c->vals[root_of(c, v)];
     static const char *const base[] = {"a", "in", "out"};
-    if (r->offset) snprintf(t, sizeof c->tmp[0], "%s + %lld", base[r->place], (long long)r->offset);
-    else snprintf(t, sizeof c->tmp[0], "%s", base[r->place]);
+    int n = r->offset ? snprintf(t, sizeof c->tmp[0], "%s + %lld", base[r->place], (long long)r->offset)
+                      : snprintf(t, sizeof c->tmp[0], "%s", base[r->place]);
+    if (c->vals[v].step_stride && n > 0 && (size_t)n < sizeof c->tmp[0])
+        snprintf(t + n, sizeof c->tmp[0] - (size_t)n, " + t * %lld", (long long)c->vals[v].step_stride);
     return t;
 }
 
@@ -364,6 +489,24 @@ const char *ex_in_mask(ex_ctx *c, const ex_step *s, int k)
 }
 const char *ex_out_mask(ex_ctx *c, const ex_step *s) { return s->mask_out < 0 ? "NULL" : storage_expr(c, s->mask_out); }
 const char *ex_out(ex_ctx *c, const ex_step *s, int k) { return storage_expr(c, s->out[k]); }
+
+const char *ex_rows(ex_ctx *c, int v, int64_t per)
+{
+    const ex_value *x = &c->vals[v];
+    if (!x->varlen) return ex_str(c, "%lld", (long long)(x->size / per));
+    int64_t step = x->size / c->max_steps;
+    if (per < 1 || step % per) {
+        c->varlen_error = true;
+        return "0";
+    }
+    return step == per ? "steps" : ex_str(c, "steps * %lld", (long long)(step / per));
+}
+
+const char *ex_steps(ex_ctx *c, int v)
+{
+    const ex_value *x = &c->vals[v];
+    return x->varlen ? "steps" : ex_str(c, "%lld", (long long)(x->shape.rank > 1 ? x->shape.dim[1] : 1));
+}
 
 const char *ex_scratch(ex_ctx *c, int64_t floats)
 {
@@ -378,6 +521,19 @@ const char *ex_scratch(ex_ctx *c, int64_t floats)
         return "x";
     }
     return storage_expr(c, s->scratch[k]);
+}
+
+const char *ex_state(ex_ctx *c, const ck_layer *l, int64_t floats)
+{
+    int64_t rows = l->in_shapes[0].dim[0] == CK_NONE ? 1 : l->in_shapes[0].dim[0];
+    if (c->state_rows && rows != c->state_rows) {
+        c->state_error = true;
+        return "st";
+    }
+    c->state_rows = rows;
+    int64_t at = c->state_at;
+    c->state_at += round_up(floats);
+    return at ? ex_str(c, "st + %lld", (long long)at) : "st";
 }
 
 static void safe_ident(const char *in, char *out, size_t cap)
@@ -572,7 +728,7 @@ void ex_line(ex_ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    ck_buf_printf(&c->body, "    %s\n", line);
+    ck_buf_printf(&c->body, "    %s%s\n", c->indent ? "    " : "", line);
 }
 
 const char *ex_str(ex_ctx *c, const char *fmt, ...)
@@ -680,7 +836,14 @@ static const char *const act_kernel[CK_ACT_COUNT] = {
     [CK_ACT_SPARSE_SIGMOID] = "sparse_sigmoid",
 };
 
-ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, int64_t rows,
+/* rows * cols as a C expression (rows a number or an expression of steps). */
+static const char *times(ex_ctx *c, const char *rows, int64_t cols)
+{
+    if (rows[strspn(rows, "0123456789")] == 0) return ex_str(c, "%lld", atoll(rows) * (long long)cols);
+    return cols == 1 ? rows : ex_str(c, "%s * %lld", rows, (long long)cols);
+}
+
+ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const char *expr, const char *rows,
                         int64_t cols)
 {
     switch (kind) {
@@ -688,40 +851,78 @@ ck_status ex_activation(ex_ctx *c, const ck_layer *l, ck_act_kind kind, const ch
     case CK_ACT_SOFTMAX:
     case CK_ACT_LOG_SOFTMAX:
         ex_use(c, "softmax");
-        ex_line(c, "k_softmax(%s, %lld, %lld, %d);", expr, (long long)rows, (long long)cols, kind == CK_ACT_LOG_SOFTMAX);
+        ex_line(c, "k_softmax(%s, %s, %lld, %d);", expr, rows, (long long)cols, kind == CK_ACT_LOG_SOFTMAX);
         return CK_OK;
     case CK_ACT_SPARSEMAX:
         ex_use(c, "sparsemax");
-        ex_line(c, "k_sparsemax(%s, %lld, %lld);", expr, (long long)rows, (long long)cols);
+        ex_line(c, "k_sparsemax(%s, %s, %lld);", expr, rows, (long long)cols);
         return CK_OK;
     default:
         if (kind < 0 || kind >= CK_ACT_COUNT || !act_kernel[kind]) return ex_refuse(l, "activation %d", (int)kind);
         char k[40];
         snprintf(k, sizeof k, "act_%s", act_kernel[kind]);
         ex_use(c, k);
-        ex_line(c, "k_%s(%s, %lld);", k, expr, (long long)(rows * cols));
+        ex_line(c, "k_%s(%s, %s);", k, expr, times(c, rows, cols));
         return CK_OK;
     }
 }
 
 /* ---- passes ---------------------------------------------------------------------------- */
+/* The transposes around a channels_first step: its inputs' channels moved
+ * last before its call (back: its outputs' moved back after). */
+static void move_channels(ex_ctx *c, ex_step *s, bool back)
+{
+    for (int k = 0; k < (back ? s->n_out : s->n_in); k++) {
+        int from = back ? s->out[k] : s->moved_in[k], to = back ? s->moved_out[k] : s->in[k];
+        if ((back ? s->moved_out[k] : s->moved_in[k]) < 0) continue;
+        const ck_shape *sh = &c->vals[from].shape;
+        int a = channel_axis(back ? &c->vals[to].shape : sh, s->spatial), r = sh->rank - 1;
+        int64_t dims[CK_MAX_RANK], perm[CK_MAX_RANK];
+        for (int i = 0; i < r; i++) dims[i] = sh->dim[i + 1];
+        /* out axis i takes in axis perm[i] (non-batch, 0-based): forward moves
+         * axis a - 1 last, back moves the last axis to a - 1 */
+        for (int i = 0; i < r; i++) {
+            if (back) perm[i] = i < a - 1 ? i : i == a - 1 ? r - 1 : i - 1;
+            else perm[i] = i == r - 1 ? a - 1 : i < a - 1 ? i : i + 1;
+        }
+        ex_use(c, "transpose");
+        ex_line(c, "k_transpose(%s, %s, %d, %s, %s);", storage_expr(c, from), storage_expr(c, to), r,
+                ex_longs(c, s->layer, back ? "dims_moved" : "dims", dims, r),
+                ex_longs(c, s->layer, back ? "channels_back" : "channels_last", perm, r));
+    }
+}
+
+/* A value's shape for a comment: the unknown length as "steps". */
+static void value_shape(const ex_ctx *c, int v, char *out, size_t cap)
+{
+    const ex_value *x = &c->vals[v];
+    if (!x->varlen) {
+        ck_shape_format(&x->shape, out, cap);
+        return;
+    }
+    size_t n = (size_t)snprintf(out, cap, "(None, steps");
+    for (int d = 2; d < x->shape.rank && n < cap; d++) n += (size_t)snprintf(out + n, cap - n, ", %lld", (long long)x->shape.dim[d]);
+    if (n < cap) snprintf(out + n, cap - n, ")");
+}
+
 static ck_status run_emitters(ex_ctx *c)
 {
+    c->state_at = 0;
     for (int t = 0; t < c->n_steps; t++) {
         ex_step *s = &c->steps[t];
         const ex_class *ec = ex_find_class(s->layer->cls->class_name);
         if (c->emitting) {
-            char a[96], b[96];
+            char a[96];
             ck_buf_printf(&c->body, "    /* %s '%s'", s->layer->cls->class_name, s->layer->name);
             for (int k = 0; k < s->n_in; k++) {
-                ck_shape_format(&c->vals[s->in[k]].shape, a, sizeof a);
+                value_shape(c, s->moved_in[k] >= 0 ? s->moved_in[k] : s->in[k], a, sizeof a);
                 ck_buf_printf(&c->body, "%s%s", k ? ", " : ": ", a);
             }
             for (int k = 0; k < s->n_out; k++) {
-                ck_shape_format(&c->vals[s->out[k]].shape, b, sizeof b);
-                ck_buf_printf(&c->body, "%s%s", k ? ", " : " -> ", b);
+                value_shape(c, s->moved_out[k] >= 0 ? s->moved_out[k] : s->out[k], a, sizeof a);
+                ck_buf_printf(&c->body, "%s%s", k ? ", " : " -> ", a);
             }
-            ck_buf_put(&c->body, ec->flags & EX_ALIAS ? ", the same floats */\n" : " */\n");
+            ck_buf_put(&c->body, s->aliased ? ", the same floats */\n" : ex_moved(s) ? ", channels moved last */\n" : " */\n");
         }
         if (s->folded_into >= 0) {
             if (c->emitting)
@@ -729,14 +930,24 @@ static ck_status run_emitters(ex_ctx *c)
                               c->steps[s->folded_into].layer->name);
             continue;
         }
-        if (!ec->emit || (c->emitting && (ec->flags & EX_ALIAS))) continue;
+        if (!c->emitting && !(ec->flags & EX_VARLEN))
+            for (int k = 0; k < s->n_in + s->n_out; k++)
+                if (c->vals[k < s->n_in ? s->in[k] : s->out[k - s->n_in]].varlen)
+                    return ex_refuse(s->layer, "its %s %d has the input's unknown length, which this class does not "
+                                     "take in exported code", k < s->n_in ? "input" : "output",
+                                     k < s->n_in ? k : k - s->n_in);
+        if (!ec->emit || (c->emitting && s->aliased)) continue;
         c->cur = s;
         c->scratch_seen = 0;
+        move_channels(c, s, false);
         ck_status st = ec->emit(c, s->layer, s);
         if (st) return st;
+        move_channels(c, s, true);
         if (c->nomem) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
+        if (c->state_error) return ex_refuse(s->layer, "stateful layers of one model built for different batches");
+        if (c->varlen_error) return ex_refuse(s->layer, "a size that is not a whole number of the unknown steps");
         if (c->scratch_seen > EX_MAX_SCRATCH) return ex_refuse(s->layer, "needs more than %d scratch buffers", EX_MAX_SCRATCH);
-        c->layer_calls += c->emitting && !(ec->flags & EX_ALIAS);
+        c->layer_calls += c->emitting && !s->aliased;
     }
     return CK_OK;
 }
@@ -754,7 +965,7 @@ static int readers_of(const ex_ctx *c, int v)
 {
     int n = c->vals[v].model_output >= 0;
     for (int t = 0; t < c->n_steps; t++)
-        for (int k = 0; k < c->steps[t].n_in; k++) n += c->steps[t].in[k] == v;
+        for (int k = 0; k < c->steps[t].n_in; k++) n += c->steps[t].in[k] == v || c->steps[t].moved_in[k] == v;
     for (int w = 0; w < c->n_vals; w++) n += w != v && c->vals[w].link == v; /* shared by a rename */
     return n;
 }
@@ -790,7 +1001,7 @@ static void plan_in_place(ex_ctx *c)
     for (int t = 0; t < c->n_steps; t++) {
         ex_step *s = &c->steps[t];
         const ex_class *ec = ex_find_class(s->layer->cls->class_name);
-        if ((ec->flags & EX_INPLACE) && s->n_in >= 1 && s->n_out == 1 && c->vals[s->out[0]].link == s->out[0] &&
+        if ((ec->flags & EX_INPLACE) && !ex_moved(s) && s->n_in >= 1 && s->n_out == 1 && c->vals[s->out[0]].link == s->out[0] &&
             may_overwrite(c, s))
             c->vals[s->out[0]].link = root_of(c, s->in[0]);
     }
@@ -813,6 +1024,9 @@ static void io_name(const ck_ktensor *t, char *out, size_t cap)
     snprintf(out, cap, "%s", t->node && t->node->layer ? t->node->layer->name : "?");
 }
 
+/* Floats of the state rows at the arena's start. */
+static int64_t state_total(const ex_ctx *c) { return c->state_floats * c->state_rows; }
+
 static void write_header(const ex_ctx *c, ck_buf *h)
 {
     const char *n = c->name;
@@ -827,7 +1041,16 @@ static void write_header(const ex_ctx *c, ck_buf *h)
     ck_buf_printf(h, "#ifndef %s_H\n#define %s_H\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", up, up);
     ck_buf_printf(h, "/* Bytes of the arena %s_predict works in (any float-aligned memory; 16-byte\n"
                      " * alignment is best). */\n#define %s_ARENA_BYTES %lld\n", n, up,
-                  (long long)(c->arena_floats * 4));
+                  (long long)((c->arena_floats + state_total(c)) * 4));
+    if (c->state_floats)
+        ck_buf_printf(h, "/* Stateful recurrent layers: their states live in the arena's first\n"
+                         " * %s_STATE_BYTES, one row per sample of the batch of %s_STATE_ROWS they were\n"
+                         " * built for, and carry over from call to call (Keras's stateful=True) until\n"
+                         " * %s_reset zeroes them; call it once before the first %s_predict. %s_predict\n"
+                         " * runs row 0; %s_predict_batch gives sample i row i %% %s_STATE_ROWS, as Keras\n"
+                         " * runs consecutive batches. Different arenas keep different states. */\n"
+                         "#define %s_STATE_BYTES %lld\n#define %s_STATE_ROWS %lld\n",
+                      up, up, n, n, n, n, up, up, (long long)(state_total(c) * 4), up, (long long)c->state_rows);
     ck_buf_printf(h, "/* Floats of one sample's inputs and outputs, each concatenated in Keras's order. */\n");
     ck_buf_printf(h, "#define %s_INPUT_FLOATS %lld\n#define %s_OUTPUT_FLOATS %lld\n", up, (long long)c->in_floats,
                   up, (long long)c->out_floats);
@@ -848,11 +1071,28 @@ static void write_header(const ex_ctx *c, ck_buf *h)
                       k, nm, sh, up, k, (long long)off, up, k, (long long)v->size);
         off += v->size;
     }
+    if (c->varlen) {
+        const ex_value *in = &c->vals[c->in_vals[0]], *o = &c->vals[c->out_vals[0]];
+        ck_buf_printf(h, "/* The input's length (axis 1) is unknown: a call takes any number of steps\n"
+                         " * from 1 to %s_MAX_STEPS (the arena is sized for that many); one step of the\n"
+                         " * input is %s_INPUT_STEP_FLOATS floats. */\n#define %s_MAX_STEPS %lld\n"
+                         "#define %s_INPUT_STEP_FLOATS %lld\n", up, up, up, (long long)c->max_steps, up,
+                      (long long)(in->size / c->max_steps));
+        if (o->varlen)
+            ck_buf_printf(h, "/* The output follows the input's length: steps * %s_OUTPUT_STEP_FLOATS floats. */\n"
+                             "#define %s_OUTPUT_STEP_FLOATS %lld\n", up, up, (long long)(o->size / c->max_steps));
+        ck_buf_printf(h, "\n/* One sample of `steps` steps: in [steps * %s_INPUT_STEP_FLOATS] -> out. Returns\n"
+                         " * 0, 1 when an Embedding id is outside its table, 2 when steps is not in\n"
+                         " * 1..%s_MAX_STEPS. */\nint %s_predict_len(const float *in, long steps, float *out, void *arena);\n",
+                      up, up, n);
+        ck_buf_printf(h, "/* %s_predict and %s_predict_batch below take %s_MAX_STEPS steps. */\n", n, n, up);
+    }
     ck_buf_printf(h, "\n/* One sample: in [%s_INPUT_FLOATS] -> out [%s_OUTPUT_FLOATS]. Returns 0, or 1 when an\n"
                      " * Embedding id is outside its table. */\n", up, up);
     ck_buf_printf(h, "int %s_predict(const float *in, float *out, void *arena);\n", n);
     ck_buf_printf(h, "/* batch samples, one after the other, in the same arena. */\n");
     ck_buf_printf(h, "int %s_predict_batch(const float *in, float *out, long batch, void *arena);\n", n);
+    if (c->state_floats) ck_buf_printf(h, "/* Zeroes the recurrent states in the arena (Keras's reset_states). */\nvoid %s_reset(void *arena);\n", n);
     ck_buf_printf(h, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
 }
 
@@ -885,25 +1125,50 @@ static void write_source(const ex_ctx *c, bool bin, ck_buf *b)
     if (bin) ck_buf_printf(b, "extern const float %s_weights[]; /* %s_weights.bin, embedded by %s_weights.S */\n", n, n, n);
     ck_buf_put(b, c->consts.data ? c->consts.data : "");
     for (int i = 0; i < c->n_arrays; i++) write_array(c, &c->arrays[i], bin, b);
-    ck_buf_printf(b, "\nint %s_predict(const float *in, float *out, void *arena)\n{\n", n);
-    ck_buf_put(b, "    float *a = (float *)arena;\n    (void)a;\n    (void)in;\n");
+    if (c->state_floats) { /* the body runs on a work area and one row of states */
+        ck_buf_printf(b, "\nstatic int %s_run(const float *in, float *out, float *a, float *st)\n{\n", n);
+        ck_buf_put(b, "    (void)a;\n    (void)in;\n");
+    } else if (c->varlen) {
+        ck_buf_printf(b, "\nint %s_predict_len(const float *in, long steps, float *out, void *arena)\n{\n", n);
+        ck_buf_put(b, "    float *a = (float *)arena;\n    (void)a;\n    (void)in;\n");
+        ck_buf_printf(b, "    if (steps < 1 || steps > %lld) return 2;\n", (long long)c->max_steps);
+    } else {
+        ck_buf_printf(b, "\nint %s_predict(const float *in, float *out, void *arena)\n{\n", n);
+        ck_buf_put(b, "    float *a = (float *)arena;\n    (void)a;\n    (void)in;\n");
+    }
     ck_buf_put(b, c->body.data ? c->body.data : "");
     int64_t off = 0;
     for (int k = 0; k < c->n_out; k++) {
         int v = c->out_vals[k], r = root_of(c, v);
         const ex_value *rv = &c->vals[r];
         if (!(rv->place == EX_OUTPUT && rv->offset == off)) {
-            ck_buf_printf(b, "    /* output %d */\n    k_copy(%s%s%lld, out + %lld, %lld);\n", k,
+            ck_buf_printf(b, "    /* output %d */\n    k_copy(%s%s%lld, out + %lld, %s);\n", k,
                           rv->place == EX_INPUT ? "in" : rv->place == EX_OUTPUT ? "out" : "a", " + ",
-                          (long long)rv->offset, (long long)off, (long long)rv->size);
+                          (long long)rv->offset, (long long)off, ex_rows((ex_ctx *)c, v, 1));
         }
         off += c->vals[v].size;
     }
     ck_buf_put(b, "    return 0;\n}\n\n");
+    if (c->varlen) {
+        ck_buf_printf(b, "int %s_predict(const float *in, float *out, void *arena)\n{\n", n);
+        ck_buf_printf(b, "    return %s_predict_len(in, %lld, out, arena);\n}\n\n", n, (long long)c->max_steps);
+    }
+    long long all = (long long)state_total(c), row = (long long)c->state_floats;
+    if (row) {
+        ck_buf_printf(b, "int %s_predict(const float *in, float *out, void *arena)\n{\n", n);
+        ck_buf_printf(b, "    return %s_run(in, out, (float *)arena + %lld, (float *)arena);\n}\n\n", n, all);
+        ck_buf_printf(b, "void %s_reset(void *arena)\n{\n    long i;\n", n);
+        ck_buf_printf(b, "    for (i = 0; i < %lld; i++) ((float *)arena)[i] = 0.0f;\n}\n\n", all);
+    }
     ck_buf_printf(b, "int %s_predict_batch(const float *in, float *out, long batch, void *arena)\n{\n", n);
     ck_buf_put(b, "    long i;\n    for (i = 0; i < batch; i++) {\n");
-    ck_buf_printf(b, "        int rc = %s_predict(in + i * %lld, out + i * %lld, arena);\n", n,
-                  (long long)c->in_floats, (long long)c->out_floats);
+    if (row)
+        ck_buf_printf(b, "        int rc = %s_run(in + i * %lld, out + i * %lld, (float *)arena + %lld,\n"
+                         "                        (float *)arena + i %% %lld * %lld);\n",
+                      n, (long long)c->in_floats, (long long)c->out_floats, all, (long long)c->state_rows, row);
+    else
+        ck_buf_printf(b, "        int rc = %s_predict(in + i * %lld, out + i * %lld, arena);\n", n,
+                      (long long)c->in_floats, (long long)c->out_floats);
     ck_buf_put(b, "        if (rc) return rc;\n    }\n    return 0;\n}\n");
 }
 
@@ -950,7 +1215,7 @@ static ck_status write_files(ex_ctx *c, const char *dir, int64_t threshold, ck_e
     ck_buf_free(&src);
     ck_buf_free(&as);
     if (!st && info) {
-        *info = (ck_export_info){.arena_bytes = c->arena_floats * 4, .weight_bytes = c->blob_n * 4 + c->int_bytes,
+        *info = (ck_export_info){.arena_bytes = (c->arena_floats + state_total(c)) * 4, .weight_bytes = c->blob_n * 4 + c->int_bytes,
                                  .naive_bytes = c->naive_floats * 4, .layers = c->layer_calls, .weights_bin = bin,
                                  .int8_layers = c->int8_layers};
         snprintf(info->name, sizeof info->name, "%s", c->name);
@@ -969,13 +1234,31 @@ static ck_status pick_name(ex_ctx *c, const char *given)
     return CK_OK;
 }
 
+/* What the code of an unknown length takes: one input, whose axis 1 it is;
+ * one output when that follows the length; no int8, no stateful layers. */
+static ck_status check_varlen(const ex_ctx *c)
+{
+    const char *m = c->model->base.name;
+    if (c->n_in != 1 || !c->vals[c->in_vals[0]].varlen)
+        return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': an unknown length is exported for models of one input "
+                       "(its axis 1)", m);
+    for (int k = 0; k < c->n_out; k++)
+        if (c->vals[c->out_vals[k]].varlen && c->n_out != 1)
+            return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': output %d has the unknown length and is not the only "
+                           "output", m, k);
+    if (c->int8) return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': int8 export of an unknown length", m);
+    if (c->state_floats)
+        return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': stateful layers with an input of unknown length", m);
+    return CK_OK;
+}
+
 bool ck_export_supports(const char *class_name) { return class_name && ex_find_class(class_name) != NULL; }
 
 ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_opts *opts, ck_export_info *info)
 {
     if (!model || !dir) return ck_fail(CK_ERR_ARG, "ck_model_export_c: model and dir are required");
     if (!model->steps || !model->n_steps) return ck_fail(CK_ERR_STATE, "model '%s': build it before export", model->base.name);
-    ex_ctx c = {.model = model};
+    ex_ctx c = {.model = model, .max_steps = opts && opts->max_steps > 0 ? opts->max_steps : 0};
     ck_status st = pick_name(&c, opts ? opts->name : NULL);
     if (!st) st = ck_model_init_weights(model);
     if (!st && (model->n_inputs > EX_MAX_MODEL_IO || model->n_outputs > EX_MAX_MODEL_IO))
@@ -988,7 +1271,9 @@ ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_op
     }
     c.n_out = model->n_outputs;
     if (!st) st = walk_model(&c, model, c.in_vals, c.out_vals, true);
-    if (!st && opts && opts->int8) st = calibrate(&c, opts);
+    if (!st && opts && opts->int8)
+        st = c.varlen ? ck_fail(CK_ERR_UNSUPPORTED, "model '%s': int8 export of an unknown length", model->base.name)
+                      : calibrate(&c, opts);
     if (!st) {
         for (int i = 0; i < c.n_in; i++) c.vals[c.in_vals[i]].place = EX_INPUT;
         for (int i = 0; i < c.n_out; i++)
@@ -996,7 +1281,9 @@ ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_op
         plan_folds(&c);
         plan_in_place(&c);
         st = run_emitters(&c); /* dry: refusals and scratch, nothing written */
+        c.state_floats = c.state_at;
     }
+    if (!st && c.varlen) st = check_varlen(&c);
     if (!st) {
         mark_lifetimes(&c);
         place_io(&c);

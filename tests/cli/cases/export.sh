@@ -5,7 +5,13 @@ T=${TMPDIR:-/tmp}/ckeras_cli_export_$$
 mkdir -p "$T/ok" "$T/refused"
 expect 0 "layer calls" -- "$CKERAS" export ../data/models/hls4ml_keras_3layer_batch_norm.h5 --c "$T/ok" --name net
 expect 0 "#define NET_ARENA_BYTES" -- cat "$T/ok/net.h"
-expect 1 "ConvLSTM1D 'conv_lstm1d': cannot be exported to C" -- "$CKERAS" export ../golden/seq/conv_lstm1d/config.json --c "$T/refused"
+# an input of unknown length: a bound is needed, then the code takes the length
+expect 1 "only the steps (axis 1) with a bound (--max-steps" -- "$CKERAS" export ../golden/varlen/lstm/config.json --c "$T/refused"
+expect 0 "layer calls" -- "$CKERAS" export ../golden/varlen/lstm/config.json --c "$T/ok" --name seq --max-steps 32
+expect 0 "int seq_predict_len(const float *in, long steps, float *out, void *arena);" -- cat "$T/ok/seq.h"
+expect 0 "#define SEQ_MAX_STEPS 32" -- cat "$T/ok/seq.h"
+# what the generated code cannot run is refused by class and layer name, nothing written
+expect 1 "Conv1D 'c1': cannot be exported to C: its input 0 has the input's unknown length" -- "$CKERAS" export ../golden/varlen/conv/config.json --c "$T/refused" --max-steps 32
 expect 0 "nothing written" -- sh -c "test -z \"\$(ls -A '$T/refused')\" && echo nothing written"
 expect 1 "not a C identifier" -- "$CKERAS" export ../data/models/hls4ml_keras_1layer.h5 --c "$T/ok" --name "bad name"
 expect 1 "not a folder" -- "$CKERAS" export ../data/models/hls4ml_keras_1layer.h5 --c "$T/missing"
