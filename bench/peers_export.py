@@ -32,9 +32,28 @@ def rss_kib():
     return 0
 
 
+def one_call_functional(model):
+    """A Sequential model rebuilt as a functional one from fresh copies of its
+    layers, with its weights: in Keras 3 a Sequential model's layers are called
+    twice (when built and in its graph), and keras2c, which follows tensors by
+    name from layer.input, finds no path through them (it loops forever)."""
+    import keras
+
+    if not isinstance(model, keras.Sequential):
+        return model
+    x = inp = keras.Input(shape=model.inputs[0].shape[1:], batch_size=None)
+    for layer in model.layers:
+        fresh = layer.__class__.from_config(layer.get_config())
+        x = fresh(x)
+        fresh.set_weights(layer.get_weights())
+    return keras.Model(inp, x)
+
+
 def keras2c_code(model, out):
     from keras2c import k2c
     from keras2c.io_parsing import get_model_io_names
+
+    model = one_call_functional(model)
 
     d = os.path.join(out, "keras2c")
     os.makedirs(d, exist_ok=True)

@@ -25,9 +25,12 @@
 # The peers live in the venv of scripts/install-bench-deps.sh (VENV). keras2c's
 # PyPI package ships its Python code only: its C library (include/*.c of its
 # source tree) is taken from KERAS2C_SRC; without it the keras2c rows read n/a.
-# PEERS=0 runs ckeras alone (e.g. to compare two builds). The machine is shared:
+# PEERS=0 runs ckeras alone (e.g. to compare two builds); ONLY="seed mnist_cnn"
+# runs those models alone. The machine is shared:
 # timings are noisy, which is what the best-of-ROUNDS is for.
-# Usage: [ROUNDS=3] [KERAS2C_SRC=dir] [PEERS=0] bench/run_export.sh [BUILD] [CALLS]
+# The models: the seed model (the classic Dense(3) -> Dense(2) of the README),
+# the Fashion-MNIST MLP and CNN, three real models of tests/data/models.
+# Usage: [ROUNDS=3] [KERAS2C_SRC=dir] [PEERS=0] [ONLY=names] bench/run_export.sh [BUILD] [CALLS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(realpath "${1:-build}")
@@ -65,6 +68,7 @@ fi
 models=(
   "fashion_mlp|$MODELS/mlp.keras|$MODELS/calib.npy|$MODELS/y_test.npy"
   "fashion_cnn|$MODELS/cnn.keras|$MODELS/calib.npy|$MODELS/y_test.npy"
+  "seed|tests/golden/core/classic/config.json|-|-"
   "houseprice|tests/data/models/houseprice_model.h5|-|-"
   "mnist_cnn|tests/data/models/mnist_cnn_akshatv25_k3151.keras|-|-"
   "stock_lstm|tests/data/models/stock_lstm_adjoapanyin_k341.keras|-|-"
@@ -93,7 +97,8 @@ R="$T/rows.txt"; A="$T/acc.txt"; : > "$R"; : > "$A"
 row() { echo "$*" >> "$R"; }
 for entry in "${models[@]}"; do
   IFS='|' read -r name file calib labels <<< "$entry"
-  d="$T/$name"; mkdir -p "$d"
+  [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]] && continue
+  d="$T/$name"; mkdir -p "$d/probe" "$d/float" "$d/int8"
   "$BUILD/ckeras" convert "$file" "$d/model.keras" >/dev/null
   "$BUILD/ckeras" export "$d/model.keras" --c "$d/probe" --name m >/dev/null
   shape=$(sed -n "s|^/\* input 0 '[^']*': (None, \(.*\)) \*/|\1|p" "$d/probe/m.h")
