@@ -18,7 +18,8 @@
 # Times are microseconds per sample at batch 1, the best of ROUNDS runs of CALLS
 # samples each; "x ckeras" is the peer's -O2 -march=native time (LiteRT's own)
 # over ckeras's of the same precision: above 1 means ckeras is faster. Code and
-# constants are bytes of x86-64 objects at -O2. For the Fashion-MNIST models
+# constants are bytes of x86-64 objects at -O2; CALLGRIND=1 adds instructions
+# per sample of the -O2 generic builds (callgrind), which load does not blur. For the Fashion-MNIST models
 # (trained by bench/bench_export_train.c, cached in MODELS) a second table gives
 # the test accuracy (10000 images) of every float and int8 form.
 #
@@ -30,7 +31,7 @@
 # timings are noisy, which is what the best-of-ROUNDS is for.
 # The models: the seed model (the classic Dense(3) -> Dense(2) of the README),
 # the Fashion-MNIST MLP and CNN, three real models of tests/data/models.
-# Usage: [ROUNDS=3] [KERAS2C_SRC=dir] [PEERS=0] [ONLY=names] bench/run_export.sh [BUILD] [CALLS]
+# Usage: [ROUNDS=3] [KERAS2C_SRC=dir] [PEERS=0] [ONLY=names] [CALLGRIND=1] bench/run_export.sh [BUILD] [CALLS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(realpath "${1:-build}")
@@ -85,6 +86,16 @@ best_us() {
   done
   python3 -c "print('%.1f' % ($best / 1e3))"
 }
+# instr BIN X OUT: with CALLGRIND=1, instructions per sample (thousands) of BIN
+# on X's first 100 rows under callgrind (robust on a loaded machine; -O2
+# generic builds only: valgrind has no AVX-512), else "-".
+instr() {
+  [ "${CALLGRIND:-0}" = 1 ] || { echo -; return; }
+  local x100="${2%.npy}_100.npy" n
+  [ -e "$x100" ] || python3 -c "import numpy as np, sys; np.save(sys.argv[2], np.load(sys.argv[1])[:100])" "$2" "$x100"
+  n=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" "$x100" "$3" 2>&1 | sed -n 's/.*Collected : //p')
+  [ -n "$n" ] && python3 -c "print('%.1f' % ($n / 100 / 1e3))" || echo n/a
+}
 # sizes OBJECT...: "text constants" summed over the objects.
 sizes() {
   size -A "$@" | awk '$1 ~ /^\.text/ {t += $2} $1 ~ /^\.(rodata|data)/ {r += $2} END {print t + 0, r + 0}'
@@ -113,7 +124,7 @@ for entry in "${models[@]}"; do
     k="$d/$kind"; q=""; [ $kind = int8 ] && q="--int8 --calibrate $calib"
     # shellcheck disable=SC2086
     "$BUILD/ckeras" export "$d/model.keras" --c "$k" --name m $q >/dev/null 2>"$k.err" ||
-      { row "$name ckeras-$kind n/a n/a - export-failed - -"; continue; }
+      { row "$name ckeras-$kind n/a n/a - export-failed - - -"; continue; }
     bin=""; [ -e "$k/m_weights.S" ] && bin="$k/m_weights.S"
     gcc $STRICT -O2 -I"$k" tests/export_driver.c "$k/m.c" $bin -lm -o "$k/o2"
     gcc $STRICT -O2 -march=native -I"$k" tests/export_driver.c "$k/m.c" $bin -lm -o "$k/nat"
@@ -121,7 +132,7 @@ for entry in "${models[@]}"; do
     read -r code consts < <(sizes "$k/m.o")
     [ -n "$bin" ] && consts=$(( consts + $(stat -c %s "$k/m_weights.bin") ))
     arena=$(sed -n 's/^#define M_ARENA_BYTES //p' "$k/m.h")
-    row "$name ckeras-$kind $(best_us "$k/o2" "$d/x.npy" "$k/y.bin") $(best_us "$k/nat" "$d/x.npy" "$k/y.bin") $arena arena $code $consts"
+    row "$name ckeras-$kind $(best_us "$k/o2" "$d/x.npy" "$k/y.bin") $(best_us "$k/nat" "$d/x.npy" "$k/y.bin") $arena arena $code $consts $(instr "$k/o2" "$d/x.npy" "$k/y100.bin")"
     [ -n "$xall" ] && "$k/nat" "$xall" "$k/all.bin" && echo "$name ckeras-$kind $(accuracy "$k/all.bin" "$labels")" >> "$A"
   done
   [ -z "$py_peers" ] && continue
@@ -135,7 +146,7 @@ for entry in "${models[@]}"; do
     us=$(get "litert-$kind" us); [ -z "$us" ] && us=n/a
     rss=$(get "litert-$kind" rss_delta_bytes); [ -z "$rss" ] && rss=n/a
     tfl=$(get "litert-$kind" tflite_bytes); [ -z "$tfl" ] && tfl=n/a
-    row "$name litert-$kind - $us $rss rss $so $tfl"
+    row "$name litert-$kind - $us $rss rss $so $tfl -"
     acc=$(get "litert-$kind" accuracy); [ -n "$acc" ] && echo "$name litert-$kind $acc" >> "$A"
   done
   grep -h "failed:" "$p/out.txt" | sed "s/^/# $name: /" || true
@@ -151,14 +162,14 @@ for entry in "${models[@]}"; do
       read -r code consts < <(sizes "$c/k2cm.o")
       read -r libcode _ < <(sizes "$c"/lib_*.o)
       ulimit -s unlimited 2>/dev/null || true
-      row "$name keras2c $(best_us "$c/o2" "$d/x.npy" "$c/y.bin") $(best_us "$c/nat" "$d/x.npy" "$c/y.bin") ${stack:-n/a} stack $((code + libcode)) $consts"
+      row "$name keras2c $(best_us "$c/o2" "$d/x.npy" "$c/y.bin") $(best_us "$c/nat" "$d/x.npy" "$c/y.bin") ${stack:-n/a} stack $((code + libcode)) $consts $(instr "$c/o2" "$d/x.npy" "$c/y100.bin")"
       [ -e "$c/y.bin" ] && [ -e "$d/float/y.bin" ] && python3 -c "import numpy as np, sys; a, b = np.fromfile(sys.argv[1], np.float32), np.fromfile(sys.argv[2], np.float32); print('# $name: keras2c vs ckeras float outputs: max |diff| %.2g' % np.abs(a - b).max())" "$c/y.bin" "$d/float/y.bin"
     else
-      row "$name keras2c n/a n/a - compile-failed - -"
+      row "$name keras2c n/a n/a - compile-failed - - -"
       echo "# $name: keras2c's code does not compile: $(grep -m1 error "$c/cc.err")"
     fi
   elif [ -n "$K2C" ]; then
-    row "$name keras2c n/a n/a - refused - -"
+    row "$name keras2c n/a n/a - refused - - -"
     echo "# $name: keras2c: $(grep -m1 "^keras2c failed" "$p/out.txt" || tail -1 "$p/err.txt")"
   fi
 done
@@ -178,10 +189,11 @@ def ratio(r):
         return "%.2f" % (float(t) / float(b))
     except (TypeError, ValueError):
         return "n/a"
-print("%-12s %-14s %9s %10s %8s %12s %-6s %10s %10s" % ("model", "impl", "-O2 us", "native us", "x ckeras",
-      "memory", "(kind)", "code", "constants"))
+print("%-12s %-14s %9s %10s %8s %12s %-6s %10s %10s %10s" % ("model", "impl", "-O2 us", "native us", "x ckeras",
+      "memory", "(kind)", "code", "constants", "-O2 kinstr"))
 for r in rows:
-    print("%-12s %-14s %9s %10s %8s %12s %-6s %10s %10s" % (r[0], r[1], r[2], r[3], ratio(r), r[4], r[5], r[6], r[7]))
+    print("%-12s %-14s %9s %10s %8s %12s %-6s %10s %10s %10s" % (r[0], r[1], r[2], r[3], ratio(r), r[4], r[5], r[6], r[7],
+          r[8]))
 PY
 if [ -s "$A" ]; then
   echo
