@@ -4,7 +4,8 @@
  * exported in float and with --int8 (calibrated on 1000 training images); both
  * are compiled with gcc and run on the test images. int8 may lose at most 0.5%
  * test accuracy against float, its weights must be at least 3.5x smaller, and
- * the float code must agree with ckeras's predictions. */
+ * the float code must agree with ckeras's predictions; the int8 code built
+ * with and without the vectorizer gives the same bytes. */
 #include "testutil.h"
 
 #include <sys/stat.h>
@@ -37,6 +38,29 @@ static double accuracy(const float *probs, const float *labels, int64_t n)
     return (double)right / (double)n;
 }
 
+/* The int8 kernels' sums are exact integers, so the code built without the
+ * vectorizer and with the widest vectors here (-O3 -march=native: pmaddwd,
+ * AVX-512, VNNI where the CPU has them) must give the -O2 build's bytes. */
+static void same_vectorized(const char *dir, const char *name, bool weights_bin, const float *out, size_t len)
+{
+    static const char *const flags[] = {"-O2 -fno-tree-vectorize -fno-tree-slp-vectorize", "-O3 -march=native"};
+    for (int f = 0; f < 2; f++) {
+        char cmd[4096], p[800];
+        snprintf(cmd, sizeof cmd,
+                 "cd '%s' && gcc -std=c99 -Wall -Wextra -Werror -pedantic %s -I. -o run_v m.c '%s' %s -lm && "
+                 "./run_v in.bin out_v.bin",
+                 dir, flags[f], driver, weights_bin ? "m_weights.S" : "");
+        int rc = system(cmd);
+        CHECK(rc == 0, "%s: building or running with %s failed (%d)", name, flags[f], rc);
+        snprintf(p, sizeof p, "%s/out_v.bin", dir);
+        size_t vlen = 0;
+        float *v = rc ? NULL : (float *)test_read_file(p, &vlen);
+        CHECK(v && vlen == len && memcmp(v, out, len) == 0, "%s: int8 outputs with %s differ from -O2's", name,
+              flags[f]);
+        free(v);
+    }
+}
+
 /* Exports m into work/name, builds it with gcc -O2, runs it on x [n]; the
  * outputs [n, 10] (NULL on failure) and the constant bytes written. */
 static float *run_generated(ck_model *m, const char *name, const ck_export_opts *opts, const float *x, int64_t n,
@@ -63,6 +87,7 @@ static float *run_generated(ck_model *m, const char *name, const ck_export_opts 
     size_t len = 0;
     float *out = rc ? NULL : (float *)test_read_file(p, &len);
     CHECK(!rc && out && len == (size_t)(n * 10) * sizeof(float), "%s: %zu bytes of output", name, len);
+    if (out && opts->int8) same_vectorized(dir, name, info.weights_bin, out, len);
     return out;
 }
 

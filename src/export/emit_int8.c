@@ -32,6 +32,9 @@ static void quantize_multiplier(double m, int32_t *mult, int32_t *shift)
     *mult = (int32_t)f, *shift = e;
 }
 
+/* Scratch is counted in floats: n int16s take this many. */
+static int64_t int16_floats(int64_t n) { return (n + 1) / 2; }
+
 /* The quantized layer's constants; NULL names on out of memory. */
 typedef struct q8_consts {
     const char *w, *bias, *mult, *shift;
@@ -39,7 +42,8 @@ typedef struct q8_consts {
     int in_zp, out_zp, qmin, qmax;
 } q8_consts;
 
-/* w [K, N] (a Dense kernel, or a convolution's [taps * cin, cout]) and bias [N]. */
+/* w [K, N] (a Dense kernel, or a convolution's [taps * cin, cout]) and bias [N];
+ * the int8 kernel is written [N, K]. */
 static ck_status q8_constants(ex_ctx *c, const ck_layer *l, const ex_step *s, const float *w, const float *b,
                               int64_t K, int64_t N, ck_act_kind act, q8_consts *q)
 {
@@ -65,10 +69,10 @@ static ck_status q8_constants(ex_ctx *c, const ck_layer *l, const ex_step *s, co
         for (int64_t k = 0; k < K; k++) m = fabsf(w[k * N + o]) > m ? fabsf(w[k * N + o]) : m;
         scale[o] = m > 0.0f ? m / 127.0f : 1.0f;
     }
-    for (int64_t k = 0; k < K; k++)
+    for (int64_t k = 0; k < K; k++) /* transposed to [N, K] for the kernels' dot products */
         for (int64_t o = 0; o < N; o++) {
             long v = lroundf(w[k * N + o] / scale[o]);
-            wq[k * N + o] = (signed char)(v < -127 ? -127 : v > 127 ? 127 : v);
+            wq[o * K + k] = (signed char)(v < -127 ? -127 : v > 127 ? 127 : v);
         }
     for (int64_t o = 0; o < N; o++) {
         double bs = (double)q->in_scale * scale[o], bq = b ? nearbyint(b[o] / bs) : 0.0;
@@ -89,12 +93,11 @@ ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const floa
     q8_consts q;
     ck_status st = q8_constants(c, l, s, w, b, n_in, n_out, act, &q);
     if (st) return st;
-    const char *xq = ex_scratch(c, (n_in + 3) / 4), *acc = ex_scratch(c, n_out);
+    const char *xq = ex_scratch(c, int16_floats(n_in));
     ex_use(c, "dense_q8");
-    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (signed char *)(%s), "
-               "(int32_t *)(%s));",
+    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));",
             ex_in(c, s, 0), q.w, q.bias, ex_out(c, s, 0), (ll)rows, (ll)n_in, (ll)n_out, ex_float(c, q.in_scale),
-            q.in_zp, q.mult, q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq, acc);
+            q.in_zp, q.mult, q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
     ex_int8_done(c);
     return CK_OK;
 }
@@ -107,11 +110,11 @@ ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const ck_co
     ck_status st = q8_constants(c, l, s, w, b, taps * g->cin, g->cout, act, &q);
     if (st) return st;
     int64_t in_n = g->in[0] * g->in[1] * g->in[2] * g->cin;
-    const char *xq = ex_scratch(c, (in_n + 3) / 4), *acc = ex_scratch(c, g->cout);
+    const char *xq = ex_scratch(c, int16_floats(in_n)), *patch = ex_scratch(c, int16_floats(taps * g->cin));
     ex_use(c, "conv_q8");
-    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %s, %d, %s, %s, %d, %s, %d, %d, (signed char *)(%s), (int32_t *)(%s));",
+    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s), (int16_t *)(%s));",
             ex_in(c, s, 0), q.w, q.bias, ex_out(c, s, 0), geom, ex_float(c, q.in_scale), q.in_zp, q.mult, q.shift,
-            q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq, acc);
+            q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq, patch);
     ex_int8_done(c);
     return CK_OK;
 }

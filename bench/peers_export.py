@@ -1,0 +1,194 @@
+"""The peers of bench/run_export.sh for one model: keras2c's C code and LiteRT
+(float, and full-integer int8 post-training quantization from the same
+calibration rows ckeras gets). Run by the venv scripts/install-bench-deps.sh
+makes (TensorFlow for keras2c and the TFLite converter, ai-edge-litert for
+the interpreter). Writes into OUT: keras2c/ (NAME.c, NAME.h and driver.c, a
+main that runs the model on each row of an .npy file one by one and writes the
+outputs, as tests/export_driver.c does for ckeras), float.tflite, int8.tflite,
+and prints "key value" lines: LiteRT's time per invoke() at batch 1 (best of
+ROUNDS runs of CALLS calls, one thread), the RSS growth of building the
+interpreter and allocating its tensors (LiteRT's arena and its own
+structures: the Python API does not report the arena alone), the .tflite
+sizes, and, given labels, the test accuracy of each LiteRT model. A step that
+fails prints "KIND failed: why" and the others go on.
+Usage: peers_export.py MODEL.keras X.npy CALIB.npy OUT CALLS ROUNDS [X_TEST.npy Y_TEST.npy]"""
+import os
+import resource
+import sys
+import time
+import traceback
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+def rss_kib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def one_call_functional(model):
+    """A Sequential model rebuilt as a functional one from fresh copies of its
+    layers, with its weights: in Keras 3 a Sequential model's layers are called
+    twice (when built and in its graph), and keras2c, which follows tensors by
+    name from layer.input, finds no path through them (it loops forever)."""
+    import keras
+
+    if not isinstance(model, keras.Sequential):
+        return model
+    x = inp = keras.Input(shape=model.inputs[0].shape[1:], batch_size=None)
+    for layer in model.layers:
+        fresh = layer.__class__.from_config(layer.get_config())
+        x = fresh(x)
+        fresh.set_weights(layer.get_weights())
+    return keras.Model(inp, x)
+
+
+def keras2c_code(model, out):
+    from keras2c import k2c
+    from keras2c.io_parsing import get_model_io_names
+
+    model = one_call_functional(model)
+
+    d = os.path.join(out, "keras2c")
+    os.makedirs(d, exist_ok=True)
+    cwd = os.getcwd()
+    os.chdir(d)
+    try:
+        k2c(model, "k2cm", malloc=False, num_tests=0, verbose=False)
+    finally:
+        os.chdir(cwd)
+    ins, outs = get_model_io_names(model)
+    if len(ins) != 1 or len(outs) != 1:
+        raise RuntimeError("one input and one output only")
+    in_shape = [int(v) for v in model.inputs[0].shape[1:]]
+    out_shape = [int(v) for v in model.outputs[0].shape[1:]]
+    n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
+
+    def dims(s):
+        return ", ".join(str(v) for v in s + [1] * (5 - len(s)))
+
+    with open(os.path.join(d, "driver.c"), "w") as f:
+        f.write(DRIVER % dict(n_in=n_in, n_out=n_out, in_ndim=len(in_shape), out_ndim=len(out_shape),
+                              in_dims=dims(in_shape), out_dims=dims(out_shape), inp=ins[0], outp=outs[0]))
+    print("keras2c ok")
+
+
+# A main for keras2c's function: every row of an .npy (or raw) file of floats,
+# one call each, outputs written raw (the same work as tests/export_driver.c).
+DRIVER = r"""#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "k2cm.h"
+int main(int argc, char **argv)
+{
+    FILE *f = fopen(argv[1], "rb");
+    unsigned char head[10];
+    long size, start = 0, rows, r;
+    float *x, *y;
+    if (!f || fread(head, 1, 10, f) != 10) return 1;
+    if (!memcmp(head, "\x93NUMPY", 6)) start = 10 + (head[8] | head[9] << 8);
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, start, SEEK_SET);
+    rows = (size - start) / 4 / %(n_in)d;
+    x = malloc((size_t)(rows * %(n_in)d) * sizeof *x);
+    y = malloc((size_t)(rows * %(n_out)d) * sizeof *y);
+    if (!x || !y || fread(x, 4, (size_t)(rows * %(n_in)d), f) != (size_t)(rows * %(n_in)d)) return 1;
+    fclose(f);
+    k2cm_initialize();
+    for (r = 0; r < rows; r++) {
+        k2c_tensor in = {x + r * %(n_in)d, %(in_ndim)d, %(n_in)d, {%(in_dims)s}};
+        k2c_tensor out = {y + r * %(n_out)d, %(out_ndim)d, %(n_out)d, {%(out_dims)s}};
+        k2cm(&in, &out);
+    }
+    k2cm_terminate();
+    f = fopen(argv[2], "wb");
+    if (!f || fwrite(y, 4, (size_t)(rows * %(n_out)d), f) != (size_t)(rows * %(n_out)d)) return 1;
+    fclose(f);
+    free(x), free(y);
+    return 0;
+}
+"""
+
+
+def tflite_models(model, calib, out):
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    flat = conv.convert()
+    with open(os.path.join(out, "float.tflite"), "wb") as f:
+        f.write(flat)
+    print("litert-float tflite_bytes", len(flat))
+    q = tf.lite.TFLiteConverter.from_keras_model(model)
+    q.optimizations = [tf.lite.Optimize.DEFAULT]
+    q.representative_dataset = lambda: ([calib[i:i + 1]] for i in range(len(calib)))
+    q.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    flat_q = q.convert()  # float input and output, int8 everything between (as ckeras --int8)
+    with open(os.path.join(out, "int8.tflite"), "wb") as f:
+        f.write(flat_q)
+    print("litert-int8 tflite_bytes", len(flat_q))
+
+
+def litert_run(kind, path, x, calls, rounds, test):
+    from ai_edge_litert.interpreter import Interpreter
+
+    content = open(path, "rb").read()
+    before = rss_kib()
+    it = Interpreter(model_content=content, num_threads=1)
+    it.allocate_tensors()
+    print(kind, "rss_delta_bytes", (rss_kib() - before) * 1024)
+    inp, outp = it.get_input_details()[0], it.get_output_details()[0]
+    shape = inp["shape"]
+    rows = x.reshape((-1,) + tuple(shape[1:]))
+    best = None
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for i in range(calls):
+            it.set_tensor(inp["index"], rows[i % len(rows)][None])
+            it.invoke()
+            it.get_tensor(outp["index"])
+        t = (time.perf_counter() - t0) / calls * 1e6
+        best = t if best is None else min(best, t)
+    print(kind, "us", "%.1f" % best)
+    if test is not None:
+        xt, y = test[0].reshape((-1,) + tuple(shape[1:])), test[1]
+        preds = np.empty((len(y),), np.int64)
+        for i in range(len(y)):
+            it.set_tensor(inp["index"], xt[i][None])
+            it.invoke()
+            preds[i] = np.argmax(it.get_tensor(outp["index"])[0])
+        print(kind, "accuracy", "%.4f" % np.mean(preds == y.astype(np.int64)))
+
+
+def step(kind, fn, *args):
+    try:
+        fn(*args)
+    except Exception as e:  # a peer that cannot take the model reads n/a
+        traceback.print_exc(file=sys.stderr)
+        print(kind, "failed:", str(e).splitlines()[0] if str(e) else type(e).__name__)
+
+
+def main():
+    model_path, x_path, calib_path, out, calls, rounds = sys.argv[1:7]
+    test = (np.load(sys.argv[7]).astype(np.float32), np.load(sys.argv[8])) if len(sys.argv) > 8 else None
+    calls, rounds = int(calls), int(rounds)
+    import keras
+
+    model = keras.saving.load_model(model_path, compile=False)
+    x = np.load(x_path).astype(np.float32)
+    calib = np.load(calib_path).astype(np.float32).reshape((-1,) + tuple(model.inputs[0].shape[1:]))
+    resource.setrlimit(resource.RLIMIT_STACK, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    step("keras2c", keras2c_code, model, out)
+    step("litert", tflite_models, model, calib, out)
+    for kind in ("float", "int8"):
+        p = os.path.join(out, kind + ".tflite")
+        if os.path.exists(p):
+            step("litert-" + kind, litert_run, "litert-" + kind, p, x, calls, rounds, test)
+
+
+if __name__ == "__main__":
+    main()
