@@ -161,9 +161,9 @@ def run_torch(threads, epochs):
 
 
 def main():
-    runs = {"keras": run_keras, "keras-tf": run_keras_tf, "torch": run_torch}
+    runs = {"keras": run_keras, "keras-tf": run_keras_tf, "torch": run_torch, "torch2": run_torch}
     if len(sys.argv) < 3 or sys.argv[1] not in runs:
-        sys.exit("usage: peers_train.py keras|keras-tf|torch THREADS [quick]")
+        sys.exit("usage: peers_train.py keras|keras-tf|torch|torch2 THREADS [quick]")
     threads, epochs = int(sys.argv[2]), 1 if "quick" in sys.argv[3:] else 3
     try:
         runs[sys.argv[1]](threads, epochs)
