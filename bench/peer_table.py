@@ -30,6 +30,19 @@ def load(*paths, higher_is_better=lambda name: False):
     return d
 
 
+def higher(name):
+    """Whether a larger value of this measurement is better (a throughput)."""
+    return name.endswith("throughput")
+
+
+def by_isa(peers_path, ckeras_paths):
+    """(ISA, ckeras's values, the peers' values) for each ckeras-ISA.txt file
+    that a run_*.sh wrote, one per kernel path it timed."""
+    p = load(peers_path, higher_is_better=higher)
+    for path in ckeras_paths:
+        yield path.rsplit("-", 1)[1][:-len(".txt")], load(path, higher_is_better=higher), p
+
+
 def fmt(v, w=10, f="%.4g"):
     return ("%" + str(w) + "s") % (f % v if v == v else "n/a")
 

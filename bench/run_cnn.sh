@@ -37,9 +37,7 @@ python3 - "$OUT/peers.txt" "$OUT"/ckeras-*.txt <<'PY'
 import sys
 sys.path.insert(0, "bench")
 import peer_table as t
-p = t.load(sys.argv[1])
 keys = ["cnn_train_step_b64", "cnn_infer_b1", "cnn_infer_b256", "resnet50_infer_b1", "resnet50_infer_b32"]
-for path in sys.argv[2:]:
-    t.print_table("ckeras on %s: ms per call (ORT and LiteRT: inference only)" % path.rsplit("-", 1)[1][:-4],
-                  t.load(path), p, [(k, k, False) for k in keys])
+for isa, c, p in t.by_isa(sys.argv[1], sys.argv[2:]):
+    t.print_table("ckeras on %s: ms per call (ORT and LiteRT: inference only)" % isa, c, p, [(k, k, False) for k in keys])
 PY

@@ -30,11 +30,8 @@ python3 - "$OUT/peers.txt" "$OUT"/ckeras-*.txt <<'PY'
 import sys
 sys.path.insert(0, "bench")
 import peer_table as t
-higher = lambda name: name.endswith("throughput")
-p = t.load(sys.argv[1], higher_is_better=higher)
-for path in sys.argv[2:]:
-    c, isa = t.load(path, higher_is_better=higher), path.rsplit("-", 1)[1][:-4]
+for isa, c, p in t.by_isa(sys.argv[1], sys.argv[2:]):
     t.print_table("ckeras on %s: classic 2-3-2 model (us per sample at batch 1; Msamples/s at batch 1024)" % isa,
-                  c, p, [(k, k, higher(k)) for k in ("classic_single_latency", "classic_batch1024_throughput")])
+                  c, p, [(k, k, t.higher(k)) for k in ("classic_single_latency", "classic_batch1024_throughput")])
     print("dense 4096x4096 @256 vs raw sgemm: %.1f %% (target >= 85 %%)" % c.get("dense4096_ratio", float("nan")))
 PY

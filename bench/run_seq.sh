@@ -39,9 +39,8 @@ python3 - "$OUT/peers.txt" "$OUT"/ckeras-*.txt <<'PY'
 import sys
 sys.path.insert(0, "bench")
 import peer_table as t
-p = t.load(sys.argv[1])
 keys = ["lstm128_inference", "lstm128_train_step", "bilstm_text_inference", "bilstm_text_train_step"]
-for path in sys.argv[2:]:
-    t.print_table("ckeras on %s: ms per call, batch 32 (ORT and LiteRT: inference only)" % path.rsplit("-", 1)[1][:-4],
-                  t.load(path), p, [(k, k, False) for k in keys])
+for isa, c, p in t.by_isa(sys.argv[1], sys.argv[2:]):
+    t.print_table("ckeras on %s: ms per call, batch 32 (ORT and LiteRT: inference only)" % isa, c, p,
+                  [(k, k, False) for k in keys])
 PY

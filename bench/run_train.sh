@@ -43,10 +43,7 @@ python3 - "$OUT/all.txt" "$OUT"/ckeras-*.txt <<'PY'
 import sys
 sys.path.insert(0, "bench")
 import peer_table as t
-higher = lambda name: name.endswith("throughput")
-p = t.load(sys.argv[1], higher_is_better=higher)
-for path in sys.argv[2:]:
-    c, isa = t.load(path, higher_is_better=higher), path.rsplit("-", 1)[1][:-4]
+for isa, c, p in t.by_isa(sys.argv[1], sys.argv[2:]):
     for thr in ("t1", "t2"):
         keys = sorted({k.split(":", 1)[1] for k in c if k.startswith(thr + ":")})
         if not keys:
@@ -55,7 +52,7 @@ for path in sys.argv[2:]:
                   k, False) for k in keys if k.startswith("train_") and k.endswith("_epoch")]
         t.print_table("ckeras on %s, %s thread(s): training, ms per epoch of 8192 samples" % (isa, thr[1:]), c, p,
                       train, thr + ":", thr + ":")
-        infer = [(k[6:], k, higher(k)) for k in keys if k.startswith("infer_")]
+        infer = [(k[6:], k, t.higher(k)) for k in keys if k.startswith("infer_")]
         t.print_table("ckeras on %s, %s thread(s): inference (b1: us; b256/b4096: ksamples/s)" % (isa, thr[1:]),
                       c, p, infer, thr + ":", thr + ":")
 PY
