@@ -10,18 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "bench_clock.h"
 
 #define BATCH 32
 #define STEPS 100
 #define FEAT 32
 #define TRAIN_BATCHES 4
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int die(const char *what)
 {

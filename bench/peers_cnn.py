@@ -22,7 +22,7 @@ import sys
 import peer_timing
 
 FRAMEWORK = sys.argv[1] if len(sys.argv) > 1 else "keras"
-THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else os.cpu_count()
+THREADS = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else os.cpu_count()  # imported: any
 QUICK = "--quick" in sys.argv
 RESNET = "--no-resnet" not in sys.argv  # bench/run_contention.sh: the small CNN alone
 os.environ["KERAS_BACKEND"] = "tensorflow" if FRAMEWORK == "keras-tf" else "jax"
@@ -201,7 +201,7 @@ def torch_peer():
 
 
 if __name__ == "__main__":
-    peers = {"keras": keras_peer, "keras-tf": keras_tf_peer, "torch": torch_peer}
+    peers = {"keras": keras_peer, "keras-tf": keras_tf_peer, "torch": torch_peer, "torch2": torch_peer}
     if FRAMEWORK not in peers:
         sys.exit("usage: peers_cnn.py keras|keras-tf|torch THREADS [--quick]")
     peers[FRAMEWORK]()

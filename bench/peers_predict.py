@@ -73,7 +73,7 @@ def bench_torch():
 
 
 if __name__ == "__main__":
-    runs = {"keras": bench_keras, "keras-tf": bench_keras_tf, "torch": bench_torch}
+    runs = {"keras": bench_keras, "keras-tf": bench_keras_tf, "torch": bench_torch, "torch2": bench_torch}
     which = sys.argv[1:] or list(runs)
     if not set(which) <= set(runs):
         sys.exit("usage: peers_predict.py [keras|keras-tf|torch]...")

@@ -18,7 +18,7 @@ import peer_timing
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 B, T, F, VOCAB = 32, 100, 32, 10000
-THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+THREADS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 0  # imported: any
 
 
 def best_ms(fn, reps=4):
@@ -95,18 +95,8 @@ def bench_keras_tf():
             sys.stdout.flush()
 
 
-def bench_torch():
-    try:
-        import numpy as np
-        import torch
-    except ImportError as e:
-        print("torch peer unavailable: %s" % e, file=sys.stderr)
-        return
-    if THREADS > 0:
-        torch.set_num_threads(THREADS)
-    x, ids, y = data(np)
-    x, ids, y = torch.from_numpy(x), torch.from_numpy(ids).long(), torch.from_numpy(y)
-
+def torch_models(torch):
+    """The PyTorch peer's two modules (bench/peers_runtime.py exports them to ONNX)."""
     class Lstm(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -126,8 +116,24 @@ def bench_torch():
             h = self.rnn(self.emb(a))[1][0]
             return torch.sigmoid(self.out(torch.cat([h[0], h[1]], -1)))
 
-    for name, model, xin, loss in [("lstm128", Lstm(), x, torch.nn.MSELoss()),
-                                   ("bilstm_text", Text(), ids, torch.nn.BCELoss())]:
+    return {"lstm128": Lstm(), "bilstm_text": Text()}
+
+
+def bench_torch():
+    try:
+        import numpy as np
+        import torch
+    except ImportError as e:
+        print("torch peer unavailable: %s" % e, file=sys.stderr)
+        return
+    if THREADS > 0:
+        torch.set_num_threads(THREADS)
+    x, ids, y = data(np)
+    x, ids, y = torch.from_numpy(x), torch.from_numpy(ids).long(), torch.from_numpy(y)
+
+    models = torch_models(torch)
+    for name, model, xin, loss in [("lstm128", models["lstm128"], x, torch.nn.MSELoss()),
+                                   ("bilstm_text", models["bilstm_text"], ids, torch.nn.BCELoss())]:
         with torch.no_grad():
             print("torch_%s_inference %.3f ms" % (name, best_ms(lambda: model(xin))))
         opt = torch.optim.Adam(model.parameters())
@@ -145,5 +151,5 @@ if __name__ == "__main__":
         bench_keras()
     if "keras-tf" in peers:
         bench_keras_tf()
-    if "torch" in peers:
+    if "torch" in peers or "torch2" in peers:  # run_peer names torch2's lines
         bench_torch()

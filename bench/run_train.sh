@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # MLP training and inference: ckeras (bench/bench_train.c against BUILD/libckeras.a)
-# next to Keras 3 on JAX, Keras 3 on TensorFlow and PyTorch (bench/peers_train.py),
-# at 1 and 2 threads, each process pinned to that many cores with taskset. Each
-# peer runs under the first python that imports it (bench/peers.sh: the pyenv
-# python has Keras + JAX, Debian's /usr/bin/python3 has python3-torch, the venv
-# /opt/ckeras-keras-tf has Keras 3 + TensorFlow); a peer that no python has is
-# reported as missing and its column shows n/a. Prints a ratio table (peer time / ckeras
-# time: above 1 means ckeras is faster).
+# next to Keras 3 on JAX and on TensorFlow, PyTorch 1.13 and 2
+# (bench/peers_train.py), and for inference ONNX Runtime and LiteRT
+# (bench/peers_runtime.py; they cannot train), at 1 and 2 threads, each process
+# pinned to that many cores with taskset. Each peer runs under the first python
+# that imports it (bench/peers.sh); a peer that no python has is reported as
+# missing and its column shows n/a. Prints ratio tables with best-peer/ckeras
+# (above 1 means ckeras is faster).
 # Usage: [THREADS="1 2"] bench/run_train.sh [BUILD_DIR] [quick]   (needs a Release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,61 +18,41 @@ trap 'rm -rf "$OUT"' EXIT
 bench_cc bench/bench_train.c "$OUT/bench_train"
 machine_note "$OUT"
 
-PEERS="keras keras-tf torch"
 declare -A PY
-for peer in $PEERS; do PY[$peer]=$(peer_python $peer); done
+for peer in $ALL_PEERS; do PY[$peer]=$(peer_python $peer); done
 NCPU=$(nproc)
 for t in ${THREADS:-1 2}; do
   [ "$t" -le "$NCPU" ] || continue
-  cpus=$(seq -s, 0 $((t - 1)))
+  PIN=$(seq -s, 0 $((t - 1)))
   echo "== ckeras, $t thread(s)" >&2
-  taskset -c "$cpus" "$OUT/bench_train" "$t" $QUICK | sed "s/^/t$t /" >> "$OUT/all.txt"
-  for peer in $PEERS; do
-    py=${PY[$peer]}
-    if [ -z "$py" ]; then echo "t$t missing $peer" >> "$OUT/all.txt"; continue; fi
-    echo "== $peer ($py), $t thread(s)" >&2
-    if ! taskset -c "$cpus" "$py" bench/peers_train.py $peer "$t" $QUICK > "$OUT/p.txt" 2> "$OUT/p.err"; then
-      echo "t$t missing $peer" >> "$OUT/all.txt"; tail -1 "$OUT/p.err" >&2
-    fi
-    sed "s/^/t$t /" "$OUT/p.txt" >> "$OUT/all.txt"
+  for isa in $(ckeras_isas "$OUT"); do
+    CKERAS_ISA=$isa pinned "$OUT/bench_train" "$t" $QUICK | sed "s/^/t$t:/" >> "$OUT/ckeras-$isa.txt"
+  done
+  for peer in $ALL_PEERS; do
+    [ -n "${PY[$peer]}" ] || continue
+    echo "== $peer (${PY[$peer]}), $t thread(s)" >&2
+    any_peer "$peer" "$t" bench/peers_train.py "$peer" "$t" $QUICK > "$OUT/p.txt" 2> "$OUT/p.err" ||
+      tail -1 "$OUT/p.err" >&2
+    sed "s/^/t$t:/" "$OUT/p.txt" >> "$OUT/all.txt"
   done
 done
-for peer in $PEERS; do
+for peer in $ALL_PEERS; do
   [ -n "${PY[$peer]}" ] || echo "peer missing: $peer ($(peer_missing_note $peer)): its column reads n/a"
 done
-python3 - "$OUT/all.txt" <<'PY'
+python3 - "$OUT/all.txt" "$OUT"/ckeras-*.txt <<'PY'
 import sys
-vals, missing = {}, set()
-for line in open(sys.argv[1]):
-    f = line.split()
-    if f[1] == "missing":
-        missing.add((f[0], f[2])); continue
-    vals[(f[0], f[1])] = float(f[2])
-def get(t, key):
-    return vals.get((t, key), float("nan"))
-def fmt(v, w=10, p="%.4g"):
-    return ("%" + str(w) + "s") % (p % v if v == v else "n/a")
-print("\nTraining, one epoch of 8192 samples (ms; ratio = peer / ckeras, > 1: ckeras faster)")
-print("%-3s %-28s %10s %10s %10s %10s %9s %9s %9s %10s" % ("thr", "workload", "ckeras", "keras-jax", "keras-tf", "torch",
-                                                           "jax/ck", "tf/ck", "torch/ck", "% sgemm"))
-for t in ("t1", "t2"):
-    for key in sorted({k for (tt, k) in vals if tt == t and k.startswith("train_") and k.endswith("_epoch")}):
-        c, k, f, p = get(t, key), get(t, "keras_" + key), get(t, "kerastf_" + key), get(t, "torch_" + key)
-        frac = get(t, key.replace("_epoch", "_sgemm_frac"))
-        print("%-3s %-28s %s %s %s %s %s %s %s %s" % (t[1:], key[6:-6], fmt(c), fmt(k), fmt(f), fmt(p),
-                                                      fmt(k / c, 9, "%.2fx"), fmt(f / c, 9, "%.2fx"),
-                                                      fmt(p / c, 9, "%.2fx"), fmt(frac, 10, "%.0f%%")))
-print("\nInference (b1: latency in us, ratio = peer / ckeras; b256/b4096: ksamples/s, ratio = ckeras / peer)")
-print("%-3s %-28s %10s %10s %10s %10s %9s %9s %9s" % ("thr", "workload", "ckeras", "keras-jax", "keras-tf", "torch",
-                                                     "vs jax", "vs tf", "vs torch"))
-for t in ("t1", "t2"):
-    for key in sorted({k for (tt, k) in vals if tt == t and k.startswith("infer_")}):
-        c = get(t, key)
-        peers = [get(t, pre + key) for pre in ("keras_", "kerastf_", "torch_")]
-        lat = key.endswith("latency")
-        ratios = [(v / c if lat else c / v) for v in peers]
-        print("%-3s %-28s %s %s %s" % (t[1:], key[6:], fmt(c), " ".join(fmt(v) for v in peers),
-                                       " ".join(fmt(r, 9, "%.2fx") for r in ratios)))
-for t, peer in sorted(missing):
-    print("(%s thread(s): %s peer missing)" % (t[1:], peer))
+sys.path.insert(0, "bench")
+import peer_table as t
+for isa, c, p in t.by_isa(sys.argv[1], sys.argv[2:]):
+    for thr in ("t1", "t2"):
+        keys = sorted({k.split(":", 1)[1] for k in c if k.startswith(thr + ":")})
+        if not keys:
+            continue
+        train = [(k[6:-6] + " (%.0f%% sgemm)" % c.get(thr + ":" + k.replace("_epoch", "_sgemm_frac"), float("nan")),
+                  k, False) for k in keys if k.startswith("train_") and k.endswith("_epoch")]
+        t.print_table("ckeras on %s, %s thread(s): training, ms per epoch of 8192 samples" % (isa, thr[1:]), c, p,
+                      train, thr + ":", thr + ":")
+        infer = [(k[6:], k, t.higher(k)) for k in keys if k.startswith("infer_")]
+        t.print_table("ckeras on %s, %s thread(s): inference (b1: us; b256/b4096: ksamples/s)" % (isa, thr[1:]),
+                      c, p, infer, thr + ":", thr + ":")
 PY

@@ -683,9 +683,10 @@ CK_API const char *ck_status_name(ck_status s);
  * down to one, rather than wait for a thread that has no core. */
 CK_API void ck_set_num_threads(int n);
 /* The instruction set of ckeras's own matrix kernels here: "avx512", "avx2",
- * or "none" (OpenBLAS alone). The environment variable CKERAS_ISA=avx2 or
- * none, read once, picks a narrower one (benchmarks of both paths on one
- * AVX-512 CPU); element-wise loops still take the CPU's widest clone. */
+ * or "none" (OpenBLAS alone); the widest the CPU has by default. The
+ * environment variable CKERAS_ISA=avx512, avx2 or none, read once, picks one
+ * no wider than the CPU's (benchmarks of each path on one AVX-512 CPU);
+ * element-wise loops still take the CPU's widest clone. */
 CK_API const char *ck_kernel_isa(void);
 
 /* ---- export: a model as one dependency-free C file (src/export/) ----------------- */

@@ -11,6 +11,8 @@
 #include "kernels/gemm_packed.h"
 
 #include <float.h>
+#include <stdlib.h>
+#include <string.h>
 
 static float *filled(int64_t n, int seed)
 {
@@ -182,8 +184,29 @@ done:
     ck_model_free(m);
 }
 
+/* CKERAS_ISA (avx512, avx2, none; unset or anything else: the widest) picks the
+ * widest kernel no wider than asked for that the CPU runs; ctest runs this
+ * program once per value. */
+static void test_isa_choice(void)
+{
+    const char *env = getenv("CKERAS_ISA"), *got = ck_kernel_isa();
+    int asked = !env ? 32 : !strcmp(env, "avx2") ? 16 : !strcmp(env, "none") ? 0 : 32;
+    int cpu = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    cpu = __builtin_cpu_supports("avx512f")                                  ? 32
+          : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 16
+                                                                             : 0;
+#endif
+    int want = asked < cpu ? asked : cpu;
+    CHECK(ck_packed_nr() == want, "CKERAS_ISA=%s: panel width %d, wanted %d", env ? env : "(unset)", ck_packed_nr(),
+          want);
+    CHECK(!strcmp(got, want == 32 ? "avx512" : want == 16 ? "avx2" : "none"), "CKERAS_ISA=%s: ck_kernel_isa() %s",
+          env ? env : "(unset)", got);
+}
+
 int main(void)
 {
+    test_isa_choice();
     int widest = ck_packed_nr();
     if (!widest) {
         printf("test_gemm_packed: no packed kernel on this CPU; callers use cblas_sgemm\n");

@@ -124,13 +124,16 @@ TILE_AVX2(tile_avx2_1, ROWS1, 1)
 #define HAVE_KERNELS 0
 #endif
 
-/* The widest kernel this CPU runs, narrowed by CKERAS_ISA ("avx2": the AVX2
- * kernels on an AVX-512 CPU; "none": OpenBLAS alone), so that benchmarks can
- * measure every path on one machine. */
+/* The widest kernel this CPU runs, narrowed by CKERAS_ISA ("avx512": the
+ * default where the CPU has it; "avx2": the AVX2 kernels on an AVX-512 CPU;
+ * "none": OpenBLAS alone), so that benchmarks can measure every path on one
+ * machine. AVX-512 is the default: its tiles do the same work in half the
+ * instructions, and on this project's AVX-512 machine (bench/README.md) it was
+ * never slower than AVX2. */
 static int widest_nr(void)
 {
     const char *isa = getenv("CKERAS_ISA");
-    int cap = !isa ? 32 : !strcmp(isa, "avx2") ? 16 : !strcmp(isa, "none") ? 0 : 32;
+    int cap = !isa || !strcmp(isa, "avx512") ? 32 : !strcmp(isa, "avx2") ? 16 : !strcmp(isa, "none") ? 0 : 32;
 #if HAVE_KERNELS
     if (cap >= 32 && __builtin_cpu_supports("avx512f")) return 32;
     if (cap >= 16 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 16;

@@ -193,7 +193,7 @@ static void forward_rows(void *ctx, int64_t b0, int64_t b1)
     const rnn_work w = *r->w;
     int64_t T = a->steps, U = a->units, GU = ck_rnn_gates(a->kind) * U, s = r->s, t = r->t;
     for (int64_t b = b0; b < b1; b++) {
-        float *pre = w.pre + (b * T + t) * GU, *g = w.gates + (b * T + t) * GU;
+        float *pre = w.pre + (b * T + t) * GU, *g = a->forward_only ? pre : w.gates + (b * T + t) * GU;
         float *h = w.h + b * U, *c = w.c + b * U;
         const float *zh = w.hproj + b * GU;
         if (masked(a, b, t)) {
@@ -212,6 +212,7 @@ static void forward_rows(void *ctx, int64_t b0, int64_t b1)
             }
             if (a->seq) memcpy(a->seq + (b * T + s) * U, h, (size_t)U * sizeof *h);
         }
+        if (a->forward_only && s < T - 1) continue;
         memcpy(w.hs + (b * (T + 1) + s + 1) * U, h, (size_t)U * sizeof *h);
         memcpy(w.cs + (b * (T + 1) + s + 1) * U, c, (size_t)U * sizeof *c);
     }

@@ -39,6 +39,11 @@ typedef struct ck_rnn_args {
      * projection; GRU: everywhere, as Keras 3's GRUCell). */
     const float *in_drop, *rec_drop;
     bool zero_output_for_mask; /* masked steps output zeros, else the previous output */
+    /* No backward follows (predict): the gates go over the pre-activations in
+     * place and only the last step's states are kept (ck_rnn_final_states
+     * still works), so a step writes 4 * units floats per row where it wrote
+     * 10 (LSTM); ck_rnn_backward must not be called after such a forward. */
+    bool forward_only;
 } ck_rnn_args;
 
 /* Gradients for ck_rnn_backward; every pointer but the d-outputs is accumulated
