@@ -745,7 +745,7 @@ const ck_layer *ex_folded(const ex_ctx *c, const ex_step *s) { return s->fold >=
 
 bool ex_affine_of(const ck_layer *l, int64_t channels, float *scale, float *shift)
 {
-    ck_exec inference = {.training = false}; /* what the class's affine hook reads */
+    ck_run inference = {.training = false}; /* what the class's affine hook reads */
     const ck_fusion *f = l->cls->fusion;
     return f && f->affine && f->affine(l, &inference, channels, scale, shift);
 }

@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include "kernels/activations.h"
 
-typedef struct ck_exec ck_exec; /* engine state for one forward/backward pass */
+typedef struct ck_run ck_run; /* what a layer hook sees of the pass that runs it (engine/run.h) */
 struct ck_tensor;
 
 /* ---- config values ---------------------------------------------------------- */
@@ -108,10 +108,10 @@ typedef struct ck_saved_part {
  * Backward accumulates (+=) into din (zeroed by the engine; a NULL din[i].data
  * means that gradient is not needed) and sets weight grads. A hook is declared
  * `ck_forward_fn name;` and defined `ck_status name(CK_FWD_ARGS)`. */
-#define CK_FWD_ARGS ck_layer *l, const struct ck_tensor *in, int n_in, struct ck_tensor *out, int n_out, ck_exec *ex
+#define CK_FWD_ARGS ck_layer *l, const struct ck_tensor *in, int n_in, struct ck_tensor *out, int n_out, ck_run *ex
 #define CK_BWD_ARGS                                                                                            \
     ck_layer *l, const struct ck_tensor *in, int n_in, const struct ck_tensor *out, const struct ck_tensor *dout, \
-        int n_out, struct ck_tensor *din, ck_exec *ex
+        int n_out, struct ck_tensor *din, ck_run *ex
 typedef ck_status ck_forward_fn(CK_FWD_ARGS);
 typedef ck_status ck_backward_fn(CK_BWD_ARGS);
 struct ck_fusion; /* engine/run.h */

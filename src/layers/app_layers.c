@@ -42,7 +42,7 @@ static ck_status layer_scale_build(ck_layer *l, const ck_shape *in, int n_in, ck
 }
 
 static ck_status layer_scale_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                     ck_exec *ex)
+                                     ck_run *ex)
 {
     (void)n_in, (void)n_out, (void)ex;
     const float *gamma = l->weights[0].value;
@@ -52,7 +52,7 @@ static ck_status layer_scale_forward(ck_layer *l, const ck_tensor *in, int n_in,
 }
 
 static ck_status layer_scale_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                      const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+                                      const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     const float *gamma = l->weights[0].value;
@@ -129,7 +129,7 @@ bool ck_scalar_op_of(const ck_layer *l, int *op, double *scalar, bool *scalar_fi
 }
 
 static ck_status scalar_op_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                   ck_exec *ex)
+                                   ck_run *ex)
 {
     (void)n_in, (void)n_out, (void)ex;
     const scalar_op_config *c = CK_CFG(l, scalar_op_config);
@@ -143,7 +143,7 @@ static ck_status scalar_op_forward(ck_layer *l, const ck_tensor *in, int n_in, c
 
 /* d/dx of (x op s) or (s op x); max/min send the gradient to x where x wins (ties to x). */
 static ck_status scalar_op_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                    const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+                                    const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;

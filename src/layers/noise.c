@@ -65,7 +65,7 @@ static int64_t noise_workspace(const ck_layer *l)
 }
 
 /* Is the layer active in this pass (training, nonzero rate or stddev)? */
-static bool active(const ck_layer *l, const ck_exec *ex)
+static bool active(const ck_layer *l, const ck_run *ex)
 {
     const ck_noise_config *c = CK_CFG(l, ck_noise_config);
     const char *n = l->cls->class_name;
@@ -95,7 +95,7 @@ static void alpha_consts(double rate, float *a, float *b, float *alpha_p)
 }
 
 /* AlphaDropout draws over noise_shape (None = the input's dim) and broadcasts. */
-static void alpha_mask(const ck_noise_config *c, const ck_tensor *x, float *mask, ck_exec *ex)
+static void alpha_mask(const ck_noise_config *c, const ck_tensor *x, float *mask, ck_run *ex)
 {
     int r = x->shape.rank;
     int64_t nd[CK_MAX_RANK] = {0}, st[CK_MAX_RANK] = {0}, n_noise = 1, n = ck_numel(x);

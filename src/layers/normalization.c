@@ -180,7 +180,7 @@ void ck_bn_coefficients(const ck_layer *l, int64_t dim, float *a, float *b)
 }
 
 /* At inference, over the last axis, BatchNormalization is that affine map. */
-static bool bn_affine(const ck_layer *l, const ck_exec *ex, int64_t channels, float *scale, float *shift)
+static bool bn_affine(const ck_layer *l, const ck_run *ex, int64_t channels, float *scale, float *shift)
 {
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     int rank = l->in_shapes[0].rank, ax;

@@ -94,7 +94,7 @@ typedef struct pool_geom {
     int64_t batch, c, in[3], out[3], k[3], s[3], pad[3];
 } pool_geom;
 
-static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const ck_exec *ex, pool_geom *g)
+static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const ck_run *ex, pool_geom *g)
 {
     const ck_pool_config *c = CK_CFG(l, ck_pool_config);
     int r = c->pool_size.n;

@@ -187,7 +187,7 @@ static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 }
 
 /* The kernel's arguments for one call; states come as inputs 1 (h) and 2 (c). */
-static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_exec *ex, ck_rnn_args *a)
+static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_run *ex, ck_rnn_args *a)
 {
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
     *a = (ck_rnn_args){
@@ -217,7 +217,7 @@ static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_exec *e
 }
 
 /* Keras's dropout masks: per sample, the same for every step, 0 or 1/(1-rate). */
-static void draw_masks(const ck_rnn_config *c, ck_rnn_args *a, ck_exec *ex)
+static void draw_masks(const ck_rnn_config *c, ck_rnn_args *a, ck_run *ex)
 {
     float *m[2] = {(float *)a->in_drop, (float *)a->rec_drop};
     double rate[2] = {c->dropout, c->recurrent_dropout};
@@ -239,7 +239,7 @@ static int64_t rnn_workspace(const ck_layer *l)
     return ck_rnn_work_floats(&a) + a.in_dim + a.units; /* + the dropout masks */
 }
 
-static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex);
+static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex);
 
 /* stateful=True: the last states of one call start the next (until
  * ck_model_reset_states), kept in l->state as [batch, units] h then c. The batch
@@ -281,7 +281,7 @@ ck_status ck_model_reset_states(ck_model *m)
     return CK_OK;
 }
 
-static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex)
 {
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
     ck_rnn_args a;
@@ -307,7 +307,7 @@ static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tens
 
 /* Backpropagation through time over the scratch the forward kept. */
 static ck_status rnn_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                              const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+                              const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
 {
     (void)out;
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);

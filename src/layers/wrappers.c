@@ -146,7 +146,7 @@ static ck_status bidirectional_build(ck_layer *l, const ck_shape *in, int n_in, 
  * direction's own scratch, then its outputs and their gradients (merging reads
  * them in backward). */
 typedef struct bidir_run {
-    ck_exec fex, bex;          /* the engine state each direction sees */
+    ck_run fex, bex;          /* the engine state each direction sees */
     ck_tensor fo[4], bo[4], dfo[4], dbo[4];
     int nf, nb;
     int64_t size[8];           /* floats of each output, forward ones first */
@@ -173,7 +173,7 @@ static int64_t bidirectional_workspace(const ck_layer *l)
     return sub_ws(f) + sub_ws(b) + 2 * (outputs_per_row(f) + outputs_per_row(b));
 }
 
-static ck_status bidir_setup(ck_layer *l, const ck_tensor *in, ck_exec *ex, bidir_run *r)
+static ck_status bidir_setup(ck_layer *l, const ck_tensor *in, ck_run *ex, bidir_run *r)
 {
     ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
     if (!f->cls->forward || !b->cls->forward)
@@ -207,7 +207,7 @@ static ck_status bidir_setup(ck_layer *l, const ck_tensor *in, ck_exec *ex, bidi
 static int64_t flip_row(int64_t bt, int64_t T) { return (bt / T) * T + (T - 1 - bt % T); }
 
 static ck_status bidirectional_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                       ck_exec *ex)
+                                       ck_run *ex)
 {
     (void)n_in, (void)n_out;
     W *c = CK_CFG(l, W);
@@ -243,7 +243,7 @@ static ck_status bidirectional_forward(ck_layer *l, const ck_tensor *in, int n_i
 /* Splits the merged gradient between the directions, then runs each one's backward
  * (both accumulate into the input's gradient). */
 static ck_status bidirectional_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                        const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+                                        const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
 {
     (void)n_in, (void)out, (void)n_out;
     W *c = CK_CFG(l, W);
@@ -327,7 +327,7 @@ static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_i
 
 /* The wrapped layer sees [batch*time, ...]: the same memory, read as more rows. */
 static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                          ck_exec *ex)
+                                          ck_run *ex)
 {
     (void)n_in, (void)n_out;
     ck_layer *s = l->sublayers[0];
@@ -348,7 +348,7 @@ static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int 
 }
 
 static ck_status time_distributed_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                           const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+                                           const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
 {
     (void)n_in, (void)n_out;
     ck_layer *s = l->sublayers[0];
