@@ -209,7 +209,7 @@ static ck_status cl_setup(ck_layer *l, const ck_tensor *in, ck_run *ex, cl_run *
     return CK_OK;
 }
 
-ck_status ck_conv_lstm_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex)
+ck_status ck_conv_lstm_forward(CK_FWD_ARGS)
 {
     (void)n_in;
     cl_run r;
@@ -264,8 +264,7 @@ static void add_if(float *dst, const float *src, int64_t n)
  * backward gives the previous h's gradient and the recurrent kernel's; at the
  * end one input convolution backward over all steps gives the kernel's and the
  * input's gradients. Outputs as forward: [seq or last h], h, c. */
-ck_status ck_conv_lstm_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+ck_status ck_conv_lstm_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out;
     cl_run r;

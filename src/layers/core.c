@@ -19,15 +19,14 @@ static const ck_field input_fields[] = {
 
 /* Shape-keeping layers (InputLayer, Identity, Flatten, Reshape): row-major data
  * is unchanged, so forward copies and backward passes the gradient through. */
-static ck_status copy_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex)
+static ck_status copy_forward(CK_FWD_ARGS)
 {
     (void)l, (void)n_in, (void)n_out, (void)ex;
     if (out[0].data != in[0].data) memcpy(out[0].data, in[0].data, (size_t)ck_numel(&in[0]) * sizeof(float));
     return CK_OK;
 }
 
-static ck_status copy_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status copy_backward(CK_BWD_ARGS)
 {
     (void)l, (void)n_in, (void)out, (void)n_out, (void)ex;
     if (din[0].data) ck_vec_add(din[0].data, dout[0].data, ck_numel(&in[0]));
@@ -102,7 +101,7 @@ static int64_t dense_workspace(const ck_layer *l)
 
 /* y = act(x W + b): one GEMM over all rows (middle dims folded in), then one pass
  * for bias and activation. */
-static ck_status dense_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex)
+static ck_status dense_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     const ck_dense_config *c = CK_CFG(l, ck_dense_config);
@@ -117,8 +116,7 @@ static ck_status dense_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
     return CK_OK;
 }
 
-static ck_status dense_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status dense_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     const ck_dense_config *c = CK_CFG(l, ck_dense_config);
@@ -155,7 +153,7 @@ static const ck_field activation_fields[] = {
 };
 
 /* Softmax-like activations normalise over the last axis, so rows are [.., last]. */
-static ck_status activation_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex)
+static ck_status activation_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     int64_t cols = in[0].shape.rank > 1 ? in[0].shape.dim[in[0].shape.rank - 1] : 1;
@@ -164,8 +162,7 @@ static ck_status activation_forward(ck_layer *l, const ck_tensor *in, int n_in, 
     return CK_OK;
 }
 
-static ck_status activation_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                     const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status activation_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;
@@ -222,7 +219,7 @@ static void dropout_noise_dims(const ck_layer *l, const ck_tensor *x, int64_t *d
 
 /* Inverted dropout, only while training: kept values are scaled by 1/(1-rate) so
  * inference is the identity, as in Keras. Draws come from the engine's seeded RNG. */
-static ck_status dropout_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex)
+static ck_status dropout_forward(CK_FWD_ARGS)
 {
     double rate = CK_CFG(l, ck_dropout_config)->rate;
     if (!ex->training || rate == 0.0) return copy_forward(l, in, n_in, out, n_out, ex);
@@ -243,8 +240,7 @@ static ck_status dropout_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_
     return CK_OK;
 }
 
-static ck_status dropout_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status dropout_backward(CK_BWD_ARGS)
 {
     double rate = CK_CFG(l, ck_dropout_config)->rate;
     if (!ex->training || rate == 0.0) return copy_backward(l, in, n_in, out, dout, n_out, din, ex);
@@ -367,7 +363,7 @@ static void permute_axes(const ck_layer *l, const ck_tensor *x, int64_t *dims, i
     }
 }
 
-static ck_status permute_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex)
+static ck_status permute_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     int64_t dims[CK_MAX_RANK], row = ck_row_size(&in[0]);
@@ -378,8 +374,7 @@ static ck_status permute_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_
     return CK_OK;
 }
 
-static ck_status permute_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status permute_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;
@@ -411,7 +406,7 @@ static ck_status repeat_build(ck_layer *l, const ck_shape *in, int n_in, ck_shap
 }
 
 /* [b, d] -> [b, n, d]; backward sums the n copies. */
-static ck_status repeat_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex)
+static ck_status repeat_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     int64_t n = CK_CFG(l, ck_repeat_vector_config)->n, d = in[0].shape.dim[1];
@@ -421,8 +416,7 @@ static ck_status repeat_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_t
     return CK_OK;
 }
 
-static ck_status repeat_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                 const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status repeat_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;

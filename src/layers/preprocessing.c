@@ -150,8 +150,7 @@ static ck_status resc_forward(CK_FWD_ARGS)
 }
 
 /* Rescaling's gradient: dx = dy * scale. */
-static ck_status resc_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status resc_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;
@@ -264,8 +263,7 @@ static ck_status norm_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
-static ck_status norm_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status norm_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (din[0].data) norm_apply(l, &in[0], dout[0].data, din[0].data, true);
@@ -496,15 +494,13 @@ static ck_status crop_forward(CK_FWD_ARGS)
     return crop_run(l, ex, &in[0], &out[0], NULL, NULL);
 }
 
-static ck_status resize_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                 const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status resize_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     return din[0].data ? resize_run(l, ex, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;
 }
 
-static ck_status crop_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status crop_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     return din[0].data ? crop_run(l, ex, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;

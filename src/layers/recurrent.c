@@ -281,7 +281,7 @@ ck_status ck_model_reset_states(ck_model *m)
     return CK_OK;
 }
 
-static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex)
+static ck_status rnn_forward(CK_FWD_ARGS)
 {
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
     ck_rnn_args a;
@@ -306,8 +306,7 @@ static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tens
 }
 
 /* Backpropagation through time over the scratch the forward kept. */
-static ck_status rnn_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                              const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status rnn_backward(CK_BWD_ARGS)
 {
     (void)out;
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);

@@ -206,8 +206,7 @@ static ck_status bidir_setup(ck_layer *l, const ck_tensor *in, ck_run *ex, bidir
  * Keras flips the backward sequence back to forward time before merging. */
 static int64_t flip_row(int64_t bt, int64_t T) { return (bt / T) * T + (T - 1 - bt % T); }
 
-static ck_status bidirectional_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                       ck_run *ex)
+static ck_status bidirectional_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     W *c = CK_CFG(l, W);
@@ -242,8 +241,7 @@ static ck_status bidirectional_forward(ck_layer *l, const ck_tensor *in, int n_i
 
 /* Splits the merged gradient between the directions, then runs each one's backward
  * (both accumulate into the input's gradient). */
-static ck_status bidirectional_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                        const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status bidirectional_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out;
     W *c = CK_CFG(l, W);
@@ -326,8 +324,7 @@ static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_i
 }
 
 /* The wrapped layer sees [batch*time, ...]: the same memory, read as more rows. */
-static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                          ck_run *ex)
+static ck_status time_distributed_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_layer *s = l->sublayers[0];
@@ -347,8 +344,7 @@ static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int 
     return st;
 }
 
-static ck_status time_distributed_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                           const ck_tensor *dout, int n_out, ck_tensor *din, ck_run *ex)
+static ck_status time_distributed_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_layer *s = l->sublayers[0];
