@@ -29,7 +29,7 @@
 bool ck_distribute_launched(void)
 {
     static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_PMIX_MAPPING_SERV"};
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    for (int i = 0; i < CK_N_OF(vars); i++)
         if (getenv(vars[i]))
             return true;
     return false;
