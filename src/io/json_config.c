@@ -265,7 +265,7 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         }
         json_decref(refs);
         if (!ready) return CK_OK; /* inputs not made yet: try again next round */
-        const char *more = nl->layer->cls->optional_outputs_kwarg;
+        const char *more = nl->layer->cls->keras.optional_outputs_kwarg;
         if (more && json_is_true(json_object_get(json_object_get(node, "kwargs"), more)))
             nl->layer->optional_outputs = true;
         /* A failed ck_call frees a layer that joined no model: forget it then. */

@@ -183,7 +183,7 @@ static const ck_fusion activation_fusion = {.as_activation = activation_kind};
 
 CK_CLASS(ck_class_activation, "Activation", CK_CONFIG(ck_activation_config, activation_fields),
          CK_ONE_INPUT, .build = same_shape_build, .forward = activation_forward,
-         .backward = activation_backward, .no_build_config = true, .fusion = &activation_fusion);
+         .backward = activation_backward, .keras.no_build_config = true, .fusion = &activation_fusion);
 
 static const ck_field dropout_fields[] = {
     CK_FIELD(ck_dropout_config, rate, CK_FT_FLOAT, NULL, 0, CK_FF_REQUIRED),
@@ -252,10 +252,10 @@ static ck_status dropout_backward(CK_BWD_ARGS)
 
 CK_CLASS(ck_class_dropout, "Dropout", CK_CONFIG(ck_dropout_config, dropout_fields), CK_ONE_INPUT,
          .build = dropout_build, .forward = dropout_forward, .backward = dropout_backward,
-         .workspace = dropout_workspace, .no_build_config = true);
+         .workspace = dropout_workspace, .keras.no_build_config = true);
 
 CK_CLASS(ck_class_identity, "Identity", CK_ONE_INPUT, .build = same_shape_build,
-         .forward = copy_forward, .backward = copy_backward, .no_build_config = true);
+         .forward = copy_forward, .backward = copy_backward, .keras.no_build_config = true);
 
 /* ---- Flatten -------------------------------------------------------------------------- */
 static const char *const data_formats[] = {"channels_last", "channels_first", NULL};
@@ -328,7 +328,7 @@ mismatch: {
 
 CK_CLASS(ck_class_reshape, "Reshape", CK_CONFIG(ck_reshape_config, reshape_fields), CK_ONE_INPUT,
          .build = reshape_build, .forward = copy_forward, .backward = copy_backward,
-         .no_build_config = true);
+         .keras.no_build_config = true);
 
 /* ---- Permute -------------------------------------------------------------------------------- */
 static const ck_field permute_fields[] = {

@@ -154,6 +154,6 @@ static ck_status masking_backward(CK_BWD_ARGS)
 
 CK_CLASS(ck_class_masking, "Masking", CK_CONFIG(ck_masking_config, masking_fields), CK_ONE_INPUT,
          .build = masking_build, .forward = masking_forward, .backward = masking_backward,
-         .mask = masking_mask, .no_build_config = true);
+         .mask = masking_mask, .keras.no_build_config = true);
 
 CK_FAMILY(ck_embedding_layers, &ck_class_embedding, &ck_class_masking);

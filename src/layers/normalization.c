@@ -231,7 +231,7 @@ static ck_status bn_forward(CK_FWD_ARGS)
 static const ck_fusion bn_fusion = {.affine = bn_affine};
 /* BatchNormalization.call takes a mask, so Keras's nodes record {"mask": null}. */
 CK_CLASS(ck_class_bn, "BatchNormalization", CK_CONFIG(ck_norm_config, bn_fields),
-         NORM_HOOKS(bn_build, bn_forward), .call_mask = true, .fusion = &bn_fusion);
+         NORM_HOOKS(bn_build, bn_forward), .keras.call_mask = true, .fusion = &bn_fusion);
 /* Layer/Group/Unit/RMSNormalization: forward, backward and workspace in norm_exec.c. */
 #define NORM_FB_HOOKS(build_, kind)                                                               \
     CK_ONE_INPUT, .build = build_, .flops = norm_flops, .forward = ck_##kind##_forward,                 \
@@ -242,7 +242,7 @@ CK_CLASS(ck_class_gn, "GroupNormalization", CK_CONFIG(ck_norm_config, gn_fields)
          NORM_FB_HOOKS(gn_build, groupnorm));
 /* Keras's UnitNormalization has no build() of its own, hence no build_config. */
 CK_CLASS(ck_class_un, "UnitNormalization", CK_CONFIG(ck_norm_config, un_fields),
-         NORM_FB_HOOKS(un_build, unitnorm), .no_build_config = true);
+         NORM_FB_HOOKS(un_build, unitnorm), .keras.no_build_config = true);
 CK_CLASS(ck_class_rms, "RMSNormalization", CK_CONFIG(ck_norm_config, rms_fields),
          NORM_FB_HOOKS(rms_build, rmsnorm));
 

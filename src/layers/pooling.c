@@ -410,7 +410,7 @@ static ck_status gavg_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in
 
 #define POOL_HOOKS(build_, flops_, kind)                                                         \
     CK_ONE_INPUT, .build = build_, .flops = flops_, .forward = kind##_forward, .backward = kind##_backward, \
-        .no_build_config = true, .channels_first = ck_channels_first_rank
+        .keras.no_build_config = true, .channels_first = ck_channels_first_rank
 
 /* Pooling reads only the rows it pools: it can run behind a streaming producer. */
 static const ck_fusion per_sample = {.per_sample = true};

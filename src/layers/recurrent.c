@@ -391,12 +391,12 @@ static const ck_saved_part conv_lstm_parts[] = {{"cell", "conv_lstm_cell", 0}, {
 
 #define RNN_HOOKS                                                                                   \
     .min_inputs = 1, .max_inputs = 3, .build = rnn_build, .forward = rnn_forward, .backward = rnn_backward, \
-        .flops = rnn_flops, .mask = rnn_mask, .workspace = rnn_workspace, .build_shape_names = rnn_build_shapes, \
-        .call_inputs = CK_CALL_STATES
+        .flops = rnn_flops, .mask = rnn_mask, .workspace = rnn_workspace, .keras.build_shape_names = rnn_build_shapes, \
+        .keras.call_inputs = CK_CALL_STATES
 CK_CLASS(ck_class_simple_rnn, "SimpleRNN", CK_CONFIG(T, simple_rnn_fields), RNN_HOOKS,
-         .saved_parts = simple_rnn_parts);
-CK_CLASS(ck_class_lstm, "LSTM", CK_CONFIG(T, lstm_fields), RNN_HOOKS, .saved_parts = lstm_parts);
-CK_CLASS(ck_class_gru, "GRU", CK_CONFIG(T, gru_fields), RNN_HOOKS, .saved_parts = gru_parts);
+         .keras.saved_parts = simple_rnn_parts);
+CK_CLASS(ck_class_lstm, "LSTM", CK_CONFIG(T, lstm_fields), RNN_HOOKS, .keras.saved_parts = lstm_parts);
+CK_CLASS(ck_class_gru, "GRU", CK_CONFIG(T, gru_fields), RNN_HOOKS, .keras.saved_parts = gru_parts);
 
 /* ConvLSTM's spatial axes follow the time axis and the channels; the engine
  * moves the channels last for channels_first (ck_layer_class.channels_first). */
@@ -409,11 +409,11 @@ static int conv_lstm_channels_first(const ck_layer *l)
 CK_CLASS(ck_class_conv_lstm1d, "ConvLSTM1D", CK_CONFIG(T, conv_lstm1d_fields), CK_ONE_INPUT,
          .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
          .workspace = ck_conv_lstm_workspace, .channels_first = conv_lstm_channels_first,
-         .saved_parts = conv_lstm_parts);
+         .keras.saved_parts = conv_lstm_parts);
 CK_CLASS(ck_class_conv_lstm2d, "ConvLSTM2D", CK_CONFIG(T, conv_lstm2d_fields), CK_ONE_INPUT,
          .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
          .workspace = ck_conv_lstm_workspace, .channels_first = conv_lstm_channels_first,
-         .saved_parts = conv_lstm_parts);
+         .keras.saved_parts = conv_lstm_parts);
 
 CK_FAMILY(ck_recurrent_layers, &ck_class_simple_rnn, &ck_class_lstm, &ck_class_gru, &ck_class_conv_lstm1d,
           &ck_class_conv_lstm2d);

@@ -295,7 +295,7 @@ static const ck_saved_part time_distributed_parts[] = {{"layer", NULL, 0}, {0}};
 CK_CLASS(ck_class_bidirectional, "Bidirectional", CK_CONFIG(W, bidirectional_fields), CK_ONE_INPUT,
          .build = bidirectional_build, .forward = bidirectional_forward,
          .backward = bidirectional_backward, .workspace = bidirectional_workspace,
-         .mask = bidirectional_mask, .saved_parts = bidirectional_parts);
+         .mask = bidirectional_mask, .keras.saved_parts = bidirectional_parts);
 
 /* ---- TimeDistributed ------------------------------------------------------------------------ */
 static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -390,6 +390,6 @@ CK_CLASS(ck_class_time_distributed, "TimeDistributed", CK_CONFIG(W, time_distrib
          CK_ONE_INPUT, .build = time_distributed_build, .forward = time_distributed_forward,
          .backward = time_distributed_backward, .workspace = time_distributed_workspace,
          .mask = pass_mask, .channels_first = time_distributed_channels_first,
-         .saved_parts = time_distributed_parts);
+         .keras.saved_parts = time_distributed_parts);
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);
