@@ -146,7 +146,7 @@ static ck_status bidirectional_build(ck_layer *l, const ck_shape *in, int n_in, 
  * direction's own scratch, then its outputs and their gradients (merging reads
  * them in backward). */
 typedef struct bidir_run {
-    ck_run fex, bex;          /* the engine state each direction sees */
+    ck_run fex, bex;          /* what each direction's hooks see (its own workspace) */
     ck_tensor fo[4], bo[4], dfo[4], dbo[4];
     int nf, nb;
     int64_t size[8];           /* floats of each output, forward ones first */
