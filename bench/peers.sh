@@ -46,8 +46,9 @@ pinned() { if [ -n "$PIN" ]; then taskset -c "$PIN" "$@"; else "$@"; fi; }
 # bench_cc SOURCE BINARY: a bench program against $BUILD/libckeras.a.
 bench_cc() {
   cc -O2 -std=gnu11 -Iinclude "$1" "$BUILD/libckeras.a" \
-     $(pkg-config --libs jansson libzip libgvc) -lhdf5_serial -lz -lopenblas -fopenmp -lm \
-     $(pkg-config --libs ompi-c 2>/dev/null) -o "$2" # Open MPI: src/dist/, when the build found it
+     $(pkg-config --libs jansson libzip) -lhdf5_serial -lz -lopenblas -fopenmp -lm \
+     $(pkg-config --libs ompi-c 2>/dev/null) $(pkg-config --libs libgvc 2>/dev/null) \
+     -o "$2" # Open MPI (src/dist/) and Graphviz (report/plot.c): when the build found them
 }
 
 # machine_note DIR: one "# machine:" line (which the tables' readers skip):

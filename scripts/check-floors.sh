@@ -23,6 +23,10 @@ FLOORS=(tools api train,io,report,export dist layers engine graph kernels core)
 # Narrow doors: from FOLDER, the folder of HEADER may be entered only through it
 # (layers see the engine's run-time context, not its planner).
 NARROW=("layers engine/run.h")
+# Private types: TYPE FOLDER -- struct TYPE is defined only in a .c file of
+# src/FOLDER, so no header can show its fields to another floor (the engine's
+# plan, buffers and caches stay behind the opaque ck_exec; layers see ck_run).
+PRIVATE=("ck_exec engine")
 # Symbols a lower floor may use from a higher one: the class table, declared in
 # graph/graph.h and filled by layers/registry.c (docs/DESIGN.md, the floor plan).
 UP_SYMBOLS=" ck_layer_families ck_n_layer_families "
@@ -79,12 +83,26 @@ check() {
       fi
     done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f")
   done < <(find "$root/tools" "$root/src" -name '*.[ch]' | sort)
+  check_private "$root" || bad=1
   # tsort reports a loop in the folder graph (only folders of one floor can make one).
   if ! sort -u "$edges" | tsort >/dev/null 2>"$edges.loop"; then
     echo "a circle of includes between folders:" $(grep -v '^tsort: .*loop' "$edges.loop" | sed 's/^tsort: //')
     bad=1
   fi
   rm -f "$edges" "$edges.loop"
+  return $bad
+}
+
+check_private() { # root -> false when a private struct is defined outside its folder's .c files
+  local root=$1 bad=0 p f
+  for p in "${PRIVATE[@]}"; do
+    set -- $p
+    while IFS= read -r f; do
+      case "$f" in "$root/src/$2/"*.c) continue ;; esac
+      echo "${f#"$root"/}: defines struct $1, private to src/$2/*.c"
+      bad=1
+    done < <(grep -rlE "^[[:space:]]*(typedef[[:space:]]+)?struct[[:space:]]+$1[[:space:]]*\{" "$root/include" "$root/tools" "$root/src" 2>/dev/null | sort)
+  done
   return $bad
 }
 
@@ -157,6 +175,12 @@ self_test() {
   check "$t" >/dev/null || { echo "self-test: layers through engine/run.h was rejected"; ok=1; }
   printf '#include "engine/exec.h"\n' >"$t/src/layers/wide.c"
   check "$t" >/dev/null && { echo "self-test: layers including engine/exec.h passed"; ok=1; }
+  rm "$t/src/layers/wide.c"
+  printf 'struct ck_exec { int plan; };\n' >"$t/src/engine/exec.c"
+  check "$t" >/dev/null || { echo "self-test: the engine defining its state in a .c file was rejected"; ok=1; }
+  printf 'struct ck_exec { int plan; };\n' >"$t/src/engine/run.h"
+  check "$t" >/dev/null && { echo "self-test: the engine's state defined in a header passed"; ok=1; }
+  : >"$t/src/engine/run.h"
   mkdir -p "$t/obj/core" "$t/obj/graph"
   printf 'int graph_fn(void) { return 1; }\n' >"$t/g.c"
   printf 'int core_fn(void) { return 2; }\n' >"$t/c.c"
@@ -167,7 +191,7 @@ self_test() {
   cc -c "$t/g.c" -o "$t/obj/graph/g.o" && cc -c "$t/c2.c" -o "$t/obj/core/c.o" || ok=1
   check_objects "$t/obj" >/dev/null && { echo "self-test: an upward call (core -> graph) passed"; ok=1; }
   rm -rf "$t"
-  [ $ok -eq 0 ] && echo "self-test: the check rejects an upward include, a circle, a bypassed narrow header, tools past the public API and an upward call"
+  [ $ok -eq 0 ] && echo "self-test: the check rejects an upward include, a circle, a bypassed narrow header, a private struct in a header, tools past the public API and an upward call"
   return $ok
 }
 

@@ -33,7 +33,7 @@ static float rnd(void)
 
 static double loss(check *c)
 {
-    if (c->training) ck_rng_seed(&c->ex->rng, 7); /* the same dropout mask every pass */
+    if (c->training) ck_rng_seed(&ck_exec_run(c->ex)->rng, 7); /* the same dropout mask every pass */
     ck_status st = ck_exec_forward(c->ex, (const float *const *)c->x, ROWS, c->training);
     CHECK(st == CK_OK, "forward: %s", ck_errmsg());
     double L = 0.0;

@@ -3,7 +3,7 @@
  * and the class's forward hook is called directly on x.npy; the result must match
  * y.npy within 1e-5 relative. A class without a forward is a failure, and a
  * case Keras saved no weights for runs on ckeras's initial values, which must be
- * Keras's. Runs without the engine. */
+ * Keras's. Runs without the engine's plan. */
 #include "testutil.h"
 #include "graph/graph.h"
 #include "engine/exec.h"
@@ -51,11 +51,14 @@ static void run_case(const char *root, const char *name)
      * class's workspace for these rows. */
     CHECK_OK(ck_model_init_weights(m)); /* what the engine does before a forward */
     int64_t ws = l->cls->workspace ? l->cls->workspace(l) : 0;
-    ck_exec ex = {.model = m, .batch = x.dim[0], .rows = x.dim[0], .training = false};
-    ex.workspace = ws > 0 ? calloc((size_t)(ws * x.dim[0]), sizeof(float)) : NULL;
-    ck_status st = l->cls->forward(l, &tin, 1, &tout, 1, &ex);
-    free(ex.workspace);
-    ck_exec_release_scratch(&ex);
+    ck_exec *ex = NULL;
+    CHECK_OK(ck_exec_create_unplanned(m, x.dim[0], &ex));
+    ck_run *run = ck_exec_run(ex);
+    run->training = false;
+    run->workspace = ws > 0 ? calloc((size_t)(ws * x.dim[0]), sizeof(float)) : NULL;
+    ck_status st = l->cls->forward(l, &tin, 1, &tout, 1, run);
+    free(run->workspace);
+    ck_exec_free(ex);
     CHECK(st == CK_OK, "%s: forward: %s", name, ck_errmsg());
     if (st == CK_OK) {
         double err = test_max_error(tout.data, y.data, y.size, 1e-5);

@@ -84,7 +84,7 @@ static void compare(const fusion_case *c, ck_exec *fused, ck_exec *plain, const 
         CHECK_OK(ck_exec_backward(fused, (const float *const[]){dy}));
         CHECK_OK(ck_exec_backward(plain, (const float *const[]){dy, dz}));
     }
-    ck_model *mf = fused->model, *mp = plain->model;
+    ck_model *mf = ck_exec_model(fused), *mp = ck_exec_model(plain);
     for (int i = 0; i < ck_model_weight_count(mf); i++) {
         ck_weight_info wf, wp;
         CHECK_OK(ck_model_weight(mf, i, &wf));
@@ -123,8 +123,8 @@ static void run_case(const fusion_case *c)
     /* an activity penalty on the convolution's output (fit sets these): its
      * gradient joins the pooling's before the convolution's backward */
     ck_act_reg reg_f = {conv_of(mf), 0.01f, 0.02f}, reg_p = {conv_of(mp), 0.01f, 0.02f};
-    fused->act_regs = &reg_f, plain->act_regs = &reg_p;
-    fused->n_act_regs = plain->n_act_regs = 1;
+    ck_exec_set_act_regs(fused, &reg_f, 1);
+    ck_exec_set_act_regs(plain, &reg_p, 1);
     compare(c, fused, plain, x, true);
     free(x);
 done:
@@ -199,7 +199,8 @@ static void run_fold_case(const fold_case *c)
     CHECK_OK(ck_exec_create(mp, ROWS, &plain));
     CHECK_OK(ck_exec_create(mf, ROWS, &train));
     if (!folded || !plain || !train) goto done;
-    folded->inference_only = plain->inference_only = true;
+    ck_exec_set_inference_only(folded);
+    ck_exec_set_inference_only(plain);
     int64_t nx = ROWS * input_row(mf), ny = ROWS * ck_exec_output_size(folded, 0);
     float *x = malloc((size_t)nx * sizeof *x);
     for (int64_t i = 0; i < nx; i++) x[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;

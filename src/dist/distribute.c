@@ -29,7 +29,7 @@
 bool ck_distribute_launched(void)
 {
     static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_PMIX_MAPPING_SERV"};
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    for (int i = 0; i < CK_N_OF(vars); i++)
         if (getenv(vars[i]))
             return true;
     return false;
@@ -540,8 +540,7 @@ ck_status ck_dist_grads_attach(ck_data_parallel *d, ck_model *m, ck_exec *ex)
         return st;
     }
     if (d->size > 1) { /* one rank: its gradient is the sum already */
-        ex->grad_ready = on_grad_ready, ex->grad_ready_user = d;
-        ex->sum_across = on_sum_across, ex->sum_across_user = d;
+        ck_exec_set_data_parallel(ex, on_grad_ready, on_sum_across, d);
     }
     return CK_OK;
 }
@@ -551,10 +550,8 @@ void ck_dist_grads_detach(ck_data_parallel *d)
     grad_sync *g = d ? d->sync : NULL;
     if (!g)
         return;
-    if (g->ex) {
-        g->ex->grad_ready = NULL, g->ex->grad_ready_user = NULL;
-        g->ex->sum_across = NULL, g->ex->sum_across_user = NULL;
-    }
+    if (g->ex)
+        ck_exec_set_data_parallel(g->ex, NULL, NULL, NULL);
     ck_free(g->b), ck_free(g->order), ck_free(g->gathered);
     ck_free(g->sums), ck_free(g->moving), ck_free(g->moving_buf);
     ck_free(g);

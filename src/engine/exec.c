@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+typedef struct ck_plan ck_plan; /* one model's buffers and steps */
+
 typedef struct value {
     ck_shape shape;   /* batch first; dim[0] = planned batch                 */
     int64_t size;     /* floats per row                                      */
@@ -94,6 +96,49 @@ struct ck_plan {
     step_plan *steps;
     int n_steps;
     value **inputs, **outputs; /* [n_inputs], [n_outputs] */
+};
+
+/* The engine: the view its layers' hooks get (run, engine/run.h), then what
+ * only the engine reads (its plan, fusion state, caches) and what its clients
+ * set through engine/exec.h. Defined here alone, so no layer can reach past
+ * the view (scripts/check-floors.sh checks it). */
+struct ck_exec {
+    ck_run run;           /* handed to every hook; run.exec points back here     */
+    ck_model *model;
+    int64_t rows;         /* rows of the current forward pass (<= run.batch)     */
+    bool grads_ready;     /* a backward pass has filled every weight's grad          */
+    ck_plan *plan;        /* the top-level model's plan                              */
+    const ck_act_reg *act_regs; /* set by fit/evaluate (borrowed), n_act_regs of them   */
+    int n_act_regs;
+    double act_penalty;   /* sum of the activity penalties of the last forward       */
+    /* The per-sample step (pooling) the running step feeds chunk by chunk, and
+     * how many rows it has been handed (see ck_exec_rows_done). */
+    struct step_plan *fused;
+    int64_t fused_done;
+    struct step_plan *step;  /* the step being run (its packed kernels)          */
+    uint64_t weights_gen;    /* the model's, for this forward (when gen_known)   */
+    bool gen_known;
+    int folded;              /* readers the running step took (ck_exec_fold)      */
+    int folded_in_pass;      /* readers folded away in the last forward, in all   */
+    /* Made for predict (ck_exec_set_inference_only): layers' work may be folded
+     * into their producers (ck_exec_fold), leaving buffers a backward pass would
+     * read unwritten, so backward refuses. */
+    bool inference_only;
+    /* Scratch that does not grow with the batch, one block per layer that asks
+     * (ck_exec_scratch): kept with the engine, not the layer, so that engines of
+     * one model on several threads never share it. [n_scratch] */
+    struct ck_scratch *scratch;
+    int n_scratch, cap_scratch;
+    /* The plan lends concrete shapes to the model's layers around each hook
+     * (variable-length inputs): its passes hold the model's lock, so that such
+     * calls on one model from several threads take turns instead of mixing. */
+    bool lends_shapes;
+    uint64_t plan_gen;       /* the model's when planned (ck_model.plan_gen)      */
+    /* Called after the backward of each layer that has weights, in backward
+     * order (a layer called several times reports each call): data-parallel
+     * fit (src/dist/) starts reducing gradients as soon as they are final. */
+    ck_status (*grad_ready)(void *user, const ck_layer *layer);
+    void *grad_ready_user;
 };
 
 /* ---- planning ----------------------------------------------------------------- */
@@ -772,14 +817,14 @@ typedef struct producer_fields {
 
 static producer_fields enter_reader(ck_exec *ex, step_plan *r)
 {
-    producer_fields saved = {ex->workspace, ex->fused, ex->step};
-    ex->workspace = NULL, ex->fused = NULL, ex->step = r;
+    producer_fields saved = {ex->run.workspace, ex->fused, ex->step};
+    ex->run.workspace = NULL, ex->fused = NULL, ex->step = r;
     return saved;
 }
 
 static void leave_reader(ck_exec *ex, producer_fields saved)
 {
-    ex->workspace = saved.workspace, ex->fused = saved.fused, ex->step = saved.step;
+    ex->run.workspace = saved.workspace, ex->fused = saved.fused, ex->step = saved.step;
 }
 
 static ck_status run_rows(ck_exec *ex, step_plan *r, int64_t row0, int64_t n)
@@ -787,7 +832,7 @@ static ck_status run_rows(ck_exec *ex, step_plan *r, int64_t row0, int64_t n)
     ck_layer *l = r->node->layer;
     row_views(r, row0, n, false);
     producer_fields saved = enter_reader(ex, r);
-    ck_status st = l->cls->forward(l, r->tin, 1, r->tout, 1, ex);
+    ck_status st = l->cls->forward(l, r->tin, 1, r->tout, 1, &ex->run);
     leave_reader(ex, saved);
     return st ? layer_failed(st, l) : CK_OK;
 }
@@ -802,15 +847,16 @@ static uint64_t weights_gen(const ck_model *m)
     return g;
 }
 
-const float *ck_exec_packed(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N)
+const float *ck_exec_packed(ck_run *run, const float *B, int64_t ldb, int64_t K, int64_t N)
 {
-    return ck_exec_packed_scaled(ex, B, ldb, K, N, NULL);
+    return ck_exec_packed_scaled(run, B, ldb, K, N, NULL);
 }
 
-float *ck_exec_weight_cache(ck_exec *ex, const float *src, ck_weight_form form, int64_t floats, bool *fresh)
+float *ck_exec_weight_cache(ck_run *run, const float *src, ck_weight_form form, int64_t floats, bool *fresh)
 {
+    ck_exec *ex = run ? run->exec : NULL;
     *fresh = false;
-    if (!ex->step || !src) return NULL;
+    if (!ex || !ex->step || !src) return NULL;
     if (!ex->gen_known) ex->weights_gen = weights_gen(ex->model), ex->gen_known = true;
     packed_weight *slot = NULL;
     for (int k = 0; k < PACKED_PER_STEP && !slot; k++) {
@@ -831,12 +877,12 @@ float *ck_exec_weight_cache(ck_exec *ex, const float *src, ck_weight_form form, 
     return slot->data;
 }
 
-const float *ck_exec_packed_scaled(ck_exec *ex, const float *B, int64_t ldb, int64_t K, int64_t N,
+const float *ck_exec_packed_scaled(ck_run *run, const float *B, int64_t ldb, int64_t K, int64_t N,
                                    const float *col_scale)
 {
     int nr = ck_packed_nr();
     bool fresh;
-    float *p = nr ? ck_exec_weight_cache(ex, B, col_scale ? CK_FORM_PACKED_SCALED : CK_FORM_PACKED,
+    float *p = nr ? ck_exec_weight_cache(run, B, col_scale ? CK_FORM_PACKED_SCALED : CK_FORM_PACKED,
                                          ck_packed_floats(K, N, nr), &fresh)
                   : NULL;
     if (p && fresh) ck_pack_b(B, ldb, K, N, col_scale, nr, p);
@@ -852,7 +898,7 @@ static ck_status run_rows_backward(ck_exec *ex, step_plan *r, int64_t row0, int6
     if (!r->tdin[0].data) return CK_OK; /* nothing upstream wants it (the producer has weights, so never) */
     memset(r->tdin[0].data, 0, (size_t)(n * r->in[0]->size) * sizeof(float));
     producer_fields saved = enter_reader(ex, r);
-    ck_status st = l->cls->backward(l, r->tin, 1, r->tout, r->tdout, 1, r->tdin, ex);
+    ck_status st = l->cls->backward(l, r->tin, 1, r->tout, r->tdout, 1, r->tdin, &ex->run);
     leave_reader(ex, saved);
     return st ? layer_failed(st, l) : CK_OK;
 }
@@ -866,14 +912,15 @@ static ck_status next_rows(ck_exec *ex, int64_t row0, int64_t n)
     return CK_OK;
 }
 
-bool ck_exec_fold(ck_exec *ex, int64_t channels, const float *bias, ck_fold *f)
+bool ck_exec_fold(ck_run *run, int64_t channels, const float *bias, ck_fold *f)
 {
-    step_plan *s = ex->step;
-    if (!ex->inference_only || !s || !s->fold[0] || ex->n_act_regs) return false; /* a penalty reads their outputs */
+    ck_exec *ex = run ? run->exec : NULL;
+    step_plan *s = ex ? ex->step : NULL;
+    if (!s || !ex->inference_only || !s->fold[0] || ex->n_act_regs) return false; /* a penalty reads their outputs */
     step_plan *r1 = s->fold[0], *r2 = s->fold[1];
     const ck_shape *sh = &s->out[0]->shape;
     float *scale = s->fold_buf, *shift = s->fold_buf + channels;
-    if (sh->dim[sh->rank - 1] != channels || !fusion_of(r1->node->layer)->affine(r1->node->layer, ex, channels, scale, shift))
+    if (sh->dim[sh->rank - 1] != channels || !fusion_of(r1->node->layer)->affine(r1->node->layer, &ex->run, channels, scale, shift))
         return false;
     for (int64_t c = 0; bias && c < channels; c++) shift[c] += bias[c] * scale[c];
     *f = (ck_fold){.scale = scale, .shift = shift, .act = CK_ACT_LINEAR, .out = r1->out[0]->data, .readers = 1};
@@ -881,26 +928,32 @@ bool ck_exec_fold(ck_exec *ex, int64_t channels, const float *bias, ck_fold *f)
     return true;
 }
 
-void ck_exec_fold_taken(ck_exec *ex, const ck_fold *f) { ex->folded = f->readers; }
+void ck_exec_fold_taken(ck_run *run, const ck_fold *f)
+{
+    if (run && run->exec) run->exec->folded = f->readers;
+}
 
 int ck_exec_folded_readers(const ck_exec *ex) { return ex->folded_in_pass; }
 
-ck_status ck_exec_rows_done(ck_exec *ex, int64_t row0, int64_t n)
+ck_status ck_exec_rows_done(ck_run *run, int64_t row0, int64_t n)
 {
+    ck_exec *ex = run ? run->exec : NULL;
     if (!ex || !ex->fused) return CK_OK;
     ck_status st = next_rows(ex, row0, n);
     return st ? st : run_rows(ex, ex->fused, row0, n);
 }
 
-ck_status ck_exec_rows_needed(ck_exec *ex, int64_t row0, int64_t n)
+ck_status ck_exec_rows_needed(ck_run *run, int64_t row0, int64_t n)
 {
+    ck_exec *ex = run ? run->exec : NULL;
     if (!ex || !ex->fused) return CK_OK;
     ck_status st = next_rows(ex, row0, n);
     return st ? st : run_rows_backward(ex, ex->fused, row0, n);
 }
 
-ck_status ck_exec_rows_needed_relu(ck_exec *ex, int64_t row0, int64_t n, float *dz, bool *done)
+ck_status ck_exec_rows_needed_relu(ck_run *run, int64_t row0, int64_t n, float *dz, bool *done)
 {
+    ck_exec *ex = run ? run->exec : NULL;
     *done = false;
     if (!ex || !ex->fused) return CK_OK;
     step_plan *r = ex->fused;
@@ -914,7 +967,7 @@ ck_status ck_exec_rows_needed_relu(ck_exec *ex, int64_t row0, int64_t n, float *
         }
         if (st != CK_ERR_UNSUPPORTED) return layer_failed(st, l);
     }
-    return ck_exec_rows_needed(ex, row0, n);
+    return ck_exec_rows_needed(run, row0, n);
 }
 
 static ck_status plan_forward(ck_exec *ex, ck_plan *p)
@@ -932,18 +985,18 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
         if (!s->runs_fused) {
             views(s->tin, NULL, s->in, s->node->n_inputs, ex->rows, false);
             views(s->tout, NULL, s->out, s->node->n_outputs, ex->rows, false);
-            ex->workspace = s->ws;
-            ex->in_masks = s->in_masks;
-            ex->out_mask = s->out_mask;
+            ex->run.workspace = s->ws;
+            ex->run.in_masks = s->in_masks;
+            ex->run.out_mask = s->out_mask;
             ex->fused = s->fused;
             ex->fused_done = 0;
             ex->step = s;
             ex->folded = 0;
-            if (s->moved_in) move_views(s, ex->rows, false), ex->channels_last_view = l;
+            if (s->moved_in) move_views(s, ex->rows, false), ex->run.channels_last_view = l;
             swap_shapes(s);
-            st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, ex);
+            st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, &ex->run);
             swap_shapes(s);
-            ex->channels_last_view = NULL;
+            ex->run.channels_last_view = NULL;
             if (!st && s->moved_in) move_back(s, ex->rows, false);
             ex->fused = NULL;
             if (st) return layer_failed(st, l);
@@ -999,17 +1052,17 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         if (s->runs_fused) continue; /* its producer runs it, chunk by chunk */
         views(s->tin, s->tdin, s->in, s->node->n_inputs, ex->rows, true);
         views(s->tout, s->tdout, s->out, s->node->n_outputs, ex->rows, false);
-        ex->workspace = s->ws;
-        ex->in_masks = s->in_masks;
-        ex->out_mask = s->out_mask;
+        ex->run.workspace = s->ws;
+        ex->run.in_masks = s->in_masks;
+        ex->run.out_mask = s->out_mask;
         ex->fused = stream ? s->fused : NULL;
         ex->fused_done = 0;
         ex->step = s;
-        if (s->moved_in) move_views(s, ex->rows, true), ex->channels_last_view = l;
+        if (s->moved_in) move_views(s, ex->rows, true), ex->run.channels_last_view = l;
         swap_shapes(s);
-        st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, ex);
+        st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, &ex->run);
         swap_shapes(s);
-        ex->channels_last_view = NULL;
+        ex->run.channels_last_view = NULL;
         if (!st && s->moved_in) move_back(s, ex->rows, true);
         ex->fused = NULL;
         if (st) return layer_failed(st, l);
@@ -1048,7 +1101,7 @@ static ck_status attach_grads(ck_model *m)
 
 void ck_exec_restart(ck_exec *ex)
 {
-    ck_rng_seed(&ex->rng, ex->model->seed ^ 0x9e3779b97f4a7c15ull);
+    ck_rng_seed(&ex->run.rng, ex->model->seed ^ 0x9e3779b97f4a7c15ull);
     ex->rows = 0;
     ex->grads_ready = false;
 }
@@ -1057,6 +1110,26 @@ ck_status ck_exec_create(ck_model *m, int64_t batch, ck_exec **out)
 {
     return ck_exec_create_shaped(m, batch, NULL, out);
 }
+
+static ck_exec *exec_new(ck_model *m, int64_t batch)
+{
+    ck_exec *ex = ck_calloc(1, sizeof *ex);
+    if (!ex) return NULL;
+    ex->run.exec = ex;
+    ex->run.batch = batch;
+    ex->model = m;
+    ex->plan_gen = m->plan_gen;
+    ck_exec_restart(ex);
+    return ex;
+}
+
+ck_status ck_exec_create_unplanned(ck_model *m, int64_t batch, ck_exec **out)
+{
+    *out = m ? exec_new(m, batch) : NULL;
+    return *out ? CK_OK : ck_fail(m ? CK_ERR_NOMEM : CK_ERR_ARG, "ck_exec_create_unplanned: %s", m ? "out of memory" : "model is NULL");
+}
+
+ck_run *ck_exec_run(ck_exec *ex) { return &ex->run; }
 
 /* Whether a step swaps planned shapes into its layers around each hook. */
 static bool plan_lends_shapes(const ck_plan *p)
@@ -1075,12 +1148,8 @@ ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_s
     ck_status init = ck_model_init_weights(m);
     if (init) return init;
     openblas_set_num_threads(1); /* ckeras threads with OpenMP alone (ck_set_num_threads) */
-    ck_exec *ex = ck_calloc(1, sizeof *ex);
+    ck_exec *ex = exec_new(m, batch);
     if (!ex) return ck_fail(CK_ERR_NOMEM, "out of memory");
-    ex->model = m;
-    ex->batch = batch;
-    ex->plan_gen = m->plan_gen;
-    ck_exec_restart(ex);
     /* Planning writes slot numbers into the model's steps: engines made on
      * several threads at once take turns. */
     ck_model_lock(m);
@@ -1099,11 +1168,36 @@ ck_status ck_exec_create_shaped(ck_model *m, int64_t batch, const ck_shape *in_s
 
 void ck_exec_want_input_grads(ck_exec *ex, bool want) { plan_mark(ex->plan, want); }
 
+void ck_exec_set_inference_only(ck_exec *ex)
+{
+    ex->inference_only = true;
+    ex->run.inference_only = true;
+}
+
+void ck_exec_set_act_regs(ck_exec *ex, const ck_act_reg *regs, int n) { ex->act_regs = regs, ex->n_act_regs = n; }
+
+double ck_exec_act_penalty(const ck_exec *ex) { return ex->act_penalty; }
+
+void ck_exec_set_data_parallel(ck_exec *ex, ck_status (*grad_ready)(void *user, const ck_layer *layer),
+                               ck_status (*sum_across)(void *user, double *v, int64_t n), void *user)
+{
+    ex->grad_ready = grad_ready, ex->grad_ready_user = user;
+    ex->run.sum_across = sum_across, ex->run.sum_across_user = user;
+}
+
+ck_model *ck_exec_model(const ck_exec *ex) { return ex->model; }
+
+bool ck_exec_fits(const ck_exec *ex, int64_t batch)
+{
+    return ex->run.batch >= batch && ex->plan_gen == ex->model->plan_gen;
+}
+
 ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows, bool training)
 {
-    if (rows < 1 || rows > ex->batch)
+    if (!ex->plan) return ck_fail(CK_ERR_STATE, "model '%s': this engine has no plan (ck_exec_create_unplanned)", ex->model->base.name);
+    if (rows < 1 || rows > ex->run.batch)
         return ck_fail(CK_ERR_ARG, "model '%s': %lld rows for an engine planned for 1..%lld",
-                       ex->model->base.name, (long long)rows, (long long)ex->batch);
+                       ex->model->base.name, (long long)rows, (long long)ex->run.batch);
     ck_plan *p = ex->plan;
     for (int i = 0; i < ex->model->n_inputs; i++) {
         if (!inputs || !inputs[i]) return ck_fail(CK_ERR_ARG, "model '%s': input %d is NULL", ex->model->base.name, i);
@@ -1113,7 +1207,7 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
     }
     ex->rows = rows;
     ex->act_penalty = 0;
-    ex->training = training;
+    ex->run.training = training;
     ex->gen_known = false;
     ex->folded_in_pass = 0;
     ex->grads_ready = false;
@@ -1188,8 +1282,10 @@ typedef struct ck_scratch {
     float *data;   /* [cap] */
 } ck_scratch;
 
-float *ck_exec_scratch(ck_exec *ex, const ck_layer *l, int64_t floats)
+float *ck_exec_scratch(ck_run *run, const ck_layer *l, int64_t floats)
 {
+    ck_exec *ex = run ? run->exec : NULL;
+    if (!ex) return NULL;
     ck_scratch *s = NULL;
     for (int i = 0; i < ex->n_scratch && !s; i++)
         if (ex->scratch[i].layer == l) s = &ex->scratch[i];
@@ -1206,7 +1302,7 @@ float *ck_exec_scratch(ck_exec *ex, const ck_layer *l, int64_t floats)
     return s->data;
 }
 
-void ck_exec_release_scratch(ck_exec *ex)
+static void release_scratch(ck_exec *ex)
 {
     for (int i = 0; i < ex->n_scratch; i++) ck_free(ex->scratch[i].data);
     ck_free(ex->scratch);
@@ -1218,7 +1314,7 @@ void ck_exec_free(ck_exec *ex)
 {
     if (!ex) return;
     plan_free(ex->plan);
-    ck_exec_release_scratch(ex);
+    release_scratch(ex);
     ck_free(ex);
 }
 

@@ -14,12 +14,12 @@
 #include "engine/run.h"
 
 /* An activity regularizer of one layer (resolved by train/regularizers.c): forward adds its
- * penalty of the layer's outputs to ex->act_penalty, backward its gradient to
+ * penalty of the layer's outputs to ck_exec_act_penalty, backward its gradient to
  * the outputs' gradients before the layer's own backward. */
-struct ck_act_reg {
+typedef struct ck_act_reg {
     const ck_layer *layer;
     float l1, l2;
-};
+} ck_act_reg;
 
 /* Readers folded into their producers in the last forward. */
 int ck_exec_folded_readers(const ck_exec *ex);
@@ -59,6 +59,35 @@ void ck_exec_want_input_grads(ck_exec *ex, bool want);
  * seed again), for an engine kept from one fit call to the next. */
 void ck_exec_restart(ck_exec *ex);
 void ck_exec_free(ck_exec *ex);
+
+/* What the engine's clients set and read beside a pass. */
+/* Made for inference (predict): layers' work may be folded into their
+ * producers (ck_exec_fold), leaving buffers a backward pass would read
+ * unwritten, so backward refuses from now on. */
+void ck_exec_set_inference_only(ck_exec *ex);
+/* The activity regularizers (fit, evaluate) forward and backward apply, n of
+ * them, borrowed until the next call; and the sum of their penalties in the
+ * last forward. */
+void ck_exec_set_act_regs(ck_exec *ex, const ck_act_reg *regs, int n);
+double ck_exec_act_penalty(const ck_exec *ex);
+/* Data-parallel fit (src/dist/): grad_ready is called after the backward of
+ * each layer that has weights, in backward order (a layer called several
+ * times reports each call), so reducing gradients starts as soon as they are
+ * final; sum_across is what layers get as ck_run.sum_across. NULLs: one
+ * process again. */
+void ck_exec_set_data_parallel(ck_exec *ex, ck_status (*grad_ready)(void *user, const ck_layer *layer),
+                               ck_status (*sum_across)(void *user, double *v, int64_t n), void *user);
+/* The model the engine runs. */
+ck_model *ck_exec_model(const ck_exec *ex);
+/* Whether the engine was planned for `batch` rows or more and its model was
+ * not planned again since (ck_model.plan_gen): a kept engine may run again. */
+bool ck_exec_fits(const ck_exec *ex, int64_t batch);
+/* An engine with no plan, for calling one layer's hooks by hand (the layer
+ * tests): the caller fills its run context (ck_exec_run) and passes that to
+ * the hooks; the layers' scratch (ck_exec_scratch) stays with the engine until
+ * ck_exec_free. forward and backward refuse it. */
+ck_status ck_exec_create_unplanned(ck_model *m, int64_t batch, ck_exec **out);
+ck_run *ck_exec_run(ck_exec *ex);
 /* The values [rows, ...] of symbolic tensor t of the top-level model after the
  * last forward (not inference_only: every buffer is written), or NULL when t is
  * not one of its tensors (a nested model's). Export's calibration reads them. */

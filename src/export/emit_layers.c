@@ -46,7 +46,7 @@ bool ex_can_fold(const ck_layer *l)
     const char *n = l->cls->class_name;
     if (!strcmp(n, "Dense"))
         return CK_CFG(l, ck_dense_config)->activation.kind == CK_ACT_LINEAR && !CK_CFG(l, ck_dense_config)->quantization_config;
-    for (size_t i = 0; i < sizeof conv / sizeof conv[0]; i++) /* channels_first: the channels are not last */
+    for (int i = 0; i < CK_N_OF(conv); i++) /* channels_first: the channels are not last */
         if (!strcmp(n, conv[i]))
             return CK_CFG(l, ck_conv_config)->activation.kind == CK_ACT_LINEAR &&
                    strcmp(CK_CFG(l, ck_conv_config)->data_format, "channels_first");
@@ -156,7 +156,7 @@ static ck_status conv_geom(ex_ctx *c, const ck_layer *l, const ex_step *s, bool 
 {
     ck_tensor x = {.shape = *in_shape(c, s, 0)}, y = {.shape = *out_shape(c, s, 0)};
     x.shape.dim[0] = y.shape.dim[0] = 1;
-    ck_exec view;
+    ck_run view;
     ck_status st = ck_conv_geom_of((ck_layer *)l, &x, &y, transpose, ex_view(s, &view), g);
     if (st) return ex_refuse(l, "%s", ck_errmsg());
     return CK_OK;
@@ -827,7 +827,7 @@ static const char *act_fn(ex_ctx *c, const ck_layer *l, ck_act_kind kind, ck_sta
                {CK_ACT_HARD_SIGMOID, "hard_sigmoid"}, {CK_ACT_ELU, "elu"}, {CK_ACT_SELU, "selu"},
                {CK_ACT_SOFTSIGN, "softsign"}, {CK_ACT_RELU6, "relu6"}, {CK_ACT_SILU, "silu"}, {CK_ACT_GELU, "gelu"},
                {CK_ACT_HARD_SILU, "hard_silu"}, {CK_ACT_SOFTPLUS, "softplus"}, {CK_ACT_EXPONENTIAL, "exponential"}};
-    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+    for (int i = 0; i < CK_N_OF(fns); i++)
         if (fns[i].kind == kind) {
             ex_use(c, ex_str(c, "act_%s", fns[i].name));
             return ex_str(c, "k_act_%s", fns[i].name);
@@ -1305,13 +1305,13 @@ static const ex_class classes[] = {
 
 const ex_class *ex_find_class(const char *class_name)
 {
-    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+    for (int i = 0; i < CK_N_OF(classes); i++)
         if (!strcmp(classes[i].class_name, class_name)) return &classes[i];
     return NULL;
 }
 
 const ex_class *ex_classes(int *n)
 {
-    *n = (int)(sizeof classes / sizeof classes[0]);
+    *n = CK_N_OF(classes);
     return classes;
 }

@@ -156,10 +156,10 @@ ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const struc
  * `inner`'s emitter on one step's slice of s's input and output. */
 ck_status ex_per_step(ex_ctx *c, const ex_step *s, const ck_layer *inner);
 /* Whether step s runs on channels-last copies of its channels_first tensors
- * (its layer's data_format then reads as channels_last); the ck_exec that
+ * (its layer's data_format then reads as channels_last); the ck_run that
  * says so to the layers' geometry helpers. */
 bool ex_moved(const ex_step *s);
-const ck_exec *ex_view(const ex_step *s, ck_exec *scratch);
+const ck_run *ex_view(const ex_step *s, ck_run *scratch);
 /* The refusal of a layer the generated code cannot run: names class, layer, why. */
 ck_status ex_refuse(const ck_layer *l, const char *fmt, ...) CK_PRINTF(2, 3);
 /* Keras activation `kind` applied in place to expr ([rows, cols], the

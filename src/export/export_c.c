@@ -237,10 +237,10 @@ ck_status ex_per_step(ex_ctx *c, const ex_step *s, const ck_layer *inner)
 
 bool ex_moved(const ex_step *s) { return s->spatial > 0; }
 
-const ck_exec *ex_view(const ex_step *s, ck_exec *scratch)
+const ck_run *ex_view(const ex_step *s, ck_run *scratch)
 {
     if (!ex_moved(s)) return NULL;
-    *scratch = (ck_exec){.channels_last_view = s->layer};
+    *scratch = (ck_run){.channels_last_view = s->layer};
     return scratch;
 }
 
@@ -956,7 +956,7 @@ const ck_layer *ex_folded(const ex_ctx *c, const ex_step *s) { return s->fold >=
 
 bool ex_affine_of(const ck_layer *l, int64_t channels, float *scale, float *shift)
 {
-    ck_exec inference = {.training = false}; /* what the class's affine hook reads */
+    ck_run inference = {.training = false}; /* what the class's affine hook reads */
     const ck_fusion *f = l->cls->fusion;
     return f && f->affine && f->affine(l, &inference, channels, scale, shift);
 }

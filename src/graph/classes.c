@@ -36,7 +36,7 @@ const ck_layer_class *ck_find_layer_class(const char *name)
     int n = ck_layer_class_count();
     for (int i = 0; i < n; i++) {
         const ck_layer_class *c = class_at(i);
-        if (!strcmp(c->class_name, name) || (c->saved_name && !strcmp(c->saved_name, name))) return c;
+        if (!strcmp(c->class_name, name) || (c->keras.saved_name && !strcmp(c->keras.saved_name, name))) return c;
     }
     return NULL;
 }

@@ -720,7 +720,7 @@ static json_t *dtype_policy_json(const char *dtype)
 static json_t *shapes_dict_json(const ck_layer *l)
 {
     json_t *d = json_object();
-    const char *const *names = l->cls->build_shape_names;
+    const char *const *names = l->cls->keras.build_shape_names;
     for (int i = 0, k = 0; names[k] && i < l->n_in; k++) {
         size_t len = strlen(names[k]);
         if (len > 2 && !strcmp(names[k] + len - 2, "[]")) {
@@ -740,7 +740,7 @@ json_t *ck_layer_to_json(const ck_layer *l)
 {
     json_t *cfg = json_object();
     json_object_set_new(cfg, "name", json_string(l->name));
-    if (l->cls->bare_config) {
+    if (l->cls->keras.bare_config) {
         json_object_set_new(cfg, "dtype", json_string(l->dtype));
     } else {
         json_object_set_new(cfg, "trainable", json_boolean(l->trainable));
@@ -752,12 +752,12 @@ json_t *ck_layer_to_json(const ck_layer *l)
         if ((f->flags & CK_FF_OMIT_NULL) && json_is_null(v)) json_decref(v);
         else json_object_set_new(cfg, f->name, v);
     }
-    const char *saved = l->cls->saved_name ? l->cls->saved_name : l->cls->class_name;
+    const char *saved = l->cls->keras.saved_name ? l->cls->keras.saved_name : l->cls->class_name;
     json_t *o = json_pack("{s:s, s:s, s:o, s:n}", "module", l->cls->module, "class_name", saved, "config", cfg,
                           "registered_name");
-    if (l->built && l->n_in > 1 && l->cls->build_shape_names) {
+    if (l->built && l->n_in > 1 && l->cls->keras.build_shape_names) {
         json_object_set_new(o, "build_config", json_pack("{s:o}", "shapes_dict", shapes_dict_json(l)));
-    } else if (l->built && l->n_in > 0 && !l->cls->no_build_config) {
+    } else if (l->built && l->n_in > 0 && !l->cls->keras.no_build_config) {
         json_t *shape = l->n_in == 1 ? ck_shape_to_json(&l->in_shapes[0], 0) : json_array();
         for (int i = 0; l->n_in > 1 && i < l->n_in; i++)
             json_array_append_new(shape, ck_shape_to_json(&l->in_shapes[i], 0));

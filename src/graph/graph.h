@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include "kernels/activations.h"
 
-typedef struct ck_exec ck_exec; /* engine state for one forward/backward pass */
+typedef struct ck_run ck_run; /* what a layer hook sees of the pass that runs it (engine/run.h) */
 struct ck_tensor;
 
 /* ---- config values ---------------------------------------------------------- */
@@ -108,10 +108,10 @@ typedef struct ck_saved_part {
  * Backward accumulates (+=) into din (zeroed by the engine; a NULL din[i].data
  * means that gradient is not needed) and sets weight grads. A hook is declared
  * `ck_forward_fn name;` and defined `ck_status name(CK_FWD_ARGS)`. */
-#define CK_FWD_ARGS ck_layer *l, const struct ck_tensor *in, int n_in, struct ck_tensor *out, int n_out, ck_exec *ex
+#define CK_FWD_ARGS ck_layer *l, const struct ck_tensor *in, int n_in, struct ck_tensor *out, int n_out, ck_run *ex
 #define CK_BWD_ARGS                                                                                            \
     ck_layer *l, const struct ck_tensor *in, int n_in, const struct ck_tensor *out, const struct ck_tensor *dout, \
-        int n_out, struct ck_tensor *din, ck_exec *ex
+        int n_out, struct ck_tensor *din, ck_run *ex
 typedef ck_status ck_forward_fn(CK_FWD_ARGS);
 typedef ck_status ck_backward_fn(CK_BWD_ARGS);
 struct ck_fusion; /* engine/run.h */
@@ -120,9 +120,12 @@ struct ck_fusion; /* engine/run.h */
  * table entry's designators). */
 #define CK_CONFIG(type_, fields_) .config_size = sizeof(type_), .fields = fields_, .n_fields = CK_N_OF(fields_)
 
-typedef struct ck_layer_class {
-    const char *class_name;       /* "Dense", exactly as Keras spells it         */
-    const char *module;           /* "keras.layers" for the JSON config          */
+/* How Keras writes a class where it departs from Keras's defaults: facts of the
+ * .keras/.h5 formats (the JSON config, inbound nodes, the saved-state tree)
+ * that only the config codec (graph/config.c) and the file readers and writers
+ * (io/) read. Every class is written by Keras, so every class has one; all
+ * zero is the default, which most classes keep (ck_layer_class.keras). */
+typedef struct ck_keras_format {
     const char *saved_name;       /* class_name in the JSON when Keras saves the
                                      class under an export alias; NULL: class_name */
     /* Keras's build(self, a_shape, b_shape, ...) takes named shapes: build_config
@@ -134,6 +137,30 @@ typedef struct ck_layer_class {
      * key), or the first positional and the rest as the initial_state keyword
      * (RNNs). */
     enum { CK_CALL_LIST, CK_CALL_POSITIONAL, CK_CALL_STATES } call_inputs;
+    /* The Keras class has no build() of its own (Activation, Dropout, ...), so
+     * Keras never records a build_config for it in the JSON config. */
+    bool no_build_config;
+    /* call() has a mask argument (Softmax, RNNs): Keras's JSON records
+     * "kwargs": {"mask": null} in each inbound node. */
+    bool call_mask;
+    /* get_config() written by hand in Keras (SpatialDropout): fields plus name
+     * and dtype as a plain string, no trainable. */
+    bool bare_config;
+    /* Children in Keras 3's saved-state tree, ended by an entry with a NULL attr;
+     * NULL: every weight is in the layer's own vars group. */
+    const ck_saved_part *saved_parts;
+    /* The call keyword that adds outputs (MultiHeadAttention's
+     * return_attention_scores); a loaded node that sets it true sets the
+     * layer's optional_outputs before the layer is built. */
+    const char *optional_outputs_kwarg;
+} ck_keras_format;
+
+/* What a class is: its name, config, arity and build, the hooks that run it
+ * (each NULL where the class has none), how Keras writes it, and the engine's
+ * optional fusion protocol. */
+typedef struct ck_layer_class {
+    const char *class_name;       /* "Dense", exactly as Keras spells it         */
+    const char *module;           /* "keras.layers" for the JSON config          */
     size_t config_size;
     const ck_field *fields;       /* in Keras's get_config() key order           */
     int n_fields;
@@ -158,29 +185,17 @@ typedef struct ck_layer_class {
      * shapes alike, while they run), so hooks know one layout. NULL: the class
      * has no data_format, or reads it itself. */
     int (*channels_first)(const ck_layer *l);
-    /* The Keras class has no build() of its own (Activation, Dropout, ...), so
-     * Keras never records a build_config for it in the JSON config. */
-    bool no_build_config;
-    /* call() has a mask argument (Softmax, RNNs): Keras's JSON records
-     * "kwargs": {"mask": null} in each inbound node. */
-    bool call_mask;
-    /* get_config() written by hand in Keras (SpatialDropout): fields plus name
-     * and dtype as a plain string, no trainable. */
-    bool bare_config;
+    /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
+     * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
+    ck_mask_mode (*mask)(const ck_layer *l, int index);
+    /* How Keras writes the class (designators .keras.call_mask = true, ...). Not
+     * a pointer to an optional part, as fusion is: every class is written by
+     * Keras, and zero is Keras's default. */
+    ck_keras_format keras;
     /* The engine's fusion protocol (engine/run.h), filled only by the classes
      * that fuse with a neighbour (convolutions, pooling, BatchNormalization,
      * activations); NULL: the class runs on its own. */
     const struct ck_fusion *fusion;
-    /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
-     * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
-    ck_mask_mode (*mask)(const ck_layer *l, int index);
-    /* Children in Keras 3's saved-state tree, ended by an entry with a NULL attr;
-     * NULL: every weight is in the layer's own vars group. */
-    const ck_saved_part *saved_parts;
-    /* The call keyword that adds outputs (MultiHeadAttention's
-     * return_attention_scores); a loaded node that sets it true sets the
-     * layer's optional_outputs before the layer is built. */
-    const char *optional_outputs_kwarg;
 } ck_layer_class;
 
 /* ---- the class table (graph/classes.c) -------------------------------------------- */

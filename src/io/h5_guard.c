@@ -154,7 +154,7 @@ static void default_crash_handling(void)
     static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM, SIGPROF};
     sigset_t unblock;
     sigemptyset(&unblock);
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+    for (int i = 0; i < CK_N_OF(sigs); i++) {
         signal(sigs[i], SIG_DFL);
         sigaddset(&unblock, sigs[i]);
     }

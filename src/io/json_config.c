@@ -265,7 +265,7 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         }
         json_decref(refs);
         if (!ready) return CK_OK; /* inputs not made yet: try again next round */
-        const char *more = nl->layer->cls->optional_outputs_kwarg;
+        const char *more = nl->layer->cls->keras.optional_outputs_kwarg;
         /* Keras 3 {"args", "kwargs"}; Keras 2 [[name, node, index, kwargs], ...] */
         json_t *kw = json_is_object(node) ? json_object_get(node, "kwargs") : json_array_get(json_array_get(node, 0), 3);
         if (more && json_is_true(json_object_get(kw, more)))

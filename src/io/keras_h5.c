@@ -113,7 +113,7 @@ static ck_status walk_layer(const ck_layer *l, const char *name, const char *bas
                             const ck_layer *owner, vars_visit visit, void *ctx, int depth)
 {
     if (depth > 16) return ck_fail(CK_ERR_FORMAT, "layer '%s': wrappers nested too deeply", owner->name);
-    const ck_saved_part *parts = l->cls->saved_parts;
+    const ck_saved_part *parts = l->cls->keras.saved_parts;
     part_weight *mine = ck_calloc((size_t)n + 1, sizeof *mine);
     if (!mine) return CK_ERR_NOMEM;
     int n_mine = 0;

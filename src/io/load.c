@@ -173,7 +173,7 @@ static void legacy_config(json_t *o, int depth)
     json_t *cls = json_object_get(o, "class_name");
     if (!json_is_string(cls) || depth > 32) return;
     static const char *const dropped[] = {"module", "registered_name", "build_config", "compile_config"};
-    for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++) json_object_del(o, dropped[i]);
+    for (int i = 0; i < CK_N_OF(dropped); i++) json_object_del(o, dropped[i]);
     const ck_layer_class *c = ck_find_layer_class(json_string_value(cls));
     if (c) json_object_set_new(o, "class_name", json_string(c->class_name));
     json_t *layers = json_object_get(json_object_get(o, "config"), "layers"), *e;

@@ -56,17 +56,17 @@ static json_t *inbound_nodes(const ck_layer *l)
         /* A model called as a layer, and a layer whose call() takes a mask,
          * record Keras's mask argument; a loaded node keeps what its file said. */
         json_t *kwargs = n->call_kwargs ? json_loads(n->call_kwargs, 0, NULL) : NULL;
-        if (!kwargs) kwargs = l->model || l->cls->call_mask ? json_pack("{s:n}", "mask") : json_object();
+        if (!kwargs) kwargs = l->model || l->cls->keras.call_mask ? json_pack("{s:n}", "mask") : json_object();
         json_t *args = json_array(), *list = json_array();
+        const ck_keras_format *k = &l->cls->keras;
         for (int i = 0; i < n->n_inputs; i++) {
             json_t *t = tensor_json(n->inputs[i]);
-            if (l->cls->call_inputs == CK_CALL_POSITIONAL || (l->cls->call_inputs == CK_CALL_STATES && i == 0) ||
-                n->n_inputs == 1)
+            if (k->call_inputs == CK_CALL_POSITIONAL || (k->call_inputs == CK_CALL_STATES && i == 0) || n->n_inputs == 1)
                 json_array_append_new(args, t);
             else
                 json_array_append_new(list, t);
         }
-        if (json_array_size(list) && l->cls->call_inputs == CK_CALL_STATES)
+        if (json_array_size(list) && k->call_inputs == CK_CALL_STATES)
             json_object_set(kwargs, "initial_state", list);
         else if (json_array_size(list))
             json_array_append(args, list);

@@ -353,7 +353,7 @@ static const char *canonical_module(interp *it, const char *path)
 
 static bool is_keras_module(const char *path)
 {
-    for (size_t i = 0; i < sizeof keras_modules / sizeof *keras_modules; i++)
+    for (int i = 0; i < CK_N_OF(keras_modules); i++)
         if (!strcmp(path, keras_modules[i])) return true;
     return false;
 }
@@ -396,7 +396,7 @@ static value *module_attr(interp *it, const value *mod, const char *name, const 
     static const char *const merges[][2] = {{"add", "Add"}, {"subtract", "Subtract"}, {"multiply", "Multiply"},
                                             {"average", "Average"}, {"maximum", "Maximum"}, {"minimum", "Minimum"},
                                             {"concatenate", "Concatenate"}, {"dot", "Dot"}};
-    for (size_t i = 0; !strcmp(m, "keras.layers") && i < sizeof merges / sizeof *merges; i++)
+    for (int i = 0; !strcmp(m, "keras.layers") && i < CK_N_OF(merges); i++)
         if (!strcmp(name, merges[i][0])) return func_value(it, "merge", merges[i][1]);
     if (!strcmp(m, "keras.layers") && ck_find_layer_class(name))
         return func_value(it, "layer", ck_find_layer_class(name)->class_name);
@@ -412,7 +412,7 @@ static value *module_attr(interp *it, const value *mod, const char *name, const 
         {"Convolution3DTranspose", "Conv3DTranspose"}, {"SeparableConvolution1D", "SeparableConv1D"},
         {"SeparableConvolution2D", "SeparableConv2D"},
     };
-    for (size_t i = 0; !strcmp(m, "keras.layers") && i < sizeof aliases / sizeof *aliases; i++)
+    for (int i = 0; !strcmp(m, "keras.layers") && i < CK_N_OF(aliases); i++)
         if (!strcmp(name, aliases[i][0]) && ck_find_layer_class(aliases[i][1]))
             return func_value(it, "layer", aliases[i][1]);
     if (!strcmp(m, "keras.utils") && !strcmp(name, "plot_model")) return func_value(it, "plot_model", NULL);
@@ -421,7 +421,7 @@ static value *module_attr(interp *it, const value *mod, const char *name, const 
     if (!strcmp(m, "keras.regularizers")) {
         static const char *const regs[][2] = {{"L1", "L1"}, {"L2", "L2"}, {"L1L2", "L1L2"},
                                               {"l1", "L1"}, {"l2", "L2"}, {"l1_l2", "L1L2"}};
-        for (size_t i = 0; i < sizeof regs / sizeof *regs; i++)
+        for (int i = 0; i < CK_N_OF(regs); i++)
             if (!strcmp(name, regs[i][0])) return func_value(it, "regularizer", regs[i][1]);
     }
     if ((!strcmp(m, "keras.optimizers") || !strcmp(m, "keras.losses") || !strcmp(m, "keras.metrics") ||

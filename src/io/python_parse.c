@@ -249,7 +249,7 @@ static ck_status next(parser *ps)
     }
     if (isdigit(c) || (c == '.' && isdigit((unsigned char)ps->p[1]))) return lex_number(ps, t);
     if (c == '\'' || c == '"') return lex_string(ps, t);
-    for (size_t i = 0; i < sizeof operators / sizeof *operators; i++) {
+    for (int i = 0; i < CK_N_OF(operators); i++) {
         size_t n = strlen(operators[i]);
         if (!strncmp(ps->p, operators[i], n)) {
             t->kind = T_OP;
@@ -332,7 +332,7 @@ static const char *const foreign_words[] = {"lambda", "yield", "await", "async",
 
 static bool is_foreign_word(const char *s)
 {
-    for (size_t i = 0; i < sizeof foreign_words / sizeof *foreign_words; i++)
+    for (int i = 0; i < CK_N_OF(foreign_words); i++)
         if (!strcmp(s, foreign_words[i])) return true;
     return false;
 }
@@ -579,7 +579,7 @@ static py_node *comparison(parser *ps)
     };
     while (n && !ps->error) {
         int op = 0;
-        for (size_t i = 0; i < sizeof cmps / sizeof *cmps; i++)
+        for (int i = 0; i < CK_N_OF(cmps); i++)
             if (is_op(ps, cmps[i].text)) op = cmps[i].op;
         if (is_name(ps, "in") || is_name(ps, "is") || is_name(ps, "not")) {
             unsupported(ps, &ps->tok, "'in' and 'is' tests");
@@ -824,7 +824,7 @@ static py_node *simple_stmt(parser *ps)
         {"+=", '+'}, {"-=", '-'}, {"*=", '*'}, {"/=", '/'}, {"//=", 'f'}, {"%=", '%'},
     };
     int op = is_op(ps, "=") ? '=' : 0;
-    for (size_t i = 0; !op && i < sizeof aug / sizeof *aug; i++)
+    for (int i = 0; !op && i < CK_N_OF(aug); i++)
         if (is_op(ps, aug[i].text)) op = aug[i].op;
     if (!op) {
         if (is_op(ps, ",")) {

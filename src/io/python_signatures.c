@@ -86,7 +86,7 @@ static const ck_py_signature signatures[] = {
 
 const char *const *ck_py_positional(const char *class_name)
 {
-    for (size_t i = 0; i < sizeof signatures / sizeof *signatures; i++)
+    for (int i = 0; i < CK_N_OF(signatures); i++)
         if (!strcmp(signatures[i].class_name, class_name)) return signatures[i].params;
     return NULL;
 }

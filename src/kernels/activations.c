@@ -33,7 +33,7 @@ static const struct {
 /* The table lists each kind's function name before its aliases. */
 const char *ck_act_function_name(ck_act_kind kind)
 {
-    for (size_t i = 0; i < sizeof act_names / sizeof act_names[0]; i++)
+    for (int i = 0; i < CK_N_OF(act_names); i++)
         if (act_names[i].kind == kind) return act_names[i].name;
     return "linear";
 }

@@ -251,7 +251,7 @@ static bool relu_as_activation(const ck_layer *l, ck_act_kind *kind)
 /* keras_build: the Keras class has its own build() (so a build_config in JSON). */
 #define ACT_HOOKS(build_, kind, keras_build, mask)                                                 \
     CK_ONE_INPUT, .build = build_, .forward = kind##_forward, .backward = kind##_backward,              \
-        .flops = elementwise_flops, .no_build_config = !(keras_build), .call_mask = mask
+        .flops = elementwise_flops, .keras.no_build_config = !(keras_build), .keras.call_mask = mask
 
 static const ck_fusion relu_fusion = {.as_activation = relu_as_activation};
 

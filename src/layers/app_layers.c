@@ -41,8 +41,7 @@ static ck_status layer_scale_build(ck_layer *l, const ck_shape *in, int n_in, ck
     return ck_layer_add_weight(l, "variable", ck_shape_1(c->projection_dim), &init, true, CK_FLOAT32);
 }
 
-static ck_status layer_scale_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                     ck_exec *ex)
+static ck_status layer_scale_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     const float *gamma = l->weights[0].value;
@@ -51,8 +50,7 @@ static ck_status layer_scale_forward(ck_layer *l, const ck_tensor *in, int n_in,
     return CK_OK;
 }
 
-static ck_status layer_scale_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                      const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status layer_scale_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     const float *gamma = l->weights[0].value;
@@ -128,8 +126,7 @@ bool ck_scalar_op_of(const ck_layer *l, int *op, double *scalar, bool *scalar_fi
     return true;
 }
 
-static ck_status scalar_op_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                   ck_exec *ex)
+static ck_status scalar_op_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     const scalar_op_config *c = CK_CFG(l, scalar_op_config);
@@ -142,8 +139,7 @@ static ck_status scalar_op_forward(ck_layer *l, const ck_tensor *in, int n_in, c
 }
 
 /* d/dx of (x op s) or (s op x); max/min send the gradient to x where x wins (ties to x). */
-static ck_status scalar_op_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                    const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status scalar_op_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;

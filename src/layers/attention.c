@@ -244,10 +244,10 @@ static const ck_saved_part gqa_parts[] = {
 static const char *const ck_attention_build_shapes[] = {"query_shape", "value_shape", "key_shape", NULL};
 
 CK_CLASS(ck_class_multi_head_attention, "MultiHeadAttention", CK_CONFIG(M, mha_fields),
-         .build_shape_names = ck_attention_build_shapes, .call_inputs = CK_CALL_POSITIONAL,
+         .keras.build_shape_names = ck_attention_build_shapes, .keras.call_inputs = CK_CALL_POSITIONAL,
          .min_inputs = 2, .max_inputs = 3, .build = mha_build, .forward = ck_mha_forward,
          .backward = ck_mha_backward, .workspace = ck_mha_workspace, .mask = ck_attention_mask,
-         .saved_parts = mha_parts, .optional_outputs_kwarg = "return_attention_scores");
+         .keras.saved_parts = mha_parts, .keras.optional_outputs_kwarg = "return_attention_scores");
 
 static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
 {
@@ -279,10 +279,10 @@ static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 }
 
 CK_CLASS(ck_class_group_query_attention, "GroupedQueryAttention", CK_CONFIG(M, gqa_fields),
-         .saved_name = "GroupQueryAttention", .build_shape_names = ck_attention_build_shapes,
-         .call_inputs = CK_CALL_POSITIONAL, .min_inputs = 2, .max_inputs = 3, .build = gqa_build,
+         .keras.saved_name = "GroupQueryAttention", .keras.build_shape_names = ck_attention_build_shapes,
+         .keras.call_inputs = CK_CALL_POSITIONAL, .min_inputs = 2, .max_inputs = 3, .build = gqa_build,
          .forward = ck_gqa_forward, .backward = ck_gqa_backward, .workspace = ck_gqa_workspace,
-         .mask = ck_attention_mask, .saved_parts = gqa_parts);
+         .mask = ck_attention_mask, .keras.saved_parts = gqa_parts);
 
 /* ---- Attention, AdditiveAttention -------------------------------------------------------- */
 #define A ck_attention_config

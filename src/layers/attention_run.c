@@ -118,8 +118,7 @@ static void einsum_back(const einsum_loop *lp, const float *x, const float *k, c
 
 /* Forward keeps nothing: the pre-activation is recomputed when the activation
  * needs it (linear, the default, does not). */
-ck_status ck_einsum_dense_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                   const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+ck_status ck_einsum_dense_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     const ck_einsum_dense_config *c = CK_CFG(l, ck_einsum_dense_config);
@@ -164,7 +163,7 @@ int64_t ck_einsum_dense_workspace(const ck_layer *l)
     return 2 * n;
 }
 
-ck_status ck_einsum_dense_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+ck_status ck_einsum_dense_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     const ck_einsum_dense_config *c = CK_CFG(l, ck_einsum_dense_config);
@@ -201,7 +200,7 @@ typedef struct att_masks {
     int64_t per_batch;
 } att_masks;
 
-static const float *mask_in(const ck_exec *ex, int n_in, int i)
+static const float *mask_in(const ck_run *ex, int n_in, int i)
 {
     return ex && ex->in_masks && i < n_in ? ex->in_masks[i] : NULL;
 }
@@ -364,7 +363,7 @@ int64_t ck_mha_workspace(const ck_layer *l)
     return mha_floats(&m) + ck_ws_floats8(mha_n_offs(&m)) + mha_grad_floats(&m);
 }
 
-static ck_status mha_setup(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, ck_exec *ex, mha_run *m)
+static ck_status mha_setup(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, ck_run *ex, mha_run *m)
 {
     const ck_mha_config *c = CK_CFG(l, ck_mha_config);
     m->q = &in[0], m->v = &in[1], m->k = n_in > 2 ? &in[2] : &in[1];
@@ -400,7 +399,7 @@ static ck_status mha_setup(ck_layer *l, const ck_tensor *in, int n_in, const ck_
 
 static const float *val(const ck_weight *w) { return w ? w->value : NULL; }
 
-ck_status ck_mha_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+ck_status ck_mha_forward(CK_FWD_ARGS)
 {
     mha_run m;
     ck_status st = mha_setup(l, in, n_in, out, ex, &m);
@@ -431,8 +430,7 @@ static void proj_back(const float *x, float *dx, int64_t rows, int64_t k, const 
 
 /* Backward through the kept projections, weights and gathers. A masked score was
  * replaced by a constant, so its gradient is zero. */
-ck_status ck_mha_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, const ck_tensor *dout,
-                          int n_out, ck_tensor *din, ck_exec *ex)
+ck_status ck_mha_backward(CK_BWD_ARGS)
 {
     if (n_out > 1)
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "training through return_attention_scores is not supported");
@@ -507,7 +505,7 @@ static void gqa_head(const float *Pq, const float *Pk, const float *Pv, int64_t 
     }
 }
 
-ck_status ck_gqa_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+ck_status ck_gqa_forward(CK_FWD_ARGS)
 {
     (void)n_out;
     const ck_mha_config *c = CK_CFG(l, ck_mha_config);
@@ -554,8 +552,7 @@ ck_mask_mode ck_attention_mask(const ck_layer *l, int index)
 /* GroupedQueryAttention backward: everything is recomputed from the inputs (the
  * forward keeps nothing), then per (batch, query head) the softmax-attention
  * gradients; a key/value head sums the gradients of the query heads sharing it. */
-ck_status ck_gqa_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out, const ck_tensor *dout,
-                          int n_out, ck_tensor *din, ck_exec *ex)
+ck_status ck_gqa_backward(CK_BWD_ARGS)
 {
     (void)out, (void)n_out;
     const ck_mha_config *c = CK_CFG(l, ck_mha_config);
@@ -629,7 +626,7 @@ int64_t ck_attention_workspace(const ck_layer *l)
     return Tq == CK_NONE || Tv == CK_NONE || Dv == CK_NONE ? 0 : 2 * Tq * Tv + Tq * Dv;
 }
 
-ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+ck_status ck_attention_forward(CK_FWD_ARGS)
 {
     (void)n_out;
     /* Keras: scores of masked value steps lose 1e9, masked query rows give 0 */
@@ -674,8 +671,7 @@ ck_status ck_attention_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
 
 /* Backward of Attention / AdditiveAttention: the scores and weights are
  * recomputed (no state kept), then softmax and score gradients per mode. */
-ck_status ck_attention_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+ck_status ck_attention_backward(CK_BWD_ARGS)
 {
     (void)out, (void)n_out;
     const ck_attention_config *c = CK_CFG(l, ck_attention_config);

@@ -47,11 +47,11 @@ static ck_status view_of(const ck_layer *l, const ck_tensor *x, bn_view *v)
     return CK_OK;
 }
 
-static bool batch_mode(const ck_layer *l, const ck_exec *ex) { return ex && ex->training && l->trainable; }
+static bool batch_mode(const ck_layer *l, const ck_run *ex) { return ex && ex->training && l->trainable; }
 
 /* The rows the moments run over: this rank's, or every rank's when the layer
  * is synchronized in a data-parallel fit; sums (n of them) likewise. */
-static ck_status over_batch(const ck_layer *l, const ck_exec *ex, double *sums, int64_t n, double *rows)
+static ck_status over_batch(const ck_layer *l, const ck_run *ex, double *sums, int64_t n, double *rows)
 {
     if (!CK_CFG(l, ck_norm_config)->synchronized || !ex->sum_across) return CK_OK;
     ck_status st = rows ? ex->sum_across(ex->sum_across_user, rows, 1) : CK_OK;
@@ -69,7 +69,7 @@ static ck_status over_batch(const ck_layer *l, const ck_exec *ex, double *sums, 
 
 /* Two zeroed per-feature double sums and one float array of `dim`, in the
  * layer's scratch (whose data sits 8 bytes into a ck_malloc block: aligned). */
-static ck_status accumulators(ck_layer *l, ck_exec *ex, const bn_view *v, double **s1, double **s2, float **f)
+static ck_status accumulators(ck_layer *l, ck_run *ex, const bn_view *v, double **s1, double **s2, float **f)
 {
     double *acc = (double *)(void *)ck_exec_scratch(ex, l, 5 * v->dim);
     if (!acc) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the batch statistics");
@@ -176,4 +176,4 @@ int64_t ck_norm_workspace(const ck_layer *l)
     return 2 * s->dim[ax];
 }
 
-bool ck_bn_batch_mode(const ck_layer *l, const ck_exec *ex) { return batch_mode(l, ex); }
+bool ck_bn_batch_mode(const ck_layer *l, const ck_run *ex) { return batch_mode(l, ex); }

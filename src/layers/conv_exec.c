@@ -22,7 +22,7 @@
 #define COL_CAP ((int64_t)1 << 20)
 
 /* Fills the spatial part of the geometry; lower ranks get leading extents of 1. */
-ck_status ck_conv_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, bool transpose, const ck_exec *ex,
+ck_status ck_conv_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, bool transpose, const ck_run *ex,
                           ck_conv_geom *g)
 {
     const ck_conv_config *c = CK_CFG(l, ck_conv_config);
@@ -178,7 +178,7 @@ static bool packs(const ck_conv_geom *g, int64_t chunk, int64_t *K)
 }
 
 /* The kernel packed by the engine, when it pays; NULL: cblas. */
-static const float *packed_kernel(const ck_conv_geom *g, const float *w, int64_t chunk, ck_exec *ex)
+static const float *packed_kernel(const ck_conv_geom *g, const float *w, int64_t chunk, ck_run *ex)
 {
     int64_t K;
     return packs(g, chunk, &K) ? ck_exec_packed(ex, w, g->cout, K, g->cout) : NULL;
@@ -202,7 +202,7 @@ static bool all_finite(const float *x, int64_t n)
  * (scaled: by a folded reader's scale; for backward: transposed); `scratch`
  * holds ck_winograd_fwd_floats. NULL: out of memory. */
 static const float *winograd_kernel(const ck_layer *l, const ck_conv_geom *g, const float *scale, bool backward,
-                                    float *scratch, ck_exec *ex)
+                                    float *scratch, ck_run *ex)
 {
     int nr = ck_packed_nr();
     ck_weight_form form = backward ? CK_FORM_WINOGRAD_BACKWARD : scale ? CK_FORM_WINOGRAD_SCALED : CK_FORM_WINOGRAD;
@@ -225,7 +225,7 @@ static int run_forward(const ck_layer *l, const ck_conv_geom *g, const float *x,
  * convolution folded into it: kernel columns scaled, bias and shift combined,
  * the result written straight into the last reader's output. */
 static bool fold_readers(const ck_layer *l, const ck_conv_geom *g, const float *x, float *col, int64_t chunk,
-                         ck_exec *ex)
+                         ck_run *ex)
 {
     const ck_weight *b = bias_of(l);
     int64_t K = 0;
@@ -277,7 +277,7 @@ typedef struct dz_chunk_ctx {
     const float *z;
     float *buf;
     int64_t rows_per_sample;
-    ck_exec *ex;
+    ck_run *ex;
 } dz_chunk_ctx;
 
 static int dz_chunk(void *ctx, int64_t b0, int64_t n)

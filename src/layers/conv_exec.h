@@ -12,7 +12,7 @@
  * NULL (then only channels_last data runs). */
 struct ck_conv_geom;
 ck_status ck_conv_geom_of(ck_layer *l, const struct ck_tensor *x, const struct ck_tensor *y, bool transpose,
-                          const ck_exec *ex, struct ck_conv_geom *g);
+                          const ck_run *ex, struct ck_conv_geom *g);
 ck_status ck_conv_forward(CK_FWD_ARGS);
 ck_status ck_conv_transpose_forward(CK_FWD_ARGS);
 ck_status ck_depthwise_forward(CK_FWD_ARGS);
@@ -30,7 +30,7 @@ int64_t ck_separable_workspace(const ck_layer *l);
  * forward (batch statistics, moving statistics updated), whether a pass runs in
  * that mode, and the family's backward and workspace hooks. */
 ck_status ck_bn_train_forward(CK_FWD_ARGS);
-bool ck_bn_batch_mode(const ck_layer *l, const ck_exec *ex);
+bool ck_bn_batch_mode(const ck_layer *l, const ck_run *ex);
 ck_status ck_norm_backward(CK_BWD_ARGS);
 int64_t ck_norm_workspace(const ck_layer *l);
 

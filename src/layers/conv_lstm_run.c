@@ -173,7 +173,7 @@ static void masked_conv_bwd(const ck_conv_geom *g, const float *x, const float *
 }
 
 /* Keras's dropout masks: 0 or 1/(1-rate) per element, drawn per call. */
-static void draw_mask(ck_exec *ex, double rate, float *m, int64_t n)
+static void draw_mask(ck_run *ex, double rate, float *m, int64_t n)
 {
     float keep = (float)(1.0 / (1.0 - rate));
     for (int64_t k = 0; k < n; k++) m[k] = ck_rng_uniform(&ex->rng) >= rate ? keep : 0.0f;
@@ -189,7 +189,7 @@ typedef struct cl_run {
     cl_work w;
 } cl_run;
 
-static ck_status cl_setup(ck_layer *l, const ck_tensor *in, ck_exec *ex, cl_run *r)
+static ck_status cl_setup(ck_layer *l, const ck_tensor *in, ck_run *ex, cl_run *r)
 {
     const ck_rnn_config *c = r->c = CK_CFG(l, ck_rnn_config);
     ck_status st = ck_runs_channels_last(l, ex, c->data_format);
@@ -209,7 +209,7 @@ static ck_status cl_setup(ck_layer *l, const ck_tensor *in, ck_exec *ex, cl_run 
     return CK_OK;
 }
 
-ck_status ck_conv_lstm_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+ck_status ck_conv_lstm_forward(CK_FWD_ARGS)
 {
     (void)n_in;
     cl_run r;
@@ -264,8 +264,7 @@ static void add_if(float *dst, const float *src, int64_t n)
  * backward gives the previous h's gradient and the recurrent kernel's; at the
  * end one input convolution backward over all steps gives the kernel's and the
  * input's gradients. Outputs as forward: [seq or last h], h, c. */
-ck_status ck_conv_lstm_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+ck_status ck_conv_lstm_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out;
     cl_run r;

@@ -19,15 +19,14 @@ static const ck_field input_fields[] = {
 
 /* Shape-keeping layers (InputLayer, Identity, Flatten, Reshape): row-major data
  * is unchanged, so forward copies and backward passes the gradient through. */
-static ck_status copy_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status copy_forward(CK_FWD_ARGS)
 {
     (void)l, (void)n_in, (void)n_out, (void)ex;
     if (out[0].data != in[0].data) memcpy(out[0].data, in[0].data, (size_t)ck_numel(&in[0]) * sizeof(float));
     return CK_OK;
 }
 
-static ck_status copy_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status copy_backward(CK_BWD_ARGS)
 {
     (void)l, (void)n_in, (void)out, (void)n_out, (void)ex;
     if (din[0].data) ck_vec_add(din[0].data, dout[0].data, ck_numel(&in[0]));
@@ -102,7 +101,7 @@ static int64_t dense_workspace(const ck_layer *l)
 
 /* y = act(x W + b): one GEMM over all rows (middle dims folded in), then one pass
  * for bias and activation. */
-static ck_status dense_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status dense_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     const ck_dense_config *c = CK_CFG(l, ck_dense_config);
@@ -117,8 +116,7 @@ static ck_status dense_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_te
     return CK_OK;
 }
 
-static ck_status dense_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status dense_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     const ck_dense_config *c = CK_CFG(l, ck_dense_config);
@@ -155,7 +153,7 @@ static const ck_field activation_fields[] = {
 };
 
 /* Softmax-like activations normalise over the last axis, so rows are [.., last]. */
-static ck_status activation_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status activation_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     int64_t cols = in[0].shape.rank > 1 ? in[0].shape.dim[in[0].shape.rank - 1] : 1;
@@ -164,8 +162,7 @@ static ck_status activation_forward(ck_layer *l, const ck_tensor *in, int n_in, 
     return CK_OK;
 }
 
-static ck_status activation_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                     const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status activation_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;
@@ -186,7 +183,7 @@ static const ck_fusion activation_fusion = {.as_activation = activation_kind};
 
 CK_CLASS(ck_class_activation, "Activation", CK_CONFIG(ck_activation_config, activation_fields),
          CK_ONE_INPUT, .build = same_shape_build, .forward = activation_forward,
-         .backward = activation_backward, .no_build_config = true, .fusion = &activation_fusion);
+         .backward = activation_backward, .keras.no_build_config = true, .fusion = &activation_fusion);
 
 static const ck_field dropout_fields[] = {
     CK_FIELD(ck_dropout_config, rate, CK_FT_FLOAT, NULL, 0, CK_FF_REQUIRED),
@@ -222,7 +219,7 @@ static void dropout_noise_dims(const ck_layer *l, const ck_tensor *x, int64_t *d
 
 /* Inverted dropout, only while training: kept values are scaled by 1/(1-rate) so
  * inference is the identity, as in Keras. Draws come from the engine's seeded RNG. */
-static ck_status dropout_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status dropout_forward(CK_FWD_ARGS)
 {
     double rate = CK_CFG(l, ck_dropout_config)->rate;
     if (!ex->training || rate == 0.0) return copy_forward(l, in, n_in, out, n_out, ex);
@@ -243,8 +240,7 @@ static ck_status dropout_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_
     return CK_OK;
 }
 
-static ck_status dropout_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status dropout_backward(CK_BWD_ARGS)
 {
     double rate = CK_CFG(l, ck_dropout_config)->rate;
     if (!ex->training || rate == 0.0) return copy_backward(l, in, n_in, out, dout, n_out, din, ex);
@@ -256,10 +252,10 @@ static ck_status dropout_backward(ck_layer *l, const ck_tensor *in, int n_in, co
 
 CK_CLASS(ck_class_dropout, "Dropout", CK_CONFIG(ck_dropout_config, dropout_fields), CK_ONE_INPUT,
          .build = dropout_build, .forward = dropout_forward, .backward = dropout_backward,
-         .workspace = dropout_workspace, .no_build_config = true);
+         .workspace = dropout_workspace, .keras.no_build_config = true);
 
 CK_CLASS(ck_class_identity, "Identity", CK_ONE_INPUT, .build = same_shape_build,
-         .forward = copy_forward, .backward = copy_backward, .no_build_config = true);
+         .forward = copy_forward, .backward = copy_backward, .keras.no_build_config = true);
 
 /* ---- Flatten -------------------------------------------------------------------------- */
 static const char *const data_formats[] = {"channels_last", "channels_first", NULL};
@@ -332,7 +328,7 @@ mismatch: {
 
 CK_CLASS(ck_class_reshape, "Reshape", CK_CONFIG(ck_reshape_config, reshape_fields), CK_ONE_INPUT,
          .build = reshape_build, .forward = copy_forward, .backward = copy_backward,
-         .no_build_config = true);
+         .keras.no_build_config = true);
 
 /* ---- Permute -------------------------------------------------------------------------------- */
 static const ck_field permute_fields[] = {
@@ -367,7 +363,7 @@ static void permute_axes(const ck_layer *l, const ck_tensor *x, int64_t *dims, i
     }
 }
 
-static ck_status permute_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status permute_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     int64_t dims[CK_MAX_RANK], row = ck_row_size(&in[0]);
@@ -378,8 +374,7 @@ static ck_status permute_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_
     return CK_OK;
 }
 
-static ck_status permute_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status permute_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;
@@ -411,7 +406,7 @@ static ck_status repeat_build(ck_layer *l, const ck_shape *in, int n_in, ck_shap
 }
 
 /* [b, d] -> [b, n, d]; backward sums the n copies. */
-static ck_status repeat_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status repeat_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     int64_t n = CK_CFG(l, ck_repeat_vector_config)->n, d = in[0].shape.dim[1];
@@ -421,8 +416,7 @@ static ck_status repeat_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_t
     return CK_OK;
 }
 
-static ck_status repeat_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                 const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status repeat_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;

@@ -41,7 +41,7 @@ static ck_status embedding_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
 }
 
 /* ids arrive as floats (the engine's one dtype); each must be an integer in range. */
-static ck_status embedding_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status embedding_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     const ck_embedding_config *c = CK_CFG(l, ck_embedding_config);
@@ -60,8 +60,7 @@ static ck_status embedding_forward(ck_layer *l, const ck_tensor *in, int n_in, c
     return CK_OK;
 }
 
-static ck_status embedding_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                    const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status embedding_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)din, (void)ex;
     const ck_embedding_config *c = CK_CFG(l, ck_embedding_config);
@@ -126,7 +125,7 @@ static int64_t masking_rows(const ck_tensor *x, int64_t *d)
 }
 
 /* Keras zeroes the timesteps it masks. */
-static ck_status masking_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status masking_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     float mv = (float)CK_CFG(l, ck_masking_config)->mask_value;
@@ -141,8 +140,7 @@ static ck_status masking_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_
 }
 
 /* The gradient flows through the kept steps only. */
-static ck_status masking_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                  const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status masking_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;
@@ -156,6 +154,6 @@ static ck_status masking_backward(ck_layer *l, const ck_tensor *in, int n_in, co
 
 CK_CLASS(ck_class_masking, "Masking", CK_CONFIG(ck_masking_config, masking_fields), CK_ONE_INPUT,
          .build = masking_build, .forward = masking_forward, .backward = masking_backward,
-         .mask = masking_mask, .no_build_config = true);
+         .mask = masking_mask, .keras.no_build_config = true);
 
 CK_FAMILY(ck_embedding_layers, &ck_class_embedding, &ck_class_masking);

@@ -30,7 +30,7 @@ static inline void *ck_ws_align8(float *p) { return p + ((uintptr_t)p & 4 ? 1 : 
 static inline int64_t ck_ws_floats8(int64_t n) { return 2 * n + 1; }
 /* The node's workspace, or NULL after setting an error that names the layer (the
  * engine plans none when a dimension is unknown). */
-static inline float *ck_ws_of(const ck_layer *l, const ck_exec *ex)
+static inline float *ck_ws_of(const ck_layer *l, const ck_run *ex)
 {
     if (ex && ex->workspace) return ex->workspace;
     ck_layer_error(l, CK_ERR_STATE, "the engine gave no scratch (every input dimension must be known)");

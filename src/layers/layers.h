@@ -31,7 +31,7 @@ int ck_channels_first_rank(const ck_layer *l);
  * channels_last, or the engine moved the channel axis for this call
  * for this call (ex->channels_last_view: the layer, or the wrapper it is in);
  * otherwise an error naming the layer and field. */
-ck_status ck_runs_channels_last(const ck_layer *l, const ck_exec *ex, const char *data_format);
+ck_status ck_runs_channels_last(const ck_layer *l, const ck_run *ex, const char *data_format);
 
 /* One entry of the class table for a class of keras.layers: the variable, Keras's
  * class name, then designators: CK_CONFIG(config struct, field table), inputs,

@@ -262,14 +262,13 @@ static ck_status concat_run(ck_layer *l, const ck_tensor *in, int n_in, float *y
     return CK_OK;
 }
 
-static ck_status concat_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status concat_forward(CK_FWD_ARGS)
 {
     (void)n_out, (void)ex;
     return concat_run(l, in, n_in, out[0].data, NULL, false);
 }
 
-static ck_status concat_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                 const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status concat_backward(CK_BWD_ARGS)
 {
     (void)out, (void)n_out, (void)ex;
     return concat_run(l, in, n_in, dout[0].data, din, true);
@@ -393,7 +392,7 @@ static int64_t dot_workspace(const ck_layer *l)
 
 /* The engine's buffers for the normalised inputs u and their grads du, laid out
  * by the planned batch so forward and backward agree. */
-static void dot_inputs(const ck_layer *l, const ck_tensor *in, const dot_view v[2], ck_exec *ex, float *u[2], float *du[2])
+static void dot_inputs(const ck_layer *l, const ck_tensor *in, const dot_view v[2], ck_run *ex, float *u[2], float *du[2])
 {
     if (!CK_CFG(l, ck_dot_config)->normalize) {
         u[0] = in[0].data, u[1] = in[1].data;
@@ -407,7 +406,7 @@ static void dot_inputs(const ck_layer *l, const ck_tensor *in, const dot_view v[
     du[1] = du[0] + B * v[0].row;
 }
 
-static ck_status dot_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status dot_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     dot_view v[2];
@@ -432,8 +431,7 @@ static ck_status dot_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tens
     return CK_OK;
 }
 
-static ck_status dot_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                              const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status dot_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out;
     dot_view v[2];

@@ -65,7 +65,7 @@ static int64_t noise_workspace(const ck_layer *l)
 }
 
 /* Is the layer active in this pass (training, nonzero rate or stddev)? */
-static bool active(const ck_layer *l, const ck_exec *ex)
+static bool active(const ck_layer *l, const ck_run *ex)
 {
     const ck_noise_config *c = CK_CFG(l, ck_noise_config);
     const char *n = l->cls->class_name;
@@ -95,7 +95,7 @@ static void alpha_consts(double rate, float *a, float *b, float *alpha_p)
 }
 
 /* AlphaDropout draws over noise_shape (None = the input's dim) and broadcasts. */
-static void alpha_mask(const ck_noise_config *c, const ck_tensor *x, float *mask, ck_exec *ex)
+static void alpha_mask(const ck_noise_config *c, const ck_tensor *x, float *mask, ck_run *ex)
 {
     int r = x->shape.rank;
     int64_t nd[CK_MAX_RANK] = {0}, st[CK_MAX_RANK] = {0}, n_noise = 1, n = ck_numel(x);
@@ -158,15 +158,15 @@ static int64_t alpha_workspace(const ck_layer *l) { return 2 * noise_workspace(l
 
 #define NZ_HOOKS(ws)                                                                              \
     CK_ONE_INPUT, .build = noise_build, .forward = noise_forward, .backward = noise_backward, .workspace = ws, \
-        .no_build_config = true, .channels_first = ck_channels_first_rank
+        .keras.no_build_config = true, .channels_first = ck_channels_first_rank
 
 /* Keras writes SpatialDropout's config by hand: no trainable, dtype a string. */
 CK_CLASS(ck_class_sd1, "SpatialDropout1D", CK_CONFIG(ck_noise_config, sd1_fields), NZ_HOOKS(noise_workspace),
-         .bare_config = true);
+         .keras.bare_config = true);
 CK_CLASS(ck_class_sd2, "SpatialDropout2D", CK_CONFIG(ck_noise_config, sdn_fields), NZ_HOOKS(noise_workspace),
-         .bare_config = true);
+         .keras.bare_config = true);
 CK_CLASS(ck_class_sd3, "SpatialDropout3D", CK_CONFIG(ck_noise_config, sdn_fields), NZ_HOOKS(noise_workspace),
-         .bare_config = true);
+         .keras.bare_config = true);
 CK_CLASS(ck_class_gnoise, "GaussianNoise", CK_CONFIG(ck_noise_config, gnoise_fields), NZ_HOOKS(NULL));
 CK_CLASS(ck_class_gdrop, "GaussianDropout", CK_CONFIG(ck_noise_config, gdrop_fields),
          NZ_HOOKS(noise_workspace));

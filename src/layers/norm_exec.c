@@ -121,7 +121,7 @@ int64_t ck_groupnorm_workspace(const ck_layer *l)
 }
 
 /* `n` zeroed doubles of scratch from the node's workspace (NULL: error set). */
-static double *ws_doubles(const ck_layer *l, const ck_exec *ex, int64_t n)
+static double *ws_doubles(const ck_layer *l, const ck_run *ex, int64_t n)
 {
     float *ws = ck_ws_of(l, ex);
     if (!ws) return NULL;
@@ -256,7 +256,7 @@ static void group_stats(const ck_tensor *x, const bool *reduced, double eps, int
  * xhat = (x - mean) * inv, dx = inv * (u - mean(u) - xhat * mean(u * xhat)); for
  * Keras's rms_scaling (y = x * inv * gamma) dx = inv * u - inv^3 (x - mean) mean(u * x).
  * gamma, dgamma and dbeta are indexed by the parameter index over the axes in `param`. */
-static ck_status norm_backward(const ck_layer *l, const ck_exec *ex, const ck_tensor *x, const ck_tensor *dy,
+static ck_status norm_backward(const ck_layer *l, const ck_run *ex, const ck_tensor *x, const ck_tensor *dy,
                                ck_tensor *dx, const bool *reduced, const bool *param, double eps, bool rms,
                                const float *gamma, float *dgamma, float *dbeta)
 {
@@ -370,7 +370,7 @@ ck_status ck_unitnorm_backward(CK_BWD_ARGS)
 /* RMSNormalization: y = x * r * scale with r = rsqrt(mean(x^2) + eps) over the
  * axes (ops.rms_normalization); backward dx = r * u - r^3 x mean(u * x) with
  * u = dy * scale, dscale = dy * x * r. */
-static ck_status rms_run(ck_layer *l, const ck_exec *ex, const ck_tensor *x, const ck_tensor *y, const ck_tensor *dy,
+static ck_status rms_run(ck_layer *l, const ck_run *ex, const ck_tensor *x, const ck_tensor *y, const ck_tensor *dy,
                          ck_tensor *dx)
 {
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);

@@ -180,7 +180,7 @@ void ck_bn_coefficients(const ck_layer *l, int64_t dim, float *a, float *b)
 }
 
 /* At inference, over the last axis, BatchNormalization is that affine map. */
-static bool bn_affine(const ck_layer *l, const ck_exec *ex, int64_t channels, float *scale, float *shift)
+static bool bn_affine(const ck_layer *l, const ck_run *ex, int64_t channels, float *scale, float *shift)
 {
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     int rank = l->in_shapes[0].rank, ax;
@@ -231,7 +231,7 @@ static ck_status bn_forward(CK_FWD_ARGS)
 static const ck_fusion bn_fusion = {.affine = bn_affine};
 /* BatchNormalization.call takes a mask, so Keras's nodes record {"mask": null}. */
 CK_CLASS(ck_class_bn, "BatchNormalization", CK_CONFIG(ck_norm_config, bn_fields),
-         NORM_HOOKS(bn_build, bn_forward), .call_mask = true, .fusion = &bn_fusion);
+         NORM_HOOKS(bn_build, bn_forward), .keras.call_mask = true, .fusion = &bn_fusion);
 /* Layer/Group/Unit/RMSNormalization: forward, backward and workspace in norm_exec.c. */
 #define NORM_FB_HOOKS(build_, kind)                                                               \
     CK_ONE_INPUT, .build = build_, .flops = norm_flops, .forward = ck_##kind##_forward,                 \
@@ -242,7 +242,7 @@ CK_CLASS(ck_class_gn, "GroupNormalization", CK_CONFIG(ck_norm_config, gn_fields)
          NORM_FB_HOOKS(gn_build, groupnorm));
 /* Keras's UnitNormalization has no build() of its own, hence no build_config. */
 CK_CLASS(ck_class_un, "UnitNormalization", CK_CONFIG(ck_norm_config, un_fields),
-         NORM_FB_HOOKS(un_build, unitnorm), .no_build_config = true);
+         NORM_FB_HOOKS(un_build, unitnorm), .keras.no_build_config = true);
 CK_CLASS(ck_class_rms, "RMSNormalization", CK_CONFIG(ck_norm_config, rms_fields),
          NORM_FB_HOOKS(rms_build, rmsnorm));
 

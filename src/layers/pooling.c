@@ -94,7 +94,7 @@ typedef struct pool_geom {
     int64_t batch, c, in[3], out[3], k[3], s[3], pad[3];
 } pool_geom;
 
-static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const ck_exec *ex, pool_geom *g)
+static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const ck_run *ex, pool_geom *g)
 {
     const ck_pool_config *c = CK_CFG(l, ck_pool_config);
     int r = c->pool_size.n;
@@ -410,7 +410,7 @@ static ck_status gavg_backward(CK_BWD_ARGS) { return global_backward(l, in, n_in
 
 #define POOL_HOOKS(build_, flops_, kind)                                                         \
     CK_ONE_INPUT, .build = build_, .flops = flops_, .forward = kind##_forward, .backward = kind##_backward, \
-        .no_build_config = true, .channels_first = ck_channels_first_rank
+        .keras.no_build_config = true, .channels_first = ck_channels_first_rank
 
 /* Pooling reads only the rows it pools: it can run behind a streaming producer. */
 static const ck_fusion per_sample = {.per_sample = true};

@@ -150,8 +150,7 @@ static ck_status resc_forward(CK_FWD_ARGS)
 }
 
 /* Rescaling's gradient: dx = dy * scale. */
-static ck_status resc_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status resc_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (!din[0].data) return CK_OK;
@@ -264,8 +263,7 @@ static ck_status norm_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
-static ck_status norm_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status norm_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out, (void)ex;
     if (din[0].data) norm_apply(l, &in[0], dout[0].data, din[0].data, true);
@@ -370,7 +368,7 @@ static void put_box(float *dx, int64_t w, int64_t c, const src_box *b, const flo
  * dout/din given, runs the transpose instead: din += the resample's adjoint of dout.
  * The scratch (one image's box, the weights, a half-resampled image) does not grow
  * with the batch: it is the engine's for this layer (ck_exec_scratch), allocated once. */
-static ck_status resample(ck_layer *l, ck_exec *ex, const ck_tensor *in, const ck_tensor *out, const src_box *box,
+static ck_status resample(ck_layer *l, ck_run *ex, const ck_tensor *in, const ck_tensor *out, const src_box *box,
                           ck_resize_method m, bool antialias, float fill, const float *dout, float *din)
 {
     const ck_shape *s = &in->shape;
@@ -453,7 +451,7 @@ ck_status ck_resize_plan_of(const ck_layer *l, const ck_shape *x, const ck_shape
 }
 
 /* Resizing: crop or pad to the aspect ratio when asked, then resample. */
-static ck_status resize_run(ck_layer *l, ck_exec *ex, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
+static ck_status resize_run(ck_layer *l, ck_run *ex, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
 {
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
     ck_tensor vin = *x, vout = *y, *in = &vin, *out = &vout;
@@ -471,7 +469,7 @@ static ck_status resize_run(ck_layer *l, ck_exec *ex, const ck_tensor *x, const 
 
 /* A centred crop; an image smaller than the target on either axis goes through
  * Keras's smart_resize instead (crop to the aspect ratio, bilinear resize). */
-static ck_status crop_run(ck_layer *l, ck_exec *ex, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
+static ck_status crop_run(ck_layer *l, ck_run *ex, const ck_tensor *x, const ck_tensor *y, const float *dout, float *din)
 {
     const ck_prep_config *c = CK_CFG(l, ck_prep_config);
     ck_tensor vin = *x, vout = *y, *in = &vin, *out = &vout;
@@ -496,15 +494,13 @@ static ck_status crop_forward(CK_FWD_ARGS)
     return crop_run(l, ex, &in[0], &out[0], NULL, NULL);
 }
 
-static ck_status resize_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                 const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status resize_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     return din[0].data ? resize_run(l, ex, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;
 }
 
-static ck_status crop_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                               const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status crop_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     return din[0].data ? crop_run(l, ex, &in[0], &out[0], dout[0].data, din[0].data) : CK_OK;

@@ -187,7 +187,7 @@ static ck_status rnn_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *
 }
 
 /* The kernel's arguments for one call; states come as inputs 1 (h) and 2 (c). */
-static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_exec *ex, ck_rnn_args *a)
+static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_run *ex, ck_rnn_args *a)
 {
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
     *a = (ck_rnn_args){
@@ -218,7 +218,7 @@ static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_exec *e
 }
 
 /* Keras's dropout masks: per sample, the same for every step, 0 or 1/(1-rate). */
-static void draw_masks(const ck_rnn_config *c, ck_rnn_args *a, ck_exec *ex)
+static void draw_masks(const ck_rnn_config *c, ck_rnn_args *a, ck_run *ex)
 {
     float *m[2] = {(float *)a->in_drop, (float *)a->rec_drop};
     double rate[2] = {c->dropout, c->recurrent_dropout};
@@ -240,7 +240,7 @@ static int64_t rnn_workspace(const ck_layer *l)
     return ck_rnn_work_floats(&a) + a.in_dim + a.units; /* + the dropout masks */
 }
 
-static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex);
+static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_run *ex);
 
 /* stateful=True: the last states of one call start the next (until
  * ck_model_reset_states), kept in l->state as [batch, units] h then c. The batch
@@ -282,7 +282,7 @@ ck_status ck_model_reset_states(ck_model *m)
     return CK_OK;
 }
 
-static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
+static ck_status rnn_forward(CK_FWD_ARGS)
 {
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
     ck_rnn_args a;
@@ -307,8 +307,7 @@ static ck_status rnn_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tens
 }
 
 /* Backpropagation through time over the scratch the forward kept. */
-static ck_status rnn_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                              const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status rnn_backward(CK_BWD_ARGS)
 {
     (void)out;
     const ck_rnn_config *c = CK_CFG(l, ck_rnn_config);
@@ -393,12 +392,12 @@ static const ck_saved_part conv_lstm_parts[] = {{"cell", "conv_lstm_cell", 0}, {
 
 #define RNN_HOOKS                                                                                   \
     .min_inputs = 1, .max_inputs = 3, .build = rnn_build, .forward = rnn_forward, .backward = rnn_backward, \
-        .flops = rnn_flops, .mask = rnn_mask, .workspace = rnn_workspace, .build_shape_names = rnn_build_shapes, \
-        .call_inputs = CK_CALL_STATES
+        .flops = rnn_flops, .mask = rnn_mask, .workspace = rnn_workspace, .keras.build_shape_names = rnn_build_shapes, \
+        .keras.call_inputs = CK_CALL_STATES
 CK_CLASS(ck_class_simple_rnn, "SimpleRNN", CK_CONFIG(T, simple_rnn_fields), RNN_HOOKS,
-         .saved_parts = simple_rnn_parts);
-CK_CLASS(ck_class_lstm, "LSTM", CK_CONFIG(T, lstm_fields), RNN_HOOKS, .saved_parts = lstm_parts);
-CK_CLASS(ck_class_gru, "GRU", CK_CONFIG(T, gru_fields), RNN_HOOKS, .saved_parts = gru_parts);
+         .keras.saved_parts = simple_rnn_parts);
+CK_CLASS(ck_class_lstm, "LSTM", CK_CONFIG(T, lstm_fields), RNN_HOOKS, .keras.saved_parts = lstm_parts);
+CK_CLASS(ck_class_gru, "GRU", CK_CONFIG(T, gru_fields), RNN_HOOKS, .keras.saved_parts = gru_parts);
 
 /* ConvLSTM's spatial axes follow the time axis and the channels; the engine
  * moves the channels last for channels_first (ck_layer_class.channels_first). */
@@ -411,11 +410,11 @@ static int conv_lstm_channels_first(const ck_layer *l)
 CK_CLASS(ck_class_conv_lstm1d, "ConvLSTM1D", CK_CONFIG(T, conv_lstm1d_fields), CK_ONE_INPUT,
          .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
          .workspace = ck_conv_lstm_workspace, .channels_first = conv_lstm_channels_first,
-         .saved_parts = conv_lstm_parts);
+         .keras.saved_parts = conv_lstm_parts);
 CK_CLASS(ck_class_conv_lstm2d, "ConvLSTM2D", CK_CONFIG(T, conv_lstm2d_fields), CK_ONE_INPUT,
          .build = conv_lstm_build, .forward = ck_conv_lstm_forward, .backward = ck_conv_lstm_backward,
          .workspace = ck_conv_lstm_workspace, .channels_first = conv_lstm_channels_first,
-         .saved_parts = conv_lstm_parts);
+         .keras.saved_parts = conv_lstm_parts);
 
 CK_FAMILY(ck_recurrent_layers, &ck_class_simple_rnn, &ck_class_lstm, &ck_class_gru, &ck_class_conv_lstm1d,
           &ck_class_conv_lstm2d);

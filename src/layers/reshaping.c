@@ -94,7 +94,7 @@ static int64_t source(resize_op op, const int64_t p[2], int64_t size, int64_t in
 /* Forward copies each output position from its source (or writes zeros);
  * backward (`back`) adds each output gradient onto its source, the adjoint. */
 static ck_status resize_run(ck_layer *l, const ck_tensor *x, float *xgrad, ck_tensor *y, const float *ygrad,
-                            resize_op op, bool back, const ck_exec *ex)
+                            resize_op op, bool back, const ck_run *ex)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     int r = rank_of(l);
@@ -193,7 +193,7 @@ static ck_status bilinear_forward(CK_FWD_ARGS)
  * forward and (for training) their transpose. The weights and the half-resampled
  * image are the engine's scratch for this layer (ck_exec_scratch): one image's worth, allocated once. */
 static ck_status kernel_up_run(ck_layer *l, const ck_tensor *x, float *y, const float *dy, float *dx,
-                               ck_exec *ex)
+                               ck_run *ex)
 {
     const ck_resize_config *c = CK_CFG(l, ck_resize_config);
     ck_resize_method m;

@@ -83,28 +83,21 @@ ck_status ck_einsum_analyze(const char *equation, const char *bias_axes, const c
                             const ck_ints *output_shape, ck_einsum_plan *plan);
 
 /* Forward passes of the attention family (attention_run.c) and ConvLSTM. */
-#define CK_FWD_DECL(fn) ck_status fn(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out, ck_exec *ex)
-CK_FWD_DECL(ck_einsum_dense_forward);
-ck_status ck_einsum_dense_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                   const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex);
+ck_forward_fn ck_einsum_dense_forward;
+ck_backward_fn ck_einsum_dense_backward;
 int64_t ck_einsum_dense_workspace(const ck_layer *l);
-ck_status ck_mha_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                          const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex);
+ck_backward_fn ck_mha_backward;
 int64_t ck_mha_workspace(const ck_layer *l);
 int64_t ck_gqa_workspace(const ck_layer *l);
 int64_t ck_attention_workspace(const ck_layer *l);
-ck_status ck_gqa_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                          const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex);
-ck_status ck_attention_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex);
-CK_FWD_DECL(ck_mha_forward);
-CK_FWD_DECL(ck_gqa_forward);
-CK_FWD_DECL(ck_attention_forward);
-CK_FWD_DECL(ck_conv_lstm_forward); /* conv_lstm_run.c */
+ck_backward_fn ck_gqa_backward;
+ck_backward_fn ck_attention_backward;
+ck_forward_fn ck_mha_forward;
+ck_forward_fn ck_gqa_forward;
+ck_forward_fn ck_attention_forward;
+ck_forward_fn ck_conv_lstm_forward; /* conv_lstm_run.c */
 int64_t ck_conv_lstm_workspace(const ck_layer *l);
-ck_status ck_conv_lstm_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex);
+ck_backward_fn ck_conv_lstm_backward;
 ck_mask_mode ck_attention_mask(const ck_layer *l, int index);
-#undef CK_FWD_DECL
 
 #endif

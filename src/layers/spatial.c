@@ -44,7 +44,7 @@ static bool within(const ck_layer *view, const ck_layer *l)
     return false;
 }
 
-ck_status ck_runs_channels_last(const ck_layer *l, const ck_exec *ex, const char *data_format)
+ck_status ck_runs_channels_last(const ck_layer *l, const ck_run *ex, const char *data_format)
 {
     if (!data_format[0] || !strcmp(data_format, "channels_last") || (ex && within(ex->channels_last_view, l)))
         return CK_OK;

@@ -146,7 +146,7 @@ static ck_status bidirectional_build(ck_layer *l, const ck_shape *in, int n_in, 
  * direction's own scratch, then its outputs and their gradients (merging reads
  * them in backward). */
 typedef struct bidir_run {
-    ck_exec fex, bex;          /* the engine state each direction sees */
+    ck_run fex, bex;          /* what each direction's hooks see (its own workspace) */
     ck_tensor fo[4], bo[4], dfo[4], dbo[4];
     int nf, nb;
     int64_t size[8];           /* floats of each output, forward ones first */
@@ -173,7 +173,7 @@ static int64_t bidirectional_workspace(const ck_layer *l)
     return sub_ws(f) + sub_ws(b) + 2 * (outputs_per_row(f) + outputs_per_row(b));
 }
 
-static ck_status bidir_setup(ck_layer *l, const ck_tensor *in, ck_exec *ex, bidir_run *r)
+static ck_status bidir_setup(ck_layer *l, const ck_tensor *in, ck_run *ex, bidir_run *r)
 {
     ck_layer *f = l->sublayers[0], *b = l->sublayers[1];
     if (!f->cls->forward || !b->cls->forward)
@@ -206,8 +206,7 @@ static ck_status bidir_setup(ck_layer *l, const ck_tensor *in, ck_exec *ex, bidi
  * Keras flips the backward sequence back to forward time before merging. */
 static int64_t flip_row(int64_t bt, int64_t T) { return (bt / T) * T + (T - 1 - bt % T); }
 
-static ck_status bidirectional_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                       ck_exec *ex)
+static ck_status bidirectional_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     W *c = CK_CFG(l, W);
@@ -242,8 +241,7 @@ static ck_status bidirectional_forward(ck_layer *l, const ck_tensor *in, int n_i
 
 /* Splits the merged gradient between the directions, then runs each one's backward
  * (both accumulate into the input's gradient). */
-static ck_status bidirectional_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                        const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status bidirectional_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)out, (void)n_out;
     W *c = CK_CFG(l, W);
@@ -297,7 +295,7 @@ static const ck_saved_part time_distributed_parts[] = {{"layer", NULL, 0}, {0}};
 CK_CLASS(ck_class_bidirectional, "Bidirectional", CK_CONFIG(W, bidirectional_fields), CK_ONE_INPUT,
          .build = bidirectional_build, .forward = bidirectional_forward,
          .backward = bidirectional_backward, .workspace = bidirectional_workspace,
-         .mask = bidirectional_mask, .saved_parts = bidirectional_parts);
+         .mask = bidirectional_mask, .keras.saved_parts = bidirectional_parts);
 
 /* ---- TimeDistributed ------------------------------------------------------------------------ */
 static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -326,8 +324,7 @@ static ck_status time_distributed_build(ck_layer *l, const ck_shape *in, int n_i
 }
 
 /* The wrapped layer sees [batch*time, ...]: the same memory, read as more rows. */
-static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out, int n_out,
-                                          ck_exec *ex)
+static ck_status time_distributed_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_layer *s = l->sublayers[0];
@@ -347,8 +344,7 @@ static ck_status time_distributed_forward(ck_layer *l, const ck_tensor *in, int 
     return st;
 }
 
-static ck_status time_distributed_backward(ck_layer *l, const ck_tensor *in, int n_in, const ck_tensor *out,
-                                           const ck_tensor *dout, int n_out, ck_tensor *din, ck_exec *ex)
+static ck_status time_distributed_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out;
     ck_layer *s = l->sublayers[0];
@@ -394,6 +390,6 @@ CK_CLASS(ck_class_time_distributed, "TimeDistributed", CK_CONFIG(W, time_distrib
          CK_ONE_INPUT, .build = time_distributed_build, .forward = time_distributed_forward,
          .backward = time_distributed_backward, .workspace = time_distributed_workspace,
          .mask = pass_mask, .channels_first = time_distributed_channels_first,
-         .saved_parts = time_distributed_parts);
+         .keras.saved_parts = time_distributed_parts);
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);

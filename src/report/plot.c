@@ -35,7 +35,7 @@ static void put_id(ck_buf *b, const char *name)
     bool plain = (name[0] < '0' || name[0] > '9') && name[0] != '\0';
     for (const char *p = name; plain && *p; p++)
         plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_';
-    for (size_t i = 0; plain && i < sizeof keywords / sizeof *keywords; i++)
+    for (int i = 0; plain && i < CK_N_OF(keywords); i++)
         plain = strcasecmp(name, keywords[i]) != 0;
     if (plain) {
         ck_buf_put(b, name);
@@ -61,7 +61,7 @@ static void put_attr(ck_buf *b, const char *value)
     }
     static const char *const keywords[] = {"node", "edge", "graph", "digraph", "subgraph", "strict"};
     bool keyword = false;
-    for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++)
+    for (int i = 0; i < CK_N_OF(keywords); i++)
         keyword = keyword || !strcasecmp(value, keywords[i]);
     if (!keyword && (digits || (alnum && !(value[0] >= '0' && value[0] <= '9')))) {
         ck_buf_put(b, value);
@@ -82,7 +82,7 @@ static bool call_takes_mask(const ck_layer *l)
 {
     static const char *const classes[] = {"SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
                                           "Bidirectional", "TimeDistributed", "GlobalAveragePooling1D"};
-    for (size_t i = 0; i < sizeof classes / sizeof *classes; i++)
+    for (int i = 0; i < CK_N_OF(classes); i++)
         if (!strcmp(l->cls->class_name, classes[i])) return true;
     return false;
 }
@@ -329,7 +329,7 @@ static ck_status check_opts(const ck_model *m, const ck_plot_opts *o)
     if (strcmp(o->rankdir, "TB") && strcmp(o->rankdir, "LR") && strcmp(o->rankdir, "BT") && strcmp(o->rankdir, "RL"))
         return ck_fail(CK_ERR_ARG, "plot: rankdir must be 'TB' or 'LR' (or 'BT', 'RL'), not '%s'", o->rankdir);
     static const char *const splines[] = {"ortho", "curved", "polyline", "spline", "line", "true", "false", "none"};
-    for (size_t i = 0; i < sizeof splines / sizeof *splines; i++)
+    for (int i = 0; i < CK_N_OF(splines); i++)
         if (!strcmp(o->splines, splines[i])) return CK_OK;
     return ck_fail(CK_ERR_ARG, "plot: unknown splines '%s' (ortho, curved, polyline, spline, line)", o->splines);
 }

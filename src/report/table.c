@@ -364,7 +364,7 @@ static const crange NARROW_TO_WIDE[] = {
 
 static int cp_width(uint32_t c) {
     if ((c && c < 32) || (c >= 0x7F && c < 0xA0)) return 0;
-    size_t lo = 0, hi = sizeof WIDTHS / sizeof WIDTHS[0];
+    size_t lo = 0, hi = (size_t)CK_N_OF(WIDTHS);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (c < WIDTHS[mid].lo) hi = mid;
@@ -375,7 +375,7 @@ static int cp_width(uint32_t c) {
 }
 
 static int narrow_to_wide(uint32_t c) {
-    size_t lo = 0, hi = sizeof NARROW_TO_WIDE / sizeof NARROW_TO_WIDE[0];
+    size_t lo = 0, hi = (size_t)CK_N_OF(NARROW_TO_WIDE);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (c < NARROW_TO_WIDE[mid].lo) hi = mid;

@@ -354,8 +354,7 @@ static ck_status bufs_new(ck_model *m, const ck_compiled *c, int64_t batch, int6
         bufs_free(b);
         return st;
     }
-    b->ex->act_regs = c->regs.act;
-    b->ex->n_act_regs = c->regs.n_act;
+    ck_exec_set_act_regs(b->ex, c->regs.act, c->regs.n_act);
     return CK_OK;
 }
 
@@ -530,7 +529,7 @@ static ck_status batch_loss(ck_compiled *c, loop_bufs *b, int64_t rows, int64_t 
             ck_metric_update(&o->metrics[i], b->y[k], pred, lr, o->d, o->label_width,
                              o->weighted[i] && weighted ? b->sw[k] : NULL);
     }
-    parts[c->n_out] = c->regs.n_act && rows > 0 ? b->ex->act_penalty : 0;
+    parts[c->n_out] = c->regs.n_act && rows > 0 ? ck_exec_act_penalty(b->ex) : 0;
     return CK_OK;
 }
 
@@ -550,7 +549,7 @@ static ck_status log_step(ck_compiled *c, loop_bufs *b, double *parts, int64_t g
     if (c->regs.n_act)
         total += parts[c->n_out];
     if (c->regs.n_w)
-        total += ck_regs_weight_penalty(&c->regs, b->ex->model->weight_block, NULL);
+        total += ck_regs_weight_penalty(&c->regs, ck_exec_model(b->ex)->weight_block, NULL);
     *loss = total;
     ck_metric_add(&c->loss_tracker, (float)*loss, (double)global_rows);
     return CK_OK;
@@ -901,7 +900,7 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
     if (m->data_parallel && (st = ck_dist_grads_attach(m->data_parallel, m, b->ex)) != CK_OK)
         return st;
     ck_fit_ctx f = {.model = m, .c = c, .opts = &mine, .initial_epoch = opts->initial_epoch,
-                    .draws = &b->ex->rng, .writes_files = ck_dist_is_root(m->data_parallel)};
+                    .draws = &ck_exec_run(b->ex)->rng, .writes_files = ck_dist_is_root(m->data_parallel)};
     st = history_for(c, val.n > 0, ck_callbacks_log_lr(opts), &f.hist);
     c->stop_training = false;
     if (st == CK_OK)

@@ -75,7 +75,7 @@ ck_status ck_fit_dist_begin(ck_model *m, const float *const *x, const float *con
         "data checksum", "batch size", "epochs", "initial epoch", "shuffle seed", "shuffle", "validation split"};
     int64_t v[] = {n_weights, m->weight_block_size, (int64_t)mh, n, (int64_t)dh, batch, o->epochs,
                    o->initial_epoch, (int64_t)o->seed, o->shuffle, (int64_t)(o->validation_split * 1e9)};
-    if ((st = ck_dist_check_same(m->data_parallel, names, v, (int)(sizeof v / sizeof *v))) != CK_OK)
+    if ((st = ck_dist_check_same(m->data_parallel, names, v, CK_N_OF(v))) != CK_OK)
         return st;
     if ((st = ck_model_init_weights(m)) != CK_OK)
         return st;

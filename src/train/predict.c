@@ -34,7 +34,7 @@ ck_status ck_predictor_new_shaped(ck_model *m, int64_t max_rows, const ck_shape 
         ck_free(p);
         return st;
     }
-    p->ex->inference_only = true;
+    ck_exec_set_inference_only(p->ex);
     *out = p;
     return CK_OK;
 }
@@ -42,7 +42,7 @@ ck_status ck_predictor_new_shaped(ck_model *m, int64_t max_rows, const ck_shape 
 /* Copies the rows of each output; `first` is the row offset in the caller's buffers. */
 static void copy_outputs(const ck_exec *ex, int64_t rows, float **outputs, int64_t first)
 {
-    for (int i = 0; i < ex->model->n_outputs; i++) {
+    for (int i = 0; i < ck_exec_model(ex)->n_outputs; i++) {
         int64_t size = ck_exec_output_size(ex, i);
         memcpy(outputs[i] + first * size, ck_exec_output(ex, i), (size_t)(rows * size) * sizeof(float));
     }
@@ -61,7 +61,7 @@ static ck_status check_buffers(const ck_model *m, const float *const *inputs, fl
 ck_status ck_predictor_run(ck_predictor *p, const float *const *inputs, int64_t rows, float **outputs)
 {
     if (!p) return ck_fail(CK_ERR_ARG, "ck_predictor_run: predictor is NULL");
-    ck_status st = check_buffers(p->ex->model, inputs, outputs);
+    ck_status st = check_buffers(ck_exec_model(p->ex), inputs, outputs);
     if (!st) st = ck_exec_forward(p->ex, inputs, rows, false);
     if (!st) copy_outputs(p->ex, rows, outputs, 0);
     return st;
@@ -100,13 +100,13 @@ static void exec_free(void *ex) { ck_exec_free(ex); }
 static ck_status take_engine(ck_model *m, int64_t batch, ck_exec **out)
 {
     ck_exec *ex = atomic_exchange(&m->kept_predict, NULL);
-    if (ex && ex->batch >= batch && ex->plan_gen == m->plan_gen) {
+    if (ex && ck_exec_fits(ex, batch)) {
         *out = ex;
         return CK_OK;
     }
     ck_exec_free(ex);
     ck_status st = ck_exec_create(m, batch, out);
-    if (!st) (*out)->inference_only = true;
+    if (!st) ck_exec_set_inference_only(*out);
     return st;
 }
 
@@ -198,7 +198,7 @@ ck_status ck_model_predict_shaped(ck_model *m, const ck_shape *in_shapes, const 
     if (batch > rows) batch = rows;
     ck_exec *ex;
     if ((st = ck_exec_create_shaped(m, batch, in_shapes, &ex))) return st;
-    ex->inference_only = true;
+    ck_exec_set_inference_only(ex);
     int64_t in_size[64];
     for (int i = 0; !st && i < m->n_inputs; i++)
         if (!(st = ck_shape_size_from(&in_shapes[i], 1, &in_size[i])) && in_size[i] < 0)
