@@ -5,7 +5,6 @@
 #include "cli.h"
 #include "model_io.h"
 
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
