@@ -66,11 +66,19 @@ in_process_run() {
     local t=$1 log found=0 contained=0 f
     $cc $san -fsanitize=fuzzer -Wno-pass-failed -DFUZZ_TARGET="fuzz_$t" -DFUZZ_H5_IN_PROCESS -Iinclude -Isrc \
         tests/fuzz/fuzz_targets.c "$lib" $libs -o "$out/$t/fuzz_${t}_in_process"
-    rm -rf "$out/$t/in_process"; mkdir -p "$out/$t/in_process"
-    log=$out/$t/in_process.log
+    rm -rf "$out/$t/in_process" "$out/$t/in_process_corpus"
+    mkdir -p "$out/$t/in_process" "$out/$t/in_process_corpus"
+    # The seeds libhdf5 cannot read in process (the corpus's crashers and
+    # hangs) stay out: fork mode would spend its time restarting on them.
+    for f in "$out/$t"/corpus/*; do
+        (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp timeout 5 ./fuzz_${t}_in_process -runs=1 \
+            "corpus/$(basename "$f")" >/dev/null 2>&1) && cp "$f" "$out/$t/in_process_corpus/"
+    done
+    echo "  seeds libhdf5 reads in process: $(ls "$out/$t/in_process_corpus" | wc -l) of $(ls "$out/$t/corpus" | wc -l)"
+    log=$PWD/$out/$t/in_process.log
     (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp ./fuzz_${t}_in_process -fork=1 -ignore_crashes=1 \
         -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix=in_process/ corpus >"$log" 2>&1) || true
+        -artifact_prefix=in_process/ in_process_corpus >"$log" 2>&1) || true
     # fork mode's progress lines: "#EXECS: cov: ... exec/s: N ... time: Ss"
     grep -E '^#[0-9]+: ' "$log" | tail -n 1 | sed "s/^/  in process: /"
     for f in "$out/$t"/in_process/*; do

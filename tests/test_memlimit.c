@@ -32,7 +32,7 @@
 
 static char dir[512];
 static const float *x_data;
-static float xs[32 * 28 * 28], ys[32];
+static float xs[64 * 28 * 28], ys[64];
 
 static ck_status load_rel(const char *rel)
 {
@@ -46,15 +46,16 @@ static ck_status load_rel(const char *rel)
 static ck_status load_keras(void) { return load_rel("tests/golden/files/seq_mlp/model.keras"); }
 static ck_status load_h5(void) { return load_rel("tests/golden/files/nested_seq/model.h5"); }
 
-/* A product of 32 x 26 x 26 rows by 16 columns is split over the team and
- * each part goes to OpenBLAS. */
+/* Large enough at 64 samples for the convolutions to take a team of threads
+ * (the second's products are 142 M multiply-adds) and for fit's products to
+ * go to OpenBLAS. */
 static ck_model *cnn(ck_status *st)
 {
     ck_model *m = ck_sequential("name='cnn'");
     *st = m ? CK_OK : ck_errstatus();
-    if (!*st) *st = ck_sequential_add(m, ck_layer_new("Conv2D", "filters=16, kernel_size=3, activation='relu', input_shape=(28, 28, 1)"));
+    if (!*st) *st = ck_sequential_add(m, ck_layer_new("Conv2D", "filters=32, kernel_size=3, activation='relu', input_shape=(28, 28, 1)"));
     if (!*st) *st = ck_sequential_add(m, ck_layer_new("MaxPooling2D", NULL));
-    if (!*st) *st = ck_sequential_add(m, ck_layer_new("Conv2D", "filters=32, kernel_size=3, activation='relu'"));
+    if (!*st) *st = ck_sequential_add(m, ck_layer_new("Conv2D", "filters=64, kernel_size=3, activation='relu'"));
     if (!*st) *st = ck_sequential_add(m, ck_layer_new("Flatten", NULL));
     if (!*st) *st = ck_sequential_add(m, ck_dense(10, "activation='softmax'"));
     if (!*st) *st = ck_model_build(m);
@@ -70,8 +71,8 @@ static ck_status predict_cnn(void)
     ck_status st;
     ck_model *m = cnn(&st);
     if (!m) return st;
-    static float out[32 * 10];
-    st = ck_model_predict1(m, x_data, 32, out);
+    static float out[64 * 10];
+    st = ck_model_predict1(m, x_data, 64, out);
     ck_model_free(m);
     return st;
 }
@@ -82,9 +83,9 @@ static ck_status fit_cnn(void)
     ck_model *m = cnn(&st);
     if (!m) return st;
     st = ck_model_compile(m, "adam", "sparse_categorical_crossentropy", NULL);
-    ck_fit_opts o = {.epochs = 1, .batch_size = 16, .verbose = 0};
+    ck_fit_opts o = {.epochs = 1, .batch_size = 32, .verbose = 0};
     ck_history *h = NULL;
-    if (!st) st = ck_model_fit(m, x_data, ys, 32, &o, &h);
+    if (!st) st = ck_model_fit(m, x_data, ys, 64, &o, &h);
     ck_history_free(h);
     ck_model_free(m);
     return st;
@@ -319,8 +320,8 @@ int main(void)
     printf("test_memlimit: not run under AddressSanitizer (its shadow memory needs terabytes of address space)\n");
     return 0;
 #else
-    for (int i = 0; i < 32 * 28 * 28; i++) xs[i] = (float)((i * 7) % 13) / 13.0f;
-    for (int i = 0; i < 32; i++) ys[i] = (float)(i % 10);
+    for (int i = 0; i < 64 * 28 * 28; i++) xs[i] = (float)((i * 7) % 13) / 13.0f;
+    for (int i = 0; i < 64; i++) ys[i] = (float)(i % 10);
     x_data = xs;
     test_scratch_dir(dir, sizeof dir, "memlimit");
     for (size_t i = 0; i < sizeof operations / sizeof *operations; i++) sweep(&operations[i]);
