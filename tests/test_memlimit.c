@@ -27,6 +27,9 @@
 #define UNDER_ASAN 1
 #endif
 #endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
 
 #define CHILD_SECONDS 60 /* a hang; the slowest case here takes about a second */
 
@@ -316,10 +319,10 @@ static void sweep(const operation *op)
 
 int main(void)
 {
-#ifdef UNDER_ASAN
-    printf("test_memlimit: not run under AddressSanitizer (its shadow memory needs terabytes of address space)\n");
-    return 0;
-#else
+    if (UNDER_ASAN) {
+        printf("test_memlimit: not run under AddressSanitizer (its shadow memory needs terabytes of address space)\n");
+        return 0;
+    }
     for (int i = 0; i < 64 * 28 * 28; i++) xs[i] = (float)((i * 7) % 13) / 13.0f;
     for (int i = 0; i < 64; i++) ys[i] = (float)(i % 10);
     x_data = xs;
@@ -328,5 +331,4 @@ int main(void)
     empty_dir();
     rmdir(dir);
     return test_report("test_memlimit");
-#endif
 }
