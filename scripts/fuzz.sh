@@ -85,7 +85,8 @@ in_process_run() {
     grep -E '^#[0-9]+: ' "$log" | tail -n 1 | sed "s/^/  in process: /"
     for f in "$out/$t"/in_process/*; do
         [ -e "$f" ] || continue
-        if (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp ./fuzz_$t -runs=1 -timeout=10 "../../$f" >/dev/null 2>&1); then
+        if (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp timeout -s KILL 120 ./fuzz_$t -runs=1 -timeout=10 \
+            "../../$f" >/dev/null 2>&1); then
             contained=$((contained + 1))
         else
             found=$((found + 1))
