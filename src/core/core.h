@@ -39,6 +39,7 @@ ck_status ck_grow(void **items, int *cap, int need, size_t item_size);
  * cannot map for ever. The answer can be stale by the time it is used when
  * other threads map memory meanwhile. */
 bool ck_address_room(size_t bytes);
+/* Whether RLIMIT_AS is finite (a thread asks the system every 20 ms). */
 bool ck_address_limited(void);
 
 /* ---- checked arithmetic ---- */

@@ -9,6 +9,7 @@
 #if defined(__unix__)
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <time.h>
 #endif
 
 /* The hook of ck_set_allocator; all NULL means libc. Like ck_set_limits, a
@@ -76,11 +77,30 @@ ck_status ck_grow(void **items, int *cap, int need, size_t item_size)
     return CK_OK;
 }
 
+/* getrlimit is a system call, about 0.3 us: as long as a small product takes.
+ * So each thread keeps the answer and asks again after 20 ms; a limit lowered
+ * while the program runs counts from then on. */
+#define LIMIT_CHECK_NS 20000000LL
+
+typedef struct limit_seen {
+    bool known;         /* asked at least once on this thread */
+    bool limited;       /* RLIMIT_AS was finite               */
+    long long asked_at; /* CLOCK_MONOTONIC ns                 */
+} limit_seen;
+
+static _Thread_local limit_seen seen;
+
 bool ck_address_limited(void)
 {
 #if defined(__unix__)
-    struct rlimit r;
-    return !getrlimit(RLIMIT_AS, &r) && r.rlim_cur != RLIM_INFINITY;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long long now = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+    if (!seen.known || now - seen.asked_at >= LIMIT_CHECK_NS) {
+        struct rlimit r;
+        seen = (limit_seen){true, !getrlimit(RLIMIT_AS, &r) && r.rlim_cur != RLIM_INFINITY, now};
+    }
+    return seen.limited;
 #else
     return false;
 #endif

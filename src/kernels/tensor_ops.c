@@ -101,7 +101,10 @@ void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
         gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    if (!blas_has_room(1)) {
+    /* OpenBLAS's gemv takes its buffer from the stack up to 512 floats (rows
+     * + columns + 32, MAX_STACK_ALLOC 2048 bytes): only a larger one maps */
+    bool gemv_on_stack = M == 1 && N + K + 32 <= 512;
+    if (!gemv_on_stack && !blas_has_room(1)) {
         gemm_rows(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
