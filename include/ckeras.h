@@ -626,14 +626,16 @@ CK_API void ck_predictor_free(ck_predictor *p);
  * what deflate can make of its compressed size, and a .keras config.json or
  * metadata.json to config_max_bytes; all checked before inflating. HDF5 files
  * are first read by a forked child process (libhdf5 1.10 trusts a file's sizes and addresses: a damaged heap can crash or
- * stall it) that may take hdf5_seconds and hdf5_memory_bytes more address space;
+ * stall it) that may take hdf5_seconds of CPU time (a busy machine does not count
+ * against it; a child blocked for 10x that plus 10 s of wall time is ended too)
+ * and hdf5_memory_bytes more address space;
  * a child that crashes or overruns makes the read fail with one line. Set
  * hdf5_in_process only for files you trust (it skips the child). */
 typedef struct ck_limits {
     int64_t inflate_slack_bytes; /* default 1 MiB   */
     int64_t inflate_max_bytes;   /* default 4 GiB   */
     int64_t config_max_bytes;    /* default 64 MiB  */
-    double hdf5_seconds;         /* default 1.0     */
+    double hdf5_seconds;         /* CPU, default 1.0 */
     int64_t hdf5_memory_bytes;   /* default 1 GiB   */
     bool hdf5_in_process;        /* default false   */
 } ck_limits;

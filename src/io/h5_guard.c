@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,7 +151,7 @@ extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__
  * that handlers installed by the program (a fuzzer's, a crash reporter's) write. */
 static void default_crash_handling(void)
 {
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM};
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM, SIGPROF};
     sigset_t unblock;
     sigemptyset(&unblock);
     for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
@@ -159,6 +160,14 @@ static void default_crash_handling(void)
     }
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
     if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(NULL);
+}
+
+/* Wall-clock seconds the parent waits before it kills a child that neither
+ * finished nor used up its CPU time (one blocked rather than spinning): generous,
+ * since on a loaded machine CPU time accrues far slower than wall time. */
+static double wall_backstop(const ck_limits *lim)
+{
+    return 10.0 * lim->hdf5_seconds + 10.0;
 }
 
 static void child_run(const char *path, const void *image, size_t len, const ck_limits *lim, int report)
@@ -170,8 +179,15 @@ static void child_run(const char *path, const void *image, size_t len, const ck_
         dup2(null, STDOUT_FILENO);
     }
     default_crash_handling();
+    /* The limit is CPU time (SIGPROF ends the child), so a legitimate file read
+     * on a busy machine, where the child waits for a core, is not taken for a
+     * stalled one; libhdf5's stalls on damaged heaps are loops that burn CPU. */
+    double cpu = lim->hdf5_seconds;
+    struct itimerval budget = {.it_value = {(time_t)cpu, (suseconds_t)((cpu - (double)(time_t)cpu) * 1e6)}};
+    if (!budget.it_value.tv_sec && !budget.it_value.tv_usec) budget.it_value.tv_usec = 1;
+    setitimer(ITIMER_PROF, &budget, NULL);
     /* Ends the child even if the parent is gone; the parent kills it sooner. */
-    alarm((unsigned)lim->hdf5_seconds + 2);
+    alarm((unsigned)wall_backstop(lim) + 2);
 #ifndef CK_SANITIZED
     /* Sanitizers reserve terabytes of shadow memory up front, so there an
      * absurd allocation is refused by the sanitizer's allocator instead. */
@@ -237,7 +253,7 @@ ck_status ck_h5_check(const char *path, const void *image, size_t len, const cha
         child_run(path, image, len, &lim, fds[1]);
     }
     close(fds[1]);
-    bool done = wait_report(fds[0], lim.hdf5_seconds);
+    bool done = wait_report(fds[0], wall_backstop(&lim));
     close(fds[0]);
     if (!done) kill(pid, SIGKILL);
     int status = 0;
@@ -247,8 +263,9 @@ ck_status ck_h5_check(const char *path, const void *image, size_t len, const cha
     /* A program that reaps every child itself may have taken the status first. */
     bool clean = done && (got < 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
     if (clean) return CK_OK;
-    if (!done && (got < 0 || (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)))
-        return ck_fail(CK_ERR_FORMAT, "%s: damaged HDF5 file: libhdf5 did not finish reading it within %g s", origin,
+    if (!done && (got < 0 || (WIFSIGNALED(status) &&
+                              (WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGPROF))))
+        return ck_fail(CK_ERR_FORMAT, "%s: damaged HDF5 file: libhdf5 did not finish reading it within %g s of CPU time", origin,
                        lim.hdf5_seconds);
     if (WIFSIGNALED(status))
         return ck_fail(CK_ERR_FORMAT, "%s: damaged HDF5 file: libhdf5 crashed reading it (%s)", origin,
