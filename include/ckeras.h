@@ -654,7 +654,9 @@ CK_API ck_status ck_set_limits(const ck_limits *limits);
  * so a hook wraps malloc (to count, limit or fail allocations, as the tests do)
  * rather than replacing it. libhdf5, libzip, jansson and OpenBLAS allocate on
  * their own. A failed allocation makes the call fail with CK_ERR_NOMEM, never a
- * crash. */
+ * crash; so does an address-space limit (RLIMIT_AS) too small for a call, where
+ * the program was started with OPENBLAS_NUM_THREADS=1 (OpenBLAS's own threads
+ * start as it loads and spin for ever on a buffer the limit leaves no room for). */
 typedef struct ck_allocator {
     void *(*malloc)(void *ctx, size_t bytes);
     void *(*realloc)(void *ctx, void *p, size_t bytes); /* p may be NULL */

@@ -12,7 +12,8 @@
 
 static const char *const activations[] = {
     "linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "silu", "swish", "softplus",
-    "softsign", "relu6", "leaky_relu", "hard_sigmoid", "hard_silu", "mish", "log_softmax", "exponential", NULL};
+    "softsign", "relu6", "leaky_relu", "hard_sigmoid", "hard_silu", "mish", "log_softmax", "exponential",
+    "sparsemax", "hard_tanh", "sparse_plus", "squareplus", "celu", "log_sigmoid", "tanh_shrink", NULL};
 
 int main(void)
 {
@@ -91,6 +92,6 @@ int main(void)
         gradcheck("shared Dense twice", g, 1.0f, false);
     }
     printf("gradcheck: %d models checked\n", gradcheck_models());
-    CHECK(gradcheck_models() == 82, "expected 82 models, checked %d", gradcheck_models());
+    CHECK(gradcheck_models() == 96, "expected 96 models, checked %d", gradcheck_models());
     return test_report("test_gradcheck");
 }

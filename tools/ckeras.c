@@ -5,7 +5,6 @@
 #include "cli.h"
 #include "model_io.h"
 
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,35 +27,19 @@ static int limits_from_env(void)
     return 0;
 }
 
-/* Under an address-space limit (ulimit -v) OpenBLAS's threads retry a failed
- * 128 MiB buffer mmap for ever, and exit() waits for them: so the kernels get
- * only the threads the limit leaves room for, a limit too small for one is one
- * line of error, and the process ends with _exit (stdio flushed) rather than
- * joining threads that may never finish. Returns 0, or the exit status. */
-#define BLAS_BUFFER ((rlim_t)128 << 20)
-#define BASE_NEED ((rlim_t)256 << 20)
-static bool address_limited;
-
-static int fit_threads_to_limit(void)
+/* OpenBLAS starts its own threads when it is loaded, before main, and each
+ * maps a 128 MiB buffer, trying again for ever when an address-space limit
+ * (ulimit -v) leaves no room; exit then waits for them. ckeras runs OpenBLAS
+ * on one thread anyway (ck_set_num_threads), so under a limit the command
+ * runs itself again with OPENBLAS_NUM_THREADS=1, which OpenBLAS reads as it
+ * loads. (The library keeps its own threads and buffers within the limit.) */
+static void without_blas_threads(char **argv)
 {
     struct rlimit r;
-    if (getrlimit(RLIMIT_AS, &r) || r.rlim_cur == RLIM_INFINITY) return 0;
-    address_limited = true;
-    if (r.rlim_cur < BASE_NEED + BLAS_BUFFER)
-        return fprintf(stderr, "ckeras: the address-space limit (ulimit -v %llu) is below the %llu KiB ckeras needs\n",
-                       (unsigned long long)(r.rlim_cur >> 10), (unsigned long long)((BASE_NEED + BLAS_BUFFER) >> 10)),
-               1;
-    int fit = (int)((r.rlim_cur - BASE_NEED) / BLAS_BUFFER), want = omp_get_max_threads();
-    ck_set_num_threads(fit < want ? fit : want);
-    return 0;
-}
-
-static int finish(int rc)
-{
-    if (!address_limited) return rc;
-    fflush(stdout);
-    fflush(stderr);
-    _exit(rc);
+    if (getrlimit(RLIMIT_AS, &r) || r.rlim_cur == RLIM_INFINITY) return;
+    const char *n = getenv("OPENBLAS_NUM_THREADS");
+    if ((n && !strcmp(n, "1")) || setenv("OPENBLAS_NUM_THREADS", "1", 1)) return;
+    execv("/proc/self/exe", argv); /* where that fails, as before */
 }
 
 static int run(int argc, char **argv)
@@ -97,7 +80,7 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    without_blas_threads(argv);
     int rc = limits_from_env();
-    if (!rc) rc = fit_threads_to_limit();
-    return finish(rc ? rc : run(argc, argv));
+    return rc ? rc : run(argc, argv);
 }

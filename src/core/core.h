@@ -32,6 +32,15 @@ void ck_free(void *p);
 char *ck_strdup(const char *s);
 /* Grows *items (of item_size) so that index `need - 1` is valid. */
 ck_status ck_grow(void **items, int *cap, int need, size_t item_size);
+/* Whether an address-space limit (RLIMIT_AS, `ulimit -v`) leaves room for
+ * `bytes` more mappings right now (always true without one). For the memory
+ * that other libraries take and cannot give up cleanly: libgomp ends the
+ * process when a thread cannot be created, and OpenBLAS retries a buffer it
+ * cannot map for ever. The answer can be stale by the time it is used when
+ * other threads map memory meanwhile. */
+bool ck_address_room(size_t bytes);
+/* Whether RLIMIT_AS is finite (a thread asks the system every 20 ms). */
+bool ck_address_limited(void);
 
 /* ---- checked arithmetic ---- */
 static inline bool ck_mul_ok(int64_t a, int64_t b, int64_t *out)

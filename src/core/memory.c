@@ -1,10 +1,16 @@
 /* The allocator every part of the library goes through, so that a failed allocation
  * always becomes CK_ERR_NOMEM with a message rather than a crash. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE (ck_address_room) */
 #include "core.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__unix__)
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#endif
 
 /* The hook of ck_set_allocator; all NULL means libc. Like ck_set_limits, a
  * setting for the whole program, made before other calls. */
@@ -69,4 +75,48 @@ ck_status ck_grow(void **items, int *cap, int need, size_t item_size)
     *items = p;
     *cap = n;
     return CK_OK;
+}
+
+/* getrlimit is a system call, about 0.3 us: as long as a small product takes.
+ * So each thread keeps the answer and asks again after 20 ms; a limit lowered
+ * while the program runs counts from then on. */
+#define LIMIT_CHECK_NS 20000000LL
+
+typedef struct limit_seen {
+    bool known;         /* asked at least once on this thread */
+    bool limited;       /* RLIMIT_AS was finite               */
+    long long asked_at; /* CLOCK_MONOTONIC ns                 */
+} limit_seen;
+
+static _Thread_local limit_seen seen;
+
+bool ck_address_limited(void)
+{
+#if defined(__unix__)
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long long now = (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+    if (!seen.known || now - seen.asked_at >= LIMIT_CHECK_NS) {
+        struct rlimit r;
+        seen = (limit_seen){true, !getrlimit(RLIMIT_AS, &r) && r.rlim_cur != RLIM_INFINITY, now};
+    }
+    return seen.limited;
+#else
+    return false;
+#endif
+}
+
+bool ck_address_room(size_t bytes)
+{
+#if defined(__unix__)
+    if (!ck_address_limited()) return true;
+    /* A mapping that is never touched still counts against RLIMIT_AS, and is
+     * what OpenBLAS's buffer and a thread's stack are. */
+    void *p = mmap(NULL, bytes ? bytes : 1, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return false;
+    munmap(p, bytes ? bytes : 1);
+#else
+    (void)bytes;
+#endif
+    return true;
 }

@@ -5,6 +5,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
+#if defined(__unix__)
+#include <sys/resource.h>
+#endif
 #if defined(__linux__)
 #include <fcntl.h>
 #include <unistd.h>
@@ -91,6 +94,42 @@ static void look_at_load(team_state *s, int64_t now)
     s->checked_at = now;
 }
 
+/* What one more thread of a team maps: its stack (OMP_STACKSIZE, default unit
+ * KiB, else pthreads' default, RLIMIT_STACK or 32 MiB when that is unlimited)
+ * and some room for its thread-local data. */
+#define THREAD_EXTRA ((int64_t)4 << 20)
+#define DEFAULT_STACK ((int64_t)32 << 20)
+
+static int64_t thread_bytes(void)
+{
+    const char *env = getenv("OMP_STACKSIZE");
+    if (!env || !*env) env = getenv("GOMP_STACKSIZE");
+    if (env && *env) {
+        char *end;
+        double v = strtod(env, &end);
+        int unit = *end == 'B' || *end == 'b' ? 0 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30 : 10;
+        if (v > 0 && v < 1e15) return (int64_t)(v * (double)((int64_t)1 << unit)) + THREAD_EXTRA;
+    }
+#if defined(__unix__)
+    struct rlimit r;
+    if (!getrlimit(RLIMIT_STACK, &r) && r.rlim_cur != RLIM_INFINITY && r.rlim_cur < ((rlim_t)1 << 40))
+        return (int64_t)r.rlim_cur + THREAD_EXTRA;
+#endif
+    return DEFAULT_STACK + THREAD_EXTRA;
+}
+
+/* libgomp ends the whole process when it cannot create a team's thread
+ * (gomp_fatal, "Thread creation failed"): under an address-space limit a team
+ * gets only the threads whose stacks fit now (those its earlier teams left
+ * waiting are already counted in, so this errs on the side of fewer). */
+static int team_with_room(int team)
+{
+    if (team < 2 || !ck_address_limited()) return team;
+    int64_t each = thread_bytes();
+    while (team > 1 && !ck_address_room((size_t)((team - 1) * each))) team--;
+    return team;
+}
+
 int ck_team_size(int64_t work, int64_t grain)
 {
     int wanted = omp_get_max_threads();
@@ -98,9 +137,9 @@ int ck_team_size(int64_t work, int64_t grain)
     team_state *s = &state;
     int64_t now = clock_ns();
     if (now - s->checked_at >= LOAD_CHECK_NS) look_at_load(s, now);
-    if (s->ignore_load) return wanted;
+    if (s->ignore_load) return team_with_room(wanted);
     int team = s->free_cores < wanted ? s->free_cores : wanted;
-    team = team < 1 || now < s->alone_until ? 1 : team;
+    team = team_with_room(team < 1 || now < s->alone_until ? 1 : team);
     s->last_team = team;
     return team;
 }

@@ -3,7 +3,10 @@
  * point silences it and turns failures into ck_fail messages naming the file. */
 #include "io/h5.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +33,21 @@ static void memory_name(char *name, size_t cap, const char *kind)
     snprintf(name, cap, "ckeras-%s-%ld-%llu", kind, (long)getpid(), (unsigned long long)++serial);
 }
 
+/* libhdf5 1.10 does not survive a failed allocation: its set-up and its API
+ * context (H5CX_push, H5CX_pop) use what they could not allocate, a SIGSEGV
+ * under `ulimit -v`. So under an address-space limit every way into libhdf5
+ * first checks that the limit leaves it room: a working margin (a model's
+ * save or load maps about 2 MiB) plus what the data itself needs. */
+#define H5_MARGIN ((size_t)16 << 20)
+
+static ck_status h5_room(size_t data_bytes, const char *origin)
+{
+    size_t need = H5_MARGIN + data_bytes;
+    if (ck_address_room(need)) return CK_OK;
+    return ck_fail(CK_ERR_NOMEM, "%s%sout of memory: the address-space limit leaves libhdf5 less than the %zu MiB it needs",
+                   origin ? origin : "", origin ? ": " : "", (need + ((size_t)1 << 20) - 1) >> 20);
+}
+
 hid_t ck_h5_open_unchecked(const char *path, const void *image, size_t len)
 {
     quiet();
@@ -49,7 +67,8 @@ hid_t ck_h5_open_unchecked(const char *path, const void *image, size_t len)
 ck_status ck_h5_open(const char *path, hid_t *file)
 {
     *file = -1;
-    ck_status st = ck_h5_check(path, NULL, 0, path);
+    ck_status st = h5_room(0, path);
+    if (!st) st = ck_h5_check(path, NULL, 0, path);
     if (st) return st;
     *file = ck_h5_open_unchecked(path, NULL, 0);
     if (*file < 0) return ck_fail(CK_ERR_FORMAT, "%s: not a readable HDF5 file", path);
@@ -59,16 +78,31 @@ ck_status ck_h5_open(const char *path, hid_t *file)
 ck_status ck_h5_open_image(const void *data, size_t len, const char *origin, hid_t *file)
 {
     *file = -1;
-    ck_status st = ck_h5_check(NULL, data, len, origin);
+    ck_status st = h5_room(2 * len, origin); /* the core driver keeps a copy */
+    if (!st) st = ck_h5_check(NULL, data, len, origin);
     if (st) return st;
     *file = ck_h5_open_unchecked(NULL, data, len);
     if (*file < 0) return ck_fail(CK_ERR_FORMAT, "%s: not a readable HDF5 file", origin);
     return CK_OK;
 }
 
+ck_status ck_h5_write_failed(const char *fmt, ...)
+{
+    bool nomem = errno == ENOMEM;
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return nomem ? ck_fail(CK_ERR_NOMEM, "%s: out of memory", what) : ck_fail(CK_ERR_IO, "%s", what);
+}
+
 ck_status ck_h5_create_memory(hid_t *file)
 {
+    *file = -1;
+    if (h5_room(0, NULL)) return CK_ERR_NOMEM;
     quiet();
+    errno = 0;
     hid_t fapl = strong_close_fapl();
     char name[96];
     memory_name(name, sizeof name, "new");
@@ -76,20 +110,20 @@ ck_status ck_h5_create_memory(hid_t *file)
     if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0)
         *file = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (fapl >= 0) H5Pclose(fapl);
-    if (*file < 0) return ck_fail(CK_ERR_IO, "cannot create an HDF5 file in memory");
+    if (*file < 0) return ck_h5_write_failed("cannot create an HDF5 file in memory");
     return CK_OK;
 }
 
 ck_status ck_h5_image(hid_t file, void **data, size_t *len)
 {
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) return ck_fail(CK_ERR_IO, "HDF5 flush failed");
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) return ck_h5_write_failed("HDF5 flush failed");
     ssize_t n = H5Fget_file_image(file, NULL, 0);
-    if (n <= 0) return ck_fail(CK_ERR_IO, "HDF5 file image unavailable");
+    if (n <= 0) return ck_h5_write_failed("HDF5 file image unavailable");
     void *buf = ck_malloc((size_t)n);
     if (!buf) return CK_ERR_NOMEM;
     if (H5Fget_file_image(file, buf, (size_t)n) != n) {
         ck_free(buf);
-        return ck_fail(CK_ERR_IO, "HDF5 file image unavailable");
+        return ck_h5_write_failed("HDF5 file image unavailable");
     }
     *data = buf;
     *len = (size_t)n;
@@ -312,6 +346,10 @@ ck_status ck_h5_read_floats(hid_t loc, const char *path, const char *origin, flo
 
 ck_status ck_h5_write_floats(hid_t loc, const char *name, const ck_shape *shape, const float *data)
 {
+    int64_t n = 1;
+    for (int i = 0; i < shape->rank; i++) n *= shape->dim[i];
+    /* the dataset, the in-memory file growing around it, and its copy out */
+    if (h5_room(3 * (size_t)n * sizeof(float), NULL)) return ck_fail_prefix(CK_ERR_NOMEM, "dataset '%s': ", name);
     hsize_t dims[CK_MAX_RANK];
     for (int i = 0; i < shape->rank; i++) dims[i] = (hsize_t)shape->dim[i];
     hid_t space = shape->rank ? H5Screate_simple(shape->rank, dims, NULL) : H5Screate(H5S_SCALAR);
@@ -319,7 +357,7 @@ ck_status ck_h5_write_floats(hid_t loc, const char *name, const ck_shape *shape,
     herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
     if (d >= 0) H5Dclose(d);
     H5Sclose(space);
-    return e < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 dataset '%s'", name) : CK_OK;
+    return e < 0 ? ck_h5_write_failed("cannot write HDF5 dataset '%s'", name) : CK_OK;
 }
 
 ck_status ck_h5_set_attr_string(hid_t loc, const char *name, const char *value)
@@ -334,7 +372,7 @@ ck_status ck_h5_set_attr_string(hid_t loc, const char *name, const char *value)
     if (a >= 0) H5Aclose(a);
     H5Sclose(space);
     H5Tclose(type);
-    return e < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 attribute '%s'", name) : CK_OK;
+    return e < 0 ? ck_h5_write_failed("cannot write HDF5 attribute '%s'", name) : CK_OK;
 }
 
 ck_status ck_h5_set_attr_strings(hid_t loc, const char *name, const char *const *values, int n)
@@ -356,7 +394,7 @@ ck_status ck_h5_set_attr_strings(hid_t loc, const char *name, const char *const 
     H5Sclose(space);
     H5Tclose(type);
     ck_free(raw);
-    return e < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 attribute '%s'", name) : CK_OK;
+    return e < 0 ? ck_h5_write_failed("cannot write HDF5 attribute '%s'", name) : CK_OK;
 }
 
 hid_t ck_h5_group(hid_t loc, const char *path)

@@ -20,6 +20,11 @@ ck_status ck_h5_check(const char *path, const void *image, size_t len, const cha
 hid_t ck_h5_open_unchecked(const char *path, const void *image, size_t len);
 /* A new empty file held in memory; ck_h5_image then gives its bytes. */
 ck_status ck_h5_create_memory(hid_t *file);
+/* A libhdf5 write that failed: CK_ERR_NOMEM ("...: out of memory") when an
+ * allocation inside libhdf5 failed (errno ENOMEM, as libc's allocators leave
+ * it; ck_h5_create_memory clears errno, so that an older failure does not
+ * count), else CK_ERR_IO, with the message fmt. */
+ck_status ck_h5_write_failed(const char *fmt, ...) CK_PRINTF(1, 2);
 ck_status ck_h5_image(hid_t file, void **data, size_t *len);
 
 bool ck_h5_exists(hid_t loc, const char *path);

@@ -236,7 +236,8 @@ ck_status ck_h5_check(const char *path, const void *image, size_t len, const cha
     ck_get_limits(&lim);
     if (lim.hdf5_in_process) return CK_OK;
     int fds[2];
-    if (pipe(fds)) return ck_fail(CK_ERR_IO, "%s: cannot check the HDF5 file: %s", origin, strerror(errno));
+    if (pipe(fds))
+        return ck_fail(errno == ENOMEM ? CK_ERR_NOMEM : CK_ERR_IO, "%s: cannot check the HDF5 file: %s", origin, strerror(errno));
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     fcntl(fds[1], F_SETFD, FD_CLOEXEC);
     pid_t pid = fork();
@@ -244,7 +245,8 @@ ck_status ck_h5_check(const char *path, const void *image, size_t len, const cha
         int e = errno;
         close(fds[0]);
         close(fds[1]);
-        return ck_fail(CK_ERR_IO, "%s: cannot check the HDF5 file: fork: %s", origin, strerror(e));
+        return ck_fail(e == ENOMEM || e == EAGAIN ? CK_ERR_NOMEM : CK_ERR_IO, "%s: cannot check the HDF5 file: fork: %s",
+                       origin, strerror(e));
     }
     if (pid == 0) {
         close(fds[0]);

@@ -221,7 +221,7 @@ static ck_status write_vars(void *ctx, const char *vars, const char *name, const
 {
     (void)owner;
     hid_t g = ck_h5_group(*(hid_t *)ctx, vars);
-    if (g < 0) return ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", vars);
+    if (g < 0) return ck_h5_write_failed("cannot create HDF5 group '%s'", vars);
     ck_status st = ck_h5_set_attr_string(g, "name", name);
     for (int k = 0; !st && k < n; k++) {
         char ds[16];
@@ -277,7 +277,7 @@ static ck_status write_int32_scalar(hid_t loc, const char *name, int32_t value)
     herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
     if (d >= 0) H5Dclose(d);
     H5Sclose(space);
-    return e < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 dataset '%s'", name) : CK_OK;
+    return e < 0 ? ck_h5_write_failed("cannot write HDF5 dataset '%s'", name) : CK_OK;
 }
 
 /* Keras's optimizer.name: the one a loaded file's compile_config gave, else the
@@ -305,7 +305,7 @@ ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file)
     char name[CK_NAME_MAX];
     optimizer_name(m, cls, name, sizeof name);
     hid_t g = ck_h5_group(file, "optimizer/vars");
-    if (g < 0) return ck_fail(CK_ERR_IO, "cannot create HDF5 group 'optimizer/vars'");
+    if (g < 0) return ck_h5_write_failed("cannot create HDF5 group 'optimizer/vars'");
     ck_status st = ck_h5_set_attr_string(g, "name", name);
     for (int i = 0; !st && i < n; i++) {
         ck_shape shape;
@@ -366,7 +366,7 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
     char **paths = ck_calloc((size_t)n, sizeof *paths);
     hid_t g = st ? -1 : ck_h5_group(file, "optimizer_weights");
     if (!st && !paths) st = CK_ERR_NOMEM;
-    if (!st && g < 0) st = ck_fail(CK_ERR_IO, "cannot create HDF5 group 'optimizer_weights'");
+    if (!st && g < 0) st = ck_h5_write_failed("cannot create HDF5 group 'optimizer_weights'");
     for (int i = 0; !st && i < n; i++) {
         char var[CK_NAME_MAX + 16];
         st = ck_model_optimizer_variable_name(m, i, var, sizeof var);
@@ -384,7 +384,7 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
         if (!st && !v) st = CK_ERR_NOMEM;
         if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
         hid_t dir = st ? -1 : bare ? H5Gopen2(g, ".", H5P_DEFAULT) : ck_h5_group(g, name);
-        if (!st && dir < 0) st = ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", name);
+        if (!st && dir < 0) st = ck_h5_write_failed("cannot create HDF5 group '%s'", name);
         if (!st) st = i == 0 ? write_int32_scalar(dir, var, (int32_t)v[0])
                              : ck_h5_write_floats(dir, bare ? "variable" : var, &shape, v);
         if (dir >= 0) H5Gclose(dir);
@@ -511,7 +511,7 @@ ck_status ck_legacy_set_weight_names(hid_t group, const char *const *names, int 
     hid_t a = H5Acreate2(group, "weight_names", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT);
     if (a >= 0) H5Aclose(a);
     H5Sclose(space);
-    return a < 0 ? ck_fail(CK_ERR_IO, "cannot write HDF5 attribute 'weight_names'") : CK_OK;
+    return a < 0 ? ck_h5_write_failed("cannot write HDF5 attribute 'weight_names'") : CK_OK;
 }
 
 ck_status ck_legacy_weights_write(const ck_model *m, hid_t group)
@@ -529,7 +529,7 @@ ck_status ck_legacy_weights_write(const ck_model *m, hid_t group)
         if ((st = ck_wlist_of_layer(l, &wl))) break;
         hid_t g = ck_h5_group(group, l->name);
         const char **wn = ck_calloc((size_t)wl.n + 1, sizeof *wn);
-        if (g < 0 || !wn) st = g < 0 ? ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", l->name) : CK_ERR_NOMEM;
+        if (g < 0 || !wn) st = g < 0 ? ck_h5_write_failed("cannot create HDF5 group '%s'", l->name) : CK_ERR_NOMEM;
         /* Keras 3's legacy writer names each weight by its variable.path. */
         for (int k = 0; !st && k < wl.n; k++) {
             wn[k] = wl.w[k]->path;
@@ -537,7 +537,7 @@ ck_status ck_legacy_weights_write(const ck_model *m, hid_t group)
             char dir[300];
             snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - wl.w[k]->path) : 0, wl.w[k]->path);
             hid_t d = *dir ? ck_h5_group(g, dir) : H5Gopen2(g, ".", H5P_DEFAULT);
-            if (d < 0) st = ck_fail(CK_ERR_IO, "cannot create HDF5 group '%s'", dir);
+            if (d < 0) st = ck_h5_write_failed("cannot create HDF5 group '%s'", dir);
             else {
                 st = ck_h5_write_floats(d, slash ? slash + 1 : wl.w[k]->path, &wl.w[k]->shape, wl.w[k]->value);
                 H5Gclose(d);

@@ -142,6 +142,61 @@ static void sparsemax_rows(const float *x, float *y, int64_t rows, int64_t cols,
     }
 }
 
+/* A value, where it came from, and whether the support holds it (the
+ * backward pass's sort). */
+typedef struct ranked {
+    float v;
+    int64_t at;
+    bool support;
+} ranked;
+
+/* descending_nan_last, ties in their original order (jnp.sort is stable) */
+static int ranked_order(const void *pa, const void *pb)
+{
+    const ranked *a = pa, *b = pb;
+    int by_value = descending_nan_last(&a->v, &b->v);
+    return by_value ? by_value : (a->at > b->at) - (a->at < b->at);
+}
+
+/* jax.grad of sparsemax_rows's steps: max(a, 0) passes dy where a = x - tau
+ * > 0 (half at a tie with 0, none at NaN); tau = (S - 1) / k sends -sum/k
+ * to each cumulative sum the support adds up, and each cumulative sum to the
+ * sorted values up to it, so the sorted value at j gets -sum/k for every
+ * support member from j on; the sort's permutation takes it back. */
+static void sparsemax_row_backward(const float *x, const float *dy, float *dx, int64_t cols, ranked *order)
+{
+    for (int64_t c = 0; c < cols; c++) order[c] = (ranked){x[c], c, false};
+    qsort(order, (size_t)cols, sizeof *order, ranked_order);
+    float cumsum = 0.0f, support_sum = 0.0f, k = 0.0f;
+    for (int64_t j = 0; j < cols; j++) {
+        cumsum += order[j].v;
+        order[j].support = order[j].v - (cumsum - 1.0f) / (float)(j + 1) > 0.0f;
+        if (order[j].support) support_sum += cumsum, k += 1.0f;
+    }
+    float tau = (support_sum - 1.0f) / k, through = 0.0f;
+    for (int64_t c = 0; c < cols; c++) {
+        float a = x[c] - tau, g = dy[c] * (a > 0.0f ? 1.0f : a == 0.0f ? 0.5f : 0.0f);
+        dx[c] += g;
+        through += g;
+    }
+    float each = -through / k, later = 0.0f;
+    for (int64_t j = cols - 1; j >= 0; j--) {
+        if (order[j].support) later += each;
+        dx[order[j].at] += later;
+    }
+}
+
+static void sparsemax_backward(const float *x, const float *dy, float *dx, int64_t rows, int64_t cols)
+{
+    ranked stack[512], *order = cols <= 512 ? stack : ck_malloc((size_t)cols * sizeof *order);
+    if (!order) {
+        for (int64_t i = 0; i < rows * cols; i++) dx[i] = NAN; /* no memory: no answer rather than a wrong one */
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++) sparsemax_row_backward(x + r * cols, dy + r * cols, dx + r * cols, cols, order);
+    if (order != stack) ck_free(order);
+}
+
 void ck_act_forward(ck_act_kind kind, const float *x, float *y, int64_t rows, int64_t cols)
 {
     int64_t n = rows * cols;
@@ -190,11 +245,13 @@ static float act_derivative(ck_act_kind kind, float v, float out)
     }
     case CK_ACT_SOFTPLUS: return sigmoidf(v);
     case CK_ACT_SOFTSIGN: {
-        float d = 1.0f + fabsf(v);
-        return 1.0f / (d * d);
+        /* as JAX differentiates x / (|x| + 1): the quotient rule's two terms,
+         * whose difference is NaN at +-inf (inf / inf) */
+        float d = 1.0f + fabsf(v), sign = v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : 0.0f;
+        return 1.0f / d - v * sign / (d * d);
     }
     case CK_ACT_RELU6: return (v > 0.0f && v < 6.0f) ? 1.0f : 0.0f;
-    case CK_ACT_LEAKY_RELU: return v > 0.0f ? 1.0f : LEAKY_SLOPE;
+    case CK_ACT_LEAKY_RELU: return v >= 0.0f ? 1.0f : LEAKY_SLOPE; /* jax.nn.leaky_relu: where(x >= 0, ...) */
     case CK_ACT_HARD_SIGMOID: return (v > -3.0f && v < 3.0f) ? 1.0f / 6.0f : 0.0f;
     case CK_ACT_HARD_SILU:
         if (v <= -3.0f) return 0.0f;
@@ -206,7 +263,8 @@ static float act_derivative(ck_act_kind kind, float v, float out)
     }
     case CK_ACT_EXPONENTIAL: return out;
     case CK_ACT_CELU: return v > 0.0f ? 1.0f : expf(v);
-    case CK_ACT_HARD_TANH: return (v > -1.0f && v < 1.0f) ? 1.0f : 0.0f;
+    /* jax.nn.hard_tanh: where(x > 1, 1, where(x < -1, -1, x)); NaN takes x */
+    case CK_ACT_HARD_TANH: return (v > 1.0f || v < -1.0f) ? 0.0f : 1.0f;
     case CK_ACT_HARD_SHRINK: return fabsf(v) > 0.5f ? 1.0f : 0.0f;
     case CK_ACT_SOFT_SHRINK: return fabsf(v) > 0.5f ? 1.0f : 0.0f;
     case CK_ACT_TANH_SHRINK: {
@@ -214,7 +272,11 @@ static float act_derivative(ck_act_kind kind, float v, float out)
         return t * t;
     }
     case CK_ACT_LOG_SIGMOID: return sigmoidf(-v);
-    case CK_ACT_SPARSE_PLUS: return v <= -1.0f ? 0.0f : (v >= 1.0f ? 1.0f : 0.5f * (v + 1.0f));
+    /* jax.nn.sparse_plus is a where() of three branches; at +-inf the
+     * quadratic's derivative is infinite, and JAX's zero cotangent for the
+     * unselected branch times it is NaN */
+    case CK_ACT_SPARSE_PLUS:
+        return isinf(v) ? NAN : v <= -1.0f ? 0.0f : (v >= 1.0f ? 1.0f : 0.5f * (v + 1.0f));
     case CK_ACT_SQUAREPLUS: return 0.5f * (1.0f + v / sqrtf(v * v + 4.0f));
     case CK_ACT_SPARSE_SIGMOID: return (v > -1.0f && v < 1.0f) ? 0.5f : 0.0f;
     default: return 1.0f;
@@ -225,18 +287,7 @@ void ck_act_backward(ck_act_kind kind, const float *x, const float *y, const flo
                      float *dx, int64_t rows, int64_t cols)
 {
     if (kind == CK_ACT_SPARSEMAX) {
-        /* Jacobian on the support S: dx = dy - mean_S(dy) on S, 0 elsewhere. */
-        for (int64_t r = 0; r < rows; r++) {
-            const float *yr = y + r * cols, *gr = dy + r * cols;
-            float *dr = dx + r * cols;
-            double sum = 0.0;
-            int64_t n = 0;
-            for (int64_t c = 0; c < cols; c++)
-                if (yr[c] > 0.0f) sum += gr[c], n++;
-            float mean = n ? (float)(sum / (double)n) : 0.0f;
-            for (int64_t c = 0; c < cols; c++)
-                if (yr[c] > 0.0f) dr[c] += gr[c] - mean;
-        }
+        sparsemax_backward(x, dy, dx, rows, cols);
         return;
     }
     if (kind == CK_ACT_SOFTMAX || kind == CK_ACT_LOG_SOFTMAX) {

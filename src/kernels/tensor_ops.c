@@ -27,6 +27,37 @@ static void gemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
         }
 }
 
+/* OpenBLAS maps a 128 MiB buffer (BUFFER_SIZE, 32 << 22 on x86-64) for a
+ * product and, when that mmap fails, tries again for ever (blas_memory_alloc
+ * in its driver/others/memory.c): under an address-space limit with no room
+ * for one buffer per thread of the product, the loops below do it instead,
+ * slower but ending. (OpenBLAS keeps the buffers it mapped, so this errs on
+ * the side of the loops.) */
+#define BLAS_BUFFER ((size_t)136 << 20)
+
+static bool blas_has_room(int threads)
+{
+    return ck_address_room((size_t)threads * BLAS_BUFFER);
+}
+
+/* C = alpha op(A) op(B) + beta C row by row: a row of C gathers rows of B
+ * (B not transposed) or dot products with them (B transposed). */
+static void gemm_rows(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                      const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    for (int64_t i = 0; i < M; i++) {
+        float *c = C + i * ldc;
+        for (int64_t j = 0; j < N; j++) c[j] = beta == 0.0f ? 0.0f : beta * c[j];
+        for (int64_t k = 0; k < K; k++) {
+            float a = alpha * (ta ? A[k * lda + i] : A[i * lda + k]);
+            if (tb)
+                for (int64_t j = 0; j < N; j++) c[j] += a * B[j * ldb + k];
+            else
+                for (int64_t j = 0; j < N; j++) c[j] += a * B[k * ldb + j];
+        }
+    }
+}
+
 /* ck_sgemm split into parts of C, `part` rows (by_rows) or columns each. */
 typedef struct sgemm_job {
     bool ta, tb, by_rows;
@@ -70,6 +101,13 @@ void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
         gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
+    /* OpenBLAS's gemv takes its buffer from the stack up to 512 floats (rows
+     * + columns + 32, MAX_STACK_ALLOC 2048 bytes): only a larger one maps */
+    bool gemv_on_stack = M == 1 && N + K + 32 <= 512;
+    if (!gemv_on_stack && !blas_has_room(1)) {
+        gemm_rows(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     if (M == 1) { /* one row (batch-1 predict): GEMV, which OpenBLAS's sgemm does not forward to */
         cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (int)N : (int)K, tb ? (int)K : (int)N,
                     alpha, B, (int)ldb, A, ta ? (int)lda : 1, beta, C, 1);
@@ -80,6 +118,7 @@ void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
      * every call packs that other operand again (by rows: all of B). */
     bool by_rows = N < M;
     int threads = ck_team_size(M * N * K, SPLIT_GEMM);
+    if (threads > 1 && !blas_has_room(threads)) threads = 1;
     if (threads < 2 || (by_rows ? M : N) < 16 * threads) {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
                     (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
@@ -191,7 +230,8 @@ void ck_permute(float *in, const int64_t *dims, int rank, const int *perm, float
 void ck_transpose_batched(const float *in, int64_t count, int64_t rows, int64_t cols, float *out, bool add)
 {
     int64_t row_tiles = (rows + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE;
-#pragma omp parallel for schedule(static) if (count * rows * cols > (1 << 16))
+    int threads = ck_team_size(count * rows * cols, 1 << 16);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (int64_t t = 0; t < count * row_tiles; t++) {
         int64_t m = t / row_tiles, r0 = t % row_tiles * TRANSPOSE_TILE;
         int64_t r1 = r0 + TRANSPOSE_TILE < rows ? r0 + TRANSPOSE_TILE : rows;

@@ -162,19 +162,44 @@ static ck_status softmax_forward(CK_FWD_ARGS)
 }
 
 /* ---- backward: each accumulates dy times the local derivative into dx ---------- */
+/* d/dx of min(max(v, 0), hi) as JAX differentiates jnp.clip: lax.max and
+ * lax.min give a tie half of the gradient each, and NaN none. */
+static float clip_derivative(float v, float hi)
+{
+    float low = v > 0.0f ? 1.0f : v == 0.0f ? 0.5f : 0.0f, m = v > 0.0f ? v : 0.0f;
+    return low * (m < hi ? 1.0f : m == hi ? 0.5f : 0.0f);
+}
+
+/* The derivative of ReLU.static_call term for term as jax.grad takes it:
+ * leaky_relu (where(x >= 0)) when only a slope is set; else the positive part
+ * (x * (x > threshold), relu6, or relu: 0 at the kink and at NaN), clipped
+ * to max_value, less slope times relu(threshold - x)'s derivative. */
+static float relu_layer_derivative(float x, float thr, float slope, double max_value)
+{
+    bool clip = !isnan(max_value);
+    if (slope != 0.0f && !clip && thr == 0.0f) return x >= 0.0f ? 1.0f : slope;
+    float pos;
+    if (thr != 0.0f) {
+        pos = x > thr ? 1.0f : 0.0f;
+    } else if (clip && max_value == 6.0) {
+        pos = x > 0.0f && x < 6.0f ? 1.0f : 0.0f;
+        clip = false;
+    } else {
+        pos = x > 0.0f ? 1.0f : 0.0f;
+    }
+    if (clip) pos *= clip_derivative(thr != 0.0f ? x * (x > thr ? 1.0f : 0.0f) : (x > 0.0f ? x : 0.0f), (float)max_value);
+    float neg = slope != 0.0f && thr - x > 0.0f ? -1.0f : 0.0f;
+    return pos - slope * neg;
+}
+
 static ck_status relu_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex, (void)out;
     if (!din[0].data) return CK_OK;
     const ck_act_layer_config *c = CK_CFG(l, ck_act_layer_config);
     float thr = (float)c->threshold, slope = (float)c->negative_slope;
-    bool clip = !isnan(c->max_value);
-    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
-        float x = in[0].data[i], d;
-        if (x >= thr) d = clip && x > (float)c->max_value ? 0.0f : 1.0f;
-        else d = slope;
-        din[0].data[i] += d * dout[0].data[i];
-    }
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++)
+        din[0].data[i] += relu_layer_derivative(in[0].data[i], thr, slope, c->max_value) * dout[0].data[i];
     return CK_OK;
 }
 

@@ -243,8 +243,12 @@ static ck_status gmax_forward(CK_FWD_ARGS) { return global_forward(l, in, n_in, 
 static ck_status gavg_forward(CK_FWD_ARGS) { return global_forward(l, in, n_in, out, n_out, ex, false); }
 
 /* ---- backward ------------------------------------------------------------------------ */
-/* Max: the gradient goes to the first maximum of each window (what XLA's
- * select-and-scatter picks); average: spread evenly over the real elements. */
+/* Max: the gradient goes where XLA's select-and-scatter with `ge` (JAX's
+ * max-pool gradient) sends it: scanning the window's real elements in order,
+ * the pick moves to an element unless the current pick is >= it. So the first
+ * maximum wins ties, and a NaN is picked when met but left for the next
+ * element (NaN >= anything is false). Average: spread evenly over the real
+ * elements. */
 static void pool_back_samples(void *ctx, int64_t b0, int64_t b1)
 {
     const pool_job *j = ctx;
@@ -262,14 +266,14 @@ static void pool_back_samples(void *ctx, int64_t b0, int64_t b1)
             window(g, 0, o0, &l0, &h0), window(g, 1, o1, &l1, &h1), window(g, 2, o2, &l2, &h2);
             float inv = 1.0f / (float)((h0 - l0) * (h1 - l1) * (h2 - l2));
             for (int64_t ch = 0; ch < g->c; ch++) {
-                float best = -FLT_MAX;
+                float best = 0.0f;
                 int64_t arg = -1;
                 for (int64_t i0 = l0; i0 < h0; i0++)
                     for (int64_t i1 = l1; i1 < h1; i1++)
                         for (int64_t i2 = l2; i2 < h2; i2++) {
                             int64_t at = ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->c + ch;
                             if (!is_max) dxb[at] += d[ch] * inv;
-                            else if (arg < 0 || xb[at] > best) best = xb[at], arg = at;
+                            else if (arg < 0 || !(best >= xb[at])) best = xb[at], arg = at;
                         }
                 if (is_max && arg >= 0) dxb[arg] += d[ch];
             }
@@ -283,9 +287,9 @@ static void pool_back(const pool_geom *g, const float *x, const float *dy, float
     ck_parallel_for(pool_team(g), g->batch, pool_back_samples, &job);
 }
 
-/* max2x2_run's backward: each window's gradient goes to its first maximum
- * (scanned row by row, as pool_back does), chosen without branches so the
- * channel loop vectorizes. Windows do not overlap. */
+/* max2x2_run's backward: each window's gradient goes where pool_back's scan
+ * sends it (row by row, a pick kept while it is >= the next element), chosen
+ * without branches so the channel loop vectorizes. Windows do not overlap. */
 CK_SIMD_CLONES static void max2x2_back_row(const float *a, const float *b, const float *d, float *da, float *db,
                                            int64_t ow, int64_t c)
 {
@@ -293,11 +297,15 @@ CK_SIMD_CLONES static void max2x2_back_row(const float *a, const float *b, const
 #pragma omp simd
         for (int64_t ch = 0; ch < c; ch++) {
             float a0 = a[ch], a1 = a[c + ch], b0 = b[ch], b1 = b[c + ch], v = d[ch];
-            float m1 = a1 > a0 ? a1 : a0, m2 = b0 > m1 ? b0 : m1;
+            bool t1 = !(a0 >= a1), t2, t3;
+            float m1 = t1 ? a1 : a0;
+            t2 = !(m1 >= b0);
+            float m2 = t2 ? b0 : m1;
+            t3 = !(m2 >= b1);
             /* the share of the later candidates first; selects of floats, which vectorize */
-            float g3 = b1 > m2 ? v : 0.0f, r3 = b1 > m2 ? 0.0f : v;
-            float g2 = b0 > m1 ? r3 : 0.0f, r2 = b0 > m1 ? 0.0f : r3;
-            float g1 = a1 > a0 ? r2 : 0.0f, g0 = a1 > a0 ? 0.0f : r2;
+            float g3 = t3 ? v : 0.0f, r3 = t3 ? 0.0f : v;
+            float g2 = t2 ? r3 : 0.0f, r2 = t2 ? 0.0f : r3;
+            float g1 = t1 ? r2 : 0.0f, g0 = t1 ? 0.0f : r2;
             da[ch] += g0;
             da[c + ch] += g1;
             db[ch] += g2;
@@ -333,11 +341,16 @@ CK_SIMD_CLONES static void max2x2_relu_row(const float *a, const float *b, const
 #pragma omp simd
         for (int64_t ch = 0; ch < c; ch++) {
             float a0 = a[ch], a1 = a[c + ch], b0 = b[ch], b1 = b[c + ch], v = d[ch];
-            float m1 = a1 > a0 ? a1 : a0, m2 = b0 > m1 ? b0 : m1, m3 = b1 > m2 ? b1 : m2;
-            v = m3 > 0.0f ? v : 0.0f;
-            float g3 = b1 > m2 ? v : 0.0f, r3 = b1 > m2 ? 0.0f : v;
-            float g2 = b0 > m1 ? r3 : 0.0f, r2 = b0 > m1 ? 0.0f : r3;
-            float g1 = a1 > a0 ? r2 : 0.0f, g0 = a1 > a0 ? 0.0f : r2;
+            bool t1 = !(a0 >= a1), t2, t3;
+            float m1 = t1 ? a1 : a0;
+            t2 = !(m1 >= b0);
+            float m2 = t2 ? b0 : m1;
+            t3 = !(m2 >= b1);
+            float m3 = t3 ? b1 : m2;
+            v = m3 > 0.0f ? v : 0.0f; /* relu's derivative: 0 at 0 and at NaN */
+            float g3 = t3 ? v : 0.0f, r3 = t3 ? 0.0f : v;
+            float g2 = t2 ? r3 : 0.0f, r2 = t2 ? 0.0f : r3;
+            float g1 = t1 ? r2 : 0.0f, g0 = t1 ? 0.0f : r2;
             da[ch] = g0, da[c + ch] = g1, db[ch] = g2, db[c + ch] = g3;
         }
 }
@@ -396,11 +409,13 @@ static ck_status global_backward(CK_BWD_ARGS, bool is_max)
                 for (int64_t p = 0; p < n; p++) dxb[p * c + ch] += d[ch] / (float)n;
                 continue;
             }
+            /* jnp.max's gradient: shared evenly by every position equal to the
+             * maximum, and 0 / 0, NaN, everywhere when the maximum is NaN */
+            int64_t ties = 0;
+            for (int64_t p = 0; p < n; p++) ties += xb[p * c + ch] == yb[ch];
+            float share = ties ? d[ch] / (float)ties : NAN;
             for (int64_t p = 0; p < n; p++)
-                if (xb[p * c + ch] == yb[ch]) { /* the first position holding the maximum */
-                    dxb[p * c + ch] += d[ch];
-                    break;
-                }
+                dxb[p * c + ch] += ties ? (xb[p * c + ch] == yb[ch] ? share : 0.0f) : NAN;
         }
     }
     return CK_OK;

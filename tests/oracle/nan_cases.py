@@ -4,7 +4,12 @@ JAX computes them (issue 19): relu(NaN) = NaN, max with NaN = NaN, relu(-inf)
 src/kernels/activations.c), so a new activation gets a case by being added
 there. Each case writes tests/golden/nan/<case>/: model.keras, x.npy (values
 with NaN, +inf and -inf among ordinary ones) and y.npy (Keras's predict);
-cases.json lists them. Run: python3 tests/oracle/nan_cases.py"""
+cases.json lists them. The backward passes too: for a fixed finite cotangent
+dy.npy, jax.vjp of the model's stateless_call (training=True, as fit runs it)
+gives dx.npy and dw/<i>.npy (each trainable variable, in model.weights order):
+jax.grad's relu at NaN, max pooling's choice among NaN ties, softmax at inf.
+A case with BatchNormalization (whose batch statistics are NaN for all in
+training) has no gradient files. Run: python3 tests/oracle/nan_cases.py"""
 import os
 import re
 import sys
@@ -14,6 +19,8 @@ import oracle_util  # noqa: E402
 
 oracle_util.setup()
 
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -73,9 +80,32 @@ def cases():
     return out
 
 
+def gradients(model, x, d):
+    """Keras's backward pass on JAX: the input and weight cotangents of dy."""
+    if any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
+        return False
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+
+    def forward(xv, tv):
+        y, _ = model.stateless_call(tv, non_trainable, xv, training=True)
+        return y
+
+    y, vjp = jax.vjp(forward, jnp.asarray(x), trainable)
+    # finite, of both signs, different in every position
+    dy = (np.arange(y.size, dtype="float32").reshape(y.shape) % 7 - 3.0) / 4.0 + 0.125
+    dx, dw = vjp(jnp.asarray(dy))
+    np.save(os.path.join(d, "dy.npy"), dy.astype("float32"))
+    np.save(os.path.join(d, "dx.npy"), np.asarray(dx, dtype="float32"))
+    os.makedirs(os.path.join(d, "dw"), exist_ok=True)
+    for i, g in enumerate(dw):
+        np.save(os.path.join(d, "dw", f"{i}.npy"), np.asarray(g, dtype="float32"))
+    return True
+
+
 def main():
     oracle_util.reset_dir(OUT)
-    names = []
+    names, grads = [], []
     for seed, (name, make, x) in enumerate(cases()):
         keras.backend.clear_session()
         keras.utils.set_random_seed(100 + seed)
@@ -87,7 +117,10 @@ def main():
         np.save(os.path.join(d, "x.npy"), x)
         np.save(os.path.join(d, "y.npy"), y.astype("float32"))
         names.append(name)
-    oracle_util.write_json(os.path.join(OUT, "cases.json"), {"cases": names, "versions": oracle_util.versions()})
+        if gradients(model, x, d):
+            grads.append(name)
+    oracle_util.write_json(os.path.join(OUT, "cases.json"),
+                           {"cases": names, "gradients": grads, "versions": oracle_util.versions()})
     print(f"wrote {len(names)} cases to {OUT}")
 
 
