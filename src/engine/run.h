@@ -58,8 +58,9 @@ struct ck_exec {
     struct ck_scratch *scratch;
     int n_scratch, cap_scratch;
     /* The plan lends concrete shapes to the model's layers around each hook
-     * (variable-length inputs): its passes hold the model's lock, so that such
-     * calls on one model from several threads take turns instead of mixing. */
+     * (variable-length inputs), or rounds a mixed-precision layer's weights in
+     * place around them: its passes hold the model's lock, so that such calls
+     * on one model from several threads take turns instead of mixing. */
     bool lends_shapes;
     uint64_t plan_gen;       /* the model's when planned (ck_model.plan_gen)      */
     /* Called after the backward of each layer that has weights, in backward

@@ -167,6 +167,10 @@ typedef struct ck_layer_class {
     /* get_config() written by hand in Keras (SpatialDropout): fields plus name
      * and dtype as a plain string, no trainable. */
     bool bare_config;
+    /* Keras makes the class's variables with autocast=False (the normalization
+     * layers): under a mixed dtype policy it computes with them in float32,
+     * and the engine leaves them unrounded (only inputs and outputs are cast). */
+    bool float32_variables;
     /* The engine's fusion protocol (engine/run.h), filled only by the classes
      * that fuse with a neighbour (convolutions, pooling, BatchNormalization,
      * activations); NULL: the class runs on its own. */
