@@ -193,12 +193,45 @@ static double error_to_keras(const outputs *o, const char *dir, const char *what
     return worst;
 }
 
+/* Cases whose Output Shape column Keras prints from a compute_output_shape
+ * that differs from the tensors it computes, in float32 as well (EinsumDense's
+ * None in output_shape stays None; MultiHeadAttention's scores get the query's
+ * length for the key's): not a matter of dtypes, so there every other cell
+ * (names, parameter counts, bytes) must still be Keras's. */
+static const char *const output_shape_quirks[] = {"__einsum_dense_none", "__mha_scores"};
+
+static bool has_shape_quirk(const char *dir)
+{
+    for (size_t i = 0; i < sizeof output_shape_quirks / sizeof *output_shape_quirks; i++) {
+        const char *at = strstr(dir, output_shape_quirks[i]);
+        if (at && !at[strlen(output_shape_quirks[i])]) return true;
+    }
+    return false;
+}
+
+/* The text with the cells of its second column (between the first two inner
+ * '│' of each table line) blanked. */
+static void blank_second_column(char *text)
+{
+    static const char bar[] = "\xe2\x94\x82"; /* │ */
+    for (char *line = text; line && *line;) {
+        char *end = strchr(line, '\n'), *a = strstr(line, bar), *b = a ? strstr(a + 3, bar) : NULL;
+        b = b ? strstr(b + 3, bar) : NULL;
+        if (a && b && (!end || b < end)) {
+            char *first = strstr(a + 3, bar);
+            for (char *c = first + 3; c < b; c++) *c = ' ';
+        }
+        line = end ? end + 1 : NULL;
+    }
+}
+
 static void check_summary(ck_model *m, const char *dir, const char *what)
 {
     char p[1024], *text = NULL;
     size_t len;
     char *want = test_read_file(test_path(p, sizeof p, MIXED "/%s/summary.txt", dir), &len);
     CHECK_OK(ck_model_summary(m, NULL, &text));
+    if (text && want && has_shape_quirk(dir)) blank_second_column(text), blank_second_column(want);
     CHECK(want && text && !strcmp(text, want), "%s: summary differs from Keras's:\n%s\nKeras:\n%s", what,
           text ? text : "", want ? want : "");
     free(text);
