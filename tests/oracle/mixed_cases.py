@@ -14,7 +14,8 @@ For each case tests/golden/mixed/<policy>__<case>/ holds:
   x<i>.npy, y<j>.npy two samples in, Keras's predictions out (as float32)
   summary.txt        model.summary() (bytes per parameter of each variable dtype)
   case.json          {"policy", "case", "classes": the ckeras classes covered}
-refused.json lists the (policy, case) pairs Keras itself cannot build or run,
+train_<policy>/ holds a compiled model before and after 2 epochs of fit()
+and the losses of 3 (train_case).  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
 with its message.  round_x.npy holds random float32 values (ties, overflow,
 subnormals among them), round_float16.npy and round_bfloat16.npy their casts
 (numpy / ml_dtypes) and back, for ckeras's rounding.
@@ -117,9 +118,44 @@ def rounding_table():
         np.save(os.path.join(ROOT, f"round_{name}.npy"), a)
 
 
+def train_case(policy):
+    """A small compiled model under the policy (mixed_float16: Keras wraps Adam in
+    a LossScaleOptimizer), saved before training (start.keras) and after 2
+    epochs (trained.keras), and the history of 3 uninterrupted epochs and
+    evaluate() after 2."""
+    keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy(policy)
+    keras.utils.set_random_seed(11)
+    try:
+        model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(3),
+                                  L.Activation("softmax", dtype="float32")])
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+        rng = np.random.default_rng(12)
+        x = rng.standard_normal((16, 4)).astype("float32")
+        y = np.eye(3, dtype="float32")[rng.integers(0, 3, 16)]
+        out = os.path.join(ROOT, f"train_{policy}")
+        oracle_util.reset_dir(out)
+        np.save(os.path.join(out, "x.npy"), x)
+        np.save(os.path.join(out, "y.npy"), y)
+        model.save(os.path.join(out, "start.keras"))
+        h = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+        model.save(os.path.join(out, "trained.keras"))
+        loss, accuracy = model.evaluate(x, y, verbose=0)
+        h3 = model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+        oracle_util.write_json(os.path.join(out, "case.json"), {
+            "optimizer": type(model.optimizer).__name__, "epochs": 2, "batch_size": 8,
+            "loss": h.history["loss"] + h3.history["loss"], "evaluate": {"loss": loss, "accuracy": accuracy}})
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 def main():
-    table = mc.class_table(sys.argv)
     os.makedirs(ROOT, exist_ok=True)
+    for policy in POLICIES:
+        train_case(policy)
+    if "--train-only" in sys.argv:
+        return
+    table = mc.class_table(sys.argv)
     rounding_table()
     index, refused, covered = [], [], {p: set() for p in POLICIES}
     for policy in POLICIES:
