@@ -18,6 +18,11 @@ ckeras converts each case's Keras-written model.keras to .keras, .h5 and
 .weights.h5, and Keras must load each with get_weights() equal to Keras's own
 and predictions within 1e-5 of y<j>.npy.
 
+Then mixed precision (tests/golden/mixed/, from mixed_cases.py): ckeras converts
+each mixed_float16 / mixed_bfloat16 / float16 case to .keras, .h5 and .weights.h5,
+and Keras must load each with every layer's dtype policy as it wrote it and
+predict as it did (y<j>.npy).
+
 Then training resumption (tests/golden/resume/, from resume_cases.py): `ckeras
 fit` trains Keras's untrained start.keras 2 epochs and saves it; Keras loads that
 file with its compile config and optimizer state, trains 1 more epoch, and must
@@ -162,6 +167,59 @@ def keras_refuses_own(d, ext):
         return type(e).__name__
 
 
+MIXED = os.path.join("tests", "golden", "mixed")
+
+
+def policies_of(model):
+    """Every layer's dtype policy name, nested models and wrapped layers included."""
+    return [(l.name, l.dtype_policy.name) for l in matrix_layers(model)]
+
+
+def matrix_layers(model):
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from matrix_layers(layer)
+        for attr in ("layer", "forward_layer", "backward_layer"):
+            if isinstance(getattr(layer, attr, None), keras.layers.Layer):
+                yield getattr(layer, attr)
+
+
+def check_mixed(cli, tmp, only=None):
+    """Mixed precision (tests/golden/mixed/, from mixed_cases.py): ckeras converts
+    each Keras-written model.keras to .keras, .h5 and .weights.h5; Keras loads each
+    with every layer's dtype policy as in its own file, get_weights() equal to
+    Keras's, and Keras's predictions from it equal to those it made (y<j>.npy)."""
+    failures, passed = 0, 0
+    for case in open(os.path.join(MIXED, "CASES")).read().split():
+        if only and case not in only:
+            continue
+        d = os.path.join(MIXED, case)
+        keras.backend.clear_session()
+        own = keras.saving.load_model(os.path.join(d, "model.keras"), compile=False)
+        want_policies, ws = policies_of(own), own.get_weights()
+        _, xs, ys = matrix_expected(d)
+        for ext in ("keras", "h5", "weights.h5"):
+            out = os.path.join(tmp, f"{case}.{ext}")
+            try:
+                subprocess.run([cli, "convert", os.path.join(d, "model.keras"), out], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                keras.backend.clear_session()
+                model = keras_loads(d, out, ext)
+                got = policies_of(model)
+                problem = None if got == want_policies else f"dtype policies {got}, Keras's file {want_policies}"
+                problem = problem or matrix_compare(model, ws, xs, ys)
+            except subprocess.CalledProcessError as e:
+                problem = "ckeras convert: " + e.stderr.decode().strip()[:300]
+            except Exception as e:  # Keras refused the file
+                problem = f"{type(e).__name__}: {str(e)[:300]}"
+            print(f"mixed {case} -> .{ext}: {problem or 'ok'}", flush=True)
+            failures += problem is not None
+            passed += problem is None
+    print(f"mixed: {passed} of {passed + failures} files ckeras wrote load in Keras with Keras's policies")
+    return failures
+
+
 RESUME = os.path.join("tests", "golden", "resume")
 
 
@@ -209,8 +267,11 @@ def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
+        if "--mixed-only" in sys.argv:  # one part, while working on it
+            sys.exit(1 if check_mixed(cli, tmp, set(sys.argv[sys.argv.index("--mixed-only") + 1:])) else 0)
         failures += check_resume(cli, tmp)
         failures += check_matrix(cli, tmp)
+        failures += check_mixed(cli, tmp)
         for case in CASES:
             d = os.path.join(ROOT, case)
             ws, xs, y = expected(d)
