@@ -21,7 +21,8 @@ and predictions within 1e-5 of y<j>.npy.
 Then mixed precision (tests/golden/mixed/, from mixed_cases.py): ckeras converts
 each mixed_float16 / mixed_bfloat16 / float16 case to .keras, .h5 and .weights.h5,
 and Keras must load each with every layer's dtype policy as it wrote it and
-predict as it did (y<j>.npy).
+predict as it did (y<j>.npy); and `ckeras fit` trains each compiled mixed model
+2 epochs, after which Keras's 1 more equals Keras's own 3rd epoch.
 
 Then training resumption (tests/golden/resume/, from resume_cases.py): `ckeras
 fit` trains Keras's untrained start.keras 2 epochs and saves it; Keras loads that
@@ -217,6 +218,35 @@ def check_mixed(cli, tmp, only=None):
             failures += problem is not None
             passed += problem is None
     print(f"mixed: {passed} of {passed + failures} files ckeras wrote load in Keras with Keras's policies")
+    return failures + (0 if only else check_mixed_resume(cli, tmp))
+
+
+def check_mixed_resume(cli, tmp):
+    """ckeras trains Keras's compiled mixed-precision start.keras 2 epochs and saves
+    it; Keras loads it (the optimizer state ckeras wrote) and trains 1 more epoch:
+    its loss must be Keras's own 3rd (within test_mixed.c's TOL_TRAIN_*)."""
+    failures = 0
+    for policy, tol in (("mixed_float16", 5e-4), ("mixed_bfloat16", 3e-3)):
+        d = os.path.join(MIXED, f"train_{policy}")
+        info = json.load(open(os.path.join(d, "case.json")))
+        out = os.path.join(tmp, f"train_{policy}.keras")
+        x, y = np.load(os.path.join(d, "x.npy")), np.load(os.path.join(d, "y.npy"))
+        try:
+            subprocess.run([cli, "fit", os.path.join(d, "start.keras"), "--x", os.path.join(d, "x.npy"), "--y",
+                            os.path.join(d, "y.npy"), "--epochs", "2", "--batch-size", str(info["batch_size"]),
+                            "--no-shuffle", "--verbose", "0", "--save", out], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+            keras.backend.clear_session()
+            model = keras.saving.load_model(out)
+            h = model.fit(x, y, epochs=1, batch_size=info["batch_size"], shuffle=False, verbose=0)
+            got, want = h.history["loss"][0], info["loss"][2]
+            problem = None if abs(got - want) <= tol * max(1.0, abs(want)) else f"3rd epoch loss {got}, Keras {want}"
+        except subprocess.CalledProcessError as e:
+            problem = "ckeras fit: " + e.stderr.decode().strip()[:300]
+        except Exception as e:
+            problem = f"{type(e).__name__}: {str(e)[:300]}"
+        print(f"mixed resume {policy}: ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
+        failures += problem is not None
     return failures
 
 
