@@ -190,8 +190,10 @@ def check_mixed(cli, tmp, only=None):
     """Mixed precision (tests/golden/mixed/, from mixed_cases.py): ckeras converts
     each Keras-written model.keras to .keras, .h5 and .weights.h5; Keras loads each
     with every layer's dtype policy as in its own file, get_weights() equal to
-    Keras's, and Keras's predictions from it equal to those it made (y<j>.npy)."""
-    failures, passed = 0, 0
+    Keras's, and Keras's predictions from it equal to those it made (y<j>.npy).
+    Where Keras refuses the file, and also refuses its own file of that format for
+    the same model in float32 (the matrix case), that is Keras's limit."""
+    failures, passed, refused = 0, 0, []
     for case in open(os.path.join(MIXED, "CASES")).read().split():
         if only and case not in only:
             continue
@@ -214,10 +216,16 @@ def check_mixed(cli, tmp, only=None):
                 problem = "ckeras convert: " + e.stderr.decode().strip()[:300]
             except Exception as e:  # Keras refused the file
                 problem = f"{type(e).__name__}: {str(e)[:300]}"
+                same = os.path.join(MATRIX, case.split("__", 1)[-1])
+                if os.path.isdir(same) and keras_refuses_own(same, ext) == type(e).__name__:
+                    print(f"mixed {case} -> .{ext}: Keras cannot load its own .{ext} of this model either")
+                    refused.append(f"{case}.{ext}")
+                    continue
             print(f"mixed {case} -> .{ext}: {problem or 'ok'}", flush=True)
             failures += problem is not None
             passed += problem is None
-    print(f"mixed: {passed} of {passed + failures} files ckeras wrote load in Keras with Keras's policies")
+    print(f"mixed: {passed} of {passed + failures} files ckeras wrote load in Keras with Keras's policies;"
+          f" Keras cannot load its own file for {', '.join(refused) or 'none'}")
     return failures + (0 if only else check_mixed_resume(cli, tmp))
 
 
