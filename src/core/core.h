@@ -140,4 +140,15 @@ uint64_t ck_rng_next(ck_rng *r);
 double ck_rng_uniform(ck_rng *r);  /* [0, 1) */
 double ck_rng_normal(ck_rng *r);   /* N(0, 1) */
 
+/* ---- half precision: float32 values rounded to what a 16-bit float holds ---- */
+/* A Keras dtype policy's compute dtype where it is narrower than float32
+ * (mixed_float16, float16; mixed_bfloat16, bfloat16). */
+typedef enum ck_half { CK_HALF_NONE, CK_HALF_FLOAT16, CK_HALF_BFLOAT16 } ck_half;
+/* The compute half of a dtype or dtype policy name; CK_HALF_NONE for the rest. */
+ck_half ck_half_of_dtype(const char *dtype);
+/* dst[i] := src[i] cast to `half` and back, rounding to nearest, ties to even
+ * (as a cast to float16/bfloat16 does): overflow gives infinity, NaN stays NaN.
+ * dst may be src. */
+void ck_round_half(ck_half half, const float *src, float *dst, int64_t n);
+
 #endif

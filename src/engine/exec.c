@@ -29,6 +29,7 @@ typedef struct value {
     float *mask;      /* Keras mask [batch, mask_len] or NULL (maybe borrowed) */
     int64_t mask_len;
     bool owns_mask;
+    ck_half half;     /* what data holds: values of that half type (a mixed step's output) */
 } value;
 
 /* A copy of a weight made ready for a kernel (ck_exec_weight_cache: packed,
@@ -71,6 +72,14 @@ typedef struct step_plan {
      * tensors with the channel axis moved last, so its hooks know one layout;
      * its spec holds the build shapes permuted the same way. NULL: none moved. */
     struct moved_axis *moved_in, *moved_out; /* [n_inputs], [n_outputs]        */
+    /* A layer whose dtype policy computes in a half type (mixed_float16, ...)
+     * runs as Keras's __call__ runs it: its float inputs cast to that type
+     * (half_in[k], a rounded copy of an input that is not already), its
+     * autocast variables too (rounded in place around each hook, the float32
+     * values kept in weights_f32), and its outputs cast after the hook. */
+    ck_half half;
+    float **half_in;               /* [n_inputs] [batch, size] copies or NULL       */
+    float *weights_f32;            /* [sum of the rounded weights' sizes] or NULL   */
 } step_plan;
 
 /* One tensor of a channels_first step as its hooks see it. */
@@ -130,8 +139,9 @@ struct ck_exec {
     struct ck_scratch *scratch;
     int n_scratch, cap_scratch;
     /* The plan lends concrete shapes to the model's layers around each hook
-     * (variable-length inputs): its passes hold the model's lock, so that such
-     * calls on one model from several threads take turns instead of mixing. */
+     * (variable-length inputs), or rounds a mixed-precision layer's weights in
+     * place around them: its passes hold the model's lock, so that such calls
+     * on one model from several threads take turns instead of mixing. */
     bool lends_shapes;
     uint64_t plan_gen;       /* the model's when planned (ck_model.plan_gen)      */
     /* Called after the backward of each layer that has weights, in backward
@@ -182,6 +192,9 @@ static void plan_free(ck_plan *p)
             if (!s->moved_in[k].shared) ck_free(s->moved_in[k].data), ck_free(s->moved_in[k].grad);
         for (int k = 0; s->moved_out && k < s->node->n_outputs; k++)
             if (!s->moved_out[k].shared) ck_free(s->moved_out[k].data), ck_free(s->moved_out[k].grad);
+        for (int k = 0; s->half_in && k < s->node->n_inputs; k++) ck_free(s->half_in[k]);
+        ck_free(s->half_in);
+        ck_free(s->weights_f32);
         ck_free(s->moved_in);
         ck_free(s->moved_out);
     }
@@ -491,6 +504,39 @@ static ck_status plan_channels_last(step_plan *s, ck_layer *l, int spatial, int6
     return st;
 }
 
+/* A model input of an integer dtype: Keras's convert_input casts floats only. */
+static bool holds_integers(const ck_ktensor *t)
+{
+    const char *d = t->node->layer->dtype;
+    return ck_layer_is_input(t->node->layer) &&
+           (!strncmp(d, "int", 3) || !strncmp(d, "uint", 4) || !strcmp(d, "bool"));
+}
+
+/* The weights a half step rounds around its hooks: the float ones, unless the
+ * class keeps them float32 (autocast=False in Keras). */
+static bool rounds_weight(const ck_layer *l, const ck_weight *w)
+{
+    return !l->cls->float32_variables && w->dtype == CK_FLOAT32;
+}
+
+static ck_status plan_half(step_plan *s, ck_node *n, int64_t batch)
+{
+    ck_layer *l = n->layer;
+    if (!(s->half = ck_half_of_dtype(l->dtype))) return CK_OK;
+    int ni = n->n_inputs;
+    if (!(s->half_in = ck_calloc((size_t)ni + 1, sizeof *s->half_in))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
+    ck_status st = CK_OK;
+    for (int k = 0; !st && k < ni; k++)
+        if (s->in[k]->half != s->half && !holds_integers(n->inputs[k]))
+            st = alloc_rows(batch, s->in[k]->size, &s->half_in[k], l);
+    int64_t floats = 0;
+    for (int i = 0; i < l->n_weights; i++)
+        if (rounds_weight(l, &l->weights[i])) floats += l->weights[i].size;
+    if (!st && floats) st = alloc_rows(1, floats, &s->weights_f32, l);
+    for (int k = 0; k < n->n_outputs; k++) s->out[k]->half = s->half;
+    return st;
+}
+
 static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, const ck_shape *in_shapes,
                            int64_t batch)
 {
@@ -537,6 +583,7 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
         swap_shapes(s);
         if (!st && s->ws_per_row > 0) st = alloc_rows(batch, s->ws_per_row, &s->ws, l);
         if (!st) st = plan_masks(s, l, batch);
+        if (!st) st = plan_half(s, n, batch);
         s->has_weights = l->n_weights > 0;
     }
     for (int k = 0; !st && k < no; k++) p->slot[n->outputs[k].slot] = s->out[k];
@@ -565,8 +612,8 @@ static step_plan *only_reader(ck_plan *p, int after, const value *v)
  * what a producer and its fused or folded readers must be. */
 static bool plain_step(const step_plan *s)
 {
-    return !s->is_input && !s->sub && !s->spec && !s->in_masks && !s->out_mask && s->node->n_inputs == 1 &&
-           s->node->n_outputs == 1;
+    return !s->is_input && !s->sub && !s->spec && !s->in_masks && !s->out_mask && !s->half &&
+           s->node->n_inputs == 1 && s->node->n_outputs == 1;
 }
 
 /* A class's fusion protocol; none (all zero) for the classes that do not fuse. */
@@ -740,9 +787,10 @@ static void move_views(const step_plan *s, int64_t rows, bool backward)
     for (int k = 0; k < s->node->n_inputs; k++) {
         moved_axis *m = &s->moved_in[k];
         if (!m->axis) continue;
+        const float *src = s->tin[k].data; /* the value, or a half step's rounded copy */
         s->tin[k].shape = channels_last(&s->tin[k].shape, m->axis);
         s->tin[k].data = m->data;
-        if (!backward && !m->shared) ck_transpose_batched(s->in[k]->data, rows * m->outer, m->channels, m->inner, m->data, false);
+        if (!backward && !m->shared) ck_transpose_batched(src, rows * m->outer, m->channels, m->inner, m->data, false);
         if (!backward || !s->tdin[k].data) continue;
         s->tdin[k] = (ck_tensor){s->tin[k].shape, m->grad};
         if (!m->shared) memset(m->grad, 0, (size_t)(rows * s->in[k]->size) * sizeof(float));
@@ -970,6 +1018,41 @@ ck_status ck_exec_rows_needed_relu(ck_run *run, int64_t row0, int64_t n, float *
     return ck_exec_rows_needed(run, row0, n);
 }
 
+/* Before a half step's hook: its inputs' views on their rounded copies, and its
+ * autocast weights rounded in place (the float32 values saved). */
+static void half_enter(const step_plan *s, int64_t rows, bool backward)
+{
+    ck_layer *l = s->node->layer;
+    for (int k = 0; k < s->node->n_inputs; k++) {
+        if (!s->half_in[k]) continue;
+        if (!backward) ck_round_half(s->half, s->in[k]->data, s->half_in[k], rows * s->in[k]->size);
+        s->tin[k].data = s->half_in[k];
+    }
+    float *saved = s->weights_f32;
+    for (int i = 0; saved && i < l->n_weights; i++) {
+        ck_weight *w = &l->weights[i];
+        if (!rounds_weight(l, w)) continue;
+        memcpy(saved, w->value, (size_t)w->size * sizeof *saved);
+        ck_round_half(s->half, w->value, w->value, w->size);
+        saved += w->size;
+    }
+}
+
+/* After it: the float32 weights back, and the outputs cast (forward). */
+static void half_leave(const step_plan *s, int64_t rows, bool backward)
+{
+    ck_layer *l = s->node->layer;
+    const float *saved = s->weights_f32;
+    for (int i = 0; saved && i < l->n_weights; i++) {
+        ck_weight *w = &l->weights[i];
+        if (!rounds_weight(l, w)) continue;
+        memcpy(w->value, saved, (size_t)w->size * sizeof *saved);
+        saved += w->size;
+    }
+    for (int k = 0; !backward && k < s->node->n_outputs; k++)
+        ck_round_half(s->half, s->out[k]->data, s->out[k]->data, rows * s->out[k]->size);
+}
+
 static ck_status plan_forward(ck_exec *ex, ck_plan *p)
 {
     for (int i = 0; i < p->n_steps; i++) {
@@ -992,12 +1075,14 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
             ex->fused_done = 0;
             ex->step = s;
             ex->folded = 0;
+            if (s->half) half_enter(s, ex->rows, false);
             if (s->moved_in) move_views(s, ex->rows, false), ex->run.channels_last_view = l;
             swap_shapes(s);
             st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, &ex->run);
             swap_shapes(s);
             ex->run.channels_last_view = NULL;
             if (!st && s->moved_in) move_back(s, ex->rows, false);
+            if (s->half) half_leave(s, ex->rows, false);
             ex->fused = NULL;
             if (st) return layer_failed(st, l);
             /* decided afresh every pass: folded at inference, run as usual in training */
@@ -1058,12 +1143,14 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         ex->fused = stream ? s->fused : NULL;
         ex->fused_done = 0;
         ex->step = s;
+        if (s->half) half_enter(s, ex->rows, true);
         if (s->moved_in) move_views(s, ex->rows, true), ex->run.channels_last_view = l;
         swap_shapes(s);
         st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, &ex->run);
         swap_shapes(s);
         ex->run.channels_last_view = NULL;
         if (!st && s->moved_in) move_back(s, ex->rows, true);
+        if (s->half) half_leave(s, ex->rows, true);
         ex->fused = NULL;
         if (st) return layer_failed(st, l);
         if (stream && ex->fused_done != ex->rows) /* its output gradient was never made */
@@ -1131,11 +1218,13 @@ ck_status ck_exec_create_unplanned(ck_model *m, int64_t batch, ck_exec **out)
 
 ck_run *ck_exec_run(ck_exec *ex) { return &ex->run; }
 
-/* Whether a step swaps planned shapes into its layers around each hook. */
+/* Whether a step swaps planned shapes into its layers around each hook, or
+ * rounds a layer's weights in place around them (a half step). */
 static bool plan_lends_shapes(const ck_plan *p)
 {
     for (int i = 0; i < p->n_steps; i++)
-        if (p->steps[i].spec || (p->steps[i].sub && plan_lends_shapes(p->steps[i].sub))) return true;
+        if (p->steps[i].spec || p->steps[i].weights_f32 || (p->steps[i].sub && plan_lends_shapes(p->steps[i].sub)))
+            return true;
     return false;
 }
 

@@ -188,6 +188,10 @@ typedef struct ck_layer_class {
     /* Keras masks (sequence issue): what output `index` carries as its mask; NULL
      * means CK_MASK_NONE (the mask stops here, as for layers without masking). */
     ck_mask_mode (*mask)(const ck_layer *l, int index);
+    /* Keras makes the class's variables with autocast=False (the normalization
+     * layers): under a mixed dtype policy it computes with them in float32,
+     * and the engine leaves them unrounded (only inputs and outputs are cast). */
+    bool float32_variables;
     /* How Keras writes the class (designators .keras.call_mask = true, ...). Not
      * a pointer to an optional part, as fusion is: every class is written by
      * Keras, and zero is Keras's default. */
@@ -318,6 +322,9 @@ int64_t ck_layer_params(const ck_layer *l);
 /* Bytes of one value of the layer's float variables: its dtype policy's
  * variable_dtype (float64 layers keep float64 variables, mixed_float16 float32). */
 int ck_layer_variable_bytes(const ck_layer *l);
+/* The dtype its policy computes in, which its outputs carry: "float16" for
+ * mixed_float16, "bfloat16" for mixed_bfloat16, the dtype itself otherwise. */
+const char *ck_layer_compute_dtype(const ck_layer *l);
 
 /* ---- models ------------------------------------------------------------------- */
 typedef enum ck_model_kind { CK_SEQUENTIAL, CK_FUNCTIONAL } ck_model_kind;

@@ -204,6 +204,13 @@ int ck_layer_variable_bytes(const ck_layer *l)
     return 4;
 }
 
+const char *ck_layer_compute_dtype(const ck_layer *l)
+{
+    if (!strcmp(l->dtype, "mixed_float16")) return "float16";
+    if (!strcmp(l->dtype, "mixed_bfloat16")) return "bfloat16";
+    return l->dtype[0] ? l->dtype : "float32";
+}
+
 int64_t ck_layer_params(const ck_layer *l)
 {
     if (l->model) {

@@ -296,6 +296,25 @@ void ck_h5_free_strings(char **s, int n)
     ck_free(s);
 }
 
+/* h5py stores ml_dtypes' bfloat16 (Keras's bfloat16 variables) as a 2-byte
+ * opaque type without a tag: the top half of a float32. */
+static bool is_bfloat16(hid_t type)
+{
+    return H5Tget_class(type) == H5T_OPAQUE && H5Tget_size(type) == 2;
+}
+
+static herr_t read_bfloat16(hid_t d, hid_t type, float *out, int64_t n)
+{
+    /* read the halves into the top of out's second half, then widen upwards in place */
+    uint16_t *half = (uint16_t *)(void *)(out + n) - n;
+    herr_t e = H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, half);
+    for (int64_t i = 0; e >= 0 && i < n; i++) {
+        uint32_t u = (uint32_t)half[i] << 16;
+        memcpy(&out[i], &u, sizeof u);
+    }
+    return e;
+}
+
 ck_status ck_h5_dataset_shape(hid_t loc, const char *path, const char *origin, ck_shape *shape, int64_t *size)
 {
     quiet();
@@ -306,7 +325,7 @@ ck_status ck_h5_dataset_shape(hid_t loc, const char *path, const char *origin, c
     H5T_class_t cls = H5Tget_class(type);
     int rank = H5Sget_simple_extent_ndims(space);
     ck_status st = CK_OK;
-    if (cls != H5T_FLOAT && cls != H5T_INTEGER) {
+    if (cls != H5T_FLOAT && cls != H5T_INTEGER && !is_bfloat16(type)) {
         st = ck_fail(CK_ERR_FORMAT, "%s: dataset '%s' holds %s, not numbers", origin, path,
                      cls == H5T_STRING ? "text" : "a non-numeric type");
     } else if (rank < 0 || rank > CK_MAX_RANK) {
@@ -337,8 +356,10 @@ ck_status ck_h5_read_floats(hid_t loc, const char *path, const char *origin, flo
     if (st) return st;
     if (n != size) return ck_fail(CK_ERR_SHAPE, "%s: dataset '%s' has %lld values, expected %lld", origin, path, (long long)n, (long long)size);
     if (n == 0) return CK_OK;
-    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
-    herr_t e = H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT), type = H5Dget_type(d);
+    herr_t e = is_bfloat16(type) ? read_bfloat16(d, type, out, n)
+                                 : H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out);
+    H5Tclose(type);
     H5Dclose(d);
     if (e < 0) return ck_fail(CK_ERR_FORMAT, "%s: dataset '%s' could not be read", origin, path);
     return CK_OK;

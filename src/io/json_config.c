@@ -141,6 +141,11 @@ static ck_status load_sequential(json_t *obj, json_t *cfg, const char *origin, i
     if (!m) return CK_ERR_NOMEM;
     json_t *trainable = json_is_object(cfg) ? json_object_get(cfg, "trainable") : NULL;
     if (json_is_false(trainable)) m->base.trainable = false;
+    /* the global policy when Keras made it (mixed_float16, ...): written back as read */
+    json_t *dtype = json_is_object(cfg) ? json_object_get(cfg, "dtype") : NULL;
+    if (json_is_object(dtype)) dtype = json_object_get(json_object_get(dtype, "config"), "name");
+    if (json_is_string(dtype) && strlen(json_string_value(dtype)) < sizeof m->base.dtype)
+        snprintf(m->base.dtype, sizeof m->base.dtype, "%s", json_string_value(dtype));
     size_t i;
     json_t *e;
     ck_status st = CK_OK;

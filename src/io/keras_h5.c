@@ -239,20 +239,27 @@ ck_status ck_keras3_weights_write(const ck_model *m, hid_t file)
 
 /* ---- optimizer state (optimizer/vars/<i>, Keras's optimizer.variables) ---------------- */
 /* Keras's load_own_variables skips an optimizer whose variable count differs from
- * the file's (with a warning); so does this, keeping the fresh state. */
+ * the file's (with a warning); so does this, keeping the fresh state. A model
+ * compiled under mixed_float16 has Keras's LossScaleOptimizer around the
+ * optimizer (Trainer.compile): its own variables (the loss scale) come first in
+ * optimizer/vars and the optimizer's are under optimizer/inner_optimizer/vars;
+ * ckeras's backward runs in float32, where no gradient underflows, so it
+ * trains without loss scaling and reads the inner optimizer's state. */
 ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin)
 {
     int n = ck_model_optimizer_variable_count(m);
-    char ds[64];
-    snprintf(ds, sizeof ds, "optimizer/vars/%d", n);
+    const char *group = ck_h5_exists(file, "optimizer/inner_optimizer/vars/0") ? "optimizer/inner_optimizer/vars"
+                                                                                : "optimizer/vars";
+    char ds[96];
+    snprintf(ds, sizeof ds, "%s/%d", group, n);
     if (!n || !ck_h5_exists(file, "optimizer/vars/0") || ck_h5_exists(file, ds)) return CK_OK;
-    snprintf(ds, sizeof ds, "optimizer/vars/%d", n - 1);
+    snprintf(ds, sizeof ds, "%s/%d", group, n - 1);
     if (!ck_h5_exists(file, ds)) return CK_OK;
     ck_status st = CK_OK;
     for (int i = 0; !st && i < n; i++) {
         ck_shape want, got;
         int64_t size;
-        snprintf(ds, sizeof ds, "optimizer/vars/%d", i);
+        snprintf(ds, sizeof ds, "%s/%d", group, i);
         st = ck_model_optimizer_variable(m, i, &want, NULL);
         if (!st) st = ck_h5_dataset_shape(file, ds, origin, &got, &size);
         if (!st && !ck_shape_eq(&want, &got)) {

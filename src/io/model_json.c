@@ -39,11 +39,20 @@ static json_t *layer_json(const ck_layer *l, int depth)
     return ck_layer_to_json(l);
 }
 
+/* A KerasTensor's dtype: its layer's compute dtype (a nested model's output
+ * carries its own producer's). */
+static const char *tensor_dtype(const ck_ktensor *t, int depth)
+{
+    const ck_layer *l = t->node->layer;
+    if (l->model && t->index < l->model->n_outputs && depth < 32) return tensor_dtype(l->model->outputs[t->index], depth + 1);
+    return l->model ? "float32" : ck_layer_compute_dtype(l);
+}
+
 static json_t *tensor_json(const ck_ktensor *t)
 {
     const ck_layer *src = t->node->layer;
     return json_pack("{s:s, s:{s:o, s:s, s:[s, i, i]}}", "class_name", "__keras_tensor__", "config", "shape",
-                     ck_shape_to_json(&t->shape, 0), "dtype", "float32", "keras_history", src->name,
+                     ck_shape_to_json(&t->shape, 0), "dtype", tensor_dtype(t, 0), "keras_history", src->name,
                      t->node->node_index, t->index);
 }
 
@@ -109,7 +118,7 @@ static json_t *sequential_json(const ck_model *m, int depth)
     if (m->input_layer) json_array_append_new(layers, input_layer_json(m->input_layer));
     for (int i = 0; i < m->n_layers; i++) json_array_append_new(layers, layer_json(m->layers[i], depth));
     json_t *cfg = json_pack("{s:s, s:b, s:o, s:o}", "name", m->base.name, "trainable", m->base.trainable, "dtype",
-                            dtype_policy("float32"), "layers", layers);
+                            dtype_policy(m->base.dtype), "layers", layers);
     if (in) json_object_set_new(cfg, "build_input_shape", ck_shape_to_json(in, 0));
     json_t *o = json_pack("{s:s, s:s, s:o, s:n}", "module", "keras", "class_name", "Sequential", "config", cfg,
                           "registered_name");

@@ -133,11 +133,11 @@ static void put_dtypes(ck_buf *b, const ck_node *node)
     /* map_structure(lambda x: x.dtype, layer.output): a list prints its items'
      * reprs. Outputs carry the layer's compute dtype (an InputLayer's own). */
     if (node->n_outputs == 1) {
-        ck_buf_put(b, node->layer->dtype);
+        ck_buf_put(b, ck_layer_compute_dtype(node->layer));
         return;
     }
     ck_buf_put(b, "[");
-    for (int i = 0; i < node->n_outputs; i++) ck_buf_printf(b, "%s'%s'", i ? ", " : "", node->layer->dtype);
+    for (int i = 0; i < node->n_outputs; i++) ck_buf_printf(b, "%s'%s'", i ? ", " : "", ck_layer_compute_dtype(node->layer));
     ck_buf_put(b, "]");
 }
 

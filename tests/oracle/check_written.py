@@ -18,6 +18,12 @@ ckeras converts each case's Keras-written model.keras to .keras, .h5 and
 .weights.h5, and Keras must load each with get_weights() equal to Keras's own
 and predictions within 1e-5 of y<j>.npy.
 
+Then mixed precision (tests/golden/mixed/, from mixed_cases.py): ckeras converts
+each mixed_float16 / mixed_bfloat16 / float16 case to .keras, .h5 and .weights.h5,
+and Keras must load each with every layer's dtype policy as it wrote it and
+predict as it did (y<j>.npy); and `ckeras fit` trains each compiled mixed model
+2 epochs, after which Keras's 1 more equals Keras's own 3rd epoch.
+
 Then training resumption (tests/golden/resume/, from resume_cases.py): `ckeras
 fit` trains Keras's untrained start.keras 2 epochs and saves it; Keras loads that
 file with its compile config and optimizer state, trains 1 more epoch, and must
@@ -162,6 +168,96 @@ def keras_refuses_own(d, ext):
         return type(e).__name__
 
 
+MIXED = os.path.join("tests", "golden", "mixed")
+
+
+def policies_of(model):
+    """Every layer's dtype policy name, nested models and wrapped layers included."""
+    return [(l.name, l.dtype_policy.name) for l in matrix_layers(model)]
+
+
+def matrix_layers(model):
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from matrix_layers(layer)
+        for attr in ("layer", "forward_layer", "backward_layer"):
+            if isinstance(getattr(layer, attr, None), keras.layers.Layer):
+                yield getattr(layer, attr)
+
+
+def check_mixed(cli, tmp, only=None):
+    """Mixed precision (tests/golden/mixed/, from mixed_cases.py): ckeras converts
+    each Keras-written model.keras to .keras, .h5 and .weights.h5; Keras loads each
+    with every layer's dtype policy as in its own file, get_weights() equal to
+    Keras's, and Keras's predictions from it equal to those it made (y<j>.npy).
+    Where Keras refuses the file, and also refuses its own file of that format for
+    the same model in float32 (the matrix case), that is Keras's limit."""
+    failures, passed, refused = 0, 0, []
+    for case in open(os.path.join(MIXED, "CASES")).read().split():
+        if only and case not in only:
+            continue
+        d = os.path.join(MIXED, case)
+        keras.backend.clear_session()
+        own = keras.saving.load_model(os.path.join(d, "model.keras"), compile=False)
+        want_policies, ws = policies_of(own), own.get_weights()
+        _, xs, ys = matrix_expected(d)
+        for ext in ("keras", "h5", "weights.h5"):
+            out = os.path.join(tmp, f"{case}.{ext}")
+            try:
+                subprocess.run([cli, "convert", os.path.join(d, "model.keras"), out], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                keras.backend.clear_session()
+                model = keras_loads(d, out, ext)
+                got = policies_of(model)
+                problem = None if got == want_policies else f"dtype policies {got}, Keras's file {want_policies}"
+                problem = problem or matrix_compare(model, ws, xs, ys)
+            except subprocess.CalledProcessError as e:
+                problem = "ckeras convert: " + e.stderr.decode().strip()[:300]
+            except Exception as e:  # Keras refused the file
+                problem = f"{type(e).__name__}: {str(e)[:300]}"
+                same = os.path.join(MATRIX, case.split("__", 1)[-1])
+                if os.path.isdir(same) and keras_refuses_own(same, ext) == type(e).__name__:
+                    print(f"mixed {case} -> .{ext}: Keras cannot load its own .{ext} of this model either")
+                    refused.append(f"{case}.{ext}")
+                    continue
+            print(f"mixed {case} -> .{ext}: {problem or 'ok'}", flush=True)
+            failures += problem is not None
+            passed += problem is None
+    print(f"mixed: {passed} of {passed + failures} files ckeras wrote load in Keras with Keras's policies;"
+          f" Keras cannot load its own file for {', '.join(refused) or 'none'}")
+    return failures + (0 if only else check_mixed_resume(cli, tmp))
+
+
+def check_mixed_resume(cli, tmp):
+    """ckeras trains Keras's compiled mixed-precision start.keras 2 epochs and saves
+    it; Keras loads it (the optimizer state ckeras wrote) and trains 1 more epoch:
+    its loss must be Keras's own 3rd (within test_mixed.c's TOL_TRAIN_*)."""
+    failures = 0
+    for policy, tol in (("mixed_float16", 5e-4), ("mixed_bfloat16", 3e-3)):
+        d = os.path.join(MIXED, f"train_{policy}")
+        info = json.load(open(os.path.join(d, "case.json")))
+        out = os.path.join(tmp, f"train_{policy}.keras")
+        x, y = np.load(os.path.join(d, "x.npy")), np.load(os.path.join(d, "y.npy"))
+        try:
+            subprocess.run([cli, "fit", os.path.join(d, "start.keras"), "--x", os.path.join(d, "x.npy"), "--y",
+                            os.path.join(d, "y.npy"), "--epochs", "2", "--batch-size", str(info["batch_size"]),
+                            "--no-shuffle", "--verbose", "0", "--save", out], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
+            keras.backend.clear_session()
+            model = keras.saving.load_model(out)
+            h = model.fit(x, y, epochs=1, batch_size=info["batch_size"], shuffle=False, verbose=0)
+            got, want = h.history["loss"][0], info["loss"][2]
+            problem = None if abs(got - want) <= tol * max(1.0, abs(want)) else f"3rd epoch loss {got}, Keras {want}"
+        except subprocess.CalledProcessError as e:
+            problem = "ckeras fit: " + e.stderr.decode().strip()[:300]
+        except Exception as e:
+            problem = f"{type(e).__name__}: {str(e)[:300]}"
+        print(f"mixed resume {policy}: ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
+        failures += problem is not None
+    return failures
+
+
 RESUME = os.path.join("tests", "golden", "resume")
 
 
@@ -272,8 +368,11 @@ def main():
     cli = sys.argv[1] if len(sys.argv) > 1 else os.path.join("build", "ckeras")
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
+        if "--mixed-only" in sys.argv:  # one part, while working on it
+            sys.exit(1 if check_mixed(cli, tmp, set(sys.argv[sys.argv.index("--mixed-only") + 1:])) else 0)
         failures += check_resume(cli, tmp)
         failures += check_matrix(cli, tmp)
+        failures += check_mixed(cli, tmp)
         for case in CASES:
             d = os.path.join(ROOT, case)
             ws, xs, y = expected(d)

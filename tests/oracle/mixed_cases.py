@@ -1,0 +1,183 @@
+"""Mixed precision (issue 12, item 5): every model of the file-format matrix
+(matrix_cases.py, which covers every layer class of ckeras's table) built by
+real Keras 3 under keras.mixed_precision.set_global_policy(policy), for
+policy in mixed_float16 and mixed_bfloat16, plus layers with plain float16 /
+bfloat16 dtypes in a float32 model.  Under a mixed policy Keras keeps float32
+variables but casts each layer's float inputs and autocast variables to the
+compute dtype and computes in it (Layer.__call__, DTypePolicy.convert_input);
+JAX on CPU rounds each operation's result to float16 / bfloat16.
+
+For each case tests/golden/mixed/<policy>__<case>/ holds:
+  model.keras        Keras's save (config with the DTypePolicy objects, weights)
+  config.json        model.to_json()
+  model.h5           the legacy .h5 as well, for a few cases (H5_CASES)
+  x<i>.npy, y<j>.npy two samples in, Keras's predictions out (as float32)
+  summary.txt        model.summary() (bytes per parameter of each variable dtype)
+  case.json          {"policy", "case", "classes": the ckeras classes covered}
+train_<policy>/ holds a compiled model before and after 2 epochs of fit()
+and the losses of 3 (train_case).  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
+with its message.  round_x.npy holds random float32 values (ties, overflow,
+subnormals among them), round_float16.npy and round_bfloat16.npy their casts
+(numpy / ml_dtypes) and back, for ckeras's rounding.
+
+Run from the repository root (needs build/ckeras for the class table):
+    python3 tests/oracle/mixed_cases.py
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import oracle_util  # noqa: E402
+
+oracle_util.setup()
+
+import ml_dtypes  # noqa: E402
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+from keras import layers as L  # noqa: E402
+
+import matrix_cases as mc  # noqa: E402
+
+ROOT = os.path.join("tests", "golden", "mixed")
+POLICIES = ["mixed_float16", "mixed_bfloat16"]
+H5_CASES = {"dense", "conv2d", "lstm", "batch_normalization", "mha"}
+
+# Plain float16 / bfloat16 layers (variables and compute in that dtype) inside a
+# float32 model, built under the float32 global policy.
+PLAIN = {
+    "dense_float16": lambda: mc.seq((5,), L.Dense(4, activation="tanh", dtype="float16"), L.Dense(2)),
+    "dense_bfloat16": lambda: mc.seq((5,), L.Dense(4, activation="relu", dtype="bfloat16"), L.Dense(2)),
+    "conv_float16_out_float32": lambda: mc.seq((5, 5, 2), L.Conv2D(3, 3, dtype="mixed_float16"),
+                                               L.Flatten(dtype="mixed_float16"),
+                                               L.Dense(2, activation="softmax", dtype="float32")),
+}
+
+
+class Refused(Exception):
+    """Keras cannot build or run the case under the policy: its message, and the
+    ckeras classes the case would have covered."""
+    def __init__(self, error, classes):
+        super().__init__(error)
+        self.error, self.classes = error, classes
+
+
+def write_case(name, policy, build, table):
+    keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy(policy)
+    seed = mc.zlib.crc32((policy + name).encode()) % 100000
+    keras.utils.set_random_seed(seed)
+    model = None
+    try:
+        model = build()
+        mc.seeded_weights(model, seed)
+        xs = mc.inputs_for(model, seed)
+        ys = model.predict(xs[0] if len(xs) == 1 else xs, verbose=0)
+    except Exception as e:
+        if model is None:
+            keras.mixed_precision.set_global_policy("float32")
+            model = build()
+        raise Refused(f"{type(e).__name__}: {str(e)[:300]}", mc.classes_of(model, table))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    if isinstance(ys, dict):
+        ys = list(ys.values())
+    if not isinstance(ys, (list, tuple)):
+        ys = [ys]
+    out = os.path.join(ROOT, f"{policy}__{name}")
+    oracle_util.reset_dir(out)
+    model.save(os.path.join(out, "model.keras"))
+    with open(os.path.join(out, "config.json"), "w") as f:
+        f.write(model.to_json())
+    if name in H5_CASES:
+        model.save(os.path.join(out, "model.h5"))
+    for i, x in enumerate(xs):
+        np.save(os.path.join(out, f"x{i}.npy"), x)
+    for j, y in enumerate(ys):
+        np.save(os.path.join(out, f"y{j}.npy"), np.asarray(y).astype(np.float32))
+    oracle_util.write_text(os.path.join(out, "summary.txt"), oracle_util.capture_summary(model, {})[0])
+    classes = mc.classes_of(model, table)
+    oracle_util.write_json(os.path.join(out, "case.json"), {"policy": policy, "case": name, "classes": classes})
+    return classes
+
+
+def rounding_table():
+    rng = np.random.default_rng(7)
+    x = np.concatenate([
+        rng.standard_normal(4000).astype(np.float32) * np.float32(10.0) ** rng.integers(-9, 6, 4000),
+        np.array([65504, 65519.99, 65520, 70000, -65520, 6.1e-5, 6.0e-5, 3e-8, 2.98e-8, 5.96e-8, 1e-9, 0.0, -0.0,
+                  np.inf, -np.inf, 3.4e38, -3.4e38, 1.0 + 2.0 ** -11, 1.0 + 3 * 2.0 ** -11, 1.0 + 2.0 ** -8,
+                  1.0 + 3 * 2.0 ** -8, 1e-40], dtype=np.float32),
+        # exact ties of both halves
+        (rng.integers(1 << 10, 1 << 11, 500) * 2 + 1).astype(np.float32) * np.float32(2.0 ** -12),
+        (rng.integers(1 << 7, 1 << 8, 500) * 2 + 1).astype(np.float32) * np.float32(2.0 ** -9),
+    ]).astype(np.float32)
+    with np.errstate(over="ignore"):
+        f16 = x.astype(np.float16).astype(np.float32)
+    bf16 = x.astype(ml_dtypes.bfloat16).astype(np.float32)
+    for name, a in (("x", x), ("float16", f16), ("bfloat16", bf16)):
+        np.save(os.path.join(ROOT, f"round_{name}.npy"), a)
+
+
+def train_case(policy):
+    """A small compiled model under the policy (mixed_float16: Keras wraps Adam in
+    a LossScaleOptimizer), saved before training (start.keras) and after 2
+    epochs (trained.keras), and the history of 3 uninterrupted epochs and
+    evaluate() after 2."""
+    keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy(policy)
+    keras.utils.set_random_seed(11)
+    try:
+        model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(3),
+                                  L.Activation("softmax", dtype="float32")])
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+        rng = np.random.default_rng(12)
+        x = rng.standard_normal((16, 4)).astype("float32")
+        y = np.eye(3, dtype="float32")[rng.integers(0, 3, 16)]
+        out = os.path.join(ROOT, f"train_{policy}")
+        oracle_util.reset_dir(out)
+        np.save(os.path.join(out, "x.npy"), x)
+        np.save(os.path.join(out, "y.npy"), y)
+        model.save(os.path.join(out, "start.keras"))
+        h = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+        model.save(os.path.join(out, "trained.keras"))
+        loss, accuracy = model.evaluate(x, y, verbose=0)
+        h3 = model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+        oracle_util.write_json(os.path.join(out, "case.json"), {
+            "optimizer": type(model.optimizer).__name__, "epochs": 2, "batch_size": 8,
+            "loss": h.history["loss"] + h3.history["loss"], "evaluate": {"loss": loss, "accuracy": accuracy}})
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def main():
+    os.makedirs(ROOT, exist_ok=True)
+    for policy in POLICIES:
+        train_case(policy)
+    if "--train-only" in sys.argv:
+        return
+    table = mc.class_table(sys.argv)
+    rounding_table()
+    index, refused, covered = [], [], {p: set() for p in POLICIES}
+    for policy in POLICIES:
+        for name, build in mc.CASES.items():
+            try:
+                covered[policy] |= set(write_case(name, policy, build, table))
+            except Refused as e:  # Keras itself cannot build or run the model under this policy
+                refused.append({"policy": policy, "case": name, "error": e.error, "classes": e.classes})
+                print("refused by Keras:", policy, name, e.error, flush=True)
+                continue
+            index.append(f"{policy}__{name}")
+            print("case", policy, name, flush=True)
+    for name, build in PLAIN.items():
+        write_case(name, "float32", build, table)
+        index.append(f"float32__{name}")
+    oracle_util.write_json(os.path.join(ROOT, "refused.json"), refused)
+    oracle_util.write_case_list(ROOT, index)
+    for policy in POLICIES:
+        missing = [c for c in table if c not in covered[policy]]
+        print(f"{policy}: {len(covered[policy])} of {len(table)} classes covered; without a case: "
+              f"{', '.join(missing) or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
