@@ -27,31 +27,6 @@
 
 #define MATRIX "tests/golden/matrix"
 
-typedef struct case_list {
-    char (*names)[128];
-    int n;
-} case_list;
-
-static case_list read_cases(void)
-{
-    case_list cl = {0};
-    char p[1024];
-    size_t len;
-    char *text = test_read_file(test_path(p, sizeof p, MATRIX "/CASES"), &len);
-    if (!text) return cl;
-    int cap = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        if (!*line) continue;
-        if (cl.n == cap) {
-            cap = cap ? 2 * cap : 64;
-            cl.names = realloc(cl.names, (size_t)cap * sizeof *cl.names);
-        }
-        snprintf(cl.names[cl.n++], sizeof *cl.names, "%s", line);
-    }
-    free(text);
-    return cl;
-}
-
 /* TF.js (tests/oracle/matrix_tfjs_cases.py, tensorflowjs 4.17 in TensorFlow 2.15):
  * tfjs_h5/ is the converter's output from Keras's model.h5 (every case; Keras 3's
  * config verbatim), tfjs/ what it wrote from the model rebuilt in tf.keras 2.15 (the
@@ -78,7 +53,7 @@ static bool has_format(const char *dir, int format)
 }
 
 /* ---- coverage ------------------------------------------------------------------ */
-static void test_every_class_has_a_case(const case_list *cl)
+static void test_every_class_has_a_case(const test_case_list *cl)
 {
     CHECK(cl->n > 0, "no cases under " MATRIX);
     for (int c = 0; c < ck_layer_class_count(); c++) {
@@ -99,7 +74,7 @@ static void test_every_class_has_a_case(const case_list *cl)
  * tfjs.json, and each class a case that tf.keras 2.15 expresses (tfjs/) or else
  * only cases whose tfjs.json says why it cannot (a class whose case was never
  * run through tests/oracle/matrix_tfjs_cases.py fails here). */
-static void test_every_class_has_tfjs(const case_list *cl)
+static void test_every_class_has_tfjs(const test_case_list *cl)
 {
     for (int c = 0; c < ck_layer_class_count(); c++) {
         const char *cls = ck_layer_class_at(c);
@@ -237,7 +212,7 @@ static ck_model *load_format(const char *dir, int format, char *what, size_t cap
     return m;
 }
 
-static void test_keras_to_ckeras(const case_list *cl)
+static void test_keras_to_ckeras(const test_case_list *cl)
 {
     for (int i = 0; i < cl->n; i++) {
         for (int format = 0; format < FORMAT_COUNT; format++) {
@@ -477,7 +452,7 @@ static void compare_layout(json_t *ours, json_t *keras, const char *what)
     }
 }
 
-static void test_ckeras_writes_keras_layout(const case_list *cl)
+static void test_ckeras_writes_keras_layout(const test_case_list *cl)
 {
     char tmpdir[] = "/tmp/ckeras-matrix-XXXXXX";
     CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
@@ -572,7 +547,7 @@ done:
  * predictions; where tf.keras 2.15 can express the case, value for value what
  * tensorflowjs wrote (tests/oracle/check_tfjs_written.py --matrix loads the same
  * files in tensorflowjs's own reader). */
-static void test_ckeras_writes_tfjs(const case_list *cl)
+static void test_ckeras_writes_tfjs(const test_case_list *cl)
 {
     char tmpdir[] = "/tmp/ckeras-matrix-tfjs-XXXXXX";
     CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
@@ -954,7 +929,7 @@ static void test_duplicate_names_refused(void)
 
 int main(void)
 {
-    case_list cl = read_cases();
+    test_case_list cl = test_read_cases(MATRIX "/CASES");
     test_every_class_has_a_case(&cl);
     test_every_class_has_tfjs(&cl);
     test_keras_to_ckeras(&cl);

@@ -47,30 +47,6 @@
 #define TOL_TRAIN_FLOAT16 5e-4
 #define TOL_TRAIN_BFLOAT16 3e-3
 
-typedef struct case_list {
-    char (*names)[128];
-    int n;
-} case_list;
-
-static case_list read_cases(void)
-{
-    case_list cl = {0};
-    char p[1024];
-    size_t len;
-    char *text = test_read_file(test_path(p, sizeof p, MIXED "/CASES"), &len);
-    if (!text) return cl;
-    int cap = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        if (!*line) continue;
-        if (cl.n == cap) {
-            cap = cap ? 2 * cap : 64;
-            cl.names = realloc(cl.names, (size_t)cap * sizeof *cl.names);
-        }
-        snprintf(cl.names[cl.n++], sizeof *cl.names, "%s", line);
-    }
-    free(text);
-    return cl;
-}
 
 /* ---- rounding ------------------------------------------------------------------- */
 static void test_rounding(void)
@@ -116,7 +92,7 @@ static bool listed(json_t *classes, const char *cls)
     return false;
 }
 
-static void test_every_class_has_a_case(const case_list *cl)
+static void test_every_class_has_a_case(const test_case_list *cl)
 {
     static const char *const policies[] = {"mixed_float16", "mixed_bfloat16"};
     json_t *refused = test_load_json(MIXED "/refused.json");
@@ -394,7 +370,7 @@ int main(void)
     test_training("mixed_float16");
     test_training("mixed_bfloat16");
     test_rounding();
-    case_list cl = read_cases();
+    test_case_list cl = test_read_cases(MIXED "/CASES");
     test_every_class_has_a_case(&cl);
     char tmpdir[] = "/tmp/ckeras-mixed-XXXXXX";
     CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");

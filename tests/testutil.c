@@ -326,3 +326,23 @@ const char *test_join_strings(json_t *list, char *buf, size_t cap)
     }
     return buf;
 }
+
+test_case_list test_read_cases(const char *rel)
+{
+    test_case_list cl = {0};
+    char p[1024];
+    size_t len;
+    char *text = test_read_file(test_path(p, sizeof p, "%s", rel), &len);
+    if (!text) return cl;
+    int cap = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!*line) continue;
+        if (cl.n == cap) {
+            cap = cap ? 2 * cap : 64;
+            cl.names = realloc(cl.names, (size_t)cap * sizeof *cl.names);
+        }
+        snprintf(cl.names[cl.n++], sizeof *cl.names, "%s", line);
+    }
+    free(text);
+    return cl;
+}

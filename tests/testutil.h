@@ -53,6 +53,14 @@ const char *test_scratch_dir(char *buf, size_t cap, const char *stem);
 const char *test_abs_path(char *buf, size_t cap, const char *rel);
 /* Whole file, NUL-terminated; NULL if missing. */
 char *test_read_file(const char *path, size_t *len);
+/* The case names of a generated golden set, one per line of the file at `rel`
+ * (relative to the repository, as test_path takes it); empty if it is missing.
+ * Free names. */
+typedef struct test_case_list {
+    char (*names)[128];
+    int n;
+} test_case_list;
+test_case_list test_read_cases(const char *rel);
 
 /* A float32/float64/int32/int64 .npy read as float32 (C order). */
 typedef struct test_array {
