@@ -112,6 +112,9 @@ void ck_parallel_for(int threads, int64_t n, ck_range_fn *fn, void *ctx);
 typedef void ck_team_fn(void *ctx, int64_t *waited);
 void ck_team_run(int threads, ck_team_fn *fn, void *ctx);
 void ck_team_barrier(int64_t *waited);
+/* How many threads of the running team may be where the caller is now: the
+ * team's size inside a team, 1 outside one. */
+int ck_team_threads_now(void);
 
 /* ---- whole files ---- */
 /* Whole file into a NUL-terminated buffer; messages name the path. */

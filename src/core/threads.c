@@ -206,3 +206,8 @@ void ck_team_run(int threads, ck_team_fn *fn, void *ctx)
     waited += end - first_done;
     team_waited(end - start - waited, waited);
 }
+
+int ck_team_threads_now(void)
+{
+    return omp_in_parallel() ? omp_get_num_threads() : 1;
+}

@@ -104,7 +104,10 @@ void ck_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
     /* OpenBLAS's gemv takes its buffer from the stack up to 512 floats (rows
      * + columns + 32, MAX_STACK_ALLOC 2048 bytes): only a larger one maps */
     bool gemv_on_stack = M == 1 && N + K + 32 <= 512;
-    if (!gemv_on_stack && !blas_has_room(1)) {
+    /* Called from a team (a convolution's blocks), every member may be about
+     * to map a buffer at once: room for all of them, or one checks room for
+     * one, its partner takes it, and OpenBLAS retries its mmap for ever. */
+    if (!gemv_on_stack && !blas_has_room(ck_team_threads_now())) {
         gemm_rows(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
