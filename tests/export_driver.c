@@ -55,9 +55,9 @@ static int predict_rows(const float *x, float *y, long rows, long in, long out, 
 {
 #ifdef M_MAX_STEPS
     long r;
-    for (r = 0; r < rows; r++)
-        if (m_predict_len(x + r * in, steps, y + r * out, arena)) return 1;
-    return 0;
+    int rc = 0;
+    for (r = 0; r < rows && !rc; r++) rc = m_predict_len(x + r * in, steps, y + r * out, arena);
+    return rc; /* the exit status: m.h's codes (3: too few steps for a window) */
 #else
     (void)in, (void)out, (void)steps;
     return m_predict_batch(x, y, rows, arena);
@@ -67,6 +67,7 @@ static int predict_rows(const float *x, float *y, long rows, long in, long out, 
 int main(int argc, char **argv)
 {
     long nx = 0, nref = 0, rows, ny, i, in, out, steps;
+    int rc;
     float *x, *y, *ref;
     void *arena;
     double worst = 0.0;
@@ -88,7 +89,8 @@ int main(int argc, char **argv)
 #ifdef M_STATE_BYTES
     m_reset(arena); /* stateful layers: states start at zero, as in a fresh Keras model */
 #endif
-    if (predict_rows(x, y, rows, in, out, steps, arena)) return 1;
+    rc = predict_rows(x, y, rows, in, out, steps, arena);
+    if (rc) return rc;
     f = fopen(argv[2], "wb");
     if (!f || fwrite(y, sizeof *y, (size_t)ny, f) != (size_t)ny || fclose(f)) return 1;
     if (argc == 3) return 0;

@@ -304,6 +304,7 @@ int main(void)
     lstm();
     json_case("masked");
     json_case("conv");
+    json_case("windows");
     json_case("bidi");
     json_case("nested");
     return test_report("test_varlen");

@@ -197,8 +197,8 @@ static ck_status emit_conv(ex_ctx *c, const ck_layer *l, const ex_step *s)
     }
     ck_free(kb.owned);
     ex_use(c, "conv");
-    ex_line(c, "k_conv(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), kb.kernel, kb.bias, ex_out(c, s, 0),
-            geom_name(c, l, &g));
+    const char *geom = ex_geom_now(c, s, geom_name(c, l, &g));
+    ex_line(c, "k_conv(%s, %s, %s, %s, %s);", ex_in(c, s, 0), kb.kernel, kb.bias, ex_out(c, s, 0), geom);
     return conv_finish(c, l, s);
 }
 
@@ -223,8 +223,8 @@ static ck_status emit_depthwise(ex_ctx *c, const ck_layer *l, const ex_step *s)
     if ((st = kernel_bias_of(c, l, s, 0, bias_index(l), g.cin * g.mult, true, &kb))) return st;
     ck_free(kb.owned);
     ex_use(c, "depthwise");
-    ex_line(c, "k_depthwise(%s, %s, %s, %s, &%s);", ex_in(c, s, 0), kb.kernel, kb.bias, ex_out(c, s, 0),
-            geom_name(c, l, &g));
+    const char *geom = ex_geom_now(c, s, geom_name(c, l, &g));
+    ex_line(c, "k_depthwise(%s, %s, %s, %s, %s);", ex_in(c, s, 0), kb.kernel, kb.bias, ex_out(c, s, 0), geom);
     return conv_finish(c, l, s);
 }
 
@@ -266,8 +266,8 @@ static ck_status emit_pool(ex_ctx *c, const ck_layer *l, const ex_step *s, bool 
     }
     int64_t ch = x->dim[r + 1];
     ex_use(c, "pool");
-    ex_line(c, "k_pool(%s, %s, &%s, %d);", ex_in(c, s, 0), ex_out(c, s, 0),
-            ex_geom(c, l, in, out, k, st, d, pad, ch, ch, 1, 1), is_max);
+    const char *geom = ex_geom_now(c, s, ex_geom(c, l, in, out, k, st, d, pad, ch, ch, 1, 1));
+    ex_line(c, "k_pool(%s, %s, %s, %d);", ex_in(c, s, 0), ex_out(c, s, 0), geom, is_max);
     return CK_OK;
 }
 static ck_status emit_max_pool(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_pool(c, l, s, true); }
@@ -283,6 +283,23 @@ static ck_status emit_global(ex_ctx *c, const ck_layer *l, const ex_step *s, boo
             (ll)ch, is_max, ex_in_mask(c, s, 0));
     return CK_OK;
 }
+bool ex_window(const ck_layer *l, int64_t *span, int64_t *stride, const char **padding)
+{
+    const ex_class *ec = ex_find_class(l->cls->class_name);
+    if (!ec || !(ec->flags & EX_WINDOW)) return false;
+    if (ec->emit == emit_max_pool || ec->emit == emit_avg_pool) {
+        const ck_pool_config *cf = CK_CFG(l, ck_pool_config);
+        if (cf->pool_size.n != 1 || cf->strides.n != 1) return false;
+        *span = cf->pool_size.v[0], *stride = cf->strides.v[0], *padding = cf->padding;
+        return true;
+    }
+    const ck_conv_config *cf = CK_CFG(l, ck_conv_config);
+    if (cf->kernel_size.n != 1 || cf->strides.n != 1 || cf->dilation_rate.n != 1) return false;
+    *span = cf->dilation_rate.v[0] * (cf->kernel_size.v[0] - 1) + 1;
+    *stride = cf->strides.v[0], *padding = cf->padding;
+    return true;
+}
+
 static ck_status emit_gmax(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_global(c, l, s, true); }
 static ck_status emit_gavg(ex_ctx *c, const ck_layer *l, const ex_step *s) { return emit_global(c, l, s, false); }
 
@@ -1231,20 +1248,20 @@ static const ex_class classes[] = {
     {"Flatten", emit_flatten, EX_ALIAS | EX_MOVES},
     {"Permute", emit_permute, 0},
     {"RepeatVector", emit_repeat, 0},
-    {"Conv1D", emit_conv, 0},
+    {"Conv1D", emit_conv, EX_VARLEN | EX_WINDOW},
     {"Conv2D", emit_conv, 0},
     {"Conv3D", emit_conv, 0},
     {"Conv1DTranspose", emit_conv_transpose, 0},
     {"Conv2DTranspose", emit_conv_transpose, 0},
     {"Conv3DTranspose", emit_conv_transpose, 0},
-    {"DepthwiseConv1D", emit_depthwise, 0},
+    {"DepthwiseConv1D", emit_depthwise, EX_VARLEN | EX_WINDOW},
     {"DepthwiseConv2D", emit_depthwise, 0},
     {"SeparableConv1D", emit_separable, 0},
     {"SeparableConv2D", emit_separable, 0},
-    {"MaxPooling1D", emit_max_pool, 0},
+    {"MaxPooling1D", emit_max_pool, EX_VARLEN | EX_WINDOW},
     {"MaxPooling2D", emit_max_pool, 0},
     {"MaxPooling3D", emit_max_pool, 0},
-    {"AveragePooling1D", emit_avg_pool, 0},
+    {"AveragePooling1D", emit_avg_pool, EX_VARLEN | EX_WINDOW},
     {"AveragePooling2D", emit_avg_pool, 0},
     {"AveragePooling3D", emit_avg_pool, 0},
     {"GlobalMaxPooling1D", emit_gmax, EX_VARLEN},

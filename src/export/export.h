@@ -35,8 +35,11 @@ typedef struct ex_value {
     int mask;           /* the value holding its Keras mask [steps] (1 kept, 0 masked), or -1 */
     int64_t step_stride; /* a TimeDistributed slice of its link: step t's floats
                            start t * step_stride in (0: not a slice)          */
-    bool varlen;        /* axis 1 is the input's unknown length: planned at
-                           max_steps, sized by `steps` in the code            */
+    bool varlen;        /* axis 1 has an unknown length: planned at len_max,
+                           sized in the code by the length variable `len`     */
+    int len;            /* 0: `steps` (the input's); k: `steps_k`, the output
+                           length of a window (Conv1D, pooling) over it        */
+    int64_t len_max;    /* that length at max_steps input steps               */
 } ex_value;
 
 #define EX_MAX_IO CK_LAYER_SHAPES
@@ -58,6 +61,10 @@ typedef struct ex_step {
      * values they are moved from / to (-1: not moved). */
     int moved_in[EX_MAX_IO], moved_out[4];
     int spatial;                 /* its channels_first spatial axes (0: none moved)  */
+    /* (EX_WINDOW over an unknown length) its output length from its input's:
+     * Keras's (in - span) // stride + 1 ('valid') or (in - 1) // stride + 1. */
+    int64_t win_span, win_stride;
+    bool win_valid, win_same;    /* padding 'valid'; 'same' (padding set per call) */
 } ex_step;
 
 typedef struct ex_ctx ex_ctx;
@@ -71,6 +78,8 @@ enum {
                        it takes values of unknown length                       */
     EX_MOVES = 8,   /* (an alias) channels_first reorders the floats: then not
                        an alias, its emitter moves the channels last           */
+    EX_WINDOW = 16, /* a rank-1 convolution or pooling window: over an unknown
+                       length its output's length is computed per call (ex_window) */
 };
 
 typedef ck_status (*ex_emit_fn)(ex_ctx *c, const ck_layer *l, const ex_step *s);
@@ -110,6 +119,13 @@ const char *ex_out_mask(ex_ctx *c, const ex_step *s);
 const char *ex_rows(ex_ctx *c, int v, int64_t per);
 /* Value v's axis 1 (its steps) as a C expression. */
 const char *ex_steps(ex_ctx *c, int v);
+/* A rank-1 window's geometry (ex_geom's name) as a pointer expression: over an
+ * unknown length, a copy written before the call with this call's lengths and
+ * 'same' padding. */
+const char *ex_geom_now(ex_ctx *c, const ex_step *s, const char *geom);
+/* An EX_WINDOW layer's window span (dilation * (k - 1) + 1), stride and padding
+ * (emit_layers.c); false for any other layer. */
+bool ex_window(const ck_layer *l, int64_t *span, int64_t *stride, const char **padding);
 /* A scratch buffer of `floats` floats live during this step only. */
 const char *ex_scratch(ex_ctx *c, int64_t floats);
 /* Floats of state that layer l (stateful) keeps between calls, as a C

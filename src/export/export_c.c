@@ -18,6 +18,7 @@
 
 #include "engine/exec.h"
 #include "engine/run.h"
+#include "layers/conv_layers.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -75,6 +76,7 @@ struct ex_ctx {
     int64_t max_steps;      /* the unknown length's bound (0: none allowed) */
     bool varlen;            /* some value has the unknown length            */
     bool varlen_error;      /* an ex_rows that does not divide a step       */
+    int n_lens;             /* length variables steps_1.. made by windows  */
     int indent;             /* inside a TimeDistributed loop               */
 };
 
@@ -157,6 +159,7 @@ static ck_status value_of_tensor(ex_ctx *c, const ck_layer *l, const ck_ktensor 
     }
     if ((*out = new_value(c, &shape, size)) < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
     c->vals[*out].varlen = varlen;
+    c->vals[*out].len_max = varlen ? c->max_steps : 0;
     c->varlen = c->varlen || varlen;
     return CK_OK;
 }
@@ -178,7 +181,11 @@ static int moved_copy(ex_ctx *c, int v, int spatial)
     for (int i = a; i < sh.rank - 1; i++) sh.dim[i] = c->vals[v].shape.dim[i + 1];
     sh.dim[sh.rank - 1] = c->vals[v].shape.dim[a];
     int m = new_value(c, &sh, c->vals[v].size);
-    if (m >= 0) c->vals[m].mask = c->vals[v].mask, c->vals[m].varlen = c->vals[v].varlen;
+    if (m >= 0) {
+        ex_value *x = &c->vals[m];
+        x->mask = c->vals[v].mask, x->varlen = c->vals[v].varlen;
+        x->len = c->vals[v].len, x->len_max = c->vals[v].len_max;
+    }
     return m;
 }
 
@@ -244,6 +251,44 @@ const ck_run *ex_view(const ex_step *s, ck_run *scratch)
     return scratch;
 }
 
+static void set_len(ex_value *x, int len, int64_t len_max)
+{
+    if (!x->varlen || x->shape.rank < 2) return;
+    x->size = x->size / x->shape.dim[1] * len_max;
+    x->shape.dim[1] = len_max, x->len = len, x->len_max = len_max;
+}
+
+/* The lengths of step s's outputs of unknown length: its inputs' one, or, for
+ * a window over it, a new length computed per call from the input's as Keras
+ * computes it (keras/src/ops/operation_utils.py compute_conv_output_shape,
+ * compute_pooling_output_shape) and planned at max_steps. */
+static ck_status set_lengths(ex_ctx *c, ex_step *s)
+{
+    const ck_layer *l = s->layer;
+    int from = -1;
+    for (int k = 0; k < s->n_in; k++) {
+        if (!c->vals[s->in[k]].varlen) continue;
+        if (from >= 0 && c->vals[s->in[from]].len != c->vals[s->in[k]].len)
+            return ex_refuse(l, "its inputs %d and %d have different unknown lengths", from, k);
+        if (from < 0) from = k;
+    }
+    if (from < 0) return CK_OK;
+    const ex_value *x = &c->vals[s->in[from]];
+    int len = x->len;
+    int64_t len_max = x->len_max, span, stride;
+    const char *padding;
+    if (s->n_in == 1 && s->n_out == 1 && c->vals[s->out[0]].varlen && ex_window(l, &span, &stride, &padding)) {
+        if (ck_conv_out_len(l, x->len_max, span, stride, 1, padding, false, &len_max) || len_max < 1)
+            return ex_refuse(l, "its output length would be %lld at the %lld steps of --max-steps", (long long)len_max,
+                             (long long)c->max_steps);
+        s->win_span = span, s->win_stride = stride;
+        s->win_valid = !strcmp(padding, "valid"), s->win_same = !strcmp(padding, "same");
+        len = ++c->n_lens;
+    }
+    for (int k = 0; k < s->n_out; k++) set_len(&c->vals[s->out[k]], len, len_max);
+    return CK_OK;
+}
+
 static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, tensor_map *map, bool top)
 {
     if (node->n_inputs > EX_MAX_IO || node->n_outputs > 4)
@@ -271,6 +316,8 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
         c->vals[s->out[k]].first = c->n_steps;
         if (!map_put(map, &node->outputs[k], s->out[k])) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
     }
+    ck_status lst = set_lengths(c, s);
+    if (lst) return lst;
     /* Keras masks, as the engine's plan_masks gives them: input 0's passed on,
      * or a new [steps] one this step writes. */
     for (int k = 0; l->cls->mask && k < node->n_outputs; k++) {
@@ -284,6 +331,7 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
                 if ((s->mask_out = new_value(c, NULL, steps)) < 0) return ck_fail(CK_ERR_NOMEM, "out of memory exporting");
                 o = &c->vals[s->out[k]];
                 c->vals[s->mask_out].varlen = o->varlen;
+                c->vals[s->mask_out].len = o->len, c->vals[s->mask_out].len_max = o->len_max;
             }
             o->mask = s->mask_out;
         }
@@ -494,18 +542,58 @@ const char *ex_rows(ex_ctx *c, int v, int64_t per)
 {
     const ex_value *x = &c->vals[v];
     if (!x->varlen) return ex_str(c, "%lld", (long long)(x->size / per));
-    int64_t step = x->size / c->max_steps;
+    int64_t step = x->size / x->len_max;
     if (per < 1 || step % per) {
         c->varlen_error = true;
         return "0";
     }
-    return step == per ? "steps" : ex_str(c, "steps * %lld", (long long)(step / per));
+    const char *n = ex_steps(c, v);
+    return step == per ? n : ex_str(c, "%s * %lld", n, (long long)(step / per));
 }
+
+/* The C variable of a length: the input's `steps` or a window's `steps_k`. */
+static const char *len_name(ex_ctx *c, int len) { return len ? ex_str(c, "steps_%d", len) : "steps"; }
 
 const char *ex_steps(ex_ctx *c, int v)
 {
     const ex_value *x = &c->vals[v];
-    return x->varlen ? "steps" : ex_str(c, "%lld", (long long)(x->shape.rank > 1 ? x->shape.dim[1] : 1));
+    return x->varlen ? len_name(c, x->len) : ex_str(c, "%lld", (long long)(x->shape.rank > 1 ? x->shape.dim[1] : 1));
+}
+
+/* A window's output length as Keras computes it (ck_conv_out_len), for this
+ * call's input length; 'valid' returns 3 when it falls below 1. */
+static void emit_length(ex_ctx *c, const ex_step *s)
+{
+    const ex_value *x = &c->vals[s->in[0]];
+    int len = c->vals[s->out[0]].len;
+    const char *in = len_name(c, x->len);
+    long long span = (long long)s->win_span, stride = (long long)s->win_stride;
+    if (!s->win_valid) {
+        if (stride == 1) ex_line(c, "long steps_%d = %s;", len, in);
+        else ex_line(c, "long steps_%d = (%s - 1) / %lld + 1;", len, in, stride);
+        return;
+    }
+    ex_line(c, "long steps_%d = %s >= %lld ? (%s - %lld) / %lld + 1 : 0;", len, in, span, in, span, stride);
+    ex_line(c, "if (steps_%d < 1) return 3; /* too few steps for %s '%s' */", len, s->layer->cls->class_name,
+            s->layer->name);
+}
+
+const char *ex_geom_now(ex_ctx *c, const ex_step *s, const char *geom)
+{
+    if (!s->win_span || !c->vals[s->in[0]].varlen) return ex_str(c, "&%s", geom);
+    if (!c->emitting) return "&g";
+    char g[64];
+    snprintf(g, sizeof g, "%s_now", geom);
+    ex_line(c, "k_geom %s = %s;", g, geom);
+    const char *in = ex_steps(c, s->in[0]);
+    ex_line(c, "%s.in[2] = %s;", g, in);
+    const char *out = ex_steps(c, s->out[0]);
+    ex_line(c, "%s.out[2] = %s;", g, out);
+    if (s->win_same) /* as ck_pad_before: TensorFlow's split, the extra at the end */
+        ex_line(c, "%s.pad[2] = ((%s - 1) * %lld + %lld - %s) > 0 ? ((%s - 1) * %lld + %lld - %s) / 2 : 0;", g, out,
+                (long long)s->win_stride, (long long)s->win_span, in, out, (long long)s->win_stride,
+                (long long)s->win_span, in);
+    return ex_str(c, "&%s", g);
 }
 
 const char *ex_scratch(ex_ctx *c, int64_t floats)
@@ -900,7 +988,7 @@ static void value_shape(const ex_ctx *c, int v, char *out, size_t cap)
         ck_shape_format(&x->shape, out, cap);
         return;
     }
-    size_t n = (size_t)snprintf(out, cap, "(None, steps");
+    size_t n = x->len ? (size_t)snprintf(out, cap, "(None, steps_%d", x->len) : (size_t)snprintf(out, cap, "(None, steps");
     for (int d = 2; d < x->shape.rank && n < cap; d++) n += (size_t)snprintf(out + n, cap - n, ", %lld", (long long)x->shape.dim[d]);
     if (n < cap) snprintf(out + n, cap - n, ")");
 }
@@ -939,6 +1027,7 @@ static ck_status run_emitters(ex_ctx *c)
         if (!ec->emit || (c->emitting && s->aliased)) continue;
         c->cur = s;
         c->scratch_seen = 0;
+        if (c->emitting && s->win_span && c->vals[s->in[0]].varlen) emit_length(c, s);
         move_channels(c, s, false);
         ck_status st = ec->emit(c, s->layer, s);
         if (st) return st;
@@ -1083,7 +1172,8 @@ static void write_header(const ex_ctx *c, ck_buf *h)
                              "#define %s_OUTPUT_STEP_FLOATS %lld\n", up, up, (long long)(o->size / c->max_steps));
         ck_buf_printf(h, "\n/* One sample of `steps` steps: in [steps * %s_INPUT_STEP_FLOATS] -> out. Returns\n"
                          " * 0, 1 when an Embedding id is outside its table, 2 when steps is not in\n"
-                         " * 1..%s_MAX_STEPS. */\nint %s_predict_len(const float *in, long steps, float *out, void *arena);\n",
+                         " * 1..%s_MAX_STEPS, 3 when a 'valid' Conv1D or pooling window is longer than\n"
+                         " * the steps it gets (its output would have fewer than 1). */\nint %s_predict_len(const float *in, long steps, float *out, void *arena);\n",
                       up, up, n);
         ck_buf_printf(h, "/* %s_predict and %s_predict_batch below take %s_MAX_STEPS steps. */\n", n, n, up);
     }
@@ -1246,6 +1336,9 @@ static ck_status check_varlen(const ex_ctx *c)
         if (c->vals[c->out_vals[k]].varlen && c->n_out != 1)
             return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': output %d has the unknown length and is not the only "
                            "output", m, k);
+        else if (c->vals[c->out_vals[k]].varlen && c->vals[c->out_vals[k]].len)
+            return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': output %d has an unknown length that a window (Conv1D, "
+                           "pooling) made other than the input's", m, k);
     if (c->int8) return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': int8 export of an unknown length", m);
     if (c->state_floats)
         return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': stateful layers with an input of unknown length", m);

@@ -109,10 +109,9 @@ def matrix_expected(d):
     return ws, xs, ys
 
 
-def matrix_compare(model, ws, xs, ys):
-    got = model.get_weights()
-    if len(got) != len(ws) or any(g.shape != w.shape or not np.array_equal(g, w) for g, w in zip(got, ws)):
-        return "weights differ"
+def predictions(model, xs):
+    """The model's outputs for the golden inputs, as a list (dict inputs and
+    outputs by name order)."""
     feed = xs[0] if len(xs) == 1 else xs
     if isinstance(getattr(model, "_inputs_struct", None), dict):
         feed = {t.name: x for t, x in zip(model.inputs, xs)}
@@ -121,9 +120,21 @@ def matrix_compare(model, ws, xs, ys):
         pred = list(pred.values())
     if not isinstance(pred, (list, tuple)):
         pred = [pred]
+    return [np.asarray(p) for p in pred]
+
+
+def relative_error(pred, ys):
+    return max(float(np.max(np.abs(p - y) / np.maximum(1.0, np.abs(y)))) for p, y in zip(pred, ys))
+
+
+def matrix_compare(model, ws, xs, ys):
+    got = model.get_weights()
+    if len(got) != len(ws) or any(g.shape != w.shape or not np.array_equal(g, w) for g, w in zip(got, ws)):
+        return "weights differ"
+    pred = predictions(model, xs)
     if len(pred) != len(ys):
         return f"{len(pred)} outputs, Keras wrote {len(ys)}"
-    err = max(float(np.max(np.abs(np.asarray(p) - y) / np.maximum(1.0, np.abs(y)))) for p, y in zip(pred, ys))
+    err = relative_error(pred, ys)
     return None if err <= 1e-5 else f"predictions differ by {err}"
 
 
@@ -190,7 +201,8 @@ def check_mixed(cli, tmp, only=None):
     """Mixed precision (tests/golden/mixed/, from mixed_cases.py): ckeras converts
     each Keras-written model.keras to .keras, .h5 and .weights.h5; Keras loads each
     with every layer's dtype policy as in its own file, get_weights() equal to
-    Keras's, and Keras's predictions from it equal to those it made (y<j>.npy).
+    Keras's, and Keras's predictions from it equal to those it made (y<j>.npy), or
+    to those it makes from its own file where that differs.
     Where Keras refuses the file, and also refuses its own file of that format (the
     case's own where the oracle wrote one, else the same model in float32, the
     matrix case), that is Keras's limit: a bfloat16 layer's legacy .h5, whose
@@ -204,6 +216,16 @@ def check_mixed(cli, tmp, only=None):
         own = keras.saving.load_model(os.path.join(d, "model.keras"), compile=False)
         want_policies, ws = policies_of(own), own.get_weights()
         _, xs, ys = matrix_expected(d)
+        # Keras's own file is the reference: where it does not reproduce the
+        # predictions of the model it was saved from (SpatialDropout's
+        # hand-written get_config keeps only the variable dtype, "float32", so
+        # the reloaded layer no longer computes in float16), what ckeras writes
+        # must load as Keras's own file does.
+        own_ys = predictions(own, xs)
+        if len(own_ys) == len(ys) and relative_error(own_ys, ys) > 1e-5:
+            print(f"mixed {case}: Keras's own model.keras predicts {relative_error(own_ys, ys):.2g} away from the"
+                  " model it saved; compared with Keras's own file")
+            ys = own_ys
         for ext in ("keras", "h5", "weights.h5"):
             out = os.path.join(tmp, f"{case}.{ext}")
             try:

@@ -11,7 +11,9 @@ real Keras 3 (JAX) on data of several lengths, for tests/test_varlen.c:
   and fit_y.npy: history in fit.json, weights after in fit_weights/<i>.npy;
 - masked: Embedding(50, 8, mask_zero=True) on (None,), LSTM, Dense (padded
   rows), lengths 6 and 10; conv: Conv1D/MaxPooling1D/Conv1D/GlobalAveragePooling1D
-  on (None, 4), lengths 8 and 11; bidi: Bidirectional(LSTM) with
+  on (None, 4), lengths 8 and 11; windows: Conv1D and pooling windows that
+  change the length (strides, dilation, 'same'/'valid'/'causal'),
+  DepthwiseConv1D, GlobalMaxPooling1D on (None, 3), lengths 18 and 29; bidi: Bidirectional(LSTM) with
   return_sequences, GlobalMaxPooling1D on (None, 3), lengths 4 and 7 (config.json,
   weights/, x<T>/y<T> like lstm); nested: a Sequential LSTM(return_sequences)
   inside a functional model, then TimeDistributed(Dense): outputs (None, None, 2),
@@ -133,6 +135,21 @@ def conv():
     json_case("conv", model, lambda rng, t: rng.standard_normal((2, t, 4)).astype(np.float32), (8, 11), 32)
 
 
+def windows():
+    keras.utils.set_random_seed(61)
+    x = keras.Input((None, 3), name="sig")
+    h = keras.layers.Conv1D(4, 3, strides=2, padding="same", activation="relu", name="c_same_s2")(x)
+    h = keras.layers.Conv1D(4, 2, dilation_rate=2, padding="causal", name="c_causal_d2")(h)
+    h = keras.layers.AveragePooling1D(3, strides=2, padding="same", name="ap_same")(h)
+    h = keras.layers.Conv1D(5, 2, dilation_rate=2, name="c_valid_d2")(h)
+    h = keras.layers.MaxPooling1D(2, strides=1, padding="same", name="mp_same_s1")(h)
+    h = keras.layers.DepthwiseConv1D(2, strides=1, name="dw_valid")(h)
+    h = keras.layers.AveragePooling1D(2, name="ap_valid")(h)
+    h = keras.layers.GlobalMaxPooling1D(name="gmp")(h)
+    model = keras.Model(x, keras.layers.Dense(2, name="out")(h), name="varlen_windows")
+    json_case("windows", model, lambda rng, t: rng.standard_normal((2, t, 3)).astype(np.float32), (18, 29), 62)
+
+
 def bidi():
     keras.utils.set_random_seed(41)
     x = keras.Input((None, 3), name="seq")
@@ -158,6 +175,7 @@ def main():
     lstm()
     masked()
     conv()
+    windows()
     bidi()
     nested()
     ou.write_json(os.path.join(OUT, "VERSIONS.json"), ou.versions())
