@@ -11,8 +11,10 @@
  *    byte (4 bytes a parameter under a mixed policy, 2 for float16 layers), and
  *    its predictions are Keras's within TOL_FLOAT16 / TOL_BFLOAT16;
  *  - ckeras -> ckeras: what ckeras writes (.keras, .h5, .weights.h5) reads back
- *    with the same config and the same predictions. tests/oracle/check_written.py
- *    loads the same files in Keras.
+ *    with the same config and the same predictions, and for the float16 /
+ *    bfloat16 layer cases has Keras's layout (layout.json: float16 datasets,
+ *    h5py's opaque bfloat16 with Keras's dtype attribute). tests/oracle/
+ *    check_written.py loads the same files in Keras.
  *  - training: a model Keras compiled under each policy (mixed_float16: Adam in
  *    a LossScaleOptimizer) trains in ckeras from its start.keras to Keras's
  *    losses of 2 epochs, evaluates its trained.keras to Keras's loss, and
@@ -20,6 +22,7 @@
  *    within TOL_TRAIN_FLOAT16 / TOL_TRAIN_BFLOAT16.
  * Runs from the repository root. */
 #include "testutil.h"
+#include "h5_layout.h"
 #include "core/core.h"
 
 #include <jansson.h>
@@ -49,6 +52,20 @@
 
 
 /* ---- rounding ------------------------------------------------------------------- */
+/* IEEE binary16 or bfloat16 bits as a float, by their definitions. */
+static float decode_half(ck_half half, uint16_t b)
+{
+    if (half == CK_HALF_BFLOAT16) {
+        uint32_t u = (uint32_t)b << 16;
+        float f;
+        memcpy(&f, &u, sizeof f);
+        return f;
+    }
+    int e = (b >> 10) & 0x1f, frac = b & 0x3ff;
+    float mag = e == 31 ? (frac ? NAN : INFINITY) : e ? ldexpf(1.0f + (float)frac / 1024.0f, e - 15) : ldexpf((float)frac, -24);
+    return b & 0x8000 ? -mag : mag;
+}
+
 static void test_rounding(void)
 {
     static const struct { const char *file; ck_half half; } kinds[] = {
@@ -77,6 +94,16 @@ static void test_rounding(void)
         ck_round_half(kinds[k].half, again, again, x.size);
         CHECK(!memcmp(again, got, (size_t)x.size * sizeof *again), "%s: in place differs", kinds[k].file);
         free(again);
+        /* the 16 bits written to files decode to the same values */
+        uint16_t *bits = malloc((size_t)x.size * sizeof *bits);
+        ck_pack_half(kinds[k].half, x.data, bits, x.size);
+        int64_t bad = 0;
+        for (int64_t i = 0; i < x.size; i++) {
+            float back = decode_half(kinds[k].half, bits[i]);
+            bad += memcmp(&back, &got[i], sizeof back) && !(isnan(back) && isnan(got[i]));
+        }
+        CHECK(bad == 0, "%s: %lld packed values decode to other values", kinds[k].file, (long long)bad);
+        free(bits);
         free(got);
         test_free_array(&want);
     }
@@ -257,6 +284,26 @@ static void note_error(const char *dir, const char *what, double err)
     if (err > worst[k]) worst[k] = err, snprintf(worst_case[k], sizeof worst_case[k], "%s", what);
 }
 
+/* Where the oracle recorded Keras's layout (the float16 / bfloat16 layer cases):
+ * the file ckeras wrote has it, dataset dtypes included. */
+static void check_layout(const char *dir, const char *path, const char *ext, const char *tmpdir, const char *what)
+{
+    char key[32], inner[1200];
+    bool plain = !strncmp(dir, "float32__", 9); /* mixed_cases.py's PLAIN cases */
+    if (!plain && access(test_path(inner, sizeof inner, MIXED "/%s/layout.json", dir), R_OK) != 0) return;
+    json_t *golden = test_load_json(MIXED "/%s/layout.json", dir);
+    if (!golden) return;
+    snprintf(key, sizeof key, "model.%s", ext);
+    snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+    bool archive = !strcmp(ext, "keras");
+    if (archive) CHECK(test_extract_weights(path, inner), "%s: no model.weights.h5 inside", what);
+    json_t *ours = test_h5_layout(archive ? inner : path);
+    test_compare_layout(ours, json_object_get(golden, key), what);
+    json_decref(ours);
+    if (archive) unlink(inner);
+    json_decref(golden);
+}
+
 /* ckeras writes the model in the three HDF5 formats and reads each back: the
  * same config and predictions (Keras reads them in check_written.py). */
 static void check_written(ck_model *m, const char *dir, const outputs *before, const char *tmpdir)
@@ -267,6 +314,7 @@ static void check_written(ck_model *m, const char *dir, const outputs *before, c
         snprintf(path, sizeof path, "%s/model.%s", tmpdir, exts[k]);
         snprintf(what, sizeof what, "%s written as .%s", dir, exts[k]);
         CHECK(ck_model_save(m, path) == CK_OK, "%s: %s", what, ck_errmsg());
+        check_layout(dir, path, exts[k], tmpdir, what);
         ck_model *back;
         if (k < 2) {
             back = ck_model_load(path);

@@ -153,5 +153,8 @@ ck_half ck_half_of_dtype(const char *dtype);
  * (as a cast to float16/bfloat16 does): overflow gives infinity, NaN stays NaN.
  * dst may be src. */
 void ck_round_half(ck_half half, const float *src, float *dst, int64_t n);
+/* dst[i] := the 16 bits of src[i] cast to `half` (rounded as ck_round_half),
+ * as a file stores them: IEEE binary16, or bfloat16's top half of a float32. */
+void ck_pack_half(ck_half half, const float *src, uint16_t *dst, int64_t n);
 
 #endif

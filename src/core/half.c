@@ -62,3 +62,21 @@ void ck_round_half(ck_half half, const float *src, float *dst, int64_t n)
     else if (dst != src)
         memmove(dst, src, (size_t)n * sizeof *dst);
 }
+
+/* A value to_float16 gave (a float16 value held in a float32) as binary16 bits. */
+static uint16_t float16_bits(float f)
+{
+    uint32_t u = bits_of(f), sign = (u >> 16) & 0x8000u, mag = u & 0x7fffffffu;
+    if (mag > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);  /* NaN */
+    if (mag >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u); /* infinity */
+    if (mag >= 0x38800000u) return (uint16_t)(sign | (((mag >> 23) - 112u) << 10) | ((mag >> 13) & 0x3ffu));
+    /* subnormal: an exact multiple of 2^-24 */
+    return (uint16_t)(sign | (uint32_t)(float_of(mag) * 16777216.0f));
+}
+
+void ck_pack_half(ck_half half, const float *src, uint16_t *dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = half == CK_HALF_BFLOAT16 ? (uint16_t)(bits_of(to_bfloat16(src[i])) >> 16)
+                                           : float16_bits(to_float16(src[i]));
+}

@@ -322,6 +322,9 @@ int64_t ck_layer_params(const ck_layer *l);
 /* Bytes of one value of the layer's float variables: its dtype policy's
  * variable_dtype (float64 layers keep float64 variables, mixed_float16 float32). */
 int ck_layer_variable_bytes(const ck_layer *l);
+/* The half type of the layer's float variables (float16 and bfloat16 layers;
+ * a mixed policy keeps float32 variables): what its saved datasets hold. */
+ck_half ck_layer_variable_half(const ck_layer *l);
 /* The dtype its policy computes in, which its outputs carry: "float16" for
  * mixed_float16, "bfloat16" for mixed_bfloat16, the dtype itself otherwise. */
 const char *ck_layer_compute_dtype(const ck_layer *l);

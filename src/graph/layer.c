@@ -204,6 +204,11 @@ int ck_layer_variable_bytes(const ck_layer *l)
     return 4;
 }
 
+ck_half ck_layer_variable_half(const ck_layer *l)
+{
+    return ck_layer_variable_bytes(l) == 2 ? ck_half_of_dtype(l->dtype) : CK_HALF_NONE;
+}
+
 const char *ck_layer_compute_dtype(const ck_layer *l)
 {
     if (!strcmp(l->dtype, "mixed_float16")) return "float16";

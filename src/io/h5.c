@@ -365,19 +365,43 @@ ck_status ck_h5_read_floats(hid_t loc, const char *path, const char *origin, flo
     return CK_OK;
 }
 
-ck_status ck_h5_write_floats(hid_t loc, const char *name, const ck_shape *shape, const float *data)
+/* The file type h5py gives numpy's float16 (IEEE binary16), or ml_dtypes'
+ * bfloat16 (a 2-byte opaque type without a tag, which is what the reader
+ * above recognises); float32 for the rest. */
+static hid_t file_type_of(ck_half half)
+{
+    if (half == CK_HALF_BFLOAT16) return H5Tcreate(H5T_OPAQUE, 2);
+    hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    if (half == CK_HALF_FLOAT16 && t >= 0 &&
+        (H5Tset_fields(t, 15, 10, 5, 0, 10) < 0 || H5Tset_size(t, 2) < 0 || H5Tset_ebias(t, 15) < 0)) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+ck_status ck_h5_write_floats(hid_t loc, const char *name, const ck_shape *shape, const float *data, ck_half half)
 {
     int64_t n = 1;
     for (int i = 0; i < shape->rank; i++) n *= shape->dim[i];
     /* the dataset, the in-memory file growing around it, and its copy out */
     if (h5_room(3 * (size_t)n * sizeof(float), NULL)) return ck_fail_prefix(CK_ERR_NOMEM, "dataset '%s': ", name);
+    /* half values go in as their bits, rounded here rather than by libhdf5's conversion */
+    uint16_t *bits = half ? ck_malloc((size_t)(n ? n : 1) * sizeof *bits) : NULL;
+    if (half && !bits) return CK_ERR_NOMEM;
+    if (bits) ck_pack_half(half, data, bits, n);
     hsize_t dims[CK_MAX_RANK];
     for (int i = 0; i < shape->rank; i++) dims[i] = (hsize_t)shape->dim[i];
     hid_t space = shape->rank ? H5Screate_simple(shape->rank, dims, NULL) : H5Screate(H5S_SCALAR);
-    hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    hid_t type = file_type_of(half);
+    hid_t d = type < 0 ? -1 : H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = d < 0 ? -1
+             : bits ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bits)
+                    : H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
     if (d >= 0) H5Dclose(d);
+    if (type >= 0) H5Tclose(type);
     H5Sclose(space);
+    ck_free(bits);
     return e < 0 ? ck_h5_write_failed("cannot write HDF5 dataset '%s'", name) : CK_OK;
 }
 

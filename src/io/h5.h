@@ -41,7 +41,9 @@ ck_status ck_h5_dataset_shape(hid_t loc, const char *path, const char *origin, c
 /* Reads a numeric dataset converted to float32 into `out` ([size] floats). */
 ck_status ck_h5_read_floats(hid_t loc, const char *path, const char *origin, float *out, int64_t size);
 
-ck_status ck_h5_write_floats(hid_t loc, const char *name, const ck_shape *shape, const float *data);
+/* A float dataset of `shape`: float32, or with `half` the values rounded to
+ * float16 / bfloat16 and stored in the type Keras (h5py) gives that dtype. */
+ck_status ck_h5_write_floats(hid_t loc, const char *name, const ck_shape *shape, const float *data, ck_half half);
 ck_status ck_h5_set_attr_string(hid_t loc, const char *name, const char *value);
 /* Fixed-length byte-string array attribute, as h5py writes np.array of bytes. */
 ck_status ck_h5_set_attr_strings(hid_t loc, const char *name, const char *const *values, int n);

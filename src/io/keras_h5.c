@@ -216,17 +216,36 @@ ck_status ck_keras3_weights_read(ck_model *m, hid_t file, const char *origin)
     return st ? st : walk_model(m, "", read_vars, &r, 0);
 }
 
+/* Keras saves a variable in its own dtype: a float16 / bfloat16 layer's float
+ * variables as float16 / bfloat16 datasets (counters keep their integer type). */
+static ck_half dataset_half(const ck_layer *owner, const ck_weight *w)
+{
+    return w->dtype == CK_FLOAT32 ? ck_layer_variable_half(owner) : CK_HALF_NONE;
+}
+
+static ck_status mark_bfloat16(hid_t group, const char *dataset)
+{
+    hid_t d = H5Dopen2(group, dataset, H5P_DEFAULT);
+    ck_status st = d < 0 ? ck_h5_write_failed("cannot open HDF5 dataset '%s'", dataset)
+                         : ck_h5_set_attr_string(d, "dtype", "bfloat16");
+    if (d >= 0) H5Dclose(d);
+    return st;
+}
+
 static ck_status write_vars(void *ctx, const char *vars, const char *name, const ck_layer *owner,
                             const part_weight *ws, int n)
 {
-    (void)owner;
     hid_t g = ck_h5_group(*(hid_t *)ctx, vars);
     if (g < 0) return ck_h5_write_failed("cannot create HDF5 group '%s'", vars);
     ck_status st = ck_h5_set_attr_string(g, "name", name);
     for (int k = 0; !st && k < n; k++) {
         char ds[16];
         snprintf(ds, sizeof ds, "%d", k);
-        st = ck_h5_write_floats(g, ds, &ws[k].w->shape, ws[k].w->value);
+        ck_half half = dataset_half(owner, ws[k].w);
+        st = ck_h5_write_floats(g, ds, &ws[k].w->shape, ws[k].w->value, half);
+        /* H5IOStore.__setitem__ (keras/src/saving/saving_lib.py) marks bfloat16
+         * datasets, which h5py stores as an untagged opaque type */
+        if (!st && half == CK_HALF_BFLOAT16) st = mark_bfloat16(g, ds);
     }
     H5Gclose(g);
     return st;
@@ -324,7 +343,7 @@ ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file)
         float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
         if (!st && !v) st = CK_ERR_NOMEM;
         if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
-        if (!st) st = i == 0 ? write_int32_scalar(g, ds, (int32_t)v[0]) : ck_h5_write_floats(g, ds, &shape, v);
+        if (!st) st = i == 0 ? write_int32_scalar(g, ds, (int32_t)v[0]) : ck_h5_write_floats(g, ds, &shape, v, CK_HALF_NONE);
         ck_free(v);
     }
     H5Gclose(g);
@@ -393,7 +412,7 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
         hid_t dir = st ? -1 : bare ? H5Gopen2(g, ".", H5P_DEFAULT) : ck_h5_group(g, name);
         if (!st && dir < 0) st = ck_h5_write_failed("cannot create HDF5 group '%s'", name);
         if (!st) st = i == 0 ? write_int32_scalar(dir, var, (int32_t)v[0])
-                             : ck_h5_write_floats(dir, bare ? "variable" : var, &shape, v);
+                             : ck_h5_write_floats(dir, bare ? "variable" : var, &shape, v, CK_HALF_NONE);
         if (dir >= 0) H5Gclose(dir);
         ck_free(v);
     }
@@ -546,7 +565,8 @@ ck_status ck_legacy_weights_write(const ck_model *m, hid_t group)
             hid_t d = *dir ? ck_h5_group(g, dir) : H5Gopen2(g, ".", H5P_DEFAULT);
             if (d < 0) st = ck_h5_write_failed("cannot create HDF5 group '%s'", dir);
             else {
-                st = ck_h5_write_floats(d, slash ? slash + 1 : wl.w[k]->path, &wl.w[k]->shape, wl.w[k]->value);
+                st = ck_h5_write_floats(d, slash ? slash + 1 : wl.w[k]->path, &wl.w[k]->shape, wl.w[k]->value,
+                                        dataset_half(l, wl.w[k]));
                 H5Gclose(d);
             }
         }

@@ -14,6 +14,9 @@ For each case tests/golden/mixed/<policy>__<case>/ holds:
   x<i>.npy, y<j>.npy two samples in, Keras's predictions out (as float32)
   summary.txt        model.summary() (bytes per parameter of each variable dtype)
   case.json          {"policy", "case", "classes": the ckeras classes covered}
+  layout.json        for the plain float16 / bfloat16 cases only: model.h5 and
+                     model.weights.h5 too, and matrix_cases.layouts() of the three
+                     files (dataset dtypes: float16, h5py's opaque bfloat16)
 train_<policy>/ holds a compiled model before and after 2 epochs of fit()
 and the losses of 3 (train_case).  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
 with its message.  round_x.npy holds random float32 values (ties, overflow,
@@ -21,7 +24,7 @@ subnormals among them), round_float16.npy and round_bfloat16.npy their casts
 (numpy / ml_dtypes) and back, for ckeras's rounding.
 
 Run from the repository root (needs build/ckeras for the class table):
-    python3 tests/oracle/mixed_cases.py
+    python3 tests/oracle/mixed_cases.py [--train-only | --plain-only]
 """
 import os
 import sys
@@ -61,7 +64,7 @@ class Refused(Exception):
         self.error, self.classes = error, classes
 
 
-def write_case(name, policy, build, table):
+def write_case(name, policy, build, table, layout=False):
     keras.backend.clear_session()
     keras.mixed_precision.set_global_policy(policy)
     seed = mc.zlib.crc32((policy + name).encode()) % 100000
@@ -88,8 +91,11 @@ def write_case(name, policy, build, table):
     model.save(os.path.join(out, "model.keras"))
     with open(os.path.join(out, "config.json"), "w") as f:
         f.write(model.to_json())
-    if name in H5_CASES:
+    if name in H5_CASES or layout:
         model.save(os.path.join(out, "model.h5"))
+    if layout:
+        model.save_weights(os.path.join(out, "model.weights.h5"))
+        oracle_util.write_json(os.path.join(out, "layout.json"), mc.layouts(out))
     for i, x in enumerate(xs):
         np.save(os.path.join(out, f"x{i}.npy"), x)
     for j, y in enumerate(ys):
@@ -149,8 +155,17 @@ def train_case(policy):
         keras.mixed_precision.set_global_policy("float32")
 
 
+def plain_cases(table):
+    for name, build in PLAIN.items():
+        write_case(name, "float32", build, table, layout=True)
+        yield f"float32__{name}"
+
+
 def main():
     os.makedirs(ROOT, exist_ok=True)
+    if "--plain-only" in sys.argv:  # the float16 / bfloat16 layer cases alone (CASES unchanged)
+        list(plain_cases(mc.class_table(sys.argv)))
+        return
     for policy in POLICIES:
         train_case(policy)
     if "--train-only" in sys.argv:
@@ -168,9 +183,7 @@ def main():
                 continue
             index.append(f"{policy}__{name}")
             print("case", policy, name, flush=True)
-    for name, build in PLAIN.items():
-        write_case(name, "float32", build, table)
-        index.append(f"float32__{name}")
+    index += plain_cases(table)
     oracle_util.write_json(os.path.join(ROOT, "refused.json"), refused)
     oracle_util.write_case_list(ROOT, index)
     for policy in POLICIES:
