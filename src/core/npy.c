@@ -269,6 +269,9 @@ static ck_status npz_array(zip_t *zf, const zip_stat_t *sb, const char *origin, 
     ck_status st = read_exact(f, pre, got) ? npy_preamble(pre, got, origin, &hstart, &hlen)
                                            : ck_fail(CK_ERR_FORMAT, "%s: truncated member", origin);
     if (!st && (uint64_t)(hstart + hlen) > sb->size) st = ck_fail(CK_ERR_FORMAT, "%s: truncated .npy header", origin);
+    /* the 12 bytes read ahead must lie within the header (a v1 header of under
+     * 2 bytes would end inside them) */
+    if (!st && hstart + hlen < got) st = ck_fail(CK_ERR_FORMAT, "%s: .npy header of %zu bytes is too short", origin, hlen);
     if (!st && !(head = ck_malloc(hstart + hlen))) st = CK_ERR_NOMEM;
     if (!st) {
         memcpy(head, pre, got);
