@@ -334,6 +334,19 @@ static ck_status track_model(interp *it, ck_model *m)
     return CK_OK;
 }
 
+/* A layer (or a model called as one) the library has freed: no longer ours. */
+static void forget(interp *it, const ck_layer *l)
+{
+    for (int i = 0; i < it->n_layers; i++)
+        if (it->layers[i] == l) it->layers[i] = NULL;
+    for (int i = 0; i < it->n_models; i++)
+        if (ck_model_as_layer(it->models[i]) == l) {
+            if (it->last_model == it->models[i]) it->last_model = NULL;
+            if (it->graph == it->models[i]) it->graph = NULL;
+            it->models[i] = NULL;
+        }
+}
+
 /* ---- modules ------------------------------------------------------------------------------- */
 static const char *const keras_modules[] = {
     "keras", "keras.layers", "keras.models", "keras.utils", "keras.optimizers", "keras.losses",
@@ -953,9 +966,11 @@ static value *call_on_tensors(interp *it, const py_node *at, value *callee, cons
         (!next_name(it, "input_layer") || !next_name(it, "functional")))
         return NULL;
     ck_layer *l = callee->kind == V_LAYER ? callee->layer : ck_model_as_layer(callee->model);
+    bool unowned = !l->owner;
     ck_ktensor *t = ck_call(g, l, ins, n);
     if (!t) {
         lib_fail(it, at, CK_ERR_SHAPE);
+        if (unowned) forget(it, l); /* a failed ck_call frees a layer that joined no model */
         return NULL;
     }
     int outs = t->node->n_outputs;
@@ -1648,9 +1663,9 @@ static void release(interp *it, ck_model *keep)
 {
     /* decide everything before freeing anything: freeing a model frees what it owns */
     for (int i = 0; i < it->n_layers; i++)
-        if (it->layers[i]->owner) it->layers[i] = NULL;
+        if (it->layers[i] && it->layers[i]->owner) it->layers[i] = NULL;
     for (int i = 0; i < it->n_models; i++)
-        if (it->models[i] == keep || it->models[i]->base.owner) it->models[i] = NULL;
+        if (it->models[i] && (it->models[i] == keep || it->models[i]->base.owner)) it->models[i] = NULL;
     for (int i = 0; i < it->n_layers; i++) ck_layer_free(it->layers[i]);
     for (int i = 0; i < it->n_models; i++) ck_model_free(it->models[i]);
     ck_free(it->models);
@@ -1670,7 +1685,7 @@ ck_status py_run(const char *origin, const py_node *module, bool show, int conso
     /* the model to hand out: the last one made that no other model holds */
     ck_model *keep = it.last_model && !it.last_model->base.owner ? it.last_model : NULL;
     for (int i = it.n_models - 1; !st && i >= 0 && !keep; i--)
-        if (!it.models[i]->base.owner && it.models[i] != it.graph) keep = it.models[i];
+        if (it.models[i] && !it.models[i]->base.owner && it.models[i] != it.graph) keep = it.models[i];
     if (!model || st) keep = NULL;
     if (output) *output = ck_buf_take(&it.out);
     else ck_buf_free(&it.out);
