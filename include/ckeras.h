@@ -126,7 +126,9 @@ CK_API const char *ck_layer_class_at(int index);
 /* keras.Sequential(name=name); NULL name = auto "sequential", "sequential_1"... */
 CK_API ck_model *ck_sequential(const char *name);
 /* model.add(layer): the model takes the layer, also when the call fails
- * (CK_ERR_STATE on a Functional, CK_ERR_CONFIG for a misplaced InputLayer). */
+ * (CK_ERR_STATE on a Functional, CK_ERR_CONFIG for a misplaced InputLayer): a
+ * layer no model took is freed then. A model added to itself or to a model
+ * inside it (CK_ERR_ARG) is the exception: it stays the caller's. */
 CK_API ck_status ck_sequential_add(ck_model *model, ck_layer *layer);
 
 /* ==== build: Functional ===================================================== */
@@ -137,7 +139,10 @@ CK_API ck_status ck_sequential_add(ck_model *model, ck_layer *layer);
 CK_API ck_model *ck_functional(const char *name);
 /* keras.Input(shape=..., batch_size=..., name=...) with Python-style kwargs. */
 CK_API ck_ktensor *ck_input(ck_model *graph, const char *kwargs);
-/* layer(inputs): one input, or a list for merge layers; the graph takes layer. */
+/* layer(inputs): one input, or a list for merge layers; the graph takes layer,
+ * and frees it if the call fails and no model holds it (unless it is a model
+ * holding the graph). A finished graph refuses calls (CK_ERR_STATE) without
+ * keeping that as its error: the model stays usable. */
 CK_API ck_ktensor *ck_call(ck_model *graph, ck_layer *layer, ck_ktensor *const *inputs, int n_inputs);
 CK_API ck_ktensor *ck_call1(ck_model *graph, ck_layer *layer, ck_ktensor *input);
 /* For layers with several outputs: output i of the node that made t. */

@@ -292,6 +292,41 @@ static void test_errors(void)
     ck_model_free(m);
 }
 
+/* A model placed inside itself, or called on its own graph: refused, and the
+ * refused model is not freed behind the caller's back (ASan checks the frees). */
+static void test_model_in_itself(void)
+{
+    ck_model *inner = ck_sequential("inner");
+    ck_sequential_add(inner, ck_dense(4, "input_shape=(3,)"));
+    ck_model *outer = ck_sequential("outer");
+    CHECK_OK(ck_sequential_add(outer, ck_model_as_layer(inner)));
+    CHECK(ck_sequential_add(inner, ck_model_as_layer(outer)) == CK_ERR_ARG && strstr(ck_errmsg(), "itself"), "%s",
+          ck_errmsg());
+    CHECK(ck_sequential_add(outer, ck_model_as_layer(outer)) == CK_ERR_ARG, "outer into outer: %s", ck_errmsg());
+    CHECK_OK(ck_model_build(outer));
+    ck_model_free(outer);
+
+    ck_model *g = ck_functional(NULL);
+    ck_ktensor *x = ck_input(g, "shape=(3,)");
+    ck_ktensor *y = ck_call1(g, ck_dense(2, NULL), x);
+    CHECK_OK(ck_functional_finish(g, &x, 1, &y, 1));
+    CHECK(ck_call1(g, ck_model_as_layer(g), x) == NULL && strstr(ck_errmsg(), "finished"), "%s", ck_errmsg());
+    /* g keeps the first error of its chain; its finished graph still predicts */
+    float in[3] = {1, 2, 3}, out[2];
+    CHECK_OK(ck_model_predict1(g, in, 1, out));
+    ck_model_free(g);
+
+    /* a Sequential nested in a graph, then the graph into the Sequential */
+    ck_model *seq = ck_sequential("seq");
+    ck_sequential_add(seq, ck_dense(3, "input_shape=(3,)"));
+    g = ck_functional(NULL);
+    x = ck_input(g, "shape=(3,)");
+    y = ck_call1(g, ck_model_as_layer(seq), x);
+    CHECK_OK(ck_functional_finish(g, &x, 1, &y, 1));
+    CHECK(ck_sequential_add(seq, ck_model_as_layer(g)) == CK_ERR_ARG && strstr(ck_errmsg(), "itself"), "%s", ck_errmsg());
+    ck_model_free(g);
+}
+
 static ck_model *seeded_mlp(uint64_t seed)
 {
     ck_model *m = ck_sequential(NULL);
@@ -344,5 +379,6 @@ int main(void)
     test_hidden_functional_name();
     test_optimizer_states();
     test_errors();
+    test_model_in_itself();
     return test_report("test_core_api");
 }

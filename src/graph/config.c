@@ -481,7 +481,9 @@ static ck_status set_field(const ck_field *f, void *cfg, json_t *v)
     if (json_is_null(v) && f->type != CK_FT_JSON) return set_null(f, p);
     switch (f->type) {
     case CK_FT_INT:
-        if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)))
+        /* Keras writes 2.0 for some integers; 2^63 is exact in a double and
+         * anything at or beyond it cannot be converted (undefined in C). */
+        if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) && fabs(json_real_value(v)) < 0x1p63)
             *(int64_t *)p = (int64_t)json_real_value(v);
         else if (json_is_integer(v)) *(int64_t *)p = json_integer_value(v);
         else return ck_fail(CK_ERR_CONFIG, "expected an integer");

@@ -437,6 +437,10 @@ static inline void ck_model_weights_changed(ck_model *m) { m->weights_gen++; }
 void ck_model_lock(ck_model *m);
 void ck_model_unlock(ck_model *m);
 
+/* ck_call and ck_sequential_add for callers that keep every layer they made
+ * until the end (the Python reader): a layer that could not be placed is not freed. */
+ck_ktensor *ck_graph_call(ck_model *m, ck_layer *l, ck_ktensor *const *inputs, int n_in);
+ck_status ck_graph_sequential_add(ck_model *m, ck_layer *l);
 /* Adds a ready InputLayer to a functional graph (readers of saved configs). */
 ck_status ck_graph_add_input(ck_model *m, ck_layer *input_layer, ck_node **node);
 /* Frees a layer's inbound nodes (a Sequential rebuilds its chain). */

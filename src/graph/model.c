@@ -55,10 +55,28 @@ const char *ck_model_name(const ck_model *m) { return m->base.name; }
 bool ck_model_built(const ck_model *m) { return m->base.built; }
 void ck_model_set_seed(ck_model *m, uint64_t seed) { m->seed = seed; }
 
+/* True if l is m or holds m at any depth: m going into l would make a cycle, and
+ * freeing l would free m. */
+static bool holds(const ck_layer *l, const ck_model *m)
+{
+    for (const ck_layer *x = m ? &m->base : NULL; x; x = x->owner ? &x->owner->base : NULL)
+        if (x == l) return true;
+    return false;
+}
+
+/* What the public calls do with a layer they could not place: it is freed unless
+ * a model already holds it, or it holds the model the caller still uses. */
+static void free_unplaced(ck_model *m, ck_layer *l)
+{
+    if (l && !l->owner && !holds(l, m)) ck_layer_free(l);
+}
+
 static ck_status own(ck_model *m, ck_layer *l)
 {
     for (int i = 0; i < m->n_owned; i++)
         if (m->owned[i] == l) return CK_OK;
+    if (holds(l, m))
+        return ck_fail(CK_ERR_ARG, "cannot add model '%s' to itself or to a model inside it", l->name);
     if (l->owner && l->owner != m)
         return ck_fail(CK_ERR_STATE, "%s '%s' already belongs to model '%s'", l->cls->class_name,
                        l->name, l->owner->base.name);
@@ -167,11 +185,19 @@ static ck_status input_layer_from_kwargs(const char *kwargs, ck_layer **out)
     return CK_OK;
 }
 
+/* A finished graph takes no more calls; the refusal is not recorded as the
+ * graph's error, so the model stays usable. */
+static bool refuse_finished(const ck_model *m)
+{
+    if (m->finished) ck_fail(CK_ERR_STATE, "model '%s' is already finished", m->base.name);
+    return m->finished;
+}
+
 ck_ktensor *ck_input(ck_model *m, const char *kwargs)
 {
     if (!m) return NULL;
     if (m->error) return NULL;
-    if (m->finished) return record_error(m, ck_fail(CK_ERR_STATE, "model '%s' is already finished", m->base.name));
+    if (refuse_finished(m)) return NULL;
     ck_layer *l = NULL;
     ck_status st = input_layer_from_kwargs(kwargs, &l);
     if (st) return record_error(m, st);
@@ -190,25 +216,26 @@ ck_status ck_graph_add_input(ck_model *m, ck_layer *input_layer, ck_node **node)
     return st;
 }
 
-ck_ktensor *ck_call(ck_model *m, ck_layer *l, ck_ktensor *const *inputs, int n_in)
+ck_ktensor *ck_graph_call(ck_model *m, ck_layer *l, ck_ktensor *const *inputs, int n_in)
 {
-    if (!m) {
-        ck_layer_free(l);
-        return NULL;
-    }
+    if (!m) return NULL;
+    /* a finished model's own error state is not the caller's chain: it stays usable */
+    if (refuse_finished(m)) return NULL;
     if (!l) return record_error(m, m->error ? m->error : CK_ERR_ARG);
     ck_status st = CK_OK;
     if (m->error) st = m->error;
-    else if (m->finished) st = ck_fail(CK_ERR_STATE, "model '%s' is already finished", m->base.name);
     for (int i = 0; !st && i < n_in; i++)
         if (!inputs[i]) st = ck_fail(CK_ERR_ARG, "%s '%s': input %d is NULL", l->cls->class_name, l->name, i);
     ck_node *node = NULL;
     if (!st) st = call_layer(m, l, inputs, n_in, &node);
-    if (st) {
-        if (!l->owner) ck_layer_free(l);
-        return record_error(m, st);
-    }
-    return &node->outputs[0];
+    return st ? record_error(m, st) : &node->outputs[0];
+}
+
+ck_ktensor *ck_call(ck_model *m, ck_layer *l, ck_ktensor *const *inputs, int n_in)
+{
+    ck_ktensor *t = ck_graph_call(m, l, inputs, n_in);
+    if (!t) free_unplaced(m, l);
+    return t;
 }
 
 ck_ktensor *ck_call1(ck_model *m, ck_layer *l, ck_ktensor *x) { return ck_call(m, l, &x, 1); }
@@ -720,23 +747,13 @@ ck_status ck_functional_finish(ck_model *m, ck_ktensor *const *inputs, int n_in,
 }
 
 /* ---- Sequential -------------------------------------------------------------------------- */
-ck_status ck_sequential_add(ck_model *m, ck_layer *l)
+ck_status ck_graph_sequential_add(ck_model *m, ck_layer *l)
 {
-    if (!m) {
-        ck_layer_free(l);
-        return ck_fail(CK_ERR_ARG, "ck_sequential_add: model is NULL");
-    }
+    if (!m) return ck_fail(CK_ERR_ARG, "ck_sequential_add: model is NULL");
     if (!l) return m->error ? m->error : ck_fail(CK_ERR_ARG, "ck_sequential_add: layer is NULL (%s)", ck_errmsg());
-    if (m->kind != CK_SEQUENTIAL) {
-        ck_layer_free(l);
-        return ck_fail(CK_ERR_STATE, "model '%s' is not Sequential", m->base.name);
-    }
-    if (l == &m->base) return ck_fail(CK_ERR_ARG, "cannot add model '%s' to itself", m->base.name);
+    if (m->kind != CK_SEQUENTIAL) return ck_fail(CK_ERR_STATE, "model '%s' is not Sequential", m->base.name);
     ck_status st = own(m, l);
-    if (st) {
-        if (!l->owner) ck_layer_free(l);
-        return st;
-    }
+    if (st) return st;
     if (ck_layer_is_input(l)) {
         if (m->input_layer || m->n_layers)
             return ck_fail(CK_ERR_CONFIG, "Sequential '%s': an InputLayer may only come first", m->base.name);
@@ -750,6 +767,13 @@ ck_status ck_sequential_add(ck_model *m, ck_layer *l)
     m->base.built = false;
     /* Keras names a layer when it is made; an unbuilt model's summary shows them. */
     return assign_names(m);
+}
+
+ck_status ck_sequential_add(ck_model *m, ck_layer *l)
+{
+    ck_status st = ck_graph_sequential_add(m, l);
+    if (st) free_unplaced(m, l);
+    return st;
 }
 
 static ck_status sequential_input(ck_model *m, const ck_shape *given, ck_layer **input)

@@ -334,19 +334,6 @@ static ck_status track_model(interp *it, ck_model *m)
     return CK_OK;
 }
 
-/* A layer (or a model called as one) the library has freed: no longer ours. */
-static void forget(interp *it, const ck_layer *l)
-{
-    for (int i = 0; i < it->n_layers; i++)
-        if (it->layers[i] == l) it->layers[i] = NULL;
-    for (int i = 0; i < it->n_models; i++)
-        if (ck_model_as_layer(it->models[i]) == l) {
-            if (it->last_model == it->models[i]) it->last_model = NULL;
-            if (it->graph == it->models[i]) it->graph = NULL;
-            it->models[i] = NULL;
-        }
-}
-
 /* ---- modules ------------------------------------------------------------------------------- */
 static const char *const keras_modules[] = {
     "keras", "keras.layers", "keras.models", "keras.utils", "keras.optimizers", "keras.losses",
@@ -966,11 +953,9 @@ static value *call_on_tensors(interp *it, const py_node *at, value *callee, cons
         (!next_name(it, "input_layer") || !next_name(it, "functional")))
         return NULL;
     ck_layer *l = callee->kind == V_LAYER ? callee->layer : ck_model_as_layer(callee->model);
-    bool unowned = !l->owner;
-    ck_ktensor *t = ck_call(g, l, ins, n);
+    ck_ktensor *t = ck_graph_call(g, l, ins, n); /* on failure l stays ours, freed at the end */
     if (!t) {
         lib_fail(it, at, CK_ERR_SHAPE);
-        if (unowned) forget(it, l); /* a failed ck_call frees a layer that joined no model */
         return NULL;
     }
     int outs = t->node->n_outputs;
@@ -1035,7 +1020,7 @@ static ck_status sequential_add(interp *it, const py_node *at, ck_model *m, valu
         snprintf(what, sizeof what, "adding a %s to a Sequential", type_name(item));
         return unsupported(it, at, what);
     }
-    ck_status st = ck_sequential_add(m, l);
+    ck_status st = ck_graph_sequential_add(m, l); /* on failure l stays ours */
     if (st) return lib_fail(it, at, st);
     /* _maybe_rebuild: the layer list counts the InputLayer Keras made */
     int count = m->n_layers + (m->input_layer || (m->n_layers && m->layers[0]->has_input_shape) ? 1 : 0);
@@ -1253,7 +1238,8 @@ static value *builtin(interp *it, const py_node *at, const char *name, const arg
         return r;
     } else if (!strcmp(name, "int")) {
         if (x->kind == V_INT || x->kind == V_BOOL) return int_value(it, as_int(x));
-        if (x->kind == V_FLOAT && isfinite(x->f)) return int_value(it, (int64_t)x->f);
+        /* 2^63 is exact in a double; converting anything at or beyond it is undefined. */
+        if (x->kind == V_FLOAT && fabs(x->f) < 0x1p63) return int_value(it, (int64_t)x->f);
     } else if (!strcmp(name, "float")) {
         if (is_number(x)) return float_value(it, as_double(x));
     } else if (!strcmp(name, "list") || !strcmp(name, "tuple")) {
