@@ -1240,6 +1240,12 @@ static value *builtin(interp *it, const py_node *at, const char *name, const arg
         if (x->kind == V_INT || x->kind == V_BOOL) return int_value(it, as_int(x));
         /* 2^63 is exact in a double; converting anything at or beyond it is undefined. */
         if (x->kind == V_FLOAT && fabs(x->f) < 0x1p63) return int_value(it, (int64_t)x->f);
+        if (x->kind == V_FLOAT) {
+            if (isnan(x->f)) fail_at(it, at, CK_ERR_ARG, "ValueError: cannot convert float NaN to integer");
+            else if (isinf(x->f)) fail_at(it, at, CK_ERR_ARG, "OverflowError: cannot convert float infinity to integer");
+            else fail_at(it, at, CK_ERR_UNSUPPORTED, "int(%g): integers beyond 64 bits are not supported", x->f);
+            return NULL;
+        }
     } else if (!strcmp(name, "float")) {
         if (is_number(x)) return float_value(it, as_double(x));
     } else if (!strcmp(name, "list") || !strcmp(name, "tuple")) {
