@@ -489,17 +489,32 @@ static value *arith(interp *it, const py_node *at, int op, value *a, value *b)
             fail_at(it, at, CK_ERR_ARG, "ZeroDivisionError: integer division or modulo by zero");
             return NULL;
         }
+        bool over = false;
         switch (op) {
-        case '+': r = x + y; break;
-        case '-': r = x - y; break;
-        case '*': r = x * y; break;
-        case 'f': r = x / y - ((x % y != 0) && ((x < 0) != (y < 0))); break;
-        case '%': r = x % y; if (r && ((r < 0) != (y < 0))) r += y; break;
+        case '+': over = __builtin_add_overflow(x, y, &r); break;
+        case '-': over = __builtin_sub_overflow(x, y, &r); break;
+        case '*': over = __builtin_mul_overflow(x, y, &r); break;
+        case 'f':
+            if ((over = x == INT64_MIN && y == -1)) break;
+            r = x / y - ((x % y != 0) && ((x < 0) != (y < 0)));
+            break;
+        case '%':
+            if (y == -1) break; /* r = 0; x % -1 overflows in C for INT64_MIN */
+            r = x % y;
+            if (r && ((r < 0) != (y < 0))) r += y;
+            break;
         case 'p':
             if (y < 0) return float_value(it, pow((double)x, (double)y));
-            r = 1;
-            for (int64_t k = 0; k < y; k++) r *= x;
+            r = 1; /* by squaring: a huge exponent of 0, 1 or -1 ends in 63 steps */
+            for (int64_t base = x, e = y; e && !over; e >>= 1) {
+                if (e & 1) over = __builtin_mul_overflow(r, base, &r);
+                if (e > 1 && !over) over = __builtin_mul_overflow(base, base, &base);
+            }
             break;
+        }
+        if (over) {
+            fail_at(it, at, CK_ERR_UNSUPPORTED, "integers beyond 64 bits are not supported");
+            return NULL;
         }
         return int_value(it, r);
     }
@@ -1527,7 +1542,8 @@ static value *eval(interp *it, const py_node *n)
         if (!(a = eval(it, n->a))) return NULL;
         if (!is_number(a)) return unsupported(it, n, "unary minus on anything but a number"), NULL;
         if (n->op == '+') return a->kind == V_BOOL ? int_value(it, a->b) : a;
-        return a->kind == V_FLOAT ? float_value(it, -a->f) : int_value(it, -as_int(a));
+        if (a->kind == V_FLOAT) return float_value(it, -a->f);
+        return (b = int_value(it, 0)) ? arith(it, n, '-', b, a) : NULL; /* 0 - a checks -(-2**63) */
     case PY_BINARY: return (a = eval(it, n->a)) && (b = eval(it, n->b)) ? arith(it, n, n->op, a, b) : NULL;
     case PY_COMPARE: return (a = eval(it, n->a)) && (b = eval(it, n->b)) ? compare(it, n, a, b) : NULL;
     case PY_AND: case PY_OR:
