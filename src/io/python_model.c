@@ -73,8 +73,13 @@ typedef struct interp {
     ck_model **models;   /* every model and graph made                          */
     int n_models, cap_models;
     ck_model *last_model;
+    int64_t loop_steps;  /* for-loop bodies run so far, against MAX_LOOP_STEPS  */
     ck_status error;
 } interp;
+
+/* A model script's loops build layers, not data: a script past this many loop
+ * steps in all (nested loops multiply) is refused rather than left to run. */
+#define MAX_LOOP_STEPS 1000000
 
 /* ---- errors --------------------------------------------------------------------- */
 static ck_status fail_at(interp *it, const py_node *at, ck_status st, const char *fmt, ...) CK_PRINTF(4, 5);
@@ -105,7 +110,7 @@ static ck_status lib_fail(interp *it, const py_node *at, ck_status st)
 static value *new_value(interp *it, vkind kind)
 {
     value *v = py_alloc(&it->arena, sizeof *v);
-    if (!v) it->error = ck_fail(CK_ERR_NOMEM, "out of memory");
+    if (!v) it->error = CK_ERR_NOMEM;
     else v->kind = kind;
     return v;
 }
@@ -124,6 +129,7 @@ static char *arena_str(interp *it, const char *s)
     size_t n = strlen(s);
     char *d = py_alloc(&it->arena, n + 1);
     if (d) memcpy(d, s, n);
+    else it->error = CK_ERR_NOMEM;
     return d;
 }
 
@@ -1228,13 +1234,18 @@ static value *builtin(interp *it, const py_node *at, const char *name, const arg
             fail_at(it, at, CK_ERR_ARG, "range() takes 1 to 3 integers, and a step that is not 0");
             return NULL;
         }
-        if ((hi - lo) / step > 1000000) {
-            unsupported(it, at, "loops of more than a million steps");
+        /* len(range) = ceil((hi - lo) / step), computed without overflowing */
+        int64_t span, steps = 0;
+        if (__builtin_sub_overflow(hi, lo, &span)) span = step > 0 ? INT64_MAX : INT64_MIN;
+        if ((step > 0 && span > 0) || (step < 0 && span < 0))
+            steps = span / step + (span % step != 0);
+        if (steps > MAX_LOOP_STEPS) {
+            unsupported(it, at, "ranges of more than a million steps");
             return NULL;
         }
         value *list = new_value(it, V_LIST);
-        for (int64_t i = lo; list && (step > 0 ? i < hi : i > hi); i += step)
-            if (append(it, list, int_value(it, i))) return NULL;
+        for (int64_t k = 0; list && k < steps; k++)
+            if (append(it, list, int_value(it, lo + k * step))) return NULL;
         return list;
     }
     if (a->n_pos != 1) {
@@ -1651,8 +1662,11 @@ static ck_status exec_stmt(interp *it, const py_node *s)
         if (!seq) return it->error;
         if (seq->kind != V_LIST && seq->kind != V_TUPLE)
             return unsupported(it, s->a, "for loops over anything but range(), a list or a tuple");
-        for (int i = 0; i < seq->n; i++)
+        for (int i = 0; i < seq->n; i++) {
+            if (++it->loop_steps > MAX_LOOP_STEPS)
+                return unsupported(it, s, "loops of more than a million steps in all");
             if (bind(it, s->str, seq->items[i]) || exec_block(it, s->items, s->n)) return it->error;
+        }
         return CK_OK;
     }
     default: return unsupported(it, s, "this statement");
@@ -1662,7 +1676,15 @@ static ck_status exec_stmt(interp *it, const py_node *s)
 static ck_status exec_block(interp *it, py_node *const *stmts, int n)
 {
     for (int i = 0; i < n; i++)
-        if (exec_stmt(it, stmts[i])) return it->error;
+        if (exec_stmt(it, stmts[i])) {
+            /* memory runs out where no node is at hand: name the statement */
+            if (it->error == CK_ERR_NOMEM && strncmp(ck_errmsg(), it->origin, strlen(it->origin))) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "%s", ck_errmsg());
+                fail_at(it, stmts[i], CK_ERR_NOMEM, "%s", msg);
+            }
+            return it->error;
+        }
     return CK_OK;
 }
 

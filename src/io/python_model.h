@@ -49,8 +49,14 @@ struct py_node {
 typedef struct py_arena {
     void **blocks;
     int n, cap;
+    size_t bytes; /* allocated so far, against PY_ARENA_MAX */
 } py_arena;
 
+/* A model script's values (names, shapes, layer lists) are small; a script that
+ * builds more (a string doubled in a loop) is refused at this size. */
+#define PY_ARENA_MAX ((size_t)256 << 20)
+
+/* Zeroed memory that lives until py_arena_free; NULL with the error set. */
 void *py_alloc(py_arena *a, size_t bytes);
 void py_arena_free(py_arena *a);
 

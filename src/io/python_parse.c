@@ -12,9 +12,18 @@
 
 void *py_alloc(py_arena *a, size_t bytes)
 {
-    if (ck_grow((void **)&a->blocks, &a->cap, a->n + 1, sizeof *a->blocks)) return NULL;
-    void *p = ck_calloc(1, bytes ? bytes : 1);
-    if (p) a->blocks[a->n++] = p;
+    if (bytes > PY_ARENA_MAX - a->bytes) {
+        ck_fail(CK_ERR_NOMEM, "the script's values take more than %zu MiB", PY_ARENA_MAX >> 20);
+        return NULL;
+    }
+    void *p = NULL;
+    if (!ck_grow((void **)&a->blocks, &a->cap, a->n + 1, sizeof *a->blocks)) p = ck_calloc(1, bytes ? bytes : 1);
+    if (!p) {
+        ck_fail(CK_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    a->blocks[a->n++] = p;
+    a->bytes += bytes;
     return p;
 }
 
