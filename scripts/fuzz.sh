@@ -10,6 +10,11 @@
 # tests/fuzz/corpus/<t>/ (make test replays them) once fixed. Exit status:
 # non-zero if any target found one.
 #
+# FUZZ_SEED (default 1) seeds libFuzzer's mutations, so a run is repeatable: a
+# 60 s run on a faster machine (CI) replays a prefix of what a longer run with
+# the same seed here went through. FUZZ_SEED=0 draws a fresh seed each run, for
+# campaigns that look for new inputs rather than repeat the known ones.
+#
 # --h5-in-process: the targets that read HDF5 (keras, h5, weights_h5) read it
 # in the fuzzing process, without src/io/h5_guard.c's child per open, which
 # holds them to tens of inputs a second. libhdf5's own crashes and stalls on
@@ -26,6 +31,7 @@ if [ "${1:-}" = --h5-in-process ]; then
     shift
 fi
 secs=${1:-60}
+seed_flag=-seed=${FUZZ_SEED:-1}
 shift || true
 targets=${*:-config keras h5 weights_h5 tfjs npy npz csv idx kwargs python}
 out=build-fuzz
@@ -78,7 +84,7 @@ in_process_run() {
     done
     echo "  seeds libhdf5 reads in process: $(ls "$out/$t/in_process_corpus" | wc -l) of $(ls "$out/$t/corpus" | wc -l)"
     log=$PWD/$out/$t/in_process.log
-    (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp ./fuzz_${t}_in_process -fork=1 -ignore_crashes=1 \
+    (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp ./fuzz_${t}_in_process $seed_flag -fork=1 -ignore_crashes=1 \
         -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix=in_process/ in_process_corpus >"$log" 2>&1) || true
     # fork mode's progress lines: "#EXECS: cov: ... exec/s: N ... time: Ss"
@@ -117,7 +123,7 @@ for t in $targets; do
     # takes over 10 s is a failure; the 2 s bound is checked on the release build
     # (tests/cli/cases/hostile.sh), since under ASan on a loaded machine the
     # several HDF5 child processes per input alone can take seconds.
-    (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp ./fuzz_$t -max_total_time="$secs" -max_len=65536 \
+    (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp ./fuzz_$t $seed_flag -max_total_time="$secs" -max_len=65536 \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus 2>&1 |
         grep -E 'stat::number_of_executed_units|^(==[0-9]+==ERROR|SUMMARY)|Test unit written|Done [0-9]+ runs' |
         sed "s/^/  /") || status=1
