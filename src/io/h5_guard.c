@@ -111,11 +111,13 @@ static void visit_dataset(hid_t root, const char *name)
 static herr_t visit_object(hid_t root, const char *name, const H5O_info_t *info, void *data)
 {
     (void)data;
+    /* An object or attribute list libhdf5 cannot go through ends the walk (and
+     * the file is refused): what it skipped might be what the readers reach. */
     hid_t obj = H5Oopen(root, name, H5P_DEFAULT);
-    if (obj >= 0) {
-        H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, visit_attr, NULL);
-        H5Oclose(obj);
-    }
+    if (obj < 0) return -1;
+    herr_t listed = H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, visit_attr, NULL);
+    H5Oclose(obj);
+    if (listed < 0) return -1;
     if (info->type == H5O_TYPE_DATASET) visit_dataset(root, name);
     /* Links the readers may test by name (H5Lexists) resolve through these. */
     if (info->type == H5O_TYPE_GROUP) {
