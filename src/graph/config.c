@@ -84,8 +84,9 @@ static ck_status parse_dict(lexer *x, json_t **out, int depth)
         json_t *k = NULL, *v = NULL;
         ck_status st = parse_value(x, &k, depth + 1);
         if (!st && !json_is_string(k)) st = lex_error(x, "dict keys must be strings");
-        skip_space(x);
-        if (!st && x->s[x->i++] != ':') st = lex_error(x, "expected ':'");
+        if (!st) skip_space(x); /* after an error x->i may be at the end of the text */
+        if (!st && x->s[x->i] != ':') st = lex_error(x, "expected ':'");
+        if (!st) x->i++;
         if (!st) st = parse_value(x, &v, depth + 1);
         if (st) {
             json_decref(k);
@@ -163,10 +164,11 @@ ck_status ck_kwargs_parse(const char *kwargs, json_t **out)
         char key[CK_STR_MAX];
         snprintf(key, sizeof key, "%.*s", (int)(x.i - start), x.s + start);
         skip_space(&x);
-        if (x.s[x.i++] != '=') {
+        if (x.s[x.i] != '=') {
             json_decref(obj);
             return lex_error(&x, "expected '='");
         }
+        x.i++;
         json_t *v;
         ck_status st = parse_value(&x, &v, 0);
         if (st) {
