@@ -217,7 +217,11 @@ ck_status ck_keras3_weights_read(ck_model *m, hid_t file, const char *origin)
 }
 
 /* Keras saves a variable in its own dtype: a float16 / bfloat16 layer's float
- * variables as float16 / bfloat16 datasets (counters keep their integer type). */
+ * variables as float16 / bfloat16 datasets (counters keep their integer type).
+ * A float64 layer's are float32 datasets: Keras stores backend.convert_to_numpy
+ * of each value (H5IOStore.__setitem__, keras/src/saving/saving_lib.py;
+ * save_weights_to_hdf5_group, keras/src/legacy/saving/legacy_h5_format.py),
+ * and under JAX's default (x64 disabled) a float64 variable holds float32. */
 static ck_half dataset_half(const ck_layer *owner, const ck_weight *w)
 {
     return w->dtype == CK_FLOAT32 ? ck_layer_variable_half(owner) : CK_HALF_NONE;
