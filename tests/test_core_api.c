@@ -247,6 +247,29 @@ static void test_optimizer_states(void)
     ck_model_free(m);
 }
 
+/* LeakyReLU's Keras 2 keyword alpha (tf.keras 2.x and TF.js configs): Keras 3
+ * takes it for negative_slope, over negative_slope when both are given. */
+static float leaky_slope(const char *kwargs)
+{
+    ck_model *m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_layer_new("InputLayer", "shape=(1,)"));
+    ck_layer *l = ck_layer_new("LeakyReLU", kwargs);
+    CHECK(l != NULL, "LeakyReLU(%s): %s", kwargs, ck_errmsg());
+    float in = -1.0f, out = 0.0f;
+    if (l) ck_sequential_add(m, l);
+    CHECK(l && ck_model_predict1(m, &in, 1, &out) == CK_OK, "LeakyReLU(%s): %s", kwargs, ck_errmsg());
+    ck_model_free(m);
+    return -out;
+}
+
+static void test_keras2_keyword(void)
+{
+    float a = leaky_slope("alpha=0.2"), both = leaky_slope("negative_slope=0.5, alpha=0.2");
+    float slope = leaky_slope("negative_slope=0.5");
+    CHECK(a == 0.2f && both == 0.2f && slope == 0.5f, "slopes %g, %g, %g; expected 0.2, 0.2, 0.5", a, both, slope);
+    CHECK(ck_layer_new("ReLU", "alpha=0.2") == NULL && strstr(ck_errmsg(), "alpha"), "ReLU(alpha): %s", ck_errmsg());
+}
+
 static void test_errors(void)
 {
     CHECK(ck_layer_new("NoSuchLayer", NULL) == NULL && strstr(ck_errmsg(), "NoSuchLayer"), "%s", ck_errmsg());
@@ -379,6 +402,7 @@ int main(void)
     test_hidden_functional_name();
     test_optimizer_states();
     test_errors();
+    test_keras2_keyword();
     test_model_in_itself();
     return test_report("test_core_api");
 }

@@ -633,8 +633,9 @@ ck_status ck_config_apply(ck_layer *l, json_t *obj, bool strict)
     if (name && (st = apply_common(l, "name", name, &handled))) return st;
     const char *key;
     json_t *v;
+    const char *old_name = l->cls->keras.keras2_name;
     json_object_foreach(obj, key, v) {
-        if (!strcmp(key, "name")) continue;
+        if (!strcmp(key, "name") || (old_name && !strcmp(key, old_name))) continue;
         if ((st = apply_common(l, key, v, &handled))) return st;
         if (handled) continue;
         const ck_field *f = find_field(l->cls, key);
@@ -645,6 +646,9 @@ ck_status ck_config_apply(ck_layer *l, json_t *obj, bool strict)
                            l->cls->class_name, l->name, key);
         }
     }
+    json_t *old_value = old_name ? json_object_get(obj, old_name) : NULL;
+    const ck_field *renamed = old_value ? find_field(l->cls, l->cls->keras.keras2_field) : NULL;
+    if (renamed && (st = apply_field(l, renamed, old_value))) return st;
     for (int i = 0; i < l->cls->n_fields; i++) {
         const ck_field *f = &l->cls->fields[i];
         if (!f->def && !json_object_get(obj, f->name) && (f->flags & CK_FF_REQUIRED))

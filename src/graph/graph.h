@@ -153,6 +153,10 @@ typedef struct ck_keras_format {
      * return_attention_scores); a loaded node that sets it true sets the
      * layer's optional_outputs before the layer is built. */
     const char *optional_outputs_kwarg;
+    /* A keyword Keras 3's __init__ still takes under its Keras 2 name and maps to
+     * a field (LeakyReLU's alpha, negative_slope now); NULL: none. It wins over the
+     * field's own key, as Keras pops it after. */
+    const char *keras2_name, *keras2_field;
 } ck_keras_format;
 
 /* What a class is: its name, config, arity and build, the hooks that run it

@@ -222,6 +222,11 @@ static json_t *node_refs(json_t *node)
         flatten_refs(json_object_get(json_object_get(node, "kwargs"), "initial_state"), flat);
     } else {
         flatten_refs(node, flat);
+        /* tf.keras 2.x writes MultiHeadAttention(query, value, key) as the query
+         * with value and key among the call's keyword arguments */
+        json_t *kw = json_array_get(json_array_get(node, 0), 3);
+        flatten_refs(json_object_get(kw, "value"), flat);
+        flatten_refs(json_object_get(kw, "key"), flat);
     }
     return flat;
 }

@@ -105,7 +105,8 @@ static bool is_cell_name(const char *entry, const char *layer, const char *weigh
  * (keras/layers/rnn/bidirectional.py renames the copies so, and builds each under
  * its name scope; Keras 3 configs name them forward_x already, so tf.keras and TF.js
  * make forward_forward_x of them), nothing for the layer a TimeDistributed wraps
- * (built in the wrapper's scope); DepthwiseConv's kernel is "depthwise_kernel". */
+ * (built in the wrapper's scope), nothing for ConvLSTM's cell; DepthwiseConv's
+ * kernel is "depthwise_kernel". */
 static void keras2_weight_name(const ck_layer *l, int k, const char *scope, char *out, size_t cap)
 {
     int first = 0;
@@ -124,6 +125,8 @@ static void keras2_weight_name(const ck_layer *l, int k, const char *scope, char
     }
     const char *name = l->weights[k].name;
     bool depthwise = !strncmp(l->cls->class_name, "DepthwiseConv", 13) && !strcmp(name, "kernel");
+    /* base_conv_rnn.py builds ConvLSTM's cell outside the cell's name scope */
+    if (!strncmp(l->cls->class_name, "ConvLSTM", 8) && !strncmp(name, "conv_lstm_cell/", 15)) name += 15;
     snprintf(out, cap, "%s/%s", scope, depthwise ? "depthwise_kernel" : name);
 }
 

@@ -65,15 +65,33 @@ static void append_refs(json_t *out, json_t *v, json_t *layers, json_t *kwargs)
  * each input tensor with the call's other keyword arguments, and an RNN's
  * initial_state tensors as inputs after the sequence, as tf.keras 2.15 writes them
  * (keras/src/layers/rnn/base_rnn.py __call__ folds initial_state into the inputs). */
-static json_t *node_refs(json_t *node, json_t *layers)
+/* tf.keras 2.x's layer.call(inputs, ...) records only the first argument as the
+ * node's inputs; the other tensors it was called with stay keyword arguments, as
+ * [name, node, tensor]: MultiHeadAttention.call(query, value, key=None, ...)
+ * (tf-keras 2.15 layers/attention/multi_head_attention.py). */
+static void positional_kwargs(const char *cls, json_t *args, json_t *kwargs, json_t *layers)
 {
-    json_t *args = json_object_get(node, "args"), *out = json_array();
+    static const char *const mha[] = {"value", "key"};
+    if (!cls || strcmp(cls, "MultiHeadAttention")) return;
+    for (size_t i = 1; i < json_array_size(args) && i <= 2; i++) {
+        json_t *t = json_array_get(args, i);
+        json_t *ref = is_tensor(t) ? keras2_ref(json_object_get(json_object_get(t, "config"), "keras_history"), layers) : NULL;
+        if (ref) json_object_set_new(kwargs, mha[i - 1], ref);
+    }
+    while (json_array_size(args) > 1) json_array_remove(args, 1);
+}
+
+static json_t *node_refs(const char *cls, json_t *node, json_t *layers)
+{
+    json_t *args = json_copy(json_object_get(node, "args")), *out = json_array();
     json_t *kwargs = json_is_object(json_object_get(node, "kwargs")) ? json_copy(json_object_get(node, "kwargs")) : json_object();
     json_t *states = json_incref(json_object_get(kwargs, "initial_state"));
     json_object_del(kwargs, "initial_state");
+    positional_kwargs(cls, args, kwargs, layers);
     size_t i;
     json_t *a;
     json_array_foreach(args, i, a) append_refs(out, a, layers, kwargs);
+    json_decref(args);
     if (states) append_refs(out, states, layers, kwargs);
     json_decref(states);
     json_decref(kwargs);
@@ -87,7 +105,8 @@ static void downgrade_inbound(json_t *layer, json_t *layers)
     json_t *out = json_array();
     size_t i;
     json_t *n;
-    json_array_foreach(nodes, i, n) json_array_append_new(out, json_is_object(n) ? node_refs(n, layers) : json_incref(n));
+    const char *cls = json_string_value(json_object_get(layer, "class_name"));
+    json_array_foreach(nodes, i, n) json_array_append_new(out, json_is_object(n) ? node_refs(cls, n, layers) : json_incref(n));
     json_object_set_new(layer, "inbound_nodes", out);
 }
 
@@ -150,6 +169,7 @@ static const keras2_edit keras2_edits[] = {
     {"SeparableConv1D", "kernel_regularizer", "null"}, {"SeparableConv2D", "kernel_regularizer", "null"},
     {"SeparableConv1D", "kernel_constraint", "null"}, {"SeparableConv2D", "kernel_constraint", "null"},
     {"SimpleRNN", "time_major", "false"}, {"LSTM", "time_major", "false"}, {"GRU", "time_major", "false"},
+    {"ConvLSTM1D", "time_major", "false"}, {"ConvLSTM2D", "time_major", "false"}, {"ConvLSTM3D", "time_major", "false"},
     {"LSTM", "implementation", "2"}, {"GRU", "implementation", "2"},
     {"LSTM", "seed", NULL}, {"GRU", "seed", NULL}, {"SimpleRNN", "seed", NULL},
     {"Attention", "seed", NULL}, {"AdditiveAttention", "seed", NULL}, {"AlphaDropout", "noise_shape", NULL},
@@ -164,11 +184,61 @@ static const keras2_edit keras2_edits[] = {
 
 static bool is_rnn(const char *cls)
 {
-    return !strcmp(cls, "SimpleRNN") || !strcmp(cls, "LSTM") || !strcmp(cls, "GRU");
+    return !strcmp(cls, "SimpleRNN") || !strcmp(cls, "LSTM") || !strcmp(cls, "GRU") || !strncmp(cls, "ConvLSTM", 8);
 }
 
-/* BatchNormalization and UnitNormalization store their axis as a list of
- * non-negative axes once built (tf.keras resolves -1 against the input's rank). */
+/* Keras 3 arguments tf.keras 2.15 lacks, left out only at the value with which
+ * Keras 3 computes what tf.keras 2.15 does without them (tests/oracle/
+ * matrix_tfjs_cases.py drops the same); any other value stays, and TF.js refuses
+ * it as tf.keras would. Resizing's fill_mode and fill_value act only with
+ * pad_to_aspect_ratio (keras/src/layers/preprocessing/image_preprocessing/
+ * resizing.py); tf.keras resizes without antialiasing. */
+static const keras2_edit keras3_neutral[] = {
+    {"ConvLSTM1D", "seed", "null"}, {"ConvLSTM2D", "seed", "null"}, {"ConvLSTM3D", "seed", "null"},
+    {"MultiHeadAttention", "use_gate", "false"}, {"MultiHeadAttention", "sliding_window", "null"},
+    {"MultiHeadAttention", "seed", "null"}, {"ZeroPadding1D", "data_format", "\"channels_last\""},
+    {"LayerNormalization", "rms_scaling", "false"}, {"CenterCrop", "data_format", "\"channels_last\""},
+    {"Resizing", "data_format", "\"channels_last\""}, {"Resizing", "pad_to_aspect_ratio", "false"},
+    {"Resizing", "fill_mode", "\"constant\""}, {"Resizing", "fill_value", "0.0"}, {"Resizing", "antialias", "false"},
+};
+
+static void drop_neutral(const char *cls, json_t *cfg)
+{
+    for (size_t i = 0; i < sizeof keras3_neutral / sizeof *keras3_neutral; i++) {
+        const keras2_edit *e = &keras3_neutral[i];
+        json_t *v = strcmp(e->cls, cls) ? NULL : json_object_get(cfg, e->key);
+        json_t *neutral = v ? json_loads(e->value, JSON_DECODE_ANY, NULL) : NULL;
+        if (neutral && json_equal(v, neutral)) json_object_del(cfg, e->key);
+        json_decref(neutral);
+    }
+}
+
+/* tf.keras 2.15's LeakyReLU writes {"alpha": float(self.alpha)}, alpha cast to
+ * float32 first (layers/activation/leaky_relu.py); Keras 3 reads alpha back. */
+static void leaky_relu_alpha(json_t *cfg)
+{
+    json_t *slope = json_object_get(cfg, "negative_slope");
+    if (!json_is_number(slope)) return;
+    json_object_set_new(cfg, "alpha", json_real((double)(float)json_number_value(slope)));
+    json_object_del(cfg, "negative_slope");
+}
+
+/* tf.keras 2.15's MultiHeadAttention writes the shapes it was built from, and its
+ * from_config needs them (key's is value's when no key was given:
+ * _build_from_signature). */
+static void attention_shapes(json_t *cfg, json_t *build)
+{
+    json_t *shapes = json_object_get(build, "shapes_dict");
+    json_t *q = json_object_get(shapes, "query_shape"), *v = json_object_get(shapes, "value_shape");
+    json_t *k = json_object_get(shapes, "key_shape");
+    json_object_set_new(cfg, "query_shape", q ? json_incref(q) : json_null());
+    json_object_set_new(cfg, "key_shape", k ? json_incref(k) : v ? json_incref(v) : json_null());
+    json_object_set_new(cfg, "value_shape", v ? json_incref(v) : json_null());
+}
+
+/* BatchNormalization, UnitNormalization and LayerNormalization store their axis as
+ * a list of non-negative axes once built (tf.keras resolves -1 against the input's
+ * rank). */
 static const ck_layer *layer_named(const ck_model *m, const char *name)
 {
     for (int i = 0; name && i < m->n_layers; i++) {
@@ -179,17 +249,26 @@ static const ck_layer *layer_named(const ck_model *m, const char *name)
     return NULL;
 }
 
-/* UnitNormalization writes no build_config, so the rank comes from the built layer. */
+/* UnitNormalization writes no build_config, so the rank comes from the built layer.
+ * tf_utils.validate_axis makes a list of an int axis and resolves each entry;
+ * LayerNormalization's axis is a list already. */
 static void resolve_axis(const char *cls, json_t *cfg, json_t *build, const ck_model *m)
 {
-    if (strcmp(cls, "BatchNormalization") && strcmp(cls, "UnitNormalization")) return;
+    if (strcmp(cls, "BatchNormalization") && strcmp(cls, "UnitNormalization") && strcmp(cls, "LayerNormalization"))
+        return;
     json_t *axis = json_object_get(cfg, "axis"), *shape = json_object_get(build, "input_shape");
     const ck_layer *l = layer_named(m, json_string_value(json_object_get(cfg, "name")));
     int rank = json_is_array(shape) ? (int)json_array_size(shape) : l ? l->in_shapes[0].rank : 0;
-    if (!json_is_integer(axis) || rank == 0) return;
-    json_int_t a = json_integer_value(axis);
-    if (a < 0) a += rank;
-    json_object_set_new(cfg, "axis", json_pack("[I]", a));
+    if (!(json_is_integer(axis) || json_is_array(axis)) || rank == 0) return;
+    json_t *out = json_array(), *a;
+    size_t i;
+    if (json_is_integer(axis)) json_array_append(out, axis);
+    else json_array_extend(out, axis);
+    json_array_foreach(out, i, a) {
+        json_int_t v = json_integer_value(a);
+        if (json_is_integer(a) && v < 0) json_array_set_new(out, i, json_integer(v + rank));
+    }
+    json_object_set_new(cfg, "axis", out);
 }
 
 /* A nested Functional's build_config: Keras 3 writes input_shape null, tf.keras
@@ -223,6 +302,9 @@ static void keras2_defaults(const char *cls, json_t *cfg, json_t *build, const c
     /* base_rnn.py writes zero_output_for_mask only when true */
     if (is_rnn(cls) && json_is_false(json_object_get(cfg, "zero_output_for_mask")))
         json_object_del(cfg, "zero_output_for_mask");
+    drop_neutral(cls, cfg);
+    if (!strcmp(cls, "LeakyReLU")) leaky_relu_alpha(cfg);
+    if (!strcmp(cls, "MultiHeadAttention")) attention_shapes(cfg, build);
     if (!strcmp(cls, "Sequential")) { /* models/sequential.py: name and layers */
         json_object_del(cfg, "trainable");
         json_object_del(cfg, "dtype");

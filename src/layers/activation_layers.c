@@ -282,8 +282,11 @@ static const ck_fusion relu_fusion = {.as_activation = relu_as_activation};
 
 CK_CLASS(ck_class_relu, "ReLU", CK_CONFIG(ck_act_layer_config, relu_fields),
          ACT_HOOKS(relu_build, relu, false, false), .fusion = &relu_fusion);
+/* keras/src/layers/activations/leaky_relu.py: `if "alpha" in kwargs: negative_slope
+ * = kwargs.pop("alpha")`, so tf.keras 2.x configs (and TF.js) load. */
 CK_CLASS(ck_class_leaky, "LeakyReLU", CK_CONFIG(ck_act_layer_config, leaky_fields),
-         ACT_HOOKS(same_build, leaky, false, false));
+         ACT_HOOKS(same_build, leaky, false, false), .keras.keras2_name = "alpha",
+         .keras.keras2_field = "negative_slope");
 CK_CLASS(ck_class_prelu, "PReLU", CK_CONFIG(ck_act_layer_config, prelu_fields),
          ACT_HOOKS(prelu_build, prelu, true, false));
 CK_CLASS(ck_class_elu, "ELU", CK_CONFIG(ck_act_layer_config, elu_fields),

@@ -45,6 +45,38 @@ from tensorflowjs.converters import converter  # noqa: E402
 ROOT = os.path.join("tests", "golden", "matrix")
 # Keyword arguments Keras 3 writes that tf.keras 2.15's constructors do not take.
 KERAS3_ONLY = ("lora_rank", "lora_alpha", "quantization_config", "input_axes", "output_axes", "optional")
+# Keras 3 arguments tf.keras 2.15 lacks, dropped only at the value that makes Keras 3
+# compute what tf.keras 2.15 computes without them (any other value stays, and
+# tf.keras refuses it: the case is then not expressible, with that reason).
+NEUTRAL = {
+    "ConvLSTM1D": {"seed": None}, "ConvLSTM2D": {"seed": None}, "ConvLSTM3D": {"seed": None},
+    "MultiHeadAttention": {"use_gate": False, "sliding_window": None, "seed": None},
+    "ZeroPadding1D": {"data_format": "channels_last"},
+    "LayerNormalization": {"rms_scaling": False},
+    "CenterCrop": {"data_format": "channels_last"},
+    # fill_mode and fill_value only act with pad_to_aspect_ratio; tf.keras resizes
+    # without antialiasing (tf.image.resize's default)
+    "Resizing": {"data_format": "channels_last", "pad_to_aspect_ratio": False, "fill_mode": "constant",
+                 "fill_value": 0.0, "antialias": False},
+}
+# Keras 3 names for tf.keras 2.15's arguments (Keras 3's LeakyReLU still takes alpha).
+RENAMED = {"LeakyReLU": {"negative_slope": "alpha"}}
+
+
+def keras2_arguments(class_name, cfg, build):
+    for k, neutral in NEUTRAL.get(class_name, {}).items():
+        if k in cfg and cfg[k] == neutral and type(cfg[k]) is type(neutral):
+            del cfg[k]
+    for new, old in RENAMED.get(class_name, {}).items():
+        if new in cfg:
+            cfg[old] = cfg.pop(new)
+    if class_name == "MultiHeadAttention" and isinstance(build, dict):
+        # tf.keras 2.15's from_config builds the layer from these (key: value's shape
+        # when no key was given, as its _build_from_signature does)
+        shapes = build.get("shapes_dict", {})
+        cfg["query_shape"] = shapes.get("query_shape")
+        cfg["value_shape"] = shapes.get("value_shape")
+        cfg["key_shape"] = shapes.get("key_shape", cfg["value_shape"])
 
 
 # ---- Keras 3 config -> the Keras 2 dialect tf.keras 2.15 deserializes ------------------
@@ -114,6 +146,7 @@ def downgrade(v):
             cfg["dtype"] = cfg["dtype"]["config"]["name"]
         for k in KERAS3_ONLY:
             cfg.pop(k, None)
+        keras2_arguments(out["class_name"], cfg, v.get("build_config"))
         if out["class_name"] == "InputLayer" and "batch_shape" in cfg:
             cfg["batch_input_shape"] = cfg.pop("batch_shape")
         if out["class_name"] == "Functional":
