@@ -27,6 +27,10 @@ import sys
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# TensorFlow runs channels_first pooling on CPU only through oneDNN, which it
+# enables by default on Intel CPUs alone: on others max_pooling2d_channels_first
+# would fail with "Default MaxPoolingOp only supports NHWC on device type CPU".
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
