@@ -9,12 +9,14 @@ set -euo pipefail
 # libopenmpi-dev and openmpi-bin: data-parallel fit (src/dist/) and its tests.
 # libgraphviz-dev, graphviz (its plugins) and a font: plot_model pictures (src/report/plot.c).
 # clang, the cross compilers and qemu-user build and run the code `ckeras export`
-# writes (tests/test_export.c, tests/export_cross.sh); clang-14's runtime: fuzzing, TSan.
+# writes (tests/test_export.c, tests/export_cross.sh; newlib: the Cortex-M4 build's
+# libc headers, only recommended by gcc-arm-none-eabi); clang-14's runtime: fuzzing, TSan.
 debs=(build-essential cmake pkg-config libopenblas-dev libhdf5-dev libzip-dev
       libjansson-dev zlib1g-dev libgraphviz-dev graphviz fonts-dejavu-core
       dataset-fashion-mnist python3 python3-pip python3-venv man-db zsh
       libopenmpi-dev openmpi-bin clang clang-14 libclang-rt-14-dev
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-arm-none-eabi)
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-arm-none-eabi
+      libnewlib-arm-none-eabi)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
