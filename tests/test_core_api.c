@@ -305,10 +305,27 @@ static void test_errors(void)
           strstr(ck_errmsg(), "broadcast"), "%s", ck_errmsg());
     ck_model_free(g);
 
+    /* A failed layer's message survives into ck_sequential_add's. */
+    m = ck_sequential(NULL);
+    CHECK(ck_sequential_add(m, ck_dense(3, "activaton='relu'")) == CK_ERR_ARG &&
+          !strcmp(ck_errmsg(), "ck_sequential_add: layer is NULL (Dense 'dense': unknown keyword argument 'activaton')"),
+          "%s", ck_errmsg());
+    ck_model_free(m);
+
+    /* input_dim=3 is input_shape=(3,) (Keras's Layer.__init__): the batch stays None. */
+    m = ck_sequential(NULL);
+    ck_sequential_add(m, ck_dense(4, "input_dim=3"));
+    CHECK_OK(ck_model_build(m));
+    char *text = NULL;
+    CHECK_OK(ck_model_summary(m, NULL, &text));
+    CHECK(text && strstr(text, "(None, 4)"), "%s", text);
+    free(text);
+    ck_model_free(m);
+
     /* An unbuilt Sequential still summarises, as Keras 3 does. */
     m = ck_sequential(NULL);
     ck_sequential_add(m, ck_dense(3, NULL));
-    char *text = NULL;
+    text = NULL;
     CHECK_OK(ck_model_summary(m, NULL, &text));
     CHECK(text && strstr(text, "0 (unbuilt)") && strstr(text, "│ ?"), "%s", text);
     free(text);

@@ -200,6 +200,7 @@ ck_status ck_shape_from_json(json_t *v, ck_shape *out, bool prepend_batch)
 {
     if (json_is_integer(v)) { /* input_shape=5 is accepted by Keras as (5,) */
         *out = (ck_shape){.rank = prepend_batch ? 2 : 1};
+        out->dim[0] = CK_NONE; /* the batch, when prepended */
         out->dim[out->rank - 1] = json_integer_value(v);
     } else {
         if (!json_is_array(v)) return ck_fail(CK_ERR_CONFIG, "expected a shape tuple");

@@ -750,7 +750,12 @@ ck_status ck_functional_finish(ck_model *m, ck_ktensor *const *inputs, int n_in,
 ck_status ck_graph_sequential_add(ck_model *m, ck_layer *l)
 {
     if (!m) return ck_fail(CK_ERR_ARG, "ck_sequential_add: model is NULL");
-    if (!l) return m->error ? m->error : ck_fail(CK_ERR_ARG, "ck_sequential_add: layer is NULL (%s)", ck_errmsg());
+    if (!l) {
+        if (m->error) return m->error;
+        char why[512]; /* ck_errmsg() is the buffer ck_fail writes: copied first */
+        snprintf(why, sizeof why, "%s", ck_errmsg());
+        return ck_fail(CK_ERR_ARG, "ck_sequential_add: layer is NULL (%s)", why);
+    }
     if (m->kind != CK_SEQUENTIAL) return ck_fail(CK_ERR_STATE, "model '%s' is not Sequential", m->base.name);
     ck_status st = own(m, l);
     if (st) return st;
