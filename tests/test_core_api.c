@@ -367,6 +367,49 @@ static void test_model_in_itself(void)
     ck_model_free(g);
 }
 
+/* A weight constraint is refused in training (ckeras does not apply it after
+ * each step, as Keras does) unless the weight is frozen; predicting is fine. */
+static void test_constraint_refused(void)
+{
+    ck_model *m = ck_sequential(NULL);
+    CHECK_OK(ck_sequential_add(m, ck_dense(2, "input_shape=(3,), kernel_constraint='max_norm'")));
+    CHECK_OK(ck_model_compile(m, "SGD()", "mse", NULL));
+    float x[3] = {1, 2, 3}, y[2] = {0, 1}, out[2];
+    CHECK_OK(ck_model_predict1(m, x, 1, out));
+    ck_fit_opts o = ck_fit_defaults();
+    o.verbose = 0;
+    CHECK(ck_model_fit(m, x, y, 1, &o, NULL) == CK_ERR_UNSUPPORTED && strstr(ck_errmsg(), "kernel_constraint max_norm"),
+          "%s", ck_errmsg());
+    ck_layer_set_trainable(ck_model_as_layer(m), false);
+    CHECK_OK(ck_model_compile(m, "SGD()", "mse", NULL));
+    CHECK(ck_model_fit(m, x, y, 1, &o, NULL) == CK_OK, "frozen: %s", ck_errmsg());
+    ck_model_free(m);
+}
+
+/* Keras files compiled with what ckeras cannot train as Keras does (an SGD with
+ * use_ema=True, an Ftrl optimizer): fit says why instead of training otherwise;
+ * compiling again trains. */
+static void test_file_compile_gap(void)
+{
+    static const char *const files[] = {"tests/golden/core_loaded/sgd_ema_trained.keras",
+                                        "tests/golden/core_loaded/ftrl_trained.keras"};
+    static const char *const causes[] = {"use_ema", "Ftrl"};
+    for (int i = 0; i < 2; i++) {
+        char path[1024];
+        ck_model *m = ck_model_load(test_path(path, sizeof path, files[i]));
+        CHECK(m != NULL, "%s", ck_errmsg());
+        if (!m) continue;
+        float x[2] = {0, 0}, y[2] = {0.5f, 0.5f};
+        ck_fit_opts o = ck_fit_defaults();
+        o.verbose = 0;
+        CHECK(ck_model_fit(m, x, y, 1, &o, NULL) == CK_ERR_UNSUPPORTED && strstr(ck_errmsg(), "compile config") &&
+              strstr(ck_errmsg(), causes[i]), "%s: %s", files[i], ck_errmsg());
+        CHECK_OK(ck_model_compile(m, "SGD(learning_rate=0.05)", "categorical_crossentropy", NULL));
+        CHECK(ck_model_fit(m, x, y, 1, &o, NULL) == CK_OK, "%s compiled again: %s", files[i], ck_errmsg());
+        ck_model_free(m);
+    }
+}
+
 static ck_model *seeded_mlp(uint64_t seed)
 {
     ck_model *m = ck_sequential(NULL);
@@ -421,5 +464,7 @@ int main(void)
     test_errors();
     test_keras2_keyword();
     test_model_in_itself();
+    test_constraint_refused();
+    test_file_compile_gap();
     return test_report("test_core_api");
 }

@@ -409,6 +409,11 @@ struct ck_model {
      * written back by to_json while that compile (file_compile_engine) stands. */
     char *file_compile_config;
     const void *file_compile_engine;
+    /* Why the compile in effect is not all of the file's compile config (an
+     * optimizer keyword ckeras cannot honour, such as use_ema=True, was left out,
+     * or nothing could be compiled): fit refuses to train it as if it were. NULL:
+     * it is, or the model was compiled since. */
+    char *compile_gap;
     /* A legacy .h5's optimizer_weights, all values in the file's order, kept for
      * the first fit: Keras's load builds the optimizer over none of the model's
      * variables (only its scalars exist), and fit builds it over the trainable

@@ -93,6 +93,7 @@ void ck_model_free(ck_model *m)
     if (m->engine_free) m->engine_free(m->engine);
     if (m->kept_predict_free) m->kept_predict_free(m->kept_predict);
     ck_free(m->file_compile_config);
+    ck_free(m->compile_gap);
     ck_free(m->pending_optimizer);
     ck_free(m->input_keys);
     ck_free(m->output_keys);

@@ -211,6 +211,24 @@ static bool is_optimizer(json_t *opt)
     return json_is_string(opt) || (json_is_object(opt) && json_is_string(json_object_get(opt, "class_name")));
 }
 
+/* An error about a compile, shortened for the model's compile_gap: without the
+ * "model 'name': " it starts with and the arguments of the specs it quotes
+ * ("optimizer 'SGD': unknown keyword ... 'use_ema'"). */
+static void gap_text(const ck_model *m, const char *msg, char *out, size_t cap)
+{
+    char prefix[sizeof m->base.name + 16];
+    snprintf(prefix, sizeof prefix, "model '%s': ", m->base.name);
+    if (!strncmp(msg, prefix, strlen(prefix))) msg += strlen(prefix);
+    size_t o = 0;
+    int depth = 0;
+    for (; *msg && o + 1 < cap; msg++) {
+        depth += *msg == '(';
+        if (!depth) out[o++] = *msg;
+        depth -= *msg == ')' && depth > 0;
+    }
+    out[o] = '\0';
+}
+
 /* From all of the file's settings down to what ckeras can honour: the loss and
  * metrics survive an optimizer keyword ckeras does not take (use_ema, ...). */
 static ck_status compile_from(ck_model *m, json_t *opt, const compile_specs *s)
@@ -221,10 +239,17 @@ static ck_status compile_from(ck_model *m, json_t *opt, const compile_specs *s)
         {shape_keys, true, false}, {NULL, false, false}, {shape_keys, false, false},
     };
     ck_status st = CK_ERR_CONFIG;
+    char why[400] = "";
+    bool optimizer_cut = false;
     for (int i = 0; st && i < CK_N_OF(tries); i++) {
         if ((i < 4 && !s->n_losses) || (i < 2 && !metrics)) continue; /* the same as a later try */
         st = compile_with(m, opt, tries[i].only, s, tries[i].loss, tries[i].metrics);
+        if (st && !*why) gap_text(m, ck_errmsg(), why, sizeof why);
+        optimizer_cut = !st && tries[i].only;
     }
+    /* Metrics left out change only what fit reports; the optimizer's keywords or
+     * a loss left out would train otherwise than Keras, so fit is told why. */
+    if ((st || optimizer_cut) && *why && !(m->compile_gap = ck_strdup(why))) return CK_ERR_NOMEM;
     return st;
 }
 

@@ -99,10 +99,19 @@ static ck_status check_array(const char *name, const ck_array *a)
     return ck_check_finite(name, a->data, a->shape.dim[0], per);
 }
 
+ck_status ck_compile_gap_check(const ck_model *m)
+{
+    if (!m->compile_gap) return CK_OK;
+    return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': the compile config it was saved with cannot be trained as Keras "
+                   "would (%s); compile() it again", m->base.name, m->compile_gap);
+}
+
 ck_status ck_model_check_data(ck_model *m, const ck_array *x, int n_x, const ck_array *y, int n_y)
 {
     if (!m || !x || (n_y && !y)) return ck_fail(CK_ERR_ARG, "ck_model_check_data: NULL argument");
     const ck_compiled *c = m->engine;
+    ck_status st = ck_compile_gap_check(m);
+    if (st) return st;
     if (!c || !c->has_loss) return ck_fail(CK_ERR_STATE, "model '%s': compile() it with a loss first", m->base.name);
     if (n_x != m->n_inputs || n_y != m->n_outputs)
         return ck_fail(CK_ERR_ARG, "model '%s' has %d inputs and %d outputs; got %d x and %d y arrays", m->base.name,
@@ -112,7 +121,7 @@ ck_status ck_model_check_data(ck_model *m, const ck_array *x, int n_x, const ck_
         const ck_array *a = i < n_x ? &x[i] : &y[i - n_x];
         const char *nm = i < n_x ? array_name(name, sizeof name, "x", i, n_x)
                                  : array_name(name, sizeof name, "y", i - n_x, n_y);
-        ck_status st = check_array(nm, a);
+        st = check_array(nm, a);
         if (st) return st;
         if (a->shape.dim[0] != x[0].shape.dim[0])
             return ck_fail(CK_ERR_SHAPE, "Data cardinality is ambiguous: x%s has %lld samples, %s has %lld "
@@ -123,7 +132,7 @@ ck_status ck_model_check_data(ck_model *m, const ck_array *x, int n_x, const ck_
     if (n_x > CK_MAX_IO || n_y > CK_MAX_IO)
         return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': more than %d inputs or outputs", m->base.name, CK_MAX_IO);
     for (int i = 0; i < n_x; i++) in_shapes[i] = x[i].shape;
-    ck_status st = ck_model_output_shapes_for(m, in_shapes, out_shapes);
+    st = ck_model_output_shapes_for(m, in_shapes, out_shapes);
     if (st) return st;
     for (int i = 0; i < n_y; i++)
         if (!labels_fit(&c->out[i].loss, &y[i].shape, &out_shapes[i]))

@@ -223,6 +223,8 @@ ck_status ck_model_compile_outputs(ck_model *m, const char *optimizer, const cha
 {
     if (!m || !optimizer || n_losses < 0 || (n_losses && !losses) || n_metrics < 0 || (n_metrics && !metrics))
         return ck_fail(CK_ERR_ARG, "ck_model_compile: model and optimizer are required");
+    ck_free(m->compile_gap); /* this compile is the one in effect now */
+    m->compile_gap = NULL;
     for (int i = 0; i < n_losses; i++)
         if (!losses[i])
             return ck_fail(CK_ERR_ARG, "ck_model_compile: loss %d is NULL", i);
@@ -686,7 +688,11 @@ static ck_status check_fit(ck_model *m, const float *const *x, const float *cons
 {
     if (!o)
         return ck_fail(CK_ERR_ARG, "ck_model_fit: opts are required");
-    ck_status st = check_data(m, x, y, n);
+    ck_status st = m ? ck_compile_gap_check(m) : CK_OK; /* before "compile() it": it says why it is not */
+    if (st == CK_OK)
+        st = check_data(m, x, y, n);
+    if (st == CK_OK && (st = ck_constraints_check(m)))
+        st = ck_fail_prefix(st, "model '%s': ", m->base.name);
     if (st != CK_OK)
         return st;
     if (o->epochs < 0 || o->batch_size < 0 || o->initial_epoch < 0)

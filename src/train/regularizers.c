@@ -59,12 +59,12 @@ static ck_status parse_reg(const ck_layer *l, const char *field, const char *tex
     return st;
 }
 
-/* "kernel_regularizer" -> the weight it applies to ("kernel"; "recurrent" ->
- * "recurrent_kernel", "depthwise" -> "depthwise_kernel", ...). */
-static ck_weight *regularized_weight(ck_layer *l, const char *field)
+/* "kernel_regularizer" (suffix "_regularizer") -> the weight it applies to
+ * ("kernel"; "recurrent" -> "recurrent_kernel", "depthwise" -> "depthwise_kernel", ...). */
+static ck_weight *field_weight(ck_layer *l, const char *field, const char *suffix)
 {
     char base[64];
-    size_t n = strlen(field) - strlen("_regularizer");
+    size_t n = strlen(field) - strlen(suffix);
     if (n >= sizeof base) return NULL;
     memcpy(base, field, n);
     base[n] = 0;
@@ -122,6 +122,34 @@ static double float_field(const ck_layer *l, const char *name)
     return 0.0;
 }
 
+/* A JSON field's text; NULL when it holds None. */
+static const char *json_field_text(const ck_layer *l, const ck_field *f)
+{
+    const char *text = f->type == CK_FT_JSON ? *(char *const *)((const char *)l->config + f->offset) : NULL;
+    return text && strcmp(text, "null") ? text : NULL;
+}
+
+/* Keras applies a weight's constraint (MaxNorm, NonNeg, UnitNorm, ...) after
+ * each optimizer step (keras/src/optimizers/base_optimizer.py, BaseOptimizer.apply:
+ * "Apply variable constraints after applying gradients", variable.assign(
+ * variable.constraint(variable))); ckeras does not, so training a trainable
+ * weight that has one is refused rather than computed otherwise. */
+static ck_status refuse_constraint(ck_layer *l, const char *field, const char *text, const ck_weight_ref *refs,
+                                   int n_refs)
+{
+    static const char suffix[] = "_constraint";
+    size_t n = strlen(field);
+    if (n <= sizeof suffix - 1 || strcmp(field + n - (sizeof suffix - 1), suffix)) return CK_OK;
+    ck_weight *w = field_weight(l, field, suffix);
+    if (w && !is_trainable(refs, n_refs, w)) return CK_OK;
+    json_t *obj = json_loads(text, JSON_DECODE_ANY, NULL);
+    const char *cls = json_string_value(json_object_get(obj, "class_name"));
+    ck_status st = ck_fail(CK_ERR_UNSUPPORTED, "layer '%s': %s %s is not supported in training (Keras applies it "
+                           "after every step)", l->name, field, cls ? cls : json_is_string(obj) ? json_string_value(obj) : "");
+    json_decref(obj);
+    return st;
+}
+
 /* One layer's regularizer fields. ActivityRegularization(l1, l2) is Keras 3's
  * Layer(activity_regularizer=L1L2(l1, l2)): its output's penalty, divided by
  * the batch size like any activity regularizer. */
@@ -135,10 +163,9 @@ static ck_status layer_regs(ck_regs *r, const ck_model *m, ck_layer *l, const ck
     }
     for (int i = 0; i < l->cls->n_fields; i++) {
         const ck_field *f = &l->cls->fields[i];
+        const char *text = json_field_text(l, f);
         size_t n = strlen(f->name);
-        if (f->type != CK_FT_JSON || n <= sizeof suffix - 1 || strcmp(f->name + n - (sizeof suffix - 1), suffix)) continue;
-        const char *text = *(char *const *)((const char *)l->config + f->offset);
-        if (!text || !strcmp(text, "null")) continue;
+        if (!text || n <= sizeof suffix - 1 || strcmp(f->name + n - (sizeof suffix - 1), suffix)) continue;
         reg_spec spec;
         ck_status st = parse_reg(l, f->name, text, &spec);
         if (st) return st;
@@ -149,10 +176,34 @@ static ck_status layer_regs(ck_regs *r, const ck_model *m, ck_layer *l, const ck
             if ((st = add_act_reg(r, l, spec.l1, spec.l2))) return st;
             continue;
         }
-        ck_weight *w = regularized_weight(l, f->name);
+        ck_weight *w = field_weight(l, f->name, suffix);
         if (w && is_trainable(refs, n_refs, w) && (st = add_weight_reg(r, m, l, w, &spec))) return st;
     }
     return CK_OK;
+}
+
+static ck_status check_constraints(ck_model *m, const ck_weight_ref *refs, int n_refs)
+{
+    ck_status st = CK_OK;
+    for (int i = 0; !st && i < m->n_layers; i++) {
+        ck_layer *l = m->layers[i];
+        if (l->model) st = check_constraints(l->model, refs, n_refs);
+        for (int k = 0; !st && !l->model && k < l->cls->n_fields; k++) {
+            const char *text = json_field_text(l, &l->cls->fields[k]);
+            if (text) st = refuse_constraint(l, l->cls->fields[k].name, text, refs, n_refs);
+        }
+    }
+    return st;
+}
+
+ck_status ck_constraints_check(ck_model *m)
+{
+    ck_weight_ref *refs;
+    int n;
+    ck_status st = ck_model_collect_weights(m, &refs, &n);
+    if (!st) st = check_constraints(m, refs, n);
+    ck_free(refs);
+    return st;
 }
 
 static ck_status collect_layers(ck_regs *r, const ck_model *top, ck_model *m, const ck_weight_ref *refs, int n_refs)

@@ -39,6 +39,12 @@ typedef struct ck_regs {
  * unsupported one (OrthogonalRegularizer, a custom class) fails, naming the layer. */
 ck_status ck_regs_collect(ck_model *m, ck_regs *r);
 void ck_regs_release(ck_regs *r);
+/* Fails, naming the layer and field, if a trainable weight has a constraint
+ * (Keras applies it after every step; ckeras does not). */
+ck_status ck_constraints_check(ck_model *m);
+/* Fails if the model's compile is a loaded file's compile config with parts
+ * ckeras cannot honour left out (ck_model.compile_gap). */
+ck_status ck_compile_gap_check(const ck_model *m);
 /* Sum of the weight penalties at `weights`; adds their gradient to grads if non-NULL. */
 double ck_regs_weight_penalty(const ck_regs *r, const float *weights, float *grads);
 

@@ -8,7 +8,8 @@ Writes tests/golden/core_loaded/:
   <name>.keras  small compiled models saved here (untrained and trained, several
                 optimizers; two legacy .h5 too), and
   <name>.txt    summary() of load_model(<file>) for those and for the published
-                .keras files of tests/data/models/ that ckeras reads.
+                .keras files of tests/data/models/ that ckeras reads;
+  and the UNTRAINABLE models (no summary).
 index.json lists {"file": path of the model, "summary": golden}.
 """
 import json
@@ -45,6 +46,19 @@ SMALL = [
         keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.9)), True),
     ("nadam_frozen", lambda: keras.optimizers.Nadam(), True),
 ]
+
+
+# Compiled with what ckeras cannot train as Keras does (no summary golden: ckeras's
+# optimizer row differs by design); tests/test_core_api.c checks fit refuses them.
+UNTRAINABLE = [
+    ("sgd_ema_trained", lambda: keras.optimizers.SGD(0.05, use_ema=True), True),
+    ("ftrl_trained", lambda: keras.optimizers.Ftrl(), True),
+]
+
+
+def untrainable_files():
+    for i, (n, o, t) in enumerate(UNTRAINABLE):
+        print("%-44s ok" % small_model(n, o, t, 400 + i))
 
 
 def small_model(name, opt, trained, seed, ext=".keras", include_optimizer=True):
@@ -86,6 +100,7 @@ def main():
         index.append({"file": path, "summary": "tests/golden/core_loaded/%s.txt" % name})
         print("%-44s ok" % name)
     ou.write_json(os.path.join(OUT, "index.json"), index)
+    untrainable_files()
     ou.write_json(os.path.join(OUT, "VERSIONS.json"), ou.versions())
 
 
