@@ -67,6 +67,26 @@ static void check_mixed_causal_refused(void)
     json_decref(c);
 }
 
+/* MultiHeadAttention over rank-4 inputs (attention_axes=[1]) with
+ * use_causal_mask=True: Keras broadcasts its [1, T, S] mask against scores of
+ * another layout; ckeras refuses it at load. The case's config, flag added. */
+static void check_rank4_causal_refused(void)
+{
+    json_t *c = test_load_json("tests/golden/seq/mha_attention_axes/config.json");
+    json_t *node = json_array_get(json_object_get(json_array_get(json_object_get(json_object_get(c, "config"),
+                                                                                  "layers"), 2), "inbound_nodes"), 0);
+    CHECK(json_is_object(node), "mha_attention_axes: no node");
+    json_object_set_new(node, "kwargs", json_pack("{s:b}", "use_causal_mask", 1));
+    char *text = json_dumps(c, 0);
+    ck_model *m = ck_model_from_json(text, "rank4.json");
+    CHECK(m == NULL && strstr(ck_errmsg(), "MultiHeadAttention 'multi_head_attention': use_causal_mask=True on "
+                                            "inputs of rank 4 is not supported"),
+          "rank-4 use_causal_mask=True: %s", m ? "loaded" : ck_errmsg());
+    ck_model_free(m);
+    free(text);
+    json_decref(c);
+}
+
 /* tf.keras 2 writes a call's kwargs inside its inbound node, which ckeras does
  * not keep: MultiHeadAttention(use_causal_mask=True) there is refused at load.
  * The file is tf.keras 2.15's (tests/oracle/matrix_tfjs_cases.py) with the flag
@@ -99,6 +119,7 @@ int main(void)
 {
     check_mixed_causal_refused();
     check_keras2_causal_refused();
+    check_rank4_causal_refused();
     json_t *index = test_load_json("tests/golden/seq/index.json");
     size_t i;
     json_t *e;

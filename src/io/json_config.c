@@ -456,11 +456,16 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
                 st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s' is never connected to the graph", origin, ls[i].name);
         }
     }
-    for (int i = 0; !st && i < n; i++)
-        if (ls[i].layer && ck_layer_causal(ls[i].layer) < 0)
+    for (int i = 0; !st && i < n; i++) {
+        const ck_layer *l = ls[i].layer;
+        int causal = l ? ck_layer_causal(l) : 0;
+        if (causal < 0)
             st = ck_fail(CK_ERR_UNSUPPORTED, "%s: %s '%s' is called both with and without use_causal_mask=True; "
-                         "ckeras runs a layer one way for all its calls", origin, ls[i].layer->cls->class_name,
-                         ls[i].name);
+                         "ckeras runs a layer one way for all its calls", origin, l->cls->class_name, ls[i].name);
+        else if (causal && l->n_in && l->in_shapes[0].rank != 3) /* Keras broadcasts a [1, T, S] mask there */
+            st = ck_fail(CK_ERR_UNSUPPORTED, "%s: %s '%s': use_causal_mask=True on inputs of rank %d is not "
+                         "supported", origin, l->cls->class_name, ls[i].name, l->in_shapes[0].rank);
+    }
     ck_ktensor *ins[64], *outs[64];
     int n_in = 0, n_out = 0;
     if (!st)
