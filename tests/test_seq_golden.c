@@ -41,8 +41,85 @@ static void check_summaries(const char *name, const ck_model *m)
     json_decref(s);
 }
 
+/* One MultiHeadAttention called once with use_causal_mask=True and once without
+ * (Keras allows it; ckeras runs a layer one way): refused at load, naming the
+ * layer, rather than run both calls one way. */
+static void check_mixed_causal_refused(void)
+{
+    json_t *c = test_load_json("tests/golden/seq/mha_causal_short_query/config.json");
+    json_t *layers = json_object_get(json_object_get(c, "config"), "layers");
+    json_t *nodes = json_object_get(json_array_get(layers, 2), "inbound_nodes");
+    CHECK(json_array_size(nodes) == 1, "mha_causal_short_query: layer 2 has %zu nodes", json_array_size(nodes));
+    if (json_array_size(nodes) != 1) {
+        json_decref(c);
+        return;
+    }
+    json_t *plain = json_deep_copy(json_array_get(nodes, 0));
+    json_object_set_new(plain, "kwargs", json_object());
+    json_array_append_new(nodes, plain);
+    char *text = json_dumps(c, 0);
+    ck_model *m = ck_model_from_json(text, "mixed.json");
+    CHECK(m == NULL && strstr(ck_errmsg(), "MultiHeadAttention 'multi_head_attention'") &&
+              strstr(ck_errmsg(), "use_causal_mask=True"),
+          "a layer called with and without use_causal_mask: %s", m ? "loaded" : ck_errmsg());
+    ck_model_free(m);
+    free(text);
+    json_decref(c);
+}
+
+/* MultiHeadAttention over rank-4 inputs (attention_axes=[1]) with
+ * use_causal_mask=True: Keras broadcasts its [1, T, S] mask against scores of
+ * another layout; ckeras refuses it at load. The case's config, flag added. */
+static void check_rank4_causal_refused(void)
+{
+    json_t *c = test_load_json("tests/golden/seq/mha_attention_axes/config.json");
+    json_t *node = json_array_get(json_object_get(json_array_get(json_object_get(json_object_get(c, "config"),
+                                                                                  "layers"), 2), "inbound_nodes"), 0);
+    CHECK(json_is_object(node), "mha_attention_axes: no node");
+    json_object_set_new(node, "kwargs", json_pack("{s:b}", "use_causal_mask", 1));
+    char *text = json_dumps(c, 0);
+    ck_model *m = ck_model_from_json(text, "rank4.json");
+    CHECK(m == NULL && strstr(ck_errmsg(), "MultiHeadAttention 'multi_head_attention': use_causal_mask=True on "
+                                            "inputs of rank 4 is not supported"),
+          "rank-4 use_causal_mask=True: %s", m ? "loaded" : ck_errmsg());
+    ck_model_free(m);
+    free(text);
+    json_decref(c);
+}
+
+/* tf.keras 2 writes a call's kwargs inside its inbound node, which ckeras does
+ * not keep: MultiHeadAttention(use_causal_mask=True) there is refused at load.
+ * The file is tf.keras 2.15's (tests/oracle/matrix_tfjs_cases.py) with the flag
+ * added, and loads without it. */
+static void check_keras2_causal_refused(void)
+{
+    json_t *f = test_load_json("tests/golden/matrix/mha/tfjs/model.json");
+    json_t *cfg = json_object_get(json_object_get(f, "modelTopology"), "model_config");
+    json_t *node = json_array_get(json_object_get(json_array_get(json_object_get(json_object_get(cfg, "config"),
+                                                                                  "layers"), 2), "inbound_nodes"), 0);
+    json_t *kw = json_array_get(json_array_get(node, 0), 3);
+    CHECK(json_is_object(kw), "matrix/mha/tfjs: no Keras 2 call kwargs");
+    for (int causal = 0; causal < 2 && json_is_object(kw); causal++) {
+        json_object_set_new(kw, "use_causal_mask", json_boolean(causal));
+        char *text = json_dumps(cfg, 0);
+        ck_model *m = ck_model_from_json(text, "keras2.json");
+        if (causal)
+            CHECK(m == NULL && strstr(ck_errmsg(), "MultiHeadAttention 'multi_head_attention': use_causal_mask=True "
+                                                    "is not supported"),
+                  "tf.keras 2 use_causal_mask=True: %s", m ? "loaded" : ck_errmsg());
+        else
+            CHECK(m != NULL, "tf.keras 2 use_causal_mask=False: %s", ck_errmsg());
+        ck_model_free(m);
+        free(text);
+    }
+    json_decref(f);
+}
+
 int main(void)
 {
+    check_mixed_causal_refused();
+    check_keras2_causal_refused();
+    check_rank4_causal_refused();
     json_t *index = test_load_json("tests/golden/seq/index.json");
     size_t i;
     json_t *e;

@@ -5,8 +5,10 @@
  * SGD/momentum/nesterov/Adam/RMSprop and every loss; seq_train
  * (seq_train_cases.py): LSTM, GRU in both reset forms, SimpleRNN,
  * Embedding(mask_zero) + Bidirectional(LSTM), TimeDistributed, MultiHeadAttention,
- * ConvLSTM1D/2D; areg_train (areg_train.py): losses that include an
- * ActivityRegularization layer's penalty. */
+ * ConvLSTM1D/2D, and use_causal_mask=True on MultiHeadAttention, Attention,
+ * AdditiveAttention, GroupedQueryAttention (predict before fit, too);
+ * areg_train (areg_train.py): losses that include an ActivityRegularization
+ * layer's penalty. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -27,6 +29,26 @@ static void compare(const char *dir, const char *what, const char *key, double g
     CHECK(err <= 1e-4, "%s: %s %s = %.8g, Keras %.8g", dir, what, key, got, want);
 }
 
+/* predict.npy, where a case has it (the use_causal_mask cases): the initial
+ * model's predictions agree with Keras's within 1e-4 before any fit. */
+static void check_predict(const char *root, const char *dir, ck_model *m, const float *x, int64_t n)
+{
+    char path[600];
+    test_array want;
+    if (test_load_npy(test_path(path, sizeof path, "tests/golden/%s/%s/predict.npy", root, dir), &want)) return;
+    float *got = calloc((size_t)want.size, sizeof *got);
+    CHECK(got && want.dim[0] == n, "%s: predict.npy has %lld rows", dir, (long long)want.dim[0]);
+    ck_status st = got && want.dim[0] == n ? ck_model_predict1(m, x, n, got) : CK_ERR_ARG;
+    CHECK(st == CK_OK, "%s: predict: %s", dir, ck_errmsg());
+    if (st == CK_OK) {
+        double worst = 0.0;
+        for (int64_t i = 0; i < want.size; i++) worst = fmax(worst, fabs(got[i] - want.data[i]));
+        CHECK(worst <= 1e-4, "%s: predict differs from Keras by %g", dir, worst);
+    }
+    free(got);
+    free(want.data);
+}
+
 /* One case of tests/golden/<root>/<dir>. */
 static void run_case(const char *root, const char *dir)
 {
@@ -43,6 +65,7 @@ static void run_case(const char *root, const char *dir)
         CHECK(0, "%s: missing golden files", dir);
         goto done;
     }
+    check_predict(root, dir, m, x, n);
     CHECK_OK(ck_model_compile(m, json_string_value(json_object_get(c, "optimizer")),
                               json_string_value(json_object_get(c, "loss")),
                               test_join_strings(json_object_get(c, "metrics"), metrics, sizeof metrics)));
@@ -97,6 +120,6 @@ int main(void)
             run_case(root, line);
         free(list);
     }
-    CHECK(cases == 33, "expected 33 cases, ran %d", cases);
+    CHECK(cases == 38, "expected 38 cases, ran %d", cases);
     return test_report("test_train_keras");
 }

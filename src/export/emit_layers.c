@@ -1017,7 +1017,7 @@ static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
     bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
     bool concat = !additive && !strcmp(cf->score_mode, "concat");
     if (s->n_in < 2 || s->n_in > 3 || s->n_out != 1) return ex_refuse(l, "%d inputs, %d outputs", s->n_in, s->n_out);
-    if (s->node->call_kwargs && strstr(s->node->call_kwargs, "\"use_causal_mask\": true"))
+    if (ck_layer_causal(l) != 0) /* loaded kwargs are compact JSON: {"use_causal_mask":true} */
         return ex_refuse(l, "use_causal_mask");
     const ck_shape *q = in_shape(c, s, 0), *v = in_shape(c, s, 1);
     if (q->rank != 3 || v->rank != 3) return ex_refuse(l, "inputs of rank %d and %d", q->rank, v->rank);
@@ -1183,7 +1183,7 @@ static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const ck_mha_config *cf = CK_CFG(l, ck_mha_config);
     bool gqa = !strcmp(l->cls->class_name, "GroupedQueryAttention");
     if (s->n_in < 2 || s->n_in > 3 || s->n_out != 1) return ex_refuse(l, "%d inputs, %d outputs", s->n_in, s->n_out);
-    if (s->node->call_kwargs && strstr(s->node->call_kwargs, "\"use_causal_mask\": true"))
+    if (ck_layer_causal(l) != 0) /* loaded kwargs are compact JSON: {"use_causal_mask":true} */
         return ex_refuse(l, "use_causal_mask");
     if (!gqa && cf->use_gate) return ex_refuse(l, "field 'use_gate'");
     const ck_shape *q = in_shape(c, s, 0), *v = in_shape(c, s, 1), *k = in_shape(c, s, s->n_in > 2 ? 2 : 1);

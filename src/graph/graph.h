@@ -454,6 +454,10 @@ ck_status ck_graph_sequential_add(ck_model *m, ck_layer *l);
 ck_status ck_graph_add_input(ck_model *m, ck_layer *input_layer, ck_node **node);
 /* Frees a layer's inbound nodes (a Sequential rebuilds its chain). */
 void ck_layer_reset_graph(ck_layer *l);
+/* Attention's use_causal_mask over the layer's calls, read off their recorded
+ * call kwargs: 0 or 1 when every call agrees, -1 when calls differ (a layer
+ * runs one way for all its calls). */
+int ck_layer_causal(const ck_layer *l);
 /* Sequential-like test of Keras's summary (3 columns, no "Connected to"). */
 bool ck_model_is_sequential_like(const ck_model *m);
 /* Is the node part of the model's graph (reachable from its outputs)? */

@@ -91,6 +91,33 @@ ck_layer *ck_dropout(double rate, const char *kwargs)
 
 ck_layer *ck_flatten(const char *kwargs) { return ck_layer_new("Flatten", kwargs); }
 
+/* The recorded kwargs are JSON text, compact (as loaded configs record them) or
+ * spaced: the key, optional blanks, a colon, optional blanks, then true. */
+static bool kwarg_true(const char *text, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = text ? strchr(text, '"') : NULL; p; p = strchr(p + 1, '"')) {
+        if (strncmp(p + 1, key, n) || p[n + 1] != '"') continue;
+        const char *v = p + n + 2;
+        while (*v == ' ') v++;
+        if (*v++ != ':') continue;
+        while (*v == ' ') v++;
+        return !strncmp(v, "true", 4);
+    }
+    return false;
+}
+
+int ck_layer_causal(const ck_layer *l)
+{
+    int causal = 0;
+    for (int i = 0; i < l->n_nodes; i++) {
+        int c = kwarg_true(l->nodes[i]->call_kwargs, "use_causal_mask");
+        if (i && c != causal) return -1;
+        causal = c;
+    }
+    return causal;
+}
+
 static void free_nodes(ck_layer *l)
 {
     for (int i = 0; i < l->n_nodes; i++) {

@@ -280,6 +280,11 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         json_t *kw = json_is_object(node) ? json_object_get(node, "kwargs") : json_array_get(json_array_get(node, 0), 3);
         if (more && json_is_true(json_object_get(kw, more)))
             nl->layer->optional_outputs = true;
+        /* a Keras 2 node's kwargs are not kept (call_kwargs is Keras 3's form):
+         * refused rather than run without the mask */
+        if (!json_is_object(node) && json_is_true(json_object_get(kw, "use_causal_mask")))
+            return ck_fail(CK_ERR_UNSUPPORTED, "%s: %s '%s': use_causal_mask=True is not supported in a tf.keras 2 "
+                           "file", origin, nl->layer->cls->class_name, nl->name);
         /* A failed ck_call frees a layer that joined no model: forget it then. */
         bool unowned = !nl->layer->owner;
         ck_ktensor *made = ck_call(m, nl->layer, in, (int)count);
@@ -450,6 +455,16 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
             else
                 st = ck_fail(CK_ERR_FORMAT, "%s: layer '%s' is never connected to the graph", origin, ls[i].name);
         }
+    }
+    for (int i = 0; !st && i < n; i++) {
+        const ck_layer *l = ls[i].layer;
+        int causal = l ? ck_layer_causal(l) : 0;
+        if (causal < 0)
+            st = ck_fail(CK_ERR_UNSUPPORTED, "%s: %s '%s' is called both with and without use_causal_mask=True; "
+                         "ckeras runs a layer one way for all its calls", origin, l->cls->class_name, ls[i].name);
+        else if (causal && l->n_in && l->in_shapes[0].rank != 3) /* Keras broadcasts a [1, T, S] mask there */
+            st = ck_fail(CK_ERR_UNSUPPORTED, "%s: %s '%s': use_causal_mask=True on inputs of rank %d is not "
+                         "supported", origin, l->cls->class_name, ls[i].name, l->in_shapes[0].rank);
     }
     ck_ktensor *ins[64], *outs[64];
     int n_in = 0, n_out = 0;

@@ -198,7 +198,29 @@ static void proj(const float *x, int64_t rows, int64_t k, const float *w, const 
 typedef struct att_masks {
     const float *q, *v, *k;
     int64_t per_batch;
+    bool causal;        /* use_causal_mask=True: query i sees keys j <= i */
 } att_masks;
+
+/* Keras's _compute_causal_mask (multi_head_attention.py, attention.py,
+ * grouped_query_attention.py): row_index >= col_index of cumsums over a
+ * [tq, tk] grid of ones, i.e. the lower triangle from the top left even when
+ * tq != tk; it is and-ed with the padding masks. */
+static bool score_off(const att_masks *m, int64_t b, int64_t tq, int64_t tk, int64_t i, int64_t j)
+{
+    return (m->causal && j > i) || (m->q && m->q[b * tq + i] == 0.0f) || (m->v && m->v[b * tk + j] == 0.0f) ||
+           (m->k && m->k[b * tk + j] == 0.0f);
+}
+
+/* The layer's use_causal_mask, one value for all its calls (the loader refuses
+ * layers whose calls differ). */
+static ck_status causal_of(ck_layer *l, bool *causal)
+{
+    int c = ck_layer_causal(l);
+    if (c < 0)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "calls with and without use_causal_mask=True are not supported");
+    *causal = c == 1;
+    return CK_OK;
+}
 
 static const float *mask_in(const ck_run *ex, int n_in, int i)
 {
@@ -209,14 +231,11 @@ static const float *mask_in(const ck_run *ex, int n_in, int i)
  * -1e9 before the softmax (a fully masked query row attends uniformly). */
 static void mask_scores(const att_masks *m, int64_t g, int64_t tq, int64_t tk, float *s)
 {
-    if (!m || (!m->q && !m->v && !m->k)) return;
+    if (!m || (!m->q && !m->v && !m->k && !m->causal)) return;
     int64_t b = g / m->per_batch;
     for (int64_t i = 0; i < tq; i++)
-        for (int64_t j = 0; j < tk; j++) {
-            bool off = (m->q && m->q[b * tq + i] == 0.0f) || (m->v && m->v[b * tk + j] == 0.0f) ||
-                       (m->k && m->k[b * tk + j] == 0.0f);
-            if (off) s[i * tk + j] = -1e9f;
-        }
+        for (int64_t j = 0; j < tk; j++)
+            if (score_off(m, b, tq, tk, i, j)) s[i * tk + j] = -1e9f;
 }
 
 /* For each of `groups` blocks: s = q k^T * scale [tq, tk], softmax over tk, o = s v.
@@ -371,6 +390,11 @@ static ck_status mha_setup(ck_layer *l, const ck_tensor *in, int n_in, const ck_
     if (st) return st;
     if (ex && ex->in_masks && m->r != 1)
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "Keras masks on inputs of rank %d are not supported yet", m->r + 2);
+    bool causal = false;
+    if ((st = causal_of(l, &causal))) return st;
+    if (causal && m->r != 1)
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "use_causal_mask=True on inputs of rank %d is not supported",
+                              m->r + 2);
     float *ws = ck_ws_of(l, ex);
     if (!ws) return CK_ERR_STATE;
     int w = 0;
@@ -393,7 +417,7 @@ static ck_status mha_setup(ck_layer *l, const ck_tensor *in, int n_in, const ck_
     split_offsets(m->kmid, m->r, m->att, m->B, H, kd, &m->sk);
     split_offsets(m->kmid, m->r, m->att, m->B, H, vd, &m->sv);
     split_offsets(m->qmid, m->r, m->att, m->B, H, vd, &m->so);
-    m->am = (att_masks){mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), H};
+    m->am = (att_masks){mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), H, causal};
     return CK_OK;
 }
 
@@ -455,13 +479,11 @@ ck_status ck_mha_backward(CK_BWD_ARGS)
             for (int64_t j = 0; j < tk; j++) dot += S[i * tk + j] * dS[i * tk + j];
             for (int64_t j = 0; j < tk; j++) dS[i * tk + j] = S[i * tk + j] * (dS[i * tk + j] - dot);
         }
-        if (m.am.q || m.am.v || m.am.k) { /* masked scores are constants */
+        if (m.am.q || m.am.v || m.am.k || m.am.causal) { /* masked scores are constants */
             int64_t b = g / m.am.per_batch;
             for (int64_t i = 0; i < tq; i++)
                 for (int64_t j = 0; j < tk; j++)
-                    if ((m.am.q && m.am.q[b * tq + i] == 0.0f) || (m.am.v && m.am.v[b * tk + j] == 0.0f) ||
-                        (m.am.k && m.am.k[b * tk + j] == 0.0f))
-                        dS[i * tk + j] = 0.0f;
+                    if (score_off(&m.am, b, tq, tk, i, j)) dS[i * tk + j] = 0.0f;
         }
         ck_sgemm(false, false, tq, kd, tk, scale, dS, tk, m.Gk + g * tk * kd, kd, 0.0f, dGq + g * tq * kd, kd);
         ck_sgemm(true, false, tk, kd, tq, scale, dS, tk, m.Gq + g * tq * kd, kd, 0.0f, dGk + g * tk * kd, kd);
@@ -511,6 +533,9 @@ ck_status ck_gqa_forward(CK_FWD_ARGS)
     const ck_mha_config *c = CK_CFG(l, ck_mha_config);
     if (c->sliding_window != CK_INT_NULL)
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "running with sliding_window is not supported yet");
+    bool causal = false;
+    ck_status st = causal_of(l, &causal);
+    if (st) return st;
     const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
     int64_t B = q->shape.dim[0], Tq = q->shape.dim[1], Tk = k->shape.dim[1], F = q->shape.dim[2];
     int64_t Hq = c->num_query_heads, Hk = c->num_key_value_heads, d = c->head_dim, rep = Hq / Hk;
@@ -534,7 +559,7 @@ ck_status ck_gqa_forward(CK_FWD_ARGS)
     for (int64_t b = 0; b < B; b++)
         for (int64_t h = 0; h < Hq; h++) {
             gqa_head(Pq, Pk, Pv, b, h, h / rep, Tq, Tk, Hq, Hk, d, gq, gk, gv);
-            att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1};
+            att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1, causal};
             attend(1, Tq, Tk, d, d, 1.0f / sqrtf((float)d), gq, gk, gv, S, 0, go, &am, b);
             for (int64_t t = 0; t < Tq; t++) memcpy(Po + ((b * Tq + t) * Hq + h) * d, go + t * d, (size_t)d * sizeof *go);
         }
@@ -556,6 +581,9 @@ ck_status ck_gqa_backward(CK_BWD_ARGS)
 {
     (void)out, (void)n_out;
     const ck_mha_config *c = CK_CFG(l, ck_mha_config);
+    bool causal = false;
+    ck_status st = causal_of(l, &causal);
+    if (st) return st;
     const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
     int64_t B = q->shape.dim[0], Tq = q->shape.dim[1], Tk = k->shape.dim[1], F = q->shape.dim[2];
     int64_t Hq = c->num_query_heads, Hk = c->num_key_value_heads, d = c->head_dim, rep = Hq / Hk;
@@ -582,7 +610,7 @@ ck_status ck_gqa_backward(CK_BWD_ARGS)
             for (int64_t h = 0; h < Hq; h++) {
                 int64_t hk = h / rep;
                 gqa_head(Pq, Pk, Pv, b, h, hk, Tq, Tk, Hq, Hk, d, gq, gk, gv);
-                att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1};
+                att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1, causal};
                 attend(1, Tq, Tk, d, d, scale, gq, gk, gv, S, 0, go, &am, b);
                 if (pass == 0) {
                     for (int64_t t = 0; t < Tq; t++)
@@ -595,11 +623,8 @@ ck_status ck_gqa_backward(CK_BWD_ARGS)
                 for (int64_t i = 0; i < Tq; i++) {
                     float dot = 0.0f;
                     for (int64_t j = 0; j < Tk; j++) dot += S[i * Tk + j] * dS[i * Tk + j];
-                    for (int64_t j = 0; j < Tk; j++) {
-                        bool off = (am.q && am.q[b * Tq + i] == 0.0f) || (am.v && am.v[b * Tk + j] == 0.0f) ||
-                                   (am.k && am.k[b * Tk + j] == 0.0f);
-                        dS[i * Tk + j] = off ? 0.0f : S[i * Tk + j] * (dS[i * Tk + j] - dot);
-                    }
+                    for (int64_t j = 0; j < Tk; j++)
+                        dS[i * Tk + j] = score_off(&am, b, Tq, Tk, i, j) ? 0.0f : S[i * Tk + j] * (dS[i * Tk + j] - dot);
                 }
                 ck_sgemm(false, false, Tq, d, Tk, scale, dS, Tk, gk, d, 0.0f, dgq, d);
                 ck_sgemm(true, false, Tk, d, Tq, scale, dS, Tk, gq, d, 0.0f, dgk, d);
@@ -632,6 +657,9 @@ ck_status ck_attention_forward(CK_FWD_ARGS)
     /* Keras: scores of masked value steps lose 1e9, masked query rows give 0 */
     const float *qm = mask_in(ex, n_in, 0), *vm = mask_in(ex, n_in, 1);
     const ck_attention_config *c = CK_CFG(l, ck_attention_config);
+    att_masks am = {NULL, vm, NULL, 1, false};
+    ck_status st = causal_of(l, &am.causal);
+    if (st) return st;
     bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
     bool concat = !additive && !strcmp(c->score_mode, "concat");
     const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
@@ -657,9 +685,12 @@ ck_status ck_attention_forward(CK_FWD_ARGS)
                     S[i * Tv + j] = additive ? s : csw * s;
                 }
         }
-        if (vm)
+        /* Keras's _apply_scores (attention.py): the score mask (value mask and
+         * causal mask and-ed) takes 1e9 off a masked score */
+        if (vm || am.causal)
             for (int64_t i = 0; i < Tq; i++)
-                for (int64_t j = 0; j < Tv; j++) S[i * Tv + j] -= 1e9f * (1.0f - vm[b * Tv + j]);
+                for (int64_t j = 0; j < Tv; j++)
+                    if (score_off(&am, b, Tq, Tv, i, j)) S[i * Tv + j] -= 1e9f;
         ck_act_forward(CK_ACT_SOFTMAX, S, S, Tq, Tv);
         float *ob = out[0].data + b * Tq * Dv;
         ck_sgemm(false, false, Tq, Dv, Tv, 1.0f, S, Tv, v->data + b * Tv * Dv, Dv, 0.0f, ob, Dv);
@@ -678,6 +709,9 @@ ck_status ck_attention_backward(CK_BWD_ARGS)
     bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
     bool concat = !additive && !strcmp(c->score_mode, "concat");
     const float *qm = mask_in(ex, n_in, 0), *vm = mask_in(ex, n_in, 1);
+    att_masks am = {NULL, vm, NULL, 1, false};
+    ck_status st = causal_of(l, &am.causal);
+    if (st) return st;
     const ck_tensor *q = &in[0], *v = &in[1], *k = n_in > 2 ? &in[2] : &in[1];
     float *dq = din[0].data, *dv = din[1].data, *dk = n_in > 2 ? din[2].data : din[1].data;
     int64_t B = q->shape.dim[0], Tq = q->shape.dim[1], Tv = v->shape.dim[1], D = q->shape.dim[2], Dv = v->shape.dim[2];
@@ -698,7 +732,7 @@ ck_status ck_attention_backward(CK_BWD_ARGS)
                          : concat ? tanhf(sc * a) : qb[i * D + d] * kb[j * D + d];
                 }
                 s = additive ? s : concat ? csw * s : sc * s;
-                P[i * Tv + j] = vm ? s - 1e9f * (1.0f - vm[b * Tv + j]) : s;
+                P[i * Tv + j] = score_off(&am, b, Tq, Tv, i, j) ? s - 1e9f : s;
             }
         ck_act_forward(CK_ACT_SOFTMAX, P, P, Tq, Tv);
         for (int64_t i = 0; i < Tq; i++)

@@ -251,6 +251,43 @@ def _():
     return keras.Model(x, L.AdditiveAttention()([e, e]))
 
 
+# use_causal_mask=True, and-ed with Embedding's padding mask (row 1 is also
+# padded at step 0, so causal row 0 attends to no unmasked step there)
+@case("mask_mha_causal", 42, ints=6, pad=True)
+def _():
+    x = keras.Input((6,))
+    e = L.Embedding(6, 4, mask_zero=True)(x)
+    return keras.Model(x, L.MultiHeadAttention(2, 3)(e, e, use_causal_mask=True))
+
+
+@case("mask_attention_causal", 43, ints=6, pad=True)
+def _():
+    x = keras.Input((6,))
+    e = L.Embedding(6, 4, mask_zero=True)(x)
+    return keras.Model(x, L.Attention(use_scale=True)([e, e], use_causal_mask=True))
+
+
+@case("mask_additive_attention_causal", 44, ints=6, pad=True)
+def _():
+    x = keras.Input((6,))
+    e = L.Embedding(6, 4, mask_zero=True)(x)
+    return keras.Model(x, L.AdditiveAttention()([e, e], use_causal_mask=True))
+
+
+@case("mha_causal_short_query", 45)
+def _():
+    # query 3 steps, key and value 5: the causal triangle starts top left
+    q, v = keras.Input((3, 4)), keras.Input((5, 4))
+    return keras.Model([q, v], L.MultiHeadAttention(2, 3)(q, v, use_causal_mask=True))
+
+
+@case("gqa_causal", 46)
+def _():
+    x = keras.Input((5, 4))
+    return keras.Model(x, L.GroupQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=1)(
+        x, x, use_causal_mask=True))
+
+
 @case("lstm_initial_state", 40)
 def _():
     x, h, c = keras.Input((5, 3)), keras.Input((4,)), keras.Input((4,))

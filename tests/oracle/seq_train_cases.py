@@ -1,7 +1,8 @@
 """Training-agreement goldens of the sequence family: small recurrent models
 trained by real Keras 3 (JAX) from saved initial weights, in the format of
 tests/oracle/train_cases.py (config.json, weights/<i>.npy, x.npy, y.npy,
-case.json with compile/fit arguments, per-epoch history and evaluate()).
+case.json with compile/fit arguments, per-epoch history and evaluate(); the
+use_causal_mask cases also predict.npy, the initial model's predictions).
 Run: python3 tests/oracle/seq_train_cases.py [case ...]
 Writes tests/golden/seq_train/<case>/ (only the named cases when given, so
 existing goldens are not rewritten), CASES and VERSIONS.json.
@@ -39,6 +40,40 @@ def ids(rng, vocab=10):
     return x
 
 
+def mha_causal_self():
+    x = keras.Input((T, F))
+    a = L.MultiHeadAttention(2, 3)(x, x, use_causal_mask=True)
+    return keras.Model(x, L.Dense(1)(L.Flatten()(a)))
+
+
+def mha_causal_cross():
+    """query longer than key and value: rows past the key length see every key"""
+    x = keras.Input((T, F))
+    kv = L.Cropping1D((0, 2))(x)
+    a = L.MultiHeadAttention(2, 3)(x, kv, use_causal_mask=True)
+    return keras.Model(x, L.Dense(1)(L.Flatten()(a)))
+
+
+def attention_causal():
+    x = keras.Input((T, F))
+    d = L.Dense(4)(x)
+    a = L.Attention(use_scale=True)([d, d], use_causal_mask=True)
+    return keras.Model(x, L.Dense(1)(L.Flatten()(a)))
+
+
+def additive_causal():
+    x = keras.Input((T, F))
+    d = L.Dense(4)(x)
+    a = L.AdditiveAttention()([d, d], use_causal_mask=True)
+    return keras.Model(x, L.Dense(1)(L.Flatten()(a)))
+
+
+def gqa_causal():
+    x = keras.Input((T, F))
+    a = L.GroupQueryAttention(head_dim=2, num_query_heads=2, num_key_value_heads=1)(x, x, use_causal_mask=True)
+    return keras.Model(x, L.Dense(1)(L.Flatten()(a)))
+
+
 # name, model, x kind, y kind, optimizer spec, loss spec, metrics
 CASES = [
     ("lstm_adam_mse", lambda: [keras.Input((T, F)), L.LSTM(4), L.Dense(1)], "reals", "real1",
@@ -64,7 +99,16 @@ CASES = [
     ("conv_lstm2d_rmsprop_cce", lambda: [keras.Input((4, 5, 5, 1)), L.ConvLSTM2D(2, (3, 3), strides=(2, 2)),
                                          L.Flatten(), L.Dense(3, activation="softmax")],
      "conv2d", "onehot", "rmsprop", "categorical_crossentropy", ["accuracy"]),
+    # use_causal_mask=True (functional models: the flag is a call argument)
+    ("mha_causal_self", mha_causal_self, "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
+    ("mha_causal_cross", mha_causal_cross, "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
+    ("attention_causal", attention_causal, "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
+    ("additive_causal", additive_causal, "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
+    ("gqa_causal", gqa_causal, "reals", "real1", "Adam(learning_rate=0.01)", "mse", []),
 ]
+
+
+FUNCTIONAL = (mha_causal_self, mha_causal_cross, attention_causal, additive_causal, gqa_causal)
 
 
 def labels(kind, rng):
@@ -87,6 +131,8 @@ def run_case(i, case):
         x_in = keras.Input((T, F))
         a = L.MultiHeadAttention(2, 4)(x_in, x_in)
         model = keras.Model(x_in, L.Dense(1)(L.Flatten()(a)))
+    elif layers in FUNCTIONAL:
+        model = layers()
     else:
         model = keras.Sequential(layers())
     spatial = {"conv1d": (6, 2), "conv2d": (5, 5, 1)}
@@ -94,6 +140,8 @@ def run_case(i, case):
     y = labels(ykind, rng)
     d_dir = os.path.join(OUT, name)
     oracle_util.write_training_start(d_dir, model, x, y)
+    if layers in FUNCTIONAL:  # the initial model's predictions, checked before fit
+        np.save(os.path.join(d_dir, "predict.npy"), np.asarray(model.predict(x, verbose=0), dtype=np.float32))
     fit_kw = {"epochs": 3, "batch_size": 8, "shuffle": False, "verbose": 0}
     model.compile(optimizer=make_opt(opt), loss=loss, metrics=metrics)
     hist = model.fit(x, y, **fit_kw)

@@ -46,6 +46,8 @@ expect 1 "comprehension.py:3:22: unsupported Python: comprehensions" -- "$CKERAS
 expect 1 "os_call.py:2:1: unsupported Python: os.system (module 'os' is not Keras)" -- "$CKERAS" run $PYB/os_call.py
 expect 1 "while.py:2:1: unsupported Python: 'while' statements" -- "$CKERAS" run $PYB/while.py
 expect 1 "bad_kwarg.py:3:23: Dense" -- "$CKERAS" run $PYB/bad_kwarg.py
+# call arguments are not recorded by this reader: use_causal_mask is refused, not dropped
+expect 1 "causal_call.py:4:59: unsupported Python: the call argument 'use_causal_mask'" -- "$CKERAS" run $PYB/causal_call.py
 expect 1 "bogus" -- "$CKERAS" run $PYB/bad_kwarg.py
 expect 1 "too_many.py:3:23: TypeError: Dense takes 13 positional arguments (14 given)" -- "$CKERAS" run $PYB/too_many.py
 expect 1 "fstring.py:2:7: unsupported Python: string prefixes" -- "$CKERAS" run $PYB/fstring.py
