@@ -54,7 +54,7 @@ typedef struct py_arena {
 
 /* A model script's values (names, shapes, layer lists) are small; a script that
  * builds more (a string doubled in a loop) is refused at this size. */
-#define PY_ARENA_MAX ((size_t)256 << 20)
+#define PY_ARENA_MAX ((size_t)64 << 20)
 
 /* Zeroed memory that lives until py_arena_free; NULL with the error set. */
 void *py_alloc(py_arena *a, size_t bytes);
