@@ -1,4 +1,5 @@
 import keras
-for i in range(1000):
-    for j in range(1000):
+steps = list(range(1000))
+for i in steps:
+    for j in steps:
         pass
