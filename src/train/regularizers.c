@@ -198,8 +198,8 @@ static ck_status check_constraints(ck_model *m, const ck_weight_ref *refs, int n
 
 ck_status ck_constraints_check(ck_model *m)
 {
-    ck_weight_ref *refs;
-    int n;
+    ck_weight_ref *refs = NULL;
+    int n = 0;
     ck_status st = ck_model_collect_weights(m, &refs, &n);
     if (!st) st = check_constraints(m, refs, n);
     ck_free(refs);

@@ -459,7 +459,7 @@ int main(int argc, char **argv)
             run_case(roots[r], line);
         free(list);
     }
-    CHECK(cases == 36, "expected 36 cases, ran %d", cases);
+    CHECK(cases == 41, "expected 41 cases, ran %d", cases);
     mismatches();
     sharded_predict("train", "adam_cce");
     sharded_predict("conv_train", "cnn_3x3_adam");
