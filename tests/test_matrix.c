@@ -442,7 +442,7 @@ static const float *weight_array(void *ctx, int i, int64_t *size)
 static void check_state(const ck_model *m, const char *dir, const char *opt, const char *weights, double tol,
                         const char *what)
 {
-    char p[1024], w[1100];
+    char p[1024], w[1300];
     opt_view v = {.m = m};
     snprintf(w, sizeof w, "%s optimizer", what);
     if (opt)
@@ -594,9 +594,32 @@ static void check_layouts(ck_model *m, const char *name, const char *tmpdir)
     remove(out);
 }
 
-static void test_resume_case(const char *name, const char *tmpdir)
+/* Keras's file after 2 epochs (its optimizer state as `opt`): read, saved in both
+ * formats and continued, then one more epoch here equals Keras's third. */
+static void continue_keras_file(const char *name, const char *file, const char *opt, const char *kind,
+                                const resume_data *d, json_t *loss, const char *tmpdir)
 {
     char p[1024], what[256];
+    ck_history *h = NULL;
+    snprintf(what, sizeof what, "%s: Keras 2 epochs%s + ckeras 1", name, kind);
+    ck_model *m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/%s", name, file));
+    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
+    if (m) {
+        check_state(m, name, opt, "w2", 0, what);
+        snprintf(what, sizeof what, "%s: Keras 2 epochs%s, converted", name, kind);
+        save_and_continue(m, name, ".keras", d, loss, tmpdir, what);
+        save_and_continue(m, name, ".h5", d, loss, tmpdir, what);
+        snprintf(what, sizeof what, "%s: Keras 2 epochs%s + ckeras 1", name, kind);
+        CHECK(fit_epochs(m, d, 1, &h) == CK_OK, "%s: fit: %s", what, ck_errmsg());
+        check_losses(h, loss, 2, what);
+        check_state(m, name, NULL, "w3", 1e-4, what);
+    }
+    ck_history_free(h);
+    ck_model_free(m);
+}
+
+static void test_resume_case(const char *name, const char *tmpdir)
+{
     json_t *info = test_load_json(RESUME "/%s/case.json", name), *loss = json_object_get(info, "loss");
     resume_data d;
     int n_out = (int)json_integer_value(json_object_get(info, "outputs"));
@@ -606,46 +629,19 @@ static void test_resume_case(const char *name, const char *tmpdir)
         return;
     }
     check_own_compile_config(name, info);
-    ck_history *h = NULL;
     /* Keras's legacy .h5 of the same state: load_model compiles it and builds the
      * optimizer over none of the model's variables (only its scalars, as Keras's
-     * opt_h5); fit builds it over the trainable ones with the file's slots. */
-    snprintf(what, sizeof what, "%s: Keras 2 epochs (.h5) + ckeras 1", name);
-    ck_model *m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/epoch2.h5", name));
-    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
-    if (m) {
-        check_state(m, name, "opt_h5", "w2", 0, what);
-        /* converted, the file keeps the .h5's whole optimizer state */
-        snprintf(what, sizeof what, "%s: Keras 2 epochs (.h5), converted", name);
-        save_and_continue(m, name, ".keras", &d, loss, tmpdir, what);
-        save_and_continue(m, name, ".h5", &d, loss, tmpdir, what);
-        snprintf(what, sizeof what, "%s: Keras 2 epochs (.h5) + ckeras 1", name);
-        CHECK(fit_epochs(m, &d, 1, &h) == CK_OK, "%s: fit: %s", what, ck_errmsg());
-        check_losses(h, loss, 2, what);
-        check_state(m, name, NULL, "w3", 1e-4, what);
-    }
-    ck_history_free(h), h = NULL;
-    ck_model_free(m);
+     * opt_h5); fit builds it over the trainable ones with the file's slots.
+     * Converted, the file keeps the .h5's whole optimizer state. */
+    continue_keras_file(name, "epoch2.h5", "opt_h5", " (.h5)", &d, loss, tmpdir);
     /* Keras's 2 epochs (.keras), then ckeras's 3rd; and the same after a convert. */
-    snprintf(what, sizeof what, "%s: Keras 2 epochs + ckeras 1", name);
-    m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/epoch2.keras", name));
-    CHECK(m != NULL, "%s: %s", what, ck_errmsg());
-    if (m) {
-        check_state(m, name, "opt2", "w2", 0, what);
-        snprintf(what, sizeof what, "%s: Keras 2 epochs, converted", name);
-        save_and_continue(m, name, ".keras", &d, loss, tmpdir, what);
-        save_and_continue(m, name, ".h5", &d, loss, tmpdir, what);
-        snprintf(what, sizeof what, "%s: Keras 2 epochs + ckeras 1", name);
-        CHECK(fit_epochs(m, &d, 1, &h) == CK_OK, "%s: fit: %s", what, ck_errmsg());
-        check_losses(h, loss, 2, what);
-        check_state(m, name, NULL, "w3", 1e-4, what);
-    }
-    ck_history_free(h), h = NULL;
-    ck_model_free(m);
+    continue_keras_file(name, "epoch2.keras", "opt2", "", &d, loss, tmpdir);
+    ck_history *h = NULL;
+    char p[1024], what[256];
     /* ckeras's 2 epochs from Keras's untrained file, saved as .keras and .h5
      * (Keras's layouts), read back, one more. */
     snprintf(what, sizeof what, "%s: ckeras 2 epochs", name);
-    m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/start.keras", name));
+    ck_model *m = ck_model_load(test_path(p, sizeof p, RESUME "/%s/start.keras", name));
     CHECK(m != NULL, "%s: %s", what, ck_errmsg());
     if (m) {
         CHECK(fit_epochs(m, &d, 2, &h) == CK_OK, "%s: fit: %s", what, ck_errmsg());
