@@ -37,6 +37,10 @@ ck_status ck_legacy_optimizer_read(ck_model *m, hid_t file, const char *origin);
  * writes np.array([]). */
 ck_status ck_legacy_set_weight_names(hid_t group, const char *const *names, int n);
 
+/* ck_file_format, leaving an HDF5 file open in *h5 (-1 otherwise, or on error) for
+ * the caller to close: each libhdf5 open of an untrusted file costs a guard child. */
+const char *ck_file_format_open(const char *path, hid_t *h5);
+
 /* Readers. with_weights false: architecture only, the weight data is never read. */
 ck_status ck_keras_zip_load(const char *path, bool with_weights, ck_model **out);
 ck_status ck_h5_model_load(const char *path, bool with_weights, ck_model **out);

@@ -74,21 +74,13 @@ static ck_status zip_member(const char *path, const char *name, uint64_t implied
     return st;
 }
 
-static bool zip_has_member(const char *path, const char *name)
+/* Opens the HDF5 part of a file in format fmt: itself (already open in *f when the
+ * caller detected the format with ck_file_format_open), or a .keras archive's
+ * model.weights.h5. */
+static ck_status open_weights_h5(const char *path, const char *fmt, hid_t *f, char *origin, size_t cap)
 {
-    zip_t *z = zip_open(path, ZIP_RDONLY, NULL);
-    bool has = z && zip_name_locate(z, name, 0) >= 0;
-    if (z) zip_discard(z);
-    return has;
-}
-
-/* Opens the HDF5 part of a file: itself, or a .keras archive's model.weights.h5. */
-static ck_status open_weights_h5(const char *path, hid_t *f, char *origin, size_t cap)
-{
-    const char *fmt = ck_file_format(path);
-    if (!fmt) return CK_ERR_FORMAT;
     snprintf(origin, cap, "%s", path);
-    if (!strncmp(fmt, "hdf5", 4)) return ck_h5_open(path, f);
+    if (!strncmp(fmt, "hdf5", 4)) return *f >= 0 ? CK_OK : ck_h5_open(path, f);
     if (strcmp(fmt, "keras-zip")) return ck_fail(CK_ERR_UNSUPPORTED, "%s: a %s file holds no HDF5 weights", path, fmt);
     char *data;
     size_t len;
@@ -131,19 +123,28 @@ static ck_status list_tfjs(const char *path, ck_stored_weight_fn fn, void *ctx)
     return CK_OK;
 }
 
+/* The listing of a file whose format is known; h5 is its open HDF5 file or -1. */
+static ck_status list_weights(const char *path, const char *fmt, hid_t h5, ck_stored_weight_fn fn, void *ctx)
+{
+    if (!strcmp(fmt, "tfjs")) return list_tfjs(path, fn, ctx);
+    if (!strcmp(fmt, "keras-json")) return ck_fail(CK_ERR_UNSUPPORTED, "%s: a JSON config holds no weights", path);
+    hid_t f = h5;
+    char origin[1200];
+    ck_status st = open_weights_h5(path, fmt, &f, origin, sizeof origin);
+    if (st) return st;
+    st = list_h5(f, origin, fn, ctx);
+    if (f != h5) H5Fclose(f);
+    return st;
+}
+
 ck_status ck_file_list_weights(const char *path, ck_stored_weight_fn fn, void *ctx)
 {
     if (!path || !fn) return ck_fail(CK_ERR_ARG, "ck_file_list_weights: NULL argument");
-    const char *fmt = ck_file_format(path);
+    hid_t h5;
+    const char *fmt = ck_file_format_open(path, &h5);
     if (!fmt) return CK_ERR_FORMAT;
-    if (!strcmp(fmt, "tfjs")) return list_tfjs(path, fn, ctx);
-    if (!strcmp(fmt, "keras-json")) return ck_fail(CK_ERR_UNSUPPORTED, "%s: a JSON config holds no weights", path);
-    hid_t f;
-    char origin[1200];
-    ck_status st = open_weights_h5(path, &f, origin, sizeof origin);
-    if (st) return st;
-    st = list_h5(f, origin, fn, ctx);
-    H5Fclose(f);
+    ck_status st = list_weights(path, fmt, h5, fn, ctx);
+    if (h5 >= 0) H5Fclose(h5);
     return st;
 }
 
@@ -152,7 +153,9 @@ ck_status ck_file_read_weight(const char *path, const char *weight_path, ck_shap
     if (!path || !weight_path || !shape || !data) return ck_fail(CK_ERR_ARG, "ck_file_read_weight: NULL argument");
     hid_t f;
     char origin[1200];
-    ck_status st = open_weights_h5(path, &f, origin, sizeof origin);
+    const char *fmt = ck_file_format_open(path, &f);
+    if (!fmt) return CK_ERR_FORMAT;
+    ck_status st = open_weights_h5(path, fmt, &f, origin, sizeof origin);
     if (st) return st;
     int64_t n = 0;
     st = ck_h5_dataset_shape(f, weight_path, origin, shape, &n);
@@ -221,41 +224,47 @@ static void inspect_hdf5(const char *path, hid_t f, ck_file_info *info)
                           ck_h5_exists(f, "optimizer");
 }
 
+/* A .keras archive: its config and metadata, then its weights file, opened once. */
+static ck_status inspect_keras_zip(const char *path, ck_file_info *info)
+{
+    char *data;
+    size_t len;
+    ck_status st = zip_member(path, "config.json", 0, &data, &len);
+    if (st) return st;
+    json_t *root = json_loadb(data, len, 0, NULL);
+    ck_free(data);
+    config_facts(root, info);
+    json_decref(root);
+    if (!zip_member(path, "metadata.json", 0, &data, &len)) {
+        json_t *meta = json_loadb(data, len, 0, NULL);
+        copy_str(info->keras_version, sizeof info->keras_version, json_string_value(json_object_get(meta, "keras_version")));
+        json_decref(meta);
+        ck_free(data);
+    }
+    hid_t f = -1;
+    char origin[1200];
+    if ((st = open_weights_h5(path, "keras-zip", &f, origin, sizeof origin))) return st;
+    if (ck_h5_exists(f, "optimizer")) info->has_optimizer = true;
+    st = list_h5(f, origin, count_cb, info);
+    H5Fclose(f);
+    return st;
+}
+
 ck_status ck_file_inspect(const char *path, ck_file_info *info)
 {
     if (!path || !info) return ck_fail(CK_ERR_ARG, "ck_file_inspect: NULL argument");
     *info = (ck_file_info){0};
-    const char *fmt = ck_file_format(path);
+    hid_t h5;
+    const char *fmt = ck_file_format_open(path, &h5);
     if (!fmt) return CK_ERR_FORMAT;
     copy_str(info->format, sizeof info->format, fmt);
     ck_status st = CK_OK;
-    if (!strncmp(fmt, "hdf5", 4)) {
-        hid_t f;
-        if ((st = ck_h5_open(path, &f))) return st;
-        inspect_hdf5(path, f, info);
-        H5Fclose(f);
+    if (h5 >= 0) {
+        inspect_hdf5(path, h5, info);
+        st = list_weights(path, fmt, h5, count_cb, info);
+        H5Fclose(h5);
     } else if (!strcmp(fmt, "keras-zip")) {
-        char *data;
-        size_t len;
-        if ((st = zip_member(path, "config.json", 0, &data, &len))) return st;
-        json_t *root = json_loadb(data, len, 0, NULL);
-        ck_free(data);
-        config_facts(root, info);
-        json_decref(root);
-        if (!zip_member(path, "metadata.json", 0, &data, &len)) {
-            json_t *meta = json_loadb(data, len, 0, NULL);
-            copy_str(info->keras_version, sizeof info->keras_version, json_string_value(json_object_get(meta, "keras_version")));
-            json_decref(meta);
-            ck_free(data);
-        }
-        hid_t f;
-        char origin[1200];
-        if (!(st = open_weights_h5(path, &f, origin, sizeof origin))) {
-            if (ck_h5_exists(f, "optimizer")) info->has_optimizer = true;
-            H5Fclose(f);
-        } else if (zip_has_member(path, "model.weights.h5")) {
-            return st; /* present but damaged or too large: listing it would fail again */
-        }
+        st = inspect_keras_zip(path, info);
     } else {
         json_t *root;
         if ((st = ck_read_json_file(path, &root))) return st;
@@ -263,8 +272,8 @@ ck_status ck_file_inspect(const char *path, ck_file_info *info)
         if (!strcmp(fmt, "tfjs") && !info->keras_version[0])
             copy_str(info->keras_version, sizeof info->keras_version, json_string_value(json_object_get(root, "generatedBy")));
         json_decref(root);
+        if (strcmp(fmt, "keras-json")) st = list_weights(path, fmt, -1, count_cb, info);
     }
-    if (strcmp(fmt, "keras-json")) st = ck_file_list_weights(path, count_cb, info);
     info->has_weights = info->n_weights > 0;
     return st;
 }

@@ -45,21 +45,28 @@ static const char *hdf5_kind(hid_t f)
     return "hdf5";
 }
 
-const char *ck_file_format(const char *path)
+const char *ck_file_format_open(const char *path, hid_t *h5)
 {
     const char *format = NULL;
+    *h5 = -1;
     if (sniff(path, &format)) return NULL;
     if (!strcmp(format, "hdf5")) {
-        hid_t f;
-        if (ck_h5_open(path, &f)) return NULL;
-        format = hdf5_kind(f);
-        H5Fclose(f);
+        if (ck_h5_open(path, h5)) return NULL;
+        format = hdf5_kind(*h5);
     } else if (!strcmp(format, "json")) {
         json_t *root;
         if (ck_read_json_file(path, &root)) return NULL;
         format = json_object_get(root, "modelTopology") ? "tfjs" : "keras-json";
         json_decref(root);
     }
+    return format;
+}
+
+const char *ck_file_format(const char *path)
+{
+    hid_t f;
+    const char *format = ck_file_format_open(path, &f);
+    if (f >= 0) H5Fclose(f);
     return format;
 }
 
