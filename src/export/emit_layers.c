@@ -1017,8 +1017,8 @@ static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
     bool additive = !strcmp(l->cls->class_name, "AdditiveAttention");
     bool concat = !additive && !strcmp(cf->score_mode, "concat");
     if (s->n_in < 2 || s->n_in > 3 || s->n_out != 1) return ex_refuse(l, "%d inputs, %d outputs", s->n_in, s->n_out);
-    if (ck_layer_causal(l) != 0) /* loaded kwargs are compact JSON: {"use_causal_mask":true} */
-        return ex_refuse(l, "use_causal_mask");
+    int causal = ck_layer_causal(l);
+    if (causal < 0) return ex_refuse(l, "calls with and without use_causal_mask=True");
     const ck_shape *q = in_shape(c, s, 0), *v = in_shape(c, s, 1);
     if (q->rank != 3 || v->rank != 3) return ex_refuse(l, "inputs of rank %d and %d", q->rank, v->rank);
     int w = 0;
@@ -1026,10 +1026,10 @@ static ck_status emit_attention(ex_ctx *c, const ck_layer *l, const ex_step *s)
     float csw = concat ? l->weights[w].value[0] : 1.0f;
     const char *sc = ex_scratch(c, q->dim[1] * v->dim[1]);
     ex_use(c, "attention");
-    ex_line(c, "k_attention(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %d, %s, %s, %s, %s, %s);", ex_in(c, s, 0),
+    ex_line(c, "k_attention(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %d, %s, %s, %s, %s, %d, %s);", ex_in(c, s, 0),
             ex_in(c, s, s->n_in > 2 ? 2 : 1), ex_in(c, s, 1), ex_out(c, s, 0), (ll)q->dim[1], (ll)v->dim[1],
             (ll)q->dim[2], (ll)v->dim[2], additive ? 2 : concat, scale, ex_float(c, csw), ex_in_mask(c, s, 0),
-            ex_in_mask(c, s, 1), sc);
+            ex_in_mask(c, s, 1), causal, sc);
     return CK_OK;
 }
 
@@ -1183,16 +1183,16 @@ static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
     const ck_mha_config *cf = CK_CFG(l, ck_mha_config);
     bool gqa = !strcmp(l->cls->class_name, "GroupedQueryAttention");
     if (s->n_in < 2 || s->n_in > 3 || s->n_out != 1) return ex_refuse(l, "%d inputs, %d outputs", s->n_in, s->n_out);
-    if (ck_layer_causal(l) != 0) /* loaded kwargs are compact JSON: {"use_causal_mask":true} */
-        return ex_refuse(l, "use_causal_mask");
+    int causal = ck_layer_causal(l);
+    if (causal < 0) return ex_refuse(l, "calls with and without use_causal_mask=True");
     if (!gqa && cf->use_gate) return ex_refuse(l, "field 'use_gate'");
     const ck_shape *q = in_shape(c, s, 0), *v = in_shape(c, s, 1), *k = in_shape(c, s, s->n_in > 2 ? 2 : 1);
     if (q->rank < 3 || v->rank != q->rank || k->rank != q->rank || (gqa && q->rank != 3))
         return ex_refuse(l, "inputs of rank %d", q->rank);
     bool masked = false;
     for (int i = 0; i < s->n_in; i++) masked = masked || ex_val(c, s->in[i])->mask >= 0;
-    if (masked && q->rank != 3) /* as ckeras's engine */
-        return ex_refuse(l, "Keras masks on inputs of rank %d", q->rank);
+    if ((masked || causal) && q->rank != 3) /* as ckeras's engine */
+        return ex_refuse(l, "%s on inputs of rank %d", masked ? "Keras masks" : "use_causal_mask", q->rank);
     int64_t hq = gqa ? cf->num_query_heads : cf->num_heads, hk = gqa ? cf->num_key_value_heads : cf->num_heads;
     int64_t kd = gqa ? cf->head_dim : cf->key_dim;
     int64_t vd = gqa ? cf->head_dim : cf->value_dim == CK_INT_NULL ? cf->key_dim : cf->value_dim;
@@ -1222,9 +1222,9 @@ static ck_status emit_mha(ex_ctx *c, const ck_layer *l, const ex_step *s)
         if (st) return st;
     } else {
         ex_use(c, "mha");
-        ex_line(c, "k_mha(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s, %s, %s, %s);", pq, pk, pv, po,
+        ex_line(c, "k_mha(%s, %s, %s, %s, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s, %s, %s, %d, %s);", pq, pk, pv, po,
                 (ll)tq, (ll)tk, (ll)hq, (ll)hk, (ll)kd, (ll)vd, ex_float(c, 1.0f / sqrtf((float)kd)), ex_in_mask(c, s, 0),
-                ex_in_mask(c, s, 1), s->n_in > 2 ? ex_in_mask(c, s, 2) : "NULL", sc);
+                ex_in_mask(c, s, 1), s->n_in > 2 ? ex_in_mask(c, s, 2) : "NULL", causal, sc);
     }
     ex_line(c, "k_dense(%s, %s, %s, %s, %lld, %lld, %lld);", po, ex_weight(c, l, wt[6]),
             wt[7] ? ex_weight(c, l, wt[7]) : "NULL", dst[3], (ll)rows[3], (ll)n_in[3], (ll)n_out[3]);
