@@ -19,7 +19,9 @@
  *    a LossScaleOptimizer) trains in ckeras from its start.keras to Keras's
  *    losses of 2 epochs, evaluates its trained.keras to Keras's loss, and
  *    resumes from it (the inner optimizer's state) to Keras's 3rd epoch,
- *    within TOL_TRAIN_FLOAT16 / TOL_TRAIN_BFLOAT16.
+ *    within TOL_TRAIN_FLOAT16 / TOL_TRAIN_BFLOAT16; the mixed_float16 model
+ *    ckeras trained is written with Keras's LossScaleOptimizer layout and
+ *    values in .keras and .h5 (check_loss_scale_files).
  * Runs from the repository root. */
 #include "testutil.h"
 #include "h5_layout.h"
@@ -375,6 +377,57 @@ static void check_loss(double got, json_t *want, const char *what)
     CHECK(json_is_number(want) && fabs(got - w) <= tol * fmax(1.0, fabs(w)), "%s: loss %.7g, Keras %.7g", what, got, w);
 }
 
+/* ckeras trained Keras's mixed_float16 start.keras as Keras did (2 epochs): the
+ * .keras and .h5 it writes have Keras's layout for a model whose Adam Keras put
+ * in a LossScaleOptimizer (layout.json: its own variables, then the inner
+ * optimizer's, and optimizer/inner_optimizer/vars; in .h5 the wrapped
+ * optimizer_config in training_config and optimizer_weights/loss_scale_optimizer),
+ * the scalar optimizer values Keras's files hold (step_counter 4 after 4 steps,
+ * dynamic_scale 2^15) and Keras's compile_config value for value. */
+static void check_loss_scale_files(ck_model *m, const char *policy)
+{
+    json_t *golden = test_load_json(MIXED "/train_%s/layout.json", policy);
+    CHECK(golden != NULL, "train_%s: layout.json", policy);
+    if (!golden) return;
+    char tmpdir[] = "/tmp/ckeras-lso-XXXXXX";
+    CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
+    static const char *const exts[] = {"keras", "h5"};
+    for (int k = 0; k < 2; k++) {
+        char path[256], inner[256], key[32], what[128];
+        snprintf(path, sizeof path, "%s/trained.%s", tmpdir, exts[k]);
+        snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+        snprintf(key, sizeof key, "trained.%s", exts[k]);
+        snprintf(what, sizeof what, "train_%s: ckeras's trained.%s", policy, exts[k]);
+        CHECK(ck_model_save(m, path) == CK_OK, "%s: %s", what, ck_errmsg());
+        bool archive = k == 0;
+        if (archive) {
+            test_check_members(path, json_object_get(golden, "keras_members"), what);
+            CHECK(test_extract_weights(path, inner), "%s: no model.weights.h5 inside", what);
+        }
+        json_t *ours = test_h5_layout(archive ? inner : path);
+        test_compare_layout(ours, json_object_get(golden, key), what);
+        json_decref(ours);
+        const char *ds;
+        json_t *want;
+        json_object_foreach(json_object_get(json_object_get(golden, "scalars"), key), ds, want) {
+            double got = NAN;
+            CHECK(test_h5_scalar(archive ? inner : path, ds, &got) && got == json_number_value(want),
+                  "%s: '%s' is %.9g, Keras's %.9g", what, ds, got, json_number_value(want));
+        }
+        if (archive) unlink(inner);
+        unlink(path);
+    }
+    rmdir(tmpdir);
+    char *text = NULL;
+    CHECK_OK(ck_model_to_json(m, &text));
+    json_t *cfg = text ? json_loads(text, 0, NULL) : NULL;
+    CHECK(json_equal(json_object_get(cfg, "compile_config"), json_object_get(golden, "compile_config")),
+          "train_%s: ckeras's compile_config differs from Keras's", policy);
+    json_decref(cfg);
+    free(text);
+    json_decref(golden);
+}
+
 static void test_training(const char *policy)
 {
     char p[1024], what[256];
@@ -406,6 +459,7 @@ static void test_training(const char *policy)
         for (int e = 0; h && e < o.epochs; e++)
             check_loss(ck_history_value(h, "loss", e), json_array_get(losses, (size_t)(e + 2 * from_trained)), what);
         ck_history_free(h);
+        if (!from_trained && !strcmp(policy, "mixed_float16")) check_loss_scale_files(m, policy);
         ck_model_free(m);
     }
     test_free_array(&x);

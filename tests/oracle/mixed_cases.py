@@ -18,7 +18,10 @@ For each case tests/golden/mixed/<policy>__<case>/ holds:
                      model.weights.h5 too, and matrix_cases.layouts() of the three
                      files (dataset dtypes: float16, h5py's opaque bfloat16)
 train_<policy>/ holds a compiled model before and after 2 epochs of fit()
-and the losses of 3 (train_case).  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
+and the losses of 3 (train_case); for mixed_float16 (Adam in Keras's
+LossScaleOptimizer) also trained.h5 and layout.json: the layouts of trained.keras
+and trained.h5, the values of their scalar optimizer datasets and the
+compile_config (trained_layouts).  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
 with its message.  round_x.npy holds random float32 values (ties, overflow,
 subnormals among them), round_float16.npy and round_bfloat16.npy their casts
 (numpy / ml_dtypes) and back, for ckeras's rounding.
@@ -26,6 +29,8 @@ subnormals among them), round_float16.npy and round_bfloat16.npy their casts
 Run from the repository root (needs build/ckeras for the class table):
     python3 tests/oracle/mixed_cases.py [--train-only | --plain-only]
 """
+import io
+import json
 import os
 import sys
 
@@ -34,6 +39,7 @@ import oracle_util  # noqa: E402
 
 oracle_util.setup()
 
+import h5py  # noqa: E402
 import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
@@ -124,6 +130,27 @@ def rounding_table():
         np.save(os.path.join(ROOT, f"round_{name}.npy"), a)
 
 
+def trained_layouts(out):
+    """Keras's layout of trained.keras (its model.weights.h5) and trained.h5
+    (matrix_cases.h5_layout), with the values of their scalar optimizer datasets
+    (the LossScaleOptimizer's step_counter and dynamic_scale among them), and the
+    compile_config of trained.keras."""
+    def scalars(group):
+        res = {}
+        group.visititems(lambda n, o: res.update({f"{group.name.lstrip('/')}/{n}": o[()].item()})
+                         if isinstance(o, h5py.Dataset) and o.shape == () else None)
+        return res
+    with mc.zipfile.ZipFile(os.path.join(out, "trained.keras")) as z:
+        members = z.namelist()
+        compile_config = json.loads(z.read("config.json"))["compile_config"]
+        with h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as f:
+            keras_layout, keras_scalars = mc.h5_layout(f), scalars(f["optimizer"])
+    with h5py.File(os.path.join(out, "trained.h5"), "r") as f:
+        h5_layout, h5_scalars = mc.h5_layout(f), scalars(f["optimizer_weights"])
+    return {"keras_members": members, "trained.keras": keras_layout, "trained.h5": h5_layout,
+            "compile_config": compile_config, "scalars": {"trained.keras": keras_scalars, "trained.h5": h5_scalars}}
+
+
 def train_case(policy):
     """A small compiled model under the policy (mixed_float16: Keras wraps Adam in
     a LossScaleOptimizer), saved before training (start.keras) and after 2
@@ -146,6 +173,9 @@ def train_case(policy):
         model.save(os.path.join(out, "start.keras"))
         h = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
         model.save(os.path.join(out, "trained.keras"))
+        if policy == "mixed_float16":
+            model.save(os.path.join(out, "trained.h5"))
+            oracle_util.write_json(os.path.join(out, "layout.json"), trained_layouts(out))
         loss, accuracy = model.evaluate(x, y, verbose=0)
         h3 = model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
         oracle_util.write_json(os.path.join(out, "case.json"), {
