@@ -383,7 +383,10 @@ static void check_loss(double got, json_t *want, const char *what)
  * optimizer's, and optimizer/inner_optimizer/vars; in .h5 the wrapped
  * optimizer_config in training_config and optimizer_weights/loss_scale_optimizer),
  * the scalar optimizer values Keras's files hold (step_counter 4 after 4 steps,
- * dynamic_scale 2^15) and Keras's compile_config value for value. */
+ * dynamic_scale 2^15) and Keras's compile_config value for value; Keras's
+ * trained.h5 loads with the compile_config optimizer Keras gives it (its
+ * LossScaleOptimizer; Keras also writes the loss there as the function it
+ * deserialized, which ckeras does not). */
 static void check_loss_scale_files(ck_model *m, const char *policy)
 {
     json_t *golden = test_load_json(MIXED "/train_%s/layout.json", policy);
@@ -424,7 +427,20 @@ static void check_loss_scale_files(ck_model *m, const char *policy)
     CHECK(json_equal(json_object_get(cfg, "compile_config"), json_object_get(golden, "compile_config")),
           "train_%s: ckeras's compile_config differs from Keras's", policy);
     json_decref(cfg);
+    free(text), text = NULL;
+    /* Keras's load of its trained.h5 compiles the training_config's
+     * LossScaleOptimizer, and get_compile_config() gives it back as such */
+    char p[1024];
+    ck_model *h5 = ck_model_load(test_path(p, sizeof p, MIXED "/train_%s/trained.h5", policy));
+    CHECK(h5 != NULL, "train_%s: trained.h5: %s", policy, ck_errmsg());
+    if (h5) CHECK_OK(ck_model_to_json(h5, &text));
+    cfg = text ? json_loads(text, 0, NULL) : NULL;
+    CHECK(json_equal(json_object_get(json_object_get(cfg, "compile_config"), "optimizer"),
+                     json_object_get(json_object_get(golden, "h5_compile_config"), "optimizer")),
+          "train_%s: ckeras's compile_config optimizer of trained.h5 differs from Keras's", policy);
+    json_decref(cfg);
     free(text);
+    ck_model_free(h5);
     json_decref(golden);
 }
 

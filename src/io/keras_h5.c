@@ -272,11 +272,6 @@ static ck_status write_int32_scalar(hid_t loc, const char *name, int32_t value)
 }
 
 /* ---- LossScaleOptimizer (keras/src/optimizers/loss_scale_optimizer.py) -------------- */
-/* Keras's defaults, which Trainer.compile's wrapping under mixed_float16 keeps. */
-#define LOSS_SCALE_NAME "loss_scale_optimizer"
-#define LOSS_SCALE_INITIAL 32768.0
-#define LOSS_SCALE_GROWTH 2000
-
 /* Whether Keras has m's optimizer in a LossScaleOptimizer: Trainer.compile wraps
  * it for a model whose own dtype policy is mixed_float16; a file's compile may
  * also have named one (ck_model.loss_scale.wrapped). */
@@ -353,22 +348,6 @@ static ck_status loss_scale_write(const ck_model *m, hid_t loc, const char *cons
     if (!st) st = write_int32_scalar(loc, names[2], counter);
     if (!st) st = ck_h5_write_floats(loc, names[3], &scalar, &scale, CK_HALF_NONE);
     return st;
-}
-
-/* Trainer.compile's LossScaleOptimizer(optimizer) as LossScaleOptimizer.get_config
- * serializes it: the name, the inner optimizer's whole serialized form, and the
- * two settings. An optimizer config that is one already stays as it is. */
-static json_t *loss_scale_config(const ck_model *m, json_t *inner)
-{
-    const char *cls = json_string_value(json_object_get(inner, "class_name"));
-    if (cls && !strcmp(cls, "LossScaleOptimizer")) return json_incref(inner);
-    const ck_loss_scale *ls = &m->loss_scale;
-    bool same = ls->wrapped && ls->engine == m->engine;
-    double initial = same && ls->initial_scale > 0 ? ls->initial_scale : LOSS_SCALE_INITIAL;
-    int64_t growth = same && ls->growth_steps > 0 ? ls->growth_steps : LOSS_SCALE_GROWTH;
-    return json_pack("{s:s, s:{s:s, s:O, s:f, s:I}}", "class_name", "LossScaleOptimizer", "config", "name",
-                     loss_scale_name(m), "inner_optimizer", inner, "initial_scale", initial, "dynamic_growth_steps",
-                     (json_int_t)growth);
 }
 
 /* ---- optimizer state (optimizer/vars/<i>, Keras's optimizer.variables) ---------------- */
@@ -509,7 +488,7 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
     /* saving_utils.model_metadata serializes model.optimizer, which is
      * Trainer.compile's LossScaleOptimizer where there is one. */
     bool scaled = loss_scaled(m);
-    json_t *wrapped = scaled ? loss_scale_config(m, opt) : json_incref(opt);
+    json_t *wrapped = scaled ? ck_loss_scale_config(m, opt) : json_incref(opt);
     json_t *legacy = json_pack("{s:O, s:O}", "class_name", json_object_get(wrapped, "class_name"), "config",
                                json_object_get(wrapped, "config"));
     json_decref(wrapped);

@@ -20,8 +20,8 @@ For each case tests/golden/mixed/<policy>__<case>/ holds:
 train_<policy>/ holds a compiled model before and after 2 epochs of fit()
 and the losses of 3 (train_case); for mixed_float16 (Adam in Keras's
 LossScaleOptimizer) also trained.h5 and layout.json: the layouts of trained.keras
-and trained.h5, the values of their scalar optimizer datasets and the
-compile_config (trained_layouts).  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
+and trained.h5, the values of their scalar optimizer datasets, the
+compile_config, and get_compile_config() of load_model(trained.h5) (trained_layouts).  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
 with its message.  round_x.npy holds random float32 values (ties, overflow,
 subnormals among them), round_float16.npy and round_bfloat16.npy their casts
 (numpy / ml_dtypes) and back, for ckeras's rounding.
@@ -133,8 +133,9 @@ def rounding_table():
 def trained_layouts(out):
     """Keras's layout of trained.keras (its model.weights.h5) and trained.h5
     (matrix_cases.h5_layout), with the values of their scalar optimizer datasets
-    (the LossScaleOptimizer's step_counter and dynamic_scale among them), and the
-    compile_config of trained.keras."""
+    (the LossScaleOptimizer's step_counter and dynamic_scale among them), the
+    compile_config of trained.keras and that of the model load_model makes of
+    trained.h5."""
     def scalars(group):
         res = {}
         group.visititems(lambda n, o: res.update({f"{group.name.lstrip('/')}/{n}": o[()].item()})
@@ -147,8 +148,11 @@ def trained_layouts(out):
             keras_layout, keras_scalars = mc.h5_layout(f), scalars(f["optimizer"])
     with h5py.File(os.path.join(out, "trained.h5"), "r") as f:
         h5_layout, h5_scalars = mc.h5_layout(f), scalars(f["optimizer_weights"])
+    # load_model of the .h5 compiles the LossScaleOptimizer of its training_config
+    h5_compile_config = keras.saving.load_model(os.path.join(out, "trained.h5")).get_compile_config()
     return {"keras_members": members, "trained.keras": keras_layout, "trained.h5": h5_layout,
-            "compile_config": compile_config, "scalars": {"trained.keras": keras_scalars, "trained.h5": h5_scalars}}
+            "compile_config": compile_config, "h5_compile_config": h5_compile_config,
+            "scalars": {"trained.keras": keras_scalars, "trained.h5": h5_scalars}}
 
 
 def train_case(policy):
