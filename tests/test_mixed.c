@@ -21,7 +21,9 @@
  *    resumes from it (the inner optimizer's state) to Keras's 3rd epoch,
  *    within TOL_TRAIN_FLOAT16 / TOL_TRAIN_BFLOAT16; the mixed_float16 model
  *    ckeras trained is written with Keras's LossScaleOptimizer layout and
- *    values in .keras and .h5 (check_loss_scale_files).
+ *    values in .keras and .h5 (check_loss_scale_files), also where Keras was
+ *    given an explicit LossScaleOptimizer whose scale doubles every 3 steps
+ *    (train_mixed_float16_growth), and after resuming (check_resumed_loss_scale).
  * Runs from the repository root. */
 #include "testutil.h"
 #include "h5_layout.h"
@@ -444,6 +446,34 @@ static void check_loss_scale_files(ck_model *m, const char *policy)
     json_decref(golden);
 }
 
+/* ckeras resumed Keras's trained.keras (the loss scale it holds) for 2 more
+ * steps: the .keras it writes holds the step_counter and dynamic_scale Keras
+ * had after its 3rd epoch. */
+static void check_resumed_loss_scale(ck_model *m, const char *policy)
+{
+    json_t *golden = test_load_json(MIXED "/train_%s/layout.json", policy);
+    json_t *want = json_object_get(golden, "after_epoch3");
+    CHECK(json_is_object(want), "train_%s: layout.json after_epoch3", policy);
+    char tmpdir[] = "/tmp/ckeras-lso-XXXXXX", path[256], inner[256];
+    CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
+    snprintf(path, sizeof path, "%s/resumed.keras", tmpdir);
+    snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+    CHECK(ck_model_save(m, path) == CK_OK, "train_%s: resumed.keras: %s", policy, ck_errmsg());
+    double counter = NAN, scale = NAN;
+    CHECK(test_extract_weights(path, inner) && test_h5_scalar(inner, "optimizer/vars/2", &counter) &&
+              test_h5_scalar(inner, "optimizer/vars/3", &scale),
+          "train_%s: resumed.keras: no loss scale", policy);
+    CHECK(counter == json_number_value(json_object_get(want, "step_counter")) &&
+              scale == json_number_value(json_object_get(want, "dynamic_scale")),
+          "train_%s: resumed: step_counter %g, dynamic_scale %g; Keras after epoch 3: %g, %g", policy, counter, scale,
+          json_number_value(json_object_get(want, "step_counter")),
+          json_number_value(json_object_get(want, "dynamic_scale")));
+    unlink(inner);
+    unlink(path);
+    rmdir(tmpdir);
+    json_decref(golden);
+}
+
 static void test_training(const char *policy)
 {
     char p[1024], what[256];
@@ -475,7 +505,7 @@ static void test_training(const char *policy)
         for (int e = 0; h && e < o.epochs; e++)
             check_loss(ck_history_value(h, "loss", e), json_array_get(losses, (size_t)(e + 2 * from_trained)), what);
         ck_history_free(h);
-        if (!from_trained && !strcmp(policy, "mixed_float16")) check_loss_scale_files(m, policy);
+        if (!strncmp(policy, "mixed_float16", 13)) (from_trained ? check_resumed_loss_scale : check_loss_scale_files)(m, policy);
         ck_model_free(m);
     }
     test_free_array(&x);
@@ -486,6 +516,7 @@ static void test_training(const char *policy)
 int main(void)
 {
     test_training("mixed_float16");
+    test_training("mixed_float16_growth");
     test_training("mixed_bfloat16");
     test_rounding();
     test_case_list cl = test_read_cases(MIXED "/CASES");

@@ -398,7 +398,12 @@ ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin)
 static void optimizer_name(const ck_model *m, const char *cls, char *out, size_t cap)
 {
     json_t *cc = m->file_compile_config ? json_loads(m->file_compile_config, 0, NULL) : NULL;
-    json_t *name = json_object_get(json_object_get(json_object_get(cc, "optimizer"), "config"), "name");
+    json_t *opt = json_object_get(cc, "optimizer");
+    /* a LossScaleOptimizer's inner optimizer is the one ckeras compiled */
+    if (json_is_string(json_object_get(opt, "class_name")) &&
+        !strcmp(json_string_value(json_object_get(opt, "class_name")), "LossScaleOptimizer"))
+        opt = json_object_get(json_object_get(opt, "config"), "inner_optimizer");
+    json_t *name = json_object_get(json_object_get(opt, "config"), "name");
     if (json_is_string(name)) snprintf(out, cap, "%s", json_string_value(name));
     else ck_snake_case(cls, out, cap);
     json_decref(cc);

@@ -336,10 +336,11 @@ def check_mixed_resume(cli, tmp):
     it; Keras loads it (the optimizer state ckeras wrote) and trains 1 more epoch:
     its loss must be Keras's own 3rd (within test_mixed.c's TOL_TRAIN_*)."""
     failures = 0
-    for policy, tol in (("mixed_float16", 5e-4), ("mixed_bfloat16", 3e-3)):
-        d = os.path.join(MIXED, f"train_{policy}")
+    for case, tol in (("mixed_float16", 5e-4), ("mixed_float16_growth", 5e-4), ("mixed_bfloat16", 3e-3)):
+        policy = "mixed_float16" if case.startswith("mixed_float16") else case
+        d = os.path.join(MIXED, f"train_{case}")
         info = json.load(open(os.path.join(d, "case.json")))
-        out = os.path.join(tmp, f"train_{policy}.keras")
+        out = os.path.join(tmp, f"train_{case}.keras")
         x, y = np.load(os.path.join(d, "x.npy")), np.load(os.path.join(d, "y.npy"))
         try:
             subprocess.run([cli, "fit", os.path.join(d, "start.keras"), "--x", os.path.join(d, "x.npy"), "--y",
@@ -356,14 +357,14 @@ def check_mixed_resume(cli, tmp):
             if problem is None and policy == "mixed_float16":
                 problem = same_as_own_keras(out, os.path.join(d, "trained.keras"), x, y, info["batch_size"], tol)
             if problem is None and policy == "mixed_float16":
-                h5 = os.path.join(tmp, f"train_{policy}.h5")
+                h5 = os.path.join(tmp, f"train_{case}.h5")
                 subprocess.run([cli, "convert", out, h5], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                 problem = same_loss_scale_h5(h5, os.path.join(d, "trained.h5"))
         except subprocess.CalledProcessError as e:
             problem = "ckeras fit: " + e.stderr.decode().strip()[:300]
         except Exception as e:
             problem = f"{type(e).__name__}: {str(e)[:300]}"
-        print(f"mixed resume {policy}: ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
+        print(f"mixed resume {case}: ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
         failures += problem is not None
     return failures
 

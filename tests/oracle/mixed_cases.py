@@ -21,7 +21,8 @@ train_<policy>/ holds a compiled model before and after 2 epochs of fit()
 and the losses of 3 (train_case); for mixed_float16 (Adam in Keras's
 LossScaleOptimizer) also trained.h5 and layout.json: the layouts of trained.keras
 and trained.h5, the values of their scalar optimizer datasets, the
-compile_config, and get_compile_config() of load_model(trained.h5) (trained_layouts).  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
+compile_config, get_compile_config() of load_model(trained.h5) (trained_layouts)
+and the step_counter and dynamic_scale after the 3rd epoch.  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
 with its message.  round_x.npy holds random float32 values (ties, overflow,
 subnormals among them), round_float16.npy and round_bfloat16.npy their casts
 (numpy / ml_dtypes) and back, for ckeras's rounding.
@@ -155,33 +156,40 @@ def trained_layouts(out):
             "scalars": {"trained.keras": keras_scalars, "trained.h5": h5_scalars}}
 
 
-def train_case(policy):
+def train_case(policy, suffix="", optimizer=lambda: keras.optimizers.Adam(0.01)):
     """A small compiled model under the policy (mixed_float16: Keras wraps Adam in
     a LossScaleOptimizer), saved before training (start.keras) and after 2
     epochs (trained.keras), and the history of 3 uninterrupted epochs and
-    evaluate() after 2."""
+    evaluate() after 2. train_mixed_float16_growth compiles an explicit
+    LossScaleOptimizer(Adam, initial_scale=1024, dynamic_growth_steps=3): its
+    4 steps double the scale once (step_counter 0, 1, 2, then 0 and 2048, 1)."""
     keras.backend.clear_session()
     keras.mixed_precision.set_global_policy(policy)
     keras.utils.set_random_seed(11)
     try:
         model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(3),
                                   L.Activation("softmax", dtype="float32")])
-        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=optimizer(), loss="categorical_crossentropy", metrics=["accuracy"])
         rng = np.random.default_rng(12)
         x = rng.standard_normal((16, 4)).astype("float32")
         y = np.eye(3, dtype="float32")[rng.integers(0, 3, 16)]
-        out = os.path.join(ROOT, f"train_{policy}")
+        out = os.path.join(ROOT, f"train_{policy}{suffix}")
         oracle_util.reset_dir(out)
         np.save(os.path.join(out, "x.npy"), x)
         np.save(os.path.join(out, "y.npy"), y)
         model.save(os.path.join(out, "start.keras"))
         h = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
         model.save(os.path.join(out, "trained.keras"))
+        layouts = None
         if policy == "mixed_float16":
             model.save(os.path.join(out, "trained.h5"))
-            oracle_util.write_json(os.path.join(out, "layout.json"), trained_layouts(out))
+            layouts = trained_layouts(out)
         loss, accuracy = model.evaluate(x, y, verbose=0)
         h3 = model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+        if layouts is not None:  # the loss scale after the 3rd epoch's 2 steps
+            layouts["after_epoch3"] = {"step_counter": int(np.asarray(model.optimizer.step_counter)),
+                                       "dynamic_scale": float(np.asarray(model.optimizer.dynamic_scale))}
+            oracle_util.write_json(os.path.join(out, "layout.json"), layouts)
         oracle_util.write_json(os.path.join(out, "case.json"), {
             "optimizer": type(model.optimizer).__name__, "epochs": 2, "batch_size": 8,
             "loss": h.history["loss"] + h3.history["loss"], "evaluate": {"loss": loss, "accuracy": accuracy}})
@@ -202,6 +210,8 @@ def main():
         return
     for policy in POLICIES:
         train_case(policy)
+    train_case("mixed_float16", "_growth", lambda: keras.optimizers.LossScaleOptimizer(
+        keras.optimizers.Adam(0.01), initial_scale=1024.0, dynamic_growth_steps=3))
     if "--train-only" in sys.argv:
         return
     table = mc.class_table(sys.argv)
