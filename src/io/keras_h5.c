@@ -357,12 +357,13 @@ static ck_status loss_scale_write(const ck_model *m, hid_t loc, const char *cons
  * optimizer (Trainer.compile): its own variables (the loss scale) come first in
  * optimizer/vars and the optimizer's are under optimizer/inner_optimizer/vars;
  * ckeras's backward runs in float32, where no gradient underflows, so it
- * trains without loss scaling and reads the inner optimizer's state. */
+ * trains without loss scaling and reads the inner optimizer's state, keeping
+ * the loss scale's step_counter and dynamic_scale for the files it writes. */
 ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin)
 {
     int n = ck_model_optimizer_variable_count(m);
-    const char *group = ck_h5_exists(file, "optimizer/inner_optimizer/vars/0") ? "optimizer/inner_optimizer/vars"
-                                                                                : "optimizer/vars";
+    bool inner = ck_h5_exists(file, "optimizer/inner_optimizer/vars/0");
+    const char *group = inner ? "optimizer/inner_optimizer/vars" : "optimizer/vars";
     char ds[96];
     snprintf(ds, sizeof ds, "%s/%d", group, n);
     if (!n || !ck_h5_exists(file, "optimizer/vars/0") || ck_h5_exists(file, ds)) return CK_OK;
@@ -389,7 +390,7 @@ ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin)
         if (!st && i == 0) iterations = (int64_t)v[0];
         ck_free(v);
     }
-    if (!st && group[10] == 'i') st = loss_scale_read(m, file, "optimizer/vars/2", "optimizer/vars/3", origin, iterations);
+    if (!st && inner) st = loss_scale_read(m, file, "optimizer/vars/2", "optimizer/vars/3", origin, iterations);
     return st;
 }
 
