@@ -18,6 +18,9 @@ static json_t *string_value(hid_t attr, hid_t type, hssize_t n, bool scalar)
         char **buf = calloc((size_t)n + 1, sizeof *buf);
         hid_t mem = H5Tcopy(H5T_C_S1);
         H5Tset_size(mem, H5T_VARIABLE);
+        /* the file's character set (h5py's UTF-8): HDF5 converts no string
+         * from one set to another */
+        H5Tset_cset(mem, H5Tget_cset(type));
         if (H5Aread(attr, mem, buf) >= 0)
             for (hssize_t i = 0; i < n; i++) json_array_append_new(list, json_string(buf[i] ? buf[i] : ""));
         for (hssize_t i = 0; i < n; i++) H5free_memory(buf[i]);
@@ -230,3 +233,16 @@ void test_compare_layout(json_t *ours, json_t *keras, const char *what)
     }
 }
 
+
+bool test_h5_scalar(const char *file, const char *path, double *out)
+{
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = f < 0 ? -1 : H5Dopen2(f, path, H5P_DEFAULT);
+    hid_t space = d < 0 ? -1 : H5Dget_space(d);
+    bool ok = space >= 0 && H5Sget_simple_extent_type(space) == H5S_SCALAR &&
+              H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0;
+    if (space >= 0) H5Sclose(space);
+    if (d >= 0) H5Dclose(d);
+    if (f >= 0) H5Fclose(f);
+    return ok;
+}

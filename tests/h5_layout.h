@@ -12,6 +12,8 @@ json_t *test_h5_layout(const char *path);
 bool test_extract_weights(const char *archive, const char *out);
 /* CHECKs the members of a .keras archive, in order, against Keras's list. */
 void test_check_members(const char *archive, json_t *keras, const char *what);
+/* A scalar dataset's value (an int32 counter or a float32) as a double. */
+bool test_h5_scalar(const char *file, const char *path, double *out);
 /* CHECKs `ours` (test_h5_layout) against Keras's layout, object by object. */
 void test_compare_layout(json_t *ours, json_t *keras, const char *what);
 

@@ -19,7 +19,11 @@
  *    a LossScaleOptimizer) trains in ckeras from its start.keras to Keras's
  *    losses of 2 epochs, evaluates its trained.keras to Keras's loss, and
  *    resumes from it (the inner optimizer's state) to Keras's 3rd epoch,
- *    within TOL_TRAIN_FLOAT16 / TOL_TRAIN_BFLOAT16.
+ *    within TOL_TRAIN_FLOAT16 / TOL_TRAIN_BFLOAT16; the mixed_float16 model
+ *    ckeras trained is written with Keras's LossScaleOptimizer layout and
+ *    values in .keras and .h5 (check_loss_scale_files), also where Keras was
+ *    given an explicit LossScaleOptimizer whose scale doubles every 3 steps
+ *    (train_mixed_float16_growth), and after resuming (check_resumed_loss_scale).
  * Runs from the repository root. */
 #include "testutil.h"
 #include "h5_layout.h"
@@ -375,6 +379,101 @@ static void check_loss(double got, json_t *want, const char *what)
     CHECK(json_is_number(want) && fabs(got - w) <= tol * fmax(1.0, fabs(w)), "%s: loss %.7g, Keras %.7g", what, got, w);
 }
 
+/* ckeras trained Keras's mixed_float16 start.keras as Keras did (2 epochs): the
+ * .keras and .h5 it writes have Keras's layout for a model whose Adam Keras put
+ * in a LossScaleOptimizer (layout.json: its own variables, then the inner
+ * optimizer's, and optimizer/inner_optimizer/vars; in .h5 the wrapped
+ * optimizer_config in training_config and optimizer_weights/loss_scale_optimizer),
+ * the scalar optimizer values Keras's files hold (step_counter 4 after 4 steps,
+ * dynamic_scale 2^15) and Keras's compile_config value for value; Keras's
+ * trained.h5 loads with the compile_config optimizer Keras gives it (its
+ * LossScaleOptimizer; Keras also writes the loss there as the function it
+ * deserialized, which ckeras does not). */
+static void check_loss_scale_files(ck_model *m, const char *policy)
+{
+    json_t *golden = test_load_json(MIXED "/train_%s/layout.json", policy);
+    CHECK(golden != NULL, "train_%s: layout.json", policy);
+    if (!golden) return;
+    char tmpdir[] = "/tmp/ckeras-lso-XXXXXX";
+    CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
+    static const char *const exts[] = {"keras", "h5"};
+    for (int k = 0; k < 2; k++) {
+        char path[256], inner[256], key[32], what[128];
+        snprintf(path, sizeof path, "%s/trained.%s", tmpdir, exts[k]);
+        snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+        snprintf(key, sizeof key, "trained.%s", exts[k]);
+        snprintf(what, sizeof what, "train_%s: ckeras's trained.%s", policy, exts[k]);
+        CHECK(ck_model_save(m, path) == CK_OK, "%s: %s", what, ck_errmsg());
+        bool archive = k == 0;
+        if (archive) {
+            test_check_members(path, json_object_get(golden, "keras_members"), what);
+            CHECK(test_extract_weights(path, inner), "%s: no model.weights.h5 inside", what);
+        }
+        json_t *ours = test_h5_layout(archive ? inner : path);
+        test_compare_layout(ours, json_object_get(golden, key), what);
+        json_decref(ours);
+        const char *ds;
+        json_t *want;
+        json_object_foreach(json_object_get(json_object_get(golden, "scalars"), key), ds, want) {
+            double got = NAN;
+            CHECK(test_h5_scalar(archive ? inner : path, ds, &got) && got == json_number_value(want),
+                  "%s: '%s' is %.9g, Keras's %.9g", what, ds, got, json_number_value(want));
+        }
+        if (archive) unlink(inner);
+        unlink(path);
+    }
+    rmdir(tmpdir);
+    char *text = NULL;
+    CHECK_OK(ck_model_to_json(m, &text));
+    json_t *cfg = text ? json_loads(text, 0, NULL) : NULL;
+    CHECK(json_equal(json_object_get(cfg, "compile_config"), json_object_get(golden, "compile_config")),
+          "train_%s: ckeras's compile_config differs from Keras's", policy);
+    json_decref(cfg);
+    free(text), text = NULL;
+    /* Keras's load of its trained.h5 compiles the training_config's
+     * LossScaleOptimizer, and get_compile_config() gives it back as such */
+    char p[1024];
+    ck_model *h5 = ck_model_load(test_path(p, sizeof p, MIXED "/train_%s/trained.h5", policy));
+    CHECK(h5 != NULL, "train_%s: trained.h5: %s", policy, ck_errmsg());
+    if (h5) CHECK_OK(ck_model_to_json(h5, &text));
+    cfg = text ? json_loads(text, 0, NULL) : NULL;
+    CHECK(json_equal(json_object_get(json_object_get(cfg, "compile_config"), "optimizer"),
+                     json_object_get(json_object_get(golden, "h5_compile_config"), "optimizer")),
+          "train_%s: ckeras's compile_config optimizer of trained.h5 differs from Keras's", policy);
+    json_decref(cfg);
+    free(text);
+    ck_model_free(h5);
+    json_decref(golden);
+}
+
+/* ckeras resumed Keras's trained.keras (the loss scale it holds) for 2 more
+ * steps: the .keras it writes holds the step_counter and dynamic_scale Keras
+ * had after its 3rd epoch. */
+static void check_resumed_loss_scale(ck_model *m, const char *policy)
+{
+    json_t *golden = test_load_json(MIXED "/train_%s/layout.json", policy);
+    json_t *want = json_object_get(golden, "after_epoch3");
+    CHECK(json_is_object(want), "train_%s: layout.json after_epoch3", policy);
+    char tmpdir[] = "/tmp/ckeras-lso-XXXXXX", path[256], inner[256];
+    CHECK(mkdtemp(tmpdir) != NULL, "mkdtemp");
+    snprintf(path, sizeof path, "%s/resumed.keras", tmpdir);
+    snprintf(inner, sizeof inner, "%s/inner.weights.h5", tmpdir);
+    CHECK(ck_model_save(m, path) == CK_OK, "train_%s: resumed.keras: %s", policy, ck_errmsg());
+    double counter = NAN, scale = NAN;
+    CHECK(test_extract_weights(path, inner) && test_h5_scalar(inner, "optimizer/vars/2", &counter) &&
+              test_h5_scalar(inner, "optimizer/vars/3", &scale),
+          "train_%s: resumed.keras: no loss scale", policy);
+    CHECK(counter == json_number_value(json_object_get(want, "step_counter")) &&
+              scale == json_number_value(json_object_get(want, "dynamic_scale")),
+          "train_%s: resumed: step_counter %g, dynamic_scale %g; Keras after epoch 3: %g, %g", policy, counter, scale,
+          json_number_value(json_object_get(want, "step_counter")),
+          json_number_value(json_object_get(want, "dynamic_scale")));
+    unlink(inner);
+    unlink(path);
+    rmdir(tmpdir);
+    json_decref(golden);
+}
+
 static void test_training(const char *policy)
 {
     char p[1024], what[256];
@@ -406,6 +505,7 @@ static void test_training(const char *policy)
         for (int e = 0; h && e < o.epochs; e++)
             check_loss(ck_history_value(h, "loss", e), json_array_get(losses, (size_t)(e + 2 * from_trained)), what);
         ck_history_free(h);
+        if (!strncmp(policy, "mixed_float16", 13)) (from_trained ? check_resumed_loss_scale : check_loss_scale_files)(m, policy);
         ck_model_free(m);
     }
     test_free_array(&x);
@@ -416,6 +516,7 @@ static void test_training(const char *policy)
 int main(void)
 {
     test_training("mixed_float16");
+    test_training("mixed_float16_growth");
     test_training("mixed_bfloat16");
     test_rounding();
     test_case_list cl = test_read_cases(MIXED "/CASES");

@@ -343,6 +343,21 @@ typedef struct ck_step {
     int out_slot[4];    /* activation slot of each output */
 } ck_step;
 
+/* A LossScaleOptimizer's settings and its step_counter and dynamic_scale as a
+ * file gave them (read) at the inner optimizer's iteration `iterations`, for
+ * the compile `engine`. */
+typedef struct ck_loss_scale {
+    bool wrapped;           /* the file's optimizer config was a LossScaleOptimizer */
+    char name[CK_NAME_MAX]; /* its name; "" : Keras's "loss_scale_optimizer"      */
+    double initial_scale;   /* 0: Keras's default, 2^15                           */
+    int64_t growth_steps;   /* dynamic_growth_steps; 0: Keras's default, 2000     */
+    bool read;
+    const void *engine;
+    int64_t iterations;
+    int64_t step_counter;
+    float dynamic_scale;
+} ck_loss_scale;
+
 struct ck_model {
     ck_layer base;              /* a model is a layer (nesting); base.model = self */
     ck_model_kind kind;
@@ -409,6 +424,11 @@ struct ck_model {
      * written back by to_json while that compile (file_compile_engine) stands. */
     char *file_compile_config;
     const void *file_compile_engine;
+    /* Keras's LossScaleOptimizer around the optimizer of a model compiled under
+     * mixed_float16 (keras/src/trainers/trainer.py compile,
+     * keras/src/optimizers/loss_scale_optimizer.py): ckeras trains with the
+     * inner optimizer alone and keeps only what its files hold (io/). */
+    ck_loss_scale loss_scale;
     /* Why the compile in effect is not all of the file's compile config (an
      * optimizer keyword ckeras cannot honour, such as use_ema=True, was left out,
      * or nothing could be compiled): fit refuses to train it as if it were. NULL:

@@ -253,9 +253,29 @@ static ck_status compile_from(ck_model *m, json_t *opt, const compile_specs *s)
     return st;
 }
 
+/* A LossScaleOptimizer's config ({name, inner_optimizer, initial_scale,
+ * dynamic_growth_steps}, LossScaleOptimizer.get_config): ckeras compiles its
+ * inner optimizer (float32 gradients need no loss scaling) and keeps the rest
+ * for the files it writes (ck_model.loss_scale). Any other optimizer: itself. */
+static json_t *unwrap_loss_scale(ck_model *m, json_t *opt)
+{
+    if (!json_is_object(opt) || !json_is_string(json_object_get(opt, "class_name")) ||
+        strcmp(json_string_value(json_object_get(opt, "class_name")), "LossScaleOptimizer"))
+        return opt;
+    json_t *cfg = json_object_get(opt, "config"), *name = json_object_get(cfg, "name");
+    json_t *scale = json_object_get(cfg, "initial_scale"), *growth = json_object_get(cfg, "dynamic_growth_steps");
+    ck_loss_scale *ls = &m->loss_scale;
+    memset(ls, 0, sizeof *ls);
+    ls->wrapped = true;
+    if (json_is_string(name)) snprintf(ls->name, sizeof ls->name, "%s", json_string_value(name));
+    if (json_is_number(scale) && json_number_value(scale) > 0) ls->initial_scale = json_number_value(scale);
+    if (json_is_integer(growth) && json_integer_value(growth) > 0) ls->growth_steps = json_integer_value(growth);
+    return json_object_get(cfg, "inner_optimizer");
+}
+
 void ck_keras_restore_compile(ck_model *m, json_t *compile_config)
 {
-    json_t *opt = json_object_get(compile_config, "optimizer");
+    json_t *opt = unwrap_loss_scale(m, json_object_get(compile_config, "optimizer"));
     if (!is_optimizer(opt)) return;
     compile_specs s = {0};
     read_specs(m, compile_config, &s);
@@ -268,12 +288,13 @@ void ck_keras_restore_compile(ck_model *m, json_t *compile_config)
     ck_free(m->file_compile_config);
     m->file_compile_config = text ? ck_strdup(text) : NULL;
     m->file_compile_engine = m->engine;
+    m->loss_scale.engine = m->engine;
     free(text);
 }
 
 void ck_keras_restore_legacy_compile(ck_model *m, json_t *training_config, bool has_optimizer_weights)
 {
-    json_t *opt = json_object_get(training_config, "optimizer_config");
+    json_t *opt = unwrap_loss_scale(m, json_object_get(training_config, "optimizer_config"));
     if (!is_optimizer(opt)) return;
     /* model.compile(**compile_args_from_training_config(...)): optimizer, loss,
      * metrics, weighted_metrics and loss_weights. With optimizer_weights Keras
@@ -289,4 +310,5 @@ void ck_keras_restore_legacy_compile(ck_model *m, json_t *training_config, bool 
     m->base.trainable = trainable;
     specs_free(&s);
     if (!st && has_optimizer_weights) ck_model_build_optimizer(m);
+    if (!st) m->loss_scale.engine = m->engine;
 }

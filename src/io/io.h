@@ -27,4 +27,13 @@ void ck_keras_restore_compile(ck_model *m, json_t *compile_config);
 /* The same for a legacy .h5 (its training_config attribute), as Keras 3 does it. */
 void ck_keras_restore_legacy_compile(ck_model *m, json_t *training_config, bool has_optimizer_weights);
 
+/* Keras's LossScaleOptimizer defaults (keras/src/optimizers/loss_scale_optimizer.py),
+ * which Trainer.compile's wrapping under mixed_float16 keeps. */
+#define LOSS_SCALE_NAME "loss_scale_optimizer"
+#define LOSS_SCALE_INITIAL 32768.0
+#define LOSS_SCALE_GROWTH 2000
+/* serialize_keras_object of a LossScaleOptimizer around the serialized optimizer
+ * `inner` (new reference; `inner` itself where it is one already). */
+json_t *ck_loss_scale_config(const ck_model *m, json_t *inner);
+
 #endif

@@ -6,6 +6,7 @@
 #include "io/files.h"
 #include "graph/config.h"
 
+#include <math.h>
 #include <string.h>
 
 /* ---- the weights of one layer --------------------------------------------------- */
@@ -260,6 +261,95 @@ ck_status ck_keras3_weights_write(const ck_model *m, hid_t file)
     return walk_model(m, "", write_vars, &file, 0);
 }
 
+static ck_status write_int32_scalar(hid_t loc, const char *name, int32_t value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t d = H5Dcreate2(loc, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(space);
+    return e < 0 ? ck_h5_write_failed("cannot write HDF5 dataset '%s'", name) : CK_OK;
+}
+
+/* ---- LossScaleOptimizer (keras/src/optimizers/loss_scale_optimizer.py) -------------- */
+/* Whether Keras has m's optimizer in a LossScaleOptimizer: Trainer.compile wraps
+ * it for a model whose own dtype policy is mixed_float16; a file's compile may
+ * also have named one (ck_model.loss_scale.wrapped). */
+static bool loss_scaled(const ck_model *m)
+{
+    const ck_loss_scale *ls = &m->loss_scale;
+    return !strcmp(m->base.dtype, "mixed_float16") || (ls->wrapped && m->engine && ls->engine == m->engine);
+}
+
+static const char *loss_scale_name(const ck_model *m)
+{
+    const ck_loss_scale *ls = &m->loss_scale;
+    return ls->wrapped && ls->engine == m->engine && *ls->name ? ls->name : LOSS_SCALE_NAME;
+}
+
+/* A file's step_counter and dynamic_scale (both scalars), kept with the inner
+ * optimizer's iteration they go with; a file without them keeps none. */
+static ck_status loss_scale_read(ck_model *m, hid_t loc, const char *counter, const char *scale, const char *origin,
+                                 int64_t iterations)
+{
+    if (!ck_h5_exists(loc, counter) || !ck_h5_exists(loc, scale)) return CK_OK;
+    ck_shape shape;
+    int64_t size[2];
+    float v[2];
+    ck_status st = ck_h5_dataset_shape(loc, counter, origin, &shape, &size[0]);
+    if (!st) st = ck_h5_dataset_shape(loc, scale, origin, &shape, &size[1]);
+    if (st || size[0] != 1 || size[1] != 1) return st;
+    if (!(st = ck_h5_read_floats(loc, counter, origin, &v[0], 1))) st = ck_h5_read_floats(loc, scale, origin, &v[1], 1);
+    if (st) return st;
+    ck_loss_scale *ls = &m->loss_scale;
+    ls->read = true, ls->engine = m->engine, ls->iterations = iterations;
+    ls->step_counter = (int64_t)v[0], ls->dynamic_scale = v[1];
+    return CK_OK;
+}
+
+/* The step_counter and dynamic_scale Keras would hold now. ckeras's float32
+ * backward needs no loss scale and never skips a step, so each of its steps is
+ * one Keras takes with all-finite gradients (_stateful_handle_finite_grads):
+ * the counter goes up by one, and the step after it reached
+ * dynamic_growth_steps - 1 sets it to 0 and doubles the scale. They start from
+ * what the file the model came from held (at its iteration), else from Keras's
+ * initial values (0 and initial_scale) at iteration 0; a scale past float32's
+ * range is inf, where Keras would have met overflowing gradients and halved it. */
+static void loss_scale_now(const ck_model *m, int64_t iterations, int32_t *counter, float *scale)
+{
+    const ck_loss_scale *ls = &m->loss_scale;
+    bool same = ls->engine == m->engine, read = same && ls->read;
+    int64_t growth = same && ls->growth_steps > 0 ? ls->growth_steps : LOSS_SCALE_GROWTH;
+    double initial = same && ls->initial_scale > 0 ? ls->initial_scale : LOSS_SCALE_INITIAL;
+    int64_t since = iterations - (read ? ls->iterations : 0);
+    int64_t total = (read ? ls->step_counter : 0) + (since > 0 ? since : 0);
+    int64_t doublings = total / growth;
+    *counter = (int32_t)(total % growth);
+    *scale = (float)ldexp(read ? ls->dynamic_scale : initial, doublings > 1100 ? 1100 : (int)doublings);
+}
+
+/* The LossScaleOptimizer's own variables in Keras's order: iterations and
+ * learning_rate from Optimizer.__init__ (both stay 0: its `iterations` and
+ * `learning_rate` forward to the inner optimizer's), then step_counter and
+ * dynamic_scale from its build(). */
+#define LOSS_SCALE_VARS 4
+static const char *const loss_scale_vars[LOSS_SCALE_VARS] = {"iteration", "learning_rate", "step_counter",
+                                                              "dynamic_scale"};
+
+static ck_status loss_scale_write(const ck_model *m, hid_t loc, const char *const names[LOSS_SCALE_VARS])
+{
+    ck_shape scalar = {0};
+    int32_t counter;
+    float scale, zero = 0.0f, it = 0.0f;
+    ck_status st = ck_model_optimizer_variable(m, 0, &scalar, &it);
+    if (st) return st;
+    loss_scale_now(m, (int64_t)it, &counter, &scale);
+    if (!(st = write_int32_scalar(loc, names[0], 0))) st = ck_h5_write_floats(loc, names[1], &scalar, &zero, CK_HALF_NONE);
+    if (!st) st = write_int32_scalar(loc, names[2], counter);
+    if (!st) st = ck_h5_write_floats(loc, names[3], &scalar, &scale, CK_HALF_NONE);
+    return st;
+}
+
 /* ---- optimizer state (optimizer/vars/<i>, Keras's optimizer.variables) ---------------- */
 /* Keras's load_own_variables skips an optimizer whose variable count differs from
  * the file's (with a warning); so does this, keeping the fresh state. A model
@@ -267,18 +357,20 @@ ck_status ck_keras3_weights_write(const ck_model *m, hid_t file)
  * optimizer (Trainer.compile): its own variables (the loss scale) come first in
  * optimizer/vars and the optimizer's are under optimizer/inner_optimizer/vars;
  * ckeras's backward runs in float32, where no gradient underflows, so it
- * trains without loss scaling and reads the inner optimizer's state. */
+ * trains without loss scaling and reads the inner optimizer's state, keeping
+ * the loss scale's step_counter and dynamic_scale for the files it writes. */
 ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin)
 {
     int n = ck_model_optimizer_variable_count(m);
-    const char *group = ck_h5_exists(file, "optimizer/inner_optimizer/vars/0") ? "optimizer/inner_optimizer/vars"
-                                                                                : "optimizer/vars";
+    bool inner = ck_h5_exists(file, "optimizer/inner_optimizer/vars/0");
+    const char *group = inner ? "optimizer/inner_optimizer/vars" : "optimizer/vars";
     char ds[96];
     snprintf(ds, sizeof ds, "%s/%d", group, n);
     if (!n || !ck_h5_exists(file, "optimizer/vars/0") || ck_h5_exists(file, ds)) return CK_OK;
     snprintf(ds, sizeof ds, "%s/%d", group, n - 1);
     if (!ck_h5_exists(file, ds)) return CK_OK;
     ck_status st = CK_OK;
+    int64_t iterations = 0;
     for (int i = 0; !st && i < n; i++) {
         ck_shape want, got;
         int64_t size;
@@ -295,19 +387,11 @@ ck_status ck_keras3_optimizer_read(ck_model *m, hid_t file, const char *origin)
         if (!st && !v) st = CK_ERR_NOMEM;
         if (!st) st = ck_h5_read_floats(file, ds, origin, v, size);
         if (!st) st = ck_model_set_optimizer_variable(m, i, &got, v);
+        if (!st && i == 0) iterations = (int64_t)v[0];
         ck_free(v);
     }
+    if (!st && inner) st = loss_scale_read(m, file, "optimizer/vars/2", "optimizer/vars/3", origin, iterations);
     return st;
-}
-
-static ck_status write_int32_scalar(hid_t loc, const char *name, int32_t value)
-{
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t d = H5Dcreate2(loc, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(space);
-    return e < 0 ? ck_h5_write_failed("cannot write HDF5 dataset '%s'", name) : CK_OK;
 }
 
 /* Keras's optimizer.name: the one a loaded file's compile_config gave, else the
@@ -315,10 +399,40 @@ static ck_status write_int32_scalar(hid_t loc, const char *name, int32_t value)
 static void optimizer_name(const ck_model *m, const char *cls, char *out, size_t cap)
 {
     json_t *cc = m->file_compile_config ? json_loads(m->file_compile_config, 0, NULL) : NULL;
-    json_t *name = json_object_get(json_object_get(json_object_get(cc, "optimizer"), "config"), "name");
+    json_t *opt = json_object_get(cc, "optimizer");
+    /* a LossScaleOptimizer's inner optimizer is the one ckeras compiled */
+    if (json_is_string(json_object_get(opt, "class_name")) &&
+        !strcmp(json_string_value(json_object_get(opt, "class_name")), "LossScaleOptimizer"))
+        opt = json_object_get(json_object_get(opt, "config"), "inner_optimizer");
+    json_t *name = json_object_get(json_object_get(opt, "config"), "name");
     if (json_is_string(name)) snprintf(out, cap, "%s", json_string_value(name));
     else ck_snake_case(cls, out, cap);
     json_decref(cc);
+}
+
+/* The optimizer's variables as datasets <first + i> of `vars` (named `name`
+ * unless NULL), the iteration as int32. */
+static ck_status optimizer_vars_write(const ck_model *m, hid_t file, const char *vars, const char *name, int first)
+{
+    int n = ck_model_optimizer_variable_count(m);
+    hid_t g = ck_h5_group(file, vars);
+    if (g < 0) return ck_h5_write_failed("cannot create HDF5 group '%s'", vars);
+    ck_status st = name ? ck_h5_set_attr_string(g, "name", name) : CK_OK;
+    for (int i = 0; !st && i < n; i++) {
+        ck_shape shape;
+        char ds[16];
+        snprintf(ds, sizeof ds, "%d", first + i);
+        st = ck_model_optimizer_variable(m, i, &shape, NULL);
+        int64_t size = 1;
+        for (int d = 0; d < shape.rank; d++) size *= shape.dim[d];
+        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
+        if (!st && !v) st = CK_ERR_NOMEM;
+        if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
+        if (!st) st = i == 0 ? write_int32_scalar(g, ds, (int32_t)v[0]) : ck_h5_write_floats(g, ds, &shape, v, CK_HALF_NONE);
+        ck_free(v);
+    }
+    H5Gclose(g);
+    return st;
 }
 
 /* A built optimizer's variables as Keras saves them: its name on the vars group,
@@ -334,23 +448,18 @@ ck_status ck_keras3_optimizer_write(const ck_model *m, hid_t file)
     if (!n || !m->optimizer_built || !cls || !compiled) return CK_OK;
     char name[CK_NAME_MAX];
     optimizer_name(m, cls, name, sizeof name);
+    if (!loss_scaled(m)) return optimizer_vars_write(m, file, "optimizer/vars", name, 0);
+    /* Keras saves the LossScaleOptimizer's `variables` (its own, then the inner
+     * optimizer's) in optimizer/vars and the inner optimizer as its child
+     * (saving_lib's _save_state). */
+    static const char *const own[LOSS_SCALE_VARS] = {"0", "1", "2", "3"};
     hid_t g = ck_h5_group(file, "optimizer/vars");
     if (g < 0) return ck_h5_write_failed("cannot create HDF5 group 'optimizer/vars'");
-    ck_status st = ck_h5_set_attr_string(g, "name", name);
-    for (int i = 0; !st && i < n; i++) {
-        ck_shape shape;
-        char ds[16];
-        snprintf(ds, sizeof ds, "%d", i);
-        st = ck_model_optimizer_variable(m, i, &shape, NULL);
-        int64_t size = 1;
-        for (int d = 0; d < shape.rank; d++) size *= shape.dim[d];
-        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
-        if (!st && !v) st = CK_ERR_NOMEM;
-        if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
-        if (!st) st = i == 0 ? write_int32_scalar(g, ds, (int32_t)v[0]) : ck_h5_write_floats(g, ds, &shape, v, CK_HALF_NONE);
-        ck_free(v);
-    }
+    ck_status st = ck_h5_set_attr_string(g, "name", loss_scale_name(m));
+    if (!st) st = loss_scale_write(m, g, own);
     H5Gclose(g);
+    if (!st) st = optimizer_vars_write(m, file, "optimizer/vars", NULL, LOSS_SCALE_VARS);
+    if (!st) st = optimizer_vars_write(m, file, "optimizer/inner_optimizer/vars", name, 0);
     return st;
 }
 
@@ -382,8 +491,13 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
         json_decref(cc);
         return CK_OK;
     }
-    json_t *legacy = json_pack("{s:O, s:O}", "class_name", json_object_get(opt, "class_name"), "config",
-                               json_object_get(opt, "config"));
+    /* saving_utils.model_metadata serializes model.optimizer, which is
+     * Trainer.compile's LossScaleOptimizer where there is one. */
+    bool scaled = loss_scaled(m);
+    json_t *wrapped = scaled ? ck_loss_scale_config(m, opt) : json_incref(opt);
+    json_t *legacy = json_pack("{s:O, s:O}", "class_name", json_object_get(wrapped, "class_name"), "config",
+                               json_object_get(wrapped, "config"));
+    json_decref(wrapped);
     json_object_del(cc, "optimizer");
     json_object_set_new(cc, "optimizer_config", legacy);
     legacy_losses(json_object_get(cc, "loss"));
@@ -393,19 +507,31 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
     json_decref(cc);
     ck_status st = text ? ck_h5_set_attr_string(file, "training_config", text) : CK_ERR_NOMEM;
     free(text);
-    char **paths = ck_calloc((size_t)n, sizeof *paths);
+    /* The LossScaleOptimizer's own variables first (its `variables`), under its name. */
+    int own = scaled ? LOSS_SCALE_VARS : 0;
+    char **paths = ck_calloc((size_t)(own + n), sizeof *paths);
     hid_t g = st ? -1 : ck_h5_group(file, "optimizer_weights");
     if (!st && !paths) st = CK_ERR_NOMEM;
     if (!st && g < 0) st = ck_h5_write_failed("cannot create HDF5 group 'optimizer_weights'");
+    const char *lso = loss_scale_name(m);
+    for (int i = 0; !st && i < own; i++) {
+        if (!(paths[i] = ck_malloc(strlen(lso) + strlen(loss_scale_vars[i]) + 2))) st = CK_ERR_NOMEM;
+        else sprintf(paths[i], "%s/%s", lso, loss_scale_vars[i]);
+    }
+    hid_t own_dir = st || !own ? -1 : ck_h5_group(g, lso);
+    if (!st && own && own_dir < 0) st = ck_h5_write_failed("cannot create HDF5 group '%s'", lso);
+    if (!st && own) st = loss_scale_write(m, own_dir, loss_scale_vars);
+    if (own_dir >= 0) H5Gclose(own_dir);
     for (int i = 0; !st && i < n; i++) {
         char var[CK_NAME_MAX + 16];
         st = ck_model_optimizer_variable_name(m, i, var, sizeof var);
         /* Nadam's u_product is a bare backend.Variable: its path is "variable" */
         bool bare = !st && !strcmp(var, "u_product");
-        if (!st && !(paths[i] = ck_malloc(strlen(name) + strlen(var) + 2))) st = CK_ERR_NOMEM;
+        char **path = &paths[own + i];
+        if (!st && !(*path = ck_malloc(strlen(name) + strlen(var) + 2))) st = CK_ERR_NOMEM;
         if (st) break;
-        if (bare) strcpy(paths[i], "variable");
-        else sprintf(paths[i], "%s/%s", name, var);
+        if (bare) strcpy(*path, "variable");
+        else sprintf(*path, "%s/%s", name, var);
         ck_shape shape;
         st = ck_model_optimizer_variable(m, i, &shape, NULL);
         int64_t size = 1;
@@ -420,8 +546,8 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
         if (dir >= 0) H5Gclose(dir);
         ck_free(v);
     }
-    if (!st) st = ck_h5_set_attr_strings(g, "weight_names", (const char *const *)paths, n);
-    for (int i = 0; paths && i < n; i++) ck_free(paths[i]);
+    if (!st) st = ck_h5_set_attr_strings(g, "weight_names", (const char *const *)paths, own + n);
+    for (int i = 0; paths && i < own + n; i++) ck_free(paths[i]);
     ck_free(paths);
     if (g >= 0) H5Gclose(g);
     return st;
@@ -436,9 +562,17 @@ ck_status ck_legacy_optimizer_read(ck_model *m, hid_t file, const char *origin)
     int n = ck_model_optimizer_variable_count(m);
     hid_t g = n && ck_h5_exists(file, "optimizer_weights") ? H5Gopen2(file, "optimizer_weights", H5P_DEFAULT) : -1;
     if (g < 0) return CK_OK;
-    char **names = NULL;
-    int n_names = 0;
-    ck_status st = ck_h5_attr_strings(g, "weight_names", origin, &names, &n_names);
+    char **all_names = NULL, **names;
+    int n_all = 0, n_names, own = 0;
+    ck_status st = ck_h5_attr_strings(g, "weight_names", origin, &all_names, &n_all);
+    /* A LossScaleOptimizer's own variables come first, under its name: the
+     * optimizer ckeras trains is its inner one. */
+    const char *lso = loss_scale_name(m);
+    size_t lso_len = strlen(lso);
+    while (!st && m->loss_scale.wrapped && own < n_all && !strncmp(all_names[own], lso, lso_len) &&
+           all_names[own][lso_len] == '/')
+        own++;
+    names = all_names + own, n_names = n_all - own;
     int64_t total = 0, first_sizes[4] = {0};
     for (int i = 0; !st && i < n_names; i++) {
         ck_shape got;
@@ -463,12 +597,18 @@ ck_status ck_legacy_optimizer_read(ck_model *m, hid_t file, const char *origin)
         if (st || want.rank != 0 || first_sizes[i] != 1) break; /* Keras keeps a fresh optimizer then */
         st = ck_model_set_optimizer_variable(m, i, &want, all + i);
     }
+    if (!st && own) {
+        char counter[CK_NAME_MAX + 16], scale[CK_NAME_MAX + 16];
+        snprintf(counter, sizeof counter, "%s/step_counter", lso);
+        snprintf(scale, sizeof scale, "%s/dynamic_scale", lso);
+        st = loss_scale_read(m, g, counter, scale, origin, n_names && first_sizes[0] == 1 ? (int64_t)all[0] : 0);
+    }
     if (!st) {
         ck_free(m->pending_optimizer);
         m->pending_optimizer = all, m->pending_optimizer_floats = total, all = NULL;
     }
     ck_free(all);
-    ck_h5_free_strings(names, n_names);
+    ck_h5_free_strings(all_names, n_all);
     H5Gclose(g);
     return st;
 }

@@ -188,6 +188,24 @@ static json_t *model_json(const ck_model *m, int depth)
 
 json_t *ck_model_config_json(const ck_model *m) { return model_json(m, 0); }
 
+/* Trainer.compile's LossScaleOptimizer(optimizer) as serialize_keras_object
+ * writes it, with LossScaleOptimizer.get_config: the name, the inner optimizer's
+ * whole serialized form and the two settings (those of the file the compile came
+ * from, else Keras's defaults). */
+json_t *ck_loss_scale_config(const ck_model *m, json_t *inner)
+{
+    const char *cls = json_string_value(json_object_get(inner, "class_name"));
+    if (cls && !strcmp(cls, "LossScaleOptimizer")) return json_incref(inner);
+    const ck_loss_scale *ls = &m->loss_scale;
+    bool same = ls->wrapped && ls->engine == m->engine;
+    double initial = same && ls->initial_scale > 0 ? ls->initial_scale : LOSS_SCALE_INITIAL;
+    json_int_t growth = same && ls->growth_steps > 0 ? ls->growth_steps : LOSS_SCALE_GROWTH;
+    return json_pack("{s:s, s:s, s:{s:s, s:O, s:f, s:I}, s:n}", "module", "keras.optimizers", "class_name",
+                     "LossScaleOptimizer", "config", "name", same && *ls->name ? ls->name : LOSS_SCALE_NAME,
+                     "inner_optimizer", inner, "initial_scale", initial, "dynamic_growth_steps", growth,
+                     "registered_name");
+}
+
 json_t *ck_model_compile_config_value(const ck_model *m)
 {
     json_t *cc = m->file_compile_config && m->engine == m->file_compile_engine
@@ -195,6 +213,12 @@ json_t *ck_model_compile_config_value(const ck_model *m)
     char *own = NULL;
     if (!cc && m->engine && ck_model_compile_config(m, &own) == CK_OK) cc = json_loads(own, 0, NULL);
     free(own);
+    /* A legacy .h5's compile (ck_keras_restore_legacy_compile) got the
+     * LossScaleOptimizer its training_config held, which Keras's
+     * get_compile_config serializes as it is; ckeras compiled its inner one. */
+    json_t *opt = json_object_get(cc, "optimizer");
+    if (json_is_object(opt) && m->loss_scale.wrapped && m->loss_scale.engine == m->engine)
+        json_object_set_new(cc, "optimizer", ck_loss_scale_config(m, opt));
     return cc ? cc : json_object();
 }
 

@@ -22,7 +22,9 @@ Then mixed precision (tests/golden/mixed/, from mixed_cases.py): ckeras converts
 each mixed_float16 / mixed_bfloat16 / float16 case to .keras, .h5 and .weights.h5,
 and Keras must load each with every layer's dtype policy as it wrote it and
 predict as it did (y<j>.npy); and `ckeras fit` trains each compiled mixed model
-2 epochs, after which Keras's 1 more equals Keras's own 3rd epoch.
+2 epochs, after which Keras's 1 more equals Keras's own 3rd epoch (for
+mixed_float16 Keras must find its LossScaleOptimizer with the inner state and
+loss scale ckeras wrote, and load ckeras's .h5 of it as its own trained.h5).
 
 Then training resumption (tests/golden/resume/, from resume_cases.py): `ckeras
 fit` trains Keras's untrained start.keras 2 epochs and saves it; Keras loads that
@@ -256,15 +258,89 @@ def check_mixed(cli, tmp, only=None):
     return failures + (0 if only else check_mixed_resume(cli, tmp))
 
 
+def load_under(path, policy):
+    """load_model under the global dtype policy `policy`. For mixed_float16 it
+    must be: a loaded model's dtype_policy is the global one, so only then does
+    compile_from_config wrap the optimizer in the LossScaleOptimizer the file's
+    optimizer variables belong to (trainer.py compile); under float32 Keras 3.15.1
+    compiles a bare Adam and skips the saved optimizer variables (14 of them for
+    its 10), its own file's as ckeras's (same_as_own_keras)."""
+    if policy != "mixed_float16":
+        return keras.saving.load_model(path)
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        return keras.saving.load_model(path)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def same_as_own_keras(path, own, x, y, batch_size, tol):
+    """Under the float32 global policy Keras resumes ckeras's mixed_float16 file
+    as it resumes its own trained.keras (a fresh Adam in both)."""
+    losses = []
+    for p in (path, own):
+        keras.backend.clear_session()
+        h = keras.saving.load_model(p).fit(x, y, epochs=1, batch_size=batch_size, shuffle=False, verbose=0)
+        losses.append(h.history["loss"][0])
+    if abs(losses[0] - losses[1]) > tol * max(1.0, abs(losses[1])):
+        return f"loaded under float32, Keras's 3rd epoch from ckeras's file {losses[0]}, from its own {losses[1]}"
+    return None
+
+
+def loss_scale_state(model, path, d):
+    """Keras's load of the mixed_float16 .keras ckeras trained: Adam inside a
+    LossScaleOptimizer (Trainer.compile), whose inner variables hold what ckeras
+    wrote in optimizer/inner_optimizer/vars and whose step_counter and
+    dynamic_scale are Keras's own after the same 2 epochs (layout.json)."""
+    import h5py
+    import io
+    import zipfile
+    opt = model.optimizer
+    if not isinstance(opt, keras.optimizers.LossScaleOptimizer):
+        return f"Keras's optimizer is {type(opt).__name__}, not a LossScaleOptimizer"
+    with zipfile.ZipFile(path) as z, h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as f:
+        g = f["optimizer/inner_optimizer/vars"]
+        written = [np.asarray(g[str(i)]) for i in range(len(g))]
+    inner = [np.asarray(v) for v in opt.inner_optimizer.variables]
+    if len(inner) != len(written) or any(a.shape != b.shape or not np.array_equal(a, b) for a, b in zip(inner, written)):
+        return "Keras's inner optimizer does not hold the state ckeras wrote"
+    want = json.load(open(os.path.join(d, "layout.json")))["scalars"]["trained.keras"]
+    got = {"optimizer/vars/2": int(np.asarray(opt.step_counter)), "optimizer/vars/3": float(np.asarray(opt.dynamic_scale))}
+    if any(got[k] != want[k] for k in got):
+        return f"Keras's step_counter and dynamic_scale are {list(got.values())}, after its own 2 epochs" \
+               f" {[want[k] for k in got]}"
+    return None
+
+
+def same_loss_scale_h5(h5, own):
+    """Keras's load_model of ckeras's mixed_float16 .h5 equals its load of its own
+    trained.h5: a LossScaleOptimizer with the same compile config and optimizer
+    variables (Keras 3.15 restores no optimizer state from a legacy .h5, so both
+    hold fresh ones; see same_legacy_load)."""
+    keras.backend.clear_session()
+    ours = keras.saving.load_model(h5)
+    keras.backend.clear_session()
+    theirs = keras.saving.load_model(own)
+    if not isinstance(ours.optimizer, keras.optimizers.LossScaleOptimizer):
+        return f".h5: Keras's optimizer is {type(ours.optimizer).__name__}, not a LossScaleOptimizer"
+    if json.dumps(ours.optimizer.get_config(), sort_keys=True) != json.dumps(theirs.optimizer.get_config(), sort_keys=True):
+        return ".h5: Keras's LossScaleOptimizer is configured otherwise than from its own file"
+    a, b = [np.asarray(v) for v in ours.optimizer.variables], [np.asarray(v) for v in theirs.optimizer.variables]
+    if len(a) != len(b) or any(u.shape != v.shape or not np.array_equal(u, v) for u, v in zip(a, b)):
+        return ".h5: Keras restores other optimizer variables from ckeras's file than from its own"
+    return None
+
+
 def check_mixed_resume(cli, tmp):
     """ckeras trains Keras's compiled mixed-precision start.keras 2 epochs and saves
     it; Keras loads it (the optimizer state ckeras wrote) and trains 1 more epoch:
     its loss must be Keras's own 3rd (within test_mixed.c's TOL_TRAIN_*)."""
     failures = 0
-    for policy, tol in (("mixed_float16", 5e-4), ("mixed_bfloat16", 3e-3)):
-        d = os.path.join(MIXED, f"train_{policy}")
+    for case, tol in (("mixed_float16", 5e-4), ("mixed_float16_growth", 5e-4), ("mixed_bfloat16", 3e-3)):
+        policy = "mixed_float16" if case.startswith("mixed_float16") else case
+        d = os.path.join(MIXED, f"train_{case}")
         info = json.load(open(os.path.join(d, "case.json")))
-        out = os.path.join(tmp, f"train_{policy}.keras")
+        out = os.path.join(tmp, f"train_{case}.keras")
         x, y = np.load(os.path.join(d, "x.npy")), np.load(os.path.join(d, "y.npy"))
         try:
             subprocess.run([cli, "fit", os.path.join(d, "start.keras"), "--x", os.path.join(d, "x.npy"), "--y",
@@ -272,15 +348,23 @@ def check_mixed_resume(cli, tmp):
                             "--no-shuffle", "--verbose", "0", "--save", out], check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
             keras.backend.clear_session()
-            model = keras.saving.load_model(out)
+            model = load_under(out, policy)
+            problem = loss_scale_state(model, out, d) if policy == "mixed_float16" else None
             h = model.fit(x, y, epochs=1, batch_size=info["batch_size"], shuffle=False, verbose=0)
             got, want = h.history["loss"][0], info["loss"][2]
-            problem = None if abs(got - want) <= tol * max(1.0, abs(want)) else f"3rd epoch loss {got}, Keras {want}"
+            if problem is None and abs(got - want) > tol * max(1.0, abs(want)):
+                problem = f"3rd epoch loss {got}, Keras {want}"
+            if problem is None and policy == "mixed_float16":
+                problem = same_as_own_keras(out, os.path.join(d, "trained.keras"), x, y, info["batch_size"], tol)
+            if problem is None and policy == "mixed_float16":
+                h5 = os.path.join(tmp, f"train_{case}.h5")
+                subprocess.run([cli, "convert", out, h5], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                problem = same_loss_scale_h5(h5, os.path.join(d, "trained.h5"))
         except subprocess.CalledProcessError as e:
             problem = "ckeras fit: " + e.stderr.decode().strip()[:300]
         except Exception as e:
             problem = f"{type(e).__name__}: {str(e)[:300]}"
-        print(f"mixed resume {policy}: ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
+        print(f"mixed resume {case}: ckeras 2 epochs + Keras 1: {problem or 'ok'}", flush=True)
         failures += problem is not None
     return failures
 

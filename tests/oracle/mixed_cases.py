@@ -18,7 +18,11 @@ For each case tests/golden/mixed/<policy>__<case>/ holds:
                      model.weights.h5 too, and matrix_cases.layouts() of the three
                      files (dataset dtypes: float16, h5py's opaque bfloat16)
 train_<policy>/ holds a compiled model before and after 2 epochs of fit()
-and the losses of 3 (train_case).  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
+and the losses of 3 (train_case); for mixed_float16 (Adam in Keras's
+LossScaleOptimizer) also trained.h5 and layout.json: the layouts of trained.keras
+and trained.h5, the values of their scalar optimizer datasets, the
+compile_config, get_compile_config() of load_model(trained.h5) (trained_layouts)
+and the step_counter and dynamic_scale after the 3rd epoch.  refused.json lists the (policy, case) pairs Keras itself cannot build or run,
 with its message.  round_x.npy holds random float32 values (ties, overflow,
 subnormals among them), round_float16.npy and round_bfloat16.npy their casts
 (numpy / ml_dtypes) and back, for ckeras's rounding.
@@ -26,6 +30,8 @@ subnormals among them), round_float16.npy and round_bfloat16.npy their casts
 Run from the repository root (needs build/ckeras for the class table):
     python3 tests/oracle/mixed_cases.py [--train-only | --plain-only]
 """
+import io
+import json
 import os
 import sys
 
@@ -34,6 +40,7 @@ import oracle_util  # noqa: E402
 
 oracle_util.setup()
 
+import h5py  # noqa: E402
 import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
@@ -124,30 +131,65 @@ def rounding_table():
         np.save(os.path.join(ROOT, f"round_{name}.npy"), a)
 
 
-def train_case(policy):
+def trained_layouts(out):
+    """Keras's layout of trained.keras (its model.weights.h5) and trained.h5
+    (matrix_cases.h5_layout), with the values of their scalar optimizer datasets
+    (the LossScaleOptimizer's step_counter and dynamic_scale among them), the
+    compile_config of trained.keras and that of the model load_model makes of
+    trained.h5."""
+    def scalars(group):
+        res = {}
+        group.visititems(lambda n, o: res.update({f"{group.name.lstrip('/')}/{n}": o[()].item()})
+                         if isinstance(o, h5py.Dataset) and o.shape == () else None)
+        return res
+    with mc.zipfile.ZipFile(os.path.join(out, "trained.keras")) as z:
+        members = z.namelist()
+        compile_config = json.loads(z.read("config.json"))["compile_config"]
+        with h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as f:
+            keras_layout, keras_scalars = mc.h5_layout(f), scalars(f["optimizer"])
+    with h5py.File(os.path.join(out, "trained.h5"), "r") as f:
+        h5_layout, h5_scalars = mc.h5_layout(f), scalars(f["optimizer_weights"])
+    # load_model of the .h5 compiles the LossScaleOptimizer of its training_config
+    h5_compile_config = keras.saving.load_model(os.path.join(out, "trained.h5")).get_compile_config()
+    return {"keras_members": members, "trained.keras": keras_layout, "trained.h5": h5_layout,
+            "compile_config": compile_config, "h5_compile_config": h5_compile_config,
+            "scalars": {"trained.keras": keras_scalars, "trained.h5": h5_scalars}}
+
+
+def train_case(policy, suffix="", optimizer=lambda: keras.optimizers.Adam(0.01)):
     """A small compiled model under the policy (mixed_float16: Keras wraps Adam in
     a LossScaleOptimizer), saved before training (start.keras) and after 2
     epochs (trained.keras), and the history of 3 uninterrupted epochs and
-    evaluate() after 2."""
+    evaluate() after 2. train_mixed_float16_growth compiles an explicit
+    LossScaleOptimizer(Adam, initial_scale=1024, dynamic_growth_steps=3): its
+    4 steps double the scale once (step_counter 0, 1, 2, then 0 and 2048, 1)."""
     keras.backend.clear_session()
     keras.mixed_precision.set_global_policy(policy)
     keras.utils.set_random_seed(11)
     try:
         model = keras.Sequential([keras.Input((4,)), L.Dense(8, activation="relu"), L.Dense(3),
                                   L.Activation("softmax", dtype="float32")])
-        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=optimizer(), loss="categorical_crossentropy", metrics=["accuracy"])
         rng = np.random.default_rng(12)
         x = rng.standard_normal((16, 4)).astype("float32")
         y = np.eye(3, dtype="float32")[rng.integers(0, 3, 16)]
-        out = os.path.join(ROOT, f"train_{policy}")
+        out = os.path.join(ROOT, f"train_{policy}{suffix}")
         oracle_util.reset_dir(out)
         np.save(os.path.join(out, "x.npy"), x)
         np.save(os.path.join(out, "y.npy"), y)
         model.save(os.path.join(out, "start.keras"))
         h = model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
         model.save(os.path.join(out, "trained.keras"))
+        layouts = None
+        if policy == "mixed_float16":
+            model.save(os.path.join(out, "trained.h5"))
+            layouts = trained_layouts(out)
         loss, accuracy = model.evaluate(x, y, verbose=0)
         h3 = model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+        if layouts is not None:  # the loss scale after the 3rd epoch's 2 steps
+            layouts["after_epoch3"] = {"step_counter": int(np.asarray(model.optimizer.step_counter)),
+                                       "dynamic_scale": float(np.asarray(model.optimizer.dynamic_scale))}
+            oracle_util.write_json(os.path.join(out, "layout.json"), layouts)
         oracle_util.write_json(os.path.join(out, "case.json"), {
             "optimizer": type(model.optimizer).__name__, "epochs": 2, "batch_size": 8,
             "loss": h.history["loss"] + h3.history["loss"], "evaluate": {"loss": loss, "accuracy": accuracy}})
@@ -168,6 +210,8 @@ def main():
         return
     for policy in POLICIES:
         train_case(policy)
+    train_case("mixed_float16", "_growth", lambda: keras.optimizers.LossScaleOptimizer(
+        keras.optimizers.Adam(0.01), initial_scale=1024.0, dynamic_growth_steps=3))
     if "--train-only" in sys.argv:
         return
     table = mc.class_table(sys.argv)
