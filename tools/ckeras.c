@@ -54,13 +54,14 @@ static int run(int argc, char **argv)
     int rc = cli_parse(c, argc - 2, argv + 2, &a);
     if (rc) return rc < 0 ? 0 : rc;
     /* A model file "-" is stdin, kept in a temporary file: the readers detect
-     * the format from the content. */
+     * the format from the content, except Python code, which has no signature. */
     char stdin_copy[4096] = "";
+    bool script = c->synopsis && strstr(c->synopsis, "SCRIPT.py");
     bool file_args = c->synopsis && (strstr(c->synopsis, "FILE") || strstr(c->synopsis, "MODEL") ||
-                                     strstr(c->synopsis, "IN"));
+                                     strstr(c->synopsis, "IN") || script);
     for (int i = 0; file_args && i < a.npos && i < 1; i++)
         if (!strcmp(a.pos[i], "-")) {
-            if (cli_stdin_to_file(stdin_copy, sizeof stdin_copy, false)) return 1;
+            if (cli_stdin_to_file(stdin_copy, sizeof stdin_copy, script ? "-stdin.py" : "-stdin")) return 1;
             a.pos[i] = stdin_copy;
         }
     /* A TF.js model is often handed over as its folder: point at the file. */

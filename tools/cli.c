@@ -14,11 +14,29 @@ const cli_command *cli_find_command(const char *name)
     return NULL;
 }
 
+/* The temporary copy of stdin, if the program made one (one per run): the user
+ * typed "-", so messages say "-". */
+static char stdin_copy[4096];
+
+void cli_name_stdin(const char *temp_path) { snprintf(stdin_copy, sizeof stdin_copy, "%s", temp_path ? temp_path : ""); }
+
+/* text on stderr with each mention of the stdin copy written as "-" */
+static void put_named(const char *text)
+{
+    size_t n = strlen(stdin_copy);
+    for (const char *at; n && (at = strstr(text, stdin_copy)); text = at + n) fprintf(stderr, "%.*s-", (int)(at - text), text);
+    fputs(text, stderr);
+}
+
 int cli_fail(const char *what)
 {
     /* Messages from file readers already start with the file's name. */
     if (what && !strncmp(ck_errmsg(), what, strlen(what))) what = NULL;
-    fprintf(stderr, "ckeras: %s%s%s\n", what ? what : "", what && *ck_errmsg() ? ": " : "", ck_errmsg());
+    fputs("ckeras: ", stderr);
+    if (what) put_named(what);
+    if (what && *ck_errmsg()) fputs(": ", stderr);
+    put_named(ck_errmsg());
+    fputc('\n', stderr);
     return 1;
 }
 

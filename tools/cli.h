@@ -87,8 +87,10 @@ void cli_print_help(const cli_command *cmd, FILE *out);
 void cli_print_man(const cli_command *cmd, FILE *out); /* cmd NULL: ckeras(1) */
 int cli_print_completion(const char *shell, FILE *out);
 
-/* Prints "ckeras: what: <ck_errmsg()>" on stderr and returns 1. */
+/* Prints "ckeras: what: <ck_errmsg()>" on stderr and returns 1; the temporary
+ * copy of stdin named by cli_name_stdin is called "-" there. */
 int cli_fail(const char *what);
+void cli_name_stdin(const char *temp_path);
 /* Terminal width for Keras's default summary width (0 = not a terminal). */
 int cli_console_width(void);
 

@@ -29,7 +29,7 @@ static int temp_file(char *buf, size_t cap, const char *suffix)
 
 /* stdin's bytes into a temporary file whose suffix says what they are (the
  * readers go by the name): NumPy's magic, a zip (.npz), JSON, else CSV. */
-int cli_stdin_to_file(char *path, size_t cap, bool by_content)
+int cli_stdin_to_file(char *path, size_t cap, const char *suffix)
 {
     size_t len = 0, size = 1 << 16;
     unsigned char *data = malloc(size);
@@ -40,11 +40,11 @@ int cli_stdin_to_file(char *path, size_t cap, bool by_content)
         data = bigger;
     }
     if (!data) return fprintf(stderr, "ckeras: -: out of memory reading stdin\n"), 1;
-    const char *suffix = !by_content ? "-stdin"
-                         : len >= 6 && !memcmp(data, "\x93NUMPY", 6) ? ".npy"
-                         : len >= 2 && !memcmp(data, "PK", 2)      ? ".npz"
-                         : len >= 1 && (data[0] == '[' || data[0] == '{') ? ".json"
-                                                                 : ".csv";
+    suffix = suffix                                ? suffix
+             : len >= 6 && !memcmp(data, "\x93NUMPY", 6) ? ".npy"
+             : len >= 2 && !memcmp(data, "PK", 2)      ? ".npz"
+             : len >= 1 && (data[0] == '[' || data[0] == '{') ? ".json"
+                                                     : ".csv";
     int fd = temp_file(path, cap, suffix);
     bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len;
     if (fd >= 0) ok = close(fd) == 0 && ok;
@@ -53,6 +53,7 @@ int cli_stdin_to_file(char *path, size_t cap, bool by_content)
         if (fd >= 0) unlink(path);
         return fprintf(stderr, "ckeras: -: cannot keep stdin in %s\n", path), 1;
     }
+    cli_name_stdin(path);
     return 0;
 }
 
@@ -144,7 +145,7 @@ int cli_load_array(const char *path, ck_array *a)
 {
     if (strcmp(path, "-")) return load_array_file(path, a);
     char tmp[4096];
-    if (cli_stdin_to_file(tmp, sizeof tmp, true)) return 1;
+    if (cli_stdin_to_file(tmp, sizeof tmp, NULL)) return 1;
     int rc = load_array_file(tmp, a);
     unlink(tmp);
     return rc;

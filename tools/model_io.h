@@ -30,10 +30,11 @@ int cli_load_array(const char *path, ck_array *a);
 /* Writes a float32 array by the extension (.npy, .npz, .csv with an
  * output_<i> header, .json nested lists); "-" writes .npy bytes to stdout. */
 int cli_write_array(const char *path, const ck_array *a);
-/* stdin's bytes in a temporary file (path into `path`; the caller unlinks it),
- * by_content: named by what its first bytes are (.npy, .npz, .json, else .csv),
- * else "ckeras-XXXXXX-stdin" (model readers detect the format themselves). */
-int cli_stdin_to_file(char *path, size_t cap, bool by_content);
+/* stdin's bytes in a temporary file (path into `path`; the caller unlinks it)
+ * named "ckeras-XXXXXX<suffix>", or with suffix NULL by what its first bytes
+ * are (.npy, .npz, .json, else .csv): the readers go by the name where the
+ * content has no signature. Messages then call the file "-" (cli_fail). */
+int cli_stdin_to_file(char *path, size_t cap, const char *suffix);
 /* The array as CSV text (an output_<i> header row, then one row per sample). */
 void cli_print_csv(FILE *f, const ck_array *a);
 /* Is the path "-" or does it end with one of those four extensions? */

@@ -76,6 +76,12 @@ expect 0 "named once: ckeras: /nonexistent/dir/m.keras: cannot write" -- path_on
 expect 0 "Total params: 17" -- bash -c "\"$CKERAS\" summary - < $CLASSIC"
 stdin_keras() { "$CKERAS" convert $CLASSIC "$T/m.keras" >/dev/null && "$CKERAS" inspect - < "$T/m.keras"; }
 expect 0 "format:         keras-zip" -- stdin_keras
+# Keras model code on stdin (`ckeras run -`); messages call it "-", not the temporary copy
+printf 'import keras\nm = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])\nm.summary()\n' >"$T/s.py"
+expect 0 "Total params: 9" -- bash -c "\"$CKERAS\" run - < $T/s.py"
+printf 'import keras\nd = keras.layers.Dense(3, foo=2)\n' >"$T/bad.py"
+expect 1 "ckeras: -:2:5: Dense 'dense': unknown keyword argument 'foo'" -- bash -c "\"$CKERAS\" run - < $T/bad.py"
+expect 1 "ckeras: -: not a Keras model file" -- bash -c "echo garbage | \"$CKERAS\" summary -"
 
 # per-command help: every option of the table with its default, and an example
 expect 0 "--dir DIR" -- "$CKERAS" demo-fashion --help
