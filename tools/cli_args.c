@@ -145,8 +145,15 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a)
             return -1;
         }
         if (c == '?') {
-            if (optopt >= 256) return cli_usage_error(cmd, "--%s needs a value", cmd->options[optopt - 256].name);
+            /* a flag's '?' is a value given to it (--flag=x); another's, none given */
+            if (optopt >= 256)
+                return cli_usage_error(cmd, cmd->options[optopt - 256].kind == CLI_FLAG ? "--%s takes no value"
+                                                                                         : "--%s needs a value",
+                                       cmd->options[optopt - 256].name);
             if (has_o && optopt == 'o') return cli_usage_error(cmd, "-o needs a value");
+            /* an unknown letter, maybe inside a cluster (-zq), where optind has
+             * not moved past the argument yet */
+            if (optopt > 0) return cli_usage_error(cmd, "unknown option '-%c'", optopt);
             return cli_usage_error(cmd, "unknown option '%s'", av[optind - 1]);
         }
         int i = c - 256;

@@ -32,6 +32,9 @@ expect 2 "ckeras demo-fashion: --epochs must be between" -- "$CKERAS" demo-fashi
 one_line() { local err; err=$("$@" 2>&1 >/dev/null); [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && echo "$err"; return 2; }
 expect 2 "ckeras fit: --loss is required: $CLASSIC records no compile() with a loss (see 'ckeras fit --help')" -- one_line "$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy
 expect 2 "ckeras summary: unknown option '--nope' (see 'ckeras summary --help')" -- one_line "$CKERAS" summary $CLASSIC --nope
+# an unknown letter inside a cluster is named, not the command; a flag given a value says so
+expect 2 "ckeras summary: unknown option '-z' (see 'ckeras summary --help')" -- one_line "$CKERAS" summary -zq $CLASSIC
+expect 2 "ckeras summary: --show-trainable takes no value" -- one_line "$CKERAS" summary --show-trainable=yes $CLASSIC
 expect 2 "ckeras convert: unexpected argument 'c'" -- one_line "$CKERAS" convert a b c
 expect 2 "ckeras summary: --style is one of keras3|keras2|json, got 'rich'" -- one_line "$CKERAS" summary $CLASSIC --style rich
 expect 2 "ckeras: no command given (see 'ckeras --help')" -- one_line "$CKERAS"
