@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "model_io.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,10 @@ int cmd_export(const cli_args *a)
                            .int8 = cli_flag(a, "int8"), .max_steps = cli_int(a, "max-steps", 0)};
     if (opts.int8 != (calib != NULL)) return cli_usage_error(a->cmd, "--int8 and --calibrate go together");
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "ckeras: %s: not a folder (--c takes an existing folder)\n", dir);
+    int err = stat(dir, &st) ? errno : 0;
+    if (err || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "ckeras: %s: %s (--c takes an existing folder)\n", dir,
+                err == ENOENT ? "no such folder" : err ? strerror(err) : "not a folder");
         return 1;
     }
     ck_model *m = ck_model_load(model);

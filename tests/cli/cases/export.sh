@@ -18,7 +18,8 @@ expect 0 "if (steps_2 < 1) return 3;" -- cat "$T/ok/cv.c"
 expect 1 "Conv1D 'c_valid_d2': cannot be exported to C: its output length would be" -- "$CKERAS" export ../golden/varlen/windows/config.json --c "$T/refused" --max-steps 4
 expect 0 "nothing written" -- sh -c "test -z \"\$(ls -A '$T/refused')\" && echo nothing written"
 expect 1 "not a C identifier" -- "$CKERAS" export ../data/models/hls4ml_keras_1layer.h5 --c "$T/ok" --name "bad name"
-expect 1 "not a folder" -- "$CKERAS" export ../data/models/hls4ml_keras_1layer.h5 --c "$T/missing"
+expect 1 "missing: no such folder" -- "$CKERAS" export ../data/models/hls4ml_keras_1layer.h5 --c "$T/missing"
+expect 1 "not a folder" -- "$CKERAS" export ../data/models/hls4ml_keras_1layer.h5 --c ../data/models/hls4ml_keras_1layer.h5
 expect 2 "--c is required" -- "$CKERAS" export ../data/models/hls4ml_keras_1layer.h5
 expect 2 "--int8 and --calibrate go together" -- "$CKERAS" export ../data/models/hls4ml_keras_1layer.h5 --c "$T/ok" --int8
 expect 0 "max error" -- ../export_cross.sh "$CKERAS"
