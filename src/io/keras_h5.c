@@ -734,7 +734,8 @@ ck_status ck_h5_model_load(const char *path, bool with_weights, ck_model **out)
         if (weights_only)
             return ck_fail(CK_ERR_FORMAT, "%s: a weights-only HDF5 file (no model_config): it needs the "
                                           "model's architecture (a JSON config or model file) to load into "
-                                          "(model.load_weights; --weights FILE on the command line)", path);
+                                          "(model.load_weights; ckeras predict, evaluate, fit and export take it as --weights FILE)",
+                           path);
         return ck_fail(CK_ERR_FORMAT, "%s: HDF5 file without a model_config attribute: not a Keras model", path);
     }
     char *text = NULL;

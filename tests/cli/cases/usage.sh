@@ -126,7 +126,9 @@ expect 0 "zsh ok" -- zsh_parses
 expect 2 "no completion for 'fish'" -- "$CKERAS" completion fish
 
 # the weights-only file error speaks to a shell user too
-expect 1 "--weights FILE on the command line" -- "$CKERAS" summary ../golden/files/seq_activation/model.weights.h5
+expect 1 "ckeras predict, evaluate, fit and export take it as --weights FILE" -- "$CKERAS" summary ../golden/files/seq_activation/model.weights.h5
+# ckeras weights lists a weights-only file's arrays as stored
+expect 0 "total: " -- "$CKERAS" weights ../golden/files/seq_activation/model.weights.h5
 expect 0 "ckeras 0." -- "$CKERAS" --version
 rm -rf "$T"
 
