@@ -775,6 +775,21 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
                          const ck_fit_opts *opts, ck_history **history);
 
 /* NaN or infinity anywhere in x or y: one line naming the array and sample. */
+/* Sparse labels are class indices: checked before the first epoch, where the
+ * message can name the sample (the loss sees only a shuffled batch's rows). */
+static ck_status check_class_indices(const ck_out_spec *o, const char *name, const float *y, int64_t n)
+{
+    if (o->loss.kind != CK_LOSS_SPARSE_CE || o->d <= 0)
+        return CK_OK;
+    int64_t per = o->rows * o->label_width;
+    for (int64_t k = 0; k < n * per; k++)
+        if (!(y[k] >= 0 && y[k] < (float)o->d) || y[k] != floorf(y[k]))
+            return ck_fail(CK_ERR_ARG, "%s: label %g of sample %lld is not a class index in [0, %lld) "
+                           "(sparse_categorical_crossentropy)", name, (double)y[k], (long long)(k / per),
+                           (long long)o->d);
+    return CK_OK;
+}
+
 static ck_status check_finite_data(const ck_compiled *c, const float *const *x, const float *const *y, int64_t n,
                                    const char *x_name, const char *y_name)
 {
@@ -787,6 +802,8 @@ static ck_status check_finite_data(const ck_compiled *c, const float *const *x, 
     for (int i = 0; st == CK_OK && i < c->n_out; i++) {
         snprintf(name, sizeof name, c->n_out > 1 ? "%s[%d]" : "%s", y_name, i);
         st = ck_check_finite(name, y[i], n, c->out[i].rows * c->out[i].label_width);
+        if (st == CK_OK)
+            st = check_class_indices(&c->out[i], name, y[i], n);
     }
     return st;
 }

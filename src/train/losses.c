@@ -308,8 +308,8 @@ static ck_status row_crossentropy(const ck_loss *l, const float *t, const float 
     if (l->kind == CK_LOSS_SPARSE_CE) {
         double c = t[0];
         if (!(c >= 0 && c < (double)d) || c != floor(c))
-            return ck_fail(CK_ERR_ARG, "sparse_categorical_crossentropy: label %g of row %lld "
-                           "is not a class index in [0, %lld)", c, (long long)r, (long long)d);
+            return ck_fail(CK_ERR_ARG, "sparse_categorical_crossentropy: label %g of row %lld of the "
+                           "batch is not a class index in [0, %lld)", c, (long long)r, (long long)d);
         for (int64_t j = 0; j < d; j++)
             y[j] = (j == (int64_t)c);
     } else {

@@ -167,5 +167,20 @@ expect 2 "--optimizer, --metrics, --loss-weights and --weighted-metrics compile 
 printf 'a,b\n1,nan\n2,3\n' > "$T/nan.csv"; printf 'y\n1\n0\n' > "$T/y.csv"
 expect 1 "ckeras: evaluate (x = $T/nan.csv, y = $T/y.csv): x: NaN at sample 0" -- "$CKERAS" evaluate $G/classic/config.json --x "$T/nan.csv" --y "$T/y.csv" --loss sparse_categorical_crossentropy
 printf 'y\n1\n2\n' > "$T/y2.csv"; printf 'a,b\n1,2\n2,3\n' > "$T/x2.csv"
-expect 1 "label 2 of row 1 is not a class index in [0, 2)" -- "$CKERAS" evaluate $G/classic/config.json --x "$T/x2.csv" --y "$T/y2.csv" --loss sparse_categorical_crossentropy
+expect 1 "y: label 2 of sample 1 is not a class index in [0, 2)" -- "$CKERAS" evaluate $G/classic/config.json --x "$T/x2.csv" --y "$T/y2.csv" --loss sparse_categorical_crossentropy
+# fit finds a bad label before its first epoch, naming the sample (not a shuffled batch's row)
+printf 'y
+0
+1
+1
+5
+' > "$T/y4.csv"; printf 'a,b
+1,2
+2,3
+3,4
+4,5
+' > "$T/x4.csv"
+label_before_epoch() { local out; out=$("$CKERAS" fit $G/classic/config.json --x "$T/x4.csv" --y "$T/y4.csv" --loss sparse_categorical_crossentropy 2>&1)
+  grep -q "Epoch" <<<"$out" && return 1; echo "$out"; }
+expect 0 "y: label 5 of sample 3 is not a class index in [0, 2)" -- label_before_epoch
 rm -rf "$T"
