@@ -148,6 +148,58 @@ void ck_weight_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda
     for (int64_t r = 0; bias && r < M; r++) ck_vec_add(C + r * ldc, bias, N);
 }
 
+bool ck_sgemm_packs(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
+{
+    int nr = ck_packed_nr();
+    if (nr == 0 || (ta && tb) || M < 4 || M * N * K <= SMALL_GEMM) return false;
+    /* AVX2 tiles (16 wide) against OpenBLAS's Haswell kernels on an AVX2-only
+     * Zen (bench/README.md): ties or losses at 0.65-0.95x for every MLP shape
+     * but the products into few columns (a 10-unit output layer's forward:
+     * 1.1-1.3x), where OpenBLAS's 24-column blocking is mostly padding. The
+     * weight gradient pays a transpose of X besides and lost at every shape. */
+    if (nr < 32) return !ta && !tb && N < 2 * nr;
+    /* AVX-512 tiles do twice the AVX2 tiles' work per instruction (inference
+     * on the Zen 5 of bench/README.md: 2x at the same shapes) while OpenBLAS
+     * stays on its AVX2 kernels there; shallow products (a 10-unit layer's
+     * input gradient: depth 10) spend more on loading C than multiplying. */
+    return K >= 32;
+}
+
+int64_t ck_sgemm_packed_floats(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
+{
+    (void)tb;
+    int nr = ck_packed_nr();
+    return nr ? ck_packed_floats(K, N, nr) + (ta ? M * K : 0) : 0;
+}
+
+/* at [M, K] = the transpose of a [K, M] (row stride lda), in square tiles so
+ * both sides stay in L1. */
+static void transpose_into(const float *a, int64_t lda, int64_t K, int64_t M, float *at)
+{
+    enum { T = 16 };
+    for (int64_t k0 = 0; k0 < K; k0 += T)
+        for (int64_t m0 = 0; m0 < M; m0 += T) {
+            int64_t k1 = K - k0 < T ? K : k0 + T, m1 = M - m0 < T ? M : m0 + T;
+            for (int64_t k = k0; k < k1; k++)
+                for (int64_t m = m0; m < m1; m++) at[m * K + k] = a[k * lda + m];
+        }
+}
+
+void ck_sgemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                     const float *B, int64_t ldb, float beta, float *C, int64_t ldc, float *work)
+{
+    int nr = ck_packed_nr();
+    float *bp = work;
+    if (tb) ck_pack_bt(B, ldb, K, N, nr, bp);
+    else ck_pack_b(B, ldb, K, N, NULL, nr, bp);
+    if (ta) {
+        float *at = work + ck_packed_floats(K, N, nr);
+        transpose_into(A, lda, K, M, at);
+        A = at, lda = K;
+    }
+    ck_gemm_packed(nr, M, N, K, A, lda, bp, beta, NULL, C, ldc);
+}
+
 void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act)
 {
     if (bias)
