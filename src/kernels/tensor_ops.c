@@ -160,9 +160,13 @@ bool ck_sgemm_packs(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
     if (nr < 32) return !ta && !tb && N < 2 * nr;
     /* AVX-512 tiles do twice the AVX2 tiles' work per instruction (inference
      * on the Zen 5 of bench/README.md: 2x at the same shapes) while OpenBLAS
-     * stays on its AVX2 kernels there; shallow products (a 10-unit layer's
-     * input gradient: depth 10) spend more on loading C than multiplying. */
-    return K >= 32;
+     * stays on its AVX2 kernels there, so the products the AVX2 tiles ran at
+     * 0.7-0.95x of OpenBLAS should gain; not measured on AVX-512 yet. Left to
+     * cblas: shallow products (a 10-unit layer's input gradient: depth 10),
+     * which spend more on loading C than multiplying, and weight gradients
+     * into fewer than 4 panels, whose transpose of X (M K moves) is then too
+     * large a share (AVX2: a third to half of the packed time at 10 units). */
+    return K >= 32 && (!ta || N >= 4 * nr);
 }
 
 int64_t ck_sgemm_packed_floats(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
@@ -172,17 +176,22 @@ int64_t ck_sgemm_packed_floats(bool ta, bool tb, int64_t M, int64_t N, int64_t K
     return nr ? ck_packed_floats(K, N, nr) + (ta ? M * K : 0) : 0;
 }
 
-/* at [M, K] = the transpose of a [K, M] (row stride lda), in square tiles so
- * both sides stay in L1. */
+/* at [M, K] = the transpose of a [K, M] (row stride lda), 16 rows of a at a
+ * time: they are read along (16 streams) while each row of at gets one whole
+ * cache line. Square tiles read down columns instead, and with a
+ * power-of-two lda (512 units) those rows all fall in the same L1 sets: 5x
+ * slower. */
 static void transpose_into(const float *a, int64_t lda, int64_t K, int64_t M, float *at)
 {
-    enum { T = 16 };
-    for (int64_t k0 = 0; k0 < K; k0 += T)
-        for (int64_t m0 = 0; m0 < M; m0 += T) {
-            int64_t k1 = K - k0 < T ? K : k0 + T, m1 = M - m0 < T ? M : m0 + T;
-            for (int64_t k = k0; k < k1; k++)
-                for (int64_t m = m0; m < m1; m++) at[m * K + k] = a[k * lda + m];
+    enum { R = 16 };
+    for (int64_t k0 = 0; k0 < K; k0 += R) {
+        int64_t r = K - k0 < R ? K - k0 : R;
+        const float *src = a + k0 * lda;
+        for (int64_t m = 0; m < M; m++) {
+            float *dst = at + m * K + k0;
+            for (int64_t j = 0; j < r; j++) dst[j] = src[j * lda + m];
         }
+    }
 }
 
 void ck_sgemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
