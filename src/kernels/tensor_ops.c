@@ -155,9 +155,10 @@ bool ck_sgemm_packs(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
     /* AVX2 tiles (16 wide) against OpenBLAS's Haswell kernels on an AVX2-only
      * Zen (bench/README.md): ties or losses at 0.65-0.95x for every MLP shape
      * but the products into few columns (a 10-unit output layer's forward:
-     * 1.1-1.3x), where OpenBLAS's 24-column blocking is mostly padding. The
-     * weight gradient pays a transpose of X besides and lost at every shape. */
-    if (nr < 32) return !ta && !tb && N < 2 * nr;
+     * 1.1-1.3x from 64 rows; 0.92x at 32), where OpenBLAS's 24-column
+     * blocking is mostly padding. The weight gradient pays a transpose of X
+     * besides and lost at every shape. */
+    if (nr < 32) return !ta && !tb && N < 2 * nr && M >= 64;
     /* AVX-512 tiles do twice the AVX2 tiles' work per instruction (inference
      * on the Zen 5 of bench/README.md: 2x at the same shapes) while OpenBLAS
      * stays on its AVX2 kernels there, so the products the AVX2 tiles ran at
