@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 /* Below this many multiply-adds a plain loop beats the BLAS call overhead. */
 #define SMALL_GEMM 2048
@@ -148,6 +149,17 @@ void ck_weight_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda
     for (int64_t r = 0; bias && r < M; r++) ck_vec_add(C + r * ldc, bias, N);
 }
 
+/* Whether OpenBLAS runs AVX-512 kernels of its own on this CPU (its Intel
+ * cores; on AMD's AVX-512 cores 0.3.21 picks its Zen or Haswell kernels). */
+static bool blas_runs_avx512(void)
+{
+    static const char *const cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    const char *core = openblas_get_corename();
+    for (size_t i = 0; core && i < sizeof cores / sizeof cores[0]; i++)
+        if (!strcasecmp(core, cores[i])) return true;
+    return false;
+}
+
 bool ck_sgemm_packs(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
 {
     int nr = ck_packed_nr();
@@ -166,8 +178,10 @@ bool ck_sgemm_packs(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
      * cblas: shallow products (a 10-unit layer's input gradient: depth 10),
      * which spend more on loading C than multiplying, and weight gradients
      * into fewer than 4 panels, whose transpose of X (M K moves) is then too
-     * large a share (AVX2: a third to half of the packed time at 10 units). */
-    return K >= 32 && (!ta || N >= 4 * nr);
+     * large a share (AVX2: half of the packed time at 10 units). Where
+     * OpenBLAS has AVX-512 kernels of its own, it keeps every product (not
+     * measured either: no such CPU here). */
+    return K >= 32 && (!ta || N >= 4 * nr) && !blas_runs_avx512();
 }
 
 int64_t ck_sgemm_packed_floats(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
