@@ -9,6 +9,7 @@
  * step) must predict what a predictor made after it predicts. */
 #include "testutil.h"
 #include "kernels/gemm_packed.h"
+#include "kernels/tensor_ops.h"
 
 #include <float.h>
 #include <stdlib.h>
@@ -95,6 +96,34 @@ static void check_shape(int nr, int64_t M, int64_t N, int64_t K, float beta)
           (long long)K, beta, r);
     CHECK(pad_kept, "nr %d, %lldx%lldx%lld: wrote past column N", nr, (long long)M, (long long)N, (long long)K);
     free(A), free(B), free(C), free(old), free(Bp), free(bias);
+}
+
+/* ck_sgemm_packed, the training products (Dense: X W, X^T dY, dY W^T), at
+ * the CPU's widest width: op(A) and op(B) built out and checked as above,
+ * with A stored transposed (ta, rows of M floats plus a gap) or B stored
+ * transposed (tb, [N, K] with a gap); beta 0 (C's NaNs must not leak) and 1. */
+static void check_train_product(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float beta)
+{
+    int64_t lda = (ta ? M : K) + 2, ldb = (tb ? K : N) + 3, ldc = N + 1;
+    float *A = filled((ta ? K : M) * lda, 8), *B = filled((tb ? N : K) * ldb, 9), *C = filled(M * ldc, 10);
+    float *Aop = malloc((size_t)(M * K) * sizeof *Aop), *Bop = malloc((size_t)(K * N) * sizeof *Bop);
+    float *old = malloc((size_t)(M * ldc) * sizeof *old);
+    float *work = malloc((size_t)ck_sgemm_packed_floats(ta, tb, M, N, K) * sizeof *work);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t k = 0; k < K; k++) Aop[i * K + k] = ta ? A[k * lda + i] : A[i * lda + k];
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t j = 0; j < N; j++) Bop[k * N + j] = tb ? B[j * ldb + k] : B[k * ldb + j];
+    for (int64_t i = 0; i < M * ldc; i++) {
+        old[i] = beta == 0.0f && i % ldc < N ? 0.0f : C[i];
+        if (beta == 0.0f && i % ldc < N) C[i] = NAN;
+    }
+    ck_sgemm_packed(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, work);
+    double r = beyond_bound(C, ldc, Aop, K, Bop, M, N, K, old, ldc);
+    bool pad_kept = true;
+    for (int64_t i = 0; i < M; i++) pad_kept = pad_kept && C[i * ldc + N] == old[i * ldc + N];
+    CHECK(r <= 1.0 && pad_kept, "training product ta %d tb %d, %lldx%lldx%lld beta %g: %g times the error bound%s",
+          ta, tb, (long long)M, (long long)N, (long long)K, beta, r, pad_kept ? "" : ", wrote past column N");
+    free(A), free(B), free(C), free(Aop), free(Bop), free(old), free(work);
 }
 
 /* A nested CNN (Conv2D, Dense and an LSTM big enough to pack) in an outer model. */
@@ -227,6 +256,13 @@ int main(void)
             check_rows(nr, 40, 36, 3, 3); /* kernel rows on one channel: runs of 3 */
             check_rows(nr, 7, 33, 3, 600);
             check_rows(nr, 200, 16, 25, 24);
+            /* Dense training at batch 37: forward 784 -> 130, its weight
+             * gradient, its input gradient, and a 10-unit layer's (shallow) */
+            static const int64_t train[][5] = {{0, 0, 37, 130, 784}, {1, 0, 784, 130, 37}, {0, 1, 37, 784, 130},
+                                               {0, 1, 37, 130, 10},  {1, 0, 130, 10, 37}, {0, 0, 5, 17, 600}};
+            for (size_t s = 0; nr == widest && s < sizeof train / sizeof train[0]; s++)
+                for (int b = 0; b < 2; b++)
+                    check_train_product(train[s][0], train[s][1], train[s][2], train[s][3], train[s][4], (float)b);
         }
     ck_set_num_threads(0);
     test_packed_weights_follow_changes();

@@ -170,6 +170,23 @@ void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, const float *c
     }
 }
 
+void ck_pack_bt(const float *Bt, int64_t ldbt, int64_t K, int64_t N, int nr, float *Bp)
+{
+    if (nr <= 0) return;
+    enum { KB = 64 }; /* depth per pass: a panel's rows of Bt stay in L1 while their columns scatter */
+    for (int64_t j0 = 0; j0 < N; j0 += nr, Bp += K * nr) {
+        int64_t w = N - j0 < nr ? N - j0 : nr;
+        for (int64_t k0 = 0; k0 < K; k0 += KB) {
+            int64_t k1 = K - k0 < KB ? K : k0 + KB;
+            for (int64_t j = 0; j < w; j++) {
+                const float *src = Bt + (j0 + j) * ldbt;
+                for (int64_t k = k0; k < k1; k++) Bp[k * nr + j] = src[k];
+            }
+            for (int64_t k = k0; w < nr && k < k1; k++) memset(Bp + k * nr + w, 0, (size_t)(nr - w) * sizeof *Bp);
+        }
+    }
+}
+
 #if HAVE_KERNELS
 typedef void tile_fn(int64_t, int64_t, const float *const *, const float *, float *, int64_t, int64_t, bool,
                      const float *, bool);

@@ -26,6 +26,10 @@ int64_t ck_packed_floats(int64_t K, int64_t N, int nr);
 /* Bp = B [K, N] (row stride ldb) as panels [N / nr][K][nr], zero-padded; with
  * col_scale [N] (or NULL), column j multiplied by col_scale[j]. */
 void ck_pack_b(const float *B, int64_t ldb, int64_t K, int64_t N, const float *col_scale, int nr, float *Bp);
+/* The same for the transpose of Bt [N, K] (row stride ldbt): Bp packs the
+ * [K, N] matrix whose (k, j) is Bt[j * ldbt + k] (a Dense layer's input
+ * gradient dY W^T, with W [K_in, N_units] read as Bt). */
+void ck_pack_bt(const float *Bt, int64_t ldbt, int64_t K, int64_t N, int nr, float *Bp);
 /* C [M, N] (row stride ldc) = A [M, K] (row stride lda) Bp + beta C, beta 0 or
  * 1; with beta 0, bias [N] (if not NULL) is added, as the accumulators' start
  * (no pass of its own). Threads over blocks of C when the product is large

@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 /* Below this many multiply-adds a plain loop beats the BLAS call overhead. */
 #define SMALL_GEMM 2048
@@ -146,6 +147,81 @@ void ck_weight_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda
     }
     ck_sgemm(false, false, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
     for (int64_t r = 0; bias && r < M; r++) ck_vec_add(C + r * ldc, bias, N);
+}
+
+/* Whether OpenBLAS runs AVX-512 kernels of its own on this CPU (its Intel
+ * cores; on AMD's AVX-512 cores 0.3.21 picks its Zen or Haswell kernels). */
+static bool blas_runs_avx512(void)
+{
+    static const char *const cores[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    const char *core = openblas_get_corename();
+    for (size_t i = 0; core && i < sizeof cores / sizeof cores[0]; i++)
+        if (!strcasecmp(core, cores[i])) return true;
+    return false;
+}
+
+bool ck_sgemm_packs(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
+{
+    int nr = ck_packed_nr();
+    if (nr == 0 || (ta && tb) || M < 4 || M * N * K <= SMALL_GEMM) return false;
+    /* AVX2 tiles (16 wide) against OpenBLAS's Haswell kernels on an AVX2-only
+     * Zen (bench/README.md): ties or losses at 0.65-0.95x for every MLP shape
+     * but the products into few columns (a 10-unit output layer's forward:
+     * 1.1-1.3x from 64 rows; 0.92x at 32), where OpenBLAS's 24-column
+     * blocking is mostly padding. The weight gradient pays a transpose of X
+     * besides and lost at every shape. */
+    if (nr < 32) return !ta && !tb && N < 2 * nr && M >= 64;
+    /* AVX-512 tiles do twice the AVX2 tiles' work per instruction (inference
+     * on the Zen 5 of bench/README.md: 2x at the same shapes) while OpenBLAS
+     * stays on its AVX2 kernels there, so the products the AVX2 tiles ran at
+     * 0.7-0.95x of OpenBLAS should gain; not measured on AVX-512 yet. Left to
+     * cblas: shallow products (a 10-unit layer's input gradient: depth 10),
+     * which spend more on loading C than multiplying, and weight gradients
+     * into fewer than 4 panels, whose transpose of X (M K moves) is then too
+     * large a share (AVX2: half of the packed time at 10 units). Where
+     * OpenBLAS has AVX-512 kernels of its own, it keeps every product (not
+     * measured either: no such CPU here). */
+    return K >= 32 && (!ta || N >= 4 * nr) && !blas_runs_avx512();
+}
+
+int64_t ck_sgemm_packed_floats(bool ta, bool tb, int64_t M, int64_t N, int64_t K)
+{
+    (void)tb;
+    int nr = ck_packed_nr();
+    return nr ? ck_packed_floats(K, N, nr) + (ta ? M * K : 0) : 0;
+}
+
+/* at [M, K] = the transpose of a [K, M] (row stride lda), 16 rows of a at a
+ * time: they are read along (16 streams) while each row of at gets one whole
+ * cache line. Square tiles read down columns instead, and with a
+ * power-of-two lda (512 units) those rows all fall in the same L1 sets: 5x
+ * slower. */
+static void transpose_into(const float *a, int64_t lda, int64_t K, int64_t M, float *at)
+{
+    enum { R = 16 };
+    for (int64_t k0 = 0; k0 < K; k0 += R) {
+        int64_t r = K - k0 < R ? K - k0 : R;
+        const float *src = a + k0 * lda;
+        for (int64_t m = 0; m < M; m++) {
+            float *dst = at + m * K + k0;
+            for (int64_t j = 0; j < r; j++) dst[j] = src[j * lda + m];
+        }
+    }
+}
+
+void ck_sgemm_packed(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                     const float *B, int64_t ldb, float beta, float *C, int64_t ldc, float *work)
+{
+    int nr = ck_packed_nr();
+    float *bp = work;
+    if (tb) ck_pack_bt(B, ldb, K, N, nr, bp);
+    else ck_pack_b(B, ldb, K, N, NULL, nr, bp);
+    if (ta) {
+        float *at = work + ck_packed_floats(K, N, nr);
+        transpose_into(A, lda, K, M, at);
+        A = at, lda = K;
+    }
+    ck_gemm_packed(nr, M, N, K, A, lda, bp, beta, NULL, C, ldc);
 }
 
 void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act)

@@ -48,6 +48,17 @@ bool ck_weight_gemm_packs(int64_t M, int64_t N, int64_t K);
  * from it). */
 void ck_weight_gemm(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb,
                     const float *Bp, float beta, const float *bias, float *C, int64_t ldc);
+/* Training products C = op(A) op(B) + beta C (alpha 1, beta 0 or 1; not both
+ * transposed) through the packed tiles (gemm_packed.h) instead of cblas, with
+ * op(B) packed and a transposed A copied into `work` on every call, since
+ * training changes the weights every step. ck_sgemm_packs says whether that
+ * is faster for this shape on this CPU (bench/README.md, "Dense training
+ * through the packed tiles"); ck_sgemm_packed_floats how many floats `work`
+ * must hold (0 when the CPU has no packed kernel). */
+bool ck_sgemm_packs(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K);
+int64_t ck_sgemm_packed_floats(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K);
+void ck_sgemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                     const float *B, int64_t ldb, float beta, float *C, int64_t ldc, float *work);
 /* y = act(z + bias) over [rows, cols]; bias may be NULL; z may equal y (linear only
  * then needs no copy). z receives z + bias so backward can read the pre-activation. */
 void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act);

@@ -5,6 +5,7 @@
 #include "layers/layers.h"
 #include "layers/core_layers.h"
 #include "layers/engine_util.h"
+#include "kernels/gemm_packed.h"
 
 #include <string.h>
 
@@ -110,7 +111,15 @@ static ck_status dense_forward(CK_FWD_ARGS)
     float *z = act == CK_ACT_LINEAR ? out[0].data : ex->workspace;
     if (!z) return ck_layer_error(l, CK_ERR_SHAPE, "the engine needs every input dimension known");
     const float *W = l->weights[0].value;
-    const float *Wp = !ex->training && ck_weight_gemm_packs(M, units, K) ? ck_exec_packed(ex, W, units, K, units) : NULL;
+    const float *Wp = NULL;
+    if (!ex->training) Wp = ck_weight_gemm_packs(M, units, K) ? ck_exec_packed(ex, W, units, K, units) : NULL;
+    else if (ck_sgemm_packs(false, false, M, units, K)) {
+        /* packed afresh on every call (the weights move every step), into
+         * scratch that lives with the engine: nothing is allocated per step */
+        float *p = ck_exec_scratch(ex, l, ck_sgemm_packed_floats(false, false, M, units, K));
+        if (p) ck_pack_b(W, units, K, units, NULL, ck_packed_nr(), p);
+        Wp = p;
+    }
     ck_weight_gemm(M, units, K, in[0].data, K, W, units, Wp, 0.0f, c->use_bias ? l->weights[1].value : NULL, z, units);
     ck_bias_act(z, NULL, out[0].data, M, units, act);
     return CK_OK;
@@ -129,9 +138,17 @@ static ck_status dense_backward(CK_BWD_ARGS)
         dz = buf;
     }
     const ck_weight *W = &l->weights[0];
-    ck_sgemm(true, false, K, units, M, 1.0f, in[0].data, K, dz, units, 1.0f, W->grad, units);
+    /* dW += X^T dz and dX += dz W^T, each through the packed tiles where they
+     * are faster for its shape (ck_sgemm_packs), in one scratch buffer */
+    bool pw = ck_sgemm_packs(true, false, K, units, M), px = din[0].data && ck_sgemm_packs(false, true, M, K, units);
+    int64_t fw = pw ? ck_sgemm_packed_floats(true, false, K, units, M) : 0;
+    int64_t fx = px ? ck_sgemm_packed_floats(false, true, M, K, units) : 0;
+    float *work = pw || px ? ck_exec_scratch(ex, l, fw > fx ? fw : fx) : NULL;
+    if (pw && work) ck_sgemm_packed(true, false, K, units, M, in[0].data, K, dz, units, 1.0f, W->grad, units, work);
+    else ck_sgemm(true, false, K, units, M, 1.0f, in[0].data, K, dz, units, 1.0f, W->grad, units);
     if (c->use_bias) ck_sum_rows_acc(l->weights[1].grad, dz, M, units);
-    if (din[0].data) ck_sgemm(false, true, M, K, units, 1.0f, dz, units, W->value, units, 1.0f, din[0].data, K);
+    if (px && work) ck_sgemm_packed(false, true, M, K, units, dz, units, W->value, units, 1.0f, din[0].data, K, work);
+    else if (din[0].data) ck_sgemm(false, true, M, K, units, 1.0f, dz, units, W->value, units, 1.0f, din[0].data, K);
     return CK_OK;
 }
 
