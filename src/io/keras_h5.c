@@ -410,6 +410,23 @@ static void optimizer_name(const ck_model *m, const char *cls, char *out, size_t
     json_decref(cc);
 }
 
+/* A copy of optimizer variable i and its shape (NULL with *st set on failure). */
+static float *optimizer_variable_copy(const ck_model *m, int i, ck_shape *shape, ck_status *st)
+{
+    *st = ck_model_optimizer_variable(m, i, shape, NULL);
+    if (*st) return NULL;
+    int64_t size = 1;
+    for (int d = 0; d < shape->rank; d++) size *= shape->dim[d];
+    float *v = ck_malloc((size_t)(size + 1) * sizeof *v);
+    if (!v) *st = CK_ERR_NOMEM;
+    else *st = ck_model_optimizer_variable(m, i, shape, v);
+    if (*st) {
+        ck_free(v);
+        return NULL;
+    }
+    return v;
+}
+
 /* The optimizer's variables as datasets <first + i> of `vars` (named `name`
  * unless NULL), the iteration as int32. */
 static ck_status optimizer_vars_write(const ck_model *m, hid_t file, const char *vars, const char *name, int first)
@@ -422,12 +439,7 @@ static ck_status optimizer_vars_write(const ck_model *m, hid_t file, const char 
         ck_shape shape;
         char ds[16];
         snprintf(ds, sizeof ds, "%d", first + i);
-        st = ck_model_optimizer_variable(m, i, &shape, NULL);
-        int64_t size = 1;
-        for (int d = 0; d < shape.rank; d++) size *= shape.dim[d];
-        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
-        if (!st && !v) st = CK_ERR_NOMEM;
-        if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
+        float *v = optimizer_variable_copy(m, i, &shape, &st);
         if (!st) st = i == 0 ? write_int32_scalar(g, ds, (int32_t)v[0]) : ck_h5_write_floats(g, ds, &shape, v, CK_HALF_NONE);
         ck_free(v);
     }
@@ -533,12 +545,7 @@ ck_status ck_legacy_training_write(const ck_model *m, hid_t file)
         if (bare) strcpy(*path, "variable");
         else sprintf(*path, "%s/%s", name, var);
         ck_shape shape;
-        st = ck_model_optimizer_variable(m, i, &shape, NULL);
-        int64_t size = 1;
-        for (int d = 0; d < shape.rank; d++) size *= shape.dim[d];
-        float *v = st ? NULL : ck_malloc((size_t)(size + 1) * sizeof *v);
-        if (!st && !v) st = CK_ERR_NOMEM;
-        if (!st) st = ck_model_optimizer_variable(m, i, &shape, v);
+        float *v = optimizer_variable_copy(m, i, &shape, &st);
         hid_t dir = st ? -1 : bare ? H5Gopen2(g, ".", H5P_DEFAULT) : ck_h5_group(g, name);
         if (!st && dir < 0) st = ck_h5_write_failed("cannot create HDF5 group '%s'", name);
         if (!st) st = i == 0 ? write_int32_scalar(dir, var, (int32_t)v[0])
