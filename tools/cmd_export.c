@@ -42,6 +42,7 @@ int cmd_export(const cli_args *a)
     }
     ck_model *m = ck_model_load(model);
     if (!m) return cli_fail(model);
+    cli_note_initial_weights(m, model, weights);
     ck_array x = {0};
     ck_export_info info;
     int rc = (weights && cli_load_weights(m, weights)) || (calib && load_calibration(m, calib, &x, &opts));

@@ -264,6 +264,7 @@ static int run_fit(const cli_args *c, bool train)
     int rc = 0;
     if ((rc = join_job(&a, m, &dp))) goto out_model;
     bool root = ck_distribute_rank(dp) == 0;
+    if (!train && root) cli_note_initial_weights(m, a.model, a.weights); /* fit starts from them anyway */
     if (a.weights && (rc = cli_load_weights(m, a.weights))) goto out_model;
     if ((rc = load_xy(&a, &d)) || (rc = check_counts(m, &a, &d))) goto out;
     /* No --loss: the compile() a .keras file recorded (load_model compiles it),

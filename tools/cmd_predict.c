@@ -148,6 +148,7 @@ int cmd_predict(const cli_args *c)
     ck_model *m = ck_model_load(a.model);
     if (!m) return cli_fail(NULL);
     int rc = ck_model_built(m) ? 0 : (fprintf(stderr, "ckeras: %s: model is not built (no input shape)\n", a.model), 1);
+    if (!rc) cli_note_initial_weights(m, a.model, a.weights);
     if (!rc && a.weights) rc = cli_load_weights(m, a.weights);
     if (!rc) rc = run_predict(m, &a);
     ck_model_free(m);

@@ -268,6 +268,16 @@ static int load_npz_weights(ck_model *m, const char *path)
     return rc;
 }
 
+void cli_note_initial_weights(const ck_model *m, const char *path, const char *weights)
+{
+    ck_param_counts n;
+    if (weights || ck_model_count_params(m, &n) || n.total == 0) return;
+    const char *fmt = ck_file_format(path);
+    if (fmt && (!strcmp(fmt, "keras-json") || !strcmp(fmt, "python")))
+        fprintf(stderr, "ckeras: note: %s stores no weights: using the initializers' values (--weights FILE gives "
+                        "trained ones)\n", path);
+}
+
 int cli_load_weights(ck_model *m, const char *path)
 {
     if (cli_ends_with(path, ".npz")) return load_npz_weights(m, path);

@@ -13,6 +13,10 @@
 /* --weights: an .npz of get_weights() arrays (np.savez order), or any weights
  * file ck_model_load_weights reads (.weights.h5, legacy .h5, .keras, model.json). */
 int cli_load_weights(ck_model *m, const char *path);
+/* A note on stderr when the model file stores no weights (a JSON config,
+ * Python code) and none are given: predict, evaluate and export then use the
+ * initializers' values, which is rarely what was meant. */
+void cli_note_initial_weights(const ck_model *m, const char *path, const char *weights);
 /* np.savez(path, *model.get_weights()) (only `layer`'s when not NULL): the
  * order cli_load_weights reads back. *n_arrays (may be NULL): how many it wrote. */
 int cli_save_weights_npz(ck_model *m, const char *layer, const char *path, int *n_arrays);

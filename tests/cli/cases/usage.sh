@@ -145,6 +145,10 @@ weights_roundtrip() { # $1: --format npz or nothing
 expect 0 "max relative error vs $T/own.npy: 0" -- weights_roundtrip "--format npz"
 expect 0 "max relative error vs $T/own.npy: 0" -- weights_roundtrip ""
 expect 2 "--format npz needs --output FILE.npz" -- "$CKERAS" weights $F/model.h5 --format npz
+# a config without weights predicts with the initializers' values, and says so; not with --weights
+expect 0 "config.json stores no weights: using the initializers' values" -- "$CKERAS" predict $F/config.json --input $F/x0.npy --output "$T/y.npy"
+no_note() { "$CKERAS" predict $F/config.json --weights "$T/w.npz" --input $F/x0.npy --output "$T/y.npy" 2>&1 | grep -c "note:"; }
+expect 1 "0" -- no_note
 rm -rf "$T"
 
 # Errors where Keras raises them, before any epoch: labels against the loss, the
