@@ -103,8 +103,8 @@ static int parse_fit_args(const cli_args *c, fit_args *a)
         return cli_usage_error(c->cmd, "--loss-weights wants numbers like 1,0.5, got '%s'", cli_str(c, "loss-weights"));
     if (!a->nx) return cli_usage_error(c->cmd, "--x (or --csv) is required");
     if (a->save && !cli_save_format_known(a->save))
-        return cli_usage_error(c->cmd, "--save %s: the ending sets the format: .keras, .h5, .weights.h5, .json (TF.js) "
-                               "or .npz", a->save);
+        return cli_usage_error(c->cmd, "--save %s: the ending sets the format: .keras, .h5, .weights.h5, .json or a "
+                               "folder/ (TF.js), or .npz", a->save);
     if (cli_str(c, "csv") && cli_count(c, "x"))
         return cli_usage_error(c->cmd, "give either --x or --csv, not both");
     if (!a->ny && !a->label_column) return cli_usage_error(c->cmd, "--y (or --label-column with a CSV file) is required");

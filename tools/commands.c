@@ -143,7 +143,7 @@ static const cli_option fit_options[] = {
      "\"ModelCheckpoint(filepath='ckpt-{epoch:02d}.keras')\", \"BackupAndRestore(backup_dir='bk')\", "
      "\"ReduceLROnPlateau(factor=0.5)\", \"CSVLogger(filename='log.csv')\", \"TerminateOnNaN()\"",
      CLI_REPEAT, 0, 0, NULL},
-    {"save", CLI_FILE, "FILE", NULL, "save the trained model: .keras, .h5, .weights.h5, .json (TF.js) or .npz "
+    {"save", CLI_FILE, "FILE", NULL, "save the trained model: .keras, .h5, .weights.h5, .json or a folder/ (TF.js) or .npz "
      "(get_weights() arrays); written to a temporary file, then renamed", 0, 0, 0, NULL},
     {NULL, 0, NULL, NULL, NULL, 0, 0, 0, NULL},
 };

@@ -326,7 +326,8 @@ int cli_save_weights_npz(ck_model *m, const char *layer, const char *path, int *
 
 bool cli_save_format_known(const char *path)
 {
-    static const char *const endings[] = {".npz", ".keras", ".h5", ".json"};
+    /* "folder/": a TF.js output_path, as convert and tensorflowjs_converter take it */
+    static const char *const endings[] = {".npz", ".keras", ".h5", ".json", "/"};
     bool known = false;
     for (size_t i = 0; i < sizeof endings / sizeof *endings; i++) known = known || cli_ends_with(path, endings[i]);
     return known;
@@ -335,11 +336,11 @@ bool cli_save_format_known(const char *path)
 int cli_save_model(ck_model *m, const char *path)
 {
     if (!cli_save_format_known(path)) {
-        fprintf(stderr, "ckeras: %s: --save needs .npz, .keras, .weights.h5, .h5 or .json (TF.js)\n", path);
+        fprintf(stderr, "ckeras: %s: --save needs .npz, .keras, .weights.h5, .h5, .json or a folder/ (TF.js)\n", path);
         return 1;
     }
     int rc = cli_ends_with(path, ".npz") ? cli_save_weights_npz(m, NULL, path, NULL)
                                          : (ck_model_save(m, path) ? cli_fail(NULL) : 0);
-    if (!rc) printf("saved %s\n", path);
+    if (!rc) printf("saved %s%s\n", path, cli_ends_with(path, "/") ? "model.json" : "");
     return rc;
 }

@@ -52,7 +52,10 @@ expect 0 "saved $T/tfjs/model.json" -- "$CKERAS" fit "$T/m.keras" --csv $G/data.
 expect 0 "max relative error vs $T/p.npy: 0" -- "$CKERAS" predict "$T/tfjs/model.json" --input "$T/x.csv" --output "$T/q.npy" --check "$T/p.npy"
 expect 0 "evaluate - accuracy:" -- "$CKERAS" evaluate "$T/m.keras" --csv $G/data.csv --label-column label --loss sparse_categorical_crossentropy --metrics accuracy
 expect 0 "saved $T/m2.keras" -- "$CKERAS" fit "$T/m.h5" --csv $G/data.csv --label-column label --epochs 1 --verbose 2 --loss sparse_categorical_crossentropy --save "$T/m2.keras"
-expect 2 "out.txt: the ending sets the format: .keras, .h5, .weights.h5, .json (TF.js) or .npz" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/out.txt"
+expect 2 "out.txt: the ending sets the format: .keras, .h5, .weights.h5, .json or a folder/ (TF.js), or .npz" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/out.txt"
+# a folder/ is TF.js, as convert takes it
+expect 0 "saved $T/tfjs2/model.json" -- "$CKERAS" fit "$T/m.keras" --csv $G/data.csv --label-column label --epochs 0 --verbose 2 --loss sparse_categorical_crossentropy --save "$T/tfjs2/"
+expect 0 "max relative error vs $T/p.npy: 0" -- "$CKERAS" predict "$T/tfjs2/model.json" --input "$T/x.csv" --output "$T/q.npy" --check "$T/p.npy"
 expect 1 "$T/missing/m.keras" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/missing/m.keras"
 expect 1 "w.npz: has 4 arrays, model 'functional' has 6 weights" -- "$CKERAS" predict ../golden/train_more/multi_io/config.json --weights "$T/w.npz" --input "$T/x.csv" --input "$T/x.csv" --output "$T/a.npy" --output "$T/b.npy"
 expect 0 "saved $T/mm.keras" -- "${FITM[@]}" --loss mse --loss sparse_categorical_crossentropy --save "$T/mm.keras"
