@@ -392,8 +392,10 @@ CK_API ck_status ck_idx_read(const char *path, ck_array *out);
  * decay_steps=100, decay_rate=0.9))"; loss: "categorical_crossentropy",
  * "BinaryCrossentropy(from_logits=True)", or NULL (compile(loss=None): the
  * optimizer exists and counts, but fit and evaluate refuse to run); metrics: a
- * comma-separated list or NULL: "accuracy, mae, Precision(), AUC()". One input
- * and one output. Unknown names and keywords: CK_ERR_CONFIG. */
+ * comma-separated list or NULL: "accuracy, mae, Precision(), AUC()". Arguments
+ * may be positional, in Keras's __init__ order ("Adam(0.01)" is
+ * Adam(learning_rate=0.01)); so may callbacks' (ck_callback_new). One input and
+ * one output. Unknown names and keywords, a keyword given twice: CK_ERR_CONFIG. */
 CK_API ck_status ck_model_compile(ck_model *model, const char *optimizer, const char *loss,
                                   const char *metrics);
 /* compile(loss=[...], loss_weights=[...], metrics=[[...], ...]) of a functional

@@ -125,7 +125,7 @@ static const cli_option fit_options[] = {
     DIST_OPTIONS,
     {"epochs", CLI_INT, "N", "1", "epochs to train", 0, 0, 1e9, NULL},
     {"initial-epoch", CLI_INT, "N", "0", "epoch to start from (fit(initial_epoch=...))", 0, 0, 1e9, NULL},
-    {"optimizer", CLI_TEXT, "SPEC", "rmsprop", "adam, sgd, \"SGD(learning_rate=0.1, momentum=0.9)\", "
+    {"optimizer", CLI_TEXT, "SPEC", "rmsprop", "adam, sgd, \"SGD(learning_rate=0.1, momentum=0.9)\" (or \"SGD(0.1, 0.9)\"), "
      "\"Adam(learning_rate=ExponentialDecay(initial_learning_rate=0.01, decay_steps=100, decay_rate=0.9))\"",
      0, 0, 0, NULL},
     {"loss-weights", CLI_TEXT, "W1,W2", "1 each", "weights of the outputs' losses", 0, 0, 0, NULL},

@@ -148,44 +148,67 @@ static ck_status parse_value(lexer *x, json_t **out, int depth)
     return lex_error(x, "expected a value");
 }
 
-ck_status ck_kwargs_parse(const char *kwargs, json_t **out)
+/* Is the item at x "name =" (a keyword) rather than a value? Leaves x as it was. */
+static bool at_keyword(const lexer *x)
+{
+    size_t i = x->i;
+    if (!isalpha((unsigned char)x->s[i]) && x->s[i] != '_') return false;
+    while (isalnum((unsigned char)x->s[i]) || x->s[i] == '_') i++;
+    while (isspace((unsigned char)x->s[i])) i++;
+    return x->s[i] == '=' && x->s[i + 1] != '=';
+}
+
+ck_status ck_kwargs_parse_args(const char *kwargs, const char *const *positional, json_t **out)
 {
     json_t *obj = json_object();
     lexer x = {kwargs ? kwargs : "", 0};
+    int n_positional = 0;
+    bool keywords = false;
+    ck_status st = CK_OK;
     for (;;) {
         skip_space(&x);
         if (!x.s[x.i]) break;
-        size_t start = x.i;
-        while (isalnum((unsigned char)x.s[x.i]) || x.s[x.i] == '_') x.i++;
-        if (x.i == start) {
-            json_decref(obj);
-            return lex_error(&x, "expected a keyword");
-        }
         char key[CK_STR_MAX];
-        snprintf(key, sizeof key, "%.*s", (int)(x.i - start), x.s + start);
-        skip_space(&x);
-        if (x.s[x.i] != '=') {
-            json_decref(obj);
-            return lex_error(&x, "expected '='");
+        if (at_keyword(&x)) {
+            size_t start = x.i;
+            while (isalnum((unsigned char)x.s[x.i]) || x.s[x.i] == '_') x.i++;
+            snprintf(key, sizeof key, "%.*s", (int)(x.i - start), x.s + start);
+            skip_space(&x);
+            x.i++; /* '=' */
+            keywords = true;
+            if (json_object_get(obj, key)) { /* Python: "keyword argument repeated" */
+                st = ck_fail(CK_ERR_CONFIG, "kwargs \"%s\": keyword argument '%s' given more than once", x.s, key);
+                break;
+            }
+        } else if (keywords) {
+            st = lex_error(&x, "positional argument follows keyword argument");
+            break;
+        } else if (!positional || !positional[n_positional]) {
+            st = !positional || !n_positional ? lex_error(&x, "expected a keyword (name=value)")
+                                              : lex_error(&x, "more positional arguments than the class takes");
+            break;
+        } else {
+            snprintf(key, sizeof key, "%s", positional[n_positional++]);
         }
-        x.i++;
         json_t *v;
-        ck_status st = parse_value(&x, &v, 0);
-        if (st) {
-            json_decref(obj);
-            return st;
-        }
+        if ((st = parse_value(&x, &v, 0))) break;
         json_object_set_new(obj, key, v);
         skip_space(&x);
         if (x.s[x.i] == ',') x.i++;
         else if (x.s[x.i]) {
-            json_decref(obj);
-            return lex_error(&x, "expected ','");
+            st = lex_error(&x, "expected ','");
+            break;
         }
+    }
+    if (st) {
+        json_decref(obj);
+        return st;
     }
     *out = obj;
     return CK_OK;
 }
+
+ck_status ck_kwargs_parse(const char *kwargs, json_t **out) { return ck_kwargs_parse_args(kwargs, NULL, out); }
 
 /* ---- shapes ------------------------------------------------------------------ */
 json_t *ck_shape_to_json(const ck_shape *s, int from)

@@ -10,8 +10,12 @@
 
 #include <jansson.h>
 
-/* "units=3, kernel_size=(3, 3), name='d'" -> {"units": 3, ...}. */
+/* "units=3, kernel_size=(3, 3), name='d'" -> {"units": 3, ...}; a keyword given
+ * twice is an error, as in Python. */
 ck_status ck_kwargs_parse(const char *kwargs, json_t **out);
+/* The same with leading positional values named by `positional` (NULL-ended,
+ * Keras's __init__ order): "0.01, beta_1=0.8" -> {"learning_rate": 0.01, ...}. */
+ck_status ck_kwargs_parse_args(const char *kwargs, const char *const *positional, json_t **out);
 ck_status ck_config_set_defaults(ck_layer *l);
 /* Applies an object of keyword -> value. strict: unknown keywords are errors
  * (C kwargs); otherwise keys newer Keras versions add are ignored (files). */

@@ -10,6 +10,7 @@
  * Keras does. */
 #include "io/io.h"
 #include "io/python_model.h"
+#include "train/spec.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -859,11 +860,22 @@ static value *make_object(interp *it, const py_node *at, const char *family, con
             if (append(it, dict, str_value(it, params[i])) || append(it, dict, x)) return NULL;
         }
     } else {
-        if (a->n_pos) {
-            char what[160];
-            snprintf(what, sizeof what, "positional arguments to %s (write them as keywords)", cls);
-            unsupported(it, at, what);
-            return NULL;
+        /* Adam(0.01): positional values named in Keras's __init__ order */
+        const char *spec_family = !strcmp(family, "optimizers") ? "optimizer"
+                                  : !strcmp(family, "losses")   ? "loss"
+                                  : !strcmp(family, "metrics")  ? "metric"
+                                                                : NULL;
+        const char *const *params = spec_family ? ck_spec_positional(spec_family, cls, strlen(cls)) : NULL;
+        for (int k = 0; k < a->n_pos; k++) {
+            bool named = params;
+            for (int j = 0; named && j <= k; j++) named = params[j] != NULL;
+            if (!named) {
+                char what[160];
+                snprintf(what, sizeof what, "%d positional arguments to %s", a->n_pos, cls);
+                unsupported(it, at, what);
+                return NULL;
+            }
+            if (append(it, dict, str_value(it, params[k])) || append(it, dict, a->pos[k])) return NULL;
         }
         for (int k = 0; k < a->n_kw; k++)
             if (append(it, dict, str_value(it, a->kw_name[k])) || append(it, dict, a->kw[k])) return NULL;

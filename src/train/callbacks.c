@@ -6,6 +6,7 @@
  */
 #include "train/train.h"
 #include "graph/config.h"
+#include "train/spec.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -48,7 +49,12 @@ static ck_status set_string(ck_callback *cb, const char *key, json_t *v, const c
         cb->maximize = strcmp(s, "max") == 0 || (strcmp(s, "auto") == 0 && auto_max(cb->monitor));
     } else if (strcmp(key, "save_freq") == 0 && strcmp(s, "epoch") != 0) {
         return ck_fail(CK_ERR_UNSUPPORTED, "callback '%s': save_freq='%s': only 'epoch' is supported", spec, s);
-    } else if (strcmp(key, "save_freq") != 0 && (strcmp(key, "separator") != 0 || strcmp(s, ",") != 0))
+    } else if (strcmp(key, "separator") == 0) {
+        /* Keras hands it to csv.writer as its delimiter */
+        if (strlen(s) != 1 || s[0] == '\r' || s[0] == '\n' || s[0] == '"')
+            return ck_fail(CK_ERR_CONFIG, "callback '%s': separator must be one character (csv's delimiter)", spec);
+        cb->separator = s[0];
+    } else if (strcmp(key, "save_freq") != 0)
         return ck_fail(CK_ERR_CONFIG, "callback '%s': unsupported keyword '%s'", spec, key);
     return CK_OK;
 }
@@ -103,7 +109,8 @@ static ck_status checkpoint_path_ok(const ck_callback *cb)
 
 static void set_defaults(ck_callback *cb, ck_callback_kind kind)
 {
-    *cb = (ck_callback){.kind = kind, .baseline = NAN, .factor = 0.1, .patience = 0, .delete_checkpoint = true};
+    *cb = (ck_callback){.kind = kind, .baseline = NAN, .factor = 0.1, .patience = 0, .delete_checkpoint = true,
+                        .separator = ','};
     snprintf(cb->monitor, sizeof cb->monitor, "%s", kind == CK_CB_EARLY_STOPPING ? "val_loss" : "val_loss");
     if (kind == CK_CB_REDUCE_LR)
         cb->patience = 10, cb->min_delta = 1e-4;
@@ -178,7 +185,7 @@ ck_callback *ck_callback_from_spec(const char *spec, ck_model_saver save_model)
             st = ck_fail(CK_ERR_CONFIG, "callback '%s': missing closing parenthesis", spec);
         else {
             kw[close - open - 1] = '\0';
-            st = ck_kwargs_parse(kw, &obj);
+            st = ck_kwargs_parse_args(kw, ck_spec_positional("callback", spec, strcspn(spec, " (")), &obj);
         }
         json_t *mv = obj ? json_object_get(obj, "monitor") : NULL;
         if (st == CK_OK && mv && json_is_string(mv)) /* monitor first: mode "auto" reads it */
@@ -400,14 +407,14 @@ static ck_status csv_row(ck_fit_ctx *f, ck_callback *cb, int epoch)
     if (!cb->csv_header_done && !(cb->append && old_len > 0)) {
         ck_buf_put(&b, "epoch");
         for (int i = 0; i < h->n_keys; i++)
-            ck_buf_printf(&b, ",%s", h->keys[i]);
+            ck_buf_printf(&b, "%c%s", cb->separator, h->keys[i]);
         ck_buf_put(&b, "\r\n");
     }
     ck_buf_printf(&b, "%d", epoch);
     for (int i = 0; i < h->n_keys; i++) {
         char num[40];
         repr_double(num, sizeof num, h->values[(size_t)(h->n_epochs - 1) * (size_t)h->n_keys + (size_t)i]);
-        ck_buf_printf(&b, ",%s", num);
+        ck_buf_printf(&b, "%c%s", cb->separator, num);
     }
     ck_buf_put(&b, "\r\n");
     ck_free(old);

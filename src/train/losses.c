@@ -7,6 +7,7 @@
  */
 #include "train/losses.h"
 #include "graph/config.h"
+#include "train/spec.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -61,7 +62,7 @@ static bool name_is(const char *s, size_t n, const char *name)
 static ck_status apply_loss_kwargs(ck_loss *l, const char *spec, const char *kwargs)
 {
     json_t *obj = NULL;
-    ck_status st = ck_kwargs_parse(kwargs, &obj);
+    ck_status st = ck_kwargs_parse_args(kwargs, ck_spec_positional("loss", spec, strcspn(spec, " (")), &obj);
     if (st != CK_OK)
         return ck_fail_prefix(st, "loss '%s': ", spec);
     const char *key;

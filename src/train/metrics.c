@@ -6,6 +6,7 @@
  */
 #include "train/metrics.h"
 #include "graph/config.h"
+#include "train/spec.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -45,7 +46,7 @@ static ck_status metric_kwargs(ck_metric *m, const char *spec, const char *open)
         return ck_fail(CK_ERR_NOMEM, "metric: out of memory");
     kw[close - open - 1] = '\0';
     json_t *obj = NULL;
-    ck_status st = ck_kwargs_parse(kw, &obj);
+    ck_status st = ck_kwargs_parse_args(kw, ck_spec_positional("metric", spec, strcspn(spec, " (")), &obj);
     ck_free(kw);
     const char *key;
     json_t *v;

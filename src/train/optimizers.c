@@ -7,6 +7,7 @@
  */
 #include "train/optimizers.h"
 #include "graph/config.h"
+#include "train/spec.h"
 #include "kernels/tensor_ops.h"
 
 #include <jansson.h>
@@ -141,7 +142,7 @@ static ck_status parse_schedule(const char *name, size_t n, const char *kwargs, 
     if (s->kind == CK_SCHED_NONE)
         return ck_fail(CK_ERR_CONFIG, "unknown learning rate schedule '%.*s'", (int)n, name);
     json_t *obj = NULL;
-    ck_status st = ck_kwargs_parse(kwargs, &obj);
+    ck_status st = ck_kwargs_parse_args(kwargs, ck_spec_positional("schedule", name, n), &obj);
     const char *key;
     json_t *v;
     if (st == CK_OK)
@@ -240,13 +241,18 @@ static ck_status apply_opt_kwargs(ck_optimizer *o, const char *spec, json_t *obj
  * literals only) and parses it. kw is modified in place. */
 static ck_status extract_schedule(char *kw, ck_schedule *s)
 {
-    char *at = strstr(kw, "learning_rate");
-    if (!at)
-        return CK_OK;
-    char *eq = strchr(at, '=');
-    if (!eq)
-        return CK_OK;
-    char *name = eq + 1;
+    char *at = strstr(kw, "learning_rate"), *name;
+    char *first = kw + strspn(kw, " ");
+    if (*first >= 'A' && *first <= 'Z' && strchr(first, '(') == first + strcspn(first, "(,=")) {
+        at = name = first; /* the first positional argument: Adam(ExponentialDecay(...)) */
+    } else {
+        if (!at)
+            return CK_OK;
+        char *eq = strchr(at, '=');
+        if (!eq)
+            return CK_OK;
+        name = eq + 1;
+    }
     while (*name == ' ')
         name++;
     char *open = name;
@@ -300,7 +306,7 @@ ck_status ck_optimizer_parse(const char *spec, ck_optimizer *out)
     json_t *obj = NULL;
     ck_status st = extract_schedule(kw, &out->schedule);
     if (st == CK_OK)
-        st = ck_kwargs_parse(kw, &obj);
+        st = ck_kwargs_parse_args(kw, ck_spec_positional("optimizer", spec, n), &obj);
     if (st == CK_OK)
         st = apply_opt_kwargs(out, spec, obj);
     else

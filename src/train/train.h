@@ -133,6 +133,7 @@ struct ck_callback {
     int patience, cooldown, start_from_epoch;
     bool restore_best_weights, save_best_only, append, save_weights_only, delete_checkpoint;
     char path[512];              /* filepath, filename or backup_dir            */
+    char separator;              /* CSVLogger's, ','                            */
     ck_schedule lr_schedule;     /* LearningRateScheduler(Schedule(...)) by epoch */
     double (*schedule)(int epoch, double lr, void *user);
     bool (*hook)(int epoch, const ck_history *logs, void *user);

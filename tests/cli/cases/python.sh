@@ -46,6 +46,16 @@ expect 1 "comprehension.py:3:22: unsupported Python: comprehensions" -- "$CKERAS
 expect 1 "os_call.py:2:1: unsupported Python: os.system (module 'os' is not Keras)" -- "$CKERAS" run $PYB/os_call.py
 expect 1 "while.py:2:1: unsupported Python: 'while' statements" -- "$CKERAS" run $PYB/while.py
 expect 1 "bad_kwarg.py:3:23: Dense" -- "$CKERAS" run $PYB/bad_kwarg.py
+# compile() specs with positional arguments (Keras's __init__ order): SGD(0.05, 0.9) is
+# learning_rate=0.05, momentum=0.9 in the saved compile_config
+positional_compile() {
+  local d; d=$(mktemp -d)
+  printf 'import keras\nm = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])\nm.compile(keras.optimizers.SGD(0.05, 0.9), keras.losses.SparseCategoricalCrossentropy(True))\nm.save("m.keras")\n' > "$d/c.py"
+  (cd "$d" && "$CKERAS" run c.py) &&
+    python3 -c 'import json,sys,zipfile; c=json.loads(zipfile.ZipFile(sys.argv[1]).read("config.json"))["compile_config"]; print("momentum", c["optimizer"]["config"]["momentum"], "from_logits", c["loss"]["config"]["from_logits"])' "$d/m.keras"
+  rm -rf "$d"
+}
+expect 0 "momentum 0.9 from_logits True" -- positional_compile
 # call arguments are not recorded by this reader: use_causal_mask is refused, not dropped
 expect 1 "causal_call.py:4:59: unsupported Python: the call argument 'use_causal_mask'" -- "$CKERAS" run $PYB/causal_call.py
 expect 1 "bogus" -- "$CKERAS" run $PYB/bad_kwarg.py

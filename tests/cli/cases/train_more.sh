@@ -53,6 +53,12 @@ expect 0 "max relative error vs $T/p.npy: 0" -- "$CKERAS" predict "$T/tfjs/model
 expect 0 "evaluate - accuracy:" -- "$CKERAS" evaluate "$T/m.keras" --csv $G/data.csv --label-column label --loss sparse_categorical_crossentropy --metrics accuracy
 expect 0 "saved $T/m2.keras" -- "$CKERAS" fit "$T/m.h5" --csv $G/data.csv --label-column label --epochs 1 --verbose 2 --loss sparse_categorical_crossentropy --save "$T/m2.keras"
 expect 2 "out.txt: the ending sets the format: .keras, .h5, .weights.h5, .json or a folder/ (TF.js), or .npz" -- "${FITCSV[@]}" --csv $G/data.csv --label-column label --save "$T/out.txt"
+# specs with positional arguments, in Keras's __init__ order, as a Keras user writes them
+positional_specs() { "$CKERAS" fit $G/config.json --weights $G/weights.npz --epochs 2 --batch-size 8 --no-shuffle --verbose 2 \
+    --csv $G/data.csv --label-column label --loss "SparseCategoricalCrossentropy(False)" --optimizer "SGD(0.05, 0.9)" \
+    --callback "CSVLogger('$T/pos.csv', ';')" >/dev/null && head -1 "$T/pos.csv"; }
+expect 0 "epoch;loss" -- positional_specs
+expect 1 "positional argument follows keyword argument" -- "$CKERAS" fit $G/config.json --csv $G/data.csv --label-column label --loss sparse_categorical_crossentropy --optimizer "SGD(momentum=0.9, 0.1)"
 # a folder/ is TF.js, as convert takes it
 expect 0 "saved $T/tfjs2/model.json" -- "$CKERAS" fit "$T/m.keras" --csv $G/data.csv --label-column label --epochs 0 --verbose 2 --loss sparse_categorical_crossentropy --save "$T/tfjs2/"
 expect 0 "max relative error vs $T/p.npy: 0" -- "$CKERAS" predict "$T/tfjs2/model.json" --input "$T/x.csv" --output "$T/q.npy" --check "$T/p.npy"
