@@ -46,10 +46,19 @@ static int run(int argc, char **argv)
 {
     if (argc < 2) return cli_usage_error(NULL, "no command given");
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "--version")) return printf("ckeras %s\n", ck_version()), 0;
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V") || !strcmp(cmd, "-v")) /* -v as git, -V as most */
+        return printf("ckeras %s\n", ck_version()), 0;
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) return cli_print_overview(stdout), 0;
     const cli_command *c = cli_find_command(cmd);
-    if (!c) return cli_usage_error(NULL, cmd[0] == '-' ? "unknown option '%s' before the command" : "unknown command '%s'", cmd);
+    if (!c && cmd[0] == '-') return cli_usage_error(NULL, "unknown option '%s' before the command", cmd);
+    if (!c) {
+        const char *names[64];
+        int n = 0;
+        for (const cli_command *k = cli_commands; k->name && n < 64; k++) names[n++] = k->name;
+        const char *near = cli_closest(cmd, names, n);
+        if (near) return cli_usage_error(NULL, "unknown command '%s'; did you mean '%s'?", cmd, near);
+        return cli_usage_error(NULL, "unknown command '%s'", cmd);
+    }
     cli_args a;
     int rc = cli_parse(c, argc - 2, argv + 2, &a);
     if (rc) return rc < 0 ? 0 : rc;

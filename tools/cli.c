@@ -7,6 +7,37 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+/* Optimal string alignment distance, capped: enough to catch a typo. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 40 || m > 40) return 99;
+    int d[41][41];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+const char *cli_closest(const char *word, const char *const *candidates, int n)
+{
+    const char *best = NULL;
+    int best_d = 3; /* at most two edits, and fewer than the word's length */
+    for (int i = 0; i < n; i++) {
+        int dist = edit_distance(word, candidates[i]);
+        if (dist < best_d && dist < (int)strlen(word)) best = candidates[i], best_d = dist;
+    }
+    return best;
+}
+
 const cli_command *cli_find_command(const char *name)
 {
     for (const cli_command *c = cli_commands; c->name; c++)

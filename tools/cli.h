@@ -87,6 +87,8 @@ void cli_print_help(const cli_command *cmd, FILE *out);
 void cli_print_man(const cli_command *cmd, FILE *out); /* cmd NULL: ckeras(1) */
 int cli_print_completion(const char *shell, FILE *out);
 
+/* The candidate within two edits of word (a typo), or NULL: "did you mean". */
+const char *cli_closest(const char *word, const char *const *candidates, int n);
 /* Prints "ckeras: what: <ck_errmsg()>" on stderr and returns 1; the temporary
  * copy of stdin named by cli_name_stdin is called "-" there. */
 int cli_fail(const char *what);

@@ -118,6 +118,35 @@ static char short_name(const cli_option *o)
     return o->kind != CLI_FLAG && !strcmp(o->name, "output") ? 'o' : 0;
 }
 
+/* How many inputs are "-": the first argument (a model file) and the file
+ * options that are read, not written. */
+static int stdin_reads(const cli_command *cmd, const cli_args *a)
+{
+    static const char *const written[] = {"output", "output-dir", "save", "c", "dir"};
+    int n = a->npos > 0 && !strcmp(a->pos[0], "-");
+    for (int i = 0; cmd->options && cmd->options[i].name; i++) {
+        bool out = cmd->options[i].kind != CLI_FILE;
+        for (size_t w = 0; !out && w < sizeof written / sizeof *written; w++) out = !strcmp(cmd->options[i].name, written[w]);
+        for (int k = 0; !out && k < a->n[i]; k++) n += !strcmp(a->val[i][k], "-");
+    }
+    return n;
+}
+
+/* "unknown option '--epoch'; did you mean '--epochs'?" */
+static int unknown_long_option(const cli_command *cmd, const char *arg)
+{
+    char word[128];
+    snprintf(word, sizeof word, "%s", arg + strspn(arg, "-"));
+    word[strcspn(word, "=")] = '\0';
+    const char *names[CLI_MAX_OPTIONS + 1];
+    int n = option_count(cmd);
+    for (int i = 0; i < n; i++) names[i] = cmd->options[i].name;
+    names[n] = "help";
+    const char *near = arg[0] == '-' && arg[1] == '-' ? cli_closest(word, names, n + 1) : NULL;
+    if (near) return cli_usage_error(cmd, "unknown option '%s'; did you mean '--%s'?", arg, near);
+    return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a)
 {
     memset(a, 0, sizeof *a);
@@ -154,7 +183,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a)
             /* an unknown letter, maybe inside a cluster (-zq), where optind has
              * not moved past the argument yet */
             if (optopt > 0) return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-            return cli_usage_error(cmd, "unknown option '%s'", av[optind - 1]);
+            return unknown_long_option(cmd, av[optind - 1]);
         }
         int i = c - 256;
         const cli_option *o = &cmd->options[i];
@@ -176,6 +205,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_args *a)
         a->pos[a->npos++] = av[k];
     }
     if (a->npos < cmd->min_pos) return missing_positional(cmd, a->npos);
+    if (stdin_reads(cmd, a) > 1) return cli_usage_error(cmd, "stdin (-) can be read only once; give the other inputs as files");
     for (int i = 0; i < nopt; i++)
         if ((cmd->options[i].flags & CLI_REQUIRED) && !a->n[i])
             return cli_usage_error(cmd, "--%s is required", cmd->options[i].name);
@@ -299,7 +329,7 @@ void cli_print_help(const cli_command *cmd, FILE *out)
 void cli_print_overview(FILE *out)
 {
     fputs("usage: ckeras COMMAND [options] [ARGS]\n"
-          "       ckeras --version | --help | COMMAND --help\n\n"
+          "       ckeras --version (-V) | --help | COMMAND --help\n\n"
           "Keras 3 models from the shell: summaries, weights, conversions, predict, fit, evaluate.\n\n"
           "commands:\n",
           out);

@@ -32,6 +32,13 @@ expect 2 "ckeras demo-fashion: --epochs must be between" -- "$CKERAS" demo-fashi
 one_line() { local err; err=$("$@" 2>&1 >/dev/null); [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && echo "$err"; return 2; }
 expect 2 "ckeras fit: --loss is required: $CLASSIC records no compile() with a loss (see 'ckeras fit --help')" -- one_line "$CKERAS" fit $CLASSIC --x $Q/x.npy --y $Q/y.npy
 expect 2 "ckeras summary: unknown option '--nope' (see 'ckeras summary --help')" -- one_line "$CKERAS" summary $CLASSIC --nope
+# a typo gets a suggestion, as git gives one
+expect 2 "unknown command 'sumary'; did you mean 'summary'?" -- "$CKERAS" sumary $CLASSIC
+expect 2 "unknown option '--ephocs'; did you mean '--epochs'?" -- "$CKERAS" fit $CLASSIC --ephocs 3
+expect 2 "unknown command 'xyz' (see" -- "$CKERAS" xyz
+expect 0 "ckeras 0." -- "$CKERAS" -V
+# stdin is one stream: two inputs cannot both be -
+expect 2 "stdin (-) can be read only once" -- bash -c "\"$CKERAS\" fit $CLASSIC --x - --y - --loss mse < /dev/null"
 # an unknown letter inside a cluster is named, not the command; a flag given a value says so
 expect 2 "ckeras summary: unknown option '-z' (see 'ckeras summary --help')" -- one_line "$CKERAS" summary -zq $CLASSIC
 expect 2 "ckeras summary: --show-trainable takes no value" -- one_line "$CKERAS" summary --show-trainable=yes $CLASSIC
