@@ -189,6 +189,20 @@ static int fuzz_kwargs(const uint8_t *data, size_t size)
         if (!l) fuzz_one_line();
         ck_layer_free(l);
     }
+    /* The same text as the arguments of specs, positional ones included. */
+    size_t cap = size + 64;
+    char *spec = malloc(cap), *loss = malloc(cap);
+    if (spec && loss) {
+        snprintf(spec, cap, "Adam(%s)", text);
+        snprintf(loss, cap, "Huber(%s)", text);
+        if (ck_model_compile(fuzz_weights_model, spec, loss, NULL)) fuzz_one_line();
+        snprintf(spec, cap, "EarlyStopping(%s)", text);
+        ck_callback *cb = ck_callback_new(spec);
+        if (!cb) fuzz_one_line();
+        ck_callback_free(cb);
+    }
+    free(spec);
+    free(loss);
     free(text);
     return 0;
 }
