@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,6 +80,9 @@ static ck_status set_value(ck_callback *cb, const char *key, json_t *v, const ch
     if (!json_is_number(v))
         return ck_fail(CK_ERR_CONFIG, "callback '%s': bad value for '%s'", spec, key);
     double x = json_number_value(v);
+    bool counts = !strcmp(key, "patience") || !strcmp(key, "cooldown") || !strcmp(key, "start_from_epoch");
+    if (counts && !(fabs(x) <= INT_MAX)) /* epochs: an int (NaN fails this too) */
+        return ck_fail(CK_ERR_CONFIG, "callback '%s': '%s' = %g is not an epoch count", spec, key, x);
     if (strcmp(key, "min_delta") == 0) cb->min_delta = fabs(x);
     else if (strcmp(key, "patience") == 0) cb->patience = (int)x;
     else if (strcmp(key, "baseline") == 0) cb->baseline = x;

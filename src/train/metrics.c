@@ -8,6 +8,8 @@
 #include "graph/config.h"
 #include "train/spec.h"
 
+#include <limits.h>
+
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
@@ -54,7 +56,7 @@ static ck_status metric_kwargs(ck_metric *m, const char *spec, const char *open)
         json_object_foreach(obj, key, v) {
             if (strcmp(key, "name") == 0 && json_is_string(v))
                 snprintf(m->name, sizeof m->name, "%s", json_string_value(v));
-            else if (strcmp(key, "k") == 0 && json_is_integer(v) && json_integer_value(v) > 0)
+            else if (strcmp(key, "k") == 0 && json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= INT_MAX)
                 m->k = (int)json_integer_value(v);
             else if ((strcmp(key, "threshold") == 0 || strcmp(key, "thresholds") == 0) && json_is_number(v))
                 m->threshold = json_number_value(v);
