@@ -8,9 +8,8 @@
 #include "graph/config.h"
 #include "train/spec.h"
 
-#include <limits.h>
-
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
