@@ -91,6 +91,8 @@ int main(void)
         {"optimizer", "Adagrad(0.05, 0.2)", "Adagrad(learning_rate=0.05, initial_accumulator_value=0.2)"},
         {"optimizer", "Nadam(0.05, 0.8)", "Nadam(learning_rate=0.05, beta_1=0.8)"},
         {"optimizer", "adam(0.05)", "adam(learning_rate=0.05)"},
+        {"optimizer", "SGD(ExponentialDecay(0.1, 10, 0.9), 0.8)",
+         "SGD(learning_rate=ExponentialDecay(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.9), momentum=0.8)"},
         {"loss", "SparseCategoricalCrossentropy(True)", "SparseCategoricalCrossentropy(from_logits=True)"},
         {"loss", "CategoricalCrossentropy(True, 0.1)", "CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)"},
         {"loss", "Huber(2.0)", "Huber(delta=2.0)"},

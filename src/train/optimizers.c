@@ -238,13 +238,17 @@ static ck_status apply_opt_kwargs(ck_optimizer *o, const char *spec, json_t *obj
 }
 
 /* Cuts "learning_rate=Schedule(...)" out of the kwargs (the codec reads plain
- * literals only) and parses it. kw is modified in place. */
-static ck_status extract_schedule(char *kw, ck_schedule *s)
+ * literals only) and parses it; also a schedule given as the first positional
+ * argument (Adam(ExponentialDecay(...), 0.8)), which *positional says, so that
+ * the arguments after it name the parameters after learning_rate. kw is
+ * modified in place. */
+static ck_status extract_schedule(char *kw, ck_schedule *s, bool *positional)
 {
     char *at = strstr(kw, "learning_rate"), *name;
     char *first = kw + strspn(kw, " ");
-    if (*first >= 'A' && *first <= 'Z' && strchr(first, '(') == first + strcspn(first, "(,=")) {
-        at = name = first; /* the first positional argument: Adam(ExponentialDecay(...)) */
+    *positional = *first >= 'A' && *first <= 'Z' && strchr(first, '(') == first + strcspn(first, "(,=");
+    if (*positional) {
+        at = name = first;
     } else {
         if (!at)
             return CK_OK;
@@ -304,9 +308,13 @@ ck_status ck_optimizer_parse(const char *spec, ck_optimizer *out)
         return ck_fail(CK_ERR_NOMEM, "optimizer: out of memory");
     kw[close - paren - 1] = '\0';
     json_t *obj = NULL;
-    ck_status st = extract_schedule(kw, &out->schedule);
+    bool schedule_first;
+    ck_status st = extract_schedule(kw, &out->schedule, &schedule_first);
+    const char *const *params = ck_spec_positional("optimizer", spec, n);
+    if (params && schedule_first) /* learning_rate, Keras's first parameter, is taken */
+        params = params[0] ? params + 1 : NULL;
     if (st == CK_OK)
-        st = ck_kwargs_parse_args(kw, ck_spec_positional("optimizer", spec, n), &obj);
+        st = ck_kwargs_parse_args(kw, params, &obj);
     if (st == CK_OK)
         st = apply_opt_kwargs(out, spec, obj);
     else
