@@ -87,17 +87,35 @@ static ck_status q8_constants(ex_ctx *c, const ck_layer *l, const ex_step *s, co
     return CK_OK;
 }
 
+/* Input 0 of a q8 step as int8s: the value itself when it is stored so, else
+ * (the start of an int8 run) its quantization into scratch of its size. */
+static const char *int8_input(ex_ctx *c, const ex_step *s, const q8_consts *q, int64_t n)
+{
+    if (ex_q8_value(c, s->in[0])) return ex_in(c, s, 0);
+    const char *xq = ex_scratch(c, (n + 3) / 4);
+    ex_line(c, "k_quantize8(%s, %s, %lld, %s, %d);", ex_in(c, s, 0), ex_str(c, "(signed char *)(%s)", xq), (ll)n,
+            ex_float(c, q->in_scale), q->in_zp);
+    return ex_str(c, "(signed char *)(%s)", xq);
+}
+
+/* Output 0 as the kernels' "yf, y8" pair: one of them NULL. */
+static const char *q8_output(ex_ctx *c, const ex_step *s)
+{
+    const char *y = ex_out(c, s, 0);
+    return ex_q8_value(c, s->out[0]) ? ex_str(c, "NULL, %s", y) : ex_str(c, "%s, NULL", y);
+}
+
 ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const float *w, const float *b, int64_t rows,
                       int64_t n_in, int64_t n_out, ck_act_kind act)
 {
     q8_consts q;
     ck_status st = q8_constants(c, l, s, w, b, n_in, n_out, act, &q);
     if (st) return st;
-    const char *xq = ex_scratch(c, int16_floats(n_in));
     ex_use(c, "dense_q8");
-    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));",
-            ex_in(c, s, 0), q.w, q.bias, ex_out(c, s, 0), (ll)rows, (ll)n_in, (ll)n_out, ex_float(c, q.in_scale),
-            q.in_zp, q.mult, q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
+    const char *x = int8_input(c, s, &q, rows * n_in), *xq = ex_scratch(c, int16_floats(n_in));
+    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", x, q.w,
+            q.bias, q8_output(c, s), (ll)rows, (ll)n_in, (ll)n_out, q.in_zp, q.mult, q.shift, q.out_zp,
+            ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
     ex_int8_done(c);
     return CK_OK;
 }
@@ -110,11 +128,27 @@ ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const ck_co
     ck_status st = q8_constants(c, l, s, w, b, taps * g->cin, g->cout, act, &q);
     if (st) return st;
     int64_t in_n = g->in[0] * g->in[1] * g->in[2] * g->cin;
-    const char *xq = ex_scratch(c, int16_floats(in_n)), *patch = ex_scratch(c, int16_floats(taps * g->cin));
     ex_use(c, "conv_q8");
-    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s), (int16_t *)(%s));",
-            ex_in(c, s, 0), q.w, q.bias, ex_out(c, s, 0), geom, ex_float(c, q.in_scale), q.in_zp, q.mult, q.shift,
-            q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq, patch);
+    const char *x = int8_input(c, s, &q, in_n), *patch = ex_scratch(c, int16_floats(taps * g->cin));
+    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", x, q.w, q.bias,
+            q8_output(c, s), geom, q.in_zp, q.mult, q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax,
+            patch);
     ex_int8_done(c);
     return CK_OK;
+}
+
+bool ex_max_pool_q8(ex_ctx *c, const ex_step *s, const char *geom)
+{
+    if (!ex_int8(c, s)) return false;
+    ex_int8_through(c);
+    if (!ex_q8_value(c, s->in[0]) || !ex_q8_value(c, s->out[0])) return false;
+    float in_scale, out_scale;
+    int in_zp, out_zp;
+    ex_qparams(c, s->in[0], &in_scale, &in_zp);
+    ex_qparams(c, s->out[0], &out_scale, &out_zp);
+    ex_use(c, "max_pool_q8");
+    ex_line(c, "k_max_pool_q8(%s, %s, %s, %s, %d, %s, %d);", ex_in(c, s, 0), ex_out(c, s, 0), geom,
+            ex_float(c, in_scale), in_zp, ex_float(c, out_scale), out_zp);
+    if (ex_emitting(c)) ex_int8_done(c); /* counted, not marked a q8 step: it takes int8 only from int8 */
+    return true;
 }
