@@ -112,10 +112,12 @@ ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const floa
     ck_status st = q8_constants(c, l, s, w, b, n_in, n_out, act, &q);
     if (st) return st;
     ex_use(c, "dense_q8");
-    const char *x = int8_input(c, s, &q, rows * n_in), *xq = ex_scratch(c, int16_floats(n_in));
-    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", x, q.w,
-            q.bias, q8_output(c, s), (ll)rows, (ll)n_in, (ll)n_out, q.in_zp, q.mult, q.shift, q.out_zp,
-            ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
+    const char *xq = ex_scratch(c, int16_floats(n_in)), *x = ex_in(c, s, 0);
+    /* a float input is quantized row by row into xq: no int8 copy of it */
+    const char *xs = ex_q8_value(c, s->in[0]) ? ex_str(c, "NULL, %s", x) : ex_str(c, "%s, NULL", x);
+    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", xs,
+            q.w, q.bias, q8_output(c, s), (ll)rows, (ll)n_in, (ll)n_out, ex_float(c, q.in_scale), q.in_zp, q.mult,
+            q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
     ex_int8_done(c);
     return CK_OK;
 }
