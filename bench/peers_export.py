@@ -6,10 +6,13 @@ the interpreter). Writes into OUT: keras2c/ (NAME.c, NAME.h and driver.c, a
 main that runs the model on each row of an .npy file one by one and writes the
 outputs, as tests/export_driver.c does for ckeras), float.tflite, int8.tflite,
 and prints "key value" lines: LiteRT's time per invoke() at batch 1 (best of
-ROUNDS runs of CALLS calls, one thread), the RSS growth of building the
-interpreter and allocating its tensors (LiteRT's arena and its own
-structures: the Python API does not report the arena alone), the .tflite
-sizes, and, given labels, the test accuracy of each LiteRT model. A step that
+ROUNDS runs of CALLS calls, one thread), LiteRT's tensor arena (see
+litert_arena), the RSS growth of building the interpreter and allocating its
+tensors (arena, XNNPACK's packed weights and the interpreter's own
+structures), the .tflite sizes, and, given labels, the test accuracy of each
+LiteRT model. The models are converted at batch 1, the batch ckeras's code
+runs (at batch None Keras 3's Flatten becomes a Shape -> Reshape chain whose
+tensors TFLite sizes at run time, outside its arena). A step that
 fails prints "KIND failed: why" and the others go on.
 Usage: peers_export.py MODEL.keras X.npy CALIB.npy OUT CALLS ROUNDS [X_TEST.npy Y_TEST.npy]"""
 import os
@@ -117,7 +120,16 @@ int main(int argc, char **argv)
 """
 
 
+def batch_one(model):
+    """The model called on an Input of batch 1 (static shapes for the converter)."""
+    import keras
+
+    inp = keras.Input(shape=model.inputs[0].shape[1:], batch_size=1)
+    return keras.Model(inp, model(inp))
+
+
 def tflite_models(model, calib, out):
+    model = batch_one(model)
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     flat = conv.convert()
     with open(os.path.join(out, "float.tflite"), "wb") as f:
@@ -133,10 +145,58 @@ def tflite_models(model, calib, out):
     print("litert-int8 tflite_bytes", len(flat_q))
 
 
+def litert_arena(kind, content):
+    """LiteRT's tensor arena: an interpreter without default delegates (XNNPACK
+    would take the tensors of the ops it runs out of the arena), after
+    allocate_tensors(); every tensor whose data does not lie in the model's
+    flatbuffer (constants do) is placed by TFLite's arena planner, inputs,
+    outputs and the ops' temporaries (im2col) included. The arena is the span
+    from the lowest such address to the highest end, taken over the cluster of
+    tensors holding the model's input (intervals less than 64 KiB apart); bytes
+    of tensors outside it (a persistent arena, run-time sized tensors) are
+    printed as other_bytes. The Python API reports no arena size itself."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    it = Interpreter(model_content=content, num_threads=1,
+                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    flat = np.frombuffer(content, np.uint8)
+    lo, hi = flat.ctypes.data, flat.ctypes.data + len(content)
+    spans, other = [], 0
+    for d in it.get_tensor_details():
+        size = int(np.prod(d["shape"])) * np.dtype(d["dtype"]).itemsize
+        try:
+            v = it.tensor(d["index"])()
+        except ValueError:  # no data yet: sized at run time
+            other += size
+            continue
+        if not isinstance(v, np.ndarray):
+            other += size
+            continue
+        at = v.__array_interface__["data"][0]
+        if not lo <= at < hi:
+            spans.append((at, at + v.nbytes, d["index"]))
+    spans.sort()
+    start = it.tensor(it.get_input_details()[0]["index"])().__array_interface__["data"][0]
+    clusters, cur = [], []
+    for a, b, i in spans:
+        if cur and a > max(e for _, e, _ in cur) + 65536:
+            clusters.append(cur)
+            cur = []
+        cur.append((a, b, i))
+    if cur:
+        clusters.append(cur)
+    arena = next((c for c in clusters if any(a <= start < b for a, b, _ in c)), [])
+    other += sum(b - a for c in clusters if c is not arena for a, b, _ in c)
+    print(kind, "arena_bytes", max(b for _, b, _ in arena) - min(a for a, _, _ in arena) if arena else "n/a")
+    print(kind, "other_bytes", other)
+
+
 def litert_run(kind, path, x, calls, rounds, test):
     from ai_edge_litert.interpreter import Interpreter
 
     content = open(path, "rb").read()
+    litert_arena(kind, content)
     before = rss_kib()
     it = Interpreter(model_content=content, num_threads=1)
     it.allocate_tensors()
