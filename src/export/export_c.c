@@ -1451,7 +1451,7 @@ ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_op
         plan_folds(&c);
         plan_in_place(&c);
         st = run_emitters(&c); /* dry: refusals and scratch, nothing written */
-        if (!st && c.int8) { /* again, with the scratch of the values' int8 or float forms */
+        if (!st && c.int8 && !opts->int8_float_between) { /* again, with the values' int8 forms' scratch */
             plan_int8(&c);
             for (int t = 0; t < c.n_steps; t++) c.steps[t].n_scratch = 0;
             st = run_emitters(&c);
