@@ -5,7 +5,9 @@
  * calibrated ranges, bias in int32 at scale in_scale * w_scale, and the
  * multiplier in_scale * w_scale / out_scale as a Q31 number and a shift
  * (TFLite's QuantizeMultiplier). A layer whose activation cannot be a clamp of
- * the int8 result (softmax, tanh...) stays float.
+ * the int8 result (softmax, tanh...) stays float. A q8 layer reads its input
+ * as int8 when the value is stored so (export_c.c's plan_int8) and writes its
+ * output as int8 when the next layers take it, else as floats.
  */
 #include "export/export.h"
 
