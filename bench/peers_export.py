@@ -128,21 +128,18 @@ def batch_one(model):
     return keras.Model(inp, model(inp))
 
 
-def tflite_models(model, calib, out):
-    model = batch_one(model)
+def tflite_model(kind, model, calib, out):
+    """Converts the batch-1 model to KIND.tflite: float, or full-integer int8
+    (float input and output, int8 everything between, as ckeras --int8)."""
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if kind == "int8":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([calib[i:i + 1]] for i in range(len(calib)))
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     flat = conv.convert()
-    with open(os.path.join(out, "float.tflite"), "wb") as f:
+    with open(os.path.join(out, kind + ".tflite"), "wb") as f:
         f.write(flat)
-    print("litert-float tflite_bytes", len(flat))
-    q = tf.lite.TFLiteConverter.from_keras_model(model)
-    q.optimizations = [tf.lite.Optimize.DEFAULT]
-    q.representative_dataset = lambda: ([calib[i:i + 1]] for i in range(len(calib)))
-    q.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    flat_q = q.convert()  # float input and output, int8 everything between (as ckeras --int8)
-    with open(os.path.join(out, "int8.tflite"), "wb") as f:
-        f.write(flat_q)
-    print("litert-int8 tflite_bytes", len(flat_q))
+    print("litert-" + kind, "tflite_bytes", len(flat))
 
 
 def litert_arena(kind, content):
@@ -243,11 +240,16 @@ def main():
     calib = np.load(calib_path).astype(np.float32).reshape((-1,) + tuple(model.inputs[0].shape[1:]))
     resource.setrlimit(resource.RLIMIT_STACK, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     step("keras2c", keras2c_code, model, out)
-    step("litert", tflite_models, model, calib, out)
+    one = batch_one(model)
+    # float first, each printed as it comes: TensorFlow's int8 calibrator
+    # kills the process on some models (the stock LSTM at batch 1)
     for kind in ("float", "int8"):
+        print("litert-" + kind, "converting", flush=True)
+        step("litert-" + kind, tflite_model, kind, one, calib, out)
         p = os.path.join(out, kind + ".tflite")
         if os.path.exists(p):
             step("litert-" + kind, litert_run, "litert-" + kind, p, x, calls, rounds, test)
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

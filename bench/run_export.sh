@@ -141,7 +141,7 @@ for entry in "${models[@]}"; do
   [ -z "$py_peers" ] && continue
   p="$d/peers"; mkdir -p "$p"
   # shellcheck disable=SC2046
-  "$py_peers" bench/peers_export.py "$d/model.keras" "$d/x.npy" "$calib" "$p" "$CALLS" "$ROUNDS" \
+  "$py_peers" -X faulthandler bench/peers_export.py "$d/model.keras" "$d/x.npy" "$calib" "$p" "$CALLS" "$ROUNDS" \
       $([ "$labels" != - ] && echo "$xall $labels") > "$p/out.txt" 2> "$p/err.txt" || true
   get() { sed -n "s/^$1 $2 //p" "$p/out.txt" | head -1; }
   so=$("$py_peers" -c "import ai_edge_litert.interpreter as i, os, glob; d = os.path.dirname(i.__file__); print(sum(os.path.getsize(f) for f in glob.glob(d + '/*.so')))" 2>/dev/null || echo n/a)
@@ -152,6 +152,9 @@ for entry in "${models[@]}"; do
     other=$(get "litert-$kind" other_bytes); note=""
     [ "${other:-0}" != 0 ] && note="; $other B of tensors outside the arena"
     tfl=$(get "litert-$kind" tflite_bytes); [ -z "$tfl" ] && tfl=n/a
+    if grep -q "^litert-$kind converting" "$p/out.txt" && [ "$tfl" = n/a ] && ! grep -q "^litert-$kind failed" "$p/out.txt"; then
+      echo "# $name: LiteRT $kind: converting it killed the process: $(grep -m1 -o 'Fatal Python error: .*' "$p/err.txt" || echo '(no message)') $(grep -m1 -A1 'most recent call first' "$p/err.txt" | tail -1 | sed 's/^ *File "[^"]*\/\([^"/]*\)", line \([0-9]*\) in /(innermost: \1:\2 /; s/$/)/')"
+    fi
     row "$name litert-$kind - $us $arena arena $so $tfl -"
     echo "# $name: LiteRT $kind: RSS growth $rss B building and allocating the timed (XNNPACK) interpreter$note"
     acc=$(get "litert-$kind" accuracy); [ -n "$acc" ] && echo "$name litert-$kind $acc" >> "$A"
