@@ -34,8 +34,8 @@ static void quantize_multiplier(double m, int32_t *mult, int32_t *shift)
     *mult = (int32_t)f, *shift = e;
 }
 
-/* Scratch is counted in floats: n int16s take this many. */
-static int64_t int16_floats(int64_t n) { return (n + 1) / 2; }
+/* Scratch is counted in floats: n bytes take this many. */
+static int64_t byte_floats(int64_t n) { return (n + 3) / 4; }
 
 /* The quantized layer's constants; NULL names on out of memory. */
 typedef struct q8_consts {
@@ -78,6 +78,9 @@ static ck_status q8_constants(ex_ctx *c, const ck_layer *l, const ex_step *s, co
         }
     for (int64_t o = 0; o < N; o++) {
         double bs = (double)q->in_scale * scale[o], bq = b ? nearbyint(b[o] / bs) : 0.0;
+        ll wsum = 0; /* the kernels sum the stored int8s: the zero point's share comes off here */
+        for (int64_t k = 0; k < K; k++) wsum += wq[o * K + k];
+        bq = (bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq) - (double)q->in_zp * wsum;
         iv[o] = (int32_t)(bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq);
         quantize_multiplier(bs / q->out_scale, &iv[N + o], &iv[2 * N + o]);
     }
@@ -94,7 +97,7 @@ static ck_status q8_constants(ex_ctx *c, const ck_layer *l, const ex_step *s, co
 static const char *int8_input(ex_ctx *c, const ex_step *s, const q8_consts *q, int64_t n)
 {
     if (ex_q8_value(c, s->in[0])) return ex_in(c, s, 0);
-    const char *xq = ex_scratch(c, (n + 3) / 4);
+    const char *xq = ex_scratch(c, byte_floats(n));
     ex_line(c, "k_quantize8(%s, %s, %lld, %s, %d);", ex_in(c, s, 0), ex_str(c, "(signed char *)(%s)", xq), (ll)n,
             ex_float(c, q->in_scale), q->in_zp);
     return ex_str(c, "(signed char *)(%s)", xq);
@@ -114,10 +117,11 @@ ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const floa
     ck_status st = q8_constants(c, l, s, w, b, n_in, n_out, act, &q);
     if (st) return st;
     ex_use(c, "dense_q8");
-    const char *xq = ex_scratch(c, int16_floats(n_in)), *x = ex_in(c, s, 0);
-    /* a float input is quantized row by row into xq: no int8 copy of it */
-    const char *xs = ex_q8_value(c, s->in[0]) ? ex_str(c, "NULL, %s", x) : ex_str(c, "%s, NULL", x);
-    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", xs,
+    bool in8 = ex_q8_value(c, s->in[0]);
+    const char *x = ex_in(c, s, 0), *xs = in8 ? ex_str(c, "NULL, %s", x) : ex_str(c, "%s, NULL", x);
+    /* a float input is quantized row by row into xq: no int8 copy of all of it */
+    const char *xq = in8 ? "NULL" : ex_str(c, "(signed char *)(%s)", ex_scratch(c, byte_floats(n_in)));
+    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, %s);", xs,
             q.w, q.bias, q8_output(c, s), (ll)rows, (ll)n_in, (ll)n_out, ex_float(c, q.in_scale), q.in_zp, q.mult,
             q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
     ex_int8_done(c);
@@ -133,8 +137,8 @@ ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const ck_co
     if (st) return st;
     int64_t in_n = g->in[0] * g->in[1] * g->in[2] * g->cin;
     ex_use(c, "conv_q8");
-    const char *x = int8_input(c, s, &q, in_n), *patch = ex_scratch(c, int16_floats(taps * g->cin));
-    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", x, q.w, q.bias,
+    const char *x = int8_input(c, s, &q, in_n), *patch = ex_scratch(c, byte_floats(taps * g->cin));
+    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %d, %s, %s, %d, %s, %d, %d, (signed char *)(%s));", x, q.w, q.bias,
             q8_output(c, s), geom, q.in_zp, q.mult, q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax,
             patch);
     ex_int8_done(c);
