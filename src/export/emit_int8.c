@@ -97,6 +97,7 @@ static ck_status q8_constants(ex_ctx *c, const ck_layer *l, const ex_step *s, co
 static const char *int8_input(ex_ctx *c, const ex_step *s, const q8_consts *q, int64_t n)
 {
     if (ex_q8_value(c, s->in[0])) return ex_in(c, s, 0);
+    ex_use(c, "quantize8");
     const char *xq = ex_scratch(c, byte_floats(n));
     ex_line(c, "k_quantize8(%s, %s, %lld, %s, %d);", ex_in(c, s, 0), ex_str(c, "(signed char *)(%s)", xq), (ll)n,
             ex_float(c, q->in_scale), q->in_zp);
@@ -120,8 +121,8 @@ ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const floa
     bool in8 = ex_q8_value(c, s->in[0]);
     const char *x = ex_in(c, s, 0), *xs = in8 ? ex_str(c, "NULL, %s", x) : ex_str(c, "%s, NULL", x);
     /* a float input is quantized row by row into xq: no int8 copy of all of it */
-    const char *xq = in8 ? "NULL" : ex_str(c, "(signed char *)(%s)", ex_scratch(c, byte_floats(n_in)));
-    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, %s);", xs,
+    const char *xq = ex_scratch(c, byte_floats(2 * n_in));
+    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", xs,
             q.w, q.bias, q8_output(c, s), (ll)rows, (ll)n_in, (ll)n_out, ex_float(c, q.in_scale), q.in_zp, q.mult,
             q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
     ex_int8_done(c);
@@ -137,8 +138,8 @@ ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const ck_co
     if (st) return st;
     int64_t in_n = g->in[0] * g->in[1] * g->in[2] * g->cin;
     ex_use(c, "conv_q8");
-    const char *x = int8_input(c, s, &q, in_n), *patch = ex_scratch(c, byte_floats(taps * g->cin));
-    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %d, %s, %s, %d, %s, %d, %d, (signed char *)(%s));", x, q.w, q.bias,
+    const char *x = int8_input(c, s, &q, in_n), *patch = ex_scratch(c, byte_floats(2 * taps * g->cin));
+    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", x, q.w, q.bias,
             q8_output(c, s), geom, q.in_zp, q.mult, q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax,
             patch);
     ex_int8_done(c);
