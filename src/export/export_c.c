@@ -1028,7 +1028,8 @@ static ck_status run_emitters(ex_ctx *c)
                 value_shape(c, s->moved_out[k] >= 0 ? s->moved_out[k] : s->out[k], a, sizeof a);
                 ck_buf_printf(&c->body, "%s%s", k ? ", " : " -> ", a);
             }
-            ck_buf_put(&c->body, s->aliased ? ", the same floats */\n" : ex_moved(s) ? ", channels moved last */\n" : " */\n");
+            const char *same = s->n_out && ex_q8_value(c, s->out[0]) ? ", the same int8s */\n" : ", the same floats */\n";
+            ck_buf_put(&c->body, s->aliased ? same : ex_moved(s) ? ", channels moved last */\n" : " */\n");
         }
         if (s->folded_into >= 0) {
             if (c->emitting)
