@@ -6,10 +6,13 @@ the interpreter). Writes into OUT: keras2c/ (NAME.c, NAME.h and driver.c, a
 main that runs the model on each row of an .npy file one by one and writes the
 outputs, as tests/export_driver.c does for ckeras), float.tflite, int8.tflite,
 and prints "key value" lines: LiteRT's time per invoke() at batch 1 (best of
-ROUNDS runs of CALLS calls, one thread), the RSS growth of building the
-interpreter and allocating its tensors (LiteRT's arena and its own
-structures: the Python API does not report the arena alone), the .tflite
-sizes, and, given labels, the test accuracy of each LiteRT model. A step that
+ROUNDS runs of CALLS calls, one thread), LiteRT's tensor arena (see
+litert_arena), the RSS growth of building the interpreter and allocating its
+tensors (arena, XNNPACK's packed weights and the interpreter's own
+structures), the .tflite sizes, and, given labels, the test accuracy of each
+LiteRT model. The models are converted at batch 1, the batch ckeras's code
+runs (at batch None Keras 3's Flatten becomes a Shape -> Reshape chain whose
+tensors TFLite sizes at run time, outside its arena). A step that
 fails prints "KIND failed: why" and the others go on.
 Usage: peers_export.py MODEL.keras X.npy CALIB.npy OUT CALLS ROUNDS [X_TEST.npy Y_TEST.npy]"""
 import os
@@ -117,26 +120,86 @@ int main(int argc, char **argv)
 """
 
 
-def tflite_models(model, calib, out):
+def batch_one(model):
+    """The model called on an Input of batch 1 (static shapes for the converter)."""
+    import keras
+
+    inp = keras.Input(shape=model.inputs[0].shape[1:], batch_size=1)
+    return keras.Model(inp, model(inp))
+
+
+def tflite_model(kind, model, calib, out):
+    """Converts the batch-1 model to KIND.tflite: float, or full-integer int8
+    (float input and output, int8 everything between, as ckeras --int8)."""
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if kind == "int8":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([calib[i:i + 1]] for i in range(len(calib)))
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     flat = conv.convert()
-    with open(os.path.join(out, "float.tflite"), "wb") as f:
+    with open(os.path.join(out, kind + ".tflite"), "wb") as f:
         f.write(flat)
-    print("litert-float tflite_bytes", len(flat))
-    q = tf.lite.TFLiteConverter.from_keras_model(model)
-    q.optimizations = [tf.lite.Optimize.DEFAULT]
-    q.representative_dataset = lambda: ([calib[i:i + 1]] for i in range(len(calib)))
-    q.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    flat_q = q.convert()  # float input and output, int8 everything between (as ckeras --int8)
-    with open(os.path.join(out, "int8.tflite"), "wb") as f:
-        f.write(flat_q)
-    print("litert-int8 tflite_bytes", len(flat_q))
+    print("litert-" + kind, "tflite_bytes", len(flat))
+
+
+def litert_arena(kind, content):
+    """LiteRT's tensor arena: an interpreter without default delegates (XNNPACK
+    would take the tensors of the ops it runs out of the arena), after
+    allocate_tensors(); every tensor whose data does not lie in the model's
+    flatbuffer (constants do) is placed by TFLite's arena planner, inputs,
+    outputs and the ops' temporaries (im2col) included. The arena is the span
+    from the lowest such address to the highest end, taken over the cluster of
+    tensors holding the model's input (intervals less than 64 KiB apart); bytes
+    of tensors outside it (a persistent arena, run-time sized tensors) are
+    printed as other_bytes. The Python API reports no arena size itself, and
+    lists subgraph 0's tensors only: a model with control flow (a WHILE loop's
+    body subgraphs, each with an arena of its own) reads ">=" the bytes seen."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    it = Interpreter(model_content=content, num_threads=1,
+                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    flat = np.frombuffer(content, np.uint8)
+    lo, hi = flat.ctypes.data, flat.ctypes.data + len(content)
+    spans, other = [], 0
+    for d in it.get_tensor_details():
+        size = int(np.prod(d["shape"])) * np.dtype(d["dtype"]).itemsize
+        try:
+            v = it.tensor(d["index"])()
+        except ValueError:  # no data yet: sized at run time
+            other += size
+            continue
+        if not isinstance(v, np.ndarray):
+            other += size
+            continue
+        at = v.__array_interface__["data"][0]
+        if not lo <= at < hi:
+            spans.append((at, at + v.nbytes, d["index"]))
+    spans.sort()
+    start = it.tensor(it.get_input_details()[0]["index"])().__array_interface__["data"][0]
+    clusters, cur = [], []
+    for a, b, i in spans:
+        if cur and a > max(e for _, e, _ in cur) + 65536:
+            clusters.append(cur)
+            cur = []
+        cur.append((a, b, i))
+    if cur:
+        clusters.append(cur)
+    arena = next((c for c in clusters if any(a <= start < b for a, b, _ in c)), [])
+    other += sum(b - a for c in clusters if c is not arena for a, b, _ in c)
+    span = max(b for _, b, _ in arena) - min(a for a, _, _ in arena) if arena else 0
+    if it.num_subgraphs() > 1:  # control flow (an LSTM's WHILE): the bodies' arenas are not listed
+        print(kind, "arena_bytes", ">=%d" % (span + other))
+    else:
+        print(kind, "arena_bytes", span if arena else "n/a")
+    print(kind, "other_bytes", other)
 
 
 def litert_run(kind, path, x, calls, rounds, test):
     from ai_edge_litert.interpreter import Interpreter
 
     content = open(path, "rb").read()
+    litert_arena(kind, content)
     before = rss_kib()
     it = Interpreter(model_content=content, num_threads=1)
     it.allocate_tensors()
@@ -183,11 +246,16 @@ def main():
     calib = np.load(calib_path).astype(np.float32).reshape((-1,) + tuple(model.inputs[0].shape[1:]))
     resource.setrlimit(resource.RLIMIT_STACK, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     step("keras2c", keras2c_code, model, out)
-    step("litert", tflite_models, model, calib, out)
+    one = batch_one(model)
+    # float first, each printed as it comes: TensorFlow's int8 calibrator
+    # kills the process on some models (the stock LSTM at batch 1)
     for kind in ("float", "int8"):
+        print("litert-" + kind, "converting", flush=True)
+        step("litert-" + kind, tflite_model, kind, one, calib, out)
         p = os.path.join(out, kind + ".tflite")
         if os.path.exists(p):
             step("litert-" + kind, litert_run, "litert-" + kind, p, x, calls, rounds, test)
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -10,11 +10,14 @@
 #   LiteRT  the TFLiteConverter's float and full-integer int8 (post-training,
 #           the same calibration rows), run by ai-edge-litert's interpreter at
 #           one thread from Python (set_tensor + invoke + get_tensor: the
-#           binding's overhead is in the time); memory = the growth of the
-#           process's RSS while building the interpreter and allocating its
-#           tensors (the Python API has no arena size; this includes the
-#           interpreter's own structures), code = the interpreter's shared
-#           library, constants = the .tflite file.
+#           binding's overhead is in the time); memory = LiteRT's tensor
+#           arena (bench/peers_export.py's litert_arena: the span TFLite's
+#           planner gives the non-constant tensors of an interpreter without
+#           XNNPACK, the model's input and output and the ops' im2col buffers
+#           included, which ckeras's arena leaves to the caller's in and out;
+#           the RSS growth of building the timed interpreter is a "#" line),
+#           code = the interpreter's shared library, constants = the .tflite
+#           file (both converted at batch 1).
 # Times are microseconds per sample at batch 1, the best of ROUNDS runs of CALLS
 # samples each; "x ckeras" is the peer's -O2 -march=native time (LiteRT's own)
 # over ckeras's of the same precision: above 1 means ckeras is faster. Code and
@@ -138,15 +141,22 @@ for entry in "${models[@]}"; do
   [ -z "$py_peers" ] && continue
   p="$d/peers"; mkdir -p "$p"
   # shellcheck disable=SC2046
-  "$py_peers" bench/peers_export.py "$d/model.keras" "$d/x.npy" "$calib" "$p" "$CALLS" "$ROUNDS" \
+  "$py_peers" -X faulthandler bench/peers_export.py "$d/model.keras" "$d/x.npy" "$calib" "$p" "$CALLS" "$ROUNDS" \
       $([ "$labels" != - ] && echo "$xall $labels") > "$p/out.txt" 2> "$p/err.txt" || true
   get() { sed -n "s/^$1 $2 //p" "$p/out.txt" | head -1; }
   so=$("$py_peers" -c "import ai_edge_litert.interpreter as i, os, glob; d = os.path.dirname(i.__file__); print(sum(os.path.getsize(f) for f in glob.glob(d + '/*.so')))" 2>/dev/null || echo n/a)
   for kind in float int8; do
     us=$(get "litert-$kind" us); [ -z "$us" ] && us=n/a
+    arena=$(get "litert-$kind" arena_bytes); [ -z "$arena" ] && arena=n/a
     rss=$(get "litert-$kind" rss_delta_bytes); [ -z "$rss" ] && rss=n/a
+    other=$(get "litert-$kind" other_bytes); note=""
+    [ "${other:-0}" != 0 ] && note="; $other B of tensors outside the arena"
     tfl=$(get "litert-$kind" tflite_bytes); [ -z "$tfl" ] && tfl=n/a
-    row "$name litert-$kind - $us $rss rss $so $tfl -"
+    if grep -q "^litert-$kind converting" "$p/out.txt" && [ "$tfl" = n/a ] && ! grep -q "^litert-$kind failed" "$p/out.txt"; then
+      echo "# $name: LiteRT $kind: converting it killed the process: $(grep -m1 -o 'Fatal Python error: .*' "$p/err.txt" || echo '(no message)') $(grep -m1 -A1 'most recent call first' "$p/err.txt" | tail -1 | sed 's/^ *File "[^"]*\/\([^"/]*\)", line \([0-9]*\) in /(innermost: \1:\2 /; s/$/)/')"
+    fi
+    row "$name litert-$kind - $us $arena arena $so $tfl -"
+    echo "# $name: LiteRT $kind: RSS growth $rss B building and allocating the timed (XNNPACK) interpreter$note"
     acc=$(get "litert-$kind" accuracy); [ -n "$acc" ] && echo "$name litert-$kind $acc" >> "$A"
   done
   grep -h "failed:" "$p/out.txt" | sed "s/^/# $name: /" || true

@@ -718,6 +718,10 @@ typedef struct ck_export_opts {
     bool int8;
     const float *calibration; /* [calibration_rows, input floats]                   */
     int64_t calibration_rows;
+    /* Consecutive int8 layers pass int8 activations (their arena bytes are
+     * the int8 values'); true makes them pass floats, as exports did before,
+     * with the same outputs and a larger arena (for the tests' comparison). */
+    bool int8_float_between;
     /* A model whose input has an unknown length (None time steps, axis 1):
      * the most steps a call may take; the arena is sized for it and the code
      * gets NAME_predict_len(in, steps, out, arena). 0: such models are refused. */

@@ -130,10 +130,86 @@ static void check_model(ck_model *m, const char *name, const ck_array *xtr, cons
     free(qy);
 }
 
+/* Exports m (input [12, 12, 1], 3 outputs) with --int8 into work/name, builds
+ * it, runs it on x [n]; the outputs [n, 3] (NULL on failure) and the arena. */
+static float *run_small(ck_model *m, const char *name, const ck_export_opts *opts, const float *x, int64_t n,
+                        int64_t *arena)
+{
+    char dir[700], cmd[4096], p[800];
+    snprintf(dir, sizeof dir, "%s/%s", work, name);
+    mkdir(dir, 0755);
+    ck_export_info info;
+    ck_status st = ck_model_export_c(m, dir, opts, &info);
+    CHECK(st == CK_OK, "%s: export: %s", name, ck_errmsg());
+    if (st) return NULL;
+    *arena = info.arena_bytes;
+    snprintf(p, sizeof p, "%s/in.bin", dir);
+    FILE *f = fopen(p, "wb");
+    bool ok = f && fwrite(x, sizeof *x, (size_t)(n * 144), f) == (size_t)(n * 144);
+    CHECK(f && fclose(f) == 0 && ok, "cannot write %s", p);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && gcc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I. -o run m.c '%s' -lm && ./run in.bin out.bin",
+             dir, driver);
+    int rc = system(cmd);
+    CHECK(rc == 0, "%s: building or running the generated code failed (%d)", name, rc);
+    snprintf(p, sizeof p, "%s/out.bin", dir);
+    size_t len = 0;
+    float *out = rc ? NULL : (float *)test_read_file(p, &len);
+    CHECK(!rc && out && len == (size_t)(n * 3) * sizeof(float), "%s: %zu bytes of output", name, len);
+    return out;
+}
+
+/* int8 activations between int8 layers: Conv2D(8, relu) -> MaxPooling2D ->
+ * Flatten -> Dense(6, relu) -> Dense(3, softmax). The convolution's output
+ * [10, 10, 8] and the pooling's [5, 5, 8] are int8 (the pooling maps int8 to
+ * int8, Flatten shares its bytes, the int8 Dense reads them), so the arena's
+ * peak, the pooling's input and output live together, is 800 + 200 bytes
+ * (208: 16-byte aligned); with floats between the layers, 3200 + 800. The
+ * outputs must be the same bytes either way: int8 in between only saves the
+ * float round trip. */
+static void check_int8_activations(void)
+{
+    ck_model *m = ck_sequential("small_cnn");
+    ck_sequential_add(m, ck_layer_new("InputLayer", "input_shape=(12, 12, 1)"));
+    ck_sequential_add(m, ck_layer_new("Conv2D", "filters=8, kernel_size=3, activation='relu'"));
+    ck_sequential_add(m, ck_layer_new("MaxPooling2D", ""));
+    ck_sequential_add(m, ck_layer_new("Flatten", ""));
+    ck_sequential_add(m, ck_dense(6, "activation='relu'"));
+    ck_sequential_add(m, ck_dense(3, "activation='softmax'"));
+    ck_model_set_seed(m, 3);
+    CHECK_OK(ck_model_build(m));
+    enum { ROWS = 64 };
+    float *x = malloc(sizeof(float) * ROWS * 144);
+    uint32_t r = 12345;
+    for (int i = 0; x && i < ROWS * 144; i++) {
+        r = r * 1664525u + 1013904223u; /* any spread of inputs: calibration and test rows */
+        x[i] = (float)(r >> 8) / 16777216.0f * 2.0f - 0.5f;
+    }
+    CHECK(x != NULL, "out of memory");
+    ck_export_opts q = {.name = "m", .bin_threshold = -1, .int8 = true, .calibration = x, .calibration_rows = ROWS};
+    ck_export_opts qf = q;
+    qf.int8_float_between = true;
+    int64_t arena = 0, arena_f = 0;
+    float *y = x ? run_small(m, "small_int8", &q, x, ROWS, &arena) : NULL;
+    float *yf = x ? run_small(m, "small_int8_floats", &qf, x, ROWS, &arena_f) : NULL;
+    if (y && yf) {
+        fprintf(stderr, "small_cnn int8: arena %lld bytes (%lld with floats between the layers)\n", (long long)arena,
+                (long long)arena_f);
+        /* each value starts 16-byte aligned: the 200 bytes take 208 */
+        CHECK(arena == 10 * 10 * 8 + (5 * 5 * 8 + 15) / 16 * 16,
+              "int8 arena %lld bytes, not the 1008 of the int8 pooling's values", (long long)arena);
+        CHECK(arena_f == 4 * (10 * 10 * 8 + 5 * 5 * 8), "float-between arena %lld bytes, not 4000", (long long)arena_f);
+        CHECK(memcmp(y, yf, sizeof(float) * ROWS * 3) == 0, "int8 activations changed the outputs");
+    }
+    free(y), free(yf), free(x);
+    ck_model_free(m);
+}
+
 int main(void)
 {
     test_scratch_dir(work, sizeof work, "int8");
     test_abs_path(driver, sizeof driver, "tests/export_driver.c"); /* compilers run in each case's folder */
+    check_int8_activations();
     ck_array xtr = {0}, ytr = {0}, xte = {0}, yte = {0};
     if (load("train", &xtr, &ytr) && load("t10k", &xte, &yte)) {
         /* One epoch on part of the training set keeps the test short on a

@@ -5,7 +5,9 @@
  * calibrated ranges, bias in int32 at scale in_scale * w_scale, and the
  * multiplier in_scale * w_scale / out_scale as a Q31 number and a shift
  * (TFLite's QuantizeMultiplier). A layer whose activation cannot be a clamp of
- * the int8 result (softmax, tanh...) stays float.
+ * the int8 result (softmax, tanh...) stays float. A q8 layer reads its input
+ * as int8 when the value is stored so (export_c.c's plan_int8) and writes its
+ * output as int8 when the next layers take it, else as floats.
  */
 #include "export/export.h"
 
@@ -32,8 +34,8 @@ static void quantize_multiplier(double m, int32_t *mult, int32_t *shift)
     *mult = (int32_t)f, *shift = e;
 }
 
-/* Scratch is counted in floats: n int16s take this many. */
-static int64_t int16_floats(int64_t n) { return (n + 1) / 2; }
+/* Scratch is counted in floats: n bytes take this many. */
+static int64_t byte_floats(int64_t n) { return (n + 3) / 4; }
 
 /* The quantized layer's constants; NULL names on out of memory. */
 typedef struct q8_consts {
@@ -76,6 +78,9 @@ static ck_status q8_constants(ex_ctx *c, const ck_layer *l, const ex_step *s, co
         }
     for (int64_t o = 0; o < N; o++) {
         double bs = (double)q->in_scale * scale[o], bq = b ? nearbyint(b[o] / bs) : 0.0;
+        ll wsum = 0; /* the kernels sum the stored int8s: the zero point's share comes off here */
+        for (int64_t k = 0; k < K; k++) wsum += wq[o * K + k];
+        bq = (bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq) - (double)q->in_zp * wsum;
         iv[o] = (int32_t)(bq < -2147483647.0 ? -2147483647.0 : bq > 2147483647.0 ? 2147483647.0 : bq);
         quantize_multiplier(bs / q->out_scale, &iv[N + o], &iv[2 * N + o]);
     }
@@ -87,17 +92,39 @@ static ck_status q8_constants(ex_ctx *c, const ck_layer *l, const ex_step *s, co
     return CK_OK;
 }
 
+/* Input 0 of a q8 step as int8s: the value itself when it is stored so, else
+ * (the start of an int8 run) its quantization into scratch of its size. */
+static const char *int8_input(ex_ctx *c, const ex_step *s, const q8_consts *q, int64_t n)
+{
+    if (ex_q8_value(c, s->in[0])) return ex_in(c, s, 0);
+    ex_use(c, "quantize8");
+    const char *xq = ex_scratch(c, byte_floats(n));
+    ex_line(c, "k_quantize8(%s, %s, %lld, %s, %d);", ex_in(c, s, 0), ex_str(c, "(signed char *)(%s)", xq), (ll)n,
+            ex_float(c, q->in_scale), q->in_zp);
+    return ex_str(c, "(signed char *)(%s)", xq);
+}
+
+/* Output 0 as the kernels' "yf, y8" pair: one of them NULL. */
+static const char *q8_output(ex_ctx *c, const ex_step *s)
+{
+    const char *y = ex_out(c, s, 0);
+    return ex_q8_value(c, s->out[0]) ? ex_str(c, "NULL, %s", y) : ex_str(c, "%s, NULL", y);
+}
+
 ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const float *w, const float *b, int64_t rows,
                       int64_t n_in, int64_t n_out, ck_act_kind act)
 {
     q8_consts q;
     ck_status st = q8_constants(c, l, s, w, b, n_in, n_out, act, &q);
     if (st) return st;
-    const char *xq = ex_scratch(c, int16_floats(n_in));
     ex_use(c, "dense_q8");
-    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));",
-            ex_in(c, s, 0), q.w, q.bias, ex_out(c, s, 0), (ll)rows, (ll)n_in, (ll)n_out, ex_float(c, q.in_scale),
-            q.in_zp, q.mult, q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
+    bool in8 = ex_q8_value(c, s->in[0]);
+    const char *x = ex_in(c, s, 0), *xs = in8 ? ex_str(c, "NULL, %s", x) : ex_str(c, "%s, NULL", x);
+    /* a float input is quantized row by row into xq: no int8 copy of all of it */
+    const char *xq = ex_scratch(c, byte_floats(2 * n_in));
+    ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", xs,
+            q.w, q.bias, q8_output(c, s), (ll)rows, (ll)n_in, (ll)n_out, ex_float(c, q.in_scale), q.in_zp, q.mult,
+            q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
     ex_int8_done(c);
     return CK_OK;
 }
@@ -110,11 +137,27 @@ ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const ck_co
     ck_status st = q8_constants(c, l, s, w, b, taps * g->cin, g->cout, act, &q);
     if (st) return st;
     int64_t in_n = g->in[0] * g->in[1] * g->in[2] * g->cin;
-    const char *xq = ex_scratch(c, int16_floats(in_n)), *patch = ex_scratch(c, int16_floats(taps * g->cin));
     ex_use(c, "conv_q8");
-    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s), (int16_t *)(%s));",
-            ex_in(c, s, 0), q.w, q.bias, ex_out(c, s, 0), geom, ex_float(c, q.in_scale), q.in_zp, q.mult, q.shift,
-            q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq, patch);
+    const char *x = int8_input(c, s, &q, in_n), *patch = ex_scratch(c, byte_floats(2 * taps * g->cin));
+    ex_line(c, "k_conv_q8(%s, %s, %s, %s, &%s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", x, q.w, q.bias,
+            q8_output(c, s), geom, q.in_zp, q.mult, q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax,
+            patch);
     ex_int8_done(c);
     return CK_OK;
+}
+
+bool ex_max_pool_q8(ex_ctx *c, const ex_step *s, const char *geom)
+{
+    if (!ex_int8(c, s)) return false;
+    ex_int8_through(c);
+    if (!ex_q8_value(c, s->in[0]) || !ex_q8_value(c, s->out[0])) return false;
+    float in_scale, out_scale;
+    int in_zp, out_zp;
+    ex_qparams(c, s->in[0], &in_scale, &in_zp);
+    ex_qparams(c, s->out[0], &out_scale, &out_zp);
+    ex_use(c, "max_pool_q8");
+    ex_line(c, "k_max_pool_q8(%s, %s, %s, %s, %d, %s, %d);", ex_in(c, s, 0), ex_out(c, s, 0), geom,
+            ex_float(c, in_scale), in_zp, ex_float(c, out_scale), out_zp);
+    if (ex_emitting(c)) ex_int8_done(c); /* counted, not marked a q8 step: it takes int8 only from int8 */
+    return true;
 }

@@ -265,8 +265,9 @@ static ck_status emit_pool(ex_ctx *c, const ck_layer *l, const ex_step *s, bool 
         pad[a] = ck_pad_before(in[a], out[a], k[a], st[a], 1, cf->padding);
     }
     int64_t ch = x->dim[r + 1];
-    ex_use(c, "pool");
     const char *geom = ex_geom_now(c, s, ex_geom(c, l, in, out, k, st, d, pad, ch, ch, 1, 1));
+    if (is_max && ex_max_pool_q8(c, s, geom)) return CK_OK;
+    ex_use(c, "pool");
     ex_line(c, "k_pool(%s, %s, %s, %d);", ex_in(c, s, 0), ex_out(c, s, 0), geom, is_max);
     return CK_OK;
 }

@@ -32,6 +32,8 @@ typedef struct ex_value {
     int model_output;   /* index of the model output it is, or -1    */
     float lo, hi;       /* calibrated range (int8 export), when ranged */
     bool ranged;
+    bool q8;            /* (a root) stored as int8 at its qparams: every
+                           writer makes int8 and every reader takes it   */
     int mask;           /* the value holding its Keras mask [steps] (1 kept, 0 masked), or -1 */
     int64_t step_stride; /* a TimeDistributed slice of its link: step t's floats
                            start t * step_stride in (0: not a slice)          */
@@ -56,6 +58,8 @@ typedef struct ex_step {
     int mask_out;                /* the mask value it writes (Embedding(mask_zero), Masking), or -1 */
     int folded_into;             /* (a BatchNormalization) the step doing its work, or -1 */
     bool aliased;                /* its output shares input 0's floats: no code      */
+    bool q8;                     /* runs in int8: may read and write int8 values     */
+    bool q8_through;             /* may map int8 to int8 (max pooling), when both are */
     /* A channels_first layer runs as the engine runs it, on channels-last
      * copies: in[k] / out[k] are then those copies, and these the model's
      * values they are moved from / to (-1: not moved). */
@@ -156,8 +160,15 @@ const char *ex_int32s(ex_ctx *c, const ck_layer *l, const char *tag, const int32
 bool ex_int8(const ex_ctx *c, const ex_step *s);
 /* TensorFlow Lite's asymmetric int8 parameters of value v's calibrated range. */
 void ex_qparams(const ex_ctx *c, int v, float *scale, int *zero_point);
-/* Counts a layer that ran in int8 (for the report). */
+/* Counts a layer that ran in int8 (for the report); in the dry pass, marks
+ * the current step as one that reads input 0 and writes output 0 in int8. */
 void ex_int8_done(ex_ctx *c);
+/* (dry pass) Marks the current step as one that can map an int8 input 0 to an
+ * int8 output 0 (max pooling); it runs so when both values are stored int8. */
+void ex_int8_through(ex_ctx *c);
+/* Whether value v is stored as int8 (signed char) at ex_qparams(v): its C
+ * expressions (ex_in, ex_out) are then signed char pointers. */
+bool ex_q8_value(const ex_ctx *c, int v);
 
 /* int8 forms (emit_int8.c), for steps where ex_int8 holds and the activation
  * is one ex_q8_activation accepts (a clamp of the int8 result). */
@@ -167,6 +178,9 @@ ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const floa
                       int64_t n_in, int64_t n_out, ck_act_kind act);
 ck_status ex_conv_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const struct ck_conv_geom *g, const float *w,
                      const float *b, const char *geom, ck_act_kind act);
+/* Max pooling from an int8 value to an int8 value, written when both are
+ * stored so (else false: the float form is the caller's to write). */
+bool ex_max_pool_q8(ex_ctx *c, const ex_step *s, const char *geom);
 
 /* TimeDistributed of any exported class: a C loop over the steps that runs
  * `inner`'s emitter on one step's slice of s's input and output. */

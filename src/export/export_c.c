@@ -447,6 +447,9 @@ static void mark_lifetimes(ex_ctx *c)
 
 static int64_t round_up(int64_t n) { return (n + EX_ALIGN - 1) / EX_ALIGN * EX_ALIGN; }
 
+/* Arena floats a root's storage takes: its elements, or an int8 root's bytes in floats. */
+static int64_t storage_floats(const ex_value *x) { return x->q8 ? (x->size + 3) / 4 : x->size; }
+
 /* Greedy by size: roots in decreasing size (then first use, then number), each
  * at the lowest aligned offset clear of every placed root live at the same time. */
 static ck_status place_arena(ex_ctx *c)
@@ -456,11 +459,12 @@ static ck_status place_arena(ex_ctx *c)
     for (int v = 0; v < c->n_vals; v++) {
         const ex_value *x = &c->vals[v];
         if (root_of(c, v) != v || x->place != EX_ARENA || x->first < 0) continue;
-        c->naive_floats += round_up(x->size);
+        c->naive_floats += round_up(storage_floats(x));
         int i = n++;
         for (; i > 0; i--) { /* insertion sort: a few thousand values at most */
             const ex_value *y = &c->vals[order[i - 1]];
-            bool before = x->size > y->size || (x->size == y->size && x->first < y->first);
+            int64_t xs = storage_floats(x), ys = storage_floats(y);
+            bool before = xs > ys || (xs == ys && x->first < y->first);
             if (!before) break;
             order[i] = order[i - 1];
         }
@@ -474,14 +478,15 @@ static ck_status place_arena(ex_ctx *c)
             for (int j = 0; j < i; j++) {
                 const ex_value *y = &c->vals[order[j]];
                 bool live = y->first <= x->last && x->first <= y->last;
-                if (live && at < y->offset + round_up(y->size) && y->offset < at + round_up(x->size)) {
-                    at = y->offset + round_up(y->size);
+                if (live && at < y->offset + round_up(storage_floats(y)) &&
+                    y->offset < at + round_up(storage_floats(x))) {
+                    at = y->offset + round_up(storage_floats(y));
                     moved = true;
                 }
             }
         }
         x->offset = at;
-        if (at + round_up(x->size) > c->arena_floats) c->arena_floats = at + round_up(x->size);
+        if (at + round_up(storage_floats(x)) > c->arena_floats) c->arena_floats = at + round_up(storage_floats(x));
     }
     ck_free(order);
     return CK_OK;
@@ -522,6 +527,8 @@ static const char *storage_expr(ex_ctx *c, int v)
     if (!c->emitting) return strcpy(t, "x");
     const ex_value *r = &c->vals[root_of(c, v)];
     static const char *const base[] = {"a", "in", "out"};
+    if (r->q8) /* only arena values are int8 (the model's inputs and outputs are floats) */
+        return r->offset ? ex_str(c, "(signed char *)(a + %lld)", (long long)r->offset) : "(signed char *)a";
     int n = r->offset ? snprintf(t, sizeof c->tmp[0], "%s + %lld", base[r->place], (long long)r->offset)
                       : snprintf(t, sizeof c->tmp[0], "%s", base[r->place]);
     if (c->vals[v].step_stride && n > 0 && (size_t)n < sizeof c->tmp[0])
@@ -724,7 +731,18 @@ bool ex_int8(const ex_ctx *c, const ex_step *s)
     return c->int8 && s->n_in >= 1 && s->n_out >= 1 && c->vals[s->in[0]].ranged && c->vals[s->out[0]].ranged;
 }
 
-void ex_int8_done(ex_ctx *c) { c->int8_layers += c->emitting; }
+void ex_int8_done(ex_ctx *c)
+{
+    c->int8_layers += c->emitting;
+    if (!c->emitting) c->cur->q8 = true;
+}
+
+void ex_int8_through(ex_ctx *c)
+{
+    if (!c->emitting) c->cur->q8_through = true;
+}
+
+bool ex_q8_value(const ex_ctx *c, int v) { return c->vals[root_of(c, v)].q8; }
 
 void ex_qparams(const ex_ctx *c, int v, float *scale, int *zero_point)
 {
@@ -1010,7 +1028,8 @@ static ck_status run_emitters(ex_ctx *c)
                 value_shape(c, s->moved_out[k] >= 0 ? s->moved_out[k] : s->out[k], a, sizeof a);
                 ck_buf_printf(&c->body, "%s%s", k ? ", " : " -> ", a);
             }
-            ck_buf_put(&c->body, s->aliased ? ", the same floats */\n" : ex_moved(s) ? ", channels moved last */\n" : " */\n");
+            const char *same = s->n_out && ex_q8_value(c, s->out[0]) ? ", the same int8s */\n" : ", the same floats */\n";
+            ck_buf_put(&c->body, s->aliased ? same : ex_moved(s) ? ", channels moved last */\n" : " */\n");
         }
         if (s->folded_into >= 0) {
             if (c->emitting)
@@ -1093,6 +1112,65 @@ static void plan_in_place(ex_ctx *c)
         if ((ec->flags & EX_INPLACE) && !ex_moved(s) && s->n_in >= 1 && s->n_out == 1 && c->vals[s->out[0]].link == s->out[0] &&
             may_overwrite(c, s))
             c->vals[s->out[0]].link = root_of(c, s->in[0]);
+    }
+}
+
+static bool same_qparams(const ex_ctx *c, int v, int w)
+{
+    float sv, sw;
+    int zv, zw;
+    ex_qparams(c, v, &sv, &zv);
+    ex_qparams(c, w, &sw, &zw);
+    return sv == sw && zv == zw;
+}
+
+/* Demotes root r to floats; says whether it was int8. */
+static bool demote(ex_ctx *c, int r)
+{
+    bool was = c->vals[r].q8;
+    c->vals[r].q8 = false;
+    return was;
+}
+
+/* int8 between layers (--int8, after the dry pass has marked the steps): a
+ * root is stored as int8 when every step writing it makes int8 (a q8 step, or
+ * a max pooling of an int8 root) and every step reading it takes int8 (input 0
+ * of a q8 step, or of a max pooling writing an int8 root); it is no model input
+ * or output, and every value sharing it has its quantization parameters (a
+ * Flatten's output: the same floats, the same calibrated range). The largest
+ * such set is what demoting leaves once nothing changes. The outputs are the
+ * float code's: a q8 layer's float output (v - zp) * scale quantized again at
+ * the same parameters by the next one gives back v (|v - zp| <= 255 is far
+ * within float's exact range of the round trip), and max pooling commutes with
+ * the monotone map from int8 to the next layer's int8. */
+static void plan_int8(ex_ctx *c)
+{
+    for (int v = 0; v < c->n_vals; v++) {
+        ex_value *x = &c->vals[v];
+        x->q8 = root_of(c, v) == v && x->place == EX_ARENA && x->ranged;
+    }
+    for (int v = 0; v < c->n_vals; v++) {
+        const ex_value *x = &c->vals[v];
+        int r = root_of(c, v);
+        if (x->model_output >= 0 || x->step_stride || !x->ranged || !same_qparams(c, v, r)) demote(c, r);
+    }
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int t = 0; t < c->n_steps; t++) {
+            const ex_step *s = &c->steps[t];
+            if (s->folded_into >= 0 || s->aliased) continue; /* no code of its own */
+            bool plain = !ex_moved(s) && s->n_in >= 1 && s->n_out == 1;
+            bool through = plain && s->q8_through && ex_q8_value(c, s->in[0]) && ex_q8_value(c, s->out[0]);
+            bool q8 = (plain && s->q8) || through;
+            for (int k = 0; k < s->n_in; k++) {
+                if (!(k == 0 && q8)) changed |= demote(c, root_of(c, s->in[k]));
+                if (s->moved_in[k] >= 0) changed |= demote(c, root_of(c, s->moved_in[k]));
+            }
+            for (int k = 0; k < s->n_out; k++) {
+                if (!(k == 0 && q8)) changed |= demote(c, root_of(c, s->out[k]));
+                if (s->moved_out[k] >= 0) changed |= demote(c, root_of(c, s->moved_out[k]));
+            }
+        }
     }
 }
 
@@ -1374,6 +1452,11 @@ ck_status ck_model_export_c(ck_model *model, const char *dir, const ck_export_op
         plan_folds(&c);
         plan_in_place(&c);
         st = run_emitters(&c); /* dry: refusals and scratch, nothing written */
+        if (!st && c.int8 && !opts->int8_float_between) { /* again, with the values' int8 forms' scratch */
+            plan_int8(&c);
+            for (int t = 0; t < c.n_steps; t++) c.steps[t].n_scratch = 0;
+            st = run_emitters(&c);
+        }
         c.state_floats = c.state_at;
     }
     if (!st && c.varlen) st = check_varlen(&c);
