@@ -281,16 +281,16 @@ static bool relu_as_activation(const ck_layer *l, ck_act_kind *kind)
 static const ck_fusion relu_fusion = {.as_activation = relu_as_activation};
 
 CK_CLASS(ck_class_relu, "ReLU", CK_CONFIG(ck_act_layer_config, relu_fields),
-         ACT_HOOKS(relu_build, relu, false, false), .fusion = &relu_fusion);
+         ACT_HOOKS(relu_build, relu, false, false), .fusion = &relu_fusion, .mask = ck_mask_pass);
 /* keras/src/layers/activations/leaky_relu.py: `if "alpha" in kwargs: negative_slope
  * = kwargs.pop("alpha")`, so tf.keras 2.x configs (and TF.js) load. */
 CK_CLASS(ck_class_leaky, "LeakyReLU", CK_CONFIG(ck_act_layer_config, leaky_fields),
          ACT_HOOKS(same_build, leaky, false, false), .keras.keras2_name = "alpha",
-         .keras.keras2_field = "negative_slope");
+         .keras.keras2_field = "negative_slope", .mask = ck_mask_pass);
 CK_CLASS(ck_class_prelu, "PReLU", CK_CONFIG(ck_act_layer_config, prelu_fields),
-         ACT_HOOKS(prelu_build, prelu, true, false));
+         ACT_HOOKS(prelu_build, prelu, true, false), .mask = ck_mask_pass);
 CK_CLASS(ck_class_elu, "ELU", CK_CONFIG(ck_act_layer_config, elu_fields),
-         ACT_HOOKS(same_build, elu, false, false));
+         ACT_HOOKS(same_build, elu, false, false), .mask = ck_mask_pass);
 CK_CLASS(ck_class_softmax, "Softmax", CK_CONFIG(ck_act_layer_config, softmax_fields),
          ACT_HOOKS(same_build, softmax, false, true));
 

@@ -152,9 +152,15 @@ static ck_status dense_backward(CK_BWD_ARGS)
     return CK_OK;
 }
 
+ck_mask_mode ck_mask_pass(const ck_layer *l, int index)
+{
+    (void)l, (void)index;
+    return CK_MASK_PASS;
+}
+
 CK_CLASS(ck_class_dense, "Dense", CK_CONFIG(ck_dense_config, dense_fields), CK_ONE_INPUT,
          .build = dense_build, .flops = dense_flops, .forward = dense_forward,
-         .backward = dense_backward, .workspace = dense_workspace);
+         .backward = dense_backward, .workspace = dense_workspace, .mask = ck_mask_pass);
 
 /* ---- shape-preserving layers: Activation, Dropout, Identity ---------------------- */
 static ck_status same_shape_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -200,7 +206,8 @@ static const ck_fusion activation_fusion = {.as_activation = activation_kind};
 
 CK_CLASS(ck_class_activation, "Activation", CK_CONFIG(ck_activation_config, activation_fields),
          CK_ONE_INPUT, .build = same_shape_build, .forward = activation_forward,
-         .backward = activation_backward, .keras.no_build_config = true, .fusion = &activation_fusion);
+         .backward = activation_backward, .keras.no_build_config = true, .fusion = &activation_fusion,
+         .mask = ck_mask_pass);
 
 static const ck_field dropout_fields[] = {
     CK_FIELD(ck_dropout_config, rate, CK_FT_FLOAT, NULL, 0, CK_FF_REQUIRED),
@@ -269,10 +276,10 @@ static ck_status dropout_backward(CK_BWD_ARGS)
 
 CK_CLASS(ck_class_dropout, "Dropout", CK_CONFIG(ck_dropout_config, dropout_fields), CK_ONE_INPUT,
          .build = dropout_build, .forward = dropout_forward, .backward = dropout_backward,
-         .workspace = dropout_workspace, .keras.no_build_config = true);
+         .workspace = dropout_workspace, .keras.no_build_config = true, .mask = ck_mask_pass);
 
 CK_CLASS(ck_class_identity, "Identity", CK_ONE_INPUT, .build = same_shape_build,
-         .forward = copy_forward, .backward = copy_backward, .keras.no_build_config = true);
+         .forward = copy_forward, .backward = copy_backward, .keras.no_build_config = true, .mask = ck_mask_pass);
 
 /* ---- Flatten -------------------------------------------------------------------------- */
 static const char *const data_formats[] = {"channels_last", "channels_first", NULL};

@@ -38,6 +38,9 @@ ck_status ck_runs_channels_last(const ck_layer *l, const ck_run *ex, const char 
  * hooks and flags. A family whose classes share hooks lists them once in a
  * *_HOOKS macro of designators. */
 #define CK_CLASS(var, name, ...) const ck_layer_class var = {.class_name = name, .module = "keras.layers", __VA_ARGS__}
+/* The mask hook of Keras's supports_masking=True classes that keep Layer's
+ * compute_mask (keras/src/layers/layer.py: the previous mask, unchanged). */
+ck_mask_mode ck_mask_pass(const ck_layer *l, int index);
 /* The inputs of most classes. */
 #define CK_ONE_INPUT .min_inputs = 1, .max_inputs = 1
 

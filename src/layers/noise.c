@@ -158,7 +158,7 @@ static int64_t alpha_workspace(const ck_layer *l) { return 2 * noise_workspace(l
 
 #define NZ_HOOKS(ws)                                                                              \
     CK_ONE_INPUT, .build = noise_build, .forward = noise_forward, .backward = noise_backward, .workspace = ws, \
-        .keras.no_build_config = true, .channels_first = ck_channels_first_rank
+        .keras.no_build_config = true, .channels_first = ck_channels_first_rank, .mask = ck_mask_pass
 
 /* Keras writes SpatialDropout's config by hand: no trainable, dtype a string. */
 CK_CLASS(ck_class_sd1, "SpatialDropout1D", CK_CONFIG(ck_noise_config, sd1_fields), NZ_HOOKS(noise_workspace),

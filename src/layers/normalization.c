@@ -193,6 +193,10 @@ static bool bn_affine(const ck_layer *l, const ck_run *ex, int64_t channels, flo
 
 static ck_status bn_forward(CK_FWD_ARGS)
 {
+    /* keras/src/layers/normalization/batch_normalization.py: a mask weights the
+     * batch moments (_moments with mask), which ckeras does not compute */
+    if (ck_bn_batch_mode(l, ex) && ex && ex->in_masks && ex->in_masks[0])
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "training with a Keras mask (masked batch moments) is not supported");
     if (ck_bn_batch_mode(l, ex)) return ck_bn_train_forward(l, in, n_in, out, n_out, ex);
     const ck_norm_config *c = CK_CFG(l, ck_norm_config);
     const ck_shape *s = &in[0].shape;
@@ -232,18 +236,18 @@ static const ck_fusion bn_fusion = {.affine = bn_affine};
 /* BatchNormalization.call takes a mask, so Keras's nodes record {"mask": null}. */
 CK_CLASS(ck_class_bn, "BatchNormalization", CK_CONFIG(ck_norm_config, bn_fields),
          NORM_HOOKS(bn_build, bn_forward), .keras.call_mask = true, .fusion = &bn_fusion,
-         .float32_variables = true);
+         .float32_variables = true, .mask = ck_mask_pass);
 /* Layer/Group/Unit/RMSNormalization: forward, backward and workspace in norm_exec.c. */
 #define NORM_FB_HOOKS(build_, kind)                                                               \
     CK_ONE_INPUT, .build = build_, .flops = norm_flops, .forward = ck_##kind##_forward,                 \
         .backward = ck_##kind##_backward, .workspace = ck_##kind##_workspace
 CK_CLASS(ck_class_ln, "LayerNormalization", CK_CONFIG(ck_norm_config, ln_fields),
-         NORM_FB_HOOKS(ln_build, layernorm), .float32_variables = true);
+         NORM_FB_HOOKS(ln_build, layernorm), .float32_variables = true, .mask = ck_mask_pass);
 CK_CLASS(ck_class_gn, "GroupNormalization", CK_CONFIG(ck_norm_config, gn_fields),
-         NORM_FB_HOOKS(gn_build, groupnorm), .float32_variables = true);
+         NORM_FB_HOOKS(gn_build, groupnorm), .float32_variables = true, .mask = ck_mask_pass);
 /* Keras's UnitNormalization has no build() of its own, hence no build_config. */
 CK_CLASS(ck_class_un, "UnitNormalization", CK_CONFIG(ck_norm_config, un_fields),
-         NORM_FB_HOOKS(un_build, unitnorm), .keras.no_build_config = true);
+         NORM_FB_HOOKS(un_build, unitnorm), .keras.no_build_config = true, .mask = ck_mask_pass);
 CK_CLASS(ck_class_rms, "RMSNormalization", CK_CONFIG(ck_norm_config, rms_fields),
          NORM_FB_HOOKS(rms_build, rmsnorm));
 

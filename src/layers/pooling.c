@@ -401,12 +401,15 @@ static ck_status global_backward(CK_BWD_ARGS, bool is_max)
     if (st) return st;
     const ck_shape *s = &in[0].shape;
     int64_t c = s->dim[s->rank - 1], n = elems(s) / c;
+    /* the masked mean's gradient: w_p / sum(w) to each step (forward's weights) */
+    const float *mask = !is_max && ex && ex->in_masks ? ex->in_masks[0] : NULL;
     for (int64_t b = 0; b < s->dim[0]; b++) {
         const float *xb = in[0].data + b * n * c, *d = dout[0].data + b * c, *yb = out[0].data + b * c;
-        float *dxb = din[0].data + b * n * c;
+        float *dxb = din[0].data + b * n * c, count = 0.0f;
+        for (int64_t p = 0; p < n; p++) count += mask ? mask[b * n + p] : 1.0f;
         for (int64_t ch = 0; ch < c; ch++) {
             if (!is_max) {
-                for (int64_t p = 0; p < n; p++) dxb[p * c + ch] += d[ch] / (float)n;
+                for (int64_t p = 0; p < n; p++) dxb[p * c + ch] += (mask ? mask[b * n + p] : 1.0f) * d[ch] / count;
                 continue;
             }
             /* jnp.max's gradient: shared evenly by every position equal to the

@@ -507,9 +507,9 @@ static ck_status crop_backward(CK_BWD_ARGS)
 }
 
 CK_CLASS(ck_class_rescaling, "Rescaling", CK_CONFIG(ck_prep_config, resc_fields), CK_ONE_INPUT,
-         .build = resc_build, .forward = resc_forward, .backward = resc_backward);
+         .build = resc_build, .forward = resc_forward, .backward = resc_backward, .mask = ck_mask_pass);
 CK_CLASS(ck_class_normalization, "Normalization", CK_CONFIG(ck_prep_config, norm_fields), CK_ONE_INPUT,
-         .build = norm_build, .forward = norm_forward, .backward = norm_backward);
+         .build = norm_build, .forward = norm_forward, .backward = norm_backward, .mask = ck_mask_pass);
 CK_CLASS(ck_class_center_crop, "CenterCrop", CK_CONFIG(ck_prep_config, crop_fields), CK_ONE_INPUT,
          .build = hw_build, .forward = crop_forward, .backward = crop_backward);
 CK_CLASS(ck_class_resizing, "Resizing", CK_CONFIG(ck_prep_config, resize_fields), CK_ONE_INPUT,
