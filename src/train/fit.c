@@ -905,6 +905,8 @@ static ck_status fit_run(ck_model *m, const float *const *x, const float *const 
             val.x[i] = x[i] + split * c->in_size[i];
         for (int i = 0; i < c->n_out; i++)
             val.y[i] = y[i] + split * c->out[i].rows * c->out[i].label_width;
+        /* Keras splits sample_weight with x and y (class_weight weighs training only) */
+        val.sw = opts->sample_weight ? opts->sample_weight + split : NULL;
         train.n = split;
     }
     int64_t batch = opts->batch_size > 0 ? opts->batch_size : 32;

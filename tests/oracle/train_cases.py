@@ -76,6 +76,9 @@ CASES = [
     ("adam_kld", "Adam(learning_rate=0.01)", "kl_divergence", "softmax", "probs", 3, [], {}),
     ("adam_poisson", "Adam(learning_rate=0.01)", "poisson", "softplus", "positive", 2, [], {}),
     ("adam_cosine", "Adam(learning_rate=0.01)", "cosine_similarity", "linear", "real", 2, [], {}),
+    # Keras splits sample_weight with x and y: val_loss is weighted too
+    ("adam_mse_sw_val", "Adam(learning_rate=0.01)", "mse", "linear", "real", 2, ["mae"],
+     {"sample_weight": True, "validation_split": 0.25}),
 ]
 
 
@@ -123,8 +126,10 @@ def run_case(i, case):
 
 
 def main():
+    only = set(sys.argv[1:])  # named cases only, so the other goldens are not rewritten
     for i, case in enumerate(CASES):
-        run_case(i, case)
+        if not only or case[0] in only:
+            run_case(i, case)
     oracle_util.write_case_list(OUT, [c[0] for c in CASES])
 
 
