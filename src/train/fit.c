@@ -44,7 +44,8 @@ static bool name_taken(const ck_compiled *c, const char *name)
 
 /* The log name of a new metric: the output's name in front when the model has
  * several outputs ("cls_accuracy"); a weighted metric whose name is taken becomes
- * "weighted_<name>" (Keras 3's CompileMetrics.result). */
+ * "weighted_<name>" (Keras 3's CompileMetrics.result); a name still taken gets
+ * "_1", "_2", ... as Keras names a second "mae" "mae_1". */
 static void name_metric(const ck_compiled *c, ck_metric *m, const char *prefix, bool weighted)
 {
     char name[sizeof m->name], base[sizeof m->name];
@@ -59,7 +60,11 @@ static void name_metric(const ck_compiled *c, ck_metric *m, const char *prefix, 
         else
             snprintf(name, sizeof name, "weighted_%.50s", base);
     }
-    memcpy(m->name, name, sizeof name);
+    char unique[sizeof name];
+    memcpy(unique, name, sizeof name);
+    for (int k = 1; name_taken(c, unique) && k < 1000; k++)
+        snprintf(unique, sizeof unique, "%.58s_%d", name, k);
+    memcpy(m->name, unique, sizeof name);
 }
 
 static ck_status parse_metrics(ck_compiled *c, ck_out_spec *out, const char *list, const char *prefix,

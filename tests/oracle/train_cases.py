@@ -79,6 +79,8 @@ CASES = [
     # Keras splits sample_weight with x and y: val_loss is weighted too
     ("adam_mse_sw_val", "Adam(learning_rate=0.01)", "mse", "linear", "real", 2, ["mae"],
      {"sample_weight": True, "validation_split": 0.25}),
+    # a metric given twice: Keras logs "mae" and "mae_1"
+    ("adam_mse_same_metrics", "Adam(learning_rate=0.01)", "mse", "linear", "real", 2, ["mae", "mae"], {}),
 ]
 
 
