@@ -710,6 +710,8 @@ static ck_status check_fit(ck_model *m, const float *const *x, const float *cons
     if (o->val_x && (c->n_in > 1 || c->n_out > 1))
         return ck_fail(CK_ERR_UNSUPPORTED, "fit: validation_data (val_x, val_y) is for one input and one output; "
                        "use validation_split with several");
+    if (o->class_weight && o->sample_weight) /* keras/src/trainers/data_adapters/__init__.py */
+        return ck_fail(CK_ERR_ARG, "fit: You cannot `class_weight` and `sample_weight` at the same time.");
     if (o->class_weight && c->n_out > 1)
         return ck_fail(CK_ERR_ARG, "fit: class_weight is only supported for models with a single output "
                        "(as in Keras)");

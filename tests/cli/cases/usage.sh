@@ -152,6 +152,13 @@ weights_roundtrip() { # $1: --format npz or nothing
 expect 0 "max relative error vs $T/own.npy: 0" -- weights_roundtrip "--format npz"
 expect 0 "max relative error vs $T/own.npy: 0" -- weights_roundtrip ""
 expect 2 "--format npz needs --output FILE.npz" -- "$CKERAS" weights $F/model.h5 --format npz
+# a model without weights writes an empty .npz, as np.savez() of nothing does, and reads it back
+no_weights_npz() { local d; d=$(mktemp -d)
+  printf 'import keras\nm = keras.Sequential([keras.Input((3,)), keras.layers.Rescaling(0.5)])\nm.save("r.keras")\n' > "$d/r.py"
+  (cd "$d" && "$CKERAS" run r.py) && "$CKERAS" weights "$d/r.keras" --output "$d/w.npz" >/dev/null &&
+    python3 -c 'import numpy as np,sys; sys.exit(len(np.load(sys.argv[1]).files))' "$d/w.npz" &&
+    "$CKERAS" convert "$d/r.keras" "$d/r2.keras" --weights "$d/w.npz" >/dev/null && echo "empty npz read back"; rm -rf "$d"; }
+expect 0 "empty npz read back" -- no_weights_npz
 # a config without weights predicts with the initializers' values, and says so; not with --weights
 expect 0 "config.json stores no weights: using the initializers' values" -- "$CKERAS" predict $F/config.json --input $F/x0.npy --output "$T/y.npy"
 no_note() { "$CKERAS" predict $F/config.json --weights "$T/w.npz" --input $F/x0.npy --output "$T/y.npy" 2>&1 | grep -c "note:"; }
