@@ -36,7 +36,7 @@ static int64_t l2_bytes(void)
  * make each sub-batch's pass over the weights (read again per sub-batch: a
  * Dense layer's GEMM has the rows as its M) cost at most half what its rows'
  * activations do (at 1x, a 784-512-256-10 MLP at batch 256 ran 2 % slower in
- * two halves), nor fewer than BLOCK_MIN_ROWS; spread evenly over the fewest
+ * halves of 128), nor fewer than BLOCK_MIN_ROWS; spread evenly over the fewest
  * sub-batches (256 rows, at most 100 a block: 86, 86 and 84). All rows at once
  * where a layer ties them together (ck_exec_rows_independent). Depends only on
  * the model, max_rows and the machine's L2, so it is the same from call to call. */
@@ -49,7 +49,10 @@ static int64_t block_rows(const ck_exec *probe, int64_t max_rows)
     int64_t amortized = all > 0 ? (2 * weights + all - 1) / all : 0;
     if (rows < amortized) rows = amortized;
     if (rows < BLOCK_MIN_ROWS) rows = BLOCK_MIN_ROWS;
-    if (rows >= max_rows) return max_rows;
+    /* under two full sub-batches, the split saves less than the second pass
+     * over the weights costs (a 784-128-64-10 MLP at batch 256 in halves of
+     * 128: 2 % slower) */
+    if (2 * rows > max_rows) return max_rows;
     int64_t blocks = (max_rows + rows - 1) / rows;
     return (max_rows + blocks - 1) / blocks;
 }
