@@ -116,8 +116,13 @@ static ck_status run_blocks(ck_exec *ex, const float *const *inputs, int64_t fir
 {
     const ck_model *m = ck_exec_model(ex);
     if (block > ck_exec_batch(ex)) block = ck_exec_batch(ex);
-    const float *chunk[64];
     ck_status st = CK_OK;
+    if (first == 0 && rows <= block) { /* one sub-batch: the caller's pointers as they are */
+        if (!(st = ck_exec_forward(ex, inputs, rows, false))) copy_outputs(ex, rows, outputs, 0);
+        return st;
+    }
+    const float *chunk[64];
+    if (m->n_inputs > 64) return ck_fail(CK_ERR_UNSUPPORTED, "model '%s': more than 64 inputs", m->base.name);
     for (int64_t at = first; !st && at < first + rows; at += block) {
         int64_t n = first + rows - at < block ? first + rows - at : block;
         for (int i = 0; i < m->n_inputs; i++) chunk[i] = inputs[i] + at * ck_exec_input_size(ex, i);
@@ -144,7 +149,6 @@ ck_status ck_predictor_run(ck_predictor *p, const float *const *inputs, int64_t 
     if (!st && (rows < 1 || rows > p->max_rows))
         st = ck_fail(CK_ERR_ARG, "model '%s': %lld rows for an engine planned for 1..%lld", m->base.name,
                      (long long)rows, (long long)p->max_rows);
-    if (!st && m->n_inputs > 64) st = ck_fail(CK_ERR_UNSUPPORTED, "model '%s': more than 64 inputs", m->base.name);
     return st ? st : run_blocks(p->ex, inputs, 0, rows, outputs, rows);
 }
 
