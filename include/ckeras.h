@@ -619,7 +619,11 @@ CK_API ck_status ck_model_predict_shaped(ck_model *model, const ck_shape *in_sha
 
 /* A reusable predict state for a fixed maximum batch: every buffer is planned once,
  * so ck_predictor_run allocates nothing (the lean path for single-sample latency).
- * The model must outlive it and keep its structure (weights may change). */
+ * A large max_rows is planned for one cache-sized sub-batch of it, and runs of
+ * more rows loop over such sub-batches (so do ck_model_predict and
+ * ck_model_predict_shaped), unless a layer ties the rows together (a stateful
+ * RNN built for a fixed batch). The model must outlive it and keep its
+ * structure (weights may change). */
 typedef struct ck_predictor ck_predictor;
 CK_API ck_status ck_predictor_new(ck_model *model, int64_t max_rows, ck_predictor **out);
 /* The same, planned for inputs of those shapes (their row counts ignored: up to

@@ -1307,6 +1307,58 @@ ck_status ck_exec_forward(ck_exec *ex, const float *const *inputs, int64_t rows,
     return st;
 }
 
+/* Bytes one row touches in each step: its inputs, outputs and workspace (a
+ * nested model's steps counted one by one); *most: the busiest step's. */
+static int64_t plan_row_bytes(const ck_plan *p, int64_t *most)
+{
+    int64_t sum = 0;
+    for (int i = 0; i < p->n_steps; i++) {
+        const step_plan *s = &p->steps[i];
+        if (s->sub) {
+            sum += plan_row_bytes(s->sub, most);
+            continue;
+        }
+        if (s->is_input) continue;
+        int64_t floats = s->ws_per_row;
+        for (int k = 0; k < s->node->n_inputs; k++) floats += s->in[k]->size;
+        for (int k = 0; k < s->node->n_outputs; k++) floats += s->out[k]->size;
+        int64_t b = floats * (int64_t)sizeof(float);
+        *most = b > *most ? b : *most;
+        sum += b;
+    }
+    return sum;
+}
+
+int64_t ck_exec_row_bytes(const ck_exec *ex, int64_t *busiest)
+{
+    int64_t most = 0, sum = plan_row_bytes(ex->plan, &most);
+    if (busiest) *busiest = most;
+    return sum;
+}
+
+/* A layer built for a fixed batch (a stateful RNN keeps its states per row of
+ * it, and checks the batch it gets) ties the rows of a call together. */
+static bool plan_rows_independent(const ck_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        const step_plan *s = &p->steps[i];
+        const ck_layer *l = s->node->layer;
+        if (s->sub && !plan_rows_independent(s->sub)) return false;
+        for (int k = 0; k < l->n_in && k < CK_LAYER_SHAPES; k++)
+            if (l->in_shapes[k].rank > 0 && l->in_shapes[k].dim[0] != CK_NONE) return false;
+    }
+    return true;
+}
+
+bool ck_exec_rows_independent(const ck_exec *ex) { return plan_rows_independent(ex->plan); }
+
+int64_t ck_exec_batch(const ck_exec *ex) { return ex->run.batch; }
+
+int64_t ck_exec_input_size(const ck_exec *ex, int i)
+{
+    return i >= 0 && i < ex->model->n_inputs ? ex->plan->inputs[i]->size : 0;
+}
+
 static int count_fused(const ck_plan *p)
 {
     int n = 0;

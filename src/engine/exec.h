@@ -82,6 +82,17 @@ ck_model *ck_exec_model(const ck_exec *ex);
 /* Whether the engine was planned for `batch` rows or more and its model was
  * not planned again since (ck_model.plan_gen): a kept engine may run again. */
 bool ck_exec_fits(const ck_exec *ex, int64_t batch);
+/* The planned batch (rows a forward may take at most). */
+int64_t ck_exec_batch(const ck_exec *ex);
+/* Floats per row of model input i as planned. */
+int64_t ck_exec_input_size(const ck_exec *ex, int i);
+/* Bytes one row touches in all steps of the plan (each step's inputs, outputs
+ * and workspace), and in *busiest (may be NULL) its busiest step's: predict
+ * sizes its sub-batches from them. */
+int64_t ck_exec_row_bytes(const ck_exec *ex, int64_t *busiest);
+/* False when some layer was built for a fixed batch (stateful RNNs keep their
+ * states per row of it): the rows of a call must then run together. */
+bool ck_exec_rows_independent(const ck_exec *ex);
 /* An engine with no plan, for calling one layer's hooks by hand (the layer
  * tests): the caller fills its run context (ck_exec_run) and passes that to
  * the hooks; the layers' scratch (ck_exec_scratch) stays with the engine until
