@@ -45,7 +45,9 @@ static int64_t block_rows(const ck_exec *probe, int64_t max_rows)
     if (max_rows <= BLOCK_MIN_ROWS || !ck_exec_rows_independent(probe)) return max_rows;
     int64_t busiest, all = ck_exec_row_bytes(probe, &busiest);
     int64_t weights = ck_exec_model(probe)->weight_block_size * (int64_t)sizeof(float);
-    int64_t rows = busiest > 0 ? l2_bytes() / busiest : max_rows;
+    /* each of the threads a layer splits the rows over has its own L2 (and
+     * fewer, larger sub-batches open fewer parallel regions) */
+    int64_t rows = busiest > 0 ? l2_bytes() / busiest * omp_get_max_threads() : max_rows;
     int64_t amortized = all > 0 ? (2 * weights + all - 1) / all : 0;
     if (rows < amortized) rows = amortized;
     if (rows < BLOCK_MIN_ROWS) rows = BLOCK_MIN_ROWS;
