@@ -81,6 +81,9 @@ CASES = [
      {"sample_weight": True, "validation_split": 0.25}),
     # a metric given twice: Keras logs "mae" and "mae_1"
     ("adam_mse_same_metrics", "Adam(learning_rate=0.01)", "mse", "linear", "real", 2, ["mae", "mae"], {}),
+    # class_weight weighs the training loss (not validation's), with weighted metrics
+    ("adam_sparse_class_weight", "Adam(learning_rate=0.01)", "sparse_categorical_crossentropy", "softmax",
+     "sparse", 3, ["accuracy"], {"class_weight": [1.0, 2.5, 0.5], "validation_split": 0.25}),
 ]
 
 
@@ -107,6 +110,8 @@ def run_case(i, case):
     fit_kw = {"epochs": 3, "batch_size": 8, "shuffle": False, "verbose": 0}
     if extra.get("validation_split"):
         fit_kw["validation_split"] = extra["validation_split"]
+    if extra.get("class_weight"):
+        fit_kw["class_weight"] = dict(enumerate(extra["class_weight"]))
     if extra.get("sample_weight"):
         sw = rng.uniform(0, 2, N).astype(np.float32)
         np.save(os.path.join(d_dir, "sw.npy"), sw)
@@ -119,6 +124,7 @@ def run_case(i, case):
         "epochs": 3, "batch_size": 8, "shuffle": False,
         "validation_split": extra.get("validation_split", 0.0),
         "sample_weight": bool(extra.get("sample_weight")),
+        "class_weight": extra.get("class_weight"),
         "history": oracle_util.history_of(hist),
         "evaluate": {k: float(v) for k, v in ev.items()},
         "optimizer_params": int(sum(int(np.prod(v.shape)) for v in model.optimizer.variables)),
