@@ -219,13 +219,56 @@ static const fuzz_target fuzz_targets[] = {
 };
 
 #ifdef FUZZ_TARGET
+#include <malloc.h>
+
+/* A file may declare a model of any size (a Dense of 10^9 units is valid JSON),
+ * and ckeras allocates what a valid file needs; the fuzzer's own memory limit
+ * would report that as a finding. So the library's allocations of one input
+ * stop at FUZZ_MEMORY, failing as under a memory limit (the clean CK_ERR_NOMEM
+ * path is what is fuzzed then). Counted by malloc_usable_size, since the text
+ * the API hands out is released with free(); reset per input, when the
+ * previous input's objects are gone. */
+#define FUZZ_MEMORY ((int64_t)768 << 20)
+static int64_t fuzz_live;
+
+static void *fuzz_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    if ((int64_t)n > FUZZ_MEMORY - fuzz_live) return NULL;
+    void *p = malloc(n);
+    if (p) fuzz_live += (int64_t)malloc_usable_size(p);
+    return p;
+}
+
+static void *fuzz_realloc(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    int64_t old = p ? (int64_t)malloc_usable_size(p) : 0;
+    if ((int64_t)n - old > FUZZ_MEMORY - fuzz_live) return NULL;
+    void *q = realloc(p, n);
+    if (q) fuzz_live += (int64_t)malloc_usable_size(q) - old;
+    return q;
+}
+
+static void fuzz_free(void *ctx, void *p)
+{
+    (void)ctx;
+    if (p) fuzz_live -= (int64_t)malloc_usable_size(p);
+    free(p);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    if (ck_set_allocator(&(ck_allocator){fuzz_malloc, fuzz_realloc, fuzz_free, NULL})) abort();
     atexit(fuzz_cleanup);
     return fuzz_setup();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return FUZZ_TARGET(data, size); }
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_live = 0;
+    return FUZZ_TARGET(data, size);
+}
 #endif
