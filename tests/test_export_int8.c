@@ -61,33 +61,41 @@ static void same_vectorized(const char *dir, const char *name, bool weights_bin,
     }
 }
 
-/* Exports m into work/name, builds it with gcc -O2, runs it on x [n]; the
- * outputs [n, 10] (NULL on failure) and the constant bytes written. */
-static float *run_generated(ck_model *m, const char *name, const ck_export_opts *opts, const float *x, int64_t n,
-                            int64_t *weight_bytes, int *int8_layers)
+/* Exports m into work/name, builds it with gcc -O2, runs it on x [n, in_per];
+ * the outputs [n, out_per] (NULL on failure), *info what the export reported. */
+static float *run_export(ck_model *m, const char *name, const ck_export_opts *opts, const float *x, int64_t n,
+                         int64_t in_per, int64_t out_per, ck_export_info *info)
 {
     char dir[700], cmd[4096], p[800];
     snprintf(dir, sizeof dir, "%s/%s", work, name);
     mkdir(dir, 0755);
-    ck_export_info info;
-    ck_status st = ck_model_export_c(m, dir, opts, &info);
+    ck_status st = ck_model_export_c(m, dir, opts, info);
     CHECK(st == CK_OK, "%s: export: %s", name, ck_errmsg());
     if (st) return NULL;
-    *weight_bytes = info.weight_bytes, *int8_layers = info.int8_layers;
     snprintf(p, sizeof p, "%s/in.bin", dir);
     FILE *f = fopen(p, "wb");
-    bool ok = f && fwrite(x, sizeof *x, (size_t)(n * 784), f) == (size_t)(n * 784);
+    bool ok = f && fwrite(x, sizeof *x, (size_t)(n * in_per), f) == (size_t)(n * in_per);
     CHECK(f && fclose(f) == 0 && ok, "cannot write %s", p);
     snprintf(cmd, sizeof cmd,
              "cd '%s' && gcc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I. -o run m.c '%s' %s -lm && ./run in.bin out.bin",
-             dir, driver, info.weights_bin ? "m_weights.S" : "");
+             dir, driver, info->weights_bin ? "m_weights.S" : "");
     int rc = system(cmd);
     CHECK(rc == 0, "%s: building or running the generated code failed (%d)", name, rc);
     snprintf(p, sizeof p, "%s/out.bin", dir);
     size_t len = 0;
     float *out = rc ? NULL : (float *)test_read_file(p, &len);
-    CHECK(!rc && out && len == (size_t)(n * 10) * sizeof(float), "%s: %zu bytes of output", name, len);
-    if (out && opts->int8) same_vectorized(dir, name, info.weights_bin, out, len);
+    CHECK(!rc && out && len == (size_t)(n * out_per) * sizeof(float), "%s: %zu bytes of output", name, len);
+    if (out && opts->int8) same_vectorized(dir, name, info->weights_bin, out, len);
+    return out;
+}
+
+/* run_export of a Fashion-MNIST model; the constant bytes written and the int8 layers. */
+static float *run_generated(ck_model *m, const char *name, const ck_export_opts *opts, const float *x, int64_t n,
+                            int64_t *weight_bytes, int *int8_layers)
+{
+    ck_export_info info = {0};
+    float *out = run_export(m, name, opts, x, n, 784, 10, &info);
+    *weight_bytes = info.weight_bytes, *int8_layers = info.int8_layers;
     return out;
 }
 
@@ -130,32 +138,13 @@ static void check_model(ck_model *m, const char *name, const ck_array *xtr, cons
     free(qy);
 }
 
-/* Exports m (input [12, 12, 1], 3 outputs) with --int8 into work/name, builds
- * it, runs it on x [n]; the outputs [n, 3] (NULL on failure) and the arena. */
+/* run_export of the small model (input [12, 12, 1], 3 outputs); *arena its arena bytes. */
 static float *run_small(ck_model *m, const char *name, const ck_export_opts *opts, const float *x, int64_t n,
                         int64_t *arena)
 {
-    char dir[700], cmd[4096], p[800];
-    snprintf(dir, sizeof dir, "%s/%s", work, name);
-    mkdir(dir, 0755);
-    ck_export_info info;
-    ck_status st = ck_model_export_c(m, dir, opts, &info);
-    CHECK(st == CK_OK, "%s: export: %s", name, ck_errmsg());
-    if (st) return NULL;
+    ck_export_info info = {0};
+    float *out = run_export(m, name, opts, x, n, 144, 3, &info);
     *arena = info.arena_bytes;
-    snprintf(p, sizeof p, "%s/in.bin", dir);
-    FILE *f = fopen(p, "wb");
-    bool ok = f && fwrite(x, sizeof *x, (size_t)(n * 144), f) == (size_t)(n * 144);
-    CHECK(f && fclose(f) == 0 && ok, "cannot write %s", p);
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && gcc -std=c99 -Wall -Wextra -Werror -pedantic -O2 -I. -o run m.c '%s' -lm && ./run in.bin out.bin",
-             dir, driver);
-    int rc = system(cmd);
-    CHECK(rc == 0, "%s: building or running the generated code failed (%d)", name, rc);
-    snprintf(p, sizeof p, "%s/out.bin", dir);
-    size_t len = 0;
-    float *out = rc ? NULL : (float *)test_read_file(p, &len);
-    CHECK(!rc && out && len == (size_t)(n * 3) * sizeof(float), "%s: %zu bytes of output", name, len);
     return out;
 }
 
