@@ -77,12 +77,7 @@ static void run_case(const char *root, const char *dir)
     o.validation_split = json_number_value(json_object_get(c, "validation_split"));
     o.sample_weight = sw;
     float cw[16];
-    json_t *cwj = json_object_get(c, "class_weight");
-    if (json_is_array(cwj) && json_array_size(cwj) <= 16) {
-        for (size_t k = 0; k < json_array_size(cwj); k++) cw[k] = (float)json_number_value(json_array_get(cwj, k));
-        o.class_weight = cw;
-        o.n_class_weight = (int)json_array_size(cwj);
-    }
+    o.class_weight = test_class_weight(c, cw, 16, &o.n_class_weight);
     ck_history *h = NULL;
     CHECK_OK(ck_model_fit(m, x, y, n, &o, &h));
     /* Keras builds the optimizer at the first train step, so its count shows after fit. */

@@ -314,6 +314,16 @@ void test_set_golden_weights(ck_model *m, const char *root, const char *dir)
     }
 }
 
+const float *test_class_weight(json_t *c, float *out, int cap, int *n)
+{
+    json_t *list = json_object_get(c, "class_weight");
+    *n = 0;
+    if (!json_is_array(list) || json_array_size(list) > (size_t)cap) return NULL;
+    for (size_t k = 0; k < json_array_size(list); k++) out[k] = (float)json_number_value(json_array_get(list, k));
+    *n = (int)json_array_size(list);
+    return out;
+}
+
 const char *test_join_strings(json_t *list, char *buf, size_t cap)
 {
     buf[0] = '\0';

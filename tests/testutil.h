@@ -80,6 +80,9 @@ float *test_golden_array(const char *root, const char *dir, const char *file, in
 void test_set_golden_weights(ck_model *m, const char *root, const char *dir);
 /* A JSON list of strings joined by ", " (a case's compile(metrics=[...])). */
 const char *test_join_strings(struct json_t *list, char *buf, size_t cap);
+/* A training case's "class_weight" list into out (at most cap): fit's
+ * class_weight and n_class_weight, or NULL and 0 when the case has none. */
+const float *test_class_weight(struct json_t *c, float *out, int cap, int *n);
 
 /* max |a-b| / max(1e-6?, |b|) style: returns worst relative-or-absolute error. */
 double test_max_error(const float *a, const float *b, int64_t n, double atol);
