@@ -108,6 +108,8 @@ int cmd_weights(const cli_args *a)
         /* A file that cannot be read, is damaged, is no model file or is a bare
          * JSON config has no stored arrays to fall back to: one line. */
         ck_status why_status = ck_errstatus();
+        if (why_status != CK_ERR_UNSUPPORTED && why_status != CK_ERR_CONFIG)
+            return fprintf(stderr, "ckeras: %s\n", why), 1;
         const char *fmt = ck_file_format(file);
         /* A weights-only file has no architecture to order them by: as stored. */
         if (fmt && !strncmp(fmt, "hdf5-weights", 12)) {
@@ -115,8 +117,6 @@ int cmd_weights(const cli_args *a)
                     file, output ? "writing" : "listing");
             return cli_raw_weights(file, layer, format, output);
         }
-        if (why_status != CK_ERR_UNSUPPORTED && why_status != CK_ERR_CONFIG)
-            return fprintf(stderr, "ckeras: %s\n", why), 1;
         if (!fmt || !strcmp(fmt, "keras-json")) return fprintf(stderr, "ckeras: %s\n", why), 1;
         ck_model *arch = ck_model_load_config(file);
         /* The architecture is fine, so the weights themselves are broken. */

@@ -739,7 +739,7 @@ ck_status ck_h5_model_load(const char *path, bool with_weights, ck_model **out)
         bool weights_only = ck_h5_has_attr(f, "layer_names") || ck_h5_exists(f, "layers");
         H5Fclose(f);
         if (weights_only)
-            return ck_fail(CK_ERR_FORMAT, "%s: a weights-only HDF5 file (no model_config): it needs the "
+            return ck_fail(CK_ERR_UNSUPPORTED, "%s: a weights-only HDF5 file (no model_config): it needs the "
                                           "model's architecture (a JSON config or model file) to load into "
                                           "(model.load_weights; ckeras predict, evaluate, fit and export take it as --weights FILE)",
                            path);
