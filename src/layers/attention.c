@@ -242,11 +242,13 @@ static const ck_saved_part gqa_parts[] = {
 
 /* Keras's MultiHeadAttention.build(query_shape, value_shape, key_shape=None). */
 static const char *const ck_attention_build_shapes[] = {"query_shape", "value_shape", "key_shape", NULL};
+/* The attention classes' output keeps the query's mask (input 0, ck_mask_pass),
+ * as their compute_mask returns it. */
 
 CK_CLASS(ck_class_multi_head_attention, "MultiHeadAttention", CK_CONFIG(M, mha_fields),
          .keras.build_shape_names = ck_attention_build_shapes, .keras.call_inputs = CK_CALL_POSITIONAL,
          .min_inputs = 2, .max_inputs = 3, .build = mha_build, .forward = ck_mha_forward,
-         .backward = ck_mha_backward, .workspace = ck_mha_workspace, .mask = ck_attention_mask,
+         .backward = ck_mha_backward, .workspace = ck_mha_workspace, .mask = ck_mask_pass,
          .keras.saved_parts = mha_parts, .keras.optional_outputs_kwarg = "return_attention_scores");
 
 static ck_status gqa_build(ck_layer *l, const ck_shape *in, int n_in, ck_shape *out, int *n_out)
@@ -282,7 +284,7 @@ CK_CLASS(ck_class_group_query_attention, "GroupedQueryAttention", CK_CONFIG(M, g
          .keras.saved_name = "GroupQueryAttention", .keras.build_shape_names = ck_attention_build_shapes,
          .keras.call_inputs = CK_CALL_POSITIONAL, .min_inputs = 2, .max_inputs = 3, .build = gqa_build,
          .forward = ck_gqa_forward, .backward = ck_gqa_backward, .workspace = ck_gqa_workspace,
-         .mask = ck_attention_mask, .keras.saved_parts = gqa_parts);
+         .mask = ck_mask_pass, .keras.saved_parts = gqa_parts);
 
 /* ---- Attention, AdditiveAttention -------------------------------------------------------- */
 #define A ck_attention_config
@@ -326,11 +328,11 @@ static ck_status attention_build(ck_layer *l, const ck_shape *in, int n_in, ck_s
 CK_CLASS(ck_class_attention, "Attention", CK_CONFIG(A, attention_fields), .min_inputs = 2,
          .max_inputs = 3, .build = attention_build, .forward = ck_attention_forward,
          .backward = ck_attention_backward, .workspace = ck_attention_workspace,
-         .mask = ck_attention_mask);
+         .mask = ck_mask_pass);
 CK_CLASS(ck_class_additive_attention, "AdditiveAttention", CK_CONFIG(A, additive_attention_fields),
          .min_inputs = 2, .max_inputs = 3, .build = attention_build, .forward = ck_attention_forward,
          .backward = ck_attention_backward, .workspace = ck_attention_workspace,
-         .mask = ck_attention_mask);
+         .mask = ck_mask_pass);
 
 CK_FAMILY(ck_attention_layers, &ck_class_einsum_dense, &ck_class_multi_head_attention,
           &ck_class_group_query_attention, &ck_class_attention, &ck_class_additive_attention);

@@ -567,13 +567,6 @@ ck_status ck_gqa_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
-/* The query's mask follows the output (Keras's compute_mask of these layers). */
-ck_mask_mode ck_attention_mask(const ck_layer *l, int index)
-{
-    (void)l, (void)index;
-    return CK_MASK_PASS;
-}
-
 /* GroupedQueryAttention backward: everything is recomputed from the inputs (the
  * forward keeps nothing), then per (batch, query head) the softmax-attention
  * gradients; a key/value head sums the gradients of the query heads sharing it. */

@@ -98,6 +98,5 @@ ck_forward_fn ck_attention_forward;
 ck_forward_fn ck_conv_lstm_forward; /* conv_lstm_run.c */
 int64_t ck_conv_lstm_workspace(const ck_layer *l);
 ck_backward_fn ck_conv_lstm_backward;
-ck_mask_mode ck_attention_mask(const ck_layer *l, int index);
 
 #endif

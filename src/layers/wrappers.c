@@ -363,12 +363,6 @@ static ck_status time_distributed_backward(CK_BWD_ARGS)
     return st;
 }
 
-static ck_mask_mode pass_mask(const ck_layer *l, int index)
-{
-    (void)l, (void)index;
-    return CK_MASK_PASS;
-}
-
 /* The wrapped layer's scratch for each of the `time` rows one batch row becomes:
  * [batch, time * ws] is the same memory as the wrapped layer's [batch*time, ws]. */
 static int64_t time_distributed_workspace(const ck_layer *l)
@@ -389,7 +383,7 @@ static int time_distributed_channels_first(const ck_layer *l)
 CK_CLASS(ck_class_time_distributed, "TimeDistributed", CK_CONFIG(W, time_distributed_fields),
          CK_ONE_INPUT, .build = time_distributed_build, .forward = time_distributed_forward,
          .backward = time_distributed_backward, .workspace = time_distributed_workspace,
-         .mask = pass_mask, .channels_first = time_distributed_channels_first,
+         .mask = ck_mask_pass, .channels_first = time_distributed_channels_first,
          .keras.saved_parts = time_distributed_parts);
 
 CK_FAMILY(ck_wrapper_layers, &ck_class_bidirectional, &ck_class_time_distributed);

@@ -227,7 +227,6 @@ ck_status ck_model_predict(ck_model *m, const float *const *inputs, int64_t rows
     ck_exec *ex;
     int64_t block;
     if ((st = take_engine(m, batch, &ex, &block))) return gather_outputs(m, rows, outputs, st);
-    if (m->n_inputs > 64) st = ck_fail(CK_ERR_UNSUPPORTED, "model '%s': more than 64 inputs", m->base.name);
     /* batch_size only bounds the sub-batches: rows are independent unless a
      * layer ties them (block is then batch) */
     if (!st) st = run_blocks(ex, inputs, lo, mine, outputs, block);
