@@ -146,14 +146,16 @@ static float start_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_
 
 bool ck_conv_relu_in_product(const ck_conv_epilogue *ep, const float *z)
 {
-    return ep && ep->act == CK_ACT_RELU && ep->out == z;
+    return ep && ep->act == CK_ACT_RELU && ep->out == z && !ep->half;
 }
 
 int ck_conv_finish_rows(const ck_conv_epilogue *ep, float *z, int64_t r0, int64_t n, int64_t cout, int64_t npos,
                         bool act_done)
 {
     if (!ep) return 0;
-    if (!act_done && (ep->act != CK_ACT_LINEAR || ep->out != z))
+    if (ep->half)
+        ck_bias_act_half(ep->half, z + r0 * cout, ep->half_bias, ep->out + r0 * cout, n, cout, ep->act);
+    else if (!act_done && (ep->act != CK_ACT_LINEAR || ep->out != z))
         ck_act_forward(ep->act, z + r0 * cout, ep->out + r0 * cout, n, cout);
     return ep->samples_done ? ep->samples_done(ep->ctx, r0 / npos, n / npos) : 0;
 }

@@ -52,6 +52,12 @@ typedef struct ck_conv_epilogue {
     const float *bias; /* [cout], or NULL */
     ck_act_kind act;
     float *out;        /* [b, out..., cout]; may be the z buffer itself */
+    /* A half layer (mixed_float16, bfloat16, ...): bias is NULL, the product
+     * keeps no bias or relu, and ck_conv_finish_rows adds half_bias and applies
+     * act with every result rounded to `half` (ck_bias_act_half), as Keras's
+     * convolution, add and activation each round. */
+    ck_half half;
+    const float *half_bias; /* [cout], or NULL */
     /* Called, if set, once samples [b0, b0 + n) of out are final, in order; a
      * non-zero status stops the convolution and is returned. */
     int (*samples_done)(void *ctx, int64_t b0, int64_t n);

@@ -234,6 +234,21 @@ void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t co
     if (act != CK_ACT_LINEAR || z != y) ck_act_forward(act, z, y, rows, cols);
 }
 
+void ck_bias_act_half(ck_half half, float *z, const float *bias, float *y, int64_t rows, int64_t cols,
+                      ck_act_kind act)
+{
+    ck_round_half(half, z, z, rows * cols);
+    if (bias) {
+        for (int64_t r = 0; r < rows; r++) {
+            float *zr = z + r * cols;
+            for (int64_t c = 0; c < cols; c++) zr[c] += bias[c];
+        }
+        ck_round_half(half, z, z, rows * cols);
+    }
+    if (act != CK_ACT_LINEAR || z != y) ck_act_forward(act, z, y, rows, cols);
+    ck_round_half(half, y, y, rows * cols);
+}
+
 /* Four rows per pass over dst: one load and store of dst per four rows, where
  * a row at a time made every add wait on the previous row's store. Static
  * behind ck_sum_rows_acc: GCC gives a global target_clones function's resolver

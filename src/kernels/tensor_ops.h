@@ -62,6 +62,12 @@ void ck_sgemm_packed(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
 /* y = act(z + bias) over [rows, cols]; bias may be NULL; z may equal y (linear only
  * then needs no copy). z receives z + bias so backward can read the pre-activation. */
 void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t cols, ck_act_kind act);
+/* The same as a half layer computes it (mixed_float16, bfloat16, ...): XLA
+ * rounds the result of every operation to the half type, so the product z,
+ * the sum z + bias and each operation of the activation are rounded in turn
+ * (keras/src/layers/core/dense.py: matmul, then add, then activation). */
+void ck_bias_act_half(ck_half half, float *z, const float *bias, float *y, int64_t rows, int64_t cols,
+                      ck_act_kind act);
 /* dst[c] += sum over rows of src[r, c] (dst not inside src). */
 void ck_sum_rows_acc(float *restrict dst, const float *restrict src, int64_t rows, int64_t cols);
 /* dst += src; dst -= src; dst += a * src. */

@@ -103,8 +103,9 @@ static float *preact(const ck_layer *l, ck_tensor *y, float *ws)
 static ck_conv_epilogue epilogue_of(const ck_layer *l, ck_tensor *y)
 {
     const ck_weight *b = bias_of(l);
-    return (ck_conv_epilogue){.bias = b ? b->value : NULL, .act = CK_CFG(l, ck_conv_config)->activation.kind,
-                              .out = y->data};
+    ck_half half = ck_half_of_dtype(l->dtype);
+    return (ck_conv_epilogue){.bias = b && !half ? b->value : NULL, .act = CK_CFG(l, ck_conv_config)->activation.kind,
+                              .out = y->data, .half = half, .half_bias = b && half ? b->value : NULL};
 }
 
 /* y = act(z + bias) in one pass over the output. */
@@ -112,7 +113,10 @@ static void finish(const ck_layer *l, float *z, ck_tensor *y)
 {
     const ck_weight *b = bias_of(l);
     int64_t cols = y->shape.dim[y->shape.rank - 1];
-    ck_bias_act(z, b ? b->value : NULL, y->data, ck_numel(y) / cols, cols, CK_CFG(l, ck_conv_config)->activation.kind);
+    ck_act_kind act = CK_CFG(l, ck_conv_config)->activation.kind;
+    ck_half half = ck_half_of_dtype(l->dtype);
+    if (half) ck_bias_act_half(half, z, b ? b->value : NULL, y->data, ck_numel(y) / cols, cols, act);
+    else ck_bias_act(z, b ? b->value : NULL, y->data, ck_numel(y) / cols, cols, act);
 }
 
 /* Where d loss / d z lives: dout itself for linear, else `buf`. */
@@ -231,7 +235,8 @@ static bool fold_readers(const ck_layer *l, const ck_conv_geom *g, const float *
     int64_t K = 0;
     ck_fold f;
     const float *wp = NULL;
-    if (CK_CFG(l, ck_conv_config)->activation.kind != CK_ACT_LINEAR || !(winograd(g) || packs(g, chunk, &K)) ||
+    /* a half layer rounds its own result before the BatchNormalization reads it */
+    if (ck_half_of_dtype(l->dtype) || CK_CFG(l, ck_conv_config)->activation.kind != CK_ACT_LINEAR || !(winograd(g) || packs(g, chunk, &K)) ||
         !ck_exec_fold(ex, g->cout, b ? b->value : NULL, &f))
         return false;
     wp = winograd(g) ? winograd_kernel(l, g, f.scale, false, col, ex)
@@ -388,6 +393,7 @@ ck_status ck_separable_forward(CK_FWD_ARGS)
     float *mid = ex->workspace; /* [b, out..., cin * m], kept for backward */
     float *z = preact(l, &out[0], mid + g.batch * mid_row(l));
     ck_depthwise_fwd(&g, in[0].data, weight(l, 0), mid);
+    ck_round_half(ck_half_of_dtype(l->dtype), mid, mid, g.batch * mid_row(l)); /* Keras rounds between the two */
     ck_conv_geom p = pointwise_of(&g);
     ck_conv_epilogue ep = epilogue_of(l, &out[0]);
     return (ck_status)ck_conv_fwd(&p, mid, weight(l, 1), packed_kernel(&p, weight(l, 1), 1, ex), z, NULL, 1, &ep);

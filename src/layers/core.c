@@ -120,8 +120,11 @@ static ck_status dense_forward(CK_FWD_ARGS)
         if (p) ck_pack_b(W, units, K, units, NULL, ck_packed_nr(), p);
         Wp = p;
     }
-    ck_weight_gemm(M, units, K, in[0].data, K, W, units, Wp, 0.0f, c->use_bias ? l->weights[1].value : NULL, z, units);
-    ck_bias_act(z, NULL, out[0].data, M, units, act);
+    const float *bias = c->use_bias ? l->weights[1].value : NULL;
+    ck_half half = ck_half_of_dtype(l->dtype);
+    ck_weight_gemm(M, units, K, in[0].data, K, W, units, Wp, 0.0f, half ? NULL : bias, z, units);
+    if (half) ck_bias_act_half(half, z, bias, out[0].data, M, units, act);
+    else ck_bias_act(z, NULL, out[0].data, M, units, act);
     return CK_OK;
 }
 
