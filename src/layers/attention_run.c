@@ -173,6 +173,8 @@ ck_status ck_einsum_dense_forward(CK_FWD_ARGS)
     int64_t n = ck_numel(&out[0]);
     memset(out[0].data, 0, (size_t)n * sizeof(float));
     einsum_run(&lp, in[0].data, l->weights[0].value, out[0].data);
+    ck_half half = ck_half_of_dtype(l->dtype); /* keras/src/layers/core/einsum_dense.py: einsum, add, activation */
+    ck_round_half(half, out[0].data, out[0].data, n);
     if (l->n_weights > 1) { /* bias: right-aligned broadcast over the output */
         int64_t st[CK_MAX_RANK];
         const ck_weight *b = &l->weights[1];
@@ -180,7 +182,8 @@ ck_status ck_einsum_dense_forward(CK_FWD_ARGS)
         for (int64_t j = 0; j < n; j++) out[0].data[j] += b->value[ck_bcast_offset(j, out[0].shape.dim, out[0].shape.rank, st)];
     }
     int64_t cols = out[0].shape.dim[out[0].shape.rank - 1];
-    ck_act_forward(c->activation.kind, out[0].data, out[0].data, n / cols, cols);
+    if (half) ck_bias_act_half(half, out[0].data, NULL, out[0].data, n / cols, cols, c->activation.kind);
+    else ck_act_forward(c->activation.kind, out[0].data, out[0].data, n / cols, cols);
     return CK_OK;
 }
 
