@@ -162,6 +162,111 @@ CK_SIMD_CLONES static void gru_row(const ck_rnn_args *a, float *pre, const float
     for (int64_t k = 0; k < u; k++) h[k] = g[k] * h[k] + (1.0f - g[k]) * g[2 * u + k];
 }
 
+/* ---- half layers: each operation of Keras's cell rounded ----------------------------- */
+/* keras/src/layers/rnn/{simple_rnn,lstm,gru}.py, implementation 2, as XLA runs
+ * them on a float16 / bfloat16 tensor: after every operation its result is
+ * rounded to the half type (ck_round_half). r(v) below is one such rounding. */
+static float r1(ck_half half, float v)
+{
+    ck_round_half(half, &v, &v, 1);
+    return v;
+}
+
+/* y = act(x) as a half tensor: sigmoid is jax.nn.sigmoid's 1 / (1 + exp(-x)),
+ * each operation rounded; the others one operation, rounded once. */
+static void act_half(ck_half half, ck_act_kind k, const float *x, float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (k == CK_ACT_SIGMOID) y[i] = r1(half, 1.0f / r1(half, 1.0f + r1(half, expf(-x[i]))));
+        else ck_act_forward(k, &x[i], &y[i], 1, 1), y[i] = r1(half, y[i]);
+    }
+}
+
+/* LSTM: z = r(r(r(x K) + r(h U)) + b); c = r(r(f c) + r(i g)); h = r(o r(act(c))). */
+static void lstm_row_half(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c)
+{
+    int64_t u = a->units;
+    ck_half hf = a->half;
+    for (int64_t k = 0; k < 4 * u; k++) {
+        float z = r1(hf, pre[k] + zh[k]);
+        pre[k] = a->bias ? r1(hf, z + a->bias[k]) : z;
+    }
+    act_half(hf, a->rec_act, pre, g, 2 * u);
+    act_half(hf, a->act, pre + 2 * u, g + 2 * u, u);
+    act_half(hf, a->rec_act, pre + 3 * u, g + 3 * u, u);
+    for (int64_t k = 0; k < u; k++) c[k] = r1(hf, r1(hf, g[u + k] * c[k]) + r1(hf, g[k] * g[2 * u + k]));
+    act_half(hf, a->act, c, h, u);
+    for (int64_t k = 0; k < u; k++) h[k] = r1(hf, h[k] * g[3 * u + k]);
+}
+
+/* GRU: z, r = act(r(x_z + h_z)), ...; hh = act(r(x_h + r(r * h_h))) (reset_after)
+ * or act(r(x_h + r(r(r * h) U_h))); h = r(r(z h) + r(r(1 - z) hh)). zh holds the
+ * rounded recurrent products (with their bias, rounded, for reset_after). */
+static void gru_row_half(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *cand, float *h)
+{
+    int64_t u = a->units;
+    ck_half hf = a->half;
+    for (int64_t k = 0; k < 2 * u; k++) pre[k] = r1(hf, pre[k] + zh[k]);
+    act_half(hf, a->rec_act, pre, g, 2 * u);
+    if (a->reset_after) memcpy(cand, zh + 2 * u, (size_t)u * sizeof *cand);
+    for (int64_t k = 0; k < u; k++)
+        pre[2 * u + k] = r1(hf, pre[2 * u + k] + (a->reset_after ? r1(hf, g[u + k] * zh[2 * u + k]) : zh[2 * u + k]));
+    act_half(hf, a->act, pre + 2 * u, g + 2 * u, u);
+    for (int64_t k = 0; k < u; k++)
+        h[k] = r1(hf, r1(hf, g[k] * h[k]) + r1(hf, r1(hf, 1.0f - g[k]) * g[2 * u + k]));
+}
+
+/* SimpleRNN: h = act(r(r(r(x K) + b) + r(h U))). */
+static void simple_row_half(const ck_rnn_args *a, float *pre, const float *zh, float *g)
+{
+    for (int64_t k = 0; k < a->units; k++) pre[k] = r1(a->half, pre[k] + zh[k]);
+    act_half(a->half, a->act, pre, g, a->units);
+}
+
+/* The input projection of every step, rounded, with the input bias added and
+ * rounded where the cell adds it first (SimpleRNN, GRU); LSTM adds its bias
+ * after the recurrent product (lstm_row_half). */
+static void half_input_projection(const ck_rnn_args *a, float *pre)
+{
+    int64_t rows = a->batch * a->steps, GU = ck_rnn_gates(a->kind) * a->units;
+    ck_round_half(a->half, pre, pre, rows * GU);
+    if (!a->bias || a->kind == CK_RNN_LSTM) return;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < GU; k++) pre[r * GU + k] = r1(a->half, pre[r * GU + k] + a->bias[k]);
+}
+
+/* One step's recurrent products for a half layer, rounded (GRU reset_after:
+ * its recurrent bias added and rounded; reset before: the candidate's product
+ * of the rounded r * h). */
+static void half_recurrent_projection(const ck_rnn_args *a, const rnn_work *w, const float *hread, int64_t ldh,
+                                      int64_t t)
+{
+    int64_t B = a->batch, T = a->steps, U = a->units, GU = ck_rnn_gates(a->kind) * U;
+    bool late_reset = a->kind == CK_RNN_GRU && !a->reset_after;
+    int64_t cols = late_reset ? 2 * U : GU;
+    ck_sgemm(false, false, B, cols, U, 1.0f, hread, ldh, a->recurrent, GU, 0.0f, w->hproj, GU);
+    const float *bias_rec = a->bias && a->kind == CK_RNN_GRU && a->reset_after ? a->bias + GU : NULL;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t k = 0; k < cols; k++) {
+            float *v = &w->hproj[b * GU + k];
+            *v = r1(a->half, *v);
+            if (bias_rec) *v = r1(a->half, *v + bias_rec[k]);
+        }
+    if (!late_reset) return;
+    for (int64_t b = 0; b < B; b++) {
+        const float *zr = w->pre + (b * T + t) * GU;
+        float *rh = w->cand + (b * T + t) * U;
+        for (int64_t k = 0; k < U; k++) {
+            float rg = r1(a->half, zr[U + k] + w->hproj[b * GU + U + k]);
+            act_half(a->half, a->rec_act, &rg, &rg, 1);
+            rh[k] = r1(a->half, rg * hread[b * ldh + k]);
+        }
+    }
+    ck_sgemm(false, false, B, U, U, 1.0f, w->cand + t * U, T * U, a->recurrent + 2 * U, GU, 0.0f, w->hproj + 2 * U,
+             GU);
+    for (int64_t b = 0; b < B; b++) ck_round_half(a->half, w->hproj + b * GU + 2 * U, w->hproj + b * GU + 2 * U, U);
+}
+
 void ck_rnn_final_states(const ck_rnn_args *a, float *h, float *c)
 {
     rnn_work w;
@@ -202,7 +307,11 @@ static void forward_rows(void *ctx, int64_t b0, int64_t b1)
             if (a->seq && a->zero_output_for_mask) memset(a->seq + (b * T + s) * U, 0, (size_t)U * sizeof *h);
             else if (a->seq) memcpy(a->seq + (b * T + s) * U, h, (size_t)U * sizeof *h);
         } else {
-            if (a->kind == CK_RNN_LSTM) {
+            if (a->half) {
+                if (a->kind == CK_RNN_LSTM) lstm_row_half(a, pre, zh, g, h, c);
+                else if (a->kind == CK_RNN_GRU) gru_row_half(a, pre, zh, g, w.cand + (b * T + t) * U, h);
+                else simple_row_half(a, pre, zh, g), memcpy(h, g, (size_t)U * sizeof *h);
+            } else if (a->kind == CK_RNN_LSTM) {
                 lstm_row(a, pre, NULL, g, h, c);
             } else if (a->kind == CK_RNN_GRU) {
                 gru_row(a, pre, zh, g, w.cand + (b * T + t) * U, h);
@@ -232,7 +341,8 @@ void ck_rnn_forward(const ck_rnn_args *a)
             for (int64_t k = 0; k < D; k++) w.xd[r * D + k] = a->x[r * D + k] * a->in_drop[(r / T) * D + k];
         x = w.xd;
     }
-    ck_weight_gemm(B * T, GU, D, x, D, a->kernel, GU, a->kernel_packed, 0.0f, a->bias, w.pre, GU);
+    ck_weight_gemm(B * T, GU, D, x, D, a->kernel, GU, a->kernel_packed, 0.0f, a->half ? NULL : a->bias, w.pre, GU);
+    if (a->half) half_input_projection(a, w.pre);
     if (a->h0) memcpy(w.h, a->h0, (size_t)(B * U) * sizeof *w.h);
     else memset(w.h, 0, (size_t)(B * U) * sizeof *w.h);
     if (a->c0) memcpy(w.c, a->c0, (size_t)(B * U) * sizeof *w.c);
@@ -262,16 +372,18 @@ void ck_rnn_forward(const ck_rnn_args *a)
         /* LSTM and SimpleRNN add it straight onto this step's input projection
          * (rows T*GU apart); a GRU needs its parts apart. */
         bool into_pre = a->kind != CK_RNN_GRU;
-        if (into_pre)
+        if (a->half)
+            half_recurrent_projection(a, &w, hread, ldh, t);
+        else if (into_pre)
             ck_weight_gemm(B, GU, U, hread, ldh, a->recurrent, GU, a->recurrent_packed, 1.0f, NULL, w.pre + t * GU,
                            T * GU);
         else if (!gru_late_reset)
             ck_weight_gemm(B, GU, U, hread, ldh, a->recurrent, GU, a->recurrent_packed, 0.0f, NULL, w.hproj, GU);
         else
             ck_sgemm(false, false, B, 2 * U, U, 1.0f, hread, ldh, a->recurrent, GU, 0.0f, w.hproj, GU);
-        if (bias_rec)
+        if (bias_rec && !a->half)
             for (int64_t b = 0; b < B; b++) ck_vec_add(w.hproj + b * GU, bias_rec, GU);
-        if (gru_late_reset) {
+        if (gru_late_reset && !a->half) {
             for (int64_t b = 0; b < B; b++) {
                 const float *zr = w.pre + (b * T + t) * GU;
                 float *rh = w.cand + (b * T + t) * U;

@@ -44,6 +44,9 @@ typedef struct ck_rnn_args {
      * still works), so a step writes 4 * units floats per row where it wrote
      * 10 (LSTM); ck_rnn_backward must not be called after such a forward. */
     bool forward_only;
+    /* A half layer (mixed_float16, bfloat16, ...): every operation of Keras's
+     * cell rounded to this type in turn, as XLA computes it (forward only). */
+    ck_half half;
 } ck_rnn_args;
 
 /* Gradients for ck_rnn_backward; every pointer but the d-outputs is accumulated

@@ -198,7 +198,7 @@ static ck_status rnn_args(ck_layer *l, const ck_tensor *in, int n_in, ck_run *ex
         .go_backwards = c->go_backwards, .act = c->activation.kind, .rec_act = c->recurrent_activation.kind,
         .mask = ex && ex->in_masks ? ex->in_masks[0] : NULL, .zero_output_for_mask = c->zero_output_for_mask,
         .h0 = n_in > 1 ? in[1].data : NULL, .c0 = n_in > 2 ? in[2].data : NULL,
-        .forward_only = ex && ex->inference_only,
+        .forward_only = ex && ex->inference_only, .half = ck_half_of_dtype(l->dtype),
     };
     if (a->kind == CK_RNN_SIMPLE) a->rec_act = CK_ACT_LINEAR;
     int states = a->kind == CK_RNN_LSTM ? 2 : 1;
