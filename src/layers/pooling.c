@@ -92,6 +92,9 @@ static int64_t global_flops(const ck_layer *l) { return elems(&l->in_shapes[0]);
 /* ---- forward ------------------------------------------------------------------------- */
 typedef struct pool_geom {
     int64_t batch, c, in[3], out[3], k[3], s[3], pad[3];
+    /* A half layer's average: XLA's reduce-window rounds its sum after every
+     * add, then the division (keras/src/backend/jax/nn.py average_pool). */
+    ck_half half;
 } pool_geom;
 
 static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *y, const ck_run *ex, pool_geom *g)
@@ -100,7 +103,7 @@ static ck_status pool_geom_of(ck_layer *l, const ck_tensor *x, const ck_tensor *
     int r = c->pool_size.n;
     ck_status st = ck_runs_channels_last(l, ex, c->data_format);
     if (st) return st;
-    *g = (pool_geom){.batch = x->shape.dim[0], .c = x->shape.dim[r + 1]};
+    *g = (pool_geom){.batch = x->shape.dim[0], .c = x->shape.dim[r + 1], .half = ck_half_of_dtype(l->dtype)};
     for (int a = 0; a < 3; a++) g->in[a] = g->out[a] = g->k[a] = g->s[a] = 1;
     for (int i = 0; i < r; i++) {
         int a = 3 - r + i;
@@ -157,8 +160,13 @@ static void pool_samples(void *ctx, int64_t b0, int64_t b1)
                                 const float *src = xb + ((i0 * g->in[1] + i1) * g->in[2] + i2) * g->c;
                                 for (int64_t ch = 0; ch < g->c; ch++)
                                     dst[ch] = is_max ? ck_max_nan(src[ch], dst[ch]) : dst[ch] + src[ch];
+                                if (g->half && !is_max) ck_round_half(g->half, dst, dst, g->c);
                             }
-                    if (!is_max) {
+                    if (!is_max && g->half) {
+                        float count = (float)((h0 - l0) * (h1 - l1) * (h2 - l2));
+                        for (int64_t ch = 0; ch < g->c; ch++) dst[ch] /= count;
+                        ck_round_half(g->half, dst, dst, g->c);
+                    } else if (!is_max) {
                         float inv = 1.0f / (float)((h0 - l0) * (h1 - l1) * (h2 - l2));
                         for (int64_t ch = 0; ch < g->c; ch++) dst[ch] *= inv;
                     }
