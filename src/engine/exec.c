@@ -527,7 +527,7 @@ static ck_status plan_half(step_plan *s, ck_node *n, int64_t batch)
     if (!(s->half_in = ck_calloc((size_t)ni + 1, sizeof *s->half_in))) return ck_fail(CK_ERR_NOMEM, "out of memory planning");
     ck_status st = CK_OK;
     for (int k = 0; !st && k < ni; k++)
-        if (s->in[k]->half != s->half && !holds_integers(n->inputs[k]))
+        if (s->in[k]->half != s->half && !holds_integers(n->inputs[k]) && !l->cls->no_autocast)
             st = alloc_rows(batch, s->in[k]->size, &s->half_in[k], l);
     int64_t floats = 0;
     for (int i = 0; i < l->n_weights; i++)

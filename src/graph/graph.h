@@ -196,6 +196,10 @@ typedef struct ck_layer_class {
      * layers): under a mixed dtype policy it computes with them in float32,
      * and the engine leaves them unrounded (only inputs and outputs are cast). */
     bool float32_variables;
+    /* Keras sets self.autocast = False (LayerNormalization, GroupNormalization):
+     * under a mixed policy the layer takes its inputs as they come, so the
+     * engine does not round them (its output is still cast). */
+    bool no_autocast;
     /* How Keras writes the class (designators .keras.call_mask = true, ...). Not
      * a pointer to an optional part, as fusion is: every class is written by
      * Keras, and zero is Keras's default. */
