@@ -174,12 +174,21 @@ ck_status ck_unitnorm_forward(CK_FWD_ARGS)
     double *sq = ws_doubles(l, ex, groups);
     if (!sq) return CK_ERR_STATE;
     for (int64_t i = 0; i < numel; i++, walk_next(&w)) sq[w.g] += (double)in[0].data[i] * in[0].data[i];
+    /* keras/src/ops/nn.py _normalize: x * minimum(rsqrt(sum(square(x))), 1 / epsilon);
+     * a half layer rounds the sum (taken in float32), rsqrt, minimum and product */
+    ck_half half = ck_half_of_dtype(l->dtype);
+    float cap = 1e12f;
+    ck_round_half(half, &cap, &cap, 1);
     walk_init(&w, s, reduced);
     for (int64_t i = 0; i < numel; i++, walk_next(&w)) {
-        float inv = 1.0f / sqrtf((float)sq[w.g]);
-        if (!(inv <= 1e12f)) inv = inv != inv ? inv : 1e12f; /* minimum(rsqrt, 1 / 1e-12) */
+        float sum = (float)sq[w.g];
+        ck_round_half(half, &sum, &sum, 1);
+        float inv = 1.0f / sqrtf(sum);
+        ck_round_half(half, &inv, &inv, 1);
+        if (!(inv <= cap)) inv = inv != inv ? inv : cap;
         out[0].data[i] = in[0].data[i] * inv;
     }
+    ck_round_half(half, out[0].data, out[0].data, numel);
     return CK_OK;
 }
 
