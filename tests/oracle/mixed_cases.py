@@ -28,7 +28,7 @@ subnormals among them), round_float16.npy and round_bfloat16.npy their casts
 (numpy / ml_dtypes) and back, for ckeras's rounding.
 
 Run from the repository root (needs build/ckeras for the class table):
-    python3 tests/oracle/mixed_cases.py [--train-only | --plain-only]
+    python3 tests/oracle/mixed_cases.py [--train-only | --plain-only | --cases NAME,NAME]
 """
 import io
 import json
@@ -81,7 +81,7 @@ def write_case(name, policy, build, table, layout=False):
         model = build()
         mc.seeded_weights(model, seed)
         xs = mc.inputs_for(model, seed)
-        ys = model.predict(xs[0] if len(xs) == 1 else xs, verbose=0)
+        ys = predictions(model, xs)
     except Exception as e:
         if model is None:
             keras.mixed_precision.set_global_policy("float32")
@@ -89,10 +89,6 @@ def write_case(name, policy, build, table, layout=False):
         raise Refused(f"{type(e).__name__}: {str(e)[:300]}", mc.classes_of(model, table))
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    if isinstance(ys, dict):
-        ys = list(ys.values())
-    if not isinstance(ys, (list, tuple)):
-        ys = [ys]
     out = os.path.join(ROOT, f"{policy}__{name}")
     oracle_util.reset_dir(out)
     model.save(os.path.join(out, "model.keras"))
@@ -103,14 +99,33 @@ def write_case(name, policy, build, table, layout=False):
     if layout:
         model.save_weights(os.path.join(out, "model.weights.h5"))
         oracle_util.write_json(os.path.join(out, "layout.json"), mc.layouts(out))
+    # What Keras computes from its own file is the reference for a reader of it;
+    # it differs from the model in memory where Keras writes a layer's dtype
+    # as the variable dtype only (SpatialDropout's hand-written get_config:
+    # "float32" under a mixed policy), so the loaded layer computes in float32.
+    loaded_ys = predictions(keras.saving.load_model(os.path.join(out, "model.keras")), xs)
+    differs = any(not np.array_equal(np.asarray(a, np.float32), np.asarray(b, np.float32), equal_nan=True)
+                  for a, b in zip(ys, loaded_ys))
+    ys = loaded_ys
     for i, x in enumerate(xs):
         np.save(os.path.join(out, f"x{i}.npy"), x)
     for j, y in enumerate(ys):
         np.save(os.path.join(out, f"y{j}.npy"), np.asarray(y).astype(np.float32))
     oracle_util.write_text(os.path.join(out, "summary.txt"), oracle_util.capture_summary(model, {})[0])
     classes = mc.classes_of(model, table)
-    oracle_util.write_json(os.path.join(out, "case.json"), {"policy": policy, "case": name, "classes": classes})
+    case = {"policy": policy, "case": name, "classes": classes}
+    if differs:
+        case["loaded_differs"] = "Keras's in-memory model predicts otherwise; y is what its file computes"
+    oracle_util.write_json(os.path.join(out, "case.json"), case)
     return classes
+
+
+def predictions(model, xs):
+    """model.predict on the case's inputs, as a list of outputs."""
+    ys = model.predict(xs[0] if len(xs) == 1 else xs, verbose=0)
+    if isinstance(ys, dict):
+        ys = list(ys.values())
+    return list(ys) if isinstance(ys, (list, tuple)) else [ys]
 
 
 def rounding_table():
@@ -207,6 +222,12 @@ def main():
     os.makedirs(ROOT, exist_ok=True)
     if "--plain-only" in sys.argv:  # the float16 / bfloat16 layer cases alone (CASES unchanged)
         list(plain_cases(mc.class_table(sys.argv)))
+        return
+    if "--cases" in sys.argv:  # these matrix cases alone, under both policies (CASES unchanged)
+        table = mc.class_table(sys.argv)
+        for name in sys.argv[sys.argv.index("--cases") + 1].split(","):
+            for policy in POLICIES:
+                write_case(name, policy, mc.CASES[name], table)
         return
     for policy in POLICIES:
         train_case(policy)
