@@ -280,7 +280,8 @@ void ck_rnn_final_states(const ck_rnn_args *a, float *h, float *c)
 
 void ck_rnn_lstm_cell(const ck_rnn_args *a, float *pre, const float *zh, float *g, float *h, float *c)
 {
-    lstm_row(a, pre, zh, g, h, c);
+    if (a->half) lstm_row_half(a, pre, zh, g, h, c);
+    else lstm_row(a, pre, zh, g, h, c);
 }
 
 /* One step's gates and states of rows [b0, b1) (ck_parallel_for). */

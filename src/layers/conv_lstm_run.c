@@ -205,7 +205,7 @@ static ck_status cl_setup(ck_layer *l, const ck_tensor *in, ck_run *ex, cl_run *
     r->in_drop = ex->training && c->dropout > 0.0 && c->dropout < 1.0;
     r->rec_drop = ex->training && c->recurrent_dropout > 0.0 && c->recurrent_dropout < 1.0;
     r->a = (ck_rnn_args){.kind = CK_RNN_LSTM, .units = r->F, .act = c->activation.kind,
-                         .rec_act = c->recurrent_activation.kind};
+                         .rec_act = c->recurrent_activation.kind, .half = ck_half_of_dtype(l->dtype)};
     return CK_OK;
 }
 
@@ -225,7 +225,13 @@ ck_status ck_conv_lstm_forward(CK_FWD_ARGS)
     } else {
         ck_conv_fwd(&r.gx, in[0].data, W, NULL, w->pre, w->col, r.gx.batch, NULL);
     }
-    if (c->use_bias) add_bias(&r.gx, l->weights[2].value, w->pre);
+    /* a half layer rounds each operation of Keras's ConvLSTMCell.call: the
+     * input convolution, its bias sum, the recurrent convolution, then the
+     * cell's (ck_rnn_lstm_cell) */
+    ck_half half = r.a.half;
+    int64_t n_pre = B * T * P * F4;
+    ck_round_half(half, w->pre, w->pre, n_pre);
+    if (c->use_bias) add_bias(&r.gx, l->weights[2].value, w->pre), ck_round_half(half, w->pre, w->pre, n_pre);
     if (r.rec_drop) draw_mask(ex, c->recurrent_dropout, w->mrec, 4 * one);
     memset(w->hs, 0, (size_t)one * sizeof *w->hs);
     memset(w->cs, 0, (size_t)one * sizeof *w->cs);
@@ -236,6 +242,7 @@ ck_status ck_conv_lstm_forward(CK_FWD_ARGS)
         memcpy(cs, w->cs + s * one, (size_t)one * sizeof *cs);
         if (r.rec_drop) masked_conv(&r.gh, w->hs + s * one, w->mrec, 1, P * F, U, w->zh, w->hm, w->dpre, w->col);
         else ck_conv_fwd(&r.gh, w->hs + s * one, U, NULL, w->zh, w->col, B, NULL);
+        ck_round_half(half, w->zh, w->zh, B * P * F4);
         for (int64_t b = 0; b < B; b++)
             for (int64_t p = 0; p < P; p++) {
                 int64_t bp = b * P + p, at = ((b * T + t) * P + p) * F4;
