@@ -30,6 +30,13 @@ typedef struct value {
     int64_t mask_len;
     bool owns_mask;
     ck_half half;     /* what data holds: values of that half type (a mixed step's output) */
+    /* [batch, size] a bfloat16 step's output before the engine rounds it, for
+     * the float32 steps that read it: XLA on CPU computes bfloat16 operations
+     * in float32 and casts each result, and where Keras casts the value to
+     * float32 for the reader XLA drops the float32 -> bfloat16 -> float32 pair,
+     * so the reader sees it unrounded. (float16 operations run as float16, so
+     * their results are already rounded.) */
+    float *unrounded;
 } value;
 
 /* A copy of a weight made ready for a kernel (ck_exec_weight_cache: packed,
@@ -201,6 +208,7 @@ static void plan_free(ck_plan *p)
     for (int i = 0; i < p->n_owned; i++) {
         ck_free(p->owned[i].buf);
         ck_free(p->owned[i].grad);
+        ck_free(p->owned[i].unrounded);
         if (p->owned[i].owns_mask) ck_free(p->owned[i].mask);
     }
     ck_free(p->owned);
@@ -537,6 +545,19 @@ static ck_status plan_half(step_plan *s, ck_node *n, int64_t batch)
     return st;
 }
 
+/* A float32 step reading a bfloat16 step's output gets the unrounded twin. */
+static ck_status plan_unrounded(step_plan *s, ck_node *n, int64_t batch)
+{
+    if (s->half) return CK_OK;
+    ck_status st = CK_OK;
+    for (int k = 0; !st && k < n->n_inputs; k++) {
+        value *v = s->in[k];
+        if (v->half == CK_HALF_BFLOAT16 && !v->unrounded && !holds_integers(n->inputs[k]))
+            st = alloc_rows(batch, v->size, &v->unrounded, n->layer);
+    }
+    return st;
+}
+
 static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inputs, const ck_shape *in_shapes,
                            int64_t batch)
 {
@@ -584,6 +605,7 @@ static ck_status plan_step(ck_plan *p, step_plan *s, ck_node *n, value **ext_inp
         if (!st && s->ws_per_row > 0) st = alloc_rows(batch, s->ws_per_row, &s->ws, l);
         if (!st) st = plan_masks(s, l, batch);
         if (!st) st = plan_half(s, n, batch);
+        if (!st) st = plan_unrounded(s, n, batch);
         s->has_weights = l->n_weights > 0;
     }
     for (int k = 0; !st && k < no; k++) p->slot[n->outputs[k].slot] = s->out[k];
@@ -1049,8 +1071,18 @@ static void half_leave(const step_plan *s, int64_t rows, bool backward)
         memcpy(w->value, saved, (size_t)w->size * sizeof *saved);
         saved += w->size;
     }
-    for (int k = 0; !backward && k < s->node->n_outputs; k++)
-        ck_round_half(s->half, s->out[k]->data, s->out[k]->data, rows * s->out[k]->size);
+    for (int k = 0; !backward && k < s->node->n_outputs; k++) {
+        value *v = s->out[k];
+        if (v->unrounded) memcpy(v->unrounded, v->data, (size_t)(rows * v->size) * sizeof *v->unrounded);
+        ck_round_half(s->half, v->data, v->data, rows * v->size);
+    }
+}
+
+/* A float32 step's views of half values on their unrounded twins. */
+static void unrounded_views(const step_plan *s)
+{
+    for (int k = 0; k < s->node->n_inputs; k++)
+        if (s->in[k]->unrounded) s->tin[k].data = s->in[k]->unrounded;
 }
 
 static ck_status plan_forward(ck_exec *ex, ck_plan *p)
@@ -1076,6 +1108,7 @@ static ck_status plan_forward(ck_exec *ex, ck_plan *p)
             ex->step = s;
             ex->folded = 0;
             if (s->half) half_enter(s, ex->rows, false);
+            else unrounded_views(s);
             if (s->moved_in) move_views(s, ex->rows, false), ex->run.channels_last_view = l;
             swap_shapes(s);
             st = l->cls->forward(l, s->tin, s->node->n_inputs, s->tout, s->node->n_outputs, &ex->run);
@@ -1144,6 +1177,7 @@ static ck_status plan_backward(ck_exec *ex, ck_plan *p)
         ex->fused_done = 0;
         ex->step = s;
         if (s->half) half_enter(s, ex->rows, true);
+        else unrounded_views(s);
         if (s->moved_in) move_views(s, ex->rows, true), ex->run.channels_last_view = l;
         swap_shapes(s);
         st = l->cls->backward(l, s->tin, s->node->n_inputs, s->tout, s->tdout, s->node->n_outputs, s->tdin, &ex->run);

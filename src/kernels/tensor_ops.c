@@ -237,16 +237,18 @@ void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t co
 void ck_bias_act_half(ck_half half, float *z, const float *bias, float *y, int64_t rows, int64_t cols,
                       ck_act_kind act)
 {
-    ck_round_half(half, z, z, rows * cols);
+    int64_t n = rows * cols;
+    /* the last operation's result stays unrounded: the engine rounds the
+     * step's output, keeping it so for float32 readers (engine/exec.c) */
+    if (bias || act != CK_ACT_LINEAR) ck_round_half(half, z, z, n);
     if (bias) {
         for (int64_t r = 0; r < rows; r++) {
             float *zr = z + r * cols;
             for (int64_t c = 0; c < cols; c++) zr[c] += bias[c];
         }
-        ck_round_half(half, z, z, rows * cols);
+        if (act != CK_ACT_LINEAR) ck_round_half(half, z, z, n);
     }
     if (act != CK_ACT_LINEAR || z != y) ck_act_forward(act, z, y, rows, cols);
-    ck_round_half(half, y, y, rows * cols);
 }
 
 /* Four rows per pass over dst: one load and store of dst per four rows, where

@@ -65,7 +65,9 @@ void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t co
 /* The same as a half layer computes it (mixed_float16, bfloat16, ...): XLA
  * rounds the result of every operation to the half type, so the product z,
  * the sum z + bias and each operation of the activation are rounded in turn
- * (keras/src/layers/core/dense.py: matmul, then add, then activation). */
+ * (keras/src/layers/core/dense.py: matmul, then add, then activation), all
+ * but the last: the engine rounds a half step's output itself, and float32
+ * readers see it unrounded (engine/exec.c). */
 void ck_bias_act_half(ck_half half, float *z, const float *bias, float *y, int64_t rows, int64_t cols,
                       ck_act_kind act);
 /* dst[c] += sum over rows of src[r, c] (dst not inside src). */
