@@ -234,6 +234,14 @@ void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t co
     if (act != CK_ACT_LINEAR || z != y) ck_act_forward(act, z, y, rows, cols);
 }
 
+/* TEMPORARY until the per-operation activations land (kernels/activations.c):
+ * the float32 activation rounded once. */
+void ck_act_forward_half(ck_act_kind kind, ck_half half, const float *x, float *y, int64_t rows, int64_t cols)
+{
+    ck_act_forward(kind, x, y, rows, cols);
+    ck_round_half(half, y, y, rows * cols);
+}
+
 void ck_bias_act_half(ck_half half, float *z, const float *bias, float *y, int64_t rows, int64_t cols,
                       ck_act_kind act)
 {

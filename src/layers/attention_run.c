@@ -196,6 +196,57 @@ static void proj(const float *x, int64_t rows, int64_t k, const float *w, const 
         for (int64_t r = 0; r < rows; r++) ck_vec_add(y + r * n, b, n);
 }
 
+/* proj for a half layer (keras/src/layers/core/einsum_dense.py: einsum, then
+ * add): the product rounded, then the sum, unless `last` (the layer's output
+ * projection, whose last operation the engine rounds). */
+static void proj_half(ck_half half, bool last, const float *x, int64_t rows, int64_t k, const float *w, const float *b,
+                      int64_t n, float *y)
+{
+    proj(x, rows, k, w, NULL, n, y);
+    if (last && !b) return;
+    ck_round_half(half, y, y, rows * n);
+    if (!b) return;
+    for (int64_t r = 0; r < rows; r++) ck_vec_add(y + r * n, b, n);
+    if (!last) ck_round_half(half, y, y, rows * n);
+}
+
+/* The projections of q, k, v (into Pq, Pk, Pv) or of the attention output,
+ * as the layer computes them. */
+static void project(ck_half half, bool last, const float *x, int64_t rows, int64_t k, const float *w, const float *b,
+                    int64_t n, float *y)
+{
+    if (half) proj_half(half, last, x, rows, k, w, b, n, y);
+    else proj(x, rows, k, w, b, n, y);
+}
+
+/* How a half layer's attention rounds (multi_head_attention.py and
+ * grouped_query_attention.py _compute_attention). Through
+ * ops.dot_product_attention (no dropout, no scores returned, one attention
+ * axis), jax.nn's xla path keeps the logits and the softmax in float32 and
+ * casts the weights and the output; otherwise the query times the scale, the
+ * scores, each operation of the softmax (a Softmax layer of the half type) and
+ * the output are rounded. */
+typedef struct att_half {
+    ck_half half;
+    bool dpa;          /* through ops.dot_product_attention */
+} att_half;
+
+/* Whether Keras's call goes through ops.dot_product_attention. */
+static bool keras_dpa(double dropout, int n_out, int attention_axes) { return dropout == 0.0 && n_out == 1 && attention_axes == 1; }
+
+/* The other path's query, r(q * r(scale)), in place (`n` values): only where no
+ * backward reads q again (attend then takes scale 1). Returns the scale attend
+ * applies. */
+static float prescale_query(const att_half *hf, bool inference_only, float scale, float *q, int64_t n)
+{
+    if (!hf->half || hf->dpa || !inference_only) return scale;
+    float s = scale;
+    ck_round_half(hf->half, &s, &s, 1);
+    for (int64_t i = 0; i < n; i++) q[i] *= s;
+    ck_round_half(hf->half, q, q, n);
+    return 1.0f;
+}
+
 /* Keras masks of one attention call: [batch, tq] for the query, [batch, tk] for
  * the value and the key; a block's batch row is its index / per_batch. */
 typedef struct att_masks {
@@ -244,13 +295,20 @@ static void mask_scores(const att_masks *m, int64_t g, int64_t tq, int64_t tk, f
 /* For each of `groups` blocks: s = q k^T * scale [tq, tk], softmax over tk, o = s v.
  * Block g's weights land at s + g * s_step (s_step 0: one reused buffer). */
 static void attend(int64_t groups, int64_t tq, int64_t tk, int64_t dk, int64_t dv, float scale, const float *q,
-                   const float *k, const float *v, float *s, int64_t s_step, float *o, const att_masks *m, int64_t g0)
+                   const float *k, const float *v, float *s, int64_t s_step, float *o, const att_masks *m, int64_t g0,
+                   const att_half *hf)
 {
+    ck_half half = hf ? hf->half : CK_HALF_NONE;
+    bool scores_rounded = half && !hf->dpa;
     for (int64_t g = 0; g < groups; g++, s += s_step) {
         ck_sgemm(false, true, tq, tk, dk, scale, q + g * tq * dk, dk, k + g * tk * dk, dk, 0.0f, s, tk);
+        if (scores_rounded) ck_round_half(half, s, s, tq * tk);
         mask_scores(m, g0 + g, tq, tk, s);
-        ck_act_forward(CK_ACT_SOFTMAX, s, s, tq, tk);
+        if (scores_rounded) ck_act_forward_half(CK_ACT_SOFTMAX, half, s, s, tq, tk);
+        else ck_act_forward(CK_ACT_SOFTMAX, s, s, tq, tk);
+        ck_round_half(half, s, s, tq * tk);
         ck_sgemm(false, false, tq, dv, tk, 1.0f, s, tk, v + g * tk * dv, dv, 0.0f, o + g * tq * dv, dv);
+        ck_round_half(half, o + g * tq * dv, o + g * tq * dv, tq * dv);
     }
 }
 
@@ -432,15 +490,18 @@ ck_status ck_mha_forward(CK_FWD_ARGS)
     ck_status st = mha_setup(l, in, n_in, out, ex, &m);
     if (st) return st;
     int64_t H = m.H, kd = m.kd, vd = m.vd;
-    proj(m.q->data, m.rq, m.fq, m.wq->value, val(m.bq), H * kd, m.Pq);
-    proj(m.k->data, m.rk, m.fk, m.wk->value, val(m.bk), H * kd, m.Pk);
-    proj(m.v->data, m.rk, m.fv, m.wv->value, val(m.bv), H * vd, m.Pv);
+    const ck_mha_config *c = CK_CFG(l, ck_mha_config);
+    att_half hf = {ck_half_of_dtype(l->dtype), keras_dpa(c->dropout, n_out, m.r)};
+    project(hf.half, false, m.q->data, m.rq, m.fq, m.wq->value, val(m.bq), H * kd, m.Pq);
+    project(hf.half, false, m.k->data, m.rk, m.fk, m.wk->value, val(m.bk), H * kd, m.Pk);
+    project(hf.half, false, m.v->data, m.rk, m.fv, m.wv->value, val(m.bv), H * vd, m.Pv);
     gather(&m.sq, m.Pq, kd, m.Gq, false);
     gather(&m.sk, m.Pk, kd, m.Gk, false);
     gather(&m.sv, m.Pv, vd, m.Gv, false);
-    attend(m.groups, m.tq, m.tk, kd, vd, 1.0f / sqrtf((float)kd), m.Gq, m.Gk, m.Gv, m.S, m.tq * m.tk, m.Go, &m.am, 0);
+    float scale = prescale_query(&hf, ex && ex->inference_only, 1.0f / sqrtf((float)kd), m.Gq, m.groups * m.tq * kd);
+    attend(m.groups, m.tq, m.tk, kd, vd, scale, m.Gq, m.Gk, m.Gv, m.S, m.tq * m.tk, m.Go, &m.am, 0, &hf);
     gather(&m.so, m.Po, vd, m.Go, true);
-    proj(m.Po, m.rq, H * vd, m.wo->value, val(m.bo), m.nout, out[0].data);
+    project(hf.half, true, m.Po, m.rq, H * vd, m.wo->value, val(m.bo), m.nout, out[0].data);
     /* return_attention_scores: the softmax, [batch, heads, tq, tk] as S keeps it. */
     if (n_out > 1) memcpy(out[1].data, m.S, (size_t)(m.groups * m.tq * m.tk) * sizeof(float));
     return CK_OK;
@@ -556,17 +617,19 @@ ck_status ck_gqa_forward(CK_FWD_ARGS)
     if (c->use_bias) bv = l->weights[w++].value;
     Wo = l->weights[w++].value;
     if (c->use_bias) bo = l->weights[w++].value;
-    proj(q->data, B * Tq, F, Wq, bq, Hq * d, Pq);
-    proj(k->data, B * Tk, k->shape.dim[2], Wk, bk, Hk * d, Pk);
-    proj(v->data, B * Tk, v->shape.dim[2], Wv, bv, Hk * d, Pv);
+    att_half hf = {ck_half_of_dtype(l->dtype), keras_dpa(c->dropout, n_out, 1)};
+    project(hf.half, false, q->data, B * Tq, F, Wq, bq, Hq * d, Pq);
+    project(hf.half, false, k->data, B * Tk, k->shape.dim[2], Wk, bk, Hk * d, Pk);
+    project(hf.half, false, v->data, B * Tk, v->shape.dim[2], Wv, bv, Hk * d, Pv);
+    float scale = prescale_query(&hf, ex && ex->inference_only, 1.0f / sqrtf((float)d), Pq, B * Tq * Hq * d);
     for (int64_t b = 0; b < B; b++)
         for (int64_t h = 0; h < Hq; h++) {
             gqa_head(Pq, Pk, Pv, b, h, h / rep, Tq, Tk, Hq, Hk, d, gq, gk, gv);
             att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1, causal};
-            attend(1, Tq, Tk, d, d, 1.0f / sqrtf((float)d), gq, gk, gv, S, 0, go, &am, b);
+            attend(1, Tq, Tk, d, d, scale, gq, gk, gv, S, 0, go, &am, b, &hf);
             for (int64_t t = 0; t < Tq; t++) memcpy(Po + ((b * Tq + t) * Hq + h) * d, go + t * d, (size_t)d * sizeof *go);
         }
-    proj(Po, B * Tq, Hq * d, Wo, bo, F, out[0].data);
+    project(hf.half, true, Po, B * Tq, Hq * d, Wo, bo, F, out[0].data);
     return CK_OK;
 }
 
@@ -607,7 +670,7 @@ ck_status ck_gqa_backward(CK_BWD_ARGS)
                 int64_t hk = h / rep;
                 gqa_head(Pq, Pk, Pv, b, h, hk, Tq, Tk, Hq, Hk, d, gq, gk, gv);
                 att_masks am = {mask_in(ex, n_in, 0), mask_in(ex, n_in, 1), mask_in(ex, n_in, 2), 1, causal};
-                attend(1, Tq, Tk, d, d, scale, gq, gk, gv, S, 0, go, &am, b);
+                attend(1, Tq, Tk, d, d, scale, gq, gk, gv, S, 0, go, &am, b, NULL);
                 if (pass == 0) {
                     for (int64_t t = 0; t < Tq; t++)
                         memcpy(Po + ((b * Tq + t) * Hq + h) * d, go + t * d, (size_t)d * sizeof *go);
