@@ -710,6 +710,41 @@ int64_t ck_attention_workspace(const ck_layer *l)
     return Tq == CK_NONE || Tv == CK_NONE || Dv == CK_NONE ? 0 : 2 * Tq * Tv + Tq * Dv;
 }
 
+/* One sample's scores [Tq, Tv] for a half layer, as attention.py and
+ * additive_attention.py _calculate_scores compute them on half tensors: every
+ * operation rounded, except a value that ops.sum reads (jnp.sum adds in
+ * float32, and XLA drops the cast pair before it). */
+static void scores_half(ck_half half, bool additive, bool concat, const float *scale, float csw, const float *qb,
+                        const float *kb, int64_t Tq, int64_t Tv, int64_t D, float *S)
+{
+    if (!additive && !concat) { /* matmul, then multiply by the scale */
+        ck_sgemm(false, true, Tq, Tv, D, 1.0f, qb, D, kb, D, 0.0f, S, Tv);
+        ck_round_half(half, S, S, Tq * Tv);
+        for (int64_t i = 0; scale && i < Tq * Tv; i++) S[i] *= scale[0];
+        if (scale) ck_round_half(half, S, S, Tq * Tv);
+        return;
+    }
+    for (int64_t i = 0; i < Tq; i++)
+        for (int64_t j = 0; j < Tv; j++) {
+            float sum = 0.0f;
+            for (int64_t d = 0; d < D; d++) {
+                float a = qb[i * D + d] + kb[j * D + d], t;
+                ck_round_half(half, &a, &a, 1);
+                if (additive) { /* sum(scale * tanh(q + k)) */
+                    t = tanhf(a);
+                    ck_round_half(half, &t, &t, 1);
+                    sum += (scale ? scale[d] : 1.0f) * t;
+                } else { /* concat_score_weight * sum(tanh(scale * (q + k))) */
+                    if (scale) a *= scale[0], ck_round_half(half, &a, &a, 1);
+                    sum += tanhf(a);
+                }
+            }
+            ck_round_half(half, &sum, &sum, 1);
+            if (concat) sum *= csw, ck_round_half(half, &sum, &sum, 1);
+            S[i * Tv + j] = sum;
+        }
+}
+
 ck_status ck_attention_forward(CK_FWD_ARGS)
 {
     (void)n_out;
@@ -728,9 +763,14 @@ ck_status ck_attention_forward(CK_FWD_ARGS)
     float csw = concat ? l->weights[w].value[0] : 1.0f;
     float *S = ck_ws_of(l, ex);
     if (!S) return CK_ERR_STATE;
+    ck_half half = ck_half_of_dtype(l->dtype);
+    float big = 1e9f; /* Keras's max_value, in the scores' dtype */
+    ck_round_half(half, &big, &big, 1);
     for (int64_t b = 0; b < B; b++) {
         const float *qb = q->data + b * Tq * D, *kb = k->data + b * Tv * D;
-        if (!additive && !concat) {
+        if (half) {
+            scores_half(half, additive, concat, scale, csw, qb, kb, Tq, Tv, D, S);
+        } else if (!additive && !concat) {
             ck_sgemm(false, true, Tq, Tv, D, scale ? scale[0] : 1.0f, qb, D, kb, D, 0.0f, S, Tv);
         } else {
             for (int64_t i = 0; i < Tq; i++)
@@ -749,8 +789,9 @@ ck_status ck_attention_forward(CK_FWD_ARGS)
         if (vm || am.causal)
             for (int64_t i = 0; i < Tq; i++)
                 for (int64_t j = 0; j < Tv; j++)
-                    if (score_off(&am, b, Tq, Tv, i, j)) S[i * Tv + j] -= 1e9f;
-        ck_act_forward(CK_ACT_SOFTMAX, S, S, Tq, Tv);
+                    if (score_off(&am, b, Tq, Tv, i, j)) S[i * Tv + j] -= big;
+        if (half) ck_round_half(half, S, S, Tq * Tv), ck_act_forward_half(CK_ACT_SOFTMAX, half, S, S, Tq, Tv);
+        else ck_act_forward(CK_ACT_SOFTMAX, S, S, Tq, Tv);
         float *ob = out[0].data + b * Tq * Dv;
         ck_sgemm(false, false, Tq, Dv, Tv, 1.0f, S, Tv, v->data + b * Tv * Dv, Dv, 0.0f, ob, Dv);
         for (int64_t i = 0; qm && i < Tq; i++)
