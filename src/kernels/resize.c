@@ -110,6 +110,45 @@ void ck_resize_image(const float *x, int64_t h, int64_t w, int64_t c, float *y, 
     }
 }
 
+/* One axis of a half resize: y = x contracted with weights a [n_out, n_in]
+ * along the axis of `stride` floats (rows: w * c, columns: c) over `outer`
+ * blocks of `n_in * stride` floats, rounded to `half`. */
+static void contract_half(const float *x, int64_t outer, int64_t n_in, int64_t stride, const float *a, int64_t n_out,
+                          float *y, ck_half half)
+{
+    for (int64_t b = 0; b < outer; b++)
+        for (int64_t o = 0; o < n_out; o++) {
+            float *dst = y + (b * n_out + o) * stride;
+            memset(dst, 0, (size_t)stride * sizeof *dst);
+            for (int64_t i = 0; i < n_in; i++) {
+                const float *src = x + (b * n_in + i) * stride;
+                for (int64_t k = 0; k < stride; k++) dst[k] += a[o * n_in + i] * src[k];
+            }
+            ck_round_half(half, dst, dst, stride);
+        }
+}
+
+void ck_resize_image_half(const float *x, int64_t h, int64_t w, int64_t c, float *y, int64_t oh, int64_t ow,
+                          const float *wh, const float *ww, float *tmp, ck_half half)
+{
+    if (!wh || !ww) { /* one axis: one product */
+        if (wh) contract_half(x, 1, h, w * c, wh, oh, y, half);
+        else if (ww) contract_half(x, h, w, c, ww, ow, y, half);
+        else memcpy(y, x, (size_t)(h * w * c) * sizeof *y);
+        return;
+    }
+    /* jax.image.resize is one einsum over the image and both weight matrices;
+     * opt_einsum contracts first the axis that costs fewer multiplications
+     * in all (the columns on a tie), and XLA rounds the product in between */
+    if (h * ow * (w + oh) <= w * oh * (h + ow)) {
+        contract_half(x, h, w, c, ww, ow, tmp, half);     /* tmp [h, ow, c] */
+        contract_half(tmp, 1, h, ow * c, wh, oh, y, half);
+    } else {
+        contract_half(x, 1, h, w * c, wh, oh, tmp, half); /* tmp [oh, w, c] */
+        contract_half(tmp, oh, w, c, ww, ow, y, half);
+    }
+}
+
 void ck_resize_nearest(const float *x, int64_t h, int64_t w, int64_t c, float *y, int64_t oh, int64_t ow)
 {
     for (int64_t r = 0; r < oh; r++) {

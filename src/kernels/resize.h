@@ -8,6 +8,8 @@
 #ifndef CK_RESIZE_H
 #define CK_RESIZE_H
 
+#include "core/core.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +33,12 @@ int64_t ck_resize_nearest_src(int64_t n_in, int64_t n_out, int64_t o);
  * leaves untouched); `tmp` holds oh * w * c floats. */
 void ck_resize_image(const float *x, int64_t h, int64_t w, int64_t c, float *y, int64_t oh, int64_t ow,
                      const float *wh, const float *ww, float *tmp);
+/* ck_resize_image for a half layer (mixed_bfloat16, ...), as jax.image.resize
+ * computes it on a half tensor: the weights are the caller's, already rounded
+ * to the half type; each axis's product is rounded, in opt_einsum's order.
+ * tmp: max(h * ow, oh * w) * c floats. */
+void ck_resize_image_half(const float *x, int64_t h, int64_t w, int64_t c, float *y, int64_t oh, int64_t ow,
+                          const float *wh, const float *ww, float *tmp, ck_half half);
 /* Nearest-neighbour resize of one image x [h, w, c] to y [oh, ow, c]. */
 void ck_resize_nearest(const float *x, int64_t h, int64_t w, int64_t c, float *y, int64_t oh, int64_t ow);
 

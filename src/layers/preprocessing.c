@@ -376,13 +376,15 @@ static ck_status resample(ck_layer *l, ck_run *ex, const ck_tensor *in, const ck
     bool whole = !box->pad && box->h == h && box->w == w;
     size_t nbox = whole ? 0 : (size_t)(box->h * box->w * c);
     size_t nwh = box->h == oh ? 0 : (size_t)(oh * box->h), nww = box->w == ow ? 0 : (size_t)(ow * box->w);
-    size_t ntmp = (size_t)(oh * box->w * c);
+    size_t ntmp = (size_t)((oh * box->w > box->h * ow ? oh * box->w : box->h * ow) * c);
     float *buf = ck_exec_scratch(ex, l, (int64_t)(nbox + nwh + nww + ntmp));
     if (!buf) return ck_layer_error(l, CK_ERR_NOMEM, "out of memory for the resize buffers");
     float *boxed = buf, *wh = buf + nbox, *ww = wh + nwh, *tmp = ww + nww;
+    ck_half half = din ? CK_HALF_NONE : ck_half_of_dtype(l->dtype);
     if (m != CK_RESIZE_NEAREST) {
         if (nwh) ck_resize_weights(box->h, oh, m, antialias, wh);
         if (nww) ck_resize_weights(box->w, ow, m, antialias, ww);
+        ck_round_half(half, wh, wh, (int64_t)(nwh + nww)); /* jax casts them to the image's dtype */
     }
     for (int64_t b = 0; b < s->dim[0]; b++) {
         if (din) {
@@ -398,6 +400,7 @@ static ck_status resample(ck_layer *l, ck_run *ex, const ck_tensor *in, const ck
         if (!whole) take_box(x, w, c, box, fill, boxed), x = boxed;
         float *y = out->data + b * oh * ow * c;
         if (m == CK_RESIZE_NEAREST) ck_resize_nearest(x, box->h, box->w, c, y, oh, ow);
+        else if (half) ck_resize_image_half(x, box->h, box->w, c, y, oh, ow, nwh ? wh : NULL, nww ? ww : NULL, tmp, half);
         else ck_resize_image(x, box->h, box->w, c, y, oh, ow, nwh ? wh : NULL, nww ? ww : NULL, tmp);
     }
     return CK_OK;
