@@ -552,7 +552,8 @@ static ck_status plan_unrounded(step_plan *s, ck_node *n, int64_t batch)
     ck_status st = CK_OK;
     for (int k = 0; !st && k < n->n_inputs; k++) {
         value *v = s->in[k];
-        if (v->half == CK_HALF_BFLOAT16 && !v->unrounded && !holds_integers(n->inputs[k]))
+        if (v->half == CK_HALF_BFLOAT16 && !v->unrounded && !holds_integers(n->inputs[k]) &&
+            !n->inputs[k]->node->layer->cls->casts_output)
             st = alloc_rows(batch, v->size, &v->unrounded, n->layer);
     }
     return st;

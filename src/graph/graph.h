@@ -200,6 +200,11 @@ typedef struct ck_layer_class {
      * under a mixed policy the layer takes its inputs as they come, so the
      * engine does not round them (its output is still cast). */
     bool no_autocast;
+    /* Under a mixed policy Keras computes the class in float32 and casts its
+     * result to the half type (the normalizations; GlobalAveragePooling's
+     * jnp.mean): XLA keeps that cast, so a float32 reader sees the rounded
+     * output (engine/exec.c keeps other bfloat16 outputs unrounded for it). */
+    bool casts_output;
     /* How Keras writes the class (designators .keras.call_mask = true, ...). Not
      * a pointer to an optional part, as fusion is: every class is written by
      * Keras, and zero is Keras's default. */

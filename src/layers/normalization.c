@@ -236,15 +236,17 @@ static const ck_fusion bn_fusion = {.affine = bn_affine};
 /* BatchNormalization.call takes a mask, so Keras's nodes record {"mask": null}. */
 CK_CLASS(ck_class_bn, "BatchNormalization", CK_CONFIG(ck_norm_config, bn_fields),
          NORM_HOOKS(bn_build, bn_forward), .keras.call_mask = true, .fusion = &bn_fusion,
-         .float32_variables = true, .mask = ck_mask_pass);
+         .float32_variables = true, .casts_output = true, .mask = ck_mask_pass);
 /* Layer/Group/Unit/RMSNormalization: forward, backward and workspace in norm_exec.c. */
 #define NORM_FB_HOOKS(build_, kind)                                                               \
     CK_ONE_INPUT, .build = build_, .flops = norm_flops, .forward = ck_##kind##_forward,                 \
         .backward = ck_##kind##_backward, .workspace = ck_##kind##_workspace
 CK_CLASS(ck_class_ln, "LayerNormalization", CK_CONFIG(ck_norm_config, ln_fields),
-         NORM_FB_HOOKS(ln_build, layernorm), .float32_variables = true, .no_autocast = true, .mask = ck_mask_pass);
+         NORM_FB_HOOKS(ln_build, layernorm), .float32_variables = true, .casts_output = true,
+         .no_autocast = true, .mask = ck_mask_pass);
 CK_CLASS(ck_class_gn, "GroupNormalization", CK_CONFIG(ck_norm_config, gn_fields),
-         NORM_FB_HOOKS(gn_build, groupnorm), .float32_variables = true, .no_autocast = true, .mask = ck_mask_pass);
+         NORM_FB_HOOKS(gn_build, groupnorm), .float32_variables = true, .casts_output = true,
+         .no_autocast = true, .mask = ck_mask_pass);
 /* Keras's UnitNormalization has no build() of its own, hence no build_config. */
 CK_CLASS(ck_class_un, "UnitNormalization", CK_CONFIG(ck_norm_config, un_fields),
          NORM_FB_HOOKS(un_build, unitnorm), .keras.no_build_config = true, .mask = ck_mask_pass);

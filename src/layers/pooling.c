@@ -460,11 +460,14 @@ CK_CLASS(ck_class_gmax2, "GlobalMaxPooling2D", CK_CONFIG(ck_pool_config, global_
 CK_CLASS(ck_class_gmax3, "GlobalMaxPooling3D", CK_CONFIG(ck_pool_config, global_fields),
          POOL_HOOKS(global_build, global_flops, gmax), .fusion = &per_sample);
 CK_CLASS(ck_class_gavg1, "GlobalAveragePooling1D", CK_CONFIG(ck_pool_config, global_fields),
-         POOL_HOOKS(global_build, global_flops, gavg), .fusion = &per_sample);
+         POOL_HOOKS(global_build, global_flops, gavg), .fusion = &per_sample,
+         .casts_output = true);
 CK_CLASS(ck_class_gavg2, "GlobalAveragePooling2D", CK_CONFIG(ck_pool_config, global_fields),
-         POOL_HOOKS(global_build, global_flops, gavg), .fusion = &per_sample);
+         POOL_HOOKS(global_build, global_flops, gavg), .fusion = &per_sample,
+         .casts_output = true);
 CK_CLASS(ck_class_gavg3, "GlobalAveragePooling3D", CK_CONFIG(ck_pool_config, global_fields),
-         POOL_HOOKS(global_build, global_flops, gavg), .fusion = &per_sample);
+         POOL_HOOKS(global_build, global_flops, gavg), .fusion = &per_sample,
+         .casts_output = true);
 
 CK_FAMILY(ck_pooling_layers, &ck_class_max1, &ck_class_max2, &ck_class_max3, &ck_class_avg1, &ck_class_avg2,
           &ck_class_avg3, &ck_class_gmax1, &ck_class_gmax2, &ck_class_gmax3, &ck_class_gavg1, &ck_class_gavg2,

@@ -63,6 +63,21 @@ PLAIN = {
 }
 
 
+# Models as Keras's mixed precision guide writes them, beyond the matrix: a
+# float32 layer last (its input is then the previous half layer's result
+# before XLA rounds it), and a normalization between half layers.
+MIXED_EXTRA = {
+    "guide_float32_softmax": lambda: mc.seq((6,), L.Dense(8, activation="relu"), L.Dense(4),
+                                            L.Activation("softmax", dtype="float32")),
+    "guide_float32_dense": lambda: mc.seq((6,), L.Dense(8, activation="tanh"), L.Dense(3, dtype="float32")),
+    "guide_conv_norm": lambda: mc.seq((6, 6, 2), L.Conv2D(4, 3, activation="relu"), L.BatchNormalization(),
+                                      L.LayerNormalization(), L.GlobalAveragePooling2D(),
+                                      L.Dense(3, activation="softmax", dtype="float32")),
+    "guide_lstm_dense": lambda: mc.seq((5, 3), L.LSTM(6, return_sequences=True), L.LSTM(4),
+                                       L.Dense(2, dtype="float32")),
+}
+
+
 class Refused(Exception):
     """Keras cannot build or run the case under the policy: its message, and the
     ckeras classes the case would have covered."""
@@ -225,9 +240,14 @@ def main():
         return
     if "--cases" in sys.argv:  # these matrix cases alone, under both policies (CASES unchanged)
         table = mc.class_table(sys.argv)
-        for name in sys.argv[sys.argv.index("--cases") + 1].split(","):
+        names = sys.argv[sys.argv.index("--cases") + 1].split(",")
+        for name in names:
             for policy in POLICIES:
-                write_case(name, policy, mc.CASES[name], table)
+                write_case(name, policy, {**mc.CASES, **MIXED_EXTRA}[name], table)
+        with open(os.path.join(ROOT, "CASES")) as f:  # new names join the index
+            index = f.read().split()
+        index += [f"{p}__{n}" for p in POLICIES for n in names if f"{p}__{n}" not in index]
+        oracle_util.write_case_list(ROOT, index)
         return
     for policy in POLICIES:
         train_case(policy)
@@ -239,7 +259,7 @@ def main():
     rounding_table()
     index, refused, covered = [], [], {p: set() for p in POLICIES}
     for policy in POLICIES:
-        for name, build in mc.CASES.items():
+        for name, build in {**mc.CASES, **MIXED_EXTRA}.items():
             try:
                 covered[policy] |= set(write_case(name, policy, build, table))
             except Refused as e:  # Keras itself cannot build or run the model under this policy
