@@ -5,6 +5,7 @@
  * Activation layer reports an unchanged shape. */
 #include "activations.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,4 +308,265 @@ void ck_act_backward(ck_act_kind kind, const float *x, const float *y, const flo
     }
     int64_t n = rows * cols;
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * act_derivative(kind, x[i], y[i]);
+}
+
+/* ---- half precision, operation by operation ----------------------------------- */
+/* Keras 3 on JAX computes an activation of a float16 / bfloat16 tensor with the
+ * jnp operations of keras/src/backend/jax/nn.py (and keras/src/activations/
+ * activations.py for the few written there); XLA on CPU performs each one in
+ * float32 and rounds its result to the half type (compiled HLO: an f32
+ * operation, then a convert to bf16 / f16), constants included. So here each
+ * step is rounded with ck_round_half. Where XLA leaves the float32 value
+ * unrounded (a convert pair its simplifier dropped, a reduction's float32
+ * accumulator, the float32 polynomial of its erfc) so do we; those places
+ * differ between bfloat16 (computed in float32 with explicit converts) and
+ * float16 (XLA's native f16 operations), and are marked. libm's expf,
+ * log1pf, logf and tanhf stand for XLA's own float32 approximations: rounded
+ * to 8 or 11 bits they give the same values on tests/golden/half_act. */
+
+typedef struct half_ops {
+    ck_half half;
+    bool bf16;  /* bfloat16: XLA computes in float32 with converts; float16: native f16 ops */
+} half_ops;
+
+/* XLA's CPU code runs with denormals flushed to zero (MXCSR's FTZ and DAZ):
+ * a float32 operation reads a subnormal as a zero of its sign and writes one
+ * as a zero. A float16 value is a normal float32; bfloat16 has float32's
+ * range, so its subnormals meet this: relu(1e-40) is 0 in Keras. */
+static inline float flush(const half_ops *h, float v)
+{
+    return h->bf16 && fabsf(v) < FLT_MIN ? copysignf(0.0f, v) : v;
+}
+
+/* One operation's float32 result as XLA stores it: rounded to the half type. */
+static inline float rh(const half_ops *h, float v)
+{
+    ck_round_half(h->half, &v, &v, 1);
+    return flush(h, v);
+}
+
+/* XLA's maximum and minimum: NaN wins either way round. */
+static inline float max_x(float a, float b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
+static inline float min_x(float a, float b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
+
+/* XLA's erfc expansion for float32 (xla/client/lib/math.cc, ErfcImpl32; read
+ * off the compiled HLO of jax.lax.erfc): 1 - z P(z^2) for |z| < 1, else
+ * exp(-z^2) / |z| Q(1/z^2) with one of two polynomials, 0 below exp's range,
+ * 2 - that for z < 0. All in float32, nothing rounded to the half type inside. */
+static float erfc_xla(float z)
+{
+    float az = fabsf(z), z2 = z * z;
+    if (az < 1.0f) {
+        float p = z2 * 7.85386146e-05f - 0.000801019371f;
+        p = p * z2 + 0.00518832775f;
+        p = p * z2 - 0.0268538129f;
+        p = p * z2 + 0.112835854f;
+        p = p * z2 - 0.37612626f;
+        p = p * z2 + 1.12837911f;
+        return 1.0f - z * p;
+    }
+    float q = 1.0f / z2, e = expf(-z2) * (1.0f / az), p;
+    if (az < 2.0f) {
+        p = q * 0.0232682f - 0.138703942f;
+        p = p * q + 0.368742466f;
+        p = p * q - 0.582473278f;
+        p = p * q + 0.621000469f;
+        p = p * q - 0.494451523f;
+        p = p * q + 0.340488f;
+        p = p * q - 0.274112701f;
+        p = p * q + 0.563825965f;
+    } else {
+        p = q * -10.477664f + 12.9772f;
+        p = p * q - 7.49551868f;
+        p = p * q + 2.92101908f;
+        p = p * q - 1.01526523f;
+        p = p * q + 0.42184633f;
+        p = p * q - 0.282076746f;
+        p = p * q + 0.564189494f;
+    }
+    float r = -z2 < -88.7228394f ? 0.0f : e * p;
+    return z < 0.0f ? 2.0f - r : r;
+}
+
+/* XLA's expm1 (its elemental IR emitter, read off the LLVM IR it writes for
+ * exponential-minus-one): exp(x) - 1 for |x| > 0.5, else tanh(x / 2) *
+ * (exp(x) + 1), x itself where x / 2 is 0. For float16 each of those
+ * operations is an f16 one (rounded); for bfloat16 the chain is float32. */
+static float expm1_half(const half_ops *h, float x)
+{
+    if (h->bf16) {
+        float e = expf(x), hx = x * 0.5f;
+        float y = fabsf(x) > 0.5f ? e - 1.0f : tanhf(hx) * (e + 1.0f);
+        return rh(h, hx == 0.0f ? x : y);
+    }
+    float e = rh(h, expf(x)), hx = rh(h, x * 0.5f);
+    float y = fabsf(x) > 0.5f ? rh(h, e - 1.0f) : rh(h, rh(h, tanhf(hx)) * rh(h, e + 1.0f));
+    return hx == 0.0f ? x : y;
+}
+
+/* jax.nn.softplus: jnp.logaddexp(x, 0) = max(x, 0) + log1p(exp(-|x - 0|)),
+ * NaN passed through (jax's where(isnan)). x a half value. */
+static float softplus_half(const half_ops *h, float x)
+{
+    float m = max_x(x, 0.0f), e = rh(h, expf(-fabsf(x)));
+    float s = rh(h, m + rh(h, log1pf(e)));
+    return x != x ? x : s;
+}
+
+/* jax.nn.sigmoid as XLA expands logistic: 1 / (1 + exp(-x)). */
+static float sigmoid_half(const half_ops *h, float x)
+{
+    return rh(h, 1.0f / rh(h, rh(h, expf(-x)) + 1.0f));
+}
+
+/* jax.nn.relu6(x + 3) / 6: for bfloat16 XLA divides by 6 as a float32
+ * multiplication by 1/6; for float16 by 1/6 rounded to float16. */
+static float hard_sigmoid_half(const half_ops *h, float x)
+{
+    float t = min_x(max_x(rh(h, x + 3.0f), 0.0f), 6.0f);
+    return rh(h, t * (h->bf16 ? 1.0f / 6.0f : rh(h, 1.0f / 6.0f)));
+}
+
+/* raw: the input as stored; x: as an arithmetic operation or a comparison
+ * reads it (flushed). A select that passes the input through keeps it raw. */
+static float act_scalar_half(const half_ops *h, ck_act_kind kind, float raw)
+{
+    float x = flush(h, raw);
+    switch (kind) {
+    case CK_ACT_RELU: return max_x(x, 0.0f);
+    case CK_ACT_SIGMOID: return sigmoid_half(h, x);
+    /* XLA's tanh returns its input for |x| < 0.0004, subnormal or not */
+    case CK_ACT_TANH: return fabsf(raw) < FLT_MIN ? raw : rh(h, tanhf(x));
+    /* jax.nn.elu: where(x > 0, x, alpha * expm1(where(x > 0, 0, x))), alpha 1 */
+    case CK_ACT_ELU: return x > 0.0f ? x : expm1_half(h, x);
+    case CK_ACT_SELU: {
+        float t = x > 0.0f ? x : rh(h, rh(h, (float)SELU_ALPHA) * expm1_half(h, x));
+        return rh(h, t * rh(h, (float)SELU_SCALE));
+    }
+    /* jax.nn.gelu(approximate=False): (x * 0.5) * erfc(-x * sqrt(1/2)); for
+     * bfloat16 XLA keeps -x * sqrt(1/2) in float32 */
+    case CK_ACT_GELU: {
+        float z = rh(h, -x) * rh(h, 0.70710678118654752f);
+        if (!h->bf16) z = rh(h, z);
+        return rh(h, rh(h, x * 0.5f) * rh(h, erfc_xla(z)));
+    }
+    case CK_ACT_SILU: return rh(h, x * sigmoid_half(h, x));
+    case CK_ACT_SOFTPLUS: return softplus_half(h, x);
+    case CK_ACT_SOFTSIGN: return rh(h, x / rh(h, fabsf(x) + 1.0f));
+    case CK_ACT_RELU6: return min_x(max_x(x, 0.0f), 6.0f);
+    /* jax.nn.leaky_relu: where(x >= 0, x, slope * x) */
+    case CK_ACT_LEAKY_RELU: return x >= 0.0f ? raw : rh(h, rh(h, LEAKY_SLOPE) * x);
+    case CK_ACT_HARD_SIGMOID: return hard_sigmoid_half(h, x);
+    case CK_ACT_HARD_SILU: return rh(h, x * hard_sigmoid_half(h, x));
+    /* keras/src/activations/activations.py Mish: x * tanh(softplus(x)) */
+    case CK_ACT_MISH: return rh(h, x * rh(h, tanhf(softplus_half(h, x))));
+    case CK_ACT_EXPONENTIAL: return rh(h, expf(x));
+    /* jax.nn.celu: max(x, 0) + alpha * expm1(min(x, 0) / alpha), alpha 1 */
+    case CK_ACT_CELU: return rh(h, max_x(x, 0.0f) + expm1_half(h, min_x(x, 0.0f)));
+    case CK_ACT_HARD_TANH: return x > 1.0f ? 1.0f : (x < -1.0f ? -1.0f : x);
+    /* keras/src/backend/jax/nn.py hard_shrink: where(|x| > t, x, 0) */
+    case CK_ACT_HARD_SHRINK: return fabsf(x) > 0.5f ? x : 0.0f;
+    case CK_ACT_SOFT_SHRINK:
+        return x > 0.5f ? rh(h, x - 0.5f) : (x < -0.5f ? rh(h, x + 0.5f) : 0.0f);
+    case CK_ACT_TANH_SHRINK: return rh(h, x - rh(h, tanhf(x)));
+    case CK_ACT_LOG_SIGMOID: return -softplus_half(h, -x);
+    /* jax.nn.sparse_plus: where(x <= -1, 0, where(x >= 1, x, (x + 1)^2 / 4)) */
+    case CK_ACT_SPARSE_PLUS: {
+        float a = rh(h, x + 1.0f);
+        return x <= -1.0f ? 0.0f : (x >= 1.0f ? x : rh(h, rh(h, a * a) * 0.25f));
+    }
+    /* jax.nn.squareplus: (x + sqrt(x^2 + b)) / 2, b 4 */
+    case CK_ACT_SQUAREPLUS: {
+        float s = rh(h, sqrtf(rh(h, rh(h, x * x) + 4.0f)));
+        return rh(h, rh(h, x + s) * 0.5f);
+    }
+    /* jax.nn.sparse_sigmoid: 0.5 * clip(x + 1, 0, 2) */
+    case CK_ACT_SPARSE_SIGMOID: return rh(h, min_x(max_x(rh(h, x + 1.0f), 0.0f), 2.0f) * 0.5f);
+    default: return x;
+    }
+}
+
+/* jax.nn.softmax / log_softmax: shifted = x - max (rounded); exp; sum in
+ * float32 (jnp.sum's accumulator), rounded; softmax multiplies exp by the
+ * reciprocal of the sum (XLA's rewrite of the division), log_softmax subtracts
+ * log(sum). bfloat16: exp and the reciprocal stay float32 where XLA dropped
+ * their converts; float16: every f16 operation rounds. */
+static void softmax_rows_half(const half_ops *h, const float *x, float *y, int64_t rows, int64_t cols,
+                              bool log_form)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        float m = -INFINITY;
+        for (int64_t c = 0; c < cols; c++) m = max_x(m, flush(h, xr[c]));
+        float sum = 0.0f;
+        for (int64_t c = 0; c < cols; c++) {
+            float e = expf(rh(h, flush(h, xr[c]) - m));
+            sum += h->bf16 ? e : rh(h, e);
+        }
+        sum = rh(h, sum);
+        if (log_form) {
+            float ls = rh(h, logf(sum));
+            for (int64_t c = 0; c < cols; c++) yr[c] = rh(h, rh(h, flush(h, xr[c]) - m) - ls);
+        } else {
+            float inv = h->bf16 ? 1.0f / sum : rh(h, 1.0f / sum);
+            for (int64_t c = 0; c < cols; c++) yr[c] = rh(h, rh(h, expf(rh(h, flush(h, xr[c]) - m))) * inv);
+        }
+    }
+}
+
+/* keras/src/backend/jax/nn.py sparsemax in half: sorted descending; cumsum
+ * by XLA's reduce-window, each partial sum rounded; support where
+ * sorted - (cumsum - 1) * (1 / r) > 0 (XLA's reciprocal: float32 for
+ * bfloat16, rounded for float16); tau = (sum of the support's cumsums in
+ * float32, rounded, - 1) / k; max(x - tau, 0). `sorted` is [cols] scratch. */
+static void sparsemax_rows_half(const half_ops *h, const float *x, float *y, int64_t rows, int64_t cols,
+                                float *sorted)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        for (int64_t c = 0; c < cols; c++) sorted[c] = flush(h, xr[c]);
+        qsort(sorted, (size_t)cols, sizeof *sorted, descending_nan_last);
+        float cumsum = 0.0f, support_sum = 0.0f, k = 0.0f;
+        for (int64_t j = 0; j < cols; j++) {
+            cumsum = rh(h, cumsum + sorted[j]);
+            float inv = 1.0f / rh(h, (float)(j + 1));
+            if (!h->bf16) inv = rh(h, inv);
+            float d = rh(h, sorted[j] - rh(h, rh(h, cumsum - 1.0f) * inv));
+            if (d > 0.0f) support_sum += cumsum, k += 1.0f;
+        }
+        float tau = rh(h, rh(h, rh(h, support_sum) - 1.0f) / rh(h, k));
+        for (int64_t c = 0; c < cols; c++) yr[c] = max_x(rh(h, flush(h, xr[c]) - tau), 0.0f);
+    }
+}
+
+void ck_act_forward_half(ck_act_kind kind, ck_half half, const float *x, float *y, int64_t rows, int64_t cols)
+{
+    if (half == CK_HALF_NONE) {
+        ck_act_forward(kind, x, y, rows, cols);
+        return;
+    }
+    half_ops h = {half, half == CK_HALF_BFLOAT16};
+    int64_t n = rows * cols;
+    switch (kind) {
+    case CK_ACT_SOFTMAX: softmax_rows_half(&h, x, y, rows, cols, false); return;
+    case CK_ACT_LOG_SOFTMAX: softmax_rows_half(&h, x, y, rows, cols, true); return;
+    case CK_ACT_SPARSEMAX: {
+        float stack[4096], *sorted = cols <= 4096 ? stack : ck_malloc((size_t)cols * sizeof *sorted);
+        if (!sorted) {
+            for (int64_t i = 0; i < n; i++) y[i] = NAN; /* no memory: no answer rather than a wrong one */
+            return;
+        }
+        sparsemax_rows_half(&h, x, y, rows, cols, sorted);
+        if (sorted != stack) ck_free(sorted);
+        return;
+    }
+    case CK_ACT_LINEAR:
+        if (x != y) memcpy(y, x, (size_t)n * sizeof *y);
+        return;
+    default:
+        for (int64_t i = 0; i < n; i++) y[i] = act_scalar_half(&h, kind, x[i]);
+        return;
+    }
 }
