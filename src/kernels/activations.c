@@ -338,9 +338,11 @@ static inline float flush(const half_ops *h, float v)
     return h->bf16 && fabsf(v) < FLT_MIN ? copysignf(0.0f, v) : v;
 }
 
-/* One operation's float32 result as XLA stores it: rounded to the half type. */
+/* One operation's float32 result as XLA stores it: flushed (the operation's
+ * own result), rounded to the half type, flushed again (the convert pair). */
 static inline float rh(const half_ops *h, float v)
 {
+    v = flush(h, v);
     ck_round_half(h->half, &v, &v, 1);
     return flush(h, v);
 }
