@@ -543,6 +543,12 @@ static void sparsemax_rows_half(const half_ops *h, const float *x, float *y, int
     }
 }
 
+float ck_expm1_half(ck_half half, float x)
+{
+    half_ops h = {half, half == CK_HALF_BFLOAT16};
+    return expm1_half(&h, flush(&h, x));
+}
+
 void ck_act_forward_half(ck_act_kind kind, ck_half half, const float *x, float *y, int64_t rows, int64_t cols)
 {
     if (half == CK_HALF_NONE) {

@@ -40,6 +40,8 @@ void ck_act_forward(ck_act_kind kind, const float *x, float *y, int64_t rows, in
  * to `half` (ck_round_half), as XLA on CPU does; CK_HALF_NONE is
  * ck_act_forward. In place allowed; [rows, cols]. */
 void ck_act_forward_half(ck_act_kind kind, ck_half half, const float *x, float *y, int64_t rows, int64_t cols);
+/* expm1(x) of a half value as XLA computes it for that half type (rounded). */
+float ck_expm1_half(ck_half half, float x);
 /* dx += f'(x) * dy using x (pre-activation) and y (output); [rows, cols]. */
 void ck_act_backward(ck_act_kind kind, const float *x, const float *y, const float *dy,
                      float *dx, int64_t rows, int64_t cols);
