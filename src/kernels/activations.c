@@ -493,9 +493,39 @@ static float act_scalar_half(const half_ops *h, ck_act_kind kind, float raw)
  * reciprocal of the sum (XLA's rewrite of the division), log_softmax subtracts
  * log(sum). bfloat16: exp and the reciprocal stay float32 where XLA dropped
  * their converts; float16: every f16 operation rounds. */
+/* From 4096 rows on (measured with jax/jaxlib 0.10.2: [4096, 2], [4096, 16],
+ * [4096, 1000] do; [4095, 32], [64, 1024], [16, 4096] do not), XLA on CPU
+ * runs a bfloat16 softmax / log_softmax through YNNPACK, which computes the
+ * whole of it in float32 and rounds once: exp(x - max) / sum, (x - max) -
+ * log(sum). float16 keeps its f16 operations there. YNNPACK adds up a row in
+ * its own SIMD order, which log(sum) near 1 can show (0.6 % of log_softmax's
+ * values in [4096, 4]); here the sum is in order. */
+#define YNN_MIN_ROWS 4096
+
+static void softmax_rows_f32_once(const half_ops *h, const float *x, float *y, int64_t rows, int64_t cols,
+                                  bool log_form)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * cols;
+        float *yr = y + r * cols;
+        float m = -INFINITY, sum = 0.0f;
+        for (int64_t c = 0; c < cols; c++) m = max_x(m, flush(h, xr[c]));
+        for (int64_t c = 0; c < cols; c++) sum += flush(h, expf(flush(h, xr[c]) - m));
+        float ls = logf(sum);
+        for (int64_t c = 0; c < cols; c++) {
+            float d = flush(h, xr[c]) - m;
+            yr[c] = rh(h, log_form ? d - ls : flush(h, expf(d)) / sum);
+        }
+    }
+}
+
 static void softmax_rows_half(const half_ops *h, const float *x, float *y, int64_t rows, int64_t cols,
                               bool log_form)
 {
+    if (h->bf16 && rows >= YNN_MIN_ROWS) {
+        softmax_rows_f32_once(h, x, y, rows, cols, log_form);
+        return;
+    }
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;

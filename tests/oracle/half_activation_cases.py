@@ -16,7 +16,11 @@ activation gets a golden by being added there).  x holds:
     sparsemax normalise each row).
 tests/golden/half_act/<dtype>/x.npy and <name>.npy hold x and y as float32 (the
 half values exactly); CASES lists the names, VERSIONS.json the Keras that made
-them.  Run from the repository root: python3 tests/oracle/half_activation_cases.py
+them.  From 4096 rows on XLA hands a bfloat16 softmax to YNNPACK, which computes
+it in float32 and rounds once, so x_large.npy ([4096, 4]: the sweep, then seeded
+random values) and <name>_large.npy hold softmax at that size for both dtypes and
+log_softmax for float16 (a bfloat16 log_softmax there depends on YNNPACK's SIMD
+order of summation).  Run from the repository root: python3 tests/oracle/half_activation_cases.py
 """
 import os
 import re
@@ -37,6 +41,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 OUT = os.path.join(ROOT, "tests", "golden", "half_act")
 COLS = 16
 DTYPES = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16}
+LARGE = {"float16": ["softmax", "log_softmax"], "bfloat16": ["softmax"]}  # YNNPACK from 4096 rows on
 
 
 def activation_names():
@@ -93,6 +98,15 @@ def inputs(name):
     return flat.astype(dt).reshape(-1, COLS)
 
 
+def large_inputs(name):
+    dt = DTYPES[name]
+    allv = all_values(dt)
+    sweep = allv[(np.abs(allv) <= 12) & (np.abs(allv) >= 2.0 ** -6)]
+    rng = np.random.default_rng(4096)
+    flat = np.concatenate([sweep, rng.uniform(-12, 12, 4 * 4096).astype(np.float32)])[:4 * 4096]
+    return flat.astype(dt).reshape(4096, 4)
+
+
 def main():
     names = activation_names()
     oracle_util.reset_dir(OUT)
@@ -106,6 +120,11 @@ def main():
             y = np.asarray(jax.jit(keras.activations.get(n))(xj))
             assert y.dtype == dt, (n, y.dtype)
             np.save(os.path.join(d, n + ".npy"), y.astype(np.float32))
+        xl = large_inputs(dname)
+        np.save(os.path.join(d, "x_large.npy"), xl.astype(np.float32))
+        for n in LARGE[dname]:
+            y = np.asarray(jax.jit(keras.activations.get(n))(jnp.asarray(xl)))
+            np.save(os.path.join(d, n + "_large.npy"), y.astype(np.float32))
         print(dname, x.shape, len(names), "activations")
     oracle_util.write_case_list(OUT, names)
 
