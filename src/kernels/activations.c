@@ -551,10 +551,13 @@ static void softmax_rows_half(const half_ops *h, const float *x, float *y, int64
  * by XLA's reduce-window, each partial sum rounded; support where
  * sorted - (cumsum - 1) * (1 / r) > 0 (XLA's reciprocal: float32 for
  * bfloat16, rounded for float16); tau = (sum of the support's cumsums in
- * float32, rounded, - 1) / k; max(x - tau, 0). `sorted` is [cols] scratch. */
+ * float32, rounded, - 1) / k; max(x - tau, 0). From YNN_MIN_ROWS rows on, a
+ * bfloat16 tau and output are YNNPACK's: float32, rounded once. `sorted` is
+ * [cols] scratch. */
 static void sparsemax_rows_half(const half_ops *h, const float *x, float *y, int64_t rows, int64_t cols,
                                 float *sorted)
 {
+    bool once = h->bf16 && rows >= YNN_MIN_ROWS; /* the fusion after the support goes to YNNPACK */
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         float *yr = y + r * cols;
@@ -567,6 +570,14 @@ static void sparsemax_rows_half(const half_ops *h, const float *x, float *y, int
             if (!h->bf16) inv = rh(h, inv);
             float d = rh(h, sorted[j] - rh(h, rh(h, cumsum - 1.0f) * inv));
             if (d > 0.0f) support_sum += cumsum, k += 1.0f;
+        }
+        if (once) { /* YNNPACK: tau and the output in float32, rounded once; its max(NaN, 0) is 0 */
+            float tau = flush(h, (support_sum - 1.0f) / k);
+            for (int64_t c = 0; c < cols; c++) {
+                float v = flush(h, xr[c]) - tau;
+                yr[c] = v > 0.0f ? rh(h, v) : 0.0f;
+            }
+            continue;
         }
         float tau = rh(h, rh(h, rh(h, support_sum) - 1.0f) / rh(h, k));
         for (int64_t c = 0; c < cols; c++) yr[c] = max_x(rh(h, flush(h, xr[c]) - tau), 0.0f);

@@ -16,9 +16,10 @@ activation gets a golden by being added there).  x holds:
     sparsemax normalise each row).
 tests/golden/half_act/<dtype>/x.npy and <name>.npy hold x and y as float32 (the
 half values exactly); CASES lists the names, VERSIONS.json the Keras that made
-them.  From 4096 rows on XLA hands a bfloat16 softmax to YNNPACK, which computes
-it in float32 and rounds once, so x_large.npy ([4096, 4]: the sweep, then seeded
-random values) and <name>_large.npy hold softmax at that size for both dtypes and
+them.  From 4096 rows on XLA hands a bfloat16 softmax (and sparsemax's last
+steps) to YNNPACK, which computes them in float32 and rounds once, so
+x_large.npy ([4096, 4]: the sweep, then seeded random values) and
+<name>_large.npy hold softmax and sparsemax at that size for both dtypes and
 log_softmax for float16 (a bfloat16 log_softmax there depends on YNNPACK's SIMD
 order of summation).  Run from the repository root: python3 tests/oracle/half_activation_cases.py
 """
@@ -41,7 +42,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 OUT = os.path.join(ROOT, "tests", "golden", "half_act")
 COLS = 16
 DTYPES = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16}
-LARGE = {"float16": ["softmax", "log_softmax"], "bfloat16": ["softmax"]}  # YNNPACK from 4096 rows on
+LARGE = {"float16": ["softmax", "log_softmax", "sparsemax"], "bfloat16": ["softmax", "sparsemax"]}
 
 
 def activation_names():
