@@ -10,8 +10,14 @@
  * in float32 and rounds once: softmax and sparsemax are checked at that size
  * ([4096, 4], x_large.npy) for both types, log_softmax for float16. Known
  * limit: bfloat16 log_softmax there (YNNPACK's SIMD order of summation shows
- * in log(sum) near 1: 99.4 % equal on random [4096, 4] values). All 65536 values of each
- * type as [4096, 16] gave bit for bit for every activation. */
+ * in log(sum) near 1: 99.4 % equal on random [4096, 4] values). All 65536
+ * values of each type as [4096, 16] gave bit for bit for every activation.
+ * Read as float32 (a float32 layer after a bfloat16 activation), XLA leaves
+ * the last operation's result unrounded: ck_act_forward_half_to_f32 against
+ * bfloat16/<name>_f32.npy, every kind; for float16 it equals the rounded one.
+ * That needs XLA's own exp and tanh with its fused multiply-adds (the goldens'
+ * CPU has FMA); all 65536 bfloat16 values as [4096, 16] matched too, but for
+ * softmax and log_softmax, which YNNPACK computes at that size (known limit). */
 #include "testutil.h"
 #include "kernels/activations.h"
 
@@ -43,9 +49,14 @@ static int64_t count_equal(const float *a, const float *b, int64_t n, int64_t *f
 static void check_set(const char *dtype, ck_half half, const char *suffix, const char *const *names, int n_names,
                       bool *covered)
 {
+    /* _f32: read as float32 (ck_act_forward_half_to_f32), on x.npy */
+    bool to_f32 = !strcmp(suffix, "_f32");
+    void (*forward)(ck_act_kind, ck_half, const float *, float *, int64_t, int64_t) =
+        to_f32 ? ck_act_forward_half_to_f32 : ck_act_forward_half;
     char path[512];
     test_array x = {0};
-    CHECK(test_load_npy(test_path(path, sizeof path, "%s/%s/x%s.npy", ROOT, dtype, suffix), &x) == 0, "%s", path);
+    CHECK(test_load_npy(test_path(path, sizeof path, "%s/%s/x%s.npy", ROOT, dtype, to_f32 ? "" : suffix), &x) == 0,
+          "%s", path);
     if (!x.data) return;
     CHECK(x.rank == 2, "%s: x rank %d", dtype, x.rank);
     int64_t rows = x.dim[0], cols = x.dim[1];
@@ -61,7 +72,7 @@ static void check_set(const char *dtype, ck_half half, const char *suffix, const
         if (!want.data) continue;
         CHECK(want.size == x.size, "%s %s: %lld values, x has %lld", dtype, name, (long long)want.size,
               (long long)x.size);
-        ck_act_forward_half(act.kind, half, x.data, y, rows, cols);
+        forward(act.kind, half, x.data, y, rows, cols);
         int64_t bad, same = count_equal(y, want.data, x.size, &bad);
         char label[64];
         snprintf(label, sizeof label, "%s%s", name, suffix);
@@ -70,7 +81,7 @@ static void check_set(const char *dtype, ck_half half, const char *suffix, const
               dtype, name, suffix, (long long)(x.size - same), (long long)bad, bad < 0 ? 0.0 : x.data[bad],
               bad < 0 ? 0.0 : y[bad], bad < 0 ? 0.0 : want.data[bad]);
         memcpy(inplace, x.data, (size_t)x.size * sizeof *inplace);
-        ck_act_forward_half(act.kind, half, inplace, inplace, rows, cols);
+        forward(act.kind, half, inplace, inplace, rows, cols);
         CHECK(count_equal(inplace, y, x.size, &bad) == x.size, "%s %s%s: in place differs at %lld", dtype,
               name, suffix, (long long)bad);
         test_free_array(&want);
@@ -94,6 +105,27 @@ int main(void)
         bool covered[CK_ACT_COUNT] = {false};
         check_set(dtypes[d].dtype, dtypes[d].half, "", names, n, covered);
         check_set(dtypes[d].dtype, dtypes[d].half, "_large", large[d], n_large[d], NULL);
+        if (dtypes[d].half == CK_HALF_BFLOAT16) {
+            bool read_f32[CK_ACT_COUNT] = {false};
+            check_set(dtypes[d].dtype, dtypes[d].half, "_f32", names, n, read_f32);
+            for (int k = 0; k < CK_ACT_COUNT; k++)
+                CHECK(read_f32[k], "bfloat16: no float32-read golden for %s", ck_act_function_name((ck_act_kind)k));
+        } else { /* float16: the same values as rounded */
+            test_array x = {0};
+            char path[512];
+            CHECK(test_load_npy(test_path(path, sizeof path, "%s/float16/x.npy", ROOT), &x) == 0, "%s", path);
+            float *a = malloc((size_t)x.size * sizeof *a), *b = malloc((size_t)x.size * sizeof *b);
+            for (int k = 0; x.data && k < CK_ACT_COUNT; k++) {
+                int64_t bad;
+                ck_act_forward_half((ck_act_kind)k, CK_HALF_FLOAT16, x.data, a, x.dim[0], x.dim[1]);
+                ck_act_forward_half_to_f32((ck_act_kind)k, CK_HALF_FLOAT16, x.data, b, x.dim[0], x.dim[1]);
+                CHECK(count_equal(a, b, x.size, &bad) == x.size, "float16 %s read as float32 differs",
+                      ck_act_function_name((ck_act_kind)k));
+            }
+            free(a);
+            free(b);
+            test_free_array(&x);
+        }
         for (int k = 0; k < CK_ACT_COUNT; k++)
             CHECK(covered[k], "%s: no golden for activation %s", dtypes[d].dtype,
                   ck_act_function_name((ck_act_kind)k));

@@ -21,7 +21,10 @@ steps) to YNNPACK, which computes them in float32 and rounds once, so
 x_large.npy ([4096, 4]: the sweep, then seeded random values) and
 <name>_large.npy hold softmax and sparsemax at that size for both dtypes and
 log_softmax for float16 (a bfloat16 log_softmax there depends on YNNPACK's SIMD
-order of summation).  Run from the repository root: python3 tests/oracle/half_activation_cases.py
+order of summation).  bfloat16/<name>_f32.npy is the activation read as float32
+(.astype(float32) after it, as a float32 layer reads it): XLA drops the convert
+pair of the last operation, whose result stays unrounded; for float16 the script
+asserts that this equals the rounded output.  Run from the repository root: python3 tests/oracle/half_activation_cases.py
 """
 import os
 import re
@@ -121,6 +124,12 @@ def main():
             y = np.asarray(jax.jit(keras.activations.get(n))(xj))
             assert y.dtype == dt, (n, y.dtype)
             np.save(os.path.join(d, n + ".npy"), y.astype(np.float32))
+            # read as float32: XLA drops the bfloat16 convert pair of the last op
+            y32 = np.asarray(jax.jit(lambda t, f=keras.activations.get(n): f(t).astype(jnp.float32))(xj))
+            if dname == "float16":  # f16 operations round anyway
+                assert np.array_equal(y32, y.astype(np.float32), equal_nan=True), n
+            else:
+                np.save(os.path.join(d, n + "_f32.npy"), y32)
         xl = large_inputs(dname)
         np.save(os.path.join(d, "x_large.npy"), xl.astype(np.float32))
         for n in LARGE[dname]:
