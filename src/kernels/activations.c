@@ -602,7 +602,10 @@ static void softmax_rows_half(const half_ops *h, const float *x, float *y, int64
             for (int64_t c = 0; c < cols; c++) yr[c] = last(h, rh(h, flush(h, xr[c]) - m) - ls);
         } else {
             float inv = h->bf16 ? 1.0f / sum : rh(h, 1.0f / sum);
-            for (int64_t c = 0; c < cols; c++) yr[c] = last(h, rh(h, xla_expf(rh(h, flush(h, xr[c]) - m))) * inv);
+            for (int64_t c = 0; c < cols; c++) {
+                float e = rh(h, xla_expf(rh(h, flush(h, xr[c]) - m)));
+                yr[c] = last(h, e * inv);
+            }
         }
     }
 }

@@ -114,8 +114,10 @@ static ck_status relu_forward(CK_FWD_ARGS)
     const ck_act_layer_config *c = CK_CFG(l, ck_act_layer_config);
     float thr = (float)c->threshold, slope = (float)c->negative_slope, top = (float)c->max_value;
     ck_half h = ck_half_of_dtype(l->dtype);
-    for (int64_t i = 0, n = count(&in[0]); i < n; i++)
-        out[0].data[i] = h ? keras_relu_half(h, in[0].data[i], slope, top, thr) : keras_relu(in[0].data[i], slope, top, thr);
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
+        float x = in[0].data[i];
+        out[0].data[i] = h ? keras_relu_half(h, x, slope, top, thr) : keras_relu(x, slope, top, thr);
+    }
     return CK_OK;
 }
 

@@ -24,7 +24,8 @@ log_softmax for float16 (a bfloat16 log_softmax there depends on YNNPACK's SIMD
 order of summation).  bfloat16/<name>_f32.npy is the activation read as float32
 (.astype(float32) after it, as a float32 layer reads it): XLA drops the convert
 pair of the last operation, whose result stays unrounded; for float16 the script
-asserts that this equals the rounded output.  Run from the repository root: python3 tests/oracle/half_activation_cases.py
+asserts that this equals the rounded output.
+Run from the repository root: python3 tests/oracle/half_activation_cases.py
 """
 import os
 import re
