@@ -35,6 +35,21 @@ ck_status ck_activation_parse(const char *name, ck_act *out);
 const char *ck_act_function_name(ck_act_kind kind);
 /* y = f(x), in place allowed; [rows, cols]. */
 void ck_act_forward(ck_act_kind kind, const float *x, float *y, int64_t rows, int64_t cols);
+/* y = f(x) as Keras 3 on JAX computes it for a float16 / bfloat16 tensor: x
+ * holds half values (float32 storage) and each operation's result is rounded
+ * to `half` (ck_round_half), as XLA on CPU does; CK_HALF_NONE is
+ * ck_act_forward. In place allowed; [rows, cols]. */
+void ck_act_forward_half(ck_act_kind kind, ck_half half, const float *x, float *y, int64_t rows, int64_t cols);
+/* The same read as float32 (a float32 layer next, or .astype(float32)): XLA
+ * drops the bfloat16 convert pair of the last operation, so for bfloat16 its
+ * result stays unrounded (flushed below float32's normal range); float16's
+ * f16 operations round anyway, as ck_act_forward_half. Not Keras's bit for bit
+ * for a bfloat16 softmax / log_softmax of 4096 rows or more (YNNPACK's own
+ * exp, log and order of summation show once nothing rounds them). */
+void ck_act_forward_half_to_f32(ck_act_kind kind, ck_half half, const float *x, float *y, int64_t rows,
+                                int64_t cols);
+/* expm1(x) of a half value as XLA computes it for that half type (rounded). */
+float ck_expm1_half(ck_half half, float x);
 /* dx += f'(x) * dy using x (pre-activation) and y (output); [rows, cols]. */
 void ck_act_backward(ck_act_kind kind, const float *x, const float *y, const float *dy,
                      float *dx, int64_t rows, int64_t cols);

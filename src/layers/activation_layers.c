@@ -6,6 +6,7 @@
 #include "layers/conv_layers.h"
 #include "layers/layers.h"
 #include "engine/run.h"
+#include "kernels/activations.h"
 
 #include <math.h>
 
@@ -68,6 +69,32 @@ static int64_t count(const ck_tensor *t)
     return n;
 }
 
+/* ---- half precision: under a float16 / bfloat16 compute dtype Keras on JAX
+ * rounds each operation's result to the half type (see ck_act_forward_half);
+ * these follow the same jnp operations, each rounded. ---- */
+static inline float rnd(ck_half h, float v)
+{
+    ck_round_half(h, &v, &v, 1);
+    return v;
+}
+static inline float max0(float v) { return v != v ? v : (v > 0.0f ? v : 0.0f); } /* jnp.maximum(v, 0) */
+
+/* ReLU.static_call term for term, each operation rounded: the slope,
+ * threshold and max_value are cast to the half type first. */
+static float keras_relu_half(ck_half h, float x, float slope, float top, float thr)
+{
+    float hs = rnd(h, slope), ht = rnd(h, thr);
+    if (slope != 0.0f && isnan(top) && thr == 0.0f) return x >= 0.0f ? x : rnd(h, hs * x);
+    float neg = thr != 0.0f ? max0(rnd(h, -x + ht)) : max0(-x);
+    float y = thr != 0.0f ? (x > ht ? x : 0.0f) : max0(x);
+    if (!isnan(top)) {
+        float hi = rnd(h, top);
+        y = y != y ? y : (y < 0.0f ? 0.0f : (y > hi ? hi : y));
+    }
+    if (slope != 0.0f) y = rnd(h, y - rnd(h, hs * neg));
+    return y;
+}
+
 /* Keras's ReLU.static_call (keras/src/activations/activations.py) term for
  * term, so that NaN and infinities come out as there: leaky_relu when only a
  * slope is set; else where(x > threshold, x, 0) or relu, clipped to [0, max],
@@ -86,7 +113,11 @@ static ck_status relu_forward(CK_FWD_ARGS)
     (void)n_in, (void)n_out, (void)ex;
     const ck_act_layer_config *c = CK_CFG(l, ck_act_layer_config);
     float thr = (float)c->threshold, slope = (float)c->negative_slope, top = (float)c->max_value;
-    for (int64_t i = 0, n = count(&in[0]); i < n; i++) out[0].data[i] = keras_relu(in[0].data[i], slope, top, thr);
+    ck_half h = ck_half_of_dtype(l->dtype);
+    for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
+        float x = in[0].data[i];
+        out[0].data[i] = h ? keras_relu_half(h, x, slope, top, thr) : keras_relu(x, slope, top, thr);
+    }
     return CK_OK;
 }
 
@@ -94,9 +125,11 @@ static ck_status leaky_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     float slope = (float)CK_CFG(l, ck_act_layer_config)->negative_slope;
+    ck_half h = ck_half_of_dtype(l->dtype);
+    if (h) slope = rnd(h, slope); /* jax.nn.leaky_relu: where(x >= 0, x, slope * x), slope in x's dtype */
     for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
         float x = in[0].data[i];
-        out[0].data[i] = x >= 0 ? x : slope * x;
+        out[0].data[i] = x >= 0 ? x : (h ? rnd(h, slope * x) : slope * x);
     }
     return CK_OK;
 }
@@ -105,9 +138,11 @@ static ck_status elu_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     float alpha = (float)CK_CFG(l, ck_act_layer_config)->alpha;
+    ck_half h = ck_half_of_dtype(l->dtype);
+    /* jax.nn.elu: where(x > 0, x, alpha * expm1(where(x > 0, 0, x))) */
     for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
         float x = in[0].data[i];
-        out[0].data[i] = x > 0 ? x : alpha * expm1f(x);
+        out[0].data[i] = x > 0 ? x : (h ? rnd(h, rnd(h, alpha) * ck_expm1_half(h, x)) : alpha * expm1f(x));
     }
     return CK_OK;
 }
@@ -130,11 +165,14 @@ static ck_status prelu_forward(CK_FWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
     const ck_weight *w = &l->weights[0];
+    ck_half h = ck_half_of_dtype(l->dtype);
     int64_t per = count(&in[0]) / in[0].shape.dim[0];
     for (int64_t i = 0, n = count(&in[0]); i < n; i++) {
         int64_t ai = alpha_index(&in[0].shape, &w->shape, i % per);
         float x = in[0].data[i];
-        out[0].data[i] = x >= 0 ? x : w->value[ai] * x;
+        /* keras/src/layers/activations/prelu.py: relu(x) + -alpha * relu(-x) */
+        out[0].data[i] = h ? rnd(h, max0(x) + rnd(h, -rnd(h, w->value[ai]) * max0(-x)))
+                           : (x >= 0 ? x : w->value[ai] * x);
     }
     return CK_OK;
 }
@@ -149,6 +187,22 @@ static ck_status softmax_forward(CK_FWD_ARGS)
     int64_t outer = 1, inner = 1, dim = in[0].shape.dim[ax];
     for (int i = 0; i < ax; i++) outer *= in[0].shape.dim[i];
     for (int i = ax + 1; i < in[0].shape.rank; i++) inner *= in[0].shape.dim[i];
+    ck_half h = ck_half_of_dtype(l->dtype);
+    if (h && inner == 1) { /* jax.nn.softmax in half, operation by operation */
+        ck_act_forward_half(CK_ACT_SOFTMAX, h, in[0].data, out[0].data, outer, dim);
+        return CK_OK;
+    }
+    float row[1024];
+    if (h && dim <= 1024) { /* along an inner axis: one gathered row at a time */
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t j = 0; j < inner; j++) {
+                int64_t at = o * dim * inner + j;
+                for (int64_t d = 0; d < dim; d++) row[d] = in[0].data[at + d * inner];
+                ck_act_forward_half(CK_ACT_SOFTMAX, h, row, row, 1, dim);
+                for (int64_t d = 0; d < dim; d++) out[0].data[at + d * inner] = row[d];
+            }
+        return CK_OK;
+    }
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < inner; j++) {
             const float *x = in[0].data + o * dim * inner + j;
