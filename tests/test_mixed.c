@@ -34,25 +34,22 @@
 
 #define MIXED "tests/golden/mixed"
 
-/* Keras rounds after every operation (x W, + b, the activation, each step of
- * a recurrent cell), ckeras once per layer (its inputs, weights and outputs):
- * where the two differ it is by one unit in the last place of the half type
- * (up to 2^-10 relative for float16, 2^-7 for bfloat16), more only where a
- * chain of operations inside one layer adds up (MultiHeadAttention's
- * softmax scores, 1.7e-3). Errors are |ours - Keras's| / max(1, |Keras's|).
- * A model computed in float32 would stay within 1.9e-3 of Keras's float16
- * results too, so the test also asks that most outputs be Keras's bit for
- * bit: 80 % are, where float32 computing gives 15 %. */
-#define TOL_FLOAT16 2e-3
-#define TOL_BFLOAT16 1e-2
-#define MIN_IDENTICAL 0.7
-/* Losses are means of values rounded as above, and training adds up what one
- * step changes; Keras also scales the float16 loss (LossScaleOptimizer), where
- * ckeras's float32 backward needs no scaling. Measured differences: up to
- * 1.2e-4 with float16, 1.3e-3 with bfloat16 (its unit in the last place is 8
- * times float16's). */
-#define TOL_TRAIN_FLOAT16 5e-4
-#define TOL_TRAIN_BFLOAT16 3e-3
+/* XLA on CPU rounds the result of every operation to the half type, and ckeras
+ * rounds where it does (docs/DESIGN.md, "Mixed precision"): outputs are Keras's
+ * within 1e-3 (issue 12), errors |ours - Keras's| / max(1, |Keras's|). What is
+ * left is the order XLA adds in (float16 average pooling, float32 sums) and
+ * float32 last places, so the test also asks that nearly every output be
+ * Keras's bit for bit: 97.8 % of float16's and 99.4 % of bfloat16's are, where
+ * rounding only at each layer's boundary gave 80 % and float32 computing 15 %. */
+#define TOL_FLOAT16 1e-3
+#define TOL_BFLOAT16 1e-3
+#define MIN_IDENTICAL 0.95
+/* Losses are means of values rounded as above; ckeras's backward pass is
+ * float32 where Keras's is the half type (and Keras scales the float16 loss in
+ * its LossScaleOptimizer), which the epochs after the first show. Measured
+ * differences: 1e-6 with float16, 6.5e-4 with bfloat16. */
+#define TOL_TRAIN_FLOAT16 1e-5
+#define TOL_TRAIN_BFLOAT16 1e-3
 
 
 /* ---- rounding ------------------------------------------------------------------- */

@@ -172,14 +172,10 @@ static float r1(ck_half half, float v)
     return v;
 }
 
-/* y = act(x) as a half tensor: sigmoid is jax.nn.sigmoid's 1 / (1 + exp(-x)),
- * each operation rounded; the others one operation, rounded once. */
+/* y = act(x) as a half tensor: each operation of the activation rounded. */
 static void act_half(ck_half half, ck_act_kind k, const float *x, float *y, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) {
-        if (k == CK_ACT_SIGMOID) y[i] = r1(half, 1.0f / r1(half, 1.0f + r1(half, expf(-x[i]))));
-        else ck_act_forward(k, &x[i], &y[i], 1, 1), y[i] = r1(half, y[i]);
-    }
+    ck_act_forward_half(k, half, x, y, 1, n);
 }
 
 /* LSTM: z = r(r(r(x K) + r(h U)) + b); c = r(r(f c) + r(i g)); h = r(o r(act(c))). */

@@ -234,14 +234,6 @@ void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t co
     if (act != CK_ACT_LINEAR || z != y) ck_act_forward(act, z, y, rows, cols);
 }
 
-/* TEMPORARY until the per-operation activations land (kernels/activations.c):
- * the float32 activation rounded once. */
-void ck_act_forward_half(ck_act_kind kind, ck_half half, const float *x, float *y, int64_t rows, int64_t cols)
-{
-    ck_act_forward(kind, x, y, rows, cols);
-    ck_round_half(half, y, y, rows * cols);
-}
-
 void ck_bias_act_half(ck_half half, float *z, const float *bias, float *y, int64_t rows, int64_t cols,
                       ck_act_kind act)
 {
@@ -256,7 +248,7 @@ void ck_bias_act_half(ck_half half, float *z, const float *bias, float *y, int64
         }
         if (act != CK_ACT_LINEAR) ck_round_half(half, z, z, n);
     }
-    if (act != CK_ACT_LINEAR || z != y) ck_act_forward(act, z, y, rows, cols);
+    if (act != CK_ACT_LINEAR || z != y) ck_act_forward_half_to_f32(act, half, z, y, rows, cols);
 }
 
 /* Four rows per pass over dst: one load and store of dst per four rows, where

@@ -68,7 +68,6 @@ void ck_bias_act(float *z, const float *bias, float *y, int64_t rows, int64_t co
  * (keras/src/layers/core/dense.py: matmul, then add, then activation), all
  * but the last: the engine rounds a half step's output itself, and float32
  * readers see it unrounded (engine/exec.c). */
-void ck_act_forward_half(ck_act_kind kind, ck_half half, const float *x, float *y, int64_t rows, int64_t cols);
 void ck_bias_act_half(ck_half half, float *z, const float *bias, float *y, int64_t rows, int64_t cols,
                       ck_act_kind act);
 /* dst[c] += sum over rows of src[r, c] (dst not inside src). */

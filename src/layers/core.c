@@ -184,7 +184,12 @@ static ck_status activation_forward(CK_FWD_ARGS)
     (void)n_in, (void)n_out, (void)ex;
     int64_t cols = in[0].shape.rank > 1 ? in[0].shape.dim[in[0].shape.rank - 1] : 1;
     int64_t n = ck_numel(&in[0]);
-    ck_act_forward(CK_CFG(l, ck_activation_config)->activation.kind, in[0].data, out[0].data, cols ? n / cols : 0, cols);
+    ck_act_kind act = CK_CFG(l, ck_activation_config)->activation.kind;
+    /* a half layer: every operation rounded but the last, which the engine
+     * rounds (keeping it unrounded for a float32 reader) */
+    ck_half half = ck_half_of_dtype(l->dtype);
+    if (half) ck_act_forward_half_to_f32(act, half, in[0].data, out[0].data, cols ? n / cols : 0, cols);
+    else ck_act_forward(act, in[0].data, out[0].data, cols ? n / cols : 0, cols);
     return CK_OK;
 }
 
