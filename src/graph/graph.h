@@ -89,8 +89,11 @@ typedef struct ck_field {
 
 /* ---- layer classes ------------------------------------------------------------ */
 /* Keras's timestep masks, [rows, steps] of 0/1 floats: none, input 0's mask passed
- * through, or a new one the layer writes (Embedding(mask_zero), Masking). */
-typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW } ck_mask_mode;
+ * through, or a new one the layer writes (Embedding(mask_zero), Masking). The
+ * merges write one only when their inputs have masks (keras/src/layers/merging/):
+ * CK_MASK_ALL when every input has one (Merge.compute_mask: None if any is None),
+ * CK_MASK_ANY when at least one has (Concatenate.compute_mask: None if all are). */
+typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW, CK_MASK_ALL, CK_MASK_ANY } ck_mask_mode;
 
 /* A child of a layer in Keras 3's saved-state tree (saving_lib._save_state walks
  * a layer's attributes: an RNN's `cell`, Bidirectional's `forward_layer`,

@@ -94,6 +94,11 @@ static bool carries_mask(const ck_ktensor *t)
     const ck_layer *l = t->node->layer;
     ck_mask_mode mode = l->cls->mask ? l->cls->mask(l, t->index) : CK_MASK_NONE;
     if (mode == CK_MASK_NEW) return true;
+    if (mode == CK_MASK_ALL || mode == CK_MASK_ANY) {
+        int n = 0;
+        for (int k = 0; k < t->node->n_inputs; k++) n += carries_mask(t->node->inputs[k]);
+        return mode == CK_MASK_ALL ? n > 0 && n == t->node->n_inputs : n > 0;
+    }
     return mode == CK_MASK_PASS && t->node->n_inputs > 0 && carries_mask(t->node->inputs[0]);
 }
 
