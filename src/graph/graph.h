@@ -227,6 +227,9 @@ const ck_layer_class *ck_find_layer_class(const char *class_name);
 /* InputLayer, the class of a model's inputs, and whether a layer is one. */
 const ck_layer_class *ck_input_layer_class(void);
 bool ck_layer_is_input(const ck_layer *l);
+/* Whether a tensor carries a Keras mask by the classes' mask hooks: made by its
+ * layer, passed on from the layer's first input, or combined from its inputs'. */
+bool ck_ktensor_has_mask(const ck_ktensor *t);
 /* "Dense 'dense': " prefix for messages about a layer. */
 ck_status ck_layer_error(const ck_layer *l, ck_status st, const char *fmt, ...) CK_PRINTF(3, 4);
 
