@@ -312,7 +312,8 @@ static void test_to_json_matches_keras(void)
  * (NotEqual, Any, LogicalOr) feeding mask=; ckeras derives the masks itself and
  * must predict from model.keras and model.h5 what the saved model did (Keras's
  * own load_model refuses the .h5: keras_h5.json), also after writing the model
- * back; a recorded mask its layers would not give is refused. */
+ * back, and print the summary Keras prints after load_model of the .keras (the
+ * ops listed); a recorded mask its layers would not give is refused. */
 static void predict_like(ck_model *m, const char *d, const char *what, double *worst)
 {
     char p[1024];
@@ -348,6 +349,10 @@ static void test_recorded_masks(void)
             CHECK(m, "%s: %s", what, ck_errmsg());
             if (!m) continue;
             predict_like(m, d, what, &worst);
+            /* summary() as Keras's of the loaded .keras: the ops' rows too */
+            json_t *sums = test_load_json("%s/summaries.json", d);
+            test_check_summaries(m, sums, d, CK_SUMMARY_KERAS3);
+            json_decref(sums);
             char out[1024];
             snprintf(out, sizeof out, "%s/back.keras", tmp);
             CHECK(ck_model_save(m, out) == CK_OK, "%s: save: %s", what, ck_errmsg());

@@ -274,6 +274,10 @@ struct ck_node {
                                  as a loaded config recorded them (JSON text,
                                  e.g. {"training": false, "mask": null}), written
                                  back as they were; NULL: the class's defaults */
+    char *mask_from;          /* owned: "not_equal[0][0]", the mask= tensors a
+                                 loaded Keras 3 config recorded for the call from
+                                 keras.src.ops layers it dropped (io/json_config.c),
+                                 which summary() lists as Keras does; NULL: none */
 };
 
 /* ---- layers ------------------------------------------------------------------ */
@@ -364,6 +368,16 @@ typedef struct ck_loss_scale {
     float dynamic_scale;
 } ck_loss_scale;
 
+/* A keras.src.ops layer a loaded config recorded for a mask= call argument and
+ * the loader dropped: a summary row of 0 params, placed before the row of layer
+ * `before` (NULL: after the last). All strings owned. */
+typedef struct ck_op_row {
+    char *name, *class_name;
+    char *shape;     /* Keras's "(None, 6)" */
+    char *connected; /* "input_layer[0][0]" */
+    char *before;
+} ck_op_row;
+
 struct ck_model {
     ck_layer base;              /* a model is a layer (nesting); base.model = self */
     ck_model_kind kind;
@@ -450,6 +464,10 @@ struct ck_model {
      * Keras 3.15 writes for dict inputs): its keys in order as a JSON array text,
      * written back by to_json; NULL: a list. */
     char *input_keys, *output_keys;
+    /* Those dropped keras.src.ops layers, as summary() lists them among the rows
+     * (Keras's model.operations). */
+    ck_op_row *op_rows;          /* [n_op_rows] */
+    int n_op_rows;
 };
 
 /* Every weight of the model in get_weights() order (deduplicated by identity). */

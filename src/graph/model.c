@@ -97,6 +97,11 @@ void ck_model_free(ck_model *m)
     ck_free(m->pending_optimizer);
     ck_free(m->input_keys);
     ck_free(m->output_keys);
+    for (int i = 0; i < m->n_op_rows; i++) {
+        ck_op_row *r = &m->op_rows[i];
+        ck_free(r->name), ck_free(r->class_name), ck_free(r->shape), ck_free(r->connected), ck_free(r->before);
+    }
+    ck_free(m->op_rows);
     for (int i = 0; i < m->n_owned; i++) {
         m->owned[i]->owner = NULL;
         ck_layer_free(m->owned[i]);
@@ -382,6 +387,7 @@ static ck_status map_graph(ck_model *m)
 bool ck_model_is_sequential_like(const ck_model *m)
 {
     if (m->kind == CK_SEQUENTIAL) return true;
+    if (m->n_op_rows) return false; /* a call with mask= has two inbound tensors */
     int max_depth = 0;
     for (int i = 0; i < m->n_steps; i++)
         max_depth = m->steps[i].node->depth > max_depth ? m->steps[i].node->depth : max_depth;

@@ -259,13 +259,12 @@ static char *plain_kwargs(json_t *node)
     return owned;
 }
 
-/* Whether call k of a layer had a recorded mask= (strip_recorded_masks). */
-static bool recorded_mask(json_t *obj, size_t k)
+/* The tensors of call k's recorded mask= ("not_equal[0][0]"), or NULL (strip_recorded_masks). */
+static const char *recorded_mask(json_t *obj, size_t k)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(obj, RECORDED_MASKS), i, e) if ((size_t)json_integer_value(e) == k) return true;
-    return false;
+    char at[24];
+    snprintf(at, sizeof at, "%zu", k);
+    return json_string_value(json_object_get(json_object_get(obj, RECORDED_MASKS), at));
 }
 
 static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int n, const char *origin,
@@ -306,7 +305,10 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         }
         if ((made->node->call_kwargs = plain_kwargs(node)) == NULL && json_object_size(json_object_get(node, "kwargs")))
             return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
-        if (recorded_mask(nl->obj, k) && !ck_ktensor_has_mask(in[0]))
+        const char *mask_from = recorded_mask(nl->obj, k);
+        if (mask_from && !(made->node->mask_from = ck_strdup(mask_from)))
+            return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+        if (mask_from && !ck_ktensor_has_mask(in[0]))
             return ck_fail(CK_ERR_UNSUPPORTED, "%s: %s '%s', field 'inbound_nodes': call %zu's mask= is computed by "
                            "keras.src.ops layers, and its input carries no mask by ckeras's layers' rules", origin,
                            nl->layer->cls->class_name, nl->name, k);
@@ -436,6 +438,27 @@ static void detect_node_offsets(json_t *cfg, named_layer *ls, int n)
     else json_array_foreach(outs, i, ref) mark_offset(ls, n, ref);
 }
 
+/* The dropped ops' summary rows (strip_recorded_masks) into m->op_rows. */
+static ck_status take_op_rows(ck_model *m, json_t *rows, const char *origin)
+{
+    size_t n = json_array_size(rows), i;
+    json_t *r;
+    if (!n) return CK_OK;
+    if (!(m->op_rows = ck_calloc(n, sizeof *m->op_rows))) return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+    json_array_foreach(rows, i, r) {
+        ck_op_row *o = &m->op_rows[m->n_op_rows++];
+        const char *before = json_string_value(json_object_get(r, "before"));
+        o->name = ck_strdup(json_string_value(json_object_get(r, "name")));
+        o->class_name = ck_strdup(json_string_value(json_object_get(r, "class_name")));
+        o->shape = ck_strdup(json_string_value(json_object_get(r, "shape")));
+        o->connected = ck_strdup(json_string_value(json_object_get(r, "connected")));
+        o->before = before ? ck_strdup(before) : NULL;
+        if (!o->name || !o->class_name || !o->shape || !o->connected || (before && !o->before))
+            return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+    }
+    return CK_OK;
+}
+
 static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_model **out)
 {
     json_t *layers = json_object_get(cfg, "layers");
@@ -490,6 +513,7 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
         st = io_list(json_object_get(cfg, "output_layers"), ls, n, outs, &n_out, &m->output_keys, origin,
                      "output_layers");
     if (!st && (st = ck_functional_finish(m, ins, n_in, outs, n_out))) st = ck_fail_prefix(st, "%s: ", origin);
+    if (!st) st = take_op_rows(m, json_object_get(cfg, "ckeras_op_rows"), origin);
     for (int i = 0; i < n; i++)
         if (ls[i].layer && !ls[i].layer->owner) ck_layer_free(ls[i].layer);
     json_t *trainable = json_object_get(cfg, "trainable");
@@ -576,6 +600,62 @@ static void data_refs(json_t *e, json_t *set, json_t *found)
     }
 }
 
+/* "name[node][index], ..." of the tensor references inside v, as Keras's
+ * summary writes a row's inbound tensors; shapes: each one's recorded shape
+ * added under that text. */
+static void ref_texts(json_t *v, ck_buf *b, json_t *shapes)
+{
+    const char *n;
+    int a, c;
+    if (json_is_object(v) && tensor_ref(v, &n, &a, &c)) {
+        char t[CK_NAME_MAX + 48];
+        snprintf(t, sizeof t, "%s[%d][%d]", n, a, c);
+        if (b) ck_buf_printf(b, "%s%s", b->len ? ", " : "", t);
+        json_t *shape = json_object_get(json_object_get(v, "config"), "shape");
+        if (shapes && json_is_array(shape)) json_object_set(shapes, t, shape);
+        return;
+    }
+    size_t i;
+    const char *key;
+    json_t *e;
+    if (json_is_array(v)) json_array_foreach(v, i, e) ref_texts(e, b, shapes);
+    if (json_is_object(v)) json_object_foreach(v, key, e) ref_texts(e, b, shapes);
+}
+
+/* Keras's summary cell for a recorded shape ("(None, 6)"). */
+static char *shape_text(json_t *shape)
+{
+    ck_shape s = {.rank = (int)json_array_size(shape)};
+    if (s.rank > CK_MAX_RANK) return ck_strdup("?");
+    for (int i = 0; i < s.rank; i++) {
+        json_t *d = json_array_get(shape, (size_t)i);
+        s.dim[i] = json_is_integer(d) ? (int64_t)json_integer_value(d) : CK_NONE;
+    }
+    char buf[256];
+    ck_shape_format(&s, buf, sizeof buf);
+    return ck_strdup(buf);
+}
+
+/* The summary row of dropped op e (ck_op_row), as {name, class_name, shape,
+ * connected, before} in the config's "ckeras_op_rows". */
+static void record_op_row(json_t *cfg, json_t *e, json_t *shapes, const char *before)
+{
+    const char *name = layer_name(e);
+    ck_buf conn = {0};
+    json_t *node = json_array_get(json_object_get(e, "inbound_nodes"), 0);
+    ref_texts(json_object_get(node, "args"), &conn, NULL);
+    char key[CK_NAME_MAX + 16];
+    snprintf(key, sizeof key, "%s[0][0]", name);
+    char *shape = shape_text(json_object_get(shapes, key));
+    json_t *rows = json_object_get(cfg, "ckeras_op_rows");
+    if (!rows) json_object_set_new(cfg, "ckeras_op_rows", rows = json_array());
+    json_array_insert_new(rows, 0, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", name, "class_name",
+                                             class_of(e) ? class_of(e) : "?", "shape", shape ? shape : "?",
+                                             "connected", conn.data && conn.len ? conn.data : "-", "before", before));
+    ck_free(shape);
+    ck_buf_free(&conn);
+}
+
 /* Keeps in the set the layers that output_layers names: a flat [name, node,
  * index], a list of them, or Keras 3.15's dict of them. */
 static void drop_outputs(json_t *v, json_t *set)
@@ -636,24 +716,35 @@ static void strip_recorded_masks(json_t *obj, int depth)
         json_decref(ops);
         return;
     }
+    json_t *shapes = json_object();
+    json_array_foreach(layers, i, e) ref_texts(json_object_get(e, "inbound_nodes"), NULL, shapes);
+    const char *before = NULL; /* the next layer kept, walking back */
     for (i = json_array_size(layers); i-- > 0;) {
         e = json_array_get(layers, i);
         const char *name = layer_name(e);
         if (name && json_object_get(ops, name)) {
+            record_op_row(cfg, e, shapes, before);
             json_array_remove(layers, i);
             continue;
         }
-        json_t *marks = json_array();
+        before = name;
+        json_t *marks = json_object();
         json_array_foreach(json_object_get(e, "inbound_nodes"), k, node) {
             json_t *kw = json_is_object(node) ? json_object_get(node, "kwargs") : NULL;
             int count = 0;
             if (!json_is_object(kw) || !only_refers_to(json_object_get(kw, "mask"), ops, &count) || !count) continue;
+            ck_buf b = {0};
+            ref_texts(json_object_get(kw, "mask"), &b, NULL);
+            char at[24];
+            snprintf(at, sizeof at, "%zu", k);
+            json_object_set_new(marks, at, json_string(b.data ? b.data : ""));
+            ck_buf_free(&b);
             json_object_set_new(kw, "mask", json_null());
-            json_array_append_new(marks, json_integer((json_int_t)k));
         }
-        if (json_array_size(marks)) json_object_set(e, RECORDED_MASKS, marks);
+        if (json_object_size(marks)) json_object_set(e, RECORDED_MASKS, marks);
         json_decref(marks);
     }
+    json_decref(shapes);
     json_decref(ops);
 }
 

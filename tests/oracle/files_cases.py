@@ -127,6 +127,14 @@ def write_masked_case(name, build, seed):
     # refuses it ("Unknown layer: 'NotEqual'"): ckeras reads it as the model saved
     back = keras.saving.load_model(os.path.join(out, "model.keras"), compile=False)
     np.testing.assert_allclose(back.predict(xin, verbose=0), y, rtol=0, atol=1e-6)
+    entries, used = [], set()  # summary() of the loaded model lists the ops too
+    for spec in [{}, {"show_trainable": True}, {"line_length": 120}]:
+        spec = oracle_util.norm_spec(spec)
+        text, _ = oracle_util.capture_summary(back, spec)
+        fname = oracle_util.summary_filename(spec, used)
+        oracle_util.write_text(os.path.join(out, fname), text)
+        entries.append(dict(spec, file=fname))
+    oracle_util.write_json(os.path.join(out, "summaries.json"), entries)
     try:
         keras.saving.load_model(os.path.join(out, "model.h5"), compile=False)
         h5 = "loads"
