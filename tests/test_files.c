@@ -336,7 +336,8 @@ static void predict_like(ck_model *m, const char *d, const char *what, double *w
 
 static void test_recorded_masks(void)
 {
-    static const char *const cases[] = {"masked_embedding_lstm", "masked_masking_gru", "masked_add_pooling"};
+    static const char *const cases[] = {"masked_embedding_lstm", "masked_masking_gru", "masked_add_pooling",
+                                        "masked_concat_steps"};
     char d[512], p[1024], what[600], tmp[] = "/tmp/ckeras-masks-XXXXXX";
     double worst = 0.0;
     CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
@@ -348,6 +349,7 @@ static void test_recorded_masks(void)
             ck_model *m = ck_model_load(test_path(p, sizeof p, "%s/%s", d, files[k]));
             CHECK(m, "%s: %s", what, ck_errmsg());
             if (!m) continue;
+            check_weights_npy(m, d, what);
             predict_like(m, d, what, &worst);
             /* summary() as Keras's of the loaded .keras: the ops' rows too */
             json_t *sums = test_load_json("%s/summaries.json", d);

@@ -468,6 +468,12 @@ struct ck_model {
      * (Keras's model.operations). */
     ck_op_row *op_rows;          /* [n_op_rows] */
     int n_op_rows;
+    /* The order of the layers in such a config, which map_graph keeps for
+     * m->layers: Keras wrote it from model.operations, whose depths the dropped
+     * ops shaped. NULL: by depth, as Keras orders a graph it builds. Borrowed,
+     * read only by ck_functional_finish. */
+    ck_layer *const *listed_order; /* [n_listed] */
+    int n_listed;
 };
 
 /* Every weight of the model in get_weights() order (deduplicated by identity). */

@@ -350,8 +350,11 @@ static ck_status map_graph(ck_model *m)
     ranked_layer *ranked = st ? NULL : ck_calloc((size_t)w.n_layers_seen + 1, sizeof *ranked);
     if (!st && !ranked) st = CK_ERR_NOMEM;
     if (!st) {
-        for (int i = 0; i < w.n_layers_seen; i++)
+        for (int i = 0; i < w.n_layers_seen; i++) {
             ranked[i] = (ranked_layer){w.layer_seen[i], layer_depth[i], i};
+            for (int j = 0; j < m->n_listed; j++)
+                if (m->listed_order[j] == ranked[i].layer) ranked[i].depth = 0, ranked[i].index = j;
+        }
         qsort(ranked, (size_t)w.n_layers_seen, sizeof *ranked, cmp_ranked);
         ck_free(m->layers);
         m->layers = ck_calloc((size_t)w.n_layers_seen + 1, sizeof *m->layers);
@@ -750,7 +753,9 @@ ck_status ck_functional_finish(ck_model *m, ck_ktensor *const *inputs, int n_in,
     m->finished = true;
     /* Keras names a Model when it is constructed, i.e. now, after its layers. */
     if (m->base.auto_named && !(m->base.serial = take_serial(&functional_class))) return CK_ERR_NOMEM;
-    return finish_build(m);
+    ck_status st = finish_build(m);
+    m->listed_order = NULL, m->n_listed = 0;
+    return st;
 }
 
 /* ---- Sequential -------------------------------------------------------------------------- */

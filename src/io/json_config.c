@@ -512,7 +512,18 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
     if (!st)
         st = io_list(json_object_get(cfg, "output_layers"), ls, n, outs, &n_out, &m->output_keys, origin,
                      "output_layers");
+    ck_layer **order = json_array_size(json_object_get(cfg, "ckeras_op_rows")) ? ck_calloc((size_t)n + 1, sizeof *order)
+                                                                               : NULL;
+    if (!order && json_array_size(json_object_get(cfg, "ckeras_op_rows")) && !st)
+        st = ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+    if (order) { /* recorded ops dropped: Keras's order of the rest is the config's */
+        for (int i = 0; i < n; i++)
+            if (ls[i].layer) order[m->n_listed++] = ls[i].layer;
+        m->listed_order = order;
+    }
     if (!st && (st = ck_functional_finish(m, ins, n_in, outs, n_out))) st = ck_fail_prefix(st, "%s: ", origin);
+    m->listed_order = NULL, m->n_listed = 0;
+    ck_free(order);
     if (!st) st = take_op_rows(m, json_object_get(cfg, "ckeras_op_rows"), origin);
     for (int i = 0; i < n; i++)
         if (ls[i].layer && !ls[i].layer->owner) ck_layer_free(ls[i].layer);
@@ -687,15 +698,22 @@ static bool keras3_nodes(json_t *layers)
 static void strip_recorded_masks(json_t *obj, int depth)
 {
     json_t *cfg = json_object_get(obj, "config"), *layers = json_object_get(cfg, "layers");
-    if (depth > 32 || !json_is_array(layers) || !keras3_nodes(layers)) return;
+    const char *cls = class_of(obj);
+    if (depth > 32 || !cls || !strcmp(cls, "Sequential") || !json_is_array(layers) || !keras3_nodes(layers)) return;
     size_t i, k;
     json_t *e, *node;
     json_t *ops = json_object();
     json_array_foreach(layers, i, e) {
         const char *module = json_string_value(json_object_get(e, "module")), *name = layer_name(e);
-        if (is_model_class(class_of(e))) strip_recorded_masks(e, depth + 1);
-        /* Keras 3's .h5 model_config names no module: there, any class ckeras lacks */
-        else if (name && (module ? !strncmp(module, "keras.src.ops.", 14) : !ck_find_layer_class(class_of(e) ? class_of(e) : "")))
+        if (is_model_class(class_of(e))) {
+            strip_recorded_masks(e, depth + 1);
+            continue;
+        }
+        /* Keras 3's .h5 model_config names no module: there, an op's config is
+         * its name and arguments, without the "trainable" every layer's has */
+        if (name && (module ? !strncmp(module, "keras.src.ops.", 14)
+                                 : strcmp(class_of(e) ? class_of(e) : "", "InputLayer") &&
+                                       !json_object_get(json_object_get(e, "config"), "trainable")))
             json_object_set_new(ops, name, json_true());
     }
     /* model outputs stay, as does an op another layer (or an op kept so) reads as data */

@@ -94,10 +94,20 @@ def masked_add_pooling():
     return keras.Model([a, b], layers.GlobalAveragePooling1D()(layers.LSTM(3, return_sequences=True)(s)))
 
 
+def masked_concat_steps():
+    """the ops change the depths Keras orders layers by: weights in its order"""
+    x = keras.Input((6,))
+    a = layers.Dense(4, activation="tanh")(layers.Embedding(10, 4, mask_zero=True)(x))
+    b = layers.Dense(4, activation="tanh")(layers.Embedding(10, 4)(x))
+    m = layers.Concatenate(axis=1)([a, b])
+    return keras.Model(x, layers.Dense(1)(layers.GlobalAveragePooling1D()(m)))
+
+
 MASKED = {
     "masked_embedding_lstm": masked_embedding_lstm,
     "masked_masking_gru": masked_masking_gru,
     "masked_add_pooling": masked_add_pooling,
+    "masked_concat_steps": masked_concat_steps,
 }
 
 
@@ -127,6 +137,7 @@ def write_masked_case(name, build, seed):
     # refuses it ("Unknown layer: 'NotEqual'"): ckeras reads it as the model saved
     back = keras.saving.load_model(os.path.join(out, "model.keras"), compile=False)
     np.testing.assert_allclose(back.predict(xin, verbose=0), y, rtol=0, atol=1e-6)
+    dump_weights(back, out)  # get_weights() of the loaded model, in its order
     entries, used = [], set()  # summary() of the loaded model lists the ops too
     for spec in [{}, {"show_trainable": True}, {"line_length": 120}]:
         spec = oracle_util.norm_spec(spec)
