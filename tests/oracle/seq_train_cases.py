@@ -217,53 +217,10 @@ def mask_case(cls):
 CASES += [("mask_through_" + name.lower(), mask_case(name), "ids", "binary", "Adam(learning_rate=0.02)",
            "binary_crossentropy", ["accuracy"]) for name in MASK_PASS]
 MASKED = tuple(c[1] for c in CASES if c[0].startswith("mask_through_"))
-MERGING = tuple(fn for _, fn in MERGE_CASES)
 # appended last, so the earlier cases keep their seeds (200 + index)
 CASES += [(name, fn, "ids", "binary", "Adam(learning_rate=0.02)", "binary_crossentropy", ["accuracy"])
           for name, fn in MERGE_CASES]
 
-
-
-def keras_refs(obj):
-    """The layer names of the tensors a node argument refers to."""
-    if isinstance(obj, dict):
-        if obj.get("class_name") == "__keras_tensor__":
-            yield obj["config"]["keras_history"][0]
-        else:
-            for v in obj.values():
-                yield from keras_refs(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from keras_refs(v)
-
-
-def strip_mask_ops(model, x):
-    """The model's JSON config without the keras.src.ops layers that a
-    functional model records for its masks (NotEqual, LogicalOr, Any... feeding
-    only `mask=` call arguments): ckeras derives those masks from the layers'
-    compute_mask rules, and loading recorded mask graphs is a separate issue.
-    Asserts that Keras rebuilds from the stripped config a model predicting the
-    same (its layers then pass the masks themselves); returns the config's
-    text and that model, whose weights are in the order of the config."""
-    cfg = json.loads(model.to_json())
-    layers = cfg["config"]["layers"]
-    ops = {lay["name"] for lay in layers if lay.get("module", "").startswith("keras.src.ops")}
-    for lay in layers:
-        for node in lay["inbound_nodes"]:
-            if lay["name"] in ops:
-                continue
-            if set(keras_refs(node["kwargs"].get("mask"))) - ops:
-                raise SystemExit(f"{lay['name']}: mask= from a layer")
-            if "mask" in node["kwargs"]:
-                node["kwargs"]["mask"] = None
-            assert not set(keras_refs(node)) & ops, lay["name"]
-    cfg["config"]["layers"] = [lay for lay in layers if lay["name"] not in ops]
-    text = json.dumps(cfg)
-    again = keras.models.model_from_json(text)
-    for lay in model.layers:  # by name: the rebuilt model may order its layers otherwise
-        again.get_layer(lay.name).set_weights(lay.get_weights())
-    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), rtol=0, atol=1e-6)
-    return text, again
 
 
 def labels(kind, rng):
@@ -294,13 +251,7 @@ def run_case(i, case):
     x = ids(rng) if xkind == "ids" else conv_frames(rng, spatial[xkind]) if xkind in spatial else reals(rng)
     y = labels(ykind, rng)
     d_dir = os.path.join(OUT, name)
-    stripped = None
-    if layers in MERGING:  # the case runs on the model Keras rebuilds from the stripped config
-        stripped, model = strip_mask_ops(model, x)
     oracle_util.write_training_start(d_dir, model, x, y)
-    if stripped:
-        with open(os.path.join(d_dir, "config.json"), "w") as f:
-            f.write(stripped)
     if layers in FUNCTIONAL or layers in MASKED:  # the initial model's predictions, checked before fit
         np.save(os.path.join(d_dir, "predict.npy"), np.asarray(model.predict(x, verbose=0), dtype=np.float32))
     fit_kw = {"epochs": 3, "batch_size": 8, "shuffle": False, "verbose": 0}
