@@ -315,7 +315,8 @@ static ck_status merge_forward_hook(merge_op op, const ck_layer *l, const ck_ten
                                     const ck_run *ex)
 {
     merge_masks m = masks_of(ex, out);
-    if (m.in && !all_same_shape(in, n_in, out))
+    /* the masks meet elementwise only: broadcast inputs that would read them are refused */
+    if ((m.out || values_masked(op, &m)) && !all_same_shape(in, n_in, out))
         return ck_layer_error(l, CK_ERR_UNSUPPORTED, "inputs with Keras masks must all have the output's shape");
     int64_t n = ck_numel(&out[0]);
     merge_out_mask(&m, n_in, n / m.feat);
