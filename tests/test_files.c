@@ -307,6 +307,88 @@ static void test_to_json_matches_keras(void)
     }
 }
 
+/* ---- masks a functional model recorded (tests/oracle/files_cases.py, MASKED) -----------
+ * Keras 3 writes the mask it handed a layer's call as keras.src.ops layers
+ * (NotEqual, Any, LogicalOr) feeding mask=; ckeras derives the masks itself and
+ * must predict from model.keras and model.h5 what the saved model did (Keras's
+ * own load_model refuses the .h5: keras_h5.json), also after writing the model
+ * back, and print the summary Keras prints after load_model of the .keras (the
+ * ops listed); a recorded mask its layers would not give is refused. */
+static void predict_like(ck_model *m, const char *d, const char *what, double *worst)
+{
+    char p[1024];
+    test_array x[2], y;
+    int nx = 0;
+    while (nx < 2 && !test_load_npy(test_path(p, sizeof p, "%s/x%d.npy", d, nx), &x[nx])) nx++;
+    CHECK(nx > 0 && !test_load_npy(test_path(p, sizeof p, "%s/y.npy", d), &y), "%s: goldens", what);
+    if (!nx) return;
+    const float *ins[2] = {x[0].data, nx > 1 ? x[1].data : NULL};
+    float *out = calloc((size_t)y.size, sizeof(float));
+    ck_status st = ck_model_predict(m, ins, x[0].dim[0], &out, 0);
+    CHECK(st == CK_OK, "%s: predict: %s", what, ck_errmsg());
+    double err = st == CK_OK ? test_max_error(out, y.data, y.size, 1e-5) : 1.0;
+    CHECK(err <= 1e-5, "%s: predictions differ from Keras's by %g", what, err);
+    if (err > *worst) *worst = err;
+    free(out);
+    for (int i = 0; i < nx; i++) test_free_array(&x[i]);
+    test_free_array(&y);
+}
+
+static void test_recorded_masks(void)
+{
+    static const char *const cases[] = {"masked_embedding_lstm", "masked_masking_gru", "masked_add_pooling",
+                                        "masked_concat_steps"};
+    char d[512], p[1024], what[600], tmp[] = "/tmp/ckeras-masks-XXXXXX";
+    double worst = 0.0;
+    CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(d, sizeof d, "tests/golden/files/%s", cases[i]);
+        static const char *const files[] = {"model.keras", "model.h5"};
+        for (int k = 0; k < 2; k++) {
+            snprintf(what, sizeof what, "%s/%s", cases[i], files[k]);
+            ck_model *m = ck_model_load(test_path(p, sizeof p, "%s/%s", d, files[k]));
+            CHECK(m, "%s: %s", what, ck_errmsg());
+            if (!m) continue;
+            check_weights_npy(m, d, what);
+            predict_like(m, d, what, &worst);
+            /* summary() as Keras's of the loaded .keras: the ops' rows too */
+            json_t *sums = test_load_json("%s/summaries.json", d);
+            test_check_summaries(m, sums, d, CK_SUMMARY_KERAS3);
+            json_decref(sums);
+            char out[1024];
+            snprintf(out, sizeof out, "%s/back.keras", tmp);
+            CHECK(ck_model_save(m, out) == CK_OK, "%s: save: %s", what, ck_errmsg());
+            ck_model *back = ck_model_load(out);
+            CHECK(back, "%s read back: %s", what, ck_errmsg());
+            strncat(what, " written back", sizeof what - strlen(what) - 1);
+            if (back) predict_like(back, d, what, &worst);
+            ck_model_free(back);
+            remove(out);
+            ck_model_free(m);
+        }
+    }
+    rmdir(tmp);
+    printf("recorded masks: worst prediction error %.3g\n", worst);
+    /* Embedding(mask_zero=False) under the recorded not_equal: no mask to derive */
+    json_error_t e;
+    json_t *c = json_load_file(test_path(p, sizeof p, "tests/golden/files/masked_embedding_lstm/config.json"), 0, &e);
+    CHECK(c != NULL, "config.json: %s", e.text);
+    if (!c) return;
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(json_object_get(c, "config"), "layers"), i, l)
+        if (!strcmp(json_string_value(json_object_get(l, "class_name")), "Embedding"))
+            json_object_set_new(json_object_get(l, "config"), "mask_zero", json_false());
+    char *text = json_dumps(c, 0);
+    ck_model *m = ck_model_from_json(text, "unmasked.json");
+    CHECK(!m && strstr(ck_errmsg(), "unmasked.json: LSTM 'lstm', field 'inbound_nodes': call 0's mask= is computed by "
+                                    "keras.src.ops layers"),
+          "a recorded mask= no layer gives: %s", m ? "loaded" : ck_errmsg());
+    ck_model_free(m);
+    free(text);
+    json_decref(c);
+}
+
 /* ---- malformed corpus ---------------------------------------------------------------------- */
 typedef struct bad_case {
     const char *file;
@@ -440,5 +522,6 @@ int main(void)
     test_malformed();
     test_inspect();
     test_subclassed();
+    test_recorded_masks();
     return test_report("test_files");
 }

@@ -122,6 +122,6 @@ int main(void)
             run_case(root, line);
         free(list);
     }
-    CHECK(cases == 60, "expected 60 cases, ran %d", cases);
+    CHECK(cases == 73, "expected 73 cases, ran %d", cases);
     return test_report("test_train_keras");
 }

@@ -414,6 +414,13 @@ static bool needs_spec(const step_plan *s, const ck_node *n)
     return false;
 }
 
+static bool all_masked(const step_plan *s, int ni)
+{
+    for (int k = 0; k < ni; k++)
+        if (!s->in[k]->mask) return false;
+    return ni > 0;
+}
+
 /* Keras masks: each output's mask per the class's mask hook (a new [batch, steps]
  * buffer, or input 0's passed through), and the inputs' masks for the call. */
 static ck_status plan_masks(step_plan *s, ck_layer *l, int64_t batch)
@@ -430,7 +437,8 @@ static ck_status plan_masks(step_plan *s, ck_layer *l, int64_t batch)
         value *o = s->out[k];
         if (mode == CK_MASK_PASS && ni > 0 && s->in[0]->mask) {
             o->mask = s->in[0]->mask, o->mask_len = s->in[0]->mask_len;
-        } else if (mode == CK_MASK_NEW && !s->out_mask) {
+        } else if ((mode == CK_MASK_NEW || (mode == CK_MASK_ALL && all_masked(s, ni)) ||
+                    (mode == CK_MASK_ANY && any)) && !s->out_mask) {
             /* one flag per output position but the last (feature) axis */
             int64_t steps = o->size / o->shape.dim[o->shape.rank - 1];
             ck_status st = alloc_rows(batch, steps, &s->out_mask, l);

@@ -679,6 +679,10 @@ static ck_status emit_softmax(ex_ctx *c, const ck_layer *l, const ex_step *s)
     if (a->n != 1 || !ck_normalize_axis(a->v[0], x->rank, &ax) || ax == 0)
         return ex_refuse(l, "field 'axis' must be one non-batch axis");
     if (s->n_in > 1) return ex_refuse(l, "a mask input");
+    /* Softmax.call broadcasts a [batch, steps] mask from the right, so row b
+     * reads other samples' flags (keras/src/layers/activations/softmax.py) */
+    if (strcmp(ex_in_mask(c, s, 0), "NULL"))
+        return ex_refuse(l, "its input carries a Keras mask, which Keras's Softmax applies across the batch");
     red[ax] = true;
     int64_t cols = x->dim[ax];
     ex_use(c, "softmax");

@@ -323,7 +323,12 @@ static ck_status add_step(ex_ctx *c, const ck_layer *l, const ck_node *node, ten
     for (int k = 0; l->cls->mask && k < node->n_outputs; k++) {
         ck_mask_mode mode = l->cls->mask(l, k);
         ex_value *o = &c->vals[s->out[k]];
-        if (mode == CK_MASK_PASS && s->n_in > 0) {
+        if (mode == CK_MASK_ALL || mode == CK_MASK_ANY) {
+            /* the merges combine masks and Multiply/Maximum/Minimum read them
+             * (keras/src/layers/merging/): not emitted, so refused when any is there */
+            for (int i = 0; i < s->n_in; i++)
+                if (c->vals[s->in[i]].mask >= 0) return ex_refuse(l, "its input %d carries a Keras mask", i);
+        } else if (mode == CK_MASK_PASS && s->n_in > 0) {
             o->mask = c->vals[s->in[0]].mask;
         } else if (mode == CK_MASK_NEW) {
             if (s->mask_out < 0) {

@@ -45,6 +45,19 @@ const ck_layer_class *ck_input_layer_class(void) { return ck_find_layer_class("I
 
 bool ck_layer_is_input(const ck_layer *l) { return !strcmp(l->cls->class_name, "InputLayer"); }
 
+bool ck_ktensor_has_mask(const ck_ktensor *t)
+{
+    const ck_layer *l = t->node->layer;
+    ck_mask_mode mode = l->cls->mask ? l->cls->mask(l, t->index) : CK_MASK_NONE;
+    if (mode == CK_MASK_NEW) return true;
+    if (mode == CK_MASK_ALL || mode == CK_MASK_ANY) {
+        int n = 0;
+        for (int k = 0; k < t->node->n_inputs; k++) n += ck_ktensor_has_mask(t->node->inputs[k]);
+        return mode == CK_MASK_ALL ? n > 0 && n == t->node->n_inputs : n > 0;
+    }
+    return mode == CK_MASK_PASS && t->node->n_inputs > 0 && ck_ktensor_has_mask(t->node->inputs[0]);
+}
+
 ck_status ck_layer_error(const ck_layer *l, ck_status st, const char *fmt, ...)
 {
     char msg[512];

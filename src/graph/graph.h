@@ -89,8 +89,11 @@ typedef struct ck_field {
 
 /* ---- layer classes ------------------------------------------------------------ */
 /* Keras's timestep masks, [rows, steps] of 0/1 floats: none, input 0's mask passed
- * through, or a new one the layer writes (Embedding(mask_zero), Masking). */
-typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW } ck_mask_mode;
+ * through, or a new one the layer writes (Embedding(mask_zero), Masking). The
+ * merges write one only when their inputs have masks (keras/src/layers/merging/):
+ * CK_MASK_ALL when every input has one (Merge.compute_mask: None if any is None),
+ * CK_MASK_ANY when at least one has (Concatenate.compute_mask: None if all are). */
+typedef enum ck_mask_mode { CK_MASK_NONE, CK_MASK_PASS, CK_MASK_NEW, CK_MASK_ALL, CK_MASK_ANY } ck_mask_mode;
 
 /* A child of a layer in Keras 3's saved-state tree (saving_lib._save_state walks
  * a layer's attributes: an RNN's `cell`, Bidirectional's `forward_layer`,
@@ -233,6 +236,9 @@ const ck_layer_class *ck_find_layer_class(const char *class_name);
 /* InputLayer, the class of a model's inputs, and whether a layer is one. */
 const ck_layer_class *ck_input_layer_class(void);
 bool ck_layer_is_input(const ck_layer *l);
+/* Whether a tensor carries a Keras mask by the classes' mask hooks: made by its
+ * layer, passed on from the layer's first input, or combined from its inputs'. */
+bool ck_ktensor_has_mask(const ck_ktensor *t);
 /* "Dense 'dense': " prefix for messages about a layer. */
 ck_status ck_layer_error(const ck_layer *l, ck_status st, const char *fmt, ...) CK_PRINTF(3, 4);
 
@@ -277,6 +283,10 @@ struct ck_node {
                                  as a loaded config recorded them (JSON text,
                                  e.g. {"training": false, "mask": null}), written
                                  back as they were; NULL: the class's defaults */
+    char *mask_from;          /* owned: "not_equal[0][0]", the mask= tensors a
+                                 loaded Keras 3 config recorded for the call from
+                                 keras.src.ops layers it dropped (io/json_config.c),
+                                 which summary() lists as Keras does; NULL: none */
 };
 
 /* ---- layers ------------------------------------------------------------------ */
@@ -367,6 +377,16 @@ typedef struct ck_loss_scale {
     float dynamic_scale;
 } ck_loss_scale;
 
+/* A keras.src.ops layer a loaded config recorded for a mask= call argument and
+ * the loader dropped: a summary row of 0 params, placed before the row of layer
+ * `before` (NULL: after the last). All strings owned. */
+typedef struct ck_op_row {
+    char *name, *class_name;
+    char *shape;     /* Keras's "(None, 6)" */
+    char *connected; /* "input_layer[0][0]" */
+    char *before;
+} ck_op_row;
+
 struct ck_model {
     ck_layer base;              /* a model is a layer (nesting); base.model = self */
     ck_model_kind kind;
@@ -453,6 +473,16 @@ struct ck_model {
      * Keras 3.15 writes for dict inputs): its keys in order as a JSON array text,
      * written back by to_json; NULL: a list. */
     char *input_keys, *output_keys;
+    /* Those dropped keras.src.ops layers, as summary() lists them among the rows
+     * (Keras's model.operations). */
+    ck_op_row *op_rows;          /* [n_op_rows] */
+    int n_op_rows;
+    /* The order of the layers in such a config, which map_graph keeps for
+     * m->layers: Keras wrote it from model.operations, whose depths the dropped
+     * ops shaped. NULL: by depth, as Keras orders a graph it builds. Borrowed,
+     * read only by ck_functional_finish. */
+    ck_layer *const *listed_order; /* [n_listed] */
+    int n_listed;
 };
 
 /* Every weight of the model in get_weights() order (deduplicated by identity). */

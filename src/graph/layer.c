@@ -124,6 +124,7 @@ static void free_nodes(ck_layer *l)
         ck_free(l->nodes[i]->inputs);
         ck_free(l->nodes[i]->outputs);
         ck_free(l->nodes[i]->call_kwargs);
+        ck_free(l->nodes[i]->mask_from);
         ck_free(l->nodes[i]);
     }
     ck_free(l->nodes);

@@ -97,6 +97,11 @@ void ck_model_free(ck_model *m)
     ck_free(m->pending_optimizer);
     ck_free(m->input_keys);
     ck_free(m->output_keys);
+    for (int i = 0; i < m->n_op_rows; i++) {
+        ck_op_row *r = &m->op_rows[i];
+        ck_free(r->name), ck_free(r->class_name), ck_free(r->shape), ck_free(r->connected), ck_free(r->before);
+    }
+    ck_free(m->op_rows);
     for (int i = 0; i < m->n_owned; i++) {
         m->owned[i]->owner = NULL;
         ck_layer_free(m->owned[i]);
@@ -345,8 +350,11 @@ static ck_status map_graph(ck_model *m)
     ranked_layer *ranked = st ? NULL : ck_calloc((size_t)w.n_layers_seen + 1, sizeof *ranked);
     if (!st && !ranked) st = CK_ERR_NOMEM;
     if (!st) {
-        for (int i = 0; i < w.n_layers_seen; i++)
+        for (int i = 0; i < w.n_layers_seen; i++) {
             ranked[i] = (ranked_layer){w.layer_seen[i], layer_depth[i], i};
+            for (int j = 0; j < m->n_listed; j++)
+                if (m->listed_order[j] == ranked[i].layer) ranked[i].depth = 0, ranked[i].index = j;
+        }
         qsort(ranked, (size_t)w.n_layers_seen, sizeof *ranked, cmp_ranked);
         ck_free(m->layers);
         m->layers = ck_calloc((size_t)w.n_layers_seen + 1, sizeof *m->layers);
@@ -382,6 +390,7 @@ static ck_status map_graph(ck_model *m)
 bool ck_model_is_sequential_like(const ck_model *m)
 {
     if (m->kind == CK_SEQUENTIAL) return true;
+    if (m->n_op_rows) return false; /* a call with mask= has two inbound tensors */
     int max_depth = 0;
     for (int i = 0; i < m->n_steps; i++)
         max_depth = m->steps[i].node->depth > max_depth ? m->steps[i].node->depth : max_depth;
@@ -744,7 +753,9 @@ ck_status ck_functional_finish(ck_model *m, ck_ktensor *const *inputs, int n_in,
     m->finished = true;
     /* Keras names a Model when it is constructed, i.e. now, after its layers. */
     if (m->base.auto_named && !(m->base.serial = take_serial(&functional_class))) return CK_ERR_NOMEM;
-    return finish_build(m);
+    ck_status st = finish_build(m);
+    m->listed_order = NULL, m->n_listed = 0;
+    return st;
 }
 
 /* ---- Sequential -------------------------------------------------------------------------- */

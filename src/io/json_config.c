@@ -8,6 +8,9 @@
 
 #include <string.h>
 
+/* the calls of a layer that had a recorded mask= (strip_recorded_masks below) */
+#define RECORDED_MASKS "ckeras_recorded_masks"
+
 static ck_status load_model(json_t *obj, const char *origin, int depth, ck_model **out);
 
 static const char *class_of(json_t *obj)
@@ -256,6 +259,14 @@ static char *plain_kwargs(json_t *node)
     return owned;
 }
 
+/* The tensors of call k's recorded mask= ("not_equal[0][0]"), or NULL (strip_recorded_masks). */
+static const char *recorded_mask(json_t *obj, size_t k)
+{
+    char at[24];
+    snprintf(at, sizeof at, "%zu", k);
+    return json_string_value(json_object_get(json_object_get(obj, RECORDED_MASKS), at));
+}
+
 static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int n, const char *origin,
                             bool *progress)
 {
@@ -294,6 +305,13 @@ static ck_status call_nodes(ck_model *m, named_layer *nl, named_layer *all, int 
         }
         if ((made->node->call_kwargs = plain_kwargs(node)) == NULL && json_object_size(json_object_get(node, "kwargs")))
             return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+        const char *mask_from = recorded_mask(nl->obj, k);
+        if (mask_from && !(made->node->mask_from = ck_strdup(mask_from)))
+            return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+        if (mask_from && !ck_ktensor_has_mask(in[0]))
+            return ck_fail(CK_ERR_UNSUPPORTED, "%s: %s '%s', field 'inbound_nodes': call %zu's mask= is computed by "
+                           "keras.src.ops layers, and its input carries no mask by ckeras's layers' rules", origin,
+                           nl->layer->cls->class_name, nl->name, k);
         *progress = true;
     }
     return CK_OK;
@@ -420,6 +438,27 @@ static void detect_node_offsets(json_t *cfg, named_layer *ls, int n)
     else json_array_foreach(outs, i, ref) mark_offset(ls, n, ref);
 }
 
+/* The dropped ops' summary rows (strip_recorded_masks) into m->op_rows. */
+static ck_status take_op_rows(ck_model *m, json_t *rows, const char *origin)
+{
+    size_t n = json_array_size(rows), i;
+    json_t *r;
+    if (!n) return CK_OK;
+    if (!(m->op_rows = ck_calloc(n, sizeof *m->op_rows))) return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+    json_array_foreach(rows, i, r) {
+        ck_op_row *o = &m->op_rows[m->n_op_rows++];
+        const char *before = json_string_value(json_object_get(r, "before"));
+        o->name = ck_strdup(json_string_value(json_object_get(r, "name")));
+        o->class_name = ck_strdup(json_string_value(json_object_get(r, "class_name")));
+        o->shape = ck_strdup(json_string_value(json_object_get(r, "shape")));
+        o->connected = ck_strdup(json_string_value(json_object_get(r, "connected")));
+        o->before = before ? ck_strdup(before) : NULL;
+        if (!o->name || !o->class_name || !o->shape || !o->connected || (before && !o->before))
+            return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+    }
+    return CK_OK;
+}
+
 static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_model **out)
 {
     json_t *layers = json_object_get(cfg, "layers");
@@ -473,7 +512,19 @@ static ck_status load_functional(json_t *cfg, const char *origin, int depth, ck_
     if (!st)
         st = io_list(json_object_get(cfg, "output_layers"), ls, n, outs, &n_out, &m->output_keys, origin,
                      "output_layers");
+    ck_layer **order = json_array_size(json_object_get(cfg, "ckeras_op_rows")) ? ck_calloc((size_t)n + 1, sizeof *order)
+                                                                               : NULL;
+    if (!order && json_array_size(json_object_get(cfg, "ckeras_op_rows")) && !st)
+        st = ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+    if (order) { /* recorded ops dropped: Keras's order of the rest is the config's */
+        for (int i = 0; i < n; i++)
+            if (ls[i].layer) order[m->n_listed++] = ls[i].layer;
+        m->listed_order = order;
+    }
     if (!st && (st = ck_functional_finish(m, ins, n_in, outs, n_out))) st = ck_fail_prefix(st, "%s: ", origin);
+    m->listed_order = NULL, m->n_listed = 0;
+    ck_free(order);
+    if (!st) st = take_op_rows(m, json_object_get(cfg, "ckeras_op_rows"), origin);
     for (int i = 0; i < n; i++)
         if (ls[i].layer && !ls[i].layer->owner) ck_layer_free(ls[i].layer);
     json_t *trainable = json_object_get(cfg, "trainable");
@@ -498,6 +549,223 @@ static ck_status load_model(json_t *obj, const char *origin, int depth, ck_model
     return ck_fail(CK_ERR_UNSUPPORTED, "%s: model class '%s' is not Sequential or Functional", origin, cls);
 }
 
+/* ---- masks a Keras 3 functional config records ----------------------------------
+ * Building a functional model, Keras 3 hands a layer whose call() takes `mask`
+ * its input's mask as a keyword argument (keras/src/layers/layer.py __call__,
+ * "Populate mask argument(s)"), so the node records mask= a tensor of the ops
+ * that computed it: Embedding.compute_mask's ops.not_equal, Masking's
+ * any(not_equal), the merges' logical_or (keras/src/layers/merging/), written
+ * as keras.src.ops layers (NotEqual, Any, LogicalOr...; in a Keras 3 .h5 without
+ * their module). ckeras derives those
+ * masks from the classes' mask hooks, so ops layers that only such mask=
+ * arguments use are dropped and the arguments read as mask=None, which is what
+ * Keras rebuilds the same model from (tests/oracle/seq_train_cases.py checks
+ * it). The nodes keep, in "ckeras_recorded_masks", which calls had one, and
+ * call_nodes refuses a call whose input then carries no mask by those hooks. */
+
+static const char *layer_name(json_t *e)
+{
+    json_t *name = json_object_get(e, "name");
+    if (!json_is_string(name)) name = json_object_get(json_object_get(e, "config"), "name");
+    return json_is_string(name) ? json_string_value(name) : NULL;
+}
+
+/* Adds to found the layers of set that tensor references inside v name. */
+static void refs_in(json_t *v, json_t *set, json_t *found)
+{
+    const char *n;
+    int a, b;
+    if (json_is_object(v) && tensor_ref(v, &n, &a, &b)) {
+        if (json_object_get(set, n)) json_object_set_new(found, n, json_true());
+        return;
+    }
+    size_t i;
+    const char *key;
+    json_t *e;
+    if (json_is_array(v)) json_array_foreach(v, i, e) refs_in(e, set, found);
+    if (json_is_object(v)) json_object_foreach(v, key, e) refs_in(e, set, found);
+}
+
+/* Whether every tensor reference inside v names a layer in set (and there is one). */
+static bool only_refers_to(json_t *v, json_t *set, int *count)
+{
+    const char *n;
+    int a, b;
+    if (json_is_object(v) && tensor_ref(v, &n, &a, &b)) return (*count)++, json_object_get(set, n) != NULL;
+    size_t i;
+    json_t *e;
+    if (json_is_array(v)) json_array_foreach(v, i, e) if (!only_refers_to(e, set, count)) return false;
+    return true;
+}
+
+/* Adds to found the layers of set that layer e's nodes read other than as mask=. */
+static void data_refs(json_t *e, json_t *set, json_t *found)
+{
+    size_t k;
+    json_t *node;
+    json_array_foreach(json_object_get(e, "inbound_nodes"), k, node) {
+        refs_in(json_object_get(node, "args"), set, found);
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(node, "kwargs"), key, v) if (strcmp(key, "mask")) refs_in(v, set, found);
+    }
+}
+
+/* "name[node][index], ..." of the tensor references inside v, as Keras's
+ * summary writes a row's inbound tensors; shapes: each one's recorded shape
+ * added under that text. */
+static void ref_texts(json_t *v, ck_buf *b, json_t *shapes)
+{
+    const char *n;
+    int a, c;
+    if (json_is_object(v) && tensor_ref(v, &n, &a, &c)) {
+        char t[CK_NAME_MAX + 48];
+        snprintf(t, sizeof t, "%s[%d][%d]", n, a, c);
+        if (b) ck_buf_printf(b, "%s%s", b->len ? ", " : "", t);
+        json_t *shape = json_object_get(json_object_get(v, "config"), "shape");
+        if (shapes && json_is_array(shape)) json_object_set(shapes, t, shape);
+        return;
+    }
+    size_t i;
+    const char *key;
+    json_t *e;
+    if (json_is_array(v)) json_array_foreach(v, i, e) ref_texts(e, b, shapes);
+    if (json_is_object(v)) json_object_foreach(v, key, e) ref_texts(e, b, shapes);
+}
+
+/* Keras's summary cell for a recorded shape ("(None, 6)"). */
+static char *shape_text(json_t *shape)
+{
+    ck_shape s = {.rank = (int)json_array_size(shape)};
+    if (s.rank > CK_MAX_RANK) return ck_strdup("?");
+    for (int i = 0; i < s.rank; i++) {
+        json_t *d = json_array_get(shape, (size_t)i);
+        s.dim[i] = json_is_integer(d) ? (int64_t)json_integer_value(d) : CK_NONE;
+    }
+    char buf[256];
+    ck_shape_format(&s, buf, sizeof buf);
+    return ck_strdup(buf);
+}
+
+/* The summary row of dropped op e (ck_op_row), as {name, class_name, shape,
+ * connected, before} in the config's "ckeras_op_rows". */
+static void record_op_row(json_t *cfg, json_t *e, json_t *shapes, const char *before)
+{
+    const char *name = layer_name(e);
+    ck_buf conn = {0};
+    json_t *node = json_array_get(json_object_get(e, "inbound_nodes"), 0);
+    ref_texts(json_object_get(node, "args"), &conn, NULL);
+    char key[CK_NAME_MAX + 16];
+    snprintf(key, sizeof key, "%s[0][0]", name);
+    char *shape = shape_text(json_object_get(shapes, key));
+    json_t *rows = json_object_get(cfg, "ckeras_op_rows");
+    if (!rows) json_object_set_new(cfg, "ckeras_op_rows", rows = json_array());
+    json_array_insert_new(rows, 0, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "name", name, "class_name",
+                                             class_of(e) ? class_of(e) : "?", "shape", shape ? shape : "?",
+                                             "connected", conn.data && conn.len ? conn.data : "-", "before", before));
+    ck_free(shape);
+    ck_buf_free(&conn);
+}
+
+/* Keeps in the set the layers that output_layers names: a flat [name, node,
+ * index], a list of them, or Keras 3.15's dict of them. */
+static void drop_outputs(json_t *v, json_t *set)
+{
+    const char *n;
+    int a, b;
+    if (tensor_ref(v, &n, &a, &b)) {
+        json_object_del(set, n);
+        return;
+    }
+    size_t i;
+    const char *key;
+    json_t *e;
+    if (json_is_array(v)) json_array_foreach(v, i, e) drop_outputs(e, set);
+    if (json_is_object(v)) json_object_foreach(v, key, e) drop_outputs(e, set);
+}
+
+/* Whether a config's nodes are Keras 3's {"args", "kwargs"} (Keras 2 records no masks). */
+static bool keras3_nodes(json_t *layers)
+{
+    size_t i, k;
+    json_t *e, *node;
+    json_array_foreach(layers, i, e) json_array_foreach(json_object_get(e, "inbound_nodes"), k, node) if (!json_is_object(node)) return false;
+    return true;
+}
+
+/* The ops layers of one functional config that only mask= arguments use,
+ * dropped as above; recurses into nested models. */
+static void strip_recorded_masks(json_t *obj, int depth)
+{
+    json_t *cfg = json_object_get(obj, "config"), *layers = json_object_get(cfg, "layers");
+    const char *cls = class_of(obj);
+    if (depth > 32 || !cls || !strcmp(cls, "Sequential") || !json_is_array(layers) || !keras3_nodes(layers)) return;
+    size_t i, k;
+    json_t *e, *node;
+    json_t *ops = json_object();
+    json_array_foreach(layers, i, e) {
+        const char *module = json_string_value(json_object_get(e, "module")), *name = layer_name(e);
+        if (is_model_class(class_of(e))) {
+            strip_recorded_masks(e, depth + 1);
+            continue;
+        }
+        /* Keras 3's .h5 model_config names no module: there, an op's config is
+         * its name and arguments, without the "trainable" every layer's has */
+        if (name && (module ? !strncmp(module, "keras.src.ops.", 14)
+                                 : strcmp(class_of(e) ? class_of(e) : "", "InputLayer") &&
+                                       !json_object_get(json_object_get(e, "config"), "trainable")))
+            json_object_set_new(ops, name, json_true());
+    }
+    /* model outputs stay, as does an op another layer (or an op kept so) reads as data */
+    drop_outputs(json_object_get(cfg, "output_layers"), ops);
+    for (bool changed = json_object_size(ops) > 0; changed;) {
+        json_t *used = json_object();
+        json_array_foreach(layers, i, e) {
+            const char *name = layer_name(e);
+            if (!name || !json_object_get(ops, name)) data_refs(e, ops, used);
+        }
+        const char *key;
+        json_t *v;
+        changed = json_object_size(used) > 0;
+        json_object_foreach(used, key, v) json_object_del(ops, key);
+        json_decref(used);
+    }
+    if (!json_object_size(ops)) {
+        json_decref(ops);
+        return;
+    }
+    json_t *shapes = json_object();
+    json_array_foreach(layers, i, e) ref_texts(json_object_get(e, "inbound_nodes"), NULL, shapes);
+    const char *before = NULL; /* the next layer kept, walking back */
+    for (i = json_array_size(layers); i-- > 0;) {
+        e = json_array_get(layers, i);
+        const char *name = layer_name(e);
+        if (name && json_object_get(ops, name)) {
+            record_op_row(cfg, e, shapes, before);
+            json_array_remove(layers, i);
+            continue;
+        }
+        before = name;
+        json_t *marks = json_object();
+        json_array_foreach(json_object_get(e, "inbound_nodes"), k, node) {
+            json_t *kw = json_is_object(node) ? json_object_get(node, "kwargs") : NULL;
+            int count = 0;
+            if (!json_is_object(kw) || !only_refers_to(json_object_get(kw, "mask"), ops, &count) || !count) continue;
+            ck_buf b = {0};
+            ref_texts(json_object_get(kw, "mask"), &b, NULL);
+            char at[24];
+            snprintf(at, sizeof at, "%zu", k);
+            json_object_set_new(marks, at, json_string(b.data ? b.data : ""));
+            ck_buf_free(&b);
+            json_object_set_new(kw, "mask", json_null());
+        }
+        if (json_object_size(marks)) json_object_set(e, RECORDED_MASKS, marks);
+        json_decref(marks);
+    }
+    json_decref(shapes);
+    json_decref(ops);
+}
+
 ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **out)
 {
     /* TF.js wraps the Keras config in modelTopology (and sometimes model_config). */
@@ -505,9 +773,13 @@ ck_status ck_model_from_json_value(json_t *root, const char *origin, ck_model **
     if (topo) root = topo;
     json_t *mc = json_object_get(root, "model_config");
     if (json_is_object(mc)) root = mc;
-    ck_status st = check_known_classes(root, origin);
-    if (st) return st;
-    return load_model(root, origin, 0, out);
+    json_t *own = json_deep_copy(root); /* the caller's config stays as it was */
+    if (!own) return ck_fail(CK_ERR_NOMEM, "%s: out of memory", origin);
+    strip_recorded_masks(own, 0);
+    ck_status st = check_known_classes(own, origin);
+    if (!st) st = load_model(own, origin, 0, out);
+    json_decref(own);
+    return st;
 }
 
 ck_model *ck_model_from_json(const char *text, const char *origin)

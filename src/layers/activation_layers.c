@@ -4,6 +4,7 @@
  * element-wise ones follows Keras's formulas. */
 #include "layers/conv_exec.h"
 #include "layers/conv_layers.h"
+#include "layers/engine_util.h"
 #include "layers/layers.h"
 #include "engine/run.h"
 #include "kernels/activations.h"
@@ -177,9 +178,42 @@ static ck_status prelu_forward(CK_FWD_ARGS)
     return CK_OK;
 }
 
+/* Softmax.call(inputs, mask) (keras/src/layers/activations/softmax.py): the
+ * mask, of the input's dims but the last, must broadcast to the input aligned
+ * from the right (each mask dim 1 or the input dim it meets), else Keras raises;
+ * a timestep mask [rows, steps] meets [rows, steps, features] so only when those
+ * dims coincide. Where it holds, inputs = where(mask, inputs, -1e9) and the
+ * softmax's output is zeroed where masked. */
+static ck_status softmax_mask_check(const ck_layer *l, const ck_shape *s)
+{
+    int r = s->rank;
+    for (int i = 0; i + 1 < r; i++) {
+        int64_t m = s->dim[r - 2 - i], d = s->dim[r - 1 - i];
+        if (m != 1 && m != d) {
+            char x[96];
+            ck_shape_format(s, x, sizeof x);
+            return ck_layer_error(l, CK_ERR_SHAPE, "its Keras mask (the input's dims but the last) does not "
+                                  "broadcast to inputs of shape %s, which Keras's Softmax.call refuses", x);
+        }
+    }
+    return CK_OK;
+}
+
+/* The mask element that input element i meets (numpy broadcasting from the
+ * right): mask axis k sits under input axis k + 1. */
+static int64_t softmax_mask_at(const ck_shape *s, int64_t i)
+{
+    int r = s->rank;
+    int64_t c[CK_MAX_RANK], at = 0;
+    for (int a = r - 1; a >= 0; a--) c[a] = i % s->dim[a], i /= s->dim[a];
+    for (int k = 0; k + 1 < r; k++) at = at * s->dim[k] + (s->dim[k] == 1 ? 0 : c[k + 1]);
+    return at;
+}
+
 static ck_status softmax_forward(CK_FWD_ARGS)
 {
-    (void)n_in, (void)n_out, (void)ex;
+    (void)n_in, (void)n_out;
+    const float *mask = ex && ex->in_masks ? ex->in_masks[0] : NULL;
     const ck_ints *a = &CK_CFG(l, ck_act_layer_config)->axis;
     int ax;
     if (a->n != 1 || !ck_normalize_axis(a->v[0], in[0].shape.rank, &ax))
@@ -187,31 +221,45 @@ static ck_status softmax_forward(CK_FWD_ARGS)
     int64_t outer = 1, inner = 1, dim = in[0].shape.dim[ax];
     for (int i = 0; i < ax; i++) outer *= in[0].shape.dim[i];
     for (int i = ax + 1; i < in[0].shape.rank; i++) inner *= in[0].shape.dim[i];
+    const float *src = in[0].data;
+    int64_t n = ck_numel(&in[0]);
     ck_half h = ck_half_of_dtype(l->dtype);
-    if (h && inner == 1) { /* jax.nn.softmax in half, operation by operation */
-        ck_act_forward_half(CK_ACT_SOFTMAX, h, in[0].data, out[0].data, outer, dim);
-        return CK_OK;
+    if (mask) {
+        ck_status st = softmax_mask_check(l, &in[0].shape);
+        if (st) return st;
+        /* inputs + (1 - mask) * _large_negative_number(dtype): -3e4 for float16, else -1e9 */
+        float big = h == CK_HALF_FLOAT16 ? -3e4f : -1e9f;
+        ck_round_half(h, &big, &big, 1);
+        for (int64_t i = 0; i < n; i++) {
+            out[0].data[i] = src[i] + (mask[softmax_mask_at(&in[0].shape, i)] != 0.0f ? 0.0f : big);
+            ck_round_half(h, &out[0].data[i], &out[0].data[i], 1);
+        }
+        src = out[0].data; /* softmax in place: each element is read before it is written */
     }
     float row[1024];
-    if (h && dim <= 1024) { /* along an inner axis: one gathered row at a time */
+    if (h && inner == 1) { /* jax.nn.softmax in half, operation by operation */
+        ck_act_forward_half(CK_ACT_SOFTMAX, h, src, out[0].data, outer, dim);
+    } else if (h && dim <= 1024) { /* along an inner axis: one gathered row at a time */
         for (int64_t o = 0; o < outer; o++)
             for (int64_t j = 0; j < inner; j++) {
                 int64_t at = o * dim * inner + j;
-                for (int64_t d = 0; d < dim; d++) row[d] = in[0].data[at + d * inner];
+                for (int64_t d = 0; d < dim; d++) row[d] = src[at + d * inner];
                 ck_act_forward_half(CK_ACT_SOFTMAX, h, row, row, 1, dim);
                 for (int64_t d = 0; d < dim; d++) out[0].data[at + d * inner] = row[d];
             }
-        return CK_OK;
+    } else {
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t j = 0; j < inner; j++) {
+                const float *x = src + o * dim * inner + j;
+                float *y = out[0].data + o * dim * inner + j;
+                float m = x[0], sum = 0;
+                for (int64_t d = 1; d < dim; d++) m = x[d * inner] > m ? x[d * inner] : m;
+                for (int64_t d = 0; d < dim; d++) sum += y[d * inner] = expf(x[d * inner] - m);
+                for (int64_t d = 0; d < dim; d++) y[d * inner] /= sum;
+            }
     }
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t j = 0; j < inner; j++) {
-            const float *x = in[0].data + o * dim * inner + j;
-            float *y = out[0].data + o * dim * inner + j;
-            float m = x[0], s = 0;
-            for (int64_t d = 1; d < dim; d++) m = x[d * inner] > m ? x[d * inner] : m;
-            for (int64_t d = 0; d < dim; d++) s += y[d * inner] = expf(x[d * inner] - m);
-            for (int64_t d = 0; d < dim; d++) y[d * inner] /= s;
-        }
+    for (int64_t i = 0; mask && i < n; i++)
+        if (mask[softmax_mask_at(&in[0].shape, i)] == 0.0f) out[0].data[i] = 0.0f;
     return CK_OK;
 }
 
@@ -291,7 +339,9 @@ static ck_status prelu_backward(CK_BWD_ARGS)
     return CK_OK;
 }
 
-/* dx = y * (dy - sum(dy * y)) along the axis. */
+/* dx = y * (dy - sum(dy * y)) along the axis; under a mask too, since the
+ * masked outputs are 0 (where() passes them no gradient, and their softmax
+ * values were 0 unless all of the axis was masked, where every dx is 0). */
 static ck_status softmax_backward(CK_BWD_ARGS)
 {
     (void)n_in, (void)n_out, (void)ex;
@@ -346,6 +396,6 @@ CK_CLASS(ck_class_prelu, "PReLU", CK_CONFIG(ck_act_layer_config, prelu_fields),
 CK_CLASS(ck_class_elu, "ELU", CK_CONFIG(ck_act_layer_config, elu_fields),
          ACT_HOOKS(same_build, elu, false, false), .mask = ck_mask_pass);
 CK_CLASS(ck_class_softmax, "Softmax", CK_CONFIG(ck_act_layer_config, softmax_fields),
-         ACT_HOOKS(same_build, softmax, false, true));
+         ACT_HOOKS(same_build, softmax, false, true), .mask = ck_mask_pass);
 
 CK_FAMILY(ck_activation_layers, &ck_class_relu, &ck_class_leaky, &ck_class_prelu, &ck_class_elu, &ck_class_softmax);

@@ -180,17 +180,171 @@ static ck_status merge_backward(merge_op op, const ck_tensor *in, int n_in, cons
     return CK_OK;
 }
 
+/* ---- masks (keras/src/layers/merging/base_merge.py, multiply.py) ----------------
+ * Add, Subtract and Average leave values alone. Multiply replaces an input's
+ * masked steps by 1 and, when every input has a mask, zeroes the steps none
+ * keeps. Maximum and Minimum (_apply_merge_op_and_or_mask) fold pairwise: a
+ * masked step of the next input takes the running value, a masked step of the
+ * running value takes the input's, and the running mask is the OR while every
+ * input so far had one. The output mask (the engine's CK_MASK_ALL) is the OR. */
+typedef struct merge_masks {
+    float *const *in; /* [n_in] [rows, steps] or NULL per input; NULL: none has one */
+    float *out;       /* [rows, steps] to write, or NULL                             */
+    int64_t feat;     /* elements per step: the output's last dim                    */
+} merge_masks;
+
+static merge_masks masks_of(const ck_run *ex, const ck_tensor *out)
+{
+    merge_masks m = {ex ? ex->in_masks : NULL, ex ? ex->out_mask : NULL, out[0].shape.dim[out[0].shape.rank - 1]};
+    return m;
+}
+
+/* Whether input k's step t is masked out. */
+static inline bool masked_out(const merge_masks *m, int k, int64_t t)
+{
+    return m->in[k] && m->in[k][t] == 0.0f;
+}
+
+static bool every_input_masked(const merge_masks *m, int n_in)
+{
+    for (int k = 0; k < n_in; k++)
+        if (!m->in[k]) return false;
+    return true;
+}
+
+/* Maximum/Minimum of one element as _apply_merge_op_and_or_mask folds it:
+ * acc[k] the running value after input k, and where the pair op(a, b) of step k
+ * took its operands from (bit 0: a is x_k, else the running value; bit 1: b is
+ * x_k, else the running value), so backward follows the selections. */
+static void extreme_fold(merge_op op, const merge_masks *m, int n_in, const float *x, int64_t t, float *acc,
+                         unsigned char *from)
+{
+    bool have = m->in[0] != NULL, keep = !masked_out(m, 0, t);
+    acc[0] = x[0];
+    for (int k = 1; k < n_in; k++) {
+        bool bx = !masked_out(m, k, t);   /* x = where(mask, x, output)              */
+        bool ab = have && !keep;          /* output = where(output_mask, output, x)  */
+        bool ax = ab && bx;
+        from[k] = (unsigned char)((ax ? 1 : 0) | (bx ? 2 : 0));
+        acc[k] = combine(op, ax ? x[k] : acc[k - 1], bx ? x[k] : acc[k - 1]);
+        if (have && m->in[k]) keep = keep || bx;
+        else have = false;
+    }
+}
+
+/* Forward of inputs that all have the output's shape when some carry masks. */
+static void merge_forward_masked(merge_op op, const ck_tensor *in, int n_in, const merge_masks *m, float *y, int64_t n)
+{
+    bool all = every_input_masked(m, n_in);
+    float acc[64], x[64];
+    unsigned char from[64];
+    for (int64_t j = 0; j < n; j++) {
+        int64_t t = j / m->feat;
+        for (int k = 0; k < n_in; k++) x[k] = in[k].data[j];
+        if (op == OP_MAX || op == OP_MIN) {
+            extreme_fold(op, m, n_in, x, t, acc, from);
+            y[j] = acc[n_in - 1];
+        } else if (op == OP_MUL) {
+            float p = 1.0f;
+            bool any = false;
+            for (int k = 0; k < n_in; k++) {
+                if (!masked_out(m, k, t)) p *= x[k];
+                any = any || !masked_out(m, k, t);
+            }
+            y[j] = all && !any ? 0.0f : p;
+        }
+    }
+}
+
+/* The output mask: the OR of the inputs' (Merge.compute_mask). */
+static void merge_out_mask(const merge_masks *m, int n_in, int64_t steps)
+{
+    for (int64_t t = 0; m->out && t < steps; t++) {
+        bool keep = false;
+        for (int k = 0; k < n_in; k++) keep = keep || !masked_out(m, k, t);
+        m->out[t] = keep ? 1.0f : 0.0f;
+    }
+}
+
+/* Backward of merge_forward_masked (Multiply, Maximum, Minimum); JAX's
+ * where() sends the gradient to the chosen operand, maximum splits ties. */
+static void merge_backward_masked(merge_op op, const ck_tensor *in, int n_in, const merge_masks *m, const float *dy,
+                                  ck_tensor *din, int64_t n)
+{
+    bool all = every_input_masked(m, n_in);
+    float acc[64], x[64];
+    unsigned char from[64];
+    for (int64_t j = 0; j < n; j++) {
+        int64_t t = j / m->feat;
+        float g = dy[j];
+        for (int k = 0; k < n_in; k++) x[k] = in[k].data[j];
+        if (op == OP_MUL) {
+            bool any = false;
+            for (int k = 0; k < n_in; k++) any = any || !masked_out(m, k, t);
+            if (all && !any) continue;
+            for (int k = 0; k < n_in; k++) {
+                if (!din[k].data || masked_out(m, k, t)) continue;
+                float p = 1.0f;
+                for (int q = 0; q < n_in; q++)
+                    if (q != k && !masked_out(m, q, t)) p *= x[q];
+                din[k].data[j] += g * p;
+            }
+            continue;
+        }
+        extreme_fold(op, m, n_in, x, t, acc, from);
+        for (int k = n_in - 1; k >= 1 && g != 0.0f; k--) {
+            float a = from[k] & 1 ? x[k] : acc[k - 1], b = from[k] & 2 ? x[k] : acc[k - 1], ga, gb;
+            if (a == b) ga = gb = 0.5f * g;
+            else if (acc[k] == a) ga = g, gb = 0.0f;
+            else ga = 0.0f, gb = g;
+            float gx = (from[k] & 1 ? ga : 0.0f) + (from[k] & 2 ? gb : 0.0f);
+            if (din[k].data) din[k].data[j] += gx;
+            g -= gx;
+        }
+        if (din[0].data) din[0].data[j] += g;
+    }
+}
+
+/* Whether values depend on the masks: Multiply, Maximum, Minimum with one. */
+static bool values_masked(merge_op op, const merge_masks *m)
+{
+    return m->in && (op == OP_MUL || op == OP_MAX || op == OP_MIN);
+}
+
+static ck_status merge_forward_hook(merge_op op, const ck_layer *l, const ck_tensor *in, int n_in, ck_tensor *out,
+                                    const ck_run *ex)
+{
+    merge_masks m = masks_of(ex, out);
+    /* the masks meet elementwise only: broadcast inputs that would read them are refused */
+    if ((m.out || values_masked(op, &m)) && !all_same_shape(in, n_in, out))
+        return ck_layer_error(l, CK_ERR_UNSUPPORTED, "inputs with Keras masks must all have the output's shape");
+    int64_t n = ck_numel(&out[0]);
+    merge_out_mask(&m, n_in, n / m.feat);
+    if (!values_masked(op, &m)) return merge_forward(op, in, n_in, out);
+    merge_forward_masked(op, in, n_in, &m, out[0].data, n);
+    return CK_OK;
+}
+
+static ck_status merge_backward_hook(merge_op op, const ck_tensor *in, int n_in, const ck_tensor *out,
+                                     const ck_tensor *dout, ck_tensor *din, const ck_run *ex)
+{
+    merge_masks m = masks_of(ex, out);
+    if (!values_masked(op, &m)) return merge_backward(op, in, n_in, out, dout, din);
+    merge_backward_masked(op, in, n_in, &m, dout[0].data, din, ck_numel(&out[0]));
+    return CK_OK;
+}
+
 /* The hooks of one merge operation (kind_forward, kind_backward). */
 #define MERGE_HOOKS(kind, op)                                                                     \
     static ck_status kind##_forward(CK_FWD_ARGS)                                                 \
     {                                                                                            \
-        (void)l, (void)n_out, (void)ex;                                                          \
-        return merge_forward(op, in, n_in, out);                                                 \
+        (void)n_out;                                                                             \
+        return merge_forward_hook(op, l, in, n_in, out, ex);                                     \
     }                                                                                            \
     static ck_status kind##_backward(CK_BWD_ARGS)                                                \
     {                                                                                            \
-        (void)l, (void)n_out, (void)ex;                                                          \
-        return merge_backward(op, in, n_in, out, dout, din);                                     \
+        (void)l, (void)n_out;                                                                    \
+        return merge_backward_hook(op, in, n_in, out, dout, din, ex);                            \
     }
 MERGE_HOOKS(add, OP_ADD)
 MERGE_HOOKS(subtract, OP_SUB)
@@ -199,18 +353,26 @@ MERGE_HOOKS(average, OP_AVG)
 MERGE_HOOKS(maximum, OP_MAX)
 MERGE_HOOKS(minimum, OP_MIN)
 
+/* Merge.compute_mask (keras/src/layers/merging/base_merge.py): the OR of the
+ * inputs' masks, none unless every input has one. Dot overrides it with None. */
+static ck_mask_mode merge_mask(const ck_layer *l, int index)
+{
+    (void)l, (void)index;
+    return CK_MASK_ALL;
+}
+
 CK_CLASS(ck_class_add, "Add", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build, .forward = add_forward,
-         .backward = add_backward);
+         .backward = add_backward, .mask = merge_mask);
 CK_CLASS(ck_class_subtract, "Subtract", .min_inputs = 2, .max_inputs = 2, .build = broadcast_build,
-         .forward = subtract_forward, .backward = subtract_backward);
+         .forward = subtract_forward, .backward = subtract_backward, .mask = merge_mask);
 CK_CLASS(ck_class_multiply, "Multiply", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build,
-         .forward = multiply_forward, .backward = multiply_backward);
+         .forward = multiply_forward, .backward = multiply_backward, .mask = merge_mask);
 CK_CLASS(ck_class_average, "Average", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build,
-         .forward = average_forward, .backward = average_backward);
+         .forward = average_forward, .backward = average_backward, .mask = merge_mask);
 CK_CLASS(ck_class_maximum, "Maximum", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build,
-         .forward = maximum_forward, .backward = maximum_backward);
+         .forward = maximum_forward, .backward = maximum_backward, .mask = merge_mask);
 CK_CLASS(ck_class_minimum, "Minimum", .min_inputs = 2, .max_inputs = 64, .build = broadcast_build,
-         .forward = minimum_forward, .backward = minimum_backward);
+         .forward = minimum_forward, .backward = minimum_backward, .mask = merge_mask);
 
 /* ---- Concatenate --------------------------------------------------------------- */
 static const ck_field concat_fields[] = {
@@ -262,10 +424,45 @@ static ck_status concat_run(ck_layer *l, const ck_tensor *in, int n_in, float *y
     return CK_OK;
 }
 
+/* Concatenate.compute_mask (keras/src/layers/merging/concatenate.py): each
+ * input's mask (all ones for an input without one) broadcast over its last
+ * axis, concatenated along the axis, then any() over the last axis: the OR of
+ * the masks when joining features, the masks joined along the axis otherwise. */
+static void concat_mask(const ck_layer *l, const ck_tensor *in, int n_in, float *const *masks, float *y)
+{
+    int axis, r = in[0].shape.rank;
+    ck_normalize_axis(CK_CFG(l, ck_concatenate_config)->axis, r, &axis);
+    int64_t steps = ck_numel(&in[0]) / in[0].shape.dim[r - 1];
+    if (axis == r - 1) {
+        for (int64_t t = 0; t < steps; t++) {
+            bool keep = false;
+            for (int k = 0; k < n_in; k++) keep = keep || !masks[k] || masks[k][t] != 0.0f;
+            y[t] = keep ? 1.0f : 0.0f;
+        }
+        return;
+    }
+    int64_t outer = 1, inner_out = 0, off = 0;
+    for (int a = 0; a < axis; a++) outer *= in[0].shape.dim[a];
+    for (int k = 0; k < n_in; k++) inner_out += ck_numel(&in[k]) / in[k].shape.dim[r - 1] / outer;
+    for (int k = 0; k < n_in; k++) {
+        int64_t inner = ck_numel(&in[k]) / in[k].shape.dim[r - 1] / outer;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) y[o * inner_out + off + i] = masks[k] ? masks[k][o * inner + i] : 1.0f;
+        off += inner;
+    }
+}
+
 static ck_status concat_forward(CK_FWD_ARGS)
 {
-    (void)n_out, (void)ex;
+    (void)n_out;
+    if (ex && ex->out_mask) concat_mask(l, in, n_in, ex->in_masks, ex->out_mask);
     return concat_run(l, in, n_in, out[0].data, NULL, false);
+}
+
+static ck_mask_mode concat_mask_mode(const ck_layer *l, int index)
+{
+    (void)l, (void)index;
+    return CK_MASK_ANY;
 }
 
 static ck_status concat_backward(CK_BWD_ARGS)
@@ -276,7 +473,7 @@ static ck_status concat_backward(CK_BWD_ARGS)
 
 CK_CLASS(ck_class_concatenate, "Concatenate", CK_CONFIG(ck_concatenate_config, concat_fields),
          .min_inputs = 1, .max_inputs = 64, .build = concat_build, .forward = concat_forward,
-         .backward = concat_backward);
+         .backward = concat_backward, .mask = concat_mask_mode);
 
 /* ---- Dot --------------------------------------------------------------------------- */
 static const ck_field dot_fields[] = {

@@ -87,16 +87,6 @@ static bool call_takes_mask(const ck_layer *l)
     return false;
 }
 
-/* Whether a tensor carries a Keras mask: made by its layer, or passed on from
- * the layer's first input. */
-static bool carries_mask(const ck_ktensor *t)
-{
-    const ck_layer *l = t->node->layer;
-    ck_mask_mode mode = l->cls->mask ? l->cls->mask(l, t->index) : CK_MASK_NONE;
-    if (mode == CK_MASK_NEW) return true;
-    return mode == CK_MASK_PASS && t->node->n_inputs > 0 && carries_mask(t->node->inputs[0]);
-}
-
 /* f"{shape}" of layer.input / layer.output: one tensor prints as a Python tuple,
  * several (Keras flattens a node's tensors) as a list of tuples. */
 static void put_shapes(ck_buf *b, ck_ktensor *const *many, const ck_ktensor *one, int n)
@@ -114,7 +104,7 @@ static void put_shapes(ck_buf *b, ck_ktensor *const *many, const ck_ktensor *one
  * data's shape without its last axis). */
 static void put_input_shapes(ck_buf *b, const ck_layer *l, const ck_node *node)
 {
-    bool mask = node->n_inputs == 1 && call_takes_mask(l) && carries_mask(node->inputs[0]);
+    bool mask = node->n_inputs == 1 && call_takes_mask(l) && ck_ktensor_has_mask(node->inputs[0]);
     if (!mask) {
         put_shapes(b, node->inputs, NULL, node->n_inputs);
         return;

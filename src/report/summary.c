@@ -66,6 +66,10 @@ static char *format_connected(const ck_layer *l, bool keras2)
             count++;
         }
     }
+    /* Keras lists a call's mask= tensors among its inbound ones */
+    for (int k = 0; !keras2 && k < l->n_nodes; k++)
+        if (ck_node_in_model(l->nodes[k]) && l->nodes[k]->mask_from)
+            ck_buf_printf(&b, "%s%s", count++ ? ", " : "", l->nodes[k]->mask_from);
     if (keras2) ck_buf_put(&b, "]");
     else if (!count) ck_buf_put(&b, "-");
     return ck_buf_take(&b);
@@ -166,11 +170,43 @@ static ck_status layer_range(const ck_model *m, const ck_summary_opts *o, int *f
     return CK_OK;
 }
 
+/* A dropped keras.src.ops layer's row (ck_op_row): no layer behind it. */
+static ck_status add_op_row(row_list *list, const ck_op_row *op)
+{
+    ck_status st = ck_grow((void **)&list->rows, &list->cap, list->n + 1, sizeof *list->rows);
+    if (st) return st;
+    row_text *r = &list->rows[list->n];
+    *r = (row_text){.src = NULL};
+    snprintf(r->layer, sizeof r->layer, "%s (%s)", op->name, op->class_name);
+    snprintf(r->shape, sizeof r->shape, "%s", op->shape);
+    snprintf(r->params, sizeof r->params, "0");
+    snprintf(r->trainable, sizeof r->trainable, "-");
+    if (!(r->connected = ck_strdup(op->connected))) return CK_ERR_NOMEM;
+    list->n++;
+    return CK_OK;
+}
+
+/* The op rows that sit before layer l's (l NULL: after the last layer). */
+static ck_status add_op_rows(row_list *list, const ck_model *m, const ck_layer *l, const ck_summary_opts *o)
+{
+    ck_status st = CK_OK;
+    if (o->style == CK_SUMMARY_KERAS2) return CK_OK; /* tf.keras 2 has no such rows */
+    for (int i = 0; !st && i < m->n_op_rows; i++) {
+        const char *before = m->op_rows[i].before;
+        if (l ? before && !strcmp(before, l->name) : !before) st = add_op_row(list, &m->op_rows[i]);
+    }
+    return st;
+}
+
 static ck_status build_rows(const ck_model *m, const ck_summary_opts *o, row_list *list)
 {
     int first, last;
     ck_status st = layer_range(m, o, &first, &last);
-    for (int i = first; !st && i <= last; i++) st = add_row(list, m->layers[i], 0, o, m->base.built);
+    for (int i = first; !st && i <= last; i++) {
+        if (i > first) st = add_op_rows(list, m, m->layers[i], o);
+        if (!st) st = add_row(list, m->layers[i], 0, o, m->base.built);
+    }
+    if (!st && last == m->n_layers - 1) st = add_op_rows(list, m, NULL, o);
     return st;
 }
 
@@ -222,6 +258,7 @@ static json_t *summary_json(const ck_model *m, const row_list *rows, const ck_pa
     for (int i = 0; i < rows->n; i++) {
         const row_text *r = &rows->rows[i];
         const ck_layer *l = r->src;
+        if (!l) continue; /* a dropped keras.src.ops layer: no layer to describe */
         json_t *conn = json_array();
         for (int k = 0; k < l->n_nodes; k++)
             for (int j = 0; ck_node_in_model(l->nodes[k]) && j < l->nodes[k]->n_inputs; j++) {

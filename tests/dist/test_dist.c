@@ -469,7 +469,7 @@ int main(int argc, char **argv)
             run_case(roots[r], line);
         free(list);
     }
-    CHECK(cases == 63, "expected 63 cases, ran %d", cases);
+    CHECK(cases == 76, "expected 76 cases, ran %d", cases);
     mismatches();
     sharded_predict("train", "adam_cce");
     sharded_predict("conv_train", "cnn_3x3_adam");

@@ -71,6 +71,89 @@ CASES = {
 }
 
 
+# Functional models whose layers get a mask: Keras 3 records it as the
+# keras.src.ops layers that computed it (NotEqual, Any, LogicalOr) feeding the
+# consumer's mask= argument; test_files.c checks that ckeras predicts from
+# model.keras and model.h5 what the saved model does (x0.npy..., y.npy).
+def masked_embedding_lstm():
+    x = keras.Input((6,))
+    return keras.Model(x, layers.LSTM(3)(layers.Embedding(10, 4, mask_zero=True)(x)))
+
+
+def masked_masking_gru():
+    x = keras.Input((6, 2))
+    return keras.Model(x, layers.GRU(3)(layers.Masking(0.0)(x)))
+
+
+def masked_add_pooling():
+    a = keras.Input((6,))
+    b = keras.Input((6,))
+    ea = layers.Embedding(10, 4, mask_zero=True)(a)
+    eb = layers.Embedding(10, 4, mask_zero=True)(b)
+    s = layers.Dense(3)(layers.Add()([ea, eb]))
+    return keras.Model([a, b], layers.GlobalAveragePooling1D()(layers.LSTM(3, return_sequences=True)(s)))
+
+
+def masked_concat_steps():
+    """the ops change the depths Keras orders layers by: weights in its order"""
+    x = keras.Input((6,))
+    a = layers.Dense(4, activation="tanh")(layers.Embedding(10, 4, mask_zero=True)(x))
+    b = layers.Dense(4, activation="tanh")(layers.Embedding(10, 4)(x))
+    m = layers.Concatenate(axis=1)([a, b])
+    return keras.Model(x, layers.Dense(1)(layers.GlobalAveragePooling1D()(m)))
+
+
+MASKED = {
+    "masked_embedding_lstm": masked_embedding_lstm,
+    "masked_masking_gru": masked_masking_gru,
+    "masked_add_pooling": masked_add_pooling,
+    "masked_concat_steps": masked_concat_steps,
+}
+
+
+def write_masked_case(name, build, seed):
+    out = os.path.join(ROOT, name)
+    oracle_util.reset_dir(out)
+    model = build()
+    fix_weights(model, seed)
+    model.save(os.path.join(out, "model.keras"))
+    model.save(os.path.join(out, "model.h5"))
+    oracle_util.write_text(os.path.join(out, "config.json"), model.to_json())
+    rng = np.random.default_rng(seed + 100)
+    xs = []
+    for t in model.inputs:
+        shape = (4,) + tuple(t.shape[1:])
+        x = rng.integers(1, 10, size=shape).astype("float32") if len(shape) == 2 else \
+            rng.standard_normal(shape).astype("float32")
+        for r in range(4):
+            x[r, 6 - r - (seed + len(xs)) % 2:] = 0  # padding: masked steps
+        xs.append(x)
+    for i, x in enumerate(xs):
+        np.save(os.path.join(out, f"x{i}.npy"), x)
+    xin = xs if len(xs) > 1 else xs[0]
+    y = model.predict(xin, verbose=0)
+    np.save(os.path.join(out, "y.npy"), np.asarray(y, dtype="float32"))
+    # load_model of the .keras predicts the same; of the .h5, Keras 3.15.1
+    # refuses it ("Unknown layer: 'NotEqual'"): ckeras reads it as the model saved
+    back = keras.saving.load_model(os.path.join(out, "model.keras"), compile=False)
+    np.testing.assert_allclose(back.predict(xin, verbose=0), y, rtol=0, atol=1e-6)
+    dump_weights(back, out)  # get_weights() of the loaded model, in its order
+    entries, used = [], set()  # summary() of the loaded model lists the ops too
+    for spec in [{}, {"show_trainable": True}, {"line_length": 120}]:
+        spec = oracle_util.norm_spec(spec)
+        text, _ = oracle_util.capture_summary(back, spec)
+        fname = oracle_util.summary_filename(spec, used)
+        oracle_util.write_text(os.path.join(out, fname), text)
+        entries.append(dict(spec, file=fname))
+    oracle_util.write_json(os.path.join(out, "summaries.json"), entries)
+    try:
+        keras.saving.load_model(os.path.join(out, "model.h5"), compile=False)
+        h5 = "loads"
+    except ValueError as e:
+        h5 = str(e).split(".")[0]
+    oracle_util.write_json(os.path.join(out, "keras_h5.json"), {"load_model": h5})
+
+
 def fix_weights(model, seed):
     rng = np.random.default_rng(seed)
     model.set_weights([rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
@@ -128,6 +211,9 @@ def main():
     os.makedirs(ROOT, exist_ok=True)
     for i, (name, build) in enumerate(CASES.items()):
         write_case(name, build, seed=i + 1)
+        print("case", name)
+    for i, (name, build) in enumerate(MASKED.items()):
+        write_masked_case(name, build, seed=50 + i)
         print("case", name)
     for name in PUBLISHED:
         try:

@@ -310,6 +310,15 @@ def _():
     return seq((3, 6, 6, 2), L.ConvLSTM2D(2, (3, 3), strides=2))
 
 
+# Softmax.call applies an incoming mask (keras/src/layers/activations/softmax.py)
+# only where the mask broadcasts to the input from the right: with all of batch,
+# steps and features 3 here; other batches raise in Keras (test_seq_forward
+# checks ckeras refuses a batch of 2).
+@case("softmax_masked", 47, ints=10, pad=True)
+def _():
+    return seq((3,), L.Embedding(10, 3, mask_zero=True), L.Softmax())
+
+
 def run_case(c, out_root):
     keras.backend.clear_session()
     keras.utils.set_random_seed(c["seed"])

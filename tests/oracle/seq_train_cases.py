@@ -108,7 +108,46 @@ CASES = [
 ]
 
 
-FUNCTIONAL = (mha_causal_self, mha_causal_cross, attention_causal, additive_causal, gqa_causal)
+def merged(merge, partial=False, head="gap", three=False):
+    """Two Embedding(mask_zero) branches with different masks, each through
+    Dense (the mask passes): the first input reads max(id - 5, 0), masked where
+    id <= 5, the second id, masked at the padding (the OR is the second's);
+    merged, then GlobalAveragePooling1D or LSTM: Merge/Concatenate.compute_mask
+    and the masked values of Multiply, Maximum and Minimum. partial: the second
+    branch has no mask (Embedding without mask_zero); three: a third, masked
+    branch after an unmasked one."""
+    def build():
+        x = keras.Input((T,))
+        a = L.Dense(4, activation="tanh")(L.Embedding(10, 4, mask_zero=True)(x))
+        b_ids = L.ReLU()(L.Rescaling(1.0, -5.0)(x))
+        b = L.Dense(4, activation="tanh")(L.Embedding(10, 4, mask_zero=not partial)(x if partial else b_ids))
+        ins = [a, b] if partial else [b, a]
+        if three:
+            ins.append(L.Dense(4, activation="tanh")(L.Embedding(10, 4, mask_zero=True)(b_ids)))
+        m = merge()(ins)
+        h = L.LSTM(3)(m) if head == "lstm" else L.GlobalAveragePooling1D()(m)
+        return keras.Model(x, L.Dense(1, activation="sigmoid")(h))
+    return build
+
+
+MERGE_CASES = [
+    ("merge_add_lstm", merged(L.Add, head="lstm")),
+    ("merge_add_gap", merged(L.Add)),
+    ("merge_subtract_gap", merged(L.Subtract)),
+    ("merge_multiply_gap", merged(L.Multiply)),
+    ("merge_average_gap", merged(L.Average)),
+    ("merge_maximum_gap", merged(L.Maximum)),
+    ("merge_minimum_gap", merged(L.Minimum)),
+    ("merge_multiply_partial", merged(L.Multiply, partial=True)),
+    ("merge_maximum_partial", merged(L.Maximum, partial=True)),
+    ("merge_minimum_three", merged(L.Minimum, partial=True, three=True)),
+    ("merge_concat_features_lstm", merged(L.Concatenate, head="lstm")),
+    ("merge_concat_time_gap", merged(lambda: L.Concatenate(axis=1))),
+    ("merge_concat_time_partial", merged(lambda: L.Concatenate(axis=1), partial=True)),
+]
+
+FUNCTIONAL = (mha_causal_self, mha_causal_cross, attention_causal, additive_causal, gqa_causal) + tuple(
+    fn for _, fn in MERGE_CASES)
 
 # Keras masks pass through every class with supports_masking=True that keeps
 # Layer's compute_mask (the previous mask): Embedding(mask_zero) -> the class ->
@@ -178,6 +217,10 @@ def mask_case(cls):
 CASES += [("mask_through_" + name.lower(), mask_case(name), "ids", "binary", "Adam(learning_rate=0.02)",
            "binary_crossentropy", ["accuracy"]) for name in MASK_PASS]
 MASKED = tuple(c[1] for c in CASES if c[0].startswith("mask_through_"))
+# appended last, so the earlier cases keep their seeds (200 + index)
+CASES += [(name, fn, "ids", "binary", "Adam(learning_rate=0.02)", "binary_crossentropy", ["accuracy"])
+          for name, fn in MERGE_CASES]
+
 
 
 def labels(kind, rng):
