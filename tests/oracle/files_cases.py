@@ -111,14 +111,23 @@ MASKED = {
 }
 
 
-def write_masked_case(name, build, seed):
+def saved_case(name, build, seed, weights_file=True):
+    """The case's folder, afresh, with the model built, its weights fixed and
+    saved as .keras, .h5 (and .weights.h5) and config.json."""
     out = os.path.join(ROOT, name)
     oracle_util.reset_dir(out)
     model = build()
     fix_weights(model, seed)
     model.save(os.path.join(out, "model.keras"))
     model.save(os.path.join(out, "model.h5"))
+    if weights_file:
+        model.save_weights(os.path.join(out, "model.weights.h5"))
     oracle_util.write_text(os.path.join(out, "config.json"), model.to_json())
+    return out, model
+
+
+def write_masked_case(name, build, seed):
+    out, model = saved_case(name, build, seed, weights_file=False)
     rng = np.random.default_rng(seed + 100)
     xs = []
     for t in model.inputs:
@@ -171,14 +180,7 @@ def dump_weights(model, out):
 
 
 def write_case(name, build, seed):
-    out = os.path.join(ROOT, name)
-    oracle_util.reset_dir(out)
-    model = build()
-    fix_weights(model, seed)
-    model.save(os.path.join(out, "model.keras"))
-    model.save(os.path.join(out, "model.h5"))
-    model.save_weights(os.path.join(out, "model.weights.h5"))
-    oracle_util.write_text(os.path.join(out, "config.json"), model.to_json())
+    out, model = saved_case(name, build, seed)
     dump_weights(model, out)
     xs = inputs_for(model, seed)
     for i, x in enumerate(xs):
