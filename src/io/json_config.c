@@ -689,7 +689,11 @@ static bool keras3_nodes(json_t *layers)
 {
     size_t i, k;
     json_t *e, *node;
-    json_array_foreach(layers, i, e) json_array_foreach(json_object_get(e, "inbound_nodes"), k, node) if (!json_is_object(node)) return false;
+    json_array_foreach(layers, i, e) {
+        json_array_foreach(json_object_get(e, "inbound_nodes"), k, node) {
+            if (!json_is_object(node)) return false;
+        }
+    }
     return true;
 }
 

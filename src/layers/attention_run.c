@@ -232,7 +232,10 @@ typedef struct att_half {
 } att_half;
 
 /* Whether Keras's call goes through ops.dot_product_attention. */
-static bool keras_dpa(double dropout, int n_out, int attention_axes) { return dropout == 0.0 && n_out == 1 && attention_axes == 1; }
+static bool keras_dpa(double dropout, int n_out, int attention_axes)
+{
+    return dropout == 0.0 && n_out == 1 && attention_axes == 1;
+}
 
 /* The other path's query, r(q * r(scale)), in place (`n` values): only where no
  * backward reads q again (attend then takes scale 1). Returns the scale attend

@@ -236,8 +236,8 @@ static bool fold_readers(const ck_layer *l, const ck_conv_geom *g, const float *
     ck_fold f;
     const float *wp = NULL;
     /* a half layer rounds its own result before the BatchNormalization reads it */
-    if (ck_half_of_dtype(l->dtype) || CK_CFG(l, ck_conv_config)->activation.kind != CK_ACT_LINEAR || !(winograd(g) || packs(g, chunk, &K)) ||
-        !ck_exec_fold(ex, g->cout, b ? b->value : NULL, &f))
+    if (ck_half_of_dtype(l->dtype) || CK_CFG(l, ck_conv_config)->activation.kind != CK_ACT_LINEAR ||
+        !(winograd(g) || packs(g, chunk, &K)) || !ck_exec_fold(ex, g->cout, b ? b->value : NULL, &f))
         return false;
     wp = winograd(g) ? winograd_kernel(l, g, f.scale, false, col, ex)
                      : ck_exec_packed_scaled(ex, weight(l, 0), g->cout, K, g->cout, f.scale);

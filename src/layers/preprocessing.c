@@ -400,7 +400,8 @@ static ck_status resample(ck_layer *l, ck_run *ex, const ck_tensor *in, const ck
         if (!whole) take_box(x, w, c, box, fill, boxed), x = boxed;
         float *y = out->data + b * oh * ow * c;
         if (m == CK_RESIZE_NEAREST) ck_resize_nearest(x, box->h, box->w, c, y, oh, ow);
-        else if (half) ck_resize_image_half(x, box->h, box->w, c, y, oh, ow, nwh ? wh : NULL, nww ? ww : NULL, tmp, half);
+        else if (half)
+            ck_resize_image_half(x, box->h, box->w, c, y, oh, ow, nwh ? wh : NULL, nww ? ww : NULL, tmp, half);
         else ck_resize_image(x, box->h, box->w, c, y, oh, ow, nwh ? wh : NULL, nww ? ww : NULL, tmp);
     }
     return CK_OK;
