@@ -19,7 +19,8 @@
 #           code = the interpreter's shared library, constants = the .tflite
 #           file (both converted at batch 1).
 # Times are microseconds per sample at batch 1, the best of ROUNDS runs of CALLS
-# samples each; "x ckeras" is the peer's -O2 -march=native time (LiteRT's own)
+# samples each (the generated code's: CPU time, see run_ns; LiteRT's: the
+# clock of its own loop); "x ckeras" is the peer's -O2 -march=native time (LiteRT's own)
 # over ckeras's of the same precision: above 1 means ckeras is faster. Code and
 # constants are bytes of x86-64 objects at -O2; CALLGRIND=1 adds instructions
 # per sample of the -O2 generic builds (callgrind), which load does not blur. For the Fashion-MNIST models
@@ -34,7 +35,7 @@
 # timings are noisy, which is what the best-of-ROUNDS is for.
 # The models: the seed model (the classic Dense(3) -> Dense(2) of the README),
 # the Fashion-MNIST MLP and CNN, three real models of tests/data/models.
-# Usage: [ROUNDS=3] [KERAS2C_SRC=dir] [PEERS=0] [ONLY=names] [CALLGRIND=1] bench/run_export.sh [BUILD] [CALLS]
+# Usage: [ROUNDS=3] [KERAS2C_SRC=dir] [PEERS=0] [ONLY=names] [CALLGRIND=1] [TIMER=wall] bench/run_export.sh [BUILD] [CALLS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(realpath "${1:-build}")
