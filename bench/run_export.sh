@@ -19,7 +19,8 @@
 #           code = the interpreter's shared library, constants = the .tflite
 #           file (both converted at batch 1).
 # Times are microseconds per sample at batch 1, the best of ROUNDS runs of CALLS
-# samples each; "x ckeras" is the peer's -O2 -march=native time (LiteRT's own)
+# samples each (the generated code's: CPU time, see run_ns; LiteRT's: the
+# clock of its own loop); "x ckeras" is the peer's -O2 -march=native time (LiteRT's own)
 # over ckeras's of the same precision: above 1 means ckeras is faster. Code and
 # constants are bytes of x86-64 objects at -O2; CALLGRIND=1 adds instructions
 # per sample of the -O2 generic builds (callgrind), which load does not blur. For the Fashion-MNIST models
@@ -34,7 +35,7 @@
 # timings are noisy, which is what the best-of-ROUNDS is for.
 # The models: the seed model (the classic Dense(3) -> Dense(2) of the README),
 # the Fashion-MNIST MLP and CNN, three real models of tests/data/models.
-# Usage: [ROUNDS=3] [KERAS2C_SRC=dir] [PEERS=0] [ONLY=names] [CALLGRIND=1] bench/run_export.sh [BUILD] [CALLS]
+# Usage: [ROUNDS=3] [KERAS2C_SRC=dir] [PEERS=0] [ONLY=names] [CALLGRIND=1] [TIMER=wall] bench/run_export.sh [BUILD] [CALLS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(realpath "${1:-build}")
@@ -44,12 +45,14 @@ PEERS=${PEERS:-1}
 VENV=${EXPORT_BENCH_VENV:-/opt/ckeras-export-bench}
 MODELS=${MODELS:-$HOME/.cache/ckeras-export-bench}
 K2C=${KERAS2C_SRC:-}
+TIMER=${TIMER:-cpu} # see run_ns
+[ "$TIMER" = cpu ] && ! perf stat -x, -e task-clock true >/dev/null 2>&1 && TIMER=wall
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 STRICT="-std=c99 -Wall -Wextra -Werror -pedantic"
 . bench/peers.sh
 machine_note "$T"
-echo "# compiler: $(gcc --version | head -1); $ROUNDS rounds of $CALLS calls, best kept"
+echo "# compiler: $(gcc --version | head -1); $ROUNDS alternating rounds of $CALLS calls, best kept; times: $([ "$TIMER" = cpu ] && echo 'CPU time (perf task-clock)' || echo 'wall clock')"
 
 if [ ! -e "$MODELS/cnn.keras" ]; then
   echo "# training the Fashion-MNIST MLP and CNN into $MODELS (once; minutes)"
@@ -79,15 +82,50 @@ models=(
 )
 
 now() { date +%s%N; }
-# best_us BIN ARGS...: the best of ROUNDS runs, microseconds per sample.
-best_us() {
-  local best="" t0 t1 r us
-  for r in $(seq "$ROUNDS"); do
+# Timing: the binaries of one model (ckeras float and int8, keras2c; -O2 and
+# -O2 -march=native) run in ROUNDS alternating rounds, each once per round, the
+# best of each kept, so that a burst of load hits them all alike. With perf
+# (TIMER=cpu, the default where perf stat works) the time is the process's
+# CPU time (task-clock), which leaves out the time other processes hold the
+# CPU on this shared machine; TIMER=wall takes the wall clock.
+# run_ns BIN ARGS...: nanoseconds of one run of BIN (CPU or wall), or "n/a".
+run_ns() {
+  local t0 t1 ms
+  if [ "$TIMER" = cpu ]; then
+    ms=$(perf stat -x, -e task-clock -o "$T/perf.txt" "$@" >/dev/null 2>&1 &&
+         sed -n 's/^\([0-9.]*\),msec,task-clock.*/\1/p' "$T/perf.txt") || ms=""
+    [ -n "$ms" ] && python3 -c "print(int(float('$ms') * 1e6))" || echo n/a
+  else
     t0=$(now); "$@" >/dev/null 2>&1 || { echo n/a; return; }; t1=$(now)
-    us=$(( (t1 - t0) / CALLS ))
-    [ -z "$best" ] || [ "$us" -lt "$best" ] && best=$us
+    echo $((t1 - t0))
+  fi
+}
+# later BIN ARGS...: queues BIN for time_queued; LATER is the placeholder its
+# microseconds per sample take in the rows until then.
+queued=()
+later() {
+  LATER="@T${#queued[@]}@"
+  queued+=("$*")
+}
+# time_queued: ROUNDS alternating rounds of the queued runs, the best of each
+# (microseconds per sample) written over its placeholder in the rows.
+time_queued() {
+  local -a best=()
+  local r i ns
+  for r in $(seq "$ROUNDS"); do
+    for i in "${!queued[@]}"; do
+      # shellcheck disable=SC2086
+      ns=$(run_ns ${queued[$i]})
+      [ "$ns" = n/a ] && { best[$i]=n/a; continue; }
+      [ "${best[$i]:-}" = n/a ] && continue
+      [ -z "${best[$i]:-}" ] || [ "$ns" -lt "${best[$i]}" ] && best[$i]=$ns
+    done
   done
-  python3 -c "print('%.1f' % ($best / 1e3))"
+  for i in "${!queued[@]}"; do
+    us=n/a; [ "${best[$i]:-n/a}" != n/a ] && us=$(python3 -c "print('%.1f' % (${best[$i]} / $CALLS / 1e3))")
+    sed -i "s/@T$i@/$us/" "$R"
+  done
+  queued=()
 }
 # instr BIN X OUT: with CALLGRIND=1, instructions per sample (thousands) of BIN
 # on X's first 100 rows under callgrind (robust on a loaded machine; -O2
@@ -135,10 +173,12 @@ for entry in "${models[@]}"; do
     read -r code consts < <(sizes "$k/m.o")
     [ -n "$bin" ] && consts=$(( consts + $(stat -c %s "$k/m_weights.bin") ))
     arena=$(sed -n 's/^#define M_ARENA_BYTES //p' "$k/m.h")
-    row "$name ckeras-$kind $(best_us "$k/o2" "$d/x.npy" "$k/y.bin") $(best_us "$k/nat" "$d/x.npy" "$k/y.bin") $arena arena $code $consts $(instr "$k/o2" "$d/x.npy" "$k/y100.bin")"
+    later "$k/o2" "$d/x.npy" "$k/y.bin"; t_o2=$LATER
+    later "$k/nat" "$d/x.npy" "$k/y.bin"; t_nat=$LATER
+    row "$name ckeras-$kind $t_o2 $t_nat $arena arena $code $consts $(instr "$k/o2" "$d/x.npy" "$k/y100.bin")"
     [ -n "$xall" ] && "$k/nat" "$xall" "$k/all.bin" && echo "$name ckeras-$kind $(accuracy "$k/all.bin" "$labels")" >> "$A"
   done
-  [ -z "$py_peers" ] && continue
+  [ -z "$py_peers" ] && { time_queued; continue; }
   p="$d/peers"; mkdir -p "$p"
   # shellcheck disable=SC2046
   "$py_peers" -X faulthandler bench/peers_export.py "$d/model.keras" "$d/x.npy" "$calib" "$p" "$CALLS" "$ROUNDS" \
@@ -172,8 +212,10 @@ for entry in "${models[@]}"; do
       read -r code consts < <(sizes "$c/k2cm.o")
       read -r libcode _ < <(sizes "$c"/lib_*.o)
       ulimit -s unlimited 2>/dev/null || true
-      row "$name keras2c $(best_us "$c/o2" "$d/x.npy" "$c/y.bin") $(best_us "$c/nat" "$d/x.npy" "$c/y.bin") ${stack:-n/a} stack $((code + libcode)) $consts $(instr "$c/o2" "$d/x.npy" "$c/y100.bin")"
-      [ -e "$c/y.bin" ] && [ -e "$d/float/y.bin" ] && python3 -c "import numpy as np, sys; a, b = np.fromfile(sys.argv[1], np.float32), np.fromfile(sys.argv[2], np.float32); print('# $name: keras2c vs ckeras float outputs: max |diff| %.2g' % np.abs(a - b).max())" "$c/y.bin" "$d/float/y.bin"
+      later "$c/o2" "$d/x.npy" "$c/y.bin"; t_o2=$LATER
+      later "$c/nat" "$d/x.npy" "$c/y.bin"; t_nat=$LATER
+      row "$name keras2c $t_o2 $t_nat ${stack:-n/a} stack $((code + libcode)) $consts $(instr "$c/o2" "$d/x.npy" "$c/y100.bin")"
+      k2c_out="$c/y.bin"
     else
       row "$name keras2c n/a n/a - compile-failed - - -"
       echo "# $name: keras2c's code does not compile: $(grep -m1 error "$c/cc.err")"
@@ -182,8 +224,13 @@ for entry in "${models[@]}"; do
     row "$name keras2c n/a n/a - refused - - -"
     echo "# $name: keras2c: $(grep -m1 "^keras2c failed" "$p/out.txt" || tail -1 "$p/err.txt")"
   fi
+  time_queued
+  # shellcheck disable=SC2154
+  [ -n "${k2c_out:-}" ] && [ -e "$k2c_out" ] && [ -e "$d/float/y.bin" ] && python3 -c "import numpy as np, sys; a, b = np.fromfile(sys.argv[1], np.float32), np.fromfile(sys.argv[2], np.float32); print('# $name: keras2c vs ckeras float outputs: max |diff| %.2g' % np.abs(a - b).max())" "$k2c_out" "$d/float/y.bin"
+  k2c_out=""
 done
 
+echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 python3 - "$R" <<'PY'
 import sys

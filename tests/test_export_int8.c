@@ -194,11 +194,58 @@ static void check_int8_activations(void)
     ck_model_free(m);
 }
 
+/* int8 Dense layers reading int8 rows longer than k_dense_q8's chunk of 64
+ * inputs: Input(21) -> Dense(128, relu) -> Dense(70, relu) -> Dense(100,
+ * relu) -> Dense(1), houseprice_model.h5's shape with widths that leave tails
+ * (70 and 100 outputs: not multiples of the 8 summed together; 70 inputs: a
+ * chunk and 6). The widened row is scratch of one chunk (128 bytes), not the
+ * row (2 bytes an input), so the peak, at Dense(70), is its int8 input (128
+ * bytes), output (70: 80 aligned) and the chunk: 336 bytes (464 with the
+ * row widened whole). With floats between the layers every Dense widens its
+ * whole float row in one go (the other path of the kernel): the outputs must
+ * be the same bytes. */
+static void check_int8_dense_chunks(void)
+{
+    ck_model *m = ck_sequential("dense_chunks");
+    ck_sequential_add(m, ck_layer_new("InputLayer", "input_shape=(21,)"));
+    ck_sequential_add(m, ck_dense(128, "activation='relu'"));
+    ck_sequential_add(m, ck_dense(70, "activation='relu'"));
+    ck_sequential_add(m, ck_dense(100, "activation='relu'"));
+    ck_sequential_add(m, ck_dense(1, ""));
+    ck_model_set_seed(m, 5);
+    CHECK_OK(ck_model_build(m));
+    enum { ROWS = 64 };
+    float *x = malloc(sizeof(float) * ROWS * 21);
+    uint32_t r = 777;
+    for (int i = 0; x && i < ROWS * 21; i++) {
+        r = r * 1664525u + 1013904223u;
+        x[i] = (float)(r >> 8) / 16777216.0f * 3.0f - 1.0f;
+    }
+    CHECK(x != NULL, "out of memory");
+    ck_export_opts q = {.name = "m", .bin_threshold = -1, .int8 = true, .calibration = x, .calibration_rows = ROWS};
+    ck_export_opts qf = q;
+    qf.int8_float_between = true;
+    ck_export_info info = {0}, info_f = {0};
+    float *y = x ? run_export(m, "dense_chunks_int8", &q, x, ROWS, 21, 1, &info) : NULL;
+    float *yf = x ? run_export(m, "dense_chunks_floats", &qf, x, ROWS, 21, 1, &info_f) : NULL;
+    if (y && yf) {
+        fprintf(stderr, "dense_chunks int8: arena %lld bytes (%lld with floats between the layers), %d int8 layers\n",
+                (long long)info.arena_bytes, (long long)info_f.arena_bytes, info.int8_layers);
+        CHECK(info.int8_layers == 4, "%d of the 4 Dense layers in int8", info.int8_layers);
+        CHECK(info.arena_bytes == 128 + 80 + 128, "int8 arena %lld bytes, not 336 (a widened chunk, not the row)",
+              (long long)info.arena_bytes);
+        CHECK(memcmp(y, yf, sizeof(float) * ROWS) == 0, "widening by chunks changed the outputs");
+    }
+    free(y), free(yf), free(x);
+    ck_model_free(m);
+}
+
 int main(void)
 {
     test_scratch_dir(work, sizeof work, "int8");
     test_abs_path(driver, sizeof driver, "tests/export_driver.c"); /* compilers run in each case's folder */
     check_int8_activations();
+    check_int8_dense_chunks();
     ck_array xtr = {0}, ytr = {0}, xte = {0}, yte = {0};
     if (load("train", &xtr, &ytr) && load("t10k", &xte, &yte)) {
         /* One epoch on part of the training set keeps the test short on a

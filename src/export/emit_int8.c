@@ -17,6 +17,8 @@
 
 typedef long long ll;
 
+#define Q8_CHUNK 64 /* int16s: templates/kernels.c.in's K_Q8_CHUNK, what k_dense_q8 widens at a time */
+
 bool ex_q8_activation(ck_act_kind k) { return k == CK_ACT_LINEAR || k == CK_ACT_RELU || k == CK_ACT_RELU6; }
 
 /* Real multiplier m >= 0 as mult * 2^(shift - 31), mult in [2^30, 2^31). */
@@ -120,8 +122,9 @@ ck_status ex_dense_q8(ex_ctx *c, const ck_layer *l, const ex_step *s, const floa
     ex_use(c, "dense_q8");
     bool in8 = ex_q8_value(c, s->in[0]);
     const char *x = ex_in(c, s, 0), *xs = in8 ? ex_str(c, "NULL, %s", x) : ex_str(c, "%s, NULL", x);
-    /* a float input is quantized row by row into xq: no int8 copy of all of it */
-    const char *xq = ex_scratch(c, byte_floats(2 * n_in));
+    /* xq: the int16 row of a float input (quantized row by row: no int8 copy of all of it), else a
+     * chunk of the int8 row */
+    const char *xq = ex_scratch(c, byte_floats(2 * (!in8 || n_in < Q8_CHUNK ? n_in : Q8_CHUNK)));
     ex_line(c, "k_dense_q8(%s, %s, %s, %s, %lld, %lld, %lld, %s, %d, %s, %s, %d, %s, %d, %d, (int16_t *)(%s));", xs,
             q.w, q.bias, q8_output(c, s), (ll)rows, (ll)n_in, (ll)n_out, ex_float(c, q.in_scale), q.in_zp, q.mult,
             q.shift, q.out_zp, ex_float(c, q.out_scale), q.qmin, q.qmax, xq);
