@@ -16,8 +16,8 @@
 # campaigns that look for new inputs rather than repeat the known ones.
 #
 # --h5-in-process: the targets that read HDF5 (keras, h5, weights_h5) read it
-# in the fuzzing process, without src/io/h5_guard.c's child per open, which
-# holds them to tens of inputs a second. libhdf5's own crashes and stalls on
+# in the fuzzing process, without src/io/h5_guard.c's child (one fork per
+# input, which holds them to tens of inputs a second). libhdf5's own crashes and stalls on
 # damaged files, which the guard contains, are then expected: libFuzzer runs
 # in -fork mode, going on past them, and afterwards every crash, timeout and
 # out-of-memory input it kept is replayed through the guarded target; only
@@ -123,8 +123,8 @@ for t in $targets; do
     echo "== fuzz_$t for ${secs}s"
     # Leak checking stays on (libhdf5's own free lists suppressed). An input that
     # takes over 10 s is a failure; the 2 s bound is checked on the release build
-    # (tests/cli/cases/hostile.sh), since under ASan on a loaded machine the
-    # several HDF5 child processes per input alone can take seconds.
+    # (tests/cli/cases/hostile.sh), since under ASan on a loaded machine an
+    # input's HDF5 child process alone can take seconds.
     (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp ./fuzz_$t $seed_flag -max_total_time="$secs" -max_len=65536 \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus 2>&1 |
         grep -E 'stat::number_of_executed_units|^(==[0-9]+==ERROR|SUMMARY)|Test unit written|Done [0-9]+ runs' |

@@ -44,7 +44,7 @@ static int fuzz_setup(void)
     lim.hdf5_seconds = 0.25;
 #ifdef FUZZ_H5_IN_PROCESS
     /* scripts/fuzz.sh --h5-in-process: libhdf5 reads in this process, without
-     * the forked check (a fork per open keeps the HDF5 targets at tens of
+     * the forked check (a fork per input keeps the HDF5 targets at tens of
      * inputs a second), so libFuzzer runs ckeras's readers on whatever libhdf5
      * hands back hundreds of times faster; libhdf5's own crashes and stalls
      * are then expected, and fuzz.sh replays each one through the guarded build. */
