@@ -658,8 +658,10 @@ typedef struct ck_limits {
 CK_API void ck_get_limits(ck_limits *out);
 CK_API ck_status ck_set_limits(const ck_limits *limits);
 
-/* Every allocation the library makes itself goes through these (calloc as
- * malloc and zeroing); NULL restores libc. Set it before any other call, with no
+/* Every allocation the library makes itself goes through these; NULL restores
+ * libc. calloc may be NULL, and then a zeroed allocation is malloc and zeroing,
+ * which touches every page: a hook that passes large blocks on to libc's calloc
+ * keeps the pages of weights that are never used (a summary's) untouched. Set it before any other call, with no
  * ckeras object alive, since memory goes back to the allocator that made it. The
  * text and arrays the API hands out to be released with free() come from it too,
  * so a hook wraps malloc (to count, limit or fail allocations, as the tests do)
@@ -673,6 +675,7 @@ typedef struct ck_allocator {
     void *(*realloc)(void *ctx, void *p, size_t bytes); /* p may be NULL */
     void (*free)(void *ctx, void *p);                    /* p may be NULL */
     void *ctx;
+    void *(*calloc)(void *ctx, size_t n, size_t size); /* optional: zeroed n x size */
 } ck_allocator;
 CK_API ck_status ck_set_allocator(const ck_allocator *allocator);
 

@@ -16,8 +16,8 @@
 # campaigns that look for new inputs rather than repeat the known ones.
 #
 # --h5-in-process: the targets that read HDF5 (keras, h5, weights_h5) read it
-# in the fuzzing process, without src/io/h5_guard.c's child per open, which
-# holds them to tens of inputs a second. libhdf5's own crashes and stalls on
+# in the fuzzing process, without src/io/h5_guard.c's child (one fork per
+# input, which holds them to tens of inputs a second). libhdf5's own crashes and stalls on
 # damaged files, which the guard contains, are then expected: libFuzzer runs
 # in -fork mode, going on past them, and afterwards every crash, timeout and
 # out-of-memory input it kept is replayed through the guarded target; only
@@ -44,6 +44,8 @@ cmake -S . -B "$out" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 cmake --build "$out" -j2 --target ckeras_static >/dev/null
 
 lib=$out/libckeras.a
+# The targets' memo of HDF5 guard verdicts within one input (fuzz_targets.c).
+wrap=-Wl,--wrap=ck_h5_check
 libs="-ljansson -lopenblas -lzip -lz -lm -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lgvc -lcgraph -fopenmp"
 # libhdf5 keeps free lists it never returns at exit; ckeras's own leaks still count.
 printf 'leak:libhdf5\nleak:H5\n' >"$out/lsan.supp"
@@ -71,7 +73,7 @@ seed() { # seed TARGET: committed corpus plus the repository's small files of it
 in_process_run() {
     local t=$1 log found=0 contained=0 f
     $cc $san -fsanitize=fuzzer -Wno-pass-failed -DFUZZ_TARGET="fuzz_$t" -DFUZZ_H5_IN_PROCESS -Iinclude -Isrc \
-        tests/fuzz/fuzz_targets.c "$lib" $libs -o "$out/$t/fuzz_${t}_in_process"
+        tests/fuzz/fuzz_targets.c "$lib" $libs $wrap -o "$out/$t/fuzz_${t}_in_process"
     rm -rf "$out/$t/in_process" "$out/$t/in_process_corpus"
     mkdir -p "$out/$t/in_process" "$out/$t/in_process_corpus"
     # The seeds libhdf5 cannot read in process (the corpus's crashers and
@@ -108,7 +110,7 @@ for t in $targets; do
     mkdir -p "$out/$t"
     rm -f "$out/$t"/crash-* "$out/$t"/leak-* "$out/$t"/timeout-* "$out/$t"/oom-* # an earlier run's
     $cc $san -fsanitize=fuzzer -Wno-pass-failed -DFUZZ_TARGET="fuzz_$t" -Iinclude -Isrc tests/fuzz/fuzz_targets.c \
-        "$lib" $libs -o "$out/$t/fuzz_$t"
+        "$lib" $libs $wrap -o "$out/$t/fuzz_$t"
     seed "$t"
     if $h5_in_process; then
         case $t in keras | h5 | weights_h5)
@@ -121,8 +123,8 @@ for t in $targets; do
     echo "== fuzz_$t for ${secs}s"
     # Leak checking stays on (libhdf5's own free lists suppressed). An input that
     # takes over 10 s is a failure; the 2 s bound is checked on the release build
-    # (tests/cli/cases/hostile.sh), since under ASan on a loaded machine the
-    # several HDF5 child processes per input alone can take seconds.
+    # (tests/cli/cases/hostile.sh), since under ASan on a loaded machine an
+    # input's HDF5 child process alone can take seconds.
     (cd "$out/$t" && LSAN_OPTIONS=suppressions=../lsan.supp ./fuzz_$t $seed_flag -max_total_time="$secs" -max_len=65536 \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus 2>&1 |
         grep -E 'stat::number_of_executed_units|^(==[0-9]+==ERROR|SUMMARY)|Test unit written|Done [0-9]+ runs' |

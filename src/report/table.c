@@ -363,6 +363,7 @@ static const crange NARROW_TO_WIDE[] = {
 #define ELLIPSIS 0x2026u
 
 static int cp_width(uint32_t c) {
+    if (c >= 32 && c < 0x7F) return 1; /* printable ASCII, most of a summary: no search */
     if ((c && c < 32) || (c >= 0x7F && c < 0xA0)) return 0;
     size_t lo = 0, hi = (size_t)CK_N_OF(WIDTHS);
     while (lo < hi) {
