@@ -661,11 +661,11 @@ CK_API ck_status ck_set_limits(const ck_limits *limits);
 /* Every allocation the library makes itself goes through these; NULL restores
  * libc. calloc may be NULL, and then a zeroed allocation is malloc and zeroing,
  * which touches every page: a hook that passes large blocks on to libc's calloc
- * keeps the pages of weights that are never used (a summary's) untouched. Set it before any other call, with no
- * ckeras object alive, since memory goes back to the allocator that made it. The
- * text and arrays the API hands out to be released with free() come from it too,
- * so a hook wraps malloc (to count, limit or fail allocations, as the tests do)
- * rather than replacing it. libhdf5, libzip, jansson and OpenBLAS allocate on
+ * keeps the pages of weights that are never used (a summary's) untouched. Set
+ * it before any other call, with no ckeras object alive, since memory goes back
+ * to the allocator that made it. The text and arrays the API hands out to be
+ * released with free() come from it too, so a hook wraps malloc (to count,
+ * limit or fail allocations, as the tests do) rather than replacing it. libhdf5, libzip, jansson and OpenBLAS allocate on
  * their own. A failed allocation makes the call fail with CK_ERR_NOMEM, never a
  * crash; so does an address-space limit (RLIMIT_AS) too small for a call, where
  * the program was started with OPENBLAS_NUM_THREADS=1 (OpenBLAS's own threads

@@ -38,10 +38,11 @@ void *ck_calloc(size_t n, size_t size)
     if (!n) n = 1;
     if (!size) size = 1;
     void *p = NULL;
-    if (n > SIZE_MAX / size) p = NULL;
-    else if (hook.calloc) p = hook.calloc(hook.ctx, n, size);
-    else if (!hook.malloc) p = calloc(n, size);
-    else if ((p = raw_malloc(n * size))) memset(p, 0, n * size);
+    if (n <= SIZE_MAX / size) {
+        if (hook.calloc) p = hook.calloc(hook.ctx, n, size);
+        else if (!hook.malloc) p = calloc(n, size);
+        else if ((p = raw_malloc(n * size))) memset(p, 0, n * size);
+    }
     if (!p) ck_fail(CK_ERR_NOMEM, "out of memory allocating %zu x %zu bytes", n, size);
     return p;
 }
