@@ -75,6 +75,9 @@ typedef struct interp {
     int n_models, cap_models;
     ck_model *last_model;
     int64_t loop_steps;  /* for-loop bodies run so far, against MAX_LOOP_STEPS  */
+    /* keras.mixed_precision.set_global_policy's name ("" = float32): the dtype
+     * of every layer made after it without a dtype of its own */
+    char dtype_policy[24];
     ck_status error;
 } interp;
 
@@ -344,7 +347,8 @@ static ck_status track_model(interp *it, ck_model *m)
 /* ---- modules ------------------------------------------------------------------------------- */
 static const char *const keras_modules[] = {
     "keras", "keras.layers", "keras.models", "keras.utils", "keras.optimizers", "keras.losses",
-    "keras.metrics", "keras.activations", "keras.initializers", "keras.regularizers", "tensorflow",
+    "keras.metrics", "keras.activations", "keras.initializers", "keras.regularizers", "keras.mixed_precision",
+    "keras.config", "tensorflow",
 };
 
 /* tf.keras is Keras 3 from TensorFlow 2.16 on: the same names. */
@@ -423,6 +427,9 @@ static value *module_attr(interp *it, const value *mod, const char *name, const 
         if (!strcmp(name, aliases[i][0]) && ck_find_layer_class(aliases[i][1]))
             return func_value(it, "layer", aliases[i][1]);
     if (!strcmp(m, "keras.utils") && !strcmp(name, "plot_model")) return func_value(it, "plot_model", NULL);
+    if ((!strcmp(m, "keras.mixed_precision") && !strcmp(name, "set_global_policy")) ||
+        (!strcmp(m, "keras.config") && !strcmp(name, "set_dtype_policy")))
+        return func_value(it, "set_global_policy", NULL);
     if (!strcmp(m, "keras.activations") && !is_upper(name)) return str_value(it, name);
     if ((!strcmp(m, "keras.losses") || !strcmp(m, "keras.metrics")) && !is_upper(name)) return str_value(it, name);
     if (!strcmp(m, "keras.regularizers")) {
@@ -796,6 +803,27 @@ static ck_status collect_params(interp *it, const py_node *at, const char *cls, 
     return CK_OK;
 }
 
+/* keras.mixed_precision.set_global_policy(name) (keras.config.set_dtype_policy):
+ * the layers made after it take that dtype policy unless given one. */
+static value *set_global_policy(interp *it, const py_node *at, const args *a)
+{
+    const value *v = a->n_pos == 1 && !a->n_kw ? a->pos[0] : a->n_kw == 1 && !a->n_pos ? a->kw[0] : NULL;
+    if (a->n_kw == 1 && strcmp(a->kw_name[0], "policy")) v = NULL;
+    if (!v || v->kind != V_STR) {
+        unsupported(it, at, "set_global_policy() with other than one policy name");
+        return NULL;
+    }
+    static const char *const names[] = {"float32", "float16", "bfloat16", "float64", "mixed_float16",
+                                        "mixed_bfloat16"};
+    for (size_t i = 0; i < CK_N_OF(names); i++)
+        if (!strcmp(v->s, names[i])) {
+            snprintf(it->dtype_policy, sizeof it->dtype_policy, "%s", strcmp(v->s, "float32") ? v->s : "");
+            return &none_value;
+        }
+    fail_at(it, at, CK_ERR_ARG, "ValueError: Cannot convert '%s' to a mixed precision DTypePolicy", v->s);
+    return NULL;
+}
+
 static value *make_layer(interp *it, const py_node *at, const char *cls, const args *a)
 {
     const char *names[66];
@@ -806,9 +834,11 @@ static value *make_layer(interp *it, const py_node *at, const char *cls, const a
     value *dict = new_value(it, V_DICT);
     if (!v || !dict) return NULL;
     ck_buf text = {0};
-    bool named = false;
-    for (int i = 0; i < n; i++) named = named || !strcmp(names[i], "name");
+    bool named = false, typed = false;
+    for (int i = 0; i < n; i++) named = named || !strcmp(names[i], "name"), typed = typed || !strcmp(names[i], "dtype");
     ck_status st = kwargs_text(it, at, names, vals, &text, dict);
+    if (!st && !typed && it->dtype_policy[0]) /* the global policy, as Layer.__init__ takes it */
+        ck_buf_printf(&text, "%sdtype=\"%s\"", text.len ? ", " : "", it->dtype_policy);
     if (!st && !named) {
         /* Keras names the layer now, from its class's counter */
         char prefix[CK_NAME_MAX];
@@ -1517,6 +1547,7 @@ static value *call(interp *it, const py_node *n)
         if (!strcmp(callee->s, "keras.Model")) return make_model(it, n, &a);
         if (!strcmp(callee->s, "keras.Input")) return make_input(it, n, &a);
         if (!strcmp(callee->s, "plot_model")) return plot_call(it, n, &a);
+        if (!strcmp(callee->s, "set_global_policy")) return set_global_policy(it, n, &a);
         for (int i = 0; builtins[i]; i++)
             if (!strcmp(callee->s, builtins[i])) return builtin(it, n, callee->s, &a);
         return make_object(it, n, callee->s, callee->cls, &a);
