@@ -13,6 +13,18 @@
 
 #define DATA "/usr/share/datasets/fashion-mnist"
 
+
+/* n values spread evenly over [offset, offset + scale) by an LCG from `seed`:
+ * any spread of inputs serves as calibration and test rows. NULL: no memory. */
+static float *spread_rows(int64_t n, uint32_t seed, float scale, float offset)
+{
+    float *x = malloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; x && i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)(seed >> 8) / 16777216.0f * scale + offset;
+    }
+    return x;
+}
 static char work[512], driver[2048];
 
 static bool load(const char *prefix, ck_array *x, ck_array *y)
@@ -168,12 +180,7 @@ static void check_int8_activations(void)
     ck_model_set_seed(m, 3);
     CHECK_OK(ck_model_build(m));
     enum { ROWS = 64 };
-    float *x = malloc(sizeof(float) * ROWS * 144);
-    uint32_t r = 12345;
-    for (int i = 0; x && i < ROWS * 144; i++) {
-        r = r * 1664525u + 1013904223u; /* any spread of inputs: calibration and test rows */
-        x[i] = (float)(r >> 8) / 16777216.0f * 2.0f - 0.5f;
-    }
+    float *x = spread_rows(ROWS * 144, 12345, 2.0f, -0.5f);
     CHECK(x != NULL, "out of memory");
     ck_export_opts q = {.name = "m", .bin_threshold = -1, .int8 = true, .calibration = x, .calibration_rows = ROWS};
     ck_export_opts qf = q;
@@ -215,12 +222,7 @@ static void check_int8_dense_chunks(void)
     ck_model_set_seed(m, 5);
     CHECK_OK(ck_model_build(m));
     enum { ROWS = 64 };
-    float *x = malloc(sizeof(float) * ROWS * 21);
-    uint32_t r = 777;
-    for (int i = 0; x && i < ROWS * 21; i++) {
-        r = r * 1664525u + 1013904223u;
-        x[i] = (float)(r >> 8) / 16777216.0f * 3.0f - 1.0f;
-    }
+    float *x = spread_rows(ROWS * 21, 777, 3.0f, -1.0f);
     CHECK(x != NULL, "out of memory");
     ck_export_opts q = {.name = "m", .bin_threshold = -1, .int8 = true, .calibration = x, .calibration_rows = ROWS};
     ck_export_opts qf = q;
